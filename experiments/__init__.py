@@ -1,0 +1,1 @@
+"""Experiment entry points (absl flags; one flagfile per experiment in ``experiments/flags/``)."""

@@ -1,0 +1,89 @@
+"""All tagging flags, defined in one place; ``None`` means "the task's paper setting"."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+
+from absl import app, flags
+
+from taglm_tf.errors import InputError
+from taglm_tf.experiment import ExperimentConfig
+from taglm_tf.tasks import TASKS, default_data_dir
+from taglm_tf.training.trainer import TrainConfig
+
+FLAGS = flags.FLAGS
+
+_MODEL_FLAGS = {  # name: (type, help); defaults come from the task's TaggerConfig
+    "char_encoder": (str, "'rnn' (BiGRU) or 'cnn'"),
+    "char_dim": (int, "char embedding size"),
+    "char_units": (int, "char RNN units per direction, or CNN filters"),
+    "char_width": (int, "char CNN filter width"),
+    "char_dropout": (float, "dropout on char embeddings"),
+    "word_dim": (int, "word embedding size (must match --embeddings)"),
+    "rnn_cell": (str, "'gru' or 'lstm' for the two sequence layers"),
+    "rnn_units": (int, "units per direction in both sequence layers"),
+    "rnn2_units": (int, "units per direction in the second layer (default: --rnn_units)"),
+    "rnn_input_dropout": (float, "dropout on the input of each sequence RNN"),
+    "output_dropout": (float, "dropout on the last RNN output"),
+}
+_DEFINE = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float}
+
+
+def define_flags() -> None:
+    flags.DEFINE_string("model_dir", None, "Output directory (checkpoints, logs, model, results).")
+    flags.DEFINE_string("data_dir", None, "Data root (default: $TAGLM_DATA_DIR or ./data).")
+    flags.DEFINE_string("embeddings", None, "Pre-trained word vectors (GloVe/word2vec text, .gz/.xz); "
+                        "a relative path is tried against --data_dir too.")
+    flags.DEFINE_integer("seed", 1, "Random seed (initialisation, data order, dropout).")
+    flags.DEFINE_boolean("resume", False, "Continue the run in --model_dir after an interruption.")
+    flags.DEFINE_boolean("train_with_dev", False, "Train on train+dev (the paper's final NER setting).")
+    flags.DEFINE_integer("dev_seed", 0, "Seed of the 1,000-sentence dev sample (CoNLL-2000).")
+    flags.DEFINE_float("train_fraction", 1.0, "Keep this seeded fraction of the training sentences.")
+    for name, (kind, help_text) in _MODEL_FLAGS.items():
+        _DEFINE[kind](name, None, help_text)
+    defaults = TrainConfig()
+    flags.DEFINE_integer("batch_size", defaults.batch_size, "Sentences per training batch.")
+    flags.DEFINE_float("learning_rate", defaults.learning_rate, "Adam learning rate of the constant phase.")
+    flags.DEFINE_float("clip_norm", defaults.clip_norm, "Global gradient-norm clip.")
+    flags.DEFINE_integer("patience", defaults.patience, "Epochs without dev gain that end the constant phase.")
+    flags.DEFINE_integer("max_constant_epochs", defaults.max_constant_epochs, "Cap on the constant phase.")
+    flags.DEFINE_integer("anneal_epochs", defaults.anneal_epochs, "Epochs per annealing step.")
+    flags.DEFINE_integer("anneal_steps", defaults.anneal_steps, "Number of lr/10 steps.")
+    flags.DEFINE_integer("eval_batch_size", defaults.eval_batch_size, "Sentences per inference batch.")
+    flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress bar, 2 one line per epoch.")
+
+
+def _resolve(path, data_dir):
+    if path and not os.path.isabs(path) and not os.path.exists(path):
+        candidate = os.path.join(data_dir, path)
+        if os.path.exists(candidate):
+            return candidate
+    return path
+
+
+def config_from_flags(task_name: str) -> ExperimentConfig:
+    task = TASKS[task_name]
+    data_dir = FLAGS.data_dir or default_data_dir()
+    overrides = {k: getattr(FLAGS, k) for k in _MODEL_FLAGS if getattr(FLAGS, k) is not None}
+    model = dataclasses.replace(task.model, **overrides)
+    try:
+        model.validate()
+    except ValueError as e:
+        raise InputError(f"bad flag: {e}") from None
+    train = TrainConfig(FLAGS.batch_size, FLAGS.learning_rate, FLAGS.clip_norm, FLAGS.patience,
+                        FLAGS.max_constant_epochs, FLAGS.anneal_epochs, FLAGS.anneal_steps,
+                        FLAGS.eval_batch_size, FLAGS.seed, FLAGS.verbose)
+    return ExperimentConfig(task_name, data_dir, FLAGS.model_dir, _resolve(FLAGS.embeddings, data_dir),
+                            FLAGS.train_with_dev, FLAGS.dev_seed, FLAGS.train_fraction, model, train)
+
+
+def run(main) -> None:
+    """``absl.app.run`` that turns bad input into one clear line and exit status 1."""
+    def guarded(argv):
+        try:
+            return main(argv)
+        except InputError as e:
+            print(f"error: {e}", file=sys.stderr)
+            sys.exit(1)
+    app.run(guarded)

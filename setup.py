@@ -1,0 +1,27 @@
+"""TagLM-TF: semi-supervised sequence tagging with bidirectional LMs (Peters et al., 2017)."""
+from setuptools import find_packages, setup
+
+setup(
+    name="taglm-tf",
+    version="0.1.0",
+    description="TensorFlow/Keras reproduction of TagLM with a faithful lm_1b loader",
+    long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9,<3.12",
+    packages=find_packages(include=["taglm_tf*", "lm_1b_export*", "experiments*"]),
+    include_package_data=True,
+    package_data={"taglm_tf": ["resources/*", "resources/**/*"], "experiments": ["flags/*.cfg"]},
+    install_requires=[
+        "tensorflow-addons==0.23.0",
+        "numpy<2",
+        "absl-py",
+        "seqeval",
+        "h5py",
+    ],
+    extras_require={
+        "cpu": ["tensorflow-cpu==2.15.1"],
+        "gpu": ["tensorflow[and-cuda]==2.15.1"],
+        "test": ["pytest"],
+    },
+    license="Apache-2.0",
+)

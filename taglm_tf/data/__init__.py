@@ -1,0 +1,1 @@
+"""Data: CoNLL readers, tag schemes, vocabularies, embeddings and the tf.data input."""

@@ -1,0 +1,156 @@
+"""Readers and writers for CoNLL column files (CoNLL-2003 NER, CoNLL-2000 chunking).
+
+A file holds one token per line with space-separated columns, a blank line between
+sentences and optional ``-DOCSTART-`` lines between documents. The first column is the
+word and the last one the tag; everything is validated while reading so that a bad file
+fails with its name and line number.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from taglm_tf.data import tag_schemes
+from taglm_tf.errors import InputError
+
+DOCSTART = "-DOCSTART-"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sentence:
+    """One sentence: its tokens, its tags and the other columns of the file."""
+
+    tokens: Tuple[str, ...]
+    tags: Tuple[str, ...]
+    columns: Tuple[Tuple[str, ...], ...] = ()  # middle columns per token (e.g. POS, chunk)
+    line: int = 0  # 1-based line of the first token in its file
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def with_tags(self, tags: Sequence[str]) -> "Sentence":
+        return dataclasses.replace(self, tags=tuple(tags))
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusFormat:
+    """Column layout and tag scheme of a CoNLL file family."""
+
+    name: str
+    num_columns: int
+    tag_scheme: str
+
+
+CONLL2003 = CorpusFormat("conll2003", 4, "iob1")
+CONLL2000 = CorpusFormat("conll2000", 3, "iob2")
+
+
+def _decode_lines(path: str) -> List[str]:
+    with open(path, "rb") as f:
+        raw = f.read()
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            out.append(line.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError as e:
+            raise InputError(f"not valid UTF-8 (byte {e.start})", path, number) from None
+    return out
+
+
+def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
+    """Read a CoNLL file, checking columns and tags; raises :class:`InputError`."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError("no such file", path)
+    sentences: List[Sentence] = []
+    rows: List[Tuple[int, List[str]]] = []
+
+    def flush():
+        if rows:
+            sentences.append(_make_sentence(rows))
+            rows.clear()
+
+    for number, line in enumerate(_decode_lines(path), start=1):
+        fields = line.split()
+        if not fields:
+            flush()
+            continue
+        if fields[0] == DOCSTART:
+            flush()
+            continue
+        if len(fields) != fmt.num_columns:
+            raise InputError(
+                f"expected {fmt.num_columns} columns for {fmt.name}, found {len(fields)}: {line!r}",
+                path, number)
+        if not tag_schemes.is_valid_tag(fields[-1], fmt.tag_scheme):
+            raise InputError(f"invalid {fmt.tag_scheme.upper()} tag {fields[-1]!r}", path, number)
+        rows.append((number, fields))
+    flush()
+    if not sentences:
+        raise InputError("no sentences found (empty file?)", path)
+    return sentences
+
+
+def _make_sentence(rows) -> Sentence:
+    return Sentence(
+        tokens=tuple(f[0] for _, f in rows),
+        tags=tuple(f[-1] for _, f in rows),
+        columns=tuple(tuple(f[1:-1]) for _, f in rows),
+        line=rows[0][0],
+    )
+
+
+def read_tokenized_text(stream: io.TextIOBase, source: str = "<stdin>") -> List[Sentence]:
+    """Raw text for tagging: one whitespace-tokenized sentence per line (tags are ``O``)."""
+    sentences = []
+    for number, line in enumerate(stream, start=1):
+        tokens = tuple(line.split())
+        if tokens:
+            sentences.append(Sentence(tokens, ("O",) * len(tokens), line=number))
+    if not sentences:
+        raise InputError("no tokens found in input", source)
+    return sentences
+
+
+def read_unlabeled_conll(stream: io.TextIOBase, source: str = "<stdin>") -> List[Sentence]:
+    """CoNLL columns for tagging: first column is the word, other columns are kept as they are."""
+    sentences, rows = [], []
+    for number, line in enumerate(stream, start=1):
+        fields = line.split()
+        if fields and fields[0] != DOCSTART:
+            rows.append((number, fields))
+            continue
+        if rows:
+            sentences.append(Sentence(tuple(f[0] for _, f in rows), ("O",) * len(rows),
+                                      tuple(tuple(f[1:]) for _, f in rows), rows[0][0]))
+            rows = []
+    if rows:
+        sentences.append(Sentence(tuple(f[0] for _, f in rows), ("O",) * len(rows),
+                                  tuple(tuple(f[1:]) for _, f in rows), rows[0][0]))
+    if not sentences:
+        raise InputError("no tokens found in input", source)
+    return sentences
+
+
+def convert_tags(sentences: Iterable[Sentence], scheme: str) -> List[Sentence]:
+    """Return the sentences with their tags converted to ``scheme``."""
+    return [s.with_tags(tag_schemes.convert(s.tags, scheme)) for s in sentences]
+
+
+def format_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]]) -> str:
+    """conlleval input: ``token [columns...] gold predicted`` lines, blank line between sentences."""
+    out = []
+    for sentence, tags in zip(sentences, predicted):
+        if len(tags) != len(sentence):
+            raise ValueError(f"sentence at line {sentence.line}: {len(tags)} predicted tags for "
+                             f"{len(sentence)} tokens")
+        for i, token in enumerate(sentence.tokens):
+            middle = sentence.columns[i] if sentence.columns else ()
+            out.append(" ".join((token, *middle, sentence.tags[i], tags[i])))
+        out.append("")
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,112 @@
+"""The ``tf.data`` input: length-bucketed, padded batches with masks, reproducible per epoch.
+
+Batches are formed in Python from sentence indices (shuffle, sort inside windows of
+``bucket_window`` batches, shuffle the batches), so an epoch's order depends only on the seed
+and the epoch number; that makes ``--resume`` replay exactly the data a killed run would
+have seen. Featurization then runs in TF ops (:class:`Featurizer`).
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from taglm_tf.data.conll import Sentence
+from taglm_tf.data.featurizer import Featurizer
+from taglm_tf.data.vocab import Vocabulary
+from taglm_tf.errors import InputError
+
+# An optional source of extra per-token features: (sentence indices) -> [B, T, F] float32.
+FeatureSource = Callable[[np.ndarray, int], np.ndarray]
+
+
+def batch_order(lengths: Sequence[int], batch_size: int, shuffle: bool, seed: int = 0,
+                epoch: int = 0, bucket_window: int = 20) -> List[np.ndarray]:
+    """Sentence indices per batch. Without shuffling: sorted by length (fastest inference)."""
+    lengths = np.asarray(lengths)
+    if not shuffle:
+        order = np.argsort(-lengths, kind="stable")
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(lengths))
+    window = batch_size * bucket_window
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = order[start:start + window]
+        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
+        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def encode_tags(sentences: Sequence[Sentence], tags: Vocabulary, source: str = "") -> List[np.ndarray]:
+    """Tag ids per sentence; an unseen tag is an error naming the sentence's line."""
+    encoded = []
+    for s in sentences:
+        try:
+            encoded.append(np.array([tags.id(t) for t in s.tags], dtype=np.int32))
+        except KeyError as e:
+            raise InputError(f"tag {e.args[0]!r} does not occur in the training data", source or None,
+                             s.line) from None
+    return encoded
+
+
+class TaggingData:
+    """Sentences of one split with their encoded tags, ready to batch.
+
+    Args:
+        sentences: the split, tags already in the training scheme.
+        featurizer: token strings -> ids.
+        tag_vocab: tag vocabulary, or ``None`` for unlabeled text.
+        features: optional extra per-token features (e.g. cached LM embeddings).
+        source: file name used in error messages.
+    """
+
+    def __init__(self, sentences: Sequence[Sentence], featurizer: Featurizer,
+                 tag_vocab: Optional[Vocabulary] = None, features: Optional[FeatureSource] = None,
+                 source: str = ""):
+        self.sentences = list(sentences)
+        self.featurizer = featurizer
+        self.tag_ids = encode_tags(self.sentences, tag_vocab, source) if tag_vocab else None
+        self.features = features
+        self.lengths = np.array([len(s) for s in self.sentences])
+
+    @property
+    def num_tokens(self) -> int:
+        return int(self.lengths.sum())
+
+    def _padded(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+        width = int(self.lengths[batch].max())
+        tokens = np.full((len(batch), width), b"", dtype=object)
+        tags = np.zeros((len(batch), width), dtype=np.int32)
+        for row, i in enumerate(batch):
+            n = self.lengths[i]
+            tokens[row, :n] = [t.encode("utf-8") for t in self.sentences[i].tokens]
+            if self.tag_ids is not None:
+                tags[row, :n] = self.tag_ids[i]
+        out = {"tokens": tokens, "tags": tags, "index": batch.astype(np.int64)}
+        if self.features is not None:
+            out["features"] = self.features(batch, width)
+        return out
+
+    def dataset(self, batch_size: int, shuffle: bool = False, seed: int = 0, epoch: int = 0) -> tf.data.Dataset:
+        """Batches of ``{word_ids, char_ids, char_index, tags, index[, features]}``."""
+        batches = batch_order(self.lengths, batch_size, shuffle, seed, epoch)
+        signature = {"tokens": tf.TensorSpec([None, None], tf.string),
+                     "tags": tf.TensorSpec([None, None], tf.int32),
+                     "index": tf.TensorSpec([None], tf.int64)}
+        if self.features is not None:
+            signature["features"] = tf.TensorSpec([None, None, None], tf.float32)
+
+        def generate() -> Iterator[Dict[str, np.ndarray]]:
+            for batch in batches:
+                yield self._padded(batch)
+
+        def featurize(batch):
+            batch = dict(batch)
+            batch.update(self.featurizer(batch.pop("tokens")))
+            return batch
+
+        ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
+        return ds.map(featurize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)

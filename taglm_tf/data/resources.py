@@ -1,0 +1,53 @@
+"""Vocabularies and initial word vectors for a task, built from its splits."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+
+from taglm_tf.data import embeddings
+from taglm_tf.data.conll import Sentence
+from taglm_tf.data.featurizer import Featurizer, normalize_word_list
+from taglm_tf.data.vocab import Vocabulary, build_vocabulary, count_items
+
+
+@dataclasses.dataclass
+class Resources:
+    """Everything that maps text to ids for one trained model."""
+
+    words: Vocabulary
+    chars: Vocabulary
+    tags: Vocabulary               # training scheme (IOBES)
+    word_vectors: Optional[np.ndarray] = None
+    pretrained_found: int = 0
+
+    def featurizer(self) -> Featurizer:
+        return Featurizer(self.words.items, self.chars.items)
+
+    def vocabularies(self) -> Dict[str, Vocabulary]:
+        return {"words": self.words, "chars": self.chars, "tags": self.tags}
+
+
+def build_resources(train: Sequence[Sentence], other: Sequence[Sentence] = (),
+                    embeddings_path: Optional[str] = None, word_dim: int = 50,
+                    seed: int = 0) -> Resources:
+    """Word vocabulary: normalised training words, plus words of ``other`` splits that have a
+    pre-trained vector (their vectors are then usable at test time; they get no gradient from
+    labels they never appear in). Chars and tags come from training data only.
+    """
+    train_words = normalize_word_list([t for s in train for t in s.tokens])
+    other_words = normalize_word_list([t for s in other for t in s.tokens])
+    table = {}
+    if embeddings_path:
+        table = embeddings.load_embeddings(embeddings_path, wanted=set(train_words) | set(other_words))
+        dims = {v.shape[0] for v in table.values()}
+        if dims and dims != {word_dim}:
+            raise ValueError(f"{embeddings_path} has {dims.pop()}-d vectors but word_dim is {word_dim}")
+    words = build_vocabulary(count_items([train_words]), extra=[w for w in other_words if w in table])
+    chars = build_vocabulary(count_items(t for s in train for t in s.tokens))
+    tags = Vocabulary(sorted({t for s in train for t in s.tags}), with_unk=False)
+    vectors, found = (None, 0)
+    if embeddings_path:
+        vectors, found = embeddings.embedding_matrix(words.items, table, word_dim, seed)
+    return Resources(words, chars, tags, vectors, found)

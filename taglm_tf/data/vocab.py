@@ -1,0 +1,76 @@
+"""Vocabularies for words, characters and tags."""
+from __future__ import annotations
+
+import collections
+import json
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from taglm_tf.errors import InputError
+
+PAD = "<pad>"
+UNK = "<unk>"
+
+class Vocabulary:
+    """A string <-> id mapping with ``<pad>`` = 0 and, optionally, ``<unk>`` = 1.
+
+    Args:
+        items: the entries after the reserved ones, in id order.
+        with_unk: reserve id 1 for unknown entries (words, chars); tags have none.
+    """
+
+    def __init__(self, items: Iterable[str], with_unk: bool = True):
+        reserved = [PAD, UNK] if with_unk else [PAD]
+        self.with_unk = with_unk
+        self.items: List[str] = reserved + [i for i in items if i not in reserved]
+        self._index: Dict[str, int] = {item: i for i, item in enumerate(self.items)}
+        if len(self._index) != len(self.items):
+            raise ValueError("vocabulary entries must be unique")
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self._index
+
+    def id(self, item: str) -> int:
+        if item in self._index:
+            return self._index[item]
+        if self.with_unk:
+            return 1
+        raise KeyError(item)
+
+    def to_json(self) -> dict:
+        return {"items": self.items[2 if self.with_unk else 1:], "with_unk": self.with_unk}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Vocabulary":
+        return cls(data["items"], data["with_unk"])
+
+
+def count_items(sequences: Iterable[Iterable[str]]) -> collections.Counter:
+    counts: collections.Counter = collections.Counter()
+    for seq in sequences:
+        counts.update(seq)
+    return counts
+
+
+def build_vocabulary(counts: collections.Counter, min_count: int = 1,
+                     extra: Iterable[str] = ()) -> Vocabulary:
+    """Frequency-sorted entries with count >= ``min_count`` (ties by string), then ``extra``."""
+    kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+    seen = set(kept)
+    return Vocabulary(kept + [w for w in extra if w not in seen and not seen.add(w)])
+
+
+def save_vocabularies(path: str, vocabs: Dict[str, Vocabulary]) -> None:
+    from taglm_tf.fileio import write_text_atomic
+    write_text_atomic(path, json.dumps({k: v.to_json() for k, v in vocabs.items()}, ensure_ascii=False))
+
+
+def load_vocabularies(path: str) -> Dict[str, Vocabulary]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read vocabularies: {e}", path) from None
+    return {k: Vocabulary.from_json(v) for k, v in data.items()}

@@ -1,0 +1,69 @@
+"""Prediction and conlleval scoring of a tagger on a split."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import List, Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from taglm_tf import conlleval
+from taglm_tf.data import conll, tag_schemes
+from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.data.vocab import Vocabulary
+
+MODEL_INPUTS = ("word_ids", "char_ids", "char_index", "features")
+
+
+def model_inputs(batch: dict) -> dict:
+    return {k: batch[k] for k in MODEL_INPUTS if k in batch}
+
+
+class Predictor:
+    """Runs a tagger's Viterbi output over :class:`TaggingData` and returns tag strings.
+
+    Args:
+        model: a model built by :func:`taglm_tf.models.tagger.build_tagger`.
+        tag_vocab: the training tag vocabulary (training scheme, e.g. IOBES).
+        batch_size: sentences per inference batch.
+    """
+
+    def __init__(self, model: tf.keras.Model, tag_vocab: Vocabulary, batch_size: int = 128):
+        self.model, self.tag_vocab, self.batch_size = model, tag_vocab, batch_size
+        self._decode = tf.function(lambda inputs: model(inputs, training=False)["tags"],
+                                   reduce_retracing=True)
+
+    def predict(self, data: TaggingData, scheme: str) -> List[List[str]]:
+        """Predicted tags for every sentence, converted to ``scheme``."""
+        out: List[Optional[List[str]]] = [None] * len(data.sentences)
+        items = self.tag_vocab.items
+        for batch in data.dataset(self.batch_size, shuffle=False):
+            tags = self._decode(model_inputs(batch)).numpy()
+            for row, index in enumerate(batch["index"].numpy()):
+                n = data.lengths[index]
+                # id 0 is padding and never gold; if decoded it reads as O.
+                out[index] = [items[t] if t else "O" for t in tags[row, :n]]
+        return [tag_schemes.convert(tags, scheme) for tags in out]
+
+
+@dataclasses.dataclass
+class Evaluation:
+    result: conlleval.ConllevalResult
+    predictions: str  # conlleval-format text, as written to disk
+    tokens_per_sec: float
+
+    @property
+    def f1(self) -> float:
+        return self.result.overall.f1
+
+
+def evaluate(predictor: Predictor, data: TaggingData, gold: Sequence[conll.Sentence],
+             scheme: str) -> Evaluation:
+    """Tag ``data`` and score it with conlleval against the original ``gold`` sentences."""
+    start = time.perf_counter()
+    predicted = predictor.predict(data, scheme)
+    elapsed = time.perf_counter() - start
+    text = conll.format_predictions(gold, predicted)
+    result = conlleval.evaluate_lines(text.splitlines())
+    return Evaluation(result, text, data.num_tokens / max(elapsed, 1e-9))

@@ -1,0 +1,118 @@
+"""One training run of a task end to end: data -> vocabularies -> model -> schedule -> scores.
+
+Writes into ``model_dir``: ``config.json``, ``vocab.json``, checkpoints and TensorBoard logs
+(see :mod:`taglm_tf.training.trainer`), ``model.keras``, ``{dev,test}_predictions.txt`` in
+conlleval format and ``results.json``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import time
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+from taglm_tf.data import conll
+from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.data.resources import build_resources
+from taglm_tf.evaluation import Predictor, evaluate
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.models import saving
+from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.tasks import TASKS, load_splits
+from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume
+
+TRAIN_SCHEME = "iobes"  # paper §3
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+    """Everything that defines a run; saved as ``config.json`` beside the model."""
+
+    task: str
+    data_dir: str
+    model_dir: str
+    embeddings: Optional[str] = None
+    train_with_dev: bool = False
+    dev_seed: int = 0
+    train_fraction: float = 1.0
+    model: TaggerConfig = dataclasses.field(default_factory=TaggerConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def git_commit() -> str:
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run_experiment(config: ExperimentConfig, resume: bool = False,
+                   on_epoch_end: Optional[Callable[[dict], None]] = None) -> dict:
+    """Train and evaluate; returns the results dict (also written to ``results.json``)."""
+    task = TASKS[config.task]
+    state_exists = check_resume(config.model_dir, resume)
+    tf.keras.utils.set_random_seed(config.train.seed)
+    splits = load_splits(task, config.data_dir, config.train_with_dev, config.dev_seed,
+                         config.train_fraction, config.train.seed)
+    train, dev = (conll.convert_tags(s, TRAIN_SCHEME) for s in (splits.train, splits.dev))
+    if state_exists:
+        resources = saving.load_vocab(config.model_dir)
+    else:
+        resources = build_resources(train, splits.dev + splits.test, config.embeddings,
+                                    config.model.word_dim, config.train.seed)
+        saving.save_vocab(config.model_dir, resources)
+        saving.save_config(config.model_dir, {**config.to_dict(), "git_commit": git_commit()})
+    featurizer = resources.featurizer()
+    model = build_tagger(config.model, len(resources.words), len(resources.chars),
+                         len(resources.tags), resources.word_vectors)
+    predictor = Predictor(model, resources.tags, config.train.eval_batch_size)
+    trainer = Trainer(model, predictor, config.train, config.model_dir, task.fmt.tag_scheme)
+    train_data = TaggingData(train, featurizer, resources.tags, source=task.train_file)
+    dev_data = TaggingData(dev, featurizer, resources.tags, source=task.dev_file or task.train_file)
+    history = trainer.train(train_data, dev_data, splits.dev, resume=resume, on_epoch_end=on_epoch_end)
+    return finish(config, model, predictor, resources, splits, history)
+
+
+def _best_constant_epoch(history, base_lr):
+    constant = [h for h in history if h["lr"] == base_lr]
+    return max(constant, key=lambda h: h["dev_f1"])["epoch"] if constant else None
+
+
+def finish(config, model, predictor, resources, splits, history) -> dict:
+    """Score the final model on dev and test, save it, and write ``results.json``."""
+    task = TASKS[config.task]
+    featurizer = resources.featurizer()
+    scores = {}
+    for name, gold in (("dev", splits.dev), ("test", splits.test)):
+        data = TaggingData(gold, featurizer)
+        ev = evaluate(predictor, data, gold, task.fmt.tag_scheme)
+        write_text_atomic(os.path.join(config.model_dir, f"{name}_predictions.txt"), ev.predictions)
+        scores[name] = {"f1": ev.f1, "precision": ev.result.overall.precision,
+                        "recall": ev.result.overall.recall,
+                        "per_type": {t: c.f1 for t, c in ev.result.per_type.items()},
+                        "tokens_per_sec": ev.tokens_per_sec}
+    saving.save_model(config.model_dir, model)
+    results = {
+        "task": config.task, "dev_f1": scores["dev"]["f1"], "test_f1": scores["test"]["f1"],
+        "scores": scores, "epochs": len(history),
+        "best_dev_epoch_before_annealing": _best_constant_epoch(history, config.train.learning_rate),
+        "wall_seconds": sum(h.get("seconds", 0.0) for h in history),
+        "train_sentences": len(splits.train), "train_with_dev": config.train_with_dev,
+        "embeddings": config.embeddings, "seed": config.train.seed,
+        "config": config.to_dict(), "git_commit": git_commit(), "history": history,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_text_atomic(os.path.join(config.model_dir, "results.json"), json.dumps(results, indent=1))
+    return results

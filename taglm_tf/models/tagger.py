@@ -1,0 +1,103 @@
+"""The hierarchical BiRNN-CRF tagger of TagLM (paper §2.2), with an optional LM feature input.
+
+Pipeline per token k: ``x_k = [c_k; w_k]`` (char encoder, word embedding) -> BiRNN-1 -> BiRNN-2
+-> dense -> CRF. Extra per-token features (the LM embeddings ``h_LM``) can be concatenated at
+the input of RNN-1, the output of RNN-1 (paper Eq. 3) or the output of RNN-2 (Table 5).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+from taglm_tf.layers import CRF, CharBiRNN, CharCNN, PaddingMask, TokenGather
+
+INSERTION_POINTS = ("rnn1_input", "rnn1_output", "rnn2_output")
+
+
+@dataclasses.dataclass
+class TaggerConfig:
+    """Hyper-parameters of the tagger. Defaults are the paper's NER model."""
+
+    char_encoder: str = "rnn"          # "rnn" (BiGRU, NER) or "cnn" (chunking)
+    char_dim: int = 25
+    char_units: int = 80               # RNN units per direction, or CNN filters
+    char_width: int = 3                # CNN filter width
+    char_dropout: float = 0.25
+    word_dim: int = 50
+    rnn_cell: str = "gru"              # "gru" (NER) or "lstm" (chunking)
+    rnn_units: int = 300               # per direction, both layers
+    rnn2_units: Optional[int] = None   # override for layer 2 (parameter-matched variants)
+    rnn_input_dropout: float = 0.25
+    output_dropout: float = 0.0        # on the last RNN output (0.5 for chunking)
+    extra_dim: int = 0                 # size of extra per-token features (0 = none)
+    insertion_point: str = "rnn1_output"
+
+    def validate(self) -> "TaggerConfig":
+        if self.char_encoder not in ("rnn", "cnn"):
+            raise ValueError(f"char_encoder must be 'rnn' or 'cnn', not {self.char_encoder!r}")
+        if self.rnn_cell not in ("gru", "lstm"):
+            raise ValueError(f"rnn_cell must be 'gru' or 'lstm', not {self.rnn_cell!r}")
+        if self.insertion_point not in INSERTION_POINTS:
+            raise ValueError(f"insertion_point must be one of {INSERTION_POINTS}")
+        return self
+
+
+def _bi_rnn(cell: str, units: int, name: str) -> keras.layers.Layer:
+    rnn = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[cell]
+    return keras.layers.Bidirectional(rnn(units, return_sequences=True), name=name)
+
+
+def _char_encoder(config: TaggerConfig, num_chars: int) -> keras.layers.Layer:
+    if config.char_encoder == "cnn":
+        return CharCNN(num_chars, config.char_dim, config.char_units, config.char_width,
+                       config.char_dropout, name="char_encoder")
+    return CharBiRNN(num_chars, config.char_dim, config.char_units, "gru", config.char_dropout,
+                     name="char_encoder")
+
+
+def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags: int,
+                 word_vectors: Optional[np.ndarray] = None) -> keras.Model:
+    """Build the tagger; its outputs are ``{"potentials": [B,T,K], "tags": [B,T]}``.
+
+    Args:
+        config: hyper-parameters.
+        num_words, num_chars, num_tags: vocabulary sizes (each including padding).
+        word_vectors: optional ``[num_words, word_dim]`` initial embeddings (fine-tuned).
+    """
+    config.validate()
+    word_ids = keras.Input((None,), dtype="int32", name="word_ids")
+    char_ids = keras.Input((None,), dtype="int32", name="char_ids")
+    char_index = keras.Input((None,), dtype="int32", name="char_index")
+    inputs = {"word_ids": word_ids, "char_ids": char_ids, "char_index": char_index}
+    extra = None
+    if config.extra_dim:
+        extra = keras.Input((None, config.extra_dim), dtype="float32", name="features")
+        inputs["features"] = extra
+
+    mask = PaddingMask(name="mask")(word_ids)
+    init = "uniform" if word_vectors is None else keras.initializers.Constant(word_vectors)
+    words = keras.layers.Embedding(num_words, config.word_dim, embeddings_initializer=init,
+                                   name="word_embedding")(word_ids)
+    chars = TokenGather(name="char_gather")([_char_encoder(config, num_chars)(char_ids), char_index])
+
+    def with_extra(x, point):
+        if extra is None or config.insertion_point != point:
+            return x
+        return keras.layers.Concatenate(name=f"concat_lm_{point}")([x, extra])
+
+    x = with_extra(keras.layers.Concatenate(name="token_repr")([chars, words]), "rnn1_input")
+    x = keras.layers.Dropout(config.rnn_input_dropout, name="rnn1_dropout")(x)
+    x = _bi_rnn(config.rnn_cell, config.rnn_units, "rnn1")(x, mask=mask)
+    x = with_extra(x, "rnn1_output")
+    x = keras.layers.Dropout(config.rnn_input_dropout, name="rnn2_dropout")(x)
+    x = _bi_rnn(config.rnn_cell, config.rnn2_units or config.rnn_units, "rnn2")(x, mask=mask)
+    x = with_extra(x, "rnn2_output")
+    x = keras.layers.Dropout(config.output_dropout, name="output_dropout")(x)
+    potentials = keras.layers.Dense(num_tags, name="potentials")(x)
+    crf = CRF(num_tags, name="crf")
+    tags = crf(potentials, mask=mask)
+    return keras.Model(inputs, {"potentials": potentials, "tags": tags}, name="tagger")

@@ -1,0 +1,1 @@
+"""Training: the paper's annealing schedule and a resumable trainer."""

@@ -1,0 +1,162 @@
+"""A resumable training loop for the tagger: CRF loss, Adam with global-norm clipping,
+the annealing schedule, an epoch checkpoint and TensorBoard logging.
+
+``model_dir`` layout: ``checkpoints/`` (last epochs), ``best/`` (best dev epoch of the
+constant phase), ``state.json`` (schedule and per-epoch history; written last, so it is the
+commit point of an epoch), ``tensorboard/`` and ``dev_predictions.txt``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from typing import Callable, List, Optional, Sequence
+
+import tensorflow as tf
+
+from taglm_tf.data.conll import Sentence
+from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Optimisation settings. Defaults follow the paper (§3, "Training")."""
+
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    clip_norm: float = 5.0        # global norm, as tf.clip_by_global_norm
+    patience: int = 5
+    max_constant_epochs: int = 50
+    anneal_epochs: int = 5
+    anneal_steps: int = 2
+    eval_batch_size: int = 128
+    seed: int = 1
+    verbose: int = 1              # 0 silent, 1 progress bar, 2 one line per epoch
+
+
+STATE_FILE = "state.json"
+
+
+def check_resume(model_dir: str, resume: bool) -> bool:
+    """True if ``model_dir`` holds a run to resume; an error if it does and ``resume`` is off."""
+    exists = os.path.exists(os.path.join(model_dir, STATE_FILE))
+    if exists and not resume:
+        raise InputError("holds a previous run; pass --resume to continue it or use a new --model_dir",
+                         model_dir)
+    return exists
+
+
+class Trainer:
+    """Trains a tagger to the end of the annealing schedule, resumable after a kill.
+
+    Args:
+        model: the tagger (outputs ``potentials`` and ``tags``; has a ``crf`` layer).
+        predictor: decodes tags for dev evaluation.
+        config: optimisation settings.
+        model_dir: where checkpoints, state and logs go.
+        gold_scheme: tag scheme of the gold files (dev predictions are converted to it).
+    """
+
+    def __init__(self, model: tf.keras.Model, predictor: Predictor, config: TrainConfig,
+                 model_dir: str, gold_scheme: str):
+        self.model, self.predictor, self.config = model, predictor, config
+        self.model_dir, self.gold_scheme = model_dir, gold_scheme
+        self.crf = model.get_layer("crf")
+        self.optimizer = tf.keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
+        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer)
+        self.latest = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "checkpoints"), 2)
+        self.best = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "best"), 1)
+        self.state_path = os.path.join(model_dir, STATE_FILE)
+        self.writer = tf.summary.create_file_writer(os.path.join(model_dir, "tensorboard"))
+        self._step = tf.function(self._train_step, reduce_retracing=True)
+
+    def _train_step(self, batch):
+        with tf.GradientTape() as tape:
+            outputs = self.model(model_inputs(batch), training=True)
+            mask = tf.not_equal(batch["word_ids"], 0)
+            loss = -tf.reduce_mean(self.crf.log_likelihood(outputs["potentials"], batch["tags"], mask))
+        variables = self.model.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    # -- state -------------------------------------------------------------------------------
+    def _load_state(self, resume: bool) -> dict:
+        if not check_resume(self.model_dir, resume):
+            return {"schedule": None, "history": [], "checkpoint": None}
+        with open(self.state_path, encoding="utf-8") as f:
+            state = json.load(f)
+        if state["checkpoint"]:
+            self.checkpoint.restore(state["checkpoint"]).assert_existing_objects_matched()
+        return state
+
+    def _commit(self, schedule: AnnealingSchedule, history: list) -> None:
+        path = self.latest.save(checkpoint_number=schedule.epoch)
+        state = {"schedule": dataclasses.asdict(schedule), "history": history, "checkpoint": path}
+        write_text_atomic(self.state_path, json.dumps(state, indent=1))
+
+    # -- loop --------------------------------------------------------------------------------
+    def train(self, train: TaggingData, dev: TaggingData, dev_gold: Sequence[Sentence],
+              resume: bool = False, on_epoch_end: Optional[Callable[[dict], None]] = None) -> List[dict]:
+        """Run (or continue) the schedule; returns the per-epoch history."""
+        os.makedirs(self.model_dir, exist_ok=True)
+        state = self._load_state(resume)
+        c = self.config
+        schedule = AnnealingSchedule.from_dict(state["schedule"]) if state["schedule"] else AnnealingSchedule(
+            c.learning_rate, c.patience, c.max_constant_epochs, c.anneal_epochs, c.anneal_steps)
+        history = state["history"]
+        while not schedule.done:
+            lr, epoch_start = schedule.lr, time.perf_counter()
+            self.optimizer.learning_rate.assign(lr)
+            loss, tokens_per_sec = self._epoch(train, schedule.epoch + 1)
+            dev_eval = evaluate(self.predictor, dev, dev_gold, self.gold_scheme)
+            write_text_atomic(os.path.join(self.model_dir, "dev_predictions.txt"), dev_eval.predictions)
+            previous_best = schedule.best_epoch
+            action = schedule.record(dev_eval.f1)
+            if schedule.best_epoch != previous_best:
+                self.best.save(checkpoint_number=schedule.epoch)
+            if action == ANNEAL:  # continue from the best dev epoch with a lower rate
+                self.checkpoint.restore(self.best.latest_checkpoint).assert_existing_objects_matched()
+            record = self._record(schedule.epoch, lr, loss, tokens_per_sec, dev_eval, action)
+            record["seconds"] = time.perf_counter() - epoch_start
+            history.append(record)
+            self._commit(schedule, history)
+            if on_epoch_end is not None:
+                on_epoch_end(record)
+        return history
+
+    def _epoch(self, data: TaggingData, epoch: int):
+        c = self.config
+        batches = data.dataset(c.batch_size, shuffle=True, seed=c.seed, epoch=epoch)
+        progress = tf.keras.utils.Progbar(None, verbose=1 if c.verbose == 1 else 0,
+                                          stateful_metrics=["loss"])
+        total_loss, steps, start = 0.0, 0, time.perf_counter()
+        for batch in batches:
+            loss = float(self._step(batch))
+            total_loss, steps = total_loss + loss, steps + 1
+            progress.update(steps, [("loss", loss)])
+        elapsed = time.perf_counter() - start
+        return total_loss / max(steps, 1), data.num_tokens / elapsed
+
+    def _record(self, epoch, lr, loss, tokens_per_sec, dev_eval: Evaluation, action) -> dict:
+        per_type = {t: c.f1 for t, c in dev_eval.result.per_type.items()}
+        record = {"epoch": epoch, "lr": lr, "loss": loss, "train_tokens_per_sec": tokens_per_sec,
+                  "dev_f1": dev_eval.f1, "dev_f1_per_type": per_type, "action": action}
+        with self.writer.as_default(step=epoch):
+            tf.summary.scalar("train/loss", loss)
+            tf.summary.scalar("train/learning_rate", lr)
+            tf.summary.scalar("train/tokens_per_sec", tokens_per_sec)
+            tf.summary.scalar("dev/f1", dev_eval.f1)
+            tf.summary.scalar("dev/precision", dev_eval.result.overall.precision)
+            tf.summary.scalar("dev/recall", dev_eval.result.overall.recall)
+            for name, f1 in per_type.items():
+                tf.summary.scalar(f"dev/f1_{name}", f1)
+        self.writer.flush()
+        if self.config.verbose:
+            print(f"epoch {epoch}: lr {lr:g} loss {loss:.4f} dev F1 {dev_eval.f1:.2f} "
+                  f"({tokens_per_sec:,.0f} train tokens/s) -> {action}", flush=True)
+        return record
