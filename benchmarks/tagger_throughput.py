@@ -20,7 +20,7 @@ from absl import app, flags
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
-from taglm_tf.evaluation import Predictor, model_inputs
+from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import git_commit
 from taglm_tf.models.tagger import build_tagger
 from taglm_tf.tasks import TASKS, default_data_dir, load_splits
@@ -41,12 +41,12 @@ def measure_training(trainer: Trainer, data: TaggingData) -> dict:
     batches = data.dataset(FLAGS.batch_size, shuffle=True, seed=1, epoch=1)
     batches = list(itertools.islice(iter(batches), FLAGS.warmup_batches + FLAGS.train_batches))
     for batch in batches[:FLAGS.warmup_batches]:
-        trainer._step(batch)
+        trainer.train_step(batch)
     timed = batches[FLAGS.warmup_batches:]
     tokens = sum(int((b["word_ids"].numpy() > 0).sum()) for b in timed)
     start = time.perf_counter()
     for batch in timed:
-        loss = trainer._step(batch)
+        loss = trainer.train_step(batch)
     float(loss)
     seconds = time.perf_counter() - start
     return {"tokens": tokens, "seconds": seconds, "tokens_per_sec": tokens / seconds,
@@ -54,7 +54,7 @@ def measure_training(trainer: Trainer, data: TaggingData) -> dict:
 
 
 def measure_inference(predictor: Predictor, data: TaggingData) -> dict:
-    decode = lambda: [predictor._decode(model_inputs(b)).numpy()
+    decode = lambda: [predictor.decode(b).numpy()
                       for b in data.dataset(FLAGS.eval_batch_size)]
     decode()  # warm-up: traces the shapes
     start = time.perf_counter()

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 
 from absl import app, flags
 
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import ExperimentConfig
-from taglm_tf.tasks import TASKS, default_data_dir
+from taglm_tf.tasks import TASKS, default_data_dir, resolve_data_path
 from taglm_tf.training.trainer import TrainConfig
 
 FLAGS = flags.FLAGS
@@ -40,6 +39,9 @@ def define_flags() -> None:
     flags.DEFINE_boolean("train_with_dev", False, "Train on train+dev (the paper's final NER setting).")
     flags.DEFINE_integer("dev_seed", 0, "Seed of the 1,000-sentence dev sample (CoNLL-2000).")
     flags.DEFINE_float("train_fraction", 1.0, "Keep this seeded fraction of the training sentences.")
+    flags.DEFINE_string("train_file", None, "Training file instead of the task's (CoNLL columns).")
+    flags.DEFINE_string("dev_file", None, "Dev file instead of the task's.")
+    flags.DEFINE_string("test_file", None, "Test file instead of the task's.")
     for name, (kind, help_text) in _MODEL_FLAGS.items():
         _DEFINE[kind](name, None, help_text)
     defaults = TrainConfig()
@@ -54,14 +56,6 @@ def define_flags() -> None:
     flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress bar, 2 one line per epoch.")
 
 
-def _resolve(path, data_dir):
-    if path and not os.path.isabs(path) and not os.path.exists(path):
-        candidate = os.path.join(data_dir, path)
-        if os.path.exists(candidate):
-            return candidate
-    return path
-
-
 def config_from_flags(task_name: str) -> ExperimentConfig:
     task = TASKS[task_name]
     data_dir = FLAGS.data_dir or default_data_dir()
@@ -74,8 +68,9 @@ def config_from_flags(task_name: str) -> ExperimentConfig:
     train = TrainConfig(FLAGS.batch_size, FLAGS.learning_rate, FLAGS.clip_norm, FLAGS.patience,
                         FLAGS.max_constant_epochs, FLAGS.anneal_epochs, FLAGS.anneal_steps,
                         FLAGS.eval_batch_size, FLAGS.seed, FLAGS.verbose)
-    return ExperimentConfig(task_name, data_dir, FLAGS.model_dir, _resolve(FLAGS.embeddings, data_dir),
-                            FLAGS.train_with_dev, FLAGS.dev_seed, FLAGS.train_fraction, model, train)
+    files = {k: getattr(FLAGS, f"{k}_file") for k in ("train", "dev", "test") if getattr(FLAGS, f"{k}_file")}
+    return ExperimentConfig(task_name, data_dir, FLAGS.model_dir, resolve_data_path(FLAGS.embeddings, data_dir),
+                            FLAGS.train_with_dev, FLAGS.dev_seed, FLAGS.train_fraction, files, model, train)
 
 
 def run(main) -> None:

@@ -31,15 +31,23 @@ class Predictor:
 
     def __init__(self, model: tf.keras.Model, tag_vocab: Vocabulary, batch_size: int = 128):
         self.model, self.tag_vocab, self.batch_size = model, tag_vocab, batch_size
-        self._decode = tf.function(lambda inputs: model(inputs, training=False)["tags"],
-                                   reduce_retracing=True)
+        self._decode_fn = None
+
+    def decode(self, batch: dict) -> tf.Tensor:
+        """Viterbi tags ``[B, T]`` of one batch from :meth:`TaggingData.dataset`."""
+        inputs = model_inputs(batch)
+        if self._decode_fn is None:  # one trace with unknown batch and time dimensions
+            spec = {k: tf.TensorSpec([None] * v.shape.rank, v.dtype) for k, v in inputs.items()}
+            self._decode_fn = tf.function(lambda x: self.model(x, training=False)["tags"],
+                                          input_signature=[spec])
+        return self._decode_fn(inputs)
 
     def predict(self, data: TaggingData, scheme: str) -> List[List[str]]:
         """Predicted tags for every sentence, converted to ``scheme``."""
         out: List[Optional[List[str]]] = [None] * len(data.sentences)
         items = self.tag_vocab.items
         for batch in data.dataset(self.batch_size, shuffle=False):
-            tags = self._decode(model_inputs(batch)).numpy()
+            tags = self.decode(batch).numpy()
             for row, index in enumerate(batch["index"].numpy()):
                 n = data.lengths[index]
                 # id 0 is padding and never gold; if decoded it reads as O.

@@ -22,7 +22,7 @@ from taglm_tf.evaluation import Predictor, evaluate
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
-from taglm_tf.tasks import TASKS, load_splits
+from taglm_tf.tasks import TASKS, load_splits, task_paths
 from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume
 
 TRAIN_SCHEME = "iobes"  # paper §3
@@ -39,6 +39,7 @@ class ExperimentConfig:
     train_with_dev: bool = False
     dev_seed: int = 0
     train_fraction: float = 1.0
+    files: dict = dataclasses.field(default_factory=dict)  # split -> file, overriding the task's
     model: TaggerConfig = dataclasses.field(default_factory=TaggerConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
@@ -65,7 +66,7 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     state_exists = check_resume(config.model_dir, resume)
     tf.keras.utils.set_random_seed(config.train.seed)
     splits = load_splits(task, config.data_dir, config.train_with_dev, config.dev_seed,
-                         config.train_fraction, config.train.seed)
+                         config.train_fraction, config.train.seed, config.files)
     train, dev = (conll.convert_tags(s, TRAIN_SCHEME) for s in (splits.train, splits.dev))
     if state_exists:
         resources = saving.load_vocab(config.model_dir)
@@ -79,8 +80,9 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
                          len(resources.tags), resources.word_vectors)
     predictor = Predictor(model, resources.tags, config.train.eval_batch_size)
     trainer = Trainer(model, predictor, config.train, config.model_dir, task.fmt.tag_scheme)
-    train_data = TaggingData(train, featurizer, resources.tags, source=task.train_file)
-    dev_data = TaggingData(dev, featurizer, resources.tags, source=task.dev_file or task.train_file)
+    paths = task_paths(task, config.data_dir, config.files)
+    train_data = TaggingData(train, featurizer, resources.tags, source=paths["train"])
+    dev_data = TaggingData(dev, featurizer, resources.tags, source=paths.get("dev", paths["train"]))
     history = trainer.train(train_data, dev_data, splits.dev, resume=resume, on_epoch_end=on_epoch_end)
     return finish(config, model, predictor, resources, splits, history)
 

@@ -49,10 +49,33 @@ def default_data_dir() -> str:
     return os.environ.get(DATA_DIR_ENV, "data")
 
 
-def task_paths(task: TaskSpec, data_dir: str) -> dict:
+SAMPLE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources")
+SAMPLE_FILES = {"train": "ner_sample.train", "dev": "ner_sample.dev", "test": "ner_sample.test"}
+
+
+def task_paths(task: TaskSpec, data_dir: str, overrides: Optional[dict] = None) -> dict:
+    """Paths of train/dev/test; ``overrides`` maps a split to a user file (relative paths are
+    tried as given, then under ``data_dir``)."""
     base = os.path.join(data_dir, task.subdir)
     names = {"train": task.train_file, "dev": task.dev_file, "test": task.test_file}
-    return {k: os.path.join(base, v) for k, v in names.items() if v}
+    paths = {k: os.path.join(base, v) for k, v in names.items() if v}
+    for split, path in (overrides or {}).items():
+        if path:
+            paths[split] = resolve_data_path(path, data_dir)
+    return paths
+
+
+def resolve_data_path(path: str, data_dir: str) -> str:
+    """``path`` as given if it exists (or is absolute), else under ``data_dir`` if it exists there."""
+    if not path or os.path.isabs(path) or os.path.exists(path):
+        return path
+    in_data = os.path.join(data_dir, path)
+    return in_data if os.path.exists(in_data) else path
+
+
+def sample_paths() -> dict:
+    """The synthetic CoNLL-2003-format sample shipped with the package (for demos and tests)."""
+    return {k: os.path.join(SAMPLE_DIR, v) for k, v in SAMPLE_FILES.items()}
 
 
 def sample_dev(train: List[conll.Sentence], size: int, seed: int):
@@ -65,7 +88,8 @@ def sample_dev(train: List[conll.Sentence], size: int, seed: int):
 
 
 def load_splits(task: TaskSpec, data_dir: str, train_with_dev: bool = False, dev_seed: int = 0,
-                train_fraction: float = 1.0, fraction_seed: int = 0) -> Splits:
+                train_fraction: float = 1.0, fraction_seed: int = 0,
+                files: Optional[dict] = None) -> Splits:
     """Read train/dev/test in the files' own tag scheme.
 
     Args:
@@ -73,8 +97,9 @@ def load_splits(task: TaskSpec, data_dir: str, train_with_dev: bool = False, dev
             still scored each epoch to drive the schedule, so its F1 is then optimistic.
         dev_seed: seed of the dev sample when the task has no dev file.
         train_fraction: keep a seeded random fraction of the training sentences (e.g. 0.01).
+        files: optional per-split file overrides (see :func:`task_paths`).
     """
-    paths = task_paths(task, data_dir)
+    paths = task_paths(task, data_dir, files)
     train = conll.read_conll(paths["train"], task.fmt)
     if "dev" in paths:
         dev = conll.read_conll(paths["dev"], task.fmt)

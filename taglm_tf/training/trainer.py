@@ -73,9 +73,16 @@ class Trainer:
         self.best = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "best"), 1)
         self.state_path = os.path.join(model_dir, STATE_FILE)
         self.writer = tf.summary.create_file_writer(os.path.join(model_dir, "tensorboard"))
-        self._step = tf.function(self._train_step, reduce_retracing=True)
+        self._step_fn = None
 
-    def _train_step(self, batch):
+    def train_step(self, batch: dict) -> tf.Tensor:
+        """One optimisation step on a batch from :meth:`TaggingData.dataset`; returns the loss."""
+        if self._step_fn is None:  # one trace with unknown batch and time dimensions
+            spec = {k: tf.TensorSpec([None] * v.shape.rank, v.dtype) for k, v in batch.items()}
+            self._step_fn = tf.function(self._step, input_signature=[spec])
+        return self._step_fn(batch)
+
+    def _step(self, batch):
         with tf.GradientTape() as tape:
             outputs = self.model(model_inputs(batch), training=True)
             mask = tf.not_equal(batch["word_ids"], 0)
@@ -136,7 +143,7 @@ class Trainer:
                                           stateful_metrics=["loss"])
         total_loss, steps, start = 0.0, 0, time.perf_counter()
         for batch in batches:
-            loss = float(self._step(batch))
+            loss = float(self.train_step(batch))
             total_loss, steps = total_loss + loss, steps + 1
             progress.update(steps, [("loss", loss)])
         elapsed = time.perf_counter() - start

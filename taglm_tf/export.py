@@ -1,0 +1,138 @@
+"""Export a trained tagger as a SavedModel for serving.
+
+    python -m taglm_tf.export --model_dir=DIR --export_dir=OUT
+
+The ``serving_default`` signature maps ``tokens`` (``tf.string [batch, time]``, ``""`` = right
+padding) to ``tags`` (``tf.string [batch, time]``, in the task's gold scheme: IOB1 for NER,
+IOB2 for chunking; ``""`` at padding) and ``tag_ids`` (``int32 [batch, time]``, the model's
+Viterbi path over its training tag vocabulary, IOBES; 0 at padding). Featurization runs
+in-graph with the same :class:`~taglm_tf.data.featurizer.Featurizer` as training.
+``OUT/taglm_export.json`` records the run's config and the tag schemes.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices off stderr
+
+import tensorflow as tf  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
+
+from experiments.tagging_flags import run  # noqa: E402
+from taglm_tf.data import tag_schemes  # noqa: E402
+from taglm_tf.errors import InputError  # noqa: E402
+from taglm_tf.fileio import atomic_path  # noqa: E402
+from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
+from taglm_tf.tasks import TASKS  # noqa: E402
+
+FLAGS = flags.FLAGS
+EXPORT_INFO = "taglm_export.json"
+_PREFIX_CODES = {"O": 0, "B": 1, "I": 2, "E": 3, "S": 4}
+
+
+def define_flags() -> None:
+    flags.DEFINE_string("model_dir", None, "Directory of a finished training run (model.keras, ...).")
+    flags.DEFINE_string("export_dir", None, "SavedModel output directory (must not exist yet).")
+    flags.mark_flags_as_required(["model_dir", "export_dir"])
+
+
+def convert_ids(tag_ids: tf.Tensor, present: tf.Tensor, items: Sequence[str], scheme: str) -> tf.Tensor:
+    """Tag ids (any scheme, e.g. IOBES) -> tag strings in ``scheme``, ``""`` where not ``present``.
+
+    The span rules of :func:`tag_schemes.convert`, vectorised: a chunk begins at a non-``O``
+    token unless it continues the previous token's chunk (same type, previous not ``E``/``S``/
+    ``O``, current not ``B``/``S``); it ends where the next token does not continue it. Id 0
+    (padding) reads as ``O``. Assumes right padding.
+    """
+    tag_schemes.check_scheme(scheme)
+    split = [tag_schemes.split_tag(t) if i else ("O", "") for i, t in enumerate(items)]
+    types = sorted({t for p, t in split if p != "O"})
+    prefix = tf.gather(tf.constant([_PREFIX_CODES.get(p, 0) for p, _ in split]), tag_ids)
+    kind = tf.gather(tf.constant([types.index(t) + 1 if p != "O" else 0 for p, t in split]), tag_ids)
+    prefix = tf.where(present, prefix, 0)
+
+    def before(x):  # x[:, t - 1], 0 (= O) at t = 0
+        return tf.pad(x[:, :-1], [[0, 0], [1, 0]])
+
+    def after(x):  # x[:, t + 1], 0 (= O) at the end
+        return tf.pad(x[:, 1:], [[0, 0], [0, 1]])
+
+    def begins(prev, prev_kind, cur, cur_kind):
+        opens = (prev == 0) | (prev == 3) | (prev == 4) | (cur == 1) | (cur == 4) | (prev_kind != cur_kind)
+        return (cur != 0) & opens
+
+    inside = prefix != 0
+    begin = begins(before(prefix), before(kind), prefix, kind)
+    end = inside & ((after(prefix) == 0) | begins(prefix, kind, after(prefix), after(kind)))
+    if scheme == "iob2":
+        letter = tf.where(begin, "B-", "I-")
+    elif scheme == "iob1":  # B- only where a chunk directly follows one of its own type
+        letter = tf.where(begin & (before(prefix) != 0) & (before(kind) == kind), "B-", "I-")
+    else:
+        letter = tf.where(begin, tf.where(end, "S-", "B-"), tf.where(end, "E-", "I-"))
+    tags = tf.where(inside, letter + tf.gather(tf.constant([""] + types), kind), "O")
+    return tf.where(present, tags, "")
+
+
+class ServingTagger(tf.Module):
+    """tokens -> featurizer -> Keras model's Viterbi ``tags`` -> tag strings.
+
+    Only the model's variables are tracked (not the Keras model itself), so the SavedModel
+    holds the serving function alone, without Keras' per-layer traces.
+    """
+
+    def __init__(self, tagger: LoadedTagger, scheme: str):
+        super().__init__()
+        self.featurizer = tagger.resources.featurizer()
+        self.model_variables = list(tagger.model.variables)
+        self.scheme, self.items = scheme, list(tagger.resources.tags.items)
+        model, items = tagger.model, self.items
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")])
+        def serve(tokens):
+            """Tag right-padded ``tokens`` ([batch, time] string, "" = padding).
+
+            Returns ``tags`` (string [batch, time], the task's gold scheme, "" at padding) and
+            ``tag_ids`` (int32 [batch, time], ids of the training IOBES vocabulary, 0 at padding).
+            """
+            tag_ids = tf.cast(model(self.featurizer(tokens), training=False)["tags"], tf.int32)
+            tags = convert_ids(tag_ids, tf.not_equal(tokens, ""), items, scheme)
+            return {"tags": tags, "tag_ids": tag_ids}
+
+        self.serve = serve
+
+
+def export_tagger(model_dir: str, export_dir: str) -> str:
+    """Write the SavedModel and ``taglm_export.json``; returns ``export_dir``."""
+    export_dir = os.path.abspath(export_dir)
+    if os.path.exists(export_dir):
+        raise InputError("already exists; choose a new --export_dir", export_dir)
+    tagger = load_tagger(model_dir)
+    task = TASKS.get(tagger.config.get("task"))
+    if task is None:
+        raise InputError(f"config.json names unknown task {tagger.config.get('task')!r}", model_dir)
+    if set(tagger.model.input_names) != {"word_ids", "char_ids", "char_index"}:
+        raise InputError("cannot export a model with extra (LM) features", model_dir)
+    module = ServingTagger(tagger, task.fmt.tag_scheme)
+    info = {"task": task.name, "tag_scheme": task.fmt.tag_scheme, "tag_ids_scheme": "iobes",
+            "tag_vocabulary": module.items, "config": tagger.config}
+    os.makedirs(os.path.dirname(export_dir), exist_ok=True)
+    with atomic_path(export_dir) as tmp:
+        tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
+        with open(os.path.join(tmp, EXPORT_INFO), "w", encoding="utf-8") as f:
+            json.dump(info, f, indent=1, sort_keys=True)
+    return export_dir
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    logging.set_verbosity(logging.WARNING)  # tf.saved_model.save's INFO notes are noise here
+    print(f"exported {export_tagger(FLAGS.model_dir, FLAGS.export_dir)}")
+
+
+if __name__ == "__main__":
+    define_flags()
+    run(main)

@@ -1,0 +1,125 @@
+"""Tag tokenized text with a trained model.
+
+    python -m taglm_tf.tag --model_dir=DIR [--input=FILE] [--input_format=text|conll]
+                           [--format=conll|json] [--batch_size=N]
+
+Input (UTF-8, from ``--input`` or stdin): one whitespace-tokenized sentence per line
+(``text``), or CoNLL columns (``conll``: the first column is the word, the others are echoed;
+blank lines separate sentences, ``-DOCSTART-`` lines are skipped). Output, in input order:
+``token [columns...] TAG`` lines with a blank line after each sentence (``conll``), or one JSON
+object per sentence (``json``). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
+chunking).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from typing import Iterator, List, Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices off stderr
+
+from absl import app, flags  # noqa: E402
+
+from experiments.tagging_flags import run  # noqa: E402
+from taglm_tf.data import conll, tag_schemes  # noqa: E402
+from taglm_tf.data.pipeline import TaggingData  # noqa: E402
+from taglm_tf.errors import InputError  # noqa: E402
+from taglm_tf.evaluation import Predictor  # noqa: E402
+from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
+from taglm_tf.tasks import TASKS, TaskSpec  # noqa: E402
+
+FLAGS = flags.FLAGS
+READERS = {"text": conll.read_tokenized_text, "conll": conll.read_unlabeled_conll}
+
+
+def define_flags() -> None:
+    flags.DEFINE_string("model_dir", None, "Directory of a finished training run (model.keras, ...).")
+    flags.DEFINE_string("input", "-", "Input file; '-': stdin.")
+    flags.DEFINE_enum("input_format", "text", ["text", "conll"],
+                      "'text': one tokenized sentence per line; 'conll': word in the first column.")
+    flags.DEFINE_enum("format", "conll", ["conll", "json"], "Output: CoNLL columns or JSON lines.")
+    flags.DEFINE_integer("batch_size", 128, "Sentences per inference batch.", lower_bound=1)
+    flags.mark_flag_as_required("model_dir")
+
+
+def decode_utf8(raw: bytes, source: str) -> str:
+    """``raw`` as text; invalid UTF-8 is an :class:`InputError` naming its line."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1)
+        raise InputError(f"not valid UTF-8 (byte {column} of the line)", source, line) from None
+
+
+def read_input(path: str, input_format: str) -> List[conll.Sentence]:
+    """Sentences of ``path`` (``-``: stdin) in ``input_format``."""
+    if path == "-":
+        source, raw = "<stdin>", sys.stdin.buffer.read()
+    else:
+        try:
+            with open(path, "rb") as f:
+                source, raw = path, f.read()
+        except OSError as e:
+            raise InputError(f"cannot read input: {e.strerror}", path) from None
+    return READERS[input_format](io.StringIO(decode_utf8(raw, source)), source)
+
+
+def task_of(tagger: LoadedTagger, model_dir: str) -> TaskSpec:
+    name = tagger.config.get("task")
+    if name not in TASKS:
+        raise InputError(f"config.json names unknown task {name!r}", model_dir)
+    return TASKS[name]
+
+
+def tag_sentences(tagger: LoadedTagger, sentences: Sequence[conll.Sentence], scheme: str,
+                  batch_size: int = 128) -> List[List[str]]:
+    """Predicted tags in ``scheme`` for each sentence, in input order."""
+    data = TaggingData(sentences, tagger.resources.featurizer())
+    return Predictor(tagger.model, tagger.resources.tags, batch_size).predict(data, scheme)
+
+
+def conll_lines(sentences, tags) -> Iterator[str]:
+    for sentence, sentence_tags in zip(sentences, tags):
+        for i, token in enumerate(sentence.tokens):
+            middle = sentence.columns[i] if sentence.columns else ()
+            yield " ".join((token, *middle, sentence_tags[i]))
+        yield ""
+
+
+def json_lines(sentences, tags, entity_word: str) -> Iterator[str]:
+    for sentence, sentence_tags in zip(sentences, tags):
+        chunks = [{"type": c.type, "start": c.start, "end": c.end,
+                   "text": " ".join(sentence.tokens[c.start:c.end])}
+                  for c in tag_schemes.tags_to_chunks(sentence_tags)]
+        yield json.dumps({"tokens": list(sentence.tokens), "tags": list(sentence_tags),
+                          entity_word: chunks}, ensure_ascii=False)
+
+
+def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
+              output_format: str = "conll", batch_size: int = 128) -> str:
+    """The whole output for the input at ``path`` (``-``: stdin)."""
+    tagger = load_tagger(model_dir)
+    task = task_of(tagger, model_dir)
+    sentences = read_input(path, input_format)
+    tags = tag_sentences(tagger, sentences, task.fmt.tag_scheme, batch_size)
+    if output_format == "json":
+        lines = json_lines(sentences, tags, task.entity_word)
+    else:
+        lines = conll_lines(sentences, tags)
+    return "".join(line + "\n" for line in lines)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    text = tag_input(FLAGS.model_dir, FLAGS.input, FLAGS.input_format, FLAGS.format, FLAGS.batch_size)
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    define_flags()
+    run(main)

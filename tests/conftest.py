@@ -1,0 +1,33 @@
+"""Test-wide settings: quiet TF logs, and the package importable from the repo root."""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import dataclasses  # noqa: E402
+
+import pytest  # noqa: E402
+
+from taglm_tf.experiment import ExperimentConfig  # noqa: E402
+from taglm_tf.models.tagger import TaggerConfig  # noqa: E402
+from taglm_tf.tasks import sample_paths  # noqa: E402
+from taglm_tf.training.trainer import TrainConfig  # noqa: E402
+
+TINY_MODEL = TaggerConfig(char_dim=4, char_units=4, word_dim=8, rnn_units=8,
+                          char_dropout=0.0, rnn_input_dropout=0.0)
+
+
+def tiny_config(model_dir, **train_overrides) -> ExperimentConfig:
+    """A seconds-long NER run on the shipped synthetic sample, without dropout (deterministic)."""
+    train = dict(batch_size=16, patience=1, max_constant_epochs=3, anneal_epochs=1,
+                 anneal_steps=2, seed=3, verbose=0)
+    train.update(train_overrides)
+    return ExperimentConfig("ner", data_dir="/nonexistent", model_dir=str(model_dir),
+                            files=sample_paths(), model=dataclasses.replace(TINY_MODEL),
+                            train=TrainConfig(**train))
+
+
+@pytest.fixture
+def tiny_experiment(tmp_path):
+    return tiny_config(tmp_path / "run")

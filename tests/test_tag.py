@@ -1,0 +1,176 @@
+"""Tests for the tagging CLI ``python -m taglm_tf.tag`` on a tiny random-weight model."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tiny_model
+from taglm_tf import tag
+from taglm_tf.data import conll, tag_schemes
+from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.errors import InputError
+from taglm_tf.evaluation import Predictor
+from taglm_tf.models.saving import load_tagger
+
+REPO = Path(__file__).resolve().parents[1]
+
+TEXT = ("John Smith lives in New York .\n"
+        "\n"
+        "  EU rejects   German call to boycott British lamb .  \n"
+        "Zürich 1996-08-22\n"
+        "Peter\n"
+        "The European Commission said on Thursday it disagreed with German advice .\n")
+TEXT_SENTENCES = [line.split() for line in TEXT.splitlines() if line.strip()]
+
+CONLL = ("-DOCSTART- -X- -X- O\n"
+         "\n"
+         "SOCCER NN I-NP O\n"
+         "- : O O\n"
+         "JAPAN NNP I-NP I-LOC\n"
+         "GET VB I-VP O\n"
+         "\n"
+         "Nadim NNP I-NP I-PER\n"
+         "Ladki NNP I-NP I-PER\n"
+         "\n"
+         "\n"
+         "-DOCSTART- -X- -X- O\n"
+         "AL-AIN NNP I-NP I-LOC\n"
+         ", , O O\n"
+         "United NNP I-NP I-LOC\n")
+CONLL_ROWS = [[line.split() for line in block.splitlines() if not line.startswith("-DOCSTART-")]
+              for block in CONLL.split("\n\n")]
+CONLL_ROWS = [rows for rows in CONLL_ROWS if rows]
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    return tiny_model.build_tiny_model(str(tmp_path_factory.mktemp("tiny_ner")))
+
+
+@pytest.fixture(scope="session")
+def predict(model_dir):
+    """Reference tags: Predictor.predict on the same sentences, in IOB1 (NER's gold scheme)."""
+    tagger = load_tagger(model_dir)
+
+    def run(token_lists, scheme="iob1"):
+        sentences = [conll.Sentence(tuple(t), ("O",) * len(t)) for t in token_lists]
+        data = TaggingData(sentences, tagger.resources.featurizer())
+        return Predictor(tagger.model, tagger.resources.tags).predict(data, scheme)
+    return run
+
+
+def _cli(model_dir, *args):
+    return [sys.executable, "-m", "taglm_tf.tag", f"--model_dir={model_dir}", *args]
+
+
+@pytest.fixture(scope="session")
+def cli(model_dir, tmp_path_factory):
+    """Run the CLI cases concurrently (each start-up imports TensorFlow) and collect results."""
+    tmp = tmp_path_factory.mktemp("tag_inputs")
+    (tmp / "in.conll").write_text(CONLL, encoding="utf-8")
+    (tmp / "bad.txt").write_bytes("fine line\nZ\u00fcrich ok\n".encode("utf-8") + b"caf\xe9 bad\n")
+    cases = {
+        "stdin_json": (_cli(model_dir, "--format=json", "--batch_size=2"), TEXT.encode("utf-8")),
+        "stdin_conll": (_cli(model_dir, "--input=-"), TEXT.encode("utf-8")),
+        "file_conll": (_cli(model_dir, f"--input={tmp / 'in.conll'}", "--input_format=conll"), b""),
+        "bad_utf8": (_cli(model_dir, f"--input={tmp / 'bad.txt'}"), b""),
+        "no_model": (_cli(tmp / "missing"), b"a b\n"),
+    }
+    procs = {name: subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+             for name, (cmd, _) in cases.items()}
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(cases[name][1], timeout=300)
+        results[name] = (proc.returncode, out.decode("utf-8"), err.decode("utf-8"))
+    results["bad_path"] = str(tmp / "bad.txt")
+    return results
+
+
+def _ok(result):
+    code, out, err = result
+    assert code == 0, err
+    return out
+
+
+def _records(conll_text):
+    """CoNLL output -> list of sentences, each a list of column lists."""
+    blocks = conll_text.split("\n\n")
+    assert blocks[-1] == "" and conll_text.endswith("\n\n")
+    return [[line.split(" ") for line in block.split("\n")] for block in blocks[:-1]]
+
+
+def test_text_stdin_conll_output_matches_predictor(cli, predict):
+    sentences = _records(_ok(cli["stdin_conll"]))
+    expected = predict(TEXT_SENTENCES)
+    assert [[row[0] for row in s] for s in sentences] == TEXT_SENTENCES
+    assert all(len(row) == 2 for s in sentences for row in s)
+    assert [[row[1] for row in s] for s in sentences] == expected
+    assert any(t != "O" for tags in expected for t in tags)  # the test model does tag things
+
+
+def test_conll_file_echoes_columns_and_skips_docstart(cli, predict):
+    sentences = _records(_ok(cli["file_conll"]))
+    assert [[row[:-1] for row in s] for s in sentences] == CONLL_ROWS
+    expected = predict([[row[0] for row in rows] for rows in CONLL_ROWS])
+    assert [[row[-1] for row in s] for s in sentences] == expected
+
+
+def test_json_output_structure_and_offsets(cli, predict):
+    records = [json.loads(line) for line in _ok(cli["stdin_json"]).splitlines()]
+    assert [r["tokens"] for r in records] == TEXT_SENTENCES  # input order despite batching
+    assert [r["tags"] for r in records] == predict(TEXT_SENTENCES)
+    for r in records:
+        assert set(r) == {"tokens", "tags", "entities"}
+        covered = set()
+        for e in r["entities"]:
+            assert set(e) == {"type", "start", "end", "text"}
+            assert 0 <= e["start"] < e["end"] <= len(r["tokens"])
+            assert e["text"] == " ".join(r["tokens"][e["start"]:e["end"]])
+            assert all(t.endswith("-" + e["type"]) for t in r["tags"][e["start"]:e["end"]])
+            covered.update(range(e["start"], e["end"]))
+        assert all((i in covered) == (t != "O") for i, t in enumerate(r["tags"]))
+        chunks = tag_schemes.tags_to_chunks(r["tags"])
+        assert [(e["type"], e["start"], e["end"]) for e in r["entities"]] == chunks
+    assert any(r["entities"] for r in records)
+
+
+def test_non_utf8_input_names_line(cli):
+    code, out, err = cli["bad_utf8"]
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [f"error: {cli['bad_path']}:3: not valid UTF-8 (byte 3 of the line)"]
+
+
+def test_missing_model_dir(cli):
+    code, out, err = cli["no_model"]
+    assert code == 1 and out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "missing" in last and "model.keras" in last
+
+
+def test_empty_stdin_is_an_error(model_dir, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\n  \n\n")))
+    with pytest.raises(InputError, match="no tokens found"):
+        tag.tag_input(model_dir, "-")
+
+
+def test_missing_input_file(model_dir, tmp_path):
+    with pytest.raises(InputError, match="cannot read input"):
+        tag.tag_input(model_dir, str(tmp_path / "nope.txt"))
+
+
+def test_chunking_model_uses_chunks_key_and_iob2(model_dir, predict, tmp_path, monkeypatch):
+    tagger = load_tagger(model_dir)
+    chunker = tagger._replace(config={**tagger.config, "task": "chunking"})
+    monkeypatch.setattr(tag, "load_tagger", lambda _: chunker)
+    (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
+    records = [json.loads(line) for line in
+               tag.tag_input(model_dir, str(tmp_path / "in.txt"), output_format="json").splitlines()]
+    assert all(set(r) == {"tokens", "tags", "chunks"} for r in records)
+    assert [r["tags"] for r in records] == predict(TEXT_SENTENCES, "iob2")
+    assert any(r["chunks"] for r in records)
