@@ -144,6 +144,8 @@ def convert_tags(sentences: Iterable[Sentence], scheme: str) -> List[Sentence]:
 
 def format_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]]) -> str:
     """conlleval input: ``token [columns...] gold predicted`` lines, blank line between sentences."""
+    if len(sentences) != len(predicted):
+        raise ValueError(f"{len(predicted)} predicted sequences for {len(sentences)} sentences")
     out = []
     for sentence, tags in zip(sentences, predicted):
         if len(tags) != len(sentence):

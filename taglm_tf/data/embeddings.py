@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import lzma
 import os
+import zlib
 from typing import Dict, Iterable, Iterator, Optional, Set, Tuple
 
 import numpy as np
@@ -15,21 +16,25 @@ import numpy as np
 from taglm_tf.errors import InputError
 
 
-def _open_text(path: str):
+def _open_binary(path: str):
     opener = {".gz": gzip.open, ".xz": lzma.open}.get(os.path.splitext(path)[1], open)
-    return opener(path, "rt", encoding="utf-8", newline="\n")
+    return opener(path, "rb")
 
 
 def _numbered_lines(path: str) -> Iterator[Tuple[int, str]]:
+    """Decoded lines with their 1-based numbers; decoding per line keeps error lines exact."""
     if not os.path.isfile(path):
         raise InputError("embedding file not found", path)
     number = 0
     try:
-        with _open_text(path) as f:
-            for number, line in enumerate(f, start=1):
-                yield number, line
-    except (UnicodeDecodeError, EOFError, lzma.LZMAError, gzip.BadGzipFile, OSError) as e:
-        raise InputError(f"cannot read embedding file: {e}", path, number + 1) from None
+        with _open_binary(path) as f:
+            for number, raw in enumerate(f, start=1):
+                yield number, raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not valid UTF-8 (byte {e.start})", path, number) from None
+    except (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error, OSError) as e:
+        raise InputError(f"cannot read embedding file (corrupt or truncated?): {e}", path,
+                         number + 1) from None
 
 
 def _parse_vector(fields, dim: Optional[int], path: str, number: int) -> np.ndarray:
@@ -61,7 +66,7 @@ def load_embeddings(path: str, wanted: Optional[Iterable[str]] = None,
     table: Dict[str, np.ndarray] = {}
     dim: Optional[int] = None
     for number, line in _numbered_lines(path):
-        fields = line.rstrip("\n").rstrip(" ").split(" ")
+        fields = line.rstrip().split(" ")
         if words is None and number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
             continue  # word2vec header "count dim"
         if words is not None:

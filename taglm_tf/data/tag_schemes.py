@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import List, NamedTuple, Sequence
 
+from taglm_tf.conlleval import end_of_chunk, split_tag, start_of_chunk
+
 SCHEMES = ("iob1", "iob2", "iobes")
 _PREFIXES = {"iob1": "BI", "iob2": "BI", "iobes": "BIES"}
 
@@ -20,16 +22,11 @@ class Chunk(NamedTuple):
     end: int  # exclusive
 
 
-def split_tag(tag: str):
-    """``'B-NP-SBJ'`` -> ``('B', 'NP-SBJ')``; ``'O'`` -> ``('O', '')`` (split at the first hyphen)."""
-    prefix, sep, chunk_type = tag.partition("-")
-    return (prefix, chunk_type) if sep else (tag, "")
-
-
 def is_valid_tag(tag: str, scheme: str) -> bool:
     """True when ``tag`` is ``O`` or ``P-TYPE`` with a prefix the scheme allows."""
+    allowed = _PREFIXES[check_scheme(scheme)]
     prefix, chunk_type = split_tag(tag)
-    return tag == "O" or (prefix in _PREFIXES[check_scheme(scheme)] and chunk_type != "")
+    return tag == "O" or (len(prefix) == 1 and prefix in allowed and chunk_type != "")
 
 
 def check_scheme(scheme: str) -> str:
@@ -39,21 +36,17 @@ def check_scheme(scheme: str) -> str:
 
 
 def _chunk_ends(prev: str, cur: str, prev_type: str, cur_type: str) -> bool:
-    """conlleval's endOfChunk, plus: E- and S- always close their chunk."""
+    """conlleval's end-of-chunk rule, plus: a chunk always ends after E- and S-, and before S-."""
     if prev == "O":
         return False
-    if prev in ("E", "S") or cur in ("B", "O", "S"):
-        return True
-    return prev_type != cur_type
+    return prev in ("E", "S") or cur == "S" or end_of_chunk(prev, cur, prev_type, cur_type)
 
 
 def _chunk_starts(prev: str, cur: str, prev_type: str, cur_type: str) -> bool:
-    """conlleval's startOfChunk, plus: B- and S- always open a chunk."""
+    """conlleval's start-of-chunk rule, plus: a chunk always starts at B- and S-, and after E-/S-."""
     if cur == "O":
         return False
-    if cur in ("B", "S") or prev in ("O", "E", "S"):
-        return True
-    return prev_type != cur_type
+    return cur in ("B", "S") or prev in ("E", "S") or start_of_chunk(prev, cur, prev_type, cur_type)
 
 
 def tags_to_chunks(tags: Sequence[str]) -> List[Chunk]:

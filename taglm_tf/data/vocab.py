@@ -71,6 +71,6 @@ def load_vocabularies(path: str) -> Dict[str, Vocabulary]:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except (OSError, ValueError) as e:
-        raise InputError(f"cannot read vocabularies: {e}", path) from None
-    return {k: Vocabulary.from_json(v) for k, v in data.items()}
+        return {k: Vocabulary.from_json(v) for k, v in data.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise InputError(f"cannot read vocabularies ({type(e).__name__}: {e})", path) from None

@@ -144,8 +144,6 @@ def test_invalid_iob1_tag(tmp_path, tag):
     _raises_at(path, CONLL2003, 6, "invalid IOB1 tag", repr(tag))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: is_valid_tag accepts a tag with an empty prefix "
-                                       "('-PER'), so read_conll lets it through")
 def test_invalid_tag_empty_prefix(tmp_path):
     path = _write(tmp_path, GOOD_NER + "Peter NNP I-NP -PER\n")
     _raises_at(path, CONLL2003, 6, "invalid IOB1 tag")
@@ -267,9 +265,6 @@ def test_format_predictions_length_mismatch():
         conll.format_predictions([s], [["O"]])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: format_predictions zips sentences with predictions "
-                                       "and silently drops the extra sentences when the counts "
-                                       "differ (conlleval.evaluate_tag_sequences rejects this)")
 def test_format_predictions_sentence_count_mismatch():
     s = Sentence(("a",), ("O",), line=1)
     with pytest.raises(ValueError):

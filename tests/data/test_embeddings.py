@@ -62,9 +62,7 @@ def test_word2vec_header(tmp_path, compression):
 @pytest.mark.parametrize("ending", [
     " \n",  # word2vec's text writer leaves a space before the newline
     "\r\n",
-    pytest.param(" \r\n", marks=pytest.mark.xfail(
-        strict=True, reason="minor BUG: lines are stripped of '\\n' then ' ' but not '\\r', so "
-                            "a CRLF file with trailing spaces gives 'non-numeric value'")),
+    " \r\n",
 ])
 def test_line_endings(tmp_path, ending):
     text = "".join(f"{w} {' '.join(map(str, v))}{ending}" for w, v in VECTORS.items())
@@ -197,9 +195,6 @@ def test_corrupt_xz(tmp_path):
     _raises_at_any_line(path)
 
 
-@pytest.mark.xfail(strict=True, raises=Exception,
-                   reason="BUG: corrupt deflate data raises zlib.error, which _numbered_lines does "
-                          "not catch (it catches OSError/EOFError/LZMAError/BadGzipFile only)")
 def test_corrupt_gz(tmp_path):
     path = tmp_path / "e.txt.gz"
     path.write_bytes(_corrupt_middle(gzip.compress(_big_glove().encode())))
@@ -212,9 +207,6 @@ def test_non_utf8_reported_as_input_error(tmp_path):
     assert "utf-8" in str(err).lower()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: decoding happens a buffer (8 KB) ahead of the line "
-                                       "iterator, so a non-UTF-8 byte is reported at the line "
-                                       "after the last one yielded (here line 1), not its own")
 @pytest.mark.parametrize("bad_line", [3, 1500])
 def test_non_utf8_line_number(tmp_path, bad_line):
     lines = _big_glove(2000).encode().split(b"\n")

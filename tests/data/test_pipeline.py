@@ -246,9 +246,6 @@ def test_vocabulary_file_errors(tmp_path):
         assert "cannot read vocabularies" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: load_vocabularies only catches OSError/ValueError "
-                                       "around json.load; well-formed JSON of the wrong shape "
-                                       "raises a raw KeyError/AttributeError/TypeError")
 @pytest.mark.parametrize("content", ['{"words": {"itemz": []}}', "[1, 2]", '{"words": 3}'])
 def test_vocabulary_file_wrong_structure(tmp_path, content):
     path = tmp_path / "vocab.json"

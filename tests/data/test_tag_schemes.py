@@ -318,9 +318,7 @@ def test_split_tag(tag, expected):
     ("PER", set()),
     ("O-PER", set()),
     ("", set()),
-    pytest.param("-PER", set(), marks=pytest.mark.xfail(
-        strict=True, reason="BUG: is_valid_tag tests `prefix in 'BI'` on a string, and the empty "
-                            "prefix of '-PER' is a substring of every string, so it is accepted")),
+    ("-PER", set()),
     ("b-PER", set()),
 ])
 def test_is_valid_tag(tag, valid_in):
@@ -339,8 +337,6 @@ def test_unknown_scheme_rejected():
     assert check_scheme("iobes") == "iobes"
 
 
-@pytest.mark.xfail(strict=True, reason="is_valid_tag short-circuits on 'O' and never checks "
-                                       "the scheme name")
 def test_unknown_scheme_rejected_for_o_tag():
     with pytest.raises(ValueError):
         is_valid_tag("O", "iob3")
