@@ -1,0 +1,89 @@
+"""lm_1b_eval's ``dump_lstm_emb`` mode, batched:
+
+    python -m lm_1b_export.dump_lstm_emb --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \\
+        --input_file=SENTENCES --output_file=OUT.hdf5 [--batch_size=N]
+
+For line ``i`` (0-based) of SENTENCES, whitespace-tokenized into n_i tokens, OUT.hdf5 gets a
+float32 dataset ``str(i)`` of shape ``[3, n_i, P]``: the char-CNN word embedding
+(``all_embs_out``), ``lstm/lstm_0/control_dependency`` and ``lstm/lstm_1/control_dependency``.
+As in the original, each sentence starts from a zero state and the literal word ``<S>`` is fed
+first; its step is not written. Sentences are sorted by length and batched internally; the
+output does not depend on the batching. The file appears only when complete.
+"""
+from __future__ import annotations
+
+import sys
+from typing import List
+
+import h5py
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import atomic_path
+from taglm_tf.lm.lm1b_model import LM1BEmbedder
+
+flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*', or one file.")
+flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
+flags.DEFINE_string("input_file", None, "Sentences, one per line, whitespace-tokenized.")
+flags.DEFINE_string("output_file", None, "HDF5 file to write.")
+flags.DEFINE_integer("batch_size", 32, "Sentences per forward pass.")
+flags.DEFINE_integer("chunk", 2048, "Sentences held in memory between writes.")
+FLAGS = flags.FLAGS
+
+
+def read_sentences(path: str) -> List[List[str]]:
+    """Token lists, one per line; an empty line or bad UTF-8 is an error naming the line."""
+    try:
+        with open(path, "rb") as f:
+            raw_lines = f.read().split(b"\n")
+    except OSError as e:
+        raise InputError(f"cannot read input ({e.strerror})", path) from None
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    sentences = []
+    for number, raw in enumerate(raw_lines, start=1):
+        try:
+            tokens = raw.decode("utf-8").split()
+        except UnicodeDecodeError as e:
+            raise InputError(f"not valid UTF-8 (byte {e.start})", path, number) from None
+        if not tokens:
+            raise InputError("empty line: every line must hold a sentence (its line number is "
+                             "its dataset name)", path, number)
+        sentences.append(tokens)
+    if not sentences:
+        raise InputError("no sentences in input", path)
+    return sentences
+
+
+def dump(embedder: LM1BEmbedder, sentences: List[List[str]], output_file: str, batch_size: int,
+         chunk: int, verbose: bool = True) -> None:
+    """Write one ``[layers, n_i, P]`` dataset per sentence, processing longest sentences first."""
+    order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
+    progress = tf.keras.utils.Progbar(len(sentences), verbose=1 if verbose else 0, unit_name="sentence")
+    with atomic_path(output_file) as tmp:
+        with h5py.File(tmp, "w") as f:
+            for start in range(0, len(order), chunk):
+                part = order[start:start + chunk]
+                outputs = embedder.embed_sentences([sentences[i] for i in part], batch_size)
+                for i, array in zip(part, outputs):
+                    f.create_dataset(str(i), data=np.asarray(array, np.float32))
+                progress.add(len(part))
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        sentences = read_sentences(FLAGS.input_file)
+        embedder = LM1BEmbedder.from_checkpoint(FLAGS.ckpt, FLAGS.vocab_file)
+        dump(embedder, sentences, FLAGS.output_file, FLAGS.batch_size, FLAGS.chunk)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    flags.mark_flags_as_required(["ckpt", "vocab_file", "input_file", "output_file"])
+    app.run(main)

@@ -1,0 +1,133 @@
+"""dump_lstm_emb against the original-graph oracle, run one token per session.run."""
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from lm_1b_export import make_synthetic as ms
+from lm_1b_export.dump_lstm_emb import dump, read_sentences
+from lm_1b_export.reference import ReferenceLM
+from taglm_tf.errors import InputError
+from taglm_tf.lm.lm1b_model import LM1BEmbedder
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LINES = [
+    "the cat sat on the mat .",
+    "zyzzyva blorft qwxj .",                                     # OOV words
+    "東京 café Zürich Ünïcödé-Straße",                            # non-ASCII, known and OOV
+    "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch " + "a" + "ü" * 30,  # > 48 bytes
+    "dog",                                                        # one token
+    " ".join(["the", "cat", "and", "a", "dog", "ran", "to", "the", "park", "."] * 4),  # 40 tokens
+]
+
+
+def relative_error(actual, expected):
+    return float(np.max(np.abs(actual - expected)) / np.max(np.abs(expected)))
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("lm_1b_tiny"))
+    ms.write_synthetic_release(out, size="tiny", seed=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def expected(release):
+    sentences = [line.split() for line in LINES]
+    with ReferenceLM(os.path.join(release, ms.GRAPH_NAME), os.path.join(release, "ckpt-*"),
+                     os.path.join(release, ms.VOCAB_NAME)) as lm:
+        return [lm.dump_lstm_emb(tokens) for tokens in sentences]
+
+
+@pytest.fixture
+def input_file(tmp_path):
+    path = tmp_path / "sentences.txt"
+    path.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def cli(release, input_file, output_file, *extra):
+    return subprocess.run(
+        [sys.executable, "-m", "lm_1b_export.dump_lstm_emb", f"--ckpt={release}/ckpt-*",
+         f"--vocab_file={release}/{ms.VOCAB_NAME}", f"--input_file={input_file}",
+         f"--output_file={output_file}", *extra], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_cli_reproduces_the_original_graph(release, expected, input_file, tmp_path):
+    out = tmp_path / "out.hdf5"
+    result = cli(release, input_file, out, "--batch_size=4")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        assert sorted(f.keys(), key=int) == [str(i) for i in range(len(LINES))]
+        for i, reference in enumerate(expected):
+            data = f[str(i)][:]
+            assert data.dtype == np.float32 and data.shape == (3, len(LINES[i].split()), 16)
+            assert relative_error(data, reference) <= 1e-5, i
+
+
+@pytest.mark.parametrize("batch_size,chunk", [(1, 2048), (3, 2), (64, 5)])
+def test_batching_does_not_change_outputs(release, expected, input_file, tmp_path, batch_size, chunk):
+    embedder = LM1BEmbedder.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
+    out = str(tmp_path / "out.hdf5")
+    dump(embedder, read_sentences(input_file), out, batch_size, chunk, verbose=False)
+    with h5py.File(out, "r") as f:
+        for i, reference in enumerate(expected):
+            assert relative_error(f[str(i)][:], reference) <= 1e-5
+
+
+def copy_release(release, tmp_path):
+    target = tmp_path / "release"
+    shutil.copytree(release, target)
+    return str(target)
+
+
+def assert_fails_cleanly(result, out, *needles):
+    assert result.returncode == 1
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("error: ")
+    for needle in needles:
+        assert needle in message, message
+    assert not os.path.exists(out) and not [p for p in os.listdir(os.path.dirname(out)) if ".tmp-" in p]
+
+
+def test_missing_shard(release, input_file, tmp_path):
+    copy = copy_release(release, tmp_path)
+    os.remove(os.path.join(copy, "ckpt-lstm"))
+    out = str(tmp_path / "out.hdf5")
+    assert_fails_cleanly(cli(copy, input_file, out), out, "lstm/lstm_0")
+
+
+def test_duplicated_shard(release, input_file, tmp_path):
+    copy = copy_release(release, tmp_path)
+    shutil.copy(os.path.join(copy, "ckpt-lstm"), os.path.join(copy, "ckpt-lstm.1"))
+    out = str(tmp_path / "out.hdf5")
+    assert_fails_cleanly(cli(copy, input_file, out), out)
+
+
+def test_vocab_without_free_bytes(release, input_file, tmp_path):
+    copy = copy_release(release, tmp_path)
+    with open(os.path.join(copy, ms.VOCAB_NAME), "ab") as f:
+        # One word using every byte but the newline (whitespace inside a word survives strip()).
+        f.write(b"a" + bytes(b for b in range(256) if b != 10) + b"a\n")
+    out = str(tmp_path / "out.hdf5")
+    assert_fails_cleanly(cli(copy, input_file, out), out, ms.VOCAB_NAME)
+
+
+def test_empty_input_line(release, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("the cat\n\nsat\n")
+    out = str(tmp_path / "out.hdf5")
+    assert_fails_cleanly(cli(release, bad, out), out, f"{bad}:2", "empty line")
+
+
+def test_read_sentences_rejects_bad_utf8(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok line\ncaf\xe9\n")
+    with pytest.raises(InputError) as e:
+        read_sentences(str(bad))
+    assert e.value.line == 2
