@@ -1,0 +1,38 @@
+"""Convert the lm_1b release into a Keras-native directory the library loads without TF1 code:
+
+    python -m lm_1b_export.export --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \\
+        --output_dir=OUT [--include_softmax]
+
+Load it with ``taglm_tf.lm.lm1b_saving.load_lm1b(OUT)``.
+"""
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags
+
+from taglm_tf.errors import InputError
+from taglm_tf.lm.lm1b_saving import export_lm1b
+
+flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*'.")
+flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
+flags.DEFINE_string("output_dir", None, "Directory to create.")
+flags.DEFINE_boolean("include_softmax", False, "Also export the 800k-row softmax (3.3 GB for the "
+                     "real release); needed only for perplexity.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        export_lm1b(FLAGS.ckpt, FLAGS.vocab_file, FLAGS.output_dir, FLAGS.include_softmax)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    print(f"wrote {FLAGS.output_dir}")
+
+
+if __name__ == "__main__":
+    flags.mark_flags_as_required(["ckpt", "vocab_file", "output_dir"])
+    app.run(main)
