@@ -69,7 +69,9 @@ class _CharVocab:
 class ReferenceLM:
     """The released graph in a TF1 session, driven one token per run like lm_1b_eval.py."""
 
-    def __init__(self, pbtxt_path: str, ckpt_glob: str, vocab_path: str):
+    def __init__(self, pbtxt_path: str, ckpt_glob: str, vocab_path: str, restore_softmax: bool = True):
+        """``restore_softmax=False`` restores every variable but ``softmax/*`` (as partial
+        restores of the release do), for runs that fetch only embeddings and LSTM outputs."""
         import tensorflow as tf
         from google.protobuf import text_format
 
@@ -84,11 +86,27 @@ class ReferenceLM:
         config = tf.compat.v1.ConfigProto(allow_soft_placement=True)
         self.session = tf.compat.v1.Session(graph=self.graph, config=config)
         try:
-            self.session.run("save/restore_all", {"save/Const:0": ckpt_glob})
+            if restore_softmax:
+                self.session.run("save/restore_all", {"save/Const:0": ckpt_glob})
+            else:
+                self._restore_all_but_softmax(ckpt_glob)
         except Exception:
             self.close()
             raise
         self.reset()  # lm_1b_eval runs states_init once right after the restore
+
+    def _restore_all_but_softmax(self, ckpt_glob: str) -> None:
+        import tensorflow as tf
+
+        reader = tf.train.load_checkpoint(ckpt_glob)
+        with self.graph.as_default():
+            for name in sorted(reader.get_variable_to_shape_map()):
+                if name.startswith("softmax/"):
+                    continue
+                variable = self.graph.get_tensor_by_name(name + ":0")
+                value = reader.get_tensor(name)
+                placeholder = tf.compat.v1.placeholder(variable.dtype.base_dtype, value.shape)
+                self.session.run(tf.compat.v1.assign(variable, placeholder), {placeholder: value})
 
     # -- encoding -------------------------------------------------------------------------
 

@@ -131,3 +131,12 @@ def test_read_sentences_rejects_bad_utf8(tmp_path):
     with pytest.raises(InputError) as e:
         read_sentences(str(bad))
     assert e.value.line == 2
+
+
+def test_reference_without_softmax_files(release, expected, tmp_path):
+    copy = copy_release(release, tmp_path)
+    for k in range(9):
+        os.remove(os.path.join(copy, f"ckpt-softmax{k}"))
+    with ReferenceLM(os.path.join(copy, ms.GRAPH_NAME), os.path.join(copy, "ckpt-*"),
+                     os.path.join(copy, ms.VOCAB_NAME), restore_softmax=False) as lm:
+        np.testing.assert_array_equal(lm.dump_lstm_emb(LINES[0].split()), expected[0])
