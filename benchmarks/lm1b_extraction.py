@@ -1,0 +1,130 @@
+"""lm_1b (CNN-BIG-LSTM) embedding extraction at the real dimensions (random weights):
+batched Keras extraction against the original one-token-per-``session.run`` loop.
+
+    python -m benchmarks.lm1b_extraction [--release_dir=/tmp/lm1b_full] [--sentences=200]
+        [--reference_sentences=20] [--batch_size=64] [--output=FILE.json]
+
+The release is written by ``lm_1b_export.make_synthetic --size=full --no_softmax`` if missing
+(~0.9 GB). Sentences are the first ones of CoNLL-2003 eng.testa (real lengths), or synthetic ones
+with the same length distribution when the data is absent. Reports tokens/s of both paths on the
+same sentences, the achieved FLOP/s of the batched path against plain matmuls of the LSTM's shapes,
+and the process's peak resident memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+from lm_1b_export import make_synthetic
+from lm_1b_export.reference import ReferenceLM
+from taglm_tf.data import conll
+from taglm_tf.experiment import git_commit
+from taglm_tf.lm.lm1b_model import LM1BEmbedder
+from taglm_tf.tasks import default_data_dir
+
+flags.DEFINE_string("release_dir", "/tmp/lm1b_full", "Full-size synthetic release (created if absent).")
+flags.DEFINE_integer("sentences", 200, "Sentences for the batched extraction.")
+flags.DEFINE_integer("reference_sentences", 20, "Of those, how many the one-token loop runs.")
+flags.DEFINE_integer("batch_size", 64, "Sentences per batch.")
+flags.DEFINE_string("output", None, "Also write the result as JSON here.")
+FLAGS = flags.FLAGS
+
+
+def sentences(n):
+    path = os.path.join(default_data_dir(), "conll2003", "eng.testa")
+    if os.path.exists(path):
+        return [list(s.tokens) for s in conll.read_conll(path, conll.CONLL2003)[:n]], "eng.testa"
+    rng = np.random.default_rng(0)
+    return [[f"w{rng.integers(1000)}" for _ in range(max(1, int(rng.poisson(15))))] for _ in range(n)], "synthetic"
+
+
+def ensure_release(path):
+    if not os.path.exists(os.path.join(path, "ckpt-lstm")):
+        make_synthetic.write_synthetic_release(path, size="full", seed=0, include_softmax=False)
+    return os.path.join(path, "ckpt-*"), os.path.join(path, make_synthetic.VOCAB_NAME)
+
+
+def flops(embedder, batch):
+    """Multiply-add FLOPs (x2) of one extraction: char side per distinct word, LSTMs per step."""
+    d = embedder.char_args
+    words = {w for s in batch for w in s} | {"<S>"}
+    conv = sum(2 * (d["max_word_length"] - w + 1) * w * d["char_dim"] * n
+               for w, n in zip(d["conv_widths"], d["conv_filters"]))
+    width = sum(d["conv_filters"])
+    char = conv + d["num_highway"] * 2 * 2 * width * width + 2 * width * d["projection_dim"]
+    p, n = embedder.projection_dim, embedder.lstm_cells
+    lstm = embedder.num_lstm_layers * (2 * 2 * p * 4 * n + 2 * n * p)
+    steps = sum(len(s) + 1 for s in batch)
+    return len(words) * char + steps * lstm
+
+
+def time_matmuls(m, shapes, repeats=5):
+    """FLOP/s of plain float32 matmuls [m, k] x [k, n] for the given (k, n) shapes."""
+    total_flops, total_time = 0, 0.0
+    for k, n in shapes:
+        a, b = tf.random.normal([m, k]), tf.random.normal([k, n])
+        tf.matmul(a, b).numpy()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            tf.matmul(a, b).numpy()
+        total_time += time.perf_counter() - start
+        total_flops += repeats * 2 * m * k * n
+    return total_flops / total_time
+
+
+def main(argv):
+    del argv
+    ckpt, vocab = ensure_release(FLAGS.release_dir)
+    batch, source = sentences(FLAGS.sentences)
+    tokens = sum(len(s) for s in batch)
+    embedder = LM1BEmbedder.from_checkpoint(ckpt, vocab)
+    embedder.embed_sentences(batch[:FLAGS.batch_size], FLAGS.batch_size)  # trace
+    start = time.perf_counter()
+    batched = embedder.embed_sentences(batch, FLAGS.batch_size)
+    batched_seconds = time.perf_counter() - start
+    work = flops(embedder, batch)
+
+    ref_batch = batch[:FLAGS.reference_sentences]
+    ref_tokens = sum(len(s) for s in ref_batch)
+    pbtxt = os.path.join(FLAGS.release_dir, make_synthetic.GRAPH_NAME)
+    with ReferenceLM(pbtxt, ckpt, vocab, restore_softmax=False) as reference:
+        reference.dump_lstm_emb(ref_batch[0][:2])  # warm-up
+        start = time.perf_counter()
+        expected = [reference.dump_lstm_emb(s) for s in ref_batch]
+        reference_seconds = time.perf_counter() - start
+    max_rel = max(float(np.max(np.abs(a - b)) / np.max(np.abs(b))) for a, b in zip(batched, expected))
+
+    p, n = embedder.projection_dim, embedder.lstm_cells
+    # The recurrence multiplies [batch, P] x [P, 4N] and [batch, N] x [N, P] every step; with
+    # 1024 rows the same matmuls run near the machine's peak.
+    matmul_flops = time_matmuls(FLAGS.batch_size, [(p, 4 * n), (n, p)])
+    peak_flops = time_matmuls(1024, [(p, 4 * n), (n, p)])
+    result = {
+        "sentences": len(batch), "tokens": tokens, "source": source, "batch_size": FLAGS.batch_size,
+        "batched": {"seconds": batched_seconds, "tokens_per_sec": tokens / batched_seconds,
+                    "gflop": work / 1e9, "gflop_per_sec": work / batched_seconds / 1e9},
+        "one_token_loop": {"sentences": len(ref_batch), "tokens": ref_tokens, "seconds": reference_seconds,
+                           "tokens_per_sec": ref_tokens / reference_seconds},
+        "speedup": (tokens / batched_seconds) / (ref_tokens / reference_seconds),
+        "plain_matmul_gflop_per_sec": {"rows_batch": matmul_flops / 1e9, "rows_1024": peak_flops / 1e9},
+        "fraction_of_matmul": {"rows_batch": work / batched_seconds / matmul_flops,
+                               "rows_1024": work / batched_seconds / peak_flops},
+        "max_relative_difference_vs_graph": max_rel,
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20,
+        "cpus": os.cpu_count(), "machine": platform.machine(), "git_commit": git_commit(),
+    }
+    print(json.dumps(result, indent=1))
+    if FLAGS.output:
+        with open(FLAGS.output, "w") as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    app.run(main)
