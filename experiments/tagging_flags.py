@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 
-from absl import app, flags
+from absl import flags
 
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import ExperimentConfig
@@ -71,14 +70,3 @@ def config_from_flags(task_name: str) -> ExperimentConfig:
     files = {k: getattr(FLAGS, f"{k}_file") for k in ("train", "dev", "test") if getattr(FLAGS, f"{k}_file")}
     return ExperimentConfig(task_name, data_dir, FLAGS.model_dir, resolve_data_path(FLAGS.embeddings, data_dir),
                             FLAGS.train_with_dev, FLAGS.dev_seed, FLAGS.train_fraction, files, model, train)
-
-
-def run(main) -> None:
-    """``absl.app.run`` that turns bad input into one clear line and exit status 1."""
-    def guarded(argv):
-        try:
-            return main(argv)
-        except InputError as e:
-            print(f"error: {e}", file=sys.stderr)
-            sys.exit(1)
-    app.run(guarded)

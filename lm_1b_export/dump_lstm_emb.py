@@ -12,7 +12,6 @@ output does not depend on the batching. The file appears only when complete.
 """
 from __future__ import annotations
 
-import sys
 from typing import List
 
 import h5py
@@ -20,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
+from taglm_tf.cli import run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.lm1b_model import LM1BEmbedder
@@ -75,15 +75,11 @@ def dump(embedder: LM1BEmbedder, sentences: List[List[str]], output_file: str, b
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    try:
-        sentences = read_sentences(FLAGS.input_file)
-        embedder = LM1BEmbedder.from_checkpoint(FLAGS.ckpt, FLAGS.vocab_file)
-        dump(embedder, sentences, FLAGS.output_file, FLAGS.batch_size, FLAGS.chunk)
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    sentences = read_sentences(FLAGS.input_file)
+    embedder = LM1BEmbedder.from_checkpoint(FLAGS.ckpt, FLAGS.vocab_file)
+    dump(embedder, sentences, FLAGS.output_file, FLAGS.batch_size, FLAGS.chunk)
 
 
 if __name__ == "__main__":
     flags.mark_flags_as_required(["ckpt", "vocab_file", "input_file", "output_file"])
-    app.run(main)
+    run(main)

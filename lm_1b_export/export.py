@@ -7,11 +7,9 @@ Load it with ``taglm_tf.lm.lm1b_saving.load_lm1b(OUT)``.
 """
 from __future__ import annotations
 
-import sys
-
 from absl import app, flags
 
-from taglm_tf.errors import InputError
+from taglm_tf.cli import run
 from taglm_tf.lm.lm1b_saving import export_lm1b
 
 flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*'.")
@@ -25,14 +23,10 @@ FLAGS = flags.FLAGS
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    try:
-        export_lm1b(FLAGS.ckpt, FLAGS.vocab_file, FLAGS.output_dir, FLAGS.include_softmax)
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    export_lm1b(FLAGS.ckpt, FLAGS.vocab_file, FLAGS.output_dir, FLAGS.include_softmax)
     print(f"wrote {FLAGS.output_dir}")
 
 
 if __name__ == "__main__":
     flags.mark_flags_as_required(["ckpt", "vocab_file", "output_dir"])
-    app.run(main)
+    run(main)

@@ -20,16 +20,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices
 import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
-from experiments.tagging_flags import run  # noqa: E402
+from taglm_tf.cli import run  # noqa: E402
 from taglm_tf.data import tag_schemes  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
 from taglm_tf.fileio import atomic_path  # noqa: E402
 from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
-from taglm_tf.tasks import TASKS  # noqa: E402
+from taglm_tf.tag import task_of  # noqa: E402
 
 FLAGS = flags.FLAGS
 EXPORT_INFO = "taglm_export.json"
-_PREFIX_CODES = {"O": 0, "B": 1, "I": 2, "E": 3, "S": 4}
+_O, _B, _I, _E, _S = range(5)  # tag prefix codes
+_PREFIX_CODES = {"O": _O, "B": _B, "I": _I, "E": _E, "S": _S}
 
 
 def define_flags() -> None:
@@ -49,9 +50,9 @@ def convert_ids(tag_ids: tf.Tensor, present: tf.Tensor, items: Sequence[str], sc
     tag_schemes.check_scheme(scheme)
     split = [tag_schemes.split_tag(t) if i else ("O", "") for i, t in enumerate(items)]
     types = sorted({t for p, t in split if p != "O"})
-    prefix = tf.gather(tf.constant([_PREFIX_CODES.get(p, 0) for p, _ in split]), tag_ids)
+    prefix = tf.gather(tf.constant([_PREFIX_CODES.get(p, _O) for p, _ in split]), tag_ids)
     kind = tf.gather(tf.constant([types.index(t) + 1 if p != "O" else 0 for p, t in split]), tag_ids)
-    prefix = tf.where(present, prefix, 0)
+    prefix = tf.where(present, prefix, _O)
 
     def before(x):  # x[:, t - 1], 0 (= O) at t = 0
         return tf.pad(x[:, :-1], [[0, 0], [1, 0]])
@@ -60,16 +61,17 @@ def convert_ids(tag_ids: tf.Tensor, present: tf.Tensor, items: Sequence[str], sc
         return tf.pad(x[:, 1:], [[0, 0], [0, 1]])
 
     def begins(prev, prev_kind, cur, cur_kind):
-        opens = (prev == 0) | (prev == 3) | (prev == 4) | (cur == 1) | (cur == 4) | (prev_kind != cur_kind)
-        return (cur != 0) & opens
+        opens = ((prev == _O) | (prev == _E) | (prev == _S) | (cur == _B) | (cur == _S)
+                 | (prev_kind != cur_kind))
+        return (cur != _O) & opens
 
-    inside = prefix != 0
+    inside = prefix != _O
     begin = begins(before(prefix), before(kind), prefix, kind)
-    end = inside & ((after(prefix) == 0) | begins(prefix, kind, after(prefix), after(kind)))
+    end = inside & ((after(prefix) == _O) | begins(prefix, kind, after(prefix), after(kind)))
     if scheme == "iob2":
         letter = tf.where(begin, "B-", "I-")
     elif scheme == "iob1":  # B- only where a chunk directly follows one of its own type
-        letter = tf.where(begin & (before(prefix) != 0) & (before(kind) == kind), "B-", "I-")
+        letter = tf.where(begin & (before(prefix) != _O) & (before(kind) == kind), "B-", "I-")
     else:
         letter = tf.where(begin, tf.where(end, "S-", "B-"), tf.where(end, "E-", "I-"))
     tags = tf.where(inside, letter + tf.gather(tf.constant([""] + types), kind), "O")
@@ -97,9 +99,12 @@ class ServingTagger(tf.Module):
             Returns ``tags`` (string [batch, time], the task's gold scheme, "" at padding) and
             ``tag_ids`` (int32 [batch, time], ids of the training IOBES vocabulary, 0 at padding).
             """
-            tag_ids = tf.cast(model(self.featurizer(tokens), training=False)["tags"], tf.int32)
-            tags = convert_ids(tag_ids, tf.not_equal(tokens, ""), items, scheme)
-            return {"tags": tags, "tag_ids": tag_ids}
+            present = tf.not_equal(tokens, "")
+            tag_ids = tf.cond(  # the char RNN cannot run on a batch without any token
+                tf.reduce_any(present),
+                lambda: tf.cast(model(self.featurizer(tokens), training=False)["tags"], tf.int32),
+                lambda: tf.zeros_like(tokens, tf.int32))
+            return {"tags": convert_ids(tag_ids, present, items, scheme), "tag_ids": tag_ids}
 
         self.serve = serve
 
@@ -110,9 +115,7 @@ def export_tagger(model_dir: str, export_dir: str) -> str:
     if os.path.exists(export_dir):
         raise InputError("already exists; choose a new --export_dir", export_dir)
     tagger = load_tagger(model_dir)
-    task = TASKS.get(tagger.config.get("task"))
-    if task is None:
-        raise InputError(f"config.json names unknown task {tagger.config.get('task')!r}", model_dir)
+    task = task_of(tagger, model_dir)
     if set(tagger.model.input_names) != {"word_ids", "char_ids", "char_index"}:
         raise InputError("cannot export a model with extra (LM) features", model_dir)
     module = ServingTagger(tagger, task.fmt.tag_scheme)

@@ -10,7 +10,7 @@ from typing import Iterator
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
     """Yield a temporary sibling path; rename it onto ``path`` only if the block succeeds."""
-    path = os.fspath(path)
+    path = os.path.normpath(os.fspath(path))
     stem, ext = os.path.splitext(path)
     tmp = f"{stem}.tmp-{os.getpid()}{ext}"  # keep the extension: Keras dispatches on it
     try:

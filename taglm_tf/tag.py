@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices
 
 from absl import app, flags  # noqa: E402
 
-from experiments.tagging_flags import run  # noqa: E402
+from taglm_tf.cli import run  # noqa: E402
 from taglm_tf.data import conll, tag_schemes  # noqa: E402
 from taglm_tf.data.pipeline import TaggingData  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
@@ -68,6 +68,7 @@ def read_input(path: str, input_format: str) -> List[conll.Sentence]:
 
 
 def task_of(tagger: LoadedTagger, model_dir: str) -> TaskSpec:
+    """The task named in the model's config.json."""
     name = tagger.config.get("task")
     if name not in TASKS:
         raise InputError(f"config.json names unknown task {name!r}", model_dir)
@@ -82,6 +83,7 @@ def tag_sentences(tagger: LoadedTagger, sentences: Sequence[conll.Sentence], sch
 
 
 def conll_lines(sentences, tags) -> Iterator[str]:
+    """``token [columns...] TAG`` per token, ``""`` after each sentence."""
     for sentence, sentence_tags in zip(sentences, tags):
         for i, token in enumerate(sentence.tokens):
             middle = sentence.columns[i] if sentence.columns else ()
@@ -90,6 +92,7 @@ def conll_lines(sentences, tags) -> Iterator[str]:
 
 
 def json_lines(sentences, tags, entity_word: str) -> Iterator[str]:
+    """One JSON object per sentence: tokens, tags and chunks (token offsets, end exclusive)."""
     for sentence, sentence_tags in zip(sentences, tags):
         chunks = [{"type": c.type, "start": c.start, "end": c.end,
                    "text": " ".join(sentence.tokens[c.start:c.end])}

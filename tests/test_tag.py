@@ -42,25 +42,29 @@ CONLL = ("-DOCSTART- -X- -X- O\n"
          "AL-AIN NNP I-NP I-LOC\n"
          ", , O O\n"
          "United NNP I-NP I-LOC\n")
-CONLL_ROWS = [[line.split() for line in block.splitlines() if not line.startswith("-DOCSTART-")]
+CONLL_ROWS = [[line.split() for line in block.splitlines() if line and not line.startswith("-DOCSTART-")]
               for block in CONLL.split("\n\n")]
 CONLL_ROWS = [rows for rows in CONLL_ROWS if rows]
 
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
-    return tiny_model.build_tiny_model(str(tmp_path_factory.mktemp("tiny_ner")))
+    return tiny_model.shared_model_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def predict(model_dir):
+def tagger(model_dir):
+    return load_tagger(model_dir)
+
+
+@pytest.fixture(scope="session")
+def predict(tagger):
     """Reference tags: Predictor.predict on the same sentences, in IOB1 (NER's gold scheme)."""
-    tagger = load_tagger(model_dir)
+    predictor = Predictor(tagger.model, tagger.resources.tags)  # one instance: traced once
 
     def run(token_lists, scheme="iob1"):
         sentences = [conll.Sentence(tuple(t), ("O",) * len(t)) for t in token_lists]
-        data = TaggingData(sentences, tagger.resources.featurizer())
-        return Predictor(tagger.model, tagger.resources.tags).predict(data, scheme)
+        return predictor.predict(TaggingData(sentences, tagger.resources.featurizer()), scheme)
     return run
 
 
@@ -75,8 +79,8 @@ def cli(model_dir, tmp_path_factory):
     (tmp / "in.conll").write_text(CONLL, encoding="utf-8")
     (tmp / "bad.txt").write_bytes("fine line\nZ\u00fcrich ok\n".encode("utf-8") + b"caf\xe9 bad\n")
     cases = {
-        "stdin_json": (_cli(model_dir, "--format=json", "--batch_size=2"), TEXT.encode("utf-8")),
-        "stdin_conll": (_cli(model_dir, "--input=-"), TEXT.encode("utf-8")),
+        "stdin_json": (_cli(model_dir, "--input=-", "--format=json", "--batch_size=2"),
+                       TEXT.encode("utf-8")),
         "file_conll": (_cli(model_dir, f"--input={tmp / 'in.conll'}", "--input_format=conll"), b""),
         "bad_utf8": (_cli(model_dir, f"--input={tmp / 'bad.txt'}"), b""),
         "no_model": (_cli(tmp / "missing"), b"a b\n"),
@@ -105,13 +109,13 @@ def _records(conll_text):
     return [[line.split(" ") for line in block.split("\n")] for block in blocks[:-1]]
 
 
-def test_text_stdin_conll_output_matches_predictor(cli, predict):
-    sentences = _records(_ok(cli["stdin_conll"]))
+def test_text_input_conll_output(tmp_path, predict):
+    (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
+    sentences = tag.read_input(str(tmp_path / "in.txt"), "text")
     expected = predict(TEXT_SENTENCES)
-    assert [[row[0] for row in s] for s in sentences] == TEXT_SENTENCES
-    assert all(len(row) == 2 for s in sentences for row in s)
-    assert [[row[1] for row in s] for s in sentences] == expected
-    assert any(t != "O" for tags in expected for t in tags)  # the test model does tag things
+    records = _records("".join(line + "\n" for line in tag.conll_lines(sentences, expected)))
+    assert records == [[[t, g] for t, g in zip(toks, tags)] for toks, tags in zip(TEXT_SENTENCES, expected)]
+    assert [s.line for s in sentences] == [1, 3, 4, 5, 6]
 
 
 def test_conll_file_echoes_columns_and_skips_docstart(cli, predict):
@@ -153,24 +157,25 @@ def test_missing_model_dir(cli):
     assert last.startswith("error: ") and "missing" in last and "model.keras" in last
 
 
-def test_empty_stdin_is_an_error(model_dir, monkeypatch):
+def test_empty_stdin_is_an_error(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\n  \n\n")))
-    with pytest.raises(InputError, match="no tokens found"):
-        tag.tag_input(model_dir, "-")
+    with pytest.raises(InputError, match="<stdin>: no tokens found"):
+        tag.read_input("-", "text")
 
 
-def test_missing_input_file(model_dir, tmp_path):
-    with pytest.raises(InputError, match="cannot read input"):
-        tag.tag_input(model_dir, str(tmp_path / "nope.txt"))
+def test_missing_input_file(tmp_path):
+    with pytest.raises(InputError, match="nope.txt: cannot read input"):
+        tag.read_input(str(tmp_path / "nope.txt"), "conll")
 
 
-def test_chunking_model_uses_chunks_key_and_iob2(model_dir, predict, tmp_path, monkeypatch):
-    tagger = load_tagger(model_dir)
-    chunker = tagger._replace(config={**tagger.config, "task": "chunking"})
-    monkeypatch.setattr(tag, "load_tagger", lambda _: chunker)
-    (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
-    records = [json.loads(line) for line in
-               tag.tag_input(model_dir, str(tmp_path / "in.txt"), output_format="json").splitlines()]
+def test_chunking_model_uses_chunks_key(model_dir, tagger, predict):
+    task = tag.task_of(tagger._replace(config={**tagger.config, "task": "chunking"}), model_dir)
+    assert task.fmt.tag_scheme == "iob2"
+    sentences = [conll.Sentence(tuple(t), ("O",) * len(t)) for t in TEXT_SENTENCES]
+    tags = predict(TEXT_SENTENCES, "iob2")
+    records = [json.loads(line) for line in tag.json_lines(sentences, tags, task.entity_word)]
     assert all(set(r) == {"tokens", "tags", "chunks"} for r in records)
-    assert [r["tags"] for r in records] == predict(TEXT_SENTENCES, "iob2")
-    assert any(r["chunks"] for r in records)
+    assert [[(c["start"], c["end"]) for c in r["chunks"]] for r in records] == \
+        [[c[1:] for c in tag_schemes.tags_to_chunks(t)] for t in tags]
+    with pytest.raises(InputError, match="unknown task 'pos'"):
+        tag.task_of(tagger._replace(config={"task": "pos"}), model_dir)

@@ -51,3 +51,13 @@ def build_tiny_model(model_dir: str, seed: int = 0) -> str:
     saving.save_config(model_dir, {"task": "ner", "model": dataclasses.asdict(CONFIG)})
     saving.save_model(model_dir, model)
     return model_dir
+
+
+_SHARED = {}
+
+
+def shared_model_dir(tmp_path_factory) -> str:
+    """One tiny model per test session, shared by every test module that asks for it."""
+    if "dir" not in _SHARED:
+        _SHARED["dir"] = build_tiny_model(str(tmp_path_factory.mktemp("tiny_ner")))
+    return _SHARED["dir"]

@@ -12,12 +12,11 @@ import os
 import shutil
 
 import h5py
-import numpy as np
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.lm1b_checkpoint import checkpoint_fingerprint
-from taglm_tf.lm.lm1b_model import LM1BEmbedder
+from taglm_tf.lm.lm1b_model import LM1BEmbedder, assign_rows
 from taglm_tf.lm.lm1b_vocab import LM1BCharVocabulary
 
 CONFIG, WEIGHTS, VOCAB, CHARS = "config.json", "weights.h5", "vocab.txt", "chars.json"
@@ -70,7 +69,11 @@ def load_lm1b(export_dir: str) -> LM1BEmbedder:
             if key not in f or f[key].shape != tuple(weight.shape):
                 raise InputError(f"weight {key} {tuple(weight.shape)} missing or of another shape",
                                  paths[WEIGHTS])
-            weight.assign(np.asarray(f[key]))
+            value = f[key]
+            if value.ndim == 0:
+                weight.assign(value[()])
+            else:
+                assign_rows(weight, value[:])  # in place: no second copy of the 3.3 GB softmax
     embedder.char_vocab = vocab
     embedder.source_fingerprint = config["source_fingerprint"]
     return embedder

@@ -1,0 +1,135 @@
+"""The lm_1b word and byte-level character vocabularies (data_utils.Vocabulary/CharsVocabulary).
+
+The release code is Python 2, so a "character" is a byte: words are handled as UTF-8 bytes and
+the vocabulary file is read as bytes (docs/lm_1b_spec.md §5.1, §6).
+"""
+from __future__ import annotations
+
+import os
+from typing import Dict, List, Sequence, Union
+
+import numpy as np
+import tensorflow as tf
+
+from taglm_tf.errors import InputError
+
+Word = Union[str, bytes]
+MAX_TERM_ID = "!!!MAXTERMID"
+BOS_WORD, EOS_WORD, UNK_WORD = "<S>", "</S>", "<UNK>"
+MAX_WORD_LENGTH = 50
+NUM_SPECIAL_CHARS = 5
+
+
+def to_bytes(word: Word) -> bytes:
+    # surrogateescape round-trips vocab lines that are not valid UTF-8.
+    return word if isinstance(word, bytes) else word.encode("utf-8", "surrogateescape")
+
+
+def to_text(word: Word) -> str:
+    return word if isinstance(word, str) else word.decode("utf-8", "surrogateescape")
+
+
+def read_vocab_lines(path: str) -> List[bytes]:
+    """The lines of ``path`` as bytes, split on b"\\n" and stripped of ASCII whitespace (as Python 2)."""
+    try:
+        with tf.io.gfile.GFile(path, "rb") as f:
+            data = f.read()
+    except tf.errors.OpError as e:
+        raise InputError(f"cannot read the vocabulary ({e.message.strip()})", path=path)
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [line.strip() for line in lines]
+
+
+class LM1BVocabulary:
+    """Word vocabulary of lm_1b: one word per line, ids in line order.
+
+    ``!!!MAXTERMID`` lines are skipped without using an id; ``<S>``, ``</S>`` and ``<UNK>`` are
+    ordinary lines, found by their spelling. Unknown words map to the ``<UNK>`` id.
+
+    Args:
+        path: the vocabulary file (``vocab-2016-09-10.txt``).
+
+    Raises:
+        InputError: the file is unreadable or lacks ``<S>``, ``</S>`` or ``<UNK>``.
+    """
+
+    def __init__(self, path: Union[str, os.PathLike]):
+        self.path = os.fspath(path)
+        lines = [line for line in read_vocab_lines(self.path) if line != MAX_TERM_ID.encode()]
+        self._used_bytes = np.zeros(256, bool)
+        self._used_bytes[np.frombuffer(b"".join(lines), np.uint8)] = True
+        self._id_to_word: List[str] = [to_text(line) for line in lines]
+        # A repeated word keeps its last id, as in data_utils.
+        self._word_to_id: Dict[str, int] = {w: i for i, w in enumerate(self._id_to_word)}
+        missing = [w for w in (BOS_WORD, EOS_WORD, UNK_WORD) if w not in self._word_to_id]
+        if missing:
+            raise InputError(f"the vocabulary has no line {' or '.join(missing)}", path=self.path)
+        self.bos, self.eos, self.unk = (self._word_to_id[w] for w in (BOS_WORD, EOS_WORD, UNK_WORD))
+
+    @property
+    def size(self) -> int:
+        return len(self._id_to_word)
+
+    def word_to_id(self, word: Word) -> int:
+        return self._word_to_id.get(to_text(word), self.unk)
+
+    def id_to_word(self, word_id: int) -> str:
+        """The word of ``word_id``; ``ERROR`` past the end, as data_utils does."""
+        return self._id_to_word[word_id] if 0 <= word_id < self.size else "ERROR"
+
+    def encode(self, words: Sequence[Word]) -> np.ndarray:
+        """``[bos] + ids + [eos]`` as int32 (data_utils.Vocabulary.encode on a split sentence)."""
+        return np.array([self.bos] + [self.word_to_id(w) for w in words] + [self.eos], np.int32)
+
+
+class LM1BCharVocabulary(LM1BVocabulary):
+    """Word vocabulary plus lm_1b's byte encoding of words into fixed-length char-id rows.
+
+    The five special chars are the smallest byte values that occur in no vocabulary word, in
+    ascending order: begin-sentence, end-sentence, begin-word, end-word, padding. A word is
+    encoded as ``[bow, its first max_word_length - 2 UTF-8 bytes, eow, pad, ...]``.
+
+    Args:
+        path: the vocabulary file.
+        max_word_length: length of each encoded row (50 in the release).
+
+    Raises:
+        InputError: fewer than five byte values are free.
+    """
+
+    def __init__(self, path: Union[str, os.PathLike], max_word_length: int = MAX_WORD_LENGTH):
+        super().__init__(path)
+        if max_word_length < 2:
+            raise ValueError(f"max_word_length must be at least 2, got {max_word_length}")
+        self.max_word_length = max_word_length
+        free = np.flatnonzero(~self._used_bytes)
+        if len(free) < NUM_SPECIAL_CHARS:
+            raise InputError(f"only {len(free)} byte values occur in no vocabulary word; lm_1b "
+                             f"needs {NUM_SPECIAL_CHARS} for its special chars", path=self.path)
+        self.bos_char, self.eos_char, self.bow_char, self.eow_char, self.pad_char = (
+            int(b) for b in free[:NUM_SPECIAL_CHARS])
+        self.bos_chars = self._encode_bytes(bytes([self.bos_char]))
+        self.eos_chars = self._encode_bytes(bytes([self.eos_char]))
+
+    def _encode_bytes(self, word: bytes) -> np.ndarray:
+        ids = np.full(self.max_word_length, self.pad_char, np.int32)
+        body = np.frombuffer(word[:self.max_word_length - 2], np.uint8)
+        ids[0], ids[1:len(body) + 1], ids[len(body) + 1] = self.bow_char, body, self.eow_char
+        return ids
+
+    def encode_word(self, word: Word) -> np.ndarray:
+        """``[max_word_length]`` int32 char ids of one word (known or not: the spelling is used)."""
+        return self._encode_bytes(to_bytes(word))
+
+    def encode_words(self, words: Sequence[Word]) -> np.ndarray:
+        """``[len(words), max_word_length]`` int32 char ids."""
+        out = np.empty((len(words), self.max_word_length), np.int32)
+        for i, word in enumerate(words):
+            out[i] = self.encode_word(word)
+        return out
+
+    def encode_chars(self, words: Sequence[Word]) -> np.ndarray:
+        """Eval-mode encoding (data_utils.encode_chars): ``[bos_chars] + words + [eos_chars]``."""
+        return np.concatenate([self.bos_chars[None], self.encode_words(words), self.eos_chars[None]])

@@ -1,0 +1,160 @@
+"""Tests for the serving export ``python -m taglm_tf.export`` on a tiny random-weight model.
+
+(Not named test_export.py: tests/lm_1b_export/test_export.py has that basename.)
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tiny_model
+from taglm_tf import export
+from taglm_tf.data import conll, tag_schemes
+from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.errors import InputError
+from taglm_tf.evaluation import Predictor
+from taglm_tf.models.saving import load_tagger
+
+REPO = Path(__file__).resolve().parents[1]
+
+SENTENCES = [
+    "John Smith lives in New York .".split(),
+    "EU rejects German call to boycott British lamb .".split(),
+    ["Zürich"],
+    "The European Commission said on Thursday it disagreed with German advice .".split(),
+    "Juan Carlos de Borbon visited the New York Stock Exchange".split(),
+]
+
+
+def padded(sentences, width=None):
+    width = width or max(map(len, sentences))
+    return tf.constant([s + [""] * (width - len(s)) for s in sentences])
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    return tiny_model.shared_model_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tagger(model_dir):
+    return load_tagger(model_dir)
+
+
+@pytest.fixture(scope="session")
+def cli(model_dir, tmp_path_factory):
+    """Export with the CLI, and (concurrently) try to export onto an existing directory."""
+    tmp = tmp_path_factory.mktemp("export")
+    cmd = [sys.executable, "-m", "taglm_tf.export", f"--model_dir={model_dir}"]
+    procs = {"ok": subprocess.Popen(cmd + [f"--export_dir={tmp / 'out'}"], cwd=REPO, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+             "exists": subprocess.Popen(cmd + [f"--export_dir={model_dir}"], cwd=REPO, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)}
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        results[name] = (proc.returncode, out, err)
+    return tmp, results
+
+
+@pytest.fixture(scope="session")
+def serve(cli):
+    code, _, err = cli[1]["ok"]
+    assert code == 0, err
+    return tf.saved_model.load(str(cli[0] / "out")).signatures["serving_default"]
+
+
+def test_cli_writes_savedmodel_and_export_info(cli, model_dir, tagger):
+    tmp, results = cli
+    code, out, err = results["ok"]
+    assert code == 0, err
+    assert out.strip() == f"exported {tmp / 'out'}"
+    assert sorted(os.listdir(tmp)) == ["out"]  # no temporary directory left behind
+    assert {"saved_model.pb", "variables", export.EXPORT_INFO} <= set(os.listdir(tmp / "out"))
+    info = json.loads((tmp / "out" / export.EXPORT_INFO).read_text(encoding="utf-8"))
+    assert info["task"] == "ner" and info["tag_scheme"] == "iob1" and info["tag_ids_scheme"] == "iobes"
+    assert info["tag_vocabulary"] == tagger.resources.tags.items
+    assert info["config"] == tagger.config
+
+
+def test_cli_refuses_existing_export_dir(cli, model_dir):
+    code, out, err = cli[1]["exists"]
+    assert code == 1 and out == ""
+    assert err.strip().splitlines()[-1] == f"error: {model_dir}: already exists; choose a new --export_dir"
+
+
+def test_missing_model_dir(tmp_path):
+    with pytest.raises(InputError, match="no model.keras here"):
+        export.export_tagger(str(tmp_path / "missing"), str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_signature(serve):
+    _, inputs = serve.structured_input_signature
+    assert inputs == {"tokens": tf.TensorSpec([None, None], tf.string, name="tokens")}
+    outputs = serve.structured_outputs
+    assert set(outputs) == {"tags", "tag_ids"}
+    assert outputs["tags"].dtype == tf.string and outputs["tag_ids"].dtype == tf.int32
+
+
+def test_tag_ids_equal_keras_model(serve, tagger):
+    tokens = padded(SENTENCES)
+    got = serve(tokens=tokens)["tag_ids"].numpy()
+    featurizer = tagger.resources.featurizer()
+    want = tagger.model(featurizer(tokens), training=False)["tags"].numpy()
+    np.testing.assert_array_equal(got, want)
+    assert got.shape == tokens.shape and len(np.unique(got)) > 3
+
+
+def test_tags_equal_predictor_and_padding_is_empty(serve, tagger):
+    out = serve(tokens=padded(SENTENCES))
+    tags, ids = out["tags"].numpy().astype(str), out["tag_ids"].numpy()
+    data = TaggingData([conll.Sentence(tuple(s), ("O",) * len(s)) for s in SENTENCES],
+                       tagger.resources.featurizer())
+    expected = Predictor(tagger.model, tagger.resources.tags).predict(data, "iob1")
+    for row, sentence in enumerate(SENTENCES):
+        n = len(sentence)
+        assert list(tags[row, :n]) == expected[row]
+        assert set(tags[row, n:]) <= {""} and not ids[row, n:].any()
+    assert any(t.startswith("B-") for row in expected for t in row)  # IOB1 B- cases are covered
+
+
+def test_same_tags_whatever_the_batch_and_padding(serve):
+    together = serve(tokens=padded(SENTENCES))["tags"].numpy()
+    wide = serve(tokens=padded(SENTENCES[::-1], width=20))["tags"].numpy()[::-1]
+    for row, sentence in enumerate(SENTENCES):
+        n = len(sentence)
+        alone = serve(tokens=padded([sentence]))["tags"].numpy()[0]
+        assert list(alone) == list(together[row, :n]) == list(wide[row, :n])
+        assert set(wide[row, n:]) == {b""}
+
+
+def test_batches_without_tokens(serve):
+    for tokens in (tf.fill([2, 3], ""), tf.zeros([0, 0], tf.string), tf.fill([1, 0], "")):
+        out = serve(tokens=tokens)
+        assert out["tags"].shape == out["tag_ids"].shape == tokens.shape
+        assert set(out["tags"].numpy().ravel()) <= {b""} and not out["tag_ids"].numpy().any()
+
+
+@pytest.mark.parametrize("scheme", ["iob1", "iob2", "iobes"])
+def test_convert_ids_matches_python_converter(scheme):
+    """Every sequence of up to 4 tags, well-formed or not, converts as tag_schemes.convert."""
+    items = ["<pad>", "O", "B-PER", "I-PER", "E-PER", "S-PER", "B-NP-SBJ", "I-NP-SBJ", "S-NP-SBJ"]
+    rows = [list(seq) + [0] * (4 - n) for n in range(1, 5)
+            for seq in itertools.product(range(len(items)), repeat=n)]
+    lengths = [n for n in range(1, 5) for _ in range(len(items) ** n)]
+    ids = tf.constant(rows, tf.int32)
+    present = tf.sequence_mask(lengths, 4)
+    got = export.convert_ids(ids, present, items, scheme).numpy().astype(str)
+    for row, n, tags in zip(rows, lengths, got):
+        source = [items[i] if i else "O" for i in row[:n]]
+        assert list(tags[:n]) == tag_schemes.convert(source, scheme), source
+        assert set(tags[n:]) <= {""}
