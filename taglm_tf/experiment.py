@@ -87,6 +87,11 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     return finish(config, model, predictor, resources, splits, history)
 
 
+def _started_at_commit(model_dir: str) -> str:
+    with open(os.path.join(model_dir, saving.CONFIG_FILE), encoding="utf-8") as f:
+        return json.load(f).get("git_commit", "unknown")
+
+
 def _best_constant_epoch(history, base_lr):
     constant = [h for h in history if h["lr"] == base_lr]
     return max(constant, key=lambda h: h["dev_f1"])["epoch"] if constant else None
@@ -113,7 +118,8 @@ def finish(config, model, predictor, resources, splits, history) -> dict:
         "wall_seconds": sum(h.get("seconds", 0.0) for h in history),
         "train_sentences": len(splits.train), "train_with_dev": config.train_with_dev,
         "embeddings": config.embeddings, "seed": config.train.seed,
-        "config": config.to_dict(), "git_commit": git_commit(), "history": history,
+        "config": config.to_dict(), "history": history,
+        "git_commit": _started_at_commit(config.model_dir), "git_commit_at_finish": git_commit(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_text_atomic(os.path.join(config.model_dir, "results.json"), json.dumps(results, indent=1))
