@@ -12,9 +12,7 @@ and the process's peak resident memory.
 """
 from __future__ import annotations
 
-import json
 import os
-import platform
 import resource
 import time
 
@@ -22,10 +20,11 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
+from benchmarks.common import report
+
 from lm_1b_export import make_synthetic
 from lm_1b_export.reference import ReferenceLM
 from taglm_tf.data import conll
-from taglm_tf.experiment import git_commit
 from taglm_tf.lm.lm1b_model import LM1BEmbedder
 from taglm_tf.tasks import default_data_dir
 
@@ -118,12 +117,8 @@ def main(argv):
                                "rows_1024": work / batched_seconds / peak_flops},
         "max_relative_difference_vs_graph": max_rel,
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20,
-        "cpus": os.cpu_count(), "machine": platform.machine(), "git_commit": git_commit(),
     }
-    print(json.dumps(result, indent=1))
-    if FLAGS.output:
-        with open(FLAGS.output, "w") as f:
-            json.dump(result, f, indent=1)
+    report(result, FLAGS.output)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,17 @@ dev file. Warm-up batches (graph tracing) are excluded from the timed part.
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import platform
 import time
 
 from absl import app, flags
+
+from benchmarks.common import report
 
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
 from taglm_tf.evaluation import Predictor
-from taglm_tf.experiment import git_commit
 from taglm_tf.models.tagger import build_tagger
 from taglm_tf.tasks import TASKS, default_data_dir, load_splits
 from taglm_tf.training.trainer import TrainConfig, Trainer
@@ -80,12 +79,8 @@ def main(argv):
         "train": measure_training(trainer, TaggingData(train, featurizer, resources.tags)),
         "inference": measure_inference(predictor, TaggingData(dev, featurizer)),
         "batch_size": FLAGS.batch_size, "eval_batch_size": FLAGS.eval_batch_size,
-        "cpus": os.cpu_count(), "machine": platform.machine(), "git_commit": git_commit(),
     }
-    print(json.dumps(result, indent=1))
-    if FLAGS.output:
-        with open(FLAGS.output, "w") as f:
-            json.dump(result, f, indent=1)
+    report(result, FLAGS.output)
 
 
 if __name__ == "__main__":

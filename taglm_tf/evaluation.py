@@ -5,7 +5,6 @@ import dataclasses
 import time
 from typing import List, Optional, Sequence
 
-import numpy as np
 import tensorflow as tf
 
 from taglm_tf import conlleval

@@ -31,3 +31,16 @@ def tiny_config(model_dir, **train_overrides) -> ExperimentConfig:
 @pytest.fixture
 def tiny_experiment(tmp_path):
     return tiny_config(tmp_path / "run")
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    """A tiny saved NER tagger (random weights), shared by the tagging and serving tests."""
+    import tiny_model
+    return tiny_model.shared_model_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tagger(model_dir):
+    from taglm_tf.models.saving import load_tagger
+    return load_tagger(model_dir)

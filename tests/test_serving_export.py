@@ -15,13 +15,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import tiny_model
 from taglm_tf import export
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
-from taglm_tf.models.saving import load_tagger
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,16 +35,6 @@ SENTENCES = [
 def padded(sentences, width=None):
     width = width or max(map(len, sentences))
     return tf.constant([s + [""] * (width - len(s)) for s in sentences])
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory):
-    return tiny_model.shared_model_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def tagger(model_dir):
-    return load_tagger(model_dir)
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import tiny_model
 from taglm_tf import tag
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
-from taglm_tf.models.saving import load_tagger
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,16 +43,6 @@ CONLL = ("-DOCSTART- -X- -X- O\n"
 CONLL_ROWS = [[line.split() for line in block.splitlines() if line and not line.startswith("-DOCSTART-")]
               for block in CONLL.split("\n\n")]
 CONLL_ROWS = [rows for rows in CONLL_ROWS if rows]
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory):
-    return tiny_model.shared_model_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def tagger(model_dir):
-    return load_tagger(model_dir)
 
 
 @pytest.fixture(scope="session")

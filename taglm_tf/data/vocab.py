@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import collections
 import json
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List
 
 from taglm_tf.errors import InputError
 

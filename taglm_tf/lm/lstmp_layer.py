@@ -7,21 +7,32 @@ from tensorflow import keras
 
 @keras.saving.register_keras_serializable(package="taglm_tf")
 class LSTMPLayer(keras.layers.Layer):
-    """Frozen LSTMP layer of lm_1b (docs/lm_1b_spec.md §5.5), run over whole sequences.
+    """LSTMP layer of lm_1b (docs/lm_1b_spec.md §5.5), run over whole sequences; frozen by default.
 
     Per step, with ``W = [W_x; W_h]`` of shape ``[in + P, 4N]`` and gates split as (i, j, f, o):
     ``z = x W_x + h_prev W_h + b``,
     ``c = s(f + forget_bias + w_f*c_prev)*c_prev + s(i + w_i*c_prev)*tanh(j)``,
     ``h = (s(o + w_o*c) * tanh(c)) W_P``. The input part ``x W_x + b`` is one matmul over all
     steps; only ``h_prev W_h`` runs inside the loop. Masked steps leave (c, h) unchanged and output
-    zeros, so right padding (or any mask) does not affect the other steps. Weights are
-    non-trainable; load them with :meth:`set_lm1b_weights`.
+    zeros, so right padding (or any mask) does not affect the other steps.
+
+    By default the layer is frozen, as for lm_1b: its weights are non-trainable variables,
+    zero-initialised, to be loaded with :meth:`set_lm1b_weights`. With ``trainable=True`` the
+    variables are created trainable and random-initialised (for LM pretraining,
+    :mod:`taglm_tf.lm.lstm_lm`). Without peepholes the ``w_*_diag`` terms are left out.
 
     Args:
         num_cells: N, the cell size.
         projection_dim: P, the size of h and of the output.
         forget_bias: constant added to the forget gate (1.0 in lm_1b).
-        **kwargs: standard Keras layer arguments; ``trainable`` defaults to False.
+        use_peepholes: keep the diagonal peephole weights (lm_1b has them).
+        kernel_initializer: for ``input_kernel`` and ``recurrent_kernel``; default ``zeros``
+            when frozen, ``glorot_uniform`` when trainable.
+        projection_initializer: for ``projection``; same defaults.
+        bias_initializer: for ``bias`` (``zeros``).
+        peephole_initializer: for ``w_*_diag`` (``zeros``).
+        **kwargs: standard Keras layer arguments; ``trainable`` defaults to False, and decides
+            whether the variables are created trainable.
 
     Call arguments:
         inputs: ``[B, T, in]`` float inputs.
@@ -33,30 +44,44 @@ class LSTMPLayer(keras.layers.Layer):
         ``[B, T, P]`` outputs h (zeros at masked steps), or ``(outputs, (c, h))``.
     """
 
-    def __init__(self, num_cells: int, projection_dim: int, forget_bias: float = 1.0, **kwargs):
+    def __init__(self, num_cells: int, projection_dim: int, forget_bias: float = 1.0,
+                 use_peepholes: bool = True, kernel_initializer=None, projection_initializer=None,
+                 bias_initializer="zeros", peephole_initializer="zeros", **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         self.num_cells, self.projection_dim, self.forget_bias = num_cells, projection_dim, forget_bias
+        self.use_peepholes = use_peepholes
+        default = "glorot_uniform" if self.trainable else "zeros"
+        self.kernel_initializer = keras.initializers.get(kernel_initializer or default)
+        self.projection_initializer = keras.initializers.get(projection_initializer or default)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.peephole_initializer = keras.initializers.get(peephole_initializer)
         self.supports_masking = True
 
-    def _frozen(self, name, shape):
-        return self.add_weight(name=name, shape=shape, initializer="zeros", trainable=False)
+    def _weight(self, name, shape, initializer):
+        # A fresh initializer per weight (one unseeded instance repeats its values), and trainable
+        # variables only for a trainable layer, so a frozen LM is never watched by tapes.
+        initializer = initializer.__class__.from_config(initializer.get_config())
+        return self.add_weight(name=name, shape=shape, initializer=initializer, trainable=self.trainable)
 
     def build(self, input_shape):
         self.input_dim = int(input_shape[-1])
         n, p = self.num_cells, self.projection_dim
         # The checkpoint's [in + P, 4N] kernel, kept as its x rows and its h rows.
-        self.input_kernel = self._frozen("input_kernel", (self.input_dim, 4 * n))
-        self.recurrent_kernel = self._frozen("recurrent_kernel", (p, 4 * n))
-        self.bias = self._frozen("bias", (4 * n,))
-        self.w_i_diag = self._frozen("w_i_diag", (n,))
-        self.w_f_diag = self._frozen("w_f_diag", (n,))
-        self.w_o_diag = self._frozen("w_o_diag", (n,))
-        self.projection = self._frozen("projection", (n, p))
+        self.input_kernel = self._weight("input_kernel", (self.input_dim, 4 * n), self.kernel_initializer)
+        self.recurrent_kernel = self._weight("recurrent_kernel", (p, 4 * n), self.kernel_initializer)
+        self.bias = self._weight("bias", (4 * n,), self.bias_initializer)
+        if self.use_peepholes:
+            self.w_i_diag = self._weight("w_i_diag", (n,), self.peephole_initializer)
+            self.w_f_diag = self._weight("w_f_diag", (n,), self.peephole_initializer)
+            self.w_o_diag = self._weight("w_o_diag", (n,), self.peephole_initializer)
+        self.projection = self._weight("projection", (n, p), self.projection_initializer)
         super().build(input_shape)
 
     def set_lm1b_weights(self, weights) -> None:
         """Copy an :class:`~taglm_tf.lm.lm1b_checkpoint.LSTMPWeights`."""
+        if not self.use_peepholes:
+            raise ValueError("lm_1b weights need use_peepholes=True")
         if not self.built:
             self.build((None, None, weights.kernel.shape[0] - self.projection_dim))
         if weights.kernel.shape != (self.input_dim + self.projection_dim, 4 * self.num_cells):
@@ -97,9 +122,13 @@ class LSTMPLayer(keras.layers.Layer):
     def step(self, z, c_prev):
         """One cell update from the full pre-activation ``z`` [B, 4N]; returns (c, h)."""
         i, j, f, o = tf.split(z, 4, axis=1)
-        c = (tf.sigmoid(f + self.forget_bias + self.w_f_diag * c_prev) * c_prev
-             + tf.sigmoid(i + self.w_i_diag * c_prev) * tf.tanh(j))
-        m = tf.sigmoid(o + self.w_o_diag * c) * tf.tanh(c)
+        if self.use_peepholes:  # the exact op order of lm_1b
+            c = (tf.sigmoid(f + self.forget_bias + self.w_f_diag * c_prev) * c_prev
+                 + tf.sigmoid(i + self.w_i_diag * c_prev) * tf.tanh(j))
+            m = tf.sigmoid(o + self.w_o_diag * c) * tf.tanh(c)
+        else:
+            c = tf.sigmoid(f + self.forget_bias) * c_prev + tf.sigmoid(i) * tf.tanh(j)
+            m = tf.sigmoid(o) * tf.tanh(c)
         return c, tf.matmul(m, self.projection)
 
     def compute_mask(self, inputs, mask=None):
@@ -109,5 +138,8 @@ class LSTMPLayer(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.projection_dim,)
 
     def get_config(self):
+        initializers = {name: keras.initializers.serialize(getattr(self, name)) for name in (
+            "kernel_initializer", "projection_initializer", "bias_initializer", "peephole_initializer")}
         return {**super().get_config(), "num_cells": self.num_cells,
-                "projection_dim": self.projection_dim, "forget_bias": self.forget_bias}
+                "projection_dim": self.projection_dim, "forget_bias": self.forget_bias,
+                "use_peepholes": self.use_peepholes, **initializers}

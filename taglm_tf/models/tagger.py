@@ -10,7 +10,6 @@ import dataclasses
 from typing import Optional
 
 import numpy as np
-import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.layers import CRF, CharBiRNN, CharCNN, PaddingMask, TokenGather

@@ -1,7 +1,6 @@
 """The tagger builder: LM-feature insertion points, shapes and parameter counts."""
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from taglm_tf.models.tagger import INSERTION_POINTS, TaggerConfig, build_tagger
 

@@ -1,0 +1,159 @@
+"""The word vocabulary of a pretrained LM, built from its training corpus.
+
+Ids: ``<S>`` = 0, ``</S>`` = 1, ``<UNK>`` = 2 (as in lm_1b and bilm-tf), then the corpus words by
+descending count, ties broken by the word's code points (ascending). The order is what TF's
+log-uniform candidate sampler assumes: id ``k`` is sampled with probability
+``log((k + 2) / (k + 1)) / log(V + 1)``, so frequent words must have small ids.
+
+File format (lm_1b-compatible): one word per line in id order, UTF-8, ``\\n``-separated; an
+optional sibling ``<file>.counts`` holds one integer per line (the corpus count of each word;
+``<S>`` and ``</S>`` count the sentences, ``<UNK>`` the tokens of the words cut off). lm_1b's
+``!!!MAXTERMID`` line is skipped when loading.
+
+Sentence encoding and the direction convention are defined here (:func:`encode_sentence`).
+"""
+from __future__ import annotations
+
+import collections
+import os
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+
+BOS, EOS, UNK = "<S>", "</S>", "<UNK>"
+SPECIALS = (BOS, EOS, UNK)
+MAX_TERM_ID = "!!!MAXTERMID"
+DIRECTIONS = ("forward", "backward")
+COUNTS_SUFFIX = ".counts"
+
+
+class LMVocabulary:
+    """Word <-> id mapping of an LM; unknown words map to ``<UNK>``.
+
+    Args:
+        words: every entry in id order; must contain ``<S>``, ``</S>`` and ``<UNK>`` once each.
+        counts: optional corpus count per entry (same order).
+        path: the file it was loaded from, for error messages.
+
+    Raises:
+        InputError: a special is missing, or a word repeats.
+    """
+
+    def __init__(self, words: Sequence[str], counts: Optional[Sequence[int]] = None,
+                 path: Optional[str] = None):
+        self.words: List[str] = list(words)
+        self.path = path
+        self._index: Dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        if len(self._index) != len(self.words):
+            dup = next(w for w, c in collections.Counter(self.words).items() if c > 1)
+            raise InputError(f"the vocabulary repeats the word {dup!r}", path)
+        missing = [w for w in SPECIALS if w not in self._index]
+        if missing:
+            raise InputError(f"the vocabulary has no line {' or '.join(missing)}", path)
+        if counts is not None and len(counts) != len(self.words):
+            raise InputError(f"{len(counts)} counts for {len(self.words)} words", path)
+        self.counts = None if counts is None else [int(c) for c in counts]
+        self.bos, self.eos, self.unk = (self._index[w] for w in SPECIALS)
+
+    # -- building ----------------------------------------------------------------------------
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], num_sentences: int,
+                    vocab_size: Optional[int] = None, min_count: int = 1) -> "LMVocabulary":
+        """Keep words seen ``min_count`` times or more, the most frequent first, at most
+        ``vocab_size`` entries in all (the three specials included)."""
+        if vocab_size is not None and vocab_size <= len(SPECIALS):
+            raise InputError(f"vocab_size must exceed {len(SPECIALS)} (the specials), got {vocab_size}")
+        ranked = sorted(((w, c) for w, c in counts.items() if c >= min_count and w not in SPECIALS),
+                        key=lambda wc: (-wc[1], wc[0]))
+        if vocab_size is not None:
+            ranked = ranked[:vocab_size - len(SPECIALS)]
+        kept = {w for w, _ in ranked} | {BOS, EOS}
+        unk = sum(c for w, c in counts.items() if w not in kept)
+        words = list(SPECIALS) + [w for w, _ in ranked]
+        return cls(words, [num_sentences, num_sentences, unk] + [c for _, c in ranked])
+
+    @classmethod
+    def build(cls, sentences: Iterable[Sequence[str]], vocab_size: Optional[int] = None,
+              min_count: int = 1) -> "LMVocabulary":
+        """Count the tokens of ``sentences`` (token lists) and apply :meth:`from_counts`."""
+        counts: collections.Counter = collections.Counter()
+        num_sentences = 0
+        for tokens in sentences:
+            counts.update(tokens)
+            num_sentences += 1
+        return cls.from_counts(counts, num_sentences, vocab_size, min_count)
+
+    # -- files -------------------------------------------------------------------------------
+    def save(self, path: str) -> None:
+        """Write ``path`` (one word per line) and, with counts, ``path.counts``."""
+        write_text_atomic(path, "".join(w + "\n" for w in self.words))
+        if self.counts is not None:
+            write_text_atomic(path + COUNTS_SUFFIX, "".join(f"{c}\n" for c in self.counts))
+
+    @classmethod
+    def load(cls, path: str) -> "LMVocabulary":
+        """Read a file written by :meth:`save` (or lm_1b's vocabulary file)."""
+        words = [w for w in _read_lines(path) if w != MAX_TERM_ID]
+        counts = None
+        if os.path.exists(path + COUNTS_SUFFIX):
+            try:
+                counts = [int(c) for c in _read_lines(path + COUNTS_SUFFIX)]
+            except ValueError as e:
+                raise InputError(f"bad count ({e})", path + COUNTS_SUFFIX) from None
+        return cls(words, counts, path)
+
+    # -- lookup ------------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return len(self.words)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._index
+
+    def word_to_id(self, word: str) -> int:
+        return self._index.get(word, self.unk)
+
+    def id_to_word(self, word_id: int) -> str:
+        return self.words[word_id]
+
+    def encode(self, tokens: Sequence[str]) -> np.ndarray:
+        """int32 ids of ``tokens`` (no sentence markers); unknown words get the ``<UNK>`` id."""
+        get, unk = self._index.get, self.unk
+        return np.array([get(t, unk) for t in tokens], np.int32)
+
+
+def encode_sentence(vocab: LMVocabulary, tokens: Sequence[str], direction: str = "forward") -> np.ndarray:
+    """The ids an LM reads for one sentence ``w1 .. wn``: the convention of this package.
+
+    * forward: ``<S> w1 .. wn </S>``
+    * backward: ``<S> wn .. w1 </S>``: the words are reversed, then the same markers are added.
+
+    So both directions start from ``<S>`` and end by predicting ``</S>``. (bilm-tf's backward
+    encoding instead reverses the whole marked sequence, giving ``</S> wn .. w1 <S>``.)
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    ids = vocab.encode(tokens)
+    if direction == "backward":
+        ids = ids[::-1]
+    return np.concatenate([[vocab.bos], ids, [vocab.eos]]).astype(np.int32)
+
+
+def _read_lines(path: str) -> List[str]:
+    try:
+        with open(path, encoding="utf-8", newline="\n") as f:
+            text = f.read()
+    except OSError as e:
+        raise InputError(f"cannot read ({e.strerror or e})", path) from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"not valid UTF-8 ({e.reason})", path) from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.strip() for line in lines]
