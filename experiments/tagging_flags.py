@@ -24,6 +24,7 @@ _MODEL_FLAGS = {  # name: (type, help); defaults come from the task's TaggerConf
     "rnn2_units": (int, "units per direction in the second layer (default: --rnn_units)"),
     "rnn_input_dropout": (float, "dropout on the input of each sequence RNN"),
     "output_dropout": (float, "dropout on the last RNN output"),
+    "insertion_point": (str, "where LM embeddings join: rnn1_input, rnn1_output (Eq. 3) or rnn2_output"),
 }
 _DEFINE = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float}
 
@@ -41,6 +42,11 @@ def define_flags() -> None:
     flags.DEFINE_string("train_file", None, "Training file instead of the task's (CoNLL columns).")
     flags.DEFINE_string("dev_file", None, "Dev file instead of the task's.")
     flags.DEFINE_string("test_file", None, "Test file instead of the task's.")
+    flags.DEFINE_string("forward_lm", None, "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB or lm1b_export:DIR.")
+    flags.DEFINE_string("backward_lm", None, "Frozen backward LM (same spec forms).")
+    flags.DEFINE_boolean("task_rnn", True, "False: LM embeddings -> dense -> CRF, no task RNN (§3.2).")
+    flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.")
+    flags.DEFINE_enum("lm_cache_dtype", "float16", ["float16", "float32"], "Cache storage type.")
     for name, (kind, help_text) in _MODEL_FLAGS.items():
         _DEFINE[kind](name, None, help_text)
     defaults = TrainConfig()
@@ -59,7 +65,7 @@ def config_from_flags(task_name: str) -> ExperimentConfig:
     task = TASKS[task_name]
     data_dir = FLAGS.data_dir or default_data_dir()
     overrides = {k: getattr(FLAGS, k) for k in _MODEL_FLAGS if getattr(FLAGS, k) is not None}
-    model = dataclasses.replace(task.model, **overrides)
+    model = dataclasses.replace(task.model, **overrides, task_rnn=FLAGS.task_rnn)
     try:
         model.validate()
     except ValueError as e:
@@ -69,4 +75,6 @@ def config_from_flags(task_name: str) -> ExperimentConfig:
                         FLAGS.eval_batch_size, FLAGS.seed, FLAGS.verbose)
     files = {k: getattr(FLAGS, f"{k}_file") for k in ("train", "dev", "test") if getattr(FLAGS, f"{k}_file")}
     return ExperimentConfig(task_name, data_dir, FLAGS.model_dir, resolve_data_path(FLAGS.embeddings, data_dir),
-                            FLAGS.train_with_dev, FLAGS.dev_seed, FLAGS.train_fraction, files, model, train)
+                            FLAGS.train_with_dev, FLAGS.dev_seed, FLAGS.train_fraction, files,
+                            FLAGS.forward_lm, FLAGS.backward_lm, FLAGS.lm_cache_dir,
+                            FLAGS.lm_cache_dtype, model, train)

@@ -40,6 +40,10 @@ class ExperimentConfig:
     dev_seed: int = 0
     train_fraction: float = 1.0
     files: dict = dataclasses.field(default_factory=dict)  # split -> file, overriding the task's
+    forward_lm: Optional[str] = None   # LM specs (taglm_tf.lm.sentence_embedders.load_embedder)
+    backward_lm: Optional[str] = None
+    lm_cache_dir: str = "runs/lm_cache"
+    lm_cache_dtype: str = "float16"
     model: TaggerConfig = dataclasses.field(default_factory=TaggerConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
@@ -59,6 +63,22 @@ def git_commit() -> str:
         return "unknown"
 
 
+def load_lms(config: dict) -> list:
+    """The frozen LMs of a run's config (forward first), as :class:`SentenceEmbedder` objects."""
+    from taglm_tf.lm.sentence_embedders import load_embedder
+    return [load_embedder(config[k]) for k in ("forward_lm", "backward_lm") if config.get(k)]
+
+
+def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
+    """One cached ``FeatureSource`` per split name, or ``{}`` for a baseline run."""
+    if not embedders:
+        return {}
+    from taglm_tf.lm.lm_features import CachedFeatures
+    return {name: CachedFeatures(embedders, [s.tokens for s in sentences], config.lm_cache_dir,
+                                 config.lm_cache_dtype, verbose=config.train.verbose == 1)
+            for name, sentences in splits._asdict().items()}
+
+
 def run_experiment(config: ExperimentConfig, resume: bool = False,
                    on_epoch_end: Optional[Callable[[dict], None]] = None) -> dict:
     """Train and evaluate; returns the results dict (also written to ``results.json``)."""
@@ -68,6 +88,9 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     splits = load_splits(task, config.data_dir, config.train_with_dev, config.dev_seed,
                          config.train_fraction, config.train.seed, config.files)
     train, dev = (conll.convert_tags(s, TRAIN_SCHEME) for s in (splits.train, splits.dev))
+    features = lm_feature_sources(config, load_lms(config.to_dict()), splits)
+    if features:
+        config.model.extra_dim = features["train"].dim
     if state_exists:
         resources = saving.load_vocab(config.model_dir)
     else:
@@ -81,10 +104,11 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     predictor = Predictor(model, resources.tags, config.train.eval_batch_size)
     trainer = Trainer(model, predictor, config.train, config.model_dir, task.fmt.tag_scheme)
     paths = task_paths(task, config.data_dir, config.files)
-    train_data = TaggingData(train, featurizer, resources.tags, source=paths["train"])
-    dev_data = TaggingData(dev, featurizer, resources.tags, source=paths.get("dev", paths["train"]))
+    train_data = TaggingData(train, featurizer, resources.tags, features.get("train"), paths["train"])
+    dev_data = TaggingData(dev, featurizer, resources.tags, features.get("dev"),
+                           paths.get("dev", paths["train"]))
     history = trainer.train(train_data, dev_data, splits.dev, resume=resume, on_epoch_end=on_epoch_end)
-    return finish(config, model, predictor, resources, splits, history)
+    return finish(config, model, predictor, resources, splits, history, features)
 
 
 def _started_at_commit(model_dir: str) -> str:
@@ -97,13 +121,13 @@ def _best_constant_epoch(history, base_lr):
     return max(constant, key=lambda h: h["dev_f1"])["epoch"] if constant else None
 
 
-def finish(config, model, predictor, resources, splits, history) -> dict:
+def finish(config, model, predictor, resources, splits, history, features) -> dict:
     """Score the final model on dev and test, save it, and write ``results.json``."""
     task = TASKS[config.task]
     featurizer = resources.featurizer()
     scores = {}
     for name, gold in (("dev", splits.dev), ("test", splits.test)):
-        data = TaggingData(gold, featurizer)
+        data = TaggingData(gold, featurizer, features=features.get(name))
         ev = evaluate(predictor, data, gold, task.fmt.tag_scheme)
         write_text_atomic(os.path.join(config.model_dir, f"{name}_predictions.txt"), ev.predictions)
         scores[name] = {"f1": ev.f1, "precision": ev.result.overall.precision,

@@ -27,6 +27,8 @@ from taglm_tf.data import conll, tag_schemes  # noqa: E402
 from taglm_tf.data.pipeline import TaggingData  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
 from taglm_tf.evaluation import Predictor  # noqa: E402
+from taglm_tf.experiment import load_lms  # noqa: E402
+from taglm_tf.lm.lm_features import OnTheFlyFeatures  # noqa: E402
 from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
 from taglm_tf.tasks import TASKS, TaskSpec  # noqa: E402
 
@@ -78,7 +80,9 @@ def task_of(tagger: LoadedTagger, model_dir: str) -> TaskSpec:
 def tag_sentences(tagger: LoadedTagger, sentences: Sequence[conll.Sentence], scheme: str,
                   batch_size: int = 128) -> List[List[str]]:
     """Predicted tags in ``scheme`` for each sentence, in input order."""
-    data = TaggingData(sentences, tagger.resources.featurizer())
+    lms = load_lms(tagger.config)
+    features = OnTheFlyFeatures(lms, [s.tokens for s in sentences], batch_size) if lms else None
+    data = TaggingData(sentences, tagger.resources.featurizer(), features=features)
     return Predictor(tagger.model, tagger.resources.tags, batch_size).predict(data, scheme)
 
 

@@ -34,6 +34,7 @@ class TaggerConfig:
     output_dropout: float = 0.0        # on the last RNN output (0.5 for chunking)
     extra_dim: int = 0                 # size of extra per-token features (0 = none)
     insertion_point: str = "rnn1_output"
+    task_rnn: bool = True              # False: LM features -> dense -> CRF (paper §3.2 ablation)
 
     def validate(self) -> "TaggerConfig":
         if self.char_encoder not in ("rnn", "cnn"):
@@ -42,6 +43,7 @@ class TaggerConfig:
             raise ValueError(f"rnn_cell must be 'gru' or 'lstm', not {self.rnn_cell!r}")
         if self.insertion_point not in INSERTION_POINTS:
             raise ValueError(f"insertion_point must be one of {INSERTION_POINTS}")
+
         return self
 
 
@@ -78,6 +80,11 @@ def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags:
         inputs["features"] = extra
 
     mask = PaddingMask(name="mask")(word_ids)
+    if not config.task_rnn:
+        if extra is None:
+            raise ValueError("task_rnn=False needs LM features (the ablation is LM -> dense -> CRF)")
+        x = keras.layers.Dropout(config.output_dropout, name="output_dropout")(extra)
+        return _crf_head(x, mask, num_tags, inputs)
     init = "uniform" if word_vectors is None else keras.initializers.Constant(word_vectors)
     words = keras.layers.Embedding(num_words, config.word_dim, embeddings_initializer=init,
                                    name="word_embedding")(word_ids)
@@ -96,7 +103,10 @@ def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags:
     x = _bi_rnn(config.rnn_cell, config.rnn2_units or config.rnn_units, "rnn2")(x, mask=mask)
     x = with_extra(x, "rnn2_output")
     x = keras.layers.Dropout(config.output_dropout, name="output_dropout")(x)
+    return _crf_head(x, mask, num_tags, inputs)
+
+
+def _crf_head(x, mask, num_tags: int, inputs: dict) -> keras.Model:
     potentials = keras.layers.Dense(num_tags, name="potentials")(x)
-    crf = CRF(num_tags, name="crf")
-    tags = crf(potentials, mask=mask)
+    tags = CRF(num_tags, name="crf")(potentials, mask=mask)
     return keras.Model(inputs, {"potentials": potentials, "tags": tags}, name="tagger")

@@ -1,0 +1,60 @@
+"""Frozen LMs behind one interface: token lists in, one vector per token out.
+
+A :class:`SentenceEmbedder` has ``name``, ``dim``, ``fingerprint`` (identifies the weights, for
+caches) and ``embed(token_lists, batch_size)`` returning one ``[n_i, dim]`` float32 array per
+sentence, each sentence embedded from a zero state. :func:`load_embedder` builds one from a spec:
+
+- ``lm1b:CKPT_GLOB,VOCAB_FILE`` — the released lm_1b (or a synthetic one), top LSTM layer;
+- ``lm1b_export:DIR`` — the same, from ``python -m lm_1b_export.export`` output.
+"""
+from __future__ import annotations
+
+from typing import List, Protocol, Sequence
+
+import numpy as np
+
+from taglm_tf.errors import InputError
+
+
+class SentenceEmbedder(Protocol):
+    name: str
+    dim: int
+    fingerprint: str
+
+    def embed(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+        ...
+
+
+class LM1BTopLayer:
+    """The lm_1b output used by TagLM: the top LSTM layer (``lstm/lstm_1/control_dependency``).
+
+    Args:
+        embedder: a loaded :class:`~taglm_tf.lm.lm1b_model.LM1BEmbedder`.
+        fingerprint: identifies its weights.
+        name: a label for reports.
+    """
+
+    def __init__(self, embedder, fingerprint: str, name: str = "lm1b"):
+        self.embedder, self.fingerprint, self.name = embedder, fingerprint, name
+        self.dim = embedder.projection_dim
+
+    def embed(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+        return [layers[-1] for layers in self.embedder.embed_sentences(sentences, batch_size)]
+
+
+def load_embedder(spec: str) -> SentenceEmbedder:
+    """Build an embedder from ``KIND:ARGS`` (see the module docstring)."""
+    kind, _, args = spec.partition(":")
+    if kind == "lm1b":
+        from taglm_tf.lm.lm1b_checkpoint import checkpoint_fingerprint
+        from taglm_tf.lm.lm1b_model import LM1BEmbedder
+        pattern, _, vocab = args.partition(",")
+        if not vocab:
+            raise InputError(f"LM spec {spec!r}: expected lm1b:CKPT_GLOB,VOCAB_FILE")
+        return LM1BTopLayer(LM1BEmbedder.from_checkpoint(pattern, vocab),
+                            checkpoint_fingerprint(pattern), name=spec)
+    if kind == "lm1b_export":
+        from taglm_tf.lm.lm1b_saving import load_lm1b
+        embedder = load_lm1b(args)
+        return LM1BTopLayer(embedder, embedder.source_fingerprint, name=spec)
+    raise InputError(f"unknown LM kind {kind!r} in {spec!r}; expected lm1b or lm1b_export")

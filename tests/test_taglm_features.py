@@ -1,0 +1,75 @@
+"""TagLM end to end on tiny synthetic LMs: caches are built once, and cached and on-the-fly LM
+features give the same tagger outputs."""
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+from conftest import tiny_config
+from lm_1b_export import make_synthetic as ms
+from taglm_tf.data import conll
+from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.evaluation import Predictor
+from taglm_tf.experiment import load_lms, run_experiment
+from taglm_tf.lm.lm_features import CachedFeatures, OnTheFlyFeatures
+from taglm_tf.models import saving
+from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.tasks import sample_paths
+
+
+@pytest.fixture(scope="module")
+def lm_specs(tmp_path_factory):
+    specs = []
+    for seed in (5, 6):  # two different random "LMs" stand in for forward and backward
+        out = str(tmp_path_factory.mktemp(f"lm{seed}"))
+        ms.write_synthetic_release(out, size="tiny", seed=seed, include_softmax=False)
+        specs.append(f"lm1b:{out}/ckpt-*,{out}/{ms.VOCAB_NAME}")
+    return specs
+
+
+@pytest.fixture(scope="module")
+def taglm_run(tmp_path_factory, lm_specs):
+    root = tmp_path_factory.mktemp("taglm")
+    config = tiny_config(root / "run", max_constant_epochs=1, anneal_steps=1)
+    config = dataclasses.replace(config, forward_lm=lm_specs[0], backward_lm=lm_specs[1],
+                                 lm_cache_dir=str(root / "cache"), lm_cache_dtype="float32")
+    return config, run_experiment(config)
+
+
+def test_run_uses_both_lms_and_caches_each_split_once(taglm_run):
+    config, results = taglm_run
+    assert results["config"]["model"]["extra_dim"] == 32  # 16 (forward) + 16 (backward)
+    assert len(os.listdir(config.lm_cache_dir)) == 3 * 2  # train/dev/test x 2 LMs
+    mtimes = {p: os.path.getmtime(os.path.join(config.lm_cache_dir, p)) for p in os.listdir(config.lm_cache_dir)}
+    dev = conll.read_conll(sample_paths()["dev"], conll.CONLL2003)
+    CachedFeatures(load_lms(results["config"]), [s.tokens for s in dev], config.lm_cache_dir, "float32")
+    assert {p: os.path.getmtime(os.path.join(config.lm_cache_dir, p)) for p in mtimes} == mtimes
+
+
+def test_cached_and_on_the_fly_features_give_identical_outputs(taglm_run):
+    config, results = taglm_run
+    loaded = saving.load_tagger(config.model_dir)
+    lms = load_lms(loaded.config)
+    test = conll.read_conll(sample_paths()["test"], conll.CONLL2003)
+    tokens = [s.tokens for s in test]
+    sources = {"cached": CachedFeatures(lms, tokens, config.lm_cache_dir, "float32"),
+               "on_the_fly": OnTheFlyFeatures(lms, tokens)}
+    batch = np.arange(len(test))[:40]
+    np.testing.assert_allclose(sources["cached"](batch, 30), sources["on_the_fly"](batch, 30),
+                               rtol=1e-5, atol=1e-6)
+    predictor = Predictor(loaded.model, loaded.resources.tags)
+    featurizer = loaded.resources.featurizer()
+    tags = {name: predictor.predict(TaggingData(test, featurizer, features=source), "iob1")
+            for name, source in sources.items()}
+    assert tags["cached"] == tags["on_the_fly"]
+    written = open(os.path.join(config.model_dir, "test_predictions.txt")).read()
+    assert conll.format_predictions(test, tags["cached"]) == written
+
+
+def test_no_task_rnn_ablation_is_lm_dense_crf():
+    config = TaggerConfig(extra_dim=6, task_rnn=False)
+    model = build_tagger(config, 10, 5, 4)
+    assert model.count_params() == 6 * 4 + 4 + 4 * 4
+    with pytest.raises(ValueError, match="needs LM features"):
+        build_tagger(TaggerConfig(task_rnn=False), 10, 5, 4)
