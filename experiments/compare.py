@@ -1,0 +1,54 @@
+"""Two-sided Welch t-test between two sets of runs (paper §3.1).
+
+    python -m experiments.compare A B [--metric=test_f1|dev_f1]
+
+A and B are each a sweep dir, a model dir, a results.json, or a comma-separated list of these
+(pooled). Prints mean, sample std and n of each, then t, Welch–Satterthwaite df and p.
+"""
+from __future__ import annotations
+
+from typing import List
+
+from absl import flags
+
+from taglm_tf import sweeps
+from taglm_tf.cli import run
+from taglm_tf.errors import InputError
+from taglm_tf.stats import WelchResult, welch_ttest
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    flags.DEFINE_enum("metric", "test_f1", ["test_f1", "dev_f1"], "Which F1 to compare.")
+
+
+def values_of(spec: str, metric: str) -> List[float]:
+    """The ``metric`` of every run behind ``spec`` (comma-separated paths)."""
+    runs = [r for path in spec.split(",") if path for r in sweeps.load_runs(path)]
+    if not runs:
+        raise InputError("holds no finished runs", spec)
+    return [getattr(r, metric) for r in runs]
+
+
+def format_comparison(name_a: str, name_b: str, result: WelchResult, metric: str) -> str:
+    rows = [f"{metric}, mean ± sample std (n):"]
+    for tag, name, mean, std, n in (("A", name_a, result.mean_a, result.std_a, result.n_a),
+                                    ("B", name_b, result.mean_b, result.std_b, result.n_b)):
+        rows.append(f"  {tag}: {mean:.2f} ± {std:.2f} (n={n})  {name}")
+    rows.append(f"  A − B: {result.mean_a - result.mean_b:+.2f}")
+    rows.append(f"Welch t-test (two-sided): t = {result.t:.3f}, df = {result.df:.2f}, p = {result.p:.4g}")
+    return "\n".join(rows)
+
+
+def main(argv):
+    if len(argv) != 3:
+        raise InputError("usage: python -m experiments.compare A B (sweep dirs, run dirs or results.json)")
+    _, a, b = argv
+    result = welch_ttest(values_of(a, FLAGS.metric), values_of(b, FLAGS.metric))
+    print(format_comparison(a, b, result, FLAGS.metric))
+
+
+if __name__ == "__main__":
+    define_flags()
+    run(main)

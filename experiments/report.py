@@ -1,0 +1,59 @@
+"""Reproduction report: the paper's tables with our numbers beside them, and plots.
+
+    python -m experiments.report --runs=DIR[,DIR...] [DIR ...] --output=results/REPORT.md \
+        [--plots_dir=results/plots]
+
+Each DIR is a sweep dir (``experiments.run_seeds``), a model dir or a results.json; ``LABEL=DIR``
+sets its experiment label (default: the sweep's label, else the longest paper-table label the
+directory name starts with, else the directory name). Runs are pooled by label and setting.
+"""
+from __future__ import annotations
+
+import os
+
+from absl import flags, logging
+
+from taglm_tf import paper_tables
+from taglm_tf.cli import run
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.report_markdown import render_report
+from taglm_tf.report_plots import make_plots
+from taglm_tf.run_groups import load_groups
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    flags.DEFINE_list("runs", [], "Sweep dirs, model dirs or results.json files ([LABEL=]PATH); "
+                      "more can follow as arguments.")
+    flags.DEFINE_string("output", None, "The Markdown report to write.")
+    flags.DEFINE_string("plots_dir", None, "Where the PNGs go (default: plots/ beside --output).")
+
+
+def write_report(specs, output: str, plots_dir: str = None) -> str:
+    """Read the runs, draw the plots and write the report; returns its text."""
+    groups, unfinished = load_groups(specs, paper_tables.known_labels())
+    report_dir = os.path.dirname(os.path.abspath(output))
+    plots_dir = plots_dir or os.path.join(report_dir, "plots")
+    text = render_report(groups, specs, make_plots(groups, plots_dir, report_dir), unfinished)
+    os.makedirs(report_dir, exist_ok=True)
+    write_text_atomic(output, text)
+    return text
+
+
+def main(argv):
+    logging.set_verbosity(logging.WARNING)  # tensorboard's and matplotlib's info lines
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    specs = list(FLAGS.runs) + argv[1:]
+    if not specs:
+        raise InputError("give the runs to report with --runs=DIR[,DIR...]")
+    if not FLAGS.output:
+        raise InputError("--output is required")
+    write_report(specs, FLAGS.output, FLAGS.plots_dir)
+    print(f"report -> {FLAGS.output}")
+
+
+if __name__ == "__main__":
+    define_flags()
+    run(main)

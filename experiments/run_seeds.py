@@ -1,0 +1,162 @@
+"""Train one experiment with N seeds and report test F1 mean ± std.
+
+    python -m experiments.run_seeds --task=ner --flagfile=experiments/flags/ner_baseline.cfg \
+        --seeds=10 [--first_seed=1] --sweep_dir=runs/sweeps/ner_baseline [--parallel=2] \
+        [-- --train_with_dev ...]
+
+Seed k trains in ``SWEEP_DIR/seed_k`` (log: ``SWEEP_DIR/seed_k.log``) through
+``python -m experiments.<task> ... --seed=k --resume``. Rerunning the same command resumes: seeds
+with a ``results.json`` are skipped, interrupted ones continue from their checkpoints. A failed
+seed does not stop the others; it is listed at the end and the exit status is 1.
+``SWEEP_DIR/sweep.json`` holds per-seed F1, mean ± sample std (ddof=1) and the setting.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from typing import Callable, List, Optional, Sequence
+
+from absl import flags
+
+from taglm_tf import sweeps
+from taglm_tf.cli import run
+from taglm_tf.errors import InputError
+
+FLAGS = flags.FLAGS
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_COMMAND = ("{python} -m experiments.{task} --flagfile={flagfile} --model_dir={model_dir} "
+                   "--seed={seed} --resume")
+
+
+def define_flags() -> None:
+    flags.DEFINE_enum("task", None, ["ner", "chunking"], "Which experiment entry point to run.")
+    flags.DEFINE_string("experiment_flagfile", None, "The experiment's flagfile (also: --flagfile).")
+    flags.DEFINE_integer("seeds", 10, "Number of seeds.", lower_bound=1)
+    flags.DEFINE_integer("first_seed", 1, "Seeds are first_seed .. first_seed + seeds - 1.")
+    flags.DEFINE_string("sweep_dir", None, "Output: seed_<k>/, seed_<k>.log, sweep.json.")
+    flags.DEFINE_integer("parallel", 1, "Seeds trained at the same time.", lower_bound=1)
+    flags.DEFINE_string("label", None, "Experiment label for reports (default: the flagfile name).")
+    flags.DEFINE_string("command_template", DEFAULT_COMMAND,
+                        "(testing) command per seed; {python} {task} {flagfile} {model_dir} {seed}.")
+
+
+def command_for(template: str, task: str, flagfile: str, sweep_dir: str, seed: int,
+                extra_args: Sequence[str]) -> List[str]:
+    """The argv that trains ``seed``: ``template`` split like a shell line, then filled in."""
+    values = {"python": sys.executable, "task": task, "flagfile": flagfile,
+              "model_dir": sweeps.seed_dir(sweep_dir, seed), "seed": seed}
+    return [token.format(**values) for token in shlex.split(template)] + list(extra_args)
+
+
+def _start(argv: List[str], log_file: str):
+    log = open(log_file, "a", encoding="utf-8")
+    log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
+    log.flush()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
+    try:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    except OSError as e:
+        log.close()
+        raise InputError(f"cannot start {shlex.join(argv)}: {e}") from None
+    return proc, log
+
+
+def _finished(sweep_dir: str, seed: int, returncode: int, echo) -> Optional[dict]:
+    """None if the seed succeeded, else its failure record."""
+    run_dir, log_file = sweeps.seed_dir(sweep_dir, seed), sweeps.log_path(sweep_dir, seed)
+    if returncode == 0 and sweeps.is_finished(run_dir):
+        result = sweeps.load_run(run_dir)
+        echo(f"seed {seed}: test F1 {result.test_f1:.2f}, dev F1 {result.dev_f1:.2f}")
+        return None
+    reason = f"exit status {returncode}" if returncode else "no results.json written"
+    echo(f"seed {seed} FAILED ({reason}); log: {log_file}")
+    return {"seed": seed, "reason": reason, "log": log_file}
+
+
+def run_sweep(sweep_dir: str, seeds: Sequence[int], command: Callable[[int], List[str]],
+              parallel: int = 1, echo=print, on_change=None, poll_seconds: float = 0.1) -> List[dict]:
+    """Train ``seeds`` (``parallel`` at a time); returns the failures. Children die with us."""
+    queue, running, failed = list(seeds), {}, []
+    try:
+        while queue or running:
+            while queue and len(running) < parallel:
+                seed = queue.pop(0)
+                echo(f"seed {seed}: training -> {sweeps.seed_dir(sweep_dir, seed)}")
+                running[seed] = _start(command(seed), sweeps.log_path(sweep_dir, seed))
+            time.sleep(poll_seconds)
+            for seed, (proc, log) in list(running.items()):
+                if proc.poll() is not None:
+                    log.close()
+                    del running[seed]
+                    failure = _finished(sweep_dir, seed, proc.returncode, echo)
+                    failed += [failure] if failure else []
+                    if on_change:
+                        on_change(failed)
+    finally:
+        for proc, log in running.values():  # interrupted: stop the seeds we started
+            proc.terminate()
+            proc.wait()
+            log.close()
+    return failed
+
+
+def _check_flags(extra_args: Sequence[str]) -> None:
+    for name in ("task", "experiment_flagfile", "sweep_dir"):
+        if not getattr(FLAGS, name):
+            raise InputError(f"--{name.replace('experiment_', '')} is required")
+    if not os.path.isfile(FLAGS.experiment_flagfile):
+        raise InputError("no such flagfile", FLAGS.experiment_flagfile)
+    bad = [a for a in extra_args if not a.startswith("-")]
+    if bad:
+        raise InputError(f"extra arguments must be flags for the experiment, not {' '.join(bad)}")
+
+
+def main(argv):
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so run_sweep stops its children
+    extra_args = argv[1:]
+    _check_flags(extra_args)
+    sweep_dir, flagfile, task = FLAGS.sweep_dir, FLAGS.experiment_flagfile, FLAGS.task
+    label = FLAGS.label or os.path.splitext(os.path.basename(flagfile))[0]
+    sweeps.check_same_sweep(sweep_dir, task, flagfile, extra_args)
+    os.makedirs(sweep_dir, exist_ok=True)
+    seeds = list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds))
+    todo = sweeps.seeds_to_run(sweep_dir, seeds)
+    print(f"{label}: {len(seeds)} seeds, {len(seeds) - len(todo)} already finished, "
+          f"{len(todo)} to train ({FLAGS.parallel} at a time)")
+
+    def write(failed):
+        summary = sweeps.sweep_summary(sweep_dir, task, flagfile, label, extra_args, failed)
+        sweeps.write_sweep(sweep_dir, summary)
+        return summary
+
+    failed = run_sweep(sweep_dir, todo, lambda s: command_for(FLAGS.command_template, task, flagfile,
+                                                               sweep_dir, s, extra_args),
+                       FLAGS.parallel, on_change=write)
+    summary = write(failed)
+    print(f"{label}: test F1 {sweeps.format_stat(summary['test_f1'])}, "
+          f"dev F1 {sweeps.format_stat(summary['dev_f1'])} -> {os.path.join(sweep_dir, sweeps.SWEEP_FILE)}")
+    for f in failed:
+        print(f"seed {f['seed']} failed ({f['reason']}): see {f['log']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def rename_flagfile(argv: List[str]) -> List[str]:
+    """absl reads ``--flagfile`` itself; ours names the experiment's, so rename it (before ``--``)."""
+    out = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[i:]
+        if arg == "--flagfile" or arg.startswith("--flagfile="):
+            arg = "--experiment_flagfile" + arg[len("--flagfile"):]
+        out.append(arg)
+    return out
+
+
+if __name__ == "__main__":
+    define_flags()
+    sys.argv = rename_flagfile(sys.argv)
+    run(main)

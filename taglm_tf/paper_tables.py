@@ -1,0 +1,115 @@
+"""The paper's numbers (Peters et al. 2017, Tables 1, 2, 5, 6 and §3.2), in one structure.
+
+Each row names the experiment ``label`` whose runs fill the "ours" cells: the flagfile name
+(``experiments/flags/<label>.cfg``), which ``experiments.run_seeds`` stores in ``sweep.json``.
+``label=None`` marks a published system that we do not reproduce.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional, Tuple
+
+# The paper's settings (§3): final NER models train on train+dev; chunking holds out 1,000
+# training sentences as dev; Senna 50d embeddings; 10 seeds per final configuration.
+NER = "train+dev, Senna 50d"
+CHUNK = "train − 1,000 dev sentences, Senna 50d"
+TAGLM_LMS = "fwd CNN-BIG-LSTM + bwd LSTM-2048-512"
+SEEDS = "10 seeds"
+PUBLISHED = "published system (not reproduced)"
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperRow:
+    """One line of a paper table: its F1 (± std) and setting, and our experiment's label."""
+
+    name: str
+    f1: Optional[float]
+    std: Optional[float] = None
+    label: Optional[str] = None
+    setting: str = PUBLISHED
+    ppl: Optional[Tuple[Optional[float], Optional[float]]] = None  # LM test perplexity fwd, bwd
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperTable:
+    key: str
+    title: str
+    rows: Tuple[PaperRow, ...]
+    show_ppl: bool = False
+    caption: str = ""
+
+
+def _setting(data: str, lms: str, seeds: str = SEEDS) -> str:
+    return f"{data}, LMs: {lms}, {seeds}"
+
+
+TABLES = (
+    PaperTable("table1", "Table 1: CoNLL 2003 NER test F1 (CoNLL 2003 data and unlabeled text only)", (
+        PaperRow("Chiu and Nichols (2016)", 90.91, 0.20),
+        PaperRow("Lample et al. (2016)", 90.94),
+        PaperRow("Ma and Hovy (2016)", 91.37),
+        PaperRow("Our baseline without LM", 90.87, 0.13, "ner_baseline", _setting(NER, "none")),
+        PaperRow("TagLM", 91.93, 0.19, "ner_taglm", _setting(NER, TAGLM_LMS)),
+    )),
+    PaperTable("table2", "Table 2: CoNLL 2000 chunking test F1 (CoNLL 2000 data and unlabeled text only)", (
+        PaperRow("Yang et al. (2017)", 94.66),
+        PaperRow("Hashimoto et al. (2016)", 95.02),
+        PaperRow("Søgaard and Goldberg (2016)", 95.28),
+        PaperRow("Our baseline without LM", 95.00, 0.08, "chunk_baseline", _setting(CHUNK, "none")),
+        PaperRow("TagLM", 96.37, 0.05, "chunk_taglm", _setting(CHUNK, TAGLM_LMS)),
+    )),
+    PaperTable("table5", "Table 5: CoNLL 2003 test F1 by where the LM embeddings enter the tagger", (
+        PaperRow("input to the first RNN layer", 91.55, 0.21, "ner_taglm_rnn1_input",
+                 _setting(NER, TAGLM_LMS)),
+        PaperRow("output of the first RNN layer (Eq. 3)", 91.93, 0.19, "ner_taglm", _setting(NER, TAGLM_LMS)),
+        PaperRow("output of the second RNN layer", 91.72, 0.13, "ner_taglm_rnn2_output",
+                 _setting(NER, TAGLM_LMS)),
+    )),
+    PaperTable("table6", "Table 6: CoNLL 2003 test F1 by language models (forward / backward)", (
+        PaperRow("— / —", 90.87, 0.13, "ner_baseline", _setting(NER, "none")),
+        PaperRow("LSTM-512-256* / LSTM-512-256*", 90.79, 0.15, "ner_lm_conll",
+                 _setting(NER, "fwd + bwd LSTM-512-256 trained on CoNLL 2003 train+dev"), (106.9, 104.2)),
+        PaperRow("LSTM-2048-512 / —", 91.40, 0.18, "ner_lstm_fwd", _setting(NER, "fwd LSTM-2048-512"),
+                 (47.7, None)),
+        PaperRow("LSTM-2048-512 / LSTM-2048-512", 91.62, 0.23, "ner_lstm_bi",
+                 _setting(NER, "fwd + bwd LSTM-2048-512"), (47.7, 47.3)),
+        PaperRow("CNN-BIG-LSTM / —", 91.66, 0.13, "ner_cnnbig_fwd", _setting(NER, "fwd CNN-BIG-LSTM"),
+                 (30.0, None)),
+        PaperRow("CNN-BIG-LSTM / LSTM-2048-512", 91.93, 0.19, "ner_taglm", _setting(NER, TAGLM_LMS),
+                 (30.0, 47.3)),
+    ), show_ppl=True, caption="Perplexities: 1B Word Benchmark test, except LSTM-512-256* "
+                              "(CoNLL 2003 test)."),
+    PaperTable("analysis", "§3.2 analyses (CoNLL 2003 NER test F1)", (
+        PaperRow("No task RNN: LM embeddings → dense → CRF", 88.17, None, "ner_taglm_no_rnn",
+                 _setting(NER, TAGLM_LMS, "seeds not stated")),
+        PaperRow("1% of training data: baseline without LM", 67.66, None, "ner_1pct_baseline",
+                 _setting("1% sample of train (Yang et al. 2017), Senna 50d", "none", "seeds not stated")),
+        PaperRow("1% of training data: TagLM", 71.01, None, "ner_1pct_taglm",
+                 _setting("1% sample of train (Yang et al. 2017), Senna 50d", TAGLM_LMS, "seeds not stated")),
+        PaperRow("Baseline, RNN-2 enlarged to TagLM's parameter count", 90.72, None, "ner_baseline_big_rnn2",
+                 _setting(NER, "none", "seeds not stated"), note="paper: baseline − 0.15 = 90.87 − 0.15"),
+        PaperRow("TagLM, RNN-2 shrunk to the baseline's parameter count", 92.00, 0.11, "ner_taglm_small_rnn2",
+                 _setting(NER, TAGLM_LMS)),
+        PaperRow("LMs trained on CoNLL 2003 only (LSTM-512-256*)", 90.79, 0.15, "ner_lm_conll",
+                 _setting(NER, "fwd + bwd LSTM-512-256 trained on CoNLL 2003 train+dev"), (106.9, 104.2)),
+    ), show_ppl=True),
+)
+
+# (baseline label, variant label, the paper's difference variant − baseline in test F1)
+COMPARISONS = (
+    ("ner_baseline", "ner_taglm", 1.06),
+    ("chunk_baseline", "chunk_taglm", 1.37),
+    ("ner_1pct_baseline", "ner_1pct_taglm", 3.35),
+    ("ner_lstm_fwd", "ner_lstm_bi", 0.22),
+    ("ner_cnnbig_fwd", "ner_taglm", 0.27),
+    ("ner_baseline", "ner_lm_conll", -0.08),
+    ("ner_baseline", "ner_baseline_big_rnn2", -0.15),
+    ("ner_taglm", "ner_taglm_small_rnn2", 0.07),
+)
+
+
+def known_labels() -> Tuple[str, ...]:
+    labels = {row.label for table in TABLES for row in table.rows if row.label}
+    labels.update(label for pair in COMPARISONS for label in pair[:2])
+    return tuple(sorted(labels))
