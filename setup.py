@@ -17,6 +17,7 @@ setup(
         "absl-py",
         "seqeval",
         "h5py",
+        "matplotlib",  # PNG plots in experiments.report
     ],
     extras_require={
         "cpu": ["tensorflow-cpu==2.15.1"],
