@@ -7,6 +7,7 @@ from absl import flags
 
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import ExperimentConfig
+from taglm_tf.lm.sentence_embedders import resolve_lm_spec
 from taglm_tf.tasks import TASKS, default_data_dir, resolve_data_path
 from taglm_tf.training.trainer import TrainConfig
 
@@ -42,7 +43,8 @@ def define_flags() -> None:
     flags.DEFINE_string("train_file", None, "Training file instead of the task's (CoNLL columns).")
     flags.DEFINE_string("dev_file", None, "Dev file instead of the task's.")
     flags.DEFINE_string("test_file", None, "Test file instead of the task's.")
-    flags.DEFINE_string("forward_lm", None, "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB or lm1b_export:DIR.")
+    flags.DEFINE_string("forward_lm", None, "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB, lm1b_export:DIR "
+                        "or lstm_lm:MODEL_DIR (relative paths also tried under --data_dir).")
     flags.DEFINE_string("backward_lm", None, "Frozen backward LM (same spec forms).")
     flags.DEFINE_boolean("task_rnn", True, "False: LM embeddings -> dense -> CRF, no task RNN (§3.2).")
     flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.")
@@ -76,5 +78,6 @@ def config_from_flags(task_name: str) -> ExperimentConfig:
     files = {k: getattr(FLAGS, f"{k}_file") for k in ("train", "dev", "test") if getattr(FLAGS, f"{k}_file")}
     return ExperimentConfig(task_name, data_dir, FLAGS.model_dir, resolve_data_path(FLAGS.embeddings, data_dir),
                             FLAGS.train_with_dev, FLAGS.dev_seed, FLAGS.train_fraction, files,
-                            FLAGS.forward_lm, FLAGS.backward_lm, FLAGS.lm_cache_dir,
+                            *(resolve_lm_spec(s, data_dir) if s else None
+                              for s in (FLAGS.forward_lm, FLAGS.backward_lm)), FLAGS.lm_cache_dir,
                             FLAGS.lm_cache_dtype, model, train)

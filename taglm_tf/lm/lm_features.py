@@ -46,7 +46,7 @@ class CachedFeatures:
             if not os.path.exists(path):
                 progress = tf.keras.utils.Progbar(len(sentences), verbose=int(verbose),
                                                   unit_name="sentence")
-                write_cache(path, lambda batch: lm.embed(batch, batch_size), sentences, dim=lm.dim,
+                write_cache(path, lambda batch: lm.embed_sentences(batch, batch_size), sentences, dim=lm.dim,
                             lm_fingerprint=lm.fingerprint, layer=LAYER, dtype=dtype,
                             progress=progress.update)
             self.caches.append(EmbeddingCache(path, expect={
@@ -67,5 +67,5 @@ class OnTheFlyFeatures:
 
     def __call__(self, indices: np.ndarray, width: int) -> np.ndarray:
         batch = [self.sentences[int(i)] for i in indices]
-        return np.concatenate([_pad(lm.embed(batch, self.batch_size), width) for lm in self.embedders],
+        return np.concatenate([_pad(lm.embed_sentences(batch, self.batch_size), width) for lm in self.embedders],
                               axis=-1)

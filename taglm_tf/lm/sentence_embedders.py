@@ -1,11 +1,16 @@
 """Frozen LMs behind one interface: token lists in, one vector per token out.
 
 A :class:`SentenceEmbedder` has ``name``, ``dim``, ``fingerprint`` (identifies the weights, for
-caches) and ``embed(token_lists, batch_size)`` returning one ``[n_i, dim]`` float32 array per
-sentence, each sentence embedded from a zero state. :func:`load_embedder` builds one from a spec:
+caches) and ``embed_sentences(token_lists, batch_size)`` returning one ``[n_i, dim]`` float32
+array per sentence, each sentence embedded from a zero state. :func:`load_embedder` builds one
+from a spec:
 
 - ``lm1b:CKPT_GLOB,VOCAB_FILE`` — the released lm_1b (or a synthetic one), top LSTM layer;
-- ``lm1b_export:DIR`` — the same, from ``python -m lm_1b_export.export`` output.
+- ``lm1b_export:DIR`` — the same, from ``python -m lm_1b_export.export`` output;
+- ``lstm_lm:MODEL_DIR`` — an LM trained with ``experiments.pretrain_lm`` (forward or backward;
+  backward outputs come back in the sentence's own token order).
+
+Relative paths are tried as given, then under the data directory (:func:`resolve_lm_spec`).
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ class SentenceEmbedder(Protocol):
     dim: int
     fingerprint: str
 
-    def embed(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
         ...
 
 
@@ -38,7 +43,7 @@ class LM1BTopLayer:
         self.embedder, self.fingerprint, self.name = embedder, fingerprint, name
         self.dim = embedder.projection_dim
 
-    def embed(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
         return [layers[-1] for layers in self.embedder.embed_sentences(sentences, batch_size)]
 
 
@@ -57,4 +62,19 @@ def load_embedder(spec: str) -> SentenceEmbedder:
         from taglm_tf.lm.lm1b_saving import load_lm1b
         embedder = load_lm1b(args)
         return LM1BTopLayer(embedder, embedder.source_fingerprint, name=spec)
-    raise InputError(f"unknown LM kind {kind!r} in {spec!r}; expected lm1b or lm1b_export")
+    if kind == "lstm_lm":
+        from taglm_tf.lm.lm_embedder import LMEmbedder
+        embedder = LMEmbedder.from_model_dir(args)
+        embedder.name = spec
+        return embedder
+    raise InputError(f"unknown LM kind {kind!r} in {spec!r}; expected lm1b, lm1b_export or lstm_lm")
+
+
+def resolve_lm_spec(spec: str, data_dir: str) -> str:
+    """``spec`` with each relative path replaced by its location under ``data_dir`` when only
+    that one exists."""
+    from taglm_tf.tasks import resolve_data_path
+    kind, sep, args = spec.partition(":")
+    if not sep:
+        return spec
+    return kind + ":" + ",".join(resolve_data_path(p, data_dir) for p in args.split(","))

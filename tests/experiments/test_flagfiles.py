@@ -1,0 +1,55 @@
+"""Every tagging flagfile parses, and sets what its paper row needs."""
+import glob
+import os
+
+import pytest
+from absl import flags
+
+from experiments import tagging_flags
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TAGGING = sorted(p for p in glob.glob(os.path.join(REPO, "experiments/flags/*.cfg"))
+                 if os.path.basename(p).startswith(("ner_", "chunk_")))
+
+
+@pytest.fixture(scope="module")
+def parse():
+    if "forward_lm" not in flags.FLAGS:
+        tagging_flags.define_flags()
+
+    def parse_file(path):
+        flags.FLAGS.unparse_flags()
+        cwd = os.getcwd()
+        os.chdir(REPO)  # nested --flagfile paths are relative to the repo root
+        try:
+            flags.FLAGS(["prog", f"--flagfile={path}", "--model_dir=/tmp/x", "--data_dir=/data"])
+        finally:
+            os.chdir(cwd)
+        task = "chunking" if os.path.basename(path).startswith("chunk_") else "ner"
+        return tagging_flags.config_from_flags(task)
+    yield parse_file
+    flags.FLAGS.unparse_flags()
+
+
+@pytest.mark.parametrize("path", TAGGING, ids=os.path.basename)
+def test_flagfile_parses(parse, path):
+    config = parse(path)
+    name = os.path.basename(path)[:-4]
+    if "taglm" in name or "lstm" in name or "cnnbig" in name or "lm_conll" in name:
+        assert config.forward_lm, name
+    if name.startswith("ner_1pct"):
+        assert config.train_fraction == 0.01
+    if name == "ner_taglm_no_rnn":
+        assert config.model.task_rnn is False
+    if name in ("ner_taglm_rnn1_input", "ner_taglm_rnn2_output"):
+        assert config.model.insertion_point == name[len("ner_taglm_"):]
+
+
+def test_paper_settings(parse):
+    ner = parse(os.path.join(REPO, "experiments/flags/ner_baseline.cfg"))
+    assert (ner.model.char_encoder, ner.model.char_units, ner.model.char_dim) == ("rnn", 80, 25)
+    assert (ner.model.rnn_cell, ner.model.rnn_units, ner.model.rnn_input_dropout) == ("gru", 300, 0.25)
+    assert (ner.train.learning_rate, ner.train.clip_norm) == (0.001, 5.0)
+    chunk = parse(os.path.join(REPO, "experiments/flags/chunk_baseline.cfg"))
+    assert (chunk.model.char_encoder, chunk.model.char_units, chunk.model.char_width) == ("cnn", 30, 3)
+    assert (chunk.model.rnn_cell, chunk.model.rnn_units, chunk.model.output_dropout) == ("lstm", 200, 0.5)
