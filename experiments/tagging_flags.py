@@ -30,54 +30,55 @@ _MODEL_FLAGS = {  # name: (type, help); defaults come from the task's TaggerConf
 _DEFINE = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float}
 
 
-def define_flags() -> None:
-    flags.DEFINE_string("model_dir", None, "Output directory (checkpoints, logs, model, results).")
-    flags.DEFINE_string("data_dir", None, "Data root (default: $TAGLM_DATA_DIR or ./data).")
+def define_flags(fv: flags.FlagValues = FLAGS) -> None:
+    """Register the tagging flags in ``fv`` (the global FLAGS by default)."""
+    flags.DEFINE_string("model_dir", None, "Output directory (checkpoints, logs, model, results).", flag_values=fv)
+    flags.DEFINE_string("data_dir", None, "Data root (default: $TAGLM_DATA_DIR or ./data).", flag_values=fv)
     flags.DEFINE_string("embeddings", None, "Pre-trained word vectors (GloVe/word2vec text, .gz/.xz); "
-                        "a relative path is tried against --data_dir too.")
-    flags.DEFINE_integer("seed", 1, "Random seed (initialisation, data order, dropout).")
-    flags.DEFINE_boolean("resume", False, "Continue the run in --model_dir after an interruption.")
-    flags.DEFINE_boolean("train_with_dev", False, "Train on train+dev (the paper's final NER setting).")
-    flags.DEFINE_integer("dev_seed", 0, "Seed of the 1,000-sentence dev sample (CoNLL-2000).")
-    flags.DEFINE_float("train_fraction", 1.0, "Keep this seeded fraction of the training sentences.")
-    flags.DEFINE_string("train_file", None, "Training file instead of the task's (CoNLL columns).")
-    flags.DEFINE_string("dev_file", None, "Dev file instead of the task's.")
-    flags.DEFINE_string("test_file", None, "Test file instead of the task's.")
+                        "a relative path is tried against --data_dir too.", flag_values=fv)
+    flags.DEFINE_integer("seed", 1, "Random seed (initialisation, data order, dropout).", flag_values=fv)
+    flags.DEFINE_boolean("resume", False, "Continue the run in --model_dir after an interruption.", flag_values=fv)
+    flags.DEFINE_boolean("train_with_dev", False, "Train on train+dev (the paper's final NER setting).", flag_values=fv)
+    flags.DEFINE_integer("dev_seed", 0, "Seed of the 1,000-sentence dev sample (CoNLL-2000).", flag_values=fv)
+    flags.DEFINE_float("train_fraction", 1.0, "Keep this seeded fraction of the training sentences.", flag_values=fv)
+    flags.DEFINE_string("train_file", None, "Training file instead of the task's (CoNLL columns).", flag_values=fv)
+    flags.DEFINE_string("dev_file", None, "Dev file instead of the task's.", flag_values=fv)
+    flags.DEFINE_string("test_file", None, "Test file instead of the task's.", flag_values=fv)
     flags.DEFINE_string("forward_lm", None, "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB, lm1b_export:DIR "
-                        "or lstm_lm:MODEL_DIR (relative paths also tried under --data_dir).")
-    flags.DEFINE_string("backward_lm", None, "Frozen backward LM (same spec forms).")
-    flags.DEFINE_boolean("task_rnn", True, "False: LM embeddings -> dense -> CRF, no task RNN (§3.2).")
-    flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.")
-    flags.DEFINE_enum("lm_cache_dtype", "float16", ["float16", "float32"], "Cache storage type.")
+                        "or lstm_lm:MODEL_DIR (relative paths also tried under --data_dir).", flag_values=fv)
+    flags.DEFINE_string("backward_lm", None, "Frozen backward LM (same spec forms).", flag_values=fv)
+    flags.DEFINE_boolean("task_rnn", True, "False: LM embeddings -> dense -> CRF, no task RNN (§3.2).", flag_values=fv)
+    flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.", flag_values=fv)
+    flags.DEFINE_enum("lm_cache_dtype", "float16", ["float16", "float32"], "Cache storage type.", flag_values=fv)
     for name, (kind, help_text) in _MODEL_FLAGS.items():
-        _DEFINE[kind](name, None, help_text)
+        _DEFINE[kind](name, None, help_text, flag_values=fv)
     defaults = TrainConfig()
-    flags.DEFINE_integer("batch_size", defaults.batch_size, "Sentences per training batch.")
-    flags.DEFINE_float("learning_rate", defaults.learning_rate, "Adam learning rate of the constant phase.")
-    flags.DEFINE_float("clip_norm", defaults.clip_norm, "Global gradient-norm clip.")
-    flags.DEFINE_integer("patience", defaults.patience, "Epochs without dev gain that end the constant phase.")
-    flags.DEFINE_integer("max_constant_epochs", defaults.max_constant_epochs, "Cap on the constant phase.")
-    flags.DEFINE_integer("anneal_epochs", defaults.anneal_epochs, "Epochs per annealing step.")
-    flags.DEFINE_integer("anneal_steps", defaults.anneal_steps, "Number of lr/10 steps.")
-    flags.DEFINE_integer("eval_batch_size", defaults.eval_batch_size, "Sentences per inference batch.")
-    flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress bar, 2 one line per epoch.")
+    flags.DEFINE_integer("batch_size", defaults.batch_size, "Sentences per training batch.", flag_values=fv)
+    flags.DEFINE_float("learning_rate", defaults.learning_rate, "Adam learning rate of the constant phase.", flag_values=fv)
+    flags.DEFINE_float("clip_norm", defaults.clip_norm, "Global gradient-norm clip.", flag_values=fv)
+    flags.DEFINE_integer("patience", defaults.patience, "Epochs without dev gain that end the constant phase.", flag_values=fv)
+    flags.DEFINE_integer("max_constant_epochs", defaults.max_constant_epochs, "Cap on the constant phase.", flag_values=fv)
+    flags.DEFINE_integer("anneal_epochs", defaults.anneal_epochs, "Epochs per annealing step.", flag_values=fv)
+    flags.DEFINE_integer("anneal_steps", defaults.anneal_steps, "Number of lr/10 steps.", flag_values=fv)
+    flags.DEFINE_integer("eval_batch_size", defaults.eval_batch_size, "Sentences per inference batch.", flag_values=fv)
+    flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress bar, 2 one line per epoch.", flag_values=fv)
 
 
-def config_from_flags(task_name: str) -> ExperimentConfig:
+def config_from_flags(task_name: str, fv: flags.FlagValues = FLAGS) -> ExperimentConfig:
     task = TASKS[task_name]
-    data_dir = FLAGS.data_dir or default_data_dir()
-    overrides = {k: getattr(FLAGS, k) for k in _MODEL_FLAGS if getattr(FLAGS, k) is not None}
-    model = dataclasses.replace(task.model, **overrides, task_rnn=FLAGS.task_rnn)
+    data_dir = fv.data_dir or default_data_dir()
+    overrides = {k: getattr(fv, k) for k in _MODEL_FLAGS if getattr(fv, k) is not None}
+    model = dataclasses.replace(task.model, **overrides, task_rnn=fv.task_rnn)
     try:
         model.validate()
     except ValueError as e:
         raise InputError(f"bad flag: {e}") from None
-    train = TrainConfig(FLAGS.batch_size, FLAGS.learning_rate, FLAGS.clip_norm, FLAGS.patience,
-                        FLAGS.max_constant_epochs, FLAGS.anneal_epochs, FLAGS.anneal_steps,
-                        FLAGS.eval_batch_size, FLAGS.seed, FLAGS.verbose)
-    files = {k: getattr(FLAGS, f"{k}_file") for k in ("train", "dev", "test") if getattr(FLAGS, f"{k}_file")}
-    return ExperimentConfig(task_name, data_dir, FLAGS.model_dir, resolve_data_path(FLAGS.embeddings, data_dir),
-                            FLAGS.train_with_dev, FLAGS.dev_seed, FLAGS.train_fraction, files,
+    train = TrainConfig(fv.batch_size, fv.learning_rate, fv.clip_norm, fv.patience,
+                        fv.max_constant_epochs, fv.anneal_epochs, fv.anneal_steps,
+                        fv.eval_batch_size, fv.seed, fv.verbose)
+    files = {k: getattr(fv, f"{k}_file") for k in ("train", "dev", "test") if getattr(fv, f"{k}_file")}
+    return ExperimentConfig(task_name, data_dir, fv.model_dir, resolve_data_path(fv.embeddings, data_dir),
+                            fv.train_with_dev, fv.dev_seed, fv.train_fraction, files,
                             *(resolve_lm_spec(s, data_dir) if s else None
-                              for s in (FLAGS.forward_lm, FLAGS.backward_lm)), FLAGS.lm_cache_dir,
-                            FLAGS.lm_cache_dtype, model, train)
+                              for s in (fv.forward_lm, fv.backward_lm)), fv.lm_cache_dir,
+                            fv.lm_cache_dtype, model, train)

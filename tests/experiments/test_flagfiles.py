@@ -12,23 +12,20 @@ TAGGING = sorted(p for p in glob.glob(os.path.join(REPO, "experiments/flags/*.cf
                  if os.path.basename(p).startswith(("ner_", "chunk_")))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def parse():
-    if "forward_lm" not in flags.FLAGS:
-        tagging_flags.define_flags()
-
     def parse_file(path):
-        flags.FLAGS.unparse_flags()
+        fv = flags.FlagValues()  # private flag set: other tests' global flags do not interfere
+        tagging_flags.define_flags(fv)
         cwd = os.getcwd()
         os.chdir(REPO)  # nested --flagfile paths are relative to the repo root
         try:
-            flags.FLAGS(["prog", f"--flagfile={path}", "--model_dir=/tmp/x", "--data_dir=/data"])
+            fv(["prog", f"--flagfile={path}", "--model_dir=/tmp/x", "--data_dir=/data"])
         finally:
             os.chdir(cwd)
         task = "chunking" if os.path.basename(path).startswith("chunk_") else "ner"
-        return tagging_flags.config_from_flags(task)
-    yield parse_file
-    flags.FLAGS.unparse_flags()
+        return tagging_flags.config_from_flags(task, fv)
+    return parse_file
 
 
 @pytest.mark.parametrize("path", TAGGING, ids=os.path.basename)
