@@ -1,9 +1,21 @@
-"""Test-wide settings: quiet TF logs, and the package importable from the repo root."""
+"""Test-wide settings: quiet TF logs, the package importable from the repo root, two logical CPUs."""
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tensorflow as tf  # noqa: E402
+
+# Two logical CPU devices, for the MirroredStrategy tests (tests/lm/test_lm_training.py). Virtual
+# devices can only be configured before the runtime starts (before any TF op), so it happens
+# here, at import time, once; ops without a device still run on /cpu:0.
+_cpus = tf.config.list_physical_devices("CPU")
+if not tf.config.get_logical_device_configuration(_cpus[0]):
+    try:
+        tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    except RuntimeError:  # the runtime already started: the two-device tests skip themselves
+        pass
 
 import dataclasses  # noqa: E402
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import gzip
+import itertools
 import lzma
 import os
 from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
@@ -113,6 +114,7 @@ class LMCorpus:
         seed: the shuffling seed.
         num_epochs: passes over the data; ``None`` repeats forever.
         shuffle_chunk: lines per shuffled chunk.
+        max_sentences: stop the stream after this many sentences (``None``: no limit).
     """
 
     files: Sequence[str]
@@ -122,6 +124,7 @@ class LMCorpus:
     seed: int = 0
     num_epochs: Optional[int] = 1
     shuffle_chunk: int = 10000
+    max_sentences: Optional[int] = None
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:
@@ -136,6 +139,10 @@ class LMCorpus:
 
     def sentences(self, start: Position = Position()) -> Iterator[Tuple[np.ndarray, Position]]:
         """``(ids, position)`` of every sentence from ``start`` on, in stream order."""
+        stream = self._sentences(start)
+        return stream if self.max_sentences is None else itertools.islice(stream, self.max_sentences)
+
+    def _sentences(self, start: Position) -> Iterator[Tuple[np.ndarray, Position]]:
         epoch = start.epoch
         while self.num_epochs is None or epoch < self.num_epochs:
             found = False

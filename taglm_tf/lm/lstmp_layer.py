@@ -26,6 +26,8 @@ class LSTMPLayer(keras.layers.Layer):
         projection_dim: P, the size of h and of the output.
         forget_bias: constant added to the forget gate (1.0 in lm_1b).
         use_peepholes: keep the diagonal peephole weights (lm_1b has them).
+        cell_clip: if positive, clip the cell state to ``[-cell_clip, cell_clip]`` after each
+            update, before the output gate (as TF1's ``LSTMCell``; bilm-tf uses 3); lm_1b has none.
         kernel_initializer: for ``input_kernel`` and ``recurrent_kernel``; default ``zeros``
             when frozen, ``glorot_uniform`` when trainable.
         projection_initializer: for ``projection``; same defaults.
@@ -39,18 +41,21 @@ class LSTMPLayer(keras.layers.Layer):
         mask: optional ``[B, T]`` boolean, True at real steps.
         initial_state: optional ``(c [B, N], h [B, P])``; zeros by default.
         return_state: also return the final ``(c, h)`` (the state after each row's last real step).
+        reset: optional ``[B, T]`` boolean: the state is zeroed before each True step (a new
+            sequence starts there, e.g. at ``<S>`` in packed LM windows).
 
     Returns:
         ``[B, T, P]`` outputs h (zeros at masked steps), or ``(outputs, (c, h))``.
     """
 
     def __init__(self, num_cells: int, projection_dim: int, forget_bias: float = 1.0,
-                 use_peepholes: bool = True, kernel_initializer=None, projection_initializer=None,
-                 bias_initializer="zeros", peephole_initializer="zeros", **kwargs):
+                 use_peepholes: bool = True, cell_clip: float = 0.0, kernel_initializer=None,
+                 projection_initializer=None, bias_initializer="zeros", peephole_initializer="zeros",
+                 **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         self.num_cells, self.projection_dim, self.forget_bias = num_cells, projection_dim, forget_bias
-        self.use_peepholes = use_peepholes
+        self.use_peepholes, self.cell_clip = use_peepholes, cell_clip
         default = "glorot_uniform" if self.trainable else "zeros"
         self.kernel_initializer = keras.initializers.get(kernel_initializer or default)
         self.projection_initializer = keras.initializers.get(projection_initializer or default)
@@ -92,7 +97,7 @@ class LSTMPLayer(keras.layers.Layer):
         for name in ("bias", "w_i_diag", "w_f_diag", "w_o_diag", "projection"):
             getattr(self, name).assign(getattr(weights, name))
 
-    def call(self, inputs, mask=None, initial_state=None, return_state=False):
+    def call(self, inputs, mask=None, initial_state=None, return_state=False, reset=None):
         batch, steps = tf.shape(inputs)[0], tf.shape(inputs)[1]
         flat = tf.reshape(inputs, [-1, self.input_dim])
         x_part = tf.matmul(flat, self.input_kernel) + self.bias
@@ -100,16 +105,21 @@ class LSTMPLayer(keras.layers.Layer):
         mask = tf.ones([batch, steps], tf.bool) if mask is None else tf.cast(mask, tf.bool)
         if initial_state is None:
             initial_state = (tf.zeros([batch, self.num_cells]), tf.zeros([batch, self.projection_dim]))
-        outputs, state = self._recur(tf.transpose(x_part, [1, 0, 2]), tf.transpose(mask), initial_state)
+        reset = None if reset is None else tf.transpose(tf.cast(reset, tf.bool))
+        outputs, state = self._recur(tf.transpose(x_part, [1, 0, 2]), tf.transpose(mask), initial_state,
+                                     reset)
         outputs = tf.transpose(outputs, [1, 0, 2])
         return (outputs, state) if return_state else outputs
 
-    def _recur(self, x_part, mask, state):
-        """Time-major loop: ``x_part`` [T, B, 4N], ``mask`` [T, B] -> outputs [T, B, P], (c, h)."""
+    def _recur(self, x_part, mask, state, reset=None):
+        """Time-major loop: ``x_part`` [T, B, 4N], ``mask`` and ``reset`` [T, B] -> outputs
+        [T, B, P], (c, h)."""
         outputs = tf.TensorArray(tf.float32, size=tf.shape(x_part)[0],
                                  element_shape=[None, self.projection_dim])
 
         def body(t, c_prev, h_prev, outputs):
+            if reset is not None:  # a new sequence starts at this step: forget the state
+                c_prev, h_prev = (tf.where(reset[t][:, None], 0.0, v) for v in (c_prev, h_prev))
             c, h = self.step(x_part[t] + tf.matmul(h_prev, self.recurrent_kernel), c_prev)
             keep = mask[t][:, None]
             outputs = outputs.write(t, tf.where(keep, h, 0.0))
@@ -125,10 +135,11 @@ class LSTMPLayer(keras.layers.Layer):
         if self.use_peepholes:  # the exact op order of lm_1b
             c = (tf.sigmoid(f + self.forget_bias + self.w_f_diag * c_prev) * c_prev
                  + tf.sigmoid(i + self.w_i_diag * c_prev) * tf.tanh(j))
-            m = tf.sigmoid(o + self.w_o_diag * c) * tf.tanh(c)
         else:
             c = tf.sigmoid(f + self.forget_bias) * c_prev + tf.sigmoid(i) * tf.tanh(j)
-            m = tf.sigmoid(o) * tf.tanh(c)
+        if self.cell_clip:
+            c = tf.clip_by_value(c, -self.cell_clip, self.cell_clip)
+        m = tf.sigmoid(o + self.w_o_diag * c if self.use_peepholes else o) * tf.tanh(c)
         return c, tf.matmul(m, self.projection)
 
     def compute_mask(self, inputs, mask=None):
@@ -142,4 +153,4 @@ class LSTMPLayer(keras.layers.Layer):
             "kernel_initializer", "projection_initializer", "bias_initializer", "peephole_initializer")}
         return {**super().get_config(), "num_cells": self.num_cells,
                 "projection_dim": self.projection_dim, "forget_bias": self.forget_bias,
-                "use_peepholes": self.use_peepholes, **initializers}
+                "use_peepholes": self.use_peepholes, "cell_clip": self.cell_clip, **initializers}

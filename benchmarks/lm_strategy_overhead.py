@@ -1,0 +1,143 @@
+"""Time per LM training step: MirroredStrategy with one replica (the real ``LMTrainer`` step,
+fed through ``distribute_datasets_from_function``) against plain single-device training of the
+same model on the same batches (a ``tf.function`` step fed by the same ``tf.data`` pipeline).
+
+    python -m benchmarks.lm_strategy_overhead [--output=FILE.json] [--steps=15] [--rounds=5]
+
+Both steps do the same math: forward over a window from the carried state, sampled-softmax
+loss, gradients, sparse rows merged, global-norm clipping, Adagrad. Windows are random ids,
+packed in memory, so the data pipeline costs the same on both sides. The two variants run in
+alternating rounds (plain, mirrored, plain, ...) and the per-step time of each is the median
+over rounds, which damps a busy machine's noise. Overhead = mirrored / plain - 1 (target <= 10%).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer, make_optimizer, summed_gradients
+from taglm_tf.lm.lstm_lm import LSTMLanguageModel
+
+flags.DEFINE_integer("vocab_size", 50000, "Vocabulary rows (the CPU corpus has ~51k at min_count 3).")
+flags.DEFINE_integer("embedding_dim", 256, "Token embedding size.")
+flags.DEFINE_integer("num_cells", 512, "LSTM cells.")
+flags.DEFINE_integer("projection_dim", 256, "LSTM projection.")
+flags.DEFINE_integer("num_sampled", 8192, "Sampled-softmax negatives.")
+flags.DEFINE_integer("batch_size", 64, "Rows per step.")
+flags.DEFINE_integer("num_steps", 20, "Window length.")
+flags.DEFINE_integer("steps", 15, "Timed steps per round and variant.")
+flags.DEFINE_integer("warmup", 3, "Untimed steps per variant before the first round (tracing).")
+flags.DEFINE_integer("rounds", 5, "Alternating rounds.")
+flags.DEFINE_string("device", None, "Device of both variants (default: /gpu:0 if any, else /cpu:0).")
+flags.DEFINE_string("output", None, "Also write the result as JSON here.")
+FLAGS = flags.FLAGS
+
+
+def windows(vocab_size, batch_size, num_steps, count=8, seed=0) -> tf.data.Dataset:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(3, vocab_size, (count, batch_size, num_steps + 1)).astype(np.int32)
+    weights = np.ones((count, batch_size, num_steps), np.float32)
+    weights[-1, :, num_steps // 2:] = 0.0  # one window with empty slots
+    data = {"inputs": ids[:, :, :-1], "targets": ids[:, :, 1:], "weights": weights,
+            "position": np.zeros((count, 3), np.int64)}
+    return tf.data.Dataset.from_tensor_slices(data).repeat().prefetch(2)
+
+
+class PlainStep:
+    """The trainer's step without tf.distribute: one model, one ``tf.function``."""
+
+    def __init__(self, build_model, config: LMTrainConfig, device: str):
+        with tf.device(device):
+            self.model = build_model()
+            self.model.build()
+            self.optimizer = make_optimizer(config)
+            self.optimizer.build(self.model.trainable_variables)
+        self.config, self.device = config, device
+        self.step = tf.function(self._step)
+
+    def _step(self, batch, states):
+        weights = batch["weights"]
+        with tf.GradientTape() as tape:
+            outputs, states = self.model(batch["inputs"], mask=weights > 0, initial_state=states,
+                                         training=True)
+            losses = self.model.token_losses(outputs, batch["targets"], step=self.optimizer.iterations)
+            loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
+            objective = loss_sum / tf.maximum(count, 1.0) * self.config.gradient_scale
+        variables = self.model.trainable_variables
+        grads = summed_gradients(tape.gradient(objective, variables))  # all-reduce is the identity here
+        grads, _ = tf.clip_by_global_norm(grads, self.config.clip_norm)
+        self.optimizer.apply_gradients(zip(grads, variables), skip_gradients_aggregation=True)
+        return loss_sum, count, tf.nest.map_structure(tf.stop_gradient, states)
+
+
+def run_steps(step, iterator, states, n):
+    """Run ``n`` steps; returns (seconds, states). Syncs on the last loss only."""
+    start, loss = time.perf_counter(), None
+    for _ in range(n):
+        loss, _, states = step(next(iterator), states)
+    float(loss)
+    return time.perf_counter() - start, states
+
+
+def measure(config: LMTrainConfig, model_args: dict, vocab_size: int, device: str, steps: int, warmup: int,
+            rounds: int) -> dict:
+    """Median seconds per step of each variant, and the overhead."""
+    build = lambda: LSTMLanguageModel(vocab_size, **model_args)  # noqa: E731
+    data = windows(vocab_size, config.batch_size, config.num_steps)
+    tf.keras.utils.set_random_seed(0)
+    plain = PlainStep(build, config, device)
+    plain_iter, plain_states = iter(data), plain.model.zero_state(config.batch_size)
+    model_dir = tempfile.mkdtemp(prefix="lm_overhead_")
+    try:
+        tf.keras.utils.set_random_seed(0)
+        trainer = LMTrainer(tf.distribute.MirroredStrategy([device]), build, config, model_dir,
+                            log=lambda s: None)
+        mirrored_iter = iter(trainer.strategy.distribute_datasets_from_function(lambda ctx: data))
+        mirrored_states = trainer.zero_states()
+        _, plain_states = run_steps(plain.step, plain_iter, plain_states, warmup)
+        _, mirrored_states = run_steps(trainer.train_step, mirrored_iter, mirrored_states, warmup)
+        times = {"plain": [], "mirrored": []}
+        for _ in range(rounds):
+            seconds, plain_states = run_steps(plain.step, plain_iter, plain_states, steps)
+            times["plain"].append(seconds / steps)
+            seconds, mirrored_states = run_steps(trainer.train_step, mirrored_iter, mirrored_states, steps)
+            times["mirrored"].append(seconds / steps)
+    finally:
+        shutil.rmtree(model_dir, ignore_errors=True)
+    plain_s, mirrored_s = statistics.median(times["plain"]), statistics.median(times["mirrored"])
+    return {"plain_seconds_per_step": plain_s, "mirrored_seconds_per_step": mirrored_s,
+            "overhead_percent": 100.0 * (mirrored_s / plain_s - 1.0),
+            "tokens_per_step": config.batch_size * config.num_steps, "rounds": times}
+
+
+def main(argv):
+    del argv
+    device = FLAGS.device or ("/gpu:0" if tf.config.list_physical_devices("GPU") else "/cpu:0")
+    config = LMTrainConfig(batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, gradient_scale=20.0)
+    model_args = dict(embedding_dim=FLAGS.embedding_dim, num_cells=FLAGS.num_cells,
+                      projection_dim=FLAGS.projection_dim, num_sampled=FLAGS.num_sampled)
+    start = time.perf_counter()
+    result = measure(config, model_args, FLAGS.vocab_size, device, FLAGS.steps, FLAGS.warmup, FLAGS.rounds)
+    result.update(device=device, model={"vocab_size": FLAGS.vocab_size, **model_args},
+                  batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, steps_per_round=FLAGS.steps,
+                  wall_seconds=time.perf_counter() - start, tensorflow=tf.__version__,
+                  machine=f"{platform.machine()}, {os.cpu_count()} cpus", target_overhead_percent=10.0)
+    print(f"plain {1000 * result['plain_seconds_per_step']:.1f} ms/step, MirroredStrategy (1 replica) "
+          f"{1000 * result['mirrored_seconds_per_step']:.1f} ms/step: overhead "
+          f"{result['overhead_percent']:+.1f}% (target <= 10%)")
+    if FLAGS.output:
+        with open(FLAGS.output, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    app.run(main)

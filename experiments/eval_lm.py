@@ -1,0 +1,51 @@
+"""Full-softmax perplexity of a pretrained LM on held-out text:
+
+    python -m experiments.eval_lm --model_dir=runs/lm_forward \
+        --eval_files=unlabeled/lm1b_heldout_shards12-13.tokens.gz [--output=FILE.json]
+
+Every target counts: each word (``<UNK>`` included) and each sentence's ``</S>``; ``<S>`` is
+never a target. The text is read in order and packed into rows as in training, the LSTM state
+carried across windows (and across sentences only for a model trained with --reset_state=never;
+docs/lm_pretraining.md).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from absl import flags
+
+from experiments import lm_flags
+from taglm_tf.cli import run
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.lm import lm_data
+from taglm_tf.lm.lm_experiment import load_lm
+from taglm_tf.lm.lm_training import evaluate_perplexity
+
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
+    if not FLAGS.eval_files:
+        raise InputError("--eval_files is required")
+    files = lm_data.expand_files(lm_flags.resolve_globs(FLAGS.eval_files, lm_flags.data_dir()))
+    model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
+    corpus = lm_data.LMCorpus(files, vocab, config["direction"], max_sentences=FLAGS.max_sentences or None)
+    start = time.perf_counter()
+    result = evaluate_perplexity(model, corpus, FLAGS.batch_size, FLAGS.num_steps)
+    result.update(seconds=time.perf_counter() - start, checkpoint=checkpoint, direction=config["direction"],
+                  files=files, vocab_size=vocab.size, counted="all targets: words (<UNK> included) and </S>")
+    print(f"{config['direction']} LM {checkpoint}: perplexity {result['perplexity']:.2f} over "
+          f"{result['tokens']:,.0f} targets ({result['sentences']:,.0f} sentences, </S> included; "
+          f"{result['unk_tokens']:,.0f} <UNK> = {100 * result['unk_tokens'] / result['tokens']:.2f}%)")
+    if FLAGS.output:
+        write_text_atomic(FLAGS.output, json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    lm_flags.define_eval_flags()
+    flags.mark_flag_as_required("model_dir")
+    run(main)

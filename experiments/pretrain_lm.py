@@ -1,0 +1,31 @@
+"""Pretrain a forward or backward LSTM LM (TagLM's LSTM-2048-512 and smaller ones):
+
+    python -m experiments.pretrain_lm --flagfile=experiments/flags/lm_backward_2048_512.cfg \
+        --model_dir=runs/lm_backward [--resume]
+
+Synchronous data parallelism: ``--strategy=mirrored`` over local GPUs, ``multi_worker`` over the
+machines of ``TF_CONFIG`` (``auto`` picks). See docs/lm_pretraining.md.
+"""
+from __future__ import annotations
+
+from absl import flags
+
+from experiments import lm_flags
+from taglm_tf.cli import run
+from taglm_tf.lm.lm_experiment import pretrain
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
+    config = lm_flags.pretrain_config_from_flags()
+    result = pretrain(config, resume=flags.FLAGS.resume)
+    print(f"{config.direction} LM: step {result['step']}, loss {result.get('loss', float('nan')):.4f}, "
+          f"{result.get('run_tokens_per_sec', 0):,.0f} tokens/s, {result['wall_seconds'] / 60:.1f} min "
+          f"-> {config.model_dir}")
+
+
+if __name__ == "__main__":
+    lm_flags.define_pretrain_flags()
+    flags.mark_flag_as_required("model_dir")
+    run(main)

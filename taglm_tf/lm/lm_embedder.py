@@ -1,0 +1,125 @@
+"""A pretrained :class:`~taglm_tf.lm.lstm_lm.LSTMLanguageModel` as a frozen token embedder for
+the tagger, with the interface of the lm_1b embedder and the embedding cache (``EmbedFn``).
+
+Alignment, for a sentence ``w1 .. wn`` and 1-based position ``k``: each sentence is read from a
+zero state, with no ``</S>``.
+
+* forward LM: it reads ``<S> w1 .. wn``; the vector at ``k`` is its top-layer output just after
+  reading ``wk``, so it has seen ``<S> w1 .. wk`` (and predicts ``w(k+1)``), as lm_1b's
+  ``dump_lstm_emb`` without its ``<S>`` step.
+* backward LM: it reads ``<S> wn .. w1``; the vector at ``k`` is its top-layer output just after
+  reading ``wk``, so it has seen ``<S> wn .. wk`` (and predicts ``w(k-1)``). The outputs are
+  reversed back, so row ``k`` of the result belongs to token ``k`` of the input.
+
+So at every position both directions have seen the token itself, plus its left (forward) or
+right (backward) context. Outputs do not depend on the batch size or on the other sentences.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import List, Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from taglm_tf.lm.lm_experiment import load_lm
+from taglm_tf.lm.lm_vocab import LMVocabulary, encode_sentence
+from taglm_tf.lm.lstm_lm import LSTMLanguageModel
+
+FINGERPRINT_MAX_ELEMENTS = 1 << 16
+
+
+def lm_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
+    """sha256 of what determines the embeddings: direction, model config, vocabulary, and the
+    model variables of ``checkpoint`` (names and shapes, plus the values of those with at most
+    ``FINGERPRINT_MAX_ELEMENTS`` elements: biases, peepholes, small matrices)."""
+    digest = hashlib.sha256(b"taglm_tf lstm lm fingerprint v1\n")
+    digest.update(json.dumps({"direction": config["direction"], "model": config["model_args"]},
+                             sort_keys=True).encode("utf-8"))
+    digest.update("\n".join(vocab.words).encode("utf-8"))
+    reader = tf.train.load_checkpoint(checkpoint)
+    for name, shape in sorted(tf.train.list_variables(checkpoint)):
+        if not name.startswith("model/") or ".OPTIMIZER_SLOT" in name:
+            continue
+        digest.update(f"\n{name}\0{shape}".encode("utf-8"))
+        if int(np.prod(shape)) <= FINGERPRINT_MAX_ELEMENTS:
+            digest.update(np.ascontiguousarray(reader.get_tensor(name), "<f4").tobytes())
+    return digest.hexdigest()
+
+
+class LMEmbedder:
+    """Frozen forward or backward LM: token lists -> top-layer vectors (module docstring).
+
+    Args:
+        model: a built LM (its variables are not trained here).
+        vocab: its vocabulary.
+        direction: ``forward`` or ``backward``, as it was trained.
+        fingerprint: identifies the weights, for :mod:`taglm_tf.lm.embedding_cache`.
+        name: a label for reports.
+    """
+
+    def __init__(self, model: LSTMLanguageModel, vocab: LMVocabulary, direction: str, fingerprint: str,
+                 name: str = ""):
+        self.model, self.vocab, self.direction, self.fingerprint = model, vocab, direction, fingerprint
+        self.name = name or f"{direction} LM"
+        self.dim = model.projection_dim
+        self.layer = f"{direction}_lstm_{model.num_layers - 1}"
+        self._top = tf.function(
+            lambda ids, lengths: model(ids, mask=tf.sequence_mask(lengths, tf.shape(ids)[1]))[0],
+            input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)])
+
+    @classmethod
+    def from_model_dir(cls, model_dir: str, checkpoint: Optional[str] = None) -> "LMEmbedder":
+        """Load a :func:`~taglm_tf.lm.lm_experiment.pretrain` output (latest checkpoint by default)."""
+        model, vocab, config, checkpoint = load_lm(model_dir, checkpoint)
+        fingerprint = lm_fingerprint(checkpoint, config, vocab)
+        return cls(model, vocab, config["direction"], fingerprint, name=model_dir)
+
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+        """One float32 ``[n_i, P]`` array per sentence, in input order; batches by length."""
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        results: List[Optional[np.ndarray]] = [None] * len(sentences)
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            ids = [encode_sentence(self.vocab, sentences[i], self.direction)[:-1] for i in batch]
+            lengths = np.array([len(x) for x in ids], np.int32)
+            padded = np.zeros((len(ids), lengths.max()), np.int32)
+            for row, x in enumerate(ids):
+                padded[row, :len(x)] = x
+            top = self._top(padded, lengths).numpy()
+            for row, i in enumerate(batch):
+                vectors = top[row, 1:lengths[row]]  # drop the <S> step
+                results[i] = (vectors[::-1] if self.direction == "backward" else vectors).copy()
+        return results
+
+    def __call__(self, sentences: Sequence[Sequence[str]]) -> List[np.ndarray]:
+        return self.embed_sentences(sentences)
+
+
+class BidirectionalLMEmbedder:
+    """A forward and a backward :class:`LMEmbedder` side by side: ``[n_i, P_fwd + P_bwd]``.
+
+    Args:
+        forward: the forward LM's embedder.
+        backward: the backward LM's embedder.
+    """
+
+    def __init__(self, forward: LMEmbedder, backward: LMEmbedder):
+        if (forward.direction, backward.direction) != ("forward", "backward"):
+            raise ValueError(f"need a forward and a backward LM, got {forward.direction} and "
+                             f"{backward.direction}")
+        self.forward, self.backward = forward, backward
+        self.name = f"{forward.name}+{backward.name}"
+        self.dim = forward.dim + backward.dim
+        self.layer = f"{forward.layer}+{backward.layer}"
+        pair = f"{forward.fingerprint}+{backward.fingerprint}"
+        self.fingerprint = hashlib.sha256(pair.encode()).hexdigest()
+
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+        return [np.concatenate(pair, axis=1) for pair in zip(
+            self.forward.embed_sentences(sentences, batch_size),
+            self.backward.embed_sentences(sentences, batch_size))]
+
+    def __call__(self, sentences: Sequence[Sequence[str]]) -> List[np.ndarray]:
+        return self.embed_sentences(sentences)

@@ -1,0 +1,196 @@
+"""The LM pretraining and evaluation CLIs: resume after SIGKILL, evaluation, a two-process
+MultiWorkerMirroredStrategy run against one process, and clean errors."""
+import fnmatch
+import glob
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from absl import flags
+
+from experiments import lm_flags
+from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain
+from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer
+from taglm_tf.lm.lm_vocab import LMVocabulary
+from taglm_tf.lm.lstm_lm import LSTMLanguageModel
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = ["--embedding_dim=8", "--num_cells=12", "--projection_dim=6", "--num_sampled=5", "--num_steps=5",
+        "--strategy=default"]
+
+
+def command(module, *args):
+    return [sys.executable, "-m", f"experiments.{module}", *args]
+
+
+def run(module, *args, env=None, timeout=180):
+    return subprocess.run(command(module, *args), cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Runs of consecutive words of a 12-word cycle; a held-out file of the same kind."""
+    root = tmp_path_factory.mktemp("corpus")
+    rng = np.random.default_rng(0)
+    for name, n in (("train.txt", 300), ("heldout.txt", 30)):
+        lines = [" ".join(f"w{(s + k) % 12}" for k in range(n_words))
+                 for s, n_words in zip(rng.integers(0, 12, n), rng.integers(2, 7, n))]
+        (root / name).write_text("\n".join(lines) + "\n")
+    return root
+
+
+def checkpoint_values(prefix):
+    reader = tf.train.load_checkpoint(prefix)
+    return {name: reader.get_tensor(name) for name, _ in tf.train.list_variables(prefix)
+            if name.startswith(("model/", "optimizer/"))}
+
+
+def test_resume_after_kill_then_evaluate(corpus, tmp_path):
+    model_dir = tmp_path / "lm"
+    args = [f"--model_dir={model_dir}", f"--train_files={corpus}/train.txt", "--batch_size=4",
+            "--checkpoint_every=5", "--log_every=5", *TINY]
+    process = subprocess.Popen(command("pretrain_lm", *args, "--train_steps=100000"), cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not (model_dir / "checkpoints" / "checkpoint").exists():
+            assert process.poll() is None and time.time() < deadline, "no checkpoint written"
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    latest = tf.train.latest_checkpoint(str(model_dir / "checkpoints"))
+    saved_step = int(latest.rsplit("-", 1)[1])
+    assert saved_step % 5 == 0 and saved_step >= 5
+
+    refused = run("pretrain_lm", *args, "--train_steps=1000")
+    assert refused.returncode == 1 and "--resume" in refused.stderr.strip().splitlines()[-1]
+
+    # what a resumed run restores: the checkpoint's step and optimizer state, exactly
+    saved_config = json.loads((model_dir / "config.json").read_text())
+    config = PretrainConfig.from_dict(saved_config)
+    vocab = LMVocabulary.load(str(model_dir / "vocab.txt"))
+    trainer = LMTrainer(tf.distribute.get_strategy(),
+                        lambda: LSTMLanguageModel(vocab.size, **saved_config["model_args"]),
+                        config.train, str(model_dir))
+    assert trainer.restore() == latest and trainer.step == saved_step
+    saved = checkpoint_values(latest)
+    slots = trainer.optimizer.variables[1:]  # [0] is the step counter
+    assert len(slots) == len(trainer.model.trainable_variables) and all("accumulator" in v.name for v in slots)
+    for i, slot in enumerate(slots, start=1):
+        np.testing.assert_array_equal(slot.numpy(), saved[f"optimizer/_variables/{i}/.ATTRIBUTES/VARIABLE_VALUE"])
+    assert any(not np.allclose(v.numpy(), 1.0) for v in slots)  # Adagrad state moved off its init
+    reader = tf.train.load_checkpoint(latest)
+    assert list(trainer.start_position) == reader.get_tensor("data_position/.ATTRIBUTES/VARIABLE_VALUE").tolist()
+
+    resumed = run("pretrain_lm", *args, f"--train_steps={saved_step + 3}", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed {latest} at step {saved_step}" in resumed.stdout
+    assert json.loads((model_dir / "train_result.json").read_text())["step"] == saved_step + 3
+
+    output = tmp_path / "eval.json"
+    evaluated = run("eval_lm", f"--model_dir={model_dir}", f"--eval_files={corpus}/heldout.txt",
+                    "--batch_size=3", "--num_steps=5", f"--output={output}")
+    assert evaluated.returncode == 0, evaluated.stderr
+    result = json.loads(output.read_text())
+    lines = (corpus / "heldout.txt").read_text().splitlines()
+    assert result["tokens"] == sum(len(line.split()) + 1 for line in lines)  # words and </S>
+    assert result["sentences"] == len(lines) and result["unk_tokens"] == 0
+    assert 1 < result["perplexity"] < 15 and f"perplexity {result['perplexity']:.2f}" in evaluated.stdout
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_worker_multi_worker_mirrored_matches_one_process(corpus, tmp_path):
+    steps, common = 6, [f"--train_files={corpus}/train.txt", "--checkpoint_every=3", "--log_every=3",
+                        *TINY[:-1]]
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    workers = [subprocess.Popen(
+        command("pretrain_lm", f"--model_dir={tmp_path / 'multi'}", "--batch_size=2", f"--train_steps={steps}",
+                "--strategy=multi_worker", *common),
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+             "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})})
+        for i in range(2)]
+    try:
+        outputs = [w.communicate(timeout=150)[0] for w in workers]
+    finally:
+        for w in workers:
+            w.kill()
+    assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    assert not list(tmp_path.glob("multi/worker_tmp_*"))
+
+    config = PretrainConfig(str(tmp_path / "single"), f"{corpus}/train.txt",
+                            model=dict(embedding_dim=8, num_cells=12, projection_dim=6, num_sampled=5,
+                                       sampler_seed=1),
+                            train=LMTrainConfig(batch_size=4, num_steps=5, train_steps=steps, checkpoint_every=3,
+                                                log_every=3))
+    single = pretrain(config, strategy=tf.distribute.get_strategy())
+    multi = json.loads((tmp_path / "multi" / "train_result.json").read_text())
+    assert multi["replicas"] == 2 and multi["step"] == single["step"] == steps
+    assert abs(multi["loss"] - single["loss"]) < 1e-5
+    ours, theirs = (checkpoint_values(str(tmp_path / d / "checkpoints" / f"ckpt-{steps}")) for d in ("single", "multi"))
+    for name, value in ours.items():
+        if name.startswith("model/"):
+            np.testing.assert_allclose(theirs[name], value, atol=1e-5, rtol=0, err_msg=name)
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--train_files=/nonexistent/shard-*"], "/nonexistent/shard-*: matches no file"),
+    (["--num_sampled=50"], "--num_sampled=50 must be below the vocabulary size 15"),
+    ([], "is both a training and a held-out file"),
+])
+def test_bad_input_is_one_clean_line(corpus, tmp_path, extra, message):
+    args = [f"--model_dir={tmp_path / 'lm'}", f"--train_files={corpus}/train.txt",
+            f"--heldout_files={corpus}/train.txt" if not extra else f"--heldout_files={corpus}/heldout.txt",
+            *TINY, *extra]
+    result = run("pretrain_lm", *args)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and message in last
+    assert not (tmp_path / "lm" / "checkpoints").exists()
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(REPO, "experiments/flags/lm_*.cfg"))),
+                         ids=os.path.basename)
+def test_lm_flagfiles(path):
+    fv = flags.FlagValues()
+    lm_flags.define_pretrain_flags(fv)
+    cwd = os.getcwd()
+    os.chdir(REPO)  # nested --flagfile paths are relative to the repo root
+    try:
+        fv(["prog", f"--flagfile={path}", "--model_dir=/tmp/x", "--data_dir=/nonexistent"])
+    finally:
+        os.chdir(cwd)
+    config = lm_flags.pretrain_config_from_flags(fv)
+    name = os.path.basename(path)
+    assert config.direction == ("backward" if "backward" in name else "forward")
+    assert config.reset_state == "sentence" and config.model["use_peepholes"] is False
+    assert config.train.optimizer == "adagrad" and config.train.learning_rate == 0.2
+    if "2048_512" in name:
+        assert {k: config.model[k] for k in ("embedding_dim", "num_cells", "projection_dim", "num_layers",
+                                             "num_sampled")} == dict(embedding_dim=512, num_cells=2048,
+                                                                     projection_dim=512, num_layers=1,
+                                                                     num_sampled=8192)
+        assert (config.train.batch_size, config.train.num_steps, config.min_count) == (128, 20, 3)
+    else:  # CPU-sized: the news corpus for training, 1B Word heldout shards only for evaluation
+        assert config.train_files.endswith(".tok.txt.xz") and config.strategy == "default"
+        for heldout in ("lm1b_heldout_shards10-11.tokens.gz", "lm1b_heldout_shards12-13.tokens.gz"):
+            assert not fnmatch.fnmatch(f"unlabeled/{heldout}", config.train_files)
+        assert "lm1b_heldout_shards10-11" in config.heldout_files

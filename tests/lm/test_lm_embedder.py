@@ -1,0 +1,83 @@
+"""The frozen LM embedder: forward/backward alignment, batch-size invariance, fingerprint, cache."""
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from taglm_tf.lm.embedding_cache import EmbeddingCache, write_cache
+from taglm_tf.lm.lm_embedder import BidirectionalLMEmbedder, LMEmbedder
+from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain
+from taglm_tf.lm.lm_training import LMTrainConfig
+
+TRAIN = ["the cat sat on the mat .", "a dog sat .", "the dog saw a cat ."]
+SENTENCES = [["the", "cat", "sat"], [], ["a", "zebra", "saw", "the", "dog", "on", "a", "mat", "."], ["dog"]]
+
+
+@pytest.fixture(scope="module")
+def model_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lms")
+    (root / "train.txt").write_text("\n".join(TRAIN) + "\n")
+    base = PretrainConfig(str(root / "forward"), str(root / "train.txt"),
+                          model=dict(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
+                          train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=4, checkpoint_every=2,
+                                              log_every=2))
+    for direction in ("forward", "backward"):
+        pretrain(dataclasses.replace(base, model_dir=str(root / direction), direction=direction),
+                 strategy=tf.distribute.get_strategy())
+    return {d: str(root / d) for d in ("forward", "backward")}
+
+
+def top_after_reading(embedder, tokens):
+    """The LM's top output after reading <S> + tokens, from a zero state."""
+    ids = [embedder.vocab.bos] + [embedder.vocab.word_to_id(t) for t in tokens]
+    outputs, _ = embedder.model(tf.constant([ids]))
+    return outputs.numpy()[0, -1]
+
+
+def test_forward_vector_k_has_read_up_to_token_k(model_dirs):
+    embedder = LMEmbedder.from_model_dir(model_dirs["forward"])
+    tokens = SENTENCES[2]
+    vectors = embedder.embed_sentences([tokens])[0]
+    assert vectors.shape == (len(tokens), 5)
+    for k in range(len(tokens)):
+        np.testing.assert_allclose(vectors[k], top_after_reading(embedder, tokens[:k + 1]), rtol=1e-5, atol=1e-6)
+
+
+def test_backward_vector_k_has_read_from_the_end_down_to_token_k(model_dirs):
+    embedder = LMEmbedder.from_model_dir(model_dirs["backward"])
+    assert embedder.direction == "backward"
+    tokens = SENTENCES[2]
+    vectors = embedder.embed_sentences([tokens])[0]
+    for k in range(len(tokens)):
+        expected = top_after_reading(embedder, tokens[k:][::-1])
+        np.testing.assert_allclose(vectors[k], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_batch_size_and_order_do_not_matter(model_dirs, direction):
+    embedder = LMEmbedder.from_model_dir(model_dirs[direction])
+    reference = embedder.embed_sentences(SENTENCES, batch_size=1)
+    assert [v.shape for v in reference] == [(len(s), 5) for s in SENTENCES]
+    for batch_size in (2, 100):
+        for a, b in zip(embedder.embed_sentences(SENTENCES, batch_size), reference):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    reordered = embedder(SENTENCES[::-1])[::-1]
+    for a, b in zip(reordered, reference):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_fingerprint_and_cache(model_dirs, tmp_path):
+    forward = LMEmbedder.from_model_dir(model_dirs["forward"])
+    assert LMEmbedder.from_model_dir(model_dirs["forward"]).fingerprint == forward.fingerprint
+    earlier = LMEmbedder.from_model_dir(model_dirs["forward"], f"{model_dirs['forward']}/checkpoints/ckpt-2")
+    assert earlier.fingerprint != forward.fingerprint
+    both = BidirectionalLMEmbedder(forward, LMEmbedder.from_model_dir(model_dirs["backward"]))
+    assert len({forward.fingerprint, both.backward.fingerprint, both.fingerprint}) == 3
+    path = str(tmp_path / "cache.h5")
+    write_cache(path, both, SENTENCES, dim=both.dim, lm_fingerprint=both.fingerprint, layer=both.layer,
+                dtype="float32")
+    cache = EmbeddingCache(path, expect={"lm_fingerprint": both.fingerprint})
+    np.testing.assert_allclose(cache.sentence(2)[:, :5], forward.embed_sentences(SENTENCES)[2], rtol=1e-6)
+    with pytest.raises(ValueError, match="forward and a backward"):
+        BidirectionalLMEmbedder(forward, forward)
