@@ -28,12 +28,16 @@ from taglm_tf.data import conll
 from taglm_tf.lm.lm1b_model import LM1BEmbedder
 from taglm_tf.tasks import default_data_dir
 
-flags.DEFINE_string("release_dir", "/tmp/lm1b_full", "Full-size synthetic release (created if absent).")
-flags.DEFINE_integer("sentences", 200, "Sentences for the batched extraction.")
-flags.DEFINE_integer("reference_sentences", 20, "Of those, how many the one-token loop runs.")
-flags.DEFINE_integer("batch_size", 128, "Sentences per batch.")
-flags.DEFINE_string("output", None, "Also write the result as JSON here.")
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """Register this tool's flags (only when run as a program, so importing it is safe)."""
+    flags.DEFINE_string("release_dir", "/tmp/lm1b_full", "Full-size synthetic release (created if absent).")
+    flags.DEFINE_integer("sentences", 200, "Sentences for the batched extraction.")
+    flags.DEFINE_integer("reference_sentences", 20, "Of those, how many the one-token loop runs.")
+    flags.DEFINE_integer("batch_size", 128, "Sentences per batch.")
+    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
 
 
 def sentences(n):
@@ -125,4 +129,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -27,19 +27,23 @@ from absl import app, flags
 from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer, make_optimizer, summed_gradients
 from taglm_tf.lm.lstm_lm import LSTMLanguageModel
 
-flags.DEFINE_integer("vocab_size", 50000, "Vocabulary rows (the CPU corpus has ~51k at min_count 3).")
-flags.DEFINE_integer("embedding_dim", 256, "Token embedding size.")
-flags.DEFINE_integer("num_cells", 512, "LSTM cells.")
-flags.DEFINE_integer("projection_dim", 256, "LSTM projection.")
-flags.DEFINE_integer("num_sampled", 8192, "Sampled-softmax negatives.")
-flags.DEFINE_integer("batch_size", 64, "Rows per step.")
-flags.DEFINE_integer("num_steps", 20, "Window length.")
-flags.DEFINE_integer("steps", 15, "Timed steps per round and variant.")
-flags.DEFINE_integer("warmup", 3, "Untimed steps per variant before the first round (tracing).")
-flags.DEFINE_integer("rounds", 5, "Alternating rounds.")
-flags.DEFINE_string("device", None, "Device of both variants (default: /gpu:0 if any, else /cpu:0).")
-flags.DEFINE_string("output", None, "Also write the result as JSON here.")
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """Register this tool's flags (only when run as a program, so importing it is safe)."""
+    flags.DEFINE_integer("vocab_size", 50000, "Vocabulary rows (the CPU corpus has ~51k at min_count 3).")
+    flags.DEFINE_integer("embedding_dim", 256, "Token embedding size.")
+    flags.DEFINE_integer("num_cells", 512, "LSTM cells.")
+    flags.DEFINE_integer("projection_dim", 256, "LSTM projection.")
+    flags.DEFINE_integer("num_sampled", 8192, "Sampled-softmax negatives.")
+    flags.DEFINE_integer("batch_size", 64, "Rows per step.")
+    flags.DEFINE_integer("num_steps", 20, "Window length.")
+    flags.DEFINE_integer("steps", 15, "Timed steps per round and variant.")
+    flags.DEFINE_integer("warmup", 3, "Untimed steps per variant before the first round (tracing).")
+    flags.DEFINE_integer("rounds", 5, "Alternating rounds.")
+    flags.DEFINE_string("device", None, "Device of both variants (default: /gpu:0 if any, else /cpu:0).")
+    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
 
 
 def windows(vocab_size, batch_size, num_steps, count=8, seed=0) -> tf.data.Dataset:
@@ -140,4 +144,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -25,15 +25,19 @@ from taglm_tf.models.tagger import build_tagger
 from taglm_tf.tasks import TASKS, default_data_dir, load_splits
 from taglm_tf.training.trainer import TrainConfig, Trainer
 
-flags.DEFINE_enum("task", "ner", list(TASKS), "Task whose paper configuration is measured.")
-flags.DEFINE_string("data_dir", None, "Data root (default: $TAGLM_DATA_DIR or ./data).")
-flags.DEFINE_string("embeddings", "embeddings/glove.6B.50d.txt.xz", "Word vectors, relative to data_dir.")
-flags.DEFINE_integer("batch_size", 32, "Training batch size (sentences).")
-flags.DEFINE_integer("eval_batch_size", 128, "Inference batch size (sentences).")
-flags.DEFINE_integer("warmup_batches", 8, "Untimed training batches (tracing).")
-flags.DEFINE_integer("train_batches", 200, "Timed training batches.")
-flags.DEFINE_string("output", None, "Also write the result as JSON here.")
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """Register this tool's flags (only when run as a program, so importing it is safe)."""
+    flags.DEFINE_enum("task", "ner", list(TASKS), "Task whose paper configuration is measured.")
+    flags.DEFINE_string("data_dir", None, "Data root (default: $TAGLM_DATA_DIR or ./data).")
+    flags.DEFINE_string("embeddings", "embeddings/glove.6B.50d.txt.xz", "Word vectors, relative to data_dir.")
+    flags.DEFINE_integer("batch_size", 32, "Training batch size (sentences).")
+    flags.DEFINE_integer("eval_batch_size", 128, "Inference batch size (sentences).")
+    flags.DEFINE_integer("warmup_batches", 8, "Untimed training batches (tracing).")
+    flags.DEFINE_integer("train_batches", 200, "Timed training batches.")
+    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
 
 
 def measure_training(trainer: Trainer, data: TaggingData) -> dict:
@@ -84,4 +88,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

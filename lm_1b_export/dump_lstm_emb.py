@@ -24,13 +24,17 @@ from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.lm1b_model import LM1BEmbedder
 
-flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*', or one file.")
-flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
-flags.DEFINE_string("input_file", None, "Sentences, one per line, whitespace-tokenized.")
-flags.DEFINE_string("output_file", None, "HDF5 file to write.")
-flags.DEFINE_integer("batch_size", 32, "Sentences per forward pass.")
-flags.DEFINE_integer("chunk", 2048, "Sentences held in memory between writes.")
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """Register this tool's flags (only when run as a program, so importing it is safe)."""
+    flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*', or one file.")
+    flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
+    flags.DEFINE_string("input_file", None, "Sentences, one per line, whitespace-tokenized.")
+    flags.DEFINE_string("output_file", None, "HDF5 file to write.")
+    flags.DEFINE_integer("batch_size", 32, "Sentences per forward pass.")
+    flags.DEFINE_integer("chunk", 2048, "Sentences held in memory between writes.")
 
 
 def read_sentences(path: str) -> List[List[str]]:
@@ -81,5 +85,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     flags.mark_flags_as_required(["ckpt", "vocab_file", "input_file", "output_file"])
     run(main)

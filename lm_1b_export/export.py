@@ -12,12 +12,16 @@ from absl import app, flags
 from taglm_tf.cli import run
 from taglm_tf.lm.lm1b_saving import export_lm1b
 
-flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*'.")
-flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
-flags.DEFINE_string("output_dir", None, "Directory to create.")
-flags.DEFINE_boolean("include_softmax", False, "Also export the 800k-row softmax (3.3 GB for the "
-                     "real release); needed only for perplexity.")
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """Register this tool's flags (only when run as a program, so importing it is safe)."""
+    flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*'.")
+    flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
+    flags.DEFINE_string("output_dir", None, "Directory to create.")
+    flags.DEFINE_boolean("include_softmax", False, "Also export the 800k-row softmax (3.3 GB for the "
+                         "real release); needed only for perplexity.")
 
 
 def main(argv):
@@ -28,5 +32,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     flags.mark_flags_as_required(["ckpt", "vocab_file", "output_dir"])
     run(main)
