@@ -108,7 +108,7 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     dev_data = TaggingData(dev, featurizer, resources.tags, features.get("dev"),
                            paths.get("dev", paths["train"]))
     history = trainer.train(train_data, dev_data, splits.dev, resume=resume, on_epoch_end=on_epoch_end)
-    return finish(config, model, predictor, resources, splits, history, features)
+    return finish(config, model, predictor, featurizer, splits, history, features)
 
 
 def _started_at_commit(model_dir: str) -> str:
@@ -121,10 +121,9 @@ def _best_constant_epoch(history, base_lr):
     return max(constant, key=lambda h: h["dev_f1"])["epoch"] if constant else None
 
 
-def finish(config, model, predictor, resources, splits, history, features) -> dict:
+def finish(config, model, predictor, featurizer, splits, history, features) -> dict:
     """Score the final model on dev and test, save it, and write ``results.json``."""
     task = TASKS[config.task]
-    featurizer = resources.featurizer()
     scores = {}
     for name, gold in (("dev", splits.dev), ("test", splits.test)):
         data = TaggingData(gold, featurizer, features=features.get(name))

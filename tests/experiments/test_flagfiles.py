@@ -3,9 +3,8 @@ import glob
 import os
 
 import pytest
-from absl import flags
-
 from experiments import tagging_flags
+from flag_helpers import parse_flagfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TAGGING = sorted(p for p in glob.glob(os.path.join(REPO, "experiments/flags/*.cfg"))
@@ -15,14 +14,7 @@ TAGGING = sorted(p for p in glob.glob(os.path.join(REPO, "experiments/flags/*.cf
 @pytest.fixture
 def parse():
     def parse_file(path):
-        fv = flags.FlagValues()  # private flag set: other tests' global flags do not interfere
-        tagging_flags.define_flags(fv)
-        cwd = os.getcwd()
-        os.chdir(REPO)  # nested --flagfile paths are relative to the repo root
-        try:
-            fv(["prog", f"--flagfile={path}", "--model_dir=/tmp/x", "--data_dir=/data"])
-        finally:
-            os.chdir(cwd)
+        fv = parse_flagfile(tagging_flags.define_flags, path, "--model_dir=/tmp/x", "--data_dir=/data")
         task = "chunking" if os.path.basename(path).startswith("chunk_") else "ner"
         return tagging_flags.config_from_flags(task, fv)
     return parse_file

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from absl import flags
 
 from experiments import lm_flags
+from flag_helpers import parse_flagfile
 from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain
 from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer
 from taglm_tf.lm.lm_vocab import LMVocabulary
@@ -170,14 +170,8 @@ def test_bad_input_is_one_clean_line(corpus, tmp_path, extra, message):
 @pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(REPO, "experiments/flags/lm_*.cfg"))),
                          ids=os.path.basename)
 def test_lm_flagfiles(path):
-    fv = flags.FlagValues()
-    lm_flags.define_pretrain_flags(fv)
-    cwd = os.getcwd()
-    os.chdir(REPO)  # nested --flagfile paths are relative to the repo root
-    try:
-        fv(["prog", f"--flagfile={path}", "--model_dir=/tmp/x", "--data_dir=/nonexistent"])
-    finally:
-        os.chdir(cwd)
+    fv = parse_flagfile(lm_flags.define_pretrain_flags, path, "--model_dir=/tmp/x",
+                        "--data_dir=/nonexistent")
     config = lm_flags.pretrain_config_from_flags(fv)
     name = os.path.basename(path)
     assert config.direction == ("backward" if "backward" in name else "forward")
