@@ -1,4 +1,5 @@
-# TagLM-TF: `make demo` (set up, then a few-minute NER run and tagging) and `make test`.
+# TagLM-TF: `make demo` (set up, then a few-minute TagLM pipeline: LMs, tagger, tagging; see
+# tools/demo.sh) and `make test`.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,16 +23,7 @@ $(STAMP): setup.py
 	touch $@
 
 demo: $(STAMP)
-	@if [ -f "$(TAGLM_DATA_DIR)/conll2003/eng.train" ]; then \
-	  echo "== NER demo on CoNLL-2003 from $(TAGLM_DATA_DIR)"; flags=experiments/flags/ner_demo.cfg; \
-	else \
-	  echo "== no CoNLL-2003 under $(TAGLM_DATA_DIR): NER demo on the shipped synthetic sample"; \
-	  flags=experiments/flags/ner_demo_sample.cfg; \
-	fi; \
-	rm -rf $(DEMO_DIR) && $(BIN)/python -m experiments.ner --flagfile=$$flags --model_dir=$(DEMO_DIR)
-	@echo "== tagging: $(DEMO_SENTENCE)"
-	echo "$(DEMO_SENTENCE)" | $(BIN)/python -m taglm_tf.tag --model_dir=$(DEMO_DIR)
-	echo "$(DEMO_SENTENCE)" | $(BIN)/python -m taglm_tf.tag --model_dir=$(DEMO_DIR) --format=json
+	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) DEMO_SENTENCE="$(DEMO_SENTENCE)" sh tools/demo.sh
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

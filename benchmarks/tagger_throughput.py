@@ -1,17 +1,28 @@
 """Training and inference throughput of the tagger on CoNLL, in real (non-padding) tokens/s.
 
     python -m benchmarks.tagger_throughput --task=ner [--train_batches=200] [--output=FILE.json]
+    python -m benchmarks.tagger_throughput --task=ner --forward_lm=lstm_lm:DIR --backward_lm=...
 
 Uses the task's paper configuration (NER: char BiGRU 80 on 25-d, 2 x BiGRU 300), the real
 training vocabulary and GloVe-initialised embeddings. Training runs the real train step
-(forward, CRF loss, backward, Adam with global clipping); inference runs Viterbi decoding on the
-dev file. Warm-up batches (graph tracing) are excluded from the timed part.
+(forward, CRF loss, backward, Adam with global clipping) on batches streamed from the real input
+pipeline (batching, featurization and LM-cache reads are inside the timed part); inference runs
+Viterbi decoding on the dev file. Warm-up batches (graph tracing) are excluded.
+
+With LM flags, the TagLM model (LM embeddings from the cache at the output of RNN-1) is measured
+right after the baseline, in the same process, and ``lm_cost`` gives the time ratios (issue 5:
+an epoch with LM features should cost at most about 1.3x a baseline epoch). Caches are built
+before timing starts.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
+import tempfile
 import time
+
+import tensorflow as tf
 
 from absl import app, flags
 
@@ -21,7 +32,7 @@ from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
 from taglm_tf.evaluation import Predictor
-from taglm_tf.models.tagger import build_tagger
+from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.tasks import TASKS, default_data_dir, load_splits
 from taglm_tf.training.trainer import TrainConfig, Trainer
 
@@ -37,23 +48,24 @@ def define_flags() -> None:
     flags.DEFINE_integer("eval_batch_size", 128, "Inference batch size (sentences).")
     flags.DEFINE_integer("warmup_batches", 8, "Untimed training batches (tracing).")
     flags.DEFINE_integer("train_batches", 200, "Timed training batches.")
+    flags.DEFINE_string("forward_lm", None, "Also measure TagLM with this frozen forward LM (spec).")
+    flags.DEFINE_string("backward_lm", None, "... and this backward LM.")
+    flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.")
     flags.DEFINE_string("output", None, "Also write the result as JSON here.")
 
 
 def measure_training(trainer: Trainer, data: TaggingData) -> dict:
-    batches = data.dataset(FLAGS.batch_size, shuffle=True, seed=1, epoch=1)
-    batches = list(itertools.islice(iter(batches), FLAGS.warmup_batches + FLAGS.train_batches))
-    for batch in batches[:FLAGS.warmup_batches]:
+    batches = iter(data.dataset(FLAGS.batch_size, shuffle=True, seed=1, epoch=1))
+    for batch in itertools.islice(batches, FLAGS.warmup_batches):
         trainer.train_step(batch)
-    timed = batches[FLAGS.warmup_batches:]
-    tokens = sum(int((b["word_ids"].numpy() > 0).sum()) for b in timed)
-    start = time.perf_counter()
-    for batch in timed:
+    tokens, start = 0, time.perf_counter()
+    for batch in itertools.islice(batches, FLAGS.train_batches):
         loss = trainer.train_step(batch)
+        tokens += int(tf.math.count_nonzero(batch["word_ids"]))
     float(loss)
     seconds = time.perf_counter() - start
     return {"tokens": tokens, "seconds": seconds, "tokens_per_sec": tokens / seconds,
-            "ms_per_batch": 1000 * seconds / len(timed)}
+            "ms_per_batch": 1000 * seconds / FLAGS.train_batches}
 
 
 def measure_inference(predictor: Predictor, data: TaggingData) -> dict:
@@ -66,6 +78,33 @@ def measure_inference(predictor: Predictor, data: TaggingData) -> dict:
     return {"tokens": data.num_tokens, "seconds": seconds, "tokens_per_sec": data.num_tokens / seconds}
 
 
+def measure_model(model_config: TaggerConfig, resources, train, dev, features=None) -> dict:
+    """Training and inference throughput of one tagger configuration."""
+    model = build_tagger(model_config, len(resources.words), len(resources.chars), len(resources.tags),
+                         resources.word_vectors)
+    predictor = Predictor(model, resources.tags, FLAGS.eval_batch_size)
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer = Trainer(model, predictor, TrainConfig(batch_size=FLAGS.batch_size), scratch, "iobes")
+        featurizer = resources.featurizer()
+        features = features or {}
+        return {"model": dataclasses.asdict(model_config), "params": model.count_params(),
+                "train": measure_training(trainer, TaggingData(train, featurizer, resources.tags,
+                                                               features.get("train"))),
+                "inference": measure_inference(predictor, TaggingData(dev, featurizer,
+                                                                      features=features.get("dev")))}
+
+
+def lm_features(splits) -> dict:
+    """Cached LM features for train and dev (built here, before any timing)."""
+    from taglm_tf.lm.lm_features import CachedFeatures
+    from taglm_tf.lm.sentence_embedders import load_embedder, resolve_lm_spec
+    data_dir = FLAGS.data_dir or default_data_dir()
+    lms = [load_embedder(resolve_lm_spec(spec, data_dir))
+           for spec in (FLAGS.forward_lm, FLAGS.backward_lm) if spec]
+    return {name: CachedFeatures(lms, [s.tokens for s in getattr(splits, name)], FLAGS.lm_cache_dir)
+            for name in ("train", "dev")}
+
+
 def main(argv):
     del argv
     task = TASKS[FLAGS.task]
@@ -73,17 +112,17 @@ def main(argv):
     splits = load_splits(task, data_dir)
     train, dev = (conll.convert_tags(s, "iobes") for s in (splits.train, splits.dev))
     resources = build_resources(train, splits.dev + splits.test, os.path.join(data_dir, FLAGS.embeddings))
-    model = build_tagger(task.model, len(resources.words), len(resources.chars), len(resources.tags),
-                         resources.word_vectors)
-    predictor = Predictor(model, resources.tags, FLAGS.eval_batch_size)
-    trainer = Trainer(model, predictor, TrainConfig(batch_size=FLAGS.batch_size), "/tmp/unused", "iobes")
-    featurizer = resources.featurizer()
-    result = {
-        "task": FLAGS.task, "model": task.model.__dict__, "params": model.count_params(),
-        "train": measure_training(trainer, TaggingData(train, featurizer, resources.tags)),
-        "inference": measure_inference(predictor, TaggingData(dev, featurizer)),
-        "batch_size": FLAGS.batch_size, "eval_batch_size": FLAGS.eval_batch_size,
-    }
+    result = {"task": FLAGS.task, **measure_model(task.model, resources, train, dev),
+              "batch_size": FLAGS.batch_size, "eval_batch_size": FLAGS.eval_batch_size}
+    if FLAGS.forward_lm or FLAGS.backward_lm:
+        features = lm_features(splits)
+        taglm = dataclasses.replace(task.model, extra_dim=features["train"].dim)
+        result["taglm"] = {"forward_lm": FLAGS.forward_lm, "backward_lm": FLAGS.backward_lm,
+                           **measure_model(taglm, resources, train, dev, features)}
+        result["lm_cost"] = {
+            "train_time_ratio": result["train"]["tokens_per_sec"] / result["taglm"]["train"]["tokens_per_sec"],
+            "inference_time_ratio": (result["inference"]["tokens_per_sec"]
+                                     / result["taglm"]["inference"]["tokens_per_sec"])}
     report(result, FLAGS.output)
 
 

@@ -1,7 +1,10 @@
 """Full-softmax perplexity of a pretrained LM on held-out text:
 
     python -m experiments.eval_lm --model_dir=runs/lm_forward \
-        --eval_files=unlabeled/lm1b_heldout_shards12-13.tokens.gz [--output=FILE.json]
+        --eval_files=unlabeled/lm1b_heldout_shards12-13.tokens.gz [--output=FILE.json] [--record]
+
+``--record`` stores the result as ``MODEL_DIR/perplexity.json``; tagger runs that use the LM copy
+it into their ``results.json`` (``lm_perplexity``) for the report.
 
 Every target counts: each word (``<UNK>`` included) and each sentence's ``</S>``; ``<S>`` is
 never a target. The text is read in order and packed into rows as in training, the LSTM state
@@ -11,6 +14,7 @@ docs/lm_pretraining.md).
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from absl import flags
@@ -20,7 +24,7 @@ from taglm_tf.cli import run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.lm import lm_data
-from taglm_tf.lm.lm_experiment import load_lm
+from taglm_tf.lm.lm_experiment import PERPLEXITY_FILE, load_lm
 from taglm_tf.lm.lm_training import evaluate_perplexity
 
 FLAGS = flags.FLAGS
@@ -41,8 +45,13 @@ def main(argv):
     print(f"{config['direction']} LM {checkpoint}: perplexity {result['perplexity']:.2f} over "
           f"{result['tokens']:,.0f} targets ({result['sentences']:,.0f} sentences, </S> included; "
           f"{result['unk_tokens']:,.0f} <UNK> = {100 * result['unk_tokens'] / result['tokens']:.2f}%)")
-    if FLAGS.output:
-        write_text_atomic(FLAGS.output, json.dumps(result, indent=1))
+    outputs = [FLAGS.output] if FLAGS.output else []
+    if FLAGS.record:
+        if FLAGS.checkpoint:
+            raise InputError("--record describes the latest checkpoint; drop --checkpoint")
+        outputs.append(os.path.join(FLAGS.model_dir, PERPLEXITY_FILE))
+    for path in outputs:
+        write_text_atomic(path, json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

@@ -90,6 +90,8 @@ def define_eval_flags(fv: flags.FlagValues = FLAGS) -> None:
     define.integer("num_steps", 20, "Window length.")
     define.integer("max_sentences", 0, "Evaluate only the first sentences (0: all).")
     define.string("output", None, "Also write the result as JSON here.")
+    define.boolean("record", False, "Also write it to MODEL_DIR/perplexity.json, where tagger runs "
+                   "with this LM find it (results.json lm_perplexity; the report's F1-vs-perplexity plot).")
 
 
 def data_dir(fv: flags.FlagValues = FLAGS) -> str:

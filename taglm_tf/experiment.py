@@ -69,6 +69,18 @@ def load_lms(config: dict) -> list:
     return [load_embedder(config[k]) for k in ("forward_lm", "backward_lm") if config.get(k)]
 
 
+def lm_perplexities(config: dict) -> Optional[dict]:
+    """``{"forward": ppl, "backward": ppl}`` recorded beside the run's ``lstm_lm`` LMs, or None."""
+    from taglm_tf.lm.lm_experiment import recorded_perplexity
+    found = {}
+    for direction in ("forward", "backward"):
+        kind, _, path = (config.get(f"{direction}_lm") or "").partition(":")
+        value = recorded_perplexity(path) if kind == "lstm_lm" else None
+        if value is not None:
+            found[direction] = value
+    return found or None
+
+
 def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
     """One cached ``FeatureSource`` per split name, or ``{}`` for a baseline run."""
     if not embedders:
@@ -141,6 +153,7 @@ def finish(config, model, predictor, featurizer, splits, history, features) -> d
         "wall_seconds": sum(h.get("seconds", 0.0) for h in history),
         "train_sentences": len(splits.train), "train_with_dev": config.train_with_dev,
         "embeddings": config.embeddings, "seed": config.train.seed,
+        "lm_perplexity": lm_perplexities(config.to_dict()),
         "config": config.to_dict(), "history": history,
         "git_commit": _started_at_commit(config.model_dir), "git_commit_at_finish": git_commit(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

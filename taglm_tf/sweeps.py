@@ -186,12 +186,25 @@ def describe_lms(config: dict) -> str:
     return "; ".join(items) if items else "none"
 
 
+PAPER_SCHEDULE = {"patience": 5, "anneal_epochs": 5, "anneal_steps": 2}
+
+
+def describe_schedule(train: Optional[dict]) -> str:
+    """``paper schedule`` or the budget actually used, e.g. ``≤ 6 + 1×2 epochs``."""
+    train = train or {}
+    constant = train.get("max_constant_epochs", 50)
+    if constant >= 50 and all(train.get(k, v) == v for k, v in PAPER_SCHEDULE.items()):
+        return "paper schedule"
+    return f"≤ {constant} + {train.get('anneal_steps', 2)}×{train.get('anneal_epochs', 5)} epochs"
+
+
 def setting_of(config: dict) -> dict:
-    """The setting a report states beside a number: data, embeddings, LMs."""
+    """The setting a report states beside a number: data, embeddings, LMs, schedule."""
     return {"train_with_dev": bool(config.get("train_with_dev", False)),
             "train_fraction": config.get("train_fraction", 1.0),
             "embeddings": describe_embeddings(config.get("embeddings")),
-            "lms": describe_lms(config)}
+            "lms": describe_lms(config),
+            "schedule": describe_schedule(config.get("train"))}
 
 
 def describe_data(setting: dict) -> str:
@@ -204,7 +217,8 @@ def describe_data(setting: dict) -> str:
 
 
 def describe_setting(setting: dict) -> str:
-    return f"{describe_data(setting)}, LMs: {setting.get('lms')}"
+    text = f"{describe_data(setting)}, LMs: {setting.get('lms')}"
+    return text + (f", {setting['schedule']}" if setting.get("schedule") else "")
 
 
 def summarize(runs: Sequence[RunResult]) -> dict:

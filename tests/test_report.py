@@ -52,7 +52,7 @@ def test_tables_hold_paper_and_our_numbers(runs, tmp_path):
     base = [t for t, _ in BASE]
     ours = f"{np.mean(base):.2f} ± {np.std(base, ddof=1):.2f} (n=3)"
     row = line_with(text, "| Our baseline without LM | 90.87 ± 0.13 |")
-    assert ours in row and "train+dev, GloVe 6B 50d, LMs: none, seeds 1–3" in row
+    assert ours in row and "train+dev, GloVe 6B 50d, LMs: none, paper schedule, seeds 1–3" in row
     assert "train+dev, Senna 50d, LMs: none, 10 seeds" in row
     taglm = line_with(text, "| TagLM | 91.93 ± 0.19 |")
     assert "LMs: bwd: bwd_cpu; fwd: fwd_cpu" in taglm and "(n=3)" in taglm

@@ -84,7 +84,8 @@ def test_failed_seed_is_reported_and_rerun_resumes_only_missing(fake):
     assert sweep["test_f1"]["std"] == pytest.approx(np.std(test, ddof=1))
     assert sweep["dev_f1"]["mean"] == pytest.approx(94.02)
     assert sweep["setting"] == {"train_with_dev": True, "train_fraction": 1.0,
-                                "embeddings": "GloVe 6B 50d", "lms": "none"}
+                                "embeddings": "GloVe 6B 50d", "lms": "none",
+                                "schedule": "paper schedule"}
     assert "test F1 90.20 ± 0.10 (n=3)" in second.stdout
 
 
@@ -140,3 +141,10 @@ def test_load_runs_errors(tmp_path):
     (tmp_path / "results.json").write_text("{}")
     with pytest.raises(InputError, match="no test_f1"):
         sweeps.load_runs(str(tmp_path))
+
+
+def test_schedule_is_named_when_it_is_not_the_papers():
+    assert sweeps.describe_schedule({}) == "paper schedule"
+    budget = {"max_constant_epochs": 6, "anneal_epochs": 2, "anneal_steps": 1, "patience": 5}
+    assert sweeps.describe_schedule(budget) == "≤ 6 + 1×2 epochs"
+    assert sweeps.describe_schedule({"patience": 3}) == "≤ 50 + 2×5 epochs"

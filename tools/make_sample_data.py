@@ -4,7 +4,9 @@
 
 Every sentence comes from templates and invented word lists written for this project (no
 Reuters text), tagged in IOB1 exactly as CoNLL-2003 is: ``word POS chunk NER``, ``-DOCSTART-``
-lines between documents, ``B-`` only between adjacent entities of the same type.
+lines between documents, ``B-`` only between adjacent entities of the same type. Also writes
+``lm_sample.txt``: 3,000 unlabeled sentences from the same generator, one per line, on which the
+demo pretrains its small LMs when the shared news corpus is absent.
 """
 import os
 import random
@@ -71,11 +73,18 @@ def write_split(path, n_sentences, rng):
         f.write("\n".join(lines) + "\n")
 
 
+def write_text(path, n_sentences, rng):
+    """Unlabeled sentences, one per line, space-tokenized: LM pretraining text for the demo."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(" ".join(row[0] for row in sentence(rng)) + "\n" for _ in range(n_sentences))
+
+
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     rng = random.Random(2017)
     for name, n in (("ner_sample.train", 400), ("ner_sample.dev", 100), ("ner_sample.test", 100)):
         write_split(os.path.join(out_dir, name), n, rng)
+    write_text(os.path.join(out_dir, "lm_sample.txt"), 3000, random.Random(2018))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from taglm_tf.lm.lm_vocab import LMVocabulary
 from taglm_tf.lm.lstm_lm import LSTMLanguageModel
 
 CONFIG_FILE, VOCAB_FILE, RESULT_FILE = "config.json", "vocab.txt", "train_result.json"
+PERPLEXITY_FILE = "perplexity.json"  # written by ``experiments.eval_lm --record``
 
 
 @dataclasses.dataclass
@@ -175,6 +176,18 @@ def heldout_evaluator(config: PretrainConfig, files, vocab: LMVocabulary):
     heldout = lm_data.LMCorpus(files, vocab, config.direction,
                                max_sentences=config.heldout_max_sentences or None)
     return lambda model: evaluate_perplexity(model, heldout, config.train.batch_size, config.train.num_steps)
+
+
+def recorded_perplexity(model_dir: str) -> Optional[float]:
+    """The held-out perplexity ``eval_lm --record`` stored for the LM's latest checkpoint, if any."""
+    path = os.path.join(model_dir, PERPLEXITY_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        record = json.load(f)
+    latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    same = latest and os.path.basename(record.get("checkpoint", "")) == os.path.basename(latest)
+    return float(record["perplexity"]) if same else None
 
 
 def load_lm(model_dir: str, checkpoint: Optional[str] = None

@@ -42,3 +42,16 @@ def test_paper_settings(parse):
     chunk = parse(os.path.join(REPO, "experiments/flags/chunk_baseline.cfg"))
     assert (chunk.model.char_encoder, chunk.model.char_units, chunk.model.char_width) == ("cnn", 30, 3)
     assert (chunk.model.rnn_cell, chunk.model.rnn_units, chunk.model.output_dropout) == ("lstm", 200, 0.5)
+
+
+@pytest.mark.parametrize("prefix", ["ner", "chunk"])
+def test_cpu_budget_pairs_differ_only_in_their_lms(parse, prefix):
+    flags_dir = os.path.join(REPO, "experiments/flags")
+    baseline = parse(os.path.join(flags_dir, f"{prefix}_baseline_cpu.cfg")).to_dict()
+    taglm = parse(os.path.join(flags_dir, f"{prefix}_taglm_cpu.cfg")).to_dict()
+    assert taglm.pop("forward_lm").startswith("lstm_lm:") and taglm.pop("backward_lm").startswith("lstm_lm:")
+    assert baseline.pop("forward_lm") is None and baseline.pop("backward_lm") is None
+    assert taglm == baseline
+    full = parse(os.path.join(flags_dir, f"{prefix}_baseline.cfg")).to_dict()
+    assert baseline["train"]["max_constant_epochs"] < full["train"]["max_constant_epochs"]
+    assert baseline["model"] == full["model"]

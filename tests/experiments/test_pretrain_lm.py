@@ -16,7 +16,8 @@ import tensorflow as tf
 
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
-from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain
+from taglm_tf.experiment import lm_perplexities
+from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain, recorded_perplexity
 from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer
 from taglm_tf.lm.lm_vocab import LMVocabulary
 from taglm_tf.lm.lstm_lm import LSTMLanguageModel
@@ -106,6 +107,18 @@ def test_resume_after_kill_then_evaluate(corpus, tmp_path):
     assert result["sentences"] == len(lines) and result["unk_tokens"] == 0
     assert 1 < result["perplexity"] < 15 and f"perplexity {result['perplexity']:.2f}" in evaluated.stdout
 
+    # --record: stored beside the LM, read back for tagger runs while it describes the latest checkpoint
+    assert recorded_perplexity(str(model_dir)) is None
+    recorded = run("eval_lm", f"--model_dir={model_dir}", f"--eval_files={corpus}/heldout.txt",
+                   "--batch_size=3", "--num_steps=5", "--record")
+    assert recorded.returncode == 0, recorded.stderr
+    assert recorded_perplexity(str(model_dir)) == pytest.approx(result["perplexity"])
+    assert lm_perplexities({"forward_lm": f"lstm_lm:{model_dir}", "backward_lm": None}) == {
+        "forward": pytest.approx(result["perplexity"])}
+    record = model_dir / "perplexity.json"
+    record.write_text(record.read_text().replace(f"ckpt-{saved_step + 3}", f"ckpt-{saved_step}"))
+    assert recorded_perplexity(str(model_dir)) is None  # an older checkpoint's number is not reported
+
 
 def free_ports(n):
     sockets = [socket.socket() for _ in range(n)]
@@ -183,6 +196,8 @@ def test_lm_flagfiles(path):
                                                                      projection_dim=512, num_layers=1,
                                                                      num_sampled=8192)
         assert (config.train.batch_size, config.train.num_steps, config.min_count) == (128, 20, 3)
+    elif name == "lm_demo_sample.cfg":  # the demo without data: the shipped synthetic text
+        assert os.path.isfile(os.path.join(REPO, config.train_files)) and config.heldout_files is None
     else:  # CPU-sized: the news corpus for training, 1B Word heldout shards only for evaluation
         assert config.train_files.endswith(".tok.txt.xz") and config.strategy == "default"
         for heldout in ("lm1b_heldout_shards10-11.tokens.gz", "lm1b_heldout_shards12-13.tokens.gz"):
