@@ -18,6 +18,7 @@ import tensorflow as tf
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
+from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor, evaluate
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.models import saving
@@ -64,9 +65,20 @@ def git_commit() -> str:
 
 
 def load_lms(config: dict) -> list:
-    """The frozen LMs of a run's config (forward first), as :class:`SentenceEmbedder` objects."""
+    """The frozen LMs of a run's config (forward first), as :class:`SentenceEmbedder` objects.
+
+    A run's saved config lists the fingerprints of the LMs it was trained with; an LM whose
+    weights changed since (e.g. a model dir that kept training) is refused.
+    """
     from taglm_tf.lm.sentence_embedders import load_embedder
-    return [load_embedder(config[k]) for k in ("forward_lm", "backward_lm") if config.get(k)]
+    keys = [k for k in ("forward_lm", "backward_lm") if config.get(k)]
+    lms = [load_embedder(config[k]) for k in keys]
+    expected = config.get("lm_fingerprints") or {}
+    for key, lm in zip(keys, lms):
+        if key in expected and expected[key] != lm.fingerprint:
+            raise InputError(f"{key} {config[key]} is not the LM this model was trained with "
+                             f"(fingerprint {lm.fingerprint[:12]}, expected {expected[key][:12]})")
+    return lms
 
 
 def lm_perplexities(config: dict) -> Optional[dict]:
@@ -100,7 +112,9 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     splits = load_splits(task, config.data_dir, config.train_with_dev, config.dev_seed,
                          config.train_fraction, config.train.seed, config.files)
     train, dev = (conll.convert_tags(s, TRAIN_SCHEME) for s in (splits.train, splits.dev))
-    features = lm_feature_sources(config, load_lms(config.to_dict()), splits)
+    trained_with = saving.load_config(config.model_dir).get("lm_fingerprints") if state_exists else None
+    lms = load_lms({**config.to_dict(), "lm_fingerprints": trained_with})
+    features = lm_feature_sources(config, lms, splits)
     if features:
         config.model.extra_dim = features["train"].dim
     if state_exists:
@@ -109,7 +123,10 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
         resources = build_resources(train, splits.dev + splits.test, config.embeddings,
                                     config.model.word_dim, config.train.seed)
         saving.save_vocab(config.model_dir, resources)
-        saving.save_config(config.model_dir, {**config.to_dict(), "git_commit": git_commit()})
+        fingerprints = {k: lm.fingerprint for k, lm in zip(("forward_lm", "backward_lm"), lms)
+                        if getattr(config, k)} if lms else {}
+        saving.save_config(config.model_dir, {**config.to_dict(), "git_commit": git_commit(),
+                                              "lm_fingerprints": fingerprints})
     featurizer = resources.featurizer()
     model = build_tagger(config.model, len(resources.words), len(resources.chars),
                          len(resources.tags), resources.word_vectors)
@@ -124,8 +141,7 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
 
 
 def _started_at_commit(model_dir: str) -> str:
-    with open(os.path.join(model_dir, saving.CONFIG_FILE), encoding="utf-8") as f:
-        return json.load(f).get("git_commit", "unknown")
+    return saving.load_config(model_dir).get("git_commit", "unknown")
 
 
 def _best_constant_epoch(history, base_lr):

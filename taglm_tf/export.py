@@ -6,8 +6,11 @@ The ``serving_default`` signature maps ``tokens`` (``tf.string [batch, time]``, 
 padding) to ``tags`` (``tf.string [batch, time]``, in the task's gold scheme: IOB1 for NER,
 IOB2 for chunking; ``""`` at padding) and ``tag_ids`` (``int32 [batch, time]``, the model's
 Viterbi path over its training tag vocabulary, IOBES; 0 at padding). Featurization runs
-in-graph with the same :class:`~taglm_tf.data.featurizer.Featurizer` as training.
-``OUT/taglm_export.json`` records the run's config and the tag schemes.
+in-graph with the same :class:`~taglm_tf.data.featurizer.Featurizer` as training. A TagLM
+model's LMs are exported with it when they are ``lstm_lm`` LMs: their frozen weights and
+vocabularies go into the SavedModel and ``[h_fwd; h_bwd]`` is computed in-graph
+(:meth:`~taglm_tf.lm.lm_embedder.LMEmbedder.embed_tokens`, the code the tagger was trained with).
+``OUT/taglm_export.json`` records the run's config, the LMs and the tag schemes.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from absl import app, flags, logging  # noqa: E402
 from taglm_tf.cli import run  # noqa: E402
 from taglm_tf.data import tag_schemes  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
+from taglm_tf.experiment import load_lms  # noqa: E402
 from taglm_tf.fileio import atomic_path  # noqa: E402
 from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
 from taglm_tf.tag import task_of  # noqa: E402
@@ -85,12 +89,20 @@ class ServingTagger(tf.Module):
     holds the serving function alone, without Keras' per-layer traces.
     """
 
-    def __init__(self, tagger: LoadedTagger, scheme: str):
+    def __init__(self, tagger: LoadedTagger, scheme: str, lms: Sequence = ()):
         super().__init__()
         self.featurizer = tagger.resources.featurizer()
         self.model_variables = list(tagger.model.variables)
+        self.lm_variables = [v for lm in lms for v in lm.model.variables]
+        self.lm_tables = [lm.table for lm in lms]
         self.scheme, self.items = scheme, list(tagger.resources.tags.items)
-        model, items = tagger.model, self.items
+        model, items, lms = tagger.model, self.items, list(lms)
+
+        def model_inputs(tokens):
+            inputs = self.featurizer(tokens)
+            if lms:  # h_LM = [h_fwd; h_bwd], computed in-graph by the frozen LMs
+                inputs["features"] = tf.concat([lm.embed_tokens(tokens) for lm in lms], axis=-1)
+            return inputs
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")])
         def serve(tokens):
@@ -102,7 +114,7 @@ class ServingTagger(tf.Module):
             present = tf.not_equal(tokens, "")
             tag_ids = tf.cond(  # the char RNN cannot run on a batch without any token
                 tf.reduce_any(present),
-                lambda: tf.cast(model(self.featurizer(tokens), training=False)["tags"], tf.int32),
+                lambda: tf.cast(model(model_inputs(tokens), training=False)["tags"], tf.int32),
                 lambda: tf.zeros_like(tokens, tf.int32))
             return {"tags": convert_ids(tag_ids, present, items, scheme), "tag_ids": tag_ids}
 
@@ -116,11 +128,17 @@ def export_tagger(model_dir: str, export_dir: str) -> str:
         raise InputError("already exists; choose a new --export_dir", export_dir)
     tagger = load_tagger(model_dir)
     task = task_of(tagger, model_dir)
-    if set(tagger.model.input_names) != {"word_ids", "char_ids", "char_index"}:
-        raise InputError("cannot export a model with extra (LM) features", model_dir)
-    module = ServingTagger(tagger, task.fmt.tag_scheme)
+    lms = load_lms(tagger.config)
+    in_graph = [lm for lm in lms if hasattr(lm, "embed_tokens")]
+    if len(in_graph) < len(lms):
+        raise InputError("cannot export lm_1b LMs into the SavedModel (only lstm_lm LMs run in-graph); "
+                         "tag with python -m taglm_tf.tag instead", model_dir)
+    if ("features" in tagger.model.input_names) != bool(lms):
+        raise InputError("the model's LM-feature input does not match the LMs in its config.json", model_dir)
+    module = ServingTagger(tagger, task.fmt.tag_scheme, lms)
     info = {"task": task.name, "tag_scheme": task.fmt.tag_scheme, "tag_ids_scheme": "iobes",
-            "tag_vocabulary": module.items, "config": tagger.config}
+            "tag_vocabulary": module.items, "config": tagger.config,
+            "lms": [lm.name for lm in lms]}
     os.makedirs(os.path.dirname(export_dir), exist_ok=True)
     with atomic_path(export_dir) as tmp:
         tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})

@@ -8,8 +8,10 @@ import pytest
 
 from conftest import tiny_config
 from lm_1b_export import make_synthetic as ms
+from taglm_tf import export
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import load_lms, run_experiment
 from taglm_tf.lm.lm_features import CachedFeatures, OnTheFlyFeatures
@@ -73,3 +75,10 @@ def test_no_task_rnn_ablation_is_lm_dense_crf():
     assert model.count_params() == 6 * 4 + 4 + 4 * 4
     with pytest.raises(ValueError, match="needs LM features"):
         build_tagger(TaggerConfig(task_rnn=False), 10, 5, 4)
+
+
+def test_export_refuses_lm1b_lms_with_a_pointer_to_the_tagger(taglm_run, tmp_path):
+    config, _ = taglm_run
+    with pytest.raises(InputError, match="cannot export lm_1b LMs .* taglm_tf.tag"):
+        export.export_tagger(config.model_dir, str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.lm.lm_experiment import load_lm
-from taglm_tf.lm.lm_vocab import LMVocabulary, encode_sentence
+from taglm_tf.lm.lm_vocab import LMVocabulary
 from taglm_tf.lm.lstm_lm import LSTMLanguageModel
 
 FINGERPRINT_MAX_ELEMENTS = 1 << 16
@@ -65,9 +65,26 @@ class LMEmbedder:
         self.name = name or f"{direction} LM"
         self.dim = model.projection_dim
         self.layer = f"{direction}_lstm_{model.num_layers - 1}"
-        self._top = tf.function(
-            lambda ids, lengths: model(ids, mask=tf.sequence_mask(lengths, tf.shape(ids)[1]))[0],
-            input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)])
+        self.table = tf.lookup.StaticHashTable(  # exact word match, else <UNK>, as LMVocabulary.encode
+            tf.lookup.KeyValueTensorInitializer(tf.constant(vocab.words), tf.range(vocab.size, dtype=tf.int32)),
+            default_value=vocab.unk)
+        self._embed = tf.function(self.embed_tokens,
+                                  input_signature=[tf.TensorSpec([None, None], tf.string)])
+
+    def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
+        """In-graph: right-padded ``tokens`` ``[B, T]`` (``tf.string``, ``""`` = padding) ->
+        ``[B, T, P]`` float32, zeros at padding. The one implementation behind
+        :meth:`embed_sentences` and the exported SavedModel."""
+        present = tf.not_equal(tokens, "")
+        lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
+        ids = self.table.lookup(tokens)
+        if self.direction == "backward":
+            ids = tf.reverse_sequence(ids, lengths, seq_axis=1, batch_axis=0)
+        ids = tf.concat([tf.fill([tf.shape(ids)[0], 1], self.vocab.bos), ids], axis=1)
+        top = self.model(ids, mask=tf.sequence_mask(lengths + 1, tf.shape(ids)[1]))[0][:, 1:]
+        if self.direction == "backward":
+            top = tf.reverse_sequence(top, lengths, seq_axis=1, batch_axis=0)
+        return top * tf.cast(present, top.dtype)[:, :, None]
 
     @classmethod
     def from_model_dir(cls, model_dir: str, checkpoint: Optional[str] = None) -> "LMEmbedder":
@@ -82,15 +99,13 @@ class LMEmbedder:
         results: List[Optional[np.ndarray]] = [None] * len(sentences)
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            ids = [encode_sentence(self.vocab, sentences[i], self.direction)[:-1] for i in batch]
-            lengths = np.array([len(x) for x in ids], np.int32)
-            padded = np.zeros((len(ids), lengths.max()), np.int32)
-            for row, x in enumerate(ids):
-                padded[row, :len(x)] = x
-            top = self._top(padded, lengths).numpy()
+            width = max(len(sentences[i]) for i in batch)
+            tokens = np.full((len(batch), max(width, 1)), "", dtype=object)
             for row, i in enumerate(batch):
-                vectors = top[row, 1:lengths[row]]  # drop the <S> step
-                results[i] = (vectors[::-1] if self.direction == "backward" else vectors).copy()
+                tokens[row, :len(sentences[i])] = sentences[i]
+            vectors = self._embed(tf.constant(tokens, tf.string)).numpy()
+            for row, i in enumerate(batch):
+                results[i] = vectors[row, :len(sentences[i])].copy()
         return results
 
     def __call__(self, sentences: Sequence[Sequence[str]]) -> List[np.ndarray]:

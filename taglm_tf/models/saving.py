@@ -27,6 +27,14 @@ def save_config(model_dir: str, config: dict) -> None:
     write_text_atomic(os.path.join(model_dir, CONFIG_FILE), json.dumps(config, indent=1, sort_keys=True))
 
 
+def load_config(model_dir: str) -> dict:
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        raise InputError(f"no {CONFIG_FILE} here", model_dir)
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def save_vocab(model_dir: str, resources: Resources) -> None:
     os.makedirs(model_dir, exist_ok=True)
     save_vocabularies(os.path.join(model_dir, VOCAB_FILE), resources.vocabularies())
@@ -47,7 +55,6 @@ def load_tagger(model_dir: str) -> LoadedTagger:
     for name in (MODEL_FILE, VOCAB_FILE, CONFIG_FILE):
         if not os.path.exists(os.path.join(model_dir, name)):
             raise InputError(f"no {name} here; is this a finished training run?", model_dir)
-    with open(os.path.join(model_dir, CONFIG_FILE), encoding="utf-8") as f:
-        config = json.load(f)
+    config = load_config(model_dir)
     model = tf.keras.models.load_model(os.path.join(model_dir, MODEL_FILE), compile=False)
     return LoadedTagger(model, load_vocab(model_dir), config)

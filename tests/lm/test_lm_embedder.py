@@ -81,3 +81,15 @@ def test_fingerprint_and_cache(model_dirs, tmp_path):
     np.testing.assert_allclose(cache.sentence(2)[:, :5], forward.embed_sentences(SENTENCES)[2], rtol=1e-6)
     with pytest.raises(ValueError, match="forward and a backward"):
         BidirectionalLMEmbedder(forward, forward)
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_in_graph_padded_batch_matches_sentence_by_sentence(model_dirs, direction):
+    embedder = LMEmbedder.from_model_dir(model_dirs[direction])
+    width = max(map(len, SENTENCES)) + 2  # extra padding columns too
+    tokens = tf.constant([s + [""] * (width - len(s)) for s in SENTENCES])
+    batched = embedder.embed_tokens(tokens).numpy()
+    assert batched.shape == (len(SENTENCES), width, 5)
+    for row, (sentence, alone) in enumerate(zip(SENTENCES, embedder.embed_sentences(SENTENCES, batch_size=1))):
+        np.testing.assert_allclose(batched[row, :len(sentence)], alone, rtol=1e-5, atol=1e-6)
+        assert not batched[row, len(sentence):].any()

@@ -1,0 +1,101 @@
+"""Exporting a TagLM model: its lstm_lm LMs run inside the SavedModel, and it tags as the Python
+tagger (on-the-fly LM features) does; a model whose LM changed since training is refused."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import tiny_config
+from taglm_tf import export
+from taglm_tf.data import conll
+from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.errors import InputError
+from taglm_tf.evaluation import Predictor
+from taglm_tf.experiment import load_lms, run_experiment
+from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain
+from taglm_tf.lm.lm_features import OnTheFlyFeatures
+from taglm_tf.lm.lm_training import LMTrainConfig
+from taglm_tf.models import saving
+from taglm_tf.tasks import sample_paths
+
+SENTENCES = [
+    "Anna Novak said on Monday that Kestrel Bank would open an office in Norvia .".split(),
+    ["Velmora"],
+    "Police in Qualen said 20 people were hurt on Tuesday , an unseenword here".split(),
+]
+
+
+@pytest.fixture(scope="module")
+def taglm_model_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("taglm_export")
+    text = [" ".join(s.tokens) for s in conll.read_conll(sample_paths()["train"], conll.CONLL2003)]
+    (root / "text.txt").write_text("\n".join(text[:200]) + "\n")
+    base = PretrainConfig(str(root / "lm"), str(root / "text.txt"),
+                          model=dict(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
+                          train=LMTrainConfig(batch_size=4, num_steps=5, train_steps=4, checkpoint_every=4,
+                                              log_every=4))
+    for direction in ("forward", "backward"):
+        pretrain(dataclasses.replace(base, model_dir=str(root / direction), direction=direction),
+                 strategy=tf.distribute.get_strategy())
+    config = dataclasses.replace(tiny_config(root / "tagger", max_constant_epochs=3, anneal_steps=1,
+                                             learning_rate=0.01),
+                                 forward_lm=f"lstm_lm:{root / 'forward'}", backward_lm=f"lstm_lm:{root / 'backward'}",
+                                 lm_cache_dir=str(root / "cache"))
+    run_experiment(config)
+    return root / "tagger"
+
+
+@pytest.fixture(scope="module")
+def served(taglm_model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("saved") / "out"
+    export.export_tagger(str(taglm_model_dir), str(out))
+    return out, tf.saved_model.load(str(out)).signatures["serving_default"]
+
+
+def padded(sentences, width=None):
+    width = width or max(map(len, sentences))
+    return tf.constant([s + [""] * (width - len(s)) for s in sentences])
+
+
+def test_saved_config_names_the_lms_fingerprints(taglm_model_dir):
+    config = saving.load_config(str(taglm_model_dir))
+    lms = load_lms(config)
+    assert config["lm_fingerprints"] == {"forward_lm": lms[0].fingerprint, "backward_lm": lms[1].fingerprint}
+    assert config["model"]["extra_dim"] == 10
+
+
+def test_exported_taglm_tags_as_the_python_tagger(taglm_model_dir, served):
+    out_dir, serve = served
+    info = json.loads((out_dir / export.EXPORT_INFO).read_text())
+    assert len(info["lms"]) == 2
+    tagger = saving.load_tagger(str(taglm_model_dir))
+    sentences = [conll.Sentence(tuple(s), ("O",) * len(s)) for s in SENTENCES]
+    features = OnTheFlyFeatures(load_lms(tagger.config), [s.tokens for s in sentences])
+    data = TaggingData(sentences, tagger.resources.featurizer(), features=features)
+    expected = Predictor(tagger.model, tagger.resources.tags).predict(data, "iob1")
+    for tokens in (padded(SENTENCES), padded(SENTENCES, width=25)):
+        result = serve(tokens=tokens)
+        tags, ids = result["tags"].numpy().astype(str), result["tag_ids"].numpy()
+        for row, sentence in enumerate(SENTENCES):
+            assert list(tags[row, :len(sentence)]) == expected[row]
+            assert set(tags[row, len(sentence):]) <= {""} and not ids[row, len(sentence):].any()
+    assert any(t != "O" for row in expected for t in row)
+
+
+def test_an_lm_changed_since_training_is_refused(taglm_model_dir, tmp_path):
+    config = saving.load_config(str(taglm_model_dir))
+    config["lm_fingerprints"]["backward_lm"] = "0" * 64
+    with pytest.raises(InputError, match="backward_lm .* not the LM this model was trained with"):
+        load_lms(config)
+    (taglm_model_dir / saving.CONFIG_FILE).write_text(json.dumps(config))
+    try:
+        with pytest.raises(InputError, match="not the LM this model was trained with"):
+            export.export_tagger(str(taglm_model_dir), str(tmp_path / "out"))
+        assert not (tmp_path / "out").exists()
+    finally:
+        config["lm_fingerprints"]["backward_lm"] = load_lms({**config, "lm_fingerprints": None})[1].fingerprint
+        (taglm_model_dir / saving.CONFIG_FILE).write_text(json.dumps(config))
