@@ -1,7 +1,7 @@
 """Reproduction report: the paper's tables with our numbers beside them, and plots.
 
     python -m experiments.report --runs=DIR[,DIR...] [DIR ...] --output=results/REPORT.md \
-        [--plots_dir=results/plots]
+        [--plots_dir=results/plots] [--preamble=NOTES.md]
 
 Each DIR is a sweep dir (``experiments.run_seeds``), a model dir or a results.json; ``LABEL=DIR``
 sets its experiment label (default: the sweep's label, else the longest paper-table label the
@@ -29,14 +29,26 @@ def define_flags() -> None:
                       "more can follow as arguments.")
     flags.DEFINE_string("output", None, "The Markdown report to write.")
     flags.DEFINE_string("plots_dir", None, "Where the PNGs go (default: plots/ beside --output).")
+    flags.DEFINE_string("preamble", None, "A Markdown file whose text goes after the report's intro "
+                        "(what the runs were: hardware, budget, where the LMs came from).")
 
 
-def write_report(specs, output: str, plots_dir: str = None) -> str:
+def read_preamble(path: str = None) -> str:
+    if not path:
+        return ""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise InputError(f"cannot read the preamble: {e.strerror}", path) from None
+
+
+def write_report(specs, output: str, plots_dir: str = None, preamble: str = "") -> str:
     """Read the runs, draw the plots and write the report; returns its text."""
     groups, unfinished = load_groups(specs, paper_tables.known_labels())
     report_dir = os.path.dirname(os.path.abspath(output))
     plots_dir = plots_dir or os.path.join(report_dir, "plots")
-    text = render_report(groups, specs, make_plots(groups, plots_dir, report_dir), unfinished)
+    text = render_report(groups, specs, make_plots(groups, plots_dir, report_dir), unfinished, preamble)
     os.makedirs(report_dir, exist_ok=True)
     write_text_atomic(output, text)
     return text
@@ -50,7 +62,8 @@ def main(argv):
         raise InputError("give the runs to report with --runs=DIR[,DIR...]")
     if not FLAGS.output:
         raise InputError("--output is required")
-    write_report(specs, FLAGS.output, FLAGS.plots_dir)
+    preamble = read_preamble(FLAGS.preamble)  # before any work: a bad path fails fast
+    write_report(specs, FLAGS.output, FLAGS.plots_dir, preamble)
     print(f"report -> {FLAGS.output}")
 
 

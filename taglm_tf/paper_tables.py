@@ -78,8 +78,10 @@ TABLES = (
                  (30.0, None)),
         PaperRow("CNN-BIG-LSTM / LSTM-2048-512", 91.93, 0.19, "ner_taglm", _setting(NER, TAGLM_LMS),
                  (30.0, 47.3)),
-    ), show_ppl=True, caption="Perplexities: 1B Word Benchmark test, except LSTM-512-256* "
-                              "(CoNLL 2003 test)."),
+    ), show_ppl=True, caption="Paper perplexities: 1B Word Benchmark test, except LSTM-512-256* "
+                              "(CoNLL 2003 test). Ours: the held-out perplexity that "
+                              "`experiments.eval_lm --record` stored beside each LM (the text it was "
+                              "measured on is named in the LM's perplexity.json)."),
     PaperTable("analysis", "§3.2 analyses (CoNLL 2003 NER test F1)", (
         PaperRow("No task RNN: LM embeddings → dense → CRF", 88.17, None, "ner_taglm_no_rnn",
                  _setting(NER, TAGLM_LMS, "seeds not stated")),

@@ -115,8 +115,8 @@ def render_runs(groups: Sequence[Group], known: Sequence[str]) -> List[str]:
 
 
 def render_report(groups: Sequence[Group], inputs: Sequence[str], plot_lines: Sequence[str],
-                  unfinished: Sequence[str] = ()) -> str:
-    """The whole report as one Markdown string."""
+                  unfinished: Sequence[str] = (), preamble: str = "") -> str:
+    """The whole report as one Markdown string; ``preamble`` (Markdown) goes after the intro."""
     grouped = by_label(groups)
     lines = ["# TagLM reproduction report", "",
              f"Generated {time.strftime('%Y-%m-%d %H:%M %Z')} by `python -m experiments.report` from: "
@@ -126,6 +126,7 @@ def render_report(groups: Sequence[Group], inputs: Sequence[str], plot_lines: Se
              "no runs with that experiment label were given. Each row states the setting: training "
              "data, word embeddings, LMs and seeds. The paper trains final NER models on train+dev "
              "with Senna embeddings and reports 10 seeds per configuration.", ""]
+    lines += [preamble.strip(), ""] if preamble.strip() else []
     for table in paper_tables.TABLES:
         lines += render_table(table, grouped)
     lines += render_comparisons(grouped)

@@ -116,3 +116,17 @@ def test_cli_errors_are_one_line(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"error: {tmp_path}/nope: no such run or sweep directory"
+
+
+def test_preamble_follows_the_intro(runs, tmp_path):
+    text = make(runs, str(tmp_path), preamble="## What was run\n\nTwo CPU cores, a short schedule.\n")
+    assert text.index("reports 10 seeds per configuration.") < text.index("## What was run") < text.index("## Table 1")
+    assert "## What was run\n\nTwo CPU cores, a short schedule.\n" in text
+
+
+def test_cli_refuses_a_missing_preamble(runs, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "experiments.report", f"--runs={runs / 'sweep_a'}",
+                             f"--output={tmp_path}/R.md", f"--preamble={tmp_path}/missing.md"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and not os.path.exists(tmp_path / "R.md")
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/missing.md: cannot read")
