@@ -7,9 +7,9 @@ padding) to ``tags`` (``tf.string [batch, time]``, in the task's gold scheme: IO
 IOB2 for chunking; ``""`` at padding) and ``tag_ids`` (``int32 [batch, time]``, the model's
 Viterbi path over its training tag vocabulary, IOBES; 0 at padding). Featurization runs
 in-graph with the same :class:`~taglm_tf.data.featurizer.Featurizer` as training. A TagLM
-model's LMs are exported with it when they are ``lstm_lm`` LMs: their frozen weights and
-vocabularies go into the SavedModel and ``[h_fwd; h_bwd]`` is computed in-graph
-(:meth:`~taglm_tf.lm.lm_embedder.LMEmbedder.embed_tokens`, the code the tagger was trained with).
+model's LMs (lm_1b or LSTM LMs) are exported with it: their frozen weights (and vocabularies)
+go into the SavedModel and ``[h_fwd; h_bwd]`` is computed in-graph by each LM's
+``embed_tokens``, the code that embedded the training data.
 ``OUT/taglm_export.json`` records the run's config, the LMs and the tag schemes.
 """
 from __future__ import annotations
@@ -93,8 +93,7 @@ class ServingTagger(tf.Module):
         super().__init__()
         self.featurizer = tagger.resources.featurizer()
         self.model_variables = list(tagger.model.variables)
-        self.lm_variables = [v for lm in lms for v in lm.model.variables]
-        self.lm_tables = [lm.table for lm in lms]
+        self.lm_trackables = [t for lm in lms for t in lm.trackables]  # frozen LM weights, vocab tables
         self.scheme, self.items = scheme, list(tagger.resources.tags.items)
         model, items, lms = tagger.model, self.items, list(lms)
 
@@ -129,10 +128,6 @@ def export_tagger(model_dir: str, export_dir: str) -> str:
     tagger = load_tagger(model_dir)
     task = task_of(tagger, model_dir)
     lms = load_lms(tagger.config)
-    in_graph = [lm for lm in lms if hasattr(lm, "embed_tokens")]
-    if len(in_graph) < len(lms):
-        raise InputError("cannot export lm_1b LMs into the SavedModel (only lstm_lm LMs run in-graph); "
-                         "tag with python -m taglm_tf.tag instead", model_dir)
     if ("features" in tagger.model.input_names) != bool(lms):
         raise InputError("the model's LM-feature input does not match the LMs in its config.json", model_dir)
     module = ServingTagger(tagger, task.fmt.tag_scheme, lms)

@@ -5,13 +5,13 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import tiny_config
 from lm_1b_export import make_synthetic as ms
 from taglm_tf import export
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import load_lms, run_experiment
 from taglm_tf.lm.lm_features import CachedFeatures, OnTheFlyFeatures
@@ -77,8 +77,22 @@ def test_no_task_rnn_ablation_is_lm_dense_crf():
         build_tagger(TaggerConfig(task_rnn=False), 10, 5, 4)
 
 
-def test_export_refuses_lm1b_lms_with_a_pointer_to_the_tagger(taglm_run, tmp_path):
+def test_exported_lm1b_taglm_tags_as_the_python_tagger(taglm_run, tmp_path):
     config, _ = taglm_run
-    with pytest.raises(InputError, match="cannot export lm_1b LMs .* taglm_tf.tag"):
-        export.export_tagger(config.model_dir, str(tmp_path / "out"))
-    assert not (tmp_path / "out").exists()
+    out = export.export_tagger(config.model_dir, str(tmp_path / "out"))
+    serve = tf.saved_model.load(out).signatures["serving_default"]
+    loaded = saving.load_tagger(config.model_dir)
+    test = conll.read_conll(sample_paths()["test"], conll.CONLL2003)[:30]
+    test.append(conll.Sentence(("Zürich", "x" * 60, "naïve"), ("O",) * 3))  # non-ASCII, > 48 bytes
+    features = OnTheFlyFeatures(load_lms(loaded.config), [s.tokens for s in test])
+    expected = Predictor(loaded.model, loaded.resources.tags).predict(
+        TaggingData(test, loaded.resources.featurizer(), features=features), "iob1")
+    width = max(len(s.tokens) for s in test) + 3
+    tokens = tf.constant([list(s.tokens) + [""] * (width - len(s.tokens)) for s in test])
+    got = serve(tokens=tokens)["tags"].numpy().astype(str)
+    assert [list(row[:len(s.tokens)]) for row, s in zip(got, test)] == expected
+    for lm in load_lms(loaded.config):  # the in-graph LM path is the Python path's math, padding zeroed
+        in_graph = lm.embed_tokens(tokens).numpy()
+        for row, (sentence, vectors) in enumerate(zip(test, lm.embed_sentences([s.tokens for s in test]))):
+            np.testing.assert_allclose(in_graph[row, :len(sentence.tokens)], vectors, rtol=1e-5, atol=1e-6)
+            assert not in_graph[row, len(sentence.tokens):].any()

@@ -10,7 +10,7 @@ from tensorflow import keras
 from taglm_tf.errors import InputError
 from taglm_tf.lm.char_cnn_embedder import LM1BCharEmbedder
 from taglm_tf.lm.lm1b_checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
-from taglm_tf.lm.lm1b_vocab import BOS_WORD, LM1BCharVocabulary, Word
+from taglm_tf.lm.lm1b_vocab import BOS_WORD, LM1BCharVocabulary, Word, to_bytes
 from taglm_tf.lm.lstmp_layer import LSTMPLayer
 
 # lm_1b adds this float32 constant to the weight sum of log_perplexity_out.
@@ -89,28 +89,34 @@ def assign_rows(variable: tf.Variable, value: np.ndarray, block_bytes: int = 1 <
             end=[stop] + list(value.shape[1:]), strides=[1] * value.ndim, value=value[start:stop])
 
 
-def sentence_char_ids(char_vocab: LM1BCharVocabulary,
-                      sentences: Sequence[Sequence[Word]]) -> Tuple[np.ndarray, np.ndarray]:
-    """Batch sentences as lm_1b_eval's dump_lstm_emb feeds them: the word ``<S>``, then the tokens.
+def token_char_ids(char_vocab: LM1BCharVocabulary, tokens: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+    """In-graph batch as lm_1b_eval's dump_lstm_emb feeds it: the word ``<S>``, then the tokens.
 
     ``<S>`` is encoded from its spelling like any word (not with ``bos_chars``). Padding steps
     repeat the ``<S>`` row, so they add no distinct word to the char CNN.
 
     Args:
         char_vocab: the lm_1b char vocabulary.
-        sentences: B token lists.
+        tokens: ``[B, T]`` tf.string, right-padded with ``""``.
 
     Returns:
-        ``char_ids`` [B, 1 + max_len, max_word_length] int32 and ``lengths`` [B] int32 (1 + n_b).
+        ``char_ids`` [B, 1 + T, max_word_length] int32 and ``lengths`` [B] int32 (1 + n_b).
     """
-    start = char_vocab.encode_word(BOS_WORD)
-    lengths = np.array([1 + len(s) for s in sentences], np.int32)
-    steps = int(lengths.max()) if len(sentences) else 1
-    char_ids = np.tile(start, (len(sentences), steps, 1))
+    present = tf.not_equal(tokens, "")
+    lengths = 1 + tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
+    start = tf.fill([tf.shape(tokens)[0], 1], BOS_WORD)
+    words = tf.concat([start, tf.where(present, tokens, BOS_WORD)], axis=1)
+    return char_vocab.encode_words_in_graph(words), lengths
+
+
+def sentence_char_ids(char_vocab: LM1BCharVocabulary,
+                      sentences: Sequence[Sequence[Word]]) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`token_char_ids` for token lists (no token may be empty); numpy in and out."""
+    tokens = np.full((len(sentences), max((len(s) for s in sentences), default=0)), b"", dtype=object)
     for b, sentence in enumerate(sentences):
-        if sentence:
-            char_ids[b, 1:lengths[b]] = char_vocab.encode_words(sentence)
-    return char_ids, lengths
+        tokens[b, :len(sentence)] = [to_bytes(word) for word in sentence]
+    char_ids, lengths = token_char_ids(char_vocab, tf.constant(tokens, tf.string))
+    return char_ids.numpy(), lengths.numpy()
 
 
 @keras.saving.register_keras_serializable(package="taglm_tf")

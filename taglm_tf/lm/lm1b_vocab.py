@@ -123,6 +123,20 @@ class LM1BCharVocabulary(LM1BVocabulary):
         """``[max_word_length]`` int32 char ids of one word (known or not: the spelling is used)."""
         return self._encode_bytes(to_bytes(word))
 
+    def encode_words_in_graph(self, words: tf.Tensor) -> tf.Tensor:
+        """:meth:`encode_word` as TF ops: ``words`` (``tf.string``, any shape) ->
+        ``[..., max_word_length]`` int32 (used for embedding and inside exported models)."""
+        width = self.max_word_length - 2
+        body = tf.strings.substr(words + b"\0" * width, 0, width, unit="BYTE")  # every row `width` bytes
+        raw = tf.cast(tf.io.decode_raw(body, tf.uint8), tf.int32)
+        edge = tf.zeros_like(raw[..., :1])
+        shifted = tf.concat([edge, raw, edge], axis=-1)  # position p holds byte p - 1
+        n = tf.minimum(tf.strings.length(words, unit="BYTE"), width)[..., None]
+        position = tf.range(self.max_word_length)
+        return tf.where(position == 0, self.bow_char,
+                        tf.where(position <= n, shifted,
+                                 tf.where(position == n + 1, self.eow_char, self.pad_char)))
+
     def encode_words(self, words: Sequence[Word]) -> np.ndarray:
         """``[len(words), max_word_length]`` int32 char ids."""
         out = np.empty((len(words), self.max_word_length), np.int32)

@@ -93,6 +93,11 @@ class LMEmbedder:
         fingerprint = lm_fingerprint(checkpoint, config, vocab)
         return cls(model, vocab, config["direction"], fingerprint, name=model_dir)
 
+    @property
+    def trackables(self) -> list:
+        """What a SavedModel must hold to run :meth:`embed_tokens`."""
+        return list(self.model.variables) + [self.table]
+
     def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
         """One float32 ``[n_i, P]`` array per sentence, in input order; batches by length."""
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import List, Protocol, Sequence
 
 import numpy as np
+import tensorflow as tf
 
 from taglm_tf.errors import InputError
 
@@ -45,6 +46,20 @@ class LM1BTopLayer:
 
     def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
         return [layers[-1] for layers in self.embedder.embed_sentences(sentences, batch_size)]
+
+    def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
+        """In-graph: right-padded ``tokens`` ``[B, T]`` (``""`` = padding) -> ``[B, T, P]``, zeros
+        at padding; the same char ids and layers as :meth:`embed_sentences`."""
+        from taglm_tf.lm.lm1b_model import token_char_ids
+        char_ids, lengths = token_char_ids(self.embedder.char_vocab, tokens)
+        mask = tf.sequence_mask(lengths, tf.shape(char_ids)[1])
+        top = self.embedder.top_layer(char_ids, mask=mask)[:, 1:]  # drop the <S> step
+        return top * tf.cast(tf.not_equal(tokens, ""), top.dtype)[:, :, None]
+
+    @property
+    def trackables(self) -> list:
+        """What a SavedModel must hold to run :meth:`embed_tokens`."""
+        return list(self.embedder.weights)
 
 
 def load_embedder(spec: str) -> SentenceEmbedder:

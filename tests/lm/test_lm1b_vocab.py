@@ -1,9 +1,10 @@
 """lm_1b word and char vocabularies against hand-computed ids (docs/lm_1b_spec.md §5.1, §6)."""
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm.lm1b_vocab import LM1BCharVocabulary, LM1BVocabulary
+from taglm_tf.lm.lm1b_vocab import LM1BCharVocabulary, LM1BVocabulary, to_bytes
 
 SPECIALS = b"<S>\n</S>\n<UNK>\n"
 
@@ -86,3 +87,15 @@ def test_missing_special_word(tmp_path):
 def test_repeated_word_keeps_last_id(tmp_path):
     vocab = LM1BVocabulary(vocab_file(tmp_path, SPECIALS + b"the\ncat\nthe\n"))
     assert vocab.size == 6 and vocab.word_to_id("the") == 5 and vocab.id_to_word(3) == "the"
+
+
+def test_in_graph_encoding_equals_encode_word(tmp_path):
+    vocab = LM1BCharVocabulary(vocab_file(tmp_path, SPECIALS + b"a\x01b\x03\n"))  # non-default specials
+    rng = np.random.default_rng(0)
+    words = ["cat", "", "<S>", "naïve", "x" * 60, "y" * 48, "z" * 47, "a" + "ü" * 30, "a\x01", "\x00b",
+             "日本語のテキスト" * 3] + [bytes(rng.integers(1, 256, n).tolist()) for n in rng.integers(1, 70, 40)]
+    expected = np.stack([vocab.encode_word(w) for w in words])
+    got = vocab.encode_words_in_graph(tf.constant([to_bytes(w) for w in words])).numpy()
+    np.testing.assert_array_equal(got, expected)
+    grid = vocab.encode_words_in_graph(tf.constant([[b"cat", b""], [b"x" * 60, b"naive"]])).numpy()
+    assert grid.shape == (2, 2, 50) and (grid[1, 0] == vocab.encode_word("x" * 60)).all()
