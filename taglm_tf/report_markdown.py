@@ -63,8 +63,9 @@ def render_table(table: paper_tables.PaperTable, groups: Dict[str, List[Group]])
     return lines + (["", table.caption] if table.caption else []) + [""]
 
 
-def _same_data(a: Group, b: Group) -> bool:
-    keys = ("train_with_dev", "train_fraction", "embeddings")
+def _comparable(a: Group, b: Group) -> bool:
+    """Same data, embeddings and schedule: only the experiment (LMs, architecture) differs."""
+    keys = ("train_with_dev", "train_fraction", "embeddings", "schedule")
     return all(a.setting.get(k) == b.setting.get(k) for k in keys)
 
 
@@ -81,21 +82,23 @@ def _test(a: Group, b: Group) -> str:
 def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
     rows = []
     for base, variant, delta in paper_tables.COMPARISONS:
-        pairs = [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if _same_data(a, b)]
+        pairs = [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if _comparable(a, b)]
         name = f"`{variant}` − `{base}`"
         if not pairs:
             rows.append([name, f"{delta:+.2f}", "not run", "—", "—"])
         for a, b in pairs:
             diff = b.stat()["mean"] - a.stat()["mean"]
             rows.append([name, f"{delta:+.2f}", f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
-                         _test(a, b), sweeps.describe_data(a.setting)])
+                         _test(a, b), f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}"])
     return rows
 
 
 def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
-    header = ["Comparison", "Paper Δ F1", "Ours Δ test F1", "Welch t-test (two-sided)", "Data, embeddings"]
+    header = ["Comparison", "Paper Δ F1", "Ours Δ test F1", "Welch t-test (two-sided)",
+              "Data, embeddings, schedule"]
     return (["## Differences and significance", "",
-             "Ours: difference of mean test F1 between runs with the same data and embeddings; "
+             "Ours: difference of mean test F1 between runs with the same data, embeddings and "
+             "schedule; "
              "two-sided Welch t-test as in the paper (§3.1).", ""]
             + _table(header, comparison_rows(groups)) + [""])
 

@@ -154,6 +154,8 @@ def describe_embeddings(path: Optional[str]) -> str:
 
 
 _LM_KEY = re.compile(r"(^|_)(lm|lms|bilm)(_|$)|language_model")
+# How LM features are stored or checked, not which LMs: never part of a run's LM setting.
+_NOT_LM_CHOICE = {"lm_cache_dir", "lm_cache_dtype", "lm_fingerprints"}
 
 
 def lm_settings(config: dict, prefix: str = "") -> dict:
@@ -161,6 +163,8 @@ def lm_settings(config: dict, prefix: str = "") -> dict:
     found = {}
     for key, value in config.items():
         name = f"{prefix}{key}"
+        if key in _NOT_LM_CHOICE:
+            continue
         if isinstance(value, dict):
             found.update(lm_settings(value, f"{name}."))
         elif isinstance(value, str) and value and any(_LM_KEY.search(part) for part in name.split(".")):

@@ -5,10 +5,10 @@ import os
 GLOVE = "/data/embeddings/glove.6B.50d.txt.xz"
 
 
-def config(seed, train_with_dev=False, embeddings=GLOVE, **extra):
+def config(seed, train_with_dev=False, embeddings=GLOVE, train=None, **extra):
     return {"task": "ner", "embeddings": embeddings, "train_with_dev": train_with_dev,
             "train_fraction": 1.0, "model": {"rnn_units": 300},
-            "train": {"seed": seed, "learning_rate": 0.001}, **extra}
+            "train": {"learning_rate": 0.001, **(train or {}), "seed": seed}, **extra}
 
 
 def write_run(run_dir, seed, test_f1, dev_f1, dev_curve=(), lm_perplexity=None, tensorboard=False,

@@ -130,3 +130,20 @@ def test_cli_refuses_a_missing_preamble(runs, tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and not os.path.exists(tmp_path / "R.md")
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/missing.md: cannot read")
+
+
+def test_comparisons_pair_only_runs_with_the_same_schedule(tmp_path):
+    budget = {"seed": 1, "max_constant_epochs": 6, "anneal_epochs": 2, "anneal_steps": 1}
+    storage = {"lm_cache_dir": "runs/lm_cache", "lm_cache_dtype": "float16"}
+    fake_runs.write_sweep(str(tmp_path / "base_cpu"), "ner_baseline", BASE, train=budget, **storage)
+    fake_runs.write_sweep(str(tmp_path / "taglm_cpu"), "ner_taglm", TAGLM, train=budget, forward_lm="/lms/f",
+                          backward_lm="/lms/b", lm_fingerprints={"forward_lm": "ab", "backward_lm": "cd"},
+                          **storage)
+    fake_runs.write_run(str(tmp_path / "ner_baseline_s1"), 1, 90.4, 94.6, **storage)  # paper schedule
+    specs = [str(tmp_path / d) for d in ("base_cpu", "taglm_cpu", "ner_baseline_s1")]
+    text = write_report(specs, str(tmp_path / "R.md"))
+    rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm` − `ner_baseline` |")]
+    assert len(rows) == 1 and "(n=3 vs 3)" in rows[0] and "≤ 6 + 1×2 epochs" in rows[0]
+    baseline_rows = [line for line in text.splitlines() if line.startswith("| `ner_baseline` |")]
+    assert len(baseline_rows) == 2 and all("LMs: none" in line for line in baseline_rows)
+    assert "LMs: bwd: b; fwd: f, ≤ 6 + 1×2 epochs, seeds 1–3" in line_with(text, "| `ner_taglm` |")
