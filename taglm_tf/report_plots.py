@@ -96,7 +96,7 @@ def plot_f1_vs_ppl(plt, points, path: str) -> None:
     for label in sorted({p[0] for p in points}):
         mine = [p for p in points if p[0] == label]
         ax.scatter([p[1] for p in mine], [p[2] for p in mine], label=label)
-    ax.set(xlabel="LM test perplexity (forward LM; backward if no forward)", ylabel="test F1",
+    ax.set(xlabel="LM perplexity recorded by eval_lm (forward LM; backward if no forward)", ylabel="test F1",
            title="Test F1 against LM perplexity")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
