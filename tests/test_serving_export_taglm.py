@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import tiny_lms
 from conftest import tiny_config
 from taglm_tf import export
 from taglm_tf.data import conll
@@ -16,9 +17,7 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import load_lms, run_experiment
-from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain
 from taglm_tf.lm.lm_features import OnTheFlyFeatures
-from taglm_tf.lm.lm_training import LMTrainConfig
 from taglm_tf.models import saving
 from taglm_tf.tasks import sample_paths
 
@@ -33,17 +32,10 @@ SENTENCES = [
 def taglm_model_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("taglm_export")
     text = [" ".join(s.tokens) for s in conll.read_conll(sample_paths()["train"], conll.CONLL2003)]
-    (root / "text.txt").write_text("\n".join(text[:200]) + "\n")
-    base = PretrainConfig(str(root / "lm"), str(root / "text.txt"),
-                          model=dict(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
-                          train=LMTrainConfig(batch_size=4, num_steps=5, train_steps=4, checkpoint_every=4,
-                                              log_every=4))
-    for direction in ("forward", "backward"):
-        pretrain(dataclasses.replace(base, model_dir=str(root / direction), direction=direction),
-                 strategy=tf.distribute.get_strategy())
+    lms = tiny_lms.pretrain_pair(root, text[:200], batch_size=4, num_steps=5)
     config = dataclasses.replace(tiny_config(root / "tagger", max_constant_epochs=3, anneal_steps=1,
                                              learning_rate=0.01),
-                                 forward_lm=f"lstm_lm:{root / 'forward'}", backward_lm=f"lstm_lm:{root / 'backward'}",
+                                 forward_lm=f"lstm_lm:{lms['forward']}", backward_lm=f"lstm_lm:{lms['backward']}",
                                  lm_cache_dir=str(root / "cache"))
     run_experiment(config)
     return root / "tagger"

@@ -1,14 +1,12 @@
 """The frozen LM embedder: forward/backward alignment, batch-size invariance, fingerprint, cache."""
-import dataclasses
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import tiny_lms
 from taglm_tf.lm.embedding_cache import EmbeddingCache, write_cache
 from taglm_tf.lm.lm_embedder import BidirectionalLMEmbedder, LMEmbedder
-from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain
-from taglm_tf.lm.lm_training import LMTrainConfig
 
 TRAIN = ["the cat sat on the mat .", "a dog sat .", "the dog saw a cat ."]
 SENTENCES = [["the", "cat", "sat"], [], ["a", "zebra", "saw", "the", "dog", "on", "a", "mat", "."], ["dog"]]
@@ -16,16 +14,7 @@ SENTENCES = [["the", "cat", "sat"], [], ["a", "zebra", "saw", "the", "dog", "on"
 
 @pytest.fixture(scope="module")
 def model_dirs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lms")
-    (root / "train.txt").write_text("\n".join(TRAIN) + "\n")
-    base = PretrainConfig(str(root / "forward"), str(root / "train.txt"),
-                          model=dict(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
-                          train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=4, checkpoint_every=2,
-                                              log_every=2))
-    for direction in ("forward", "backward"):
-        pretrain(dataclasses.replace(base, model_dir=str(root / direction), direction=direction),
-                 strategy=tf.distribute.get_strategy())
-    return {d: str(root / d) for d in ("forward", "backward")}
+    return tiny_lms.pretrain_pair(tmp_path_factory.mktemp("lms"), TRAIN)
 
 
 def top_after_reading(embedder, tokens):
