@@ -4,9 +4,10 @@ same model on the same batches (a ``tf.function`` step fed by the same ``tf.data
 
     python -m benchmarks.lm_strategy_overhead [--output=FILE.json] [--steps=15] [--rounds=5]
 
-Both steps do the same math: forward over a window from the carried state, sampled-softmax
-loss, gradients, sparse rows merged, global-norm clipping, Adagrad. Windows are random ids,
-packed in memory, so the data pipeline costs the same on both sides. The two variants run in
+Both steps run the same math, ``lm_training.window_step``: forward over a window from the
+carried state, sampled-softmax loss, gradients, sparse rows merged, global-norm clipping,
+Adagrad; only the MirroredStrategy wrapping (``strategy.run``, distributed input) differs.
+Windows are random ids, packed in memory, so the data pipeline costs the same on both sides. The two variants run in
 alternating rounds (plain, mirrored, plain, ...) and the per-step time of each is the median
 over rounds, which damps a busy machine's noise. Overhead = mirrored / plain - 1 (target <= 10%).
 """
@@ -24,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer, make_optimizer, summed_gradients
+from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer, make_optimizer, window_step
 from taglm_tf.lm.lstm_lm import LSTMLanguageModel
 
 FLAGS = flags.FLAGS
@@ -69,18 +70,7 @@ class PlainStep:
         self.step = tf.function(self._step)
 
     def _step(self, batch, states):
-        weights = batch["weights"]
-        with tf.GradientTape() as tape:
-            outputs, states = self.model(batch["inputs"], mask=weights > 0, initial_state=states,
-                                         training=True)
-            losses = self.model.token_losses(outputs, batch["targets"], step=self.optimizer.iterations)
-            loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
-            objective = loss_sum / tf.maximum(count, 1.0) * self.config.gradient_scale
-        variables = self.model.trainable_variables
-        grads = summed_gradients(tape.gradient(objective, variables))  # all-reduce is the identity here
-        grads, _ = tf.clip_by_global_norm(grads, self.config.clip_norm)
-        self.optimizer.apply_gradients(zip(grads, variables), skip_gradients_aggregation=True)
-        return loss_sum, count, tf.nest.map_structure(tf.stop_gradient, states)
+        return window_step(self.model, self.optimizer, self.config, batch, states)
 
 
 def run_steps(step, iterator, states, n):

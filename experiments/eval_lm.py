@@ -35,6 +35,8 @@ def main(argv):
         raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
     if not FLAGS.eval_files:
         raise InputError("--eval_files is required")
+    if FLAGS.record and FLAGS.checkpoint:
+        raise InputError("--record describes the latest checkpoint; drop --checkpoint")
     files = lm_data.expand_files(lm_flags.resolve_globs(FLAGS.eval_files, lm_flags.data_dir()))
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
     corpus = lm_data.LMCorpus(files, vocab, config["direction"], max_sentences=FLAGS.max_sentences or None)
@@ -47,8 +49,6 @@ def main(argv):
           f"{result['unk_tokens']:,.0f} <UNK> = {100 * result['unk_tokens'] / result['tokens']:.2f}%)")
     outputs = [FLAGS.output] if FLAGS.output else []
     if FLAGS.record:
-        if FLAGS.checkpoint:
-            raise InputError("--record describes the latest checkpoint; drop --checkpoint")
         outputs.append(os.path.join(FLAGS.model_dir, PERPLEXITY_FILE))
     for path in outputs:
         write_text_atomic(path, json.dumps(result, indent=1))

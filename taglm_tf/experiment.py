@@ -71,14 +71,23 @@ def load_lms(config: dict) -> list:
     weights changed since (e.g. a model dir that kept training) is refused.
     """
     from taglm_tf.lm.sentence_embedders import load_embedder
-    keys = [k for k in ("forward_lm", "backward_lm") if config.get(k)]
-    lms = [load_embedder(config[k]) for k in keys]
+    lms = [load_embedder(config[k]) for k in lm_keys(config)]
     expected = config.get("lm_fingerprints") or {}
-    for key, lm in zip(keys, lms):
-        if key in expected and expected[key] != lm.fingerprint:
+    for key, fingerprint in lm_fingerprints(config, lms).items():
+        if key in expected and expected[key] != fingerprint:
             raise InputError(f"{key} {config[key]} is not the LM this model was trained with "
-                             f"(fingerprint {lm.fingerprint[:12]}, expected {expected[key][:12]})")
+                             f"(fingerprint {fingerprint[:12]}, expected {expected[key][:12]})")
     return lms
+
+
+def lm_keys(config: dict) -> list:
+    """The config keys of the run's LMs, in :func:`load_lms` order."""
+    return [k for k in ("forward_lm", "backward_lm") if config.get(k)]
+
+
+def lm_fingerprints(config: dict, lms) -> dict:
+    """``{"forward_lm": fingerprint, ...}`` for the LMs :func:`load_lms` returned for ``config``."""
+    return {key: lm.fingerprint for key, lm in zip(lm_keys(config), lms)}
 
 
 def lm_perplexities(config: dict) -> Optional[dict]:
@@ -123,10 +132,8 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
         resources = build_resources(train, splits.dev + splits.test, config.embeddings,
                                     config.model.word_dim, config.train.seed)
         saving.save_vocab(config.model_dir, resources)
-        fingerprints = {k: lm.fingerprint for k, lm in zip(("forward_lm", "backward_lm"), lms)
-                        if getattr(config, k)} if lms else {}
         saving.save_config(config.model_dir, {**config.to_dict(), "git_commit": git_commit(),
-                                              "lm_fingerprints": fingerprints})
+                                              "lm_fingerprints": lm_fingerprints(config.to_dict(), lms)})
     featurizer = resources.featurizer()
     model = build_tagger(config.model, len(resources.words), len(resources.chars),
                          len(resources.tags), resources.word_vectors)

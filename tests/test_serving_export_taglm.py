@@ -16,7 +16,7 @@ from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
-from taglm_tf.experiment import load_lms, run_experiment
+from taglm_tf.experiment import lm_fingerprints, load_lms, run_experiment
 from taglm_tf.lm.lm_features import OnTheFlyFeatures
 from taglm_tf.models import saving
 from taglm_tf.tasks import sample_paths
@@ -91,3 +91,11 @@ def test_an_lm_changed_since_training_is_refused(taglm_model_dir, tmp_path):
     finally:
         config["lm_fingerprints"]["backward_lm"] = load_lms({**config, "lm_fingerprints": None})[1].fingerprint
         (taglm_model_dir / saving.CONFIG_FILE).write_text(json.dumps(config))
+
+
+def test_fingerprints_follow_the_configured_lms_when_only_one_is_set():
+    class Fake:
+        fingerprint = "f" * 64
+    assert lm_fingerprints({"forward_lm": None, "backward_lm": "lstm_lm:/b"}, [Fake()]) == {"backward_lm": "f" * 64}
+    assert lm_fingerprints({"forward_lm": "lstm_lm:/f"}, [Fake()]) == {"forward_lm": "f" * 64}
+    assert lm_fingerprints({}, []) == {}

@@ -113,6 +113,27 @@ def all_reduce_sum(values):
     return values if context.num_replicas_in_sync == 1 else context.all_reduce(SUM, values)
 
 
+def window_step(model: LSTMLanguageModel, optimizer, config: LMTrainConfig, batch, states):
+    """One replica's update on one window: (summed token loss, token count, new states).
+
+    The loss is the replica's summed token loss over the *global* token count, times
+    ``config.gradient_scale``; gradients are summed over replicas, clipped by global norm and
+    applied once. Without a distribution strategy (one replica) this is plain training.
+    """
+    weights = batch["weights"]
+    with tf.GradientTape() as tape:
+        outputs, new_states = model(batch["inputs"], mask=weights > 0, initial_state=states, training=True)
+        losses = model.token_losses(outputs, batch["targets"], step=optimizer.iterations)
+        loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
+        objective = loss_sum / tf.maximum(all_reduce_sum(count), 1.0) * config.gradient_scale
+    variables = model.trainable_variables
+    grads = summed_gradients(tape.gradient(objective, variables))
+    if config.clip_norm > 0:
+        grads, _ = tf.clip_by_global_norm(grads, config.clip_norm)
+    optimizer.apply_gradients(zip(grads, variables), skip_gradients_aggregation=True)
+    return loss_sum, count, tf.nest.map_structure(tf.stop_gradient, new_states)
+
+
 def merge_duplicate_rows(grad: tf.IndexedSlices) -> tf.IndexedSlices:
     unique, index = tf.unique(grad.indices)
     values = tf.math.unsorted_segment_sum(grad.values, index, tf.shape(unique)[0])
@@ -161,21 +182,7 @@ class LMTrainer:
 
     # -- one step ----------------------------------------------------------------------------
     def _replica_step(self, batch, states):
-        weights = batch["weights"]
-        with tf.GradientTape() as tape:
-            outputs, new_states = self.model(batch["inputs"], mask=weights > 0, initial_state=states,
-                                             training=True)
-            losses = self.model.token_losses(outputs, batch["targets"], step=self.optimizer.iterations)
-            loss_sum = tf.reduce_sum(losses * weights)
-            count = tf.reduce_sum(weights)
-            global_count = all_reduce_sum(count)
-            objective = loss_sum / tf.maximum(global_count, 1.0) * self.config.gradient_scale
-        variables = self.model.trainable_variables
-        grads = summed_gradients(tape.gradient(objective, variables))
-        if self.config.clip_norm > 0:
-            grads, _ = tf.clip_by_global_norm(grads, self.config.clip_norm)
-        self.optimizer.apply_gradients(zip(grads, variables), skip_gradients_aggregation=True)
-        return loss_sum, count, tf.nest.map_structure(tf.stop_gradient, new_states)
+        return window_step(self.model, self.optimizer, self.config, batch, states)
 
     def _distributed_step(self, batch, states):
         loss_sums, counts, states = self.strategy.run(self._replica_step, args=(batch, states))
