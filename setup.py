@@ -18,11 +18,12 @@ setup(
         "seqeval",
         "h5py",
         "matplotlib",  # PNG plots in experiments.report
+        "scipy",  # the t distribution of the Welch t-test
     ],
     extras_require={
         "cpu": ["tensorflow-cpu==2.15.1"],
         "gpu": ["tensorflow[and-cuda]==2.15.1"],
-        "test": ["pytest"],
+        "test": ["pytest", "import-linter"],
     },
     license="Apache-2.0",
 )

@@ -6,7 +6,7 @@ import os
 import platform
 from typing import Optional
 
-from taglm_tf.experiment import git_commit
+from taglm_tf.provenance import git_commit
 
 
 def report(result: dict, output: Optional[str] = None) -> None:

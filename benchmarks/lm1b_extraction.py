@@ -25,8 +25,8 @@ from benchmarks.common import report
 from lm_1b_export import make_synthetic
 from lm_1b_export.reference import ReferenceLM
 from taglm_tf.data import conll
-from taglm_tf.lm.lm1b_model import LM1BEmbedder
-from taglm_tf.tasks import default_data_dir
+from taglm_tf.lm1b.model import LM1BEmbedder
+from taglm_tf.data.paths import default_data_dir
 
 FLAGS = flags.FLAGS
 

@@ -25,8 +25,8 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer, make_optimizer, window_step
-from taglm_tf.lm.lstm_lm import LSTMLanguageModel
+from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
+from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
 
 FLAGS = flags.FLAGS
 

@@ -32,9 +32,11 @@ from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
 from taglm_tf.evaluation import Predictor
-from taglm_tf.experiment import load_lms
+from taglm_tf.lm.features import CachedFeatures
+from taglm_tf.lm.loading import load_lm_embedders, resolve_lm_spec
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
-from taglm_tf.tasks import TASKS, default_data_dir, load_splits
+from taglm_tf.data.paths import default_data_dir
+from taglm_tf.tasks import TASKS, load_splits
 from taglm_tf.training.trainer import TrainConfig, Trainer
 
 FLAGS = flags.FLAGS
@@ -97,10 +99,8 @@ def measure_model(model_config: TaggerConfig, resources, train, dev, features=No
 
 def lm_features(splits) -> dict:
     """Cached LM features for train and dev (built here, before any timing)."""
-    from taglm_tf.lm.lm_features import CachedFeatures
-    from taglm_tf.lm.sentence_embedders import resolve_lm_spec
     data_dir = FLAGS.data_dir or default_data_dir()
-    lms = load_lms({key: resolve_lm_spec(spec, data_dir) if spec else None
+    lms = load_lm_embedders({key: resolve_lm_spec(spec, data_dir) if spec else None
                     for key, spec in (("forward_lm", FLAGS.forward_lm), ("backward_lm", FLAGS.backward_lm))})
     return {name: CachedFeatures(lms, [s.tokens for s in getattr(splits, name)], FLAGS.lm_cache_dir)
             for name in ("train", "dev")}

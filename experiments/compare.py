@@ -11,10 +11,10 @@ from typing import List
 
 from absl import flags
 
-from taglm_tf import sweeps
+from taglm_tf.reports import sweeps
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
-from taglm_tf.stats import WelchResult, welch_ttest
+from taglm_tf.reports.stats import WelchResult, welch_ttest
 
 FLAGS = flags.FLAGS
 

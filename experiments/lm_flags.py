@@ -8,10 +8,10 @@ import os
 from absl import flags
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm.lm_experiment import RESET_STATES, PretrainConfig
-from taglm_tf.lm.lm_training import OPTIMIZERS, STRATEGIES, LMTrainConfig
-from taglm_tf.lm.lm_vocab import DIRECTIONS
-from taglm_tf.tasks import default_data_dir
+from taglm_tf.pretraining.run import RESET_STATES, PretrainConfig
+from taglm_tf.pretraining.trainer import OPTIMIZERS, STRATEGIES, LMTrainConfig
+from taglm_tf.pretraining.vocab import DIRECTIONS
+from taglm_tf.data.paths import default_data_dir
 
 FLAGS = flags.FLAGS
 

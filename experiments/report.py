@@ -13,13 +13,13 @@ import os
 
 from absl import flags, logging
 
-from taglm_tf import paper_tables
+from taglm_tf.reports import paper_tables
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
-from taglm_tf.report_markdown import render_report
-from taglm_tf.report_plots import make_plots
-from taglm_tf.run_groups import load_groups
+from taglm_tf.reports.markdown import render_report
+from taglm_tf.reports.plots import make_plots
+from taglm_tf.reports.run_groups import load_groups
 
 FLAGS = flags.FLAGS
 

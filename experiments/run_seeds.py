@@ -22,7 +22,7 @@ from typing import Callable, List, Optional, Sequence
 
 from absl import flags
 
-from taglm_tf import sweeps
+from taglm_tf.reports import sweeps
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
 

@@ -22,7 +22,7 @@ from absl import app, flags
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
-from taglm_tf.lm.lm1b_model import LM1BEmbedder
+from taglm_tf.lm1b.model import LM1BEmbedder
 
 FLAGS = flags.FLAGS
 

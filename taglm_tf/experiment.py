@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
 import time
 from typing import Callable, Optional
 
@@ -21,8 +20,11 @@ from taglm_tf.data.resources import build_resources
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor, evaluate
 from taglm_tf.fileio import write_text_atomic
+from taglm_tf.lm.features import CachedFeatures
+from taglm_tf.lm.loading import lm_fingerprints, lm_perplexities, load_lm_embedders
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.provenance import git_commit
 from taglm_tf.tasks import TASKS, load_splits, task_paths
 from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume
 
@@ -41,7 +43,7 @@ class ExperimentConfig:
     dev_seed: int = 0
     train_fraction: float = 1.0
     files: dict = dataclasses.field(default_factory=dict)  # split -> file, overriding the task's
-    forward_lm: Optional[str] = None   # LM specs (taglm_tf.lm.sentence_embedders.load_embedder)
+    forward_lm: Optional[str] = None   # LM specs (taglm_tf.lm.embedders.load_embedder)
     backward_lm: Optional[str] = None
     lm_cache_dir: str = "runs/lm_cache"
     lm_cache_dtype: str = "float16"
@@ -52,61 +54,10 @@ class ExperimentConfig:
         return dataclasses.asdict(self)
 
 
-def git_commit() -> str:
-    here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True).stdout.strip()
-        return head + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def load_lms(config: dict) -> list:
-    """The frozen LMs of a run's config (forward first), as :class:`SentenceEmbedder` objects.
-
-    A run's saved config lists the fingerprints of the LMs it was trained with; an LM whose
-    weights changed since (e.g. a model dir that kept training) is refused.
-    """
-    from taglm_tf.lm.sentence_embedders import load_embedder
-    lms = [load_embedder(config[k]) for k in lm_keys(config)]
-    expected = config.get("lm_fingerprints") or {}
-    for key, fingerprint in lm_fingerprints(config, lms).items():
-        if key in expected and expected[key] != fingerprint:
-            raise InputError(f"{key} {config[key]} is not the LM this model was trained with "
-                             f"(fingerprint {fingerprint[:12]}, expected {expected[key][:12]})")
-    return lms
-
-
-def lm_keys(config: dict) -> list:
-    """The config keys of the run's LMs, in :func:`load_lms` order."""
-    return [k for k in ("forward_lm", "backward_lm") if config.get(k)]
-
-
-def lm_fingerprints(config: dict, lms) -> dict:
-    """``{"forward_lm": fingerprint, ...}`` for the LMs :func:`load_lms` returned for ``config``."""
-    return {key: lm.fingerprint for key, lm in zip(lm_keys(config), lms)}
-
-
-def lm_perplexities(config: dict) -> Optional[dict]:
-    """``{"forward": ppl, "backward": ppl}`` recorded beside the run's ``lstm_lm`` LMs, or None."""
-    from taglm_tf.lm.lm_experiment import recorded_perplexity
-    found = {}
-    for direction in ("forward", "backward"):
-        kind, _, path = (config.get(f"{direction}_lm") or "").partition(":")
-        value = recorded_perplexity(path) if kind == "lstm_lm" else None
-        if value is not None:
-            found[direction] = value
-    return found or None
-
-
 def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
     """One cached ``FeatureSource`` per split name, or ``{}`` for a baseline run."""
     if not embedders:
         return {}
-    from taglm_tf.lm.lm_features import CachedFeatures
     return {name: CachedFeatures(embedders, [s.tokens for s in sentences], config.lm_cache_dir,
                                  config.lm_cache_dtype, verbose=config.train.verbose == 1)
             for name, sentences in splits._asdict().items()}
@@ -122,7 +73,7 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
                          config.train_fraction, config.train.seed, config.files)
     train, dev = (conll.convert_tags(s, TRAIN_SCHEME) for s in (splits.train, splits.dev))
     trained_with = saving.load_config(config.model_dir).get("lm_fingerprints") if state_exists else None
-    lms = load_lms({**config.to_dict(), "lm_fingerprints": trained_with})
+    lms = load_lm_embedders(config.to_dict(), expected_fingerprints=trained_with)
     features = lm_feature_sources(config, lms, splits)
     if features:
         config.model.extra_dim = features["train"].dim

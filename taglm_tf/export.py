@@ -26,10 +26,11 @@ from absl import app, flags, logging  # noqa: E402
 from taglm_tf.cli import run  # noqa: E402
 from taglm_tf.data import tag_schemes  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
-from taglm_tf.experiment import load_lms  # noqa: E402
+from taglm_tf.lm.features import join_lm_features  # noqa: E402
+from taglm_tf.lm.loading import load_lms  # noqa: E402
 from taglm_tf.fileio import atomic_path  # noqa: E402
 from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
-from taglm_tf.tag import task_of  # noqa: E402
+from taglm_tf.tasks import task_named  # noqa: E402
 
 FLAGS = flags.FLAGS
 EXPORT_INFO = "taglm_export.json"
@@ -100,7 +101,7 @@ class ServingTagger(tf.Module):
         def model_inputs(tokens):
             inputs = self.featurizer(tokens)
             if lms:  # h_LM = [h_fwd; h_bwd], computed in-graph by the frozen LMs
-                inputs["features"] = tf.concat([lm.embed_tokens(tokens) for lm in lms], axis=-1)
+                inputs["features"] = join_lm_features([lm.embed_tokens(tokens) for lm in lms])
             return inputs
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")])
@@ -126,7 +127,7 @@ def export_tagger(model_dir: str, export_dir: str) -> str:
     if os.path.exists(export_dir):
         raise InputError("already exists; choose a new --export_dir", export_dir)
     tagger = load_tagger(model_dir)
-    task = task_of(tagger, model_dir)
+    task = task_named(tagger.config.get("task"), model_dir)
     lms = load_lms(tagger.config)
     if ("features" in tagger.model.input_names) != bool(lms):
         raise InputError("the model's LM-feature input does not match the LMs in its config.json", model_dir)

@@ -27,10 +27,10 @@ from taglm_tf.data import conll, tag_schemes  # noqa: E402
 from taglm_tf.data.pipeline import TaggingData  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
 from taglm_tf.evaluation import Predictor  # noqa: E402
-from taglm_tf.experiment import load_lms  # noqa: E402
-from taglm_tf.lm.lm_features import OnTheFlyFeatures  # noqa: E402
+from taglm_tf.lm.features import OnTheFlyFeatures  # noqa: E402
+from taglm_tf.lm.loading import load_lms  # noqa: E402
 from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
-from taglm_tf.tasks import TASKS, TaskSpec  # noqa: E402
+from taglm_tf.tasks import task_named  # noqa: E402
 
 FLAGS = flags.FLAGS
 READERS = {"text": conll.read_tokenized_text, "conll": conll.read_unlabeled_conll}
@@ -69,14 +69,6 @@ def read_input(path: str, input_format: str) -> List[conll.Sentence]:
     return READERS[input_format](io.StringIO(decode_utf8(raw, source)), source)
 
 
-def task_of(tagger: LoadedTagger, model_dir: str) -> TaskSpec:
-    """The task named in the model's config.json."""
-    name = tagger.config.get("task")
-    if name not in TASKS:
-        raise InputError(f"config.json names unknown task {name!r}", model_dir)
-    return TASKS[name]
-
-
 def tag_sentences(tagger: LoadedTagger, sentences: Sequence[conll.Sentence], scheme: str,
                   batch_size: int = 128) -> List[List[str]]:
     """Predicted tags in ``scheme`` for each sentence, in input order."""
@@ -109,7 +101,7 @@ def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
               output_format: str = "conll", batch_size: int = 128) -> str:
     """The whole output for the input at ``path`` (``-``: stdin)."""
     tagger = load_tagger(model_dir)
-    task = task_of(tagger, model_dir)
+    task = task_named(tagger.config.get("task"), model_dir)
     sentences = read_input(path, input_format)
     tags = tag_sentences(tagger, sentences, task.fmt.tag_scheme, batch_size)
     if output_format == "json":

@@ -8,10 +8,10 @@ from typing import List, NamedTuple, Optional
 import numpy as np
 
 from taglm_tf.data import conll
+from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError
 from taglm_tf.models.tagger import TaggerConfig
 
-DATA_DIR_ENV = "TAGLM_DATA_DIR"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,10 +45,6 @@ class Splits(NamedTuple):
     test: List[conll.Sentence]
 
 
-def default_data_dir() -> str:
-    return os.environ.get(DATA_DIR_ENV, "data")
-
-
 SAMPLE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources")
 SAMPLE_FILES = {"train": "ner_sample.train", "dev": "ner_sample.dev", "test": "ner_sample.test"}
 
@@ -63,14 +59,6 @@ def task_paths(task: TaskSpec, data_dir: str, overrides: Optional[dict] = None) 
         if path:
             paths[split] = resolve_data_path(path, data_dir)
     return paths
-
-
-def resolve_data_path(path: str, data_dir: str) -> str:
-    """``path`` as given if it exists (or is absolute), else under ``data_dir`` if it exists there."""
-    if not path or os.path.isabs(path) or os.path.exists(path):
-        return path
-    in_data = os.path.join(data_dir, path)
-    return in_data if os.path.exists(in_data) else path
 
 
 def sample_paths() -> dict:
@@ -113,3 +101,11 @@ def load_splits(task: TaskSpec, data_dir: str, train_with_dev: bool = False, dev
     if train_with_dev:
         train = train + dev
     return Splits(train, dev, test)
+
+
+def task_named(name, source: str) -> TaskSpec:
+    """The task called ``name`` (as a run's ``config.json`` records it); an :class:`InputError`
+    naming ``source`` for an unknown one."""
+    if name not in TASKS:
+        raise InputError(f"config.json names unknown task {name!r}", source)
+    return TASKS[name]

@@ -16,8 +16,9 @@ from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
-from taglm_tf.experiment import lm_fingerprints, load_lms, run_experiment
-from taglm_tf.lm.lm_features import OnTheFlyFeatures
+from taglm_tf.experiment import run_experiment
+from taglm_tf.lm.loading import lm_fingerprints, load_lms
+from taglm_tf.lm.features import OnTheFlyFeatures
 from taglm_tf.models import saving
 from taglm_tf.tasks import sample_paths
 

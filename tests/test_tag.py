@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from taglm_tf import tag
+from taglm_tf.tasks import task_named
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
@@ -157,7 +158,7 @@ def test_missing_input_file(tmp_path):
 
 
 def test_chunking_model_uses_chunks_key(model_dir, tagger, predict):
-    task = tag.task_of(tagger._replace(config={**tagger.config, "task": "chunking"}), model_dir)
+    task = task_named("chunking", model_dir)
     assert task.fmt.tag_scheme == "iob2"
     sentences = [conll.Sentence(tuple(t), ("O",) * len(t)) for t in TEXT_SENTENCES]
     tags = predict(TEXT_SENTENCES, "iob2")
@@ -166,4 +167,4 @@ def test_chunking_model_uses_chunks_key(model_dir, tagger, predict):
     assert [[(c["start"], c["end"]) for c in r["chunks"]] for r in records] == \
         [[c[1:] for c in tag_schemes.tags_to_chunks(t)] for t in tags]
     with pytest.raises(InputError, match="unknown task 'pos'"):
-        tag.task_of(tagger._replace(config={"task": "pos"}), model_dir)
+        task_named("pos", model_dir)

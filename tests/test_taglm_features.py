@@ -13,8 +13,9 @@ from taglm_tf import export
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Predictor
-from taglm_tf.experiment import load_lms, run_experiment
-from taglm_tf.lm.lm_features import CachedFeatures, OnTheFlyFeatures
+from taglm_tf.experiment import run_experiment
+from taglm_tf.lm.loading import load_lms
+from taglm_tf.lm.features import CachedFeatures, OnTheFlyFeatures
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.tasks import sample_paths

@@ -6,6 +6,7 @@ import json
 from typing import Dict, Iterable, List
 
 from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -63,7 +64,6 @@ def build_vocabulary(counts: collections.Counter, min_count: int = 1,
 
 
 def save_vocabularies(path: str, vocabs: Dict[str, Vocabulary]) -> None:
-    from taglm_tf.fileio import write_text_atomic
     write_text_atomic(path, json.dumps({k: v.to_json() for k, v in vocabs.items()}, ensure_ascii=False))
 
 

@@ -8,6 +8,7 @@ from typing import Dict, List
 import pytest
 
 from taglm_tf import conlleval, tasks
+from taglm_tf.data import paths
 from taglm_tf.data import conll
 from taglm_tf.data.conll import CONLL2000, CONLL2003, CorpusFormat, Sentence
 from taglm_tf.data.tag_schemes import convert, tags_to_chunks
@@ -415,7 +416,7 @@ def test_task_paths_and_missing_data_dir(tmp_path):
 
 
 def test_default_data_dir(monkeypatch):
-    monkeypatch.setenv(tasks.DATA_DIR_ENV, "/somewhere")
-    assert tasks.default_data_dir() == "/somewhere"
-    monkeypatch.delenv(tasks.DATA_DIR_ENV)
-    assert tasks.default_data_dir() == "data"
+    monkeypatch.setenv(paths.DATA_DIR_ENV, "/somewhere")
+    assert paths.default_data_dir() == "/somewhere"
+    monkeypatch.delenv(paths.DATA_DIR_ENV)
+    assert paths.default_data_dir() == "data"

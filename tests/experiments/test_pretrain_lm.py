@@ -16,11 +16,12 @@ import tensorflow as tf
 
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
-from taglm_tf.experiment import lm_perplexities
-from taglm_tf.lm.lm_experiment import PretrainConfig, pretrain, recorded_perplexity
-from taglm_tf.lm.lm_training import LMTrainConfig, LMTrainer
-from taglm_tf.lm.lm_vocab import LMVocabulary
-from taglm_tf.lm.lstm_lm import LSTMLanguageModel
+from taglm_tf.lm.loading import lm_perplexities
+from taglm_tf.pretraining.run import PretrainConfig, pretrain
+from taglm_tf.pretraining.saving import recorded_perplexity
+from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer
+from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ["--embedding_dim=8", "--num_cells=12", "--projection_dim=6", "--num_sampled=5", "--num_steps=5",

@@ -5,8 +5,9 @@ import pytest
 import tensorflow as tf
 
 import tiny_lms
-from taglm_tf.lm.embedding_cache import EmbeddingCache, write_cache
-from taglm_tf.lm.lm_embedder import BidirectionalLMEmbedder, LMEmbedder
+
+from taglm_tf.lm.features import CachedFeatures
+from taglm_tf.lm.lstm_embedder import LMEmbedder
 
 TRAIN = ["the cat sat on the mat .", "a dog sat .", "the dog saw a cat ."]
 SENTENCES = [["the", "cat", "sat"], [], ["a", "zebra", "saw", "the", "dog", "on", "a", "mat", "."], ["dog"]]
@@ -61,15 +62,13 @@ def test_fingerprint_and_cache(model_dirs, tmp_path):
     assert LMEmbedder.from_model_dir(model_dirs["forward"]).fingerprint == forward.fingerprint
     earlier = LMEmbedder.from_model_dir(model_dirs["forward"], f"{model_dirs['forward']}/checkpoints/ckpt-2")
     assert earlier.fingerprint != forward.fingerprint
-    both = BidirectionalLMEmbedder(forward, LMEmbedder.from_model_dir(model_dirs["backward"]))
-    assert len({forward.fingerprint, both.backward.fingerprint, both.fingerprint}) == 3
-    path = str(tmp_path / "cache.h5")
-    write_cache(path, both, SENTENCES, dim=both.dim, lm_fingerprint=both.fingerprint, layer=both.layer,
-                dtype="float32")
-    cache = EmbeddingCache(path, expect={"lm_fingerprint": both.fingerprint})
-    np.testing.assert_allclose(cache.sentence(2)[:, :5], forward.embed_sentences(SENTENCES)[2], rtol=1e-6)
-    with pytest.raises(ValueError, match="forward and a backward"):
-        BidirectionalLMEmbedder(forward, forward)
+    backward = LMEmbedder.from_model_dir(model_dirs["backward"])
+    assert backward.fingerprint != forward.fingerprint
+    features = CachedFeatures([forward, backward], SENTENCES, str(tmp_path / "cache"), "float32", verbose=False)
+    assert [c.meta["lm_fingerprint"] for c in features.caches] == [forward.fingerprint, backward.fingerprint]
+    joined = features(np.array([2]), len(SENTENCES[2]))[0]
+    np.testing.assert_allclose(joined[:, :5], forward.embed_sentences(SENTENCES)[2], rtol=1e-6)
+    np.testing.assert_allclose(joined[:, 5:], backward.embed_sentences(SENTENCES)[2], rtol=1e-6)
 
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])

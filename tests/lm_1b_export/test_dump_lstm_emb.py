@@ -12,7 +12,7 @@ from lm_1b_export import make_synthetic as ms
 from lm_1b_export.dump_lstm_emb import dump, read_sentences
 from lm_1b_export.reference import ReferenceLM
 from taglm_tf.errors import InputError
-from taglm_tf.lm.lm1b_model import LM1BEmbedder
+from taglm_tf.lm1b.model import LM1BEmbedder
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LINES = [

@@ -1,0 +1,55 @@
+"""Frozen LMs behind one interface: token lists in, one vector per token out.
+
+A :class:`SentenceEmbedder` has ``name``, ``dim``, ``fingerprint`` (identifies the weights, for
+caches) and ``embed_sentences(token_lists, batch_size)`` returning one ``[n_i, dim]`` float32
+array per sentence, each sentence embedded from a zero state; those that can run inside a
+SavedModel also have ``embed_tokens`` and ``trackables``. :mod:`taglm_tf.lm.loading` builds them
+from specs.
+"""
+from __future__ import annotations
+
+from typing import List, Protocol, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from taglm_tf.lm1b.model import token_char_ids
+
+
+class SentenceEmbedder(Protocol):
+    name: str
+    dim: int
+    fingerprint: str
+
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+        ...
+
+
+class LM1BTopLayer:
+    """The lm_1b output used by TagLM: the top LSTM layer (``lstm/lstm_1/control_dependency``).
+
+    Args:
+        embedder: a loaded :class:`~taglm_tf.lm1b.model.LM1BEmbedder`.
+        fingerprint: identifies its weights.
+        name: a label for reports.
+    """
+
+    def __init__(self, embedder, fingerprint: str, name: str = "lm1b"):
+        self.embedder, self.fingerprint, self.name = embedder, fingerprint, name
+        self.dim = embedder.projection_dim
+
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+        return [layers[-1] for layers in self.embedder.embed_sentences(sentences, batch_size)]
+
+    def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
+        """In-graph: right-padded ``tokens`` ``[B, T]`` (``""`` = padding) -> ``[B, T, P]``, zeros
+        at padding; the same char ids and layers as :meth:`embed_sentences`."""
+        char_ids, lengths = token_char_ids(self.embedder.char_vocab, tokens)
+        mask = tf.sequence_mask(lengths, tf.shape(char_ids)[1])
+        top = self.embedder.top_layer(char_ids, mask=mask)[:, 1:]  # drop the <S> step
+        return top * tf.cast(tf.not_equal(tokens, ""), top.dtype)[:, :, None]
+
+    @property
+    def trackables(self) -> list:
+        """What a SavedModel must hold to run :meth:`embed_tokens`."""
+        return list(self.embedder.weights)

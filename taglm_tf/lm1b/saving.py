@@ -1,0 +1,88 @@
+"""A Keras-native copy of the lm_1b release: loadable without TF1 checkpoint machinery.
+
+``export_lm1b`` writes a directory with ``config.json`` (layer config, source fingerprint),
+``weights.h5`` (one dataset per layer weight), ``vocab.txt`` (the release vocabulary, byte for
+byte) and ``chars.json`` (the special char ids derived from it). ``load_lm1b`` rebuilds the
+frozen :class:`LM1BEmbedder` from it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import h5py
+
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import atomic_path
+from taglm_tf.lm1b.checkpoint import checkpoint_fingerprint
+from taglm_tf.lm1b.model import LM1BEmbedder, assign_rows
+from taglm_tf.lm1b.vocab import LM1BCharVocabulary
+
+CONFIG, WEIGHTS, VOCAB, CHARS = "config.json", "weights.h5", "vocab.txt", "chars.json"
+
+
+def _char_table(vocab: LM1BCharVocabulary) -> dict:
+    return {"bos": vocab.bos_char, "eos": vocab.eos_char, "bow": vocab.bow_char,
+            "eow": vocab.eow_char, "pad": vocab.pad_char, "max_word_length": vocab.max_word_length}
+
+
+def _keyed(embedder: LM1BEmbedder):
+    """(unique key, variable) pairs: weight names repeat across sublayers, so number them."""
+    return [(f"{i:03d}/{w.name.replace(':', '_')}", w) for i, w in enumerate(embedder.weights)]
+
+
+def _dataset(f: h5py.File, index: str):
+    """The one dataset stored under ``index``: weights are matched by position and shape, so
+    exports stay loadable when layer or variable names change (as they did in the package split)."""
+    found = []
+    if index in f:
+        f[index].visititems(lambda name, item: found.append(item) if isinstance(item, h5py.Dataset) else None)
+    return found[0] if len(found) == 1 else None
+
+
+def export_lm1b(ckpt_pattern: str, vocab_path: str, output_dir: str, include_softmax: bool = False) -> None:
+    """Convert the release (``ckpt-*`` files and vocabulary) into ``output_dir``, atomically."""
+    embedder = LM1BEmbedder.from_checkpoint(ckpt_pattern, vocab_path, include_softmax=include_softmax)
+    config = {"layer": embedder.get_config(), "source_fingerprint": checkpoint_fingerprint(ckpt_pattern),
+              "format": "taglm_tf.lm1b/1"}
+    with atomic_path(output_dir) as tmp:
+        os.makedirs(tmp)
+        with h5py.File(os.path.join(tmp, WEIGHTS), "w") as f:
+            for key, weight in _keyed(embedder):
+                f.create_dataset(key, data=weight.numpy())
+        shutil.copyfile(vocab_path, os.path.join(tmp, VOCAB))
+        with open(os.path.join(tmp, CHARS), "w") as f:
+            json.dump(_char_table(embedder.char_vocab), f, indent=1)
+        with open(os.path.join(tmp, CONFIG), "w") as f:
+            json.dump(config, f, indent=1)
+
+
+def load_lm1b(export_dir: str) -> LM1BEmbedder:
+    """The frozen embedder saved by :func:`export_lm1b` (with its softmax if one was exported)."""
+    paths = {name: os.path.join(export_dir, name) for name in (CONFIG, WEIGHTS, VOCAB, CHARS)}
+    for path in paths.values():
+        if not os.path.exists(path):
+            raise InputError("missing from the lm_1b export", path)
+    with open(paths[CONFIG]) as f:
+        config = json.load(f)
+    vocab = LM1BCharVocabulary(paths[VOCAB], config["layer"]["max_word_length"])
+    with open(paths[CHARS]) as f:
+        if json.load(f) != _char_table(vocab):
+            raise InputError("special chars differ from those the vocabulary gives; was vocab.txt "
+                             "changed?", paths[CHARS])
+    embedder = LM1BEmbedder.from_config(config["layer"])
+    embedder.build((None, None, embedder.max_word_length))
+    with h5py.File(paths[WEIGHTS], "r") as f:
+        for key, weight in _keyed(embedder):
+            value = _dataset(f, key.split("/", 1)[0])
+            if value is None or value.shape != tuple(weight.shape):
+                raise InputError(f"weight {key} {tuple(weight.shape)} missing or of another shape",
+                                 paths[WEIGHTS])
+            if value.ndim == 0:
+                weight.assign(value[()])
+            else:
+                assign_rows(weight, value[:])  # in place: no second copy of the 3.3 GB softmax
+    embedder.char_vocab = vocab
+    embedder.source_fingerprint = config["source_fingerprint"]
+    return embedder

@@ -1,0 +1,2 @@
+"""Language-model pretraining: vocabulary, corpus and windows, the models and their softmax,
+the distributed trainer, one run end to end, and loading a run's result."""

@@ -1,0 +1,267 @@
+"""1B-Word-style LM training data: sharded text -> packed, fixed-size windows for truncated BPTT.
+
+**Files.** A comma-separated list of globs; each file holds one tokenized sentence per line
+(tokens separated by whitespace; blank lines are skipped), plain, ``.gz`` or ``.xz``, UTF-8.
+
+**Sentences.** Each sentence becomes ids by :func:`~taglm_tf.pretraining.vocab.encode_sentence`:
+forward ``<S> w1 .. wn </S>``, backward ``<S> wn .. w1 </S>`` (words reversed, same markers).
+
+**Order.** Without shuffling: files in sorted path order, lines in file order, one pass per
+epoch. With shuffling (training): each epoch visits the files in an order drawn from
+``(seed, epoch)``, and shuffles each chunk of ``shuffle_chunk`` consecutive lines with a
+generator seeded by ``(seed, epoch, file, chunk)``. The stream is a deterministic function of
+the files, the seed and the global batch size; it does not depend on the number of replicas.
+
+**Windows** (lm_1b's ``get_batch``, docs/lm_1b_spec.md §6): ``batch_size`` rows, each an
+independent stream of sentences packed back to back. A window holds ``num_steps`` (input,
+target) pairs per row: for a sentence ``s``, inputs come from ``s[:-1]`` and targets from
+``s[1:]``, so ``<S>`` is only an input and ``</S>`` only a target, and a sentence of n words
+gives n + 1 pairs. Row r of window t + 1 continues exactly where row r of window t stopped, so
+an LSTM state carried per row is the state after everything the row has read. When a row needs
+a new sentence it takes the next one of the shared stream (rows are served in order 0..B-1).
+Slots after the data ends have input 0, target 0 and weight 0; the last window is the one after
+which every row is empty.
+
+**Position.** Every window carries ``position = (epoch, file, line)``: the epoch, the file's
+index in that epoch's order and the first line of the chunk the newest sentence came from.
+Restarting from a position replays at most one chunk and drops the partly read sentences of
+the rows and the rest of the chunk's order, so a resumed stream is close to, not identical to,
+the uninterrupted one.
+
+**Replicas.** The stream is packed at the global batch size ``per_replica_batch x replicas``;
+replica ``r`` (in ``num_replicas_in_sync`` order) always gets global rows
+``[r * b, (r + 1) * b)``, so a row always meets the same replica and its carried state.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import gzip
+import itertools
+import lzma
+import os
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from taglm_tf.errors import InputError
+from taglm_tf.pretraining.vocab import DIRECTIONS, LMVocabulary, encode_sentence
+
+
+class Position(NamedTuple):
+    """Where a stream is: epoch, index into that epoch's file order, first line of a chunk."""
+
+    epoch: int = 0
+    file: int = 0
+    line: int = 0
+
+
+def expand_files(patterns: str) -> List[str]:
+    """Sorted files matching comma-separated globs; an error names a glob that matches nothing."""
+    files = set()
+    for pattern in (p.strip() for p in patterns.split(",")):
+        if not pattern:
+            continue
+        matches = [f for f in glob.glob(os.path.expanduser(pattern)) if os.path.isfile(f)]
+        if not matches:
+            raise InputError("no such file" if not glob.has_magic(pattern) else "matches no file",
+                             pattern)
+        files.update(matches)
+    if not files:
+        raise InputError(f"no files given ({patterns!r})")
+    return sorted(files)
+
+
+def open_binary(path: str):
+    """A binary file object, decompressing ``.gz`` and ``.xz`` by suffix."""
+    try:
+        if path.endswith(".gz"):
+            return gzip.open(path, "rb")
+        if path.endswith(".xz"):
+            return lzma.open(path, "rb")
+        return open(path, "rb")
+    except OSError as e:
+        raise InputError(f"cannot read ({e.strerror or e})", path) from None
+
+
+def read_sentences(path: str, start_line: int = 0) -> Iterator[Tuple[int, List[str]]]:
+    """``(line_index, tokens)`` of the non-blank lines of ``path`` from ``start_line`` (0-based)."""
+    with open_binary(path) as f:
+        try:
+            for index, raw in enumerate(f):
+                if index < start_line:
+                    continue
+                try:
+                    tokens = raw.decode("utf-8").split()
+                except UnicodeDecodeError as e:
+                    raise InputError(f"not valid UTF-8 ({e.reason})", path, index + 1) from None
+                if tokens:
+                    yield index, tokens
+        except (OSError, EOFError, lzma.LZMAError) as e:
+            raise InputError(f"corrupt or truncated file ({e})", path) from None
+
+
+@dataclasses.dataclass
+class LMCorpus:
+    """A set of sentence files read as an (optionally shuffled, repeated) stream of id arrays.
+
+    Args:
+        files: the files (see :func:`expand_files`).
+        vocab: the LM vocabulary.
+        direction: ``forward`` or ``backward``.
+        shuffle: shuffle file order and sentences within chunks, per epoch.
+        seed: the shuffling seed.
+        num_epochs: passes over the data; ``None`` repeats forever.
+        shuffle_chunk: lines per shuffled chunk.
+        max_sentences: stop the stream after this many sentences (``None``: no limit).
+    """
+
+    files: Sequence[str]
+    vocab: LMVocabulary
+    direction: str = "forward"
+    shuffle: bool = False
+    seed: int = 0
+    num_epochs: Optional[int] = 1
+    shuffle_chunk: int = 10000
+    max_sentences: Optional[int] = None
+
+    def __post_init__(self):
+        if self.direction not in DIRECTIONS:
+            raise InputError(f"direction must be one of {', '.join(DIRECTIONS)}, not {self.direction!r}")
+        if not self.files:
+            raise InputError("no data files")
+
+    def file_order(self, epoch: int) -> List[int]:
+        if not self.shuffle:
+            return list(range(len(self.files)))
+        return [int(i) for i in np.random.default_rng([self.seed, epoch]).permutation(len(self.files))]
+
+    def sentences(self, start: Position = Position()) -> Iterator[Tuple[np.ndarray, Position]]:
+        """``(ids, position)`` of every sentence from ``start`` on, in stream order."""
+        stream = self._sentences(start)
+        return stream if self.max_sentences is None else itertools.islice(stream, self.max_sentences)
+
+    def _sentences(self, start: Position) -> Iterator[Tuple[np.ndarray, Position]]:
+        epoch = start.epoch
+        while self.num_epochs is None or epoch < self.num_epochs:
+            found = False
+            for f, file_index in enumerate(self.file_order(epoch)):
+                if epoch == start.epoch and f < start.file:
+                    continue
+                first_line = start.line if (epoch, f) == (start.epoch, start.file) else 0
+                for position, tokens in self._file_sentences(epoch, f, file_index, first_line):
+                    found = True
+                    yield encode_sentence(self.vocab, tokens, self.direction), position
+            if not found and (epoch > start.epoch or start[1:] == (0, 0)):
+                raise InputError("the data files hold no sentence", self.files[0])
+            epoch += 1
+
+    def _file_sentences(self, epoch, f, file_index, first_line):
+        """Chunks start at multiples of ``shuffle_chunk`` lines (``first_line`` is one)."""
+        chunk: List[List[str]] = []
+        chunk_start = first_line
+        for index, tokens in read_sentences(self.files[file_index], first_line):
+            start = index - index % self.shuffle_chunk
+            if start != chunk_start and chunk:
+                yield from self._emit(chunk, Position(epoch, f, chunk_start))
+                chunk = []
+            chunk_start = start
+            chunk.append(tokens)
+        yield from self._emit(chunk, Position(epoch, f, chunk_start))
+
+    def _emit(self, chunk, position):
+        order = range(len(chunk))
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, *position]).permutation(len(chunk))
+        for i in order:
+            yield position, chunk[i]
+
+
+def pack_windows(sentences: Iterator[Tuple[np.ndarray, Position]], batch_size: int,
+                 num_steps: int) -> Iterator[dict]:
+    """Pack sentence ids into windows as lm_1b's ``get_batch`` (module docstring).
+
+    Yields dicts of numpy arrays: ``inputs``, ``targets`` [B, T] int32, ``weights`` [B, T]
+    float32 (1 at real pairs) and ``position`` [3] int64.
+    """
+    streams: List[Optional[list]] = [None] * batch_size  # per row: [ids, offset]
+    position, exhausted = Position(), False
+    while True:
+        inputs = np.zeros((batch_size, num_steps), np.int32)
+        targets = np.zeros((batch_size, num_steps), np.int32)
+        weights = np.zeros((batch_size, num_steps), np.float32)
+        for row in range(batch_size):
+            col = 0
+            while col < num_steps:
+                stream = streams[row]
+                if stream is None or len(stream[0]) - stream[1] <= 1:
+                    nxt = None if exhausted else next(sentences, None)
+                    if nxt is None:
+                        exhausted, streams[row] = True, None
+                        break
+                    stream = streams[row] = [nxt[0], 0]
+                    position = nxt[1]
+                ids, offset = stream
+                n = min(len(ids) - offset - 1, num_steps - col)
+                inputs[row, col:col + n] = ids[offset:offset + n]
+                targets[row, col:col + n] = ids[offset + 1:offset + n + 1]
+                weights[row, col:col + n] = 1.0
+                col, stream[1] = col + n, offset + n
+        if exhausted and not weights.any():
+            return
+        yield {"inputs": inputs, "targets": targets, "weights": weights,
+               "position": np.array(position, np.int64)}
+
+
+def window_spec(batch_size: int, num_steps: int) -> dict:
+    shape = [batch_size, num_steps]
+    return {"inputs": tf.TensorSpec(shape, tf.int32), "targets": tf.TensorSpec(shape, tf.int32),
+            "weights": tf.TensorSpec(shape, tf.float32), "position": tf.TensorSpec([3], tf.int64)}
+
+
+def window_dataset(corpus: LMCorpus, batch_size: int, num_steps: int,
+                   start: Position = Position()) -> tf.data.Dataset:
+    """The packed windows of ``corpus`` at ``batch_size`` rows, streamed through ``tf.data``."""
+    start = Position(*start)
+    return tf.data.Dataset.from_generator(
+        lambda: pack_windows(corpus.sentences(start), batch_size, num_steps),
+        output_signature=window_spec(batch_size, num_steps))
+
+
+def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
+                    context: tf.distribute.InputContext, start: Position = Position()) -> tf.data.Dataset:
+    """This input pipeline's per-replica windows: global windows sliced into its replicas' rows.
+
+    An input pipeline (one per worker) feeds ``k = replicas / pipelines`` local replicas, which
+    take its elements in turn; so the dataset yields, per global window, ``k`` elements holding
+    global rows ``[(p * k + j) * b, (p * k + j + 1) * b)`` for ``j = 0 .. k-1``.
+    """
+    local = context.num_replicas_in_sync // context.num_input_pipelines
+    first = context.input_pipeline_id * local * per_replica_batch
+    global_batch = per_replica_batch * context.num_replicas_in_sync
+
+    def split(window):
+        rows = {k: tf.reshape(window[k][first:first + local * per_replica_batch],
+                              [local, per_replica_batch, num_steps])
+                for k in ("inputs", "targets", "weights")}
+        rows["position"] = tf.tile(window["position"][None], [local, 1])
+        return rows
+
+    dataset = window_dataset(corpus, global_batch, num_steps, start)
+    return dataset.map(split).unbatch().prefetch(2 * local)
+
+
+def distributed_dataset(strategy: tf.distribute.Strategy, corpus: LMCorpus, per_replica_batch: int,
+                        num_steps: int, start: Position = Position()):
+    """Windows for ``strategy.run``, through ``distribute_datasets_from_function``."""
+    def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
+        return replica_dataset(corpus, per_replica_batch, num_steps, context, start)
+    return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def iter_tokens(files: Sequence[str]) -> Iterator[List[str]]:
+    """Token lists of every sentence of ``files`` in order (for building a vocabulary)."""
+    for path in files:
+        for _, tokens in read_sentences(path):
+            yield tokens

@@ -1,0 +1,177 @@
+"""One LM pretraining run end to end (loading its result: :mod:`taglm_tf.pretraining.saving`).
+
+``model_dir`` layout: ``config.json`` (this run's :class:`PretrainConfig`, the model's
+arguments, the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
+``checkpoints/ckpt-<step>``, ``tensorboard/`` (``train/*`` every ``log_every`` steps, ``heldout/*`` at checkpoints) and
+``train_result.json`` (last metrics, steps, wall time; written when the run ends).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from typing import Optional
+
+import tensorflow as tf
+
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.pretraining import corpus as lm_corpus
+from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.pretraining.saving import CONFIG_FILE, RESULT_FILE, VOCAB_FILE
+from taglm_tf.pretraining.trainer import (LMTrainConfig, LMTrainer, evaluate_perplexity, make_strategy,
+                                     worker_role)
+from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.provenance import git_commit
+
+
+
+@dataclasses.dataclass
+class PretrainConfig:
+    """Everything that defines a pretraining run; saved as ``config.json``.
+
+    Args:
+        model_dir: output directory.
+        train_files: comma-separated globs of training shards.
+        direction: ``forward`` or ``backward`` (see :func:`~taglm_tf.pretraining.vocab.encode_sentence`).
+        vocab_file: use this vocabulary instead of building one from ``train_files``.
+        vocab_size: cap on the built vocabulary (specials included); ``None``: no cap.
+        min_count: keep words seen at least this often in ``train_files``.
+        model: :class:`LSTMLanguageModel` arguments other than ``vocab_size``.
+        train: optimisation settings.
+        heldout_files: globs evaluated (full softmax) at each checkpoint; must not overlap training.
+        heldout_max_sentences: evaluate only the first sentences of ``heldout_files`` (0: all).
+        epochs: passes over the training data (0: repeat until ``train.train_steps``).
+        strategy: ``auto``, ``mirrored``, ``multi_worker`` or ``default``.
+        reset_state: ``sentence``: every sentence starts from a zero LSTM state (the model's
+            ``reset_id`` is set to ``<S>``), as the embedder reads sentences; ``never``: the state
+            runs on across sentences, as lm_1b and bilm-tf trained.
+    """
+
+    model_dir: str
+    train_files: str
+    direction: str = "forward"
+    vocab_file: Optional[str] = None
+    vocab_size: Optional[int] = None
+    min_count: int = 1
+    model: dict = dataclasses.field(default_factory=dict)
+    train: LMTrainConfig = dataclasses.field(default_factory=LMTrainConfig)
+    heldout_files: Optional[str] = None
+    heldout_max_sentences: int = 0
+    epochs: int = 0
+    strategy: str = "auto"
+    reset_state: str = "sentence"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PretrainConfig":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        args = {k: v for k, v in data.items() if k in fields}
+        args["train"] = LMTrainConfig(**args.get("train", {}))
+        return cls(**args)
+
+
+def training_files(config: PretrainConfig):
+    """Training and held-out file lists; an error if a held-out file is also a training file."""
+    train = lm_corpus.expand_files(config.train_files)
+    heldout = lm_corpus.expand_files(config.heldout_files) if config.heldout_files else []
+    overlap = {os.path.realpath(f) for f in train} & {os.path.realpath(f) for f in heldout}
+    if overlap:
+        raise InputError("is both a training and a held-out file; change --train_files", sorted(overlap)[0])
+    return train, heldout
+
+
+def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
+    """The run's vocabulary: ``model_dir/vocab.txt`` if present, else ``vocab_file``, else built."""
+    own = os.path.join(config.model_dir, VOCAB_FILE)
+    if os.path.exists(own):
+        return LMVocabulary.load(own)
+    if config.vocab_file:
+        return LMVocabulary.load(config.vocab_file)
+    return LMVocabulary.build(lm_corpus.iter_tokens(train_files), config.vocab_size, config.min_count)
+
+
+RESET_STATES = ("sentence", "never")
+
+
+def check_config(config: PretrainConfig, resume: bool) -> None:
+    """Refuse bad settings, to overwrite a run, and to resume one with another model or direction."""
+    if config.reset_state not in RESET_STATES:
+        raise InputError(f"--reset_state must be one of {', '.join(RESET_STATES)}, "
+                         f"not {config.reset_state!r}")
+    path = os.path.join(config.model_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        return
+    if not resume:
+        raise InputError("holds a previous run; pass --resume to continue it or use a new --model_dir",
+                         config.model_dir)
+    with open(path, encoding="utf-8") as f:
+        saved = json.load(f)
+    for key in ("direction", "model", "reset_state"):
+        if saved.get(key) != dataclasses.asdict(config)[key]:
+            raise InputError(f"--resume with another {key} ({saved.get(key)} was saved)", path)
+
+
+def model_args(config: PretrainConfig, vocab: LMVocabulary) -> dict:
+    """:class:`LSTMLanguageModel` arguments of the run (``reset_id`` from ``reset_state``)."""
+    return {**config.model, "reset_id": vocab.bos if config.reset_state == "sentence" else -1}
+
+
+def pretrain(config: PretrainConfig, resume: bool = False,
+             strategy: Optional[tf.distribute.Strategy] = None) -> dict:
+    """Train (or continue) an LM as configured; returns the final metrics (``train_result.json``).
+
+    Without ``strategy``, one is made by :func:`make_strategy` after the configuration is
+    checked; a caller that makes its own must do so before any other TF op.
+    """
+    start_time = time.time()
+    check_config(config, resume)
+    train_files, heldout_files = training_files(config)
+    strategy = strategy or make_strategy(config.strategy)  # before any other TF op
+    is_chief = worker_role(strategy)[0]
+    vocab = prepare_vocab(config, train_files)
+    num_sampled = config.model.get("num_sampled", 8192)
+    if not 0 <= num_sampled < vocab.size:
+        raise InputError(f"--num_sampled={num_sampled} must be below the vocabulary size {vocab.size}")
+    if is_chief:
+        write_run_files(config, vocab)
+    c = config.train
+    tf.keras.utils.set_random_seed(c.seed)
+    trainer = LMTrainer(strategy, lambda: LSTMLanguageModel(vocab.size, **model_args(config, vocab)), c,
+                        config.model_dir)
+    restored = trainer.restore() if resume else None
+    if restored:
+        trainer.log(f"resumed {restored} at step {trainer.step}, "
+                    f"data position {tuple(trainer.start_position)}")
+    corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
+                              num_epochs=config.epochs or None, shuffle_chunk=c.shuffle_chunk)
+    dataset = lm_corpus.distributed_dataset(strategy, corpus, c.batch_size, c.num_steps, trainer.start_position)
+    params = sum(v.shape.num_elements() for v in trainer.model.trainable_variables)
+    trainer.log(f"{config.direction} LM: vocabulary {vocab.size:,}, {params:,} parameters, "
+                f"{strategy.num_replicas_in_sync} replica(s), "
+                f"global batch {trainer.global_batch_size} x {c.num_steps}")
+    metrics = trainer.fit(dataset, heldout_evaluator(config, heldout_files, vocab))
+    result = {**metrics, "step": trainer.step, "parameters": params, "vocab_size": vocab.size,
+              "replicas": strategy.num_replicas_in_sync, "wall_seconds": time.time() - start_time}
+    if is_chief:
+        write_text_atomic(os.path.join(config.model_dir, RESULT_FILE), json.dumps(result, indent=1))
+    return result
+
+
+def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:
+    """``vocab.txt`` (kept if present) and ``config.json`` (rewritten on resume)."""
+    os.makedirs(config.model_dir, exist_ok=True)
+    if not os.path.exists(os.path.join(config.model_dir, VOCAB_FILE)):
+        vocab.save(os.path.join(config.model_dir, VOCAB_FILE))
+    record = {**dataclasses.asdict(config), "model_args": model_args(config, vocab),
+              "vocab_size_actual": vocab.size, "git_commit": git_commit()}
+    write_text_atomic(os.path.join(config.model_dir, CONFIG_FILE), json.dumps(record, indent=1))
+
+
+def heldout_evaluator(config: PretrainConfig, files, vocab: LMVocabulary):
+    """``model -> metrics`` on the held-out files (full softmax), or ``None`` without them."""
+    if not files:
+        return None
+    heldout = lm_corpus.LMCorpus(files, vocab, config.direction,
+                               max_sentences=config.heldout_max_sentences or None)
+    return lambda model: evaluate_perplexity(model, heldout, config.train.batch_size, config.train.num_steps)

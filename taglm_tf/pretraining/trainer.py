@@ -1,0 +1,334 @@
+"""Synchronous data-parallel LM training under a ``tf.distribute`` strategy.
+
+One step: every replica runs its rows of the window from its carried LSTM state, computes the
+summed sampled-softmax loss of its real targets, and divides it by the *global* number of real
+targets (an all-reduce), so the sum of the replicas' gradients (another all-reduce) is the
+gradient of the global token mean, whatever the padding and the replica count. The summed
+gradient (sparse rows merged) is clipped to ``clip_norm`` by its global norm, then Adagrad or
+Adam updates the variables.
+
+Checkpoints (``tf.train.CheckpointManager``) hold the model, the optimizer (its ``iterations``
+is the step) and the data position. A resumed run continues at the checkpoint's step with its
+optimizer state; the LSTM state restarts from zeros and the data stream from the saved
+position (see :mod:`taglm_tf.pretraining.corpus`: approximate). Under ``MultiWorkerMirroredStrategy``
+every worker saves (collectives may run while saving); the chief into ``checkpoints/``, the
+others into a temporary directory that is deleted at once, and only the chief logs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from taglm_tf.errors import InputError
+from taglm_tf.pretraining import corpus as lm_corpus
+from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+
+STRATEGIES = ("auto", "mirrored", "multi_worker", "default")
+OPTIMIZERS = ("adagrad", "adam")
+SUM = tf.distribute.ReduceOp.SUM
+
+
+@dataclasses.dataclass
+class LMTrainConfig:
+    """Optimisation settings; the defaults are the original LM recipe (docs/lm_1b_spec.md §9)."""
+
+    batch_size: int = 128           # rows per replica; the global batch is this x replicas
+    num_steps: int = 20             # window length (truncated BPTT)
+    train_steps: int = 100000       # stop when the optimizer has made this many steps
+    optimizer: str = "adagrad"
+    learning_rate: float = 0.2
+    initial_accumulator_value: float = 1.0  # Adagrad
+    clip_norm: float = 10.0         # global gradient norm; 0: no clipping
+    gradient_scale: float = 1.0     # gradients of scale x token mean; 20 = bilm-tf's loss * unroll_steps
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    log_every: int = 100
+    seed: int = 1
+    shuffle_chunk: int = 10000      # lines shuffled together (corpus.LMCorpus)
+
+
+def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
+    """``auto``: MultiWorkerMirroredStrategy if ``TF_CONFIG`` names a cluster, MirroredStrategy
+    with two or more GPUs, else the default (single-device) strategy. Call before any TF op."""
+    if name not in STRATEGIES:
+        raise InputError(f"--strategy must be one of {', '.join(STRATEGIES)}, not {name!r}")
+    if name == "auto":
+        gpus = tf.config.list_physical_devices("GPU")  # does not initialise the runtime
+        name = "multi_worker" if tf_config_cluster() else "mirrored" if len(gpus) > 1 else "default"
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def tf_config_cluster() -> dict:
+    try:
+        return json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    except json.JSONDecodeError as e:
+        raise InputError(f"TF_CONFIG is not JSON ({e})") from None
+
+
+def worker_role(strategy: tf.distribute.Strategy):
+    """``(is_chief, task_id)``: worker 0 is the chief unless the cluster has a ``chief`` task."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True, 0
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    chief = resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
+                                                and not has_chief)
+    return chief, resolver.task_id
+
+
+def make_optimizer(config: LMTrainConfig) -> tf.keras.optimizers.Optimizer:
+    """Adagrad or Adam without clipping of its own (:class:`LMTrainer` clips the summed gradient)."""
+    if config.optimizer == "adagrad":
+        return tf.keras.optimizers.Adagrad(config.learning_rate, config.initial_accumulator_value)
+    if config.optimizer == "adam":
+        return tf.keras.optimizers.Adam(config.learning_rate)
+    raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, not {config.optimizer!r}")
+
+
+def summed_gradients(grads):
+    """All-reduce (sum) per-replica gradients; merge the duplicate rows of sparse ones.
+
+    Keras' own aggregation all-gathers ``IndexedSlices`` and clips before merging duplicate rows,
+    so its global norm counts a row once per replica and position that touched it, which
+    depends on the replica count. Merging first gives the norm of the dense summed gradient.
+    """
+    return [merge_duplicate_rows(g) if isinstance(g, tf.IndexedSlices) else g for g in all_reduce_sum(grads)]
+
+
+def all_reduce_sum(values):
+    """Sum over the replicas in sync; no collective op when there is only one."""
+    context = tf.distribute.get_replica_context()
+    return values if context.num_replicas_in_sync == 1 else context.all_reduce(SUM, values)
+
+
+def window_step(model: LSTMLanguageModel, optimizer, config: LMTrainConfig, batch, states):
+    """One replica's update on one window: (summed token loss, token count, new states).
+
+    The loss is the replica's summed token loss over the *global* token count, times
+    ``config.gradient_scale``; gradients are summed over replicas, clipped by global norm and
+    applied once. Without a distribution strategy (one replica) this is plain training.
+    """
+    weights = batch["weights"]
+    with tf.GradientTape() as tape:
+        outputs, new_states = model(batch["inputs"], mask=weights > 0, initial_state=states, training=True)
+        losses = model.token_losses(outputs, batch["targets"], step=optimizer.iterations)
+        loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
+        objective = loss_sum / tf.maximum(all_reduce_sum(count), 1.0) * config.gradient_scale
+    variables = model.trainable_variables
+    grads = summed_gradients(tape.gradient(objective, variables))
+    if config.clip_norm > 0:
+        grads, _ = tf.clip_by_global_norm(grads, config.clip_norm)
+    optimizer.apply_gradients(zip(grads, variables), skip_gradients_aggregation=True)
+    return loss_sum, count, tf.nest.map_structure(tf.stop_gradient, new_states)
+
+
+def merge_duplicate_rows(grad: tf.IndexedSlices) -> tf.IndexedSlices:
+    unique, index = tf.unique(grad.indices)
+    values = tf.math.unsorted_segment_sum(grad.values, index, tf.shape(unique)[0])
+    return tf.IndexedSlices(values, unique, grad.dense_shape)
+
+
+class LMTrainer:
+    """Trains an :class:`LSTMLanguageModel` with carried state, checkpoints and TensorBoard.
+
+    Args:
+        strategy: the distribution strategy (variables are created in its scope).
+        build_model: returns a new, unbuilt model.
+        config: optimisation settings.
+        model_dir: ``checkpoints/`` and ``tensorboard/`` go here.
+        log: called with each log line (chief only); ``None`` prints.
+    """
+
+    def __init__(self, strategy: tf.distribute.Strategy, build_model: Callable[[], LSTMLanguageModel],
+                 config: LMTrainConfig, model_dir: str, log: Optional[Callable[[str], None]] = None):
+        self.strategy, self.config, self.model_dir = strategy, config, model_dir
+        self.is_chief, self.task_id = worker_role(strategy)
+        self.log = (log or (lambda line: print(line, flush=True))) if self.is_chief else (lambda line: None)
+        with strategy.scope():
+            self.model = build_model()
+            self.model.build()
+            self.optimizer = make_optimizer(config)
+            self.optimizer.build(self.model.trainable_variables)
+        self.data_position = tf.Variable(np.zeros(3, np.int64), trainable=False, name="data_position")
+        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
+                                              data_position=self.data_position)
+        self.checkpoint_dir = os.path.join(model_dir, "checkpoints")
+        own_dir = (self.checkpoint_dir if self.is_chief
+                   else os.path.join(model_dir, f"worker_tmp_{self.task_id}"))
+        self.manager = tf.train.CheckpointManager(self.checkpoint, own_dir, config.keep_checkpoints)
+        self.writer = (tf.summary.create_file_writer(os.path.join(model_dir, "tensorboard"))
+                       if self.is_chief else tf.summary.create_noop_writer())
+        self._step_fn = tf.function(self._distributed_step)
+
+    @property
+    def step(self) -> int:
+        return int(self.optimizer.iterations.numpy())
+
+    @property
+    def global_batch_size(self) -> int:
+        return self.config.batch_size * self.strategy.num_replicas_in_sync
+
+    # -- one step ----------------------------------------------------------------------------
+    def _replica_step(self, batch, states):
+        return window_step(self.model, self.optimizer, self.config, batch, states)
+
+    def _distributed_step(self, batch, states):
+        loss_sums, counts, states = self.strategy.run(self._replica_step, args=(batch, states))
+        return (self.strategy.reduce(SUM, loss_sums, axis=None),
+                self.strategy.reduce(SUM, counts, axis=None), states)
+
+    def train_step(self, batch, states):
+        """One synchronous step on a distributed window; returns (loss sum, token count, states)."""
+        return self._step_fn(batch, states)
+
+    def zero_states(self):
+        """Per-replica zero LSTM states for ``config.batch_size`` rows."""
+        return self.strategy.experimental_distribute_values_from_function(
+            lambda _: self.model.zero_state(self.config.batch_size))
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def restore(self) -> Optional[str]:
+        """Restore the chief's latest checkpoint, if any; returns its path."""
+        path = tf.train.latest_checkpoint(self.checkpoint_dir)
+        if path:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+        return path
+
+    def save(self) -> None:
+        self.manager.save(checkpoint_number=self.step)
+        if not self.is_chief:
+            shutil.rmtree(self.manager.directory, ignore_errors=True)
+
+    @property
+    def start_position(self) -> lm_corpus.Position:
+        return lm_corpus.Position(*(int(v) for v in self.data_position.numpy()))
+
+    # -- loop --------------------------------------------------------------------------------
+    def fit(self, dataset, evaluate: Optional[Callable[[LSTMLanguageModel], Dict[str, float]]] = None
+            ) -> dict:
+        """Train on a distributed window dataset up to ``config.train_steps`` (or its end).
+
+        Args:
+            dataset: from :func:`lm_corpus.distributed_dataset` with this strategy and batch size.
+            evaluate: run on the chief at each checkpoint; its metrics go to TensorBoard under
+                ``heldout/``.
+
+        Returns:
+            The last logged metrics.
+        """
+        c = self.config
+        states, iterator = self.zero_states(), iter(dataset)
+        meter, metrics = _Meter(), {}
+        while self.step < c.train_steps:
+            try:
+                batch = next(iterator)
+            except (StopIteration, tf.errors.OutOfRangeError):
+                break
+            loss_sum, count, states = self.train_step(batch, states)
+            self.data_position.assign(self.strategy.experimental_local_results(batch["position"])[0])
+            meter.add(loss_sum, count)
+            step = self.step
+            if step % c.log_every == 0 or step == c.train_steps:
+                metrics = self._log(step, meter.flush())
+            if step % c.checkpoint_every == 0 or step == c.train_steps:
+                self._checkpoint(evaluate)
+        if meter.steps:
+            metrics = self._log(self.step, meter.flush())
+            self._checkpoint(evaluate)
+        return {**metrics, "run_tokens": meter.run_tokens,
+                "run_tokens_per_sec": meter.run_tokens / max(time.perf_counter() - meter.run_start, 1e-9)}
+
+    def _checkpoint(self, evaluate) -> None:
+        self.save()
+        if evaluate is not None and self.is_chief:
+            heldout = evaluate(self.model)
+            with self.writer.as_default(step=self.step):
+                for name, value in heldout.items():
+                    tf.summary.scalar(f"heldout/{name}", value)
+            self.log(f"step {self.step}: held-out perplexity {heldout['perplexity']:.2f} "
+                     f"({heldout['tokens']:,.0f} tokens)")
+
+    def _log(self, step: int, window: dict) -> dict:
+        loss = window["loss_sum"] / max(window["tokens"], 1.0)
+        metrics = {"loss": loss, "perplexity": math.exp(min(loss, 50.0)),
+                   "tokens_per_sec": window["tokens"] / max(window["seconds"], 1e-9),
+                   "learning_rate": float(self.optimizer.learning_rate.numpy()),
+                   "data_epoch": float(self.data_position.numpy()[0])}
+        with self.writer.as_default(step=step):
+            for name, value in metrics.items():
+                tf.summary.scalar(f"train/{name}", value)
+        self.writer.flush()
+        self.log(f"step {step}: loss {loss:.4f} (sampled-softmax ppl {metrics['perplexity']:.1f}) "
+                 f"{metrics['tokens_per_sec']:,.0f} tokens/s lr {metrics['learning_rate']:g} "
+                 f"epoch {metrics['data_epoch']:.0f}")
+        return metrics
+
+
+class _Meter:
+    """Sums loss and real tokens between log lines, reading device values only when flushed;
+    ``run_tokens`` counts the tokens of every flushed interval since creation."""
+
+    def __init__(self):
+        self.start, self.loss_sum, self.tokens, self.steps = time.perf_counter(), 0.0, 0.0, 0
+        self.run_start, self.run_tokens = self.start, 0.0
+
+    def add(self, loss_sum, count):
+        self.loss_sum, self.tokens, self.steps = self.loss_sum + loss_sum, self.tokens + count, self.steps + 1
+
+    def flush(self) -> dict:
+        now = time.perf_counter()
+        out = {"loss_sum": float(self.loss_sum), "tokens": float(self.tokens), "seconds": now - self.start,
+               "steps": self.steps}
+        self.run_tokens += out["tokens"]
+        self.start, self.loss_sum, self.tokens, self.steps = now, 0.0, 0.0, 0
+        return out
+
+
+def evaluate_perplexity(model: LSTMLanguageModel, corpus: lm_corpus.LMCorpus, batch_size: int = 32,
+                        num_steps: int = 20) -> Dict[str, float]:
+    """Full-softmax perplexity of ``corpus`` (read once, in order, packed as in training).
+
+    Every target counts: the words and each sentence's ``</S>`` (``<S>`` is never a target);
+    ``<UNK>`` targets count too, as one word. The state is carried row by row across windows,
+    and across sentences unless the model resets it at ``<S>`` (``reset_id``), as in training.
+
+    Returns:
+        ``perplexity``, ``loss`` (mean nats per target), ``tokens`` (targets counted),
+        ``sentences``, ``unk_tokens`` (targets that are ``<UNK>``).
+    """
+    spec = lm_corpus.window_spec(batch_size, num_steps)
+    state_spec = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype),
+                                       model.zero_state(batch_size))
+
+    @tf.function(input_signature=[spec, state_spec])
+    def eval_step(window, state):
+        weights = window["weights"]
+        outputs, state = model(window["inputs"], mask=weights > 0, initial_state=state)
+        losses = model.token_losses(outputs, window["targets"])
+        def count_of(word_id):
+            return tf.reduce_sum(tf.cast(tf.equal(window["targets"], word_id), tf.float32) * weights)
+        return (tf.reduce_sum(losses * weights), tf.reduce_sum(weights),
+                count_of(corpus.vocab.eos), count_of(corpus.vocab.unk), state)
+
+    totals, state = np.zeros(4), model.zero_state(batch_size)
+    for window in lm_corpus.window_dataset(corpus, batch_size, num_steps).prefetch(2):
+        *sums, state = eval_step(window, state)
+        totals += [float(s) for s in sums]
+    loss_sum, tokens, sentences, unk = totals
+    if tokens == 0:
+        raise InputError("no held-out tokens to evaluate", corpus.files[0])
+    loss = loss_sum / tokens
+    return {"perplexity": math.exp(loss), "loss": loss, "tokens": tokens, "sentences": sentences,
+            "unk_tokens": unk}

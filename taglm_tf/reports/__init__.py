@@ -1,0 +1,2 @@
+"""Multi-seed sweeps and the reproduction report: run records, groups, statistics, the paper's
+tables, Markdown and plots."""

@@ -1,0 +1,142 @@
+"""Markdown of the reproduction report: the paper's tables with our numbers in the same rows."""
+from __future__ import annotations
+
+import time
+from typing import Dict, List, Sequence
+
+from taglm_tf.reports import paper_tables, sweeps
+from taglm_tf.reports.run_groups import Group, by_label, mean_perplexities
+from taglm_tf.reports.stats import welch_ttest
+
+DITTO = "″"
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _row(cells: Sequence) -> str:
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence]) -> List[str]:
+    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
+
+
+def paper_f1(row: paper_tables.PaperRow) -> str:
+    if row.f1 is None:
+        return "—"
+    text = f"{row.f1:.2f}" + (f" ± {row.std:.2f}" if row.std is not None else "")
+    return text + (f" ({row.note})" if row.note else "")
+
+
+def _ppl(pair) -> str:
+    if not pair or all(p is None for p in pair):
+        return "N/A"
+    return " / ".join("N/A" if p is None else f"{p:.1f}" for p in pair)
+
+
+def table_rows(table: paper_tables.PaperTable, groups: Dict[str, List[Group]]) -> List[list]:
+    """One line per paper row and per setting we ran it in."""
+    rows = []
+    for prow in table.rows:
+        paper = [prow.name, paper_f1(prow), prow.setting] + ([_ppl(prow.ppl)] if table.show_ppl else [])
+        label = f"`{prow.label}`" if prow.label else "—"
+        found = groups.get(prow.label, []) if prow.label else []
+        if not found:
+            ours = ["—" if not prow.label else "not run", "—"] + (["—"] if table.show_ppl else [])
+            rows.append(paper + ours + [label])
+        for i, g in enumerate(found):
+            ours = [sweeps.format_stat(g.stat()), g.describe()]
+            ours += [_ppl(mean_perplexities(g))] if table.show_ppl else []
+            rows.append((paper if i == 0 else [DITTO] * len(paper)) + ours + [label])
+    return rows
+
+
+def render_table(table: paper_tables.PaperTable, groups: Dict[str, List[Group]]) -> List[str]:
+    header = ["Model", "Paper F1 ± std", "Paper setting"]
+    header += ["Paper LM ppl fwd / bwd"] if table.show_ppl else []
+    header += ["Ours: test F1 ± std (n)", "Our setting"]
+    header += ["Our LM ppl fwd / bwd"] if table.show_ppl else []
+    header += ["Experiment"]
+    lines = [f"## {table.title}", ""] + _table(header, table_rows(table, groups))
+    return lines + (["", table.caption] if table.caption else []) + [""]
+
+
+def _comparable(a: Group, b: Group) -> bool:
+    """Same data, embeddings and schedule: only the experiment (LMs, architecture) differs."""
+    keys = ("train_with_dev", "train_fraction", "embeddings", "schedule")
+    return all(a.setting.get(k) == b.setting.get(k) for k in keys)
+
+
+def _test(a: Group, b: Group) -> str:
+    if len(a.runs) < 2 or len(b.runs) < 2:
+        return "needs ≥ 2 runs each"
+    try:
+        r = welch_ttest([x.test_f1 for x in b.runs], [x.test_f1 for x in a.runs])
+    except ValueError as e:
+        return str(e)
+    return f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g}"
+
+
+def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
+    rows = []
+    for base, variant, delta in paper_tables.COMPARISONS:
+        pairs = [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if _comparable(a, b)]
+        name = f"`{variant}` − `{base}`"
+        if not pairs:
+            rows.append([name, f"{delta:+.2f}", "not run", "—", "—"])
+        for a, b in pairs:
+            diff = b.stat()["mean"] - a.stat()["mean"]
+            rows.append([name, f"{delta:+.2f}", f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
+                         _test(a, b), f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}"])
+    return rows
+
+
+def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
+    header = ["Comparison", "Paper Δ F1", "Ours Δ test F1", "Welch t-test (two-sided)",
+              "Data, embeddings, schedule"]
+    return (["## Differences and significance", "",
+             "Ours: difference of mean test F1 between runs with the same data, embeddings and "
+             "schedule; "
+             "two-sided Welch t-test as in the paper (§3.1).", ""]
+            + _table(header, comparison_rows(groups)) + [""])
+
+
+def render_runs(groups: Sequence[Group], known: Sequence[str]) -> List[str]:
+    """Every group we read, with dev F1, per-seed test F1 and time; labels outside the tables marked."""
+    rows = []
+    for g in sorted(groups, key=lambda g: (g.label, g.setting_text)):
+        per_seed = ", ".join(f"{r.test_f1:.2f}" for r in g.runs)
+        hours = [r.wall_seconds / 3600 for r in g.runs if r.wall_seconds]
+        mean_h = f"{sum(hours) / len(hours):.2f}" if hours else "—"
+        label = f"`{g.label}`" + ("" if g.label in known else " (not in the paper's tables)")
+        rows.append([label, g.describe(), sweeps.format_stat(g.stat()),
+                     sweeps.format_stat(g.stat("dev_f1")), per_seed, mean_h])
+    header = ["Experiment", "Setting", "Test F1", "Dev F1", "Test F1 per run", "Hours per run"]
+    return ["## All runs read", ""] + _table(header, rows) + [""]
+
+
+def render_report(groups: Sequence[Group], inputs: Sequence[str], plot_lines: Sequence[str],
+                  unfinished: Sequence[str] = (), preamble: str = "") -> str:
+    """The whole report as one Markdown string; ``preamble`` (Markdown) goes after the intro."""
+    grouped = by_label(groups)
+    lines = ["# TagLM reproduction report", "",
+             f"Generated {time.strftime('%Y-%m-%d %H:%M %Z')} by `python -m experiments.report` from: "
+             + ", ".join(f"`{p}`" for p in inputs) + ".", "",
+             "F1 is conlleval's micro-averaged F1 on the test set (CoNLL 2003 eng.testb; CoNLL 2000 "
+             "test.txt). Ours = mean ± sample std (ddof=1) over runs, n = number of runs; \"not run\" = "
+             "no runs with that experiment label were given. Each row states the setting: training "
+             "data, word embeddings, LMs and seeds. The paper trains final NER models on train+dev "
+             "with Senna embeddings and reports 10 seeds per configuration.", ""]
+    lines += [preamble.strip(), ""] if preamble.strip() else []
+    for table in paper_tables.TABLES:
+        lines += render_table(table, grouped)
+    lines += render_comparisons(grouped)
+    lines += render_runs(groups, paper_tables.known_labels())
+    if unfinished:
+        lines += ["Unfinished runs (no results.json yet; not counted): "
+                  + ", ".join(f"`{d}`" for d in unfinished) + ".", ""]
+    lines += ["## Plots", ""] + list(plot_lines) + [""]
+    return "\n".join(lines)
+

@@ -1,0 +1,134 @@
+"""PNG plots for the report: dev F1 per epoch (TensorBoard logs) and test F1 against LM perplexity.
+
+matplotlib is optional: without it :func:`make_plots` returns a note instead of images.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import List, Sequence, Tuple
+
+from taglm_tf.fileio import atomic_path
+from taglm_tf.reports.run_groups import Group, perplexities
+
+DEV_F1_TAG = "dev/f1"
+
+
+def tensorboard_scalars(log_dir: str, tag: str) -> List[Tuple[int, float]]:
+    """``[(step, value)]`` of a scalar written by TF2 ``tf.summary.scalar``; the last write per step wins."""
+    from tensorboard.backend.event_processing import event_accumulator
+    from tensorboard.util import tensor_util
+    if not os.path.isdir(log_dir):
+        return []
+    acc = event_accumulator.EventAccumulator(log_dir, size_guidance={event_accumulator.TENSORS: 0})
+    acc.Reload()
+    if tag not in acc.Tags().get(event_accumulator.TENSORS, []):
+        return []
+    values = {}
+    for event in sorted(acc.Tensors(tag), key=lambda e: e.wall_time):
+        values[event.step] = float(tensor_util.make_ndarray(event.tensor_proto))
+    return sorted(values.items())
+
+
+def dev_f1_curve(run) -> Tuple[List[Tuple[int, float]], str]:
+    """Dev F1 per epoch from the run's TensorBoard logs, else from results.json's history."""
+    curve = tensorboard_scalars(os.path.join(run.path, "tensorboard"), DEV_F1_TAG)
+    if curve:
+        return curve, "tensorboard"
+    history = [(h["epoch"], h["dev_f1"]) for h in run.history if "epoch" in h and "dev_f1" in h]
+    return history, "results.json history" if history else "none"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "run"
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path: str) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+
+
+def plot_dev_curves(plt, group: Group, path: str) -> bool:
+    """One line per run; False when no run has a dev F1 curve."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    drawn = 0
+    for run in group.runs:
+        curve, _ = dev_f1_curve(run)
+        if curve:
+            ax.plot([s for s, _ in curve], [v for _, v in curve], marker=".",
+                    label=f"seed {run.seed}" if run.seed is not None else os.path.basename(run.path))
+            drawn += 1
+    if drawn:
+        ax.set(xlabel="epoch", ylabel="dev F1",
+               title=f"{group.label}: dev F1 per epoch\n{group.setting_text}")
+        ax.title.set_fontsize(9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, ncol=2)
+        _save(fig, path)
+    plt.close(fig)
+    return bool(drawn)
+
+
+def ppl_points(groups: Sequence[Group]) -> List[Tuple[str, float, float]]:
+    """``(label, perplexity, test F1)`` per run with an LM perplexity (forward, else backward)."""
+    points = []
+    for g in groups:
+        for run in g.runs:
+            fwd, bwd = perplexities(run.lm_perplexity)
+            ppl = fwd if fwd is not None else bwd
+            if ppl is not None:
+                points.append((g.label, ppl, run.test_f1))
+    return points
+
+
+def plot_f1_vs_ppl(plt, points, path: str) -> None:
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for label in sorted({p[0] for p in points}):
+        mine = [p for p in points if p[0] == label]
+        ax.scatter([p[1] for p in mine], [p[2] for p in mine], label=label)
+    ax.set(xlabel="LM perplexity recorded by eval_lm (forward LM; backward if no forward)", ylabel="test F1",
+           title="Test F1 against LM perplexity")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> List[str]:
+    """Write the PNGs; return the Markdown lines (images or notes) for the report."""
+    plt = _pyplot()
+    if plt is None:
+        return ["*Plots skipped: matplotlib is not installed (`pip install matplotlib`).*"]
+    os.makedirs(plots_dir, exist_ok=True)
+    lines = ["### Dev F1 per epoch", ""]
+    for i, g in enumerate(sorted(groups, key=lambda g: (g.label, g.setting_text))):
+        path = os.path.join(plots_dir, f"dev_f1_{i:02d}_{_slug(g.label)}.png")
+        if plot_dev_curves(plt, g, path):
+            lines += [_image(f"dev F1 per epoch, {g.label}", path, report_dir), ""]
+        else:
+            lines += [f"*{g.label}: no dev F1 per epoch in the TensorBoard logs or results.*", ""]
+    lines += ["### Test F1 against LM perplexity", ""]
+    points = ppl_points(groups)
+    if points:
+        path = os.path.join(plots_dir, "test_f1_vs_lm_perplexity.png")
+        plot_f1_vs_ppl(plt, points, path)
+        lines.append(_image("test F1 against LM perplexity", path, report_dir))
+    else:
+        lines.append("*Skipped: no run records an `lm_perplexity` in its results.json.*")
+    return lines
+
+
+def _image(caption: str, path: str, report_dir: str) -> str:
+    rel = os.path.relpath(path, report_dir or ".").replace(os.sep, "/")
+    return f"![{caption}]({rel.replace(' ', '%20')})"
+

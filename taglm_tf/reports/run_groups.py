@@ -1,0 +1,101 @@
+"""Runs gathered for a report: each input path labelled, runs pooled by (label, setting)."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from taglm_tf.reports import sweeps
+from taglm_tf.errors import InputError
+
+
+@dataclasses.dataclass
+class Group:
+    """The runs of one experiment label in one setting."""
+
+    label: str
+    setting: dict
+    runs: List[sweeps.RunResult] = dataclasses.field(default_factory=list)
+
+    @property
+    def setting_text(self) -> str:
+        return sweeps.describe_setting(self.setting)
+
+    def stat(self, metric: str = "test_f1") -> dict:
+        return sweeps.stat([getattr(r, metric) for r in self.runs])
+
+    def describe(self) -> str:
+        """``train, GloVe 6B 50d, LMs: none, seeds 1–3``."""
+        return f"{self.setting_text}, {sweeps.describe_seeds([r.seed for r in self.runs])}"
+
+
+def parse_spec(spec: str) -> Tuple[Optional[str], str]:
+    """``LABEL=PATH`` or ``PATH``."""
+    if "=" in spec and not os.path.exists(spec):
+        label, path = spec.split("=", 1)
+        return label or None, path
+    return None, spec
+
+
+def infer_label(path: str, known: Sequence[str]) -> str:
+    """The sweep's stored label, else the longest known label the directory name starts with."""
+    stored = sweeps.sweep_label(path) if os.path.isdir(path) else None
+    if stored:
+        return stored
+    run_dir = os.path.dirname(path) if os.path.isfile(path) else path
+    name = os.path.basename(os.path.normpath(os.path.abspath(run_dir)))
+    matches = [k for k in known if name == k or name.startswith((k + "_", k + "-", k + "."))]
+    return max(matches, key=len) if matches else name
+
+
+def load_groups(specs: Sequence[str], known: Sequence[str]) -> Tuple[List[Group], List[str]]:
+    """Read every input, label its runs, pool them by (label, setting); duplicates count once.
+
+    Returns the groups and the started but unfinished run dirs (not counted).
+    """
+    groups: Dict[tuple, Group] = {}
+    seen, skipped = set(), []
+    for spec in specs:
+        label, path = parse_spec(spec)
+        if not os.path.exists(path):
+            raise InputError("no such run or sweep directory", path)
+        label = label or infer_label(path, known)
+        skipped += [] if os.path.isfile(path) else sweeps.unfinished(path)
+        for run in sweeps.load_runs(path):
+            if os.path.realpath(run.path) in seen:
+                continue
+            seen.add(os.path.realpath(run.path))
+            setting = sweeps.setting_of(run.config)
+            key = (label, sweeps.describe_setting(setting))
+            groups.setdefault(key, Group(label, setting)).runs.append(run)
+    for group in groups.values():
+        group.runs.sort(key=lambda r: (r.seed is None, r.seed or 0, r.path))
+    return list(groups.values()), skipped
+
+
+def by_label(groups: Sequence[Group]) -> Dict[str, List[Group]]:
+    out: Dict[str, List[Group]] = {}
+    for g in groups:
+        out.setdefault(g.label, []).append(g)
+    return out
+
+
+def perplexities(value) -> Tuple[Optional[float], Optional[float]]:
+    """``(fwd, bwd)`` from a run's ``lm_perplexity``: a number (forward) or a dict."""
+    if isinstance(value, (int, float)):
+        return float(value), None
+    if isinstance(value, dict):
+        def pick(*keys):
+            found = [value[k] for k in keys if isinstance(value.get(k), (int, float))]
+            return float(found[0]) if found else None
+        return pick("forward", "fwd"), pick("backward", "bwd")
+    return None, None
+
+
+def mean_perplexities(group: Group) -> Tuple[Optional[float], Optional[float]]:
+    pairs = [perplexities(r.lm_perplexity) for r in group.runs]
+    means = []
+    for i in (0, 1):
+        values = [p[i] for p in pairs if p[i] is not None]
+        means.append(sum(values) / len(values) if values else None)
+    return means[0], means[1]

@@ -1,0 +1,269 @@
+"""Multi-seed sweeps: where seeds live, which are finished, their results and summary.
+
+A sweep directory holds ``seed_<k>/`` (one model dir per seed, as ``experiments.ner`` writes
+it), ``seed_<k>.log`` and ``sweep.json`` (per-seed F1, mean ± sample std, the setting).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import time
+from typing import List, Optional, Sequence
+
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.reports.stats import mean_std
+
+RESULTS_FILE, CONFIG_FILE, SWEEP_FILE = "results.json", "config.json", "sweep.json"
+_SEED_DIR = re.compile(r"^seed_(\d+)$")
+
+
+@dataclasses.dataclass
+class RunResult:
+    """The numbers of one finished run (one ``results.json``)."""
+
+    path: str
+    seed: Optional[int]
+    test_f1: float
+    dev_f1: float
+    epochs: Optional[int] = None
+    wall_seconds: Optional[float] = None
+    lm_perplexity: object = None          # a number, or {"forward": .., "backward": ..}
+    config: dict = dataclasses.field(default_factory=dict)
+    history: list = dataclasses.field(default_factory=list)
+
+
+def seed_dir(sweep_dir: str, seed: int) -> str:
+    return os.path.join(sweep_dir, f"seed_{seed}")
+
+
+def log_path(sweep_dir: str, seed: int) -> str:
+    return os.path.join(sweep_dir, f"seed_{seed}.log")
+
+
+def is_finished(run_dir: str) -> bool:
+    return os.path.isfile(os.path.join(run_dir, RESULTS_FILE))
+
+
+def seeds_to_run(sweep_dir: str, seeds: Sequence[int]) -> List[int]:
+    """The seeds without a ``results.json`` (new ones and interrupted ones)."""
+    return [s for s in seeds if not is_finished(seed_dir(sweep_dir, s))]
+
+
+def _read_json(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read: {e}", path) from None
+
+
+def load_run(path: str) -> RunResult:
+    """Read a model dir (or its ``results.json``)."""
+    results_path = path if path.endswith(".json") else os.path.join(path, RESULTS_FILE)
+    results = _read_json(results_path)
+    if "test_f1" not in results or "dev_f1" not in results:
+        raise InputError("not a results.json (no test_f1/dev_f1)", results_path)
+    run_dir = os.path.dirname(results_path)
+    config = results.get("config") or {}
+    if os.path.isfile(os.path.join(run_dir, CONFIG_FILE)):
+        config = {**config, **_read_json(os.path.join(run_dir, CONFIG_FILE))}
+    seed = results.get("seed", config.get("train", {}).get("seed"))
+    return RunResult(run_dir, seed, float(results["test_f1"]), float(results["dev_f1"]),
+                     results.get("epochs"), results.get("wall_seconds"),
+                     results.get("lm_perplexity"), config, results.get("history") or [])
+
+
+def seed_dirs(sweep_dir: str) -> List[tuple]:
+    """``[(seed, path)]`` of the ``seed_<k>`` directories, by seed."""
+    if not os.path.isdir(sweep_dir):
+        return []
+    found = [(int(m.group(1)), os.path.join(sweep_dir, name)) for name in os.listdir(sweep_dir)
+             if (m := _SEED_DIR.match(name)) and os.path.isdir(os.path.join(sweep_dir, name))]
+    return sorted(found)
+
+
+def collect_sweep(sweep_dir: str) -> List[RunResult]:
+    """The finished runs of a sweep, by seed."""
+    return [load_run(path) for _, path in seed_dirs(sweep_dir) if is_finished(path)]
+
+
+def unfinished(path: str) -> List[str]:
+    """Started but unfinished model dirs at ``path`` (itself, or the seeds of a sweep)."""
+    dirs = [p for _, p in seed_dirs(path)] if is_sweep(path) else [path]
+    return [d for d in dirs if os.path.isfile(os.path.join(d, CONFIG_FILE)) and not is_finished(d)]
+
+
+def is_sweep(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, SWEEP_FILE)) or bool(seed_dirs(path))
+
+
+def load_runs(path: str) -> List[RunResult]:
+    """The runs behind ``path``: a sweep dir, a model dir or a ``results.json``."""
+    if os.path.isfile(path) or is_finished(path):
+        return [load_run(path)]
+    if os.path.isdir(path) and (is_sweep(path) or unfinished(path)):
+        return collect_sweep(path)
+    raise InputError("neither a sweep directory nor a finished run (no results.json)", path)
+
+
+def sweep_label(path: str) -> Optional[str]:
+    """The label stored in a sweep's ``sweep.json``, if any."""
+    sweep_file = os.path.join(path, SWEEP_FILE)
+    return _read_json(sweep_file).get("label") if os.path.isfile(sweep_file) else None
+
+
+def stat(values: Sequence[float]) -> dict:
+    """``{"mean", "std", "n"}`` with the sample std (ddof=1; None below two values)."""
+    if not values:
+        return {"mean": None, "std": None, "n": 0}
+    mean, std = mean_std(values)
+    return {"mean": mean, "std": std, "n": len(values)}
+
+
+def format_stat(s: dict, digits: int = 2) -> str:
+    """``91.93 ± 0.19 (n=10)``; ``91.93 (n=1)``; ``—`` when empty."""
+    if not s or not s.get("n"):
+        return "—"
+    text = f"{s['mean']:.{digits}f}"
+    if s.get("std") is not None:
+        text += f" ± {s['std']:.{digits}f}"
+    return f"{text} (n={s['n']})"
+
+
+def describe_seeds(seeds: Sequence[Optional[int]]) -> str:
+    known = sorted(s for s in seeds if s is not None)
+    if not known:
+        return f"{len(seeds)} run(s)"
+    if len(known) > 2 and known == list(range(known[0], known[-1] + 1)):
+        return f"seeds {known[0]}–{known[-1]}"
+    return ("seed " if len(known) == 1 else "seeds ") + ", ".join(map(str, known))
+
+
+def describe_embeddings(path: Optional[str]) -> str:
+    if not path:
+        return "no pre-trained vectors"
+    name = os.path.basename(path).lower()
+    if "glove.6b.50d" in name:
+        return "GloVe 6B 50d"
+    if "senna" in path.lower():
+        return "Senna 50d"
+    return os.path.basename(path)
+
+
+_LM_KEY = re.compile(r"(^|_)(lm|lms|bilm)(_|$)|language_model")
+# How LM features are stored or checked, not which LMs: never part of a run's LM setting.
+_NOT_LM_CHOICE = {"lm_cache_dir", "lm_cache_dtype", "lm_fingerprints"}
+
+
+def lm_settings(config: dict, prefix: str = "") -> dict:
+    """String-valued LM settings anywhere in ``config`` (keys like ``forward_lm``, ``lm.backward``)."""
+    found = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if key in _NOT_LM_CHOICE:
+            continue
+        if isinstance(value, dict):
+            found.update(lm_settings(value, f"{name}."))
+        elif isinstance(value, str) and value and any(_LM_KEY.search(part) for part in name.split(".")):
+            found[name] = value
+    return found
+
+
+def _short_path(value: str) -> str:
+    parts = [p for p in value.rstrip("/").split("/") if p]
+    if len(parts) > 1 and ("*" in parts[-1] or parts[-1].startswith(("ckpt", "model", "weights"))):
+        return "/".join(parts[-2:])
+    return parts[-1] if parts else value
+
+
+def describe_lms(config: dict) -> str:
+    """``fwd: X; bwd: Y`` from the config's LM settings, or ``none``."""
+    items = []
+    for key, value in sorted(lm_settings(config).items()):
+        low = key.lower()
+        tag = ("fwd" if ("forward" in low or "fwd" in low)
+               else "bwd" if ("backward" in low or "bwd" in low) else key)
+        items.append(f"{tag}: {_short_path(value)}")
+    return "; ".join(items) if items else "none"
+
+
+PAPER_SCHEDULE = {"patience": 5, "anneal_epochs": 5, "anneal_steps": 2}
+
+
+def describe_schedule(train: Optional[dict]) -> str:
+    """``paper schedule`` or the budget actually used, e.g. ``≤ 6 + 1×2 epochs``."""
+    train = train or {}
+    constant = train.get("max_constant_epochs", 50)
+    if constant >= 50 and all(train.get(k, v) == v for k, v in PAPER_SCHEDULE.items()):
+        return "paper schedule"
+    return f"≤ {constant} + {train.get('anneal_steps', 2)}×{train.get('anneal_epochs', 5)} epochs"
+
+
+def setting_of(config: dict) -> dict:
+    """The setting a report states beside a number: data, embeddings, LMs, schedule."""
+    return {"train_with_dev": bool(config.get("train_with_dev", False)),
+            "train_fraction": config.get("train_fraction", 1.0),
+            "embeddings": describe_embeddings(config.get("embeddings")),
+            "lms": describe_lms(config),
+            "schedule": describe_schedule(config.get("train"))}
+
+
+def describe_data(setting: dict) -> str:
+    """``train+dev, GloVe 6B 50d``: training data and word embeddings."""
+    data = "train+dev" if setting.get("train_with_dev") else "train"
+    fraction = setting.get("train_fraction", 1.0)
+    if fraction not in (None, 1.0, 1):
+        data += f" ({fraction:.0%} sample)" if fraction >= 0.01 else f" ({fraction:g} sample)"
+    return f"{data}, {setting.get('embeddings')}"
+
+
+def describe_setting(setting: dict) -> str:
+    text = f"{describe_data(setting)}, LMs: {setting.get('lms')}"
+    return text + (f", {setting['schedule']}" if setting.get("schedule") else "")
+
+
+def summarize(runs: Sequence[RunResult]) -> dict:
+    """Per-run F1 and mean ± std of test and dev F1, with the (first run's) setting."""
+    settings = [setting_of(r.config) for r in runs]
+    return {
+        "runs": [{"seed": r.seed, "dir": r.path, "test_f1": r.test_f1, "dev_f1": r.dev_f1,
+                  "epochs": r.epochs, "wall_seconds": r.wall_seconds,
+                  "lm_perplexity": r.lm_perplexity} for r in runs],
+        "test_f1": stat([r.test_f1 for r in runs]), "dev_f1": stat([r.dev_f1 for r in runs]),
+        "n": len(runs), "seeds": describe_seeds([r.seed for r in runs]),
+        "setting": settings[0] if settings else None,
+        "mixed_settings": any(s != settings[0] for s in settings),
+    }
+
+
+def sweep_summary(sweep_dir: str, task: str, flagfile: str, label: str,
+                  extra_args: Sequence[str] = (), failed: Sequence[dict] = ()) -> dict:
+    """The content of ``sweep.json`` for the finished seeds of ``sweep_dir``."""
+    summary = summarize(collect_sweep(sweep_dir))
+    for run in summary["runs"]:
+        run["dir"] = os.path.relpath(run["dir"], sweep_dir)
+    return {"label": label, "task": task, "flagfile": flagfile, "extra_args": list(extra_args),
+            **summary, "failed": list(failed), "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def write_sweep(sweep_dir: str, summary: dict) -> str:
+    path = os.path.join(sweep_dir, SWEEP_FILE)
+    write_text_atomic(path, json.dumps(summary, indent=1))
+    return path
+
+
+def check_same_sweep(sweep_dir: str, task: str, flagfile: str, extra_args: Sequence[str]) -> None:
+    """Refuse to resume a sweep that was started with another task, flagfile or extra flags."""
+    sweep_file = os.path.join(sweep_dir, SWEEP_FILE)
+    if not os.path.isfile(sweep_file):
+        return
+    old = _read_json(sweep_file)
+    now = {"task": task, "flagfile": flagfile, "extra_args": list(extra_args)}
+    diff = [k for k, v in now.items() if old.get(k, v) != v]
+    if diff:
+        raise InputError(f"was started with other {', '.join(diff)} "
+                         f"({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); use a new --sweep_dir",
+                         sweep_dir)

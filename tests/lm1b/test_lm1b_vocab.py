@@ -1,0 +1,101 @@
+"""lm_1b word and char vocabularies against hand-computed ids (docs/lm_1b_spec.md §5.1, §6)."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from taglm_tf.errors import InputError
+from taglm_tf.lm1b.vocab import LM1BCharVocabulary, LM1BVocabulary, to_bytes
+
+SPECIALS = b"<S>\n</S>\n<UNK>\n"
+
+
+def vocab_file(tmp_path, data: bytes) -> str:
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.fixture
+def vocab(tmp_path):
+    data = SPECIALS + b"the\n  cat \t\n!!!MAXTERMID\nna\xc3\xafve\r\n"
+    return LM1BCharVocabulary(vocab_file(tmp_path, data))
+
+
+def test_word_ids_skip_maxtermid_and_strip(vocab):
+    assert vocab.size == 6
+    assert [vocab.word_to_id(w) for w in ["<S>", "</S>", "<UNK>", "the", "cat", "naïve"]] == list(range(6))
+    assert (vocab.bos, vocab.eos, vocab.unk) == (0, 1, 2)
+    assert vocab.word_to_id("naïve".encode("utf-8")) == 5
+    assert vocab.word_to_id("dog") == 2 and vocab.word_to_id("!!!MAXTERMID") == 2
+    assert vocab.id_to_word(4) == "cat" and vocab.id_to_word(6) == "ERROR" and vocab.id_to_word(-1) == "ERROR"
+    assert vocab.encode(["the", "dog"]).tolist() == [0, 3, 2, 1]
+
+
+def test_special_chars_are_the_lowest_free_bytes(vocab):
+    assert (vocab.bos_char, vocab.eos_char, vocab.bow_char, vocab.eow_char, vocab.pad_char) == (0, 1, 2, 3, 4)
+    assert vocab.bos_chars.tolist() == [2, 0, 3] + [4] * 47
+    assert vocab.eos_chars.tolist() == [2, 1, 3] + [4] * 47
+
+
+def test_encode_word_known_oov_and_non_ascii(vocab):
+    assert vocab.encode_word("cat").tolist() == [2, 99, 97, 116, 3] + [4] * 45
+    assert vocab.encode_word("dog").tolist() == [2, 100, 111, 103, 3] + [4] * 45
+    assert vocab.encode_word("naïve").tolist() == [2, 110, 97, 195, 175, 118, 101, 3] + [4] * 42
+    assert vocab.encode_word("<S>").tolist() == [2, 60, 83, 62, 3] + [4] * 45
+    assert vocab.encode_word("").tolist() == [2, 3] + [4] * 48
+    words = vocab.encode_words(["cat", "dog"])
+    assert words.shape == (2, 50) and words.dtype == np.int32
+    assert vocab.encode_chars(["cat"]).tolist() == [vocab.bos_chars.tolist(), words[0].tolist(),
+                                                    vocab.eos_chars.tolist()]
+
+
+def test_long_words_keep_48_bytes(vocab):
+    assert vocab.encode_word("x" * 60).tolist() == [2] + [120] * 48 + [3]
+    assert vocab.encode_word("y" * 48).tolist() == [2] + [121] * 48 + [3]
+    assert vocab.encode_word("z" * 47).tolist() == [2] + [122] * 47 + [3, 4]
+    # 1 + 2*30 bytes; the cut after 48 bytes keeps only the first byte (0xc3) of the 24th "ü".
+    assert vocab.encode_word("a" + "ü" * 30).tolist() == [2, 97] + [195, 188] * 23 + [195, 3]
+
+
+def test_free_bytes_skip_used_ones(tmp_path):
+    vocab = LM1BCharVocabulary(vocab_file(tmp_path, SPECIALS + b"a\x01b\x03\n"))
+    assert (vocab.bos_char, vocab.eos_char, vocab.bow_char, vocab.eow_char, vocab.pad_char) == (0, 2, 4, 5, 6)
+    assert vocab.encode_word("a\x01").tolist() == [4, 97, 1, 5] + [6] * 46
+
+
+def test_maxtermid_bytes_do_not_count_and_newline_is_always_free(tmp_path):
+    low = bytes(b for b in range(0x21) if b != 0x0A)  # every byte up to ' ' except '\n'
+    vocab = LM1BCharVocabulary(vocab_file(tmp_path, SPECIALS + b"a" + low + b"z\n!!!MAXTERMID\n"))
+    assert (vocab.bos_char, vocab.eos_char, vocab.bow_char, vocab.eow_char, vocab.pad_char) == (
+        0x0A, 0x21, 0x22, 0x23, 0x24)
+
+
+def test_too_few_free_bytes(tmp_path):
+    path = vocab_file(tmp_path, SPECIALS + b"a" + bytes(b for b in range(256) if b != 0x0A) + b"\n")
+    with pytest.raises(InputError, match="only 1 byte values") as error:
+        LM1BCharVocabulary(path)
+    assert error.value.path == path
+
+
+def test_missing_special_word(tmp_path):
+    path = vocab_file(tmp_path, b"<S>\n</S>\nthe\n")
+    with pytest.raises(InputError, match="<UNK>") as error:
+        LM1BVocabulary(path)
+    assert error.value.path == path
+
+
+def test_repeated_word_keeps_last_id(tmp_path):
+    vocab = LM1BVocabulary(vocab_file(tmp_path, SPECIALS + b"the\ncat\nthe\n"))
+    assert vocab.size == 6 and vocab.word_to_id("the") == 5 and vocab.id_to_word(3) == "the"
+
+
+def test_in_graph_encoding_equals_encode_word(tmp_path):
+    vocab = LM1BCharVocabulary(vocab_file(tmp_path, SPECIALS + b"a\x01b\x03\n"))  # non-default specials
+    rng = np.random.default_rng(0)
+    words = ["cat", "", "<S>", "naïve", "x" * 60, "y" * 48, "z" * 47, "a" + "ü" * 30, "a\x01", "\x00b",
+             "日本語のテキスト" * 3] + [bytes(rng.integers(1, 256, n).tolist()) for n in rng.integers(1, 70, 40)]
+    expected = np.stack([vocab.encode_word(w) for w in words])
+    got = vocab.encode_words_in_graph(tf.constant([to_bytes(w) for w in words])).numpy()
+    np.testing.assert_array_equal(got, expected)
+    grid = vocab.encode_words_in_graph(tf.constant([[b"cat", b""], [b"x" * 60, b"naive"]])).numpy()
+    assert grid.shape == (2, 2, 50) and (grid[1, 0] == vocab.encode_word("x" * 60)).all()

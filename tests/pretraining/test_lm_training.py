@@ -1,0 +1,114 @@
+"""LM training: MirroredStrategy on two logical CPUs equals one device; sampled-softmax training
+lowers full-softmax perplexity; a backward LM learns to predict the previous word; the overhead
+benchmark runs."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from taglm_tf.pretraining import corpus as lm_data
+from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, evaluate_perplexity
+from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+
+WORDS = [f"w{i}" for i in range(8)]
+VOCAB = LMVocabulary(["<S>", "</S>", "<UNK>"] + WORDS)
+
+
+def write_sentences(path, sentences):
+    path.write_text("".join(" ".join(s) + "\n" for s in sentences))
+    return str(path)
+
+
+def cycle_sentences(n, seed):
+    """Runs of 3-6 consecutive words of the cycle w0 w1 .. w7 w0 ..: the next word is the
+    successor, the previous word the predecessor."""
+    rng = np.random.default_rng(seed)
+    return [[WORDS[(start + k) % 8] for k in range(length)]
+            for start, length in zip(rng.integers(0, 8, n), rng.integers(3, 7, n))]
+
+
+def trainer(strategy, model_dir, batch_size, num_steps=5, reset_id=VOCAB.bos, **overrides):
+    config = dict(batch_size=batch_size, num_steps=num_steps, train_steps=10 ** 6, optimizer="adagrad",
+                  learning_rate=0.2, gradient_scale=float(num_steps), clip_norm=10.0, log_every=10 ** 6,
+                  checkpoint_every=10 ** 6)
+    config.update(overrides)
+    tf.keras.utils.set_random_seed(0)
+    return LMTrainer(strategy, lambda: LSTMLanguageModel(VOCAB.size, 8, 12, 6, num_sampled=5, reset_id=reset_id),
+                     LMTrainConfig(**config), str(model_dir), log=lambda line: None)
+
+
+def train_epoch(lm, corpus):
+    losses, states = [], lm.zero_states()
+    for batch in lm_data.distributed_dataset(lm.strategy, corpus, lm.config.batch_size, lm.config.num_steps):
+        loss_sum, count, states = lm.train_step(batch, states)
+        losses.append(float(loss_sum) / float(count))
+    return losses
+
+
+def test_mirrored_two_replicas_equal_one_device(tmp_path):
+    if len(tf.config.list_logical_devices("CPU")) < 2:
+        pytest.skip("needs two logical CPUs (tests/conftest.py)")
+    path = write_sentences(tmp_path / "train.txt", cycle_sentences(23, seed=0))
+    corpus = lm_data.LMCorpus([path], VOCAB, num_epochs=1)
+    windows = list(lm_data.window_dataset(corpus, 4, 5).as_numpy_iterator())
+    per_replica = [[w["weights"][:2].sum(), w["weights"][2:].sum()] for w in windows]
+    assert len(windows) >= 6
+    assert any(a != b for a, b in per_replica) and any(0 < a + b < 20 for a, b in per_replica)
+
+    # clip_norm 1.0 binds: the clipped norm must be that of the summed gradient on both sides;
+    # the state runs on across sentences (reset_id -1), so every row's state matters
+    single = trainer(tf.distribute.get_strategy(), tmp_path / "single", batch_size=4, clip_norm=1.0, reset_id=-1)
+    mirrored = trainer(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), tmp_path / "mirrored",
+                       batch_size=2, clip_norm=1.0, reset_id=-1)
+    for a, b in zip(single.model.weights, mirrored.model.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    single_losses, mirrored_losses = train_epoch(single, corpus), train_epoch(mirrored, corpus)
+    assert len(single_losses) == len(windows)
+    np.testing.assert_allclose(mirrored_losses, single_losses, atol=1e-5, rtol=0)
+    assert single_losses[-1] < single_losses[0]
+    for a, b in zip(single.model.weights + single.optimizer.variables,
+                    mirrored.model.weights + mirrored.optimizer.variables):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-5, rtol=0)
+    assert single.step == mirrored.step == len(windows)
+    assert single._step_fn.experimental_get_tracing_count() == mirrored._step_fn.experimental_get_tracing_count() == 1
+
+
+def test_sampled_softmax_training_lowers_heldout_perplexity(tmp_path):
+    train = lm_data.LMCorpus([write_sentences(tmp_path / "train.txt", cycle_sentences(300, seed=1))], VOCAB,
+                             shuffle=True, num_epochs=None)
+    heldout = lm_data.LMCorpus([write_sentences(tmp_path / "heldout.txt", cycle_sentences(40, seed=2))], VOCAB)
+    lm = trainer(tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=120)
+    before = evaluate_perplexity(lm.model, heldout, 8, 10)
+    lm.fit(lm_data.distributed_dataset(lm.strategy, train, 8, 10))
+    after = evaluate_perplexity(lm.model, heldout, 8, 10)
+    assert before["tokens"] == after["tokens"] == sum(len(s) + 1 for s in cycle_sentences(40, seed=2))
+    assert before["perplexity"] > 8 and after["perplexity"] < 0.5 * before["perplexity"]
+    # sentences start from a zero state, so the packing does not matter
+    assert abs(evaluate_perplexity(lm.model, heldout, 3, 7)["perplexity"] - after["perplexity"]) < 1e-3
+
+
+def test_backward_lm_predicts_the_previous_word(tmp_path):
+    path = write_sentences(tmp_path / "train.txt", cycle_sentences(300, seed=3))
+    train = lm_data.LMCorpus([path], VOCAB, "backward", shuffle=True, num_epochs=None)
+    first = next(iter(lm_data.window_dataset(train, 1, 3)))
+    ids, _ = next(train.sentences())
+    assert [VOCAB.id_to_word(i) for i in ids[1:-1]] == [WORDS[(WORDS.index(VOCAB.id_to_word(ids[1])) - k) % 8]
+                                                         for k in range(len(ids) - 2)]  # descending run
+    assert first["inputs"].numpy()[0, 0] == VOCAB.bos
+    lm = trainer(tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=200)
+    lm.fit(lm_data.distributed_dataset(lm.strategy, train, 8, 10))
+    hits = 0
+    for k in range(8):  # having read "<S> w(k+1) w(k)" backwards, the next word is w(k-1)
+        read = [VOCAB.bos, VOCAB.word_to_id(WORDS[(k + 1) % 8]), VOCAB.word_to_id(WORDS[k])]
+        outputs, _ = lm.model(tf.constant([read]))
+        hits += int(np.argmax(lm.model.softmax(outputs[0, -1:]).numpy())) == VOCAB.word_to_id(WORDS[(k - 1) % 8])
+    assert hits >= 7
+
+
+def test_strategy_overhead_benchmark_runs():
+    from benchmarks.lm_strategy_overhead import measure
+    model_args = dict(embedding_dim=8, num_cells=12, projection_dim=6, num_sampled=5)
+    result = measure(LMTrainConfig(batch_size=4, num_steps=5), model_args, vocab_size=50, device="/cpu:0",
+                     steps=2, warmup=1, rounds=1)
+    assert result["plain_seconds_per_step"] > 0 and result["mirrored_seconds_per_step"] > 0
+    assert len(result["rounds"]["plain"]) == len(result["rounds"]["mirrored"]) == 1

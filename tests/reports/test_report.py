@@ -1,0 +1,149 @@
+"""The reproduction report on fake sweeps: paper rows, our numbers, settings, plots."""
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fake_runs
+from experiments.report import write_report
+from taglm_tf.reports import paper_tables, plots as report_plots
+from taglm_tf.reports.stats import welch_ttest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BASE = [(90.4, 94.5), (90.7, 94.6), (90.5, 94.2)]
+TAGLM = [(91.6, 95.0), (91.9, 95.2), (91.7, 95.1)]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    fake_runs.write_sweep(str(root / "sweep_a"), "ner_baseline", BASE, train_with_dev=True,
+                          dev_curve=(90.0, 93.0, 94.0), tensorboard=True)
+    fake_runs.write_sweep(str(root / "sweep_b"), "ner_taglm", TAGLM, train_with_dev=True,
+                          dev_curve=(91.0, 94.0), lm_perplexity={"forward": 80.5, "backward": 82.0},
+                          forward_lm="/lms/fwd_cpu", backward_lm="/lms/bwd_cpu")
+    fake_runs.write_run(str(root / "chunk_baseline_s1"), 1, 94.1, 95.3)   # label from the dir name
+    fake_runs.write_run(str(root / "my_probe"), 5, 80.0, 81.0, embeddings=None)
+    os.makedirs(root / "ner_taglm_rnn1_input_s1")                          # started, unfinished
+    (root / "ner_taglm_rnn1_input_s1" / "config.json").write_text("{}")
+    return root
+
+
+def make(runs, out_dir, **kw):
+    specs = [str(runs / d) for d in ("sweep_a", "sweep_b", "chunk_baseline_s1", "ner_taglm_rnn1_input_s1")]
+    specs.append(f"probe={runs / 'my_probe'}")
+    output = os.path.join(out_dir, "results", "REPORT.md")
+    text = write_report(specs, output, **kw)
+    assert open(output).read() == text
+    return text
+
+
+def line_with(text, *parts):
+    found = [line for line in text.splitlines() if all(p in line for p in parts)]
+    assert found, parts
+    return found[0]
+
+
+def test_tables_hold_paper_and_our_numbers(runs, tmp_path):
+    text = make(runs, str(tmp_path))
+    base = [t for t, _ in BASE]
+    ours = f"{np.mean(base):.2f} ± {np.std(base, ddof=1):.2f} (n=3)"
+    row = line_with(text, "| Our baseline without LM | 90.87 ± 0.13 |")
+    assert ours in row and "train+dev, GloVe 6B 50d, LMs: none, paper schedule, seeds 1–3" in row
+    assert "train+dev, Senna 50d, LMs: none, 10 seeds" in row
+    taglm = line_with(text, "| TagLM | 91.93 ± 0.19 |")
+    assert "LMs: bwd: bwd_cpu; fwd: fwd_cpu" in taglm and "(n=3)" in taglm
+    assert "94.10 (n=1)" in line_with(text, "| Our baseline without LM | 95.00 ± 0.08 |")
+    assert "not run" in line_with(text, "| input to the first RNN layer | 91.55 ± 0.21 |")
+    assert "80.5 / 82.0" in line_with(text, "| CNN-BIG-LSTM / LSTM-2048-512 | 91.93 ± 0.19 |")
+    for number in ("88.17", "67.66", "71.01", "92.00 ± 0.11", "90.79 ± 0.15", "106.9 / 104.2",
+                   "baseline − 0.15"):
+        assert number in text
+    assert "`probe` (not in the paper's tables)" in text
+    assert "ner_taglm_rnn1_input_s1" in line_with(text, "Unfinished runs")
+
+
+def test_significance_row_matches_welch(runs, tmp_path):
+    text = make(runs, str(tmp_path))
+    row = line_with(text, "| `ner_taglm` − `ner_baseline` | +1.06 |")
+    r = welch_ttest([t for t, _ in TAGLM], [t for t, _ in BASE])
+    assert f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g}" in row
+    assert "needs ≥ 2 runs" not in row
+
+
+def test_every_table_row_has_a_setting():
+    for table in paper_tables.TABLES:
+        for row in table.rows:
+            assert row.setting and (row.label is None or "LMs:" in row.setting), row
+    assert "ner_taglm" in paper_tables.known_labels()
+
+
+def test_tensorboard_scalars_last_write_per_step_wins(runs, tmp_path):
+    curve = report_plots.tensorboard_scalars(str(runs / "sweep_a" / "seed_1" / "tensorboard"), "dev/f1")
+    assert curve == [(1, pytest.approx(90.0)), (2, pytest.approx(93.0)), (3, pytest.approx(94.0))]
+    log_dir = str(tmp_path / "tb")  # a resumed run writes epoch 2 again
+    fake_runs.write_scalars(log_dir, "dev/f1", [(1, 80.0), (2, 81.0)])
+    fake_runs.write_scalars(log_dir, "dev/f1", [(2, 82.0), (3, 83.0)])
+    assert [v for _, v in report_plots.tensorboard_scalars(log_dir, "dev/f1")] == pytest.approx([80, 82, 83])
+    assert report_plots.tensorboard_scalars(log_dir, "train/loss") == []
+
+
+def test_without_matplotlib_plots_are_skipped_with_a_note(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(report_plots, "_pyplot", lambda: None)
+    text = make(runs, str(tmp_path))
+    assert "Plots skipped: matplotlib is not installed" in text
+    assert not os.path.exists(tmp_path / "results" / "plots")
+
+
+def test_plots_written_and_linked_relatively(runs, tmp_path):
+    pytest.importorskip("matplotlib")
+    text = make(runs, str(tmp_path))
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert "plots/test_f1_vs_lm_perplexity.png" in links
+    assert len(links) == 3  # dev curves of the two sweeps (TensorBoard, history), perplexity plot
+    assert "probe: no dev F1 per epoch" in text
+    for link in links:
+        with open(tmp_path / "results" / link, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "experiments.report", f"--runs={tmp_path}/nope",
+                             f"--output={tmp_path}/R.md"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"error: {tmp_path}/nope: no such run or sweep directory"
+
+
+def test_preamble_follows_the_intro(runs, tmp_path):
+    text = make(runs, str(tmp_path), preamble="## What was run\n\nTwo CPU cores, a short schedule.\n")
+    assert text.index("reports 10 seeds per configuration.") < text.index("## What was run") < text.index("## Table 1")
+    assert "## What was run\n\nTwo CPU cores, a short schedule.\n" in text
+
+
+def test_cli_refuses_a_missing_preamble(runs, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "experiments.report", f"--runs={runs / 'sweep_a'}",
+                             f"--output={tmp_path}/R.md", f"--preamble={tmp_path}/missing.md"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and not os.path.exists(tmp_path / "R.md")
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/missing.md: cannot read")
+
+
+def test_comparisons_pair_only_runs_with_the_same_schedule(tmp_path):
+    budget = {"seed": 1, "max_constant_epochs": 6, "anneal_epochs": 2, "anneal_steps": 1}
+    storage = {"lm_cache_dir": "runs/lm_cache", "lm_cache_dtype": "float16"}
+    fake_runs.write_sweep(str(tmp_path / "base_cpu"), "ner_baseline", BASE, train=budget, **storage)
+    fake_runs.write_sweep(str(tmp_path / "taglm_cpu"), "ner_taglm", TAGLM, train=budget, forward_lm="/lms/f",
+                          backward_lm="/lms/b", lm_fingerprints={"forward_lm": "ab", "backward_lm": "cd"},
+                          **storage)
+    fake_runs.write_run(str(tmp_path / "ner_baseline_s1"), 1, 90.4, 94.6, **storage)  # paper schedule
+    specs = [str(tmp_path / d) for d in ("base_cpu", "taglm_cpu", "ner_baseline_s1")]
+    text = write_report(specs, str(tmp_path / "R.md"))
+    rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm` − `ner_baseline` |")]
+    assert len(rows) == 1 and "(n=3 vs 3)" in rows[0] and "≤ 6 + 1×2 epochs" in rows[0]
+    baseline_rows = [line for line in text.splitlines() if line.startswith("| `ner_baseline` |")]
+    assert len(baseline_rows) == 2 and all("LMs: none" in line for line in baseline_rows)
+    assert "LMs: bwd: b; fwd: f, ≤ 6 + 1×2 epochs, seeds 1–3" in line_with(text, "| `ner_taglm` |")

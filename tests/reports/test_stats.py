@@ -1,0 +1,70 @@
+"""Welch t-test and summary statistics against scipy.stats and numpy."""
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from taglm_tf.reports import stats
+from taglm_tf.errors import InputError
+
+NER_TAGLM = [91.93, 91.70, 92.12, 91.81, 92.33, 91.62, 91.95, 92.05, 91.74, 92.01]
+NER_BASE = [90.87, 90.70, 91.02, 90.91, 90.80]
+SAMPLES = [
+    (NER_TAGLM, NER_BASE),                                  # unequal n
+    ([1.0, 2.0, 3.0, 4.0], [1.5, 2.5, 3.5, 4.5]),           # equal n
+    ([95.0, 95.1], [96.3, 96.4, 96.38, 96.35, 96.31, 96.4, 96.33]),
+    ([10.0, 10.0, 10.0], [9.0, 11.5, 10.7, 9.9]),           # one sample without variance
+    ([0.0, 100.0], [50.0, 50.1, 49.9]),                     # large p
+]
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")  # scipy, constant sample
+@pytest.mark.parametrize("a,b", SAMPLES)
+def test_matches_scipy_ttest_ind_welch(a, b):
+    ours = stats.welch_ttest(a, b)
+    ref = scipy_stats.ttest_ind(a, b, equal_var=False)
+    assert ours.t == pytest.approx(ref.statistic, abs=1e-10, rel=1e-12)
+    assert ours.p == pytest.approx(ref.pvalue, abs=1e-10)
+    assert ours.df == pytest.approx(ref.df, rel=1e-12)
+    assert (ours.n_a, ours.n_b) == (len(a), len(b))
+
+
+def test_sign_and_symmetry():
+    ab, ba = stats.welch_ttest(NER_TAGLM, NER_BASE), stats.welch_ttest(NER_BASE, NER_TAGLM)
+    assert ab.t > 0 and ba.t == pytest.approx(-ab.t) and ab.p == pytest.approx(ba.p)
+
+
+@pytest.mark.parametrize("a,b,message", [
+    ([91.0], [90.0, 90.5], "sample A has 1 value"),
+    ([91.0, 91.2], [], "sample B has 0 value"),
+    ([91.0, 91.0], [90.0, 90.0], "zero variance"),
+    ([91.0, float("nan")], [90.0, 90.2], "non-finite"),
+])
+def test_clear_errors(a, b, message):
+    with pytest.raises(InputError, match=message):
+        stats.welch_ttest(a, b)
+
+
+def test_mean_std_is_sample_std():
+    mean, std = stats.mean_std(NER_TAGLM)
+    assert mean == pytest.approx(np.mean(NER_TAGLM), abs=1e-12)
+    assert std == pytest.approx(np.std(NER_TAGLM, ddof=1), abs=1e-12)
+    assert stats.mean_std([90.0]) == (90.0, None)
+    assert math.isclose(stats.two_sided_p(0.0, 5.0), 1.0)
+
+
+def test_compare_pools_sweeps_runs_and_results_files(tmp_path):
+    import fake_runs
+    from experiments import compare
+    a = fake_runs.write_sweep(str(tmp_path / "a"), "ner_taglm", [(91.9, 95.0), (92.1, 95.1), (91.7, 94.9)])
+    b1 = fake_runs.write_run(str(tmp_path / "b1"), 1, 90.8, 94.0)
+    b2 = fake_runs.write_run(str(tmp_path / "b2"), 2, 90.9, 94.2)
+    assert compare.values_of(a, "test_f1") == [91.9, 92.1, 91.7]
+    b = compare.values_of(f"{b1},{b2}/results.json", "dev_f1")
+    assert b == [94.0, 94.2]
+    result = stats.welch_ttest(compare.values_of(a, "dev_f1"), b)
+    text = compare.format_comparison(a, "B", result, "dev_f1")
+    assert f"p = {result.p:.4g}" in text and "(n=3)" in text and "(n=2)" in text
+    with pytest.raises(InputError, match="neither a sweep directory nor a finished run"):
+        compare.values_of(str(tmp_path / "b1" / "nothing"), "test_f1")
