@@ -1,10 +1,13 @@
-"""Atomic file output: a file either appears complete or not at all."""
+"""Run files on disk: atomic output (a file either appears complete or not at all) and the
+guard that keeps a run directory from being overwritten."""
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
 from typing import Iterator
+
+from taglm_tf.errors import InputError
 
 
 @contextlib.contextmanager
@@ -27,3 +30,13 @@ def write_text_atomic(path: str, text: str) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
+
+
+def check_run_dir(model_dir: str, marker: str, resume: bool) -> bool:
+    """True if ``model_dir`` holds a run (its ``marker`` file exists) to resume; an
+    :class:`InputError` if it does and ``resume`` is off, so a run is never overwritten."""
+    exists = os.path.exists(os.path.join(model_dir, marker))
+    if exists and not resume:
+        raise InputError("holds a previous run; pass --resume to continue it or use a new --model_dir",
+                         model_dir)
+    return exists

@@ -16,7 +16,7 @@ from typing import Optional
 import tensorflow as tf
 
 from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
+from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.pretraining import corpus as lm_corpus
 from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
 from taglm_tf.pretraining.saving import CONFIG_FILE, RESULT_FILE, VOCAB_FILE
@@ -99,12 +99,9 @@ def check_config(config: PretrainConfig, resume: bool) -> None:
     if config.reset_state not in RESET_STATES:
         raise InputError(f"--reset_state must be one of {', '.join(RESET_STATES)}, "
                          f"not {config.reset_state!r}")
-    path = os.path.join(config.model_dir, CONFIG_FILE)
-    if not os.path.exists(path):
+    if not check_run_dir(config.model_dir, CONFIG_FILE, resume):
         return
-    if not resume:
-        raise InputError("holds a previous run; pass --resume to continue it or use a new --model_dir",
-                         config.model_dir)
+    path = os.path.join(config.model_dir, CONFIG_FILE)
     with open(path, encoding="utf-8") as f:
         saved = json.load(f)
     for key in ("direction", "model", "reset_state"):

@@ -19,7 +19,7 @@ from taglm_tf.data.conll import Sentence
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
+from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
 
 
@@ -44,11 +44,7 @@ STATE_FILE = "state.json"
 
 def check_resume(model_dir: str, resume: bool) -> bool:
     """True if ``model_dir`` holds a run to resume; an error if it does and ``resume`` is off."""
-    exists = os.path.exists(os.path.join(model_dir, STATE_FILE))
-    if exists and not resume:
-        raise InputError("holds a previous run; pass --resume to continue it or use a new --model_dir",
-                         model_dir)
-    return exists
+    return check_run_dir(model_dir, STATE_FILE, resume)
 
 
 class Trainer:
