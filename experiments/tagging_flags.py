@@ -74,12 +74,15 @@ def config_from_flags(task_name: str, fv: flags.FlagValues = FLAGS) -> Experimen
         model.validate()
     except ValueError as e:
         raise InputError(f"bad flag: {e}") from None
-    train = TrainConfig(fv.batch_size, fv.learning_rate, fv.clip_norm, fv.patience,
-                        fv.max_constant_epochs, fv.anneal_epochs, fv.anneal_steps,
-                        fv.eval_batch_size, fv.seed, fv.verbose)
+    train = TrainConfig(batch_size=fv.batch_size, learning_rate=fv.learning_rate, clip_norm=fv.clip_norm,
+                        patience=fv.patience, max_constant_epochs=fv.max_constant_epochs,
+                        anneal_epochs=fv.anneal_epochs, anneal_steps=fv.anneal_steps,
+                        eval_batch_size=fv.eval_batch_size, seed=fv.seed, verbose=fv.verbose)
     files = {k: getattr(fv, f"{k}_file") for k in ("train", "dev", "test") if getattr(fv, f"{k}_file")}
-    return ExperimentConfig(task_name, data_dir, fv.model_dir, resolve_data_path(fv.embeddings, data_dir),
-                            fv.train_with_dev, fv.dev_seed, fv.train_fraction, files,
-                            *(resolve_lm_spec(s, data_dir) if s else None
-                              for s in (fv.forward_lm, fv.backward_lm)), fv.lm_cache_dir,
-                            fv.lm_cache_dtype, model, train)
+    forward_lm, backward_lm = (resolve_lm_spec(s, data_dir) if s else None for s in (fv.forward_lm, fv.backward_lm))
+    return ExperimentConfig(task=task_name, data_dir=data_dir, model_dir=fv.model_dir,
+                            embeddings=resolve_data_path(fv.embeddings, data_dir),
+                            train_with_dev=fv.train_with_dev, dev_seed=fv.dev_seed,
+                            train_fraction=fv.train_fraction, files=files, forward_lm=forward_lm,
+                            backward_lm=backward_lm, lm_cache_dir=fv.lm_cache_dir,
+                            lm_cache_dtype=fv.lm_cache_dtype, model=model, train=train)

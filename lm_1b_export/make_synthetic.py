@@ -33,6 +33,10 @@ import zlib
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
+import tensorflow as tf
+from google.protobuf import text_format
+
+from taglm_tf.lm1b.vocab import MAX_TERM_ID
 
 # ---------------------------------------------------------------------------------------------
 # Release layout
@@ -48,7 +52,6 @@ GLOBAL_STEP = 14108582
 HIGHWAY_GATE_OFFSET = -2.0
 FORGET_BIAS = 1.0
 LOG_PERP_EPSILON = 1e-4
-MAXTERMID = "!!!MAXTERMID"
 BANK_WIDTHS = (1, 2, 3, 4, 5, 6, 7, 7)
 CKPT_FILES = ("ckpt-base", "ckpt-char-embedding", "ckpt-lstm") + tuple(
     "ckpt-softmax%d" % s for s in range(NUM_SHARDS + 1))
@@ -121,7 +124,7 @@ def write_vocab(path: str, dims: Dims) -> None:
     """Write one token per line, UTF-8, with a final ``!!!MAXTERMID`` line."""
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(vocab_words(dims)))
-        f.write("\n%s\n" % MAXTERMID)
+        f.write("\n%s\n" % MAX_TERM_ID)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,7 +227,6 @@ def variable_value(spec: VarSpec, seed: int) -> np.ndarray:
 
 def _write_v1_file(path: str, specs: Sequence[VarSpec], seed: int) -> None:
     """Write ``specs`` into one V1 tensor-slice file at exactly ``path`` (no state file)."""
-    import tensorflow as tf
 
     out_dir = os.path.dirname(os.path.abspath(path))
     graph = tf.Graph()
@@ -342,7 +344,6 @@ def _softmax_and_loss(tf, v, d: Dims, h, targets, weights):
 
 def build_reference_graph(dims: Dims):
     """The inference graph of spec §4 at batch 1 x 1 step, in a fresh ``tf.Graph``."""
-    import tensorflow as tf
 
     graph = tf.Graph()
     with graph.as_default():
@@ -372,7 +373,6 @@ def build_reference_graph(dims: Dims):
 
 def write_graph_pbtxt(path: str, dims: Dims) -> None:
     """Serialise the reference GraphDef in protobuf text format."""
-    from google.protobuf import text_format
 
     graph_def = build_reference_graph(dims).as_graph_def()
     with open(path, "w", encoding="utf-8") as f:

@@ -16,9 +16,12 @@ from __future__ import annotations
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
+import tensorflow as tf
+from google.protobuf import text_format
+
+from taglm_tf.lm1b.vocab import MAX_TERM_ID
 
 MAX_WORD_LEN = 50
-MAXTERMID = b"!!!MAXTERMID"
 _LSTM_OUTPUTS = ("lstm/lstm_0/control_dependency:0", "lstm/lstm_1/control_dependency:0")
 
 
@@ -30,7 +33,7 @@ class _WordVocab:
         with open(path, "rb") as f:
             for line in f:
                 word = line.strip()  # bytes.strip == Python 2 str.strip: ASCII whitespace
-                if word != MAXTERMID:
+                if word != MAX_TERM_ID.encode():
                     self.words.append(word)
         self.ids: Dict[bytes, int] = {w: i for i, w in enumerate(self.words)}  # last one wins
         self.bos, self.eos, self.unk = (self.ids[w] for w in (b"<S>", b"</S>", b"<UNK>"))
@@ -72,8 +75,6 @@ class ReferenceLM:
     def __init__(self, pbtxt_path: str, ckpt_glob: str, vocab_path: str, restore_softmax: bool = True):
         """``restore_softmax=False`` restores every variable but ``softmax/*`` (as partial
         restores of the release do), for runs that fetch only embeddings and LSTM outputs."""
-        import tensorflow as tf
-        from google.protobuf import text_format
 
         self.vocab = _WordVocab(vocab_path)
         self.chars = _CharVocab(self.vocab.words)
@@ -96,7 +97,6 @@ class ReferenceLM:
         self.reset()  # lm_1b_eval runs states_init once right after the restore
 
     def _restore_all_but_softmax(self, ckpt_glob: str) -> None:
-        import tensorflow as tf
 
         reader = tf.train.load_checkpoint(ckpt_glob)
         with self.graph.as_default():

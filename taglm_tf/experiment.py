@@ -31,9 +31,10 @@ from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume
 TRAIN_SCHEME = "iobes"  # paper §3
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True, frozen=True)
 class ExperimentConfig:
-    """Everything that defines a run; saved as ``config.json`` beside the model."""
+    """Everything that defines a run; saved as ``config.json`` beside the model. Built with
+    keywords and never changed in place (derive variants with ``dataclasses.replace``)."""
 
     task: str
     data_dir: str
@@ -76,7 +77,8 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     lms = load_lm_embedders(config.to_dict(), expected_fingerprints=trained_with)
     features = lm_feature_sources(config, lms, splits)
     if features:
-        config.model.extra_dim = features["train"].dim
+        config = dataclasses.replace(
+            config, model=dataclasses.replace(config.model, extra_dim=features["train"].dim))
     if state_exists:
         resources = saving.load_vocab(config.model_dir)
     else:

@@ -78,15 +78,6 @@ def tag_sentences(tagger: LoadedTagger, sentences: Sequence[conll.Sentence], sch
     return Predictor(tagger.model, tagger.resources.tags, batch_size).predict(data, scheme)
 
 
-def conll_lines(sentences, tags) -> Iterator[str]:
-    """``token [columns...] TAG`` per token, ``""`` after each sentence."""
-    for sentence, sentence_tags in zip(sentences, tags):
-        for i, token in enumerate(sentence.tokens):
-            middle = sentence.columns[i] if sentence.columns else ()
-            yield " ".join((token, *middle, sentence_tags[i]))
-        yield ""
-
-
 def json_lines(sentences, tags, entity_word: str) -> Iterator[str]:
     """One JSON object per sentence: tokens, tags and chunks (token offsets, end exclusive)."""
     for sentence, sentence_tags in zip(sentences, tags):
@@ -107,7 +98,7 @@ def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
     if output_format == "json":
         lines = json_lines(sentences, tags, task.entity_word)
     else:
-        lines = conll_lines(sentences, tags)
+        lines = conll.conll_lines(sentences, tags)
     return "".join(line + "\n" for line in lines)
 
 

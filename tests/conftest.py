@@ -35,7 +35,7 @@ def tiny_config(model_dir, **train_overrides) -> ExperimentConfig:
     train = dict(batch_size=16, patience=1, max_constant_epochs=3, anneal_epochs=1,
                  anneal_steps=2, seed=3, verbose=0)
     train.update(train_overrides)
-    return ExperimentConfig("ner", data_dir="/nonexistent", model_dir=str(model_dir),
+    return ExperimentConfig(task="ner", data_dir="/nonexistent", model_dir=str(model_dir),
                             files=sample_paths(), model=dataclasses.replace(TINY_MODEL),
                             train=TrainConfig(**train))
 

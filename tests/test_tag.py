@@ -102,7 +102,7 @@ def test_text_input_conll_output(tmp_path, predict):
     (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
     sentences = tag.read_input(str(tmp_path / "in.txt"), "text")
     expected = predict(TEXT_SENTENCES)
-    records = _records("".join(line + "\n" for line in tag.conll_lines(sentences, expected)))
+    records = _records("".join(line + "\n" for line in conll.conll_lines(sentences, expected)))
     assert records == [[[t, g] for t, g in zip(toks, tags)] for toks, tags in zip(TEXT_SENTENCES, expected)]
     assert [s.line for s in sentences] == [1, 3, 4, 5, 6]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, Iterator, List, Sequence, Tuple
 
 from taglm_tf.data import tag_schemes
 from taglm_tf.errors import InputError
@@ -142,17 +142,27 @@ def convert_tags(sentences: Iterable[Sentence], scheme: str) -> List[Sentence]:
     return [s.with_tags(tag_schemes.convert(s.tags, scheme)) for s in sentences]
 
 
-def format_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]]) -> str:
-    """conlleval input: ``token [columns...] gold predicted`` lines, blank line between sentences."""
-    if len(sentences) != len(predicted):
-        raise ValueError(f"{len(predicted)} predicted sequences for {len(sentences)} sentences")
-    out = []
-    for sentence, tags in zip(sentences, predicted):
-        if len(tags) != len(sentence):
-            raise ValueError(f"sentence at line {sentence.line}: {len(tags)} predicted tags for "
-                             f"{len(sentence)} tokens")
+def conll_lines(sentences: Sequence[Sentence], *tag_columns: Sequence[Sequence[str]]) -> Iterator[str]:
+    """``token [columns...] tags...`` per token (one tag per column of ``tag_columns``), and ``""``
+    after each sentence: the CoNLL layout that conlleval and the tagging CLI write.
+
+    Raises:
+        ValueError: a tag column has another number of sentences, or of tags in a sentence.
+    """
+    for tags in tag_columns:
+        if len(tags) != len(sentences):
+            raise ValueError(f"{len(tags)} predicted sequences for {len(sentences)} sentences")
+    for k, sentence in enumerate(sentences):
+        for tags in tag_columns:
+            if len(tags[k]) != len(sentence):
+                raise ValueError(f"sentence at line {sentence.line}: {len(tags[k])} predicted tags for "
+                                 f"{len(sentence)} tokens")
         for i, token in enumerate(sentence.tokens):
             middle = sentence.columns[i] if sentence.columns else ()
-            out.append(" ".join((token, *middle, sentence.tags[i], tags[i])))
-        out.append("")
-    return "\n".join(out) + ("\n" if out else "")
+            yield " ".join((token, *middle, *(tags[k][i] for tags in tag_columns)))
+        yield ""
+
+
+def format_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]]) -> str:
+    """conlleval input: ``token [columns...] gold predicted`` lines, blank line between sentences."""
+    return "".join(line + "\n" for line in conll_lines(sentences, [s.tags for s in sentences], predicted))

@@ -23,6 +23,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
+from taglm_tf.data.batching import batches_by_length
 from taglm_tf.fingerprints import hash_tensors
 from taglm_tf.pretraining.vocab import LMVocabulary
 from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
@@ -97,10 +98,8 @@ class LMEmbedder:
 
     def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
         """One float32 ``[n_i, P]`` array per sentence, in input order; batches by length."""
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
         results: List[Optional[np.ndarray]] = [None] * len(sentences)
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+        for batch in batches_by_length([len(s) for s in sentences], batch_size):
             width = max(len(sentences[i]) for i in batch)
             tokens = np.full((len(batch), max(width, 1)), "", dtype=object)
             for row, i in enumerate(batch):

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
+from taglm_tf.data.batching import batches_by_length
 from taglm_tf.errors import InputError
 from taglm_tf.layers.char_cnn_word_embedder import LM1BCharEmbedder
 from taglm_tf.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
@@ -248,10 +249,8 @@ class LM1BEmbedder(keras.layers.Layer):
             One float32 array ``[1 + num_lstm_layers, n_tokens, P]`` per sentence, in input
             order, stacking the outputs in :attr:`output_names` order.
         """
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
         results: List[Optional[np.ndarray]] = [None] * len(sentences)
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+        for batch in batches_by_length([len(s) for s in sentences], batch_size):
             char_ids, lengths = sentence_char_ids(self._vocab(), [sentences[i] for i in batch])
             stacked = self._stacked_outputs(char_ids, lengths).numpy()
             for row, i in enumerate(batch):

@@ -17,7 +17,7 @@ from taglm_tf.layers import CRF, CharBiRNN, CharCNN, PaddingMask, TokenGather
 INSERTION_POINTS = ("rnn1_input", "rnn1_output", "rnn2_output")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True, frozen=True)
 class TaggerConfig:
     """Hyper-parameters of the tagger. Defaults are the paper's NER model."""
 

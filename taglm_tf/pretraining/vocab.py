@@ -22,10 +22,10 @@ import numpy as np
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
+from taglm_tf.lm1b.vocab import MAX_TERM_ID
 
 BOS, EOS, UNK = "<S>", "</S>", "<UNK>"
 SPECIALS = (BOS, EOS, UNK)
-MAX_TERM_ID = "!!!MAXTERMID"
 DIRECTIONS = ("forward", "backward")
 COUNTS_SUFFIX = ".counts"
 

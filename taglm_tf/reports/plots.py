@@ -16,6 +16,7 @@ DEV_F1_TAG = "dev/f1"
 
 def tensorboard_scalars(log_dir: str, tag: str) -> List[Tuple[int, float]]:
     """``[(step, value)]`` of a scalar written by TF2 ``tf.summary.scalar``; the last write per step wins."""
+    # tensorboard's reader loads only when a report reads logs (optional on the current stack).
     from tensorboard.backend.event_processing import event_accumulator
     from tensorboard.util import tensor_util
     if not os.path.isdir(log_dir):
@@ -44,11 +45,11 @@ def _slug(text: str) -> str:
 
 
 def _pyplot():
-    try:
+    try:  # matplotlib is optional: without it the report has no plots
         import matplotlib
     except ImportError:
         return None
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # must precede the pyplot import
     import matplotlib.pyplot as plt
     return plt
 

@@ -23,7 +23,7 @@ from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True, frozen=True)
 class TrainConfig:
     """Optimisation settings. Defaults follow the paper (§3, "Training")."""
 
