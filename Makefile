@@ -26,6 +26,7 @@ demo: $(STAMP)
 	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) DEMO_SENTENCE="$(DEMO_SENTENCE)" sh tools/demo.sh
 
 test: $(STAMP)
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 clean:

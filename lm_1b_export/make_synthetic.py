@@ -2,13 +2,13 @@
 
 The real lm_1b release (``graph-2016-09-10.pbtxt``, 12 ``ckpt-*`` files, ``vocab-2016-09-10.txt``)
 cannot be downloaded here. This module writes a stand-in with random weights that follows
-``/work/shared/docs/lm_1b_spec.md``:
+``docs/lm_1b.md``:
 
 * 12 TF **V1** (tensor-slice) checkpoint files with exactly the release names and the variable
-  names, shapes, ranks and file mapping of spec §2.1 / §8.4;
+  names, shapes, ranks and file mapping of docs/lm_1b.md §2;
 * a vocabulary file shaped like the real one (``<S>``, ``</S>``, ``<UNK>`` first, UTF-8 words,
   ``!!!MAXTERMID`` last, bytes 0..4 unused so they become the special char ids);
-* a GraphDef in protobuf text format that computes spec §5 with raw TF ops at batch 1 x 1 step,
+* a GraphDef in protobuf text format that computes docs/lm_1b.md §3-7 with raw TF ops at batch 1 x 1 step,
   with the release's endpoint names (``inputs_in``, ``all_embs_out``, ``Variable``,
   ``states_init``, ``save/Const``, ``save/restore_all``, ...). ``lm_1b_export.reference`` runs it
   as the "original graph" oracle.
@@ -191,7 +191,7 @@ def _lstm_specs(d: Dims) -> List[VarSpec]:
 
 
 def release_variables(dims: Dims) -> Dict[str, List[VarSpec]]:
-    """File name -> the tensors it holds (spec §8.4), for all 12 release files."""
+    """File name -> the tensors it holds (docs/lm_1b.md §2), for all 12 release files."""
     files = {
         "ckpt-base": [VarSpec("global_step", (), dtype="int64")],
         "ckpt-char-embedding": _char_specs(dims),
@@ -257,7 +257,7 @@ def _write_v1_file(path: str, specs: Sequence[VarSpec], seed: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reference graph (spec §4-§5) with raw TF ops and ref variables
+# Reference graph (docs/lm_1b.md §3-7) with raw TF ops and ref variables
 # ---------------------------------------------------------------------------------------------
 
 
@@ -278,7 +278,7 @@ def _concat_shards(tf, variables, prefix: str, name: str, axis: int = 0):
 
 
 def _char_cnn(tf, v, d: Dims, char_ids):
-    """Spec §5.2-5.4: char ids [1,1,50] -> word embedding [1, P] (``all_embs_out``)."""
+    """docs/lm_1b.md §4-5: char ids [1,1,50] -> word embedding [1, P] (``all_embs_out``)."""
     with tf.compat.v1.name_scope("char_embedding/"):
         flat = tf.reshape(char_ids, [-1], name="flat_ids")
         with tf.compat.v1.name_scope("EmbeddingLookupUnique"):
@@ -308,7 +308,7 @@ def _char_cnn(tf, v, d: Dims, char_ids):
 
 
 def _lstm_layer(tf, v, d: Dims, layer: int, x, state_var):
-    """Spec §5.5: one LSTMP step; returns (output h, assign op writing concat(c, h))."""
+    """docs/lm_1b.md §6: one LSTMP step; returns (output h, assign op writing concat(c, h))."""
     scope = "lstm/lstm_%d" % layer
     with tf.compat.v1.name_scope(scope + "/"):
         n = d.cells
@@ -329,7 +329,7 @@ def _lstm_layer(tf, v, d: Dims, layer: int, x, state_var):
 
 
 def _softmax_and_loss(tf, v, d: Dims, h, targets, weights):
-    """Spec §5.6: softmax over all padded rows and the weighted log-perplexity."""
+    """docs/lm_1b.md §7: softmax over all padded rows and the weighted log-perplexity."""
     blocks = _concat_shards(tf, v, "softmax/W", "softmax_W_concat", axis=1)
     matrix = tf.reshape(blocks, [d.vocab_pad, d.proj], name="Reshape_3")
     logits = tf.add(tf.matmul(h, matrix, transpose_b=True), v["softmax/b"], name="logits")
@@ -343,7 +343,7 @@ def _softmax_and_loss(tf, v, d: Dims, h, targets, weights):
 
 
 def build_reference_graph(dims: Dims):
-    """The inference graph of spec §4 at batch 1 x 1 step, in a fresh ``tf.Graph``."""
+    """The inference graph (docs/lm_1b.md §3-8) at batch 1 x 1 step, in a fresh ``tf.Graph``."""
 
     graph = tf.Graph()
     with graph.as_default():

@@ -5,8 +5,8 @@ restores it through the graph's own saver (``save/restore_all`` fed with the che
 ``save/Const:0``) and then feeds one token per ``session.run``, exactly like the release's
 ``lm_1b_eval.py`` (batch 1 x 1 step, state kept in the graph variables).
 
-It carries its own small port of data_utils' ``Vocabulary`` / ``CharsVocabulary`` (spec §5.1 and
-§6), written independently of the library's loader on purpose: this module is the yardstick the
+It carries its own small port of data_utils' ``Vocabulary`` / ``CharsVocabulary`` (docs/lm_1b.md §3 and
+§9), written independently of the library's loader on purpose: this module is the yardstick the
 library is compared against, so it must not share code with it.
 
 Works on the real release and on ``lm_1b_export.make_synthetic`` output alike.
@@ -19,7 +19,8 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 
-from taglm_tf.lm1b.vocab import MAX_TERM_ID
+MAXTERMID = b"!!!MAXTERMID"  # its own copy: the yardstick shares nothing with the library
+
 
 MAX_WORD_LEN = 50
 _LSTM_OUTPUTS = ("lstm/lstm_0/control_dependency:0", "lstm/lstm_1/control_dependency:0")
@@ -33,7 +34,7 @@ class _WordVocab:
         with open(path, "rb") as f:
             for line in f:
                 word = line.strip()  # bytes.strip == Python 2 str.strip: ASCII whitespace
-                if word != MAX_TERM_ID.encode():
+                if word != MAXTERMID:
                     self.words.append(word)
         self.ids: Dict[bytes, int] = {w: i for i, w in enumerate(self.words)}  # last one wins
         self.bos, self.eos, self.unk = (self.ids[w] for w in (b"<S>", b"</S>", b"<UNK>"))

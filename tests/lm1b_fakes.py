@@ -12,7 +12,7 @@ WIDTHS = (1, 2, 3, 4, 5, 6, 7, 7)
 def fake_tensors(seed: int = 0, char_dim: int = 4, filters: Sequence[int] = (1, 1, 2, 2, 2, 2, 3, 3),
                  num_highway: int = 2, proj: int = 8, cells: int = 16, layers: int = 2,
                  softmax_rows_per_shard: int = 3, shards: int = 8) -> Dict[str, np.ndarray]:
-    """Random tensors with the release names and shape rules (docs/lm_1b_spec.md §2.1)."""
+    """Random tensors with the release names and shape rules (docs/lm_1b.md §2)."""
     rng = np.random.default_rng(seed)
 
     def normal(*shape, scale=0.5):
@@ -48,7 +48,7 @@ def sharded(prefix: str, full: np.ndarray, shards: int) -> Dict[str, np.ndarray]
 
 
 def release_file(name: str) -> str:
-    """File of the release layout (spec §8.4) for tensor ``name``."""
+    """File of the release layout (docs/lm_1b.md §2) for tensor ``name``."""
     if name.startswith("char_embedding/"):
         return "ckpt-char-embedding"
     if name.startswith("lstm/"):

@@ -1,4 +1,4 @@
-"""Highway layers with lm_1b's gate convention (docs/lm_1b.md, "Highway")."""
+"""Highway layers with lm_1b's gate convention (docs/lm_1b.md §5)."""
 from __future__ import annotations
 
 import tensorflow as tf

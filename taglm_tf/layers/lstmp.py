@@ -7,7 +7,7 @@ from tensorflow import keras
 
 @keras.saving.register_keras_serializable(package="taglm_tf")
 class LSTMPLayer(keras.layers.Layer):
-    """LSTMP layer of lm_1b (docs/lm_1b_spec.md §5.5), run over whole sequences; frozen by default.
+    """LSTMP layer of lm_1b (docs/lm_1b.md §6), run over whole sequences; frozen by default.
 
     Per step, with ``W = [W_x; W_h]`` of shape ``[in + P, 4N]`` and gates split as (i, j, f, o):
     ``z = x W_x + h_prev W_h + b``,

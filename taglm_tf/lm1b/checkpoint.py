@@ -2,7 +2,7 @@
 
 The release stores 112 whole (unpartitioned) tensors in 12 V1 tensor-slice files (``ckpt-*``);
 most matrices are split into shards ``W_0 .. W_{S-1}`` that are reassembled here
-(docs/lm_1b_spec.md §2). Every size is inferred from the checkpoint and validated from the
+(docs/lm_1b.md §2). Every size is inferred from the checkpoint and validated from the
 shape map before any large tensor is read.
 """
 from __future__ import annotations
@@ -197,7 +197,7 @@ def read_lm1b_checkpoint(pattern: Pattern, include_softmax: bool = True) -> LM1B
             when False they are neither required nor read.
 
     Returns:
-        The weights; every shape relation of docs/lm_1b_spec.md §2 is checked first, so errors
+        The weights; every shape relation of docs/lm_1b.md §2 is checked first, so errors
         come before any large read.
 
     Raises:

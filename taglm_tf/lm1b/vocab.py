@@ -1,7 +1,7 @@
 """The lm_1b word and byte-level character vocabularies (data_utils.Vocabulary/CharsVocabulary).
 
 The release code is Python 2, so a "character" is a byte: words are handled as UTF-8 bytes and
-the vocabulary file is read as bytes (docs/lm_1b_spec.md §5.1, §6).
+the vocabulary file is read as bytes (docs/lm_1b.md §3, §9).
 """
 from __future__ import annotations
 

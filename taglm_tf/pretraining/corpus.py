@@ -12,7 +12,7 @@ epoch. With shuffling (training): each epoch visits the files in an order drawn 
 generator seeded by ``(seed, epoch, file, chunk)``. The stream is a deterministic function of
 the files, the seed and the global batch size; it does not depend on the number of replicas.
 
-**Windows** (lm_1b's ``get_batch``, docs/lm_1b_spec.md §6): ``batch_size`` rows, each an
+**Windows** (lm_1b's ``get_batch``, docs/lm_1b.md §9): ``batch_size`` rows, each an
 independent stream of sentences packed back to back. A window holds ``num_steps`` (input,
 target) pairs per row: for a sentence ``s``, inputs come from ``s[:-1]`` and targets from
 ``s[1:]``, so ``<S>`` is only an input and ``</S>`` only a target, and a sentence of n words

@@ -38,7 +38,7 @@ SUM = tf.distribute.ReduceOp.SUM
 
 @dataclasses.dataclass
 class LMTrainConfig:
-    """Optimisation settings; the defaults are the original LM recipe (docs/lm_1b_spec.md §9)."""
+    """Optimisation settings; the defaults are the original LM recipe (docs/lm_1b.md §11)."""
 
     batch_size: int = 128           # rows per replica; the global batch is this x replicas
     num_steps: int = 20             # window length (truncated BPTT)

@@ -1,6 +1,6 @@
 """Tests of the synthetic lm_1b release (make_synthetic) and of the graph oracle (reference).
 
-One tiny release is written per module. The checks cover the file layout and V1 format (spec §3,
+One tiny release is written per module. The checks cover the file layout and V1 format (docs/lm_1b.md §1-2,
 §8.4), the variable table (§2.1), the vocabulary (§5.1, §6), the graph interface (§4), and an
 independent numpy re-computation of the forward math (§5) from the checkpoint tensors.
 """
@@ -54,7 +54,7 @@ def weights(release):
 
 
 def expected_files(vpad):
-    """Spec §8.4 with the tiny dims: file -> {name: shape}, written out independently."""
+    """docs/lm_1b.md §2 with the tiny dims: file -> {name: shape}, written out independently."""
     char = {"char_embedding/W": [256, E]}
     for k, (w, n) in enumerate(zip(WIDTHS, COUNTS)):
         char["char_embedding/cnn_%d/kernel" % k] = [w, E, 1, n]
@@ -156,7 +156,7 @@ def test_full_size_layout_without_writing_weights(tmp_path):
     specs = [s for group in files.values() for s in group]
     assert len(specs) == 112
     floats = [s for s in specs if s.dtype == "float32"]
-    assert sum(int(np.prod(s.shape)) for s in floats) == 1042864896  # spec §2.3
+    assert sum(int(np.prod(s.shape)) for s in floats) == 1042864896  # the release parameter count (docs/lm_1b.md §2)
     assert files["ckpt-softmax8"][0].shape == (800000,)
     path = str(tmp_path / ms.VOCAB_NAME)
     ms.write_vocab(path, ms.FULL)
@@ -274,12 +274,12 @@ def test_softmax_steps(lm):
 
 
 # ------------------------------------------------------------------------------------------
-# Independent numpy forward pass (spec §5) against the graph
+# Independent numpy forward pass (docs/lm_1b.md §3-7) against the graph
 # ------------------------------------------------------------------------------------------
 
 
 def np_char_ids(word: str) -> np.ndarray:
-    """Spec §5.1 with the specials of the tiny vocab (bow=2, eow=3, pad=4)."""
+    """docs/lm_1b.md §3 with the specials of the tiny vocab (bow=2, eow=3, pad=4)."""
     body = list(word.encode("utf-8")[:48])
     return np.array([2] + body + [3] + [4] * (48 - len(body)), np.int64)
 
