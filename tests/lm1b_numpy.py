@@ -1,4 +1,4 @@
-"""Plain numpy (float64) implementations of docs/lm_1b_spec.md §5.2-5.6, written step by step."""
+"""Plain numpy (float64) implementations of docs/lm_1b.md §4-7, written step by step."""
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np

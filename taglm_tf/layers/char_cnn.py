@@ -35,7 +35,10 @@ class CharCNN(keras.layers.Layer):
 
     def call(self, char_ids, training=None):
         present = tf.not_equal(char_ids, 0)[:, :, None]
-        features = self.conv(self.drop(self.embedding(char_ids), training=training))
+        # Padding enters the conv windows of a word's last chars as zero vectors, so a word encodes
+        # the same whatever the longest word of its batch is.
+        chars = tf.where(present, self.embedding(char_ids), 0.0)
+        features = self.conv(self.drop(chars, training=training))
         pooled = tf.reduce_max(tf.where(present, features, -2.0), axis=1)  # tanh > -2: pads never win
         return tf.where(tf.reduce_any(present, axis=1), pooled, 0.0)
 

@@ -7,28 +7,32 @@ from tensorflow import keras
 from taglm_tf.layers import CharCNN
 
 CHARS, DIM, FILTERS, WIDTH = 9, 4, 6, 3
+WORDS = [[3, 1, 4, 1, 5], [2, 7, 8, 8, 6], [5, 3, 5, 8, 2]]
+RAGGED = [[3, 1, 4, 1, 5], [2, 7], [8], [6, 6, 2]]
 
 
-@pytest.fixture(scope="module")
-def layer():
-    keras.utils.set_random_seed(0)
+def make_layer(seed):
+    keras.utils.set_random_seed(seed)
     cnn = CharCNN(CHARS, DIM, FILTERS, WIDTH)
     cnn(tf.constant([[1]]))  # builds the sub-layers
     return cnn
 
 
+@pytest.fixture(scope="module")
+def layer():
+    return make_layer(0)
+
+
 def reference(layer, word):
-    """One unpadded word: zero-padded ('same') convolution over its own characters, max over them."""
-    emb = layer.embedding.embeddings.numpy().astype(np.float64)[word]
+    """One unpadded word: zero-padded ('same', width 3) convolution over its own characters, max."""
+    emb = np.pad(layer.embedding.embeddings.numpy().astype(np.float64)[word], ((1, 1), (0, 0)))
     kernel, bias = (w.numpy().astype(np.float64) for w in layer.conv.weights)
-    half = (WIDTH - 1) // 2
-    padded = np.pad(emb, ((half, WIDTH - 1 - half), (0, 0)))
-    windows = np.stack([padded[i:i + WIDTH] for i in range(len(word))])  # [n, WIDTH, DIM]
+    windows = np.stack([emb[i:i + WIDTH] for i in range(len(word))])  # [n, WIDTH, DIM]
     return np.tanh(np.einsum("nwd,wdf->nf", windows, kernel) + bias).max(axis=0)
 
 
-WORDS = [[3, 1, 4, 1, 5], [2, 7, 8, 8, 6], [5, 3, 5, 8, 2]]
-RAGGED = [[3, 1, 4, 1, 5], [2, 7], [8], [6, 6, 2]]
+def padded(words, length=7):
+    return tf.constant([word + [0] * (length - len(word)) for word in words])
 
 
 def test_unpadded_words_match_numpy(layer):
@@ -43,14 +47,18 @@ def test_empty_word_maps_to_zeros(layer):
     assert (out[0] == 0).all() and np.abs(out[1]).min() > 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: char id 0 has a (random) embedding that enters the conv "
-                   "window of a word's last characters, so a word's encoding depends on whether it is "
-                   "the longest in its batch (featurizer pads with .to_tensor(0))")
-def test_padded_words_match_numpy_and_their_unpadded_selves(layer):
-    ids = np.zeros((len(RAGGED), 7), np.int32)
-    for i, word in enumerate(RAGGED):
-        ids[i, :len(word)] = word
-    out = layer(tf.constant(ids)).numpy()
+def test_padded_words_pool_over_real_chars_only():
+    cnn = make_layer(1)
+    cnn.embedding.embeddings[0].assign(tf.zeros(DIM))  # pads then act as the conv's zero padding
+    out = cnn(padded(RAGGED)).numpy()
+    expected = np.stack([reference(cnn, word) for word in RAGGED])
+    assert (expected < 0).any()  # a pad position (tanh(0) = 0) would win some max if it were pooled
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cnn(padded(RAGGED, 12)).numpy(), out, rtol=1e-6, atol=1e-7)
+
+
+def test_padding_does_not_change_a_word(layer):
+    out = layer(padded(RAGGED)).numpy()
     for row, word in zip(out, RAGGED):
         np.testing.assert_allclose(row, layer(tf.constant([word])).numpy()[0], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(row, reference(layer, word), rtol=1e-5, atol=1e-6)

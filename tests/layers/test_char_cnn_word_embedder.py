@@ -1,4 +1,4 @@
-"""LM1BCharEmbedder against a loop-by-loop numpy version of docs/lm_1b_spec.md §5.2-5.4."""
+"""LM1BCharEmbedder against a loop-by-loop numpy version of docs/lm_1b.md §4-5."""
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras

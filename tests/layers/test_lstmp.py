@@ -1,4 +1,4 @@
-"""LSTMPLayer against a step-by-step numpy LSTMP (docs/lm_1b_spec.md §5.5), with masks and padding."""
+"""LSTMPLayer against a step-by-step numpy LSTMP (docs/lm_1b.md §6), with masks and padding."""
 import numpy as np
 import pytest
 import tensorflow as tf

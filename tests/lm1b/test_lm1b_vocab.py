@@ -1,4 +1,4 @@
-"""lm_1b word and char vocabularies against hand-computed ids (docs/lm_1b_spec.md §5.1, §6)."""
+"""lm_1b word and char vocabularies against hand-computed ids (docs/lm_1b.md §3, §9)."""
 import numpy as np
 import pytest
 import tensorflow as tf
