@@ -3,11 +3,19 @@
     python -m lm_1b_export.dump_lstm_emb --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \\
         --input_file=SENTENCES --output_file=OUT.hdf5 [--batch_size=N]
 
-For line ``i`` (0-based) of SENTENCES, whitespace-tokenized into n_i tokens, OUT.hdf5 gets a
-float32 dataset ``str(i)`` of shape ``[3, n_i, P]``: the char-CNN word embedding
-(``all_embs_out``), ``lstm/lstm_0/control_dependency`` and ``lstm/lstm_1/control_dependency``.
-As in the original, each sentence starts from a zero state and the literal word ``<S>`` is fed
-first; its step is not written. Sentences are sorted by length and batched internally; the
+SENTENCES is UTF-8 text, one sentence per line; lines end at LF, CRLF or CR, a leading BOM is
+dropped, and only ASCII spaces and tabs separate words, so ``a<U+00A0>b`` is one word, as in the
+original's Python 2 byte-string ``split()`` (:mod:`taglm_tf.textio`).
+
+For line ``i`` (1-based line ``i + 1``) with n_i words, OUT.hdf5 gets a float32 dataset
+``str(i)`` of shape ``[3, n_i, P]``: row ``k`` of each layer belongs to word ``k`` of the line;
+the layers are the char-CNN word embedding (``all_embs_out``),
+``lstm/lstm_0/control_dependency`` and ``lstm/lstm_1/control_dependency``. As in the original,
+each sentence starts from a zero state and the literal word ``<S>`` is fed first unless the
+line already starts with ``<S>`` (lm_1b_eval: ``sentence.find('<S>') != 0``); an added ``<S>``
+has no row, a line's own ``<S>`` keeps its row 0. (The original writes one file per fed step,
+the added ``<S>`` included.) Leading spaces are ignored for that test, where lm_1b_eval would add
+a second ``<S>`` to `` <S> a``. Sentences are sorted by length and batched internally; the
 output does not depend on the batching. The file appears only when complete.
 """
 from __future__ import annotations
@@ -20,6 +28,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from taglm_tf.cli import run
+from taglm_tf import textio
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
 from taglm_tf.lm1b.model import LM1BEmbedder
@@ -31,7 +40,7 @@ def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
     flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*', or one file.")
     flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
-    flags.DEFINE_string("input_file", None, "Sentences, one per line, whitespace-tokenized.")
+    flags.DEFINE_string("input_file", None, "Sentences, one per line, words separated by spaces or tabs.")
     flags.DEFINE_string("output_file", None, "HDF5 file to write.")
     flags.DEFINE_integer("batch_size", 32, "Sentences per forward pass.")
     flags.DEFINE_integer("chunk", 2048, "Sentences held in memory between writes.")
@@ -39,19 +48,9 @@ def define_flags() -> None:
 
 def read_sentences(path: str) -> List[List[str]]:
     """Token lists, one per line; an empty line or bad UTF-8 is an error naming the line."""
-    try:
-        with open(path, "rb") as f:
-            raw_lines = f.read().split(b"\n")
-    except OSError as e:
-        raise InputError(f"cannot read input ({e.strerror})", path) from None
-    if raw_lines and raw_lines[-1] == b"":
-        raw_lines.pop()
     sentences = []
-    for number, raw in enumerate(raw_lines, start=1):
-        try:
-            tokens = raw.decode("utf-8").split()
-        except UnicodeDecodeError as e:
-            raise InputError(f"not valid UTF-8 (byte {e.start})", path, number) from None
+    for number, line in textio.read_lines(path):
+        tokens = textio.split_fields(line)
         if not tokens:
             raise InputError("empty line: every line must hold a sentence (its line number is "
                              "its dataset name)", path, number)

@@ -161,6 +161,23 @@ class ReferenceLM:
             rows.append([np.asarray(v)[0] for v in self.step(word_id, char_ids, fetches)])
         return np.stack([np.stack(layer) for layer in zip(*rows[1:])]).astype(np.float32)
 
+    def dump_lstm_emb_line(self, line: str) -> Tuple[np.ndarray, bool]:
+        """lm_1b_eval's ``_DumpSentenceEmbedding`` on one raw line, every fed step kept.
+
+        As the original: ``<S> `` is prepended unless ``line.find('<S>') == 0``, the UTF-8
+        bytes are split with Python 2's ``str.split()`` (ASCII whitespace), and every word,
+        ``<S>`` included, is fed by its word id and spelling. Returns ``[3, words, P]`` and
+        whether ``<S>`` was added.
+        """
+        added = line.find("<S>") != 0
+        words = (("<S> " if added else "") + line).encode("utf-8").split()
+        self.reset()
+        fetches = ["all_embs_out:0"] + list(_LSTM_OUTPUTS)
+        rows = [[np.asarray(v)[0] for v in
+                 self.step(self.vocab.word_to_id(w), self.chars.encode(w), fetches)]
+                for w in words]
+        return np.stack([np.stack(layer) for layer in zip(*rows)]).astype(np.float32), added
+
     def softmax_steps(self, tokens: Sequence[str],
                       bos_chars: str = "word") -> Tuple[np.ndarray, np.ndarray]:
         """Next-word distributions of a sentence: ``(softmax [n+1, Vpad], log_perp [n+1])``.

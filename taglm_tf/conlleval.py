@@ -15,6 +15,9 @@ byte, quirks included, so scores stay comparable with published ones:
   script scores it, not the way IOBES intends;
 * the per-type list can print the empty type twice (see ``_report_order``).
 
+One departure: a UTF-8 byte-order mark at the start of the input is dropped, as every reader
+of the project does, instead of becoming part of the first field.
+
 Usage: ``python -m taglm_tf.conlleval [-l] [-r] [-d DELIM] [-o OTAG] [FILE]``.
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from taglm_tf import textio
 from taglm_tf.errors import InputError
 
 BOUNDARY = "-X-"
@@ -326,8 +330,12 @@ def evaluate_lines(
 
 
 def split_lines(text: str) -> List[str]:
-    """Split text into lines the way Perl reads them: at "\\n" only."""
-    lines = text.split("\n")
+    """Split text into lines the way Perl reads them: at "\\n" only.
+
+    A byte-order mark at the start is dropped (the one departure from the script, which would
+    glue it to the first field; see :mod:`taglm_tf.textio`).
+    """
+    lines = textio.strip_bom(text).split("\n")
     if lines[-1] == "":
         lines.pop()
     return lines

@@ -72,5 +72,5 @@ def evaluate(predictor: Predictor, data: TaggingData, gold: Sequence[conll.Sente
     predicted = predictor.predict(data, scheme)
     elapsed = time.perf_counter() - start
     text = conll.format_predictions(gold, predicted)
-    result = conlleval.evaluate_lines(text.splitlines())
+    result = conlleval.evaluate_lines(conlleval.split_lines(text))
     return Evaluation(result, text, data.num_tokens / max(elapsed, 1e-9))

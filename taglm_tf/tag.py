@@ -3,16 +3,18 @@
     python -m taglm_tf.tag --model_dir=DIR [--input=FILE] [--input_format=text|conll]
                            [--format=conll|json] [--batch_size=N]
 
-Input (UTF-8, from ``--input`` or stdin): one whitespace-tokenized sentence per line
-(``text``), or CoNLL columns (``conll``: the first column is the word, the others are echoed;
-blank lines separate sentences, ``-DOCSTART-`` lines are skipped). Output, in input order:
+Input (UTF-8, from ``--input`` or stdin; ``.gz``/``.bz2``/``.xz`` by suffix): one sentence
+per line, tokens separated by ASCII spaces or tabs (``text``), or CoNLL columns (``conll``:
+the first column is the word, the others are echoed; blank lines separate sentences,
+``-DOCSTART-`` lines are skipped). Lines end at LF, CRLF or
+CR; a leading BOM is dropped; other Unicode spaces belong to tokens (see
+:mod:`taglm_tf.textio`). Output, in input order:
 ``token [columns...] TAG`` lines with a blank line after each sentence (``conll``), or one JSON
 object per sentence (``json``). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
 chunking).
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -23,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices
 from absl import app, flags  # noqa: E402
 
 from taglm_tf.cli import run  # noqa: E402
+from taglm_tf import textio  # noqa: E402
 from taglm_tf.data import conll, tag_schemes  # noqa: E402
 from taglm_tf.data.pipeline import TaggingData  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
@@ -46,27 +49,12 @@ def define_flags() -> None:
     flags.mark_flag_as_required("model_dir")
 
 
-def decode_utf8(raw: bytes, source: str) -> str:
-    """``raw`` as text; invalid UTF-8 is an :class:`InputError` naming its line."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1)
-        raise InputError(f"not valid UTF-8 (byte {column} of the line)", source, line) from None
-
-
 def read_input(path: str, input_format: str) -> List[conll.Sentence]:
-    """Sentences of ``path`` (``-``: stdin) in ``input_format``."""
+    """Sentences of ``path`` (``-``: stdin) in ``input_format``; errors name the file and line."""
     if path == "-":
-        source, raw = "<stdin>", sys.stdin.buffer.read()
-    else:
-        try:
-            with open(path, "rb") as f:
-                source, raw = path, f.read()
-        except OSError as e:
-            raise InputError(f"cannot read input: {e.strerror}", path) from None
-    return READERS[input_format](io.StringIO(decode_utf8(raw, source)), source)
+        return READERS[input_format](sys.stdin.buffer, "<stdin>")
+    with textio.open_binary(path) as f:
+        return READERS[input_format](f, path)
 
 
 def tag_sentences(tagger: LoadedTagger, sentences: Sequence[conll.Sentence], scheme: str,

@@ -111,6 +111,30 @@ def test_golden_cli_file(name):
     assert run.stdout == (FIXTURES / f"{name}.expected").read_bytes()
 
 
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_api_with_bom(name, tmp_path):
+    """A leading byte-order mark is dropped: the Perl script's report on the file without it."""
+    kwargs, latex = _api_kwargs(GOLDEN[name])
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / f"{name}.txt").read_bytes())
+    report = conlleval.format_report(conlleval.evaluate_file(path, **kwargs), latex=latex)
+    assert report.encode("utf-8", "surrogateescape") == (FIXTURES / f"{name}.expected").read_bytes()
+
+
+def test_bom_before_a_boundary_line():
+    plain = ["-X- -X- O O", "a NN B-NP B-NP", "b NN I-NP O"]
+    with_bom = conlleval.evaluate_lines(conlleval.split_lines("\ufeff" + "\n".join(plain)))
+    result = conlleval.evaluate_lines(plain)
+    assert (with_bom.tokens, with_bom.overall) == (result.tokens, result.overall)
+    assert (result.tokens, result.overall.correct, result.overall.found_gold) == (2, 0, 1)
+
+
+def test_bom_on_stdin():
+    run = _run_cli([], stdin=b"\xef\xbb\xbf" + (FIXTURES / "iob1.txt").read_bytes())
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == (FIXTURES / "iob1.expected").read_bytes()
+
+
 @pytest.mark.parametrize("name", ["iob1", "latex", "tab_delim", "non_ascii", "crlf", "random"])
 def test_golden_cli_stdin(name):
     run = _run_cli(GOLDEN[name], stdin=(FIXTURES / f"{name}.txt").read_bytes())

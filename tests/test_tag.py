@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from taglm_tf import tag
+from taglm_tf import conlleval, tag
 from taglm_tf.tasks import task_named
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
@@ -45,6 +45,12 @@ CONLL_ROWS = [[line.split() for line in block.splitlines() if line and not line.
               for block in CONLL.split("\n\n")]
 CONLL_ROWS = [rows for rows in CONLL_ROWS if rows]
 
+# BOM, CR-only line ends and a no-break space inside a token (issue 11, items 1 and 2).
+ODD_CONLL = ("\ufeff-DOCSTART- -X- -X- O\r\r1\u00a0200 CD I-NP O\r"
+             "Anna NNP I-NP I-PER\r\rx\u2028y\u3000z NN I-NP O\r").encode("utf-8")
+ODD_ROWS = [[["1\u00a0200", "CD", "I-NP", "O"], ["Anna", "NNP", "I-NP", "I-PER"]],
+            [["x\u2028y\u3000z", "NN", "I-NP", "O"]]]
+
 
 @pytest.fixture(scope="session")
 def predict(tagger):
@@ -67,12 +73,14 @@ def cli(model_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("tag_inputs")
     (tmp / "in.conll").write_text(CONLL, encoding="utf-8")
     (tmp / "bad.txt").write_bytes("fine line\nZ\u00fcrich ok\n".encode("utf-8") + b"caf\xe9 bad\n")
+    (tmp / "odd.conll").write_bytes(ODD_CONLL)
     cases = {
         "stdin_json": (_cli(model_dir, "--input=-", "--format=json", "--batch_size=2"),
                        TEXT.encode("utf-8")),
         "file_conll": (_cli(model_dir, f"--input={tmp / 'in.conll'}", "--input_format=conll"), b""),
         "bad_utf8": (_cli(model_dir, f"--input={tmp / 'bad.txt'}"), b""),
         "no_model": (_cli(tmp / "missing"), b"a b\n"),
+        "odd_conll": (_cli(model_dir, f"--input={tmp / 'odd.conll'}", "--input_format=conll"), b""),
     }
     procs = {name: subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
@@ -114,6 +122,29 @@ def test_conll_file_echoes_columns_and_skips_docstart(cli, predict):
     assert [[row[-1] for row in s] for s in sentences] == expected
 
 
+def test_conll_input_with_bom_cr_and_unicode_spaces(cli, predict):
+    output = _ok(cli["odd_conll"])
+    sentences = _records(output)
+    assert [[row[:-1] for row in s] for s in sentences] == ODD_ROWS  # 4 + 1 fields per line
+    expected = predict([[row[0] for row in rows] for rows in ODD_ROWS])
+    assert [[row[-1] for row in s] for s in sentences] == expected
+    # conlleval (Perl rules: fields split at " ") accepts the output and scores 3 tokens.
+    assert conlleval.evaluate_lines(conlleval.split_lines(output)).tokens == 3
+
+
+def test_text_input_with_bom_and_cr_line_ends(tmp_path, predict):
+    plain = "Anna lives in Berlin .\nEU\u00a0rejects it\n"
+    (tmp_path / "plain.txt").write_text(plain, encoding="utf-8")
+    (tmp_path / "bom_cr.txt").write_text("\ufeff" + plain.replace("\n", "\r"), encoding="utf-8")
+    tokens = [["Anna", "lives", "in", "Berlin", "."], ["EU\u00a0rejects", "it"]]
+    for name in ("plain.txt", "bom_cr.txt"):
+        sentences = tag.read_input(str(tmp_path / name), "text")
+        assert [list(s.tokens) for s in sentences] == tokens
+        assert [s.line for s in sentences] == [1, 2]
+    lines = list(conll.conll_lines(sentences, predict(tokens)))
+    assert lines[0].split(" ")[0] == "Anna" and lines[6].split(" ")[0] == "EU\u00a0rejects"
+
+
 def test_json_output_structure_and_offsets(cli, predict):
     records = [json.loads(line) for line in _ok(cli["stdin_json"]).splitlines()]
     assert [r["tokens"] for r in records] == TEXT_SENTENCES  # input order despite batching
@@ -153,7 +184,7 @@ def test_empty_stdin_is_an_error(monkeypatch):
 
 
 def test_missing_input_file(tmp_path):
-    with pytest.raises(InputError, match="nope.txt: cannot read input"):
+    with pytest.raises(InputError, match="nope.txt: no such file"):
         tag.read_input(str(tmp_path / "nope.txt"), "conll")
 
 

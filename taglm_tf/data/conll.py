@@ -1,17 +1,18 @@
 """Readers and writers for CoNLL column files (CoNLL-2003 NER, CoNLL-2000 chunking).
 
-A file holds one token per line with space-separated columns, a blank line between
+A file holds one token per line with space- or tab-separated columns, a blank line between
 sentences and optional ``-DOCSTART-`` lines between documents. The first column is the
 word and the last one the tag; everything is validated while reading so that a bad file
-fails with its name and line number.
+fails with its name and line number. Lines, fields, BOM and encoding follow
+:mod:`taglm_tf.textio` (only ASCII space and tab separate columns).
 """
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
-from typing import Iterable, Iterator, List, Sequence, Tuple
+from typing import BinaryIO, Iterable, Iterator, List, Sequence, Tuple
 
+from taglm_tf import textio
 from taglm_tf.data import tag_schemes
 from taglm_tf.errors import InputError
 
@@ -47,21 +48,6 @@ CONLL2003 = CorpusFormat("conll2003", 4, "iob1")
 CONLL2000 = CorpusFormat("conll2000", 3, "iob2")
 
 
-def _decode_lines(path: str) -> List[str]:
-    with open(path, "rb") as f:
-        raw = f.read()
-    lines = raw.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    out = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            out.append(line.decode("utf-8").rstrip("\r"))
-        except UnicodeDecodeError as e:
-            raise InputError(f"not valid UTF-8 (byte {e.start})", path, number) from None
-    return out
-
-
 def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
     """Read a CoNLL file, checking columns and tags; raises :class:`InputError`."""
     path = os.fspath(path)
@@ -75,8 +61,8 @@ def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
             sentences.append(_make_sentence(rows))
             rows.clear()
 
-    for number, line in enumerate(_decode_lines(path), start=1):
-        fields = line.split()
+    for number, line in textio.read_lines(path):
+        fields = textio.split_fields(line)
         if not fields:
             flush()
             continue
@@ -105,11 +91,19 @@ def _make_sentence(rows) -> Sentence:
     )
 
 
-def read_tokenized_text(stream: io.TextIOBase, source: str = "<stdin>") -> List[Sentence]:
-    """Raw text for tagging: one whitespace-tokenized sentence per line (tags are ``O``)."""
+def read_tokenized_text(stream: BinaryIO, source: str = "<stdin>") -> List[Sentence]:
+    """Raw text for tagging: one space/tab-tokenized sentence per line (tags are ``O``).
+
+    Args:
+        stream: the UTF-8 input, binary (lines and fields as in :mod:`taglm_tf.textio`).
+        source: the input's name, for errors.
+
+    Raises:
+        InputError: invalid UTF-8 (with its line), or no tokens at all.
+    """
     sentences = []
-    for number, line in enumerate(stream, start=1):
-        tokens = tuple(line.split())
+    for number, line in textio.iter_lines(stream, source):
+        tokens = tuple(textio.split_fields(line))
         if tokens:
             sentences.append(Sentence(tokens, ("O",) * len(tokens), line=number))
     if not sentences:
@@ -117,11 +111,14 @@ def read_tokenized_text(stream: io.TextIOBase, source: str = "<stdin>") -> List[
     return sentences
 
 
-def read_unlabeled_conll(stream: io.TextIOBase, source: str = "<stdin>") -> List[Sentence]:
-    """CoNLL columns for tagging: first column is the word, other columns are kept as they are."""
+def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>") -> List[Sentence]:
+    """CoNLL columns for tagging: first column is the word, other columns are kept as they are.
+
+    Args and errors as for :func:`read_tokenized_text`.
+    """
     sentences, rows = [], []
-    for number, line in enumerate(stream, start=1):
-        fields = line.split()
+    for number, line in textio.iter_lines(stream, source):
+        fields = textio.split_fields(line)
         if fields and fields[0] != DOCSTART:
             rows.append((number, fields))
             continue

@@ -1,40 +1,28 @@
 """Pre-trained word embeddings in GloVe/word2vec text or Senna (two-file) format.
 
-Files may be plain, ``.gz`` or ``.xz``. Only the words asked for are kept, so loading the
-400k-word GloVe file for a CoNLL vocabulary takes seconds and little memory.
+Files may be plain, ``.gz``, ``.bz2`` or ``.xz``; lines, fields, BOM and encoding follow
+:mod:`taglm_tf.textio`. Only the words asked for are kept, so loading the 400k-word GloVe
+file for a CoNLL vocabulary takes seconds and little memory.
+
+**Words with spaces.** GloVe 840B has entries such as ``. . . 0.5 0.4 0.3``. The vector is
+always the last D fields of a line and the word is everything before them, with its original
+separators (``". . ."``). D comes from the ``count dim`` header when there is one, else from
+the most common field count of the first :data:`DIM_SAMPLE_LINES` lines (minus one, for the word).
 """
 from __future__ import annotations
 
-import gzip
-import lzma
-import os
-import zlib
-from typing import Dict, Iterable, Iterator, Optional, Set, Tuple
+import collections
+import itertools
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
 
+from taglm_tf import textio
 from taglm_tf.errors import InputError
 
+DIM_SAMPLE_LINES = 1000
 
-def _open_binary(path: str):
-    opener = {".gz": gzip.open, ".xz": lzma.open}.get(os.path.splitext(path)[1], open)
-    return opener(path, "rb")
-
-
-def _numbered_lines(path: str) -> Iterator[Tuple[int, str]]:
-    """Decoded lines with their 1-based numbers; decoding per line keeps error lines exact."""
-    if not os.path.isfile(path):
-        raise InputError("embedding file not found", path)
-    number = 0
-    try:
-        with _open_binary(path) as f:
-            for number, raw in enumerate(f, start=1):
-                yield number, raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"not valid UTF-8 (byte {e.start})", path, number) from None
-    except (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error, OSError) as e:
-        raise InputError(f"cannot read embedding file (corrupt or truncated?): {e}", path,
-                         number + 1) from None
+_Line = Tuple[int, str]
 
 
 def _parse_vector(fields, dim: Optional[int], path: str, number: int) -> np.ndarray:
@@ -49,41 +37,98 @@ def _parse_vector(fields, dim: Optional[int], path: str, number: int) -> np.ndar
     return vector
 
 
+def _is_header(line: str) -> bool:
+    """word2vec's ``count dim`` first line."""
+    fields = textio.split_fields(line)
+    return len(fields) == 2 and all(f.isdigit() for f in fields)
+
+
+def _split_entry(line: str, dim: int, path: str, number: int) -> Tuple[str, List[str]]:
+    """``(word, last dim fields)`` of a ``word v1 .. vD`` line; the word keeps its inner
+    separators. Raises :class:`InputError` when the line has no word or fewer than ``dim`` values."""
+    text = line.strip(textio.SEPARATORS)
+    parts = text.rsplit(" ", dim)
+    if len(parts) == dim + 1 and "\t" not in text and "" not in parts:
+        return parts[0], parts[1:]  # the common case, without locating every field
+    spans = textio.field_spans(text)
+    if len(spans) <= dim:
+        raise InputError("line has a word but no vector" if len(spans) == 1 else
+                         f"vector has {max(len(spans) - 1, 0)} values, expected {dim}", path, number)
+    return text[:spans[-dim - 1][1]], [text[a:b] for a, b in spans[-dim:]]
+
+
+def _file_dim(head: List[_Line], path: str) -> Tuple[int, bool]:
+    """``(D, has_header)`` from the first lines of a GloVe/word2vec file."""
+    if head and _is_header(head[0][1]):
+        dim = int(textio.split_fields(head[0][1])[1])
+        if dim < 1:
+            raise InputError(f"header gives {dim} dimensions", path, head[0][0])
+        return dim, True
+    counts = collections.Counter(len(textio.split_fields(line)) - 1 for _, line in head)
+    counts.pop(-1, None)  # blank lines
+    if not counts:
+        raise InputError("embedding file is empty", path)
+    return counts.most_common(1)[0][0], False
+
+
 def load_embeddings(path: str, wanted: Optional[Iterable[str]] = None,
                     words_path: Optional[str] = None) -> Dict[str, np.ndarray]:
     """Read ``word -> vector`` for the words in ``wanted`` (all words when ``None``).
 
     Args:
-        path: GloVe/word2vec text (``word v1 ... vD`` per line, an optional ``N D`` header), or
-            Senna's ``embeddings.txt`` (vectors only) when ``words_path`` is given.
-        wanted: words to keep; others are skipped without parsing.
+        path: GloVe/word2vec text (``word v1 ... vD`` per line, an optional ``N D`` header; a
+            word may contain spaces, see the module doc), or Senna's ``embeddings.txt``
+            (vectors only) when ``words_path`` is given.
+        wanted: words to keep; others are skipped without parsing their vectors.
         words_path: Senna's ``words.lst``, one word per line, aligned with ``path``.
+
+    Returns:
+        ``{word: float32 array [D]}``; a word listed twice keeps its last vector.
+
+    Raises:
+        InputError: naming the file and line, for a missing/unreadable/empty file, invalid
+            UTF-8, a line with fewer than D values, non-numeric or non-finite values, or (Senna)
+            vector and word counts that differ.
     """
     keep: Optional[Set[str]] = None if wanted is None else set(wanted)
-    words = None
     if words_path is not None:
-        words = [line.strip() for _, line in _numbered_lines(words_path)]
+        return _load_senna(path, words_path, keep)
+    lines: Iterator[_Line] = textio.read_lines(path)
+    head = list(itertools.islice(lines, DIM_SAMPLE_LINES))
+    dim, header = _file_dim(head, path)
+    if dim < 1:
+        number, line = next((n, l) for n, l in head if len(textio.split_fields(l)) == 1)
+        raise InputError("line has a word but no vector", path, number)
     table: Dict[str, np.ndarray] = {}
-    dim: Optional[int] = None
-    for number, line in _numbered_lines(path):
-        fields = line.rstrip().split(" ")
-        if words is None and number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
-            continue  # word2vec header "count dim"
-        if words is not None:
-            if number > len(words):
-                raise InputError(f"more vectors than the {len(words)} words in {words_path}", path, number)
-            word, values = words[number - 1], fields
-        else:
-            word, values = fields[0], fields[1:]
-        if not values or values == [""]:
-            raise InputError("line has a word but no vector", path, number)
-        if dim is None:
-            dim = _parse_vector(values, None, path, number).shape[0]
+    for number, line in itertools.chain(head[1:] if header else head, lines):
+        if not line.strip(textio.SEPARATORS):
+            continue
+        word, values = _split_entry(line, dim, path, number)
         if keep is None or word in keep:
             table[word] = _parse_vector(values, dim, path, number)
+    if not table and not any(textio.split_fields(l) for _, l in head[int(header):]):
+        raise InputError("embedding file is empty", path)
+    return table
+
+
+def _load_senna(path: str, words_path: str, keep: Optional[Set[str]]) -> Dict[str, np.ndarray]:
+    words = [textio.strip_field_separators(line) for _, line in textio.read_lines(words_path)]
+    table: Dict[str, np.ndarray] = {}
+    dim: Optional[int] = None
+    number = 0
+    for number, line in textio.read_lines(path):
+        if number > len(words):
+            raise InputError(f"more vectors than the {len(words)} words in {words_path}", path, number)
+        values = textio.split_fields(line)
+        if not values:
+            raise InputError("line has no vector", path, number)
+        if dim is None:
+            dim = _parse_vector(values, None, path, number).shape[0]
+        if keep is None or words[number - 1] in keep:
+            table[words[number - 1]] = _parse_vector(values, dim, path, number)
     if dim is None:
         raise InputError("embedding file is empty", path)
-    if words is not None and number != len(words):
+    if number != len(words):
         raise InputError(f"{number} vectors for {len(words)} words in {words_path}", path)
     return table
 

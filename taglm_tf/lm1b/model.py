@@ -90,34 +90,65 @@ def assign_rows(variable: tf.Variable, value: np.ndarray, block_bytes: int = 1 <
             end=[stop] + list(value.shape[1:]), strides=[1] * value.ndim, value=value[start:stop])
 
 
-def token_char_ids(char_vocab: LM1BCharVocabulary, tokens: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
-    """In-graph batch as lm_1b_eval's dump_lstm_emb feeds it: the word ``<S>``, then the tokens.
+def starts_with_bos(tokens: tf.Tensor) -> tf.Tensor:
+    """``[B]`` bool: whether each row of ``tokens`` ``[B, T]`` (tf.string) already starts with
+    ``<S>``, by lm_1b_eval's test ``sentence.find('<S>') == 0`` on the space-joined row (so a
+    first token ``<S>x`` counts too)."""
+    first = tf.concat([tokens, tf.fill([tf.shape(tokens)[0], 1], "")], axis=1)[:, 0]
+    return tf.equal(tf.strings.substr(first, 0, len(BOS_WORD), unit="BYTE"), BOS_WORD)
 
-    ``<S>`` is encoded from its spelling like any word (not with ``bos_chars``). Padding steps
-    repeat the ``<S>`` row, so they add no distinct word to the char CNN.
+
+def first_token_step(tokens: tf.Tensor) -> tf.Tensor:
+    """``[B]`` int32: the step of :func:`token_char_ids`' output that belongs to each row's first
+    token: 1 where ``<S>`` was added in front, 0 where the row already started with ``<S>``."""
+    return 1 - tf.cast(starts_with_bos(tokens), tf.int32)
+
+
+def token_char_ids(char_vocab: LM1BCharVocabulary, tokens: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+    """In-graph batch as lm_1b_eval's dump_lstm_emb feeds it: ``<S>``, then the tokens.
+
+    As in lm_1b_eval, the word ``<S>`` is added only to rows that do not already start with it
+    (:func:`starts_with_bos`); :func:`first_token_step` tells which rows got it. ``<S>`` is
+    encoded from its spelling like any word (not with ``bos_chars``). Padding steps repeat the
+    ``<S>`` row, so they add no distinct word to the char CNN.
 
     Args:
         char_vocab: the lm_1b char vocabulary.
         tokens: ``[B, T]`` tf.string, right-padded with ``""``.
 
     Returns:
-        ``char_ids`` [B, 1 + T, max_word_length] int32 and ``lengths`` [B] int32 (1 + n_b).
+        ``char_ids`` [B, 1 + T, max_word_length] int32 and ``lengths`` [B] int32 (the steps fed:
+        n_b + :func:`first_token_step`).
     """
     present = tf.not_equal(tokens, "")
-    lengths = 1 + tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
+    added = tf.equal(first_token_step(tokens), 1)
+    lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1) + tf.cast(added, tf.int32)
     start = tf.fill([tf.shape(tokens)[0], 1], BOS_WORD)
-    words = tf.concat([start, tf.where(present, tokens, BOS_WORD)], axis=1)
+    padded = tf.where(present, tokens, BOS_WORD)
+    words = tf.where(added[:, None], tf.concat([start, padded], axis=1),
+                     tf.concat([padded, start], axis=1))
     return char_vocab.encode_words_in_graph(words), lengths
+
+
+def token_steps(outputs: tf.Tensor, tokens: tf.Tensor) -> tf.Tensor:
+    """The steps of ``outputs`` ``[B, 1 + T, ...]`` (run on :func:`token_char_ids`) that belong to
+    ``tokens`` ``[B, T]``: ``[B, T, ...]``, the added ``<S>`` steps dropped."""
+    steps = first_token_step(tokens)[:, None] + tf.range(tf.shape(tokens)[1])[None, :]
+    return tf.gather(outputs, steps, batch_dims=1)
 
 
 def sentence_char_ids(char_vocab: LM1BCharVocabulary,
                       sentences: Sequence[Sequence[Word]]) -> Tuple[np.ndarray, np.ndarray]:
     """:func:`token_char_ids` for token lists (no token may be empty); numpy in and out."""
+    char_ids, lengths = token_char_ids(char_vocab, _token_matrix(sentences))
+    return char_ids.numpy(), lengths.numpy()
+
+
+def _token_matrix(sentences: Sequence[Sequence[Word]]) -> tf.Tensor:
     tokens = np.full((len(sentences), max((len(s) for s in sentences), default=0)), b"", dtype=object)
     for b, sentence in enumerate(sentences):
         tokens[b, :len(sentence)] = [to_bytes(word) for word in sentence]
-    char_ids, lengths = token_char_ids(char_vocab, tf.constant(tokens, tf.string))
-    return char_ids.numpy(), lengths.numpy()
+    return tf.constant(tokens, tf.string)
 
 
 @keras.saving.register_keras_serializable(package="taglm_tf")
@@ -239,7 +270,11 @@ class LM1BEmbedder(keras.layers.Layer):
 
     def embed_sentences(self, sentences: Sequence[Sequence[Word]],
                         batch_size: int = 32) -> List[np.ndarray]:
-        """lm_1b_eval dump_lstm_emb for many sentences at once, ``<S>`` step dropped.
+        """lm_1b_eval dump_lstm_emb for many sentences at once, one output step per token.
+
+        ``<S>`` is fed first unless the sentence already starts with it (see
+        :func:`token_char_ids`); an added ``<S>`` has no output row, a sentence's own leading
+        ``<S>`` keeps its row.
 
         Args:
             sentences: token lists; sentences are grouped by length into batches.
@@ -251,10 +286,12 @@ class LM1BEmbedder(keras.layers.Layer):
         """
         results: List[Optional[np.ndarray]] = [None] * len(sentences)
         for batch in batches_by_length([len(s) for s in sentences], batch_size):
-            char_ids, lengths = sentence_char_ids(self._vocab(), [sentences[i] for i in batch])
+            tokens = _token_matrix([sentences[i] for i in batch])
+            char_ids, lengths = token_char_ids(self._vocab(), tokens)
+            first = first_token_step(tokens).numpy()
             stacked = self._stacked_outputs(char_ids, lengths).numpy()
             for row, i in enumerate(batch):
-                results[i] = stacked[row, :, 1:lengths[row]].copy()
+                results[i] = stacked[row, :, first[row]:lengths[row]].copy()
         return results
 
     def _vocab(self) -> LM1BCharVocabulary:

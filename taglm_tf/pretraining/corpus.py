@@ -1,7 +1,8 @@
 """1B-Word-style LM training data: sharded text -> packed, fixed-size windows for truncated BPTT.
 
 **Files.** A comma-separated list of globs; each file holds one tokenized sentence per line
-(tokens separated by whitespace; blank lines are skipped), plain, ``.gz`` or ``.xz``, UTF-8.
+(tokens separated by ASCII spaces or tabs; blank lines are skipped), plain, ``.gz``, ``.bz2`` or
+``.xz``, UTF-8; lines, tokens and a leading BOM are handled by :mod:`taglm_tf.textio`.
 
 **Sentences.** Each sentence becomes ids by :func:`~taglm_tf.pretraining.vocab.encode_sentence`:
 forward ``<S> w1 .. wn </S>``, backward ``<S> wn .. w1 </S>`` (words reversed, same markers).
@@ -36,15 +37,14 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import gzip
 import itertools
-import lzma
 import os
 from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
 
+from taglm_tf import textio
 from taglm_tf.errors import InputError
 from taglm_tf.pretraining.vocab import DIRECTIONS, LMVocabulary, encode_sentence
 
@@ -73,33 +73,14 @@ def expand_files(patterns: str) -> List[str]:
     return sorted(files)
 
 
-def open_binary(path: str):
-    """A binary file object, decompressing ``.gz`` and ``.xz`` by suffix."""
-    try:
-        if path.endswith(".gz"):
-            return gzip.open(path, "rb")
-        if path.endswith(".xz"):
-            return lzma.open(path, "rb")
-        return open(path, "rb")
-    except OSError as e:
-        raise InputError(f"cannot read ({e.strerror or e})", path) from None
-
-
 def read_sentences(path: str, start_line: int = 0) -> Iterator[Tuple[int, List[str]]]:
-    """``(line_index, tokens)`` of the non-blank lines of ``path`` from ``start_line`` (0-based)."""
-    with open_binary(path) as f:
-        try:
-            for index, raw in enumerate(f):
-                if index < start_line:
-                    continue
-                try:
-                    tokens = raw.decode("utf-8").split()
-                except UnicodeDecodeError as e:
-                    raise InputError(f"not valid UTF-8 ({e.reason})", path, index + 1) from None
-                if tokens:
-                    yield index, tokens
-        except (OSError, EOFError, lzma.LZMAError) as e:
-            raise InputError(f"corrupt or truncated file ({e})", path) from None
+    """``(line_index, tokens)`` of the non-blank lines of ``path`` from ``start_line`` (0-based);
+    lines and tokens as :mod:`taglm_tf.textio` splits them."""
+    for number, line in textio.read_lines(path):
+        if number > start_line:
+            tokens = textio.split_fields(line)
+            if tokens:
+                yield number - 1, tokens
 
 
 @dataclasses.dataclass

@@ -5,7 +5,8 @@ descending count, ties broken by the word's code points (ascending). The order i
 log-uniform candidate sampler assumes: id ``k`` is sampled with probability
 ``log((k + 2) / (k + 1)) / log(V + 1)``, so frequent words must have small ids.
 
-File format (lm_1b-compatible): one word per line in id order, UTF-8, ``\\n``-separated; an
+File format (lm_1b-compatible): one word per line in id order, UTF-8 (read by
+:mod:`taglm_tf.textio`: LF, CRLF or CR line ends, a leading BOM dropped); an
 optional sibling ``<file>.counts`` holds one integer per line (the corpus count of each word;
 ``<S>`` and ``</S>`` count the sentences, ``<UNK>`` the tokens of the words cut off). lm_1b's
 ``!!!MAXTERMID`` line is skipped when loading.
@@ -20,6 +21,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from taglm_tf import textio
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.lm1b.vocab import MAX_TERM_ID
@@ -146,14 +148,6 @@ def encode_sentence(vocab: LMVocabulary, tokens: Sequence[str], direction: str =
 
 
 def _read_lines(path: str) -> List[str]:
-    try:
-        with open(path, encoding="utf-8", newline="\n") as f:
-            text = f.read()
-    except OSError as e:
-        raise InputError(f"cannot read ({e.strerror or e})", path) from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"not valid UTF-8 ({e.reason})", path) from None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.strip() for line in lines]
+    """Every line of ``path`` without its terminator and outer spaces/tabs (see
+    :mod:`taglm_tf.textio`)."""
+    return [textio.strip_field_separators(line) for _, line in textio.read_lines(path)]

@@ -275,7 +275,7 @@ def test_format_predictions_sentence_count_mismatch():
 # ---------------------------------------------------------------- text for tagging
 
 def test_read_tokenized_text():
-    stream = io.StringIO("EU rejects  German call\n\n   \nPeter\tBlackburn\r\nlast line")
+    stream = io.BytesIO(b"EU rejects  German call\n\n   \nPeter\tBlackburn\r\nlast line")
     sentences = conll.read_tokenized_text(stream)
     assert [s.tokens for s in sentences] == [("EU", "rejects", "German", "call"),
                                              ("Peter", "Blackburn"), ("last", "line")]
@@ -289,16 +289,16 @@ def test_read_tokenized_text():
 @pytest.mark.parametrize("reader", [conll.read_tokenized_text, conll.read_unlabeled_conll])
 def test_reading_empty_input_for_tagging(reader):
     with pytest.raises(InputError) as info:
-        reader(io.StringIO("\n  \n"))
+        reader(io.BytesIO(b"\n  \n"))
     assert info.value.path == "<stdin>" and info.value.line is None
     with pytest.raises(InputError) as info:
-        reader(io.StringIO(""), source="input.txt")
+        reader(io.BytesIO(b""), source="input.txt")
     assert info.value.path == "input.txt"
 
 
 def test_read_unlabeled_conll():
-    stream = io.StringIO("-DOCSTART- -X- -X- O\n\nEU NNP I-NP\nrejects VBZ I-VP\n\n\n"
-                         "Peter NNP I-NP\n-DOCSTART- -X- -X- O\nAlone\nword\n")
+    stream = io.BytesIO(b"-DOCSTART- -X- -X- O\n\nEU NNP I-NP\nrejects VBZ I-VP\n\n\n"
+                        b"Peter NNP I-NP\n-DOCSTART- -X- -X- O\nAlone\nword\n")
     sentences = conll.read_unlabeled_conll(stream)
     assert [s.tokens for s in sentences] == [("EU", "rejects"), ("Peter",), ("Alone", "word")]
     assert [s.line for s in sentences] == [3, 7, 9]
@@ -311,7 +311,7 @@ def test_read_unlabeled_conll_real_file_ignores_gold(real_sentences):
     path = real_file("conll2003", "eng.testb")
     if path is None:
         pytest.skip("eng.testb not found")
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:
         unlabeled = conll.read_unlabeled_conll(f, source=str(path))
     gold = real_sentences("conll2003/eng.testb")
     assert [s.tokens for s in unlabeled] == [s.tokens for s in gold]
@@ -420,3 +420,39 @@ def test_default_data_dir(monkeypatch):
     assert paths.default_data_dir() == "/somewhere"
     monkeypatch.delenv(paths.DATA_DIR_ENV)
     assert paths.default_data_dir() == "data"
+
+
+
+# ---------------------------------------------------------------- BOM, line ends, separators
+
+NER_LINES = ["-DOCSTART- -X- -X- O", "", "EU NNP I-NP I-ORG", "rejects VBZ I-VP O", "",
+             "Peter NNP I-NP I-PER", "Blackburn NNP I-NP I-PER", ""]
+
+
+def _summary(sentences):
+    return [(s.tokens, s.tags, s.columns, s.line) for s in sentences]
+
+
+@pytest.mark.parametrize("bom,ending", [(True, "\n"), (False, "\r"), (True, "\r"), (True, "\r\n")])
+def test_bom_and_line_ends_give_the_same_sentences(tmp_path, bom, ending):
+    plain = conll.read_conll(_write(tmp_path, "\n".join(NER_LINES), "plain.txt"), CONLL2003)
+    assert _summary(plain) == [(("EU", "rejects"), ("I-ORG", "O"), (("NNP", "I-NP"), ("VBZ", "I-VP")), 3),
+                               (("Peter", "Blackburn"), ("I-PER", "I-PER"),
+                                (("NNP", "I-NP"), ("NNP", "I-NP")), 6)]
+    text = ("\ufeff" if bom else "") + ending.join(NER_LINES)
+    assert _summary(conll.read_conll(_write(tmp_path, text), CONLL2003)) == _summary(plain)
+
+
+def test_unicode_spaces_belong_to_the_token(tmp_path):
+    lines = ["1\u00a0200 CD I-NP O", "a\u2009b\u3000c NN I-NP O", "x\u0085y\u2028z\u2029w NN I-NP O",
+             "v\x0bw\x0cu NN I-NP O", "", "tab\tNN\tI-NP\tI-LOC"]
+    sentences = conll.read_conll(_write(tmp_path, "\n".join(lines) + "\n"), CONLL2003)
+    assert _summary(sentences) == [
+        (("1\u00a0200", "a\u2009b\u3000c", "x\u0085y\u2028z\u2029w", "v\x0bw\x0cu"), ("O",) * 4,
+         (("CD", "I-NP"),) + (("NN", "I-NP"),) * 3, 1),
+        (("tab",), ("I-LOC",), (("NN", "I-NP"),), 6)]
+
+
+def test_errors_name_the_line_of_cr_only_and_bom_files(tmp_path):
+    text = "\ufeff" + "\r".join(NER_LINES[:4] + ["Peter\u00a0NNP I-NP I-PER"]) + "\r"
+    _raises_at(_write(tmp_path, text), CONLL2003, 5, "expected 4 columns", "found 3")

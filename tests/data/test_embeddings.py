@@ -99,6 +99,63 @@ def test_wanted(tmp_path, compression):
     _check_table(load_embeddings(str(vectors), wanted={"the", "x"}, words_path=str(words)), ["the"])
 
 
+# ---------------------------------------------------------------- words with spaces (GloVe 840B)
+
+def _as_lists(table):
+    return {w: v.tolist() for w, v in table.items()}
+
+
+def test_multi_word_keys_take_the_last_d_fields(tmp_path):
+    path = _write(tmp_path / "840b.txt", "the 0.25 0.5 0.75\n"
+                                         ". . . 0.5 0.25 -1\n"
+                                         "at name@domain.com 1 2 3\n"
+                                         "a  b\t4 5 6\n"
+                                         "x 7 8 9\n")
+    assert _as_lists(load_embeddings(str(path))) == {
+        "the": [0.25, 0.5, 0.75], ". . .": [0.5, 0.25, -1], "at name@domain.com": [1, 2, 3],
+        "a  b": [4, 5, 6], "x": [7, 8, 9]}
+    # The first piece of a multi-word key in the vocabulary is neither an error nor a match.
+    assert _as_lists(load_embeddings(str(path), wanted={"at", ". . .", "."})) == {
+        ". . .": [0.5, 0.25, -1]}
+
+
+def test_dimension_is_the_majority_when_the_first_line_has_a_multi_word_key(tmp_path):
+    path = _write(tmp_path / "e.txt", "1 2 0.5 0.25\nw 1 2\nv 3 4\n")
+    assert _as_lists(load_embeddings(str(path))) == {"1 2": [0.5, 0.25], "w": [1, 2], "v": [3, 4]}
+
+
+def test_dimension_from_header_with_multi_word_key(tmp_path):
+    path = _write(tmp_path / "e.txt", "3 2\na 1 2\nb 4 5 6\n")
+    assert _as_lists(load_embeddings(str(path))) == {"a": [1, 2], "b 4": [5, 6]}
+
+
+# ---------------------------------------------------------------- text input rules (textio)
+
+def test_bom_does_not_join_the_first_word(tmp_path):
+    path = _write(tmp_path / "e.txt", b"\xef\xbb\xbf" + GLOVE.encode("utf-8"))
+    _check_table(load_embeddings(str(path)))
+    words = _write(tmp_path / "words.lst", b"\xef\xbb\xbf" + "".join(f"{w}\n" for w in VECTORS).encode())
+    vectors = _write(tmp_path / "emb.txt", "".join(" ".join(map(str, v)) + "\n" for v in VECTORS.values()))
+    _check_table(load_embeddings(str(vectors), words_path=str(words)))
+
+
+def test_cr_only_file_reads_like_lf(tmp_path):
+    _check_table(load_embeddings(str(_write(tmp_path / "e.txt", GLOVE.replace("\n", "\r")))))
+
+
+def test_unicode_spaces_belong_to_the_word(tmp_path):
+    text = "a\u00a0b 1 2\nc\u3000d\u2009e 3 4\nf\u0085g\u2028h 5 6\n"
+    assert _as_lists(load_embeddings(str(_write(tmp_path / "e.txt", text)))) == {
+        "a\u00a0b": [1, 2], "c\u3000d\u2009e": [3, 4], "f\u0085g\u2028h": [5, 6]}
+
+
+def test_bz2(tmp_path):
+    import bz2
+    path = tmp_path / "glove.txt.bz2"
+    path.write_bytes(bz2.compress(GLOVE.encode("utf-8")))
+    _check_table(load_embeddings(str(path)))
+
+
 # ---------------------------------------------------------------- errors
 
 def _raises_at(path, line, *parts, **kw):
@@ -117,9 +174,9 @@ def test_inconsistent_dimension(tmp_path):
     _raises_at(path, 3, "2 values, expected 3")
 
 
-def test_inconsistent_dimension_after_header(tmp_path):
-    path = _write(tmp_path / "e.txt", "3 2\na 1 2\nb 4 5 6\n")
-    _raises_at(path, 3, "3 values, expected 2")
+def test_too_few_values_after_header(tmp_path):
+    path = _write(tmp_path / "e.txt", "3 2\na 1 2\nb 4\n")
+    _raises_at(path, 3, "1 values, expected 2")
 
 
 def test_non_numeric_value(tmp_path):
@@ -127,9 +184,10 @@ def test_non_numeric_value(tmp_path):
     _raises_at(path, 2, "non-numeric")
 
 
-def test_double_space_is_reported_not_crashing(tmp_path):
-    path = _write(tmp_path / "e.txt", "a 1 2\nb 4  5\n")
-    _raises_at(path, 2)
+def test_runs_of_spaces_and_tabs_separate_values(tmp_path):
+    path = _write(tmp_path / "e.txt", "a 1 2\nb 4  5\nc\t6\t7 \t\n")
+    table = load_embeddings(str(path))
+    assert {w: v.tolist() for w, v in table.items()} == {"a": [1, 2], "b": [4, 5], "c": [6, 7]}
 
 
 def test_non_finite_value(tmp_path):
@@ -144,7 +202,7 @@ def test_word_without_vector(tmp_path, line):
 
 
 def test_missing_file(tmp_path):
-    _raises_at(tmp_path / "missing.txt.xz", None, "not found")
+    _raises_at(tmp_path / "missing.txt.xz", None, "no such file")
 
 
 @pytest.mark.parametrize("compression", [None, "gz", "xz"])

@@ -140,3 +140,54 @@ def test_reference_without_softmax_files(release, expected, tmp_path):
     with ReferenceLM(os.path.join(copy, ms.GRAPH_NAME), os.path.join(copy, "ckpt-*"),
                      os.path.join(copy, ms.VOCAB_NAME), restore_softmax=False) as lm:
         np.testing.assert_array_equal(lm.dump_lstm_emb(LINES[0].split()), expected[0])
+
+
+# ---------------------------------------------------------------- <S>, BOM, CR, Unicode spaces
+
+# lm_1b_eval adds "<S> " only when sentence.find('<S>') != 0, then splits the UTF-8 bytes.
+BOS_LINES = ["<S> the cat sat", "<S>the cat", "the <S> cat", "a\u00a0b the\u3000cat\u2009. x\u0085y", "<S>"]
+BOS_TOKENS = [["<S>", "the", "cat", "sat"], ["<S>the", "cat"], ["the", "<S>", "cat"],
+              ["a\u00a0b", "the\u3000cat\u2009.", "x\u0085y"], ["<S>"]]
+
+
+@pytest.fixture(scope="module")
+def bos_reference(release):
+    with ReferenceLM(os.path.join(release, ms.GRAPH_NAME), os.path.join(release, "ckpt-*"),
+                     os.path.join(release, ms.VOCAB_NAME)) as lm:
+        return [lm.dump_lstm_emb_line(line) for line in BOS_LINES]
+
+
+def test_reference_adds_bos_like_lm_1b_eval(bos_reference):
+    assert [added for _, added in bos_reference] == [False, False, True, True, False]
+    assert [steps.shape[1] for steps, _ in bos_reference] == [4, 2, 4, 4, 1]
+
+
+def test_bos_rule_bom_cr_and_unicode_spaces(release, bos_reference, tmp_path):
+    path = tmp_path / "odd.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r".join(BOS_LINES).encode("utf-8") + b"\r")
+    sentences = read_sentences(str(path))
+    assert sentences == BOS_TOKENS
+    embedder = LM1BEmbedder.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
+    out = str(tmp_path / "out.hdf5")
+    dump(embedder, sentences, out, batch_size=3, chunk=2048, verbose=False)
+    with h5py.File(out, "r") as f:
+        for i, (steps, added) in enumerate(bos_reference):
+            data = f[str(i)][:]
+            # One row per word of the line; the added <S> step has no row.
+            assert data.shape == (3, len(BOS_TOKENS[i]), 16)
+            assert relative_error(data, steps[:, 1:] if added else steps) <= 1e-5, i
+
+
+def test_in_graph_tokens_follow_the_same_bos_rule(release):
+    import tensorflow as tf
+    from taglm_tf.lm1b.model import first_token_step
+    from taglm_tf.lm.embedders import LM1BTopLayer
+
+    embedder = LM1BEmbedder.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
+    width = max(len(t) for t in BOS_TOKENS)
+    tokens = tf.constant([t + [""] * (width - len(t)) for t in BOS_TOKENS])
+    assert first_token_step(tokens).numpy().tolist() == [0, 0, 1, 1, 0]
+    in_graph = LM1BTopLayer(embedder, "fp").embed_tokens(tokens).numpy()
+    for row, (sentence, layers) in enumerate(zip(BOS_TOKENS, embedder.embed_sentences(BOS_TOKENS))):
+        np.testing.assert_allclose(in_graph[row, :len(sentence)], layers[-1], rtol=1e-5, atol=1e-6)
+        assert not in_graph[row, len(sentence):].any()

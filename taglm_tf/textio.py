@@ -1,0 +1,142 @@
+"""How every text input of the project is split into lines and fields.
+
+One set of rules for CoNLL files (training, evaluation, tagging input), whitespace-tokenized
+text, embedding files, LM corpora and vocabularies, and ``dump_lstm_emb`` input:
+
+* **Encoding.** UTF-8. A byte-order mark (``EF BB BF``) at the very start of the input is
+  dropped, so it never becomes part of the first token. Invalid UTF-8 is an
+  :class:`~taglm_tf.errors.InputError` naming the file and the line.
+* **Lines** end at LF, CRLF or CR (a CR-only file has as many lines as an LF one). Nothing
+  else ends a line: U+0085, U+2028, U+2029, form feed and vertical tab belong to the line,
+  unlike Python's ``str.splitlines()`` and text-mode newline handling.
+* **Fields** are separated by runs of ASCII space and tab (:data:`SEPARATORS`). Every other
+  character, including Unicode spaces such as U+00A0, U+2009 or U+3000, belongs to a field, as
+  in the Perl conlleval and in lm_1b's Python 2 byte-string ``split()`` of UTF-8 text (which
+  keeps every multi-byte character whole), unlike ``str.split()``. (That ``split()`` would also
+  split at the ASCII controls VT and FF; here they belong to tokens too.)
+* **Compression.** ``.gz``, ``.bz2`` and ``.xz`` files are decompressed by suffix.
+
+The conlleval port (:mod:`taglm_tf.conlleval`) keeps the Perl script's own line and field rules
+so that its scores stay byte-exact; it only shares :func:`strip_bom`.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import re
+import zlib
+from typing import BinaryIO, Iterable, Iterator, List, Tuple
+
+from taglm_tf.errors import InputError
+
+SEPARATORS = " \t"
+BOM = "\ufeff"
+BOM_BYTES = b"\xef\xbb\xbf"
+
+_FIELD = re.compile("[^ \t]+")
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# What a damaged compressed stream raises while being read.
+_STREAM_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+
+
+def split_fields(line: str) -> List[str]:
+    """The fields of one line (no terminator): split at runs of space/tab, edges ignored.
+
+    ``"a<U+00A0>b  c<TAB>"`` -> ``["a<U+00A0>b", "c"]``; a line of only spaces and tabs -> ``[]``.
+    """
+    return _FIELD.findall(line)
+
+
+def field_spans(line: str) -> List[Tuple[int, int]]:
+    """``(start, end)`` offsets in ``line`` of each field of :func:`split_fields`."""
+    return [m.span() for m in _FIELD.finditer(line)]
+
+
+def strip_field_separators(line: str) -> str:
+    """``line`` without leading and trailing spaces and tabs (one-word-per-line files)."""
+    return line.strip(SEPARATORS)
+
+
+def strip_bom(text):
+    """``text`` (str or bytes) without a leading UTF-8 byte-order mark."""
+    if isinstance(text, bytes):
+        return text[len(BOM_BYTES):] if text.startswith(BOM_BYTES) else text
+    return text[1:] if text.startswith(BOM) else text
+
+
+def open_binary(path: str) -> BinaryIO:
+    """``path`` opened for binary reading, decompressing ``.gz``/``.bz2``/``.xz`` by suffix.
+
+    Raises:
+        InputError: the file is missing or cannot be opened (names the file).
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError("no such file", path)
+    opener = _OPENERS.get(os.path.splitext(path)[1], open)
+    try:
+        return opener(path, "rb")
+    except OSError as e:
+        raise InputError(f"cannot read ({e.strerror or e})", path) from None
+
+
+def _split_raw_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Raw lines without terminators from LF-split byte lines, also splitting at lone CRs;
+    drops a leading BOM (so a file holding only a BOM has no lines)."""
+    for index, raw in enumerate(chunks):
+        if index == 0:
+            raw = strip_bom(raw)
+            if not raw:
+                continue
+        if raw.endswith(b"\n"):
+            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+        elif raw.endswith(b"\r"):  # only at the end of the input
+            raw = raw[:-1]
+        if b"\r" in raw:
+            yield from raw.split(b"\r")
+        else:
+            yield raw
+
+
+def iter_lines(stream: Iterable[bytes], source: str) -> Iterator[Tuple[int, str]]:
+    """``(line number, text)`` for each line of a binary stream, numbers from 1.
+
+    Lines end at LF, CRLF or CR and carry no terminator; a final terminator does not start an
+    extra line. A leading BOM is dropped.
+
+    Args:
+        stream: binary file object (or any iterable of LF-terminated byte lines).
+        source: the name used in errors.
+
+    Raises:
+        InputError: invalid UTF-8, or a damaged compressed stream, with ``source`` and the line.
+    """
+    number = 0
+    lines = _split_raw_lines(stream)
+    try:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(f"not valid UTF-8 (byte {e.start} of the line)", source,
+                                 number) from None
+    except _STREAM_ERRORS as e:
+        raise InputError(f"cannot read (corrupt or truncated file?): {e}", source,
+                         number + 1) from None
+
+
+def read_lines(path: str) -> Iterator[Tuple[int, str]]:
+    """:func:`iter_lines` of the file at ``path`` (compressed or not); the file is closed when
+    the iterator is exhausted or closed. Raises :class:`InputError` as :func:`open_binary`
+    and :func:`iter_lines` do."""
+    path = os.fspath(path)
+    with open_binary(path) as f:
+        yield from iter_lines(f, path)
+
+
+def decode_lines(data: bytes, source: str) -> List[str]:
+    """All lines of an in-memory input (e.g. stdin), by the rules of :func:`iter_lines`."""
+    return [line for _, line in iter_lines(io.BytesIO(data), source)]
