@@ -38,10 +38,15 @@ class Highway(keras.layers.Layer):
 
     def build(self, input_shape):
         width = int(input_shape[-1])
-        kernel_init = (keras.initializers.RandomNormal(stddev=(1.0 / width) ** 0.5) if self.trainable
-                       else "zeros")
+
+        def initializer(part):
+            # a new instance per kernel: one unseeded Keras initializer repeats its values
+            if self.trainable and part.endswith("kernel"):
+                return keras.initializers.RandomNormal(stddev=(1.0 / width) ** 0.5)
+            return "zeros"
+
         self.layer_weights = [tuple(self.add_weight(name=f"dense_{d}_{part}", shape=shape, trainable=self.trainable,
-                                             initializer=kernel_init if part.endswith("kernel") else "zeros")
+                                             initializer=initializer(part))
                              for part, shape in (("gate_kernel", (width, width)), ("gate_bias", (width,)),
                                                  ("transform_kernel", (width, width)),
                                                  ("transform_bias", (width,))))

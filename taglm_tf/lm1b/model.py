@@ -227,10 +227,7 @@ class LM1BEmbedder(keras.layers.Layer):
 
     def embed_words(self, char_ids):
         """``[..., max_word_length]`` -> ``[..., P]``, running the char CNN once per distinct row."""
-        rows = tf.reshape(tf.cast(char_ids, tf.int32), [-1, self.max_word_length])
-        unique, index = tf.raw_ops.UniqueV2(x=rows, axis=tf.constant([0], tf.int64))
-        vectors = tf.gather(self.char_embedder(unique), index)
-        return tf.reshape(vectors, tf.concat([tf.shape(char_ids)[:-1], [self.projection_dim]], 0))
+        return self.char_embedder.embed_distinct(char_ids)
 
     def top_layer(self, char_ids, mask=None):
         """``[B, T, P]`` output of the last LSTM layer (dump_lstm_emb's vectors)."""

@@ -14,7 +14,8 @@ from typing import Optional, Tuple
 import tensorflow as tf
 
 from taglm_tf.errors import InputError
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.pretraining.lm_kinds import build_lm
+from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.pretraining.vocab import LMVocabulary
 
 CONFIG_FILE, VOCAB_FILE, RESULT_FILE = "config.json", "vocab.txt", "train_result.json"
@@ -34,7 +35,7 @@ def recorded_perplexity(model_dir: str) -> Optional[float]:
 
 
 def load_lm(model_dir: str, checkpoint: Optional[str] = None
-            ) -> Tuple[LSTMLanguageModel, LMVocabulary, dict, str]:
+            ) -> Tuple[LSTMPStackLM, LMVocabulary, dict, str]:
     """A trained LM from ``model_dir``: ``(model, vocab, config dict, checkpoint path)``.
 
     Args:
@@ -50,8 +51,14 @@ def load_lm(model_dir: str, checkpoint: Optional[str] = None
     checkpoint = checkpoint or tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     if not checkpoint:
         raise InputError("has no checkpoint yet", os.path.join(model_dir, "checkpoints"))
-    model = LSTMLanguageModel(vocab.size, **config["model_args"])
+    model = model_from_record(config, vocab.size)
     model.build()
     model.trainable = False
     tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial().assert_existing_objects_matched()
     return model, vocab, config, checkpoint
+
+
+def model_from_record(config: dict, vocab_size: int) -> LSTMPStackLM:
+    """A new, unbuilt model as a run's ``config.json`` (a dict) describes it; runs written before
+    the CNN-LSTM have no ``model.kind`` and are word-level (``lstm``)."""
+    return build_lm(config.get("model", {}).get("kind", "lstm"), vocab_size, config["model_args"])
