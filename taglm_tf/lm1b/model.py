@@ -11,6 +11,7 @@ from taglm_tf.errors import InputError
 from taglm_tf.layers.char_cnn_word_embedder import LM1BCharEmbedder
 from taglm_tf.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
 from taglm_tf.lm1b.vocab import BOS_WORD, LM1BCharVocabulary, Word, to_bytes
+from taglm_tf.lm1b.writing import DIRECTIONS, read_direction
 from taglm_tf.layers.lstmp import LSTMPLayer
 
 # lm_1b adds this float32 constant to the weight sum of log_perplexity_out.
@@ -135,6 +136,11 @@ class LM1BEmbedder(keras.layers.Layer):
         num_lstm_layers: LSTMP layers (2).
         softmax_rows: Vpad of the optional :class:`LM1BSoftmax` head (``self.softmax``); 0 for none.
         max_word_length: chars per word (50).
+        direction: ``forward`` (the release) or ``backward``: an LM trained on reversed
+            sentences (``taglm_tf.lm1b.writing``: ``direction.json``). Only the token-list and
+            token-string entry points (:meth:`embed_sentences`, :meth:`embed_tokens`) use it:
+            they feed ``<S> wn .. w1`` and return the outputs re-aligned to ``w1 .. wn``, so the
+            vector of token k has read ``<S> wn .. wk``. :meth:`call` takes char ids as given.
         **kwargs: standard Keras layer arguments; ``trainable`` defaults to False.
 
     Call arguments:
@@ -150,9 +156,12 @@ class LM1BEmbedder(keras.layers.Layer):
     def __init__(self, num_chars: int, char_dim: int, conv_widths: Sequence[int],
                  conv_filters: Sequence[int], num_highway: int, projection_dim: int,
                  lstm_cells: int, num_lstm_layers: int = 2, softmax_rows: int = 0,
-                 max_word_length: int = 50, **kwargs):
+                 max_word_length: int = 50, direction: str = "forward", **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+        self.direction = direction
         self.char_args = dict(num_chars=num_chars, char_dim=char_dim, conv_widths=list(conv_widths),
                               conv_filters=list(conv_filters), num_highway=num_highway,
                               projection_dim=projection_dim, max_word_length=max_word_length)
@@ -187,7 +196,8 @@ class LM1BEmbedder(keras.layers.Layer):
     @classmethod
     def from_checkpoint(cls, pattern: Pattern, vocab_path: str, include_softmax: bool = False,
                         **kwargs) -> "LM1BEmbedder":
-        """Load the release: ``pattern`` like ``DIR/ckpt-*``, ``vocab_path`` the vocabulary file.
+        """Load the release: ``pattern`` like ``DIR/ckpt-*``, ``vocab_path`` the vocabulary file;
+        a ``direction.json`` beside the shards sets ``direction`` (default forward).
 
         Raises:
             InputError: a bad checkpoint or vocabulary, or the two do not fit together.
@@ -195,6 +205,7 @@ class LM1BEmbedder(keras.layers.Layer):
         weights = read_lm1b_checkpoint(pattern, include_softmax=include_softmax)
         char_vocab = LM1BCharVocabulary(vocab_path)
         check_compatible(weights, char_vocab)
+        kwargs.setdefault("direction", read_direction(pattern))
         return cls.from_weights(weights, char_vocab, char_vocab.max_word_length, **kwargs)
 
     def build(self, input_shape):
@@ -247,13 +258,29 @@ class LM1BEmbedder(keras.layers.Layer):
         """
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
         results: List[Optional[np.ndarray]] = [None] * len(sentences)
+        backward = self.direction == "backward"
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            char_ids, lengths = sentence_char_ids(self._vocab(), [sentences[i] for i in batch])
+            read = [list(sentences[i])[::-1] if backward else sentences[i] for i in batch]
+            char_ids, lengths = sentence_char_ids(self._vocab(), read)
             stacked = self._stacked_outputs(char_ids, lengths).numpy()
             for row, i in enumerate(batch):
-                results[i] = stacked[row, :, 1:lengths[row]].copy()
+                outputs = stacked[row, :, 1:lengths[row]]
+                results[i] = (outputs[:, ::-1] if backward else outputs).copy()
         return results
+
+    def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
+        """In-graph :meth:`embed_sentences` of the top layer: right-padded ``tokens`` ``[B, T]``
+        (``tf.string``, ``""`` = padding) -> ``[B, T, P]`` float32, zeros at padding."""
+        present = tf.not_equal(tokens, "")
+        lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
+        if self.direction == "backward":
+            tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
+        char_ids, steps = token_char_ids(self._vocab(), tokens)
+        top = self.top_layer(char_ids, mask=tf.sequence_mask(steps, tf.shape(char_ids)[1]))[:, 1:]  # no <S>
+        if self.direction == "backward":
+            top = tf.reverse_sequence(top, lengths, seq_axis=1, batch_axis=0)
+        return top * tf.cast(present, top.dtype)[:, :, None]
 
     def _vocab(self) -> LM1BCharVocabulary:
         if self.char_vocab is None:
@@ -275,7 +302,8 @@ class LM1BEmbedder(keras.layers.Layer):
     def get_config(self):
         char_args = {k: list(v) if k.startswith("conv_") else v for k, v in self.char_args.items()}
         return {**super().get_config(), **char_args, "lstm_cells": self.lstm_cells,
-                "num_lstm_layers": self.num_lstm_layers, "softmax_rows": self.softmax_rows}
+                "num_lstm_layers": self.num_lstm_layers, "softmax_rows": self.softmax_rows,
+                "direction": self.direction}
 
 
 def check_compatible(weights: LM1BWeights, char_vocab: LM1BCharVocabulary) -> None:
