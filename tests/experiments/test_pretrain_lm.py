@@ -17,6 +17,7 @@ import tensorflow as tf
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
 from taglm_tf.lm.loading import lm_perplexities
+from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
 from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.pretraining.run import PretrainConfig, pretrain
 from taglm_tf.pretraining.saving import model_from_record, recorded_perplexity
@@ -201,6 +202,11 @@ def test_lm_flagfiles(path):
                                                                      projection_dim=512, num_layers=1,
                                                                      num_sampled=8192)
         assert (config.train.batch_size, config.train.num_steps, config.min_count) == (128, 20, 3)
+    elif name == "lm_cnn_big_lstm.cfg":  # the release's CNN-BIG-LSTM shapes, on 1B Word
+        assert config.model == CNNLSTMLMConfig(dropout=0.25, sampler_seed=config.train.seed)
+        assert (config.model.conv_filters, config.model.num_cells, config.model.projection_dim) == (
+            (32, 32, 64, 128, 256, 512, 1024, 2048), 8192, 1024)
+        assert "1-billion-word" in config.train_files and config.strategy == "auto"
     elif name == "lm_demo_sample.cfg":  # the demo without data: the shipped synthetic text
         assert os.path.isfile(os.path.join(REPO, config.train_files)) and config.heldout_files is None
     else:  # CPU-sized: the news corpus for training, 1B Word heldout shards only for evaluation
