@@ -214,3 +214,7 @@ def test_lm_flagfiles(path):
         for heldout in ("lm1b_heldout_shards10-11.tokens.gz", "lm1b_heldout_shards12-13.tokens.gz"):
             assert not fnmatch.fnmatch(f"unlabeled/{heldout}", config.train_files)
         assert "lm1b_heldout_shards10-11" in config.heldout_files
+        if "cnn_lstm" in name:  # lm_1b's layout (peepholes, 50-char words): loadable as lm1b:
+            assert config.model.kind == "cnn_lstm" and config.model.max_word_length == 50
+            assert (config.model.projection_dim, config.model.num_cells, sum(config.model.conv_filters)) == (
+                256, 2048, 1024)

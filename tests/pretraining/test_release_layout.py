@@ -103,3 +103,31 @@ def test_release_refuses_what_lm1b_cannot_compute(tmp_path):
     (tmp_path / "bad" / "direction.json").write_text(json.dumps({"direction": "sideways"}))
     with pytest.raises(InputError, match="sideways"):
         read_direction(str(tmp_path / "bad" / "ckpt-*"))
+
+
+def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
+    """A backward CNN-LSTM run -> ``lm_1b_export.from_pretrained`` -> ``lm1b:`` spec: the same
+    vectors as the run directory read through ``lstm_lm:``."""
+    import subprocess
+    import sys
+    from taglm_tf.pretraining.run import PretrainConfig, pretrain
+    from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+    (tmp_path / "train.txt").write_text("\n".join(LINES) + "\n")
+    run_dir, out = tmp_path / "run", tmp_path / "release"
+    pretrain(PretrainConfig(model_dir=str(run_dir), train_files=str(tmp_path / "train.txt"), direction="backward",
+                            model=CNNLSTMLMConfig(char_dim=4, conv_widths=(1, 2), conv_filters=(4, 4), num_highway=1,
+                                                  num_cells=8, projection_dim=4, num_layers=1, num_sampled=4),
+                            train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=3, checkpoint_every=3,
+                                                log_every=3)),
+             strategy=tf.distribute.get_strategy())
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-m", "lm_1b_export.from_pretrained", f"--model_dir={run_dir}",
+                           f"--output_dir={out}"], cwd=repo, capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert done.returncode == 0, done.stderr
+    assert "backward LM" in done.stdout and json.loads((out / "direction.json").read_text()) == {"direction": "backward"}
+    assert read_lm1b_checkpoint(str(out / "ckpt-*"), include_softmax=False).global_step == 3
+    ours, theirs = load_embedder(f"lstm_lm:{run_dir}"), load_embedder(f"lm1b:{out}/ckpt-*,{out}/vocab.txt")
+    for a, b in zip(ours.embed_sentences(SENTENCES), theirs.embed_sentences(SENTENCES)):
+        assert np.abs(a).max() > 1e-4
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
