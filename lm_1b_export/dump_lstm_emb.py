@@ -8,7 +8,10 @@ float32 dataset ``str(i)`` of shape ``[3, n_i, P]``: the char-CNN word embedding
 (``all_embs_out``), ``lstm/lstm_0/control_dependency`` and ``lstm/lstm_1/control_dependency``.
 As in the original, each sentence starts from a zero state and the literal word ``<S>`` is fed
 first; its step is not written. Sentences are sorted by length and batched internally; the
-output does not depend on the batching. The file appears only when complete.
+output does not depend on the batching. The file appears only when complete. An lm_1b-shaped LM
+with another number of LSTM layers gives ``[1 + layers, n_i, P]``; a backward one (written by
+``lm_1b_export.from_pretrained``, with ``direction.json``) reads ``<S> wn .. w1`` and its outputs
+are re-aligned so that row k belongs to token k.
 """
 from __future__ import annotations
 
