@@ -8,6 +8,9 @@ import os
 from absl import flags
 
 from taglm_tf.errors import InputError
+from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+from taglm_tf.pretraining.lm_kinds import LM_KINDS, ModelConfig
+from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.pretraining.run import RESET_STATES, PretrainConfig
 from taglm_tf.pretraining.trainer import OPTIMIZERS, STRATEGIES, LMTrainConfig
 from taglm_tf.pretraining.vocab import DIRECTIONS
@@ -15,8 +18,8 @@ from taglm_tf.data.paths import default_data_dir
 
 FLAGS = flags.FLAGS
 
-_MODEL_FLAGS = {  # LSTMLanguageModel argument: (default, help); defaults are the paper's LSTM-2048-512
-    "embedding_dim": (512, "Token embedding size."),
+_MODEL_FLAGS = {  # LM config field: (default, help); defaults are the paper's LSTM-2048-512
+    "embedding_dim": (512, "Token embedding size (--lm_kind=lstm)."),
     "num_cells": (2048, "LSTM cells per layer."),
     "projection_dim": (512, "LSTM projection (output) size."),
     "num_layers": (1, "LSTMP layers."),
@@ -60,6 +63,16 @@ def define_pretrain_flags(fv: flags.FlagValues = FLAGS) -> None:
     define.string("vocab_file", None, "Use this vocabulary (one word per line, most frequent first).")
     define.integer("vocab_size", None, "Cap on the built vocabulary, <S> </S> <UNK> included.")
     define.integer("min_count", 1, "Keep words seen at least this often in the training data.")
+    define.enum("lm_kind", "lstm", LM_KINDS, "lstm: word embedding -> LSTMP layers; cnn_lstm: lm_1b's "
+                "architecture, each input word's bytes -> char CNN -> highway -> projection -> LSTMP layers "
+                "(the --char_dim ... --max_word_length flags; --projection_dim is also the char projection).")
+    cnn = CNNLSTMLMConfig()
+    define.integer("char_dim", cnn.char_dim, "cnn_lstm: char embedding size.")
+    define.list("conv_widths", [str(w) for w in cnn.conv_widths], "cnn_lstm: width of each conv bank.")
+    define.list("conv_filters", [str(n) for n in cnn.conv_filters], "cnn_lstm: filters of each conv bank.")
+    define.integer("num_highway", cnn.num_highway, "cnn_lstm: highway layers.")
+    define.integer("max_word_length", cnn.max_word_length, "cnn_lstm: chars per word (bow and eow included; "
+                   "the lm_1b loader reads 50).")
     for name, (default, help_text) in _MODEL_FLAGS.items():
         define.integer(name, default, help_text)
     define.float("dropout", 0.0, "Dropout on LSTM inputs and the top output.")
@@ -108,13 +121,37 @@ def resolve_globs(patterns: str, root: str) -> str:
     return ",".join(resolved)
 
 
+def _int_list(fv: flags.FlagValues, name: str):
+    try:
+        values = tuple(int(v) for v in getattr(fv, name))
+    except ValueError:
+        raise InputError(f"--{name} must be comma-separated integers, not {','.join(getattr(fv, name))}") from None
+    if not values or min(values) < 1:
+        raise InputError(f"--{name} needs positive integers")
+    return values
+
+
+def model_config_from_flags(fv: flags.FlagValues = FLAGS) -> ModelConfig:
+    """The typed model config of ``--lm_kind`` from the flags."""
+    shared = dict(num_cells=fv.num_cells, projection_dim=fv.projection_dim, num_layers=fv.num_layers,
+                  num_sampled=fv.num_sampled, dropout=fv.dropout, use_peepholes=fv.use_peepholes,
+                  cell_clip=fv.cell_clip, sampler_seed=fv.seed)
+    if fv.lm_kind == "lstm":
+        return LSTMLMConfig(embedding_dim=fv.embedding_dim, **shared)
+    widths, filters = _int_list(fv, "conv_widths"), _int_list(fv, "conv_filters")
+    if len(widths) != len(filters):
+        raise InputError(f"--conv_widths has {len(widths)} banks but --conv_filters {len(filters)}")
+    if max(widths) > fv.max_word_length:
+        raise InputError(f"--conv_widths {max(widths)} exceeds --max_word_length={fv.max_word_length}")
+    return CNNLSTMLMConfig(char_dim=fv.char_dim, conv_widths=widths, conv_filters=filters,
+                           num_highway=fv.num_highway, max_word_length=fv.max_word_length, **shared)
+
+
 def pretrain_config_from_flags(fv: flags.FlagValues = FLAGS) -> PretrainConfig:
     if not fv.train_files:
         raise InputError("--train_files is required")
     root = data_dir(fv)
-    model = {name: getattr(fv, name) for name in _MODEL_FLAGS}
-    model.update(dropout=fv.dropout, use_peepholes=fv.use_peepholes, cell_clip=fv.cell_clip,
-                 sampler_seed=fv.seed)
+    model = model_config_from_flags(fv)
     train = LMTrainConfig(optimizer=fv.optimizer, **{name: getattr(fv, name) for name in _TRAIN_FLAGS})
     for name in ("batch_size", "num_steps", "train_steps", "checkpoint_every", "log_every", "keep_checkpoints"):
         if getattr(train, name) < 1:

@@ -16,7 +16,10 @@ line already starts with ``<S>`` (lm_1b_eval: ``sentence.find('<S>') != 0``); an
 has no row, a line's own ``<S>`` keeps its row 0. (The original writes one file per fed step,
 the added ``<S>`` included.) Leading spaces are ignored for that test, where lm_1b_eval would add
 a second ``<S>`` to `` <S> a``. Sentences are sorted by length and batched internally; the
-output does not depend on the batching. The file appears only when complete.
+output does not depend on the batching. The file appears only when complete. An lm_1b-shaped LM
+with another number of LSTM layers gives ``[1 + layers, n_i, P]``; a backward one (written by
+``lm_1b_export.from_pretrained``, with ``direction.json``) reads ``<S> wn .. w1`` and its outputs
+are re-aligned so that row k belongs to token k.
 """
 from __future__ import annotations
 

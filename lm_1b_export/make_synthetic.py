@@ -26,9 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import shutil
 import sys
-import tempfile
 import zlib
 from typing import Dict, List, Sequence, Tuple
 
@@ -37,6 +35,8 @@ import tensorflow as tf
 from google.protobuf import text_format
 
 from taglm_tf.lm1b.vocab import MAX_TERM_ID
+
+from taglm_tf.lm1b.writing import write_v1_file
 
 # ---------------------------------------------------------------------------------------------
 # Release layout
@@ -227,33 +227,7 @@ def variable_value(spec: VarSpec, seed: int) -> np.ndarray:
 
 def _write_v1_file(path: str, specs: Sequence[VarSpec], seed: int) -> None:
     """Write ``specs`` into one V1 tensor-slice file at exactly ``path`` (no state file)."""
-
-    out_dir = os.path.dirname(os.path.abspath(path))
-    graph = tf.Graph()
-    with graph.as_default():
-        inits = []
-        var_list = {}
-        for spec in specs:
-            feed = tf.compat.v1.placeholder(spec.dtype, spec.shape)
-            var = tf.compat.v1.Variable(feed, name="v%d" % len(inits), use_resource=False,
-                                        trainable=False)
-            var_list[spec.name] = var
-            inits.append((spec, var.initializer, feed))
-        saver = tf.compat.v1.train.Saver(var_list=var_list, sharded=False,
-                                         write_version=tf.compat.v1.train.SaverDef.V1)
-    tmp_dir = tempfile.mkdtemp(prefix=".tmp-", dir=out_dir)
-    try:
-        with tf.compat.v1.Session(graph=graph) as sess:
-            for spec, init, feed in inits:
-                sess.run(init, {feed: variable_value(spec, seed)})
-            saver.save(sess, os.path.join(tmp_dir, "ckpt"), write_meta_graph=False,
-                       write_state=False)
-        produced = os.listdir(tmp_dir)
-        if produced != ["ckpt"]:
-            raise RuntimeError("V1 saver wrote %r, expected one file 'ckpt'" % produced)
-        os.replace(os.path.join(tmp_dir, "ckpt"), path)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+    write_v1_file(path, [(spec.name, variable_value(spec, seed)) for spec in specs])
 
 
 # ---------------------------------------------------------------------------------------------

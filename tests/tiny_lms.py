@@ -3,6 +3,7 @@ import dataclasses
 
 import tensorflow as tf
 
+from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.pretraining.run import PretrainConfig, pretrain
 from taglm_tf.pretraining.trainer import LMTrainConfig
 
@@ -11,8 +12,8 @@ def pretrain_pair(root, lines, batch_size=2, num_steps=4, train_steps=4, checkpo
     """Train on ``lines`` (one sentence each) into ``root/{forward,backward}``; returns the dirs
     (checkpoints at every ``checkpoint_every`` steps)."""
     (root / "train.txt").write_text("\n".join(lines) + "\n")
-    base = PretrainConfig(str(root / "forward"), str(root / "train.txt"),
-                          model=dict(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
+    base = PretrainConfig(model_dir=str(root / "forward"), train_files=str(root / "train.txt"),
+                          model=LSTMLMConfig(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
                           train=LMTrainConfig(batch_size=batch_size, num_steps=num_steps, train_steps=train_steps,
                                               checkpoint_every=checkpoint_every, log_every=checkpoint_every))
     for direction in ("forward", "backward"):

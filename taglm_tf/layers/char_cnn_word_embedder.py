@@ -99,6 +99,16 @@ class LM1BCharEmbedder(keras.layers.Layer):
         embedded = self.projection(self.highway(self._conv_features(tf.gather(self.char_table, words))))
         return tf.reshape(embedded, tf.concat([shape[:-1], [self.projection_dim]], axis=0))
 
+    def embed_distinct(self, char_ids):
+        """:meth:`call`, running the CNN once per distinct row of ``char_ids``
+        (``[..., max_word_length]`` int -> ``[..., projection_dim]``). Same values as :meth:`call`;
+        a batch of text repeats most words, so this is the form the LMs use. Gradients flow
+        through the gather to the rows' one computation."""
+        rows = tf.reshape(tf.cast(char_ids, tf.int32), [-1, self.max_word_length])
+        unique, index = tf.raw_ops.UniqueV2(x=rows, axis=tf.constant([0], tf.int64))
+        vectors = tf.gather(self(unique), index)
+        return tf.reshape(vectors, tf.concat([tf.shape(char_ids)[:-1], [self.projection_dim]], 0))
+
     def _conv_features(self, chars):
         """``[U, L, E]`` char vectors -> ``[U, H]`` max-pooled ReLU conv features."""
         banks = []

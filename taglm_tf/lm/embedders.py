@@ -13,7 +13,6 @@ from typing import List, Protocol, Sequence
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf.lm1b.model import token_char_ids, token_steps
 
 
 class SentenceEmbedder(Protocol):
@@ -43,11 +42,8 @@ class LM1BTopLayer:
 
     def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
         """In-graph: right-padded ``tokens`` ``[B, T]`` (``""`` = padding) -> ``[B, T, P]``, zeros
-        at padding; the same char ids, ``<S>`` rule and layers as :meth:`embed_sentences`."""
-        char_ids, lengths = token_char_ids(self.embedder.char_vocab, tokens)
-        mask = tf.sequence_mask(lengths, tf.shape(char_ids)[1])
-        top = token_steps(self.embedder.top_layer(char_ids, mask=mask), tokens)
-        return top * tf.cast(tf.not_equal(tokens, ""), top.dtype)[:, :, None]
+        at padding; the same char ids, layers and direction as :meth:`embed_sentences`."""
+        return self.embedder.embed_tokens(tokens)
 
     @property
     def trackables(self) -> list:

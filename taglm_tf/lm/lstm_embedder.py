@@ -1,4 +1,6 @@
-"""A pretrained :class:`~taglm_tf.pretraining.lstm_lm.LSTMLanguageModel` as a frozen token embedder for
+"""A pretrained LM of :mod:`taglm_tf.pretraining` (word-level
+:class:`~taglm_tf.pretraining.lstm_lm.LSTMLanguageModel` or char-aware
+:class:`~taglm_tf.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`) as a frozen token embedder for
 the tagger, with the interface of the lm_1b embedder and the embedding cache (``EmbedFn``).
 
 Alignment, for a sentence ``w1 .. wn`` and 1-based position ``k``: each sentence is read from a
@@ -25,9 +27,12 @@ import tensorflow as tf
 
 from taglm_tf.data.batching import batches_by_length
 from taglm_tf.fingerprints import hash_tensors
-from taglm_tf.pretraining.vocab import LMVocabulary
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.lm1b.vocab import BOS_WORD
+from taglm_tf.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.pretraining.saving import load_lm
+from taglm_tf.pretraining.trainer import model_inputs
+from taglm_tf.pretraining.vocab import LMVocabulary
 
 def lm_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
     """sha256 of what determines the embeddings: direction, model config, vocabulary, and the
@@ -57,7 +62,7 @@ class LMEmbedder:
         name: a label for reports.
     """
 
-    def __init__(self, model: LSTMLanguageModel, vocab: LMVocabulary, direction: str, fingerprint: str,
+    def __init__(self, model: LSTMPStackLM, vocab: LMVocabulary, direction: str, fingerprint: str,
                  name: str = ""):
         self.model, self.vocab, self.direction, self.fingerprint = model, vocab, direction, fingerprint
         self.name = name or f"{direction} LM"
@@ -66,6 +71,7 @@ class LMEmbedder:
         self.table = tf.lookup.StaticHashTable(  # exact word match, else <UNK>, as LMVocabulary.encode
             tf.lookup.KeyValueTensorInitializer(tf.constant(vocab.words), tf.range(vocab.size, dtype=tf.int32)),
             default_value=vocab.unk)
+        self.char_vocab = char_vocabulary(model, vocab)  # None for a word-level LM
         self._embed = tf.function(self.embed_tokens,
                                   input_signature=[tf.TensorSpec([None, None], tf.string)])
 
@@ -75,11 +81,14 @@ class LMEmbedder:
         :meth:`embed_sentences` and the exported SavedModel."""
         present = tf.not_equal(tokens, "")
         lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
-        ids = self.table.lookup(tokens)
         if self.direction == "backward":
-            ids = tf.reverse_sequence(ids, lengths, seq_axis=1, batch_axis=0)
-        ids = tf.concat([tf.fill([tf.shape(ids)[0], 1], self.vocab.bos), ids], axis=1)
-        top = self.model(ids, mask=tf.sequence_mask(lengths + 1, tf.shape(ids)[1]))[0][:, 1:]
+            tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
+        words = tf.concat([tf.fill([tf.shape(tokens)[0], 1], BOS_WORD), tokens], axis=1)
+        window = {"inputs": self.table.lookup(words)}
+        if self.char_vocab is not None:  # <S> spelled, as in training (taglm_tf.pretraining.corpus)
+            window["input_chars"] = self.char_vocab.encode_words_in_graph(words)
+        top = self.model(*model_inputs(self.model, window),
+                         mask=tf.sequence_mask(lengths + 1, tf.shape(words)[1]))[0][:, 1:]
         if self.direction == "backward":
             top = tf.reverse_sequence(top, lengths, seq_axis=1, batch_axis=0)
         return top * tf.cast(present, top.dtype)[:, :, None]

@@ -12,6 +12,7 @@ from taglm_tf.errors import InputError
 from taglm_tf.layers.char_cnn_word_embedder import LM1BCharEmbedder
 from taglm_tf.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
 from taglm_tf.lm1b.vocab import BOS_WORD, LM1BCharVocabulary, Word, to_bytes
+from taglm_tf.lm1b.writing import DIRECTIONS, read_direction
 from taglm_tf.layers.lstmp import LSTMPLayer
 
 # lm_1b adds this float32 constant to the weight sum of log_perplexity_out.
@@ -167,6 +168,11 @@ class LM1BEmbedder(keras.layers.Layer):
         num_lstm_layers: LSTMP layers (2).
         softmax_rows: Vpad of the optional :class:`LM1BSoftmax` head (``self.softmax``); 0 for none.
         max_word_length: chars per word (50).
+        direction: ``forward`` (the release) or ``backward``: an LM trained on reversed
+            sentences (``taglm_tf.lm1b.writing``: ``direction.json``). Only the token-list and
+            token-string entry points (:meth:`embed_sentences`, :meth:`embed_tokens`) use it:
+            they feed ``<S> wn .. w1`` and return the outputs re-aligned to ``w1 .. wn``, so the
+            vector of token k has read ``<S> wn .. wk``. :meth:`call` takes char ids as given.
         **kwargs: standard Keras layer arguments; ``trainable`` defaults to False.
 
     Call arguments:
@@ -182,9 +188,12 @@ class LM1BEmbedder(keras.layers.Layer):
     def __init__(self, num_chars: int, char_dim: int, conv_widths: Sequence[int],
                  conv_filters: Sequence[int], num_highway: int, projection_dim: int,
                  lstm_cells: int, num_lstm_layers: int = 2, softmax_rows: int = 0,
-                 max_word_length: int = 50, **kwargs):
+                 max_word_length: int = 50, direction: str = "forward", **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+        self.direction = direction
         self.char_args = dict(num_chars=num_chars, char_dim=char_dim, conv_widths=list(conv_widths),
                               conv_filters=list(conv_filters), num_highway=num_highway,
                               projection_dim=projection_dim, max_word_length=max_word_length)
@@ -219,7 +228,8 @@ class LM1BEmbedder(keras.layers.Layer):
     @classmethod
     def from_checkpoint(cls, pattern: Pattern, vocab_path: str, include_softmax: bool = False,
                         **kwargs) -> "LM1BEmbedder":
-        """Load the release: ``pattern`` like ``DIR/ckpt-*``, ``vocab_path`` the vocabulary file.
+        """Load the release: ``pattern`` like ``DIR/ckpt-*``, ``vocab_path`` the vocabulary file;
+        a ``direction.json`` beside the shards sets ``direction`` (default forward).
 
         Raises:
             InputError: a bad checkpoint or vocabulary, or the two do not fit together.
@@ -227,6 +237,7 @@ class LM1BEmbedder(keras.layers.Layer):
         weights = read_lm1b_checkpoint(pattern, include_softmax=include_softmax)
         char_vocab = LM1BCharVocabulary(vocab_path)
         check_compatible(weights, char_vocab)
+        kwargs.setdefault("direction", read_direction(pattern))
         return cls.from_weights(weights, char_vocab, char_vocab.max_word_length, **kwargs)
 
     def build(self, input_shape):
@@ -259,10 +270,7 @@ class LM1BEmbedder(keras.layers.Layer):
 
     def embed_words(self, char_ids):
         """``[..., max_word_length]`` -> ``[..., P]``, running the char CNN once per distinct row."""
-        rows = tf.reshape(tf.cast(char_ids, tf.int32), [-1, self.max_word_length])
-        unique, index = tf.raw_ops.UniqueV2(x=rows, axis=tf.constant([0], tf.int64))
-        vectors = tf.gather(self.char_embedder(unique), index)
-        return tf.reshape(vectors, tf.concat([tf.shape(char_ids)[:-1], [self.projection_dim]], 0))
+        return self.char_embedder.embed_distinct(char_ids)
 
     def top_layer(self, char_ids, mask=None):
         """``[B, T, P]`` output of the last LSTM layer (dump_lstm_emb's vectors)."""
@@ -285,14 +293,31 @@ class LM1BEmbedder(keras.layers.Layer):
             order, stacking the outputs in :attr:`output_names` order.
         """
         results: List[Optional[np.ndarray]] = [None] * len(sentences)
+        backward = self.direction == "backward"
         for batch in batches_by_length([len(s) for s in sentences], batch_size):
-            tokens = _token_matrix([sentences[i] for i in batch])
+            read = [list(sentences[i])[::-1] if backward else sentences[i] for i in batch]
+            tokens = _token_matrix(read)
             char_ids, lengths = token_char_ids(self._vocab(), tokens)
             first = first_token_step(tokens).numpy()
             stacked = self._stacked_outputs(char_ids, lengths).numpy()
             for row, i in enumerate(batch):
-                results[i] = stacked[row, :, first[row]:lengths[row]].copy()
+                outputs = stacked[row, :, first[row]:lengths[row]]
+                results[i] = (outputs[:, ::-1] if backward else outputs).copy()
         return results
+
+    def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
+        """In-graph :meth:`embed_sentences` of the top layer: right-padded ``tokens`` ``[B, T]``
+        (``tf.string``, ``""`` = padding) -> ``[B, T, P]`` float32, zeros at padding; the same
+        ``<S>`` rule (:func:`token_char_ids`) and direction."""
+        present = tf.not_equal(tokens, "")
+        lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
+        if self.direction == "backward":
+            tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
+        char_ids, steps = token_char_ids(self._vocab(), tokens)
+        top = token_steps(self.top_layer(char_ids, mask=tf.sequence_mask(steps, tf.shape(char_ids)[1])), tokens)
+        if self.direction == "backward":
+            top = tf.reverse_sequence(top, lengths, seq_axis=1, batch_axis=0)
+        return top * tf.cast(present, top.dtype)[:, :, None]
 
     def _vocab(self) -> LM1BCharVocabulary:
         if self.char_vocab is None:
@@ -314,7 +339,8 @@ class LM1BEmbedder(keras.layers.Layer):
     def get_config(self):
         char_args = {k: list(v) if k.startswith("conv_") else v for k, v in self.char_args.items()}
         return {**super().get_config(), **char_args, "lstm_cells": self.lstm_cells,
-                "num_lstm_layers": self.num_lstm_layers, "softmax_rows": self.softmax_rows}
+                "num_lstm_layers": self.num_lstm_layers, "softmax_rows": self.softmax_rows,
+                "direction": self.direction}
 
 
 def check_compatible(weights: LM1BWeights, char_vocab: LM1BCharVocabulary) -> None:

@@ -6,7 +6,7 @@ the vocabulary file is read as bytes (docs/lm_1b.md §3, §9).
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import tensorflow as tf
@@ -50,14 +50,18 @@ class LM1BVocabulary:
 
     Args:
         path: the vocabulary file (``vocab-2016-09-10.txt``).
+        lines: the file's lines as :func:`read_vocab_lines` gives them, if already in memory
+            (``path`` then only names the vocabulary in errors).
 
     Raises:
         InputError: the file is unreadable or lacks ``<S>``, ``</S>`` or ``<UNK>``.
     """
 
-    def __init__(self, path: Union[str, os.PathLike]):
+    def __init__(self, path: Union[str, os.PathLike], lines: Optional[Sequence[bytes]] = None):
         self.path = os.fspath(path)
-        lines = [line for line in read_vocab_lines(self.path) if line != MAX_TERM_ID.encode()]
+        if lines is None:
+            lines = read_vocab_lines(self.path)
+        lines = [line for line in lines if line != MAX_TERM_ID.encode()]
         self._used_bytes = np.zeros(256, bool)
         self._used_bytes[np.frombuffer(b"".join(lines), np.uint8)] = True
         self._id_to_word: List[str] = [to_text(line) for line in lines]
@@ -94,13 +98,15 @@ class LM1BCharVocabulary(LM1BVocabulary):
     Args:
         path: the vocabulary file.
         max_word_length: length of each encoded row (50 in the release).
+        lines: the file's lines, if already in memory (see :class:`LM1BVocabulary`).
 
     Raises:
         InputError: fewer than five byte values are free.
     """
 
-    def __init__(self, path: Union[str, os.PathLike], max_word_length: int = MAX_WORD_LENGTH):
-        super().__init__(path)
+    def __init__(self, path: Union[str, os.PathLike], max_word_length: int = MAX_WORD_LENGTH,
+                 lines: Optional[Sequence[bytes]] = None):
+        super().__init__(path, lines)
         if max_word_length < 2:
             raise ValueError(f"max_word_length must be at least 2, got {max_word_length}")
         self.max_word_length = max_word_length
@@ -112,6 +118,12 @@ class LM1BCharVocabulary(LM1BVocabulary):
             int(b) for b in free[:NUM_SPECIAL_CHARS])
         self.bos_chars = self._encode_bytes(bytes([self.bos_char]))
         self.eos_chars = self._encode_bytes(bytes([self.eos_char]))
+
+    @classmethod
+    def from_words(cls, words: Sequence[Word], max_word_length: int = MAX_WORD_LENGTH,
+                   name: str = "<in memory>") -> "LM1BCharVocabulary":
+        """The char vocabulary a file of ``words`` (one per line, in id order) would give."""
+        return cls(name, max_word_length, [to_bytes(w).strip() for w in words])
 
     def _encode_bytes(self, word: bytes) -> np.ndarray:
         ids = np.full(self.max_word_length, self.pad_char, np.int32)

@@ -23,6 +23,14 @@ a new sentence it takes the next one of the shared stream (rows are served in or
 Slots after the data ends have input 0, target 0 and weight 0; the last window is the one after
 which every row is empty.
 
+**Chars** (char-aware LMs: the corpus has a ``char_vocab``). Each window also carries
+``input_chars`` ``[B, T, max_word_length]``: the lm_1b byte-level char ids
+(:meth:`~taglm_tf.lm1b.vocab.LM1BCharVocabulary.encode_word`) of the real spelling of each input
+token, so a word outside the word vocabulary (``<UNK>`` in ``inputs``) keeps its chars. ``<S>`` is
+encoded from its spelling, as lm_1b_eval's ``dump_lstm_emb`` feeds it and as the lm_1b loader
+reads a sentence (:func:`~taglm_tf.lm1b.model.token_char_ids`); ``</S>`` is never an input.
+Padding slots hold zeros. Each distinct word is encoded once per corpus (a cache).
+
 **Position.** Every window carries ``position = (epoch, file, line)``: the epoch, the file's
 index in that epoch's order and the first line of the chunk the newest sentence came from.
 Restarting from a position replays at most one chunk and drops the partly read sentences of
@@ -46,6 +54,7 @@ import tensorflow as tf
 
 from taglm_tf import textio
 from taglm_tf.errors import InputError
+from taglm_tf.lm1b.vocab import BOS_WORD, LM1BCharVocabulary
 from taglm_tf.pretraining.vocab import DIRECTIONS, LMVocabulary, encode_sentence
 
 
@@ -96,6 +105,8 @@ class LMCorpus:
         num_epochs: passes over the data; ``None`` repeats forever.
         shuffle_chunk: lines per shuffled chunk.
         max_sentences: stop the stream after this many sentences (``None``: no limit).
+        char_vocab: for a char-aware LM: sentences also carry the char ids of their input
+            tokens (module docstring, "Chars").
     """
 
     files: Sequence[str]
@@ -106,6 +117,26 @@ class LMCorpus:
     num_epochs: Optional[int] = 1
     shuffle_chunk: int = 10000
     max_sentences: Optional[int] = None
+    char_vocab: Optional[LM1BCharVocabulary] = None
+    _char_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def max_word_length(self) -> int:
+        """Chars per word row of ``input_chars``; 0 for a word-level corpus (no chars)."""
+        return 0 if self.char_vocab is None else self.char_vocab.max_word_length
+
+    def input_chars(self, tokens: Sequence[str]) -> np.ndarray:
+        """``[len(tokens) + 1, max_word_length]`` int32 char ids of what the LM reads before each
+        target of the sentence: ``<S>``, then ``tokens`` in this corpus's direction."""
+        cache, encode = self._char_cache, self.char_vocab.encode_word
+        words = [BOS_WORD] + list(tokens[::-1] if self.direction == "backward" else tokens)
+        rows = []
+        for word in words:
+            row = cache.get(word)
+            if row is None:
+                row = cache[word] = encode(word)
+            rows.append(row)
+        return np.stack(rows)
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:
@@ -118,8 +149,9 @@ class LMCorpus:
             return list(range(len(self.files)))
         return [int(i) for i in np.random.default_rng([self.seed, epoch]).permutation(len(self.files))]
 
-    def sentences(self, start: Position = Position()) -> Iterator[Tuple[np.ndarray, Position]]:
-        """``(ids, position)`` of every sentence from ``start`` on, in stream order."""
+    def sentences(self, start: Position = Position()) -> Iterator[tuple]:
+        """``(ids, position)`` of every sentence from ``start`` on, in stream order; with a
+        ``char_vocab``, ``(ids, position, input_chars)`` (:meth:`input_chars`)."""
         stream = self._sentences(start)
         return stream if self.max_sentences is None else itertools.islice(stream, self.max_sentences)
 
@@ -133,7 +165,8 @@ class LMCorpus:
                 first_line = start.line if (epoch, f) == (start.epoch, start.file) else 0
                 for position, tokens in self._file_sentences(epoch, f, file_index, first_line):
                     found = True
-                    yield encode_sentence(self.vocab, tokens, self.direction), position
+                    ids = encode_sentence(self.vocab, tokens, self.direction)
+                    yield (ids, position) if self.char_vocab is None else (ids, position, self.input_chars(tokens))
             if not found and (epoch > start.epoch or start[1:] == (0, 0)):
                 raise InputError("the data files hold no sentence", self.files[0])
             epoch += 1
@@ -159,19 +192,21 @@ class LMCorpus:
             yield position, chunk[i]
 
 
-def pack_windows(sentences: Iterator[Tuple[np.ndarray, Position]], batch_size: int,
-                 num_steps: int) -> Iterator[dict]:
+def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
+                 max_word_length: int = 0) -> Iterator[dict]:
     """Pack sentence ids into windows as lm_1b's ``get_batch`` (module docstring).
 
     Yields dicts of numpy arrays: ``inputs``, ``targets`` [B, T] int32, ``weights`` [B, T]
-    float32 (1 at real pairs) and ``position`` [3] int64.
+    float32 (1 at real pairs) and ``position`` [3] int64; with ``max_word_length`` (sentences
+    are then ``(ids, position, input_chars)``) also ``input_chars`` [B, T, max_word_length] int32.
     """
-    streams: List[Optional[list]] = [None] * batch_size  # per row: [ids, offset]
+    streams: List[Optional[list]] = [None] * batch_size  # per row: [ids, offset, chars]
     position, exhausted = Position(), False
     while True:
         inputs = np.zeros((batch_size, num_steps), np.int32)
         targets = np.zeros((batch_size, num_steps), np.int32)
         weights = np.zeros((batch_size, num_steps), np.float32)
+        chars = np.zeros((batch_size, num_steps, max_word_length), np.int32) if max_word_length else None
         for row in range(batch_size):
             col = 0
             while col < num_steps:
@@ -181,24 +216,33 @@ def pack_windows(sentences: Iterator[Tuple[np.ndarray, Position]], batch_size: i
                     if nxt is None:
                         exhausted, streams[row] = True, None
                         break
-                    stream = streams[row] = [nxt[0], 0]
+                    stream = streams[row] = [nxt[0], 0, nxt[2] if chars is not None else None]
                     position = nxt[1]
-                ids, offset = stream
+                ids, offset, sentence_chars = stream
                 n = min(len(ids) - offset - 1, num_steps - col)
                 inputs[row, col:col + n] = ids[offset:offset + n]
+                if chars is not None:
+                    chars[row, col:col + n] = sentence_chars[offset:offset + n]
                 targets[row, col:col + n] = ids[offset + 1:offset + n + 1]
                 weights[row, col:col + n] = 1.0
                 col, stream[1] = col + n, offset + n
         if exhausted and not weights.any():
             return
-        yield {"inputs": inputs, "targets": targets, "weights": weights,
-               "position": np.array(position, np.int64)}
+        window = {"inputs": inputs, "targets": targets, "weights": weights,
+                  "position": np.array(position, np.int64)}
+        if chars is not None:
+            window["input_chars"] = chars
+        yield window
 
 
-def window_spec(batch_size: int, num_steps: int) -> dict:
+def window_spec(batch_size: int, num_steps: int, max_word_length: int = 0) -> dict:
+    """The ``tf.TensorSpec`` of each window array (:func:`pack_windows`)."""
     shape = [batch_size, num_steps]
-    return {"inputs": tf.TensorSpec(shape, tf.int32), "targets": tf.TensorSpec(shape, tf.int32),
+    spec = {"inputs": tf.TensorSpec(shape, tf.int32), "targets": tf.TensorSpec(shape, tf.int32),
             "weights": tf.TensorSpec(shape, tf.float32), "position": tf.TensorSpec([3], tf.int64)}
+    if max_word_length:
+        spec["input_chars"] = tf.TensorSpec(shape + [max_word_length], tf.int32)
+    return spec
 
 
 def window_dataset(corpus: LMCorpus, batch_size: int, num_steps: int,
@@ -206,8 +250,8 @@ def window_dataset(corpus: LMCorpus, batch_size: int, num_steps: int,
     """The packed windows of ``corpus`` at ``batch_size`` rows, streamed through ``tf.data``."""
     start = Position(*start)
     return tf.data.Dataset.from_generator(
-        lambda: pack_windows(corpus.sentences(start), batch_size, num_steps),
-        output_signature=window_spec(batch_size, num_steps))
+        lambda: pack_windows(corpus.sentences(start), batch_size, num_steps, corpus.max_word_length),
+        output_signature=window_spec(batch_size, num_steps, corpus.max_word_length))
 
 
 def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
@@ -224,8 +268,8 @@ def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
 
     def split(window):
         rows = {k: tf.reshape(window[k][first:first + local * per_replica_batch],
-                              [local, per_replica_batch, num_steps])
-                for k in ("inputs", "targets", "weights")}
+                              [local, per_replica_batch] + window[k].shape[1:].as_list())
+                for k in ("inputs", "targets", "weights", "input_chars") if k in window}
         rows["position"] = tf.tile(window["position"][None], [local, 1])
         return rows
 

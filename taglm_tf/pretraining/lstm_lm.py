@@ -2,6 +2,7 @@
 LSTMP layers -> softmax, trained with a sampled softmax over truncated-BPTT windows."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional, Tuple
 
 import tensorflow as tf
@@ -140,8 +141,76 @@ class LMSoftmax(keras.layers.Layer):
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LSTMLMConfig:
+    """The word-level LM (``kind="lstm"``): :class:`LSTMLanguageModel`'s arguments other than
+    ``vocab_size`` and ``reset_id``. Defaults: the paper's LSTM-2048-512 (§3)."""
+
+    kind: str = "lstm"
+    embedding_dim: int = 512
+    num_cells: int = 2048
+    projection_dim: int = 512
+    num_layers: int = 1
+    num_sampled: int = 8192
+    dropout: float = 0.0
+    use_peepholes: bool = False
+    forget_bias: float = 1.0
+    cell_clip: float = 0.0
+    sampler_seed: int = 0
+
+    def __post_init__(self):
+        if self.kind != "lstm":
+            raise ValueError(f"LSTMLMConfig.kind must be 'lstm', not {self.kind!r}")
+
+
+class LSTMPStackLM(keras.Model):
+    """What every LM kind of this package shares: ``num_layers`` :class:`LSTMPLayer` with an
+    explicit state, dropout on each layer's input and on the top output, and an
+    :class:`LMSoftmax`. A subclass makes ``lstm_layers``, ``dropout_layer`` and ``softmax``, sets
+    the attributes below, embeds its inputs and passes them to :meth:`run_lstms`.
+
+    ``input_keys`` names the window arrays (:mod:`taglm_tf.pretraining.corpus`) the model is
+    called with, positionally, before the keyword arguments ``mask``, ``initial_state`` and
+    ``training``.
+    """
+
+    input_keys: Tuple[str, ...] = ("inputs",)
+    num_cells: int
+    projection_dim: int
+    num_layers: int
+    num_sampled: int
+    reset_id: int
+
+    def run_lstms(self, x, token_ids, mask=None, initial_state: Optional[State] = None, training=False):
+        """``x`` ``[B, T, D]`` float through the LSTM stack; the state is zeroed before every
+        unmasked step whose id in ``token_ids`` ``[B, T]`` is ``reset_id`` (if not negative).
+        Returns ``(outputs [B, T, P], state)`` as :class:`LSTMLanguageModel` describes."""
+        reset = None
+        if self.reset_id >= 0:
+            reset = tf.equal(token_ids, self.reset_id)
+            reset = reset if mask is None else tf.logical_and(reset, tf.cast(mask, tf.bool))
+        states = []
+        for i, lstm in enumerate(self.lstm_layers):
+            x = self.dropout_layer(x, training=training)
+            x, state = lstm(x, mask=mask, initial_state=None if initial_state is None else initial_state[i],
+                            return_state=True, reset=reset)
+            states.append(state)
+        return self.dropout_layer(x, training=training), tuple(states)
+
+    def zero_state(self, batch_size) -> State:
+        return tuple((tf.zeros([batch_size, self.num_cells]), tf.zeros([batch_size, self.projection_dim]))
+                     for _ in range(self.num_layers))
+
+    def token_losses(self, outputs, targets, step=None):
+        """Per-position loss ``[B, T]``: the sampled softmax with the candidates of training step
+        ``step`` if given and ``num_sampled > 0``, else the exact cross-entropy."""
+        if step is not None and self.num_sampled:
+            return self.softmax.sampled_xent(outputs, targets, step)
+        return self.softmax.full_xent(outputs, targets)
+
+
 @keras.saving.register_keras_serializable(package="taglm_tf")
-class LSTMLanguageModel(keras.Model):
+class LSTMLanguageModel(LSTMPStackLM):
     """Token embedding -> ``num_layers`` LSTMP layers -> :class:`LMSoftmax` (LSTM-2048-512).
 
     The recurrent state is explicit: :meth:`call` takes the state to start from and returns the
@@ -202,29 +271,7 @@ class LSTMLanguageModel(keras.Model):
         self.built = True
 
     def call(self, token_ids, mask=None, initial_state: Optional[State] = None, training=False):
-        x = self.embedding(token_ids)
-        reset = None
-        if self.reset_id >= 0:
-            reset = tf.equal(token_ids, self.reset_id)
-            reset = reset if mask is None else tf.logical_and(reset, tf.cast(mask, tf.bool))
-        states = []
-        for i, lstm in enumerate(self.lstm_layers):
-            x = self.dropout_layer(x, training=training)
-            x, state = lstm(x, mask=mask, initial_state=None if initial_state is None else initial_state[i],
-                            return_state=True, reset=reset)
-            states.append(state)
-        return self.dropout_layer(x, training=training), tuple(states)
-
-    def zero_state(self, batch_size) -> State:
-        return tuple((tf.zeros([batch_size, self.num_cells]), tf.zeros([batch_size, self.projection_dim]))
-                     for _ in range(self.num_layers))
-
-    def token_losses(self, outputs, targets, step=None):
-        """Per-position loss ``[B, T]``: the sampled softmax with the candidates of training step
-        ``step`` if given and ``num_sampled > 0``, else the exact cross-entropy."""
-        if step is not None and self.num_sampled:
-            return self.softmax.sampled_xent(outputs, targets, step)
-        return self.softmax.full_xent(outputs, targets)
+        return self.run_lstms(self.embedding(token_ids), token_ids, mask, initial_state, training)
 
     def get_config(self):
         return {"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,

@@ -1,7 +1,7 @@
 """One LM pretraining run end to end (loading its result: :mod:`taglm_tf.pretraining.saving`).
 
-``model_dir`` layout: ``config.json`` (this run's :class:`PretrainConfig`, the model's
-arguments, the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
+``model_dir`` layout: ``config.json`` (this run's :class:`PretrainConfig`, its model config
+with the LM ``kind`` under ``model``, the model's constructor arguments under ``model_args``, the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
 ``checkpoints/ckpt-<step>``, ``tensorboard/`` (``train/*`` every ``log_every`` steps, ``heldout/*`` at checkpoints) and
 ``train_result.json`` (last metrics, steps, wall time; written when the run ends).
 """
@@ -18,7 +18,8 @@ import tensorflow as tf
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.pretraining import corpus as lm_corpus
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.pretraining.lm_kinds import ModelConfig, build_lm, char_vocabulary, model_args, model_config_from_dict
+from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.pretraining.saving import CONFIG_FILE, RESULT_FILE, VOCAB_FILE
 from taglm_tf.pretraining.trainer import (LMTrainConfig, LMTrainer, evaluate_perplexity, make_strategy,
                                      worker_role)
@@ -27,9 +28,10 @@ from taglm_tf.provenance import git_commit
 
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class PretrainConfig:
-    """Everything that defines a pretraining run; saved as ``config.json``.
+    """Everything that defines a pretraining run; saved as ``config.json``. Built with keywords,
+    never changed (derive variants with ``dataclasses.replace``).
 
     Args:
         model_dir: output directory.
@@ -38,7 +40,8 @@ class PretrainConfig:
         vocab_file: use this vocabulary instead of building one from ``train_files``.
         vocab_size: cap on the built vocabulary (specials included); ``None``: no cap.
         min_count: keep words seen at least this often in ``train_files``.
-        model: :class:`LSTMLanguageModel` arguments other than ``vocab_size``.
+        model: the LM's kind and sizes: :class:`~taglm_tf.pretraining.lstm_lm.LSTMLMConfig` or
+            :class:`~taglm_tf.pretraining.cnn_lstm_lm.CNNLSTMLMConfig`.
         train: optimisation settings.
         heldout_files: globs evaluated (full softmax) at each checkpoint; must not overlap training.
         heldout_max_sentences: evaluate only the first sentences of ``heldout_files`` (0: all).
@@ -55,7 +58,7 @@ class PretrainConfig:
     vocab_file: Optional[str] = None
     vocab_size: Optional[int] = None
     min_count: int = 1
-    model: dict = dataclasses.field(default_factory=dict)
+    model: ModelConfig = dataclasses.field(default_factory=LSTMLMConfig)
     train: LMTrainConfig = dataclasses.field(default_factory=LMTrainConfig)
     heldout_files: Optional[str] = None
     heldout_max_sentences: int = 0
@@ -68,6 +71,7 @@ class PretrainConfig:
         fields = {f.name for f in dataclasses.fields(cls)}
         args = {k: v for k, v in data.items() if k in fields}
         args["train"] = LMTrainConfig(**args.get("train", {}))
+        args["model"] = model_config_from_dict(args.get("model", {}))
         return cls(**args)
 
 
@@ -103,15 +107,15 @@ def check_config(config: PretrainConfig, resume: bool) -> None:
         return
     path = os.path.join(config.model_dir, CONFIG_FILE)
     with open(path, encoding="utf-8") as f:
-        saved = json.load(f)
+        saved = PretrainConfig.from_dict(json.load(f))
     for key in ("direction", "model", "reset_state"):
-        if saved.get(key) != dataclasses.asdict(config)[key]:
-            raise InputError(f"--resume with another {key} ({saved.get(key)} was saved)", path)
+        if getattr(saved, key) != getattr(config, key):
+            raise InputError(f"--resume with another {key} ({getattr(saved, key)} was saved)", path)
 
 
-def model_args(config: PretrainConfig, vocab: LMVocabulary) -> dict:
-    """:class:`LSTMLanguageModel` arguments of the run (``reset_id`` from ``reset_state``)."""
-    return {**config.model, "reset_id": vocab.bos if config.reset_state == "sentence" else -1}
+def run_model_args(config: PretrainConfig, vocab: LMVocabulary) -> dict:
+    """The model's constructor arguments in this run (``reset_id`` from ``reset_state``)."""
+    return model_args(config.model, vocab.bos if config.reset_state == "sentence" else -1)
 
 
 def pretrain(config: PretrainConfig, resume: bool = False,
@@ -127,24 +131,25 @@ def pretrain(config: PretrainConfig, resume: bool = False,
     strategy = strategy or make_strategy(config.strategy)  # before any other TF op
     is_chief = worker_role(strategy)[0]
     vocab = prepare_vocab(config, train_files)
-    num_sampled = config.model.get("num_sampled", 8192)
+    num_sampled = config.model.num_sampled
     if not 0 <= num_sampled < vocab.size:
         raise InputError(f"--num_sampled={num_sampled} must be below the vocabulary size {vocab.size}")
     if is_chief:
         write_run_files(config, vocab)
     c = config.train
     tf.keras.utils.set_random_seed(c.seed)
-    trainer = LMTrainer(strategy, lambda: LSTMLanguageModel(vocab.size, **model_args(config, vocab)), c,
-                        config.model_dir)
+    trainer = LMTrainer(strategy, lambda: build_lm(config.model.kind, vocab.size, run_model_args(config, vocab)),
+                        c, config.model_dir)
     restored = trainer.restore() if resume else None
     if restored:
         trainer.log(f"resumed {restored} at step {trainer.step}, "
                     f"data position {tuple(trainer.start_position)}")
     corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
-                              num_epochs=config.epochs or None, shuffle_chunk=c.shuffle_chunk)
+                                num_epochs=config.epochs or None, shuffle_chunk=c.shuffle_chunk,
+                                char_vocab=char_vocabulary(config.model, vocab))
     dataset = lm_corpus.distributed_dataset(strategy, corpus, c.batch_size, c.num_steps, trainer.start_position)
     params = sum(v.shape.num_elements() for v in trainer.model.trainable_variables)
-    trainer.log(f"{config.direction} LM: vocabulary {vocab.size:,}, {params:,} parameters, "
+    trainer.log(f"{config.direction} {config.model.kind} LM: vocabulary {vocab.size:,}, {params:,} parameters, "
                 f"{strategy.num_replicas_in_sync} replica(s), "
                 f"global batch {trainer.global_batch_size} x {c.num_steps}")
     metrics = trainer.fit(dataset, heldout_evaluator(config, heldout_files, vocab))
@@ -160,7 +165,7 @@ def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:
     os.makedirs(config.model_dir, exist_ok=True)
     if not os.path.exists(os.path.join(config.model_dir, VOCAB_FILE)):
         vocab.save(os.path.join(config.model_dir, VOCAB_FILE))
-    record = {**dataclasses.asdict(config), "model_args": model_args(config, vocab),
+    record = {**dataclasses.asdict(config), "model_args": run_model_args(config, vocab),
               "vocab_size_actual": vocab.size, "git_commit": git_commit()}
     write_text_atomic(os.path.join(config.model_dir, CONFIG_FILE), json.dumps(record, indent=1))
 
@@ -170,5 +175,6 @@ def heldout_evaluator(config: PretrainConfig, files, vocab: LMVocabulary):
     if not files:
         return None
     heldout = lm_corpus.LMCorpus(files, vocab, config.direction,
-                               max_sentences=config.heldout_max_sentences or None)
+                                 max_sentences=config.heldout_max_sentences or None,
+                                 char_vocab=char_vocabulary(config.model, vocab))
     return lambda model: evaluate_perplexity(model, heldout, config.train.batch_size, config.train.num_steps)

@@ -13,8 +13,15 @@ from typing import Optional, Tuple
 
 import tensorflow as tf
 
+import numpy as np
+
 from taglm_tf.errors import InputError
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
+from taglm_tf.lm1b.vocab import MAX_WORD_LENGTH
+from taglm_tf.lm1b.writing import write_release
+from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
+from taglm_tf.pretraining.lm_kinds import build_lm
+from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.pretraining.vocab import LMVocabulary
 
 CONFIG_FILE, VOCAB_FILE, RESULT_FILE = "config.json", "vocab.txt", "train_result.json"
@@ -34,7 +41,7 @@ def recorded_perplexity(model_dir: str) -> Optional[float]:
 
 
 def load_lm(model_dir: str, checkpoint: Optional[str] = None
-            ) -> Tuple[LSTMLanguageModel, LMVocabulary, dict, str]:
+            ) -> Tuple[LSTMPStackLM, LMVocabulary, dict, str]:
     """A trained LM from ``model_dir``: ``(model, vocab, config dict, checkpoint path)``.
 
     Args:
@@ -50,8 +57,59 @@ def load_lm(model_dir: str, checkpoint: Optional[str] = None
     checkpoint = checkpoint or tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     if not checkpoint:
         raise InputError("has no checkpoint yet", os.path.join(model_dir, "checkpoints"))
-    model = LSTMLanguageModel(vocab.size, **config["model_args"])
+    model = model_from_record(config, vocab.size)
     model.build()
     model.trainable = False
     tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial().assert_existing_objects_matched()
     return model, vocab, config, checkpoint
+
+
+def model_from_record(config: dict, vocab_size: int) -> LSTMPStackLM:
+    """A new, unbuilt model as a run's ``config.json`` (a dict) describes it; runs written before
+    the CNN-LSTM have no ``model.kind`` and are word-level (``lstm``)."""
+    return build_lm(config.get("model", {}).get("kind", "lstm"), vocab_size, config["model_args"])
+
+
+def lm1b_weights(model: CNNLSTMLanguageModel, global_step: int = 0) -> LM1BWeights:
+    """A CNN-LSTM's variables as the lm_1b loader's :class:`LM1BWeights` (softmax included).
+
+    Without peepholes the peephole weights are zeros, which computes the same cell.
+
+    Raises:
+        InputError: the model computes something the lm_1b graph cannot (cell clipping, a
+            forget bias other than 1, words of other than 50 chars).
+    """
+    if model.cell_clip or model.forget_bias != 1.0 or model.max_word_length != MAX_WORD_LENGTH:
+        raise InputError(f"lm_1b's graph has no cell clipping, forget bias 1.0 and {MAX_WORD_LENGTH}-char "
+                         f"words; this LM has cell_clip={model.cell_clip}, forget_bias={model.forget_bias}, "
+                         f"max_word_length={model.max_word_length}")
+    char, value = model.char_embedder, lambda v: v.numpy()
+    highway = [HighwayWeights(*(value(v) for v in layer)) for layer in char.highway.layer_weights]
+    lstm = []
+    for layer in model.lstm_layers:
+        zeros = np.zeros(model.num_cells, np.float32)
+        diag = (lambda name: value(getattr(layer, name))) if layer.use_peepholes else (lambda name: zeros)
+        lstm.append(LSTMPWeights(np.concatenate([value(layer.input_kernel), value(layer.recurrent_kernel)]),
+                                 value(layer.bias), diag("w_i_diag"), diag("w_f_diag"), diag("w_o_diag"),
+                                 value(layer.projection)))
+    dims = LM1BDims(char_vocab_size=char.num_chars, char_dim=char.char_dim,
+                    conv_widths=tuple(char.conv_widths), conv_filters=tuple(char.conv_filters),
+                    num_highway=char.num_highway, highway_dim=char.highway_dim,
+                    projection_dim=model.projection_dim, num_lstm_layers=model.num_layers,
+                    lstm_cells=model.num_cells, softmax_rows=model.vocab_size, num_shards=8)
+    return LM1BWeights(dims=dims, global_step=global_step, char_embedding=value(char.char_table),
+                       conv_kernels=[value(k) for k in char.conv_kernels],
+                       conv_biases=[value(b) for b in char.conv_biases], highway=highway,
+                       projection_kernel=value(char.projection.kernel), projection_bias=value(char.projection.bias),
+                       lstm=lstm, softmax_kernel=value(model.softmax.kernel), softmax_bias=value(model.softmax.bias))
+
+
+def write_lm1b_release(model: CNNLSTMLanguageModel, vocab: LMVocabulary, direction: str, output_dir: str,
+                       global_step: int = 0) -> dict:
+    """Write a trained CNN-LSTM in lm_1b's release layout (:mod:`taglm_tf.lm1b.writing`):
+    ``ckpt-*`` shards, ``vocab.txt`` and, if backward, ``direction.json``; then
+    ``--forward_lm=lm1b:DIR/ckpt-*,DIR/vocab.txt`` and ``LM1BEmbedder.from_checkpoint`` load it.
+    Returns {file name: path}."""
+    if not isinstance(model, CNNLSTMLanguageModel):
+        raise InputError(f"only a cnn_lstm LM has lm_1b's layout, not a {type(model).__name__}")
+    return write_release(output_dir, lm1b_weights(model, global_step), vocab.words, direction)

@@ -29,14 +29,14 @@ import tensorflow as tf
 
 from taglm_tf.errors import InputError
 from taglm_tf.pretraining import corpus as lm_corpus
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "default")
 OPTIMIZERS = ("adagrad", "adam")
 SUM = tf.distribute.ReduceOp.SUM
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class LMTrainConfig:
     """Optimisation settings; the defaults are the original LM recipe (docs/lm_1b.md §11)."""
 
@@ -113,7 +113,7 @@ def all_reduce_sum(values):
     return values if context.num_replicas_in_sync == 1 else context.all_reduce(SUM, values)
 
 
-def window_step(model: LSTMLanguageModel, optimizer, config: LMTrainConfig, batch, states):
+def window_step(model: LSTMPStackLM, optimizer, config: LMTrainConfig, batch, states):
     """One replica's update on one window: (summed token loss, token count, new states).
 
     The loss is the replica's summed token loss over the *global* token count, times
@@ -122,7 +122,8 @@ def window_step(model: LSTMLanguageModel, optimizer, config: LMTrainConfig, batc
     """
     weights = batch["weights"]
     with tf.GradientTape() as tape:
-        outputs, new_states = model(batch["inputs"], mask=weights > 0, initial_state=states, training=True)
+        outputs, new_states = model(*model_inputs(model, batch), mask=weights > 0, initial_state=states,
+                                    training=True)
         losses = model.token_losses(outputs, batch["targets"], step=optimizer.iterations)
         loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
         objective = loss_sum / tf.maximum(all_reduce_sum(count), 1.0) * config.gradient_scale
@@ -134,6 +135,11 @@ def window_step(model: LSTMLanguageModel, optimizer, config: LMTrainConfig, batc
     return loss_sum, count, tf.nest.map_structure(tf.stop_gradient, new_states)
 
 
+def model_inputs(model: LSTMPStackLM, window: dict) -> list:
+    """The window arrays ``model`` reads, in call order (``model.input_keys``)."""
+    return [window[key] for key in model.input_keys]
+
+
 def merge_duplicate_rows(grad: tf.IndexedSlices) -> tf.IndexedSlices:
     unique, index = tf.unique(grad.indices)
     values = tf.math.unsorted_segment_sum(grad.values, index, tf.shape(unique)[0])
@@ -141,7 +147,7 @@ def merge_duplicate_rows(grad: tf.IndexedSlices) -> tf.IndexedSlices:
 
 
 class LMTrainer:
-    """Trains an :class:`LSTMLanguageModel` with carried state, checkpoints and TensorBoard.
+    """Trains an :class:`LSTMPStackLM` with carried state, checkpoints and TensorBoard.
 
     Args:
         strategy: the distribution strategy (variables are created in its scope).
@@ -151,7 +157,7 @@ class LMTrainer:
         log: called with each log line (chief only); ``None`` prints.
     """
 
-    def __init__(self, strategy: tf.distribute.Strategy, build_model: Callable[[], LSTMLanguageModel],
+    def __init__(self, strategy: tf.distribute.Strategy, build_model: Callable[[], LSTMPStackLM],
                  config: LMTrainConfig, model_dir: str, log: Optional[Callable[[str], None]] = None):
         self.strategy, self.config, self.model_dir = strategy, config, model_dir
         self.is_chief, self.task_id = worker_role(strategy)
@@ -216,7 +222,7 @@ class LMTrainer:
         return lm_corpus.Position(*(int(v) for v in self.data_position.numpy()))
 
     # -- loop --------------------------------------------------------------------------------
-    def fit(self, dataset, evaluate: Optional[Callable[[LSTMLanguageModel], Dict[str, float]]] = None
+    def fit(self, dataset, evaluate: Optional[Callable[[LSTMPStackLM], Dict[str, float]]] = None
             ) -> dict:
         """Train on a distributed window dataset up to ``config.train_steps`` (or its end).
 
@@ -296,7 +302,7 @@ class _Meter:
         return out
 
 
-def evaluate_perplexity(model: LSTMLanguageModel, corpus: lm_corpus.LMCorpus, batch_size: int = 32,
+def evaluate_perplexity(model: LSTMPStackLM, corpus: lm_corpus.LMCorpus, batch_size: int = 32,
                         num_steps: int = 20) -> Dict[str, float]:
     """Full-softmax perplexity of ``corpus`` (read once, in order, packed as in training).
 
@@ -308,14 +314,14 @@ def evaluate_perplexity(model: LSTMLanguageModel, corpus: lm_corpus.LMCorpus, ba
         ``perplexity``, ``loss`` (mean nats per target), ``tokens`` (targets counted),
         ``sentences``, ``unk_tokens`` (targets that are ``<UNK>``).
     """
-    spec = lm_corpus.window_spec(batch_size, num_steps)
+    spec = lm_corpus.window_spec(batch_size, num_steps, corpus.max_word_length)
     state_spec = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype),
                                        model.zero_state(batch_size))
 
     @tf.function(input_signature=[spec, state_spec])
     def eval_step(window, state):
         weights = window["weights"]
-        outputs, state = model(window["inputs"], mask=weights > 0, initial_state=state)
+        outputs, state = model(*model_inputs(model, window), mask=weights > 0, initial_state=state)
         losses = model.token_losses(outputs, window["targets"])
         def count_of(word_id):
             return tf.reduce_sum(tf.cast(tf.equal(window["targets"], word_id), tf.float32) * weights)

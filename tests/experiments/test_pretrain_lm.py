@@ -17,15 +17,19 @@ import tensorflow as tf
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
 from taglm_tf.lm.loading import lm_perplexities
+from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.pretraining.run import PretrainConfig, pretrain
-from taglm_tf.pretraining.saving import recorded_perplexity
+from taglm_tf.pretraining.saving import model_from_record, recorded_perplexity
 from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.pretraining.vocab import LMVocabulary
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ["--embedding_dim=8", "--num_cells=12", "--projection_dim=6", "--num_sampled=5", "--num_steps=5",
         "--strategy=default"]
+TINY_KIND = {"lstm": [], "cnn_lstm": ["--lm_kind=cnn_lstm", "--char_dim=4", "--conv_widths=1,2",
+                                      "--conv_filters=4,6", "--num_highway=1", "--max_word_length=8",
+                                      "--use_peepholes"]}
 
 
 def command(module, *args):
@@ -55,10 +59,11 @@ def checkpoint_values(prefix):
             if name.startswith(("model/", "optimizer/"))}
 
 
-def test_resume_after_kill_then_evaluate(corpus, tmp_path):
+@pytest.mark.parametrize("kind", sorted(TINY_KIND))
+def test_resume_after_kill_then_evaluate(corpus, tmp_path, kind):
     model_dir = tmp_path / "lm"
     args = [f"--model_dir={model_dir}", f"--train_files={corpus}/train.txt", "--batch_size=4",
-            "--checkpoint_every=5", "--log_every=5", *TINY]
+            "--checkpoint_every=5", "--log_every=5", *TINY, *TINY_KIND[kind]]
     process = subprocess.Popen(command("pretrain_lm", *args, "--train_steps=100000"), cwd=REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -79,9 +84,9 @@ def test_resume_after_kill_then_evaluate(corpus, tmp_path):
     # what a resumed run restores: the checkpoint's step and optimizer state, exactly
     saved_config = json.loads((model_dir / "config.json").read_text())
     config = PretrainConfig.from_dict(saved_config)
+    assert config.model.kind == saved_config["model"]["kind"] == kind
     vocab = LMVocabulary.load(str(model_dir / "vocab.txt"))
-    trainer = LMTrainer(tf.distribute.get_strategy(),
-                        lambda: LSTMLanguageModel(vocab.size, **saved_config["model_args"]),
+    trainer = LMTrainer(tf.distribute.get_strategy(), lambda: model_from_record(saved_config, vocab.size),
                         config.train, str(model_dir))
     assert trainer.restore() == latest and trainer.step == saved_step
     saved = checkpoint_values(latest)
@@ -150,9 +155,9 @@ def test_two_worker_multi_worker_mirrored_matches_one_process(corpus, tmp_path):
     assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
     assert not list(tmp_path.glob("multi/worker_tmp_*"))
 
-    config = PretrainConfig(str(tmp_path / "single"), f"{corpus}/train.txt",
-                            model=dict(embedding_dim=8, num_cells=12, projection_dim=6, num_sampled=5,
-                                       sampler_seed=1),
+    config = PretrainConfig(model_dir=str(tmp_path / "single"), train_files=f"{corpus}/train.txt",
+                            model=LSTMLMConfig(embedding_dim=8, num_cells=12, projection_dim=6, num_sampled=5,
+                                               sampler_seed=1),
                             train=LMTrainConfig(batch_size=4, num_steps=5, train_steps=steps, checkpoint_every=3,
                                                 log_every=3))
     single = pretrain(config, strategy=tf.distribute.get_strategy())
@@ -189,14 +194,19 @@ def test_lm_flagfiles(path):
     config = lm_flags.pretrain_config_from_flags(fv)
     name = os.path.basename(path)
     assert config.direction == ("backward" if "backward" in name else "forward")
-    assert config.reset_state == "sentence" and config.model["use_peepholes"] is False
+    assert config.reset_state == "sentence" and config.model.use_peepholes is (config.model.kind == "cnn_lstm")
     assert config.train.optimizer == "adagrad" and config.train.learning_rate == 0.2
     if "2048_512" in name:
-        assert {k: config.model[k] for k in ("embedding_dim", "num_cells", "projection_dim", "num_layers",
+        assert {k: getattr(config.model, k) for k in ("embedding_dim", "num_cells", "projection_dim", "num_layers",
                                              "num_sampled")} == dict(embedding_dim=512, num_cells=2048,
                                                                      projection_dim=512, num_layers=1,
                                                                      num_sampled=8192)
         assert (config.train.batch_size, config.train.num_steps, config.min_count) == (128, 20, 3)
+    elif name == "lm_cnn_big_lstm.cfg":  # the release's CNN-BIG-LSTM shapes, on 1B Word
+        assert config.model == CNNLSTMLMConfig(dropout=0.25, sampler_seed=config.train.seed)
+        assert (config.model.conv_filters, config.model.num_cells, config.model.projection_dim) == (
+            (32, 32, 64, 128, 256, 512, 1024, 2048), 8192, 1024)
+        assert "1-billion-word" in config.train_files and config.strategy == "auto"
     elif name == "lm_demo_sample.cfg":  # the demo without data: the shipped synthetic text
         assert os.path.isfile(os.path.join(REPO, config.train_files)) and config.heldout_files is None
     else:  # CPU-sized: the news corpus for training, 1B Word heldout shards only for evaluation
@@ -204,3 +214,7 @@ def test_lm_flagfiles(path):
         for heldout in ("lm1b_heldout_shards10-11.tokens.gz", "lm1b_heldout_shards12-13.tokens.gz"):
             assert not fnmatch.fnmatch(f"unlabeled/{heldout}", config.train_files)
         assert "lm1b_heldout_shards10-11" in config.heldout_files
+        if "cnn_lstm" in name:  # lm_1b's layout (peepholes, 50-char words): loadable as lm1b:
+            assert config.model.kind == "cnn_lstm" and config.model.max_word_length == 50
+            assert (config.model.projection_dim, config.model.num_cells, sum(config.model.conv_filters)) == (
+                256, 2048, 1024)

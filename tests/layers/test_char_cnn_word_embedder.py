@@ -55,3 +55,20 @@ def test_frozen_and_serialisable():
     clone.set_weights(layer.get_weights())
     rows = word_rows(np.random.default_rng(2), 3)
     np.testing.assert_array_equal(clone(tf.constant(rows)).numpy(), layer(tf.constant(rows)).numpy())
+
+
+def test_trainable_layer_draws_each_kernel_afresh():
+    """Trainable (the CNN-LSTM LM): every weight trainable, and no two kernels share their draws
+    (one unseeded Keras initializer repeats its values when reused)."""
+    tf.keras.utils.set_random_seed(0)
+    layer = LM1BCharEmbedder(256, 4, [1, 2], [3, 5], 2, 6, trainable=True)
+    layer.build((None, 50))
+    assert len(layer.trainable_weights) == len(layer.weights) == 1 + 4 + 8 + 2
+    kernels = [w.numpy() for hw in layer.highway.layer_weights for w in hw if w.shape.rank == 2]
+    assert len(kernels) == 4
+    for i in range(4):
+        for j in range(i):
+            assert not np.allclose(kernels[i], kernels[j])
+    ids = np.random.default_rng(0).integers(0, 256, (3, 7, 50))
+    np.testing.assert_allclose(layer.embed_distinct(tf.constant(ids)).numpy(), layer(tf.constant(ids)).numpy(),
+                               rtol=1e-6, atol=1e-6)

@@ -140,3 +140,22 @@ def test_mirrored_replicas_get_their_rows(shards, vocab):
     for window, batch in zip(global_windows, distributed):
         local = [t.numpy() for t in strategy.experimental_local_results(batch["inputs"])]
         np.testing.assert_array_equal(np.concatenate(local), window["inputs"])
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_char_windows_carry_the_real_spelling_of_each_input(tmp_path, vocab, direction):
+    from taglm_tf.lm1b.vocab import LM1BCharVocabulary
+    chars = LM1BCharVocabulary.from_words(vocab.words, max_word_length=8)
+    path = write(tmp_path / "s.txt", ["a zebra b", "Zürich c"])
+    corpus = LMCorpus([path], vocab, direction, char_vocab=chars)
+    windows = list(lm_data.window_dataset(corpus, 1, 4).as_numpy_iterator())
+    inputs = np.concatenate([w["inputs"][0] for w in windows])
+    read = np.concatenate([w["input_chars"][0] for w in windows])
+    weights = np.concatenate([w["weights"][0] for w in windows])
+    words = [["a", "zebra", "b"], ["Zürich", "c"]]
+    expected = [t for s in words for t in ["<S>"] + (s[::-1] if direction == "backward" else s)]
+    n = len(expected)
+    assert weights[:n].tolist() == [1.0] * n and not weights[n:].any()
+    assert [vocab.id_to_word(i) for i in inputs[:n]] == [w if w in vocab else "<UNK>" for w in expected]
+    np.testing.assert_array_equal(read[:n], chars.encode_words(expected))  # "zebra", not "<UNK>"
+    assert not read[n:].any()

@@ -1,17 +1,43 @@
-"""LM training: MirroredStrategy on two logical CPUs equals one device; sampled-softmax training
-lowers full-softmax perplexity; a backward LM learns to predict the previous word; the overhead
-benchmark runs."""
+"""LM training, for each LM kind (word-level LSTM and char-aware CNN-LSTM): MirroredStrategy on
+two logical CPUs equals one device; sampled-softmax training lowers full-softmax perplexity; a
+backward LM reads reversed text and learns to predict the previous word; the overhead benchmark
+runs."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from taglm_tf.pretraining import corpus as lm_data
-from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, evaluate_perplexity
+from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
+from taglm_tf.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, evaluate_perplexity, model_inputs
 from taglm_tf.pretraining.vocab import LMVocabulary
 from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
 
 WORDS = [f"w{i}" for i in range(8)]
 VOCAB = LMVocabulary(["<S>", "</S>", "<UNK>"] + WORDS)
+KINDS = ["lstm", "cnn_lstm"]
+
+
+def make_lm(kind, reset_id):
+    """A tiny model of ``kind``; the CNN-LSTM sees the words only through their chars."""
+    if kind == "lstm":
+        return LSTMLanguageModel(VOCAB.size, 8, 12, 6, num_sampled=5, reset_id=reset_id)
+    return CNNLSTMLanguageModel(VOCAB.size, char_dim=4, conv_widths=(1, 2), conv_filters=(4, 6), num_highway=1,
+                                max_word_length=6, num_cells=12, projection_dim=6, num_layers=1, num_sampled=5,
+                                reset_id=reset_id)
+
+
+def make_corpus(kind, files, direction="forward", **kwargs):
+    return lm_data.LMCorpus(files, VOCAB, direction, char_vocab=char_vocabulary(make_lm(kind, -1), VOCAB),
+                            **kwargs)
+
+
+def read(model, corpus, words):
+    """``model``'s top outputs ``[1, T, P]`` after reading ``words`` (with their chars if it needs them)."""
+    window = {"inputs": tf.constant([VOCAB.encode(words)])}
+    if corpus.char_vocab is not None:
+        window["input_chars"] = tf.constant([corpus.char_vocab.encode_words(words)])
+    return model(*model_inputs(model, window))[0]
 
 
 def write_sentences(path, sentences):
@@ -27,14 +53,14 @@ def cycle_sentences(n, seed):
             for start, length in zip(rng.integers(0, 8, n), rng.integers(3, 7, n))]
 
 
-def trainer(strategy, model_dir, batch_size, num_steps=5, reset_id=VOCAB.bos, **overrides):
+def trainer(kind, strategy, model_dir, batch_size, num_steps=5, reset_id=VOCAB.bos, **overrides):
     config = dict(batch_size=batch_size, num_steps=num_steps, train_steps=10 ** 6, optimizer="adagrad",
                   learning_rate=0.2, gradient_scale=float(num_steps), clip_norm=10.0, log_every=10 ** 6,
                   checkpoint_every=10 ** 6)
     config.update(overrides)
     tf.keras.utils.set_random_seed(0)
-    return LMTrainer(strategy, lambda: LSTMLanguageModel(VOCAB.size, 8, 12, 6, num_sampled=5, reset_id=reset_id),
-                     LMTrainConfig(**config), str(model_dir), log=lambda line: None)
+    return LMTrainer(strategy, lambda: make_lm(kind, reset_id), LMTrainConfig(**config), str(model_dir),
+                     log=lambda line: None)
 
 
 def train_epoch(lm, corpus):
@@ -45,11 +71,18 @@ def train_epoch(lm, corpus):
     return losses
 
 
-def test_mirrored_two_replicas_equal_one_device(tmp_path):
+@pytest.fixture(scope="module")
+def two_cpus():
+    """One MirroredStrategy for the module: two strategies in one process reuse collective keys."""
     if len(tf.config.list_logical_devices("CPU")) < 2:
         pytest.skip("needs two logical CPUs (tests/conftest.py)")
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_mirrored_two_replicas_equal_one_device(tmp_path, kind, two_cpus):
     path = write_sentences(tmp_path / "train.txt", cycle_sentences(23, seed=0))
-    corpus = lm_data.LMCorpus([path], VOCAB, num_epochs=1)
+    corpus = make_corpus(kind, [path], num_epochs=1)
     windows = list(lm_data.window_dataset(corpus, 4, 5).as_numpy_iterator())
     per_replica = [[w["weights"][:2].sum(), w["weights"][2:].sum()] for w in windows]
     assert len(windows) >= 6
@@ -57,8 +90,9 @@ def test_mirrored_two_replicas_equal_one_device(tmp_path):
 
     # clip_norm 1.0 binds: the clipped norm must be that of the summed gradient on both sides;
     # the state runs on across sentences (reset_id -1), so every row's state matters
-    single = trainer(tf.distribute.get_strategy(), tmp_path / "single", batch_size=4, clip_norm=1.0, reset_id=-1)
-    mirrored = trainer(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), tmp_path / "mirrored",
+    single = trainer(kind, tf.distribute.get_strategy(), tmp_path / "single", batch_size=4, clip_norm=1.0,
+                     reset_id=-1)
+    mirrored = trainer(kind, two_cpus, tmp_path / "mirrored",
                        batch_size=2, clip_norm=1.0, reset_id=-1)
     for a, b in zip(single.model.weights, mirrored.model.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -73,11 +107,12 @@ def test_mirrored_two_replicas_equal_one_device(tmp_path):
     assert single._step_fn.experimental_get_tracing_count() == mirrored._step_fn.experimental_get_tracing_count() == 1
 
 
-def test_sampled_softmax_training_lowers_heldout_perplexity(tmp_path):
-    train = lm_data.LMCorpus([write_sentences(tmp_path / "train.txt", cycle_sentences(300, seed=1))], VOCAB,
-                             shuffle=True, num_epochs=None)
-    heldout = lm_data.LMCorpus([write_sentences(tmp_path / "heldout.txt", cycle_sentences(40, seed=2))], VOCAB)
-    lm = trainer(tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=120)
+@pytest.mark.parametrize("kind", KINDS)
+def test_sampled_softmax_training_lowers_heldout_perplexity(tmp_path, kind):
+    train = make_corpus(kind, [write_sentences(tmp_path / "train.txt", cycle_sentences(300, seed=1))],
+                        shuffle=True, num_epochs=None)
+    heldout = make_corpus(kind, [write_sentences(tmp_path / "heldout.txt", cycle_sentences(40, seed=2))])
+    lm = trainer(kind, tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=120)
     before = evaluate_perplexity(lm.model, heldout, 8, 10)
     lm.fit(lm_data.distributed_dataset(lm.strategy, train, 8, 10))
     after = evaluate_perplexity(lm.model, heldout, 8, 10)
@@ -87,20 +122,24 @@ def test_sampled_softmax_training_lowers_heldout_perplexity(tmp_path):
     assert abs(evaluate_perplexity(lm.model, heldout, 3, 7)["perplexity"] - after["perplexity"]) < 1e-3
 
 
-def test_backward_lm_predicts_the_previous_word(tmp_path):
+@pytest.mark.parametrize("kind", KINDS)
+def test_backward_lm_predicts_the_previous_word(tmp_path, kind):
     path = write_sentences(tmp_path / "train.txt", cycle_sentences(300, seed=3))
-    train = lm_data.LMCorpus([path], VOCAB, "backward", shuffle=True, num_epochs=None)
+    train = make_corpus(kind, [path], "backward", shuffle=True, num_epochs=None)
     first = next(iter(lm_data.window_dataset(train, 1, 3)))
-    ids, _ = next(train.sentences())
+    ids, *_ = next(train.sentences())
     assert [VOCAB.id_to_word(i) for i in ids[1:-1]] == [WORDS[(WORDS.index(VOCAB.id_to_word(ids[1])) - k) % 8]
                                                          for k in range(len(ids) - 2)]  # descending run
     assert first["inputs"].numpy()[0, 0] == VOCAB.bos
-    lm = trainer(tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=200)
+    if kind == "cnn_lstm":  # the chars it reads are those of the reversed words, after <S> spelled
+        words = [VOCAB.id_to_word(i) for i in first["inputs"].numpy()[0]]
+        np.testing.assert_array_equal(first["input_chars"].numpy()[0], train.char_vocab.encode_words(words))
+        assert words[0] == "<S>" and words[2] == WORDS[(WORDS.index(words[1]) - 1) % 8]
+    lm = trainer(kind, tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=200)
     lm.fit(lm_data.distributed_dataset(lm.strategy, train, 8, 10))
     hits = 0
     for k in range(8):  # having read "<S> w(k+1) w(k)" backwards, the next word is w(k-1)
-        read = [VOCAB.bos, VOCAB.word_to_id(WORDS[(k + 1) % 8]), VOCAB.word_to_id(WORDS[k])]
-        outputs, _ = lm.model(tf.constant([read]))
+        outputs = read(lm.model, train, ["<S>", WORDS[(k + 1) % 8], WORDS[k]])
         hits += int(np.argmax(lm.model.softmax(outputs[0, -1:]).numpy())) == VOCAB.word_to_id(WORDS[(k - 1) % 8])
     assert hits >= 7
 
