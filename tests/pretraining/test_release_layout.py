@@ -14,7 +14,8 @@ from taglm_tf.errors import InputError
 from taglm_tf.lm.loading import load_embedder
 from taglm_tf.lm1b.checkpoint import read_lm1b_checkpoint
 from taglm_tf.lm1b.model import LM1BEmbedder
-from taglm_tf.lm1b.writing import read_direction
+from taglm_tf.lm1b.checkpoint import checkpoint_fingerprint
+from taglm_tf.lm1b.writing import lm_fingerprint, read_direction
 from taglm_tf.pretraining import corpus as lm_data
 from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
 from taglm_tf.pretraining.lm_kinds import char_vocabulary
@@ -67,6 +68,8 @@ def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, dire
         + (["direction.json"] if direction == "backward" else []))
     assert set(written) == set(os.listdir(out))
     assert read_direction(str(out / "ckpt-*")) == direction
+    assert (lm_fingerprint(str(out / "ckpt-*")) == checkpoint_fingerprint(str(out / "ckpt-*"))) == (
+        direction == "forward")
     weights = read_lm1b_checkpoint(str(out / "ckpt-*"))
     assert weights.dims.num_shards == 8 and weights.global_step == 4
     assert weights.dims.softmax_rows == 8 * -(-vocab.size // 8) > vocab.size  # padded to the shards
