@@ -19,7 +19,7 @@ from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError
 from taglm_tf.lm.embedders import LM1BTopLayer, SentenceEmbedder
 from taglm_tf.lm.lstm_embedder import LMEmbedder
-from taglm_tf.lm1b.checkpoint import checkpoint_fingerprint
+from taglm_tf.lm1b.writing import lm_fingerprint
 from taglm_tf.lm1b.model import LM1BEmbedder
 from taglm_tf.lm1b.saving import load_lm1b
 from taglm_tf.pretraining.saving import recorded_perplexity
@@ -36,7 +36,7 @@ def load_embedder(spec: str) -> SentenceEmbedder:
         if not vocab:
             raise InputError(f"LM spec {spec!r}: expected lm1b:CKPT_GLOB,VOCAB_FILE")
         return LM1BTopLayer(LM1BEmbedder.from_checkpoint(pattern, vocab),
-                            checkpoint_fingerprint(pattern), name=spec)
+                            lm_fingerprint(pattern), name=spec)
     if kind == "lm1b_export":
         embedder = load_lm1b(args)
         return LM1BTopLayer(embedder, embedder.source_fingerprint, name=spec)

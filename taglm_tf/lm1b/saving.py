@@ -15,7 +15,7 @@ import h5py
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
-from taglm_tf.lm1b.checkpoint import checkpoint_fingerprint
+from taglm_tf.lm1b.writing import lm_fingerprint
 from taglm_tf.lm1b.model import LM1BEmbedder, assign_rows
 from taglm_tf.lm1b.vocab import LM1BCharVocabulary
 
@@ -44,7 +44,7 @@ def _dataset(f: h5py.File, index: str):
 def export_lm1b(ckpt_pattern: str, vocab_path: str, output_dir: str, include_softmax: bool = False) -> None:
     """Convert the release (``ckpt-*`` files and vocabulary) into ``output_dir``, atomically."""
     embedder = LM1BEmbedder.from_checkpoint(ckpt_pattern, vocab_path, include_softmax=include_softmax)
-    config = {"layer": embedder.get_config(), "source_fingerprint": checkpoint_fingerprint(ckpt_pattern),
+    config = {"layer": embedder.get_config(), "source_fingerprint": lm_fingerprint(ckpt_pattern),
               "format": "taglm_tf.lm1b/1"}
     with atomic_path(output_dir) as tmp:
         os.makedirs(tmp)

@@ -12,6 +12,7 @@ the release has none and is forward. :func:`read_direction` reads it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.checkpoint import LM1BWeights, Pattern, expand_pattern
+from taglm_tf.lm1b.checkpoint import LM1BWeights, Pattern, checkpoint_fingerprint, expand_pattern
 from taglm_tf.lm1b.vocab import MAX_TERM_ID
 
 NUM_SHARDS = 8
@@ -137,6 +138,16 @@ def write_release(output_dir: str, weights: LM1BWeights, words: Sequence[str], d
     elif os.path.exists(marker):
         os.remove(marker)
     return written
+
+
+def lm_fingerprint(pattern: Pattern) -> str:
+    """:func:`~taglm_tf.lm1b.checkpoint.checkpoint_fingerprint`, plus the direction for a
+    backward LM (a forward one, such as Google's release, keeps the plain checkpoint fingerprint),
+    so features computed reading one way are never taken for the other."""
+    fingerprint = checkpoint_fingerprint(pattern)
+    if read_direction(pattern) == "forward":
+        return fingerprint
+    return hashlib.sha256(f"{fingerprint}\nbackward".encode("utf-8")).hexdigest()
 
 
 def read_direction(pattern: Pattern) -> str:

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from taglm_tf.errors import InputError
+from taglm_tf.lm1b.vocab import LM1BCharVocabulary
 from taglm_tf.pretraining import corpus as lm_data
 from taglm_tf.pretraining.corpus import LMCorpus, Position, pack_windows
 from taglm_tf.pretraining.vocab import LMVocabulary
@@ -144,7 +145,6 @@ def test_mirrored_replicas_get_their_rows(shards, vocab):
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_char_windows_carry_the_real_spelling_of_each_input(tmp_path, vocab, direction):
-    from taglm_tf.lm1b.vocab import LM1BCharVocabulary
     chars = LM1BCharVocabulary.from_words(vocab.words, max_word_length=8)
     path = write(tmp_path / "s.txt", ["a zebra b", "Zürich c"])
     corpus = LMCorpus([path], vocab, direction, char_vocab=chars)

@@ -3,6 +3,8 @@
 log-probabilities, forward and backward."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,10 +14,12 @@ from taglm_tf.errors import InputError
 from taglm_tf.lm.loading import load_embedder
 from taglm_tf.lm1b.checkpoint import read_lm1b_checkpoint
 from taglm_tf.lm1b.model import LM1BEmbedder
-from taglm_tf.lm1b.writing import read_direction
+from taglm_tf.lm1b.checkpoint import checkpoint_fingerprint
+from taglm_tf.lm1b.writing import lm_fingerprint, read_direction
 from taglm_tf.pretraining import corpus as lm_data
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
+from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
 from taglm_tf.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.pretraining.run import PretrainConfig, pretrain
 from taglm_tf.pretraining.saving import write_lm1b_release
 from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.pretraining.vocab import LMVocabulary
@@ -64,6 +68,8 @@ def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, dire
         + (["direction.json"] if direction == "backward" else []))
     assert set(written) == set(os.listdir(out))
     assert read_direction(str(out / "ckpt-*")) == direction
+    assert (lm_fingerprint(str(out / "ckpt-*")) == checkpoint_fingerprint(str(out / "ckpt-*"))) == (
+        direction == "forward")
     weights = read_lm1b_checkpoint(str(out / "ckpt-*"))
     assert weights.dims.num_shards == 8 and weights.global_step == 4
     assert weights.dims.softmax_rows == 8 * -(-vocab.size // 8) > vocab.size  # padded to the shards
@@ -108,10 +114,6 @@ def test_release_refuses_what_lm1b_cannot_compute(tmp_path):
 def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
     """A backward CNN-LSTM run -> ``lm_1b_export.from_pretrained`` -> ``lm1b:`` spec: the same
     vectors as the run directory read through ``lstm_lm:``."""
-    import subprocess
-    import sys
-    from taglm_tf.pretraining.run import PretrainConfig, pretrain
-    from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
     (tmp_path / "train.txt").write_text("\n".join(LINES) + "\n")
     run_dir, out = tmp_path / "run", tmp_path / "release"
     pretrain(PretrainConfig(model_dir=str(run_dir), train_files=str(tmp_path / "train.txt"), direction="backward",
