@@ -87,6 +87,8 @@ def define_pretrain_flags(fv: flags.FlagValues = FLAGS) -> None:
         (define.float if isinstance(getattr(defaults, name), float) else define.integer)(
             name, getattr(defaults, name), help_text)
     define.enum("optimizer", defaults.optimizer, OPTIMIZERS, "Adagrad (original recipe) or Adam.")
+    define.boolean("interleave", defaults.interleave, "Mix the sentences of all training files within "
+                   "each epoch (--nointerleave: one file after another).")
     define.integer("epochs", 0, "Passes over the training data (0: until --train_steps).")
     define.enum("strategy", "auto", STRATEGIES, "auto: multi_worker if TF_CONFIG is set, mirrored with 2+ "
                 "GPUs, else default (one device).")
@@ -152,7 +154,8 @@ def pretrain_config_from_flags(fv: flags.FlagValues = FLAGS) -> PretrainConfig:
         raise InputError("--train_files is required")
     root = data_dir(fv)
     model = model_config_from_flags(fv)
-    train = LMTrainConfig(optimizer=fv.optimizer, **{name: getattr(fv, name) for name in _TRAIN_FLAGS})
+    train = LMTrainConfig(optimizer=fv.optimizer, interleave=fv.interleave,
+                          **{name: getattr(fv, name) for name in _TRAIN_FLAGS})
     for name in ("batch_size", "num_steps", "train_steps", "checkpoint_every", "log_every", "keep_checkpoints"):
         if getattr(train, name) < 1:
             raise InputError(f"--{name} must be positive, not {getattr(train, name)}")

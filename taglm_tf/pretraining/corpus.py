@@ -10,8 +10,13 @@ forward ``<S> w1 .. wn </S>``, backward ``<S> wn .. w1 </S>`` (words reversed, s
 **Order.** Without shuffling: files in sorted path order, lines in file order, one pass per
 epoch. With shuffling (training): each epoch visits the files in an order drawn from
 ``(seed, epoch)``, and shuffles each chunk of ``shuffle_chunk`` consecutive lines with a
-generator seeded by ``(seed, epoch, file, chunk)``. The stream is a deterministic function of
-the files, the seed and the global batch size; it does not depend on the number of replicas.
+generator seeded by ``(seed, epoch, file, chunk)``. With interleaving (``interleave=True``), the
+files are read side by side instead: blocks of 100 sentences are drawn from the files in
+proportion to the sentences each has left (seeded by ``(seed, epoch)``), and each run of
+``shuffle_chunk`` sentences so gathered is shuffled, so every part of an epoch mixes all sources
+(a corpus made of one file per source no longer drifts from source to source). The stream is a
+deterministic function of the files, the seed and the global batch size; it does not depend on
+the number of replicas.
 
 **Windows** (lm_1b's ``get_batch``, docs/lm_1b.md §9): ``batch_size`` rows, each an
 independent stream of sentences packed back to back. A window holds ``num_steps`` (input,
@@ -58,8 +63,13 @@ from taglm_tf.lm1b.vocab import BOS_WORD, LM1BCharVocabulary
 from taglm_tf.pretraining.vocab import DIRECTIONS, LMVocabulary, encode_sentence
 
 
+# Sentences taken from one file at a time when files are interleaved.
+INTERLEAVE_BLOCK = 100
+
+
 class Position(NamedTuple):
-    """Where a stream is: epoch, index into that epoch's file order, first line of a chunk."""
+    """Where a stream is: epoch, index into that epoch's file order, first line of a chunk
+    (interleaved: epoch, chunk index, 0)."""
 
     epoch: int = 0
     file: int = 0
@@ -107,6 +117,7 @@ class LMCorpus:
         max_sentences: stop the stream after this many sentences (``None``: no limit).
         char_vocab: for a char-aware LM: sentences also carry the char ids of their input
             tokens (module docstring, "Chars").
+        interleave: mix the sentences of all files within each epoch (module docstring, "Order").
     """
 
     files: Sequence[str]
@@ -118,6 +129,8 @@ class LMCorpus:
     shuffle_chunk: int = 10000
     max_sentences: Optional[int] = None
     char_vocab: Optional[LM1BCharVocabulary] = None
+    interleave: bool = False
+    _counts: Optional[List[int]] = dataclasses.field(default=None, init=False, repr=False, compare=False)
     _char_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -155,21 +168,53 @@ class LMCorpus:
         stream = self._sentences(start)
         return stream if self.max_sentences is None else itertools.islice(stream, self.max_sentences)
 
-    def _sentences(self, start: Position) -> Iterator[Tuple[np.ndarray, Position]]:
+    def _sentences(self, start: Position) -> Iterator[tuple]:
         epoch = start.epoch
         while self.num_epochs is None or epoch < self.num_epochs:
             found = False
-            for f, file_index in enumerate(self.file_order(epoch)):
-                if epoch == start.epoch and f < start.file:
-                    continue
-                first_line = start.line if (epoch, f) == (start.epoch, start.file) else 0
-                for position, tokens in self._file_sentences(epoch, f, file_index, first_line):
-                    found = True
-                    ids = encode_sentence(self.vocab, tokens, self.direction)
-                    yield (ids, position) if self.char_vocab is None else (ids, position, self.input_chars(tokens))
+            for position, tokens in self._epoch_sentences(epoch, start if epoch == start.epoch else Position(epoch)):
+                found = True
+                ids = encode_sentence(self.vocab, tokens, self.direction)
+                yield (ids, position) if self.char_vocab is None else (ids, position, self.input_chars(tokens))
             if not found and (epoch > start.epoch or start[1:] == (0, 0)):
                 raise InputError("the data files hold no sentence", self.files[0])
             epoch += 1
+
+    def _epoch_sentences(self, epoch: int, start: Position) -> Iterator[Tuple[Position, List[str]]]:
+        """``(position, tokens)`` of one epoch from ``start`` on."""
+        if self.interleave:
+            yield from self._interleaved(epoch, start.file)
+            return
+        for f, file_index in enumerate(self.file_order(epoch)):
+            if f >= start.file:
+                yield from self._file_sentences(epoch, f, file_index, start.line if f == start.file else 0)
+
+    def sentence_counts(self) -> List[int]:
+        """Sentences (non-blank lines) per file; counted once, on first use."""
+        if self._counts is None:
+            self._counts = [sum(1 for _ in read_sentences(path)) for path in self.files]
+        return self._counts
+
+    def _interleaved(self, epoch: int, first_chunk: int) -> Iterator[Tuple[Position, List[str]]]:
+        """All files mixed (module docstring, "Order"): blocks of ``INTERLEAVE_BLOCK`` sentences
+        are drawn from the files in proportion to what each has left, with a generator seeded by
+        ``(seed, epoch)``; every ``shuffle_chunk`` sentences so gathered are shuffled
+        (:meth:`_emit`) as chunk ``Position(epoch, k, 0)``. Chunks before ``first_chunk`` are
+        read and dropped, so a resumed stream continues exactly."""
+        remaining = np.array(self.sentence_counts(), np.float64)
+        readers = [read_sentences(path) for path in self.files]
+        rng = np.random.default_rng([self.seed, epoch, 1])
+        chunk: List[List[str]] = []
+        index = 0
+        while remaining.sum() > 0:
+            f = int(rng.choice(len(readers), p=remaining / remaining.sum()))
+            take = int(min(INTERLEAVE_BLOCK, remaining[f]))
+            remaining[f] -= take
+            chunk.extend(tokens for _, tokens in itertools.islice(readers[f], take))
+            if len(chunk) >= self.shuffle_chunk or remaining.sum() == 0:
+                if index >= first_chunk:
+                    yield from self._emit(chunk, Position(epoch, index, 0))
+                chunk, index = [], index + 1
 
     def _file_sentences(self, epoch, f, file_index, first_line):
         """Chunks start at multiples of ``shuffle_chunk`` lines (``first_line`` is one)."""

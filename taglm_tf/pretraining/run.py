@@ -70,7 +70,8 @@ class PretrainConfig:
     def from_dict(cls, data: dict) -> "PretrainConfig":
         fields = {f.name for f in dataclasses.fields(cls)}
         args = {k: v for k, v in data.items() if k in fields}
-        args["train"] = LMTrainConfig(**args.get("train", {}))
+        # Runs saved before interleaving existed read their files one after another.
+        args["train"] = LMTrainConfig(**{"interleave": False, **args.get("train", {})})
         args["model"] = model_config_from_dict(args.get("model", {}))
         return cls(**args)
 
@@ -146,6 +147,7 @@ def pretrain(config: PretrainConfig, resume: bool = False,
                     f"data position {tuple(trainer.start_position)}")
     corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
                                 num_epochs=config.epochs or None, shuffle_chunk=c.shuffle_chunk,
+                                interleave=c.interleave,
                                 char_vocab=char_vocabulary(config.model, vocab))
     dataset = lm_corpus.distributed_dataset(strategy, corpus, c.batch_size, c.num_steps, trainer.start_position)
     params = sum(v.shape.num_elements() for v in trainer.model.trainable_variables)

@@ -53,6 +53,7 @@ class LMTrainConfig:
     log_every: int = 100
     seed: int = 1
     shuffle_chunk: int = 10000      # lines shuffled together (corpus.LMCorpus)
+    interleave: bool = True         # mix all files within each epoch (corpus.LMCorpus)
 
 
 def make_strategy(name: str = "auto") -> tf.distribute.Strategy:

@@ -159,3 +159,50 @@ def test_char_windows_carry_the_real_spelling_of_each_input(tmp_path, vocab, dir
     assert [vocab.id_to_word(i) for i in inputs[:n]] == [w if w in vocab else "<UNK>" for w in expected]
     np.testing.assert_array_equal(read[:n], chars.encode_words(expected))  # "zebra", not "<UNK>"
     assert not read[n:].any()
+
+
+# ---------------------------------------------------------------- interleaved sources
+
+def _sources(tmp_path, sizes=(300, 120, 30)):
+    """One file per source; a sentence names its source and line: ``s<k> w<i>``."""
+    words = [f"s{k}" for k in range(len(sizes))] + [f"w{i}" for i in range(max(sizes))]
+    vocab = LMVocabulary(["<S>", "</S>", "<UNK>"] + words)
+    files = [write(tmp_path / f"source{k}.txt", [f"s{k} w{i}" for i in range(n)] + ([""] if k else []))
+             for k, n in enumerate(sizes)]
+    return files, vocab
+
+
+def _stream(corpus, start=Position()):
+    return [(corpus.vocab.id_to_word(int(ids[1])), int(ids[2]), tuple(pos)) for ids, pos in corpus.sentences(start)]
+
+
+def test_interleaving_mixes_every_source_through_the_epoch(tmp_path, monkeypatch):
+    monkeypatch.setattr(lm_data, "INTERLEAVE_BLOCK", 10)  # 45 blocks for these 450 sentences
+    files, vocab = _sources(tmp_path)
+    corpus = LMCorpus(files, vocab, shuffle=True, seed=5, num_epochs=2, shuffle_chunk=50, interleave=True)
+    assert corpus.sentence_counts() == [300, 120, 30]
+    stream = _stream(corpus)
+    epochs = [[s[:2] for s in stream if s[2][0] == e] for e in (0, 1)]
+    expected = sorted((f"s{k}", vocab.word_to_id(f"w{i}")) for k, n in enumerate((300, 120, 30)) for i in range(n))
+    assert sorted(epochs[0]) == expected and sorted(epochs[1]) == expected  # each sentence once per epoch
+    assert epochs[0] != epochs[1]  # each epoch draws its own mix
+    for half in (epochs[0][:225], epochs[0][225:]):  # sequential reading puts s2 in one half only
+        assert {source for source, _ in half} == {"s0", "s1", "s2"}
+    def switches(sources):
+        return sum(a != b for a, b in zip(sources, sources[1:]))
+
+    sequential = _stream(LMCorpus(files, vocab, shuffle=True, seed=5, num_epochs=1, shuffle_chunk=50))
+    assert switches([s[0] for s in sequential]) == 2  # without interleaving: one source after another
+    assert switches([source for source, _ in epochs[0]]) > 20  # sentences of sources shuffled together
+
+
+def test_interleaved_stream_resumes_exactly_from_any_chunk(tmp_path):
+    files, vocab = _sources(tmp_path)
+    corpus = LMCorpus(files, vocab, shuffle=True, seed=2, num_epochs=2, shuffle_chunk=40, interleave=True)
+    full = _stream(corpus)
+    assert [s[2] for s in full][:1] == [(0, 0, 0)]
+    for start in ({(0, 3, 0)} | {full[-1][2]}):
+        first = next(i for i, s in enumerate(full) if s[2] == start)
+        assert _stream(corpus, Position(*start)) == full[first:]
+    assert _stream(LMCorpus(files, vocab, shuffle=True, seed=2, num_epochs=2, shuffle_chunk=40,
+                            interleave=True)) == full  # a function of files and seed only
