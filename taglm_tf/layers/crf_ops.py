@@ -65,12 +65,14 @@ def crf_log_norm(inputs, sequence_lengths, transition_params):
 
     # alpha[b, j]: log-sum of the scores of all prefixes ending in tag j, starting from the first
     # step's unary scores. Summing over the (at most one-step) slice gives zeros, not an error, for T = 0.
+    transitions = transition_params[None]  # [1, K(from), K(to)]
+
     def step(alpha, elems):
         unary, valid = elems
-        new = unary + tf.reduce_logsumexp(alpha[:, :, None] + transition_params[None], axis=1)
-        return tf.where(valid[:, None], new, alpha)
+        new = unary + tf.reduce_logsumexp(alpha[:, :, None] + transitions, axis=1)
+        return tf.where(valid, new, alpha)
 
-    alpha = tf.foldl(step, (tf.transpose(inputs[:, 1:], [1, 0, 2]), tf.transpose(mask[:, 1:])),
+    alpha = tf.foldl(step, (tf.transpose(inputs[:, 1:], [1, 0, 2]), tf.transpose(mask[:, 1:])[:, :, None]),
                      initializer=tf.reduce_sum(inputs[:, :1], axis=1))
     log_z = tf.reduce_logsumexp(alpha, axis=1)
     return tf.where(tf.reduce_any(mask, axis=1), log_z, tf.zeros_like(log_z))
