@@ -1,10 +1,43 @@
 # TagLM-TF: `make demo` (set up, then a few-minute TagLM pipeline: LMs, tagger, tagging; see
 # tools/demo.sh) and `make test`.
-PYTHON ?= python3.11
-VENV := .venv
+#
+# Two stacks, each in its own venv:
+#   card     TF 2.15.1 + tensorflow-addons, Python 3.11   (.venv)          the paper card's stack
+#   current  TF 2.21 + tf_keras, Python 3.11-3.13          (.venv-current)
+# Default: card when python3.11 runs, else current on the newest python3.1x that runs.
+# Override with STACK=card|current and/or PYTHON=/path/to/python; `make print-stack` shows the choice.
+
+# A candidate counts only if it runs (pyenv shims exist for versions that are not activated).
+runs = $(shell $(1) -c 'import venv' >/dev/null 2>&1 && echo $(1))
+NEWEST_PYTHON := $(firstword $(foreach p,python3.13 python3.12 python3.11,$(call runs,$(p))))
+ifdef PYTHON
+  PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+  STACK ?= $(if $(filter 3.11,$(PYTHON_VERSION)),card,current)
+else
+  ifndef STACK
+    STACK := $(if $(call runs,python3.11),card,current)
+  endif
+  PYTHON := $(if $(filter card,$(STACK)),$(call runs,python3.11),$(NEWEST_PYTHON))
+endif
+
+ifeq ($(STACK),card)
+  VENV ?= .venv
+  EXTRAS ?= cpu,test
+  STACK_DESC := card's stack (TF 2.15.1 + tensorflow-addons)
+  NEEDS := python3.11
+else ifeq ($(STACK),current)
+  VENV ?= .venv-current
+  EXTRAS ?= current,test
+  STACK_DESC := current stack (TF 2.21 + tf_keras)
+  NEEDS := python3.11, python3.12 or python3.13
+  # tf_keras depends on `tensorflow`, which would pull the 1.9 GB CUDA wheel next to tensorflow-cpu.
+  POST_INSTALL := $(VENV)/bin/pip install --quiet --no-deps 'tf_keras==2.21.*'
+else
+  $(error STACK must be card or current, not '$(STACK)')
+endif
+
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= cpu,test
 # Data: $TAGLM_DATA_DIR, else ../shared/data when it exists (this workspace and CI), else ./data.
 TAGLM_DATA_DIR ?= $(if $(wildcard ../shared/data/conll2003),$(abspath ../shared/data),data)
 export TAGLM_DATA_DIR
@@ -12,22 +45,30 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DEMO_DIR ?= runs/demo
 DEMO_SENTENCE ?= Anna Novak of Kestrel Bank met EU officials in Paris on Monday .
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv clean print-stack check-python
 
-venv: $(STAMP)
+print-stack:
+	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
 
-$(STAMP): setup.py
+check-python:
+	@if [ -z "$(PYTHON)" ]; then echo "No usable Python for the $(STACK_DESC): install $(NEEDS) (with venv), or pass PYTHON=/path/to/python3.1x."; exit 1; fi
+	@echo "TagLM-TF: $(STACK_DESC) on $(PYTHON), venv $(VENV) (STACK=card|current, PYTHON= to change)"
+
+venv: check-python $(STAMP)
+
+$(STAMP): setup.py | check-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
+	$(POST_INSTALL)
 	touch $@
 
-demo: $(STAMP)
+demo: check-python $(STAMP)
 	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) DEMO_SENTENCE="$(DEMO_SENTENCE)" sh tools/demo.sh
 
-test: $(STAMP)
+test: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) runs/demo *.egg-info
+	rm -rf .venv .venv-current runs/demo *.egg-info

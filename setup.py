@@ -7,22 +7,25 @@ setup(
     description="TensorFlow/Keras reproduction of TagLM with a faithful lm_1b loader",
     long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
     long_description_content_type="text/markdown",
-    python_requires=">=3.9,<3.12",
+    python_requires=">=3.9,<3.14",
     packages=find_packages(include=["taglm_tf*", "lm_1b_export*", "experiments*"]),
     include_package_data=True,
     package_data={"taglm_tf": ["resources/*", "resources/**/*"], "experiments": ["flags/*.cfg"]},
     install_requires=[
-        "tensorflow-addons==0.23.0",
-        "numpy<2",
+        "numpy",
         "absl-py",
         "seqeval",
         "h5py",
         "matplotlib",  # PNG plots in experiments.report
         "scipy",  # the t distribution of the Welch t-test
     ],
+    # One TensorFlow stack extra is required. "current" also needs `pip install --no-deps
+    # tf_keras==2.21.*` afterwards (the Makefile does it): tf_keras requires `tensorflow`, which
+    # would pull the full CUDA build next to tensorflow-cpu.
     extras_require={
-        "cpu": ["tensorflow-cpu==2.15.1"],
-        "gpu": ["tensorflow[and-cuda]==2.15.1"],
+        "cpu": ["tensorflow-cpu==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],  # the card's stack
+        "gpu": ["tensorflow[and-cuda]==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],
+        "current": ["tensorflow-cpu==2.21.*", "tensorboard==2.21.*"],  # TF 2.21 no longer requires tensorboard
         "test": ["pytest", "import-linter"],
     },
     license="Apache-2.0",

@@ -1,0 +1,14 @@
+"""TagLM-TF: semi-supervised sequence tagging with bidirectional LMs (Peters et al., 2017).
+
+Importing this package selects Keras 2 for TensorFlow: where ``tf_keras`` is installed (the
+current-TF stack), ``TF_USE_LEGACY_KERAS=1`` makes TensorFlow load it as ``tf.keras`` instead of
+Keras 3. On the TF 2.15 stack, Keras 2 is built in and the variable stays unset (TF 2.15 honours it
+too, and would then fail for want of ``tf_keras``). It has to be set before TensorFlow is first
+imported, so every entry point imports ``taglm_tf`` first: the packages ``experiments``,
+``lm_1b_export`` and ``benchmarks`` do it in their ``__init__``, and so does ``tests/conftest.py``.
+"""
+import importlib.util
+import os
+
+if importlib.util.find_spec("tf_keras") is not None:
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")

@@ -5,6 +5,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import taglm_tf  # noqa: E402,F401  (first: it selects Keras 2 before TensorFlow is imported)
 import tensorflow as tf  # noqa: E402
 
 # Two logical CPU devices, for the MirroredStrategy tests (tests/lm/test_lm_training.py). Virtual
