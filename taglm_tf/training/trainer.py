@@ -122,7 +122,7 @@ class Trainer:
             action = schedule.record(dev_eval.f1)
             if schedule.best_epoch != previous_best:
                 self.best.save(checkpoint_number=schedule.epoch)
-            if action == ANNEAL:  # continue from the best dev epoch with a lower rate
+            if schedule.back_to_best(action):  # anneal (or end) from the best dev epoch
                 self.checkpoint.restore(self.best.latest_checkpoint).assert_existing_objects_matched()
             record = self._record(schedule.epoch, lr, loss, tokens_per_sec, dev_eval, action)
             record["seconds"] = time.perf_counter() - epoch_start
