@@ -72,7 +72,7 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     tf.keras.utils.set_random_seed(config.train.seed)
     splits = load_splits(task, config.data_dir, config.train_with_dev, config.dev_seed,
                          config.train_fraction, config.train.seed, config.files)
-    train, dev = (conll.convert_tags(s, TRAIN_SCHEME) for s in (splits.train, splits.dev))
+    train = conll.convert_tags(splits.train, TRAIN_SCHEME)
     trained_with = saving.load_config(config.model_dir).get("lm_fingerprints") if state_exists else None
     lms = load_lm_embedders(config.to_dict(), expected_fingerprints=trained_with)
     features = lm_feature_sources(config, lms, splits)
@@ -94,8 +94,9 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     trainer = Trainer(model, predictor, config.train, config.model_dir, task.fmt.tag_scheme)
     paths = task_paths(task, config.data_dir, config.files)
     train_data = TaggingData(train, featurizer, resources.tags, features.get("train"), paths["train"])
-    dev_data = TaggingData(dev, featurizer, resources.tags, features.get("dev"),
-                           paths.get("dev", paths["train"]))
+    # Dev gold tags are only scored (conlleval, file scheme), never encoded: a type that the
+    # training data lacks is a missed chunk, not an error.
+    dev_data = TaggingData(splits.dev, featurizer, features=features.get("dev"))
     history = trainer.train(train_data, dev_data, splits.dev, resume=resume, on_epoch_end=on_epoch_end)
     return finish(config, model, predictor, featurizer, splits, history, features)
 
