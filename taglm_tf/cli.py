@@ -1,6 +1,7 @@
 """Shared behaviour of the command-line tools."""
 from __future__ import annotations
 
+import os
 import sys
 
 from absl import app
@@ -21,5 +22,8 @@ def run(main) -> None:
             sys.exit(1)
         except KeyboardInterrupt as e:
             print(str(e) or "interrupted", file=sys.stderr, flush=True)
-            sys.exit(INTERRUPTED_EXIT)
+            sys.stdout.flush()
+            # Not sys.exit: interpreter shutdown while tf.data's generator threads are still
+            # running can crash (SIGSEGV). What a run keeps is already on disk, written atomically.
+            os._exit(INTERRUPTED_EXIT)
     app.run(guarded)

@@ -108,6 +108,7 @@ def locate_lms(run_config: Mapping, model_dir: str, overrides: Optional[Mapping[
             trained_in = _training_cwd(run_config.get("model_dir"), model_dir)
             if trained_in:
                 tried.append(_map_paths(spec, lambda p: os.path.join(trained_in, p)))
+        tried = [_map_paths(s, os.path.normpath) for s in tried]
         found = next((s for s in tried if _found(s)), None)
         if found is None:
             where = "; ".join(dict.fromkeys(tried))
@@ -177,3 +178,20 @@ def lm_perplexities(specs: Mapping) -> Optional[dict]:
         if value is not None:
             found[direction] = value
     return found or None
+
+
+def define_lm_override_flags(fv=None) -> None:
+    """``--forward_lm``/``--backward_lm`` of the tools that load a trained model (tag, export)."""
+    from absl import flags
+    fv = fv or flags.FLAGS
+    for key in LM_KEYS:
+        flags.DEFINE_string(key, None, f"Where the model's {key.split('_')[0]} LM is now (same spec forms as "
+                            "for training), instead of the place its config.json records; its "
+                            "fingerprint must still match.", flag_values=fv)
+
+
+def lm_overrides(fv=None) -> Dict[str, Optional[str]]:
+    """The values of the flags of :func:`define_lm_override_flags`."""
+    from absl import flags
+    fv = fv or flags.FLAGS
+    return {key: fv[key].value for key in LM_KEYS}
