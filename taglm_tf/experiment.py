@@ -198,7 +198,7 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
         saving.save_config(config.model_dir, {
             **config.to_dict(), "git_commit": git_commit(),
             "lm_fingerprints": lm_fingerprints(config.to_dict(), lms),
-            RELATIVE_KEY: specs_relative_to(config.to_dict(), config.model_dir)})
+            **({RELATIVE_KEY: relative} if (relative := specs_relative_to(config.to_dict(), config.model_dir)) else {})})
     trainer = progress["trainer"] = Trainer(model, predictor, config.train, config.model_dir,
                                             task.fmt.tag_scheme)
     history = trainer.train(train_data, dev_data, splits.dev, resume=state_exists, on_epoch_end=on_epoch_end)

@@ -167,3 +167,33 @@ def test_a_failed_start_keeps_what_was_there(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         run_experiment(tiny_config(model_dir))
     assert os.listdir(model_dir) == ["notes.txt"]
+
+
+def test_dropout_in_a_traced_step_depends_only_on_seed_and_epoch():
+    """Reseeding resets the dropout of an already traced function; Keras' default legacy dropout
+    (hidden kernel state) is refused."""
+    import numpy as np
+    import tensorflow as tf
+    from taglm_tf.models.tagger import TaggerConfig, build_tagger
+    from taglm_tf.training.trainer import random_generators, reseed_random_layers
+
+    config = TaggerConfig(char_dim=4, char_units=4, word_dim=8, rnn_units=8, output_dropout=0.5)
+    model = build_tagger(config, num_words=20, num_chars=10, num_tags=5)
+    assert len(random_generators(model)) == 4  # chars, RNN-1 input, RNN-2 input, output
+    inputs = {"word_ids": tf.constant([[2, 3, 4]]), "char_ids": tf.constant([[2, 3, 4, 5]]),
+              "char_index": tf.constant([[1, 2, 3]])}
+    step = tf.function(lambda: model(inputs, training=True)["potentials"])
+
+    def epoch(seed, number):
+        reseed_random_layers(model, seed, number)
+        return [step().numpy() for _ in range(3)]
+    first = epoch(1, 2)
+    assert not np.array_equal(first[0], first[1])  # dropout differs from step to step
+    epoch(1, 3)
+    again = epoch(1, 2)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(epoch(2, 2)[0], first[0])
+    legacy = tf.keras.Sequential([tf.keras.layers.Dropout(0.5, input_shape=(3,))])
+    with pytest.raises(ValueError, match="legacy stateful"):
+        random_generators(legacy)
