@@ -180,8 +180,8 @@ def test_dropout_in_a_traced_step_depends_only_on_seed_and_epoch():
     config = TaggerConfig(char_dim=4, char_units=4, word_dim=8, rnn_units=8, output_dropout=0.5)
     model = build_tagger(config, num_words=20, num_chars=10, num_tags=5)
     assert len(random_generators(model)) == 4  # chars, RNN-1 input, RNN-2 input, output
-    inputs = {"word_ids": tf.constant([[2, 3, 4]]), "char_ids": tf.constant([[2, 3, 4, 5]]),
-              "char_index": tf.constant([[1, 2, 3]])}
+    inputs = {"word_ids": tf.constant([[2, 3, 4]]), "char_ids": tf.constant([[2, 3, 4], [5, 6, 0]]),
+              "char_index": tf.constant([[0, 1, 0]])}  # two word types
     step = tf.function(lambda: model(inputs, training=True)["potentials"])
 
     def epoch(seed, number):
