@@ -14,6 +14,10 @@ def main_for(task_name: str):
             raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
         config = tagging_flags.config_from_flags(task_name)
         results = run_experiment(config, resume=flags.FLAGS.resume)
+        if results.get("already_finished"):
+            print(f"{config.model_dir}: this run has already finished (dev F1 {results['dev_f1']:.2f}, "
+                  f"test F1 {results['test_f1']:.2f}); nothing to do")
+            return
         print(f"{task_name}: dev F1 {results['dev_f1']:.2f}  test F1 {results['test_f1']:.2f}  "
               f"({results['epochs']} epochs, {results['wall_seconds'] / 60:.1f} min) -> "
               f"{config.model_dir}/results.json")

@@ -25,3 +25,14 @@ class InputError(ValueError):
             where = self.path if self.line is None else f"{self.path}:{self.line}"
             where += ": "
         return where + self.message
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with one line saying where the run stopped and how to continue it."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message

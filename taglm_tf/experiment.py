@@ -17,16 +17,19 @@ import tensorflow as tf
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
-from taglm_tf.errors import InputError
+from taglm_tf.config_diff import refuse_changed_settings
+from taglm_tf.data.paths import resolve_data_path
+from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.evaluation import Predictor, evaluate
-from taglm_tf.fileio import write_text_atomic
+from taglm_tf.fileio import discard_on_failure, write_text_atomic
 from taglm_tf.lm.features import CachedFeatures
-from taglm_tf.lm.loading import lm_fingerprints, lm_perplexities, load_lm_embedders
+from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, lm_fingerprints, lm_keys, lm_perplexities,
+                                 load_lm_embedders, locate_lms, resolve_lm_spec, specs_relative_to)
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.provenance import git_commit
 from taglm_tf.tasks import TASKS, load_splits, task_paths
-from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume
+from taglm_tf.training.trainer import STATE_FILE, TrainConfig, Trainer, check_resume
 
 TRAIN_SCHEME = "iobes"  # paper §3
 
@@ -64,15 +67,112 @@ def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
             for name, sentences in splits._asdict().items()}
 
 
+RESULTS_FILE = "results.json"
+# Flags that may differ on --resume: output only (verbosity, inference batch size), where LM
+# caches live (a cache is checked against its LM and sentences), and the data directory itself
+# (the data files it leads to are compared).
+SAFE_TO_CHANGE = ("verbose", "eval_batch_size", "lm_cache_dir", "data_dir")
+
+
+def with_absolute_paths(config: ExperimentConfig) -> ExperimentConfig:
+    """``config`` with its data directory, data files, embeddings and LMs as absolute paths, so
+    that ``config.json`` means the same from any working directory."""
+    data_dir = os.path.abspath(config.data_dir)
+    absolute = lambda p: os.path.abspath(resolve_data_path(p, config.data_dir)) if p else p  # noqa: E731
+    lm = lambda s: resolve_lm_spec(s, config.data_dir) if s else s  # noqa: E731
+    return dataclasses.replace(config, data_dir=data_dir, embeddings=absolute(config.embeddings),
+                               files={k: absolute(v) for k, v in config.files.items()},
+                               forward_lm=lm(config.forward_lm), backward_lm=lm(config.backward_lm))
+
+
+def resume_settings(config: dict) -> dict:
+    """``{flag: value}`` of a run's settings that a resume must not change (see
+    :data:`SAFE_TO_CHANGE`); ``config`` is a saved ``config.json`` or ``ExperimentConfig.to_dict()``."""
+    settings = {k: v for k, v in config.items() if not isinstance(v, dict)}
+    for key in ("model", "train"):
+        settings.update(config.get(key) or {})
+    settings.pop("extra_dim", None)  # derived from the LMs
+    if settings.get("embeddings"):
+        settings["embeddings"] = os.path.abspath(settings["embeddings"])
+    for key in ("model_dir", "git_commit", "files", *SAFE_TO_CHANGE):
+        settings.pop(key, None)
+    task = TASKS.get(config.get("task"))
+    if task is not None:  # the data files, wherever --data_dir or --*_file put them
+        paths = task_paths(task, config.get("data_dir") or ".", config.get("files"))
+        settings.update({f"{split}_file": os.path.abspath(paths.get(split)) if paths.get(split) else None
+                         for split in ("train", "dev", "test")})
+    return settings
+
+
+def check_resume_settings(config: ExperimentConfig) -> None:
+    """Refuse to resume the run in ``config.model_dir`` with settings that matter changed."""
+    saved = saving.load_config(config.model_dir)
+    recorded = resume_settings(saved)
+    for key in lm_keys(saved):  # the recorded LM where it is found now (the run may have moved)
+        try:
+            only = {**saved, **{k: None for k in LM_KEYS}, key: saved[key]}
+            recorded[key] = locate_lms(only, config.model_dir)[key]
+        except InputError:
+            pass
+    given = resume_settings(config.to_dict())
+    refuse_changed_settings(recorded, given, os.path.join(config.model_dir, saving.CONFIG_FILE))
+
+
+def finished_results(model_dir: str) -> Optional[dict]:
+    """The ``results.json`` of a finished run in ``model_dir``, or ``None``."""
+    path = os.path.join(model_dir, RESULTS_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def run_experiment(config: ExperimentConfig, resume: bool = False,
                    on_epoch_end: Optional[Callable[[dict], None]] = None) -> dict:
-    """Train and evaluate; returns the results dict (also written to ``results.json``)."""
-    task = TASKS[config.task]
+    """Train and evaluate; returns the results dict (also written to ``results.json``).
+
+    With ``resume``, continue the run in ``config.model_dir`` (after checking that the settings
+    that matter are the saved ones); a finished run is returned as it is, with
+    ``"already_finished": True``. Ctrl-C raises :class:`Interrupted` with a one-line message. A
+    run that fails or is interrupted before its first epoch is saved leaves nothing in
+    ``model_dir``.
+    """
+    config = with_absolute_paths(config)
     state_exists = check_resume(config.model_dir, resume)
+    if state_exists:
+        check_resume_settings(config)
+        done = finished_results(config.model_dir)
+        if done is not None:
+            return {**done, "already_finished": True}
+    progress = {}  # "trainer" once training starts
+    try:
+        with discard_on_failure(config.model_dir, STATE_FILE):
+            history, prepared = _train(config, state_exists, on_epoch_end, progress)
+            return finish(history=history, **prepared)
+    except KeyboardInterrupt:
+        raise Interrupted(_interrupted_at(config.model_dir, progress.get("trainer"))) from None
+
+
+def _interrupted_at(model_dir: str, trainer: Optional[Trainer]) -> str:
+    """Where a run stopped on Ctrl-C, and what ``--resume`` will do."""
+    if not os.path.exists(os.path.join(model_dir, STATE_FILE)):
+        where = f"in epoch {trainer.epoch_running}" if trainer and trainer.epoch_running else "before training"
+        return f"interrupted {where}, before any epoch was saved; nothing was kept in {model_dir}"
+    if trainer is None:
+        return "interrupted before training resumed; rerun with --resume to continue"
+    if trainer.finished:
+        return "interrupted while writing the final results; rerun with --resume to finish"
+    where = f"in epoch {trainer.epoch_running}" if trainer.epoch_running else f"after epoch {trainer.epochs_done}"
+    return f"interrupted {where}; rerun with --resume to continue from the end of epoch {trainer.epochs_done}"
+
+
+def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress: dict):
+    """Prepare data, vocabularies and model, save the run's settings, and train."""
+    task = TASKS[config.task]
     tf.keras.utils.set_random_seed(config.train.seed)
     splits = load_splits(task, config.data_dir, config.train_with_dev, config.dev_seed,
                          config.train_fraction, config.train.seed, config.files)
-    train, dev = (conll.convert_tags(s, TRAIN_SCHEME) for s in (splits.train, splits.dev))
+    train = conll.convert_tags(splits.train, TRAIN_SCHEME)
     trained_with = saving.load_config(config.model_dir).get("lm_fingerprints") if state_exists else None
     lms = load_lm_embedders(config.to_dict(), expected_fingerprints=trained_with)
     features = lm_feature_sources(config, lms, splits)
@@ -84,20 +184,26 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     else:
         resources = build_resources(train, splits.dev + splits.test, config.embeddings,
                                     config.model.word_dim, config.train.seed)
-        saving.save_vocab(config.model_dir, resources)
-        saving.save_config(config.model_dir, {**config.to_dict(), "git_commit": git_commit(),
-                                              "lm_fingerprints": lm_fingerprints(config.to_dict(), lms)})
     featurizer = resources.featurizer()
     model = build_tagger(config.model, len(resources.words), len(resources.chars),
                          len(resources.tags), resources.word_vectors)
     predictor = Predictor(model, resources.tags, config.train.eval_batch_size)
-    trainer = Trainer(model, predictor, config.train, config.model_dir, task.fmt.tag_scheme)
     paths = task_paths(task, config.data_dir, config.files)
     train_data = TaggingData(train, featurizer, resources.tags, features.get("train"), paths["train"])
-    dev_data = TaggingData(dev, featurizer, resources.tags, features.get("dev"),
-                           paths.get("dev", paths["train"]))
-    history = trainer.train(train_data, dev_data, splits.dev, resume=resume, on_epoch_end=on_epoch_end)
-    return finish(config, model, predictor, featurizer, splits, history, features)
+    # Dev gold tags are only scored (conlleval, file scheme), never encoded: a type that the
+    # training data lacks is a missed chunk, not an error.
+    dev_data = TaggingData(splits.dev, featurizer, features=features.get("dev"))
+    if not state_exists:  # the run really starts: its settings go beside it
+        saving.save_vocab(config.model_dir, resources)
+        saving.save_config(config.model_dir, {
+            **config.to_dict(), "git_commit": git_commit(),
+            "lm_fingerprints": lm_fingerprints(config.to_dict(), lms),
+            **({RELATIVE_KEY: relative} if (relative := specs_relative_to(config.to_dict(), config.model_dir)) else {})})
+    trainer = progress["trainer"] = Trainer(model, predictor, config.train, config.model_dir,
+                                            task.fmt.tag_scheme)
+    history = trainer.train(train_data, dev_data, splits.dev, resume=state_exists, on_epoch_end=on_epoch_end)
+    return history, {"config": config, "model": model, "predictor": predictor,
+                              "featurizer": featurizer, "splits": splits, "features": features}
 
 
 def _started_at_commit(model_dir: str) -> str:
@@ -134,5 +240,5 @@ def finish(config, model, predictor, featurizer, splits, history, features) -> d
         "git_commit": _started_at_commit(config.model_dir), "git_commit_at_finish": git_commit(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    write_text_atomic(os.path.join(config.model_dir, "results.json"), json.dumps(results, indent=1))
+    write_text_atomic(os.path.join(config.model_dir, RESULTS_FILE), json.dumps(results, indent=1))
     return results

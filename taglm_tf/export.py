@@ -1,6 +1,6 @@
 """Export a trained tagger as a SavedModel for serving.
 
-    python -m taglm_tf.export --model_dir=DIR --export_dir=OUT
+    python -m taglm_tf.export --model_dir=DIR --export_dir=OUT [--forward_lm=SPEC --backward_lm=SPEC]
 
 The ``serving_default`` signature maps ``tokens`` (``tf.string [batch, time]``, ``""`` = right
 padding) to ``tags`` (``tf.string [batch, time]``, in the task's gold scheme: IOB1 for NER,
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Sequence
+from typing import Optional, Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices off stderr
 
@@ -27,7 +27,8 @@ from taglm_tf.cli import run  # noqa: E402
 from taglm_tf.data import tag_schemes  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
 from taglm_tf.lm.features import join_lm_features  # noqa: E402
-from taglm_tf.lm.loading import load_lms  # noqa: E402
+from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, define_lm_override_flags, lm_overrides,  # noqa: E402
+                                 load_lms, locate_lms)
 from taglm_tf.fileio import atomic_path  # noqa: E402
 from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
 from taglm_tf.tasks import task_named  # noqa: E402
@@ -41,6 +42,7 @@ _PREFIX_CODES = {"O": _O, "B": _B, "I": _I, "E": _E, "S": _S}
 def define_flags() -> None:
     flags.DEFINE_string("model_dir", None, "Directory of a finished training run (model.keras, ...).")
     flags.DEFINE_string("export_dir", None, "SavedModel output directory (must not exist yet).")
+    define_lm_override_flags()
     flags.mark_flags_as_required(["model_dir", "export_dir"])
 
 
@@ -121,20 +123,23 @@ class ServingTagger(tf.Module):
         self.serve = serve
 
 
-def export_tagger(model_dir: str, export_dir: str) -> str:
-    """Write the SavedModel and ``taglm_export.json``; returns ``export_dir``."""
+def export_tagger(model_dir: str, export_dir: str, lms: Optional[dict] = None) -> str:
+    """Write the SavedModel and ``taglm_export.json``; returns ``export_dir``. ``lms``: LM
+    overrides (see :func:`~taglm_tf.lm.loading.locate_lms`)."""
     export_dir = os.path.abspath(export_dir)
     if os.path.exists(export_dir):
         raise InputError("already exists; choose a new --export_dir", export_dir)
     tagger = load_tagger(model_dir)
     task = task_named(tagger.config.get("task"), model_dir)
-    lms = load_lms(tagger.config)
+    located = locate_lms(tagger.config, model_dir, lms)
+    lms = load_lms({**tagger.config, **located})
     if ("features" in tagger.model.input_names) != bool(lms):
         raise InputError("the model's LM-feature input does not match the LMs in its config.json", model_dir)
     module = ServingTagger(tagger, task.fmt.tag_scheme, lms)
+    config = {k: v for k, v in tagger.config.items() if k != RELATIVE_KEY}  # no relative LM paths
+    config.update(located)  # the LMs exported, as absolute specs
     info = {"task": task.name, "tag_scheme": task.fmt.tag_scheme, "tag_ids_scheme": "iobes",
-            "tag_vocabulary": module.items, "config": tagger.config,
-            "lms": [lm.name for lm in lms]}
+            "tag_vocabulary": module.items, "config": config, "lms": [located[k] for k in LM_KEYS if k in located]}
     os.makedirs(os.path.dirname(export_dir), exist_ok=True)
     with atomic_path(export_dir) as tmp:
         tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
@@ -147,7 +152,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     logging.set_verbosity(logging.WARNING)  # tf.saved_model.save's INFO notes are noise here
-    print(f"exported {export_tagger(FLAGS.model_dir, FLAGS.export_dir)}")
+    print(f"exported {export_tagger(FLAGS.model_dir, FLAGS.export_dir, lm_overrides())}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
-"""Run files on disk: atomic output (a file either appears complete or not at all) and the
-guard that keeps a run directory from being overwritten."""
+"""Run files on disk: atomic output (a file either appears complete or not at all), the
+guard that keeps a run directory from being overwritten, and the clean-up of a run that fails
+before it has saved anything worth resuming."""
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-from typing import Iterator
+from typing import Iterator, Optional
 
 from taglm_tf.errors import InputError
 
@@ -40,3 +41,34 @@ def check_run_dir(model_dir: str, marker: str, resume: bool) -> bool:
         raise InputError("holds a previous run; pass --resume to continue it or use a new --model_dir",
                          model_dir)
     return exists
+
+
+@contextlib.contextmanager
+def discard_on_failure(run_dir: str, marker: str) -> Iterator[None]:
+    """If the block fails (any exception, Ctrl-C included) while ``run_dir/marker`` does not
+    exist, remove what the block created in ``run_dir`` (and ``run_dir`` itself if it created
+    it), so a run that never got to save its first resumable state leaves nothing behind. Once
+    the marker exists, or if it existed before, nothing is ever removed."""
+    existed: Optional[set] = set(os.listdir(run_dir)) if os.path.isdir(run_dir) else None
+    resuming = os.path.exists(os.path.join(run_dir, marker))
+    try:
+        yield
+    except BaseException:
+        if not resuming and not os.path.exists(os.path.join(run_dir, marker)) and os.path.isdir(run_dir):
+            for name in set(os.listdir(run_dir)) - (existed or set()):
+                path = os.path.join(run_dir, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.remove(path)
+            if existed is None and not os.listdir(run_dir):
+                os.rmdir(run_dir)
+        raise
+
+
+def remove_partial_checkpoints(directory: str) -> None:
+    """Delete ``ckpt-N_temp/`` folders that a kill during ``CheckpointManager.save`` left."""
+    if os.path.isdir(directory):
+        for name in os.listdir(directory):
+            if name.endswith("_temp") and os.path.isdir(os.path.join(directory, name)):
+                shutil.rmtree(os.path.join(directory, name), ignore_errors=True)

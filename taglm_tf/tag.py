@@ -1,7 +1,7 @@
 """Tag tokenized text with a trained model.
 
     python -m taglm_tf.tag --model_dir=DIR [--input=FILE] [--input_format=text|conll]
-                           [--format=conll|json] [--batch_size=N]
+                           [--format=conll|json] [--batch_size=N] [--forward_lm=SPEC --backward_lm=SPEC]
 
 Input (UTF-8, from ``--input`` or stdin; ``.gz``/``.bz2``/``.xz`` by suffix): one sentence
 per line, tokens separated by ASCII spaces or tabs (``text``), or CoNLL columns (``conll``:
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Iterator, List, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices off stderr
 
@@ -31,7 +31,7 @@ from taglm_tf.data.pipeline import TaggingData  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
 from taglm_tf.evaluation import Predictor  # noqa: E402
 from taglm_tf.lm.features import OnTheFlyFeatures  # noqa: E402
-from taglm_tf.lm.loading import load_lms  # noqa: E402
+from taglm_tf.lm.loading import define_lm_override_flags, lm_overrides, load_lms  # noqa: E402
 from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
 from taglm_tf.tasks import task_named  # noqa: E402
 
@@ -46,6 +46,7 @@ def define_flags() -> None:
                       "'text': one tokenized sentence per line; 'conll': word in the first column.")
     flags.DEFINE_enum("format", "conll", ["conll", "json"], "Output: CoNLL columns or JSON lines.")
     flags.DEFINE_integer("batch_size", 128, "Sentences per inference batch.", lower_bound=1)
+    define_lm_override_flags()
     flags.mark_flag_as_required("model_dir")
 
 
@@ -58,9 +59,10 @@ def read_input(path: str, input_format: str) -> List[conll.Sentence]:
 
 
 def tag_sentences(tagger: LoadedTagger, sentences: Sequence[conll.Sentence], scheme: str,
-                  batch_size: int = 128) -> List[List[str]]:
-    """Predicted tags in ``scheme`` for each sentence, in input order."""
-    lms = load_lms(tagger.config)
+                  batch_size: int = 128, lms: Optional[dict] = None) -> List[List[str]]:
+    """Predicted tags in ``scheme`` for each sentence, in input order (``lms``: LM overrides,
+    see :func:`~taglm_tf.lm.loading.locate_lms`)."""
+    lms = load_lms(tagger.config, tagger.model_dir, lms)
     features = OnTheFlyFeatures(lms, [s.tokens for s in sentences], batch_size) if lms else None
     data = TaggingData(sentences, tagger.resources.featurizer(), features=features)
     return Predictor(tagger.model, tagger.resources.tags, batch_size).predict(data, scheme)
@@ -77,12 +79,12 @@ def json_lines(sentences, tags, entity_word: str) -> Iterator[str]:
 
 
 def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
-              output_format: str = "conll", batch_size: int = 128) -> str:
+              output_format: str = "conll", batch_size: int = 128, lms: Optional[dict] = None) -> str:
     """The whole output for the input at ``path`` (``-``: stdin)."""
     tagger = load_tagger(model_dir)
     task = task_named(tagger.config.get("task"), model_dir)
     sentences = read_input(path, input_format)
-    tags = tag_sentences(tagger, sentences, task.fmt.tag_scheme, batch_size)
+    tags = tag_sentences(tagger, sentences, task.fmt.tag_scheme, batch_size, lms)
     if output_format == "json":
         lines = json_lines(sentences, tags, task.entity_word)
     else:
@@ -93,7 +95,8 @@ def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    text = tag_input(FLAGS.model_dir, FLAGS.input, FLAGS.input_format, FLAGS.format, FLAGS.batch_size)
+    text = tag_input(FLAGS.model_dir, FLAGS.input, FLAGS.input_format, FLAGS.format, FLAGS.batch_size,
+                     lm_overrides())
     sys.stdout.buffer.write(text.encode("utf-8"))
     sys.stdout.flush()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -17,7 +19,8 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
-from taglm_tf.lm.loading import lm_fingerprints, load_lms
+from taglm_tf.lm.loading import RELATIVE_KEY, lm_fingerprints, load_lms
+from taglm_tf.tag import tag_input
 from taglm_tf.lm.features import OnTheFlyFeatures
 from taglm_tf.models import saving
 from taglm_tf.tasks import sample_paths
@@ -100,3 +103,44 @@ def test_fingerprints_follow_the_configured_lms_when_only_one_is_set():
     assert lm_fingerprints({"forward_lm": None, "backward_lm": "lstm_lm:/b"}, [Fake()]) == {"backward_lm": "f" * 64}
     assert lm_fingerprints({"forward_lm": "lstm_lm:/f"}, [Fake()]) == {"forward_lm": "f" * 64}
     assert lm_fingerprints({}, []) == {}
+
+
+def test_model_dir_moved_with_its_lms_tags_and_exports_anywhere(taglm_model_dir, tmp_path, monkeypatch):
+    """config.json records each LM absolute and relative to the model dir; moved together with
+    its LMs, the model still tags and exports, from any working directory (issue 11, item 12)."""
+    root = taglm_model_dir.parent
+    config = saving.load_config(str(taglm_model_dir))
+    assert config["forward_lm"] == f"lstm_lm:{root / 'forward'}"
+    assert config[RELATIVE_KEY] == {"forward_lm": "lstm_lm:../forward", "backward_lm": "lstm_lm:../backward"}
+    text = "\n".join(" ".join(s) for s in SENTENCES) + "\n"
+    (tmp_path / "in.txt").write_text(text)
+    expected = tag_input(str(taglm_model_dir), str(tmp_path / "in.txt"))
+    moved = tmp_path / "moved"
+    for name in ("tagger", "forward", "backward"):
+        shutil.copytree(root / name, moved / name)
+    shutil.copytree(root / "tagger", tmp_path / "alone")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for name in ("forward", "backward"):  # the recorded absolute paths are gone
+        os.rename(root / name, root / f"{name}.away")
+    try:
+        assert tag_input(str(moved / "tagger"), str(tmp_path / "in.txt")) == expected
+        out = export.export_tagger(str(moved / "tagger"), str(tmp_path / "export"))
+        info = json.loads((tmp_path / "export" / export.EXPORT_INFO).read_text())
+        assert info["lms"] == [f"lstm_lm:{moved / 'forward'}", f"lstm_lm:{moved / 'backward'}"]
+        assert [info["config"]["forward_lm"], info["config"]["backward_lm"]] == info["lms"]
+        assert RELATIVE_KEY not in info["config"] and out == str(tmp_path / "export")
+        with pytest.raises(InputError) as missing:  # the model dir without its LMs
+            tag_input(str(tmp_path / "alone"), str(tmp_path / "in.txt"))
+        assert str(missing.value) == (
+            f"{tmp_path / 'alone'}: cannot find forward_lm (tried lstm_lm:{root / 'forward'}; "
+            f"lstm_lm:{tmp_path / 'forward'}); pass --forward_lm to say where it is")
+        overrides = {"forward_lm": f"lstm_lm:{moved / 'forward'}", "backward_lm": f"lstm_lm:{moved / 'backward'}"}
+        assert tag_input(str(tmp_path / "alone"), str(tmp_path / "in.txt"), lms=overrides) == expected
+        swapped = {"forward_lm": overrides["backward_lm"], "backward_lm": overrides["forward_lm"]}
+        with pytest.raises(InputError, match="forward_lm .* not the LM this model was trained with"):
+            tag_input(str(tmp_path / "alone"), str(tmp_path / "in.txt"), lms=swapped)
+    finally:
+        for name in ("forward", "backward"):
+            os.rename(root / f"{name}.away", root / name)

@@ -30,7 +30,7 @@ class CharCNN(keras.layers.Layer):
         self.num_chars, self.char_dim, self.filters, self.width = num_chars, char_dim, filters, width
         self.dropout = dropout
         self.embedding = keras.layers.Embedding(num_chars, char_dim, name="char_embedding")
-        self.drop = keras.layers.Dropout(dropout)
+        self.drop = keras.layers.Dropout(dropout, rng_type="stateful")  # see taglm_tf.training.trainer
         self.conv = keras.layers.Conv1D(filters, width, padding="same", activation="tanh", name="conv")
 
     def call(self, char_ids, training=None):

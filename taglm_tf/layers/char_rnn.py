@@ -30,7 +30,7 @@ class CharBiRNN(keras.layers.Layer):
         self.dropout = dropout
         rnn = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[cell]
         self.embedding = keras.layers.Embedding(num_chars, char_dim, mask_zero=True, name="char_embedding")
-        self.drop = keras.layers.Dropout(dropout)
+        self.drop = keras.layers.Dropout(dropout, rng_type="stateful")  # see taglm_tf.training.trainer
         self.rnn = keras.layers.Bidirectional(rnn(units), name="char_rnn")
 
     def call(self, char_ids, training=None):

@@ -20,6 +20,7 @@ class LoadedTagger(NamedTuple):
     model: tf.keras.Model
     resources: Resources
     config: dict
+    model_dir: str = ""  # where it was loaded from (its LMs are looked up relative to it too)
 
 
 def save_config(model_dir: str, config: dict) -> None:
@@ -57,4 +58,4 @@ def load_tagger(model_dir: str) -> LoadedTagger:
             raise InputError(f"no {name} here; is this a finished training run?", model_dir)
     config = load_config(model_dir)
     model = tf.keras.models.load_model(os.path.join(model_dir, MODEL_FILE), compile=False)
-    return LoadedTagger(model, load_vocab(model_dir), config)
+    return LoadedTagger(model, load_vocab(model_dir), config, model_dir)

@@ -15,6 +15,9 @@ from tensorflow import keras
 from taglm_tf.layers import CRF, CharBiRNN, CharCNN, PaddingMask, TokenGather
 
 INSERTION_POINTS = ("rnn1_input", "rnn1_output", "rnn2_output")
+# Dropout draws from a tf.random.Generator (state in a variable, reseeded per epoch by the
+# trainer), not Keras' default legacy stateful ops, so that a resumed run is exact.
+RNG = "stateful"
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)
@@ -83,7 +86,7 @@ def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags:
     if not config.task_rnn:
         if extra is None:
             raise ValueError("task_rnn=False needs LM features (the ablation is LM -> dense -> CRF)")
-        x = keras.layers.Dropout(config.output_dropout, name="output_dropout")(extra)
+        x = keras.layers.Dropout(config.output_dropout, name="output_dropout", rng_type=RNG)(extra)
         return _crf_head(x, mask, num_tags, inputs)
     init = "uniform" if word_vectors is None else keras.initializers.Constant(word_vectors)
     words = keras.layers.Embedding(num_words, config.word_dim, embeddings_initializer=init,
@@ -96,13 +99,13 @@ def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags:
         return keras.layers.Concatenate(name=f"concat_lm_{point}")([x, extra])
 
     x = with_extra(keras.layers.Concatenate(name="token_repr")([chars, words]), "rnn1_input")
-    x = keras.layers.Dropout(config.rnn_input_dropout, name="rnn1_dropout")(x)
+    x = keras.layers.Dropout(config.rnn_input_dropout, name="rnn1_dropout", rng_type=RNG)(x)
     x = _bi_rnn(config.rnn_cell, config.rnn_units, "rnn1")(x, mask=mask)
     x = with_extra(x, "rnn1_output")
-    x = keras.layers.Dropout(config.rnn_input_dropout, name="rnn2_dropout")(x)
+    x = keras.layers.Dropout(config.rnn_input_dropout, name="rnn2_dropout", rng_type=RNG)(x)
     x = _bi_rnn(config.rnn_cell, config.rnn2_units or config.rnn_units, "rnn2")(x, mask=mask)
     x = with_extra(x, "rnn2_output")
-    x = keras.layers.Dropout(config.output_dropout, name="output_dropout")(x)
+    x = keras.layers.Dropout(config.output_dropout, name="output_dropout", rng_type=RNG)(x)
     return _crf_head(x, mask, num_tags, inputs)
 
 

@@ -15,7 +15,8 @@ from typing import Optional
 
 import tensorflow as tf
 
-from taglm_tf.errors import InputError
+from taglm_tf.config_diff import refuse_changed_settings
+from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.pretraining import corpus as lm_corpus
 from taglm_tf.pretraining.lm_kinds import ModelConfig, build_lm, char_vocabulary, model_args, model_config_from_dict
@@ -99,6 +100,15 @@ def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
 RESET_STATES = ("sentence", "never")
 
 
+def resume_settings(config: dict) -> dict:
+    """``{flag: value}`` that a resume must keep: the direction, the state reset and the model
+    (a resume may change the optimisation settings, e.g. ``--train_steps``)."""
+    settings = {k: config[k] for k in ("direction", "reset_state") if k in config}
+    for key, value in (config.get("model") or {}).items():
+        settings["seed" if key == "sampler_seed" else key] = value
+    return settings
+
+
 def check_config(config: PretrainConfig, resume: bool) -> None:
     """Refuse bad settings, to overwrite a run, and to resume one with another model or direction."""
     if config.reset_state not in RESET_STATES:
@@ -108,10 +118,9 @@ def check_config(config: PretrainConfig, resume: bool) -> None:
         return
     path = os.path.join(config.model_dir, CONFIG_FILE)
     with open(path, encoding="utf-8") as f:
-        saved = PretrainConfig.from_dict(json.load(f))
-    for key in ("direction", "model", "reset_state"):
-        if getattr(saved, key) != getattr(config, key):
-            raise InputError(f"--resume with another {key} ({getattr(saved, key)} was saved)", path)
+        saved = PretrainConfig.from_dict(json.load(f))  # older runs: defaults of fields they lack
+    refuse_changed_settings(resume_settings(dataclasses.asdict(saved)), resume_settings(dataclasses.asdict(config)),
+                            path)
 
 
 def run_model_args(config: PretrainConfig, vocab: LMVocabulary) -> dict:
@@ -154,12 +163,24 @@ def pretrain(config: PretrainConfig, resume: bool = False,
     trainer.log(f"{config.direction} {config.model.kind} LM: vocabulary {vocab.size:,}, {params:,} parameters, "
                 f"{strategy.num_replicas_in_sync} replica(s), "
                 f"global batch {trainer.global_batch_size} x {c.num_steps}")
-    metrics = trainer.fit(dataset, heldout_evaluator(config, heldout_files, vocab))
+    try:
+        metrics = trainer.fit(dataset, heldout_evaluator(config, heldout_files, vocab))
+    except KeyboardInterrupt:
+        raise Interrupted(interrupted_at(trainer)) from None
     result = {**metrics, "step": trainer.step, "parameters": params, "vocab_size": vocab.size,
               "replicas": strategy.num_replicas_in_sync, "wall_seconds": time.time() - start_time}
     if is_chief:
         write_text_atomic(os.path.join(config.model_dir, RESULT_FILE), json.dumps(result, indent=1))
     return result
+
+
+def interrupted_at(trainer: LMTrainer) -> str:
+    """Where an LM run stopped on Ctrl-C, and where ``--resume`` continues."""
+    latest = tf.train.latest_checkpoint(trainer.checkpoint_dir)
+    saved = int(latest.rsplit("-", 1)[1]) if latest else None
+    then = (f"continue from step {saved} (the last checkpoint)" if saved is not None
+            else "start again (no checkpoint had been saved)")
+    return f"interrupted after step {trainer.step}; rerun with --resume to {then}"
 
 
 def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:

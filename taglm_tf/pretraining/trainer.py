@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.errors import InputError
+from taglm_tf.fileio import remove_partial_checkpoints
 from taglm_tf.pretraining import corpus as lm_corpus
 from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
 
@@ -174,6 +175,7 @@ class LMTrainer:
         self.checkpoint_dir = os.path.join(model_dir, "checkpoints")
         own_dir = (self.checkpoint_dir if self.is_chief
                    else os.path.join(model_dir, f"worker_tmp_{self.task_id}"))
+        remove_partial_checkpoints(own_dir)  # left by a kill during a save
         self.manager = tf.train.CheckpointManager(self.checkpoint, own_dir, config.keep_checkpoints)
         self.writer = (tf.summary.create_file_writer(os.path.join(model_dir, "tensorboard"))
                        if self.is_chief else tf.summary.create_noop_writer())

@@ -3,7 +3,8 @@
 Train at a constant rate while watching dev F1 each epoch. Once dev F1 has not improved for
 ``patience`` epochs (or after ``max_constant_epochs``), go back to the best-dev epoch (weights
 and optimizer state), divide the rate by 10 and train 5 epochs, divide by 10 again, train 5
-more epochs, and stop. The paper does not say how the best epoch is recognised; the patience
+more epochs, and stop. With ``anneal_steps=0`` (or ``anneal_epochs=0``) the run stops at the end
+of the constant phase, back at the best-dev epoch. The paper does not say how the best epoch is recognised; the patience
 rule is our reading, and the restore is what makes "start annealing at the best epoch" exact.
 """
 from __future__ import annotations
@@ -54,6 +55,9 @@ class AnnealingSchedule:
                 self.best_f1, self.best_epoch = dev_f1, self.epoch
             stalled = self.epoch - self.best_epoch >= self.patience
             if stalled or self.epoch >= self.max_constant_epochs:
+                if self.anneal_steps <= 0 or self.anneal_epochs <= 0:
+                    self.done = True
+                    return STOP
                 self.phase, self.phase_epochs = 1, 0
                 return ANNEAL
             return CONTINUE
@@ -65,6 +69,11 @@ class AnnealingSchedule:
             return STOP
         self.phase, self.phase_epochs = self.phase + 1, 0
         return CONTINUE
+
+    def back_to_best(self, action: str) -> bool:
+        """True if, after ``action``, training goes on (or ends) from the best constant-phase
+        epoch: when annealing starts, and when the run stops without annealing."""
+        return action == ANNEAL or (action == STOP and self.phase == 0)
 
     @classmethod
     def from_dict(cls, data: Optional[dict]) -> "AnnealingSchedule":

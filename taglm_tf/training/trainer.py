@@ -4,6 +4,13 @@ the annealing schedule, an epoch checkpoint and TensorBoard logging.
 ``model_dir`` layout: ``checkpoints/`` (last epochs), ``best/`` (best dev epoch of the
 constant phase), ``state.json`` (schedule and per-epoch history; written last, so it is the
 commit point of an epoch), ``tensorboard/`` and ``dev_predictions.txt``.
+
+Exact resume: everything random in an epoch depends only on (seed, epoch, step). The batch
+order comes from (seed, epoch) (:func:`~taglm_tf.data.pipeline.batch_order`), and every
+random layer (dropout) draws from its own ``tf.random.Generator``, whose state is a variable
+that the traced train step reads and advances; it is reset from (seed, epoch, layer) at the
+start of each epoch (:func:`reseed_random_layers`). So a run resumed from the checkpoint of
+epoch N repeats epochs N+1, ... exactly as the uninterrupted run trains them.
 """
 from __future__ import annotations
 
@@ -13,13 +20,14 @@ import os
 import time
 from typing import Callable, List, Optional, Sequence
 
+import numpy as np
 import tensorflow as tf
 
 from taglm_tf.data.conll import Sentence
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.errors import InputError
-from taglm_tf.fileio import check_run_dir, write_text_atomic
+from taglm_tf.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
 from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
 
 
@@ -47,6 +55,34 @@ def check_resume(model_dir: str, resume: bool) -> bool:
     return check_run_dir(model_dir, STATE_FILE, resume)
 
 
+def random_generators(model: tf.keras.Model) -> List[tf.random.Generator]:
+    """The ``tf.random.Generator`` of each random layer of ``model`` (Keras ``Dropout`` built with
+    ``rng_type="stateful"``), in layer order. An error for a random layer on Keras' default
+    legacy stateful ops: their kernels keep hidden state inside a traced function, so no
+    reseeding would make a resumed run repeat the uninterrupted one."""
+    generators = []
+    for layer in model.submodules:
+        rng = getattr(layer, "_random_generator", None)  # Keras' BaseRandomLayer
+        if not isinstance(layer, tf.keras.layers.Layer) or rng is None:
+            continue
+        rates = [getattr(layer, a, None) for a in ("rate", "dropout", "recurrent_dropout")]
+        rates = [r for r in rates if isinstance(r, (int, float))]
+        if rates and not any(rates):  # Dropout(0), RNNs without dropout: nothing drawn
+            continue
+        rng._maybe_init()
+        if getattr(rng, "_generator", None) is None:
+            raise ValueError(f"layer {layer.name} draws random numbers from legacy stateful ops; "
+                             "build it with rng_type='stateful'")
+        generators.append(rng._generator)
+    return generators
+
+
+def reseed_random_layers(model: tf.keras.Model, seed: int, epoch: int) -> None:
+    """Reset every random layer's generator from (seed, epoch, layer index)."""
+    for i, generator in enumerate(random_generators(model)):
+        generator.reset_from_seed(int(np.random.SeedSequence([seed, epoch, i]).generate_state(1)[0]))
+
+
 class Trainer:
     """Trains a tagger to the end of the annealing schedule, resumable after a kill.
 
@@ -68,8 +104,19 @@ class Trainer:
         self.latest = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "checkpoints"), 2)
         self.best = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "best"), 1)
         self.state_path = os.path.join(model_dir, STATE_FILE)
-        self.writer = tf.summary.create_file_writer(os.path.join(model_dir, "tensorboard"))
+        self._writer = None  # created with the first epoch's record: a failed start leaves no logs
         self._step_fn = None
+        self.epochs_done = 0      # committed to state.json
+        self.epoch_running = None  # the epoch being trained or evaluated, if any
+        self.finished = False      # the schedule has ended
+        for directory in (self.latest.directory, self.best.directory):
+            remove_partial_checkpoints(directory)  # left by a kill during a save
+
+    @property
+    def writer(self):
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "tensorboard"))
+        return self._writer
 
     def train_step(self, batch: dict) -> tf.Tensor:
         """One optimisation step on a batch from :meth:`TaggingData.dataset`; returns the loss."""
@@ -112,7 +159,9 @@ class Trainer:
         schedule = AnnealingSchedule.from_dict(state["schedule"]) if state["schedule"] else AnnealingSchedule(
             c.learning_rate, c.patience, c.max_constant_epochs, c.anneal_epochs, c.anneal_steps)
         history = state["history"]
+        self.epochs_done = schedule.epoch
         while not schedule.done:
+            self.epoch_running = schedule.epoch + 1
             lr, epoch_start = schedule.lr, time.perf_counter()
             self.optimizer.learning_rate.assign(lr)
             loss, tokens_per_sec = self._epoch(train, schedule.epoch + 1)
@@ -122,19 +171,22 @@ class Trainer:
             action = schedule.record(dev_eval.f1)
             if schedule.best_epoch != previous_best:
                 self.best.save(checkpoint_number=schedule.epoch)
-            if action == ANNEAL:  # continue from the best dev epoch with a lower rate
+            if schedule.back_to_best(action):  # anneal (or end) from the best dev epoch
                 self.checkpoint.restore(self.best.latest_checkpoint).assert_existing_objects_matched()
             record = self._record(schedule.epoch, lr, loss, tokens_per_sec, dev_eval, action)
             record["seconds"] = time.perf_counter() - epoch_start
             history.append(record)
             self._commit(schedule, history)
+            self.epochs_done, self.epoch_running = schedule.epoch, None
             if on_epoch_end is not None:
                 on_epoch_end(record)
+        self.finished = True
         return history
 
     def _epoch(self, data: TaggingData, epoch: int):
         c = self.config
         batches = data.dataset(c.batch_size, shuffle=True, seed=c.seed, epoch=epoch)
+        reseed_random_layers(self.model, c.seed, epoch)
         progress = tf.keras.utils.Progbar(None, verbose=1 if c.verbose == 1 else 0,
                                           stateful_metrics=["loss"])
         total_loss, steps, start = 0.0, 0, time.perf_counter()

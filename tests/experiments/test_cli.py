@@ -1,10 +1,12 @@
 """The experiment CLIs on bad input: one clear error, exit status 1, nothing left behind."""
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
+from taglm_tf import conlleval
 from taglm_tf.tasks import sample_paths
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -68,9 +70,23 @@ def test_malformed_embedding_file(tmp_path):
     assert not (tmp_path / "run" / "results.json").exists()
 
 
-def test_unknown_dev_tag_names_the_line(tmp_path):
-    dev = tmp_path / "dev"
-    dev.write_text("Anna NNP I-NP I-PER\nsmiled VBD I-VP I-EVENT\n")
-    result = run(sample_args(tmp_path, dev=str(dev)))
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {dev}:1: ")
+def test_tag_type_missing_from_training_is_scored_as_missed(tmp_path):
+    """Dev/test gold tags are never encoded against the training tags: an unseen type (EVENT) is
+    a missed chunk, as conlleval scores it (issue 11, item 3)."""
+    gold = ("Anna NNP I-NP I-PER\nsmiled VBD I-VP O\nat IN I-PP O\nWorld NNP I-NP I-EVENT\n"
+            "Cup NNP I-NP I-EVENT\n\nParis NNP I-NP I-LOC\nsleeps VBZ I-VP O\n")
+    dev, test = tmp_path / "dev", tmp_path / "test"
+    dev.write_text(gold)
+    test.write_text(gold)
+    result = run(sample_args(tmp_path, dev=str(dev), test=str(test)))
+    assert result.returncode == 0, result.stderr
+    run_dir = tmp_path / "run"
+    assert "I-EVENT" not in (run_dir / "vocab.json").read_text()
+    results = json.loads((run_dir / "results.json").read_text())
+    for split in ("dev", "test"):
+        scored = conlleval.evaluate_lines((run_dir / f"{split}_predictions.txt").read_text().splitlines())
+        event = scored.per_type["EVENT"]
+        assert (event.found_gold, event.found_guessed, event.correct) == (1, 0, 0)
+        assert scored.overall.found_gold == 3
+        assert results["scores"][split]["per_type"]["EVENT"] == 0.0
+        assert results["scores"][split]["f1"] == scored.overall.f1

@@ -218,3 +218,37 @@ def test_lm_flagfiles(path):
             assert config.model.kind == "cnn_lstm" and config.model.max_word_length == 50
             assert (config.model.projection_dim, config.model.num_cells, sum(config.model.conv_filters)) == (
                 256, 2048, 1024)
+
+
+def test_ctrl_c_is_one_line_and_resume_refuses_another_model(corpus, tmp_path):
+    """Ctrl-C: one line naming the step and the checkpoint --resume continues from, exit 130;
+    --resume with another model is one error line naming the flags (issue 11, items 8 and 10)."""
+    model_dir = tmp_path / "lm"
+    args = [f"--model_dir={model_dir}", f"--train_files={corpus}/train.txt", "--batch_size=4",
+            "--checkpoint_every=5", "--log_every=5", *TINY]
+    process = subprocess.Popen(command("pretrain_lm", *args, "--train_steps=100000"), cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        deadline = time.time() + 300
+        while not (model_dir / "checkpoints" / "checkpoint").exists():
+            assert process.poll() is None and time.time() < deadline, "no checkpoint written"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130 and "Traceback" not in err
+    saved_step = int(tf.train.latest_checkpoint(str(model_dir / "checkpoints")).rsplit("-", 1)[1])
+    last = err.strip().splitlines()[-1]
+    step = int(last.split("interrupted after step ", 1)[1].split(";")[0])
+    assert step >= saved_step >= 5
+    assert last == (f"interrupted after step {step}; rerun with --resume to continue from step "
+                    f"{saved_step} (the last checkpoint)")
+    refused = run("pretrain_lm", *args, "--num_cells=16", "--direction=backward", "--resume")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: {model_dir}/config.json: --resume with settings other than the run's: "
+        "--direction (\"forward\" saved, \"backward\" given), --num_cells (12 saved, 16 given); "
+        "drop these flags to continue the run, or use a new --model_dir")

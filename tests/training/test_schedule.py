@@ -54,3 +54,20 @@ def test_recording_after_stop_is_an_error():
     assert schedule.done
     with pytest.raises(RuntimeError):
         schedule.record(1.0)
+
+
+@pytest.mark.parametrize("steps,epochs", [(0, 5), (2, 0)])
+def test_no_annealing_stops_after_the_constant_phase(steps, epochs):
+    schedule = AnnealingSchedule(patience=2, anneal_steps=steps, anneal_epochs=epochs)
+    lrs, actions = run(schedule, [10, 20, 15, 15, 99, 99])
+    assert actions == [CONTINUE, CONTINUE, CONTINUE, STOP]
+    assert lrs == pytest.approx([1e-3] * 4)
+    assert schedule.done and schedule.best_epoch == 2 and schedule.phase == 0
+    assert schedule.back_to_best(STOP)
+
+
+def test_stop_after_annealing_keeps_the_last_epoch():
+    schedule = AnnealingSchedule(patience=1, anneal_epochs=1, anneal_steps=1)
+    _, actions = run(schedule, [1, 0, 0])
+    assert actions == [CONTINUE, ANNEAL, STOP]
+    assert schedule.back_to_best(ANNEAL) and not schedule.back_to_best(STOP)

@@ -1,0 +1,199 @@
+"""The run lifecycle of `experiments.ner` (issue 11): exact resume after SIGKILL or Ctrl-C in the
+middle of an epoch with dropout on, validated resume, finished runs, and failed starts."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import tiny_config
+from taglm_tf.errors import Interrupted
+from taglm_tf.experiment import run_experiment
+from taglm_tf.tasks import sample_paths
+from taglm_tf.training.trainer import Trainer
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Tiny, dropout on (chars and both RNN inputs), small batches so an epoch lasts long enough to be
+# killed in its middle; at most 3 constant epochs + 1 annealing epoch.
+FLAGS = ["--data_dir=/nonexistent", *(f"--{k}_file={v}" for k, v in sample_paths().items()),
+         "--char_dim=4", "--char_units=4", "--word_dim=8", "--rnn_units=8", "--char_dropout=0.25",
+         "--rnn_input_dropout=0.25", "--output_dropout=0.25", "--batch_size=4", "--patience=1",
+         "--max_constant_epochs=3", "--anneal_epochs=1", "--anneal_steps=1", "--seed=7", "--verbose=2"]
+TIMINGS = ("seconds", "train_tokens_per_sec", "tokens_per_sec")
+
+
+def command(model_dir, *extra):
+    return [sys.executable, "-m", "experiments.ner", f"--model_dir={model_dir}", *FLAGS, *extra]
+
+
+def run(model_dir, *extra):
+    return subprocess.run(command(model_dir, *extra), cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+def without_timings(value):
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if k not in TIMINGS}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def outcome(model_dir):
+    """What must not depend on interruptions: scores, per-epoch history, final predictions."""
+    results = json.loads((model_dir / "results.json").read_text())
+    return (without_timings(results["scores"]), without_timings(results["history"]),
+            (model_dir / "test_predictions.txt").read_text())
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    model_dir = tmp_path_factory.mktemp("reference") / "run"
+    result = run(model_dir)
+    assert result.returncode == 0, result.stderr
+    return model_dir
+
+
+def history(model_dir):
+    try:
+        return json.loads((model_dir / "state.json").read_text())["history"]
+    except (OSError, ValueError):
+        return []
+
+
+def stop_in_epoch_2(model_dir, sig, steps=25):
+    """Start a run with a progress bar (``--verbose=1``, safe to change on resume) and send
+    ``sig`` once epoch 2 (110 batches) has made ``steps`` steps; returns (exit status, stderr)."""
+    process = subprocess.Popen(command(model_dir, "--verbose=1"), cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        seen, deadline = b"", time.time() + 500
+        while time.time() < deadline:
+            chunk = os.read(process.stdout.fileno(), 4096)
+            assert chunk, process.communicate()[1].decode()
+            seen += chunk
+            _, epoch1, after = seen.partition(b"epoch 1: ")
+            if epoch1 and any(int(n) >= steps for n in re.findall(rb"(\d+)/Unknown", after)):
+                break
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert len(history(model_dir)) == 1, "the signal came after epoch 2 was saved"
+    assert not (model_dir / "results.json").exists()
+    return process.returncode, err.decode()
+
+
+def test_sigkill_mid_epoch_then_resume_equals_the_uninterrupted_run(tmp_path, reference):
+    model_dir = tmp_path / "run"
+    returncode, _ = stop_in_epoch_2(model_dir, signal.SIGKILL)
+    assert returncode == -signal.SIGKILL
+    leftover = model_dir / "checkpoints" / "ckpt-2_temp"  # as a kill during a save leaves it
+    leftover.mkdir()
+    (leftover / "part-00000-of-00001.index").write_bytes(b"partial")
+    resumed = run(model_dir, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert not leftover.exists()
+    assert outcome(model_dir) == outcome(reference)
+    assert [h["lr"] for h in history(model_dir)][-1] == pytest.approx(1e-4)  # the whole schedule ran
+
+
+def test_ctrl_c_mid_epoch_is_one_line_then_resume_equals_the_uninterrupted_run(tmp_path, reference):
+    model_dir = tmp_path / "run"
+    returncode, err = stop_in_epoch_2(model_dir, signal.SIGINT)
+    assert returncode == 130
+    assert err.strip().splitlines()[-1] == (
+        "interrupted in epoch 2; rerun with --resume to continue from the end of epoch 1")
+    assert "Traceback" not in err
+    resumed = run(model_dir, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert outcome(model_dir) == outcome(reference)
+
+
+def test_resume_with_other_settings_is_one_error_line(reference):
+    before = {p: os.path.getmtime(reference / p) for p in ("results.json", "model.keras", "state.json")}
+    result = run(reference, "--resume", "--learning_rate=0.01", "--seed=8", "--rnn_units=100")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {reference}/config.json: --resume with settings other than the run's: "
+        "--learning_rate (0.001 saved, 0.01 given), --rnn_units (8 saved, 100 given), "
+        "--seed (7 saved, 8 given); drop these flags to continue the run, or use a new --model_dir"]
+    other_data = run(reference, "--resume", f"--dev_file={sample_paths()['test']}")
+    assert other_data.returncode == 1
+    assert f"--dev_file (\"{sample_paths()['dev']}\" saved, \"{sample_paths()['test']}\" given)" in other_data.stderr
+    assert {p: os.path.getmtime(reference / p) for p in before} == before
+
+
+def test_resume_of_a_finished_run_says_so_and_changes_nothing(reference):
+    before = {p: (reference / p).read_bytes() for p in ("results.json", "model.keras", "state.json")}
+    mtimes = {p: os.path.getmtime(reference / p) for p in before}
+    dev_f1 = json.loads(before["results.json"])["dev_f1"]
+    result = run(reference, "--resume", "--verbose=0", "--eval_batch_size=7", "--lm_cache_dir=elsewhere")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith(
+        f"{reference}: this run has already finished (dev F1 {dev_f1:.2f}")
+    assert "WARNING" not in result.stderr and "optimizer" not in result.stderr
+    assert {p: (reference / p).read_bytes() for p in before} == before
+    assert {p: os.path.getmtime(reference / p) for p in before} == mtimes
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_a_run_that_fails_in_its_first_epoch_leaves_nothing(tmp_path, monkeypatch, error):
+    config = tiny_config(tmp_path / "run")
+
+    def fail(self, data, epoch):
+        raise error
+    monkeypatch.setattr(Trainer, "_epoch", fail)
+    with pytest.raises(Interrupted if isinstance(error, KeyboardInterrupt) else RuntimeError) as raised:
+        run_experiment(config)
+    assert not (tmp_path / "run").exists()
+    if isinstance(error, KeyboardInterrupt):
+        assert str(raised.value) == (f"interrupted in epoch 1, before any epoch was saved; "
+                                     f"nothing was kept in {tmp_path / 'run'}")
+
+
+def test_a_failed_start_keeps_what_was_there(tmp_path, monkeypatch):
+    model_dir = tmp_path / "run"
+    model_dir.mkdir()
+    (model_dir / "notes.txt").write_text("mine")
+
+    def fail(self, data, epoch):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(Trainer, "_epoch", fail)
+    with pytest.raises(RuntimeError):
+        run_experiment(tiny_config(model_dir))
+    assert os.listdir(model_dir) == ["notes.txt"]
+
+
+def test_dropout_in_a_traced_step_depends_only_on_seed_and_epoch():
+    """Reseeding resets the dropout of an already traced function; Keras' default legacy dropout
+    (hidden kernel state) is refused."""
+    import numpy as np
+    import tensorflow as tf
+    from taglm_tf.models.tagger import TaggerConfig, build_tagger
+    from taglm_tf.training.trainer import random_generators, reseed_random_layers
+
+    config = TaggerConfig(char_dim=4, char_units=4, word_dim=8, rnn_units=8, output_dropout=0.5)
+    model = build_tagger(config, num_words=20, num_chars=10, num_tags=5)
+    assert len(random_generators(model)) == 4  # chars, RNN-1 input, RNN-2 input, output
+    inputs = {"word_ids": tf.constant([[2, 3, 4]]), "char_ids": tf.constant([[2, 3, 4], [5, 6, 0]]),
+              "char_index": tf.constant([[0, 1, 0]])}  # two word types
+    step = tf.function(lambda: model(inputs, training=True)["potentials"])
+
+    def epoch(seed, number):
+        reseed_random_layers(model, seed, number)
+        return [step().numpy() for _ in range(3)]
+    first = epoch(1, 2)
+    assert not np.array_equal(first[0], first[1])  # dropout differs from step to step
+    epoch(1, 3)
+    again = epoch(1, 2)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(epoch(2, 2)[0], first[0])
+    legacy = tf.keras.Sequential([tf.keras.layers.Dropout(0.5, input_shape=(3,))])
+    with pytest.raises(ValueError, match="legacy stateful"):
+        random_generators(legacy)
