@@ -19,6 +19,7 @@ setup(
         "h5py",
         "matplotlib",  # PNG plots in experiments.report
         "scipy",  # the t distribution of the Welch t-test
+        "spacy>=3.7,<4",  # raw-text tokenization (rule-based, no model download; taglm_tf/data/tokenize.py)
     ],
     extras_require={
         "cpu": ["tensorflow-cpu==2.15.1"],
