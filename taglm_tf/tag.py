@@ -28,6 +28,7 @@ from taglm_tf.api import TaggedSentence, Tagger  # noqa: E402
 from taglm_tf.cli import run  # noqa: E402
 from taglm_tf.data import conll  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
+from taglm_tf.model_card import read_card, render_markdown  # noqa: E402
 
 FLAGS = flags.FLAGS
 
@@ -48,6 +49,7 @@ def define_flags() -> None:
                       "'raw': plain text, split into sentences and tokens (JSON adds char offsets).")
     flags.DEFINE_enum("format", "conll", ["conll", "json"], "Output: CoNLL columns or JSON lines.")
     flags.DEFINE_integer("batch_size", 128, "Sentences per inference batch.", lower_bound=1)
+    flags.DEFINE_boolean("info", False, "Print the model card of --model_dir (task, data, scores, LMs) and exit.")
     flags.mark_flag_as_required("model_dir")
 
 
@@ -98,6 +100,8 @@ def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.info:
+        return print(render_markdown(read_card(FLAGS.model_dir)), end="")
     text = tag_input(FLAGS.model_dir, FLAGS.input, FLAGS.input_format, FLAGS.format, FLAGS.batch_size)
     sys.stdout.buffer.write(text.encode("utf-8"))
     sys.stdout.flush()
