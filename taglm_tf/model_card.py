@@ -32,6 +32,8 @@ _LIMITS = (
     "speech transcripts, other eras or genres), on other tokenizations, and on text that is not "
     "English. Entity types outside the training data are never predicted. The training data's "
     "biases (1990s Reuters news for CoNLL-2003, 1989 WSJ for CoNLL-2000) carry over.")
+_SCHEDULE_KEYS = ("batch_size", "learning_rate", "clip_norm", "patience", "max_constant_epochs",
+                  "anneal_epochs", "anneal_steps")
 _SAMPLE_MARK = "ner_sample."  # the synthetic demo data shipped in taglm_tf/resources
 
 
@@ -72,8 +74,7 @@ def build_card(config: dict, results: Optional[dict] = None) -> dict:
         "embeddings": config.get("embeddings"),
         "lms": lms,
         "seed": train.get("seed"),
-        "schedule": {k: train.get(k) for k in ("batch_size", "learning_rate", "clip_norm", "patience",
-                                                 "max_constant_epochs", "anneal_epochs", "anneal_steps")},
+        "schedule": {k: train.get(k) for k in _SCHEDULE_KEYS},
         "epochs": results.get("epochs"),
         "best_dev_epoch_before_annealing": results.get("best_dev_epoch_before_annealing"),
         "model": config.get("model", {}),
@@ -114,7 +115,9 @@ def render_markdown(card: dict) -> str:
                      f"fingerprint {(lm['fingerprint'] or 'unknown')[:12]}")
     if not card["lms"]:
         lines.append("- LMs: none")
-    schedule = ", ".join(f"{k} {v}" for k, v in card["schedule"].items())
+    # Fixed orders below: model_card.json is written with sorted keys, and a card read back from it
+    # must render as the one written.
+    schedule = ", ".join(f"{k} {card['schedule'].get(k)}" for k in _SCHEDULE_KEYS)
     lines += [f"- seed: {card['seed']}", f"- schedule: {schedule}",
               f"- epochs: {card['epochs'] if card['epochs'] is not None else 'unknown'} "
               f"(best constant-phase dev epoch: {card['best_dev_epoch_before_annealing']})",
@@ -127,14 +130,14 @@ def render_markdown(card: dict) -> str:
         types = sorted({t for s in card["scores"].values() for t in (s.get("per_type") or {})})
         lines.append("| split | F1 | precision | recall | " + " | ".join(types) + " |")
         lines.append("|---" * (4 + len(types)) + "|")
-        for split, s in card["scores"].items():
+        for split, s in sorted(card["scores"].items()):
             per_type = s.get("per_type") or {}
             lines.append(f"| {split} | {_number(s['f1'])} | {_number(s['precision'])} | "
                          f"{_number(s['recall'])} | " + " | ".join(_number(per_type.get(t)) for t in types) + " |")
     else:
         lines.append("unknown: the run has no results.json")
     if card.get("export"):
-        lines += ["", "## Export", ""] + [f"- {k}: {v}" for k, v in card["export"].items()]
+        lines += ["", "## Export", ""] + [f"- {k}: {v}" for k, v in sorted(card["export"].items())]
     return "\n".join(lines) + "\n"
 
 

@@ -35,6 +35,7 @@ def test_card_of_a_run_without_one_is_built_from_results(tmp_path):
     model_card.write_card(str(run), card)
     assert model_card.read_card(str(run)) == card
     assert (run / model_card.CARD_MARKDOWN).read_text() == text
+    assert model_card.render_markdown(model_card.read_card(str(run))) == text  # same after the JSON round trip
 
 
 def test_directory_without_a_run(tmp_path):
