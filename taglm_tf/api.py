@@ -109,7 +109,7 @@ def _spans(pending: _Pending, tags: Sequence[str]) -> Tuple[Span, ...]:
 def _check_tokens(tokens: Sequence[str], source: int) -> Tuple[str, ...]:
     tokens = tuple(tokens)
     for token in tokens:
-        if not isinstance(token, str) or not token or token != token.strip() or len(token.split()) != 1:
+        if not isinstance(token, str) or token.split() != [token]:  # empty, or holds whitespace
             raise InputError(f"input {source}: token {token!r} is not a non-empty string without whitespace")
     return tokens
 
