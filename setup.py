@@ -1,5 +1,10 @@
 """TagLM-TF: semi-supervised sequence tagging with bidirectional LMs (Peters et al., 2017)."""
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
+
+# Data directories (taglm_tf/resources, experiments/flags) are importable namespace packages to
+# Python, so they are packages here too, with their files as package data: setuptools warns about
+# a data directory that is not in `packages`.
+TOP = ("taglm_tf", "lm_1b_export", "experiments")
 
 setup(
     name="taglm-tf",
@@ -8,9 +13,9 @@ setup(
     long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.9,<3.14",
-    packages=find_packages(include=["taglm_tf*", "lm_1b_export*", "experiments*"]),
-    include_package_data=True,
-    package_data={"taglm_tf": ["resources/*", "resources/**/*"], "experiments": ["flags/*.cfg"]},
+    packages=find_namespace_packages(include=[p for top in TOP for p in (top, top + ".*")],
+                                     exclude=["*.__pycache__"]),
+    package_data={"taglm_tf.resources": ["*"], "experiments.flags": ["*.cfg"]},
     install_requires=[
         "numpy",
         "absl-py",
@@ -18,6 +23,7 @@ setup(
         "h5py",
         "matplotlib",  # PNG plots in experiments.report
         "scipy",  # the t distribution of the Welch t-test
+        "spacy>=3.7,<4",  # raw-text tokenization (rule-based, no model download; taglm_tf/data/tokenize.py)
     ],
     # One TensorFlow stack extra is required. "current" also needs `pip install --no-deps
     # tf_keras==2.21.*` afterwards (the Makefile does it): tf_keras requires `tensorflow`, which

@@ -20,7 +20,7 @@ import time
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.cli import run
+from taglm_tf.cli import list_flags_in_help, run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.pretraining import corpus as lm_corpus
@@ -59,4 +59,5 @@ def main(argv):
 if __name__ == "__main__":
     lm_flags.define_eval_flags()
     flags.mark_flag_as_required("model_dir")
+    list_flags_in_help(lm_flags)
     run(main)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.cli import run
+from taglm_tf.cli import list_flags_in_help, run
 from taglm_tf.pretraining.run import pretrain
 
 
@@ -28,4 +28,5 @@ def main(argv):
 if __name__ == "__main__":
     lm_flags.define_pretrain_flags()
     flags.mark_flag_as_required("model_dir")
+    list_flags_in_help(lm_flags)
     run(main)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from absl import flags
 
 from experiments import tagging_flags
-from taglm_tf.cli import run
+from taglm_tf.cli import list_flags_in_help, run
 from taglm_tf.experiment import run_experiment
 
 
@@ -27,4 +27,5 @@ def main_for(task_name: str):
 def launch(task_name: str) -> None:
     tagging_flags.define_flags()
     flags.mark_flag_as_required("model_dir")
+    list_flags_in_help(tagging_flags)
     run(main_for(task_name))

@@ -386,10 +386,12 @@ def write_synthetic_release(output_dir: str, size: str = "tiny", seed: int = 0,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--output_dir", required=True)
-    parser.add_argument("--size", choices=sorted(SIZES), default="tiny")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--output_dir", required=True, help="directory to write the release files into")
+    parser.add_argument("--size", choices=sorted(SIZES), default="tiny",
+                        help="'tiny': small dimensions for tests; 'full': the release's real shapes")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     parser.add_argument("--no_softmax", action="store_true",
                         help="leave out ckpt-softmax0..8 (saves ~3.3 GB at full size)")
     args = parser.parse_args(argv)

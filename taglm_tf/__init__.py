@@ -6,9 +6,22 @@ Keras 3. On the TF 2.15 stack, Keras 2 is built in and the variable stays unset 
 too, and would then fail for want of ``tf_keras``). It has to be set before TensorFlow is first
 imported, so every entry point imports ``taglm_tf`` first: the packages ``experiments``,
 ``lm_1b_export`` and ``benchmarks`` do it in their ``__init__``, and so does ``tests/conftest.py``.
+
+``from taglm_tf import Tagger`` gives the Python API (:class:`taglm_tf.api.Tagger`).
 """
 import importlib.util
 import os
 
 if importlib.util.find_spec("tf_keras") is not None:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+__all__ = ["Tagger"]
+
+
+def __getattr__(name):
+    if name == "Tagger":
+        # Imported on first use: the API imports TensorFlow (~2 s), which `import taglm_tf.data`
+        # or the CLIs' --help should not pay for.
+        from taglm_tf.api import Tagger
+        return Tagger
+    raise AttributeError(f"module 'taglm_tf' has no attribute {name!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 
-from absl import app
+from absl import app, flags
 
 from taglm_tf.errors import InputError
 
@@ -27,3 +27,17 @@ def run(main) -> None:
             # running can crash (SIGSEGV). What a run keeps is already on disk, written atomically.
             os._exit(INTERRUPTED_EXIT)
     app.run(guarded)
+
+
+def list_flags_in_help(*modules) -> None:
+    """Make ``--help`` list the flags that ``modules`` define, as it lists the main module's own.
+
+    absl's ``--help`` shows only the key flags of the main module (``--helpfull`` shows all);
+    flags defined by a helper module (``experiments.tagging_flags``) are not among them.
+    ``flags.adopt_module_key_flags`` would adopt them only when called from the main module
+    itself; this registers them for the main module from wherever it is called.
+    """
+    for module in modules:
+        for flag in flags.FLAGS.get_key_flags_for_module(module.__name__):
+            # absl names the main module after sys.argv[0] (see absl.flags._helpers).
+            flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)

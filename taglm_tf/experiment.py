@@ -2,7 +2,7 @@
 
 Writes into ``model_dir``: ``config.json``, ``vocab.json``, checkpoints and TensorBoard logs
 (see :mod:`taglm_tf.training.trainer`), ``model.keras``, ``{dev,test}_predictions.txt`` in
-conlleval format and ``results.json``.
+conlleval format, ``results.json`` and the model card (:mod:`taglm_tf.model_card`).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from taglm_tf.fileio import discard_on_failure, write_text_atomic
 from taglm_tf.lm.features import CachedFeatures
 from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, lm_fingerprints, lm_keys, lm_perplexities,
                                  load_lm_embedders, locate_lms, resolve_lm_spec, specs_relative_to)
+from taglm_tf.model_card import write_run_card
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.provenance import git_commit
@@ -241,4 +242,5 @@ def finish(config, model, predictor, featurizer, splits, history, features) -> d
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_text_atomic(os.path.join(config.model_dir, RESULTS_FILE), json.dumps(results, indent=1))
+    write_run_card(config.model_dir, results)
     return results

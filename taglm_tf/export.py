@@ -10,7 +10,8 @@ in-graph with the same :class:`~taglm_tf.data.featurizer.Featurizer` as training
 model's LMs (lm_1b or LSTM LMs) are exported with it: their frozen weights (and vocabularies)
 go into the SavedModel and ``[h_fwd; h_bwd]`` is computed in-graph by each LM's
 ``embed_tokens``, the code that embedded the training data.
-``OUT/taglm_export.json`` records the run's config, the LMs and the tag schemes.
+``OUT/taglm_export.json`` records the run's config, the LMs and the tag schemes;
+``OUT/MODEL_CARD.md`` and ``model_card.json`` are the run's model card.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from taglm_tf.errors import InputError  # noqa: E402
 from taglm_tf.lm.features import join_lm_features  # noqa: E402
 from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, define_lm_override_flags, lm_overrides,  # noqa: E402
                                  load_lms, locate_lms)
+from taglm_tf.model_card import write_export_card  # noqa: E402
 from taglm_tf.fileio import atomic_path  # noqa: E402
 from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
 from taglm_tf.tasks import task_named  # noqa: E402
@@ -145,6 +147,7 @@ def export_tagger(model_dir: str, export_dir: str, lms: Optional[dict] = None) -
         tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
         with open(os.path.join(tmp, EXPORT_INFO), "w", encoding="utf-8") as f:
             json.dump(info, f, indent=1, sort_keys=True)
+        write_export_card(model_dir, tmp, {"exported_from": os.path.abspath(model_dir), "signature": "serving_default"})
     return export_dir
 
 

@@ -8,7 +8,7 @@ from typing import List, NamedTuple, Optional
 import numpy as np
 
 from taglm_tf.data import conll
-from taglm_tf.data.paths import resolve_data_path
+from taglm_tf.data.paths import DATA_DIR_ENV, resolve_data_path
 from taglm_tf.errors import InputError
 from taglm_tf.models.tagger import TaggerConfig
 
@@ -75,6 +75,16 @@ def sample_dev(train: List[conll.Sentence], size: int, seed: int):
             [s for i, s in enumerate(train) if i in held])
 
 
+def check_files_exist(paths: dict, data_dir: str) -> None:
+    """An :class:`InputError` naming ``$TAGLM_DATA_DIR`` and ``--data_dir`` for the first of
+    ``paths`` (split -> file) that is not a file."""
+    for split, path in paths.items():
+        if not os.path.isfile(path):
+            raise InputError(f"no such {split} file (data directory: {os.path.abspath(data_dir)}); set "
+                             f"${DATA_DIR_ENV} or pass --data_dir=DIR to point at the data, or "
+                             f"--{split}_file=FILE for this file", path)
+
+
 def load_splits(task: TaskSpec, data_dir: str, train_with_dev: bool = False, dev_seed: int = 0,
                 train_fraction: float = 1.0, fraction_seed: int = 0,
                 files: Optional[dict] = None) -> Splits:
@@ -88,6 +98,7 @@ def load_splits(task: TaskSpec, data_dir: str, train_with_dev: bool = False, dev
         files: optional per-split file overrides (see :func:`task_paths`).
     """
     paths = task_paths(task, data_dir, files)
+    check_files_exist(paths, data_dir)
     train = conll.read_conll(paths["train"], task.fmt)
     if "dev" in paths:
         dev = conll.read_conll(paths["dev"], task.fmt)

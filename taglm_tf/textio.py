@@ -140,3 +140,16 @@ def read_lines(path: str) -> Iterator[Tuple[int, str]]:
 def decode_lines(data: bytes, source: str) -> List[str]:
     """All lines of an in-memory input (e.g. stdin), by the rules of :func:`iter_lines`."""
     return [line for _, line in iter_lines(io.BytesIO(data), source)]
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """A whole input as one text (raw text for tokenization): UTF-8, a leading BOM dropped, line
+    ends kept as they are so character offsets index the input. Invalid UTF-8 is an
+    :class:`InputError` naming ``source`` and the line."""
+    data = strip_bom(data)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line_start = data.rfind(b"\n", 0, e.start) + 1
+        raise InputError(f"not valid UTF-8 (byte {e.start - line_start} of the line)", source,
+                         data.count(b"\n", 0, e.start) + 1) from None

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from taglm_tf import conlleval, tag
+from taglm_tf.api import Tagger
 from taglm_tf.tasks import task_named
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
@@ -191,9 +192,10 @@ def test_missing_input_file(tmp_path):
 def test_chunking_model_uses_chunks_key(model_dir, tagger, predict):
     task = task_named("chunking", model_dir)
     assert task.fmt.tag_scheme == "iob2"
-    sentences = [conll.Sentence(tuple(t), ("O",) * len(t)) for t in TEXT_SENTENCES]
     tags = predict(TEXT_SENTENCES, "iob2")
-    records = [json.loads(line) for line in tag.json_lines(sentences, tags, task.entity_word)]
+    tagged = Tagger(tagger, task).predict(TEXT_SENTENCES)
+    assert [list(t.tags) for t in tagged] == tags
+    records = [json.loads(line) for line in tag.json_lines(tagged, task.entity_word)]
     assert all(set(r) == {"tokens", "tags", "chunks"} for r in records)
     assert [[(c["start"], c["end"]) for c in r["chunks"]] for r in records] == \
         [[c[1:] for c in tag_schemes.tags_to_chunks(t)] for t in tags]

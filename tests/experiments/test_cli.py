@@ -42,7 +42,8 @@ def test_missing_data_names_the_file(tmp_path):
     result = run([f"--model_dir={tmp_path / 'run'}", f"--data_dir={tmp_path}"])
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f"error: {tmp_path}/conll2003/eng.train: no such file")
+        f"error: {tmp_path}/conll2003/eng.train: no such train file (data directory: {tmp_path}); set "
+        "$TAGLM_DATA_DIR or pass --data_dir=DIR to point at the data, or --train_file=FILE for this file")
     assert not (tmp_path / "run").exists()
 
 

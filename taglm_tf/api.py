@@ -1,0 +1,236 @@
+"""The Python API: load a trained tagger and tag raw text, token lists or CoNLL sentences.
+
+    from taglm_tf import Tagger
+    tagger = Tagger.load("runs/demo/tagger")
+    for sentence in tagger.predict("Anna Novak met EU officials in Paris. She left on Monday."):
+        print(sentence.tokens, sentence.tags)
+        for span in sentence.spans:
+            print(span.type, span.text, span.char_start, span.char_end)
+
+``python -m taglm_tf.tag`` tags through this module, so both give the same tags.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+from taglm_tf.data import conll, tag_schemes
+from taglm_tf.data.pipeline import TaggingData
+from taglm_tf.data.tokenize import tokenize_many
+from taglm_tf.errors import InputError
+from taglm_tf.evaluation import Predictor
+from taglm_tf.lm.embedders import SentenceEmbedder
+from taglm_tf.lm.features import OnTheFlyFeatures
+from taglm_tf.lm.loading import load_lms
+from taglm_tf.models.saving import LoadedTagger, load_tagger
+from taglm_tf.tasks import TaskSpec, task_named
+
+# One input: raw text (str), a token list, or a CoNLL sentence (its tokens; other columns kept).
+Input = Union[str, Sequence[str], conll.Sentence]
+
+
+@dataclasses.dataclass(frozen=True)
+class Span:
+    """A tagged chunk (an entity for NER): tokens ``start:end`` (end exclusive).
+
+    ``char_start``/``char_end`` index the raw text the sentence came from (``text ==
+    raw[char_start:char_end]``); both are ``None`` for token-list and CoNLL input, where ``text``
+    is the tokens joined by single spaces.
+    """
+
+    type: str
+    start: int
+    end: int
+    text: str
+    char_start: Optional[int] = None
+    char_end: Optional[int] = None
+
+    def to_dict(self) -> dict:
+        out = {"type": self.type, "start": self.start, "end": self.end, "text": self.text}
+        if self.char_start is not None:
+            out.update(char_start=self.char_start, char_end=self.char_end)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class TaggedSentence:
+    """One tagged sentence.
+
+    Attributes:
+        tokens: the tokens.
+        tags: one tag per token, in the task's gold scheme (IOB1 for NER, IOB2 for chunking).
+        spans: the chunks of ``tags``, in order.
+        source: index of the input this sentence came from (a raw text may hold several).
+        offsets: ``(char start, char end)`` per token into that raw text; ``None`` otherwise.
+        columns: the other CoNLL columns per token for CoNLL input, else ``()``.
+    """
+
+    tokens: Tuple[str, ...]
+    tags: Tuple[str, ...]
+    spans: Tuple[Span, ...]
+    source: int = 0
+    offsets: Optional[Tuple[Tuple[int, int], ...]] = None
+    columns: Tuple[Tuple[str, ...], ...] = ()
+
+    def to_dict(self, entity_word: str = "entities") -> dict:
+        """The JSON record ``taglm_tf.tag --format=json`` writes: tokens, tags, the spans under
+        ``entity_word`` (``entities`` or ``chunks``) and, for raw text, the token ``offsets``."""
+        out = {"tokens": list(self.tokens), "tags": list(self.tags),
+               entity_word: [s.to_dict() for s in self.spans]}
+        if self.offsets is not None:
+            out["offsets"] = [list(o) for o in self.offsets]
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pending:
+    """A sentence waiting to be tagged (internal)."""
+
+    tokens: Tuple[str, ...]
+    source: int
+    offsets: Optional[Tuple[Tuple[int, int], ...]] = None
+    text: Optional[str] = None  # the raw text the offsets index
+    columns: Tuple[Tuple[str, ...], ...] = ()
+
+
+def _spans(pending: _Pending, tags: Sequence[str]) -> Tuple[Span, ...]:
+    spans = []
+    for chunk in tag_schemes.tags_to_chunks(tags):
+        if pending.offsets is None:
+            spans.append(Span(chunk.type, chunk.start, chunk.end,
+                              " ".join(pending.tokens[chunk.start:chunk.end])))
+        else:
+            first, last = pending.offsets[chunk.start][0], pending.offsets[chunk.end - 1][1]
+            spans.append(Span(chunk.type, chunk.start, chunk.end, pending.text[first:last], first, last))
+    return tuple(spans)
+
+
+def _check_tokens(tokens: Sequence[str], source: int) -> Tuple[str, ...]:
+    tokens = tuple(tokens)
+    for token in tokens:
+        if not isinstance(token, str) or token.split() != [token]:  # empty, or holds whitespace
+            raise InputError(f"input {source}: token {token!r} is not a non-empty string without whitespace")
+    return tokens
+
+
+class Tagger:
+    """A trained tagger (baseline or TagLM) ready to tag.
+
+    Build it with :meth:`load`. Its LMs (TagLM models) are loaded once, with the fingerprint
+    check of :func:`taglm_tf.lm.loading.load_lms`, and the model's decoding is traced once and
+    reused across :meth:`predict` calls.
+
+    Args:
+        loaded: the model, vocabularies and config of a run (:func:`load_tagger`).
+        task: the run's task (its gold tag scheme and the name of its chunks).
+        lms: the frozen LMs the model was trained with, forward first; ``()`` for a baseline.
+    """
+
+    def __init__(self, loaded: LoadedTagger, task: TaskSpec, lms: Sequence[SentenceEmbedder] = ()):
+        if ("features" in loaded.model.input_names) != bool(lms):
+            raise InputError("the model's LM-feature input does not match the LMs given")
+        self.loaded, self.task, self.lms = loaded, task, list(lms)
+        self.featurizer = loaded.resources.featurizer()
+        self.predictor = Predictor(loaded.model, loaded.resources.tags)
+
+    @classmethod
+    def load(cls, model_dir: str, lms: Optional[Mapping[str, Optional[str]]] = None) -> "Tagger":
+        """The tagger of a finished training run in ``model_dir`` (``model.keras``,
+        ``vocab.json``, ``config.json``), with the LMs its config names, found from any working
+        directory and after the run moved with its LMs (:func:`taglm_tf.lm.loading.locate_lms`).
+
+        Args:
+            model_dir: the run directory.
+            lms: optional ``{"forward_lm": spec, "backward_lm": spec}`` overriding where the
+                LMs are (they must still be the LMs the model was trained with).
+
+        Raises:
+            InputError: a file is missing, the task is unknown, or an LM cannot be found (the
+                message lists the places tried), loaded, or is not the one the model was
+                trained with.
+        """
+        loaded = load_tagger(model_dir)
+        return cls(loaded, task_named(loaded.config.get("task"), model_dir),
+                   load_lms(loaded.config, model_dir, lms))
+
+    @property
+    def scheme(self) -> str:
+        """The gold tag scheme of the task (``iob1`` NER, ``iob2`` chunking)."""
+        return self.task.fmt.tag_scheme
+
+    def tag_tokens(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128) -> List[List[str]]:
+        """Tags in :attr:`scheme` for each non-empty token list, in order: the one tagging path
+        of the API and the CLI (length-sorted batches of ``batch_size`` sentences)."""
+        if not token_lists:
+            return []
+        token_lists = [tuple(t) for t in token_lists]
+        sentences = [conll.Sentence(t, ("O",) * len(t)) for t in token_lists]
+        features = OnTheFlyFeatures(self.lms, token_lists, batch_size) if self.lms else None
+        self.predictor.batch_size = batch_size
+        return self.predictor.predict(TaggingData(sentences, self.featurizer, features=features),
+                                      self.scheme)
+
+    def predict(self, inputs: Union[Input, Iterable[Input]], batch_size: int = 128) -> List[TaggedSentence]:
+        """Tag ``inputs``; returns one :class:`TaggedSentence` per sentence, in input order.
+
+        Args:
+            inputs: one raw text (``str``), one :class:`conll.Sentence`, or an iterable of
+                inputs, each a raw text, a token list (``list``/``tuple`` of ``str``) or a
+                :class:`conll.Sentence`. A raw text is split into sentences and tokens
+                (:mod:`taglm_tf.data.tokenize`) and may give zero or more sentences (their
+                ``source`` is the input's index); each token list or CoNLL sentence gives one.
+                Note that a list of strings is a list of raw texts: wrap a single token list
+                in a list (``[["New", "York"]]``).
+            batch_size: sentences per inference batch.
+
+        Raises:
+            InputError: a token that is empty or contains whitespace.
+            TypeError: an input of another type.
+        """
+        return list(self.predict_iter(inputs, batch_size))
+
+    def predict_iter(self, inputs: Union[Input, Iterable[Input]], batch_size: int = 128,
+                     chunk_size: Optional[int] = None) -> Iterator[TaggedSentence]:
+        """:meth:`predict` as a generator: reads ``inputs`` lazily, ``chunk_size`` sentences
+        (default ``16 * batch_size``) at a time, so memory does not grow with the input."""
+        chunk_size = chunk_size or 16 * batch_size
+        pending = _pending_sentences(inputs)
+        while True:
+            chunk = list(itertools.islice(pending, chunk_size))
+            if not chunk:
+                return
+            non_empty = [p.tokens for p in chunk if p.tokens]
+            tags = iter(self.tag_tokens(non_empty, batch_size))
+            for p in chunk:
+                sentence_tags = tuple(next(tags)) if p.tokens else ()
+                yield TaggedSentence(p.tokens, sentence_tags, _spans(p, sentence_tags), p.source,
+                                     p.offsets, p.columns)
+
+
+def _pending_sentences(inputs) -> Iterator[_Pending]:
+    if isinstance(inputs, (str, conll.Sentence)):
+        inputs = [inputs]
+    texts: List[Tuple[int, str]] = []  # raw texts are tokenized together, in runs
+
+    def flush():
+        for (source, text), sentences in zip(texts, tokenize_many([t for _, t in texts])):
+            for s in sentences:
+                yield _Pending(s.tokens, source, s.offsets, text)
+        texts.clear()
+
+    for source, item in enumerate(inputs):
+        if isinstance(item, str):
+            texts.append((source, item))
+            if len(texts) >= 64:
+                yield from flush()
+            continue
+        yield from flush()
+        if isinstance(item, conll.Sentence):
+            yield _Pending(_check_tokens(item.tokens, source), source, columns=item.columns)
+        elif isinstance(item, (list, tuple)):
+            yield _Pending(_check_tokens(item, source), source)
+        else:
+            raise TypeError(f"input {source}: expected a str, a list of str or a conll.Sentence, "
+                            f"got {type(item).__name__}")
+    yield from flush()

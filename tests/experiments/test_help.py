@@ -1,0 +1,74 @@
+"""``--help`` of every entry point lists its own flags with defaults and help; ``--helpfull`` keeps
+absl's other flags."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# entry point -> (flag names --help must list, text it must contain: a default, a help phrase)
+ENTRY_POINTS = {
+    "experiments.ner": (["model_dir", "data_dir", "embeddings", "forward_lm", "backward_lm", "seed", "resume",
+                         "train_with_dev", "char_units", "rnn_units", "insertion_point", "learning_rate",
+                         "patience", "verbose"],
+                        ["(default: '0.001')", "char RNN units per direction, or CNN filters (default: the "
+                         "task's paper setting, ner: 80; chunking: 30)", "$TAGLM_DATA_DIR"]),
+    "experiments.chunking": (["model_dir", "data_dir", "dev_seed", "rnn_cell", "rnn_units", "forward_lm"],
+                             ["'gru' or 'lstm' for the two sequence layers (default: the task's paper "
+                              "setting, ner: gru; chunking: lstm)"]),
+    "experiments.pretrain_lm": (["model_dir", "data_dir", "train_files", "direction", "num_cells",
+                                 "projection_dim", "num_sampled", "train_steps", "batch_size", "resume"],
+                                ["(default: 'forward')"]),
+    "experiments.eval_lm": (["model_dir", "eval_files", "checkpoint", "batch_size", "num_steps"], []),
+    "experiments.run_seeds": (["task", "experiment_flagfile", "seeds", "first_seed", "sweep_dir", "parallel"],
+                              ["(default: '10')"]),
+    "experiments.compare": (["metric"], ["(default: 'test_f1')"]),
+    "experiments.report": (["runs", "output", "plots_dir", "preamble"], []),
+    "taglm_tf.tag": (["model_dir", "input", "input_format", "format", "batch_size", "info"],
+                     ["<text|conll|raw>", "(default: '128')"]),
+    "taglm_tf.export": (["model_dir", "export_dir"], []),
+    "lm_1b_export.export": (["ckpt", "vocab_file", "output_dir", "include_softmax"], []),
+    "lm_1b_export.dump_lstm_emb": (["ckpt", "vocab_file", "input_file", "output_file", "batch_size", "chunk"],
+                                   ["(default: '32')"]),
+    "lm_1b_export.make_synthetic": (["output_dir", "size", "seed", "no_softmax"],
+                                    ["(default: tiny)", "seed of the random weights"]),
+}
+ABSL_NOISE = "--verbosity"  # absl.logging's flag: --helpfull only
+
+
+def _help(module, option="--help"):
+    proc = subprocess.run([sys.executable, "-m", module, option], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def outputs():
+    """Every entry point's --help (and experiments.ner's --helpfull), three processes at a time."""
+    jobs = [(m, "--help") for m in ENTRY_POINTS] + [("experiments.ner", "--helpfull")]
+    with ThreadPoolExecutor(3) as pool:
+        return dict(zip(jobs, pool.map(lambda job: _help(*job), jobs)))
+
+
+@pytest.mark.parametrize("module", sorted(ENTRY_POINTS))
+def test_help_lists_own_flags_with_defaults(outputs, module):
+    code, text = outputs[(module, "--help")]
+    assert code == (0 if module.endswith("make_synthetic") else 1), text  # absl's --help exits with 1
+    names, phrases = ENTRY_POINTS[module]
+    unwrapped = " ".join(text.split())
+    for name in names:
+        assert f"--{name}" in text or f"--[no]{name}" in text, f"{module} --help lacks --{name}"
+    for phrase in phrases:
+        assert " ".join(phrase.split()) in unwrapped, f"{module} --help lacks {phrase!r}"
+    if not module.endswith("make_synthetic"):
+        assert ABSL_NOISE not in text
+
+
+def test_helpfull_keeps_absl_flags(outputs):
+    code, text = outputs[("experiments.ner", "--helpfull")]
+    assert code == 1 and ABSL_NOISE in text and "--char_units" in text
