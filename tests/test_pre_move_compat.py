@@ -68,3 +68,26 @@ def test_lm1b_export_matches_a_fresh_export_of_the_same_release(moved, tmp_path)
     for a, b in zip(old.embed_sentences(SENTENCES), new.embed_sentences(SENTENCES)):
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
+
+
+def test_a_model_from_a_newer_keras_is_refused_in_one_line(moved, monkeypatch):
+    """Cross-stack loading: files of the card's stack (Keras 2.15) load on both stacks (the tests
+    above run on both in CI); a file saved by a later Keras than this stack's is one clear error."""
+    import zipfile
+
+    from taglm_tf.errors import InputError
+    from taglm_tf.models import saving
+
+    path = moved / "taglm_run" / "model.keras"
+    assert saving.saved_keras_version(str(path)) == "2.15.0"
+    newer = moved / "newer.keras"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(newer, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, data.replace(b'"2.15.0"', b'"9.1.0"') if name == "metadata.json" else data)
+    with pytest.raises(InputError) as info:
+        saving.load_model_file(str(newer))
+    assert str(info.value) == (f"{newer}: saved by Keras 9.1.0, newer than this stack's Keras "
+                               f"{saving.running_keras_version()}; load it on the stack it was trained "
+                               "on (make STACK=current)")
+    assert "\n" not in str(info.value)

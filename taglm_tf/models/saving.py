@@ -1,9 +1,11 @@
 """Save and load a trained tagger: Keras model, vocabularies and the run's config together."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
-from typing import NamedTuple
+import zipfile
+from typing import NamedTuple, Tuple
 
 import tensorflow as tf
 
@@ -51,11 +53,46 @@ def save_model(model_dir: str, model: tf.keras.Model) -> None:
         model.save(tmp)
 
 
+def _version(text: str) -> Tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
+
+
+def running_keras_version() -> str:
+    """The Keras 2 that ``tf.keras`` is here: ``tf_keras`` on the current stack (TF >= 2.16 with
+    ``TF_USE_LEGACY_KERAS=1``), the built-in ``keras`` 2.15 on the card's stack."""
+    legacy = os.environ.get("TF_USE_LEGACY_KERAS") == "1"
+    return importlib.metadata.version("tf_keras" if legacy else "keras")
+
+
+def saved_keras_version(path: str) -> str:
+    """The Keras version a ``.keras`` file records in its ``metadata.json`` ("" if none)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return ""
+
+
+def load_model_file(path: str) -> tf.keras.Model:
+    """``model.keras`` as a Keras model. A model saved by a newer Keras than this stack's (the
+    current stack's tf_keras 2.21 read by the card's 2.15) is refused in one line: Keras does not
+    read files of later versions. Older files load (2.15 files on 2.21 are tested)."""
+    saved, running = saved_keras_version(path), running_keras_version()
+    if saved and _version(saved) > _version(running):
+        raise InputError(f"saved by Keras {saved}, newer than this stack's Keras {running}; "
+                         "load it on the stack it was trained on (make STACK=current)", path)
+    try:
+        return tf.keras.models.load_model(path, compile=False)
+    except (ValueError, TypeError, KeyError) as e:
+        raise InputError(f"cannot be loaded by Keras {running} (saved by {saved or 'an unknown version'}): "
+                         f"{str(e).splitlines()[0] if str(e) else type(e).__name__}", path) from None
+
+
 def load_tagger(model_dir: str) -> LoadedTagger:
     """Load what :func:`save_model`, :func:`save_vocab` and :func:`save_config` wrote."""
     for name in (MODEL_FILE, VOCAB_FILE, CONFIG_FILE):
         if not os.path.exists(os.path.join(model_dir, name)):
             raise InputError(f"no {name} here; is this a finished training run?", model_dir)
     config = load_config(model_dir)
-    model = tf.keras.models.load_model(os.path.join(model_dir, MODEL_FILE), compile=False)
+    model = load_model_file(os.path.join(model_dir, MODEL_FILE))
     return LoadedTagger(model, load_vocab(model_dir), config, model_dir)
