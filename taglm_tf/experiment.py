@@ -2,7 +2,13 @@
 
 Writes into ``model_dir``: ``config.json``, ``vocab.json``, checkpoints and TensorBoard logs
 (see :mod:`taglm_tf.training.trainer`), ``model.keras``, ``{dev,test}_predictions.txt`` in
-conlleval format and ``results.json``.
+conlleval format and ``results.json`` (written last: a run with it has finished).
+
+Lifecycle (README, "What resume guarantees"): ``config.json`` and ``vocab.json`` are written
+once data, vocabularies and model are ready, and a run that fails before its first epoch is
+saved removes what it created; ``--resume`` checks the flags against ``config.json``
+(:func:`check_resume_settings`) and leaves a finished run alone; Ctrl-C becomes
+:class:`~taglm_tf.errors.Interrupted` with one line saying where to continue.
 """
 from __future__ import annotations
 
