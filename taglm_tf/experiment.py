@@ -2,7 +2,14 @@
 
 Writes into ``model_dir``: ``config.json``, ``vocab.json``, checkpoints and TensorBoard logs
 (see :mod:`taglm_tf.training.trainer`), ``model.keras``, ``{dev,test}_predictions.txt`` in
-conlleval format, ``results.json`` and the model card (:mod:`taglm_tf.model_card`).
+conlleval format, the model card (:mod:`taglm_tf.model_card`) and ``results.json`` (written last:
+a run with it has finished).
+
+Lifecycle (README, "What resume guarantees"): ``config.json`` and ``vocab.json`` are written
+once data, vocabularies and model are ready, and a run that fails before its first epoch is
+saved removes what it created; ``--resume`` checks the flags against ``config.json``
+(:func:`check_resume_settings`) and leaves a finished run alone; Ctrl-C becomes
+:class:`~taglm_tf.errors.Interrupted` with one line saying where to continue.
 """
 from __future__ import annotations
 
@@ -241,6 +248,6 @@ def finish(config, model, predictor, featurizer, splits, history, features) -> d
         "git_commit": _started_at_commit(config.model_dir), "git_commit_at_finish": git_commit(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    write_text_atomic(os.path.join(config.model_dir, RESULTS_FILE), json.dumps(results, indent=1))
     write_run_card(config.model_dir, results)
+    write_text_atomic(os.path.join(config.model_dir, RESULTS_FILE), json.dumps(results, indent=1))
     return results

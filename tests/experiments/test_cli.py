@@ -84,6 +84,8 @@ def test_tag_type_missing_from_training_is_scored_as_missed(tmp_path):
     run_dir = tmp_path / "run"
     assert "I-EVENT" not in (run_dir / "vocab.json").read_text()
     results = json.loads((run_dir / "results.json").read_text())
+    # --anneal_steps=0 --max_constant_epochs=1: one epoch at the constant rate, then stop (item 11)
+    assert [(h["epoch"], h["lr"], h["action"]) for h in results["history"]] == [(1, 0.001, "stop")]
     for split in ("dev", "test"):
         scored = conlleval.evaluate_lines((run_dir / f"{split}_predictions.txt").read_text().splitlines())
         event = scored.per_type["EVENT"]
