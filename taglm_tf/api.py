@@ -15,6 +15,7 @@ import dataclasses
 import itertools
 from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from taglm_tf import textio
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.tokenize import tokenize_many
@@ -109,8 +110,10 @@ def _spans(pending: _Pending, tags: Sequence[str]) -> Tuple[Span, ...]:
 def _check_tokens(tokens: Sequence[str], source: int) -> Tuple[str, ...]:
     tokens = tuple(tokens)
     for token in tokens:
-        if not isinstance(token, str) or token.split() != [token]:  # empty, or holds whitespace
-            raise InputError(f"input {source}: token {token!r} is not a non-empty string without whitespace")
+        # The field separators of every reader (taglm_tf.textio): other Unicode spaces belong to tokens.
+        if not isinstance(token, str) or textio.split_fields(token) != [token] or "\n" in token or "\r" in token:
+            raise InputError(f"input {source}: token {token!r} is not a non-empty string without "
+                             "spaces, tabs or line breaks")
     return tokens
 
 
@@ -185,7 +188,7 @@ class Tagger:
             batch_size: sentences per inference batch.
 
         Raises:
-            InputError: a token that is empty or contains whitespace.
+            InputError: a token that is empty or contains a space, tab or line break.
             TypeError: an input of another type.
         """
         return list(self.predict_iter(inputs, batch_size))
