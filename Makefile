@@ -68,7 +68,7 @@ demo: check-python $(STAMP)
 
 test: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 clean:
 	rm -rf .venv .venv-current runs/demo *.egg-info
