@@ -1,7 +1,7 @@
 """Write lm_1b-shaped weights in the release layout: V1 ``ckpt-*`` files, vocabulary, direction.
 
-The inverse of :func:`~taglm_tf.lm1b.checkpoint.read_lm1b_checkpoint` (docs/lm_1b_spec.md §2.1,
-§8.4): ``ckpt-base`` (``global_step``), ``ckpt-char-embedding`` (char table, conv banks
+The inverse of :func:`~taglm_tf.lm1b.checkpoint.read_lm1b_checkpoint` (docs/lm_1b.md §2,
+§1): ``ckpt-base`` (``global_step``), ``ckpt-char-embedding`` (char table, conv banks
 ``[w, E, 1, n]`` with ``[1, 1, 1, n]`` biases, highway ``dense_d/{gate,tr}/{W_s,b}``, ``proj``),
 ``ckpt-lstm`` (``lstm/lstm_L/{W_s, B, W_{I,F,O}_diag, W_P_s}``), ``ckpt-softmax0..S-1`` (one
 ``softmax/W_s`` each, rows interleaved: row v of the softmax is row v // S of shard v % S) and

@@ -25,8 +25,8 @@ NUM_CHARS = 256  # byte values (lm_1b's char_embedding/W has 256 rows)
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CNNLSTMLMConfig:
     """The char-aware LM (``kind="cnn_lstm"``): :class:`CNNLSTMLanguageModel`'s arguments other
-    than ``vocab_size`` and ``reset_id``. Defaults: the released CNN-BIG-LSTM (docs/lm_1b_spec.md
-    §2.1: E=16, banks of widths 1-7,7 with 32..2048 filters, 2 highway layers, P=1024, 2 LSTMP
+    than ``vocab_size`` and ``reset_id``. Defaults: the released CNN-BIG-LSTM (docs/lm_1b.md
+    §2: E=16, banks of widths 1-7,7 with 32..2048 filters, 2 highway layers, P=1024, 2 LSTMP
     layers of 8192 cells with peepholes), trained as Jozefowicz et al. with 8192 sampled negatives."""
 
     kind: str = "cnn_lstm"
