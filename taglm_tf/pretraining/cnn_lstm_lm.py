@@ -17,18 +17,19 @@ from tensorflow import keras
 from taglm_tf.layers.char_cnn_word_embedder import LM1BCharEmbedder
 from taglm_tf.layers.lstmp import LSTMPLayer
 from taglm_tf.lm1b.vocab import MAX_WORD_LENGTH
-from taglm_tf.pretraining.lstm_lm import LMSoftmax, LSTMPStackLM, State
+from taglm_tf.pretraining.lstm_lm import LMSoftmax, LSTMPStackConfig, LSTMPStackLM, State
 
 NUM_CHARS = 256  # byte values (lm_1b's char_embedding/W has 256 rows)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CNNLSTMLMConfig:
+class CNNLSTMLMConfig(LSTMPStackConfig):
     """The char-aware LM (``kind="cnn_lstm"``): :class:`CNNLSTMLanguageModel`'s arguments other
     than ``vocab_size`` and ``reset_id``. Defaults: the released CNN-BIG-LSTM (docs/lm_1b.md
     §2: E=16, banks of widths 1-7,7 with 32..2048 filters, 2 highway layers, P=1024, 2 LSTMP
     layers of 8192 cells with peepholes), trained as Jozefowicz et al. with 8192 sampled negatives."""
 
+    KIND = "cnn_lstm"
     kind: str = "cnn_lstm"
     char_dim: int = 16
     conv_widths: Tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 7)
@@ -38,16 +39,10 @@ class CNNLSTMLMConfig:
     num_cells: int = 8192
     projection_dim: int = 1024
     num_layers: int = 2
-    num_sampled: int = 8192
-    dropout: float = 0.0
     use_peepholes: bool = True
-    forget_bias: float = 1.0
-    cell_clip: float = 0.0
-    sampler_seed: int = 0
 
     def __post_init__(self):
-        if self.kind != "cnn_lstm":
-            raise ValueError(f"CNNLSTMLMConfig.kind must be 'cnn_lstm', not {self.kind!r}")
+        super().__post_init__()
         # JSON gives lists; tuples keep the config hashable and comparable
         object.__setattr__(self, "conv_widths", tuple(int(w) for w in self.conv_widths))
         object.__setattr__(self, "conv_filters", tuple(int(n) for n in self.conv_filters))

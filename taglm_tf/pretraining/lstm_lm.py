@@ -142,12 +142,11 @@ class LMSoftmax(keras.layers.Layer):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class LSTMLMConfig:
-    """The word-level LM (``kind="lstm"``): :class:`LSTMLanguageModel`'s arguments other than
-    ``vocab_size`` and ``reset_id``. Defaults: the paper's LSTM-2048-512 (§3)."""
+class LSTMPStackConfig:
+    """What every LM kind's config holds: the LSTMP stack, its softmax and regularisation. Each
+    kind adds its input side and its own defaults; ``kind`` names it in ``config.json``."""
 
-    kind: str = "lstm"
-    embedding_dim: int = 512
+    kind: str
     num_cells: int = 2048
     projection_dim: int = 512
     num_layers: int = 1
@@ -158,9 +157,21 @@ class LSTMLMConfig:
     cell_clip: float = 0.0
     sampler_seed: int = 0
 
+    KIND = ""
+
     def __post_init__(self):
-        if self.kind != "lstm":
-            raise ValueError(f"LSTMLMConfig.kind must be 'lstm', not {self.kind!r}")
+        if self.kind != self.KIND:
+            raise ValueError(f"{type(self).__name__}.kind must be {self.KIND!r}, not {self.kind!r}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LSTMLMConfig(LSTMPStackConfig):
+    """The word-level LM (``kind="lstm"``): :class:`LSTMLanguageModel`'s arguments other than
+    ``vocab_size`` and ``reset_id``. Defaults: the paper's LSTM-2048-512 (§3)."""
+
+    KIND = "lstm"
+    kind: str = "lstm"
+    embedding_dim: int = 512
 
 
 class LSTMPStackLM(keras.Model):
