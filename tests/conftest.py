@@ -27,6 +27,19 @@ from taglm_tf.models.tagger import TaggerConfig  # noqa: E402
 from taglm_tf.tasks import sample_paths  # noqa: E402
 from taglm_tf.training.trainer import TrainConfig  # noqa: E402
 
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a test file that trains or runs CLIs for a minute or more; "
+                                       "collected first so that pytest-xdist starts it first")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files marked ``slow`` first (stable otherwise): ``--dist loadfile`` hands out files in
+    collection order, and a slow file handed out last is the suite's tail on 2 workers."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 TINY_MODEL = TaggerConfig(char_dim=4, char_units=4, word_dim=8, rnn_units=8,
                           char_dropout=0.0, rnn_input_dropout=0.0)
 

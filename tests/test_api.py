@@ -17,6 +17,8 @@ from taglm_tf.data.tokenize import tokenize
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
+
 REPO = Path(__file__).resolve().parents[1]
 
 RAW = ("John Smith lives in New York. The European Commission said on Thursday it disagreed "

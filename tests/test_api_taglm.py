@@ -23,6 +23,8 @@ from taglm_tf.lm.loading import load_lms
 from taglm_tf.models.saving import load_config, load_tagger
 from taglm_tf.tasks import sample_paths
 
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
+
 REPO = Path(__file__).resolve().parents[1]
 RAW = ("Anna Novak said on Monday that Kestrel Bank would open an office in Norvia. "
        "Police in Qualen said 20 people were hurt.\n\nVelmora")

@@ -25,6 +25,8 @@ from taglm_tf.lm.features import OnTheFlyFeatures
 from taglm_tf.models import saving
 from taglm_tf.tasks import sample_paths
 
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
+
 SENTENCES = [
     "Anna Novak said on Monday that Kestrel Bank would open an office in Norvia .".split(),
     ["Velmora"],

@@ -17,6 +17,8 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
+
 REPO = Path(__file__).resolve().parents[1]
 
 TEXT = ("John Smith lives in New York .\n"

@@ -20,6 +20,8 @@ from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.tasks import sample_paths
 
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
+
 
 @pytest.fixture(scope="module")
 def lm_specs(tmp_path_factory):

@@ -100,6 +100,9 @@ class Trainer:
         self.model_dir, self.gold_scheme = model_dir, gold_scheme
         self.crf = model.get_layer("crf")
         self.optimizer = tf.keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
+        # Slots made now, not inside the first traced step: a tf.function that creates variables is
+        # traced twice, and the step's trace (GRU/LSTM register two kernels each) dominates short runs.
+        self.optimizer.build(model.trainable_variables)
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer)
         self.latest = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "checkpoints"), 2)
         self.best = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "best"), 1)

@@ -9,6 +9,8 @@ import pytest
 from taglm_tf import conlleval
 from taglm_tf.tasks import sample_paths
 
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ["--char_dim=4", "--char_units=4", "--word_dim=8", "--rnn_units=8", "--max_constant_epochs=1",
         "--anneal_steps=0", "--verbose=0"]

@@ -24,6 +24,8 @@ from taglm_tf.pretraining.saving import model_from_record, recorded_perplexity
 from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.pretraining.vocab import LMVocabulary
 
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ["--embedding_dim=8", "--num_cells=12", "--projection_dim=6", "--num_sampled=5", "--num_steps=5",
         "--strategy=default"]

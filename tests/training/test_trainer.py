@@ -1,10 +1,7 @@
-"""Training end to end on the shipped sample: resume after a kill, TensorBoard, save/load."""
+"""Training end to end on the shipped sample: the schedule, TensorBoard, save/load (resume after
+an interruption: test_run_lifecycle.py)."""
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import tensorflow as tf
@@ -19,7 +16,7 @@ from taglm_tf.experiment import run_experiment
 from taglm_tf.models import saving
 from taglm_tf.tasks import sample_paths
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 
 @pytest.fixture(scope="module")
@@ -69,42 +66,3 @@ def test_existing_run_needs_resume(finished_run):
     config, _ = finished_run
     with pytest.raises(InputError, match="--resume"):
         run_experiment(config)
-
-
-def _wait_for_epochs(state_path, epochs, process, timeout=240):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"training exited early: {process.stderr.read()}")
-        if os.path.exists(state_path):
-            with open(state_path) as f:
-                if len(json.load(f)["history"]) >= epochs:
-                    return
-        time.sleep(0.2)
-    raise AssertionError("training made no progress")
-
-
-def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, finished_run):
-    """SIGKILL a real training process after epoch 2, resume it, and compare with a clean run."""
-    _, reference = finished_run
-    model_dir = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "experiments.ner", f"--model_dir={model_dir}", "--data_dir=/nonexistent",
-           *(f"--{k}_file={v}" for k, v in sample_paths().items()),
-           "--char_dim=4", "--char_units=4", "--word_dim=8", "--rnn_units=8", "--char_dropout=0",
-           "--rnn_input_dropout=0", "--batch_size=16", "--patience=1", "--max_constant_epochs=3",
-           "--anneal_epochs=1", "--anneal_steps=2", "--seed=3", "--verbose=0"]
-    process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for_epochs(model_dir / "state.json", 2, process)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    before = json.load(open(model_dir / "state.json"))["history"]
-    assert not (model_dir / "results.json").exists()
-    resumed = subprocess.run(cmd + ["--resume"], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
-    history = json.load(open(model_dir / "results.json"))["history"]
-    assert history[:len(before)] == before
-    # No dropout and a seeded data order per epoch: the resumed run equals an uninterrupted one.
-    assert [h["dev_f1"] for h in history] == pytest.approx([h["dev_f1"] for h in reference["history"]])
-    assert [h["loss"] for h in history] == pytest.approx([h["loss"] for h in reference["history"]], rel=1e-5)
