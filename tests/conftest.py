@@ -1,5 +1,6 @@
 """Test-wide settings: quiet TF logs, the package importable from the repo root, two logical CPUs."""
 import os
+import signal
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -27,6 +28,12 @@ from taglm_tf.models.tagger import TaggerConfig  # noqa: E402
 from taglm_tf.tasks import sample_paths  # noqa: E402
 from taglm_tf.training.trainer import TrainConfig  # noqa: E402
 
+
+
+def sigint_as_in_a_terminal():
+    """``preexec_fn`` for a child that the test Ctrl-C's: a shell starts background jobs (``make
+    test &``, CI runners) with SIGINT ignored, and Python then installs no KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def pytest_configure(config):

@@ -28,8 +28,6 @@ def main():
             os.kill(os.getpid(), sig)
         return loss
     Trainer.train_step = counted
-    # As in a terminal: a shell starts background jobs (`make test &`) with SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.argv = [module, *flags]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 

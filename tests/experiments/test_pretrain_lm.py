@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import sigint_as_in_a_terminal
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
 from taglm_tf.lm.loading import lm_perplexities
@@ -230,7 +231,8 @@ def test_ctrl_c_is_one_line_and_resume_refuses_another_model(corpus, tmp_path):
             "--checkpoint_every=5", "--log_every=5", *TINY]
     process = subprocess.Popen(command("pretrain_lm", *args, "--train_steps=100000"), cwd=REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+                               preexec_fn=sigint_as_in_a_terminal)
     try:
         deadline = time.time() + 300
         while not (model_dir / "checkpoints" / "checkpoint").exists():

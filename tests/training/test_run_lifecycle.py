@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import tiny_config
+from conftest import sigint_as_in_a_terminal, tiny_config
 from taglm_tf.errors import Interrupted
 from taglm_tf.experiment import run_experiment
 from taglm_tf.tasks import sample_paths
@@ -69,7 +69,8 @@ def stop_in_epoch(model_dir, epoch, sig, *extra, steps=25):
     batches; see interrupt_at_step.py); returns (exit status, stderr)."""
     result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "interrupt_at_step.py"),
                              str(epoch), str(steps), sig.name[3:], *command(model_dir, *extra)[2:]],
-                            cwd=REPO, capture_output=True, text=True, timeout=600)
+                            cwd=REPO, capture_output=True, text=True, timeout=600,
+                            preexec_fn=sigint_as_in_a_terminal)
     assert len(history(model_dir)) == epoch - 1, result.stderr
     assert not (model_dir / "results.json").exists()
     return result.returncode, result.stderr
