@@ -8,7 +8,8 @@ subprocess on an input of at least that many tokens: the sentences of CoNLL-2003
 (``--corpus``, relative to ``--data_dir``), one per line (``text`` format), repeated; written to
 a temporary file first. Recorded per size: wall seconds and tokens/s end to end (start-up,
 reading, tagging, writing), the tagging rate after start-up (the CLI's last ``--progress``
-line; it includes tracing the model's graph at the first batch), and the child's peak RSS (``os.wait4``'s ``ru_maxrss``, this process's child only).
+line; it includes tracing the model's graph at the first batch), and the child's peak RSS
+(``os.wait4``'s ``ru_maxrss``: that child only).
 RSS should be flat from 100 k to 1 M tokens. The output is checked to hold every sentence.
 
 Single sentence (``--single_runs`` > 0): ``echo SENTENCE | python -m taglm_tf.tag`` end to end,

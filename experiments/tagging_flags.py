@@ -39,9 +39,9 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
                         "a relative path is tried against --data_dir too.", flag_values=fv)
     flags.DEFINE_integer("seed", 1, "Random seed (initialisation, data order, dropout).", flag_values=fv)
     flags.DEFINE_boolean("resume", False, "Continue the run in --model_dir after an interruption, with "
-                         "the same flags: only --verbose, --log_every_steps, --eval_batch_size, --lm_cache_dir "
-                         "and --data_dir (if it leads to the same files) may change; a finished run is left "
-                         "as it is.",
+                         "the same flags: only --verbose, --log_every_steps, --eval_batch_size, "
+                         "--lm_cache_dir and --data_dir (if it leads to the same files) may change; a "
+                         "finished run is left as it is.",
                          flag_values=fv)
     flags.DEFINE_boolean("train_with_dev", False, "Train on train+dev (the paper's final NER setting).", flag_values=fv)
     flags.DEFINE_integer("dev_seed", 0, "Seed of the 1,000-sentence dev sample (CoNLL-2000).", flag_values=fv)

@@ -137,8 +137,9 @@ def test_progress_lines():
         progress.update(600, 1_800, done=True)
     assert [line.split(" in ")[0] for line in log.getvalue().splitlines()] == [
         "tagged 512 sentences, 1,536 tokens", "tagged 600 sentences, 1,800 tokens"]
-    assert terminal.getvalue().startswith("\rtagged 512 sentences") and terminal.getvalue().endswith("tokens/s)\n")
-    assert terminal.getvalue().count("\n") == 1  # one line, rewritten in place
+    shown = terminal.getvalue()
+    assert shown.startswith("\rtagged 512 sentences") and shown.endswith("tokens/s)\n")
+    assert shown.count("\n") == 1  # one line, rewritten in place
 
 
 def test_cli_progress_goes_to_stderr_only(api_tagger, model_dir, tmp_path):
@@ -151,4 +152,5 @@ def test_cli_progress_goes_to_stderr_only(api_tagger, model_dir, tmp_path):
     assert proc.stdout.decode("utf-8") == expected
     stderr = proc.stderr.decode("utf-8").splitlines()
     tokens = sum(len(line.split()) for line in TEXT.splitlines())
-    assert stderr[-1].startswith(f"tagged 16 sentences, {tokens} tokens in ") and stderr[-1].endswith("tokens/s)")
+    assert stderr[-1].startswith(f"tagged 16 sentences, {tokens} tokens in ")
+    assert stderr[-1].endswith("tokens/s)")
