@@ -39,8 +39,9 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
                         "a relative path is tried against --data_dir too.", flag_values=fv)
     flags.DEFINE_integer("seed", 1, "Random seed (initialisation, data order, dropout).", flag_values=fv)
     flags.DEFINE_boolean("resume", False, "Continue the run in --model_dir after an interruption, with "
-                         "the same flags: only --verbose, --eval_batch_size, --lm_cache_dir and --data_dir "
-                         "(if it leads to the same files) may change; a finished run is left as it is.",
+                         "the same flags: only --verbose, --log_every_steps, --eval_batch_size, "
+                         "--lm_cache_dir and --data_dir (if it leads to the same files) may change; a "
+                         "finished run is left as it is.",
                          flag_values=fv)
     flags.DEFINE_boolean("train_with_dev", False, "Train on train+dev (the paper's final NER setting).", flag_values=fv)
     flags.DEFINE_integer("dev_seed", 0, "Seed of the 1,000-sentence dev sample (CoNLL-2000).", flag_values=fv)
@@ -66,7 +67,10 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_integer("anneal_epochs", defaults.anneal_epochs, "Epochs per annealing step.", flag_values=fv)
     flags.DEFINE_integer("anneal_steps", defaults.anneal_steps, "Number of lr/10 steps.", flag_values=fv)
     flags.DEFINE_integer("eval_batch_size", defaults.eval_batch_size, "Sentences per inference batch.", flag_values=fv)
-    flags.DEFINE_integer("verbose", 1, "0 silent, 1 progress bar, 2 one line per epoch.", flag_values=fv)
+    flags.DEFINE_integer("verbose", None, "0 silent, 1 progress bar (batches, ETA), 2 one line per epoch "
+                         "(default: 1 when stdout is a terminal, else 2).", flag_values=fv)
+    flags.DEFINE_integer("log_every_steps", defaults.log_every_steps, "TensorBoard: mean training loss "
+                         "of every N steps as train/step_loss (0: none).", flag_values=fv)
 
 
 def config_from_flags(task_name: str, fv: flags.FlagValues = FLAGS) -> ExperimentConfig:
@@ -81,7 +85,8 @@ def config_from_flags(task_name: str, fv: flags.FlagValues = FLAGS) -> Experimen
     train = TrainConfig(batch_size=fv.batch_size, learning_rate=fv.learning_rate, clip_norm=fv.clip_norm,
                         patience=fv.patience, max_constant_epochs=fv.max_constant_epochs,
                         anneal_epochs=fv.anneal_epochs, anneal_steps=fv.anneal_steps,
-                        eval_batch_size=fv.eval_batch_size, seed=fv.seed, verbose=fv.verbose)
+                        eval_batch_size=fv.eval_batch_size, seed=fv.seed, verbose=fv.verbose,
+                        log_every_steps=fv.log_every_steps)
     files = {k: getattr(fv, f"{k}_file") for k in ("train", "dev", "test") if getattr(fv, f"{k}_file")}
     forward_lm, backward_lm = (resolve_lm_spec(s, data_dir) if s else None for s in (fv.forward_lm, fv.backward_lm))
     return ExperimentConfig(task=task_name, data_dir=data_dir, model_dir=fv.model_dir,

@@ -83,6 +83,17 @@ class TaggedSentence:
             out["offsets"] = [list(o) for o in self.offsets]
         return out
 
+    def shifted(self, chars: int, source: int = 0) -> "TaggedSentence":
+        """This sentence of a block of raw text as a sentence of the larger text the block
+        starts ``chars`` characters into (token and span offsets moved by ``chars``), from input
+        ``source``; see :func:`taglm_tf.data.tokenize.paragraph_blocks`."""
+        if self.offsets is None:
+            return dataclasses.replace(self, source=source)
+        spans = tuple(dataclasses.replace(s, char_start=s.char_start + chars, char_end=s.char_end + chars)
+                      for s in self.spans)
+        offsets = tuple((a + chars, b + chars) for a, b in self.offsets)
+        return dataclasses.replace(self, spans=spans, offsets=offsets, source=source)
+
 
 @dataclasses.dataclass(frozen=True)
 class _Pending:
@@ -211,21 +222,30 @@ class Tagger:
                                      p.offsets, p.columns)
 
 
+RAW_RUN_TEXTS, RAW_RUN_CHARS = 64, 1 << 16
+
+
 def _pending_sentences(inputs) -> Iterator[_Pending]:
     if isinstance(inputs, (str, conll.Sentence)):
         inputs = [inputs]
-    texts: List[Tuple[int, str]] = []  # raw texts are tokenized together, in runs
+    # Raw texts are tokenized together, in runs of up to RAW_RUN_TEXTS texts or RAW_RUN_CHARS
+    # characters (many short strings share spaCy's batching; a long one goes alone).
+    texts: List[Tuple[int, str]] = []
+    chars = 0
 
     def flush():
+        nonlocal chars
         for (source, text), sentences in zip(texts, tokenize_many([t for _, t in texts])):
             for s in sentences:
                 yield _Pending(s.tokens, source, s.offsets, text)
         texts.clear()
+        chars = 0
 
     for source, item in enumerate(inputs):
         if isinstance(item, str):
             texts.append((source, item))
-            if len(texts) >= 64:
+            chars += len(item)
+            if len(texts) >= RAW_RUN_TEXTS or chars >= RAW_RUN_CHARS:
                 yield from flush()
             continue
         yield from flush()

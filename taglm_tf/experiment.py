@@ -37,7 +37,7 @@ from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.provenance import git_commit
 from taglm_tf.tasks import TASKS, load_splits, task_paths
-from taglm_tf.training.trainer import STATE_FILE, TrainConfig, Trainer, check_resume
+from taglm_tf.training.trainer import STATE_FILE, TrainConfig, Trainer, check_resume, verbosity
 
 TRAIN_SCHEME = "iobes"  # paper §3
 
@@ -71,15 +71,30 @@ def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
     if not embedders:
         return {}
     return {name: CachedFeatures(embedders, [s.tokens for s in sentences], config.lm_cache_dir,
-                                 config.lm_cache_dtype, verbose=config.train.verbose == 1)
+                                 config.lm_cache_dtype, verbose=verbosity(config.train.verbose) == 1)
             for name, sentences in splits._asdict().items()}
 
 
 RESULTS_FILE = "results.json"
-# Flags that may differ on --resume: output only (verbosity, inference batch size), where LM
-# caches live (a cache is checked against its LM and sentences), and the data directory itself
-# (the data files it leads to are compared).
-SAFE_TO_CHANGE = ("verbose", "eval_batch_size", "lm_cache_dir", "data_dir")
+# Flags that may differ on --resume: output only (verbosity, TensorBoard step interval, inference
+# batch size), where LM caches live (a cache is checked against its LM and sentences), and the
+# data directory itself (the data files it leads to are compared).
+SAFE_TO_CHANGE = ("verbose", "log_every_steps", "eval_batch_size", "lm_cache_dir", "data_dir")
+
+
+def run_hparams(config: ExperimentConfig) -> dict:
+    """The run's settings for TensorBoard's HParams plugin, to compare runs in its table: task,
+    data setting, word vectors and LMs (file names, ``"none"``), the tagger's architecture and the
+    optimisation settings; output-only settings left out. Values are bool, int, float or str."""
+    model = dataclasses.asdict(config.model)
+    model["rnn2_units"] = config.model.rnn2_units or config.model.rnn_units  # one type per hparam
+    train = {k: v for k, v in dataclasses.asdict(config.train).items()
+             if k not in ("verbose", "log_every_steps", "eval_batch_size")}
+    name = lambda path: os.path.basename(os.path.normpath(path)) if path else "none"  # noqa: E731
+    return {"task": config.task, "train_with_dev": config.train_with_dev,
+            "train_fraction": config.train_fraction, "embeddings": name(config.embeddings),
+            "forward_lm": config.forward_lm or "none", "backward_lm": config.backward_lm or "none",
+            **model, **train}
 
 
 def with_absolute_paths(config: ExperimentConfig) -> ExperimentConfig:
@@ -208,10 +223,10 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
             "lm_fingerprints": lm_fingerprints(config.to_dict(), lms),
             **({RELATIVE_KEY: relative} if (relative := specs_relative_to(config.to_dict(), config.model_dir)) else {})})
     trainer = progress["trainer"] = Trainer(model, predictor, config.train, config.model_dir,
-                                            task.fmt.tag_scheme)
+                                            task.fmt.tag_scheme, run_hparams(config))
     history = trainer.train(train_data, dev_data, splits.dev, resume=state_exists, on_epoch_end=on_epoch_end)
-    return history, {"config": config, "model": model, "predictor": predictor,
-                              "featurizer": featurizer, "splits": splits, "features": features}
+    return history, {"config": config, "model": model, "predictor": predictor, "trainer": trainer,
+                     "featurizer": featurizer, "splits": splits, "features": features}
 
 
 def _started_at_commit(model_dir: str) -> str:
@@ -223,8 +238,9 @@ def _best_constant_epoch(history, base_lr):
     return max(constant, key=lambda h: h["dev_f1"])["epoch"] if constant else None
 
 
-def finish(config, model, predictor, featurizer, splits, history, features) -> dict:
-    """Score the final model on dev and test, save it, and write ``results.json``."""
+def finish(config, model, predictor, trainer, featurizer, splits, history, features) -> dict:
+    """Score the final model on dev and test, log the scores to TensorBoard
+    (:meth:`Trainer.log_final_scores`), save the model, and write ``results.json``."""
     task = TASKS[config.task]
     scores = {}
     for name, gold in (("dev", splits.dev), ("test", splits.test)):
@@ -235,6 +251,7 @@ def finish(config, model, predictor, featurizer, splits, history, features) -> d
                         "recall": ev.result.overall.recall,
                         "per_type": {t: c.f1 for t, c in ev.result.per_type.items()},
                         "tokens_per_sec": ev.tokens_per_sec}
+    trainer.log_final_scores(scores, len(history))
     saving.save_model(config.model_dir, model)
     results = {
         "task": config.task, "dev_f1": scores["dev"]["f1"], "test_f1": scores["test"]["f1"],

@@ -1,26 +1,37 @@
-"""Tag tokenized text with a trained model.
+"""Tag text with a trained model, streaming: read, tag and write batch by batch.
 
     python -m taglm_tf.tag --model_dir=DIR [--input=FILE] [--input_format=text|conll|raw]
-                           [--format=conll|json] [--batch_size=N] [--forward_lm=SPEC --backward_lm=SPEC]
-                           [--info]
+                           [--format=conll|json] [--batch_size=N] [--[no]progress]
+                           [--forward_lm=SPEC --backward_lm=SPEC] [--info]
 
 Input (UTF-8, from ``--input`` or stdin; ``.gz``/``.bz2``/``.xz`` by suffix): one sentence
 per line, tokens separated by ASCII spaces or tabs (``text``), or CoNLL columns (``conll``:
 the first column is the word, the others are echoed; blank lines separate sentences,
 ``-DOCSTART-`` lines are skipped), or plain text (``raw``: split into sentences and
 CoNLL-2003-style tokens by :mod:`taglm_tf.data.tokenize`; JSON records then carry each token's
-and span's character offsets into the input). Lines end at LF, CRLF or CR; a leading BOM is
+and span's character offsets into the whole input). Lines end at LF, CRLF or CR; a leading BOM is
 dropped; other Unicode spaces belong to tokens (see :mod:`taglm_tf.textio`). Output, in input order:
 ``token [columns...] TAG`` lines with a blank line after each sentence (``conll``), or one JSON
 object per sentence (``json``). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
 chunking).
+
+Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of ``16 *
+--batch_size`` sentences; each chunk's output is written and flushed before the next chunk is
+read, so memory does not grow with the input (raw text is read in blocks cut at paragraph
+breaks, :func:`taglm_tf.data.tokenize.paragraph_blocks`, with the same sentences and offsets
+as the whole text). Progress (sentences, tokens, tokens/s) goes to stderr when it is a
+terminal, or with ``--progress``.
 """
 from __future__ import annotations
 
+import collections
+import io
+import itertools
 import json
 import os
 import sys
-from typing import BinaryIO, Iterable, Iterator, List, Optional
+import time
+from typing import BinaryIO, Deque, Iterable, Iterator, Optional, Sequence, TextIO, Tuple, Union
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices off stderr
 
@@ -30,17 +41,22 @@ from taglm_tf.api import TaggedSentence, Tagger  # noqa: E402
 from taglm_tf import textio  # noqa: E402
 from taglm_tf.cli import run  # noqa: E402
 from taglm_tf.data import conll  # noqa: E402
+from taglm_tf.data.tokenize import paragraph_blocks  # noqa: E402
 from taglm_tf.errors import InputError  # noqa: E402
 from taglm_tf.lm.loading import define_lm_override_flags, lm_overrides  # noqa: E402
 from taglm_tf.model_card import read_card, render_markdown  # noqa: E402
 
 FLAGS = flags.FLAGS
 
+# Item of a reader: a sentence (text, conll) or ``(char offset, block)`` of raw text.
+InputItem = Union[conll.Sentence, Tuple[int, str]]
 
-def read_raw_text(stream: BinaryIO, source: str = "<stdin>") -> List[str]:
-    """Raw text for tagging: the whole input as one text (:func:`taglm_tf.textio.decode_text`;
-    split into sentences and tokens by :class:`Tagger`)."""
-    return [textio.decode_text(stream.read(), source)]
+
+def read_raw_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[Tuple[int, str]]:
+    """Raw text for tagging, read lazily: ``(char offset, block)`` pieces of the input cut at
+    paragraph breaks (:func:`taglm_tf.data.tokenize.paragraph_blocks`), decoded by
+    :func:`taglm_tf.textio.iter_text` (offsets count characters after a leading BOM)."""
+    return paragraph_blocks(textio.iter_text(stream, source))
 
 
 READERS = {"text": conll.read_tokenized_text, "conll": conll.read_unlabeled_conll, "raw": read_raw_text}
@@ -53,39 +69,138 @@ def define_flags() -> None:
                       "'text': one tokenized sentence per line; 'conll': word in the first column; "
                       "'raw': plain text, split into sentences and tokens (JSON adds char offsets).")
     flags.DEFINE_enum("format", "conll", ["conll", "json"], "Output: CoNLL columns or JSON lines.")
-    flags.DEFINE_integer("batch_size", 128, "Sentences per inference batch.", lower_bound=1)
+    flags.DEFINE_integer("batch_size", 128, "Sentences per inference batch (output is written every "
+                         "16 batches).", lower_bound=1)
+    flags.DEFINE_boolean("progress", None, "Show sentences, tokens and tokens/s tagged on stderr "
+                         "(default: when stderr is a terminal; --noprogress: never).")
     define_lm_override_flags()
     flags.DEFINE_boolean("info", False, "Print the model card of --model_dir (task, data, scores, LMs) and exit.")
     flags.mark_flag_as_required("model_dir")
 
 
-def read_input(path: str, input_format: str) -> List[conll.Sentence]:
-    """Sentences of ``path`` (``-``: stdin) in ``input_format``; errors name the file and line."""
+def input_name(path: str) -> str:
+    """The name errors give the input at ``path``: ``<stdin>`` for ``-``."""
+    return "<stdin>" if path == "-" else path
+
+
+def read_input(path: str, input_format: str) -> Iterator[InputItem]:
+    """The items of the input at ``path`` (``-``: stdin) in ``input_format``, read lazily: the
+    file is opened at the first item and closed when the iterator is exhausted or closed.
+
+    Raises:
+        InputError: a missing file, invalid UTF-8, a damaged compressed stream, naming the file
+            (and the line, when that line is reached).
+    """
     if path == "-":
-        return READERS[input_format](sys.stdin.buffer, "<stdin>")
+        yield from READERS[input_format](sys.stdin.buffer, input_name(path))
+        return
     with textio.open_binary(path) as f:
-        return READERS[input_format](f, path)
+        yield from READERS[input_format](f, path)
+
+
+def tagged_sentences(tagger: Tagger, items: Iterable[InputItem], input_format: str,
+                     batch_size: int = 128, chunk_size: Optional[int] = None) -> Iterator[TaggedSentence]:
+    """:meth:`Tagger.predict_iter` over reader items, in input order; raw blocks' sentences get
+    offsets into the whole input (:meth:`TaggedSentence.shifted`) and ``source`` 0."""
+    if input_format != "raw":
+        return tagger.predict_iter(items, batch_size, chunk_size)
+    return _tag_raw_blocks(tagger, items, batch_size, chunk_size)
+
+
+def _tag_raw_blocks(tagger, blocks, batch_size, chunk_size):
+    starts: Deque[Tuple[int, int]] = collections.deque()  # (block index, offset), blocks in flight
+
+    def texts():
+        for index, (offset, block) in enumerate(blocks):
+            starts.append((index, offset))
+            yield block
+
+    for sentence in tagger.predict_iter(texts(), batch_size, chunk_size):
+        while starts[0][0] < sentence.source:  # sentences come in block order
+            starts.popleft()
+        yield sentence.shifted(starts[0][1])
+
+
+def output_text(chunk: Sequence[TaggedSentence], output_format: str, entity_word: str) -> str:
+    """The output of tagged sentences: CoNLL lines with a blank line after each sentence, or
+    one JSON object per line (:meth:`TaggedSentence.to_dict`)."""
+    if output_format == "json":
+        lines = json_lines(chunk, entity_word)
+    else:
+        lines = conll.conll_lines([conll.Sentence(t.tokens, t.tags, t.columns) for t in chunk],
+                                  [t.tags for t in chunk])
+    return "".join(line + "\n" for line in lines)
 
 
 def json_lines(tagged: Iterable[TaggedSentence], entity_word: str) -> Iterator[str]:
-    """One JSON object per sentence (:meth:`TaggedSentence.to_dict`)."""
+    """One JSON object per sentence (:meth:`TaggedSentence.to_dict`), without line ends."""
     for sentence in tagged:
         yield json.dumps(sentence.to_dict(entity_word), ensure_ascii=False)
 
 
+class Progress:
+    """Sentences and tokens tagged so far and tokens/s, written to ``stream`` (stderr): one line
+    rewritten in place on a terminal, else one line per update. The clock starts at creation."""
+
+    def __init__(self, stream: TextIO):
+        self.stream, self.terminal = stream, stream.isatty()
+        self.start = time.perf_counter()
+
+    def update(self, sentences: int, tokens: int, done: bool = False) -> None:
+        seconds = time.perf_counter() - self.start
+        line = (f"tagged {sentences:,} sentences, {tokens:,} tokens in {seconds:.1f} s "
+                f"({tokens / max(seconds, 1e-9):,.0f} tokens/s)")
+        if self.terminal:
+            self.stream.write("\r" + line + ("\n" if done else "\x1b[K"))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def tag_stream(tagger: Tagger, items: Iterable[InputItem], input_format: str, output_format: str,
+               out: BinaryIO, source: str = "<stdin>", batch_size: int = 128,
+               chunk_size: Optional[int] = None, progress: Optional[Progress] = None) -> Tuple[int, int]:
+    """Tag reader ``items`` (:func:`read_input`) and write the output (UTF-8) to ``out`` chunk by
+    chunk, in input order: at most ``chunk_size`` sentences (default ``16 * batch_size``) are
+    held at once, and ``out`` is flushed after each chunk. The one tagging path of the CLI.
+
+    Returns:
+        ``(sentences, tokens)`` tagged.
+
+    Raises:
+        InputError: the input holds no tokens (``source`` names it), or a reader error (file and
+            line). An error in the middle of the input comes after the output of the chunks
+            before it has been written.
+    """
+    chunk_size = chunk_size or 16 * batch_size
+    tagged = tagged_sentences(tagger, items, input_format, batch_size, chunk_size)
+    sentences = tokens = 0
+    while chunk := list(itertools.islice(tagged, chunk_size)):
+        out.write(output_text(chunk, output_format, tagger.task.entity_word).encode("utf-8"))
+        out.flush()
+        sentences, tokens = sentences + len(chunk), tokens + sum(len(t.tokens) for t in chunk)
+        if progress is not None:
+            progress.update(sentences, tokens)
+    if not sentences:
+        raise InputError("no tokens found in input", source)
+    if progress is not None:
+        progress.update(sentences, tokens, done=True)
+    return sentences, tokens
+
+
 def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
               output_format: str = "conll", batch_size: int = 128, lms: Optional[dict] = None) -> str:
-    """The whole output for the input at ``path`` (``-``: stdin)."""
+    """The whole output for the input at ``path`` (``-``: stdin), through :func:`tag_stream`."""
     tagger = Tagger.load(model_dir, lms)
-    tagged = tagger.predict(read_input(path, input_format), batch_size)
-    if not tagged:
-        raise InputError("no tokens found in input", "<stdin>" if path == "-" else path)
-    if output_format == "json":
-        lines = json_lines(tagged, tagger.task.entity_word)
-    else:
-        lines = conll.conll_lines([conll.Sentence(t.tokens, t.tags, t.columns) for t in tagged],
-                                  [t.tags for t in tagged])
-    return "".join(line + "\n" for line in lines)
+    out = io.BytesIO()
+    tag_stream(tagger, read_input(path, input_format), input_format, output_format, out,
+               input_name(path), batch_size)
+    return out.getvalue().decode("utf-8")
+
+
+def show_progress(requested: Optional[bool], stream: TextIO) -> bool:
+    """``--progress``/``--noprogress`` if given, else whether ``stream`` is a terminal."""
+    return stream.isatty() if requested is None else requested
 
 
 def main(argv):
@@ -93,10 +208,15 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.info:
         return print(render_markdown(read_card(FLAGS.model_dir)), end="")
-    text = tag_input(FLAGS.model_dir, FLAGS.input, FLAGS.input_format, FLAGS.format, FLAGS.batch_size,
-                     lm_overrides())
-    sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.flush()
+    tagger = Tagger.load(FLAGS.model_dir, lm_overrides())
+    progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
+    try:
+        tag_stream(tagger, read_input(FLAGS.input, FLAGS.input_format), FLAGS.input_format,
+                   FLAGS.format, sys.stdout.buffer, input_name(FLAGS.input), FLAGS.batch_size,
+                   progress=progress)
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as `cat` does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ so that its scores stay byte-exact; it only shares :func:`strip_bom`.
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import lzma
@@ -142,14 +143,51 @@ def decode_lines(data: bytes, source: str) -> List[str]:
     return [line for _, line in iter_lines(io.BytesIO(data), source)]
 
 
-def decode_text(data: bytes, source: str) -> str:
-    """A whole input as one text (raw text for tokenization): UTF-8, a leading BOM dropped, line
-    ends kept as they are so character offsets index the input. Invalid UTF-8 is an
-    :class:`InputError` naming ``source`` and the line."""
-    data = strip_bom(data)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line_start = data.rfind(b"\n", 0, e.start) + 1
-        raise InputError(f"not valid UTF-8 (byte {e.start - line_start} of the line)", source,
-                         data.count(b"\n", 0, e.start) + 1) from None
+def iter_text(stream: BinaryIO, source: str, size: int = 1 << 16) -> Iterator[str]:
+    """A binary input decoded as text, piece by piece (each at most ``size`` bytes' worth), for
+    raw text that is read as it arrives: UTF-8, a leading BOM dropped, line ends kept as they
+    are so that character offsets index the input (``"".join`` of the pieces is the whole text).
+
+    Args:
+        stream: binary file object; ``read1`` is used where it exists, so a pipe's data is passed
+            on as it arrives instead of waiting for ``size`` bytes.
+        source: the name used in errors.
+        size: bytes per read.
+
+    Raises:
+        InputError: invalid UTF-8 (line = LFs before it + 1, byte within that line), or a damaged
+            compressed stream, naming ``source`` and the line.
+    """
+    read = getattr(stream, "read1", stream.read)
+    pending, at_start = b"", True
+    newlines, column = 0, 0  # LFs in the bytes decoded so far, bytes after the last of them
+    while True:
+        try:
+            data = read(size)
+        except _STREAM_ERRORS as e:
+            raise InputError(f"cannot read (corrupt or truncated file?): {e}", source,
+                             newlines + 1) from None
+        final = not data
+        pending += data
+        if at_start:  # the BOM may arrive split across reads
+            if len(pending) < len(BOM_BYTES) and not final:
+                continue
+            pending, at_start = strip_bom(pending), False
+        try:
+            text, used = codecs.utf_8_decode(pending, "strict", final)
+        except UnicodeDecodeError as e:
+            before = pending[:e.start]
+            line_start = before.rfind(b"\n") + 1
+            byte = e.start - line_start if line_start else column + e.start
+            raise InputError(f"not valid UTF-8 (byte {byte} of the line)", source,
+                             newlines + before.count(b"\n") + 1) from None
+        decoded, pending = pending[:used], pending[used:]
+        if b"\n" in decoded:
+            newlines += decoded.count(b"\n")
+            column = used - decoded.rfind(b"\n") - 1
+        else:
+            column += used
+        if text:
+            yield text
+        if final:
+            return

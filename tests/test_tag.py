@@ -111,7 +111,7 @@ def _records(conll_text):
 
 def test_text_input_conll_output(tmp_path, predict):
     (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
-    sentences = tag.read_input(str(tmp_path / "in.txt"), "text")
+    sentences = list(tag.read_input(str(tmp_path / "in.txt"), "text"))
     expected = predict(TEXT_SENTENCES)
     records = _records("".join(line + "\n" for line in conll.conll_lines(sentences, expected)))
     assert records == [[[t, g] for t, g in zip(toks, tags)] for toks, tags in zip(TEXT_SENTENCES, expected)]
@@ -141,7 +141,7 @@ def test_text_input_with_bom_and_cr_line_ends(tmp_path, predict):
     (tmp_path / "bom_cr.txt").write_text("\ufeff" + plain.replace("\n", "\r"), encoding="utf-8")
     tokens = [["Anna", "lives", "in", "Berlin", "."], ["EU\u00a0rejects", "it"]]
     for name in ("plain.txt", "bom_cr.txt"):
-        sentences = tag.read_input(str(tmp_path / name), "text")
+        sentences = list(tag.read_input(str(tmp_path / name), "text"))
         assert [list(s.tokens) for s in sentences] == tokens
         assert [s.line for s in sentences] == [1, 2]
     lines = list(conll.conll_lines(sentences, predict(tokens)))
@@ -180,15 +180,20 @@ def test_missing_model_dir(cli):
     assert last.startswith("error: ") and "missing" in last and "model.keras" in last
 
 
-def test_empty_stdin_is_an_error(monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\n  \n\n")))
+@pytest.mark.parametrize("input_format,data", [("text", b"\n  \n\n"), ("conll", b"-DOCSTART- -X- O\n\n"),
+                                               ("raw", b" \n\n\t\r\n")])
+def test_empty_stdin_is_an_error(monkeypatch, tagger, input_format, data):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    out = io.BytesIO()
     with pytest.raises(InputError, match="<stdin>: no tokens found"):
-        tag.read_input("-", "text")
+        tag.tag_stream(Tagger(tagger, task_named("ner", "")), tag.read_input("-", input_format),
+                       input_format, "conll", out)
+    assert out.getvalue() == b""
 
 
 def test_missing_input_file(tmp_path):
     with pytest.raises(InputError, match="nope.txt: no such file"):
-        tag.read_input(str(tmp_path / "nope.txt"), "conll")
+        list(tag.read_input(str(tmp_path / "nope.txt"), "conll"))
 
 
 def test_chunking_model_uses_chunks_key(model_dir, tagger, predict):

@@ -64,6 +64,23 @@ def test_bad_utf8_and_damaged_stream_name_file_and_line(tmp_path):
         list(textio.read_lines(str(tmp_path / "missing.txt")))
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 1 << 16])
+def test_iter_text_in_pieces(size):
+    data = "\ufeffZürich\r\nx\u3000y\n\n\u2028€ end".encode("utf-8")
+    pieces = list(textio.iter_text(io.BytesIO(data), "x", size=size))
+    assert "".join(pieces) == "Zürich\r\nx\u3000y\n\n\u2028€ end"  # BOM dropped, line ends kept
+    assert len(pieces) > 1 or size > len(data)
+
+
+@pytest.mark.parametrize("size", [1, 4, 1 << 16])
+def test_iter_text_names_line_and_byte_of_bad_utf8(size):
+    for data, line, byte in ((b"\xef\xbb\xbfok\rfine\r\nbad \xff\n", 2, 4), (b"caf\xe9", 1, 3),
+                             (b"a\nb\n\xe2\x82", 3, 0)):  # the last one is cut inside a character
+        with pytest.raises(InputError) as info:
+            "".join(textio.iter_text(io.BytesIO(data), "in.txt", size=size))
+        assert str(info.value) == f"in.txt:{line}: not valid UTF-8 (byte {byte} of the line)"
+
+
 # ---------------------------------------------------------------- every reader, same rules
 
 SENTENCES = [["EU", "rejects", "1\u00a0200", "x\u3000y"], ["a\u2028b", "c\u0085d", "."], ["Peter"]]
@@ -78,7 +95,7 @@ def _text(ending: str, bom: bool) -> bytes:
 def test_every_text_reader_reads_the_same_tokens(tmp_path, ending, bom):
     path = tmp_path / "s.txt"
     path.write_bytes(_text(ending, bom))
-    tagging = conll.read_tokenized_text(io.BytesIO(path.read_bytes()))
+    tagging = list(conll.read_tokenized_text(io.BytesIO(path.read_bytes())))
     assert [list(s.tokens) for s in tagging] == SENTENCES
     assert [s.line for s in tagging] == [1, 2, 3]
     assert [tokens for _, tokens in lm_data.read_sentences(str(path))] == SENTENCES
@@ -88,7 +105,7 @@ def test_every_text_reader_reads_the_same_tokens(tmp_path, ending, bom):
     columns = (ending + ending).join(ending.join(f"{t} NN I-NP O" for t in s) for s in SENTENCES)
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + columns.encode("utf-8"))
     assert [list(s.tokens) for s in conll.read_conll(str(path), conll.CONLL2003)] == SENTENCES
-    unlabeled = conll.read_unlabeled_conll(io.BytesIO(path.read_bytes()))
+    unlabeled = list(conll.read_unlabeled_conll(io.BytesIO(path.read_bytes())))
     assert [list(s.tokens) for s in unlabeled] == SENTENCES
     assert all(c == ("NN", "I-NP", "O") for s in unlabeled for c in s.columns)
 

@@ -2,7 +2,8 @@
 # `make demo`: the whole TagLM pipeline in a few minutes on CPU.
 #   1. pretrain a tiny forward and a tiny backward LSTM LM (side by side),
 #   2. train the NER tagger with their frozen embeddings at the output of RNN-1 (paper Eq. 3),
-#   3. tag a sentence with the saved model (CoNLL columns, then JSON).
+#   3. tag a sentence with the saved model (CoNLL columns, then JSON),
+# then print what to try next (the tagging CLI, the Python API, TensorBoard).
 # On CoNLL-2003 + the shared news corpus when TAGLM_DATA_DIR has them, else on the synthetic
 # sample shipped in taglm_tf/resources. Environment: BIN (venv bin dir), DEMO_DIR, DEMO_SENTENCE.
 set -eu
@@ -26,9 +27,25 @@ for direction in forward backward; do
       --model_dir="$DEMO_DIR/lm_$direction" > "$DEMO_DIR/lm_$direction.log" 2>&1 &
   pids="$pids $!"
 done
+# While they train, show each LM's log lines "step N: loss ..." (every --log_every steps) as they come.
+show_lm_steps() {  # show_lm_steps DIRECTION SHOWN: print its step lines after the first SHOWN; sets $seen
+  seen=$(grep -c '^step ' "$DEMO_DIR/lm_$1.log" || true)
+  if [ "$seen" -gt "$2" ]; then
+    grep '^step ' "$DEMO_DIR/lm_$1.log" | sed -n "$(($2 + 1)),${seen}p" | sed "s/^/   $1 LM: /"
+  fi
+}
+seen_forward=0 seen_backward=0
+while :; do
+  running=0
+  for pid in $pids; do kill -0 "$pid" 2>/dev/null && running=1; done
+  show_lm_steps forward "$seen_forward"; seen_forward=$seen
+  show_lm_steps backward "$seen_backward"; seen_backward=$seen
+  [ "$running" = 1 ] || break
+  sleep 2
+done
 failed=0
 for pid in $pids; do wait "$pid" || failed=1; done
-for direction in forward backward; do tail -n 2 "$DEMO_DIR/lm_$direction.log"; done
+for direction in forward backward; do tail -n 1 "$DEMO_DIR/lm_$direction.log"; done
 [ "$failed" = 0 ] || { echo "LM pretraining failed: see $DEMO_DIR/lm_*.log" >&2; exit 1; }
 
 echo "== 2/3 training TagLM: $tagger_flags + [h_fwd; h_bwd] at the output of RNN-1"
@@ -39,3 +56,15 @@ echo "== 2/3 training TagLM: $tagger_flags + [h_fwd; h_bwd] at the output of RNN
 echo "== 3/3 tagging: $DEMO_SENTENCE"
 echo "$DEMO_SENTENCE" | "$BIN/python" -m taglm_tf.tag --model_dir="$DEMO_DIR/tagger"
 echo "$DEMO_SENTENCE" | "$BIN/python" -m taglm_tf.tag --model_dir="$DEMO_DIR/tagger" --format=json
+
+cat <<EOF
+== now try:
+  # tag your own text (raw text is split into sentences and tokens; --progress shows tokens/s)
+  echo "Anna Novak met EU officials in Paris." | $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --input_format=raw --format=json
+  $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --input=FILE --input_format=raw > tagged.conll
+  $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --info    # the model card
+  # from Python
+  $BIN/python -c 'from taglm_tf.api import Tagger; print(Tagger.load("$DEMO_DIR/tagger").predict("Anna Novak met EU officials in Paris.")[0].spans)'
+  # training curves: per-step loss, dev F1, final test F1 and the hyper-parameters (HParams tab)
+  $BIN/tensorboard --logdir=$DEMO_DIR
+EOF

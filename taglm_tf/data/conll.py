@@ -91,47 +91,45 @@ def _make_sentence(rows) -> Sentence:
     )
 
 
-def read_tokenized_text(stream: BinaryIO, source: str = "<stdin>") -> List[Sentence]:
-    """Raw text for tagging: one space/tab-tokenized sentence per line (tags are ``O``).
+def read_tokenized_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[Sentence]:
+    """Text for tagging, read lazily: one space/tab-tokenized sentence per line (tags are ``O``);
+    lines without tokens are skipped.
 
     Args:
         stream: the UTF-8 input, binary (lines and fields as in :mod:`taglm_tf.textio`).
         source: the input's name, for errors.
 
     Raises:
-        InputError: invalid UTF-8 (with its line), or no tokens at all.
+        InputError: invalid UTF-8, or a damaged compressed stream, naming ``source`` and the
+            line (raised when that line is reached: the sentences before it have been yielded).
     """
-    sentences = []
     for number, line in textio.iter_lines(stream, source):
         tokens = tuple(textio.split_fields(line))
         if tokens:
-            sentences.append(Sentence(tokens, ("O",) * len(tokens), line=number))
-    if not sentences:
-        raise InputError("no tokens found in input", source)
-    return sentences
+            yield Sentence(tokens, ("O",) * len(tokens), line=number)
 
 
-def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>") -> List[Sentence]:
-    """CoNLL columns for tagging: first column is the word, other columns are kept as they are.
+def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>") -> Iterator[Sentence]:
+    """CoNLL columns for tagging, read lazily: the first column is the word, the other columns
+    are kept as they are; blank and ``-DOCSTART-`` lines end a sentence.
 
     Args and errors as for :func:`read_tokenized_text`.
     """
-    sentences, rows = [], []
+    rows: List[Tuple[int, List[str]]] = []
     for number, line in textio.iter_lines(stream, source):
         fields = textio.split_fields(line)
         if fields and fields[0] != DOCSTART:
             rows.append((number, fields))
-            continue
-        if rows:
-            sentences.append(Sentence(tuple(f[0] for _, f in rows), ("O",) * len(rows),
-                                      tuple(tuple(f[1:]) for _, f in rows), rows[0][0]))
+        elif rows:
+            yield _unlabeled_sentence(rows)
             rows = []
     if rows:
-        sentences.append(Sentence(tuple(f[0] for _, f in rows), ("O",) * len(rows),
-                                  tuple(tuple(f[1:]) for _, f in rows), rows[0][0]))
-    if not sentences:
-        raise InputError("no tokens found in input", source)
-    return sentences
+        yield _unlabeled_sentence(rows)
+
+
+def _unlabeled_sentence(rows: Sequence[Tuple[int, List[str]]]) -> Sentence:
+    return Sentence(tuple(f[0] for _, f in rows), ("O",) * len(rows),
+                    tuple(tuple(f[1:]) for _, f in rows), rows[0][0])
 
 
 def convert_tags(sentences: Iterable[Sentence], scheme: str) -> List[Sentence]:

@@ -76,6 +76,11 @@ class TaggingData:
     def num_tokens(self) -> int:
         return int(self.lengths.sum())
 
+    def num_batches(self, batch_size: int, shuffle: bool = False) -> int:
+        """How many batches :meth:`dataset` yields with these settings (the same for every seed
+        and epoch: shuffling only reorders the length-sorted windows' batches)."""
+        return len(batch_order(self.lengths, batch_size, shuffle))
+
     def _padded(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
         width = int(self.lengths[batch].max())
         tokens = np.full((len(batch), width), b"", dtype=object)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterable, Iterator, List, NamedTuple, Tuple
+from typing import Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")  # paragraph break: a line holding only whitespace
 
@@ -58,6 +58,71 @@ def paragraphs(text: str) -> Iterator[Tuple[int, str]]:
         start = match.end()
     if text[start:].strip():
         yield start, text[start:]
+
+
+# Raw text read as a stream is tokenized in blocks of about BLOCK_CHARS characters, cut at
+# paragraph breaks (:func:`paragraph_blocks`); a paragraph longer than MAX_BLOCK_CHARS is cut at a
+# line break (spaCy refuses a text over 1,000,000 characters: its ``nlp.max_length``).
+BLOCK_CHARS = 1 << 16
+MAX_BLOCK_CHARS = 1 << 19
+
+
+def paragraph_blocks(pieces: Iterable[str], block_chars: int = BLOCK_CHARS,
+                     max_block_chars: int = MAX_BLOCK_CHARS) -> Iterator[Tuple[int, str]]:
+    """Cut a text that arrives in ``pieces`` into ``(offset, block)``: consecutive blocks that
+    together are the text, ``offset`` the block's start in it (characters).
+
+    Each block but the last holds at least ``block_chars`` characters and ends where a paragraph
+    starts (:func:`paragraphs`: after a blank-line break, at its first non-space character), so
+    the sentences of each block, offsets shifted by the block's offset, are exactly those of
+    :func:`tokenize` on the whole text. A block that reaches ``max_block_chars`` without such a
+    break is cut after its last line break (else its last space or tab, else anywhere): only
+    there may a sentence be split differently. Memory holds one block and one piece.
+    """
+    held: List[str] = []
+    size, offset, next_try = 0, 0, block_chars
+    for piece in pieces:
+        held.append(piece)
+        size += len(piece)
+        if size < next_try:
+            continue
+        buffer = "".join(held)
+        while True:
+            cut = _paragraph_cut(buffer, block_chars)
+            if cut is None and len(buffer) >= max_block_chars:
+                cut = _forced_cut(buffer, max_block_chars)
+            if cut is None:
+                break
+            yield offset, buffer[:cut]
+            offset, buffer = offset + cut, buffer[cut:]
+        held, size = [buffer], len(buffer)
+        # Look again once a little more text has come (not at every small piece of a pipe).
+        next_try = max(block_chars, size + block_chars // 8)
+    buffer = "".join(held)
+    if buffer:
+        yield offset, buffer
+
+
+def _paragraph_cut(text: str, start: int) -> Optional[int]:
+    """The end of the first paragraph break (``_BLANK_LINES``) found from ``start`` that ends
+    before the end of ``text`` (so a non-space character follows and the break is whole), or
+    ``None``. A break found from ``start`` ends where the whole text's break there ends: the
+    regex has no anchors and only whitespace precedes the end of a break."""
+    for match in _BLANK_LINES.finditer(text, start):
+        if match.end() < len(text):
+            return match.end()
+    return None
+
+
+def _forced_cut(text: str, limit: int) -> int:
+    """Where to cut ``text[:limit]`` when it holds no paragraph break: after its last line break,
+    else after its last space or tab, else at ``limit``."""
+    head = text[:limit]
+    for separators in ("\n\r", " \t"):
+        cut = max(head.rfind(c) for c in separators) + 1
+        if cut > 0:
+            return cut
+    return limit
 
 
 def tokenize(text: str) -> List[TokenizedSentence]:

@@ -1,9 +1,17 @@
 """A resumable training loop for the tagger: CRF loss, Adam with global-norm clipping,
-the annealing schedule, an epoch checkpoint and TensorBoard logging.
+the annealing schedule, an epoch checkpoint, progress and TensorBoard logging.
 
 ``model_dir`` layout: ``checkpoints/`` (last epochs), ``best/`` (best dev epoch of the
 constant phase), ``state.json`` (schedule and per-epoch history; written last, so it is the
 commit point of an epoch), ``tensorboard/`` and ``dev_predictions.txt``.
+
+Progress (``TrainConfig.verbose``): a bar over the epoch's batches with an ETA on a terminal,
+one line per epoch in a log file (:func:`verbosity` chooses when ``verbose`` is ``None``).
+TensorBoard (``tensorboard/``): ``train/step_loss`` every ``log_every_steps`` training steps
+(x axis: batches trained since the run began, ``(epoch - 1) * batches per epoch + batch``, which
+keeps counting when annealing goes back to the best epoch), per-epoch ``train/*`` and ``dev/*``
+scalars (x axis: the epoch), the final scores (:meth:`Trainer.log_final_scores`) and the run's
+hyper-parameters for the HParams plugin, with :data:`HPARAMS_METRICS` as its metrics.
 
 Exact resume: everything random in an epoch depends only on (seed, epoch, step). The batch
 order comes from (seed, epoch) (:func:`~taglm_tf.data.pipeline.batch_order`), and every
@@ -17,11 +25,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 import time
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Union
 
 import numpy as np
 import tensorflow as tf
+from tensorboard.plugins.hparams import api as hp
 
 from taglm_tf.data.conll import Sentence
 from taglm_tf.data.pipeline import TaggingData
@@ -44,10 +54,24 @@ class TrainConfig:
     anneal_steps: int = 2
     eval_batch_size: int = 128
     seed: int = 1
-    verbose: int = 1              # 0 silent, 1 progress bar, 2 one line per epoch
+    verbose: Optional[int] = None  # 0 silent, 1 progress bar, 2 one line per epoch; None: verbosity()
+    log_every_steps: int = 50     # TensorBoard train/step_loss: mean loss of each N steps
+
+
+def verbosity(verbose: Optional[int], stream: Optional[TextIO] = None) -> int:
+    """``verbose`` if given, else 1 (a progress bar) when ``stream`` (stdout) is a terminal and 2
+    (one line per epoch) when it is a file or a pipe, where a bar would fill the log."""
+    if verbose is not None:
+        return verbose
+    stream = sys.stdout if stream is None else stream
+    return 1 if stream.isatty() else 2
 
 
 STATE_FILE = "state.json"
+HParam = Union[bool, int, float, str]
+# The HParams plugin's metrics (its table shows each one's last value): dev F1 per epoch, and
+# the final model's dev and test F1 (log_final_scores).
+HPARAMS_METRICS = ("dev/f1", "dev/final_f1", "test/f1")
 
 
 def check_resume(model_dir: str, resume: bool) -> bool:
@@ -92,12 +116,15 @@ class Trainer:
         config: optimisation settings.
         model_dir: where checkpoints, state and logs go.
         gold_scheme: tag scheme of the gold files (dev predictions are converted to it).
+        hparams: the run's settings for TensorBoard's HParams plugin (name -> bool, int, float or
+            str), written with the first log of each process; ``None``: none.
     """
 
     def __init__(self, model: tf.keras.Model, predictor: Predictor, config: TrainConfig,
-                 model_dir: str, gold_scheme: str):
+                 model_dir: str, gold_scheme: str, hparams: Optional[Mapping[str, HParam]] = None):
         self.model, self.predictor, self.config = model, predictor, config
-        self.model_dir, self.gold_scheme = model_dir, gold_scheme
+        self.model_dir, self.gold_scheme, self.hparams = model_dir, gold_scheme, hparams
+        self.verbose = verbosity(config.verbose)
         self.crf = model.get_layer("crf")
         self.optimizer = tf.keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
         # Slots made now, not inside the first traced step: a tf.function that creates variables is
@@ -107,7 +134,7 @@ class Trainer:
         self.latest = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "checkpoints"), 2)
         self.best = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "best"), 1)
         self.state_path = os.path.join(model_dir, STATE_FILE)
-        self._writer = None  # created with the first epoch's record: a failed start leaves no logs
+        self._writer = None  # created when the first epoch starts: a failed start leaves no logs
         self._step_fn = None
         self.epochs_done = 0      # committed to state.json
         self.epoch_running = None  # the epoch being trained or evaluated, if any
@@ -117,8 +144,14 @@ class Trainer:
 
     @property
     def writer(self):
+        """The TensorBoard writer, created at the first log (with the run's hyper-parameters)."""
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "tensorboard"))
+            if self.hparams:
+                with self._writer.as_default():
+                    hp.hparams_config(hparams=[hp.HParam(name) for name in self.hparams],
+                                      metrics=[hp.Metric(tag) for tag in HPARAMS_METRICS])
+                    hp.hparams(dict(self.hparams), trial_id=os.path.basename(os.path.abspath(self.model_dir)))
         return self._writer
 
     def train_step(self, batch: dict) -> tf.Tensor:
@@ -187,16 +220,21 @@ class Trainer:
         return history
 
     def _epoch(self, data: TaggingData, epoch: int):
+        """Train one epoch; returns (mean loss per batch, training tokens per second)."""
         c = self.config
         batches = data.dataset(c.batch_size, shuffle=True, seed=c.seed, epoch=epoch)
         reseed_random_layers(self.model, c.seed, epoch)
-        progress = tf.keras.utils.Progbar(None, verbose=1 if c.verbose == 1 else 0,
-                                          stateful_metrics=["loss"])
+        num_batches = data.num_batches(c.batch_size, shuffle=True)
+        progress = tf.keras.utils.Progbar(num_batches, verbose=1 if self.verbose == 1 else 0,
+                                          stateful_metrics=["loss"], unit_name="batch")
+        step_losses = StepLossLog(self.writer, (epoch - 1) * num_batches, c.log_every_steps)
         total_loss, steps, start = 0.0, 0, time.perf_counter()
         for batch in batches:
             loss = float(self.train_step(batch))
             total_loss, steps = total_loss + loss, steps + 1
-            progress.update(steps, [("loss", loss)])
+            step_losses.add(loss)
+            progress.update(steps, [("loss", loss)], finalize=False)
+        progress.update(steps, [("loss", total_loss / max(steps, 1))], finalize=True)  # ends the bar's line
         elapsed = time.perf_counter() - start
         return total_loss / max(steps, 1), data.num_tokens / elapsed
 
@@ -214,7 +252,51 @@ class Trainer:
             for name, f1 in per_type.items():
                 tf.summary.scalar(f"dev/f1_{name}", f1)
         self.writer.flush()
-        if self.config.verbose:
+        if self.verbose:
             print(f"epoch {epoch}: lr {lr:g} loss {loss:.4f} dev F1 {dev_eval.f1:.2f} "
                   f"({tokens_per_sec:,.0f} train tokens/s) -> {action}", flush=True)
         return record
+
+    def log_final_scores(self, scores: Mapping[str, Mapping], epochs: int) -> None:
+        """Write the final model's scores to TensorBoard at step ``epochs``: ``test/f1``,
+        ``test/precision``, ``test/recall``, ``test/f1_<TYPE>`` and ``dev/final_f1`` (with
+        ``test/f1``, metrics of the HParams plugin: :data:`HPARAMS_METRICS`).
+
+        Args:
+            scores: ``{"dev": ..., "test": ...}``, each with ``f1``, ``precision``, ``recall`` and
+                ``per_type`` (type -> F1), as in ``results.json``.
+            epochs: the number of epochs trained.
+        """
+        test = scores["test"]
+        with self.writer.as_default(step=epochs):
+            tf.summary.scalar("dev/final_f1", scores["dev"]["f1"])
+            for name in ("f1", "precision", "recall"):
+                tf.summary.scalar(f"test/{name}", test[name])
+            for name, f1 in test["per_type"].items():
+                tf.summary.scalar(f"test/f1_{name}", f1)
+        self.writer.flush()
+
+
+class StepLossLog:
+    """Writes ``train/step_loss``, the mean training loss (CRF negative log-likelihood per
+    sentence) of each ``every`` steps, at the step that ends them. Plain Python floats written
+    outside the traced step, so the step itself is unchanged.
+
+    Args:
+        writer: the TensorBoard writer.
+        step: the steps trained before the first ``add`` (see the module docstring).
+        every: steps per point; 0 or less: none.
+    """
+
+    def __init__(self, writer, step: int, every: int):
+        self.writer, self.step, self.every = writer, step, every
+        self.total, self.count = 0.0, 0
+
+    def add(self, loss: float) -> None:
+        """Count one step's loss; write the mean when the step count is a multiple of ``every``."""
+        self.step += 1
+        self.total, self.count = self.total + loss, self.count + 1
+        if self.every > 0 and self.step % self.every == 0:
+            with self.writer.as_default(step=self.step):
+                tf.summary.scalar("train/step_loss", self.total / self.count)
+            self.total, self.count = 0.0, 0

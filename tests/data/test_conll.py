@@ -276,7 +276,7 @@ def test_format_predictions_sentence_count_mismatch():
 
 def test_read_tokenized_text():
     stream = io.BytesIO(b"EU rejects  German call\n\n   \nPeter\tBlackburn\r\nlast line")
-    sentences = conll.read_tokenized_text(stream)
+    sentences = list(conll.read_tokenized_text(stream))
     assert [s.tokens for s in sentences] == [("EU", "rejects", "German", "call"),
                                              ("Peter", "Blackburn"), ("last", "line")]
     assert [s.line for s in sentences] == [1, 4, 5]
@@ -287,19 +287,20 @@ def test_read_tokenized_text():
 
 
 @pytest.mark.parametrize("reader", [conll.read_tokenized_text, conll.read_unlabeled_conll])
-def test_reading_empty_input_for_tagging(reader):
-    with pytest.raises(InputError) as info:
-        reader(io.BytesIO(b"\n  \n"))
-    assert info.value.path == "<stdin>" and info.value.line is None
-    with pytest.raises(InputError) as info:
-        reader(io.BytesIO(b""), source="input.txt")
-    assert info.value.path == "input.txt"
+def test_readers_for_tagging_are_lazy(reader):
+    """Nothing for an input without tokens (the tagging CLI reports it: tests/test_tag.py), and
+    a bad line fails only when it is reached, after the sentences before it."""
+    assert list(reader(io.BytesIO(b"\n  \n"))) == []
+    sentences = reader(iter([b"EU rejects\n", b"\n", b"caf\xe9\n"]), source="input.txt")
+    assert next(sentences).tokens[0] == "EU"
+    with pytest.raises(InputError, match="input.txt:3: not valid UTF-8"):
+        next(sentences)
 
 
 def test_read_unlabeled_conll():
     stream = io.BytesIO(b"-DOCSTART- -X- -X- O\n\nEU NNP I-NP\nrejects VBZ I-VP\n\n\n"
                         b"Peter NNP I-NP\n-DOCSTART- -X- -X- O\nAlone\nword\n")
-    sentences = conll.read_unlabeled_conll(stream)
+    sentences = list(conll.read_unlabeled_conll(stream))
     assert [s.tokens for s in sentences] == [("EU", "rejects"), ("Peter",), ("Alone", "word")]
     assert [s.line for s in sentences] == [3, 7, 9]
     assert sentences[0].columns == (("NNP", "I-NP"), ("VBZ", "I-VP"))
@@ -312,7 +313,7 @@ def test_read_unlabeled_conll_real_file_ignores_gold(real_sentences):
     if path is None:
         pytest.skip("eng.testb not found")
     with open(path, "rb") as f:
-        unlabeled = conll.read_unlabeled_conll(f, source=str(path))
+        unlabeled = list(conll.read_unlabeled_conll(f, source=str(path)))
     gold = real_sentences("conll2003/eng.testb")
     assert [s.tokens for s in unlabeled] == [s.tokens for s in gold]
     assert [s.line for s in unlabeled] == [s.line for s in gold]

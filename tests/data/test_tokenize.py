@@ -62,3 +62,35 @@ def test_tokenize_many_keeps_input_order():
 def test_paragraphs_offsets():
     text = "a b\n  \nc\n\n\nd e\n"
     assert list(tok.paragraphs(text)) == [(0, "a b"), (7, "c"), (11, "d e\n")]
+
+
+# A text whose paragraph breaks take every form _BLANK_LINES knows (CRLF, spaces and tabs on the
+# blank line, several blank lines, Unicode space after the break), hard-wrapped lines, and a
+# sentence without a period at a break.
+STREAMED = ("John Smith lives in New York. He works\nfor the EU.\r\n\r\n"
+            "EU rejects German call to boycott British lamb!\n \t\n\n\u00a0Peter Blackburn, "
+            "BRUSSELS 1996-08-22: Mr. Novak of the U.S. said \"no\" in Zürich\n\n"
+            "no period here\n\n\n  Last one . ") * 3
+
+
+@pytest.mark.parametrize("block_chars", [1, 7, 40, 100, 10_000])
+def test_paragraph_blocks_tokenize_like_the_whole_text(block_chars):
+    pieces = [STREAMED[i:i + 5] for i in range(0, len(STREAMED), 5)]
+    blocks = list(tok.paragraph_blocks(pieces, block_chars=block_chars))
+    assert "".join(b for _, b in blocks) == STREAMED
+    assert [o for o, _ in blocks] == [sum(len(b) for _, b in blocks[:i]) for i in range(len(blocks))]
+    assert all(len(b) >= block_chars for _, b in blocks[:-1])
+    shifted = [tok.TokenizedSentence(s.tokens, tuple((a + o, b + o) for a, b in s.offsets))
+               for o, b in blocks for s in tok.tokenize(b)]
+    assert shifted == tok.tokenize(STREAMED)
+    if block_chars <= 100:
+        assert len(blocks) > 3
+
+
+def test_paragraph_blocks_cut_an_overlong_paragraph_at_a_line_break():
+    text = "one line\n" * 30  # no paragraph break at all
+    blocks = list(tok.paragraph_blocks([text], block_chars=10, max_block_chars=50))
+    assert "".join(b for _, b in blocks) == text
+    assert all(len(b) <= 50 and b.endswith("\n") for _, b in blocks)
+    assert list(tok.paragraph_blocks(["x" * 120], block_chars=10, max_block_chars=50)) == [
+        (0, "x" * 50), (50, "x" * 50), (100, "x" * 20)]

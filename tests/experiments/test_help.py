@@ -15,7 +15,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ENTRY_POINTS = {
     "experiments.ner": (["model_dir", "data_dir", "embeddings", "forward_lm", "backward_lm", "seed", "resume",
                          "train_with_dev", "char_units", "rnn_units", "insertion_point", "learning_rate",
-                         "patience", "verbose"],
+                         "patience", "verbose", "log_every_steps"],
                         ["(default: '0.001')", "char RNN units per direction, or CNN filters (default: the "
                          "task's paper setting, ner: 80; chunking: 30)", "$TAGLM_DATA_DIR"]),
     "experiments.chunking": (["model_dir", "data_dir", "dev_seed", "rnn_cell", "rnn_units", "forward_lm"],
@@ -29,7 +29,7 @@ ENTRY_POINTS = {
                               ["(default: '10')"]),
     "experiments.compare": (["metric"], ["(default: 'test_f1')"]),
     "experiments.report": (["runs", "output", "plots_dir", "preamble"], []),
-    "taglm_tf.tag": (["model_dir", "input", "input_format", "format", "batch_size", "info"],
+    "taglm_tf.tag": (["model_dir", "input", "input_format", "format", "batch_size", "progress", "info"],
                      ["<text|conll|raw>", "(default: '128')"]),
     "taglm_tf.export": (["model_dir", "export_dir"], []),
     "lm_1b_export.export": (["ckpt", "vocab_file", "output_dir", "include_softmax"], []),

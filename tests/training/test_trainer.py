@@ -1,11 +1,14 @@
-"""Training end to end on the shipped sample: the schedule, TensorBoard, save/load (resume after
-an interruption: test_run_lifecycle.py)."""
+"""Training end to end on the shipped sample: the schedule, progress output, TensorBoard, save/load
+(resume after an interruption: test_run_lifecycle.py)."""
+import contextlib
+import io
 import json
 import os
 
 import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from conftest import tiny_config
 from taglm_tf.data import conll
@@ -15,14 +18,41 @@ from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
 from taglm_tf.models import saving
 from taglm_tf.tasks import sample_paths
+from taglm_tf.training.trainer import TrainConfig, Trainer, verbosity
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    config = tiny_config(tmp_path_factory.mktemp("full") / "run")
-    return config, run_experiment(config)
+def finished_run_and_stdout(tmp_path_factory):
+    """The one training run of this file, with the default verbosity and its stdout (a file, as
+    in a log: not a terminal) captured, and a TensorBoard loss point every 10 steps."""
+    config = tiny_config(tmp_path_factory.mktemp("full") / "run", verbose=None, log_every_steps=10)
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        results = run_experiment(config)
+    return config, results, stdout.getvalue()
+
+
+@pytest.fixture(scope="module")
+def finished_run(finished_run_and_stdout):
+    return finished_run_and_stdout[:2]
+
+
+def _accumulator(model_dir):
+    acc = event_accumulator.EventAccumulator(
+        os.path.join(model_dir, "tensorboard"), size_guidance={event_accumulator.TENSORS: 0})
+    acc.Reload()
+    return acc
+
+
+def _values(acc, tag):
+    return [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+
+
+def _train_data(featurizer, tags):
+    train = conll.convert_tags(conll.read_conll(sample_paths()["train"], conll.CONLL2003), "iobes")
+    return TaggingData(train, featurizer, tags)
 
 
 def test_schedule_runs_to_the_end(finished_run):
@@ -40,9 +70,7 @@ def test_schedule_runs_to_the_end(finished_run):
 
 def test_dev_f1_scalars_read_back_from_tensorboard(finished_run):
     config, results = finished_run
-    acc = event_accumulator.EventAccumulator(
-        os.path.join(config.model_dir, "tensorboard"), size_guidance={event_accumulator.TENSORS: 0})
-    acc.Reload()
+    acc = _accumulator(config.model_dir)
     events = acc.Tensors("dev/f1")
     assert [e.step for e in events] == [h["epoch"] for h in results["history"]]
     logged = [float(tf.make_ndarray(e.tensor_proto)) for e in events]
@@ -66,3 +94,61 @@ def test_existing_run_needs_resume(finished_run):
     config, _ = finished_run
     with pytest.raises(InputError, match="--resume"):
         run_experiment(config)
+
+
+def test_step_loss_final_scores_and_hparams_in_tensorboard(finished_run):
+    config, results = finished_run
+    acc = _accumulator(config.model_dir)
+    steps = results["epochs"] * _train_data(None, None).num_batches(config.train.batch_size, shuffle=True)
+    step_loss = _values(acc, "train/step_loss")
+    assert [step for step, _ in step_loss] == list(range(10, steps + 1, 10))
+    assert all(loss > 0 for _, loss in step_loss)
+    epochs, test = results["epochs"], results["scores"]["test"]
+    assert _values(acc, "test/f1") == [(epochs, pytest.approx(results["test_f1"], abs=1e-4))]
+    assert _values(acc, "dev/final_f1") == [(epochs, pytest.approx(results["dev_f1"], abs=1e-4))]
+    for name, f1 in test["per_type"].items():
+        assert _values(acc, f"test/f1_{name}") == [(epochs, pytest.approx(f1, abs=1e-4))], name
+    content = acc.PluginTagToContent("hparams")[hparams_metadata.SESSION_START_INFO_TAG]
+    hparams = hparams_metadata.parse_session_start_info_plugin_data(content).hparams
+    assert hparams["task"].string_value == "ner" and hparams["embeddings"].string_value == "none"
+    assert hparams["rnn_units"].number_value == config.model.rnn_units == 8
+    assert hparams["learning_rate"].number_value == pytest.approx(1e-3)
+    assert hparams["rnn2_units"].number_value == 8 and "verbose" not in hparams
+    experiment = hparams_metadata.parse_experiment_plugin_data(
+        acc.PluginTagToContent("hparams")[hparams_metadata.EXPERIMENT_TAG])
+    assert [m.name.tag for m in experiment.metric_infos] == ["dev/f1", "dev/final_f1", "test/f1"]
+    assert {h.name for h in experiment.hparam_infos} == set(hparams)
+
+
+def test_one_plain_line_per_epoch_in_a_log(finished_run_and_stdout):
+    _, results, stdout = finished_run_and_stdout
+    lines = stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"epoch {h['epoch']}" for h in results["history"]]
+    assert "\r" not in stdout and "ETA" not in stdout and "/step" not in stdout and "/batch" not in stdout
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_bar_with_the_real_batch_count_on_a_terminal(finished_run, tmp_path):
+    """An epoch of a few batches on the finished model, stdout a terminal: the bar counts to the
+    epoch's real number of batches, shows an ETA, and ends its line before the epoch line."""
+    config, _ = finished_run
+    assert verbosity(None, FakeTerminal()) == 1 and verbosity(None, io.StringIO()) == 2
+    assert verbosity(0, FakeTerminal()) == 0
+    loaded = saving.load_tagger(config.model_dir)
+    full = _train_data(loaded.resources.featurizer(), loaded.resources.tags)
+    data = TaggingData(full.sentences[:10], full.featurizer, loaded.resources.tags)
+    batches = data.num_batches(4, shuffle=True)
+    assert batches == len(list(data.dataset(4, shuffle=True, seed=1, epoch=1))) == 3
+    assert full.num_batches(16, shuffle=True) == len(list(full.dataset(16, shuffle=True, seed=3, epoch=2)))
+    terminal = FakeTerminal()
+    with contextlib.redirect_stdout(terminal):
+        trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags),
+                          TrainConfig(batch_size=4, log_every_steps=0), str(tmp_path), "iob1")
+        trainer._epoch(data, 1)
+    shown = terminal.getvalue()
+    assert "1/3" in shown and "ETA" in shown and "3/3" in shown
+    assert shown.endswith("\n") and shown.count("\n") == 1  # one line rewritten in place, then ended

@@ -1,0 +1,159 @@
+"""End-to-end speed and memory of the tagging CLI, streaming (issue 12, item 3).
+
+    python -m benchmarks.tag_stream --model_dir=runs/ner_bench \
+        [--tokens=100000,1000000] [--single_runs=3] [--output=benchmarks/results/tag_stream.json]
+
+Each size runs ``python -m taglm_tf.tag --model_dir=... --input=FILE --progress > OUT`` as a
+subprocess on an input of at least that many tokens: the sentences of CoNLL-2003 ``eng.train``
+(``--corpus``, relative to ``--data_dir``), one per line (``text`` format), repeated; written to
+a temporary file first. Recorded per size: wall seconds and tokens/s end to end (start-up,
+reading, tagging, writing), the tagging rate after start-up (the CLI's last ``--progress``
+line; it includes tracing the model's graph at the first batch), and the child's peak RSS
+(``os.wait4``'s ``ru_maxrss``: that child only).
+RSS should be flat from 100 k to 1 M tokens. The output is checked to hold every sentence.
+
+Single sentence (``--single_runs`` > 0): ``echo SENTENCE | python -m taglm_tf.tag`` end to end,
+the median of the runs, next to the time of ``python -c "import taglm_tf.tag"`` alone (the
+TensorFlow/tfa import share of the start-up).
+
+The model: a trained NER baseline, e.g. one epoch of the paper's architecture (about 10 minutes
+on 2 CPU cores; the speed does not depend on how well it is trained)::
+
+    python -m experiments.ner --flagfile=experiments/flags/ner_baseline.cfg \
+        --model_dir=runs/ner_bench --max_constant_epochs=1 --anneal_epochs=0
+
+Run it on a quiet machine: the two cores are shared by everything.
+"""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import List, Tuple
+
+from absl import app, flags
+
+from benchmarks.common import report
+from taglm_tf.data import conll
+from taglm_tf.data.paths import default_data_dir, resolve_data_path
+
+FLAGS = flags.FLAGS
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SENTENCE = "Anna Novak of Kestrel Bank met EU officials in Paris on Monday ."
+# The CLI's final --progress line (taglm_tf.tag.Progress).
+PROGRESS = re.compile(r"tagged ([\d,]+) sentences, ([\d,]+) tokens in ([\d.]+) s")
+
+
+def define_flags() -> None:
+    """Register this tool's flags (only when run as a program, so importing it is safe)."""
+    flags.DEFINE_string("model_dir", None, "A trained tagger (see the module docstring).")
+    flags.DEFINE_string("data_dir", None, "Data root (default: $TAGLM_DATA_DIR or ./data).")
+    flags.DEFINE_string("corpus", "conll2003/eng.train", "CoNLL-2003 file whose sentences are repeated.")
+    flags.DEFINE_list("tokens", ["100000", "1000000"], "Input sizes, in tokens (at least).")
+    flags.DEFINE_integer("batch_size", 128, "--batch_size of the CLI.")
+    flags.DEFINE_integer("single_runs", 3, "Single-sentence runs (median reported); 0: none.")
+    flags.DEFINE_string("output", "benchmarks/results/tag_stream.json", "Where the JSON result goes.")
+    flags.mark_flag_as_required("model_dir")
+
+
+def write_input(path: str, sentences: List[Tuple[str, ...]], tokens: int) -> Tuple[int, int]:
+    """Write ``sentences`` one per line, repeated until at least ``tokens`` tokens; returns
+    (sentences, tokens) written."""
+    written_sentences = written_tokens = 0
+    with open(path, "w", encoding="utf-8") as f:
+        while written_tokens < tokens:
+            for sentence in sentences:
+                f.write(" ".join(sentence) + "\n")
+                written_sentences, written_tokens = written_sentences + 1, written_tokens + len(sentence)
+                if written_tokens >= tokens:
+                    break
+    return written_sentences, written_tokens
+
+
+def run_child(command: List[str], stdin=None, stdout=None) -> dict:
+    """Run ``command``; returns its wall seconds, peak RSS (MiB), exit code and stderr."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=REPO, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: tell Popen
+    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024, "exit": proc.returncode,
+            "stderr": stderr.decode("utf-8", "replace")}
+
+
+def tag_command(*args: str) -> List[str]:
+    return [sys.executable, "-m", "taglm_tf.tag", f"--model_dir={FLAGS.model_dir}",
+            f"--batch_size={FLAGS.batch_size}", *args]
+
+
+def measure_size(sentences, tokens: int, scratch: str) -> dict:
+    """Tag an input of at least ``tokens`` tokens with the CLI, output to a file."""
+    source, output = os.path.join(scratch, f"in_{tokens}.txt"), os.path.join(scratch, "out.conll")
+    n_sentences, n_tokens = write_input(source, sentences, tokens)
+    with open(output, "wb") as out:
+        child = run_child(tag_command(f"--input={source}", "--progress"), stdout=out)
+    if child["exit"] != 0:
+        raise SystemExit(f"tagging failed:\n{child['stderr']}")
+    with open(output, "rb") as f:
+        tagged = sum(1 for line in f if line == b"\n")
+    if tagged != n_sentences:
+        raise SystemExit(f"{tagged} sentences in the output for {n_sentences} in the input")
+    last = PROGRESS.findall(child["stderr"])[-1]
+    tagging_seconds = float(last[2])
+    return {"sentences": n_sentences, "tokens": n_tokens, "seconds": child["seconds"],
+            "tokens_per_sec": n_tokens / child["seconds"],
+            "tagging_seconds": tagging_seconds, "tagging_tokens_per_sec": n_tokens / tagging_seconds,
+            "startup_seconds": child["seconds"] - tagging_seconds,
+            "peak_rss_mib": child["peak_rss_mib"], "input_mib": os.path.getsize(source) / 2**20}
+
+
+def measure_single(runs: int) -> dict:
+    """One sentence through the CLI end to end (median of ``runs``), and the import alone."""
+    def median_seconds(command, stdin_data=None):
+        times = []
+        for _ in range(runs):
+            with tempfile.TemporaryFile() as stdin:
+                stdin.write(stdin_data or b"")
+                stdin.seek(0)
+                child = run_child(command, stdin=stdin, stdout=subprocess.DEVNULL)
+            if child["exit"] != 0:
+                raise SystemExit(f"{' '.join(command)} failed:\n{child['stderr']}")
+            times.append(child["seconds"])
+        return statistics.median(times), times
+
+    sentence, sentence_runs = median_seconds(tag_command("--input=-", "--noprogress"),
+                                             (SENTENCE + "\n").encode("utf-8"))
+    imports, import_runs = median_seconds([sys.executable, "-c", "import taglm_tf.tag"])
+    return {"sentence": SENTENCE, "seconds": sentence, "runs": sentence_runs,
+            "import_seconds": imports, "import_runs": import_runs,
+            "after_import_seconds": sentence - imports}
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    corpus = resolve_data_path(FLAGS.corpus, FLAGS.data_dir or default_data_dir())
+    sentences = [s.tokens for s in conll.read_conll(corpus, conll.CONLL2003)]
+    result = {"model_dir": os.path.abspath(FLAGS.model_dir), "corpus": FLAGS.corpus,
+              "batch_size": FLAGS.batch_size, "sizes": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        for tokens in (int(t) for t in FLAGS.tokens):
+            result["sizes"].append(measure_size(sentences, tokens, scratch))
+            print(f"{tokens:,} tokens: {result['sizes'][-1]['tokens_per_sec']:,.0f} tokens/s end to end, "
+                  f"peak RSS {result['sizes'][-1]['peak_rss_mib']:,.0f} MiB", file=sys.stderr, flush=True)
+    if FLAGS.single_runs > 0:
+        result["single_sentence"] = measure_single(FLAGS.single_runs)
+    if FLAGS.output:
+        os.makedirs(os.path.dirname(FLAGS.output) or ".", exist_ok=True)
+    report(result, FLAGS.output)
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

@@ -1,0 +1,156 @@
+"""Streaming tagging (``taglm_tf.tag.tag_stream``): the same output as tagging the whole input at
+once through the API, in every input format; memory bounded by the chunk size; progress on
+stderr only."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from taglm_tf import tag, textio
+from taglm_tf.api import Tagger
+from taglm_tf.data import conll
+from taglm_tf.data.tokenize import paragraph_blocks
+from taglm_tf.errors import InputError
+
+pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
+
+REPO = Path(__file__).resolve().parents[1]
+
+TEXT = ("John Smith lives in New York .\n\n  EU rejects   German call to boycott British lamb .  \n"
+        "Zürich 1996-08-22\nPeter\n") * 4
+CONLL = ("-DOCSTART- -X- -X- O\n\nSOCCER NN I-NP O\n- : O O\nJAPAN NNP I-NP I-LOC\n\n"
+         "Nadim NNP I-NP I-PER\nLadki NNP I-NP I-PER\n\n\n-DOCSTART- -X- -X- O\nAL-AIN NNP I-NP I-LOC\n"
+         ", , O O\nUnited NNP I-NP I-LOC\n") * 3
+RAW = ("John Smith lives in New York. He works\nfor the EU in Zürich.\r\n\r\n"
+       "EU rejects German call to boycott British lamb!\n \t\n\nPeter Blackburn, BRUSSELS "
+       "1996-08-22: Mr. Novak of the U.S. said \"no\".\n\n\n  Anna Novak met EU officials . ") * 3
+
+
+@pytest.fixture(scope="module")
+def api_tagger(model_dir):
+    return Tagger.load(model_dir)
+
+
+def _streamed(api_tagger, items, input_format, output_format="conll", **kwargs):
+    out = io.BytesIO()
+    tag.tag_stream(api_tagger, items, input_format, output_format, out, **kwargs)
+    return out.getvalue().decode("utf-8")
+
+
+def _whole(api_tagger, inputs, output_format):
+    """The reference: every input tagged at once by Tagger.predict, formatted by the CLI's writer."""
+    return tag.output_text(api_tagger.predict(inputs), output_format, api_tagger.task.entity_word)
+
+
+@pytest.mark.parametrize("output_format", ["conll", "json"])
+def test_text_and_conll_files_stream_like_the_whole_input(api_tagger, tmp_path, output_format):
+    (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "in.conll").write_text(CONLL, encoding="utf-8")
+    token_lists = [line.split() for line in TEXT.splitlines() if line.strip()]
+    sentences = list(conll.read_unlabeled_conll(io.BytesIO(CONLL.encode("utf-8"))))
+    for path, input_format, inputs in ((tmp_path / "in.txt", "text", token_lists),
+                                       (tmp_path / "in.conll", "conll", sentences)):
+        streamed = _streamed(api_tagger, tag.read_input(str(path), input_format), input_format,
+                             output_format, batch_size=2, chunk_size=3)
+        assert streamed == _whole(api_tagger, inputs, output_format), input_format
+
+
+def test_raw_text_streams_with_offsets_into_the_whole_input(api_tagger, model_dir, tmp_path):
+    (tmp_path / "in.txt").write_bytes(("\ufeff" + RAW).encode("utf-8"))
+    for output_format in ("conll", "json"):
+        expected = _whole(api_tagger, RAW, output_format)  # offsets count from after the BOM
+        with open(tmp_path / "in.txt", "rb") as f:  # small reads, blocks and chunks
+            blocks = paragraph_blocks(textio.iter_text(f, "in.txt", size=7), block_chars=30)
+            assert _streamed(api_tagger, blocks, "raw", output_format, batch_size=2, chunk_size=3) == expected
+    # The CLI's reader and tag_input (one block here), JSON with character offsets.
+    assert tag.tag_input(model_dir, str(tmp_path / "in.txt"), "raw", "json") == expected
+
+
+class CountingLines:
+    """``n`` one-sentence lines for the text reader, counting how many have been read."""
+
+    def __init__(self, n: int):
+        self.n, self.read = n, 0
+
+    def __iter__(self):
+        for i in range(self.n):
+            self.read += 1
+            yield f"w{i % 13} Paris {i % 7}\n".encode("utf-8")
+
+
+class SentenceSink(io.RawIOBase):
+    """Counts the JSON lines (sentences) written, and how many sentences the tagger held at each
+    write: lines read from the input but not yet written."""
+
+    def __init__(self, lines: CountingLines):
+        self.lines, self.written, self.held, self.flushes = lines, 0, [], 0
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.held.append(self.lines.read - self.written)
+        self.written += bytes(data).count(b"\n")
+        return len(data)
+
+    def flush(self):
+        self.flushes += 1
+
+
+def test_memory_is_bounded_by_the_chunk_size(api_tagger):
+    lines = CountingLines(20_000)
+    sink = SentenceSink(lines)
+    done = tag.tag_stream(api_tagger, conll.read_tokenized_text(lines), "text", "json", sink,
+                          batch_size=64, chunk_size=512)
+    assert done == (20_000, 60_000) and sink.written == lines.read == 20_000
+    assert max(sink.held) <= 512  # never more than one chunk between reading and writing
+    assert len(sink.held) == sink.flushes == 40  # written (and flushed) chunk by chunk
+
+
+def test_an_input_error_midway_comes_after_the_earlier_chunks(api_tagger, tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"good line\n" * 10 + b"caf\xe9\n" + b"never read\n")
+    out = io.BytesIO()
+    with pytest.raises(InputError) as info:
+        tag.tag_stream(api_tagger, tag.read_input(str(path), "text"), "text", "conll", out,
+                       batch_size=2, chunk_size=4)
+    assert str(info.value) == f"{path}:11: not valid UTF-8 (byte 3 of the line)"
+    assert out.getvalue().decode("utf-8").count("\n\n") == 8  # two chunks of four sentences
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_lines():
+    assert tag.show_progress(None, FakeTerminal()) and not tag.show_progress(None, io.StringIO())
+    assert tag.show_progress(True, io.StringIO()) and not tag.show_progress(False, FakeTerminal())
+    log, terminal = io.StringIO(), FakeTerminal()
+    for stream in (log, terminal):
+        progress = tag.Progress(stream)
+        progress.update(512, 1_536)
+        progress.update(600, 1_800, done=True)
+    assert [line.split(" in ")[0] for line in log.getvalue().splitlines()] == [
+        "tagged 512 sentences, 1,536 tokens", "tagged 600 sentences, 1,800 tokens"]
+    shown = terminal.getvalue()
+    assert shown.startswith("\rtagged 512 sentences") and shown.endswith("tokens/s)\n")
+    assert shown.count("\n") == 1  # one line, rewritten in place
+
+
+def test_cli_progress_goes_to_stderr_only(api_tagger, model_dir, tmp_path):
+    (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "taglm_tf.tag", f"--model_dir={model_dir}",
+                           f"--input={tmp_path / 'in.txt'}", "--progress", "--batch_size=2"],
+                          cwd=REPO, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    expected = _streamed(api_tagger, tag.read_input(str(tmp_path / "in.txt"), "text"), "text")
+    assert proc.stdout.decode("utf-8") == expected
+    stderr = proc.stderr.decode("utf-8").splitlines()
+    tokens = sum(len(line.split()) for line in TEXT.splitlines())
+    assert stderr[-1].startswith(f"tagged 16 sentences, {tokens} tokens in ")
+    assert stderr[-1].endswith("tokens/s)")
