@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from absl import flags, logging
+from absl import flags
 
 from taglm_tf.reports import paper_tables
 from taglm_tf.cli import run
@@ -55,8 +55,6 @@ def write_report(specs, output: str, plots_dir: str = None, preamble: str = "") 
 
 
 def main(argv):
-    logging.set_verbosity(logging.WARNING)  # tensorboard's and matplotlib's info lines
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     specs = list(FLAGS.runs) + argv[1:]
     if not specs:
         raise InputError("give the runs to report with --runs=DIR[,DIR...]")

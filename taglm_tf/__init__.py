@@ -7,6 +7,11 @@ too, and would then fail for want of ``tf_keras``). It has to be set before Tens
 imported, so every entry point imports ``taglm_tf`` first: the packages ``experiments``,
 ``lm_1b_export`` and ``benchmarks`` do it in their ``__init__``, and so does ``tests/conftest.py``.
 
+It also sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless the environment sets it: TensorFlow's C++ start-up
+notices (CPU features; on TF 2.21 the absl pre-init line and the tf.data memory patch) and its
+known-harmless graph type-inference warning would otherwise fill stderr, where the CLIs write only
+the project's own messages (issue 13, item 3). ``TF_CPP_MIN_LOG_LEVEL=0`` shows them again.
+
 ``from taglm_tf import Tagger`` gives the Python API (:class:`taglm_tf.api.Tagger`).
 """
 import importlib.util
@@ -14,6 +19,7 @@ import os
 
 if importlib.util.find_spec("tf_keras") is not None:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = ["Tagger"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from taglm_tf.errors import InputError
 
@@ -13,8 +13,14 @@ INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 
 def run(main) -> None:
     """``absl.app.run`` that turns bad input into one clear line and exit status 1, and Ctrl-C
-    into one line (where the run stopped, from :class:`~taglm_tf.errors.Interrupted`) and 130."""
+    into one line (where the run stopped, from :class:`~taglm_tf.errors.Interrupted`) and 130.
+
+    absl's log verbosity is WARNING unless ``--verbosity`` is given (absl's default is INFO):
+    TensorFlow's info lines, e.g. TF 2.21's checkpoint "Sharding callback duration", are not the
+    project's messages."""
     def guarded(argv):
+        if not flags.FLAGS["verbosity"].present:
+            logging.set_verbosity(logging.WARNING)
         try:
             return main(argv)
         except InputError as e:

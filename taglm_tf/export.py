@@ -19,21 +19,19 @@ import json
 import os
 from typing import Optional, Sequence
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices off stderr
+import tensorflow as tf
+from absl import app, flags
 
-import tensorflow as tf  # noqa: E402
-from absl import app, flags, logging  # noqa: E402
-
-from taglm_tf.cli import run  # noqa: E402
-from taglm_tf.data import tag_schemes  # noqa: E402
-from taglm_tf.errors import InputError  # noqa: E402
-from taglm_tf.lm.features import join_lm_features  # noqa: E402
-from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, define_lm_override_flags, lm_overrides,  # noqa: E402
+from taglm_tf.cli import run
+from taglm_tf.data import tag_schemes
+from taglm_tf.errors import InputError
+from taglm_tf.lm.features import join_lm_features
+from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, define_lm_override_flags, lm_overrides,
                                  load_lms, locate_lms)
-from taglm_tf.model_card import write_export_card  # noqa: E402
-from taglm_tf.fileio import atomic_path  # noqa: E402
-from taglm_tf.models.saving import LoadedTagger, load_tagger  # noqa: E402
-from taglm_tf.tasks import task_named  # noqa: E402
+from taglm_tf.model_card import write_export_card
+from taglm_tf.fileio import atomic_path
+from taglm_tf.models.saving import LoadedTagger, load_tagger
+from taglm_tf.tasks import task_named
 
 FLAGS = flags.FLAGS
 EXPORT_INFO = "taglm_export.json"
@@ -154,7 +152,6 @@ def export_tagger(model_dir: str, export_dir: str, lms: Optional[dict] = None) -
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    logging.set_verbosity(logging.WARNING)  # tf.saved_model.save's INFO notes are noise here
     print(f"exported {export_tagger(FLAGS.model_dir, FLAGS.export_dir, lm_overrides())}")
 
 

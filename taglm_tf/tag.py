@@ -33,18 +33,16 @@ import sys
 import time
 from typing import BinaryIO, Deque, Iterable, Iterator, Optional, Sequence, TextIO, Tuple, Union
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # keep TF's start-up notices off stderr
+from absl import app, flags
 
-from absl import app, flags  # noqa: E402
-
-from taglm_tf.api import TaggedSentence, Tagger  # noqa: E402
-from taglm_tf import textio  # noqa: E402
-from taglm_tf.cli import run  # noqa: E402
-from taglm_tf.data import conll  # noqa: E402
-from taglm_tf.data.tokenize import paragraph_blocks  # noqa: E402
-from taglm_tf.errors import InputError  # noqa: E402
-from taglm_tf.lm.loading import define_lm_override_flags, lm_overrides  # noqa: E402
-from taglm_tf.model_card import read_card, render_markdown  # noqa: E402
+from taglm_tf.api import TaggedSentence, Tagger
+from taglm_tf import textio
+from taglm_tf.cli import run
+from taglm_tf.data import conll
+from taglm_tf.data.tokenize import paragraph_blocks
+from taglm_tf.errors import InputError
+from taglm_tf.lm.loading import define_lm_override_flags, lm_overrides
+from taglm_tf.model_card import read_card, render_markdown
 
 FLAGS = flags.FLAGS
 

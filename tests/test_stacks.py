@@ -96,3 +96,19 @@ def test_current_stack_cpu_install_has_no_cuda_wheel():
     assert "tensorflow-cpu" in names and "tf-keras" in names and "tensorboard" in names
     assert "tensorflow" not in names, "the full TensorFlow build (CUDA) was installed"
     assert not sorted(n for n in names if n.startswith("nvidia-"))
+
+
+def test_a_cli_run_writes_only_the_projects_messages_to_stderr(tmp_path):
+    """A tiny LM pretraining run (tf.data generator, checkpoints, TensorBoard) with the user's
+    environment, i.e. without the tests' TF_CPP_MIN_LOG_LEVEL: nothing on stderr on either stack
+    (TensorFlow's notices are off by default, taglm_tf/__init__.py and taglm_tf/cli.py)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_USE_LEGACY_KERAS")}
+    sample = REPO / "taglm_tf" / "resources" / "lm_sample.txt"
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments.pretrain_lm", f"--model_dir={tmp_path / 'lm'}",
+         f"--train_files={sample}", "--batch_size=4", "--num_steps=5", "--embedding_dim=8",
+         "--num_cells=12", "--projection_dim=6", "--num_sampled=5", "--train_steps=10",
+         "--checkpoint_every=5"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "step 10" in result.stdout
