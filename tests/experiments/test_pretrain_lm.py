@@ -219,8 +219,9 @@ def test_lm_flagfiles(path):
         assert "lm1b_heldout_shards10-11" in config.heldout_files
         if "cnn_lstm" in name:  # lm_1b's layout (peepholes, 50-char words): loadable as lm1b:
             assert config.model.kind == "cnn_lstm" and config.model.max_word_length == 50
-            assert (config.model.projection_dim, config.model.num_cells, sum(config.model.conv_filters)) == (
-                256, 2048, 1024)
+            size = (config.model.projection_dim, config.model.num_cells, sum(config.model.conv_filters),
+                    config.model.num_highway)
+            assert size == ((256, 2048, 1024, 2) if "_m_cpu" in name else (256, 1024, 512, 1))  # M, S
 
 
 def test_ctrl_c_is_one_line_and_resume_refuses_another_model(corpus, tmp_path):
