@@ -85,11 +85,11 @@ SAFE_TO_CHANGE = ("verbose", "log_every_steps", "eval_batch_size", "lm_cache_dir
 def run_hparams(config: ExperimentConfig) -> dict:
     """The run's settings for TensorBoard's HParams plugin, to compare runs in its table: task,
     data setting, word vectors and LMs (file names, ``"none"``), the tagger's architecture and the
-    optimisation settings; output-only settings left out. Values are bool, int, float or str."""
+    optimisation settings; the settings a resume may change (:data:`SAFE_TO_CHANGE`) left out.
+    Values are bool, int, float or str."""
     model = dataclasses.asdict(config.model)
     model["rnn2_units"] = config.model.rnn2_units or config.model.rnn_units  # one type per hparam
-    train = {k: v for k, v in dataclasses.asdict(config.train).items()
-             if k not in ("verbose", "log_every_steps", "eval_batch_size")}
+    train = {k: v for k, v in dataclasses.asdict(config.train).items() if k not in SAFE_TO_CHANGE}
     name = lambda path: os.path.basename(os.path.normpath(path)) if path else "none"  # noqa: E731
     return {"task": config.task, "train_with_dev": config.train_with_dev,
             "train_fraction": config.train_fraction, "embeddings": name(config.embeddings),
