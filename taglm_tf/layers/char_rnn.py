@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from tensorflow import keras
 
+from taglm_tf.layers.recurrent import RNN_LAYERS
+
 
 @keras.saving.register_keras_serializable(package="taglm_tf")
 class CharBiRNN(keras.layers.Layer):
@@ -28,7 +30,7 @@ class CharBiRNN(keras.layers.Layer):
         super().__init__(**kwargs)
         self.num_chars, self.char_dim, self.units, self.cell = num_chars, char_dim, units, cell
         self.dropout = dropout
-        rnn = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[cell]
+        rnn = RNN_LAYERS[cell]
         self.embedding = keras.layers.Embedding(num_chars, char_dim, mask_zero=True, name="char_embedding")
         self.drop = keras.layers.Dropout(dropout, rng_type="stateful")  # see taglm_tf.training.trainer
         self.rnn = keras.layers.Bidirectional(rnn(units), name="char_rnn")

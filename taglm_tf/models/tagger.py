@@ -13,6 +13,7 @@ import numpy as np
 from tensorflow import keras
 
 from taglm_tf.layers import CRF, CharBiRNN, CharCNN, PaddingMask, TokenGather
+from taglm_tf.layers.recurrent import RNN_LAYERS
 
 INSERTION_POINTS = ("rnn1_input", "rnn1_output", "rnn2_output")
 # Dropout draws from a tf.random.Generator (state in a variable, reseeded per epoch by the
@@ -51,7 +52,7 @@ class TaggerConfig:
 
 
 def _bi_rnn(cell: str, units: int, name: str) -> keras.layers.Layer:
-    rnn = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[cell]
+    rnn = RNN_LAYERS[cell]
     return keras.layers.Bidirectional(rnn(units, return_sequences=True), name=name)
 
 
