@@ -57,6 +57,9 @@ def define_pretrain_flags(fv: flags.FlagValues = FLAGS) -> None:
     define.string("data_dir", None, "Root for relative data paths (default: $TAGLM_DATA_DIR or ./data).")
     define.string("train_files", None, "Comma-separated globs of training shards (one sentence per line; "
                   ".gz/.xz/plain); relative globs are tried against --data_dir too.")
+    define.string("conll_train_files", None, "Comma-separated globs of CoNLL files whose words join the "
+                  "training text, e.g. conll2003/eng.train (paper Table 6's LSTM-512-256*); test sets "
+                  "(eng.testb, CoNLL-2000 test.txt) are refused.")
     define.string("heldout_files", None, "Globs evaluated (full softmax) at each checkpoint.")
     define.integer("heldout_max_sentences", 0, "Evaluate only this many held-out sentences (0: all).")
     define.enum("direction", "forward", DIRECTIONS, "forward: <S> w1..wn </S>; backward: <S> wn..w1 </S>.")
@@ -150,8 +153,8 @@ def model_config_from_flags(fv: flags.FlagValues = FLAGS) -> ModelConfig:
 
 
 def pretrain_config_from_flags(fv: flags.FlagValues = FLAGS) -> PretrainConfig:
-    if not fv.train_files:
-        raise InputError("--train_files is required")
+    if not fv.train_files and not fv.conll_train_files:
+        raise InputError("--train_files or --conll_train_files is required")
     root = data_dir(fv)
     model = model_config_from_flags(fv)
     train = LMTrainConfig(optimizer=fv.optimizer, interleave=fv.interleave,
@@ -160,7 +163,8 @@ def pretrain_config_from_flags(fv: flags.FlagValues = FLAGS) -> PretrainConfig:
         if getattr(train, name) < 1:
             raise InputError(f"--{name} must be positive, not {getattr(train, name)}")
     return PretrainConfig(
-        model_dir=fv.model_dir, train_files=resolve_globs(fv.train_files, root),
+        model_dir=fv.model_dir, train_files=resolve_globs(fv.train_files or "", root),
+        conll_files=resolve_globs(fv.conll_train_files, root) if fv.conll_train_files else None,
         direction=fv.direction,
         vocab_file=resolve_globs(fv.vocab_file, root) if fv.vocab_file else None,
         vocab_size=fv.vocab_size, min_count=fv.min_count, model=model, train=train,

@@ -19,6 +19,7 @@ from taglm_tf.config_diff import refuse_changed_settings
 from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.pretraining import corpus as lm_corpus
+from taglm_tf.pretraining.conll_text import write_conll_text
 from taglm_tf.pretraining.lm_kinds import ModelConfig, build_lm, char_vocabulary, model_args, model_config_from_dict
 from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.pretraining.saving import CONFIG_FILE, RESULT_FILE, VOCAB_FILE
@@ -36,7 +37,7 @@ class PretrainConfig:
 
     Args:
         model_dir: output directory.
-        train_files: comma-separated globs of training shards.
+        train_files: comma-separated globs of training shards (may be empty with ``conll_files``).
         direction: ``forward`` or ``backward`` (see :func:`~taglm_tf.pretraining.vocab.encode_sentence`).
         vocab_file: use this vocabulary instead of building one from ``train_files``.
         vocab_size: cap on the built vocabulary (specials included); ``None``: no cap.
@@ -48,6 +49,8 @@ class PretrainConfig:
         heldout_max_sentences: evaluate only the first sentences of ``heldout_files`` (0: all).
         epochs: passes over the training data (0: repeat until ``train.train_steps``).
         strategy: ``auto``, ``mirrored``, ``multi_worker`` or ``default``.
+        conll_files: comma-separated globs of CoNLL files whose words join the training text
+            (:mod:`~taglm_tf.pretraining.conll_text`; test sets are refused).
         reset_state: ``sentence``: every sentence starts from a zero LSTM state (the model's
             ``reset_id`` is set to ``<S>``), as the embedder reads sentences; ``never``: the state
             runs on across sentences, as lm_1b and bilm-tf trained.
@@ -66,6 +69,7 @@ class PretrainConfig:
     epochs: int = 0
     strategy: str = "auto"
     reset_state: str = "sentence"
+    conll_files: Optional[str] = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "PretrainConfig":
@@ -78,8 +82,13 @@ class PretrainConfig:
 
 
 def training_files(config: PretrainConfig):
-    """Training and held-out file lists; an error if a held-out file is also a training file."""
-    train = lm_corpus.expand_files(config.train_files)
+    """Training and held-out file lists (writing the text of ``conll_files`` first); an error if
+    there is no training file or a held-out file is also a training file."""
+    train = lm_corpus.expand_files(config.train_files) if config.train_files else []
+    if config.conll_files:
+        train += write_conll_text(lm_corpus.expand_files(config.conll_files), config.model_dir)
+    if not train:
+        raise InputError("no training files: give --train_files and/or --conll_train_files")
     heldout = lm_corpus.expand_files(config.heldout_files) if config.heldout_files else []
     overlap = {os.path.realpath(f) for f in train} & {os.path.realpath(f) for f in heldout}
     if overlap:
