@@ -89,9 +89,13 @@ def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags:
             raise ValueError("task_rnn=False needs LM features (the ablation is LM -> dense -> CRF)")
         x = keras.layers.Dropout(config.output_dropout, name="output_dropout", rng_type=RNG)(extra)
         return _crf_head(x, mask, num_tags, inputs)
-    init = "uniform" if word_vectors is None else keras.initializers.Constant(word_vectors)
-    words = keras.layers.Embedding(num_words, config.word_dim, embeddings_initializer=init,
-                                   name="word_embedding")(word_ids)
+    # Pretrained vectors are assigned after the build, not given as a Constant initializer: the
+    # initializer would put the whole matrix into the model's config (22 MB of JSON in model.keras
+    # for GloVe 50d), which Keras re-serialises many times while loading (~35 s of a 46 s load).
+    # "zeros" draws no random numbers, so the other layers' initial weights are as before.
+    embedding = keras.layers.Embedding(num_words, config.word_dim, name="word_embedding",
+                                       embeddings_initializer="uniform" if word_vectors is None else "zeros")
+    words = embedding(word_ids)
     chars = TokenGather(name="char_gather")([_char_encoder(config, num_chars)(char_ids), char_index])
 
     def with_extra(x, point):
@@ -107,7 +111,10 @@ def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags:
     x = _bi_rnn(config.rnn_cell, config.rnn2_units or config.rnn_units, "rnn2")(x, mask=mask)
     x = with_extra(x, "rnn2_output")
     x = keras.layers.Dropout(config.output_dropout, name="output_dropout", rng_type=RNG)(x)
-    return _crf_head(x, mask, num_tags, inputs)
+    model = _crf_head(x, mask, num_tags, inputs)
+    if word_vectors is not None:
+        embedding.embeddings.assign(word_vectors)
+    return model
 
 
 def _crf_head(x, mask, num_tags: int, inputs: dict) -> keras.Model:

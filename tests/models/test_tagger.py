@@ -1,6 +1,9 @@
 """The tagger builder: LM-feature insertion points, shapes and parameter counts."""
+import zipfile
+
 import numpy as np
 import pytest
+from tensorflow import keras
 
 from taglm_tf.models.tagger import INSERTION_POINTS, TaggerConfig, build_tagger
 
@@ -72,3 +75,15 @@ def test_lm_features_at_each_insertion_point(point):
 def test_unknown_insertion_point_is_rejected():
     with pytest.raises(ValueError, match="insertion_point"):
         build_tagger(TaggerConfig(extra_dim=3, insertion_point="rnn3"), WORDS, CHARS, TAGS)
+
+
+def test_pretrained_vectors_are_the_weights_but_not_in_the_saved_config(tmp_path):
+    config, words = CONFIGS[0], 2000
+    vectors = np.random.default_rng(0).normal(size=(words, config.word_dim))  # float64, as read
+    model = build_tagger(config, words, CHARS, TAGS, word_vectors=vectors)
+    np.testing.assert_allclose(model.get_layer("word_embedding").embeddings.numpy(), vectors, rtol=1e-6)
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as z:
+        assert z.getinfo("config.json").file_size < 50_000  # the 10,000 numbers as JSON: ~200 kB
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.get_layer("word_embedding").embeddings.numpy(), vectors, rtol=1e-6)
