@@ -45,7 +45,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DEMO_DIR ?= runs/demo
 DEMO_SENTENCE ?= Anna Novak of Kestrel Bank met EU officials in Paris on Monday .
 
-.PHONY: demo test venv clean print-stack check-python
+.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check
 
 print-stack:
 	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
@@ -70,5 +70,22 @@ test: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
+# One command for a GPU machine (benchmarks/gpu_check.py): GPUs, the 2-GPU MirroredStrategy test,
+# LM / lm_1b / tagger throughput at the paper's sizes -> gpu_check.json. The GPU build of the stack
+# goes into its own venv; without nvidia-smi the tiny CPU version runs in the usual venv.
+HAS_GPU := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
+GPU_EXTRAS ?= $(if $(filter card,$(STACK)),gpu,current-gpu),test
+
+gpu-check: check-python
+ifeq ($(HAS_GPU),yes)
+	$(MAKE) --no-print-directory _gpu-check VENV=$(VENV)-gpu EXTRAS=$(GPU_EXTRAS)
+else
+	@echo "gpu-check: no GPU here (nvidia-smi): running the tiny CPU version."
+	$(MAKE) --no-print-directory _gpu-check
+endif
+
+_gpu-check: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m benchmarks.gpu_check --output=gpu_check.json
+
 clean:
-	rm -rf .venv .venv-current runs/demo *.egg-info
+	rm -rf .venv .venv-current .venv-gpu .venv-current-gpu runs/demo *.egg-info

@@ -32,6 +32,7 @@ setup(
         "cpu": ["tensorflow-cpu==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],  # the card's stack
         "gpu": ["tensorflow[and-cuda]==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],
         "current": ["tensorflow-cpu==2.21.*", "tensorboard==2.21.*"],  # TF 2.21 no longer requires tensorboard
+        "current-gpu": ["tensorflow[and-cuda]==2.21.*", "tensorboard==2.21.*"],
         "test": ["pytest", "pytest-xdist", "import-linter"],
     },
     license="Apache-2.0",

@@ -1,7 +1,7 @@
 """lm_1b (CNN-BIG-LSTM) embedding extraction at the real dimensions (random weights):
 batched Keras extraction against the original one-token-per-``session.run`` loop.
 
-    python -m benchmarks.lm1b_extraction [--release_dir=/tmp/lm1b_full] [--sentences=200]
+    python -m benchmarks.lm1b_extraction [--release_dir=/tmp/lm1b_full] [--size=full] [--sentences=200]
         [--reference_sentences=20] [--batch_size=64] [--output=FILE.json]
 
 The release is written by ``lm_1b_export.make_synthetic --size=full --no_softmax`` if missing
@@ -33,7 +33,9 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
-    flags.DEFINE_string("release_dir", "/tmp/lm1b_full", "Full-size synthetic release (created if absent).")
+    flags.DEFINE_string("release_dir", "/tmp/lm1b_full", "Synthetic release (created if absent).")
+    flags.DEFINE_enum("size", "full", list(make_synthetic.SIZES), "Dimensions of a release created here: "
+                      "full (the real ones) or tiny (a smoke test, e.g. benchmarks.gpu_check on a CPU).")
     flags.DEFINE_integer("sentences", 200, "Sentences for the batched extraction.")
     flags.DEFINE_integer("reference_sentences", 20, "Of those, how many the one-token loop runs.")
     flags.DEFINE_integer("batch_size", 128, "Sentences per batch.")
@@ -48,9 +50,9 @@ def sentences(n):
     return [[f"w{rng.integers(1000)}" for _ in range(max(1, int(rng.poisson(15))))] for _ in range(n)], "synthetic"
 
 
-def ensure_release(path):
+def ensure_release(path, size="full"):
     if not os.path.exists(os.path.join(path, "ckpt-lstm")):
-        make_synthetic.write_synthetic_release(path, size="full", seed=0, include_softmax=False)
+        make_synthetic.write_synthetic_release(path, size=size, seed=0, include_softmax=False)
     return os.path.join(path, "ckpt-*"), os.path.join(path, make_synthetic.VOCAB_NAME)
 
 
@@ -84,7 +86,7 @@ def time_matmuls(m, shapes, repeats=5):
 
 def main(argv):
     del argv
-    ckpt, vocab = ensure_release(FLAGS.release_dir)
+    ckpt, vocab = ensure_release(FLAGS.release_dir, FLAGS.size)
     batch, source = sentences(FLAGS.sentences)
     tokens = sum(len(s) for s in batch)
     embedder = LM1BEmbedder.from_checkpoint(ckpt, vocab)

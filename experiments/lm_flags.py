@@ -12,7 +12,7 @@ from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
 from taglm_tf.pretraining.lm_kinds import LM_KINDS, ModelConfig
 from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.pretraining.run import RESET_STATES, PretrainConfig
-from taglm_tf.pretraining.trainer import OPTIMIZERS, STRATEGIES, LMTrainConfig
+from taglm_tf.pretraining.trainer import OPTIMIZERS, PRECISIONS, STRATEGIES, LMTrainConfig
 from taglm_tf.pretraining.vocab import DIRECTIONS
 from taglm_tf.data.paths import default_data_dir
 
@@ -90,6 +90,10 @@ def define_pretrain_flags(fv: flags.FlagValues = FLAGS) -> None:
         (define.float if isinstance(getattr(defaults, name), float) else define.integer)(
             name, getattr(defaults, name), help_text)
     define.enum("optimizer", defaults.optimizer, OPTIMIZERS, "Adagrad (original recipe) or Adam.")
+    define.enum("precision", defaults.precision, PRECISIONS, "float32, or Keras mixed precision: "
+                "bfloat16 or float16 compute with float32 variables, softmax and losses (float16 with "
+                "dynamic loss scaling). Fast only with hardware support (bfloat16: AVX512-BF16/AMX CPUs, "
+                "TPUs, Ampere+ GPUs; float16: GPUs).")
     define.boolean("interleave", defaults.interleave, "Mix the sentences of all training files within "
                    "each epoch (--nointerleave: one file after another).")
     define.integer("epochs", 0, "Passes over the training data (0: until --train_steps).")
@@ -157,7 +161,7 @@ def pretrain_config_from_flags(fv: flags.FlagValues = FLAGS) -> PretrainConfig:
         raise InputError("--train_files or --conll_train_files is required")
     root = data_dir(fv)
     model = model_config_from_flags(fv)
-    train = LMTrainConfig(optimizer=fv.optimizer, interleave=fv.interleave,
+    train = LMTrainConfig(optimizer=fv.optimizer, interleave=fv.interleave, precision=fv.precision,
                           **{name: getattr(fv, name) for name in _TRAIN_FLAGS})
     for name in ("batch_size", "num_steps", "train_steps", "checkpoint_every", "log_every", "keep_checkpoints"):
         if getattr(train, name) < 1:

@@ -18,6 +18,11 @@ if not tf.config.get_logical_device_configuration(_cpus[0]):
         tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
     except RuntimeError:  # the runtime already started: the two-device tests skip themselves
         pass
+# TAGLM_TEST_GPUS=1 (make gpu-check): the two-device tests run on GPUs; one GPU is split in two.
+_gpus = tf.config.list_physical_devices("GPU")
+if os.environ.get("TAGLM_TEST_GPUS") and len(_gpus) == 1:
+    tf.config.set_logical_device_configuration(
+        _gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=2048)] * 2)
 
 import dataclasses  # noqa: E402
 

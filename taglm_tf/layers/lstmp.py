@@ -39,8 +39,10 @@ class LSTMPLayer(keras.layers.Layer):
     Call arguments:
         inputs: ``[B, T, in]`` float inputs.
         mask: optional ``[B, T]`` boolean, True at real steps.
-        initial_state: optional ``(c [B, N], h [B, P])``; zeros by default.
-        return_state: also return the final ``(c, h)`` (the state after each row's last real step).
+        initial_state: optional ``(c [B, N], h [B, P])`` of any float dtype; zeros by default.
+        return_state: also return the final ``(c, h)`` (the state after each row's last real step),
+            always float32, so a state carried between calls keeps one dtype under a mixed
+            precision policy (the layer computes in its compute dtype, e.g. bfloat16).
         reset: optional ``[B, T]`` boolean: the state is zeroed before each True step (a new
             sequence starts there, e.g. at ``<S>`` in packed LM windows).
 
@@ -105,24 +107,25 @@ class LSTMPLayer(keras.layers.Layer):
         mask = tf.ones([batch, steps], tf.bool) if mask is None else tf.cast(mask, tf.bool)
         if initial_state is None:
             initial_state = (tf.zeros([batch, self.num_cells]), tf.zeros([batch, self.projection_dim]))
+        initial_state = tuple(tf.cast(v, x_part.dtype) for v in initial_state)
         reset = None if reset is None else tf.transpose(tf.cast(reset, tf.bool))
         outputs, state = self._recur(tf.transpose(x_part, [1, 0, 2]), tf.transpose(mask), initial_state,
                                      reset)
         outputs = tf.transpose(outputs, [1, 0, 2])
-        return (outputs, state) if return_state else outputs
+        return (outputs, tuple(tf.cast(v, tf.float32) for v in state)) if return_state else outputs
 
     def _recur(self, x_part, mask, state, reset=None):
         """Time-major loop: ``x_part`` [T, B, 4N], ``mask`` and ``reset`` [T, B] -> outputs
         [T, B, P], (c, h)."""
-        outputs = tf.TensorArray(tf.float32, size=tf.shape(x_part)[0],
+        outputs = tf.TensorArray(x_part.dtype, size=tf.shape(x_part)[0],
                                  element_shape=[None, self.projection_dim])
 
         def body(t, c_prev, h_prev, outputs):
             if reset is not None:  # a new sequence starts at this step: forget the state
-                c_prev, h_prev = (tf.where(reset[t][:, None], 0.0, v) for v in (c_prev, h_prev))
+                c_prev, h_prev = (tf.where(reset[t][:, None], tf.zeros_like(v), v) for v in (c_prev, h_prev))
             c, h = self.step(x_part[t] + tf.matmul(h_prev, self.recurrent_kernel), c_prev)
             keep = mask[t][:, None]
-            outputs = outputs.write(t, tf.where(keep, h, 0.0))
+            outputs = outputs.write(t, tf.where(keep, h, tf.zeros_like(h)))
             return t + 1, tf.where(keep, c, c_prev), tf.where(keep, h, h_prev), outputs
 
         _, c, h, outputs = tf.while_loop(lambda t, *_: t < tf.shape(x_part)[0], body,

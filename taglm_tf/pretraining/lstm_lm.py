@@ -79,18 +79,20 @@ class LMSoftmax(keras.layers.Layer):
         chunk_size: vocabulary rows per chunk in :meth:`full_xent`.
         kernel_initializer: for ``kernel`` ``[V, P]``.
         bias_initializer: for ``bias`` ``[V]``.
-        **kwargs: standard Keras layer arguments.
+        **kwargs: standard Keras layer arguments; ``dtype`` defaults to ``float32`` whatever the
+            global policy, so the logits and losses stay float32 under mixed precision.
 
     Call arguments:
-        h: ``[..., P]`` LSTM outputs.
+        h: ``[..., P]`` LSTM outputs, any float dtype.
 
     Returns:
-        ``[..., V]`` logits.
+        ``[..., V]`` float32 logits.
     """
 
     def __init__(self, vocab_size: int, num_sampled: int = 8192, sampler_seed: int = 0,
                  chunk_size: int = 1 << 16, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         if not 0 <= num_sampled < vocab_size:
             raise ValueError(f"num_sampled must be in [0, vocab_size={vocab_size}), got {num_sampled}")
@@ -107,12 +109,14 @@ class LMSoftmax(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, h):
+        h = tf.cast(h, self.kernel.dtype)
         logits = tf.matmul(tf.reshape(h, [-1, self.input_dim]), self.kernel, transpose_b=True) + self.bias
         return tf.reshape(logits, tf.concat([tf.shape(h)[:-1], [self.vocab_size]], 0))
 
     def sampled_xent(self, h, targets, step):
         """Sampled-softmax loss per position: ``h`` ``[..., P]``, ``targets`` ``[...]`` -> ``[...]``;
         ``step`` (int scalar) selects the candidates."""
+        h = tf.cast(h, self.kernel.dtype)  # float32 under mixed precision too (``dtype`` of the layer)
         labels = tf.reshape(tf.cast(targets, tf.int64), [-1, 1])
         seed = tf.stack([tf.constant(self.sampler_seed, tf.int64), tf.cast(step, tf.int64)])
         sampled = log_uniform_candidates(labels, self.num_sampled, self.vocab_size, seed)
@@ -123,7 +127,7 @@ class LMSoftmax(keras.layers.Layer):
 
     def full_xent(self, h, targets):
         """Exact ``-log p(target)`` per position: ``h`` ``[..., P]``, ``targets`` ``[...]`` -> ``[...]``."""
-        flat = tf.reshape(h, [-1, self.input_dim])
+        flat = tf.reshape(tf.cast(h, self.kernel.dtype), [-1, self.input_dim])
         ids = tf.reshape(tf.cast(targets, tf.int32), [-1])
         parts = []
         for start in range(0, self.vocab_size, self.chunk_size):

@@ -110,9 +110,11 @@ RESET_STATES = ("sentence", "never")
 
 
 def resume_settings(config: dict) -> dict:
-    """``{flag: value}`` that a resume must keep: the direction, the state reset and the model
-    (a resume may change the optimisation settings, e.g. ``--train_steps``)."""
+    """``{flag: value}`` that a resume must keep: the direction, the state reset, the model and
+    the precision (its optimizer state differs under float16's loss scaling); a resume may change
+    the other optimisation settings, e.g. ``--train_steps``."""
     settings = {k: config[k] for k in ("direction", "reset_state") if k in config}
+    settings["precision"] = (config.get("train") or {}).get("precision", "float32")
     for key, value in (config.get("model") or {}).items():
         settings["seed" if key == "sampler_seed" else key] = value
     return settings

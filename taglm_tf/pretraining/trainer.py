@@ -16,6 +16,7 @@ others into a temporary directory that is deleted at once, and only the chief lo
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -34,6 +35,7 @@ from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "default")
 OPTIMIZERS = ("adagrad", "adam")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras mixed-precision policy names
 SUM = tf.distribute.ReduceOp.SUM
 
 
@@ -55,6 +57,7 @@ class LMTrainConfig:
     seed: int = 1
     shuffle_chunk: int = 10000      # lines shuffled together (corpus.LMCorpus)
     interleave: bool = True         # mix all files within each epoch (corpus.LMCorpus)
+    precision: str = "float32"      # PRECISIONS; see precision_policy
 
 
 def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
@@ -90,13 +93,35 @@ def worker_role(strategy: tf.distribute.Strategy):
     return chief, resolver.task_id
 
 
+@contextlib.contextmanager
+def precision_policy(precision: str):
+    """Layers made within the block compute in ``precision``'s dtype (float32, bfloat16 or
+    float16) and keep float32 variables (Keras mixed precision); the softmax and the losses stay
+    float32 (:class:`~taglm_tf.pretraining.lstm_lm.LMSoftmax`), as does the carried LSTM state.
+    The global policy is restored after the block."""
+    if precision not in PRECISIONS:
+        raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    previous = tf.keras.mixed_precision.global_policy()
+    tf.keras.mixed_precision.set_global_policy(precision)
+    try:
+        yield
+    finally:
+        tf.keras.mixed_precision.set_global_policy(previous)
+
+
 def make_optimizer(config: LMTrainConfig) -> tf.keras.optimizers.Optimizer:
-    """Adagrad or Adam without clipping of its own (:class:`LMTrainer` clips the summed gradient)."""
+    """Adagrad or Adam without clipping of its own (:class:`LMTrainer` clips the summed gradient);
+    under ``mixed_float16`` wrapped in a dynamic ``LossScaleOptimizer`` (float16 gradients
+    underflow without loss scaling; bfloat16 has float32's range and needs none)."""
     if config.optimizer == "adagrad":
-        return tf.keras.optimizers.Adagrad(config.learning_rate, config.initial_accumulator_value)
-    if config.optimizer == "adam":
-        return tf.keras.optimizers.Adam(config.learning_rate)
-    raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, not {config.optimizer!r}")
+        optimizer = tf.keras.optimizers.Adagrad(config.learning_rate, config.initial_accumulator_value)
+    elif config.optimizer == "adam":
+        optimizer = tf.keras.optimizers.Adam(config.learning_rate)
+    else:
+        raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, not {config.optimizer!r}")
+    if config.precision == "mixed_float16":
+        optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
 def summed_gradients(grads):
@@ -129,8 +154,13 @@ def window_step(model: LSTMPStackLM, optimizer, config: LMTrainConfig, batch, st
         losses = model.token_losses(outputs, batch["targets"], step=optimizer.iterations)
         loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
         objective = loss_sum / tf.maximum(all_reduce_sum(count), 1.0) * config.gradient_scale
+        if isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer):
+            objective = optimizer.get_scaled_loss(objective)
     variables = model.trainable_variables
-    grads = summed_gradients(tape.gradient(objective, variables))
+    grads = tape.gradient(objective, variables)
+    if isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer):
+        grads = optimizer.get_unscaled_gradients(grads)
+    grads = summed_gradients(grads)
     if config.clip_norm > 0:
         grads, _ = tf.clip_by_global_norm(grads, config.clip_norm)
     optimizer.apply_gradients(zip(grads, variables), skip_gradients_aggregation=True)
@@ -165,8 +195,9 @@ class LMTrainer:
         self.is_chief, self.task_id = worker_role(strategy)
         self.log = (log or (lambda line: print(line, flush=True))) if self.is_chief else (lambda line: None)
         with strategy.scope():
-            self.model = build_model()
-            self.model.build()
+            with precision_policy(config.precision):
+                self.model = build_model()
+                self.model.build()
             self.optimizer = make_optimizer(config)
             self.optimizer.build(self.model.trainable_variables)
         self.data_position = tf.Variable(np.zeros(3, np.int64), trainable=False, name="data_position")

@@ -2,6 +2,8 @@
 two logical CPUs equals one device; sampled-softmax training lowers full-softmax perplexity; a
 backward LM reads reversed text and learns to predict the previous word; the overhead benchmark
 runs."""
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -72,15 +74,18 @@ def train_epoch(lm, corpus):
 
 
 @pytest.fixture(scope="module")
-def two_cpus():
-    """One MirroredStrategy for the module: two strategies in one process reuse collective keys."""
-    if len(tf.config.list_logical_devices("CPU")) < 2:
-        pytest.skip("needs two logical CPUs (tests/conftest.py)")
-    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+def two_devices():
+    """One MirroredStrategy over two logical CPUs, or GPUs with ``TAGLM_TEST_GPUS`` set (see
+    tests/conftest.py), for the module: two strategies in one process reuse collective keys."""
+    kind = "GPU" if os.environ.get("TAGLM_TEST_GPUS") else "CPU"
+    devices = tf.config.list_logical_devices(kind)
+    if len(devices) < 2:
+        pytest.skip(f"needs two logical {kind}s (tests/conftest.py)")
+    return tf.distribute.MirroredStrategy([d.name for d in devices[:2]])
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_mirrored_two_replicas_equal_one_device(tmp_path, kind, two_cpus):
+def test_mirrored_two_replicas_equal_one_device(tmp_path, kind, two_devices):
     path = write_sentences(tmp_path / "train.txt", cycle_sentences(23, seed=0))
     corpus = make_corpus(kind, [path], num_epochs=1)
     windows = list(lm_data.window_dataset(corpus, 4, 5).as_numpy_iterator())
@@ -92,7 +97,7 @@ def test_mirrored_two_replicas_equal_one_device(tmp_path, kind, two_cpus):
     # the state runs on across sentences (reset_id -1), so every row's state matters
     single = trainer(kind, tf.distribute.get_strategy(), tmp_path / "single", batch_size=4, clip_norm=1.0,
                      reset_id=-1)
-    mirrored = trainer(kind, two_cpus, tmp_path / "mirrored",
+    mirrored = trainer(kind, two_devices, tmp_path / "mirrored",
                        batch_size=2, clip_norm=1.0, reset_id=-1)
     for a, b in zip(single.model.weights, mirrored.model.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -151,3 +156,27 @@ def test_strategy_overhead_benchmark_runs():
                      steps=2, warmup=1, rounds=1)
     assert result["plain_seconds_per_step"] > 0 and result["mirrored_seconds_per_step"] > 0
     assert len(result["rounds"]["plain"]) == len(result["rounds"]["mirrored"]) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_computes_the_same_model_and_trains(tmp_path, kind, precision):
+    train = make_corpus(kind, [write_sentences(tmp_path / "train.txt", cycle_sentences(300, seed=1))],
+                        shuffle=True, num_epochs=None)
+    heldout = make_corpus(kind, [write_sentences(tmp_path / "heldout.txt", cycle_sentences(40, seed=2))])
+    reference = trainer(kind, tf.distribute.get_strategy(), tmp_path / "f32", batch_size=8, num_steps=10)
+    lm = trainer(kind, tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=120,
+                 precision=precision)
+    assert tf.keras.mixed_precision.global_policy().name == "float32"  # restored after the build
+    compute = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}[precision]
+    assert {layer.compute_dtype for layer in lm.model.lstm_layers} == {compute}
+    assert lm.model.softmax.compute_dtype == "float32"
+    assert {v.dtype for v in lm.model.weights} == {tf.float32}
+    assert isinstance(lm.optimizer, tf.keras.mixed_precision.LossScaleOptimizer) == (precision == "mixed_float16")
+    for a, b in zip(reference.model.weights, lm.model.weights):  # same seed, same initial weights
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    f32, mixed = evaluate_perplexity(reference.model, heldout, 8, 10), evaluate_perplexity(lm.model, heldout, 8, 10)
+    assert mixed["loss"] == pytest.approx(f32["loss"], rel=1e-2)  # the same model, rounded
+    lm.fit(lm_data.distributed_dataset(lm.strategy, train, 8, 10))
+    assert lm.step == 120
+    assert evaluate_perplexity(lm.model, heldout, 8, 10)["perplexity"] < 0.5 * f32["perplexity"]

@@ -1,0 +1,135 @@
+"""One command for a GPU machine (``make gpu-check``): what it has, whether multi-GPU training is
+exact there, and how fast this project runs on it (issue 10, item 6).
+
+    python -m benchmarks.gpu_check [--preset=auto|gpu|tiny] [--output=gpu_check.json]
+
+Steps, each a subprocess with its own time limit (one failing does not stop the others):
+
+1. ``devices``: the visible GPUs (name, compute capability) and TensorFlow's CUDA/cuDNN build.
+2. ``mirrored``: the 2-device ``MirroredStrategy`` equality test of
+   ``tests/pretraining/test_lm_training.py`` on two GPUs (``TAGLM_TEST_GPUS=1``; one GPU is split
+   into two logical ones).
+3. ``lm_lstm`` and ``lm_cnn_lstm``: training tokens/s and FLOP/s of the LSTM-2048-512 and of
+   CNN-BIG-LSTM at the paper's sizes (``benchmarks.lm_precision``), float32 and then mixed
+   float16, one process each (two paper-size models do not fit one GPU's memory together).
+4. ``lm1b_extraction``: lm_1b embedding extraction tokens/s at the release's dimensions
+   (synthetic full-size checkpoint, written to a temporary directory).
+5. ``tagger``: NER tagger training and inference tokens/s (``benchmarks.tagger_throughput``).
+
+``--preset=gpu`` uses those sizes; ``tiny`` runs every step at toy sizes with bfloat16 as the
+mixed precision, which is what a CPU-only machine can do in a minute or two (a test runs it, so the
+script cannot rot); ``auto`` is ``gpu`` when a GPU is visible. The JSON holds each step's exit
+status, seconds and result; the exit status is 0 only if every step passed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from typing import List, Optional
+
+from absl import app, flags
+
+from benchmarks.common import report
+
+FLAGS = flags.FLAGS
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# benchmarks.lm_precision arguments. gpu: the paper's LMs (experiments/flags/lm_*_2048_512.cfg,
+# lm_cnn_big_lstm.cfg; 1B Word's 793,471 words); tiny: toy sizes.
+LM_SIZES = {
+    "gpu": {"lstm": ["--kind=lstm", "--vocab_size=793471", "--embedding_dim=512", "--num_cells=2048",
+                     "--projection_dim=512", "--num_layers=1", "--batch_size=128"],
+            "cnn_lstm": ["--kind=cnn_lstm", "--vocab_size=793471", "--conv_widths=1,2,3,4,5,6,7,7",
+                         "--conv_filters=32,32,64,128,256,512,1024,2048", "--num_highway=2",
+                         "--num_cells=8192", "--projection_dim=1024", "--num_layers=2", "--batch_size=32"]},
+    "tiny": {"lstm": ["--kind=lstm", "--vocab_size=500", "--embedding_dim=16", "--num_cells=32",
+                      "--projection_dim=16", "--num_sampled=50", "--batch_size=4", "--num_steps=5"],
+             "cnn_lstm": ["--kind=cnn_lstm", "--vocab_size=500", "--conv_widths=1,2", "--conv_filters=8,8",
+                          "--num_cells=32", "--projection_dim=16", "--num_sampled=50", "--batch_size=4",
+                          "--num_steps=5"]},
+}
+TIMING = {"gpu": ["--steps=10", "--rounds=3", "--warmup=3"], "tiny": ["--steps=1", "--rounds=1", "--warmup=2"]}
+MIXED = {"gpu": "mixed_float16", "tiny": "mixed_bfloat16"}
+
+
+def define_flags() -> None:
+    """Register this tool's flags (only when run as a program, so importing it is safe)."""
+    flags.DEFINE_enum("preset", "auto", ["auto", "gpu", "tiny"], "Sizes (see the module docstring).")
+    flags.DEFINE_string("output", "gpu_check.json", "Where the JSON result goes.")
+    flags.DEFINE_integer("step_timeout", 600, "Seconds allowed to each step.")
+
+
+def run_step(name: str, command: List[str], timeout: int, env: Optional[dict] = None,
+             output: Optional[str] = None) -> dict:
+    """Run ``command`` from the repository root; its result is the JSON it wrote to ``output``."""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+        code, stderr = proc.returncode, proc.stderr
+    except subprocess.TimeoutExpired as e:
+        code, stderr = None, f"timed out after {timeout} s\n{e.stderr or ''}"
+    step = {"command": " ".join(command[1:]), "exit": code, "seconds": time.perf_counter() - start,
+            "passed": code == 0}
+    if output and code == 0 and os.path.exists(output):
+        with open(output, encoding="utf-8") as f:
+            step["result"] = json.load(f)
+    if code != 0:
+        step["stderr_tail"] = (stderr or "")[-2000:]
+    print(f"{name}: {'passed' if step['passed'] else 'FAILED'} in {step['seconds']:.0f} s", flush=True)
+    return step
+
+
+def devices() -> dict:
+    import tensorflow as tf  # after absl parsed the flags; TF's own logging stays quiet
+    gpus = tf.config.list_physical_devices("GPU")
+    build = tf.sysconfig.get_build_info()
+    return {"gpus": [{"name": g.name, **tf.config.experimental.get_device_details(g)} for g in gpus],
+            "cuda_version": build.get("cuda_version"), "cudnn_version": build.get("cudnn_version")}
+
+
+def main(argv):
+    del argv
+    found = devices()
+    preset = FLAGS.preset if FLAGS.preset != "auto" else ("gpu" if found["gpus"] else "tiny")
+    python, timeout = sys.executable, FLAGS.step_timeout
+    steps = {}
+    with tempfile.TemporaryDirectory(prefix="gpu_check_") as scratch:
+        def out(name):
+            return os.path.join(scratch, f"{name}.json")
+
+        steps["mirrored"] = run_step(
+            "mirrored", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                         "tests/pretraining/test_lm_training.py", "-k", "mirrored_two_replicas"],
+            timeout, env={"TAGLM_TEST_GPUS": "1"} if found["gpus"] else None)
+        for kind in ("lstm", "cnn_lstm"):
+            for precision in ("float32", MIXED[preset]):
+                name = f"lm_{kind}_{precision}"
+                steps[name] = run_step(name, [python, "-m", "benchmarks.lm_precision", *LM_SIZES[preset][kind],
+                                              *TIMING[preset], f"--precisions={precision}",
+                                              f"--output={out(name)}"], timeout, output=out(name))
+        size = "full" if preset == "gpu" else "tiny"
+        extraction = ["--sentences=200"] if preset == "gpu" else ["--sentences=8", "--reference_sentences=2",
+                                                                  "--batch_size=4"]
+        steps["lm1b_extraction"] = run_step(
+            "lm1b_extraction", [python, "-m", "benchmarks.lm1b_extraction", f"--size={size}",
+                                f"--release_dir={os.path.join(scratch, 'lm1b')}", *extraction,
+                                f"--output={out('lm1b')}"], timeout, output=out("lm1b"))
+        tagger = [] if preset == "gpu" else ["--train_batches=2", "--warmup_batches=1"]
+        steps["tagger"] = run_step(
+            "tagger", [python, "-m", "benchmarks.tagger_throughput", "--task=ner", *tagger,
+                       f"--output={out('tagger')}"], timeout, output=out("tagger"))
+    result = {"preset": preset, **found, "passed": all(s["passed"] for s in steps.values()), "steps": steps}
+    report(result, FLAGS.output)
+    if not result["passed"]:
+        failed = ", ".join(name for name, s in steps.items() if not s["passed"])
+        raise SystemExit(f"gpu-check: failed steps: {failed} (see {FLAGS.output})")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

@@ -1,0 +1,174 @@
+"""LM training speed per precision, and achieved FLOP/s next to a plain matmul's (issue 10,
+item 5).
+
+    python -m benchmarks.lm_precision [--kind=cnn_lstm|lstm] [--precisions=float32,mixed_bfloat16] \
+        [--steps=5] [--rounds=3] [--output=FILE.json]
+
+The model defaults to the CPU "S" CNN-LSTM of ``experiments/flags/lm_forward_cnn_lstm_cpu.cfg``
+(``--kind=lstm``: a word-level LSTM LM with ``--embedding_dim``); the step is the real
+``LMTrainer`` step (sampled softmax, gradients, clipping, Adagrad). Windows are
+synthetic: word ids drawn Zipf-like (exponent 1.1) from the vocabulary, each id spelled by a fixed
+made-up word, so a window repeats words about as text does (the char CNN runs once per distinct
+word of a window). The precisions run in alternating rounds after a warm-up (tracing); the time
+per step of each is the median over rounds.
+
+FLOPs are counted from the shapes (multiply-adds x 2), forward pass, times 3 for training
+(backward ~ 2 x forward): per distinct word the conv banks ``sum_k 2 (L - w_k + 1) w_k E F_k``,
+the highway layers ``2 * 2 H^2`` each and the projection ``2 H P``; per token each LSTMP layer
+``2 (in + P) 4N + 2 N P`` (``in`` = P, or the embedding size for a word LM's first layer) and
+the sampled softmax ``2 P (S + 1)``. The plain matmul is the LSTM input-side product
+``[B T, 2P] x [2P, 4N]`` in float32 and in bfloat16: what this machine gives
+one large GEMM of the model's shapes.
+"""
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+from benchmarks.common import report
+from taglm_tf.lm1b.vocab import LM1BCharVocabulary
+from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
+from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """Register this tool's flags (only when run as a program, so importing it is safe)."""
+    flags.DEFINE_enum("kind", "cnn_lstm", ["cnn_lstm", "lstm"], "LM kind.")
+    flags.DEFINE_integer("embedding_dim", 512, "Word embedding size (--kind=lstm).")
+    flags.DEFINE_integer("num_layers", 1, "LSTMP layers.")
+    flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], f"Any of {', '.join(PRECISIONS)}.")
+    flags.DEFINE_integer("vocab_size", 50975, "Word vocabulary (the CPU corpus at min_count 3).")
+    flags.DEFINE_list("conv_widths", ["1", "2", "3", "4", "5", "6"], "Conv bank widths.")
+    flags.DEFINE_list("conv_filters", ["32", "32", "64", "128", "128", "128"], "Conv bank filters.")
+    flags.DEFINE_integer("num_highway", 1, "Highway layers.")
+    flags.DEFINE_integer("num_cells", 1024, "LSTM cells N.")
+    flags.DEFINE_integer("projection_dim", 256, "Projection P.")
+    flags.DEFINE_integer("num_sampled", 8192, "Sampled-softmax negatives S.")
+    flags.DEFINE_integer("batch_size", 64, "Rows per step B.")
+    flags.DEFINE_integer("num_steps", 20, "Window length T.")
+    flags.DEFINE_integer("steps", 5, "Timed steps per round and precision.")
+    flags.DEFINE_integer("warmup", 2, "Untimed steps per precision first (tracing).")
+    flags.DEFINE_integer("rounds", 3, "Alternating rounds.")
+    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
+
+
+def model_args() -> dict:
+    shared = dict(num_cells=FLAGS.num_cells, projection_dim=FLAGS.projection_dim, num_layers=FLAGS.num_layers,
+                  num_sampled=FLAGS.num_sampled)
+    if FLAGS.kind == "lstm":
+        return dict(embedding_dim=FLAGS.embedding_dim, **shared)
+    return dict(char_dim=16, conv_widths=[int(w) for w in FLAGS.conv_widths],
+                conv_filters=[int(n) for n in FLAGS.conv_filters], num_highway=FLAGS.num_highway,
+                use_peepholes=True, **shared)
+
+
+def build_model():
+    model = LSTMLanguageModel if FLAGS.kind == "lstm" else CNNLSTMLanguageModel
+    return model(FLAGS.vocab_size, reset_id=0, **model_args())
+
+
+def windows(count: int, seed: int = 0):
+    """``count`` synthetic windows and the number of distinct words in each."""
+    rng = np.random.default_rng(seed)
+    chars = LM1BCharVocabulary.from_words(["<S>", "</S>", "<UNK>"] + [f"w{i:x}" for i in range(3, FLAGS.vocab_size)])
+    shape = (FLAGS.batch_size, FLAGS.num_steps)
+    out, distinct = [], []
+    for _ in range(count):
+        ids = np.minimum(rng.zipf(1.1, size=(shape[0], shape[1] + 1)), FLAGS.vocab_size - 1).astype(np.int32)
+        words = [f"w{i:x}" for i in ids[:, :-1].ravel()]
+        window = {"inputs": ids[:, :-1], "targets": ids[:, 1:], "weights": np.ones(shape, np.float32),
+                  "position": np.zeros(3, np.int64)}
+        if FLAGS.kind == "cnn_lstm":
+            window["input_chars"] = chars.encode_words(words).reshape(shape + (-1,))
+        out.append(window)
+        distinct.append(len(set(words)))
+    return out, distinct
+
+
+def forward_flops(distinct_words: float) -> float:
+    """Forward FLOPs of one window (see the module docstring)."""
+    a = model_args()
+    p, n, s = a["projection_dim"], a["num_cells"], a["num_sampled"]
+    per_word, first_input = 0, a.get("embedding_dim", p)
+    if FLAGS.kind == "cnn_lstm":
+        e, h, length = a["char_dim"], sum(a["conv_filters"]), 50
+        per_word = (sum(2 * (length - w + 1) * w * e * f for w, f in zip(a["conv_widths"], a["conv_filters"]))
+                    + a["num_highway"] * 4 * h * h + 2 * h * p)
+    lstm = sum(2 * ((first_input if layer == 0 else p) + p) * 4 * n + 2 * n * p for layer in range(a["num_layers"]))
+    per_token = lstm + 2 * p * (s + 1)
+    return distinct_words * per_word + FLAGS.batch_size * FLAGS.num_steps * per_token
+
+
+def matmul_flops_per_sec(dtype: tf.DType, repeats: int = 20) -> float:
+    m, k, n = FLAGS.batch_size * FLAGS.num_steps, 2 * FLAGS.projection_dim, 4 * FLAGS.num_cells
+    a = tf.cast(tf.random.stateless_normal([m, k], seed=[1, 2]), dtype)
+    b = tf.cast(tf.random.stateless_normal([k, n], seed=[3, 4]), dtype)
+    product = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y), tf.float32)))
+    float(product(a, b))
+    start = time.perf_counter()
+    for _ in range(repeats):
+        float(product(a, b))
+    return 2.0 * m * k * n * repeats / (time.perf_counter() - start)
+
+
+def main(argv):
+    del argv
+    for precision in FLAGS.precisions:
+        if precision not in PRECISIONS:
+            raise app.UsageError(f"--precisions: {precision!r} is not one of {', '.join(PRECISIONS)}")
+    data, distinct = windows(8)
+    scratch = tempfile.mkdtemp(prefix="lm_precision_")
+    trainers, times = {}, {p: [] for p in FLAGS.precisions}
+    try:
+        for precision in FLAGS.precisions:
+            config = LMTrainConfig(batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, gradient_scale=20.0,
+                                   precision=precision)
+            tf.keras.utils.set_random_seed(0)
+            trainer = LMTrainer(tf.distribute.get_strategy(), build_model, config, f"{scratch}/{precision}",
+                                log=lambda line: None)
+            trainers[precision] = [trainer, trainer.zero_states(), 0]
+            run(trainers[precision], data, FLAGS.warmup)
+        for _ in range(FLAGS.rounds):
+            for precision in FLAGS.precisions:
+                times[precision].append(run(trainers[precision], data, FLAGS.steps) / FLAGS.steps)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    flops = 3.0 * forward_flops(statistics.mean(distinct))
+    tokens = FLAGS.batch_size * FLAGS.num_steps
+    result = {"kind": FLAGS.kind, "model": {"vocab_size": FLAGS.vocab_size, **model_args()}, "batch_size": FLAGS.batch_size,
+              "num_steps": FLAGS.num_steps, "distinct_words_per_window": statistics.mean(distinct),
+              "training_flops_per_step": flops, "precisions": {}}
+    for precision in FLAGS.precisions:
+        seconds = statistics.median(times[precision])
+        result["precisions"][precision] = {
+            "seconds_per_step": seconds, "tokens_per_sec": tokens / seconds,
+            "model_flops_per_sec": flops / seconds, "rounds": times[precision]}
+    result["plain_matmul_flops_per_sec"] = {str(d.name): matmul_flops_per_sec(d) for d in (tf.float32, tf.bfloat16)}
+    report(result, FLAGS.output)
+
+
+def run(entry, data, steps: int) -> float:
+    """``steps`` train steps on the cycled windows; returns the seconds (synced on the last loss)."""
+    trainer, states, index = entry
+    start = time.perf_counter()
+    loss = None
+    for _ in range(steps):
+        loss, _, states = trainer.train_step(data[index % len(data)], states)
+        index += 1
+    float(loss)
+    entry[1], entry[2] = states, index
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)
