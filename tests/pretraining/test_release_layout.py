@@ -6,14 +6,18 @@ import os
 import subprocess
 import sys
 
+import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
+
+from lm_1b_export import dump_lstm_emb
 
 from taglm_tf.errors import InputError
 from taglm_tf.lm.loading import load_embedder
 from taglm_tf.lm1b.checkpoint import read_lm1b_checkpoint
 from taglm_tf.lm1b.model import LM1BEmbedder
+from taglm_tf.lm1b.saving import export_lm1b, load_lm1b
 from taglm_tf.lm1b.checkpoint import checkpoint_fingerprint
 from taglm_tf.lm1b.writing import lm_fingerprint, read_direction
 from taglm_tf.pretraining import corpus as lm_data
@@ -130,6 +134,20 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
     assert "backward LM" in done.stdout and json.loads((out / "direction.json").read_text()) == {"direction": "backward"}
     assert read_lm1b_checkpoint(str(out / "ckpt-*"), include_softmax=False).global_step == 3
     ours, theirs = load_embedder(f"lstm_lm:{run_dir}"), load_embedder(f"lm1b:{out}/ckpt-*,{out}/vocab.txt")
-    for a, b in zip(ours.embed_sentences(SENTENCES), theirs.embed_sentences(SENTENCES)):
+    expected = ours.embed_sentences(SENTENCES)
+    for a, b in zip(expected, theirs.embed_sentences(SENTENCES)):
         assert np.abs(a).max() > 1e-4
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+    # lm_1b_export's other tools read the written LM as they read Google's release
+    embedder = LM1BEmbedder.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"))
+    dump_lstm_emb.dump(embedder, SENTENCES, str(tmp_path / "emb.h5"), batch_size=2, chunk=2, verbose=False)
+    with h5py.File(tmp_path / "emb.h5", "r") as f:
+        for i, top in enumerate(expected):  # [layers: char embedding, LSTM 1, n, P]; the top one last
+            assert f[str(i)].shape == (2, len(SENTENCES[i]), 4)
+            np.testing.assert_allclose(f[str(i)][-1], top, rtol=1e-5, atol=1e-6)
+    export_lm1b(str(out / "ckpt-*"), str(out / "vocab.txt"), str(tmp_path / "keras"))
+    exported = load_lm1b(str(tmp_path / "keras"))
+    assert exported.direction == "backward"
+    for i, layers in enumerate(exported.embed_sentences(SENTENCES)):
+        np.testing.assert_allclose(layers[-1], expected[i], rtol=1e-5, atol=1e-6)
