@@ -251,9 +251,11 @@ def test_ctrl_c_is_one_line_and_resume_refuses_another_model(corpus, tmp_path):
     assert step >= saved_step >= 5
     assert last == (f"interrupted after step {step}; rerun with --resume to continue from step "
                     f"{saved_step} (the last checkpoint)")
-    refused = run("pretrain_lm", *args, "--num_cells=16", "--direction=backward", "--resume")
+    refused = run("pretrain_lm", *args, "--num_cells=16", "--direction=backward", "--precision=mixed_bfloat16",
+                  "--resume")
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines()[-1] == (
         f"error: {model_dir}/config.json: --resume with settings other than the run's: "
-        "--direction (\"forward\" saved, \"backward\" given), --num_cells (12 saved, 16 given); "
+        "--direction (\"forward\" saved, \"backward\" given), --num_cells (12 saved, 16 given), "
+        "--precision (\"float32\" saved, \"mixed_bfloat16\" given); "
         "drop these flags to continue the run, or use a new --model_dir")
