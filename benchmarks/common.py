@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import os
 import platform
-from typing import Optional
+import time
+from typing import Iterable, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -33,3 +34,31 @@ def _avx512_flags() -> Optional[list]:
     except OSError:
         return None
     return sorted(f for f in flags if f.startswith("avx512"))
+
+
+def char_cnn_flops(char_dim: int, conv_widths: Sequence[int], conv_filters: Sequence[int], num_highway: int,
+                   projection_dim: int, max_word_length: int = 50) -> int:
+    """Forward FLOPs (multiply-adds x 2) of lm_1b's char CNN for one word: VALID conv banks over
+    ``max_word_length`` positions, highway layers (gate and transform), projection."""
+    width = sum(conv_filters)
+    conv = sum(2 * (max_word_length - w + 1) * w * char_dim * n for w, n in zip(conv_widths, conv_filters))
+    return conv + num_highway * 2 * 2 * width * width + 2 * width * projection_dim
+
+
+def lstmp_flops(input_dim: int, projection_dim: int, num_cells: int) -> int:
+    """Forward FLOPs of one LSTMP step for one row: ``[x; h] W`` and the projection."""
+    return 2 * (input_dim + projection_dim) * 4 * num_cells + 2 * num_cells * projection_dim
+
+
+def time_matmuls(m: int, shapes: Iterable[Tuple[int, int]], repeats: int = 5, dtype=tf.float32) -> float:
+    """FLOP/s of plain matmuls ``[m, k] x [k, n]`` in ``dtype`` for the given (k, n) shapes."""
+    total_flops, total_time = 0, 0.0
+    for k, n in shapes:
+        a, b = tf.cast(tf.random.normal([m, k]), dtype), tf.cast(tf.random.normal([k, n]), dtype)
+        tf.matmul(a, b).numpy()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            tf.matmul(a, b).numpy()
+        total_time += time.perf_counter() - start
+        total_flops += repeats * 2 * m * k * n
+    return total_flops / total_time

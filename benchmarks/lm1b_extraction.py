@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from benchmarks.common import report
+from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 
 from lm_1b_export import make_synthetic
 from lm_1b_export.reference import ReferenceLM
@@ -60,28 +60,12 @@ def flops(embedder, batch):
     """Multiply-add FLOPs (x2) of one extraction: char side per distinct word, LSTMs per step."""
     d = embedder.char_args
     words = {w for s in batch for w in s} | {"<S>"}
-    conv = sum(2 * (d["max_word_length"] - w + 1) * w * d["char_dim"] * n
-               for w, n in zip(d["conv_widths"], d["conv_filters"]))
-    width = sum(d["conv_filters"])
-    char = conv + d["num_highway"] * 2 * 2 * width * width + 2 * width * d["projection_dim"]
+    char = char_cnn_flops(d["char_dim"], d["conv_widths"], d["conv_filters"], d["num_highway"],
+                          d["projection_dim"], d["max_word_length"])
     p, n = embedder.projection_dim, embedder.lstm_cells
-    lstm = embedder.num_lstm_layers * (2 * 2 * p * 4 * n + 2 * n * p)
+    lstm = embedder.num_lstm_layers * lstmp_flops(p, p, n)
     steps = sum(len(s) + 1 for s in batch)
     return len(words) * char + steps * lstm
-
-
-def time_matmuls(m, shapes, repeats=5):
-    """FLOP/s of plain float32 matmuls [m, k] x [k, n] for the given (k, n) shapes."""
-    total_flops, total_time = 0, 0.0
-    for k, n in shapes:
-        a, b = tf.random.normal([m, k]), tf.random.normal([k, n])
-        tf.matmul(a, b).numpy()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            tf.matmul(a, b).numpy()
-        total_time += time.perf_counter() - start
-        total_flops += repeats * 2 * m * k * n
-    return total_flops / total_time
 
 
 def main(argv):

@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from benchmarks.common import report
+from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 from taglm_tf.lm1b.vocab import LM1BCharVocabulary
 from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
 from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
@@ -97,27 +97,29 @@ def windows(count: int, seed: int = 0):
 def forward_flops(distinct_words: float) -> float:
     """Forward FLOPs of one window (see the module docstring)."""
     a = model_args()
-    p, n, s = a["projection_dim"], a["num_cells"], a["num_sampled"]
-    per_word, first_input = 0, a.get("embedding_dim", p)
+    p, n = a["projection_dim"], a["num_cells"]
+    per_word = 0
     if FLAGS.kind == "cnn_lstm":
-        e, h, length = a["char_dim"], sum(a["conv_filters"]), 50
-        per_word = (sum(2 * (length - w + 1) * w * e * f for w, f in zip(a["conv_widths"], a["conv_filters"]))
-                    + a["num_highway"] * 4 * h * h + 2 * h * p)
-    lstm = sum(2 * ((first_input if layer == 0 else p) + p) * 4 * n + 2 * n * p for layer in range(a["num_layers"]))
-    per_token = lstm + 2 * p * (s + 1)
+        per_word = char_cnn_flops(a["char_dim"], a["conv_widths"], a["conv_filters"], a["num_highway"], p)
+    inputs = [a.get("embedding_dim", p)] + [p] * (a["num_layers"] - 1)
+    per_token = sum(lstmp_flops(d, p, n) for d in inputs) + 2 * p * (a["num_sampled"] + 1)
     return distinct_words * per_word + FLAGS.batch_size * FLAGS.num_steps * per_token
 
 
-def matmul_flops_per_sec(dtype: tf.DType, repeats: int = 20) -> float:
-    m, k, n = FLAGS.batch_size * FLAGS.num_steps, 2 * FLAGS.projection_dim, 4 * FLAGS.num_cells
-    a = tf.cast(tf.random.stateless_normal([m, k], seed=[1, 2]), dtype)
-    b = tf.cast(tf.random.stateless_normal([k, n], seed=[3, 4]), dtype)
-    product = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y), tf.float32)))
-    float(product(a, b))
-    start = time.perf_counter()
-    for _ in range(repeats):
-        float(product(a, b))
-    return 2.0 * m * k * n * repeats / (time.perf_counter() - start)
+class Stepper:
+    """One precision's trainer, its carried state and its place in the cycled windows."""
+
+    def __init__(self, trainer: LMTrainer):
+        self.trainer, self.states, self.index = trainer, trainer.zero_states(), 0
+
+    def run(self, data, steps: int) -> float:
+        """``steps`` train steps; returns the seconds (synced on the last loss)."""
+        start, loss = time.perf_counter(), None
+        for _ in range(steps):
+            loss, _, self.states = self.trainer.train_step(data[self.index % len(data)], self.states)
+            self.index += 1
+        float(loss)
+        return time.perf_counter() - start
 
 
 def main(argv):
@@ -127,46 +129,36 @@ def main(argv):
             raise app.UsageError(f"--precisions: {precision!r} is not one of {', '.join(PRECISIONS)}")
     data, distinct = windows(8)
     scratch = tempfile.mkdtemp(prefix="lm_precision_")
-    trainers, times = {}, {p: [] for p in FLAGS.precisions}
+    steppers, times = {}, {p: [] for p in FLAGS.precisions}
     try:
         for precision in FLAGS.precisions:
             config = LMTrainConfig(batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, gradient_scale=20.0,
                                    precision=precision)
             tf.keras.utils.set_random_seed(0)
-            trainer = LMTrainer(tf.distribute.get_strategy(), build_model, config, f"{scratch}/{precision}",
-                                log=lambda line: None)
-            trainers[precision] = [trainer, trainer.zero_states(), 0]
-            run(trainers[precision], data, FLAGS.warmup)
+            steppers[precision] = Stepper(LMTrainer(tf.distribute.get_strategy(), build_model, config,
+                                                    f"{scratch}/{precision}", log=lambda line: None))
+            steppers[precision].run(data, FLAGS.warmup)
         for _ in range(FLAGS.rounds):
             for precision in FLAGS.precisions:
-                times[precision].append(run(trainers[precision], data, FLAGS.steps) / FLAGS.steps)
+                times[precision].append(steppers[precision].run(data, FLAGS.steps) / FLAGS.steps)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     flops = 3.0 * forward_flops(statistics.mean(distinct))
     tokens = FLAGS.batch_size * FLAGS.num_steps
-    result = {"kind": FLAGS.kind, "model": {"vocab_size": FLAGS.vocab_size, **model_args()}, "batch_size": FLAGS.batch_size,
-              "num_steps": FLAGS.num_steps, "distinct_words_per_window": statistics.mean(distinct),
-              "training_flops_per_step": flops, "precisions": {}}
+    result = {"kind": FLAGS.kind, "model": {"vocab_size": FLAGS.vocab_size, **model_args()},
+              "batch_size": FLAGS.batch_size, "num_steps": FLAGS.num_steps,
+              "distinct_words_per_window": statistics.mean(distinct), "training_flops_per_step": flops,
+              "precisions": {}}
     for precision in FLAGS.precisions:
         seconds = statistics.median(times[precision])
         result["precisions"][precision] = {
             "seconds_per_step": seconds, "tokens_per_sec": tokens / seconds,
             "model_flops_per_sec": flops / seconds, "rounds": times[precision]}
-    result["plain_matmul_flops_per_sec"] = {str(d.name): matmul_flops_per_sec(d) for d in (tf.float32, tf.bfloat16)}
+    shape = [(2 * FLAGS.projection_dim, 4 * FLAGS.num_cells)]
+    result["plain_matmul_flops_per_sec"] = {
+        d.name: time_matmuls(FLAGS.batch_size * FLAGS.num_steps, shape, repeats=20, dtype=d)
+        for d in (tf.float32, tf.bfloat16)}
     report(result, FLAGS.output)
-
-
-def run(entry, data, steps: int) -> float:
-    """``steps`` train steps on the cycled windows; returns the seconds (synced on the last loss)."""
-    trainer, states, index = entry
-    start = time.perf_counter()
-    loss = None
-    for _ in range(steps):
-        loss, _, states = trainer.train_step(data[index % len(data)], states)
-        index += 1
-    float(loss)
-    entry[1], entry[2] = states, index
-    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ BOM_BYTES = b"\xef\xbb\xbf"
 
 _FIELD = re.compile("[^ \t]+")
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+COMPRESSED_SUFFIXES = tuple(_OPENERS)  # decompressed by suffix (open_binary)
 # What a damaged compressed stream raises while being read.
 _STREAM_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 

@@ -21,17 +21,14 @@ from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
 
 TEST_FILES = ("eng.testb", "deu.testb", "test.txt")
-COMPRESSED = (".gz", ".bz2", ".xz")
 TEXT_DIR = "conll_text"
 
 
 def is_test_file(path: str) -> bool:
     """Whether ``path`` names a CoNLL-2003 or CoNLL-2000 test file (compressed or not)."""
     name = os.path.basename(path)
-    for suffix in COMPRESSED:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return name in TEST_FILES
+    stem, suffix = os.path.splitext(name)
+    return (stem if suffix in textio.COMPRESSED_SUFFIXES else name) in TEST_FILES
 
 
 def write_conll_text(conll_files: Sequence[str], model_dir: str) -> List[str]:

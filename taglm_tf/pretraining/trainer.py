@@ -148,17 +148,18 @@ def window_step(model: LSTMPStackLM, optimizer, config: LMTrainConfig, batch, st
     applied once. Without a distribution strategy (one replica) this is plain training.
     """
     weights = batch["weights"]
+    loss_scaled = isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer)  # mixed_float16
     with tf.GradientTape() as tape:
         outputs, new_states = model(*model_inputs(model, batch), mask=weights > 0, initial_state=states,
                                     training=True)
         losses = model.token_losses(outputs, batch["targets"], step=optimizer.iterations)
         loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
         objective = loss_sum / tf.maximum(all_reduce_sum(count), 1.0) * config.gradient_scale
-        if isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer):
+        if loss_scaled:
             objective = optimizer.get_scaled_loss(objective)
     variables = model.trainable_variables
     grads = tape.gradient(objective, variables)
-    if isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer):
+    if loss_scaled:
         grads = optimizer.get_unscaled_gradients(grads)
     grads = summed_gradients(grads)
     if config.clip_norm > 0:
