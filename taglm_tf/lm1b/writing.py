@@ -54,7 +54,13 @@ def write_v1_file(path: str, tensors: Sequence[Tuple[str, np.ndarray]]) -> None:
         with tf.compat.v1.Session(graph=graph) as sess:
             for init, feed, value in feeds:
                 sess.run(init, {feed: value})
-            saver.save(sess, os.path.join(tmp_dir, "ckpt"), write_meta_graph=False, write_state=False)
+            logger = tf.get_logger()
+            level = logger.level
+            logger.setLevel("ERROR")  # Saver.save's 6-line "V1 format is deprecated" banner: V1 is the point
+            try:
+                saver.save(sess, os.path.join(tmp_dir, "ckpt"), write_meta_graph=False, write_state=False)
+            finally:
+                logger.setLevel(level)
         produced = os.listdir(tmp_dir)
         if produced != ["ckpt"]:
             raise RuntimeError(f"V1 saver wrote {produced!r}, expected one file 'ckpt'")

@@ -89,6 +89,7 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
         mask: optional ``[B, T]`` boolean, True at real steps.
         initial_state: optional :data:`State`; zeros by default.
         training: enables dropout.
+        dropout_seed: optional ``[2]`` int stateless seed of the dropout masks (:class:`LSTMPStackLM`).
 
     Returns:
         ``(outputs, state)``: the top layer's ``[B, T, P]`` float32 outputs after dropout (zeros
@@ -126,9 +127,10 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
                 layer.build(shape)
         self.built = True
 
-    def call(self, token_ids, char_ids, mask=None, initial_state: Optional[State] = None, training=False):
+    def call(self, token_ids, char_ids, mask=None, initial_state: Optional[State] = None, training=False,
+             dropout_seed=None):
         x = self.char_embedder.embed_distinct(char_ids)
-        return self.run_lstms(x, token_ids, mask, initial_state, training)
+        return self.run_lstms(x, token_ids, mask, initial_state, training, dropout_seed)
 
     def get_config(self):
         return {"vocab_size": self.vocab_size, "char_dim": self.char_dim,

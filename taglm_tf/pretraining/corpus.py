@@ -37,10 +37,14 @@ reads a sentence (:func:`~taglm_tf.lm1b.model.token_char_ids`); ``</S>`` is neve
 Padding slots hold zeros. Each distinct word is encoded once per corpus (a cache).
 
 **Position.** Every window carries ``position = (epoch, file, line)``: the epoch, the file's
-index in that epoch's order and the first line of the chunk the newest sentence came from.
-Restarting from a position replays at most one chunk and drops the partly read sentences of
-the rows and the rest of the chunk's order, so a resumed stream is close to, not identical to,
-the uninterrupted one.
+index in that epoch's order and the first line of the chunk the newest sentence came from
+(interleaved: ``(epoch, chunk, 0)``), and ``resume`` ``[B + 1, 5]``: the packer's state after
+the window. Row r of ``resume`` is ``(epoch, file, line, k, offset)`` of the sentence row r is
+reading: the k-th sentence the stream yields from chunk ``(epoch, file, line)``, of which
+``offset`` ids have been consumed (all -1: no sentence); row B is ``(epoch, file, line, k, 0)``
+of the last sentence taken from the stream. :func:`pack_windows` started from a ``resume``
+array (the stream restarted at :func:`resume_anchor`, the oldest chunk it names) rebuilds every
+row and skips what was taken, so its windows equal the uninterrupted stream's exactly.
 
 **Replicas.** The stream is packed at the global batch size ``per_replica_batch x replicas``;
 replica ``r`` (in ``num_replicas_in_sync`` order) always gets global rows
@@ -52,7 +56,7 @@ import dataclasses
 import glob
 import itertools
 import os
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -237,21 +241,75 @@ class LMCorpus:
             yield position, chunk[i]
 
 
+RESUME_FIELDS = 5  # (epoch, file, line, k, offset): module docstring, "Position"
+
+
+def resume_anchor(resume: np.ndarray) -> Position:
+    """The oldest chunk a ``resume`` array (module docstring, "Position") names: where the
+    stream must restart for :func:`pack_windows` to rebuild it."""
+    named = [tuple(int(v) for v in row[:3]) for row in np.asarray(resume) if row[0] >= 0]
+    if not named:
+        raise InputError("a data resume state names no sentence")
+    return Position(*min(named))
+
+
+def _restore_rows(sentences: Iterator[tuple], resume: np.ndarray, streams: list) -> Position:
+    """Read ``sentences`` (from :func:`resume_anchor`) up to the last one taken, putting each
+    row's sentence back at its offset; returns the last one's position."""
+    resume = np.asarray(resume)
+    wanted = {}
+    for row, (e, f, line, k, offset) in enumerate(resume[:-1].tolist()):
+        if e >= 0:
+            wanted.setdefault((e, f, line, k), []).append((row, offset))
+    last = tuple(resume[-1, :4].tolist())
+    current, k = None, -1
+    for sentence in sentences:
+        position = tuple(int(v) for v in sentence[1])
+        k = k + 1 if position == current else 0
+        current = position
+        for row, offset in wanted.pop((*position, k), ()):
+            streams[row] = [sentence[0], offset, sentence[2] if len(sentence) > 2 else None, position, k]
+        if (*position, k) == last:
+            if wanted:
+                break
+            return Position(*position)
+    raise InputError(f"the training data no longer holds the sentences a checkpoint's data position "
+                     f"names (chunk {last[:3]}, sentence {last[3]}): the files or the shuffling changed")
+
+
 def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
-                 max_word_length: int = 0) -> Iterator[dict]:
+                 max_word_length: int = 0, resume: Optional[np.ndarray] = None) -> Iterator[dict]:
     """Pack sentence ids into windows as lm_1b's ``get_batch`` (module docstring).
 
+    Args:
+        sentences: ``(ids, position)`` tuples (with ``max_word_length``: ``(ids, position,
+            input_chars)``) in stream order, from :meth:`LMCorpus.sentences`; when resuming, from
+            ``resume_anchor(resume)``.
+        batch_size: rows B.
+        num_steps: pairs per row and window T.
+        max_word_length: chars per word of ``input_chars`` (0: a word-level corpus).
+        resume: ``[B + 1, 5]`` int, a window's ``resume`` array: continue exactly after that window.
+
     Yields dicts of numpy arrays: ``inputs``, ``targets`` [B, T] int32, ``weights`` [B, T]
-    float32 (1 at real pairs) and ``position`` [3] int64; with ``max_word_length`` (sentences
-    are then ``(ids, position, input_chars)``) also ``input_chars`` [B, T, max_word_length] int32.
+    float32 (1 at real pairs), ``position`` [3] and ``resume`` [B + 1, 5] int64; with
+    ``max_word_length`` also ``input_chars`` [B, T, max_word_length] int32.
+
+    Raises:
+        InputError: ``resume`` has the wrong shape or names sentences the stream does not hold.
     """
-    streams: List[Optional[list]] = [None] * batch_size  # per row: [ids, offset, chars]
-    position, exhausted = Position(), False
+    streams: List[Optional[list]] = [None] * batch_size  # per row: [ids, offset, chars, position, k]
+    position, k, exhausted = Position(), -1, False
+    if resume is not None:
+        if np.shape(resume) != (batch_size + 1, RESUME_FIELDS):
+            raise InputError(f"a data resume state of shape {np.shape(resume)} does not fit "
+                             f"{batch_size} rows (expected {(batch_size + 1, RESUME_FIELDS)})")
+        position, k = _restore_rows(sentences, resume, streams), int(resume[-1, 3])
     while True:
         inputs = np.zeros((batch_size, num_steps), np.int32)
         targets = np.zeros((batch_size, num_steps), np.int32)
         weights = np.zeros((batch_size, num_steps), np.float32)
         chars = np.zeros((batch_size, num_steps, max_word_length), np.int32) if max_word_length else None
+        state = np.full((batch_size + 1, RESUME_FIELDS), -1, np.int64)
         for row in range(batch_size):
             col = 0
             while col < num_steps:
@@ -261,9 +319,10 @@ def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
                     if nxt is None:
                         exhausted, streams[row] = True, None
                         break
-                    stream = streams[row] = [nxt[0], 0, nxt[2] if chars is not None else None]
-                    position = nxt[1]
-                ids, offset, sentence_chars = stream
+                    k = k + 1 if Position(*nxt[1]) == position else 0
+                    position = Position(*nxt[1])
+                    stream = streams[row] = [nxt[0], 0, nxt[2] if chars is not None else None, position, k]
+                ids, offset, sentence_chars = stream[:3]
                 n = min(len(ids) - offset - 1, num_steps - col)
                 inputs[row, col:col + n] = ids[offset:offset + n]
                 if chars is not None:
@@ -273,8 +332,12 @@ def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
                 col, stream[1] = col + n, offset + n
         if exhausted and not weights.any():
             return
+        for row, stream in enumerate(streams):
+            if stream is not None:
+                state[row] = (*stream[3], stream[4], stream[1])
+        state[batch_size] = (*position, k, 0)
         window = {"inputs": inputs, "targets": targets, "weights": weights,
-                  "position": np.array(position, np.int64)}
+                  "position": np.array(position, np.int64), "resume": state}
         if chars is not None:
             window["input_chars"] = chars
         yield window
@@ -284,23 +347,29 @@ def window_spec(batch_size: int, num_steps: int, max_word_length: int = 0) -> di
     """The ``tf.TensorSpec`` of each window array (:func:`pack_windows`)."""
     shape = [batch_size, num_steps]
     spec = {"inputs": tf.TensorSpec(shape, tf.int32), "targets": tf.TensorSpec(shape, tf.int32),
-            "weights": tf.TensorSpec(shape, tf.float32), "position": tf.TensorSpec([3], tf.int64)}
+            "weights": tf.TensorSpec(shape, tf.float32), "position": tf.TensorSpec([3], tf.int64),
+            "resume": tf.TensorSpec([batch_size + 1, RESUME_FIELDS], tf.int64)}
     if max_word_length:
         spec["input_chars"] = tf.TensorSpec(shape + [max_word_length], tf.int32)
     return spec
 
 
 def window_dataset(corpus: LMCorpus, batch_size: int, num_steps: int,
-                   start: Position = Position()) -> tf.data.Dataset:
-    """The packed windows of ``corpus`` at ``batch_size`` rows, streamed through ``tf.data``."""
-    start = Position(*start)
+                   start: Union[Position, np.ndarray] = Position()) -> tf.data.Dataset:
+    """The packed windows of ``corpus`` at ``batch_size`` rows, streamed through ``tf.data``.
+
+    ``start``: a :class:`Position` (a chunk to start at), or a window's ``resume`` array to
+    continue exactly after that window (module docstring, "Position")."""
+    resume = None if isinstance(start, Position) or np.shape(start) == (3,) else np.asarray(start)
+    first = resume_anchor(resume) if resume is not None else Position(*start)
     return tf.data.Dataset.from_generator(
-        lambda: pack_windows(corpus.sentences(start), batch_size, num_steps, corpus.max_word_length),
+        lambda: pack_windows(corpus.sentences(first), batch_size, num_steps, corpus.max_word_length, resume),
         output_signature=window_spec(batch_size, num_steps, corpus.max_word_length))
 
 
 def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
-                    context: tf.distribute.InputContext, start: Position = Position()) -> tf.data.Dataset:
+                    context: tf.distribute.InputContext, start: Union[Position, np.ndarray] = Position()
+                    ) -> tf.data.Dataset:
     """This input pipeline's per-replica windows: global windows sliced into its replicas' rows.
 
     An input pipeline (one per worker) feeds ``k = replicas / pipelines`` local replicas, which
@@ -315,7 +384,8 @@ def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
         rows = {k: tf.reshape(window[k][first:first + local * per_replica_batch],
                               [local, per_replica_batch] + window[k].shape[1:].as_list())
                 for k in ("inputs", "targets", "weights", "input_chars") if k in window}
-        rows["position"] = tf.tile(window["position"][None], [local, 1])
+        for k in ("position", "resume"):  # the same global values for every replica
+            rows[k] = tf.tile(window[k][None], [local] + [1] * window[k].shape.rank)
         return rows
 
     dataset = window_dataset(corpus, global_batch, num_steps, start)
@@ -323,8 +393,9 @@ def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
 
 
 def distributed_dataset(strategy: tf.distribute.Strategy, corpus: LMCorpus, per_replica_batch: int,
-                        num_steps: int, start: Position = Position()):
-    """Windows for ``strategy.run``, through ``distribute_datasets_from_function``."""
+                        num_steps: int, start: Union[Position, np.ndarray] = Position()):
+    """Windows for ``strategy.run``, through ``distribute_datasets_from_function``; ``start`` as
+    for :func:`window_dataset`."""
     def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
         return replica_dataset(corpus, per_replica_batch, num_steps, context, start)
     return strategy.distribute_datasets_from_function(dataset_fn)

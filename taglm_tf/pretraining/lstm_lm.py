@@ -185,8 +185,12 @@ class LSTMPStackLM(keras.Model):
     the attributes below, embeds its inputs and passes them to :meth:`run_lstms`.
 
     ``input_keys`` names the window arrays (:mod:`taglm_tf.pretraining.corpus`) the model is
-    called with, positionally, before the keyword arguments ``mask``, ``initial_state`` and
-    ``training``.
+    called with, positionally, before the keyword arguments ``mask``, ``initial_state``,
+    ``training`` and ``dropout_seed``.
+
+    Dropout in training draws its masks from ``dropout_seed`` (a ``[2]`` int stateless seed; the
+    trainer passes one made of its seed, the step and the replica) when given, so a resumed run
+    draws the masks the uninterrupted run would have; without it, from Keras' global generator.
     """
 
     input_keys: Tuple[str, ...] = ("inputs",)
@@ -196,7 +200,8 @@ class LSTMPStackLM(keras.Model):
     num_sampled: int
     reset_id: int
 
-    def run_lstms(self, x, token_ids, mask=None, initial_state: Optional[State] = None, training=False):
+    def run_lstms(self, x, token_ids, mask=None, initial_state: Optional[State] = None, training=False,
+                  dropout_seed=None):
         """``x`` ``[B, T, D]`` float through the LSTM stack; the state is zeroed before every
         unmasked step whose id in ``token_ids`` ``[B, T]`` is ``reset_id`` (if not negative).
         Returns ``(outputs [B, T, P], state)`` as :class:`LSTMLanguageModel` describes."""
@@ -206,11 +211,20 @@ class LSTMPStackLM(keras.Model):
             reset = reset if mask is None else tf.logical_and(reset, tf.cast(mask, tf.bool))
         states = []
         for i, lstm in enumerate(self.lstm_layers):
-            x = self.dropout_layer(x, training=training)
+            x = self.apply_dropout(x, i, training, dropout_seed)
             x, state = lstm(x, mask=mask, initial_state=None if initial_state is None else initial_state[i],
                             return_state=True, reset=reset)
             states.append(state)
-        return self.dropout_layer(x, training=training), tuple(states)
+        return self.apply_dropout(x, len(self.lstm_layers), training, dropout_seed), tuple(states)
+
+    def apply_dropout(self, x, site: int, training, dropout_seed=None):
+        """Dropout at ``site`` (0..num_layers: each layer's input, then the top output)."""
+        if not training or not self.dropout:
+            return x
+        if dropout_seed is None:
+            return self.dropout_layer(x, training=training)
+        seed = tf.random.experimental.stateless_fold_in(tf.cast(dropout_seed, tf.int64), site)
+        return tf.nn.experimental.stateless_dropout(x, self.dropout, seed=seed)
 
     def zero_state(self, batch_size) -> State:
         return tuple((tf.zeros([batch_size, self.num_cells]), tf.zeros([batch_size, self.projection_dim]))
@@ -256,6 +270,7 @@ class LSTMLanguageModel(LSTMPStackLM):
         mask: optional ``[B, T]`` boolean, True at real steps.
         initial_state: optional :data:`State`; zeros by default.
         training: enables dropout.
+        dropout_seed: optional ``[2]`` int stateless seed of the dropout masks (:class:`LSTMPStackLM`).
 
     Returns:
         ``(outputs, state)``: the top layer's ``[B, T, P]`` outputs after dropout (zeros at masked
@@ -285,8 +300,8 @@ class LSTMLanguageModel(LSTMPStackLM):
                 layer.build(shape)
         self.built = True
 
-    def call(self, token_ids, mask=None, initial_state: Optional[State] = None, training=False):
-        return self.run_lstms(self.embedding(token_ids), token_ids, mask, initial_state, training)
+    def call(self, token_ids, mask=None, initial_state: Optional[State] = None, training=False, dropout_seed=None):
+        return self.run_lstms(self.embedding(token_ids), token_ids, mask, initial_state, training, dropout_seed)
 
     def get_config(self):
         return {"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,

@@ -163,8 +163,11 @@ def pretrain(config: PretrainConfig, resume: bool = False,
                         c, config.model_dir)
     restored = trainer.restore() if resume else None
     if restored:
-        trainer.log(f"resumed {restored} at step {trainer.step}, "
-                    f"data position {tuple(trainer.start_position)}")
+        position = tuple(int(v) for v in trainer.data_position.numpy())
+        trainer.log(f"resumed {restored} at step {trainer.step}, data position {position}, "
+                    + ("exactly (LSTM states and data stream restored)" if trainer.exact_resume else
+                       "approximately (the checkpoint holds no state for this global batch: LSTM states "
+                       "start from zeros, the data at the chunk of the newest sentence read)"))
     corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
                                 num_epochs=config.epochs or None, shuffle_chunk=c.shuffle_chunk,
                                 interleave=c.interleave,

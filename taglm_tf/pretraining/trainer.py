@@ -8,9 +8,12 @@ gradient (sparse rows merged) is clipped to ``clip_norm`` by its global norm, th
 Adam updates the variables.
 
 Checkpoints (``tf.train.CheckpointManager``) hold the model, the optimizer (its ``iterations``
-is the step) and the data position. A resumed run continues at the checkpoint's step with its
-optimizer state; the LSTM state restarts from zeros and the data stream from the saved
-position (see :mod:`taglm_tf.pretraining.corpus`: approximate). Under ``MultiWorkerMirroredStrategy``
+is the step), the carried LSTM state of every row and the data stream's state (the window
+packer's, :mod:`taglm_tf.pretraining.corpus` "Position"). Dropout masks and sampled-softmax
+candidates are drawn from stateless seeds made of the step, so a resumed run continues exactly
+as the uninterrupted one would have. A run resumed with another global batch size (rows x
+replicas) restarts its LSTM states from zeros and its data at the chunk of the newest sentence
+read, as do checkpoints written before the states were saved. Under ``MultiWorkerMirroredStrategy``
 every worker saves (collectives may run while saving); the chief into ``checkpoints/``, the
 others into a temporary directory that is deleted at once, and only the chief logs.
 """
@@ -23,7 +26,7 @@ import math
 import os
 import shutil
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Union
 
 import numpy as np
 import tensorflow as tf
@@ -149,9 +152,12 @@ def window_step(model: LSTMPStackLM, optimizer, config: LMTrainConfig, batch, st
     """
     weights = batch["weights"]
     loss_scaled = isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer)  # mixed_float16
+    replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+    dropout_seed = tf.random.experimental.stateless_fold_in(
+        tf.stack([tf.constant(config.seed, tf.int64), tf.cast(optimizer.iterations, tf.int64)]), replica)
     with tf.GradientTape() as tape:
         outputs, new_states = model(*model_inputs(model, batch), mask=weights > 0, initial_state=states,
-                                    training=True)
+                                    training=True, dropout_seed=dropout_seed)
         losses = model.token_losses(outputs, batch["targets"], step=optimizer.iterations)
         loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
         objective = loss_sum / tf.maximum(all_reduce_sum(count), 1.0) * config.gradient_scale
@@ -202,8 +208,15 @@ class LMTrainer:
             self.optimizer = make_optimizer(config)
             self.optimizer.build(self.model.trainable_variables)
         self.data_position = tf.Variable(np.zeros(3, np.int64), trainable=False, name="data_position")
+        # Shapes follow the global batch, which a resumed run may change: unknown-shape variables.
+        self.data_state = tf.Variable(np.zeros((0, lm_corpus.RESUME_FIELDS), np.int64), trainable=False,
+                                      shape=tf.TensorShape(None), name="data_state")
+        self.lstm_state = [tf.Variable(np.zeros((0, 0), np.float32), trainable=False, shape=tf.TensorShape(None),
+                                       name=f"lstm_state_{i}")
+                           for i in range(len(tf.nest.flatten(self.model.zero_state(1))))]
         self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
-                                              data_position=self.data_position)
+                                              data_position=self.data_position, data_state=self.data_state,
+                                              lstm_state=self.lstm_state)
         self.checkpoint_dir = os.path.join(model_dir, "checkpoints")
         own_dir = (self.checkpoint_dir if self.is_chief
                    else os.path.join(model_dir, f"worker_tmp_{self.task_id}"))
@@ -239,6 +252,27 @@ class LMTrainer:
         return self.strategy.experimental_distribute_values_from_function(
             lambda _: self.model.zero_state(self.config.batch_size))
 
+    @property
+    def exact_resume(self) -> bool:
+        """Whether the restored checkpoint holds this run's global rows of state and data."""
+        rows = self.global_batch_size
+        shapes = [tuple(v.value().shape) for v in self.lstm_state]  # the values': unknown-shape variables
+        return (tuple(self.data_state.value().shape) == (rows + 1, lm_corpus.RESUME_FIELDS)
+                and all(len(shape) == 2 and shape[0] == rows for shape in shapes))
+
+    def start_states(self):
+        """Per-replica LSTM states to start from: the checkpoint's rows when :attr:`exact_resume`
+        (replica r gets global rows ``[r * b, (r + 1) * b)``, as the data), else zeros."""
+        if not self.exact_resume:
+            return self.zero_states()
+        b, template = self.config.batch_size, self.model.zero_state(1)
+        values = [v.numpy() for v in self.lstm_state]
+
+        def rows(context):
+            first = context.replica_id_in_sync_group * b
+            return tf.nest.pack_sequence_as(template, [tf.constant(v[first:first + b]) for v in values])
+        return self.strategy.experimental_distribute_values_from_function(rows)
+
     # -- checkpoints -------------------------------------------------------------------------
     def restore(self) -> Optional[str]:
         """Restore the chief's latest checkpoint, if any; returns its path."""
@@ -253,7 +287,11 @@ class LMTrainer:
             shutil.rmtree(self.manager.directory, ignore_errors=True)
 
     @property
-    def start_position(self) -> lm_corpus.Position:
+    def start_position(self) -> Union[lm_corpus.Position, np.ndarray]:
+        """Where the data stream starts: the saved packer state when :attr:`exact_resume`, else
+        the chunk of the newest sentence read (``(0, 0, 0)`` for a new run)."""
+        if self.exact_resume:
+            return self.data_state.numpy()
         return lm_corpus.Position(*(int(v) for v in self.data_position.numpy()))
 
     # -- loop --------------------------------------------------------------------------------
@@ -270,7 +308,7 @@ class LMTrainer:
             The last logged metrics.
         """
         c = self.config
-        states, iterator = self.zero_states(), iter(dataset)
+        states, iterator = self.start_states(), iter(dataset)
         meter, metrics = _Meter(), {}
         while self.step < c.train_steps:
             try:
@@ -279,19 +317,22 @@ class LMTrainer:
                 break
             loss_sum, count, states = self.train_step(batch, states)
             self.data_position.assign(self.strategy.experimental_local_results(batch["position"])[0])
+            self.data_state.assign(self.strategy.experimental_local_results(batch["resume"])[0])
             meter.add(loss_sum, count)
             step = self.step
             if step % c.log_every == 0 or step == c.train_steps:
                 metrics = self._log(step, meter.flush())
             if step % c.checkpoint_every == 0 or step == c.train_steps:
-                self._checkpoint(evaluate)
+                self._checkpoint(evaluate, states)
         if meter.steps:
             metrics = self._log(self.step, meter.flush())
-            self._checkpoint(evaluate)
+            self._checkpoint(evaluate, states)
         return {**metrics, "run_tokens": meter.run_tokens,
                 "run_tokens_per_sec": meter.run_tokens / max(time.perf_counter() - meter.run_start, 1e-9)}
 
-    def _checkpoint(self, evaluate) -> None:
+    def _checkpoint(self, evaluate, states) -> None:
+        for variable, value in zip(self.lstm_state, tf.nest.flatten(states)):
+            variable.assign(self.strategy.gather(value, axis=0))  # all rows, in replica order
         self.save()
         if evaluate is not None and self.is_chief:
             heldout = evaluate(self.model)

@@ -206,3 +206,40 @@ def test_interleaved_stream_resumes_exactly_from_any_chunk(tmp_path):
         assert _stream(corpus, Position(*start)) == full[first:]
     assert _stream(LMCorpus(files, vocab, shuffle=True, seed=2, num_epochs=2, shuffle_chunk=40,
                             interleave=True)) == full  # a function of files and seed only
+
+
+@pytest.mark.parametrize("interleave", [True, False])
+def test_windows_resumed_from_any_window_equal_the_uninterrupted_stream(tmp_path, monkeypatch, interleave):
+    """The packer state a window carries (``resume``) rebuilds every row mid-sentence: the windows
+    after it, chars included, are exactly those of the uninterrupted stream, across chunks,
+    files and epochs."""
+    monkeypatch.setattr(lm_data, "INTERLEAVE_BLOCK", 5)
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(12)]
+    vocab = LMVocabulary(["<S>", "</S>", "<UNK>"] + words)
+    files = [write(tmp_path / f"source{k}.txt", [" ".join(rng.choice(words, rng.integers(1, 13))) for _ in range(n)])
+             for k, n in enumerate((40, 25, 9))]
+    corpus = LMCorpus(files, vocab, "backward", shuffle=True, seed=3, num_epochs=2, shuffle_chunk=7,
+                      interleave=interleave, char_vocab=LM1BCharVocabulary.from_words(vocab.words, 6))
+    full = list(pack_windows(corpus.sentences(), 3, 4, corpus.max_word_length))
+    assert len(full) > 60 and len({tuple(w["position"]) for w in full}) > 8
+    assert any((w["resume"][:3, 4] > 0).all() for w in full)  # all rows mid-sentence somewhere
+    for i, window in enumerate(full[:-1]):
+        state = window["resume"]
+        resumed = pack_windows(corpus.sentences(lm_data.resume_anchor(state)), 3, 4, corpus.max_word_length, state)
+        for expected, got in zip(full[i + 1:i + 4], resumed):  # the next 3 (all of them: below)
+            for key in expected:
+                np.testing.assert_array_equal(got[key], expected[key], err_msg=f"window {i} + 1: {key}")
+    via_tf_data = list(lm_data.window_dataset(corpus, 3, 4, full[20]["resume"]).as_numpy_iterator())
+    assert len(via_tf_data) == len(full) - 21
+    for expected, got in zip(full[21:], via_tf_data):
+        for key in expected:
+            np.testing.assert_array_equal(got[key], expected[key])
+
+    with pytest.raises(InputError, match="does not fit 2 rows"):
+        next(pack_windows(iter(()), 2, 4, 0, full[0]["resume"]))
+    other = LMCorpus(files[:2], vocab, "backward", shuffle=True, seed=3, num_epochs=2, shuffle_chunk=7,
+                     interleave=interleave)
+    late = full[-2]["resume"]
+    with pytest.raises(InputError, match="no longer holds"):
+        next(pack_windows(other.sentences(lm_data.resume_anchor(late)), 3, 4, 0, late))

@@ -131,6 +131,7 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
                            f"--output_dir={out}"], cwd=repo, capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert done.returncode == 0, done.stderr
+    assert "deprecated" not in done.stderr  # V1 is the release's format: no 9 x 6-line TF banner
     assert "backward LM" in done.stdout and json.loads((out / "direction.json").read_text()) == {"direction": "backward"}
     assert read_lm1b_checkpoint(str(out / "ckpt-*"), include_softmax=False).global_step == 3
     ours, theirs = load_embedder(f"lstm_lm:{run_dir}"), load_embedder(f"lm1b:{out}/ckpt-*,{out}/vocab.txt")
