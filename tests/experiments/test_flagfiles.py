@@ -46,12 +46,16 @@ def test_paper_settings(parse):
 
 @pytest.mark.parametrize("prefix", ["ner", "chunk"])
 def test_cpu_budget_pairs_differ_only_in_their_lms(parse, prefix):
+    """The CPU-budget TagLM rows (word LMs; CNN-LSTM pair; CNN-LSTM forward + word backward)
+    are the baseline plus their LMs, nothing else."""
     flags_dir = os.path.join(REPO, "experiments/flags")
     baseline = parse(os.path.join(flags_dir, f"{prefix}_baseline_cpu.cfg")).to_dict()
-    taglm = parse(os.path.join(flags_dir, f"{prefix}_taglm_cpu.cfg")).to_dict()
-    assert taglm.pop("forward_lm").startswith("lstm_lm:") and taglm.pop("backward_lm").startswith("lstm_lm:")
     assert baseline.pop("forward_lm") is None and baseline.pop("backward_lm") is None
-    assert taglm == baseline
+    for row, kinds in (("taglm", ("lstm_lm:", "lstm_lm:")), ("taglm_cnn", ("lm1b:", "lm1b:")),
+                       ("taglm_cnn_word", ("lm1b:", "lstm_lm:"))):
+        taglm = parse(os.path.join(flags_dir, f"{prefix}_{row}_cpu.cfg")).to_dict()
+        assert (taglm.pop("forward_lm").startswith(kinds[0]) and taglm.pop("backward_lm").startswith(kinds[1])), row
+        assert taglm == baseline, row
     full = parse(os.path.join(flags_dir, f"{prefix}_baseline.cfg")).to_dict()
     assert baseline["train"]["max_constant_epochs"] < full["train"]["max_constant_epochs"]
     assert baseline["model"] == full["model"]
