@@ -1,17 +1,25 @@
 """Write a CNN-LSTM LM trained by ``experiments.pretrain_lm --lm_kind=cnn_lstm`` in the lm_1b
 release layout (V1 ``ckpt-*`` shards, ``vocab.txt``, ``direction.json`` if backward):
 
-    python -m lm_1b_export.from_pretrained --model_dir=runs/lm_cnn_fwd --output_dir=OUT [--checkpoint=PREFIX]
+    python -m lm_1b_export.from_pretrained --model_dir=runs/lm_cnn_fwd --output_dir=OUT [--checkpoint=PREFIX] \
+        [--perplexity_json=EVAL.json]
 
-Then ``--forward_lm=lm1b:OUT/ckpt-*,OUT/vocab.txt`` (or ``--backward_lm``), ``lm_1b_export.export``
+The held-out perplexity ``experiments.eval_lm`` measured for the exported checkpoint
+(``MODEL_DIR/perplexity.json`` from ``--record``, or the ``--output`` file of an earlier
+checkpoint given as ``--perplexity_json``) goes with it as ``OUT/perplexity.json``, where tagger
+runs find it for their ``results.json`` and the report. Then ``--forward_lm=lm1b:OUT/ckpt-*,OUT/vocab.txt`` (or ``--backward_lm``), ``lm_1b_export.export``
 and ``lm_1b_export.dump_lstm_emb`` read it as they read Google's release.
 """
 from __future__ import annotations
 
+import json
+import os
+
 from absl import app, flags
 
 from taglm_tf.cli import run
-from taglm_tf.pretraining.saving import load_lm, write_lm1b_release
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.pretraining.saving import PERPLEXITY_FILE, load_lm, perplexity_record, write_lm1b_release
 
 FLAGS = flags.FLAGS
 
@@ -21,6 +29,8 @@ def define_flags() -> None:
     flags.DEFINE_string("model_dir", None, "A pretrain_lm output directory of a cnn_lstm LM.")
     flags.DEFINE_string("checkpoint", None, "Checkpoint prefix (default: the latest in --model_dir).")
     flags.DEFINE_string("output_dir", None, "Directory to write the release-layout files into.")
+    flags.DEFINE_string("perplexity_json", None, "An eval_lm --output file of the exported checkpoint "
+                        "(default: MODEL_DIR/perplexity.json when it describes that checkpoint).")
 
 
 def main(argv):
@@ -28,8 +38,15 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
     step = int(checkpoint.rsplit("-", 1)[1])
+    record = perplexity_record(FLAGS.model_dir, checkpoint, FLAGS.perplexity_json)
     written = write_lm1b_release(model, vocab, config["direction"], FLAGS.output_dir, global_step=step)
-    print(f"wrote {len(written)} files ({config['direction']} LM, {checkpoint}) to {FLAGS.output_dir}")
+    target = os.path.join(FLAGS.output_dir, PERPLEXITY_FILE)
+    if record is not None:
+        write_text_atomic(target, json.dumps(record, indent=1))
+    elif os.path.exists(target):
+        os.remove(target)  # a stale record of an earlier export
+    ppl = f", held-out perplexity {record['perplexity']:.2f}" if record else ", no perplexity recorded"
+    print(f"wrote {len(written)} files ({config['direction']} LM, {checkpoint}{ppl}) to {FLAGS.output_dir}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from taglm_tf.lm.lstm_embedder import LMEmbedder
 from taglm_tf.lm1b.writing import lm_fingerprint
 from taglm_tf.lm1b.model import LM1BEmbedder
 from taglm_tf.lm1b.saving import load_lm1b
-from taglm_tf.pretraining.saving import recorded_perplexity
+from taglm_tf.pretraining.saving import recorded_perplexity, release_perplexity
 
 LM_KEYS = ("forward_lm", "backward_lm")
 
@@ -170,11 +170,16 @@ def lm_fingerprints(specs: Mapping, lms) -> Dict[str, str]:
 
 
 def lm_perplexities(specs: Mapping) -> Optional[dict]:
-    """``{"forward": ppl, "backward": ppl}`` recorded beside ``lstm_lm`` LMs, or None."""
+    """``{"forward": ppl, "backward": ppl}`` recorded beside ``lstm_lm`` LMs (``eval_lm
+    --record``) and beside ``lm1b`` LMs written by ``lm_1b_export.from_pretrained``, or None."""
     found = {}
     for direction in ("forward", "backward"):
         kind, _, path = (specs.get(f"{direction}_lm") or "").partition(":")
-        value = recorded_perplexity(path) if kind == "lstm_lm" else None
+        value = None
+        if kind == "lstm_lm":
+            value = recorded_perplexity(path)
+        elif kind == "lm1b":
+            value = release_perplexity(path.split(",")[0])
         if value is not None:
             found[direction] = value
     return found or None

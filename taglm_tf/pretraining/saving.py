@@ -30,14 +30,39 @@ PERPLEXITY_FILE = "perplexity.json"
 
 def recorded_perplexity(model_dir: str) -> Optional[float]:
     """The held-out perplexity ``eval_lm --record`` stored for the LM's latest checkpoint, if any."""
-    path = os.path.join(model_dir, PERPLEXITY_FILE)
+    latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    record = perplexity_record(model_dir, latest) if latest else None
+    return float(record["perplexity"]) if record else None
+
+
+def perplexity_record(model_dir: str, checkpoint: str, record_file: Optional[str] = None) -> Optional[dict]:
+    """The ``eval_lm`` record of ``checkpoint``: ``record_file`` (an ``eval_lm --output`` file,
+    which must name that checkpoint) or else ``MODEL_DIR/perplexity.json`` if it names it.
+
+    Raises:
+        InputError: ``record_file`` describes another checkpoint."""
+    path = record_file or os.path.join(model_dir, PERPLEXITY_FILE)
     if not os.path.isfile(path):
+        if record_file:
+            raise InputError("no such file", record_file)
         return None
     with open(path, encoding="utf-8") as f:
         record = json.load(f)
-    latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-    same = latest and os.path.basename(record.get("checkpoint", "")) == os.path.basename(latest)
-    return float(record["perplexity"]) if same else None
+    if os.path.basename(record.get("checkpoint", "")) == os.path.basename(checkpoint):
+        return record
+    if record_file:
+        raise InputError(f"describes {record.get('checkpoint')!r}, not the exported {checkpoint!r}", record_file)
+    return None
+
+
+def release_perplexity(checkpoint_glob: str) -> Optional[float]:
+    """The perplexity ``lm_1b_export.from_pretrained`` stored beside a release-layout LM it wrote
+    (``perplexity.json`` in the directory of ``checkpoint_glob``), if any."""
+    path = os.path.join(os.path.dirname(checkpoint_glob), PERPLEXITY_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return float(json.load(f)["perplexity"])
 
 
 def load_lm(model_dir: str, checkpoint: Optional[str] = None

@@ -14,7 +14,7 @@ import tensorflow as tf
 from lm_1b_export import dump_lstm_emb
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm.loading import load_embedder
+from taglm_tf.lm.loading import lm_perplexities, load_embedder
 from taglm_tf.lm1b.checkpoint import read_lm1b_checkpoint
 from taglm_tf.lm1b.model import LM1BEmbedder
 from taglm_tf.lm1b.saving import export_lm1b, load_lm1b
@@ -24,7 +24,7 @@ from taglm_tf.pretraining import corpus as lm_data
 from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
 from taglm_tf.pretraining.lm_kinds import char_vocabulary
 from taglm_tf.pretraining.run import PretrainConfig, pretrain
-from taglm_tf.pretraining.saving import write_lm1b_release
+from taglm_tf.pretraining.saving import perplexity_record, write_lm1b_release
 from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.pretraining.vocab import LMVocabulary
 
@@ -127,6 +127,10 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
                                                 log_every=3)),
              strategy=tf.distribute.get_strategy())
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    (run_dir / "perplexity.json").write_text(json.dumps({"checkpoint": latest, "perplexity": 123.25}))
+    (out).mkdir()
+    (out / "perplexity.json").write_text(json.dumps({"checkpoint": "old", "perplexity": 9.0}))
     done = subprocess.run([sys.executable, "-m", "lm_1b_export.from_pretrained", f"--model_dir={run_dir}",
                            f"--output_dir={out}"], cwd=repo, capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
@@ -134,6 +138,14 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
     assert "deprecated" not in done.stderr  # V1 is the release's format: no 9 x 6-line TF banner
     assert "backward LM" in done.stdout and json.loads((out / "direction.json").read_text()) == {"direction": "backward"}
     assert read_lm1b_checkpoint(str(out / "ckpt-*"), include_softmax=False).global_step == 3
+    # eval_lm's record of the exported checkpoint travels with it, into tagger runs' results.json
+    assert "held-out perplexity 123.25" in done.stdout
+    assert lm_perplexities({"backward_lm": f"lm1b:{out}/ckpt-*,{out}/vocab.txt"}) == {"backward": 123.25}
+    (run_dir / "other.json").write_text(json.dumps({"checkpoint": f"{latest[:-2]}-1", "perplexity": 1.0}))
+    with pytest.raises(InputError, match="not the exported"):
+        perplexity_record(str(run_dir), latest, str(run_dir / "other.json"))
+    (run_dir / "perplexity.json").unlink()
+    assert perplexity_record(str(run_dir), latest) is None
     ours, theirs = load_embedder(f"lstm_lm:{run_dir}"), load_embedder(f"lm1b:{out}/ckpt-*,{out}/vocab.txt")
     expected = ours.embed_sentences(SENTENCES)
     for a, b in zip(expected, theirs.embed_sentences(SENTENCES)):
