@@ -207,7 +207,10 @@ class Tagger:
     def predict_iter(self, inputs: Union[Input, Iterable[Input]], batch_size: int = 128,
                      chunk_size: Optional[int] = None) -> Iterator[TaggedSentence]:
         """:meth:`predict` as a generator: reads ``inputs`` lazily, ``chunk_size`` sentences
-        (default ``16 * batch_size``) at a time, so memory does not grow with the input."""
+        (default ``16 * batch_size``) at a time, so memory does not grow with the input. Under
+        glibc, a process that tags millions of tokens should also call
+        :func:`taglm_tf.memory.fix_mmap_threshold` once (as ``taglm_tf.tag`` does), or its peak
+        RSS creeps up through heap fragmentation."""
         chunk_size = chunk_size or 16 * batch_size
         pending = _pending_sentences(inputs)
         while True:

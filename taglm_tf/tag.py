@@ -19,8 +19,9 @@ Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of
 --batch_size`` sentences; each chunk's output is written and flushed before the next chunk is
 read, so memory does not grow with the input (raw text is read in blocks cut at paragraph
 breaks, :func:`taglm_tf.data.tokenize.paragraph_blocks`, with the same sentences and offsets
-as the whole text). Progress (sentences, tokens, tokens/s) goes to stderr when it is a
-terminal, or with ``--progress``.
+as the whole text). glibc's mmap threshold is fixed first (:mod:`taglm_tf.memory`), so
+peak RSS stays flat however long the input. Progress (sentences, tokens, tokens/s) goes to
+stderr when it is a terminal, or with ``--progress``.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from taglm_tf.data.tokenize import paragraph_blocks
 from taglm_tf.errors import InputError
 from taglm_tf.lm.loading import define_lm_override_flags, lm_overrides
 from taglm_tf.model_card import read_card, render_markdown
+from taglm_tf.memory import fix_mmap_threshold
 
 FLAGS = flags.FLAGS
 
@@ -206,6 +208,7 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.info:
         return print(render_markdown(read_card(FLAGS.model_dir)), end="")
+    fix_mmap_threshold()  # flat RSS over long inputs (taglm_tf.memory)
     tagger = Tagger.load(FLAGS.model_dir, lm_overrides())
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     try:
