@@ -7,7 +7,9 @@ sizes that vary from batch to batch) from the heap, where freed blocks leave hol
 rarely returns, and peak RSS creeps up with the variety of shapes met, not with any live data:
 tagging 1 M tokens peaked 20% above 100 k tokens (``WORKSPACE_NOTES.md``, issue 12). A fixed
 threshold (``mallopt(M_MMAP_THRESHOLD)``, which also turns the dynamic adjustment off) keeps
-large tensors on ``mmap``; peak RSS then stayed within 3%.
+large tensors on ``mmap``; peak RSS then stayed within 3%. The dynamic adjustment also raises
+the heap's trim threshold to twice the mmap threshold, so a process that fixes the threshold
+late (after importing TensorFlow and loading a model) resets the trim threshold too.
 """
 from __future__ import annotations
 
@@ -15,13 +17,14 @@ import ctypes
 import ctypes.util
 import os
 
-M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
 DEFAULT_THRESHOLD = 128 * 1024
 ENV_VARIABLE = "MALLOC_MMAP_THRESHOLD_"  # glibc reads it at start-up; a user's setting wins
 
 
 def fix_mmap_threshold(threshold: int = DEFAULT_THRESHOLD) -> bool:
-    """Fix glibc's mmap threshold at ``threshold`` bytes for this process.
+    """Fix glibc's mmap threshold at ``threshold`` bytes for this process, and its trim
+    threshold at the same value (both are glibc's defaults at start-up: 128 KiB).
 
     Returns True if it was set; False where it does not apply: not glibc (macOS, musl), or
     ``MALLOC_MMAP_THRESHOLD_`` already in the environment (glibc applied the user's value).
@@ -34,4 +37,4 @@ def fix_mmap_threshold(threshold: int = DEFAULT_THRESHOLD) -> bool:
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt(M_MMAP_THRESHOLD, int(threshold)) == 1
+    return mallopt(M_MMAP_THRESHOLD, int(threshold)) == 1 and mallopt(M_TRIM_THRESHOLD, int(threshold)) == 1

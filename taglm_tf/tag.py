@@ -36,7 +36,13 @@ from typing import BinaryIO, Deque, Iterable, Iterator, Optional, Sequence, Text
 
 from absl import app, flags
 
-from taglm_tf.api import TaggedSentence, Tagger
+from taglm_tf.memory import fix_mmap_threshold
+
+# Before TensorFlow is imported, as MALLOC_MMAP_THRESHOLD_ would be: fixed later, the heap
+# fragmentation of the import and model load stays (taglm_tf.memory; flat RSS over long inputs).
+fix_mmap_threshold()
+
+from taglm_tf.api import TaggedSentence, Tagger  # noqa: E402 (after the call above)
 from taglm_tf import textio
 from taglm_tf.cli import run
 from taglm_tf.data import conll
@@ -44,7 +50,6 @@ from taglm_tf.data.tokenize import paragraph_blocks
 from taglm_tf.errors import InputError
 from taglm_tf.lm.loading import define_lm_override_flags, lm_overrides
 from taglm_tf.model_card import read_card, render_markdown
-from taglm_tf.memory import fix_mmap_threshold
 
 FLAGS = flags.FLAGS
 
@@ -208,7 +213,6 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.info:
         return print(render_markdown(read_card(FLAGS.model_dir)), end="")
-    fix_mmap_threshold()  # flat RSS over long inputs (taglm_tf.memory)
     tagger = Tagger.load(FLAGS.model_dir, lm_overrides())
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     try:

@@ -13,10 +13,12 @@ from taglm_tf.memory import fix_mmap_threshold
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
-applied = fix_mmap_threshold() if sys.argv[1] == "fixed" else None
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096
-libc.free(libc.malloc(8 << 20))  # a freed mmapped block: glibc's dynamic threshold rises to 8 MiB
+# a freed mmapped block: glibc's dynamic threshold rises to 8 MiB, as it does while TensorFlow
+# is imported
+libc.free(libc.malloc(8 << 20))
+applied = fix_mmap_threshold() if sys.argv[1] == "fixed" else None
 large, small = [], []
 for _ in range(100):
     block = libc.malloc(1 << 20)
