@@ -12,7 +12,7 @@ def config(seed, train_with_dev=False, embeddings=GLOVE, train=None, **extra):
 
 
 def write_run(run_dir, seed, test_f1, dev_f1, dev_curve=(), lm_perplexity=None, tensorboard=False,
-              **config_kw):
+              per_type=None, **config_kw):
     """A finished model dir; ``dev_curve`` goes into history (and TensorBoard if asked)."""
     os.makedirs(run_dir, exist_ok=True)
     cfg = config(seed, **config_kw)
@@ -21,6 +21,8 @@ def write_run(run_dir, seed, test_f1, dev_f1, dev_curve=(), lm_perplexity=None, 
                "wall_seconds": 3600.0, "seed": seed, "config": cfg, "history": history}
     if lm_perplexity is not None:
         results["lm_perplexity"] = lm_perplexity
+    if per_type is not None:
+        results["scores"] = {"test": {"f1": test_f1, "per_type": per_type}}
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(cfg, f)
     with open(os.path.join(run_dir, "results.json"), "w") as f:
@@ -40,10 +42,12 @@ def write_scalars(log_dir, tag, points):
     writer.close()
 
 
-def write_sweep(sweep_dir, label, f1s, **run_kw):
-    """A sweep dir with seeds 1..n and a minimal sweep.json holding ``label``."""
+def write_sweep(sweep_dir, label, f1s, per_type=None, **run_kw):
+    """A sweep dir with seeds 1..n and a minimal sweep.json holding ``label``; ``per_type``: one
+    ``{type: F1}`` per seed."""
     for seed, (test_f1, dev_f1) in enumerate(f1s, 1):
-        write_run(os.path.join(sweep_dir, f"seed_{seed}"), seed, test_f1, dev_f1, **run_kw)
+        write_run(os.path.join(sweep_dir, f"seed_{seed}"), seed, test_f1, dev_f1,
+                  per_type=per_type[seed - 1] if per_type else None, **run_kw)
     with open(os.path.join(sweep_dir, "sweep.json"), "w") as f:
         json.dump({"label": label}, f)
     return sweep_dir

@@ -69,27 +69,39 @@ def _comparable(a: Group, b: Group) -> bool:
     return all(a.setting.get(k) == b.setting.get(k) for k in keys)
 
 
-def _test(a: Group, b: Group) -> str:
-    if len(a.runs) < 2 or len(b.runs) < 2:
+def _welch_text(base: Sequence[float], variant: Sequence[float]) -> str:
+    if len(base) < 2 or len(variant) < 2:
         return "needs ≥ 2 runs each"
     try:
-        r = welch_ttest([x.test_f1 for x in b.runs], [x.test_f1 for x in a.runs])
+        r = welch_ttest(variant, base)
     except ValueError as e:
         return str(e)
     return f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g}"
 
 
+def _test(a: Group, b: Group) -> str:
+    return _welch_text([x.test_f1 for x in a.runs], [x.test_f1 for x in b.runs])
+
+
+def comparable_pairs(groups: Dict[str, List[Group]]) -> List[tuple]:
+    """``(name, paper Δ, base group or None, variant group or None)`` per paper comparison."""
+    out = []
+    for base, variant, delta in paper_tables.COMPARISONS:
+        name = f"`{variant}` − `{base}`"
+        pairs = [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if _comparable(a, b)]
+        out += [(name, delta, a, b) for a, b in pairs] or [(name, delta, None, None)]
+    return out
+
+
 def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
     rows = []
-    for base, variant, delta in paper_tables.COMPARISONS:
-        pairs = [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if _comparable(a, b)]
-        name = f"`{variant}` − `{base}`"
-        if not pairs:
+    for name, delta, a, b in comparable_pairs(groups):
+        if a is None:
             rows.append([name, f"{delta:+.2f}", "not run", "—", "—"])
-        for a, b in pairs:
-            diff = b.stat()["mean"] - a.stat()["mean"]
-            rows.append([name, f"{delta:+.2f}", f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
-                         _test(a, b), f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}"])
+            continue
+        diff = b.stat()["mean"] - a.stat()["mean"]
+        rows.append([name, f"{delta:+.2f}", f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
+                     _test(a, b), f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}"])
     return rows
 
 
@@ -101,6 +113,35 @@ def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
              "schedule; "
              "two-sided Welch t-test as in the paper (§3.1).", ""]
             + _table(header, comparison_rows(groups)) + [""])
+
+
+def per_type_rows(base: Group, variant: Group) -> List[list]:
+    """One row per entity or chunk type scored in every run of both groups: means, Δ, Welch test."""
+    runs = base.runs + variant.runs
+    types = sorted(set.intersection(*(set(r.test_per_type) for r in runs))) if runs else []
+    rows = []
+    for t in types:
+        a = [r.test_per_type[t] for r in base.runs]
+        b = [r.test_per_type[t] for r in variant.runs]
+        ma, mb = sum(a) / len(a), sum(b) / len(b)
+        rows.append([t, f"{ma:.2f}", f"{mb:.2f}", f"{mb - ma:+.2f}", _welch_text(a, b)])
+    return rows
+
+
+def render_per_type(groups: Dict[str, List[Group]]) -> List[str]:
+    """Test F1 per type (conlleval's per-type F1, mean over runs) for each comparison we ran."""
+    lines = []
+    for name, _, a, b in comparable_pairs(groups):
+        rows = per_type_rows(a, b) if a is not None else []
+        if rows:
+            lines += [f"### {name}: {a.describe()} → {b.describe()}", "",
+                      *_table(["Type", "Base test F1", "Variant test F1", "Δ", "Welch t-test (two-sided)"],
+                              rows), ""]
+    if not lines:
+        return []
+    return ["## Test F1 per type", "",
+            "conlleval's F1 per entity or chunk type on the test set, mean over the runs of each "
+            "comparison above (runs whose results.json records per-type scores).", ""] + lines
 
 
 def render_runs(groups: Sequence[Group], known: Sequence[str]) -> List[str]:
@@ -133,6 +174,7 @@ def render_report(groups: Sequence[Group], inputs: Sequence[str], plot_lines: Se
     for table in paper_tables.TABLES:
         lines += render_table(table, grouped)
     lines += render_comparisons(grouped)
+    lines += render_per_type(grouped)
     lines += render_runs(groups, paper_tables.known_labels())
     if unfinished:
         lines += ["Unfinished runs (no results.json yet; not counted): "

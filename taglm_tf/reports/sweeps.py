@@ -33,6 +33,7 @@ class RunResult:
     lm_perplexity: object = None          # a number, or {"forward": .., "backward": ..}
     config: dict = dataclasses.field(default_factory=dict)
     history: list = dataclasses.field(default_factory=list)
+    test_per_type: dict = dataclasses.field(default_factory=dict)  # conlleval F1 per type
 
 
 def seed_dir(sweep_dir: str, seed: int) -> str:
@@ -71,9 +72,11 @@ def load_run(path: str) -> RunResult:
     if os.path.isfile(os.path.join(run_dir, CONFIG_FILE)):
         config = {**config, **_read_json(os.path.join(run_dir, CONFIG_FILE))}
     seed = results.get("seed", config.get("train", {}).get("seed"))
+    per_type = ((results.get("scores") or {}).get("test") or {}).get("per_type") or {}
     return RunResult(run_dir, seed, float(results["test_f1"]), float(results["dev_f1"]),
                      results.get("epochs"), results.get("wall_seconds"),
-                     results.get("lm_perplexity"), config, results.get("history") or [])
+                     results.get("lm_perplexity"), config, results.get("history") or [],
+                     {k: float(v) for k, v in per_type.items()})
 
 
 def seed_dirs(sweep_dir: str) -> List[tuple]:

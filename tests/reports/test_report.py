@@ -147,3 +147,26 @@ def test_comparisons_pair_only_runs_with_the_same_schedule(tmp_path):
     baseline_rows = [line for line in text.splitlines() if line.startswith("| `ner_baseline` |")]
     assert len(baseline_rows) == 2 and all("LMs: none" in line for line in baseline_rows)
     assert "LMs: bwd: b; fwd: f, ≤ 6 + 1×2 epochs, seeds 1–3" in line_with(text, "| `ner_taglm` |")
+
+
+def test_per_type_section_compares_each_type_with_welch(tmp_path):
+    base_types = [{"LOC": 92.0, "PER": 95.0, "MISC": 78.0}, {"LOC": 92.4, "PER": 95.5, "MISC": 79.0},
+                  {"LOC": 91.8, "PER": 94.9, "MISC": 78.2}]
+    taglm_types = [{"LOC": 93.0, "PER": 95.1}, {"LOC": 93.5, "PER": 95.0}, {"LOC": 92.9, "PER": 95.6}]
+    fake_runs.write_sweep(str(tmp_path / "b"), "ner_baseline", BASE, per_type=base_types)
+    fake_runs.write_sweep(str(tmp_path / "t"), "ner_taglm", TAGLM, per_type=taglm_types)
+    fake_runs.write_run(str(tmp_path / "chunk_baseline_s1"), 1, 94.1, 95.3, per_type={"NP": 94.0})
+    text = write_report([str(tmp_path / d) for d in ("b", "t", "chunk_baseline_s1")], str(tmp_path / "R.md"))
+    section = text.split("## Test F1 per type", 1)[1].split("\n## ", 1)[0]
+    assert section.count("### ") == 1 and "### `ner_taglm` − `ner_baseline`" in section
+    for t in ("LOC", "PER"):
+        a, b = [x[t] for x in base_types], [x[t] for x in taglm_types]
+        r = welch_ttest(b, a)
+        row = line_with(section, f"| {t} |")
+        assert (f"| {np.mean(a):.2f} | {np.mean(b):.2f} | {np.mean(b) - np.mean(a):+.2f} | "
+                f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g} |") in row
+    assert "MISC" not in section and "NP" not in section  # MISC: not scored in every run
+
+
+def test_no_per_type_section_without_per_type_scores(runs, tmp_path):
+    assert "## Test F1 per type" not in make(runs, str(tmp_path))
