@@ -121,7 +121,8 @@ def main(argv):
             "lm1b_extraction", [python, "-m", "benchmarks.lm1b_extraction", f"--size={size}",
                                 f"--release_dir={os.path.join(scratch, 'lm1b')}", *extraction,
                                 f"--output={out('lm1b')}"], timeout, output=out("lm1b"))
-        tagger = [] if preset == "gpu" else ["--train_batches=2", "--warmup_batches=1"]
+        tagger = [] if preset == "gpu" else ["--train_batches=2", "--warmup_batches=1", "--dev_sentences=128",
+                                             "--embeddings="]
         steps["tagger"] = run_step(
             "tagger", [python, "-m", "benchmarks.tagger_throughput", "--task=ner", *tagger,
                        f"--output={out('tagger')}"], timeout, output=out("tagger"))

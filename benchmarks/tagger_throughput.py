@@ -46,7 +46,9 @@ def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
     flags.DEFINE_enum("task", "ner", list(TASKS), "Task whose paper configuration is measured.")
     flags.DEFINE_string("data_dir", None, "Data root (default: $TAGLM_DATA_DIR or ./data).")
-    flags.DEFINE_string("embeddings", "embeddings/glove.6B.50d.txt.xz", "Word vectors, relative to data_dir.")
+    flags.DEFINE_string("embeddings", "embeddings/glove.6B.50d.txt.xz",
+                        "Word vectors, relative to data_dir ('' for random initialisation).")
+    flags.DEFINE_integer("dev_sentences", 0, "Decode only the first N dev sentences (0: all).", lower_bound=0)
     flags.DEFINE_integer("batch_size", 32, "Training batch size (sentences).")
     flags.DEFINE_integer("eval_batch_size", 128, "Inference batch size (sentences).")
     flags.DEFINE_integer("warmup_batches", 8, "Untimed training batches (tracing).")
@@ -97,13 +99,13 @@ def measure_model(model_config: TaggerConfig, resources, train, dev, features=No
                                                                       features=features.get("dev")))}
 
 
-def lm_features(splits) -> dict:
+def lm_features(sentences: dict) -> dict:
     """Cached LM features for train and dev (built here, before any timing)."""
     data_dir = FLAGS.data_dir or default_data_dir()
     lms = load_lm_embedders({key: resolve_lm_spec(spec, data_dir) if spec else None
                     for key, spec in (("forward_lm", FLAGS.forward_lm), ("backward_lm", FLAGS.backward_lm))})
-    return {name: CachedFeatures(lms, [s.tokens for s in getattr(splits, name)], FLAGS.lm_cache_dir)
-            for name in ("train", "dev")}
+    return {name: CachedFeatures(lms, [s.tokens for s in split], FLAGS.lm_cache_dir)
+            for name, split in sentences.items()}
 
 
 def main(argv):
@@ -112,11 +114,14 @@ def main(argv):
     data_dir = FLAGS.data_dir or default_data_dir()
     splits = load_splits(task, data_dir)
     train, dev = (conll.convert_tags(s, "iobes") for s in (splits.train, splits.dev))
-    resources = build_resources(train, splits.dev + splits.test, os.path.join(data_dir, FLAGS.embeddings))
+    dev = dev[:FLAGS.dev_sentences] if FLAGS.dev_sentences else dev
+    embeddings = os.path.join(data_dir, FLAGS.embeddings) if FLAGS.embeddings else None
+    resources = build_resources(train, splits.dev + splits.test, embeddings)
     result = {"task": FLAGS.task, **measure_model(task.model, resources, train, dev),
-              "batch_size": FLAGS.batch_size, "eval_batch_size": FLAGS.eval_batch_size}
+              "batch_size": FLAGS.batch_size, "eval_batch_size": FLAGS.eval_batch_size,
+              "embeddings": FLAGS.embeddings or None, "dev_sentences": len(dev)}
     if FLAGS.forward_lm or FLAGS.backward_lm:
-        features = lm_features(splits)
+        features = lm_features({"train": train, "dev": dev})
         taglm = dataclasses.replace(task.model, extra_dim=features["train"].dim)
         result["taglm"] = {"forward_lm": FLAGS.forward_lm, "backward_lm": FLAGS.backward_lm,
                            **measure_model(taglm, resources, train, dev, features)}

@@ -29,7 +29,8 @@ def test_tiny_gpu_check_runs_every_step(tmp_path):
             assert measured["precisions"][precision]["tokens_per_sec"] > 0
             assert measured["training_flops_per_step"] > 0
     assert steps["lm1b_extraction"]["result"]["max_relative_difference_vs_graph"] < 1e-4
-    assert steps["tagger"]["result"]["train"]["tokens_per_sec"] > 0
+    tagger = steps["tagger"]["result"]
+    assert tagger["train"]["tokens_per_sec"] > 0 and tagger["dev_sentences"] == 128 and tagger["embeddings"] is None
 
 
 @pytest.mark.skipif(MAKE is None, reason="make is not installed")

@@ -17,11 +17,11 @@ from taglm_tf.training.trainer import Trainer
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Tiny, dropout on (chars and both RNN inputs), small batches so an epoch lasts long enough to be
-# killed in its middle; 2 constant epochs + 1 annealing epoch.
+# Tiny, dropout on (chars and both RNN inputs), batches of 8 (about 50 per epoch: the runs stop at step 25,
+# in the middle of an epoch); 2 constant epochs + 1 annealing epoch.
 FLAGS = ["--data_dir=/nonexistent", *(f"--{k}_file={v}" for k, v in sample_paths().items()),
          "--char_dim=4", "--char_units=4", "--word_dim=8", "--rnn_units=8", "--char_dropout=0.25",
-         "--rnn_input_dropout=0.25", "--output_dropout=0.25", "--batch_size=4", "--patience=1",
+         "--rnn_input_dropout=0.25", "--output_dropout=0.25", "--batch_size=8", "--patience=1",
          "--max_constant_epochs=2", "--anneal_epochs=1", "--anneal_steps=1", "--seed=7", "--verbose=2"]
 TIMINGS = ("seconds", "train_tokens_per_sec", "tokens_per_sec")
 
@@ -65,7 +65,7 @@ def history(model_dir):
 
 
 def stop_in_epoch(model_dir, epoch, sig, *extra, steps=25):
-    """Run (or resume) a run that signals itself ``sig`` after step ``steps`` of ``epoch`` (110
+    """Run (or resume) a run that signals itself ``sig`` after step ``steps`` of ``epoch`` (about 50
     batches; see interrupt_at_step.py); returns (exit status, stderr)."""
     result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "interrupt_at_step.py"),
                              str(epoch), str(steps), sig.name[3:], *command(model_dir, *extra)[2:]],
