@@ -176,7 +176,8 @@ def lm_settings(config: dict, prefix: str = "") -> dict:
 
 
 def _short_path(value: str) -> str:
-    parts = [p for p in value.rstrip("/").split("/") if p]
+    """``fwd_cpu`` for ``/lms/fwd_cpu``; ``cnn_s/ckpt-*`` for an lm_1b spec ``lm1b:cnn_s/ckpt-*,cnn_s/vocab.txt``."""
+    parts = [p for p in value.split(",", 1)[0].rstrip("/").split("/") if p]
     if len(parts) > 1 and ("*" in parts[-1] or parts[-1].startswith(("ckpt", "model", "weights"))):
         return "/".join(parts[-2:])
     return parts[-1] if parts else value
@@ -189,7 +190,8 @@ def describe_lms(config: dict) -> str:
         low = key.lower()
         tag = ("fwd" if ("forward" in low or "fwd" in low)
                else "bwd" if ("backward" in low or "bwd" in low) else key)
-        items.append(f"{tag}: {_short_path(value)}")
+        item = f"{tag}: {_short_path(value)}"
+        items += [] if item in items else [item]  # the same LM stored under two keys
     return "; ".join(items) if items else "none"
 
 

@@ -148,3 +148,9 @@ def test_schedule_is_named_when_it_is_not_the_papers():
     budget = {"max_constant_epochs": 6, "anneal_epochs": 2, "anneal_steps": 1, "patience": 5}
     assert sweeps.describe_schedule(budget) == "≤ 6 + 1×2 epochs"
     assert sweeps.describe_schedule({"patience": 3}) == "≤ 50 + 2×5 epochs"
+
+
+def test_lm1b_specs_are_named_by_their_checkpoint_dir_once():
+    spec = "lm1b:runs/lms/cnn_s_forward/ckpt-*,runs/lms/cnn_s_forward/vocab.txt"
+    config = {"forward_lm": spec, "lm": {"forward_lm": spec}}
+    assert sweeps.describe_lms(config) == "fwd: cnn_s_forward/ckpt-*"
