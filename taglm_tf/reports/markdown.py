@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence
 
 from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.reports.run_groups import Group, by_label, mean_perplexities
-from taglm_tf.reports.stats import welch_ttest
+from taglm_tf.reports.stats import mean_std, welch_ttest
 
 DITTO = "″"
 
@@ -79,10 +79,6 @@ def _welch_text(base: Sequence[float], variant: Sequence[float]) -> str:
     return f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g}"
 
 
-def _test(a: Group, b: Group) -> str:
-    return _welch_text([x.test_f1 for x in a.runs], [x.test_f1 for x in b.runs])
-
-
 def comparable_pairs(groups: Dict[str, List[Group]]) -> List[tuple]:
     """``(name, paper Δ, base group or None, variant group or None)`` per paper comparison."""
     out = []
@@ -101,7 +97,8 @@ def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
             continue
         diff = b.stat()["mean"] - a.stat()["mean"]
         rows.append([name, f"{delta:+.2f}", f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
-                     _test(a, b), f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}"])
+                     _welch_text([x.test_f1 for x in a.runs], [x.test_f1 for x in b.runs]),
+                     f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}"])
     return rows
 
 
@@ -123,7 +120,7 @@ def per_type_rows(base: Group, variant: Group) -> List[list]:
     for t in types:
         a = [r.test_per_type[t] for r in base.runs]
         b = [r.test_per_type[t] for r in variant.runs]
-        ma, mb = sum(a) / len(a), sum(b) / len(b)
+        (ma, _), (mb, _) = mean_std(a), mean_std(b)
         rows.append([t, f"{ma:.2f}", f"{mb:.2f}", f"{mb - ma:+.2f}", _welch_text(a, b)])
     return rows
 

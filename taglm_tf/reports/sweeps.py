@@ -157,8 +157,9 @@ def describe_embeddings(path: Optional[str]) -> str:
 
 
 _LM_KEY = re.compile(r"(^|_)(lm|lms|bilm)(_|$)|language_model")
-# How LM features are stored or checked, not which LMs: never part of a run's LM setting.
-_NOT_LM_CHOICE = {"lm_cache_dir", "lm_cache_dtype", "lm_fingerprints"}
+# How LM features are stored, checked or found, not which LMs: never part of a run's LM setting.
+# (The last is taglm_tf.lm.loading.RELATIVE_KEY, spelled out so reports need no TensorFlow import.)
+_NOT_LM_CHOICE = {"lm_cache_dir", "lm_cache_dtype", "lm_fingerprints", "lm_specs_relative_to_model_dir"}
 
 
 def lm_settings(config: dict, prefix: str = "") -> dict:
@@ -190,8 +191,7 @@ def describe_lms(config: dict) -> str:
         low = key.lower()
         tag = ("fwd" if ("forward" in low or "fwd" in low)
                else "bwd" if ("backward" in low or "bwd" in low) else key)
-        item = f"{tag}: {_short_path(value)}"
-        items += [] if item in items else [item]  # the same LM stored under two keys
+        items.append(f"{tag}: {_short_path(value)}")
     return "; ".join(items) if items else "none"
 
 

@@ -151,6 +151,7 @@ def test_schedule_is_named_when_it_is_not_the_papers():
 
 
 def test_lm1b_specs_are_named_by_their_checkpoint_dir_once():
-    spec = "lm1b:runs/lms/cnn_s_forward/ckpt-*,runs/lms/cnn_s_forward/vocab.txt"
-    config = {"forward_lm": spec, "lm": {"forward_lm": spec}}
+    spec = "lm1b:/abs/lms/cnn_s_forward/ckpt-*,/abs/lms/cnn_s_forward/vocab.txt"
+    relative = "lm1b:../../lms/cnn_s_forward/ckpt-*,../../lms/cnn_s_forward/vocab.txt"  # as experiments write it
+    config = {"forward_lm": spec, "lm_specs_relative_to_model_dir": {"forward_lm": relative}}
     assert sweeps.describe_lms(config) == "fwd: cnn_s_forward/ckpt-*"
