@@ -9,9 +9,16 @@ subprocess on an input of at least that many tokens: the sentences of CoNLL-2003
 a temporary file first. Recorded per size: wall seconds and tokens/s end to end (start-up,
 reading, tagging, writing), the tagging rate after start-up (the CLI's last ``--progress``
 line; it includes tracing the model's graph at the first batch), and the child's peak RSS
-(``os.wait4``'s ``ru_maxrss``: that child only).
+(``os.wait4``'s ``ru_maxrss``; Linux starts a child's from the RSS of the process that spawned
+it, here about 460 MiB, so it is an upper bound of the child's own peak; the sampled ``VmHWM``
+below is the child's own).
 RSS should be flat from 100 k to 1 M tokens; every input starts with the corpus's longest
 sentence (:func:`longest_first`), so each size meets the same largest batch. The output is checked to hold every sentence.
+Within each run the child's RSS is also sampled (``/proc/PID/status``: ``VmRSS`` now, ``VmHWM``
+its peak so far, every ``--rss_interval`` seconds, Linux only) beside the bytes of output
+written so far; the CLI writes in input order, so that byte count gives the tokens tagged so
+far. :func:`rss_by_tokens` turns the samples into RSS at every tenth of the input: whether
+memory levels off, and where, in one run.
 
 Single sentence (``--single_runs`` > 0): ``echo SENTENCE | python -m taglm_tf.tag`` end to end,
 the median of the runs, next to the time of ``python -c "import taglm_tf.tag"`` alone (the
@@ -33,8 +40,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from typing import List, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from absl import app, flags
 
@@ -57,6 +65,7 @@ def define_flags() -> None:
     flags.DEFINE_list("tokens", ["100000", "1000000"], "Input sizes, in tokens (at least).")
     flags.DEFINE_integer("batch_size", 128, "--batch_size of the CLI.")
     flags.DEFINE_integer("single_runs", 3, "Single-sentence runs (median reported); 0: none.")
+    flags.DEFINE_float("rss_interval", 0.25, "Seconds between samples of the child's RSS; 0: none.")
     flags.DEFINE_string("output", "benchmarks/results/tag_stream.json", "Where the JSON result goes.")
     flags.mark_flag_as_required("model_dir")
 
@@ -83,16 +92,69 @@ def write_input(path: str, sentences: List[Tuple[str, ...]], tokens: int) -> Tup
     return written_sentences, written_tokens
 
 
-def run_child(command: List[str], stdin=None, stdout=None) -> dict:
-    """Run ``command``; returns its wall seconds, peak RSS (MiB), exit code and stderr."""
+def _proc_status_mib(pid: int) -> Optional[Tuple[float, float]]:
+    """(VmRSS, VmHWM) of a live process in MiB, or None once it is gone (or off Linux)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS", "VmHWM")))
+        return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _sample_rss(pid: int, output: Optional[str], interval: float, samples: list, done: threading.Event):
+    while not done.wait(interval):
+        status = _proc_status_mib(pid)
+        if status is None:
+            return
+        written = os.path.getsize(output) if output and os.path.exists(output) else 0
+        samples.append((written,) + status)
+
+
+def run_child(command: List[str], stdin=None, stdout=None, rss_output: Optional[str] = None,
+              rss_interval: float = 0.0) -> dict:
+    """Run ``command``; returns its wall seconds, peak RSS (MiB), exit code and stderr, and with
+    ``rss_output`` (the file its stdout goes to) and ``rss_interval`` > 0 the samples (output
+    bytes, VmRSS MiB, VmHWM MiB) taken every ``rss_interval`` seconds."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=REPO, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+    samples, done = [], threading.Event()
+    sampler = None
+    if rss_output and rss_interval > 0:
+        sampler = threading.Thread(target=_sample_rss, args=(proc.pid, rss_output, rss_interval, samples, done))
+        sampler.start()
     stderr = proc.stderr.read()
+    done.set()
+    if sampler:
+        sampler.join()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: tell Popen
     return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024, "exit": proc.returncode,
-            "stderr": stderr.decode("utf-8", "replace")}
+            "stderr": stderr.decode("utf-8", "replace"), "rss_samples": samples}
+
+
+def rss_by_tokens(samples: Sequence[Tuple[int, float, float]], output_bytes: int, tokens: int,
+                  points: int = 10) -> List[dict]:
+    """RSS at each ``1/points`` of the input, from samples (output bytes written, VmRSS MiB,
+    VmHWM MiB) taken in time order.
+
+    The output holds the input's sentences in order, so ``written / output_bytes`` of the
+    output stands for that share of the ``tokens``. For each mark ``k * tokens / points`` it
+    gives the first sample at or past it: tokens tagged by then (estimated), RSS then, and the
+    peak so far. Marks no sample reached (a run shorter than the interval) are left out.
+
+    Raises:
+        ValueError: if ``output_bytes`` is not positive.
+    """
+    if output_bytes <= 0:
+        raise ValueError(f"output_bytes must be positive, got {output_bytes}")
+    rows, mark = [], 1
+    for written, rss, hwm in samples:
+        while mark <= points and written * points >= mark * output_bytes:
+            rows.append({"tokens": round(tokens * written / output_bytes), "rss_mib": rss, "peak_rss_mib": hwm})
+            mark += 1
+    return rows
 
 
 def tag_command(*args: str) -> List[str]:
@@ -105,7 +167,8 @@ def measure_size(sentences, tokens: int, scratch: str) -> dict:
     source, output = os.path.join(scratch, f"in_{tokens}.txt"), os.path.join(scratch, "out.conll")
     n_sentences, n_tokens = write_input(source, sentences, tokens)
     with open(output, "wb") as out:
-        child = run_child(tag_command(f"--input={source}", "--progress"), stdout=out)
+        child = run_child(tag_command(f"--input={source}", "--progress"), stdout=out, rss_output=output,
+                          rss_interval=FLAGS.rss_interval)
     if child["exit"] != 0:
         raise SystemExit(f"tagging failed:\n{child['stderr']}")
     with open(output, "rb") as f:
@@ -118,7 +181,11 @@ def measure_size(sentences, tokens: int, scratch: str) -> dict:
             "tokens_per_sec": n_tokens / child["seconds"],
             "tagging_seconds": tagging_seconds, "tagging_tokens_per_sec": n_tokens / tagging_seconds,
             "startup_seconds": child["seconds"] - tagging_seconds,
-            "peak_rss_mib": child["peak_rss_mib"], "input_mib": os.path.getsize(source) / 2**20}
+            "peak_rss_mib": child["peak_rss_mib"],
+            "sampled_peak_rss_mib": max((h for _, _, h in child["rss_samples"]), default=None),
+            "input_mib": os.path.getsize(source) / 2**20,
+            "rss_by_tokens": rss_by_tokens(child["rss_samples"], os.path.getsize(output), n_tokens)
+            if child["rss_samples"] else []}
 
 
 def measure_single(runs: int) -> dict:
@@ -155,7 +222,9 @@ def main(argv):
         for tokens in (int(t) for t in FLAGS.tokens):
             result["sizes"].append(measure_size(sentences, tokens, scratch))
             print(f"{tokens:,} tokens: {result['sizes'][-1]['tokens_per_sec']:,.0f} tokens/s end to end, "
-                  f"peak RSS {result['sizes'][-1]['peak_rss_mib']:,.0f} MiB", file=sys.stderr, flush=True)
+                  f"peak RSS {result['sizes'][-1]['peak_rss_mib']:,.0f} MiB; RSS / peak so far (MiB) by tokens: "
+                  + ", ".join(f"{r['tokens']:,}: {r['rss_mib']:,.0f} / {r['peak_rss_mib']:,.0f}"
+                              for r in result["sizes"][-1]["rss_by_tokens"]), file=sys.stderr, flush=True)
     if FLAGS.single_runs > 0:
         result["single_sentence"] = measure_single(FLAGS.single_runs)
     if FLAGS.output:

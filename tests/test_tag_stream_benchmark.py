@@ -1,0 +1,51 @@
+"""The RSS trajectory of ``benchmarks.tag_stream``: samples of a real child, and their mapping to
+tokens."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import tag_stream
+
+
+def test_rss_by_tokens_marks_first_sample_past_each_tenth():
+    # (output bytes written, VmRSS, VmHWM); 1,000 output bytes stand for 5,000 tokens.
+    samples = [(0, 100.0, 100.0), (50, 110.0, 112.0), (100, 120.0, 121.0), (350, 130.0, 135.0),
+               (999, 128.0, 140.0), (1000, 127.0, 140.0)]
+    rows = tag_stream.rss_by_tokens(samples, 1000, 5000)
+    # Marks at 100, 200, ..., 1,000 bytes: 100 is met at 100; 200 and 300 at 350; 400..900 at
+    # 999; 1,000 at 1,000.
+    assert [r["tokens"] for r in rows] == [500, 1750, 1750] + [4995] * 6 + [5000]
+    assert [r["rss_mib"] for r in rows] == [120.0, 130.0, 130.0] + [128.0] * 6 + [127.0]
+    assert [r["peak_rss_mib"] for r in rows] == [121.0, 135.0, 135.0] + [140.0] * 7
+
+
+def test_rss_by_tokens_leaves_out_marks_no_sample_reached():
+    assert tag_stream.rss_by_tokens([(30, 1.0, 1.0)], 100, 10, points=4) == [
+        {"tokens": 3, "rss_mib": 1.0, "peak_rss_mib": 1.0}]
+    with pytest.raises(ValueError, match="output_bytes"):
+        tag_stream.rss_by_tokens([], 0, 10)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+def test_run_child_samples_a_growing_child(tmp_path):
+    # The child writes a line, then holds ~200 MiB more, then writes again: the samples see the
+    # output grow and the RSS rise with it; the sampled peak is under wait4's ru_maxrss.
+    script = ("import sys, time\nprint('a' * 100, flush=True)\ntime.sleep(0.6)\n"
+              "block = b'x' * (200 * 2**20)\nprint('b' * 100, flush=True)\ntime.sleep(0.6)\n")
+    out = tmp_path / "out.txt"
+    with open(out, "wb") as f:
+        child = tag_stream.run_child([sys.executable, "-c", script], stdout=f, rss_output=str(out),
+                                     rss_interval=0.05)
+    assert child["exit"] == 0
+    first = [s for s in child["rss_samples"] if s[0] == 101]
+    second = [s for s in child["rss_samples"] if s[0] == 202]
+    assert first and second
+    assert second[0][1] - first[0][1] > 150  # (at exit the interpreter frees the block first)
+    # wait4's ru_maxrss starts from the spawning process's RSS (Linux keeps the larger across
+    # vfork + exec), so it only bounds the child's own peak from above.
+    assert 200 < max(s[2] for s in second) <= child["peak_rss_mib"] + 1
+    rows = tag_stream.rss_by_tokens(child["rss_samples"], os.path.getsize(out), 2000, points=2)
+    assert rows[0]["tokens"] == 1000 and rows[1]["tokens"] == 2000
+    assert rows[1]["rss_mib"] - rows[0]["rss_mib"] > 150
