@@ -27,6 +27,25 @@ def atomic_path(path: str) -> Iterator[str]:
             os.remove(tmp)
 
 
+@contextlib.contextmanager
+def exclusive_lock(path: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path + ".lock"`` (created if needed) for the block,
+    waiting for any other process holding it. For work that several runs may start at once
+    (e.g. ``run_seeds --parallel``), so that one does it and the others wait and reuse it.
+    ``fcntl.flock``: POSIX only; elsewhere the block runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(f"{path}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def write_text_atomic(path: str, text: str) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:

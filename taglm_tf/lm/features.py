@@ -12,6 +12,7 @@ from typing import List, Sequence
 import numpy as np
 import tensorflow as tf
 
+from taglm_tf.fileio import exclusive_lock
 from taglm_tf.lm.cache import EmbeddingCache, sentences_fingerprint, write_cache
 from taglm_tf.lm.embedders import SentenceEmbedder
 
@@ -39,7 +40,9 @@ class CachedFeatures:
     Args:
         embedders: the LMs, in concatenation order (forward first, then backward).
         sentences: the split's token lists, in the order the tagger indexes them.
-        cache_dir: where caches live; file names encode the split and LM fingerprints.
+        cache_dir: where caches live; file names encode the split and LM fingerprints. A
+            missing cache is built under a lock (``NAME.h5.lock``), so runs started together
+            build it once.
         dtype: ``float16`` or ``float32`` storage.
         batch_size: sentences per LM forward pass when building.
     """
@@ -52,11 +55,13 @@ class CachedFeatures:
         for lm in embedders:
             path = os.path.join(cache_dir, f"{split[:16]}-{lm.fingerprint[:16]}-{dtype}.h5")
             if not os.path.exists(path):
-                progress = tf.keras.utils.Progbar(len(sentences), verbose=int(verbose),
-                                                  unit_name="sentence")
-                write_cache(path, lambda batch: lm.embed_sentences(batch, batch_size), sentences, dim=lm.dim,
-                            lm_fingerprint=lm.fingerprint, layer=LAYER, dtype=dtype,
-                            progress=progress.update)
+                with exclusive_lock(path):  # parallel seeds build it once; the others wait
+                    if not os.path.exists(path):
+                        progress = tf.keras.utils.Progbar(len(sentences), verbose=int(verbose),
+                                                          unit_name="sentence")
+                        write_cache(path, lambda batch: lm.embed_sentences(batch, batch_size), sentences,
+                                    dim=lm.dim, lm_fingerprint=lm.fingerprint, layer=LAYER, dtype=dtype,
+                                    progress=progress.update)
             self.caches.append(EmbeddingCache(path, expect={
                 "lm_fingerprint": lm.fingerprint, "layer": LAYER, "dataset_fingerprint": split}))
         self.dim = sum(c.dim for c in self.caches)
