@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+import unicodedata
+
 import dataclasses
 import itertools
 from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
@@ -175,10 +177,14 @@ class Tagger:
 
     def tag_tokens(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128) -> List[List[str]]:
         """Tags in :attr:`scheme` for each non-empty token list, in order: the one tagging path
-        of the API and the CLI (length-sorted batches of ``batch_size`` sentences)."""
+        of the API and the CLI (length-sorted batches of ``batch_size`` sentences).
+
+        The model sees each token in Unicode normal form NFC (the form of CoNLL text and of
+        embedding vocabularies), so ``Zu\u0308rich`` is looked up as ``Zürich``; the outputs keep
+        the tokens as given."""
         if not token_lists:
             return []
-        token_lists = [tuple(t) for t in token_lists]
+        token_lists = [tuple(unicodedata.normalize("NFC", w) for w in t) for t in token_lists]
         sentences = [conll.Sentence(t, ("O",) * len(t)) for t in token_lists]
         features = OnTheFlyFeatures(self.lms, token_lists, batch_size) if self.lms else None
         self.predictor.batch_size = batch_size

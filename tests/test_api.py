@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,19 @@ def test_to_dict(api_tagger):
     assert set(record) == {"tokens", "tags", "entities", "offsets"}
     assert all({"char_start", "char_end"} <= set(e) for e in record["entities"])
     assert set(tokens.to_dict("chunks")) == {"tokens", "tags", "chunks"}
+
+
+def test_tokens_are_looked_up_in_nfc_and_returned_as_given(api_tagger, reference, monkeypatch):
+    nfd = unicodedata.normalize("NFD", "Zoë Ölçer visited Zürich .")
+    seen = []
+    predict = api_tagger.predictor.predict
+    monkeypatch.setattr(api_tagger.predictor, "predict",
+                        lambda data, scheme: seen.append(data.sentences) or predict(data, scheme))
+    out = api_tagger.predict(nfd)
+    assert [s.tokens for s in seen[0]] == [("Zoë", "Ölçer", "visited", "Zürich", ".")]
+    assert all(unicodedata.is_normalized("NFC", w) for w in seen[0][0].tokens)
+    assert out[0].tokens == tuple(nfd.split()) and [nfd[a:b] for a, b in out[0].offsets] == nfd.split()
+    assert [list(out[0].tags)] == reference([["Zoë", "Ölçer", "visited", "Zürich", "."]])
 
 
 @pytest.mark.parametrize("bad, error", [

@@ -7,9 +7,11 @@ match CoNLL-2003: hyphens inside a word or number never split it (``Anglo-Dutch`
 quotes, brackets, clitics (``'s``, ``n't``) and a sentence-final period split off; ``Mr.``,
 ``U.S.`` and URLs stay whole. See the README ("Raw text") for why spaCy.
 
-Blank lines (a line with only whitespace) always end a sentence; single line breaks do not, so
-hard-wrapped paragraphs are fine. Offsets are Python string indices (code points), end
-exclusive: ``text[start:end] == token``.
+Blank lines (a line with only whitespace; lines end at LF, CRLF or CR) always end a sentence;
+single line breaks do not, so hard-wrapped paragraphs are fine. Any Unicode space separates
+tokens here (U+00A0 included), unlike pre-tokenized text, where only ASCII spaces and tabs do. A
+leading byte-order mark is skipped. Offsets are Python string indices (code points) into the
+text given, end exclusive: ``text[start:end] == token``.
 """
 from __future__ import annotations
 
@@ -17,7 +19,11 @@ import functools
 import re
 from typing import Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
-_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")  # paragraph break: a line holding only whitespace
+# A paragraph break: a line holding only whitespace. Lines end at LF, CRLF or CR (as in
+# taglm_tf.textio); "\r(?!\n)" keeps one CRLF from counting as two line ends.
+_LINE_END = r"(?:\r\n|\r(?!\n)|\n)"
+_BLANK_LINES = re.compile(_LINE_END + r"[ \t\f\v]*" + _LINE_END + r"\s*")
+_BOM = "\ufeff"
 
 
 class TokenizedSentence(NamedTuple):
@@ -138,7 +144,8 @@ def tokenize_many(texts: Iterable[str], batch_size: int = 64) -> Iterator[List[T
     nlp = _pipeline()
     for text in texts:
         sentences: List[TokenizedSentence] = []
-        spans = list(paragraphs(text))
+        skip = 1 if text.startswith(_BOM) else 0  # spaCy would glue it to the first token
+        spans = [(offset + skip, paragraph) for offset, paragraph in paragraphs(text[skip:])]
         for (offset, _), doc in zip(spans, nlp.pipe((p for _, p in spans), batch_size=batch_size)):
             for sent in doc.sents:
                 words = [t for t in sent if not t.is_space]

@@ -48,6 +48,26 @@ def test_blank_line_always_ends_a_sentence():
     assert split("no period here\n\nNew York") == ["no period here", "New York"]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("one two\r\rthree four", ["one two", "three four"]),        # CR-only lines
+    ("one two\r \t\rthree four", ["one two", "three four"]),
+    ("one two\r\n\r\nthree four", ["one two", "three four"]),  # CRLF
+    ("one two\n\r\nthree four", ["one two", "three four"]),     # mixed
+    ("one two\r\nthree four", ["one two three four"]),         # one CRLF is one line end
+    ("one two\r\n \nthree four", ["one two", "three four"]),
+    ("one two\rthree four", ["one two three four"]),
+])
+def test_blank_line_at_any_line_end_ends_a_sentence(text, expected):
+    assert split(text) == expected
+
+
+def test_leading_bom_is_skipped_and_offsets_index_the_text_given():
+    text = "\ufeffAnna Novak left."
+    assert split(text) == ["Anna Novak left ."]
+    assert tok.tokenize(text)[0].offsets[0] == (1, 5)
+    assert split("\ufeff") == []
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\n\n\t\n"])
 def test_whitespace_only_gives_no_sentences(text):
     assert tok.tokenize(text) == []
@@ -64,13 +84,13 @@ def test_paragraphs_offsets():
     assert list(tok.paragraphs(text)) == [(0, "a b"), (7, "c"), (11, "d e\n")]
 
 
-# A text whose paragraph breaks take every form _BLANK_LINES knows (CRLF, spaces and tabs on the
+# A text whose paragraph breaks take every form _BLANK_LINES knows (CRLF, CR, spaces and tabs on the
 # blank line, several blank lines, Unicode space after the break), hard-wrapped lines, and a
 # sentence without a period at a break.
 STREAMED = ("John Smith lives in New York. He works\nfor the EU.\r\n\r\n"
             "EU rejects German call to boycott British lamb!\n \t\n\n\u00a0Peter Blackburn, "
             "BRUSSELS 1996-08-22: Mr. Novak of the U.S. said \"no\" in Zürich\n\n"
-            "no period here\n\n\n  Last one . ") * 3
+            "no period here\n\n\n  Last one .\r\rOld Mac file\r \rends . ") * 3
 
 
 @pytest.mark.parametrize("block_chars", [1, 7, 40, 100, 10_000])
