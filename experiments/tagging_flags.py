@@ -56,8 +56,11 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.", flag_values=fv)
     flags.DEFINE_enum("lm_cache_dtype", "float16", ["float16", "float32"], "Cache storage type.", flag_values=fv)
     for name, (kind, help_text) in _MODEL_FLAGS.items():
-        paper = "; ".join(f"{t.name}: {getattr(t.model, name)}" for t in TASKS.values())
-        _DEFINE[kind](name, None, f"{help_text} (default: the task's paper setting, {paper})", flag_values=fv)
+        values = {t.name: getattr(t.model, name) for t in TASKS.values()}
+        if any(v is not None for v in values.values()):  # else the help text gives the default
+            paper = "; ".join(f"{task}: {value}" for task, value in values.items())
+            help_text = f"{help_text} (default: the task's paper setting, {paper})"
+        _DEFINE[kind](name, None, help_text, flag_values=fv)
     defaults = TrainConfig()
     flags.DEFINE_integer("batch_size", defaults.batch_size, "Sentences per training batch.", flag_values=fv)
     flags.DEFINE_float("learning_rate", defaults.learning_rate, "Adam learning rate of the constant phase.", flag_values=fv)

@@ -9,6 +9,7 @@ from absl import app, flags, logging
 from taglm_tf.errors import InputError
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
+HELP_OPTIONS = ("-?", "-h", "--help", "--helpshort", "--helpfull", "--helpxml")
 
 
 def run(main) -> None:
@@ -17,7 +18,10 @@ def run(main) -> None:
 
     absl's log verbosity is WARNING unless ``--verbosity`` is given (absl's default is INFO):
     TensorFlow's info lines, e.g. TF 2.21's checkpoint "Sharding callback duration", are not the
-    project's messages."""
+    project's messages.
+
+    Asking for help (``--help``, ``--helpfull``, ...) exits with 0, not absl's 1, so that
+    ``cmd --help && ...`` works in scripts."""
     def guarded(argv):
         if not flags.FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)
@@ -32,7 +36,13 @@ def run(main) -> None:
             # Not sys.exit: interpreter shutdown while tf.data's generator threads are still
             # running can crash (SIGSEGV). What a run keeps is already on disk, written atomically.
             os._exit(INTERRUPTED_EXIT)
-    app.run(guarded)
+    try:
+        app.run(guarded)
+    except SystemExit as e:
+        # absl prints the help while parsing the flags, before main, then exits with 1.
+        if e.code == 1 and any(arg.split("=")[0] in HELP_OPTIONS for arg in sys.argv[1:]):
+            sys.exit(0)
+        raise
 
 
 def list_flags_in_help(*modules) -> None:
