@@ -11,10 +11,9 @@
 """
 from __future__ import annotations
 
-import unicodedata
-
 import dataclasses
 import itertools
+import unicodedata
 from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from taglm_tf import textio
