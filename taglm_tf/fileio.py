@@ -29,21 +29,31 @@ def atomic_path(path: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def exclusive_lock(path: str) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``path + ".lock"`` (created if needed) for the block,
-    waiting for any other process holding it. For work that several runs may start at once
-    (e.g. ``run_seeds --parallel``), so that one does it and the others wait and reuse it.
-    ``fcntl.flock``: POSIX only; elsewhere the block runs unlocked."""
+    """Hold an exclusive advisory lock on ``path + ".lock"`` for the block, waiting for any other
+    process holding it. For work that several runs may start at once (e.g. ``run_seeds
+    --parallel``), so that one does it and the others wait and reuse it. The lock file exists
+    only while the lock is held: the holder removes it, and a waiter that then wakes on the
+    removed file tries again. ``fcntl.flock``: POSIX only; elsewhere the block runs unlocked."""
     try:
         import fcntl
     except ImportError:  # Windows
         yield
         return
-    with open(f"{path}.lock", "a") as handle:
+    lock = f"{path}.lock"
+    while True:
+        handle = open(lock, "a")
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino:
+                break  # still the file at that path: ours
+        except FileNotFoundError:
+            pass
+        handle.close()  # the previous holder removed it: lock the current one
+    try:
+        yield
+    finally:
+        os.remove(lock)
+        handle.close()
 
 
 def write_text_atomic(path: str, text: str) -> None:

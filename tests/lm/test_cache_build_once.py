@@ -1,5 +1,6 @@
 """Runs started together (``run_seeds --parallel``) build a missing LM feature cache once: the
-first takes the lock and builds, the others wait and read it."""
+first takes the lock and builds, the others wait and read it. Also ``fileio.exclusive_lock``
+itself, with three processes counting under it."""
 import json
 import os
 import subprocess
@@ -39,4 +40,30 @@ def test_two_processes_build_the_cache_once(tmp_path):
     assert log.read_text().split() == ["3"]  # one embed call over the 3 sentences, by one process
     expected = [[[1.0] * 3, [0.0] * 3, [0.0] * 3], [[2.0] * 3] * 2 + [[0.0] * 3], [[3.0] * 3] * 3]
     assert [json.loads(out) for out, _ in outputs] == [expected, expected]
-    assert len([p for p in os.listdir(cache_dir) if p.endswith(".h5")]) == 1  # no temporary left
+    assert len(os.listdir(cache_dir)) == 1  # the cache; no temporary file or lock left
+
+
+LOCKED_COUNT = textwrap.dedent("""
+    import sys, time
+    from taglm_tf.fileio import exclusive_lock
+    path = sys.argv[1]
+    for _ in range(20):
+        with exclusive_lock(path):
+            with open(path) as f:
+                n = int(f.read())
+            time.sleep(0.005)  # widen the read-modify-write window
+            with open(path, "w") as f:
+                f.write(str(n + 1))
+""")
+
+
+def test_exclusive_lock_serialises_processes_and_leaves_no_lock_file(tmp_path):
+    counter = tmp_path / "counter"
+    counter.write_text("0")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    children = [subprocess.Popen([sys.executable, "-c", LOCKED_COUNT, str(counter)], cwd=repo,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [child.communicate(timeout=120)[1] for child in children]
+    assert [child.returncode for child in children] == [0, 0, 0], errors
+    assert counter.read_text() == "60"  # no increment lost
+    assert sorted(os.listdir(tmp_path)) == ["counter"]
