@@ -7,6 +7,8 @@ have seen. Featurization then runs in TF ops (:class:`Featurizer`).
 """
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
@@ -19,6 +21,25 @@ from taglm_tf.errors import InputError
 
 # An optional source of extra per-token features: (sentence indices) -> [B, T, F] float32.
 FeatureSource = Callable[[np.ndarray, int], np.ndarray]
+
+# TF 2.15's Dataset.from_generator, run eagerly, keeps the generator's py_func for the life of
+# the process (it is attached to the global root graph; fixed upstream in tensorflow#123530), so
+# whatever the generator closes over is never freed: every tagged chunk's sentences stayed in
+# memory. The generator below is one module-level function that finds its batches here, by key,
+# through a weak reference; the dataset object holds the only strong one.
+_BATCH_SOURCES: "weakref.WeakValueDictionary[int, _BatchSource]" = weakref.WeakValueDictionary()
+_NEXT_KEY = itertools.count()
+
+
+class _BatchSource:
+    def __init__(self, data: "TaggingData", batches: List[np.ndarray]):
+        self.data, self.batches = data, batches
+
+
+def _generate_batches(key) -> Iterator[Dict[str, np.ndarray]]:
+    source = _BATCH_SOURCES[int(key)]
+    for batch in source.batches:
+        yield source.data._padded(batch)
 
 
 def batch_order(lengths: Sequence[int], batch_size: int, shuffle: bool, seed: int = 0,
@@ -104,14 +125,16 @@ class TaggingData:
         if self.features is not None:
             signature["features"] = tf.TensorSpec([None, None, None], tf.float32)
 
-        def generate() -> Iterator[Dict[str, np.ndarray]]:
-            for batch in batches:
-                yield self._padded(batch)
+        featurizer = self.featurizer
 
         def featurize(batch):
             batch = dict(batch)
-            batch.update(self.featurizer(batch.pop("tokens")))
+            batch.update(featurizer(batch.pop("tokens")))
             return batch
 
-        ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
-        return ds.map(featurize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+        source, key = _BatchSource(self, batches), next(_NEXT_KEY)
+        _BATCH_SOURCES[key] = source
+        ds = tf.data.Dataset.from_generator(_generate_batches, args=(key,), output_signature=signature)
+        ds = ds.map(featurize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+        ds._taglm_batch_source = source  # keeps the batches alive exactly as long as the dataset
+        return ds

@@ -332,3 +332,22 @@ def test_featurizer_from_resources_matches_vocab(emb_file):
     [batch] = [{k: v.numpy() for k, v in b.items()} for b in data.dataset(4)]
     assert batch["word_ids"][0].tolist() == [res.words.id("paris"), 1, res.words.id("eu"),
                                              res.words.id("zürich"), res.words.id("0000")]
+
+
+def test_dataset_frees_its_data_once_dropped(featurizer):
+    # TF 2.15's from_generator keeps its py_funcs for the life of the process; the batches and
+    # the data they index must not be held through them (the tagging CLI makes a dataset per
+    # chunk: its memory grew with the input).
+    import gc
+    import weakref
+
+    refs = []
+    for _ in range(3):
+        data = TaggingData(SENTENCES, featurizer)
+        ds = data.dataset(2)
+        assert sum(len(b["index"]) for b in _collect(ds)) == len(SENTENCES)
+        assert sum(len(b["index"]) for b in _collect(ds)) == len(SENTENCES)  # a second pass works
+        refs.append(weakref.ref(data))
+        del data, ds
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
