@@ -15,6 +15,7 @@ from typing import List, Optional, Sequence
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.reports.stats import mean_std
+from taglm_tf.tasks import TASKS
 
 RESULTS_FILE, CONFIG_FILE, SWEEP_FILE = "results.json", "config.json", "sweep.json"
 _SEED_DIR = re.compile(r"^seed_(\d+)$")
@@ -209,7 +210,10 @@ def describe_schedule(train: Optional[dict]) -> str:
 
 def setting_of(config: dict) -> dict:
     """The setting a report states beside a number: data, embeddings, LMs, schedule."""
+    task = TASKS.get(config.get("task"))
+    sampled_dev = (task is not None and task.dev_file is None and not (config.get("files") or {}).get("dev"))
     return {"train_with_dev": bool(config.get("train_with_dev", False)),
+            "dev_sample": task.dev_sample_size if sampled_dev else None,
             "train_fraction": config.get("train_fraction", 1.0),
             "embeddings": describe_embeddings(config.get("embeddings")),
             "lms": describe_lms(config),
@@ -218,7 +222,12 @@ def setting_of(config: dict) -> dict:
 
 def describe_data(setting: dict) -> str:
     """``train+dev, GloVe 6B 50d``: training data and word embeddings."""
-    data = "train+dev" if setting.get("train_with_dev") else "train"
+    if setting.get("train_with_dev"):
+        data = "train+dev"
+    elif setting.get("dev_sample"):  # CoNLL-2000: the dev set is sampled out of train (paper §3)
+        data = f"train − {setting['dev_sample']:,} dev sentences"
+    else:
+        data = "train"
     fraction = setting.get("train_fraction", 1.0)
     if fraction not in (None, 1.0, 1):
         data += f" ({fraction:.0%} sample)" if fraction >= 0.01 else f" ({fraction:g} sample)"

@@ -83,7 +83,7 @@ def test_failed_seed_is_reported_and_rerun_resumes_only_missing(fake):
     assert sweep["test_f1"]["mean"] == pytest.approx(np.mean(test))
     assert sweep["test_f1"]["std"] == pytest.approx(np.std(test, ddof=1))
     assert sweep["dev_f1"]["mean"] == pytest.approx(94.02)
-    assert sweep["setting"] == {"train_with_dev": True, "train_fraction": 1.0,
+    assert sweep["setting"] == {"train_with_dev": True, "dev_sample": None, "train_fraction": 1.0,
                                 "embeddings": "GloVe 6B 50d", "lms": "none",
                                 "schedule": "paper schedule"}
     assert "test F1 90.20 ± 0.10 (n=3)" in second.stdout
@@ -155,3 +155,14 @@ def test_lm1b_specs_are_named_by_their_checkpoint_dir_once():
     relative = "lm1b:../../lms/cnn_s_forward/ckpt-*,../../lms/cnn_s_forward/vocab.txt"  # as experiments write it
     config = {"forward_lm": spec, "lm_specs_relative_to_model_dir": {"forward_lm": relative}}
     assert sweeps.describe_lms(config) == "fwd: cnn_s_forward/ckpt-*"
+
+
+@pytest.mark.parametrize("config, data", [
+    ({"task": "chunking", "embeddings": None}, "train − 1,000 dev sentences"),  # dev sampled out of train
+    ({"task": "chunking", "files": {"dev": "my.dev"}}, "train"),
+    ({"task": "chunking", "train_with_dev": True}, "train+dev"),
+    ({"task": "ner"}, "train"),
+    ({"task": "ner", "train_with_dev": True, "train_fraction": 0.01}, "train+dev (1% sample)"),
+])
+def test_setting_states_the_training_data(config, data):
+    assert sweeps.describe_data(sweeps.setting_of(config)).split(", ")[0] == data
