@@ -125,11 +125,9 @@ class TaggingData:
         if self.features is not None:
             signature["features"] = tf.TensorSpec([None, None, None], tf.float32)
 
-        featurizer = self.featurizer
-
         def featurize(batch):
             batch = dict(batch)
-            batch.update(featurizer(batch.pop("tokens")))
+            batch.update(self.featurizer(batch.pop("tokens")))
             return batch
 
         source, key = _BatchSource(self, batches), next(_NEXT_KEY)

@@ -19,11 +19,12 @@ import functools
 import re
 from typing import Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
+from taglm_tf import textio
+
 # A paragraph break: a line holding only whitespace. Lines end at LF, CRLF or CR (as in
 # taglm_tf.textio); "\r(?!\n)" keeps one CRLF from counting as two line ends.
 _LINE_END = r"(?:\r\n|\r(?!\n)|\n)"
 _BLANK_LINES = re.compile(_LINE_END + r"[ \t\f\v]*" + _LINE_END + r"\s*")
-_BOM = "\ufeff"
 
 
 class TokenizedSentence(NamedTuple):
@@ -144,7 +145,7 @@ def tokenize_many(texts: Iterable[str], batch_size: int = 64) -> Iterator[List[T
     nlp = _pipeline()
     for text in texts:
         sentences: List[TokenizedSentence] = []
-        skip = 1 if text.startswith(_BOM) else 0  # spaCy would glue it to the first token
+        skip = len(text) - len(textio.strip_bom(text))  # spaCy would glue it to the first token
         spans = [(offset + skip, paragraph) for offset, paragraph in paragraphs(text[skip:])]
         for (offset, _), doc in zip(spans, nlp.pipe((p for _, p in spans), batch_size=batch_size)):
             for sent in doc.sents:

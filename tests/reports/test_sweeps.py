@@ -166,3 +166,8 @@ def test_lm1b_specs_are_named_by_their_checkpoint_dir_once():
 ])
 def test_setting_states_the_training_data(config, data):
     assert sweeps.describe_data(sweeps.setting_of(config)).split(", ")[0] == data
+
+
+def test_dev_sampled_from_train_matches_the_tasks():
+    from taglm_tf.tasks import TASKS
+    assert sweeps.DEV_SAMPLED_FROM_TRAIN == {t.name: t.dev_sample_size for t in TASKS.values() if t.dev_file is None}
