@@ -12,6 +12,9 @@ from taglm_tf.fileio import atomic_path
 from taglm_tf.reports.run_groups import Group, perplexities
 
 DEV_F1_TAG = "dev/f1"
+PPL_PLOT = "test_f1_vs_lm_perplexity.png"
+# The names this module writes; only these are removed when a report no longer draws them.
+_OWN_PLOT = re.compile(r"^(dev_f1_\d{2}_[A-Za-z0-9_.-]+|test_f1_vs_lm_perplexity)\.png$")
 
 
 def tensorboard_scalars(log_dir: str, tag: str) -> List[Tuple[int, float]]:
@@ -106,27 +109,44 @@ def plot_f1_vs_ppl(plt, points, path: str) -> None:
 
 
 def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> List[str]:
-    """Write the PNGs; return the Markdown lines (images or notes) for the report."""
+    """Write the PNGs; return the Markdown lines (images or notes) for the report.
+
+    Plots this module wrote for an earlier report and does not draw now (a group gone, or its
+    index shifted) are removed, so ``plots_dir`` holds exactly what the report shows; other
+    files in it are left alone.
+    """
     plt = _pyplot()
     if plt is None:
         return ["*Plots skipped: matplotlib is not installed (`pip install matplotlib`).*"]
     os.makedirs(plots_dir, exist_ok=True)
+    written = set()
     lines = ["### Dev F1 per epoch", ""]
     for i, g in enumerate(sorted(groups, key=lambda g: (g.label, g.setting_text))):
         path = os.path.join(plots_dir, f"dev_f1_{i:02d}_{_slug(g.label)}.png")
         if plot_dev_curves(plt, g, path):
+            written.add(os.path.basename(path))
             lines += [_image(f"dev F1 per epoch, {g.label}", path, report_dir), ""]
         else:
             lines += [f"*{g.label}: no dev F1 per epoch in the TensorBoard logs or results.*", ""]
     lines += ["### Test F1 against LM perplexity", ""]
     points = ppl_points(groups)
     if points:
-        path = os.path.join(plots_dir, "test_f1_vs_lm_perplexity.png")
+        path = os.path.join(plots_dir, PPL_PLOT)
         plot_f1_vs_ppl(plt, points, path)
+        written.add(PPL_PLOT)
         lines.append(_image("test F1 against LM perplexity", path, report_dir))
     else:
         lines.append("*Skipped: no run records an `lm_perplexity` in its results.json.*")
+    remove_stale_plots(plots_dir, written)
     return lines
+
+
+def remove_stale_plots(plots_dir: str, keep) -> List[str]:
+    """Delete the PNGs named like this module's plots that are not in ``keep``; returns their names."""
+    stale = sorted(n for n in os.listdir(plots_dir) if _OWN_PLOT.match(n) and n not in keep)
+    for name in stale:
+        os.remove(os.path.join(plots_dir, name))
+    return stale
 
 
 def _image(caption: str, path: str, report_dir: str) -> str:

@@ -110,6 +110,21 @@ def test_plots_written_and_linked_relatively(runs, tmp_path):
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_new_report_removes_its_own_stale_plots_only(runs, tmp_path):
+    pytest.importorskip("matplotlib")
+    plots_dir = tmp_path / "results" / "plots"
+    os.makedirs(plots_dir)
+    for name in ("dev_f1_07_gone_group.png", "mine.png", "dev_f1_notes.txt"):
+        (plots_dir / name).write_bytes(b"x")
+    text = make(runs, str(tmp_path))
+    linked = {os.path.basename(link) for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)}
+    assert set(os.listdir(plots_dir)) == linked | {"mine.png", "dev_f1_notes.txt"}
+    # A later report without LM runs drops the perplexity plot it no longer shows.
+    write_report([str(runs / "sweep_a")], str(tmp_path / "results" / "REPORT.md"))
+    assert not (plots_dir / report_plots.PPL_PLOT).exists()
+    assert len([n for n in os.listdir(plots_dir) if n.startswith("dev_f1_") and n.endswith(".png")]) == 1
+
+
 def test_cli_errors_are_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "experiments.report", f"--runs={tmp_path}/nope",
                              f"--output={tmp_path}/R.md"],
