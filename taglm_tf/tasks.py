@@ -8,7 +8,7 @@ from typing import List, NamedTuple, Optional
 import numpy as np
 
 from taglm_tf.data import conll
-from taglm_tf.data.paths import DATA_DIR_ENV, resolve_data_path
+from taglm_tf.data.paths import check_data_file, resolve_data_path
 from taglm_tf.errors import InputError
 from taglm_tf.models.tagger import TaggerConfig
 
@@ -79,10 +79,7 @@ def check_files_exist(paths: dict, data_dir: str) -> None:
     """An :class:`InputError` naming ``$TAGLM_DATA_DIR`` and ``--data_dir`` for the first of
     ``paths`` (split -> file) that is not a file."""
     for split, path in paths.items():
-        if not os.path.isfile(path):
-            raise InputError(f"no such {split} file (data directory: {os.path.abspath(data_dir)}); set "
-                             f"${DATA_DIR_ENV} or pass --data_dir=DIR to point at the data, or "
-                             f"--{split}_file=FILE for this file", path)
+        check_data_file(path, data_dir, split, f"--{split}_file")
 
 
 def load_splits(task: TaskSpec, data_dir: str, train_with_dev: bool = False, dev_seed: int = 0,

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+from typing import Optional
+
+from taglm_tf.errors import InputError
 
 DATA_DIR_ENV = "TAGLM_DATA_DIR"
 
@@ -17,3 +20,12 @@ def resolve_data_path(path: str, data_dir: str) -> str:
         return path
     in_data = os.path.join(data_dir, path)
     return in_data if os.path.exists(in_data) else path
+
+
+def check_data_file(path: str, data_dir: str, what: str, override_flag: Optional[str] = None) -> None:
+    """An :class:`InputError` naming ``$TAGLM_DATA_DIR`` and ``--data_dir`` (and ``override_flag``,
+    the flag that names this file alone) when ``path`` is not a file."""
+    if not os.path.isfile(path):
+        hint = f", or {override_flag}=FILE for this file" if override_flag else ""
+        raise InputError(f"no such {what} file (data directory: {os.path.abspath(data_dir)}); set "
+                         f"${DATA_DIR_ENV} or pass --data_dir=DIR to point at the data{hint}", path)

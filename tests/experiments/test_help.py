@@ -30,6 +30,8 @@ ENTRY_POINTS = {
                               ["(default: '10')"]),
     "experiments.compare": (["metric"], ["(default: 'test_f1')"]),
     "experiments.report": (["runs", "output", "plots_dir", "preamble"], []),
+    "experiments.seen_entities": (["base", "variant", "train_files", "lm_vocab", "split", "data_dir"],
+                                  ["(default: 'conll2003/eng.train')"]),
     "taglm_tf.tag": (["model_dir", "input", "input_format", "format", "batch_size", "progress", "info"],
                      ["<text|conll|raw>", "(default: '128')"]),
     "taglm_tf.export": (["model_dir", "export_dir"], []),

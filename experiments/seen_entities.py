@@ -1,0 +1,118 @@
+r"""Test F1 of two groups of runs on chunks seen and unseen in training, and outside an LM's vocabulary:
+
+    python -m experiments.seen_entities --base=runs/sweeps/ner_baseline_cpu \
+        --variant=runs/sweeps/ner_taglm_cnn_cpu [--lm_vocab=runs/lms/backward_512_256_cpu/vocab.txt]
+
+``--base`` and ``--variant`` are each a sweep dir, a model dir or a comma-separated list of these;
+every run's ``test_predictions.txt`` (or ``dev_predictions.txt``) is scored. Prints, per class, the
+number of gold chunks, each group's mean F1 ± sample std, the difference and a two-sided Welch
+t-test (a Markdown table); ``--output`` also writes the per-run counts as JSON. For runs trained
+on train+dev, pass ``--train_files=conll2003/eng.train,conll2003/eng.testa``.
+"""
+from __future__ import annotations
+
+import json
+from typing import List
+
+from absl import flags
+
+from taglm_tf.cli import run
+from taglm_tf.data import conll
+from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.reports import seen_entities, sweeps
+from taglm_tf.reports.stats import mean_std, welch_ttest
+
+FLAGS = flags.FLAGS
+FORMATS = {"conll2003": conll.CONLL2003, "conll2000": conll.CONLL2000}
+
+
+def define_flags() -> None:
+    flags.DEFINE_string("base", None, "Runs without the change: sweep dirs or model dirs, comma-separated.")
+    flags.DEFINE_string("variant", None, "Runs with the change, as --base.")
+    flags.DEFINE_string("train_files", "conll2003/eng.train",
+                        "Labelled training files whose gold chunks count as seen (comma-separated).")
+    flags.DEFINE_enum("format", "conll2003", sorted(FORMATS), "Column layout of --train_files.")
+    flags.DEFINE_string("lm_vocab", None, "An LM's vocabulary file (one word per line): also split the chunks "
+                        "by whether a token is outside it.")
+    flags.DEFINE_enum("split", "test", ["test", "dev"], "Which predictions to score.")
+    flags.DEFINE_string("data_dir", None, "Root for relative data paths (default: $TAGLM_DATA_DIR or ./data).")
+    flags.DEFINE_string("output", None, "Also write the per-run counts and the tests here (JSON).")
+    flags.mark_flags_as_required(["base", "variant"])
+
+
+def group_counts(spec: str, classifiers, split: str) -> List[dict]:
+    """Per run of ``spec``: ``{"path", "seed", "classes": {split name: {class: counts}}}``."""
+    runs = [r for path in spec.split(",") if path for r in sweeps.load_runs(path)]
+    if not runs:
+        raise InputError("holds no finished runs", spec)
+    out = []
+    for r in runs:
+        counts = seen_entities.run_class_f1(f"{r.path}/{split}_predictions.txt", classifiers)
+        out.append({"path": r.path, "seed": r.seed, "classes": counts})
+    return out
+
+
+def comparison_rows(base: List[dict], variant: List[dict]) -> List[dict]:
+    """One row per (split, class): gold chunks, mean F1 of each group, Welch test."""
+    rows = []
+    for split_name, classes in base[0]["classes"].items():
+        names = sorted({c for r in base + variant for c in r["classes"][split_name]})
+        for name in names:
+            f1 = {g: [r["classes"][split_name].get(name, seen_entities.ClassCounts()).f1 for r in runs]
+                  for g, runs in (("base", base), ("variant", variant))}
+            row = {"split": split_name, "class": name,
+                   "gold": base[0]["classes"][split_name].get(name, seen_entities.ClassCounts()).gold,
+                   "base": mean_std(f1["base"]), "variant": mean_std(f1["variant"]), "welch": None}
+            try:
+                w = welch_ttest(f1["variant"], f1["base"])
+                row["welch"] = {"t": w.t, "df": w.df, "p": w.p}
+            except InputError as e:  # fewer than two runs, or no variance
+                row["welch"] = str(e)
+            rows.append(row)
+    return rows
+
+
+def _stat(mean: float, std) -> str:
+    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
+
+
+def markdown(rows: List[dict], n_base: int, n_variant: int) -> str:
+    lines = [f"| Split | Class | Gold chunks | Base F1 (n={n_base}) | Variant F1 (n={n_variant}) | Δ | Welch t-test |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        (mb, sb), (mv, sv) = r["base"], r["variant"]
+        w = r["welch"]
+        test = f"t = {w['t']:.2f}, df = {w['df']:.1f}, p = {w['p']:.3g}" if isinstance(w, dict) else w
+        lines.append(f"| {r['split']} | {r['class']} | {r['gold']:,} | {_stat(mb, sb)} | {_stat(mv, sv)} "
+                     f"| {mv - mb:+.2f} | {test} |")
+    return "\n".join(lines)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise InputError(f"unexpected arguments: {' '.join(argv[1:])}")
+    data_dir = FLAGS.data_dir or default_data_dir()
+    train_files = [resolve_data_path(path, data_dir) for path in FLAGS.train_files.split(",") if path]
+    for path in train_files:
+        check_data_file(path, data_dir, "training", "--train_files")
+    train = [s for path in train_files for s in conll.read_conll(path, FORMATS[FLAGS.format])]
+    vocab = seen_entities.read_vocabulary(FLAGS.lm_vocab) if FLAGS.lm_vocab else None
+    classifiers = seen_entities.classifiers_for(train, vocab)
+    base = group_counts(FLAGS.base, classifiers, FLAGS.split)
+    variant = group_counts(FLAGS.variant, classifiers, FLAGS.split)
+    rows = comparison_rows(base, variant)
+    print(markdown(rows, len(base), len(variant)))
+    if FLAGS.output:
+        def plain(group: List[dict]) -> List[dict]:
+            return [{**r, "classes": {s: {c: vars(k) for c, k in cl.items()} for s, cl in r["classes"].items()}}
+                    for r in group]
+        write_text_atomic(FLAGS.output, json.dumps(
+            {"train_files": FLAGS.train_files, "lm_vocab": FLAGS.lm_vocab, "split": FLAGS.split,
+             "base": plain(base), "variant": plain(variant), "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    define_flags()
+    run(main)

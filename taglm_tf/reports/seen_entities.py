@@ -1,0 +1,130 @@
+"""Test F1 on chunks seen and unseen in the training data, and on chunks the LM vocabulary lacks.
+
+Where a tagger's gain comes from (or why there is none) shows better split by what the tagger
+could have memorised: a test chunk is **seen** when its exact token sequence is a gold chunk, of
+any type, in the training data, and **unseen** otherwise (the split of Augenstein et al. 2017,
+"Generalisation in named entity recognition"). Given an LM's word vocabulary, chunks are also
+split by whether one of their tokens is **outside it**: a word-level LM reads such a token as
+``<UNK>`` (issue 10's hypothesis for the missing NER gain).
+
+A predicted chunk is put in the class of its own token sequence, so each class has its own
+precision, recall and F1; a correct chunk equals a gold one and so falls in the same class. The
+counts of all classes of one split add up to conlleval's overall counts.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from taglm_tf import textio
+from taglm_tf.data.conll import DOCSTART
+from taglm_tf.data.tag_schemes import tags_to_chunks
+from taglm_tf.errors import InputError
+
+Surface = Tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictedSentence:
+    """Tokens with gold and predicted tags, as in a ``*_predictions.txt`` file."""
+
+    tokens: Tuple[str, ...]
+    gold: Tuple[str, ...]
+    predicted: Tuple[str, ...]
+
+
+@dataclasses.dataclass
+class ClassCounts:
+    """conlleval's three counts, for the chunks of one class."""
+
+    gold: int = 0
+    predicted: int = 0
+    correct: int = 0
+
+    @property
+    def f1(self) -> float:
+        """F1 in percent (conlleval's), 0 when nothing was found or there was nothing to find."""
+        total = self.gold + self.predicted
+        return 200.0 * self.correct / total if total else 0.0
+
+
+def read_predictions(path: str) -> List[PredictedSentence]:
+    """Sentences of a predictions file: one token per line, its first field the token and its
+    last two the gold and the predicted tag (conlleval's input); blank lines and ``-DOCSTART-``
+    lines end sentences.
+
+    Raises:
+        InputError: a line with fewer than three fields (file and line named), or no sentence.
+    """
+    sentences: List[PredictedSentence] = []
+    rows: List[List[str]] = []
+
+    def flush():
+        if rows:
+            sentences.append(PredictedSentence(*(tuple(r[i] for r in rows) for i in (0, -2, -1))))
+            rows.clear()
+
+    for number, line in textio.read_lines(path):
+        fields = textio.split_fields(line)
+        if not fields or fields[0] == DOCSTART:
+            flush()
+        elif len(fields) < 3:
+            raise InputError(f"expected a token, a gold tag and a predicted tag, found {line!r}", path, number)
+        else:
+            rows.append(fields)
+    flush()
+    if not sentences:
+        raise InputError("no sentences found (empty file?)", path)
+    return sentences
+
+
+def chunk_surfaces(sentences: Iterable) -> Set[Surface]:
+    """The token sequences of the gold chunks of ``sentences`` (objects with ``tokens`` and ``tags``)."""
+    return {tuple(s.tokens[c.start:c.end]) for s in sentences for c in tags_to_chunks(s.tags)}
+
+
+def read_vocabulary(path: str) -> Set[str]:
+    """The words of a vocabulary file, the first field of each non-blank line (the LM vocabularies
+    this project writes, and lm_1b's ``vocab-2016-09-10.txt``)."""
+    words = {fields[0] for _, line in textio.read_lines(path) if (fields := textio.split_fields(line))}
+    if not words:
+        raise InputError("no words found (empty vocabulary file?)", path)
+    return words
+
+
+def seen_class(train_surfaces: Set[Surface]) -> Callable[[Surface], str]:
+    return lambda surface: "seen" if surface in train_surfaces else "unseen"
+
+
+def vocabulary_class(vocabulary: Set[str]) -> Callable[[Surface], str]:
+    return lambda surface: "in LM vocabulary" if all(w in vocabulary for w in surface) else "outside LM vocabulary"
+
+
+def class_counts(sentences: Sequence[PredictedSentence], classify: Callable[[Surface], str]) -> Dict[str, ClassCounts]:
+    """:class:`ClassCounts` per class of ``classify`` (a chunk's token sequence -> class name)."""
+    counts: Dict[str, ClassCounts] = {}
+    for s in sentences:
+        gold = {(c.type, c.start, c.end) for c in tags_to_chunks(s.gold)}
+        for chunk in tags_to_chunks(s.gold):
+            counts.setdefault(classify(s.tokens[chunk.start:chunk.end]), ClassCounts()).gold += 1
+        for chunk in tags_to_chunks(s.predicted):
+            c = counts.setdefault(classify(s.tokens[chunk.start:chunk.end]), ClassCounts())
+            c.predicted += 1
+            c.correct += (chunk.type, chunk.start, chunk.end) in gold
+    return counts
+
+
+def run_class_f1(predictions_file: str, classifiers: Dict[str, Callable[[Surface], str]]
+                 ) -> Dict[str, Dict[str, ClassCounts]]:
+    """``{split name: {class: counts}}`` of one run's predictions file."""
+    sentences = read_predictions(predictions_file)
+    return {name: class_counts(sentences, classify) for name, classify in classifiers.items()}
+
+
+def classifiers_for(train_sentences: Iterable, lm_vocabulary: Optional[Set[str]] = None
+                    ) -> Dict[str, Callable[[Surface], str]]:
+    """The splits to report: seen/unseen in training, and with ``lm_vocabulary`` in/outside it."""
+    splits = {"training data": seen_class(chunk_surfaces(train_sentences))}
+    if lm_vocabulary is not None:
+        splits["LM vocabulary"] = vocabulary_class(lm_vocabulary)
+    return splits

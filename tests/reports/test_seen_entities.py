@@ -1,0 +1,121 @@
+"""F1 on chunks seen / unseen in training and inside / outside an LM vocabulary: hand-counted
+cases, conlleval's overall counts as the oracle for the sum of the classes, and the CLI's table."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+import fake_runs
+from experiments import seen_entities as cli
+from taglm_tf import conlleval
+from taglm_tf.data.conll import Sentence
+from taglm_tf.errors import InputError
+from taglm_tf.reports import seen_entities
+from taglm_tf.reports.stats import welch_ttest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TRAIN = [Sentence(("New", "York", "is", "big"), ("I-LOC", "I-LOC", "O", "O")),
+         Sentence(("Smith", "spoke"), ("I-PER", "O"))]
+# token, POS, gold, predicted (IOB1, as the NER runs write them)
+PREDICTIONS = """-DOCSTART- -X- O O
+
+New NNP I-LOC I-LOC
+York NNP I-LOC I-LOC
+and CC O O
+Paris NNP I-LOC O
+
+Smith NNP I-PER I-PER
+met VBD O O
+Jones NNP I-PER I-ORG
+
+Bank NNP I-ORG O
+of IN I-ORG O
+Paris NNP I-ORG I-LOC
+"""
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return str(path)
+
+
+def test_counts_per_class_by_hand(tmp_path):
+    sentences = seen_entities.read_predictions(write(tmp_path / "p.txt", PREDICTIONS))
+    assert [len(s.tokens) for s in sentences] == [4, 3, 3]
+    counts = seen_entities.class_counts(sentences, seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN)))
+    # seen: New York (right), Smith (right); unseen: Paris (missed), Jones (wrong type),
+    # Bank of Paris (missed; "Paris" predicted as LOC instead).
+    assert vars(counts["seen"]) == {"gold": 2, "predicted": 2, "correct": 2}
+    assert vars(counts["unseen"]) == {"gold": 3, "predicted": 2, "correct": 0}
+    assert counts["seen"].f1 == 100.0 and counts["unseen"].f1 == 0.0
+    vocab = seen_entities.vocabulary_class({"New", "York", "Smith", "Bank", "of"})
+    counts = seen_entities.class_counts(sentences, vocab)
+    assert vars(counts["in LM vocabulary"]) == {"gold": 2, "predicted": 2, "correct": 2}
+    assert vars(counts["outside LM vocabulary"]) == {"gold": 3, "predicted": 2, "correct": 0}
+
+
+def test_classes_add_up_to_conllevals_overall_counts(tmp_path):
+    # Malformed predictions (I- after O of another type, a type change inside a chunk) included.
+    text = PREDICTIONS + "\nA NN O I-MISC\nB NN I-PER I-LOC\nC NN I-PER I-PER\nD NN O B-PER\nE NN B-PER I-PER\n"
+    path = write(tmp_path / "p.txt", text)
+    overall = conlleval.evaluate_file(path).overall
+    counts = seen_entities.class_counts(seen_entities.read_predictions(path),
+                                        seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN)))
+    assert sum(c.gold for c in counts.values()) == overall.found_gold
+    assert sum(c.predicted for c in counts.values()) == overall.found_guessed
+    assert sum(c.correct for c in counts.values()) == overall.correct
+
+
+def test_bad_inputs_name_the_file_and_line(tmp_path):
+    path = write(tmp_path / "p.txt", "New NNP I-LOC I-LOC\nYork I-LOC\n")
+    with pytest.raises(InputError, match=r"p\.txt:2: expected a token, a gold tag and a predicted tag"):
+        seen_entities.read_predictions(path)
+    with pytest.raises(InputError, match="no sentences"):
+        seen_entities.read_predictions(write(tmp_path / "e.txt", "\n-DOCSTART- -X- O O\n"))
+    with pytest.raises(InputError, match="no words"):
+        seen_entities.read_vocabulary(write(tmp_path / "v.txt", "\n \n"))
+    assert seen_entities.read_vocabulary(write(tmp_path / "v.txt", "<S>\nthe 120\n")) == {"<S>", "the"}
+
+
+def sweep_with_predictions(root, label, gold_and_preds):
+    """A fake sweep whose seed n scores ``gold_and_preds[n-1]`` (one sentence: token/gold/pred rows)."""
+    fake_runs.write_sweep(str(root), label, [(90.0, 91.0)] * len(gold_and_preds))
+    for seed, rows in enumerate(gold_and_preds, 1):
+        write(root / f"seed_{seed}" / "test_predictions.txt", "".join(f"{w} NNP {g} {p}\n" for w, g, p in rows))
+    return str(root)
+
+
+def test_cli_table_and_welch_test(tmp_path):
+    hit, miss = ("Smith", "I-PER", "I-PER"), ("Smith", "I-PER", "O")
+    unseen_hit, unseen_miss = ("Jones", "I-PER", "I-PER"), ("Jones", "I-PER", "O")
+    gap = ("x", "O", "O")
+    base = sweep_with_predictions(tmp_path / "base", "ner_baseline",
+                                  [[hit, gap, unseen_miss], [hit, gap, unseen_miss, gap, unseen_hit]])
+    variant = sweep_with_predictions(tmp_path / "variant", "ner_taglm",
+                                     [[hit, gap, unseen_hit], [miss, gap, unseen_hit, gap, unseen_hit]])
+    classifiers = seen_entities.classifiers_for(TRAIN)
+    rows = cli.comparison_rows(cli.group_counts(base, classifiers, "test"),
+                               cli.group_counts(variant, classifiers, "test"))
+    unseen = next(r for r in rows if r["class"] == "unseen")
+    # base: unseen F1 0 (0 of 1 found) and 66.67 (1 of 2); variant: 100 and 100.
+    expected = welch_ttest([100.0, 100.0], [0.0, 200 / 3])
+    assert unseen["gold"] == 1 and unseen["base"][0] == pytest.approx(100 / 3)
+    assert unseen["welch"]["p"] == pytest.approx(expected.p)
+    seen = next(r for r in rows if r["class"] == "seen")
+    assert seen["variant"][0] == pytest.approx(50.0) and seen["base"] == (100.0, 0.0)
+
+    data = tmp_path / "data"
+    write_train = data / "conll2003"
+    os.makedirs(write_train)
+    write(write_train / "eng.train", "Smith NNP I-NP I-PER\nspoke VBD I-VP O\n")
+    out = subprocess.run([sys.executable, "-m", "experiments.seen_entities", f"--base={base}",
+                          f"--variant={variant}", f"--data_dir={data}", f"--output={tmp_path / 'o.json'}"],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "| training data | unseen | 1 | 33.33 ± 47.14 | 100.00 ± 0.00 | +66.67 |" in out.stdout
+    assert os.path.isfile(tmp_path / "o.json")
+    bad = subprocess.run([sys.executable, "-m", "experiments.seen_entities", f"--base={base}",
+                          f"--variant={variant}", f"--data_dir={tmp_path}"], cwd=REPO, capture_output=True, text=True)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "eng.train" in bad.stderr and "--data_dir" in bad.stderr
