@@ -49,6 +49,7 @@ class Span:
     char_end: Optional[int] = None
 
     def to_dict(self) -> dict:
+        """The fields as a JSON-able dict; ``char_start`` and ``char_end`` only when known."""
         out = {"type": self.type, "start": self.start, "end": self.end, "text": self.text}
         if self.char_start is not None:
             out.update(char_start=self.char_start, char_end=self.char_end)

@@ -16,6 +16,7 @@ MODEL_INPUTS = ("word_ids", "char_ids", "char_index", "features")
 
 
 def model_inputs(batch: dict) -> dict:
+    """The entries of ``batch`` the tagger takes (those of :data:`MODEL_INPUTS` present)."""
     return {k: batch[k] for k in MODEL_INPUTS if k in batch}
 
 
@@ -56,12 +57,21 @@ class Predictor:
 
 @dataclasses.dataclass
 class Evaluation:
+    """A tagger's scores on one split.
+
+    Attributes:
+        result: conlleval's counts and scores (percentages).
+        predictions: the conlleval input, ``token [columns...] gold predicted`` lines.
+        tokens_per_sec: tokens tagged per second of wall time of :meth:`Predictor.predict`.
+    """
+
     result: conlleval.ConllevalResult
     predictions: str  # conlleval-format text, as written to disk
     tokens_per_sec: float
 
     @property
     def f1(self) -> float:
+        """Overall chunk F1, in percent (0-100), as conlleval reports it."""
         return self.result.overall.f1
 
 

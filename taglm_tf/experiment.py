@@ -63,6 +63,7 @@ class ExperimentConfig:
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict:
+        """The config as nested plain dicts (:func:`dataclasses.asdict`), as in ``config.json``."""
         return dataclasses.asdict(self)
 
 

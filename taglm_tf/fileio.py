@@ -57,6 +57,7 @@ def exclusive_lock(path: str) -> Iterator[None]:
 
 
 def write_text_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8; the file appears complete or not at all."""
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)

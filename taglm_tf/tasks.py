@@ -40,6 +40,8 @@ TASKS = {t.name: t for t in (NER, CHUNKING)}
 
 
 class Splits(NamedTuple):
+    """The sentences of a task's train, dev and test splits."""
+
     train: List[conll.Sentence]
     dev: List[conll.Sentence]
     test: List[conll.Sentence]

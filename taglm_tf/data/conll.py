@@ -32,6 +32,7 @@ class Sentence:
         return len(self.tokens)
 
     def with_tags(self, tags: Sequence[str]) -> "Sentence":
+        """A copy with its tags replaced by ``tags``."""
         return dataclasses.replace(self, tags=tuple(tags))
 
 

@@ -95,6 +95,7 @@ class TaggingData:
 
     @property
     def num_tokens(self) -> int:
+        """Tokens in all sentences."""
         return int(self.lengths.sum())
 
     def num_batches(self, batch_size: int, shuffle: bool = False) -> int:

@@ -23,9 +23,11 @@ class Resources:
     pretrained_found: int = 0
 
     def featurizer(self) -> Featurizer:
+        """A :class:`Featurizer` for the word and char vocabularies."""
         return Featurizer(self.words.items, self.chars.items)
 
     def vocabularies(self) -> Dict[str, Vocabulary]:
+        """The word, char and tag vocabularies by name, as ``vocab.json`` stores them."""
         return {"words": self.words, "chars": self.chars, "tags": self.tags}
 
 

@@ -17,6 +17,8 @@ _PREFIXES = {"iob1": "BI", "iob2": "BI", "iobes": "BIES"}
 
 
 class Chunk(NamedTuple):
+    """A chunk of type ``type`` (e.g. ``PER``) over tokens ``start:end``."""
+
     type: str
     start: int
     end: int  # exclusive
@@ -30,6 +32,7 @@ def is_valid_tag(tag: str, scheme: str) -> bool:
 
 
 def check_scheme(scheme: str) -> str:
+    """Return ``scheme`` if it is one of :data:`SCHEMES`, else raise ValueError."""
     if scheme not in SCHEMES:
         raise ValueError(f"unknown tag scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
     return scheme

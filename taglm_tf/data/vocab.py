@@ -34,6 +34,7 @@ class Vocabulary:
         return item in self._index
 
     def id(self, item: str) -> int:
+        """The id of ``item``; 1 (``<unk>``) if unknown, or KeyError without ``<unk>`` (tags)."""
         if item in self._index:
             return self._index[item]
         if self.with_unk:
@@ -41,14 +42,17 @@ class Vocabulary:
         raise KeyError(item)
 
     def to_json(self) -> dict:
+        """``{"items": the entries after the reserved ones, "with_unk": ...}``."""
         return {"items": self.items[2 if self.with_unk else 1:], "with_unk": self.with_unk}
 
     @classmethod
     def from_json(cls, data: dict) -> "Vocabulary":
+        """The vocabulary :meth:`to_json` describes."""
         return cls(data["items"], data["with_unk"])
 
 
 def count_items(sequences: Iterable[Iterable[str]]) -> collections.Counter:
+    """How often each item occurs over all ``sequences`` (token strings: their characters)."""
     counts: collections.Counter = collections.Counter()
     for seq in sequences:
         counts.update(seq)
@@ -64,10 +68,12 @@ def build_vocabulary(counts: collections.Counter, min_count: int = 1,
 
 
 def save_vocabularies(path: str, vocabs: Dict[str, Vocabulary]) -> None:
+    """Write ``{name: vocabulary}`` to ``path`` as one UTF-8 JSON object (atomically)."""
     write_text_atomic(path, json.dumps({k: v.to_json() for k, v in vocabs.items()}, ensure_ascii=False))
 
 
 def load_vocabularies(path: str) -> Dict[str, Vocabulary]:
+    """Read what :func:`save_vocabularies` wrote; an :class:`InputError` if it cannot."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)

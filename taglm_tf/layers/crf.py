@@ -112,6 +112,9 @@ class CRF(keras.layers.Layer):
 
     @staticmethod
     def lengths(potentials, mask=None):
+        """``[B]`` int32 sequence lengths: the number of True steps in each row of ``mask``
+        ``[B, T]`` (right padding assumed), or T for every row of ``potentials`` ``[B, T, K]``
+        without a mask."""
         if mask is None:
             batch, steps = tf.shape(potentials)[0], tf.shape(potentials)[1]
             return tf.fill([batch], steps)
@@ -130,6 +133,7 @@ class CRF(keras.layers.Layer):
         return ll
 
     def compute_mask(self, inputs, mask=None):
+        """The input ``[B, T]`` mask, unchanged: the tags have the same steps."""
         return mask
 
     def get_config(self):

@@ -146,6 +146,7 @@ class LSTMPLayer(keras.layers.Layer):
         return c, tf.matmul(m, self.projection)
 
     def compute_mask(self, inputs, mask=None):
+        """The input ``[B, T]`` mask, unchanged: the outputs have the same steps."""
         return mask
 
     def compute_output_shape(self, input_shape):

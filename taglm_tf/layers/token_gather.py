@@ -20,4 +20,5 @@ class TokenGather(keras.layers.Layer):
         return tf.gather(type_vectors, index)
 
     def compute_mask(self, inputs, mask=None):
+        """None: the output has no Keras mask (the tagger passes its padding mask explicitly)."""
         return None

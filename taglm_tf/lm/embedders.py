@@ -16,11 +16,28 @@ import tensorflow as tf
 
 
 class SentenceEmbedder(Protocol):
+    """What a frozen LM provides so that its vectors can be tagger features
+    (:mod:`taglm_tf.lm.features`).
+
+    Attributes:
+        name: a label for reports.
+        dim: D, the size of each token's vector.
+        fingerprint: identifies the weights; LM feature caches are keyed by it.
+    """
+
     name: str
     dim: int
     fingerprint: str
 
     def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+        """One float32 ``[n_i, dim]`` array per sentence, in input order (n_i: its tokens).
+
+        Each sentence is read from a zero LM state, independently of the others in its batch.
+
+        Args:
+            sentences: token lists (no token may be empty).
+            batch_size: sentences per LM forward pass.
+        """
         ...
 
 
@@ -38,6 +55,8 @@ class LM1BTopLayer:
         self.dim = embedder.projection_dim
 
     def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+        """The last row of :meth:`LM1BEmbedder.embed_sentences` (the top LSTM layer): one float32
+        ``[n_i, P]`` array per sentence, in input order, with its ``<S>`` rule and direction."""
         return [layers[-1] for layers in self.embedder.embed_sentences(sentences, batch_size)]
 
     def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:

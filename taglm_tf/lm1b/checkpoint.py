@@ -41,6 +41,13 @@ class LM1BDims:
 
 @dataclasses.dataclass
 class HighwayWeights:
+    """One highway layer ``char_embedding/dense_d`` of lm_1b, float32 (docs/lm_1b.md §2, §5).
+
+    The kernels are the shards ``gate/W_0 .. W_{S-1}`` and ``tr/W_0 .. W_{S-1}`` ([H/S, H] each
+    in the release) concatenated by rows; the biases are ``gate/b`` and ``tr/b``, stored as
+    [1, H]. The graph's -2.0 gate offset is a constant, not a tensor (``Highway(gate_offset)``).
+    """
+
     gate_kernel: np.ndarray  # [H, H]
     gate_bias: np.ndarray  # [H]
     transform_kernel: np.ndarray  # [H, H]
@@ -49,6 +56,15 @@ class HighwayWeights:
 
 @dataclasses.dataclass
 class LSTMPWeights:
+    """One LSTMP layer ``lstm/lstm_L`` of lm_1b, float32 (docs/lm_1b.md §2, §6).
+
+    ``kernel`` is the shards ``W_0 .. W_{S-1}`` concatenated by rows ([2P, 4N] in the release,
+    where every layer input is P wide); its columns are four blocks of N, for the gates i, j,
+    f, o. ``bias`` is ``B``; the peepholes are ``W_I_diag``, ``W_F_diag``, ``W_O_diag``;
+    ``projection`` is ``W_P_0 .. W_P_{S-1}`` by rows and has no bias. The forget bias 1.0 is
+    not stored.
+    """
+
     kernel: np.ndarray  # [in + P, 4N]: rows for x first, then for h_prev
     bias: np.ndarray  # [4N]
     w_i_diag: np.ndarray  # [N]
@@ -108,6 +124,7 @@ def expand_pattern(pattern: Pattern) -> List[str]:
 
 
 def describe_pattern(pattern: Pattern) -> str:
+    """``pattern`` as text for messages: a glob or file as given, a list joined by ``", "``."""
     if isinstance(pattern, (list, tuple)):
         return ", ".join(os.fspath(p) for p in pattern)
     return os.fspath(pattern)
@@ -152,6 +169,8 @@ class ShardSet:
             self.file_of[name], self.shapes[name], self.dtypes[name] = path, tuple(shape), dtypes[name]
 
     def fail(self, name: str, problem: str) -> InputError:
+        """An error (returned, for the caller to raise) naming ``name``, the file that holds it
+        (or the release file it belongs in) and the pattern."""
         where = self.file_of.get(name, f"no file (expected in {release_file_of(name)})")
         return InputError(f"tensor {name!r} in {where}: {problem}", path=self.pattern)
 
@@ -176,6 +195,12 @@ class ShardSet:
             raise self.fail(name, f"shape {list(actual)}, expected {list(shape)}")
 
     def read(self, name: str) -> np.ndarray:
+        """The value of tensor ``name`` as stored (dtype and shape unchanged).
+
+        Raises:
+            InputError: TF cannot read it.
+            KeyError: no file holds ``name`` (check it with :meth:`shape` first).
+        """
         try:
             return self._readers[self.file_of[name]].get_tensor(name)
         except tf.errors.OpError as e:  # e.g. a partitioned (sliced) variable, a truncated file

@@ -49,6 +49,13 @@ class LM1BSoftmax(keras.layers.Layer):
         super().build(input_shape)
 
     def set_lm1b_weights(self, weights: LM1BWeights) -> None:
+        """Copy ``weights.softmax_kernel`` [Vpad, P] (in row blocks, :func:`assign_rows`) and
+        ``weights.softmax_bias`` [Vpad], building the layer first if needed. ``weights`` must have
+        been read with ``include_softmax=True``.
+
+        Raises:
+            ValueError: a shape other than ``[num_rows, projection_dim]`` / ``[num_rows]``.
+        """
         if not self.built:
             self.build((None, self.projection_dim))
         assign_rows(self.kernel, weights.softmax_kernel)
@@ -210,6 +217,8 @@ class LM1BEmbedder(keras.layers.Layer):
 
     @property
     def output_names(self) -> List[str]:
+        """The keys of :meth:`call`'s dict in order (also the rows of :meth:`embed_sentences`'
+        arrays): ``token_embedding``, then ``lstm_0`` .. ``lstm_{num_lstm_layers - 1}``."""
         return ["token_embedding"] + [f"lstm_{layer}" for layer in range(self.num_lstm_layers)]
 
     @classmethod
@@ -249,6 +258,14 @@ class LM1BEmbedder(keras.layers.Layer):
         super().build(input_shape)
 
     def set_lm1b_weights(self, weights: LM1BWeights) -> None:
+        """Copy ``weights`` (from :func:`read_lm1b_checkpoint`) into the char embedder, the LSTM
+        layers (paired in order with ``weights.lstm``) and the softmax head if there is one,
+        building the layer first if needed. With a softmax head, ``weights`` must include the
+        softmax.
+
+        Raises:
+            ValueError: a tensor whose shape does not fit this layer's sizes.
+        """
         if not self.built:
             self.build((None, None, self.max_word_length))
         self.char_embedder.set_lm1b_weights(weights)

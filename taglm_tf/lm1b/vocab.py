@@ -21,11 +21,21 @@ NUM_SPECIAL_CHARS = 5
 
 
 def to_bytes(word: Word) -> bytes:
+    """``word`` as lm_1b chars, i.e. bytes (docs/lm_1b.md §3): bytes pass through; str is UTF-8
+    encoded, with U+DC80..U+DCFF turned back into the raw bytes 0x80..0xFF they stand for
+    (``surrogateescape``, the inverse of :func:`to_text`).
+
+    Raises:
+        UnicodeEncodeError: a str with any other lone surrogate.
+    """
     # surrogateescape round-trips vocab lines that are not valid UTF-8.
     return word if isinstance(word, bytes) else word.encode("utf-8", "surrogateescape")
 
 
 def to_text(word: Word) -> str:
+    """``word`` as str: str passes through; bytes are decoded as UTF-8, each undecodable byte
+    (0x80..0xFF) becoming U+DC00 + its value (``surrogateescape``), so :func:`to_bytes` gives
+    the same bytes back."""
     return word if isinstance(word, str) else word.decode("utf-8", "surrogateescape")
 
 
@@ -74,9 +84,11 @@ class LM1BVocabulary:
 
     @property
     def size(self) -> int:
+        """Number of word ids (lines other than ``!!!MAXTERMID``; 793,471 in the release)."""
         return len(self._id_to_word)
 
     def word_to_id(self, word: Word) -> int:
+        """The id of ``word`` (str, or bytes via :func:`to_text`); the ``<UNK>`` id if absent."""
         return self._word_to_id.get(to_text(word), self.unk)
 
     def id_to_word(self, word_id: int) -> str:

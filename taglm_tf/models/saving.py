@@ -19,6 +19,9 @@ MODEL_FILE, VOCAB_FILE, CONFIG_FILE = "model.keras", "vocab.json", "config.json"
 
 
 class LoadedTagger(NamedTuple):
+    """What :func:`load_tagger` returns: the Keras model (not compiled), its vocabularies (no
+    word vectors), the run's ``config.json`` dict and the directory."""
+
     model: tf.keras.Model
     resources: Resources
     config: dict
@@ -26,11 +29,13 @@ class LoadedTagger(NamedTuple):
 
 
 def save_config(model_dir: str, config: dict) -> None:
+    """Write ``config`` as ``model_dir/config.json`` (atomically), creating ``model_dir``."""
     os.makedirs(model_dir, exist_ok=True)
     write_text_atomic(os.path.join(model_dir, CONFIG_FILE), json.dumps(config, indent=1, sort_keys=True))
 
 
 def load_config(model_dir: str) -> dict:
+    """The ``config.json`` dict of ``model_dir``; an :class:`InputError` if there is none."""
     path = os.path.join(model_dir, CONFIG_FILE)
     if not os.path.exists(path):
         raise InputError(f"no {CONFIG_FILE} here", model_dir)
@@ -39,16 +44,20 @@ def load_config(model_dir: str) -> dict:
 
 
 def save_vocab(model_dir: str, resources: Resources) -> None:
+    """Write the word, char and tag vocabularies to ``model_dir/vocab.json`` (made if needed)."""
     os.makedirs(model_dir, exist_ok=True)
     save_vocabularies(os.path.join(model_dir, VOCAB_FILE), resources.vocabularies())
 
 
 def load_vocab(model_dir: str) -> Resources:
+    """The :class:`Resources` of ``model_dir/vocab.json`` (no word vectors); an
+    :class:`InputError` if it cannot be read."""
     v = load_vocabularies(os.path.join(model_dir, VOCAB_FILE))
     return Resources(v["words"], v["chars"], v["tags"])
 
 
 def save_model(model_dir: str, model: tf.keras.Model) -> None:
+    """Save ``model`` as ``model_dir/model.keras``; the file appears complete or not at all."""
     with atomic_path(os.path.join(model_dir, MODEL_FILE)) as tmp:
         model.save(tmp)
 

@@ -41,6 +41,12 @@ class TaggerConfig:
     task_rnn: bool = True              # False: LM features -> dense -> CRF (paper §3.2 ablation)
 
     def validate(self) -> "TaggerConfig":
+        """Return ``self`` if its choices are known.
+
+        Raises:
+            ValueError: ``char_encoder``, ``rnn_cell`` or ``insertion_point`` is not one of its
+                allowed values.
+        """
         if self.char_encoder not in ("rnn", "cnn"):
             raise ValueError(f"char_encoder must be 'rnn' or 'cnn', not {self.char_encoder!r}")
         if self.rnn_cell not in ("gru", "lstm"):

@@ -162,6 +162,8 @@ class LMCorpus:
             raise InputError("no data files")
 
     def file_order(self, epoch: int) -> List[int]:
+        """Indices into ``files`` in the order epoch ``epoch`` reads them when not interleaving:
+        as listed, or with ``shuffle`` a permutation seeded by ``(seed, epoch)``."""
         if not self.shuffle:
             return list(range(len(self.files)))
         return [int(i) for i in np.random.default_rng([self.seed, epoch]).permutation(len(self.files))]

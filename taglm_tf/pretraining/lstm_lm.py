@@ -227,6 +227,8 @@ class LSTMPStackLM(keras.Model):
         return tf.nn.experimental.stateless_dropout(x, self.dropout, seed=seed)
 
     def zero_state(self, batch_size) -> State:
+        """The all-zero :data:`State` for ``batch_size`` rows: per layer float32
+        ``(c [batch_size, N], h [batch_size, P])``."""
         return tuple((tf.zeros([batch_size, self.num_cells]), tf.zeros([batch_size, self.projection_dim]))
                      for _ in range(self.num_layers))
 

@@ -73,6 +73,13 @@ class PretrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "PretrainConfig":
+        """The config a ``config.json`` dict describes. Unknown top-level keys are ignored; a
+        ``train`` without ``interleave`` (a run saved before interleaving) gets ``False``.
+
+        Raises:
+            InputError: an unknown LM kind or ``model`` field.
+            TypeError: an unknown ``train`` field.
+        """
         fields = {f.name for f in dataclasses.fields(cls)}
         args = {k: v for k, v in data.items() if k in fields}
         # Runs saved before interleaving existed read their files one after another.

@@ -79,6 +79,12 @@ def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
 
 
 def tf_config_cluster() -> dict:
+    """The ``cluster`` entry of the ``TF_CONFIG`` environment variable; ``{}`` if it is unset or
+    has none.
+
+    Raises:
+        InputError: ``TF_CONFIG`` is not JSON.
+    """
     try:
         return json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
     except json.JSONDecodeError as e:
@@ -180,6 +186,8 @@ def model_inputs(model: LSTMPStackLM, window: dict) -> list:
 
 
 def merge_duplicate_rows(grad: tf.IndexedSlices) -> tf.IndexedSlices:
+    """The same sparse gradient with one row per distinct index (in order of first appearance),
+    the values of repeated indices summed; ``dense_shape`` is kept."""
     unique, index = tf.unique(grad.indices)
     values = tf.math.unsorted_segment_sum(grad.values, index, tf.shape(unique)[0])
     return tf.IndexedSlices(values, unique, grad.dense_shape)
@@ -228,10 +236,12 @@ class LMTrainer:
 
     @property
     def step(self) -> int:
+        """Training steps done: the optimizer's ``iterations`` (restored with a checkpoint)."""
         return int(self.optimizer.iterations.numpy())
 
     @property
     def global_batch_size(self) -> int:
+        """Rows per step over all replicas: ``config.batch_size`` x replicas in sync."""
         return self.config.batch_size * self.strategy.num_replicas_in_sync
 
     # -- one step ----------------------------------------------------------------------------
@@ -282,6 +292,10 @@ class LMTrainer:
         return path
 
     def save(self) -> None:
+        """Write a checkpoint numbered :attr:`step` of the model, the optimizer, the data stream's
+        state and whatever ``lstm_state`` holds (assign the states first). The chief writes into
+        ``checkpoints/`` and keeps the newest ``keep_checkpoints``; another worker writes into its
+        temporary directory and deletes it."""
         self.manager.save(checkpoint_number=self.step)
         if not self.is_chief:
             shutil.rmtree(self.manager.directory, ignore_errors=True)

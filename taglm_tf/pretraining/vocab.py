@@ -110,6 +110,7 @@ class LMVocabulary:
     # -- lookup ------------------------------------------------------------------------------
     @property
     def size(self) -> int:
+        """V, the number of entries (the three specials included)."""
         return len(self.words)
 
     def __len__(self) -> int:
@@ -119,9 +120,12 @@ class LMVocabulary:
         return word in self._index
 
     def word_to_id(self, word: str) -> int:
+        """The id of ``word`` (exact match); the ``<UNK>`` id if absent."""
         return self._index.get(word, self.unk)
 
     def id_to_word(self, word_id: int) -> str:
+        """The entry with id ``word_id`` (a list index: IndexError past the end, not ``ERROR``
+        as in lm_1b)."""
         return self.words[word_id]
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:

@@ -43,6 +43,7 @@ class AnnealingSchedule:
 
     @property
     def lr(self) -> float:
+        """The learning rate of the current phase: ``base_lr / factor ** phase``."""
         return self.base_lr / self.factor ** self.phase
 
     def record(self, dev_f1: float) -> str:
@@ -77,4 +78,6 @@ class AnnealingSchedule:
 
     @classmethod
     def from_dict(cls, data: Optional[dict]) -> "AnnealingSchedule":
+        """The schedule a :func:`dataclasses.asdict` dict describes; a new one if ``data`` is empty
+        or None."""
         return cls(**data) if data else cls()
