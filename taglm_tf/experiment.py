@@ -55,7 +55,7 @@ class ExperimentConfig:
     dev_seed: int = 0
     train_fraction: float = 1.0
     files: dict = dataclasses.field(default_factory=dict)  # split -> file, overriding the task's
-    forward_lm: Optional[str] = None   # LM specs (taglm_tf.lm.embedders.load_embedder)
+    forward_lm: Optional[str] = None   # LM specs (taglm_tf.lm.loading.load_embedder)
     backward_lm: Optional[str] = None
     lm_cache_dir: str = "runs/lm_cache"
     lm_cache_dtype: str = "float16"

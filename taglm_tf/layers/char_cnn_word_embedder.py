@@ -7,6 +7,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.layers.highway import Highway
+from taglm_tf.layers.weight_pairs import paired
 
 
 @keras.saving.register_keras_serializable(package="taglm_tf")
@@ -86,8 +87,8 @@ class LM1BCharEmbedder(keras.layers.Layer):
         if not self.built:
             self.build((None, self.max_word_length))
         self.char_table.assign(weights.char_embedding)
-        for var, value in zip(self.conv_kernels + self.conv_biases,
-                              list(weights.conv_kernels) + list(weights.conv_biases)):
+        for var, value in paired("convolution kernels and biases", self.conv_kernels + self.conv_biases,
+                                 list(weights.conv_kernels) + list(weights.conv_biases)):
             var.assign(value)
         self.highway.set_lm1b_weights(weights.highway)
         self.projection.kernel.assign(weights.projection_kernel)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
+from taglm_tf.layers.weight_pairs import paired
+
 # lm_1b's graph adds this constant to the gate pre-activation on top of the learned bias, so a
 # fresh layer starts close to the identity (carry).
 HIGHWAY_GATE_OFFSET = -2.0
@@ -54,7 +56,7 @@ class Highway(keras.layers.Layer):
 
     def set_lm1b_weights(self, highway_weights) -> None:
         """Copy a sequence of :class:`~taglm_tf.lm1b.checkpoint.HighwayWeights`, one per layer."""
-        for variables, hw in zip(self.layer_weights, highway_weights):
+        for variables, hw in paired("highway layers", self.layer_weights, highway_weights):
             for var, value in zip(variables, (hw.gate_kernel, hw.gate_bias, hw.transform_kernel,
                                               hw.transform_bias)):
                 var.assign(value)

@@ -174,11 +174,14 @@ class ShardSet:
         where = self.file_of.get(name, f"no file (expected in {release_file_of(name)})")
         return InputError(f"tensor {name!r} in {where}: {problem}", path=self.pattern)
 
-    def shape(self, name: str, rank: int, dtype=tf.float32) -> Tuple[int, ...]:
-        """The shape of ``name`` after checking that it exists with this rank and dtype."""
+    def _check_present(self, name: str) -> None:
         if name not in self.shapes:
             raise InputError(f"missing tensor {name!r} (expected in {release_file_of(name)})",
                              path=self.pattern)
+
+    def shape(self, name: str, rank: int, dtype=tf.float32) -> Tuple[int, ...]:
+        """The shape of ``name`` after checking that it exists with this rank and dtype."""
+        self._check_present(name)
         dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
         if self.dtypes[name] not in dtypes:
             raise self.fail(name, f"unexpected dtype {self.dtypes[name].name}, "
@@ -198,9 +201,9 @@ class ShardSet:
         """The value of tensor ``name`` as stored (dtype and shape unchanged).
 
         Raises:
-            InputError: TF cannot read it.
-            KeyError: no file holds ``name`` (check it with :meth:`shape` first).
+            InputError: no file holds ``name``, or TF cannot read it.
         """
+        self._check_present(name)
         try:
             return self._readers[self.file_of[name]].get_tensor(name)
         except tf.errors.OpError as e:  # e.g. a partitioned (sliced) variable, a truncated file

@@ -14,6 +14,7 @@ from taglm_tf.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
 from taglm_tf.lm1b.vocab import BOS_WORD, LM1BCharVocabulary, Word, to_bytes
 from taglm_tf.lm1b.writing import DIRECTIONS, read_direction
 from taglm_tf.layers.lstmp import LSTMPLayer
+from taglm_tf.layers.weight_pairs import paired
 
 # lm_1b adds this float32 constant to the weight sum of log_perplexity_out.
 LOG_PERPLEXITY_EPSILON = 1e-4
@@ -56,6 +57,9 @@ class LM1BSoftmax(keras.layers.Layer):
         Raises:
             ValueError: a shape other than ``[num_rows, projection_dim]`` / ``[num_rows]``.
         """
+        if weights.softmax_kernel is None or weights.softmax_bias is None:
+            raise ValueError("the weights hold no softmax (read with include_softmax=False); "
+                             "read the checkpoint with include_softmax=True, or build the LM without its softmax")
         if not self.built:
             self.build((None, self.projection_dim))
         assign_rows(self.kernel, weights.softmax_kernel)
@@ -269,7 +273,7 @@ class LM1BEmbedder(keras.layers.Layer):
         if not self.built:
             self.build((None, None, self.max_word_length))
         self.char_embedder.set_lm1b_weights(weights)
-        for lstm, lstm_weights in zip(self.lstm_layers, weights.lstm):
+        for lstm, lstm_weights in paired("LSTM layers", self.lstm_layers, weights.lstm):
             lstm.set_lm1b_weights(lstm_weights)
         if self.softmax is not None:
             self.softmax.set_lm1b_weights(weights)

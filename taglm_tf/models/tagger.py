@@ -52,7 +52,7 @@ class TaggerConfig:
         if self.rnn_cell not in ("gru", "lstm"):
             raise ValueError(f"rnn_cell must be 'gru' or 'lstm', not {self.rnn_cell!r}")
         if self.insertion_point not in INSERTION_POINTS:
-            raise ValueError(f"insertion_point must be one of {INSERTION_POINTS}")
+            raise ValueError(f"insertion_point must be one of {INSERTION_POINTS}, not {self.insertion_point!r}")
 
         return self
 

@@ -77,13 +77,16 @@ class PretrainConfig:
         ``train`` without ``interleave`` (a run saved before interleaving) gets ``False``.
 
         Raises:
-            InputError: an unknown LM kind or ``model`` field.
-            TypeError: an unknown ``train`` field.
+            InputError: an unknown LM kind, ``model`` field or ``train`` field.
         """
         fields = {f.name for f in dataclasses.fields(cls)}
         args = {k: v for k, v in data.items() if k in fields}
+        train = args.get("train", {})
+        unknown = set(train) - {f.name for f in dataclasses.fields(LMTrainConfig)}
+        if unknown:
+            raise InputError(f"training config has unknown fields: {', '.join(sorted(unknown))}")
         # Runs saved before interleaving existed read their files one after another.
-        args["train"] = LMTrainConfig(**{"interleave": False, **args.get("train", {})})
+        args["train"] = LMTrainConfig(**{"interleave": False, **train})
         args["model"] = model_config_from_dict(args.get("model", {}))
         return cls(**args)
 

@@ -83,12 +83,18 @@ def tf_config_cluster() -> dict:
     has none.
 
     Raises:
-        InputError: ``TF_CONFIG`` is not JSON.
+        InputError: ``TF_CONFIG`` is not a JSON object, or its ``cluster`` is not one.
     """
     try:
-        return json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
     except json.JSONDecodeError as e:
         raise InputError(f"TF_CONFIG is not JSON ({e})") from None
+    cluster = config.get("cluster", {}) if isinstance(config, dict) else None
+    if not isinstance(cluster, dict):
+        raise InputError("TF_CONFIG must be a JSON object whose \"cluster\" maps task types to address "
+                         "lists, e.g. {\"cluster\": {\"worker\": [\"host1:2222\", \"host2:2222\"]}, "
+                         "\"task\": {\"type\": \"worker\", \"index\": 0}}")
+    return cluster
 
 
 def worker_role(strategy: tf.distribute.Strategy):

@@ -124,8 +124,14 @@ class LMVocabulary:
         return self._index.get(word, self.unk)
 
     def id_to_word(self, word_id: int) -> str:
-        """The entry with id ``word_id`` (a list index: IndexError past the end, not ``ERROR``
-        as in lm_1b)."""
+        """The entry with id ``word_id``.
+
+        Raises:
+            IndexError: ``word_id`` outside ``[0, size)`` (negative ids do not count from the
+                end; lm_1b's vocabulary returns ``ERROR`` instead of raising).
+        """
+        if not 0 <= word_id < len(self.words):
+            raise IndexError(f"word id {word_id} outside the vocabulary's [0, {len(self.words)})")
         return self.words[word_id]
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:

@@ -81,3 +81,10 @@ def test_config_round_trip():
     assert clone.built  # rebuilt from the serialised build config
     clone.set_weights(layer.get_weights())
     np.testing.assert_array_equal(clone(x).numpy(), layer(x).numpy())
+
+
+def test_weights_for_another_number_of_layers_are_refused():
+    layer = Highway(2)
+    layer.build((None, W))
+    with pytest.raises(ValueError, match="highway layers: the layer has 2, the weights have 1"):
+        layer.set_lm1b_weights(random_weights(1))

@@ -191,3 +191,9 @@ def test_fingerprint(tmp_path, release, write_variant):
     changed = write_variant({"lstm/lstm_1/B": tensors["lstm/lstm_1/B"] + 1e-3})
     assert checkpoint_fingerprint(changed) != checkpoint_fingerprint(pattern)
     assert len(checkpoint_fingerprint(pattern)) == 64
+
+
+def test_reading_an_absent_tensor_names_it(release):
+    shards = lm1b_checkpoint.ShardSet(release[1])
+    with pytest.raises(InputError, match=r"missing tensor 'lstm/lstm_9/B' \(expected in ckpt-lstm\)"):
+        shards.read("lstm/lstm_9/B")

@@ -106,3 +106,15 @@ def test_assign_rows_in_blocks():
     np.testing.assert_array_equal(variable.numpy(), value)
     with pytest.raises(ValueError, match="cannot assign shape"):
         assign_rows(variable, value[:6])
+
+
+def test_weights_that_do_not_fit_are_refused_clearly(release):
+    import dataclasses
+    from taglm_tf.lm1b.checkpoint import read_lm1b_checkpoint
+    with_softmax = LM1BEmbedder.from_checkpoint(release[1], release[2], include_softmax=True)
+    without = read_lm1b_checkpoint(release[1], include_softmax=False)
+    with pytest.raises(ValueError, match="hold no softmax .*include_softmax=True"):
+        with_softmax.set_lm1b_weights(without)
+    fewer = dataclasses.replace(without, lstm=without.lstm[:1])
+    with pytest.raises(ValueError, match="LSTM layers: the layer has 2, the weights have 1"):
+        LM1BEmbedder.from_checkpoint(release[1], release[2]).set_lm1b_weights(fewer)

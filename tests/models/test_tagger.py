@@ -73,7 +73,7 @@ def test_lm_features_at_each_insertion_point(point):
 
 
 def test_unknown_insertion_point_is_rejected():
-    with pytest.raises(ValueError, match="insertion_point"):
+    with pytest.raises(ValueError, match="insertion_point must be one of .*not 'rnn3'"):
         build_tagger(TaggerConfig(extra_dim=3, insertion_point="rnn3"), WORDS, CHARS, TAGS)
 
 

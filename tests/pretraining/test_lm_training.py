@@ -2,6 +2,7 @@
 two logical CPUs equals one device; sampled-softmax training lowers full-softmax perplexity; a
 backward LM reads reversed text and learns to predict the previous word; the overhead benchmark
 runs."""
+import json
 import os
 
 import numpy as np
@@ -180,3 +181,24 @@ def test_mixed_precision_computes_the_same_model_and_trains(tmp_path, kind, prec
     lm.fit(lm_data.distributed_dataset(lm.strategy, train, 8, 10))
     assert lm.step == 120
     assert evaluate_perplexity(lm.model, heldout, 8, 10)["perplexity"] < 0.5 * f32["perplexity"]
+
+
+def test_tf_config_is_checked(monkeypatch):
+    from taglm_tf.errors import InputError
+    from taglm_tf.pretraining.trainer import tf_config_cluster
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert tf_config_cluster() == {}
+    cluster = {"worker": ["localhost:1", "localhost:2"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+    assert tf_config_cluster() == cluster
+    for bad, message in (("{", "not JSON"), ("[1]", "must be a JSON object"), ('{"cluster": []}', "must be a JSON object")):
+        monkeypatch.setenv("TF_CONFIG", bad)
+        with pytest.raises(InputError, match=message):
+            tf_config_cluster()
+
+
+def test_saved_config_with_an_unknown_training_field_is_refused():
+    from taglm_tf.errors import InputError
+    from taglm_tf.pretraining.run import PretrainConfig
+    with pytest.raises(InputError, match="training config has unknown fields: warmup_steps"):
+        PretrainConfig.from_dict({"model_dir": "m", "train": {"warmup_steps": 10}})

@@ -64,3 +64,11 @@ def test_encode_and_directions():
     assert encode_sentence(vocab, []).tolist() == [0, 1]
     with pytest.raises(ValueError):
         encode_sentence(vocab, ["the"], "sideways")
+
+
+def test_id_to_word_refuses_ids_outside_the_vocabulary():
+    vocab = LMVocabulary.build(SENTENCES)
+    assert vocab.id_to_word(0) == "<S>" and vocab.id_to_word(vocab.size - 1) == vocab.words[-1]
+    for bad in (-1, vocab.size):
+        with pytest.raises(IndexError, match=f"word id {bad} outside"):
+            vocab.id_to_word(bad)
