@@ -98,13 +98,14 @@ def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
         diff = b.stat()["mean"] - a.stat()["mean"]
         rows.append([name, f"{delta:+.2f}", f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
                      _welch_text([x.test_f1 for x in a.runs], [x.test_f1 for x in b.runs]),
-                     f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}"])
+                     f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
+                     f"variant's LMs: {b.setting.get('lms')}"])
     return rows
 
 
 def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
     header = ["Comparison", "Paper Δ F1", "Ours Δ test F1", "Welch t-test (two-sided)",
-              "Data, embeddings, schedule"]
+              "Data, embeddings, schedule; the variant's LMs"]
     return (["## Differences and significance", "",
              "Ours: difference of mean test F1 between runs with the same data, embeddings and "
              "schedule; "

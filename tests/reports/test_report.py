@@ -159,6 +159,7 @@ def test_comparisons_pair_only_runs_with_the_same_schedule(tmp_path):
     text = write_report(specs, str(tmp_path / "R.md"))
     rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm` − `ner_baseline` |")]
     assert len(rows) == 1 and "(n=3 vs 3)" in rows[0] and "≤ 6 + 1×2 epochs" in rows[0]
+    assert rows[0].endswith("; variant's LMs: bwd: b; fwd: f |")  # two TagLM rows stay distinguishable
     baseline_rows = [line for line in text.splitlines() if line.startswith("| `ner_baseline` |")]
     assert len(baseline_rows) == 2 and all("LMs: none" in line for line in baseline_rows)
     assert "LMs: bwd: b; fwd: f, ≤ 6 + 1×2 epochs, seeds 1–3" in line_with(text, "| `ner_taglm` |")
