@@ -17,6 +17,7 @@ from typing import List
 from absl import flags
 
 from taglm_tf.cli import run
+from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data import conll
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
 from taglm_tf.errors import InputError
@@ -49,7 +50,7 @@ def group_counts(spec: str, classifiers, split: str) -> List[dict]:
         raise InputError("holds no finished runs", spec)
     out = []
     for r in runs:
-        counts = seen_entities.run_class_f1(f"{r.path}/{split}_predictions.txt", classifiers)
+        counts = seen_entities.run_class_counts(f"{r.path}/{split}_predictions.txt", classifiers)
         out.append({"path": r.path, "seed": r.seed, "classes": counts})
     return out
 
@@ -60,10 +61,10 @@ def comparison_rows(base: List[dict], variant: List[dict]) -> List[dict]:
     for split_name, classes in base[0]["classes"].items():
         names = sorted({c for r in base + variant for c in r["classes"][split_name]})
         for name in names:
-            f1 = {g: [r["classes"][split_name].get(name, seen_entities.ClassCounts()).f1 for r in runs]
+            f1 = {g: [r["classes"][split_name].get(name, ChunkCounts()).f1 for r in runs]
                   for g, runs in (("base", base), ("variant", variant))}
             row = {"split": split_name, "class": name,
-                   "gold": base[0]["classes"][split_name].get(name, seen_entities.ClassCounts()).gold,
+                   "gold": base[0]["classes"][split_name].get(name, ChunkCounts()).found_gold,
                    "base": mean_std(f1["base"]), "variant": mean_std(f1["variant"]), "welch": None}
             try:
                 w = welch_ttest(f1["variant"], f1["base"])

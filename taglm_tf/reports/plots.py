@@ -14,7 +14,7 @@ from taglm_tf.reports.run_groups import Group, perplexities
 DEV_F1_TAG = "dev/f1"
 PPL_PLOT = "test_f1_vs_lm_perplexity.png"
 # The names this module writes; only these are removed when a report no longer draws them.
-_OWN_PLOT = re.compile(r"^(dev_f1_\d{2}_[A-Za-z0-9_.-]+|test_f1_vs_lm_perplexity)\.png$")
+_OWN_PLOT = re.compile(r"^dev_f1_\d{2}_[A-Za-z0-9_.-]+\.png$|^" + re.escape(PPL_PLOT) + "$")
 
 
 def tensorboard_scalars(log_dir: str, tag: str) -> List[Tuple[int, float]]:

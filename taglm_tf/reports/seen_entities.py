@@ -17,6 +17,7 @@ import dataclasses
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from taglm_tf import textio
+from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data.conll import DOCSTART
 from taglm_tf.data.tag_schemes import tags_to_chunks
 from taglm_tf.errors import InputError
@@ -31,21 +32,6 @@ class PredictedSentence:
     tokens: Tuple[str, ...]
     gold: Tuple[str, ...]
     predicted: Tuple[str, ...]
-
-
-@dataclasses.dataclass
-class ClassCounts:
-    """conlleval's three counts, for the chunks of one class."""
-
-    gold: int = 0
-    predicted: int = 0
-    correct: int = 0
-
-    @property
-    def f1(self) -> float:
-        """F1 in percent (conlleval's), 0 when nothing was found or there was nothing to find."""
-        total = self.gold + self.predicted
-        return 200.0 * self.correct / total if total else 0.0
 
 
 def read_predictions(path: str) -> List[PredictedSentence]:
@@ -100,22 +86,23 @@ def vocabulary_class(vocabulary: Set[str]) -> Callable[[Surface], str]:
     return lambda surface: "in LM vocabulary" if all(w in vocabulary for w in surface) else "outside LM vocabulary"
 
 
-def class_counts(sentences: Sequence[PredictedSentence], classify: Callable[[Surface], str]) -> Dict[str, ClassCounts]:
-    """:class:`ClassCounts` per class of ``classify`` (a chunk's token sequence -> class name)."""
-    counts: Dict[str, ClassCounts] = {}
+def class_counts(sentences: Sequence[PredictedSentence], classify: Callable[[Surface], str]) -> Dict[str, ChunkCounts]:
+    """conlleval's :class:`ChunkCounts` per class of ``classify`` (a chunk's token sequence ->
+    class name)."""
+    counts: Dict[str, ChunkCounts] = {}
     for s in sentences:
-        gold = {(c.type, c.start, c.end) for c in tags_to_chunks(s.gold)}
-        for chunk in tags_to_chunks(s.gold):
-            counts.setdefault(classify(s.tokens[chunk.start:chunk.end]), ClassCounts()).gold += 1
+        gold = set(tags_to_chunks(s.gold))
+        for chunk in gold:
+            counts.setdefault(classify(s.tokens[chunk.start:chunk.end]), ChunkCounts()).found_gold += 1
         for chunk in tags_to_chunks(s.predicted):
-            c = counts.setdefault(classify(s.tokens[chunk.start:chunk.end]), ClassCounts())
-            c.predicted += 1
-            c.correct += (chunk.type, chunk.start, chunk.end) in gold
+            c = counts.setdefault(classify(s.tokens[chunk.start:chunk.end]), ChunkCounts())
+            c.found_guessed += 1
+            c.correct += chunk in gold
     return counts
 
 
-def run_class_f1(predictions_file: str, classifiers: Dict[str, Callable[[Surface], str]]
-                 ) -> Dict[str, Dict[str, ClassCounts]]:
+def run_class_counts(predictions_file: str, classifiers: Dict[str, Callable[[Surface], str]]
+                     ) -> Dict[str, Dict[str, ChunkCounts]]:
     """``{split name: {class: counts}}`` of one run's predictions file."""
     sentences = read_predictions(predictions_file)
     return {name: class_counts(sentences, classify) for name, classify in classifiers.items()}

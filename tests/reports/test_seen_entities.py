@@ -47,13 +47,13 @@ def test_counts_per_class_by_hand(tmp_path):
     counts = seen_entities.class_counts(sentences, seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN)))
     # seen: New York (right), Smith (right); unseen: Paris (missed), Jones (wrong type),
     # Bank of Paris (missed; "Paris" predicted as LOC instead).
-    assert vars(counts["seen"]) == {"gold": 2, "predicted": 2, "correct": 2}
-    assert vars(counts["unseen"]) == {"gold": 3, "predicted": 2, "correct": 0}
+    assert vars(counts["seen"]) == {"found_gold": 2, "found_guessed": 2, "correct": 2}
+    assert vars(counts["unseen"]) == {"found_gold": 3, "found_guessed": 2, "correct": 0}
     assert counts["seen"].f1 == 100.0 and counts["unseen"].f1 == 0.0
     vocab = seen_entities.vocabulary_class({"New", "York", "Smith", "Bank", "of"})
     counts = seen_entities.class_counts(sentences, vocab)
-    assert vars(counts["in LM vocabulary"]) == {"gold": 2, "predicted": 2, "correct": 2}
-    assert vars(counts["outside LM vocabulary"]) == {"gold": 3, "predicted": 2, "correct": 0}
+    assert vars(counts["in LM vocabulary"]) == {"found_gold": 2, "found_guessed": 2, "correct": 2}
+    assert vars(counts["outside LM vocabulary"]) == {"found_gold": 3, "found_guessed": 2, "correct": 0}
 
 
 def test_classes_add_up_to_conllevals_overall_counts(tmp_path):
@@ -63,8 +63,8 @@ def test_classes_add_up_to_conllevals_overall_counts(tmp_path):
     overall = conlleval.evaluate_file(path).overall
     counts = seen_entities.class_counts(seen_entities.read_predictions(path),
                                         seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN)))
-    assert sum(c.gold for c in counts.values()) == overall.found_gold
-    assert sum(c.predicted for c in counts.values()) == overall.found_guessed
+    assert sum(c.found_gold for c in counts.values()) == overall.found_gold
+    assert sum(c.found_guessed for c in counts.values()) == overall.found_guessed
     assert sum(c.correct for c in counts.values()) == overall.correct
 
 
