@@ -5,6 +5,10 @@ from setuptools import find_namespace_packages, setup
 # Python, so they are packages here too, with their files as package data: setuptools warns about
 # a data directory that is not in `packages`.
 TOP = ("taglm_tf", "lm_1b_export", "experiments")
+# `package_dir={"": "."}` tells setuptools the packages sit at the repository root, so an editable
+# install (`pip install -e .`, as the Makefile does) is a plain .pth entry for this directory.
+# Without it setuptools installs an import-hook finder and warns ("Editable installation ...
+# folders in your working directory ... may take precedence"), which is noise for a checkout.
 
 setup(
     name="taglm-tf",
@@ -13,6 +17,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.9,<3.14",
+    package_dir={"": "."},
     packages=find_namespace_packages(include=[p for top in TOP for p in (top, top + ".*")],
                                      exclude=["*.__pycache__"]),
     package_data={"taglm_tf.resources": ["*"], "experiments.flags": ["*.cfg"]},
