@@ -11,6 +11,7 @@ from taglm_tf import conlleval
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.vocab import Vocabulary
+from taglm_tf.tracing import EagerThenTraced
 
 MODEL_INPUTS = ("word_ids", "char_ids", "char_index", "features")
 
@@ -31,15 +32,17 @@ class Predictor:
 
     def __init__(self, model: tf.keras.Model, tag_vocab: Vocabulary, batch_size: int = 128):
         self.model, self.tag_vocab, self.batch_size = model, tag_vocab, batch_size
-        self._decode_fn = None
+        self._decode_fn: Optional[EagerThenTraced] = None
 
     def decode(self, batch: dict) -> tf.Tensor:
-        """Viterbi tags ``[B, T]`` of one batch from :meth:`TaggingData.dataset`."""
+        """Viterbi tags ``[B, T]`` of one batch from :meth:`TaggingData.dataset`.
+
+        The first batch is decoded eagerly, later ones through one trace with unknown batch and
+        time dimensions (:class:`taglm_tf.tracing.EagerThenTraced`)."""
         inputs = model_inputs(batch)
-        if self._decode_fn is None:  # one trace with unknown batch and time dimensions
+        if self._decode_fn is None:
             spec = {k: tf.TensorSpec([None] * v.shape.rank, v.dtype) for k, v in inputs.items()}
-            self._decode_fn = tf.function(lambda x: self.model(x, training=False)["tags"],
-                                          input_signature=[spec])
+            self._decode_fn = EagerThenTraced(lambda x: self.model(x, training=False)["tags"], [spec])
         return self._decode_fn(inputs)
 
     def predict(self, data: TaggingData, scheme: str) -> List[List[str]]:

@@ -33,6 +33,7 @@ from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.pretraining.saving import load_lm
 from taglm_tf.pretraining.trainer import model_inputs
 from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.tracing import EagerThenTraced
 
 def lm_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
     """sha256 of what determines the embeddings: direction, model config, vocabulary, and the
@@ -72,8 +73,7 @@ class LMEmbedder:
             tf.lookup.KeyValueTensorInitializer(tf.constant(vocab.words), tf.range(vocab.size, dtype=tf.int32)),
             default_value=vocab.unk)
         self.char_vocab = char_vocabulary(model, vocab)  # None for a word-level LM
-        self._embed = tf.function(self.embed_tokens,
-                                  input_signature=[tf.TensorSpec([None, None], tf.string)])
+        self._embed = EagerThenTraced(self.embed_tokens, [tf.TensorSpec([None, None], tf.string)])
 
     def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
         """In-graph: right-padded ``tokens`` ``[B, T]`` (``tf.string``, ``""`` = padding) ->

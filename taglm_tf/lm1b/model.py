@@ -15,6 +15,7 @@ from taglm_tf.lm1b.vocab import BOS_WORD, LM1BCharVocabulary, Word, to_bytes
 from taglm_tf.lm1b.writing import DIRECTIONS, read_direction
 from taglm_tf.layers.lstmp import LSTMPLayer
 from taglm_tf.layers.weight_pairs import paired
+from taglm_tf.tracing import EagerThenTraced
 
 # lm_1b adds this float32 constant to the weight sum of log_perplexity_out.
 LOG_PERPLEXITY_EPSILON = 1e-4
@@ -346,15 +347,15 @@ class LM1BEmbedder(keras.layers.Layer):
         return self.char_vocab
 
     def _stacked_outputs(self, char_ids, lengths):
-        """``[B, 1 + num_lstm_layers, T, P]`` via one traced function for all shapes."""
+        """``[B, 1 + num_lstm_layers, T, P]``: the first batch eagerly, later ones through one
+        trace for all shapes (:class:`taglm_tf.tracing.EagerThenTraced`)."""
         if self._embed_batch is None:
-            @tf.function(input_signature=[
-                tf.TensorSpec([None, None, self.max_word_length], tf.int32),
-                tf.TensorSpec([None], tf.int32)])
             def embed_batch(ids, lens):
                 outputs = self(ids, mask=tf.sequence_mask(lens, tf.shape(ids)[1]))
                 return tf.stack([outputs[name] for name in self.output_names], axis=1)
-            self._embed_batch = embed_batch
+            self._embed_batch = EagerThenTraced(embed_batch, [
+                tf.TensorSpec([None, None, self.max_word_length], tf.int32),
+                tf.TensorSpec([None], tf.int32)])
         return self._embed_batch(char_ids, lengths)
 
     def get_config(self):

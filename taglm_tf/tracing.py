@@ -1,0 +1,46 @@
+"""Run a function eagerly on its first call and through one ``tf.function`` afterwards.
+
+Tracing a Keras model into a graph costs 1-3 s on a CPU (Keras' recurrent layers dominate). A
+process that calls the model once, such as ``taglm_tf.tag`` on one sentence, pays that for
+nothing: the eager call of a small batch takes a fraction of it. A process that calls it many
+times wants the graph. So the first call runs eagerly and later calls share one trace.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import tensorflow as tf
+
+
+class EagerThenTraced:
+    """``fn`` called eagerly ``eager_calls`` times, then as ``tf.function(fn, input_signature)``.
+
+    Args:
+        fn: the function; it must give the same values eagerly and traced (plain TF ops).
+        input_signature: ``tf.TensorSpec`` structures, one per positional argument, with unknown
+            dimensions where calls differ, so that every later call reuses one trace.
+        eager_calls: how many first calls run eagerly (0: always traced).
+
+    Inside a graph (a ``tf.function`` or ``tf.data`` map) every call simply runs ``fn`` in that
+    graph.
+    """
+
+    def __init__(self, fn: Callable, input_signature: Sequence, eager_calls: int = 1):
+        self.fn, self.input_signature, self.eager_calls = fn, list(input_signature), eager_calls
+        self.calls = 0
+        self._traced: Optional[tf.types.experimental.GenericFunction] = None
+
+    @property
+    def traced(self) -> tf.types.experimental.GenericFunction:
+        """The ``tf.function`` used after the eager calls (created on first use)."""
+        if self._traced is None:
+            self._traced = tf.function(self.fn, input_signature=self.input_signature)
+        return self._traced
+
+    def __call__(self, *args):
+        if not tf.executing_eagerly():
+            return self.fn(*args)
+        self.calls += 1
+        if self.calls <= self.eager_calls:
+            return self.fn(*args)
+        return self.traced(*args)
