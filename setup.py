@@ -9,6 +9,8 @@ TOP = ("taglm_tf", "lm_1b_export", "experiments")
 # install (`pip install -e .`, as the Makefile does) is a plain .pth entry for this directory.
 # Without it setuptools installs an import-hook finder and warns ("Editable installation ...
 # folders in your working directory ... may take precedence"), which is noise for a checkout.
+# The trade: the whole checkout is on sys.path (after site-packages) in an editable venv, so
+# `benchmarks` imports from anywhere; wheels are unchanged.
 
 setup(
     name="taglm-tf",

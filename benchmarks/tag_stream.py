@@ -8,7 +8,7 @@ subprocess on an input of at least that many tokens: the sentences of CoNLL-2003
 (``--corpus``, relative to ``--data_dir``), one per line (``text`` format), repeated; written to
 a temporary file first. Recorded per size: wall seconds and tokens/s end to end (start-up,
 reading, tagging, writing), the tagging rate after start-up (the CLI's last ``--progress``
-line; it includes tracing the model's graph at the first batch), and the child's peak RSS
+line; it includes tracing the model's graph at the second batch), and the child's peak RSS
 (``os.wait4``'s ``ru_maxrss``; Linux starts a child's from the RSS of the process that spawned
 it, here about 460 MiB, so it is an upper bound of the child's own peak; the sampled ``VmHWM``
 below is the child's own).

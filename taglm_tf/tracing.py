@@ -1,6 +1,6 @@
 """Run a function eagerly on its first call and through one ``tf.function`` afterwards.
 
-Tracing a Keras model into a graph costs 1-3 s on a CPU (Keras' recurrent layers dominate). A
+Tracing a Keras model into a graph costs 1-3 s on a CPU (its recurrent layers dominate). A
 process that calls the model once, such as ``taglm_tf.tag`` on one sentence, pays that for
 nothing: the eager call of a small batch takes a fraction of it. A process that calls it many
 times wants the graph. So the first call runs eagerly and later calls share one trace.
@@ -13,16 +13,20 @@ import tensorflow as tf
 
 
 class EagerThenTraced:
-    """``fn`` called eagerly ``eager_calls`` times, then as ``tf.function(fn, input_signature)``.
+    """``fn`` run eagerly on the first ``eager_calls`` calls made in eager mode, then as
+    ``tf.function(fn, input_signature)``.
 
     Args:
-        fn: the function; it must give the same values eagerly and traced (plain TF ops).
+        fn: the function (TF ops, Keras calls); it must give the same values eagerly and traced,
+            so Python control flow may depend on Python values only, not on tensors. Eager calls
+            do not check ``input_signature``.
         input_signature: ``tf.TensorSpec`` structures, one per positional argument, with unknown
             dimensions where calls differ, so that every later call reuses one trace.
         eager_calls: how many first calls run eagerly (0: always traced).
 
     Inside a graph (a ``tf.function`` or ``tf.data`` map) every call simply runs ``fn`` in that
-    graph.
+    graph. Not locked: two threads calling at once may make one extra eager call or one extra
+    trace, nothing worse; the library never shares one instance between threads.
     """
 
     def __init__(self, fn: Callable, input_signature: Sequence, eager_calls: int = 1):
