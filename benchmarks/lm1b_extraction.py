@@ -26,6 +26,7 @@ from lm_1b_export import make_synthetic
 from lm_1b_export.reference import ReferenceLM
 from taglm_tf.data import conll
 from taglm_tf.lm1b.model import LM1BEmbedder
+from taglm_tf.tracing import WARM_UP_CALLS
 from taglm_tf.data.paths import default_data_dir
 
 FLAGS = flags.FLAGS
@@ -74,7 +75,7 @@ def main(argv):
     batch, source = sentences(FLAGS.sentences)
     tokens = sum(len(s) for s in batch)
     embedder = LM1BEmbedder.from_checkpoint(ckpt, vocab)
-    for _ in range(2):  # the first batch runs eagerly, the second traces (taglm_tf.tracing)
+    for _ in range(WARM_UP_CALLS):  # past the eager first batch and the trace
         embedder.embed_sentences(batch[:FLAGS.batch_size], FLAGS.batch_size)
     p, n = embedder.projection_dim, embedder.lstm_cells
     # The recurrence multiplies [batch, P] x [P, 4N] and [batch, N] x [N, P] every step; with

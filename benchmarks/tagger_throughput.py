@@ -37,6 +37,7 @@ from taglm_tf.lm.loading import load_lm_embedders, resolve_lm_spec
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.tasks import TASKS, load_splits
+from taglm_tf.tracing import WARM_UP_CALLS
 from taglm_tf.training.trainer import TrainConfig, Trainer
 
 FLAGS = flags.FLAGS
@@ -77,7 +78,7 @@ def measure_inference(predictor: Predictor, data: TaggingData) -> dict:
     decode = lambda: [predictor.decode(b).numpy()
                       for b in data.dataset(FLAGS.eval_batch_size)]
     first = next(iter(data.dataset(FLAGS.eval_batch_size)))
-    for _ in range(2):  # the first batch runs eagerly, the second traces (taglm_tf.tracing)
+    for _ in range(WARM_UP_CALLS):  # past the eager first batch and the trace
         predictor.decode(first)
     decode()  # warm-up of the input pipeline
     start = time.perf_counter()

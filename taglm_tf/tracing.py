@@ -11,6 +11,11 @@ from typing import Callable, Optional, Sequence
 
 import tensorflow as tf
 
+EAGER_CALLS = 1  # the library's default: only the first call runs eagerly
+# Calls that bring an EagerThenTraced with the default past its eager calls and its trace: what a
+# benchmark must make before it times warm calls.
+WARM_UP_CALLS = EAGER_CALLS + 1
+
 
 class EagerThenTraced:
     """``fn`` run eagerly on the first ``eager_calls`` calls made in eager mode, then as
@@ -29,7 +34,7 @@ class EagerThenTraced:
     trace, nothing worse; the library never shares one instance between threads.
     """
 
-    def __init__(self, fn: Callable, input_signature: Sequence, eager_calls: int = 1):
+    def __init__(self, fn: Callable, input_signature: Sequence, eager_calls: int = EAGER_CALLS):
         self.fn, self.input_signature, self.eager_calls = fn, list(input_signature), eager_calls
         self.calls = 0
         self._traced: Optional[tf.types.experimental.GenericFunction] = None

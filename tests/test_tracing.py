@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf.tracing import EagerThenTraced
+from taglm_tf.tracing import WARM_UP_CALLS, EagerThenTraced
 
 
 def test_first_call_is_eager_later_calls_share_one_trace():
@@ -34,3 +34,13 @@ def test_zero_eager_calls_always_traces_and_graph_calls_run_inline():
 
     assert outer(tf.constant([4])).numpy().tolist() == [50]
     assert wrapped.calls == 1  # the graph call did not count as an eager one
+
+
+def test_warm_up_calls_leave_only_traced_calls_to_time():
+    runs = []
+    wrapped = EagerThenTraced(lambda x: runs.append(1) or x * 3, [tf.TensorSpec([None], tf.float32)])
+    for _ in range(WARM_UP_CALLS):
+        wrapped(tf.constant([1.0]))
+    warmed = len(runs)
+    assert wrapped(tf.constant([2.0, 5.0])).numpy().tolist() == [6.0, 15.0]
+    assert len(runs) == warmed == 2  # the eager call and the trace; the timed call runs no Python
