@@ -45,7 +45,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DEMO_DIR ?= runs/demo
 DEMO_SENTENCE ?= Anna Novak of Kestrel Bank met EU officials in Paris on Monday .
 
-.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check
+.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms
 
 print-stack:
 	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
@@ -69,6 +69,11 @@ demo: check-python $(STAMP)
 test: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
+
+# The CPU-trained LMs behind results/REPORT.md, rebuilt into runs/lms (experiments/cpu_lms.py).
+# Hours of CPU; rerun to resume. Run it from a worktree pinned to one commit (README).
+cpu-lms: check-python $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m experiments.cpu_lms
 
 # One command for a GPU machine (benchmarks/gpu_check.py): GPUs, the 2-GPU MirroredStrategy test,
 # LM / lm_1b / tagger throughput at the paper's sizes -> gpu_check.json. The GPU build of the stack

@@ -1,0 +1,189 @@
+"""Rebuild the CPU-trained LMs behind ``results/REPORT.md`` with one command (``make cpu-lms``):
+
+    python -m experiments.cpu_lms [--runs_dir=runs/lm_train] [--lms_dir=runs/lms] [--parallel=2]
+
+The LMs and the exact number of training steps each report row used:
+
+- ``cnn_lstm_s_forward``, ``cnn_lstm_s_backward``: the char-aware CNN-LSTM "S" pair
+  (``lm_{forward,backward}_cnn_lstm_cpu.cfg``), 4,000 steps of 64 x 20 targets (about one epoch
+  of the news corpus), written in lm_1b's release layout to ``LMS_DIR/NAME``;
+- ``backward_512_256_cpu``: the word-level backward LSTM-512-256 (``lm_backward_512_256_cpu.cfg``),
+  9,000 steps, used as an ``lstm_lm:`` run directory, trained in ``LMS_DIR/NAME`` itself.
+
+Each LM trains in its own process (``--parallel`` at a time; log: ``RUNS_DIR/NAME.log``) with
+``--resume``, so rerunning the command continues from the last checkpoint, exactly (LSTM states
+and data position restored). Then ``experiments.eval_lm --record`` measures the full-softmax
+perplexity on 1B Word held-out shards 12-13 (the report's figure), the CNN LMs are exported with
+``lm_1b_export.from_pretrained``, and the LMs' fingerprints and perplexities are printed beside
+the report's. Steps already done (a finished run, a recorded perplexity of the final checkpoint,
+an export of it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read the LMs from
+``runs/lms``, relative to the working directory, so run this from the checkout they run from.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from typing import List, Optional
+
+from absl import flags
+
+from taglm_tf.cli import run
+from taglm_tf.errors import InputError
+
+FLAGS = flags.FLAGS
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HELDOUT = "unlabeled/lm1b_heldout_shards12-13.tokens.gz"
+
+
+@dataclasses.dataclass(frozen=True)
+class CpuLM:
+    """One LM of the report: its flagfile, its training steps and its held-out perplexity there."""
+    name: str
+    flagfile: str
+    train_steps: int
+    reported_perplexity: float
+    release_layout: bool  # exported as lm_1b shards (lm1b: spec), else used as its run directory
+
+    def train_dir(self, runs_dir: str, lms_dir: str) -> str:
+        return os.path.join(runs_dir, self.name) if self.release_layout else os.path.join(lms_dir, self.name)
+
+    def spec(self, lms_dir: str) -> str:
+        out = os.path.join(lms_dir, self.name)
+        return f"lm1b:{out}/ckpt-*,{out}/vocab.txt" if self.release_layout else f"lstm_lm:{out}"
+
+
+CPU_LMS = (
+    CpuLM("cnn_lstm_s_forward", "experiments/flags/lm_forward_cnn_lstm_cpu.cfg", 4000, 280.56, True),
+    CpuLM("cnn_lstm_s_backward", "experiments/flags/lm_backward_cnn_lstm_cpu.cfg", 4000, 281.71, True),
+    CpuLM("backward_512_256_cpu", "experiments/flags/lm_backward_512_256_cpu.cfg", 9000, 255.81, False),
+)
+
+
+def define_flags() -> None:
+    flags.DEFINE_string("runs_dir", "runs/lm_train", "Training run directories of the exported LMs, and logs.")
+    flags.DEFINE_string("lms_dir", "runs/lms", "Where the tagger flagfiles read the LMs.")
+    flags.DEFINE_integer("parallel", 2, "LMs trained at the same time.", lower_bound=1)
+    flags.DEFINE_list("only", None, "Names of the LMs to build (default: all): "
+                      + ", ".join(lm.name for lm in CPU_LMS))
+    flags.DEFINE_string("python", sys.executable, "(testing) the Python that runs each step.")
+
+
+def checkpoint_step(train_dir: str) -> Optional[int]:
+    """The step of the latest checkpoint of a ``pretrain_lm`` run, from TensorFlow's
+    ``checkpoints/checkpoint`` index; None if there is none yet."""
+    index = os.path.join(train_dir, "checkpoints", "checkpoint")
+    if not os.path.exists(index):
+        return None
+    with open(index, encoding="utf-8") as f:
+        found = re.search(r'^model_checkpoint_path: "(?:.*/)?ckpt-(\d+)"', f.read(), re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+def recorded(path: str, step: int) -> Optional[dict]:
+    """A ``perplexity.json`` at ``path`` if it describes checkpoint ``ckpt-<step>``, else None."""
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        record = json.load(f)
+    return record if str(record.get("checkpoint", "")).endswith(f"ckpt-{step}") else None
+
+
+def _python(module: str, *args: str) -> List[str]:
+    return [FLAGS.python, "-m", module, *args]
+
+
+def train_commands(lms, runs_dir: str, lms_dir: str) -> List[tuple]:
+    """``(lm, argv, log file)`` for every LM whose run has not reached its step count."""
+    todo = []
+    for lm in lms:
+        train_dir = lm.train_dir(runs_dir, lms_dir)
+        if (checkpoint_step(train_dir) or 0) >= lm.train_steps:
+            continue
+        # --epochs=0: the report's runs were stopped by hand at their step count, and an
+        # uninterrupted stream of the flagfile's one epoch may end a few windows short of it.
+        argv = _python("experiments.pretrain_lm", f"--flagfile={lm.flagfile}", f"--model_dir={train_dir}",
+                       f"--train_steps={lm.train_steps}", "--epochs=0", "--resume")
+        todo.append((lm, argv, os.path.join(runs_dir, f"{lm.name}.log")))
+    return todo
+
+
+def run_parallel(todo: List[tuple], parallel: int) -> None:
+    """Run the commands, ``parallel`` at a time, each appending to its log; an
+    :class:`InputError` naming the failed ones and their logs after all have ended."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
+    waiting, running, failed = list(todo), [], []
+    while waiting or running:
+        while waiting and len(running) < parallel:
+            lm, argv, log_file = waiting.pop(0)
+            os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
+            log = open(log_file, "a", encoding="utf-8")
+            log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
+            log.flush()
+            print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
+            running.append((lm, subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env), log, log_file))
+        time.sleep(1)
+        for item in [r for r in running if r[1].poll() is not None]:
+            lm, proc, log, log_file = item
+            log.close()
+            running.remove(item)
+            print(f"{lm.name}: training ended with exit status {proc.returncode}", flush=True)
+            if proc.returncode:
+                failed.append(f"{lm.name} (see {log_file})")
+    if failed:
+        raise InputError("LM training failed: " + "; ".join(failed))
+
+
+def check_call(argv: List[str]) -> None:
+    print("+ " + shlex.join(argv), flush=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
+    if subprocess.call(argv, env=env):
+        raise InputError(f"failed: {shlex.join(argv)}")
+
+
+def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
+    """``eval_lm --record`` on the held-out shards, then the release-layout export if any."""
+    train_dir = lm.train_dir(runs_dir, lms_dir)
+    if recorded(os.path.join(train_dir, "perplexity.json"), lm.train_steps) is None:
+        check_call(_python("experiments.eval_lm", f"--model_dir={train_dir}", f"--eval_files={HELDOUT}", "--record"))
+    out = os.path.join(lms_dir, lm.name)
+    if lm.release_layout and recorded(os.path.join(out, "perplexity.json"), lm.train_steps) is None:
+        check_call(_python("lm_1b_export.from_pretrained", f"--model_dir={train_dir}", f"--output_dir={out}"))
+
+
+def summary(lms, lms_dir: str) -> None:
+    """Print each LM's spec, fingerprint and held-out perplexity beside the report's."""
+    from taglm_tf.lm.loading import load_embedder  # TensorFlow only once everything is built
+    print(f"{'LM':24} {'perplexity':>10} {'report':>8} {'diff':>7}  fingerprint   spec")
+    for lm in lms:
+        with open(os.path.join(lms_dir, lm.name, "perplexity.json"), encoding="utf-8") as f:
+            ppl = json.load(f)["perplexity"]
+        fingerprint = load_embedder(lm.spec(lms_dir)).fingerprint
+        print(f"{lm.name:24} {ppl:10.2f} {lm.reported_perplexity:8.2f} "
+              f"{100 * (ppl / lm.reported_perplexity - 1):+6.1f}%  {fingerprint[:12]}  {lm.spec(lms_dir)}")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
+    names = {lm.name for lm in CPU_LMS}
+    unknown = sorted(set(FLAGS.only or ()) - names)
+    if unknown:
+        raise InputError(f"--only: unknown LM {', '.join(unknown)}; expected some of {', '.join(sorted(names))}")
+    lms = [lm for lm in CPU_LMS if not FLAGS.only or lm.name in FLAGS.only]
+    start = time.time()
+    run_parallel(train_commands(lms, FLAGS.runs_dir, FLAGS.lms_dir), FLAGS.parallel)
+    for lm in lms:
+        evaluate_and_export(lm, FLAGS.runs_dir, FLAGS.lms_dir)
+    summary(lms, FLAGS.lms_dir)
+    print(f"cpu-lms: done in {(time.time() - start) / 60:.1f} min (this call)")
+
+
+if __name__ == "__main__":
+    define_flags()
+    run(main)
