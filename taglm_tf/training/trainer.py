@@ -151,7 +151,10 @@ class Trainer:
                 with self._writer.as_default():
                     hp.hparams_config(hparams=[hp.HParam(name) for name in self.hparams],
                                       metrics=[hp.Metric(tag) for tag in HPARAMS_METRICS])
-                    hp.hparams(dict(self.hparams), trial_id=os.path.basename(os.path.abspath(self.model_dir)))
+                    # No trial_id: the plugin's default, a hash of the values, tells apart runs
+                    # whose directories share a name (every sweep's seed_1) and stays the same on
+                    # resume, where a path would change with a moved run.
+                    hp.hparams(dict(self.hparams))
         return self._writer
 
     def train_step(self, batch: dict) -> tf.Tensor:

@@ -152,3 +152,20 @@ def test_bar_with_the_real_batch_count_on_a_terminal(finished_run, tmp_path):
     shown = terminal.getvalue()
     assert "1/3" in shown and "ETA" in shown and "3/3" in shown
     assert shown.endswith("\n") and shown.count("\n") == 1  # one line rewritten in place, then ended
+
+
+def test_hparams_trials_of_two_sweeps_with_the_same_run_names_stay_apart(finished_run, tmp_path):
+    """Every sweep names its runs seed_k: baseline and TagLM of one seed, side by side under one
+    TensorBoard logdir, are two HParams trials, not one row with averaged metrics; a resumed run
+    (same settings) writes the same trial id again."""
+    config, _ = finished_run
+    loaded = saving.load_tagger(config.model_dir)
+    trial_ids = {}
+    for sweep, forward_lm in (("baseline", "none"), ("taglm", "lstm_lm:fwd"), ("taglm_resumed", "lstm_lm:fwd")):
+        run_dir = tmp_path / sweep / "seed_1"
+        trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags), TrainConfig(),
+                          str(run_dir), "iob1", hparams={"forward_lm": forward_lm, "seed": 1})
+        trainer.writer.flush()
+        content = _accumulator(str(run_dir)).PluginTagToContent("hparams")[hparams_metadata.SESSION_START_INFO_TAG]
+        trial_ids[sweep] = hparams_metadata.parse_session_start_info_plugin_data(content).group_name
+    assert trial_ids["baseline"] != trial_ids["taglm"] == trial_ids["taglm_resumed"]
