@@ -7,11 +7,13 @@
 # Default: card when python3.11 runs, else current on the newest python3.1x that runs.
 # Override with STACK=card|current and/or PYTHON=/path/to/python; `make print-stack` shows the choice.
 
-# A candidate counts only if it runs (pyenv shims exist for versions that are not activated).
-runs = $(shell $(1) -c 'import venv' >/dev/null 2>&1 && echo $(1))
+# A candidate counts only if it runs and can make a venv with pip (pyenv shims exist for versions
+# that are not activated; Debian's python3.1x lacks ensurepip without its python3.1x-venv package).
+runs = $(shell $(1) -c 'import venv, ensurepip' >/dev/null 2>&1 && echo $(1))
 NEWEST_PYTHON := $(firstword $(foreach p,python3.13 python3.12 python3.11,$(call runs,$(p))))
+version_of = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 ifdef PYTHON
-  PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+  PYTHON_VERSION := $(call version_of,$(PYTHON))
   STACK ?= $(if $(filter 3.11,$(PYTHON_VERSION)),card,current)
 else
   ifndef STACK
@@ -38,6 +40,11 @@ endif
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# A venv of another Python than the one chosen, or one left without pip (a venv made where
+# ensurepip was missing), is made anew rather than used or left to fail at every later `make`.
+PYTHON_VERSION ?= $(call version_of,$(PYTHON))
+VENV_VERSION := $(if $(wildcard $(VENV)),$(call version_of,$(BIN)/python))
+VENV_STALE := $(if $(wildcard $(VENV)),$(if $(and $(wildcard $(BIN)/pip),$(filter $(PYTHON_VERSION),$(VENV_VERSION))),,yes))
 # Data: $TAGLM_DATA_DIR, else ../shared/data when it exists (this workspace and CI), else ./data.
 TAGLM_DATA_DIR ?= $(if $(wildcard ../shared/data/conll2003),$(abspath ../shared/data),data)
 export TAGLM_DATA_DIR
@@ -45,18 +52,22 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DEMO_DIR ?= runs/demo
 DEMO_SENTENCE ?= Anna Novak of Kestrel Bank met EU officials in Paris on Monday .
 
-.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms
+.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms FORCE
 
 print-stack:
 	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
 
 check-python:
-	@if [ -z "$(PYTHON)" ]; then echo "No usable Python for the $(STACK_DESC): install $(NEEDS) (with venv), or pass PYTHON=/path/to/python3.1x."; exit 1; fi
+	@if [ -z "$(PYTHON_VERSION)" ]; then echo "No usable Python for the $(STACK_DESC): install $(NEEDS) (with venv), or pass PYTHON=/path/to/python3.1x."; exit 1; fi
 	@echo "TagLM-TF: $(STACK_DESC) on $(PYTHON), venv $(VENV) (STACK=card|current, PYTHON= to change)"
 
 venv: check-python $(STAMP)
 
-$(STAMP): setup.py | check-python
+$(STAMP): setup.py $(if $(VENV_STALE),FORCE) | check-python
+ifeq ($(VENV_STALE),yes)
+	@echo "$(VENV) runs Python $(or $(VENV_VERSION),?)$(if $(wildcard $(BIN)/pip),, and has no pip): making it anew with $(PYTHON) ($(PYTHON_VERSION))"
+	rm -rf $(VENV)
+endif
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
@@ -91,6 +102,8 @@ endif
 
 _gpu-check: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m benchmarks.gpu_check --output=gpu_check.json
+
+FORCE:
 
 clean:
 	rm -rf .venv .venv-current .venv-gpu .venv-current-gpu runs/demo *.egg-info

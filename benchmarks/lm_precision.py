@@ -1,4 +1,4 @@
-"""LM training speed per precision, and achieved FLOP/s next to a plain matmul's (issue 10,
+r"""LM training speed per precision, and achieved FLOP/s next to a plain matmul's (issue 10,
 item 5).
 
     python -m benchmarks.lm_precision [--kind=cnn_lstm|lstm] [--precisions=float32,mixed_bfloat16] \

@@ -1,4 +1,4 @@
-"""TensorFlow's oneDNN CPU kernels on and off, alternated in one run: tagger training and decoding
+r"""TensorFlow's oneDNN CPU kernels on and off, alternated in one run: tagger training and decoding
 speed, and whether the tags of a trained model change.
 
     python -m benchmarks.onednn [--rounds=2] [--train_batches=100] [--dev_sentences=1000] \

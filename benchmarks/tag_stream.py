@@ -1,4 +1,4 @@
-"""End-to-end speed and memory of the tagging CLI, streaming (issue 12, item 3).
+r"""End-to-end speed and memory of the tagging CLI, streaming (issue 12, item 3).
 
     python -m benchmarks.tag_stream --model_dir=runs/ner_bench \
         [--tokens=100000,1000000] [--single_runs=3] [--output=benchmarks/results/tag_stream.json]
@@ -159,7 +159,7 @@ def rss_by_tokens(samples: Sequence[Tuple[int, float, float]], output_bytes: int
 
 def tag_command(*args: str) -> List[str]:
     return [sys.executable, "-m", "taglm_tf.tag", f"--model_dir={FLAGS.model_dir}",
-            f"--batch_size={FLAGS.batch_size}", *args]
+            f"--batch_size={FLAGS.batch_size}", "--input_format=text", *args]
 
 
 def measure_size(sentences, tokens: int, scratch: str) -> dict:

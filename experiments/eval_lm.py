@@ -1,4 +1,4 @@
-"""Full-softmax perplexity of a pretrained LM on held-out text:
+r"""Full-softmax perplexity of a pretrained LM on held-out text:
 
     python -m experiments.eval_lm --model_dir=runs/lm_forward \
         --eval_files=unlabeled/lm1b_heldout_shards12-13.tokens.gz [--output=FILE.json] [--record]

@@ -1,4 +1,4 @@
-"""Training cost of one LM configuration on real windows, robust to a shared machine:
+r"""Training cost of one LM configuration on real windows, robust to a shared machine:
 
     python -m experiments.lm_train_cost --flagfile=experiments/flags/lm_forward_cnn_cpu.cfg \
         --seconds=60 [--output=FILE.json]

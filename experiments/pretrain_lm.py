@@ -1,4 +1,4 @@
-"""Pretrain a forward or backward LSTM LM (TagLM's LSTM-2048-512 and smaller ones):
+r"""Pretrain a forward or backward LSTM LM (TagLM's LSTM-2048-512 and smaller ones):
 
     python -m experiments.pretrain_lm --flagfile=experiments/flags/lm_backward_2048_512.cfg \
         --model_dir=runs/lm_backward [--resume]

@@ -1,4 +1,4 @@
-"""Reproduction report: the paper's tables with our numbers beside them, and plots.
+r"""Reproduction report: the paper's tables with our numbers beside them, and plots.
 
     python -m experiments.report --runs=DIR[,DIR...] [DIR ...] --output=results/REPORT.md \
         [--plots_dir=results/plots] [--preamble=NOTES.md]

@@ -1,4 +1,4 @@
-"""Train one experiment with N seeds and report test F1 mean ± std.
+r"""Train one experiment with N seeds and report test F1 mean ± std.
 
     python -m experiments.run_seeds --task=ner --flagfile=experiments/flags/ner_baseline.cfg \
         --seeds=10 [--first_seed=1] --sweep_dir=runs/sweeps/ner_baseline [--parallel=2] \

@@ -1,4 +1,4 @@
-"""lm_1b_eval's ``dump_lstm_emb`` mode, batched:
+r"""lm_1b_eval's ``dump_lstm_emb`` mode, batched:
 
     python -m lm_1b_export.dump_lstm_emb --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \\
         --input_file=SENTENCES --output_file=OUT.hdf5 [--batch_size=N]

@@ -1,4 +1,4 @@
-"""Write a CNN-LSTM LM trained by ``experiments.pretrain_lm --lm_kind=cnn_lstm`` in the lm_1b
+r"""Write a CNN-LSTM LM trained by ``experiments.pretrain_lm --lm_kind=cnn_lstm`` in the lm_1b
 release layout (V1 ``ckpt-*`` shards, ``vocab.txt``, ``direction.json`` if backward):
 
     python -m lm_1b_export.from_pretrained --model_dir=runs/lm_cnn_fwd --output_dir=OUT [--checkpoint=PREFIX] \

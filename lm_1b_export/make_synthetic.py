@@ -1,4 +1,4 @@
-"""Write a synthetic lm_1b release: same file names, format, variable names and graph interface.
+r"""Write a synthetic lm_1b release: same file names, format, variable names and graph interface.
 
 The real lm_1b release (``graph-2016-09-10.pbtxt``, 12 ``ckpt-*`` files, ``vocab-2016-09-10.txt``)
 cannot be downloaded here. This module writes a stand-in with random weights that follows

@@ -7,18 +7,60 @@ too, and would then fail for want of ``tf_keras``). It has to be set before Tens
 imported, so every entry point imports ``taglm_tf`` first: the packages ``experiments``,
 ``lm_1b_export`` and ``benchmarks`` do it in their ``__init__``, and so does ``tests/conftest.py``.
 
-It also sets ``TF_CPP_MIN_LOG_LEVEL=2`` unless the environment sets it: TensorFlow's C++ start-up
-notices (CPU features; on TF 2.21 the absl pre-init line and the tf.data memory patch) and its
-known-harmless graph type-inference warning would otherwise fill stderr, where the CLIs write only
-the project's own messages (issue 13, item 3). ``TF_CPP_MIN_LOG_LEVEL=0`` shows them again.
+It also sets two TensorFlow variables unless the environment sets them, so that stderr holds only
+the project's own messages:
+
+- ``TF_CPP_MIN_LOG_LEVEL=2``: TensorFlow's C++ start-up notices (CPU features, the tf.data memory
+  patch) and its known-harmless graph type-inference warning. ``=0`` shows them again.
+- on the current stack (TF >= 2.16 with ``tf_keras``) only, ``TF_ENABLE_ONEDNN_OPTS=0``:
+  TensorFlow's oneDNN CPU kernels off. On CPUs with AVX-512, TF 2.21 announces them with lines
+  that no log level hides (its C++ logging starts before its log settings are read), one of them
+  a spurious error about DT_BOOL. The price, measured on such a CPU: the tagger trains ~20% and
+  decodes ~10% slower, with identical tags (README, FAQ "oneDNN"). ``TF_ENABLE_ONEDNN_OPTS=1``
+  turns them on again, lines included. TF 2.15 (the card's stack) keeps its own default: it
+  logs nothing about oneDNN below ``TF_CPP_MIN_LOG_LEVEL=2``.
+
+Keras 3 cannot load this project's models: on TensorFlow >= 2.16 without ``tf_keras``, importing
+the package raises an :class:`ImportError` saying what to install (under ``python -m``, where the
+entry point's package is being imported, it exits with that one line instead of a traceback).
 
 ``from taglm_tf import Tagger`` gives the Python API (:class:`taglm_tf.api.Tagger`).
 """
+import importlib.metadata
 import importlib.util
 import os
+import sys
 
+
+def _keras2_missing() -> str:
+    """What to install when only Keras 3 is there ("" when Keras 2 is available)."""
+    if importlib.util.find_spec("tf_keras") is not None:
+        return ""
+    try:
+        keras_major = int(importlib.metadata.version("keras").split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return ""  # no Keras at all: TensorFlow's own import error says more
+    if keras_major < 3:
+        return ""
+    pin = "tf_keras"
+    for dist in ("tensorflow-cpu", "tensorflow", "tensorflow-intel"):
+        try:
+            pin = "tf_keras==%s.*" % ".".join(importlib.metadata.version(dist).split(".")[:2])
+            break
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return (f"TagLM-TF needs Keras 2, and this TensorFlow comes with Keras 3: "
+            f"pip install --no-deps '{pin}' (README, 'Set-up')")
+
+
+_MISSING = _keras2_missing()
+if _MISSING:
+    if sys.argv[:1] == ["-m"]:  # `python -m ...` is importing its entry point's package
+        raise SystemExit(f"error: {_MISSING}")
+    raise ImportError(_MISSING)
 if importlib.util.find_spec("tf_keras") is not None:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = ["Tagger"]

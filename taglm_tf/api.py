@@ -62,7 +62,8 @@ class TaggedSentence:
 
     Attributes:
         tokens: the tokens.
-        tags: one tag per token, in the task's gold scheme (IOB1 for NER, IOB2 for chunking).
+        tags: one tag per token, in the tagger's :attr:`Tagger.scheme` (by default the task's
+            gold scheme: IOB1 for NER, IOB2 for chunking).
         spans: the chunks of ``tags``, in order.
         source: index of the input this sentence came from (a raw text may hold several).
         offsets: ``(char start, char end)`` per token into that raw text; ``None`` otherwise.
@@ -141,17 +142,23 @@ class Tagger:
         loaded: the model, vocabularies and config of a run (:func:`load_tagger`).
         task: the run's task (its gold tag scheme and the name of its chunks).
         lms: the frozen LMs the model was trained with, forward first; ``()`` for a baseline.
+        output_scheme: the scheme of the tags returned: ``iob1``, ``iob2`` (also ``bio``) or
+            ``iobes`` (also ``bioes``); ``None``: the task's gold scheme. Spans are the same in
+            every scheme. A ValueError for another name.
     """
 
-    def __init__(self, loaded: LoadedTagger, task: TaskSpec, lms: Sequence[SentenceEmbedder] = ()):
+    def __init__(self, loaded: LoadedTagger, task: TaskSpec, lms: Sequence[SentenceEmbedder] = (),
+                 output_scheme: Optional[str] = None):
         if ("features" in loaded.model.input_names) != bool(lms):
             raise InputError("the model's LM-feature input does not match the LMs given")
         self.loaded, self.task, self.lms = loaded, task, list(lms)
+        self.output_scheme = tag_schemes.scheme_named(output_scheme) if output_scheme else None
         self.featurizer = loaded.resources.featurizer()
         self.predictor = Predictor(loaded.model, loaded.resources.tags)
 
     @classmethod
-    def load(cls, model_dir: str, lms: Optional[Mapping[str, Optional[str]]] = None) -> "Tagger":
+    def load(cls, model_dir: str, lms: Optional[Mapping[str, Optional[str]]] = None,
+             output_scheme: Optional[str] = None) -> "Tagger":
         """The tagger of a finished training run in ``model_dir`` (``model.keras``,
         ``vocab.json``, ``config.json``), with the LMs its config names, found from any working
         directory and after the run moved with its LMs (:func:`taglm_tf.lm.loading.locate_lms`).
@@ -160,6 +167,7 @@ class Tagger:
             model_dir: the run directory.
             lms: optional ``{"forward_lm": spec, "backward_lm": spec}`` overriding where the
                 LMs are (they must still be the LMs the model was trained with).
+            output_scheme: the scheme of the returned tags (see the class); ``None``: the task's.
 
         Raises:
             InputError: a file is missing, the task is unknown, or an LM cannot be found (the
@@ -168,12 +176,13 @@ class Tagger:
         """
         loaded = load_tagger(model_dir)
         return cls(loaded, task_named(loaded.config.get("task"), model_dir),
-                   load_lms(loaded.config, model_dir, lms))
+                   load_lms(loaded.config, model_dir, lms), output_scheme)
 
     @property
     def scheme(self) -> str:
-        """The gold tag scheme of the task (``iob1`` NER, ``iob2`` chunking)."""
-        return self.task.fmt.tag_scheme
+        """The scheme of the returned tags: ``output_scheme`` if given, else the task's gold
+        scheme (``iob1`` NER, ``iob2`` chunking)."""
+        return self.output_scheme or self.task.fmt.tag_scheme
 
     def tag_tokens(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128) -> List[List[str]]:
         """Tags in :attr:`scheme` for each non-empty token list, in order: the one tagging path

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from absl import app, flags, logging
@@ -21,7 +22,12 @@ def run(main) -> None:
     project's messages.
 
     Asking for help (``--help``, ``--helpfull``, ...) exits with 0, not absl's 1, so that
-    ``cmd --help && ...`` works in scripts."""
+    ``cmd --help && ...`` works in scripts, and shows the main module's docstring (absl's usage
+    text) without its Sphinx markup (:func:`plain_text`)."""
+    main_module = sys.modules.get("__main__")
+    if main_module is not None and main_module.__doc__:
+        main_module.__doc__ = plain_text(main_module.__doc__)
+
     def guarded(argv):
         if not flags.FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)
@@ -43,6 +49,13 @@ def run(main) -> None:
         if e.code == 1 and any(arg.split("=")[0] in HELP_OPTIONS for arg in sys.argv[1:]):
             sys.exit(0)
         raise
+
+
+def plain_text(doc: str) -> str:
+    """A reStructuredText docstring as a terminal shows it: ``\`\`code\`\``` -> ``code``, a role
+    such as ``:func:\`~a.b\``` -> ``a.b``."""
+    doc = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc)
+    return re.sub(r"``([^`]+)``", r"\1", doc)
 
 
 def list_flags_in_help(*modules) -> None:

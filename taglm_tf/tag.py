@@ -1,19 +1,21 @@
 """Tag text with a trained model, streaming: read, tag and write batch by batch.
 
-    python -m taglm_tf.tag --model_dir=DIR [--input=FILE] [--input_format=text|conll|raw]
-                           [--format=conll|json] [--batch_size=N] [--[no]progress]
+    python -m taglm_tf.tag --model_dir=DIR [--input=FILE] [--input_format=raw|text|conll]
+                           [--format=conll|json] [--output_scheme=task|iob1|iob2|iobes]
+                           [--batch_size=N] [--[no]progress]
                            [--forward_lm=SPEC --backward_lm=SPEC] [--info]
 
-Input (UTF-8, from ``--input`` or stdin; ``.gz``/``.bz2``/``.xz`` by suffix): one sentence
-per line, tokens separated by ASCII spaces or tabs (``text``), or CoNLL columns (``conll``:
-the first column is the word, the others are echoed; blank lines separate sentences,
-``-DOCSTART-`` lines are skipped), or plain text (``raw``: split into sentences and
-CoNLL-2003-style tokens by :mod:`taglm_tf.data.tokenize`; JSON records then carry each token's
-and span's character offsets into the whole input). Lines end at LF, CRLF or CR; a leading BOM is
+Input (UTF-8, from ``--input`` or stdin; ``.gz``/``.bz2``/``.xz`` by suffix): plain text by
+default (``raw``: split into sentences and CoNLL-2003-style tokens by
+:mod:`taglm_tf.data.tokenize`, so ``Paris.`` is two tokens; JSON records then carry each token's
+and span's character offsets into the whole input), or one pre-tokenized sentence per line,
+tokens separated by ASCII spaces or tabs (``text``), or CoNLL columns (``conll``: the first
+column is the word, the others are echoed; blank lines separate sentences, ``-DOCSTART-`` lines
+are skipped). Lines end at LF, CRLF or CR; a leading BOM is
 dropped; other Unicode spaces belong to tokens (see :mod:`taglm_tf.textio`). Output, in input order:
 ``token [columns...] TAG`` lines with a blank line after each sentence (``conll``), or one JSON
 object per sentence (``json``). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
-chunking).
+chunking) unless ``--output_scheme`` names another (``iob1``, ``iob2``/``bio``, ``iobes``/``bioes``).
 
 Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of ``16 *
 --batch_size`` sentences; each chunk's output is written and flushed before the next chunk is
@@ -45,7 +47,7 @@ fix_mmap_threshold()
 from taglm_tf.api import TaggedSentence, Tagger  # noqa: E402 (after the call above)
 from taglm_tf import textio
 from taglm_tf.cli import run
-from taglm_tf.data import conll
+from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
 from taglm_tf.errors import InputError
 from taglm_tf.lm.loading import define_lm_override_flags, lm_overrides
@@ -70,10 +72,14 @@ READERS = {"text": conll.read_tokenized_text, "conll": conll.read_unlabeled_conl
 def define_flags() -> None:
     flags.DEFINE_string("model_dir", None, "Directory of a finished training run (model.keras, ...).")
     flags.DEFINE_string("input", "-", "Input file; '-': stdin.")
-    flags.DEFINE_enum("input_format", "text", ["text", "conll", "raw"],
-                      "'text': one tokenized sentence per line; 'conll': word in the first column; "
-                      "'raw': plain text, split into sentences and tokens (JSON adds char offsets).")
+    flags.DEFINE_enum("input_format", "raw", ["raw", "text", "conll"],
+                      "'raw': plain text, split into sentences and CoNLL-style tokens (JSON adds char "
+                      "offsets); 'text': one tokenized sentence per line, tokens split at spaces; "
+                      "'conll': word in the first column.")
     flags.DEFINE_enum("format", "conll", ["conll", "json"], "Output: CoNLL columns or JSON lines.")
+    flags.DEFINE_enum("output_scheme", "task", ["task", *tag_schemes.SCHEMES, *tag_schemes.ALIASES],
+                      "Tag scheme of the output: the task's gold scheme (IOB1 for NER, IOB2 for "
+                      "chunking), iob1, iob2 (= bio) or iobes (= bioes).")
     flags.DEFINE_integer("batch_size", 128, "Sentences per inference batch (output is written every "
                          "16 batches).", lower_bound=1)
     flags.DEFINE_boolean("progress", None, "Show sentences, tokens and tokens/s tagged on stderr "
@@ -213,7 +219,8 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.info:
         return print(render_markdown(read_card(FLAGS.model_dir)), end="")
-    tagger = Tagger.load(FLAGS.model_dir, lm_overrides())
+    tagger = Tagger.load(FLAGS.model_dir, lm_overrides(),
+                         None if FLAGS.output_scheme == "task" else FLAGS.output_scheme)
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     try:
         tag_stream(tagger, read_input(FLAGS.input, FLAGS.input_format), FLAGS.input_format,

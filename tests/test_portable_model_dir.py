@@ -20,7 +20,7 @@ def test_old_run_tags_from_another_working_directory(tmp_path):
     elsewhere.mkdir()
     (elsewhere / "sentences.txt").write_text("\n".join(SENTENCES) + "\n")
     out = subprocess.run([sys.executable, "-m", "taglm_tf.tag", f"--model_dir={root / 'taglm_run'}",
-                          "--input=sentences.txt", "--format=json"], capture_output=True, text=True,
+                          "--input=sentences.txt", "--input_format=text", "--format=json"], capture_output=True, text=True,
                          cwd=elsewhere, env={**os.environ, "PYTHONPATH": REPO})
     assert out.returncode == 0, out.stderr
     want = [json.loads(line) for line in (root / "expected_tags.jsonl").read_text().splitlines()]

@@ -39,7 +39,7 @@ def test_taglm_run_tags_as_before(moved):
     with open(moved / "sentences.txt", "w") as f:
         f.write("\n".join(" ".join(s) for s in SENTENCES) + "\n")
     out = subprocess.run([sys.executable, "-m", "taglm_tf.tag", "--model_dir=taglm_run",
-                          "--input=sentences.txt", "--format=json"], capture_output=True, text=True,
+                          "--input=sentences.txt", "--input_format=text", "--format=json"], capture_output=True, text=True,
                          cwd=moved, env={**os.environ, "PYTHONPATH": REPO})
     assert out.returncode == 0, out.stderr
     got = [json.loads(line) for line in out.stdout.splitlines()]

@@ -13,11 +13,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CURRENT_STACK = importlib.util.find_spec("tf_keras") is not None
 MAKE = shutil.which("make")
+# Variables `import taglm_tf` sets by default, so the tests' processes have them: unset them to
+# see what a user's process does.
+USER_UNSET = ("TF_CPP_MIN_LOG_LEVEL", "TF_USE_LEGACY_KERAS", "TF_ENABLE_ONEDNN_OPTS")
 
 
 def fake_python(directory: Path, name: str, version: str) -> Path:
     """An executable that answers any ``-c`` snippet by printing ``version`` (the Makefile asks
-    only for ``import venv`` to succeed and for ``major.minor``)."""
+    only for ``import venv, ensurepip`` to succeed and for ``major.minor``)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
     path.write_text(f"#!/bin/sh\necho {version}\n")
@@ -100,9 +103,10 @@ def test_current_stack_cpu_install_has_no_cuda_wheel():
 
 def test_a_cli_run_writes_only_the_projects_messages_to_stderr(tmp_path):
     """A tiny LM pretraining run (tf.data generator, checkpoints, TensorBoard) with the user's
-    environment, i.e. without the tests' TF_CPP_MIN_LOG_LEVEL: nothing on stderr on either stack
-    (TensorFlow's notices are off by default, taglm_tf/__init__.py and taglm_tf/cli.py)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_USE_LEGACY_KERAS")}
+    environment, i.e. without the TensorFlow variables the tests' own import of taglm_tf set:
+    nothing on stderr on either stack (TensorFlow's notices and, on CPUs with AVX-512, TF 2.21's
+    oneDNN lines are off by default, taglm_tf/__init__.py and taglm_tf/cli.py)."""
+    env = {k: v for k, v in os.environ.items() if k not in USER_UNSET}
     sample = REPO / "taglm_tf" / "resources" / "lm_sample.txt"
     result = subprocess.run(
         [sys.executable, "-m", "experiments.pretrain_lm", f"--model_dir={tmp_path / 'lm'}",
@@ -112,3 +116,117 @@ def test_a_cli_run_writes_only_the_projects_messages_to_stderr(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "step 10" in result.stdout
+
+
+@pytest.mark.parametrize("setting,enabled", [(None, False), ("1", True), ("0", False)])
+def test_onednn_is_off_on_the_current_stack_unless_the_user_turns_it_on(setting, enabled):
+    """Whatever the CPU: on the current stack TensorFlow's oneDNN kernels (whose TF 2.21 start-up
+    lines no log level hides on CPUs with AVX-512) are off after ``import taglm_tf``; the card's
+    stack keeps TensorFlow's default (the variable stays unset); the user's setting wins on both."""
+    env = {k: v for k, v in os.environ.items() if k not in USER_UNSET}
+    if setting is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    code = ("import os, taglm_tf; from tensorflow.python.util import _pywrap_util_port as port; "
+            "print(port.IsMklEnabled(), os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                         check=True, timeout=300)
+    mkl, variable = out.stdout.split()
+    if setting is None and not CURRENT_STACK:
+        assert variable == "None"
+    else:
+        assert (mkl, variable) == (str(enabled), setting or "0")
+
+
+@pytest.mark.skipif(not CURRENT_STACK, reason="the card's stack (TF 2.15) has Keras 2 built in")
+@pytest.mark.parametrize("entry_point", ["taglm_tf.tag", "experiments.ner", "lm_1b_export.export"])
+def test_without_tf_keras_every_entry_point_says_what_to_install(tmp_path, entry_point):
+    """The current stack installed without tf_keras (Keras 3 only): one error line naming the
+    package to install, exit status 1, even for --help; a Python import gets an ImportError."""
+    (tmp_path / "sitecustomize.py").write_text('import sys\nsys.modules["tf_keras"] = None\n')
+    env = {**{k: v for k, v in os.environ.items() if k not in USER_UNSET},
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    tf_version = ".".join(importlib.metadata.version("tensorflow-cpu").split(".")[:2])
+    expected = (f"error: TagLM-TF needs Keras 2, and this TensorFlow comes with Keras 3: "
+                f"pip install --no-deps 'tf_keras=={tf_version}.*' (README, 'Set-up')\n")
+    done = subprocess.run([sys.executable, "-m", entry_point, "--help"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", expected)
+    imported = subprocess.run([sys.executable, "-c", "import taglm_tf"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+    assert imported.returncode == 1 and imported.stderr.splitlines()[-1] == "ImportError: " + expected[7:-1]
+
+
+# The venv handling, on a copy of the Makefile with a PATH that holds only real Pythons of this
+# machine: a venv of another Python, or one left without pip, is made anew; a good one is kept.
+# ``make -n`` shows what would run without installing anything.
+
+
+def _real_python(name: str):
+    """The interpreter behind ``name`` on this machine (resolving pyenv shims), or None."""
+    if not shutil.which(name):
+        return None
+    try:
+        done = subprocess.run([name, "-c", "import sys, venv, ensurepip; print(sys.executable)"],
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+PYTHONS = {v: p for v in ("3.11", "3.12", "3.13") if (p := _real_python(f"python{v}"))}
+THIS = "%d.%d" % sys.version_info[:2]
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the Makefile beside a setup.py, and a bin directory of python3.1x links."""
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "setup.py").write_text("")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for version, path in PYTHONS.items():
+        os.symlink(path, bin_dir / f"python{version}")
+    return tmp_path
+
+
+def make_in(project, *args, dry_run=True):
+    env = {"PATH": f"{project / 'bin'}:/usr/bin:/bin", "HOME": str(project)}
+    return subprocess.run([MAKE, *(["-n"] if dry_run else []), *args], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _venv(project, version, with_pip=True):
+    args = [PYTHONS[version], "-m", "venv", str(project / ".venv-current")]
+    subprocess.run(args if with_pip else args + ["--without-pip"], check=True, timeout=300)
+    (project / ".venv-current" / ".installed").touch()  # installed after setup.py was written
+
+
+@pytest.mark.skipif(MAKE is None or len(PYTHONS) < 2, reason="needs two of python3.11-3.13 on this machine")
+def test_a_venv_of_another_python_is_made_anew(project):
+    old, new = sorted(PYTHONS)[:2]
+    _venv(project, old, with_pip=False)  # pip is not what this test is about; speed is
+    os.symlink("python", project / ".venv-current" / "bin" / "pip")
+    done = make_in(project, "venv", "STACK=current", f"PYTHON=python{new}")
+    assert done.returncode == 0, done.stderr
+    assert f"runs Python {old}: making it anew with python{new} ({new})" in done.stdout
+    assert "rm -rf .venv-current\n" in done.stdout and f"python{new} -m venv .venv-current" in done.stdout
+
+
+@pytest.mark.skipif(MAKE is None or THIS not in PYTHONS, reason=f"python{THIS} is not on PATH")
+def test_a_venv_without_pip_is_made_anew_and_a_good_one_kept(project):
+    _venv(project, THIS, with_pip=False)
+    done = make_in(project, "venv", "STACK=current", f"PYTHON=python{THIS}")
+    assert done.returncode == 0, done.stderr
+    assert "and has no pip: making it anew" in done.stdout and "rm -rf .venv-current\n" in done.stdout
+    shutil.rmtree(project / ".venv-current")
+    _venv(project, THIS)
+    kept = make_in(project, "venv", "STACK=current", f"PYTHON=python{THIS}")
+    assert kept.returncode == 0, kept.stderr
+    assert "making it anew" not in kept.stdout and "-m venv" not in kept.stdout and "pip install" not in kept.stdout
+
+
+@pytest.mark.skipif(MAKE is None or THIS not in PYTHONS, reason=f"python{THIS} is not on PATH")
+def test_a_python_that_does_not_run_is_refused_before_the_venv_is_touched(project):
+    _venv(project, THIS, with_pip=False)
+    done = make_in(project, "venv", "STACK=current", "PYTHON=python3.99", dry_run=False)
+    assert done.returncode != 0 and "No usable Python for the current stack" in done.stdout
+    assert (project / ".venv-current" / "bin" / "python").exists()

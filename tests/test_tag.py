@@ -27,6 +27,7 @@ TEXT = ("John Smith lives in New York .\n"
         "Zürich 1996-08-22\n"
         "Peter\n"
         "The European Commission said on Thursday it disagreed with German advice .\n")
+PLAIN = "Angela Merkel visited Paris. Apple Inc. rose 5%.\n"
 TEXT_SENTENCES = [line.split() for line in TEXT.splitlines() if line.strip()]
 
 CONLL = ("-DOCSTART- -X- -X- O\n"
@@ -78,11 +79,14 @@ def cli(model_dir, tmp_path_factory):
     (tmp / "bad.txt").write_bytes("fine line\nZ\u00fcrich ok\n".encode("utf-8") + b"caf\xe9 bad\n")
     (tmp / "odd.conll").write_bytes(ODD_CONLL)
     cases = {
-        "stdin_json": (_cli(model_dir, "--input=-", "--format=json", "--batch_size=2"),
+        "stdin_json": (_cli(model_dir, "--input=-", "--input_format=text", "--format=json", "--batch_size=2"),
                        TEXT.encode("utf-8")),
         "file_conll": (_cli(model_dir, f"--input={tmp / 'in.conll'}", "--input_format=conll"), b""),
-        "bad_utf8": (_cli(model_dir, f"--input={tmp / 'bad.txt'}"), b""),
+        "bad_utf8": (_cli(model_dir, f"--input={tmp / 'bad.txt'}", "--input_format=text"), b""),
         "no_model": (_cli(tmp / "missing"), b"a b\n"),
+        "bioes_json": (_cli(model_dir, "--input=-", "--input_format=text", "--format=json", "--batch_size=2",
+                            "--output_scheme=bioes"), TEXT.encode("utf-8")),
+        "plain_default": (_cli(model_dir, "--format=json"), PLAIN.encode("utf-8")),
         "odd_conll": (_cli(model_dir, f"--input={tmp / 'odd.conll'}", "--input_format=conll"), b""),
     }
     procs = {name: subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -171,6 +175,38 @@ def test_non_utf8_input_names_line(cli):
     code, out, err = cli["bad_utf8"]
     assert code == 1 and out == ""
     assert err.strip().splitlines() == [f"error: {cli['bad_path']}:3: not valid UTF-8 (byte 3 of the line)"]
+
+
+def test_plain_text_through_the_default_cli_is_split_as_conll_does(cli):
+    """What people pipe in: sentences end at the period, which is its own token, as are % and
+    the period after a number; abbreviations stay whole. No entity can span two sentences."""
+    records = [json.loads(line) for line in _ok(cli["plain_default"]).splitlines()]
+    assert [r["tokens"] for r in records] == [["Angela", "Merkel", "visited", "Paris", "."],
+                                              ["Apple", "Inc.", "rose", "5", "%", "."]]
+    assert [r["offsets"][3] for r in records] == [[22, 27], [45, 46]]
+
+
+@pytest.mark.parametrize("name,scheme", [("iob1", "iob1"), ("iob2", "iob2"), ("BIO", "iob2"),
+                                         ("iobes", "iobes"), ("bioes", "iobes")])
+def test_output_scheme_changes_the_tags_and_keeps_the_spans(tagger, name, scheme):
+    task = task_named("ner", "")
+    want = Tagger(tagger, task).predict(TEXT_SENTENCES)
+    assert any(s.spans for s in want) and Tagger(tagger, task).scheme == "iob1"
+    got = Tagger(tagger, task, output_scheme=name).predict(TEXT_SENTENCES)
+    assert [s.tags for s in got] == [tuple(tag_schemes.convert(s.tags, scheme)) for s in want]
+    assert [s.spans for s in got] == [s.spans for s in want]
+    assert all(tag_schemes.is_valid_tag(t, scheme) for s in got for t in s.tags)
+
+
+def test_an_unknown_output_scheme_is_refused(tagger):
+    with pytest.raises(ValueError, match="unknown tag scheme 'bilou'; expected one of iob1, iob2, iobes, bio, bioes"):
+        Tagger(tagger, task_named("ner", ""), output_scheme="BILOU")
+
+
+def test_cli_output_scheme(cli):
+    task_tags = [json.loads(line)["tags"] for line in _ok(cli["stdin_json"]).splitlines()]
+    bioes = [json.loads(line)["tags"] for line in _ok(cli["bioes_json"]).splitlines()]
+    assert bioes == [tag_schemes.convert(tags, "iobes") for tags in task_tags] != task_tags
 
 
 def test_missing_model_dir(cli):

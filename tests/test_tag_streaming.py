@@ -145,7 +145,7 @@ def test_progress_lines():
 def test_cli_progress_goes_to_stderr_only(api_tagger, model_dir, tmp_path):
     (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "taglm_tf.tag", f"--model_dir={model_dir}",
-                           f"--input={tmp_path / 'in.txt'}", "--progress", "--batch_size=2"],
+                           f"--input={tmp_path / 'in.txt'}", "--input_format=text", "--progress", "--batch_size=2"],
                           cwd=REPO, capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()
     expected = _streamed(api_tagger, tag.read_input(str(tmp_path / "in.txt"), "text"), "text")

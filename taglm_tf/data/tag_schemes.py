@@ -14,6 +14,8 @@ from taglm_tf.conlleval import end_of_chunk, split_tag, start_of_chunk
 
 SCHEMES = ("iob1", "iob2", "iobes")
 _PREFIXES = {"iob1": "BI", "iob2": "BI", "iobes": "BIES"}
+# The other names the field uses: BIO is IOB2 (B- opens every chunk), BIOES/BILOU-style IOBES.
+ALIASES = {"bio": "iob2", "bioes": "iobes"}
 
 
 class Chunk(NamedTuple):
@@ -36,6 +38,18 @@ def check_scheme(scheme: str) -> str:
     if scheme not in SCHEMES:
         raise ValueError(f"unknown tag scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
     return scheme
+
+
+def scheme_named(name: str) -> str:
+    """The scheme a user names, case-insensitively: one of :data:`SCHEMES` or an
+    :data:`ALIASES` key (``BIO`` is ``iob2``, ``BIOES`` is ``iobes``); ValueError otherwise."""
+    name = name.lower()
+    if name in ALIASES:
+        return ALIASES[name]
+    if name not in SCHEMES:
+        raise ValueError(f"unknown tag scheme {name!r}; expected one of "
+                         f"{', '.join(SCHEMES + tuple(ALIASES))}")
+    return name
 
 
 def _chunk_ends(prev: str, cur: str, prev_type: str, cur_type: str) -> bool:

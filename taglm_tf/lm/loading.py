@@ -186,13 +186,20 @@ def lm_perplexities(specs: Mapping) -> Optional[dict]:
 
 
 def define_lm_override_flags(fv=None) -> None:
-    """``--forward_lm``/``--backward_lm`` of the tools that load a trained model (tag, export)."""
+    """``--forward_lm``/``--backward_lm`` of the tools that load a trained model (tag, export),
+    listed in the tool's ``--help``."""
+    import sys
+
     from absl import flags
+
+    from taglm_tf.cli import list_flags_in_help
     fv = fv or flags.FLAGS
     for key in LM_KEYS:
         flags.DEFINE_string(key, None, f"Where the model's {key.split('_')[0]} LM is now (same spec forms as "
                             "for training), instead of the place its config.json records; its "
                             "fingerprint must still match.", flag_values=fv)
+    if fv is flags.FLAGS:
+        list_flags_in_help(sys.modules[__name__])
 
 
 def lm_overrides(fv=None) -> Dict[str, Optional[str]]:

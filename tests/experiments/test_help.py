@@ -3,6 +3,7 @@ absl's other flags."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ ENTRY_POINTS = {
     "experiments.pretrain_lm": (["model_dir", "data_dir", "train_files", "direction", "num_cells",
                                  "projection_dim", "num_sampled", "train_steps", "batch_size", "resume"],
                                 ["(default: 'forward')"]),
+    "experiments.cpu_lms": (["runs_dir", "lms_dir", "parallel", "only"], ["(default: 'runs/lms')"]),
     "experiments.eval_lm": (["model_dir", "eval_files", "checkpoint", "batch_size", "num_steps"], []),
     "experiments.run_seeds": (["task", "experiment_flagfile", "seeds", "first_seed", "sweep_dir", "parallel"],
                               ["(default: '10')"]),
@@ -32,9 +34,10 @@ ENTRY_POINTS = {
     "experiments.report": (["runs", "output", "plots_dir", "preamble"], []),
     "experiments.seen_entities": (["base", "variant", "train_files", "lm_vocab", "split", "data_dir"],
                                   ["(default: 'conll2003/eng.train')"]),
-    "taglm_tf.tag": (["model_dir", "input", "input_format", "format", "batch_size", "progress", "info"],
-                     ["<text|conll|raw>", "(default: '128')"]),
-    "taglm_tf.export": (["model_dir", "export_dir"], []),
+    "taglm_tf.tag": (["model_dir", "input", "input_format", "format", "output_scheme", "batch_size", "progress",
+                      "forward_lm", "backward_lm", "info"],
+                     ["<raw|text|conll>", "(default: 'raw')", "(default: '128')", "(default: 'task')"]),
+    "taglm_tf.export": (["model_dir", "export_dir", "forward_lm", "backward_lm"], []),
     "lm_1b_export.export": (["ckpt", "vocab_file", "output_dir", "include_softmax"], []),
     "lm_1b_export.dump_lstm_emb": (["ckpt", "vocab_file", "input_file", "output_file", "batch_size", "chunk"],
                                    ["(default: '32')"]),
@@ -70,6 +73,9 @@ def test_help_lists_own_flags_with_defaults(outputs, module):
         assert " ".join(phrase.split()) in unwrapped, f"{module} --help lacks {phrase!r}"
     if not module.endswith("make_synthetic"):
         assert ABSL_NOISE not in text
+    usage = text.split("\nflags:\n")[0]
+    assert "``" not in usage and ":func:`" not in usage and ":mod:`" not in usage, "Sphinx markup in --help"
+    assert not re.search(r"\S {4,}--", usage), "a usage line lost its line break (backslash in a docstring)"
     assert "ner: None" not in unwrapped  # a flag whose paper setting is "unset" states its default itself
 
 
