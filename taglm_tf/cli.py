@@ -37,6 +37,8 @@ def run(main) -> None:
             print(f"error: {e}", file=sys.stderr)
             sys.exit(1)
         except KeyboardInterrupt as e:
+            if sys.stdout.isatty():  # end a progress bar's line, so the message starts its own
+                print(flush=True)
             print(str(e) or "interrupted", file=sys.stderr, flush=True)
             sys.stdout.flush()
             # Not sys.exit: interpreter shutdown while tf.data's generator threads are still
@@ -52,8 +54,8 @@ def run(main) -> None:
 
 
 def plain_text(doc: str) -> str:
-    """A reStructuredText docstring as a terminal shows it: ``\`\`code\`\``` -> ``code``, a role
-    such as ``:func:\`~a.b\``` -> ``a.b``."""
+    """A reStructuredText docstring as a terminal shows it: inline literals lose their double
+    backquotes, and a role such as :func: keeps only its target (a leading ~ dropped)."""
     doc = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc)
     return re.sub(r"``([^`]+)``", r"\1", doc)
 

@@ -169,19 +169,19 @@ class Progress:
 
 
 def tag_stream(tagger: Tagger, items: Iterable[InputItem], input_format: str, output_format: str,
-               out: BinaryIO, source: str = "<stdin>", batch_size: int = 128,
+               out: BinaryIO, batch_size: int = 128,
                chunk_size: Optional[int] = None, progress: Optional[Progress] = None) -> Tuple[int, int]:
     """Tag reader ``items`` (:func:`read_input`) and write the output (UTF-8) to ``out`` chunk by
     chunk, in input order: at most ``chunk_size`` sentences (default ``16 * batch_size``) are
     held at once, and ``out`` is flushed after each chunk. The one tagging path of the CLI.
 
     Returns:
-        ``(sentences, tokens)`` tagged.
+        ``(sentences, tokens)`` tagged; ``(0, 0)`` and no output for an input without tokens, as
+        :meth:`Tagger.predict` returns ``[]``.
 
     Raises:
-        InputError: the input holds no tokens (``source`` names it), or a reader error (file and
-            line). An error in the middle of the input comes after the output of the chunks
-            before it has been written.
+        InputError: a reader error (file and line). An error in the middle of the input comes
+            after the output of the chunks before it has been written.
     """
     chunk_size = chunk_size or 16 * batch_size
     tagged = tagged_sentences(tagger, items, input_format, batch_size, chunk_size)
@@ -192,8 +192,6 @@ def tag_stream(tagger: Tagger, items: Iterable[InputItem], input_format: str, ou
         sentences, tokens = sentences + len(chunk), tokens + sum(len(t.tokens) for t in chunk)
         if progress is not None:
             progress.update(sentences, tokens)
-    if not sentences:
-        raise InputError("no tokens found in input", source)
     if progress is not None:
         progress.update(sentences, tokens, done=True)
     return sentences, tokens
@@ -204,8 +202,7 @@ def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
     """The whole output for the input at ``path`` (``-``: stdin), through :func:`tag_stream`."""
     tagger = Tagger.load(model_dir, lms)
     out = io.BytesIO()
-    tag_stream(tagger, read_input(path, input_format), input_format, output_format, out,
-               input_name(path), batch_size)
+    tag_stream(tagger, read_input(path, input_format), input_format, output_format, out, batch_size)
     return out.getvalue().decode("utf-8")
 
 
@@ -224,8 +221,7 @@ def main(argv):
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     try:
         tag_stream(tagger, read_input(FLAGS.input, FLAGS.input_format), FLAGS.input_format,
-                   FLAGS.format, sys.stdout.buffer, input_name(FLAGS.input), FLAGS.batch_size,
-                   progress=progress)
+                   FLAGS.format, sys.stdout.buffer, FLAGS.batch_size, progress=progress)
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as `cat` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)

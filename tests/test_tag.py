@@ -218,13 +218,13 @@ def test_missing_model_dir(cli):
 
 @pytest.mark.parametrize("input_format,data", [("text", b"\n  \n\n"), ("conll", b"-DOCSTART- -X- O\n\n"),
                                                ("raw", b" \n\n\t\r\n")])
-def test_empty_stdin_is_an_error(monkeypatch, tagger, input_format, data):
+def test_empty_stdin_gives_empty_output_as_the_api_does(monkeypatch, tagger, input_format, data):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     out = io.BytesIO()
-    with pytest.raises(InputError, match="<stdin>: no tokens found"):
-        tag.tag_stream(Tagger(tagger, task_named("ner", "")), tag.read_input("-", input_format),
-                       input_format, "conll", out)
-    assert out.getvalue() == b""
+    counts = tag.tag_stream(Tagger(tagger, task_named("ner", "")), tag.read_input("-", input_format),
+                            input_format, "conll", out)
+    assert counts == (0, 0) and out.getvalue() == b""
+    assert Tagger(tagger, task_named("ner", "")).predict([]) == []
 
 
 def test_missing_input_file(tmp_path):

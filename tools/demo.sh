@@ -13,9 +13,11 @@ if [ -f "${TAGLM_DATA_DIR:-data}/conll2003/eng.train" ] && \
    [ -f "${TAGLM_DATA_DIR:-data}/unlabeled/abc_science.tok.txt.xz" ]; then
   echo "== TagLM demo on CoNLL-2003 and the news corpus in ${TAGLM_DATA_DIR}"
   lm_flags=experiments/flags/lm_demo_cpu.cfg tagger_flags=experiments/flags/ner_demo.cfg
+  heldout=unlabeled/lm1b_heldout_shards10-11.tokens.gz
 else
   echo "== no CoNLL-2003 + news corpus under ${TAGLM_DATA_DIR:-data}: TagLM demo on the shipped synthetic sample"
   lm_flags=experiments/flags/lm_demo_sample.cfg tagger_flags=experiments/flags/ner_demo_sample.cfg
+  heldout=""
 fi
 rm -rf "$DEMO_DIR"
 mkdir -p "$DEMO_DIR"
@@ -47,6 +49,12 @@ failed=0
 for pid in $pids; do wait "$pid" || failed=1; done
 for direction in forward backward; do tail -n 1 "$DEMO_DIR/lm_$direction.log"; done
 [ "$failed" = 0 ] || { echo "LM pretraining failed: see $DEMO_DIR/lm_*.log" >&2; exit 1; }
+if [ -n "$heldout" ]; then  # recorded beside each LM, where the tagger's model card finds it
+  for direction in forward backward; do
+    "$BIN/python" -m experiments.eval_lm --model_dir="$DEMO_DIR/lm_$direction" --eval_files="$heldout" \
+        --max_sentences=500 --record | sed 's/^/   /'
+  done
+fi
 
 echo "== 2/3 training TagLM: $tagger_flags + [h_fwd; h_bwd] at the output of RNN-1"
 "$BIN/python" -m experiments.ner --flagfile="$tagger_flags" --model_dir="$DEMO_DIR/tagger" \

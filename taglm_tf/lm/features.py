@@ -57,6 +57,9 @@ class CachedFeatures:
             if not os.path.exists(path):
                 with exclusive_lock(path):  # parallel seeds build it once; the others wait
                     if not os.path.exists(path):
+                        if verbose:
+                            print(f"LM features: embedding {len(sentences):,} sentences with {lm.name} -> {path}",
+                                  flush=True)
                         progress = tf.keras.utils.Progbar(len(sentences), verbose=int(verbose),
                                                           unit_name="sentence")
                         write_cache(path, lambda batch: lm.embed_sentences(batch, batch_size), sentences,

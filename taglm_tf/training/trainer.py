@@ -199,6 +199,9 @@ class Trainer:
             c.learning_rate, c.patience, c.max_constant_epochs, c.anneal_epochs, c.anneal_steps)
         history = state["history"]
         self.epochs_done = schedule.epoch
+        if state["checkpoint"] and self.verbose:
+            print(f"resuming {self.model_dir} after epoch {schedule.epoch} (lr {schedule.lr:g}, best dev F1 "
+                  f"{schedule.best_f1:.2f} at epoch {schedule.best_epoch}) from {state['checkpoint']}", flush=True)
         while not schedule.done:
             self.epoch_running = schedule.epoch + 1
             lr, epoch_start = schedule.lr, time.perf_counter()
@@ -236,7 +239,7 @@ class Trainer:
             loss = float(self.train_step(batch))
             total_loss, steps = total_loss + loss, steps + 1
             step_losses.add(loss)
-            progress.update(steps, [("loss", loss)], finalize=False)
+            progress.update(steps, [("loss", total_loss / steps)], finalize=False)  # the epoch's running mean
         progress.update(steps, [("loss", total_loss / max(steps, 1))], finalize=True)  # ends the bar's line
         elapsed = time.perf_counter() - start
         return total_loss / max(steps, 1), data.num_tokens / elapsed

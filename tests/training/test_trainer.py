@@ -169,3 +169,29 @@ def test_hparams_trials_of_two_sweeps_with_the_same_run_names_stay_apart(finishe
         content = _accumulator(str(run_dir)).PluginTagToContent("hparams")[hparams_metadata.SESSION_START_INFO_TAG]
         trial_ids[sweep] = hparams_metadata.parse_session_start_info_plugin_data(content).group_name
     assert trial_ids["baseline"] != trial_ids["taglm"] == trial_ids["taglm_resumed"]
+
+
+def test_the_bar_shows_the_epochs_running_mean_loss(finished_run, tmp_path, monkeypatch):
+    config, _ = finished_run
+    loaded = saving.load_tagger(config.model_dir)
+    data = TaggingData(_train_data(loaded.resources.featurizer(), loaded.resources.tags).sentences[:10],
+                       loaded.resources.featurizer(), loaded.resources.tags)
+    shown = []
+
+    class RecordingBar:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def update(self, step, values, finalize=False):
+            shown.append(dict(values)["loss"])
+
+    monkeypatch.setattr(tf.keras.utils, "Progbar", RecordingBar)
+    trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags),
+                      TrainConfig(batch_size=4, log_every_steps=0), str(tmp_path), "iob1")
+    losses = []
+    step = trainer.train_step
+    monkeypatch.setattr(trainer, "train_step", lambda batch: losses.append(float(step(batch))) or losses[-1])
+    mean_loss, _ = trainer._epoch(data, 1)
+    assert len(losses) == 3 and len(set(losses)) == 3
+    assert shown == pytest.approx([losses[0], sum(losses[:2]) / 2, sum(losses) / 3, sum(losses) / 3])
+    assert mean_loss == pytest.approx(sum(losses) / 3)

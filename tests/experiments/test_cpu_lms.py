@@ -1,0 +1,68 @@
+"""``make cpu-lms``: which steps a rerun skips, and that the tagger flagfiles read the LMs where
+it writes them."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+
+import pytest
+
+from experiments import cpu_lms
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _checkpoint(train_dir, step):
+    os.makedirs(os.path.join(train_dir, "checkpoints"), exist_ok=True)
+    with open(os.path.join(train_dir, "checkpoints", "checkpoint"), "w") as f:
+        f.write(f'model_checkpoint_path: "ckpt-{step}"\nall_model_checkpoint_paths: "ckpt-{step - 500}"\n'
+                f'all_model_checkpoint_paths: "ckpt-{step}"\n')
+
+
+@pytest.fixture
+def python_flag(monkeypatch):
+    monkeypatch.setattr(cpu_lms, "FLAGS", type("Flags", (), {"python": "PY"})())
+
+
+def test_checkpoint_step_reads_the_latest(tmp_path):
+    assert cpu_lms.checkpoint_step(str(tmp_path)) is None
+    _checkpoint(str(tmp_path), 3500)
+    assert cpu_lms.checkpoint_step(str(tmp_path)) == 3500
+
+
+def test_a_rerun_trains_only_the_unfinished_lms(tmp_path, python_flag):
+    runs, lms = str(tmp_path / "train"), str(tmp_path / "lms")
+    _checkpoint(os.path.join(runs, "cnn_lstm_s_forward"), 4000)      # done
+    _checkpoint(os.path.join(runs, "cnn_lstm_s_backward"), 3500)     # interrupted
+    todo = cpu_lms.train_commands(cpu_lms.CPU_LMS, runs, lms)
+    assert [lm.name for lm, _, _ in todo] == ["cnn_lstm_s_backward", "backward_512_256_cpu"]
+    (_, backward, log), (_, word, _) = todo
+    assert backward == ["PY", "-m", "experiments.pretrain_lm", "--flagfile=experiments/flags/lm_backward_cnn_lstm_cpu.cfg",
+                        f"--model_dir={runs}/cnn_lstm_s_backward", "--train_steps=4000", "--epochs=0", "--resume"]
+    assert log == os.path.join(runs, "cnn_lstm_s_backward.log")
+    assert f"--model_dir={lms}/backward_512_256_cpu" in word and "--train_steps=9000" in word
+
+
+def test_a_perplexity_record_counts_only_for_the_final_checkpoint(tmp_path):
+    path = tmp_path / "perplexity.json"
+    assert cpu_lms.recorded(str(path), 4000) is None
+    path.write_text(json.dumps({"checkpoint": "runs/x/checkpoints/ckpt-3500", "perplexity": 300.0}))
+    assert cpu_lms.recorded(str(path), 4000) is None
+    path.write_text(json.dumps({"checkpoint": "runs/x/checkpoints/ckpt-4000", "perplexity": 280.0}))
+    assert cpu_lms.recorded(str(path), 4000)["perplexity"] == 280.0
+
+
+def test_the_tagger_flagfiles_read_the_lms_where_cpu_lms_writes_them():
+    written = {lm.spec("runs/lms") for lm in cpu_lms.CPU_LMS}
+    used = set()
+    for path in glob.glob(os.path.join(REPO, "experiments", "flags", "*_cpu.cfg")):
+        with open(path, encoding="utf-8") as f:
+            used |= {m for m in re.findall(r"^--(?:forward|backward)_lm=(\S+)", f.read(), re.MULTILINE)
+                     if "runs/lms/" in m}
+    lm1b = {spec for spec in used if spec.startswith("lm1b:")}
+    assert len(lm1b) == 2 and lm1b <= written  # the CNN-LSTM S pair of the report
+    assert "lstm_lm:runs/lms/backward_512_256_cpu" in used & written
+    for lm in cpu_lms.CPU_LMS:
+        assert os.path.exists(os.path.join(REPO, lm.flagfile)), lm.flagfile
