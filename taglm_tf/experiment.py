@@ -190,12 +190,19 @@ def _interrupted_at(model_dir: str, trainer: Optional[Trainer]) -> str:
     return f"interrupted {where}; rerun with --resume to continue from the end of epoch {trainer.epochs_done}"
 
 
+def experiment_splits(config: ExperimentConfig):
+    """The run's train/dev/test sentences. The ``--train_fraction`` subset is drawn with the
+    run's seed and nothing else, so a baseline and a TagLM run of one seed train on the same
+    sentences, and their per-seed differences pair (the report's paired t-test)."""
+    return load_splits(TASKS[config.task], config.data_dir, config.train_with_dev, config.dev_seed,
+                       config.train_fraction, config.train.seed, config.files)
+
+
 def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress: dict):
     """Prepare data, vocabularies and model, save the run's settings, and train."""
     task = TASKS[config.task]
     tf.keras.utils.set_random_seed(config.train.seed)
-    splits = load_splits(task, config.data_dir, config.train_with_dev, config.dev_seed,
-                         config.train_fraction, config.train.seed, config.files)
+    splits = experiment_splits(config)
     train = conll.convert_tags(splits.train, TRAIN_SCHEME)
     trained_with = saving.load_config(config.model_dir).get("lm_fingerprints") if state_exists else None
     lms = load_lm_embedders(config.to_dict(), expected_fingerprints=trained_with)

@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence
 
 from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.reports.run_groups import Group, by_label, mean_perplexities
-from taglm_tf.reports.stats import mean_std, welch_ttest
+from taglm_tf.reports.stats import mean_std, paired_ttest, welch_ttest
 
 DITTO = "″"
 
@@ -79,6 +79,19 @@ def _welch_text(base: Sequence[float], variant: Sequence[float]) -> str:
     return f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g}"
 
 
+def _paired_text(base: Sequence, variant: Sequence) -> str:
+    """The paired t-test over the seeds both groups ran (variant − base)."""
+    base_by_seed = {r.seed: r.test_f1 for r in base if r.seed is not None}
+    pairs = [(r.test_f1, base_by_seed[r.seed]) for r in variant if r.seed in base_by_seed]
+    if len(pairs) < 2:
+        return "needs ≥ 2 seeds in both"
+    try:
+        r = paired_ttest([v for v, _ in pairs], [b for _, b in pairs])
+    except ValueError as e:
+        return str(e)
+    return f"t = {r.t:.2f}, df = {r.df}, p = {r.p:.3g} ({r.n} seeds)"
+
+
 def comparable_pairs(groups: Dict[str, List[Group]]) -> List[tuple]:
     """``(name, paper Δ, base group or None, variant group or None)`` per paper comparison."""
     out = []
@@ -93,11 +106,12 @@ def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
     rows = []
     for name, delta, a, b in comparable_pairs(groups):
         if a is None:
-            rows.append([name, f"{delta:+.2f}", "not run", "—", "—"])
+            rows.append([name, f"{delta:+.2f}", "not run", "—", "—", "—"])
             continue
         diff = b.stat()["mean"] - a.stat()["mean"]
         rows.append([name, f"{delta:+.2f}", f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
                      _welch_text([x.test_f1 for x in a.runs], [x.test_f1 for x in b.runs]),
+                     _paired_text(a.runs, b.runs),
                      f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
                      f"variant's LMs: {b.setting.get('lms')}"])
     return rows
@@ -105,6 +119,7 @@ def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
 
 def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
     header = ["Comparison", "Paper Δ F1", "Ours Δ test F1", "Welch t-test (two-sided)",
+              "Paired t-test by seed (two-sided)",
               "Data, embeddings, schedule; the variant's LMs"]
     return (["## Differences and significance", "",
              "Ours: difference of mean test F1 between runs with the same data, embeddings and "

@@ -1,5 +1,5 @@
-"""Summary statistics and the two-sided Welch t-test (paper §3.1); the t distribution is
-scipy's."""
+"""Summary statistics, the two-sided Welch t-test (paper §3.1) and the paired t-test over
+per-seed differences; the t distribution and the paired test are scipy's."""
 from __future__ import annotations
 
 import dataclasses
@@ -51,6 +51,36 @@ def welch_ttest(a: Sequence[float], b: Sequence[float]) -> WelchResult:
     t = (ma - mb) / math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     return WelchResult(t, df, two_sided_p(t, df), ma, mb, sa, sb, len(a), len(b))
+
+
+@dataclasses.dataclass(frozen=True)
+class PairedResult:
+    """The paired t-test of ``mean(a - b)`` over pairs (here: runs with the same seed)."""
+
+    t: float
+    df: int
+    p: float
+    mean_diff: float
+    n: int
+
+
+def paired_ttest(a: Sequence[float], b: Sequence[float]) -> PairedResult:
+    """Two-sided paired t-test (``scipy.stats.ttest_rel``) of ``a[i] - b[i]``; ``t > 0`` when
+    ``a`` is larger on average. The pairing removes what both arms of one seed share (the
+    training subset, the initialisation seed), which Welch's test counts as noise.
+
+    Raises:
+        InputError: unequal lengths, fewer than 2 pairs, a non-finite value, or differences
+            that are all equal (the statistic is undefined).
+    """
+    a, b = _checked(a, "A"), _checked(b, "B")
+    if len(a) != len(b):
+        raise InputError(f"the paired t-test needs pairs: {len(a)} against {len(b)} values")
+    diffs = [x - y for x, y in zip(a, b)]
+    if max(diffs) == min(diffs):
+        raise InputError("every pair differs by the same amount: the paired t-test is undefined")
+    result = scipy.stats.ttest_rel(a, b)
+    return PairedResult(float(result.statistic), len(a) - 1, float(result.pvalue), math.fsum(diffs) / len(a), len(a))
 
 
 def _checked(values, name):

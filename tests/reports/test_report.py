@@ -186,3 +186,12 @@ def test_per_type_section_compares_each_type_with_welch(tmp_path):
 
 def test_no_per_type_section_without_per_type_scores(runs, tmp_path):
     assert "## Test F1 per type" not in make(runs, str(tmp_path))
+
+
+def test_significance_row_has_the_paired_test_by_seed(runs, tmp_path):
+    from taglm_tf.reports.stats import paired_ttest
+    text = make(runs, str(tmp_path))
+    row = line_with(text, "| `ner_taglm` − `ner_baseline` | +1.06 |")
+    r = paired_ttest([t for t, _ in TAGLM], [t for t, _ in BASE])  # seeds 1-3 in both sweeps
+    assert f"t = {r.t:.2f}, df = 2, p = {r.p:.3g} (3 seeds)" in row
+    assert "| Paired t-test by seed (two-sided) |" in text

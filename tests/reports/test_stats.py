@@ -68,3 +68,23 @@ def test_compare_pools_sweeps_runs_and_results_files(tmp_path):
     assert f"p = {result.p:.4g}" in text and "(n=3)" in text and "(n=2)" in text
     with pytest.raises(InputError, match="neither a sweep directory nor a finished run"):
         compare.values_of(str(tmp_path / "b1" / "nothing"), "test_f1")
+
+
+def test_paired_ttest_matches_scipy_and_a_hand_computation():
+    from taglm_tf.reports.stats import paired_ttest
+    taglm, base = [71.0, 69.5, 72.25, 70.0], [67.5, 68.0, 68.25, 67.0]
+    r = paired_ttest(taglm, base)
+    ref = scipy_stats.ttest_rel(taglm, base)
+    assert (r.t, r.p) == pytest.approx((ref.statistic, ref.pvalue), rel=1e-12)
+    diffs = [3.5, 1.5, 4.0, 3.0]  # by hand: mean 3.0, sample std sqrt(7/6), t = 3 / (std / 2)
+    assert r.mean_diff == pytest.approx(3.0) and r.df == 3 and r.n == 4
+    assert r.t == pytest.approx(3.0 / (math.sqrt(sum((d - 3.0) ** 2 for d in diffs) / 3) / 2))
+    assert paired_ttest(base, taglm).t == pytest.approx(-r.t)
+
+
+@pytest.mark.parametrize("a,b,message", [([1.0, 2.0, 3.0], [1.0, 2.0], "needs pairs: 3 against 2"),
+                                         ([2.0, 3.0], [1.0, 2.0], "same amount")])
+def test_paired_ttest_errors(a, b, message):
+    from taglm_tf.reports.stats import paired_ttest
+    with pytest.raises(InputError, match=message):
+        paired_ttest(a, b)
