@@ -11,15 +11,18 @@
 # that are not activated; Debian's python3.1x lacks ensurepip without its python3.1x-venv package).
 runs = $(shell $(1) -c 'import venv, ensurepip' >/dev/null 2>&1 && echo $(1))
 NEWEST_PYTHON := $(firstword $(foreach p,python3.13 python3.12 python3.11,$(call runs,$(p))))
-version_of = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+version_of = $(if $(strip $(1)),$(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null))
+PYTHON_ORIGIN := $(origin PYTHON)
+comma := ,
 ifdef PYTHON
-  PYTHON_VERSION := $(call version_of,$(PYTHON))
-  STACK ?= $(if $(filter 3.11,$(PYTHON_VERSION)),card,current)
+  PY_MINOR := $(call version_of,$(PYTHON))
+  STACK ?= $(if $(filter 3.11,$(PY_MINOR)),card,current)
 else
   ifndef STACK
     STACK := $(if $(call runs,python3.11),card,current)
   endif
   PYTHON := $(if $(filter card,$(STACK)),$(call runs,python3.11),$(NEWEST_PYTHON))
+  PY_MINOR := $(call version_of,$(PYTHON))
 endif
 
 ifeq ($(STACK),card)
@@ -27,11 +30,13 @@ ifeq ($(STACK),card)
   EXTRAS ?= cpu,test
   STACK_DESC := card's stack (TF 2.15.1 + tensorflow-addons)
   NEEDS := python3.11
+  STACK_PYTHONS := 3.11
 else ifeq ($(STACK),current)
   VENV ?= .venv-current
   EXTRAS ?= current,test
   STACK_DESC := current stack (TF 2.21 + tf_keras)
   NEEDS := python3.11, python3.12 or python3.13
+  STACK_PYTHONS := 3.11 3.12 3.13
   # tf_keras depends on `tensorflow`, which would pull the 1.9 GB CUDA wheel next to tensorflow-cpu.
   POST_INSTALL := $(VENV)/bin/pip install --quiet --no-deps 'tf_keras==2.21.*'
 else
@@ -40,11 +45,20 @@ endif
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# A venv of another Python than the one chosen, or one left without pip (a venv made where
-# ensurepip was missing), is made anew rather than used or left to fail at every later `make`.
-PYTHON_VERSION ?= $(call version_of,$(PYTHON))
-VENV_VERSION := $(if $(wildcard $(VENV)),$(call version_of,$(BIN)/python))
-VENV_STALE := $(if $(wildcard $(VENV)),$(if $(and $(wildcard $(BIN)/pip),$(filter $(PYTHON_VERSION),$(VENV_VERSION))),,yes))
+# What is wrong with an existing venv, if anything: no working Python or pip (what `python -m venv`
+# leaves where ensurepip is missing), a Python the stack does not support, or another Python than
+# a PYTHON= given by the user. A venv this Makefile made (it marks it) is then made anew; any other
+# is refused, never deleted. A venv of another supported Python is kept when PYTHON is not given,
+# so shells with different pyenv selections do not reinstall it in turn.
+VENV_MINOR := $(if $(wildcard $(BIN)/python),$(call version_of,$(BIN)/python))
+MADE_MARK := $(VENV)/.made-by-make
+VENV_PROBLEM := $(if $(wildcard $(VENV)),$(strip \
+  $(if $(and $(VENV_MINOR),$(wildcard $(BIN)/pip)),\
+    $(if $(filter $(VENV_MINOR),$(STACK_PYTHONS)),\
+      $(if $(and $(filter command line environment,$(PYTHON_ORIGIN)),$(filter-out $(PY_MINOR),$(VENV_MINOR))),\
+        runs Python $(VENV_MINOR)$(comma) not $(PY_MINOR) of PYTHON=$(PYTHON)),\
+      runs Python $(VENV_MINOR)$(comma) which the $(STACK) stack does not support),\
+    has no working Python or no pip)))
 # Data: $TAGLM_DATA_DIR, else ../shared/data when it exists (this workspace and CI), else ./data.
 TAGLM_DATA_DIR ?= $(if $(wildcard ../shared/data/conll2003),$(abspath ../shared/data),data)
 export TAGLM_DATA_DIR
@@ -58,17 +72,21 @@ print-stack:
 	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
 
 check-python:
-	@if [ -z "$(PYTHON_VERSION)" ]; then echo "No usable Python for the $(STACK_DESC): install $(NEEDS) (with venv), or pass PYTHON=/path/to/python3.1x."; exit 1; fi
+	@if [ -z "$(PY_MINOR)" ]; then echo "No usable Python for the $(STACK_DESC): install $(NEEDS) (with venv), or pass PYTHON=/path/to/python3.1x."; exit 1; fi
 	@echo "TagLM-TF: $(STACK_DESC) on $(PYTHON), venv $(VENV) (STACK=card|current, PYTHON= to change)"
 
 venv: check-python $(STAMP)
 
-$(STAMP): setup.py $(if $(VENV_STALE),FORCE) | check-python
-ifeq ($(VENV_STALE),yes)
-	@echo "$(VENV) runs Python $(or $(VENV_VERSION),?)$(if $(wildcard $(BIN)/pip),, and has no pip): making it anew with $(PYTHON) ($(PYTHON_VERSION))"
+$(STAMP): setup.py $(if $(VENV_PROBLEM),FORCE) | check-python
+ifneq ($(VENV_PROBLEM),)
+ifneq ($(wildcard $(MADE_MARK)),)
+	@echo "$(VENV) $(VENV_PROBLEM): making it anew with $(PYTHON) ($(PY_MINOR))"
 	rm -rf $(VENV)
+else
+	@echo "$(VENV) $(VENV_PROBLEM), and this Makefile did not make it: remove it, or pass VENV=another/dir"; exit 1
 endif
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+endif
+	test -x $(BIN)/python || { mkdir -p $(VENV) && touch $(MADE_MARK) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
 	$(POST_INSTALL)

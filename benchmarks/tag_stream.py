@@ -3,9 +3,10 @@ r"""End-to-end speed and memory of the tagging CLI, streaming (issue 12, item 3)
     python -m benchmarks.tag_stream --model_dir=runs/ner_bench \
         [--tokens=100000,1000000] [--single_runs=3] [--output=benchmarks/results/tag_stream.json]
 
-Each size runs ``python -m taglm_tf.tag --model_dir=... --input=FILE --progress > OUT`` as a
-subprocess on an input of at least that many tokens: the sentences of CoNLL-2003 ``eng.train``
-(``--corpus``, relative to ``--data_dir``), one per line (``text`` format), repeated; written to
+Each size runs ``python -m taglm_tf.tag --model_dir=... --input=FILE --input_format=text --progress
+> OUT`` as a subprocess on an input of at least that many tokens: the sentences of CoNLL-2003
+``eng.train`` (``--corpus``, relative to ``--data_dir``), one per line, pre-tokenized (``text``
+format, so no spaCy import or tokenizing in the times; the CLI's default is raw text), repeated; written to
 a temporary file first. Recorded per size: wall seconds and tokens/s end to end (start-up,
 reading, tagging, writing), the tagging rate after start-up (the CLI's last ``--progress``
 line; it includes tracing the model's graph at the second batch), and the child's peak RSS

@@ -10,14 +10,16 @@ The LMs and the exact number of training steps each report row used:
 - ``backward_512_256_cpu``: the word-level backward LSTM-512-256 (``lm_backward_512_256_cpu.cfg``),
   9,000 steps, used as an ``lstm_lm:`` run directory, trained in ``LMS_DIR/NAME`` itself.
 
-Each LM trains in its own process (``--parallel`` at a time; log: ``RUNS_DIR/NAME.log``) with
+Each LM trains in its own process, started in the repository root (``--parallel`` at a time, the
+next one as soon as one ends; log: ``RUNS_DIR/NAME.log``) with
 ``--resume``, so rerunning the command continues from the last checkpoint, exactly (LSTM states
 and data position restored). Then ``experiments.eval_lm --record`` measures the full-softmax
 perplexity on 1B Word held-out shards 12-13 (the report's figure), the CNN LMs are exported with
 ``lm_1b_export.from_pretrained``, and the LMs' fingerprints and perplexities are printed beside
 the report's. Steps already done (a finished run, a recorded perplexity of the final checkpoint,
 an export of it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read the LMs from
-``runs/lms``, relative to the working directory, so run this from the checkout they run from.
+``runs/lms``, relative to the working directory, so run this from the checkout they run from
+(``RUNS_DIR`` and ``LMS_DIR`` are relative to the working directory too).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import sys
 import time
 from typing import List, Optional
 
-from absl import flags
+from absl import app, flags
 
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
@@ -74,6 +76,9 @@ def define_flags() -> None:
     flags.DEFINE_string("python", sys.executable, "(testing) the Python that runs each step.")
 
 
+# This process only starts the others: it reads TensorFlow's checkpoint index and the perplexity
+# records as text rather than import TensorFlow (tf.train.latest_checkpoint,
+# pretraining.saving.perplexity_record) for a few lines of JSON and text.
 def checkpoint_step(train_dir: str) -> Optional[int]:
     """The step of the latest checkpoint of a ``pretrain_lm`` run, from TensorFlow's
     ``checkpoints/checkpoint`` index; None if there is none yet."""
@@ -86,12 +91,14 @@ def checkpoint_step(train_dir: str) -> Optional[int]:
 
 
 def recorded(path: str, step: int) -> Optional[dict]:
-    """A ``perplexity.json`` at ``path`` if it describes checkpoint ``ckpt-<step>``, else None."""
+    """A ``perplexity.json`` at ``path`` if it describes checkpoint ``ckpt-<step>`` (or a later
+    one, from a run taken further by hand), else None."""
     if not os.path.exists(path):
         return None
     with open(path, encoding="utf-8") as f:
         record = json.load(f)
-    return record if str(record.get("checkpoint", "")).endswith(f"ckpt-{step}") else None
+    found = re.search(r"ckpt-(\d+)$", str(record.get("checkpoint", "")))
+    return record if found and int(found.group(1)) >= step else None
 
 
 def _python(module: str, *args: str) -> List[str]:
@@ -113,10 +120,15 @@ def train_commands(lms, runs_dir: str, lms_dir: str) -> List[tuple]:
     return todo
 
 
+def _child_env() -> dict:
+    """The children import this checkout's code and run in its root, where the flagfiles'
+    nested ``--flagfile=experiments/...`` lines resolve."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
+
+
 def run_parallel(todo: List[tuple], parallel: int) -> None:
-    """Run the commands, ``parallel`` at a time, each appending to its log; an
-    :class:`InputError` naming the failed ones and their logs after all have ended."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
+    """Run the commands in the repository root, ``parallel`` at a time, each appending to its
+    log; an :class:`InputError` naming the failed ones and their logs after all have ended."""
     waiting, running, failed = list(todo), [], []
     while waiting or running:
         while waiting and len(running) < parallel:
@@ -126,7 +138,8 @@ def run_parallel(todo: List[tuple], parallel: int) -> None:
             log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
             log.flush()
             print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
-            running.append((lm, subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env), log, log_file))
+            child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=_child_env(), cwd=REPO)
+            running.append((lm, child, log, log_file))
         time.sleep(1)
         for item in [r for r in running if r[1].poll() is not None]:
             lm, proc, log, log_file = item
@@ -141,8 +154,7 @@ def run_parallel(todo: List[tuple], parallel: int) -> None:
 
 def check_call(argv: List[str]) -> None:
     print("+ " + shlex.join(argv), flush=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
-    if subprocess.call(argv, env=env):
+    if subprocess.call(argv, env=_child_env(), cwd=REPO):
         raise InputError(f"failed: {shlex.join(argv)}")
 
 
@@ -170,17 +182,18 @@ def summary(lms, lms_dir: str) -> None:
 
 def main(argv):
     if len(argv) > 1:
-        raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     names = {lm.name for lm in CPU_LMS}
     unknown = sorted(set(FLAGS.only or ()) - names)
     if unknown:
         raise InputError(f"--only: unknown LM {', '.join(unknown)}; expected some of {', '.join(sorted(names))}")
     lms = [lm for lm in CPU_LMS if not FLAGS.only or lm.name in FLAGS.only]
+    runs_dir, lms_dir = os.path.abspath(FLAGS.runs_dir), os.path.abspath(FLAGS.lms_dir)
     start = time.time()
-    run_parallel(train_commands(lms, FLAGS.runs_dir, FLAGS.lms_dir), FLAGS.parallel)
+    run_parallel(train_commands(lms, runs_dir, lms_dir), FLAGS.parallel)
     for lm in lms:
-        evaluate_and_export(lm, FLAGS.runs_dir, FLAGS.lms_dir)
-    summary(lms, FLAGS.lms_dir)
+        evaluate_and_export(lm, runs_dir, lms_dir)
+    summary(lms, lms_dir)
     print(f"cpu-lms: done in {(time.time() - start) / 60:.1f} min (this call)")
 
 

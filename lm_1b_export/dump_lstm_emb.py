@@ -1,6 +1,6 @@
 r"""lm_1b_eval's ``dump_lstm_emb`` mode, batched:
 
-    python -m lm_1b_export.dump_lstm_emb --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \\
+    python -m lm_1b_export.dump_lstm_emb --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \
         --input_file=SENTENCES --output_file=OUT.hdf5 [--batch_size=N]
 
 SENTENCES is UTF-8 text, one sentence per line; lines end at LF, CRLF or CR, a leading BOM is

@@ -1,6 +1,6 @@
 r"""Convert the lm_1b release into a Keras-native directory the library loads without TF1 code:
 
-    python -m lm_1b_export.export --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \\
+    python -m lm_1b_export.export --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \
         --output_dir=OUT [--include_softmax]
 
 Load it with ``taglm_tf.lm1b.saving.load_lm1b(OUT)``.

@@ -15,8 +15,8 @@ the project's own messages:
 - on the current stack (TF >= 2.16 with ``tf_keras``) only, ``TF_ENABLE_ONEDNN_OPTS=0``:
   TensorFlow's oneDNN CPU kernels off. On CPUs with AVX-512, TF 2.21 announces them with lines
   that no log level hides (its C++ logging starts before its log settings are read), one of them
-  a spurious error about DT_BOOL. The price, measured on such a CPU: the tagger trains ~20% and
-  decodes ~10% slower, with identical tags (README, FAQ "oneDNN"). ``TF_ENABLE_ONEDNN_OPTS=1``
+  a spurious error about DT_BOOL. The price, measured on such a CPU: the tagger trains ~17%
+  slower (decoding within noise), with identical tags (README, FAQ "oneDNN"). ``TF_ENABLE_ONEDNN_OPTS=1``
   turns them on again, lines included. TF 2.15 (the card's stack) keeps its own default: it
   logs nothing about oneDNN below ``TF_CPP_MIN_LOG_LEVEL=2``.
 
@@ -49,13 +49,23 @@ def _keras2_missing() -> str:
             break
         except importlib.metadata.PackageNotFoundError:
             continue
-    return (f"TagLM-TF needs Keras 2, and this TensorFlow comes with Keras 3: "
+    return (f"TagLM-TF needs Keras 2, and only Keras 3 is installed: "
             f"pip install --no-deps '{pin}' (README, 'Set-up')")
+
+
+def _running_own_entry_point() -> bool:
+    """True while ``python -m`` imports the package of one of this project's entry points (runpy
+    sets ``sys.argv[0]`` to ``-m`` until the module itself runs)."""
+    argv = getattr(sys, "orig_argv", [])
+    if sys.argv[:1] != ["-m"] or "-m" not in argv[:-1]:
+        return False
+    module = argv[argv.index("-m") + 1]
+    return module.split(".")[0] in ("taglm_tf", "experiments", "benchmarks", "lm_1b_export")
 
 
 _MISSING = _keras2_missing()
 if _MISSING:
-    if sys.argv[:1] == ["-m"]:  # `python -m ...` is importing its entry point's package
+    if _running_own_entry_point():  # one line, as every CLI reports bad set-up
         raise SystemExit(f"error: {_MISSING}")
     raise ImportError(_MISSING)
 if importlib.util.find_spec("tf_keras") is not None:

@@ -142,9 +142,9 @@ class Tagger:
         loaded: the model, vocabularies and config of a run (:func:`load_tagger`).
         task: the run's task (its gold tag scheme and the name of its chunks).
         lms: the frozen LMs the model was trained with, forward first; ``()`` for a baseline.
-        output_scheme: the scheme of the tags returned: ``iob1``, ``iob2`` (also ``bio``) or
-            ``iobes`` (also ``bioes``); ``None``: the task's gold scheme. Spans are the same in
-            every scheme. A ValueError for another name.
+        output_scheme: the scheme of the tags returned, any case: ``iob1``, ``iob2`` (also
+            ``bio``) or ``iobes`` (also ``bioes``); ``None`` or ``task``: the task's gold scheme.
+            Spans are the same in every scheme. A ValueError for another name.
     """
 
     def __init__(self, loaded: LoadedTagger, task: TaskSpec, lms: Sequence[SentenceEmbedder] = (),
@@ -152,7 +152,8 @@ class Tagger:
         if ("features" in loaded.model.input_names) != bool(lms):
             raise InputError("the model's LM-feature input does not match the LMs given")
         self.loaded, self.task, self.lms = loaded, task, list(lms)
-        self.output_scheme = tag_schemes.scheme_named(output_scheme) if output_scheme else None
+        use_task = output_scheme is None or output_scheme.lower() == "task"
+        self.output_scheme = None if use_task else tag_schemes.scheme_named(output_scheme)
         self.featurizer = loaded.resources.featurizer()
         self.predictor = Predictor(loaded.model, loaded.resources.tags)
 
@@ -173,6 +174,7 @@ class Tagger:
             InputError: a file is missing, the task is unknown, or an LM cannot be found (the
                 message lists the places tried), loaded, or is not the one the model was
                 trained with.
+            ValueError: an unknown ``output_scheme``.
         """
         loaded = load_tagger(model_dir)
         return cls(loaded, task_named(loaded.config.get("task"), model_dir),

@@ -37,8 +37,11 @@ def run(main) -> None:
             print(f"error: {e}", file=sys.stderr)
             sys.exit(1)
         except KeyboardInterrupt as e:
-            if sys.stdout.isatty():  # end a progress bar's line, so the message starts its own
-                print(flush=True)
+            # End a progress line on the terminal (training bars go to stdout, tagging progress to
+            # stderr), so that the message starts its own line.
+            terminal = sys.stderr if sys.stderr.isatty() else sys.stdout if sys.stdout.isatty() else None
+            if terminal is not None:
+                print(file=terminal, flush=True)
             print(str(e) or "interrupted", file=sys.stderr, flush=True)
             sys.stdout.flush()
             # Not sys.exit: interpreter shutdown while tf.data's generator threads are still

@@ -11,8 +11,9 @@ default (``raw``: split into sentences and CoNLL-2003-style tokens by
 and span's character offsets into the whole input), or one pre-tokenized sentence per line,
 tokens separated by ASCII spaces or tabs (``text``), or CoNLL columns (``conll``: the first
 column is the word, the others are echoed; blank lines separate sentences, ``-DOCSTART-`` lines
-are skipped). Lines end at LF, CRLF or CR; a leading BOM is
-dropped; other Unicode spaces belong to tokens (see :mod:`taglm_tf.textio`). Output, in input order:
+are skipped). Lines end at LF, CRLF or CR; a leading BOM is dropped; in ``text`` and ``conll``
+input, Unicode spaces other than ASCII space and tab belong to tokens (see
+:mod:`taglm_tf.textio`), while ``raw`` text is split at every Unicode space. Output, in input order:
 ``token [columns...] TAG`` lines with a blank line after each sentence (``conll``), or one JSON
 object per sentence (``json``). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
 chunking) unless ``--output_scheme`` names another (``iob1``, ``iob2``/``bio``, ``iobes``/``bioes``).
@@ -78,8 +79,8 @@ def define_flags() -> None:
                       "'conll': word in the first column.")
     flags.DEFINE_enum("format", "conll", ["conll", "json"], "Output: CoNLL columns or JSON lines.")
     flags.DEFINE_enum("output_scheme", "task", ["task", *tag_schemes.SCHEMES, *tag_schemes.ALIASES],
-                      "Tag scheme of the output: the task's gold scheme (IOB1 for NER, IOB2 for "
-                      "chunking), iob1, iob2 (= bio) or iobes (= bioes).")
+                      "Tag scheme of the output, any case: the task's gold scheme (IOB1 for NER, IOB2 "
+                      "for chunking), iob1, iob2 (= bio) or iobes (= bioes).", case_sensitive=False)
     flags.DEFINE_integer("batch_size", 128, "Sentences per inference batch (output is written every "
                          "16 batches).", lower_bound=1)
     flags.DEFINE_boolean("progress", None, "Show sentences, tokens and tokens/s tagged on stderr "
@@ -217,7 +218,7 @@ def main(argv):
     if FLAGS.info:
         return print(render_markdown(read_card(FLAGS.model_dir)), end="")
     tagger = Tagger.load(FLAGS.model_dir, lm_overrides(),
-                         None if FLAGS.output_scheme == "task" else FLAGS.output_scheme)
+                         FLAGS.output_scheme)
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     try:
         tag_stream(tagger, read_input(FLAGS.input, FLAGS.input_format), FLAGS.input_format,

@@ -13,7 +13,7 @@ if [ -f "${TAGLM_DATA_DIR:-data}/conll2003/eng.train" ] && \
    [ -f "${TAGLM_DATA_DIR:-data}/unlabeled/abc_science.tok.txt.xz" ]; then
   echo "== TagLM demo on CoNLL-2003 and the news corpus in ${TAGLM_DATA_DIR}"
   lm_flags=experiments/flags/lm_demo_cpu.cfg tagger_flags=experiments/flags/ner_demo.cfg
-  heldout=unlabeled/lm1b_heldout_shards10-11.tokens.gz
+  heldout=unlabeled/lm1b_heldout_shards12-13.tokens.gz  # training scored 10-11; the report uses 12-13
 else
   echo "== no CoNLL-2003 + news corpus under ${TAGLM_DATA_DIR:-data}: TagLM demo on the shipped synthetic sample"
   lm_flags=experiments/flags/lm_demo_sample.cfg tagger_flags=experiments/flags/ner_demo_sample.cfg
@@ -52,7 +52,7 @@ for direction in forward backward; do tail -n 1 "$DEMO_DIR/lm_$direction.log"; d
 if [ -n "$heldout" ]; then  # recorded beside each LM, where the tagger's model card finds it
   for direction in forward backward; do
     "$BIN/python" -m experiments.eval_lm --model_dir="$DEMO_DIR/lm_$direction" --eval_files="$heldout" \
-        --max_sentences=500 --record | sed 's/^/   /'
+        --max_sentences=500 --record
   done
 fi
 
@@ -68,8 +68,8 @@ echo "$DEMO_SENTENCE" | "$BIN/python" -m taglm_tf.tag --model_dir="$DEMO_DIR/tag
 cat <<EOF
 == now try:
   # tag your own text (raw text is split into sentences and tokens; --progress shows tokens/s)
-  echo "Anna Novak met EU officials in Paris." | $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --input_format=raw --format=json
-  $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --input=FILE --input_format=raw > tagged.conll
+  echo "Anna Novak met EU officials in Paris." | $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --format=json
+  $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --input=FILE --output_scheme=bioes > tagged.conll
   $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --info    # the model card
   # from Python
   $BIN/python -c 'from taglm_tf.api import Tagger; print(Tagger.load("$DEMO_DIR/tagger").predict("Anna Novak met EU officials in Paris.")[0].spans)'

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 import sys
 import time
 from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Union
@@ -107,6 +108,23 @@ def reseed_random_layers(model: tf.keras.Model, seed: int, epoch: int) -> None:
         generator.reset_from_seed(int(np.random.SeedSequence([seed, epoch, i]).generate_state(1)[0]))
 
 
+def trial_id(model_dir: str) -> str:
+    """The run's HParams trial id, made when its TensorBoard log starts and kept in
+    ``tensorboard/trial_id`` for resumes: ``SWEEP/RUN-xxxxxxxx`` (the directory's last two names
+    and 8 random hex digits). The names make TensorBoard's table readable; the random part keeps
+    apart runs that share names and settings (every sweep's ``seed_1``, a rerun on the other
+    stack), which the plugin would otherwise average into one row; a moved run keeps its id."""
+    path = os.path.join(model_dir, "tensorboard", "trial_id")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    parts = os.path.normpath(os.path.abspath(model_dir)).split(os.sep)[-2:]
+    made = f"{'/'.join(parts)}-{secrets.token_hex(4)}"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_text_atomic(path, made + "\n")
+    return made
+
+
 class Trainer:
     """Trains a tagger to the end of the annealing schedule, resumable after a kill.
 
@@ -151,10 +169,7 @@ class Trainer:
                 with self._writer.as_default():
                     hp.hparams_config(hparams=[hp.HParam(name) for name in self.hparams],
                                       metrics=[hp.Metric(tag) for tag in HPARAMS_METRICS])
-                    # No trial_id: the plugin's default, a hash of the values, tells apart runs
-                    # whose directories share a name (every sweep's seed_1) and stays the same on
-                    # resume, where a path would change with a moved run.
-                    hp.hparams(dict(self.hparams))
+                    hp.hparams(dict(self.hparams), trial_id=trial_id(self.model_dir))
         return self._writer
 
     def train_step(self, batch: dict) -> tf.Tensor:
@@ -199,9 +214,9 @@ class Trainer:
             c.learning_rate, c.patience, c.max_constant_epochs, c.anneal_epochs, c.anneal_steps)
         history = state["history"]
         self.epochs_done = schedule.epoch
-        if state["checkpoint"] and self.verbose:
-            print(f"resuming {self.model_dir} after epoch {schedule.epoch} (lr {schedule.lr:g}, best dev F1 "
-                  f"{schedule.best_f1:.2f} at epoch {schedule.best_epoch}) from {state['checkpoint']}", flush=True)
+        if state["checkpoint"] and self.verbose and not schedule.done:
+            print(f"resuming {self.model_dir} after epoch {schedule.epoch}, at lr {schedule.lr:g}, "
+                  f"from {state['checkpoint']}", flush=True)
         while not schedule.done:
             self.epoch_running = schedule.epoch + 1
             lr, epoch_start = schedule.lr, time.perf_counter()

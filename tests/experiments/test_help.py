@@ -76,6 +76,7 @@ def test_help_lists_own_flags_with_defaults(outputs, module):
     usage = text.split("\nflags:\n")[0]
     assert "``" not in usage and ":func:`" not in usage and ":mod:`" not in usage, "Sphinx markup in --help"
     assert not re.search(r"\S {4,}--", usage), "a usage line lost its line break (backslash in a docstring)"
+    assert not re.search(r"\\\\$", usage, re.MULTILINE), "a doubled backslash at a line end (raw docstring)"
     assert "ner: None" not in unwrapped  # a flag whose paper setting is "unset" states its default itself
 
 

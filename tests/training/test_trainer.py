@@ -155,20 +155,24 @@ def test_bar_with_the_real_batch_count_on_a_terminal(finished_run, tmp_path):
 
 
 def test_hparams_trials_of_two_sweeps_with_the_same_run_names_stay_apart(finished_run, tmp_path):
-    """Every sweep names its runs seed_k: baseline and TagLM of one seed, side by side under one
-    TensorBoard logdir, are two HParams trials, not one row with averaged metrics; a resumed run
-    (same settings) writes the same trial id again."""
+    """Every sweep names its runs seed_k: seed_1 of two sweeps with the same settings (a rerun
+    on the other stack, say), side by side under one TensorBoard logdir, are two HParams trials,
+    not one row with averaged metrics; a resumed run writes its own trial id again, also after
+    it was moved."""
     config, _ = finished_run
     loaded = saving.load_tagger(config.model_dir)
-    trial_ids = {}
-    for sweep, forward_lm in (("baseline", "none"), ("taglm", "lstm_lm:fwd"), ("taglm_resumed", "lstm_lm:fwd")):
-        run_dir = tmp_path / sweep / "seed_1"
+
+    def logged_trial(run_dir):
         trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags), TrainConfig(),
-                          str(run_dir), "iob1", hparams={"forward_lm": forward_lm, "seed": 1})
+                          str(run_dir), "iob1", hparams={"forward_lm": "none", "seed": 1})
         trainer.writer.flush()
         content = _accumulator(str(run_dir)).PluginTagToContent("hparams")[hparams_metadata.SESSION_START_INFO_TAG]
-        trial_ids[sweep] = hparams_metadata.parse_session_start_info_plugin_data(content).group_name
-    assert trial_ids["baseline"] != trial_ids["taglm"] == trial_ids["taglm_resumed"]
+        return hparams_metadata.parse_session_start_info_plugin_data(content).group_name
+
+    first, second = logged_trial(tmp_path / "card" / "seed_1"), logged_trial(tmp_path / "current" / "seed_1")
+    assert first != second and first.startswith("card/seed_1-") and second.startswith("current/seed_1-")
+    os.rename(tmp_path / "card", tmp_path / "moved")
+    assert logged_trial(tmp_path / "moved" / "seed_1") == first
 
 
 def test_the_bar_shows_the_epochs_running_mean_loss(finished_run, tmp_path, monkeypatch):
