@@ -32,16 +32,25 @@ import os
 import sys
 
 
+def _keras_major() -> int:
+    """The major version of the installed ``keras`` (0 if none), from its ``.dist-info`` folder
+    name. Not ``importlib.metadata``: it reads every package's metadata, costs time on each
+    import, and leaves glibc's heap such that freed large blocks go back to the system, which
+    would hide the fragmentation :mod:`taglm_tf.memory` is about."""
+    spec = importlib.util.find_spec("keras")
+    if spec is None or not spec.origin:
+        return 0
+    site = os.path.dirname(os.path.dirname(spec.origin))
+    for name in os.listdir(site):
+        if name.startswith("keras-") and name.endswith(".dist-info") and name[6:7].isdigit():
+            return int(name[6:].split(".")[0])
+    return 0
+
+
 def _keras2_missing() -> str:
     """What to install when only Keras 3 is there ("" when Keras 2 is available)."""
-    if importlib.util.find_spec("tf_keras") is not None:
-        return ""
-    try:
-        keras_major = int(importlib.metadata.version("keras").split(".")[0])
-    except (importlib.metadata.PackageNotFoundError, ValueError):
-        return ""  # no Keras at all: TensorFlow's own import error says more
-    if keras_major < 3:
-        return ""
+    if importlib.util.find_spec("tf_keras") is not None or _keras_major() < 3:
+        return ""  # Keras 2, or no Keras at all (TensorFlow's own import error then says more)
     pin = "tf_keras"
     for dist in ("tensorflow-cpu", "tensorflow", "tensorflow-intel"):
         try:

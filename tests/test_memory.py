@@ -9,9 +9,15 @@ import pytest
 from taglm_tf.memory import DEFAULT_THRESHOLD
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The probe loads taglm_tf/memory.py alone, without the package's __init__: whatever a package
+# does at import time shapes glibc's heap (where brk can still grow), which decides whether freed
+# blocks are returned at all and so would decide this test instead of the threshold.
 PROBE = r"""
-import ctypes, sys
-from taglm_tf.memory import DEFAULT_THRESHOLD, fix_mmap_threshold
+import ctypes, importlib.util, sys
+_spec = importlib.util.spec_from_file_location("memory", "taglm_tf/memory.py")
+memory = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(memory)
+DEFAULT_THRESHOLD, fix_mmap_threshold = memory.DEFAULT_THRESHOLD, memory.fix_mmap_threshold
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
