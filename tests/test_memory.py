@@ -9,15 +9,11 @@ import pytest
 from taglm_tf.memory import DEFAULT_THRESHOLD
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The probe loads taglm_tf/memory.py alone, without the package's __init__: whatever a package
-# does at import time shapes glibc's heap (where brk can still grow), which decides whether freed
-# blocks are returned at all and so would decide this test instead of the threshold.
+# The probe imports nothing before its allocations, and taglm_tf only in "fixed" mode, just
+# before fixing the threshold: what a process did before (imports included) shapes glibc's heap,
+# and with it whether freed blocks go back under the dynamic threshold.
 PROBE = r"""
-import ctypes, importlib.util, sys
-_spec = importlib.util.spec_from_file_location("memory", "taglm_tf/memory.py")
-memory = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(memory)
-DEFAULT_THRESHOLD, fix_mmap_threshold = memory.DEFAULT_THRESHOLD, memory.fix_mmap_threshold
+import ctypes, sys
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
@@ -26,8 +22,11 @@ def rss():
 # a freed mmapped block: glibc's dynamic threshold rises to 16 MiB, as it does while TensorFlow
 # is imported
 libc.free(libc.malloc(16 << 20))
-SIZE = 2 * DEFAULT_THRESHOLD  # large blocks: above the fixed threshold, below the risen one
-applied = fix_mmap_threshold() if sys.argv[1] == "fixed" else None
+SIZE = 2 * int(sys.argv[2])  # large blocks: above the fixed threshold, below the risen one
+applied = None
+if sys.argv[1] == "fixed":
+    from taglm_tf.memory import fix_mmap_threshold
+    applied = fix_mmap_threshold()
 large, small = [], []
 for _ in range(100):
     block = libc.malloc(SIZE)
@@ -46,7 +45,7 @@ print(applied, (before - rss()) / SIZE)
 def test_fixed_threshold_returns_freed_large_blocks_to_the_system():
     def released(mode, **env):
         env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | env
-        out = subprocess.run([sys.executable, "-c", PROBE, mode], cwd=REPO, env=env, capture_output=True,
+        out = subprocess.run([sys.executable, "-c", PROBE, mode, str(DEFAULT_THRESHOLD)], cwd=REPO, env=env, capture_output=True,
                              text=True, check=True).stdout.split()
         return out[0], float(out[1])  # blocks' worth of memory returned
 
