@@ -73,6 +73,7 @@ print-stack:
 
 check-python:
 	@if [ -z "$(PY_MINOR)" ]; then echo "No usable Python for the $(STACK_DESC): install $(NEEDS) (with venv), or pass PYTHON=/path/to/python3.1x."; exit 1; fi
+	@if [ -z "$(filter $(PY_MINOR),$(STACK_PYTHONS))" ]; then echo "PYTHON=$(PYTHON) is Python $(PY_MINOR); the $(STACK_DESC) needs $(NEEDS)."; exit 1; fi
 	@echo "TagLM-TF: $(STACK_DESC) on $(PYTHON), venv $(VENV) (STACK=card|current, PYTHON= to change)"
 
 venv: check-python $(STAMP)

@@ -19,7 +19,7 @@ perplexity on 1B Word held-out shards 12-13 (the report's figure), the CNN LMs a
 the report's. Steps already done (a finished run, a recorded perplexity of the final checkpoint,
 an export of it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read the LMs from
 ``runs/lms``, relative to the working directory, so run this from the checkout they run from
-(``RUNS_DIR`` and ``LMS_DIR`` are relative to the working directory too).
+(``RUNS_DIR``, ``LMS_DIR`` and ``$TAGLM_DATA_DIR`` are relative to the working directory too).
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from typing import List, Optional
 from absl import app, flags
 
 from taglm_tf.cli import run
+from taglm_tf.data.paths import default_data_dir
 from taglm_tf.errors import InputError
 
 FLAGS = flags.FLAGS
@@ -123,7 +124,8 @@ def train_commands(lms, runs_dir: str, lms_dir: str) -> List[tuple]:
 def _child_env() -> dict:
     """The children import this checkout's code and run in its root, where the flagfiles'
     nested ``--flagfile=experiments/...`` lines resolve."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
+            "TAGLM_DATA_DIR": os.path.abspath(default_data_dir())}
 
 
 def run_parallel(todo: List[tuple], parallel: int) -> None:

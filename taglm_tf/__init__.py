@@ -40,11 +40,17 @@ def _keras_major() -> int:
     spec = importlib.util.find_spec("keras")
     if spec is None or not spec.origin:
         return 0
-    site = os.path.dirname(os.path.dirname(spec.origin))
-    for name in os.listdir(site):
-        if name.startswith("keras-") and name.endswith(".dist-info") and name[6:7].isdigit():
-            return int(name[6:].split(".")[0])
-    return 0
+    try:
+        site = os.path.dirname(os.path.dirname(spec.origin))
+        found = [n for n in os.listdir(site) if n.startswith("keras-") and n.endswith(".dist-info")]
+    except OSError:  # keras in a zip file
+        found = []
+    if len(found) == 1 and found[0][6:7].isdigit():
+        return int(found[0][6:].split(".")[0])
+    try:  # none, or stale ones beside the real one: ask the slow, thorough way
+        return int(importlib.metadata.version("keras").split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return 0
 
 
 def _keras2_missing() -> str:

@@ -78,6 +78,18 @@ def test_makefile_without_usable_python_says_what_to_install(tmp_path):
     assert result.returncode != 0 and "install python3.11 (with venv)" in result.stdout
 
 
+@pytest.mark.skipif(MAKE is None, reason="make is not installed")
+def test_makefile_refuses_a_python_the_stack_does_not_support(tmp_path):
+    python312 = fake_python(tmp_path / "bin", "python3.12", "3.12")
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")  # a copy: nothing here may touch the real venvs
+    (tmp_path / "setup.py").write_text("")
+    result = subprocess.run([MAKE, "-s", "venv", "STACK=card", f"PYTHON={python312}"], cwd=tmp_path,
+                            env={"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path)}, capture_output=True, text=True)
+    assert result.returncode != 0 and not (tmp_path / ".venv").exists()
+    assert result.stdout.strip().splitlines()[-1] == (
+        f"PYTHON={python312} is Python 3.12; the card's stack (TF 2.15.1 + tensorflow-addons) needs python3.11.")
+
+
 @pytest.mark.parametrize("package", ["experiments", "lm_1b_export", "benchmarks", "taglm_tf.tag"])
 def test_entry_points_select_keras_2_before_tensorflow(package):
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}

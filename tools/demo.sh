@@ -14,6 +14,7 @@ if [ -f "${TAGLM_DATA_DIR:-data}/conll2003/eng.train" ] && \
   echo "== TagLM demo on CoNLL-2003 and the news corpus in ${TAGLM_DATA_DIR}"
   lm_flags=experiments/flags/lm_demo_cpu.cfg tagger_flags=experiments/flags/ner_demo.cfg
   heldout=unlabeled/lm1b_heldout_shards12-13.tokens.gz  # training scored 10-11; the report uses 12-13
+  [ -f "${TAGLM_DATA_DIR:-data}/$heldout" ] || heldout=""
 else
   echo "== no CoNLL-2003 + news corpus under ${TAGLM_DATA_DIR:-data}: TagLM demo on the shipped synthetic sample"
   lm_flags=experiments/flags/lm_demo_sample.cfg tagger_flags=experiments/flags/ner_demo_sample.cfg

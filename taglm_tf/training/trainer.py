@@ -117,7 +117,9 @@ def trial_id(model_dir: str) -> str:
     path = os.path.join(model_dir, "tensorboard", "trial_id")
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
-            return f.read().strip()
+            kept = f.read().strip()
+        if kept:
+            return kept
     parts = os.path.normpath(os.path.abspath(model_dir)).split(os.sep)[-2:]
     made = f"{'/'.join(parts)}-{secrets.token_hex(4)}"
     os.makedirs(os.path.dirname(path), exist_ok=True)
