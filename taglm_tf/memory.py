@@ -5,7 +5,7 @@ returned to the system when freed. Its threshold is dynamic: freeing such a bloc
 threshold to the block's size (up to 32 MiB). TensorFlow then allocates its larger tensors (of
 sizes that vary from batch to batch) from the heap, where freed blocks leave holes that glibc
 rarely returns, and peak RSS creeps up with the variety of shapes met, not with any live data:
-tagging 1 M tokens peaked 20% above 100 k tokens (``WORKSPACE_NOTES.md``, issue 12). A fixed
+tagging 1 M tokens peaked 20% above 100 k tokens. A fixed
 threshold (``mallopt(M_MMAP_THRESHOLD)``, which also turns the dynamic adjustment off) keeps
 large tensors on ``mmap``; peak RSS then stayed within 3%. The dynamic adjustment also raises
 the heap's trim threshold to twice the mmap threshold, so a process that fixes the threshold
@@ -14,8 +14,8 @@ late (after importing TensorFlow and loading a model) resets the trim threshold 
 The fixed value is 1 MiB, not glibc's initial 128 KiB: at 128 KiB the recurrent layers'
 per-step tensors (batch x units floats, about 150 KiB for the NER tagger at batch 128) each got
 their own ``mmap`` and ``munmap``, with page faults and zeroing on every step, which halved the
-tagging rate (300 k tokens: 67 s wall with 48 s of system time, against 35 s with 7.6 s at 1 MiB;
-``WORKSPACE_NOTES.md``, session 10). Per-batch tensors of varying size, the source of the
+tagging rate (300 k tokens: 67 s wall with 48 s of system time, against 35 s with 7.6 s at 1 MiB).
+Per-batch tensors of varying size, the source of the
 creep, are larger than 1 MiB and stay on ``mmap``.
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ IMPL_ENV = "TAGLM_CRF_IMPL"
 IMPLEMENTATIONS = ("auto", "own", "tfa")
 OPS = ("log_likelihood", "decode")
 # What "auto" picks for each op when tfa is importable: the faster in benchmarks/crf_ops.py on the
-# TF 2.15 stack (WORKSPACE_NOTES.md): tfa's log-likelihood + gradient, our decoding (at batch 128).
+# TF 2.15 stack (at batch 128): tfa's log-likelihood + gradient, our decoding.
 AUTO_WITH_TFA = {"log_likelihood": "tfa", "decode": "own"}
 
 

@@ -3,7 +3,7 @@
 In a graph, Keras' GRU and LSTM run their CPU kernel and also *register* the cuDNN kernel with
 its gradient (``gru_lstm_utils.function_register``) so that Grappler can swap it in on a GPU.
 Registering traces that kernel, which costs more than half of a small tagger's start-up on a
-CPU (a tiny NER run: 76 s with it, 33 s without; WORKSPACE_NOTES.md, session 5). Without a
+CPU (a tiny NER run took 76 s with it, 33 s without). Without a
 visible GPU it can never be chosen, so these layers skip it; with a GPU they are Keras' layers
 unchanged. The weights, the computation and the results are the same either way.
 

@@ -1,4 +1,4 @@
-"""The words of CoNLL tagging files as LM training text (issue 10; paper §5, Table 6).
+"""The words of CoNLL tagging files as LM training text (paper §5, Table 6).
 
 The paper's LSTM-512-256* was trained on the CoNLL-2003 training text. Here the sentences of
 CoNLL files (first column: the word; blank and ``-DOCSTART-`` lines end a sentence; tags and

@@ -5,7 +5,7 @@ could have memorised: a test chunk is **seen** when its exact token sequence is 
 any type, in the training data, and **unseen** otherwise (the split of Augenstein et al. 2017,
 "Generalisation in named entity recognition"). Given an LM's word vocabulary, chunks are also
 split by whether one of their tokens is **outside it**: a word-level LM reads such a token as
-``<UNK>`` (issue 10's hypothesis for the missing NER gain).
+``<UNK>``, which would leave the LM nothing to add for exactly the entities a tagger has not seen.
 
 A predicted chunk is put in the class of its own token sequence, so each class has its own
 precision, recall and F1; a correct chunk equals a gold one and so falls in the same class. The
