@@ -61,15 +61,16 @@ def test_cpu_budget_pairs_differ_only_in_their_lms(parse, prefix):
     assert baseline["model"] == full["model"]
 
 
-def test_one_percent_pair_differs_only_in_its_lms(parse):
-    """The 1% CPU TagLM arm is the 1% baseline plus the `make cpu-lms` LMs: same fraction, same
-    patience schedule, so the two arms of one seed pair."""
+@pytest.mark.parametrize("percent", [1, 10])
+def test_data_size_pairs_differ_only_in_their_lms(parse, percent):
+    """The 1% and 10% CPU TagLM arms are their baselines plus the `make cpu-lms` LMs: same
+    fraction, same patience schedule, so the two arms of one seed pair."""
     flags_dir = os.path.join(REPO, "experiments/flags")
-    baseline = parse(os.path.join(flags_dir, "ner_1pct_baseline.cfg")).to_dict()
-    taglm = parse(os.path.join(flags_dir, "ner_1pct_taglm_cnn_word_cpu.cfg")).to_dict()
+    baseline = parse(os.path.join(flags_dir, f"ner_{percent}pct_baseline.cfg")).to_dict()
+    taglm = parse(os.path.join(flags_dir, f"ner_{percent}pct_taglm_cnn_word_cpu.cfg")).to_dict()
     assert baseline.pop("forward_lm") is None and baseline.pop("backward_lm") is None
     assert taglm.pop("forward_lm").startswith("lm1b:") and taglm.pop("backward_lm").startswith("lstm_lm:")
     assert taglm == baseline
-    assert baseline["train_fraction"] == 0.01
+    assert baseline["train_fraction"] == percent / 100
     assert baseline["train"]["max_constant_epochs"] == parse(
         os.path.join(flags_dir, "ner_baseline.cfg")).to_dict()["train"]["max_constant_epochs"]
