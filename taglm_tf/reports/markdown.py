@@ -5,8 +5,9 @@ import time
 from typing import Dict, List, Sequence
 
 from taglm_tf.reports import paper_tables, sweeps
-from taglm_tf.reports.run_groups import Group, by_label, mean_perplexities
-from taglm_tf.reports.stats import mean_std, paired_ttest, welch_ttest
+from taglm_tf.reports.run_groups import (Group, by_label, comparable_groups, data_size_points,
+                                         mean_perplexities, seed_pairs)
+from taglm_tf.reports.stats import mean_ci, mean_std, paired_ttest, welch_ttest
 
 DITTO = "″"
 
@@ -63,12 +64,6 @@ def render_table(table: paper_tables.PaperTable, groups: Dict[str, List[Group]])
     return lines + (["", table.caption] if table.caption else []) + [""]
 
 
-def _comparable(a: Group, b: Group) -> bool:
-    """Same data, embeddings and schedule: only the experiment (LMs, architecture) differs."""
-    keys = ("train_with_dev", "train_fraction", "embeddings", "schedule")
-    return all(a.setting.get(k) == b.setting.get(k) for k in keys)
-
-
 def _welch_text(base: Sequence[float], variant: Sequence[float]) -> str:
     if len(base) < 2 or len(variant) < 2:
         return "needs ≥ 2 runs each"
@@ -79,14 +74,13 @@ def _welch_text(base: Sequence[float], variant: Sequence[float]) -> str:
     return f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g}"
 
 
-def _paired_text(base: Sequence, variant: Sequence) -> str:
+def _paired_text(base: Group, variant: Group) -> str:
     """The paired t-test over the seeds both groups ran (variant − base)."""
-    base_by_seed = {r.seed: r.test_f1 for r in base if r.seed is not None}
-    pairs = [(r.test_f1, base_by_seed[r.seed]) for r in variant if r.seed in base_by_seed]
+    pairs = seed_pairs(base, variant)
     if len(pairs) < 2:
         return "needs ≥ 2 seeds in both"
     try:
-        r = paired_ttest([v for v, _ in pairs], [b for _, b in pairs])
+        r = paired_ttest([v for _, _, v in pairs], [b for _, b, _ in pairs])
     except ValueError as e:
         return str(e)
     return f"t = {r.t:.2f}, df = {r.df}, p = {r.p:.3g} ({r.n} seeds)"
@@ -97,21 +91,25 @@ def comparable_pairs(groups: Dict[str, List[Group]]) -> List[tuple]:
     out = []
     for base, variant, delta in paper_tables.COMPARISONS:
         name = f"`{variant}` − `{base}`"
-        pairs = [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if _comparable(a, b)]
-        out += [(name, delta, a, b) for a, b in pairs] or [(name, delta, None, None)]
+        out += [(name, delta, a, b) for a, b in comparable_groups(groups, base, variant)] or [
+            (name, delta, None, None)]
     return out
+
+
+def _delta(value) -> str:
+    return "—" if value is None else f"{value:+.2f}"
 
 
 def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
     rows = []
     for name, delta, a, b in comparable_pairs(groups):
         if a is None:
-            rows.append([name, f"{delta:+.2f}", "not run", "—", "—", "—"])
+            rows.append([name, _delta(delta), "not run", "—", "—", "—"])
             continue
         diff = b.stat()["mean"] - a.stat()["mean"]
-        rows.append([name, f"{delta:+.2f}", f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
+        rows.append([name, _delta(delta), f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
                      _welch_text([x.test_f1 for x in a.runs], [x.test_f1 for x in b.runs]),
-                     _paired_text(a.runs, b.runs),
+                     _paired_text(a, b),
                      f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
                      f"variant's LMs: {b.setting.get('lms')}"])
     return rows
@@ -126,6 +124,33 @@ def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
              "schedule; "
              "two-sided Welch t-test as in the paper (§3.1).", ""]
             + _table(header, comparison_rows(groups)) + [""])
+
+
+def data_size_rows(groups: Dict[str, List[Group]]) -> List[list]:
+    """One row per fraction of the training data: the paper's Δ, ours paired by seed."""
+    rows = []
+    for p in data_size_points(groups):
+        diffs = p.differences
+        mean, half = mean_ci(diffs)
+        ci = "needs ≥ 2 seeds" if half is None else f"[{mean - half:+.2f}, {mean + half:+.2f}]"
+        rows.append([f"{p.fraction:.0%}", _delta(p.paper_delta), f"{mean:+.2f}", ci, _paired_text(p.base, p.variant),
+                     sweeps.describe_seeds([seed for seed, _, _ in p.pairs]),
+                     f"{sweeps.describe_data(p.base.setting)}, {p.base.setting.get('schedule')}; "
+                     f"TagLM's LMs: {p.variant.setting.get('lms')}"])
+    return rows
+
+
+def render_data_size(groups: Dict[str, List[Group]]) -> List[str]:
+    rows = data_size_rows(groups)
+    if not rows:
+        return []
+    header = ["Training data", "Paper Δ F1", "Ours: mean Δ test F1 by seed", "95% CI (Student t)",
+              "Paired t-test by seed (two-sided)", "Seeds", "Data, embeddings, schedule; TagLM's LMs"]
+    return (["## NER: TagLM's gain against the amount of labelled data", "",
+             "§3.2 'Dataset size': TagLM − baseline test F1 of runs with the same seed, which train on "
+             "the same sentences (`--train_fraction` draws them from the seed). The paper's points "
+             "are 1% (+3.35) and 100% of train+dev (+1.06). The plot below draws these rows.", ""]
+            + _table(header, rows) + [""])
 
 
 def per_type_rows(base: Group, variant: Group) -> List[list]:
@@ -187,6 +212,7 @@ def render_report(groups: Sequence[Group], inputs: Sequence[str], plot_lines: Se
     for table in paper_tables.TABLES:
         lines += render_table(table, grouped)
     lines += render_comparisons(grouped)
+    lines += render_data_size(grouped)
     lines += render_per_type(grouped)
     lines += render_runs(groups, paper_tables.known_labels())
     if unfinished:

@@ -89,6 +89,10 @@ TABLES = (
                  _setting("1% sample of train (Yang et al. 2017), Senna 50d", "none", "seeds not stated")),
         PaperRow("1% of training data: TagLM", 71.01, None, "ner_1pct_taglm",
                  _setting("1% sample of train (Yang et al. 2017), Senna 50d", TAGLM_LMS, "seeds not stated")),
+        PaperRow("10% of training data: baseline without LM", None, None, "ner_10pct_baseline",
+                 "not in the paper (between its 1% and 100% points)"),
+        PaperRow("10% of training data: TagLM", None, None, "ner_10pct_taglm",
+                 "not in the paper (between its 1% and 100% points)"),
         PaperRow("Baseline, RNN-2 enlarged to TagLM's parameter count", 90.72, None, "ner_baseline_big_rnn2",
                  _setting(NER, "none", "seeds not stated"), note="paper: baseline − 0.15 = 90.87 − 0.15"),
         PaperRow("TagLM, RNN-2 shrunk to the baseline's parameter count", 92.00, 0.11, "ner_taglm_small_rnn2",
@@ -98,17 +102,31 @@ TABLES = (
     ), show_ppl=True),
 )
 
-# (baseline label, variant label, the paper's difference variant − baseline in test F1)
+# (baseline label, variant label, the paper's difference variant − baseline in test F1 or None)
 COMPARISONS = (
     ("ner_baseline", "ner_taglm", 1.06),
     ("chunk_baseline", "chunk_taglm", 1.37),
     ("ner_1pct_baseline", "ner_1pct_taglm", 3.35),
+    ("ner_10pct_baseline", "ner_10pct_taglm", None),
     ("ner_lstm_fwd", "ner_lstm_bi", 0.22),
     ("ner_cnnbig_fwd", "ner_taglm", 0.27),
     ("ner_baseline", "ner_lm_conll", -0.08),
     ("ner_baseline", "ner_baseline_big_rnn2", -0.15),
     ("ner_taglm", "ner_taglm_small_rnn2", 0.07),
 )
+
+# §3.2 'Dataset size': (fraction of the NER training sentences, baseline label, TagLM label). The
+# paper's deltas at 1% and 100% are those of COMPARISONS.
+DATA_SIZE = (
+    (0.01, "ner_1pct_baseline", "ner_1pct_taglm"),
+    (0.1, "ner_10pct_baseline", "ner_10pct_taglm"),
+    (1.0, "ner_baseline", "ner_taglm"),
+)
+
+
+def paper_delta(base: str, variant: str) -> Optional[float]:
+    """The paper's test-F1 difference ``variant − base`` from COMPARISONS, or None."""
+    return next((d for b, v, d in COMPARISONS if (b, v) == (base, variant)), None)
 
 
 def known_labels() -> Tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""PNG plots for the report: dev F1 per epoch (TensorBoard logs) and test F1 against LM perplexity.
+"""PNG plots for the report: dev F1 per epoch (TensorBoard logs), test F1 against LM perplexity,
+and TagLM's NER gain against the fraction of training data.
 
 matplotlib is optional: without it :func:`make_plots` returns a note instead of images.
 """
@@ -9,12 +10,15 @@ import re
 from typing import List, Sequence, Tuple
 
 from taglm_tf.fileio import atomic_path
-from taglm_tf.reports.run_groups import Group, perplexities
+from taglm_tf.reports.run_groups import DataSizePoint, Group, by_label, data_size_points, perplexities
+from taglm_tf.reports.stats import mean_ci
 
 DEV_F1_TAG = "dev/f1"
 PPL_PLOT = "test_f1_vs_lm_perplexity.png"
+DATA_SIZE_PLOT = "ner_gain_vs_training_fraction.png"
 # The names this module writes; only these are removed when a report no longer draws them.
-_OWN_PLOT = re.compile(r"^dev_f1_\d{2}_[A-Za-z0-9_.-]+\.png$|^" + re.escape(PPL_PLOT) + "$")
+_OWN_PLOT = re.compile(r"^dev_f1_\d{2}_[A-Za-z0-9_.-]+\.png$|^(" + re.escape(PPL_PLOT) + "|"
+                       + re.escape(DATA_SIZE_PLOT) + ")$")
 
 
 def tensorboard_scalars(log_dir: str, tag: str) -> List[Tuple[int, float]]:
@@ -108,6 +112,32 @@ def plot_f1_vs_ppl(plt, points, path: str) -> None:
     plt.close(fig)
 
 
+def plot_data_size(plt, points: Sequence[DataSizePoint], path: str) -> None:
+    """TagLM − baseline test F1 against the fraction of training data (log x): ours as the mean of
+    per-seed differences with 95% t intervals, one line per TagLM LM setting; the paper's points."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for lms in sorted({p.variant.setting.get("lms") or "" for p in points}):
+        mine = sorted((p for p in points if (p.variant.setting.get("lms") or "") == lms), key=lambda p: p.fraction)
+        stats = [mean_ci(p.differences) for p in mine]
+        ax.errorbar([p.fraction * 100 for p in mine], [m for m, _ in stats],
+                    yerr=[h or 0.0 for _, h in stats], marker="o", capsize=4,
+                    label=f"ours (n = {', '.join(str(len(p.pairs)) for p in mine)} seeds), LMs: {lms}")
+    paper = sorted({(p.fraction, p.paper_delta) for p in points if p.paper_delta is not None})
+    if paper:
+        ax.plot([f * 100 for f, _ in paper], [d for _, d in paper], "s--", color="gray",
+                label="paper (CNN-BIG-LSTM + LSTM-2048-512)")
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set(xlabel="% of the CoNLL 2003 training sentences", ylabel="TagLM − baseline test F1",
+           title="NER: TagLM's gain against the amount of labelled data\n"
+                 "(mean of per-seed differences, 95% t interval)")
+    ax.title.set_fontsize(9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+    _save(fig, path)
+    plt.close(fig)
+
+
 def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> List[str]:
     """Write the PNGs; return the Markdown lines (images or notes) for the report.
 
@@ -137,6 +167,13 @@ def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> List
         lines.append(_image("test F1 against LM perplexity", path, report_dir))
     else:
         lines.append("*Skipped: no run records an `lm_perplexity` in its results.json.*")
+    points = data_size_points(by_label(groups))
+    if points:
+        path = os.path.join(plots_dir, DATA_SIZE_PLOT)
+        plot_data_size(plt, points, path)
+        written.add(DATA_SIZE_PLOT)
+        lines += ["", "### NER: TagLM's gain against the fraction of training data", "",
+                  _image("TagLM − baseline NER test F1 against the fraction of training data", path, report_dir)]
     remove_stale_plots(plots_dir, written)
     return lines
 

@@ -5,7 +5,7 @@ import dataclasses
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from taglm_tf.reports import sweeps
+from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.errors import InputError
 
 
@@ -78,6 +78,51 @@ def by_label(groups: Sequence[Group]) -> Dict[str, List[Group]]:
     for g in groups:
         out.setdefault(g.label, []).append(g)
     return out
+
+
+def comparable(a: Group, b: Group) -> bool:
+    """Same data, embeddings and schedule: only the experiment (LMs, architecture) differs."""
+    keys = ("train_with_dev", "train_fraction", "embeddings", "schedule")
+    return all(a.setting.get(k) == b.setting.get(k) for k in keys)
+
+
+def comparable_groups(groups: Dict[str, List[Group]], base: str, variant: str) -> List[Tuple[Group, Group]]:
+    """Every ``(base group, variant group)`` of the two labels that ran in the same setting."""
+    return [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if comparable(a, b)]
+
+
+def seed_pairs(base: Group, variant: Group) -> List[Tuple[int, float, float]]:
+    """``(seed, base test F1, variant test F1)`` for each seed both groups ran, by seed."""
+    base_by_seed = {r.seed: r.test_f1 for r in base.runs if r.seed is not None}
+    return sorted((r.seed, base_by_seed[r.seed], r.test_f1) for r in variant.runs if r.seed in base_by_seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSizePoint:
+    """TagLM against the baseline at one fraction of the training data, paired by seed."""
+
+    fraction: float
+    paper_delta: Optional[float]
+    base: Group
+    variant: Group
+    pairs: Tuple[Tuple[int, float, float], ...]  # (seed, base F1, variant F1)
+
+    @property
+    def differences(self) -> List[float]:
+        return [v - b for _, b, v in self.pairs]
+
+
+def data_size_points(groups: Dict[str, List[Group]]) -> List[DataSizePoint]:
+    """One point per fraction of ``paper_tables.DATA_SIZE`` and comparable setting pair with at
+    least one seed in both arms, by fraction."""
+    points = []
+    for fraction, base, variant in paper_tables.DATA_SIZE:
+        delta = paper_tables.paper_delta(base, variant)
+        for a, b in comparable_groups(groups, base, variant):
+            pairs = tuple(seed_pairs(a, b))
+            if pairs:
+                points.append(DataSizePoint(fraction, delta, a, b, pairs))
+    return points
 
 
 def perplexities(value) -> Tuple[Optional[float], Optional[float]]:

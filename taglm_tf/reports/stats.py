@@ -83,6 +83,16 @@ def paired_ttest(a: Sequence[float], b: Sequence[float]) -> PairedResult:
     return PairedResult(float(result.statistic), len(a) - 1, float(result.pvalue), math.fsum(diffs) / len(a), len(a))
 
 
+def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple:
+    """``(mean, half-width)`` of the two-sided Student-t confidence interval of the mean; the
+    half-width is ``None`` for fewer than two values."""
+    mean, std = mean_std(values)
+    if std is None:
+        return mean, None
+    n = len(values)
+    return mean, float(scipy.stats.t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
+
+
 def _checked(values, name):
     values = [float(v) for v in values]
     if len(values) < 2:

@@ -77,7 +77,7 @@ def test_significance_row_matches_welch(runs, tmp_path):
 def test_every_table_row_has_a_setting():
     for table in paper_tables.TABLES:
         for row in table.rows:
-            assert row.setting and (row.label is None or "LMs:" in row.setting), row
+            assert row.setting and (row.label is None or row.f1 is None or "LMs:" in row.setting), row
     assert "ner_taglm" in paper_tables.known_labels()
 
 
@@ -103,7 +103,8 @@ def test_plots_written_and_linked_relatively(runs, tmp_path):
     text = make(runs, str(tmp_path))
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert "plots/test_f1_vs_lm_perplexity.png" in links
-    assert len(links) == 3  # dev curves of the two sweeps (TensorBoard, history), perplexity plot
+    # dev curves of the two sweeps (TensorBoard, history), perplexity, TagLM's gain at 100% of the data
+    assert len(links) == 4
     assert "probe: no dev F1 per epoch" in text
     for link in links:
         with open(tmp_path / "results" / link, "rb") as f:
@@ -195,3 +196,34 @@ def test_significance_row_has_the_paired_test_by_seed(runs, tmp_path):
     r = paired_ttest([t for t, _ in TAGLM], [t for t, _ in BASE])  # seeds 1-3 in both sweeps
     assert f"t = {r.t:.2f}, df = 2, p = {r.p:.3g} (3 seeds)" in row
     assert "| Paired t-test by seed (two-sided) |" in text
+
+
+def test_data_size_rows_pair_by_seed_and_are_plotted(runs, tmp_path):
+    import scipy.stats
+    pytest.importorskip("matplotlib")
+    one_pct = {"train_fraction": 0.01}
+    base = [(60.0, 70.0), (62.5, 71.0), (61.0, 70.5), (59.0, 69.0)]
+    taglm = [(63.0, 72.0), (63.1, 72.5), (64.2, 73.0)]                   # seed 4 not run yet
+    fake_runs.write_sweep(str(tmp_path / "b1"), "ner_1pct_baseline", base, **one_pct)
+    fake_runs.write_sweep(str(tmp_path / "t1"), "ner_1pct_taglm", taglm, forward_lm="/lms/f", **one_pct)
+    specs = [str(runs / "sweep_a"), str(runs / "sweep_b"), str(tmp_path / "b1"), str(tmp_path / "t1")]
+    text = write_report(specs, str(tmp_path / "out" / "R.md"))
+    section = text.split("## NER: TagLM's gain against the amount of labelled data", 1)[1].split("\n## ", 1)[0]
+    diffs = [t - b for (t, _), (b, _) in zip(taglm, base)]
+    low, high = scipy.stats.t.interval(0.95, len(diffs) - 1, loc=np.mean(diffs), scale=scipy.stats.sem(diffs))
+    paired = scipy.stats.ttest_rel([t for t, _ in taglm], [b for b, _ in base[:3]])
+    row = line_with(section, "| 1% | +3.35 |")
+    assert f"| {np.mean(diffs):+.2f} | [{low:+.2f}, {high:+.2f}] |" in row
+    assert f"p = {paired.pvalue:.3g} (3 seeds)" in row and "| seeds 1–3 |" in row
+    full = [t - b for (t, _), (b, _) in zip(TAGLM, BASE)]
+    assert f"| {np.mean(full):+.2f} |" in line_with(section, "| 100% | +1.06 |")
+    assert "| 10% |" not in section                                      # no runs: no row
+    assert os.path.getsize(tmp_path / "out" / "plots" / report_plots.DATA_SIZE_PLOT) > 0
+    assert f"(plots/{report_plots.DATA_SIZE_PLOT})" in text
+    assert "| `ner_10pct_taglm` − `ner_10pct_baseline` | — | not run |" in text
+
+
+def test_no_data_size_section_without_paired_runs(runs, tmp_path):
+    text = write_report([str(runs / "sweep_a")], str(tmp_path / "R.md"))
+    assert "TagLM's gain against" not in text
+    assert not os.path.exists(tmp_path / "plots" / report_plots.DATA_SIZE_PLOT)

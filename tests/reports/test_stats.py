@@ -88,3 +88,13 @@ def test_paired_ttest_errors(a, b, message):
     from taglm_tf.reports.stats import paired_ttest
     with pytest.raises(InputError, match=message):
         paired_ttest(a, b)
+
+
+def test_mean_ci_is_scipys_t_interval():
+    import scipy.stats
+    from taglm_tf.reports.stats import mean_ci
+    values = [1.2, -0.4, 2.9, 0.7, 1.1]
+    mean, half = mean_ci(values)
+    low, high = scipy.stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=scipy.stats.sem(values))
+    assert mean == pytest.approx(np.mean(values)) and (mean - half, mean + half) == pytest.approx((low, high))
+    assert mean_ci([3.0]) == (3.0, None)
