@@ -66,7 +66,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DEMO_DIR ?= runs/demo
 DEMO_SENTENCE ?= Anna Novak of Kestrel Bank met EU officials in Paris on Monday .
 
-.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms FORCE
+.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms report-runs FORCE
 
 print-stack:
 	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
@@ -104,6 +104,11 @@ test: check-python $(STAMP)
 # Hours of CPU; rerun to resume. Run it from a worktree pinned to one commit (README).
 cpu-lms: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m experiments.cpu_lms
+
+# Every run behind results/REPORT.md, then the report (experiments/report_runs.py): the LMs above,
+# then the sweeps, most telling first. Days of CPU; rerun to resume; STAGES=a,b picks stages.
+report-runs: check-python $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m experiments.report_runs $(if $(STAGES),--stages=$(STAGES))
 
 # One command for a GPU machine (benchmarks/gpu_check.py): GPUs, the 2-GPU MirroredStrategy test,
 # LM / lm_1b / tagger throughput at the paper's sizes -> gpu_check.json. The GPU build of the stack

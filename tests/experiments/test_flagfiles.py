@@ -74,3 +74,56 @@ def test_data_size_pairs_differ_only_in_their_lms(parse, percent):
     assert baseline["train_fraction"] == percent / 100
     assert baseline["train"]["max_constant_epochs"] == parse(
         os.path.join(flags_dir, "ner_baseline.cfg")).to_dict()["train"]["max_constant_epochs"]
+
+
+CPU_ANALYSIS = {  # flagfile -> the one setting that differs from ner_taglm_cnn_word_cpu.cfg
+    "ner_taglm_rnn1_input_cpu": ("model", "insertion_point", "rnn1_input"),
+    "ner_taglm_rnn2_output_cpu": ("model", "insertion_point", "rnn2_output"),
+    "ner_taglm_no_rnn_cpu": ("model", "task_rnn", False),
+    "ner_taglm_small_rnn2_cpu": ("model", "rnn2_units", 205),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CPU_ANALYSIS))
+def test_cpu_analysis_rows_change_one_setting_of_the_cpu_taglm(parse, name):
+    flags_dir = os.path.join(REPO, "experiments/flags")
+    taglm = parse(os.path.join(flags_dir, "ner_taglm_cnn_word_cpu.cfg")).to_dict()
+    variant = parse(os.path.join(flags_dir, f"{name}.cfg")).to_dict()
+    section, key, value = CPU_ANALYSIS[name]
+    assert variant[section][key] == value and taglm[section][key] != value
+    variant[section][key] = taglm[section][key]
+    assert variant == taglm
+
+
+def test_cpu_forward_only_and_big_rnn2_rows_are_the_cpu_baseline_plus_one_setting(parse):
+    flags_dir = os.path.join(REPO, "experiments/flags")
+    baseline = parse(os.path.join(flags_dir, "ner_baseline_cpu.cfg")).to_dict()
+    taglm = parse(os.path.join(flags_dir, "ner_taglm_cnn_word_cpu.cfg")).to_dict()
+    fwd = parse(os.path.join(flags_dir, "ner_cnn_fwd_cpu.cfg")).to_dict()
+    assert fwd["forward_lm"] == taglm["forward_lm"] and fwd["backward_lm"] is None
+    assert fwd["model"]["insertion_point"] == taglm["model"]["insertion_point"] == "rnn1_output"
+    fwd["forward_lm"], fwd["model"]["insertion_point"] = None, baseline["model"]["insertion_point"]
+    assert fwd == baseline
+    big = parse(os.path.join(flags_dir, "ner_baseline_big_rnn2_cpu.cfg")).to_dict()
+    assert big["model"].pop("rnn2_units") == 416 and baseline["model"].pop("rnn2_units") is None
+    assert big == baseline
+
+
+def _lm_projection(name):
+    from experiments import lm_flags
+    fv = parse_flagfile(lm_flags.define_pretrain_flags, os.path.join(REPO, "experiments/flags", name),
+                        "--model_dir=/tmp/x", "--data_dir=/data")
+    return fv.projection_dim
+
+
+def test_cpu_parameter_matched_rnn2_sizes_are_the_nearest():
+    """RNN-2 of the CPU TagLM reads RNN-1's 2 x 300 outputs and the two LMs' projections; the
+    matched sizes minimise the parameter difference (Keras GRU, reset_after=True)."""
+    def bigru(inputs, units):
+        return 2 * 3 * (inputs * units + units * units + 2 * units)
+
+    lm_dim = _lm_projection("lm_forward_cnn_lstm_cpu.cfg") + _lm_projection("lm_backward_512_256_cpu.cfg")
+    assert lm_dim == 512
+    taglm_rnn2, baseline_rnn2 = bigru(600 + lm_dim, 300), bigru(600, 300)
+    assert min(range(100, 800), key=lambda u: abs(bigru(600, u) - taglm_rnn2)) == 416
+    assert min(range(50, 300), key=lambda u: abs(bigru(600 + lm_dim, u) - baseline_rnn2)) == 205

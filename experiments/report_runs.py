@@ -1,0 +1,154 @@
+r"""Every run behind ``results/REPORT.md``, rebuilt by one command (``make report-runs``):
+
+    python -m experiments.report_runs [--stages=lms,ner_1pct,...] [--sweeps_dir=runs/sweeps] \
+        [--dry_run]
+
+The stages, in the order they run (the ones that answer the paper's open questions first):
+
+- ``lms``: ``experiments.cpu_lms``, the CPU LMs the TagLM flagfiles read from ``runs/lms``;
+- ``ner_1pct``: §3.2 'Dataset size', NER baseline and TagLM on 1% of eng.train, 8 seeds;
+- ``ner``: Table 1, the NER pair on all of eng.train at the CPU budget, 4 seeds;
+- ``ner_10pct``: the same pair on 10% of eng.train, 4 seeds;
+- ``chunking``: Table 2, the chunking pair at the CPU budget, 4 seeds;
+- ``analysis``: Table 5, Table 6 and §3.2 rows at the CPU budget, 4 seeds each;
+- ``cnn_pair``: the TagLM rows with the char-aware CNN-LSTM S pair as both LMs, 4 seeds;
+- ``report``: ``experiments.report`` over every sweep that exists, into ``--report``, with
+  ``--preamble`` (only when every training stage asked for succeeded).
+
+Each sweep is ``experiments.run_seeds`` with the flagfile's name as its directory and the paper
+table's label as its experiment label. Within a stage the sweeps advance seed by seed (seed 1 of
+every sweep, then seed 2, ...), so what has finished when a session ends still pairs by seed.
+Rerunning resumes: finished seeds are skipped, interrupted ones continue from their checkpoints.
+Run it from a worktree pinned to one commit (README, "Rebuilding the report"); paths are relative
+to the working directory, like the flagfiles' ``runs/lms``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import subprocess
+import sys
+import time
+from typing import Dict, List, Sequence, Tuple
+
+from absl import app, flags
+
+from taglm_tf.cli import run
+from taglm_tf.data.paths import default_data_dir
+from taglm_tf.errors import InputError
+
+FLAGS = flags.FLAGS
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """One report row's runs: its paper-table label, its flagfile (``experiments/flags/NAME.cfg``,
+    also the sweep directory's name), its task and how many seeds it needs."""
+    label: str
+    flagfile: str
+    seeds: int
+    task: str = "ner"
+
+    @property
+    def flagfile_path(self) -> str:
+        return f"experiments/flags/{self.flagfile}.cfg"
+
+
+def _pair(prefix: str, baseline: str, taglm: str, seeds: int, task: str = "ner") -> Tuple[Sweep, Sweep]:
+    return (Sweep(f"{prefix}_baseline", baseline, seeds, task), Sweep(f"{prefix}_taglm", taglm, seeds, task))
+
+
+STAGES: Dict[str, Tuple[Sweep, ...]] = {
+    "ner_1pct": _pair("ner_1pct", "ner_1pct_baseline", "ner_1pct_taglm_cnn_word_cpu", 8),
+    "ner": _pair("ner", "ner_baseline_cpu", "ner_taglm_cnn_word_cpu", 4),
+    "ner_10pct": _pair("ner_10pct", "ner_10pct_baseline", "ner_10pct_taglm_cnn_word_cpu", 4),
+    "chunking": _pair("chunk", "chunk_baseline_cpu", "chunk_taglm_cnn_word_cpu", 4, "chunking"),
+    "analysis": (
+        Sweep("ner_taglm_rnn1_input", "ner_taglm_rnn1_input_cpu", 4),
+        Sweep("ner_taglm_rnn2_output", "ner_taglm_rnn2_output_cpu", 4),
+        Sweep("ner_cnnbig_fwd", "ner_cnn_fwd_cpu", 4),
+        Sweep("ner_taglm_no_rnn", "ner_taglm_no_rnn_cpu", 4),
+        Sweep("ner_baseline_big_rnn2", "ner_baseline_big_rnn2_cpu", 4),
+        Sweep("ner_taglm_small_rnn2", "ner_taglm_small_rnn2_cpu", 4),
+    ),
+    "cnn_pair": (Sweep("ner_taglm", "ner_taglm_cnn_cpu", 4),
+                 Sweep("chunk_taglm", "chunk_taglm_cnn_cpu", 4, "chunking")),
+}
+ORDER = ("lms", *STAGES, "report")
+
+
+def define_flags() -> None:
+    flags.DEFINE_list("stages", list(ORDER), "Stages to run, in this order: " + ", ".join(ORDER) + ".")
+    flags.DEFINE_string("sweeps_dir", "runs/sweeps", "One sweep directory per flagfile goes here.")
+    flags.DEFINE_string("report", "results/REPORT.md", "The report the 'report' stage writes.")
+    flags.DEFINE_string("preamble", "results/REPORT_PREAMBLE.md", "The report's preamble (what the runs were).")
+    flags.DEFINE_bool("dry_run", False, "Print the commands instead of running them.")
+    flags.DEFINE_string("python", sys.executable, "(testing) the Python that runs each step.")
+
+
+def seed_order(sweeps: Sequence[Sweep]) -> List[Tuple[Sweep, int]]:
+    """``(sweep, seed)`` seed by seed across the sweeps: seed 1 of each, then seed 2, ..."""
+    return [(s, seed) for seed in range(1, max(s.seeds for s in sweeps) + 1) for s in sweeps if seed <= s.seeds]
+
+
+def sweep_command(python: str, sweep: Sweep, seed: int, sweeps_dir: str) -> List[str]:
+    return [python, "-m", "experiments.run_seeds", f"--task={sweep.task}", f"--flagfile={sweep.flagfile_path}",
+            f"--label={sweep.label}", f"--sweep_dir={os.path.join(sweeps_dir, sweep.flagfile)}",
+            f"--first_seed={seed}", "--seeds=1"]
+
+
+def commands(stages: Sequence[str], python: str, sweeps_dir: str, report: str, preamble: str) -> List[List[str]]:
+    """Every command of ``stages``, in the order they run."""
+    out = []
+    for stage in ORDER:
+        if stage not in stages:
+            continue
+        if stage == "lms":
+            out.append([python, "-m", "experiments.cpu_lms"])
+        elif stage == "report":
+            dirs = [os.path.join(sweeps_dir, s.flagfile) for sweeps in STAGES.values() for s in sweeps]
+            out.append([python, "-m", "experiments.report", f"--output={report}", f"--preamble={preamble}",
+                        "--", *[d for d in dirs if os.path.isdir(d)]])
+        else:
+            out += [sweep_command(python, sweep, seed, sweeps_dir) for sweep, seed in seed_order(STAGES[stage])]
+    return out
+
+
+def _call(argv: List[str]) -> int:
+    print(f"+ {shlex.join(argv)}", flush=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
+           "TAGLM_DATA_DIR": os.path.abspath(default_data_dir())}
+    return subprocess.call(argv, env=env)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    unknown = [s for s in FLAGS.stages if s not in ORDER]
+    if unknown:
+        raise InputError(f"--stages: unknown stage {', '.join(unknown)}; expected some of {', '.join(ORDER)}")
+    training = [s for s in FLAGS.stages if s != "report"]
+    if FLAGS.dry_run:
+        for argv_ in commands(FLAGS.stages, FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble):
+            print(shlex.join(argv_))
+        return 0
+    start, failed = time.time(), []
+    for argv_ in commands(training, FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble):
+        if _call(argv_):
+            failed.append(shlex.join(argv_))
+    if "report" in FLAGS.stages:
+        if failed:
+            print("report not written: a training step failed", file=sys.stderr)
+        elif _call(commands(["report"], FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble)[0]):
+            failed.append("experiments.report")
+    print(f"report-runs: {len(failed)} step(s) failed, {(time.time() - start) / 3600:.2f} h (this call)")
+    for f in failed:
+        print(f"failed: {f}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    define_flags()
+    run(main)

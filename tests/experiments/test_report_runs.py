@@ -1,0 +1,55 @@
+"""``make report-runs``: the plan behind the report names real flagfiles and report rows, pairs
+its arms seed by seed, and reports only the sweeps that exist."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from experiments import report_runs
+from taglm_tf.reports import paper_tables
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ALL_SWEEPS = [s for sweeps in report_runs.STAGES.values() for s in sweeps]
+
+
+def test_every_sweep_has_a_flagfile_a_report_row_and_its_own_directory():
+    for sweep in ALL_SWEEPS:
+        assert os.path.isfile(os.path.join(REPO, sweep.flagfile_path)), sweep
+        assert sweep.label in paper_tables.known_labels(), sweep
+        assert sweep.flagfile.startswith("chunk_" if sweep.task == "chunking" else "ner_"), sweep
+    assert len({s.flagfile for s in ALL_SWEEPS}) == len(ALL_SWEEPS)
+
+
+def test_the_data_size_stages_fill_the_data_size_rows():
+    labels = {s.label for s in ALL_SWEEPS}
+    for _, base, taglm in paper_tables.DATA_SIZE:
+        assert base in labels and taglm in labels
+    assert {s.seeds for s in report_runs.STAGES["ner_1pct"]} == {8}
+
+
+def test_sweeps_advance_seed_by_seed():
+    a, b = report_runs.Sweep("x", "x", 3), report_runs.Sweep("y", "y", 2)
+    assert [(s.label, seed) for s, seed in report_runs.seed_order([a, b])] == [
+        ("x", 1), ("y", 1), ("x", 2), ("y", 2), ("x", 3)]
+
+
+def test_commands_train_one_seed_per_call_and_report_the_sweeps_that_exist(tmp_path):
+    sweeps_dir = str(tmp_path / "sweeps")
+    os.makedirs(os.path.join(sweeps_dir, "ner_1pct_baseline"))
+    cmds = report_runs.commands(["ner_1pct", "report"], "PY", sweeps_dir, "R.md", "P.md")
+    assert len(cmds) == 17
+    assert cmds[1] == ["PY", "-m", "experiments.run_seeds", "--task=ner",
+                       "--flagfile=experiments/flags/ner_1pct_taglm_cnn_word_cpu.cfg", "--label=ner_1pct_taglm",
+                       f"--sweep_dir={sweeps_dir}/ner_1pct_taglm_cnn_word_cpu", "--first_seed=1", "--seeds=1"]
+    assert cmds[-1] == ["PY", "-m", "experiments.report", "--output=R.md", "--preamble=P.md", "--",
+                        f"{sweeps_dir}/ner_1pct_baseline"]
+    assert report_runs.commands(["lms"], "PY", sweeps_dir, "R.md", "P.md") == [["PY", "-m", "experiments.cpu_lms"]]
+
+
+def test_an_unknown_stage_is_one_line_and_exit_1():
+    proc = subprocess.run([sys.executable, "-m", "experiments.report_runs", "--stages=ner,tables"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("error: --stages: unknown stage tables; expected some of "
+                                   + ", ".join(report_runs.ORDER))
