@@ -8,7 +8,10 @@ The LMs and the exact number of training steps each report row used:
   (``lm_{forward,backward}_cnn_lstm_cpu.cfg``), 4,000 steps of 64 x 20 targets (about one epoch
   of the news corpus), written in lm_1b's release layout to ``LMS_DIR/NAME``;
 - ``backward_512_256_cpu``: the word-level backward LSTM-512-256 (``lm_backward_512_256_cpu.cfg``),
-  9,000 steps, used as an ``lstm_lm:`` run directory, trained in ``LMS_DIR/NAME`` itself.
+  9,000 steps, used as an ``lstm_lm:`` run directory, trained in ``LMS_DIR/NAME`` itself;
+- ``cnn_lstm_s_forward_conll``, ``backward_512_256_conll_cpu``: the same forward and word backward
+  LMs with the same steps, on the news corpus plus CoNLL-2003 eng.train read 5 times per epoch
+  (``lm_*_conll_cpu.cfg``), for the report's in-domain row; no earlier figure to compare with.
 
 Each LM trains in its own process, started in the repository root (``--parallel`` at a time, the
 next one as soon as one ends; log: ``RUNS_DIR/NAME.log``) with
@@ -46,11 +49,12 @@ HELDOUT = "unlabeled/lm1b_heldout_shards12-13.tokens.gz"
 
 @dataclasses.dataclass(frozen=True)
 class CpuLM:
-    """One LM of the report: its flagfile, its training steps and its held-out perplexity there."""
+    """One LM of the report: its flagfile, its training steps and its held-out perplexity there
+    (None: an LM the report has no figure for yet)."""
     name: str
     flagfile: str
     train_steps: int
-    reported_perplexity: float
+    reported_perplexity: Optional[float]
     release_layout: bool  # exported as lm_1b shards (lm1b: spec), else used as its run directory
 
     def train_dir(self, runs_dir: str, lms_dir: str) -> str:
@@ -65,6 +69,8 @@ CPU_LMS = (
     CpuLM("cnn_lstm_s_forward", "experiments/flags/lm_forward_cnn_lstm_cpu.cfg", 4000, 280.56, True),
     CpuLM("cnn_lstm_s_backward", "experiments/flags/lm_backward_cnn_lstm_cpu.cfg", 4000, 281.71, True),
     CpuLM("backward_512_256_cpu", "experiments/flags/lm_backward_512_256_cpu.cfg", 9000, 255.81, False),
+    CpuLM("cnn_lstm_s_forward_conll", "experiments/flags/lm_forward_cnn_lstm_conll_cpu.cfg", 4000, None, True),
+    CpuLM("backward_512_256_conll_cpu", "experiments/flags/lm_backward_512_256_conll_cpu.cfg", 9000, None, False),
 )
 
 
@@ -173,13 +179,15 @@ def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
 def summary(lms, lms_dir: str) -> None:
     """Print each LM's spec, fingerprint and held-out perplexity beside the report's."""
     from taglm_tf.lm.loading import load_embedder  # TensorFlow only once everything is built
-    print(f"{'LM':24} {'perplexity':>10} {'report':>8} {'diff':>7}  fingerprint   spec")
+    print(f"{'LM':26} {'perplexity':>10} {'report':>8} {'diff':>7}  fingerprint   spec")
     for lm in lms:
         with open(os.path.join(lms_dir, lm.name, "perplexity.json"), encoding="utf-8") as f:
             ppl = json.load(f)["perplexity"]
         fingerprint = load_embedder(lm.spec(lms_dir)).fingerprint
-        print(f"{lm.name:24} {ppl:10.2f} {lm.reported_perplexity:8.2f} "
-              f"{100 * (ppl / lm.reported_perplexity - 1):+6.1f}%  {fingerprint[:12]}  {lm.spec(lms_dir)}")
+        reported, diff = "—", "—"
+        if lm.reported_perplexity is not None:
+            reported, diff = f"{lm.reported_perplexity:.2f}", f"{100 * (ppl / lm.reported_perplexity - 1):+.1f}%"
+        print(f"{lm.name:26} {ppl:10.2f} {reported:>8} {diff:>7}  {fingerprint[:12]}  {lm.spec(lms_dir)}")
 
 
 def main(argv):

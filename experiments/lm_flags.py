@@ -60,6 +60,8 @@ def define_pretrain_flags(fv: flags.FlagValues = FLAGS) -> None:
     define.string("conll_train_files", None, "Comma-separated globs of CoNLL files whose words join the "
                   "training text, e.g. conll2003/eng.train (paper Table 6's LSTM-512-256*); test sets "
                   "(eng.testb, CoNLL-2000 test.txt) are refused.")
+    define.integer("conll_weight", 1, "Read the --conll_train_files text this many times per epoch "
+                   "(up-weights a small in-domain text; the built vocabulary counts it as often).", lower_bound=1)
     define.string("heldout_files", None, "Globs evaluated (full softmax) at each checkpoint.")
     define.integer("heldout_max_sentences", 0, "Evaluate only this many held-out sentences (0: all).")
     define.enum("direction", "forward", DIRECTIONS, "forward: <S> w1..wn </S>; backward: <S> wn..w1 </S>.")
@@ -169,6 +171,7 @@ def pretrain_config_from_flags(fv: flags.FlagValues = FLAGS) -> PretrainConfig:
     return PretrainConfig(
         model_dir=fv.model_dir, train_files=resolve_globs(fv.train_files or "", root),
         conll_files=resolve_globs(fv.conll_train_files, root) if fv.conll_train_files else None,
+        conll_weight=fv.conll_weight,
         direction=fv.direction,
         vocab_file=resolve_globs(fv.vocab_file, root) if fv.vocab_file else None,
         vocab_size=fv.vocab_size, min_count=fv.min_count, model=model, train=train,

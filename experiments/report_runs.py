@@ -5,13 +5,16 @@ r"""Every run behind ``results/REPORT.md``, rebuilt by one command (``make repor
 
 The stages, in the order they run (the ones that answer the paper's open questions first):
 
-- ``lms``: ``experiments.cpu_lms``, the CPU LMs the TagLM flagfiles read from ``runs/lms``;
+- ``lms``: ``experiments.cpu_lms`` for the news-only CPU LMs the TagLM flagfiles read from
+  ``runs/lms``;
 - ``ner_1pct``: §3.2 'Dataset size', NER baseline and TagLM on 1% of eng.train, 8 seeds;
 - ``ner``: Table 1, the NER pair on all of eng.train at the CPU budget, 4 seeds;
 - ``ner_10pct``: the same pair on 10% of eng.train, 4 seeds;
 - ``chunking``: Table 2, the chunking pair at the CPU budget, 4 seeds;
 - ``analysis``: Table 5, Table 6 and §3.2 rows at the CPU budget, 4 seeds each;
 - ``cnn_pair``: the TagLM rows with the char-aware CNN-LSTM S pair as both LMs, 4 seeds;
+- ``indomain``: ``experiments.cpu_lms`` for the LMs trained on news plus CoNLL-2003 eng.train,
+  then the NER TagLM row with them, 4 seeds;
 - ``report``: ``experiments.report`` over every sweep that exists, into ``--report``, with
   ``--preamble`` (only when every training stage asked for succeeded).
 
@@ -75,8 +78,12 @@ STAGES: Dict[str, Tuple[Sweep, ...]] = {
     ),
     "cnn_pair": (Sweep("ner_taglm", "ner_taglm_cnn_cpu", 4),
                  Sweep("chunk_taglm", "chunk_taglm_cnn_cpu", 4, "chunking")),
+    "indomain": (Sweep("ner_taglm_indomain", "ner_taglm_cnn_word_conll_cpu", 4),),
 }
 ORDER = ("lms", *STAGES, "report")
+# The LMs a stage needs trained first (experiments.cpu_lms --only).
+STAGE_LMS = {"lms": ("cnn_lstm_s_forward", "cnn_lstm_s_backward", "backward_512_256_cpu"),
+             "indomain": ("cnn_lstm_s_forward_conll", "backward_512_256_conll_cpu")}
 
 
 def define_flags() -> None:
@@ -105,13 +112,13 @@ def commands(stages: Sequence[str], python: str, sweeps_dir: str, report: str, p
     for stage in ORDER:
         if stage not in stages:
             continue
-        if stage == "lms":
-            out.append([python, "-m", "experiments.cpu_lms"])
-        elif stage == "report":
+        if stage in STAGE_LMS:
+            out.append([python, "-m", "experiments.cpu_lms", "--only=" + ",".join(STAGE_LMS[stage])])
+        if stage == "report":
             dirs = [os.path.join(sweeps_dir, s.flagfile) for sweeps in STAGES.values() for s in sweeps]
             out.append([python, "-m", "experiments.report", f"--output={report}", f"--preamble={preamble}",
                         "--", *[d for d in dirs if os.path.isdir(d)]])
-        else:
+        elif stage in STAGES:
             out += [sweep_command(python, sweep, seed, sweeps_dir) for sweep, seed in seed_order(STAGES[stage])]
     return out
 

@@ -51,6 +51,9 @@ class PretrainConfig:
         strategy: ``auto``, ``mirrored``, ``multi_worker`` or ``default``.
         conll_files: comma-separated globs of CoNLL files whose words join the training text
             (:mod:`~taglm_tf.pretraining.conll_text`; test sets are refused).
+        conll_weight: how many times each epoch reads the text of ``conll_files`` (it is listed
+            that many times among the training files), to up-weight a small in-domain text
+            against a large corpus; the built vocabulary counts it as often.
         reset_state: ``sentence``: every sentence starts from a zero LSTM state (the model's
             ``reset_id`` is set to ``<S>``), as the embedder reads sentences; ``never``: the state
             runs on across sentences, as lm_1b and bilm-tf trained.
@@ -70,6 +73,7 @@ class PretrainConfig:
     strategy: str = "auto"
     reset_state: str = "sentence"
     conll_files: Optional[str] = None
+    conll_weight: int = 1
 
     @classmethod
     def from_dict(cls, data: dict) -> "PretrainConfig":
@@ -96,7 +100,7 @@ def training_files(config: PretrainConfig):
     there is no training file or a held-out file is also a training file."""
     train = lm_corpus.expand_files(config.train_files) if config.train_files else []
     if config.conll_files:
-        train += write_conll_text(lm_corpus.expand_files(config.conll_files), config.model_dir)
+        train += write_conll_text(lm_corpus.expand_files(config.conll_files), config.model_dir) * config.conll_weight
     if not train:
         raise InputError("no training files: give --train_files and/or --conll_train_files")
     heldout = lm_corpus.expand_files(config.heldout_files) if config.heldout_files else []

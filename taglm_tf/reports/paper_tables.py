@@ -99,6 +99,8 @@ TABLES = (
                  _setting(NER, TAGLM_LMS)),
         PaperRow("LMs trained on CoNLL 2003 only (LSTM-512-256*)", 90.79, 0.15, "ner_lm_conll",
                  _setting(NER, "fwd + bwd LSTM-512-256 trained on CoNLL 2003 train+dev"), (106.9, 104.2)),
+        PaperRow("TagLM, LMs trained on news + CoNLL 2003 train (in-domain text)", None, None,
+                 "ner_taglm_indomain", "not in the paper (its LSTM-512-256* read CoNLL 2003 text alone)"),
     ), show_ppl=True),
 )
 
@@ -108,6 +110,8 @@ COMPARISONS = (
     ("chunk_baseline", "chunk_taglm", 1.37),
     ("ner_1pct_baseline", "ner_1pct_taglm", 3.35),
     ("ner_10pct_baseline", "ner_10pct_taglm", None),
+    ("ner_baseline", "ner_taglm_indomain", None),
+    ("ner_taglm", "ner_taglm_indomain", None),
     ("ner_lstm_fwd", "ner_lstm_bi", 0.22),
     ("ner_cnnbig_fwd", "ner_taglm", 0.27),
     ("ner_baseline", "ner_lm_conll", -0.08),

@@ -37,8 +37,9 @@ def test_a_rerun_trains_only_the_unfinished_lms(tmp_path, python_flag):
     _checkpoint(os.path.join(runs, "cnn_lstm_s_forward"), 4000)      # done
     _checkpoint(os.path.join(runs, "cnn_lstm_s_backward"), 3500)     # interrupted
     todo = cpu_lms.train_commands(cpu_lms.CPU_LMS, runs, lms)
-    assert [lm.name for lm, _, _ in todo] == ["cnn_lstm_s_backward", "backward_512_256_cpu"]
-    (_, backward, log), (_, word, _) = todo
+    assert [lm.name for lm, _, _ in todo] == ["cnn_lstm_s_backward", "backward_512_256_cpu",
+                                              "cnn_lstm_s_forward_conll", "backward_512_256_conll_cpu"]
+    (_, backward, log), (_, word, _) = todo[:2]
     assert backward == ["PY", "-m", "experiments.pretrain_lm", "--flagfile=experiments/flags/lm_backward_cnn_lstm_cpu.cfg",
                         f"--model_dir={runs}/cnn_lstm_s_backward", "--train_steps=4000", "--epochs=0", "--resume"]
     assert log == os.path.join(runs, "cnn_lstm_s_backward.log")
@@ -62,7 +63,7 @@ def test_the_tagger_flagfiles_read_the_lms_where_cpu_lms_writes_them():
             used |= {m for m in re.findall(r"^--(?:forward|backward)_lm=(\S+)", f.read(), re.MULTILINE)
                      if "runs/lms/" in m}
     lm1b = {spec for spec in used if spec.startswith("lm1b:")}
-    assert len(lm1b) == 2 and lm1b <= written  # the CNN-LSTM S pair of the report
-    assert "lstm_lm:runs/lms/backward_512_256_cpu" in used & written
+    assert len(lm1b) == 3 and lm1b <= written  # the CNN-LSTM S pair, and the in-domain forward LM
+    assert {"lstm_lm:runs/lms/backward_512_256_cpu", "lstm_lm:runs/lms/backward_512_256_conll_cpu"} <= used & written
     for lm in cpu_lms.CPU_LMS:
         assert os.path.exists(os.path.join(REPO, lm.flagfile)), lm.flagfile

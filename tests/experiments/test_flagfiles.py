@@ -1,4 +1,5 @@
 """Every tagging flagfile parses, and sets what its paper row needs."""
+import dataclasses
 import glob
 import os
 
@@ -127,3 +128,27 @@ def test_cpu_parameter_matched_rnn2_sizes_are_the_nearest():
     taglm_rnn2, baseline_rnn2 = bigru(600 + lm_dim, 300), bigru(600, 300)
     assert min(range(100, 800), key=lambda u: abs(bigru(600, u) - taglm_rnn2)) == 416
     assert min(range(50, 300), key=lambda u: abs(bigru(600 + lm_dim, u) - baseline_rnn2)) == 205
+
+
+@pytest.mark.parametrize("name", ["lm_forward_cnn_lstm", "lm_backward_512_256"])
+def test_in_domain_lms_differ_from_the_news_lms_only_in_their_text(name):
+    from experiments import lm_flags
+
+    def config(cfg):
+        fv = parse_flagfile(lm_flags.define_pretrain_flags, os.path.join(REPO, "experiments/flags", cfg),
+                            "--model_dir=/tmp/x", "--data_dir=/data")
+        return lm_flags.pretrain_config_from_flags(fv)
+
+    news, indomain = config(f"{name}_cpu.cfg"), config(f"{name}_conll_cpu.cfg")
+    assert indomain.conll_files.endswith("conll2003/eng.train") and indomain.conll_weight == 5
+    assert indomain.train.interleave and news.train.interleave
+    assert dataclasses.replace(indomain, conll_files=None, conll_weight=1) == news
+
+
+def test_in_domain_taglm_row_differs_from_the_news_row_only_in_its_lms(parse):
+    flags_dir = os.path.join(REPO, "experiments/flags")
+    news = parse(os.path.join(flags_dir, "ner_taglm_cnn_word_cpu.cfg")).to_dict()
+    indomain = parse(os.path.join(flags_dir, "ner_taglm_cnn_word_conll_cpu.cfg")).to_dict()
+    assert indomain.pop("forward_lm") == news.pop("forward_lm").replace("forward/", "forward_conll/")
+    assert indomain.pop("backward_lm") == news.pop("backward_lm").replace("_cpu", "_conll_cpu")
+    assert indomain == news

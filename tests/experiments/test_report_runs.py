@@ -44,7 +44,16 @@ def test_commands_train_one_seed_per_call_and_report_the_sweeps_that_exist(tmp_p
                        f"--sweep_dir={sweeps_dir}/ner_1pct_taglm_cnn_word_cpu", "--first_seed=1", "--seeds=1"]
     assert cmds[-1] == ["PY", "-m", "experiments.report", "--output=R.md", "--preamble=P.md", "--",
                         f"{sweeps_dir}/ner_1pct_baseline"]
-    assert report_runs.commands(["lms"], "PY", sweeps_dir, "R.md", "P.md") == [["PY", "-m", "experiments.cpu_lms"]]
+    lms = report_runs.commands(["lms"], "PY", sweeps_dir, "R.md", "P.md")
+    assert lms == [["PY", "-m", "experiments.cpu_lms", "--only=cnn_lstm_s_forward,cnn_lstm_s_backward,backward_512_256_cpu"]]
+    indomain = report_runs.commands(["indomain"], "PY", sweeps_dir, "R.md", "P.md")
+    assert indomain[0][-1] == "--only=cnn_lstm_s_forward_conll,backward_512_256_conll_cpu" and len(indomain) == 5
+
+
+def test_every_cpu_lm_is_built_by_one_stage():
+    from experiments import cpu_lms
+    built = [name for names in report_runs.STAGE_LMS.values() for name in names]
+    assert sorted(built) == sorted(lm.name for lm in cpu_lms.CPU_LMS)
 
 
 def test_an_unknown_stage_is_one_line_and_exit_1():
