@@ -21,6 +21,7 @@ from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data import conll
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
 from taglm_tf.errors import InputError
+from taglm_tf.markdown import table
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.reports import seen_entities, sweeps
 from taglm_tf.reports.stats import mean_std, welch_ttest
@@ -80,15 +81,15 @@ def _stat(mean: float, std) -> str:
 
 
 def markdown(rows: List[dict], n_base: int, n_variant: int) -> str:
-    lines = [f"| Split | Class | Gold chunks | Base F1 (n={n_base}) | Variant F1 (n={n_variant}) | Δ | Welch t-test |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    cells = []
     for r in rows:
         (mb, sb), (mv, sv) = r["base"], r["variant"]
         w = r["welch"]
         test = f"t = {w['t']:.2f}, df = {w['df']:.1f}, p = {w['p']:.3g}" if isinstance(w, dict) else w
-        lines.append(f"| {r['split']} | {r['class']} | {r['gold']:,} | {_stat(mb, sb)} | {_stat(mv, sv)} "
-                     f"| {mv - mb:+.2f} | {test} |")
-    return "\n".join(lines)
+        cells.append([r["split"], r["class"], f"{r['gold']:,}", _stat(mb, sb), _stat(mv, sv), f"{mv - mb:+.2f}", test])
+    header = ["Split", "Class", "Gold chunks", f"Base F1 (n={n_base})", f"Variant F1 (n={n_variant})", "Δ",
+              "Welch t-test"]
+    return "\n".join(table(header, cells))
 
 
 def main(argv):

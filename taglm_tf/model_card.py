@@ -14,6 +14,7 @@ from typing import Optional
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
+from taglm_tf.markdown import table
 from taglm_tf.models.saving import CONFIG_FILE, load_config
 
 CARD_JSON, CARD_MARKDOWN, RESULTS_FILE = "model_card.json", "MODEL_CARD.md", "results.json"
@@ -128,12 +129,10 @@ def render_markdown(card: dict) -> str:
               f"- finished: {card['finished_at'] or 'unknown'}", "", "## Scores (conlleval, %)", ""]
     if card["scores"]:
         types = sorted({t for s in card["scores"].values() for t in (s.get("per_type") or {})})
-        lines.append("| split | F1 | precision | recall | " + " | ".join(types) + " |")
-        lines.append("|---" * (4 + len(types)) + "|")
-        for split, s in sorted(card["scores"].items()):
-            per_type = s.get("per_type") or {}
-            lines.append(f"| {split} | {_number(s['f1'])} | {_number(s['precision'])} | "
-                         f"{_number(s['recall'])} | " + " | ".join(_number(per_type.get(t)) for t in types) + " |")
+        rows = [[split, _number(s["f1"]), _number(s["precision"]), _number(s["recall"])]
+                + [_number((s.get("per_type") or {}).get(t)) for t in types]
+                for split, s in sorted(card["scores"].items())]
+        lines += table(["split", "F1", "precision", "recall", *types], rows)
     else:
         lines.append("unknown: the run has no results.json")
     if card.get("export"):

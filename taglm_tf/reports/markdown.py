@@ -4,24 +4,13 @@ from __future__ import annotations
 import time
 from typing import Dict, List, Sequence
 
+from taglm_tf.markdown import table as markdown_table
 from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.reports.run_groups import (Group, by_label, comparable_groups, data_size_points,
                                          mean_perplexities, seed_pairs)
 from taglm_tf.reports.stats import mean_ci, mean_std, paired_ttest, welch_ttest
 
 DITTO = "″"
-
-
-def _cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _row(cells: Sequence) -> str:
-    return "| " + " | ".join(_cell(c) for c in cells) + " |"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence]) -> List[str]:
-    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
 
 
 def paper_f1(row: paper_tables.PaperRow) -> str:
@@ -60,7 +49,7 @@ def render_table(table: paper_tables.PaperTable, groups: Dict[str, List[Group]])
     header += ["Ours: test F1 ± std (n)", "Our setting"]
     header += ["Our LM ppl fwd / bwd"] if table.show_ppl else []
     header += ["Experiment"]
-    lines = [f"## {table.title}", ""] + _table(header, table_rows(table, groups))
+    lines = [f"## {table.title}", ""] + markdown_table(header, table_rows(table, groups))
     return lines + (["", table.caption] if table.caption else []) + [""]
 
 
@@ -123,7 +112,7 @@ def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
              "Ours: difference of mean test F1 between runs with the same data, embeddings and "
              "schedule; "
              "two-sided Welch t-test as in the paper (§3.1).", ""]
-            + _table(header, comparison_rows(groups)) + [""])
+            + markdown_table(header, comparison_rows(groups)) + [""])
 
 
 def data_size_rows(groups: Dict[str, List[Group]]) -> List[list]:
@@ -150,7 +139,7 @@ def render_data_size(groups: Dict[str, List[Group]]) -> List[str]:
              "§3.2 'Dataset size': TagLM − baseline test F1 of runs with the same seed, which train on "
              "the same sentences (`--train_fraction` draws them from the seed). The paper's points "
              "are 1% (+3.35) and 100% of train+dev (+1.06). The plot below draws these rows.", ""]
-            + _table(header, rows) + [""])
+            + markdown_table(header, rows) + [""])
 
 
 def per_type_rows(base: Group, variant: Group) -> List[list]:
@@ -173,7 +162,7 @@ def render_per_type(groups: Dict[str, List[Group]]) -> List[str]:
         rows = per_type_rows(a, b) if a is not None else []
         if rows:
             lines += [f"### {name}: {a.describe()} → {b.describe()}", "",
-                      *_table(["Type", "Base test F1", "Variant test F1", "Δ", "Welch t-test (two-sided)"],
+                      *markdown_table(["Type", "Base test F1", "Variant test F1", "Δ", "Welch t-test (two-sided)"],
                               rows), ""]
     if not lines:
         return []
@@ -193,7 +182,7 @@ def render_runs(groups: Sequence[Group], known: Sequence[str]) -> List[str]:
         rows.append([label, g.describe(), sweeps.format_stat(g.stat()),
                      sweeps.format_stat(g.stat("dev_f1")), per_seed, mean_h])
     header = ["Experiment", "Setting", "Test F1", "Dev F1", "Test F1 per run", "Hours per run"]
-    return ["## All runs read", ""] + _table(header, rows) + [""]
+    return ["## All runs read", ""] + markdown_table(header, rows) + [""]
 
 
 def render_report(groups: Sequence[Group], inputs: Sequence[str], plot_lines: Sequence[str],
