@@ -129,5 +129,9 @@ _gpu-check: $(STAMP)
 
 FORCE:
 
+# Removes only the venvs this Makefile made (they hold its marker); another venv is named, kept.
 clean:
-	rm -rf .venv .venv-current .venv-gpu .venv-current-gpu runs/demo *.egg-info
+	@for v in .venv .venv-current .venv-gpu .venv-current-gpu; do \
+	  if [ -f $$v/.made-by-make ]; then echo "rm -rf $$v"; rm -rf $$v; \
+	  elif [ -d $$v ]; then echo "$$v: not made by this Makefile, kept"; fi; done
+	rm -rf runs/demo *.egg-info

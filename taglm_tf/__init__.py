@@ -71,10 +71,14 @@ def _keras2_missing() -> str:
 def _running_own_entry_point() -> bool:
     """True while ``python -m`` imports the package of one of this project's entry points (runpy
     sets ``sys.argv[0]`` to ``-m`` until the module itself runs)."""
-    argv = getattr(sys, "orig_argv", [])
-    if sys.argv[:1] != ["-m"] or "-m" not in argv[:-1]:
+    if sys.argv[:1] != ["-m"]:
         return False
-    module = argv[argv.index("-m") + 1]
+    argv = getattr(sys, "orig_argv", [])
+    module = ""
+    for i, arg in enumerate(argv[1:], 1):  # `-m MODULE` or the joined `-mMODULE`
+        if arg.startswith("-m"):
+            module = arg[2:] or (argv[i + 1] if i + 1 < len(argv) else "")
+            break
     return module.split(".")[0] in ("taglm_tf", "experiments", "benchmarks", "lm_1b_export")
 
 

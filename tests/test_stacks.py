@@ -161,7 +161,7 @@ def _installed_version(*dists):
 
 
 @pytest.mark.skipif(not CURRENT_STACK, reason="the card's stack (TF 2.15) has Keras 2 built in")
-@pytest.mark.parametrize("entry_point", ["taglm_tf.tag", "experiments.ner", "lm_1b_export.export"])
+@pytest.mark.parametrize("entry_point", ["taglm_tf.tag", "experiments.ner", "lm_1b_export.export", "joined"])
 def test_without_tf_keras_every_entry_point_says_what_to_install(tmp_path, entry_point):
     """The current stack installed without tf_keras (Keras 3 only): one error line naming the
     package to install, exit status 1, even for --help; a Python import gets an ImportError."""
@@ -171,7 +171,8 @@ def test_without_tf_keras_every_entry_point_says_what_to_install(tmp_path, entry
     tf_version = ".".join(_installed_version("tensorflow-cpu", "tensorflow").split(".")[:2])
     expected = (f"error: TagLM-TF needs Keras 2, and only Keras 3 is installed: "
                 f"pip install --no-deps 'tf_keras=={tf_version}.*' (README, 'Set-up')\n")
-    done = subprocess.run([sys.executable, "-m", entry_point, "--help"], cwd=tmp_path, env=env,
+    command = ["-mtaglm_tf.tag"] if entry_point == "joined" else ["-m", entry_point]  # python -mMODULE too
+    done = subprocess.run([sys.executable, *command, "--help"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert (done.returncode, done.stdout, done.stderr) == (1, "", expected)
     imported = subprocess.run([sys.executable, "-c", "import taglm_tf"], cwd=tmp_path, env=env,
@@ -280,3 +281,15 @@ def test_a_python_that_does_not_run_is_refused_before_the_venv_is_touched(projec
     assert done.returncode != 0 and "No usable Python for the current stack" in done.stdout
     assert done.stderr.startswith("make: ***") and "Illegal option" not in done.stderr
     assert (project / ".venv-current" / "bin" / "python").exists()
+
+
+@pytest.mark.skipif(MAKE is None, reason="needs make")
+def test_make_clean_removes_only_the_venvs_it_made(project):
+    for name, marked in ((".venv", True), (".venv-current", False)):
+        (project / name / "bin").mkdir(parents=True)
+        if marked:
+            (project / name / ".made-by-make").touch()
+    done = make_in(project, "clean", dry_run=False)
+    assert done.returncode == 0, done.stderr
+    assert "rm -rf .venv\n" in done.stdout and ".venv-current: not made by this Makefile, kept" in done.stdout
+    assert not (project / ".venv").exists() and (project / ".venv-current" / "bin").is_dir()
