@@ -16,7 +16,8 @@ def report(result: dict, output: Optional[str] = None) -> None:
     """Add machine, stack and commit, print the result as JSON, and write it to ``output`` if given.
 
     ``cpu_flags`` lists the AVX-512 flags of /proc/cpuinfo (empty: none; absent: not Linux): the
-    same 2-core machine type ran the tagger ~3x faster with them (WORKSPACE_NOTES.md, issue 13).
+    the same 2-core machine type ran the tagger ~3x faster with them, so speeds compare only
+    between results with the same flags.
     """
     result.update({"cpus": os.cpu_count(), "machine": platform.machine(), "cpu_flags": _avx512_flags(),
                    "python": platform.python_version(), "tensorflow": tf.__version__,

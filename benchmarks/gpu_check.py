@@ -1,5 +1,5 @@
 """One command for a GPU machine (``make gpu-check``): what it has, whether multi-GPU training is
-exact there, and how fast this project runs on it (issue 10, item 6).
+exact there, and how fast this project runs on it.
 
     python -m benchmarks.gpu_check [--preset=auto|gpu|tiny] [--output=gpu_check.json]
 

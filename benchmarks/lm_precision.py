@@ -1,5 +1,4 @@
-r"""LM training speed per precision, and achieved FLOP/s next to a plain matmul's (issue 10,
-item 5).
+r"""LM training speed per precision, and achieved FLOP/s next to a plain matmul's.
 
     python -m benchmarks.lm_precision [--kind=cnn_lstm|lstm] [--precisions=float32,mixed_bfloat16] \
         [--steps=5] [--rounds=3] [--output=FILE.json]

@@ -1,4 +1,4 @@
-r"""End-to-end speed and memory of the tagging CLI, streaming (issue 12, item 3).
+r"""End-to-end speed and memory of the tagging CLI, streaming.
 
     python -m benchmarks.tag_stream --model_dir=runs/ner_bench \
         [--tokens=100000,1000000] [--single_runs=3] [--output=benchmarks/results/tag_stream.json]

@@ -10,8 +10,8 @@ pipeline (batching, featurization and LM-cache reads are inside the timed part);
 Viterbi decoding on the dev file. Warm-up batches (graph tracing) are excluded.
 
 With LM flags, the TagLM model (LM embeddings from the cache at the output of RNN-1) is measured
-right after the baseline, in the same process, and ``lm_cost`` gives the time ratios (issue 5:
-an epoch with LM features should cost at most about 1.3x a baseline epoch). Caches are built
+right after the baseline, in the same process, and ``lm_cost`` gives the time ratios (the
+target: an epoch with LM features costs at most about 1.3x a baseline epoch). Caches are built
 before timing starts.
 """
 from __future__ import annotations

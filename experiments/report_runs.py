@@ -20,7 +20,7 @@ The stages, in the order they run (the ones that answer the paper's open questio
 
 Each sweep is ``experiments.run_seeds`` with the flagfile's name as its directory and the paper
 table's label as its experiment label. Within a stage the sweeps advance seed by seed (seed 1 of
-every sweep, then seed 2, ...), so what has finished when a session ends still pairs by seed.
+every sweep, then seed 2, ...), so what has finished when the job stops still pairs by seed.
 Rerunning resumes: finished seeds are skipped, interrupted ones continue from their checkpoints.
 Run it from a worktree pinned to one commit (README, "Rebuilding the report"); paths are relative
 to the working directory, like the flagfiles' ``runs/lms``.
