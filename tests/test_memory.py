@@ -1,5 +1,5 @@
 """taglm_tf.memory: with glibc's mmap threshold fixed, freed large blocks go back to the system;
-with its default dynamic threshold they stay resident (the RSS creep of issue 12)."""
+with its default dynamic threshold they stay resident (the RSS then creeps up with every batch)."""
 import os
 import subprocess
 import sys
@@ -58,5 +58,5 @@ def test_fixed_threshold_returns_freed_large_blocks_to_the_system():
 
 
 def test_default_threshold_keeps_per_step_recurrent_tensors_on_the_heap():
-    # batch 128 x 300 GRU units x float32: one step's tensor of the NER tagger (issue 12's rate)
+    # batch 128 x 300 GRU units x float32: one step's tensor of the NER tagger
     assert 128 * 300 * 4 < DEFAULT_THRESHOLD <= 32 << 20  # glibc's ceiling for the threshold

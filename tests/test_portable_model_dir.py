@@ -1,7 +1,7 @@
 """A run directory written before LMs were recorded relative to it (``lstm_lm:lms/forward``,
 relative to where training ran) still tags from any working directory, given an absolute
-``--model_dir`` (issue 11, item 12: the working directory of training is inferred from the
-``model_dir`` its config.json records)."""
+``--model_dir`` (the working directory of training is inferred from the ``model_dir`` its
+config.json records)."""
 import json
 import os
 import shutil

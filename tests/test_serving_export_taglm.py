@@ -109,7 +109,7 @@ def test_fingerprints_follow_the_configured_lms_when_only_one_is_set():
 
 def test_model_dir_moved_with_its_lms_tags_and_exports_anywhere(taglm_model_dir, tmp_path, monkeypatch):
     """config.json records each LM absolute and relative to the model dir; moved together with
-    its LMs, the model still tags and exports, from any working directory (issue 11, item 12)."""
+    its LMs, the model still tags and exports, from any working directory."""
     root = taglm_model_dir.parent
     config = saving.load_config(str(taglm_model_dir))
     assert config["forward_lm"] == f"lstm_lm:{root / 'forward'}"

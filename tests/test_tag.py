@@ -49,7 +49,7 @@ CONLL_ROWS = [[line.split() for line in block.splitlines() if line and not line.
               for block in CONLL.split("\n\n")]
 CONLL_ROWS = [rows for rows in CONLL_ROWS if rows]
 
-# BOM, CR-only line ends and a no-break space inside a token (issue 11, items 1 and 2).
+# BOM, CR-only line ends and a no-break space inside a token.
 ODD_CONLL = ("\ufeff-DOCSTART- -X- -X- O\r\r1\u00a0200 CD I-NP O\r"
              "Anna NNP I-NP I-PER\r\rx\u2028y\u3000z NN I-NP O\r").encode("utf-8")
 ODD_ROWS = [[["1\u00a0200", "CD", "I-NP", "O"], ["Anna", "NNP", "I-NP", "I-PER"]],

@@ -75,7 +75,7 @@ def test_malformed_embedding_file(tmp_path):
 
 def test_tag_type_missing_from_training_is_scored_as_missed(tmp_path):
     """Dev/test gold tags are never encoded against the training tags: an unseen type (EVENT) is
-    a missed chunk, as conlleval scores it (issue 11, item 3)."""
+    a missed chunk, as conlleval scores it."""
     gold = ("Anna NNP I-NP I-PER\nsmiled VBD I-VP O\nat IN I-PP O\nWorld NNP I-NP I-EVENT\n"
             "Cup NNP I-NP I-EVENT\n\nParis NNP I-NP I-LOC\nsleeps VBZ I-VP O\n")
     dev, test = tmp_path / "dev", tmp_path / "test"

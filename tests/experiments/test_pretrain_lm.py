@@ -227,7 +227,7 @@ def test_lm_flagfiles(path):
 
 def test_ctrl_c_is_one_line_and_resume_refuses_another_model(corpus, tmp_path):
     """Ctrl-C: one line naming the step and the checkpoint --resume continues from, exit 130;
-    --resume with another model is one error line naming the flags (issue 11, items 8 and 10)."""
+    --resume with another model is one error line naming the flags."""
     model_dir = tmp_path / "lm"
     args = [f"--model_dir={model_dir}", f"--train_files={corpus}/train.txt", "--batch_size=4",
             "--checkpoint_every=5", "--log_every=5", *TINY]

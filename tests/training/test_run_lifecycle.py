@@ -1,4 +1,4 @@
-"""The run lifecycle of `experiments.ner` (issue 11): exact resume after Ctrl-C and SIGKILL in the
+"""The run lifecycle of `experiments.ner`: exact resume after Ctrl-C and SIGKILL in the
 middle of epochs with dropout on, validated resume, finished runs, and failed starts."""
 import json
 import os
