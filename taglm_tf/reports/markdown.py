@@ -7,7 +7,7 @@ from typing import Dict, List, Sequence
 from taglm_tf.markdown import table as markdown_table
 from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.reports.run_groups import (Group, by_label, comparable_groups, data_size_points,
-                                         mean_perplexities, seed_pairs)
+                                         mean_perplexities, repeated_seeds, seed_pairs)
 from taglm_tf.reports.stats import mean_ci, mean_std, paired_ttest, welch_ttest
 
 DITTO = "″"
@@ -66,22 +66,24 @@ def _welch_text(base: Sequence[float], variant: Sequence[float]) -> str:
 def _paired_text(base: Group, variant: Group) -> str:
     """The paired t-test over the seeds both groups ran (variant − base)."""
     pairs = seed_pairs(base, variant)
+    repeated = sorted(set(repeated_seeds(base)) | set(repeated_seeds(variant)))
+    note = f"; seeds with several runs left out: {', '.join(map(str, repeated))}" if repeated else ""
     if len(pairs) < 2:
-        return "needs ≥ 2 seeds in both"
+        return "needs ≥ 2 seeds in both" + note
     try:
         r = paired_ttest([v for _, _, v in pairs], [b for _, b, _ in pairs])
     except ValueError as e:
-        return str(e)
-    return f"t = {r.t:.2f}, df = {r.df}, p = {r.p:.3g} ({r.n} seeds)"
+        return str(e) + note
+    return f"t = {r.t:.2f}, df = {r.df}, p = {r.p:.3g} ({r.n} seeds{note})"
 
 
 def comparable_pairs(groups: Dict[str, List[Group]]) -> List[tuple]:
     """``(name, paper Δ, base group or None, variant group or None)`` per paper comparison."""
     out = []
-    for base, variant, delta in paper_tables.COMPARISONS:
-        name = f"`{variant}` − `{base}`"
-        out += [(name, delta, a, b) for a, b in comparable_groups(groups, base, variant)] or [
-            (name, delta, None, None)]
+    for c in paper_tables.COMPARISONS:
+        name = f"`{c.variant}` − `{c.base}`"
+        out += [(name, c.paper_delta, a, b) for a, b in comparable_groups(groups, c.base, c.variant, c.same_lms)] or [
+            (name, c.paper_delta, None, None)]
     return out
 
 
@@ -100,18 +102,20 @@ def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
                      _welch_text([x.test_f1 for x in a.runs], [x.test_f1 for x in b.runs]),
                      _paired_text(a, b),
                      f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
-                     f"variant's LMs: {b.setting.get('lms')}"])
+                     f"LMs: {a.setting.get('lms')} → {b.setting.get('lms')}"])
     return rows
 
 
 def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
-    header = ["Comparison", "Paper Δ F1", "Ours Δ test F1", "Welch t-test (two-sided)",
+    header = ["Comparison", "Paper Δ F1", "Ours: Δ of mean test F1 (all runs)", "Welch t-test (two-sided)",
               "Paired t-test by seed (two-sided)",
-              "Data, embeddings, schedule; the variant's LMs"]
+              "Data, embeddings, schedule; LMs: base → variant"]
     return (["## Differences and significance", "",
-             "Ours: difference of mean test F1 between runs with the same data, embeddings and "
-             "schedule; "
-             "two-sided Welch t-test as in the paper (§3.1).", ""]
+             "Ours: difference of the mean test F1 of all runs of each arm, between runs with the "
+             "same data, embeddings and schedule (and the same LMs where only the tagger differs); "
+             "two-sided Welch t-test as in the paper (§3.1), and the paired t-test over the seeds "
+             "both arms ran, whose mean difference can differ from the difference of means when "
+             "an arm has more seeds.", ""]
             + markdown_table(header, comparison_rows(groups)) + [""])
 
 
@@ -138,7 +142,8 @@ def render_data_size(groups: Dict[str, List[Group]]) -> List[str]:
     return (["## NER: TagLM's gain against the amount of labelled data", "",
              "§3.2 'Dataset size': TagLM − baseline test F1 of runs with the same seed, which train on "
              "the same sentences (`--train_fraction` draws them from the seed). The paper's points "
-             "are 1% (+3.35) and 100% of train+dev (+1.06). The plot below draws these rows.", ""]
+             "are 1% (+3.35) and 100% of train+dev (+1.06). The plot under \"Plots\" draws these "
+             "rows, one line per schedule and LMs.", ""]
             + markdown_table(header, rows) + [""])
 
 

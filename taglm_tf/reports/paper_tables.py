@@ -104,36 +104,50 @@ TABLES = (
     ), show_ppl=True),
 )
 
-# (baseline label, variant label, the paper's difference variant − baseline in test F1 or None)
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """A difference the paper reports: ``variant − base`` test F1 (``None``: not in the paper).
+    ``same_lms``: the two arms differ in the tagger only, so they pair only when their LMs are
+    the same; otherwise the LMs are what differs."""
+
+    base: str
+    variant: str
+    paper_delta: Optional[float]
+    same_lms: bool = False
+
+
 COMPARISONS = (
-    ("ner_baseline", "ner_taglm", 1.06),
-    ("chunk_baseline", "chunk_taglm", 1.37),
-    ("ner_1pct_baseline", "ner_1pct_taglm", 3.35),
-    ("ner_10pct_baseline", "ner_10pct_taglm", None),
-    ("ner_baseline", "ner_taglm_indomain", None),
-    ("ner_taglm", "ner_taglm_indomain", None),
-    ("ner_lstm_fwd", "ner_lstm_bi", 0.22),
-    ("ner_cnnbig_fwd", "ner_taglm", 0.27),
-    ("ner_baseline", "ner_lm_conll", -0.08),
-    ("ner_baseline", "ner_baseline_big_rnn2", -0.15),
-    ("ner_taglm", "ner_taglm_small_rnn2", 0.07),
+    Comparison("ner_baseline", "ner_taglm", 1.06),
+    Comparison("chunk_baseline", "chunk_taglm", 1.37),
+    Comparison("ner_1pct_baseline", "ner_1pct_taglm", 3.35),
+    Comparison("ner_10pct_baseline", "ner_10pct_taglm", None),
+    Comparison("ner_taglm", "ner_taglm_rnn1_input", -0.38, same_lms=True),
+    Comparison("ner_taglm", "ner_taglm_rnn2_output", -0.21, same_lms=True),
+    Comparison("ner_taglm", "ner_taglm_no_rnn", -3.76, same_lms=True),
+    Comparison("ner_baseline", "ner_cnnbig_fwd", 0.79),
+    Comparison("ner_lstm_fwd", "ner_lstm_bi", 0.22),
+    Comparison("ner_cnnbig_fwd", "ner_taglm", 0.27),
+    Comparison("ner_baseline", "ner_lm_conll", -0.08),
+    Comparison("ner_baseline", "ner_taglm_indomain", None),
+    Comparison("ner_baseline", "ner_baseline_big_rnn2", -0.15),
+    Comparison("ner_taglm", "ner_taglm_small_rnn2", 0.07, same_lms=True),
 )
 
-# §3.2 'Dataset size': (fraction of the NER training sentences, baseline label, TagLM label). The
-# paper's deltas at 1% and 100% are those of COMPARISONS.
+# §3.2 'Dataset size': the (baseline, TagLM) labels of NER on 1%, 10% and all of the training
+# sentences. The paper's deltas at 1% and 100% are those of COMPARISONS.
 DATA_SIZE = (
-    (0.01, "ner_1pct_baseline", "ner_1pct_taglm"),
-    (0.1, "ner_10pct_baseline", "ner_10pct_taglm"),
-    (1.0, "ner_baseline", "ner_taglm"),
+    ("ner_1pct_baseline", "ner_1pct_taglm"),
+    ("ner_10pct_baseline", "ner_10pct_taglm"),
+    ("ner_baseline", "ner_taglm"),
 )
 
 
 def paper_delta(base: str, variant: str) -> Optional[float]:
     """The paper's test-F1 difference ``variant − base`` from COMPARISONS, or None."""
-    return next((d for b, v, d in COMPARISONS if (b, v) == (base, variant)), None)
+    return next((c.paper_delta for c in COMPARISONS if (c.base, c.variant) == (base, variant)), None)
 
 
 def known_labels() -> Tuple[str, ...]:
     labels = {row.label for table in TABLES for row in table.rows if row.label}
-    labels.update(label for pair in COMPARISONS for label in pair[:2])
+    labels.update(label for c in COMPARISONS for label in (c.base, c.variant))
     return tuple(sorted(labels))

@@ -114,21 +114,30 @@ def plot_f1_vs_ppl(plt, points, path: str) -> None:
 
 def plot_data_size(plt, points: Sequence[DataSizePoint], path: str) -> None:
     """TagLM − baseline test F1 against the fraction of training data (log x): ours as the mean of
-    per-seed differences with 95% t intervals, one line per TagLM LM setting; the paper's points."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for lms in sorted({p.variant.setting.get("lms") or "" for p in points}):
-        mine = sorted((p for p in points if (p.variant.setting.get("lms") or "") == lms), key=lambda p: p.fraction)
+    per-seed differences with 95% t intervals (hollow, without a bar: one seed), one line per
+    schedule and TagLM LMs, side by side; the paper's points."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    series = sorted({_series(p) for p in points})
+    for k, key in enumerate(series):
+        mine = sorted((p for p in points if _series(p) == key), key=lambda p: p.fraction)
+        shift = 1.07 ** (k - (len(series) - 1) / 2)  # side by side on the log axis
         stats = [mean_ci(p.differences) for p in mine]
-        ax.errorbar([p.fraction * 100 for p in mine], [m for m, _ in stats],
-                    yerr=[h or 0.0 for _, h in stats], marker="o", capsize=4,
-                    label=f"ours (n = {', '.join(str(len(p.pairs)) for p in mine)} seeds), LMs: {lms}")
+        xs, ys = [p.fraction * 100 * shift for p in mine], [m for m, _ in stats]
+        line = ax.plot(xs, ys, "-", label=f"ours, {key[0]}; LMs: {key[1]} "
+                                           f"(seeds: {', '.join(str(len(p.pairs)) for p in mine)})")[0]
+        for x, (mean, half) in zip(xs, stats):
+            if half is None:
+                ax.plot([x], [mean], "o", mfc="none", color=line.get_color())
+            else:
+                ax.errorbar([x], [mean], yerr=[half], fmt="o", capsize=4, color=line.get_color())
     paper = sorted({(p.fraction, p.paper_delta) for p in points if p.paper_delta is not None})
     if paper:
         ax.plot([f * 100 for f, _ in paper], [d for _, d in paper], "s--", color="gray",
                 label="paper (CNN-BIG-LSTM + LSTM-2048-512)")
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
-    ax.set(xlabel="% of the CoNLL 2003 training sentences", ylabel="TagLM − baseline test F1",
+    ax.set_xticks([1, 10, 100], ["1%", "10%", "100%"])
+    ax.set(xlabel="CoNLL 2003 training sentences used", ylabel="TagLM − baseline test F1",
            title="NER: TagLM's gain against the amount of labelled data\n"
                  "(mean of per-seed differences, 95% t interval)")
     ax.title.set_fontsize(9)
@@ -136,6 +145,10 @@ def plot_data_size(plt, points: Sequence[DataSizePoint], path: str) -> None:
     ax.legend(fontsize=6)
     _save(fig, path)
     plt.close(fig)
+
+
+def _series(point: DataSizePoint) -> tuple:
+    return (point.base.setting.get("schedule") or "", point.variant.setting.get("lms") or "")
 
 
 def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> List[str]:

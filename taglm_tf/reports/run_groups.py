@@ -80,20 +80,30 @@ def by_label(groups: Sequence[Group]) -> Dict[str, List[Group]]:
     return out
 
 
-def comparable(a: Group, b: Group) -> bool:
-    """Same data, embeddings and schedule: only the experiment (LMs, architecture) differs."""
-    keys = ("train_with_dev", "train_fraction", "embeddings", "schedule")
+def comparable(a: Group, b: Group, same_lms: bool = False) -> bool:
+    """Same data, embeddings and schedule (and LMs, with ``same_lms``): only the experiment
+    (LMs, architecture) differs."""
+    keys = ("train_with_dev", "train_fraction", "embeddings", "schedule") + (("lms",) if same_lms else ())
     return all(a.setting.get(k) == b.setting.get(k) for k in keys)
 
 
-def comparable_groups(groups: Dict[str, List[Group]], base: str, variant: str) -> List[Tuple[Group, Group]]:
+def comparable_groups(groups: Dict[str, List[Group]], base: str, variant: str,
+                      same_lms: bool = False) -> List[Tuple[Group, Group]]:
     """Every ``(base group, variant group)`` of the two labels that ran in the same setting."""
-    return [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if comparable(a, b)]
+    return [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if comparable(a, b, same_lms)]
+
+
+def repeated_seeds(group: Group) -> List[int]:
+    """Seeds with more than one run in ``group`` (two sweeps of one setting): they cannot pair."""
+    seeds = [r.seed for r in group.runs if r.seed is not None]
+    return sorted({s for s in seeds if seeds.count(s) > 1})
 
 
 def seed_pairs(base: Group, variant: Group) -> List[Tuple[int, float, float]]:
-    """``(seed, base test F1, variant test F1)`` for each seed both groups ran, by seed."""
-    base_by_seed = {r.seed: r.test_f1 for r in base.runs if r.seed is not None}
+    """``(seed, base test F1, variant test F1)`` for each seed both groups ran once, by seed;
+    a seed with several runs in either group is left out (:func:`repeated_seeds`)."""
+    skip = set(repeated_seeds(base)) | set(repeated_seeds(variant))
+    base_by_seed = {r.seed: r.test_f1 for r in base.runs if r.seed is not None and r.seed not in skip}
     return sorted((r.seed, base_by_seed[r.seed], r.test_f1) for r in variant.runs if r.seed in base_by_seed)
 
 
@@ -113,16 +123,16 @@ class DataSizePoint:
 
 
 def data_size_points(groups: Dict[str, List[Group]]) -> List[DataSizePoint]:
-    """One point per fraction of ``paper_tables.DATA_SIZE`` and comparable setting pair with at
-    least one seed in both arms, by fraction."""
+    """One point per label pair of ``paper_tables.DATA_SIZE`` and comparable setting pair with
+    at least one seed in both arms, by the fraction of training data the runs record."""
     points = []
-    for fraction, base, variant in paper_tables.DATA_SIZE:
+    for base, variant in paper_tables.DATA_SIZE:
         delta = paper_tables.paper_delta(base, variant)
         for a, b in comparable_groups(groups, base, variant):
             pairs = tuple(seed_pairs(a, b))
-            if pairs:
-                points.append(DataSizePoint(fraction, delta, a, b, pairs))
-    return points
+            if pairs:  # the fraction the runs record, which the two groups share
+                points.append(DataSizePoint(float(a.setting.get("train_fraction", 1.0)), delta, a, b, pairs))
+    return sorted(points, key=lambda p: p.fraction)
 
 
 def perplexities(value) -> Tuple[Optional[float], Optional[float]]:

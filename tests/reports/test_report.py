@@ -160,7 +160,7 @@ def test_comparisons_pair_only_runs_with_the_same_schedule(tmp_path):
     text = write_report(specs, str(tmp_path / "R.md"))
     rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm` − `ner_baseline` |")]
     assert len(rows) == 1 and "(n=3 vs 3)" in rows[0] and "≤ 6 + 1×2 epochs" in rows[0]
-    assert rows[0].endswith("; variant's LMs: bwd: b; fwd: f |")  # two TagLM rows stay distinguishable
+    assert rows[0].endswith("; LMs: none → bwd: b; fwd: f |")  # two TagLM rows stay distinguishable
     baseline_rows = [line for line in text.splitlines() if line.startswith("| `ner_baseline` |")]
     assert len(baseline_rows) == 2 and all("LMs: none" in line for line in baseline_rows)
     assert "LMs: bwd: b; fwd: f, ≤ 6 + 1×2 epochs, seeds 1–3" in line_with(text, "| `ner_taglm` |")
@@ -227,3 +227,22 @@ def test_no_data_size_section_without_paired_runs(runs, tmp_path):
     text = write_report([str(runs / "sweep_a")], str(tmp_path / "R.md"))
     assert "TagLM's gain against" not in text
     assert not os.path.exists(tmp_path / "plots" / report_plots.DATA_SIZE_PLOT)
+
+
+def test_tagger_only_variants_pair_with_the_taglm_of_the_same_lms(tmp_path):
+    fake_runs.write_sweep(str(tmp_path / "t_a"), "ner_taglm", TAGLM, forward_lm="/lms/a")
+    fake_runs.write_sweep(str(tmp_path / "t_b"), "ner_taglm", BASE, forward_lm="/lms/b")
+    fake_runs.write_sweep(str(tmp_path / "small"), "ner_taglm_small_rnn2", TAGLM, forward_lm="/lms/a")
+    text = write_report([str(tmp_path / d) for d in ("t_a", "t_b", "small")], str(tmp_path / "R.md"))
+    rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm_small_rnn2` − `ner_taglm` |")]
+    assert len(rows) == 1 and "LMs: fwd: a → fwd: a |" in rows[0] and "| +0.00 (n=3 vs 3) |" in rows[0]
+
+
+def test_a_seed_with_two_runs_in_one_arm_does_not_pair(tmp_path):
+    fake_runs.write_sweep(str(tmp_path / "b"), "ner_baseline", BASE)
+    fake_runs.write_sweep(str(tmp_path / "t"), "ner_taglm", [(91.6, 95.0), (91.8, 95.2), (91.7, 95.1)])
+    fake_runs.write_run(str(tmp_path / "again" / "seed_1"), 1, 95.0, 95.0)  # seed 1 of the baseline again
+    (tmp_path / "again" / "sweep.json").write_text('{"label": "ner_baseline"}')
+    text = write_report([str(tmp_path / d) for d in ("b", "t", "again")], str(tmp_path / "R.md"))
+    row = line_with(text, "| `ner_taglm` − `ner_baseline` |")
+    assert "(2 seeds; seeds with several runs left out: 1)" in row and "(n=3 vs 4)" in row
