@@ -3,33 +3,41 @@ r"""Every run behind ``results/REPORT.md``, rebuilt by one command (``make repor
     python -m experiments.report_runs [--stages=lms,ner_1pct,...] [--sweeps_dir=runs/sweeps] \
         [--dry_run]
 
-The stages, in the order they run (the ones that answer the paper's open questions first):
+The stages always run in this order (``--stages`` picks some; the TagLM sweeps need the ``lms``
+stage's LMs, built once):
 
-- ``lms``: ``experiments.cpu_lms`` for the news-only CPU LMs the TagLM flagfiles read from
-  ``runs/lms``;
-- ``ner_1pct``: §3.2 'Dataset size', NER baseline and TagLM on 1% of eng.train, 8 seeds;
-- ``ner``: Table 1, the NER pair on all of eng.train at the CPU budget, 4 seeds;
-- ``ner_10pct``: the same pair on 10% of eng.train, 4 seeds;
+- ``lms``: ``experiments.cpu_lms`` for the news-only CPU LMs (the CNN-LSTM S pair and the word
+  backward LSTM-512-256), which the TagLM flagfiles read from ``runs/lms``;
+- ``ner_1pct``: §3.2 'Dataset size', NER baseline and TagLM (CNN-LSTM S forward + word backward
+  LM) on 1% of eng.train with the paper's patience schedule, 8 seeds;
+- ``ner``: Table 1, the same pair on all of eng.train at the CPU budget (at most 6 + 2 epochs),
+  4 seeds;
+- ``ner_10pct``: the pair on 10% of eng.train with the paper's schedule, 4 seeds;
+- ``ner_full_schedule``: the pair on all of eng.train with the paper's schedule, 4 seeds, the
+  100% point of the data-size plot on the same schedule as 1% and 10%;
 - ``chunking``: Table 2, the chunking pair at the CPU budget, 4 seeds;
 - ``analysis``: Table 5, Table 6 and §3.2 rows at the CPU budget, 4 seeds each;
-- ``cnn_pair``: the TagLM rows with the char-aware CNN-LSTM S pair as both LMs, 4 seeds;
+- ``cnn_pair``: the TagLM rows with the CNN-LSTM S pair as both LMs, 4 seeds;
 - ``indomain``: ``experiments.cpu_lms`` for the LMs trained on news plus CoNLL-2003 eng.train,
   then the NER TagLM row with them, 4 seeds;
-- ``report``: ``experiments.report`` over every sweep that exists, into ``--report``, with
-  ``--preamble`` (only when every training stage asked for succeeded).
+- ``report``: ``experiments.report`` over this plan's sweeps in ``--sweeps_dir`` into
+  ``--report``, with ``--preamble`` (only when every training step of the call succeeded; rerun
+  with ``--stages=report`` to report what finished).
 
 Each sweep is ``experiments.run_seeds`` with the flagfile's name as its directory and the paper
 table's label as its experiment label. Within a stage the sweeps advance seed by seed (seed 1 of
 every sweep, then seed 2, ...), so what has finished when the job stops still pairs by seed.
 Rerunning resumes: finished seeds are skipped, interrupted ones continue from their checkpoints.
-Run it from a worktree pinned to one commit (README, "Rebuilding the report"); paths are relative
-to the working directory, like the flagfiles' ``runs/lms``.
+Stopping it (Ctrl-C, SIGTERM) stops the run in progress, which the next call resumes. Run it
+from a worktree pinned to one commit (README, "Every run behind the report"); paths are
+relative to the working directory, like the flagfiles' ``runs/lms``.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -67,6 +75,7 @@ STAGES: Dict[str, Tuple[Sweep, ...]] = {
     "ner_1pct": _pair("ner_1pct", "ner_1pct_baseline", "ner_1pct_taglm_cnn_word_cpu", 8),
     "ner": _pair("ner", "ner_baseline_cpu", "ner_taglm_cnn_word_cpu", 4),
     "ner_10pct": _pair("ner_10pct", "ner_10pct_baseline", "ner_10pct_taglm_cnn_word_cpu", 4),
+    "ner_full_schedule": _pair("ner", "ner_baseline", "ner_full_taglm_cnn_word_cpu", 4),
     "chunking": _pair("chunk", "chunk_baseline_cpu", "chunk_taglm_cnn_word_cpu", 4, "chunking"),
     "analysis": (
         Sweep("ner_taglm_rnn1_input", "ner_taglm_rnn1_input_cpu", 4),
@@ -87,11 +96,13 @@ STAGE_LMS = {"lms": ("cnn_lstm_s_forward", "cnn_lstm_s_backward", "backward_512_
 
 
 def define_flags() -> None:
-    flags.DEFINE_list("stages", list(ORDER), "Stages to run, in this order: " + ", ".join(ORDER) + ".")
+    flags.DEFINE_list("stages", list(ORDER), "Stages to run; they run in this order whatever the order "
+                      "given: " + ", ".join(ORDER) + ".")
     flags.DEFINE_string("sweeps_dir", "runs/sweeps", "One sweep directory per flagfile goes here.")
     flags.DEFINE_string("report", "results/REPORT.md", "The report the 'report' stage writes.")
     flags.DEFINE_string("preamble", "results/REPORT_PREAMBLE.md", "The report's preamble (what the runs were).")
-    flags.DEFINE_bool("dry_run", False, "Print the commands instead of running them.")
+    flags.DEFINE_bool("dry_run", False, "Print the commands instead of running them (the report "
+                      "command with every sweep of the plan; a real call reports those that exist).")
     flags.DEFINE_string("python", sys.executable, "(testing) the Python that runs each step.")
 
 
@@ -106,8 +117,10 @@ def sweep_command(python: str, sweep: Sweep, seed: int, sweeps_dir: str) -> List
             f"--first_seed={seed}", "--seeds=1"]
 
 
-def commands(stages: Sequence[str], python: str, sweeps_dir: str, report: str, preamble: str) -> List[List[str]]:
-    """Every command of ``stages``, in the order they run."""
+def commands(stages: Sequence[str], python: str, sweeps_dir: str, report: str, preamble: str,
+             existing_only: bool = True) -> List[List[str]]:
+    """Every command of ``stages``, in the order they run; the report reads the plan's sweeps
+    (with ``existing_only``, those whose directory exists)."""
     out = []
     for stage in ORDER:
         if stage not in stages:
@@ -117,38 +130,48 @@ def commands(stages: Sequence[str], python: str, sweeps_dir: str, report: str, p
         if stage == "report":
             dirs = [os.path.join(sweeps_dir, s.flagfile) for sweeps in STAGES.values() for s in sweeps]
             out.append([python, "-m", "experiments.report", f"--output={report}", f"--preamble={preamble}",
-                        "--", *[d for d in dirs if os.path.isdir(d)]])
+                        "--", *[d for d in dirs if os.path.isdir(d) or not existing_only]])
         elif stage in STAGES:
             out += [sweep_command(python, sweep, seed, sweeps_dir) for sweep, seed in seed_order(STAGES[stage])]
     return out
 
 
 def _call(argv: List[str]) -> int:
+    """Run ``argv`` in the working directory; SIGTERM or Ctrl-C stops it (and waits) before we stop."""
     print(f"+ {shlex.join(argv)}", flush=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
            "TAGLM_DATA_DIR": os.path.abspath(default_data_dir())}
-    return subprocess.call(argv, env=env)
+    child = subprocess.Popen(argv, env=env)
+    try:
+        return child.wait()
+    finally:
+        if child.poll() is None:  # we are stopping: run_seeds stops its training run on SIGTERM
+            child.terminate()
+            child.wait()
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so _call stops the run in progress
     unknown = [s for s in FLAGS.stages if s not in ORDER]
-    if unknown:
-        raise InputError(f"--stages: unknown stage {', '.join(unknown)}; expected some of {', '.join(ORDER)}")
-    training = [s for s in FLAGS.stages if s != "report"]
+    if unknown or not FLAGS.stages:
+        raise InputError(f"--stages: unknown stage {', '.join(unknown) or '(none given)'}; "
+                         f"expected some of {', '.join(ORDER)}")
+    args = (FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble)
     if FLAGS.dry_run:
-        for argv_ in commands(FLAGS.stages, FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble):
-            print(shlex.join(argv_))
+        for command in commands(FLAGS.stages, *args, existing_only=False):
+            print(shlex.join(command))
         return 0
     start, failed = time.time(), []
-    for argv_ in commands(training, FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble):
-        if _call(argv_):
-            failed.append(shlex.join(argv_))
+    for command in commands([s for s in FLAGS.stages if s != "report"], *args):
+        if _call(command):
+            failed.append(shlex.join(command))
     if "report" in FLAGS.stages:
         if failed:
-            print("report not written: a training step failed", file=sys.stderr)
-        elif _call(commands(["report"], FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble)[0]):
+            print("report not written: a training step failed (--stages=report reports what finished)",
+                  file=sys.stderr)
+        elif _call(commands(["report"], *args)[0]):
             failed.append("experiments.report")
     print(f"report-runs: {len(failed)} step(s) failed, {(time.time() - start) / 3600:.2f} h (this call)")
     for f in failed:

@@ -62,13 +62,14 @@ def test_cpu_budget_pairs_differ_only_in_their_lms(parse, prefix):
     assert baseline["model"] == full["model"]
 
 
-@pytest.mark.parametrize("percent", [1, 10])
+@pytest.mark.parametrize("percent", [1, 10, 100])
 def test_data_size_pairs_differ_only_in_their_lms(parse, percent):
-    """The 1% and 10% CPU TagLM arms are their baselines plus the `make cpu-lms` LMs: same
+    """The 1%, 10% and 100% CPU TagLM arms are their baselines plus the `make cpu-lms` LMs: same
     fraction, same patience schedule, so the two arms of one seed pair."""
     flags_dir = os.path.join(REPO, "experiments/flags")
-    baseline = parse(os.path.join(flags_dir, f"ner_{percent}pct_baseline.cfg")).to_dict()
-    taglm = parse(os.path.join(flags_dir, f"ner_{percent}pct_taglm_cnn_word_cpu.cfg")).to_dict()
+    name = "full" if percent == 100 else f"{percent}pct"
+    baseline = parse(os.path.join(flags_dir, "ner_baseline.cfg" if percent == 100 else f"ner_{name}_baseline.cfg")).to_dict()
+    taglm = parse(os.path.join(flags_dir, f"ner_{name}_taglm_cnn_word_cpu.cfg")).to_dict()
     assert baseline.pop("forward_lm") is None and baseline.pop("backward_lm") is None
     assert taglm.pop("forward_lm").startswith("lm1b:") and taglm.pop("backward_lm").startswith("lstm_lm:")
     assert taglm == baseline
@@ -132,6 +133,8 @@ def test_cpu_parameter_matched_rnn2_sizes_are_the_nearest():
 
 @pytest.mark.parametrize("name", ["lm_forward_cnn_lstm", "lm_backward_512_256"])
 def test_in_domain_lms_differ_from_the_news_lms_only_in_their_text(name):
+    """Same model, steps and vocabulary (the news LM's, pinned): only the training text differs."""
+    from experiments import cpu_lms
     from experiments import lm_flags
 
     def config(cfg):
@@ -142,7 +145,10 @@ def test_in_domain_lms_differ_from_the_news_lms_only_in_their_text(name):
     news, indomain = config(f"{name}_cpu.cfg"), config(f"{name}_conll_cpu.cfg")
     assert indomain.conll_files.endswith("conll2003/eng.train") and indomain.conll_weight == 5
     assert indomain.train.interleave and news.train.interleave
-    assert dataclasses.replace(indomain, conll_files=None, conll_weight=1) == news
+    news_lm = next(lm for lm in cpu_lms.CPU_LMS if lm.flagfile.endswith(f"{name}_cpu.cfg"))
+    # the news LM's training vocabulary (a release-layout vocab.txt ends in lm_1b's !!!MAXTERMID)
+    assert indomain.vocab_file == os.path.join(news_lm.train_dir("runs/lm_train", "runs/lms"), "vocab.txt")
+    assert dataclasses.replace(indomain, conll_files=None, conll_weight=1, vocab_file=None) == news
 
 
 def test_in_domain_taglm_row_differs_from_the_news_row_only_in_its_lms(parse):

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from experiments import report_runs
 from taglm_tf.reports import paper_tables
 
@@ -54,6 +56,7 @@ def test_every_cpu_lm_is_built_by_one_stage():
     from experiments import cpu_lms
     built = [name for names in report_runs.STAGE_LMS.values() for name in names]
     assert sorted(built) == sorted(lm.name for lm in cpu_lms.CPU_LMS)
+    assert report_runs.STAGE_LMS["lms"] == tuple(lm.name for lm in cpu_lms.CPU_LMS if lm.default)
 
 
 def test_an_unknown_stage_is_one_line_and_exit_1():
@@ -62,3 +65,36 @@ def test_an_unknown_stage_is_one_line_and_exit_1():
     assert proc.returncode == 1
     assert proc.stderr.strip() == ("error: --stages: unknown stage tables; expected some of "
                                    + ", ".join(report_runs.ORDER))
+    empty = subprocess.run([sys.executable, "-m", "experiments.report_runs", "--stages="],
+                           cwd=REPO, capture_output=True, text=True)
+    assert empty.returncode == 1 and "(none given)" in empty.stderr
+
+
+def test_a_dry_run_reports_every_sweep_of_the_plan(tmp_path):
+    cmds = report_runs.commands(["report"], "PY", str(tmp_path), "R.md", "P.md", existing_only=False)
+    assert cmds[0][cmds[0].index("--") + 1:] == [str(tmp_path / s.flagfile) for s in ALL_SWEEPS]
+
+
+def test_stopping_the_runner_stops_the_run_in_progress(tmp_path):
+    """SIGTERM to report_runs reaches the child it waits for (run_seeds stops its training run
+    the same way), so a rerun never finds a second trainer in the seed directory."""
+    import signal
+    import time
+    script = tmp_path / "child.py"
+    pid_file = tmp_path / "child.pid"
+    script.write_text(f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+    runner = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from experiments import report_runs; "
+         "report_runs.signal.signal(report_runs.signal.SIGTERM, lambda *_: sys.exit(143)); "
+         f"report_runs._call([sys.executable, {str(script)!r}])"], cwd=REPO)
+    for _ in range(100):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    child = int(pid_file.read_text())
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(timeout=30) == 143
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):
+            os.kill(child, 0)
+            time.sleep(0.1)
