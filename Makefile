@@ -133,5 +133,5 @@ FORCE:
 clean:
 	@for v in .venv .venv-current .venv-gpu .venv-current-gpu; do \
 	  if [ -f $$v/.made-by-make ]; then echo "rm -rf $$v"; rm -rf $$v; \
-	  elif [ -d $$v ]; then echo "$$v: not made by this Makefile, kept"; fi; done
+	  elif [ -d $$v ]; then echo "$$v: no .made-by-make marker (not made by this Makefile), kept"; fi; done
 	rm -rf runs/demo *.egg-info

@@ -29,7 +29,7 @@ setup(
         "seqeval",
         "h5py",
         "matplotlib",  # PNG plots in experiments.report
-        "scipy",  # the t distribution of the Welch t-test
+        "scipy>=1.11",  # the report's t-tests (TtestResult.df) and t intervals
         "spacy>=3.7,<4",  # raw-text tokenization (rule-based, no model download; taglm_tf/data/tokenize.py)
     ],
     # One TensorFlow stack extra is required. "current" also needs `pip install --no-deps

@@ -15,7 +15,7 @@ from taglm_tf.provenance import git_commit
 def report(result: dict, output: Optional[str] = None) -> None:
     """Add machine, stack and commit, print the result as JSON, and write it to ``output`` if given.
 
-    ``cpu_flags`` lists the AVX-512 flags of /proc/cpuinfo (empty: none; absent: not Linux): the
+    ``cpu_flags`` lists the AVX-512 flags of /proc/cpuinfo (empty: none; absent: not Linux):
     the same 2-core machine type ran the tagger ~3x faster with them, so speeds compare only
     between results with the same flags.
     """

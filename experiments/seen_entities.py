@@ -21,8 +21,8 @@ from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data import conll
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
 from taglm_tf.errors import InputError
-from taglm_tf.markdown import table
 from taglm_tf.fileio import write_text_atomic
+from taglm_tf.markdown import table
 from taglm_tf.reports import seen_entities, sweeps
 from taglm_tf.reports.stats import mean_std, welch_ttest
 

@@ -73,13 +73,27 @@ def _running_own_entry_point() -> bool:
     sets ``sys.argv[0]`` to ``-m`` until the module itself runs)."""
     if sys.argv[:1] != ["-m"]:
         return False
-    argv = getattr(sys, "orig_argv", [])
-    module = ""
-    for i, arg in enumerate(argv[1:], 1):  # `-m MODULE` or the joined `-mMODULE`
-        if arg.startswith("-m"):
-            module = arg[2:] or (argv[i + 1] if i + 1 < len(argv) else "")
-            break
-    return module.split(".")[0] in ("taglm_tf", "experiments", "benchmarks", "lm_1b_export")
+    return _module_of(getattr(sys, "orig_argv", [])).split(".")[0] in (
+        "taglm_tf", "experiments", "benchmarks", "lm_1b_export")
+
+
+def _module_of(argv) -> str:
+    """The module of ``python [options] -m MODULE ...``, also in joined forms (``-mMODULE``,
+    ``-Im MODULE``, ``-OOmMODULE``); "" when there is none."""
+    args = iter(argv[1:])
+    for arg in args:
+        if not arg.startswith("-") or arg.startswith("--") or arg == "-":
+            return ""
+        for j, flag in enumerate(arg[1:], 1):
+            if flag == "m":
+                return arg[j + 1:] or next(args, "")
+            if flag in "cWX":  # options with a value: the rest of the word, else the next word
+                if flag == "c":
+                    return ""
+                if j == len(arg) - 1:
+                    next(args, "")
+                break
+    return ""
 
 
 _MISSING = _keras2_missing()

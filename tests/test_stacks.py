@@ -291,5 +291,16 @@ def test_make_clean_removes_only_the_venvs_it_made(project):
             (project / name / ".made-by-make").touch()
     done = make_in(project, "clean", dry_run=False)
     assert done.returncode == 0, done.stderr
-    assert "rm -rf .venv\n" in done.stdout and ".venv-current: not made by this Makefile, kept" in done.stdout
+    assert "rm -rf .venv\n" in done.stdout and ".venv-current: no .made-by-make marker (not made by this Makefile), kept" in done.stdout
     assert not (project / ".venv").exists() and (project / ".venv-current" / "bin").is_dir()
+
+
+@pytest.mark.parametrize("argv,module", [
+    (["py", "-m", "experiments.ner"], "experiments.ner"), (["py", "-mtaglm_tf.tag"], "taglm_tf.tag"),
+    (["py", "-Im", "x"], "x"), (["py", "-OOmx"], "x"), (["py", "-W", "ignore", "-m", "x"], "x"),
+    (["py", "-Wignore", "-mx"], "x"), (["py", "-X", "dev", "-m", "x"], "x"),
+    (["py", "-c", "import x"], ""), (["py", "script.py", "-m", "x"], ""), (["py"], ""),
+])
+def test_the_module_of_a_python_command_line(argv, module):
+    from taglm_tf import _module_of
+    assert _module_of(argv) == module

@@ -118,17 +118,29 @@ def _lm_projection(name):
     return fv.projection_dim
 
 
-def test_cpu_parameter_matched_rnn2_sizes_are_the_nearest():
-    """RNN-2 of the CPU TagLM reads RNN-1's 2 x 300 outputs and the two LMs' projections; the
-    matched sizes minimise the parameter difference (Keras GRU, reset_after=True)."""
-    def bigru(inputs, units):
-        return 2 * 3 * (inputs * units + units * units + 2 * units)
+def test_cpu_parameter_matched_rnn2_sizes_are_the_nearest(parse):
+    """RNN-2 of the CPU TagLM reads RNN-1's outputs and the two LMs' projections; the matched
+    sizes minimise the difference of RNN-2 parameter counts, counted on the built taggers."""
+    from taglm_tf.models.tagger import build_tagger
 
     lm_dim = _lm_projection("lm_forward_cnn_lstm_cpu.cfg") + _lm_projection("lm_backward_512_256_cpu.cfg")
-    assert lm_dim == 512
-    taglm_rnn2, baseline_rnn2 = bigru(600 + lm_dim, 300), bigru(600, 300)
-    assert min(range(100, 800), key=lambda u: abs(bigru(600, u) - taglm_rnn2)) == 416
-    assert min(range(50, 300), key=lambda u: abs(bigru(600 + lm_dim, u) - baseline_rnn2)) == 205
+    flags_dir = os.path.join(REPO, "experiments/flags")
+
+    def rnn2(name, units=None, extra_dim=0):
+        config = parse(os.path.join(flags_dir, name)).model
+        config = dataclasses.replace(config, extra_dim=extra_dim, **({"rnn2_units": units} if units else {}))
+        return build_tagger(config, 50, 20, 9).get_layer("rnn2").count_params()
+
+    taglm, baseline = rnn2("ner_taglm_cnn_word_cpu.cfg", extra_dim=lm_dim), rnn2("ner_baseline_cpu.cfg")
+    big = parse(os.path.join(flags_dir, "ner_baseline_big_rnn2_cpu.cfg")).model.rnn2_units
+    small = parse(os.path.join(flags_dir, "ner_taglm_small_rnn2_cpu.cfg")).model.rnn2_units
+    assert rnn2("ner_baseline_big_rnn2_cpu.cfg") == 2_540_928 and taglm == 2_545_200
+    for better in (big - 1, big + 1):
+        assert abs(rnn2("ner_baseline_cpu.cfg", better) - taglm) > abs(rnn2("ner_baseline_cpu.cfg", big) - taglm)
+    small_count = rnn2("ner_taglm_cnn_word_cpu.cfg", small, lm_dim)
+    assert small_count == 1_622_370 and baseline == 1_623_600
+    for other in (small - 1, small + 1):
+        assert abs(rnn2("ner_taglm_cnn_word_cpu.cfg", other, lm_dim) - baseline) > abs(small_count - baseline)
 
 
 @pytest.mark.parametrize("name", ["lm_forward_cnn_lstm", "lm_backward_512_256"])

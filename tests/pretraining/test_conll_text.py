@@ -58,7 +58,7 @@ def test_flags_to_training_files(tmp_path):
     fv = flags.FlagValues()
     lm_flags.define_pretrain_flags(fv)
     train = sample_paths()["train"]
-    fv([ "prog", f"--model_dir={tmp_path / 'run'}", f"--conll_train_files={train}"])
+    fv(["prog", f"--model_dir={tmp_path / 'run'}", f"--conll_train_files={train}"])
     config = lm_flags.pretrain_config_from_flags(fv)
     assert config.train_files == "" and config.conll_files == train
     files, _ = training_files(config)
@@ -67,7 +67,7 @@ def test_flags_to_training_files(tmp_path):
     assert training_files(both)[0] == [str(text)] + files
     with pytest.raises(InputError, match="no training files"):
         training_files(PretrainConfig(model_dir=str(tmp_path / "run"), train_files=""))
-    fv([ "prog", f"--model_dir={tmp_path / 'run'}", f"--conll_train_files={train}", "--conll_weight=3",
+    fv(["prog", f"--model_dir={tmp_path / 'run'}", f"--conll_train_files={train}", "--conll_weight=3",
          f"--train_files={text}"])
     weighted = lm_flags.pretrain_config_from_flags(fv)
     assert weighted.conll_weight == 3 and training_files(weighted)[0] == [str(text)] + files * 3
