@@ -10,9 +10,9 @@ stage's LMs, built once):
   backward LSTM-512-256), which the TagLM flagfiles read from ``runs/lms``;
 - ``ner_1pct``: §3.2 'Dataset size', NER baseline and TagLM (CNN-LSTM S forward + word backward
   LM) on 1% of eng.train with the paper's patience schedule, 8 seeds;
-- ``ner``: Table 1, the same pair on all of eng.train at the CPU budget (at most 6 + 2 epochs),
-  4 seeds;
 - ``ner_10pct``: the pair on 10% of eng.train with the paper's schedule, 4 seeds;
+- ``ner``: Table 1, the pair on all of eng.train at the CPU budget (at most 6 + 2 epochs),
+  4 seeds;
 - ``ner_full_schedule``: the pair on all of eng.train with the paper's schedule, 4 seeds, the
   100% point of the data-size plot on the same schedule as 1% and 10%;
 - ``chunking``: Table 2, the chunking pair at the CPU budget, 4 seeds;
@@ -73,8 +73,8 @@ def _pair(prefix: str, baseline: str, taglm: str, seeds: int, task: str = "ner")
 
 STAGES: Dict[str, Tuple[Sweep, ...]] = {
     "ner_1pct": _pair("ner_1pct", "ner_1pct_baseline", "ner_1pct_taglm_cnn_word_cpu", 8),
-    "ner": _pair("ner", "ner_baseline_cpu", "ner_taglm_cnn_word_cpu", 4),
     "ner_10pct": _pair("ner_10pct", "ner_10pct_baseline", "ner_10pct_taglm_cnn_word_cpu", 4),
+    "ner": _pair("ner", "ner_baseline_cpu", "ner_taglm_cnn_word_cpu", 4),
     "ner_full_schedule": _pair("ner", "ner_baseline", "ner_full_taglm_cnn_word_cpu", 4),
     "chunking": _pair("chunk", "chunk_baseline_cpu", "chunk_taglm_cnn_word_cpu", 4, "chunking"),
     "analysis": (
