@@ -1,0 +1,114 @@
+"""Exact-span scoring of BRAT folders, as SemEval 2017 Task 10 (ScienceIE) defines it.
+
+Precision, recall and F1 over exact character spans with their types, micro-averaged over the
+types found in the gold files, and per type; relations and the other non-``T`` lines are ignored.
+The definition follows the task's official scorer (``eval.py`` of the ScienceIE distribution,
+run with relations removed) in every case that matters here:
+
+- each gold ``.ann`` file is scored against the prediction file of the same name; a missing one
+  counts as no predictions; prediction files without a gold file are ignored;
+- within a file a span counts once: when several annotations share its offsets, the first one in
+  the file gives its type (so two gold types on one span count as the first one only);
+- a span's gold and predicted types are compared; a predicted type that no gold file uses counts
+  for nothing; a ratio with a zero denominator is 0.
+
+One difference: a discontinuous span matches only a span with the same fragments (the official
+script compares the text of its first fragment and the start of its second).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Dict, List, Optional, Tuple
+
+from taglm_tf.data.brat import parse_ann, read_text
+from taglm_tf.errors import InputError
+
+
+@dataclasses.dataclass
+class TypeCounts:
+    """Spans of one type: correct (same offsets and type), predicted, gold."""
+
+    correct: int = 0
+    predicted: int = 0
+    gold: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.gold if self.gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict:
+        return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
+                "correct": self.correct, "predicted": self.predicted, "gold": self.gold}
+
+
+@dataclasses.dataclass
+class SpanScores:
+    """Per-type counts, the overall (micro) counts, and the gold files without predictions."""
+
+    per_type: Dict[str, TypeCounts]
+    overall: TypeCounts
+    missing_predictions: List[str]
+
+    def as_dict(self) -> dict:
+        return {"overall": self.overall.as_dict(),
+                "per_type": {t: c.as_dict() for t, c in sorted(self.per_type.items())},
+                "missing_predictions": list(self.missing_predictions)}
+
+
+def span_types(path: str) -> Dict[tuple, str]:
+    """``{fragments: type}`` of an ``.ann`` file, the first annotation of each span winning."""
+    found: Dict[tuple, str] = {}
+    for a in parse_ann(read_text(path), None, path):
+        found.setdefault(a.fragments, a.type)
+    return found
+
+
+def score_files(pairs: List[Tuple[Dict[tuple, str], Dict[tuple, str]]]) -> Tuple[Dict[str, TypeCounts], TypeCounts]:
+    """Counts over ``(gold spans, predicted spans)`` per document (:func:`span_types`)."""
+    targets = {t for gold, _ in pairs for t in gold.values()}
+    per_type = {t: TypeCounts() for t in targets}
+    for gold, predicted in pairs:
+        for span in set(gold) | set(predicted):
+            g, p = gold.get(span), predicted.get(span)
+            if g is not None:
+                per_type[g].gold += 1
+            if p in per_type:
+                per_type[p].predicted += 1
+                per_type[p].correct += p == g
+    overall = TypeCounts(*(sum(getattr(c, f) for c in per_type.values()) for f in ("correct", "predicted", "gold")))
+    return per_type, overall
+
+
+def score_folders(gold_dir: str, predicted_dir: str) -> SpanScores:
+    """Score every ``.ann`` file of ``gold_dir`` against its namesake in ``predicted_dir``.
+
+    Raises:
+        InputError: a folder that does not exist or holds no gold ``.ann`` file, or a bad line.
+    """
+    for folder in (gold_dir, predicted_dir):
+        if not os.path.isdir(folder):
+            raise InputError("no such folder", folder)
+    names = sorted(n for n in os.listdir(gold_dir) if n.endswith(".ann"))
+    if not names:
+        raise InputError("holds no .ann file", gold_dir)
+    pairs, missing = [], []
+    for name in names:
+        predicted_path = os.path.join(predicted_dir, name)
+        predicted: Optional[Dict[tuple, str]] = None
+        if os.path.isfile(predicted_path):
+            predicted = span_types(predicted_path)
+        else:
+            missing.append(name)
+        pairs.append((span_types(os.path.join(gold_dir, name)), predicted or {}))
+    per_type, overall = score_files(pairs)
+    return SpanScores(per_type, overall, missing)
