@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
+import shutil
 import unicodedata
 from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from taglm_tf import textio
-from taglm_tf.data import conll, tag_schemes
+from taglm_tf.data import brat, conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.tokenize import tokenize_many
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
+from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.embedders import SentenceEmbedder
 from taglm_tf.lm.features import OnTheFlyFeatures
 from taglm_tf.lm.loading import load_lms
@@ -241,6 +244,39 @@ class Tagger:
                 yield TaggedSentence(p.tokens, sentence_tags, _spans(p, sentence_tags), p.source,
                                      p.offsets, p.columns)
 
+    def write_brat(self, input_dir: str, output_dir: str, batch_size: int = 128) -> Tuple[int, int]:
+        """Tag every ``.txt`` file of ``input_dir`` (raw text) and write BRAT standoff files into
+        ``output_dir``: ``NAME.ann`` with one text-bound annotation per span (character offsets
+        into the text as stored, :mod:`taglm_tf.data.brat`) and a copy of ``NAME.txt``, so that
+        the folder opens in BRAT and scores with ``experiments.brat_eval``. Each file is
+        written whole or not at all.
+
+        Returns:
+            ``(documents, annotations)`` written.
+
+        Raises:
+            InputError: ``input_dir`` holds no ``.txt`` file; ``output_dir`` is ``input_dir``,
+                or holds a ``NAME.txt`` other than the input's (another folder's files).
+        """
+        documents = brat.read_folder(input_dir, annotated=False)
+        if os.path.realpath(output_dir) == os.path.realpath(input_dir):
+            raise InputError("is the input folder: the output would overwrite its files; give another "
+                             "--output_dir", output_dir)
+        for d in documents:
+            existing = os.path.join(output_dir, d.name + ".txt")
+            if os.path.exists(existing) and brat.read_text(existing) != d.text:
+                raise InputError(f"holds another {d.name}.txt than {input_dir}: not an output folder of "
+                                 "this input; give another --output_dir", output_dir)
+        os.makedirs(output_dir, exist_ok=True)
+        spans: List[List[Span]] = [[] for _ in documents]
+        for sentence in self.predict_iter([d.text for d in documents], batch_size):
+            spans[sentence.source] += sentence.spans
+        for d, found in zip(documents, spans):
+            annotations = [brat.TextBound(f"T{i}", s.type, ((s.char_start, s.char_end),)) for i, s in enumerate(found, 1)]
+            brat.write_ann(os.path.join(output_dir, d.name + ".ann"), annotations, d.text)
+            with atomic_path(os.path.join(output_dir, d.name + ".txt")) as tmp:
+                shutil.copyfile(os.path.join(input_dir, d.name + ".txt"), tmp)
+        return len(documents), sum(len(found) for found in spans)
 
 RAW_RUN_TEXTS, RAW_RUN_CHARS = 64, 1 << 16
 

@@ -2,6 +2,7 @@
 
     python -m taglm_tf.tag --model_dir=DIR [--input=FILE] [--input_format=raw|text|conll]
                            [--format=conll|json] [--output_scheme=task|iob1|iob2|iobes]
+                           [--format=brat --input=TXT_FOLDER --output_dir=DIR]
                            [--batch_size=N] [--[no]progress]
                            [--forward_lm=SPEC --backward_lm=SPEC] [--info]
 
@@ -15,7 +16,9 @@ are skipped). Lines end at LF, CRLF or CR; a leading BOM is dropped; in ``text``
 input, Unicode spaces other than ASCII space and tab belong to tokens (see
 :mod:`taglm_tf.textio`), while ``raw`` text is split at every Unicode space. Output, in input order:
 ``token [columns...] TAG`` lines with a blank line after each sentence (``conll``), or one JSON
-object per sentence (``json``). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
+object per sentence (``json``). With ``--format=brat``, ``--input`` is a folder of raw ``.txt``
+files and each one's spans go to ``--output_dir/NAME.ann`` as BRAT text-bound annotations
+(:meth:`taglm_tf.api.Tagger.write_brat`). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
 chunking) unless ``--output_scheme`` names another (``iob1``, ``iob2``/``bio``, ``iobes``/``bioes``).
 
 Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of ``16 *
@@ -77,7 +80,10 @@ def define_flags() -> None:
                       "'raw': plain text, split into sentences and CoNLL-style tokens (JSON adds char "
                       "offsets); 'text': one tokenized sentence per line, tokens split at spaces; "
                       "'conll': word in the first column.")
-    flags.DEFINE_enum("format", "conll", ["conll", "json"], "Output: CoNLL columns or JSON lines.")
+    flags.DEFINE_enum("format", "conll", ["conll", "json", "brat"], "Output: CoNLL columns or JSON lines on "
+                      "stdout, or BRAT .ann files (with copies of the .txt files) in --output_dir for "
+                      "the folder of .txt files given as --input.")
+    flags.DEFINE_string("output_dir", None, "With --format=brat: where the .ann and .txt files go (not --input).")
     flags.DEFINE_enum("output_scheme", "task", ["task", *tag_schemes.SCHEMES, *tag_schemes.ALIASES],
                       "Tag scheme of the output, any case: the task's gold scheme (IOB1 for NER, IOB2 "
                       "for chunking), iob1, iob2 (= bio) or iobes (= bioes).", case_sensitive=False)
@@ -217,8 +223,15 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.info:
         return print(render_markdown(read_card(FLAGS.model_dir)), end="")
+    if FLAGS.format == "brat" and not (FLAGS.output_dir and os.path.isdir(FLAGS.input)):
+        raise InputError("--format=brat tags a folder of .txt files: give it as --input, and --output_dir")
+    if FLAGS.output_dir and FLAGS.format != "brat":
+        raise InputError("--output_dir is for --format=brat; other formats go to stdout")
     tagger = Tagger.load(FLAGS.model_dir, lm_overrides(),
                          FLAGS.output_scheme)
+    if FLAGS.format == "brat":
+        documents, annotations = tagger.write_brat(FLAGS.input, FLAGS.output_dir, FLAGS.batch_size)
+        return print(f"{documents} document(s), {annotations} annotation(s) -> {FLAGS.output_dir}", file=sys.stderr)
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     try:
         tag_stream(tagger, read_input(FLAGS.input, FLAGS.input_format), FLAGS.input_format,

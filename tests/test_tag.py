@@ -29,6 +29,7 @@ TEXT = ("John Smith lives in New York .\n"
         "The European Commission said on Thursday it disagreed with German advice .\n")
 PLAIN = "Angela Merkel visited Paris. Apple Inc. rose 5%.\n"
 TEXT_SENTENCES = [line.split() for line in TEXT.splitlines() if line.strip()]
+BRAT_TEXTS = ["Angela Merkel visited Paris.\r\nApple Inc. rose 5%.\n\nJohn Smith lives in New York.", "EU rejects"]
 
 CONLL = ("-DOCSTART- -X- -X- O\n"
          "\n"
@@ -78,6 +79,9 @@ def cli(model_dir, tmp_path_factory):
     (tmp / "in.conll").write_text(CONLL, encoding="utf-8")
     (tmp / "bad.txt").write_bytes("fine line\nZ\u00fcrich ok\n".encode("utf-8") + b"caf\xe9 bad\n")
     (tmp / "odd.conll").write_bytes(ODD_CONLL)
+    (tmp / "brat_in").mkdir()
+    for i, text in enumerate(BRAT_TEXTS):
+        (tmp / "brat_in" / f"doc{i}.txt").write_bytes(text.encode("utf-8"))
     cases = {
         "stdin_json": (_cli(model_dir, "--input=-", "--input_format=text", "--format=json", "--batch_size=2"),
                        TEXT.encode("utf-8")),
@@ -88,6 +92,9 @@ def cli(model_dir, tmp_path_factory):
                             "--output_scheme=bioes"), TEXT.encode("utf-8")),
         "plain_default": (_cli(model_dir, "--format=json"), PLAIN.encode("utf-8")),
         "odd_conll": (_cli(model_dir, f"--input={tmp / 'odd.conll'}", "--input_format=conll"), b""),
+        "brat": (_cli(model_dir, f"--input={tmp / 'brat_in'}", "--format=brat", f"--output_dir={tmp / 'brat_out'}"), b""),
+        "brat_same_dir": (_cli(model_dir, f"--input={tmp / 'brat_in'}", "--format=brat",
+                               f"--output_dir={tmp / 'brat_in'}"), b""),
     }
     procs = {name: subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
@@ -97,6 +104,7 @@ def cli(model_dir, tmp_path_factory):
         out, err = proc.communicate(cases[name][1], timeout=300)
         results[name] = (proc.returncode, out.decode("utf-8"), err.decode("utf-8"))
     results["bad_path"] = str(tmp / "bad.txt")
+    results["brat_dirs"] = (tmp / "brat_in", tmp / "brat_out")
     return results
 
 
@@ -244,3 +252,35 @@ def test_chunking_model_uses_chunks_key(model_dir, tagger, predict):
         [[c[1:] for c in tag_schemes.tags_to_chunks(t)] for t in tags]
     with pytest.raises(InputError, match="unknown task 'pos'"):
         task_named("pos", model_dir)
+
+
+def test_brat_output_for_a_folder_of_text_files(cli, model_dir):
+    """--format=brat writes NAME.ann (offsets into the text as stored, CRLF included) and a copy
+    of NAME.txt per input file: the spans the API finds in the raw text, a folder that reads back."""
+    from taglm_tf.data import brat
+    code, out, err = cli["brat"]
+    assert code == 0 and out == "" and err.strip().startswith("2 document(s), "), err
+    in_dir, out_dir = cli["brat_dirs"]
+    tagger = Tagger.load(model_dir)
+    for document in brat.read_folder(str(out_dir)):  # checks every offset against its surface
+        text = BRAT_TEXTS[int(document.name[-1])]
+        assert (out_dir / f"{document.name}.txt").read_bytes() == text.encode("utf-8")
+        expected = [(s.type, s.char_start, s.char_end) for sent in tagger.predict(text) for s in sent.spans]
+        assert [(a.type, a.start, a.end) for a in document.annotations] == expected
+    assert sorted(p.name for p in in_dir.iterdir()) == ["doc0.txt", "doc1.txt"]  # input untouched
+    code, _, err = cli["brat_same_dir"]
+    assert code == 1 and "is the input folder" in err and sorted(p.name for p in in_dir.iterdir()) == [
+        "doc0.txt", "doc1.txt"]
+
+
+def test_api_write_brat_refuses_another_folders_files(model_dir, tmp_path):
+    tagger = Tagger.load(model_dir)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Angela Merkel visited Paris.")
+    (tmp_path / "gold").mkdir()
+    (tmp_path / "gold" / "a.txt").write_text("Another text.")
+    (tmp_path / "gold" / "a.ann").write_text("T1\tTask 0 7\tAnother\n")
+    with pytest.raises(InputError, match="holds another a.txt"):
+        tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "gold"))
+    assert (tmp_path / "gold" / "a.ann").read_text() == "T1\tTask 0 7\tAnother\n"
+    assert tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "out"))[0] == 1
