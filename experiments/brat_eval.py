@@ -6,7 +6,7 @@ Exact (start, end, type) character spans, micro-averaged precision, recall and F
 of the gold files, and per type (:mod:`taglm_tf.brat_eval` gives the definition: each span counts
 once per file; a gold file without a prediction file counts as no predictions). Relations and
 other non-``T`` lines are ignored. Percentages; with ``--json``, one object with ``overall`` and
-``per_type`` entries holding ``precision``, ``recall`` and ``f1`` as fractions, and the counts.
+``per_type`` entries holding ``precision``, ``recall`` and ``f1`` (percent) and the counts.
 """
 from __future__ import annotations
 
@@ -28,8 +28,7 @@ def define_flags() -> None:
 
 
 def format_scores(scores: SpanScores) -> str:
-    rows = [[name, f"{100 * c.precision:.2f}", f"{100 * c.recall:.2f}", f"{100 * c.f1:.2f}",
-             c.correct, c.predicted, c.gold]
+    rows = [[name, f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}", c.correct, c.found_guessed, c.found_gold]
             for name, c in sorted(scores.per_type.items()) + [("overall (micro)", scores.overall)]]
     return "\n".join(table(["type", "precision", "recall", "F1", "correct", "predicted", "gold"], rows))
 

@@ -10,7 +10,8 @@ run with relations removed) in every case that matters here:
 - within a file a span counts once: when several annotations share its offsets, the first one in
   the file gives its type (so two gold types on one span count as the first one only);
 - a span's gold and predicted types are compared; a predicted type that no gold file uses counts
-  for nothing; a ratio with a zero denominator is 0.
+  for nothing; a ratio with a zero denominator is 0. Scores are percentages, as conlleval's
+  (:class:`taglm_tf.conlleval.ChunkCounts` holds the counts).
 
 One difference: a discontinuous span matches only a span with the same fragments (the official
 script compares the text of its first fragment and the start of its second).
@@ -21,47 +22,28 @@ import dataclasses
 import os
 from typing import Dict, List, Optional, Tuple
 
+from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data.brat import parse_ann, read_text
 from taglm_tf.errors import InputError
 
 
-@dataclasses.dataclass
-class TypeCounts:
-    """Spans of one type: correct (same offsets and type), predicted, gold."""
-
-    correct: int = 0
-    predicted: int = 0
-    gold: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.predicted if self.predicted else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.correct / self.gold if self.gold else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def as_dict(self) -> dict:
-        return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
-                "correct": self.correct, "predicted": self.predicted, "gold": self.gold}
+def counts_dict(counts: ChunkCounts) -> dict:
+    """Precision, recall and F1 in percent, and the counts behind them."""
+    return {"precision": counts.precision, "recall": counts.recall, "f1": counts.f1,
+            "correct": counts.correct, "predicted": counts.found_guessed, "gold": counts.found_gold}
 
 
 @dataclasses.dataclass
 class SpanScores:
     """Per-type counts, the overall (micro) counts, and the gold files without predictions."""
 
-    per_type: Dict[str, TypeCounts]
-    overall: TypeCounts
+    per_type: Dict[str, ChunkCounts]
+    overall: ChunkCounts
     missing_predictions: List[str]
 
     def as_dict(self) -> dict:
-        return {"overall": self.overall.as_dict(),
-                "per_type": {t: c.as_dict() for t, c in sorted(self.per_type.items())},
+        return {"overall": counts_dict(self.overall),
+                "per_type": {t: counts_dict(c) for t, c in sorted(self.per_type.items())},
                 "missing_predictions": list(self.missing_predictions)}
 
 
@@ -73,19 +55,20 @@ def span_types(path: str) -> Dict[tuple, str]:
     return found
 
 
-def score_files(pairs: List[Tuple[Dict[tuple, str], Dict[tuple, str]]]) -> Tuple[Dict[str, TypeCounts], TypeCounts]:
+def score_files(pairs: List[Tuple[Dict[tuple, str], Dict[tuple, str]]]) -> Tuple[Dict[str, ChunkCounts], ChunkCounts]:
     """Counts over ``(gold spans, predicted spans)`` per document (:func:`span_types`)."""
     targets = {t for gold, _ in pairs for t in gold.values()}
-    per_type = {t: TypeCounts() for t in targets}
+    per_type = {t: ChunkCounts() for t in targets}
     for gold, predicted in pairs:
         for span in set(gold) | set(predicted):
             g, p = gold.get(span), predicted.get(span)
             if g is not None:
-                per_type[g].gold += 1
+                per_type[g].found_gold += 1
             if p in per_type:
-                per_type[p].predicted += 1
+                per_type[p].found_guessed += 1
                 per_type[p].correct += p == g
-    overall = TypeCounts(*(sum(getattr(c, f) for c in per_type.values()) for f in ("correct", "predicted", "gold")))
+    overall = ChunkCounts(*(sum(getattr(c, f) for c in per_type.values())
+                            for f in ("correct", "found_gold", "found_guessed")))
     return per_type, overall
 
 

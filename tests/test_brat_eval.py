@@ -31,12 +31,12 @@ def test_hand_computed_scores(tmp_path):
     ann(gold, "c", ("Task", 3, 4))          # no prediction file at all
     ann(pred, "extra", ("Task", 0, 1))      # no gold file: ignored
     scores = score_folders(str(gold), str(pred))
-    counts = {t: (c.correct, c.predicted, c.gold) for t, c in scores.per_type.items()}
+    counts = {t: (c.correct, c.found_guessed, c.found_gold) for t, c in scores.per_type.items()}
     assert counts == {"Task": (1, 1, 2), "Process": (0, 0, 1), "Material": (1, 2, 2)}
     o = scores.overall
-    assert (o.correct, o.predicted, o.gold) == (2, 3, 5)
-    assert (o.precision, o.recall) == (pytest.approx(2 / 3), pytest.approx(2 / 5))
-    assert o.f1 == pytest.approx(2 * (2 / 3) * (2 / 5) / (2 / 3 + 2 / 5))
+    assert (o.correct, o.found_guessed, o.found_gold) == (2, 3, 5)
+    assert (o.precision, o.recall) == (pytest.approx(200 / 3), pytest.approx(40.0))
+    assert o.f1 == pytest.approx(2 * (200 / 3) * 40 / (200 / 3 + 40))
     assert scores.per_type["Process"].f1 == 0.0 and scores.missing_predictions == ["c.ann"]
 
 
@@ -44,7 +44,7 @@ def test_a_duplicate_prediction_counts_once(tmp_path):
     ann(tmp_path / "g", "a", ("Task", 0, 5))
     ann(tmp_path / "p", "a", ("Task", 0, 5), ("Task", 0, 5), ("Process", 0, 5))
     o = score_folders(str(tmp_path / "g"), str(tmp_path / "p")).overall
-    assert (o.correct, o.predicted, o.gold, o.f1) == (1, 1, 1, 1.0)
+    assert (o.correct, o.found_guessed, o.found_gold, o.f1) == (1, 1, 1, 100.0)
 
 
 def test_errors(tmp_path):
@@ -67,6 +67,6 @@ def test_cli_table_and_json(tmp_path):
     assert table.returncode == 0 and "| overall (micro) | 100.00 | 33.33 | 50.00 | 1 | 1 | 3 |" in table.stdout
     assert table.stderr.strip() == "1 gold file(s) have no prediction file, scored as empty: b.ann"
     as_json = json.loads(subprocess.run(command + ["--json"], cwd=REPO, capture_output=True, text=True).stdout)
-    assert as_json["overall"]["f1"] == pytest.approx(0.5) and set(as_json["per_type"]) == {"Task", "Process"}
+    assert as_json["overall"]["f1"] == pytest.approx(50.0) and set(as_json["per_type"]) == {"Task", "Process"}
     bad = subprocess.run(command[:-1], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("error: give the gold folder")
