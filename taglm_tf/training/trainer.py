@@ -3,7 +3,10 @@ the annealing schedule, an epoch checkpoint, progress and TensorBoard logging.
 
 ``model_dir`` layout: ``checkpoints/`` (last epochs), ``best/`` (best dev epoch of the
 constant phase), ``state.json`` (schedule and per-epoch history; written last, so it is the
-commit point of an epoch), ``tensorboard/`` and ``dev_predictions.txt``.
+commit point of an epoch), ``tensorboard/`` and ``dev_predictions.txt``. ``state.json`` names
+checkpoints relative to the run directory, and a run reads only its own files, so a moved or
+copied run resumes from its own state; what a kill leaves after the last commit (a partial
+checkpoint, a best epoch not yet committed) is removed when the run starts again.
 
 Progress (``TrainConfig.verbose``): a bar over the epoch's batches with an ETA on a terminal,
 one line per epoch in a log file (:func:`verbosity` chooses when ``verbose`` is ``None``).
@@ -152,14 +155,16 @@ class Trainer:
         self.optimizer.build(model.trainable_variables)
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer)
         self.latest = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "checkpoints"), 2)
-        self.best = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "best"), 1)
+        self.best_dir = os.path.join(model_dir, "best")
+        # The best epoch's weights are written and read by path (no save counter, no index file).
+        self.best_checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer)
         self.state_path = os.path.join(model_dir, STATE_FILE)
         self._writer = None  # created when the first epoch starts: a failed start leaves no logs
         self._step_fn = None
         self.epochs_done = 0      # committed to state.json
         self.epoch_running = None  # the epoch being trained or evaluated, if any
         self.finished = False      # the schedule has ended
-        for directory in (self.latest.directory, self.best.directory):
+        for directory in (self.latest.directory, self.best_dir):
             remove_partial_checkpoints(directory)  # left by a kill during a save
 
     @property
@@ -197,12 +202,37 @@ class Trainer:
         with open(self.state_path, encoding="utf-8") as f:
             state = json.load(f)
         if state["checkpoint"]:
-            self.checkpoint.restore(state["checkpoint"]).assert_existing_objects_matched()
+            self._restore("checkpoints", os.path.basename(state["checkpoint"]))
+        self._keep_only_best((state["schedule"] or {}).get("best_epoch"))
         return state
 
+    def _keep_only_best(self, epoch: Optional[int]) -> None:
+        """Delete the best-epoch checkpoints other than ``best/ckpt-<epoch>``, the one
+        ``state.json`` commits. The best of an epoch is written before its commit and the
+        others removed after it, so a kill in between leaves one that the next start removes."""
+        keep = f"ckpt-{epoch}." if epoch else None
+        for name in os.listdir(self.best_dir) if os.path.isdir(self.best_dir) else ():
+            if name.startswith("ckpt-") and not (keep and name.startswith(keep)):
+                os.remove(os.path.join(self.best_dir, name))
+
+    def _restore(self, folder: str, name: str) -> None:
+        """Restore ``model_dir/folder/name``: always this run's own files, wherever the run now
+        lies (a moved or copied run never reads another directory's checkpoints)."""
+        path = os.path.join(self.model_dir, folder, name)
+        if not tf.io.gfile.exists(path + ".index"):
+            raise InputError(f"state.json names {folder}/{name}, which is not in the run directory: "
+                             "its files are incomplete; start the run anew (without --resume)", self.model_dir)
+        if folder == "best":
+            self.best_checkpoint.read(path).assert_existing_objects_matched()
+        else:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+
     def _commit(self, schedule: AnnealingSchedule, history: list) -> None:
+        """The commit point of an epoch: the epoch's checkpoint, then ``state.json`` naming it
+        relative to the run directory (so a moved run resumes)."""
         path = self.latest.save(checkpoint_number=schedule.epoch)
-        state = {"schedule": dataclasses.asdict(schedule), "history": history, "checkpoint": path}
+        state = {"schedule": dataclasses.asdict(schedule), "history": history,
+                 "checkpoint": f"checkpoints/{os.path.basename(path)}"}
         write_text_atomic(self.state_path, json.dumps(state, indent=1))
 
     # -- loop --------------------------------------------------------------------------------
@@ -229,13 +259,14 @@ class Trainer:
             previous_best = schedule.best_epoch
             action = schedule.record(dev_eval.f1)
             if schedule.best_epoch != previous_best:
-                self.best.save(checkpoint_number=schedule.epoch)
+                self.best_checkpoint.write(os.path.join(self.best_dir, f"ckpt-{schedule.epoch}"))
             if schedule.back_to_best(action):  # anneal (or end) from the best dev epoch
-                self.checkpoint.restore(self.best.latest_checkpoint).assert_existing_objects_matched()
+                self._restore("best", f"ckpt-{schedule.best_epoch}")
             record = self._record(schedule.epoch, lr, loss, tokens_per_sec, dev_eval, action)
             record["seconds"] = time.perf_counter() - epoch_start
             history.append(record)
             self._commit(schedule, history)
+            self._keep_only_best(schedule.best_epoch)
             self.epochs_done, self.epoch_running = schedule.epoch, None
             if on_epoch_end is not None:
                 on_epoch_end(record)

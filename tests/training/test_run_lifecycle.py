@@ -182,3 +182,61 @@ def test_dropout_in_a_traced_step_depends_only_on_seed_and_epoch():
     legacy = tf.keras.Sequential([tf.keras.layers.Dropout(0.5, input_shape=(3,))])
     with pytest.raises(ValueError, match="legacy stateful"):
         random_generators(legacy)
+
+
+def test_a_moved_run_resumes_and_a_copy_reads_only_its_own_files(tmp_path, reference):
+    """state.json names checkpoints relative to the run: an interrupted run moved elsewhere
+    resumes to the uninterrupted outcome; a copy whose checkpoints are gone is one error line,
+    never the original's files; a copy of a run whose original is deleted resumes."""
+    import shutil
+    first = tmp_path / "first"
+    returncode, _ = stop_in_epoch(first, 2, signal.SIGKILL)
+    assert returncode == -signal.SIGKILL
+    assert json.loads((first / "state.json").read_text())["checkpoint"] == "checkpoints/ckpt-1"
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    first.rename(moved)
+    resumed = run(moved, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert outcome(moved) == outcome(reference)
+    broken = tmp_path / "broken"
+    shutil.copytree(copy, broken)
+    shutil.rmtree(broken / "checkpoints")
+    failed = run(broken, "--resume")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines()[-1] == (
+        f"error: {broken}: state.json names checkpoints/ckpt-1, which is not in the run directory: its files "
+        "are incomplete; start the run anew (without --resume)")
+    resumed = run(copy, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert outcome(copy) == outcome(reference)
+
+
+def test_a_kill_between_a_new_best_and_its_commit_leaves_the_committed_best(tmp_path, monkeypatch):
+    """The best epoch's weights are written before state.json commits the epoch: a kill in
+    between leaves them beside the committed best; the next start removes them, so annealing
+    restores the best state.json names, and the run ends as an uninterrupted one does."""
+    reference_dir, model_dir = tmp_path / "reference", tmp_path / "run"
+    settings = dict(learning_rate=0.01, patience=3, max_constant_epochs=5)  # dev F1 best at epochs 1, 2, 3, 5
+    run_experiment(tiny_config(reference_dir, **settings))
+    commit, killed = Trainer._commit, []
+
+    def killed_at_a_later_best(self, schedule, history):
+        if schedule.epoch > 1 and schedule.best_epoch == schedule.epoch and not killed:
+            killed.append(schedule.epoch)
+            raise KeyboardInterrupt
+        return commit(self, schedule, history)
+    monkeypatch.setattr(Trainer, "_commit", killed_at_a_later_best)
+    with pytest.raises(Interrupted):
+        run_experiment(tiny_config(model_dir, **settings))
+    (epoch,) = killed
+    committed = json.loads((model_dir / "state.json").read_text())["schedule"]["best_epoch"]
+    assert committed < epoch and {p.name.split(".")[0] for p in (model_dir / "best").iterdir()} == {
+        f"ckpt-{committed}", f"ckpt-{epoch}"}  # the uncommitted best beside the committed one
+    monkeypatch.setattr(Trainer, "_commit", commit)
+    run_experiment(tiny_config(model_dir, **settings), resume=True)
+    best = json.loads((model_dir / "state.json").read_text())["schedule"]["best_epoch"]
+    assert {p.name.split(".")[0] for p in (model_dir / "best").iterdir()} == {f"ckpt-{best}"}
+    assert outcome(model_dir) == outcome(reference_dir)
