@@ -18,10 +18,11 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 from benchmarks.common import report
 from taglm_tf.layers import crf_ops
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 
@@ -32,7 +33,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("rounds", 5, "Alternating rounds per implementation.")
     flags.DEFINE_integer("steps", 40, "Sequence length T.")
     flags.DEFINE_integer("num_tags", 18, "Tags K.")
-    flags.DEFINE_string("output", None, "Write the JSON result here too.")
+    define_output_flag("output", None, "Write the JSON result here too.")
 
 
 def implementations() -> dict:
@@ -113,4 +114,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main)

@@ -31,9 +31,10 @@ import tempfile
 import time
 from typing import List, Optional
 
-from absl import app, flags
+from absl import flags
 
 from benchmarks.common import report
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,7 +60,7 @@ MIXED = {"gpu": "mixed_float16", "tiny": "mixed_bfloat16"}
 def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
     flags.DEFINE_enum("preset", "auto", ["auto", "gpu", "tiny"], "Sizes (see the module docstring).")
-    flags.DEFINE_string("output", "gpu_check.json", "Where the JSON result goes.")
+    define_output_flag("output", "gpu_check.json", "Where the JSON result goes.")
     flags.DEFINE_integer("step_timeout", 600, "Seconds allowed to each step.")
 
 
@@ -135,4 +136,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main)

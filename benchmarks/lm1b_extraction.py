@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 
@@ -28,6 +28,7 @@ from taglm_tf.data import conll
 from taglm_tf.lm1b.model import LM1BEmbedder
 from taglm_tf.tracing import WARM_UP_CALLS
 from taglm_tf.data.paths import default_data_dir
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 
@@ -40,7 +41,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("sentences", 200, "Sentences for the batched extraction.")
     flags.DEFINE_integer("reference_sentences", 20, "Of those, how many the one-token loop runs.")
     flags.DEFINE_integer("batch_size", 128, "Sentences per batch.")
-    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
+    define_output_flag("output", None, "Also write the result as JSON here.")
 
 
 def sentences(n):
@@ -118,4 +119,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main)

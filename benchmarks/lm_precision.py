@@ -35,6 +35,7 @@ from taglm_tf.lm1b.vocab import LM1BCharVocabulary
 from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
 from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
 from taglm_tf.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 
@@ -57,7 +58,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("steps", 5, "Timed steps per round and precision.")
     flags.DEFINE_integer("warmup", 2, "Untimed steps per precision first (tracing).")
     flags.DEFINE_integer("rounds", 3, "Alternating rounds.")
-    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
+    define_output_flag("output", None, "Also write the result as JSON here.")
 
 
 def model_args() -> dict:
@@ -162,4 +163,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main)

@@ -23,10 +23,11 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
 from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 
@@ -44,7 +45,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("warmup", 3, "Untimed steps per variant before the first round (tracing).")
     flags.DEFINE_integer("rounds", 5, "Alternating rounds.")
     flags.DEFINE_string("device", None, "Device of both variants (default: /gpu:0 if any, else /cpu:0).")
-    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
+    define_output_flag("output", None, "Also write the result as JSON here.")
 
 
 def windows(vocab_size, batch_size, num_steps, count=8, seed=0) -> tf.data.Dataset:
@@ -135,4 +136,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main)

@@ -20,10 +20,11 @@ import subprocess
 import sys
 import tempfile
 
-from absl import app, flags
+from absl import flags
 
 from benchmarks.common import report
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 SETTINGS = ("1", "0")
@@ -35,7 +36,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("dev_sentences", 1000, "Dev sentences decoded per run (0: all).", lower_bound=0)
     flags.DEFINE_string("model_dir", None, "A trained tagger whose test-set tags are compared.")
     flags.DEFINE_string("test_file", "conll2003/eng.testb", "The file --model_dir tags (CoNLL columns).")
-    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
+    define_output_flag("output", None, "Also write the result as JSON here.")
 
 
 def _run(argv, setting: str, **kwargs) -> subprocess.CompletedProcess:
@@ -85,4 +86,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main)

@@ -50,6 +50,7 @@ from absl import app, flags
 from benchmarks.common import report
 from taglm_tf.data import conll
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,7 +68,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("batch_size", 128, "--batch_size of the CLI.")
     flags.DEFINE_integer("single_runs", 3, "Single-sentence runs (median reported); 0: none.")
     flags.DEFINE_float("rss_interval", 0.25, "Seconds between samples of the child's RSS; 0: none.")
-    flags.DEFINE_string("output", "benchmarks/results/tag_stream.json", "Where the JSON result goes.")
+    define_output_flag("output", "benchmarks/results/tag_stream.json", "Where the JSON result goes.")
     flags.mark_flag_as_required("model_dir")
 
 
@@ -235,4 +236,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main)

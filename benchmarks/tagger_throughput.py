@@ -24,7 +24,7 @@ import time
 
 import tensorflow as tf
 
-from absl import app, flags
+from absl import flags
 
 from benchmarks.common import report
 
@@ -39,6 +39,7 @@ from taglm_tf.data.paths import default_data_dir
 from taglm_tf.tasks import TASKS, load_splits
 from taglm_tf.tracing import WARM_UP_CALLS
 from taglm_tf.training.trainer import TrainConfig, Trainer
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 
@@ -57,7 +58,7 @@ def define_flags() -> None:
     flags.DEFINE_string("forward_lm", None, "Also measure TagLM with this frozen forward LM (spec).")
     flags.DEFINE_string("backward_lm", None, "... and this backward LM.")
     flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.")
-    flags.DEFINE_string("output", None, "Also write the result as JSON here.")
+    define_output_flag("output", None, "Also write the result as JSON here.")
 
 
 def measure_training(trainer: Trainer, data: TaggingData) -> dict:
@@ -138,4 +139,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    run(main)

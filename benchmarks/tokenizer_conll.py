@@ -13,16 +13,17 @@ from __future__ import annotations
 import collections
 import time
 
-from absl import app, flags
+from absl import flags
 
 from benchmarks.common import report
 from taglm_tf.data import conll
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.data import tokenize
+from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("file", "conll2003/eng.testa", "CoNLL-2003 file (relative: under $TAGLM_DATA_DIR).")
-flags.DEFINE_string("output", None, "JSON file for the results.")
+define_output_flag("output", None, "JSON file for the results.")
 
 
 def agreement(tokenize_one, sentences) -> dict:
@@ -59,4 +60,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run(main)

@@ -19,7 +19,7 @@ import tensorflow as tf
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.pretraining import corpus as lm_corpus
 from taglm_tf.pretraining.lm_kinds import build_lm, char_vocabulary
 from taglm_tf.pretraining.run import prepare_vocab, run_model_args, training_files
@@ -62,6 +62,6 @@ if __name__ == "__main__":
     lm_flags.define_pretrain_flags()
     flags.DEFINE_float("seconds", 60.0, "Timed wall seconds (at least).")
     flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing).")
-    flags.DEFINE_string("output", None, "Also write the result here (JSON).")
+    define_output_flag("output", None, "Also write the result here (JSON).")
     FLAGS.set_default("model_dir", "/tmp/lm_train_cost_unused")
     run(main)

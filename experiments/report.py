@@ -14,7 +14,7 @@ import os
 from absl import flags
 
 from taglm_tf.reports import paper_tables
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.reports.markdown import render_report
@@ -27,7 +27,7 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     flags.DEFINE_list("runs", [], "Sweep dirs, model dirs or results.json files ([LABEL=]PATH); "
                       "more can follow as arguments.")
-    flags.DEFINE_string("output", None, "The Markdown report to write.")
+    define_output_flag("output", None, "The Markdown report to write.", inputs=("preamble", "runs"))
     flags.DEFINE_string("plots_dir", None, "Where the PNGs go (default: plots/ beside --output).")
     flags.DEFINE_string("preamble", None, "A Markdown file whose text goes after the report's intro "
                         "(what the runs were: hardware, budget, where the LMs came from).")

@@ -16,7 +16,7 @@ from typing import List
 
 from absl import flags
 
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data import conll
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
@@ -40,7 +40,7 @@ def define_flags() -> None:
                         "by whether a token is outside it.")
     flags.DEFINE_enum("split", "test", ["test", "dev"], "Which predictions to score.")
     flags.DEFINE_string("data_dir", None, "Root for relative data paths (default: $TAGLM_DATA_DIR or ./data).")
-    flags.DEFINE_string("output", None, "Also write the per-run counts and the tests here (JSON).")
+    define_output_flag("output", None, "Also write the per-run counts and the tests here (JSON).")
     flags.mark_flags_as_required(["base", "variant"])
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf import textio
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
@@ -44,7 +44,7 @@ def define_flags() -> None:
     flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*', or one file.")
     flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
     flags.DEFINE_string("input_file", None, "Sentences, one per line, words separated by spaces or tabs.")
-    flags.DEFINE_string("output_file", None, "HDF5 file to write.")
+    define_output_flag("output_file", None, "HDF5 file to write.", inputs=("input_file", "vocab_file", "ckpt"))
     flags.DEFINE_integer("batch_size", 32, "Sentences per forward pass.")
     flags.DEFINE_integer("chunk", 2048, "Sentences held in memory between writes.")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.lm1b.saving import export_lm1b
 
 FLAGS = flags.FLAGS
@@ -19,7 +19,7 @@ def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
     flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*'.")
     flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
-    flags.DEFINE_string("output_dir", None, "Directory to create.")
+    define_output_flag("output_dir", None, "Directory to create.", inputs=("ckpt", "vocab_file"), folder=True)
     flags.DEFINE_boolean("include_softmax", False, "Also export the 800k-row softmax (3.3 GB for the "
                          "real release); needed only for perplexity.")
 

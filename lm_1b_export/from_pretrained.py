@@ -17,7 +17,7 @@ import os
 
 from absl import app, flags
 
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.pretraining.saving import PERPLEXITY_FILE, load_lm, perplexity_record, write_lm1b_release
 
@@ -28,7 +28,8 @@ def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
     flags.DEFINE_string("model_dir", None, "A pretrain_lm output directory of a cnn_lstm LM.")
     flags.DEFINE_string("checkpoint", None, "Checkpoint prefix (default: the latest in --model_dir).")
-    flags.DEFINE_string("output_dir", None, "Directory to write the release-layout files into.")
+    define_output_flag("output_dir", None, "Directory to write the release-layout files into.",
+                       inputs=("model_dir",), folder=True)
     flags.DEFINE_string("perplexity_json", None, "An eval_lm --output file of the exported checkpoint "
                         "(default: MODEL_DIR/perplexity.json when it describes that checkpoint).")
 

@@ -8,9 +8,31 @@ import sys
 from absl import app, flags, logging
 
 from taglm_tf.errors import InputError
+from taglm_tf.fileio import check_output_path
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 HELP_OPTIONS = ("-?", "-h", "--help", "--helpshort", "--helpfull", "--helpxml")
+# Output flags and the input flags they must not overwrite, checked by run() before main.
+_OUTPUT_FLAGS = {}
+
+
+def define_output_flag(name: str, default, help_text: str, inputs=(), folder: bool = False,
+                       flag_values=flags.FLAGS) -> None:
+    """A string flag naming a file (or, with ``folder``, a folder) the tool writes; :func:`run`
+    checks it before any work (:func:`taglm_tf.fileio.check_output_path`): it can be written,
+    and it is none of the paths given by the flags named in ``inputs``."""
+    flags.DEFINE_string(name, default, help_text, flag_values=flag_values)
+    _OUTPUT_FLAGS[name] = (tuple(inputs), folder)
+
+
+def check_output_flags(flag_values=flags.FLAGS) -> None:
+    """Check every output flag defined with :func:`define_output_flag` that has a value."""
+    for name, (inputs, folder) in _OUTPUT_FLAGS.items():
+        if name in flag_values and flag_values[name].value:
+            given = [flag_values[i].value for i in inputs if i in flag_values and flag_values[i].value]
+            check_output_path(flag_values[name].value,
+                              [p for value in given for p in (value if isinstance(value, list) else [value])],
+                              f"--{name}", folder)
 
 
 def run(main) -> None:
@@ -32,6 +54,7 @@ def run(main) -> None:
         if not flags.FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)
         try:
+            check_output_flags()
             return main(argv)
         except InputError as e:
             print(f"error: {e}", file=sys.stderr)

@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import tag_schemes
 from taglm_tf.errors import InputError
 from taglm_tf.lm.features import join_lm_features
@@ -41,7 +41,8 @@ _PREFIX_CODES = {"O": _O, "B": _B, "I": _I, "E": _E, "S": _S}
 
 def define_flags() -> None:
     flags.DEFINE_string("model_dir", None, "Directory of a finished training run (model.keras, ...).")
-    flags.DEFINE_string("export_dir", None, "SavedModel output directory (must not exist yet).")
+    define_output_flag("export_dir", None, "SavedModel output directory (must not exist yet).", inputs=("model_dir",),
+                       folder=True)
     define_lm_override_flags()
     flags.mark_flags_as_required(["model_dir", "export_dir"])
 

@@ -1,12 +1,13 @@
-"""Run files on disk: atomic output (a file either appears complete or not at all), the
-guard that keeps a run directory from being overwritten, and the clean-up of a run that fails
-before it has saved anything worth resuming."""
+"""Run files on disk: atomic output (a file either appears complete or not at all), the check
+of an output path before any work, the guard that keeps a run directory from being overwritten,
+and the clean-up of a run that fails before it has saved anything worth resuming."""
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from taglm_tf.errors import InputError
 
@@ -54,6 +55,33 @@ def exclusive_lock(path: str) -> Iterator[None]:
     finally:
         os.remove(lock)
         handle.close()
+
+
+def check_output_path(path: str, inputs: Iterable[str] = (), what: str = "the output",
+                      folder: bool = False) -> None:
+    """Refuse an output path before any work. A file's folder must exist and be writable; a
+    folder may be created, inside the nearest existing folder above it, which must be writable.
+    Neither may be one of ``inputs`` (paths or globs, e.g. ``DIR/ckpt-*``).
+
+    Raises:
+        InputError: naming ``what`` (e.g. ``--output_file``) and the path.
+    """
+    target = os.path.realpath(path)
+    parent = os.path.dirname(target)
+    if folder:
+        while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+            parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise InputError(f"{what}: its folder {os.path.dirname(os.path.abspath(path))} does not exist", path)
+    if not os.access(parent, os.W_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+        raise InputError(f"{what}: not writable", path)
+    if not folder and os.path.isdir(target):
+        raise InputError(f"{what}: is a folder, not a file", path)
+    for spec in inputs:
+        for found in (glob.glob(spec) or [spec]) if spec else ():
+            if os.path.realpath(found) == target:
+                raise InputError(f"{what} is also an input ({found}): it would be overwritten; "
+                                 "write the output elsewhere", path)
 
 
 def write_text_atomic(path: str, text: str) -> None:

@@ -50,7 +50,7 @@ fix_mmap_threshold()
 
 from taglm_tf.api import TaggedSentence, Tagger  # noqa: E402 (after the call above)
 from taglm_tf import textio
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
 from taglm_tf.errors import InputError
@@ -83,7 +83,8 @@ def define_flags() -> None:
     flags.DEFINE_enum("format", "conll", ["conll", "json", "brat"], "Output: CoNLL columns or JSON lines on "
                       "stdout, or BRAT .ann files (with copies of the .txt files) in --output_dir for "
                       "the folder of .txt files given as --input.")
-    flags.DEFINE_string("output_dir", None, "With --format=brat: where the .ann and .txt files go (not --input).")
+    define_output_flag("output_dir", None, "With --format=brat: where the .ann and .txt files go (not --input).",
+                       inputs=("input", "model_dir"), folder=True)
     flags.DEFINE_enum("output_scheme", "task", ["task", *tag_schemes.SCHEMES, *tag_schemes.ALIASES],
                       "Tag scheme of the output, any case: the task's gold scheme (IOB1 for NER, IOB2 "
                       "for chunking), iob1, iob2 (= bio) or iobes (= bioes).", case_sensitive=False)

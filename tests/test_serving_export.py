@@ -46,7 +46,11 @@ def cli(model_dir, tmp_path_factory):
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE),
              "exists": subprocess.Popen(cmd + [f"--export_dir={model_dir}"], cwd=REPO, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)}
-    results = {}
+    taken = tmp.parent / f"{tmp.name}_taken"  # beside tmp, whose listing a test checks
+    taken.mkdir()
+    procs["other_exists"] = subprocess.Popen(cmd + [f"--export_dir={taken}"], cwd=REPO, text=True,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    results = {"other_dir": taken}
     for name, proc in procs.items():
         out, err = proc.communicate(timeout=300)
         results[name] = (proc.returncode, out, err)
@@ -74,9 +78,15 @@ def test_cli_writes_savedmodel_and_export_info(cli, model_dir, tagger):
 
 
 def test_cli_refuses_existing_export_dir(cli, model_dir):
+    """The model directory itself is refused as an input; another existing folder as one that
+    exists. Neither is touched."""
     code, out, err = cli[1]["exists"]
     assert code == 1 and out == ""
-    assert err.strip().splitlines()[-1] == f"error: {model_dir}: already exists; choose a new --export_dir"
+    assert err.strip().splitlines()[-1] == (f"error: {model_dir}: --export_dir is also an input ({model_dir}): "
+                                            "it would be overwritten; write the output elsewhere")
+    code, out, err = cli[1]["other_exists"]
+    assert code == 1 and out == ""
+    assert err.strip().splitlines()[-1] == f"error: {cli[1]['other_dir']}: already exists; choose a new --export_dir"
 
 
 def test_missing_model_dir(tmp_path):

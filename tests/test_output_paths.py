@@ -1,0 +1,66 @@
+"""Every tool checks where it writes before it works: not over an input, into a folder that
+exists and is writable; one error line, exit 1, the input untouched."""
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import check_output_path
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path):
+    (tmp_path / "in.txt").write_text("a b\n")
+    (tmp_path / "ckpt-base").write_text("")
+    with pytest.raises(InputError, match=r"--output_file is also an input .*in.txt"):
+        check_output_path(str(tmp_path / "sub" / ".." / "in.txt"), [str(tmp_path / "in.txt")], "--output_file")
+    with pytest.raises(InputError, match="also an input"):  # an input given as a glob
+        check_output_path(str(tmp_path / "ckpt-base"), [str(tmp_path / "ckpt-*")], "--output_file")
+    check_output_path(str(tmp_path / "out.h5"), [str(tmp_path / "in.txt")], "--output_file")
+
+
+def test_a_file_needs_its_folder_a_folder_may_be_created(tmp_path):
+    with pytest.raises(InputError, match=r"--output: its folder .*missing does not exist"):
+        check_output_path(str(tmp_path / "missing" / "out.json"), (), "--output")
+    check_output_path(str(tmp_path / "missing" / "deeper"), (), "--output_dir", folder=True)
+    (tmp_path / "a_folder").mkdir()
+    with pytest.raises(InputError, match="is a folder, not a file"):
+        check_output_path(str(tmp_path / "a_folder"), (), "--output")
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(InputError, match="does not exist"):  # a file where a folder should be
+        check_output_path(str(tmp_path / "a_file" / "out"), (), "--output_dir", folder=True)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_a_folder_that_cannot_be_written_is_refused(tmp_path):
+    (tmp_path / "ro").mkdir(mode=0o555)
+    with pytest.raises(InputError, match="not writable"):
+        check_output_path(str(tmp_path / "ro" / "out.json"), (), "--output")
+
+
+def test_dump_lstm_emb_refuses_to_write_over_its_input_before_any_work(tmp_path):
+    text = tmp_path / "x.txt"
+    text.write_text("The cat sat .\n")
+    done = subprocess.run([sys.executable, "-m", "lm_1b_export.dump_lstm_emb", f"--ckpt={tmp_path}/ckpt-*",
+                           f"--vocab_file={tmp_path}/vocab.txt", f"--input_file={text}", f"--output_file={text}"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and text.read_text() == "The cat sat .\n"
+    assert done.stderr.strip().splitlines() == [
+        f"error: {text}: --output_file is also an input ({text}): it would be overwritten; write the output elsewhere"]
+    missing = subprocess.run([sys.executable, "-m", "experiments.report", f"--output={tmp_path}/no/R.md", str(tmp_path)],
+                             cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and missing.stderr.strip() == (
+        f"error: {tmp_path}/no/R.md: --output: its folder {tmp_path}/no does not exist")
+
+
+def test_every_output_flag_of_every_tool_is_checked():
+    """No tool defines an output path with a plain string flag: each uses define_output_flag."""
+    plain = re.compile(r'DEFINE_string\("(output\w*|export_dir)"')
+    found = [path for pattern in ("taglm_tf/**/*.py", "experiments/*.py", "lm_1b_export/*.py", "benchmarks/*.py")
+             for path in glob.glob(os.path.join(REPO, pattern), recursive=True) if plain.search(open(path).read())]
+    assert found == []
