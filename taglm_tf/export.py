@@ -111,10 +111,18 @@ class ServingTagger(tf.Module):
         def serve(tokens):
             """Tag right-padded ``tokens`` ([batch, time] string, "" = padding).
 
+            The padding contract: each row is its tokens, then "" to the batch's width; "" is
+            never a token. A row with "" before one of its tokens (left padding, or a sentence
+            split on single spaces) is refused with an InvalidArgumentError, as the Python API
+            refuses an empty token, instead of being decoded as a shorter sentence.
+
             Returns ``tags`` (string [batch, time], the task's gold scheme, "" at padding) and
             ``tag_ids`` (int32 [batch, time], ids of the training IOBES vocabulary, 0 at padding).
             """
             present = tf.not_equal(tokens, "")
+            inner_gap = tf.reduce_any(tf.logical_and(tf.logical_not(present[:, :-1]), present[:, 1:]))
+            tf.debugging.assert_equal(inner_gap, False, message=(
+                "tokens: an empty string before a token in a row; empty strings are only right padding"))
             tag_ids = tf.cond(  # the char RNN cannot run on a batch without any token
                 tf.reduce_any(present),
                 lambda: tf.cast(model(model_inputs(tokens), training=False)["tags"], tf.int32),

@@ -135,6 +135,18 @@ def test_same_tags_whatever_the_batch_and_padding(serve):
         assert set(wide[row, n:]) == {b""}
 
 
+@pytest.mark.parametrize("row", [["", "", "Norvia", "Telecom", "rose"], ["to", "", "Tiberon"]])
+def test_an_empty_token_before_a_token_is_refused_as_the_api_refuses_it(serve, model_dir, row):
+    """Left padding, or a sentence split on single spaces, would be decoded as a shorter
+    sentence (real tokens tagged as padding): the served model refuses it, like the API."""
+    from taglm_tf.api import Tagger
+    from taglm_tf.errors import InputError
+    with pytest.raises(tf.errors.InvalidArgumentError, match="empty strings are only right padding"):
+        serve(tokens=tf.constant([row, ["fine"] + [""] * (len(row) - 1)]))
+    with pytest.raises(InputError):
+        Tagger.load(model_dir).predict([row])
+
+
 def test_batches_without_tokens(serve):
     for tokens in (tf.fill([2, 3], ""), tf.zeros([0, 0], tf.string), tf.fill([1, 0], "")):
         out = serve(tokens=tokens)
