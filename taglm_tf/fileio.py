@@ -14,9 +14,14 @@ from taglm_tf.errors import InputError
 
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
-    """Yield a temporary sibling path; rename it onto ``path`` only if the block succeeds."""
+    """Yield a temporary sibling path; rename it onto ``path`` only if the block succeeds.
+
+    The temporary is ``STEM.tmp-PID.EXT``. Temporaries of ``path`` that a killed process left
+    (their PID no longer runs) are removed first, so a kill never leaves a second, half-made
+    copy of an output beside it for good."""
     path = os.path.normpath(os.fspath(path))
     stem, ext = os.path.splitext(path)
+    remove_dead_temporaries(stem, ext)
     tmp = f"{stem}.tmp-{os.getpid()}{ext}"  # keep the extension: Keras dispatches on it
     try:
         yield tmp
@@ -26,6 +31,27 @@ def atomic_path(path: str) -> Iterator[str]:
             shutil.rmtree(tmp, ignore_errors=True)
         elif os.path.exists(tmp):
             os.remove(tmp)
+
+
+def remove_dead_temporaries(stem: str, ext: str = "") -> None:
+    """Delete ``STEM.tmp-PID.EXT`` files and folders whose process ``PID`` has ended."""
+    folder, name = os.path.split(stem)
+    prefix = name + ".tmp-"
+    for entry in os.listdir(folder or ".") if os.path.isdir(folder or ".") else ():
+        pid = entry[len(prefix):len(entry) - len(ext)] if entry.startswith(prefix) and entry.endswith(ext) else ""
+        if pid.isdigit() and not _running(int(pid)):
+            target = os.path.join(folder, entry)
+            shutil.rmtree(target, ignore_errors=True) if os.path.isdir(target) else os.remove(target)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @contextlib.contextmanager

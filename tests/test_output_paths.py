@@ -64,3 +64,22 @@ def test_every_output_flag_of_every_tool_is_checked():
     found = [path for pattern in ("taglm_tf/**/*.py", "experiments/*.py", "lm_1b_export/*.py", "benchmarks/*.py")
              for path in glob.glob(os.path.join(REPO, pattern), recursive=True) if plain.search(open(path).read())]
     assert found == []
+
+
+def test_an_atomic_write_removes_what_a_killed_writer_left(tmp_path):
+    """A killed export leaves EXPORT.tmp-PID (a loadable copy); the next write to that path
+    removes it, and leaves the temporaries of a process that still runs."""
+    from taglm_tf.fileio import atomic_path
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (tmp_path / f"export.tmp-{dead}").mkdir()
+    (tmp_path / f"export.tmp-{dead}" / "saved_model.pb").write_text("half")
+    (tmp_path / f"notes.tmp-{dead}.json").write_text("{}")
+    (tmp_path / f"export.tmp-{os.getpid()}x").mkdir()  # not a temporary of ours: another name
+    with atomic_path(str(tmp_path / "export")) as tmp:
+        os.mkdir(tmp)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "export", f"export.tmp-{os.getpid()}x", f"notes.tmp-{dead}.json"]
+    with atomic_path(str(tmp_path / "notes.json")) as tmp:
+        open(tmp, "w").write("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export", f"export.tmp-{os.getpid()}x", "notes.json"]
