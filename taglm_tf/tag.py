@@ -197,7 +197,8 @@ def tag_stream(tagger: Tagger, items: Iterable[InputItem], input_format: str, ou
     while chunk := list(itertools.islice(tagged, chunk_size)):
         out.write(output_text(chunk, output_format, tagger.task.entity_word).encode("utf-8"))
         out.flush()
-        sentences, tokens = sentences + len(chunk), tokens + sum(len(t.tokens) for t in chunk)
+        sentences += sum(1 for t in chunk if t.tokens)  # an empty record (a blank text line) tags nothing
+        tokens += sum(len(t.tokens) for t in chunk)
         if progress is not None:
             progress.update(sentences, tokens)
     if progress is not None:

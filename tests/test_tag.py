@@ -29,6 +29,7 @@ TEXT = ("John Smith lives in New York .\n"
         "The European Commission said on Thursday it disagreed with German advice .\n")
 PLAIN = "Angela Merkel visited Paris. Apple Inc. rose 5%.\n"
 TEXT_SENTENCES = [line.split() for line in TEXT.splitlines() if line.strip()]
+TEXT_LINES = [line.split() for line in TEXT.splitlines()]  # one output record per input line
 BRAT_TEXTS = ["Angela Merkel visited Paris.\r\nApple Inc. rose 5%.\n\nJohn Smith lives in New York.", "EU rejects"]
 
 CONLL = ("-DOCSTART- -X- -X- O\n"
@@ -124,10 +125,12 @@ def _records(conll_text):
 def test_text_input_conll_output(tmp_path, predict):
     (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
     sentences = list(tag.read_input(str(tmp_path / "in.txt"), "text"))
-    expected = predict(TEXT_SENTENCES)
-    records = _records("".join(line + "\n" for line in conll.conll_lines(sentences, expected)))
-    assert records == [[[t, g] for t, g in zip(toks, tags)] for toks, tags in zip(TEXT_SENTENCES, expected)]
-    assert [s.line for s in sentences] == [1, 3, 4, 5, 6]
+    expected = predict(TEXT_LINES)
+    text = "".join(line + "\n" for line in conll.conll_lines(sentences, expected))
+    assert text.index("\n\n\n") == text.index("\n\n")  # line 2 is blank: an empty record after sentence 1
+    records = _records(text.replace("\n\n\n", "\n\n"))
+    assert records == [[[t, g] for t, g in zip(toks, tags)] for toks, tags in zip(TEXT_SENTENCES, predict(TEXT_SENTENCES))]
+    assert [s.line for s in sentences] == [1, 2, 3, 4, 5, 6]
 
 
 def test_conll_file_echoes_columns_and_skips_docstart(cli, predict):
@@ -162,8 +165,8 @@ def test_text_input_with_bom_and_cr_line_ends(tmp_path, predict):
 
 def test_json_output_structure_and_offsets(cli, predict):
     records = [json.loads(line) for line in _ok(cli["stdin_json"]).splitlines()]
-    assert [r["tokens"] for r in records] == TEXT_SENTENCES  # input order despite batching
-    assert [r["tags"] for r in records] == predict(TEXT_SENTENCES)
+    assert [r["tokens"] for r in records] == TEXT_LINES  # one record per line, in order despite batching
+    assert [r["tags"] for r in records] == predict(TEXT_LINES)
     for r in records:
         assert set(r) == {"tokens", "tags", "entities"}
         covered = set()
@@ -224,7 +227,7 @@ def test_missing_model_dir(cli):
     assert last.startswith("error: ") and "missing" in last and "model.keras" in last
 
 
-@pytest.mark.parametrize("input_format,data", [("text", b"\n  \n\n"), ("conll", b"-DOCSTART- -X- O\n\n"),
+@pytest.mark.parametrize("input_format,data", [("text", b""), ("conll", b"-DOCSTART- -X- O\n\n"),
                                                ("raw", b" \n\n\t\r\n")])
 def test_empty_stdin_gives_empty_output_as_the_api_does(monkeypatch, tagger, input_format, data):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
@@ -233,6 +236,15 @@ def test_empty_stdin_gives_empty_output_as_the_api_does(monkeypatch, tagger, inp
                             input_format, "conll", out)
     assert counts == (0, 0) and out.getvalue() == b""
     assert Tagger(tagger, task_named("ner", "")).predict([]) == []
+
+
+def test_blank_lines_of_text_input_give_empty_records(monkeypatch, tagger):
+    """Text input: the n-th output record answers the n-th input line, blank lines included."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\n  \nEU rejects\n\n")))
+    out = io.BytesIO()
+    counts = tag.tag_stream(Tagger(tagger, task_named("ner", "")), tag.read_input("-", "text"), "text", "json", out)
+    records = [json.loads(line) for line in out.getvalue().decode().splitlines()]
+    assert [r["tokens"] for r in records] == [[], [], ["EU", "rejects"], []] and counts == (1, 2)
 
 
 def test_missing_input_file(tmp_path):
@@ -269,7 +281,7 @@ def test_brat_output_for_a_folder_of_text_files(cli, model_dir):
         assert [(a.type, a.start, a.end) for a in document.annotations] == expected
     assert sorted(p.name for p in in_dir.iterdir()) == ["doc0.txt", "doc1.txt"]  # input untouched
     code, _, err = cli["brat_same_dir"]
-    assert code == 1 and "is the input folder" in err and sorted(p.name for p in in_dir.iterdir()) == [
+    assert code == 1 and "--output_dir is also an input" in err and sorted(p.name for p in in_dir.iterdir()) == [
         "doc0.txt", "doc1.txt"]
 
 

@@ -50,7 +50,7 @@ def _whole(api_tagger, inputs, output_format):
 def test_text_and_conll_files_stream_like_the_whole_input(api_tagger, tmp_path, output_format):
     (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
     (tmp_path / "in.conll").write_text(CONLL, encoding="utf-8")
-    token_lists = [line.split() for line in TEXT.splitlines() if line.strip()]
+    token_lists = [line.split() for line in TEXT.splitlines()]  # a record per line, blank ones too
     sentences = list(conll.read_unlabeled_conll(io.BytesIO(CONLL.encode("utf-8"))))
     for path, input_format, inputs in ((tmp_path / "in.txt", "text", token_lists),
                                        (tmp_path / "in.conll", "conll", sentences)):

@@ -93,8 +93,9 @@ def _make_sentence(rows) -> Sentence:
 
 
 def read_tokenized_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[Sentence]:
-    """Text for tagging, read lazily: one space/tab-tokenized sentence per line (tags are ``O``);
-    lines without tokens are skipped.
+    """Text for tagging, read lazily: one space/tab-tokenized sentence per line (tags are ``O``),
+    and an empty sentence for a line without tokens, so that the output of the n-th sentence
+    answers the n-th input line.
 
     Args:
         stream: the UTF-8 input, binary (lines and fields as in :mod:`taglm_tf.textio`).
@@ -106,8 +107,7 @@ def read_tokenized_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[S
     """
     for number, line in textio.iter_lines(stream, source):
         tokens = tuple(textio.split_fields(line))
-        if tokens:
-            yield Sentence(tokens, ("O",) * len(tokens), line=number)
+        yield Sentence(tokens, ("O",) * len(tokens), line=number)
 
 
 def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>") -> Iterator[Sentence]:

@@ -277,24 +277,24 @@ def test_format_predictions_sentence_count_mismatch():
 def test_read_tokenized_text():
     stream = io.BytesIO(b"EU rejects  German call\n\n   \nPeter\tBlackburn\r\nlast line")
     sentences = list(conll.read_tokenized_text(stream))
-    assert [s.tokens for s in sentences] == [("EU", "rejects", "German", "call"),
+    assert [s.tokens for s in sentences] == [("EU", "rejects", "German", "call"), (), (),
                                              ("Peter", "Blackburn"), ("last", "line")]
-    assert [s.line for s in sentences] == [1, 4, 5]
+    assert [s.line for s in sentences] == [1, 2, 3, 4, 5]  # one sentence per line, empty for a blank one
     assert all(s.tags == ("O",) * len(s) and s.columns == () for s in sentences)
-    text = conll.format_predictions(sentences, [["B-ORG", "O", "B-MISC", "O"], ["B-PER", "I-PER"],
+    text = conll.format_predictions(sentences, [["B-ORG", "O", "B-MISC", "O"], [], [], ["B-PER", "I-PER"],
                                                 ["O", "O"]])
     assert text.splitlines()[0] == "EU O B-ORG"
 
 
 @pytest.mark.parametrize("reader", [conll.read_tokenized_text, conll.read_unlabeled_conll])
 def test_readers_for_tagging_are_lazy(reader):
-    """Nothing for an input without tokens (the tagging CLI reports it: tests/test_tag.py), and
+    """No tokens for an input without tokens (empty sentences for the lines of text input), and
     a bad line fails only when it is reached, after the sentences before it."""
-    assert list(reader(io.BytesIO(b"\n  \n"))) == []
+    assert all(not s.tokens for s in reader(io.BytesIO(b"\n  \n")))
     sentences = reader(iter([b"EU rejects\n", b"\n", b"caf\xe9\n"]), source="input.txt")
     assert next(sentences).tokens[0] == "EU"
     with pytest.raises(InputError, match="input.txt:3: not valid UTF-8"):
-        next(sentences)
+        list(sentences)
 
 
 def test_read_unlabeled_conll():
