@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 import tensorflow as tf
 
+from taglm_tf import textio
 from taglm_tf.errors import InputError
 
 Word = Union[str, bytes]
@@ -40,10 +41,11 @@ def to_text(word: Word) -> str:
 
 
 def read_vocab_lines(path: str) -> List[bytes]:
-    """The lines of ``path`` as bytes, split on b"\\n" and stripped of ASCII whitespace (as Python 2)."""
+    """The lines of ``path`` as bytes, split on b"\\n" and stripped of ASCII whitespace (as Python 2);
+    a leading UTF-8 byte-order mark is dropped, as every text input of the project drops it."""
     try:
         with tf.io.gfile.GFile(path, "rb") as f:
-            data = f.read()
+            data = textio.strip_bom(f.read())
     except tf.errors.OpError as e:
         raise InputError(f"cannot read the vocabulary ({e.message.strip()})", path=path)
     lines = data.split(b"\n")

@@ -99,3 +99,9 @@ def test_in_graph_encoding_equals_encode_word(tmp_path):
     np.testing.assert_array_equal(got, expected)
     grid = vocab.encode_words_in_graph(tf.constant([[b"cat", b""], [b"x" * 60, b"naive"]])).numpy()
     assert grid.shape == (2, 2, 50) and (grid[1, 0] == vocab.encode_word("x" * 60)).all()
+
+
+def test_a_leading_byte_order_mark_is_dropped(tmp_path):
+    """As every text input of the project: <S> keeps id 0 in a file saved with a BOM."""
+    vocab = LM1BVocabulary(vocab_file(tmp_path, b"\xef\xbb\xbf" + SPECIALS + b"the\n"))
+    assert (vocab.bos, vocab.word_to_id("the"), vocab.size) == (0, 3, 4)
