@@ -10,6 +10,7 @@ import re
 from typing import List, Sequence, Tuple
 
 from taglm_tf.fileio import atomic_path
+from taglm_tf.reports import paper_tables
 from taglm_tf.reports.run_groups import DataSizePoint, Group, by_label, data_size_points, perplexities
 from taglm_tf.reports.stats import mean_ci
 
@@ -130,10 +131,9 @@ def plot_data_size(plt, points: Sequence[DataSizePoint], path: str) -> None:
                 ax.plot([x], [mean], "o", mfc="none", color=line.get_color())
             else:
                 ax.errorbar([x], [mean], yerr=[half], fmt="o", capsize=4, color=line.get_color())
-    paper = sorted({(p.fraction, p.paper_delta) for p in points if p.paper_delta is not None})
-    if paper:
-        ax.plot([f * 100 for f, _ in paper], [d for _, d in paper], "s--", color="gray",
-                label="paper (CNN-BIG-LSTM + LSTM-2048-512)")
+    paper = paper_tables.paper_data_size_points()
+    ax.plot([f * 100 for f, _ in paper], [d for _, d in paper], "s--", color="gray",
+            label="paper (CNN-BIG-LSTM + LSTM-2048-512; 100%: train+dev)")
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xticks([1, 10, 100], ["1%", "10%", "100%"])
@@ -142,7 +142,8 @@ def plot_data_size(plt, points: Sequence[DataSizePoint], path: str) -> None:
                  "(mean of per-seed differences, 95% t interval)")
     ax.title.set_fontsize(9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=6)
+    ax.set_xlim(0.7, 140)
+    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # below: never over a point
     _save(fig, path)
     plt.close(fig)
 

@@ -126,7 +126,7 @@ def data_size_points(groups: Dict[str, List[Group]]) -> List[DataSizePoint]:
     """One point per label pair of ``paper_tables.DATA_SIZE`` and comparable setting pair with
     at least one seed in both arms, by the fraction of training data the runs record."""
     points = []
-    for base, variant in paper_tables.DATA_SIZE:
+    for _, base, variant in paper_tables.DATA_SIZE:
         delta = paper_tables.paper_delta(base, variant)
         for a, b in comparable_groups(groups, base, variant):
             pairs = tuple(seed_pairs(a, b))

@@ -25,7 +25,7 @@ def test_every_sweep_has_a_flagfile_a_report_row_and_its_own_directory():
 
 def test_the_data_size_stages_fill_the_data_size_rows():
     labels = {s.label for s in ALL_SWEEPS}
-    for base, taglm in paper_tables.DATA_SIZE:
+    for _, base, taglm in paper_tables.DATA_SIZE:
         assert base in labels and taglm in labels
     assert {s.seeds for s in report_runs.STAGES["ner_1pct"]} == {8}
 
