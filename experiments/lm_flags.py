@@ -7,6 +7,7 @@ import os
 
 from absl import flags
 
+from taglm_tf.cli import define_output_flag
 from taglm_tf.errors import InputError
 from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
 from taglm_tf.pretraining.lm_kinds import LM_KINDS, ModelConfig
@@ -113,7 +114,7 @@ def define_eval_flags(fv: flags.FlagValues = FLAGS) -> None:
     define.integer("batch_size", 32, "Rows evaluated in parallel (state carried per row).")
     define.integer("num_steps", 20, "Window length.")
     define.integer("max_sentences", 0, "Evaluate only the first sentences (0: all).")
-    define.string("output", None, "Also write the result as JSON here.")
+    define_output_flag("output", None, "Also write the result as JSON here.", inputs=("eval_files",), flag_values=fv)
     define.boolean("record", False, "Also write it to MODEL_DIR/perplexity.json, where tagger runs "
                    "with this LM find it (results.json lm_perplexity; the report's F1-vs-perplexity plot).")
 

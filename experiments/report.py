@@ -28,7 +28,7 @@ def define_flags() -> None:
     flags.DEFINE_list("runs", [], "Sweep dirs, model dirs or results.json files ([LABEL=]PATH); "
                       "more can follow as arguments.")
     define_output_flag("output", None, "The Markdown report to write.", inputs=("preamble", "runs"))
-    flags.DEFINE_string("plots_dir", None, "Where the PNGs go (default: plots/ beside --output).")
+    define_output_flag("plots_dir", None, "Where the PNGs go (default: plots/ beside --output).", folder=True)
     flags.DEFINE_string("preamble", None, "A Markdown file whose text goes after the report's intro "
                         "(what the runs were: hardware, budget, where the LMs came from).")
 

@@ -45,7 +45,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from absl import app, flags
 
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.errors import InputError
 
@@ -99,7 +99,7 @@ def define_flags() -> None:
     flags.DEFINE_list("stages", list(ORDER), "Stages to run; they run in this order whatever the order "
                       "given: " + ", ".join(ORDER) + ".")
     flags.DEFINE_string("sweeps_dir", "runs/sweeps", "One sweep directory per flagfile goes here.")
-    flags.DEFINE_string("report", "results/REPORT.md", "The report the 'report' stage writes.")
+    define_output_flag("report", "results/REPORT.md", "The report the 'report' stage writes.", inputs=("preamble",))
     flags.DEFINE_string("preamble", "results/REPORT_PREAMBLE.md", "The report's preamble (what the runs were).")
     flags.DEFINE_bool("dry_run", False, "Print the commands instead of running them (the report "
                       "command with every sweep of the plan; a real call reports those that exist).")

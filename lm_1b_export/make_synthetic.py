@@ -34,8 +34,9 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import check_output_path
 from taglm_tf.lm1b.vocab import MAX_TERM_ID
-
 from taglm_tf.lm1b.writing import write_v1_file
 
 # ---------------------------------------------------------------------------------------------
@@ -395,6 +396,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no_softmax", action="store_true",
                         help="leave out ckpt-softmax0..8 (saves ~3.3 GB at full size)")
     args = parser.parse_args(argv)
+    try:  # before any work, as every tool of the project checks where it writes
+        check_output_path(args.output_dir, (), "--output_dir", folder=True)
+    except InputError as e:
+        parser.error(str(e))
     written = write_synthetic_release(args.output_dir, args.size, args.seed,
                                       include_softmax=not args.no_softmax)
     dims = SIZES[args.size]

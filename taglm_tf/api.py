@@ -256,29 +256,38 @@ class Tagger:
 
         Raises:
             InputError: ``input_dir`` holds no ``.txt`` file; ``output_dir`` is ``input_dir``,
-                or holds a ``NAME.txt`` other than the input's (another folder's files).
+                holds ``.ann`` files this method did not write (gold annotations, say: it marks
+                its folders with :data:`BRAT_OUTPUT_MARK`), or a ``NAME.txt`` other than the input's.
         """
         documents = brat.read_folder(input_dir, annotated=False)
         if os.path.realpath(output_dir) == os.path.realpath(input_dir):
             raise InputError("is the input folder: the output would overwrite its files; give another "
                              "--output_dir", output_dir)
+        mark = os.path.join(output_dir, BRAT_OUTPUT_MARK)
+        if os.path.isdir(output_dir) and not os.path.exists(mark) and any(
+                n.endswith(".ann") for n in os.listdir(output_dir)):
+            raise InputError("holds .ann files that taglm_tf did not write (gold annotations?); give an "
+                             "empty or new --output_dir", output_dir)
         for d in documents:
             existing = os.path.join(output_dir, d.name + ".txt")
             if os.path.exists(existing) and brat.read_text(existing) != d.text:
                 raise InputError(f"holds another {d.name}.txt than {input_dir}: not an output folder of "
                                  "this input; give another --output_dir", output_dir)
         os.makedirs(output_dir, exist_ok=True)
+        with open(mark, "w", encoding="utf-8") as f:
+            f.write("BRAT predictions written by taglm_tf (Tagger.write_brat)\n")
         spans: List[List[Span]] = [[] for _ in documents]
         for sentence in self.predict_iter([d.text for d in documents], batch_size):
             spans[sentence.source] += sentence.spans
-        for d, found in zip(documents, spans):
-            annotations = [brat.TextBound(f"T{i}", s.type, ((s.char_start, s.char_end),)) for i, s in enumerate(found, 1)]
-            brat.write_ann(os.path.join(output_dir, d.name + ".ann"), annotations, d.text)
+        for d, found in zip(documents, spans):  # the text first: an .ann never lacks its .txt
             with atomic_path(os.path.join(output_dir, d.name + ".txt")) as tmp:
                 shutil.copyfile(os.path.join(input_dir, d.name + ".txt"), tmp)
+            annotations = [brat.TextBound(f"T{i}", s.type, ((s.char_start, s.char_end),)) for i, s in enumerate(found, 1)]
+            brat.write_ann(os.path.join(output_dir, d.name + ".ann"), annotations, d.text)
         return len(documents), sum(len(found) for found in spans)
 
 RAW_RUN_TEXTS, RAW_RUN_CHARS = 64, 1 << 16
+BRAT_OUTPUT_MARK = ".taglm-brat-output"  # in folders Tagger.write_brat writes: its .ann may be replaced
 
 
 def _pending_sentences(inputs) -> Iterator[_Pending]:

@@ -14,7 +14,8 @@ run with relations removed) in every case that matters here:
   (:class:`taglm_tf.conlleval.ChunkCounts` holds the counts).
 
 One difference: a discontinuous span matches only a span with the same fragments (the official
-script compares the text of its first fragment and the start of its second).
+script compares the offset text up to its first space after the type, ``START END;START2``: the
+first fragment and the start of the second).
 """
 from __future__ import annotations
 

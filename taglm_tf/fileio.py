@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import shutil
+import socket
 from typing import Iterable, Iterator, Optional
 
 from taglm_tf.errors import InputError
@@ -14,15 +16,18 @@ from taglm_tf.errors import InputError
 
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
-    """Yield a temporary sibling path; rename it onto ``path`` only if the block succeeds.
+    """Yield a temporary sibling path (its folder created if missing); rename it onto ``path``
+    only if the block succeeds.
 
-    The temporary is ``STEM.tmp-PID.EXT``. Temporaries of ``path`` that a killed process left
-    (their PID no longer runs) are removed first, so a kill never leaves a second, half-made
-    copy of an output beside it for good."""
+    The temporary is ``STEM.tmp-HOST-PID.EXT``. Temporaries of ``path`` that a killed process
+    of this host left (its PID no longer runs) are removed first, so a kill never leaves a
+    second, half-made copy of an output beside it for good; those of other hosts (a shared file
+    system) are left alone."""
     path = os.path.normpath(os.fspath(path))
     stem, ext = os.path.splitext(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)  # an output's folders are made as it is written
     remove_dead_temporaries(stem, ext)
-    tmp = f"{stem}.tmp-{os.getpid()}{ext}"  # keep the extension: Keras dispatches on it
+    tmp = f"{stem}.tmp-{_HOST}-{os.getpid()}{ext}"  # keep the extension: Keras dispatches on it
     try:
         yield tmp
         os.replace(tmp, path)
@@ -33,15 +38,29 @@ def atomic_path(path: str) -> Iterator[str]:
             os.remove(tmp)
 
 
+_HOST = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
+
+
 def remove_dead_temporaries(stem: str, ext: str = "") -> None:
-    """Delete ``STEM.tmp-PID.EXT`` files and folders whose process ``PID`` has ended."""
+    """Delete this host's ``STEM.tmp-HOST-PID.EXT`` files and folders whose process has ended.
+    POSIX only (elsewhere a PID cannot be probed without side effects); a temporary that
+    another process removes first is no error."""
+    if os.name != "posix":
+        return
     folder, name = os.path.split(stem)
-    prefix = name + ".tmp-"
-    for entry in os.listdir(folder or ".") if os.path.isdir(folder or ".") else ():
-        pid = entry[len(prefix):len(entry) - len(ext)] if entry.startswith(prefix) and entry.endswith(ext) else ""
-        if pid.isdigit() and not _running(int(pid)):
+    pattern = re.compile(re.escape(f"{name}.tmp-{_HOST}-") + r"([0-9]{1,9})" + re.escape(ext) + "$")
+    try:
+        entries = os.listdir(folder or ".")
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.match(entry)
+        if found and not _running(int(found.group(1))):
             target = os.path.join(folder, entry)
-            shutil.rmtree(target, ignore_errors=True) if os.path.isdir(target) else os.remove(target)
+            try:
+                shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+            except OSError:
+                pass
 
 
 def _running(pid: int) -> bool:
@@ -49,7 +68,7 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
+    except (PermissionError, OverflowError):  # another user's process; no such PID number
         return True
     return True
 
@@ -85,24 +104,24 @@ def exclusive_lock(path: str) -> Iterator[None]:
 
 def check_output_path(path: str, inputs: Iterable[str] = (), what: str = "the output",
                       folder: bool = False) -> None:
-    """Refuse an output path before any work. A file's folder must exist and be writable; a
-    folder may be created, inside the nearest existing folder above it, which must be writable.
-    Neither may be one of ``inputs`` (paths or globs, e.g. ``DIR/ckpt-*``).
+    """Refuse an output path before any work. It may not be one of ``inputs`` (paths or globs,
+    e.g. ``DIR/ckpt-*``); missing folders above it are created when it is written, inside the
+    nearest existing folder, which must be a writable folder; an existing path must be of the
+    kind expected (a file, or with ``folder`` a folder).
 
     Raises:
         InputError: naming ``what`` (e.g. ``--output_file``) and the path.
     """
     target = os.path.realpath(path)
+    if os.path.exists(target) and os.path.isdir(target) != folder:
+        raise InputError(f"{what}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}", path)
     parent = os.path.dirname(target)
-    if folder:
-        while not os.path.exists(parent) and os.path.dirname(parent) != parent:
-            parent = os.path.dirname(parent)
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
     if not os.path.isdir(parent):
-        raise InputError(f"{what}: its folder {os.path.dirname(os.path.abspath(path))} does not exist", path)
-    if not os.access(parent, os.W_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
-        raise InputError(f"{what}: not writable", path)
-    if not folder and os.path.isdir(target):
-        raise InputError(f"{what}: is a folder, not a file", path)
+        raise InputError(f"{what}: {parent} is not a folder", path)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{what}: cannot write in {parent}", path)
     for spec in inputs:
         for found in (glob.glob(spec) or [spec]) if spec else ():
             if os.path.realpath(found) == target:

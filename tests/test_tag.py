@@ -292,7 +292,12 @@ def test_api_write_brat_refuses_another_folders_files(model_dir, tmp_path):
     (tmp_path / "gold").mkdir()
     (tmp_path / "gold" / "a.txt").write_text("Another text.")
     (tmp_path / "gold" / "a.ann").write_text("T1\tTask 0 7\tAnother\n")
-    with pytest.raises(InputError, match="holds another a.txt"):
+    with pytest.raises(InputError, match="holds .ann files that taglm_tf did not write"):
         tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "gold"))
     assert (tmp_path / "gold" / "a.ann").read_text() == "T1\tTask 0 7\tAnother\n"
+    (tmp_path / "gold2").mkdir()  # gold texts only: another folder's a.txt
+    (tmp_path / "gold2" / "a.txt").write_text("Another text.")
+    with pytest.raises(InputError, match="holds another a.txt"):
+        tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "gold2"))
     assert tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "out"))[0] == 1
+    assert tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "out"))[0] == 1  # its own output: rewritten

@@ -27,6 +27,15 @@ from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 
 SKIPPED_KINDS = ("R", "*", "E", "A", "M", "N", "#")
+# Characters that would break an .ann line (a tab separates its fields; the others end a line for
+# str.splitlines): a surface holding one is written, and compared, with spaces in their place.
+_LINE_BREAKING = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_ONE_LINE = str.maketrans(_LINE_BREAKING, " " * len(_LINE_BREAKING))
+
+
+def one_line(surface: str) -> str:
+    """``surface`` as an ``.ann`` line holds it: tabs and line breaks become spaces."""
+    return surface.translate(_ONE_LINE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +104,8 @@ def parse_ann(content: str, text: Optional[str], path: str) -> Tuple[TextBound, 
             line, offsets outside the text, or a surface that is not the text at its offsets.
     """
     found = []
-    for number, line in enumerate(content.splitlines(), 1):
+    for number, line in enumerate(content.split("\n"), 1):
+        line = line[:-1] if line.endswith("\r") else line
         if not line.strip():
             continue
         kind = line[:1]
@@ -104,7 +114,7 @@ def parse_ann(content: str, text: Optional[str], path: str) -> Tuple[TextBound, 
         if kind != "T":
             raise InputError(f"unknown annotation line {line[:40]!r} (BRAT lines start with T, R, *, E, A, M, "
                              "N or #)", path, number)
-        fields = line.split("\t")
+        fields = line.split("\t", 2)
         if len(fields) != 3 or " " not in fields[1]:
             raise InputError("a T line needs 'ID<TAB>TYPE START END<TAB>SURFACE'", path, number)
         type_, spec = fields[1].split(" ", 1)
@@ -115,7 +125,7 @@ def parse_ann(content: str, text: Optional[str], path: str) -> Tuple[TextBound, 
         if annotation.end > len(text):
             raise InputError(f"offset {annotation.end} is past the end of the text ({len(text)} characters)",
                              path, number)
-        if annotation.surface(text) != fields[2]:
+        if one_line(annotation.surface(text)) != one_line(fields[2]):
             raise InputError(f"surface {fields[2]!r} is not the text at {spec}: "
                              f"{annotation.surface(text)!r}", path, number)
         found.append(annotation)
@@ -140,7 +150,7 @@ def read_folder(folder: str, annotated: bool = True) -> List[Document]:
     """
     if not os.path.isdir(folder):
         raise InputError("not a folder of BRAT .txt/.ann files", folder)
-    names = sorted(os.listdir(folder))
+    names = sorted(n for n in os.listdir(folder) if ".tmp-" not in n)  # a killed writer's temporaries
     texts = [n for n in names if n.endswith(".txt")]
     if not texts:
         raise InputError("holds no .txt file", folder)
@@ -158,14 +168,14 @@ def read_folder(folder: str, annotated: bool = True) -> List[Document]:
 
 def ann_text(annotations: Iterable[TextBound], text: str) -> str:
     """The ``.ann`` content of ``annotations``, numbered ``T1``, ``T2``... in order of offsets.
-    A line break inside a surface is written as a space, so that each annotation stays one line
-    (the offsets still point at the original characters)."""
+    A tab or line break inside a surface is written as a space (:func:`one_line`), so that each
+    annotation stays one line; the offsets still point at the original characters, and
+    :func:`parse_ann` compares surfaces the same way."""
     lines = []
     ordered = sorted(annotations, key=lambda a: (a.start, a.end, a.type))
     for i, a in enumerate(ordered, 1):
         spec = ";".join(f"{s} {e}" for s, e in a.fragments)
-        surface = a.surface(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-        lines.append(f"T{i}\t{a.type} {spec}\t{surface}\n")
+        lines.append(f"T{i}\t{a.type} {spec}\t{one_line(a.surface(text))}\n")
     return "".join(lines)
 
 
@@ -199,7 +209,8 @@ def one_layer(document: Document, sentences: Sequence[tokenize.TokenizedSentence
 
     The rule: discontinuous annotations, and those whose start or end falls inside a token or in
     another sentence, are left out; of the rest, the longest (in characters) is kept first, then
-    the earlier, then by type name, and an annotation that overlaps one already kept is left
+    the earlier, then the one listed first in the file (as the ScienceIE scorer gives a span
+    the type of its first annotation), and an annotation that overlaps one already kept is left
     out. Every annotation left out is counted in :class:`LayerCounts` under its first reason.
     """
     counts = LayerCounts()
@@ -220,7 +231,7 @@ def one_layer(document: Document, sentences: Sequence[tokenize.TokenizedSentence
             candidates.append(a)
     chunks: List[List[Chunk]] = [[] for _ in sentences]
     taken: List[Tuple[int, int]] = []
-    for a in sorted(candidates, key=lambda a: (-(a.end - a.start), a.start, a.type)):
+    for a in sorted(candidates, key=lambda a: (-(a.end - a.start), a.start)):  # stable: file order
         if any(a.start < e and s < a.end for s, e in taken):
             counts.overlapping += 1
             continue
