@@ -40,7 +40,8 @@ def define_flags() -> None:
                         "by whether a token is outside it.")
     flags.DEFINE_enum("split", "test", ["test", "dev"], "Which predictions to score.")
     flags.DEFINE_string("data_dir", None, "Root for relative data paths (default: $TAGLM_DATA_DIR or ./data).")
-    define_output_flag("output", None, "Also write the per-run counts and the tests here (JSON).")
+    define_output_flag("output", None, "Also write the per-run counts and the tests here (JSON).",
+                       inputs=("train_files", "lm_vocab"))
     flags.mark_flags_as_required(["base", "variant"])
 
 

@@ -20,7 +20,8 @@ def define_output_flag(name: str, default, help_text: str, inputs=(), folder: bo
                        flag_values=flags.FLAGS) -> None:
     """A string flag naming a file (or, with ``folder``, a folder) the tool writes; :func:`run`
     checks it before any work (:func:`taglm_tf.fileio.check_output_path`): it can be written,
-    and it is none of the paths given by the flags named in ``inputs``."""
+    and it is none of the paths given by the flags named in ``inputs`` (lists and comma-separated
+    values are split)."""
     flags.DEFINE_string(name, default, help_text, flag_values=flag_values)
     _OUTPUT_FLAGS[name] = (tuple(inputs), folder)
 
@@ -30,9 +31,8 @@ def check_output_flags(flag_values=flags.FLAGS) -> None:
     for name, (inputs, folder) in _OUTPUT_FLAGS.items():
         if name in flag_values and flag_values[name].value:
             given = [flag_values[i].value for i in inputs if i in flag_values and flag_values[i].value]
-            check_output_path(flag_values[name].value,
-                              [p for value in given for p in (value if isinstance(value, list) else [value])],
-                              f"--{name}", folder)
+            paths = [p for value in given for p in (value if isinstance(value, list) else str(value).split(","))]
+            check_output_path(flag_values[name].value, paths, f"--{name}", folder)
 
 
 def run(main) -> None:

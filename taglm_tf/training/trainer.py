@@ -203,7 +203,13 @@ class Trainer:
             state = json.load(f)
         if state["checkpoint"]:
             self._restore("checkpoints", os.path.basename(state["checkpoint"]))
-        self._keep_only_best((state["schedule"] or {}).get("best_epoch"))
+        schedule = state["schedule"] or {}
+        best = schedule.get("best_epoch")
+        if best and schedule.get("phase") == 0 and not schedule.get("done") and not tf.io.gfile.exists(
+                os.path.join(self.best_dir, f"ckpt-{best}.index")):  # annealing will need it
+            raise InputError(f"state.json names best/ckpt-{best}, which is not in the run directory: its "
+                             "files are incomplete; start the run anew (without --resume)", self.model_dir)
+        self._keep_only_best(best)
         return state
 
     def _keep_only_best(self, epoch: Optional[int]) -> None:

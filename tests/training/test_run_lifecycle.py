@@ -209,6 +209,13 @@ def test_a_moved_run_resumes_and_a_copy_reads_only_its_own_files(tmp_path, refer
     assert failed.stderr.strip().splitlines()[-1] == (
         f"error: {broken}: state.json names checkpoints/ckpt-1, which is not in the run directory: its files "
         "are incomplete; start the run anew (without --resume)")
+    no_best = tmp_path / "no_best"
+    shutil.copytree(copy, no_best)
+    shutil.rmtree(no_best / "best")
+    failed = run(no_best, "--resume")  # annealing would need best/: refused at the start
+    assert failed.returncode == 1 and failed.stderr.strip().splitlines()[-1] == (
+        f"error: {no_best}: state.json names best/ckpt-1, which is not in the run directory: its files "
+        "are incomplete; start the run anew (without --resume)")
     resumed = run(copy, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert outcome(copy) == outcome(reference)
@@ -236,7 +243,14 @@ def test_a_kill_between_a_new_best_and_its_commit_leaves_the_committed_best(tmp_
     assert committed < epoch and {p.name.split(".")[0] for p in (model_dir / "best").iterdir()} == {
         f"ckpt-{committed}", f"ckpt-{epoch}"}  # the uncommitted best beside the committed one
     monkeypatch.setattr(Trainer, "_commit", commit)
+    epoch_fn, at_resume = Trainer._epoch, []
+
+    def first_epoch_sees(self, data, epoch):  # what the start left in best/, before any epoch
+        at_resume.append(at_resume or sorted({p.name.split(".")[0] for p in (model_dir / "best").iterdir()}))
+        return epoch_fn(self, data, epoch)
+    monkeypatch.setattr(Trainer, "_epoch", first_epoch_sees)
     run_experiment(tiny_config(model_dir, **settings), resume=True)
+    assert at_resume[0] == [f"ckpt-{committed}"]
     best = json.loads((model_dir / "state.json").read_text())["schedule"]["best_epoch"]
     assert {p.name.split(".")[0] for p in (model_dir / "best").iterdir()} == {f"ckpt-{best}"}
     assert outcome(model_dir) == outcome(reference_dir)
