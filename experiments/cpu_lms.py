@@ -39,8 +39,8 @@ from typing import List, Optional
 
 from absl import app, flags
 
+from experiments import child_env
 from taglm_tf.cli import run
-from taglm_tf.data.paths import default_data_dir
 from taglm_tf.errors import InputError
 
 FLAGS = flags.FLAGS
@@ -132,13 +132,6 @@ def train_commands(lms, runs_dir: str, lms_dir: str) -> List[tuple]:
     return todo
 
 
-def _child_env() -> dict:
-    """The children import this checkout's code and run in its root, where the flagfiles'
-    nested ``--flagfile=experiments/...`` lines resolve."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
-            "TAGLM_DATA_DIR": os.path.abspath(default_data_dir())}
-
-
 def run_parallel(todo: List[tuple], parallel: int) -> None:
     """Run the commands in the repository root, ``parallel`` at a time, each appending to its
     log; an :class:`InputError` naming the failed ones and their logs after all have ended."""
@@ -151,7 +144,7 @@ def run_parallel(todo: List[tuple], parallel: int) -> None:
             log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
             log.flush()
             print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
-            child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=_child_env(), cwd=REPO)
+            child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=child_env(), cwd=REPO)
             running.append((lm, child, log, log_file))
         time.sleep(1)
         for item in [r for r in running if r[1].poll() is not None]:
@@ -167,7 +160,7 @@ def run_parallel(todo: List[tuple], parallel: int) -> None:
 
 def check_call(argv: List[str]) -> None:
     print("+ " + shlex.join(argv), flush=True)
-    if subprocess.call(argv, env=_child_env(), cwd=REPO):
+    if subprocess.call(argv, env=child_env(), cwd=REPO):
         raise InputError(f"failed: {shlex.join(argv)}")
 
 

@@ -45,12 +45,11 @@ from typing import Dict, List, Sequence, Tuple
 
 from absl import app, flags
 
+from experiments import child_env
 from taglm_tf.cli import define_output_flag, run
-from taglm_tf.data.paths import default_data_dir
 from taglm_tf.errors import InputError
 
 FLAGS = flags.FLAGS
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,9 +138,7 @@ def commands(stages: Sequence[str], python: str, sweeps_dir: str, report: str, p
 def _call(argv: List[str]) -> int:
     """Run ``argv`` in the working directory; SIGTERM or Ctrl-C stops it (and waits) before we stop."""
     print(f"+ {shlex.join(argv)}", flush=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
-           "TAGLM_DATA_DIR": os.path.abspath(default_data_dir())}
-    child = subprocess.Popen(argv, env=env)
+    child = subprocess.Popen(argv, env=child_env())
     try:
         return child.wait()
     finally:

@@ -22,12 +22,12 @@ from typing import Callable, List, Optional, Sequence
 
 from absl import flags
 
+from experiments import child_env
 from taglm_tf.reports import sweeps
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
 
 FLAGS = flags.FLAGS
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_COMMAND = ("{python} -m experiments.{task} --flagfile={flagfile} --model_dir={model_dir} "
                    "--seed={seed} --resume")
 
@@ -56,9 +56,9 @@ def _start(argv: List[str], log_file: str):
     log = open(log_file, "a", encoding="utf-8")
     log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
     log.flush()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
     try:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=child_env())
     except OSError as e:
         log.close()
         raise InputError(f"cannot start {shlex.join(argv)}: {e}") from None
