@@ -122,12 +122,12 @@ def main(argv):
     dev = dev[:FLAGS.dev_sentences] if FLAGS.dev_sentences else dev
     embeddings = os.path.join(data_dir, FLAGS.embeddings) if FLAGS.embeddings else None
     resources = build_resources(train, splits.dev + splits.test, embeddings)
-    result = {"task": FLAGS.task, **measure_model(task.model, resources, train, dev),
+    result = {"task": FLAGS.task, **measure_model(TaggerConfig(**task.model_defaults), resources, train, dev),
               "batch_size": FLAGS.batch_size, "eval_batch_size": FLAGS.eval_batch_size,
               "embeddings": FLAGS.embeddings or None, "dev_sentences": len(dev)}
     if FLAGS.forward_lm or FLAGS.backward_lm:
         features = lm_features({"train": train, "dev": dev})
-        taglm = dataclasses.replace(task.model, extra_dim=features["train"].dim)
+        taglm = dataclasses.replace(TaggerConfig(**task.model_defaults), extra_dim=features["train"].dim)
         result["taglm"] = {"forward_lm": FLAGS.forward_lm, "backward_lm": FLAGS.backward_lm,
                            **measure_model(taglm, resources, train, dev, features)}
         result["lm_cost"] = {

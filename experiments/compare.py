@@ -1,6 +1,6 @@
 """Two-sided Welch t-test between two sets of runs (paper §3.1).
 
-    python -m experiments.compare A B [--metric=test_f1|dev_f1]
+    python -m experiments.compare A B [--metric=test_f1|dev_f1|test_accuracy|dev_accuracy]
 
 A and B are each a sweep dir, a model dir, a results.json, or a comma-separated list of these
 (pooled). Prints mean, sample std and n of each, then t, Welch–Satterthwaite df and p.
@@ -20,7 +20,8 @@ FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-    flags.DEFINE_enum("metric", "test_f1", ["test_f1", "dev_f1"], "Which F1 to compare.")
+    flags.DEFINE_enum("metric", "test_f1", ["test_f1", "dev_f1", "test_accuracy", "dev_accuracy"],
+                      "Which score to compare (accuracy: tasks of token labels such as POS).")
 
 
 def values_of(spec: str, metric: str) -> List[float]:
@@ -28,7 +29,7 @@ def values_of(spec: str, metric: str) -> List[float]:
     runs = [r for path in spec.split(",") if path for r in sweeps.load_runs(path)]
     if not runs:
         raise InputError("holds no finished runs", spec)
-    return [getattr(r, metric) for r in runs]
+    return [r.score(metric) for r in runs]
 
 
 def format_comparison(name_a: str, name_b: str, result: WelchResult, metric: str) -> str:

@@ -1,14 +1,14 @@
-r"""Train one experiment with N seeds and report test F1 mean ± std.
+r"""Train one experiment with N seeds and report the test score (F1, or accuracy) mean ± std.
 
     python -m experiments.run_seeds --task=ner --flagfile=experiments/flags/ner_baseline.cfg \
         --seeds=10 [--first_seed=1] --sweep_dir=runs/sweeps/ner_baseline [--parallel=2] \
         [-- --train_with_dev ...]
 
 Seed k trains in ``SWEEP_DIR/seed_k`` (log: ``SWEEP_DIR/seed_k.log``) through
-``python -m experiments.<task> ... --seed=k --resume``. Rerunning the same command resumes: seeds
+``python -m experiments.train_tagger --task=TASK ... --seed=k --resume``. Rerunning the same command resumes: seeds
 with a ``results.json`` are skipped, interrupted ones continue from their checkpoints. A failed
 seed does not stop the others; it is listed at the end and the exit status is 1.
-``SWEEP_DIR/sweep.json`` holds per-seed F1, mean ± sample std (ddof=1) and the setting.
+``SWEEP_DIR/sweep.json`` holds per-seed scores, mean ± sample std (ddof=1) and the setting.
 """
 from __future__ import annotations
 
@@ -26,14 +26,15 @@ from experiments import child_env
 from taglm_tf.reports import sweeps
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
+from taglm_tf.tasks import METRIC_TITLES, TASKS
 
 FLAGS = flags.FLAGS
-DEFAULT_COMMAND = ("{python} -m experiments.{task} --flagfile={flagfile} --model_dir={model_dir} "
-                   "--seed={seed} --resume")
+DEFAULT_COMMAND = ("{python} -m experiments.train_tagger --task={task} --flagfile={flagfile} "
+                   "--model_dir={model_dir} --seed={seed} --resume")
 
 
 def define_flags() -> None:
-    flags.DEFINE_enum("task", None, ["ner", "chunking"], "Which experiment entry point to run.")
+    flags.DEFINE_enum("task", None, list(TASKS), "The task to train (taglm_tf.tasks).")
     flags.DEFINE_string("experiment_flagfile", None, "The experiment's flagfile (also: --flagfile).")
     flags.DEFINE_integer("seeds", 10, "Number of seeds.", lower_bound=1)
     flags.DEFINE_integer("first_seed", 1, "Seeds are first_seed .. first_seed + seeds - 1.")
@@ -70,7 +71,8 @@ def _finished(sweep_dir: str, seed: int, returncode: int, echo) -> Optional[dict
     run_dir, log_file = sweeps.seed_dir(sweep_dir, seed), sweeps.log_path(sweep_dir, seed)
     if returncode == 0 and sweeps.is_finished(run_dir):
         result = sweeps.load_run(run_dir)
-        echo(f"seed {seed}: test F1 {result.test_f1:.2f}, dev F1 {result.dev_f1:.2f}")
+        title = METRIC_TITLES[result.metric]
+        echo(f"seed {seed}: test {title} {result.test_score:.2f}, dev {title} {result.dev_score:.2f}")
         return None
     reason = f"exit status {returncode}" if returncode else "no results.json written"
     echo(f"seed {seed} FAILED ({reason}); log: {log_file}")
@@ -137,8 +139,10 @@ def main(argv):
                                                                sweep_dir, s, extra_args),
                        FLAGS.parallel, on_change=write)
     summary = write(failed)
-    print(f"{label}: test F1 {sweeps.format_stat(summary['test_f1'])}, "
-          f"dev F1 {sweeps.format_stat(summary['dev_f1'])} -> {os.path.join(sweep_dir, sweeps.SWEEP_FILE)}")
+    metric = summary["metric"]
+    print(f"{label}: test {METRIC_TITLES[metric]} {sweeps.format_stat(summary[f'test_{metric}'])}, "
+          f"dev {METRIC_TITLES[metric]} {sweeps.format_stat(summary[f'dev_{metric}'])} -> "
+          f"{os.path.join(sweep_dir, sweeps.SWEEP_FILE)}")
     for f in failed:
         print(f"seed {f['seed']} failed ({f['reason']}): see {f['log']}", file=sys.stderr)
     return 1 if failed else 0

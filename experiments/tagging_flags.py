@@ -9,7 +9,8 @@ from taglm_tf.errors import InputError
 from taglm_tf.experiment import ExperimentConfig
 from taglm_tf.lm.loading import resolve_lm_spec
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
-from taglm_tf.tasks import TASKS
+from taglm_tf.models.tagger import TaggerConfig
+from taglm_tf.tasks import TASKS, Task
 from taglm_tf.training.trainer import TrainConfig
 
 FLAGS = flags.FLAGS
@@ -56,7 +57,7 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.", flag_values=fv)
     flags.DEFINE_enum("lm_cache_dtype", "float16", ["float16", "float32"], "Cache storage type.", flag_values=fv)
     for name, (kind, help_text) in _MODEL_FLAGS.items():
-        values = {t.name: getattr(t.model, name) for t in TASKS.values()}
+        values = {t.name: getattr(task_model(t), name) for t in TASKS.values()}
         if any(v is not None for v in values.values()):  # else the help text gives the default
             paper = "; ".join(f"{task}: {value}" for task, value in values.items())
             help_text = f"{help_text} (default: the task's paper setting, {paper})"
@@ -76,11 +77,16 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
                          "of every N steps as train/step_loss (0: none).", flag_values=fv)
 
 
+def task_model(task: Task) -> TaggerConfig:
+    """The paper's tagger settings for ``task``."""
+    return TaggerConfig(**task.model_defaults)
+
+
 def config_from_flags(task_name: str, fv: flags.FlagValues = FLAGS) -> ExperimentConfig:
     task = TASKS[task_name]
     data_dir = fv.data_dir or default_data_dir()
     overrides = {k: getattr(fv, k) for k in _MODEL_FLAGS if getattr(fv, k) is not None}
-    model = dataclasses.replace(task.model, **overrides, task_rnn=fv.task_rnn)
+    model = dataclasses.replace(task_model(task), **overrides, task_rnn=fv.task_rnn)
     try:
         model.validate()
     except ValueError as e:

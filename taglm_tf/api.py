@@ -29,7 +29,7 @@ from taglm_tf.lm.embedders import SentenceEmbedder
 from taglm_tf.lm.features import OnTheFlyFeatures
 from taglm_tf.lm.loading import load_lms
 from taglm_tf.models.saving import LoadedTagger, load_tagger
-from taglm_tf.tasks import TaskSpec, task_named
+from taglm_tf.tasks import Task, task_named
 
 # One input: raw text (str), a token list, or a CoNLL sentence (its tokens; other columns kept).
 Input = Union[str, Sequence[str], conll.Sentence]
@@ -66,8 +66,8 @@ class TaggedSentence:
     Attributes:
         tokens: the tokens.
         tags: one tag per token, in the tagger's :attr:`Tagger.scheme` (by default the task's
-            gold scheme: IOB1 for NER, IOB2 for chunking).
-        spans: the chunks of ``tags``, in order.
+            gold scheme: IOB1 for NER, IOB2 for chunking), or the task's token labels (POS).
+        spans: the chunks of ``tags``, in order (none for token labels).
         source: index of the input this sentence came from (a raw text may hold several).
         offsets: ``(char start, char end)`` per token into that raw text; ``None`` otherwise.
         columns: the other CoNLL columns per token for CoNLL input, else ``()``.
@@ -80,11 +80,13 @@ class TaggedSentence:
     offsets: Optional[Tuple[Tuple[int, int], ...]] = None
     columns: Tuple[Tuple[str, ...], ...] = ()
 
-    def to_dict(self, entity_word: str = "entities") -> dict:
+    def to_dict(self, entity_word: Optional[str] = "entities") -> dict:
         """The JSON record ``taglm_tf.tag --format=json`` writes: tokens, tags, the spans under
-        ``entity_word`` (``entities`` or ``chunks``) and, for raw text, the token ``offsets``."""
-        out = {"tokens": list(self.tokens), "tags": list(self.tags),
-               entity_word: [s.to_dict() for s in self.spans]}
+        ``entity_word`` (``entities`` or ``chunks``; no spans for ``None``, a task of token
+        labels) and, for raw text, the token ``offsets``."""
+        out = {"tokens": list(self.tokens), "tags": list(self.tags)}
+        if entity_word is not None:
+            out[entity_word] = [s.to_dict() for s in self.spans]
         if self.offsets is not None:
             out["offsets"] = [list(o) for o in self.offsets]
         return out
@@ -112,9 +114,9 @@ class _Pending:
     columns: Tuple[Tuple[str, ...], ...] = ()
 
 
-def _spans(pending: _Pending, tags: Sequence[str]) -> Tuple[Span, ...]:
+def _spans(pending: _Pending, chunks: Sequence[tag_schemes.Chunk]) -> Tuple[Span, ...]:
     spans = []
-    for chunk in tag_schemes.tags_to_chunks(tags):
+    for chunk in chunks:
         if pending.offsets is None:
             spans.append(Span(chunk.type, chunk.start, chunk.end,
                               " ".join(pending.tokens[chunk.start:chunk.end])))
@@ -143,20 +145,22 @@ class Tagger:
 
     Args:
         loaded: the model, vocabularies and config of a run (:func:`load_tagger`).
-        task: the run's task (its gold tag scheme and the name of its chunks).
+        task: the run's task (its labels: gold tag scheme and chunks, or token labels).
         lms: the frozen LMs the model was trained with, forward first; ``()`` for a baseline.
         output_scheme: the scheme of the tags returned, any case: ``iob1``, ``iob2`` (also
             ``bio``) or ``iobes`` (also ``bioes``); ``None`` or ``task``: the task's gold scheme.
-            Spans are the same in every scheme. A ValueError for another name.
+            Spans are the same in every scheme. A ValueError for another name; an
+            :class:`InputError` for a scheme with a task of token labels.
     """
 
-    def __init__(self, loaded: LoadedTagger, task: TaskSpec, lms: Sequence[SentenceEmbedder] = (),
+    def __init__(self, loaded: LoadedTagger, task: Task, lms: Sequence[SentenceEmbedder] = (),
                  output_scheme: Optional[str] = None):
         if ("features" in loaded.model.input_names) != bool(lms):
             raise InputError("the model's LM-feature input does not match the LMs given")
         self.loaded, self.task, self.lms = loaded, task, list(lms)
         use_task = output_scheme is None or output_scheme.lower() == "task"
         self.output_scheme = None if use_task else tag_schemes.scheme_named(output_scheme)
+        task.labels.check_output_scheme(self.output_scheme)
         self.featurizer = loaded.resources.featurizer()
         self.predictor = Predictor(loaded.model, loaded.resources.tags)
 
@@ -184,10 +188,10 @@ class Tagger:
                    load_lms(loaded.config, model_dir, lms), output_scheme)
 
     @property
-    def scheme(self) -> str:
+    def scheme(self) -> Optional[str]:
         """The scheme of the returned tags: ``output_scheme`` if given, else the task's gold
-        scheme (``iob1`` NER, ``iob2`` chunking)."""
-        return self.output_scheme or self.task.fmt.tag_scheme
+        scheme (``iob1`` NER, ``iob2`` chunking); ``None`` for token labels (POS)."""
+        return self.output_scheme or self.task.labels.scheme
 
     def tag_tokens(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128) -> List[List[str]]:
         """Tags in :attr:`scheme` for each non-empty token list, in order: the one tagging path
@@ -241,7 +245,7 @@ class Tagger:
             tags = iter(self.tag_tokens(non_empty, batch_size))
             for p in chunk:
                 sentence_tags = tuple(next(tags)) if p.tokens else ()
-                yield TaggedSentence(p.tokens, sentence_tags, _spans(p, sentence_tags), p.source,
+                yield TaggedSentence(p.tokens, sentence_tags, _spans(p, self.task.labels.spans(sentence_tags)), p.source,
                                      p.offsets, p.columns)
 
     def write_brat(self, input_dir: str, output_dir: str, batch_size: int = 128) -> Tuple[int, int]:
@@ -255,10 +259,14 @@ class Tagger:
             ``(documents, annotations)`` written.
 
         Raises:
-            InputError: ``input_dir`` holds no ``.txt`` file; ``output_dir`` is ``input_dir``,
+            InputError: the task labels tokens (no spans); ``input_dir`` holds no ``.txt`` file;
+                ``output_dir`` is ``input_dir``,
                 holds ``.ann`` files this method did not write (gold annotations, say: it marks
                 its folders with :data:`BRAT_OUTPUT_MARK`), or a ``NAME.txt`` other than the input's.
         """
+        if self.task.entity_word is None:
+            raise InputError(f"the {self.task.name} task labels tokens; it has no spans to write as "
+                             "BRAT annotations")
         documents = brat.read_folder(input_dir, annotated=False)
         if os.path.realpath(output_dir) == os.path.realpath(input_dir):
             raise InputError("is the input folder: the output would overwrite its files; give another "

@@ -1,4 +1,4 @@
-"""Prediction and conlleval scoring of a tagger on a split."""
+"""Prediction and scoring of a tagger on a split (the task's scorer: conlleval or accuracy)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +11,7 @@ from taglm_tf import conlleval
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.vocab import Vocabulary
+from taglm_tf.tasks import Labels, Scores
 from taglm_tf.tracing import EagerThenTraced
 
 MODEL_INPUTS = ("word_ids", "char_ids", "char_index", "features")
@@ -45,8 +46,9 @@ class Predictor:
             self._decode_fn = EagerThenTraced(lambda x: self.model(x, training=False)["tags"], [spec])
         return self._decode_fn(inputs)
 
-    def predict(self, data: TaggingData, scheme: str) -> List[List[str]]:
-        """Predicted tags for every sentence, converted to ``scheme``."""
+    def predict(self, data: TaggingData, scheme: Optional[str]) -> List[List[str]]:
+        """Predicted tags for every sentence, converted to ``scheme`` (chunks; see
+        :func:`taglm_tf.data.tag_schemes.convert`), or as decoded for ``None`` (token labels)."""
         out: List[Optional[List[str]]] = [None] * len(data.sentences)
         items = self.tag_vocab.items
         for batch in data.dataset(self.batch_size, shuffle=False):
@@ -55,7 +57,7 @@ class Predictor:
                 n = data.lengths[index]
                 # id 0 is padding and never gold; if decoded it reads as O.
                 out[index] = [items[t] if t else "O" for t in tags[row, :n]]
-        return [tag_schemes.convert(tags, scheme) for tags in out]
+        return [tag_schemes.convert(tags, scheme) if scheme else tags for tags in out]
 
 
 @dataclasses.dataclass
@@ -63,27 +65,28 @@ class Evaluation:
     """A tagger's scores on one split.
 
     Attributes:
-        result: conlleval's counts and scores (percentages).
-        predictions: the conlleval input, ``token [columns...] gold predicted`` lines.
+        scores: the task's scores (percentages): chunk F1, precision and recall, or accuracy.
+        predictions: the scorer's input, ``token [columns...] gold predicted`` lines (the
+            conlleval layout).
         tokens_per_sec: tokens tagged per second of wall time of :meth:`Predictor.predict`.
     """
 
-    result: conlleval.ConllevalResult
-    predictions: str  # conlleval-format text, as written to disk
+    scores: Scores
+    predictions: str  # as written to disk
     tokens_per_sec: float
 
     @property
-    def f1(self) -> float:
-        """Overall chunk F1, in percent (0-100), as conlleval reports it."""
-        return self.result.overall.f1
+    def score(self) -> float:
+        """The task's metric (chunk F1 or accuracy), in percent (0-100)."""
+        return self.scores.value
 
 
 def evaluate(predictor: Predictor, data: TaggingData, gold: Sequence[conll.Sentence],
-             scheme: str) -> Evaluation:
-    """Tag ``data`` and score it with conlleval against the original ``gold`` sentences."""
+             labels: Labels) -> Evaluation:
+    """Tag ``data`` and score it with the task's scorer against the original ``gold`` sentences
+    (in the files' own scheme)."""
     start = time.perf_counter()
-    predicted = predictor.predict(data, scheme)
+    predicted = predictor.predict(data, labels.scheme)
     elapsed = time.perf_counter() - start
     text = conll.format_predictions(gold, predicted)
-    result = conlleval.evaluate_lines(conlleval.split_lines(text))
-    return Evaluation(result, text, data.num_tokens / max(elapsed, 1e-9))
+    return Evaluation(labels.score(conlleval.split_lines(text)), text, data.num_tokens / max(elapsed, 1e-9))

@@ -21,7 +21,6 @@ from typing import Callable, Optional
 
 import tensorflow as tf
 
-from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
 from taglm_tf.config_diff import refuse_changed_settings
@@ -38,8 +37,6 @@ from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.provenance import git_commit
 from taglm_tf.tasks import TASKS, load_splits, task_paths
 from taglm_tf.training.trainer import STATE_FILE, TrainConfig, Trainer, check_resume, verbosity
-
-TRAIN_SCHEME = "iobes"  # paper §3
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)
@@ -203,7 +200,7 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
     task = TASKS[config.task]
     tf.keras.utils.set_random_seed(config.train.seed)
     splits = experiment_splits(config)
-    train = conll.convert_tags(splits.train, TRAIN_SCHEME)
+    train = [s.with_tags(task.labels.for_training(s.tags)) for s in splits.train]
     trained_with = saving.load_config(config.model_dir).get("lm_fingerprints") if state_exists else None
     lms = load_lm_embedders(config.to_dict(), expected_fingerprints=trained_with)
     features = lm_feature_sources(config, lms, splits)
@@ -221,8 +218,8 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
     predictor = Predictor(model, resources.tags, config.train.eval_batch_size)
     paths = task_paths(task, config.data_dir, config.files)
     train_data = TaggingData(train, featurizer, resources.tags, features.get("train"), paths["train"])
-    # Dev gold tags are only scored (conlleval, file scheme), never encoded: a type that the
-    # training data lacks is a missed chunk, not an error.
+    # Dev gold tags are only scored (the task's scorer, file scheme), never encoded: a type or
+    # label that the training data lacks is an error of the model, not of the data.
     dev_data = TaggingData(splits.dev, featurizer, features=features.get("dev"))
     if not state_exists:  # the run really starts: its settings go beside it
         saving.save_vocab(config.model_dir, resources)
@@ -231,7 +228,7 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
             "lm_fingerprints": lm_fingerprints(config.to_dict(), lms),
             **({RELATIVE_KEY: relative} if (relative := specs_relative_to(config.to_dict(), config.model_dir)) else {})})
     trainer = progress["trainer"] = Trainer(model, predictor, config.train, config.model_dir,
-                                            task.fmt.tag_scheme, run_hparams(config))
+                                            task.labels, run_hparams(config))
     history = trainer.train(train_data, dev_data, splits.dev, resume=state_exists, on_epoch_end=on_epoch_end)
     return history, {"config": config, "model": model, "predictor": predictor, "trainer": trainer,
                      "featurizer": featurizer, "splits": splits, "features": features}
@@ -241,30 +238,30 @@ def _started_at_commit(model_dir: str) -> str:
     return saving.load_config(model_dir).get("git_commit", "unknown")
 
 
-def _best_constant_epoch(history, base_lr):
+def _best_constant_epoch(history, base_lr, metric: str):
     constant = [h for h in history if h["lr"] == base_lr]
-    return max(constant, key=lambda h: h["dev_f1"])["epoch"] if constant else None
+    return max(constant, key=lambda h: h[f"dev_{metric}"])["epoch"] if constant else None
 
 
 def finish(config, model, predictor, trainer, featurizer, splits, history, features) -> dict:
     """Score the final model on dev and test, log the scores to TensorBoard
     (:meth:`Trainer.log_final_scores`), save the model, and write ``results.json``."""
     task = TASKS[config.task]
-    scores = {}
+    final, scores = {}, {}
     for name, gold in (("dev", splits.dev), ("test", splits.test)):
         data = TaggingData(gold, featurizer, features=features.get(name))
-        ev = evaluate(predictor, data, gold, task.fmt.tag_scheme)
+        ev = evaluate(predictor, data, gold, task.labels)
         write_text_atomic(os.path.join(config.model_dir, f"{name}_predictions.txt"), ev.predictions)
-        scores[name] = {"f1": ev.f1, "precision": ev.result.overall.precision,
-                        "recall": ev.result.overall.recall,
-                        "per_type": {t: c.f1 for t, c in ev.result.per_type.items()},
+        final[name] = ev.scores
+        scores[name] = {**ev.scores.details, "per_type": dict(ev.scores.per_type),
                         "tokens_per_sec": ev.tokens_per_sec}
-    trainer.log_final_scores(scores, len(history))
+    trainer.log_final_scores(final, len(history))
     saving.save_model(config.model_dir, model)
     results = {
-        "task": config.task, "dev_f1": scores["dev"]["f1"], "test_f1": scores["test"]["f1"],
+        "task": config.task, **{task.result_key(name): final[name].value for name in ("dev", "test")},
         "scores": scores, "epochs": len(history),
-        "best_dev_epoch_before_annealing": _best_constant_epoch(history, config.train.learning_rate),
+        "best_dev_epoch_before_annealing": _best_constant_epoch(history, config.train.learning_rate,
+                                                                task.metric),
         "wall_seconds": sum(h.get("seconds", 0.0) for h in history),
         "train_sentences": len(splits.train), "train_with_dev": config.train_with_dev,
         "embeddings": config.embeddings, "seed": config.train.seed,

@@ -47,14 +47,17 @@ def define_flags() -> None:
     flags.mark_flags_as_required(["model_dir", "export_dir"])
 
 
-def convert_ids(tag_ids: tf.Tensor, present: tf.Tensor, items: Sequence[str], scheme: str) -> tf.Tensor:
+def convert_ids(tag_ids: tf.Tensor, present: tf.Tensor, items: Sequence[str], scheme: Optional[str]) -> tf.Tensor:
     """Tag ids (any scheme, e.g. IOBES) -> tag strings in ``scheme``, ``""`` where not ``present``.
+    ``scheme=None`` (token labels, :class:`taglm_tf.tasks.TokenLabels`): the labels themselves.
 
     The span rules of :func:`tag_schemes.convert`, vectorised: a chunk begins at a non-``O``
     token unless it continues the previous token's chunk (same type, previous not ``E``/``S``/
     ``O``, current not ``B``/``S``); it ends where the next token does not continue it. Id 0
     (padding) reads as ``O``. Assumes right padding.
     """
+    if scheme is None:
+        return tf.where(present, tf.gather(tf.constant(["O", *items[1:]]), tag_ids), "")
     tag_schemes.check_scheme(scheme)
     split = [tag_schemes.split_tag(t) if i else ("O", "") for i, t in enumerate(items)]
     types = sorted({t for p, t in split if p != "O"})
@@ -93,7 +96,7 @@ class ServingTagger(tf.Module):
     holds the serving function alone, without Keras' per-layer traces.
     """
 
-    def __init__(self, tagger: LoadedTagger, scheme: str, lms: Sequence = ()):
+    def __init__(self, tagger: LoadedTagger, scheme: Optional[str], lms: Sequence = ()):
         super().__init__()
         self.featurizer = tagger.resources.featurizer()
         self.model_variables = list(tagger.model.variables)
@@ -116,8 +119,9 @@ class ServingTagger(tf.Module):
             split on single spaces) is refused with an InvalidArgumentError, as the Python API
             refuses an empty token, instead of being decoded as a shorter sentence.
 
-            Returns ``tags`` (string [batch, time], the task's gold scheme, "" at padding) and
-            ``tag_ids`` (int32 [batch, time], ids of the training IOBES vocabulary, 0 at padding).
+            Returns ``tags`` (string [batch, time], the task's gold scheme or its token labels,
+            "" at padding) and ``tag_ids`` (int32 [batch, time], ids of the training vocabulary,
+            IOBES for chunks, 0 at padding).
             """
             present = tf.not_equal(tokens, "")
             inner_gap = tf.reduce_any(tf.logical_and(tf.logical_not(present[:, :-1]), present[:, 1:]))
@@ -144,10 +148,10 @@ def export_tagger(model_dir: str, export_dir: str, lms: Optional[dict] = None) -
     lms = load_lms({**tagger.config, **located})
     if ("features" in tagger.model.input_names) != bool(lms):
         raise InputError("the model's LM-feature input does not match the LMs in its config.json", model_dir)
-    module = ServingTagger(tagger, task.fmt.tag_scheme, lms)
+    module = ServingTagger(tagger, task.labels.scheme, lms)
     config = {k: v for k, v in tagger.config.items() if k != RELATIVE_KEY}  # no relative LM paths
     config.update(located)  # the LMs exported, as absolute specs
-    info = {"task": task.name, "tag_scheme": task.fmt.tag_scheme, "tag_ids_scheme": "iobes",
+    info = {"task": task.name, "tag_scheme": task.labels.scheme, "tag_ids_scheme": task.labels.train_scheme,
             "tag_vocabulary": module.items, "config": config, "lms": [located[k] for k in LM_KEYS if k in located]}
     os.makedirs(os.path.dirname(export_dir), exist_ok=True)
     with atomic_path(export_dir) as tmp:

@@ -16,23 +16,19 @@ from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.markdown import table
 from taglm_tf.models.saving import CONFIG_FILE, load_config
+from taglm_tf.tasks import METRIC_TITLES, TASKS
 
 CARD_JSON, CARD_MARKDOWN, RESULTS_FILE = "model_card.json", "MODEL_CARD.md", "results.json"
 FORMAT_VERSION = 1
 
-_USE = {
-    "ner": ("Named-entity recognition in English news text, with the CoNLL-2003 types PER, LOC, "
-            "ORG and MISC (IOB1 tags), on text tokenized as CoNLL-2003 is (`--input_format=raw` "
-            "and the Python API tokenize raw text that way)."),
-    "chunking": ("Syntactic chunking (NP, VP, PP, ...) of English text, CoNLL-2000 style (IOB2 "
-                 "tags), on text tokenized as the Penn Treebank is."),
-}
 _LIMITS = (
     "A research reproduction of TagLM (Peters et al., 2017), not an audited product. The scores "
     "below hold for the test file named here; expect lower ones on other domains (social media, "
     "speech transcripts, other eras or genres), on other tokenizations, and on text that is not "
     "English. Entity types outside the training data are never predicted. The training data's "
     "biases (1990s Reuters news for CoNLL-2003, 1989 WSJ for CoNLL-2000) carry over.")
+# The overall scores a card shows, in this order: conlleval's, or token accuracy.
+_SCORE_NAMES = ("f1", "precision", "recall", "accuracy")
 _SCHEDULE_KEYS = ("batch_size", "learning_rate", "clip_norm", "patience", "max_constant_epochs",
                   "anneal_epochs", "anneal_steps")
 _SAMPLE_MARK = "ner_sample."  # the synthetic demo data shipped in taglm_tf/resources
@@ -60,7 +56,7 @@ def build_card(config: dict, results: Optional[dict] = None) -> dict:
     synthetic = any(_SAMPLE_MARK in os.path.basename(p) for p in files.values())
     limits = _LIMITS + (" Trained on the synthetic demo sample: its tags are meaningless, for demos "
                         "and tests only." if synthetic else "")
-    scores = {split: {k: s.get(k) for k in ("f1", "precision", "recall", "per_type")}
+    scores = {split: {k: v for k, v in s.items() if k in (*_SCORE_NAMES, "per_type")}
               for split, s in (results.get("scores") or {}).items()}
     return {
         "format_version": FORMAT_VERSION,
@@ -84,7 +80,7 @@ def build_card(config: dict, results: Optional[dict] = None) -> dict:
         "git_commit": results.get("git_commit") or config.get("git_commit"),
         "git_commit_at_finish": results.get("git_commit_at_finish"),
         "finished_at": results.get("finished_at"),
-        "intended_use": _USE.get(task, "Sequence tagging."),
+        "intended_use": TASKS[task].use if task in TASKS else "Sequence tagging.",
         "limits": limits,
     }
 
@@ -126,13 +122,15 @@ def render_markdown(card: dict) -> str:
               f"- code commit: {card['git_commit'] or 'unknown'}"
               + (f" (finished at {card['git_commit_at_finish']})"
                  if card.get("git_commit_at_finish") not in (None, card["git_commit"]) else ""),
-              f"- finished: {card['finished_at'] or 'unknown'}", "", "## Scores (conlleval, %)", ""]
+              f"- finished: {card['finished_at'] or 'unknown'}", ""]
+    names = [n for n in _SCORE_NAMES if any(n in s for s in card["scores"].values())]
+    lines += [f"## Scores ({'conlleval' if 'f1' in names else 'token accuracy'}, %)", ""]
     if card["scores"]:
         types = sorted({t for s in card["scores"].values() for t in (s.get("per_type") or {})})
-        rows = [[split, _number(s["f1"]), _number(s["precision"]), _number(s["recall"])]
+        rows = [[split, *(_number(s.get(n)) for n in names)]
                 + [_number((s.get("per_type") or {}).get(t)) for t in types]
                 for split, s in sorted(card["scores"].items())]
-        lines += table(["split", "F1", "precision", "recall", *types], rows)
+        lines += table(["split", *(METRIC_TITLES.get(n, n) for n in names), *types], rows)
     else:
         lines.append("unknown: the run has no results.json")
     if card.get("export"):

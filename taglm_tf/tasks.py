@@ -1,42 +1,219 @@
-"""The two benchmark tasks: where their files are, their formats and the paper's settings."""
+"""The task registry: everything that differs between tagging tasks, owned in one place.
+
+A :class:`Task` names its corpus (format, files, dev sample), its labels (chunks written in a
+tag scheme, or one label per token), how those labels are trained, decoded, exported and scored,
+the paper's model settings for it, and the words its model card uses. Drivers, the tagging API,
+export, model cards, sweeps and reports read :data:`TASKS`; none of them branches on a task
+name. Adding a task is one entry here plus its flagfiles and tests.
+
+The module imports no TensorFlow, so reports and tools can use it cheaply.
+"""
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import List, NamedTuple, Optional
+from typing import ClassVar, Dict, List, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
-from taglm_tf.data import conll
+from taglm_tf import conlleval
+from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.paths import check_data_file, resolve_data_path
 from taglm_tf.errors import InputError
-from taglm_tf.models.tagger import TaggerConfig
 
+
+# How each metric is named in progress lines and reports.
+METRIC_TITLES = {"f1": "F1", "accuracy": "accuracy"}
 
 
 @dataclasses.dataclass(frozen=True)
-class TaskSpec:
-    """A CoNLL task: file layout under the data directory and the paper's model settings."""
+class Scores:
+    """A tagger's scores on one split, in percent (0-100).
+
+    Attributes:
+        metric: the name of :attr:`value` (``"f1"`` or ``"accuracy"``): the number that drives
+            the training schedule and that reports compare.
+        value: the score itself.
+        details: every overall score by name, :attr:`metric` included (``f1``, ``precision``,
+            ``recall`` for chunks; ``accuracy`` for token labels), as ``results.json`` stores them.
+        per_type: chunk F1 per chunk type, or accuracy per gold label.
+    """
+
+    metric: str
+    value: float
+    details: Mapping[str, float]
+    per_type: Mapping[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class SpanLabels:
+    """Labels that are chunks (spans) written in a tag scheme, scored by conlleval's chunk F1.
+
+    Attributes:
+        scheme: the scheme of the corpus files and of the tags a user gets back (``iob1``,
+            ``iob2``).
+        train_scheme: the scheme the model learns; IOBES, as in the paper (§3).
+    """
+
+    scheme: str
+    train_scheme: str = "iobes"
+    metric: ClassVar[str] = "f1"
+
+    def is_valid(self, tag: str) -> bool:
+        """True when ``tag`` is ``O`` or a chunk tag of :attr:`scheme`."""
+        return tag_schemes.is_valid_tag(tag, self.scheme)
+
+    def describe(self) -> str:
+        """How an invalid tag is named in errors: ``IOB1`` tag."""
+        return f"{self.scheme.upper()} tag"
+
+    def for_training(self, tags: Sequence[str]) -> List[str]:
+        """``tags`` in :attr:`train_scheme`."""
+        return tag_schemes.convert(tags, self.train_scheme)
+
+    def check_output_scheme(self, scheme: Optional[str]) -> None:
+        """Every scheme (:data:`taglm_tf.data.tag_schemes.SCHEMES`) can write chunks."""
+
+    def spans(self, tags: Sequence[str]) -> List[tag_schemes.Chunk]:
+        """The chunks of ``tags``."""
+        return tag_schemes.tags_to_chunks(tags)
+
+    def score(self, lines: Sequence[str]) -> Scores:
+        """conlleval's chunk scores of ``token [columns...] gold predicted`` lines."""
+        result = conlleval.evaluate_lines(lines)
+        overall = result.overall
+        return Scores("f1", overall.f1,
+                      {"f1": overall.f1, "precision": overall.precision, "recall": overall.recall},
+                      {t: c.f1 for t, c in result.per_type.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenLabels:
+    """One label per token (POS tags, say): any non-empty label, learnt and returned as it is,
+    scored by token accuracy. Such a task has no spans and no tag scheme."""
+
+    scheme: ClassVar[Optional[str]] = None
+    train_scheme: ClassVar[Optional[str]] = None
+    metric: ClassVar[str] = "accuracy"
+
+    def is_valid(self, tag: str) -> bool:
+        """Every label is valid (the reader has already refused empty fields)."""
+        return bool(tag)
+
+    def describe(self) -> str:
+        return "label"
+
+    def for_training(self, tags: Sequence[str]) -> List[str]:
+        return list(tags)
+
+    def check_output_scheme(self, scheme: Optional[str]) -> None:
+        """Refuse a tag scheme for the output: token labels have none."""
+        if scheme is not None:
+            raise InputError(f"this task tags tokens with labels, not chunks: no tag scheme such as "
+                             f"{scheme!r} applies")
+
+    def spans(self, tags: Sequence[str]) -> List[tag_schemes.Chunk]:
+        return []
+
+    def score(self, lines: Sequence[str]) -> Scores:
+        """Token accuracy of ``token [columns...] gold predicted`` lines (blank lines between
+        sentences), overall and per gold label."""
+        right: Dict[str, int] = {}
+        total: Dict[str, int] = {}
+        for line in lines:
+            fields = line.split()
+            if fields:
+                gold, predicted = fields[-2], fields[-1]
+                total[gold] = total.get(gold, 0) + 1
+                right[gold] = right.get(gold, 0) + (gold == predicted)
+        accuracy = 100.0 * sum(right.values()) / max(sum(total.values()), 1)
+        return Scores("accuracy", accuracy, {"accuracy": accuracy},
+                      {label: 100.0 * right[label] / n for label, n in sorted(total.items())})
+
+
+Labels = Union[SpanLabels, TokenLabels]
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """A tagging task: its corpus, its labels and the paper's settings for it.
+
+    Attributes:
+        name: the name runs record in ``config.json`` and CLIs accept (``--task``).
+        fmt: the column layout of its files; ``fmt.tag_scheme`` (or ``None`` for token labels)
+            decides :attr:`labels`.
+        subdir: the corpus directory under the data directory.
+        train_file, dev_file, test_file: file names in ``subdir``; ``dev_file=None`` samples
+            :attr:`dev_sample_size` training sentences as dev (CoNLL-2000, paper §3).
+        model_defaults: the paper's tagger settings where they differ from
+            :class:`taglm_tf.models.tagger.TaggerConfig`'s defaults (the NER model).
+        entity_word: the JSON key of the spans in tagging output (``entities``, ``chunks``);
+            ``None`` for token labels.
+        use: what a model of the task is for, for its model card.
+    """
 
     name: str
     fmt: conll.CorpusFormat
     subdir: str
     train_file: str
-    dev_file: Optional[str]       # None: sample the dev set from train (CoNLL-2000, paper §3)
+    dev_file: Optional[str]
     test_file: str
-    model: TaggerConfig
+    use: str
+    model_defaults: Mapping[str, object] = dataclasses.field(default_factory=dict)
     dev_sample_size: int = 1000
-    entity_word: str = "entities"
+    entity_word: Optional[str] = "entities"
+
+    @property
+    def labels(self) -> Labels:
+        """:class:`SpanLabels` in the files' scheme, or :class:`TokenLabels`."""
+        return SpanLabels(self.fmt.tag_scheme) if self.fmt.tag_scheme else TokenLabels()
+
+    @property
+    def metric(self) -> str:
+        """The score that drives the schedule and that reports compare: ``f1`` or ``accuracy``."""
+        return self.labels.metric
+
+    def result_key(self, split: str) -> str:
+        """The key of ``split``'s score in ``results.json`` and ``sweep.json``: ``test_f1``,
+        ``dev_accuracy``."""
+        return f"{split}_{self.metric}"
+
+    @property
+    def dev_sampled(self) -> bool:
+        """True when dev is a sample of the training file (no dev file of its own)."""
+        return self.dev_file is None
 
 
-NER = TaskSpec("ner", conll.CONLL2003, "conll2003", "eng.train", "eng.testa", "eng.testb",
-               TaggerConfig())
-CHUNKING = TaskSpec(
+NER = Task(
+    "ner", conll.CONLL2003, "conll2003", "eng.train", "eng.testa", "eng.testb",
+    use=("Named-entity recognition in English news text, with the CoNLL-2003 types PER, LOC, "
+         "ORG and MISC (IOB1 tags), on text tokenized as CoNLL-2003 is (`--input_format=raw` "
+         "and the Python API tokenize raw text that way)."))
+_CONLL2000_MODEL = dict(char_encoder="cnn", char_dim=30, char_units=30, char_width=3, char_dropout=0.5,
+                        rnn_cell="lstm", rnn_units=200, rnn_input_dropout=0.5, output_dropout=0.5)
+CHUNKING = Task(
     "chunking", conll.CONLL2000, "conll2000", "train.txt", None, "test.txt",
-    TaggerConfig(char_encoder="cnn", char_dim=30, char_units=30, char_width=3, char_dropout=0.5,
-                 rnn_cell="lstm", rnn_units=200, rnn_input_dropout=0.5, output_dropout=0.5),
-    entity_word="chunks")
-TASKS = {t.name: t for t in (NER, CHUNKING)}
+    use=("Syntactic chunking (NP, VP, PP, ...) of English text, CoNLL-2000 style (IOB2 "
+         "tags), on text tokenized as the Penn Treebank is."),
+    model_defaults=_CONLL2000_MODEL, entity_word="chunks")
+# Not in the paper: part-of-speech tags of the same WSJ sentences, one label per token. The
+# shared task generated this column with the Brill tagger, so accuracy here is agreement with
+# that tagger, not with the Treebank's hand-made tags. The chunking model's settings are used.
+POS = Task(
+    "pos", conll.CONLL2000_POS, "conll2000", "train.txt", None, "test.txt",
+    use=("Part-of-speech tagging of English text with the Penn Treebank tag set, as the "
+         "CoNLL-2000 files carry it (tags assigned by the Brill tagger), on text tokenized as "
+         "the Penn Treebank is."),
+    model_defaults=_CONLL2000_MODEL, entity_word=None)
+TASKS: Dict[str, Task] = {t.name: t for t in (NER, CHUNKING, POS)}
+
+
+def task_named(name, source: str) -> Task:
+    """The task called ``name`` (as a run's ``config.json`` records it); an :class:`InputError`
+    naming ``source`` for an unknown one."""
+    if name not in TASKS:
+        raise InputError(f"config.json names unknown task {name!r}", source)
+    return TASKS[name]
 
 
 class Splits(NamedTuple):
@@ -51,7 +228,7 @@ SAMPLE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources
 SAMPLE_FILES = {"train": "ner_sample.train", "dev": "ner_sample.dev", "test": "ner_sample.test"}
 
 
-def task_paths(task: TaskSpec, data_dir: str, overrides: Optional[dict] = None) -> dict:
+def task_paths(task: Task, data_dir: str, overrides: Optional[dict] = None) -> dict:
     """Paths of train/dev/test; ``overrides`` maps a split to a user file (relative paths are
     tried as given, then under ``data_dir``)."""
     base = os.path.join(data_dir, task.subdir)
@@ -84,14 +261,14 @@ def check_files_exist(paths: dict, data_dir: str) -> None:
         check_data_file(path, data_dir, split, f"--{split}_file")
 
 
-def load_splits(task: TaskSpec, data_dir: str, train_with_dev: bool = False, dev_seed: int = 0,
+def load_splits(task: Task, data_dir: str, train_with_dev: bool = False, dev_seed: int = 0,
                 train_fraction: float = 1.0, fraction_seed: int = 0,
                 files: Optional[dict] = None) -> Splits:
     """Read train/dev/test in the files' own tag scheme.
 
     Args:
         train_with_dev: add the dev sentences to training (the paper's final NER models). Dev is
-            still scored each epoch to drive the schedule, so its F1 is then optimistic.
+            still scored each epoch to drive the schedule, so its score is then optimistic.
         dev_seed: seed of the dev sample when the task has no dev file.
         train_fraction: keep a seeded random fraction of the training sentences (e.g. 0.01).
         files: optional per-split file overrides (see :func:`task_paths`).
@@ -111,11 +288,3 @@ def load_splits(task: TaskSpec, data_dir: str, train_with_dev: bool = False, dev
     if train_with_dev:
         train = train + dev
     return Splits(train, dev, test)
-
-
-def task_named(name, source: str) -> TaskSpec:
-    """The task called ``name`` (as a run's ``config.json`` records it); an :class:`InputError`
-    naming ``source`` for an unknown one."""
-    if name not in TASKS:
-        raise InputError(f"config.json names unknown task {name!r}", source)
-    return TASKS[name]

@@ -262,8 +262,8 @@ def test_chunking_model_uses_chunks_key(model_dir, tagger, predict):
     assert all(set(r) == {"tokens", "tags", "chunks"} for r in records)
     assert [[(c["start"], c["end"]) for c in r["chunks"]] for r in records] == \
         [[c[1:] for c in tag_schemes.tags_to_chunks(t)] for t in tags]
-    with pytest.raises(InputError, match="unknown task 'pos'"):
-        task_named("pos", model_dir)
+    with pytest.raises(InputError, match="unknown task 'srl'"):
+        task_named("srl", model_dir)
 
 
 def test_brat_output_for_a_folder_of_text_files(cli, model_dir):

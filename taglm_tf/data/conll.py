@@ -1,8 +1,8 @@
-"""Readers and writers for CoNLL column files (CoNLL-2003 NER, CoNLL-2000 chunking).
+"""Readers and writers for CoNLL column files (CoNLL-2003 NER, CoNLL-2000 chunking and POS).
 
 A file holds one token per line with space- or tab-separated columns, a blank line between
 sentences and optional ``-DOCSTART-`` lines between documents. The first column is the
-word and the last one the tag; everything is validated while reading so that a bad file
+word and one column (the last, unless the format says otherwise) the tag; everything is validated while reading so that a bad file
 fails with its name and line number. Lines, fields, BOM and encoding follow
 :mod:`taglm_tf.textio` (only ASCII space and tab separate columns).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import BinaryIO, Iterable, Iterator, List, Sequence, Tuple
+from typing import BinaryIO, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from taglm_tf import textio
 from taglm_tf.data import tag_schemes
@@ -38,15 +38,26 @@ class Sentence:
 
 @dataclasses.dataclass(frozen=True)
 class CorpusFormat:
-    """Column layout and tag scheme of a CoNLL file family."""
+    """Column layout and tag scheme of a CoNLL file family.
+
+    Attributes:
+        name: the family's name, for errors.
+        num_columns: fields per token line, the word first.
+        tag_scheme: the chunk scheme of the tag column (``iob1``, ``iob2``), or ``None`` when
+            the column holds one label per token (POS tags), any non-empty field.
+        tag_column: the index of the tag column (the last by default); the columns between the
+            word and the end that are not the tag are kept as :attr:`Sentence.columns`.
+    """
 
     name: str
     num_columns: int
-    tag_scheme: str
+    tag_scheme: Optional[str]
+    tag_column: int = -1
 
 
 CONLL2003 = CorpusFormat("conll2003", 4, "iob1")
 CONLL2000 = CorpusFormat("conll2000", 3, "iob2")
+CONLL2000_POS = CorpusFormat("conll2000", 3, None, tag_column=1)  # word POS chunk: the POS column
 
 
 def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
@@ -59,7 +70,7 @@ def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
 
     def flush():
         if rows:
-            sentences.append(_make_sentence(rows))
+            sentences.append(_make_sentence(rows, fmt.tag_column % fmt.num_columns))
             rows.clear()
 
     for number, line in textio.read_lines(path):
@@ -74,8 +85,8 @@ def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
             raise InputError(
                 f"expected {fmt.num_columns} columns for {fmt.name}, found {len(fields)}: {line!r}",
                 path, number)
-        if not tag_schemes.is_valid_tag(fields[-1], fmt.tag_scheme):
-            raise InputError(f"invalid {fmt.tag_scheme.upper()} tag {fields[-1]!r}", path, number)
+        if fmt.tag_scheme and not tag_schemes.is_valid_tag(fields[fmt.tag_column], fmt.tag_scheme):
+            raise InputError(f"invalid {fmt.tag_scheme.upper()} tag {fields[fmt.tag_column]!r}", path, number)
         rows.append((number, fields))
     flush()
     if not sentences:
@@ -83,11 +94,11 @@ def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
     return sentences
 
 
-def _make_sentence(rows) -> Sentence:
+def _make_sentence(rows, tag_column: int) -> Sentence:
     return Sentence(
         tokens=tuple(f[0] for _, f in rows),
-        tags=tuple(f[-1] for _, f in rows),
-        columns=tuple(tuple(f[1:-1]) for _, f in rows),
+        tags=tuple(f[tag_column] for _, f in rows),
+        columns=tuple(tuple(f[1:tag_column] + f[tag_column + 1:]) for _, f in rows),
         line=rows[0][0],
     )
 

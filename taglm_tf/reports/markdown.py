@@ -9,6 +9,7 @@ from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.reports.run_groups import (Group, by_label, comparable_groups, data_size_points,
                                          mean_perplexities, repeated_seeds, seed_pairs)
 from taglm_tf.reports.stats import mean_ci, mean_std, paired_ttest, welch_ttest
+from taglm_tf.tasks import METRIC_TITLES
 
 DITTO = "″"
 
@@ -99,7 +100,7 @@ def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
             continue
         diff = b.stat()["mean"] - a.stat()["mean"]
         rows.append([name, _delta(delta), f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
-                     _welch_text([x.test_f1 for x in a.runs], [x.test_f1 for x in b.runs]),
+                     _welch_text([x.test_score for x in a.runs], [x.test_score for x in b.runs]),
                      _paired_text(a, b),
                      f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
                      f"LMs: {a.setting.get('lms')} → {b.setting.get('lms')}"])
@@ -177,16 +178,18 @@ def render_per_type(groups: Dict[str, List[Group]]) -> List[str]:
 
 
 def render_runs(groups: Sequence[Group], known: Sequence[str]) -> List[str]:
-    """Every group we read, with dev F1, per-seed test F1 and time; labels outside the tables marked."""
+    """Every group we read, with its metric (F1, or accuracy for token labels), test and dev
+    scores, per-seed test scores and time; labels outside the tables marked."""
     rows = []
     for g in sorted(groups, key=lambda g: (g.label, g.setting_text)):
-        per_seed = ", ".join(f"{r.test_f1:.2f}" for r in g.runs)
+        per_seed = ", ".join(f"{r.test_score:.2f}" for r in g.runs)
         hours = [r.wall_seconds / 3600 for r in g.runs if r.wall_seconds]
         mean_h = f"{sum(hours) / len(hours):.2f}" if hours else "—"
         label = f"`{g.label}`" + ("" if g.label in known else " (not in the paper's tables)")
-        rows.append([label, g.describe(), sweeps.format_stat(g.stat()),
-                     sweeps.format_stat(g.stat("dev_f1")), per_seed, mean_h])
-    header = ["Experiment", "Setting", "Test F1", "Dev F1", "Test F1 per run", "Hours per run"]
+        metric = METRIC_TITLES[g.runs[0].metric] if g.runs else "—"
+        rows.append([label, g.describe(), metric, sweeps.format_stat(g.stat()),
+                     sweeps.format_stat(g.stat("dev")), per_seed, mean_h])
+    header = ["Experiment", "Setting", "Metric", "Test", "Dev", "Test per run", "Hours per run"]
     return ["## All runs read", ""] + markdown_table(header, rows) + [""]
 
 

@@ -14,7 +14,6 @@ from taglm_tf.reports import paper_tables
 from taglm_tf.reports.run_groups import DataSizePoint, Group, by_label, data_size_points, perplexities
 from taglm_tf.reports.stats import mean_ci
 
-DEV_F1_TAG = "dev/f1"
 PPL_PLOT = "test_f1_vs_lm_perplexity.png"
 DATA_SIZE_PLOT = "ner_gain_vs_training_fraction.png"
 # The names this module writes; only these are removed when a report no longer draws them.
@@ -40,11 +39,13 @@ def tensorboard_scalars(log_dir: str, tag: str) -> List[Tuple[int, float]]:
 
 
 def dev_f1_curve(run) -> Tuple[List[Tuple[int, float]], str]:
-    """Dev F1 per epoch from the run's TensorBoard logs, else from results.json's history."""
-    curve = tensorboard_scalars(os.path.join(run.path, "tensorboard"), DEV_F1_TAG)
+    """The dev score (F1, or accuracy for token labels: ``run.metric``) per epoch from the run's
+    TensorBoard logs, else from results.json's history."""
+    curve = tensorboard_scalars(os.path.join(run.path, "tensorboard"), f"dev/{run.metric}")
     if curve:
         return curve, "tensorboard"
-    history = [(h["epoch"], h["dev_f1"]) for h in run.history if "epoch" in h and "dev_f1" in h]
+    key = f"dev_{run.metric}"
+    history = [(h["epoch"], h[key]) for h in run.history if "epoch" in h and key in h]
     return history, "results.json history" if history else "none"
 
 
@@ -96,7 +97,7 @@ def ppl_points(groups: Sequence[Group]) -> List[Tuple[str, float, float]]:
             fwd, bwd = perplexities(run.lm_perplexity)
             ppl = fwd if fwd is not None else bwd
             if ppl is not None:
-                points.append((g.label, ppl, run.test_f1))
+                points.append((g.label, ppl, run.test_score))
     return points
 
 

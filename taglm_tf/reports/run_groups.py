@@ -21,8 +21,9 @@ class Group:
     def setting_text(self) -> str:
         return sweeps.describe_setting(self.setting)
 
-    def stat(self, metric: str = "test_f1") -> dict:
-        return sweeps.stat([getattr(r, metric) for r in self.runs])
+    def stat(self, split: str = "test") -> dict:
+        """Mean ± std of the runs' ``split`` (``test``, ``dev``) scores."""
+        return sweeps.stat([r.test_score if split == "test" else r.dev_score for r in self.runs])
 
     def describe(self) -> str:
         """``train, GloVe 6B 50d, LMs: none, seeds 1–3``."""
@@ -103,8 +104,8 @@ def seed_pairs(base: Group, variant: Group) -> List[Tuple[int, float, float]]:
     """``(seed, base test F1, variant test F1)`` for each seed both groups ran once, by seed;
     a seed with several runs in either group is left out (:func:`repeated_seeds`)."""
     skip = set(repeated_seeds(base)) | set(repeated_seeds(variant))
-    base_by_seed = {r.seed: r.test_f1 for r in base.runs if r.seed is not None and r.seed not in skip}
-    return sorted((r.seed, base_by_seed[r.seed], r.test_f1) for r in variant.runs if r.seed in base_by_seed)
+    base_by_seed = {r.seed: r.test_score for r in base.runs if r.seed is not None and r.seed not in skip}
+    return sorted((r.seed, base_by_seed[r.seed], r.test_score) for r in variant.runs if r.seed in base_by_seed)
 
 
 @dataclasses.dataclass(frozen=True)

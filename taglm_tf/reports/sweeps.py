@@ -1,7 +1,9 @@
 """Multi-seed sweeps: where seeds live, which are finished, their results and summary.
 
 A sweep directory holds ``seed_<k>/`` (one model dir per seed, as ``experiments.ner`` writes
-it), ``seed_<k>.log`` and ``sweep.json`` (per-seed F1, mean ± sample std, the setting).
+it), ``seed_<k>.log`` and ``sweep.json`` (per-seed scores, mean ± sample std, the setting).
+Scores are the task's metric (:attr:`taglm_tf.tasks.Task.metric`: chunk F1, or accuracy for
+token labels), stored under ``test_<metric>`` and ``dev_<metric>`` as in ``results.json``.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import List, Optional, Sequence
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.reports.stats import mean_std
+from taglm_tf.tasks import TASKS
 
 RESULTS_FILE, CONFIG_FILE, SWEEP_FILE = "results.json", "config.json", "sweep.json"
 _SEED_DIR = re.compile(r"^seed_(\d+)$")
@@ -22,18 +25,32 @@ _SEED_DIR = re.compile(r"^seed_(\d+)$")
 
 @dataclasses.dataclass
 class RunResult:
-    """The numbers of one finished run (one ``results.json``)."""
+    """The numbers of one finished run (one ``results.json``); ``test_score`` and ``dev_score``
+    are in percent, of the task's ``metric`` (``f1`` or ``accuracy``)."""
 
     path: str
     seed: Optional[int]
-    test_f1: float
-    dev_f1: float
+    test_score: float
+    dev_score: float
     epochs: Optional[int] = None
     wall_seconds: Optional[float] = None
     lm_perplexity: object = None          # a number, or {"forward": .., "backward": ..}
     config: dict = dataclasses.field(default_factory=dict)
     history: list = dataclasses.field(default_factory=list)
     test_per_type: dict = dataclasses.field(default_factory=dict)  # conlleval F1 per type
+    metric: str = "f1"
+
+    def score(self, key: str) -> float:
+        """The score stored under ``key`` (``test_f1``, ``dev_accuracy``) in ``results.json``.
+
+        Raises:
+            InputError: the run is scored by another metric.
+        """
+        split, _, metric = key.partition("_")
+        if metric != self.metric or split not in ("test", "dev"):
+            raise InputError(f"has no {key}: its task is scored by {self.metric} "
+                             f"(test_{self.metric}, dev_{self.metric})", self.path)
+        return self.test_score if split == "test" else self.dev_score
 
 
 def seed_dir(sweep_dir: str, seed: int) -> str:
@@ -65,18 +82,21 @@ def load_run(path: str) -> RunResult:
     """Read a model dir (or its ``results.json``)."""
     results_path = path if path.endswith(".json") else os.path.join(path, RESULTS_FILE)
     results = _read_json(results_path)
-    if "test_f1" not in results or "dev_f1" not in results:
-        raise InputError("not a results.json (no test_f1/dev_f1)", results_path)
+    task = TASKS.get(results.get("task"))
+    metric = task.metric if task else "f1"
+    test_key, dev_key = f"test_{metric}", f"dev_{metric}"
+    if test_key not in results or dev_key not in results:
+        raise InputError(f"not a results.json (no {test_key}/{dev_key})", results_path)
     run_dir = os.path.dirname(results_path)
     config = results.get("config") or {}
     if os.path.isfile(os.path.join(run_dir, CONFIG_FILE)):
         config = {**config, **_read_json(os.path.join(run_dir, CONFIG_FILE))}
     seed = results.get("seed", config.get("train", {}).get("seed"))
     per_type = ((results.get("scores") or {}).get("test") or {}).get("per_type") or {}
-    return RunResult(run_dir, seed, float(results["test_f1"]), float(results["dev_f1"]),
+    return RunResult(run_dir, seed, float(results[test_key]), float(results[dev_key]),
                      results.get("epochs"), results.get("wall_seconds"),
                      results.get("lm_perplexity"), config, results.get("history") or [],
-                     {k: float(v) for k, v in per_type.items()})
+                     {k: float(v) for k, v in per_type.items()}, metric)
 
 
 def seed_dirs(sweep_dir: str) -> List[tuple]:
@@ -160,10 +180,6 @@ _LM_KEY = re.compile(r"(^|_)(lm|lms|bilm)(_|$)|language_model")
 # How LM features are stored, checked or found, not which LMs: never part of a run's LM setting.
 # (The last is taglm_tf.lm.loading.RELATIVE_KEY, spelled out so reports need no TensorFlow import.)
 _NOT_LM_CHOICE = {"lm_cache_dir", "lm_cache_dtype", "lm_fingerprints", "lm_specs_relative_to_model_dir"}
-# Tasks whose dev set is sampled out of train, and its size in sentences: taglm_tf.tasks'
-# dev_sample_size of the tasks without a dev file, spelled out for the same reason (a test keeps
-# the two equal).
-DEV_SAMPLED_FROM_TRAIN = {"chunking": 1000}
 
 
 def lm_settings(config: dict, prefix: str = "") -> dict:
@@ -213,7 +229,9 @@ def describe_schedule(train: Optional[dict]) -> str:
 
 def setting_of(config: dict) -> dict:
     """The setting a report states beside a number: data, embeddings, LMs, schedule."""
-    sampled = None if (config.get("files") or {}).get("dev") else DEV_SAMPLED_FROM_TRAIN.get(config.get("task"))
+    task = TASKS.get(config.get("task"))
+    sampled = (task.dev_sample_size if task and task.dev_sampled and not (config.get("files") or {}).get("dev")
+               else None)
     return {"train_with_dev": bool(config.get("train_with_dev", False)),
             "dev_sample": sampled,
             "train_fraction": config.get("train_fraction", 1.0),
@@ -242,13 +260,24 @@ def describe_setting(setting: dict) -> str:
 
 
 def summarize(runs: Sequence[RunResult]) -> dict:
-    """Per-run F1 and mean ± std of test and dev F1, with the (first run's) setting."""
+    """Per-run scores and mean ± std of the test and dev scores (keys ``test_<metric>``,
+    ``dev_<metric>``, ``metric``), with the (first run's) setting.
+
+    Raises:
+        InputError: the runs are scored by different metrics.
+    """
     settings = [setting_of(r.config) for r in runs]
+    metrics = sorted({r.metric for r in runs})
+    if len(metrics) > 1:
+        raise InputError(f"runs scored by different metrics ({', '.join(metrics)}) cannot be summarized "
+                         "together", runs[0].path)
+    test, dev = (f"{split}_{metrics[0] if metrics else 'f1'}" for split in ("test", "dev"))
     return {
-        "runs": [{"seed": r.seed, "dir": r.path, "test_f1": r.test_f1, "dev_f1": r.dev_f1,
+        "metric": metrics[0] if metrics else "f1",
+        "runs": [{"seed": r.seed, "dir": r.path, test: r.test_score, dev: r.dev_score,
                   "epochs": r.epochs, "wall_seconds": r.wall_seconds,
                   "lm_perplexity": r.lm_perplexity} for r in runs],
-        "test_f1": stat([r.test_f1 for r in runs]), "dev_f1": stat([r.dev_f1 for r in runs]),
+        test: stat([r.test_score for r in runs]), dev: stat([r.dev_score for r in runs]),
         "n": len(runs), "seeds": describe_seeds([r.seed for r in runs]),
         "setting": settings[0] if settings else None,
         "mixed_settings": any(s != settings[0] for s in settings),

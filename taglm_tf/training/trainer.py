@@ -14,7 +14,7 @@ TensorBoard (``tensorboard/``): ``train/step_loss`` every ``log_every_steps`` tr
 (x axis: batches trained since the run began, ``(epoch - 1) * batches per epoch + batch``, which
 keeps counting when annealing goes back to the best epoch), per-epoch ``train/*`` and ``dev/*``
 scalars (x axis: the epoch), the final scores (:meth:`Trainer.log_final_scores`) and the run's
-hyper-parameters for the HParams plugin, with :data:`HPARAMS_METRICS` as its metrics.
+hyper-parameters for the HParams plugin, with :func:`hparams_metrics` as its metrics.
 
 Exact resume: everything random in an epoch depends only on (seed, epoch, step). The batch
 order comes from (seed, epoch) (:func:`~taglm_tf.data.pipeline.batch_order`), and every
@@ -31,7 +31,7 @@ import os
 import secrets
 import sys
 import time
-from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Union
+from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -42,6 +42,7 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
+from taglm_tf.tasks import METRIC_TITLES, Labels, Scores
 from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
 
 
@@ -73,9 +74,13 @@ def verbosity(verbose: Optional[int], stream: Optional[TextIO] = None) -> int:
 
 STATE_FILE = "state.json"
 HParam = Union[bool, int, float, str]
-# The HParams plugin's metrics (its table shows each one's last value): dev F1 per epoch, and
-# the final model's dev and test F1 (log_final_scores).
-HPARAMS_METRICS = ("dev/f1", "dev/final_f1", "test/f1")
+
+
+def hparams_metrics(metric: str) -> Tuple[str, ...]:
+    """The HParams plugin's metrics (its table shows each one's last value) for a task scored by
+    ``metric`` (``f1``, ``accuracy``): the dev score per epoch, and the final model's dev and
+    test scores (:meth:`Trainer.log_final_scores`)."""
+    return (f"dev/{metric}", f"dev/final_{metric}", f"test/{metric}")
 
 
 def check_resume(model_dir: str, resume: bool) -> bool:
@@ -138,15 +143,16 @@ class Trainer:
         predictor: decodes tags for dev evaluation.
         config: optimisation settings.
         model_dir: where checkpoints, state and logs go.
-        gold_scheme: tag scheme of the gold files (dev predictions are converted to it).
+        labels: the task's labels (:attr:`taglm_tf.tasks.Task.labels`): how dev predictions
+            are returned in the gold files' form and scored.
         hparams: the run's settings for TensorBoard's HParams plugin (name -> bool, int, float or
             str), written with the first log of each process; ``None``: none.
     """
 
     def __init__(self, model: tf.keras.Model, predictor: Predictor, config: TrainConfig,
-                 model_dir: str, gold_scheme: str, hparams: Optional[Mapping[str, HParam]] = None):
+                 model_dir: str, labels: Labels, hparams: Optional[Mapping[str, HParam]] = None):
         self.model, self.predictor, self.config = model, predictor, config
-        self.model_dir, self.gold_scheme, self.hparams = model_dir, gold_scheme, hparams
+        self.model_dir, self.labels, self.hparams = model_dir, labels, hparams
         self.verbose = verbosity(config.verbose)
         self.crf = model.get_layer("crf")
         self.optimizer = tf.keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
@@ -175,7 +181,7 @@ class Trainer:
             if self.hparams:
                 with self._writer.as_default():
                     hp.hparams_config(hparams=[hp.HParam(name) for name in self.hparams],
-                                      metrics=[hp.Metric(tag) for tag in HPARAMS_METRICS])
+                                      metrics=[hp.Metric(tag) for tag in hparams_metrics(self.labels.metric)])
                     hp.hparams(dict(self.hparams), trial_id=trial_id(self.model_dir))
         return self._writer
 
@@ -260,10 +266,10 @@ class Trainer:
             lr, epoch_start = schedule.lr, time.perf_counter()
             self.optimizer.learning_rate.assign(lr)
             loss, tokens_per_sec = self._epoch(train, schedule.epoch + 1)
-            dev_eval = evaluate(self.predictor, dev, dev_gold, self.gold_scheme)
+            dev_eval = evaluate(self.predictor, dev, dev_gold, self.labels)
             write_text_atomic(os.path.join(self.model_dir, "dev_predictions.txt"), dev_eval.predictions)
             previous_best = schedule.best_epoch
-            action = schedule.record(dev_eval.f1)
+            action = schedule.record(dev_eval.score)
             if schedule.best_epoch != previous_best:
                 self.best_checkpoint.write(os.path.join(self.best_dir, f"ckpt-{schedule.epoch}"))
             if schedule.back_to_best(action):  # anneal (or end) from the best dev epoch
@@ -299,41 +305,41 @@ class Trainer:
         return total_loss / max(steps, 1), data.num_tokens / elapsed
 
     def _record(self, epoch, lr, loss, tokens_per_sec, dev_eval: Evaluation, action) -> dict:
-        per_type = {t: c.f1 for t, c in dev_eval.result.per_type.items()}
+        scores = dev_eval.scores
         record = {"epoch": epoch, "lr": lr, "loss": loss, "train_tokens_per_sec": tokens_per_sec,
-                  "dev_f1": dev_eval.f1, "dev_f1_per_type": per_type, "action": action}
+                  f"dev_{scores.metric}": scores.value, f"dev_{scores.metric}_per_type": dict(scores.per_type),
+                  "action": action}
         with self.writer.as_default(step=epoch):
             tf.summary.scalar("train/loss", loss)
             tf.summary.scalar("train/learning_rate", lr)
             tf.summary.scalar("train/tokens_per_sec", tokens_per_sec)
-            tf.summary.scalar("dev/f1", dev_eval.f1)
-            tf.summary.scalar("dev/precision", dev_eval.result.overall.precision)
-            tf.summary.scalar("dev/recall", dev_eval.result.overall.recall)
-            for name, f1 in per_type.items():
-                tf.summary.scalar(f"dev/f1_{name}", f1)
+            for name, value in scores.details.items():
+                tf.summary.scalar(f"dev/{name}", value)
+            for name, value in scores.per_type.items():
+                tf.summary.scalar(f"dev/{scores.metric}_{name}", value)
         self.writer.flush()
         if self.verbose:
-            print(f"epoch {epoch}: lr {lr:g} loss {loss:.4f} dev F1 {dev_eval.f1:.2f} "
+            print(f"epoch {epoch}: lr {lr:g} loss {loss:.4f} dev {METRIC_TITLES[scores.metric]} {scores.value:.2f} "
                   f"({tokens_per_sec:,.0f} train tokens/s) -> {action}", flush=True)
         return record
 
-    def log_final_scores(self, scores: Mapping[str, Mapping], epochs: int) -> None:
-        """Write the final model's scores to TensorBoard at step ``epochs``: ``test/f1``,
-        ``test/precision``, ``test/recall``, ``test/f1_<TYPE>`` and ``dev/final_f1`` (with
-        ``test/f1``, metrics of the HParams plugin: :data:`HPARAMS_METRICS`).
+    def log_final_scores(self, scores: Mapping[str, Scores], epochs: int) -> None:
+        """Write the final model's scores to TensorBoard at step ``epochs``: ``test/<NAME>`` for
+        each overall score (``test/f1``, ``test/precision``, ``test/recall``, or
+        ``test/accuracy``), ``test/<METRIC>_<TYPE>`` per type and ``dev/final_<METRIC>`` (with
+        ``test/<METRIC>``, metrics of the HParams plugin: :func:`hparams_metrics`).
 
         Args:
-            scores: ``{"dev": ..., "test": ...}``, each with ``f1``, ``precision``, ``recall`` and
-                ``per_type`` (type -> F1), as in ``results.json``.
+            scores: ``{"dev": ..., "test": ...}``, the task's scores of the final model.
             epochs: the number of epochs trained.
         """
         test = scores["test"]
         with self.writer.as_default(step=epochs):
-            tf.summary.scalar("dev/final_f1", scores["dev"]["f1"])
-            for name in ("f1", "precision", "recall"):
-                tf.summary.scalar(f"test/{name}", test[name])
-            for name, f1 in test["per_type"].items():
-                tf.summary.scalar(f"test/f1_{name}", f1)
+            tf.summary.scalar(f"dev/final_{test.metric}", scores["dev"].value)
+            for name, value in test.details.items():
+                tf.summary.scalar(f"test/{name}", value)
+            for name, value in test.per_type.items():
+                tf.summary.scalar(f"test/{test.metric}_{name}", value)
         self.writer.flush()
 
 

@@ -111,7 +111,7 @@ def test_parallel_runs_every_seed(fake, monkeypatch):
 
 def test_default_command_and_flagfile_renaming():
     argv = run_seeds.command_for(run_seeds.DEFAULT_COMMAND, "chunking", "f.cfg", "d", 7, ["--x=1"])
-    assert argv == [sys.executable, "-m", "experiments.chunking", "--flagfile=f.cfg",
+    assert argv == [sys.executable, "-m", "experiments.train_tagger", "--task=chunking", "--flagfile=f.cfg",
                     f"--model_dir={os.path.join('d', 'seed_7')}", "--seed=7", "--resume", "--x=1"]
     assert run_seeds.rename_flagfile(["p", "--flagfile=a.cfg", "--flagfile", "b", "--", "--flagfile=c"]) == [
         "p", "--experiment_flagfile=a.cfg", "--experiment_flagfile", "b", "--", "--flagfile=c"]
@@ -168,6 +168,9 @@ def test_setting_states_the_training_data(config, data):
     assert sweeps.describe_data(sweeps.setting_of(config)).split(", ")[0] == data
 
 
-def test_dev_sampled_from_train_matches_the_tasks():
+@pytest.mark.parametrize("task", ["ner", "chunking", "pos"])
+def test_dev_sample_comes_from_the_task_registry(task):
     from taglm_tf.tasks import TASKS
-    assert sweeps.DEV_SAMPLED_FROM_TRAIN == {t.name: t.dev_sample_size for t in TASKS.values() if t.dev_file is None}
+    expected = TASKS[task].dev_sample_size if TASKS[task].dev_file is None else None
+    assert sweeps.setting_of({"task": task})["dev_sample"] == expected
+    assert sweeps.setting_of({"task": task, "files": {"dev": "my.dev"}})["dev_sample"] is None

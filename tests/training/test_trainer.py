@@ -17,7 +17,7 @@ from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
 from taglm_tf.models import saving
-from taglm_tf.tasks import sample_paths
+from taglm_tf.tasks import SpanLabels, sample_paths
 from taglm_tf.training.trainer import TrainConfig, Trainer, verbosity
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
@@ -147,7 +147,7 @@ def test_bar_with_the_real_batch_count_on_a_terminal(finished_run, tmp_path):
     terminal = FakeTerminal()
     with contextlib.redirect_stdout(terminal):
         trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags),
-                          TrainConfig(batch_size=4, log_every_steps=0), str(tmp_path), "iob1")
+                          TrainConfig(batch_size=4, log_every_steps=0), str(tmp_path), SpanLabels("iob1"))
         trainer._epoch(data, 1)
     shown = terminal.getvalue()
     assert "1/3" in shown and "ETA" in shown and "3/3" in shown
@@ -164,7 +164,7 @@ def test_hparams_trials_of_two_sweeps_with_the_same_run_names_stay_apart(finishe
 
     def logged_trial(run_dir):
         trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags), TrainConfig(),
-                          str(run_dir), "iob1", hparams={"forward_lm": "none", "seed": 1})
+                          str(run_dir), SpanLabels("iob1"), hparams={"forward_lm": "none", "seed": 1})
         trainer.writer.flush()
         content = _accumulator(str(run_dir)).PluginTagToContent("hparams")[hparams_metadata.SESSION_START_INFO_TAG]
         return hparams_metadata.parse_session_start_info_plugin_data(content).group_name
@@ -191,7 +191,7 @@ def test_the_bar_shows_the_epochs_running_mean_loss(finished_run, tmp_path, monk
 
     monkeypatch.setattr(tf.keras.utils, "Progbar", RecordingBar)
     trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags),
-                      TrainConfig(batch_size=4, log_every_steps=0), str(tmp_path), "iob1")
+                      TrainConfig(batch_size=4, log_every_steps=0), str(tmp_path), SpanLabels("iob1"))
     losses = []
     step = trainer.train_step
     monkeypatch.setattr(trainer, "train_step", lambda batch: losses.append(float(step(batch))) or losses[-1])
