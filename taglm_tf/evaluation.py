@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import tensorflow as tf
 
-from taglm_tf import conlleval
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.vocab import Vocabulary
-from taglm_tf.tasks import Labels, Scores
+from taglm_tf.tasks import Labels, Scores, Task
 from taglm_tf.tracing import EagerThenTraced
 
 MODEL_INPUTS = ("word_ids", "char_ids", "char_index", "features")
@@ -82,11 +81,12 @@ class Evaluation:
 
 
 def evaluate(predictor: Predictor, data: TaggingData, gold: Sequence[conll.Sentence],
-             labels: Labels) -> Evaluation:
-    """Tag ``data`` and score it with the task's scorer against the original ``gold`` sentences
-    (in the files' own scheme)."""
+             scorer: Union[Task, Labels]) -> Evaluation:
+    """Tag ``data`` and score it against the original ``gold`` sentences (in the files' own
+    scheme) with ``scorer``: a task (:meth:`taglm_tf.tasks.Task.score`), or its labels alone
+    (conlleval or accuracy over the tags)."""
     start = time.perf_counter()
-    predicted = predictor.predict(data, labels.scheme)
+    predicted = predictor.predict(data, scorer.scheme)
     elapsed = time.perf_counter() - start
     text = conll.format_predictions(gold, predicted)
-    return Evaluation(labels.score(conlleval.split_lines(text)), text, data.num_tokens / max(elapsed, 1e-9))
+    return Evaluation(scorer.score(gold, predicted), text, data.num_tokens / max(elapsed, 1e-9))

@@ -228,7 +228,7 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
             "lm_fingerprints": lm_fingerprints(config.to_dict(), lms),
             **({RELATIVE_KEY: relative} if (relative := specs_relative_to(config.to_dict(), config.model_dir)) else {})})
     trainer = progress["trainer"] = Trainer(model, predictor, config.train, config.model_dir,
-                                            task.labels, run_hparams(config))
+                                            task, run_hparams(config))
     history = trainer.train(train_data, dev_data, splits.dev, resume=state_exists, on_epoch_end=on_epoch_end)
     return history, {"config": config, "model": model, "predictor": predictor, "trainer": trainer,
                      "featurizer": featurizer, "splits": splits, "features": features}
@@ -250,7 +250,7 @@ def finish(config, model, predictor, trainer, featurizer, splits, history, featu
     final, scores = {}, {}
     for name, gold in (("dev", splits.dev), ("test", splits.test)):
         data = TaggingData(gold, featurizer, features=features.get(name))
-        ev = evaluate(predictor, data, gold, task.labels)
+        ev = evaluate(predictor, data, gold, task)
         write_text_atomic(os.path.join(config.model_dir, f"{name}_predictions.txt"), ev.predictions)
         final[name] = ev.scores
         scores[name] = {**ev.scores.details, "per_type": dict(ev.scores.per_type),

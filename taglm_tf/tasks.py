@@ -16,8 +16,8 @@ from typing import ClassVar, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from taglm_tf import conlleval
-from taglm_tf.data import conll, tag_schemes
+from taglm_tf import brat_eval, conlleval
+from taglm_tf.data import brat, conll, tag_schemes
 from taglm_tf.data.paths import check_data_file, resolve_data_path
 from taglm_tf.errors import InputError
 
@@ -78,9 +78,9 @@ class SpanLabels:
         """The chunks of ``tags``."""
         return tag_schemes.tags_to_chunks(tags)
 
-    def score(self, lines: Sequence[str]) -> Scores:
-        """conlleval's chunk scores of ``token [columns...] gold predicted`` lines."""
-        result = conlleval.evaluate_lines(lines)
+    def score(self, gold: Sequence[conll.Sentence], predicted: Sequence[Sequence[str]]) -> Scores:
+        """conlleval's chunk scores of ``predicted`` tags (in :attr:`scheme`) against ``gold``."""
+        result = conlleval.evaluate_lines(conlleval.split_lines(conll.format_predictions(gold, predicted)))
         overall = result.overall
         return Scores("f1", overall.f1,
                       {"f1": overall.f1, "precision": overall.precision, "recall": overall.recall},
@@ -115,17 +115,14 @@ class TokenLabels:
     def spans(self, tags: Sequence[str]) -> List[tag_schemes.Chunk]:
         return []
 
-    def score(self, lines: Sequence[str]) -> Scores:
-        """Token accuracy of ``token [columns...] gold predicted`` lines (blank lines between
-        sentences), overall and per gold label."""
+    def score(self, gold: Sequence[conll.Sentence], predicted: Sequence[Sequence[str]]) -> Scores:
+        """Token accuracy of ``predicted`` labels against ``gold``, overall and per gold label."""
         right: Dict[str, int] = {}
         total: Dict[str, int] = {}
-        for line in lines:
-            fields = line.split()
-            if fields:
-                gold, predicted = fields[-2], fields[-1]
-                total[gold] = total.get(gold, 0) + 1
-                right[gold] = right.get(gold, 0) + (gold == predicted)
+        for sentence, labels in zip(gold, predicted, strict=True):
+            for want, got in zip(sentence.tags, labels, strict=True):
+                total[want] = total.get(want, 0) + 1
+                right[want] = right.get(want, 0) + (want == got)
         accuracy = 100.0 * sum(right.values()) / max(sum(total.values()), 1)
         return Scores("accuracy", accuracy, {"accuracy": accuracy},
                       {label: 100.0 * right[label] / n for label, n in sorted(total.items())})
@@ -153,7 +150,7 @@ class Task:
     """
 
     name: str
-    fmt: conll.CorpusFormat
+    fmt: Optional[conll.CorpusFormat]  # None: not a CoNLL column corpus (see BratTask)
     subdir: str
     train_file: str
     dev_file: Optional[str]
@@ -183,6 +180,58 @@ class Task:
         """True when dev is a sample of the training file (no dev file of its own)."""
         return self.dev_file is None
 
+    @property
+    def scheme(self) -> Optional[str]:
+        """The tag scheme of gold data and of tagging output; ``None`` for token labels."""
+        return self.labels.scheme
+
+    def read(self, path: str) -> List[conll.Sentence]:
+        """The sentences of one split's file (tags in :attr:`scheme`).
+
+        Raises:
+            InputError: a bad file, naming it and the line.
+        """
+        return conll.read_conll(path, self.fmt)
+
+    def score(self, gold: Sequence[conll.Sentence], predicted: Sequence[Sequence[str]]) -> Scores:
+        """The task's scores of ``predicted`` tags (in :attr:`scheme`) against ``gold`` (sentences
+        as :meth:`read` gives them)."""
+        return self.labels.score(gold, predicted)
+
+
+@dataclasses.dataclass(frozen=True)
+class BratTask(Task):
+    """A task whose splits are folders of BRAT ``.txt``/``.ann`` pairs (:mod:`taglm_tf.data.brat`).
+
+    Training sees the annotations as one layer of IOB2 chunks over the project's tokenization
+    (:func:`taglm_tf.data.brat.one_layer`: overlapping, discontinuous and mid-token annotations
+    are left out). Scoring is the ScienceIE definition instead (:mod:`taglm_tf.brat_eval`):
+    exact character spans and types against every annotation of the original ``.ann`` files, so
+    what the one layer leaves out shows as lost recall.
+    """
+
+    @property
+    def labels(self) -> SpanLabels:
+        return SpanLabels("iob2")
+
+    def read(self, path: str) -> List[conll.Sentence]:
+        sentences, _ = brat.tagged_sentences(brat.read_folder(path), "iob2")
+        return sentences
+
+    def score(self, gold: Sequence[conll.Sentence], predicted: Sequence[Sequence[str]]) -> Scores:
+        spans: Dict[str, Dict[tuple, str]] = {}
+        for sentence, tags in zip(gold, predicted, strict=True):
+            found = spans.setdefault(sentence.document, {})
+            for chunk in tag_schemes.tags_to_chunks(tags):
+                fragment = ((sentence.offsets[chunk.start][0], sentence.offsets[chunk.end - 1][1]),)
+                found.setdefault(fragment, chunk.type)
+        pairs = [(brat_eval.span_types(os.path.splitext(document)[0] + ".ann"), found)
+                 for document, found in spans.items()]
+        per_type, overall = brat_eval.score_files(pairs)
+        return Scores("f1", overall.f1,
+                      {"f1": overall.f1, "precision": overall.precision, "recall": overall.recall},
+                      {t: c.f1 for t, c in per_type.items()})
+
 
 NER = Task(
     "ner", conll.CONLL2003, "conll2003", "eng.train", "eng.testa", "eng.testb",
@@ -205,7 +254,14 @@ POS = Task(
          "CoNLL-2000 files carry it (tags assigned by the Brill tagger), on text tokenized as "
          "the Penn Treebank is."),
     model_defaults=_CONLL2000_MODEL, entity_word=None)
-TASKS: Dict[str, Task] = {t.name: t for t in (NER, CHUNKING, POS)}
+# Paper §3.2: keyphrases of scientific paragraphs (SemEval 2017 Task 10), with the NER model.
+SCIENCEIE = BratTask(
+    "scienceie", None, "scienceie", "train", "dev", "test",
+    use=("Keyphrase extraction from English scientific text (ScienceIE types Material, Process "
+         "and Task), one layer of non-overlapping keyphrases, on raw text tokenized by the "
+         "project's tokenizer."),
+    entity_word="keyphrases")
+TASKS: Dict[str, Task] = {t.name: t for t in (NER, CHUNKING, POS, SCIENCEIE)}
 
 
 def task_named(name, source: str) -> Task:
@@ -275,12 +331,12 @@ def load_splits(task: Task, data_dir: str, train_with_dev: bool = False, dev_see
     """
     paths = task_paths(task, data_dir, files)
     check_files_exist(paths, data_dir)
-    train = conll.read_conll(paths["train"], task.fmt)
+    train = task.read(paths["train"])
     if "dev" in paths:
-        dev = conll.read_conll(paths["dev"], task.fmt)
+        dev = task.read(paths["dev"])
     else:
         train, dev = sample_dev(train, task.dev_sample_size, dev_seed)
-    test = conll.read_conll(paths["test"], task.fmt)
+    test = task.read(paths["test"])
     if train_fraction < 1.0:
         keep = max(1, int(round(train_fraction * len(train))))
         chosen = sorted(np.random.default_rng(fraction_seed).choice(len(train), keep, replace=False))

@@ -44,9 +44,8 @@ def test_token_accuracy_against_brute_force():
     labels = ["NN", "VB", "DT", "JJ"]
     gold = rng.choice(labels, 200)
     predicted = np.where(rng.random(200) < 0.7, gold, rng.choice(labels, 200))
-    lines = [f"w{i} B-NP {g} {p}" for i, (g, p) in enumerate(zip(gold, predicted))]
-    lines[50:50] = [""]  # a sentence break scores nothing
-    scores = TokenLabels().score(lines)
+    sentences = [conll.Sentence(tuple(f"w{i}" for i in range(a, b)), tuple(gold[a:b])) for a, b in ((0, 50), (50, 200))]
+    scores = TokenLabels().score(sentences, [predicted[:50], predicted[50:]])
     assert scores.metric == "accuracy" and scores.details == {"accuracy": scores.value}
     assert scores.value == pytest.approx(100 * np.mean(gold == predicted))
     for label in labels:

@@ -64,11 +64,13 @@ class TextBound:
 
 @dataclasses.dataclass(frozen=True)
 class Document:
-    """A BRAT document: its name (the file stem), text and text-bound annotations."""
+    """A BRAT document: its name (the file stem), text and text-bound annotations, and the path
+    of its ``.txt`` file."""
 
     name: str
     text: str
     annotations: Tuple[TextBound, ...] = ()
+    path: str = ""
 
 
 def read_text(path: str) -> str:
@@ -138,7 +140,7 @@ def read_document(txt_path: str, ann_path: Optional[str] = None) -> Document:
     annotations: Tuple[TextBound, ...] = ()
     if ann_path is not None:
         annotations = parse_ann(read_text(ann_path), text, ann_path)
-    return Document(os.path.splitext(os.path.basename(txt_path))[0], text, annotations)
+    return Document(os.path.splitext(os.path.basename(txt_path))[0], text, annotations, txt_path)
 
 
 def read_folder(folder: str, annotated: bool = True) -> List[Document]:
@@ -244,12 +246,14 @@ def one_layer(document: Document, sentences: Sequence[tokenize.TokenizedSentence
 
 def tagged_sentences(documents: Sequence[Document], scheme: str = "iob2") -> Tuple[List[Sentence], LayerCounts]:
     """Every document tokenized into sentences (:func:`taglm_tf.data.tokenize.tokenize`) and
-    tagged in ``scheme`` with its :func:`one_layer` chunks; the counts of all documents."""
+    tagged in ``scheme`` with its :func:`one_layer` chunks; the counts of all documents. Each
+    sentence keeps its document's ``.txt`` path and its tokens' character offsets."""
     out, total = [], LayerCounts()
     for document, sentences in zip(documents, tokenize.tokenize_many(d.text for d in documents)):
         chunks, counts = one_layer(document, sentences)
         total.add(counts)
-        out += [Sentence(s.tokens, tuple(chunks_to_tags(c, len(s.tokens), scheme)))
+        out += [Sentence(s.tokens, tuple(chunks_to_tags(c, len(s.tokens), scheme)),
+                         document=document.path, offsets=s.offsets)
                 for s, c in zip(sentences, chunks)]
     return out, total
 

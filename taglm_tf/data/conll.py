@@ -27,6 +27,8 @@ class Sentence:
     tags: Tuple[str, ...]
     columns: Tuple[Tuple[str, ...], ...] = ()  # middle columns per token (e.g. POS, chunk)
     line: int = 0  # 1-based line of the first token in its file
+    document: str = ""  # BRAT corpora: the .txt file the sentence comes from
+    offsets: Tuple[Tuple[int, int], ...] = ()  # BRAT corpora: (start, end) characters per token
 
     def __len__(self) -> int:
         return len(self.tokens)

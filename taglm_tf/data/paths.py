@@ -24,8 +24,9 @@ def resolve_data_path(path: str, data_dir: str) -> str:
 
 def check_data_file(path: str, data_dir: str, what: str, override_flag: Optional[str] = None) -> None:
     """An :class:`InputError` naming ``$TAGLM_DATA_DIR`` and ``--data_dir`` (and ``override_flag``,
-    the flag that names this file alone) when ``path`` is not a file."""
-    if not os.path.isfile(path):
+    the flag that names this file alone) when ``path`` is neither a file nor a folder (a BRAT
+    corpus is a folder)."""
+    if not os.path.exists(path):
         hint = f", or {override_flag}=FILE for this file" if override_flag else ""
         raise InputError(f"no such {what} file (data directory: {os.path.abspath(data_dir)}); set "
                          f"${DATA_DIR_ENV} or pass --data_dir=DIR to point at the data{hint}", path)

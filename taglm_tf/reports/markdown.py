@@ -38,7 +38,7 @@ def table_rows(table: paper_tables.PaperTable, groups: Dict[str, List[Group]]) -
             ours = ["—" if not prow.label else "not run", "—"] + (["—"] if table.show_ppl else [])
             rows.append(paper + ours + [label])
         for i, g in enumerate(found):
-            ours = [sweeps.format_stat(g.stat()), g.describe()]
+            ours = [sweeps.format_stat(g.stat(table.split)), g.describe()]
             ours += [_ppl(mean_perplexities(g))] if table.show_ppl else []
             rows.append((paper if i == 0 else [DITTO] * len(paper)) + ours + [label])
     return rows
@@ -47,7 +47,7 @@ def table_rows(table: paper_tables.PaperTable, groups: Dict[str, List[Group]]) -
 def render_table(table: paper_tables.PaperTable, groups: Dict[str, List[Group]]) -> List[str]:
     header = ["Model", "Paper F1 ± std", "Paper setting"]
     header += ["Paper LM ppl fwd / bwd"] if table.show_ppl else []
-    header += ["Ours: test F1 ± std (n)", "Our setting"]
+    header += [f"Ours: {table.split} F1 ± std (n)", "Our setting"]
     header += ["Our LM ppl fwd / bwd"] if table.show_ppl else []
     header += ["Experiment"]
     lines = [f"## {table.title}", ""] + markdown_table(header, table_rows(table, groups))
@@ -79,12 +79,13 @@ def _paired_text(base: Group, variant: Group) -> str:
 
 
 def comparable_pairs(groups: Dict[str, List[Group]]) -> List[tuple]:
-    """``(name, paper Δ, base group or None, variant group or None)`` per paper comparison."""
+    """``(name, paper Δ as text, base group or None, variant group or None)`` per paper comparison."""
     out = []
     for c in paper_tables.COMPARISONS:
         name = f"`{c.variant}` − `{c.base}`"
-        out += [(name, c.paper_delta, a, b) for a, b in comparable_groups(groups, c.base, c.variant, c.same_lms)] or [
-            (name, c.paper_delta, None, None)]
+        paper = _delta(c.paper_delta) + (f" ({c.paper_split})" if c.paper_split != "test" and c.paper_delta else "")
+        out += [(name, paper, a, b) for a, b in comparable_groups(groups, c.base, c.variant, c.same_lms)] or [
+            (name, paper, None, None)]
     return out
 
 
@@ -96,10 +97,10 @@ def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
     rows = []
     for name, delta, a, b in comparable_pairs(groups):
         if a is None:
-            rows.append([name, _delta(delta), "not run", "—", "—", "—"])
+            rows.append([name, delta, "not run", "—", "—", "—"])
             continue
         diff = b.stat()["mean"] - a.stat()["mean"]
-        rows.append([name, _delta(delta), f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
+        rows.append([name, delta, f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
                      _welch_text([x.test_score for x in a.runs], [x.test_score for x in b.runs]),
                      _paired_text(a, b),
                      f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "

@@ -42,7 +42,7 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
-from taglm_tf.tasks import METRIC_TITLES, Labels, Scores
+from taglm_tf.tasks import METRIC_TITLES, Labels, Scores, Task
 from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
 
 
@@ -143,16 +143,16 @@ class Trainer:
         predictor: decodes tags for dev evaluation.
         config: optimisation settings.
         model_dir: where checkpoints, state and logs go.
-        labels: the task's labels (:attr:`taglm_tf.tasks.Task.labels`): how dev predictions
-            are returned in the gold files' form and scored.
+        scorer: the task (:class:`taglm_tf.tasks.Task`), or its labels alone: the scheme of
+            the gold files and how dev predictions are scored.
         hparams: the run's settings for TensorBoard's HParams plugin (name -> bool, int, float or
             str), written with the first log of each process; ``None``: none.
     """
 
     def __init__(self, model: tf.keras.Model, predictor: Predictor, config: TrainConfig,
-                 model_dir: str, labels: Labels, hparams: Optional[Mapping[str, HParam]] = None):
+                 model_dir: str, scorer: Union[Task, Labels], hparams: Optional[Mapping[str, HParam]] = None):
         self.model, self.predictor, self.config = model, predictor, config
-        self.model_dir, self.labels, self.hparams = model_dir, labels, hparams
+        self.model_dir, self.scorer, self.hparams = model_dir, scorer, hparams
         self.verbose = verbosity(config.verbose)
         self.crf = model.get_layer("crf")
         self.optimizer = tf.keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
@@ -181,7 +181,7 @@ class Trainer:
             if self.hparams:
                 with self._writer.as_default():
                     hp.hparams_config(hparams=[hp.HParam(name) for name in self.hparams],
-                                      metrics=[hp.Metric(tag) for tag in hparams_metrics(self.labels.metric)])
+                                      metrics=[hp.Metric(tag) for tag in hparams_metrics(self.scorer.metric)])
                     hp.hparams(dict(self.hparams), trial_id=trial_id(self.model_dir))
         return self._writer
 
@@ -266,7 +266,7 @@ class Trainer:
             lr, epoch_start = schedule.lr, time.perf_counter()
             self.optimizer.learning_rate.assign(lr)
             loss, tokens_per_sec = self._epoch(train, schedule.epoch + 1)
-            dev_eval = evaluate(self.predictor, dev, dev_gold, self.labels)
+            dev_eval = evaluate(self.predictor, dev, dev_gold, self.scorer)
             write_text_atomic(os.path.join(self.model_dir, "dev_predictions.txt"), dev_eval.predictions)
             previous_best = schedule.best_epoch
             action = schedule.record(dev_eval.score)

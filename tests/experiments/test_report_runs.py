@@ -19,7 +19,7 @@ def test_every_sweep_has_a_flagfile_a_report_row_and_its_own_directory():
     for sweep in ALL_SWEEPS:
         assert os.path.isfile(os.path.join(REPO, sweep.flagfile_path)), sweep
         assert sweep.label in paper_tables.known_labels(), sweep
-        assert sweep.flagfile.startswith("chunk_" if sweep.task == "chunking" else "ner_"), sweep
+        assert sweep.flagfile.startswith({"chunking": "chunk_"}.get(sweep.task, f"{sweep.task}_")), sweep
     assert len({s.flagfile for s in ALL_SWEEPS}) == len(ALL_SWEEPS)
 
 
