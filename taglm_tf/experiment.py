@@ -14,16 +14,15 @@ saved removes what it created; ``--resume`` checks the flags against ``config.js
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from typing import Callable, Optional
 
 import tensorflow as tf
 
+from taglm_tf import run_dir
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
-from taglm_tf.config_diff import refuse_changed_settings
 from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.evaluation import Predictor, evaluate
@@ -36,7 +35,7 @@ from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.provenance import git_commit
 from taglm_tf.tasks import TASKS, load_splits, task_paths
-from taglm_tf.training.trainer import STATE_FILE, TrainConfig, Trainer, check_resume, verbosity
+from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume, verbosity
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)
@@ -73,7 +72,6 @@ def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
             for name, sentences in splits._asdict().items()}
 
 
-RESULTS_FILE = "results.json"
 # Flags that may differ on --resume: output only (verbosity, TensorBoard step interval, inference
 # batch size), where LM caches live (a cache is checked against its LM and sentences), and the
 # data directory itself (the data files it leads to are compared).
@@ -127,7 +125,7 @@ def resume_settings(config: dict) -> dict:
 
 def check_resume_settings(config: ExperimentConfig) -> None:
     """Refuse to resume the run in ``config.model_dir`` with settings that matter changed."""
-    saved = saving.load_config(config.model_dir)
+    saved = run_dir.read_config(config.model_dir)
     recorded = resume_settings(saved)
     for key in lm_keys(saved):  # the recorded LM where it is found now (the run may have moved)
         try:
@@ -136,16 +134,7 @@ def check_resume_settings(config: ExperimentConfig) -> None:
         except InputError:
             pass
     given = resume_settings(config.to_dict())
-    refuse_changed_settings(recorded, given, os.path.join(config.model_dir, saving.CONFIG_FILE))
-
-
-def finished_results(model_dir: str) -> Optional[dict]:
-    """The ``results.json`` of a finished run in ``model_dir``, or ``None``."""
-    path = os.path.join(model_dir, RESULTS_FILE)
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    run_dir.refuse_changed_settings(recorded, given, config.model_dir)
 
 
 def run_experiment(config: ExperimentConfig, resume: bool = False,
@@ -162,12 +151,12 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
     state_exists = check_resume(config.model_dir, resume)
     if state_exists:
         check_resume_settings(config)
-        done = finished_results(config.model_dir)
+        done = run_dir.read_results(config.model_dir)
         if done is not None:
             return {**done, "already_finished": True}
     progress = {}  # "trainer" once training starts
     try:
-        with discard_on_failure(config.model_dir, STATE_FILE):
+        with discard_on_failure(config.model_dir, run_dir.STATE):
             history, prepared = _train(config, state_exists, on_epoch_end, progress)
             return finish(history=history, **prepared)
     except KeyboardInterrupt:
@@ -176,15 +165,15 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
 
 def _interrupted_at(model_dir: str, trainer: Optional[Trainer]) -> str:
     """Where a run stopped on Ctrl-C, and what ``--resume`` will do."""
-    if not os.path.exists(os.path.join(model_dir, STATE_FILE)):
+    if not os.path.exists(os.path.join(model_dir, run_dir.STATE)):
         where = f"in epoch {trainer.epoch_running}" if trainer and trainer.epoch_running else "before training"
         return f"interrupted {where}, before any epoch was saved; nothing was kept in {model_dir}"
     if trainer is None:
-        return "interrupted before training resumed; rerun with --resume to continue"
+        return run_dir.interrupted("before training resumed", "continue")
     if trainer.finished:
-        return "interrupted while writing the final results; rerun with --resume to finish"
+        return run_dir.interrupted("while writing the final results", "finish")
     where = f"in epoch {trainer.epoch_running}" if trainer.epoch_running else f"after epoch {trainer.epochs_done}"
-    return f"interrupted {where}; rerun with --resume to continue from the end of epoch {trainer.epochs_done}"
+    return run_dir.interrupted(where, f"continue from the end of epoch {trainer.epochs_done}")
 
 
 def experiment_splits(config: ExperimentConfig):
@@ -201,7 +190,7 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
     tf.keras.utils.set_random_seed(config.train.seed)
     splits = experiment_splits(config)
     train = [s.with_tags(task.labels.for_training(s.tags)) for s in splits.train]
-    trained_with = saving.load_config(config.model_dir).get("lm_fingerprints") if state_exists else None
+    trained_with = run_dir.read_config(config.model_dir).get("lm_fingerprints") if state_exists else None
     lms = load_lm_embedders(config.to_dict(), expected_fingerprints=trained_with)
     features = lm_feature_sources(config, lms, splits)
     if features:
@@ -223,8 +212,8 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
     dev_data = TaggingData(splits.dev, featurizer, features=features.get("dev"))
     if not state_exists:  # the run really starts: its settings go beside it
         saving.save_vocab(config.model_dir, resources)
-        saving.save_config(config.model_dir, {
-            **config.to_dict(), "git_commit": git_commit(),
+        run_dir.write_config(config.model_dir, {
+            **config.to_dict(),
             "lm_fingerprints": lm_fingerprints(config.to_dict(), lms),
             **({RELATIVE_KEY: relative} if (relative := specs_relative_to(config.to_dict(), config.model_dir)) else {})})
     trainer = progress["trainer"] = Trainer(model, predictor, config.train, config.model_dir,
@@ -232,10 +221,6 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
     history = trainer.train(train_data, dev_data, splits.dev, resume=state_exists, on_epoch_end=on_epoch_end)
     return history, {"config": config, "model": model, "predictor": predictor, "trainer": trainer,
                      "featurizer": featurizer, "splits": splits, "features": features}
-
-
-def _started_at_commit(model_dir: str) -> str:
-    return saving.load_config(model_dir).get("git_commit", "unknown")
 
 
 def _best_constant_epoch(history, base_lr, metric: str):
@@ -267,9 +252,8 @@ def finish(config, model, predictor, trainer, featurizer, splits, history, featu
         "embeddings": config.embeddings, "seed": config.train.seed,
         "lm_perplexity": lm_perplexities(config.to_dict()),
         "config": config.to_dict(), "history": history,
-        "git_commit": _started_at_commit(config.model_dir), "git_commit_at_finish": git_commit(),
+        "git_commit": run_dir.started_at_commit(config.model_dir), "git_commit_at_finish": git_commit(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_run_card(config.model_dir, results)
-    write_text_atomic(os.path.join(config.model_dir, RESULTS_FILE), json.dumps(results, indent=1))
-    return results
+    return run_dir.write_results(config.model_dir, results)

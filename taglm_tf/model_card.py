@@ -15,10 +15,10 @@ from typing import Optional
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.markdown import table
-from taglm_tf.models.saving import CONFIG_FILE, load_config
+from taglm_tf.run_dir import CONFIG, read_config, read_results
 from taglm_tf.tasks import METRIC_TITLES, TASKS
 
-CARD_JSON, CARD_MARKDOWN, RESULTS_FILE = "model_card.json", "MODEL_CARD.md", "results.json"
+CARD_JSON, CARD_MARKDOWN = "model_card.json", "MODEL_CARD.md"
 FORMAT_VERSION = 1
 
 _LIMITS = (
@@ -146,7 +146,7 @@ def write_card(directory: str, card: dict) -> None:
 
 def write_run_card(model_dir: str, results: dict) -> dict:
     """The card of a finished run (its ``config.json`` and ``results``), written into it."""
-    card = build_card(load_config(model_dir), results)
+    card = build_card(read_config(model_dir), results)
     write_card(model_dir, card)
     return card
 
@@ -162,14 +162,10 @@ def read_card(directory: str) -> dict:
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             return json.load(f)
-    if not os.path.exists(os.path.join(directory, CONFIG_FILE)):
-        raise InputError(f"no {CARD_JSON} or {CONFIG_FILE} here; is this a training run or an export?",
+    if not os.path.exists(os.path.join(directory, CONFIG)):
+        raise InputError(f"no {CARD_JSON} or {CONFIG} here; is this a training run or an export?",
                          directory)
-    results = None
-    if os.path.exists(os.path.join(directory, RESULTS_FILE)):
-        with open(os.path.join(directory, RESULTS_FILE), encoding="utf-8") as f:
-            results = json.load(f)
-    return build_card(load_config(directory), results)
+    return build_card(read_config(directory), read_results(directory))
 
 
 def write_export_card(model_dir: str, export_dir: str, export_info: dict) -> dict:

@@ -20,7 +20,8 @@ from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
 from taglm_tf.lm.features import OnTheFlyFeatures
 from taglm_tf.lm.loading import load_lms
-from taglm_tf.models.saving import load_config, load_tagger
+from taglm_tf.models.saving import load_tagger
+from taglm_tf.run_dir import read_config as load_config
 from taglm_tf.tasks import sample_paths
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems

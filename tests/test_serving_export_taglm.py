@@ -13,7 +13,7 @@ import tensorflow as tf
 
 import tiny_lms
 from conftest import tiny_config
-from taglm_tf import export
+from taglm_tf import export, run_dir
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
@@ -60,7 +60,7 @@ def padded(sentences, width=None):
 
 
 def test_saved_config_names_the_lms_fingerprints(taglm_model_dir):
-    config = saving.load_config(str(taglm_model_dir))
+    config = run_dir.read_config(str(taglm_model_dir))
     lms = load_lms(config)
     assert config["lm_fingerprints"] == {"forward_lm": lms[0].fingerprint, "backward_lm": lms[1].fingerprint}
     assert config["model"]["extra_dim"] == 10
@@ -85,18 +85,18 @@ def test_exported_taglm_tags_as_the_python_tagger(taglm_model_dir, served):
 
 
 def test_an_lm_changed_since_training_is_refused(taglm_model_dir, tmp_path):
-    config = saving.load_config(str(taglm_model_dir))
+    config = run_dir.read_config(str(taglm_model_dir))
     config["lm_fingerprints"]["backward_lm"] = "0" * 64
     with pytest.raises(InputError, match="backward_lm .* not the LM this model was trained with"):
         load_lms(config)
-    (taglm_model_dir / saving.CONFIG_FILE).write_text(json.dumps(config))
+    (taglm_model_dir / run_dir.CONFIG).write_text(json.dumps(config))
     try:
         with pytest.raises(InputError, match="not the LM this model was trained with"):
             export.export_tagger(str(taglm_model_dir), str(tmp_path / "out"))
         assert not (tmp_path / "out").exists()
     finally:
         config["lm_fingerprints"]["backward_lm"] = load_lms({**config, "lm_fingerprints": None})[1].fingerprint
-        (taglm_model_dir / saving.CONFIG_FILE).write_text(json.dumps(config))
+        (taglm_model_dir / run_dir.CONFIG).write_text(json.dumps(config))
 
 
 def test_fingerprints_follow_the_configured_lms_when_only_one_is_set():
@@ -111,7 +111,7 @@ def test_model_dir_moved_with_its_lms_tags_and_exports_anywhere(taglm_model_dir,
     """config.json records each LM absolute and relative to the model dir; moved together with
     its LMs, the model still tags and exports, from any working directory."""
     root = taglm_model_dir.parent
-    config = saving.load_config(str(taglm_model_dir))
+    config = run_dir.read_config(str(taglm_model_dir))
     assert config["forward_lm"] == f"lstm_lm:{root / 'forward'}"
     assert config[RELATIVE_KEY] == {"forward_lm": "lstm_lm:../forward", "backward_lm": "lstm_lm:../backward"}
     text = "\n".join(" ".join(s) for s in SENTENCES) + "\n"

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from taglm_tf.data import conll
 from taglm_tf.data.resources import build_resources
+from taglm_tf import run_dir
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 
@@ -48,7 +49,7 @@ def build_tiny_model(model_dir: str, seed: int = 0) -> str:
     transitions.assign(transitions * 0.2)
     model_dir = os.fspath(model_dir)
     saving.save_vocab(model_dir, resources)
-    saving.save_config(model_dir, {"task": "ner", "model": dataclasses.asdict(CONFIG)})
+    run_dir.write_config(model_dir, {"task": "ner", "model": dataclasses.asdict(CONFIG)})
     saving.save_model(model_dir, model)
     return model_dir
 

@@ -14,8 +14,9 @@ from taglm_tf.data.resources import Resources
 from taglm_tf.data.vocab import load_vocabularies, save_vocabularies
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path, write_text_atomic
+from taglm_tf.run_dir import CONFIG, read_config
 
-MODEL_FILE, VOCAB_FILE, CONFIG_FILE = "model.keras", "vocab.json", "config.json"
+MODEL_FILE, VOCAB_FILE = "model.keras", "vocab.json"
 
 
 class LoadedTagger(NamedTuple):
@@ -26,21 +27,6 @@ class LoadedTagger(NamedTuple):
     resources: Resources
     config: dict
     model_dir: str = ""  # where it was loaded from (its LMs are looked up relative to it too)
-
-
-def save_config(model_dir: str, config: dict) -> None:
-    """Write ``config`` as ``model_dir/config.json`` (atomically), creating ``model_dir``."""
-    os.makedirs(model_dir, exist_ok=True)
-    write_text_atomic(os.path.join(model_dir, CONFIG_FILE), json.dumps(config, indent=1, sort_keys=True))
-
-
-def load_config(model_dir: str) -> dict:
-    """The ``config.json`` dict of ``model_dir``; an :class:`InputError` if there is none."""
-    path = os.path.join(model_dir, CONFIG_FILE)
-    if not os.path.exists(path):
-        raise InputError(f"no {CONFIG_FILE} here", model_dir)
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 def save_vocab(model_dir: str, resources: Resources) -> None:
@@ -98,10 +84,10 @@ def load_model_file(path: str) -> tf.keras.Model:
 
 
 def load_tagger(model_dir: str) -> LoadedTagger:
-    """Load what :func:`save_model`, :func:`save_vocab` and :func:`save_config` wrote."""
-    for name in (MODEL_FILE, VOCAB_FILE, CONFIG_FILE):
+    """Load what :func:`save_model`, :func:`save_vocab` and :func:`taglm_tf.run_dir.write_config` wrote."""
+    for name in (MODEL_FILE, VOCAB_FILE, CONFIG):
         if not os.path.exists(os.path.join(model_dir, name)):
             raise InputError(f"no {name} here; is this a finished training run?", model_dir)
-    config = load_config(model_dir)
+    config = read_config(model_dir)
     model = load_model_file(os.path.join(model_dir, MODEL_FILE))
     return LoadedTagger(model, load_vocab(model_dir), config, model_dir)

@@ -15,7 +15,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from taglm_tf.config_diff import refuse_changed_settings
+from taglm_tf import run_dir
 from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.pretraining import corpus as lm_corpus
@@ -144,8 +144,8 @@ def check_config(config: PretrainConfig, resume: bool) -> None:
     path = os.path.join(config.model_dir, CONFIG_FILE)
     with open(path, encoding="utf-8") as f:
         saved = PretrainConfig.from_dict(json.load(f))  # older runs: defaults of fields they lack
-    refuse_changed_settings(resume_settings(dataclasses.asdict(saved)), resume_settings(dataclasses.asdict(config)),
-                            path)
+    run_dir.refuse_changed_settings(resume_settings(dataclasses.asdict(saved)),
+                                    resume_settings(dataclasses.asdict(config)), config.model_dir)
 
 
 def run_model_args(config: PretrainConfig, vocab: LMVocabulary) -> dict:
@@ -208,7 +208,7 @@ def interrupted_at(trainer: LMTrainer) -> str:
     saved = int(latest.rsplit("-", 1)[1]) if latest else None
     then = (f"continue from step {saved} (the last checkpoint)" if saved is not None
             else "start again (no checkpoint had been saved)")
-    return f"interrupted after step {trainer.step}; rerun with --resume to {then}"
+    return run_dir.interrupted(f"after step {trainer.step}", then)
 
 
 def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:

@@ -14,12 +14,13 @@ import re
 import time
 from typing import List, Optional, Sequence
 
+from taglm_tf import run_dir as run_dir_files
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.reports.stats import mean_std
 from taglm_tf.tasks import TASKS
 
-RESULTS_FILE, CONFIG_FILE, SWEEP_FILE = "results.json", "config.json", "sweep.json"
+SWEEP_FILE = "sweep.json"
 _SEED_DIR = re.compile(r"^seed_(\d+)$")
 
 
@@ -62,7 +63,7 @@ def log_path(sweep_dir: str, seed: int) -> str:
 
 
 def is_finished(run_dir: str) -> bool:
-    return os.path.isfile(os.path.join(run_dir, RESULTS_FILE))
+    return run_dir_files.is_finished(run_dir)
 
 
 def seeds_to_run(sweep_dir: str, seeds: Sequence[int]) -> List[int]:
@@ -70,18 +71,11 @@ def seeds_to_run(sweep_dir: str, seeds: Sequence[int]) -> List[int]:
     return [s for s in seeds if not is_finished(seed_dir(sweep_dir, s))]
 
 
-def _read_json(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        raise InputError(f"cannot read: {e}", path) from None
-
-
 def load_run(path: str) -> RunResult:
     """Read a model dir (or its ``results.json``)."""
-    results_path = path if path.endswith(".json") else os.path.join(path, RESULTS_FILE)
-    results = _read_json(results_path)
+    results_path = path if path.endswith(".json") else os.path.join(path, run_dir_files.RESULTS)
+    results = run_dir_files.read_json(results_path)
+    run_dir_files.check_format(results, results_path)
     task = TASKS.get(results.get("task"))
     metric = task.metric if task else "f1"
     test_key, dev_key = f"test_{metric}", f"dev_{metric}"
@@ -89,8 +83,8 @@ def load_run(path: str) -> RunResult:
         raise InputError(f"not a results.json (no {test_key}/{dev_key})", results_path)
     run_dir = os.path.dirname(results_path)
     config = results.get("config") or {}
-    if os.path.isfile(os.path.join(run_dir, CONFIG_FILE)):
-        config = {**config, **_read_json(os.path.join(run_dir, CONFIG_FILE))}
+    if os.path.isfile(os.path.join(run_dir, run_dir_files.CONFIG)):
+        config = {**config, **run_dir_files.read_config(run_dir)}
     seed = results.get("seed", config.get("train", {}).get("seed"))
     per_type = ((results.get("scores") or {}).get("test") or {}).get("per_type") or {}
     return RunResult(run_dir, seed, float(results[test_key]), float(results[dev_key]),
@@ -116,7 +110,7 @@ def collect_sweep(sweep_dir: str) -> List[RunResult]:
 def unfinished(path: str) -> List[str]:
     """Started but unfinished model dirs at ``path`` (itself, or the seeds of a sweep)."""
     dirs = [p for _, p in seed_dirs(path)] if is_sweep(path) else [path]
-    return [d for d in dirs if os.path.isfile(os.path.join(d, CONFIG_FILE)) and not is_finished(d)]
+    return [d for d in dirs if os.path.isfile(os.path.join(d, run_dir_files.CONFIG)) and not is_finished(d)]
 
 
 def is_sweep(path: str) -> bool:
@@ -135,7 +129,7 @@ def load_runs(path: str) -> List[RunResult]:
 def sweep_label(path: str) -> Optional[str]:
     """The label stored in a sweep's ``sweep.json``, if any."""
     sweep_file = os.path.join(path, SWEEP_FILE)
-    return _read_json(sweep_file).get("label") if os.path.isfile(sweep_file) else None
+    return run_dir_files.read_json(sweep_file).get("label") if os.path.isfile(sweep_file) else None
 
 
 def stat(values: Sequence[float]) -> dict:
@@ -305,7 +299,7 @@ def check_same_sweep(sweep_dir: str, task: str, flagfile: str, extra_args: Seque
     sweep_file = os.path.join(sweep_dir, SWEEP_FILE)
     if not os.path.isfile(sweep_file):
         return
-    old = _read_json(sweep_file)
+    old = run_dir_files.read_json(sweep_file)
     now = {"task": task, "flagfile": flagfile, "extra_args": list(extra_args)}
     diff = [k for k, v in now.items() if old.get(k, v) != v]
     if diff:

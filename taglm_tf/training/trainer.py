@@ -41,6 +41,7 @@ from taglm_tf.data.conll import Sentence
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.errors import InputError
+from taglm_tf import run_dir
 from taglm_tf.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
 from taglm_tf.tasks import METRIC_TITLES, Labels, Scores, Task
 from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
@@ -72,7 +73,6 @@ def verbosity(verbose: Optional[int], stream: Optional[TextIO] = None) -> int:
     return 1 if stream.isatty() else 2
 
 
-STATE_FILE = "state.json"
 HParam = Union[bool, int, float, str]
 
 
@@ -85,7 +85,7 @@ def hparams_metrics(metric: str) -> Tuple[str, ...]:
 
 def check_resume(model_dir: str, resume: bool) -> bool:
     """True if ``model_dir`` holds a run to resume; an error if it does and ``resume`` is off."""
-    return check_run_dir(model_dir, STATE_FILE, resume)
+    return check_run_dir(model_dir, run_dir.STATE, resume)
 
 
 def random_generators(model: tf.keras.Model) -> List[tf.random.Generator]:
@@ -164,7 +164,7 @@ class Trainer:
         self.best_dir = os.path.join(model_dir, "best")
         # The best epoch's weights are written and read by path (no save counter, no index file).
         self.best_checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer)
-        self.state_path = os.path.join(model_dir, STATE_FILE)
+        self.state_path = os.path.join(model_dir, run_dir.STATE)
         self._writer = None  # created when the first epoch starts: a failed start leaves no logs
         self._step_fn = None
         self.epochs_done = 0      # committed to state.json

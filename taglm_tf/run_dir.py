@@ -1,0 +1,133 @@
+"""A training run's directory: the files that connect training, tagging, export, model cards and
+reports, their names, and how they are read, written and checked. TensorFlow-free.
+
+A tagger run (:mod:`taglm_tf.experiment`) holds :data:`CONFIG` (its settings, written when the
+run really starts), ``vocab.json``, :data:`STATE` (the trainer's commit point after each epoch),
+``checkpoints/``, ``best/``, ``tensorboard/``, ``model.keras``, ``{dev,test}_predictions.txt``,
+the model card, and :data:`RESULTS` (written last: a run that has it is finished). An LM run
+(:mod:`taglm_tf.pretraining.run`) holds :data:`CONFIG`, ``vocab.txt``, ``checkpoints/`` and
+:data:`LM_RESULTS`.
+
+Every ``config.json`` and ``results.json`` records :data:`FORMAT_VERSION`, and reading one of
+another version fails with one line naming both versions. Version 1 is the first to record it;
+a file without the field was written in version 1's layout, so it reads as version 1.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, List, Mapping, Optional
+
+from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.provenance import git_commit
+
+CONFIG, RESULTS, STATE, LM_RESULTS = "config.json", "results.json", "state.json", "train_result.json"
+FORMAT_VERSION = 1
+FORMAT_KEY, COMMIT_KEY = "format_version", "git_commit"
+
+
+def read_json(path: str) -> dict:
+    """A JSON object from ``path``; an :class:`InputError` naming it when it is missing, is not
+    JSON, or is not an object."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except FileNotFoundError:
+        raise InputError("no such file", path) from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read: {e}", path) from None
+    if not isinstance(record, dict):
+        raise InputError("not a JSON object", path)
+    return record
+
+
+def check_format(record: Mapping[str, Any], path: str) -> None:
+    """Refuse a ``config.json`` or ``results.json`` of another format version."""
+    version = record.get(FORMAT_KEY, 1)
+    if version != FORMAT_VERSION:
+        raise InputError(f"run directory format {version}; this version of taglm_tf reads format "
+                         f"{FORMAT_VERSION} (retrain, or use the release that wrote it)", path)
+
+
+def read_config(run_dir: str) -> dict:
+    """The run's ``config.json``, checked (:func:`check_format`).
+
+    Raises:
+        InputError: there is none (naming ``run_dir``), or it cannot be read or is of another format.
+    """
+    path = os.path.join(run_dir, CONFIG)
+    if not os.path.exists(path):
+        raise InputError(f"no {CONFIG} here", run_dir)
+    record = read_json(path)
+    check_format(record, path)
+    return record
+
+
+def write_config(run_dir: str, config: Mapping[str, Any]) -> dict:
+    """Write ``config`` as the run's ``config.json`` (atomically, creating ``run_dir``), stamped
+    with the format version and, unless it has one, the code's commit
+    (:func:`taglm_tf.provenance.git_commit`); returns what was written."""
+    record = {COMMIT_KEY: git_commit(), **config, FORMAT_KEY: FORMAT_VERSION}
+    os.makedirs(run_dir, exist_ok=True)
+    write_text_atomic(os.path.join(run_dir, CONFIG), json.dumps(record, indent=1, sort_keys=True))
+    return record
+
+
+def started_at_commit(run_dir: str) -> str:
+    """The commit that started the run (its ``config.json`` stamp), or ``unknown``."""
+    return read_config(run_dir).get(COMMIT_KEY, "unknown")
+
+
+def is_finished(run_dir: str, results: str = RESULTS) -> bool:
+    """True when the run has written its results (the last file of a run)."""
+    return os.path.isfile(os.path.join(run_dir, results))
+
+
+def read_results(run_dir: str, results: str = RESULTS) -> Optional[dict]:
+    """The results of a finished run, checked (:func:`check_format`); ``None`` when unfinished."""
+    path = os.path.join(run_dir, results)
+    if not os.path.exists(path):
+        return None
+    record = read_json(path)
+    check_format(record, path)
+    return record
+
+
+def write_results(run_dir: str, record: Mapping[str, Any], results: str = RESULTS) -> dict:
+    """Write the run's results (atomically), stamped with the format version; returns them."""
+    record = {**record, FORMAT_KEY: FORMAT_VERSION}
+    write_text_atomic(os.path.join(run_dir, results), json.dumps(record, indent=1))
+    return record
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists, ...)."""
+    return json.loads(json.dumps(value))
+
+
+def changed_settings(saved: Mapping[str, Any], given: Mapping[str, Any]) -> List[str]:
+    """``--flag (SAVED saved, GIVEN given)`` for each flag in both mappings whose values differ,
+    sorted by flag. A flag the saved run did not record is not compared."""
+    changes = []
+    for flag in sorted(set(saved) & set(given)):
+        old, new = _plain(saved[flag]), _plain(given[flag])
+        if old != new:
+            changes.append(f"--{flag} ({json.dumps(old)} saved, {json.dumps(new)} given)")
+    return changes
+
+
+def refuse_changed_settings(saved: Mapping[str, Any], given: Mapping[str, Any], run_dir: str) -> None:
+    """The resume check shared by the tagger and LM drivers: each maps its saved and given
+    configurations to ``{flag name: value}`` (leaving out what is safe to change), and a
+    difference is an :class:`InputError` naming the run's ``config.json`` and every changed flag."""
+    changes = changed_settings(saved, given)
+    if changes:
+        raise InputError("--resume with settings other than the run's: " + ", ".join(changes)
+                         + "; drop these flags to continue the run, or use a new --model_dir",
+                         os.path.join(run_dir, CONFIG))
+
+
+def interrupted(where: str, then: str) -> str:
+    """The one line a driver prints on Ctrl-C: where it stopped and what ``--resume`` does."""
+    return f"interrupted {where}; rerun with --resume to {then}"

@@ -1,0 +1,63 @@
+"""taglm_tf.run_dir: the files of a run, their format version and the resume check."""
+import json
+
+import pytest
+
+from taglm_tf import run_dir
+from taglm_tf.errors import InputError
+
+
+def test_config_is_stamped_and_read_back(tmp_path):
+    written = run_dir.write_config(str(tmp_path / "run"), {"task": "ner", "model": {"rnn_units": 8}})
+    on_disk = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert on_disk == written and written["format_version"] == run_dir.FORMAT_VERSION
+    assert written["git_commit"] and run_dir.started_at_commit(str(tmp_path / "run")) == written["git_commit"]
+    assert run_dir.read_config(str(tmp_path / "run")) == written
+    kept = run_dir.write_config(str(tmp_path / "run"), {**written, "git_commit": "abc"})
+    assert kept["git_commit"] == "abc"  # a config that names its commit keeps it
+
+
+def test_results_mark_a_finished_run(tmp_path):
+    assert run_dir.read_results(str(tmp_path)) is None and not run_dir.is_finished(str(tmp_path))
+    run_dir.write_results(str(tmp_path), {"test_f1": 90.5})
+    assert run_dir.is_finished(str(tmp_path))
+    assert run_dir.read_results(str(tmp_path)) == {"test_f1": 90.5, "format_version": run_dir.FORMAT_VERSION}
+
+
+@pytest.mark.parametrize("name", ["config.json", "results.json"])
+def test_another_format_version_is_refused_in_one_line(tmp_path, name):
+    (tmp_path / name).write_text(json.dumps({"task": "ner", "format_version": 2}))
+    read = run_dir.read_config if name == "config.json" else run_dir.read_results
+    with pytest.raises(InputError) as e:
+        read(str(tmp_path))
+    assert str(e.value) == (f"{tmp_path / name}: run directory format 2; this version of taglm_tf reads "
+                            f"format {run_dir.FORMAT_VERSION} (retrain, or use the release that wrote it)")
+
+
+def test_a_file_without_a_version_reads_as_version_1(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"task": "ner"}))
+    assert run_dir.read_config(str(tmp_path)) == {"task": "ner"}
+
+
+@pytest.mark.parametrize("content, message", [(None, "no config.json here"), ("{", "cannot read"),
+                                              ("[1]", "not a JSON object")])
+def test_unreadable_config(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "config.json").write_text(content)
+    with pytest.raises(InputError, match=message):
+        run_dir.read_config(str(tmp_path))
+
+
+def test_resume_check_names_every_changed_flag(tmp_path):
+    saved = {"seed": 1, "rnn_units": [8, 8], "lr": 0.001, "only_saved": 1}
+    run_dir.refuse_changed_settings(saved, {"seed": 1, "rnn_units": (8, 8), "only_given": 2}, str(tmp_path))
+    with pytest.raises(InputError) as e:
+        run_dir.refuse_changed_settings(saved, {"seed": 2, "lr": 0.01}, str(tmp_path))
+    assert str(e.value) == (f"{tmp_path / 'config.json'}: --resume with settings other than the run's: "
+                            "--lr (0.001 saved, 0.01 given), --seed (1 saved, 2 given); drop these flags to "
+                            "continue the run, or use a new --model_dir")
+
+
+def test_interrupt_line():
+    assert run_dir.interrupted("in epoch 3", "continue from the end of epoch 2") == \
+        "interrupted in epoch 3; rerun with --resume to continue from the end of epoch 2"
