@@ -34,7 +34,9 @@ setup(
     ],
     # One TensorFlow stack extra is required. "current" also needs `pip install --no-deps
     # tf_keras==2.21.*` afterwards (the Makefile does it): tf_keras requires `tensorflow`, which
-    # would pull the full CUDA build next to tensorflow-cpu.
+    # would pull the full CUDA build next to tensorflow-cpu. The card's stack keeps
+    # tensorflow-addons, which the library does not use, as the reference the CRF tests compare
+    # the project's own CRF ops with.
     extras_require={
         "cpu": ["tensorflow-cpu==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],  # the card's stack
         "gpu": ["tensorflow[and-cuda]==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],
