@@ -14,6 +14,11 @@ identical, log-likelihoods within 1e-5) before timing.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import statistics
 import time
 import warnings

@@ -12,6 +12,11 @@ and the process's peak resident memory.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import os
 import resource
 import time

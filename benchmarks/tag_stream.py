@@ -35,6 +35,11 @@ Run it on a quiet machine: the two cores are shared by everything.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import os
 import re
 import statistics
@@ -215,7 +220,6 @@ def measure_single(runs: int) -> dict:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     corpus = resolve_data_path(FLAGS.corpus, FLAGS.data_dir or default_data_dir())
     sentences = longest_first([s.tokens for s in conll.read_conll(corpus, conll.CONLL2003)])
     result = {"model_dir": os.path.abspath(FLAGS.model_dir), "corpus": FLAGS.corpus,

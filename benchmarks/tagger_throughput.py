@@ -16,6 +16,11 @@ before timing starts.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import dataclasses
 import itertools
 import os

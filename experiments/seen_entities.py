@@ -11,6 +11,11 @@ on train+dev, pass ``--train_files=conll2003/eng.train,conll2003/eng.testa``.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 from typing import List
 

@@ -12,6 +12,11 @@ and ``lm_1b_export.dump_lstm_emb`` read it as they read Google's release.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 import os
 

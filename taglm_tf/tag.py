@@ -25,11 +25,16 @@ Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of
 --batch_size`` sentences; each chunk's output is written and flushed before the next chunk is
 read, so memory does not grow with the input (raw text is read in blocks cut at paragraph
 breaks, :func:`taglm_tf.data.tokenize.paragraph_blocks`, with the same sentences and offsets
-as the whole text). glibc's mmap threshold is fixed first (:mod:`taglm_tf.memory`), so
+as the whole text). The CLI fixes glibc's mmap threshold first (:mod:`taglm_tf.memory`), so
 peak RSS stays flat however long the input. Progress (sentences, tokens, tokens/s) goes to
 stderr when it is a terminal, or with ``--progress``.
 """
 from __future__ import annotations
+
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process(fix_mmap_threshold=True)  # before the imports below reach TensorFlow
 
 import collections
 import io
@@ -42,14 +47,8 @@ from typing import BinaryIO, Deque, Iterable, Iterator, Optional, Sequence, Text
 
 from absl import app, flags
 
-from taglm_tf.memory import fix_mmap_threshold
-
-# Before TensorFlow is imported, as MALLOC_MMAP_THRESHOLD_ would be: fixed later, the heap
-# fragmentation of the import and model load stays (taglm_tf.memory; flat RSS over long inputs).
-fix_mmap_threshold()
-
-from taglm_tf.api import TaggedSentence, Tagger  # noqa: E402 (after the call above)
 from taglm_tf import textio
+from taglm_tf.api import TaggedSentence, Tagger
 from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
