@@ -60,8 +60,19 @@ from taglm_tf.cli import define_output_flag, run
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENTENCE = "Anna Novak of Kestrel Bank met EU officials in Paris on Monday ."
-# The CLI's final --progress line (taglm_tf.tag.Progress).
-PROGRESS = re.compile(r"tagged ([\d,]+) sentences, ([\d,]+) tokens in ([\d.]+) s")
+# The CLI's --progress line (taglm_tf.tag.Progress: Keras' Progbar): sentences, tokens, tokens/s.
+PROGRESS = re.compile(r"(\d+)/Unknown - .*? - tokens: ([\d.e+-]+) - tokens/s: ([\d.e+-]+)")
+
+
+def tagging_seconds(stderr: str) -> float:
+    """Seconds the CLI spent tagging, after start-up, from the last ``--progress`` line in its
+    ``stderr``: tokens over tokens/s (Keras' bar shows whole seconds only).
+
+    Raises:
+        IndexError: no progress line; ZeroDivisionError: no tokens tagged.
+    """
+    _, tokens, rate = PROGRESS.findall(stderr)[-1]
+    return float(tokens) / float(rate)
 
 
 def define_flags() -> None:
@@ -182,12 +193,11 @@ def measure_size(sentences, tokens: int, scratch: str) -> dict:
         tagged = sum(1 for line in f if line == b"\n")
     if tagged != n_sentences:
         raise SystemExit(f"{tagged} sentences in the output for {n_sentences} in the input")
-    last = PROGRESS.findall(child["stderr"])[-1]
-    tagging_seconds = float(last[2])
+    seconds = tagging_seconds(child["stderr"])
     return {"sentences": n_sentences, "tokens": n_tokens, "seconds": child["seconds"],
             "tokens_per_sec": n_tokens / child["seconds"],
-            "tagging_seconds": tagging_seconds, "tagging_tokens_per_sec": n_tokens / tagging_seconds,
-            "startup_seconds": child["seconds"] - tagging_seconds,
+            "tagging_seconds": seconds, "tagging_tokens_per_sec": n_tokens / seconds,
+            "startup_seconds": child["seconds"] - seconds,
             "peak_rss_mib": child["peak_rss_mib"],
             "sampled_peak_rss_mib": max((h for _, _, h in child["rss_samples"]), default=None),
             "input_mib": os.path.getsize(source) / 2**20,
