@@ -22,7 +22,6 @@ import resource
 import time
 
 import numpy as np
-import tensorflow as tf
 from absl import flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls

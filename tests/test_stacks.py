@@ -294,7 +294,8 @@ def test_make_clean_removes_only_the_venvs_it_made(project):
             (project / name / ".made-by-make").touch()
     done = make_in(project, "clean", dry_run=False)
     assert done.returncode == 0, done.stderr
-    assert "rm -rf .venv\n" in done.stdout and ".venv-current: no .made-by-make marker (not made by this Makefile), kept" in done.stdout
+    assert "rm -rf .venv\n" in done.stdout
+    assert ".venv-current: no .made-by-make marker (not made by this Makefile), kept" in done.stdout
     assert not (project / ".venv").exists() and (project / ".venv-current" / "bin").is_dir()
 
 

@@ -81,7 +81,7 @@ class CountingLines:
     def __iter__(self):
         for i in range(self.n):
             self.read += 1
-            yield f"w{i % 13} Paris {i % 7}\n".encode("utf-8")
+            yield f"w{i % 13} Paris {i % 7}\n".encode()
 
 
 class SentenceSink(io.RawIOBase):

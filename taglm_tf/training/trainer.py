@@ -42,7 +42,7 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
-from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
+from taglm_tf.training.schedule import AnnealingSchedule
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)
