@@ -18,7 +18,7 @@ setup(
     description="TensorFlow/Keras reproduction of TagLM with a faithful lm_1b loader",
     long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
     long_description_content_type="text/markdown",
-    python_requires=">=3.9,<3.14",
+    python_requires=">=3.10,<3.14",  # dataclass(kw_only=True), zip(strict=True)
     package_dir={"": "."},
     packages=find_namespace_packages(include=[p for top in TOP for p in (top, top + ".*")],
                                      exclude=["*.__pycache__"]),
@@ -26,7 +26,6 @@ setup(
     install_requires=[
         "numpy",
         "absl-py",
-        "seqeval",
         "h5py",
         "matplotlib",  # PNG plots in experiments.report
         "scipy>=1.11",  # the report's t-tests (TtestResult.df) and t intervals
@@ -34,13 +33,16 @@ setup(
     ],
     # One TensorFlow stack extra is required. "current" also needs `pip install --no-deps
     # tf_keras==2.21.*` afterwards (the Makefile does it): tf_keras requires `tensorflow`, which
-    # would pull the full CUDA build next to tensorflow-cpu.
+    # would pull the full CUDA build next to tensorflow-cpu. The card's stack keeps
+    # tensorflow-addons, which the library does not use, as the reference the CRF tests compare
+    # the project's own CRF ops with.
     extras_require={
         "cpu": ["tensorflow-cpu==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],  # the card's stack
         "gpu": ["tensorflow[and-cuda]==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],
         "current": ["tensorflow-cpu==2.21.*", "tensorboard==2.21.*"],  # TF 2.21 no longer requires tensorboard
         "current-gpu": ["tensorflow[and-cuda]==2.21.*", "tensorboard==2.21.*"],
-        "test": ["pytest", "pytest-xdist", "import-linter"],
+        "test": ["pytest", "pytest-xdist", "import-linter", "ruff",
+                 "seqeval"],  # seqeval: tests/test_conlleval_vs_seqeval.py only
     },
     license="Apache-2.0",
 )

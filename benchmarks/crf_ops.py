@@ -1,5 +1,6 @@
-"""Milliseconds per call of the CRF ops: the project's own (``taglm_tf.layers.crf_ops``) against
-tensorflow-addons' (when importable), at the NER tagger's shapes.
+"""Milliseconds per call of the CRF layer's ops (``taglm_tf.layers.crf_ops``), and of
+tensorflow-addons' as a reference where it is installed (the card's stack), at the NER tagger's
+shapes.
 
     python -m benchmarks.crf_ops [--output=FILE.json] [--calls=50] [--rounds=5]
 
@@ -13,8 +14,14 @@ identical, log-likelihoods within 1e-5) before timing.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import statistics
 import time
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -37,13 +44,15 @@ def define_flags() -> None:
 
 
 def implementations() -> dict:
+    """The project's ops, and tensorflow-addons' as the reference where it is installed."""
     impls = {"own": (crf_ops.crf_log_likelihood, crf_ops.crf_decode)}
-    try:
-        from taglm_tf.layers.crf import import_tfa
-        tfa = import_tfa()
-        impls["tfa"] = (tfa.text.crf_log_likelihood, tfa.text.crf_decode)
-    except ImportError:
-        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tfa's end-of-life notice
+        try:
+            import tensorflow_addons as tfa
+        except ImportError:
+            return impls
+    impls["tfa"] = (tfa.text.crf_log_likelihood, tfa.text.crf_decode)
     return impls
 
 

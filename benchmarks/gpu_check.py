@@ -23,6 +23,11 @@ status, seconds and result; the exit status is 0 only if every step passed.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 import os
 import subprocess

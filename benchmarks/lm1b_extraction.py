@@ -12,12 +12,16 @@ and the process's peak resident memory.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import os
 import resource
 import time
 
 import numpy as np
-import tensorflow as tf
 from absl import flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls

@@ -21,6 +21,11 @@ one large GEMM of the model's shapes.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import shutil
 import statistics
 import tempfile

@@ -13,6 +13,11 @@ over rounds, which damps a busy machine's noise. Overhead = mirrored / plain - 1
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 import os
 import platform

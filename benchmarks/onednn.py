@@ -13,6 +13,11 @@ machine's AVX-512 flags come with it (TensorFlow enables oneDNN by default on x8
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 import os
 import statistics

@@ -35,6 +35,11 @@ Run it on a quiet machine: the two cores are shared by everything.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import os
 import re
 import statistics
@@ -55,8 +60,19 @@ from taglm_tf.cli import define_output_flag, run
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENTENCE = "Anna Novak of Kestrel Bank met EU officials in Paris on Monday ."
-# The CLI's final --progress line (taglm_tf.tag.Progress).
-PROGRESS = re.compile(r"tagged ([\d,]+) sentences, ([\d,]+) tokens in ([\d.]+) s")
+# The CLI's --progress line (taglm_tf.tag.Progress: Keras' Progbar): sentences, tokens, tokens/s.
+PROGRESS = re.compile(r"(\d+)/Unknown - .*? - tokens: ([\d.e+-]+) - tokens/s: ([\d.e+-]+)")
+
+
+def tagging_seconds(stderr: str) -> float:
+    """Seconds the CLI spent tagging, after start-up, from the last ``--progress`` line in its
+    ``stderr``: tokens over tokens/s (Keras' bar shows whole seconds only).
+
+    Raises:
+        IndexError: no progress line; ZeroDivisionError: no tokens tagged.
+    """
+    _, tokens, rate = PROGRESS.findall(stderr)[-1]
+    return float(tokens) / float(rate)
 
 
 def define_flags() -> None:
@@ -177,12 +193,11 @@ def measure_size(sentences, tokens: int, scratch: str) -> dict:
         tagged = sum(1 for line in f if line == b"\n")
     if tagged != n_sentences:
         raise SystemExit(f"{tagged} sentences in the output for {n_sentences} in the input")
-    last = PROGRESS.findall(child["stderr"])[-1]
-    tagging_seconds = float(last[2])
+    seconds = tagging_seconds(child["stderr"])
     return {"sentences": n_sentences, "tokens": n_tokens, "seconds": child["seconds"],
             "tokens_per_sec": n_tokens / child["seconds"],
-            "tagging_seconds": tagging_seconds, "tagging_tokens_per_sec": n_tokens / tagging_seconds,
-            "startup_seconds": child["seconds"] - tagging_seconds,
+            "tagging_seconds": seconds, "tagging_tokens_per_sec": n_tokens / seconds,
+            "startup_seconds": child["seconds"] - seconds,
             "peak_rss_mib": child["peak_rss_mib"],
             "sampled_peak_rss_mib": max((h for _, _, h in child["rss_samples"]), default=None),
             "input_mib": os.path.getsize(source) / 2**20,
@@ -215,7 +230,6 @@ def measure_single(runs: int) -> dict:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     corpus = resolve_data_path(FLAGS.corpus, FLAGS.data_dir or default_data_dir())
     sentences = longest_first([s.tokens for s in conll.read_conll(corpus, conll.CONLL2003)])
     result = {"model_dir": os.path.abspath(FLAGS.model_dir), "corpus": FLAGS.corpus,

@@ -16,6 +16,11 @@ before timing starts.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import dataclasses
 import itertools
 import os
@@ -76,8 +81,9 @@ def measure_training(trainer: Trainer, data: TaggingData) -> dict:
 
 
 def measure_inference(predictor: Predictor, data: TaggingData) -> dict:
-    decode = lambda: [predictor.decode(b).numpy()
-                      for b in data.dataset(FLAGS.eval_batch_size)]
+    def decode():
+        return [predictor.decode(b).numpy() for b in data.dataset(FLAGS.eval_batch_size)]
+
     first = next(iter(data.dataset(FLAGS.eval_batch_size)))
     for _ in range(WARM_UP_CALLS):  # past the eager first batch and the trace
         predictor.decode(first)

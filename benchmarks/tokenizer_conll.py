@@ -10,6 +10,11 @@ sentences) and the spaCy import time.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import collections
 import time
 

@@ -10,6 +10,11 @@ other non-``T`` lines are ignored. Percentages; with ``--json``, one object with
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 import sys
 

@@ -1,4 +1,9 @@
 """CoNLL-2000 chunking: ``python -m experiments.chunking --flagfile=experiments/flags/chunk_baseline.cfg``."""
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 from experiments.train_tagger import launch
 
 if __name__ == "__main__":

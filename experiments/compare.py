@@ -7,6 +7,11 @@ A and B are each a sweep dir, a model dir, a results.json, or a comma-separated 
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 from typing import List
 
 from absl import flags

@@ -27,6 +27,11 @@ an export of it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import dataclasses
 import json
 import os

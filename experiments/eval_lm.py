@@ -13,6 +13,11 @@ docs/lm_pretraining.md).
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 import os
 import time

@@ -12,6 +12,11 @@ for a forward and a backward LM side by side on 2 cores.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 import time
 

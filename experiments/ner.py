@@ -1,4 +1,9 @@
 """CoNLL-2003 NER: ``python -m experiments.ner --flagfile=experiments/flags/ner_baseline.cfg``."""
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 from experiments.train_tagger import launch
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ machines of ``TF_CONFIG`` (``auto`` picks). See docs/lm_pretraining.md.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 from absl import flags
 
 from experiments import lm_flags

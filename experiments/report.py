@@ -9,6 +9,11 @@ directory name starts with, else the directory name). Runs are pooled by label a
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import os
 
 from absl import flags

@@ -34,6 +34,11 @@ relative to the working directory, like the flagfiles' ``runs/lms``.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import dataclasses
 import os
 import shlex

@@ -12,6 +12,11 @@ seed does not stop the others; it is listed at the end and the exit status is 1.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import os
 import shlex
 import signal

@@ -11,6 +11,11 @@ on train+dev, pass ``--train_files=conll2003/eng.train,conll2003/eng.testa``.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 from typing import List
 
@@ -60,7 +65,7 @@ def group_counts(spec: str, classifiers, split: str) -> List[dict]:
 def comparison_rows(base: List[dict], variant: List[dict]) -> List[dict]:
     """One row per (split, class): gold chunks, mean F1 of each group, Welch test."""
     rows = []
-    for split_name, classes in base[0]["classes"].items():
+    for split_name in base[0]["classes"]:
         names = sorted({c for r in base + variant for c in r["classes"][split_name]})
         for name in names:
             f1 = {g: [r["classes"][split_name].get(name, ChunkCounts()).f1 for r in runs]

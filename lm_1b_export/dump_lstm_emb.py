@@ -23,6 +23,11 @@ are re-aligned so that row k belongs to token k.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 from typing import List
 
 import h5py

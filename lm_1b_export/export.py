@@ -7,6 +7,11 @@ Load it with ``taglm_tf.lm1b.saving.load_lm1b(OUT)``.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 from absl import app, flags
 
 from taglm_tf.cli import define_output_flag, run

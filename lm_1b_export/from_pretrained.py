@@ -7,10 +7,16 @@ release layout (V1 ``ckpt-*`` shards, ``vocab.txt``, ``direction.json`` if backw
 The held-out perplexity ``experiments.eval_lm`` measured for the exported checkpoint
 (``MODEL_DIR/perplexity.json`` from ``--record``, or the ``--output`` file of an earlier
 checkpoint given as ``--perplexity_json``) goes with it as ``OUT/perplexity.json``, where tagger
-runs find it for their ``results.json`` and the report. Then ``--forward_lm=lm1b:OUT/ckpt-*,OUT/vocab.txt`` (or ``--backward_lm``), ``lm_1b_export.export``
+runs find it for their ``results.json`` and the report. Then
+``--forward_lm=lm1b:OUT/ckpt-*,OUT/vocab.txt`` (or ``--backward_lm``), ``lm_1b_export.export``
 and ``lm_1b_export.dump_lstm_emb`` read it as they read Google's release.
 """
 from __future__ import annotations
+
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
 
 import json
 import os

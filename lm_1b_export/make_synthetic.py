@@ -23,6 +23,11 @@ Usage::
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import argparse
 import dataclasses
 import os

@@ -80,7 +80,7 @@ class ReferenceLM:
         self.vocab = _WordVocab(vocab_path)
         self.chars = _CharVocab(self.vocab.words)
         graph_def = tf.compat.v1.GraphDef()
-        with open(pbtxt_path, "r", encoding="utf-8") as f:
+        with open(pbtxt_path, encoding="utf-8") as f:
             text_format.Merge(f.read(), graph_def)
         self.graph = tf.Graph()
         with self.graph.as_default():

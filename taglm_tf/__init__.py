@@ -7,18 +7,9 @@ too, and would then fail for want of ``tf_keras``). It has to be set before Tens
 imported, so every entry point imports ``taglm_tf`` first: the packages ``experiments``,
 ``lm_1b_export`` and ``benchmarks`` do it in their ``__init__``, and so does ``tests/conftest.py``.
 
-It also sets two TensorFlow variables unless the environment sets them, so that stderr holds only
-the project's own messages:
-
-- ``TF_CPP_MIN_LOG_LEVEL=2``: TensorFlow's C++ start-up notices (CPU features, the tf.data memory
-  patch) and its known-harmless graph type-inference warning. ``=0`` shows them again.
-- on the current stack (TF >= 2.16 with ``tf_keras``) only, ``TF_ENABLE_ONEDNN_OPTS=0``:
-  TensorFlow's oneDNN CPU kernels off. On CPUs with AVX-512, TF 2.21 announces them with lines
-  that no log level hides (its C++ logging starts before its log settings are read), one of them
-  a spurious error about DT_BOOL. The price, measured on such a CPU: the tagger trains ~17%
-  slower (decoding within noise), with identical tags (README, FAQ "oneDNN"). ``TF_ENABLE_ONEDNN_OPTS=1``
-  turns them on again, lines included. TF 2.15 (the card's stack) keeps its own default: it
-  logs nothing about oneDNN below ``TF_CPP_MIN_LOG_LEVEL=2``.
+Importing it changes nothing else in the process: the command-line tools' settings (TensorFlow's
+log level, oneDNN, glibc's mmap threshold) are made by :func:`taglm_tf.cli.configure_process`, which
+each entry point calls before it imports TensorFlow.
 
 Keras 3 cannot load this project's models: on TensorFlow >= 2.16 without ``tf_keras``, importing
 the package raises an :class:`ImportError` saying what to install (under ``python -m``, where the
@@ -103,8 +94,6 @@ if _MISSING:
     raise ImportError(_MISSING)
 if importlib.util.find_spec("tf_keras") is not None:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = ["Tagger"]
 

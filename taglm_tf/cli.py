@@ -1,12 +1,14 @@
 """Shared behaviour of the command-line tools."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sys
 
 from absl import app, flags, logging
 
+from taglm_tf import memory
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import check_output_path
 
@@ -14,6 +16,43 @@ INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 HELP_OPTIONS = ("-?", "-h", "--help", "--helpshort", "--helpfull", "--helpxml")
 # Output flags and the input flags they must not overwrite, checked by run() before main.
 _OUTPUT_FLAGS = {}
+
+
+def configure_process(fix_mmap_threshold: bool = False) -> None:
+    """The process-wide settings of a command-line tool, which ``import taglm_tf`` leaves alone.
+
+    Every entry point calls it first, before its imports reach TensorFlow, which reads these
+    variables when it is imported::
+
+        from taglm_tf import cli
+
+        if __name__ == "__main__":
+            cli.configure_process()
+
+    It sets two TensorFlow variables unless the environment sets them, so that stderr holds only
+    the project's own messages:
+
+    - ``TF_CPP_MIN_LOG_LEVEL=2``: TensorFlow's C++ start-up notices (CPU features, the tf.data
+      memory patch) and its known-harmless graph type-inference warning. ``=0`` shows them again.
+    - on the current stack (``tf_keras`` installed) only, ``TF_ENABLE_ONEDNN_OPTS=0``:
+      TensorFlow's oneDNN CPU kernels off. On CPUs with AVX-512, TF 2.21 announces them with lines
+      that no log level hides (its C++ logging starts before its log settings are read), one of
+      them a spurious error about DT_BOOL. The price, measured on such a CPU: the tagger trains
+      ~17% slower (decoding within noise), with identical tags (README, FAQ "oneDNN").
+      ``TF_ENABLE_ONEDNN_OPTS=1`` turns them on again, lines included. TF 2.15 (the card's stack)
+      keeps its own default: it logs nothing about oneDNN below ``TF_CPP_MIN_LOG_LEVEL=2``.
+
+    Args:
+        fix_mmap_threshold: also fix glibc's mmap threshold (:func:`taglm_tf.memory.fix_mmap_threshold`),
+            for a long-running tagging process whose peak RSS should stay flat. Before TensorFlow
+            is imported, as ``MALLOC_MMAP_THRESHOLD_`` would be: fixed later, the heap
+            fragmentation of the import and the model load stays.
+    """
+    if importlib.util.find_spec("tf_keras") is not None:
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if fix_mmap_threshold:
+        memory.fix_mmap_threshold()
 
 
 def define_output_flag(name: str, default, help_text: str, inputs=(), folder: bool = False,

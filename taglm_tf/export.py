@@ -15,6 +15,11 @@ go into the SavedModel and ``[h_fwd; h_bwd]`` is computed in-graph by each LM's
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
+
 import json
 import os
 from typing import Optional, Sequence

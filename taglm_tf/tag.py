@@ -25,13 +25,19 @@ Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of
 --batch_size`` sentences; each chunk's output is written and flushed before the next chunk is
 read, so memory does not grow with the input (raw text is read in blocks cut at paragraph
 breaks, :func:`taglm_tf.data.tokenize.paragraph_blocks`, with the same sentences and offsets
-as the whole text). glibc's mmap threshold is fixed first (:mod:`taglm_tf.memory`), so
+as the whole text). The CLI fixes glibc's mmap threshold first (:mod:`taglm_tf.memory`), so
 peak RSS stays flat however long the input. Progress (sentences, tokens, tokens/s) goes to
 stderr when it is a terminal, or with ``--progress``.
 """
 from __future__ import annotations
 
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process(fix_mmap_threshold=True)  # before the imports below reach TensorFlow
+
 import collections
+import contextlib
 import io
 import itertools
 import json
@@ -40,16 +46,11 @@ import sys
 import time
 from typing import BinaryIO, Deque, Iterable, Iterator, Optional, Sequence, TextIO, Tuple, Union
 
+import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf.memory import fix_mmap_threshold
-
-# Before TensorFlow is imported, as MALLOC_MMAP_THRESHOLD_ would be: fixed later, the heap
-# fragmentation of the import and model load stays (taglm_tf.memory; flat RSS over long inputs).
-fix_mmap_threshold()
-
-from taglm_tf.api import TaggedSentence, Tagger  # noqa: E402 (after the call above)
 from taglm_tf import textio
+from taglm_tf.api import TaggedSentence, Tagger
 from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
@@ -158,22 +159,23 @@ def json_lines(tagged: Iterable[TaggedSentence], entity_word: str) -> Iterator[s
 
 
 class Progress:
-    """Sentences and tokens tagged so far and tokens/s, written to ``stream`` (stderr): one line
-    rewritten in place on a terminal, else one line per update. The clock starts at creation."""
+    """Sentences and tokens tagged so far, and tokens/s, on Keras' progress bar (the one training
+    shows, ``tf.keras.utils.Progbar``) written to ``stream`` (stderr): one line rewritten in place,
+    ended by the last update, e.g. ``600/Unknown - 3s 5ms/sentence - tokens: 1800.0000 -
+    tokens/s: 600.1234``. The clock starts at creation."""
 
     def __init__(self, stream: TextIO):
-        self.stream, self.terminal = stream, stream.isatty()
+        self.stream = stream
         self.start = time.perf_counter()
+        with contextlib.redirect_stdout(stream):  # Progbar writes to sys.stdout, here the tags' stream
+            self.bar = tf.keras.utils.Progbar(None, unit_name="sentence", stateful_metrics=["tokens", "tokens/s"])
 
     def update(self, sentences: int, tokens: int, done: bool = False) -> None:
-        seconds = time.perf_counter() - self.start
-        line = (f"tagged {sentences:,} sentences, {tokens:,} tokens in {seconds:.1f} s "
-                f"({tokens / max(seconds, 1e-9):,.0f} tokens/s)")
-        if self.terminal:
-            self.stream.write("\r" + line + ("\n" if done else "\x1b[K"))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        """Show ``sentences`` and ``tokens`` tagged so far (Keras skips updates 0.05 s apart);
+        ``done`` ends the line."""
+        rate = tokens / max(time.perf_counter() - self.start, 1e-9)
+        with contextlib.redirect_stdout(self.stream):
+            self.bar.update(sentences, [("tokens", tokens), ("tokens/s", rate)], finalize=done)
 
 
 def tag_stream(tagger: Tagger, items: Iterable[InputItem], input_format: str, output_format: str,

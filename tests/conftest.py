@@ -1,12 +1,16 @@
-"""Test-wide settings: quiet TF logs, the package importable from the repo root, two logical CPUs."""
+"""Test-wide settings: the package importable from the repo root, the process set up as the
+command-line tools set theirs up (quiet TF logs), two logical CPUs."""
 import os
 import signal
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import taglm_tf  # noqa: E402,F401  (first: it selects Keras 2 before TensorFlow is imported)
+from taglm_tf import cli  # noqa: E402  (first: importing taglm_tf selects Keras 2 before TensorFlow is imported)
+
+# Before TensorFlow is imported, as in a CLI; the CLIs the tests start inherit the settings.
+cli.configure_process()
+
 import tensorflow as tf  # noqa: E402
 
 # Two logical CPU devices, for the MirroredStrategy tests (tests/lm/test_lm_training.py). Virtual

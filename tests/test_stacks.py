@@ -14,8 +14,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CURRENT_STACK = importlib.util.find_spec("tf_keras") is not None
 MAKE = shutil.which("make")
-# Variables `import taglm_tf` sets by default, so the tests' processes have them: unset them to
-# see what a user's process does.
+# Variables the tests' process sets (tests/conftest.py: `import taglm_tf`, then
+# cli.configure_process, as a CLI does), so its children have them: unset them to see what a
+# user's process does.
 USER_UNSET = ("TF_CPP_MIN_LOG_LEVEL", "TF_USE_LEGACY_KERAS", "TF_ENABLE_ONEDNN_OPTS")
 
 
@@ -116,9 +117,9 @@ def test_current_stack_cpu_install_has_no_cuda_wheel():
 
 def test_a_cli_run_writes_only_the_projects_messages_to_stderr(tmp_path):
     """A tiny LM pretraining run (tf.data generator, checkpoints, TensorBoard) with the user's
-    environment, i.e. without the TensorFlow variables the tests' own import of taglm_tf set:
-    nothing on stderr on either stack (TensorFlow's notices and, on CPUs with AVX-512, TF 2.21's
-    oneDNN lines are off by default, taglm_tf/__init__.py and taglm_tf/cli.py)."""
+    environment, i.e. without the TensorFlow variables the tests' own process set: nothing on
+    stderr on either stack (TensorFlow's notices and, on CPUs with AVX-512, TF 2.21's oneDNN
+    lines are off by default, taglm_tf.cli.configure_process; absl's info lines, taglm_tf.cli.run)."""
     env = {k: v for k, v in os.environ.items() if k not in USER_UNSET}
     sample = REPO / "taglm_tf" / "resources" / "lm_sample.txt"
     result = subprocess.run(
@@ -135,12 +136,14 @@ def test_a_cli_run_writes_only_the_projects_messages_to_stderr(tmp_path):
 @pytest.mark.parametrize("setting,enabled", [(None, False), ("1", True), ("0", False)])
 def test_onednn_is_off_on_the_current_stack_unless_the_user_turns_it_on(setting, enabled):
     """Whatever the CPU: on the current stack TensorFlow's oneDNN kernels (whose TF 2.21 start-up
-    lines no log level hides on CPUs with AVX-512) are off after ``import taglm_tf``; the card's
-    stack keeps TensorFlow's default (the variable stays unset); the user's setting wins on both."""
+    lines no log level hides on CPUs with AVX-512) are off in a CLI's process
+    (``cli.configure_process``); the card's stack keeps TensorFlow's default (the variable stays
+    unset); the user's setting wins on both."""
     env = {k: v for k, v in os.environ.items() if k not in USER_UNSET}
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    code = ("import os, taglm_tf; from tensorflow.python.util import _pywrap_util_port as port; "
+    code = ("import os; from taglm_tf import cli; cli.configure_process(); "
+            "from tensorflow.python.util import _pywrap_util_port as port; "
             "print(port.IsMklEnabled(), os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                          check=True, timeout=300)
@@ -291,7 +294,8 @@ def test_make_clean_removes_only_the_venvs_it_made(project):
             (project / name / ".made-by-make").touch()
     done = make_in(project, "clean", dry_run=False)
     assert done.returncode == 0, done.stderr
-    assert "rm -rf .venv\n" in done.stdout and ".venv-current: no .made-by-make marker (not made by this Makefile), kept" in done.stdout
+    assert "rm -rf .venv\n" in done.stdout
+    assert ".venv-current: no .made-by-make marker (not made by this Makefile), kept" in done.stdout
     assert not (project / ".venv").exists() and (project / ".venv-current" / "bin").is_dir()
 
 

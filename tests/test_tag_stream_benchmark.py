@@ -1,12 +1,27 @@
-"""The RSS trajectory of ``benchmarks.tag_stream``: samples of a real child, and their mapping to
-tokens."""
+"""``benchmarks.tag_stream``: the tagging time read from the CLI's progress line; the RSS
+trajectory (samples of a real child, and their mapping to tokens)."""
+import io
 import os
-import subprocess
 import sys
+import types
 
 import pytest
 
 from benchmarks import tag_stream
+
+
+def test_tagging_seconds_read_from_the_clis_progress_line(monkeypatch):
+    from taglm_tf import tag
+
+    clock = iter([10.0, 12.5, 20.0])  # the clock starts at creation; updates after 2.5 and 10 s
+    monkeypatch.setattr(tag, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    stderr = io.StringIO()
+    progress = tag.Progress(stderr)
+    progress.update(100, 1_000)
+    progress.update(400, 4_321, done=True)
+    assert tag_stream.tagging_seconds(stderr.getvalue()) == pytest.approx(10.0, rel=1e-6)
+    with pytest.raises(IndexError):
+        tag_stream.tagging_seconds("error: no model\n")
 
 
 def test_rss_by_tokens_marks_first_sample_past_each_tenth():

@@ -4,8 +4,10 @@ stderr only."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -79,7 +81,7 @@ class CountingLines:
     def __iter__(self):
         for i in range(self.n):
             self.read += 1
-            yield f"w{i % 13} Paris {i % 7}\n".encode("utf-8")
+            yield f"w{i % 13} Paris {i % 7}\n".encode()
 
 
 class SentenceSink(io.RawIOBase):
@@ -127,19 +129,21 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_progress_lines():
+def test_progress_lines(capsys, monkeypatch):
     assert tag.show_progress(None, FakeTerminal()) and not tag.show_progress(None, io.StringIO())
     assert tag.show_progress(True, io.StringIO()) and not tag.show_progress(False, FakeTerminal())
-    log, terminal = io.StringIO(), FakeTerminal()
-    for stream in (log, terminal):
-        progress = tag.Progress(stream)
-        progress.update(512, 1_536)
-        progress.update(600, 1_800, done=True)
-    assert [line.split(" in ")[0] for line in log.getvalue().splitlines()] == [
-        "tagged 512 sentences, 1,536 tokens", "tagged 600 sentences, 1,800 tokens"]
-    shown = terminal.getvalue()
-    assert shown.startswith("\rtagged 512 sentences") and shown.endswith("tokens/s)\n")
-    assert shown.count("\n") == 1  # one line, rewritten in place
+    clock = iter([100.0, 102.0, 104.0])  # the clock starts at creation; two updates, 2 s apart
+    monkeypatch.setattr(tag, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    stream = FakeTerminal()
+    progress = tag.Progress(stream)
+    progress.update(512, 1_536)
+    progress.update(600, 1_800, done=True)
+    shown = stream.getvalue()
+    assert shown.startswith("\r") and shown.endswith("\n") and shown.count("\n") == 1  # one line, rewritten
+    first, last = shown.split("\r")[1], shown.split("\r")[-1]
+    assert re.fullmatch(r"\s*512/Unknown - \d+s \S+/sentence - tokens: 1536\.0000 - tokens/s: 768\.0000\x08*", first)
+    assert re.fullmatch(r"\s*600/Unknown - \d+s \S+/sentence - tokens: 1800\.0000 - tokens/s: 450\.0000\s*", last)
+    assert capsys.readouterr().out == ""  # nothing on stdout, which carries the tags
 
 
 def test_cli_progress_goes_to_stderr_only(api_tagger, model_dir, tmp_path):
@@ -150,7 +154,8 @@ def test_cli_progress_goes_to_stderr_only(api_tagger, model_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()
     expected = _streamed(api_tagger, tag.read_input(str(tmp_path / "in.txt"), "text"), "text")
     assert proc.stdout.decode("utf-8") == expected
-    stderr = proc.stderr.decode("utf-8").splitlines()
+    stderr = proc.stderr.decode("utf-8")
     tokens = sum(len(line.split()) for line in TEXT.splitlines())
-    assert stderr[-1].startswith(f"tagged 16 sentences, {tokens} tokens in ")
-    assert stderr[-1].endswith("tokens/s)")
+    assert stderr.endswith("\n") and stderr.count("\n") == 1, stderr  # the progress line, nothing else
+    assert re.fullmatch(rf"\s*16/Unknown - .* - tokens: {tokens}\.0000 - tokens/s: [\d.]+\s*",
+                        stderr.split("\r")[-1])

@@ -261,11 +261,13 @@ def tagged_sentences(documents: Sequence[Document], scheme: str = "iob2") -> Tup
 def annotations_from_tags(sentences: Sequence[tokenize.TokenizedSentence],
                           tags: Sequence[Sequence[str]]) -> List[TextBound]:
     """The chunks of each sentence's tags (any IOB scheme) as text-bound annotations, with the
-    character offsets of their first and last tokens."""
-    if len(sentences) != len(tags):
-        raise ValueError(f"{len(sentences)} sentences but {len(tags)} tag sequences")
+    character offsets of their first and last tokens.
+
+    Raises:
+        ValueError: ``sentences`` and ``tags`` differ in length.
+    """
     found = []
-    for sentence, sentence_tags in zip(sentences, tags):
+    for sentence, sentence_tags in zip(sentences, tags, strict=True):
         for chunk in tags_to_chunks(sentence_tags):
             fragment = (sentence.offsets[chunk.start][0], sentence.offsets[chunk.end - 1][1])
             found.append(TextBound(f"T{len(found) + 1}", chunk.type, (fragment,)))

@@ -97,7 +97,7 @@ def load_embeddings(path: str, wanted: Optional[Iterable[str]] = None,
     head = list(itertools.islice(lines, DIM_SAMPLE_LINES))
     dim, header = _file_dim(head, path)
     if dim < 1:
-        number, line = next((n, l) for n, l in head if len(textio.split_fields(l)) == 1)
+        number, line = next((n, text) for n, text in head if len(textio.split_fields(text)) == 1)
         raise InputError("line has a word but no vector", path, number)
     table: Dict[str, np.ndarray] = {}
     for number, line in itertools.chain(head[1:] if header else head, lines):
@@ -106,7 +106,7 @@ def load_embeddings(path: str, wanted: Optional[Iterable[str]] = None,
         word, values = _split_entry(line, dim, path, number)
         if keep is None or word in keep:
             table[word] = _parse_vector(values, dim, path, number)
-    if not table and not any(textio.split_fields(l) for _, l in head[int(header):]):
+    if not table and not any(textio.split_fields(text) for _, text in head[int(header):]):
         raise InputError("embedding file is empty", path)
     return table
 

@@ -1,8 +1,9 @@
 """Linear-chain CRF ops in plain TensorFlow: log-likelihood (forward algorithm) and Viterbi decoding.
 
-Drop-in for ``tensorflow_addons.text.crf_log_likelihood`` and ``crf_decode`` (same arguments, same
-return values), so the :class:`~taglm_tf.layers.CRF` layer can run where tensorflow-addons is not
-installable. Notation: B batch, T steps, K tags; ``transition_params[i, j]`` scores tag ``j``
+The ops of the :class:`~taglm_tf.layers.CRF` layer on both stacks. They take the arguments and
+return the values of ``tensorflow_addons.text.crf_log_likelihood`` and ``crf_decode``, which the
+tests compare them with where tensorflow-addons is installed (the card's stack; it does not exist
+for TF >= 2.16). Notation: B batch, T steps, K tags; ``transition_params[i, j]`` scores tag ``j``
 following tag ``i``; the score of a path ``y`` of length ``n`` is
 ``sum_{t<n} inputs[t, y_t] + sum_{1<=t<n} transition_params[y_{t-1}, y_t]``.
 

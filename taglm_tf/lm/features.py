@@ -6,6 +6,7 @@ Both sources implement the tagger pipeline's ``FeatureSource``: ``(sentence indi
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import List, Sequence
 
@@ -62,7 +63,7 @@ class CachedFeatures:
                                   flush=True)
                         progress = tf.keras.utils.Progbar(len(sentences), verbose=int(verbose),
                                                           unit_name="sentence")
-                        write_cache(path, lambda batch: lm.embed_sentences(batch, batch_size), sentences,
+                        write_cache(path, functools.partial(lm.embed_sentences, batch_size=batch_size), sentences,
                                     dim=lm.dim, lm_fingerprint=lm.fingerprint, layer=LAYER, dtype=dtype,
                                     progress=progress.update)
             self.caches.append(EmbeddingCache(path, expect={

@@ -16,6 +16,7 @@ fingerprint of each LM; an LM whose weights changed since is refused.
 """
 from __future__ import annotations
 
+import functools
 import glob
 import os
 from typing import Dict, List, Mapping, Optional
@@ -107,7 +108,7 @@ def locate_lms(run_config: Mapping, model_dir: str, overrides: Optional[Mapping[
                 tried.append(_map_paths(relative[key], lambda p: os.path.join(os.path.abspath(model_dir), p)))
             trained_in = _training_cwd(run_config.get("model_dir"), model_dir)
             if trained_in:
-                tried.append(_map_paths(spec, lambda p: os.path.join(trained_in, p)))
+                tried.append(_map_paths(spec, functools.partial(os.path.join, trained_in)))
         tried = [_map_paths(s, os.path.normpath) for s in tried]
         found = next((s for s in tried if _found(s)), None)
         if found is None:

@@ -155,8 +155,8 @@ class ShardSet:
             return tf.train.load_checkpoint(path)
         except tf.errors.OpError as e:
             if "Overlapping slices" in str(e):
-                raise InputError("a tensor occurs twice (overlapping slices) in this file", path=path)
-            raise InputError(f"not a readable V1 checkpoint file ({e.message.strip()})", path=path)
+                raise InputError("a tensor occurs twice (overlapping slices) in this file", path=path) from None
+            raise InputError(f"not a readable V1 checkpoint file ({e.message.strip()})", path=path) from None
 
     def _index(self, path: str, reader) -> None:
         dtypes = reader.get_variable_to_dtype_map()
@@ -207,7 +207,7 @@ class ShardSet:
         try:
             return self._readers[self.file_of[name]].get_tensor(name)
         except tf.errors.OpError as e:  # e.g. a partitioned (sliced) variable, a truncated file
-            raise self.fail(name, f"cannot be read ({e.message.strip()})")
+            raise self.fail(name, f"cannot be read ({e.message.strip()})") from None
 
     def indices(self, regex: str) -> List[int]:
         """Sorted distinct integers captured by ``regex`` (one group) over all tensor names."""

@@ -47,7 +47,7 @@ def read_vocab_lines(path: str) -> List[bytes]:
         with tf.io.gfile.GFile(path, "rb") as f:
             data = textio.strip_bom(f.read())
     except tf.errors.OpError as e:
-        raise InputError(f"cannot read the vocabulary ({e.message.strip()})", path=path)
+        raise InputError(f"cannot read the vocabulary ({e.message.strip()})", path=path) from None
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

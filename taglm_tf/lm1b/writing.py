@@ -153,7 +153,7 @@ def lm_fingerprint(pattern: Pattern) -> str:
     fingerprint = checkpoint_fingerprint(pattern)
     if read_direction(pattern) == "forward":
         return fingerprint
-    return hashlib.sha256(f"{fingerprint}\nbackward".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{fingerprint}\nbackward".encode()).hexdigest()
 
 
 def read_direction(pattern: Pattern) -> str:

@@ -1,9 +1,11 @@
 """One LM pretraining run end to end (loading its result: :mod:`taglm_tf.pretraining.saving`).
 
 ``model_dir`` layout: ``config.json`` (this run's :class:`PretrainConfig`, its model config
-with the LM ``kind`` under ``model``, the model's constructor arguments under ``model_args``, the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
-``checkpoints/ckpt-<step>``, ``tensorboard/`` (``train/*`` every ``log_every`` steps, ``heldout/*`` at checkpoints) and
-``train_result.json`` (last metrics, steps, wall time; written when the run ends).
+with the LM ``kind`` under ``model``, the model's constructor arguments under ``model_args``,
+the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
+``checkpoints/ckpt-<step>``, ``tensorboard/`` (``train/*`` every ``log_every`` steps,
+``heldout/*`` at checkpoints) and ``train_result.json`` (last metrics, steps, wall time;
+written when the run ends).
 """
 from __future__ import annotations
 

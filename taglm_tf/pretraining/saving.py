@@ -112,11 +112,10 @@ def lm1b_weights(model: CNNLSTMLanguageModel, global_step: int = 0) -> LM1BWeigh
     highway = [HighwayWeights(*(value(v) for v in layer)) for layer in char.highway.layer_weights]
     lstm = []
     for layer in model.lstm_layers:
-        zeros = np.zeros(model.num_cells, np.float32)
-        diag = (lambda name: value(getattr(layer, name))) if layer.use_peepholes else (lambda name: zeros)
+        peepholes = [value(getattr(layer, name)) if layer.use_peepholes else np.zeros(model.num_cells, np.float32)
+                     for name in ("w_i_diag", "w_f_diag", "w_o_diag")]
         lstm.append(LSTMPWeights(np.concatenate([value(layer.input_kernel), value(layer.recurrent_kernel)]),
-                                 value(layer.bias), diag("w_i_diag"), diag("w_f_diag"), diag("w_o_diag"),
-                                 value(layer.projection)))
+                                 value(layer.bias), *peepholes, value(layer.projection)))
     dims = LM1BDims(char_vocab_size=char.num_chars, char_dim=char.char_dim,
                     conv_widths=tuple(char.conv_widths), conv_filters=tuple(char.conv_filters),
                     num_highway=char.num_highway, highway_dim=char.highway_dim,

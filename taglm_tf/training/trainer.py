@@ -44,7 +44,7 @@ from taglm_tf.errors import InputError
 from taglm_tf import run_dir
 from taglm_tf.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
 from taglm_tf.tasks import METRIC_TITLES, Labels, Scores, Task
-from taglm_tf.training.schedule import ANNEAL, AnnealingSchedule
+from taglm_tf.training.schedule import AnnealingSchedule
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)

@@ -118,6 +118,8 @@ def test_tags_round_trip_to_the_same_ann_bytes(tmp_path):
         found = brat.annotations_from_tags(tokenize.tokenize(doc.text), [s.tags for s in tagged])
         brat.write_ann(str(tmp_path / "out.ann"), found, doc.text)
         assert (tmp_path / "out.ann").read_bytes() == (folder / "d.ann").read_bytes()
+    with pytest.raises(ValueError):  # a sentence without tags is an error, not a sentence without spans
+        brat.annotations_from_tags(tokenize.tokenize(doc.text), [s.tags for s in tagged][:-1])
 
 
 @pytest.mark.parametrize("gap", ["\n", "\r\n", "\t", "\u2028", "\x0c", "\x85"])

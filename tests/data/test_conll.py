@@ -240,8 +240,7 @@ def test_format_predictions_round_trip(tmp_path, real_sentences):
     path.write_text(text, encoding="utf-8")
     # token, POS, chunk, gold, predicted: the predicted tags are now the last column
     back = conll.read_conll(path, CorpusFormat("pred", 5, "iob2"))
-    assert len(back) == len(gold)
-    for g, b, p in zip(gold, back, predicted):
+    for g, b, p in zip(gold, back, predicted, strict=True):
         assert b.tokens == g.tokens
         assert b.tags == tuple(p)
         assert b.columns == tuple(c + (t,) for c, t in zip(g.columns, g.tags))

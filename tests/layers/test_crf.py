@@ -1,5 +1,4 @@
-"""The CRF layer against brute-force enumeration of every tag sequence, with each implementation."""
-import importlib.util
+"""The CRF layer against brute-force enumeration of every tag sequence; saving and loading."""
 import itertools
 
 import numpy as np
@@ -7,11 +6,6 @@ import pytest
 import tensorflow as tf
 
 from taglm_tf.layers import CRF
-from taglm_tf.layers import crf as crf_module
-
-HAS_TFA = importlib.util.find_spec("tensorflow_addons") is not None
-needs_tfa = pytest.mark.skipif(not HAS_TFA, reason="tensorflow-addons is not installed (current-TF stack)")
-IMPLS = ["own", pytest.param("tfa", marks=needs_tfa)]
 
 
 def sequence_score(potentials, transitions, tags):
@@ -37,13 +31,10 @@ def make_crf(k, rng):
     return crf
 
 
-@pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("k,steps", [(2, 1), (3, 4), (4, 3), (5, 4)])
-def test_log_likelihood_and_viterbi_match_enumeration(k, steps, impl, monkeypatch):
-    monkeypatch.setenv(crf_module.IMPL_ENV, impl)
+def test_log_likelihood_and_viterbi_match_enumeration(k, steps):
     rng = np.random.default_rng(k * 10 + steps)
     crf = make_crf(k, rng)
-    assert crf.implementations == {"log_likelihood": impl, "decode": impl}
     batch = 6
     potentials = rng.normal(scale=2.0, size=(batch, steps, k)).astype(np.float32)
     lengths = np.array([steps, 1, steps, max(1, steps - 1), max(1, steps - 2), steps])
@@ -88,49 +79,25 @@ def test_get_config_round_trip():
     assert clone.num_tags == 7 and clone.name == "crf"
 
 
-def test_implementation_choice(monkeypatch):
-    monkeypatch.setenv(crf_module.IMPL_ENV, "own")
-    assert crf_module.crf_implementation("decode") == "own"
-    monkeypatch.setenv(crf_module.IMPL_ENV, "auto")
-    expected = crf_module.AUTO_WITH_TFA if HAS_TFA else {"log_likelihood": "own", "decode": "own"}
-    assert CRF(3).implementations == expected
-    monkeypatch.setenv(crf_module.IMPL_ENV, "fast")
-    with pytest.raises(ValueError, match="TAGLM_CRF_IMPL must be one of auto, own, tfa"):
-        CRF(3)
-
-
-def test_without_tfa_auto_is_own_and_tfa_is_an_error(monkeypatch):
-    def missing():
-        raise ImportError("No module named 'tensorflow_addons'")
-    monkeypatch.setattr(crf_module, "import_tfa", missing)
-    monkeypatch.delenv(crf_module.IMPL_ENV, raising=False)
-    assert CRF(3).implementations == {"log_likelihood": "own", "decode": "own"}
-    monkeypatch.setenv(crf_module.IMPL_ENV, "tfa")
-    with pytest.raises(ImportError, match="TAGLM_CRF_IMPL=tfa but tensorflow-addons is not importable"):
-        CRF(3)
-
-
 def tiny_crf_model(k):
     potentials = tf.keras.Input((None, k))
     mask = tf.keras.Input((None,), dtype=tf.bool)
     return tf.keras.Model([potentials, mask], CRF(k, name="crf")(potentials, mask=mask))
 
 
-@needs_tfa
-@pytest.mark.parametrize("saved_with,loaded_with", [("own", "tfa"), ("tfa", "own")])
-def test_saved_with_one_implementation_loads_with_the_other(saved_with, loaded_with, tmp_path, monkeypatch):
+def test_saved_model_loads_with_the_same_transitions_and_paths(tmp_path):
     k = 5
     rng = np.random.default_rng(4)
-    monkeypatch.setenv(crf_module.IMPL_ENV, saved_with)
     model = tiny_crf_model(k)
     model.get_layer("crf").transitions.assign(rng.normal(size=(k, k)).astype(np.float32))
     potentials = rng.normal(scale=2.0, size=(4, 6, k)).astype(np.float32)
     mask = np.arange(6)[None, :] < np.array([6, 3, 1, 5])[:, None]
     expected = model([potentials, mask]).numpy()
     model.save(tmp_path / "model.keras")
-    monkeypatch.setenv(crf_module.IMPL_ENV, loaded_with)
     loaded = tf.keras.models.load_model(tmp_path / "model.keras")
-    assert loaded.get_layer("crf").implementations == {"log_likelihood": loaded_with, "decode": loaded_with}
+    assert type(loaded.get_layer("crf")) is CRF
     assert loaded.get_layer("crf").get_config() == model.get_layer("crf").get_config()
+    np.testing.assert_array_equal(loaded.get_layer("crf").transitions.numpy(),
+                                  model.get_layer("crf").transitions.numpy())
     np.testing.assert_array_equal(loaded([potentials, mask]).numpy(), expected)
     assert (expected[1, 3:] == 0).all() and len(np.unique(expected)) > 1

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from tensorflow import keras
 
-from taglm_tf.layers import GRU, LSTM
+from taglm_tf.layers import GRU, LSTM, recurrent
 
 pytestmark = pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")),
                                 reason="with a GPU the layers are Keras' unchanged")
@@ -60,8 +60,31 @@ def test_no_cudnn_kernel_in_the_graph(ours, theirs):
     assert gpu_functions(a) == []
 
 
+def test_keras_registers_its_cudnn_kernel_through_the_patched_name(monkeypatch):
+    """Fails when Keras renames, moves or stops calling the private function the layers patch:
+    the patch would then do nothing, silently."""
+    utils = recurrent.cudnn_registration_module()
+    assert utils is not None, f"no {recurrent.PATCHED_NAME} in {keras.layers.GRU.__module__}"
+    assert utils is importlib.import_module(keras.layers.LSTM.__module__).gru_lstm_utils
+    original, registered = utils.function_register, []
+
+    def spy(func, *args, **kwargs):
+        registered.append(func)
+        return original(func, *args, **kwargs)
+
+    monkeypatch.setattr(utils, "function_register", spy)
+    graph_run(keras.layers.GRU(7))(X, MASK)
+    by_keras_gru = len(registered)
+    graph_run(keras.layers.LSTM(7))(X, MASK)
+    assert by_keras_gru > 0 and len(registered) > by_keras_gru  # (once per trace)
+    by_keras = len(registered)
+    graph_run(GRU(7))(X, MASK)
+    graph_run(LSTM(7))(X, MASK)
+    assert len(registered) == by_keras and utils.function_register is spy  # skipped, then restored
+
+
 def test_registration_restored_after_call_and_error():
-    utils = importlib.import_module(keras.layers.GRU.__module__).gru_lstm_utils
+    utils = recurrent.cudnn_registration_module()
     original = utils.function_register
     layer = GRU(3)
     graph_run(layer)(X, MASK)

@@ -25,7 +25,7 @@ def test_word_ids_skip_maxtermid_and_strip(vocab):
     assert vocab.size == 6
     assert [vocab.word_to_id(w) for w in ["<S>", "</S>", "<UNK>", "the", "cat", "naïve"]] == list(range(6))
     assert (vocab.bos, vocab.eos, vocab.unk) == (0, 1, 2)
-    assert vocab.word_to_id("naïve".encode("utf-8")) == 5
+    assert vocab.word_to_id("naïve".encode()) == 5
     assert vocab.word_to_id("dog") == 2 and vocab.word_to_id("!!!MAXTERMID") == 2
     assert vocab.id_to_word(4) == "cat" and vocab.id_to_word(6) == "ERROR" and vocab.id_to_word(-1) == "ERROR"
     assert vocab.encode(["the", "dog"]).tolist() == [0, 3, 2, 1]

@@ -137,8 +137,7 @@ def test_mirrored_replicas_get_their_rows(shards, vocab):
     corpus = LMCorpus(shards, vocab, num_epochs=1)
     global_windows = list(lm_data.window_dataset(corpus, 6, 4).as_numpy_iterator())
     distributed = list(lm_data.distributed_dataset(strategy, corpus, 3, 4))
-    assert len(distributed) == len(global_windows)
-    for window, batch in zip(global_windows, distributed):
+    for window, batch in zip(global_windows, distributed, strict=True):
         local = [t.numpy() for t in strategy.experimental_local_results(batch["inputs"])]
         np.testing.assert_array_equal(np.concatenate(local), window["inputs"])
 
@@ -231,8 +230,7 @@ def test_windows_resumed_from_any_window_equal_the_uninterrupted_stream(tmp_path
             for key in expected:
                 np.testing.assert_array_equal(got[key], expected[key], err_msg=f"window {i} + 1: {key}")
     via_tf_data = list(lm_data.window_dataset(corpus, 3, 4, full[20]["resume"]).as_numpy_iterator())
-    assert len(via_tf_data) == len(full) - 21
-    for expected, got in zip(full[21:], via_tf_data):
+    for expected, got in zip(full[21:], via_tf_data, strict=True):
         for key in expected:
             np.testing.assert_array_equal(got[key], expected[key])
 
