@@ -13,7 +13,7 @@ import taglm_tf.layers  # noqa: F401  (registers the custom layers for deseriali
 from taglm_tf.data.resources import Resources
 from taglm_tf.data.vocab import load_vocabularies, save_vocabularies
 from taglm_tf.errors import InputError
-from taglm_tf.fileio import atomic_path, write_text_atomic
+from taglm_tf.fileio import atomic_path
 from taglm_tf.run_dir import CONFIG, read_config
 
 MODEL_FILE, VOCAB_FILE = "model.keras", "vocab.json"
