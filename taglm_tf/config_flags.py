@@ -6,10 +6,14 @@ To add a hyper-parameter, add one field to its config, e.g. to ``TrainConfig``::
     warmup_epochs: int = dataclasses.field(default=0, metadata={"help": "Epochs at lr/10 first."})
 
 Every tool that defines that config's flags (:func:`define_flags`) then has ``--warmup_epochs``
-with that default and help, and :func:`from_flags` puts its value in the config; the config is
-saved with the run, and the tagger's resume check compares every saved setting, so nothing else
-is edited. Only a setting that a resumed run may change (output only, as ``--verbose``) also goes
-in the tagger's list of such settings (``SAFE_TO_CHANGE`` in :mod:`taglm_tf.experiment`).
+with that default and help, and :func:`from_flags` puts its value in the config, which the run
+saves (``config.json``). Nothing else is edited: a tagger resume compares every saved setting (a
+run saved before the field existed is not compared on it). Only a setting that a resumed run may
+change (output only, as ``--verbose``) is also listed in ``SAFE_TO_CHANGE``
+(:mod:`taglm_tf.experiment`), which ``--resume``'s help reads too. An LM pretraining resume
+compares the model fields, the direction, the state reset and the precision
+(:func:`taglm_tf.pretraining.run.resume_settings`): a new optimisation setting that a resume must
+keep is added there.
 
 Field metadata read here:
 
