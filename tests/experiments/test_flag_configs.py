@@ -38,9 +38,8 @@ def flag_definitions(define) -> dict:
     """``{name: [type, default, enum values, lower bound]}`` of the flags ``define`` registers."""
     fv = flags.FlagValues()
     define(fv)
-    return {name: [flag.flag_type(), flag.default, getattr(flag.parser, "enum_values", None),
-                   getattr(flag.parser, "lower_bound", None)]
-            for name, flag in sorted(fv._flags().items())}
+    return {name: [fv[name].flag_type(), fv[name].default, getattr(fv[name].parser, "enum_values", None),
+                   getattr(fv[name].parser, "lower_bound", None)] for name in fv}
 
 
 def golden(name):
