@@ -34,30 +34,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from absl import flags
 
 from benchmarks.common import report
+from taglm_tf import config_flags
 from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# benchmarks.lm_precision arguments. gpu: the paper's LMs (experiments/flags/lm_*_2048_512.cfg,
-# lm_cnn_big_lstm.cfg; 1B Word's 793,471 words); tiny: toy sizes.
-LM_SIZES = {
-    "gpu": {"lstm": ["--kind=lstm", "--vocab_size=793471", "--embedding_dim=512", "--num_cells=2048",
-                     "--projection_dim=512", "--num_layers=1", "--batch_size=128"],
-            "cnn_lstm": ["--kind=cnn_lstm", "--vocab_size=793471", "--conv_widths=1,2,3,4,5,6,7,7",
-                         "--conv_filters=32,32,64,128,256,512,1024,2048", "--num_highway=2",
-                         "--num_cells=8192", "--projection_dim=1024", "--num_layers=2", "--batch_size=32"]},
-    "tiny": {"lstm": ["--kind=lstm", "--vocab_size=500", "--embedding_dim=16", "--num_cells=32",
-                      "--projection_dim=16", "--num_sampled=50", "--batch_size=4", "--num_steps=5"],
-             "cnn_lstm": ["--kind=cnn_lstm", "--vocab_size=500", "--conv_widths=1,2", "--conv_filters=8,8",
-                          "--num_cells=32", "--projection_dim=16", "--num_sampled=50", "--batch_size=4",
-                          "--num_steps=5"]},
-}
 TIMING = {"gpu": ["--steps=10", "--rounds=3", "--warmup=3"], "tiny": ["--steps=1", "--rounds=1", "--warmup=2"]}
 MIXED = {"gpu": "mixed_float16", "tiny": "mixed_bfloat16"}
 
@@ -67,6 +54,25 @@ def define_flags() -> None:
     flags.DEFINE_enum("preset", "auto", ["auto", "gpu", "tiny"], "Sizes (see the module docstring).")
     define_output_flag("output", "gpu_check.json", "Where the JSON result goes.")
     flags.DEFINE_integer("step_timeout", 600, "Seconds allowed to each step.")
+
+
+def lm_arguments(preset: str) -> Dict[str, List[str]]:
+    """``{LM kind: benchmarks.lm_precision arguments}``. gpu: the paper's LMs, which are the LM
+    configs' defaults (LSTM-2048-512 and CNN-BIG-LSTM: the sizes of experiments/flags/lm_*_2048_512.cfg
+    and lm_cnn_big_lstm.cfg), over 1B Word's 793,471 words; tiny: toy sizes."""
+    # The LM configs live in TensorFlow modules: imported once absl has parsed the flags, as in devices().
+    from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+    from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
+
+    if preset == "gpu":
+        runs = [(LSTMLMConfig(), ["--vocab_size=793471", "--batch_size=128"]),
+                (CNNLSTMLMConfig(), ["--vocab_size=793471", "--batch_size=32"])]
+    else:
+        tiny = ["--vocab_size=500", "--batch_size=4", "--num_steps=5"]
+        runs = [(LSTMLMConfig(embedding_dim=16, num_cells=32, projection_dim=16, num_sampled=50), tiny),
+                (CNNLSTMLMConfig(conv_widths=(1, 2), conv_filters=(8, 8), num_highway=1, num_cells=32,
+                                 projection_dim=16, num_layers=1, num_sampled=50), tiny)]
+    return {model.kind: [f"--kind={model.kind}", *config_flags.to_args(model), *args] for model, args in runs}
 
 
 def run_step(name: str, command: List[str], timeout: int, env: Optional[dict] = None,
@@ -103,6 +109,7 @@ def main(argv):
     found = devices()
     preset = FLAGS.preset if FLAGS.preset != "auto" else ("gpu" if found["gpus"] else "tiny")
     python, timeout = sys.executable, FLAGS.step_timeout
+    lm_sizes = lm_arguments(preset)
     steps = {}
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as scratch:
         def out(name):
@@ -117,7 +124,7 @@ def main(argv):
         for kind in ("lstm", "cnn_lstm"):
             for precision in ("float32", MIXED[preset]):
                 name = f"lm_{kind}_{precision}"
-                steps[name] = run_step(name, [python, "-m", "benchmarks.lm_precision", *LM_SIZES[preset][kind],
+                steps[name] = run_step(name, [python, "-m", "benchmarks.lm_precision", *lm_sizes[kind],
                                               *TIMING[preset], f"--precisions={precision}",
                                               f"--output={out(name)}"], timeout, output=out(name))
         size = "full" if preset == "gpu" else "tiny"

@@ -3,9 +3,10 @@ r"""LM training speed per precision, and achieved FLOP/s next to a plain matmul'
     python -m benchmarks.lm_precision [--kind=cnn_lstm|lstm] [--precisions=float32,mixed_bfloat16] \
         [--steps=5] [--rounds=3] [--output=FILE.json]
 
-The model defaults to the CPU "S" CNN-LSTM of ``experiments/flags/lm_forward_cnn_lstm_cpu.cfg``
-(``--kind=lstm``: a word-level LSTM LM with ``--embedding_dim``); the step is the real
-``LMTrainer`` step (sampled softmax, gradients, clipping, Adagrad). Windows are
+The model flags are ``experiments.pretrain_lm``'s (the LM configs' fields). They default to the
+CPU "S" CNN-LSTM of ``experiments/flags/lm_forward_cnn_lstm_cpu.cfg`` without dropout
+(``--kind=lstm``: a word-level LSTM LM of those LSTM sizes with ``--embedding_dim``); the step is
+the real ``LMTrainer`` step (sampled softmax, gradients, clipping, Adagrad). Windows are
 synthetic: word ids drawn Zipf-like (exponent 1.1) from the vocabulary, each id spelled by a fixed
 made-up word, so a window repeats words about as text does (the char CNN runs once per distinct
 word of a window). The precisions run in alternating rounds after a warm-up (tracing); the time
@@ -26,6 +27,7 @@ from taglm_tf import cli
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
+import dataclasses
 import shutil
 import statistics
 import tempfile
@@ -36,49 +38,45 @@ import tensorflow as tf
 from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
+from taglm_tf import config_flags
 from taglm_tf.lm1b.vocab import LM1BCharVocabulary
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig, build_lm, model_args
 from taglm_tf.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
 from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
+# The CPU "S" CNN-LSTM's sizes (experiments/flags/lm_forward_cnn_lstm_cpu.cfg); the other model
+# flags default to the LM configs' defaults, and --use_peepholes to the kind's (lm_1b's CNN-LSTM
+# has them, the word LSTM not).
+MODEL_DEFAULTS = dict(conv_widths=(1, 2, 3, 4, 5, 6), conv_filters=(32, 32, 64, 128, 128, 128), num_highway=1,
+                      num_cells=1024, projection_dim=256, num_layers=1, use_peepholes=None)
 
 
-def define_flags() -> None:
+def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
-    flags.DEFINE_enum("kind", "cnn_lstm", ["cnn_lstm", "lstm"], "LM kind.")
-    flags.DEFINE_integer("embedding_dim", 512, "Word embedding size (--kind=lstm).")
-    flags.DEFINE_integer("num_layers", 1, "LSTMP layers.")
-    flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], f"Any of {', '.join(PRECISIONS)}.")
-    flags.DEFINE_integer("vocab_size", 50975, "Word vocabulary (the CPU corpus at min_count 3).")
-    flags.DEFINE_list("conv_widths", ["1", "2", "3", "4", "5", "6"], "Conv bank widths.")
-    flags.DEFINE_list("conv_filters", ["32", "32", "64", "128", "128", "128"], "Conv bank filters.")
-    flags.DEFINE_integer("num_highway", 1, "Highway layers.")
-    flags.DEFINE_integer("num_cells", 1024, "LSTM cells N.")
-    flags.DEFINE_integer("projection_dim", 256, "Projection P.")
-    flags.DEFINE_integer("num_sampled", 8192, "Sampled-softmax negatives S.")
-    flags.DEFINE_integer("batch_size", 64, "Rows per step B.")
-    flags.DEFINE_integer("num_steps", 20, "Window length T.")
-    flags.DEFINE_integer("steps", 5, "Timed steps per round and precision.")
-    flags.DEFINE_integer("warmup", 2, "Untimed steps per precision first (tracing).")
-    flags.DEFINE_integer("rounds", 3, "Alternating rounds.")
-    define_output_flag("output", None, "Also write the result as JSON here.")
+    flags.DEFINE_enum("kind", "cnn_lstm", list(LM_KINDS), "LM kind (experiments.pretrain_lm's --lm_kind).",
+                      flag_values=fv)
+    config_flags.define_flags(tuple(CONFIGS.values()), fv, defaults=MODEL_DEFAULTS,
+                              help_notes={"use_peepholes": "(default: the kind's: cnn_lstm on, lstm off)"})
+    flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], f"Any of {', '.join(PRECISIONS)}.",
+                      flag_values=fv)
+    flags.DEFINE_integer("vocab_size", 50975, "Word vocabulary (the CPU corpus at min_count 3).", flag_values=fv)
+    flags.DEFINE_integer("batch_size", 64, "Rows per step B.", flag_values=fv)
+    flags.DEFINE_integer("num_steps", 20, "Window length T.", flag_values=fv)
+    flags.DEFINE_integer("steps", 5, "Timed steps per round and precision.", flag_values=fv)
+    flags.DEFINE_integer("warmup", 2, "Untimed steps per precision first (tracing).", flag_values=fv)
+    flags.DEFINE_integer("rounds", 3, "Alternating rounds.", flag_values=fv)
+    define_output_flag("output", None, "Also write the result as JSON here.", flag_values=fv)
 
 
-def model_args() -> dict:
-    shared = dict(num_cells=FLAGS.num_cells, projection_dim=FLAGS.projection_dim, num_layers=FLAGS.num_layers,
-                  num_sampled=FLAGS.num_sampled)
-    if FLAGS.kind == "lstm":
-        return dict(embedding_dim=FLAGS.embedding_dim, **shared)
-    return dict(char_dim=16, conv_widths=[int(w) for w in FLAGS.conv_widths],
-                conv_filters=[int(n) for n in FLAGS.conv_filters], num_highway=FLAGS.num_highway,
-                use_peepholes=True, **shared)
+def model_config(fv: flags.FlagValues = FLAGS) -> ModelConfig:
+    """The ``--kind`` LM's config from the model flags."""
+    kind = CONFIGS[fv.kind]
+    return config_flags.from_flags(kind, fv, base=kind())
 
 
 def build_model():
-    model = LSTMLanguageModel if FLAGS.kind == "lstm" else CNNLSTMLanguageModel
-    return model(FLAGS.vocab_size, reset_id=0, **model_args())
+    return build_lm(FLAGS.kind, FLAGS.vocab_size, model_args(model_config(), reset_id=0))
 
 
 def windows(count: int, seed: int = 0):
@@ -101,13 +99,13 @@ def windows(count: int, seed: int = 0):
 
 def forward_flops(distinct_words: float) -> float:
     """Forward FLOPs of one window (see the module docstring)."""
-    a = model_args()
-    p, n = a["projection_dim"], a["num_cells"]
+    m = model_config()
+    p, n = m.projection_dim, m.num_cells
     per_word = 0
     if FLAGS.kind == "cnn_lstm":
-        per_word = char_cnn_flops(a["char_dim"], a["conv_widths"], a["conv_filters"], a["num_highway"], p)
-    inputs = [a.get("embedding_dim", p)] + [p] * (a["num_layers"] - 1)
-    per_token = sum(lstmp_flops(d, p, n) for d in inputs) + 2 * p * (a["num_sampled"] + 1)
+        per_word = char_cnn_flops(m.char_dim, m.conv_widths, m.conv_filters, m.num_highway, p)
+    inputs = [getattr(m, "embedding_dim", p)] + [p] * (m.num_layers - 1)
+    per_token = sum(lstmp_flops(d, p, n) for d in inputs) + 2 * p * (m.num_sampled + 1)
     return distinct_words * per_word + FLAGS.batch_size * FLAGS.num_steps * per_token
 
 
@@ -150,7 +148,8 @@ def main(argv):
         shutil.rmtree(scratch, ignore_errors=True)
     flops = 3.0 * forward_flops(statistics.mean(distinct))
     tokens = FLAGS.batch_size * FLAGS.num_steps
-    result = {"kind": FLAGS.kind, "model": {"vocab_size": FLAGS.vocab_size, **model_args()},
+    model = {"vocab_size": FLAGS.vocab_size, **dataclasses.asdict(model_config())}
+    result = {"kind": FLAGS.kind, "model": model,
               "batch_size": FLAGS.batch_size, "num_steps": FLAGS.num_steps,
               "distinct_words_per_window": statistics.mean(distinct), "training_flops_per_step": flops,
               "precisions": {}}

@@ -18,6 +18,7 @@ from taglm_tf import cli
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
+import dataclasses
 import json
 import os
 import platform
@@ -30,27 +31,31 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
+from taglm_tf import config_flags
+from taglm_tf.pretraining import lm_kinds
 from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig
 from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
+# The model flags (experiments.pretrain_lm's word-LM flags) default to the LSTM-512-256 of
+# experiments/flags/lm_forward_512_256_cpu.cfg, without dropout.
+MODEL_DEFAULTS = LSTMLMConfig(embedding_dim=256, num_cells=512, projection_dim=256)
 
 
-def define_flags() -> None:
+def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
-    flags.DEFINE_integer("vocab_size", 50000, "Vocabulary rows (the CPU corpus has ~51k at min_count 3).")
-    flags.DEFINE_integer("embedding_dim", 256, "Token embedding size.")
-    flags.DEFINE_integer("num_cells", 512, "LSTM cells.")
-    flags.DEFINE_integer("projection_dim", 256, "LSTM projection.")
-    flags.DEFINE_integer("num_sampled", 8192, "Sampled-softmax negatives.")
-    flags.DEFINE_integer("batch_size", 64, "Rows per step.")
-    flags.DEFINE_integer("num_steps", 20, "Window length.")
-    flags.DEFINE_integer("steps", 15, "Timed steps per round and variant.")
-    flags.DEFINE_integer("warmup", 3, "Untimed steps per variant before the first round (tracing).")
-    flags.DEFINE_integer("rounds", 5, "Alternating rounds.")
-    flags.DEFINE_string("device", None, "Device of both variants (default: /gpu:0 if any, else /cpu:0).")
-    define_output_flag("output", None, "Also write the result as JSON here.")
+    flags.DEFINE_integer("vocab_size", 50000, "Vocabulary rows (the CPU corpus has ~51k at min_count 3).",
+                         flag_values=fv)
+    config_flags.define_flags(LSTMLMConfig, fv, defaults=MODEL_DEFAULTS)
+    flags.DEFINE_integer("batch_size", 64, "Rows per step.", flag_values=fv)
+    flags.DEFINE_integer("num_steps", 20, "Window length.", flag_values=fv)
+    flags.DEFINE_integer("steps", 15, "Timed steps per round and variant.", flag_values=fv)
+    flags.DEFINE_integer("warmup", 3, "Untimed steps per variant before the first round (tracing).", flag_values=fv)
+    flags.DEFINE_integer("rounds", 5, "Alternating rounds.", flag_values=fv)
+    flags.DEFINE_string("device", None, "Device of both variants (default: /gpu:0 if any, else /cpu:0).",
+                        flag_values=fv)
+    define_output_flag("output", None, "Also write the result as JSON here.", flag_values=fv)
 
 
 def windows(vocab_size, batch_size, num_steps, count=8, seed=0) -> tf.data.Dataset:
@@ -123,11 +128,11 @@ def main(argv):
     del argv
     device = FLAGS.device or ("/gpu:0" if tf.config.list_physical_devices("GPU") else "/cpu:0")
     config = LMTrainConfig(batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, gradient_scale=20.0)
-    model_args = dict(embedding_dim=FLAGS.embedding_dim, num_cells=FLAGS.num_cells,
-                      projection_dim=FLAGS.projection_dim, num_sampled=FLAGS.num_sampled)
+    model = config_flags.from_flags(LSTMLMConfig)
     start = time.perf_counter()
-    result = measure(config, model_args, FLAGS.vocab_size, device, FLAGS.steps, FLAGS.warmup, FLAGS.rounds)
-    result.update(device=device, model={"vocab_size": FLAGS.vocab_size, **model_args},
+    result = measure(config, lm_kinds.model_args(model, reset_id=-1), FLAGS.vocab_size, device, FLAGS.steps,
+                     FLAGS.warmup, FLAGS.rounds)
+    result.update(device=device, model={"vocab_size": FLAGS.vocab_size, **dataclasses.asdict(model)},
                   batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, steps_per_round=FLAGS.steps,
                   wall_seconds=time.perf_counter() - start, tensorflow=tf.__version__,
                   machine=f"{platform.machine()}, {os.cpu_count()} cpus", target_overhead_percent=10.0)

@@ -27,6 +27,7 @@ from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.evaluation import Predictor, evaluate
 from taglm_tf.fileio import discard_on_failure, write_text_atomic
+from taglm_tf.lm.cache import DTYPES as CACHE_DTYPES
 from taglm_tf.lm.features import CachedFeatures
 from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, lm_fingerprints, lm_keys, lm_perplexities,
                                  load_lm_embedders, locate_lms, resolve_lm_spec, specs_relative_to)
@@ -43,18 +44,30 @@ class ExperimentConfig:
     """Everything that defines a run; saved as ``config.json`` beside the model. Built with
     keywords and never changed in place (derive variants with ``dataclasses.replace``)."""
 
-    task: str
-    data_dir: str
-    model_dir: str
-    embeddings: Optional[str] = None
-    train_with_dev: bool = False
-    dev_seed: int = 0
-    train_fraction: float = 1.0
-    files: dict = dataclasses.field(default_factory=dict)  # split -> file, overriding the task's
-    forward_lm: Optional[str] = None   # LM specs (taglm_tf.lm.loading.load_embedder)
-    backward_lm: Optional[str] = None
-    lm_cache_dir: str = "runs/lm_cache"
-    lm_cache_dtype: str = "float16"
+    task: str = dataclasses.field(metadata={"flag": False})  # the entry point's
+    data_dir: str = dataclasses.field(metadata={"help": "Data root (default: $TAGLM_DATA_DIR or ./data)."})
+    model_dir: str = dataclasses.field(metadata={"help": "Output directory (checkpoints, logs, model, results)."})
+    embeddings: Optional[str] = dataclasses.field(default=None, metadata={
+        "help": "Pre-trained word vectors (GloVe/word2vec text, .gz/.xz); a relative path is tried against "
+                "--data_dir too."})
+    train_with_dev: bool = dataclasses.field(default=False, metadata={
+        "help": "Train on train+dev (the paper's final NER setting)."})
+    dev_seed: int = dataclasses.field(default=0, metadata={
+        "help": "Seed of the 1,000-sentence dev sample (CoNLL-2000)."})
+    train_fraction: float = dataclasses.field(default=1.0, metadata={
+        "help": "Keep this seeded fraction of the training sentences."})
+    # split -> file, overriding the task's (flags --train_file, --dev_file, --test_file)
+    files: dict = dataclasses.field(default_factory=dict, metadata={"flag": False})
+    # LM specs (taglm_tf.lm.loading.load_embedder)
+    forward_lm: Optional[str] = dataclasses.field(default=None, metadata={
+        "help": "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB, lm1b_export:DIR or lstm_lm:MODEL_DIR (relative paths "
+                "also tried under --data_dir)."})
+    backward_lm: Optional[str] = dataclasses.field(default=None, metadata={
+        "help": "Frozen backward LM (same spec forms)."})
+    lm_cache_dir: str = dataclasses.field(default="runs/lm_cache", metadata={
+        "help": "Where LM-embedding caches are kept."})
+    lm_cache_dtype: str = dataclasses.field(default="float16", metadata={
+        "help": "Cache storage type.", "choices": CACHE_DTYPES})
     model: TaggerConfig = dataclasses.field(default_factory=TaggerConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 

@@ -31,6 +31,9 @@ def sentences_fingerprint(sentences: Sequence[Sequence[str]]) -> str:
     return digest.hexdigest()
 
 
+DTYPES = ("float16", "float32")  # storage types of a cache
+
+
 def write_cache(path: str, embed: EmbedFn, sentences: Sequence[Sequence[str]], *, dim: int,
                 lm_fingerprint: str, layer: str, dtype: str = "float16", chunk: int = 1024,
                 progress: Optional[Callable[[int], None]] = None) -> None:
@@ -47,8 +50,8 @@ def write_cache(path: str, embed: EmbedFn, sentences: Sequence[Sequence[str]], *
         chunk: sentences per ``embed`` call.
         progress: called with the number of sentences done.
     """
-    if dtype not in ("float16", "float32"):
-        raise ValueError(f"dtype must be float16 or float32, not {dtype}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be {' or '.join(DTYPES)}, not {dtype}")
     lengths = np.array([len(s) for s in sentences], np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     with atomic_path(path) as tmp:

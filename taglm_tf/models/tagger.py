@@ -25,20 +25,26 @@ RNG = "stateful"
 class TaggerConfig:
     """Hyper-parameters of the tagger. Defaults are the paper's NER model."""
 
-    char_encoder: str = "rnn"          # "rnn" (BiGRU, NER) or "cnn" (chunking)
-    char_dim: int = 25
-    char_units: int = 80               # RNN units per direction, or CNN filters
-    char_width: int = 3                # CNN filter width
-    char_dropout: float = 0.25
-    word_dim: int = 50
-    rnn_cell: str = "gru"              # "gru" (NER) or "lstm" (chunking)
-    rnn_units: int = 300               # per direction, both layers
-    rnn2_units: Optional[int] = None   # override for layer 2 (parameter-matched variants)
-    rnn_input_dropout: float = 0.25
-    output_dropout: float = 0.0        # on the last RNN output (0.5 for chunking)
-    extra_dim: int = 0                 # size of extra per-token features (0 = none)
-    insertion_point: str = "rnn1_output"
-    task_rnn: bool = True              # False: LM features -> dense -> CRF (paper §3.2 ablation)
+    char_encoder: str = dataclasses.field(default="rnn", metadata={"help": "'rnn' (BiGRU) or 'cnn'"})
+    char_dim: int = dataclasses.field(default=25, metadata={"help": "char embedding size"})
+    char_units: int = dataclasses.field(default=80, metadata={"help": "char RNN units per direction, or CNN filters"})
+    char_width: int = dataclasses.field(default=3, metadata={"help": "char CNN filter width"})
+    char_dropout: float = dataclasses.field(default=0.25, metadata={"help": "dropout on char embeddings"})
+    word_dim: int = dataclasses.field(default=50, metadata={"help": "word embedding size (must match --embeddings)"})
+    rnn_cell: str = dataclasses.field(default="gru", metadata={"help": "'gru' or 'lstm' for the two sequence layers"})
+    rnn_units: int = dataclasses.field(default=300, metadata={"help": "units per direction in both sequence layers"})
+    # a smaller or larger layer 2 makes the parameter-matched variants
+    rnn2_units: Optional[int] = dataclasses.field(default=None, metadata={
+        "help": "units per direction in the second layer (default: --rnn_units)"})
+    rnn_input_dropout: float = dataclasses.field(default=0.25, metadata={
+        "help": "dropout on the input of each sequence RNN"})
+    output_dropout: float = dataclasses.field(default=0.0, metadata={"help": "dropout on the last RNN output"})
+    # size of extra per-token features (0 = none), set from the LMs: no flag
+    extra_dim: int = dataclasses.field(default=0, metadata={"flag": False})
+    insertion_point: str = dataclasses.field(default="rnn1_output", metadata={
+        "help": "where LM embeddings join: rnn1_input, rnn1_output (Eq. 3) or rnn2_output"})
+    task_rnn: bool = dataclasses.field(default=True, metadata={
+        "help": "False: LM embeddings -> dense -> CRF, no task RNN (§3.2)."})
 
     def validate(self) -> "TaggerConfig":
         """Return ``self`` if its choices are known.

@@ -31,11 +31,14 @@ class CNNLSTMLMConfig(LSTMPStackConfig):
 
     KIND = "cnn_lstm"
     kind: str = "cnn_lstm"
-    char_dim: int = 16
-    conv_widths: Tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 7)
-    conv_filters: Tuple[int, ...] = (32, 32, 64, 128, 256, 512, 1024, 2048)
-    num_highway: int = 2
-    max_word_length: int = MAX_WORD_LENGTH
+    char_dim: int = dataclasses.field(default=16, metadata={"help": "cnn_lstm: char embedding size."})
+    conv_widths: Tuple[int, ...] = dataclasses.field(default=(1, 2, 3, 4, 5, 6, 7, 7), metadata={
+        "help": "cnn_lstm: width of each conv bank."})
+    conv_filters: Tuple[int, ...] = dataclasses.field(default=(32, 32, 64, 128, 256, 512, 1024, 2048), metadata={
+        "help": "cnn_lstm: filters of each conv bank."})
+    num_highway: int = dataclasses.field(default=2, metadata={"help": "cnn_lstm: highway layers."})
+    max_word_length: int = dataclasses.field(default=MAX_WORD_LENGTH, metadata={
+        "help": "cnn_lstm: chars per word (bow and eow included; the lm_1b loader reads 50)."})
     num_cells: int = 8192
     projection_dim: int = 1024
     num_layers: int = 2

@@ -150,16 +150,21 @@ class LSTMPStackConfig:
     """What every LM kind's config holds: the LSTMP stack, its softmax and regularisation. Each
     kind adds its input side and its own defaults; ``kind`` names it in ``config.json``."""
 
-    kind: str
-    num_cells: int = 2048
-    projection_dim: int = 512
-    num_layers: int = 1
-    num_sampled: int = 8192
-    dropout: float = 0.0
-    use_peepholes: bool = False
-    forget_bias: float = 1.0
-    cell_clip: float = 0.0
-    sampler_seed: int = 0
+    kind: str = dataclasses.field(metadata={"flag": False})  # a tool's LM kind flag chooses the config
+    num_cells: int = dataclasses.field(default=2048, metadata={"help": "LSTM cells per layer."})
+    projection_dim: int = dataclasses.field(default=512, metadata={"help": "LSTM projection (output) size."})
+    num_layers: int = dataclasses.field(default=1, metadata={"help": "LSTMP layers."})
+    num_sampled: int = dataclasses.field(default=8192, metadata={
+        "help": "Sampled-softmax negatives per step (< vocabulary); 0: full softmax."})
+    dropout: float = dataclasses.field(default=0.0, metadata={"help": "Dropout on LSTM inputs and the top output."})
+    use_peepholes: bool = dataclasses.field(default=False, metadata={
+        "help": "Peephole connections in the LSTM cell (lm_1b's cell has them; the training recipes of "
+                "Jozefowicz et al. and bilm-tf do not)."})
+    # lm_1b's; no recipe changes it, so no flag
+    forget_bias: float = dataclasses.field(default=1.0, metadata={"flag": False})
+    cell_clip: float = dataclasses.field(default=0.0, metadata={
+        "help": "Clip the LSTM cell state to this magnitude (0: off; bilm-tf: 3)."})
+    sampler_seed: int = dataclasses.field(default=0, metadata={"flag": False})  # the run's --seed
 
     KIND = ""
 
@@ -175,7 +180,7 @@ class LSTMLMConfig(LSTMPStackConfig):
 
     KIND = "lstm"
     kind: str = "lstm"
-    embedding_dim: int = 512
+    embedding_dim: int = dataclasses.field(default=512, metadata={"help": "Token embedding size (--lm_kind=lstm)."})
 
 
 class LSTMPStackLM(keras.Model):

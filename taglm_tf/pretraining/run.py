@@ -25,11 +25,12 @@ from taglm_tf.pretraining.conll_text import write_conll_text
 from taglm_tf.pretraining.lm_kinds import ModelConfig, build_lm, char_vocabulary, model_args, model_config_from_dict
 from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.pretraining.saving import CONFIG_FILE, RESULT_FILE, VOCAB_FILE
-from taglm_tf.pretraining.trainer import (LMTrainConfig, LMTrainer, evaluate_perplexity, make_strategy,
+from taglm_tf.pretraining.trainer import (STRATEGIES, LMTrainConfig, LMTrainer, evaluate_perplexity, make_strategy,
                                      worker_role)
-from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.pretraining.vocab import DIRECTIONS, LMVocabulary
 from taglm_tf.provenance import git_commit
 
+RESET_STATES = ("sentence", "never")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -61,21 +62,40 @@ class PretrainConfig:
             runs on across sentences, as lm_1b and bilm-tf trained.
     """
 
-    model_dir: str
-    train_files: str
-    direction: str = "forward"
-    vocab_file: Optional[str] = None
-    vocab_size: Optional[int] = None
-    min_count: int = 1
+    model_dir: str = dataclasses.field(metadata={"help": "Output directory (config, vocabulary, checkpoints, logs)."})
+    train_files: str = dataclasses.field(metadata={
+        "help": "Comma-separated globs of training shards (one sentence per line; .gz/.xz/plain); relative "
+                "globs are tried against --data_dir too."})
+    direction: str = dataclasses.field(default="forward", metadata={
+        "help": "forward: <S> w1..wn </S>; backward: <S> wn..w1 </S>.", "choices": DIRECTIONS})
+    vocab_file: Optional[str] = dataclasses.field(default=None, metadata={
+        "help": "Use this vocabulary (one word per line, most frequent first)."})
+    vocab_size: Optional[int] = dataclasses.field(default=None, metadata={
+        "help": "Cap on the built vocabulary, <S> </S> <UNK> included."})
+    min_count: int = dataclasses.field(default=1, metadata={
+        "help": "Keep words seen at least this often in the training data."})
     model: ModelConfig = dataclasses.field(default_factory=LSTMLMConfig)
     train: LMTrainConfig = dataclasses.field(default_factory=LMTrainConfig)
-    heldout_files: Optional[str] = None
-    heldout_max_sentences: int = 0
-    epochs: int = 0
-    strategy: str = "auto"
-    reset_state: str = "sentence"
-    conll_files: Optional[str] = None
-    conll_weight: int = 1
+    heldout_files: Optional[str] = dataclasses.field(default=None, metadata={
+        "help": "Globs evaluated (full softmax) at each checkpoint."})
+    heldout_max_sentences: int = dataclasses.field(default=0, metadata={
+        "help": "Evaluate only this many held-out sentences (0: all)."})
+    epochs: int = dataclasses.field(default=0, metadata={
+        "help": "Passes over the training data (0: until --train_steps)."})
+    strategy: str = dataclasses.field(default="auto", metadata={
+        "help": "auto: multi_worker if TF_CONFIG is set, mirrored with 2+ GPUs, else default (one device).",
+        "choices": STRATEGIES})
+    reset_state: str = dataclasses.field(default="sentence", metadata={
+        "help": "sentence: each sentence starts from a zero LSTM state (as the tagger's embedder reads it); "
+                "never: the state runs on across sentences (lm_1b, bilm-tf).", "choices": RESET_STATES})
+    conll_files: Optional[str] = dataclasses.field(default=None, metadata={
+        "flag": "conll_train_files",
+        "help": "Comma-separated globs of CoNLL files whose words join the training text, e.g. "
+                "conll2003/eng.train (paper Table 6's LSTM-512-256*); test sets (eng.testb, CoNLL-2000 "
+                "test.txt) are refused."})
+    conll_weight: int = dataclasses.field(default=1, metadata={
+        "help": "Read the --conll_train_files text this many times per epoch (up-weights a small in-domain "
+                "text; the built vocabulary counts it as often).", "lower_bound": 1})
 
     @classmethod
     def from_dict(cls, data: dict) -> "PretrainConfig":
@@ -120,9 +140,6 @@ def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
     if config.vocab_file:
         return LMVocabulary.load(config.vocab_file)
     return LMVocabulary.build(lm_corpus.iter_tokens(train_files), config.vocab_size, config.min_count)
-
-
-RESET_STATES = ("sentence", "never")
 
 
 def resume_settings(config: dict) -> dict:

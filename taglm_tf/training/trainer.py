@@ -51,17 +51,24 @@ from taglm_tf.training.schedule import AnnealingSchedule
 class TrainConfig:
     """Optimisation settings. Defaults follow the paper (§3, "Training")."""
 
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    clip_norm: float = 5.0        # global norm, as tf.clip_by_global_norm
-    patience: int = 5
-    max_constant_epochs: int = 50
-    anneal_epochs: int = 5
-    anneal_steps: int = 2
-    eval_batch_size: int = 128
-    seed: int = 1
-    verbose: Optional[int] = None  # 0 silent, 1 progress bar, 2 one line per epoch; None: verbosity()
-    log_every_steps: int = 50     # TensorBoard train/step_loss: mean loss of each N steps
+    batch_size: int = dataclasses.field(default=32, metadata={"help": "Sentences per training batch."})
+    learning_rate: float = dataclasses.field(default=1e-3, metadata={
+        "help": "Adam learning rate of the constant phase."})
+    # as tf.clip_by_global_norm
+    clip_norm: float = dataclasses.field(default=5.0, metadata={"help": "Global gradient-norm clip."})
+    patience: int = dataclasses.field(default=5, metadata={
+        "help": "Epochs without dev gain that end the constant phase."})
+    max_constant_epochs: int = dataclasses.field(default=50, metadata={"help": "Cap on the constant phase."})
+    anneal_epochs: int = dataclasses.field(default=5, metadata={"help": "Epochs per annealing step."})
+    anneal_steps: int = dataclasses.field(default=2, metadata={"help": "Number of lr/10 steps."})
+    eval_batch_size: int = dataclasses.field(default=128, metadata={"help": "Sentences per inference batch."})
+    seed: int = dataclasses.field(default=1, metadata={"help": "Random seed (initialisation, data order, dropout)."})
+    # None: verbosity() chooses
+    verbose: Optional[int] = dataclasses.field(default=None, metadata={
+        "help": "0 silent, 1 progress bar (batches, ETA), 2 one line per epoch (default: 1 when stdout is a "
+                "terminal, else 2)."})
+    log_every_steps: int = dataclasses.field(default=50, metadata={
+        "help": "TensorBoard: mean training loss of every N steps as train/step_loss (0: none)."})
 
 
 def verbosity(verbose: Optional[int], stream: Optional[TextIO] = None) -> int:
