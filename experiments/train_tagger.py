@@ -1,4 +1,4 @@
-"""Train and score one tagger of any registered task (``taglm_tf.tasks.TASKS``):
+r"""Train and score one tagger of any registered task (``taglm_tf.tasks.TASKS``):
 
     python -m experiments.train_tagger --task=pos --flagfile=experiments/flags/pos_baseline_cpu.cfg \
         --model_dir=runs/pos
@@ -6,6 +6,11 @@
 ``experiments.ner`` and ``experiments.chunking`` are this entry point with the task fixed.
 """
 from __future__ import annotations
+
+from taglm_tf import cli
+
+if __name__ == "__main__":
+    cli.configure_process()  # before the imports below reach TensorFlow
 
 from typing import Optional
 

@@ -29,7 +29,8 @@ def built_config(path) -> dict:
         config = dataclasses.asdict(lm_flags.pretrain_config_from_flags(
             parse_flagfile(lm_flags.define_pretrain_flags, *args)))
     else:
-        task = "chunking" if name.startswith("chunk_") else "ner"
+        prefix = name.split("_")[0]
+        task = {"chunk": "chunking"}.get(prefix, prefix)
         config = tagging_flags.config_from_flags(task, parse_flagfile(tagging_flags.define_flags, *args)).to_dict()
     return json.loads(json.dumps(config).replace(REPO, "<repo>"))
 

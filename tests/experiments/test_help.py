@@ -18,11 +18,12 @@ ENTRY_POINTS = {
                          "train_with_dev", "char_units", "rnn_units", "insertion_point", "learning_rate",
                          "patience", "verbose", "log_every_steps", "rnn2_units"],
                         ["(default: '0.001')", "char RNN units per direction, or CNN filters (default: the "
-                         "task's paper setting, ner: 80; chunking: 30)", "$TAGLM_DATA_DIR",
+                         "task's paper setting, ner: 80; chunking: 30; pos: 30; scienceie: 80)", "$TAGLM_DATA_DIR",
                          "units per direction in the second layer (default: --rnn_units)"]),
     "experiments.chunking": (["model_dir", "data_dir", "dev_seed", "rnn_cell", "rnn_units", "forward_lm"],
                              ["'gru' or 'lstm' for the two sequence layers (default: the task's paper "
-                              "setting, ner: gru; chunking: lstm)"]),
+                              "setting, ner: gru; chunking: lstm; pos: lstm; scienceie: gru)"]),
+    "experiments.train_tagger": (["task", "model_dir", "forward_lm", "rnn_units"], ["The task to train"]),
     "experiments.pretrain_lm": (["model_dir", "data_dir", "train_files", "direction", "num_cells",
                                  "projection_dim", "num_sampled", "train_steps", "batch_size", "resume"],
                                 ["(default: 'forward')"]),
