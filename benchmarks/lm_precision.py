@@ -31,10 +31,10 @@ import tensorflow as tf
 from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
-from taglm_tf.lm1b.vocab import LM1BCharVocabulary
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
-from taglm_tf.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
+from taglm_tf.lm.lm1b.vocab import LM1BCharVocabulary
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.lm.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
 from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS

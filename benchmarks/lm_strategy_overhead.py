@@ -25,8 +25,8 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
-from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
 from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS

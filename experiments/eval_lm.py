@@ -23,10 +23,10 @@ from experiments import lm_flags
 from taglm_tf.cli import list_flags_in_help, run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
-from taglm_tf.pretraining import corpus as lm_corpus
-from taglm_tf.pretraining.lm_kinds import char_vocabulary
-from taglm_tf.pretraining.saving import PERPLEXITY_FILE, load_lm
-from taglm_tf.pretraining.trainer import evaluate_perplexity
+from taglm_tf.lm.pretraining import corpus as lm_corpus
+from taglm_tf.lm.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE, load_lm
+from taglm_tf.lm.pretraining.trainer import evaluate_perplexity
 
 FLAGS = flags.FLAGS
 

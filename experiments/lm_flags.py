@@ -9,12 +9,12 @@ from absl import flags
 
 from taglm_tf.cli import define_output_flag
 from taglm_tf.errors import InputError
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-from taglm_tf.pretraining.lm_kinds import LM_KINDS, ModelConfig
-from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
-from taglm_tf.pretraining.run import RESET_STATES, PretrainConfig
-from taglm_tf.pretraining.trainer import OPTIMIZERS, PRECISIONS, STRATEGIES, LMTrainConfig
-from taglm_tf.pretraining.vocab import DIRECTIONS
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.lm_kinds import LM_KINDS, ModelConfig
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
+from taglm_tf.lm.pretraining.run import RESET_STATES, PretrainConfig
+from taglm_tf.lm.pretraining.trainer import OPTIMIZERS, PRECISIONS, STRATEGIES, LMTrainConfig
+from taglm_tf.lm.vocab import DIRECTIONS
 from taglm_tf.data.paths import default_data_dir
 
 FLAGS = flags.FLAGS

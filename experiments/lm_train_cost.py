@@ -20,10 +20,10 @@ from absl import flags
 
 from experiments import lm_flags
 from taglm_tf.cli import define_output_flag, run
-from taglm_tf.pretraining import corpus as lm_corpus
-from taglm_tf.pretraining.lm_kinds import build_lm, char_vocabulary
-from taglm_tf.pretraining.run import prepare_vocab, run_model_args, training_files
-from taglm_tf.pretraining.trainer import LMTrainer
+from taglm_tf.lm.pretraining import corpus as lm_corpus
+from taglm_tf.lm.pretraining.lm_kinds import build_lm, char_vocabulary
+from taglm_tf.lm.pretraining.run import prepare_vocab, run_model_args, training_files
+from taglm_tf.lm.pretraining.trainer import LMTrainer
 
 FLAGS = flags.FLAGS
 

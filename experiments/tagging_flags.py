@@ -7,7 +7,7 @@ from absl import flags
 
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import ExperimentConfig
-from taglm_tf.lm.loading import resolve_lm_spec
+from taglm_tf.lm.frozen.loading import resolve_lm_spec
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.tasks import TASKS
 from taglm_tf.training.trainer import TrainConfig

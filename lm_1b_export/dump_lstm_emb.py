@@ -34,7 +34,7 @@ from taglm_tf.cli import define_output_flag, run
 from taglm_tf import textio
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
-from taglm_tf.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.model import LM1BEmbedder
 
 FLAGS = flags.FLAGS
 

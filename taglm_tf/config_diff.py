@@ -1,7 +1,7 @@
 """Resume checks: the settings a run was started with against the ones given to resume it.
 
 Shared by the tagger (:mod:`taglm_tf.experiment`) and LM pretraining
-(:mod:`taglm_tf.pretraining.run`). Each caller maps its saved and given configurations to
+(:mod:`taglm_tf.lm.pretraining.run`). Each caller maps its saved and given configurations to
 ``{flag name: value}`` (leaving out what is safe to change); this module compares the two and
 refuses the resume with one line naming every flag that differs.
 """

@@ -29,8 +29,8 @@ from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.evaluation import Predictor, evaluate
 from taglm_tf.fileio import discard_on_failure, write_text_atomic
-from taglm_tf.lm.features import CachedFeatures
-from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, lm_fingerprints, lm_keys, lm_perplexities,
+from taglm_tf.lm.frozen.features import CachedFeatures
+from taglm_tf.lm.frozen.loading import (LM_KEYS, RELATIVE_KEY, lm_fingerprints, lm_keys, lm_perplexities,
                                  load_lm_embedders, locate_lms, resolve_lm_spec, specs_relative_to)
 from taglm_tf.model_card import write_run_card
 from taglm_tf.models import saving
@@ -55,7 +55,7 @@ class ExperimentConfig:
     dev_seed: int = 0
     train_fraction: float = 1.0
     files: dict = dataclasses.field(default_factory=dict)  # split -> file, overriding the task's
-    forward_lm: Optional[str] = None   # LM specs (taglm_tf.lm.loading.load_embedder)
+    forward_lm: Optional[str] = None   # LM specs (taglm_tf.lm.frozen.loading.load_embedder)
     backward_lm: Optional[str] = None
     lm_cache_dir: str = "runs/lm_cache"
     lm_cache_dtype: str = "float16"

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from lm_1b_export.make_synthetic import write_synthetic_release
-from taglm_tf.lm.loading import load_embedder
+from tools.lm1b.make_synthetic import write_synthetic_release
+from taglm_tf.lm.frozen.loading import load_embedder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "pre_move")
@@ -48,7 +48,7 @@ def test_taglm_run_tags_as_before(moved):
 
 
 def test_lm1b_export_loads_with_same_outputs(moved):
-    from taglm_tf.lm1b.saving import load_lm1b
+    from taglm_tf.lm.lm1b.saving import load_lm1b
     expected = np.load(moved / "expected_lm1b_embeddings.npz")
     outputs = load_lm1b(str(moved / "lm1b_export")).embed_sentences(SENTENCES)
     for i, layers in enumerate(outputs):
@@ -58,7 +58,7 @@ def test_lm1b_export_loads_with_same_outputs(moved):
 
 
 def test_lm1b_export_matches_a_fresh_export_of_the_same_release(moved, tmp_path):
-    from taglm_tf.lm1b.saving import export_lm1b, load_lm1b
+    from taglm_tf.lm.lm1b.saving import export_lm1b, load_lm1b
     release = tmp_path / "release"
     write_synthetic_release(str(release), "tiny", 0, include_softmax=True)
     vocab = next(p for p in os.listdir(release) if p.startswith("vocab"))

@@ -2,7 +2,7 @@
 gather, padding mask, CRF; ``recurrent`` holds Keras' GRU and LSTM without the cuDNN kernel's
 trace on CPU-only machines) and the language models' (lm_1b's char-CNN word embedder, LSTMP)."""
 from taglm_tf.layers.char_cnn import CharCNN
-from taglm_tf.layers.char_cnn_word_embedder import LM1BCharEmbedder
+from taglm_tf.layers.char_cnn_word_encoder import LM1BCharEmbedder
 from taglm_tf.layers.char_rnn import CharBiRNN
 from taglm_tf.layers.crf import CRF
 from taglm_tf.layers.lstmp import LSTMPLayer

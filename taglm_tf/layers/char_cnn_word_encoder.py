@@ -59,7 +59,7 @@ class LM1BCharEmbedder(keras.layers.Layer):
         self.max_word_length = max_word_length
         self.highway_dim = sum(self.conv_filters)
         # Sublayers after the own weights: ``weights`` lists chars, convs, highway, projection,
-        # the order lm_1b exports (taglm_tf.lm1b.saving) are keyed by.
+        # the order lm_1b exports (taglm_tf.lm.lm1b.saving) are keyed by.
         self.highway = Highway(num_highway, trainable=self.trainable, name="highway")
         self.projection = keras.layers.Dense(
             projection_dim, trainable=self.trainable, name="projection",
@@ -83,7 +83,7 @@ class LM1BCharEmbedder(keras.layers.Layer):
         super().build(input_shape)
 
     def set_lm1b_weights(self, weights) -> None:
-        """Copy the char side of an :class:`~taglm_tf.lm1b.checkpoint.LM1BWeights`."""
+        """Copy the char side of an :class:`~taglm_tf.lm.lm1b.checkpoint.LM1BWeights`."""
         if not self.built:
             self.build((None, self.max_word_length))
         self.char_table.assign(weights.char_embedding)

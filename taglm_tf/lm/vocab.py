@@ -24,9 +24,9 @@ import numpy as np
 from taglm_tf import textio
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
-from taglm_tf.lm1b.vocab import MAX_TERM_ID
 
 BOS, EOS, UNK = "<S>", "</S>", "<UNK>"
+MAX_TERM_ID = "!!!MAXTERMID"  # the last line of lm_1b's vocabulary file; not a word
 SPECIALS = (BOS, EOS, UNK)
 DIRECTIONS = ("forward", "backward")
 COUNTS_SUFFIX = ".counts"

@@ -5,7 +5,7 @@ from tensorflow import keras
 
 from lm1b_fakes import fake_tensors, weights_from_tensors
 from lm1b_numpy import char_embed_word
-from taglm_tf.layers.char_cnn_word_embedder import LM1BCharEmbedder
+from taglm_tf.layers.char_cnn_word_encoder import LM1BCharEmbedder
 
 
 def make_embedder(tensors):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from taglm_tf.errors import InputError
-from taglm_tf.pretraining.vocab import LMVocabulary, encode_sentence
+from taglm_tf.lm.vocab import LMVocabulary, encode_sentence
 
 SENTENCES = [["the", "cat", "sat"], ["the", "dog", "sat"], ["a", "cat"], ["the", "zebra"]]
 

@@ -8,11 +8,11 @@ import h5py
 import numpy as np
 import pytest
 
-from lm_1b_export import make_synthetic as ms
+from tools.lm1b import make_synthetic as ms
 from lm_1b_export.dump_lstm_emb import dump, read_sentences
-from lm_1b_export.reference import ReferenceLM
+from tools.lm1b.reference import ReferenceLM
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.model import LM1BEmbedder
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LINES = [
@@ -180,8 +180,8 @@ def test_bos_rule_bom_cr_and_unicode_spaces(release, bos_reference, tmp_path):
 
 def test_in_graph_tokens_follow_the_same_bos_rule(release):
     import tensorflow as tf
-    from taglm_tf.lm1b.model import first_token_step
-    from taglm_tf.lm.embedders import LM1BTopLayer
+    from taglm_tf.lm.lm1b.model import first_token_step
+    from taglm_tf.lm.frozen.embedder import LM1BTopLayer
 
     embedder = LM1BEmbedder.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
     width = max(len(t) for t in BOS_TOKENS)

@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import pytest
 
-from lm_1b_export import make_synthetic as ms
+from tools.lm1b import make_synthetic as ms
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.model import LM1BEmbedder
-from taglm_tf.lm1b.saving import load_lm1b
+from taglm_tf.lm.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.saving import load_lm1b
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SENTENCES = [["the", "cat", "sat"], ["東京", "zyzzyva"], ["dog"]]

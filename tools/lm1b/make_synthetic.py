@@ -10,7 +10,7 @@ cannot be downloaded here. This module writes a stand-in with random weights tha
   ``!!!MAXTERMID`` last, bytes 0..4 unused so they become the special char ids);
 * a GraphDef in protobuf text format that computes docs/lm_1b.md §3-7 with raw TF ops at batch 1 x 1 step,
   with the release's endpoint names (``inputs_in``, ``all_embs_out``, ``Variable``,
-  ``states_init``, ``save/Const``, ``save/restore_all``, ...). ``lm_1b_export.reference`` runs it
+  ``states_init``, ``save/Const``, ``save/restore_all``, ...). ``tools.lm1b.reference`` runs it
   as the "original graph" oracle.
 
 ``size="tiny"`` gives a model small enough for unit tests; ``size="full"`` has the real dimensions
@@ -18,7 +18,7 @@ cannot be downloaded here. This module writes a stand-in with random weights tha
 
 Usage::
 
-    python -m lm_1b_export.make_synthetic --output_dir=DIR [--size=tiny|full] [--seed=N] \
+    python -m tools.lm1b.make_synthetic --output_dir=DIR [--size=tiny|full] [--seed=N] \
         [--no_softmax]
 """
 from __future__ import annotations
@@ -30,14 +30,15 @@ import sys
 import zlib
 from typing import Dict, List, Sequence, Tuple
 
+import taglm_tf  # noqa: F401  (first: it selects Keras 2 before TensorFlow is imported)
 import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import check_output_path
-from taglm_tf.lm1b.vocab import MAX_TERM_ID
-from taglm_tf.lm1b.writing import write_v1_file
+from taglm_tf.lm.lm1b.vocab import MAX_TERM_ID
+from taglm_tf.lm.lm1b.writing import write_v1_file
 
 # ---------------------------------------------------------------------------------------------
 # Release layout

@@ -9,7 +9,7 @@ It carries its own small port of data_utils' ``Vocabulary`` / ``CharsVocabulary`
 §9), written independently of the library's loader on purpose: this module is the yardstick the
 library is compared against, so it must not share code with it.
 
-Works on the real release and on ``lm_1b_export.make_synthetic`` output alike.
+Works on the real release and on ``tools.lm1b.make_synthetic`` output alike.
 """
 from __future__ import annotations
 

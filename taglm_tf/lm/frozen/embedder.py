@@ -3,7 +3,7 @@
 A :class:`SentenceEmbedder` has ``name``, ``dim``, ``fingerprint`` (identifies the weights, for
 caches) and ``embed_sentences(token_lists, batch_size)`` returning one ``[n_i, dim]`` float32
 array per sentence, each sentence embedded from a zero state; those that can run inside a
-SavedModel also have ``embed_tokens`` and ``trackables``. :mod:`taglm_tf.lm.loading` builds them
+SavedModel also have ``embed_tokens`` and ``trackables``. :mod:`taglm_tf.lm.frozen.loading` builds them
 from specs.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tensorflow as tf
 
 class SentenceEmbedder(Protocol):
     """What a frozen LM provides so that its vectors can be tagger features
-    (:mod:`taglm_tf.lm.features`).
+    (:mod:`taglm_tf.lm.frozen.features`).
 
     Attributes:
         name: a label for reports.
@@ -45,7 +45,7 @@ class LM1BTopLayer:
     """The lm_1b output used by TagLM: the top LSTM layer (``lstm/lstm_1/control_dependency``).
 
     Args:
-        embedder: a loaded :class:`~taglm_tf.lm1b.model.LM1BEmbedder`.
+        embedder: a loaded :class:`~taglm_tf.lm.lm1b.model.LM1BEmbedder`.
         fingerprint: identifies its weights.
         name: a label for reports.
     """

@@ -13,8 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.fileio import exclusive_lock
-from taglm_tf.lm.cache import EmbeddingCache, sentences_fingerprint, write_cache
-from taglm_tf.lm.embedders import SentenceEmbedder
+from taglm_tf.lm.frozen.cache import EmbeddingCache, sentences_fingerprint, write_cache
+from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 
 LAYER = "top"
 

@@ -1,4 +1,4 @@
-"""Frozen LMs from their specs, as :class:`~taglm_tf.lm.embedders.SentenceEmbedder` objects.
+"""Frozen LMs from their specs, as :class:`~taglm_tf.lm.frozen.embedder.SentenceEmbedder` objects.
 
 A spec is ``KIND:ARGS``:
 
@@ -22,12 +22,12 @@ from typing import Dict, List, Mapping, Optional
 
 from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError
-from taglm_tf.lm.embedders import LM1BTopLayer, SentenceEmbedder
-from taglm_tf.lm.lstm_embedder import LMEmbedder
-from taglm_tf.lm1b.writing import lm_fingerprint
-from taglm_tf.lm1b.model import LM1BEmbedder
-from taglm_tf.lm1b.saving import load_lm1b
-from taglm_tf.pretraining.saving import recorded_perplexity, release_perplexity
+from taglm_tf.lm.frozen.embedder import LM1BTopLayer, SentenceEmbedder
+from taglm_tf.lm.frozen.lstm_embedder import LMEmbedder
+from taglm_tf.lm.lm1b.writing import lm_fingerprint
+from taglm_tf.lm.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.saving import load_lm1b
+from taglm_tf.lm.pretraining.saving import recorded_perplexity, release_perplexity
 
 LM_KEYS = ("forward_lm", "backward_lm")
 

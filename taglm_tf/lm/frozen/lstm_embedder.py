@@ -1,6 +1,6 @@
-"""A pretrained LM of :mod:`taglm_tf.pretraining` (word-level
-:class:`~taglm_tf.pretraining.lstm_lm.LSTMLanguageModel` or char-aware
-:class:`~taglm_tf.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`) as a frozen token embedder for
+"""A pretrained LM of :mod:`taglm_tf.lm.pretraining` (word-level
+:class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLanguageModel` or char-aware
+:class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`) as a frozen token embedder for
 the tagger, with the interface of the lm_1b embedder and the embedding cache (``EmbedFn``).
 
 Alignment, for a sentence ``w1 .. wn`` and 1-based position ``k``: each sentence is read from a
@@ -27,12 +27,12 @@ import tensorflow as tf
 
 from taglm_tf.data.batching import batches_by_length
 from taglm_tf.fingerprints import hash_tensors
-from taglm_tf.lm1b.vocab import BOS_WORD
-from taglm_tf.pretraining.lm_kinds import char_vocabulary
-from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
-from taglm_tf.pretraining.saving import load_lm
-from taglm_tf.pretraining.trainer import model_inputs
-from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.lm.lm1b.vocab import BOS_WORD
+from taglm_tf.lm.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
+from taglm_tf.lm.pretraining.saving import load_lm
+from taglm_tf.lm.pretraining.trainer import model_inputs
+from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.tracing import EagerThenTraced
 
 def lm_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
@@ -59,7 +59,7 @@ class LMEmbedder:
         model: a built LM (its variables are not trained here).
         vocab: its vocabulary.
         direction: ``forward`` or ``backward``, as it was trained.
-        fingerprint: identifies the weights, for :mod:`taglm_tf.lm.cache`.
+        fingerprint: identifies the weights, for :mod:`taglm_tf.lm.frozen.cache`.
         name: a label for reports.
     """
 
@@ -85,7 +85,7 @@ class LMEmbedder:
             tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
         words = tf.concat([tf.fill([tf.shape(tokens)[0], 1], BOS_WORD), tokens], axis=1)
         window = {"inputs": self.table.lookup(words)}
-        if self.char_vocab is not None:  # <S> spelled, as in training (taglm_tf.pretraining.corpus)
+        if self.char_vocab is not None:  # <S> spelled, as in training (taglm_tf.lm.pretraining.corpus)
             window["input_chars"] = self.char_vocab.encode_words_in_graph(words)
         top = self.model(*model_inputs(self.model, window),
                          mask=tf.sequence_mask(lengths + 1, tf.shape(words)[1]))[0][:, 1:]
@@ -95,7 +95,7 @@ class LMEmbedder:
 
     @classmethod
     def from_model_dir(cls, model_dir: str, checkpoint: Optional[str] = None) -> "LMEmbedder":
-        """Load a :func:`~taglm_tf.pretraining.run.pretrain` output (latest checkpoint by default)."""
+        """Load a :func:`~taglm_tf.lm.pretraining.run.pretrain` output (latest checkpoint by default)."""
         model, vocab, config, checkpoint = load_lm(model_dir, checkpoint)
         fingerprint = lm_fingerprint(checkpoint, config, vocab)
         return cls(model, vocab, config["direction"], fingerprint, name=model_dir)

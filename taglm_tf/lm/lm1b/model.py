@@ -9,10 +9,10 @@ from tensorflow import keras
 
 from taglm_tf.data.batching import batches_by_length
 from taglm_tf.errors import InputError
-from taglm_tf.layers.char_cnn_word_embedder import LM1BCharEmbedder
-from taglm_tf.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
-from taglm_tf.lm1b.vocab import BOS_WORD, LM1BCharVocabulary, Word, to_bytes
-from taglm_tf.lm1b.writing import DIRECTIONS, read_direction
+from taglm_tf.layers.char_cnn_word_encoder import LM1BCharEmbedder
+from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
+from taglm_tf.lm.lm1b.vocab import BOS_WORD, LM1BCharVocabulary, Word, to_bytes
+from taglm_tf.lm.lm1b.writing import DIRECTIONS, read_direction
 from taglm_tf.layers.lstmp import LSTMPLayer
 from taglm_tf.layers.weight_pairs import paired
 from taglm_tf.tracing import EagerThenTraced
@@ -181,7 +181,7 @@ class LM1BEmbedder(keras.layers.Layer):
         softmax_rows: Vpad of the optional :class:`LM1BSoftmax` head (``self.softmax``); 0 for none.
         max_word_length: chars per word (50).
         direction: ``forward`` (the release) or ``backward``: an LM trained on reversed
-            sentences (``taglm_tf.lm1b.writing``: ``direction.json``). Only the token-list and
+            sentences (``taglm_tf.lm.lm1b.writing``: ``direction.json``). Only the token-list and
             token-string entry points (:meth:`embed_sentences`, :meth:`embed_tokens`) use it:
             they feed ``<S> wn .. w1`` and return the outputs re-aligned to ``w1 .. wn``, so the
             vector of token k has read ``<S> wn .. wk``. :meth:`call` takes char ids as given.

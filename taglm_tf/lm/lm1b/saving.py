@@ -15,9 +15,9 @@ import h5py
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
-from taglm_tf.lm1b.writing import lm_fingerprint
-from taglm_tf.lm1b.model import LM1BEmbedder, assign_rows
-from taglm_tf.lm1b.vocab import LM1BCharVocabulary
+from taglm_tf.lm.lm1b.writing import lm_fingerprint
+from taglm_tf.lm.lm1b.model import LM1BEmbedder, assign_rows
+from taglm_tf.lm.lm1b.vocab import LM1BCharVocabulary
 
 CONFIG, WEIGHTS, VOCAB, CHARS = "config.json", "weights.h5", "vocab.txt", "chars.json"
 
@@ -45,7 +45,7 @@ def export_lm1b(ckpt_pattern: str, vocab_path: str, output_dir: str, include_sof
     """Convert the release (``ckpt-*`` files and vocabulary) into ``output_dir``, atomically."""
     embedder = LM1BEmbedder.from_checkpoint(ckpt_pattern, vocab_path, include_softmax=include_softmax)
     config = {"layer": embedder.get_config(), "source_fingerprint": lm_fingerprint(ckpt_pattern),
-              "format": "taglm_tf.lm1b/1"}
+              "format": "taglm_tf.lm.lm1b/1"}
     with atomic_path(output_dir) as tmp:
         os.makedirs(tmp)
         with h5py.File(os.path.join(tmp, WEIGHTS), "w") as f:

@@ -13,9 +13,9 @@ import tensorflow as tf
 
 from taglm_tf import textio
 from taglm_tf.errors import InputError
+from taglm_tf.lm.vocab import MAX_TERM_ID
 
 Word = Union[str, bytes]
-MAX_TERM_ID = "!!!MAXTERMID"
 BOS_WORD, EOS_WORD, UNK_WORD = "<S>", "</S>", "<UNK>"
 MAX_WORD_LENGTH = 50
 NUM_SPECIAL_CHARS = 5

@@ -1,6 +1,6 @@
 """Write lm_1b-shaped weights in the release layout: V1 ``ckpt-*`` files, vocabulary, direction.
 
-The inverse of :func:`~taglm_tf.lm1b.checkpoint.read_lm1b_checkpoint` (docs/lm_1b.md §2,
+The inverse of :func:`~taglm_tf.lm.lm1b.checkpoint.read_lm1b_checkpoint` (docs/lm_1b.md §2,
 §1): ``ckpt-base`` (``global_step``), ``ckpt-char-embedding`` (char table, conv banks
 ``[w, E, 1, n]`` with ``[1, 1, 1, n]`` biases, highway ``dense_d/{gate,tr}/{W_s,b}``, ``proj``),
 ``ckpt-lstm`` (``lstm/lstm_L/{W_s, B, W_{I,F,O}_diag, W_P_s}``), ``ckpt-softmax0..S-1`` (one
@@ -23,8 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.checkpoint import LM1BWeights, Pattern, checkpoint_fingerprint, expand_pattern
-from taglm_tf.lm1b.vocab import MAX_TERM_ID
+from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, checkpoint_fingerprint, expand_pattern
+from taglm_tf.lm.lm1b.vocab import MAX_TERM_ID
 
 NUM_SHARDS = 8
 DIRECTION_FILE = "direction.json"
@@ -147,7 +147,7 @@ def write_release(output_dir: str, weights: LM1BWeights, words: Sequence[str], d
 
 
 def lm_fingerprint(pattern: Pattern) -> str:
-    """:func:`~taglm_tf.lm1b.checkpoint.checkpoint_fingerprint`, plus the direction for a
+    """:func:`~taglm_tf.lm.lm1b.checkpoint.checkpoint_fingerprint`, plus the direction for a
     backward LM (a forward one, such as Google's release, keeps the plain checkpoint fingerprint),
     so features computed reading one way are never taken for the other."""
     fingerprint = checkpoint_fingerprint(pattern)

@@ -2,9 +2,9 @@
 trainable: each input word's bytes -> char CNN -> highway -> projection -> LSTMP layers ->
 sampled softmax over a word vocabulary.
 
-The layers are the ones the frozen lm_1b loader uses (:class:`~taglm_tf.layers.char_cnn_word_embedder.LM1BCharEmbedder`,
+The layers are the ones the frozen lm_1b loader uses (:class:`~taglm_tf.layers.char_cnn_word_encoder.LM1BCharEmbedder`,
 :class:`~taglm_tf.layers.lstmp.LSTMPLayer`), created trainable; the softmax and the sampler are
-the word LM's (:class:`~taglm_tf.pretraining.lstm_lm.LMSoftmax`).
+the word LM's (:class:`~taglm_tf.lm.pretraining.lstm_lm.LMSoftmax`).
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from typing import Optional, Tuple
 import tensorflow as tf
 from tensorflow import keras
 
-from taglm_tf.layers.char_cnn_word_embedder import LM1BCharEmbedder
+from taglm_tf.layers.char_cnn_word_encoder import LM1BCharEmbedder
 from taglm_tf.layers.lstmp import LSTMPLayer
-from taglm_tf.lm1b.vocab import MAX_WORD_LENGTH
-from taglm_tf.pretraining.lstm_lm import LMSoftmax, LSTMPStackConfig, LSTMPStackLM, State
+from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
+from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMPStackConfig, LSTMPStackLM, State
 
 NUM_CHARS = 256  # byte values (lm_1b's char_embedding/W has 256 rows)
 
@@ -54,12 +54,12 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
 
     Input step t of a row is a word, given twice: its id in the word vocabulary (used only to
     find ``<S>`` for the state reset) and its lm_1b byte-level char ids
-    (:meth:`~taglm_tf.lm1b.vocab.LM1BCharVocabulary.encode_word`: bow, the first
+    (:meth:`~taglm_tf.lm.lm1b.vocab.LM1BCharVocabulary.encode_word`: bow, the first
     ``max_word_length - 2`` UTF-8 bytes, eow, padding), so no input word is unknown. The char ids
     pass :class:`LM1BCharEmbedder` (char table, VALID conv banks, ReLU, max over positions,
     :class:`~taglm_tf.layers.highway.Highway` with lm_1b's -2 gate offset, linear projection to P;
     run once per distinct word of the batch), then ``num_layers`` :class:`LSTMPLayer` and
-    :class:`LMSoftmax`, exactly as :class:`~taglm_tf.pretraining.lstm_lm.LSTMLanguageModel`
+    :class:`LMSoftmax`, exactly as :class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLanguageModel`
     (state, reset, dropout and losses are shared: :class:`LSTMPStackLM`).
 
     Variable names follow the lm_1b loader's layers (``char_embedding/...``, ``lstm_i/...``,

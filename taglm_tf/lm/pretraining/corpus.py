@@ -4,7 +4,7 @@
 (tokens separated by ASCII spaces or tabs; blank lines are skipped), plain, ``.gz``, ``.bz2`` or
 ``.xz``, UTF-8; lines, tokens and a leading BOM are handled by :mod:`taglm_tf.textio`.
 
-**Sentences.** Each sentence becomes ids by :func:`~taglm_tf.pretraining.vocab.encode_sentence`:
+**Sentences.** Each sentence becomes ids by :func:`~taglm_tf.lm.vocab.encode_sentence`:
 forward ``<S> w1 .. wn </S>``, backward ``<S> wn .. w1 </S>`` (words reversed, same markers).
 
 **Order.** Without shuffling: files in sorted path order, lines in file order, one pass per
@@ -30,10 +30,10 @@ which every row is empty.
 
 **Chars** (char-aware LMs: the corpus has a ``char_vocab``). Each window also carries
 ``input_chars`` ``[B, T, max_word_length]``: the lm_1b byte-level char ids
-(:meth:`~taglm_tf.lm1b.vocab.LM1BCharVocabulary.encode_word`) of the real spelling of each input
+(:meth:`~taglm_tf.lm.lm1b.vocab.LM1BCharVocabulary.encode_word`) of the real spelling of each input
 token, so a word outside the word vocabulary (``<UNK>`` in ``inputs``) keeps its chars. ``<S>`` is
 encoded from its spelling, as lm_1b_eval's ``dump_lstm_emb`` feeds it and as the lm_1b loader
-reads a sentence (:func:`~taglm_tf.lm1b.model.token_char_ids`); ``</S>`` is never an input.
+reads a sentence (:func:`~taglm_tf.lm.lm1b.model.token_char_ids`); ``</S>`` is never an input.
 Padding slots hold zeros. Each distinct word is encoded once per corpus (a cache).
 
 **Position.** Every window carries ``position = (epoch, file, line)``: the epoch, the file's
@@ -63,8 +63,8 @@ import tensorflow as tf
 
 from taglm_tf import textio
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.vocab import BOS_WORD, LM1BCharVocabulary
-from taglm_tf.pretraining.vocab import DIRECTIONS, LMVocabulary, encode_sentence
+from taglm_tf.lm.lm1b.vocab import BOS_WORD, LM1BCharVocabulary
+from taglm_tf.lm.vocab import DIRECTIONS, LMVocabulary, encode_sentence
 
 
 # Sentences taken from one file at a time when files are interleaved.

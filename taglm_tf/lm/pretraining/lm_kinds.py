@@ -1,10 +1,10 @@
 """The kinds of LM this package trains, and their typed configs.
 
-* ``lstm``: word embedding -> LSTMP layers (:class:`~taglm_tf.pretraining.lstm_lm.LSTMLanguageModel`,
-  config :class:`~taglm_tf.pretraining.lstm_lm.LSTMLMConfig`);
+* ``lstm``: word embedding -> LSTMP layers (:class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLanguageModel`,
+  config :class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLMConfig`);
 * ``cnn_lstm``: lm_1b's char CNN -> LSTMP layers
-  (:class:`~taglm_tf.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`, config
-  :class:`~taglm_tf.pretraining.cnn_lstm_lm.CNNLSTMLMConfig`).
+  (:class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`, config
+  :class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLMConfig`).
 
 A run's ``config.json`` stores the config as a dict with its ``kind`` (runs written before the
 CNN-LSTM existed have no ``kind``: they are ``lstm``), and ``model_args``, the model's
@@ -18,10 +18,10 @@ from typing import Mapping, Optional, Union
 from tensorflow import keras
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.vocab import LM1BCharVocabulary
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig, LSTMPStackLM
-from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.lm.lm1b.vocab import LM1BCharVocabulary
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig, LSTMPStackLM
+from taglm_tf.lm.vocab import LMVocabulary
 
 ModelConfig = Union[LSTMLMConfig, CNNLSTMLMConfig]
 CONFIGS = {"lstm": LSTMLMConfig, "cnn_lstm": CNNLSTMLMConfig}

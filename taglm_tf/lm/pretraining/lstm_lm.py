@@ -66,7 +66,7 @@ class LMSoftmax(keras.layers.Layer):
     :meth:`sampled_xent` is ``tf.nn.sampled_softmax_loss`` with ``num_sampled`` negatives drawn
     by :func:`log_uniform_candidates` (TF's unique log-uniform sampler made stateless), accidental
     hits removed, logits corrected by ``log Q`` (so ids must be sorted by decreasing frequency, as
-    :class:`~taglm_tf.pretraining.vocab.LMVocabulary` does). The candidates are a function of
+    :class:`~taglm_tf.lm.vocab.LMVocabulary` does). The candidates are a function of
     ``(sampler_seed, step)``: every replica draws the same ones at a step, as a single device with
     the whole batch would, and a resumed run draws what the uninterrupted one would have.
     :meth:`full_xent` is the exact cross-entropy, computed over vocabulary chunks of at most
@@ -184,7 +184,7 @@ class LSTMPStackLM(keras.Model):
     :class:`LMSoftmax`. A subclass makes ``lstm_layers``, ``dropout_layer`` and ``softmax``, sets
     the attributes below, embeds its inputs and passes them to :meth:`run_lstms`.
 
-    ``input_keys`` names the window arrays (:mod:`taglm_tf.pretraining.corpus`) the model is
+    ``input_keys`` names the window arrays (:mod:`taglm_tf.lm.pretraining.corpus`) the model is
     called with, positionally, before the keyword arguments ``mask``, ``initial_state``,
     ``training`` and ``dropout_seed``.
 
@@ -263,7 +263,7 @@ class LSTMLanguageModel(LSTMPStackLM):
         cell_clip: clip the cell state to this magnitude (0: no clipping).
         reset_id: if not negative, the state is zeroed before every (unmasked) step whose input
             is this id, normally ``<S>``: each sentence then starts from a zero state, in
-            training as in :mod:`taglm_tf.lm.lstm_embedder`. -1 carries the state across sentences.
+            training as in :mod:`taglm_tf.lm.frozen.lstm_embedder`. -1 carries the state across sentences.
         sampler_seed: seed of the candidate sampler.
         **kwargs: standard Keras model arguments.
 

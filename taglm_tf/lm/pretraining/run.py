@@ -1,4 +1,4 @@
-"""One LM pretraining run end to end (loading its result: :mod:`taglm_tf.pretraining.saving`).
+"""One LM pretraining run end to end (loading its result: :mod:`taglm_tf.lm.pretraining.saving`).
 
 ``model_dir`` layout: ``config.json`` (this run's :class:`PretrainConfig`, its model config
 with the LM ``kind`` under ``model``, the model's constructor arguments under ``model_args``, the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
@@ -18,14 +18,14 @@ import tensorflow as tf
 from taglm_tf.config_diff import refuse_changed_settings
 from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.fileio import check_run_dir, write_text_atomic
-from taglm_tf.pretraining import corpus as lm_corpus
-from taglm_tf.pretraining.conll_text import write_conll_text
-from taglm_tf.pretraining.lm_kinds import ModelConfig, build_lm, char_vocabulary, model_args, model_config_from_dict
-from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
-from taglm_tf.pretraining.saving import CONFIG_FILE, RESULT_FILE, VOCAB_FILE
-from taglm_tf.pretraining.trainer import (LMTrainConfig, LMTrainer, evaluate_perplexity, make_strategy,
+from taglm_tf.lm.pretraining import corpus as lm_corpus
+from taglm_tf.lm.pretraining.conll_text import write_conll_text
+from taglm_tf.lm.pretraining.lm_kinds import ModelConfig, build_lm, char_vocabulary, model_args, model_config_from_dict
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
+from taglm_tf.lm.pretraining.saving import CONFIG_FILE, RESULT_FILE, VOCAB_FILE
+from taglm_tf.lm.pretraining.trainer import (LMTrainConfig, LMTrainer, evaluate_perplexity, make_strategy,
                                      worker_role)
-from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.provenance import git_commit
 
 
@@ -38,19 +38,19 @@ class PretrainConfig:
     Args:
         model_dir: output directory.
         train_files: comma-separated globs of training shards (may be empty with ``conll_files``).
-        direction: ``forward`` or ``backward`` (see :func:`~taglm_tf.pretraining.vocab.encode_sentence`).
+        direction: ``forward`` or ``backward`` (see :func:`~taglm_tf.lm.vocab.encode_sentence`).
         vocab_file: use this vocabulary instead of building one from ``train_files``.
         vocab_size: cap on the built vocabulary (specials included); ``None``: no cap.
         min_count: keep words seen at least this often in ``train_files``.
-        model: the LM's kind and sizes: :class:`~taglm_tf.pretraining.lstm_lm.LSTMLMConfig` or
-            :class:`~taglm_tf.pretraining.cnn_lstm_lm.CNNLSTMLMConfig`.
+        model: the LM's kind and sizes: :class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLMConfig` or
+            :class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLMConfig`.
         train: optimisation settings.
         heldout_files: globs evaluated (full softmax) at each checkpoint; must not overlap training.
         heldout_max_sentences: evaluate only the first sentences of ``heldout_files`` (0: all).
         epochs: passes over the training data (0: repeat until ``train.train_steps``).
         strategy: ``auto``, ``mirrored``, ``multi_worker`` or ``default``.
         conll_files: comma-separated globs of CoNLL files whose words join the training text
-            (:mod:`~taglm_tf.pretraining.conll_text`; test sets are refused).
+            (:mod:`~taglm_tf.lm.pretraining.conll_text`; test sets are refused).
         conll_weight: how many times each epoch reads the text of ``conll_files`` (it is listed
             that many times among the training files), to up-weight a small in-domain text
             against a large corpus; the built vocabulary counts it as often.

@@ -1,6 +1,6 @@
 """A pretraining run's directory on disk, and loading the trained LM from it.
 
-``model_dir`` layout: ``config.json`` (the run's :class:`~taglm_tf.pretraining.run.PretrainConfig`,
+``model_dir`` layout: ``config.json`` (the run's :class:`~taglm_tf.lm.pretraining.run.PretrainConfig`,
 the model's arguments, the vocabulary size and the code commit), ``vocab.txt`` (+
 ``vocab.txt.counts``), ``checkpoints/ckpt-<step>``, ``tensorboard/``, ``train_result.json``
 (written when the run ends) and ``perplexity.json`` (written by ``experiments.eval_lm --record``).
@@ -16,13 +16,13 @@ import tensorflow as tf
 import numpy as np
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
-from taglm_tf.lm1b.vocab import MAX_WORD_LENGTH
-from taglm_tf.lm1b.writing import write_release
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.pretraining.lm_kinds import build_lm
-from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
-from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
+from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
+from taglm_tf.lm.lm1b.writing import write_release
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
+from taglm_tf.lm.pretraining.lm_kinds import build_lm
+from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
+from taglm_tf.lm.vocab import LMVocabulary
 
 CONFIG_FILE, VOCAB_FILE, RESULT_FILE = "config.json", "vocab.txt", "train_result.json"
 PERPLEXITY_FILE = "perplexity.json"
@@ -131,7 +131,7 @@ def lm1b_weights(model: CNNLSTMLanguageModel, global_step: int = 0) -> LM1BWeigh
 
 def write_lm1b_release(model: CNNLSTMLanguageModel, vocab: LMVocabulary, direction: str, output_dir: str,
                        global_step: int = 0) -> dict:
-    """Write a trained CNN-LSTM in lm_1b's release layout (:mod:`taglm_tf.lm1b.writing`):
+    """Write a trained CNN-LSTM in lm_1b's release layout (:mod:`taglm_tf.lm.lm1b.writing`):
     ``ckpt-*`` shards, ``vocab.txt`` and, if backward, ``direction.json``; then
     ``--forward_lm=lm1b:DIR/ckpt-*,DIR/vocab.txt`` and ``LM1BEmbedder.from_checkpoint`` load it.
     Returns {file name: path}."""

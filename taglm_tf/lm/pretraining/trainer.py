@@ -9,7 +9,7 @@ Adam updates the variables.
 
 Checkpoints (``tf.train.CheckpointManager``) hold the model, the optimizer (its ``iterations``
 is the step), the carried LSTM state of every row and the data stream's state (the window
-packer's, :mod:`taglm_tf.pretraining.corpus` "Position"). Dropout masks and sampled-softmax
+packer's, :mod:`taglm_tf.lm.pretraining.corpus` "Position"). Dropout masks and sampled-softmax
 candidates are drawn from stateless seeds made of the step, so a resumed run continues exactly
 as the uninterrupted one would have. A run resumed with another global batch size (rows x
 replicas) restarts its LSTM states from zeros and its data at the chunk of the newest sentence
@@ -33,8 +33,8 @@ import tensorflow as tf
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import remove_partial_checkpoints
-from taglm_tf.pretraining import corpus as lm_corpus
-from taglm_tf.pretraining.lstm_lm import LSTMPStackLM
+from taglm_tf.lm.pretraining import corpus as lm_corpus
+from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "default")
 OPTIMIZERS = ("adagrad", "adam")
@@ -112,7 +112,7 @@ def worker_role(strategy: tf.distribute.Strategy):
 def precision_policy(precision: str):
     """Layers made within the block compute in ``precision``'s dtype (float32, bfloat16 or
     float16) and keep float32 variables (Keras mixed precision); the softmax and the losses stay
-    float32 (:class:`~taglm_tf.pretraining.lstm_lm.LMSoftmax`), as does the carried LSTM state.
+    float32 (:class:`~taglm_tf.lm.pretraining.lstm_lm.LMSoftmax`), as does the carried LSTM state.
     The global policy is restored after the block."""
     if precision not in PRECISIONS:
         raise InputError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")

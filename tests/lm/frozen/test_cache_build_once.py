@@ -7,11 +7,13 @@ import subprocess
 import sys
 import textwrap
 
+from data_paths import REPO
+
 CHILD = textwrap.dedent("""
     import json, sys, time
     import numpy as np
     import taglm_tf  # noqa: F401  (Keras selection before TensorFlow)
-    from taglm_tf.lm.features import CachedFeatures
+    from taglm_tf.lm.frozen.features import CachedFeatures
 
     cache_dir, log = sys.argv[1], sys.argv[2]
 
@@ -31,7 +33,7 @@ CHILD = textwrap.dedent("""
 
 def test_two_processes_build_the_cache_once(tmp_path):
     cache_dir, log = tmp_path / "cache", tmp_path / "embed_calls.txt"
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    repo = str(REPO)
     children = [subprocess.Popen([sys.executable, "-c", CHILD, str(cache_dir), str(log)], cwd=repo,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 for _ in range(2)]
@@ -60,7 +62,7 @@ LOCKED_COUNT = textwrap.dedent("""
 def test_exclusive_lock_serialises_processes_and_leaves_no_lock_file(tmp_path):
     counter = tmp_path / "counter"
     counter.write_text("0")
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    repo = str(REPO)
     children = [subprocess.Popen([sys.executable, "-c", LOCKED_COUNT, str(counter)], cwd=repo,
                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
     errors = [child.communicate(timeout=120)[1] for child in children]

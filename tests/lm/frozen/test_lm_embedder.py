@@ -6,8 +6,8 @@ import tensorflow as tf
 
 import tiny_lms
 
-from taglm_tf.lm.features import CachedFeatures
-from taglm_tf.lm.lstm_embedder import LMEmbedder
+from taglm_tf.lm.frozen.features import CachedFeatures
+from taglm_tf.lm.frozen.lstm_embedder import LMEmbedder
 
 TRAIN = ["the cat sat on the mat .", "a dog sat .", "the dog saw a cat ."]
 SENTENCES = [["the", "cat", "sat"], [], ["a", "zebra", "saw", "the", "dog", "on", "a", "mat", "."], ["dog"]]

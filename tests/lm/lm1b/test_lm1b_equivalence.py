@@ -1,7 +1,7 @@
 """The Keras lm_1b reproduces the original graph run one token per session.run (lm_1b_eval style).
 
 The "original graph" is lm_1b_export's synthetic release (release file names, V1 shards, pbtxt
-with the release's endpoints) driven by lm_1b_export.reference.ReferenceLM.
+with the release's endpoints) driven by tools.lm1b.reference.ReferenceLM.
 """
 import os
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lm_1b_export import make_synthetic
-from lm_1b_export.reference import ReferenceLM
-from taglm_tf.lm1b import LM1BEmbedder, sentence_char_ids
+from tools.lm1b import make_synthetic
+from tools.lm1b.reference import ReferenceLM
+from taglm_tf.lm.lm1b import LM1BEmbedder, sentence_char_ids
 
 LONG = ("the market said on Monday that the new year will be a good one for the U.S. , and "
         "Mr. York quickly said : `` it 's not a dog -- it 's a cat '' , 10 percent of 2016 $ .").split()

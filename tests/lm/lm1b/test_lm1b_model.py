@@ -7,8 +7,8 @@ from tensorflow import keras
 from lm1b_fakes import VOCAB_WORDS, fake_tensors, write_release, write_vocab
 from lm1b_numpy import sentence_outputs, softmax_matrix
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b import LM1BEmbedder, sentence_char_ids
-from taglm_tf.lm1b.model import assign_rows
+from taglm_tf.lm.lm1b import LM1BEmbedder, sentence_char_ids
+from taglm_tf.lm.lm1b.model import assign_rows
 
 SENTENCES = [["the", "cat", "sat", "on", "the", "mat", "."], ["naïve"], ["dog", "東京", "x" * 60],
              [], ["the", "the", "the"]]
@@ -110,7 +110,7 @@ def test_assign_rows_in_blocks():
 
 def test_weights_that_do_not_fit_are_refused_clearly(release):
     import dataclasses
-    from taglm_tf.lm1b.checkpoint import read_lm1b_checkpoint
+    from taglm_tf.lm.lm1b.checkpoint import read_lm1b_checkpoint
     with_softmax = LM1BEmbedder.from_checkpoint(release[1], release[2], include_softmax=True)
     without = read_lm1b_checkpoint(release[1], include_softmax=False)
     with pytest.raises(ValueError, match="hold no softmax .*include_softmax=True"):

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.vocab import LM1BCharVocabulary, LM1BVocabulary, to_bytes
+from taglm_tf.lm.lm1b.vocab import LM1BCharVocabulary, LM1BVocabulary, to_bytes
 
 SPECIALS = b"<S>\n</S>\n<UNK>\n"
 

@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.vocab import LM1BCharVocabulary
-from taglm_tf.pretraining import corpus as lm_data
-from taglm_tf.pretraining.corpus import LMCorpus, Position, pack_windows
-from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.lm.lm1b.vocab import LM1BCharVocabulary
+from taglm_tf.lm.pretraining import corpus as lm_data
+from taglm_tf.lm.pretraining.corpus import LMCorpus, Position, pack_windows
+from taglm_tf.lm.vocab import LMVocabulary
 
 LINES = ["a b c d", "", "b c", "d a b c d a b", "c"]
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from taglm_tf.pretraining.lstm_lm import LMSoftmax, LSTMLanguageModel, log_uniform_candidates
+from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMLanguageModel, log_uniform_candidates
 from taglm_tf.layers.lstmp import LSTMPLayer
 
 V = 23

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from taglm_tf.pretraining import corpus as lm_data
-from taglm_tf.pretraining.trainer import LMTrainer
+from taglm_tf.lm.pretraining import corpus as lm_data
+from taglm_tf.lm.pretraining.trainer import LMTrainer
 
 from test_lm_training import KINDS, cycle_sentences, make_corpus, trainer, write_sentences
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from taglm_tf.pretraining import corpus as lm_data
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.pretraining.lm_kinds import char_vocabulary
-from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, evaluate_perplexity, model_inputs
-from taglm_tf.pretraining.vocab import LMVocabulary
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.lm.pretraining import corpus as lm_data
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
+from taglm_tf.lm.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, evaluate_perplexity, model_inputs
+from taglm_tf.lm.vocab import LMVocabulary
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
 
 WORDS = [f"w{i}" for i in range(8)]
 VOCAB = LMVocabulary(["<S>", "</S>", "<UNK>"] + WORDS)
@@ -185,7 +185,7 @@ def test_mixed_precision_computes_the_same_model_and_trains(tmp_path, kind, prec
 
 def test_tf_config_is_checked(monkeypatch):
     from taglm_tf.errors import InputError
-    from taglm_tf.pretraining.trainer import tf_config_cluster
+    from taglm_tf.lm.pretraining.trainer import tf_config_cluster
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert tf_config_cluster() == {}
     cluster = {"worker": ["localhost:1", "localhost:2"]}
@@ -199,6 +199,6 @@ def test_tf_config_is_checked(monkeypatch):
 
 def test_saved_config_with_an_unknown_training_field_is_refused():
     from taglm_tf.errors import InputError
-    from taglm_tf.pretraining.run import PretrainConfig
+    from taglm_tf.lm.pretraining.run import PretrainConfig
     with pytest.raises(InputError, match="training config has unknown fields: warmup_steps"):
         PretrainConfig.from_dict({"model_dir": "m", "train": {"warmup_steps": 10}})

@@ -11,22 +11,23 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from data_paths import REPO
 from lm_1b_export import dump_lstm_emb
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm.loading import lm_perplexities, load_embedder
-from taglm_tf.lm1b.checkpoint import read_lm1b_checkpoint
-from taglm_tf.lm1b.model import LM1BEmbedder
-from taglm_tf.lm1b.saving import export_lm1b, load_lm1b
-from taglm_tf.lm1b.checkpoint import checkpoint_fingerprint
-from taglm_tf.lm1b.writing import lm_fingerprint, read_direction
-from taglm_tf.pretraining import corpus as lm_data
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
-from taglm_tf.pretraining.lm_kinds import char_vocabulary
-from taglm_tf.pretraining.run import PretrainConfig, pretrain
-from taglm_tf.pretraining.saving import perplexity_record, write_lm1b_release
-from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer
-from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.lm.frozen.loading import lm_perplexities, load_embedder
+from taglm_tf.lm.lm1b.checkpoint import read_lm1b_checkpoint
+from taglm_tf.lm.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.saving import export_lm1b, load_lm1b
+from taglm_tf.lm.lm1b.checkpoint import checkpoint_fingerprint
+from taglm_tf.lm.lm1b.writing import lm_fingerprint, read_direction
+from taglm_tf.lm.pretraining import corpus as lm_data
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.lm.pretraining.run import PretrainConfig, pretrain
+from taglm_tf.lm.pretraining.saving import perplexity_record, write_lm1b_release
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
+from taglm_tf.lm.vocab import LMVocabulary
 
 LINES = ["the cat sat on the mat .", "a dog ate the bone in Zürich .", "the cat ate .", "Peace talks resumed ."]
 SENTENCES = [["the", "Kestrel", "cat", "sat", "."], ["Zürich", "dog"], ["a"]]  # "Kestrel": not in the vocabulary
@@ -126,7 +127,7 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
                             train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=3, checkpoint_every=3,
                                                 log_every=3)),
              strategy=tf.distribute.get_strategy())
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    repo = str(REPO)
     latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     (run_dir / "perplexity.json").write_text(json.dumps({"checkpoint": latest, "perplexity": 123.25}))
     (out).mkdir()
