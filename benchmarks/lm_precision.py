@@ -31,7 +31,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
-from taglm_tf.lm.lm1b.vocab import LM1BCharVocabulary
+from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
 from taglm_tf.lm.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
@@ -79,7 +79,7 @@ def build_model():
 def windows(count: int, seed: int = 0):
     """``count`` synthetic windows and the number of distinct words in each."""
     rng = np.random.default_rng(seed)
-    chars = LM1BCharVocabulary.from_words(["<S>", "</S>", "<UNK>"] + [f"w{i:x}" for i in range(3, FLAGS.vocab_size)])
+    chars = LM1BCharEncoder(["<S>", "</S>", "<UNK>"] + [f"w{i:x}" for i in range(3, FLAGS.vocab_size)])
     shape = (FLAGS.batch_size, FLAGS.num_steps)
     out, distinct = [], []
     for _ in range(count):

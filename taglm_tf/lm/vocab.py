@@ -1,15 +1,17 @@
-"""The word vocabulary of a pretrained LM, built from its training corpus.
+"""The word vocabulary of every LM: lm_1b's release and the LMs trained here.
 
-Ids: ``<S>`` = 0, ``</S>`` = 1, ``<UNK>`` = 2 (as in lm_1b and bilm-tf), then the corpus words by
-descending count, ties broken by the word's code points (ascending). The order is what TF's
-log-uniform candidate sampler assumes: id ``k`` is sampled with probability
-``log((k + 2) / (k + 1)) / log(V + 1)``, so frequent words must have small ids.
+Ids are line order. ``<S>``, ``</S>`` and ``<UNK>`` (:data:`SPECIALS`) are found by their
+spelling; an LM built here puts them first (``<S>`` = 0, ``</S>`` = 1, ``<UNK>`` = 2, as lm_1b
+and bilm-tf), then the corpus words by descending count, ties broken by the word's code points
+(ascending). That order is what TF's log-uniform candidate sampler assumes: id ``k`` is sampled
+with probability ``log((k + 2) / (k + 1)) / log(V + 1)``, so frequent words must have small ids.
 
-File format (lm_1b-compatible): one word per line in id order, UTF-8 (read by
-:mod:`taglm_tf.textio`: LF, CRLF or CR line ends, a leading BOM dropped); an
-optional sibling ``<file>.counts`` holds one integer per line (the corpus count of each word;
-``<S>`` and ``</S>`` count the sentences, ``<UNK>`` the tokens of the words cut off). lm_1b's
-``!!!MAXTERMID`` line is skipped when loading.
+Two files give a vocabulary. This project's (:meth:`LMVocabulary.save`, :meth:`LMVocabulary.load`):
+one word per line in id order, UTF-8 (read by :mod:`taglm_tf.textio`: LF, CRLF or CR line ends,
+a leading BOM dropped); an optional sibling ``<file>.counts`` holds one integer per line (the
+corpus count of each word; ``<S>`` and ``</S>`` count the sentences, ``<UNK>`` the tokens of the
+words cut off); lm_1b's ``!!!MAXTERMID`` line is skipped. lm_1b's release file is read by its own
+byte-level rules (:func:`taglm_tf.lm.lm1b.vocab.read_vocab`).
 
 Sentence encoding and the direction convention are defined here (:func:`encode_sentence`).
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import collections
 import os
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -26,22 +28,44 @@ from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 
 BOS, EOS, UNK = "<S>", "</S>", "<UNK>"
-MAX_TERM_ID = "!!!MAXTERMID"  # the last line of lm_1b's vocabulary file; not a word
 SPECIALS = (BOS, EOS, UNK)
+MAX_TERM_ID = "!!!MAXTERMID"  # the last line of lm_1b's vocabulary file; not a word
 DIRECTIONS = ("forward", "backward")
 COUNTS_SUFFIX = ".counts"
+Word = Union[str, bytes]
+
+
+def to_bytes(word: Word) -> bytes:
+    """``word`` as lm_1b chars, i.e. bytes (docs/lm_1b.md §3): bytes pass through; str is UTF-8
+    encoded, with U+DC80..U+DCFF turned back into the raw bytes 0x80..0xFF they stand for
+    (``surrogateescape``, the inverse of :func:`to_text`).
+
+    Raises:
+        UnicodeEncodeError: a str with any other lone surrogate.
+    """
+    # surrogateescape round-trips vocab lines that are not valid UTF-8.
+    return word if isinstance(word, bytes) else word.encode("utf-8", "surrogateescape")
+
+
+def to_text(word: Word) -> str:
+    """``word`` as str: str passes through; bytes are decoded as UTF-8, each undecodable byte
+    (0x80..0xFF) becoming U+DC00 + its value (``surrogateescape``), so :func:`to_bytes` gives
+    the same bytes back."""
+    return word if isinstance(word, str) else word.decode("utf-8", "surrogateescape")
 
 
 class LMVocabulary:
     """Word <-> id mapping of an LM; unknown words map to ``<UNK>``.
 
     Args:
-        words: every entry in id order; must contain ``<S>``, ``</S>`` and ``<UNK>`` once each.
+        words: every entry in id order; must contain ``<S>``, ``</S>`` and ``<UNK>``. A word
+            given twice maps to its last id, as in lm_1b's data_utils (:meth:`load` refuses
+            files that repeat a word).
         counts: optional corpus count per entry (same order).
         path: the file it was loaded from, for error messages.
 
     Raises:
-        InputError: a special is missing, or a word repeats.
+        InputError: a special is missing, or ``counts`` does not fit ``words``.
     """
 
     def __init__(self, words: Sequence[str], counts: Optional[Sequence[int]] = None,
@@ -49,9 +73,6 @@ class LMVocabulary:
         self.words: List[str] = list(words)
         self.path = path
         self._index: Dict[str, int] = {w: i for i, w in enumerate(self.words)}
-        if len(self._index) != len(self.words):
-            dup = next(w for w, c in collections.Counter(self.words).items() if c > 1)
-            raise InputError(f"the vocabulary repeats the word {dup!r}", path)
         missing = [w for w in SPECIALS if w not in self._index]
         if missing:
             raise InputError(f"the vocabulary has no line {' or '.join(missing)}", path)
@@ -97,8 +118,16 @@ class LMVocabulary:
 
     @classmethod
     def load(cls, path: str) -> "LMVocabulary":
-        """Read a file written by :meth:`save` (or lm_1b's vocabulary file)."""
+        """Read a file written by :meth:`save` (or lm_1b's vocabulary file, as text).
+
+        Raises:
+            InputError: the file or its counts cannot be read, a special is missing, or a word
+                repeats.
+        """
         words = [w for w in _read_lines(path) if w != MAX_TERM_ID]
+        if len(set(words)) != len(words):
+            dup = next(w for w, c in collections.Counter(words).items() if c > 1)
+            raise InputError(f"the vocabulary repeats the word {dup!r}", path)
         counts = None
         if os.path.exists(path + COUNTS_SUFFIX):
             try:
@@ -119,16 +148,16 @@ class LMVocabulary:
     def __contains__(self, word: str) -> bool:
         return word in self._index
 
-    def word_to_id(self, word: str) -> int:
-        """The id of ``word`` (exact match); the ``<UNK>`` id if absent."""
-        return self._index.get(word, self.unk)
+    def word_to_id(self, word: Word) -> int:
+        """The id of ``word`` (exact match; bytes via :func:`to_text`); the ``<UNK>`` id if absent."""
+        return self._index.get(to_text(word), self.unk)
 
     def id_to_word(self, word_id: int) -> str:
         """The entry with id ``word_id``.
 
         Raises:
             IndexError: ``word_id`` outside ``[0, size)`` (negative ids do not count from the
-                end; lm_1b's vocabulary returns ``ERROR`` instead of raising).
+                end; lm_1b's data_utils returns ``ERROR`` there, which would hide the bug).
         """
         if not 0 <= word_id < len(self.words):
             raise IndexError(f"word id {word_id} outside the vocabulary's [0, {len(self.words)})")

@@ -37,8 +37,8 @@ from google.protobuf import text_format
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import check_output_path
-from taglm_tf.lm.lm1b.vocab import MAX_TERM_ID
 from taglm_tf.lm.lm1b.writing import write_v1_file
+from taglm_tf.lm.vocab import MAX_TERM_ID
 
 # ---------------------------------------------------------------------------------------------
 # Release layout

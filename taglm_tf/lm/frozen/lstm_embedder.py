@@ -27,12 +27,11 @@ import tensorflow as tf
 
 from taglm_tf.data.batching import batches_by_length
 from taglm_tf.fingerprints import hash_tensors
-from taglm_tf.lm.lm1b.vocab import BOS_WORD
-from taglm_tf.lm.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.lm.pretraining.saving import load_lm
 from taglm_tf.lm.pretraining.trainer import model_inputs
-from taglm_tf.lm.vocab import LMVocabulary
+from taglm_tf.lm.vocab import BOS, LMVocabulary
 from taglm_tf.tracing import EagerThenTraced
 
 def lm_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
@@ -72,7 +71,7 @@ class LMEmbedder:
         self.table = tf.lookup.StaticHashTable(  # exact word match, else <UNK>, as LMVocabulary.encode
             tf.lookup.KeyValueTensorInitializer(tf.constant(vocab.words), tf.range(vocab.size, dtype=tf.int32)),
             default_value=vocab.unk)
-        self.char_vocab = char_vocabulary(model, vocab)  # None for a word-level LM
+        self.char_encoder = char_encoder_of(model, vocab)  # None for a word-level LM
         self._embed = EagerThenTraced(self.embed_tokens, [tf.TensorSpec([None, None], tf.string)])
 
     def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
@@ -83,10 +82,10 @@ class LMEmbedder:
         lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
         if self.direction == "backward":
             tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
-        words = tf.concat([tf.fill([tf.shape(tokens)[0], 1], BOS_WORD), tokens], axis=1)
+        words = tf.concat([tf.fill([tf.shape(tokens)[0], 1], BOS), tokens], axis=1)
         window = {"inputs": self.table.lookup(words)}
-        if self.char_vocab is not None:  # <S> spelled, as in training (taglm_tf.lm.pretraining.corpus)
-            window["input_chars"] = self.char_vocab.encode_words_in_graph(words)
+        if self.char_encoder is not None:  # <S> spelled, as in training (taglm_tf.lm.pretraining.corpus)
+            window["input_chars"] = self.char_encoder.encode_words_in_graph(words)
         top = self.model(*model_inputs(self.model, window),
                          mask=tf.sequence_mask(lengths + 1, tf.shape(words)[1]))[0][:, 1:]
         if self.direction == "backward":

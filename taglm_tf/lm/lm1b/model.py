@@ -11,10 +11,11 @@ from taglm_tf.data.batching import batches_by_length
 from taglm_tf.errors import InputError
 from taglm_tf.layers.char_cnn_word_encoder import LM1BCharEmbedder
 from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
-from taglm_tf.lm.lm1b.vocab import BOS_WORD, LM1BCharVocabulary, Word, to_bytes
+from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
 from taglm_tf.lm.lm1b.writing import DIRECTIONS, read_direction
 from taglm_tf.layers.lstmp import LSTMPLayer
 from taglm_tf.layers.weight_pairs import paired
+from taglm_tf.lm.vocab import BOS, LMVocabulary, Word, to_bytes
 from taglm_tf.tracing import EagerThenTraced
 
 # lm_1b adds this float32 constant to the weight sum of log_perplexity_out.
@@ -108,7 +109,7 @@ def starts_with_bos(tokens: tf.Tensor) -> tf.Tensor:
     ``<S>``, by lm_1b_eval's test ``sentence.find('<S>') == 0`` on the space-joined row (so a
     first token ``<S>x`` counts too)."""
     first = tf.concat([tokens, tf.fill([tf.shape(tokens)[0], 1], "")], axis=1)[:, 0]
-    return tf.equal(tf.strings.substr(first, 0, len(BOS_WORD), unit="BYTE"), BOS_WORD)
+    return tf.equal(tf.strings.substr(first, 0, len(BOS), unit="BYTE"), BOS)
 
 
 def first_token_step(tokens: tf.Tensor) -> tf.Tensor:
@@ -117,7 +118,7 @@ def first_token_step(tokens: tf.Tensor) -> tf.Tensor:
     return 1 - tf.cast(starts_with_bos(tokens), tf.int32)
 
 
-def token_char_ids(char_vocab: LM1BCharVocabulary, tokens: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+def token_char_ids(char_encoder: LM1BCharEncoder, tokens: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
     """In-graph batch as lm_1b_eval's dump_lstm_emb feeds it: ``<S>``, then the tokens.
 
     As in lm_1b_eval, the word ``<S>`` is added only to rows that do not already start with it
@@ -126,7 +127,7 @@ def token_char_ids(char_vocab: LM1BCharVocabulary, tokens: tf.Tensor) -> Tuple[t
     ``<S>`` row, so they add no distinct word to the char CNN.
 
     Args:
-        char_vocab: the lm_1b char vocabulary.
+        char_encoder: the lm_1b char encoding.
         tokens: ``[B, T]`` tf.string, right-padded with ``""``.
 
     Returns:
@@ -136,11 +137,11 @@ def token_char_ids(char_vocab: LM1BCharVocabulary, tokens: tf.Tensor) -> Tuple[t
     present = tf.not_equal(tokens, "")
     added = tf.equal(first_token_step(tokens), 1)
     lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1) + tf.cast(added, tf.int32)
-    start = tf.fill([tf.shape(tokens)[0], 1], BOS_WORD)
-    padded = tf.where(present, tokens, BOS_WORD)
+    start = tf.fill([tf.shape(tokens)[0], 1], BOS)
+    padded = tf.where(present, tokens, BOS)
     words = tf.where(added[:, None], tf.concat([start, padded], axis=1),
                      tf.concat([padded, start], axis=1))
-    return char_vocab.encode_words_in_graph(words), lengths
+    return char_encoder.encode_words_in_graph(words), lengths
 
 
 def token_steps(outputs: tf.Tensor, tokens: tf.Tensor) -> tf.Tensor:
@@ -150,10 +151,10 @@ def token_steps(outputs: tf.Tensor, tokens: tf.Tensor) -> tf.Tensor:
     return tf.gather(outputs, steps, batch_dims=1)
 
 
-def sentence_char_ids(char_vocab: LM1BCharVocabulary,
+def sentence_char_ids(char_encoder: LM1BCharEncoder,
                       sentences: Sequence[Sequence[Word]]) -> Tuple[np.ndarray, np.ndarray]:
     """:func:`token_char_ids` for token lists (no token may be empty); numpy in and out."""
-    char_ids, lengths = token_char_ids(char_vocab, _token_matrix(sentences))
+    char_ids, lengths = token_char_ids(char_encoder, _token_matrix(sentences))
     return char_ids.numpy(), lengths.numpy()
 
 
@@ -217,7 +218,7 @@ class LM1BEmbedder(keras.layers.Layer):
                             for layer in range(num_lstm_layers)]
         self.softmax = (LM1BSoftmax(softmax_rows, projection_dim, name="softmax")
                         if softmax_rows else None)
-        self.char_vocab: Optional[LM1BCharVocabulary] = None  # for embed_sentences; not serialised
+        self.char_encoder: Optional[LM1BCharEncoder] = None  # for embed_sentences; not serialised
         self._embed_batch = None
 
     @property
@@ -227,7 +228,7 @@ class LM1BEmbedder(keras.layers.Layer):
         return ["token_embedding"] + [f"lstm_{layer}" for layer in range(self.num_lstm_layers)]
 
     @classmethod
-    def from_weights(cls, weights: LM1BWeights, char_vocab: Optional[LM1BCharVocabulary] = None,
+    def from_weights(cls, weights: LM1BWeights, char_encoder: Optional[LM1BCharEncoder] = None,
                      max_word_length: int = 50, **kwargs) -> "LM1BEmbedder":
         """A built embedder holding ``weights`` (with a softmax head if they include one)."""
         d = weights.dims
@@ -236,7 +237,7 @@ class LM1BEmbedder(keras.layers.Layer):
                     d.softmax_rows if weights.softmax_kernel is not None else 0,
                     max_word_length, **kwargs)
         layer.set_lm1b_weights(weights)
-        layer.char_vocab = char_vocab
+        layer.char_encoder = char_encoder
         return layer
 
     @classmethod
@@ -249,10 +250,11 @@ class LM1BEmbedder(keras.layers.Layer):
             InputError: a bad checkpoint or vocabulary, or the two do not fit together.
         """
         weights = read_lm1b_checkpoint(pattern, include_softmax=include_softmax)
-        char_vocab = LM1BCharVocabulary(vocab_path)
-        check_compatible(weights, char_vocab)
+        vocab = read_vocab(vocab_path)
+        char_encoder = LM1BCharEncoder(vocab.words, path=vocab.path)
+        check_compatible(weights, vocab, char_encoder.max_word_length)
         kwargs.setdefault("direction", read_direction(pattern))
-        return cls.from_weights(weights, char_vocab, char_vocab.max_word_length, **kwargs)
+        return cls.from_weights(weights, char_encoder, char_encoder.max_word_length, **kwargs)
 
     def build(self, input_shape):
         self.char_embedder.build((None, self.max_word_length))
@@ -319,7 +321,7 @@ class LM1BEmbedder(keras.layers.Layer):
         for batch in batches_by_length([len(s) for s in sentences], batch_size):
             read = [list(sentences[i])[::-1] if backward else sentences[i] for i in batch]
             tokens = _token_matrix(read)
-            char_ids, lengths = token_char_ids(self._vocab(), tokens)
+            char_ids, lengths = token_char_ids(self._chars(), tokens)
             first = first_token_step(tokens).numpy()
             stacked = self._stacked_outputs(char_ids, lengths).numpy()
             for row, i in enumerate(batch):
@@ -335,16 +337,16 @@ class LM1BEmbedder(keras.layers.Layer):
         lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
         if self.direction == "backward":
             tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
-        char_ids, steps = token_char_ids(self._vocab(), tokens)
+        char_ids, steps = token_char_ids(self._chars(), tokens)
         top = token_steps(self.top_layer(char_ids, mask=tf.sequence_mask(steps, tf.shape(char_ids)[1])), tokens)
         if self.direction == "backward":
             top = tf.reverse_sequence(top, lengths, seq_axis=1, batch_axis=0)
         return top * tf.cast(present, top.dtype)[:, :, None]
 
-    def _vocab(self) -> LM1BCharVocabulary:
-        if self.char_vocab is None:
-            raise ValueError("set char_vocab (or use from_checkpoint) to embed token lists")
-        return self.char_vocab
+    def _chars(self) -> LM1BCharEncoder:
+        if self.char_encoder is None:
+            raise ValueError("set char_encoder (or use from_checkpoint) to embed token lists")
+        return self.char_encoder
 
     def _stacked_outputs(self, char_ids, lengths):
         """``[B, 1 + num_lstm_layers, T, P]``: the first batch eagerly, later ones through one
@@ -365,15 +367,16 @@ class LM1BEmbedder(keras.layers.Layer):
                 "direction": self.direction}
 
 
-def check_compatible(weights: LM1BWeights, char_vocab: LM1BCharVocabulary) -> None:
-    """Raise InputError if a vocabulary cannot drive these weights."""
+def check_compatible(weights: LM1BWeights, vocab: LMVocabulary, max_word_length: int) -> None:
+    """Raise InputError (naming the vocabulary file) if ``vocab``, encoded in words of
+    ``max_word_length`` chars, cannot drive these weights."""
     dims = weights.dims
     if dims.char_vocab_size < 256:
         raise InputError(f"char_embedding/W has {dims.char_vocab_size} rows; byte ids need 256",
-                         path=char_vocab.path)
-    if max(dims.conv_widths) > char_vocab.max_word_length:
+                         path=vocab.path)
+    if max(dims.conv_widths) > max_word_length:
         raise InputError(f"a conv bank of width {max(dims.conv_widths)} is wider than words "
-                         f"({char_vocab.max_word_length} chars)", path=char_vocab.path)
-    if weights.softmax_kernel is not None and char_vocab.size > dims.softmax_rows:
-        raise InputError(f"the vocabulary has {char_vocab.size} words but the softmax only "
-                         f"{dims.softmax_rows} rows", path=char_vocab.path)
+                         f"({max_word_length} chars)", path=vocab.path)
+    if weights.softmax_kernel is not None and vocab.size > dims.softmax_rows:
+        raise InputError(f"the vocabulary has {vocab.size} words but the softmax only "
+                         f"{dims.softmax_rows} rows", path=vocab.path)

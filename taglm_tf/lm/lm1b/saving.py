@@ -17,14 +17,14 @@ from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.lm1b.writing import lm_fingerprint
 from taglm_tf.lm.lm1b.model import LM1BEmbedder, assign_rows
-from taglm_tf.lm.lm1b.vocab import LM1BCharVocabulary
+from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
 
 CONFIG, WEIGHTS, VOCAB, CHARS = "config.json", "weights.h5", "vocab.txt", "chars.json"
 
 
-def _char_table(vocab: LM1BCharVocabulary) -> dict:
-    return {"bos": vocab.bos_char, "eos": vocab.eos_char, "bow": vocab.bow_char,
-            "eow": vocab.eow_char, "pad": vocab.pad_char, "max_word_length": vocab.max_word_length}
+def _char_table(chars: LM1BCharEncoder) -> dict:
+    return {"bos": chars.bos_char, "eos": chars.eos_char, "bow": chars.bow_char,
+            "eow": chars.eow_char, "pad": chars.pad_char, "max_word_length": chars.max_word_length}
 
 
 def _keyed(embedder: LM1BEmbedder):
@@ -53,7 +53,7 @@ def export_lm1b(ckpt_pattern: str, vocab_path: str, output_dir: str, include_sof
                 f.create_dataset(key, data=weight.numpy())
         shutil.copyfile(vocab_path, os.path.join(tmp, VOCAB))
         with open(os.path.join(tmp, CHARS), "w") as f:
-            json.dump(_char_table(embedder.char_vocab), f, indent=1)
+            json.dump(_char_table(embedder.char_encoder), f, indent=1)
         with open(os.path.join(tmp, CONFIG), "w") as f:
             json.dump(config, f, indent=1)
 
@@ -66,9 +66,9 @@ def load_lm1b(export_dir: str) -> LM1BEmbedder:
             raise InputError("missing from the lm_1b export", path)
     with open(paths[CONFIG]) as f:
         config = json.load(f)
-    vocab = LM1BCharVocabulary(paths[VOCAB], config["layer"]["max_word_length"])
+    chars = LM1BCharEncoder(read_vocab(paths[VOCAB]).words, config["layer"]["max_word_length"], paths[VOCAB])
     with open(paths[CHARS]) as f:
-        if json.load(f) != _char_table(vocab):
+        if json.load(f) != _char_table(chars):
             raise InputError("special chars differ from those the vocabulary gives; was vocab.txt "
                              "changed?", paths[CHARS])
     embedder = LM1BEmbedder.from_config(config["layer"])
@@ -83,6 +83,6 @@ def load_lm1b(export_dir: str) -> LM1BEmbedder:
                 weight.assign(value[()])
             else:
                 assign_rows(weight, value[:])  # in place: no second copy of the 3.3 GB softmax
-    embedder.char_vocab = vocab
+    embedder.char_encoder = chars
     embedder.source_fingerprint = config["source_fingerprint"]
     return embedder

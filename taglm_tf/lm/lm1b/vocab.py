@@ -1,43 +1,24 @@
-"""The lm_1b word and byte-level character vocabularies (data_utils.Vocabulary/CharsVocabulary).
+"""lm_1b's vocabulary file and its byte-level char encoding (data_utils.Vocabulary/CharsVocabulary).
 
 The release code is Python 2, so a "character" is a byte: words are handled as UTF-8 bytes and
-the vocabulary file is read as bytes (docs/lm_1b.md §3, §9).
+the vocabulary file is read as bytes (docs/lm_1b.md §3, §9). Its words become an
+:class:`~taglm_tf.lm.vocab.LMVocabulary`; :class:`LM1BCharEncoder` turns words into the char ids
+the model reads.
 """
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import tensorflow as tf
 
 from taglm_tf import textio
 from taglm_tf.errors import InputError
-from taglm_tf.lm.vocab import MAX_TERM_ID
+from taglm_tf.lm.vocab import MAX_TERM_ID, LMVocabulary, Word, to_bytes, to_text
 
-Word = Union[str, bytes]
-BOS_WORD, EOS_WORD, UNK_WORD = "<S>", "</S>", "<UNK>"
 MAX_WORD_LENGTH = 50
 NUM_SPECIAL_CHARS = 5
-
-
-def to_bytes(word: Word) -> bytes:
-    """``word`` as lm_1b chars, i.e. bytes (docs/lm_1b.md §3): bytes pass through; str is UTF-8
-    encoded, with U+DC80..U+DCFF turned back into the raw bytes 0x80..0xFF they stand for
-    (``surrogateescape``, the inverse of :func:`to_text`).
-
-    Raises:
-        UnicodeEncodeError: a str with any other lone surrogate.
-    """
-    # surrogateescape round-trips vocab lines that are not valid UTF-8.
-    return word if isinstance(word, bytes) else word.encode("utf-8", "surrogateescape")
-
-
-def to_text(word: Word) -> str:
-    """``word`` as str: str passes through; bytes are decoded as UTF-8, each undecodable byte
-    (0x80..0xFF) becoming U+DC00 + its value (``surrogateescape``), so :func:`to_bytes` gives
-    the same bytes back."""
-    return word if isinstance(word, str) else word.decode("utf-8", "surrogateescape")
 
 
 def read_vocab_lines(path: str) -> List[bytes]:
@@ -54,77 +35,51 @@ def read_vocab_lines(path: str) -> List[bytes]:
     return [line.strip() for line in lines]
 
 
-class LM1BVocabulary:
-    """Word vocabulary of lm_1b: one word per line, ids in line order.
-
-    ``!!!MAXTERMID`` lines are skipped without using an id; ``<S>``, ``</S>`` and ``<UNK>`` are
-    ordinary lines, found by their spelling. Unknown words map to the ``<UNK>`` id.
-
-    Args:
-        path: the vocabulary file (``vocab-2016-09-10.txt``).
-        lines: the file's lines as :func:`read_vocab_lines` gives them, if already in memory
-            (``path`` then only names the vocabulary in errors).
+def read_vocab(path: Union[str, os.PathLike]) -> LMVocabulary:
+    """lm_1b's vocabulary file (``vocab-2016-09-10.txt``, or one written in the release layout)
+    as data_utils reads it: one word per line, ids in line order, ``!!!MAXTERMID`` lines skipped
+    without using an id; ``<S>``, ``</S>`` and ``<UNK>`` are ordinary lines, found by their
+    spelling; a repeated word keeps its last id. Bytes that are not UTF-8 are kept
+    (:func:`~taglm_tf.lm.vocab.to_text`), so the char encoding sees the file's bytes.
 
     Raises:
         InputError: the file is unreadable or lacks ``<S>``, ``</S>`` or ``<UNK>``.
     """
-
-    def __init__(self, path: Union[str, os.PathLike], lines: Optional[Sequence[bytes]] = None):
-        self.path = os.fspath(path)
-        if lines is None:
-            lines = read_vocab_lines(self.path)
-        lines = [line for line in lines if line != MAX_TERM_ID.encode()]
-        self._used_bytes = np.zeros(256, bool)
-        self._used_bytes[np.frombuffer(b"".join(lines), np.uint8)] = True
-        self._id_to_word: List[str] = [to_text(line) for line in lines]
-        # A repeated word keeps its last id, as in data_utils.
-        self._word_to_id: Dict[str, int] = {w: i for i, w in enumerate(self._id_to_word)}
-        missing = [w for w in (BOS_WORD, EOS_WORD, UNK_WORD) if w not in self._word_to_id]
-        if missing:
-            raise InputError(f"the vocabulary has no line {' or '.join(missing)}", path=self.path)
-        self.bos, self.eos, self.unk = (self._word_to_id[w] for w in (BOS_WORD, EOS_WORD, UNK_WORD))
-
-    @property
-    def size(self) -> int:
-        """Number of word ids (lines other than ``!!!MAXTERMID``; 793,471 in the release)."""
-        return len(self._id_to_word)
-
-    def word_to_id(self, word: Word) -> int:
-        """The id of ``word`` (str, or bytes via :func:`to_text`); the ``<UNK>`` id if absent."""
-        return self._word_to_id.get(to_text(word), self.unk)
-
-    def id_to_word(self, word_id: int) -> str:
-        """The word of ``word_id``; ``ERROR`` past the end, as data_utils does."""
-        return self._id_to_word[word_id] if 0 <= word_id < self.size else "ERROR"
-
-    def encode(self, words: Sequence[Word]) -> np.ndarray:
-        """``[bos] + ids + [eos]`` as int32 (data_utils.Vocabulary.encode on a split sentence)."""
-        return np.array([self.bos] + [self.word_to_id(w) for w in words] + [self.eos], np.int32)
+    path = os.fspath(path)
+    words = [to_text(line) for line in read_vocab_lines(path) if line != MAX_TERM_ID.encode()]
+    return LMVocabulary(words, path=path)
 
 
-class LM1BCharVocabulary(LM1BVocabulary):
-    """Word vocabulary plus lm_1b's byte encoding of words into fixed-length char-id rows.
+class LM1BCharEncoder:
+    """lm_1b's byte encoding of words into fixed-length char-id rows, derived from a vocabulary.
 
     The five special chars are the smallest byte values that occur in no vocabulary word, in
     ascending order: begin-sentence, end-sentence, begin-word, end-word, padding. A word is
-    encoded as ``[bow, its first max_word_length - 2 UTF-8 bytes, eow, pad, ...]``.
+    encoded as ``[bow, its first max_word_length - 2 UTF-8 bytes, eow, pad, ...]``; any word can
+    be encoded, in the vocabulary or not.
 
     Args:
-        path: the vocabulary file.
+        words: the vocabulary's words (str or bytes), as :func:`read_vocab` gives them or as a
+            vocabulary file would hold them (each is stripped of ASCII whitespace and
+            ``!!!MAXTERMID`` is left out, as reading the file would).
         max_word_length: length of each encoded row (50 in the release).
-        lines: the file's lines, if already in memory (see :class:`LM1BVocabulary`).
+        path: the vocabulary file, for error messages.
 
     Raises:
         InputError: fewer than five byte values are free.
+        ValueError: ``max_word_length`` below 2.
     """
 
-    def __init__(self, path: Union[str, os.PathLike], max_word_length: int = MAX_WORD_LENGTH,
-                 lines: Optional[Sequence[bytes]] = None):
-        super().__init__(path, lines)
+    def __init__(self, words: Sequence[Word], max_word_length: int = MAX_WORD_LENGTH,
+                 path: Optional[Union[str, os.PathLike]] = None):
+        self.path = os.fspath(path) if path is not None else "<in memory>"
         if max_word_length < 2:
             raise ValueError(f"max_word_length must be at least 2, got {max_word_length}")
         self.max_word_length = max_word_length
-        free = np.flatnonzero(~self._used_bytes)
+        lines = [line for line in (to_bytes(w).strip() for w in words) if line != MAX_TERM_ID.encode()]
+        used = np.zeros(256, bool)
+        used[np.frombuffer(b"".join(lines), np.uint8)] = True
+        free = np.flatnonzero(~used)
         if len(free) < NUM_SPECIAL_CHARS:
             raise InputError(f"only {len(free)} byte values occur in no vocabulary word; lm_1b "
                              f"needs {NUM_SPECIAL_CHARS} for its special chars", path=self.path)
@@ -132,12 +87,6 @@ class LM1BCharVocabulary(LM1BVocabulary):
             int(b) for b in free[:NUM_SPECIAL_CHARS])
         self.bos_chars = self._encode_bytes(bytes([self.bos_char]))
         self.eos_chars = self._encode_bytes(bytes([self.eos_char]))
-
-    @classmethod
-    def from_words(cls, words: Sequence[Word], max_word_length: int = MAX_WORD_LENGTH,
-                   name: str = "<in memory>") -> "LM1BCharVocabulary":
-        """The char vocabulary a file of ``words`` (one per line, in id order) would give."""
-        return cls(name, max_word_length, [to_bytes(w).strip() for w in words])
 
     def _encode_bytes(self, word: bytes) -> np.ndarray:
         ids = np.full(self.max_word_length, self.pad_char, np.int32)

@@ -24,11 +24,10 @@ import tensorflow as tf
 
 from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, checkpoint_fingerprint, expand_pattern
-from taglm_tf.lm.lm1b.vocab import MAX_TERM_ID
+from taglm_tf.lm.vocab import DIRECTIONS, MAX_TERM_ID
 
 NUM_SHARDS = 8
 DIRECTION_FILE = "direction.json"
-DIRECTIONS = ("forward", "backward")
 # Bias of the softmax rows added to reach a multiple of the shard count: they enter lm_1b's
 # normaliser (LM1BSoftmax), so they must get probability 0.
 PADDING_BIAS = -1e30

@@ -54,7 +54,7 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
 
     Input step t of a row is a word, given twice: its id in the word vocabulary (used only to
     find ``<S>`` for the state reset) and its lm_1b byte-level char ids
-    (:meth:`~taglm_tf.lm.lm1b.vocab.LM1BCharVocabulary.encode_word`: bow, the first
+    (:meth:`~taglm_tf.lm.lm1b.vocab.LM1BCharEncoder.encode_word`: bow, the first
     ``max_word_length - 2`` UTF-8 bytes, eow, padding), so no input word is unknown. The char ids
     pass :class:`LM1BCharEmbedder` (char table, VALID conv banks, ReLU, max over positions,
     :class:`~taglm_tf.layers.highway.Highway` with lm_1b's -2 gate offset, linear projection to P;

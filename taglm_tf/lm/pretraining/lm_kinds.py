@@ -18,7 +18,7 @@ from typing import Mapping, Optional, Union
 from tensorflow import keras
 
 from taglm_tf.errors import InputError
-from taglm_tf.lm.lm1b.vocab import LM1BCharVocabulary
+from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig, LSTMPStackLM
 from taglm_tf.lm.vocab import LMVocabulary
@@ -59,11 +59,11 @@ def build_lm(kind: str, vocab_size: int, args: Mapping) -> LSTMPStackLM:
     return MODELS[kind](vocab_size, **args)
 
 
-def char_vocabulary(model: Union[ModelConfig, keras.Model], vocab: LMVocabulary
-                    ) -> Optional[LM1BCharVocabulary]:
-    """The lm_1b char vocabulary a char-aware model reads ``vocab``'s text with (its special
+def char_encoder_of(model: Union[ModelConfig, keras.Model], vocab: LMVocabulary
+                    ) -> Optional[LM1BCharEncoder]:
+    """The lm_1b char encoding a char-aware model reads ``vocab``'s text with (its special
     chars are the five smallest bytes in no word of ``vocab``, as the lm_1b loader derives them
     from the written vocabulary file); ``None`` for a word-level model."""
     if not hasattr(model, "max_word_length"):
         return None
-    return LM1BCharVocabulary.from_words(vocab.words, model.max_word_length, name=vocab.path or "<vocabulary>")
+    return LM1BCharEncoder(vocab.words, model.max_word_length, path=vocab.path)

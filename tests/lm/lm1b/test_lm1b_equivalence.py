@@ -1,6 +1,6 @@
 """The Keras lm_1b reproduces the original graph run one token per session.run (lm_1b_eval style).
 
-The "original graph" is lm_1b_export's synthetic release (release file names, V1 shards, pbtxt
+The "original graph" is tools.lm1b's synthetic release (release file names, V1 shards, pbtxt
 with the release's endpoints) driven by tools.lm1b.reference.ReferenceLM.
 """
 import os
@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from tools.lm1b import make_synthetic
 from tools.lm1b.reference import ReferenceLM
-from taglm_tf.lm.lm1b import LM1BEmbedder, sentence_char_ids
+from taglm_tf.lm.lm1b import LM1BEmbedder, read_vocab, sentence_char_ids
 
 LONG = ("the market said on Monday that the new year will be a good one for the U.S. , and "
         "Mr. York quickly said : `` it 's not a dog -- it 's a cat '' , 10 percent of 2016 $ .").split()
@@ -65,11 +65,11 @@ def test_dump_lstm_emb(reference, embedder, batch_size):
             assert_close(out[layer], expected[layer])
 
 
-def test_softmax_and_log_perplexity(reference, embedder):
-    vocab = embedder.char_vocab
+def test_softmax_and_log_perplexity(reference, embedder, release):
+    vocab = read_vocab(release["vocab"])
     for tokens in SENTENCES[1:5]:
         probs, log_perps = reference.softmax_steps(tokens)
-        char_ids, lengths = sentence_char_ids(vocab, [tokens])
+        char_ids, lengths = sentence_char_ids(embedder.char_encoder, [tokens])
         top = embedder.top_layer(char_ids)[0]
         log_probs = tf.nn.log_softmax(embedder.softmax(top)).numpy()
         assert log_probs.shape == probs.shape

@@ -36,7 +36,7 @@ def test_embed_sentences_match_numpy(release, embedder):
     outputs = embedder.embed_sentences(SENTENCES, batch_size=2)
     for tokens, out in zip(SENTENCES, outputs):
         assert out.shape == (3, len(tokens), 8) and out.dtype == np.float32
-        np.testing.assert_allclose(out, numpy_sentence(release[0], embedder.char_vocab, tokens),
+        np.testing.assert_allclose(out, numpy_sentence(release[0], embedder.char_encoder, tokens),
                                    rtol=1e-5, atol=1e-5)
 
 
@@ -48,9 +48,9 @@ def test_batch_size_and_padding_do_not_change_outputs(embedder):
 
 
 def test_call_returns_every_layer_with_zeros_past_the_mask(embedder):
-    char_ids, lengths = sentence_char_ids(embedder.char_vocab, SENTENCES[:3])
+    char_ids, lengths = sentence_char_ids(embedder.char_encoder, SENTENCES[:3])
     assert char_ids.shape == (3, 8, 50) and lengths.tolist() == [8, 2, 4]
-    assert (char_ids[1, 2:] == embedder.char_vocab.encode_word("<S>")).all()
+    assert (char_ids[1, 2:] == embedder.char_encoder.encode_word("<S>")).all()
     mask = tf.sequence_mask(lengths, 8)
     outputs = embedder(char_ids, mask=mask)
     assert list(outputs) == embedder.output_names == ["token_embedding", "lstm_0", "lstm_1"]
@@ -60,7 +60,7 @@ def test_call_returns_every_layer_with_zeros_past_the_mask(embedder):
 
 
 def test_words_are_embedded_once_with_the_same_result(embedder):
-    ids = embedder.char_vocab.encode_words(["the", "cat", "the", "the", "cat", "zebra"]).reshape(2, 3, 50)
+    ids = embedder.char_encoder.encode_words(["the", "cat", "the", "the", "cat", "zebra"]).reshape(2, 3, 50)
     deduped = embedder.embed_words(tf.constant(ids)).numpy()
     direct = embedder.char_embedder(tf.constant(ids)).numpy()
     np.testing.assert_allclose(deduped, direct, rtol=1e-6, atol=1e-6)
@@ -87,7 +87,7 @@ def test_frozen_serialisable_and_softmax_optional(release, embedder):
     clone = keras.layers.deserialize(keras.layers.serialize(embedder))
     assert clone.get_config() == embedder.get_config()
     clone.set_weights(embedder.get_weights())
-    char_ids, _ = sentence_char_ids(embedder.char_vocab, SENTENCES[:1])
+    char_ids, _ = sentence_char_ids(embedder.char_encoder, SENTENCES[:1])
     np.testing.assert_array_equal(clone(char_ids)["lstm_1"].numpy(), embedder(char_ids)["lstm_1"].numpy())
     without = LM1BEmbedder.from_checkpoint(release[1], release[2])
     assert without.softmax is None and len(without.weights) == len(embedder.weights) - 2

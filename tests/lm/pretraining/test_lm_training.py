@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.lm.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, evaluate_perplexity, model_inputs
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
@@ -31,15 +31,15 @@ def make_lm(kind, reset_id, dropout=0.0):
 
 
 def make_corpus(kind, files, direction="forward", **kwargs):
-    return lm_data.LMCorpus(files, VOCAB, direction, char_vocab=char_vocabulary(make_lm(kind, -1), VOCAB),
+    return lm_data.LMCorpus(files, VOCAB, direction, char_encoder=char_encoder_of(make_lm(kind, -1), VOCAB),
                             **kwargs)
 
 
 def read(model, corpus, words):
     """``model``'s top outputs ``[1, T, P]`` after reading ``words`` (with their chars if it needs them)."""
     window = {"inputs": tf.constant([VOCAB.encode(words)])}
-    if corpus.char_vocab is not None:
-        window["input_chars"] = tf.constant([corpus.char_vocab.encode_words(words)])
+    if corpus.char_encoder is not None:
+        window["input_chars"] = tf.constant([corpus.char_encoder.encode_words(words)])
     return model(*model_inputs(model, window))[0]
 
 
@@ -139,7 +139,7 @@ def test_backward_lm_predicts_the_previous_word(tmp_path, kind):
     assert first["inputs"].numpy()[0, 0] == VOCAB.bos
     if kind == "cnn_lstm":  # the chars it reads are those of the reversed words, after <S> spelled
         words = [VOCAB.id_to_word(i) for i in first["inputs"].numpy()[0]]
-        np.testing.assert_array_equal(first["input_chars"].numpy()[0], train.char_vocab.encode_words(words))
+        np.testing.assert_array_equal(first["input_chars"].numpy()[0], train.char_encoder.encode_words(words))
         assert words[0] == "<S>" and words[2] == WORDS[(WORDS.index(words[1]) - 1) % 8]
     lm = trainer(kind, tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=200)
     lm.fit(lm_data.distributed_dataset(lm.strategy, train, 8, 10))

@@ -23,7 +23,7 @@ from taglm_tf.lm.lm1b.checkpoint import checkpoint_fingerprint
 from taglm_tf.lm.lm1b.writing import lm_fingerprint, read_direction
 from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
-from taglm_tf.lm.pretraining.lm_kinds import char_vocabulary
+from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.run import PretrainConfig, pretrain
 from taglm_tf.lm.pretraining.saving import perplexity_record, write_lm1b_release
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
@@ -43,17 +43,17 @@ def train_tiny(tmp_path, direction, steps=4):
         projection_dim=8, num_layers=2, num_sampled=5, reset_id=vocab.bos), config, str(tmp_path / "run"),
         log=lambda line: None)
     corpus = lm_data.LMCorpus([str(tmp_path / "train.txt")], vocab, direction, shuffle=True, num_epochs=None,
-                              char_vocab=char_vocabulary(trainer.model, vocab))
+                              char_encoder=char_encoder_of(trainer.model, vocab))
     trainer.fit(lm_data.distributed_dataset(trainer.strategy, corpus, 2, 4))
     assert trainer.step == steps
-    return trainer.model, vocab, corpus.char_vocab
+    return trainer.model, vocab, corpus.char_encoder
 
 
-def reference(model, vocab, char_vocab, sentence, direction):
+def reference(model, vocab, char_encoder, sentence, direction):
     """The trainer's model reading ``<S>`` + the sentence in its direction: char embeddings, top
     outputs and next-word log-probabilities per token, re-aligned to the sentence's order."""
     words = ["<S>"] + (sentence[::-1] if direction == "backward" else sentence)
-    chars = tf.constant([char_vocab.encode_words(words)])
+    chars = tf.constant([char_encoder.encode_words(words)])
     embedded = model.char_embedder(chars)[0, 1:].numpy()
     top = model(tf.constant([vocab.encode(words)]), chars)[0][0, 1:]
     log_probs = tf.nn.log_softmax(model.softmax(top)).numpy()
@@ -65,7 +65,7 @@ def reference(model, vocab, char_vocab, sentence, direction):
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, direction):
-    model, vocab, char_vocab = train_tiny(tmp_path, direction)
+    model, vocab, char_encoder = train_tiny(tmp_path, direction)
     out = tmp_path / "release"
     written = write_lm1b_release(model, vocab, direction, str(out), global_step=4)
     assert sorted(os.listdir(out)) == sorted(
@@ -81,12 +81,12 @@ def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, dire
 
     embedder = LM1BEmbedder.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"), include_softmax=True)
     assert embedder.direction == direction
-    assert (embedder.char_vocab.bow_char, embedder.char_vocab.pad_char) == (char_vocab.bow_char, char_vocab.pad_char)
+    assert (embedder.char_encoder.bow_char, embedder.char_encoder.pad_char) == (char_encoder.bow_char, char_encoder.pad_char)
     loaded = embedder.embed_sentences(SENTENCES)
     spec = load_embedder(f"lm1b:{out}/ckpt-*,{out}/vocab.txt")  # the tagger's route
     in_graph = spec.embed_tokens(tf.constant([s + [""] * (5 - len(s)) for s in SENTENCES]))
     for i, sentence in enumerate(SENTENCES):
-        embedded, top, log_probs = reference(model, vocab, char_vocab, sentence, direction)
+        embedded, top, log_probs = reference(model, vocab, char_encoder, sentence, direction)
         assert np.abs(top).max() > 1e-3
         np.testing.assert_allclose(loaded[i][0], embedded, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(loaded[i][-1], top, rtol=1e-5, atol=1e-6)
