@@ -25,7 +25,7 @@ from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 from tools.lm1b import make_synthetic
 from tools.lm1b.reference import ReferenceLM
 from taglm_tf.data import conll
-from taglm_tf.lm.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.model import LM1BModel
 from taglm_tf.tracing import WARM_UP_CALLS
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.cli import define_output_flag, run
@@ -75,7 +75,7 @@ def main(argv):
     ckpt, vocab = ensure_release(FLAGS.release_dir, FLAGS.size)
     batch, source = sentences(FLAGS.sentences)
     tokens = sum(len(s) for s in batch)
-    embedder = LM1BEmbedder.from_checkpoint(ckpt, vocab)
+    embedder = LM1BModel.from_checkpoint(ckpt, vocab)
     for _ in range(WARM_UP_CALLS):  # past the eager first batch and the trace
         embedder.embed_sentences(batch[:FLAGS.batch_size], FLAGS.batch_size)
     p, n = embedder.projection_dim, embedder.lstm_cells

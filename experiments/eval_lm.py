@@ -41,7 +41,7 @@ def main(argv):
     files = lm_corpus.expand_files(lm_flags.resolve_globs(FLAGS.eval_files, lm_flags.data_dir()))
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
     corpus = lm_corpus.LMCorpus(files, vocab, config["direction"], max_sentences=FLAGS.max_sentences or None,
-                                char_encoder=char_encoder_of(model, vocab))
+                                chars=char_encoder_of(model, vocab))
     start = time.perf_counter()
     result = evaluate_perplexity(model, corpus, FLAGS.batch_size, FLAGS.num_steps)
     result.update(seconds=time.perf_counter() - start, checkpoint=checkpoint, direction=config["direction"],

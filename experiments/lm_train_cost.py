@@ -37,7 +37,7 @@ def main(argv):
                         lambda: build_lm(config.model.kind, vocab.size, run_model_args(config, vocab)), c,
                         "/tmp/lm_train_cost_unused", log=lambda line: None)
     corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
-                                char_encoder=char_encoder_of(config.model, vocab))
+                                chars=char_encoder_of(config.model, vocab))
     windows = iter(lm_corpus.distributed_dataset(trainer.strategy, corpus, c.batch_size, c.num_steps))
     states = trainer.zero_states()
     for _ in range(FLAGS.warmup):

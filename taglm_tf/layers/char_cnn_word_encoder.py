@@ -11,8 +11,8 @@ from taglm_tf.layers.weight_pairs import paired
 
 
 @keras.saving.register_keras_serializable(package="taglm_tf")
-class LM1BCharEmbedder(keras.layers.Layer):
-    """The char-CNN word embedder of lm_1b (docs/lm_1b.md §4-5), ``all_embs_out``.
+class CharCNNWordEncoder(keras.layers.Layer):
+    """The char-CNN word encoder of lm_1b (docs/lm_1b.md §4-5), ``all_embs_out``.
 
     For each bank k, a VALID convolution of width ``conv_widths[k]`` runs over all
     ``max_word_length`` char positions (bow/eow/pad included), then ReLU and a max over positions.

@@ -1,17 +1,17 @@
-"""LM1BCharEmbedder against a loop-by-loop numpy version of docs/lm_1b.md §4-5."""
+"""CharCNNWordEncoder against a loop-by-loop numpy version of docs/lm_1b.md §4-5."""
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
 from lm1b_fakes import fake_tensors, weights_from_tensors
 from lm1b_numpy import char_embed_word
-from taglm_tf.layers.char_cnn_word_encoder import LM1BCharEmbedder
+from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
 
 
 def make_embedder(tensors):
     weights = weights_from_tensors(tensors)
     d = weights.dims
-    layer = LM1BCharEmbedder(d.char_vocab_size, d.char_dim, d.conv_widths, d.conv_filters,
+    layer = CharCNNWordEncoder(d.char_vocab_size, d.char_dim, d.conv_widths, d.conv_filters,
                              d.num_highway, d.projection_dim)
     layer.set_lm1b_weights(weights)
     return layer
@@ -51,7 +51,7 @@ def test_frozen_and_serialisable():
     layer = make_embedder(fake_tensors(seed=5))
     assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 1 + 16 + 8 + 2
     clone = keras.layers.deserialize(keras.layers.serialize(layer))
-    assert isinstance(clone, LM1BCharEmbedder) and clone.get_config() == layer.get_config()
+    assert isinstance(clone, CharCNNWordEncoder) and clone.get_config() == layer.get_config()
     clone.set_weights(layer.get_weights())
     rows = word_rows(np.random.default_rng(2), 3)
     np.testing.assert_array_equal(clone(tf.constant(rows)).numpy(), layer(tf.constant(rows)).numpy())
@@ -61,7 +61,7 @@ def test_trainable_layer_draws_each_kernel_afresh():
     """Trainable (the CNN-LSTM LM): every weight trainable, and no two kernels share their draws
     (one unseeded Keras initializer repeats its values when reused)."""
     tf.keras.utils.set_random_seed(0)
-    layer = LM1BCharEmbedder(256, 4, [1, 2], [3, 5], 2, 6, trainable=True)
+    layer = CharCNNWordEncoder(256, 4, [1, 2], [3, 5], 2, 6, trainable=True)
     layer.build((None, 50))
     assert len(layer.trainable_weights) == len(layer.weights) == 1 + 4 + 8 + 2
     kernels = [w.numpy() for hw in layer.highway.layer_weights for w in hw if w.shape.rank == 2]

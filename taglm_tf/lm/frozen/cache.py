@@ -41,7 +41,7 @@ def write_cache(path: str, embed: EmbedFn, sentences: Sequence[Sequence[str]], *
         embed: batched embedding function (see :data:`EmbedFn`).
         sentences: token lists; sentence ``i`` is stored under index ``i``.
         dim: embedding size D.
-        lm_fingerprint: identifies the LM weights (e.g. ``checkpoint_fingerprint``).
+        lm_fingerprint: identifies the LM (its ``SentenceEmbedder.fingerprint``).
         layer: which output is stored (e.g. ``"lstm_1"``).
         dtype: ``float16`` or ``float32``.
         chunk: sentences per ``embed`` call.

@@ -1,70 +1,58 @@
-"""Frozen LMs behind one interface: token lists in, one vector per token out.
+"""The frozen-LM protocol: token lists in, one vector per token out.
 
-A :class:`SentenceEmbedder` has ``name``, ``dim``, ``fingerprint`` (identifies the weights, for
-caches) and ``embed_sentences(token_lists, batch_size)`` returning one ``[n_i, dim]`` float32
-array per sentence, each sentence embedded from a zero state; those that can run inside a
-SavedModel also have ``embed_tokens`` and ``trackables``. :mod:`taglm_tf.lm.frozen.loading` builds them
-from specs.
+Every LM kind the tagger can read (:mod:`taglm_tf.lm.frozen.kinds`) is a :class:`SentenceEmbedder`:
+its vectors become tagger features (:mod:`taglm_tf.lm.frozen.features`, cached or on the fly) and
+are computed again inside an exported SavedModel (:mod:`taglm_tf.export`), so it must do both.
 """
 from __future__ import annotations
 
-from typing import List, Protocol, Sequence
+import abc
+from typing import List, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 
+class SentenceEmbedder(abc.ABC):
+    """A frozen LM as the tagger uses it. A subclass implements :meth:`embed_sentences`,
+    :meth:`embed_tokens` and :attr:`trackables`; one that lacks any of them cannot be
+    instantiated (``TypeError`` when the LM is loaded), so a new LM kind fails before a tagger is
+    trained with it, not when the tagger is exported.
 
-class SentenceEmbedder(Protocol):
-    """What a frozen LM provides so that its vectors can be tagger features
-    (:mod:`taglm_tf.lm.frozen.features`).
+    Both ways of embedding read each sentence from a zero LM state, independently of the other
+    sentences in the batch, and give the same vectors (up to float tolerance).
 
-    Attributes:
-        name: a label for reports.
+    Args:
+        name: a label for reports (the LM's spec when loaded from one).
         dim: D, the size of each token's vector.
-        fingerprint: identifies the weights; LM feature caches are keyed by it.
+        fingerprint: sha256 hex digest of what determines the vectors (weights, and for some kinds
+            the vocabulary, the model's configuration or the direction); LM feature caches are
+            keyed by it and runs record it, so a changed LM is never taken for the one they used.
     """
 
-    name: str
-    dim: int
-    fingerprint: str
+    def __init__(self, name: str, dim: int, fingerprint: str):
+        self.name, self.dim, self.fingerprint = name, dim, fingerprint
 
+    @abc.abstractmethod
     def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
         """One float32 ``[n_i, dim]`` array per sentence, in input order (n_i: its tokens).
 
-        Each sentence is read from a zero LM state, independently of the others in its batch.
-
         Args:
             sentences: token lists (no token may be empty).
-            batch_size: sentences per LM forward pass.
+            batch_size: sentences per LM forward pass (does not change the results).
         """
-        ...
 
-
-class LM1BTopLayer:
-    """The lm_1b output used by TagLM: the top LSTM layer (``lstm/lstm_1/control_dependency``).
-
-    Args:
-        embedder: a loaded :class:`~taglm_tf.lm.lm1b.model.LM1BEmbedder`.
-        fingerprint: identifies its weights.
-        name: a label for reports.
-    """
-
-    def __init__(self, embedder, fingerprint: str, name: str = "lm1b"):
-        self.embedder, self.fingerprint, self.name = embedder, fingerprint, name
-        self.dim = embedder.projection_dim
-
-    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
-        """The last row of :meth:`LM1BEmbedder.embed_sentences` (the top LSTM layer): one float32
-        ``[n_i, P]`` array per sentence, in input order, with its ``<S>`` rule and direction."""
-        return [layers[-1] for layers in self.embedder.embed_sentences(sentences, batch_size)]
-
+    @abc.abstractmethod
     def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
-        """In-graph: right-padded ``tokens`` ``[B, T]`` (``""`` = padding) -> ``[B, T, P]``, zeros
-        at padding; the same char ids, layers and direction as :meth:`embed_sentences`."""
-        return self.embedder.embed_tokens(tokens)
+        """In-graph :meth:`embed_sentences`: right-padded ``tokens`` ``[B, T]`` (``tf.string``,
+        ``""`` = padding) -> ``[B, T, dim]`` float32, zeros at padding. Traced into the exported
+        SavedModel."""
 
     @property
+    @abc.abstractmethod
     def trackables(self) -> list:
-        """What a SavedModel must hold to run :meth:`embed_tokens`."""
-        return list(self.embedder.weights)
+        """The variables and lookup tables a SavedModel must hold to run :meth:`embed_tokens`."""
+
+    def __call__(self, sentences: Sequence[Sequence[str]]) -> List[np.ndarray]:
+        """:meth:`embed_sentences` with the default batch size (the cache's ``EmbedFn``)."""
+        return self.embed_sentences(sentences)

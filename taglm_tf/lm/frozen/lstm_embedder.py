@@ -1,7 +1,7 @@
 """A pretrained LM of :mod:`taglm_tf.lm.pretraining` (word-level
 :class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLanguageModel` or char-aware
-:class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`) as a frozen token embedder for
-the tagger, with the interface of the lm_1b embedder and the embedding cache (``EmbedFn``).
+:class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`) as tagger features
+(:class:`~taglm_tf.lm.frozen.embedder.SentenceEmbedder`).
 
 Alignment, for a sentence ``w1 .. wn`` and 1-based position ``k``: each sentence is read from a
 zero state, with no ``</S>``.
@@ -18,40 +18,21 @@ right (backward) context. Outputs do not depend on the batch size or on the othe
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from taglm_tf.data.batching import batches_by_length
-from taglm_tf.fingerprints import hash_tensors
+from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
-from taglm_tf.lm.pretraining.saving import load_lm
+from taglm_tf.lm.pretraining.saving import load_lm, run_fingerprint
 from taglm_tf.lm.pretraining.trainer import model_inputs
 from taglm_tf.lm.vocab import BOS, LMVocabulary
 from taglm_tf.tracing import EagerThenTraced
 
-def lm_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
-    """sha256 of what determines the embeddings: direction, model config, vocabulary, and the
-    model variables of ``checkpoint`` (names and shapes, plus the values of those with at most
-    :data:`~taglm_tf.fingerprints.FINGERPRINT_MAX_ELEMENTS` elements: biases, peepholes, small
-    matrices)."""
-    digest = hashlib.sha256(b"taglm_tf lstm lm fingerprint v1\n")
-    digest.update(json.dumps({"direction": config["direction"], "model": config["model_args"]},
-                             sort_keys=True).encode("utf-8"))
-    digest.update("\n".join(vocab.words).encode("utf-8"))
-    reader = tf.train.load_checkpoint(checkpoint)
-    hash_tensors(digest, [(name, shape) for name, shape in sorted(tf.train.list_variables(checkpoint))
-                          if name.startswith("model/") and ".OPTIMIZER_SLOT" not in name],
-                 lambda name, shape: f"\n{name}\0{shape}",
-                 lambda name: np.ascontiguousarray(reader.get_tensor(name), "<f4").tobytes())
-    return digest.hexdigest()
-
-
-class LMEmbedder:
+class PretrainedLMEmbedder(SentenceEmbedder):
     """Frozen forward or backward LM: token lists -> top-layer vectors (module docstring).
 
     Args:
@@ -64,14 +45,13 @@ class LMEmbedder:
 
     def __init__(self, model: LSTMPStackLM, vocab: LMVocabulary, direction: str, fingerprint: str,
                  name: str = ""):
-        self.model, self.vocab, self.direction, self.fingerprint = model, vocab, direction, fingerprint
-        self.name = name or f"{direction} LM"
-        self.dim = model.projection_dim
+        super().__init__(name or f"{direction} LM", model.projection_dim, fingerprint)
+        self.model, self.vocab, self.direction = model, vocab, direction
         self.layer = f"{direction}_lstm_{model.num_layers - 1}"
         self.table = tf.lookup.StaticHashTable(  # exact word match, else <UNK>, as LMVocabulary.encode
             tf.lookup.KeyValueTensorInitializer(tf.constant(vocab.words), tf.range(vocab.size, dtype=tf.int32)),
             default_value=vocab.unk)
-        self.char_encoder = char_encoder_of(model, vocab)  # None for a word-level LM
+        self.chars = char_encoder_of(model, vocab)  # None for a word-level LM
         self._embed = EagerThenTraced(self.embed_tokens, [tf.TensorSpec([None, None], tf.string)])
 
     def embed_tokens(self, tokens: tf.Tensor) -> tf.Tensor:
@@ -84,8 +64,8 @@ class LMEmbedder:
             tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
         words = tf.concat([tf.fill([tf.shape(tokens)[0], 1], BOS), tokens], axis=1)
         window = {"inputs": self.table.lookup(words)}
-        if self.char_encoder is not None:  # <S> spelled, as in training (taglm_tf.lm.pretraining.corpus)
-            window["input_chars"] = self.char_encoder.encode_words_in_graph(words)
+        if self.chars is not None:  # <S> spelled, as in training (taglm_tf.lm.pretraining.corpus)
+            window["input_chars"] = self.chars.encode_words_in_graph(words)
         top = self.model(*model_inputs(self.model, window),
                          mask=tf.sequence_mask(lengths + 1, tf.shape(words)[1]))[0][:, 1:]
         if self.direction == "backward":
@@ -93,11 +73,11 @@ class LMEmbedder:
         return top * tf.cast(present, top.dtype)[:, :, None]
 
     @classmethod
-    def from_model_dir(cls, model_dir: str, checkpoint: Optional[str] = None) -> "LMEmbedder":
-        """Load a :func:`~taglm_tf.lm.pretraining.run.pretrain` output (latest checkpoint by default)."""
+    def from_model_dir(cls, model_dir: str, checkpoint: Optional[str] = None) -> "PretrainedLMEmbedder":
+        """Load a :func:`~taglm_tf.lm.pretraining.run.pretrain` output (latest checkpoint by
+        default); an :class:`~taglm_tf.errors.InputError` if it cannot be loaded."""
         model, vocab, config, checkpoint = load_lm(model_dir, checkpoint)
-        fingerprint = lm_fingerprint(checkpoint, config, vocab)
-        return cls(model, vocab, config["direction"], fingerprint, name=model_dir)
+        return cls(model, vocab, config["direction"], run_fingerprint(checkpoint, config, vocab), name=model_dir)
 
     @property
     def trackables(self) -> list:
@@ -116,6 +96,3 @@ class LMEmbedder:
             for row, i in enumerate(batch):
                 results[i] = vectors[row, :len(sentences[i])].copy()
         return results
-
-    def __call__(self, sentences: Sequence[Sequence[str]]) -> List[np.ndarray]:
-        return self.embed_sentences(sentences)

@@ -9,7 +9,7 @@ from tensorflow import keras
 
 from taglm_tf.data.batching import batches_by_length
 from taglm_tf.errors import InputError
-from taglm_tf.layers.char_cnn_word_encoder import LM1BCharEmbedder
+from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
 from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
 from taglm_tf.lm.lm1b.writing import DIRECTIONS, read_direction
@@ -118,7 +118,7 @@ def first_token_step(tokens: tf.Tensor) -> tf.Tensor:
     return 1 - tf.cast(starts_with_bos(tokens), tf.int32)
 
 
-def token_char_ids(char_encoder: LM1BCharEncoder, tokens: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+def token_char_ids(chars: LM1BCharEncoder, tokens: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
     """In-graph batch as lm_1b_eval's dump_lstm_emb feeds it: ``<S>``, then the tokens.
 
     As in lm_1b_eval, the word ``<S>`` is added only to rows that do not already start with it
@@ -127,7 +127,7 @@ def token_char_ids(char_encoder: LM1BCharEncoder, tokens: tf.Tensor) -> Tuple[tf
     ``<S>`` row, so they add no distinct word to the char CNN.
 
     Args:
-        char_encoder: the lm_1b char encoding.
+        chars: the lm_1b char encoding.
         tokens: ``[B, T]`` tf.string, right-padded with ``""``.
 
     Returns:
@@ -141,7 +141,7 @@ def token_char_ids(char_encoder: LM1BCharEncoder, tokens: tf.Tensor) -> Tuple[tf
     padded = tf.where(present, tokens, BOS)
     words = tf.where(added[:, None], tf.concat([start, padded], axis=1),
                      tf.concat([padded, start], axis=1))
-    return char_encoder.encode_words_in_graph(words), lengths
+    return chars.encode_words_in_graph(words), lengths
 
 
 def token_steps(outputs: tf.Tensor, tokens: tf.Tensor) -> tf.Tensor:
@@ -151,10 +151,10 @@ def token_steps(outputs: tf.Tensor, tokens: tf.Tensor) -> tf.Tensor:
     return tf.gather(outputs, steps, batch_dims=1)
 
 
-def sentence_char_ids(char_encoder: LM1BCharEncoder,
+def sentence_char_ids(chars: LM1BCharEncoder,
                       sentences: Sequence[Sequence[Word]]) -> Tuple[np.ndarray, np.ndarray]:
     """:func:`token_char_ids` for token lists (no token may be empty); numpy in and out."""
-    char_ids, lengths = token_char_ids(char_encoder, _token_matrix(sentences))
+    char_ids, lengths = token_char_ids(chars, _token_matrix(sentences))
     return char_ids.numpy(), lengths.numpy()
 
 
@@ -166,7 +166,7 @@ def _token_matrix(sentences: Sequence[Sequence[Word]]) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="taglm_tf")
-class LM1BEmbedder(keras.layers.Layer):
+class LM1BModel(keras.layers.Layer):
     """Frozen, batched lm_1b (CNN-BIG-LSTM): char ids -> word embedding and every LSTM layer.
 
     Each sequence starts from a zero LSTM state. The char CNN runs once per distinct word of the
@@ -176,7 +176,7 @@ class LM1BEmbedder(keras.layers.Layer):
 
     Args:
         num_chars, char_dim, conv_widths, conv_filters, num_highway, projection_dim: the char
-            embedder's sizes (see :class:`LM1BCharEmbedder`).
+            encoder's sizes (see :class:`CharCNNWordEncoder`).
         lstm_cells: N, cells per LSTM layer.
         num_lstm_layers: LSTMP layers (2).
         softmax_rows: Vpad of the optional :class:`LM1BSoftmax` head (``self.softmax``); 0 for none.
@@ -213,12 +213,12 @@ class LM1BEmbedder(keras.layers.Layer):
         self.projection_dim, self.max_word_length = projection_dim, max_word_length
         self.lstm_cells, self.num_lstm_layers = lstm_cells, num_lstm_layers
         self.softmax_rows = softmax_rows
-        self.char_embedder = LM1BCharEmbedder(**self.char_args, name="char_embedding")
+        self.char_embedder = CharCNNWordEncoder(**self.char_args, name="char_embedding")
         self.lstm_layers = [LSTMPLayer(lstm_cells, projection_dim, name=f"lstm_{layer}")
                             for layer in range(num_lstm_layers)]
         self.softmax = (LM1BSoftmax(softmax_rows, projection_dim, name="softmax")
                         if softmax_rows else None)
-        self.char_encoder: Optional[LM1BCharEncoder] = None  # for embed_sentences; not serialised
+        self.chars: Optional[LM1BCharEncoder] = None  # for embed_sentences; not serialised
         self._embed_batch = None
 
     @property
@@ -228,21 +228,21 @@ class LM1BEmbedder(keras.layers.Layer):
         return ["token_embedding"] + [f"lstm_{layer}" for layer in range(self.num_lstm_layers)]
 
     @classmethod
-    def from_weights(cls, weights: LM1BWeights, char_encoder: Optional[LM1BCharEncoder] = None,
-                     max_word_length: int = 50, **kwargs) -> "LM1BEmbedder":
-        """A built embedder holding ``weights`` (with a softmax head if they include one)."""
+    def from_weights(cls, weights: LM1BWeights, chars: Optional[LM1BCharEncoder] = None,
+                     max_word_length: int = 50, **kwargs) -> "LM1BModel":
+        """A built model holding ``weights`` (with a softmax head if they include one)."""
         d = weights.dims
         layer = cls(d.char_vocab_size, d.char_dim, d.conv_widths, d.conv_filters, d.num_highway,
                     d.projection_dim, d.lstm_cells, d.num_lstm_layers,
                     d.softmax_rows if weights.softmax_kernel is not None else 0,
                     max_word_length, **kwargs)
         layer.set_lm1b_weights(weights)
-        layer.char_encoder = char_encoder
+        layer.chars = chars
         return layer
 
     @classmethod
     def from_checkpoint(cls, pattern: Pattern, vocab_path: str, include_softmax: bool = False,
-                        **kwargs) -> "LM1BEmbedder":
+                        **kwargs) -> "LM1BModel":
         """Load the release: ``pattern`` like ``DIR/ckpt-*``, ``vocab_path`` the vocabulary file;
         a ``direction.json`` beside the shards sets ``direction`` (default forward).
 
@@ -251,10 +251,10 @@ class LM1BEmbedder(keras.layers.Layer):
         """
         weights = read_lm1b_checkpoint(pattern, include_softmax=include_softmax)
         vocab = read_vocab(vocab_path)
-        char_encoder = LM1BCharEncoder(vocab.words, path=vocab.path)
-        check_compatible(weights, vocab, char_encoder.max_word_length)
+        chars = LM1BCharEncoder(vocab.words, path=vocab.path)
+        check_compatible(weights, vocab, chars.max_word_length)
         kwargs.setdefault("direction", read_direction(pattern))
-        return cls.from_weights(weights, char_encoder, char_encoder.max_word_length, **kwargs)
+        return cls.from_weights(weights, chars, chars.max_word_length, **kwargs)
 
     def build(self, input_shape):
         self.char_embedder.build((None, self.max_word_length))
@@ -265,7 +265,7 @@ class LM1BEmbedder(keras.layers.Layer):
         super().build(input_shape)
 
     def set_lm1b_weights(self, weights: LM1BWeights) -> None:
-        """Copy ``weights`` (from :func:`read_lm1b_checkpoint`) into the char embedder, the LSTM
+        """Copy ``weights`` (from :func:`read_lm1b_checkpoint`) into the char-CNN word encoder, the LSTM
         layers (paired in order with ``weights.lstm``) and the softmax head if there is one,
         building the layer first if needed. With a softmax head, ``weights`` must include the
         softmax.
@@ -344,9 +344,9 @@ class LM1BEmbedder(keras.layers.Layer):
         return top * tf.cast(present, top.dtype)[:, :, None]
 
     def _chars(self) -> LM1BCharEncoder:
-        if self.char_encoder is None:
-            raise ValueError("set char_encoder (or use from_checkpoint) to embed token lists")
-        return self.char_encoder
+        if self.chars is None:
+            raise ValueError("set chars (or use from_checkpoint) to embed token lists")
+        return self.chars
 
     def _stacked_outputs(self, char_ids, lengths):
         """``[B, 1 + num_lstm_layers, T, P]``: the first batch eagerly, later ones through one

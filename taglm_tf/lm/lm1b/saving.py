@@ -3,7 +3,7 @@
 ``export_lm1b`` writes a directory with ``config.json`` (layer config, source fingerprint),
 ``weights.h5`` (one dataset per layer weight), ``vocab.txt`` (the release vocabulary, byte for
 byte) and ``chars.json`` (the special char ids derived from it). ``load_lm1b`` rebuilds the
-frozen :class:`LM1BEmbedder` from it.
+frozen :class:`LM1BModel` from it.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import h5py
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
-from taglm_tf.lm.lm1b.writing import lm_fingerprint
-from taglm_tf.lm.lm1b.model import LM1BEmbedder, assign_rows
+from taglm_tf.lm.lm1b.writing import release_fingerprint
+from taglm_tf.lm.lm1b.model import LM1BModel, assign_rows
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
 
 CONFIG, WEIGHTS, VOCAB, CHARS = "config.json", "weights.h5", "vocab.txt", "chars.json"
@@ -27,9 +27,9 @@ def _char_table(chars: LM1BCharEncoder) -> dict:
             "eow": chars.eow_char, "pad": chars.pad_char, "max_word_length": chars.max_word_length}
 
 
-def _keyed(embedder: LM1BEmbedder):
+def _keyed(model: LM1BModel):
     """(unique key, variable) pairs: weight names repeat across sublayers, so number them."""
-    return [(f"{i:03d}/{w.name.replace(':', '_')}", w) for i, w in enumerate(embedder.weights)]
+    return [(f"{i:03d}/{w.name.replace(':', '_')}", w) for i, w in enumerate(model.weights)]
 
 
 def _dataset(f: h5py.File, index: str):
@@ -43,23 +43,23 @@ def _dataset(f: h5py.File, index: str):
 
 def export_lm1b(ckpt_pattern: str, vocab_path: str, output_dir: str, include_softmax: bool = False) -> None:
     """Convert the release (``ckpt-*`` files and vocabulary) into ``output_dir``, atomically."""
-    embedder = LM1BEmbedder.from_checkpoint(ckpt_pattern, vocab_path, include_softmax=include_softmax)
-    config = {"layer": embedder.get_config(), "source_fingerprint": lm_fingerprint(ckpt_pattern),
+    model = LM1BModel.from_checkpoint(ckpt_pattern, vocab_path, include_softmax=include_softmax)
+    config = {"layer": model.get_config(), "source_fingerprint": release_fingerprint(ckpt_pattern),
               "format": "taglm_tf.lm.lm1b/1"}
     with atomic_path(output_dir) as tmp:
         os.makedirs(tmp)
         with h5py.File(os.path.join(tmp, WEIGHTS), "w") as f:
-            for key, weight in _keyed(embedder):
+            for key, weight in _keyed(model):
                 f.create_dataset(key, data=weight.numpy())
         shutil.copyfile(vocab_path, os.path.join(tmp, VOCAB))
         with open(os.path.join(tmp, CHARS), "w") as f:
-            json.dump(_char_table(embedder.char_encoder), f, indent=1)
+            json.dump(_char_table(model.chars), f, indent=1)
         with open(os.path.join(tmp, CONFIG), "w") as f:
             json.dump(config, f, indent=1)
 
 
-def load_lm1b(export_dir: str) -> LM1BEmbedder:
-    """The frozen embedder saved by :func:`export_lm1b` (with its softmax if one was exported)."""
+def load_lm1b(export_dir: str) -> LM1BModel:
+    """The frozen lm_1b model saved by :func:`export_lm1b` (with its softmax if one was exported)."""
     paths = {name: os.path.join(export_dir, name) for name in (CONFIG, WEIGHTS, VOCAB, CHARS)}
     for path in paths.values():
         if not os.path.exists(path):
@@ -71,10 +71,10 @@ def load_lm1b(export_dir: str) -> LM1BEmbedder:
         if json.load(f) != _char_table(chars):
             raise InputError("special chars differ from those the vocabulary gives; was vocab.txt "
                              "changed?", paths[CHARS])
-    embedder = LM1BEmbedder.from_config(config["layer"])
-    embedder.build((None, None, embedder.max_word_length))
+    model = LM1BModel.from_config(config["layer"])
+    model.build((None, None, model.max_word_length))
     with h5py.File(paths[WEIGHTS], "r") as f:
-        for key, weight in _keyed(embedder):
+        for key, weight in _keyed(model):
             value = _dataset(f, key.split("/", 1)[0])
             if value is None or value.shape != tuple(weight.shape):
                 raise InputError(f"weight {key} {tuple(weight.shape)} missing or of another shape",
@@ -83,6 +83,6 @@ def load_lm1b(export_dir: str) -> LM1BEmbedder:
                 weight.assign(value[()])
             else:
                 assign_rows(weight, value[:])  # in place: no second copy of the 3.3 GB softmax
-    embedder.char_encoder = chars
-    embedder.source_fingerprint = config["source_fingerprint"]
-    return embedder
+    model.chars = chars
+    model.source_fingerprint = config["source_fingerprint"]
+    return model

@@ -145,10 +145,12 @@ def write_release(output_dir: str, weights: LM1BWeights, words: Sequence[str], d
     return written
 
 
-def lm_fingerprint(pattern: Pattern) -> str:
-    """:func:`~taglm_tf.lm.lm1b.checkpoint.checkpoint_fingerprint`, plus the direction for a
-    backward LM (a forward one, such as Google's release, keeps the plain checkpoint fingerprint),
-    so features computed reading one way are never taken for the other."""
+def release_fingerprint(pattern: Pattern) -> str:
+    """The fingerprint of an LM in the release layout, which the tagger's runs and LM caches
+    record: :func:`~taglm_tf.lm.lm1b.checkpoint.checkpoint_fingerprint` of ``pattern``, plus the
+    direction for a backward LM (a forward one, such as Google's release, keeps the plain
+    checkpoint fingerprint), so features computed reading one way are never taken for the other.
+    A sha256 hex digest."""
     fingerprint = checkpoint_fingerprint(pattern)
     if read_direction(pattern) == "forward":
         return fingerprint

@@ -2,7 +2,7 @@
 trainable: each input word's bytes -> char CNN -> highway -> projection -> LSTMP layers ->
 sampled softmax over a word vocabulary.
 
-The layers are the ones the frozen lm_1b loader uses (:class:`~taglm_tf.layers.char_cnn_word_encoder.LM1BCharEmbedder`,
+The layers are the ones the frozen lm_1b loader uses (:class:`~taglm_tf.layers.char_cnn_word_encoder.CharCNNWordEncoder`,
 :class:`~taglm_tf.layers.lstmp.LSTMPLayer`), created trainable; the softmax and the sampler are
 the word LM's (:class:`~taglm_tf.lm.pretraining.lstm_lm.LMSoftmax`).
 """
@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 import tensorflow as tf
 from tensorflow import keras
 
-from taglm_tf.layers.char_cnn_word_encoder import LM1BCharEmbedder
+from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
 from taglm_tf.layers.lstmp import LSTMPLayer
 from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
 from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMPStackConfig, LSTMPStackLM, State
@@ -56,7 +56,7 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
     find ``<S>`` for the state reset) and its lm_1b byte-level char ids
     (:meth:`~taglm_tf.lm.lm1b.vocab.LM1BCharEncoder.encode_word`: bow, the first
     ``max_word_length - 2`` UTF-8 bytes, eow, padding), so no input word is unknown. The char ids
-    pass :class:`LM1BCharEmbedder` (char table, VALID conv banks, ReLU, max over positions,
+    pass :class:`CharCNNWordEncoder` (char table, VALID conv banks, ReLU, max over positions,
     :class:`~taglm_tf.layers.highway.Highway` with lm_1b's -2 gate offset, linear projection to P;
     run once per distinct word of the batch), then ``num_layers`` :class:`LSTMPLayer` and
     :class:`LMSoftmax`, exactly as :class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLanguageModel`
@@ -111,7 +111,8 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
         self.num_layers, self.num_sampled, self.dropout = num_layers, num_sampled, dropout
         self.use_peepholes, self.forget_bias, self.cell_clip = use_peepholes, forget_bias, cell_clip
         self.reset_id, self.sampler_seed = reset_id, sampler_seed
-        self.char_embedder = LM1BCharEmbedder(NUM_CHARS, char_dim, self.conv_widths, self.conv_filters,
+        # The attribute name keys the layer's variables in the run's checkpoints.
+        self.char_embedder = CharCNNWordEncoder(NUM_CHARS, char_dim, self.conv_widths, self.conv_filters,
                                               num_highway, projection_dim, max_word_length, trainable=True,
                                               name="char_embedding")
         self.lstm_layers = [LSTMPLayer(num_cells, projection_dim, forget_bias, use_peepholes, cell_clip,

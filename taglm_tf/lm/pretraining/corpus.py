@@ -28,7 +28,7 @@ a new sentence it takes the next one of the shared stream (rows are served in or
 Slots after the data ends have input 0, target 0 and weight 0; the last window is the one after
 which every row is empty.
 
-**Chars** (char-aware LMs: the corpus has a ``char_encoder``). Each window also carries
+**Chars** (char-aware LMs: the corpus has ``chars``, their encoding). Each window also carries
 ``input_chars`` ``[B, T, max_word_length]``: the lm_1b byte-level char ids
 (:meth:`~taglm_tf.lm.lm1b.vocab.LM1BCharEncoder.encode_word`) of the real spelling of each input
 token, so a word outside the word vocabulary (``<UNK>`` in ``inputs``) keeps its chars. ``<S>`` is
@@ -119,7 +119,7 @@ class LMCorpus:
         num_epochs: passes over the data; ``None`` repeats forever.
         shuffle_chunk: lines per shuffled chunk.
         max_sentences: stop the stream after this many sentences (``None``: no limit).
-        char_encoder: for a char-aware LM: sentences also carry the char ids of their input
+        chars: for a char-aware LM: sentences also carry the char ids of their input
             tokens (module docstring, "Chars").
         interleave: mix the sentences of all files within each epoch (module docstring, "Order").
     """
@@ -132,7 +132,7 @@ class LMCorpus:
     num_epochs: Optional[int] = 1
     shuffle_chunk: int = 10000
     max_sentences: Optional[int] = None
-    char_encoder: Optional[LM1BCharEncoder] = None
+    chars: Optional[LM1BCharEncoder] = None
     interleave: bool = False
     _counts: Optional[List[int]] = dataclasses.field(default=None, init=False, repr=False, compare=False)
     _char_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
@@ -140,12 +140,12 @@ class LMCorpus:
     @property
     def max_word_length(self) -> int:
         """Chars per word row of ``input_chars``; 0 for a word-level corpus (no chars)."""
-        return 0 if self.char_encoder is None else self.char_encoder.max_word_length
+        return 0 if self.chars is None else self.chars.max_word_length
 
     def input_chars(self, tokens: Sequence[str]) -> np.ndarray:
         """``[len(tokens) + 1, max_word_length]`` int32 char ids of what the LM reads before each
         target of the sentence: ``<S>``, then ``tokens`` in this corpus's direction."""
-        cache, encode = self._char_cache, self.char_encoder.encode_word
+        cache, encode = self._char_cache, self.chars.encode_word
         words = [BOS] + list(tokens[::-1] if self.direction == "backward" else tokens)
         rows = []
         for word in words:
@@ -170,7 +170,7 @@ class LMCorpus:
 
     def sentences(self, start: Position = Position()) -> Iterator[tuple]:
         """``(ids, position)`` of every sentence from ``start`` on, in stream order; with a
-        ``char_encoder``, ``(ids, position, input_chars)`` (:meth:`input_chars`)."""
+        ``chars``, ``(ids, position, input_chars)`` (:meth:`input_chars`)."""
         stream = self._sentences(start)
         return stream if self.max_sentences is None else itertools.islice(stream, self.max_sentences)
 
@@ -181,7 +181,7 @@ class LMCorpus:
             for position, tokens in self._epoch_sentences(epoch, start if epoch == start.epoch else Position(epoch)):
                 found = True
                 ids = encode_sentence(self.vocab, tokens, self.direction)
-                yield (ids, position) if self.char_encoder is None else (ids, position, self.input_chars(tokens))
+                yield (ids, position) if self.chars is None else (ids, position, self.input_chars(tokens))
             if not found and (epoch > start.epoch or start[1:] == (0, 0)):
                 raise InputError("the data files hold no sentence", self.files[0])
             epoch += 1

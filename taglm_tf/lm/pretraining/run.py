@@ -185,7 +185,7 @@ def pretrain(config: PretrainConfig, resume: bool = False,
     corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
                                 num_epochs=config.epochs or None, shuffle_chunk=c.shuffle_chunk,
                                 interleave=c.interleave,
-                                char_encoder=char_encoder_of(config.model, vocab))
+                                chars=char_encoder_of(config.model, vocab))
     dataset = lm_corpus.distributed_dataset(strategy, corpus, c.batch_size, c.num_steps, trainer.start_position)
     params = sum(v.shape.num_elements() for v in trainer.model.trainable_variables)
     trainer.log(f"{config.direction} {config.model.kind} LM: vocabulary {vocab.size:,}, {params:,} parameters, "
@@ -227,5 +227,5 @@ def heldout_evaluator(config: PretrainConfig, files, vocab: LMVocabulary):
         return None
     heldout = lm_corpus.LMCorpus(files, vocab, config.direction,
                                  max_sentences=config.heldout_max_sentences or None,
-                                 char_encoder=char_encoder_of(config.model, vocab))
+                                 chars=char_encoder_of(config.model, vocab))
     return lambda model: evaluate_perplexity(model, heldout, config.train.batch_size, config.train.num_steps)

@@ -7,15 +7,16 @@ the model's arguments, the vocabulary size and the code commit), ``vocab.txt`` (
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from typing import Optional, Tuple
 
+import numpy as np
 import tensorflow as tf
 
-import numpy as np
-
 from taglm_tf.errors import InputError
+from taglm_tf.fingerprints import hash_tensors
 from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
 from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
 from taglm_tf.lm.lm1b.writing import write_release
@@ -89,6 +90,25 @@ def load_lm(model_dir: str, checkpoint: Optional[str] = None
     return model, vocab, config, checkpoint
 
 
+def run_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
+    """The fingerprint of a trained LM, which the tagger's runs and LM caches record: the sha256
+    hex digest of what determines its vectors: the direction and model config of the run's
+    ``config.json`` dict, the
+    vocabulary, and the model variables of ``checkpoint`` (names and shapes, plus the values of
+    those with at most :data:`~taglm_tf.fingerprints.FINGERPRINT_MAX_ELEMENTS` elements: biases,
+    peepholes, small matrices)."""
+    digest = hashlib.sha256(b"taglm_tf lstm lm fingerprint v1\n")
+    digest.update(json.dumps({"direction": config["direction"], "model": config["model_args"]},
+                             sort_keys=True).encode("utf-8"))
+    digest.update("\n".join(vocab.words).encode("utf-8"))
+    reader = tf.train.load_checkpoint(checkpoint)
+    hash_tensors(digest, [(name, shape) for name, shape in sorted(tf.train.list_variables(checkpoint))
+                          if name.startswith("model/") and ".OPTIMIZER_SLOT" not in name],
+                 lambda name, shape: f"\n{name}\0{shape}",
+                 lambda name: np.ascontiguousarray(reader.get_tensor(name), "<f4").tobytes())
+    return digest.hexdigest()
+
+
 def model_from_record(config: dict, vocab_size: int) -> LSTMPStackLM:
     """A new, unbuilt model as a run's ``config.json`` (a dict) describes it; runs written before
     the CNN-LSTM have no ``model.kind`` and are word-level (``lstm``)."""
@@ -133,7 +153,7 @@ def write_lm1b_release(model: CNNLSTMLanguageModel, vocab: LMVocabulary, directi
                        global_step: int = 0) -> dict:
     """Write a trained CNN-LSTM in lm_1b's release layout (:mod:`taglm_tf.lm.lm1b.writing`):
     ``ckpt-*`` shards, ``vocab.txt`` and, if backward, ``direction.json``; then
-    ``--forward_lm=lm1b:DIR/ckpt-*,DIR/vocab.txt`` and ``LM1BEmbedder.from_checkpoint`` load it.
+    ``--forward_lm=lm1b:DIR/ckpt-*,DIR/vocab.txt`` and ``LM1BModel.from_checkpoint`` load it.
     Returns {file name: path}."""
     if not isinstance(model, CNNLSTMLanguageModel):
         raise InputError(f"only a cnn_lstm LM has lm_1b's layout, not a {type(model).__name__}")

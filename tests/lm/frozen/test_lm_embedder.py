@@ -7,7 +7,7 @@ import tensorflow as tf
 import tiny_lms
 
 from taglm_tf.lm.frozen.features import CachedFeatures
-from taglm_tf.lm.frozen.lstm_embedder import LMEmbedder
+from taglm_tf.lm.frozen.lstm_embedder import PretrainedLMEmbedder
 
 TRAIN = ["the cat sat on the mat .", "a dog sat .", "the dog saw a cat ."]
 SENTENCES = [["the", "cat", "sat"], [], ["a", "zebra", "saw", "the", "dog", "on", "a", "mat", "."], ["dog"]]
@@ -26,7 +26,7 @@ def top_after_reading(embedder, tokens):
 
 
 def test_forward_vector_k_has_read_up_to_token_k(model_dirs):
-    embedder = LMEmbedder.from_model_dir(model_dirs["forward"])
+    embedder = PretrainedLMEmbedder.from_model_dir(model_dirs["forward"])
     tokens = SENTENCES[2]
     vectors = embedder.embed_sentences([tokens])[0]
     assert vectors.shape == (len(tokens), 5)
@@ -35,7 +35,7 @@ def test_forward_vector_k_has_read_up_to_token_k(model_dirs):
 
 
 def test_backward_vector_k_has_read_from_the_end_down_to_token_k(model_dirs):
-    embedder = LMEmbedder.from_model_dir(model_dirs["backward"])
+    embedder = PretrainedLMEmbedder.from_model_dir(model_dirs["backward"])
     assert embedder.direction == "backward"
     tokens = SENTENCES[2]
     vectors = embedder.embed_sentences([tokens])[0]
@@ -46,7 +46,7 @@ def test_backward_vector_k_has_read_from_the_end_down_to_token_k(model_dirs):
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_batch_size_and_order_do_not_matter(model_dirs, direction):
-    embedder = LMEmbedder.from_model_dir(model_dirs[direction])
+    embedder = PretrainedLMEmbedder.from_model_dir(model_dirs[direction])
     reference = embedder.embed_sentences(SENTENCES, batch_size=1)
     assert [v.shape for v in reference] == [(len(s), 5) for s in SENTENCES]
     for batch_size in (2, 100):
@@ -58,11 +58,11 @@ def test_batch_size_and_order_do_not_matter(model_dirs, direction):
 
 
 def test_fingerprint_and_cache(model_dirs, tmp_path):
-    forward = LMEmbedder.from_model_dir(model_dirs["forward"])
-    assert LMEmbedder.from_model_dir(model_dirs["forward"]).fingerprint == forward.fingerprint
-    earlier = LMEmbedder.from_model_dir(model_dirs["forward"], f"{model_dirs['forward']}/checkpoints/ckpt-2")
+    forward = PretrainedLMEmbedder.from_model_dir(model_dirs["forward"])
+    assert PretrainedLMEmbedder.from_model_dir(model_dirs["forward"]).fingerprint == forward.fingerprint
+    earlier = PretrainedLMEmbedder.from_model_dir(model_dirs["forward"], f"{model_dirs['forward']}/checkpoints/ckpt-2")
     assert earlier.fingerprint != forward.fingerprint
-    backward = LMEmbedder.from_model_dir(model_dirs["backward"])
+    backward = PretrainedLMEmbedder.from_model_dir(model_dirs["backward"])
     assert backward.fingerprint != forward.fingerprint
     features = CachedFeatures([forward, backward], SENTENCES, str(tmp_path / "cache"), "float32", verbose=False)
     assert [c.meta["lm_fingerprint"] for c in features.caches] == [forward.fingerprint, backward.fingerprint]
@@ -73,7 +73,7 @@ def test_fingerprint_and_cache(model_dirs, tmp_path):
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_in_graph_padded_batch_matches_sentence_by_sentence(model_dirs, direction):
-    embedder = LMEmbedder.from_model_dir(model_dirs[direction])
+    embedder = PretrainedLMEmbedder.from_model_dir(model_dirs[direction])
     width = max(map(len, SENTENCES)) + 2  # extra padding columns too
     tokens = tf.constant([s + [""] * (width - len(s)) for s in SENTENCES])
     batched = embedder.embed_tokens(tokens).numpy()

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from tools.lm1b import make_synthetic
 from tools.lm1b.reference import ReferenceLM
-from taglm_tf.lm.lm1b import LM1BEmbedder, read_vocab, sentence_char_ids
+from taglm_tf.lm.lm1b import LM1BModel, read_vocab, sentence_char_ids
 
 LONG = ("the market said on Monday that the new year will be a good one for the U.S. , and "
         "Mr. York quickly said : `` it 's not a dog -- it 's a cat '' , 10 percent of 2016 $ .").split()
@@ -42,7 +42,7 @@ def reference(release):
 
 @pytest.fixture(scope="module")
 def embedder(release):
-    return LM1BEmbedder.from_checkpoint(release["ckpt"], release["vocab"], include_softmax=True)
+    return LM1BModel.from_checkpoint(release["ckpt"], release["vocab"], include_softmax=True)
 
 
 def assert_close(actual, expected, rtol=1e-5):
@@ -69,7 +69,7 @@ def test_softmax_and_log_perplexity(reference, embedder, release):
     vocab = read_vocab(release["vocab"])
     for tokens in SENTENCES[1:5]:
         probs, log_perps = reference.softmax_steps(tokens)
-        char_ids, lengths = sentence_char_ids(embedder.char_encoder, [tokens])
+        char_ids, lengths = sentence_char_ids(embedder.chars, [tokens])
         top = embedder.top_layer(char_ids)[0]
         log_probs = tf.nn.log_softmax(embedder.softmax(top)).numpy()
         assert log_probs.shape == probs.shape

@@ -147,7 +147,7 @@ def test_mirrored_replicas_get_their_rows(shards, vocab):
 def test_char_windows_carry_the_real_spelling_of_each_input(tmp_path, vocab, direction):
     chars = LM1BCharEncoder(vocab.words, max_word_length=8)
     path = write(tmp_path / "s.txt", ["a zebra b", "Zürich c"])
-    corpus = LMCorpus([path], vocab, direction, char_encoder=chars)
+    corpus = LMCorpus([path], vocab, direction, chars=chars)
     windows = list(lm_data.window_dataset(corpus, 1, 4).as_numpy_iterator())
     inputs = np.concatenate([w["inputs"][0] for w in windows])
     read = np.concatenate([w["input_chars"][0] for w in windows])
@@ -220,7 +220,7 @@ def test_windows_resumed_from_any_window_equal_the_uninterrupted_stream(tmp_path
     files = [write(tmp_path / f"source{k}.txt", [" ".join(rng.choice(words, rng.integers(1, 13))) for _ in range(n)])
              for k, n in enumerate((40, 25, 9))]
     corpus = LMCorpus(files, vocab, "backward", shuffle=True, seed=3, num_epochs=2, shuffle_chunk=7,
-                      interleave=interleave, char_encoder=LM1BCharEncoder(vocab.words, 6))
+                      interleave=interleave, chars=LM1BCharEncoder(vocab.words, 6))
     full = list(pack_windows(corpus.sentences(), 3, 4, corpus.max_word_length))
     assert len(full) > 60 and len({tuple(w["position"]) for w in full}) > 8
     assert any((w["resume"][:3, 4] > 0).all() for w in full)  # all rows mid-sentence somewhere

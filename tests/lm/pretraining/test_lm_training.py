@@ -31,15 +31,15 @@ def make_lm(kind, reset_id, dropout=0.0):
 
 
 def make_corpus(kind, files, direction="forward", **kwargs):
-    return lm_data.LMCorpus(files, VOCAB, direction, char_encoder=char_encoder_of(make_lm(kind, -1), VOCAB),
+    return lm_data.LMCorpus(files, VOCAB, direction, chars=char_encoder_of(make_lm(kind, -1), VOCAB),
                             **kwargs)
 
 
 def read(model, corpus, words):
     """``model``'s top outputs ``[1, T, P]`` after reading ``words`` (with their chars if it needs them)."""
     window = {"inputs": tf.constant([VOCAB.encode(words)])}
-    if corpus.char_encoder is not None:
-        window["input_chars"] = tf.constant([corpus.char_encoder.encode_words(words)])
+    if corpus.chars is not None:
+        window["input_chars"] = tf.constant([corpus.chars.encode_words(words)])
     return model(*model_inputs(model, window))[0]
 
 
@@ -139,7 +139,7 @@ def test_backward_lm_predicts_the_previous_word(tmp_path, kind):
     assert first["inputs"].numpy()[0, 0] == VOCAB.bos
     if kind == "cnn_lstm":  # the chars it reads are those of the reversed words, after <S> spelled
         words = [VOCAB.id_to_word(i) for i in first["inputs"].numpy()[0]]
-        np.testing.assert_array_equal(first["input_chars"].numpy()[0], train.char_encoder.encode_words(words))
+        np.testing.assert_array_equal(first["input_chars"].numpy()[0], train.chars.encode_words(words))
         assert words[0] == "<S>" and words[2] == WORDS[(WORDS.index(words[1]) - 1) % 8]
     lm = trainer(kind, tf.distribute.get_strategy(), tmp_path / "run", batch_size=8, num_steps=10, train_steps=200)
     lm.fit(lm_data.distributed_dataset(lm.strategy, train, 8, 10))

@@ -1,5 +1,5 @@
 """A trained CNN-LSTM written in lm_1b's release layout loads through the lm_1b loader
-(``LM1BEmbedder.from_checkpoint``, the ``lm1b:`` LM spec) with the same embeddings and
+(``LM1BModel.from_checkpoint``, the ``lm1b:`` LM spec) with the same embeddings and
 log-probabilities, forward and backward."""
 import json
 import os
@@ -17,10 +17,10 @@ from lm_1b_export import dump_lstm_emb
 from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.loading import lm_perplexities, load_embedder
 from taglm_tf.lm.lm1b.checkpoint import read_lm1b_checkpoint
-from taglm_tf.lm.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.model import LM1BModel
 from taglm_tf.lm.lm1b.saving import export_lm1b, load_lm1b
 from taglm_tf.lm.lm1b.checkpoint import checkpoint_fingerprint
-from taglm_tf.lm.lm1b.writing import lm_fingerprint, read_direction
+from taglm_tf.lm.lm1b.writing import read_direction, release_fingerprint
 from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
 from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
@@ -43,17 +43,17 @@ def train_tiny(tmp_path, direction, steps=4):
         projection_dim=8, num_layers=2, num_sampled=5, reset_id=vocab.bos), config, str(tmp_path / "run"),
         log=lambda line: None)
     corpus = lm_data.LMCorpus([str(tmp_path / "train.txt")], vocab, direction, shuffle=True, num_epochs=None,
-                              char_encoder=char_encoder_of(trainer.model, vocab))
+                              chars=char_encoder_of(trainer.model, vocab))
     trainer.fit(lm_data.distributed_dataset(trainer.strategy, corpus, 2, 4))
     assert trainer.step == steps
-    return trainer.model, vocab, corpus.char_encoder
+    return trainer.model, vocab, corpus.chars
 
 
-def reference(model, vocab, char_encoder, sentence, direction):
+def reference(model, vocab, encoder, sentence, direction):
     """The trainer's model reading ``<S>`` + the sentence in its direction: char embeddings, top
     outputs and next-word log-probabilities per token, re-aligned to the sentence's order."""
     words = ["<S>"] + (sentence[::-1] if direction == "backward" else sentence)
-    chars = tf.constant([char_encoder.encode_words(words)])
+    chars = tf.constant([encoder.encode_words(words)])
     embedded = model.char_embedder(chars)[0, 1:].numpy()
     top = model(tf.constant([vocab.encode(words)]), chars)[0][0, 1:]
     log_probs = tf.nn.log_softmax(model.softmax(top)).numpy()
@@ -65,7 +65,7 @@ def reference(model, vocab, char_encoder, sentence, direction):
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, direction):
-    model, vocab, char_encoder = train_tiny(tmp_path, direction)
+    model, vocab, encoder = train_tiny(tmp_path, direction)
     out = tmp_path / "release"
     written = write_lm1b_release(model, vocab, direction, str(out), global_step=4)
     assert sorted(os.listdir(out)) == sorted(
@@ -73,20 +73,20 @@ def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, dire
         + (["direction.json"] if direction == "backward" else []))
     assert set(written) == set(os.listdir(out))
     assert read_direction(str(out / "ckpt-*")) == direction
-    assert (lm_fingerprint(str(out / "ckpt-*")) == checkpoint_fingerprint(str(out / "ckpt-*"))) == (
+    assert (release_fingerprint(str(out / "ckpt-*")) == checkpoint_fingerprint(str(out / "ckpt-*"))) == (
         direction == "forward")
     weights = read_lm1b_checkpoint(str(out / "ckpt-*"))
     assert weights.dims.num_shards == 8 and weights.global_step == 4
     assert weights.dims.softmax_rows == 8 * -(-vocab.size // 8) > vocab.size  # padded to the shards
 
-    embedder = LM1BEmbedder.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"), include_softmax=True)
+    embedder = LM1BModel.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"), include_softmax=True)
     assert embedder.direction == direction
-    assert (embedder.char_encoder.bow_char, embedder.char_encoder.pad_char) == (char_encoder.bow_char, char_encoder.pad_char)
+    assert (embedder.chars.bow_char, embedder.chars.pad_char) == (encoder.bow_char, encoder.pad_char)
     loaded = embedder.embed_sentences(SENTENCES)
     spec = load_embedder(f"lm1b:{out}/ckpt-*,{out}/vocab.txt")  # the tagger's route
     in_graph = spec.embed_tokens(tf.constant([s + [""] * (5 - len(s)) for s in SENTENCES]))
     for i, sentence in enumerate(SENTENCES):
-        embedded, top, log_probs = reference(model, vocab, char_encoder, sentence, direction)
+        embedded, top, log_probs = reference(model, vocab, encoder, sentence, direction)
         assert np.abs(top).max() > 1e-3
         np.testing.assert_allclose(loaded[i][0], embedded, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(loaded[i][-1], top, rtol=1e-5, atol=1e-6)
@@ -97,7 +97,7 @@ def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, dire
         np.testing.assert_allclose(loader_log_probs[:, :vocab.size], log_probs, rtol=1e-5, atol=1e-5)
         assert np.exp(loader_log_probs[:, vocab.size:]).max() == 0.0
     # the direction matters: read the other way, the outputs differ
-    flipped = LM1BEmbedder.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"),
+    flipped = LM1BModel.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"),
                                            direction="forward" if direction == "backward" else "backward")
     assert not np.allclose(flipped.embed_sentences(SENTENCES[:1])[0][-1], loaded[0][-1], atol=1e-4)
 
@@ -154,7 +154,7 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
 
     # lm_1b_export's other tools read the written LM as they read Google's release
-    embedder = LM1BEmbedder.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"))
+    embedder = LM1BModel.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"))
     dump_lstm_emb.dump(embedder, SENTENCES, str(tmp_path / "emb.h5"), batch_size=2, chunk=2, verbose=False)
     with h5py.File(tmp_path / "emb.h5", "r") as f:
         for i, top in enumerate(expected):  # [layers: char embedding, LSTM 1, n, P]; the top one last
