@@ -1,9 +1,9 @@
 """A Keras-native copy of the lm_1b release: loadable without TF1 checkpoint machinery.
 
 ``export_lm1b`` writes a directory with ``config.json`` (layer config, source fingerprint),
-``weights.h5`` (one dataset per layer weight), ``vocab.txt`` (the release vocabulary, byte for
-byte) and ``chars.json`` (the special char ids derived from it). ``load_lm1b`` rebuilds the
-frozen :class:`LM1BModel` from it.
+``weights.h5`` (one dataset per model weight, keyed ``NNN/name`` by its position and name),
+``vocab.txt`` (the release vocabulary, byte for byte) and ``chars.json`` (the special char ids
+derived from it). ``load_lm1b`` rebuilds the frozen :class:`LM1BModel` from it.
 """
 from __future__ import annotations
 
@@ -30,15 +30,6 @@ def _char_table(chars: LM1BCharEncoder) -> dict:
 def _keyed(model: LM1BModel):
     """(unique key, variable) pairs: weight names repeat across sublayers, so number them."""
     return [(f"{i:03d}/{w.name.replace(':', '_')}", w) for i, w in enumerate(model.weights)]
-
-
-def _dataset(f: h5py.File, index: str):
-    """The one dataset stored under ``index``: weights are matched by position and shape, so
-    exports stay loadable when layer or variable names change (as they did in the package split)."""
-    found = []
-    if index in f:
-        f[index].visititems(lambda name, item: found.append(item) if isinstance(item, h5py.Dataset) else None)
-    return found[0] if len(found) == 1 else None
 
 
 def export_lm1b(ckpt_pattern: str, vocab_path: str, output_dir: str, include_softmax: bool = False) -> None:
@@ -75,9 +66,12 @@ def load_lm1b(export_dir: str) -> LM1BModel:
     model.build((None, None, model.max_word_length))
     with h5py.File(paths[WEIGHTS], "r") as f:
         for key, weight in _keyed(model):
-            value = _dataset(f, key.split("/", 1)[0])
-            if value is None or value.shape != tuple(weight.shape):
-                raise InputError(f"weight {key} {tuple(weight.shape)} missing or of another shape",
+            value = f.get(key)
+            if not isinstance(value, h5py.Dataset):
+                raise InputError(f"no weight {key}: exported by an older taglm_tf or another model; "
+                                 "export the lm_1b release again", paths[WEIGHTS])
+            if value.shape != tuple(weight.shape):
+                raise InputError(f"weight {key} has shape {value.shape}, expected {tuple(weight.shape)}",
                                  paths[WEIGHTS])
             if value.ndim == 0:
                 weight.assign(value[()])

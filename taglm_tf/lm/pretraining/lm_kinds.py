@@ -6,9 +6,8 @@
   (:class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`, config
   :class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLMConfig`).
 
-A run's ``config.json`` stores the config as a dict with its ``kind`` (runs written before the
-CNN-LSTM existed have no ``kind``: they are ``lstm``), and ``model_args``, the model's
-constructor arguments.
+A run's ``config.json`` stores the config as a dict with its ``kind``, and ``model_args``, the
+model's constructor arguments.
 """
 from __future__ import annotations
 
@@ -29,19 +28,26 @@ MODELS = {"lstm": LSTMLanguageModel, "cnn_lstm": CNNLSTMLanguageModel}
 LM_KINDS = tuple(CONFIGS)
 
 
-def model_config_from_dict(data: Mapping) -> ModelConfig:
+def model_config_from_dict(data: Mapping, source: Optional[str] = None) -> ModelConfig:
     """The typed config of a ``config.json`` ``model`` dict (missing fields take their defaults).
 
+    Args:
+        data: the dict.
+        source: the file it was read from, for error messages.
+
     Raises:
-        InputError: an unknown ``kind`` or field.
+        InputError: no ``kind`` (a run written by an older taglm_tf, which did not record it),
+            an unknown ``kind`` or an unknown field.
     """
-    kind = data.get("kind", "lstm")
+    if "kind" not in data:
+        raise InputError("written by an older taglm_tf (its model has no kind); train the LM again", source)
+    kind = data["kind"]
     if kind not in CONFIGS:
-        raise InputError(f"unknown LM kind {kind!r}; expected one of {', '.join(LM_KINDS)}")
+        raise InputError(f"unknown LM kind {kind!r}; expected one of {', '.join(LM_KINDS)}", source)
     cls = CONFIGS[kind]
     unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
     if unknown:
-        raise InputError(f"{kind} LM config has unknown fields: {', '.join(sorted(unknown))}")
+        raise InputError(f"{kind} LM config has unknown fields: {', '.join(sorted(unknown))}", source)
     return cls(**data)
 
 

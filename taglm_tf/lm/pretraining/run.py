@@ -76,22 +76,26 @@ class PretrainConfig:
     conll_weight: int = 1
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PretrainConfig":
-        """The config a ``config.json`` dict describes. Unknown top-level keys are ignored; a
-        ``train`` without ``interleave`` (a run saved before interleaving) gets ``False``.
+    def from_dict(cls, data: dict, source: Optional[str] = None) -> "PretrainConfig":
+        """The config a ``config.json`` dict describes (``source``: its file, for messages).
+        Unknown top-level keys are ignored.
 
         Raises:
-            InputError: an unknown LM kind, ``model`` field or ``train`` field.
+            InputError: an unknown ``train`` field, a ``train`` without ``interleave`` or a
+                ``model`` without ``kind`` (a run written by an older taglm_tf, which did not
+                record them), or an unknown LM kind or ``model`` field.
         """
         fields = {f.name for f in dataclasses.fields(cls)}
         args = {k: v for k, v in data.items() if k in fields}
         train = args.get("train", {})
         unknown = set(train) - {f.name for f in dataclasses.fields(LMTrainConfig)}
         if unknown:
-            raise InputError(f"training config has unknown fields: {', '.join(sorted(unknown))}")
-        # Runs saved before interleaving existed read their files one after another.
-        args["train"] = LMTrainConfig(**{"interleave": False, **train})
-        args["model"] = model_config_from_dict(args.get("model", {}))
+            raise InputError(f"training config has unknown fields: {', '.join(sorted(unknown))}", source)
+        if "interleave" not in train:
+            raise InputError("written by an older taglm_tf (its training config has no interleave); "
+                             "start a new run", source)
+        args["train"] = LMTrainConfig(**train)
+        args["model"] = model_config_from_dict(args.get("model", {}), source)
         return cls(**args)
 
 
@@ -143,7 +147,7 @@ def check_config(config: PretrainConfig, resume: bool) -> None:
         return
     path = os.path.join(config.model_dir, CONFIG_FILE)
     with open(path, encoding="utf-8") as f:
-        saved = PretrainConfig.from_dict(json.load(f))  # older runs: defaults of fields they lack
+        saved = PretrainConfig.from_dict(json.load(f), path)
     refuse_changed_settings(resume_settings(dataclasses.asdict(saved)), resume_settings(dataclasses.asdict(config)),
                             path)
 

@@ -21,7 +21,7 @@ from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, L
 from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
 from taglm_tf.lm.lm1b.writing import write_release
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.lm.pretraining.lm_kinds import build_lm
+from taglm_tf.lm.pretraining.lm_kinds import build_lm, model_config_from_dict
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.lm.vocab import LMVocabulary
 
@@ -79,6 +79,7 @@ def load_lm(model_dir: str, checkpoint: Optional[str] = None
         raise InputError("not an LM directory (no config.json)", model_dir)
     with open(path, encoding="utf-8") as f:
         config = json.load(f)
+    model_config_from_dict(config.get("model", {}), path)  # refuses a run it cannot rebuild
     vocab = LMVocabulary.load(os.path.join(model_dir, VOCAB_FILE))
     checkpoint = checkpoint or tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     if not checkpoint:
@@ -110,9 +111,9 @@ def run_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
 
 
 def model_from_record(config: dict, vocab_size: int) -> LSTMPStackLM:
-    """A new, unbuilt model as a run's ``config.json`` (a dict) describes it; runs written before
-    the CNN-LSTM have no ``model.kind`` and are word-level (``lstm``)."""
-    return build_lm(config.get("model", {}).get("kind", "lstm"), vocab_size, config["model_args"])
+    """A new, unbuilt model as a run's ``config.json`` (a dict) describes it: ``model.kind`` and
+    ``model_args``."""
+    return build_lm(config["model"]["kind"], vocab_size, config["model_args"])
 
 
 def lm1b_weights(model: CNNLSTMLanguageModel, global_step: int = 0) -> LM1BWeights:
