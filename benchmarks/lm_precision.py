@@ -32,8 +32,7 @@ from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
-from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.lm.pretraining.lm_kinds import LM_KINDS, build_lm
 from taglm_tf.lm.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
 from taglm_tf.cli import define_output_flag, run
 
@@ -42,7 +41,7 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
-    flags.DEFINE_enum("kind", "cnn_lstm", ["cnn_lstm", "lstm"], "LM kind.")
+    flags.DEFINE_enum("kind", "cnn_lstm", sorted(LM_KINDS), "LM kind.")
     flags.DEFINE_integer("embedding_dim", 512, "Word embedding size (--kind=lstm).")
     flags.DEFINE_integer("num_layers", 1, "LSTMP layers.")
     flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], f"Any of {', '.join(PRECISIONS)}.")
@@ -72,8 +71,7 @@ def model_args() -> dict:
 
 
 def build_model():
-    model = LSTMLanguageModel if FLAGS.kind == "lstm" else CNNLSTMLanguageModel
-    return model(FLAGS.vocab_size, reset_id=0, **model_args())
+    return build_lm(FLAGS.kind, FLAGS.vocab_size, {"reset_id": 0, **model_args()})
 
 
 def windows(count: int, seed: int = 0):
