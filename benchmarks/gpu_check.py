@@ -7,7 +7,7 @@ Steps, each a subprocess with its own time limit (one failing does not stop the 
 
 1. ``devices``: the visible GPUs (name, compute capability) and TensorFlow's CUDA/cuDNN build.
 2. ``mirrored``: the 2-device ``MirroredStrategy`` equality test of
-   ``tests/pretraining/test_lm_training.py`` on two GPUs (``TAGLM_TEST_GPUS=1``; one GPU is split
+   ``tests/lm/pretraining/test_lm_training.py`` on two GPUs (``TAGLM_TEST_GPUS=1``; one GPU is split
    into two logical ones).
 3. ``lm_lstm`` and ``lm_cnn_lstm``: training tokens/s and FLOP/s of the LSTM-2048-512 and of
    CNN-BIG-LSTM at the paper's sizes (``benchmarks.lm_precision``), float32 and then mixed
@@ -105,7 +105,7 @@ def main(argv):
 
         steps["mirrored"] = run_step(
             "mirrored", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                         "tests/pretraining/test_lm_training.py", "-k",
+                         "tests/lm/pretraining/test_lm_training.py", "-k",
                          # tiny: one LM kind (the suite itself runs both)
                          "mirrored_two_replicas" + ("" if preset == "gpu" else " and not cnn")],
             timeout, env={"TAGLM_TEST_GPUS": "1"} if found["gpus"] else None)

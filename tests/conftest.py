@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import taglm_tf  # noqa: E402,F401  (first: it selects Keras 2 before TensorFlow is imported)
 import tensorflow as tf  # noqa: E402
 
-# Two logical CPU devices, for the MirroredStrategy tests (tests/lm/test_lm_training.py). Virtual
+# Two logical CPU devices, for the MirroredStrategy tests (tests/lm/pretraining/test_lm_training.py). Virtual
 # devices can only be configured before the runtime starts (before any TF op), so it happens
 # here, at import time, once; ops without a device still run on /cpu:0.
 _cpus = tf.config.list_physical_devices("CPU")

@@ -12,10 +12,10 @@ from taglm_tf.errors import InputError
 from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
 from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
-from taglm_tf.lm.lm1b.writing import DIRECTIONS, read_direction
+from taglm_tf.lm.lm1b.writing import read_direction
 from taglm_tf.layers.lstmp import LSTMPLayer
 from taglm_tf.layers.weight_pairs import paired
-from taglm_tf.lm.vocab import BOS, LMVocabulary, Word, to_bytes
+from taglm_tf.lm.vocab import BOS, DIRECTIONS, LMVocabulary, Word, to_bytes
 from taglm_tf.tracing import EagerThenTraced
 
 # lm_1b adds this float32 constant to the weight sum of log_perplexity_out.
