@@ -7,7 +7,7 @@ Steps, each a subprocess with its own time limit (one failing does not stop the 
 
 1. ``devices``: the visible GPUs (name, compute capability) and TensorFlow's CUDA/cuDNN build.
 2. ``mirrored``: the 2-device ``MirroredStrategy`` equality test of
-   ``tests/pretraining/test_lm_training.py`` on two GPUs (``TAGLM_TEST_GPUS=1``; one GPU is split
+   ``tests/lm/pretraining/test_lm_training.py`` on two GPUs (``TAGLM_TEST_GPUS=1``; one GPU is split
    into two logical ones).
 3. ``lm_lstm`` and ``lm_cnn_lstm``: training tokens/s and FLOP/s of the LSTM-2048-512 and of
    CNN-BIG-LSTM at the paper's sizes (``benchmarks.lm_precision``), float32 and then mixed
@@ -61,8 +61,8 @@ def lm_arguments(preset: str) -> Dict[str, List[str]]:
     configs' defaults (LSTM-2048-512 and CNN-BIG-LSTM: the sizes of experiments/flags/lm_*_2048_512.cfg
     and lm_cnn_big_lstm.cfg), over 1B Word's 793,471 words; tiny: toy sizes."""
     # The LM configs live in TensorFlow modules: imported once absl has parsed the flags, as in devices().
-    from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-    from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
+    from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+    from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
 
     if preset == "gpu":
         runs = [(LSTMLMConfig(), ["--vocab_size=793471", "--batch_size=128"]),
@@ -117,7 +117,7 @@ def main(argv):
 
         steps["mirrored"] = run_step(
             "mirrored", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                         "tests/pretraining/test_lm_training.py", "-k",
+                         "tests/lm/pretraining/test_lm_training.py", "-k",
                          # tiny: one LM kind (the suite itself runs both)
                          "mirrored_two_replicas" + ("" if preset == "gpu" else " and not cnn")],
             timeout, env={"TAGLM_TEST_GPUS": "1"} if found["gpus"] else None)

@@ -4,7 +4,7 @@ batched Keras extraction against the original one-token-per-``session.run`` loop
     python -m benchmarks.lm1b_extraction [--release_dir=/tmp/lm1b_full] [--size=full] [--sentences=200]
         [--reference_sentences=20] [--batch_size=64] [--output=FILE.json]
 
-The release is written by ``lm_1b_export.make_synthetic --size=full --no_softmax`` if missing
+The release is written by ``tools.lm1b.make_synthetic --size=full --no_softmax`` if missing
 (~0.9 GB). Sentences are the first ones of CoNLL-2003 eng.testa (real lengths), or synthetic ones
 with the same length distribution when the data is absent. Reports tokens/s of both paths on the
 same sentences, the achieved FLOP/s of the batched path against plain matmuls of the LSTM's shapes,
@@ -26,10 +26,10 @@ from absl import flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 
-from lm_1b_export import make_synthetic
-from lm_1b_export.reference import ReferenceLM
+from tools.lm1b import make_synthetic
+from tools.lm1b.reference import ReferenceLM
 from taglm_tf.data import conll
-from taglm_tf.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.model import LM1BModel
 from taglm_tf.tracing import WARM_UP_CALLS
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.cli import define_output_flag, run
@@ -79,7 +79,7 @@ def main(argv):
     ckpt, vocab = ensure_release(FLAGS.release_dir, FLAGS.size)
     batch, source = sentences(FLAGS.sentences)
     tokens = sum(len(s) for s in batch)
-    embedder = LM1BEmbedder.from_checkpoint(ckpt, vocab)
+    embedder = LM1BModel.from_checkpoint(ckpt, vocab)
     for _ in range(WARM_UP_CALLS):  # past the eager first batch and the trace
         embedder.embed_sentences(batch[:FLAGS.batch_size], FLAGS.batch_size)
     p, n = embedder.projection_dim, embedder.lstm_cells

@@ -39,9 +39,9 @@ from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 from taglm_tf import config_flags
-from taglm_tf.lm1b.vocab import LM1BCharVocabulary
-from taglm_tf.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig, build_lm, model_args
-from taglm_tf.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
+from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
+from taglm_tf.lm.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig, build_lm, model_args
+from taglm_tf.lm.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
 from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
@@ -82,7 +82,7 @@ def build_model():
 def windows(count: int, seed: int = 0):
     """``count`` synthetic windows and the number of distinct words in each."""
     rng = np.random.default_rng(seed)
-    chars = LM1BCharVocabulary.from_words(["<S>", "</S>", "<UNK>"] + [f"w{i:x}" for i in range(3, FLAGS.vocab_size)])
+    chars = LM1BCharEncoder(["<S>", "</S>", "<UNK>"] + [f"w{i:x}" for i in range(3, FLAGS.vocab_size)])
     shape = (FLAGS.batch_size, FLAGS.num_steps)
     out, distinct = [], []
     for _ in range(count):

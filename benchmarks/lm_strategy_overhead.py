@@ -32,9 +32,9 @@ import tensorflow as tf
 from absl import flags
 
 from taglm_tf import config_flags
-from taglm_tf.pretraining import lm_kinds
-from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
-from taglm_tf.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig
+from taglm_tf.lm.pretraining import lm_kinds
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig
 from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS

@@ -37,8 +37,8 @@ from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
 from taglm_tf.evaluation import Predictor
-from taglm_tf.lm.features import CachedFeatures
-from taglm_tf.lm.loading import load_lm_embedders, resolve_lm_spec
+from taglm_tf.lm.frozen.features import CachedFeatures
+from taglm_tf.lm.frozen.loading import load_lm_embedders, resolve_lm_spec
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.tasks import TASKS, load_splits

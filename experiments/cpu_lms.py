@@ -181,7 +181,7 @@ def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
 
 def summary(lms, lms_dir: str) -> None:
     """Print each LM's spec, fingerprint and held-out perplexity beside the report's."""
-    from taglm_tf.lm.loading import load_embedder  # TensorFlow only once everything is built
+    from taglm_tf.lm.frozen.loading import load_embedder  # TensorFlow only once everything is built
     print(f"{'LM':26} {'perplexity':>10} {'report':>8} {'diff':>7}  fingerprint   spec")
     for lm in lms:
         with open(os.path.join(lms_dir, lm.name, "perplexity.json"), encoding="utf-8") as f:

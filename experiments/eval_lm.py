@@ -28,10 +28,10 @@ from experiments import lm_flags
 from taglm_tf.cli import list_flags_in_help, run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
-from taglm_tf.pretraining import corpus as lm_corpus
-from taglm_tf.pretraining.lm_kinds import char_vocabulary
-from taglm_tf.pretraining.saving import PERPLEXITY_FILE, load_lm
-from taglm_tf.pretraining.trainer import evaluate_perplexity
+from taglm_tf.lm.pretraining import corpus as lm_corpus
+from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
+from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE, load_lm
+from taglm_tf.lm.pretraining.trainer import evaluate_perplexity
 
 FLAGS = flags.FLAGS
 
@@ -46,7 +46,7 @@ def main(argv):
     files = lm_corpus.expand_files(lm_flags.resolve_globs(FLAGS.eval_files, lm_flags.data_dir()))
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
     corpus = lm_corpus.LMCorpus(files, vocab, config["direction"], max_sentences=FLAGS.max_sentences or None,
-                                char_vocab=char_vocabulary(model, vocab))
+                                chars=char_encoder_of(model, vocab))
     start = time.perf_counter()
     result = evaluate_perplexity(model, corpus, FLAGS.batch_size, FLAGS.num_steps)
     result.update(seconds=time.perf_counter() - start, checkpoint=checkpoint, direction=config["direction"],

@@ -10,10 +10,10 @@ from absl import flags
 from taglm_tf import config_flags
 from taglm_tf.cli import define_output_flag
 from taglm_tf.errors import InputError
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-from taglm_tf.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig
-from taglm_tf.pretraining.run import PretrainConfig
-from taglm_tf.pretraining.trainer import LMTrainConfig
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig
+from taglm_tf.lm.pretraining.run import PretrainConfig
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig
 from taglm_tf.data.paths import default_data_dir
 
 FLAGS = flags.FLAGS

@@ -25,10 +25,10 @@ from absl import flags
 
 from experiments import lm_flags
 from taglm_tf.cli import define_output_flag, run
-from taglm_tf.pretraining import corpus as lm_corpus
-from taglm_tf.pretraining.lm_kinds import build_lm, char_vocabulary
-from taglm_tf.pretraining.run import prepare_vocab, run_model_args, training_files
-from taglm_tf.pretraining.trainer import LMTrainer
+from taglm_tf.lm.pretraining import corpus as lm_corpus
+from taglm_tf.lm.pretraining.lm_kinds import build_lm, char_encoder_of
+from taglm_tf.lm.pretraining.run import prepare_vocab, run_model_args, training_files
+from taglm_tf.lm.pretraining.trainer import LMTrainer
 
 FLAGS = flags.FLAGS
 
@@ -42,7 +42,7 @@ def main(argv):
                         lambda: build_lm(config.model.kind, vocab.size, run_model_args(config, vocab)), c,
                         "/tmp/lm_train_cost_unused", log=lambda line: None)
     corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
-                                char_vocab=char_vocabulary(config.model, vocab))
+                                chars=char_encoder_of(config.model, vocab))
     windows = iter(lm_corpus.distributed_dataset(trainer.strategy, corpus, c.batch_size, c.num_steps))
     states = trainer.zero_states()
     for _ in range(FLAGS.warmup):

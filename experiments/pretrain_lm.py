@@ -17,7 +17,7 @@ from absl import flags
 
 from experiments import lm_flags
 from taglm_tf.cli import list_flags_in_help, run
-from taglm_tf.pretraining.run import pretrain
+from taglm_tf.lm.pretraining.run import pretrain
 
 
 def main(argv):

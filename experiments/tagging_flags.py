@@ -6,7 +6,7 @@ from absl import flags
 from taglm_tf import config_flags
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import SAFE_TO_CHANGE, ExperimentConfig
-from taglm_tf.lm.loading import resolve_lm_spec
+from taglm_tf.lm.frozen.loading import resolve_lm_spec
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.models.tagger import TaggerConfig
 from taglm_tf.tasks import TASKS, Task

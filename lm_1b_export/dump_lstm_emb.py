@@ -39,7 +39,7 @@ from taglm_tf.cli import define_output_flag, run
 from taglm_tf import textio
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
-from taglm_tf.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.model import LM1BModel
 
 FLAGS = flags.FLAGS
 
@@ -68,7 +68,7 @@ def read_sentences(path: str) -> List[List[str]]:
     return sentences
 
 
-def dump(embedder: LM1BEmbedder, sentences: List[List[str]], output_file: str, batch_size: int,
+def dump(embedder: LM1BModel, sentences: List[List[str]], output_file: str, batch_size: int,
          chunk: int, verbose: bool = True) -> None:
     """Write one ``[layers, n_i, P]`` dataset per sentence, processing longest sentences first."""
     order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
@@ -87,7 +87,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     sentences = read_sentences(FLAGS.input_file)
-    embedder = LM1BEmbedder.from_checkpoint(FLAGS.ckpt, FLAGS.vocab_file)
+    embedder = LM1BModel.from_checkpoint(FLAGS.ckpt, FLAGS.vocab_file)
     dump(embedder, sentences, FLAGS.output_file, FLAGS.batch_size, FLAGS.chunk)
 
 

@@ -3,7 +3,7 @@ r"""Convert the lm_1b release into a Keras-native directory the library loads wi
     python -m lm_1b_export.export --ckpt='DIR/ckpt-*' --vocab_file=DIR/vocab-2016-09-10.txt \
         --output_dir=OUT [--include_softmax]
 
-Load it with ``taglm_tf.lm1b.saving.load_lm1b(OUT)``.
+Load it with ``taglm_tf.lm.lm1b.saving.load_lm1b(OUT)``.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if __name__ == "__main__":
 from absl import app, flags
 
 from taglm_tf.cli import define_output_flag, run
-from taglm_tf.lm1b.saving import export_lm1b
+from taglm_tf.lm.lm1b.saving import export_lm1b
 
 FLAGS = flags.FLAGS
 

@@ -25,7 +25,7 @@ from absl import app, flags
 
 from taglm_tf.cli import define_output_flag, run
 from taglm_tf.fileio import write_text_atomic
-from taglm_tf.pretraining.saving import PERPLEXITY_FILE, load_lm, perplexity_record, write_lm1b_release
+from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE, load_lm, perplexity_record, write_lm1b_release
 
 FLAGS = flags.FLAGS
 

@@ -5,7 +5,8 @@ current-TF stack), ``TF_USE_LEGACY_KERAS=1`` makes TensorFlow load it as ``tf.ke
 Keras 3. On the TF 2.15 stack, Keras 2 is built in and the variable stays unset (TF 2.15 honours it
 too, and would then fail for want of ``tf_keras``). It has to be set before TensorFlow is first
 imported, so every entry point imports ``taglm_tf`` first: the packages ``experiments``,
-``lm_1b_export`` and ``benchmarks`` do it in their ``__init__``, and so does ``tests/conftest.py``.
+``lm_1b_export`` and ``benchmarks`` do it in their ``__init__``, ``tools.lm1b.make_synthetic`` at
+its top (``tools.lm1b.reference`` imports no project code), and so does ``tests/conftest.py``.
 
 Importing it changes nothing else in the process: the command-line tools' settings (TensorFlow's
 log level, oneDNN, glibc's mmap threshold) are made by :func:`taglm_tf.cli.configure_process`, which
@@ -65,7 +66,7 @@ def _running_own_entry_point() -> bool:
     if sys.argv[:1] != ["-m"]:
         return False
     return _module_of(getattr(sys, "orig_argv", [])).split(".")[0] in (
-        "taglm_tf", "experiments", "benchmarks", "lm_1b_export")
+        "taglm_tf", "experiments", "benchmarks", "lm_1b_export", "tools")
 
 
 def _module_of(argv) -> str:

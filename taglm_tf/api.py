@@ -25,9 +25,9 @@ from taglm_tf.data.tokenize import tokenize_many
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 from taglm_tf.fileio import atomic_path
-from taglm_tf.lm.embedders import SentenceEmbedder
-from taglm_tf.lm.features import OnTheFlyFeatures
-from taglm_tf.lm.loading import load_lms
+from taglm_tf.lm.frozen.embedder import SentenceEmbedder
+from taglm_tf.lm.frozen.features import OnTheFlyFeatures
+from taglm_tf.lm.frozen.loading import load_lms
 from taglm_tf.models.saving import LoadedTagger, load_tagger
 from taglm_tf.tasks import Task, task_named
 
@@ -140,7 +140,7 @@ class Tagger:
     """A trained tagger (baseline or TagLM) ready to tag.
 
     Build it with :meth:`load`. Its LMs (TagLM models) are loaded once, with the fingerprint
-    check of :func:`taglm_tf.lm.loading.load_lms`, and the model's decoding is traced once and
+    check of :func:`taglm_tf.lm.frozen.loading.load_lms`, and the model's decoding is traced once and
     reused across :meth:`predict` calls.
 
     Args:
@@ -169,7 +169,7 @@ class Tagger:
              output_scheme: Optional[str] = None) -> "Tagger":
         """The tagger of a finished training run in ``model_dir`` (``model.keras``,
         ``vocab.json``, ``config.json``), with the LMs its config names, found from any working
-        directory and after the run moved with its LMs (:func:`taglm_tf.lm.loading.locate_lms`).
+        directory and after the run moved with its LMs (:func:`taglm_tf.lm.frozen.loading.locate_lms`).
 
         Args:
             model_dir: the run directory.

@@ -12,7 +12,7 @@ run saved before the field existed is not compared on it). Only a setting that a
 change (output only, as ``--verbose``) is also listed in ``SAFE_TO_CHANGE``
 (:mod:`taglm_tf.experiment`), which ``--resume``'s help reads too. An LM pretraining resume
 compares the model fields, the direction, the state reset and the precision
-(:func:`taglm_tf.pretraining.run.resume_settings`): a new optimisation setting that a resume must
+(:func:`taglm_tf.lm.pretraining.run.resume_settings`): a new optimisation setting that a resume must
 keep is added there.
 
 Field metadata read here:

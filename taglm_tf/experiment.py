@@ -27,10 +27,10 @@ from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.evaluation import Predictor, evaluate
 from taglm_tf.fileio import discard_on_failure, write_text_atomic
-from taglm_tf.lm.cache import DTYPES as CACHE_DTYPES
-from taglm_tf.lm.features import CachedFeatures
-from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, lm_fingerprints, lm_keys, lm_perplexities,
-                                 load_lm_embedders, locate_lms, resolve_lm_spec, specs_relative_to)
+from taglm_tf.lm.frozen.cache import DTYPES as CACHE_DTYPES
+from taglm_tf.lm.frozen.features import CachedFeatures
+from taglm_tf.lm.frozen.loading import (LM_KEYS, RELATIVE_KEY, lm_fingerprints, lm_keys, lm_perplexities,
+                                        load_lm_embedders, locate_lms, resolve_lm_spec, specs_relative_to)
 from taglm_tf.model_card import write_run_card
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
@@ -58,7 +58,7 @@ class ExperimentConfig:
         "help": "Keep this seeded fraction of the training sentences."})
     # split -> file, overriding the task's (flags --train_file, --dev_file, --test_file)
     files: dict = dataclasses.field(default_factory=dict, metadata={"flag": False})
-    # LM specs (taglm_tf.lm.loading.load_embedder)
+    # LM specs (taglm_tf.lm.frozen.loading.load_embedder)
     forward_lm: Optional[str] = dataclasses.field(default=None, metadata={
         "help": "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB, lm1b_export:DIR or lstm_lm:MODEL_DIR (relative paths "
                 "also tried under --data_dir)."})

@@ -30,8 +30,8 @@ from absl import app, flags
 from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import tag_schemes
 from taglm_tf.errors import InputError
-from taglm_tf.lm.features import join_lm_features
-from taglm_tf.lm.loading import (LM_KEYS, RELATIVE_KEY, define_lm_override_flags, lm_overrides,
+from taglm_tf.lm.frozen.features import join_lm_features
+from taglm_tf.lm.frozen.loading import (LM_KEYS, RELATIVE_KEY, define_lm_override_flags, lm_overrides,
                                  load_lms, locate_lms)
 from taglm_tf.model_card import write_export_card
 from taglm_tf.fileio import atomic_path
@@ -143,7 +143,7 @@ class ServingTagger(tf.Module):
 
 def export_tagger(model_dir: str, export_dir: str, lms: Optional[dict] = None) -> str:
     """Write the SavedModel and ``taglm_export.json``; returns ``export_dir``. ``lms``: LM
-    overrides (see :func:`~taglm_tf.lm.loading.locate_lms`)."""
+    overrides (see :func:`~taglm_tf.lm.frozen.loading.locate_lms`)."""
     export_dir = os.path.abspath(export_dir)
     if os.path.exists(export_dir):
         raise InputError("already exists; choose a new --export_dir", export_dir)

@@ -5,7 +5,7 @@ A tagger run (:mod:`taglm_tf.experiment`) holds :data:`CONFIG` (its settings, wr
 run really starts), ``vocab.json``, :data:`STATE` (the trainer's commit point after each epoch),
 ``checkpoints/``, ``best/``, ``tensorboard/``, ``model.keras``, ``{dev,test}_predictions.txt``,
 the model card, and :data:`RESULTS` (written last: a run that has it is finished). An LM run
-(:mod:`taglm_tf.pretraining.run`) holds :data:`CONFIG`, ``vocab.txt``, ``checkpoints/`` and
+(:mod:`taglm_tf.lm.pretraining.run`) holds :data:`CONFIG`, ``vocab.txt``, ``checkpoints/`` and
 :data:`LM_RESULTS`.
 
 Every ``config.json`` and ``results.json`` records :data:`FORMAT_VERSION`, and reading one of

@@ -55,7 +55,7 @@ from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
 from taglm_tf.errors import InputError
-from taglm_tf.lm.loading import define_lm_override_flags, lm_overrides
+from taglm_tf.lm.frozen.loading import define_lm_override_flags, lm_overrides
 from taglm_tf.model_card import read_card, render_markdown
 
 FLAGS = flags.FLAGS

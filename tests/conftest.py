@@ -13,7 +13,7 @@ cli.configure_process()
 
 import tensorflow as tf  # noqa: E402
 
-# Two logical CPU devices, for the MirroredStrategy tests (tests/lm/test_lm_training.py). Virtual
+# Two logical CPU devices, for the MirroredStrategy tests (tests/lm/pretraining/test_lm_training.py). Virtual
 # devices can only be configured before the runtime starts (before any TF op), so it happens
 # here, at import time, once; ops without a device still run on /cpu:0.
 _cpus = tf.config.list_physical_devices("CPU")

@@ -96,7 +96,7 @@ VOCAB_WORDS = ["<S>", "</S>", "<UNK>", "the", "cat", "sat", "on", "mat", ".", "n
 
 def weights_from_tensors(t: Dict[str, np.ndarray]):
     """LM1BWeights assembled directly with numpy (independent of the checkpoint reader)."""
-    from taglm_tf.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
+    from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
 
     def cat(prefix):
         return np.concatenate([t[f"{prefix}_{s}"] for s in range(8)], axis=0)

@@ -18,8 +18,8 @@ from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
-from taglm_tf.lm.features import OnTheFlyFeatures
-from taglm_tf.lm.loading import load_lms
+from taglm_tf.lm.frozen.features import OnTheFlyFeatures
+from taglm_tf.lm.frozen.loading import load_lms
 from taglm_tf.models.saving import load_tagger
 from taglm_tf.run_dir import read_config as load_config
 from taglm_tf.tasks import sample_paths

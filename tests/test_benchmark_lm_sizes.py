@@ -11,8 +11,8 @@ from flag_helpers import parse_flagfile
 
 from benchmarks import gpu_check, lm_precision, lm_strategy_overhead
 from taglm_tf import config_flags
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

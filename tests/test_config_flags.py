@@ -12,9 +12,9 @@ from taglm_tf import config_flags
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import resume_settings
 from taglm_tf.models.tagger import TaggerConfig
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
-from taglm_tf.pretraining.trainer import LMTrainConfig
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig
 from taglm_tf.training.trainer import TrainConfig
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -14,13 +14,14 @@ import pytest
 from taglm_tf import cli, memory
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("taglm_tf", "experiments", "benchmarks", "lm_1b_export")
+PACKAGES = ("taglm_tf", "experiments", "benchmarks", "lm_1b_export", "tools")
 CURRENT_STACK = importlib.util.find_spec("tf_keras") is not None
 # Set by the tests' own process (tests/conftest.py) or by a user: unset for a user's fresh process.
 SETTINGS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_USE_LEGACY_KERAS", memory.ENV_VARIABLE)
 # Entry points that do not call it: the conlleval port imports neither TensorFlow nor (being
-# below it in the import layers, .importlinter) taglm_tf.cli.
-WITHOUT_SETTINGS = {"taglm_tf.conlleval"}
+# below it in the import layers, .importlinter) taglm_tf.cli; the sample-data generator is plain
+# Python run as a script (python tools/make_sample_data.py) and imports no project code.
+WITHOUT_SETTINGS = {"taglm_tf.conlleval", "tools.make_sample_data"}
 
 # Imports taglm_tf, then TensorFlow (which sets variables of its own), then every module of the
 # packages, recording the environment's changes and whether ctypes was asked for mallopt (how
@@ -124,7 +125,7 @@ def configure_call(path: Path):
 
 def test_entry_points_are_found():
     modules = {m for m, _ in ENTRY_POINTS}
-    assert {"taglm_tf.tag", "experiments.ner", "benchmarks.crf_ops", "lm_1b_export.make_synthetic"} <= modules
+    assert {"taglm_tf.tag", "experiments.ner", "benchmarks.crf_ops", "tools.lm1b.make_synthetic"} <= modules
     assert WITHOUT_SETTINGS <= modules
 
 

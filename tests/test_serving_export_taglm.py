@@ -18,9 +18,9 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
-from taglm_tf.lm.loading import RELATIVE_KEY, lm_fingerprints, load_lms
+from taglm_tf.lm.frozen.loading import RELATIVE_KEY, lm_fingerprints, load_lms
 from taglm_tf.tag import tag_input
-from taglm_tf.lm.features import OnTheFlyFeatures
+from taglm_tf.lm.frozen.features import OnTheFlyFeatures
 from taglm_tf.models import saving
 from taglm_tf.tasks import sample_paths
 

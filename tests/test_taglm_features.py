@@ -8,14 +8,14 @@ import pytest
 import tensorflow as tf
 
 from conftest import tiny_config
-from lm_1b_export import make_synthetic as ms
+from tools.lm1b import make_synthetic as ms
 from taglm_tf import export
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
-from taglm_tf.lm.loading import load_lms
-from taglm_tf.lm.features import CachedFeatures, OnTheFlyFeatures
+from taglm_tf.lm.frozen.loading import load_lms
+from taglm_tf.lm.frozen.features import CachedFeatures, OnTheFlyFeatures
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.tasks import sample_paths

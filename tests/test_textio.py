@@ -12,8 +12,8 @@ from lm_1b_export import dump_lstm_emb
 from taglm_tf import textio
 from taglm_tf.data import conll
 from taglm_tf.errors import InputError
-from taglm_tf.pretraining import corpus as lm_data
-from taglm_tf.pretraining import vocab as lm_vocab
+from taglm_tf.lm.pretraining import corpus as lm_data
+from taglm_tf.lm import vocab as lm_vocab
 
 
 def test_split_fields_only_at_ascii_space_and_tab():

@@ -55,7 +55,7 @@ class Highway(keras.layers.Layer):
         super().build(input_shape)
 
     def set_lm1b_weights(self, highway_weights) -> None:
-        """Copy a sequence of :class:`~taglm_tf.lm1b.checkpoint.HighwayWeights`, one per layer."""
+        """Copy a sequence of :class:`~taglm_tf.lm.lm1b.checkpoint.HighwayWeights`, one per layer."""
         for variables, hw in paired("highway layers", self.layer_weights, highway_weights):
             for var, value in zip(variables, (hw.gate_kernel, hw.gate_bias, hw.transform_kernel,
                                               hw.transform_bias)):

@@ -19,7 +19,7 @@ class LSTMPLayer(keras.layers.Layer):
     By default the layer is frozen, as for lm_1b: its weights are non-trainable variables,
     zero-initialised, to be loaded with :meth:`set_lm1b_weights`. With ``trainable=True`` the
     variables are created trainable and random-initialised (for LM pretraining,
-    :mod:`taglm_tf.pretraining.lstm_lm`). Without peepholes the ``w_*_diag`` terms are left out.
+    :mod:`taglm_tf.lm.pretraining.lstm_lm`). Without peepholes the ``w_*_diag`` terms are left out.
 
     Args:
         num_cells: N, the cell size.
@@ -86,7 +86,7 @@ class LSTMPLayer(keras.layers.Layer):
         super().build(input_shape)
 
     def set_lm1b_weights(self, weights) -> None:
-        """Copy an :class:`~taglm_tf.lm1b.checkpoint.LSTMPWeights`."""
+        """Copy an :class:`~taglm_tf.lm.lm1b.checkpoint.LSTMPWeights`."""
         if not self.use_peepholes:
             raise ValueError("lm_1b weights need use_peepholes=True")
         if not self.built:

@@ -1,3 +1,3 @@
-"""Frozen language models as tagger features: LM specs and loading, fingerprints, sentence
-embedders (lm_1b-shaped and LSTM LMs), the embedding cache, and cached or on-the-fly
-``[h_fwd; h_bwd]`` features (paper §2.3)."""
+"""Language models: the word vocabulary (``vocab``), Google's lm_1b release format read and
+written (``lm1b``), LM definitions and pretraining (``pretraining``), and frozen LMs as tagger
+features (``frozen``)."""

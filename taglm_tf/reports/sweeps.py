@@ -172,7 +172,7 @@ def describe_embeddings(path: Optional[str]) -> str:
 
 _LM_KEY = re.compile(r"(^|_)(lm|lms|bilm)(_|$)|language_model")
 # How LM features are stored, checked or found, not which LMs: never part of a run's LM setting.
-# (The last is taglm_tf.lm.loading.RELATIVE_KEY, spelled out so reports need no TensorFlow import.)
+# (The last is taglm_tf.lm.frozen.loading.RELATIVE_KEY, spelled out so reports need no TensorFlow import.)
 _NOT_LM_CHOICE = {"lm_cache_dir", "lm_cache_dtype", "lm_fingerprints", "lm_specs_relative_to_model_dir"}
 
 

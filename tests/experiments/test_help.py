@@ -42,7 +42,7 @@ ENTRY_POINTS = {
     "lm_1b_export.export": (["ckpt", "vocab_file", "output_dir", "include_softmax"], []),
     "lm_1b_export.dump_lstm_emb": (["ckpt", "vocab_file", "input_file", "output_file", "batch_size", "chunk"],
                                    ["(default: '32')"]),
-    "lm_1b_export.make_synthetic": (["output_dir", "size", "seed", "no_softmax"],
+    "tools.lm1b.make_synthetic": (["output_dir", "size", "seed", "no_softmax"],
                                     ["(default: tiny)", "seed of the random weights"]),
 }
 ABSL_NOISE = "--verbosity"  # absl.logging's flag: --helpfull only

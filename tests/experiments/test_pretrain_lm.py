@@ -17,13 +17,13 @@ import tensorflow as tf
 from conftest import sigint_as_in_a_terminal
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
-from taglm_tf.lm.loading import lm_perplexities
-from taglm_tf.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-from taglm_tf.pretraining.lstm_lm import LSTMLMConfig
-from taglm_tf.pretraining.run import PretrainConfig, pretrain
-from taglm_tf.pretraining.saving import model_from_record, recorded_perplexity
-from taglm_tf.pretraining.trainer import LMTrainConfig, LMTrainer
-from taglm_tf.pretraining.vocab import LMVocabulary
+from taglm_tf.lm.frozen.loading import lm_perplexities
+from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
+from taglm_tf.lm.pretraining.run import PretrainConfig, pretrain
+from taglm_tf.lm.pretraining.saving import model_from_record, recorded_perplexity
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
+from taglm_tf.lm.vocab import LMVocabulary
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 

@@ -5,7 +5,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.layers.highway import HIGHWAY_GATE_OFFSET, Highway
-from taglm_tf.lm1b.checkpoint import HighwayWeights
+from taglm_tf.lm.lm1b.checkpoint import HighwayWeights
 
 W = 5
 

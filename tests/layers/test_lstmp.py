@@ -5,7 +5,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from lm1b_numpy import lstmp_sequence
-from taglm_tf.lm1b.checkpoint import LSTMPWeights
+from taglm_tf.lm.lm1b.checkpoint import LSTMPWeights
 from taglm_tf.layers.lstmp import LSTMPLayer
 
 IN, P, N = 5, 4, 6

@@ -8,11 +8,11 @@ import h5py
 import numpy as np
 import pytest
 
-from lm_1b_export import make_synthetic as ms
+from tools.lm1b import make_synthetic as ms
 from lm_1b_export.dump_lstm_emb import dump, read_sentences
-from lm_1b_export.reference import ReferenceLM
+from tools.lm1b.reference import ReferenceLM
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.model import LM1BEmbedder
+from taglm_tf.lm.lm1b.model import LM1BModel
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LINES = [
@@ -72,7 +72,7 @@ def test_cli_reproduces_the_original_graph(release, expected, input_file, tmp_pa
 
 @pytest.mark.parametrize("batch_size,chunk", [(1, 2048), (3, 2), (64, 5)])
 def test_batching_does_not_change_outputs(release, expected, input_file, tmp_path, batch_size, chunk):
-    embedder = LM1BEmbedder.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
+    embedder = LM1BModel.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
     out = str(tmp_path / "out.hdf5")
     dump(embedder, read_sentences(input_file), out, batch_size, chunk, verbose=False)
     with h5py.File(out, "r") as f:
@@ -167,7 +167,7 @@ def test_bos_rule_bom_cr_and_unicode_spaces(release, bos_reference, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + "\r".join(BOS_LINES).encode("utf-8") + b"\r")
     sentences = read_sentences(str(path))
     assert sentences == BOS_TOKENS
-    embedder = LM1BEmbedder.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
+    embedder = LM1BModel.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
     out = str(tmp_path / "out.hdf5")
     dump(embedder, sentences, out, batch_size=3, chunk=2048, verbose=False)
     with h5py.File(out, "r") as f:
@@ -180,14 +180,14 @@ def test_bos_rule_bom_cr_and_unicode_spaces(release, bos_reference, tmp_path):
 
 def test_in_graph_tokens_follow_the_same_bos_rule(release):
     import tensorflow as tf
-    from taglm_tf.lm1b.model import first_token_step
-    from taglm_tf.lm.embedders import LM1BTopLayer
+    from taglm_tf.lm.lm1b.model import first_token_step
+    from taglm_tf.lm.frozen.lm1b_embedder import LM1BEmbedder
 
-    embedder = LM1BEmbedder.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
+    embedder = LM1BModel.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
     width = max(len(t) for t in BOS_TOKENS)
     tokens = tf.constant([t + [""] * (width - len(t)) for t in BOS_TOKENS])
     assert first_token_step(tokens).numpy().tolist() == [0, 0, 1, 1, 0]
-    in_graph = LM1BTopLayer(embedder, "fp").embed_tokens(tokens).numpy()
+    in_graph = LM1BEmbedder(embedder, "fp").embed_tokens(tokens).numpy()
     for row, (sentence, layers) in enumerate(zip(BOS_TOKENS, embedder.embed_sentences(BOS_TOKENS))):
         np.testing.assert_allclose(in_graph[row, :len(sentence)], layers[-1], rtol=1e-5, atol=1e-6)
         assert not in_graph[row, len(sentence):].any()

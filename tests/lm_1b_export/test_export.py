@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import pytest
 
-from lm_1b_export import make_synthetic as ms
+from tools.lm1b import make_synthetic as ms
 from taglm_tf.errors import InputError
-from taglm_tf.lm1b.model import LM1BEmbedder
-from taglm_tf.lm1b.saving import load_lm1b
+from taglm_tf.lm.lm1b.model import LM1BModel
+from taglm_tf.lm.lm1b.saving import load_lm1b
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SENTENCES = [["the", "cat", "sat"], ["東京", "zyzzyva"], ["dog"]]
@@ -34,7 +34,7 @@ def test_exported_copy_is_identical(release, tmp_path, softmax):
     result = export(release, out, *(["--include_softmax"] if softmax else []))
     assert result.returncode == 0, result.stderr
     loaded = load_lm1b(str(out))
-    original = LM1BEmbedder.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}",
+    original = LM1BModel.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}",
                                             include_softmax=softmax)
     assert (loaded.softmax is not None) == softmax
     assert not loaded.trainable_weights

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lm_1b_export import make_synthetic as ms
-from lm_1b_export.reference import ReferenceLM
+from tools.lm1b import make_synthetic as ms
+from tools.lm1b.reference import ReferenceLM
 
 E, COUNTS, WIDTHS, P, N = 4, (1, 1, 2, 2, 4, 6, 8, 8), (1, 2, 3, 4, 5, 6, 7, 7), 16, 64
 H = sum(COUNTS)
