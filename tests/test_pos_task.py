@@ -1,6 +1,5 @@
 """The POS task (token labels on CoNLL-2000's POS column), end to end through the task registry:
 reading, accuracy scoring, training, tagging, export, sweeps and the report."""
-import dataclasses
 import json
 import os
 import subprocess
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import tiny_config
 from data_paths import require_real_file
 from experiments import run_seeds, tagging_flags
 from experiments.report import write_report
@@ -18,10 +16,11 @@ from flag_helpers import parse_flagfile
 from taglm_tf.api import Tagger
 from taglm_tf.data import conll
 from taglm_tf.errors import InputError
-from taglm_tf.experiment import run_experiment
 from taglm_tf.export import export_tagger
 from taglm_tf.reports import sweeps
 from taglm_tf.tasks import POS, TASKS, TokenLabels, sample_paths
+
+pytestmark = pytest.mark.slow  # trains a tagger in a subprocess
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS_DIR = os.path.join(REPO, "experiments", "flags")
@@ -78,11 +77,28 @@ def _pos_files(directory):
     return files
 
 
+class PosRun:
+    """A finished tiny POS run: its directory, data files, results and the CLI's output."""
+
+    def __init__(self, model_dir, files, results, stdout):
+        self.model_dir, self.files, self.results, self.stdout = model_dir, files, results, stdout
+
+
 @pytest.fixture(scope="module")
 def pos_run(tmp_path_factory):
+    """A tiny POS run trained by ``experiments.train_tagger --task=pos``, the command ``run_seeds``
+    runs, in a sweep's ``seed_3`` directory."""
     tmp = tmp_path_factory.mktemp("pos")
-    config = dataclasses.replace(tiny_config(tmp / "sweep" / "seed_3"), task="pos", files=_pos_files(str(tmp)))
-    return config, run_experiment(config)
+    files, model_dir = _pos_files(str(tmp)), str(tmp / "sweep" / "seed_3")
+    args = [f"--{split}_file={path}" for split, path in files.items()] + [
+        "--task=pos", f"--model_dir={model_dir}", "--data_dir=/nonexistent", "--char_dim=4", "--char_units=4",
+        "--word_dim=8", "--rnn_units=8", "--char_dropout=0", "--rnn_input_dropout=0", "--output_dropout=0",
+        "--max_constant_epochs=2", "--anneal_epochs=1", "--anneal_steps=1", "--seed=3", "--verbose=0"]
+    proc = subprocess.run([sys.executable, "-m", "experiments.train_tagger", *args], cwd=REPO, text=True,
+                          capture_output=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    with open(os.path.join(model_dir, "results.json"), encoding="utf-8") as f:
+        return PosRun(model_dir, files, json.load(f), proc.stdout)
 
 
 def _accuracy_of(predictions_file):
@@ -91,7 +107,8 @@ def _accuracy_of(predictions_file):
 
 
 def test_a_pos_run_is_scored_by_accuracy(pos_run):
-    config, results = pos_run
+    config, results = pos_run, pos_run.results
+    assert results["task"] == "pos" and f"test accuracy {results['test_accuracy']:.2f}" in pos_run.stdout
     assert "test_f1" not in results and "dev_f1" not in results
     for split in ("dev", "test"):
         path = os.path.join(config.model_dir, f"{split}_predictions.txt")
@@ -106,7 +123,7 @@ def test_a_pos_run_is_scored_by_accuracy(pos_run):
 
 
 def test_a_pos_tagger_tags_tokens_and_exports(pos_run, tmp_path):
-    config, _ = pos_run
+    config = pos_run
     tagger = Tagger.load(config.model_dir)
     sentences = [["Kofi", "Quist", "scored", "twice"], ["Velmora", "United"]]
     tagged = tagger.predict(sentences)
@@ -126,7 +143,7 @@ def test_a_pos_tagger_tags_tokens_and_exports(pos_run, tmp_path):
 
 
 def test_pos_runs_in_sweeps_and_the_report(pos_run, tmp_path):
-    config, results = pos_run
+    config, results = pos_run, pos_run.results
     sweep_dir = os.path.dirname(config.model_dir)
     run = sweeps.load_run(config.model_dir)
     assert (run.metric, run.test_score) == ("accuracy", results["test_accuracy"])
@@ -138,17 +155,3 @@ def test_pos_runs_in_sweeps_and_the_report(pos_run, tmp_path):
     text = write_report([f"pos_baseline={sweep_dir}"], str(tmp_path / "REPORT.md"))
     row = next(line for line in text.splitlines() if line.startswith("| `pos_baseline`"))
     assert "| accuracy |" in row and f"{results['test_accuracy']:.2f}" in row
-
-
-def test_train_tagger_cli_trains_a_pos_model(tmp_path):
-    """``experiments.train_tagger --task=pos`` (the command ``run_seeds`` runs) end to end."""
-    files = _pos_files(str(tmp_path))
-    args = [f"--{split}_file={path}" for split, path in files.items()] + [
-        "--task=pos", f"--model_dir={tmp_path / 'run'}", "--data_dir=/nonexistent", "--char_dim=4",
-        "--char_units=4", "--word_dim=8", "--rnn_units=8", "--max_constant_epochs=1", "--anneal_steps=0",
-        "--verbose=0"]
-    proc = subprocess.run([sys.executable, "-m", "experiments.train_tagger", *args], cwd=REPO, text=True,
-                          capture_output=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    results = json.load(open(tmp_path / "run" / "results.json"))
-    assert results["task"] == "pos" and f"test accuracy {results['test_accuracy']:.2f}" in proc.stdout

@@ -15,6 +15,8 @@ from taglm_tf.data.tag_schemes import tags_to_chunks
 from taglm_tf.experiment import run_experiment
 from taglm_tf.tasks import SCIENCEIE, TASKS, sample_paths
 
+pytestmark = pytest.mark.slow  # trains a tagger
+
 
 def _brat_corpus(directory, sentences_per_doc=12):
     """The shipped NER sample as BRAT folders: each document is a run of sample sentences (tokens
