@@ -12,7 +12,7 @@ def make_embedder(tensors):
     weights = weights_from_tensors(tensors)
     d = weights.dims
     layer = CharCNNWordEncoder(d.char_vocab_size, d.char_dim, d.conv_widths, d.conv_filters,
-                             d.num_highway, d.projection_dim)
+                               d.num_highway, d.projection_dim)
     layer.set_lm1b_weights(weights)
     return layer
 

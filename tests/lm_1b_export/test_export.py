@@ -35,7 +35,7 @@ def test_exported_copy_is_identical(release, tmp_path, softmax):
     assert result.returncode == 0, result.stderr
     loaded = load_lm1b(str(out))
     original = LM1BModel.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}",
-                                            include_softmax=softmax)
+                                         include_softmax=softmax)
     assert (loaded.softmax is not None) == softmax
     assert not loaded.trainable_weights
     for a, b in zip(loaded.embed_sentences(SENTENCES), original.embed_sentences(SENTENCES)):
@@ -59,3 +59,17 @@ def test_tampered_vocab_is_refused(release, tmp_path):
         f.write(b"\x00\x01\x02word\n")
     with pytest.raises(InputError, match="special chars"):
         load_lm1b(str(out))
+
+
+def test_export_files_keep_their_format(release, tmp_path):
+    """The directory's format tag and weight keys (position/name) are what loaders of it expect."""
+    import json
+
+    import h5py
+
+    out = tmp_path / "export"
+    assert export(release, out).returncode == 0
+    assert json.loads((out / "config.json").read_text())["format"] == "taglm_tf.lm1b/1"
+    with h5py.File(out / "weights.h5", "r") as f:
+        keys = sorted(f"{group}/{name}" for group in f for name in f[group])
+    assert keys[:2] == ["000/char_embedding_0", "001/cnn_0_kernel_0"]

@@ -27,24 +27,24 @@ def _char_table(chars: LM1BCharEncoder) -> dict:
             "eow": chars.eow_char, "pad": chars.pad_char, "max_word_length": chars.max_word_length}
 
 
-def _keyed(model: LM1BModel):
+def _keyed(embedder: LM1BModel):
     """(unique key, variable) pairs: weight names repeat across sublayers, so number them."""
-    return [(f"{i:03d}/{w.name.replace(':', '_')}", w) for i, w in enumerate(model.weights)]
+    return [(f"{i:03d}/{w.name.replace(':', '_')}", w) for i, w in enumerate(embedder.weights)]
 
 
 def export_lm1b(ckpt_pattern: str, vocab_path: str, output_dir: str, include_softmax: bool = False) -> None:
     """Convert the release (``ckpt-*`` files and vocabulary) into ``output_dir``, atomically."""
-    model = LM1BModel.from_checkpoint(ckpt_pattern, vocab_path, include_softmax=include_softmax)
-    config = {"layer": model.get_config(), "source_fingerprint": release_fingerprint(ckpt_pattern),
-              "format": "taglm_tf.lm.lm1b/1"}
+    embedder = LM1BModel.from_checkpoint(ckpt_pattern, vocab_path, include_softmax=include_softmax)
+    config = {"layer": embedder.get_config(), "source_fingerprint": release_fingerprint(ckpt_pattern),
+              "format": "taglm_tf.lm1b/1"}
     with atomic_path(output_dir) as tmp:
         os.makedirs(tmp)
         with h5py.File(os.path.join(tmp, WEIGHTS), "w") as f:
-            for key, weight in _keyed(model):
+            for key, weight in _keyed(embedder):
                 f.create_dataset(key, data=weight.numpy())
         shutil.copyfile(vocab_path, os.path.join(tmp, VOCAB))
         with open(os.path.join(tmp, CHARS), "w") as f:
-            json.dump(_char_table(model.chars), f, indent=1)
+            json.dump(_char_table(embedder.chars), f, indent=1)
         with open(os.path.join(tmp, CONFIG), "w") as f:
             json.dump(config, f, indent=1)
 
@@ -62,10 +62,10 @@ def load_lm1b(export_dir: str) -> LM1BModel:
         if json.load(f) != _char_table(chars):
             raise InputError("special chars differ from those the vocabulary gives; was vocab.txt "
                              "changed?", paths[CHARS])
-    model = LM1BModel.from_config(config["layer"])
-    model.build((None, None, model.max_word_length))
+    embedder = LM1BModel.from_config(config["layer"])
+    embedder.build((None, None, embedder.max_word_length))
     with h5py.File(paths[WEIGHTS], "r") as f:
-        for key, weight in _keyed(model):
+        for key, weight in _keyed(embedder):
             value = f.get(key)
             if not isinstance(value, h5py.Dataset):
                 raise InputError(f"no weight {key}: exported by an older taglm_tf or another model; "
@@ -77,6 +77,6 @@ def load_lm1b(export_dir: str) -> LM1BModel:
                 weight.assign(value[()])
             else:
                 assign_rows(weight, value[:])  # in place: no second copy of the 3.3 GB softmax
-    model.chars = chars
-    model.source_fingerprint = config["source_fingerprint"]
-    return model
+    embedder.chars = chars
+    embedder.source_fingerprint = config["source_fingerprint"]
+    return embedder

@@ -116,8 +116,8 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
         self.reset_id, self.sampler_seed = reset_id, sampler_seed
         # The attribute name keys the layer's variables in the run's checkpoints.
         self.char_embedder = CharCNNWordEncoder(NUM_CHARS, char_dim, self.conv_widths, self.conv_filters,
-                                              num_highway, projection_dim, max_word_length, trainable=True,
-                                              name="char_embedding")
+                                                num_highway, projection_dim, max_word_length, trainable=True,
+                                                name="char_embedding")
         self.lstm_layers = [LSTMPLayer(num_cells, projection_dim, forget_bias, use_peepholes, cell_clip,
                                        trainable=True, name=f"lstm_{i}") for i in range(num_layers)]
         self.dropout_layer = keras.layers.Dropout(dropout)

@@ -23,7 +23,7 @@ def test_specs_round_trip_and_map_their_paths():
     ("lm1b:/r/ckpt-*", "LM spec 'lm1b:/r/ckpt-*': expected lm1b:CKPT_GLOB,VOCAB_FILE"),
     ("lstm_lm:", "LM spec 'lstm_lm:': expected lstm_lm:MODEL_DIR"),
     ("lstm_lm:a,b", "LM spec 'lstm_lm:a,b': expected lstm_lm:MODEL_DIR"),
-])
+], ids=["unknown kind", "no kind", "lm1b without its vocabulary", "empty path", "two paths"])
 def test_malformed_specs_are_refused_where_they_are_read(text, message):
     with pytest.raises(InputError) as error:
         LMSpec.parse(text)

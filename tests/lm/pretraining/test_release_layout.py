@@ -98,7 +98,7 @@ def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, dire
         assert np.exp(loader_log_probs[:, vocab.size:]).max() == 0.0
     # the direction matters: read the other way, the outputs differ
     flipped = LM1BModel.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"),
-                                           direction="forward" if direction == "backward" else "backward")
+                                        direction="forward" if direction == "backward" else "backward")
     assert not np.allclose(flipped.embed_sentences(SENTENCES[:1])[0][-1], loaded[0][-1], atol=1e-4)
 
 
