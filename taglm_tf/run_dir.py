@@ -79,14 +79,14 @@ def started_at_commit(run_dir: str) -> str:
     return read_config(run_dir).get(COMMIT_KEY, "unknown")
 
 
-def is_finished(run_dir: str, results: str = RESULTS) -> bool:
-    """True when the run has written its results (the last file of a run)."""
-    return os.path.isfile(os.path.join(run_dir, results))
+def is_finished(run_dir: str) -> bool:
+    """True when a tagger run has written its results (the last file of a run)."""
+    return os.path.isfile(os.path.join(run_dir, RESULTS))
 
 
-def read_results(run_dir: str, results: str = RESULTS) -> Optional[dict]:
-    """The results of a finished run, checked (:func:`check_format`); ``None`` when unfinished."""
-    path = os.path.join(run_dir, results)
+def read_results(run_dir: str) -> Optional[dict]:
+    """A finished tagger run's results, checked (:func:`check_format`); ``None`` when unfinished."""
+    path = os.path.join(run_dir, RESULTS)
     if not os.path.exists(path):
         return None
     record = read_json(path)
@@ -95,7 +95,8 @@ def read_results(run_dir: str, results: str = RESULTS) -> Optional[dict]:
 
 
 def write_results(run_dir: str, record: Mapping[str, Any], results: str = RESULTS) -> dict:
-    """Write the run's results (atomically), stamped with the format version; returns them."""
+    """Write the run's results (atomically) into ``results`` (:data:`RESULTS` for a tagger,
+    :data:`LM_RESULTS` for an LM), stamped with the format version; returns them."""
     record = {**record, FORMAT_KEY: FORMAT_VERSION}
     write_text_atomic(os.path.join(run_dir, results), json.dumps(record, indent=1))
     return record

@@ -59,14 +59,6 @@ class SpanLabels:
     train_scheme: str = "iobes"
     metric: ClassVar[str] = "f1"
 
-    def is_valid(self, tag: str) -> bool:
-        """True when ``tag`` is ``O`` or a chunk tag of :attr:`scheme`."""
-        return tag_schemes.is_valid_tag(tag, self.scheme)
-
-    def describe(self) -> str:
-        """How an invalid tag is named in errors: ``IOB1`` tag."""
-        return f"{self.scheme.upper()} tag"
-
     def for_training(self, tags: Sequence[str]) -> List[str]:
         """``tags`` in :attr:`train_scheme`."""
         return tag_schemes.convert(tags, self.train_scheme)
@@ -95,13 +87,6 @@ class TokenLabels:
     scheme: ClassVar[Optional[str]] = None
     train_scheme: ClassVar[Optional[str]] = None
     metric: ClassVar[str] = "accuracy"
-
-    def is_valid(self, tag: str) -> bool:
-        """Every label is valid (the reader has already refused empty fields)."""
-        return bool(tag)
-
-    def describe(self) -> str:
-        return "label"
 
     def for_training(self, tags: Sequence[str]) -> List[str]:
         return list(tags)
@@ -222,9 +207,8 @@ class BratTask(Task):
         spans: Dict[str, Dict[tuple, str]] = {}
         for sentence, tags in zip(gold, predicted, strict=True):
             found = spans.setdefault(sentence.document, {})
-            for chunk in tag_schemes.tags_to_chunks(tags):
-                fragment = ((sentence.offsets[chunk.start][0], sentence.offsets[chunk.end - 1][1]),)
-                found.setdefault(fragment, chunk.type)
+            for a in brat.annotations_from_tags([sentence], [tags]):
+                found.setdefault(a.fragments, a.type)
         pairs = [(brat_eval.span_types(os.path.splitext(document)[0] + ".ann"), found)
                  for document, found in spans.items()]
         per_type, overall = brat_eval.score_files(pairs)

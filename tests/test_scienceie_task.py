@@ -77,11 +77,7 @@ def test_in_memory_and_folder_scores_agree(tmp_path):
     for sentence, tags in zip(gold, predicted):
         by_document.setdefault(sentence.document, []).append((sentence, tags))
     for document, pairs in by_document.items():
-        found = []
-        for sentence, tags in pairs:
-            for chunk in tags_to_chunks(tags):
-                fragment = (sentence.offsets[chunk.start][0], sentence.offsets[chunk.end - 1][1])
-                found.append(brat.TextBound(f"T{len(found) + 1}", chunk.type, (fragment,)))
+        found = brat.annotations_from_tags([s for s, _ in pairs], [t for _, t in pairs])
         brat.write_ann(str(tmp_path / os.path.basename(document)[:-4]) + ".ann", found, brat.read_text(document))
     folder = brat_eval.score_folders(os.path.dirname(gold[0].document), str(tmp_path))
     assert in_memory.value == pytest.approx(folder.overall.f1)

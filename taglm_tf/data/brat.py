@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from taglm_tf.data import tokenize
 from taglm_tf.data.conll import Sentence
@@ -258,10 +258,11 @@ def tagged_sentences(documents: Sequence[Document], scheme: str = "iob2") -> Tup
     return out, total
 
 
-def annotations_from_tags(sentences: Sequence[tokenize.TokenizedSentence],
+def annotations_from_tags(sentences: Sequence[Union[tokenize.TokenizedSentence, Sentence]],
                           tags: Sequence[Sequence[str]]) -> List[TextBound]:
     """The chunks of each sentence's tags (any IOB scheme) as text-bound annotations, with the
-    character offsets of their first and last tokens.
+    character offsets of their first and last tokens (the sentences' ``offsets``: tokenized raw
+    text, or sentences read by :func:`tagged_sentences`).
 
     Raises:
         ValueError: ``sentences`` and ``tags`` differ in length.

@@ -24,7 +24,7 @@ from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.conll_text import write_conll_text
 from taglm_tf.lm.pretraining.lm_kinds import ModelConfig, build_lm, char_encoder_of, model_args, model_config_from_dict
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
-from taglm_tf.lm.pretraining.saving import CONFIG_FILE, RESULT_FILE, VOCAB_FILE
+from taglm_tf.lm.pretraining.saving import VOCAB_FILE
 from taglm_tf.lm.pretraining.trainer import (STRATEGIES, LMTrainConfig, LMTrainer, evaluate_perplexity, make_strategy,
                                              worker_role)
 from taglm_tf.lm.vocab import DIRECTIONS, LMVocabulary
@@ -162,9 +162,9 @@ def check_config(config: PretrainConfig, resume: bool) -> None:
     if config.reset_state not in RESET_STATES:
         raise InputError(f"--reset_state must be one of {', '.join(RESET_STATES)}, "
                          f"not {config.reset_state!r}")
-    if not check_run_dir(config.model_dir, CONFIG_FILE, resume):
+    if not check_run_dir(config.model_dir, run_dir.CONFIG, resume):
         return
-    path = os.path.join(config.model_dir, CONFIG_FILE)
+    path = os.path.join(config.model_dir, run_dir.CONFIG)
     with open(path, encoding="utf-8") as f:
         saved = PretrainConfig.from_dict(json.load(f), path)
     run_dir.refuse_changed_settings(resume_settings(dataclasses.asdict(saved)),
@@ -221,7 +221,7 @@ def pretrain(config: PretrainConfig, resume: bool = False,
     result = {**metrics, "step": trainer.step, "parameters": params, "vocab_size": vocab.size,
               "replicas": strategy.num_replicas_in_sync, "wall_seconds": time.time() - start_time}
     if is_chief:
-        write_text_atomic(os.path.join(config.model_dir, RESULT_FILE), json.dumps(result, indent=1))
+        run_dir.write_results(config.model_dir, result, run_dir.LM_RESULTS)
     return result
 
 
@@ -241,7 +241,7 @@ def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:
         vocab.save(os.path.join(config.model_dir, VOCAB_FILE))
     record = {**dataclasses.asdict(config), "model_args": run_model_args(config, vocab),
               "vocab_size_actual": vocab.size, "git_commit": git_commit()}
-    write_text_atomic(os.path.join(config.model_dir, CONFIG_FILE), json.dumps(record, indent=1))
+    write_text_atomic(os.path.join(config.model_dir, run_dir.CONFIG), json.dumps(record, indent=1))
 
 
 def heldout_evaluator(config: PretrainConfig, files, vocab: LMVocabulary):

@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
+from taglm_tf import run_dir
 from taglm_tf.errors import InputError
 from taglm_tf.fingerprints import hash_tensors
 from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
@@ -25,7 +26,7 @@ from taglm_tf.lm.pretraining.lm_kinds import build_lm, model_config_from_dict
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.lm.vocab import LMVocabulary
 
-CONFIG_FILE, VOCAB_FILE, RESULT_FILE = "config.json", "vocab.txt", "train_result.json"
+VOCAB_FILE = "vocab.txt"
 PERPLEXITY_FILE = "perplexity.json"
 
 
@@ -74,7 +75,7 @@ def load_lm(model_dir: str, checkpoint: Optional[str] = None
         model_dir: a :func:`pretrain` output directory.
         checkpoint: a checkpoint prefix; default the latest in ``model_dir/checkpoints``.
     """
-    path = os.path.join(model_dir, CONFIG_FILE)
+    path = os.path.join(model_dir, run_dir.CONFIG)
     if not os.path.exists(path):
         raise InputError("not an LM directory (no config.json)", model_dir)
     with open(path, encoding="utf-8") as f:
