@@ -103,19 +103,23 @@ def input_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-def read_input(path: str, input_format: str) -> Iterator[InputItem]:
+def read_input(path: str, input_format: str, fmt: Optional[conll.CorpusFormat] = None) -> Iterator[InputItem]:
     """The items of the input at ``path`` (``-``: stdin) in ``input_format``, read lazily: the
     file is opened at the first item and closed when the iterator is exhausted or closed.
+    ``fmt``, the model's corpus format, checks CoNLL input as training reads it
+    (:func:`conll.read_unlabeled_conll`).
 
     Raises:
-        InputError: a missing file, invalid UTF-8, a damaged compressed stream, naming the file
-            (and the line, when that line is reached).
+        InputError: a missing file, invalid UTF-8, a damaged compressed stream, a CoNLL line
+            that does not fit the file or ``fmt``, naming the file (and the line, when that line
+            is reached).
     """
+    options = {"fmt": fmt} if input_format == "conll" else {}
     if path == "-":
-        yield from READERS[input_format](sys.stdin.buffer, input_name(path))
+        yield from READERS[input_format](sys.stdin.buffer, input_name(path), **options)
         return
     with textio.open_binary(path) as f:
-        yield from READERS[input_format](f, path)
+        yield from READERS[input_format](f, path, **options)
 
 
 def tagged_sentences(tagger: Tagger, items: Iterable[InputItem], input_format: str,
@@ -213,7 +217,8 @@ def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
     """The whole output for the input at ``path`` (``-``: stdin), through :func:`tag_stream`."""
     tagger = Tagger.load(model_dir, lms)
     out = io.BytesIO()
-    tag_stream(tagger, read_input(path, input_format), input_format, output_format, out, batch_size)
+    tag_stream(tagger, read_input(path, input_format, tagger.task.fmt), input_format, output_format, out,
+               batch_size)
     return out.getvalue().decode("utf-8")
 
 
@@ -238,7 +243,7 @@ def main(argv):
         return print(f"{documents} document(s), {annotations} annotation(s) -> {FLAGS.output_dir}", file=sys.stderr)
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     try:
-        tag_stream(tagger, read_input(FLAGS.input, FLAGS.input_format), FLAGS.input_format,
+        tag_stream(tagger, read_input(FLAGS.input, FLAGS.input_format, tagger.task.fmt), FLAGS.input_format,
                    FLAGS.format, sys.stdout.buffer, FLAGS.batch_size, progress=progress)
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as `cat` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

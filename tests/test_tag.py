@@ -80,6 +80,7 @@ def cli(model_dir, tmp_path_factory):
     (tmp / "in.conll").write_text(CONLL, encoding="utf-8")
     (tmp / "bad.txt").write_bytes("fine line\nZ\u00fcrich ok\n".encode("utf-8") + b"caf\xe9 bad\n")
     (tmp / "odd.conll").write_bytes(ODD_CONLL)
+    (tmp / "commented.conll").write_bytes(b"EU NNP I-NP I-ORG\n# id 7f3a domain=en\n")
     (tmp / "brat_in").mkdir()
     for i, text in enumerate(BRAT_TEXTS):
         (tmp / "brat_in" / f"doc{i}.txt").write_bytes(text.encode("utf-8"))
@@ -93,6 +94,7 @@ def cli(model_dir, tmp_path_factory):
                             "--output_scheme=bioes"), TEXT.encode("utf-8")),
         "plain_default": (_cli(model_dir, "--format=json"), PLAIN.encode("utf-8")),
         "odd_conll": (_cli(model_dir, f"--input={tmp / 'odd.conll'}", "--input_format=conll"), b""),
+        "commented_conll": (_cli(model_dir, f"--input={tmp / 'commented.conll'}", "--input_format=conll"), b""),
         "brat": (_cli(model_dir, f"--input={tmp / 'brat_in'}", "--format=brat", f"--output_dir={tmp / 'brat_out'}"), b""),
         "brat_same_dir": (_cli(model_dir, f"--input={tmp / 'brat_in'}", "--format=brat",
                                f"--output_dir={tmp / 'brat_in'}"), b""),
@@ -105,6 +107,7 @@ def cli(model_dir, tmp_path_factory):
         out, err = proc.communicate(cases[name][1], timeout=300)
         results[name] = (proc.returncode, out.decode("utf-8"), err.decode("utf-8"))
     results["bad_path"] = str(tmp / "bad.txt")
+    results["commented_path"] = str(tmp / "commented.conll")
     results["brat_dirs"] = (tmp / "brat_in", tmp / "brat_out")
     return results
 
@@ -186,6 +189,13 @@ def test_non_utf8_input_names_line(cli):
     code, out, err = cli["bad_utf8"]
     assert code == 1 and out == ""
     assert err.strip().splitlines() == [f"error: {cli['bad_path']}:3: not valid UTF-8 (byte 3 of the line)"]
+
+
+def test_a_comment_line_in_conll_input_is_refused_as_training_refuses_it(cli):
+    """The NER model's format tells the line from a token line: its tag column is no IOB1 tag."""
+    code, out, err = cli["commented_conll"]
+    assert (code, out) == (1, "")
+    assert err.strip().splitlines() == [f"error: {cli['commented_path']}:2: invalid IOB1 tag 'domain=en'"]
 
 
 def test_plain_text_through_the_default_cli_is_split_as_conll_does(cli):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import BinaryIO, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from taglm_tf import textio
@@ -87,8 +88,7 @@ def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
             raise InputError(
                 f"expected {fmt.num_columns} columns for {fmt.name}, found {len(fields)}: {line!r}",
                 path, number)
-        if fmt.tag_scheme and not tag_schemes.is_valid_tag(fields[fmt.tag_column], fmt.tag_scheme):
-            raise InputError(f"invalid {fmt.tag_scheme.upper()} tag {fields[fmt.tag_column]!r}", path, number)
+        _check_tag(fields, fmt, path, number)
         rows.append((number, fields))
     flush()
     if not sentences:
@@ -123,22 +123,59 @@ def read_tokenized_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[S
         yield Sentence(tokens, ("O",) * len(tokens), line=number)
 
 
-def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>") -> Iterator[Sentence]:
+def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>",
+                         fmt: Optional[CorpusFormat] = None) -> Iterator[Sentence]:
     """CoNLL columns for tagging, read lazily: the first column is the word, the other columns
     are kept as they are; blank and ``-DOCSTART-`` lines end a sentence.
 
-    Args and errors as for :func:`read_tokenized_text`.
+    Every token line must have as many fields as the first one of its file or document (a
+    ``-DOCSTART-`` line starts another, so concatenated files read as each one would). When
+    that is all of ``fmt``'s columns (the model's corpus format), the tag column holds gold tags
+    and is checked as :func:`read_conll` checks it, so a line that training refuses is refused
+    here too: a comment such as ``# id 7f3a domain=en`` has a field count of its own or an
+    invalid tag. (The ``#`` of CoNLL-2000 is a real token, so no line is skipped for its first
+    character. A POS model's tag column takes any label, so there only the count can tell.)
+
+    Args:
+        stream, source: as for :func:`read_tokenized_text`.
+        fmt: the model's corpus format, or ``None`` (only the field count is checked).
+
+    Raises:
+        InputError: as for :func:`read_tokenized_text`, and for a line whose field count differs
+            from its document's first token line's, or (with ``fmt``) whose tag is invalid in
+            its scheme.
     """
     rows: List[Tuple[int, List[str]]] = []
+    width: Optional[Tuple[int, int]] = None  # (fields, line) of the document's first token line
     for number, line in textio.iter_lines(stream, source):
         fields = textio.split_fields(line)
         if fields and fields[0] != DOCSTART:
+            width = width or (len(fields), number)
+            _check_unlabeled_row(fields, line, width, fmt, source, number)
             rows.append((number, fields))
-        elif rows:
+            continue
+        if fields:
+            width = None  # concatenated files may differ, each from its -DOCSTART- line on
+        if rows:
             yield _unlabeled_sentence(rows)
             rows = []
     if rows:
         yield _unlabeled_sentence(rows)
+
+
+def _check_unlabeled_row(fields, line, width, fmt, source, number) -> None:
+    if len(fields) != width[0]:
+        raise InputError(f"expected {width[0]} columns, as on line {width[1]}, found {len(fields)}: {line!r}",
+                         source, number)
+    if fmt is not None and len(fields) == fmt.num_columns:
+        _check_tag(fields, fmt, source, number)
+
+
+def _check_tag(fields: Sequence[str], fmt: CorpusFormat, source: str, number: int) -> None:
+    """Refuse a tag column that is not a tag of ``fmt``'s scheme (any label when it has none)."""
+    tag = fields[fmt.tag_column]
+    if fmt.tag_scheme and not tag_schemes.is_valid_tag(tag, fmt.tag_scheme):
+        raise InputError(f"invalid {fmt.tag_scheme.upper()} tag {tag!r}", source, number)
 
 
 def _unlabeled_sentence(rows: Sequence[Tuple[int, List[str]]]) -> Sentence:
@@ -155,8 +192,12 @@ def conll_lines(sentences: Sequence[Sentence], *tag_columns: Sequence[Sequence[s
     """``token [columns...] tags...`` per token (one tag per column of ``tag_columns``), and ``""``
     after each sentence: the CoNLL layout that conlleval and the tagging CLI write.
 
+    Every field must read back as one field (:func:`read_conll`, and conlleval's default
+    one-space delimiter): non-empty, without spaces, tabs or line breaks.
+
     Raises:
         ValueError: a tag column has another number of sentences, or of tags in a sentence.
+        InputError: a field that would not read back as one, naming the sentence's line.
     """
     for tags in tag_columns:
         if len(tags) != len(sentences):
@@ -167,9 +208,17 @@ def conll_lines(sentences: Sequence[Sentence], *tag_columns: Sequence[Sequence[s
                 raise ValueError(f"sentence at line {sentence.line}: {len(tags[k])} predicted tags for "
                                  f"{len(sentence)} tokens")
         for i, token in enumerate(sentence.tokens):
-            middle = sentence.columns[i] if sentence.columns else ()
-            yield " ".join((token, *middle, *(tags[k][i] for tags in tag_columns)))
+            fields = (token, *(sentence.columns[i] if sentence.columns else ()), *(tags[k][i] for tags in tag_columns))
+            line = " ".join(fields)
+            if line.count(" ") != len(fields) - 1 or _NOT_IN_FIELD.search(line) or "" in fields:
+                bad = next(f for f in fields if textio.split_fields(f) != [f] or _NOT_IN_FIELD.search(f))
+                raise InputError(f"{bad!r} (token {i + 1} of the sentence at line {sentence.line}) cannot be "
+                                 "one CoNLL column: it is empty or holds a space, tab or line break")
+            yield line
         yield ""
+
+
+_NOT_IN_FIELD = re.compile("[\t\n\r]")
 
 
 def format_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]]) -> str:

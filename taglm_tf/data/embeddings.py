@@ -6,13 +6,16 @@ file for a CoNLL vocabulary takes seconds and little memory.
 
 **Words with spaces.** GloVe 840B has entries such as ``. . . 0.5 0.4 0.3``. The vector is
 always the last D fields of a line and the word is everything before them, with its original
-separators (``". . ."``). D comes from the ``count dim`` header when there is one, else from
-the most common field count of the first :data:`DIM_SAMPLE_LINES` lines (minus one, for the word).
+separators (``". . ."``), except that such a word cannot end in a number: ``farah 0.5 v1 .. vD``
+is a line with one value too many, refused, not the word ``"farah 0.5"``. D comes from the
+``count dim`` header when there is one, else from the most common field count of the first
+:data:`DIM_SAMPLE_LINES` lines (minus one, for the word).
 """
 from __future__ import annotations
 
 import collections
 import itertools
+import re
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
@@ -49,12 +52,22 @@ def _split_entry(line: str, dim: int, path: str, number: int) -> Tuple[str, List
     text = line.strip(textio.SEPARATORS)
     parts = text.rsplit(" ", dim)
     if len(parts) == dim + 1 and "\t" not in text and "" not in parts:
-        return parts[0], parts[1:]  # the common case, without locating every field
-    spans = textio.field_spans(text)
-    if len(spans) <= dim:
-        raise InputError("line has a word but no vector" if len(spans) == 1 else
-                         f"vector has {max(len(spans) - 1, 0)} values, expected {dim}", path, number)
-    return text[:spans[-dim - 1][1]], [text[a:b] for a, b in spans[-dim:]]
+        word, values = parts[0], parts[1:]  # the common case, without locating every field
+    else:
+        spans = textio.field_spans(text)
+        if len(spans) <= dim:
+            raise InputError("line has a word but no vector" if len(spans) == 1 else
+                             f"vector has {max(len(spans) - 1, 0)} values, expected {dim}", path, number)
+        word, values = text[:spans[-dim - 1][1]], [text[a:b] for a, b in spans[-dim:]]
+    if " " in word or "\t" in word:
+        extra = list(itertools.takewhile(_NUMBER.fullmatch, reversed(textio.split_fields(word))))
+        if extra:
+            raise InputError(f"vector has {dim + len(extra)} values, expected {dim} (a word with spaces "
+                             "cannot end in a number)", path, number)
+    return word, values
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def _file_dim(head: List[_Line], path: str) -> Tuple[int, bool]:

@@ -307,6 +307,58 @@ def test_read_unlabeled_conll():
     assert all(s.tags == ("O",) * len(s) for s in sentences)
 
 
+COMMENTED = b"EU NNP I-NP I-ORG\nrejects VBZ I-VP O\n# id 7f3a domain=en\n"
+
+
+@pytest.mark.parametrize("text,fmt,where,message", [
+    (COMMENTED, CONLL2003, 3, "invalid IOB1 tag 'domain=en'"),
+    (b"EU\n# id 7f3a domain=en\n", CONLL2003, 2, "expected 1 columns, as on line 1, found 4"),
+    (b"He PRP B-NP\n# sent 3\n", CONLL2000, 2, "invalid IOB2 tag '3'"),
+    (b"He PRP\nsaid VBD B-VP\n", None, 2, "expected 2 columns, as on line 1, found 3"),
+    (b"-DOCSTART- -X- O\nHe PRP\n\n-DOCSTART- -X- O\nsaid\nit VBD\n", None, 6,
+     "expected 1 columns, as on line 5, found 2"),
+])
+def test_unlabeled_conll_refuses_lines_that_do_not_fit(text, fmt, where, message):
+    with pytest.raises(InputError) as info:
+        list(conll.read_unlabeled_conll(io.BytesIO(text), "in.conll", fmt))
+    assert (info.value.path, info.value.line) == ("in.conll", where)
+    assert message in info.value.message
+
+
+def test_a_comment_line_is_refused_for_tagging_as_for_training(tmp_path):
+    path = tmp_path / "eng.conll"
+    path.write_bytes(COMMENTED)
+    with pytest.raises(InputError) as training:
+        conll.read_conll(str(path), CONLL2003)
+    with pytest.raises(InputError) as tagging:
+        list(conll.read_unlabeled_conll(io.BytesIO(COMMENTED), str(path), CONLL2003))
+    assert str(tagging.value) == str(training.value) == f"{path}:3: invalid IOB1 tag 'domain=en'"
+    # Without the model's format the line has the file's field count: only the format tells.
+    assert [s.tokens for s in conll.read_unlabeled_conll(io.BytesIO(COMMENTED))] == [("EU", "rejects", "#")]
+
+
+def test_unlabeled_conll_keeps_the_hash_tokens_of_conll2000():
+    text = b"# # B-NP\n3 CD I-NP\n\n$ $ B-NP\n"
+    sentences = list(conll.read_unlabeled_conll(io.BytesIO(text), "in.conll", conll.CONLL2000))
+    assert [s.tokens for s in sentences] == [("#", "3"), ("$",)]
+
+
+@pytest.mark.parametrize("token", ["a\tb", "a b", "", "a\nb", "a\rb"])
+def test_conll_lines_refuses_a_field_that_would_not_read_back_as_one(token):
+    sentence = conll.Sentence(("EU", token), ("O", "O"), line=7)
+    with pytest.raises(InputError, match=r"token 2 of the sentence at line 7\) cannot be one CoNLL column"):
+        list(conll.conll_lines([sentence], [["O", "O"]]))
+    column = conll.Sentence(("EU", "x"), ("O", "O"), ((token,), ("NN",)), line=7)
+    with pytest.raises(InputError, match="token 1 of the sentence at line 7"):
+        list(conll.conll_lines([column], [["O", "O"]]))
+
+
+def test_conll_lines_keeps_other_unicode_spaces_inside_a_token():
+    sentence = conll.Sentence(("1\u00a0200", "x\u000by"), ("O", "O"))
+    lines = list(conll.conll_lines([sentence], [["O", "B-MISC"]]))
+    assert lines == ["1\u00a0200 O", "x\u000by B-MISC", ""]
+
+
 def test_read_unlabeled_conll_real_file_ignores_gold(real_sentences):
     path = real_file("conll2003", "eng.testb")
     if path is None:

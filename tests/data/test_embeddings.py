@@ -120,13 +120,22 @@ def test_multi_word_keys_take_the_last_d_fields(tmp_path):
 
 
 def test_dimension_is_the_majority_when_the_first_line_has_a_multi_word_key(tmp_path):
-    path = _write(tmp_path / "e.txt", "1 2 0.5 0.25\nw 1 2\nv 3 4\n")
-    assert _as_lists(load_embeddings(str(path))) == {"1 2": [0.5, 0.25], "w": [1, 2], "v": [3, 4]}
+    path = _write(tmp_path / "e.txt", "1 x 0.5 0.25\nw 1 2\nv 3 4\n")
+    assert _as_lists(load_embeddings(str(path))) == {"1 x": [0.5, 0.25], "w": [1, 2], "v": [3, 4]}
 
 
 def test_dimension_from_header_with_multi_word_key(tmp_path):
-    path = _write(tmp_path / "e.txt", "3 2\na 1 2\nb 4 5 6\n")
-    assert _as_lists(load_embeddings(str(path))) == {"a": [1, 2], "b 4": [5, 6]}
+    path = _write(tmp_path / "e.txt", "3 2\na 1 2\nb c 5 6\n")
+    assert _as_lists(load_embeddings(str(path))) == {"a": [1, 2], "b c": [5, 6]}
+
+
+@pytest.mark.parametrize("line,values", [("farah 0.5 1 2", 3), ("farah\t0.5  1 2", 3), ("a b -1e-3 .5 1 2", 4)])
+def test_a_line_with_numbers_too_many_is_not_a_word_with_spaces(tmp_path, line, values):
+    """Without the rule, ``farah 0.5`` would silently become a word with a space in it."""
+    path = _write(tmp_path / "e.txt", f"x 1 2\nfarah 3 4\n{line}\ny 5 6\n")
+    _raises_at(path, 3, f"vector has {values} values, expected 2")
+    header = _write(tmp_path / "h.txt", f"3 2\nx 1 2\n{line}\n")
+    _raises_at(header, 3, f"vector has {values} values, expected 2", wanted={"x"})
 
 
 # ---------------------------------------------------------------- text input rules (textio)
