@@ -99,6 +99,7 @@ demo: check-python $(STAMP)
 test: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # The CPU-trained LMs behind results/REPORT.md, rebuilt into runs/lms (experiments/cpu_lms.py).

@@ -1,4 +1,5 @@
 """TagLM-TF: semi-supervised sequence tagging with bidirectional LMs (Peters et al., 2017)."""
+
 from setuptools import find_namespace_packages, setup
 
 # Data directories (taglm_tf/resources, experiments/flags) are importable namespace packages to
@@ -16,12 +17,15 @@ setup(
     name="taglm-tf",
     version="0.1.0",
     description="TensorFlow/Keras reproduction of TagLM with a faithful lm_1b loader",
-    long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
+    long_description=open("README.md", encoding="utf-8").read()
+    if __import__("os").path.exists("README.md")
+    else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.14",  # dataclass(kw_only=True), zip(strict=True)
     package_dir={"": "."},
-    packages=find_namespace_packages(include=[p for top in TOP for p in (top, top + ".*")],
-                                     exclude=["*.__pycache__"]),
+    packages=find_namespace_packages(
+        include=[p for top in TOP for p in (top, top + ".*")], exclude=["*.__pycache__"]
+    ),
     package_data={"taglm_tf.resources": ["*"], "experiments.flags": ["*.cfg"]},
     install_requires=[
         "numpy",
@@ -39,10 +43,18 @@ setup(
     extras_require={
         "cpu": ["tensorflow-cpu==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],  # the card's stack
         "gpu": ["tensorflow[and-cuda]==2.15.1", "tensorflow-addons==0.23.0", "numpy<2"],
-        "current": ["tensorflow-cpu==2.21.*", "tensorboard==2.21.*"],  # TF 2.21 no longer requires tensorboard
+        "current": [
+            "tensorflow-cpu==2.21.*",
+            "tensorboard==2.21.*",
+        ],  # TF 2.21 no longer requires tensorboard
         "current-gpu": ["tensorflow[and-cuda]==2.21.*", "tensorboard==2.21.*"],
-        "test": ["pytest", "pytest-xdist", "import-linter", "ruff",
-                 "seqeval"],  # seqeval: tests/test_conlleval_vs_seqeval.py only
+        "test": [
+            "pytest",
+            "pytest-xdist",
+            "import-linter",
+            "ruff",
+            "seqeval",
+        ],  # seqeval: tests/test_conlleval_vs_seqeval.py only
     },
     license="Apache-2.0",
 )

@@ -1,34 +1,42 @@
 """What every benchmark adds to its result: the machine, the stack and the code version."""
+
 from __future__ import annotations
 
 import json
 import os
 import platform
 import time
-from typing import Iterable, Optional, Sequence, Tuple
+from collections.abc import Iterable, Sequence
 
 import tensorflow as tf
 
 from taglm_tf.provenance import git_commit
 
 
-def report(result: dict, output: Optional[str] = None) -> None:
+def report(result: dict, output: str | None = None) -> None:
     """Add machine, stack and commit, print the result as JSON, and write it to ``output`` if given.
 
     ``cpu_flags`` lists the AVX-512 flags of /proc/cpuinfo (empty: none; absent: not Linux):
     the same 2-core machine type ran the tagger ~3x faster with them, so speeds compare only
     between results with the same flags.
     """
-    result.update({"cpus": os.cpu_count(), "machine": platform.machine(), "cpu_flags": _avx512_flags(),
-                   "python": platform.python_version(), "tensorflow": tf.__version__,
-                   "git_commit": git_commit()})
+    result.update(
+        {
+            "cpus": os.cpu_count(),
+            "machine": platform.machine(),
+            "cpu_flags": _avx512_flags(),
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "git_commit": git_commit(),
+        }
+    )
     print(json.dumps(result, indent=1))
     if output:
         with open(output, "w") as f:
             json.dump(result, f, indent=1)
 
 
-def _avx512_flags() -> Optional[list]:
+def _avx512_flags() -> list | None:
     try:
         with open("/proc/cpuinfo") as f:
             flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
@@ -37,8 +45,14 @@ def _avx512_flags() -> Optional[list]:
     return sorted(f for f in flags if f.startswith("avx512"))
 
 
-def char_cnn_flops(char_dim: int, conv_widths: Sequence[int], conv_filters: Sequence[int], num_highway: int,
-                   projection_dim: int, max_word_length: int = 50) -> int:
+def char_cnn_flops(
+    char_dim: int,
+    conv_widths: Sequence[int],
+    conv_filters: Sequence[int],
+    num_highway: int,
+    projection_dim: int,
+    max_word_length: int = 50,
+) -> int:
     """Forward FLOPs (multiply-adds x 2) of lm_1b's char CNN for one word: VALID conv banks over
     ``max_word_length`` positions, highway layers (gate and transform), projection."""
     width = sum(conv_filters)
@@ -51,7 +65,7 @@ def lstmp_flops(input_dim: int, projection_dim: int, num_cells: int) -> int:
     return 2 * (input_dim + projection_dim) * 4 * num_cells + 2 * num_cells * projection_dim
 
 
-def time_matmuls(m: int, shapes: Iterable[Tuple[int, int]], repeats: int = 5, dtype=tf.float32) -> float:
+def time_matmuls(m: int, shapes: Iterable[tuple[int, int]], repeats: int = 5, dtype=tf.float32) -> float:
     """FLOP/s of plain matmuls ``[m, k] x [k, n]`` in ``dtype`` for the given (k, n) shapes."""
     total_flops, total_time = 0, 0.0
     for k, n in shapes:

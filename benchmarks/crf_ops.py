@@ -12,6 +12,7 @@ Implementations alternate round by round, and each case reports the median over 
 mean ms per call, which damps a busy machine's noise. Results are also checked equal (paths
 identical, log-likelihoods within 1e-5) before timing.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -28,8 +29,8 @@ import tensorflow as tf
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf.layers import crf_ops
 from taglm_tf.cli import define_output_flag, run
+from taglm_tf.layers import crf_ops
 
 FLAGS = flags.FLAGS
 
@@ -116,9 +117,18 @@ def main(argv):
             for name, pair in fns.items():
                 times[name].append(ms_per_call(pair[which], args, FLAGS.calls))
         results[case] = {name: round(statistics.median(t), 3) for name, t in times.items()}
-    report({"benchmark": "crf_ops", "steps": steps, "num_tags": k, "calls": FLAGS.calls,
-            "rounds": FLAGS.rounds, "tensorflow": tf.__version__, "ms_per_call": results},
-           FLAGS.output)
+    report(
+        {
+            "benchmark": "crf_ops",
+            "steps": steps,
+            "num_tags": k,
+            "calls": FLAGS.calls,
+            "rounds": FLAGS.rounds,
+            "tensorflow": tf.__version__,
+            "ms_per_call": results,
+        },
+        FLAGS.output,
+    )
 
 
 if __name__ == "__main__":

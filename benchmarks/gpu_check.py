@@ -21,6 +21,7 @@ mixed precision, which is what a CPU-only machine can do in a minute or two (a t
 script cannot rot); ``auto`` is ``gpu`` when a GPU is visible. The JSON holds each step's exit
 status, seconds and result; the exit status is 0 only if every step passed.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -34,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional
 
 from absl import flags
 
@@ -45,7 +45,10 @@ from taglm_tf.cli import define_output_flag, run
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-TIMING = {"gpu": ["--steps=10", "--rounds=3", "--warmup=3"], "tiny": ["--steps=1", "--rounds=1", "--warmup=2"]}
+TIMING = {
+    "gpu": ["--steps=10", "--rounds=3", "--warmup=3"],
+    "tiny": ["--steps=1", "--rounds=1", "--warmup=2"],
+}
 MIXED = {"gpu": "mixed_float16", "tiny": "mixed_bfloat16"}
 
 
@@ -56,7 +59,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("step_timeout", 600, "Seconds allowed to each step.")
 
 
-def lm_arguments(preset: str) -> Dict[str, List[str]]:
+def lm_arguments(preset: str) -> dict[str, list[str]]:
     """``{LM kind: benchmarks.lm_precision arguments}``. gpu: the paper's LMs, which are the LM
     configs' defaults (LSTM-2048-512 and CNN-BIG-LSTM: the sizes of experiments/flags/lm_*_2048_512.cfg
     and lm_cnn_big_lstm.cfg), over 1B Word's 793,471 words; tiny: toy sizes."""
@@ -65,28 +68,53 @@ def lm_arguments(preset: str) -> Dict[str, List[str]]:
     from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
 
     if preset == "gpu":
-        runs = [(LSTMLMConfig(), ["--vocab_size=793471", "--batch_size=128"]),
-                (CNNLSTMLMConfig(), ["--vocab_size=793471", "--batch_size=32"])]
+        runs = [
+            (LSTMLMConfig(), ["--vocab_size=793471", "--batch_size=128"]),
+            (CNNLSTMLMConfig(), ["--vocab_size=793471", "--batch_size=32"]),
+        ]
     else:
         tiny = ["--vocab_size=500", "--batch_size=4", "--num_steps=5"]
-        runs = [(LSTMLMConfig(embedding_dim=16, num_cells=32, projection_dim=16, num_sampled=50), tiny),
-                (CNNLSTMLMConfig(conv_widths=(1, 2), conv_filters=(8, 8), num_highway=1, num_cells=32,
-                                 projection_dim=16, num_layers=1, num_sampled=50), tiny)]
+        runs = [
+            (LSTMLMConfig(embedding_dim=16, num_cells=32, projection_dim=16, num_sampled=50), tiny),
+            (
+                CNNLSTMLMConfig(
+                    conv_widths=(1, 2),
+                    conv_filters=(8, 8),
+                    num_highway=1,
+                    num_cells=32,
+                    projection_dim=16,
+                    num_layers=1,
+                    num_sampled=50,
+                ),
+                tiny,
+            ),
+        ]
     return {model.kind: [f"--kind={model.kind}", *config_flags.to_args(model), *args] for model, args in runs}
 
 
-def run_step(name: str, command: List[str], timeout: int, env: Optional[dict] = None,
-             output: Optional[str] = None) -> dict:
+def run_step(
+    name: str, command: list[str], timeout: int, env: dict | None = None, output: str | None = None
+) -> dict:
     """Run ``command`` from the repository root; its result is the JSON it wrote to ``output``."""
     start = time.perf_counter()
     try:
-        proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            command,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )
         code, stderr = proc.returncode, proc.stderr
     except subprocess.TimeoutExpired as e:
         code, stderr = None, f"timed out after {timeout} s\n{e.stderr or ''}"
-    step = {"command": " ".join(command[1:]), "exit": code, "seconds": time.perf_counter() - start,
-            "passed": code == 0}
+    step = {
+        "command": " ".join(command[1:]),
+        "exit": code,
+        "seconds": time.perf_counter() - start,
+        "passed": code == 0,
+    }
     if output and code == 0 and os.path.exists(output):
         with open(output, encoding="utf-8") as f:
             step["result"] = json.load(f)
@@ -98,10 +126,14 @@ def run_step(name: str, command: List[str], timeout: int, env: Optional[dict] = 
 
 def devices() -> dict:
     import tensorflow as tf  # after absl parsed the flags; TF's own logging stays quiet
+
     gpus = tf.config.list_physical_devices("GPU")
     build = tf.sysconfig.get_build_info()
-    return {"gpus": [{"name": g.name, **tf.config.experimental.get_device_details(g)} for g in gpus],
-            "cuda_version": build.get("cuda_version"), "cudnn_version": build.get("cudnn_version")}
+    return {
+        "gpus": [{"name": g.name, **tf.config.experimental.get_device_details(g)} for g in gpus],
+        "cuda_version": build.get("cuda_version"),
+        "cudnn_version": build.get("cudnn_version"),
+    }
 
 
 def main(argv):
@@ -112,33 +144,82 @@ def main(argv):
     lm_sizes = lm_arguments(preset)
     steps = {}
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as scratch:
+
         def out(name):
             return os.path.join(scratch, f"{name}.json")
 
         steps["mirrored"] = run_step(
-            "mirrored", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                         "tests/lm/pretraining/test_lm_training.py", "-k",
-                         # tiny: one LM kind (the suite itself runs both)
-                         "mirrored_two_replicas" + ("" if preset == "gpu" else " and not cnn")],
-            timeout, env={"TAGLM_TEST_GPUS": "1"} if found["gpus"] else None)
+            "mirrored",
+            [
+                python,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/lm/pretraining/test_lm_training.py",
+                "-k",
+                # tiny: one LM kind (the suite itself runs both)
+                "mirrored_two_replicas" + ("" if preset == "gpu" else " and not cnn"),
+            ],
+            timeout,
+            env={"TAGLM_TEST_GPUS": "1"} if found["gpus"] else None,
+        )
         for kind in ("lstm", "cnn_lstm"):
             for precision in ("float32", MIXED[preset]):
                 name = f"lm_{kind}_{precision}"
-                steps[name] = run_step(name, [python, "-m", "benchmarks.lm_precision", *lm_sizes[kind],
-                                              *TIMING[preset], f"--precisions={precision}",
-                                              f"--output={out(name)}"], timeout, output=out(name))
+                steps[name] = run_step(
+                    name,
+                    [
+                        python,
+                        "-m",
+                        "benchmarks.lm_precision",
+                        *lm_sizes[kind],
+                        *TIMING[preset],
+                        f"--precisions={precision}",
+                        f"--output={out(name)}",
+                    ],
+                    timeout,
+                    output=out(name),
+                )
         size = "full" if preset == "gpu" else "tiny"
-        extraction = ["--sentences=200"] if preset == "gpu" else ["--sentences=8", "--reference_sentences=2",
-                                                                  "--batch_size=4"]
+        extraction = (
+            ["--sentences=200"]
+            if preset == "gpu"
+            else ["--sentences=8", "--reference_sentences=2", "--batch_size=4"]
+        )
         steps["lm1b_extraction"] = run_step(
-            "lm1b_extraction", [python, "-m", "benchmarks.lm1b_extraction", f"--size={size}",
-                                f"--release_dir={os.path.join(scratch, 'lm1b')}", *extraction,
-                                f"--output={out('lm1b')}"], timeout, output=out("lm1b"))
-        tagger = [] if preset == "gpu" else ["--train_batches=2", "--warmup_batches=1", "--dev_sentences=128",
-                                             "--embeddings="]
+            "lm1b_extraction",
+            [
+                python,
+                "-m",
+                "benchmarks.lm1b_extraction",
+                f"--size={size}",
+                f"--release_dir={os.path.join(scratch, 'lm1b')}",
+                *extraction,
+                f"--output={out('lm1b')}",
+            ],
+            timeout,
+            output=out("lm1b"),
+        )
+        tagger = (
+            []
+            if preset == "gpu"
+            else ["--train_batches=2", "--warmup_batches=1", "--dev_sentences=128", "--embeddings="]
+        )
         steps["tagger"] = run_step(
-            "tagger", [python, "-m", "benchmarks.tagger_throughput", "--task=ner", *tagger,
-                       f"--output={out('tagger')}"], timeout, output=out("tagger"))
+            "tagger",
+            [
+                python,
+                "-m",
+                "benchmarks.tagger_throughput",
+                "--task=ner",
+                *tagger,
+                f"--output={out('tagger')}",
+            ],
+            timeout,
+            output=out("tagger"),
+        )
     result = {"preset": preset, **found, "passed": all(s["passed"] for s in steps.values()), "steps": steps}
     report(result, FLAGS.output)
     if not result["passed"]:

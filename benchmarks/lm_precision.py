@@ -20,6 +20,7 @@ the sampled softmax ``2 P (S + 1)``. The plain matmul is the LSTM input-side pro
 ``[B T, 2P] x [2P, 4N]`` in float32 and in bfloat16: what this machine gives
 one large GEMM of the model's shapes.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -39,28 +40,43 @@ from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 from taglm_tf import config_flags
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig, build_lm, model_args
 from taglm_tf.lm.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
-from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 # The CPU "S" CNN-LSTM's sizes (experiments/flags/lm_forward_cnn_lstm_cpu.cfg); the other model
 # flags default to the LM configs' defaults, and --use_peepholes to the kind's (lm_1b's CNN-LSTM
 # has them, the word LSTM not).
-MODEL_DEFAULTS = dict(conv_widths=(1, 2, 3, 4, 5, 6), conv_filters=(32, 32, 64, 128, 128, 128), num_highway=1,
-                      num_cells=1024, projection_dim=256, num_layers=1, use_peepholes=None)
+MODEL_DEFAULTS = dict(
+    conv_widths=(1, 2, 3, 4, 5, 6),
+    conv_filters=(32, 32, 64, 128, 128, 128),
+    num_highway=1,
+    num_cells=1024,
+    projection_dim=256,
+    num_layers=1,
+    use_peepholes=None,
+)
 
 
 def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
-    flags.DEFINE_enum("kind", "cnn_lstm", list(LM_KINDS), "LM kind (experiments.pretrain_lm's --lm_kind).",
-                      flag_values=fv)
-    config_flags.define_flags(tuple(CONFIGS.values()), fv, defaults=MODEL_DEFAULTS,
-                              help_notes={"use_peepholes": "(default: the kind's: cnn_lstm on, lstm off)"})
-    flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], f"Any of {', '.join(PRECISIONS)}.",
-                      flag_values=fv)
-    flags.DEFINE_integer("vocab_size", 50975, "Word vocabulary (the CPU corpus at min_count 3).", flag_values=fv)
+    flags.DEFINE_enum(
+        "kind", "cnn_lstm", list(LM_KINDS), "LM kind (experiments.pretrain_lm's --lm_kind).", flag_values=fv
+    )
+    config_flags.define_flags(
+        tuple(CONFIGS.values()),
+        fv,
+        defaults=MODEL_DEFAULTS,
+        help_notes={"use_peepholes": "(default: the kind's: cnn_lstm on, lstm off)"},
+    )
+    flags.DEFINE_list(
+        "precisions", ["float32", "mixed_bfloat16"], f"Any of {', '.join(PRECISIONS)}.", flag_values=fv
+    )
+    flags.DEFINE_integer(
+        "vocab_size", 50975, "Word vocabulary (the CPU corpus at min_count 3).", flag_values=fv
+    )
     flags.DEFINE_integer("batch_size", 64, "Rows per step B.", flag_values=fv)
     flags.DEFINE_integer("num_steps", 20, "Window length T.", flag_values=fv)
     flags.DEFINE_integer("steps", 5, "Timed steps per round and precision.", flag_values=fv)
@@ -88,8 +104,12 @@ def windows(count: int, seed: int = 0):
     for _ in range(count):
         ids = np.minimum(rng.zipf(1.1, size=(shape[0], shape[1] + 1)), FLAGS.vocab_size - 1).astype(np.int32)
         words = [f"w{i:x}" for i in ids[:, :-1].ravel()]
-        window = {"inputs": ids[:, :-1], "targets": ids[:, 1:], "weights": np.ones(shape, np.float32),
-                  "position": np.zeros(3, np.int64)}
+        window = {
+            "inputs": ids[:, :-1],
+            "targets": ids[:, 1:],
+            "weights": np.ones(shape, np.float32),
+            "position": np.zeros(3, np.int64),
+        }
         if FLAGS.kind == "cnn_lstm":
             window["input_chars"] = chars.encode_words(words).reshape(shape + (-1,))
         out.append(window)
@@ -135,11 +155,22 @@ def main(argv):
     steppers, times = {}, {p: [] for p in FLAGS.precisions}
     try:
         for precision in FLAGS.precisions:
-            config = LMTrainConfig(batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, gradient_scale=20.0,
-                                   precision=precision)
+            config = LMTrainConfig(
+                batch_size=FLAGS.batch_size,
+                num_steps=FLAGS.num_steps,
+                gradient_scale=20.0,
+                precision=precision,
+            )
             tf.keras.utils.set_random_seed(0)
-            steppers[precision] = Stepper(LMTrainer(tf.distribute.get_strategy(), build_model, config,
-                                                    f"{scratch}/{precision}", log=lambda line: None))
+            steppers[precision] = Stepper(
+                LMTrainer(
+                    tf.distribute.get_strategy(),
+                    build_model,
+                    config,
+                    f"{scratch}/{precision}",
+                    log=lambda line: None,
+                )
+            )
             steppers[precision].run(data, FLAGS.warmup)
         for _ in range(FLAGS.rounds):
             for precision in FLAGS.precisions:
@@ -149,19 +180,28 @@ def main(argv):
     flops = 3.0 * forward_flops(statistics.mean(distinct))
     tokens = FLAGS.batch_size * FLAGS.num_steps
     model = {"vocab_size": FLAGS.vocab_size, **dataclasses.asdict(model_config())}
-    result = {"kind": FLAGS.kind, "model": model,
-              "batch_size": FLAGS.batch_size, "num_steps": FLAGS.num_steps,
-              "distinct_words_per_window": statistics.mean(distinct), "training_flops_per_step": flops,
-              "precisions": {}}
+    result = {
+        "kind": FLAGS.kind,
+        "model": model,
+        "batch_size": FLAGS.batch_size,
+        "num_steps": FLAGS.num_steps,
+        "distinct_words_per_window": statistics.mean(distinct),
+        "training_flops_per_step": flops,
+        "precisions": {},
+    }
     for precision in FLAGS.precisions:
         seconds = statistics.median(times[precision])
         result["precisions"][precision] = {
-            "seconds_per_step": seconds, "tokens_per_sec": tokens / seconds,
-            "model_flops_per_sec": flops / seconds, "rounds": times[precision]}
+            "seconds_per_step": seconds,
+            "tokens_per_sec": tokens / seconds,
+            "model_flops_per_sec": flops / seconds,
+            "rounds": times[precision],
+        }
     shape = [(2 * FLAGS.projection_dim, 4 * FLAGS.num_cells)]
     result["plain_matmul_flops_per_sec"] = {
         d.name: time_matmuls(FLAGS.batch_size * FLAGS.num_steps, shape, repeats=20, dtype=d)
-        for d in (tf.float32, tf.bfloat16)}
+        for d in (tf.float32, tf.bfloat16)
+    }
     report(result, FLAGS.output)
 
 

@@ -11,6 +11,7 @@ Windows are random ids, packed in memory, so the data pipeline costs the same on
 alternating rounds (plain, mirrored, plain, ...) and the per-step time of each is the median
 over rounds, which damps a busy machine's noise. Overhead = mirrored / plain - 1 (target <= 10%).
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -32,10 +33,10 @@ import tensorflow as tf
 from absl import flags
 
 from taglm_tf import config_flags
-from taglm_tf.lm.pretraining import lm_kinds
-from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
-from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig
 from taglm_tf.cli import define_output_flag, run
+from taglm_tf.lm.pretraining import lm_kinds
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
 
 FLAGS = flags.FLAGS
 # The model flags (experiments.pretrain_lm's word-LM flags) default to the LSTM-512-256 of
@@ -45,16 +46,20 @@ MODEL_DEFAULTS = LSTMLMConfig(embedding_dim=256, num_cells=512, projection_dim=2
 
 def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
-    flags.DEFINE_integer("vocab_size", 50000, "Vocabulary rows (the CPU corpus has ~51k at min_count 3).",
-                         flag_values=fv)
+    flags.DEFINE_integer(
+        "vocab_size", 50000, "Vocabulary rows (the CPU corpus has ~51k at min_count 3).", flag_values=fv
+    )
     config_flags.define_flags(LSTMLMConfig, fv, defaults=MODEL_DEFAULTS)
     flags.DEFINE_integer("batch_size", 64, "Rows per step.", flag_values=fv)
     flags.DEFINE_integer("num_steps", 20, "Window length.", flag_values=fv)
     flags.DEFINE_integer("steps", 15, "Timed steps per round and variant.", flag_values=fv)
-    flags.DEFINE_integer("warmup", 3, "Untimed steps per variant before the first round (tracing).", flag_values=fv)
+    flags.DEFINE_integer(
+        "warmup", 3, "Untimed steps per variant before the first round (tracing).", flag_values=fv
+    )
     flags.DEFINE_integer("rounds", 5, "Alternating rounds.", flag_values=fv)
-    flags.DEFINE_string("device", None, "Device of both variants (default: /gpu:0 if any, else /cpu:0).",
-                        flag_values=fv)
+    flags.DEFINE_string(
+        "device", None, "Device of both variants (default: /gpu:0 if any, else /cpu:0).", flag_values=fv
+    )
     define_output_flag("output", None, "Also write the result as JSON here.", flag_values=fv)
 
 
@@ -62,9 +67,13 @@ def windows(vocab_size, batch_size, num_steps, count=8, seed=0) -> tf.data.Datas
     rng = np.random.default_rng(seed)
     ids = rng.integers(3, vocab_size, (count, batch_size, num_steps + 1)).astype(np.int32)
     weights = np.ones((count, batch_size, num_steps), np.float32)
-    weights[-1, :, num_steps // 2:] = 0.0  # one window with empty slots
-    data = {"inputs": ids[:, :, :-1], "targets": ids[:, :, 1:], "weights": weights,
-            "position": np.zeros((count, 3), np.int64)}
+    weights[-1, :, num_steps // 2 :] = 0.0  # one window with empty slots
+    data = {
+        "inputs": ids[:, :, :-1],
+        "targets": ids[:, :, 1:],
+        "weights": weights,
+        "position": np.zeros((count, 3), np.int64),
+    }
     return tf.data.Dataset.from_tensor_slices(data).repeat().prefetch(2)
 
 
@@ -93,8 +102,15 @@ def run_steps(step, iterator, states, n):
     return time.perf_counter() - start, states
 
 
-def measure(config: LMTrainConfig, model_args: dict, vocab_size: int, device: str, steps: int, warmup: int,
-            rounds: int) -> dict:
+def measure(
+    config: LMTrainConfig,
+    model_args: dict,
+    vocab_size: int,
+    device: str,
+    steps: int,
+    warmup: int,
+    rounds: int,
+) -> dict:
     """Median seconds per step of each variant, and the overhead."""
     build = lambda: LSTMLanguageModel(vocab_size, **model_args)  # noqa: E731
     data = windows(vocab_size, config.batch_size, config.num_steps)
@@ -104,8 +120,9 @@ def measure(config: LMTrainConfig, model_args: dict, vocab_size: int, device: st
     model_dir = tempfile.mkdtemp(prefix="lm_overhead_")
     try:
         tf.keras.utils.set_random_seed(0)
-        trainer = LMTrainer(tf.distribute.MirroredStrategy([device]), build, config, model_dir,
-                            log=lambda s: None)
+        trainer = LMTrainer(
+            tf.distribute.MirroredStrategy([device]), build, config, model_dir, log=lambda s: None
+        )
         mirrored_iter = iter(trainer.strategy.distribute_datasets_from_function(lambda ctx: data))
         mirrored_states = trainer.zero_states()
         _, plain_states = run_steps(plain.step, plain_iter, plain_states, warmup)
@@ -119,9 +136,13 @@ def measure(config: LMTrainConfig, model_args: dict, vocab_size: int, device: st
     finally:
         shutil.rmtree(model_dir, ignore_errors=True)
     plain_s, mirrored_s = statistics.median(times["plain"]), statistics.median(times["mirrored"])
-    return {"plain_seconds_per_step": plain_s, "mirrored_seconds_per_step": mirrored_s,
-            "overhead_percent": 100.0 * (mirrored_s / plain_s - 1.0),
-            "tokens_per_step": config.batch_size * config.num_steps, "rounds": times}
+    return {
+        "plain_seconds_per_step": plain_s,
+        "mirrored_seconds_per_step": mirrored_s,
+        "overhead_percent": 100.0 * (mirrored_s / plain_s - 1.0),
+        "tokens_per_step": config.batch_size * config.num_steps,
+        "rounds": times,
+    }
 
 
 def main(argv):
@@ -130,15 +151,31 @@ def main(argv):
     config = LMTrainConfig(batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, gradient_scale=20.0)
     model = config_flags.from_flags(LSTMLMConfig)
     start = time.perf_counter()
-    result = measure(config, lm_kinds.model_args(model, reset_id=-1), FLAGS.vocab_size, device, FLAGS.steps,
-                     FLAGS.warmup, FLAGS.rounds)
-    result.update(device=device, model={"vocab_size": FLAGS.vocab_size, **dataclasses.asdict(model)},
-                  batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, steps_per_round=FLAGS.steps,
-                  wall_seconds=time.perf_counter() - start, tensorflow=tf.__version__,
-                  machine=f"{platform.machine()}, {os.cpu_count()} cpus", target_overhead_percent=10.0)
-    print(f"plain {1000 * result['plain_seconds_per_step']:.1f} ms/step, MirroredStrategy (1 replica) "
-          f"{1000 * result['mirrored_seconds_per_step']:.1f} ms/step: overhead "
-          f"{result['overhead_percent']:+.1f}% (target <= 10%)")
+    result = measure(
+        config,
+        lm_kinds.model_args(model, reset_id=-1),
+        FLAGS.vocab_size,
+        device,
+        FLAGS.steps,
+        FLAGS.warmup,
+        FLAGS.rounds,
+    )
+    result.update(
+        device=device,
+        model={"vocab_size": FLAGS.vocab_size, **dataclasses.asdict(model)},
+        batch_size=FLAGS.batch_size,
+        num_steps=FLAGS.num_steps,
+        steps_per_round=FLAGS.steps,
+        wall_seconds=time.perf_counter() - start,
+        tensorflow=tf.__version__,
+        machine=f"{platform.machine()}, {os.cpu_count()} cpus",
+        target_overhead_percent=10.0,
+    )
+    print(
+        f"plain {1000 * result['plain_seconds_per_step']:.1f} ms/step, MirroredStrategy (1 replica) "
+        f"{1000 * result['mirrored_seconds_per_step']:.1f} ms/step: overhead "
+        f"{result['overhead_percent']:+.1f}% (target <= 10%)"
+    )
     if FLAGS.output:
         with open(FLAGS.output, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=1)

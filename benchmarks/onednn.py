@@ -11,6 +11,7 @@ round so that drift in the machine's speed falls on both. With ``--model_dir``, 
 each setting's median tokens/s, the on/off ratios and the number of tags that differ; the
 machine's AVX-512 flags come with it (TensorFlow enables oneDNN by default on x86 Linux).
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -28,8 +29,8 @@ import tempfile
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.cli import define_output_flag, run
+from taglm_tf.data.paths import default_data_dir, resolve_data_path
 
 FLAGS = flags.FLAGS
 SETTINGS = ("1", "0")
@@ -52,8 +53,17 @@ def _run(argv, setting: str, **kwargs) -> subprocess.CompletedProcess:
 def throughput(setting: str, workdir: str) -> dict:
     """One ``benchmarks.tagger_throughput`` run: training and inference tokens/s."""
     out = os.path.join(workdir, f"throughput_{setting}.json")
-    _run(["benchmarks.tagger_throughput", "--task=ner", f"--train_batches={FLAGS.train_batches}",
-          f"--dev_sentences={FLAGS.dev_sentences}", f"--output={out}"], setting, stdout=subprocess.DEVNULL)
+    _run(
+        [
+            "benchmarks.tagger_throughput",
+            "--task=ner",
+            f"--train_batches={FLAGS.train_batches}",
+            f"--dev_sentences={FLAGS.dev_sentences}",
+            f"--output={out}",
+        ],
+        setting,
+        stdout=subprocess.DEVNULL,
+    )
     with open(out, encoding="utf-8") as f:
         result = json.load(f)
     return {"train": result["train"]["tokens_per_sec"], "inference": result["inference"]["tokens_per_sec"]}
@@ -61,8 +71,12 @@ def throughput(setting: str, workdir: str) -> dict:
 
 def tags(setting: str, test_file: str) -> list:
     """The model's predicted tag column for ``test_file`` under one setting."""
-    done = _run(["taglm_tf.tag", f"--model_dir={FLAGS.model_dir}", f"--input={test_file}", "--input_format=conll"],
-                setting, stdout=subprocess.PIPE, text=True)
+    done = _run(
+        ["taglm_tf.tag", f"--model_dir={FLAGS.model_dir}", f"--input={test_file}", "--input_format=conll"],
+        setting,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return [line.split()[-1] for line in done.stdout.splitlines() if line.strip()]
 
 
@@ -71,21 +85,32 @@ def main(argv):
     runs = {s: [] for s in SETTINGS}
     with tempfile.TemporaryDirectory() as workdir:
         for r in range(FLAGS.rounds):
-            for setting in (SETTINGS if r % 2 == 0 else SETTINGS[::-1]):
+            for setting in SETTINGS if r % 2 == 0 else SETTINGS[::-1]:
                 runs[setting].append(throughput(setting, workdir))
-                print(f"round {r + 1}, oneDNN {'on' if setting == '1' else 'off'}: {runs[setting][-1]}",
-                      file=sys.stderr, flush=True)
-    median = {s: {k: statistics.median(run[k] for run in runs[s]) for k in ("train", "inference")}
-              for s in SETTINGS}
-    result = {"runs": {"on": runs["1"], "off": runs["0"]},
-              "median_tokens_per_sec": {"on": median["1"], "off": median["0"]},
-              "on_over_off": {k: median["1"][k] / median["0"][k] for k in ("train", "inference")},
-              "train_batches": FLAGS.train_batches, "dev_sentences": FLAGS.dev_sentences}
+                print(
+                    f"round {r + 1}, oneDNN {'on' if setting == '1' else 'off'}: {runs[setting][-1]}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    median = {
+        s: {k: statistics.median(run[k] for run in runs[s]) for k in ("train", "inference")} for s in SETTINGS
+    }
+    result = {
+        "runs": {"on": runs["1"], "off": runs["0"]},
+        "median_tokens_per_sec": {"on": median["1"], "off": median["0"]},
+        "on_over_off": {k: median["1"][k] / median["0"][k] for k in ("train", "inference")},
+        "train_batches": FLAGS.train_batches,
+        "dev_sentences": FLAGS.dev_sentences,
+    }
     if FLAGS.model_dir:
         test_file = resolve_data_path(FLAGS.test_file, default_data_dir())
         on, off = tags("1", test_file), tags("0", test_file)
-        result["tags"] = {"model_dir": FLAGS.model_dir, "test_file": test_file, "tokens": len(on),
-                          "differing": sum(a != b for a, b in zip(on, off)) + abs(len(on) - len(off))}
+        result["tags"] = {
+            "model_dir": FLAGS.model_dir,
+            "test_file": test_file,
+            "tokens": len(on),
+            "differing": sum(a != b for a, b in zip(on, off)) + abs(len(on) - len(off)),
+        }
     report(result, FLAGS.output)
 
 

@@ -33,6 +33,7 @@ on 2 CPU cores; the speed does not depend on how well it is trained)::
 
 Run it on a quiet machine: the two cores are shared by everything.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -48,14 +49,14 @@ import sys
 import tempfile
 import threading
 import time
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 from absl import app, flags
 
 from benchmarks.common import report
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
-from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -88,15 +89,15 @@ def define_flags() -> None:
     flags.mark_flag_as_required("model_dir")
 
 
-def longest_first(sentences: List[Tuple[str, ...]]) -> List[Tuple[str, ...]]:
+def longest_first(sentences: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     """The longest sentence first, then the others in file order: every input size then meets
     the corpus's largest batch in its first chunk, so peak RSS compares sizes, not the longest
     sentence each happened to reach (eng.train's 113-token sentence is its 13,069th)."""
     longest = max(range(len(sentences)), key=lambda i: len(sentences[i]))
-    return [sentences[longest]] + sentences[:longest] + sentences[longest + 1:]
+    return [sentences[longest]] + sentences[:longest] + sentences[longest + 1 :]
 
 
-def write_input(path: str, sentences: List[Tuple[str, ...]], tokens: int) -> Tuple[int, int]:
+def write_input(path: str, sentences: list[tuple[str, ...]], tokens: int) -> tuple[int, int]:
     """Write ``sentences`` one per line, repeated until at least ``tokens`` tokens; returns
     (sentences, tokens) written."""
     written_sentences = written_tokens = 0
@@ -110,7 +111,7 @@ def write_input(path: str, sentences: List[Tuple[str, ...]], tokens: int) -> Tup
     return written_sentences, written_tokens
 
 
-def _proc_status_mib(pid: int) -> Optional[Tuple[float, float]]:
+def _proc_status_mib(pid: int) -> tuple[float, float] | None:
     """(VmRSS, VmHWM) of a live process in MiB, or None once it is gone (or off Linux)."""
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -120,7 +121,7 @@ def _proc_status_mib(pid: int) -> Optional[Tuple[float, float]]:
         return None
 
 
-def _sample_rss(pid: int, output: Optional[str], interval: float, samples: list, done: threading.Event):
+def _sample_rss(pid: int, output: str | None, interval: float, samples: list, done: threading.Event):
     while not done.wait(interval):
         status = _proc_status_mib(pid)
         if status is None:
@@ -129,8 +130,9 @@ def _sample_rss(pid: int, output: Optional[str], interval: float, samples: list,
         samples.append((written,) + status)
 
 
-def run_child(command: List[str], stdin=None, stdout=None, rss_output: Optional[str] = None,
-              rss_interval: float = 0.0) -> dict:
+def run_child(
+    command: list[str], stdin=None, stdout=None, rss_output: str | None = None, rss_interval: float = 0.0
+) -> dict:
     """Run ``command``; returns its wall seconds, peak RSS (MiB), exit code and stderr, and with
     ``rss_output`` (the file its stdout goes to) and ``rss_interval`` > 0 the samples (output
     bytes, VmRSS MiB, VmHWM MiB) taken every ``rss_interval`` seconds."""
@@ -139,7 +141,9 @@ def run_child(command: List[str], stdin=None, stdout=None, rss_output: Optional[
     samples, done = [], threading.Event()
     sampler = None
     if rss_output and rss_interval > 0:
-        sampler = threading.Thread(target=_sample_rss, args=(proc.pid, rss_output, rss_interval, samples, done))
+        sampler = threading.Thread(
+            target=_sample_rss, args=(proc.pid, rss_output, rss_interval, samples, done)
+        )
         sampler.start()
     stderr = proc.stderr.read()
     done.set()
@@ -148,12 +152,18 @@ def run_child(command: List[str], stdin=None, stdout=None, rss_output: Optional[
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: tell Popen
-    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024, "exit": proc.returncode,
-            "stderr": stderr.decode("utf-8", "replace"), "rss_samples": samples}
+    return {
+        "seconds": seconds,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "exit": proc.returncode,
+        "stderr": stderr.decode("utf-8", "replace"),
+        "rss_samples": samples,
+    }
 
 
-def rss_by_tokens(samples: Sequence[Tuple[int, float, float]], output_bytes: int, tokens: int,
-                  points: int = 10) -> List[dict]:
+def rss_by_tokens(
+    samples: Sequence[tuple[int, float, float]], output_bytes: int, tokens: int, points: int = 10
+) -> list[dict]:
     """RSS at each ``1/points`` of the input, from samples (output bytes written, VmRSS MiB,
     VmHWM MiB) taken in time order.
 
@@ -170,14 +180,23 @@ def rss_by_tokens(samples: Sequence[Tuple[int, float, float]], output_bytes: int
     rows, mark = [], 1
     for written, rss, hwm in samples:
         while mark <= points and written * points >= mark * output_bytes:
-            rows.append({"tokens": round(tokens * written / output_bytes), "rss_mib": rss, "peak_rss_mib": hwm})
+            rows.append(
+                {"tokens": round(tokens * written / output_bytes), "rss_mib": rss, "peak_rss_mib": hwm}
+            )
             mark += 1
     return rows
 
 
-def tag_command(*args: str) -> List[str]:
-    return [sys.executable, "-m", "taglm_tf.tag", f"--model_dir={FLAGS.model_dir}",
-            f"--batch_size={FLAGS.batch_size}", "--input_format=text", *args]
+def tag_command(*args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "taglm_tf.tag",
+        f"--model_dir={FLAGS.model_dir}",
+        f"--batch_size={FLAGS.batch_size}",
+        "--input_format=text",
+        *args,
+    ]
 
 
 def measure_size(sentences, tokens: int, scratch: str) -> dict:
@@ -185,8 +204,12 @@ def measure_size(sentences, tokens: int, scratch: str) -> dict:
     source, output = os.path.join(scratch, f"in_{tokens}.txt"), os.path.join(scratch, "out.conll")
     n_sentences, n_tokens = write_input(source, sentences, tokens)
     with open(output, "wb") as out:
-        child = run_child(tag_command(f"--input={source}", "--progress"), stdout=out, rss_output=output,
-                          rss_interval=FLAGS.rss_interval)
+        child = run_child(
+            tag_command(f"--input={source}", "--progress"),
+            stdout=out,
+            rss_output=output,
+            rss_interval=FLAGS.rss_interval,
+        )
     if child["exit"] != 0:
         raise SystemExit(f"tagging failed:\n{child['stderr']}")
     with open(output, "rb") as f:
@@ -194,19 +217,26 @@ def measure_size(sentences, tokens: int, scratch: str) -> dict:
     if tagged != n_sentences:
         raise SystemExit(f"{tagged} sentences in the output for {n_sentences} in the input")
     seconds = tagging_seconds(child["stderr"])
-    return {"sentences": n_sentences, "tokens": n_tokens, "seconds": child["seconds"],
-            "tokens_per_sec": n_tokens / child["seconds"],
-            "tagging_seconds": seconds, "tagging_tokens_per_sec": n_tokens / seconds,
-            "startup_seconds": child["seconds"] - seconds,
-            "peak_rss_mib": child["peak_rss_mib"],
-            "sampled_peak_rss_mib": max((h for _, _, h in child["rss_samples"]), default=None),
-            "input_mib": os.path.getsize(source) / 2**20,
-            "rss_by_tokens": rss_by_tokens(child["rss_samples"], os.path.getsize(output), n_tokens)
-            if child["rss_samples"] else []}
+    return {
+        "sentences": n_sentences,
+        "tokens": n_tokens,
+        "seconds": child["seconds"],
+        "tokens_per_sec": n_tokens / child["seconds"],
+        "tagging_seconds": seconds,
+        "tagging_tokens_per_sec": n_tokens / seconds,
+        "startup_seconds": child["seconds"] - seconds,
+        "peak_rss_mib": child["peak_rss_mib"],
+        "sampled_peak_rss_mib": max((h for _, _, h in child["rss_samples"]), default=None),
+        "input_mib": os.path.getsize(source) / 2**20,
+        "rss_by_tokens": rss_by_tokens(child["rss_samples"], os.path.getsize(output), n_tokens)
+        if child["rss_samples"]
+        else [],
+    }
 
 
 def measure_single(runs: int) -> dict:
     """One sentence through the CLI end to end (median of ``runs``), and the import alone."""
+
     def median_seconds(command, stdin_data=None):
         times = []
         for _ in range(runs):
@@ -219,12 +249,18 @@ def measure_single(runs: int) -> dict:
             times.append(child["seconds"])
         return statistics.median(times), times
 
-    sentence, sentence_runs = median_seconds(tag_command("--input=-", "--noprogress"),
-                                             (SENTENCE + "\n").encode("utf-8"))
+    sentence, sentence_runs = median_seconds(
+        tag_command("--input=-", "--noprogress"), (SENTENCE + "\n").encode("utf-8")
+    )
     imports, import_runs = median_seconds([sys.executable, "-c", "import taglm_tf.tag"])
-    return {"sentence": SENTENCE, "seconds": sentence, "runs": sentence_runs,
-            "import_seconds": imports, "import_runs": import_runs,
-            "after_import_seconds": sentence - imports}
+    return {
+        "sentence": SENTENCE,
+        "seconds": sentence,
+        "runs": sentence_runs,
+        "import_seconds": imports,
+        "import_runs": import_runs,
+        "after_import_seconds": sentence - imports,
+    }
 
 
 def main(argv):
@@ -232,15 +268,25 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     corpus = resolve_data_path(FLAGS.corpus, FLAGS.data_dir or default_data_dir())
     sentences = longest_first([s.tokens for s in conll.read_conll(corpus, conll.CONLL2003)])
-    result = {"model_dir": os.path.abspath(FLAGS.model_dir), "corpus": FLAGS.corpus,
-              "batch_size": FLAGS.batch_size, "sizes": []}
+    result = {
+        "model_dir": os.path.abspath(FLAGS.model_dir),
+        "corpus": FLAGS.corpus,
+        "batch_size": FLAGS.batch_size,
+        "sizes": [],
+    }
     with tempfile.TemporaryDirectory() as scratch:
         for tokens in (int(t) for t in FLAGS.tokens):
             result["sizes"].append(measure_size(sentences, tokens, scratch))
-            print(f"{tokens:,} tokens: {result['sizes'][-1]['tokens_per_sec']:,.0f} tokens/s end to end, "
-                  f"peak RSS {result['sizes'][-1]['peak_rss_mib']:,.0f} MiB; RSS / peak so far (MiB) by tokens: "
-                  + ", ".join(f"{r['tokens']:,}: {r['rss_mib']:,.0f} / {r['peak_rss_mib']:,.0f}"
-                              for r in result["sizes"][-1]["rss_by_tokens"]), file=sys.stderr, flush=True)
+            print(
+                f"{tokens:,} tokens: {result['sizes'][-1]['tokens_per_sec']:,.0f} tokens/s end to end, "
+                f"peak RSS {result['sizes'][-1]['peak_rss_mib']:,.0f} MiB; RSS / peak so far (MiB) by tokens: "
+                + ", ".join(
+                    f"{r['tokens']:,}: {r['rss_mib']:,.0f} / {r['peak_rss_mib']:,.0f}"
+                    for r in result["sizes"][-1]["rss_by_tokens"]
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
     if FLAGS.single_runs > 0:
         result["single_sentence"] = measure_single(FLAGS.single_runs)
     if FLAGS.output:

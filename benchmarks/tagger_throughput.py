@@ -14,6 +14,7 @@ right after the baseline, in the same process, and ``lm_cost`` gives the time ra
 target: an epoch with LM features costs at most about 1.3x a baseline epoch). Caches are built
 before timing starts.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -28,23 +29,21 @@ import tempfile
 import time
 
 import tensorflow as tf
-
 from absl import flags
 
 from benchmarks.common import report
-
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll
+from taglm_tf.data.paths import default_data_dir
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
 from taglm_tf.evaluation import Predictor
 from taglm_tf.lm.frozen.features import CachedFeatures
 from taglm_tf.lm.frozen.loading import load_lm_embedders, resolve_lm_spec
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
-from taglm_tf.data.paths import default_data_dir
 from taglm_tf.tasks import TASKS, load_splits
 from taglm_tf.tracing import WARM_UP_CALLS
 from taglm_tf.training.trainer import TrainConfig, Trainer
-from taglm_tf.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 
@@ -53,8 +52,11 @@ def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
     flags.DEFINE_enum("task", "ner", list(TASKS), "Task whose paper configuration is measured.")
     flags.DEFINE_string("data_dir", None, "Data root (default: $TAGLM_DATA_DIR or ./data).")
-    flags.DEFINE_string("embeddings", "embeddings/glove.6B.50d.txt.xz",
-                        "Word vectors, relative to data_dir ('' for random initialisation).")
+    flags.DEFINE_string(
+        "embeddings",
+        "embeddings/glove.6B.50d.txt.xz",
+        "Word vectors, relative to data_dir ('' for random initialisation).",
+    )
     flags.DEFINE_integer("dev_sentences", 0, "Decode only the first N dev sentences (0: all).", lower_bound=0)
     flags.DEFINE_integer("batch_size", 32, "Training batch size (sentences).")
     flags.DEFINE_integer("eval_batch_size", 128, "Inference batch size (sentences).")
@@ -76,8 +78,12 @@ def measure_training(trainer: Trainer, data: TaggingData) -> dict:
         tokens += int(tf.math.count_nonzero(batch["word_ids"]))
     float(loss)
     seconds = time.perf_counter() - start
-    return {"tokens": tokens, "seconds": seconds, "tokens_per_sec": tokens / seconds,
-            "ms_per_batch": 1000 * seconds / FLAGS.train_batches}
+    return {
+        "tokens": tokens,
+        "seconds": seconds,
+        "tokens_per_sec": tokens / seconds,
+        "ms_per_batch": 1000 * seconds / FLAGS.train_batches,
+    }
 
 
 def measure_inference(predictor: Predictor, data: TaggingData) -> dict:
@@ -96,27 +102,39 @@ def measure_inference(predictor: Predictor, data: TaggingData) -> dict:
 
 def measure_model(model_config: TaggerConfig, resources, train, dev, features=None) -> dict:
     """Training and inference throughput of one tagger configuration."""
-    model = build_tagger(model_config, len(resources.words), len(resources.chars), len(resources.tags),
-                         resources.word_vectors)
+    model = build_tagger(
+        model_config, len(resources.words), len(resources.chars), len(resources.tags), resources.word_vectors
+    )
     predictor = Predictor(model, resources.tags, FLAGS.eval_batch_size)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = Trainer(model, predictor, TrainConfig(batch_size=FLAGS.batch_size), scratch, "iobes")
         featurizer = resources.featurizer()
         features = features or {}
-        return {"model": dataclasses.asdict(model_config), "params": model.count_params(),
-                "train": measure_training(trainer, TaggingData(train, featurizer, resources.tags,
-                                                               features.get("train"))),
-                "inference": measure_inference(predictor, TaggingData(dev, featurizer,
-                                                                      features=features.get("dev")))}
+        return {
+            "model": dataclasses.asdict(model_config),
+            "params": model.count_params(),
+            "train": measure_training(
+                trainer, TaggingData(train, featurizer, resources.tags, features.get("train"))
+            ),
+            "inference": measure_inference(
+                predictor, TaggingData(dev, featurizer, features=features.get("dev"))
+            ),
+        }
 
 
 def lm_features(sentences: dict) -> dict:
     """Cached LM features for train and dev (built here, before any timing)."""
     data_dir = FLAGS.data_dir or default_data_dir()
-    lms = load_lm_embedders({key: resolve_lm_spec(spec, data_dir) if spec else None
-                    for key, spec in (("forward_lm", FLAGS.forward_lm), ("backward_lm", FLAGS.backward_lm))})
-    return {name: CachedFeatures(lms, [s.tokens for s in split], FLAGS.lm_cache_dir)
-            for name, split in sentences.items()}
+    lms = load_lm_embedders(
+        {
+            key: resolve_lm_spec(spec, data_dir) if spec else None
+            for key, spec in (("forward_lm", FLAGS.forward_lm), ("backward_lm", FLAGS.backward_lm))
+        }
+    )
+    return {
+        name: CachedFeatures(lms, [s.tokens for s in split], FLAGS.lm_cache_dir)
+        for name, split in sentences.items()
+    }
 
 
 def main(argv):
@@ -125,21 +143,32 @@ def main(argv):
     data_dir = FLAGS.data_dir or default_data_dir()
     splits = load_splits(task, data_dir)
     train, dev = (conll.convert_tags(s, "iobes") for s in (splits.train, splits.dev))
-    dev = dev[:FLAGS.dev_sentences] if FLAGS.dev_sentences else dev
+    dev = dev[: FLAGS.dev_sentences] if FLAGS.dev_sentences else dev
     embeddings = os.path.join(data_dir, FLAGS.embeddings) if FLAGS.embeddings else None
     resources = build_resources(train, splits.dev + splits.test, embeddings)
-    result = {"task": FLAGS.task, **measure_model(TaggerConfig(**task.model_defaults), resources, train, dev),
-              "batch_size": FLAGS.batch_size, "eval_batch_size": FLAGS.eval_batch_size,
-              "embeddings": FLAGS.embeddings or None, "dev_sentences": len(dev)}
+    result = {
+        "task": FLAGS.task,
+        **measure_model(TaggerConfig(**task.model_defaults), resources, train, dev),
+        "batch_size": FLAGS.batch_size,
+        "eval_batch_size": FLAGS.eval_batch_size,
+        "embeddings": FLAGS.embeddings or None,
+        "dev_sentences": len(dev),
+    }
     if FLAGS.forward_lm or FLAGS.backward_lm:
         features = lm_features({"train": train, "dev": dev})
         taglm = dataclasses.replace(TaggerConfig(**task.model_defaults), extra_dim=features["train"].dim)
-        result["taglm"] = {"forward_lm": FLAGS.forward_lm, "backward_lm": FLAGS.backward_lm,
-                           **measure_model(taglm, resources, train, dev, features)}
+        result["taglm"] = {
+            "forward_lm": FLAGS.forward_lm,
+            "backward_lm": FLAGS.backward_lm,
+            **measure_model(taglm, resources, train, dev, features),
+        }
         result["lm_cost"] = {
-            "train_time_ratio": result["train"]["tokens_per_sec"] / result["taglm"]["train"]["tokens_per_sec"],
-            "inference_time_ratio": (result["inference"]["tokens_per_sec"]
-                                     / result["taglm"]["inference"]["tokens_per_sec"])}
+            "train_time_ratio": result["train"]["tokens_per_sec"]
+            / result["taglm"]["train"]["tokens_per_sec"],
+            "inference_time_ratio": (
+                result["inference"]["tokens_per_sec"] / result["taglm"]["inference"]["tokens_per_sec"]
+            ),
+        }
     report(result, FLAGS.output)
 
 

@@ -8,6 +8,7 @@ tokenized alone) and the sentences whose tokens change, for our tokenizer and fo
 English rules, plus our tokenizer's speed on the whole file as one text (blank lines between
 sentences) and the spaCy import time.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -21,10 +22,9 @@ import time
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf.data import conll
-from taglm_tf.data.paths import default_data_dir, resolve_data_path
-from taglm_tf.data import tokenize
 from taglm_tf.cli import define_output_flag, run
+from taglm_tf.data import conll, tokenize
+from taglm_tf.data.paths import default_data_dir, resolve_data_path
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("file", "conll2003/eng.testa", "CoNLL-2003 file (relative: under $TAGLM_DATA_DIR).")
@@ -38,8 +38,11 @@ def agreement(tokenize_one, sentences) -> dict:
         if tokenize_one(" ".join(s.tokens)) != list(s.tokens):
             changed += 1
             split.update(t for t in s.tokens if tokenize_one(t) != [t])
-    return {"tokens_split": sum(split.values()), "sentences_changed": changed,
-            "most_split": split.most_common(10)}
+    return {
+        "tokens_split": sum(split.values()),
+        "sentences_changed": changed,
+        "most_split": split.most_common(10),
+    }
 
 
 def main(argv):
@@ -58,10 +61,19 @@ def main(argv):
     tokenized = tokenize.tokenize(text)
     seconds = time.perf_counter() - start
     n = sum(len(s.tokens) for s in tokenized)
-    report({"file": FLAGS.file, "gold_sentences": len(sentences),
-            "gold_tokens": sum(len(s) for s in sentences), "ours": ours, "spacy_stock": theirs,
-            "tokens_per_sec": n / seconds, "sentences_found": len(tokenized),
-            "spacy_import_and_pipeline_seconds": import_seconds}, FLAGS.output)
+    report(
+        {
+            "file": FLAGS.file,
+            "gold_sentences": len(sentences),
+            "gold_tokens": sum(len(s) for s in sentences),
+            "ours": ours,
+            "spacy_stock": theirs,
+            "tokens_per_sec": n / seconds,
+            "sentences_found": len(tokenized),
+            "spacy_import_and_pipeline_seconds": import_seconds,
+        },
+        FLAGS.output,
+    )
 
 
 if __name__ == "__main__":

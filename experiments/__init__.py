@@ -1,4 +1,5 @@
 """Experiment entry points (absl flags; one flagfile per experiment in ``experiments/flags/``)."""
+
 import taglm_tf  # noqa: F401  (first: it selects Keras 2 before TensorFlow is imported)
 
 
@@ -9,6 +10,10 @@ def child_env() -> dict:
     import os
 
     from taglm_tf.data.paths import default_data_dir
+
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
-            "TAGLM_DATA_DIR": os.path.abspath(default_data_dir())}
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+        "TAGLM_DATA_DIR": os.path.abspath(default_data_dir()),
+    }

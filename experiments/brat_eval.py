@@ -8,6 +8,7 @@ once per file; a gold file without a prediction file counts as no predictions). 
 other non-``T`` lines are ignored. Percentages; with ``--json``, one object with ``overall`` and
 ``per_type`` entries holding ``precision``, ``recall`` and ``f1`` (percent) and the counts.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -33,8 +34,18 @@ def define_flags() -> None:
 
 
 def format_scores(scores: SpanScores) -> str:
-    rows = [[name, f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}", c.correct, c.found_guessed, c.found_gold]
-            for name, c in sorted(scores.per_type.items()) + [("overall (micro)", scores.overall)]]
+    rows = [
+        [
+            name,
+            f"{c.precision:.2f}",
+            f"{c.recall:.2f}",
+            f"{c.f1:.2f}",
+            c.correct,
+            c.found_guessed,
+            c.found_gold,
+        ]
+        for name, c in sorted(scores.per_type.items()) + [("overall (micro)", scores.overall)]
+    ]
     return "\n".join(table(["type", "precision", "recall", "F1", "correct", "predicted", "gold"], rows))
 
 
@@ -43,9 +54,12 @@ def main(argv):
         raise InputError("give the gold folder and the prediction folder: GOLD_DIR PRED_DIR")
     scores = score_folders(argv[1], argv[2])
     if scores.missing_predictions:
-        print(f"{len(scores.missing_predictions)} gold file(s) have no prediction file, scored as empty: "
-              + ", ".join(scores.missing_predictions[:5]) + (" ..." if len(scores.missing_predictions) > 5 else ""),
-              file=sys.stderr)
+        print(
+            f"{len(scores.missing_predictions)} gold file(s) have no prediction file, scored as empty: "
+            + ", ".join(scores.missing_predictions[:5])
+            + (" ..." if len(scores.missing_predictions) > 5 else ""),
+            file=sys.stderr,
+        )
     print(json.dumps(scores.as_dict(), indent=1) if FLAGS.json else format_scores(scores))
 
 

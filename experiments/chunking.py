@@ -1,4 +1,5 @@
 """CoNLL-2000 chunking: ``python -m experiments.chunking --flagfile=experiments/flags/chunk_baseline.cfg``."""
+
 from taglm_tf import cli
 
 if __name__ == "__main__":

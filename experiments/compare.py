@@ -5,6 +5,7 @@
 A and B are each a sweep dir, a model dir, a results.json, or a comma-separated list of these
 (pooled). Prints mean, sample std and n of each, then t, Welch–Satterthwaite df and p.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -12,24 +13,27 @@ from taglm_tf import cli
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
-from typing import List
 
 from absl import flags
 
-from taglm_tf.reports import sweeps
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
+from taglm_tf.reports import sweeps
 from taglm_tf.reports.stats import WelchResult, welch_ttest
 
 FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-    flags.DEFINE_enum("metric", "test_f1", ["test_f1", "dev_f1", "test_accuracy", "dev_accuracy"],
-                      "Which score to compare (accuracy: tasks of token labels such as POS).")
+    flags.DEFINE_enum(
+        "metric",
+        "test_f1",
+        ["test_f1", "dev_f1", "test_accuracy", "dev_accuracy"],
+        "Which score to compare (accuracy: tasks of token labels such as POS).",
+    )
 
 
-def values_of(spec: str, metric: str) -> List[float]:
+def values_of(spec: str, metric: str) -> list[float]:
     """The ``metric`` of every run behind ``spec`` (comma-separated paths)."""
     runs = [r for path in spec.split(",") if path for r in sweeps.load_runs(path)]
     if not runs:
@@ -39,8 +43,10 @@ def values_of(spec: str, metric: str) -> List[float]:
 
 def format_comparison(name_a: str, name_b: str, result: WelchResult, metric: str) -> str:
     rows = [f"{metric}, mean ± sample std (n):"]
-    for tag, name, mean, std, n in (("A", name_a, result.mean_a, result.std_a, result.n_a),
-                                    ("B", name_b, result.mean_b, result.std_b, result.n_b)):
+    for tag, name, mean, std, n in (
+        ("A", name_a, result.mean_a, result.std_a, result.n_a),
+        ("B", name_b, result.mean_b, result.std_b, result.n_b),
+    ):
         rows.append(f"  {tag}: {mean:.2f} ± {std:.2f} (n={n})  {name}")
     rows.append(f"  A − B: {result.mean_a - result.mean_b:+.2f}")
     rows.append(f"Welch t-test (two-sided): t = {result.t:.3f}, df = {result.df:.2f}, p = {result.p:.4g}")

@@ -25,6 +25,7 @@ an export of it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read
 ``runs/lms``, relative to the working directory, so run this from the checkout they run from
 (``RUNS_DIR``, ``LMS_DIR`` and ``$TAGLM_DATA_DIR`` are relative to the working directory too).
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -40,7 +41,6 @@ import shlex
 import subprocess
 import sys
 import time
-from typing import List, Optional
 
 from absl import app, flags
 
@@ -57,10 +57,11 @@ HELDOUT = "unlabeled/lm1b_heldout_shards12-13.tokens.gz"
 class CpuLM:
     """One LM of the report: its flagfile, its training steps and its held-out perplexity there
     (None: an LM the report has no figure for yet)."""
+
     name: str
     flagfile: str
     train_steps: int
-    reported_perplexity: Optional[float]
+    reported_perplexity: float | None
     release_layout: bool  # exported as lm_1b shards (lm1b: spec), else used as its run directory
     default: bool = True  # built without --only
 
@@ -76,27 +77,46 @@ CPU_LMS = (
     CpuLM("cnn_lstm_s_forward", "experiments/flags/lm_forward_cnn_lstm_cpu.cfg", 4000, 280.56, True),
     CpuLM("cnn_lstm_s_backward", "experiments/flags/lm_backward_cnn_lstm_cpu.cfg", 4000, 281.71, True),
     CpuLM("backward_512_256_cpu", "experiments/flags/lm_backward_512_256_cpu.cfg", 9000, 255.81, False),
-    CpuLM("cnn_lstm_s_forward_conll", "experiments/flags/lm_forward_cnn_lstm_conll_cpu.cfg", 4000, None, True,
-          default=False),
-    CpuLM("backward_512_256_conll_cpu", "experiments/flags/lm_backward_512_256_conll_cpu.cfg", 9000, None, False,
-          default=False),
+    CpuLM(
+        "cnn_lstm_s_forward_conll",
+        "experiments/flags/lm_forward_cnn_lstm_conll_cpu.cfg",
+        4000,
+        None,
+        True,
+        default=False,
+    ),
+    CpuLM(
+        "backward_512_256_conll_cpu",
+        "experiments/flags/lm_backward_512_256_conll_cpu.cfg",
+        9000,
+        None,
+        False,
+        default=False,
+    ),
 )
 
 
 def define_flags() -> None:
-    flags.DEFINE_string("runs_dir", "runs/lm_train", "Training run directories of the exported LMs, and logs.")
+    flags.DEFINE_string(
+        "runs_dir", "runs/lm_train", "Training run directories of the exported LMs, and logs."
+    )
     flags.DEFINE_string("lms_dir", "runs/lms", "Where the tagger flagfiles read the LMs.")
     flags.DEFINE_integer("parallel", 2, "LMs trained at the same time.", lower_bound=1)
-    flags.DEFINE_list("only", None, "Names of the LMs to build (default: "
-                      + ", ".join(lm.name for lm in CPU_LMS if lm.default) + "); also: "
-                      + ", ".join(lm.name for lm in CPU_LMS if not lm.default))
+    flags.DEFINE_list(
+        "only",
+        None,
+        "Names of the LMs to build (default: "
+        + ", ".join(lm.name for lm in CPU_LMS if lm.default)
+        + "); also: "
+        + ", ".join(lm.name for lm in CPU_LMS if not lm.default),
+    )
     flags.DEFINE_string("python", sys.executable, "(testing) the Python that runs each step.")
 
 
 # This process only starts the others: it reads TensorFlow's checkpoint index and the perplexity
 # records as text rather than import TensorFlow (tf.train.latest_checkpoint,
 # pretraining.saving.perplexity_record) for a few lines of JSON and text.
-def checkpoint_step(train_dir: str) -> Optional[int]:
+def checkpoint_step(train_dir: str) -> int | None:
     """The step of the latest checkpoint of a ``pretrain_lm`` run, from TensorFlow's
     ``checkpoints/checkpoint`` index; None if there is none yet."""
     index = os.path.join(train_dir, "checkpoints", "checkpoint")
@@ -107,7 +127,7 @@ def checkpoint_step(train_dir: str) -> Optional[int]:
     return int(found.group(1)) if found else None
 
 
-def recorded(path: str, step: int) -> Optional[dict]:
+def recorded(path: str, step: int) -> dict | None:
     """A ``perplexity.json`` at ``path`` if it describes checkpoint ``ckpt-<step>`` (or a later
     one, from a run taken further by hand), else None."""
     if not os.path.exists(path):
@@ -118,11 +138,11 @@ def recorded(path: str, step: int) -> Optional[dict]:
     return record if found and int(found.group(1)) >= step else None
 
 
-def _python(module: str, *args: str) -> List[str]:
+def _python(module: str, *args: str) -> list[str]:
     return [FLAGS.python, "-m", module, *args]
 
 
-def train_commands(lms, runs_dir: str, lms_dir: str) -> List[tuple]:
+def train_commands(lms, runs_dir: str, lms_dir: str) -> list[tuple]:
     """``(lm, argv, log file)`` for every LM whose run has not reached its step count."""
     todo = []
     for lm in lms:
@@ -131,13 +151,19 @@ def train_commands(lms, runs_dir: str, lms_dir: str) -> List[tuple]:
             continue
         # --epochs=0: the report's runs were stopped by hand at their step count, and an
         # uninterrupted stream of the flagfile's one epoch may end a few windows short of it.
-        argv = _python("experiments.pretrain_lm", f"--flagfile={lm.flagfile}", f"--model_dir={train_dir}",
-                       f"--train_steps={lm.train_steps}", "--epochs=0", "--resume")
+        argv = _python(
+            "experiments.pretrain_lm",
+            f"--flagfile={lm.flagfile}",
+            f"--model_dir={train_dir}",
+            f"--train_steps={lm.train_steps}",
+            "--epochs=0",
+            "--resume",
+        )
         todo.append((lm, argv, os.path.join(runs_dir, f"{lm.name}.log")))
     return todo
 
 
-def run_parallel(todo: List[tuple], parallel: int) -> None:
+def run_parallel(todo: list[tuple], parallel: int) -> None:
     """Run the commands in the repository root, ``parallel`` at a time, each appending to its
     log; an :class:`InputError` naming the failed ones and their logs after all have ended."""
     waiting, running, failed = list(todo), [], []
@@ -163,7 +189,7 @@ def run_parallel(todo: List[tuple], parallel: int) -> None:
         raise InputError("LM training failed: " + "; ".join(failed))
 
 
-def check_call(argv: List[str]) -> None:
+def check_call(argv: list[str]) -> None:
     print("+ " + shlex.join(argv), flush=True)
     if subprocess.call(argv, env=child_env(), cwd=REPO):
         raise InputError(f"failed: {shlex.join(argv)}")
@@ -173,7 +199,9 @@ def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
     """``eval_lm --record`` on the held-out shards, then the release-layout export if any."""
     train_dir = lm.train_dir(runs_dir, lms_dir)
     if recorded(os.path.join(train_dir, "perplexity.json"), lm.train_steps) is None:
-        check_call(_python("experiments.eval_lm", f"--model_dir={train_dir}", f"--eval_files={HELDOUT}", "--record"))
+        check_call(
+            _python("experiments.eval_lm", f"--model_dir={train_dir}", f"--eval_files={HELDOUT}", "--record")
+        )
     out = os.path.join(lms_dir, lm.name)
     if lm.release_layout and recorded(os.path.join(out, "perplexity.json"), lm.train_steps) is None:
         check_call(_python("lm_1b_export.from_pretrained", f"--model_dir={train_dir}", f"--output_dir={out}"))
@@ -182,6 +210,7 @@ def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
 def summary(lms, lms_dir: str) -> None:
     """Print each LM's spec, fingerprint and held-out perplexity beside the report's."""
     from taglm_tf.lm.frozen.loading import load_embedder  # TensorFlow only once everything is built
+
     print(f"{'LM':26} {'perplexity':>10} {'report':>8} {'diff':>7}  fingerprint   spec")
     for lm in lms:
         with open(os.path.join(lms_dir, lm.name, "perplexity.json"), encoding="utf-8") as f:
@@ -189,7 +218,10 @@ def summary(lms, lms_dir: str) -> None:
         fingerprint = load_embedder(lm.spec(lms_dir)).fingerprint
         reported, diff = "—", "—"
         if lm.reported_perplexity is not None:
-            reported, diff = f"{lm.reported_perplexity:.2f}", f"{100 * (ppl / lm.reported_perplexity - 1):+.1f}%"
+            reported, diff = (
+                f"{lm.reported_perplexity:.2f}",
+                f"{100 * (ppl / lm.reported_perplexity - 1):+.1f}%",
+            )
         print(f"{lm.name:26} {ppl:10.2f} {reported:>8} {diff:>7}  {fingerprint[:12]}  {lm.spec(lms_dir)}")
 
 
@@ -199,7 +231,9 @@ def main(argv):
     names = {lm.name for lm in CPU_LMS}
     unknown = sorted(set(FLAGS.only or ()) - names)
     if unknown:
-        raise InputError(f"--only: unknown LM {', '.join(unknown)}; expected some of {', '.join(sorted(names))}")
+        raise InputError(
+            f"--only: unknown LM {', '.join(unknown)}; expected some of {', '.join(sorted(names))}"
+        )
     lms = [lm for lm in CPU_LMS if (lm.name in FLAGS.only if FLAGS.only else lm.default)]
     runs_dir, lms_dir = os.path.abspath(FLAGS.runs_dir), os.path.abspath(FLAGS.lms_dir)
     start = time.time()

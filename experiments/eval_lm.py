@@ -11,6 +11,7 @@ never a target. The text is read in order and packed into rows as in training, t
 carried across windows (and across sentences only for a model trained with --reset_state=never;
 docs/lm_pretraining.md).
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -45,15 +46,28 @@ def main(argv):
         raise InputError("--record describes the latest checkpoint; drop --checkpoint")
     files = lm_corpus.expand_files(lm_flags.resolve_globs(FLAGS.eval_files, lm_flags.data_dir()))
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
-    corpus = lm_corpus.LMCorpus(files, vocab, config["direction"], max_sentences=FLAGS.max_sentences or None,
-                                chars=char_encoder_of(model, vocab))
+    corpus = lm_corpus.LMCorpus(
+        files,
+        vocab,
+        config["direction"],
+        max_sentences=FLAGS.max_sentences or None,
+        chars=char_encoder_of(model, vocab),
+    )
     start = time.perf_counter()
     result = evaluate_perplexity(model, corpus, FLAGS.batch_size, FLAGS.num_steps)
-    result.update(seconds=time.perf_counter() - start, checkpoint=checkpoint, direction=config["direction"],
-                  files=files, vocab_size=vocab.size, counted="all targets: words (<UNK> included) and </S>")
-    print(f"{config['direction']} LM {checkpoint}: perplexity {result['perplexity']:.2f} over "
-          f"{result['tokens']:,.0f} targets ({result['sentences']:,.0f} sentences, </S> included; "
-          f"{result['unk_tokens']:,.0f} <UNK> = {100 * result['unk_tokens'] / result['tokens']:.2f}%)")
+    result.update(
+        seconds=time.perf_counter() - start,
+        checkpoint=checkpoint,
+        direction=config["direction"],
+        files=files,
+        vocab_size=vocab.size,
+        counted="all targets: words (<UNK> included) and </S>",
+    )
+    print(
+        f"{config['direction']} LM {checkpoint}: perplexity {result['perplexity']:.2f} over "
+        f"{result['tokens']:,.0f} targets ({result['sentences']:,.0f} sentences, </S> included; "
+        f"{result['unk_tokens']:,.0f} <UNK> = {100 * result['unk_tokens'] / result['tokens']:.2f}%)"
+    )
     outputs = [FLAGS.output] if FLAGS.output else []
     if FLAGS.record:
         outputs.append(os.path.join(FLAGS.model_dir, PERPLEXITY_FILE))

@@ -1,4 +1,5 @@
 """All LM pretraining and evaluation flags, defined in one place."""
+
 from __future__ import annotations
 
 import functools
@@ -9,12 +10,12 @@ from absl import flags
 
 from taglm_tf import config_flags
 from taglm_tf.cli import define_output_flag
+from taglm_tf.data.paths import default_data_dir
 from taglm_tf.errors import InputError
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
 from taglm_tf.lm.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig
 from taglm_tf.lm.pretraining.run import PretrainConfig
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig
-from taglm_tf.data.paths import default_data_dir
 
 FLAGS = flags.FLAGS
 
@@ -37,9 +38,14 @@ def define_pretrain_flags(fv: flags.FlagValues = FLAGS) -> None:
     define = _Definer(fv)
     config_flags.define_flags(PretrainConfig, fv)
     define.string("data_dir", None, "Root for relative data paths (default: $TAGLM_DATA_DIR or ./data).")
-    define.enum("lm_kind", "lstm", LM_KINDS, "lstm: word embedding -> LSTMP layers; cnn_lstm: lm_1b's "
-                "architecture, each input word's bytes -> char CNN -> highway -> projection -> LSTMP layers "
-                "(the --char_dim ... --max_word_length flags; --projection_dim is also the char projection).")
+    define.enum(
+        "lm_kind",
+        "lstm",
+        LM_KINDS,
+        "lstm: word embedding -> LSTMP layers; cnn_lstm: lm_1b's "
+        "architecture, each input word's bytes -> char CNN -> highway -> projection -> LSTMP layers "
+        "(the --char_dim ... --max_word_length flags; --projection_dim is also the char projection).",
+    )
     config_flags.define_flags(tuple(CONFIGS.values()), fv)  # a field that kinds share: lstm's default
     config_flags.define_flags(LMTrainConfig, fv)
     define.boolean("resume", False, "Continue the run in --model_dir from its last checkpoint.")
@@ -54,9 +60,15 @@ def define_eval_flags(fv: flags.FlagValues = FLAGS) -> None:
     define.integer("batch_size", 32, "Rows evaluated in parallel (state carried per row).")
     define.integer("num_steps", 20, "Window length.")
     define.integer("max_sentences", 0, "Evaluate only the first sentences (0: all).")
-    define_output_flag("output", None, "Also write the result as JSON here.", inputs=("eval_files",), flag_values=fv)
-    define.boolean("record", False, "Also write it to MODEL_DIR/perplexity.json, where tagger runs "
-                   "with this LM find it (results.json lm_perplexity; the report's F1-vs-perplexity plot).")
+    define_output_flag(
+        "output", None, "Also write the result as JSON here.", inputs=("eval_files",), flag_values=fv
+    )
+    define.boolean(
+        "record",
+        False,
+        "Also write it to MODEL_DIR/perplexity.json, where tagger runs "
+        "with this LM find it (results.json lm_perplexity; the report's F1-vs-perplexity plot).",
+    )
 
 
 def data_dir(fv: flags.FlagValues = FLAGS) -> str:
@@ -82,11 +94,14 @@ def model_config_from_flags(fv: flags.FlagValues = FLAGS) -> ModelConfig:
             if not values or min(values) < 1:
                 raise InputError(f"--{name} needs positive integers")
         if len(config.conv_widths) != len(config.conv_filters):
-            raise InputError(f"--conv_widths has {len(config.conv_widths)} banks but --conv_filters "
-                             f"{len(config.conv_filters)}")
+            raise InputError(
+                f"--conv_widths has {len(config.conv_widths)} banks but --conv_filters "
+                f"{len(config.conv_filters)}"
+            )
         if max(config.conv_widths) > config.max_word_length:
-            raise InputError(f"--conv_widths {max(config.conv_widths)} exceeds "
-                             f"--max_word_length={config.max_word_length}")
+            raise InputError(
+                f"--conv_widths {max(config.conv_widths)} exceeds --max_word_length={config.max_word_length}"
+            )
     return config
 
 
@@ -96,11 +111,23 @@ def pretrain_config_from_flags(fv: flags.FlagValues = FLAGS) -> PretrainConfig:
     root = data_dir(fv)
     model = model_config_from_flags(fv)
     train = config_flags.from_flags(LMTrainConfig, fv)
-    for name in ("batch_size", "num_steps", "train_steps", "checkpoint_every", "log_every", "keep_checkpoints"):
+    for name in (
+        "batch_size",
+        "num_steps",
+        "train_steps",
+        "checkpoint_every",
+        "log_every",
+        "keep_checkpoints",
+    ):
         if getattr(train, name) < 1:
             raise InputError(f"--{name} must be positive, not {getattr(train, name)}")
     return config_flags.from_flags(
-        PretrainConfig, fv, model=model, train=train, train_files=resolve_globs(fv.train_files or "", root),
+        PretrainConfig,
+        fv,
+        model=model,
+        train=train,
+        train_files=resolve_globs(fv.train_files or "", root),
         conll_files=resolve_globs(fv.conll_train_files, root) if fv.conll_train_files else None,
         vocab_file=resolve_globs(fv.vocab_file, root) if fv.vocab_file else None,
-        heldout_files=resolve_globs(fv.heldout_files, root) if fv.heldout_files else None)
+        heldout_files=resolve_globs(fv.heldout_files, root) if fv.heldout_files else None,
+    )

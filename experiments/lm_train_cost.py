@@ -10,6 +10,7 @@ second and per CPU second of this process (all its threads): when other processe
 cores, the second estimates what one process gets from each core it owns, e.g. one core each
 for a forward and a backward LM side by side on 2 cores.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -38,11 +39,21 @@ def main(argv):
     train_files, _ = training_files(config)
     vocab = prepare_vocab(config, train_files)
     c = config.train
-    trainer = LMTrainer(tf.distribute.get_strategy(),
-                        lambda: build_lm(config.model.kind, vocab.size, run_model_args(config, vocab)), c,
-                        "/tmp/lm_train_cost_unused", log=lambda line: None)
-    corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
-                                chars=char_encoder_of(config.model, vocab))
+    trainer = LMTrainer(
+        tf.distribute.get_strategy(),
+        lambda: build_lm(config.model.kind, vocab.size, run_model_args(config, vocab)),
+        c,
+        "/tmp/lm_train_cost_unused",
+        log=lambda line: None,
+    )
+    corpus = lm_corpus.LMCorpus(
+        train_files,
+        vocab,
+        config.direction,
+        shuffle=True,
+        seed=c.seed,
+        chars=char_encoder_of(config.model, vocab),
+    )
     windows = iter(lm_corpus.distributed_dataset(trainer.strategy, corpus, c.batch_size, c.num_steps))
     states = trainer.zero_states()
     for _ in range(FLAGS.warmup):
@@ -54,9 +65,16 @@ def main(argv):
         tokens, steps = tokens + float(count), steps + 1
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     params = sum(v.shape.num_elements() for v in trainer.model.trainable_variables)
-    result = {"model": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(config.model).items()},
-              "parameters": params, "steps": steps, "tokens": tokens, "wall_seconds": wall, "cpu_seconds": cpu,
-              "tokens_per_wall_second": tokens / wall, "tokens_per_cpu_second": tokens / cpu}
+    result = {
+        "model": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(config.model).items()},
+        "parameters": params,
+        "steps": steps,
+        "tokens": tokens,
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "tokens_per_wall_second": tokens / wall,
+        "tokens_per_cpu_second": tokens / cpu,
+    }
     print(json.dumps(result))
     if FLAGS.output:
         with open(FLAGS.output, "w") as f:

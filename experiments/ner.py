@@ -1,4 +1,5 @@
 """CoNLL-2003 NER: ``python -m experiments.ner --flagfile=experiments/flags/ner_baseline.cfg``."""
+
 from taglm_tf import cli
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ r"""Pretrain a forward or backward LSTM LM (TagLM's LSTM-2048-512 and smaller on
 Synchronous data parallelism: ``--strategy=mirrored`` over local GPUs, ``multi_worker`` over the
 machines of ``TF_CONFIG`` (``auto`` picks). See docs/lm_pretraining.md.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -25,9 +26,11 @@ def main(argv):
         raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
     config = lm_flags.pretrain_config_from_flags()
     result = pretrain(config, resume=flags.FLAGS.resume)
-    print(f"{config.direction} LM: step {result['step']}, loss {result.get('loss', float('nan')):.4f}, "
-          f"{result.get('run_tokens_per_sec', 0):,.0f} tokens/s, {result['wall_seconds'] / 60:.1f} min "
-          f"-> {config.model_dir}")
+    print(
+        f"{config.direction} LM: step {result['step']}, loss {result.get('loss', float('nan')):.4f}, "
+        f"{result.get('run_tokens_per_sec', 0):,.0f} tokens/s, {result['wall_seconds'] / 60:.1f} min "
+        f"-> {config.model_dir}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Each DIR is a sweep dir (``experiments.run_seeds``), a model dir or a results.js
 sets its experiment label (default: the sweep's label, else the longest paper-table label the
 directory name starts with, else the directory name). Runs are pooled by label and setting.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -18,10 +19,10 @@ import os
 
 from absl import flags
 
-from taglm_tf.reports import paper_tables
 from taglm_tf.cli import define_output_flag, run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
+from taglm_tf.reports import paper_tables
 from taglm_tf.reports.markdown import render_report
 from taglm_tf.reports.plots import make_plots
 from taglm_tf.reports.run_groups import load_groups
@@ -30,12 +31,19 @@ FLAGS = flags.FLAGS
 
 
 def define_flags() -> None:
-    flags.DEFINE_list("runs", [], "Sweep dirs, model dirs or results.json files ([LABEL=]PATH); "
-                      "more can follow as arguments.")
+    flags.DEFINE_list(
+        "runs",
+        [],
+        "Sweep dirs, model dirs or results.json files ([LABEL=]PATH); more can follow as arguments.",
+    )
     define_output_flag("output", None, "The Markdown report to write.", inputs=("preamble", "runs"))
     define_output_flag("plots_dir", None, "Where the PNGs go (default: plots/ beside --output).", folder=True)
-    flags.DEFINE_string("preamble", None, "A Markdown file whose text goes after the report's intro "
-                        "(what the runs were: hardware, budget, where the LMs came from).")
+    flags.DEFINE_string(
+        "preamble",
+        None,
+        "A Markdown file whose text goes after the report's intro "
+        "(what the runs were: hardware, budget, where the LMs came from).",
+    )
 
 
 def read_preamble(path: str = None) -> str:

@@ -32,6 +32,7 @@ Stopping it (Ctrl-C, SIGTERM) stops the run in progress, which the next call res
 from a worktree pinned to one commit (README, "Every run behind the report"); paths are
 relative to the working directory, like the flagfiles' ``runs/lms``.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -46,7 +47,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 from absl import app, flags
 
@@ -61,6 +62,7 @@ FLAGS = flags.FLAGS
 class Sweep:
     """One report row's runs: its paper-table label, its flagfile (``experiments/flags/NAME.cfg``,
     also the sweep directory's name), its task and how many seeds it needs."""
+
     label: str
     flagfile: str
     seeds: int
@@ -71,11 +73,11 @@ class Sweep:
         return f"experiments/flags/{self.flagfile}.cfg"
 
 
-def _pair(prefix: str, baseline: str, taglm: str, seeds: int, task: str = "ner") -> Tuple[Sweep, Sweep]:
+def _pair(prefix: str, baseline: str, taglm: str, seeds: int, task: str = "ner") -> tuple[Sweep, Sweep]:
     return (Sweep(f"{prefix}_baseline", baseline, seeds, task), Sweep(f"{prefix}_taglm", taglm, seeds, task))
 
 
-STAGES: Dict[str, Tuple[Sweep, ...]] = {
+STAGES: dict[str, tuple[Sweep, ...]] = {
     "ner_1pct": _pair("ner_1pct", "ner_1pct_baseline", "ner_1pct_taglm_cnn_word_cpu", 8),
     "ner_10pct": _pair("ner_10pct", "ner_10pct_baseline", "ner_10pct_taglm_cnn_word_cpu", 4),
     "ner": _pair("ner", "ner_baseline_cpu", "ner_taglm_cnn_word_cpu", 4),
@@ -90,40 +92,71 @@ STAGES: Dict[str, Tuple[Sweep, ...]] = {
         Sweep("ner_baseline_big_rnn2", "ner_baseline_big_rnn2_cpu", 4),
         Sweep("ner_taglm_small_rnn2", "ner_taglm_small_rnn2_cpu", 4),
     ),
-    "cnn_pair": (Sweep("ner_taglm", "ner_taglm_cnn_cpu", 4),
-                 Sweep("chunk_taglm", "chunk_taglm_cnn_cpu", 4, "chunking")),
+    "cnn_pair": (
+        Sweep("ner_taglm", "ner_taglm_cnn_cpu", 4),
+        Sweep("chunk_taglm", "chunk_taglm_cnn_cpu", 4, "chunking"),
+    ),
     "indomain": (Sweep("ner_taglm_indomain", "ner_taglm_cnn_word_conll_cpu", 4),),
 }
 ORDER = ("lms", *STAGES, "report")
 # The LMs a stage needs trained first (experiments.cpu_lms --only).
-STAGE_LMS = {"lms": ("cnn_lstm_s_forward", "cnn_lstm_s_backward", "backward_512_256_cpu"),
-             "indomain": ("cnn_lstm_s_forward_conll", "backward_512_256_conll_cpu")}
+STAGE_LMS = {
+    "lms": ("cnn_lstm_s_forward", "cnn_lstm_s_backward", "backward_512_256_cpu"),
+    "indomain": ("cnn_lstm_s_forward_conll", "backward_512_256_conll_cpu"),
+}
 
 
 def define_flags() -> None:
-    flags.DEFINE_list("stages", list(ORDER), "Stages to run; they run in this order whatever the order "
-                      "given: " + ", ".join(ORDER) + ".")
+    flags.DEFINE_list(
+        "stages",
+        list(ORDER),
+        "Stages to run; they run in this order whatever the order given: " + ", ".join(ORDER) + ".",
+    )
     flags.DEFINE_string("sweeps_dir", "runs/sweeps", "One sweep directory per flagfile goes here.")
-    define_output_flag("report", "results/REPORT.md", "The report the 'report' stage writes.", inputs=("preamble",))
-    flags.DEFINE_string("preamble", "results/REPORT_PREAMBLE.md", "The report's preamble (what the runs were).")
-    flags.DEFINE_bool("dry_run", False, "Print the commands instead of running them (the report "
-                      "command with every sweep of the plan; a real call reports those that exist).")
+    define_output_flag(
+        "report", "results/REPORT.md", "The report the 'report' stage writes.", inputs=("preamble",)
+    )
+    flags.DEFINE_string(
+        "preamble", "results/REPORT_PREAMBLE.md", "The report's preamble (what the runs were)."
+    )
+    flags.DEFINE_bool(
+        "dry_run",
+        False,
+        "Print the commands instead of running them (the report "
+        "command with every sweep of the plan; a real call reports those that exist).",
+    )
     flags.DEFINE_string("python", sys.executable, "(testing) the Python that runs each step.")
 
 
-def seed_order(sweeps: Sequence[Sweep]) -> List[Tuple[Sweep, int]]:
+def seed_order(sweeps: Sequence[Sweep]) -> list[tuple[Sweep, int]]:
     """``(sweep, seed)`` seed by seed across the sweeps: seed 1 of each, then seed 2, ..."""
-    return [(s, seed) for seed in range(1, max(s.seeds for s in sweeps) + 1) for s in sweeps if seed <= s.seeds]
+    return [
+        (s, seed) for seed in range(1, max(s.seeds for s in sweeps) + 1) for s in sweeps if seed <= s.seeds
+    ]
 
 
-def sweep_command(python: str, sweep: Sweep, seed: int, sweeps_dir: str) -> List[str]:
-    return [python, "-m", "experiments.run_seeds", f"--task={sweep.task}", f"--flagfile={sweep.flagfile_path}",
-            f"--label={sweep.label}", f"--sweep_dir={os.path.join(sweeps_dir, sweep.flagfile)}",
-            f"--first_seed={seed}", "--seeds=1"]
+def sweep_command(python: str, sweep: Sweep, seed: int, sweeps_dir: str) -> list[str]:
+    return [
+        python,
+        "-m",
+        "experiments.run_seeds",
+        f"--task={sweep.task}",
+        f"--flagfile={sweep.flagfile_path}",
+        f"--label={sweep.label}",
+        f"--sweep_dir={os.path.join(sweeps_dir, sweep.flagfile)}",
+        f"--first_seed={seed}",
+        "--seeds=1",
+    ]
 
 
-def commands(stages: Sequence[str], python: str, sweeps_dir: str, report: str, preamble: str,
-             existing_only: bool = True) -> List[List[str]]:
+def commands(
+    stages: Sequence[str],
+    python: str,
+    sweeps_dir: str,
+    report: str,
+    preamble: str,
+    existing_only: bool = True,
+) -> list[list[str]]:
     """Every command of ``stages``, in the order they run; the report reads the plan's sweeps
     (with ``existing_only``, those whose directory exists)."""
     out = []
@@ -134,14 +167,25 @@ def commands(stages: Sequence[str], python: str, sweeps_dir: str, report: str, p
             out.append([python, "-m", "experiments.cpu_lms", "--only=" + ",".join(STAGE_LMS[stage])])
         if stage == "report":
             dirs = [os.path.join(sweeps_dir, s.flagfile) for sweeps in STAGES.values() for s in sweeps]
-            out.append([python, "-m", "experiments.report", f"--output={report}", f"--preamble={preamble}",
-                        "--", *[d for d in dirs if os.path.isdir(d) or not existing_only]])
+            out.append(
+                [
+                    python,
+                    "-m",
+                    "experiments.report",
+                    f"--output={report}",
+                    f"--preamble={preamble}",
+                    "--",
+                    *[d for d in dirs if os.path.isdir(d) or not existing_only],
+                ]
+            )
         elif stage in STAGES:
-            out += [sweep_command(python, sweep, seed, sweeps_dir) for sweep, seed in seed_order(STAGES[stage])]
+            out += [
+                sweep_command(python, sweep, seed, sweeps_dir) for sweep, seed in seed_order(STAGES[stage])
+            ]
     return out
 
 
-def _call(argv: List[str]) -> int:
+def _call(argv: list[str]) -> int:
     """Run ``argv`` in the working directory; SIGTERM or Ctrl-C stops it (and waits) before we stop."""
     print(f"+ {shlex.join(argv)}", flush=True)
     child = subprocess.Popen(argv, env=child_env())
@@ -159,8 +203,10 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so _call stops the run in progress
     unknown = [s for s in FLAGS.stages if s not in ORDER]
     if unknown or not FLAGS.stages:
-        raise InputError(f"--stages: unknown stage {', '.join(unknown) or '(none given)'}; "
-                         f"expected some of {', '.join(ORDER)}")
+        raise InputError(
+            f"--stages: unknown stage {', '.join(unknown) or '(none given)'}; "
+            f"expected some of {', '.join(ORDER)}"
+        )
     args = (FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble)
     if FLAGS.dry_run:
         for command in commands(FLAGS.stages, *args, existing_only=False):
@@ -172,8 +218,10 @@ def main(argv):
             failed.append(shlex.join(command))
     if "report" in FLAGS.stages:
         if failed:
-            print("report not written: a training step failed (--stages=report reports what finished)",
-                  file=sys.stderr)
+            print(
+                "report not written: a training step failed (--stages=report reports what finished)",
+                file=sys.stderr,
+            )
         elif _call(commands(["report"], *args)[0]):
             failed.append("experiments.report")
     print(f"report-runs: {len(failed)} step(s) failed, {(time.time() - start) / 3600:.2f} h (this call)")

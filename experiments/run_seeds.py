@@ -10,6 +10,7 @@ with a ``results.json`` are skipped, interrupted ones continue from their checkp
 seed does not stop the others; it is listed at the end and the exit status is 1.
 ``SWEEP_DIR/sweep.json`` holds per-seed scores, mean ± sample std (ddof=1) and the setting.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -23,19 +24,21 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Callable, List, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 from absl import flags
 
 from experiments import child_env
-from taglm_tf.reports import sweeps
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
+from taglm_tf.reports import sweeps
 from taglm_tf.tasks import METRIC_TITLES, TASKS
 
 FLAGS = flags.FLAGS
-DEFAULT_COMMAND = ("{python} -m experiments.train_tagger --task={task} --flagfile={flagfile} "
-                   "--model_dir={model_dir} --seed={seed} --resume")
+DEFAULT_COMMAND = (
+    "{python} -m experiments.train_tagger --task={task} --flagfile={flagfile} "
+    "--model_dir={model_dir} --seed={seed} --resume"
+)
 
 
 def define_flags() -> None:
@@ -46,32 +49,42 @@ def define_flags() -> None:
     flags.DEFINE_string("sweep_dir", None, "Output: seed_<k>/, seed_<k>.log, sweep.json.")
     flags.DEFINE_integer("parallel", 1, "Seeds trained at the same time.", lower_bound=1)
     flags.DEFINE_string("label", None, "Experiment label for reports (default: the flagfile name).")
-    flags.DEFINE_string("command_template", DEFAULT_COMMAND,
-                        "(testing) command per seed; {python} {task} {flagfile} {model_dir} {seed}.")
+    flags.DEFINE_string(
+        "command_template",
+        DEFAULT_COMMAND,
+        "(testing) command per seed; {python} {task} {flagfile} {model_dir} {seed}.",
+    )
 
 
-def command_for(template: str, task: str, flagfile: str, sweep_dir: str, seed: int,
-                extra_args: Sequence[str]) -> List[str]:
+def command_for(
+    template: str, task: str, flagfile: str, sweep_dir: str, seed: int, extra_args: Sequence[str]
+) -> list[str]:
     """The argv that trains ``seed``: ``template`` split like a shell line, then filled in."""
-    values = {"python": sys.executable, "task": task, "flagfile": flagfile,
-              "model_dir": sweeps.seed_dir(sweep_dir, seed), "seed": seed}
+    values = {
+        "python": sys.executable,
+        "task": task,
+        "flagfile": flagfile,
+        "model_dir": sweeps.seed_dir(sweep_dir, seed),
+        "seed": seed,
+    }
     return [token.format(**values) for token in shlex.split(template)] + list(extra_args)
 
 
-def _start(argv: List[str], log_file: str):
+def _start(argv: list[str], log_file: str):
     log = open(log_file, "a", encoding="utf-8")
     log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
     log.flush()
     try:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=child_env())
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_env()
+        )
     except OSError as e:
         log.close()
         raise InputError(f"cannot start {shlex.join(argv)}: {e}") from None
     return proc, log
 
 
-def _finished(sweep_dir: str, seed: int, returncode: int, echo) -> Optional[dict]:
+def _finished(sweep_dir: str, seed: int, returncode: int, echo) -> dict | None:
     """None if the seed succeeded, else its failure record."""
     run_dir, log_file = sweeps.seed_dir(sweep_dir, seed), sweeps.log_path(sweep_dir, seed)
     if returncode == 0 and sweeps.is_finished(run_dir):
@@ -84,8 +97,15 @@ def _finished(sweep_dir: str, seed: int, returncode: int, echo) -> Optional[dict
     return {"seed": seed, "reason": reason, "log": log_file}
 
 
-def run_sweep(sweep_dir: str, seeds: Sequence[int], command: Callable[[int], List[str]],
-              parallel: int = 1, echo=print, on_change=None, poll_seconds: float = 0.1) -> List[dict]:
+def run_sweep(
+    sweep_dir: str,
+    seeds: Sequence[int],
+    command: Callable[[int], list[str]],
+    parallel: int = 1,
+    echo=print,
+    on_change=None,
+    poll_seconds: float = 0.1,
+) -> list[dict]:
     """Train ``seeds`` (``parallel`` at a time); returns the failures. Children die with us."""
     queue, running, failed = list(seeds), {}, []
     try:
@@ -132,35 +152,43 @@ def main(argv):
     os.makedirs(sweep_dir, exist_ok=True)
     seeds = list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds))
     todo = sweeps.seeds_to_run(sweep_dir, seeds)
-    print(f"{label}: {len(seeds)} seeds, {len(seeds) - len(todo)} already finished, "
-          f"{len(todo)} to train ({FLAGS.parallel} at a time)")
+    print(
+        f"{label}: {len(seeds)} seeds, {len(seeds) - len(todo)} already finished, "
+        f"{len(todo)} to train ({FLAGS.parallel} at a time)"
+    )
 
     def write(failed):
         summary = sweeps.sweep_summary(sweep_dir, task, flagfile, label, extra_args, failed)
         sweeps.write_sweep(sweep_dir, summary)
         return summary
 
-    failed = run_sweep(sweep_dir, todo, lambda s: command_for(FLAGS.command_template, task, flagfile,
-                                                               sweep_dir, s, extra_args),
-                       FLAGS.parallel, on_change=write)
+    failed = run_sweep(
+        sweep_dir,
+        todo,
+        lambda s: command_for(FLAGS.command_template, task, flagfile, sweep_dir, s, extra_args),
+        FLAGS.parallel,
+        on_change=write,
+    )
     summary = write(failed)
     metric = summary["metric"]
-    print(f"{label}: test {METRIC_TITLES[metric]} {sweeps.format_stat(summary[f'test_{metric}'])}, "
-          f"dev {METRIC_TITLES[metric]} {sweeps.format_stat(summary[f'dev_{metric}'])} -> "
-          f"{os.path.join(sweep_dir, sweeps.SWEEP_FILE)}")
+    print(
+        f"{label}: test {METRIC_TITLES[metric]} {sweeps.format_stat(summary[f'test_{metric}'])}, "
+        f"dev {METRIC_TITLES[metric]} {sweeps.format_stat(summary[f'dev_{metric}'])} -> "
+        f"{os.path.join(sweep_dir, sweeps.SWEEP_FILE)}"
+    )
     for f in failed:
         print(f"seed {f['seed']} failed ({f['reason']}): see {f['log']}", file=sys.stderr)
     return 1 if failed else 0
 
 
-def rename_flagfile(argv: List[str]) -> List[str]:
+def rename_flagfile(argv: list[str]) -> list[str]:
     """absl reads ``--flagfile`` itself; ours names the experiment's, so rename it (before ``--``)."""
     out = []
     for i, arg in enumerate(argv):
         if arg == "--":
             return out + argv[i:]
         if arg == "--flagfile" or arg.startswith("--flagfile="):
-            arg = "--experiment_flagfile" + arg[len("--flagfile"):]
+            arg = "--experiment_flagfile" + arg[len("--flagfile") :]
         out.append(arg)
     return out
 

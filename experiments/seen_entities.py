@@ -9,6 +9,7 @@ number of gold chunks, each group's mean F1 ± sample std, the difference and a 
 t-test (a Markdown table); ``--output`` also writes the per-run counts as JSON. For runs trained
 on train+dev, pass ``--train_files=conll2003/eng.train,conll2003/eng.testa``.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -17,7 +18,6 @@ if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
 import json
-from typing import List
 
 from absl import flags
 
@@ -38,19 +38,32 @@ FORMATS = {"conll2003": conll.CONLL2003, "conll2000": conll.CONLL2000}
 def define_flags() -> None:
     flags.DEFINE_string("base", None, "Runs without the change: sweep dirs or model dirs, comma-separated.")
     flags.DEFINE_string("variant", None, "Runs with the change, as --base.")
-    flags.DEFINE_string("train_files", "conll2003/eng.train",
-                        "Labelled training files whose gold chunks count as seen (comma-separated).")
+    flags.DEFINE_string(
+        "train_files",
+        "conll2003/eng.train",
+        "Labelled training files whose gold chunks count as seen (comma-separated).",
+    )
     flags.DEFINE_enum("format", "conll2003", sorted(FORMATS), "Column layout of --train_files.")
-    flags.DEFINE_string("lm_vocab", None, "An LM's vocabulary file (one word per line): also split the chunks "
-                        "by whether a token is outside it.")
+    flags.DEFINE_string(
+        "lm_vocab",
+        None,
+        "An LM's vocabulary file (one word per line): also split the chunks "
+        "by whether a token is outside it.",
+    )
     flags.DEFINE_enum("split", "test", ["test", "dev"], "Which predictions to score.")
-    flags.DEFINE_string("data_dir", None, "Root for relative data paths (default: $TAGLM_DATA_DIR or ./data).")
-    define_output_flag("output", None, "Also write the per-run counts and the tests here (JSON).",
-                       inputs=("train_files", "lm_vocab"))
+    flags.DEFINE_string(
+        "data_dir", None, "Root for relative data paths (default: $TAGLM_DATA_DIR or ./data)."
+    )
+    define_output_flag(
+        "output",
+        None,
+        "Also write the per-run counts and the tests here (JSON).",
+        inputs=("train_files", "lm_vocab"),
+    )
     flags.mark_flags_as_required(["base", "variant"])
 
 
-def group_counts(spec: str, classifiers, split: str) -> List[dict]:
+def group_counts(spec: str, classifiers, split: str) -> list[dict]:
     """Per run of ``spec``: ``{"path", "seed", "classes": {split name: {class: counts}}}``."""
     runs = [r for path in spec.split(",") if path for r in sweeps.load_runs(path)]
     if not runs:
@@ -62,17 +75,24 @@ def group_counts(spec: str, classifiers, split: str) -> List[dict]:
     return out
 
 
-def comparison_rows(base: List[dict], variant: List[dict]) -> List[dict]:
+def comparison_rows(base: list[dict], variant: list[dict]) -> list[dict]:
     """One row per (split, class): gold chunks, mean F1 of each group, Welch test."""
     rows = []
     for split_name in base[0]["classes"]:
         names = sorted({c for r in base + variant for c in r["classes"][split_name]})
         for name in names:
-            f1 = {g: [r["classes"][split_name].get(name, ChunkCounts()).f1 for r in runs]
-                  for g, runs in (("base", base), ("variant", variant))}
-            row = {"split": split_name, "class": name,
-                   "gold": base[0]["classes"][split_name].get(name, ChunkCounts()).found_gold,
-                   "base": mean_std(f1["base"]), "variant": mean_std(f1["variant"]), "welch": None}
+            f1 = {
+                g: [r["classes"][split_name].get(name, ChunkCounts()).f1 for r in runs]
+                for g, runs in (("base", base), ("variant", variant))
+            }
+            row = {
+                "split": split_name,
+                "class": name,
+                "gold": base[0]["classes"][split_name].get(name, ChunkCounts()).found_gold,
+                "base": mean_std(f1["base"]),
+                "variant": mean_std(f1["variant"]),
+                "welch": None,
+            }
             try:
                 w = welch_ttest(f1["variant"], f1["base"])
                 row["welch"] = {"t": w.t, "df": w.df, "p": w.p}
@@ -86,15 +106,24 @@ def _stat(mean: float, std) -> str:
     return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
 
 
-def markdown(rows: List[dict], n_base: int, n_variant: int) -> str:
+def markdown(rows: list[dict], n_base: int, n_variant: int) -> str:
     cells = []
     for r in rows:
         (mb, sb), (mv, sv) = r["base"], r["variant"]
         w = r["welch"]
         test = f"t = {w['t']:.2f}, df = {w['df']:.1f}, p = {w['p']:.3g}" if isinstance(w, dict) else w
-        cells.append([r["split"], r["class"], f"{r['gold']:,}", _stat(mb, sb), _stat(mv, sv), f"{mv - mb:+.2f}", test])
-    header = ["Split", "Class", "Gold chunks", f"Base F1 (n={n_base})", f"Variant F1 (n={n_variant})", "Δ",
-              "Welch t-test"]
+        cells.append(
+            [r["split"], r["class"], f"{r['gold']:,}", _stat(mb, sb), _stat(mv, sv), f"{mv - mb:+.2f}", test]
+        )
+    header = [
+        "Split",
+        "Class",
+        "Gold chunks",
+        f"Base F1 (n={n_base})",
+        f"Variant F1 (n={n_variant})",
+        "Δ",
+        "Welch t-test",
+    ]
     return "\n".join(table(header, cells))
 
 
@@ -113,12 +142,27 @@ def main(argv):
     rows = comparison_rows(base, variant)
     print(markdown(rows, len(base), len(variant)))
     if FLAGS.output:
-        def plain(group: List[dict]) -> List[dict]:
-            return [{**r, "classes": {s: {c: vars(k) for c, k in cl.items()} for s, cl in r["classes"].items()}}
-                    for r in group]
-        write_text_atomic(FLAGS.output, json.dumps(
-            {"train_files": FLAGS.train_files, "lm_vocab": FLAGS.lm_vocab, "split": FLAGS.split,
-             "base": plain(base), "variant": plain(variant), "rows": rows}, indent=1))
+
+        def plain(group: list[dict]) -> list[dict]:
+            return [
+                {**r, "classes": {s: {c: vars(k) for c, k in cl.items()} for s, cl in r["classes"].items()}}
+                for r in group
+            ]
+
+        write_text_atomic(
+            FLAGS.output,
+            json.dumps(
+                {
+                    "train_files": FLAGS.train_files,
+                    "lm_vocab": FLAGS.lm_vocab,
+                    "split": FLAGS.split,
+                    "base": plain(base),
+                    "variant": plain(variant),
+                    "rows": rows,
+                },
+                indent=1,
+            ),
+        )
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """All tagging flags, defined in one place; ``None`` means "the task's paper setting"."""
+
 from __future__ import annotations
 
 from absl import flags
 
 from taglm_tf import config_flags
+from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import SAFE_TO_CHANGE, ExperimentConfig
 from taglm_tf.lm.frozen.loading import resolve_lm_spec
-from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.models.tagger import TaggerConfig
 from taglm_tf.tasks import TASKS, Task
 from taglm_tf.training.trainer import TrainConfig
@@ -40,14 +41,28 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     """Register the tagging flags in ``fv`` (the global FLAGS by default): one per field of the
     run's configs (:mod:`taglm_tf.config_flags`), the data file overrides and ``--resume``."""
     config_flags.define_flags(ExperimentConfig, fv)
-    config_flags.define_flags(TaggerConfig, fv, defaults=dict.fromkeys(TASK_SETTINGS), help_notes=_paper_settings())
+    config_flags.define_flags(
+        TaggerConfig, fv, defaults=dict.fromkeys(TASK_SETTINGS), help_notes=_paper_settings()
+    )
     config_flags.define_flags(TrainConfig, fv)
-    may_change = [f"--{name}" + (" (if it leads to the same files)" if name == "data_dir" else "")
-                  for name in SAFE_TO_CHANGE]
-    flags.DEFINE_boolean("resume", False, "Continue the run in --model_dir after an interruption, with the "
-                         f"same flags: only {', '.join(may_change[:-1])} and {may_change[-1]} may change; a "
-                         "finished run is left as it is.", flag_values=fv)
-    flags.DEFINE_string("train_file", None, "Training file (a BRAT folder for ScienceIE) instead of the task's.", flag_values=fv)
+    may_change = [
+        f"--{name}" + (" (if it leads to the same files)" if name == "data_dir" else "")
+        for name in SAFE_TO_CHANGE
+    ]
+    flags.DEFINE_boolean(
+        "resume",
+        False,
+        "Continue the run in --model_dir after an interruption, with the "
+        f"same flags: only {', '.join(may_change[:-1])} and {may_change[-1]} may change; a "
+        "finished run is left as it is.",
+        flag_values=fv,
+    )
+    flags.DEFINE_string(
+        "train_file",
+        None,
+        "Training file (a BRAT folder for ScienceIE) instead of the task's.",
+        flag_values=fv,
+    )
     flags.DEFINE_string("dev_file", None, "Dev file instead of the task's.", flag_values=fv)
     flags.DEFINE_string("test_file", None, "Test file instead of the task's.", flag_values=fv)
 
@@ -61,8 +76,18 @@ def config_from_flags(task_name: str, fv: flags.FlagValues = FLAGS) -> Experimen
     except ValueError as e:
         raise InputError(f"bad flag: {e}") from None
     files = {k: getattr(fv, f"{k}_file") for k in ("train", "dev", "test") if getattr(fv, f"{k}_file")}
-    forward_lm, backward_lm = (resolve_lm_spec(s, data_dir) if s else None for s in (fv.forward_lm, fv.backward_lm))
-    return config_flags.from_flags(ExperimentConfig, fv, task=task_name, data_dir=data_dir,
-                                   embeddings=resolve_data_path(fv.embeddings, data_dir), files=files,
-                                   forward_lm=forward_lm, backward_lm=backward_lm, model=model,
-                                   train=config_flags.from_flags(TrainConfig, fv))
+    forward_lm, backward_lm = (
+        resolve_lm_spec(s, data_dir) if s else None for s in (fv.forward_lm, fv.backward_lm)
+    )
+    return config_flags.from_flags(
+        ExperimentConfig,
+        fv,
+        task=task_name,
+        data_dir=data_dir,
+        embeddings=resolve_data_path(fv.embeddings, data_dir),
+        files=files,
+        forward_lm=forward_lm,
+        backward_lm=backward_lm,
+        model=model,
+        train=config_flags.from_flags(TrainConfig, fv),
+    )

@@ -5,6 +5,7 @@ r"""Train and score one tagger of any registered task (``taglm_tf.tasks.TASKS``)
 
 ``experiments.ner`` and ``experiments.chunking`` are this entry point with the task fixed.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -12,7 +13,6 @@ from taglm_tf import cli
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
-from typing import Optional
 
 from absl import flags
 
@@ -22,8 +22,9 @@ from taglm_tf.experiment import run_experiment
 from taglm_tf.tasks import METRIC_TITLES, TASKS
 
 
-def main_for(task_name: Optional[str]):
+def main_for(task_name: str | None):
     """The ``main`` of the task ``task_name``, or of the one ``--task`` names when ``None``."""
+
     def main(argv):
         if len(argv) > 1:
             raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -34,16 +35,21 @@ def main_for(task_name: Optional[str]):
         title = METRIC_TITLES[task.metric]
         dev, test = results[task.result_key("dev")], results[task.result_key("test")]
         if results.get("already_finished"):
-            print(f"{config.model_dir}: this run has already finished (dev {title} {dev:.2f}, "
-                  f"test {title} {test:.2f}); nothing to do")
+            print(
+                f"{config.model_dir}: this run has already finished (dev {title} {dev:.2f}, "
+                f"test {title} {test:.2f}); nothing to do"
+            )
             return
-        print(f"{name}: dev {title} {dev:.2f}  test {title} {test:.2f}  "
-              f"({results['epochs']} epochs, {results['wall_seconds'] / 60:.1f} min) -> "
-              f"{config.model_dir}/results.json")
+        print(
+            f"{name}: dev {title} {dev:.2f}  test {title} {test:.2f}  "
+            f"({results['epochs']} epochs, {results['wall_seconds'] / 60:.1f} min) -> "
+            f"{config.model_dir}/results.json"
+        )
+
     return main
 
 
-def launch(task_name: Optional[str] = None) -> None:
+def launch(task_name: str | None = None) -> None:
     """Run the entry point; ``task_name=None`` adds the required ``--task`` flag."""
     if task_name is None:
         flags.DEFINE_enum("task", None, list(TASKS), "The task to train (taglm_tf.tasks).")

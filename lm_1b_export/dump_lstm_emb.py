@@ -21,6 +21,7 @@ with another number of LSTM layers gives ``[1 + layers, n_i, P]``; a backward on
 ``lm_1b_export.from_pretrained``, with ``direction.json``) reads ``<S> wn .. w1`` and its outputs
 are re-aligned so that row k belongs to token k.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -28,15 +29,14 @@ from taglm_tf import cli
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
-from typing import List
 
 import h5py
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf import textio
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.lm1b.model import LM1BModel
@@ -49,34 +49,45 @@ def define_flags() -> None:
     flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*', or one file.")
     flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
     flags.DEFINE_string("input_file", None, "Sentences, one per line, words separated by spaces or tabs.")
-    define_output_flag("output_file", None, "HDF5 file to write.", inputs=("input_file", "vocab_file", "ckpt"))
+    define_output_flag(
+        "output_file", None, "HDF5 file to write.", inputs=("input_file", "vocab_file", "ckpt")
+    )
     flags.DEFINE_integer("batch_size", 32, "Sentences per forward pass.")
     flags.DEFINE_integer("chunk", 2048, "Sentences held in memory between writes.")
 
 
-def read_sentences(path: str) -> List[List[str]]:
+def read_sentences(path: str) -> list[list[str]]:
     """Token lists, one per line; an empty line or bad UTF-8 is an error naming the line."""
     sentences = []
     for number, line in textio.read_lines(path):
         tokens = textio.split_fields(line)
         if not tokens:
-            raise InputError("empty line: every line must hold a sentence (its line number is "
-                             "its dataset name)", path, number)
+            raise InputError(
+                "empty line: every line must hold a sentence (its line number is its dataset name)",
+                path,
+                number,
+            )
         sentences.append(tokens)
     if not sentences:
         raise InputError("no sentences in input", path)
     return sentences
 
 
-def dump(embedder: LM1BModel, sentences: List[List[str]], output_file: str, batch_size: int,
-         chunk: int, verbose: bool = True) -> None:
+def dump(
+    embedder: LM1BModel,
+    sentences: list[list[str]],
+    output_file: str,
+    batch_size: int,
+    chunk: int,
+    verbose: bool = True,
+) -> None:
     """Write one ``[layers, n_i, P]`` dataset per sentence, processing longest sentences first."""
     order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
     progress = tf.keras.utils.Progbar(len(sentences), verbose=1 if verbose else 0, unit_name="sentence")
     with atomic_path(output_file) as tmp:
         with h5py.File(tmp, "w") as f:
             for start in range(0, len(order), chunk):
-                part = order[start:start + chunk]
+                part = order[start : start + chunk]
                 outputs = embedder.embed_sentences([sentences[i] for i in part], batch_size)
                 for i, array in zip(part, outputs):
                     f.create_dataset(str(i), data=np.asarray(array, np.float32))

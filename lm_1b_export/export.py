@@ -5,6 +5,7 @@ r"""Convert the lm_1b release into a Keras-native directory the library loads wi
 
 Load it with ``taglm_tf.lm.lm1b.saving.load_lm1b(OUT)``.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -25,8 +26,11 @@ def define_flags() -> None:
     flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*'.")
     flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
     define_output_flag("output_dir", None, "Directory to create.", inputs=("ckpt", "vocab_file"), folder=True)
-    flags.DEFINE_boolean("include_softmax", False, "Also export the 800k-row softmax (3.3 GB for the "
-                         "real release); needed only for perplexity.")
+    flags.DEFINE_boolean(
+        "include_softmax",
+        False,
+        "Also export the 800k-row softmax (3.3 GB for the real release); needed only for perplexity.",
+    )
 
 
 def main(argv):

@@ -11,6 +11,7 @@ runs find it for their ``results.json`` and the report. Then
 ``--forward_lm=lm1b:OUT/ckpt-*,OUT/vocab.txt`` (or ``--backward_lm``), ``lm_1b_export.export``
 and ``lm_1b_export.dump_lstm_emb`` read it as they read Google's release.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -34,10 +35,19 @@ def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
     flags.DEFINE_string("model_dir", None, "A pretrain_lm output directory of a cnn_lstm LM.")
     flags.DEFINE_string("checkpoint", None, "Checkpoint prefix (default: the latest in --model_dir).")
-    define_output_flag("output_dir", None, "Directory to write the release-layout files into.",
-                       inputs=("model_dir",), folder=True)
-    flags.DEFINE_string("perplexity_json", None, "An eval_lm --output file of the exported checkpoint "
-                        "(default: MODEL_DIR/perplexity.json when it describes that checkpoint).")
+    define_output_flag(
+        "output_dir",
+        None,
+        "Directory to write the release-layout files into.",
+        inputs=("model_dir",),
+        folder=True,
+    )
+    flags.DEFINE_string(
+        "perplexity_json",
+        None,
+        "An eval_lm --output file of the exported checkpoint "
+        "(default: MODEL_DIR/perplexity.json when it describes that checkpoint).",
+    )
 
 
 def main(argv):

@@ -18,6 +18,7 @@ entry point's package is being imported, it exits with that one line instead of 
 
 ``from taglm_tf import Tagger`` gives the Python API (:class:`taglm_tf.api.Tagger`).
 """
+
 import importlib.metadata
 import importlib.util
 import os
@@ -56,8 +57,10 @@ def _keras2_missing() -> str:
             break
         except importlib.metadata.PackageNotFoundError:
             continue
-    return (f"TagLM-TF needs Keras 2, and only Keras 3 is installed: "
-            f"pip install --no-deps '{pin}' (README, 'Set-up')")
+    return (
+        f"TagLM-TF needs Keras 2, and only Keras 3 is installed: "
+        f"pip install --no-deps '{pin}' (README, 'Set-up')"
+    )
 
 
 def _running_own_entry_point() -> bool:
@@ -66,7 +69,12 @@ def _running_own_entry_point() -> bool:
     if sys.argv[:1] != ["-m"]:
         return False
     return _module_of(getattr(sys, "orig_argv", [])).split(".")[0] in (
-        "taglm_tf", "experiments", "benchmarks", "lm_1b_export", "tools")
+        "taglm_tf",
+        "experiments",
+        "benchmarks",
+        "lm_1b_export",
+        "tools",
+    )
 
 
 def _module_of(argv) -> str:
@@ -78,7 +86,7 @@ def _module_of(argv) -> str:
             return ""
         for j, flag in enumerate(arg[1:], 1):
             if flag == "m":
-                return arg[j + 1:] or next(args, "")
+                return arg[j + 1 :] or next(args, "")
             if flag in "cWX":  # options with a value: the rest of the word, else the next word
                 if flag == "c":
                     return ""
@@ -104,5 +112,6 @@ def __getattr__(name):
         # Imported on first use: the API imports TensorFlow (~2 s), which `import taglm_tf.data`
         # or the CLIs' --help should not pay for.
         from taglm_tf.api import Tagger
+
         return Tagger
     raise AttributeError(f"module 'taglm_tf' has no attribute {name!r}")

@@ -9,6 +9,7 @@
 
 ``python -m taglm_tf.tag`` tags through this module, so both give the same tags.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,7 +17,7 @@ import itertools
 import os
 import shutil
 import unicodedata
-from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from taglm_tf import textio
 from taglm_tf.data import brat, conll, tag_schemes
@@ -32,7 +33,7 @@ from taglm_tf.models.saving import LoadedTagger, load_tagger
 from taglm_tf.tasks import Task, task_named
 
 # One input: raw text (str), a token list, or a CoNLL sentence (its tokens; other columns kept).
-Input = Union[str, Sequence[str], conll.Sentence]
+Input = str | Sequence[str] | conll.Sentence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +49,8 @@ class Span:
     start: int
     end: int
     text: str
-    char_start: Optional[int] = None
-    char_end: Optional[int] = None
+    char_start: int | None = None
+    char_end: int | None = None
 
     def to_dict(self) -> dict:
         """The fields as a JSON-able dict; ``char_start`` and ``char_end`` only when known."""
@@ -73,14 +74,14 @@ class TaggedSentence:
         columns: the other CoNLL columns per token for CoNLL input, else ``()``.
     """
 
-    tokens: Tuple[str, ...]
-    tags: Tuple[str, ...]
-    spans: Tuple[Span, ...]
+    tokens: tuple[str, ...]
+    tags: tuple[str, ...]
+    spans: tuple[Span, ...]
     source: int = 0
-    offsets: Optional[Tuple[Tuple[int, int], ...]] = None
-    columns: Tuple[Tuple[str, ...], ...] = ()
+    offsets: tuple[tuple[int, int], ...] | None = None
+    columns: tuple[tuple[str, ...], ...] = ()
 
-    def to_dict(self, entity_word: Optional[str] = "entities") -> dict:
+    def to_dict(self, entity_word: str | None = "entities") -> dict:
         """The JSON record ``taglm_tf.tag --format=json`` writes: tokens, tags, the spans under
         ``entity_word`` (``entities`` or ``chunks``; no spans for ``None``, a task of token
         labels) and, for raw text, the token ``offsets``."""
@@ -91,14 +92,16 @@ class TaggedSentence:
             out["offsets"] = [list(o) for o in self.offsets]
         return out
 
-    def shifted(self, chars: int, source: int = 0) -> "TaggedSentence":
+    def shifted(self, chars: int, source: int = 0) -> TaggedSentence:
         """This sentence of a block of raw text as a sentence of the larger text the block
         starts ``chars`` characters into (token and span offsets moved by ``chars``), from input
         ``source``; see :func:`taglm_tf.data.tokenize.paragraph_blocks`."""
         if self.offsets is None:
             return dataclasses.replace(self, source=source)
-        spans = tuple(dataclasses.replace(s, char_start=s.char_start + chars, char_end=s.char_end + chars)
-                      for s in self.spans)
+        spans = tuple(
+            dataclasses.replace(s, char_start=s.char_start + chars, char_end=s.char_end + chars)
+            for s in self.spans
+        )
         offsets = tuple((a + chars, b + chars) for a, b in self.offsets)
         return dataclasses.replace(self, spans=spans, offsets=offsets, source=source)
 
@@ -107,32 +110,40 @@ class TaggedSentence:
 class _Pending:
     """A sentence waiting to be tagged (internal)."""
 
-    tokens: Tuple[str, ...]
+    tokens: tuple[str, ...]
     source: int
-    offsets: Optional[Tuple[Tuple[int, int], ...]] = None
-    text: Optional[str] = None  # the raw text the offsets index
-    columns: Tuple[Tuple[str, ...], ...] = ()
+    offsets: tuple[tuple[int, int], ...] | None = None
+    text: str | None = None  # the raw text the offsets index
+    columns: tuple[tuple[str, ...], ...] = ()
 
 
-def _spans(pending: _Pending, chunks: Sequence[tag_schemes.Chunk]) -> Tuple[Span, ...]:
+def _spans(pending: _Pending, chunks: Sequence[tag_schemes.Chunk]) -> tuple[Span, ...]:
     spans = []
     for chunk in chunks:
         if pending.offsets is None:
-            spans.append(Span(chunk.type, chunk.start, chunk.end,
-                              " ".join(pending.tokens[chunk.start:chunk.end])))
+            spans.append(
+                Span(chunk.type, chunk.start, chunk.end, " ".join(pending.tokens[chunk.start : chunk.end]))
+            )
         else:
             first, last = pending.offsets[chunk.start][0], pending.offsets[chunk.end - 1][1]
             spans.append(Span(chunk.type, chunk.start, chunk.end, pending.text[first:last], first, last))
     return tuple(spans)
 
 
-def _check_tokens(tokens: Sequence[str], source: int) -> Tuple[str, ...]:
+def _check_tokens(tokens: Sequence[str], source: int) -> tuple[str, ...]:
     tokens = tuple(tokens)
     for token in tokens:
         # The field separators of every reader (taglm_tf.textio): other Unicode spaces belong to tokens.
-        if not isinstance(token, str) or textio.split_fields(token) != [token] or "\n" in token or "\r" in token:
-            raise InputError(f"input {source}: token {token!r} is not a non-empty string without "
-                             "spaces, tabs or line breaks")
+        if (
+            not isinstance(token, str)
+            or textio.split_fields(token) != [token]
+            or "\n" in token
+            or "\r" in token
+        ):
+            raise InputError(
+                f"input {source}: token {token!r} is not a non-empty string without "
+                "spaces, tabs or line breaks"
+            )
     return tokens
 
 
@@ -153,8 +164,13 @@ class Tagger:
             :class:`InputError` for a scheme with a task of token labels.
     """
 
-    def __init__(self, loaded: LoadedTagger, task: Task, lms: Sequence[SentenceEmbedder] = (),
-                 output_scheme: Optional[str] = None):
+    def __init__(
+        self,
+        loaded: LoadedTagger,
+        task: Task,
+        lms: Sequence[SentenceEmbedder] = (),
+        output_scheme: str | None = None,
+    ):
         if ("features" in loaded.model.input_names) != bool(lms):
             raise InputError("the model's LM-feature input does not match the LMs given")
         self.loaded, self.task, self.lms = loaded, task, list(lms)
@@ -165,8 +181,9 @@ class Tagger:
         self.predictor = Predictor(loaded.model, loaded.resources.tags)
 
     @classmethod
-    def load(cls, model_dir: str, lms: Optional[Mapping[str, Optional[str]]] = None,
-             output_scheme: Optional[str] = None) -> "Tagger":
+    def load(
+        cls, model_dir: str, lms: Mapping[str, str | None] | None = None, output_scheme: str | None = None
+    ) -> Tagger:
         """The tagger of a finished training run in ``model_dir`` (``model.keras``,
         ``vocab.json``, ``config.json``), with the LMs its config names, found from any working
         directory and after the run moved with its LMs (:func:`taglm_tf.lm.frozen.loading.locate_lms`).
@@ -184,16 +201,20 @@ class Tagger:
             ValueError: an unknown ``output_scheme``.
         """
         loaded = load_tagger(model_dir)
-        return cls(loaded, task_named(loaded.config.get("task"), model_dir),
-                   load_lms(loaded.config, model_dir, lms), output_scheme)
+        return cls(
+            loaded,
+            task_named(loaded.config.get("task"), model_dir),
+            load_lms(loaded.config, model_dir, lms),
+            output_scheme,
+        )
 
     @property
-    def scheme(self) -> Optional[str]:
+    def scheme(self) -> str | None:
         """The scheme of the returned tags: ``output_scheme`` if given, else the task's gold
         scheme (``iob1`` NER, ``iob2`` chunking); ``None`` for token labels (POS)."""
         return self.output_scheme or self.task.labels.scheme
 
-    def tag_tokens(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128) -> List[List[str]]:
+    def tag_tokens(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128) -> list[list[str]]:
         """Tags in :attr:`scheme` for each non-empty token list, in order: the one tagging path
         of the API and the CLI (length-sorted batches of ``batch_size`` sentences).
 
@@ -206,10 +227,9 @@ class Tagger:
         sentences = [conll.Sentence(t, ("O",) * len(t)) for t in token_lists]
         features = OnTheFlyFeatures(self.lms, token_lists, batch_size) if self.lms else None
         self.predictor.batch_size = batch_size
-        return self.predictor.predict(TaggingData(sentences, self.featurizer, features=features),
-                                      self.scheme)
+        return self.predictor.predict(TaggingData(sentences, self.featurizer, features=features), self.scheme)
 
-    def predict(self, inputs: Union[Input, Iterable[Input]], batch_size: int = 128) -> List[TaggedSentence]:
+    def predict(self, inputs: Input | Iterable[Input], batch_size: int = 128) -> list[TaggedSentence]:
         """Tag ``inputs``; returns one :class:`TaggedSentence` per sentence, in input order.
 
         Args:
@@ -228,8 +248,9 @@ class Tagger:
         """
         return list(self.predict_iter(inputs, batch_size))
 
-    def predict_iter(self, inputs: Union[Input, Iterable[Input]], batch_size: int = 128,
-                     chunk_size: Optional[int] = None) -> Iterator[TaggedSentence]:
+    def predict_iter(
+        self, inputs: Input | Iterable[Input], batch_size: int = 128, chunk_size: int | None = None
+    ) -> Iterator[TaggedSentence]:
         """:meth:`predict` as a generator: reads ``inputs`` lazily, ``chunk_size`` sentences
         (default ``16 * batch_size``) at a time, so memory does not grow with the input. Under
         glibc, a process that tags millions of tokens should also call
@@ -245,10 +266,16 @@ class Tagger:
             tags = iter(self.tag_tokens(non_empty, batch_size))
             for p in chunk:
                 sentence_tags = tuple(next(tags)) if p.tokens else ()
-                yield TaggedSentence(p.tokens, sentence_tags, _spans(p, self.task.labels.spans(sentence_tags)), p.source,
-                                     p.offsets, p.columns)
+                yield TaggedSentence(
+                    p.tokens,
+                    sentence_tags,
+                    _spans(p, self.task.labels.spans(sentence_tags)),
+                    p.source,
+                    p.offsets,
+                    p.columns,
+                )
 
-    def write_brat(self, input_dir: str, output_dir: str, batch_size: int = 128) -> Tuple[int, int]:
+    def write_brat(self, input_dir: str, output_dir: str, batch_size: int = 128) -> tuple[int, int]:
         """Tag every ``.txt`` file of ``input_dir`` (raw text) and write BRAT standoff files into
         ``output_dir``: ``NAME.ann`` with one text-bound annotation per span (character offsets
         into the text as stored, :mod:`taglm_tf.data.brat`) and a copy of ``NAME.txt``, so that
@@ -265,34 +292,49 @@ class Tagger:
                 its folders with :data:`BRAT_OUTPUT_MARK`), or a ``NAME.txt`` other than the input's.
         """
         if self.task.entity_word is None:
-            raise InputError(f"the {self.task.name} task labels tokens; it has no spans to write as "
-                             "BRAT annotations")
+            raise InputError(
+                f"the {self.task.name} task labels tokens; it has no spans to write as BRAT annotations"
+            )
         documents = brat.read_folder(input_dir, annotated=False)
         if os.path.realpath(output_dir) == os.path.realpath(input_dir):
-            raise InputError("is the input folder: the output would overwrite its files; give another "
-                             "--output_dir", output_dir)
+            raise InputError(
+                "is the input folder: the output would overwrite its files; give another --output_dir",
+                output_dir,
+            )
         mark = os.path.join(output_dir, BRAT_OUTPUT_MARK)
-        if os.path.isdir(output_dir) and not os.path.exists(mark) and any(
-                n.endswith(".ann") for n in os.listdir(output_dir)):
-            raise InputError("holds .ann files that taglm_tf did not write (gold annotations?); give an "
-                             "empty or new --output_dir", output_dir)
+        if (
+            os.path.isdir(output_dir)
+            and not os.path.exists(mark)
+            and any(n.endswith(".ann") for n in os.listdir(output_dir))
+        ):
+            raise InputError(
+                "holds .ann files that taglm_tf did not write (gold annotations?); give an "
+                "empty or new --output_dir",
+                output_dir,
+            )
         for d in documents:
             existing = os.path.join(output_dir, d.name + ".txt")
             if os.path.exists(existing) and brat.read_text(existing) != d.text:
-                raise InputError(f"holds another {d.name}.txt than {input_dir}: not an output folder of "
-                                 "this input; give another --output_dir", output_dir)
+                raise InputError(
+                    f"holds another {d.name}.txt than {input_dir}: not an output folder of "
+                    "this input; give another --output_dir",
+                    output_dir,
+                )
         os.makedirs(output_dir, exist_ok=True)
         with open(mark, "w", encoding="utf-8") as f:
             f.write("BRAT predictions written by taglm_tf (Tagger.write_brat)\n")
-        spans: List[List[Span]] = [[] for _ in documents]
+        spans: list[list[Span]] = [[] for _ in documents]
         for sentence in self.predict_iter([d.text for d in documents], batch_size):
             spans[sentence.source] += sentence.spans
         for d, found in zip(documents, spans):  # the text first: an .ann never lacks its .txt
             with atomic_path(os.path.join(output_dir, d.name + ".txt")) as tmp:
                 shutil.copyfile(os.path.join(input_dir, d.name + ".txt"), tmp)
-            annotations = [brat.TextBound(f"T{i}", s.type, ((s.char_start, s.char_end),)) for i, s in enumerate(found, 1)]
+            annotations = [
+                brat.TextBound(f"T{i}", s.type, ((s.char_start, s.char_end),)) for i, s in enumerate(found, 1)
+            ]
             brat.write_ann(os.path.join(output_dir, d.name + ".ann"), annotations, d.text)
         return len(documents), sum(len(found) for found in spans)
+
 
 RAW_RUN_TEXTS, RAW_RUN_CHARS = 64, 1 << 16
 BRAT_OUTPUT_MARK = ".taglm-brat-output"  # in folders Tagger.write_brat writes: its .ann may be replaced
@@ -303,7 +345,7 @@ def _pending_sentences(inputs) -> Iterator[_Pending]:
         inputs = [inputs]
     # Raw texts are tokenized together, in runs of up to RAW_RUN_TEXTS texts or RAW_RUN_CHARS
     # characters (many short strings share spaCy's batching; a long one goes alone).
-    texts: List[Tuple[int, str]] = []
+    texts: list[tuple[int, str]] = []
     chars = 0
 
     def flush():
@@ -327,6 +369,8 @@ def _pending_sentences(inputs) -> Iterator[_Pending]:
         elif isinstance(item, (list, tuple)):
             yield _Pending(_check_tokens(item, source), source)
         else:
-            raise TypeError(f"input {source}: expected a str, a list of str or a conll.Sentence, "
-                            f"got {type(item).__name__}")
+            raise TypeError(
+                f"input {source}: expected a str, a list of str or a conll.Sentence, "
+                f"got {type(item).__name__}"
+            )
     yield from flush()

@@ -17,11 +17,11 @@ One difference: a discontinuous span matches only a span with the same fragments
 script compares the offset text up to its first space after the type, ``START END;START2``: the
 first fragment and the start of the second).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, List, Optional, Tuple
 
 from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data.brat import parse_ann, read_text
@@ -30,33 +30,43 @@ from taglm_tf.errors import InputError
 
 def counts_dict(counts: ChunkCounts) -> dict:
     """Precision, recall and F1 in percent, and the counts behind them."""
-    return {"precision": counts.precision, "recall": counts.recall, "f1": counts.f1,
-            "correct": counts.correct, "predicted": counts.found_guessed, "gold": counts.found_gold}
+    return {
+        "precision": counts.precision,
+        "recall": counts.recall,
+        "f1": counts.f1,
+        "correct": counts.correct,
+        "predicted": counts.found_guessed,
+        "gold": counts.found_gold,
+    }
 
 
 @dataclasses.dataclass
 class SpanScores:
     """Per-type counts, the overall (micro) counts, and the gold files without predictions."""
 
-    per_type: Dict[str, ChunkCounts]
+    per_type: dict[str, ChunkCounts]
     overall: ChunkCounts
-    missing_predictions: List[str]
+    missing_predictions: list[str]
 
     def as_dict(self) -> dict:
-        return {"overall": counts_dict(self.overall),
-                "per_type": {t: counts_dict(c) for t, c in sorted(self.per_type.items())},
-                "missing_predictions": list(self.missing_predictions)}
+        return {
+            "overall": counts_dict(self.overall),
+            "per_type": {t: counts_dict(c) for t, c in sorted(self.per_type.items())},
+            "missing_predictions": list(self.missing_predictions),
+        }
 
 
-def span_types(path: str) -> Dict[tuple, str]:
+def span_types(path: str) -> dict[tuple, str]:
     """``{fragments: type}`` of an ``.ann`` file, the first annotation of each span winning."""
-    found: Dict[tuple, str] = {}
+    found: dict[tuple, str] = {}
     for a in parse_ann(read_text(path), None, path):
         found.setdefault(a.fragments, a.type)
     return found
 
 
-def score_files(pairs: List[Tuple[Dict[tuple, str], Dict[tuple, str]]]) -> Tuple[Dict[str, ChunkCounts], ChunkCounts]:
+def score_files(
+    pairs: list[tuple[dict[tuple, str], dict[tuple, str]]],
+) -> tuple[dict[str, ChunkCounts], ChunkCounts]:
     """Counts over ``(gold spans, predicted spans)`` per document (:func:`span_types`)."""
     targets = {t for gold, _ in pairs for t in gold.values()}
     per_type = {t: ChunkCounts() for t in targets}
@@ -68,8 +78,9 @@ def score_files(pairs: List[Tuple[Dict[tuple, str], Dict[tuple, str]]]) -> Tuple
             if p in per_type:
                 per_type[p].found_guessed += 1
                 per_type[p].correct += p == g
-    overall = ChunkCounts(*(sum(getattr(c, f) for c in per_type.values())
-                            for f in ("correct", "found_gold", "found_guessed")))
+    overall = ChunkCounts(
+        *(sum(getattr(c, f) for c in per_type.values()) for f in ("correct", "found_gold", "found_guessed"))
+    )
     return per_type, overall
 
 
@@ -88,7 +99,7 @@ def score_folders(gold_dir: str, predicted_dir: str) -> SpanScores:
     pairs, missing = [], []
     for name in names:
         predicted_path = os.path.join(predicted_dir, name)
-        predicted: Optional[Dict[tuple, str]] = None
+        predicted: dict[tuple, str] | None = None
         if os.path.isfile(predicted_path):
             predicted = span_types(predicted_path)
         else:

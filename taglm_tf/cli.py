@@ -1,4 +1,5 @@
 """Shared behaviour of the command-line tools."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -55,8 +56,9 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
         memory.fix_mmap_threshold()
 
 
-def define_output_flag(name: str, default, help_text: str, inputs=(), folder: bool = False,
-                       flag_values=flags.FLAGS) -> None:
+def define_output_flag(
+    name: str, default, help_text: str, inputs=(), folder: bool = False, flag_values=flags.FLAGS
+) -> None:
     """A string flag naming a file (or, with ``folder``, a folder) the tool writes; :func:`run`
     checks it before any work (:func:`taglm_tf.fileio.check_output_path`): it can be written,
     and it is none of the paths given by the flags named in ``inputs`` (lists and comma-separated
@@ -70,7 +72,9 @@ def check_output_flags(flag_values=flags.FLAGS) -> None:
     for name, (inputs, folder) in _OUTPUT_FLAGS.items():
         if name in flag_values and flag_values[name].value:
             given = [flag_values[i].value for i in inputs if i in flag_values and flag_values[i].value]
-            paths = [p for value in given for p in (value if isinstance(value, list) else str(value).split(","))]
+            paths = [
+                p for value in given for p in (value if isinstance(value, list) else str(value).split(","))
+            ]
             check_output_path(flag_values[name].value, paths, f"--{name}", folder)
 
 
@@ -109,6 +113,7 @@ def run(main) -> None:
             # Not sys.exit: interpreter shutdown while tf.data's generator threads are still
             # running can crash (SIGSEGV). What a run keeps is already on disk, written atomically.
             os._exit(INTERRUPTED_EXIT)
+
     try:
         app.run(guarded)
     except SystemExit as e:

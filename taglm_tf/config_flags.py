@@ -29,12 +29,15 @@ defaulting to ``None`` (the tool requires it or fills it in). A field that holds
 has no flag: that config's flags come from their own :func:`define_flags` call. A subclass that
 only changes a field's default keeps its base's help.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import sys
+import types
 import typing
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Union
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, Union
 
 from absl import flags
 
@@ -46,12 +49,12 @@ _SCALARS = (bool, int, float, str)
 class FlagField(NamedTuple):
     """A config field that has a flag."""
 
-    name: str           # the field's
-    flag: str           # the flag's
-    kind: type          # bool, int, float, str, or tuple (of ints)
+    name: str  # the field's
+    flag: str  # the flag's
+    kind: type  # bool, int, float, str, or tuple (of ints)
     default: Any
     help: str
-    choices: Optional[tuple]
+    choices: tuple | None
     lower_bound: Any
 
 
@@ -65,9 +68,9 @@ def _metadata(cls: type, name: str) -> dict:
     return merged
 
 
-def _flag_kind(cls: type, name: str, hint) -> Optional[type]:
+def _flag_kind(cls: type, name: str, hint) -> type | None:
     """The flag type of a field annotated ``hint``; ``None`` for a field holding configs."""
-    if typing.get_origin(hint) is Union:
+    if typing.get_origin(hint) in (Union, types.UnionType):  # Optional[X] or X | None
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if all(dataclasses.is_dataclass(a) for a in args):
             return None
@@ -82,7 +85,7 @@ def _flag_kind(cls: type, name: str, hint) -> Optional[type]:
     raise TypeError(f"{cls.__name__}.{name}: no flag type for {hint}; give the field metadata flag=False")
 
 
-def flag_fields(cls: type) -> List[FlagField]:
+def flag_fields(cls: type) -> list[FlagField]:
     """The fields of config class ``cls`` that have flags, in field order."""
     hints = typing.get_type_hints(cls)
     found = []
@@ -94,18 +97,34 @@ def flag_fields(cls: type) -> List[FlagField]:
         if kind is None:
             continue
         if not meta.get("help"):
-            raise TypeError(f"{cls.__name__}.{field.name} has a flag but no help: give the field metadata "
-                            "help='...' (or flag=False)")
+            raise TypeError(
+                f"{cls.__name__}.{field.name} has a flag but no help: give the field metadata "
+                "help='...' (or flag=False)"
+            )
         default = None if field.default is dataclasses.MISSING else field.default
-        found.append(FlagField(field.name, meta.get("flag") or field.name, kind, default, meta["help"],
-                               tuple(meta["choices"]) if "choices" in meta else None, meta.get("lower_bound")))
+        found.append(
+            FlagField(
+                field.name,
+                meta.get("flag") or field.name,
+                kind,
+                default,
+                meta["help"],
+                tuple(meta["choices"]) if "choices" in meta else None,
+                meta.get("lower_bound"),
+            )
+        )
     return found
 
 
-def define_flags(configs: Union[type, Sequence[type]], flag_values: flags.FlagValues = flags.FLAGS, *,
-                 exclude: Iterable[str] = (), defaults: Union[None, Mapping[str, Any], object] = None,
-                 help_notes: Optional[Mapping[str, str]] = None, module_name: Optional[str] = None
-                 ) -> List[str]:
+def define_flags(
+    configs: type | Sequence[type],
+    flag_values: flags.FlagValues = flags.FLAGS,
+    *,
+    exclude: Iterable[str] = (),
+    defaults: None | Mapping[str, Any] | object = None,
+    help_notes: Mapping[str, str] | None = None,
+    module_name: str | None = None,
+) -> list[str]:
     """Define a flag for each field of the config class(es) ``configs`` (see the module docstring).
 
     Args:
@@ -127,8 +146,8 @@ def define_flags(configs: Union[type, Sequence[type]], flag_values: flags.FlagVa
         module_name = sys._getframe(1).f_globals.get("__name__")
         module_name = sys.argv[0] if module_name == "__main__" else module_name
     exclude = set(exclude)
-    fields: Dict[str, FlagField] = {}
-    for cls in (configs if isinstance(configs, (tuple, list)) else (configs,)):
+    fields: dict[str, FlagField] = {}
+    for cls in configs if isinstance(configs, (tuple, list)) else (configs,):
         for field in flag_fields(cls):
             if field.name not in exclude:
                 fields.setdefault(field.name, field)
@@ -154,7 +173,9 @@ def _define(field: FlagField, default, help_text: str, fv: flags.FlagValues, mod
         define = flags.DEFINE_integer if field.kind is int else flags.DEFINE_float
         define(field.flag, default, help_text, lower_bound=field.lower_bound, **common)
     elif field.kind is tuple:
-        flags.DEFINE_list(field.flag, None if default is None else [str(v) for v in default], help_text, **common)
+        flags.DEFINE_list(
+            field.flag, None if default is None else [str(v) for v in default], help_text, **common
+        )
     else:
         flags.DEFINE_string(field.flag, default, help_text, **common)
 
@@ -190,7 +211,7 @@ def _value(field: FlagField, value):
         raise InputError(f"--{field.flag} must be comma-separated integers, not {','.join(value)}") from None
 
 
-def to_args(config, exclude: Iterable[str] = ()) -> List[str]:
+def to_args(config, exclude: Iterable[str] = ()) -> list[str]:
     """The command-line arguments ``--flag=value`` that give ``config``'s values (``None`` values
     are left out: their flags default to ``None``), for a tool whose flags :func:`define_flags`
     made from ``config``'s class."""

@@ -20,13 +20,14 @@ of the project does, instead of becoming part of the first field.
 
 Usage: ``python -m taglm_tf.conlleval [-l] [-r] [-d DELIM] [-o OTAG] [FILE]``.
 """
+
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from taglm_tf import textio
 from taglm_tf.errors import InputError
@@ -40,12 +41,8 @@ ERRORS = "surrogateescape"
 USAGE = "usage: python -m taglm_tf.conlleval [-l] [-r] [-d DELIM] [-o OTAG] [FILE]"
 
 # (previous prefix, current prefix) pairs that end or start a chunk.
-_END_PAIRS = frozenset(
-    [("B", "B"), ("B", "O"), ("I", "B"), ("I", "O"), ("E", "E"), ("E", "I"), ("E", "O")]
-)
-_START_PAIRS = frozenset(
-    [("B", "B"), ("I", "B"), ("O", "B"), ("O", "I"), ("E", "E"), ("E", "I"), ("O", "E")]
-)
+_END_PAIRS = frozenset([("B", "B"), ("B", "O"), ("I", "B"), ("I", "O"), ("E", "E"), ("E", "I"), ("E", "O")])
+_START_PAIRS = frozenset([("B", "B"), ("I", "B"), ("O", "B"), ("O", "I"), ("E", "E"), ("E", "I"), ("O", "E")])
 
 
 # ---------------------------------------------------------------- results
@@ -105,7 +102,7 @@ def _chomp(line: str) -> str:
     return line[:-1] if line.endswith("\n") else line
 
 
-def perl_split(pattern: "re.Pattern[str]", line: str) -> List[str]:
+def perl_split(pattern: re.Pattern[str], line: str) -> list[str]:
     """Split ``line`` like Perl's ``split(/pattern/, line)``.
 
     Unlike ``re.split``: an empty match where a field starts is not a
@@ -115,7 +112,7 @@ def perl_split(pattern: "re.Pattern[str]", line: str) -> List[str]:
     part. Perl would retry other alternatives at the same position before
     moving on; we move on, which only differs for delimiters such as ``x*|a``.
     """
-    fields: List[Optional[str]] = []
+    fields: list[str | None] = []
     start = 0
     while start < len(line):
         match = pattern.search(line, start)
@@ -123,7 +120,7 @@ def perl_split(pattern: "re.Pattern[str]", line: str) -> List[str]:
             match = pattern.search(line, start + 1)
         if match is None:
             break
-        fields.append(line[start:match.start()])
+        fields.append(line[start : match.start()])
         fields.extend(match.groups())
         start = match.end()
     if start < len(line):
@@ -133,12 +130,12 @@ def perl_split(pattern: "re.Pattern[str]", line: str) -> List[str]:
     return ["" if f is None else f for f in fields]
 
 
-def _perl_false(value: Optional[str]) -> bool:
+def _perl_false(value: str | None) -> bool:
     """Whether Perl treats the string as false: undef, "" and "0"."""
     return value is None or value in ("", "0")
 
 
-def split_tag(tag: str) -> Tuple[str, str]:
+def split_tag(tag: str) -> tuple[str, str]:
     """Split a tag at its first hyphen into (prefix, type).
 
     A tag without a hyphen is all prefix. A type Perl sees as false ("0") is
@@ -157,7 +154,7 @@ def _raw_tag(tag: str, o_tag: str) -> str:
     return tag if tag == "O" else "B-" + tag
 
 
-def _compile_delimiter(delimiter: str) -> "re.Pattern[str]":
+def _compile_delimiter(delimiter: str) -> re.Pattern[str]:
     """Compile the delimiter regex, reporting a bad one as an InputError."""
     try:
         return re.compile(delimiter)
@@ -202,7 +199,7 @@ class _Scorer:
         self.last_gold = ("O", "")
         self.last_guess = ("O", "")
 
-    def add(self, gold: Tuple[str, str], guess: Tuple[str, str], boundary: bool) -> None:
+    def add(self, gold: tuple[str, str], guess: tuple[str, str], boundary: bool) -> None:
         """Score one row given its (prefix, type) gold and guessed tags."""
         if self.in_correct:
             self._maybe_close(gold, guess)
@@ -220,7 +217,7 @@ class _Scorer:
             self.tokens += 1
         self.last_gold, self.last_guess = gold, guess
 
-    def _maybe_close(self, gold: Tuple[str, str], guess: Tuple[str, str]) -> None:
+    def _maybe_close(self, gold: tuple[str, str], guess: tuple[str, str]) -> None:
         """Count the chunk being matched if both sides end it here, or drop it."""
         ends_gold = end_of_chunk(self.last_gold[0], gold[0], self.last_gold[1], gold[1])
         ends_guess = end_of_chunk(self.last_guess[0], guess[0], self.last_guess[1], guess[1])
@@ -257,14 +254,14 @@ def _sort_key(text: str) -> bytes:
     return text.encode(ENCODING, ERRORS)
 
 
-def _report_order(types: List[str]) -> List[str]:
+def _report_order(types: list[str]) -> list[str]:
     """Sort type names and drop repeats, keeping the script's bug on purpose.
 
     The script drops a name only if the previous name is Perl-true, so a type
     that is "" and occurs among both gold and guessed chunks is listed twice.
     """
-    order: List[str] = []
-    last: Optional[str] = None
+    order: list[str] = []
+    last: str | None = None
     for name in sorted(types, key=_sort_key):
         if _perl_false(last) or last != name:
             order.append(name)
@@ -272,12 +269,10 @@ def _report_order(types: List[str]) -> List[str]:
     return order
 
 
-def _rows(
-    lines: Iterable[str], pattern: "re.Pattern[str]", source: str
-) -> Iterator[Tuple[int, List[str]]]:
+def _rows(lines: Iterable[str], pattern: re.Pattern[str], source: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, fields), checking every non-empty line has as many
     fields as the first non-empty line."""
-    expected: Optional[Tuple[int, int]] = None  # (field count, line number)
+    expected: tuple[int, int] | None = None  # (field count, line number)
     for number, line in enumerate(lines, start=1):
         fields = perl_split(pattern, _chomp(line))
         if fields and expected is None:
@@ -292,7 +287,7 @@ def _rows(
         yield number, fields
 
 
-def _parse_row(fields: List[str], o_tag: str, raw: bool) -> Tuple[Tuple[str, str], Tuple[str, str], bool]:
+def _parse_row(fields: list[str], o_tag: str, raw: bool) -> tuple[tuple[str, str], tuple[str, str], bool]:
     """Turn the fields of one row into (gold tag, guessed tag, is boundary)."""
     if not fields or fields[0] == BOUNDARY:
         fields = [BOUNDARY, "O", "O"]
@@ -329,7 +324,7 @@ def evaluate_lines(
     return scorer.result()
 
 
-def split_lines(text: str) -> List[str]:
+def split_lines(text: str) -> list[str]:
     """Split text into lines the way Perl reads them: at "\\n" only.
 
     A byte-order mark at the start is dropped (the one departure from the script, which would
@@ -347,7 +342,7 @@ def evaluate_file(path, **kw) -> ConllevalResult:
     return evaluate_lines(read_lines(path), **kw)
 
 
-def read_lines(path) -> List[str]:
+def read_lines(path) -> list[str]:
     """Read a file's lines as Perl would, decoding bytes losslessly."""
     try:
         data = Path(path).read_bytes()
@@ -364,7 +359,7 @@ def evaluate_tag_sequences(gold: Sequence[Sequence[str]], pred: Sequence[Sequenc
     """
     if len(gold) != len(pred):
         raise InputError(f"{len(gold)} gold sentences but {len(pred)} predicted sentences")
-    lines: List[str] = []
+    lines: list[str] = []
     for index, (gold_tags, pred_tags) in enumerate(zip(gold, pred)):
         if len(gold_tags) != len(pred_tags):
             raise InputError(
@@ -451,7 +446,7 @@ def _parse_args(argv: Sequence[str]) -> dict:
     """Parse options by hand: unlike argparse, ``-d``/``-o`` take the next
     argument whatever it is (``-o -X-`` and ``-d -`` must work)."""
     opts = {"latex": False, "raw": False, "delimiter": " ", "o_tag": "O", "file": None, "help": False}
-    files: List[str] = []
+    files: list[str] = []
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -476,14 +471,14 @@ def _parse_args(argv: Sequence[str]) -> dict:
     return opts
 
 
-def _read_input(path: Optional[str]) -> Tuple[List[str], str]:
+def _read_input(path: str | None) -> tuple[list[str], str]:
     """Read the lines of FILE, or of stdin when there is none."""
     if path is None:
         return split_lines(sys.stdin.buffer.read().decode(ENCODING, ERRORS)), "<stdin>"
     return read_lines(path), path
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     try:
         opts = _parse_args(sys.argv[1:] if argv is None else argv)

@@ -1,7 +1,6 @@
 """One error type for bad user input, so every entry point reports it the same way."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 
 class InputError(ValueError):
@@ -13,7 +12,7 @@ class InputError(ValueError):
         line: 1-based line number in ``path``, if known.
     """
 
-    def __init__(self, message: str, path: Optional[str] = None, line: Optional[int] = None):
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
         self.message = message
         self.path = None if path is None else str(path)
         self.line = line

@@ -1,9 +1,10 @@
 """Prediction and scoring of a tagger on a split (the task's scorer: conlleval or accuracy)."""
+
 from __future__ import annotations
 
 import dataclasses
 import time
-from typing import List, Optional, Sequence, Union
+from collections.abc import Sequence
 
 import tensorflow as tf
 
@@ -32,7 +33,7 @@ class Predictor:
 
     def __init__(self, model: tf.keras.Model, tag_vocab: Vocabulary, batch_size: int = 128):
         self.model, self.tag_vocab, self.batch_size = model, tag_vocab, batch_size
-        self._decode_fn: Optional[EagerThenTraced] = None
+        self._decode_fn: EagerThenTraced | None = None
 
     def decode(self, batch: dict) -> tf.Tensor:
         """Viterbi tags ``[B, T]`` of one batch from :meth:`TaggingData.dataset`.
@@ -45,10 +46,10 @@ class Predictor:
             self._decode_fn = EagerThenTraced(lambda x: self.model(x, training=False)["tags"], [spec])
         return self._decode_fn(inputs)
 
-    def predict(self, data: TaggingData, scheme: Optional[str]) -> List[List[str]]:
+    def predict(self, data: TaggingData, scheme: str | None) -> list[list[str]]:
         """Predicted tags for every sentence, converted to ``scheme`` (chunks; see
         :func:`taglm_tf.data.tag_schemes.convert`), or as decoded for ``None`` (token labels)."""
-        out: List[Optional[List[str]]] = [None] * len(data.sentences)
+        out: list[list[str] | None] = [None] * len(data.sentences)
         items = self.tag_vocab.items
         for batch in data.dataset(self.batch_size, shuffle=False):
             tags = self.decode(batch).numpy()
@@ -80,8 +81,9 @@ class Evaluation:
         return self.scores.value
 
 
-def evaluate(predictor: Predictor, data: TaggingData, gold: Sequence[conll.Sentence],
-             scorer: Union[Task, Labels]) -> Evaluation:
+def evaluate(
+    predictor: Predictor, data: TaggingData, gold: Sequence[conll.Sentence], scorer: Task | Labels
+) -> Evaluation:
     """Tag ``data`` and score it against the original ``gold`` sentences (in the files' own
     scheme) with ``scorer``: a task (:meth:`taglm_tf.tasks.Task.score`), or its labels alone
     (conlleval or accuracy over the tags)."""

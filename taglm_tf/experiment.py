@@ -11,26 +11,36 @@ saved removes what it created; ``--resume`` checks the flags against ``config.js
 (:func:`check_resume_settings`) and leaves a finished run alone; Ctrl-C becomes
 :class:`~taglm_tf.errors.Interrupted` with one line saying where to continue.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import tensorflow as tf
 
 from taglm_tf import run_dir
+from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
-from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.evaluation import Predictor, evaluate
 from taglm_tf.fileio import discard_on_failure, write_text_atomic
 from taglm_tf.lm.frozen.cache import DTYPES as CACHE_DTYPES
 from taglm_tf.lm.frozen.features import CachedFeatures
-from taglm_tf.lm.frozen.loading import (LM_KEYS, RELATIVE_KEY, lm_fingerprints, lm_keys, lm_perplexities,
-                                        load_lm_embedders, locate_lms, resolve_lm_spec, specs_relative_to)
+from taglm_tf.lm.frozen.loading import (
+    LM_KEYS,
+    RELATIVE_KEY,
+    lm_fingerprints,
+    lm_keys,
+    lm_perplexities,
+    load_lm_embedders,
+    locate_lms,
+    resolve_lm_spec,
+    specs_relative_to,
+)
 from taglm_tf.model_card import write_run_card
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
@@ -46,28 +56,44 @@ class ExperimentConfig:
 
     task: str = dataclasses.field(metadata={"flag": False})  # the entry point's
     data_dir: str = dataclasses.field(metadata={"help": "Data root (default: $TAGLM_DATA_DIR or ./data)."})
-    model_dir: str = dataclasses.field(metadata={"help": "Output directory (checkpoints, logs, model, results)."})
-    embeddings: Optional[str] = dataclasses.field(default=None, metadata={
-        "help": "Pre-trained word vectors (GloVe/word2vec text, .gz/.xz); a relative path is tried against "
-                "--data_dir too."})
-    train_with_dev: bool = dataclasses.field(default=False, metadata={
-        "help": "Train on train+dev (the paper's final NER setting)."})
-    dev_seed: int = dataclasses.field(default=0, metadata={
-        "help": "Seed of the 1,000-sentence dev sample (CoNLL-2000)."})
-    train_fraction: float = dataclasses.field(default=1.0, metadata={
-        "help": "Keep this seeded fraction of the training sentences."})
+    model_dir: str = dataclasses.field(
+        metadata={"help": "Output directory (checkpoints, logs, model, results)."}
+    )
+    embeddings: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "Pre-trained word vectors (GloVe/word2vec text, .gz/.xz); a relative path is tried against "
+            "--data_dir too."
+        },
+    )
+    train_with_dev: bool = dataclasses.field(
+        default=False, metadata={"help": "Train on train+dev (the paper's final NER setting)."}
+    )
+    dev_seed: int = dataclasses.field(
+        default=0, metadata={"help": "Seed of the 1,000-sentence dev sample (CoNLL-2000)."}
+    )
+    train_fraction: float = dataclasses.field(
+        default=1.0, metadata={"help": "Keep this seeded fraction of the training sentences."}
+    )
     # split -> file, overriding the task's (flags --train_file, --dev_file, --test_file)
     files: dict = dataclasses.field(default_factory=dict, metadata={"flag": False})
     # LM specs (taglm_tf.lm.frozen.loading.load_embedder)
-    forward_lm: Optional[str] = dataclasses.field(default=None, metadata={
-        "help": "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB, lm1b_export:DIR or lstm_lm:MODEL_DIR (relative paths "
-                "also tried under --data_dir)."})
-    backward_lm: Optional[str] = dataclasses.field(default=None, metadata={
-        "help": "Frozen backward LM (same spec forms)."})
-    lm_cache_dir: str = dataclasses.field(default="runs/lm_cache", metadata={
-        "help": "Where LM-embedding caches are kept."})
-    lm_cache_dtype: str = dataclasses.field(default="float16", metadata={
-        "help": "Cache storage type.", "choices": CACHE_DTYPES})
+    forward_lm: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB, lm1b_export:DIR or lstm_lm:MODEL_DIR (relative paths "
+            "also tried under --data_dir)."
+        },
+    )
+    backward_lm: str | None = dataclasses.field(
+        default=None, metadata={"help": "Frozen backward LM (same spec forms)."}
+    )
+    lm_cache_dir: str = dataclasses.field(
+        default="runs/lm_cache", metadata={"help": "Where LM-embedding caches are kept."}
+    )
+    lm_cache_dtype: str = dataclasses.field(
+        default="float16", metadata={"help": "Cache storage type.", "choices": CACHE_DTYPES}
+    )
     model: TaggerConfig = dataclasses.field(default_factory=TaggerConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
@@ -80,9 +106,16 @@ def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
     """One cached ``FeatureSource`` per split name, or ``{}`` for a baseline run."""
     if not embedders:
         return {}
-    return {name: CachedFeatures(embedders, [s.tokens for s in sentences], config.lm_cache_dir,
-                                 config.lm_cache_dtype, verbose=verbosity(config.train.verbose) == 1)
-            for name, sentences in splits._asdict().items()}
+    return {
+        name: CachedFeatures(
+            embedders,
+            [s.tokens for s in sentences],
+            config.lm_cache_dir,
+            config.lm_cache_dtype,
+            verbose=verbosity(config.train.verbose) == 1,
+        )
+        for name, sentences in splits._asdict().items()
+    }
 
 
 # Flags that may differ on --resume: output only (verbosity, TensorBoard step interval, inference
@@ -100,10 +133,16 @@ def run_hparams(config: ExperimentConfig) -> dict:
     model["rnn2_units"] = config.model.rnn2_units or config.model.rnn_units  # one type per hparam
     train = {k: v for k, v in dataclasses.asdict(config.train).items() if k not in SAFE_TO_CHANGE}
     name = lambda path: os.path.basename(os.path.normpath(path)) if path else "none"  # noqa: E731
-    return {"task": config.task, "train_with_dev": config.train_with_dev,
-            "train_fraction": config.train_fraction, "embeddings": name(config.embeddings),
-            "forward_lm": config.forward_lm or "none", "backward_lm": config.backward_lm or "none",
-            **model, **train}
+    return {
+        "task": config.task,
+        "train_with_dev": config.train_with_dev,
+        "train_fraction": config.train_fraction,
+        "embeddings": name(config.embeddings),
+        "forward_lm": config.forward_lm or "none",
+        "backward_lm": config.backward_lm or "none",
+        **model,
+        **train,
+    }
 
 
 def with_absolute_paths(config: ExperimentConfig) -> ExperimentConfig:
@@ -112,9 +151,14 @@ def with_absolute_paths(config: ExperimentConfig) -> ExperimentConfig:
     data_dir = os.path.abspath(config.data_dir)
     absolute = lambda p: os.path.abspath(resolve_data_path(p, config.data_dir)) if p else p  # noqa: E731
     lm = lambda s: resolve_lm_spec(s, config.data_dir) if s else s  # noqa: E731
-    return dataclasses.replace(config, data_dir=data_dir, embeddings=absolute(config.embeddings),
-                               files={k: absolute(v) for k, v in config.files.items()},
-                               forward_lm=lm(config.forward_lm), backward_lm=lm(config.backward_lm))
+    return dataclasses.replace(
+        config,
+        data_dir=data_dir,
+        embeddings=absolute(config.embeddings),
+        files={k: absolute(v) for k, v in config.files.items()},
+        forward_lm=lm(config.forward_lm),
+        backward_lm=lm(config.backward_lm),
+    )
 
 
 def resume_settings(config: dict) -> dict:
@@ -131,8 +175,12 @@ def resume_settings(config: dict) -> dict:
     task = TASKS.get(config.get("task"))
     if task is not None:  # the data files, wherever --data_dir or --*_file put them
         paths = task_paths(task, config.get("data_dir") or ".", config.get("files"))
-        settings.update({f"{split}_file": os.path.abspath(paths.get(split)) if paths.get(split) else None
-                         for split in ("train", "dev", "test")})
+        settings.update(
+            {
+                f"{split}_file": os.path.abspath(paths.get(split)) if paths.get(split) else None
+                for split in ("train", "dev", "test")
+            }
+        )
     return settings
 
 
@@ -150,8 +198,9 @@ def check_resume_settings(config: ExperimentConfig) -> None:
     run_dir.refuse_changed_settings(recorded, given, config.model_dir)
 
 
-def run_experiment(config: ExperimentConfig, resume: bool = False,
-                   on_epoch_end: Optional[Callable[[dict], None]] = None) -> dict:
+def run_experiment(
+    config: ExperimentConfig, resume: bool = False, on_epoch_end: Callable[[dict], None] | None = None
+) -> dict:
     """Train and evaluate; returns the results dict (also written to ``results.json``).
 
     With ``resume``, continue the run in ``config.model_dir`` (after checking that the settings
@@ -176,16 +225,20 @@ def run_experiment(config: ExperimentConfig, resume: bool = False,
         raise Interrupted(_interrupted_at(config.model_dir, progress.get("trainer"))) from None
 
 
-def _interrupted_at(model_dir: str, trainer: Optional[Trainer]) -> str:
+def _interrupted_at(model_dir: str, trainer: Trainer | None) -> str:
     """Where a run stopped on Ctrl-C, and what ``--resume`` will do."""
     if not os.path.exists(os.path.join(model_dir, run_dir.STATE)):
-        where = f"in epoch {trainer.epoch_running}" if trainer and trainer.epoch_running else "before training"
+        where = (
+            f"in epoch {trainer.epoch_running}" if trainer and trainer.epoch_running else "before training"
+        )
         return f"interrupted {where}, before any epoch was saved; nothing was kept in {model_dir}"
     if trainer is None:
         return run_dir.interrupted("before training resumed", "continue")
     if trainer.finished:
         return run_dir.interrupted("while writing the final results", "finish")
-    where = f"in epoch {trainer.epoch_running}" if trainer.epoch_running else f"after epoch {trainer.epochs_done}"
+    where = (
+        f"in epoch {trainer.epoch_running}" if trainer.epoch_running else f"after epoch {trainer.epochs_done}"
+    )
     return run_dir.interrupted(where, f"continue from the end of epoch {trainer.epochs_done}")
 
 
@@ -193,8 +246,15 @@ def experiment_splits(config: ExperimentConfig):
     """The run's train/dev/test sentences. The ``--train_fraction`` subset is drawn with the
     run's seed and nothing else, so a baseline and a TagLM run of one seed train on the same
     sentences, and their per-seed differences pair (the report's paired t-test)."""
-    return load_splits(TASKS[config.task], config.data_dir, config.train_with_dev, config.dev_seed,
-                       config.train_fraction, config.train.seed, config.files)
+    return load_splits(
+        TASKS[config.task],
+        config.data_dir,
+        config.train_with_dev,
+        config.dev_seed,
+        config.train_fraction,
+        config.train.seed,
+        config.files,
+    )
 
 
 def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress: dict):
@@ -208,15 +268,18 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
     features = lm_feature_sources(config, lms, splits)
     if features:
         config = dataclasses.replace(
-            config, model=dataclasses.replace(config.model, extra_dim=features["train"].dim))
+            config, model=dataclasses.replace(config.model, extra_dim=features["train"].dim)
+        )
     if state_exists:
         resources = saving.load_vocab(config.model_dir)
     else:
-        resources = build_resources(train, splits.dev + splits.test, config.embeddings,
-                                    config.model.word_dim, config.train.seed)
+        resources = build_resources(
+            train, splits.dev + splits.test, config.embeddings, config.model.word_dim, config.train.seed
+        )
     featurizer = resources.featurizer()
-    model = build_tagger(config.model, len(resources.words), len(resources.chars),
-                         len(resources.tags), resources.word_vectors)
+    model = build_tagger(
+        config.model, len(resources.words), len(resources.chars), len(resources.tags), resources.word_vectors
+    )
     predictor = Predictor(model, resources.tags, config.train.eval_batch_size)
     paths = task_paths(task, config.data_dir, config.files)
     train_data = TaggingData(train, featurizer, resources.tags, features.get("train"), paths["train"])
@@ -225,15 +288,31 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
     dev_data = TaggingData(splits.dev, featurizer, features=features.get("dev"))
     if not state_exists:  # the run really starts: its settings go beside it
         saving.save_vocab(config.model_dir, resources)
-        run_dir.write_config(config.model_dir, {
-            **config.to_dict(),
-            "lm_fingerprints": lm_fingerprints(config.to_dict(), lms),
-            **({RELATIVE_KEY: relative} if (relative := specs_relative_to(config.to_dict(), config.model_dir)) else {})})
-    trainer = progress["trainer"] = Trainer(model, predictor, config.train, config.model_dir,
-                                            task, run_hparams(config))
+        run_dir.write_config(
+            config.model_dir,
+            {
+                **config.to_dict(),
+                "lm_fingerprints": lm_fingerprints(config.to_dict(), lms),
+                **(
+                    {RELATIVE_KEY: relative}
+                    if (relative := specs_relative_to(config.to_dict(), config.model_dir))
+                    else {}
+                ),
+            },
+        )
+    trainer = progress["trainer"] = Trainer(
+        model, predictor, config.train, config.model_dir, task, run_hparams(config)
+    )
     history = trainer.train(train_data, dev_data, splits.dev, resume=state_exists, on_epoch_end=on_epoch_end)
-    return history, {"config": config, "model": model, "predictor": predictor, "trainer": trainer,
-                     "featurizer": featurizer, "splits": splits, "features": features}
+    return history, {
+        "config": config,
+        "model": model,
+        "predictor": predictor,
+        "trainer": trainer,
+        "featurizer": featurizer,
+        "splits": splits,
+        "features": features,
+    }
 
 
 def _best_constant_epoch(history, base_lr, metric: str):
@@ -251,21 +330,31 @@ def finish(config, model, predictor, trainer, featurizer, splits, history, featu
         ev = evaluate(predictor, data, gold, task)
         write_text_atomic(os.path.join(config.model_dir, f"{name}_predictions.txt"), ev.predictions)
         final[name] = ev.scores
-        scores[name] = {**ev.scores.details, "per_type": dict(ev.scores.per_type),
-                        "tokens_per_sec": ev.tokens_per_sec}
+        scores[name] = {
+            **ev.scores.details,
+            "per_type": dict(ev.scores.per_type),
+            "tokens_per_sec": ev.tokens_per_sec,
+        }
     trainer.log_final_scores(final, len(history))
     saving.save_model(config.model_dir, model)
     results = {
-        "task": config.task, **{task.result_key(name): final[name].value for name in ("dev", "test")},
-        "scores": scores, "epochs": len(history),
-        "best_dev_epoch_before_annealing": _best_constant_epoch(history, config.train.learning_rate,
-                                                                task.metric),
+        "task": config.task,
+        **{task.result_key(name): final[name].value for name in ("dev", "test")},
+        "scores": scores,
+        "epochs": len(history),
+        "best_dev_epoch_before_annealing": _best_constant_epoch(
+            history, config.train.learning_rate, task.metric
+        ),
         "wall_seconds": sum(h.get("seconds", 0.0) for h in history),
-        "train_sentences": len(splits.train), "train_with_dev": config.train_with_dev,
-        "embeddings": config.embeddings, "seed": config.train.seed,
+        "train_sentences": len(splits.train),
+        "train_with_dev": config.train_with_dev,
+        "embeddings": config.embeddings,
+        "seed": config.train.seed,
         "lm_perplexity": lm_perplexities(config.to_dict()),
-        "config": config.to_dict(), "history": history,
-        "git_commit": run_dir.started_at_commit(config.model_dir), "git_commit_at_finish": git_commit(),
+        "config": config.to_dict(),
+        "history": history,
+        "git_commit": run_dir.started_at_commit(config.model_dir),
+        "git_commit_at_finish": git_commit(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_run_card(config.model_dir, results)

@@ -13,6 +13,7 @@ go into the SavedModel and ``[h_fwd; h_bwd]`` is computed in-graph by each LM's
 ``OUT/taglm_export.json`` records the run's config, the LMs and the tag schemes;
 ``OUT/MODEL_CARD.md`` and ``model_card.json`` are the run's model card.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -22,7 +23,7 @@ if __name__ == "__main__":
 
 import json
 import os
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import tensorflow as tf
 from absl import app, flags
@@ -30,11 +31,17 @@ from absl import app, flags
 from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import tag_schemes
 from taglm_tf.errors import InputError
-from taglm_tf.lm.frozen.features import join_lm_features
-from taglm_tf.lm.frozen.loading import (LM_KEYS, RELATIVE_KEY, define_lm_override_flags, lm_overrides,
-                                 load_lms, locate_lms)
-from taglm_tf.model_card import write_export_card
 from taglm_tf.fileio import atomic_path
+from taglm_tf.lm.frozen.features import join_lm_features
+from taglm_tf.lm.frozen.loading import (
+    LM_KEYS,
+    RELATIVE_KEY,
+    define_lm_override_flags,
+    lm_overrides,
+    load_lms,
+    locate_lms,
+)
+from taglm_tf.model_card import write_export_card
 from taglm_tf.models.saving import LoadedTagger, load_tagger
 from taglm_tf.tasks import task_named
 
@@ -46,13 +53,20 @@ _PREFIX_CODES = {"O": _O, "B": _B, "I": _I, "E": _E, "S": _S}
 
 def define_flags() -> None:
     flags.DEFINE_string("model_dir", None, "Directory of a finished training run (model.keras, ...).")
-    define_output_flag("export_dir", None, "SavedModel output directory (must not exist yet).", inputs=("model_dir",),
-                       folder=True)
+    define_output_flag(
+        "export_dir",
+        None,
+        "SavedModel output directory (must not exist yet).",
+        inputs=("model_dir",),
+        folder=True,
+    )
     define_lm_override_flags()
     flags.mark_flags_as_required(["model_dir", "export_dir"])
 
 
-def convert_ids(tag_ids: tf.Tensor, present: tf.Tensor, items: Sequence[str], scheme: Optional[str]) -> tf.Tensor:
+def convert_ids(
+    tag_ids: tf.Tensor, present: tf.Tensor, items: Sequence[str], scheme: str | None
+) -> tf.Tensor:
     """Tag ids (any scheme, e.g. IOBES) -> tag strings in ``scheme``, ``""`` where not ``present``.
     ``scheme=None`` (token labels, :class:`taglm_tf.tasks.TokenLabels`): the labels themselves.
 
@@ -77,8 +91,9 @@ def convert_ids(tag_ids: tf.Tensor, present: tf.Tensor, items: Sequence[str], sc
         return tf.pad(x[:, 1:], [[0, 0], [0, 1]])
 
     def begins(prev, prev_kind, cur, cur_kind):
-        opens = ((prev == _O) | (prev == _E) | (prev == _S) | (cur == _B) | (cur == _S)
-                 | (prev_kind != cur_kind))
+        opens = (
+            (prev == _O) | (prev == _E) | (prev == _S) | (cur == _B) | (cur == _S) | (prev_kind != cur_kind)
+        )
         return (cur != _O) & opens
 
     inside = prefix != _O
@@ -101,7 +116,7 @@ class ServingTagger(tf.Module):
     holds the serving function alone, without Keras' per-layer traces.
     """
 
-    def __init__(self, tagger: LoadedTagger, scheme: Optional[str], lms: Sequence = ()):
+    def __init__(self, tagger: LoadedTagger, scheme: str | None, lms: Sequence = ()):
         super().__init__()
         self.featurizer = tagger.resources.featurizer()
         self.model_variables = list(tagger.model.variables)
@@ -130,18 +145,24 @@ class ServingTagger(tf.Module):
             """
             present = tf.not_equal(tokens, "")
             inner_gap = tf.reduce_any(tf.logical_and(tf.logical_not(present[:, :-1]), present[:, 1:]))
-            tf.debugging.assert_equal(inner_gap, False, message=(
-                "tokens: an empty string before a token in a row; empty strings are only right padding"))
+            tf.debugging.assert_equal(
+                inner_gap,
+                False,
+                message=(
+                    "tokens: an empty string before a token in a row; empty strings are only right padding"
+                ),
+            )
             tag_ids = tf.cond(  # the char RNN cannot run on a batch without any token
                 tf.reduce_any(present),
                 lambda: tf.cast(model(model_inputs(tokens), training=False)["tags"], tf.int32),
-                lambda: tf.zeros_like(tokens, tf.int32))
+                lambda: tf.zeros_like(tokens, tf.int32),
+            )
             return {"tags": convert_ids(tag_ids, present, items, scheme), "tag_ids": tag_ids}
 
         self.serve = serve
 
 
-def export_tagger(model_dir: str, export_dir: str, lms: Optional[dict] = None) -> str:
+def export_tagger(model_dir: str, export_dir: str, lms: dict | None = None) -> str:
     """Write the SavedModel and ``taglm_export.json``; returns ``export_dir``. ``lms``: LM
     overrides (see :func:`~taglm_tf.lm.frozen.loading.locate_lms`)."""
     export_dir = os.path.abspath(export_dir)
@@ -156,14 +177,22 @@ def export_tagger(model_dir: str, export_dir: str, lms: Optional[dict] = None) -
     module = ServingTagger(tagger, task.labels.scheme, lms)
     config = {k: v for k, v in tagger.config.items() if k != RELATIVE_KEY}  # no relative LM paths
     config.update(located)  # the LMs exported, as absolute specs
-    info = {"task": task.name, "tag_scheme": task.labels.scheme, "tag_ids_scheme": task.labels.train_scheme,
-            "tag_vocabulary": module.items, "config": config, "lms": [located[k] for k in LM_KEYS if k in located]}
+    info = {
+        "task": task.name,
+        "tag_scheme": task.labels.scheme,
+        "tag_ids_scheme": task.labels.train_scheme,
+        "tag_vocabulary": module.items,
+        "config": config,
+        "lms": [located[k] for k in LM_KEYS if k in located],
+    }
     os.makedirs(os.path.dirname(export_dir), exist_ok=True)
     with atomic_path(export_dir) as tmp:
         tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
         with open(os.path.join(tmp, EXPORT_INFO), "w", encoding="utf-8") as f:
             json.dump(info, f, indent=1, sort_keys=True)
-        write_export_card(model_dir, tmp, {"exported_from": os.path.abspath(model_dir), "signature": "serving_default"})
+        write_export_card(
+            model_dir, tmp, {"exported_from": os.path.abspath(model_dir), "signature": "serving_default"}
+        )
     return export_dir
 
 

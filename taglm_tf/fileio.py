@@ -1,6 +1,7 @@
 """Run files on disk: atomic output (a file either appears complete or not at all), the check
 of an output path before any work, the guard that keeps a run directory from being overwritten,
 and the clean-up of a run that fails before it has saved anything worth resuming."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,7 +10,7 @@ import os
 import re
 import shutil
 import socket
-from typing import Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
 
 from taglm_tf.errors import InputError
 
@@ -102,8 +103,9 @@ def exclusive_lock(path: str) -> Iterator[None]:
         handle.close()
 
 
-def check_output_path(path: str, inputs: Iterable[str] = (), what: str = "the output",
-                      folder: bool = False) -> None:
+def check_output_path(
+    path: str, inputs: Iterable[str] = (), what: str = "the output", folder: bool = False
+) -> None:
     """Refuse an output path before any work. It may not be one of ``inputs`` (paths or globs,
     e.g. ``DIR/ckpt-*``); missing folders above it are created when it is written, inside the
     nearest existing folder, which must be a writable folder; an existing path must be of the
@@ -114,7 +116,9 @@ def check_output_path(path: str, inputs: Iterable[str] = (), what: str = "the ou
     """
     target = os.path.realpath(path)
     if os.path.exists(target) and os.path.isdir(target) != folder:
-        raise InputError(f"{what}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}", path)
+        raise InputError(
+            f"{what}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}", path
+        )
     parent = os.path.dirname(target)
     while not os.path.exists(parent) and os.path.dirname(parent) != parent:
         parent = os.path.dirname(parent)
@@ -125,8 +129,10 @@ def check_output_path(path: str, inputs: Iterable[str] = (), what: str = "the ou
     for spec in inputs:
         for found in (glob.glob(spec) or [spec]) if spec else ():
             if os.path.realpath(found) == target:
-                raise InputError(f"{what} is also an input ({found}): it would be overwritten; "
-                                 "write the output elsewhere", path)
+                raise InputError(
+                    f"{what} is also an input ({found}): it would be overwritten; write the output elsewhere",
+                    path,
+                )
 
 
 def write_text_atomic(path: str, text: str) -> None:
@@ -141,8 +147,9 @@ def check_run_dir(model_dir: str, marker: str, resume: bool) -> bool:
     :class:`InputError` if it does and ``resume`` is off, so a run is never overwritten."""
     exists = os.path.exists(os.path.join(model_dir, marker))
     if exists and not resume:
-        raise InputError("holds a previous run; pass --resume to continue it or use a new --model_dir",
-                         model_dir)
+        raise InputError(
+            "holds a previous run; pass --resume to continue it or use a new --model_dir", model_dir
+        )
     return exists
 
 
@@ -152,7 +159,7 @@ def discard_on_failure(run_dir: str, marker: str) -> Iterator[None]:
     exist, remove what the block created in ``run_dir`` (and ``run_dir`` itself if it created
     it), so a run that never got to save its first resumable state leaves nothing behind. Once
     the marker exists, or if it existed before, nothing is ever removed."""
-    existed: Optional[set] = set(os.listdir(run_dir)) if os.path.isdir(run_dir) else None
+    existed: set | None = set(os.listdir(run_dir)) if os.path.isdir(run_dir) else None
     resuming = os.path.exists(os.path.join(run_dir, marker))
     try:
         yield

@@ -1,7 +1,8 @@
 """Content hashes of model weights, for cache keys and for refusing an LM that changed."""
+
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence, Tuple
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -11,8 +12,12 @@ import numpy as np
 FINGERPRINT_MAX_ELEMENTS = 1 << 16
 
 
-def hash_tensors(digest, tensors: Iterable[Tuple[str, Sequence[int]]],
-                 header: Callable[[str, Sequence[int]], str], value_bytes: Callable[[str], bytes]) -> None:
+def hash_tensors(
+    digest,
+    tensors: Iterable[tuple[str, Sequence[int]]],
+    header: Callable[[str, Sequence[int]], str],
+    value_bytes: Callable[[str], bytes],
+) -> None:
     """Feed ``digest`` (a ``hashlib`` object) each tensor's ``header(name, shape)`` (UTF-8), and
     ``value_bytes(name)`` for those with at most :data:`FINGERPRINT_MAX_ELEMENTS` elements."""
     for name, shape in tensors:

@@ -1,7 +1,8 @@
 """Markdown tables, the one writer behind the report, the model cards and the analysis tools."""
+
 from __future__ import annotations
 
-from typing import List, Sequence
+from collections.abc import Sequence
 
 
 def cell(value) -> str:
@@ -13,7 +14,7 @@ def row(cells: Sequence) -> str:
     return "| " + " | ".join(cell(c) for c in cells) + " |"
 
 
-def table(header: Sequence, rows: Sequence[Sequence]) -> List[str]:
+def table(header: Sequence, rows: Sequence[Sequence]) -> list[str]:
     """The lines of a GitHub-flavoured Markdown table: header, ``---`` rule, one line per row.
 
     Raises:

@@ -18,6 +18,7 @@ tagging rate (300 k tokens: 67 s wall with 48 s of system time, against 35 s wit
 Per-batch tensors of varying size, the source of the
 creep, are larger than 1 MiB and stay on ``mmap``.
 """
+
 from __future__ import annotations
 
 import ctypes

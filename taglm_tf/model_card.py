@@ -6,11 +6,11 @@ programs) and ``MODEL_CARD.md`` (the same, for people). A card is built from the
 :func:`read_card` builds it on the fly. ``python -m taglm_tf.tag --info --model_dir=DIR``
 prints it.
 """
+
 from __future__ import annotations
 
 import json
 import os
-from typing import Optional
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
@@ -26,15 +26,23 @@ _LIMITS = (
     "below hold for the test file named here; expect lower ones on other domains (social media, "
     "speech transcripts, other eras or genres), on other tokenizations, and on text that is not "
     "English. Entity types outside the training data are never predicted. The training data's "
-    "biases (1990s Reuters news for CoNLL-2003, 1989 WSJ for CoNLL-2000) carry over.")
+    "biases (1990s Reuters news for CoNLL-2003, 1989 WSJ for CoNLL-2000) carry over."
+)
 # The overall scores a card shows, in this order: conlleval's, or token accuracy.
 _SCORE_NAMES = ("f1", "precision", "recall", "accuracy")
-_SCHEDULE_KEYS = ("batch_size", "learning_rate", "clip_norm", "patience", "max_constant_epochs",
-                  "anneal_epochs", "anneal_steps")
+_SCHEDULE_KEYS = (
+    "batch_size",
+    "learning_rate",
+    "clip_norm",
+    "patience",
+    "max_constant_epochs",
+    "anneal_epochs",
+    "anneal_steps",
+)
 _SAMPLE_MARK = "ner_sample."  # the synthetic demo data shipped in taglm_tf/resources
 
 
-def build_card(config: dict, results: Optional[dict] = None) -> dict:
+def build_card(config: dict, results: dict | None = None) -> dict:
     """The card of a run from its ``config.json`` (and ``results.json`` once it finished).
 
     Args:
@@ -50,21 +58,34 @@ def build_card(config: dict, results: Optional[dict] = None) -> dict:
     files = config.get("files") or {}
     perplexity = results.get("lm_perplexity") or {}
     fingerprints = config.get("lm_fingerprints") or {}
-    lms = [{"direction": key.split("_")[0], "spec": config[key],
-            "fingerprint": fingerprints.get(key), "perplexity": perplexity.get(key.split("_")[0])}
-           for key in ("forward_lm", "backward_lm") if config.get(key)]
+    lms = [
+        {
+            "direction": key.split("_")[0],
+            "spec": config[key],
+            "fingerprint": fingerprints.get(key),
+            "perplexity": perplexity.get(key.split("_")[0]),
+        }
+        for key in ("forward_lm", "backward_lm")
+        if config.get(key)
+    ]
     synthetic = any(_SAMPLE_MARK in os.path.basename(p) for p in files.values())
-    limits = _LIMITS + (" Trained on the synthetic demo sample: its tags are meaningless, for demos "
-                        "and tests only." if synthetic else "")
-    scores = {split: {k: v for k, v in s.items() if k in (*_SCORE_NAMES, "per_type")}
-              for split, s in (results.get("scores") or {}).items()}
+    limits = _LIMITS + (
+        " Trained on the synthetic demo sample: its tags are meaningless, for demos and tests only."
+        if synthetic
+        else ""
+    )
+    scores = {
+        split: {k: v for k, v in s.items() if k in (*_SCORE_NAMES, "per_type")}
+        for split, s in (results.get("scores") or {}).items()
+    }
     return {
         "format_version": FORMAT_VERSION,
         "task": task,
         "model_type": "TagLM (BiRNN-CRF + frozen LM embeddings)" if lms else "BiRNN-CRF baseline",
         "data": {
             "setting": "train+dev" if config.get("train_with_dev") else "train",
-            "data_dir": config.get("data_dir"), "files": files,
+            "data_dir": config.get("data_dir"),
+            "files": files,
             "train_fraction": config.get("train_fraction", 1.0),
             "train_sentences": results.get("train_sentences"),
         },
@@ -97,39 +118,64 @@ def render_markdown(card: dict) -> str:
     """``MODEL_CARD.md``: the card as a short Markdown document."""
     data, lines = card["data"], []
     title = f"# Model card: {card['task']} tagger ({card['model_type']})"
-    lines += [title, "", "## Intended use", "", card["intended_use"], "", "## Limits", "", card["limits"],
-              "", "## Data and setting", ""]
-    lines.append(f"- trained on: {data['setting']}"
-                 + (f", {data['train_sentences']:,} sentences" if data.get("train_sentences") else "")
-                 + (f" (fraction {data['train_fraction']:g})" if data.get("train_fraction", 1.0) < 1 else ""))
+    lines += [
+        title,
+        "",
+        "## Intended use",
+        "",
+        card["intended_use"],
+        "",
+        "## Limits",
+        "",
+        card["limits"],
+        "",
+        "## Data and setting",
+        "",
+    ]
+    lines.append(
+        f"- trained on: {data['setting']}"
+        + (f", {data['train_sentences']:,} sentences" if data.get("train_sentences") else "")
+        + (f" (fraction {data['train_fraction']:g})" if data.get("train_fraction", 1.0) < 1 else "")
+    )
     for split, path in sorted(data.get("files", {}).items()):
         lines.append(f"- {split} file: `{path}`")
     if not data.get("files"):
         lines.append(f"- data directory: `{data.get('data_dir')}` (the task's standard files)")
     lines.append(f"- word embeddings: {card['embeddings'] or 'none (randomly initialised)'}")
     for lm in card["lms"]:
-        lines.append(f"- {lm['direction']} LM: `{lm['spec']}`, perplexity {_number(lm['perplexity'])}, "
-                     f"fingerprint {(lm['fingerprint'] or 'unknown')[:12]}")
+        lines.append(
+            f"- {lm['direction']} LM: `{lm['spec']}`, perplexity {_number(lm['perplexity'])}, "
+            f"fingerprint {(lm['fingerprint'] or 'unknown')[:12]}"
+        )
     if not card["lms"]:
         lines.append("- LMs: none")
     # Fixed orders below: model_card.json is written with sorted keys, and a card read back from it
     # must render as the one written.
     schedule = ", ".join(f"{k} {card['schedule'].get(k)}" for k in _SCHEDULE_KEYS)
-    lines += [f"- seed: {card['seed']}", f"- schedule: {schedule}",
-              f"- epochs: {card['epochs'] if card['epochs'] is not None else 'unknown'} "
-              f"(best constant-phase dev epoch: {card['best_dev_epoch_before_annealing']})",
-              f"- training time: {_minutes(card['training_seconds'])}",
-              f"- code commit: {card['git_commit'] or 'unknown'}"
-              + (f" (finished at {card['git_commit_at_finish']})"
-                 if card.get("git_commit_at_finish") not in (None, card["git_commit"]) else ""),
-              f"- finished: {card['finished_at'] or 'unknown'}", ""]
+    lines += [
+        f"- seed: {card['seed']}",
+        f"- schedule: {schedule}",
+        f"- epochs: {card['epochs'] if card['epochs'] is not None else 'unknown'} "
+        f"(best constant-phase dev epoch: {card['best_dev_epoch_before_annealing']})",
+        f"- training time: {_minutes(card['training_seconds'])}",
+        f"- code commit: {card['git_commit'] or 'unknown'}"
+        + (
+            f" (finished at {card['git_commit_at_finish']})"
+            if card.get("git_commit_at_finish") not in (None, card["git_commit"])
+            else ""
+        ),
+        f"- finished: {card['finished_at'] or 'unknown'}",
+        "",
+    ]
     names = [n for n in _SCORE_NAMES if any(n in s for s in card["scores"].values())]
     lines += [f"## Scores ({'conlleval' if 'f1' in names else 'token accuracy'}, %)", ""]
     if card["scores"]:
         types = sorted({t for s in card["scores"].values() for t in (s.get("per_type") or {})})
-        rows = [[split, *(_number(s.get(n)) for n in names)]
-                + [_number((s.get("per_type") or {}).get(t)) for t in types]
-                for split, s in sorted(card["scores"].items())]
+        rows = [
+            [split, *(_number(s.get(n)) for n in names)]
+            + [_number((s.get("per_type") or {}).get(t)) for t in types]
+            for split, s in sorted(card["scores"].items())
+        ]
         lines += table(["split", *(METRIC_TITLES.get(n, n) for n in names), *types], rows)
     else:
         lines.append("unknown: the run has no results.json")
@@ -163,8 +209,7 @@ def read_card(directory: str) -> dict:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     if not os.path.exists(os.path.join(directory, CONFIG)):
-        raise InputError(f"no {CARD_JSON} or {CONFIG} here; is this a training run or an export?",
-                         directory)
+        raise InputError(f"no {CARD_JSON} or {CONFIG} here; is this a training run or an export?", directory)
     return build_card(read_config(directory), read_results(directory))
 
 

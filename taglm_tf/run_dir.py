@@ -12,11 +12,13 @@ Every ``config.json`` and ``results.json`` records :data:`FORMAT_VERSION`, and r
 another version fails with one line naming both versions. Version 1 is the first to record it;
 a file without the field was written in version 1's layout, so it reads as version 1.
 """
+
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, List, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
@@ -46,8 +48,11 @@ def check_format(record: Mapping[str, Any], path: str) -> None:
     """Refuse a ``config.json`` or ``results.json`` of another format version."""
     version = record.get(FORMAT_KEY, 1)
     if version != FORMAT_VERSION:
-        raise InputError(f"run directory format {version}; this version of taglm_tf reads format "
-                         f"{FORMAT_VERSION} (retrain, or use the release that wrote it)", path)
+        raise InputError(
+            f"run directory format {version}; this version of taglm_tf reads format "
+            f"{FORMAT_VERSION} (retrain, or use the release that wrote it)",
+            path,
+        )
 
 
 def read_config(run_dir: str) -> dict:
@@ -84,7 +89,7 @@ def is_finished(run_dir: str) -> bool:
     return os.path.isfile(os.path.join(run_dir, RESULTS))
 
 
-def read_results(run_dir: str) -> Optional[dict]:
+def read_results(run_dir: str) -> dict | None:
     """A finished tagger run's results, checked (:func:`check_format`); ``None`` when unfinished."""
     path = os.path.join(run_dir, RESULTS)
     if not os.path.exists(path):
@@ -107,7 +112,7 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def changed_settings(saved: Mapping[str, Any], given: Mapping[str, Any]) -> List[str]:
+def changed_settings(saved: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:
     """``--flag (SAVED saved, GIVEN given)`` for each flag in both mappings whose values differ,
     sorted by flag. A flag the saved run did not record is not compared."""
     changes = []
@@ -124,9 +129,12 @@ def refuse_changed_settings(saved: Mapping[str, Any], given: Mapping[str, Any], 
     difference is an :class:`InputError` naming the run's ``config.json`` and every changed flag."""
     changes = changed_settings(saved, given)
     if changes:
-        raise InputError("--resume with settings other than the run's: " + ", ".join(changes)
-                         + "; drop these flags to continue the run, or use a new --model_dir",
-                         os.path.join(run_dir, CONFIG))
+        raise InputError(
+            "--resume with settings other than the run's: "
+            + ", ".join(changes)
+            + "; drop these flags to continue the run, or use a new --model_dir",
+            os.path.join(run_dir, CONFIG),
+        )
 
 
 def interrupted(where: str, then: str) -> str:

@@ -29,6 +29,7 @@ as the whole text). The CLI fixes glibc's mmap threshold first (:mod:`taglm_tf.m
 peak RSS stays flat however long the input. Progress (sentences, tokens, tokens/s) goes to
 stderr when it is a terminal, or with ``--progress``.
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -44,7 +45,8 @@ import json
 import os
 import sys
 import time
-from typing import BinaryIO, Deque, Iterable, Iterator, Optional, Sequence, TextIO, Tuple, Union
+from collections.abc import Iterable, Iterator, Sequence
+from typing import BinaryIO, TextIO
 
 import tensorflow as tf
 from absl import app, flags
@@ -61,10 +63,10 @@ from taglm_tf.model_card import read_card, render_markdown
 FLAGS = flags.FLAGS
 
 # Item of a reader: a sentence (text, conll) or ``(char offset, block)`` of raw text.
-InputItem = Union[conll.Sentence, Tuple[int, str]]
+InputItem = conll.Sentence | tuple[int, str]
 
 
-def read_raw_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[Tuple[int, str]]:
+def read_raw_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[tuple[int, str]]:
     """Raw text for tagging, read lazily: ``(char offset, block)`` pieces of the input cut at
     paragraph breaks (:func:`taglm_tf.data.tokenize.paragraph_blocks`), decoded by
     :func:`taglm_tf.textio.iter_text` (offsets count characters after a leading BOM)."""
@@ -77,24 +79,53 @@ READERS = {"text": conll.read_tokenized_text, "conll": conll.read_unlabeled_conl
 def define_flags() -> None:
     flags.DEFINE_string("model_dir", None, "Directory of a finished training run (model.keras, ...).")
     flags.DEFINE_string("input", "-", "Input file; '-': stdin.")
-    flags.DEFINE_enum("input_format", "raw", ["raw", "text", "conll"],
-                      "'raw': plain text, split into sentences and CoNLL-style tokens (JSON adds char "
-                      "offsets); 'text': one tokenized sentence per line, tokens split at spaces; "
-                      "'conll': word in the first column.")
-    flags.DEFINE_enum("format", "conll", ["conll", "json", "brat"], "Output: CoNLL columns or JSON lines on "
-                      "stdout, or BRAT .ann files (with copies of the .txt files) in --output_dir for "
-                      "the folder of .txt files given as --input.")
-    define_output_flag("output_dir", None, "With --format=brat: where the .ann and .txt files go (not --input).",
-                       inputs=("input", "model_dir"), folder=True)
-    flags.DEFINE_enum("output_scheme", "task", ["task", *tag_schemes.SCHEMES, *tag_schemes.ALIASES],
-                      "Tag scheme of the output, any case: the task's gold scheme (IOB1 for NER, IOB2 "
-                      "for chunking), iob1, iob2 (= bio) or iobes (= bioes).", case_sensitive=False)
-    flags.DEFINE_integer("batch_size", 128, "Sentences per inference batch (output is written every "
-                         "16 batches).", lower_bound=1)
-    flags.DEFINE_boolean("progress", None, "Show sentences, tokens and tokens/s tagged on stderr "
-                         "(default: when stderr is a terminal; --noprogress: never).")
+    flags.DEFINE_enum(
+        "input_format",
+        "raw",
+        ["raw", "text", "conll"],
+        "'raw': plain text, split into sentences and CoNLL-style tokens (JSON adds char "
+        "offsets); 'text': one tokenized sentence per line, tokens split at spaces; "
+        "'conll': word in the first column.",
+    )
+    flags.DEFINE_enum(
+        "format",
+        "conll",
+        ["conll", "json", "brat"],
+        "Output: CoNLL columns or JSON lines on "
+        "stdout, or BRAT .ann files (with copies of the .txt files) in --output_dir for "
+        "the folder of .txt files given as --input.",
+    )
+    define_output_flag(
+        "output_dir",
+        None,
+        "With --format=brat: where the .ann and .txt files go (not --input).",
+        inputs=("input", "model_dir"),
+        folder=True,
+    )
+    flags.DEFINE_enum(
+        "output_scheme",
+        "task",
+        ["task", *tag_schemes.SCHEMES, *tag_schemes.ALIASES],
+        "Tag scheme of the output, any case: the task's gold scheme (IOB1 for NER, IOB2 "
+        "for chunking), iob1, iob2 (= bio) or iobes (= bioes).",
+        case_sensitive=False,
+    )
+    flags.DEFINE_integer(
+        "batch_size",
+        128,
+        "Sentences per inference batch (output is written every 16 batches).",
+        lower_bound=1,
+    )
+    flags.DEFINE_boolean(
+        "progress",
+        None,
+        "Show sentences, tokens and tokens/s tagged on stderr "
+        "(default: when stderr is a terminal; --noprogress: never).",
+    )
     define_lm_override_flags()
-    flags.DEFINE_boolean("info", False, "Print the model card of --model_dir (task, data, scores, LMs) and exit.")
+    flags.DEFINE_boolean(
+        "info", False, "Print the model card of --model_dir (task, data, scores, LMs) and exit."
+    )
     flags.mark_flag_as_required("model_dir")
 
 
@@ -103,7 +134,7 @@ def input_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-def read_input(path: str, input_format: str, fmt: Optional[conll.CorpusFormat] = None) -> Iterator[InputItem]:
+def read_input(path: str, input_format: str, fmt: conll.CorpusFormat | None = None) -> Iterator[InputItem]:
     """The items of the input at ``path`` (``-``: stdin) in ``input_format``, read lazily: the
     file is opened at the first item and closed when the iterator is exhausted or closed.
     ``fmt``, the model's corpus format, checks CoNLL input as training reads it
@@ -122,8 +153,13 @@ def read_input(path: str, input_format: str, fmt: Optional[conll.CorpusFormat] =
         yield from READERS[input_format](f, path, **options)
 
 
-def tagged_sentences(tagger: Tagger, items: Iterable[InputItem], input_format: str,
-                     batch_size: int = 128, chunk_size: Optional[int] = None) -> Iterator[TaggedSentence]:
+def tagged_sentences(
+    tagger: Tagger,
+    items: Iterable[InputItem],
+    input_format: str,
+    batch_size: int = 128,
+    chunk_size: int | None = None,
+) -> Iterator[TaggedSentence]:
     """:meth:`Tagger.predict_iter` over reader items, in input order; raw blocks' sentences get
     offsets into the whole input (:meth:`TaggedSentence.shifted`) and ``source`` 0."""
     if input_format != "raw":
@@ -132,7 +168,9 @@ def tagged_sentences(tagger: Tagger, items: Iterable[InputItem], input_format: s
 
 
 def _tag_raw_blocks(tagger, blocks, batch_size, chunk_size):
-    starts: Deque[Tuple[int, int]] = collections.deque()  # (block index, offset), blocks in flight
+    starts: collections.deque[tuple[int, int]] = (
+        collections.deque()
+    )  # (block index, offset), blocks in flight
 
     def texts():
         for index, (offset, block) in enumerate(blocks):
@@ -151,8 +189,9 @@ def output_text(chunk: Sequence[TaggedSentence], output_format: str, entity_word
     if output_format == "json":
         lines = json_lines(chunk, entity_word)
     else:
-        lines = conll.conll_lines([conll.Sentence(t.tokens, t.tags, t.columns) for t in chunk],
-                                  [t.tags for t in chunk])
+        lines = conll.conll_lines(
+            [conll.Sentence(t.tokens, t.tags, t.columns) for t in chunk], [t.tags for t in chunk]
+        )
     return "".join(line + "\n" for line in lines)
 
 
@@ -172,7 +211,9 @@ class Progress:
         self.stream = stream
         self.start = time.perf_counter()
         with contextlib.redirect_stdout(stream):  # Progbar writes to sys.stdout, here the tags' stream
-            self.bar = tf.keras.utils.Progbar(None, unit_name="sentence", stateful_metrics=["tokens", "tokens/s"])
+            self.bar = tf.keras.utils.Progbar(
+                None, unit_name="sentence", stateful_metrics=["tokens", "tokens/s"]
+            )
 
     def update(self, sentences: int, tokens: int, done: bool = False) -> None:
         """Show ``sentences`` and ``tokens`` tagged so far (Keras skips updates 0.05 s apart);
@@ -182,9 +223,16 @@ class Progress:
             self.bar.update(sentences, [("tokens", tokens), ("tokens/s", rate)], finalize=done)
 
 
-def tag_stream(tagger: Tagger, items: Iterable[InputItem], input_format: str, output_format: str,
-               out: BinaryIO, batch_size: int = 128,
-               chunk_size: Optional[int] = None, progress: Optional[Progress] = None) -> Tuple[int, int]:
+def tag_stream(
+    tagger: Tagger,
+    items: Iterable[InputItem],
+    input_format: str,
+    output_format: str,
+    out: BinaryIO,
+    batch_size: int = 128,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
     """Tag reader ``items`` (:func:`read_input`) and write the output (UTF-8) to ``out`` chunk by
     chunk, in input order: at most ``chunk_size`` sentences (default ``16 * batch_size``) are
     held at once, and ``out`` is flushed after each chunk. The one tagging path of the CLI.
@@ -212,17 +260,24 @@ def tag_stream(tagger: Tagger, items: Iterable[InputItem], input_format: str, ou
     return sentences, tokens
 
 
-def tag_input(model_dir: str, path: str = "-", input_format: str = "text",
-              output_format: str = "conll", batch_size: int = 128, lms: Optional[dict] = None) -> str:
+def tag_input(
+    model_dir: str,
+    path: str = "-",
+    input_format: str = "text",
+    output_format: str = "conll",
+    batch_size: int = 128,
+    lms: dict | None = None,
+) -> str:
     """The whole output for the input at ``path`` (``-``: stdin), through :func:`tag_stream`."""
     tagger = Tagger.load(model_dir, lms)
     out = io.BytesIO()
-    tag_stream(tagger, read_input(path, input_format, tagger.task.fmt), input_format, output_format, out,
-               batch_size)
+    tag_stream(
+        tagger, read_input(path, input_format, tagger.task.fmt), input_format, output_format, out, batch_size
+    )
     return out.getvalue().decode("utf-8")
 
 
-def show_progress(requested: Optional[bool], stream: TextIO) -> bool:
+def show_progress(requested: bool | None, stream: TextIO) -> bool:
     """``--progress``/``--noprogress`` if given, else whether ``stream`` is a terminal."""
     return stream.isatty() if requested is None else requested
 
@@ -236,15 +291,23 @@ def main(argv):
         raise InputError("--format=brat tags a folder of .txt files: give it as --input, and --output_dir")
     if FLAGS.output_dir and FLAGS.format != "brat":
         raise InputError("--output_dir is for --format=brat; other formats go to stdout")
-    tagger = Tagger.load(FLAGS.model_dir, lm_overrides(),
-                         FLAGS.output_scheme)
+    tagger = Tagger.load(FLAGS.model_dir, lm_overrides(), FLAGS.output_scheme)
     if FLAGS.format == "brat":
         documents, annotations = tagger.write_brat(FLAGS.input, FLAGS.output_dir, FLAGS.batch_size)
-        return print(f"{documents} document(s), {annotations} annotation(s) -> {FLAGS.output_dir}", file=sys.stderr)
+        return print(
+            f"{documents} document(s), {annotations} annotation(s) -> {FLAGS.output_dir}", file=sys.stderr
+        )
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     try:
-        tag_stream(tagger, read_input(FLAGS.input, FLAGS.input_format, tagger.task.fmt), FLAGS.input_format,
-                   FLAGS.format, sys.stdout.buffer, FLAGS.batch_size, progress=progress)
+        tag_stream(
+            tagger,
+            read_input(FLAGS.input, FLAGS.input_format, tagger.task.fmt),
+            FLAGS.input_format,
+            FLAGS.format,
+            sys.stdout.buffer,
+            FLAGS.batch_size,
+            progress=progress,
+        )
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as `cat` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)

@@ -8,11 +8,13 @@ name. Adding a task is one entry here plus its flagfiles and tests.
 
 The module imports no TensorFlow, so reports and tools can use it cheaply.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import ClassVar, Dict, List, Mapping, NamedTuple, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -20,7 +22,6 @@ from taglm_tf import brat_eval, conlleval
 from taglm_tf.data import brat, conll, tag_schemes
 from taglm_tf.data.paths import check_data_file, resolve_data_path
 from taglm_tf.errors import InputError
-
 
 # How each metric is named in progress lines and reports.
 METRIC_TITLES = {"f1": "F1", "accuracy": "accuracy"}
@@ -59,14 +60,14 @@ class SpanLabels:
     train_scheme: str = "iobes"
     metric: ClassVar[str] = "f1"
 
-    def for_training(self, tags: Sequence[str]) -> List[str]:
+    def for_training(self, tags: Sequence[str]) -> list[str]:
         """``tags`` in :attr:`train_scheme`."""
         return tag_schemes.convert(tags, self.train_scheme)
 
-    def check_output_scheme(self, scheme: Optional[str]) -> None:
+    def check_output_scheme(self, scheme: str | None) -> None:
         """Every scheme (:data:`taglm_tf.data.tag_schemes.SCHEMES`) can write chunks."""
 
-    def spans(self, tags: Sequence[str]) -> List[tag_schemes.Chunk]:
+    def spans(self, tags: Sequence[str]) -> list[tag_schemes.Chunk]:
         """The chunks of ``tags``."""
         return tag_schemes.tags_to_chunks(tags)
 
@@ -74,9 +75,12 @@ class SpanLabels:
         """conlleval's chunk scores of ``predicted`` tags (in :attr:`scheme`) against ``gold``."""
         result = conlleval.evaluate_lines(conlleval.split_lines(conll.format_predictions(gold, predicted)))
         overall = result.overall
-        return Scores("f1", overall.f1,
-                      {"f1": overall.f1, "precision": overall.precision, "recall": overall.recall},
-                      {t: c.f1 for t, c in result.per_type.items()})
+        return Scores(
+            "f1",
+            overall.f1,
+            {"f1": overall.f1, "precision": overall.precision, "recall": overall.recall},
+            {t: c.f1 for t, c in result.per_type.items()},
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,36 +88,41 @@ class TokenLabels:
     """One label per token (POS tags, say): any non-empty label, learnt and returned as it is,
     scored by token accuracy. Such a task has no spans and no tag scheme."""
 
-    scheme: ClassVar[Optional[str]] = None
-    train_scheme: ClassVar[Optional[str]] = None
+    scheme: ClassVar[str | None] = None
+    train_scheme: ClassVar[str | None] = None
     metric: ClassVar[str] = "accuracy"
 
-    def for_training(self, tags: Sequence[str]) -> List[str]:
+    def for_training(self, tags: Sequence[str]) -> list[str]:
         return list(tags)
 
-    def check_output_scheme(self, scheme: Optional[str]) -> None:
+    def check_output_scheme(self, scheme: str | None) -> None:
         """Refuse a tag scheme for the output: token labels have none."""
         if scheme is not None:
-            raise InputError(f"this task tags tokens with labels, not chunks: no tag scheme such as "
-                             f"{scheme!r} applies")
+            raise InputError(
+                f"this task tags tokens with labels, not chunks: no tag scheme such as {scheme!r} applies"
+            )
 
-    def spans(self, tags: Sequence[str]) -> List[tag_schemes.Chunk]:
+    def spans(self, tags: Sequence[str]) -> list[tag_schemes.Chunk]:
         return []
 
     def score(self, gold: Sequence[conll.Sentence], predicted: Sequence[Sequence[str]]) -> Scores:
         """Token accuracy of ``predicted`` labels against ``gold``, overall and per gold label."""
-        right: Dict[str, int] = {}
-        total: Dict[str, int] = {}
+        right: dict[str, int] = {}
+        total: dict[str, int] = {}
         for sentence, labels in zip(gold, predicted, strict=True):
             for want, got in zip(sentence.tags, labels, strict=True):
                 total[want] = total.get(want, 0) + 1
                 right[want] = right.get(want, 0) + (want == got)
         accuracy = 100.0 * sum(right.values()) / max(sum(total.values()), 1)
-        return Scores("accuracy", accuracy, {"accuracy": accuracy},
-                      {label: 100.0 * right[label] / n for label, n in sorted(total.items())})
+        return Scores(
+            "accuracy",
+            accuracy,
+            {"accuracy": accuracy},
+            {label: 100.0 * right[label] / n for label, n in sorted(total.items())},
+        )
 
 
-Labels = Union[SpanLabels, TokenLabels]
+Labels = SpanLabels | TokenLabels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,15 +144,15 @@ class Task:
     """
 
     name: str
-    fmt: Optional[conll.CorpusFormat]  # None: not a CoNLL column corpus (see BratTask)
+    fmt: conll.CorpusFormat | None  # None: not a CoNLL column corpus (see BratTask)
     subdir: str
     train_file: str
-    dev_file: Optional[str]
+    dev_file: str | None
     test_file: str
     use: str
     model_defaults: Mapping[str, object] = dataclasses.field(default_factory=dict)
     dev_sample_size: int = 1000
-    entity_word: Optional[str] = "entities"
+    entity_word: str | None = "entities"
 
     @property
     def labels(self) -> Labels:
@@ -166,11 +175,11 @@ class Task:
         return self.dev_file is None
 
     @property
-    def scheme(self) -> Optional[str]:
+    def scheme(self) -> str | None:
         """The tag scheme of gold data and of tagging output; ``None`` for token labels."""
         return self.labels.scheme
 
-    def read(self, path: str) -> List[conll.Sentence]:
+    def read(self, path: str) -> list[conll.Sentence]:
         """The sentences of one split's file (tags in :attr:`scheme`).
 
         Raises:
@@ -199,53 +208,101 @@ class BratTask(Task):
     def labels(self) -> SpanLabels:
         return SpanLabels("iob2")
 
-    def read(self, path: str) -> List[conll.Sentence]:
+    def read(self, path: str) -> list[conll.Sentence]:
         sentences, _ = brat.tagged_sentences(brat.read_folder(path), "iob2")
         return sentences
 
     def score(self, gold: Sequence[conll.Sentence], predicted: Sequence[Sequence[str]]) -> Scores:
-        spans: Dict[str, Dict[tuple, str]] = {}
+        spans: dict[str, dict[tuple, str]] = {}
         for sentence, tags in zip(gold, predicted, strict=True):
             found = spans.setdefault(sentence.document, {})
             for a in brat.annotations_from_tags([sentence], [tags]):
                 found.setdefault(a.fragments, a.type)
-        pairs = [(brat_eval.span_types(os.path.splitext(document)[0] + ".ann"), found)
-                 for document, found in spans.items()]
+        pairs = [
+            (brat_eval.span_types(os.path.splitext(document)[0] + ".ann"), found)
+            for document, found in spans.items()
+        ]
         per_type, overall = brat_eval.score_files(pairs)
-        return Scores("f1", overall.f1,
-                      {"f1": overall.f1, "precision": overall.precision, "recall": overall.recall},
-                      {t: c.f1 for t, c in per_type.items()})
+        return Scores(
+            "f1",
+            overall.f1,
+            {"f1": overall.f1, "precision": overall.precision, "recall": overall.recall},
+            {t: c.f1 for t, c in per_type.items()},
+        )
 
 
 NER = Task(
-    "ner", conll.CONLL2003, "conll2003", "eng.train", "eng.testa", "eng.testb",
-    use=("Named-entity recognition in English news text, with the CoNLL-2003 types PER, LOC, "
-         "ORG and MISC (IOB1 tags), on text tokenized as CoNLL-2003 is (`--input_format=raw` "
-         "and the Python API tokenize raw text that way)."))
-_CONLL2000_MODEL = dict(char_encoder="cnn", char_dim=30, char_units=30, char_width=3, char_dropout=0.5,
-                        rnn_cell="lstm", rnn_units=200, rnn_input_dropout=0.5, output_dropout=0.5)
+    "ner",
+    conll.CONLL2003,
+    "conll2003",
+    "eng.train",
+    "eng.testa",
+    "eng.testb",
+    use=(
+        "Named-entity recognition in English news text, with the CoNLL-2003 types PER, LOC, "
+        "ORG and MISC (IOB1 tags), on text tokenized as CoNLL-2003 is (`--input_format=raw` "
+        "and the Python API tokenize raw text that way)."
+    ),
+)
+_CONLL2000_MODEL = dict(
+    char_encoder="cnn",
+    char_dim=30,
+    char_units=30,
+    char_width=3,
+    char_dropout=0.5,
+    rnn_cell="lstm",
+    rnn_units=200,
+    rnn_input_dropout=0.5,
+    output_dropout=0.5,
+)
 CHUNKING = Task(
-    "chunking", conll.CONLL2000, "conll2000", "train.txt", None, "test.txt",
-    use=("Syntactic chunking (NP, VP, PP, ...) of English text, CoNLL-2000 style (IOB2 "
-         "tags), on text tokenized as the Penn Treebank is."),
-    model_defaults=_CONLL2000_MODEL, entity_word="chunks")
+    "chunking",
+    conll.CONLL2000,
+    "conll2000",
+    "train.txt",
+    None,
+    "test.txt",
+    use=(
+        "Syntactic chunking (NP, VP, PP, ...) of English text, CoNLL-2000 style (IOB2 "
+        "tags), on text tokenized as the Penn Treebank is."
+    ),
+    model_defaults=_CONLL2000_MODEL,
+    entity_word="chunks",
+)
 # Not in the paper: part-of-speech tags of the same WSJ sentences, one label per token. The
 # shared task generated this column with the Brill tagger, so accuracy here is agreement with
 # that tagger, not with the Treebank's hand-made tags. The chunking model's settings are used.
 POS = Task(
-    "pos", conll.CONLL2000_POS, "conll2000", "train.txt", None, "test.txt",
-    use=("Part-of-speech tagging of English text with the Penn Treebank tag set, as the "
-         "CoNLL-2000 files carry it (tags assigned by the Brill tagger), on text tokenized as "
-         "the Penn Treebank is."),
-    model_defaults=_CONLL2000_MODEL, entity_word=None)
+    "pos",
+    conll.CONLL2000_POS,
+    "conll2000",
+    "train.txt",
+    None,
+    "test.txt",
+    use=(
+        "Part-of-speech tagging of English text with the Penn Treebank tag set, as the "
+        "CoNLL-2000 files carry it (tags assigned by the Brill tagger), on text tokenized as "
+        "the Penn Treebank is."
+    ),
+    model_defaults=_CONLL2000_MODEL,
+    entity_word=None,
+)
 # Paper §3.2: keyphrases of scientific paragraphs (SemEval 2017 Task 10), with the NER model.
 SCIENCEIE = BratTask(
-    "scienceie", None, "scienceie", "train", "dev", "test",
-    use=("Keyphrase extraction from English scientific text (ScienceIE types Material, Process "
-         "and Task), one layer of non-overlapping keyphrases, on raw text tokenized by the "
-         "project's tokenizer."),
-    entity_word="keyphrases")
-TASKS: Dict[str, Task] = {t.name: t for t in (NER, CHUNKING, POS, SCIENCEIE)}
+    "scienceie",
+    None,
+    "scienceie",
+    "train",
+    "dev",
+    "test",
+    use=(
+        "Keyphrase extraction from English scientific text (ScienceIE types Material, Process "
+        "and Task), one layer of non-overlapping keyphrases, on raw text tokenized by the "
+        "project's tokenizer."
+    ),
+    entity_word="keyphrases",
+)
+TASKS: dict[str, Task] = {t.name: t for t in (NER, CHUNKING, POS, SCIENCEIE)}
 
 
 def task_named(name, source: str) -> Task:
@@ -259,16 +316,16 @@ def task_named(name, source: str) -> Task:
 class Splits(NamedTuple):
     """The sentences of a task's train, dev and test splits."""
 
-    train: List[conll.Sentence]
-    dev: List[conll.Sentence]
-    test: List[conll.Sentence]
+    train: list[conll.Sentence]
+    dev: list[conll.Sentence]
+    test: list[conll.Sentence]
 
 
 SAMPLE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resources")
 SAMPLE_FILES = {"train": "ner_sample.train", "dev": "ner_sample.dev", "test": "ner_sample.test"}
 
 
-def task_paths(task: Task, data_dir: str, overrides: Optional[dict] = None) -> dict:
+def task_paths(task: Task, data_dir: str, overrides: dict | None = None) -> dict:
     """Paths of train/dev/test; ``overrides`` maps a split to a user file (relative paths are
     tried as given, then under ``data_dir``)."""
     base = os.path.join(data_dir, task.subdir)
@@ -285,13 +342,12 @@ def sample_paths() -> dict:
     return {k: os.path.join(SAMPLE_DIR, v) for k, v in SAMPLE_FILES.items()}
 
 
-def sample_dev(train: List[conll.Sentence], size: int, seed: int):
+def sample_dev(train: list[conll.Sentence], size: int, seed: int):
     """Hold out ``size`` train sentences (fixed seed) as dev; returns (train, dev) in file order."""
     if size >= len(train):
         raise InputError(f"cannot sample {size} dev sentences from {len(train)} training sentences")
     held = set(np.random.default_rng(seed).choice(len(train), size, replace=False).tolist())
-    return ([s for i, s in enumerate(train) if i not in held],
-            [s for i, s in enumerate(train) if i in held])
+    return ([s for i, s in enumerate(train) if i not in held], [s for i, s in enumerate(train) if i in held])
 
 
 def check_files_exist(paths: dict, data_dir: str) -> None:
@@ -301,9 +357,15 @@ def check_files_exist(paths: dict, data_dir: str) -> None:
         check_data_file(path, data_dir, split, f"--{split}_file")
 
 
-def load_splits(task: Task, data_dir: str, train_with_dev: bool = False, dev_seed: int = 0,
-                train_fraction: float = 1.0, fraction_seed: int = 0,
-                files: Optional[dict] = None) -> Splits:
+def load_splits(
+    task: Task,
+    data_dir: str,
+    train_with_dev: bool = False,
+    dev_seed: int = 0,
+    train_fraction: float = 1.0,
+    fraction_seed: int = 0,
+    files: dict | None = None,
+) -> Splits:
     """Read train/dev/test in the files' own tag scheme.
 
     Args:

@@ -19,6 +19,7 @@ text, embedding files, LM corpora and vocabularies, and ``dump_lstm_emb`` input:
 The conlleval port (:mod:`taglm_tf.conlleval`) keeps the Perl script's own line and field rules
 so that its scores stay byte-exact; it only shares :func:`strip_bom`.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -29,7 +30,8 @@ import lzma
 import os
 import re
 import zlib
-from typing import BinaryIO, Iterable, Iterator, List, Tuple
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from taglm_tf.errors import InputError
 
@@ -44,7 +46,7 @@ COMPRESSED_SUFFIXES = tuple(_OPENERS)  # decompressed by suffix (open_binary)
 _STREAM_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 
-def split_fields(line: str) -> List[str]:
+def split_fields(line: str) -> list[str]:
     """The fields of one line (no terminator): split at runs of space/tab, edges ignored.
 
     ``"a<U+00A0>b  c<TAB>"`` -> ``["a<U+00A0>b", "c"]``; a line of only spaces and tabs -> ``[]``.
@@ -52,7 +54,7 @@ def split_fields(line: str) -> List[str]:
     return _FIELD.findall(line)
 
 
-def field_spans(line: str) -> List[Tuple[int, int]]:
+def field_spans(line: str) -> list[tuple[int, int]]:
     """``(start, end)`` offsets in ``line`` of each field of :func:`split_fields`."""
     return [m.span() for m in _FIELD.finditer(line)]
 
@@ -65,7 +67,7 @@ def strip_field_separators(line: str) -> str:
 def strip_bom(text):
     """``text`` (str or bytes) without a leading UTF-8 byte-order mark."""
     if isinstance(text, bytes):
-        return text[len(BOM_BYTES):] if text.startswith(BOM_BYTES) else text
+        return text[len(BOM_BYTES) :] if text.startswith(BOM_BYTES) else text
     return text[1:] if text.startswith(BOM) else text
 
 
@@ -103,7 +105,7 @@ def _split_raw_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
             yield raw
 
 
-def iter_lines(stream: Iterable[bytes], source: str) -> Iterator[Tuple[int, str]]:
+def iter_lines(stream: Iterable[bytes], source: str) -> Iterator[tuple[int, str]]:
     """``(line number, text)`` for each line of a binary stream, numbers from 1.
 
     Lines end at LF, CRLF or CR and carry no terminator; a final terminator does not start an
@@ -123,14 +125,12 @@ def iter_lines(stream: Iterable[bytes], source: str) -> Iterator[Tuple[int, str]
             try:
                 yield number, raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise InputError(f"not valid UTF-8 (byte {e.start} of the line)", source,
-                                 number) from None
+                raise InputError(f"not valid UTF-8 (byte {e.start} of the line)", source, number) from None
     except _STREAM_ERRORS as e:
-        raise InputError(f"cannot read (corrupt or truncated file?): {e}", source,
-                         number + 1) from None
+        raise InputError(f"cannot read (corrupt or truncated file?): {e}", source, number + 1) from None
 
 
-def read_lines(path: str) -> Iterator[Tuple[int, str]]:
+def read_lines(path: str) -> Iterator[tuple[int, str]]:
     """:func:`iter_lines` of the file at ``path`` (compressed or not); the file is closed when
     the iterator is exhausted or closed. Raises :class:`InputError` as :func:`open_binary`
     and :func:`iter_lines` do."""
@@ -139,7 +139,7 @@ def read_lines(path: str) -> Iterator[Tuple[int, str]]:
         yield from iter_lines(f, path)
 
 
-def decode_lines(data: bytes, source: str) -> List[str]:
+def decode_lines(data: bytes, source: str) -> list[str]:
     """All lines of an in-memory input (e.g. stdin), by the rules of :func:`iter_lines`."""
     return [line for _, line in iter_lines(io.BytesIO(data), source)]
 
@@ -166,8 +166,7 @@ def iter_text(stream: BinaryIO, source: str, size: int = 1 << 16) -> Iterator[st
         try:
             data = read(size)
         except _STREAM_ERRORS as e:
-            raise InputError(f"cannot read (corrupt or truncated file?): {e}", source,
-                             newlines + 1) from None
+            raise InputError(f"cannot read (corrupt or truncated file?): {e}", source, newlines + 1) from None
         final = not data
         pending += data
         if at_start:  # the BOM may arrive split across reads
@@ -177,11 +176,12 @@ def iter_text(stream: BinaryIO, source: str, size: int = 1 << 16) -> Iterator[st
         try:
             text, used = codecs.utf_8_decode(pending, "strict", final)
         except UnicodeDecodeError as e:
-            before = pending[:e.start]
+            before = pending[: e.start]
             line_start = before.rfind(b"\n") + 1
             byte = e.start - line_start if line_start else column + e.start
-            raise InputError(f"not valid UTF-8 (byte {byte} of the line)", source,
-                             newlines + before.count(b"\n") + 1) from None
+            raise InputError(
+                f"not valid UTF-8 (byte {byte} of the line)", source, newlines + before.count(b"\n") + 1
+            ) from None
         decoded, pending = pending[:used], pending[used:]
         if b"\n" in decoded:
             newlines += decoded.count(b"\n")

@@ -5,9 +5,10 @@ process that calls the model once, such as ``taglm_tf.tag`` on one sentence, pay
 nothing: the eager call of a small batch takes a fraction of it. A process that calls it many
 times wants the graph. So the first call runs eagerly and later calls share one trace.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
@@ -37,7 +38,7 @@ class EagerThenTraced:
     def __init__(self, fn: Callable, input_signature: Sequence, eager_calls: int = EAGER_CALLS):
         self.fn, self.input_signature, self.eager_calls = fn, list(input_signature), eager_calls
         self.calls = 0
-        self._traced: Optional[tf.types.experimental.GenericFunction] = None
+        self._traced: tf.types.experimental.GenericFunction | None = None
 
     @property
     def traced(self) -> tf.types.experimental.GenericFunction:

@@ -4,17 +4,17 @@ Looked up in this order: ``$TAGLM_DATA_DIR`` (if set, it is the only candidate),
 ``<repo>/data``, ``<repo>/../shared/data``. Tests that need a file call
 :func:`require_real_file`, which skips the test cleanly when the data is absent.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR_ENV = "TAGLM_DATA_DIR"
 
 
-def real_data_dir() -> Optional[Path]:
+def real_data_dir() -> Path | None:
     """The real data directory, or ``None`` when there is none."""
     env = os.environ.get(DATA_DIR_ENV)
     candidates = [Path(env)] if env else [REPO / "data", REPO.parent / "shared" / "data"]
@@ -24,7 +24,7 @@ def real_data_dir() -> Optional[Path]:
     return None
 
 
-def real_file(*parts: str) -> Optional[Path]:
+def real_file(*parts: str) -> Path | None:
     """``<data dir>/<parts...>`` if it exists, else ``None``."""
     base = real_data_dir()
     if base is None:

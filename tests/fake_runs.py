@@ -1,4 +1,5 @@
 """Fake run and sweep directories (results.json, config.json, TensorBoard logs) for fast tests."""
+
 import json
 import os
 
@@ -6,19 +7,42 @@ GLOVE = "/data/embeddings/glove.6B.50d.txt.xz"
 
 
 def config(seed, train_with_dev=False, embeddings=GLOVE, train=None, **extra):
-    return {"task": "ner", "embeddings": embeddings, "train_with_dev": train_with_dev,
-            "train_fraction": 1.0, "model": {"rnn_units": 300},
-            "train": {"learning_rate": 0.001, **(train or {}), "seed": seed}, **extra}
+    return {
+        "task": "ner",
+        "embeddings": embeddings,
+        "train_with_dev": train_with_dev,
+        "train_fraction": 1.0,
+        "model": {"rnn_units": 300},
+        "train": {"learning_rate": 0.001, **(train or {}), "seed": seed},
+        **extra,
+    }
 
 
-def write_run(run_dir, seed, test_f1, dev_f1, dev_curve=(), lm_perplexity=None, tensorboard=False,
-              per_type=None, **config_kw):
+def write_run(
+    run_dir,
+    seed,
+    test_f1,
+    dev_f1,
+    dev_curve=(),
+    lm_perplexity=None,
+    tensorboard=False,
+    per_type=None,
+    **config_kw,
+):
     """A finished model dir; ``dev_curve`` goes into history (and TensorBoard if asked)."""
     os.makedirs(run_dir, exist_ok=True)
     cfg = config(seed, **config_kw)
     history = [{"epoch": i + 1, "lr": 0.001, "dev_f1": f} for i, f in enumerate(dev_curve)]
-    results = {"task": "ner", "test_f1": test_f1, "dev_f1": dev_f1, "epochs": len(history),
-               "wall_seconds": 3600.0, "seed": seed, "config": cfg, "history": history}
+    results = {
+        "task": "ner",
+        "test_f1": test_f1,
+        "dev_f1": dev_f1,
+        "epochs": len(history),
+        "wall_seconds": 3600.0,
+        "seed": seed,
+        "config": cfg,
+        "history": history,
+    }
     if lm_perplexity is not None:
         results["lm_perplexity"] = lm_perplexity
     if per_type is not None:
@@ -35,6 +59,7 @@ def write_run(run_dir, seed, test_f1, dev_f1, dev_curve=(), lm_perplexity=None, 
 def write_scalars(log_dir, tag, points):
     """``tf.summary.scalar`` at each ``(step, value)``, as the trainer writes them."""
     import tensorflow as tf
+
     writer = tf.summary.create_file_writer(log_dir)
     with writer.as_default():
         for step, value in points:
@@ -46,8 +71,14 @@ def write_sweep(sweep_dir, label, f1s, per_type=None, **run_kw):
     """A sweep dir with seeds 1..n and a minimal sweep.json holding ``label``; ``per_type``: one
     ``{type: F1}`` per seed."""
     for seed, (test_f1, dev_f1) in enumerate(f1s, 1):
-        write_run(os.path.join(sweep_dir, f"seed_{seed}"), seed, test_f1, dev_f1,
-                  per_type=per_type[seed - 1] if per_type else None, **run_kw)
+        write_run(
+            os.path.join(sweep_dir, f"seed_{seed}"),
+            seed,
+            test_f1,
+            dev_f1,
+            per_type=per_type[seed - 1] if per_type else None,
+            **run_kw,
+        )
     with open(os.path.join(sweep_dir, "sweep.json"), "w") as f:
         json.dump({"label": label}, f)
     return sweep_dir

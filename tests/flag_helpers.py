@@ -1,4 +1,5 @@
 """Parse a flagfile into a private flag set, as the tools would from the repo root."""
+
 import os
 
 from absl import flags

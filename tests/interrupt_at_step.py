@@ -6,6 +6,7 @@ sends SIGNAL (INT, KILL, ...) to this process right after step STEP of epoch EPO
 ``taglm_tf.training.trainer.Trainer`` (epochs count from 1 as in ``state.json``), then goes on
 as ``python -m MODULE FLAGS...`` would.
 """
+
 import os
 import runpy
 import signal
@@ -27,6 +28,7 @@ def main():
         if (self.epoch_running, seen[self.epoch_running]) == target:
             os.kill(os.getpid(), sig)
         return loss
+
     Trainer.train_step = counted
     sys.argv = [module, *flags]
     runpy.run_module(module, run_name="__main__", alter_sys=True)

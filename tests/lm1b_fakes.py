@@ -1,7 +1,8 @@
 """Tiny lm_1b-layout checkpoints and vocabularies written by the tests themselves."""
+
 import os
 import re
-from typing import Dict, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -9,9 +10,17 @@ import tensorflow as tf
 WIDTHS = (1, 2, 3, 4, 5, 6, 7, 7)
 
 
-def fake_tensors(seed: int = 0, char_dim: int = 4, filters: Sequence[int] = (1, 1, 2, 2, 2, 2, 3, 3),
-                 num_highway: int = 2, proj: int = 8, cells: int = 16, layers: int = 2,
-                 softmax_rows_per_shard: int = 3, shards: int = 8) -> Dict[str, np.ndarray]:
+def fake_tensors(
+    seed: int = 0,
+    char_dim: int = 4,
+    filters: Sequence[int] = (1, 1, 2, 2, 2, 2, 3, 3),
+    num_highway: int = 2,
+    proj: int = 8,
+    cells: int = 16,
+    layers: int = 2,
+    softmax_rows_per_shard: int = 3,
+    shards: int = 8,
+) -> dict[str, np.ndarray]:
     """Random tensors with the release names and shape rules (docs/lm_1b.md §2)."""
     rng = np.random.default_rng(seed)
 
@@ -42,7 +51,7 @@ def fake_tensors(seed: int = 0, char_dim: int = 4, filters: Sequence[int] = (1, 
     return t
 
 
-def sharded(prefix: str, full: np.ndarray, shards: int) -> Dict[str, np.ndarray]:
+def sharded(prefix: str, full: np.ndarray, shards: int) -> dict[str, np.ndarray]:
     """Split ``full`` into ``prefix_0..`` along axis 0."""
     return {f"{prefix}_{s}": part for s, part in enumerate(np.split(full, shards))}
 
@@ -60,7 +69,7 @@ def release_file(name: str) -> str:
     return "ckpt-base"
 
 
-def write_v1(path: str, tensors: Dict[str, np.ndarray]) -> None:
+def write_v1(path: str, tensors: dict[str, np.ndarray]) -> None:
     """One V1 tensor-slice file holding ``tensors``, written by a V1 Saver in its own graph."""
     graph = tf.Graph()
     with graph.as_default():
@@ -71,11 +80,10 @@ def write_v1(path: str, tensors: Dict[str, np.ndarray]) -> None:
             saver.save(session, path, write_meta_graph=False, write_state=False)
 
 
-def write_release(directory: str, tensors: Dict[str, np.ndarray],
-                  skip: Iterable[str] = ()) -> str:
+def write_release(directory: str, tensors: dict[str, np.ndarray], skip: Iterable[str] = ()) -> str:
     """Write ``tensors`` in the release's file layout; returns the glob ``directory/ckpt-*``."""
     os.makedirs(directory, exist_ok=True)
-    files: Dict[str, Dict[str, np.ndarray]] = {}
+    files: dict[str, dict[str, np.ndarray]] = {}
     for name, value in tensors.items():
         files.setdefault(release_file(name), {})[name] = value
     for file_name, group in files.items():
@@ -94,7 +102,7 @@ def write_vocab(path: str, words: Sequence[str], extra: bytes = b"") -> str:
 VOCAB_WORDS = ["<S>", "</S>", "<UNK>", "the", "cat", "sat", "on", "mat", ".", "naïve", "!!!MAXTERMID"]
 
 
-def weights_from_tensors(t: Dict[str, np.ndarray]):
+def weights_from_tensors(t: dict[str, np.ndarray]):
     """LM1BWeights assembled directly with numpy (independent of the checkpoint reader)."""
     from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
 
@@ -104,26 +112,55 @@ def weights_from_tensors(t: Dict[str, np.ndarray]):
     def count(pattern):
         return len([k for k in t if re.fullmatch(pattern, k)])
 
-    kernels = [t[f"char_embedding/cnn_{k}/kernel"][:, :, 0, :]
-               for k in range(count(r"char_embedding/cnn_\d+/kernel"))]
+    kernels = [
+        t[f"char_embedding/cnn_{k}/kernel"][:, :, 0, :]
+        for k in range(count(r"char_embedding/cnn_\d+/kernel"))
+    ]
     highway = []
     for d in range(count(r"char_embedding/dense_\d+/gate/b")):
         p = f"char_embedding/dense_{d}"
-        highway.append(HighwayWeights(cat(f"{p}/gate/W"), t[f"{p}/gate/b"][0],
-                                      cat(f"{p}/tr/W"), t[f"{p}/tr/b"][0]))
+        highway.append(
+            HighwayWeights(cat(f"{p}/gate/W"), t[f"{p}/gate/b"][0], cat(f"{p}/tr/W"), t[f"{p}/tr/b"][0])
+        )
     lstm = []
     for n in range(count(r"lstm/lstm_\d+/B")):
         p = f"lstm/lstm_{n}"
-        lstm.append(LSTMPWeights(cat(f"{p}/W"), t[f"{p}/B"], t[f"{p}/W_I_diag"], t[f"{p}/W_F_diag"],
-                                 t[f"{p}/W_O_diag"], cat(f"{p}/W_P")))
+        lstm.append(
+            LSTMPWeights(
+                cat(f"{p}/W"),
+                t[f"{p}/B"],
+                t[f"{p}/W_I_diag"],
+                t[f"{p}/W_F_diag"],
+                t[f"{p}/W_O_diag"],
+                cat(f"{p}/W_P"),
+            )
+        )
     rows, proj = len(t["softmax/b"]), t["char_embedding/proj/b"].shape[1]
     filters = tuple(k.shape[2] for k in kernels)
-    dims = LM1BDims(256, kernels[0].shape[1], tuple(k.shape[0] for k in kernels), filters,
-                    len(highway), sum(filters), proj, len(lstm), len(t["lstm/lstm_0/B"]) // 4, rows, 8)
+    dims = LM1BDims(
+        256,
+        kernels[0].shape[1],
+        tuple(k.shape[0] for k in kernels),
+        filters,
+        len(highway),
+        sum(filters),
+        proj,
+        len(lstm),
+        len(t["lstm/lstm_0/B"]) // 4,
+        rows,
+        8,
+    )
     softmax = np.concatenate([t[f"softmax/W_{s}"] for s in range(8)], axis=1).reshape(rows, proj)
     return LM1BWeights(
-        dims=dims, global_step=int(t["global_step"]), char_embedding=t["char_embedding/W"],
-        conv_kernels=kernels, conv_biases=[t[f"char_embedding/cnn_{k}/b"].reshape(-1) for k in range(len(kernels))],
-        highway=highway, projection_kernel=cat("char_embedding/proj/W"),
-        projection_bias=t["char_embedding/proj/b"][0], lstm=lstm, softmax_kernel=softmax,
-        softmax_bias=t["softmax/b"])
+        dims=dims,
+        global_step=int(t["global_step"]),
+        char_embedding=t["char_embedding/W"],
+        conv_kernels=kernels,
+        conv_biases=[t[f"char_embedding/cnn_{k}/b"].reshape(-1) for k in range(len(kernels))],
+        highway=highway,
+        projection_kernel=cat("char_embedding/proj/W"),
+        projection_bias=t["char_embedding/proj/b"][0],
+        lstm=lstm,
+        softmax_kernel=softmax,
+        softmax_bias=t["softmax/b"],
+    )

@@ -1,5 +1,6 @@
 """The Python API (``taglm_tf.Tagger``) on the tiny baseline model: every input form, spans with
 character offsets, and the same output as ``python -m taglm_tf.tag``."""
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,16 @@ pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 REPO = Path(__file__).resolve().parents[1]
 
-RAW = ("John Smith lives in New York. The European Commission said on Thursday it disagreed "
-       "with German advice to consumers.\n\nEU rejects German call to boycott British lamb!  "
-       "Peter Blackburn, BRUSSELS 1996-08-22: Mr. Novak of the U.S. said \"no\" in Zürich.")
-TOKENS = [["John", "Smith", "lives", "in", "New", "York", "."], ["Peter", "Blackburn"],
-          "Juan Carlos de Borbon met the European Commission in New York on Thursday .".split()]
+RAW = (
+    "John Smith lives in New York. The European Commission said on Thursday it disagreed "
+    "with German advice to consumers.\n\nEU rejects German call to boycott British lamb!  "
+    'Peter Blackburn, BRUSSELS 1996-08-22: Mr. Novak of the U.S. said "no" in Zürich.'
+)
+TOKENS = [
+    ["John", "Smith", "lives", "in", "New", "York", "."],
+    ["Peter", "Blackburn"],
+    "Juan Carlos de Borbon met the European Commission in New York on Thursday .".split(),
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +48,7 @@ def reference(tagger):
     def run(token_lists):
         sentences = [conll.Sentence(tuple(t), ("O",) * len(t)) for t in token_lists]
         return predictor.predict(TaggingData(sentences, tagger.resources.featurizer()), "iob1")
+
     return run
 
 
@@ -51,11 +58,11 @@ def check_spans(sentence, text=None):
     assert [(s.type, s.start, s.end) for s in sentence.spans] == [tuple(c) for c in chunks]
     for span in sentence.spans:
         if text is None:
-            assert span.char_start is None and span.text == " ".join(sentence.tokens[span.start:span.end])
+            assert span.char_start is None and span.text == " ".join(sentence.tokens[span.start : span.end])
         else:
             assert span.char_start == sentence.offsets[span.start][0]
             assert span.char_end == sentence.offsets[span.end - 1][1]
-            assert text[span.char_start:span.char_end] == span.text
+            assert text[span.char_start : span.char_end] == span.text
 
 
 def test_lazy_top_level_export():
@@ -69,8 +76,26 @@ def test_raw_text_sentences_offsets_and_tags(api_tagger, reference):
     expected = tokenize(RAW)
     assert [s.tokens for s in out] == [e.tokens for e in expected]
     assert len(out) == 4 and out[1].tokens[:3] == ("The", "European", "Commission")
-    assert out[3].tokens == ("Peter", "Blackburn", ",", "BRUSSELS", "1996-08-22", ":", "Mr.", "Novak", "of",
-                             "the", "U.S.", "said", '"', "no", '"', "in", "Zürich", ".")
+    assert out[3].tokens == (
+        "Peter",
+        "Blackburn",
+        ",",
+        "BRUSSELS",
+        "1996-08-22",
+        ":",
+        "Mr.",
+        "Novak",
+        "of",
+        "the",
+        "U.S.",
+        "said",
+        '"',
+        "no",
+        '"',
+        "in",
+        "Zürich",
+        ".",
+    )
     assert [list(s.tags) for s in out] == reference([s.tokens for s in out])
     for s in out:
         assert s.source == 0 and len(s.tags) == len(s.tokens)
@@ -83,8 +108,10 @@ def test_token_lists_and_conll_sentences(api_tagger, reference):
     expected = reference(TOKENS)
     by_list = api_tagger.predict(TOKENS)
     assert [list(s.tags) for s in by_list] == expected
-    sentences = [conll.Sentence(tuple(t), ("O",) * len(t), tuple(("NNP", str(i)) for i in range(len(t))))
-                 for t in TOKENS]
+    sentences = [
+        conll.Sentence(tuple(t), ("O",) * len(t), tuple(("NNP", str(i)) for i in range(len(t))))
+        for t in TOKENS
+    ]
     by_conll = api_tagger.predict(sentences, batch_size=1)
     assert [list(s.tags) for s in by_conll] == expected
     assert by_conll[2].columns == sentences[2].columns and by_list[2].columns == ()
@@ -100,8 +127,14 @@ def test_mixed_inputs_keep_order_and_sources(api_tagger, reference):
     inputs = ["Peter Blackburn went home. He slept.", TOKENS[0], "", ["Zürich"], TOKENS[2], []]
     out = api_tagger.predict(inputs, batch_size=3)
     assert [s.source for s in out] == [0, 0, 1, 3, 4, 5]
-    assert [s.tokens for s in out] == [("Peter", "Blackburn", "went", "home", "."), ("He", "slept", "."),
-                                       tuple(TOKENS[0]), ("Zürich",), tuple(TOKENS[2]), ()]
+    assert [s.tokens for s in out] == [
+        ("Peter", "Blackburn", "went", "home", "."),
+        ("He", "slept", "."),
+        tuple(TOKENS[0]),
+        ("Zürich",),
+        tuple(TOKENS[2]),
+        (),
+    ]
     assert [list(s.tags) for s in out[:5]] == reference([s.tokens for s in out[:5]])
     assert out[5].tags == () and out[5].spans == ()
     streamed = list(api_tagger.predict_iter(iter(inputs), batch_size=2, chunk_size=2))
@@ -121,8 +154,11 @@ def test_tokens_are_looked_up_in_nfc_and_returned_as_given(api_tagger, reference
     nfd = unicodedata.normalize("NFD", "Zoë Ölçer visited Zürich .")
     seen = []
     predict = api_tagger.predictor.predict
-    monkeypatch.setattr(api_tagger.predictor, "predict",
-                        lambda data, scheme: seen.append(data.sentences) or predict(data, scheme))
+    monkeypatch.setattr(
+        api_tagger.predictor,
+        "predict",
+        lambda data, scheme: seen.append(data.sentences) or predict(data, scheme),
+    )
     out = api_tagger.predict(nfd)
     assert [s.tokens for s in seen[0]] == [("Zoë", "Ölçer", "visited", "Zürich", ".")]
     assert all(unicodedata.is_normalized("NFC", w) for w in seen[0][0].tokens)
@@ -130,9 +166,16 @@ def test_tokens_are_looked_up_in_nfc_and_returned_as_given(api_tagger, reference
     assert [list(out[0].tags)] == reference([["Zoë", "Ölçer", "visited", "Zürich", "."]])
 
 
-@pytest.mark.parametrize("bad, error", [
-    ([["New York"]], InputError), ([["", "x"]], InputError), ([[" x"]], InputError),
-    ([3], TypeError), ([[1, 2]], InputError)])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ([["New York"]], InputError),
+        ([["", "x"]], InputError),
+        ([[" x"]], InputError),
+        ([3], TypeError),
+        ([[1, 2]], InputError),
+    ],
+)
 def test_bad_inputs(api_tagger, bad, error):
     with pytest.raises(error):
         api_tagger.predict(bad)
@@ -141,10 +184,23 @@ def test_bad_inputs(api_tagger, bad, error):
 def test_api_matches_cli(api_tagger, model_dir, tmp_path):
     (tmp_path / "raw.txt").write_text(RAW, encoding="utf-8")
     (tmp_path / "tok.txt").write_text("".join(" ".join(t) + "\n" for t in TOKENS), encoding="utf-8")
-    base = [sys.executable, "-m", "taglm_tf.tag", f"--model_dir={model_dir}", "--format=json", "--batch_size=2"]
-    procs = [subprocess.Popen(base + [f"--input={tmp_path / name}", f"--input_format={fmt}"], cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for name, fmt in (("raw.txt", "raw"), ("tok.txt", "text"))]
+    base = [
+        sys.executable,
+        "-m",
+        "taglm_tf.tag",
+        f"--model_dir={model_dir}",
+        "--format=json",
+        "--batch_size=2",
+    ]
+    procs = [
+        subprocess.Popen(
+            base + [f"--input={tmp_path / name}", f"--input_format={fmt}"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for name, fmt in (("raw.txt", "raw"), ("tok.txt", "text"))
+    ]
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=300)
@@ -154,4 +210,4 @@ def test_api_matches_cli(api_tagger, model_dir, tmp_path):
     assert raw_cli == [s.to_dict() for s in api_tagger.predict(RAW)]
     assert tok_cli == [s.to_dict() for s in api_tagger.predict(TOKENS)]
     assert all(RAW[a:b] == t for r in raw_cli for t, (a, b) in zip(r["tokens"], r["offsets"]))
-    assert all(RAW[e["char_start"]:e["char_end"]] == e["text"] for r in raw_cli for e in r["entities"])
+    assert all(RAW[e["char_start"] : e["char_end"]] == e["text"] for r in raw_cli for e in r["entities"])

@@ -1,5 +1,6 @@
 """A tiny TagLM run end to end: its model card as ``experiment.finish`` writes it, and the Python
 API on it (LMs loaded with the model) giving the CLI's tags and the pre-API code path's tags."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,8 +28,10 @@ from taglm_tf.tasks import sample_paths
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 REPO = Path(__file__).resolve().parents[1]
-RAW = ("Anna Novak said on Monday that Kestrel Bank would open an office in Norvia. "
-       "Police in Qualen said 20 people were hurt.\n\nVelmora")
+RAW = (
+    "Anna Novak said on Monday that Kestrel Bank would open an office in Norvia. "
+    "Police in Qualen said 20 people were hurt.\n\nVelmora"
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +39,12 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("taglm_api")
     text = [" ".join(s.tokens) for s in conll.read_conll(sample_paths()["train"], conll.CONLL2003)]
     lms = tiny_lms.pretrain_pair(root, text[:200], batch_size=4, num_steps=5)
-    config = dataclasses.replace(tiny_config(root / "tagger", max_constant_epochs=2, anneal_steps=1),
-                                 forward_lm=f"lstm_lm:{lms['forward']}", backward_lm=f"lstm_lm:{lms['backward']}",
-                                 lm_cache_dir=str(root / "cache"))
+    config = dataclasses.replace(
+        tiny_config(root / "tagger", max_constant_epochs=2, anneal_steps=1),
+        forward_lm=f"lstm_lm:{lms['forward']}",
+        backward_lm=f"lstm_lm:{lms['backward']}",
+        lm_cache_dir=str(root / "cache"),
+    )
     results = run_experiment(config)
     return str(root / "tagger"), results
 
@@ -53,8 +59,10 @@ def test_finish_writes_the_model_card(run):
     assert card["scores"]["dev"]["f1"] == pytest.approx(results["dev_f1"])
     assert card["scores"]["test"]["per_type"] == pytest.approx(results["scores"]["test"]["per_type"])
     assert set(card["scores"]["test"]["per_type"]) == {"LOC", "MISC", "ORG", "PER"}
-    assert [lm["fingerprint"] for lm in card["lms"]] == [config["lm_fingerprints"]["forward_lm"],
-                                                         config["lm_fingerprints"]["backward_lm"]]
+    assert [lm["fingerprint"] for lm in card["lms"]] == [
+        config["lm_fingerprints"]["forward_lm"],
+        config["lm_fingerprints"]["backward_lm"],
+    ]
     assert [lm["spec"] for lm in card["lms"]] == [config["forward_lm"], config["backward_lm"]]
     perplexity = results["lm_perplexity"] or {}
     assert [lm["perplexity"] for lm in card["lms"]] == [perplexity.get("forward"), perplexity.get("backward")]
@@ -70,8 +78,10 @@ def test_api_on_taglm_matches_reference_and_cli(run, tmp_path):
     model_dir, _ = run
     (tmp_path / "raw.txt").write_text(RAW, encoding="utf-8")
     cmd = [sys.executable, "-m", "taglm_tf.tag", f"--model_dir={model_dir}"]
-    procs = [subprocess.Popen(cmd + args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for args in ([f"--input={tmp_path / 'raw.txt'}", "--input_format=raw", "--format=json"], ["--info"])]
+    procs = [
+        subprocess.Popen(cmd + args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for args in ([f"--input={tmp_path / 'raw.txt'}", "--input_format=raw", "--format=json"], ["--info"])
+    ]
 
     tagger = Tagger.load(model_dir)
     assert len(tagger.lms) == 2
@@ -80,8 +90,11 @@ def test_api_on_taglm_matches_reference_and_cli(run, tmp_path):
     loaded = load_tagger(model_dir)
     lms = load_lms(loaded.config)
     tokens = [s.tokens for s in out]
-    data = TaggingData([conll.Sentence(t, ("O",) * len(t)) for t in tokens], loaded.resources.featurizer(),
-                       features=OnTheFlyFeatures(lms, tokens))
+    data = TaggingData(
+        [conll.Sentence(t, ("O",) * len(t)) for t in tokens],
+        loaded.resources.featurizer(),
+        features=OnTheFlyFeatures(lms, tokens),
+    )
     assert [list(s.tags) for s in out] == Predictor(loaded.model, loaded.resources.tags).predict(data, "iob1")
 
     results = []

@@ -1,4 +1,5 @@
 """ScienceIE span scoring against hand-computed precision, recall and F1, and its CLI."""
+
 import json
 import os
 import subprocess
@@ -15,7 +16,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def ann(folder, name, *spans):
     """``spans``: (type, start, end); surfaces are not checked by the scorer."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.ann").write_text("".join(f"T{i}\t{t} {s} {e}\tx\n" for i, (t, s, e) in enumerate(spans, 1)))
+    (folder / f"{name}.ann").write_text(
+        "".join(f"T{i}\t{t} {s} {e}\tx\n" for i, (t, s, e) in enumerate(spans, 1))
+    )
 
 
 def test_hand_computed_scores(tmp_path):
@@ -23,13 +26,20 @@ def test_hand_computed_scores(tmp_path):
     # doc a: gold Task 0-5, Process 10-20 twice (counts once), Material 30-40 and Process 30-40 (the
     # first type counts); predicted: Task 0-5 (right), Material 10-20 (wrong type), Material 30-40
     # (right), Method 50-60 (a type no gold file has: counts for nothing)
-    ann(gold, "a", ("Task", 0, 5), ("Process", 10, 20), ("Process", 10, 20), ("Material", 30, 40),
-        ("Process", 30, 40))
+    ann(
+        gold,
+        "a",
+        ("Task", 0, 5),
+        ("Process", 10, 20),
+        ("Process", 10, 20),
+        ("Material", 30, 40),
+        ("Process", 30, 40),
+    )
     ann(pred, "a", ("Task", 0, 5), ("Material", 10, 20), ("Material", 30, 40), ("Method", 50, 60))
-    ann(gold, "b", ("Material", 1, 2))      # predicted as empty
+    ann(gold, "b", ("Material", 1, 2))  # predicted as empty
     ann(pred, "b")
-    ann(gold, "c", ("Task", 3, 4))          # no prediction file at all
-    ann(pred, "extra", ("Task", 0, 1))      # no gold file: ignored
+    ann(gold, "c", ("Task", 3, 4))  # no prediction file at all
+    ann(pred, "extra", ("Task", 0, 1))  # no gold file: ignored
     scores = score_folders(str(gold), str(pred))
     counts = {t: (c.correct, c.found_guessed, c.found_gold) for t, c in scores.per_type.items()}
     assert counts == {"Task": (1, 1, 2), "Process": (0, 0, 1), "Material": (1, 2, 2)}
@@ -64,9 +74,13 @@ def test_cli_table_and_json(tmp_path):
     ann(tmp_path / "g", "b", ("Task", 1, 2))
     command = [sys.executable, "-m", "experiments.brat_eval", str(tmp_path / "g"), str(tmp_path / "p")]
     table = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    assert table.returncode == 0 and "| overall (micro) | 100.00 | 33.33 | 50.00 | 1 | 1 | 3 |" in table.stdout
+    assert (
+        table.returncode == 0 and "| overall (micro) | 100.00 | 33.33 | 50.00 | 1 | 1 | 3 |" in table.stdout
+    )
     assert table.stderr.strip() == "1 gold file(s) have no prediction file, scored as empty: b.ann"
-    as_json = json.loads(subprocess.run(command + ["--json"], cwd=REPO, capture_output=True, text=True).stdout)
+    as_json = json.loads(
+        subprocess.run(command + ["--json"], cwd=REPO, capture_output=True, text=True).stdout
+    )
     assert as_json["overall"]["f1"] == pytest.approx(50.0) and set(as_json["per_type"]) == {"Task", "Process"}
     bad = subprocess.run(command[:-1], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("error: give the gold folder")

@@ -1,9 +1,9 @@
 """Flags generated from config dataclasses (taglm_tf.config_flags): a field is all it takes."""
+
 import dataclasses
 import os
 import subprocess
 import sys
-from typing import Optional, Tuple
 
 import pytest
 from absl import flags
@@ -11,10 +11,10 @@ from absl import flags
 from taglm_tf import config_flags
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import resume_settings
-from taglm_tf.models.tagger import TaggerConfig
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig
+from taglm_tf.models.tagger import TaggerConfig
 from taglm_tf.training.trainer import TrainConfig
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,10 +30,10 @@ class Toy:
     rate: float = dataclasses.field(default=0.5, metadata=_help("A rate."))
     steps: int = dataclasses.field(default=3, metadata=_help("Steps.", lower_bound=1))
     mode: str = dataclasses.field(default="fast", metadata=_help("How.", choices=("fast", "slow")))
-    widths: Tuple[int, ...] = dataclasses.field(default=(1, 2), metadata=_help("Widths."))
-    cap: Optional[int] = dataclasses.field(default=None, metadata=_help("A cap."))
+    widths: tuple[int, ...] = dataclasses.field(default=(1, 2), metadata=_help("Widths."))
+    cap: int | None = dataclasses.field(default=None, metadata=_help("A cap."))
     on: bool = dataclasses.field(default=True, metadata=_help("A switch."))
-    files: Optional[str] = dataclasses.field(default=None, metadata=_help("Files.", flag="input_files"))
+    files: str | None = dataclasses.field(default=None, metadata=_help("Files.", flag="input_files"))
     derived: int = dataclasses.field(default=0, metadata={"flag": False})
     inner: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
@@ -48,6 +48,7 @@ def parsed(configs, *args, **define):
 def test_a_new_field_gets_its_flag_with_no_other_edit():
     """A config gaining a field (here a subclass of TrainConfig) has its flag, default and help,
     its value reaches the config, and the tagger's resume check compares it."""
+
     @dataclasses.dataclass(frozen=True, kw_only=True)
     class Extended(TrainConfig):
         warmup_epochs: int = dataclasses.field(default=0, metadata=_help("Epochs at lr/10 first."))
@@ -69,8 +70,13 @@ def flags_of(cls):
 def test_flag_types_defaults_help_and_metadata():
     fv = parsed(Toy, "--name=x")
     assert set(fv) == {"name", "rate", "steps", "mode", "widths", "cap", "on", "input_files"}
-    assert [fv[n].flag_type() for n in ("name", "rate", "steps", "cap", "on")] == ["string", "float", "int", "int",
-                                                                                 "bool"]
+    assert [fv[n].flag_type() for n in ("name", "rate", "steps", "cap", "on")] == [
+        "string",
+        "float",
+        "int",
+        "int",
+        "bool",
+    ]
     assert fv["mode"].parser.enum_values == ["fast", "slow"] and fv["mode"].default == "fast"
     assert fv["steps"].parser.lower_bound == 1
     assert fv["widths"].default == ["1", "2"] and fv["cap"].default is None and fv["name"].default is None
@@ -82,10 +88,20 @@ def test_flag_types_defaults_help_and_metadata():
 
 
 def test_from_flags_builds_the_config_from_parsed_values():
-    fv = parsed(Toy, "--name=x", "--rate=0.25", "--widths=3,4,5", "--cap=9", "--noon", "--input_files=a*",
-                "--mode=slow")
+    fv = parsed(
+        Toy,
+        "--name=x",
+        "--rate=0.25",
+        "--widths=3,4,5",
+        "--cap=9",
+        "--noon",
+        "--input_files=a*",
+        "--mode=slow",
+    )
     config = config_flags.from_flags(Toy, fv, derived=4)
-    assert config == Toy(name="x", rate=0.25, widths=(3, 4, 5), cap=9, on=False, files="a*", mode="slow", derived=4)
+    assert config == Toy(
+        name="x", rate=0.25, widths=(3, 4, 5), cap=9, on=False, files="a*", mode="slow", derived=4
+    )
     assert config_flags.from_flags(Toy, fv, name="given").name == "given"  # values win over flags
 
 
@@ -96,7 +112,9 @@ def test_list_flags_of_non_integers_are_an_input_error():
 
 
 def test_tool_defaults_and_help_notes():
-    fv = parsed(Toy, "--name=x", defaults={"rate": None, "steps": 5}, help_notes={"rate": "(default: the base's)"})
+    fv = parsed(
+        Toy, "--name=x", defaults={"rate": None, "steps": 5}, help_notes={"rate": "(default: the base's)"}
+    )
     assert fv["rate"].default is None and fv["steps"].default == 5
     assert fv["rate"].help == "A rate. (default: the base's)"
     base = Toy(name="base", rate=0.75, steps=2)
@@ -157,16 +175,26 @@ def _other_than(field, value):
     return value + 1 if field.kind in (int, float) else value + "_other"
 
 
-@pytest.mark.parametrize("config", [
-    TaggerConfig(char_encoder="cnn", char_units=30, rnn2_units=205, task_rnn=False), TrainConfig(verbose=2),
-    LSTMLMConfig(num_cells=32, use_peepholes=True), CNNLSTMLMConfig(conv_widths=(1, 2), conv_filters=(8, 8)),
-    LMTrainConfig(optimizer="adam", interleave=False, precision="mixed_bfloat16"),
-    Toy(name="x", widths=(), cap=3, on=False, files="f")], ids=lambda c: type(c).__name__)
+@pytest.mark.parametrize(
+    "config",
+    [
+        TaggerConfig(char_encoder="cnn", char_units=30, rnn2_units=205, task_rnn=False),
+        TrainConfig(verbose=2),
+        LSTMLMConfig(num_cells=32, use_peepholes=True),
+        CNNLSTMLMConfig(conv_widths=(1, 2), conv_filters=(8, 8)),
+        LMTrainConfig(optimizer="adam", interleave=False, precision="mixed_bfloat16"),
+        Toy(name="x", widths=(), cap=3, on=False, files="f"),
+    ],
+    ids=lambda c: type(c).__name__,
+)
 def test_to_args_gives_the_config_back(config):
     """Arguments made from a config, parsed by flags whose defaults all differ from it, build it."""
     fields = config_flags.flag_fields(type(config))
-    fv = parsed(type(config), *config_flags.to_args(config),
-                defaults={f.name: _other_than(f, getattr(config, f.name)) for f in fields})
+    fv = parsed(
+        type(config),
+        *config_flags.to_args(config),
+        defaults={f.name: _other_than(f, getattr(config, f.name)) for f in fields},
+    )
     assert all(fv[f.flag].default != fv[f.flag].value or getattr(config, f.name) is None for f in fields)
     assert config_flags.from_flags(type(config), fv) == config
 

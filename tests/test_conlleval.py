@@ -3,6 +3,7 @@
 The golden files in tests/fixtures/conlleval/ were made by make_fixtures.py
 there, which runs the official conlleval script (not shipped with the project).
 """
+
 from __future__ import annotations
 
 import os

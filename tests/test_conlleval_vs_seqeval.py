@@ -1,4 +1,5 @@
 """Where seqeval agrees with conlleval, and the IOBES case where it does not (README FAQ)."""
+
 import random
 import warnings
 

@@ -1,11 +1,13 @@
 """`make gpu-check`: the tiny CPU version of benchmarks.gpu_check runs every step, and the
 Makefile picks the GPU venv only where nvidia-smi sees a GPU."""
+
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+
 from test_stacks import MAKE, fake_python, make_print_stack
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -14,14 +16,26 @@ pytestmark = pytest.mark.slow
 
 def test_tiny_gpu_check_runs_every_step(tmp_path):
     out = tmp_path / "gpu_check.json"
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.gpu_check", "--preset=tiny", f"--output={out}"],
-                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gpu_check", "--preset=tiny", f"--output={out}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     result = json.loads(out.read_text())
     assert result["preset"] == "tiny" and result["passed"] and result["gpus"] == []
     steps = result["steps"]
-    assert set(steps) == {"mirrored", "lm_lstm_float32", "lm_lstm_mixed_bfloat16", "lm_cnn_lstm_float32",
-                          "lm_cnn_lstm_mixed_bfloat16", "lm1b_extraction", "tagger"}
+    assert set(steps) == {
+        "mirrored",
+        "lm_lstm_float32",
+        "lm_lstm_mixed_bfloat16",
+        "lm_cnn_lstm_float32",
+        "lm_cnn_lstm_mixed_bfloat16",
+        "lm1b_extraction",
+        "tagger",
+    }
     for kind in ("lstm", "cnn_lstm"):
         for precision in ("float32", "mixed_bfloat16"):
             measured = steps[f"lm_{kind}_{precision}"]["result"]
@@ -30,7 +44,11 @@ def test_tiny_gpu_check_runs_every_step(tmp_path):
             assert measured["training_flops_per_step"] > 0
     assert steps["lm1b_extraction"]["result"]["max_relative_difference_vs_graph"] < 1e-4
     tagger = steps["tagger"]["result"]
-    assert tagger["train"]["tokens_per_sec"] > 0 and tagger["dev_sentences"] == 128 and tagger["embeddings"] is None
+    assert (
+        tagger["train"]["tokens_per_sec"] > 0
+        and tagger["dev_sentences"] == 128
+        and tagger["embeddings"] is None
+    )
 
 
 @pytest.mark.skipif(MAKE is None, reason="make is not installed")

@@ -1,4 +1,5 @@
 """The one Markdown table writer."""
+
 import pytest
 
 from taglm_tf.markdown import table
@@ -6,7 +7,11 @@ from taglm_tf.markdown import table
 
 def test_table_escapes_pipes_and_line_breaks():
     assert table(["a", "b"], [["x|y", "1\n2"], [3, None]]) == [
-        "| a | b |", "| --- | --- |", "| x\\|y | 1 2 |", "| 3 | None |"]
+        "| a | b |",
+        "| --- | --- |",
+        "| x\\|y | 1 2 |",
+        "| 3 | None |",
+    ]
 
 
 def test_a_row_of_another_width_is_refused():

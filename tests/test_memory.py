@@ -1,5 +1,6 @@
 """taglm_tf.memory: with glibc's mmap threshold fixed, freed large blocks go back to the system;
 with its default dynamic threshold they stay resident (the RSS then creeps up with every batch)."""
+
 import os
 import subprocess
 import sys
@@ -40,13 +41,21 @@ print(applied, (before - rss()) / SIZE)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists("/proc/self/statm"),
-                    reason="glibc and /proc only")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not os.path.exists("/proc/self/statm"),
+    reason="glibc and /proc only",
+)
 def test_fixed_threshold_returns_freed_large_blocks_to_the_system():
     def released(mode, **env):
         env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | env
-        out = subprocess.run([sys.executable, "-c", PROBE, mode, str(DEFAULT_THRESHOLD)], cwd=REPO, env=env, capture_output=True,
-                             text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE, mode, str(DEFAULT_THRESHOLD)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         return out[0], float(out[1])  # blocks' worth of memory returned
 
     applied, blocks = released("fixed")

@@ -1,12 +1,13 @@
 """Model cards: built from a run's files (also for runs older than cards), copied into exports."""
+
 import json
 import os
 import shutil
 
+import pytest
+
 from taglm_tf import export, model_card
 from taglm_tf.errors import InputError
-
-import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRE_MOVE_RUN = os.path.join(REPO, "tests", "fixtures", "pre_move", "taglm_run")
@@ -18,12 +19,19 @@ def test_card_of_a_run_without_one_is_built_from_results(tmp_path):
     assert not (run / model_card.CARD_JSON).exists()
     card = model_card.read_card(str(run))
     assert card["task"] == "ner" and card["seed"] == 3 and card["epochs"] == 2
-    assert card["data"] == {"setting": "train", "data_dir": "/nonexistent", "train_fraction": 0.2,
-                            "train_sentences": 80, "files": json.loads((run / "config.json").read_text())["files"]}
+    assert card["data"] == {
+        "setting": "train",
+        "data_dir": "/nonexistent",
+        "train_fraction": 0.2,
+        "train_sentences": 80,
+        "files": json.loads((run / "config.json").read_text())["files"],
+    }
     assert card["scores"]["test"]["f1"] == pytest.approx(0.9122006841505131)
     assert card["scores"]["dev"]["per_type"]["PER"] == pytest.approx(4.66321243523316)
     assert [(lm["direction"], lm["spec"], lm["fingerprint"][:8]) for lm in card["lms"]] == [
-        ("forward", "lstm_lm:lms/forward", "74861f61"), ("backward", "lstm_lm:lms/backward", "7bcc74da")]
+        ("forward", "lstm_lm:lms/forward", "74861f61"),
+        ("backward", "lstm_lm:lms/backward", "7bcc74da"),
+    ]
     assert card["git_commit"] == "79d4bf0b055597309deacb643259703dcefb115c"
     assert card["training_seconds"] == pytest.approx(31.513857064999968)
     assert card["schedule"]["learning_rate"] == 0.001 and card["schedule"]["anneal_steps"] == 0
@@ -35,7 +43,9 @@ def test_card_of_a_run_without_one_is_built_from_results(tmp_path):
     model_card.write_card(str(run), card)
     assert model_card.read_card(str(run)) == card
     assert (run / model_card.CARD_MARKDOWN).read_text() == text
-    assert model_card.render_markdown(model_card.read_card(str(run))) == text  # same after the JSON round trip
+    assert (
+        model_card.render_markdown(model_card.read_card(str(run))) == text
+    )  # same after the JSON round trip
 
 
 def test_directory_without_a_run(tmp_path):

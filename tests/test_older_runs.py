@@ -2,6 +2,7 @@
 tests/fixtures/pre_move/README.md) are refused in one line each, naming the file and what to
 do; and a tagger file of the card's Keras loads on this stack, while one of a newer Keras is
 refused."""
+
 import json
 import os
 import shutil
@@ -37,13 +38,25 @@ def one_line(error: InputError) -> str:
 
 def test_an_older_taglm_run_is_refused_by_the_tagger(moved):
     (moved / "sentences.txt").write_text("Peace talks resumed .\n")
-    out = subprocess.run([sys.executable, "-m", "taglm_tf.tag", "--model_dir=taglm_run", "--input=sentences.txt",
-                          "--input_format=text"], capture_output=True, text=True, cwd=moved,
-                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "taglm_tf.tag",
+            "--model_dir=taglm_run",
+            "--input=sentences.txt",
+            "--input_format=text",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=moved,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert out.returncode == 1 and out.stdout == ""
     assert out.stderr.strip().splitlines() == [
         "error: taglm_run: written by an older taglm_tf (config.json has no lm_specs_relative_to_model_dir); "
-        "train it again"]
+        "train it again"
+    ]
 
 
 def test_older_lm_runs_are_refused(moved):
@@ -51,19 +64,24 @@ def test_older_lm_runs_are_refused(moved):
         config = moved / "lms" / direction / "config.json"
         with pytest.raises(InputError) as loading:
             load_embedder(f"lstm_lm:lms/{direction}")
-        assert one_line(loading.value) == (f"lms/{direction}/config.json: written by an older taglm_tf "
-                                           "(its model has no kind); train the LM again")
+        assert one_line(loading.value) == (
+            f"lms/{direction}/config.json: written by an older taglm_tf "
+            "(its model has no kind); train the LM again"
+        )
         with pytest.raises(InputError) as resuming:
             PretrainConfig.from_dict(json.loads(config.read_text()), str(config))
-        assert one_line(resuming.value) == (f"{config}: written by an older taglm_tf (its training config has "
-                                            "no interleave); start a new run")
+        assert one_line(resuming.value) == (
+            f"{config}: written by an older taglm_tf (its training config has no interleave); start a new run"
+        )
 
 
 def test_an_older_lm1b_export_is_refused(moved):
     with pytest.raises(InputError) as error:
         load_lm1b(str(moved / "lm1b_export"))
-    assert one_line(error.value) == (f"{moved / 'lm1b_export' / 'weights.h5'}: no weight 025/kernel_0: exported by "
-                                     "an older taglm_tf or another model; export the lm_1b release again")
+    assert one_line(error.value) == (
+        f"{moved / 'lm1b_export' / 'weights.h5'}: no weight 025/kernel_0: exported by "
+        "an older taglm_tf or another model; export the lm_1b release again"
+    )
 
 
 def test_a_tagger_of_the_cards_keras_loads_on_this_stack(moved):
@@ -90,7 +108,9 @@ def test_a_model_from_a_newer_keras_is_refused_in_one_line(moved, monkeypatch):
             dst.writestr(name, data.replace(b'"2.15.0"', b'"9.1.0"') if name == "metadata.json" else data)
     with pytest.raises(InputError) as info:
         saving.load_model_file(str(newer))
-    assert str(info.value) == (f"{newer}: saved by Keras 9.1.0, newer than this stack's Keras "
-                               f"{saving.running_keras_version()}; load it on the stack it was trained "
-                               "on (make STACK=current)")
+    assert str(info.value) == (
+        f"{newer}: saved by Keras 9.1.0, newer than this stack's Keras "
+        f"{saving.running_keras_version()}; load it on the stack it was trained "
+        "on (make STACK=current)"
+    )
     assert "\n" not in str(info.value)

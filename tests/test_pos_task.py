@@ -1,5 +1,6 @@
 """The POS task (token labels on CoNLL-2000's POS column), end to end through the task registry:
 reading, accuracy scoring, training, tagging, export, sweeps and the report."""
+
 import json
 import os
 import subprocess
@@ -35,7 +36,9 @@ def test_reads_the_pos_column_of_conll2000():
     # The other column is the chunk tag, so predictions files keep it.
     assert [tuple(c[0] for c in s.columns) for s in pos] == [s.tags for s in chunks]
     labels = {t for s in pos for t in s.tags}
-    assert {"NN", "NNP", "VBZ", "DT", "IN", ",", "."} <= labels and not any(t.startswith(("B-", "I-")) for t in labels)
+    assert {"NN", "NNP", "VBZ", "DT", "IN", ",", "."} <= labels and not any(
+        t.startswith(("B-", "I-")) for t in labels
+    )
 
 
 def test_token_accuracy_against_brute_force():
@@ -43,7 +46,9 @@ def test_token_accuracy_against_brute_force():
     labels = ["NN", "VB", "DT", "JJ"]
     gold = rng.choice(labels, 200)
     predicted = np.where(rng.random(200) < 0.7, gold, rng.choice(labels, 200))
-    sentences = [conll.Sentence(tuple(f"w{i}" for i in range(a, b)), tuple(gold[a:b])) for a, b in ((0, 50), (50, 200))]
+    sentences = [
+        conll.Sentence(tuple(f"w{i}" for i in range(a, b)), tuple(gold[a:b])) for a, b in ((0, 50), (50, 200))
+    ]
     scores = TokenLabels().score(sentences, [predicted[:50], predicted[50:]])
     assert scores.metric == "accuracy" and scores.details == {"accuracy": scores.value}
     assert scores.value == pytest.approx(100 * np.mean(gold == predicted))
@@ -53,13 +58,23 @@ def test_token_accuracy_against_brute_force():
 
 def test_flagfiles_use_the_chunking_model_and_differ_only_in_their_lms():
     def parse(name):
-        fv = parse_flagfile(tagging_flags.define_flags, os.path.join(FLAGS_DIR, name),
-                            "--model_dir=/tmp/x", "--data_dir=/data")
+        fv = parse_flagfile(
+            tagging_flags.define_flags,
+            os.path.join(FLAGS_DIR, name),
+            "--model_dir=/tmp/x",
+            "--data_dir=/data",
+        )
         return tagging_flags.config_from_flags("pos", fv).to_dict()
 
-    chunking = tagging_flags.config_from_flags("chunking", parse_flagfile(
-        tagging_flags.define_flags, os.path.join(FLAGS_DIR, "chunk_baseline_cpu.cfg"),
-        "--model_dir=/tmp/x", "--data_dir=/data")).to_dict()
+    chunking = tagging_flags.config_from_flags(
+        "chunking",
+        parse_flagfile(
+            tagging_flags.define_flags,
+            os.path.join(FLAGS_DIR, "chunk_baseline_cpu.cfg"),
+            "--model_dir=/tmp/x",
+            "--data_dir=/data",
+        ),
+    ).to_dict()
     baseline, taglm = parse("pos_baseline_cpu.cfg"), parse("pos_taglm_cnn_word_cpu.cfg")
     assert baseline == {**chunking, "task": "pos"}
     assert {k for k in baseline if baseline[k] != taglm[k]} == {"forward_lm", "backward_lm"}
@@ -91,11 +106,29 @@ def pos_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pos")
     files, model_dir = _pos_files(str(tmp)), str(tmp / "sweep" / "seed_3")
     args = [f"--{split}_file={path}" for split, path in files.items()] + [
-        "--task=pos", f"--model_dir={model_dir}", "--data_dir=/nonexistent", "--char_dim=4", "--char_units=4",
-        "--word_dim=8", "--rnn_units=8", "--char_dropout=0", "--rnn_input_dropout=0", "--output_dropout=0",
-        "--max_constant_epochs=2", "--anneal_epochs=1", "--anneal_steps=1", "--seed=3", "--verbose=0"]
-    proc = subprocess.run([sys.executable, "-m", "experiments.train_tagger", *args], cwd=REPO, text=True,
-                          capture_output=True, timeout=600)
+        "--task=pos",
+        f"--model_dir={model_dir}",
+        "--data_dir=/nonexistent",
+        "--char_dim=4",
+        "--char_units=4",
+        "--word_dim=8",
+        "--rnn_units=8",
+        "--char_dropout=0",
+        "--rnn_input_dropout=0",
+        "--output_dropout=0",
+        "--max_constant_epochs=2",
+        "--anneal_epochs=1",
+        "--anneal_steps=1",
+        "--seed=3",
+        "--verbose=0",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.train_tagger", *args],
+        cwd=REPO,
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     with open(os.path.join(model_dir, "results.json"), encoding="utf-8") as f:
         return PosRun(model_dir, files, json.load(f), proc.stdout)
@@ -150,8 +183,10 @@ def test_pos_runs_in_sweeps_and_the_report(pos_run, tmp_path):
     summary = sweeps.sweep_summary(sweep_dir, "pos", "pos_baseline_cpu.cfg", "pos_baseline")
     assert summary["metric"] == "accuracy" and summary["test_accuracy"]["mean"] == results["test_accuracy"]
     assert summary["setting"]["dev_sample"] is None  # the dev file was given
-    assert run_seeds.command_for(run_seeds.DEFAULT_COMMAND, "pos", "p.cfg", sweep_dir, 3, [])[2:4] == \
-        ["experiments.train_tagger", "--task=pos"]
+    assert run_seeds.command_for(run_seeds.DEFAULT_COMMAND, "pos", "p.cfg", sweep_dir, 3, [])[2:4] == [
+        "experiments.train_tagger",
+        "--task=pos",
+    ]
     text = write_report([f"pos_baseline={sweep_dir}"], str(tmp_path / "REPORT.md"))
     row = next(line for line in text.splitlines() if line.startswith("| `pos_baseline`"))
     assert "| accuracy |" in row and f"{results['test_accuracy']:.2f}" in row

@@ -1,6 +1,7 @@
 """Process-wide settings belong to the command-line tools: importing the project's packages
 changes nothing in the process but Keras 2's selection, and every entry point calls
 ``cli.configure_process`` before its imports reach TensorFlow."""
+
 import ast
 import importlib.util
 import json
@@ -65,14 +66,23 @@ def user_env(**settings):
 
 
 def test_importing_every_module_leaves_the_process_alone():
-    out = subprocess.run([sys.executable, "-c", PROBE, *PACKAGES], cwd=REPO, env=user_env(),
-                         capture_output=True, text=True, check=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *PACKAGES],
+        cwd=REPO,
+        env=user_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     package, imported, configured = json.loads(out.stdout.splitlines()[-1])
     assert package == {"changed": {"TF_USE_LEGACY_KERAS": "1"} if CURRENT_STACK else {}, "tensorflow": False}
     assert imported["modules"] > 100  # the walk reached every module
     assert imported["changed"] == {} and not imported["mallopt"]
-    assert configured["changed"] == {"TF_CPP_MIN_LOG_LEVEL": "2",
-                                     **({"TF_ENABLE_ONEDNN_OPTS": "0"} if CURRENT_STACK else {})}
+    assert configured["changed"] == {
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        **({"TF_ENABLE_ONEDNN_OPTS": "0"} if CURRENT_STACK else {}),
+    }
     assert configured["mallopt"] == sys.platform.startswith("linux")
 
 
@@ -112,8 +122,10 @@ def configure_call(path: Path):
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
     for node in body:
-        if isinstance(node, ast.ImportFrom) and (node.module == "__future__" or (
-                node.module == "taglm_tf" and [a.name for a in node.names] == ["cli"])):
+        if isinstance(node, ast.ImportFrom) and (
+            node.module == "__future__"
+            or (node.module == "taglm_tf" and [a.name for a in node.names] == ["cli"])
+        ):
             continue
         if _is_main_guard(node) and len(node.body) == 1:
             call = node.body[0].value if isinstance(node.body[0], ast.Expr) else None
@@ -138,13 +150,23 @@ def test_entry_point_configures_the_process_before_its_imports(module, path):
     if module in WITHOUT_SETTINGS:
         assert call is None
         return
-    expected = "cli.configure_process(fix_mmap_threshold=True)" if module == "taglm_tf.tag" else \
-        "cli.configure_process()"
+    expected = (
+        "cli.configure_process(fix_mmap_threshold=True)"
+        if module == "taglm_tf.tag"
+        else "cli.configure_process()"
+    )
     assert call == expected, f"{module} does not start with `if __name__ == '__main__': {expected}`"
 
 
 def test_conlleval_imports_no_tensorflow():
     code = "import sys, taglm_tf.conlleval; print('tensorflow' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=user_env(), capture_output=True,
-                         text=True, check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=user_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     assert out.stdout.split() == ["False"]

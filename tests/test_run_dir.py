@@ -1,4 +1,5 @@
 """taglm_tf.run_dir: the files of a run, their format version and the resume check."""
+
 import json
 
 import pytest
@@ -30,8 +31,10 @@ def test_another_format_version_is_refused_in_one_line(tmp_path, name):
     read = run_dir.read_config if name == "config.json" else run_dir.read_results
     with pytest.raises(InputError) as e:
         read(str(tmp_path))
-    assert str(e.value) == (f"{tmp_path / name}: run directory format 2; this version of taglm_tf reads "
-                            f"format {run_dir.FORMAT_VERSION} (retrain, or use the release that wrote it)")
+    assert str(e.value) == (
+        f"{tmp_path / name}: run directory format 2; this version of taglm_tf reads "
+        f"format {run_dir.FORMAT_VERSION} (retrain, or use the release that wrote it)"
+    )
 
 
 def test_a_file_without_a_version_reads_as_version_1(tmp_path):
@@ -39,8 +42,9 @@ def test_a_file_without_a_version_reads_as_version_1(tmp_path):
     assert run_dir.read_config(str(tmp_path)) == {"task": "ner"}
 
 
-@pytest.mark.parametrize("content, message", [(None, "no config.json here"), ("{", "cannot read"),
-                                              ("[1]", "not a JSON object")])
+@pytest.mark.parametrize(
+    "content, message", [(None, "no config.json here"), ("{", "cannot read"), ("[1]", "not a JSON object")]
+)
 def test_unreadable_config(tmp_path, content, message):
     if content is not None:
         (tmp_path / "config.json").write_text(content)
@@ -53,11 +57,15 @@ def test_resume_check_names_every_changed_flag(tmp_path):
     run_dir.refuse_changed_settings(saved, {"seed": 1, "rnn_units": (8, 8), "only_given": 2}, str(tmp_path))
     with pytest.raises(InputError) as e:
         run_dir.refuse_changed_settings(saved, {"seed": 2, "lr": 0.01}, str(tmp_path))
-    assert str(e.value) == (f"{tmp_path / 'config.json'}: --resume with settings other than the run's: "
-                            "--lr (0.001 saved, 0.01 given), --seed (1 saved, 2 given); drop these flags to "
-                            "continue the run, or use a new --model_dir")
+    assert str(e.value) == (
+        f"{tmp_path / 'config.json'}: --resume with settings other than the run's: "
+        "--lr (0.001 saved, 0.01 given), --seed (1 saved, 2 given); drop these flags to "
+        "continue the run, or use a new --model_dir"
+    )
 
 
 def test_interrupt_line():
-    assert run_dir.interrupted("in epoch 3", "continue from the end of epoch 2") == \
-        "interrupted in epoch 3; rerun with --resume to continue from the end of epoch 2"
+    assert (
+        run_dir.interrupted("in epoch 3", "continue from the end of epoch 2")
+        == "interrupted in epoch 3; rerun with --resume to continue from the end of epoch 2"
+    )

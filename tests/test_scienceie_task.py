@@ -1,5 +1,6 @@
 """The ScienceIE task: BRAT folders in, scored by the ScienceIE definition during training, and the
 same numbers from the BRAT files a trained tagger writes."""
+
 import dataclasses
 import os
 
@@ -28,13 +29,16 @@ def _brat_corpus(directory, sentences_per_doc=12):
         sentences = TASKS["ner"].read(path)
         for d in range(0, len(sentences), sentences_per_doc):
             text, annotations = "", []
-            for sentence in sentences[d:d + sentences_per_doc]:
+            for sentence in sentences[d : d + sentences_per_doc]:
                 starts = []
                 for token in sentence.tokens:
                     starts.append(len(text))
                     text += token + " "
                 for chunk in tags_to_chunks(sentence.tags):
-                    fragment = (starts[chunk.start], starts[chunk.end - 1] + len(sentence.tokens[chunk.end - 1]))
+                    fragment = (
+                        starts[chunk.start],
+                        starts[chunk.end - 1] + len(sentence.tokens[chunk.end - 1]),
+                    )
                     annotations.append(brat.TextBound(f"T{len(annotations) + 1}", chunk.type, (fragment,)))
                 text = text[:-1] + "\n\n"
             name = os.path.join(folder, f"doc{d:04d}")
@@ -62,7 +66,9 @@ def test_training_scores_match_the_brat_files_the_tagger_writes(scienceie_run, t
         tagger.write_brat(config.files[split], out)
         scores = brat_eval.score_folders(config.files[split], out)
         assert scores.overall.f1 == pytest.approx(results[f"{split}_f1"], abs=1e-9)
-        assert results["scores"][split]["per_type"] == pytest.approx({t: c.f1 for t, c in scores.per_type.items()})
+        assert results["scores"][split]["per_type"] == pytest.approx(
+            {t: c.f1 for t, c in scores.per_type.items()}
+        )
 
 
 def test_in_memory_and_folder_scores_agree(tmp_path):
@@ -71,14 +77,18 @@ def test_in_memory_and_folder_scores_agree(tmp_path):
     gold = SCIENCEIE.read(str(require_real_file("scienceie", "dev", "S0003491613001516.ann").parent))
     rng = np.random.default_rng(1)
     tags = ["O", "B-Material", "I-Material", "B-Process", "I-Process", "B-Task", "I-Task"]
-    predicted = [[s.tags[i] if rng.random() < 0.6 else str(rng.choice(tags)) for i in range(len(s))] for s in gold]
+    predicted = [
+        [s.tags[i] if rng.random() < 0.6 else str(rng.choice(tags)) for i in range(len(s))] for s in gold
+    ]
     in_memory = SCIENCEIE.score(gold, predicted)
     by_document = {}
     for sentence, tags in zip(gold, predicted):
         by_document.setdefault(sentence.document, []).append((sentence, tags))
     for document, pairs in by_document.items():
         found = brat.annotations_from_tags([s for s, _ in pairs], [t for _, t in pairs])
-        brat.write_ann(str(tmp_path / os.path.basename(document)[:-4]) + ".ann", found, brat.read_text(document))
+        brat.write_ann(
+            str(tmp_path / os.path.basename(document)[:-4]) + ".ann", found, brat.read_text(document)
+        )
     folder = brat_eval.score_folders(os.path.dirname(gold[0].document), str(tmp_path))
     assert in_memory.value == pytest.approx(folder.overall.f1)
     assert in_memory.details["recall"] == pytest.approx(folder.overall.recall)
@@ -91,6 +101,8 @@ def test_gold_tags_lose_only_what_the_one_layer_rule_leaves_out():
     gold = SCIENCEIE.read(dev)
     scores = SCIENCEIE.score(gold, [s.tags for s in gold])
     _, counts = brat.tagged_sentences(brat.read_folder(dev))
-    spans = sum(len(brat_eval.span_types(os.path.join(dev, n))) for n in os.listdir(dev) if n.endswith(".ann"))
+    spans = sum(
+        len(brat_eval.span_types(os.path.join(dev, n))) for n in os.listdir(dev) if n.endswith(".ann")
+    )
     assert scores.details["precision"] == 100.0
     assert scores.details["recall"] == pytest.approx(100.0 * counts.kept / spans)

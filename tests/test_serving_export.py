@@ -2,6 +2,7 @@
 
 (Not named test_export.py: tests/lm_1b_export/test_export.py has that basename.)
 """
+
 from __future__ import annotations
 
 import itertools
@@ -42,14 +43,27 @@ def cli(model_dir, tmp_path_factory):
     """Export with the CLI, and (concurrently) try to export onto an existing directory."""
     tmp = tmp_path_factory.mktemp("export")
     cmd = [sys.executable, "-m", "taglm_tf.export", f"--model_dir={model_dir}"]
-    procs = {"ok": subprocess.Popen(cmd + [f"--export_dir={tmp / 'out'}"], cwd=REPO, text=True,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE),
-             "exists": subprocess.Popen(cmd + [f"--export_dir={model_dir}"], cwd=REPO, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)}
+    procs = {
+        "ok": subprocess.Popen(
+            cmd + [f"--export_dir={tmp / 'out'}"],
+            cwd=REPO,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ),
+        "exists": subprocess.Popen(
+            cmd + [f"--export_dir={model_dir}"],
+            cwd=REPO,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ),
+    }
     taken = tmp.parent / f"{tmp.name}_taken"  # beside tmp, whose listing a test checks
     taken.mkdir()
-    procs["other_exists"] = subprocess.Popen(cmd + [f"--export_dir={taken}"], cwd=REPO, text=True,
-                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    procs["other_exists"] = subprocess.Popen(
+        cmd + [f"--export_dir={taken}"], cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     results = {"other_dir": taken}
     for name, proc in procs.items():
         out, err = proc.communicate(timeout=300)
@@ -82,11 +96,16 @@ def test_cli_refuses_existing_export_dir(cli, model_dir):
     exists. Neither is touched."""
     code, out, err = cli[1]["exists"]
     assert code == 1 and out == ""
-    assert err.strip().splitlines()[-1] == (f"error: {model_dir}: --export_dir is also an input ({model_dir}): "
-                                            "it would be overwritten; write the output elsewhere")
+    assert err.strip().splitlines()[-1] == (
+        f"error: {model_dir}: --export_dir is also an input ({model_dir}): "
+        "it would be overwritten; write the output elsewhere"
+    )
     code, out, err = cli[1]["other_exists"]
     assert code == 1 and out == ""
-    assert err.strip().splitlines()[-1] == f"error: {cli[1]['other_dir']}: already exists; choose a new --export_dir"
+    assert (
+        err.strip().splitlines()[-1]
+        == f"error: {cli[1]['other_dir']}: already exists; choose a new --export_dir"
+    )
 
 
 def test_missing_model_dir(tmp_path):
@@ -115,8 +134,9 @@ def test_tag_ids_equal_keras_model(serve, tagger):
 def test_tags_equal_predictor_and_padding_is_empty(serve, tagger):
     out = serve(tokens=padded(SENTENCES))
     tags, ids = out["tags"].numpy().astype(str), out["tag_ids"].numpy()
-    data = TaggingData([conll.Sentence(tuple(s), ("O",) * len(s)) for s in SENTENCES],
-                       tagger.resources.featurizer())
+    data = TaggingData(
+        [conll.Sentence(tuple(s), ("O",) * len(s)) for s in SENTENCES], tagger.resources.featurizer()
+    )
     expected = Predictor(tagger.model, tagger.resources.tags).predict(data, "iob1")
     for row, sentence in enumerate(SENTENCES):
         n = len(sentence)
@@ -141,6 +161,7 @@ def test_an_empty_token_before_a_token_is_refused_as_the_api_refuses_it(serve, m
     sentence (real tokens tagged as padding): the served model refuses it, like the API."""
     from taglm_tf.api import Tagger
     from taglm_tf.errors import InputError
+
     with pytest.raises(tf.errors.InvalidArgumentError, match="empty strings are only right padding"):
         serve(tokens=tf.constant([row, ["fine"] + [""] * (len(row) - 1)]))
     with pytest.raises(InputError):
@@ -158,8 +179,11 @@ def test_batches_without_tokens(serve):
 def test_convert_ids_matches_python_converter(scheme):
     """Every sequence of up to 4 tags, well-formed or not, converts as tag_schemes.convert."""
     items = ["<pad>", "O", "B-PER", "I-PER", "E-PER", "S-PER", "B-NP-SBJ", "I-NP-SBJ", "S-NP-SBJ"]
-    rows = [list(seq) + [0] * (4 - n) for n in range(1, 5)
-            for seq in itertools.product(range(len(items)), repeat=n)]
+    rows = [
+        list(seq) + [0] * (4 - n)
+        for n in range(1, 5)
+        for seq in itertools.product(range(len(items)), repeat=n)
+    ]
     lengths = [n for n in range(1, 5) for _ in range(len(items) ** n)]
     ids = tf.constant(rows, tf.int32)
     present = tf.sequence_mask(lengths, 4)

@@ -1,5 +1,6 @@
 """Exporting a TagLM model: its lstm_lm LMs run inside the SavedModel, and it tags as the Python
 tagger (on-the-fly LM features) does; a model whose LM changed since training is refused."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,10 +19,10 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
-from taglm_tf.lm.frozen.loading import RELATIVE_KEY, lm_fingerprints, load_lms
-from taglm_tf.tag import tag_input
 from taglm_tf.lm.frozen.features import OnTheFlyFeatures
+from taglm_tf.lm.frozen.loading import RELATIVE_KEY, lm_fingerprints, load_lms
 from taglm_tf.models import saving
+from taglm_tf.tag import tag_input
 from taglm_tf.tasks import sample_paths
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
@@ -38,10 +39,12 @@ def taglm_model_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("taglm_export")
     text = [" ".join(s.tokens) for s in conll.read_conll(sample_paths()["train"], conll.CONLL2003)]
     lms = tiny_lms.pretrain_pair(root, text[:200], batch_size=4, num_steps=5)
-    config = dataclasses.replace(tiny_config(root / "tagger", max_constant_epochs=3, anneal_steps=1,
-                                             learning_rate=0.01),
-                                 forward_lm=f"lstm_lm:{lms['forward']}", backward_lm=f"lstm_lm:{lms['backward']}",
-                                 lm_cache_dir=str(root / "cache"))
+    config = dataclasses.replace(
+        tiny_config(root / "tagger", max_constant_epochs=3, anneal_steps=1, learning_rate=0.01),
+        forward_lm=f"lstm_lm:{lms['forward']}",
+        backward_lm=f"lstm_lm:{lms['backward']}",
+        lm_cache_dir=str(root / "cache"),
+    )
     run_experiment(config)
     return root / "tagger"
 
@@ -78,8 +81,8 @@ def test_exported_taglm_tags_as_the_python_tagger(taglm_model_dir, served):
         result = serve(tokens=tokens)
         tags, ids = result["tags"].numpy().astype(str), result["tag_ids"].numpy()
         for row, sentence in enumerate(SENTENCES):
-            assert list(tags[row, :len(sentence)]) == expected[row]
-            assert set(tags[row, len(sentence):]) <= {""} and not ids[row, len(sentence):].any()
+            assert list(tags[row, : len(sentence)]) == expected[row]
+            assert set(tags[row, len(sentence) :]) <= {""} and not ids[row, len(sentence) :].any()
     assert any(t != "O" for row in expected for t in row)
 
 
@@ -94,14 +97,19 @@ def test_an_lm_changed_since_training_is_refused(taglm_model_dir, tmp_path):
             export.export_tagger(str(taglm_model_dir), str(tmp_path / "out"))
         assert not (tmp_path / "out").exists()
     finally:
-        config["lm_fingerprints"]["backward_lm"] = load_lms({**config, "lm_fingerprints": None})[1].fingerprint
+        config["lm_fingerprints"]["backward_lm"] = load_lms({**config, "lm_fingerprints": None})[
+            1
+        ].fingerprint
         (taglm_model_dir / run_dir.CONFIG).write_text(json.dumps(config))
 
 
 def test_fingerprints_follow_the_configured_lms_when_only_one_is_set():
     class Fake:
         fingerprint = "f" * 64
-    assert lm_fingerprints({"forward_lm": None, "backward_lm": "lstm_lm:/b"}, [Fake()]) == {"backward_lm": "f" * 64}
+
+    assert lm_fingerprints({"forward_lm": None, "backward_lm": "lstm_lm:/b"}, [Fake()]) == {
+        "backward_lm": "f" * 64
+    }
     assert lm_fingerprints({"forward_lm": "lstm_lm:/f"}, [Fake()]) == {"forward_lm": "f" * 64}
     assert lm_fingerprints({}, []) == {}
 
@@ -136,8 +144,12 @@ def test_model_dir_moved_with_its_lms_tags_and_exports_anywhere(taglm_model_dir,
             tag_input(str(tmp_path / "alone"), str(tmp_path / "in.txt"))
         assert str(missing.value) == (
             f"{tmp_path / 'alone'}: cannot find forward_lm (tried lstm_lm:{root / 'forward'}; "
-            f"lstm_lm:{tmp_path / 'forward'}); pass --forward_lm to say where it is")
-        overrides = {"forward_lm": f"lstm_lm:{moved / 'forward'}", "backward_lm": f"lstm_lm:{moved / 'backward'}"}
+            f"lstm_lm:{tmp_path / 'forward'}); pass --forward_lm to say where it is"
+        )
+        overrides = {
+            "forward_lm": f"lstm_lm:{moved / 'forward'}",
+            "backward_lm": f"lstm_lm:{moved / 'backward'}",
+        }
         assert tag_input(str(tmp_path / "alone"), str(tmp_path / "in.txt"), lms=overrides) == expected
         swapped = {"forward_lm": overrides["backward_lm"], "backward_lm": overrides["forward_lm"]}
         with pytest.raises(InputError, match="forward_lm .* not the LM this model was trained with"):

@@ -1,5 +1,6 @@
 """The two TensorFlow stacks: the Makefile's choice of Python and stack, Keras 2 on both, no CUDA
 wheel in a CPU install of the current stack."""
+
 import importlib.metadata
 import importlib.util
 import os
@@ -36,16 +37,31 @@ def make_print_stack(path_dirs, *args):
 
 
 @pytest.mark.skipif(MAKE is None, reason="make is not installed")
-@pytest.mark.parametrize("on_path,args,expected", [
-    ({"python3.11": "3.11", "python3.13": "3.13"}, [],
-     "stack=card python=python3.11 venv=.venv extras=cpu,test"),
-    ({"python3.12": "3.12", "python3.13": "3.13"}, [],
-     "stack=current python=python3.13 venv=.venv-current extras=current,test"),
-    ({"python3.11": "3.11", "python3.12": "3.12"}, ["STACK=current"],
-     "stack=current python=python3.12 venv=.venv-current extras=current,test"),
-    ({"python3.11": "3.11"}, ["STACK=current"],
-     "stack=current python=python3.11 venv=.venv-current extras=current,test"),
-])
+@pytest.mark.parametrize(
+    "on_path,args,expected",
+    [
+        (
+            {"python3.11": "3.11", "python3.13": "3.13"},
+            [],
+            "stack=card python=python3.11 venv=.venv extras=cpu,test",
+        ),
+        (
+            {"python3.12": "3.12", "python3.13": "3.13"},
+            [],
+            "stack=current python=python3.13 venv=.venv-current extras=current,test",
+        ),
+        (
+            {"python3.11": "3.11", "python3.12": "3.12"},
+            ["STACK=current"],
+            "stack=current python=python3.12 venv=.venv-current extras=current,test",
+        ),
+        (
+            {"python3.11": "3.11"},
+            ["STACK=current"],
+            "stack=current python=python3.11 venv=.venv-current extras=current,test",
+        ),
+    ],
+)
 def test_makefile_picks_stack_and_python_from_path(tmp_path, on_path, args, expected):
     for name, version in on_path.items():
         fake_python(tmp_path / "bin", name, version)
@@ -72,9 +88,11 @@ def test_makefile_without_usable_python_says_what_to_install(tmp_path):
     broken.write_text("#!/bin/sh\nexit 127\n")
     result = make_print_stack([tmp_path / "bin"], "test")
     assert result.returncode != 0 and "Illegal option" not in result.stderr
-    assert result.stdout.strip() == ("No usable Python for the current stack (TF 2.21 + tf_keras): install "
-                                     "python3.11, python3.12 or python3.13 (with venv), or pass "
-                                     "PYTHON=/path/to/python3.1x.")
+    assert result.stdout.strip() == (
+        "No usable Python for the current stack (TF 2.21 + tf_keras): install "
+        "python3.11, python3.12 or python3.13 (with venv), or pass "
+        "PYTHON=/path/to/python3.1x."
+    )
     result = make_print_stack([tmp_path / "bin"], "test", "STACK=card")
     assert result.returncode != 0 and "install python3.11 (with venv)" in result.stdout
 
@@ -84,22 +102,31 @@ def test_makefile_refuses_a_python_the_stack_does_not_support(tmp_path):
     python312 = fake_python(tmp_path / "bin", "python3.12", "3.12")
     shutil.copy(REPO / "Makefile", tmp_path / "Makefile")  # a copy: nothing here may touch the real venvs
     (tmp_path / "setup.py").write_text("")
-    result = subprocess.run([MAKE, "-s", "venv", "STACK=card", f"PYTHON={python312}"], cwd=tmp_path,
-                            env={"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path)}, capture_output=True, text=True)
+    result = subprocess.run(
+        [MAKE, "-s", "venv", "STACK=card", f"PYTHON={python312}"],
+        cwd=tmp_path,
+        env={"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and not (tmp_path / ".venv").exists()
     assert result.stdout.strip().splitlines()[-1] == (
-        f"PYTHON={python312} is Python 3.12; the card's stack (TF 2.15.1 + tensorflow-addons) needs python3.11.")
+        f"PYTHON={python312} is Python 3.12; the card's stack (TF 2.15.1 + tensorflow-addons) needs python3.11."
+    )
 
 
 @pytest.mark.parametrize("package", ["experiments", "lm_1b_export", "benchmarks", "taglm_tf.tag"])
 def test_entry_points_select_keras_2_before_tensorflow(package):
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
-    code = (f"import sys, os; import {package}; "
-            "print('tensorflow' in sys.modules, os.environ.get('TF_USE_LEGACY_KERAS'))")
+    code = (
+        f"import sys, os; import {package}; "
+        "print('tensorflow' in sys.modules, os.environ.get('TF_USE_LEGACY_KERAS'))"
+    )
     if package == "taglm_tf.tag":  # a CLI module imports TensorFlow itself: Keras must be 2 there
         code = f"import {package}, tensorflow as tf; print(tf.keras.Model.__module__)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     if package == "taglm_tf.tag":  # Keras 3 would give keras.src.models.model
         assert out == ["tf_keras.src.engine.training" if CURRENT_STACK else "keras.src.engine.training"]
     else:
@@ -108,8 +135,7 @@ def test_entry_points_select_keras_2_before_tensorflow(package):
 
 @pytest.mark.skipif(not CURRENT_STACK, reason="the card's stack (TF 2.15) has no tf_keras")
 def test_current_stack_cpu_install_has_no_cuda_wheel():
-    names = {d.metadata["Name"].lower().replace("_", "-")
-             for d in importlib.metadata.distributions()}
+    names = {d.metadata["Name"].lower().replace("_", "-") for d in importlib.metadata.distributions()}
     assert "tensorflow-cpu" in names and "tf-keras" in names and "tensorboard" in names
     assert "tensorflow" not in names, "the full TensorFlow build (CUDA) was installed"
     assert not sorted(n for n in names if n.startswith("nvidia-"))
@@ -123,10 +149,27 @@ def test_a_cli_run_writes_only_the_projects_messages_to_stderr(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in USER_UNSET}
     sample = REPO / "taglm_tf" / "resources" / "lm_sample.txt"
     result = subprocess.run(
-        [sys.executable, "-m", "experiments.pretrain_lm", f"--model_dir={tmp_path / 'lm'}",
-         f"--train_files={sample}", "--batch_size=4", "--num_steps=5", "--embedding_dim=8",
-         "--num_cells=12", "--projection_dim=6", "--num_sampled=5", "--train_steps=10",
-         "--checkpoint_every=5"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "experiments.pretrain_lm",
+            f"--model_dir={tmp_path / 'lm'}",
+            f"--train_files={sample}",
+            "--batch_size=4",
+            "--num_steps=5",
+            "--embedding_dim=8",
+            "--num_cells=12",
+            "--projection_dim=6",
+            "--num_sampled=5",
+            "--train_steps=10",
+            "--checkpoint_every=5",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "step 10" in result.stdout
@@ -142,11 +185,20 @@ def test_onednn_is_off_on_the_current_stack_unless_the_user_turns_it_on(setting,
     env = {k: v for k, v in os.environ.items() if k not in USER_UNSET}
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    code = ("import os; from taglm_tf import cli; cli.configure_process(); "
-            "from tensorflow.python.util import _pywrap_util_port as port; "
-            "print(port.IsMklEnabled(), os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
-                         check=True, timeout=300)
+    code = (
+        "import os; from taglm_tf import cli; cli.configure_process(); "
+        "from tensorflow.python.util import _pywrap_util_port as port; "
+        "print(port.IsMklEnabled(), os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     mkl, variable = out.stdout.split()
     if setting is None and not CURRENT_STACK:
         assert variable == "None"
@@ -169,25 +221,48 @@ def test_without_tf_keras_every_entry_point_says_what_to_install(tmp_path, entry
     """The current stack installed without tf_keras (Keras 3 only): one error line naming the
     package to install, exit status 1, even for --help; a Python import gets an ImportError."""
     (tmp_path / "sitecustomize.py").write_text('import sys\nsys.modules["tf_keras"] = None\n')
-    env = {**{k: v for k, v in os.environ.items() if k not in USER_UNSET},
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in USER_UNSET},
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)]),
+    }
     tf_version = ".".join(_installed_version("tensorflow-cpu", "tensorflow").split(".")[:2])
-    expected = (f"error: TagLM-TF needs Keras 2, and only Keras 3 is installed: "
-                f"pip install --no-deps 'tf_keras=={tf_version}.*' (README, 'Set-up')\n")
+    expected = (
+        f"error: TagLM-TF needs Keras 2, and only Keras 3 is installed: "
+        f"pip install --no-deps 'tf_keras=={tf_version}.*' (README, 'Set-up')\n"
+    )
     command = ["-mtaglm_tf.tag"] if entry_point == "joined" else ["-m", entry_point]  # python -mMODULE too
-    done = subprocess.run([sys.executable, *command, "--help"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, *command, "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert (done.returncode, done.stdout, done.stderr) == (1, "", expected)
-    imported = subprocess.run([sys.executable, "-c", "import taglm_tf"], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=300)
+    imported = subprocess.run(
+        [sys.executable, "-c", "import taglm_tf"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert imported.returncode == 1 and imported.stderr.splitlines()[-1] == "ImportError: " + expected[7:-1]
     # Another package's `python -m` entry point that can do without taglm_tf gets the ImportError.
     (tmp_path / "otherpkg").mkdir()
     (tmp_path / "otherpkg" / "__init__.py").write_text(
-        "try:\n    import taglm_tf\nexcept ImportError:\n    print('fallback')\n")
+        "try:\n    import taglm_tf\nexcept ImportError:\n    print('fallback')\n"
+    )
     (tmp_path / "otherpkg" / "cli.py").write_text("print('ran')\n")
-    other = subprocess.run([sys.executable, "-m", "otherpkg.cli"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=300)
+    other = subprocess.run(
+        [sys.executable, "-m", "otherpkg.cli"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert (other.returncode, other.stdout) == (0, "fallback\nran\n"), other.stderr
 
 
@@ -200,8 +275,12 @@ def _real_python(name: str):
     if not shutil.which(name):
         return None
     try:
-        done = subprocess.run([name, "-c", "import sys, venv, ensurepip; print(sys.executable)"],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [name, "-c", "import sys, venv, ensurepip; print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return (done.stdout.strip() or None) if done.returncode == 0 else None
@@ -209,7 +288,9 @@ def _real_python(name: str):
 
 PYTHONS = {v: p for v in ("3.11", "3.12", "3.13") if (p := _real_python(f"python{v}"))}
 THIS = "%d.%d" % sys.version_info[:2]
-needs_this_python = pytest.mark.skipif(MAKE is None or THIS not in PYTHONS, reason=f"python{THIS} is not on PATH")
+needs_this_python = pytest.mark.skipif(
+    MAKE is None or THIS not in PYTHONS, reason=f"python{THIS} is not on PATH"
+)
 
 
 @pytest.fixture
@@ -226,8 +307,14 @@ def project(tmp_path):
 
 def make_in(project, *args, dry_run=True, **env):
     env = {"PATH": f"{project / 'bin'}:/usr/bin:/bin", "HOME": str(project), **env}
-    return subprocess.run([MAKE, *(["-n"] if dry_run else []), *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [MAKE, *(["-n"] if dry_run else []), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _venv(project, version, with_pip=True, made_by_make=True):
@@ -264,7 +351,11 @@ def test_a_venv_without_pip_is_made_anew_and_a_good_one_kept(project):
     (project / ".venv-current" / "bin" / "pip").symlink_to("python")
     kept = make_in(project, "venv", "STACK=current", f"PYTHON=python{THIS}", PYTHON_VERSION="3.99.1")
     assert kept.returncode == 0, kept.stderr
-    assert "making it anew" not in kept.stdout and "-m venv" not in kept.stdout and "pip install" not in kept.stdout
+    assert (
+        "making it anew" not in kept.stdout
+        and "-m venv" not in kept.stdout
+        and "pip install" not in kept.stdout
+    )
 
 
 @needs_this_python
@@ -273,7 +364,8 @@ def test_a_venv_the_makefile_did_not_make_is_refused_not_deleted(project):
     done = make_in(project, "venv", "STACK=current", f"PYTHON=python{THIS}", dry_run=False)
     assert done.returncode != 0 and done.stdout.splitlines()[-1] == (
         ".venv-current has no working Python or no pip, and this Makefile did not make it: remove it, "
-        "or pass VENV=another/dir")
+        "or pass VENV=another/dir"
+    )
     assert (project / ".venv-current" / "bin" / "python").exists()
 
 
@@ -299,12 +391,22 @@ def test_make_clean_removes_only_the_venvs_it_made(project):
     assert not (project / ".venv").exists() and (project / ".venv-current" / "bin").is_dir()
 
 
-@pytest.mark.parametrize("argv,module", [
-    (["py", "-m", "experiments.ner"], "experiments.ner"), (["py", "-mtaglm_tf.tag"], "taglm_tf.tag"),
-    (["py", "-Im", "x"], "x"), (["py", "-OOmx"], "x"), (["py", "-W", "ignore", "-m", "x"], "x"),
-    (["py", "-Wignore", "-mx"], "x"), (["py", "-X", "dev", "-m", "x"], "x"),
-    (["py", "-c", "import x"], ""), (["py", "script.py", "-m", "x"], ""), (["py"], ""),
-])
+@pytest.mark.parametrize(
+    "argv,module",
+    [
+        (["py", "-m", "experiments.ner"], "experiments.ner"),
+        (["py", "-mtaglm_tf.tag"], "taglm_tf.tag"),
+        (["py", "-Im", "x"], "x"),
+        (["py", "-OOmx"], "x"),
+        (["py", "-W", "ignore", "-m", "x"], "x"),
+        (["py", "-Wignore", "-mx"], "x"),
+        (["py", "-X", "dev", "-m", "x"], "x"),
+        (["py", "-c", "import x"], ""),
+        (["py", "script.py", "-m", "x"], ""),
+        (["py"], ""),
+    ],
+)
 def test_the_module_of_a_python_command_line(argv, module):
     from taglm_tf import _module_of
+
     assert _module_of(argv) == module

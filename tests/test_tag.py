@@ -1,4 +1,5 @@
 """Tests for the tagging CLI ``python -m taglm_tf.tag`` on a tiny random-weight model."""
+
 from __future__ import annotations
 
 import io
@@ -11,51 +12,63 @@ import pytest
 
 from taglm_tf import conlleval, tag
 from taglm_tf.api import Tagger
-from taglm_tf.tasks import task_named
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.errors import InputError
 from taglm_tf.evaluation import Predictor
+from taglm_tf.tasks import task_named
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 REPO = Path(__file__).resolve().parents[1]
 
-TEXT = ("John Smith lives in New York .\n"
-        "\n"
-        "  EU rejects   German call to boycott British lamb .  \n"
-        "Zürich 1996-08-22\n"
-        "Peter\n"
-        "The European Commission said on Thursday it disagreed with German advice .\n")
+TEXT = (
+    "John Smith lives in New York .\n"
+    "\n"
+    "  EU rejects   German call to boycott British lamb .  \n"
+    "Zürich 1996-08-22\n"
+    "Peter\n"
+    "The European Commission said on Thursday it disagreed with German advice .\n"
+)
 PLAIN = "Angela Merkel visited Paris. Apple Inc. rose 5%.\n"
 TEXT_SENTENCES = [line.split() for line in TEXT.splitlines() if line.strip()]
 TEXT_LINES = [line.split() for line in TEXT.splitlines()]  # one output record per input line
-BRAT_TEXTS = ["Angela Merkel visited Paris.\r\nApple Inc. rose 5%.\n\nJohn Smith lives in New York.", "EU rejects"]
+BRAT_TEXTS = [
+    "Angela Merkel visited Paris.\r\nApple Inc. rose 5%.\n\nJohn Smith lives in New York.",
+    "EU rejects",
+]
 
-CONLL = ("-DOCSTART- -X- -X- O\n"
-         "\n"
-         "SOCCER NN I-NP O\n"
-         "- : O O\n"
-         "JAPAN NNP I-NP I-LOC\n"
-         "GET VB I-VP O\n"
-         "\n"
-         "Nadim NNP I-NP I-PER\n"
-         "Ladki NNP I-NP I-PER\n"
-         "\n"
-         "\n"
-         "-DOCSTART- -X- -X- O\n"
-         "AL-AIN NNP I-NP I-LOC\n"
-         ", , O O\n"
-         "United NNP I-NP I-LOC\n")
-CONLL_ROWS = [[line.split() for line in block.splitlines() if line and not line.startswith("-DOCSTART-")]
-              for block in CONLL.split("\n\n")]
+CONLL = (
+    "-DOCSTART- -X- -X- O\n"
+    "\n"
+    "SOCCER NN I-NP O\n"
+    "- : O O\n"
+    "JAPAN NNP I-NP I-LOC\n"
+    "GET VB I-VP O\n"
+    "\n"
+    "Nadim NNP I-NP I-PER\n"
+    "Ladki NNP I-NP I-PER\n"
+    "\n"
+    "\n"
+    "-DOCSTART- -X- -X- O\n"
+    "AL-AIN NNP I-NP I-LOC\n"
+    ", , O O\n"
+    "United NNP I-NP I-LOC\n"
+)
+CONLL_ROWS = [
+    [line.split() for line in block.splitlines() if line and not line.startswith("-DOCSTART-")]
+    for block in CONLL.split("\n\n")
+]
 CONLL_ROWS = [rows for rows in CONLL_ROWS if rows]
 
 # BOM, CR-only line ends and a no-break space inside a token.
-ODD_CONLL = ("\ufeff-DOCSTART- -X- -X- O\r\r1\u00a0200 CD I-NP O\r"
-             "Anna NNP I-NP I-PER\r\rx\u2028y\u3000z NN I-NP O\r").encode("utf-8")
-ODD_ROWS = [[["1\u00a0200", "CD", "I-NP", "O"], ["Anna", "NNP", "I-NP", "I-PER"]],
-            [["x\u2028y\u3000z", "NN", "I-NP", "O"]]]
+ODD_CONLL = (
+    "\ufeff-DOCSTART- -X- -X- O\r\r1\u00a0200 CD I-NP O\rAnna NNP I-NP I-PER\r\rx\u2028y\u3000z NN I-NP O\r"
+).encode("utf-8")
+ODD_ROWS = [
+    [["1\u00a0200", "CD", "I-NP", "O"], ["Anna", "NNP", "I-NP", "I-PER"]],
+    [["x\u2028y\u3000z", "NN", "I-NP", "O"]],
+]
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +79,7 @@ def predict(tagger):
     def run(token_lists, scheme="iob1"):
         sentences = [conll.Sentence(tuple(t), ("O",) * len(t)) for t in token_lists]
         return predictor.predict(TaggingData(sentences, tagger.resources.featurizer()), scheme)
+
     return run
 
 
@@ -85,23 +99,47 @@ def cli(model_dir, tmp_path_factory):
     for i, text in enumerate(BRAT_TEXTS):
         (tmp / "brat_in" / f"doc{i}.txt").write_bytes(text.encode("utf-8"))
     cases = {
-        "stdin_json": (_cli(model_dir, "--input=-", "--input_format=text", "--format=json", "--batch_size=2"),
-                       TEXT.encode("utf-8")),
+        "stdin_json": (
+            _cli(model_dir, "--input=-", "--input_format=text", "--format=json", "--batch_size=2"),
+            TEXT.encode("utf-8"),
+        ),
         "file_conll": (_cli(model_dir, f"--input={tmp / 'in.conll'}", "--input_format=conll"), b""),
         "bad_utf8": (_cli(model_dir, f"--input={tmp / 'bad.txt'}", "--input_format=text"), b""),
         "no_model": (_cli(tmp / "missing"), b"a b\n"),
-        "bioes_json": (_cli(model_dir, "--input=-", "--input_format=text", "--format=json", "--batch_size=2",
-                            "--output_scheme=bioes"), TEXT.encode("utf-8")),
+        "bioes_json": (
+            _cli(
+                model_dir,
+                "--input=-",
+                "--input_format=text",
+                "--format=json",
+                "--batch_size=2",
+                "--output_scheme=bioes",
+            ),
+            TEXT.encode("utf-8"),
+        ),
         "plain_default": (_cli(model_dir, "--format=json"), PLAIN.encode("utf-8")),
         "odd_conll": (_cli(model_dir, f"--input={tmp / 'odd.conll'}", "--input_format=conll"), b""),
-        "commented_conll": (_cli(model_dir, f"--input={tmp / 'commented.conll'}", "--input_format=conll"), b""),
-        "brat": (_cli(model_dir, f"--input={tmp / 'brat_in'}", "--format=brat", f"--output_dir={tmp / 'brat_out'}"), b""),
-        "brat_same_dir": (_cli(model_dir, f"--input={tmp / 'brat_in'}", "--format=brat",
-                               f"--output_dir={tmp / 'brat_in'}"), b""),
+        "commented_conll": (
+            _cli(model_dir, f"--input={tmp / 'commented.conll'}", "--input_format=conll"),
+            b"",
+        ),
+        "brat": (
+            _cli(
+                model_dir, f"--input={tmp / 'brat_in'}", "--format=brat", f"--output_dir={tmp / 'brat_out'}"
+            ),
+            b"",
+        ),
+        "brat_same_dir": (
+            _cli(model_dir, f"--input={tmp / 'brat_in'}", "--format=brat", f"--output_dir={tmp / 'brat_in'}"),
+            b"",
+        ),
     }
-    procs = {name: subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
-             for name, (cmd, _) in cases.items()}
+    procs = {
+        name: subprocess.Popen(
+            cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for name, (cmd, _) in cases.items()
+    }
     results = {}
     for name, proc in procs.items():
         out, err = proc.communicate(cases[name][1], timeout=300)
@@ -132,7 +170,9 @@ def test_text_input_conll_output(tmp_path, predict):
     text = "".join(line + "\n" for line in conll.conll_lines(sentences, expected))
     assert text.index("\n\n\n") == text.index("\n\n")  # line 2 is blank: an empty record after sentence 1
     records = _records(text.replace("\n\n\n", "\n\n"))
-    assert records == [[[t, g] for t, g in zip(toks, tags)] for toks, tags in zip(TEXT_SENTENCES, predict(TEXT_SENTENCES))]
+    assert records == [
+        [[t, g] for t, g in zip(toks, tags)] for toks, tags in zip(TEXT_SENTENCES, predict(TEXT_SENTENCES))
+    ]
     assert [s.line for s in sentences] == [1, 2, 3, 4, 5, 6]
 
 
@@ -176,8 +216,8 @@ def test_json_output_structure_and_offsets(cli, predict):
         for e in r["entities"]:
             assert set(e) == {"type", "start", "end", "text"}
             assert 0 <= e["start"] < e["end"] <= len(r["tokens"])
-            assert e["text"] == " ".join(r["tokens"][e["start"]:e["end"]])
-            assert all(t.endswith("-" + e["type"]) for t in r["tags"][e["start"]:e["end"]])
+            assert e["text"] == " ".join(r["tokens"][e["start"] : e["end"]])
+            assert all(t.endswith("-" + e["type"]) for t in r["tags"][e["start"] : e["end"]])
             covered.update(range(e["start"], e["end"]))
         assert all((i in covered) == (t != "O") for i, t in enumerate(r["tags"]))
         chunks = tag_schemes.tags_to_chunks(r["tags"])
@@ -202,13 +242,17 @@ def test_plain_text_through_the_default_cli_is_split_as_conll_does(cli):
     """What people pipe in: sentences end at the period, which is its own token, as are % and
     the period after a number; abbreviations stay whole. No entity can span two sentences."""
     records = [json.loads(line) for line in _ok(cli["plain_default"]).splitlines()]
-    assert [r["tokens"] for r in records] == [["Angela", "Merkel", "visited", "Paris", "."],
-                                              ["Apple", "Inc.", "rose", "5", "%", "."]]
+    assert [r["tokens"] for r in records] == [
+        ["Angela", "Merkel", "visited", "Paris", "."],
+        ["Apple", "Inc.", "rose", "5", "%", "."],
+    ]
     assert [r["offsets"][3] for r in records] == [[22, 27], [45, 46]]
 
 
-@pytest.mark.parametrize("name,scheme", [("iob1", "iob1"), ("iob2", "iob2"), ("BIO", "iob2"),
-                                         ("iobes", "iobes"), ("bioes", "iobes")])
+@pytest.mark.parametrize(
+    "name,scheme",
+    [("iob1", "iob1"), ("iob2", "iob2"), ("BIO", "iob2"), ("iobes", "iobes"), ("bioes", "iobes")],
+)
 def test_output_scheme_changes_the_tags_and_keeps_the_spans(tagger, name, scheme):
     task = task_named("ner", "")
     want = Tagger(tagger, task).predict(TEXT_SENTENCES)
@@ -220,7 +264,9 @@ def test_output_scheme_changes_the_tags_and_keeps_the_spans(tagger, name, scheme
 
 
 def test_an_unknown_output_scheme_is_refused(tagger):
-    with pytest.raises(ValueError, match="unknown tag scheme 'bilou'; expected one of iob1, iob2, iobes, bio, bioes"):
+    with pytest.raises(
+        ValueError, match="unknown tag scheme 'bilou'; expected one of iob1, iob2, iobes, bio, bioes"
+    ):
         Tagger(tagger, task_named("ner", ""), output_scheme="BILOU")
 
 
@@ -237,13 +283,15 @@ def test_missing_model_dir(cli):
     assert last.startswith("error: ") and "missing" in last and "model.keras" in last
 
 
-@pytest.mark.parametrize("input_format,data", [("text", b""), ("conll", b"-DOCSTART- -X- O\n\n"),
-                                               ("raw", b" \n\n\t\r\n")])
+@pytest.mark.parametrize(
+    "input_format,data", [("text", b""), ("conll", b"-DOCSTART- -X- O\n\n"), ("raw", b" \n\n\t\r\n")]
+)
 def test_empty_stdin_gives_empty_output_as_the_api_does(monkeypatch, tagger, input_format, data):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     out = io.BytesIO()
-    counts = tag.tag_stream(Tagger(tagger, task_named("ner", "")), tag.read_input("-", input_format),
-                            input_format, "conll", out)
+    counts = tag.tag_stream(
+        Tagger(tagger, task_named("ner", "")), tag.read_input("-", input_format), input_format, "conll", out
+    )
     assert counts == (0, 0) and out.getvalue() == b""
     assert Tagger(tagger, task_named("ner", "")).predict([]) == []
 
@@ -252,7 +300,9 @@ def test_blank_lines_of_text_input_give_empty_records(monkeypatch, tagger):
     """Text input: the n-th output record answers the n-th input line, blank lines included."""
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\n  \nEU rejects\n\n")))
     out = io.BytesIO()
-    counts = tag.tag_stream(Tagger(tagger, task_named("ner", "")), tag.read_input("-", "text"), "text", "json", out)
+    counts = tag.tag_stream(
+        Tagger(tagger, task_named("ner", "")), tag.read_input("-", "text"), "text", "json", out
+    )
     records = [json.loads(line) for line in out.getvalue().decode().splitlines()]
     assert [r["tokens"] for r in records] == [[], [], ["EU", "rejects"], []] and counts == (1, 2)
 
@@ -270,8 +320,9 @@ def test_chunking_model_uses_chunks_key(model_dir, tagger, predict):
     assert [list(t.tags) for t in tagged] == tags
     records = [json.loads(line) for line in tag.json_lines(tagged, task.entity_word)]
     assert all(set(r) == {"tokens", "tags", "chunks"} for r in records)
-    assert [[(c["start"], c["end"]) for c in r["chunks"]] for r in records] == \
-        [[c[1:] for c in tag_schemes.tags_to_chunks(t)] for t in tags]
+    assert [[(c["start"], c["end"]) for c in r["chunks"]] for r in records] == [
+        [c[1:] for c in tag_schemes.tags_to_chunks(t)] for t in tags
+    ]
     with pytest.raises(InputError, match="unknown task 'srl'"):
         task_named("srl", model_dir)
 
@@ -280,6 +331,7 @@ def test_brat_output_for_a_folder_of_text_files(cli, model_dir):
     """--format=brat writes NAME.ann (offsets into the text as stored, CRLF included) and a copy
     of NAME.txt per input file: the spans the API finds in the raw text, a folder that reads back."""
     from taglm_tf.data import brat
+
     code, out, err = cli["brat"]
     assert code == 0 and out == "" and err.strip().startswith("2 document(s), "), err
     in_dir, out_dir = cli["brat_dirs"]
@@ -291,8 +343,11 @@ def test_brat_output_for_a_folder_of_text_files(cli, model_dir):
         assert [(a.type, a.start, a.end) for a in document.annotations] == expected
     assert sorted(p.name for p in in_dir.iterdir()) == ["doc0.txt", "doc1.txt"]  # input untouched
     code, _, err = cli["brat_same_dir"]
-    assert code == 1 and "--output_dir is also an input" in err and sorted(p.name for p in in_dir.iterdir()) == [
-        "doc0.txt", "doc1.txt"]
+    assert (
+        code == 1
+        and "--output_dir is also an input" in err
+        and sorted(p.name for p in in_dir.iterdir()) == ["doc0.txt", "doc1.txt"]
+    )
 
 
 def test_api_write_brat_refuses_another_folders_files(model_dir, tmp_path):

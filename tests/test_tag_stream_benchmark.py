@@ -1,5 +1,6 @@
 """``benchmarks.tag_stream``: the tagging time read from the CLI's progress line; the RSS
 trajectory (samples of a real child, and their mapping to tokens)."""
+
 import io
 import os
 import sys
@@ -26,8 +27,14 @@ def test_tagging_seconds_read_from_the_clis_progress_line(monkeypatch):
 
 def test_rss_by_tokens_marks_first_sample_past_each_tenth():
     # (output bytes written, VmRSS, VmHWM); 1,000 output bytes stand for 5,000 tokens.
-    samples = [(0, 100.0, 100.0), (50, 110.0, 112.0), (100, 120.0, 121.0), (350, 130.0, 135.0),
-               (999, 128.0, 140.0), (1000, 127.0, 140.0)]
+    samples = [
+        (0, 100.0, 100.0),
+        (50, 110.0, 112.0),
+        (100, 120.0, 121.0),
+        (350, 130.0, 135.0),
+        (999, 128.0, 140.0),
+        (1000, 127.0, 140.0),
+    ]
     rows = tag_stream.rss_by_tokens(samples, 1000, 5000)
     # Marks at 100, 200, ..., 1,000 bytes: 100 is met at 100; 200 and 300 at 350; 400..900 at
     # 999; 1,000 at 1,000.
@@ -38,7 +45,8 @@ def test_rss_by_tokens_marks_first_sample_past_each_tenth():
 
 def test_rss_by_tokens_leaves_out_marks_no_sample_reached():
     assert tag_stream.rss_by_tokens([(30, 1.0, 1.0)], 100, 10, points=4) == [
-        {"tokens": 3, "rss_mib": 1.0, "peak_rss_mib": 1.0}]
+        {"tokens": 3, "rss_mib": 1.0, "peak_rss_mib": 1.0}
+    ]
     with pytest.raises(ValueError, match="output_bytes"):
         tag_stream.rss_by_tokens([], 0, 10)
 
@@ -47,12 +55,15 @@ def test_rss_by_tokens_leaves_out_marks_no_sample_reached():
 def test_run_child_samples_a_growing_child(tmp_path):
     # The child writes a line, then holds ~200 MiB more, then writes again: the samples see the
     # output grow and the RSS rise with it; the sampled peak is under wait4's ru_maxrss.
-    script = ("import sys, time\nprint('a' * 100, flush=True)\ntime.sleep(0.6)\n"
-              "block = b'x' * (200 * 2**20)\nprint('b' * 100, flush=True)\ntime.sleep(0.6)\n")
+    script = (
+        "import sys, time\nprint('a' * 100, flush=True)\ntime.sleep(0.6)\n"
+        "block = b'x' * (200 * 2**20)\nprint('b' * 100, flush=True)\ntime.sleep(0.6)\n"
+    )
     out = tmp_path / "out.txt"
     with open(out, "wb") as f:
-        child = tag_stream.run_child([sys.executable, "-c", script], stdout=f, rss_output=str(out),
-                                     rss_interval=0.05)
+        child = tag_stream.run_child(
+            [sys.executable, "-c", script], stdout=f, rss_output=str(out), rss_interval=0.05
+        )
     assert child["exit"] == 0
     first = [s for s in child["rss_samples"] if s[0] == 101]
     second = [s for s in child["rss_samples"] if s[0] == 202]

@@ -1,6 +1,7 @@
 """Streaming tagging (``taglm_tf.tag.tag_stream``): the same output as tagging the whole input at
 once through the API, in every input format; memory bounded by the chunk size; progress on
 stderr only."""
+
 from __future__ import annotations
 
 import io
@@ -22,14 +23,20 @@ pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 REPO = Path(__file__).resolve().parents[1]
 
-TEXT = ("John Smith lives in New York .\n\n  EU rejects   German call to boycott British lamb .  \n"
-        "Zürich 1996-08-22\nPeter\n") * 4
-CONLL = ("-DOCSTART- -X- -X- O\n\nSOCCER NN I-NP O\n- : O O\nJAPAN NNP I-NP I-LOC\n\n"
-         "Nadim NNP I-NP I-PER\nLadki NNP I-NP I-PER\n\n\n-DOCSTART- -X- -X- O\nAL-AIN NNP I-NP I-LOC\n"
-         ", , O O\nUnited NNP I-NP I-LOC\n") * 3
-RAW = ("John Smith lives in New York. He works\nfor the EU in Zürich.\r\n\r\n"
-       "EU rejects German call to boycott British lamb!\n \t\n\nPeter Blackburn, BRUSSELS "
-       "1996-08-22: Mr. Novak of the U.S. said \"no\".\n\n\n  Anna Novak met EU officials . ") * 3
+TEXT = (
+    "John Smith lives in New York .\n\n  EU rejects   German call to boycott British lamb .  \n"
+    "Zürich 1996-08-22\nPeter\n"
+) * 4
+CONLL = (
+    "-DOCSTART- -X- -X- O\n\nSOCCER NN I-NP O\n- : O O\nJAPAN NNP I-NP I-LOC\n\n"
+    "Nadim NNP I-NP I-PER\nLadki NNP I-NP I-PER\n\n\n-DOCSTART- -X- -X- O\nAL-AIN NNP I-NP I-LOC\n"
+    ", , O O\nUnited NNP I-NP I-LOC\n"
+) * 3
+RAW = (
+    "John Smith lives in New York. He works\nfor the EU in Zürich.\r\n\r\n"
+    "EU rejects German call to boycott British lamb!\n \t\n\nPeter Blackburn, BRUSSELS "
+    '1996-08-22: Mr. Novak of the U.S. said "no".\n\n\n  Anna Novak met EU officials . '
+) * 3
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +61,18 @@ def test_text_and_conll_files_stream_like_the_whole_input(api_tagger, tmp_path, 
     (tmp_path / "in.conll").write_text(CONLL, encoding="utf-8")
     token_lists = [line.split() for line in TEXT.splitlines()]  # a record per line, blank ones too
     sentences = list(conll.read_unlabeled_conll(io.BytesIO(CONLL.encode("utf-8"))))
-    for path, input_format, inputs in ((tmp_path / "in.txt", "text", token_lists),
-                                       (tmp_path / "in.conll", "conll", sentences)):
-        streamed = _streamed(api_tagger, tag.read_input(str(path), input_format), input_format,
-                             output_format, batch_size=2, chunk_size=3)
+    for path, input_format, inputs in (
+        (tmp_path / "in.txt", "text", token_lists),
+        (tmp_path / "in.conll", "conll", sentences),
+    ):
+        streamed = _streamed(
+            api_tagger,
+            tag.read_input(str(path), input_format),
+            input_format,
+            output_format,
+            batch_size=2,
+            chunk_size=3,
+        )
         assert streamed == _whole(api_tagger, inputs, output_format), input_format
 
 
@@ -106,8 +121,9 @@ class SentenceSink(io.RawIOBase):
 def test_memory_is_bounded_by_the_chunk_size(api_tagger):
     lines = CountingLines(20_000)
     sink = SentenceSink(lines)
-    done = tag.tag_stream(api_tagger, conll.read_tokenized_text(lines), "text", "json", sink,
-                          batch_size=64, chunk_size=512)
+    done = tag.tag_stream(
+        api_tagger, conll.read_tokenized_text(lines), "text", "json", sink, batch_size=64, chunk_size=512
+    )
     assert done == (20_000, 60_000) and sink.written == lines.read == 20_000
     assert max(sink.held) <= 512  # never more than one chunk between reading and writing
     assert len(sink.held) == sink.flushes == 40  # written (and flushed) chunk by chunk
@@ -118,8 +134,9 @@ def test_an_input_error_midway_comes_after_the_earlier_chunks(api_tagger, tmp_pa
     path.write_bytes(b"good line\n" * 10 + b"caf\xe9\n" + b"never read\n")
     out = io.BytesIO()
     with pytest.raises(InputError) as info:
-        tag.tag_stream(api_tagger, tag.read_input(str(path), "text"), "text", "conll", out,
-                       batch_size=2, chunk_size=4)
+        tag.tag_stream(
+            api_tagger, tag.read_input(str(path), "text"), "text", "conll", out, batch_size=2, chunk_size=4
+        )
     assert str(info.value) == f"{path}:11: not valid UTF-8 (byte 3 of the line)"
     assert out.getvalue().decode("utf-8").count("\n\n") == 8  # two chunks of four sentences
 
@@ -141,21 +158,38 @@ def test_progress_lines(capsys, monkeypatch):
     shown = stream.getvalue()
     assert shown.startswith("\r") and shown.endswith("\n") and shown.count("\n") == 1  # one line, rewritten
     first, last = shown.split("\r")[1], shown.split("\r")[-1]
-    assert re.fullmatch(r"\s*512/Unknown - \d+s \S+/sentence - tokens: 1536\.0000 - tokens/s: 768\.0000\x08*", first)
-    assert re.fullmatch(r"\s*600/Unknown - \d+s \S+/sentence - tokens: 1800\.0000 - tokens/s: 450\.0000\s*", last)
+    assert re.fullmatch(
+        r"\s*512/Unknown - \d+s \S+/sentence - tokens: 1536\.0000 - tokens/s: 768\.0000\x08*", first
+    )
+    assert re.fullmatch(
+        r"\s*600/Unknown - \d+s \S+/sentence - tokens: 1800\.0000 - tokens/s: 450\.0000\s*", last
+    )
     assert capsys.readouterr().out == ""  # nothing on stdout, which carries the tags
 
 
 def test_cli_progress_goes_to_stderr_only(api_tagger, model_dir, tmp_path):
     (tmp_path / "in.txt").write_text(TEXT, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "taglm_tf.tag", f"--model_dir={model_dir}",
-                           f"--input={tmp_path / 'in.txt'}", "--input_format=text", "--progress", "--batch_size=2"],
-                          cwd=REPO, capture_output=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "taglm_tf.tag",
+            f"--model_dir={model_dir}",
+            f"--input={tmp_path / 'in.txt'}",
+            "--input_format=text",
+            "--progress",
+            "--batch_size=2",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     expected = _streamed(api_tagger, tag.read_input(str(tmp_path / "in.txt"), "text"), "text")
     assert proc.stdout.decode("utf-8") == expected
     stderr = proc.stderr.decode("utf-8")
     tokens = sum(len(line.split()) for line in TEXT.splitlines())
     assert stderr.endswith("\n") and stderr.count("\n") == 1, stderr  # the progress line, nothing else
-    assert re.fullmatch(rf"\s*16/Unknown - .* - tokens: {tokens}\.0000 - tokens/s: [\d.]+\s*",
-                        stderr.split("\r")[-1])
+    assert re.fullmatch(
+        rf"\s*16/Unknown - .* - tokens: {tokens}\.0000 - tokens/s: [\d.]+\s*", stderr.split("\r")[-1]
+    )

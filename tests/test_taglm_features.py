@@ -1,5 +1,6 @@
 """TagLM end to end on tiny synthetic LMs: caches are built once, and cached and on-the-fly LM
 features give the same tagger outputs."""
+
 import dataclasses
 import os
 
@@ -8,17 +9,17 @@ import pytest
 import tensorflow as tf
 
 from conftest import tiny_config
-from tools.lm1b import make_synthetic as ms
 from taglm_tf import export
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.evaluation import Predictor
 from taglm_tf.experiment import run_experiment
-from taglm_tf.lm.frozen.loading import load_lms
 from taglm_tf.lm.frozen.features import CachedFeatures, OnTheFlyFeatures
+from taglm_tf.lm.frozen.loading import load_lms
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.tasks import sample_paths
+from tools.lm1b import make_synthetic as ms
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
@@ -37,8 +38,13 @@ def lm_specs(tmp_path_factory):
 def taglm_run(tmp_path_factory, lm_specs):
     root = tmp_path_factory.mktemp("taglm")
     config = tiny_config(root / "run", max_constant_epochs=1, anneal_steps=1)
-    config = dataclasses.replace(config, forward_lm=lm_specs[0], backward_lm=lm_specs[1],
-                                 lm_cache_dir=str(root / "cache"), lm_cache_dtype="float32")
+    config = dataclasses.replace(
+        config,
+        forward_lm=lm_specs[0],
+        backward_lm=lm_specs[1],
+        lm_cache_dir=str(root / "cache"),
+        lm_cache_dtype="float32",
+    )
     return config, run_experiment(config)
 
 
@@ -46,7 +52,9 @@ def test_run_uses_both_lms_and_caches_each_split_once(taglm_run):
     config, results = taglm_run
     assert results["config"]["model"]["extra_dim"] == 32  # 16 (forward) + 16 (backward)
     assert len(os.listdir(config.lm_cache_dir)) == 3 * 2  # train/dev/test x 2 LMs
-    mtimes = {p: os.path.getmtime(os.path.join(config.lm_cache_dir, p)) for p in os.listdir(config.lm_cache_dir)}
+    mtimes = {
+        p: os.path.getmtime(os.path.join(config.lm_cache_dir, p)) for p in os.listdir(config.lm_cache_dir)
+    }
     dev = conll.read_conll(sample_paths()["dev"], conll.CONLL2003)
     CachedFeatures(load_lms(results["config"]), [s.tokens for s in dev], config.lm_cache_dir, "float32")
     assert {p: os.path.getmtime(os.path.join(config.lm_cache_dir, p)) for p in mtimes} == mtimes
@@ -58,15 +66,20 @@ def test_cached_and_on_the_fly_features_give_identical_outputs(taglm_run):
     lms = load_lms(loaded.config)
     test = conll.read_conll(sample_paths()["test"], conll.CONLL2003)
     tokens = [s.tokens for s in test]
-    sources = {"cached": CachedFeatures(lms, tokens, config.lm_cache_dir, "float32"),
-               "on_the_fly": OnTheFlyFeatures(lms, tokens)}
+    sources = {
+        "cached": CachedFeatures(lms, tokens, config.lm_cache_dir, "float32"),
+        "on_the_fly": OnTheFlyFeatures(lms, tokens),
+    }
     batch = np.arange(len(test))[:40]
-    np.testing.assert_allclose(sources["cached"](batch, 30), sources["on_the_fly"](batch, 30),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        sources["cached"](batch, 30), sources["on_the_fly"](batch, 30), rtol=1e-5, atol=1e-6
+    )
     predictor = Predictor(loaded.model, loaded.resources.tags)
     featurizer = loaded.resources.featurizer()
-    tags = {name: predictor.predict(TaggingData(test, featurizer, features=source), "iob1")
-            for name, source in sources.items()}
+    tags = {
+        name: predictor.predict(TaggingData(test, featurizer, features=source), "iob1")
+        for name, source in sources.items()
+    }
     assert tags["cached"] == tags["on_the_fly"]
     written = open(os.path.join(config.model_dir, "test_predictions.txt")).read()
     assert conll.format_predictions(test, tags["cached"]) == written
@@ -89,13 +102,14 @@ def test_exported_lm1b_taglm_tags_as_the_python_tagger(taglm_run, tmp_path):
     test.append(conll.Sentence(("Zürich", "x" * 60, "naïve"), ("O",) * 3))  # non-ASCII, > 48 bytes
     features = OnTheFlyFeatures(load_lms(loaded.config), [s.tokens for s in test])
     expected = Predictor(loaded.model, loaded.resources.tags).predict(
-        TaggingData(test, loaded.resources.featurizer(), features=features), "iob1")
+        TaggingData(test, loaded.resources.featurizer(), features=features), "iob1"
+    )
     width = max(len(s.tokens) for s in test) + 3
     tokens = tf.constant([list(s.tokens) + [""] * (width - len(s.tokens)) for s in test])
     got = serve(tokens=tokens)["tags"].numpy().astype(str)
-    assert [list(row[:len(s.tokens)]) for row, s in zip(got, test)] == expected
+    assert [list(row[: len(s.tokens)]) for row, s in zip(got, test)] == expected
     for lm in load_lms(loaded.config):  # the in-graph LM path is the Python path's math, padding zeroed
         in_graph = lm.embed_tokens(tokens).numpy()
         for row, (sentence, vectors) in enumerate(zip(test, lm.embed_sentences([s.tokens for s in test]))):
-            np.testing.assert_allclose(in_graph[row, :len(sentence.tokens)], vectors, rtol=1e-5, atol=1e-6)
-            assert not in_graph[row, len(sentence.tokens):].any()
+            np.testing.assert_allclose(in_graph[row, : len(sentence.tokens)], vectors, rtol=1e-5, atol=1e-6)
+            assert not in_graph[row, len(sentence.tokens) :].any()

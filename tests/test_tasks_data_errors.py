@@ -1,4 +1,5 @@
 """A missing task file says how to point at the data."""
+
 import pytest
 
 from taglm_tf.errors import InputError
@@ -29,8 +30,9 @@ def test_both_arms_of_a_seed_train_on_the_same_fraction(tmp_path):
     from taglm_tf.experiment import experiment_splits
 
     base = dataclasses.replace(tiny_config(tmp_path / "base", seed=5), train_fraction=0.3)
-    taglm = dataclasses.replace(base, model_dir=str(tmp_path / "taglm"), forward_lm="lstm_lm:fwd",
-                                backward_lm="lstm_lm:bwd")
+    taglm = dataclasses.replace(
+        base, model_dir=str(tmp_path / "taglm"), forward_lm="lstm_lm:fwd", backward_lm="lstm_lm:bwd"
+    )
     full = experiment_splits(dataclasses.replace(base, train_fraction=1.0)).train
     chosen = experiment_splits(base).train
     assert 0 < len(chosen) == round(0.3 * len(full)) and all(s in full for s in chosen)

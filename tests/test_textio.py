@@ -1,4 +1,5 @@
 """Tests for taglm_tf.textio and for every reader sharing its line and field rules."""
+
 from __future__ import annotations
 
 import bz2
@@ -12,8 +13,8 @@ from lm_1b_export import dump_lstm_emb
 from taglm_tf import textio
 from taglm_tf.data import conll
 from taglm_tf.errors import InputError
-from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm import vocab as lm_vocab
+from taglm_tf.lm.pretraining import corpus as lm_data
 
 
 def test_split_fields_only_at_ascii_space_and_tab():
@@ -25,24 +26,28 @@ def test_split_fields_only_at_ascii_space_and_tab():
     assert [line[a:b] for a, b in textio.field_spans(line)] == textio.split_fields(line)
 
 
-@pytest.mark.parametrize("data,lines", [
-    (b"a\nb\n", ["a", "b"]),
-    (b"a\r\nb\r\n", ["a", "b"]),
-    (b"a\rb\r", ["a", "b"]),
-    (b"a\rb", ["a", "b"]),
-    (b"a\r\r\nb\n\r\rc", ["a", "", "b", "", "", "c"]),
-    (b"\xef\xbb\xbfa\n\xef\xbb\xbfb\n", ["a", "\ufeffb"]),  # only a leading BOM is dropped
-    ("x\u0085y\u2028z\u2029w\x0cv\x0bu\n".encode(), ["x\u0085y\u2028z\u2029w\x0cv\x0bu"]),
-    (b"", []),
-    (b"\n", [""]),
-    (b"\xef\xbb\xbf", []),
-])
+@pytest.mark.parametrize(
+    "data,lines",
+    [
+        (b"a\nb\n", ["a", "b"]),
+        (b"a\r\nb\r\n", ["a", "b"]),
+        (b"a\rb\r", ["a", "b"]),
+        (b"a\rb", ["a", "b"]),
+        (b"a\r\r\nb\n\r\rc", ["a", "", "b", "", "", "c"]),
+        (b"\xef\xbb\xbfa\n\xef\xbb\xbfb\n", ["a", "\ufeffb"]),  # only a leading BOM is dropped
+        ("x\u0085y\u2028z\u2029w\x0cv\x0bu\n".encode(), ["x\u0085y\u2028z\u2029w\x0cv\x0bu"]),
+        (b"", []),
+        (b"\n", [""]),
+        (b"\xef\xbb\xbf", []),
+    ],
+)
 def test_line_ends(data, lines):
     assert textio.decode_lines(data, "x") == lines
 
 
-@pytest.mark.parametrize("suffix,compress", [("", bytes), (".gz", gzip.compress),
-                                              (".bz2", bz2.compress), (".xz", lzma.compress)])
+@pytest.mark.parametrize(
+    "suffix,compress", [("", bytes), (".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)]
+)
 def test_read_lines_decompresses_by_suffix(tmp_path, suffix, compress):
     path = tmp_path / f"t.txt{suffix}"
     path.write_bytes(compress(b"\xef\xbb\xbfone\rtwo\r\nthree"))
@@ -74,8 +79,11 @@ def test_iter_text_in_pieces(size):
 
 @pytest.mark.parametrize("size", [1, 4, 1 << 16])
 def test_iter_text_names_line_and_byte_of_bad_utf8(size):
-    for data, line, byte in ((b"\xef\xbb\xbfok\rfine\r\nbad \xff\n", 2, 4), (b"caf\xe9", 1, 3),
-                             (b"a\nb\n\xe2\x82", 3, 0)):  # the last one is cut inside a character
+    for data, line, byte in (
+        (b"\xef\xbb\xbfok\rfine\r\nbad \xff\n", 2, 4),
+        (b"caf\xe9", 1, 3),
+        (b"a\nb\n\xe2\x82", 3, 0),
+    ):  # the last one is cut inside a character
         with pytest.raises(InputError) as info:
             "".join(textio.iter_text(io.BytesIO(data), "in.txt", size=size))
         assert str(info.value) == f"in.txt:{line}: not valid UTF-8 (byte {byte} of the line)"

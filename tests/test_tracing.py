@@ -1,4 +1,5 @@
 """EagerThenTraced: the first call eager, later calls through one trace, same values."""
+
 import numpy as np
 import tensorflow as tf
 
@@ -13,8 +14,11 @@ def test_first_call_is_eager_later_calls_share_one_trace():
         return tf.cumsum(x * 2.0, axis=1)
 
     wrapped = EagerThenTraced(fn, [tf.TensorSpec([None, None], tf.float32)])
-    inputs = [np.arange(6, dtype=np.float32).reshape(2, 3), np.ones((4, 5), np.float32),
-              np.full((1, 2), 3.0, np.float32)]
+    inputs = [
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.ones((4, 5), np.float32),
+        np.full((1, 2), 3.0, np.float32),
+    ]
     outputs = [wrapped(tf.constant(x)).numpy() for x in inputs]
     for x, y in zip(inputs, outputs):
         np.testing.assert_array_equal(y, np.cumsum(x * 2.0, axis=1))

@@ -1,4 +1,5 @@
 """A pair of tiny LSTM LMs (forward and backward) pretrained in seconds, for embedder tests."""
+
 import dataclasses
 
 import tensorflow as tf
@@ -12,11 +13,21 @@ def pretrain_pair(root, lines, batch_size=2, num_steps=4, train_steps=4, checkpo
     """Train on ``lines`` (one sentence each) into ``root/{forward,backward}``; returns the dirs
     (checkpoints at every ``checkpoint_every`` steps)."""
     (root / "train.txt").write_text("\n".join(lines) + "\n")
-    base = PretrainConfig(model_dir=str(root / "forward"), train_files=str(root / "train.txt"),
-                          model=LSTMLMConfig(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
-                          train=LMTrainConfig(batch_size=batch_size, num_steps=num_steps, train_steps=train_steps,
-                                              checkpoint_every=checkpoint_every, log_every=checkpoint_every))
+    base = PretrainConfig(
+        model_dir=str(root / "forward"),
+        train_files=str(root / "train.txt"),
+        model=LSTMLMConfig(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
+        train=LMTrainConfig(
+            batch_size=batch_size,
+            num_steps=num_steps,
+            train_steps=train_steps,
+            checkpoint_every=checkpoint_every,
+            log_every=checkpoint_every,
+        ),
+    )
     for direction in ("forward", "backward"):
-        pretrain(dataclasses.replace(base, model_dir=str(root / direction), direction=direction),
-                 strategy=tf.distribute.get_strategy())
+        pretrain(
+            dataclasses.replace(base, model_dir=str(root / direction), direction=direction),
+            strategy=tf.distribute.get_strategy(),
+        )
     return {d: str(root / d) for d in ("forward", "backward")}

@@ -4,6 +4,7 @@ Built from a few in-memory sentences with random weights (no training, no data f
 predictions are arbitrary but deterministic, which is all equality tests need, and the
 sharpened random scores yield plenty of chunks, including malformed IOBES sequences.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,9 +12,9 @@ import os
 
 import tensorflow as tf
 
+from taglm_tf import run_dir
 from taglm_tf.data import conll
 from taglm_tf.data.resources import build_resources
-from taglm_tf import run_dir
 from taglm_tf.models import saving
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 
@@ -25,16 +26,17 @@ TRAIN = [
     ("EU rejects German call to boycott British lamb .", "S-ORG O S-MISC O O O S-MISC O O"),
     ("Peter Blackburn", "B-PER E-PER"),
     ("BRUSSELS 1996-08-22", "S-LOC O"),
-    ("The European Commission said on Thursday it disagreed .",
-     "O B-ORG E-ORG O O O O O O"),
+    ("The European Commission said on Thursday it disagreed .", "O B-ORG E-ORG O O O O O O"),
     ("New York Stock Exchange", "B-ORG I-ORG I-ORG E-ORG"),
     ("Juan Carlos de Borbon", "B-PER I-PER I-PER E-PER"),
 ]
 
 
 def train_sentences():
-    return [conll.Sentence(tuple(words.split()), tuple(tags.split()), line=i + 1)
-            for i, (words, tags) in enumerate(TRAIN)]
+    return [
+        conll.Sentence(tuple(words.split()), tuple(tags.split()), line=i + 1)
+        for i, (words, tags) in enumerate(TRAIN)
+    ]
 
 
 def build_tiny_model(model_dir: str, seed: int = 0) -> str:

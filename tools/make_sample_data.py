@@ -8,18 +8,83 @@ lines between documents, ``B-`` only between adjacent entities of the same type.
 ``lm_sample.txt``: 3,000 unlabeled sentences from the same generator, one per line, on which the
 demo pretrains its small LMs when the shared news corpus is absent.
 """
+
 import os
 import random
 import sys
 
-FIRST = ["Anna", "Boris", "Chen", "Dara", "Emeka", "Farah", "Goran", "Hana", "Ivo", "Jules", "Kofi",
-         "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quinn", "Rosa", "Sven", "Tomas", "Uma", "Vera"]
-LAST = ["Abara", "Brandt", "Castell", "Dumas", "Eriksen", "Fontaine", "Gallo", "Holm", "Ivanova",
-        "Jensen", "Kovac", "Larsen", "Moreau", "Novak", "Okafor", "Petrov", "Quist", "Rossi"]
-PLACES = ["Norvia", "Port Alden", "Velmora", "Kestrel Bay", "Dunmore", "Larkfield", "East Orlan",
-          "Sabrevale", "Tiberon", "Marisco", "Qualen", "Westhollow", "Brightwater", "Corvania"]
-ORGS = ["Alden Motors", "Velmora United", "Kestrel Bank", "Norvia Telecom", "Dunmore Mining",
-        "Larkfield Rovers", "Orlan Airways", "Sabre Foods", "Tiberon Group", "Marisco Energy"]
+FIRST = [
+    "Anna",
+    "Boris",
+    "Chen",
+    "Dara",
+    "Emeka",
+    "Farah",
+    "Goran",
+    "Hana",
+    "Ivo",
+    "Jules",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oskar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tomas",
+    "Uma",
+    "Vera",
+]
+LAST = [
+    "Abara",
+    "Brandt",
+    "Castell",
+    "Dumas",
+    "Eriksen",
+    "Fontaine",
+    "Gallo",
+    "Holm",
+    "Ivanova",
+    "Jensen",
+    "Kovac",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quist",
+    "Rossi",
+]
+PLACES = [
+    "Norvia",
+    "Port Alden",
+    "Velmora",
+    "Kestrel Bay",
+    "Dunmore",
+    "Larkfield",
+    "East Orlan",
+    "Sabrevale",
+    "Tiberon",
+    "Marisco",
+    "Qualen",
+    "Westhollow",
+    "Brightwater",
+    "Corvania",
+]
+ORGS = [
+    "Alden Motors",
+    "Velmora United",
+    "Kestrel Bank",
+    "Norvia Telecom",
+    "Dunmore Mining",
+    "Larkfield Rovers",
+    "Orlan Airways",
+    "Sabre Foods",
+    "Tiberon Group",
+    "Marisco Energy",
+]
 MISC = ["Norvian", "Velmoran", "Kestrelian", "Orlanese", "Tiberonian", "Corvanian"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 NUMBERS = ["3", "12", "45", "7.5", "1996", "20", "8"]

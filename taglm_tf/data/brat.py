@@ -14,11 +14,12 @@ A sequence tagger emits one layer of non-overlapping, contiguous spans whose end
 :func:`one_layer` turns a document's annotations into such a layer by a stated rule and counts
 what it leaves out (:class:`LayerCounts`); nothing is moved to a token boundary.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from collections.abc import Iterable, Sequence
 
 from taglm_tf.data import tokenize
 from taglm_tf.data.conll import Sentence
@@ -44,7 +45,7 @@ class TextBound:
 
     id: str
     type: str
-    fragments: Tuple[Tuple[int, int], ...]
+    fragments: tuple[tuple[int, int], ...]
 
     @property
     def start(self) -> int:
@@ -69,7 +70,7 @@ class Document:
 
     name: str
     text: str
-    annotations: Tuple[TextBound, ...] = ()
+    annotations: tuple[TextBound, ...] = ()
     path: str = ""
 
 
@@ -84,20 +85,22 @@ def read_text(path: str) -> str:
         raise InputError(f"cannot read: {e.strerror}", path) from None
 
 
-def _fragments(spec: str, path: str, line: int) -> Tuple[Tuple[int, int], ...]:
+def _fragments(spec: str, path: str, line: int) -> tuple[tuple[int, int], ...]:
     fragments = []
     for part in spec.split(";"):
         try:
             start, end = (int(x) for x in part.split())
         except ValueError:
-            raise InputError(f"bad offsets {spec!r} (expected 'START END[;START END...]')", path, line) from None
+            raise InputError(
+                f"bad offsets {spec!r} (expected 'START END[;START END...]')", path, line
+            ) from None
         if not 0 <= start < end:
             raise InputError(f"bad offsets {start} {end}: need 0 <= start < end", path, line)
         fragments.append((start, end))
     return tuple(fragments)
 
 
-def parse_ann(content: str, text: Optional[str], path: str) -> Tuple[TextBound, ...]:
+def parse_ann(content: str, text: str | None, path: str) -> tuple[TextBound, ...]:
     """The text-bound annotations of an ``.ann`` file's ``content`` for ``text`` (``None``: the
     offsets and surfaces are not checked against a text, as a scorer reads predictions).
 
@@ -114,8 +117,11 @@ def parse_ann(content: str, text: Optional[str], path: str) -> Tuple[TextBound, 
         if kind in SKIPPED_KINDS:
             continue
         if kind != "T":
-            raise InputError(f"unknown annotation line {line[:40]!r} (BRAT lines start with T, R, *, E, A, M, "
-                             "N or #)", path, number)
+            raise InputError(
+                f"unknown annotation line {line[:40]!r} (BRAT lines start with T, R, *, E, A, M, N or #)",
+                path,
+                number,
+            )
         fields = line.split("\t", 2)
         if len(fields) != 3 or " " not in fields[1]:
             raise InputError("a T line needs 'ID<TAB>TYPE START END<TAB>SURFACE'", path, number)
@@ -125,25 +131,27 @@ def parse_ann(content: str, text: Optional[str], path: str) -> Tuple[TextBound, 
             found.append(annotation)
             continue
         if annotation.end > len(text):
-            raise InputError(f"offset {annotation.end} is past the end of the text ({len(text)} characters)",
-                             path, number)
+            raise InputError(
+                f"offset {annotation.end} is past the end of the text ({len(text)} characters)", path, number
+            )
         if one_line(annotation.surface(text)) != one_line(fields[2]):
-            raise InputError(f"surface {fields[2]!r} is not the text at {spec}: "
-                             f"{annotation.surface(text)!r}", path, number)
+            raise InputError(
+                f"surface {fields[2]!r} is not the text at {spec}: {annotation.surface(text)!r}", path, number
+            )
         found.append(annotation)
     return tuple(found)
 
 
-def read_document(txt_path: str, ann_path: Optional[str] = None) -> Document:
+def read_document(txt_path: str, ann_path: str | None = None) -> Document:
     """A ``.txt`` file and, if given, its ``.ann`` file."""
     text = read_text(txt_path)
-    annotations: Tuple[TextBound, ...] = ()
+    annotations: tuple[TextBound, ...] = ()
     if ann_path is not None:
         annotations = parse_ann(read_text(ann_path), text, ann_path)
     return Document(os.path.splitext(os.path.basename(txt_path))[0], text, annotations, txt_path)
 
 
-def read_folder(folder: str, annotated: bool = True) -> List[Document]:
+def read_folder(folder: str, annotated: bool = True) -> list[Document]:
     """The documents of ``folder`` by name: every ``.txt`` file, with its ``.ann`` file when
     ``annotated`` (then each ``.txt`` needs one, and each ``.ann`` a ``.txt``).
 
@@ -164,8 +172,10 @@ def read_folder(folder: str, annotated: bool = True) -> List[Document]:
         for n in texts:
             if not os.path.isfile(os.path.join(folder, n[:-4] + ".ann")):
                 raise InputError("has no .ann file beside it", os.path.join(folder, n))
-    return [read_document(os.path.join(folder, n), os.path.join(folder, n[:-4] + ".ann") if annotated else None)
-            for n in texts]
+    return [
+        read_document(os.path.join(folder, n), os.path.join(folder, n[:-4] + ".ann") if annotated else None)
+        for n in texts
+    ]
 
 
 def ann_text(annotations: Iterable[TextBound], text: str) -> str:
@@ -191,12 +201,12 @@ class LayerCounts:
     """What :func:`one_layer` kept and left out, in annotations."""
 
     kept: int = 0
-    overlapping: int = 0       # overlaps a longer (or as long, earlier) annotation that was kept
-    inside_token: int = 0      # a boundary falls inside a token
+    overlapping: int = 0  # overlaps a longer (or as long, earlier) annotation that was kept
+    inside_token: int = 0  # a boundary falls inside a token
     across_sentences: int = 0  # starts and ends in different sentences
-    discontinuous: int = 0     # several fragments: not one chunk
+    discontinuous: int = 0  # several fragments: not one chunk
 
-    def add(self, other: "LayerCounts") -> None:
+    def add(self, other: LayerCounts) -> None:
         for field in dataclasses.fields(self):
             setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
@@ -205,8 +215,9 @@ class LayerCounts:
         return sum(getattr(self, f.name) for f in dataclasses.fields(self))
 
 
-def one_layer(document: Document, sentences: Sequence[tokenize.TokenizedSentence]
-              ) -> Tuple[List[List[Chunk]], LayerCounts]:
+def one_layer(
+    document: Document, sentences: Sequence[tokenize.TokenizedSentence]
+) -> tuple[list[list[Chunk]], LayerCounts]:
     """The annotations of ``document`` as non-overlapping token chunks, per sentence.
 
     The rule: discontinuous annotations, and those whose start or end falls inside a token or in
@@ -216,8 +227,8 @@ def one_layer(document: Document, sentences: Sequence[tokenize.TokenizedSentence
     out. Every annotation left out is counted in :class:`LayerCounts` under its first reason.
     """
     counts = LayerCounts()
-    starts: Dict[int, Tuple[int, int]] = {}
-    ends: Dict[int, Tuple[int, int]] = {}
+    starts: dict[int, tuple[int, int]] = {}
+    ends: dict[int, tuple[int, int]] = {}
     for s, sentence in enumerate(sentences):
         for t, (start, end) in enumerate(sentence.offsets):
             starts[start], ends[end] = (s, t), (s, t)
@@ -231,8 +242,8 @@ def one_layer(document: Document, sentences: Sequence[tokenize.TokenizedSentence
             counts.across_sentences += 1
         else:
             candidates.append(a)
-    chunks: List[List[Chunk]] = [[] for _ in sentences]
-    taken: List[Tuple[int, int]] = []
+    chunks: list[list[Chunk]] = [[] for _ in sentences]
+    taken: list[tuple[int, int]] = []
     for a in sorted(candidates, key=lambda a: (-(a.end - a.start), a.start)):  # stable: file order
         if any(a.start < e and s < a.end for s, e in taken):
             counts.overlapping += 1
@@ -244,7 +255,9 @@ def one_layer(document: Document, sentences: Sequence[tokenize.TokenizedSentence
     return [sorted(c, key=lambda c: c.start) for c in chunks], counts
 
 
-def tagged_sentences(documents: Sequence[Document], scheme: str = "iob2") -> Tuple[List[Sentence], LayerCounts]:
+def tagged_sentences(
+    documents: Sequence[Document], scheme: str = "iob2"
+) -> tuple[list[Sentence], LayerCounts]:
     """Every document tokenized into sentences (:func:`taglm_tf.data.tokenize.tokenize`) and
     tagged in ``scheme`` with its :func:`one_layer` chunks; the counts of all documents. Each
     sentence keeps its document's ``.txt`` path and its tokens' character offsets."""
@@ -252,14 +265,21 @@ def tagged_sentences(documents: Sequence[Document], scheme: str = "iob2") -> Tup
     for document, sentences in zip(documents, tokenize.tokenize_many(d.text for d in documents)):
         chunks, counts = one_layer(document, sentences)
         total.add(counts)
-        out += [Sentence(s.tokens, tuple(chunks_to_tags(c, len(s.tokens), scheme)),
-                         document=document.path, offsets=s.offsets)
-                for s, c in zip(sentences, chunks)]
+        out += [
+            Sentence(
+                s.tokens,
+                tuple(chunks_to_tags(c, len(s.tokens), scheme)),
+                document=document.path,
+                offsets=s.offsets,
+            )
+            for s, c in zip(sentences, chunks)
+        ]
     return out, total
 
 
-def annotations_from_tags(sentences: Sequence[Union[tokenize.TokenizedSentence, Sentence]],
-                          tags: Sequence[Sequence[str]]) -> List[TextBound]:
+def annotations_from_tags(
+    sentences: Sequence[tokenize.TokenizedSentence | Sentence], tags: Sequence[Sequence[str]]
+) -> list[TextBound]:
     """The chunks of each sentence's tags (any IOB scheme) as text-bound annotations, with the
     character offsets of their first and last tokens (the sentences' ``offsets``: tokenized raw
     text, or sentences read by :func:`tagged_sentences`).

@@ -6,12 +6,14 @@ word and one column (the last, unless the format says otherwise) the tag; everyt
 fails with its name and line number. Lines, fields, BOM and encoding follow
 :mod:`taglm_tf.textio` (only ASCII space and tab separate columns).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import re
-from typing import BinaryIO, Iterable, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import BinaryIO
 
 from taglm_tf import textio
 from taglm_tf.data import tag_schemes
@@ -24,17 +26,17 @@ DOCSTART = "-DOCSTART-"
 class Sentence:
     """One sentence: its tokens, its tags and the other columns of the file."""
 
-    tokens: Tuple[str, ...]
-    tags: Tuple[str, ...]
-    columns: Tuple[Tuple[str, ...], ...] = ()  # middle columns per token (e.g. POS, chunk)
+    tokens: tuple[str, ...]
+    tags: tuple[str, ...]
+    columns: tuple[tuple[str, ...], ...] = ()  # middle columns per token (e.g. POS, chunk)
     line: int = 0  # 1-based line of the first token in its file
     document: str = ""  # BRAT corpora: the .txt file the sentence comes from
-    offsets: Tuple[Tuple[int, int], ...] = ()  # BRAT corpora: (start, end) characters per token
+    offsets: tuple[tuple[int, int], ...] = ()  # BRAT corpora: (start, end) characters per token
 
     def __len__(self) -> int:
         return len(self.tokens)
 
-    def with_tags(self, tags: Sequence[str]) -> "Sentence":
+    def with_tags(self, tags: Sequence[str]) -> Sentence:
         """A copy with its tags replaced by ``tags``."""
         return dataclasses.replace(self, tags=tuple(tags))
 
@@ -54,7 +56,7 @@ class CorpusFormat:
 
     name: str
     num_columns: int
-    tag_scheme: Optional[str]
+    tag_scheme: str | None
     tag_column: int = -1
 
 
@@ -63,13 +65,13 @@ CONLL2000 = CorpusFormat("conll2000", 3, "iob2")
 CONLL2000_POS = CorpusFormat("conll2000", 3, None, tag_column=1)  # word POS chunk: the POS column
 
 
-def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
+def read_conll(path: str, fmt: CorpusFormat) -> list[Sentence]:
     """Read a CoNLL file, checking columns and tags; raises :class:`InputError`."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputError("no such file", path)
-    sentences: List[Sentence] = []
-    rows: List[Tuple[int, List[str]]] = []
+    sentences: list[Sentence] = []
+    rows: list[tuple[int, list[str]]] = []
 
     def flush():
         if rows:
@@ -87,7 +89,9 @@ def read_conll(path: str, fmt: CorpusFormat) -> List[Sentence]:
         if len(fields) != fmt.num_columns:
             raise InputError(
                 f"expected {fmt.num_columns} columns for {fmt.name}, found {len(fields)}: {line!r}",
-                path, number)
+                path,
+                number,
+            )
         _check_tag(fields, fmt, path, number)
         rows.append((number, fields))
     flush()
@@ -100,7 +104,7 @@ def _make_sentence(rows, tag_column: int) -> Sentence:
     return Sentence(
         tokens=tuple(f[0] for _, f in rows),
         tags=tuple(f[tag_column] for _, f in rows),
-        columns=tuple(tuple(f[1:tag_column] + f[tag_column + 1:]) for _, f in rows),
+        columns=tuple(tuple(f[1:tag_column] + f[tag_column + 1 :]) for _, f in rows),
         line=rows[0][0],
     )
 
@@ -123,8 +127,9 @@ def read_tokenized_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[S
         yield Sentence(tokens, ("O",) * len(tokens), line=number)
 
 
-def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>",
-                         fmt: Optional[CorpusFormat] = None) -> Iterator[Sentence]:
+def read_unlabeled_conll(
+    stream: BinaryIO, source: str = "<stdin>", fmt: CorpusFormat | None = None
+) -> Iterator[Sentence]:
     """CoNLL columns for tagging, read lazily: the first column is the word, the other columns
     are kept as they are; blank and ``-DOCSTART-`` lines end a sentence.
 
@@ -145,8 +150,8 @@ def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>",
             from its document's first token line's, or (with ``fmt``) whose tag is invalid in
             its scheme.
     """
-    rows: List[Tuple[int, List[str]]] = []
-    width: Optional[Tuple[int, int]] = None  # (fields, line) of the document's first token line
+    rows: list[tuple[int, list[str]]] = []
+    width: tuple[int, int] | None = None  # (fields, line) of the document's first token line
     for number, line in textio.iter_lines(stream, source):
         fields = textio.split_fields(line)
         if fields and fields[0] != DOCSTART:
@@ -165,8 +170,11 @@ def read_unlabeled_conll(stream: BinaryIO, source: str = "<stdin>",
 
 def _check_unlabeled_row(fields, line, width, fmt, source, number) -> None:
     if len(fields) != width[0]:
-        raise InputError(f"expected {width[0]} columns, as on line {width[1]}, found {len(fields)}: {line!r}",
-                         source, number)
+        raise InputError(
+            f"expected {width[0]} columns, as on line {width[1]}, found {len(fields)}: {line!r}",
+            source,
+            number,
+        )
     if fmt is not None and len(fields) == fmt.num_columns:
         _check_tag(fields, fmt, source, number)
 
@@ -178,12 +186,13 @@ def _check_tag(fields: Sequence[str], fmt: CorpusFormat, source: str, number: in
         raise InputError(f"invalid {fmt.tag_scheme.upper()} tag {tag!r}", source, number)
 
 
-def _unlabeled_sentence(rows: Sequence[Tuple[int, List[str]]]) -> Sentence:
-    return Sentence(tuple(f[0] for _, f in rows), ("O",) * len(rows),
-                    tuple(tuple(f[1:]) for _, f in rows), rows[0][0])
+def _unlabeled_sentence(rows: Sequence[tuple[int, list[str]]]) -> Sentence:
+    return Sentence(
+        tuple(f[0] for _, f in rows), ("O",) * len(rows), tuple(tuple(f[1:]) for _, f in rows), rows[0][0]
+    )
 
 
-def convert_tags(sentences: Iterable[Sentence], scheme: str) -> List[Sentence]:
+def convert_tags(sentences: Iterable[Sentence], scheme: str) -> list[Sentence]:
     """Return the sentences with their tags converted to ``scheme``."""
     return [s.with_tags(tag_schemes.convert(s.tags, scheme)) for s in sentences]
 
@@ -205,15 +214,23 @@ def conll_lines(sentences: Sequence[Sentence], *tag_columns: Sequence[Sequence[s
     for k, sentence in enumerate(sentences):
         for tags in tag_columns:
             if len(tags[k]) != len(sentence):
-                raise ValueError(f"sentence at line {sentence.line}: {len(tags[k])} predicted tags for "
-                                 f"{len(sentence)} tokens")
+                raise ValueError(
+                    f"sentence at line {sentence.line}: {len(tags[k])} predicted tags for "
+                    f"{len(sentence)} tokens"
+                )
         for i, token in enumerate(sentence.tokens):
-            fields = (token, *(sentence.columns[i] if sentence.columns else ()), *(tags[k][i] for tags in tag_columns))
+            fields = (
+                token,
+                *(sentence.columns[i] if sentence.columns else ()),
+                *(tags[k][i] for tags in tag_columns),
+            )
             line = " ".join(fields)
             if line.count(" ") != len(fields) - 1 or _NOT_IN_FIELD.search(line) or "" in fields:
                 bad = next(f for f in fields if textio.split_fields(f) != [f] or _NOT_IN_FIELD.search(f))
-                raise InputError(f"{bad!r} (token {i + 1} of the sentence at line {sentence.line}) cannot be "
-                                 "one CoNLL column: it is empty or holds a space, tab or line break")
+                raise InputError(
+                    f"{bad!r} (token {i + 1} of the sentence at line {sentence.line}) cannot be "
+                    "one CoNLL column: it is empty or holds a space, tab or line break"
+                )
             yield line
         yield ""
 

@@ -11,12 +11,13 @@ is a line with one value too many, refused, not the word ``"farah 0.5"``. D come
 ``count dim`` header when there is one, else from the most common field count of the first
 :data:`DIM_SAMPLE_LINES` lines (minus one, for the word).
 """
+
 from __future__ import annotations
 
 import collections
 import itertools
 import re
-from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -25,10 +26,10 @@ from taglm_tf.errors import InputError
 
 DIM_SAMPLE_LINES = 1000
 
-_Line = Tuple[int, str]
+_Line = tuple[int, str]
 
 
-def _parse_vector(fields, dim: Optional[int], path: str, number: int) -> np.ndarray:
+def _parse_vector(fields, dim: int | None, path: str, number: int) -> np.ndarray:
     try:
         vector = np.asarray(fields, dtype=np.float32)
     except ValueError:
@@ -46,7 +47,7 @@ def _is_header(line: str) -> bool:
     return len(fields) == 2 and all(f.isdigit() for f in fields)
 
 
-def _split_entry(line: str, dim: int, path: str, number: int) -> Tuple[str, List[str]]:
+def _split_entry(line: str, dim: int, path: str, number: int) -> tuple[str, list[str]]:
     """``(word, last dim fields)`` of a ``word v1 .. vD`` line; the word keeps its inner
     separators. Raises :class:`InputError` when the line has no word or fewer than ``dim`` values."""
     text = line.strip(textio.SEPARATORS)
@@ -56,21 +57,30 @@ def _split_entry(line: str, dim: int, path: str, number: int) -> Tuple[str, List
     else:
         spans = textio.field_spans(text)
         if len(spans) <= dim:
-            raise InputError("line has a word but no vector" if len(spans) == 1 else
-                             f"vector has {max(len(spans) - 1, 0)} values, expected {dim}", path, number)
-        word, values = text[:spans[-dim - 1][1]], [text[a:b] for a, b in spans[-dim:]]
+            raise InputError(
+                "line has a word but no vector"
+                if len(spans) == 1
+                else f"vector has {max(len(spans) - 1, 0)} values, expected {dim}",
+                path,
+                number,
+            )
+        word, values = text[: spans[-dim - 1][1]], [text[a:b] for a, b in spans[-dim:]]
     if " " in word or "\t" in word:
         extra = list(itertools.takewhile(_NUMBER.fullmatch, reversed(textio.split_fields(word))))
         if extra:
-            raise InputError(f"vector has {dim + len(extra)} values, expected {dim} (a word with spaces "
-                             "cannot end in a number)", path, number)
+            raise InputError(
+                f"vector has {dim + len(extra)} values, expected {dim} (a word with spaces "
+                "cannot end in a number)",
+                path,
+                number,
+            )
     return word, values
 
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-def _file_dim(head: List[_Line], path: str) -> Tuple[int, bool]:
+def _file_dim(head: list[_Line], path: str) -> tuple[int, bool]:
     """``(D, has_header)`` from the first lines of a GloVe/word2vec file."""
     if head and _is_header(head[0][1]):
         dim = int(textio.split_fields(head[0][1])[1])
@@ -84,8 +94,9 @@ def _file_dim(head: List[_Line], path: str) -> Tuple[int, bool]:
     return counts.most_common(1)[0][0], False
 
 
-def load_embeddings(path: str, wanted: Optional[Iterable[str]] = None,
-                    words_path: Optional[str] = None) -> Dict[str, np.ndarray]:
+def load_embeddings(
+    path: str, wanted: Iterable[str] | None = None, words_path: str | None = None
+) -> dict[str, np.ndarray]:
     """Read ``word -> vector`` for the words in ``wanted`` (all words when ``None``).
 
     Args:
@@ -103,7 +114,7 @@ def load_embeddings(path: str, wanted: Optional[Iterable[str]] = None,
             UTF-8, a line with fewer than D values, non-numeric or non-finite values, or (Senna)
             vector and word counts that differ.
     """
-    keep: Optional[Set[str]] = None if wanted is None else set(wanted)
+    keep: set[str] | None = None if wanted is None else set(wanted)
     if words_path is not None:
         return _load_senna(path, words_path, keep)
     lines: Iterator[_Line] = textio.read_lines(path)
@@ -112,22 +123,22 @@ def load_embeddings(path: str, wanted: Optional[Iterable[str]] = None,
     if dim < 1:
         number, line = next((n, text) for n, text in head if len(textio.split_fields(text)) == 1)
         raise InputError("line has a word but no vector", path, number)
-    table: Dict[str, np.ndarray] = {}
+    table: dict[str, np.ndarray] = {}
     for number, line in itertools.chain(head[1:] if header else head, lines):
         if not line.strip(textio.SEPARATORS):
             continue
         word, values = _split_entry(line, dim, path, number)
         if keep is None or word in keep:
             table[word] = _parse_vector(values, dim, path, number)
-    if not table and not any(textio.split_fields(text) for _, text in head[int(header):]):
+    if not table and not any(textio.split_fields(text) for _, text in head[int(header) :]):
         raise InputError("embedding file is empty", path)
     return table
 
 
-def _load_senna(path: str, words_path: str, keep: Optional[Set[str]]) -> Dict[str, np.ndarray]:
+def _load_senna(path: str, words_path: str, keep: set[str] | None) -> dict[str, np.ndarray]:
     words = [textio.strip_field_separators(line) for _, line in textio.read_lines(words_path)]
-    table: Dict[str, np.ndarray] = {}
-    dim: Optional[int] = None
+    table: dict[str, np.ndarray] = {}
+    dim: int | None = None
     number = 0
     for number, line in textio.read_lines(path):
         if number > len(words):
@@ -146,8 +157,9 @@ def _load_senna(path: str, words_path: str, keep: Optional[Set[str]]) -> Dict[st
     return table
 
 
-def embedding_matrix(words, table: Dict[str, np.ndarray], dim: int, seed: int = 0,
-                     reserved: int = 2) -> Tuple[np.ndarray, int]:
+def embedding_matrix(
+    words, table: dict[str, np.ndarray], dim: int, seed: int = 0, reserved: int = 2
+) -> tuple[np.ndarray, int]:
     """Rows for ``words`` (id order): pre-trained vectors where known, else uniform random.
 
     Returns the matrix and how many rows came from the pre-trained table. The first

@@ -3,9 +3,10 @@
 The same :class:`Featurizer` runs inside the ``tf.data`` pipeline and inside the exported
 SavedModel, so a served model sees exactly the ids it was trained on.
 """
+
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -18,7 +19,7 @@ def normalize_words(tokens: tf.Tensor) -> tf.Tensor:
     return tf.strings.regex_replace(tf.strings.lower(tokens, encoding="utf-8"), "[0-9]", "0")
 
 
-def normalize_word_list(words: Sequence[str]) -> List[str]:
+def normalize_word_list(words: Sequence[str]) -> list[str]:
     """:func:`normalize_words` on a Python list (used to build vocabularies)."""
     if not words:
         return []
@@ -44,15 +45,20 @@ class Featurizer(tf.Module):
         self.max_word_len = max_word_len
         self.word_table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
-                tf.constant(list(words[2:]), tf.string),
-                tf.range(2, len(words), dtype=tf.int64)), default_value=1)
+                tf.constant(list(words[2:]), tf.string), tf.range(2, len(words), dtype=tf.int64)
+            ),
+            default_value=1,
+        )
         codepoints = np.array([ord(c) for c in chars[2:]], dtype=np.int64)
         self.char_table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
-                tf.constant(codepoints), tf.range(2, len(chars), dtype=tf.int64)), default_value=1)
+                tf.constant(codepoints), tf.range(2, len(chars), dtype=tf.int64)
+            ),
+            default_value=1,
+        )
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string)])
-    def __call__(self, tokens: tf.Tensor) -> Dict[str, tf.Tensor]:
+    def __call__(self, tokens: tf.Tensor) -> dict[str, tf.Tensor]:
         present = tf.not_equal(tokens, "")
         word_ids = tf.where(present, self.word_table.lookup(normalize_words(tokens)), 0)
         forms, index = tf.unique(tf.reshape(tokens, [-1]))

@@ -1,8 +1,8 @@
 """Where the data lives: ``$TAGLM_DATA_DIR`` (default ``./data``) and paths relative to it."""
+
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 from taglm_tf.errors import InputError
 
@@ -22,11 +22,14 @@ def resolve_data_path(path: str, data_dir: str) -> str:
     return in_data if os.path.exists(in_data) else path
 
 
-def check_data_file(path: str, data_dir: str, what: str, override_flag: Optional[str] = None) -> None:
+def check_data_file(path: str, data_dir: str, what: str, override_flag: str | None = None) -> None:
     """An :class:`InputError` naming ``$TAGLM_DATA_DIR`` and ``--data_dir`` (and ``override_flag``,
     the flag that names this file alone) when ``path`` is neither a file nor a folder (a BRAT
     corpus is a folder)."""
     if not os.path.exists(path):
         hint = f", or {override_flag}=FILE for this file" if override_flag else ""
-        raise InputError(f"no such {what} file (data directory: {os.path.abspath(data_dir)}); set "
-                         f"${DATA_DIR_ENV} or pass --data_dir=DIR to point at the data{hint}", path)
+        raise InputError(
+            f"no such {what} file (data directory: {os.path.abspath(data_dir)}); set "
+            f"${DATA_DIR_ENV} or pass --data_dir=DIR to point at the data{hint}",
+            path,
+        )

@@ -1,8 +1,9 @@
 """Vocabularies and initial word vectors for a task, built from its splits."""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,22 +19,26 @@ class Resources:
 
     words: Vocabulary
     chars: Vocabulary
-    tags: Vocabulary               # training scheme (IOBES)
-    word_vectors: Optional[np.ndarray] = None
+    tags: Vocabulary  # training scheme (IOBES)
+    word_vectors: np.ndarray | None = None
     pretrained_found: int = 0
 
     def featurizer(self) -> Featurizer:
         """A :class:`Featurizer` for the word and char vocabularies."""
         return Featurizer(self.words.items, self.chars.items)
 
-    def vocabularies(self) -> Dict[str, Vocabulary]:
+    def vocabularies(self) -> dict[str, Vocabulary]:
         """The word, char and tag vocabularies by name, as ``vocab.json`` stores them."""
         return {"words": self.words, "chars": self.chars, "tags": self.tags}
 
 
-def build_resources(train: Sequence[Sentence], other: Sequence[Sentence] = (),
-                    embeddings_path: Optional[str] = None, word_dim: int = 50,
-                    seed: int = 0) -> Resources:
+def build_resources(
+    train: Sequence[Sentence],
+    other: Sequence[Sentence] = (),
+    embeddings_path: str | None = None,
+    word_dim: int = 50,
+    seed: int = 0,
+) -> Resources:
     """Word vocabulary: normalised training words, plus words of ``other`` splits that have a
     pre-trained vector (their vectors are then usable at test time; they get no gradient from
     labels they never appear in). Chars and tags come from training data only.

@@ -6,9 +6,11 @@ chunk), and the spans are written back in the target scheme. For well-formed inp
 lossless; for malformed model output (``I-`` after ``O``, ``E-`` without ``B-``, a type change
 inside a chunk) it decodes the chunks that conlleval would see.
 """
+
 from __future__ import annotations
 
-from typing import List, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from taglm_tf.conlleval import end_of_chunk, split_tag, start_of_chunk
 
@@ -47,8 +49,9 @@ def scheme_named(name: str) -> str:
     if name in ALIASES:
         return ALIASES[name]
     if name not in SCHEMES:
-        raise ValueError(f"unknown tag scheme {name!r}; expected one of "
-                         f"{', '.join(SCHEMES + tuple(ALIASES))}")
+        raise ValueError(
+            f"unknown tag scheme {name!r}; expected one of {', '.join(SCHEMES + tuple(ALIASES))}"
+        )
     return name
 
 
@@ -66,9 +69,9 @@ def _chunk_starts(prev: str, cur: str, prev_type: str, cur_type: str) -> bool:
     return cur in ("B", "S") or prev in ("E", "S") or start_of_chunk(prev, cur, prev_type, cur_type)
 
 
-def tags_to_chunks(tags: Sequence[str]) -> List[Chunk]:
+def tags_to_chunks(tags: Sequence[str]) -> list[Chunk]:
     """Chunks of a tag sequence in any of the three schemes (lenient on malformed input)."""
-    chunks: List[Chunk] = []
+    chunks: list[Chunk] = []
     prev, prev_type, start = "O", "", None
     for i, tag in enumerate(list(tags) + ["O"]):
         cur, cur_type = split_tag(tag)
@@ -81,7 +84,7 @@ def tags_to_chunks(tags: Sequence[str]) -> List[Chunk]:
     return chunks
 
 
-def chunks_to_tags(chunks: Sequence[Chunk], length: int, scheme: str) -> List[str]:
+def chunks_to_tags(chunks: Sequence[Chunk], length: int, scheme: str) -> list[str]:
     """Write non-overlapping chunks as a tag sequence of ``length`` in ``scheme``."""
     check_scheme(scheme)
     tags = ["O"] * length
@@ -104,6 +107,6 @@ def chunks_to_tags(chunks: Sequence[Chunk], length: int, scheme: str) -> List[st
     return tags
 
 
-def convert(tags: Sequence[str], target: str) -> List[str]:
+def convert(tags: Sequence[str], target: str) -> list[str]:
     """Convert one sentence's tags (any scheme) to ``target``."""
     return chunks_to_tags(tags_to_chunks(tags), len(tags), target)

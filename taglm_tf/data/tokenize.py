@@ -13,11 +13,13 @@ tokens here (U+00A0 included), unlike pre-tokenized text, where only ASCII space
 leading byte-order mark is skipped. Offsets are Python string indices (code points) into the
 text given, end exclusive: ``text[start:end] == token``.
 """
+
 from __future__ import annotations
 
 import functools
 import re
-from typing import Iterable, Iterator, List, NamedTuple, Optional, Tuple
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from taglm_tf import textio
 
@@ -33,8 +35,8 @@ class TokenizedSentence(NamedTuple):
     ``tokens[i] == text[offsets[i][0]:offsets[i][1]]`` for the ``text`` that was tokenized.
     """
 
-    tokens: Tuple[str, ...]
-    offsets: Tuple[Tuple[int, int], ...]  # (char start, char end) per token, end exclusive
+    tokens: tuple[str, ...]
+    offsets: tuple[tuple[int, int], ...]  # (char start, char end) per token, end exclusive
 
 
 @functools.lru_cache(maxsize=1)
@@ -48,20 +50,21 @@ def _pipeline():
     nlp = spacy.blank("en")
     # CoNLL-2003 keeps hyphenated words and numbers whole: drop every infix rule that would split
     # a hyphen between letters or digits (spaCy's rules are regexes; test each on both cases).
-    infixes = [rule for rule in English.Defaults.infixes
-               if not (re.search(rule, "a-b") or re.search(rule, "1-2"))]
+    infixes = [
+        rule for rule in English.Defaults.infixes if not (re.search(rule, "a-b") or re.search(rule, "1-2"))
+    ]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     # "…" ends sentences too; spaCy's list of sentence-final characters lacks it.
     nlp.add_pipe("sentencizer", config={"punct_chars": Sentencizer.default_punct_chars + ["…"]})
     return nlp
 
 
-def paragraphs(text: str) -> Iterator[Tuple[int, str]]:
+def paragraphs(text: str) -> Iterator[tuple[int, str]]:
     """``(offset, paragraph)`` for each stretch of ``text`` between blank lines (non-empty ones)."""
     start = 0
     for match in _BLANK_LINES.finditer(text):
-        if text[start:match.start()].strip():
-            yield start, text[start:match.start()]
+        if text[start : match.start()].strip():
+            yield start, text[start : match.start()]
         start = match.end()
     if text[start:].strip():
         yield start, text[start:]
@@ -74,8 +77,9 @@ BLOCK_CHARS = 1 << 16
 MAX_BLOCK_CHARS = 1 << 19
 
 
-def paragraph_blocks(pieces: Iterable[str], block_chars: int = BLOCK_CHARS,
-                     max_block_chars: int = MAX_BLOCK_CHARS) -> Iterator[Tuple[int, str]]:
+def paragraph_blocks(
+    pieces: Iterable[str], block_chars: int = BLOCK_CHARS, max_block_chars: int = MAX_BLOCK_CHARS
+) -> Iterator[tuple[int, str]]:
     """Cut a text that arrives in ``pieces`` into ``(offset, block)``: consecutive blocks that
     together are the text, ``offset`` the block's start in it (characters).
 
@@ -86,7 +90,7 @@ def paragraph_blocks(pieces: Iterable[str], block_chars: int = BLOCK_CHARS,
     break is cut after its last line break (else its last space or tab, else anywhere): only
     there may a sentence be split differently. Memory holds one block and one piece.
     """
-    held: List[str] = []
+    held: list[str] = []
     size, offset, next_try = 0, 0, block_chars
     for piece in pieces:
         held.append(piece)
@@ -110,7 +114,7 @@ def paragraph_blocks(pieces: Iterable[str], block_chars: int = BLOCK_CHARS,
         yield offset, buffer
 
 
-def _paragraph_cut(text: str, start: int) -> Optional[int]:
+def _paragraph_cut(text: str, start: int) -> int | None:
     """The end of the first paragraph break (``_BLANK_LINES``) found from ``start`` that ends
     before the end of ``text`` (so a non-space character follows and the break is whole), or
     ``None``. A break found from ``start`` ends where the whole text's break there ends: the
@@ -132,7 +136,7 @@ def _forced_cut(text: str, limit: int) -> int:
     return limit
 
 
-def tokenize(text: str) -> List[TokenizedSentence]:
+def tokenize(text: str) -> list[TokenizedSentence]:
     """Split ``text`` into sentences and tokens; offsets index ``text`` itself.
 
     Whitespace is never part of a token, and an all-whitespace text gives ``[]``.
@@ -140,18 +144,21 @@ def tokenize(text: str) -> List[TokenizedSentence]:
     return next(tokenize_many([text]))
 
 
-def tokenize_many(texts: Iterable[str], batch_size: int = 64) -> Iterator[List[TokenizedSentence]]:
+def tokenize_many(texts: Iterable[str], batch_size: int = 64) -> Iterator[list[TokenizedSentence]]:
     """:func:`tokenize` for each text, in order (spaCy processes the paragraphs in batches)."""
     nlp = _pipeline()
     for text in texts:
-        sentences: List[TokenizedSentence] = []
+        sentences: list[TokenizedSentence] = []
         skip = len(text) - len(textio.strip_bom(text))  # spaCy would glue it to the first token
         spans = [(offset + skip, paragraph) for offset, paragraph in paragraphs(text[skip:])]
         for (offset, _), doc in zip(spans, nlp.pipe((p for _, p in spans), batch_size=batch_size)):
             for sent in doc.sents:
                 words = [t for t in sent if not t.is_space]
                 if words:
-                    sentences.append(TokenizedSentence(
-                        tuple(t.text for t in words),
-                        tuple((offset + t.idx, offset + t.idx + len(t.text)) for t in words)))
+                    sentences.append(
+                        TokenizedSentence(
+                            tuple(t.text for t in words),
+                            tuple((offset + t.idx, offset + t.idx + len(t.text)) for t in words),
+                        )
+                    )
         yield sentences

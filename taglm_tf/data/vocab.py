@@ -1,15 +1,17 @@
 """Vocabularies for words, characters and tags."""
+
 from __future__ import annotations
 
 import collections
 import json
-from typing import Dict, Iterable, List
+from collections.abc import Iterable
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 
 PAD = "<pad>"
 UNK = "<unk>"
+
 
 class Vocabulary:
     """A string <-> id mapping with ``<pad>`` = 0 and, optionally, ``<unk>`` = 1.
@@ -22,8 +24,8 @@ class Vocabulary:
     def __init__(self, items: Iterable[str], with_unk: bool = True):
         reserved = [PAD, UNK] if with_unk else [PAD]
         self.with_unk = with_unk
-        self.items: List[str] = reserved + [i for i in items if i not in reserved]
-        self._index: Dict[str, int] = {item: i for i, item in enumerate(self.items)}
+        self.items: list[str] = reserved + [i for i in items if i not in reserved]
+        self._index: dict[str, int] = {item: i for i, item in enumerate(self.items)}
         if len(self._index) != len(self.items):
             raise ValueError("vocabulary entries must be unique")
 
@@ -43,10 +45,10 @@ class Vocabulary:
 
     def to_json(self) -> dict:
         """``{"items": the entries after the reserved ones, "with_unk": ...}``."""
-        return {"items": self.items[2 if self.with_unk else 1:], "with_unk": self.with_unk}
+        return {"items": self.items[2 if self.with_unk else 1 :], "with_unk": self.with_unk}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Vocabulary":
+    def from_json(cls, data: dict) -> Vocabulary:
         """The vocabulary :meth:`to_json` describes."""
         return cls(data["items"], data["with_unk"])
 
@@ -59,20 +61,21 @@ def count_items(sequences: Iterable[Iterable[str]]) -> collections.Counter:
     return counts
 
 
-def build_vocabulary(counts: collections.Counter, min_count: int = 1,
-                     extra: Iterable[str] = ()) -> Vocabulary:
+def build_vocabulary(
+    counts: collections.Counter, min_count: int = 1, extra: Iterable[str] = ()
+) -> Vocabulary:
     """Frequency-sorted entries with count >= ``min_count`` (ties by string), then ``extra``."""
     kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     seen = set(kept)
     return Vocabulary(kept + [w for w in extra if w not in seen and not seen.add(w)])
 
 
-def save_vocabularies(path: str, vocabs: Dict[str, Vocabulary]) -> None:
+def save_vocabularies(path: str, vocabs: dict[str, Vocabulary]) -> None:
     """Write ``{name: vocabulary}`` to ``path`` as one UTF-8 JSON object (atomically)."""
     write_text_atomic(path, json.dumps({k: v.to_json() for k, v in vocabs.items()}, ensure_ascii=False))
 
 
-def load_vocabularies(path: str) -> Dict[str, Vocabulary]:
+def load_vocabularies(path: str) -> dict[str, Vocabulary]:
     """Read what :func:`save_vocabularies` wrote; an :class:`InputError` if it cannot."""
     try:
         with open(path, encoding="utf-8") as f:

@@ -1,4 +1,5 @@
 """Character CNN word encoder (Ma and Hovy, 2016), the chunking model's char encoder."""
+
 from __future__ import annotations
 
 import tensorflow as tf
@@ -24,8 +25,15 @@ class CharCNN(keras.layers.Layer):
         ``[U, filters]``; a word with no characters (padding) maps to zeros.
     """
 
-    def __init__(self, num_chars: int, char_dim: int = 30, filters: int = 30, width: int = 3,
-                 dropout: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        num_chars: int,
+        char_dim: int = 30,
+        filters: int = 30,
+        width: int = 3,
+        dropout: float = 0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_chars, self.char_dim, self.filters, self.width = num_chars, char_dim, filters, width
         self.dropout = dropout
@@ -43,5 +51,11 @@ class CharCNN(keras.layers.Layer):
         return tf.where(tf.reduce_any(present, axis=1), pooled, 0.0)
 
     def get_config(self):
-        return {**super().get_config(), "num_chars": self.num_chars, "char_dim": self.char_dim,
-                "filters": self.filters, "width": self.width, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "num_chars": self.num_chars,
+            "char_dim": self.char_dim,
+            "filters": self.filters,
+            "width": self.width,
+            "dropout": self.dropout,
+        }

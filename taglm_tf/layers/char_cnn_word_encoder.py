@@ -1,7 +1,8 @@
 """lm_1b's word encoder: byte embeddings -> conv banks -> max over time -> highway -> projection."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import tensorflow as tf
 from tensorflow import keras
@@ -44,9 +45,17 @@ class CharCNNWordEncoder(keras.layers.Layer):
         ValueError: widths and filters differ in length, or a width exceeds ``max_word_length``.
     """
 
-    def __init__(self, num_chars: int, char_dim: int, conv_widths: Sequence[int],
-                 conv_filters: Sequence[int], num_highway: int, projection_dim: int,
-                 max_word_length: int = 50, **kwargs):
+    def __init__(
+        self,
+        num_chars: int,
+        char_dim: int,
+        conv_widths: Sequence[int],
+        conv_filters: Sequence[int],
+        num_highway: int,
+        projection_dim: int,
+        max_word_length: int = 50,
+        **kwargs,
+    ):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         if len(conv_widths) != len(conv_filters):
@@ -62,22 +71,39 @@ class CharCNNWordEncoder(keras.layers.Layer):
         # the order lm_1b exports (taglm_tf.lm.lm1b.saving) are keyed by.
         self.highway = Highway(num_highway, trainable=self.trainable, name="highway")
         self.projection = keras.layers.Dense(
-            projection_dim, trainable=self.trainable, name="projection",
-            kernel_initializer=(keras.initializers.RandomNormal(stddev=(1.0 / self.highway_dim) ** 0.5)
-                                if self.trainable else "zeros"))
+            projection_dim,
+            trainable=self.trainable,
+            name="projection",
+            kernel_initializer=(
+                keras.initializers.RandomNormal(stddev=(1.0 / self.highway_dim) ** 0.5)
+                if self.trainable
+                else "zeros"
+            ),
+        )
 
     def _weight(self, name, shape, initializer):
-        return self.add_weight(name=name, shape=shape, trainable=self.trainable,
-                               initializer=initializer if self.trainable else "zeros")
+        return self.add_weight(
+            name=name,
+            shape=shape,
+            trainable=self.trainable,
+            initializer=initializer if self.trainable else "zeros",
+        )
 
     def build(self, input_shape):
-        self.char_table = self._weight("char_embedding", (self.num_chars, self.char_dim),
-                                       keras.initializers.RandomUniform(-1.0, 1.0))
+        self.char_table = self._weight(
+            "char_embedding", (self.num_chars, self.char_dim), keras.initializers.RandomUniform(-1.0, 1.0)
+        )
         self.conv_kernels = [
-            self._weight(f"cnn_{k}_kernel", (w, self.char_dim, n),
-                         keras.initializers.RandomNormal(stddev=(1.0 / (w * self.char_dim)) ** 0.5))
-            for k, (w, n) in enumerate(zip(self.conv_widths, self.conv_filters))]
-        self.conv_biases = [self._weight(f"cnn_{k}_bias", (n,), "zeros") for k, n in enumerate(self.conv_filters)]
+            self._weight(
+                f"cnn_{k}_kernel",
+                (w, self.char_dim, n),
+                keras.initializers.RandomNormal(stddev=(1.0 / (w * self.char_dim)) ** 0.5),
+            )
+            for k, (w, n) in enumerate(zip(self.conv_widths, self.conv_filters))
+        ]
+        self.conv_biases = [
+            self._weight(f"cnn_{k}_bias", (n,), "zeros") for k, n in enumerate(self.conv_filters)
+        ]
         self.highway.build((None, self.highway_dim))
         self.projection.build((None, self.highway_dim))
         super().build(input_shape)
@@ -87,8 +113,11 @@ class CharCNNWordEncoder(keras.layers.Layer):
         if not self.built:
             self.build((None, self.max_word_length))
         self.char_table.assign(weights.char_embedding)
-        for var, value in paired("convolution kernels and biases", self.conv_kernels + self.conv_biases,
-                                 list(weights.conv_kernels) + list(weights.conv_biases)):
+        for var, value in paired(
+            "convolution kernels and biases",
+            self.conv_kernels + self.conv_biases,
+            list(weights.conv_kernels) + list(weights.conv_biases),
+        ):
             var.assign(value)
         self.highway.set_lm1b_weights(weights.highway)
         self.projection.kernel.assign(weights.projection_kernel)
@@ -122,7 +151,13 @@ class CharCNNWordEncoder(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.projection_dim,)
 
     def get_config(self):
-        return {**super().get_config(), "num_chars": self.num_chars, "char_dim": self.char_dim,
-                "conv_widths": list(self.conv_widths), "conv_filters": list(self.conv_filters),
-                "num_highway": self.num_highway, "projection_dim": self.projection_dim,
-                "max_word_length": self.max_word_length}
+        return {
+            **super().get_config(),
+            "num_chars": self.num_chars,
+            "char_dim": self.char_dim,
+            "conv_widths": list(self.conv_widths),
+            "conv_filters": list(self.conv_filters),
+            "num_highway": self.num_highway,
+            "projection_dim": self.projection_dim,
+            "max_word_length": self.max_word_length,
+        }

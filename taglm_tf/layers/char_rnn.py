@@ -1,4 +1,5 @@
 """Character bidirectional RNN word encoder (Lample et al., 2016), the NER model's char encoder."""
+
 from __future__ import annotations
 
 from tensorflow import keras
@@ -25,8 +26,15 @@ class CharBiRNN(keras.layers.Layer):
         ``[U, 2 * units]``: ``[last forward state; last backward state]``.
     """
 
-    def __init__(self, num_chars: int, char_dim: int = 25, units: int = 80, cell: str = "gru",
-                 dropout: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        num_chars: int,
+        char_dim: int = 25,
+        units: int = 80,
+        cell: str = "gru",
+        dropout: float = 0.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_chars, self.char_dim, self.units, self.cell = num_chars, char_dim, units, cell
         self.dropout = dropout
@@ -41,5 +49,11 @@ class CharBiRNN(keras.layers.Layer):
         return self.rnn(self.drop(embedded, training=training), mask=mask, training=training)
 
     def get_config(self):
-        return {**super().get_config(), "num_chars": self.num_chars, "char_dim": self.char_dim,
-                "units": self.units, "cell": self.cell, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "num_chars": self.num_chars,
+            "char_dim": self.char_dim,
+            "units": self.units,
+            "cell": self.cell,
+            "dropout": self.dropout,
+        }

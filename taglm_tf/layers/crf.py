@@ -1,4 +1,5 @@
 """Linear-chain conditional random field on top of per-token tag scores."""
+
 from __future__ import annotations
 
 import tensorflow as tf
@@ -37,8 +38,11 @@ class CRF(keras.layers.Layer):
 
     def build(self, input_shape):
         self.transitions = self.add_weight(
-            name="transitions", shape=(self.num_tags, self.num_tags),
-            initializer="glorot_uniform", trainable=True)
+            name="transitions",
+            shape=(self.num_tags, self.num_tags),
+            initializer="glorot_uniform",
+            trainable=True,
+        )
         super().build(input_shape)
 
     @staticmethod
@@ -59,8 +63,7 @@ class CRF(keras.layers.Layer):
     def log_likelihood(self, potentials, tags, mask=None):
         """``[B]`` log p(tags | potentials) under the CRF."""
         lengths = self.lengths(potentials, mask)
-        ll, _ = crf_ops.crf_log_likelihood(
-            tf.cast(potentials, tf.float32), tags, lengths, self.transitions)
+        ll, _ = crf_ops.crf_log_likelihood(tf.cast(potentials, tf.float32), tags, lengths, self.transitions)
         return ll
 
     def compute_mask(self, inputs, mask=None):

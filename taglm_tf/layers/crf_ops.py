@@ -12,6 +12,7 @@ T = 0. Lengths are clipped to ``[0, T]``; a length-0 sequence has log-likelihood
 and an all-zero path. Scores are computed in float32 whatever the input float dtype (float16 or
 bfloat16 potentials from mixed precision would lose the forward algorithm's precision).
 """
+
 from __future__ import annotations
 
 import tensorflow as tf
@@ -23,7 +24,9 @@ def _prepare(inputs, sequence_lengths, transition_params):
     if inputs.shape.rank is not None and inputs.shape.rank != 3:
         raise ValueError(f"inputs must be [batch, steps, num_tags], got shape {inputs.shape}")
     if transition_params.shape.rank is not None and transition_params.shape.rank != 2:
-        raise ValueError(f"transition_params must be [num_tags, num_tags], got shape {transition_params.shape}")
+        raise ValueError(
+            f"transition_params must be [num_tags, num_tags], got shape {transition_params.shape}"
+        )
     steps = tf.shape(inputs)[1]
     mask = tf.sequence_mask(tf.cast(sequence_lengths, tf.int32), steps)  # [B, T] bool
     return inputs, transition_params, mask
@@ -50,7 +53,9 @@ def crf_sequence_score(inputs, tag_indices, sequence_lengths, transition_params)
     tags = tf.cast(tag_indices, tf.int32)
     maskf = tf.cast(mask, tf.float32)
     # A one-hot product rather than a batched gather: the gather's gradient has a wrong shape at T = 0.
-    unary = tf.reduce_sum(tf.reduce_sum(inputs * tf.one_hot(tags, tf.shape(inputs)[2]), axis=2) * maskf, axis=1)
+    unary = tf.reduce_sum(
+        tf.reduce_sum(inputs * tf.one_hot(tags, tf.shape(inputs)[2]), axis=2) * maskf, axis=1
+    )
     pairs = tf.stack([tags[:, :-1], tags[:, 1:]], axis=-1)  # [B, T-1, 2]
     binary = tf.reduce_sum(tf.gather_nd(transition_params, pairs) * maskf[:, 1:], axis=1)
     return unary + binary
@@ -73,8 +78,11 @@ def crf_log_norm(inputs, sequence_lengths, transition_params):
         new = unary + tf.reduce_logsumexp(alpha[:, :, None] + transitions, axis=1)
         return tf.where(valid, new, alpha)
 
-    alpha = tf.foldl(step, (tf.transpose(inputs[:, 1:], [1, 0, 2]), tf.transpose(mask[:, 1:])[:, :, None]),
-                     initializer=tf.reduce_sum(inputs[:, :1], axis=1))
+    alpha = tf.foldl(
+        step,
+        (tf.transpose(inputs[:, 1:], [1, 0, 2]), tf.transpose(mask[:, 1:])[:, :, None]),
+        initializer=tf.reduce_sum(inputs[:, :1], axis=1),
+    )
     log_z = tf.reduce_logsumexp(alpha, axis=1)
     return tf.where(tf.reduce_any(mask, axis=1), log_z, tf.zeros_like(log_z))
 
@@ -144,13 +152,17 @@ def crf_decode(potentials, transition_params, sequence_length):
     rest = tf.concat([inputs[:, 1:], first[:, None]], axis=1)
     valid = tf.concat([mask[:, 1:], tf.fill(tf.stack([tf.shape(mask)[0], 1]), False)], axis=1)
     scores, pointers = tf.scan(
-        forward, (tf.transpose(rest, [1, 0, 2]), tf.transpose(valid)),
-        initializer=(first, identity))  # [T, B, K] each (at least one step)
+        forward, (tf.transpose(rest, [1, 0, 2]), tf.transpose(valid)), initializer=(first, identity)
+    )  # [T, B, K] each (at least one step)
     final = scores[-1]
     last_tag = tf.argmax(final, axis=1, output_type=tf.int32)
     best_score = tf.where(tf.reduce_any(mask, axis=1), tf.reduce_max(final, axis=1), 0.0)
 
     # Backtracking: the tag at step t is pointers[t][tag at step t + 1].
-    tags = tf.scan(lambda tag, step_pointers: tf.gather(step_pointers, tag, batch_dims=1),
-                   pointers, initializer=last_tag, reverse=True)[:steps]  # [T, B]
+    tags = tf.scan(
+        lambda tag, step_pointers: tf.gather(step_pointers, tag, batch_dims=1),
+        pointers,
+        initializer=last_tag,
+        reverse=True,
+    )[:steps]  # [T, B]
     return tf.where(mask, tf.transpose(tags), 0), best_score

@@ -1,4 +1,5 @@
 """Highway layers with lm_1b's gate convention (docs/lm_1b.md §5)."""
+
 from __future__ import annotations
 
 import tensorflow as tf
@@ -46,19 +47,31 @@ class Highway(keras.layers.Layer):
                 return keras.initializers.RandomNormal(stddev=(1.0 / width) ** 0.5)
             return "zeros"
 
-        self.layer_weights = [tuple(self.add_weight(name=f"dense_{d}_{part}", shape=shape, trainable=self.trainable,
-                                                    initializer=initializer(part))
-                             for part, shape in (("gate_kernel", (width, width)), ("gate_bias", (width,)),
-                                                 ("transform_kernel", (width, width)),
-                                                 ("transform_bias", (width,))))
-                       for d in range(self.num_layers)]
+        self.layer_weights = [
+            tuple(
+                self.add_weight(
+                    name=f"dense_{d}_{part}",
+                    shape=shape,
+                    trainable=self.trainable,
+                    initializer=initializer(part),
+                )
+                for part, shape in (
+                    ("gate_kernel", (width, width)),
+                    ("gate_bias", (width,)),
+                    ("transform_kernel", (width, width)),
+                    ("transform_bias", (width,)),
+                )
+            )
+            for d in range(self.num_layers)
+        ]
         super().build(input_shape)
 
     def set_lm1b_weights(self, highway_weights) -> None:
         """Copy a sequence of :class:`~taglm_tf.lm.lm1b.checkpoint.HighwayWeights`, one per layer."""
         for variables, hw in paired("highway layers", self.layer_weights, highway_weights):
-            for var, value in zip(variables, (hw.gate_kernel, hw.gate_bias, hw.transform_kernel,
-                                              hw.transform_bias)):
+            for var, value in zip(
+                variables, (hw.gate_kernel, hw.gate_bias, hw.transform_kernel, hw.transform_bias)
+            ):
                 var.assign(value)
 
     def call(self, x):

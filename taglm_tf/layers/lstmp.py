@@ -1,4 +1,5 @@
 """LSTM with peepholes and a linear output projection (lm_1b's LSTMP cell), batched and masked."""
+
 from __future__ import annotations
 
 import tensorflow as tf
@@ -50,10 +51,19 @@ class LSTMPLayer(keras.layers.Layer):
         ``[B, T, P]`` outputs h (zeros at masked steps), or ``(outputs, (c, h))``.
     """
 
-    def __init__(self, num_cells: int, projection_dim: int, forget_bias: float = 1.0,
-                 use_peepholes: bool = True, cell_clip: float = 0.0, kernel_initializer=None,
-                 projection_initializer=None, bias_initializer="zeros", peephole_initializer="zeros",
-                 **kwargs):
+    def __init__(
+        self,
+        num_cells: int,
+        projection_dim: int,
+        forget_bias: float = 1.0,
+        use_peepholes: bool = True,
+        cell_clip: float = 0.0,
+        kernel_initializer=None,
+        projection_initializer=None,
+        bias_initializer="zeros",
+        peephole_initializer="zeros",
+        **kwargs,
+    ):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         self.num_cells, self.projection_dim, self.forget_bias = num_cells, projection_dim, forget_bias
@@ -92,10 +102,12 @@ class LSTMPLayer(keras.layers.Layer):
         if not self.built:
             self.build((None, None, weights.kernel.shape[0] - self.projection_dim))
         if weights.kernel.shape != (self.input_dim + self.projection_dim, 4 * self.num_cells):
-            raise ValueError(f"LSTM kernel {weights.kernel.shape} does not fit input {self.input_dim}, "
-                             f"P {self.projection_dim}, N {self.num_cells}")
-        self.input_kernel.assign(weights.kernel[:self.input_dim])
-        self.recurrent_kernel.assign(weights.kernel[self.input_dim:])
+            raise ValueError(
+                f"LSTM kernel {weights.kernel.shape} does not fit input {self.input_dim}, "
+                f"P {self.projection_dim}, N {self.num_cells}"
+            )
+        self.input_kernel.assign(weights.kernel[: self.input_dim])
+        self.recurrent_kernel.assign(weights.kernel[self.input_dim :])
         for name in ("bias", "w_i_diag", "w_f_diag", "w_o_diag", "projection"):
             getattr(self, name).assign(getattr(weights, name))
 
@@ -109,16 +121,18 @@ class LSTMPLayer(keras.layers.Layer):
             initial_state = (tf.zeros([batch, self.num_cells]), tf.zeros([batch, self.projection_dim]))
         initial_state = tuple(tf.cast(v, x_part.dtype) for v in initial_state)
         reset = None if reset is None else tf.transpose(tf.cast(reset, tf.bool))
-        outputs, state = self._recur(tf.transpose(x_part, [1, 0, 2]), tf.transpose(mask), initial_state,
-                                     reset)
+        outputs, state = self._recur(
+            tf.transpose(x_part, [1, 0, 2]), tf.transpose(mask), initial_state, reset
+        )
         outputs = tf.transpose(outputs, [1, 0, 2])
         return (outputs, tuple(tf.cast(v, tf.float32) for v in state)) if return_state else outputs
 
     def _recur(self, x_part, mask, state, reset=None):
         """Time-major loop: ``x_part`` [T, B, 4N], ``mask`` and ``reset`` [T, B] -> outputs
         [T, B, P], (c, h)."""
-        outputs = tf.TensorArray(x_part.dtype, size=tf.shape(x_part)[0],
-                                 element_shape=[None, self.projection_dim])
+        outputs = tf.TensorArray(
+            x_part.dtype, size=tf.shape(x_part)[0], element_shape=[None, self.projection_dim]
+        )
 
         def body(t, c_prev, h_prev, outputs):
             if reset is not None:  # a new sequence starts at this step: forget the state
@@ -128,16 +142,18 @@ class LSTMPLayer(keras.layers.Layer):
             outputs = outputs.write(t, tf.where(keep, h, tf.zeros_like(h)))
             return t + 1, tf.where(keep, c, c_prev), tf.where(keep, h, h_prev), outputs
 
-        _, c, h, outputs = tf.while_loop(lambda t, *_: t < tf.shape(x_part)[0], body,
-                                         (tf.constant(0), state[0], state[1], outputs))
+        _, c, h, outputs = tf.while_loop(
+            lambda t, *_: t < tf.shape(x_part)[0], body, (tf.constant(0), state[0], state[1], outputs)
+        )
         return outputs.stack(), (c, h)
 
     def step(self, z, c_prev):
         """One cell update from the full pre-activation ``z`` [B, 4N]; returns (c, h)."""
         i, j, f, o = tf.split(z, 4, axis=1)
         if self.use_peepholes:  # the exact op order of lm_1b
-            c = (tf.sigmoid(f + self.forget_bias + self.w_f_diag * c_prev) * c_prev
-                 + tf.sigmoid(i + self.w_i_diag * c_prev) * tf.tanh(j))
+            c = tf.sigmoid(f + self.forget_bias + self.w_f_diag * c_prev) * c_prev + tf.sigmoid(
+                i + self.w_i_diag * c_prev
+            ) * tf.tanh(j)
         else:
             c = tf.sigmoid(f + self.forget_bias) * c_prev + tf.sigmoid(i) * tf.tanh(j)
         if self.cell_clip:
@@ -153,8 +169,21 @@ class LSTMPLayer(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.projection_dim,)
 
     def get_config(self):
-        initializers = {name: keras.initializers.serialize(getattr(self, name)) for name in (
-            "kernel_initializer", "projection_initializer", "bias_initializer", "peephole_initializer")}
-        return {**super().get_config(), "num_cells": self.num_cells,
-                "projection_dim": self.projection_dim, "forget_bias": self.forget_bias,
-                "use_peepholes": self.use_peepholes, "cell_clip": self.cell_clip, **initializers}
+        initializers = {
+            name: keras.initializers.serialize(getattr(self, name))
+            for name in (
+                "kernel_initializer",
+                "projection_initializer",
+                "bias_initializer",
+                "peephole_initializer",
+            )
+        }
+        return {
+            **super().get_config(),
+            "num_cells": self.num_cells,
+            "projection_dim": self.projection_dim,
+            "forget_bias": self.forget_bias,
+            "use_peepholes": self.use_peepholes,
+            "cell_clip": self.cell_clip,
+            **initializers,
+        }

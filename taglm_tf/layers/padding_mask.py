@@ -1,4 +1,5 @@
 """Boolean token mask from padded ids."""
+
 from __future__ import annotations
 
 import tensorflow as tf

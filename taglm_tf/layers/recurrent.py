@@ -11,6 +11,7 @@ layers unchanged. The weights, the computation and the results are the same eith
 A SavedModel exported on a machine without a GPU therefore carries the CPU kernel only; served
 on a GPU it runs that kernel there (correct, slower).
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """Spread per-word-type vectors back onto the tokens of a batch."""
+
 from __future__ import annotations
 
 import tensorflow as tf

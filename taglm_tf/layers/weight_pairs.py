@@ -1,13 +1,15 @@
 """Pairing a layer's sub-layers or variables with the arrays of a checkpoint, count checked."""
+
 from __future__ import annotations
 
-from typing import Iterator, Sequence, Tuple, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 A = TypeVar("A")
 B = TypeVar("B")
 
 
-def paired(what: str, targets: Sequence[A], values: Sequence[B]) -> Iterator[Tuple[A, B]]:
+def paired(what: str, targets: Sequence[A], values: Sequence[B]) -> Iterator[tuple[A, B]]:
     """``zip(targets, values)`` after checking that both have the same length.
 
     Raises:

@@ -15,11 +15,12 @@ byte-level rules (:func:`taglm_tf.lm.lm1b.vocab.read_vocab`).
 
 Sentence encoding and the direction convention are defined here (:func:`encode_sentence`).
 """
+
 from __future__ import annotations
 
 import collections
 import os
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -32,7 +33,7 @@ SPECIALS = (BOS, EOS, UNK)
 MAX_TERM_ID = "!!!MAXTERMID"  # the last line of lm_1b's vocabulary file; not a word
 DIRECTIONS = ("forward", "backward")
 COUNTS_SUFFIX = ".counts"
-Word = Union[str, bytes]
+Word = str | bytes
 
 
 def to_bytes(word: Word) -> bytes:
@@ -68,11 +69,10 @@ class LMVocabulary:
         InputError: a special is missing, or ``counts`` does not fit ``words``.
     """
 
-    def __init__(self, words: Sequence[str], counts: Optional[Sequence[int]] = None,
-                 path: Optional[str] = None):
-        self.words: List[str] = list(words)
+    def __init__(self, words: Sequence[str], counts: Sequence[int] | None = None, path: str | None = None):
+        self.words: list[str] = list(words)
         self.path = path
-        self._index: Dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self._index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
         missing = [w for w in SPECIALS if w not in self._index]
         if missing:
             raise InputError(f"the vocabulary has no line {' or '.join(missing)}", path)
@@ -83,24 +83,28 @@ class LMVocabulary:
 
     # -- building ----------------------------------------------------------------------------
     @classmethod
-    def from_counts(cls, counts: Mapping[str, int], num_sentences: int,
-                    vocab_size: Optional[int] = None, min_count: int = 1) -> "LMVocabulary":
+    def from_counts(
+        cls, counts: Mapping[str, int], num_sentences: int, vocab_size: int | None = None, min_count: int = 1
+    ) -> LMVocabulary:
         """Keep words seen ``min_count`` times or more, the most frequent first, at most
         ``vocab_size`` entries in all (the three specials included)."""
         if vocab_size is not None and vocab_size <= len(SPECIALS):
             raise InputError(f"vocab_size must exceed {len(SPECIALS)} (the specials), got {vocab_size}")
-        ranked = sorted(((w, c) for w, c in counts.items() if c >= min_count and w not in SPECIALS),
-                        key=lambda wc: (-wc[1], wc[0]))
+        ranked = sorted(
+            ((w, c) for w, c in counts.items() if c >= min_count and w not in SPECIALS),
+            key=lambda wc: (-wc[1], wc[0]),
+        )
         if vocab_size is not None:
-            ranked = ranked[:vocab_size - len(SPECIALS)]
+            ranked = ranked[: vocab_size - len(SPECIALS)]
         kept = {w for w, _ in ranked} | {BOS, EOS}
         unk = sum(c for w, c in counts.items() if w not in kept)
         words = list(SPECIALS) + [w for w, _ in ranked]
         return cls(words, [num_sentences, num_sentences, unk] + [c for _, c in ranked])
 
     @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], vocab_size: Optional[int] = None,
-              min_count: int = 1) -> "LMVocabulary":
+    def build(
+        cls, sentences: Iterable[Sequence[str]], vocab_size: int | None = None, min_count: int = 1
+    ) -> LMVocabulary:
         """Count the tokens of ``sentences`` (token lists) and apply :meth:`from_counts`."""
         counts: collections.Counter = collections.Counter()
         num_sentences = 0
@@ -117,7 +121,7 @@ class LMVocabulary:
             write_text_atomic(path + COUNTS_SUFFIX, "".join(f"{c}\n" for c in self.counts))
 
     @classmethod
-    def load(cls, path: str) -> "LMVocabulary":
+    def load(cls, path: str) -> LMVocabulary:
         """Read a file written by :meth:`save` (or lm_1b's vocabulary file, as text).
 
         Raises:
@@ -186,7 +190,7 @@ def encode_sentence(vocab: LMVocabulary, tokens: Sequence[str], direction: str =
     return np.concatenate([[vocab.bos], ids, [vocab.eos]]).astype(np.int32)
 
 
-def _read_lines(path: str) -> List[str]:
+def _read_lines(path: str) -> list[str]:
     """Every line of ``path`` without its terminator and outer spaces/tabs (see
     :mod:`taglm_tf.textio`)."""
     return [textio.strip_field_separators(line) for _, line in textio.read_lines(path)]

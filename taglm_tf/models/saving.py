@@ -1,11 +1,12 @@
 """Save and load a trained tagger: Keras model, vocabularies and the run's config together."""
+
 from __future__ import annotations
 
 import importlib.metadata
 import json
 import os
 import zipfile
-from typing import NamedTuple, Tuple
+from typing import NamedTuple
 
 import tensorflow as tf
 
@@ -48,7 +49,7 @@ def save_model(model_dir: str, model: tf.keras.Model) -> None:
         model.save(tmp)
 
 
-def _version(text: str) -> Tuple[int, ...]:
+def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
 
 
@@ -74,13 +75,19 @@ def load_model_file(path: str) -> tf.keras.Model:
     read files of later versions. Older files load (2.15 files on 2.21 are tested)."""
     saved, running = saved_keras_version(path), running_keras_version()
     if saved and _version(saved) > _version(running):
-        raise InputError(f"saved by Keras {saved}, newer than this stack's Keras {running}; "
-                         "load it on the stack it was trained on (make STACK=current)", path)
+        raise InputError(
+            f"saved by Keras {saved}, newer than this stack's Keras {running}; "
+            "load it on the stack it was trained on (make STACK=current)",
+            path,
+        )
     try:
         return tf.keras.models.load_model(path, compile=False)
     except (ValueError, TypeError, KeyError) as e:
-        raise InputError(f"cannot be loaded by Keras {running} (saved by {saved or 'an unknown version'}): "
-                         f"{str(e).splitlines()[0] if str(e) else type(e).__name__}", path) from None
+        raise InputError(
+            f"cannot be loaded by Keras {running} (saved by {saved or 'an unknown version'}): "
+            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}",
+            path,
+        ) from None
 
 
 def load_tagger(model_dir: str) -> LoadedTagger:

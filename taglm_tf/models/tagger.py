@@ -4,10 +4,10 @@ Pipeline per token k: ``x_k = [c_k; w_k]`` (char encoder, word embedding) -> BiR
 -> dense -> CRF. Extra per-token features (the LM embeddings ``h_LM``) can be concatenated at
 the input of RNN-1, the output of RNN-1 (paper Eq. 3) or the output of RNN-2 (Table 5).
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import numpy as np
 from tensorflow import keras
@@ -27,26 +27,41 @@ class TaggerConfig:
 
     char_encoder: str = dataclasses.field(default="rnn", metadata={"help": "'rnn' (BiGRU) or 'cnn'"})
     char_dim: int = dataclasses.field(default=25, metadata={"help": "char embedding size"})
-    char_units: int = dataclasses.field(default=80, metadata={"help": "char RNN units per direction, or CNN filters"})
+    char_units: int = dataclasses.field(
+        default=80, metadata={"help": "char RNN units per direction, or CNN filters"}
+    )
     char_width: int = dataclasses.field(default=3, metadata={"help": "char CNN filter width"})
     char_dropout: float = dataclasses.field(default=0.25, metadata={"help": "dropout on char embeddings"})
-    word_dim: int = dataclasses.field(default=50, metadata={"help": "word embedding size (must match --embeddings)"})
-    rnn_cell: str = dataclasses.field(default="gru", metadata={"help": "'gru' or 'lstm' for the two sequence layers"})
-    rnn_units: int = dataclasses.field(default=300, metadata={"help": "units per direction in both sequence layers"})
+    word_dim: int = dataclasses.field(
+        default=50, metadata={"help": "word embedding size (must match --embeddings)"}
+    )
+    rnn_cell: str = dataclasses.field(
+        default="gru", metadata={"help": "'gru' or 'lstm' for the two sequence layers"}
+    )
+    rnn_units: int = dataclasses.field(
+        default=300, metadata={"help": "units per direction in both sequence layers"}
+    )
     # a smaller or larger layer 2 makes the parameter-matched variants
-    rnn2_units: Optional[int] = dataclasses.field(default=None, metadata={
-        "help": "units per direction in the second layer (default: --rnn_units)"})
-    rnn_input_dropout: float = dataclasses.field(default=0.25, metadata={
-        "help": "dropout on the input of each sequence RNN"})
-    output_dropout: float = dataclasses.field(default=0.0, metadata={"help": "dropout on the last RNN output"})
+    rnn2_units: int | None = dataclasses.field(
+        default=None, metadata={"help": "units per direction in the second layer (default: --rnn_units)"}
+    )
+    rnn_input_dropout: float = dataclasses.field(
+        default=0.25, metadata={"help": "dropout on the input of each sequence RNN"}
+    )
+    output_dropout: float = dataclasses.field(
+        default=0.0, metadata={"help": "dropout on the last RNN output"}
+    )
     # size of extra per-token features (0 = none), set from the LMs: no flag
     extra_dim: int = dataclasses.field(default=0, metadata={"flag": False})
-    insertion_point: str = dataclasses.field(default="rnn1_output", metadata={
-        "help": "where LM embeddings join: rnn1_input, rnn1_output (Eq. 3) or rnn2_output"})
-    task_rnn: bool = dataclasses.field(default=True, metadata={
-        "help": "False: LM embeddings -> dense -> CRF, no task RNN (§3.2)."})
+    insertion_point: str = dataclasses.field(
+        default="rnn1_output",
+        metadata={"help": "where LM embeddings join: rnn1_input, rnn1_output (Eq. 3) or rnn2_output"},
+    )
+    task_rnn: bool = dataclasses.field(
+        default=True, metadata={"help": "False: LM embeddings -> dense -> CRF, no task RNN (§3.2)."}
+    )
 
-    def validate(self) -> "TaggerConfig":
+    def validate(self) -> TaggerConfig:
         """Return ``self`` if its choices are known.
 
         Raises:
@@ -58,7 +73,9 @@ class TaggerConfig:
         if self.rnn_cell not in ("gru", "lstm"):
             raise ValueError(f"rnn_cell must be 'gru' or 'lstm', not {self.rnn_cell!r}")
         if self.insertion_point not in INSERTION_POINTS:
-            raise ValueError(f"insertion_point must be one of {INSERTION_POINTS}, not {self.insertion_point!r}")
+            raise ValueError(
+                f"insertion_point must be one of {INSERTION_POINTS}, not {self.insertion_point!r}"
+            )
 
         return self
 
@@ -70,14 +87,26 @@ def _bi_rnn(cell: str, units: int, name: str) -> keras.layers.Layer:
 
 def _char_encoder(config: TaggerConfig, num_chars: int) -> keras.layers.Layer:
     if config.char_encoder == "cnn":
-        return CharCNN(num_chars, config.char_dim, config.char_units, config.char_width,
-                       config.char_dropout, name="char_encoder")
-    return CharBiRNN(num_chars, config.char_dim, config.char_units, "gru", config.char_dropout,
-                     name="char_encoder")
+        return CharCNN(
+            num_chars,
+            config.char_dim,
+            config.char_units,
+            config.char_width,
+            config.char_dropout,
+            name="char_encoder",
+        )
+    return CharBiRNN(
+        num_chars, config.char_dim, config.char_units, "gru", config.char_dropout, name="char_encoder"
+    )
 
 
-def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags: int,
-                 word_vectors: Optional[np.ndarray] = None) -> keras.Model:
+def build_tagger(
+    config: TaggerConfig,
+    num_words: int,
+    num_chars: int,
+    num_tags: int,
+    word_vectors: np.ndarray | None = None,
+) -> keras.Model:
     """Build the tagger; its outputs are ``{"potentials": [B,T,K], "tags": [B,T]}``.
 
     Args:
@@ -105,8 +134,12 @@ def build_tagger(config: TaggerConfig, num_words: int, num_chars: int, num_tags:
     # initializer would put the whole matrix into the model's config (22 MB of JSON in model.keras
     # for GloVe 50d), which Keras re-serialises many times while loading (~35 s of a 46 s load).
     # "zeros" draws no random numbers, so the other layers' initial weights are as before.
-    embedding = keras.layers.Embedding(num_words, config.word_dim, name="word_embedding",
-                                       embeddings_initializer="uniform" if word_vectors is None else "zeros")
+    embedding = keras.layers.Embedding(
+        num_words,
+        config.word_dim,
+        name="word_embedding",
+        embeddings_initializer="uniform" if word_vectors is None else "zeros",
+    )
     words = embedding(word_ids)
     chars = TokenGather(name="char_gather")([_char_encoder(config, num_chars)(char_ids), char_index])
 

@@ -1,13 +1,21 @@
 """Markdown of the reproduction report: the paper's tables with our numbers in the same rows."""
+
 from __future__ import annotations
 
 import time
-from typing import Dict, List, Sequence
+from collections.abc import Sequence
 
 from taglm_tf.markdown import table as markdown_table
 from taglm_tf.reports import paper_tables, sweeps
-from taglm_tf.reports.run_groups import (Group, by_label, comparable_groups, data_size_points,
-                                         mean_perplexities, repeated_seeds, seed_pairs)
+from taglm_tf.reports.run_groups import (
+    Group,
+    by_label,
+    comparable_groups,
+    data_size_points,
+    mean_perplexities,
+    repeated_seeds,
+    seed_pairs,
+)
 from taglm_tf.reports.stats import mean_ci, mean_std, paired_ttest, welch_ttest
 from taglm_tf.tasks import METRIC_TITLES
 
@@ -27,7 +35,7 @@ def _ppl(pair) -> str:
     return " / ".join("N/A" if p is None else f"{p:.1f}" for p in pair)
 
 
-def table_rows(table: paper_tables.PaperTable, groups: Dict[str, List[Group]]) -> List[list]:
+def table_rows(table: paper_tables.PaperTable, groups: dict[str, list[Group]]) -> list[list]:
     """One line per paper row and per setting we ran it in."""
     rows = []
     for prow in table.rows:
@@ -44,7 +52,7 @@ def table_rows(table: paper_tables.PaperTable, groups: Dict[str, List[Group]]) -
     return rows
 
 
-def render_table(table: paper_tables.PaperTable, groups: Dict[str, List[Group]]) -> List[str]:
+def render_table(table: paper_tables.PaperTable, groups: dict[str, list[Group]]) -> list[str]:
     header = ["Model", "Paper F1 ± std", "Paper setting"]
     header += ["Paper LM ppl fwd / bwd"] if table.show_ppl else []
     header += [f"Ours: {table.split} F1 ± std (n)", "Our setting"]
@@ -78,14 +86,17 @@ def _paired_text(base: Group, variant: Group) -> str:
     return f"t = {r.t:.2f}, df = {r.df}, p = {r.p:.3g} ({r.n} seeds{note})"
 
 
-def comparable_pairs(groups: Dict[str, List[Group]]) -> List[tuple]:
+def comparable_pairs(groups: dict[str, list[Group]]) -> list[tuple]:
     """``(name, paper Δ as text, base group or None, variant group or None)`` per paper comparison."""
     out = []
     for c in paper_tables.COMPARISONS:
         name = f"`{c.variant}` − `{c.base}`"
-        paper = _delta(c.paper_delta) + (f" ({c.paper_split})" if c.paper_split != "test" and c.paper_delta else "")
+        paper = _delta(c.paper_delta) + (
+            f" ({c.paper_split})" if c.paper_split != "test" and c.paper_delta else ""
+        )
         out += [(name, paper, a, b) for a, b in comparable_groups(groups, c.base, c.variant, c.same_lms)] or [
-            (name, paper, None, None)]
+            (name, paper, None, None)
+        ]
     return out
 
 
@@ -93,63 +104,103 @@ def _delta(value) -> str:
     return "—" if value is None else f"{value:+.2f}"
 
 
-def comparison_rows(groups: Dict[str, List[Group]]) -> List[list]:
+def comparison_rows(groups: dict[str, list[Group]]) -> list[list]:
     rows = []
     for name, delta, a, b in comparable_pairs(groups):
         if a is None:
             rows.append([name, delta, "not run", "—", "—", "—"])
             continue
         diff = b.stat()["mean"] - a.stat()["mean"]
-        rows.append([name, delta, f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
-                     _welch_text([x.test_score for x in a.runs], [x.test_score for x in b.runs]),
-                     _paired_text(a, b),
-                     f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
-                     f"LMs: {a.setting.get('lms')} → {b.setting.get('lms')}"])
+        rows.append(
+            [
+                name,
+                delta,
+                f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
+                _welch_text([x.test_score for x in a.runs], [x.test_score for x in b.runs]),
+                _paired_text(a, b),
+                f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
+                f"LMs: {a.setting.get('lms')} → {b.setting.get('lms')}",
+            ]
+        )
     return rows
 
 
-def render_comparisons(groups: Dict[str, List[Group]]) -> List[str]:
-    header = ["Comparison", "Paper Δ F1", "Ours: Δ of mean test F1 (all runs)", "Welch t-test (two-sided)",
-              "Paired t-test by seed (two-sided)",
-              "Data, embeddings, schedule; LMs: base → variant"]
-    return (["## Differences and significance", "",
-             "Ours: difference of the mean test F1 of all runs of each arm, between runs with the "
-             "same data, embeddings and schedule (and the same LMs where only the tagger differs); "
-             "two-sided Welch t-test as in the paper (§3.1), and the paired t-test over the seeds "
-             "both arms ran, whose mean difference can differ from the difference of means when "
-             "an arm has more seeds.", ""]
-            + markdown_table(header, comparison_rows(groups)) + [""])
+def render_comparisons(groups: dict[str, list[Group]]) -> list[str]:
+    header = [
+        "Comparison",
+        "Paper Δ F1",
+        "Ours: Δ of mean test F1 (all runs)",
+        "Welch t-test (two-sided)",
+        "Paired t-test by seed (two-sided)",
+        "Data, embeddings, schedule; LMs: base → variant",
+    ]
+    return (
+        [
+            "## Differences and significance",
+            "",
+            "Ours: difference of the mean test F1 of all runs of each arm, between runs with the "
+            "same data, embeddings and schedule (and the same LMs where only the tagger differs); "
+            "two-sided Welch t-test as in the paper (§3.1), and the paired t-test over the seeds "
+            "both arms ran, whose mean difference can differ from the difference of means when "
+            "an arm has more seeds.",
+            "",
+        ]
+        + markdown_table(header, comparison_rows(groups))
+        + [""]
+    )
 
 
-def data_size_rows(groups: Dict[str, List[Group]]) -> List[list]:
+def data_size_rows(groups: dict[str, list[Group]]) -> list[list]:
     """One row per fraction of the training data: the paper's Δ, ours paired by seed."""
     rows = []
     for p in data_size_points(groups):
         diffs = p.differences
         mean, half = mean_ci(diffs)
         ci = "needs ≥ 2 seeds" if half is None else f"[{mean - half:+.2f}, {mean + half:+.2f}]"
-        rows.append([f"{p.fraction:.0%}", _delta(p.paper_delta), f"{mean:+.2f}", ci, _paired_text(p.base, p.variant),
-                     sweeps.describe_seeds([seed for seed, _, _ in p.pairs]),
-                     f"{sweeps.describe_data(p.base.setting)}, {p.base.setting.get('schedule')}; "
-                     f"TagLM's LMs: {p.variant.setting.get('lms')}"])
+        rows.append(
+            [
+                f"{p.fraction:.0%}",
+                _delta(p.paper_delta),
+                f"{mean:+.2f}",
+                ci,
+                _paired_text(p.base, p.variant),
+                sweeps.describe_seeds([seed for seed, _, _ in p.pairs]),
+                f"{sweeps.describe_data(p.base.setting)}, {p.base.setting.get('schedule')}; "
+                f"TagLM's LMs: {p.variant.setting.get('lms')}",
+            ]
+        )
     return rows
 
 
-def render_data_size(groups: Dict[str, List[Group]]) -> List[str]:
+def render_data_size(groups: dict[str, list[Group]]) -> list[str]:
     rows = data_size_rows(groups)
     if not rows:
         return []
-    header = ["Training data", "Paper Δ F1", "Ours: mean Δ test F1 by seed", "95% CI (Student t)",
-              "Paired t-test by seed (two-sided)", "Seeds", "Data, embeddings, schedule; TagLM's LMs"]
-    return (["## NER: TagLM's gain against the amount of labelled data", "",
-             "§3.2 'Dataset size': TagLM − baseline test F1 of runs with the same seed, which train on "
-             "the same sentences (`--train_fraction` draws them from the seed). The paper's points "
-             "are 1% (+3.35) and 100% of train+dev (+1.06). The plot under \"Plots\" draws these "
-             "rows, one line per schedule and LMs.", ""]
-            + markdown_table(header, rows) + [""])
+    header = [
+        "Training data",
+        "Paper Δ F1",
+        "Ours: mean Δ test F1 by seed",
+        "95% CI (Student t)",
+        "Paired t-test by seed (two-sided)",
+        "Seeds",
+        "Data, embeddings, schedule; TagLM's LMs",
+    ]
+    return (
+        [
+            "## NER: TagLM's gain against the amount of labelled data",
+            "",
+            "§3.2 'Dataset size': TagLM − baseline test F1 of runs with the same seed, which train on "
+            "the same sentences (`--train_fraction` draws them from the seed). The paper's points "
+            'are 1% (+3.35) and 100% of train+dev (+1.06). The plot under "Plots" draws these '
+            "rows, one line per schedule and LMs.",
+            "",
+        ]
+        + markdown_table(header, rows)
+        + [""]
+    )
 
 
-def per_type_rows(base: Group, variant: Group) -> List[list]:
+def per_type_rows(base: Group, variant: Group) -> list[list]:
     """One row per entity or chunk type scored in every run of both groups: means, Δ, Welch test."""
     runs = base.runs + variant.runs
     types = sorted(set.intersection(*(set(r.test_per_type) for r in runs))) if runs else []
@@ -162,23 +213,32 @@ def per_type_rows(base: Group, variant: Group) -> List[list]:
     return rows
 
 
-def render_per_type(groups: Dict[str, List[Group]]) -> List[str]:
+def render_per_type(groups: dict[str, list[Group]]) -> list[str]:
     """Test F1 per type (conlleval's per-type F1, mean over runs) for each comparison we ran."""
     lines = []
     for name, _, a, b in comparable_pairs(groups):
         rows = per_type_rows(a, b) if a is not None else []
         if rows:
-            lines += [f"### {name}: {a.describe()} → {b.describe()}", "",
-                      *markdown_table(["Type", "Base test F1", "Variant test F1", "Δ", "Welch t-test (two-sided)"],
-                              rows), ""]
+            lines += [
+                f"### {name}: {a.describe()} → {b.describe()}",
+                "",
+                *markdown_table(
+                    ["Type", "Base test F1", "Variant test F1", "Δ", "Welch t-test (two-sided)"], rows
+                ),
+                "",
+            ]
     if not lines:
         return []
-    return ["## Test F1 per type", "",
-            "conlleval's F1 per entity or chunk type on the test set, mean over the runs of each "
-            "comparison above (runs whose results.json records per-type scores).", ""] + lines
+    return [
+        "## Test F1 per type",
+        "",
+        "conlleval's F1 per entity or chunk type on the test set, mean over the runs of each "
+        "comparison above (runs whose results.json records per-type scores).",
+        "",
+    ] + lines
 
 
-def render_runs(groups: Sequence[Group], known: Sequence[str]) -> List[str]:
+def render_runs(groups: Sequence[Group], known: Sequence[str]) -> list[str]:
     """Every group we read, with its metric (F1, or accuracy for token labels), test and dev
     scores, per-seed test scores and time; labels outside the tables marked."""
     rows = []
@@ -188,24 +248,44 @@ def render_runs(groups: Sequence[Group], known: Sequence[str]) -> List[str]:
         mean_h = f"{sum(hours) / len(hours):.2f}" if hours else "—"
         label = f"`{g.label}`" + ("" if g.label in known else " (not in the paper's tables)")
         metric = METRIC_TITLES[g.runs[0].metric] if g.runs else "—"
-        rows.append([label, g.describe(), metric, sweeps.format_stat(g.stat()),
-                     sweeps.format_stat(g.stat("dev")), per_seed, mean_h])
+        rows.append(
+            [
+                label,
+                g.describe(),
+                metric,
+                sweeps.format_stat(g.stat()),
+                sweeps.format_stat(g.stat("dev")),
+                per_seed,
+                mean_h,
+            ]
+        )
     header = ["Experiment", "Setting", "Metric", "Test", "Dev", "Test per run", "Hours per run"]
     return ["## All runs read", ""] + markdown_table(header, rows) + [""]
 
 
-def render_report(groups: Sequence[Group], inputs: Sequence[str], plot_lines: Sequence[str],
-                  unfinished: Sequence[str] = (), preamble: str = "") -> str:
+def render_report(
+    groups: Sequence[Group],
+    inputs: Sequence[str],
+    plot_lines: Sequence[str],
+    unfinished: Sequence[str] = (),
+    preamble: str = "",
+) -> str:
     """The whole report as one Markdown string; ``preamble`` (Markdown) goes after the intro."""
     grouped = by_label(groups)
-    lines = ["# TagLM reproduction report", "",
-             f"Generated {time.strftime('%Y-%m-%d %H:%M %Z')} by `python -m experiments.report` from: "
-             + ", ".join(f"`{p}`" for p in inputs) + ".", "",
-             "F1 is conlleval's micro-averaged F1 on the test set (CoNLL 2003 eng.testb; CoNLL 2000 "
-             "test.txt). Ours = mean ± sample std (ddof=1) over runs, n = number of runs; \"not run\" = "
-             "no runs with that experiment label were given. Each row states the setting: training "
-             "data, word embeddings, LMs and seeds. The paper trains final NER models on train+dev "
-             "with Senna embeddings and reports 10 seeds per configuration.", ""]
+    lines = [
+        "# TagLM reproduction report",
+        "",
+        f"Generated {time.strftime('%Y-%m-%d %H:%M %Z')} by `python -m experiments.report` from: "
+        + ", ".join(f"`{p}`" for p in inputs)
+        + ".",
+        "",
+        "F1 is conlleval's micro-averaged F1 on the test set (CoNLL 2003 eng.testb; CoNLL 2000 "
+        'test.txt). Ours = mean ± sample std (ddof=1) over runs, n = number of runs; "not run" = '
+        "no runs with that experiment label were given. Each row states the setting: training "
+        "data, word embeddings, LMs and seeds. The paper trains final NER models on train+dev "
+        "with Senna embeddings and reports 10 seeds per configuration.",
+        "",
+    ]
     lines += [preamble.strip(), ""] if preamble.strip() else []
     for table in paper_tables.TABLES:
         lines += render_table(table, grouped)
@@ -214,8 +294,11 @@ def render_report(groups: Sequence[Group], inputs: Sequence[str], plot_lines: Se
     lines += render_per_type(grouped)
     lines += render_runs(groups, paper_tables.known_labels())
     if unfinished:
-        lines += ["Unfinished runs (no results.json yet; not counted): "
-                  + ", ".join(f"`{d}`" for d in unfinished) + ".", ""]
+        lines += [
+            "Unfinished runs (no results.json yet; not counted): "
+            + ", ".join(f"`{d}`" for d in unfinished)
+            + ".",
+            "",
+        ]
     lines += ["## Plots", ""] + list(plot_lines) + [""]
     return "\n".join(lines)
-

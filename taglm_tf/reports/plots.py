@@ -3,11 +3,12 @@ and TagLM's NER gain against the fraction of training data.
 
 matplotlib is optional: without it :func:`make_plots` returns a note instead of images.
 """
+
 from __future__ import annotations
 
 import os
 import re
-from typing import List, Sequence, Tuple
+from collections.abc import Sequence
 
 from taglm_tf.fileio import atomic_path
 from taglm_tf.reports import paper_tables
@@ -17,15 +18,17 @@ from taglm_tf.reports.stats import mean_ci
 PPL_PLOT = "test_f1_vs_lm_perplexity.png"
 DATA_SIZE_PLOT = "ner_gain_vs_training_fraction.png"
 # The names this module writes; only these are removed when a report no longer draws them.
-_OWN_PLOT = re.compile(r"^dev_f1_\d{2}_[A-Za-z0-9_.-]+\.png$|^(" + re.escape(PPL_PLOT) + "|"
-                       + re.escape(DATA_SIZE_PLOT) + ")$")
+_OWN_PLOT = re.compile(
+    r"^dev_f1_\d{2}_[A-Za-z0-9_.-]+\.png$|^(" + re.escape(PPL_PLOT) + "|" + re.escape(DATA_SIZE_PLOT) + ")$"
+)
 
 
-def tensorboard_scalars(log_dir: str, tag: str) -> List[Tuple[int, float]]:
+def tensorboard_scalars(log_dir: str, tag: str) -> list[tuple[int, float]]:
     """``[(step, value)]`` of a scalar written by TF2 ``tf.summary.scalar``; the last write per step wins."""
     # tensorboard's reader loads only when a report reads logs (optional on the current stack).
     from tensorboard.backend.event_processing import event_accumulator
     from tensorboard.util import tensor_util
+
     if not os.path.isdir(log_dir):
         return []
     acc = event_accumulator.EventAccumulator(log_dir, size_guidance={event_accumulator.TENSORS: 0})
@@ -38,7 +41,7 @@ def tensorboard_scalars(log_dir: str, tag: str) -> List[Tuple[int, float]]:
     return sorted(values.items())
 
 
-def dev_f1_curve(run) -> Tuple[List[Tuple[int, float]], str]:
+def dev_f1_curve(run) -> tuple[list[tuple[int, float]], str]:
     """The dev score (F1, or accuracy for token labels: ``run.metric``) per epoch from the run's
     TensorBoard logs, else from results.json's history."""
     curve = tensorboard_scalars(os.path.join(run.path, "tensorboard"), f"dev/{run.metric}")
@@ -60,6 +63,7 @@ def _pyplot():
         return None
     matplotlib.use("Agg")  # must precede the pyplot import
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -75,12 +79,17 @@ def plot_dev_curves(plt, group: Group, path: str) -> bool:
     for run in group.runs:
         curve, _ = dev_f1_curve(run)
         if curve:
-            ax.plot([s for s, _ in curve], [v for _, v in curve], marker=".",
-                    label=f"seed {run.seed}" if run.seed is not None else os.path.basename(run.path))
+            ax.plot(
+                [s for s, _ in curve],
+                [v for _, v in curve],
+                marker=".",
+                label=f"seed {run.seed}" if run.seed is not None else os.path.basename(run.path),
+            )
             drawn += 1
     if drawn:
-        ax.set(xlabel="epoch", ylabel="dev F1",
-               title=f"{group.label}: dev F1 per epoch\n{group.setting_text}")
+        ax.set(
+            xlabel="epoch", ylabel="dev F1", title=f"{group.label}: dev F1 per epoch\n{group.setting_text}"
+        )
         ax.title.set_fontsize(9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=2)
@@ -89,7 +98,7 @@ def plot_dev_curves(plt, group: Group, path: str) -> bool:
     return bool(drawn)
 
 
-def ppl_points(groups: Sequence[Group]) -> List[Tuple[str, float, float]]:
+def ppl_points(groups: Sequence[Group]) -> list[tuple[str, float, float]]:
     """``(label, perplexity, test F1)`` per run with an LM perplexity (forward, else backward)."""
     points = []
     for g in groups:
@@ -106,8 +115,11 @@ def plot_f1_vs_ppl(plt, points, path: str) -> None:
     for label in sorted({p[0] for p in points}):
         mine = [p for p in points if p[0] == label]
         ax.scatter([p[1] for p in mine], [p[2] for p in mine], label=label)
-    ax.set(xlabel="LM perplexity recorded by eval_lm (forward LM; backward if no forward)", ylabel="test F1",
-           title="Test F1 against LM perplexity")
+    ax.set(
+        xlabel="LM perplexity recorded by eval_lm (forward LM; backward if no forward)",
+        ylabel="test F1",
+        title="Test F1 against LM perplexity",
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     _save(fig, path)
@@ -125,22 +137,34 @@ def plot_data_size(plt, points: Sequence[DataSizePoint], path: str) -> None:
         shift = 1.07 ** (k - (len(series) - 1) / 2)  # side by side on the log axis
         stats = [mean_ci(p.differences) for p in mine]
         xs, ys = [p.fraction * 100 * shift for p in mine], [m for m, _ in stats]
-        line = ax.plot(xs, ys, "-", label=f"ours, {key[0]}; LMs: {key[1]} "
-                                           f"(seeds: {', '.join(str(len(p.pairs)) for p in mine)})")[0]
+        line = ax.plot(
+            xs,
+            ys,
+            "-",
+            label=f"ours, {key[0]}; LMs: {key[1]} (seeds: {', '.join(str(len(p.pairs)) for p in mine)})",
+        )[0]
         for x, (mean, half) in zip(xs, stats):
             if half is None:
                 ax.plot([x], [mean], "o", mfc="none", color=line.get_color())
             else:
                 ax.errorbar([x], [mean], yerr=[half], fmt="o", capsize=4, color=line.get_color())
     paper = paper_tables.paper_data_size_points()
-    ax.plot([f * 100 for f, _ in paper], [d for _, d in paper], "s--", color="gray",
-            label="paper (CNN-BIG-LSTM + LSTM-2048-512; 100%: train+dev)")
+    ax.plot(
+        [f * 100 for f, _ in paper],
+        [d for _, d in paper],
+        "s--",
+        color="gray",
+        label="paper (CNN-BIG-LSTM + LSTM-2048-512; 100%: train+dev)",
+    )
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xticks([1, 10, 100], ["1%", "10%", "100%"])
-    ax.set(xlabel="CoNLL 2003 training sentences used", ylabel="TagLM − baseline test F1",
-           title="NER: TagLM's gain against the amount of labelled data\n"
-                 "(mean of per-seed differences, 95% t interval)")
+    ax.set(
+        xlabel="CoNLL 2003 training sentences used",
+        ylabel="TagLM − baseline test F1",
+        title="NER: TagLM's gain against the amount of labelled data\n"
+        "(mean of per-seed differences, 95% t interval)",
+    )
     ax.title.set_fontsize(9)
     ax.grid(alpha=0.3)
     ax.set_xlim(0.7, 140)
@@ -153,7 +177,7 @@ def _series(point: DataSizePoint) -> tuple:
     return (point.base.setting.get("schedule") or "", point.variant.setting.get("lms") or "")
 
 
-def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> List[str]:
+def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> list[str]:
     """Write the PNGs; return the Markdown lines (images or notes) for the report.
 
     Plots this module wrote for an earlier report and does not draw now (a group gone, or its
@@ -187,13 +211,17 @@ def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> List
         path = os.path.join(plots_dir, DATA_SIZE_PLOT)
         plot_data_size(plt, points, path)
         written.add(DATA_SIZE_PLOT)
-        lines += ["", "### NER: TagLM's gain against the fraction of training data", "",
-                  _image("TagLM − baseline NER test F1 against the fraction of training data", path, report_dir)]
+        lines += [
+            "",
+            "### NER: TagLM's gain against the fraction of training data",
+            "",
+            _image("TagLM − baseline NER test F1 against the fraction of training data", path, report_dir),
+        ]
     remove_stale_plots(plots_dir, written)
     return lines
 
 
-def remove_stale_plots(plots_dir: str, keep) -> List[str]:
+def remove_stale_plots(plots_dir: str, keep) -> list[str]:
     """Delete the PNGs named like this module's plots that are not in ``keep``; returns their names."""
     stale = sorted(n for n in os.listdir(plots_dir) if _OWN_PLOT.match(n) and n not in keep)
     for name in stale:
@@ -204,4 +232,3 @@ def remove_stale_plots(plots_dir: str, keep) -> List[str]:
 def _image(caption: str, path: str, report_dir: str) -> str:
     rel = os.path.relpath(path, report_dir or ".").replace(os.sep, "/")
     return f"![{caption}]({rel.replace(' ', '%20')})"
-

@@ -1,12 +1,13 @@
 """Runs gathered for a report: each input path labelled, runs pooled by (label, setting)."""
+
 from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
-from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.errors import InputError
+from taglm_tf.reports import paper_tables, sweeps
 
 
 @dataclasses.dataclass
@@ -15,7 +16,7 @@ class Group:
 
     label: str
     setting: dict
-    runs: List[sweeps.RunResult] = dataclasses.field(default_factory=list)
+    runs: list[sweeps.RunResult] = dataclasses.field(default_factory=list)
 
     @property
     def setting_text(self) -> str:
@@ -30,7 +31,7 @@ class Group:
         return f"{self.setting_text}, {sweeps.describe_seeds([r.seed for r in self.runs])}"
 
 
-def parse_spec(spec: str) -> Tuple[Optional[str], str]:
+def parse_spec(spec: str) -> tuple[str | None, str]:
     """``LABEL=PATH`` or ``PATH``."""
     if "=" in spec and not os.path.exists(spec):
         label, path = spec.split("=", 1)
@@ -49,12 +50,12 @@ def infer_label(path: str, known: Sequence[str]) -> str:
     return max(matches, key=len) if matches else name
 
 
-def load_groups(specs: Sequence[str], known: Sequence[str]) -> Tuple[List[Group], List[str]]:
+def load_groups(specs: Sequence[str], known: Sequence[str]) -> tuple[list[Group], list[str]]:
     """Read every input, label its runs, pool them by (label, setting); duplicates count once.
 
     Returns the groups and the started but unfinished run dirs (not counted).
     """
-    groups: Dict[tuple, Group] = {}
+    groups: dict[tuple, Group] = {}
     seen, skipped = set(), []
     for spec in specs:
         label, path = parse_spec(spec)
@@ -74,8 +75,8 @@ def load_groups(specs: Sequence[str], known: Sequence[str]) -> Tuple[List[Group]
     return list(groups.values()), skipped
 
 
-def by_label(groups: Sequence[Group]) -> Dict[str, List[Group]]:
-    out: Dict[str, List[Group]] = {}
+def by_label(groups: Sequence[Group]) -> dict[str, list[Group]]:
+    out: dict[str, list[Group]] = {}
     for g in groups:
         out.setdefault(g.label, []).append(g)
     return out
@@ -88,24 +89,29 @@ def comparable(a: Group, b: Group, same_lms: bool = False) -> bool:
     return all(a.setting.get(k) == b.setting.get(k) for k in keys)
 
 
-def comparable_groups(groups: Dict[str, List[Group]], base: str, variant: str,
-                      same_lms: bool = False) -> List[Tuple[Group, Group]]:
+def comparable_groups(
+    groups: dict[str, list[Group]], base: str, variant: str, same_lms: bool = False
+) -> list[tuple[Group, Group]]:
     """Every ``(base group, variant group)`` of the two labels that ran in the same setting."""
-    return [(a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if comparable(a, b, same_lms)]
+    return [
+        (a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if comparable(a, b, same_lms)
+    ]
 
 
-def repeated_seeds(group: Group) -> List[int]:
+def repeated_seeds(group: Group) -> list[int]:
     """Seeds with more than one run in ``group`` (two sweeps of one setting): they cannot pair."""
     seeds = [r.seed for r in group.runs if r.seed is not None]
     return sorted({s for s in seeds if seeds.count(s) > 1})
 
 
-def seed_pairs(base: Group, variant: Group) -> List[Tuple[int, float, float]]:
+def seed_pairs(base: Group, variant: Group) -> list[tuple[int, float, float]]:
     """``(seed, base test F1, variant test F1)`` for each seed both groups ran once, by seed;
     a seed with several runs in either group is left out (:func:`repeated_seeds`)."""
     skip = set(repeated_seeds(base)) | set(repeated_seeds(variant))
     base_by_seed = {r.seed: r.test_score for r in base.runs if r.seed is not None and r.seed not in skip}
-    return sorted((r.seed, base_by_seed[r.seed], r.test_score) for r in variant.runs if r.seed in base_by_seed)
+    return sorted(
+        (r.seed, base_by_seed[r.seed], r.test_score) for r in variant.runs if r.seed in base_by_seed
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,17 +119,17 @@ class DataSizePoint:
     """TagLM against the baseline at one fraction of the training data, paired by seed."""
 
     fraction: float
-    paper_delta: Optional[float]
+    paper_delta: float | None
     base: Group
     variant: Group
-    pairs: Tuple[Tuple[int, float, float], ...]  # (seed, base F1, variant F1)
+    pairs: tuple[tuple[int, float, float], ...]  # (seed, base F1, variant F1)
 
     @property
-    def differences(self) -> List[float]:
+    def differences(self) -> list[float]:
         return [v - b for _, b, v in self.pairs]
 
 
-def data_size_points(groups: Dict[str, List[Group]]) -> List[DataSizePoint]:
+def data_size_points(groups: dict[str, list[Group]]) -> list[DataSizePoint]:
     """One point per label pair of ``paper_tables.DATA_SIZE`` and comparable setting pair with
     at least one seed in both arms, by the fraction of training data the runs record."""
     points = []
@@ -136,19 +142,21 @@ def data_size_points(groups: Dict[str, List[Group]]) -> List[DataSizePoint]:
     return sorted(points, key=lambda p: p.fraction)
 
 
-def perplexities(value) -> Tuple[Optional[float], Optional[float]]:
+def perplexities(value) -> tuple[float | None, float | None]:
     """``(fwd, bwd)`` from a run's ``lm_perplexity``: a number (forward) or a dict."""
     if isinstance(value, (int, float)):
         return float(value), None
     if isinstance(value, dict):
+
         def pick(*keys):
             found = [value[k] for k in keys if isinstance(value.get(k), (int, float))]
             return float(found[0]) if found else None
+
         return pick("forward", "fwd"), pick("backward", "bwd")
     return None, None
 
 
-def mean_perplexities(group: Group) -> Tuple[Optional[float], Optional[float]]:
+def mean_perplexities(group: Group) -> tuple[float | None, float | None]:
     pairs = [perplexities(r.lm_perplexity) for r in group.runs]
     means = []
     for i in (0, 1):

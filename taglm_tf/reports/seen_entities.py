@@ -11,10 +11,11 @@ A predicted chunk is put in the class of its own token sequence, so each class h
 precision, recall and F1; a correct chunk equals a gold one and so falls in the same class. The
 counts of all classes of one split add up to conlleval's overall counts.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from collections.abc import Callable, Iterable, Sequence
 
 from taglm_tf import textio
 from taglm_tf.conlleval import ChunkCounts
@@ -22,19 +23,19 @@ from taglm_tf.data.conll import DOCSTART
 from taglm_tf.data.tag_schemes import tags_to_chunks
 from taglm_tf.errors import InputError
 
-Surface = Tuple[str, ...]
+Surface = tuple[str, ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class PredictedSentence:
     """Tokens with gold and predicted tags, as in a ``*_predictions.txt`` file."""
 
-    tokens: Tuple[str, ...]
-    gold: Tuple[str, ...]
-    predicted: Tuple[str, ...]
+    tokens: tuple[str, ...]
+    gold: tuple[str, ...]
+    predicted: tuple[str, ...]
 
 
-def read_predictions(path: str) -> List[PredictedSentence]:
+def read_predictions(path: str) -> list[PredictedSentence]:
     """Sentences of a predictions file: one token per line, its first field the token and its
     last two the gold and the predicted tag (conlleval's input); blank lines and ``-DOCSTART-``
     lines end sentences.
@@ -42,8 +43,8 @@ def read_predictions(path: str) -> List[PredictedSentence]:
     Raises:
         InputError: a line with fewer than three fields (file and line named), or no sentence.
     """
-    sentences: List[PredictedSentence] = []
-    rows: List[List[str]] = []
+    sentences: list[PredictedSentence] = []
+    rows: list[list[str]] = []
 
     def flush():
         if rows:
@@ -55,7 +56,9 @@ def read_predictions(path: str) -> List[PredictedSentence]:
         if not fields or fields[0] == DOCSTART:
             flush()
         elif len(fields) < 3:
-            raise InputError(f"expected a token, a gold tag and a predicted tag, found {line!r}", path, number)
+            raise InputError(
+                f"expected a token, a gold tag and a predicted tag, found {line!r}", path, number
+            )
         else:
             rows.append(fields)
     flush()
@@ -64,12 +67,12 @@ def read_predictions(path: str) -> List[PredictedSentence]:
     return sentences
 
 
-def chunk_surfaces(sentences: Iterable) -> Set[Surface]:
+def chunk_surfaces(sentences: Iterable) -> set[Surface]:
     """The token sequences of the gold chunks of ``sentences`` (objects with ``tokens`` and ``tags``)."""
-    return {tuple(s.tokens[c.start:c.end]) for s in sentences for c in tags_to_chunks(s.tags)}
+    return {tuple(s.tokens[c.start : c.end]) for s in sentences for c in tags_to_chunks(s.tags)}
 
 
-def read_vocabulary(path: str) -> Set[str]:
+def read_vocabulary(path: str) -> set[str]:
     """The words of a vocabulary file, the first field of each non-blank line (the LM vocabularies
     this project writes, and lm_1b's ``vocab-2016-09-10.txt``)."""
     words = {fields[0] for _, line in textio.read_lines(path) if (fields := textio.split_fields(line))}
@@ -78,38 +81,44 @@ def read_vocabulary(path: str) -> Set[str]:
     return words
 
 
-def seen_class(train_surfaces: Set[Surface]) -> Callable[[Surface], str]:
+def seen_class(train_surfaces: set[Surface]) -> Callable[[Surface], str]:
     return lambda surface: "seen" if surface in train_surfaces else "unseen"
 
 
-def vocabulary_class(vocabulary: Set[str]) -> Callable[[Surface], str]:
-    return lambda surface: "in LM vocabulary" if all(w in vocabulary for w in surface) else "outside LM vocabulary"
+def vocabulary_class(vocabulary: set[str]) -> Callable[[Surface], str]:
+    return lambda surface: (
+        "in LM vocabulary" if all(w in vocabulary for w in surface) else "outside LM vocabulary"
+    )
 
 
-def class_counts(sentences: Sequence[PredictedSentence], classify: Callable[[Surface], str]) -> Dict[str, ChunkCounts]:
+def class_counts(
+    sentences: Sequence[PredictedSentence], classify: Callable[[Surface], str]
+) -> dict[str, ChunkCounts]:
     """conlleval's :class:`ChunkCounts` per class of ``classify`` (a chunk's token sequence ->
     class name)."""
-    counts: Dict[str, ChunkCounts] = {}
+    counts: dict[str, ChunkCounts] = {}
     for s in sentences:
         gold = set(tags_to_chunks(s.gold))
         for chunk in gold:
-            counts.setdefault(classify(s.tokens[chunk.start:chunk.end]), ChunkCounts()).found_gold += 1
+            counts.setdefault(classify(s.tokens[chunk.start : chunk.end]), ChunkCounts()).found_gold += 1
         for chunk in tags_to_chunks(s.predicted):
-            c = counts.setdefault(classify(s.tokens[chunk.start:chunk.end]), ChunkCounts())
+            c = counts.setdefault(classify(s.tokens[chunk.start : chunk.end]), ChunkCounts())
             c.found_guessed += 1
             c.correct += chunk in gold
     return counts
 
 
-def run_class_counts(predictions_file: str, classifiers: Dict[str, Callable[[Surface], str]]
-                     ) -> Dict[str, Dict[str, ChunkCounts]]:
+def run_class_counts(
+    predictions_file: str, classifiers: dict[str, Callable[[Surface], str]]
+) -> dict[str, dict[str, ChunkCounts]]:
     """``{split name: {class: counts}}`` of one run's predictions file."""
     sentences = read_predictions(predictions_file)
     return {name: class_counts(sentences, classify) for name, classify in classifiers.items()}
 
 
-def classifiers_for(train_sentences: Iterable, lm_vocabulary: Optional[Set[str]] = None
-                    ) -> Dict[str, Callable[[Surface], str]]:
+def classifiers_for(
+    train_sentences: Iterable, lm_vocabulary: set[str] | None = None
+) -> dict[str, Callable[[Surface], str]]:
     """The splits to report: seen/unseen in training, and with ``lm_vocabulary`` in/outside it."""
     splits = {"training data": seen_class(chunk_surfaces(train_sentences))}
     if lm_vocabulary is not None:

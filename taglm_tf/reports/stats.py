@@ -1,12 +1,13 @@
 """Summary statistics, the two-sided Welch t-test (paper §3.1), the paired t-test over per-seed
 differences and t confidence intervals; the tests are scipy's, with the project's errors."""
+
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import math
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import scipy.stats
 
@@ -57,8 +58,9 @@ def welch_ttest(a: Sequence[float], b: Sequence[float]) -> WelchResult:
         raise InputError("both samples have zero variance: the Welch t-test is undefined")
     with _quiet_precision_warning():
         result = scipy.stats.ttest_ind(a, b, equal_var=False)
-    return WelchResult(float(result.statistic), float(result.df), float(result.pvalue), ma, mb, sa, sb,
-                       len(a), len(b))
+    return WelchResult(
+        float(result.statistic), float(result.df), float(result.pvalue), ma, mb, sa, sb, len(a), len(b)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +91,9 @@ def paired_ttest(a: Sequence[float], b: Sequence[float]) -> PairedResult:
         raise InputError("every pair differs by the same amount: the paired t-test is undefined")
     with _quiet_precision_warning():
         result = scipy.stats.ttest_rel(a, b)
-    return PairedResult(float(result.statistic), len(a) - 1, float(result.pvalue), math.fsum(diffs) / len(a), len(a))
+    return PairedResult(
+        float(result.statistic), len(a) - 1, float(result.pvalue), math.fsum(diffs) / len(a), len(a)
+    )
 
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple:
@@ -119,4 +123,3 @@ def _checked(values, name):
     if not all(math.isfinite(v) for v in values):
         raise InputError(f"sample {name} holds a non-finite value")
     return values
-

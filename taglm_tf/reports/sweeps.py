@@ -5,6 +5,7 @@ it), ``seed_<k>.log`` and ``sweep.json`` (per-seed scores, mean ± sample std, t
 Scores are the task's metric (:attr:`taglm_tf.tasks.Task.metric`: chunk F1, or accuracy for
 token labels), stored under ``test_<metric>`` and ``dev_<metric>`` as in ``results.json``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,7 @@ import json
 import os
 import re
 import time
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 from taglm_tf import run_dir as run_dir_files
 from taglm_tf.errors import InputError
@@ -30,12 +31,12 @@ class RunResult:
     are in percent, of the task's ``metric`` (``f1`` or ``accuracy``)."""
 
     path: str
-    seed: Optional[int]
+    seed: int | None
     test_score: float
     dev_score: float
-    epochs: Optional[int] = None
-    wall_seconds: Optional[float] = None
-    lm_perplexity: object = None          # a number, or {"forward": .., "backward": ..}
+    epochs: int | None = None
+    wall_seconds: float | None = None
+    lm_perplexity: object = None  # a number, or {"forward": .., "backward": ..}
     config: dict = dataclasses.field(default_factory=dict)
     history: list = dataclasses.field(default_factory=list)
     test_per_type: dict = dataclasses.field(default_factory=dict)  # conlleval F1 per type
@@ -49,8 +50,10 @@ class RunResult:
         """
         split, _, metric = key.partition("_")
         if metric != self.metric or split not in ("test", "dev"):
-            raise InputError(f"has no {key}: its task is scored by {self.metric} "
-                             f"(test_{self.metric}, dev_{self.metric})", self.path)
+            raise InputError(
+                f"has no {key}: its task is scored by {self.metric} (test_{self.metric}, dev_{self.metric})",
+                self.path,
+            )
         return self.test_score if split == "test" else self.dev_score
 
 
@@ -66,7 +69,7 @@ def is_finished(run_dir: str) -> bool:
     return run_dir_files.is_finished(run_dir)
 
 
-def seeds_to_run(sweep_dir: str, seeds: Sequence[int]) -> List[int]:
+def seeds_to_run(sweep_dir: str, seeds: Sequence[int]) -> list[int]:
     """The seeds without a ``results.json`` (new ones and interrupted ones)."""
     return [s for s in seeds if not is_finished(seed_dir(sweep_dir, s))]
 
@@ -87,27 +90,39 @@ def load_run(path: str) -> RunResult:
         config = {**config, **run_dir_files.read_config(run_dir)}
     seed = results.get("seed", config.get("train", {}).get("seed"))
     per_type = ((results.get("scores") or {}).get("test") or {}).get("per_type") or {}
-    return RunResult(run_dir, seed, float(results[test_key]), float(results[dev_key]),
-                     results.get("epochs"), results.get("wall_seconds"),
-                     results.get("lm_perplexity"), config, results.get("history") or [],
-                     {k: float(v) for k, v in per_type.items()}, metric)
+    return RunResult(
+        run_dir,
+        seed,
+        float(results[test_key]),
+        float(results[dev_key]),
+        results.get("epochs"),
+        results.get("wall_seconds"),
+        results.get("lm_perplexity"),
+        config,
+        results.get("history") or [],
+        {k: float(v) for k, v in per_type.items()},
+        metric,
+    )
 
 
-def seed_dirs(sweep_dir: str) -> List[tuple]:
+def seed_dirs(sweep_dir: str) -> list[tuple]:
     """``[(seed, path)]`` of the ``seed_<k>`` directories, by seed."""
     if not os.path.isdir(sweep_dir):
         return []
-    found = [(int(m.group(1)), os.path.join(sweep_dir, name)) for name in os.listdir(sweep_dir)
-             if (m := _SEED_DIR.match(name)) and os.path.isdir(os.path.join(sweep_dir, name))]
+    found = [
+        (int(m.group(1)), os.path.join(sweep_dir, name))
+        for name in os.listdir(sweep_dir)
+        if (m := _SEED_DIR.match(name)) and os.path.isdir(os.path.join(sweep_dir, name))
+    ]
     return sorted(found)
 
 
-def collect_sweep(sweep_dir: str) -> List[RunResult]:
+def collect_sweep(sweep_dir: str) -> list[RunResult]:
     """The finished runs of a sweep, by seed."""
     return [load_run(path) for _, path in seed_dirs(sweep_dir) if is_finished(path)]
 
 
-def unfinished(path: str) -> List[str]:
+def unfinished(path: str) -> list[str]:
     """Started but unfinished model dirs at ``path`` (itself, or the seeds of a sweep)."""
     dirs = [p for _, p in seed_dirs(path)] if is_sweep(path) else [path]
     return [d for d in dirs if os.path.isfile(os.path.join(d, run_dir_files.CONFIG)) and not is_finished(d)]
@@ -117,7 +132,7 @@ def is_sweep(path: str) -> bool:
     return os.path.isfile(os.path.join(path, SWEEP_FILE)) or bool(seed_dirs(path))
 
 
-def load_runs(path: str) -> List[RunResult]:
+def load_runs(path: str) -> list[RunResult]:
     """The runs behind ``path``: a sweep dir, a model dir or a ``results.json``."""
     if os.path.isfile(path) or is_finished(path):
         return [load_run(path)]
@@ -126,7 +141,7 @@ def load_runs(path: str) -> List[RunResult]:
     raise InputError("neither a sweep directory nor a finished run (no results.json)", path)
 
 
-def sweep_label(path: str) -> Optional[str]:
+def sweep_label(path: str) -> str | None:
     """The label stored in a sweep's ``sweep.json``, if any."""
     sweep_file = os.path.join(path, SWEEP_FILE)
     return run_dir_files.read_json(sweep_file).get("label") if os.path.isfile(sweep_file) else None
@@ -150,7 +165,7 @@ def format_stat(s: dict, digits: int = 2) -> str:
     return f"{text} (n={s['n']})"
 
 
-def describe_seeds(seeds: Sequence[Optional[int]]) -> str:
+def describe_seeds(seeds: Sequence[int | None]) -> str:
     known = sorted(s for s in seeds if s is not None)
     if not known:
         return f"{len(seeds)} run(s)"
@@ -159,7 +174,7 @@ def describe_seeds(seeds: Sequence[Optional[int]]) -> str:
     return ("seed " if len(known) == 1 else "seeds ") + ", ".join(map(str, known))
 
 
-def describe_embeddings(path: Optional[str]) -> str:
+def describe_embeddings(path: str | None) -> str:
     if not path:
         return "no pre-trained vectors"
     name = os.path.basename(path).lower()
@@ -203,8 +218,13 @@ def describe_lms(config: dict) -> str:
     items = []
     for key, value in sorted(lm_settings(config).items()):
         low = key.lower()
-        tag = ("fwd" if ("forward" in low or "fwd" in low)
-               else "bwd" if ("backward" in low or "bwd" in low) else key)
+        tag = (
+            "fwd"
+            if ("forward" in low or "fwd" in low)
+            else "bwd"
+            if ("backward" in low or "bwd" in low)
+            else key
+        )
         items.append(f"{tag}: {_short_path(value)}")
     return "; ".join(items) if items else "none"
 
@@ -212,7 +232,7 @@ def describe_lms(config: dict) -> str:
 PAPER_SCHEDULE = {"patience": 5, "anneal_epochs": 5, "anneal_steps": 2}
 
 
-def describe_schedule(train: Optional[dict]) -> str:
+def describe_schedule(train: dict | None) -> str:
     """``paper schedule`` or the budget actually used, e.g. ``≤ 6 + 1×2 epochs``."""
     train = train or {}
     constant = train.get("max_constant_epochs", 50)
@@ -224,14 +244,19 @@ def describe_schedule(train: Optional[dict]) -> str:
 def setting_of(config: dict) -> dict:
     """The setting a report states beside a number: data, embeddings, LMs, schedule."""
     task = TASKS.get(config.get("task"))
-    sampled = (task.dev_sample_size if task and task.dev_sampled and not (config.get("files") or {}).get("dev")
-               else None)
-    return {"train_with_dev": bool(config.get("train_with_dev", False)),
-            "dev_sample": sampled,
-            "train_fraction": config.get("train_fraction", 1.0),
-            "embeddings": describe_embeddings(config.get("embeddings")),
-            "lms": describe_lms(config),
-            "schedule": describe_schedule(config.get("train"))}
+    sampled = (
+        task.dev_sample_size
+        if task and task.dev_sampled and not (config.get("files") or {}).get("dev")
+        else None
+    )
+    return {
+        "train_with_dev": bool(config.get("train_with_dev", False)),
+        "dev_sample": sampled,
+        "train_fraction": config.get("train_fraction", 1.0),
+        "embeddings": describe_embeddings(config.get("embeddings")),
+        "lms": describe_lms(config),
+        "schedule": describe_schedule(config.get("train")),
+    }
 
 
 def describe_data(setting: dict) -> str:
@@ -263,29 +288,55 @@ def summarize(runs: Sequence[RunResult]) -> dict:
     settings = [setting_of(r.config) for r in runs]
     metrics = sorted({r.metric for r in runs})
     if len(metrics) > 1:
-        raise InputError(f"runs scored by different metrics ({', '.join(metrics)}) cannot be summarized "
-                         "together", runs[0].path)
+        raise InputError(
+            f"runs scored by different metrics ({', '.join(metrics)}) cannot be summarized together",
+            runs[0].path,
+        )
     test, dev = (f"{split}_{metrics[0] if metrics else 'f1'}" for split in ("test", "dev"))
     return {
         "metric": metrics[0] if metrics else "f1",
-        "runs": [{"seed": r.seed, "dir": r.path, test: r.test_score, dev: r.dev_score,
-                  "epochs": r.epochs, "wall_seconds": r.wall_seconds,
-                  "lm_perplexity": r.lm_perplexity} for r in runs],
-        test: stat([r.test_score for r in runs]), dev: stat([r.dev_score for r in runs]),
-        "n": len(runs), "seeds": describe_seeds([r.seed for r in runs]),
+        "runs": [
+            {
+                "seed": r.seed,
+                "dir": r.path,
+                test: r.test_score,
+                dev: r.dev_score,
+                "epochs": r.epochs,
+                "wall_seconds": r.wall_seconds,
+                "lm_perplexity": r.lm_perplexity,
+            }
+            for r in runs
+        ],
+        test: stat([r.test_score for r in runs]),
+        dev: stat([r.dev_score for r in runs]),
+        "n": len(runs),
+        "seeds": describe_seeds([r.seed for r in runs]),
         "setting": settings[0] if settings else None,
         "mixed_settings": any(s != settings[0] for s in settings),
     }
 
 
-def sweep_summary(sweep_dir: str, task: str, flagfile: str, label: str,
-                  extra_args: Sequence[str] = (), failed: Sequence[dict] = ()) -> dict:
+def sweep_summary(
+    sweep_dir: str,
+    task: str,
+    flagfile: str,
+    label: str,
+    extra_args: Sequence[str] = (),
+    failed: Sequence[dict] = (),
+) -> dict:
     """The content of ``sweep.json`` for the finished seeds of ``sweep_dir``."""
     summary = summarize(collect_sweep(sweep_dir))
     for run in summary["runs"]:
         run["dir"] = os.path.relpath(run["dir"], sweep_dir)
-    return {"label": label, "task": task, "flagfile": flagfile, "extra_args": list(extra_args),
-            **summary, "failed": list(failed), "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return {
+        "label": label,
+        "task": task,
+        "flagfile": flagfile,
+        "extra_args": list(extra_args),
+        **summary,
+        "failed": list(failed),
+        "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
 
 
 def write_sweep(sweep_dir: str, summary: dict) -> str:
@@ -303,6 +354,8 @@ def check_same_sweep(sweep_dir: str, task: str, flagfile: str, extra_args: Seque
     now = {"task": task, "flagfile": flagfile, "extra_args": list(extra_args)}
     diff = [k for k, v in now.items() if old.get(k, v) != v]
     if diff:
-        raise InputError(f"was started with other {', '.join(diff)} "
-                         f"({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); use a new --sweep_dir",
-                         sweep_dir)
+        raise InputError(
+            f"was started with other {', '.join(diff)} "
+            f"({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); use a new --sweep_dir",
+            sweep_dir,
+        )

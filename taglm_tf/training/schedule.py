@@ -7,10 +7,10 @@ more epochs, and stop. With ``anneal_steps=0`` (or ``anneal_epochs=0``) the run 
 of the constant phase, back at the best-dev epoch. The paper does not say how the best epoch is recognised; the patience
 rule is our reading, and the restore is what makes "start annealing at the best epoch" exact.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 CONTINUE, ANNEAL, STOP = "continue", "anneal", "stop"
 
@@ -34,17 +34,17 @@ class AnnealingSchedule:
     anneal_epochs: int = 5
     anneal_steps: int = 2
     factor: float = 10.0
-    phase: int = 0          # 0 = constant, k = after the k-th division
-    epoch: int = 0          # epochs finished
-    phase_epochs: int = 0   # epochs finished in the current annealing phase
+    phase: int = 0  # 0 = constant, k = after the k-th division
+    epoch: int = 0  # epochs finished
+    phase_epochs: int = 0  # epochs finished in the current annealing phase
     best_f1: float = float("-inf")
-    best_epoch: int = 0     # best dev epoch of the constant phase (where annealing starts)
+    best_epoch: int = 0  # best dev epoch of the constant phase (where annealing starts)
     done: bool = False
 
     @property
     def lr(self) -> float:
         """The learning rate of the current phase: ``base_lr / factor ** phase``."""
-        return self.base_lr / self.factor ** self.phase
+        return self.base_lr / self.factor**self.phase
 
     def record(self, dev_f1: float) -> str:
         """Register the dev F1 of the epoch just finished; return what to do next."""
@@ -77,7 +77,7 @@ class AnnealingSchedule:
         return action == ANNEAL or (action == STOP and self.phase == 0)
 
     @classmethod
-    def from_dict(cls, data: Optional[dict]) -> "AnnealingSchedule":
+    def from_dict(cls, data: dict | None) -> AnnealingSchedule:
         """The schedule a :func:`dataclasses.asdict` dict describes; a new one if ``data`` is empty
         or None."""
         return cls(**data) if data else cls()

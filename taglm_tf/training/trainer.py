@@ -23,6 +23,7 @@ that the traced train step reads and advances; it is reset from (seed, epoch, la
 start of each epoch (:func:`reseed_random_layers`). So a run resumed from the checkpoint of
 epoch N repeats epochs N+1, ... exactly as the uninterrupted run trains them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,17 +32,18 @@ import os
 import secrets
 import sys
 import time
-from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
+from collections.abc import Callable, Mapping, Sequence
+from typing import TextIO
 
 import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
+from taglm_tf import run_dir
 from taglm_tf.data.conll import Sentence
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.errors import InputError
-from taglm_tf import run_dir
+from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
 from taglm_tf.tasks import METRIC_TITLES, Labels, Scores, Task
 from taglm_tf.training.schedule import AnnealingSchedule
@@ -52,26 +54,36 @@ class TrainConfig:
     """Optimisation settings. Defaults follow the paper (§3, "Training")."""
 
     batch_size: int = dataclasses.field(default=32, metadata={"help": "Sentences per training batch."})
-    learning_rate: float = dataclasses.field(default=1e-3, metadata={
-        "help": "Adam learning rate of the constant phase."})
+    learning_rate: float = dataclasses.field(
+        default=1e-3, metadata={"help": "Adam learning rate of the constant phase."}
+    )
     # as tf.clip_by_global_norm
     clip_norm: float = dataclasses.field(default=5.0, metadata={"help": "Global gradient-norm clip."})
-    patience: int = dataclasses.field(default=5, metadata={
-        "help": "Epochs without dev gain that end the constant phase."})
+    patience: int = dataclasses.field(
+        default=5, metadata={"help": "Epochs without dev gain that end the constant phase."}
+    )
     max_constant_epochs: int = dataclasses.field(default=50, metadata={"help": "Cap on the constant phase."})
     anneal_epochs: int = dataclasses.field(default=5, metadata={"help": "Epochs per annealing step."})
     anneal_steps: int = dataclasses.field(default=2, metadata={"help": "Number of lr/10 steps."})
     eval_batch_size: int = dataclasses.field(default=128, metadata={"help": "Sentences per inference batch."})
-    seed: int = dataclasses.field(default=1, metadata={"help": "Random seed (initialisation, data order, dropout)."})
+    seed: int = dataclasses.field(
+        default=1, metadata={"help": "Random seed (initialisation, data order, dropout)."}
+    )
     # None: verbosity() chooses
-    verbose: Optional[int] = dataclasses.field(default=None, metadata={
-        "help": "0 silent, 1 progress bar (batches, ETA), 2 one line per epoch (default: 1 when stdout is a "
-                "terminal, else 2)."})
-    log_every_steps: int = dataclasses.field(default=50, metadata={
-        "help": "TensorBoard: mean training loss of every N steps as train/step_loss (0: none)."})
+    verbose: int | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "0 silent, 1 progress bar (batches, ETA), 2 one line per epoch (default: 1 when stdout is a "
+            "terminal, else 2)."
+        },
+    )
+    log_every_steps: int = dataclasses.field(
+        default=50,
+        metadata={"help": "TensorBoard: mean training loss of every N steps as train/step_loss (0: none)."},
+    )
 
 
-def verbosity(verbose: Optional[int], stream: Optional[TextIO] = None) -> int:
+def verbosity(verbose: int | None, stream: TextIO | None = None) -> int:
     """``verbose`` if given, else 1 (a progress bar) when ``stream`` (stdout) is a terminal and 2
     (one line per epoch) when it is a file or a pipe, where a bar would fill the log."""
     if verbose is not None:
@@ -80,10 +92,10 @@ def verbosity(verbose: Optional[int], stream: Optional[TextIO] = None) -> int:
     return 1 if stream.isatty() else 2
 
 
-HParam = Union[bool, int, float, str]
+HParam = bool | int | float | str
 
 
-def hparams_metrics(metric: str) -> Tuple[str, ...]:
+def hparams_metrics(metric: str) -> tuple[str, ...]:
     """The HParams plugin's metrics (its table shows each one's last value) for a task scored by
     ``metric`` (``f1``, ``accuracy``): the dev score per epoch, and the final model's dev and
     test scores (:meth:`Trainer.log_final_scores`)."""
@@ -95,7 +107,7 @@ def check_resume(model_dir: str, resume: bool) -> bool:
     return check_run_dir(model_dir, run_dir.STATE, resume)
 
 
-def random_generators(model: tf.keras.Model) -> List[tf.random.Generator]:
+def random_generators(model: tf.keras.Model) -> list[tf.random.Generator]:
     """The ``tf.random.Generator`` of each random layer of ``model`` (Keras ``Dropout`` built with
     ``rng_type="stateful"``), in layer order. An error for a random layer on Keras' default
     legacy stateful ops: their kernels keep hidden state inside a traced function, so no
@@ -111,8 +123,10 @@ def random_generators(model: tf.keras.Model) -> List[tf.random.Generator]:
             continue
         rng._maybe_init()
         if getattr(rng, "_generator", None) is None:
-            raise ValueError(f"layer {layer.name} draws random numbers from legacy stateful ops; "
-                             "build it with rng_type='stateful'")
+            raise ValueError(
+                f"layer {layer.name} draws random numbers from legacy stateful ops; "
+                "build it with rng_type='stateful'"
+            )
         generators.append(rng._generator)
     return generators
 
@@ -156,8 +170,15 @@ class Trainer:
             str), written with the first log of each process; ``None``: none.
     """
 
-    def __init__(self, model: tf.keras.Model, predictor: Predictor, config: TrainConfig,
-                 model_dir: str, scorer: Union[Task, Labels], hparams: Optional[Mapping[str, HParam]] = None):
+    def __init__(
+        self,
+        model: tf.keras.Model,
+        predictor: Predictor,
+        config: TrainConfig,
+        model_dir: str,
+        scorer: Task | Labels,
+        hparams: Mapping[str, HParam] | None = None,
+    ):
         self.model, self.predictor, self.config = model, predictor, config
         self.model_dir, self.scorer, self.hparams = model_dir, scorer, hparams
         self.verbose = verbosity(config.verbose)
@@ -174,9 +195,9 @@ class Trainer:
         self.state_path = os.path.join(model_dir, run_dir.STATE)
         self._writer = None  # created when the first epoch starts: a failed start leaves no logs
         self._step_fn = None
-        self.epochs_done = 0      # committed to state.json
+        self.epochs_done = 0  # committed to state.json
         self.epoch_running = None  # the epoch being trained or evaluated, if any
-        self.finished = False      # the schedule has ended
+        self.finished = False  # the schedule has ended
         for directory in (self.latest.directory, self.best_dir):
             remove_partial_checkpoints(directory)  # left by a kill during a save
 
@@ -187,8 +208,10 @@ class Trainer:
             self._writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "tensorboard"))
             if self.hparams:
                 with self._writer.as_default():
-                    hp.hparams_config(hparams=[hp.HParam(name) for name in self.hparams],
-                                      metrics=[hp.Metric(tag) for tag in hparams_metrics(self.scorer.metric)])
+                    hp.hparams_config(
+                        hparams=[hp.HParam(name) for name in self.hparams],
+                        metrics=[hp.Metric(tag) for tag in hparams_metrics(self.scorer.metric)],
+                    )
                     hp.hparams(dict(self.hparams), trial_id=trial_id(self.model_dir))
         return self._writer
 
@@ -218,14 +241,21 @@ class Trainer:
             self._restore("checkpoints", os.path.basename(state["checkpoint"]))
         schedule = state["schedule"] or {}
         best = schedule.get("best_epoch")
-        if best and schedule.get("phase") == 0 and not schedule.get("done") and not tf.io.gfile.exists(
-                os.path.join(self.best_dir, f"ckpt-{best}.index")):  # annealing will need it
-            raise InputError(f"state.json names best/ckpt-{best}, which is not in the run directory: its "
-                             "files are incomplete; start the run anew (without --resume)", self.model_dir)
+        if (
+            best
+            and schedule.get("phase") == 0
+            and not schedule.get("done")
+            and not tf.io.gfile.exists(os.path.join(self.best_dir, f"ckpt-{best}.index"))
+        ):  # annealing will need it
+            raise InputError(
+                f"state.json names best/ckpt-{best}, which is not in the run directory: its "
+                "files are incomplete; start the run anew (without --resume)",
+                self.model_dir,
+            )
         self._keep_only_best(best)
         return state
 
-    def _keep_only_best(self, epoch: Optional[int]) -> None:
+    def _keep_only_best(self, epoch: int | None) -> None:
         """Delete the best-epoch checkpoints other than ``best/ckpt-<epoch>``, the one
         ``state.json`` commits. The best of an epoch is written before its commit and the
         others removed after it, so a kill in between leaves one that the next start removes."""
@@ -239,8 +269,11 @@ class Trainer:
         lies (a moved or copied run never reads another directory's checkpoints)."""
         path = os.path.join(self.model_dir, folder, name)
         if not tf.io.gfile.exists(path + ".index"):
-            raise InputError(f"state.json names {folder}/{name}, which is not in the run directory: "
-                             "its files are incomplete; start the run anew (without --resume)", self.model_dir)
+            raise InputError(
+                f"state.json names {folder}/{name}, which is not in the run directory: "
+                "its files are incomplete; start the run anew (without --resume)",
+                self.model_dir,
+            )
         if folder == "best":
             self.best_checkpoint.read(path).assert_existing_objects_matched()
         else:
@@ -250,24 +283,41 @@ class Trainer:
         """The commit point of an epoch: the epoch's checkpoint, then ``state.json`` naming it
         relative to the run directory (so a moved run resumes)."""
         path = self.latest.save(checkpoint_number=schedule.epoch)
-        state = {"schedule": dataclasses.asdict(schedule), "history": history,
-                 "checkpoint": f"checkpoints/{os.path.basename(path)}"}
+        state = {
+            "schedule": dataclasses.asdict(schedule),
+            "history": history,
+            "checkpoint": f"checkpoints/{os.path.basename(path)}",
+        }
         write_text_atomic(self.state_path, json.dumps(state, indent=1))
 
     # -- loop --------------------------------------------------------------------------------
-    def train(self, train: TaggingData, dev: TaggingData, dev_gold: Sequence[Sentence],
-              resume: bool = False, on_epoch_end: Optional[Callable[[dict], None]] = None) -> List[dict]:
+    def train(
+        self,
+        train: TaggingData,
+        dev: TaggingData,
+        dev_gold: Sequence[Sentence],
+        resume: bool = False,
+        on_epoch_end: Callable[[dict], None] | None = None,
+    ) -> list[dict]:
         """Run (or continue) the schedule; returns the per-epoch history."""
         os.makedirs(self.model_dir, exist_ok=True)
         state = self._load_state(resume)
         c = self.config
-        schedule = AnnealingSchedule.from_dict(state["schedule"]) if state["schedule"] else AnnealingSchedule(
-            c.learning_rate, c.patience, c.max_constant_epochs, c.anneal_epochs, c.anneal_steps)
+        schedule = (
+            AnnealingSchedule.from_dict(state["schedule"])
+            if state["schedule"]
+            else AnnealingSchedule(
+                c.learning_rate, c.patience, c.max_constant_epochs, c.anneal_epochs, c.anneal_steps
+            )
+        )
         history = state["history"]
         self.epochs_done = schedule.epoch
         if state["checkpoint"] and self.verbose and not schedule.done:
-            print(f"resuming {self.model_dir} after epoch {schedule.epoch}, at lr {schedule.lr:g}, "
-                  f"from {state['checkpoint']}", flush=True)
+            print(
+                f"resuming {self.model_dir} after epoch {schedule.epoch}, at lr {schedule.lr:g}, "
+                f"from {state['checkpoint']}",
+                flush=True,
+            )
         while not schedule.done:
             self.epoch_running = schedule.epoch + 1
             lr, epoch_start = schedule.lr, time.perf_counter()
@@ -298,8 +348,9 @@ class Trainer:
         batches = data.dataset(c.batch_size, shuffle=True, seed=c.seed, epoch=epoch)
         reseed_random_layers(self.model, c.seed, epoch)
         num_batches = data.num_batches(c.batch_size, shuffle=True)
-        progress = tf.keras.utils.Progbar(num_batches, verbose=1 if self.verbose == 1 else 0,
-                                          stateful_metrics=["loss"], unit_name="batch")
+        progress = tf.keras.utils.Progbar(
+            num_batches, verbose=1 if self.verbose == 1 else 0, stateful_metrics=["loss"], unit_name="batch"
+        )
         step_losses = StepLossLog(self.writer, (epoch - 1) * num_batches, c.log_every_steps)
         total_loss, steps, start = 0.0, 0, time.perf_counter()
         for batch in batches:
@@ -313,9 +364,15 @@ class Trainer:
 
     def _record(self, epoch, lr, loss, tokens_per_sec, dev_eval: Evaluation, action) -> dict:
         scores = dev_eval.scores
-        record = {"epoch": epoch, "lr": lr, "loss": loss, "train_tokens_per_sec": tokens_per_sec,
-                  f"dev_{scores.metric}": scores.value, f"dev_{scores.metric}_per_type": dict(scores.per_type),
-                  "action": action}
+        record = {
+            "epoch": epoch,
+            "lr": lr,
+            "loss": loss,
+            "train_tokens_per_sec": tokens_per_sec,
+            f"dev_{scores.metric}": scores.value,
+            f"dev_{scores.metric}_per_type": dict(scores.per_type),
+            "action": action,
+        }
         with self.writer.as_default(step=epoch):
             tf.summary.scalar("train/loss", loss)
             tf.summary.scalar("train/learning_rate", lr)
@@ -326,8 +383,11 @@ class Trainer:
                 tf.summary.scalar(f"dev/{scores.metric}_{name}", value)
         self.writer.flush()
         if self.verbose:
-            print(f"epoch {epoch}: lr {lr:g} loss {loss:.4f} dev {METRIC_TITLES[scores.metric]} {scores.value:.2f} "
-                  f"({tokens_per_sec:,.0f} train tokens/s) -> {action}", flush=True)
+            print(
+                f"epoch {epoch}: lr {lr:g} loss {loss:.4f} dev {METRIC_TITLES[scores.metric]} {scores.value:.2f} "
+                f"({tokens_per_sec:,.0f} train tokens/s) -> {action}",
+                flush=True,
+            )
         return record
 
     def log_final_scores(self, scores: Mapping[str, Scores], epochs: int) -> None:

@@ -1,15 +1,14 @@
 """Tests for taglm_tf.data.conll (readers/writers) and taglm_tf.tasks.load_splits."""
+
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 
 from taglm_tf import conlleval, tasks
-from taglm_tf.data import paths
-from taglm_tf.data import conll
+from taglm_tf.data import conll, paths
 from taglm_tf.data.conll import CONLL2000, CONLL2003, CorpusFormat, Sentence
 from taglm_tf.data.tag_schemes import convert, tags_to_chunks
 from taglm_tf.errors import InputError
@@ -29,7 +28,7 @@ REAL_COUNTS = {  # file -> (format, sentences, tokens), from the data's PROVENAN
     "conll2000/test.txt": (CONLL2000, 2_012, 47_377),
 }
 
-_CACHE: Dict[tuple, List[Sentence]] = {}
+_CACHE: dict[tuple, list[Sentence]] = {}
 _READ_CONLL = conll.read_conll  # the real reader, even while tests monkeypatch conll.read_conll
 
 
@@ -42,7 +41,7 @@ def _read_cached(path, fmt):
 
 @pytest.fixture(scope="module")
 def real_sentences():
-    def get(name: str) -> List[Sentence]:
+    def get(name: str) -> list[Sentence]:
         path = real_file(*name.split("/"))
         if path is None:
             pytest.skip(f"real data file {name} not found")
@@ -89,6 +88,7 @@ def test_sentence_line_points_at_first_token(real_sentences):
 
 
 # ---------------------------------------------------------------- bad input
+
 
 def _write(tmp_path, text, name="bad.txt"):
     path = tmp_path / name
@@ -161,8 +161,9 @@ def test_hyphenated_tag_types_are_valid(tmp_path):
     assert s.tags == ("B-NP-SBJ", "I-NP-SBJ")
 
 
-@pytest.mark.parametrize("text", ["", "\n\n  \n", "-DOCSTART- -X- O O\n",
-                                  "-DOCSTART- -X- O O\n\n-DOCSTART- -X- -X- O\n\n"])
+@pytest.mark.parametrize(
+    "text", ["", "\n\n  \n", "-DOCSTART- -X- O O\n", "-DOCSTART- -X- O O\n\n-DOCSTART- -X- -X- O\n\n"]
+)
 def test_no_sentences(tmp_path, text):
     path = _write(tmp_path, text)
     _raises_at(path, CONLL2003, None, "no sentences")
@@ -183,6 +184,7 @@ def test_str_and_pathlike_paths(tmp_path):
 
 
 # ---------------------------------------------------------------- layout variants
+
 
 def test_crlf_equals_lf(tmp_path):
     text = GOOD_NER + "Peter NNP I-NP I-PER\nBlackburn NNP I-NP I-PER\n\n"
@@ -205,7 +207,7 @@ def test_real_file_as_crlf(tmp_path, real_sentences):
 def test_layout_variants(tmp_path):
     # no final newline, several blank lines, whitespace-only line, -DOCSTART- with no blank
     # line after it, tabs and repeated spaces between columns
-    text = ("a NN B-NP\n\n\n   \nb\tNN  B-NP\nc NN I-NP\n-DOCSTART- -X- O\nd NN B-VP\ne NN O")
+    text = "a NN B-NP\n\n\n   \nb\tNN  B-NP\nc NN I-NP\n-DOCSTART- -X- O\nd NN B-VP\ne NN O"
     sentences = conll.read_conll(_write(tmp_path, text), CONLL2000)
     assert [s.tokens for s in sentences] == [("a",), ("b", "c"), ("d", "e")]
     assert [s.line for s in sentences] == [1, 5, 8]
@@ -231,6 +233,7 @@ def test_convert_tags(tmp_path):
 
 # ---------------------------------------------------------------- predictions
 
+
 def test_format_predictions_round_trip(tmp_path, real_sentences):
     gold = real_sentences("conll2003/eng.testa")
     predicted = [convert(s.tags, "iob2") for s in gold]
@@ -252,8 +255,10 @@ def test_format_predictions_round_trip(tmp_path, real_sentences):
 
 
 def test_format_predictions_small():
-    sentences = [Sentence(("EU", "rejects"), ("B-ORG", "O"), (("NNP",), ("VBZ",)), 1),
-                 Sentence(("Peter",), ("B-PER",), (), 4)]
+    sentences = [
+        Sentence(("EU", "rejects"), ("B-ORG", "O"), (("NNP",), ("VBZ",)), 1),
+        Sentence(("Peter",), ("B-PER",), (), 4),
+    ]
     text = conll.format_predictions(sentences, [["B-ORG", "B-MISC"], ("O",)])
     assert text == "EU NNP B-ORG B-ORG\nrejects VBZ O B-MISC\n\nPeter B-PER O\n\n"
     assert conll.format_predictions([], []) == ""
@@ -273,15 +278,22 @@ def test_format_predictions_sentence_count_mismatch():
 
 # ---------------------------------------------------------------- text for tagging
 
+
 def test_read_tokenized_text():
     stream = io.BytesIO(b"EU rejects  German call\n\n   \nPeter\tBlackburn\r\nlast line")
     sentences = list(conll.read_tokenized_text(stream))
-    assert [s.tokens for s in sentences] == [("EU", "rejects", "German", "call"), (), (),
-                                             ("Peter", "Blackburn"), ("last", "line")]
+    assert [s.tokens for s in sentences] == [
+        ("EU", "rejects", "German", "call"),
+        (),
+        (),
+        ("Peter", "Blackburn"),
+        ("last", "line"),
+    ]
     assert [s.line for s in sentences] == [1, 2, 3, 4, 5]  # one sentence per line, empty for a blank one
     assert all(s.tags == ("O",) * len(s) and s.columns == () for s in sentences)
-    text = conll.format_predictions(sentences, [["B-ORG", "O", "B-MISC", "O"], [], [], ["B-PER", "I-PER"],
-                                                ["O", "O"]])
+    text = conll.format_predictions(
+        sentences, [["B-ORG", "O", "B-MISC", "O"], [], [], ["B-PER", "I-PER"], ["O", "O"]]
+    )
     assert text.splitlines()[0] == "EU O B-ORG"
 
 
@@ -297,8 +309,10 @@ def test_readers_for_tagging_are_lazy(reader):
 
 
 def test_read_unlabeled_conll():
-    stream = io.BytesIO(b"-DOCSTART- -X- -X- O\n\nEU NNP I-NP\nrejects VBZ I-VP\n\n\n"
-                        b"Peter NNP I-NP\n-DOCSTART- -X- -X- O\nAlone\nword\n")
+    stream = io.BytesIO(
+        b"-DOCSTART- -X- -X- O\n\nEU NNP I-NP\nrejects VBZ I-VP\n\n\n"
+        b"Peter NNP I-NP\n-DOCSTART- -X- -X- O\nAlone\nword\n"
+    )
     sentences = list(conll.read_unlabeled_conll(stream))
     assert [s.tokens for s in sentences] == [("EU", "rejects"), ("Peter",), ("Alone", "word")]
     assert [s.line for s in sentences] == [3, 7, 9]
@@ -310,14 +324,21 @@ def test_read_unlabeled_conll():
 COMMENTED = b"EU NNP I-NP I-ORG\nrejects VBZ I-VP O\n# id 7f3a domain=en\n"
 
 
-@pytest.mark.parametrize("text,fmt,where,message", [
-    (COMMENTED, CONLL2003, 3, "invalid IOB1 tag 'domain=en'"),
-    (b"EU\n# id 7f3a domain=en\n", CONLL2003, 2, "expected 1 columns, as on line 1, found 4"),
-    (b"He PRP B-NP\n# sent 3\n", CONLL2000, 2, "invalid IOB2 tag '3'"),
-    (b"He PRP\nsaid VBD B-VP\n", None, 2, "expected 2 columns, as on line 1, found 3"),
-    (b"-DOCSTART- -X- O\nHe PRP\n\n-DOCSTART- -X- O\nsaid\nit VBD\n", None, 6,
-     "expected 1 columns, as on line 5, found 2"),
-])
+@pytest.mark.parametrize(
+    "text,fmt,where,message",
+    [
+        (COMMENTED, CONLL2003, 3, "invalid IOB1 tag 'domain=en'"),
+        (b"EU\n# id 7f3a domain=en\n", CONLL2003, 2, "expected 1 columns, as on line 1, found 4"),
+        (b"He PRP B-NP\n# sent 3\n", CONLL2000, 2, "invalid IOB2 tag '3'"),
+        (b"He PRP\nsaid VBD B-VP\n", None, 2, "expected 2 columns, as on line 1, found 3"),
+        (
+            b"-DOCSTART- -X- O\nHe PRP\n\n-DOCSTART- -X- O\nsaid\nit VBD\n",
+            None,
+            6,
+            "expected 1 columns, as on line 5, found 2",
+        ),
+    ],
+)
 def test_unlabeled_conll_refuses_lines_that_do_not_fit(text, fmt, where, message):
     with pytest.raises(InputError) as info:
         list(conll.read_unlabeled_conll(io.BytesIO(text), "in.conll", fmt))
@@ -369,11 +390,14 @@ def test_read_unlabeled_conll_real_file_ignores_gold(real_sentences):
     assert [s.tokens for s in unlabeled] == [s.tokens for s in gold]
     assert [s.line for s in unlabeled] == [s.line for s in gold]
     # the gold tag stays among the kept columns
-    assert all(u.columns == tuple(c + (t,) for c, t in zip(g.columns, g.tags))
-               for u, g in zip(unlabeled[:50], gold[:50]))
+    assert all(
+        u.columns == tuple(c + (t,) for c, t in zip(g.columns, g.tags))
+        for u, g in zip(unlabeled[:50], gold[:50])
+    )
 
 
 # ---------------------------------------------------------------- tasks.load_splits
+
 
 @pytest.fixture
 def cached_reads(monkeypatch):
@@ -474,11 +498,18 @@ def test_default_data_dir(monkeypatch):
     assert paths.default_data_dir() == "data"
 
 
-
 # ---------------------------------------------------------------- BOM, line ends, separators
 
-NER_LINES = ["-DOCSTART- -X- -X- O", "", "EU NNP I-NP I-ORG", "rejects VBZ I-VP O", "",
-             "Peter NNP I-NP I-PER", "Blackburn NNP I-NP I-PER", ""]
+NER_LINES = [
+    "-DOCSTART- -X- -X- O",
+    "",
+    "EU NNP I-NP I-ORG",
+    "rejects VBZ I-VP O",
+    "",
+    "Peter NNP I-NP I-PER",
+    "Blackburn NNP I-NP I-PER",
+    "",
+]
 
 
 def _summary(sentences):
@@ -488,21 +519,33 @@ def _summary(sentences):
 @pytest.mark.parametrize("bom,ending", [(True, "\n"), (False, "\r"), (True, "\r"), (True, "\r\n")])
 def test_bom_and_line_ends_give_the_same_sentences(tmp_path, bom, ending):
     plain = conll.read_conll(_write(tmp_path, "\n".join(NER_LINES), "plain.txt"), CONLL2003)
-    assert _summary(plain) == [(("EU", "rejects"), ("I-ORG", "O"), (("NNP", "I-NP"), ("VBZ", "I-VP")), 3),
-                               (("Peter", "Blackburn"), ("I-PER", "I-PER"),
-                                (("NNP", "I-NP"), ("NNP", "I-NP")), 6)]
+    assert _summary(plain) == [
+        (("EU", "rejects"), ("I-ORG", "O"), (("NNP", "I-NP"), ("VBZ", "I-VP")), 3),
+        (("Peter", "Blackburn"), ("I-PER", "I-PER"), (("NNP", "I-NP"), ("NNP", "I-NP")), 6),
+    ]
     text = ("\ufeff" if bom else "") + ending.join(NER_LINES)
     assert _summary(conll.read_conll(_write(tmp_path, text), CONLL2003)) == _summary(plain)
 
 
 def test_unicode_spaces_belong_to_the_token(tmp_path):
-    lines = ["1\u00a0200 CD I-NP O", "a\u2009b\u3000c NN I-NP O", "x\u0085y\u2028z\u2029w NN I-NP O",
-             "v\x0bw\x0cu NN I-NP O", "", "tab\tNN\tI-NP\tI-LOC"]
+    lines = [
+        "1\u00a0200 CD I-NP O",
+        "a\u2009b\u3000c NN I-NP O",
+        "x\u0085y\u2028z\u2029w NN I-NP O",
+        "v\x0bw\x0cu NN I-NP O",
+        "",
+        "tab\tNN\tI-NP\tI-LOC",
+    ]
     sentences = conll.read_conll(_write(tmp_path, "\n".join(lines) + "\n"), CONLL2003)
     assert _summary(sentences) == [
-        (("1\u00a0200", "a\u2009b\u3000c", "x\u0085y\u2028z\u2029w", "v\x0bw\x0cu"), ("O",) * 4,
-         (("CD", "I-NP"),) + (("NN", "I-NP"),) * 3, 1),
-        (("tab",), ("I-LOC",), (("NN", "I-NP"),), 6)]
+        (
+            ("1\u00a0200", "a\u2009b\u3000c", "x\u0085y\u2028z\u2029w", "v\x0bw\x0cu"),
+            ("O",) * 4,
+            (("CD", "I-NP"),) + (("NN", "I-NP"),) * 3,
+            1,
+        ),
+        (("tab",), ("I-LOC",), (("NN", "I-NP"),), 6),
+    ]
 
 
 def test_errors_name_the_line_of_cr_only_and_bom_files(tmp_path):

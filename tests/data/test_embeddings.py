@@ -1,4 +1,5 @@
 """Tests for taglm_tf.data.embeddings: GloVe/word2vec/Senna readers and embedding_matrix."""
+
 from __future__ import annotations
 
 import gzip
@@ -54,16 +55,18 @@ def test_glove(tmp_path, compression):
 
 @pytest.mark.parametrize("compression", [None, "gz", "xz"])
 def test_word2vec_header(tmp_path, compression):
-    path = _write(tmp_path / _name("w2v.txt", compression), f"{len(VECTORS)} 3\n" + GLOVE,
-                  compression)
+    path = _write(tmp_path / _name("w2v.txt", compression), f"{len(VECTORS)} 3\n" + GLOVE, compression)
     _check_table(load_embeddings(str(path)))
 
 
-@pytest.mark.parametrize("ending", [
-    " \n",  # word2vec's text writer leaves a space before the newline
-    "\r\n",
-    " \r\n",
-])
+@pytest.mark.parametrize(
+    "ending",
+    [
+        " \n",  # word2vec's text writer leaves a space before the newline
+        "\r\n",
+        " \r\n",
+    ],
+)
 def test_line_endings(tmp_path, ending):
     text = "".join(f"{w} {' '.join(map(str, v))}{ending}" for w, v in VECTORS.items())
     _check_table(load_embeddings(str(_write(tmp_path / "t.txt", text))))
@@ -71,10 +74,14 @@ def test_line_endings(tmp_path, ending):
 
 @pytest.mark.parametrize("compression", [None, "gz", "xz"])
 def test_senna(tmp_path, compression):
-    words = _write(tmp_path / _name("words.lst", compression),
-                   "".join(f"{w}\n" for w in VECTORS), compression)
-    vectors = _write(tmp_path / _name("embeddings.txt", compression),
-                     "".join(" ".join(map(str, v)) + "\n" for v in VECTORS.values()), compression)
+    words = _write(
+        tmp_path / _name("words.lst", compression), "".join(f"{w}\n" for w in VECTORS), compression
+    )
+    vectors = _write(
+        tmp_path / _name("embeddings.txt", compression),
+        "".join(" ".join(map(str, v)) + "\n" for v in VECTORS.values()),
+        compression,
+    )
     _check_table(load_embeddings(str(vectors), words_path=str(words)))
 
 
@@ -94,29 +101,31 @@ def test_wanted(tmp_path, compression):
     _check_table(table, ["paris", "école"])
     assert load_embeddings(str(path), wanted=set()) == {}
     words = _write(tmp_path / "words.lst", "".join(f"{w}\n" for w in VECTORS))
-    vectors = _write(tmp_path / "emb.txt", "".join(" ".join(map(str, v)) + "\n"
-                                                   for v in VECTORS.values()))
+    vectors = _write(tmp_path / "emb.txt", "".join(" ".join(map(str, v)) + "\n" for v in VECTORS.values()))
     _check_table(load_embeddings(str(vectors), wanted={"the", "x"}, words_path=str(words)), ["the"])
 
 
 # ---------------------------------------------------------------- words with spaces (GloVe 840B)
+
 
 def _as_lists(table):
     return {w: v.tolist() for w, v in table.items()}
 
 
 def test_multi_word_keys_take_the_last_d_fields(tmp_path):
-    path = _write(tmp_path / "840b.txt", "the 0.25 0.5 0.75\n"
-                                         ". . . 0.5 0.25 -1\n"
-                                         "at name@domain.com 1 2 3\n"
-                                         "a  b\t4 5 6\n"
-                                         "x 7 8 9\n")
+    path = _write(
+        tmp_path / "840b.txt",
+        "the 0.25 0.5 0.75\n. . . 0.5 0.25 -1\nat name@domain.com 1 2 3\na  b\t4 5 6\nx 7 8 9\n",
+    )
     assert _as_lists(load_embeddings(str(path))) == {
-        "the": [0.25, 0.5, 0.75], ". . .": [0.5, 0.25, -1], "at name@domain.com": [1, 2, 3],
-        "a  b": [4, 5, 6], "x": [7, 8, 9]}
+        "the": [0.25, 0.5, 0.75],
+        ". . .": [0.5, 0.25, -1],
+        "at name@domain.com": [1, 2, 3],
+        "a  b": [4, 5, 6],
+        "x": [7, 8, 9],
+    }
     # The first piece of a multi-word key in the vocabulary is neither an error nor a match.
-    assert _as_lists(load_embeddings(str(path), wanted={"at", ". . .", "."})) == {
-        ". . .": [0.5, 0.25, -1]}
+    assert _as_lists(load_embeddings(str(path), wanted={"at", ". . .", "."})) == {". . .": [0.5, 0.25, -1]}
 
 
 def test_dimension_is_the_majority_when_the_first_line_has_a_multi_word_key(tmp_path):
@@ -129,7 +138,9 @@ def test_dimension_from_header_with_multi_word_key(tmp_path):
     assert _as_lists(load_embeddings(str(path))) == {"a": [1, 2], "b c": [5, 6]}
 
 
-@pytest.mark.parametrize("line,values", [("farah 0.5 1 2", 3), ("farah\t0.5  1 2", 3), ("a b -1e-3 .5 1 2", 4)])
+@pytest.mark.parametrize(
+    "line,values", [("farah 0.5 1 2", 3), ("farah\t0.5  1 2", 3), ("a b -1e-3 .5 1 2", 4)]
+)
 def test_a_line_with_numbers_too_many_is_not_a_word_with_spaces(tmp_path, line, values):
     """Without the rule, ``farah 0.5`` would silently become a word with a space in it."""
     path = _write(tmp_path / "e.txt", f"x 1 2\nfarah 3 4\n{line}\ny 5 6\n")
@@ -139,6 +150,7 @@ def test_a_line_with_numbers_too_many_is_not_a_word_with_spaces(tmp_path, line, 
 
 
 # ---------------------------------------------------------------- text input rules (textio)
+
 
 def test_bom_does_not_join_the_first_word(tmp_path):
     path = _write(tmp_path / "e.txt", b"\xef\xbb\xbf" + GLOVE.encode("utf-8"))
@@ -155,17 +167,22 @@ def test_cr_only_file_reads_like_lf(tmp_path):
 def test_unicode_spaces_belong_to_the_word(tmp_path):
     text = "a\u00a0b 1 2\nc\u3000d\u2009e 3 4\nf\u0085g\u2028h 5 6\n"
     assert _as_lists(load_embeddings(str(_write(tmp_path / "e.txt", text)))) == {
-        "a\u00a0b": [1, 2], "c\u3000d\u2009e": [3, 4], "f\u0085g\u2028h": [5, 6]}
+        "a\u00a0b": [1, 2],
+        "c\u3000d\u2009e": [3, 4],
+        "f\u0085g\u2028h": [5, 6],
+    }
 
 
 def test_bz2(tmp_path):
     import bz2
+
     path = tmp_path / "glove.txt.bz2"
     path.write_bytes(bz2.compress(GLOVE.encode("utf-8")))
     _check_table(load_embeddings(str(path)))
 
 
 # ---------------------------------------------------------------- errors
+
 
 def _raises_at(path, line, *parts, **kw):
     with pytest.raises(InputError) as info:
@@ -304,6 +321,7 @@ def test_senna_missing_words_file(tmp_path):
 
 # ---------------------------------------------------------------- embedding_matrix
 
+
 def test_embedding_matrix():
     words = ["<pad>", "<unk>", "the", "unseen", "paris", "<unk2>"]
     table = {w: np.asarray(v, np.float32) for w, v in VECTORS.items()}
@@ -335,6 +353,7 @@ def test_embedding_matrix_no_reserved_rows():
 
 
 # ---------------------------------------------------------------- the real GloVe file
+
 
 def test_real_glove_subset():
     path = real_file("embeddings", "glove.6B.50d.txt.xz")

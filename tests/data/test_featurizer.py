@@ -1,4 +1,5 @@
 """Tests for taglm_tf.data.featurizer: word normalisation and token -> id tensors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,19 +10,22 @@ from taglm_tf.data.featurizer import MAX_WORD_LEN, Featurizer, normalize_word_li
 from taglm_tf.data.vocab import PAD, UNK, Vocabulary
 
 
-@pytest.mark.parametrize("word,expected", [
-    ("Paris-1996", "paris-0000"),
-    ("ÉCOLE", "école"),
-    ("Zürich", "zürich"),
-    ("ΑΘΗΝΑ", "αθηνα"),
-    ("ÀÖØÞ", "àöøþ"),
-    ("3:1", "0:0"),
-    ("1,234.56", "0,000.00"),
-    ("U.S.", "u.s."),
-    ("", ""),
-    ("東京", "東京"),
-    ("١٢", "١٢"),  # only ASCII digits are mapped
-])
+@pytest.mark.parametrize(
+    "word,expected",
+    [
+        ("Paris-1996", "paris-0000"),
+        ("ÉCOLE", "école"),
+        ("Zürich", "zürich"),
+        ("ΑΘΗΝΑ", "αθηνα"),
+        ("ÀÖØÞ", "àöøþ"),
+        ("3:1", "0:0"),
+        ("1,234.56", "0,000.00"),
+        ("U.S.", "u.s."),
+        ("", ""),
+        ("東京", "東京"),
+        ("١٢", "١٢"),  # only ASCII digits are mapped
+    ],
+)
 def test_normalize_word_list(word, expected):
     assert normalize_word_list([word]) == [expected]
 
@@ -31,7 +35,9 @@ def test_normalize_words_tensor_keeps_shape():
     out = normalize_words(tokens).numpy()
     assert out.shape == (2, 3)
     assert [[w.decode("utf-8") for w in row] for row in out] == [
-        ["the", "école", ""], ["paris-0000", "x", "0"]]
+        ["the", "école", ""],
+        ["paris-0000", "x", "0"],
+    ]
 
 
 def test_normalize_word_list_empty_and_order():
@@ -54,8 +60,13 @@ def featurizer():
 
 def _run(featurizer, rows):
     width = max(len(r) for r in rows)
-    tokens = tf.constant([[t.encode("utf-8") if isinstance(t, str) else t for t in r]
-                          + [b""] * (width - len(r)) for r in rows], dtype=tf.string)
+    tokens = tf.constant(
+        [
+            [t.encode("utf-8") if isinstance(t, str) else t for t in r] + [b""] * (width - len(r))
+            for r in rows
+        ],
+        dtype=tf.string,
+    )
     return {k: v.numpy() for k, v in featurizer(tokens).items()}
 
 
@@ -71,10 +82,7 @@ def test_word_ids(featurizer):
 
 
 def test_char_index_spells_every_token(featurizer):
-    rows = [["The", "Paris", "the", "The", "1996", ","],
-            ["Paris", "The"],
-            ["😀", "É"],
-            ["Paris"]]
+    rows = [["The", "Paris", "the", "The", "1996", ","], ["Paris", "The"], ["😀", "É"], ["Paris"]]
     out = _run(featurizer, rows)
     char_ids, index = out["char_ids"], out["char_index"]
     assert index.shape == (4, 6)

@@ -1,4 +1,5 @@
 """Tests for taglm_tf.data.pipeline (batching, tf.data input), vocab and resources."""
+
 from __future__ import annotations
 
 import collections
@@ -11,8 +12,15 @@ from taglm_tf.data.conll import Sentence
 from taglm_tf.data.featurizer import Featurizer, normalize_word_list
 from taglm_tf.data.pipeline import TaggingData, batch_order, encode_tags
 from taglm_tf.data.resources import Resources, build_resources
-from taglm_tf.data.vocab import (PAD, UNK, Vocabulary, build_vocabulary, count_items,
-                                 load_vocabularies, save_vocabularies)
+from taglm_tf.data.vocab import (
+    PAD,
+    UNK,
+    Vocabulary,
+    build_vocabulary,
+    count_items,
+    load_vocabularies,
+    save_vocabularies,
+)
 from taglm_tf.errors import InputError
 
 # ---------------------------------------------------------------- batch_order
@@ -79,8 +87,11 @@ SENTENCES = [
     Sentence(("Peter", "Blackburn"), ("B-PER", "E-PER"), line=9),
     Sentence(("BRUSSELS", "1996-08-22"), ("S-LOC", "O"), line=13),
     Sentence(("The",), ("O",), line=17),
-    Sentence(("The", "European", "Commission", "said", "on", "Thursday", "it", "the"),
-             ("O", "B-ORG", "E-ORG", "O", "O", "O", "O", "O"), line=20),
+    Sentence(
+        ("The", "European", "Commission", "said", "on", "Thursday", "it", "the"),
+        ("O", "B-ORG", "E-ORG", "O", "O", "O", "O", "O"),
+        line=20,
+    ),
 ]
 
 
@@ -130,8 +141,11 @@ def test_dataset_epochs(resources, featurizer):
     data = TaggingData(SENTENCES * 20, featurizer, resources.tags)
 
     def order(epoch):
-        return [i for b in _collect(data.dataset(4, shuffle=True, seed=0, epoch=epoch))
-                for i in b["index"].tolist()]
+        return [
+            i
+            for b in _collect(data.dataset(4, shuffle=True, seed=0, epoch=epoch))
+            for i in b["index"].tolist()
+        ]
 
     assert order(0) == order(0)
     assert order(0) != order(1)
@@ -191,6 +205,7 @@ def test_encode_tags(resources):
 
 # ---------------------------------------------------------------- Vocabulary
 
+
 def test_vocabulary_basics():
     v = Vocabulary(["b", "a", UNK, "c", PAD])
     assert v.items == [PAD, UNK, "b", "a", "c"] and len(v) == 5
@@ -217,8 +232,10 @@ def test_build_vocabulary_order_and_min_count():
 
 @pytest.mark.parametrize("with_unk", [True, False])
 def test_vocabulary_json_round_trip(tmp_path, with_unk):
-    vocabs = {"words": Vocabulary(["the", "école", "東京", "0000"]),
-              "tags": Vocabulary(["O", "S-PER"], with_unk=with_unk)}
+    vocabs = {
+        "words": Vocabulary(["the", "école", "東京", "0000"]),
+        "tags": Vocabulary(["O", "S-PER"], with_unk=with_unk),
+    }
     path = tmp_path / "vocab.json"
     save_vocabularies(str(path), vocabs)
     assert [p.name for p in tmp_path.iterdir()] == ["vocab.json"]  # no temp file left
@@ -235,9 +252,11 @@ def test_vocabulary_file_errors(tmp_path):
     with pytest.raises(InputError) as info:
         load_vocabularies(str(missing))
     assert info.value.path == str(missing)
-    for name, data in [("truncated.json", b'{"words": {"items": ["a"'),
-                       ("latin1.json", b'{"words": {"items": ["caf\xe9"], "with_unk": true}}'),
-                       ("empty.json", b"")]:
+    for name, data in [
+        ("truncated.json", b'{"words": {"items": ["a"'),
+        ("latin1.json", b'{"words": {"items": ["caf\xe9"], "with_unk": true}}'),
+        ("empty.json", b""),
+    ]:
         path = tmp_path / name
         path.write_bytes(data)
         with pytest.raises(InputError) as info:
@@ -264,12 +283,22 @@ def test_vocabulary_file_duplicate_entries(tmp_path):
 
 # ---------------------------------------------------------------- build_resources
 
-TRAIN = [Sentence(("EU", "rejects", "German", "EU", "1996"), ("S-ORG", "O", "S-MISC", "S-ORG", "O")),
-         Sentence(("Smith", "eu"), ("S-PER", "O"))]
-OTHER = [Sentence(("Paris", "Blackburn", "EU", "Zürich", "1997"), ("S-LOC", "S-PER", "S-ORG", "S-LOC",
-                                                                  "S-DATE"))]
-EMB = {"eu": [1, 2], "german": [3, 4], "0000": [5, 6], "paris": [7, 8], "zürich": [9, 10],
-       "unused": [11, 12], "rejects": [0.5, 0.25]}
+TRAIN = [
+    Sentence(("EU", "rejects", "German", "EU", "1996"), ("S-ORG", "O", "S-MISC", "S-ORG", "O")),
+    Sentence(("Smith", "eu"), ("S-PER", "O")),
+]
+OTHER = [
+    Sentence(("Paris", "Blackburn", "EU", "Zürich", "1997"), ("S-LOC", "S-PER", "S-ORG", "S-LOC", "S-DATE"))
+]
+EMB = {
+    "eu": [1, 2],
+    "german": [3, 4],
+    "0000": [5, 6],
+    "paris": [7, 8],
+    "zürich": [9, 10],
+    "unused": [11, 12],
+    "rejects": [0.5, 0.25],
+}
 
 
 @pytest.fixture
@@ -282,8 +311,7 @@ def emb_file(tmp_path):
 def test_build_resources_with_embeddings(emb_file):
     res = build_resources(TRAIN, OTHER, embeddings_path=emb_file, word_dim=2, seed=0)
     # train words by frequency (eu x3 after normalisation), then other-split words with vectors
-    assert res.words.items == [PAD, UNK, "eu", "0000", "german", "rejects", "smith", "paris",
-                               "zürich"]
+    assert res.words.items == [PAD, UNK, "eu", "0000", "german", "rejects", "smith", "paris", "zürich"]
     assert "blackburn" not in res.words and "unused" not in res.words
     assert res.chars.items[2:5] == ["e", "9", "E"]  # raw (not lowercased) chars, by frequency
     train_chars = {c for s in TRAIN for t in s.tokens for c in t}
@@ -330,8 +358,13 @@ def test_featurizer_from_resources_matches_vocab(emb_file):
     res = build_resources(TRAIN, OTHER, embeddings_path=emb_file, word_dim=2)
     data = TaggingData(OTHER, res.featurizer())  # other-split words with vectors are known
     [batch] = [{k: v.numpy() for k, v in b.items()} for b in data.dataset(4)]
-    assert batch["word_ids"][0].tolist() == [res.words.id("paris"), 1, res.words.id("eu"),
-                                             res.words.id("zürich"), res.words.id("0000")]
+    assert batch["word_ids"][0].tolist() == [
+        res.words.id("paris"),
+        1,
+        res.words.id("eu"),
+        res.words.id("zürich"),
+        res.words.id("0000"),
+    ]
 
 
 def test_dataset_frees_its_data_once_dropped(featurizer):

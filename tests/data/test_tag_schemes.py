@@ -4,16 +4,25 @@ Three layers: round trips on the real CoNLL files (with the official chunk count
 an independent brute-force oracle on every short tag sequence, and hand-written
 malformed sequences and tag-syntax edge cases.
 """
+
 from __future__ import annotations
 
 import itertools
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 import pytest
 
 from taglm_tf.data import conll
-from taglm_tf.data.tag_schemes import (SCHEMES, Chunk, check_scheme, chunks_to_tags, convert,
-                                       is_valid_tag, split_tag, tags_to_chunks)
+from taglm_tf.data.tag_schemes import (
+    SCHEMES,
+    Chunk,
+    check_scheme,
+    chunks_to_tags,
+    convert,
+    is_valid_tag,
+    split_tag,
+    tags_to_chunks,
+)
 
 try:
     from data_paths import real_file
@@ -40,9 +49,9 @@ NON_CANONICAL_IOB1 = {"conll2003/eng.train": {152416, 175432}}
 
 @pytest.fixture(scope="module")
 def real_sentences():
-    cache: Dict[str, List[conll.Sentence]] = {}
+    cache: dict[str, list[conll.Sentence]] = {}
 
-    def get(name: str) -> List[conll.Sentence]:
+    def get(name: str) -> list[conll.Sentence]:
         if name not in cache:
             path = real_file(*name.split("/"))
             if path is None:
@@ -96,7 +105,7 @@ def test_real_file_official_chunk_counts(real_sentences, name):
 
 
 def test_real_ner_chunk_types(real_sentences):
-    counts: Dict[str, int] = {}
+    counts: dict[str, int] = {}
     for s in real_sentences("conll2003/eng.train"):
         for c in tags_to_chunks(s.tags):
             counts[c.type] = counts.get(c.type, 0) + 1
@@ -111,10 +120,10 @@ IOBES_TAGS = ["O"] + [f"{p}-{t}" for t in TYPES for p in "BIES"]
 MAX_LEN = 5
 MAX_LEN_IOBES = 4
 
-OracleChunks = Tuple[Tuple[str, int, int], ...]
+OracleChunks = tuple[tuple[str, int, int], ...]
 
 
-def chunkings(n: int, start: int = 0) -> List[OracleChunks]:
+def chunkings(n: int, start: int = 0) -> list[OracleChunks]:
     """Every set of non-overlapping typed spans over positions start..n-1."""
     if start >= n:
         return [()]
@@ -125,7 +134,7 @@ def chunkings(n: int, start: int = 0) -> List[OracleChunks]:
     return out
 
 
-def oracle_encode(chunks: OracleChunks, n: int, scheme: str) -> Tuple[str, ...]:
+def oracle_encode(chunks: OracleChunks, n: int, scheme: str) -> tuple[str, ...]:
     """The textbook definitions of the three schemes."""
     tags = ["O"] * n
     previous = None
@@ -153,14 +162,18 @@ def _type(tag: str) -> str:
 
 def valid_iob1(tags: Sequence[str]) -> bool:
     """I- continues or opens a chunk; B- only right after a token of a same-type chunk."""
-    return all(not (tag.startswith("B-") and (i == 0 or _type(tags[i - 1]) != _type(tag)))
-               for i, tag in enumerate(tags))
+    return all(
+        not (tag.startswith("B-") and (i == 0 or _type(tags[i - 1]) != _type(tag)))
+        for i, tag in enumerate(tags)
+    )
 
 
 def valid_iob2(tags: Sequence[str]) -> bool:
     """Every chunk opens with B-; I- only continues a same-type chunk."""
-    return all(not (tag.startswith("I-") and (i == 0 or _type(tags[i - 1]) != _type(tag)))
-               for i, tag in enumerate(tags))
+    return all(
+        not (tag.startswith("I-") and (i == 0 or _type(tags[i - 1]) != _type(tag)))
+        for i, tag in enumerate(tags)
+    )
 
 
 def valid_iobes(tags: Sequence[str]) -> bool:
@@ -181,8 +194,8 @@ def valid_iobes(tags: Sequence[str]) -> bool:
     return True
 
 
-def _oracle_tables(n: int) -> Dict[str, Dict[Tuple[str, ...], OracleChunks]]:
-    tables: Dict[str, Dict[Tuple[str, ...], OracleChunks]] = {s: {} for s in SCHEMES}
+def _oracle_tables(n: int) -> dict[str, dict[tuple[str, ...], OracleChunks]]:
+    tables: dict[str, dict[tuple[str, ...], OracleChunks]] = {s: {} for s in SCHEMES}
     all_chunkings = chunkings(n)
     for chunks in all_chunkings:
         for scheme in SCHEMES:
@@ -196,9 +209,19 @@ def test_oracle_self_check():
     # number of chunkings with 2 types: a(n) = a(n-1) + 2 * sum_{k>=1} a(n-k)
     assert [len(chunkings(n)) for n in range(5)] == [1, 3, 11, 41, 153]
     assert oracle_encode((("X", 0, 2), ("X", 2, 3), ("Y", 4, 5)), 5, "iob1") == (
-        "I-X", "I-X", "B-X", "O", "I-Y")
+        "I-X",
+        "I-X",
+        "B-X",
+        "O",
+        "I-Y",
+    )
     assert oracle_encode((("X", 0, 2), ("X", 2, 3), ("Y", 4, 5)), 5, "iobes") == (
-        "B-X", "E-X", "S-X", "O", "S-Y")
+        "B-X",
+        "E-X",
+        "S-X",
+        "O",
+        "S-Y",
+    )
 
 
 @pytest.mark.parametrize("n", range(MAX_LEN + 1))
@@ -290,37 +313,44 @@ def test_malformed_examples_decode_canonically():
 
 # ---------------------------------------------------------------- tag syntax
 
-@pytest.mark.parametrize("tag,expected", [
-    ("B-NP-SBJ", ("B", "NP-SBJ")),
-    ("I-PP-LOC-CLR", ("I", "PP-LOC-CLR")),
-    ("O", ("O", "")),
-    ("B-", ("B", "")),
-    ("B", ("B", "")),
-    ("-X", ("", "X")),
-    ("", ("", "")),
-])
+
+@pytest.mark.parametrize(
+    "tag,expected",
+    [
+        ("B-NP-SBJ", ("B", "NP-SBJ")),
+        ("I-PP-LOC-CLR", ("I", "PP-LOC-CLR")),
+        ("O", ("O", "")),
+        ("B-", ("B", "")),
+        ("B", ("B", "")),
+        ("-X", ("", "X")),
+        ("", ("", "")),
+    ],
+)
 def test_split_tag(tag, expected):
     assert split_tag(tag) == expected
 
 
-@pytest.mark.parametrize("tag,valid_in", [
-    ("O", {"iob1", "iob2", "iobes"}),
-    ("B-PER", {"iob1", "iob2", "iobes"}),
-    ("I-PER", {"iob1", "iob2", "iobes"}),
-    ("B-NP-SBJ", {"iob1", "iob2", "iobes"}),
-    ("E-PER", {"iobes"}),
-    ("S-PER", {"iobes"}),
-    ("S-NP-SBJ", {"iobes"}),
-    ("X-PER", set()),
-    ("B-", set()),
-    ("I-", set()),
-    ("B", set()),
-    ("PER", set()),
-    ("O-PER", set()),
-    ("", set()),
-    ("-PER", set()),
-    ("b-PER", set()),
-])
+@pytest.mark.parametrize(
+    "tag,valid_in",
+    [
+        ("O", {"iob1", "iob2", "iobes"}),
+        ("B-PER", {"iob1", "iob2", "iobes"}),
+        ("I-PER", {"iob1", "iob2", "iobes"}),
+        ("B-NP-SBJ", {"iob1", "iob2", "iobes"}),
+        ("E-PER", {"iobes"}),
+        ("S-PER", {"iobes"}),
+        ("S-NP-SBJ", {"iobes"}),
+        ("X-PER", set()),
+        ("B-", set()),
+        ("I-", set()),
+        ("B", set()),
+        ("PER", set()),
+        ("O-PER", set()),
+        ("", set()),
+        ("-PER", set()),
+        ("b-PER", set()),
+    ],
+)
 def test_is_valid_tag(tag, valid_in):
     assert {s for s in SCHEMES if is_valid_tag(tag, s)} == valid_in
 
@@ -345,12 +375,14 @@ def test_unknown_scheme_rejected_for_o_tag():
 def test_hyphenated_types_convert():
     iob1 = ["I-NP-SBJ", "B-NP-SBJ", "I-NP-SBJ", "I-PP-LOC", "O", "I-NP-SBJ"]
     chunks = tags_to_chunks(iob1)
-    assert chunks == [Chunk("NP-SBJ", 0, 1), Chunk("NP-SBJ", 1, 3), Chunk("PP-LOC", 3, 4),
-                      Chunk("NP-SBJ", 5, 6)]
-    assert convert(iob1, "iob2") == ["B-NP-SBJ", "B-NP-SBJ", "I-NP-SBJ", "B-PP-LOC", "O",
-                                     "B-NP-SBJ"]
-    assert convert(iob1, "iobes") == ["S-NP-SBJ", "B-NP-SBJ", "E-NP-SBJ", "S-PP-LOC", "O",
-                                      "S-NP-SBJ"]
+    assert chunks == [
+        Chunk("NP-SBJ", 0, 1),
+        Chunk("NP-SBJ", 1, 3),
+        Chunk("PP-LOC", 3, 4),
+        Chunk("NP-SBJ", 5, 6),
+    ]
+    assert convert(iob1, "iob2") == ["B-NP-SBJ", "B-NP-SBJ", "I-NP-SBJ", "B-PP-LOC", "O", "B-NP-SBJ"]
+    assert convert(iob1, "iobes") == ["S-NP-SBJ", "B-NP-SBJ", "E-NP-SBJ", "S-PP-LOC", "O", "S-NP-SBJ"]
     assert convert(convert(iob1, "iobes"), "iob1") == iob1
 
 

@@ -1,4 +1,5 @@
 """The experiment CLIs on bad input: one clear error, exit status 1, nothing left behind."""
+
 import json
 import os
 import subprocess
@@ -12,19 +13,36 @@ from taglm_tf.tasks import sample_paths
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = ["--char_dim=4", "--char_units=4", "--word_dim=8", "--rnn_units=8", "--max_constant_epochs=1",
-        "--anneal_steps=0", "--verbose=0"]
+TINY = [
+    "--char_dim=4",
+    "--char_units=4",
+    "--word_dim=8",
+    "--rnn_units=8",
+    "--max_constant_epochs=1",
+    "--anneal_steps=0",
+    "--verbose=0",
+]
 
 
 def run(args, **kw):
-    return subprocess.run([sys.executable, "-m", "experiments.ner", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.ner", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kw,
+    )
 
 
 def sample_args(tmp_path, **files):
     paths = {**sample_paths(), **files}
-    return [f"--model_dir={tmp_path / 'run'}", "--data_dir=/nonexistent",
-            *(f"--{k}_file={v}" for k, v in paths.items()), *TINY]
+    return [
+        f"--model_dir={tmp_path / 'run'}",
+        "--data_dir=/nonexistent",
+        *(f"--{k}_file={v}" for k, v in paths.items()),
+        *TINY,
+    ]
 
 
 def test_missing_model_dir_flag():
@@ -45,15 +63,19 @@ def test_missing_data_names_the_file(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: {tmp_path}/conll2003/eng.train: no such train file (data directory: {tmp_path}); set "
-        "$TAGLM_DATA_DIR or pass --data_dir=DIR to point at the data, or --train_file=FILE for this file")
+        "$TAGLM_DATA_DIR or pass --data_dir=DIR to point at the data, or --train_file=FILE for this file"
+    )
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("content,line,message", [
-    ("EU NNP I-NP I-ORG\nrejects VBZ I-VP\n", 2, "expected 4 columns"),
-    ("EU NNP I-NP I-ORG\nrejects VBZ I-VP Q-MISC\n", 2, "invalid IOB1 tag"),
-    ("EU NNP I-NP I-ORG\n\nca\xe9 NN I-NP O\n".encode("latin-1"), 3, "not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content,line,message",
+    [
+        ("EU NNP I-NP I-ORG\nrejects VBZ I-VP\n", 2, "expected 4 columns"),
+        ("EU NNP I-NP I-ORG\nrejects VBZ I-VP Q-MISC\n", 2, "invalid IOB1 tag"),
+        ("EU NNP I-NP I-ORG\n\nca\xe9 NN I-NP O\n".encode("latin-1"), 3, "not valid UTF-8"),
+    ],
+)
 def test_malformed_training_file(tmp_path, content, line, message):
     bad = tmp_path / "bad.train"
     bad.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -76,8 +98,10 @@ def test_malformed_embedding_file(tmp_path):
 def test_tag_type_missing_from_training_is_scored_as_missed(tmp_path):
     """Dev/test gold tags are never encoded against the training tags: an unseen type (EVENT) is
     a missed chunk, as conlleval scores it."""
-    gold = ("Anna NNP I-NP I-PER\nsmiled VBD I-VP O\nat IN I-PP O\nWorld NNP I-NP I-EVENT\n"
-            "Cup NNP I-NP I-EVENT\n\nParis NNP I-NP I-LOC\nsleeps VBZ I-VP O\n")
+    gold = (
+        "Anna NNP I-NP I-PER\nsmiled VBD I-VP O\nat IN I-PP O\nWorld NNP I-NP I-EVENT\n"
+        "Cup NNP I-NP I-EVENT\n\nParis NNP I-NP I-LOC\nsleeps VBZ I-VP O\n"
+    )
     dev, test = tmp_path / "dev", tmp_path / "test"
     dev.write_text(gold)
     test.write_text(gold)

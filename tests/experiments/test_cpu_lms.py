@@ -1,5 +1,6 @@
 """``make cpu-lms``: which steps a rerun skips, and that the tagger flagfiles read the LMs where
 it writes them."""
+
 from __future__ import annotations
 
 import glob
@@ -17,8 +18,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def _checkpoint(train_dir, step):
     os.makedirs(os.path.join(train_dir, "checkpoints"), exist_ok=True)
     with open(os.path.join(train_dir, "checkpoints", "checkpoint"), "w") as f:
-        f.write(f'model_checkpoint_path: "ckpt-{step}"\nall_model_checkpoint_paths: "ckpt-{step - 500}"\n'
-                f'all_model_checkpoint_paths: "ckpt-{step}"\n')
+        f.write(
+            f'model_checkpoint_path: "ckpt-{step}"\nall_model_checkpoint_paths: "ckpt-{step - 500}"\n'
+            f'all_model_checkpoint_paths: "ckpt-{step}"\n'
+        )
 
 
 @pytest.fixture
@@ -34,14 +37,26 @@ def test_checkpoint_step_reads_the_latest(tmp_path):
 
 def test_a_rerun_trains_only_the_unfinished_lms(tmp_path, python_flag):
     runs, lms = str(tmp_path / "train"), str(tmp_path / "lms")
-    _checkpoint(os.path.join(runs, "cnn_lstm_s_forward"), 4000)      # done
-    _checkpoint(os.path.join(runs, "cnn_lstm_s_backward"), 3500)     # interrupted
+    _checkpoint(os.path.join(runs, "cnn_lstm_s_forward"), 4000)  # done
+    _checkpoint(os.path.join(runs, "cnn_lstm_s_backward"), 3500)  # interrupted
     todo = cpu_lms.train_commands(cpu_lms.CPU_LMS, runs, lms)
-    assert [lm.name for lm, _, _ in todo] == ["cnn_lstm_s_backward", "backward_512_256_cpu",
-                                              "cnn_lstm_s_forward_conll", "backward_512_256_conll_cpu"]
+    assert [lm.name for lm, _, _ in todo] == [
+        "cnn_lstm_s_backward",
+        "backward_512_256_cpu",
+        "cnn_lstm_s_forward_conll",
+        "backward_512_256_conll_cpu",
+    ]
     (_, backward, log), (_, word, _) = todo[:2]
-    assert backward == ["PY", "-m", "experiments.pretrain_lm", "--flagfile=experiments/flags/lm_backward_cnn_lstm_cpu.cfg",
-                        f"--model_dir={runs}/cnn_lstm_s_backward", "--train_steps=4000", "--epochs=0", "--resume"]
+    assert backward == [
+        "PY",
+        "-m",
+        "experiments.pretrain_lm",
+        "--flagfile=experiments/flags/lm_backward_cnn_lstm_cpu.cfg",
+        f"--model_dir={runs}/cnn_lstm_s_backward",
+        "--train_steps=4000",
+        "--epochs=0",
+        "--resume",
+    ]
     assert log == os.path.join(runs, "cnn_lstm_s_backward.log")
     assert f"--model_dir={lms}/backward_512_256_cpu" in word and "--train_steps=9000" in word
 
@@ -60,10 +75,16 @@ def test_the_tagger_flagfiles_read_the_lms_where_cpu_lms_writes_them():
     used = set()
     for path in glob.glob(os.path.join(REPO, "experiments", "flags", "*_cpu.cfg")):
         with open(path, encoding="utf-8") as f:
-            used |= {m for m in re.findall(r"^--(?:forward|backward)_lm=(\S+)", f.read(), re.MULTILINE)
-                     if "runs/lms/" in m}
+            used |= {
+                m
+                for m in re.findall(r"^--(?:forward|backward)_lm=(\S+)", f.read(), re.MULTILINE)
+                if "runs/lms/" in m
+            }
     lm1b = {spec for spec in used if spec.startswith("lm1b:")}
     assert len(lm1b) == 3 and lm1b <= written  # the CNN-LSTM S pair, and the in-domain forward LM
-    assert {"lstm_lm:runs/lms/backward_512_256_cpu", "lstm_lm:runs/lms/backward_512_256_conll_cpu"} <= used & written
+    assert {
+        "lstm_lm:runs/lms/backward_512_256_cpu",
+        "lstm_lm:runs/lms/backward_512_256_conll_cpu",
+    } <= used & written
     for lm in cpu_lms.CPU_LMS:
         assert os.path.exists(os.path.join(REPO, lm.flagfile)), lm.flagfile

@@ -1,15 +1,20 @@
 """Every tagging flagfile parses, and sets what its paper row needs."""
+
 import dataclasses
 import glob
 import os
 
 import pytest
+
 from experiments import tagging_flags
 from flag_helpers import parse_flagfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TAGGING = sorted(p for p in glob.glob(os.path.join(REPO, "experiments/flags/*.cfg"))
-                 if os.path.basename(p).startswith(("ner_", "chunk_")))
+TAGGING = sorted(
+    p
+    for p in glob.glob(os.path.join(REPO, "experiments/flags/*.cfg"))
+    if os.path.basename(p).startswith(("ner_", "chunk_"))
+)
 
 
 @pytest.fixture
@@ -18,6 +23,7 @@ def parse():
         fv = parse_flagfile(tagging_flags.define_flags, path, "--model_dir=/tmp/x", "--data_dir=/data")
         task = "chunking" if os.path.basename(path).startswith("chunk_") else "ner"
         return tagging_flags.config_from_flags(task, fv)
+
     return parse_file
 
 
@@ -32,7 +38,7 @@ def test_flagfile_parses(parse, path):
     if name == "ner_taglm_no_rnn":
         assert config.model.task_rnn is False
     if name in ("ner_taglm_rnn1_input", "ner_taglm_rnn2_output"):
-        assert config.model.insertion_point == name[len("ner_taglm_"):]
+        assert config.model.insertion_point == name[len("ner_taglm_") :]
 
 
 def test_paper_settings(parse):
@@ -52,10 +58,15 @@ def test_cpu_budget_pairs_differ_only_in_their_lms(parse, prefix):
     flags_dir = os.path.join(REPO, "experiments/flags")
     baseline = parse(os.path.join(flags_dir, f"{prefix}_baseline_cpu.cfg")).to_dict()
     assert baseline.pop("forward_lm") is None and baseline.pop("backward_lm") is None
-    for row, kinds in (("taglm", ("lstm_lm:", "lstm_lm:")), ("taglm_cnn", ("lm1b:", "lm1b:")),
-                       ("taglm_cnn_word", ("lm1b:", "lstm_lm:"))):
+    for row, kinds in (
+        ("taglm", ("lstm_lm:", "lstm_lm:")),
+        ("taglm_cnn", ("lm1b:", "lm1b:")),
+        ("taglm_cnn_word", ("lm1b:", "lstm_lm:")),
+    ):
         taglm = parse(os.path.join(flags_dir, f"{prefix}_{row}_cpu.cfg")).to_dict()
-        assert (taglm.pop("forward_lm").startswith(kinds[0]) and taglm.pop("backward_lm").startswith(kinds[1])), row
+        assert taglm.pop("forward_lm").startswith(kinds[0]) and taglm.pop("backward_lm").startswith(
+            kinds[1]
+        ), row
         assert taglm == baseline, row
     full = parse(os.path.join(flags_dir, f"{prefix}_baseline.cfg")).to_dict()
     assert baseline["train"]["max_constant_epochs"] < full["train"]["max_constant_epochs"]
@@ -68,14 +79,18 @@ def test_data_size_pairs_differ_only_in_their_lms(parse, percent):
     fraction, same patience schedule, so the two arms of one seed pair."""
     flags_dir = os.path.join(REPO, "experiments/flags")
     name = "full" if percent == 100 else f"{percent}pct"
-    baseline = parse(os.path.join(flags_dir, "ner_baseline.cfg" if percent == 100 else f"ner_{name}_baseline.cfg")).to_dict()
+    baseline = parse(
+        os.path.join(flags_dir, "ner_baseline.cfg" if percent == 100 else f"ner_{name}_baseline.cfg")
+    ).to_dict()
     taglm = parse(os.path.join(flags_dir, f"ner_{name}_taglm_cnn_word_cpu.cfg")).to_dict()
     assert baseline.pop("forward_lm") is None and baseline.pop("backward_lm") is None
     assert taglm.pop("forward_lm").startswith("lm1b:") and taglm.pop("backward_lm").startswith("lstm_lm:")
     assert taglm == baseline
     assert baseline["train_fraction"] == percent / 100
-    assert baseline["train"]["max_constant_epochs"] == parse(
-        os.path.join(flags_dir, "ner_baseline.cfg")).to_dict()["train"]["max_constant_epochs"]
+    assert (
+        baseline["train"]["max_constant_epochs"]
+        == parse(os.path.join(flags_dir, "ner_baseline.cfg")).to_dict()["train"]["max_constant_epochs"]
+    )
 
 
 CPU_ANALYSIS = {  # flagfile -> the one setting that differs from ner_taglm_cnn_word_cpu.cfg
@@ -113,8 +128,13 @@ def test_cpu_forward_only_and_big_rnn2_rows_are_the_cpu_baseline_plus_one_settin
 
 def _lm_projection(name):
     from experiments import lm_flags
-    fv = parse_flagfile(lm_flags.define_pretrain_flags, os.path.join(REPO, "experiments/flags", name),
-                        "--model_dir=/tmp/x", "--data_dir=/data")
+
+    fv = parse_flagfile(
+        lm_flags.define_pretrain_flags,
+        os.path.join(REPO, "experiments/flags", name),
+        "--model_dir=/tmp/x",
+        "--data_dir=/data",
+    )
     return fv.projection_dim
 
 
@@ -136,7 +156,9 @@ def test_cpu_parameter_matched_rnn2_sizes_are_the_nearest(parse):
     small = parse(os.path.join(flags_dir, "ner_taglm_small_rnn2_cpu.cfg")).model.rnn2_units
     assert rnn2("ner_baseline_big_rnn2_cpu.cfg") == 2_540_928 and taglm == 2_545_200
     for better in (big - 1, big + 1):
-        assert abs(rnn2("ner_baseline_cpu.cfg", better) - taglm) > abs(rnn2("ner_baseline_cpu.cfg", big) - taglm)
+        assert abs(rnn2("ner_baseline_cpu.cfg", better) - taglm) > abs(
+            rnn2("ner_baseline_cpu.cfg", big) - taglm
+        )
     small_count = rnn2("ner_taglm_cnn_word_cpu.cfg", small, lm_dim)
     assert small_count == 1_622_370 and baseline == 1_623_600
     for other in (small - 1, small + 1):
@@ -146,12 +168,15 @@ def test_cpu_parameter_matched_rnn2_sizes_are_the_nearest(parse):
 @pytest.mark.parametrize("name", ["lm_forward_cnn_lstm", "lm_backward_512_256"])
 def test_in_domain_lms_differ_from_the_news_lms_only_in_their_text(name):
     """Same model, steps and vocabulary (the news LM's, pinned): only the training text differs."""
-    from experiments import cpu_lms
-    from experiments import lm_flags
+    from experiments import cpu_lms, lm_flags
 
     def config(cfg):
-        fv = parse_flagfile(lm_flags.define_pretrain_flags, os.path.join(REPO, "experiments/flags", cfg),
-                            "--model_dir=/tmp/x", "--data_dir=/data")
+        fv = parse_flagfile(
+            lm_flags.define_pretrain_flags,
+            os.path.join(REPO, "experiments/flags", cfg),
+            "--model_dir=/tmp/x",
+            "--data_dir=/data",
+        )
         return lm_flags.pretrain_config_from_flags(fv)
 
     news, indomain = config(f"{name}_cpu.cfg"), config(f"{name}_conll_cpu.cfg")

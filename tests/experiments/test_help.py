@@ -1,5 +1,6 @@
 """``--help`` of every entry point lists its own flags with defaults and help; ``--helpfull`` keeps
 absl's other flags."""
+
 from __future__ import annotations
 
 import os
@@ -14,43 +15,106 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 # entry point -> (flag names --help must list, text it must contain: a default, a help phrase)
 ENTRY_POINTS = {
-    "experiments.ner": (["model_dir", "data_dir", "embeddings", "forward_lm", "backward_lm", "seed", "resume",
-                         "train_with_dev", "char_units", "rnn_units", "insertion_point", "learning_rate",
-                         "patience", "verbose", "log_every_steps", "rnn2_units"],
-                        ["(default: '0.001')", "char RNN units per direction, or CNN filters (default: the "
-                         "task's paper setting, ner: 80; chunking: 30; pos: 30; scienceie: 80)", "$TAGLM_DATA_DIR",
-                         "units per direction in the second layer (default: --rnn_units)"]),
-    "experiments.chunking": (["model_dir", "data_dir", "dev_seed", "rnn_cell", "rnn_units", "forward_lm"],
-                             ["'gru' or 'lstm' for the two sequence layers (default: the task's paper "
-                              "setting, ner: gru; chunking: lstm; pos: lstm; scienceie: gru)"]),
+    "experiments.ner": (
+        [
+            "model_dir",
+            "data_dir",
+            "embeddings",
+            "forward_lm",
+            "backward_lm",
+            "seed",
+            "resume",
+            "train_with_dev",
+            "char_units",
+            "rnn_units",
+            "insertion_point",
+            "learning_rate",
+            "patience",
+            "verbose",
+            "log_every_steps",
+            "rnn2_units",
+        ],
+        [
+            "(default: '0.001')",
+            "char RNN units per direction, or CNN filters (default: the "
+            "task's paper setting, ner: 80; chunking: 30; pos: 30; scienceie: 80)",
+            "$TAGLM_DATA_DIR",
+            "units per direction in the second layer (default: --rnn_units)",
+        ],
+    ),
+    "experiments.chunking": (
+        ["model_dir", "data_dir", "dev_seed", "rnn_cell", "rnn_units", "forward_lm"],
+        [
+            "'gru' or 'lstm' for the two sequence layers (default: the task's paper "
+            "setting, ner: gru; chunking: lstm; pos: lstm; scienceie: gru)"
+        ],
+    ),
     "experiments.train_tagger": (["task", "model_dir", "forward_lm", "rnn_units"], ["The task to train"]),
-    "experiments.pretrain_lm": (["model_dir", "data_dir", "train_files", "direction", "num_cells",
-                                 "projection_dim", "num_sampled", "train_steps", "batch_size", "resume"],
-                                ["(default: 'forward')"]),
+    "experiments.pretrain_lm": (
+        [
+            "model_dir",
+            "data_dir",
+            "train_files",
+            "direction",
+            "num_cells",
+            "projection_dim",
+            "num_sampled",
+            "train_steps",
+            "batch_size",
+            "resume",
+        ],
+        ["(default: 'forward')"],
+    ),
     "experiments.cpu_lms": (["runs_dir", "lms_dir", "parallel", "only"], ["(default: 'runs/lms')"]),
     "experiments.eval_lm": (["model_dir", "eval_files", "checkpoint", "batch_size", "num_steps"], []),
-    "experiments.run_seeds": (["task", "experiment_flagfile", "seeds", "first_seed", "sweep_dir", "parallel"],
-                              ["(default: '10')"]),
+    "experiments.run_seeds": (
+        ["task", "experiment_flagfile", "seeds", "first_seed", "sweep_dir", "parallel"],
+        ["(default: '10')"],
+    ),
     "experiments.compare": (["metric"], ["(default: 'test_f1')"]),
     "experiments.report": (["runs", "output", "plots_dir", "preamble"], []),
-    "experiments.seen_entities": (["base", "variant", "train_files", "lm_vocab", "split", "data_dir"],
-                                  ["(default: 'conll2003/eng.train')"]),
-    "taglm_tf.tag": (["model_dir", "input", "input_format", "format", "output_scheme", "batch_size", "progress",
-                      "forward_lm", "backward_lm", "info"],
-                     ["<raw|text|conll>", "(default: 'raw')", "(default: '128')", "(default: 'task')"]),
+    "experiments.seen_entities": (
+        ["base", "variant", "train_files", "lm_vocab", "split", "data_dir"],
+        ["(default: 'conll2003/eng.train')"],
+    ),
+    "taglm_tf.tag": (
+        [
+            "model_dir",
+            "input",
+            "input_format",
+            "format",
+            "output_scheme",
+            "batch_size",
+            "progress",
+            "forward_lm",
+            "backward_lm",
+            "info",
+        ],
+        ["<raw|text|conll>", "(default: 'raw')", "(default: '128')", "(default: 'task')"],
+    ),
     "taglm_tf.export": (["model_dir", "export_dir", "forward_lm", "backward_lm"], []),
     "lm_1b_export.export": (["ckpt", "vocab_file", "output_dir", "include_softmax"], []),
-    "lm_1b_export.dump_lstm_emb": (["ckpt", "vocab_file", "input_file", "output_file", "batch_size", "chunk"],
-                                   ["(default: '32')"]),
-    "tools.lm1b.make_synthetic": (["output_dir", "size", "seed", "no_softmax"],
-                                    ["(default: tiny)", "seed of the random weights"]),
+    "lm_1b_export.dump_lstm_emb": (
+        ["ckpt", "vocab_file", "input_file", "output_file", "batch_size", "chunk"],
+        ["(default: '32')"],
+    ),
+    "tools.lm1b.make_synthetic": (
+        ["output_dir", "size", "seed", "no_softmax"],
+        ["(default: tiny)", "seed of the random weights"],
+    ),
 }
 ABSL_NOISE = "--verbosity"  # absl.logging's flag: --helpfull only
 
 
 def _help(module, option="--help"):
-    proc = subprocess.run([sys.executable, "-m", module, option], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    proc = subprocess.run(
+        [sys.executable, "-m", module, option],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 

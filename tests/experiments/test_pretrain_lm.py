@@ -1,5 +1,6 @@
 """The LM pretraining and evaluation CLIs: resume after SIGKILL, evaluation, a two-process
 MultiWorkerMirroredStrategy run against one process, and clean errors."""
+
 import fnmatch
 import glob
 import json
@@ -28,11 +29,26 @@ from taglm_tf.lm.vocab import LMVocabulary
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = ["--embedding_dim=8", "--num_cells=12", "--projection_dim=6", "--num_sampled=5", "--num_steps=5",
-        "--strategy=default"]
-TINY_KIND = {"lstm": [], "cnn_lstm": ["--lm_kind=cnn_lstm", "--char_dim=4", "--conv_widths=1,2",
-                                      "--conv_filters=4,6", "--num_highway=1", "--max_word_length=8",
-                                      "--use_peepholes"]}
+TINY = [
+    "--embedding_dim=8",
+    "--num_cells=12",
+    "--projection_dim=6",
+    "--num_sampled=5",
+    "--num_steps=5",
+    "--strategy=default",
+]
+TINY_KIND = {
+    "lstm": [],
+    "cnn_lstm": [
+        "--lm_kind=cnn_lstm",
+        "--char_dim=4",
+        "--conv_widths=1,2",
+        "--conv_filters=4,6",
+        "--num_highway=1",
+        "--max_word_length=8",
+        "--use_peepholes",
+    ],
+}
 
 
 def command(module, *args):
@@ -40,8 +56,14 @@ def command(module, *args):
 
 
 def run(module, *args, env=None, timeout=180):
-    return subprocess.run(command(module, *args), cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+    return subprocess.run(
+        command(module, *args),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,25 +72,41 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
     rng = np.random.default_rng(0)
     for name, n in (("train.txt", 300), ("heldout.txt", 30)):
-        lines = [" ".join(f"w{(s + k) % 12}" for k in range(n_words))
-                 for s, n_words in zip(rng.integers(0, 12, n), rng.integers(2, 7, n))]
+        lines = [
+            " ".join(f"w{(s + k) % 12}" for k in range(n_words))
+            for s, n_words in zip(rng.integers(0, 12, n), rng.integers(2, 7, n))
+        ]
         (root / name).write_text("\n".join(lines) + "\n")
     return root
 
 
 def checkpoint_values(prefix):
     reader = tf.train.load_checkpoint(prefix)
-    return {name: reader.get_tensor(name) for name, _ in tf.train.list_variables(prefix)
-            if name.startswith(("model/", "optimizer/"))}
+    return {
+        name: reader.get_tensor(name)
+        for name, _ in tf.train.list_variables(prefix)
+        if name.startswith(("model/", "optimizer/"))
+    }
 
 
 @pytest.mark.parametrize("kind", sorted(TINY_KIND))
 def test_resume_after_kill_then_evaluate(corpus, tmp_path, kind):
     model_dir = tmp_path / "lm"
-    args = [f"--model_dir={model_dir}", f"--train_files={corpus}/train.txt", "--batch_size=4",
-            "--checkpoint_every=5", "--log_every=5", *TINY, *TINY_KIND[kind]]
-    process = subprocess.Popen(command("pretrain_lm", *args, "--train_steps=100000"), cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = [
+        f"--model_dir={model_dir}",
+        f"--train_files={corpus}/train.txt",
+        "--batch_size=4",
+        "--checkpoint_every=5",
+        "--log_every=5",
+        *TINY,
+        *TINY_KIND[kind],
+    ]
+    process = subprocess.Popen(
+        command("pretrain_lm", *args, "--train_steps=100000"),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 120
         while not (model_dir / "checkpoints" / "checkpoint").exists():
@@ -89,18 +127,28 @@ def test_resume_after_kill_then_evaluate(corpus, tmp_path, kind):
     config = PretrainConfig.from_dict(saved_config)
     assert config.model.kind == saved_config["model"]["kind"] == kind
     vocab = LMVocabulary.load(str(model_dir / "vocab.txt"))
-    trainer = LMTrainer(tf.distribute.get_strategy(), lambda: model_from_record(saved_config, vocab.size),
-                        config.train, str(model_dir))
+    trainer = LMTrainer(
+        tf.distribute.get_strategy(),
+        lambda: model_from_record(saved_config, vocab.size),
+        config.train,
+        str(model_dir),
+    )
     assert trainer.restore() == latest and trainer.step == saved_step
     saved = checkpoint_values(latest)
     slots = trainer.optimizer.variables[1:]  # [0] is the step counter
-    assert len(slots) == len(trainer.model.trainable_variables) and all("accumulator" in v.name for v in slots)
+    assert len(slots) == len(trainer.model.trainable_variables) and all(
+        "accumulator" in v.name for v in slots
+    )
     for i, slot in enumerate(slots, start=1):
-        np.testing.assert_array_equal(slot.numpy(), saved[f"optimizer/_variables/{i}/.ATTRIBUTES/VARIABLE_VALUE"])
+        np.testing.assert_array_equal(
+            slot.numpy(), saved[f"optimizer/_variables/{i}/.ATTRIBUTES/VARIABLE_VALUE"]
+        )
     assert any(not np.allclose(v.numpy(), 1.0) for v in slots)  # Adagrad state moved off its init
     reader = tf.train.load_checkpoint(latest)
     assert trainer.exact_resume  # the packer state and every row's LSTM state were saved
-    np.testing.assert_array_equal(trainer.start_position, reader.get_tensor("data_state/.ATTRIBUTES/VARIABLE_VALUE"))
+    np.testing.assert_array_equal(
+        trainer.start_position, reader.get_tensor("data_state/.ATTRIBUTES/VARIABLE_VALUE")
+    )
 
     resumed = run("pretrain_lm", *args, f"--train_steps={saved_step + 3}", "--resume")
     assert resumed.returncode == 0, resumed.stderr
@@ -108,8 +156,14 @@ def test_resume_after_kill_then_evaluate(corpus, tmp_path, kind):
     assert json.loads((model_dir / "train_result.json").read_text())["step"] == saved_step + 3
 
     output = tmp_path / "eval.json"
-    evaluated = run("eval_lm", f"--model_dir={model_dir}", f"--eval_files={corpus}/heldout.txt",
-                    "--batch_size=3", "--num_steps=5", f"--output={output}")
+    evaluated = run(
+        "eval_lm",
+        f"--model_dir={model_dir}",
+        f"--eval_files={corpus}/heldout.txt",
+        "--batch_size=3",
+        "--num_steps=5",
+        f"--output={output}",
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     result = json.loads(output.read_text())
     lines = (corpus / "heldout.txt").read_text().splitlines()
@@ -119,12 +173,19 @@ def test_resume_after_kill_then_evaluate(corpus, tmp_path, kind):
 
     # --record: stored beside the LM, read back for tagger runs while it describes the latest checkpoint
     assert recorded_perplexity(str(model_dir)) is None
-    recorded = run("eval_lm", f"--model_dir={model_dir}", f"--eval_files={corpus}/heldout.txt",
-                   "--batch_size=3", "--num_steps=5", "--record")
+    recorded = run(
+        "eval_lm",
+        f"--model_dir={model_dir}",
+        f"--eval_files={corpus}/heldout.txt",
+        "--batch_size=3",
+        "--num_steps=5",
+        "--record",
+    )
     assert recorded.returncode == 0, recorded.stderr
     assert recorded_perplexity(str(model_dir)) == pytest.approx(result["perplexity"])
     assert lm_perplexities({"forward_lm": f"lstm_lm:{model_dir}", "backward_lm": None}) == {
-        "forward": pytest.approx(result["perplexity"])}
+        "forward": pytest.approx(result["perplexity"])
+    }
     record = model_dir / "perplexity.json"
     record.write_text(record.read_text().replace(f"ckpt-{saved_step + 3}", f"ckpt-{saved_step}"))
     assert recorded_perplexity(str(model_dir)) is None  # an older checkpoint's number is not reported
@@ -141,16 +202,33 @@ def free_ports(n):
 
 
 def test_two_worker_multi_worker_mirrored_matches_one_process(corpus, tmp_path):
-    steps, common = 6, [f"--train_files={corpus}/train.txt", "--checkpoint_every=3", "--log_every=3",
-                        *TINY[:-1]]
+    steps, common = (
+        6,
+        [f"--train_files={corpus}/train.txt", "--checkpoint_every=3", "--log_every=3", *TINY[:-1]],
+    )
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
-    workers = [subprocess.Popen(
-        command("pretrain_lm", f"--model_dir={tmp_path / 'multi'}", "--batch_size=2", f"--train_steps={steps}",
-                "--strategy=multi_worker", *common),
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-             "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})})
-        for i in range(2)]
+    workers = [
+        subprocess.Popen(
+            command(
+                "pretrain_lm",
+                f"--model_dir={tmp_path / 'multi'}",
+                "--batch_size=2",
+                f"--train_steps={steps}",
+                "--strategy=multi_worker",
+                *common,
+            ),
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={
+                **os.environ,
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}),
+            },
+        )
+        for i in range(2)
+    ]
     try:
         outputs = [w.communicate(timeout=150)[0] for w in workers]
     finally:
@@ -159,30 +237,40 @@ def test_two_worker_multi_worker_mirrored_matches_one_process(corpus, tmp_path):
     assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
     assert not list(tmp_path.glob("multi/worker_tmp_*"))
 
-    config = PretrainConfig(model_dir=str(tmp_path / "single"), train_files=f"{corpus}/train.txt",
-                            model=LSTMLMConfig(embedding_dim=8, num_cells=12, projection_dim=6, num_sampled=5,
-                                               sampler_seed=1),
-                            train=LMTrainConfig(batch_size=4, num_steps=5, train_steps=steps, checkpoint_every=3,
-                                                log_every=3))
+    config = PretrainConfig(
+        model_dir=str(tmp_path / "single"),
+        train_files=f"{corpus}/train.txt",
+        model=LSTMLMConfig(embedding_dim=8, num_cells=12, projection_dim=6, num_sampled=5, sampler_seed=1),
+        train=LMTrainConfig(batch_size=4, num_steps=5, train_steps=steps, checkpoint_every=3, log_every=3),
+    )
     single = pretrain(config, strategy=tf.distribute.get_strategy())
     multi = json.loads((tmp_path / "multi" / "train_result.json").read_text())
     assert multi["replicas"] == 2 and multi["step"] == single["step"] == steps
     assert abs(multi["loss"] - single["loss"]) < 1e-5
-    ours, theirs = (checkpoint_values(str(tmp_path / d / "checkpoints" / f"ckpt-{steps}")) for d in ("single", "multi"))
+    ours, theirs = (
+        checkpoint_values(str(tmp_path / d / "checkpoints" / f"ckpt-{steps}")) for d in ("single", "multi")
+    )
     for name, value in ours.items():
         if name.startswith("model/"):
             np.testing.assert_allclose(theirs[name], value, atol=1e-5, rtol=0, err_msg=name)
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--train_files=/nonexistent/shard-*"], "/nonexistent/shard-*: matches no file"),
-    (["--num_sampled=50"], "--num_sampled=50 must be below the vocabulary size 15"),
-    ([], "is both a training and a held-out file"),
-])
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--train_files=/nonexistent/shard-*"], "/nonexistent/shard-*: matches no file"),
+        (["--num_sampled=50"], "--num_sampled=50 must be below the vocabulary size 15"),
+        ([], "is both a training and a held-out file"),
+    ],
+)
 def test_bad_input_is_one_clean_line(corpus, tmp_path, extra, message):
-    args = [f"--model_dir={tmp_path / 'lm'}", f"--train_files={corpus}/train.txt",
-            f"--heldout_files={corpus}/train.txt" if not extra else f"--heldout_files={corpus}/heldout.txt",
-            *TINY, *extra]
+    args = [
+        f"--model_dir={tmp_path / 'lm'}",
+        f"--train_files={corpus}/train.txt",
+        f"--heldout_files={corpus}/train.txt" if not extra else f"--heldout_files={corpus}/heldout.txt",
+        *TINY,
+        *extra,
+    ]
     result = run("pretrain_lm", *args)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
@@ -190,26 +278,31 @@ def test_bad_input_is_one_clean_line(corpus, tmp_path, extra, message):
     assert not (tmp_path / "lm" / "checkpoints").exists()
 
 
-@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(REPO, "experiments/flags/lm_*.cfg"))),
-                         ids=os.path.basename)
+@pytest.mark.parametrize(
+    "path", sorted(glob.glob(os.path.join(REPO, "experiments/flags/lm_*.cfg"))), ids=os.path.basename
+)
 def test_lm_flagfiles(path):
-    fv = parse_flagfile(lm_flags.define_pretrain_flags, path, "--model_dir=/tmp/x",
-                        "--data_dir=/nonexistent")
+    fv = parse_flagfile(lm_flags.define_pretrain_flags, path, "--model_dir=/tmp/x", "--data_dir=/nonexistent")
     config = lm_flags.pretrain_config_from_flags(fv)
     name = os.path.basename(path)
     assert config.direction == ("backward" if "backward" in name else "forward")
-    assert config.reset_state == "sentence" and config.model.use_peepholes is (config.model.kind == "cnn_lstm")
+    assert config.reset_state == "sentence" and config.model.use_peepholes is (
+        config.model.kind == "cnn_lstm"
+    )
     assert config.train.optimizer == "adagrad" and config.train.learning_rate == 0.2
     if "2048_512" in name:
-        assert {k: getattr(config.model, k) for k in ("embedding_dim", "num_cells", "projection_dim", "num_layers",
-                                             "num_sampled")} == dict(embedding_dim=512, num_cells=2048,
-                                                                     projection_dim=512, num_layers=1,
-                                                                     num_sampled=8192)
+        assert {
+            k: getattr(config.model, k)
+            for k in ("embedding_dim", "num_cells", "projection_dim", "num_layers", "num_sampled")
+        } == dict(embedding_dim=512, num_cells=2048, projection_dim=512, num_layers=1, num_sampled=8192)
         assert (config.train.batch_size, config.train.num_steps, config.min_count) == (128, 20, 3)
     elif name == "lm_cnn_big_lstm.cfg":  # the release's CNN-BIG-LSTM shapes, on 1B Word
         assert config.model == CNNLSTMLMConfig(dropout=0.25, sampler_seed=config.train.seed)
         assert (config.model.conv_filters, config.model.num_cells, config.model.projection_dim) == (
-            (32, 32, 64, 128, 256, 512, 1024, 2048), 8192, 1024)
+            (32, 32, 64, 128, 256, 512, 1024, 2048),
+            8192,
+            1024,
+        )
         assert "1-billion-word" in config.train_files and config.strategy == "auto"
     elif name == "lm_demo_sample.cfg":  # the demo without data: the shipped synthetic text
         assert os.path.isfile(os.path.join(REPO, config.train_files)) and config.heldout_files is None
@@ -220,8 +313,12 @@ def test_lm_flagfiles(path):
         assert "lm1b_heldout_shards10-11" in config.heldout_files
         if "cnn_lstm" in name:  # lm_1b's layout (peepholes, 50-char words): loadable as lm1b:
             assert config.model.kind == "cnn_lstm" and config.model.max_word_length == 50
-            size = (config.model.projection_dim, config.model.num_cells, sum(config.model.conv_filters),
-                    config.model.num_highway)
+            size = (
+                config.model.projection_dim,
+                config.model.num_cells,
+                sum(config.model.conv_filters),
+                config.model.num_highway,
+            )
             assert size == ((256, 2048, 1024, 2) if "_m_cpu" in name else (256, 1024, 512, 1))  # M, S
 
 
@@ -229,12 +326,23 @@ def test_ctrl_c_is_one_line_and_resume_refuses_another_model(corpus, tmp_path):
     """Ctrl-C: one line naming the step and the checkpoint --resume continues from, exit 130;
     --resume with another model is one error line naming the flags."""
     model_dir = tmp_path / "lm"
-    args = [f"--model_dir={model_dir}", f"--train_files={corpus}/train.txt", "--batch_size=4",
-            "--checkpoint_every=5", "--log_every=5", *TINY]
-    process = subprocess.Popen(command("pretrain_lm", *args, "--train_steps=100000"), cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-                               preexec_fn=sigint_as_in_a_terminal)
+    args = [
+        f"--model_dir={model_dir}",
+        f"--train_files={corpus}/train.txt",
+        "--batch_size=4",
+        "--checkpoint_every=5",
+        "--log_every=5",
+        *TINY,
+    ]
+    process = subprocess.Popen(
+        command("pretrain_lm", *args, "--train_steps=100000"),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        preexec_fn=sigint_as_in_a_terminal,
+    )
     try:
         deadline = time.time() + 300
         while not (model_dir / "checkpoints" / "checkpoint").exists():
@@ -250,13 +358,22 @@ def test_ctrl_c_is_one_line_and_resume_refuses_another_model(corpus, tmp_path):
     last = err.strip().splitlines()[-1]
     step = int(last.split("interrupted after step ", 1)[1].split(";")[0])
     assert step >= saved_step >= 5
-    assert last == (f"interrupted after step {step}; rerun with --resume to continue from step "
-                    f"{saved_step} (the last checkpoint)")
-    refused = run("pretrain_lm", *args, "--num_cells=16", "--direction=backward", "--precision=mixed_bfloat16",
-                  "--resume")
+    assert last == (
+        f"interrupted after step {step}; rerun with --resume to continue from step "
+        f"{saved_step} (the last checkpoint)"
+    )
+    refused = run(
+        "pretrain_lm",
+        *args,
+        "--num_cells=16",
+        "--direction=backward",
+        "--precision=mixed_bfloat16",
+        "--resume",
+    )
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines()[-1] == (
         f"error: {model_dir}/config.json: --resume with settings other than the run's: "
-        "--direction (\"forward\" saved, \"backward\" given), --num_cells (12 saved, 16 given), "
-        "--precision (\"float32\" saved, \"mixed_bfloat16\" given); "
-        "drop these flags to continue the run, or use a new --model_dir")
+        '--direction ("forward" saved, "backward" given), --num_cells (12 saved, 16 given), '
+        '--precision ("float32" saved, "mixed_bfloat16" given); '
+        "drop these flags to continue the run, or use a new --model_dir"
+    )

@@ -1,5 +1,6 @@
 """``make report-runs``: the plan behind the report names real flagfiles and report rows, pairs
 its arms seed by seed, and reports only the sweeps that exist."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,12 @@ def test_the_data_size_stages_fill_the_data_size_rows():
 def test_sweeps_advance_seed_by_seed():
     a, b = report_runs.Sweep("x", "x", 3), report_runs.Sweep("y", "y", 2)
     assert [(s.label, seed) for s, seed in report_runs.seed_order([a, b])] == [
-        ("x", 1), ("y", 1), ("x", 2), ("y", 2), ("x", 3)]
+        ("x", 1),
+        ("y", 1),
+        ("x", 2),
+        ("y", 2),
+        ("x", 3),
+    ]
 
 
 def test_commands_train_one_seed_per_call_and_report_the_sweeps_that_exist(tmp_path):
@@ -41,38 +47,72 @@ def test_commands_train_one_seed_per_call_and_report_the_sweeps_that_exist(tmp_p
     os.makedirs(os.path.join(sweeps_dir, "ner_1pct_baseline"))
     cmds = report_runs.commands(["ner_1pct", "report"], "PY", sweeps_dir, "R.md", "P.md")
     assert len(cmds) == 17
-    assert cmds[1] == ["PY", "-m", "experiments.run_seeds", "--task=ner",
-                       "--flagfile=experiments/flags/ner_1pct_taglm_cnn_word_cpu.cfg", "--label=ner_1pct_taglm",
-                       f"--sweep_dir={sweeps_dir}/ner_1pct_taglm_cnn_word_cpu", "--first_seed=1", "--seeds=1"]
-    assert cmds[-1] == ["PY", "-m", "experiments.report", "--output=R.md", "--preamble=P.md", "--",
-                        f"{sweeps_dir}/ner_1pct_baseline"]
+    assert cmds[1] == [
+        "PY",
+        "-m",
+        "experiments.run_seeds",
+        "--task=ner",
+        "--flagfile=experiments/flags/ner_1pct_taglm_cnn_word_cpu.cfg",
+        "--label=ner_1pct_taglm",
+        f"--sweep_dir={sweeps_dir}/ner_1pct_taglm_cnn_word_cpu",
+        "--first_seed=1",
+        "--seeds=1",
+    ]
+    assert cmds[-1] == [
+        "PY",
+        "-m",
+        "experiments.report",
+        "--output=R.md",
+        "--preamble=P.md",
+        "--",
+        f"{sweeps_dir}/ner_1pct_baseline",
+    ]
     lms = report_runs.commands(["lms"], "PY", sweeps_dir, "R.md", "P.md")
-    assert lms == [["PY", "-m", "experiments.cpu_lms", "--only=cnn_lstm_s_forward,cnn_lstm_s_backward,backward_512_256_cpu"]]
+    assert lms == [
+        [
+            "PY",
+            "-m",
+            "experiments.cpu_lms",
+            "--only=cnn_lstm_s_forward,cnn_lstm_s_backward,backward_512_256_cpu",
+        ]
+    ]
     indomain = report_runs.commands(["indomain"], "PY", sweeps_dir, "R.md", "P.md")
-    assert indomain[0][-1] == "--only=cnn_lstm_s_forward_conll,backward_512_256_conll_cpu" and len(indomain) == 5
+    assert (
+        indomain[0][-1] == "--only=cnn_lstm_s_forward_conll,backward_512_256_conll_cpu" and len(indomain) == 5
+    )
 
 
 def test_every_cpu_lm_is_built_by_one_stage():
     from experiments import cpu_lms
+
     built = [name for names in report_runs.STAGE_LMS.values() for name in names]
     assert sorted(built) == sorted(lm.name for lm in cpu_lms.CPU_LMS)
     assert report_runs.STAGE_LMS["lms"] == tuple(lm.name for lm in cpu_lms.CPU_LMS if lm.default)
 
 
 def test_an_unknown_stage_is_one_line_and_exit_1():
-    proc = subprocess.run([sys.executable, "-m", "experiments.report_runs", "--stages=ner,tables"],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.report_runs", "--stages=ner,tables"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
-    assert proc.stderr.strip() == ("error: --stages: unknown stage tables; expected some of "
-                                   + ", ".join(report_runs.ORDER))
-    empty = subprocess.run([sys.executable, "-m", "experiments.report_runs", "--stages="],
-                           cwd=REPO, capture_output=True, text=True)
+    assert proc.stderr.strip() == (
+        "error: --stages: unknown stage tables; expected some of " + ", ".join(report_runs.ORDER)
+    )
+    empty = subprocess.run(
+        [sys.executable, "-m", "experiments.report_runs", "--stages="],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert empty.returncode == 1 and "(none given)" in empty.stderr
 
 
 def test_a_dry_run_reports_every_sweep_of_the_plan(tmp_path):
     cmds = report_runs.commands(["report"], "PY", str(tmp_path), "R.md", "P.md", existing_only=False)
-    assert cmds[0][cmds[0].index("--") + 1:] == [str(tmp_path / s.flagfile) for s in ALL_SWEEPS]
+    assert cmds[0][cmds[0].index("--") + 1 :] == [str(tmp_path / s.flagfile) for s in ALL_SWEEPS]
 
 
 def test_stopping_the_runner_stops_the_run_in_progress(tmp_path):
@@ -80,13 +120,22 @@ def test_stopping_the_runner_stops_the_run_in_progress(tmp_path):
     the same way), so a rerun never finds a second trainer in the seed directory."""
     import signal
     import time
+
     script = tmp_path / "child.py"
     pid_file = tmp_path / "child.pid"
-    script.write_text(f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+    script.write_text(
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
     runner = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from experiments import report_runs; "
-         "report_runs.signal.signal(report_runs.signal.SIGTERM, lambda *_: sys.exit(143)); "
-         f"report_runs._call([sys.executable, {str(script)!r}])"], cwd=REPO)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from experiments import report_runs; "
+            "report_runs.signal.signal(report_runs.signal.SIGTERM, lambda *_: sys.exit(143)); "
+            f"report_runs._call([sys.executable, {str(script)!r}])",
+        ],
+        cwd=REPO,
+    )
     for _ in range(100):
         if pid_file.exists() and pid_file.read_text():
             break

@@ -1,4 +1,5 @@
 """CharCNN against a NumPy embed -> 'same' conv -> tanh -> max over the word's real characters."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -27,7 +28,7 @@ def reference(layer, word):
     """One unpadded word: zero-padded ('same', width 3) convolution over its own characters, max."""
     emb = np.pad(layer.embedding.embeddings.numpy().astype(np.float64)[word], ((1, 1), (0, 0)))
     kernel, bias = (w.numpy().astype(np.float64) for w in layer.conv.weights)
-    windows = np.stack([emb[i:i + WIDTH] for i in range(len(word))])  # [n, WIDTH, DIM]
+    windows = np.stack([emb[i : i + WIDTH] for i in range(len(word))])  # [n, WIDTH, DIM]
     return np.tanh(np.einsum("nwd,wdf->nf", windows, kernel) + bias).max(axis=0)
 
 

@@ -1,4 +1,5 @@
 """CharCNNWordEncoder against a loop-by-loop numpy version of docs/lm_1b.md §4-5."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
@@ -11,8 +12,9 @@ from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
 def make_embedder(tensors):
     weights = weights_from_tensors(tensors)
     d = weights.dims
-    layer = CharCNNWordEncoder(d.char_vocab_size, d.char_dim, d.conv_widths, d.conv_filters,
-                               d.num_highway, d.projection_dim)
+    layer = CharCNNWordEncoder(
+        d.char_vocab_size, d.char_dim, d.conv_widths, d.conv_filters, d.num_highway, d.projection_dim
+    )
     layer.set_lm1b_weights(weights)
     return layer
 
@@ -22,7 +24,7 @@ def word_rows(rng, count):
     rows = np.full((count, 50), 4, np.int32)
     for row in rows:
         n = rng.integers(0, 49)
-        row[0], row[1:n + 1], row[n + 1] = 2, rng.integers(0, 256, n), 3
+        row[0], row[1 : n + 1], row[n + 1] = 2, rng.integers(0, 256, n), 3
     return rows
 
 
@@ -41,7 +43,7 @@ def test_words_are_independent_of_the_batch():
     layer = make_embedder(fake_tensors(seed=4))
     rows = word_rows(np.random.default_rng(1), 7)
     batched = layer(tf.constant(rows)).numpy()
-    alone = np.concatenate([layer(tf.constant(rows[i:i + 1])).numpy() for i in range(7)])
+    alone = np.concatenate([layer(tf.constant(rows[i : i + 1])).numpy() for i in range(7)])
     # float32 conv kernels may differ in the last bits between batch shapes (oneDNN blocking); this
     # fails in isolation at 79d4bf0 too, with 1e-6. 1e-5 is ~1e-6 of the largest output.
     np.testing.assert_allclose(batched, alone, rtol=1e-6, atol=1e-5)
@@ -70,5 +72,6 @@ def test_trainable_layer_draws_each_kernel_afresh():
         for j in range(i):
             assert not np.allclose(kernels[i], kernels[j])
     ids = np.random.default_rng(0).integers(0, 256, (3, 7, 50))
-    np.testing.assert_allclose(layer.embed_distinct(tf.constant(ids)).numpy(), layer(tf.constant(ids)).numpy(),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        layer.embed_distinct(tf.constant(ids)).numpy(), layer(tf.constant(ids)).numpy(), rtol=1e-6, atol=1e-6
+    )

@@ -1,4 +1,5 @@
 """CharBiRNN against hand-written NumPy GRU/LSTM steps over each word's real characters."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -47,7 +48,7 @@ def test_padded_batch_matches_numpy_and_unpadded_words(cell):
     layer = CharBiRNN(CHARS, DIM, UNITS, cell)
     ids = np.zeros((len(RAGGED), 8), np.int32)
     for i, word in enumerate(RAGGED):
-        ids[i, :len(word)] = word
+        ids[i, : len(word)] = word
     out = layer(tf.constant(ids)).numpy()
     assert out.shape == (len(RAGGED), 2 * UNITS) and out.dtype == np.float32
     for row, word in zip(out, RAGGED):

@@ -1,4 +1,5 @@
 """The CRF layer against brute-force enumeration of every tag sequence; saving and loading."""
+
 import itertools
 
 import numpy as np
@@ -97,7 +98,8 @@ def test_saved_model_loads_with_the_same_transitions_and_paths(tmp_path):
     loaded = tf.keras.models.load_model(tmp_path / "model.keras")
     assert type(loaded.get_layer("crf")) is CRF
     assert loaded.get_layer("crf").get_config() == model.get_layer("crf").get_config()
-    np.testing.assert_array_equal(loaded.get_layer("crf").transitions.numpy(),
-                                  model.get_layer("crf").transitions.numpy())
+    np.testing.assert_array_equal(
+        loaded.get_layer("crf").transitions.numpy(), model.get_layer("crf").transitions.numpy()
+    )
     np.testing.assert_array_equal(loaded([potentials, mask]).numpy(), expected)
     assert (expected[1, 3:] == 0).all() and len(np.unique(expected)) > 1

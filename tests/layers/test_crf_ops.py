@@ -1,4 +1,5 @@
 """The project's CRF ops against brute-force enumeration and against tensorflow-addons."""
+
 import itertools
 
 import numpy as np
@@ -20,7 +21,8 @@ def random_case(seed, batch, steps, k, lengths=None):
 
 def path_score(x, transitions, path):
     return sum(x[t, y] for t, y in enumerate(path)) + sum(
-        transitions[a, b] for a, b in zip(path[:-1], path[1:]))
+        transitions[a, b] for a, b in zip(path[:-1], path[1:])
+    )
 
 
 def enumerate_paths(x, transitions, length):
@@ -35,8 +37,9 @@ def enumerate_paths(x, transitions, length):
 @pytest.mark.parametrize("steps", [1, 2, 3, 4])
 def test_matches_enumeration(steps):
     k, batch = 3, 8
-    x, tags, lengths, transitions = random_case(steps, batch, steps, k,
-                                                lengths=np.arange(batch) % (steps + 1))
+    x, tags, lengths, transitions = random_case(
+        steps, batch, steps, k, lengths=np.arange(batch) % (steps + 1)
+    )
     ll, _ = crf_ops.crf_log_likelihood(x, tags, lengths, transitions)
     decoded, best = crf_ops.crf_decode(x, transitions, lengths)
     for b in range(batch):
@@ -97,14 +100,19 @@ def test_wrong_rank_raises():
     with pytest.raises(ValueError, match="batch, steps, num_tags"):
         crf_ops.crf_decode(np.zeros((2, 3), np.float32), np.zeros((3, 3), np.float32), [1, 1])
     with pytest.raises(ValueError, match="num_tags, num_tags"):
-        crf_ops.crf_log_likelihood(np.zeros((1, 2, 3), np.float32), np.zeros((1, 2), np.int32), [2],
-                                   np.zeros(3, np.float32))
+        crf_ops.crf_log_likelihood(
+            np.zeros((1, 2, 3), np.float32), np.zeros((1, 2), np.int32), [2], np.zeros(3, np.float32)
+        )
 
 
 def test_unknown_shapes_in_tf_function():
     k = 4
-    spec = [tf.TensorSpec([None, None, k]), tf.TensorSpec([None, None], tf.int32),
-            tf.TensorSpec([None], tf.int32), tf.TensorSpec([k, k])]
+    spec = [
+        tf.TensorSpec([None, None, k]),
+        tf.TensorSpec([None, None], tf.int32),
+        tf.TensorSpec([None], tf.int32),
+        tf.TensorSpec([k, k]),
+    ]
 
     @tf.function(input_signature=spec)
     def both(x, tags, lengths, transitions):

@@ -1,4 +1,5 @@
 """Highway (lm_1b gate convention) against the NumPy formula; frozen/trainable initialisation."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,8 +13,10 @@ W = 5
 
 def random_weights(num_layers, seed=0):
     rng = np.random.default_rng(seed)
-    return [HighwayWeights(*(rng.normal(size=s).astype(np.float32) for s in ((W, W), (W,), (W, W), (W,))))
-            for _ in range(num_layers)]
+    return [
+        HighwayWeights(*(rng.normal(size=s).astype(np.float32) for s in ((W, W), (W,), (W, W), (W,))))
+        for _ in range(num_layers)
+    ]
 
 
 def reference(x, weights, gate_offset):
@@ -24,7 +27,9 @@ def reference(x, weights, gate_offset):
     return x
 
 
-@pytest.mark.parametrize("num_layers,gate_offset,shape", [(1, None, (4, W)), (2, None, (2, 3, W)), (2, 0.7, (3, W))])
+@pytest.mark.parametrize(
+    "num_layers,gate_offset,shape", [(1, None, (4, W)), (2, None, (2, 3, W)), (2, 0.7, (3, W))]
+)
 def test_matches_numpy(num_layers, gate_offset, shape):
     layer = Highway(num_layers, **({} if gate_offset is None else {"gate_offset": gate_offset}))
     weights = random_weights(num_layers)
@@ -46,7 +51,7 @@ def test_frozen_zero_initialised_by_default():
     assert not layer.trainable and layer.trainable_weights == [] and len(layer.non_trainable_weights) == 8
     assert all((w.numpy() == 0).all() for w in layer.weights)
     carry = 1.0 - 1.0 / (1.0 + np.exp(2.0))  # zero weights: t = sigmoid(-2), relu(0) = 0
-    np.testing.assert_allclose(out, carry ** 2 * x, rtol=1e-6)
+    np.testing.assert_allclose(out, carry**2 * x, rtol=1e-6)
 
 
 def trainable_highway(width):
@@ -67,7 +72,7 @@ def test_trainable_normal_kernels_zero_biases():
 def test_trainable_kernels_are_independent():
     kernels = [w.numpy() for w in trainable_highway(8).weights if w.name.endswith("kernel:0")]
     assert len(kernels) == 4
-    assert all(not np.allclose(a, b) for i, a in enumerate(kernels) for b in kernels[i + 1:])
+    assert all(not np.allclose(a, b) for i, a in enumerate(kernels) for b in kernels[i + 1 :])
 
 
 def test_config_round_trip():

@@ -1,12 +1,13 @@
 """LSTMPLayer against a step-by-step numpy LSTMP (docs/lm_1b.md §6), with masks and padding."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow import keras
 
 from lm1b_numpy import lstmp_sequence
-from taglm_tf.lm.lm1b.checkpoint import LSTMPWeights
 from taglm_tf.layers.lstmp import LSTMPLayer
+from taglm_tf.lm.lm1b.checkpoint import LSTMPWeights
 
 IN, P, N = 5, 4, 6
 
@@ -29,8 +30,17 @@ def layer(weights):
 
 
 def reference(weights, xs):
-    arrays = [a.astype(np.float64) for a in (weights.kernel, weights.bias, weights.w_i_diag,
-                                              weights.w_f_diag, weights.w_o_diag, weights.projection)]
+    arrays = [
+        a.astype(np.float64)
+        for a in (
+            weights.kernel,
+            weights.bias,
+            weights.w_i_diag,
+            weights.w_f_diag,
+            weights.w_o_diag,
+            weights.projection,
+        )
+    ]
     return lstmp_sequence(xs.astype(np.float64), *arrays)
 
 
@@ -57,7 +67,7 @@ def test_batch_size_and_padding_do_not_matter(layer):
     mask = np.arange(9)[None, :] < np.array(lengths)[:, None]
     batched = layer(tf.constant(x), mask=tf.constant(mask)).numpy()
     for b, n in enumerate(lengths):
-        alone = layer(tf.constant(x[b:b + 1, :n])).numpy()[0]
+        alone = layer(tf.constant(x[b : b + 1, :n])).numpy()[0]
         np.testing.assert_allclose(batched[b, :n], alone, rtol=1e-6, atol=1e-7)
 
 
@@ -70,8 +80,10 @@ def test_initial_state_continues_a_sequence(layer):
 
 
 def test_in_tf_function_and_frozen(layer):
-    run = tf.function(lambda x, m: layer(x, mask=m),
-                      input_signature=[tf.TensorSpec([None, None, IN]), tf.TensorSpec([None, None], tf.bool)])
+    run = tf.function(
+        lambda x, m: layer(x, mask=m),
+        input_signature=[tf.TensorSpec([None, None, IN]), tf.TensorSpec([None, None], tf.bool)],
+    )
     x = np.random.default_rng(3).standard_normal((2, 4, IN)).astype(np.float32)
     mask = np.array([[1, 1, 1, 0], [1, 0, 0, 0]], bool)
     np.testing.assert_allclose(run(x, mask).numpy(), layer(x, mask=mask).numpy(), rtol=1e-6, atol=1e-7)

@@ -1,4 +1,5 @@
 """PaddingMask: ids != 0, as a bool tensor of the ids' shape; serialisable."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -1,4 +1,5 @@
 """taglm_tf's GRU/LSTM against Keras' own: equal outputs and gradients, no cuDNN kernel traced."""
+
 import importlib
 
 import numpy as np
@@ -8,8 +9,9 @@ from tensorflow import keras
 
 from taglm_tf.layers import GRU, LSTM, recurrent
 
-pytestmark = pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")),
-                                reason="with a GPU the layers are Keras' unchanged")
+pytestmark = pytest.mark.skipif(
+    bool(tf.config.list_logical_devices("GPU")), reason="with a GPU the layers are Keras' unchanged"
+)
 PAIRS = [(GRU, keras.layers.GRU), (LSTM, keras.layers.LSTM)]
 X = tf.random.stateless_normal([3, 6, 5], seed=[4, 2])
 MASK = tf.sequence_mask([6, 2, 4], 6)  # right-padded, as the tagger's batches
@@ -31,6 +33,7 @@ def graph_run(layer):
             y = layer(x, mask=mask, training=True)
             loss = tf.reduce_sum(y * y)
         return y, tape.gradient(loss, [x] + layer.trainable_weights)
+
     return run
 
 
@@ -49,8 +52,7 @@ def test_same_outputs_and_gradients_as_keras(ours, theirs, kwargs):
 
 def gpu_functions(layer):
     graph = graph_run(layer).get_concrete_function(X, MASK).graph.as_graph_def()
-    return [f.signature.name for f in graph.library.function
-            if f.attr["api_preferred_device"].s == b"GPU"]
+    return [f.signature.name for f in graph.library.function if f.attr["api_preferred_device"].s == b"GPU"]
 
 
 @pytest.mark.parametrize("ours,theirs", PAIRS)

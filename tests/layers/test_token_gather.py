@@ -1,4 +1,5 @@
 """TokenGather: out[b, t] = type_vectors[index[b, t]], incl. the padding word's row; no mask."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

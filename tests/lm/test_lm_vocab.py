@@ -1,4 +1,5 @@
 """LMVocabulary: frequency order, cut-offs, files, encoding and the direction convention."""
+
 import numpy as np
 import pytest
 
@@ -16,11 +17,14 @@ def test_frequency_order_ties_and_specials():
     assert vocab.counts == [4, 4, 0, 3, 2, 2, 1, 1, 1]
 
 
-@pytest.mark.parametrize("kwargs,words,unk", [
-    (dict(min_count=2), ["the", "cat", "sat"], 3),
-    (dict(vocab_size=5), ["the", "cat"], 5),
-    (dict(vocab_size=5, min_count=3), ["the"], 7),
-])
+@pytest.mark.parametrize(
+    "kwargs,words,unk",
+    [
+        (dict(min_count=2), ["the", "cat", "sat"], 3),
+        (dict(vocab_size=5), ["the", "cat"], 5),
+        (dict(vocab_size=5, min_count=3), ["the"], 7),
+    ],
+)
 def test_cut_offs(kwargs, words, unk):
     vocab = LMVocabulary.build(SENTENCES, **kwargs)
     assert vocab.words[3:] == words
@@ -47,8 +51,9 @@ def test_lm1b_style_file(tmp_path):
     assert LMVocabulary.load(str(tmp_path / "v.txt")).words == ["<S>", "</S>", "<UNK>", "the"]
 
 
-@pytest.mark.parametrize("text,message", [("<S>\n</S>\nthe\n", "no line <UNK>"),
-                                          ("<S>\n</S>\n<UNK>\nthe\nthe\n", "repeats")])
+@pytest.mark.parametrize(
+    "text,message", [("<S>\n</S>\nthe\n", "no line <UNK>"), ("<S>\n</S>\n<UNK>\nthe\nthe\n", "repeats")]
+)
 def test_bad_files(tmp_path, text, message):
     (tmp_path / "v.txt").write_text(text)
     with pytest.raises(InputError, match=message):

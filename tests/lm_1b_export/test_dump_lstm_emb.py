@@ -1,4 +1,5 @@
 """dump_lstm_emb against the original-graph oracle, run one token per session.run."""
+
 import os
 import shutil
 import subprocess
@@ -8,19 +9,19 @@ import h5py
 import numpy as np
 import pytest
 
-from tools.lm1b import make_synthetic as ms
 from lm_1b_export.dump_lstm_emb import dump, read_sentences
-from tools.lm1b.reference import ReferenceLM
 from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.model import LM1BModel
+from tools.lm1b import make_synthetic as ms
+from tools.lm1b.reference import ReferenceLM
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LINES = [
     "the cat sat on the mat .",
-    "zyzzyva blorft qwxj .",                                     # OOV words
-    "東京 café Zürich Ünïcödé-Straße",                            # non-ASCII, known and OOV
+    "zyzzyva blorft qwxj .",  # OOV words
+    "東京 café Zürich Ünïcödé-Straße",  # non-ASCII, known and OOV
     "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch " + "a" + "ü" * 30,  # > 48 bytes
-    "dog",                                                        # one token
+    "dog",  # one token
     " ".join(["the", "cat", "and", "a", "dog", "ran", "to", "the", "park", "."] * 4),  # 40 tokens
 ]
 
@@ -39,8 +40,11 @@ def release(tmp_path_factory):
 @pytest.fixture(scope="module")
 def expected(release):
     sentences = [line.split() for line in LINES]
-    with ReferenceLM(os.path.join(release, ms.GRAPH_NAME), os.path.join(release, "ckpt-*"),
-                     os.path.join(release, ms.VOCAB_NAME)) as lm:
+    with ReferenceLM(
+        os.path.join(release, ms.GRAPH_NAME),
+        os.path.join(release, "ckpt-*"),
+        os.path.join(release, ms.VOCAB_NAME),
+    ) as lm:
         return [lm.dump_lstm_emb(tokens) for tokens in sentences]
 
 
@@ -53,9 +57,21 @@ def input_file(tmp_path):
 
 def cli(release, input_file, output_file, *extra):
     return subprocess.run(
-        [sys.executable, "-m", "lm_1b_export.dump_lstm_emb", f"--ckpt={release}/ckpt-*",
-         f"--vocab_file={release}/{ms.VOCAB_NAME}", f"--input_file={input_file}",
-         f"--output_file={output_file}", *extra], cwd=REPO, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "lm_1b_export.dump_lstm_emb",
+            f"--ckpt={release}/ckpt-*",
+            f"--vocab_file={release}/{ms.VOCAB_NAME}",
+            f"--input_file={input_file}",
+            f"--output_file={output_file}",
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_reproduces_the_original_graph(release, expected, input_file, tmp_path):
@@ -137,8 +153,12 @@ def test_reference_without_softmax_files(release, expected, tmp_path):
     copy = copy_release(release, tmp_path)
     for k in range(9):
         os.remove(os.path.join(copy, f"ckpt-softmax{k}"))
-    with ReferenceLM(os.path.join(copy, ms.GRAPH_NAME), os.path.join(copy, "ckpt-*"),
-                     os.path.join(copy, ms.VOCAB_NAME), restore_softmax=False) as lm:
+    with ReferenceLM(
+        os.path.join(copy, ms.GRAPH_NAME),
+        os.path.join(copy, "ckpt-*"),
+        os.path.join(copy, ms.VOCAB_NAME),
+        restore_softmax=False,
+    ) as lm:
         np.testing.assert_array_equal(lm.dump_lstm_emb(LINES[0].split()), expected[0])
 
 
@@ -146,14 +166,22 @@ def test_reference_without_softmax_files(release, expected, tmp_path):
 
 # lm_1b_eval adds "<S> " only when sentence.find('<S>') != 0, then splits the UTF-8 bytes.
 BOS_LINES = ["<S> the cat sat", "<S>the cat", "the <S> cat", "a\u00a0b the\u3000cat\u2009. x\u0085y", "<S>"]
-BOS_TOKENS = [["<S>", "the", "cat", "sat"], ["<S>the", "cat"], ["the", "<S>", "cat"],
-              ["a\u00a0b", "the\u3000cat\u2009.", "x\u0085y"], ["<S>"]]
+BOS_TOKENS = [
+    ["<S>", "the", "cat", "sat"],
+    ["<S>the", "cat"],
+    ["the", "<S>", "cat"],
+    ["a\u00a0b", "the\u3000cat\u2009.", "x\u0085y"],
+    ["<S>"],
+]
 
 
 @pytest.fixture(scope="module")
 def bos_reference(release):
-    with ReferenceLM(os.path.join(release, ms.GRAPH_NAME), os.path.join(release, "ckpt-*"),
-                     os.path.join(release, ms.VOCAB_NAME)) as lm:
+    with ReferenceLM(
+        os.path.join(release, ms.GRAPH_NAME),
+        os.path.join(release, "ckpt-*"),
+        os.path.join(release, ms.VOCAB_NAME),
+    ) as lm:
         return [lm.dump_lstm_emb_line(line) for line in BOS_LINES]
 
 
@@ -180,8 +208,9 @@ def test_bos_rule_bom_cr_and_unicode_spaces(release, bos_reference, tmp_path):
 
 def test_in_graph_tokens_follow_the_same_bos_rule(release):
     import tensorflow as tf
-    from taglm_tf.lm.lm1b.model import first_token_step
+
     from taglm_tf.lm.frozen.lm1b_embedder import LM1BEmbedder
+    from taglm_tf.lm.lm1b.model import first_token_step
 
     embedder = LM1BModel.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}")
     width = max(len(t) for t in BOS_TOKENS)
@@ -189,5 +218,5 @@ def test_in_graph_tokens_follow_the_same_bos_rule(release):
     assert first_token_step(tokens).numpy().tolist() == [0, 0, 1, 1, 0]
     in_graph = LM1BEmbedder(embedder, "fp").embed_tokens(tokens).numpy()
     for row, (sentence, layers) in enumerate(zip(BOS_TOKENS, embedder.embed_sentences(BOS_TOKENS))):
-        np.testing.assert_allclose(in_graph[row, :len(sentence)], layers[-1], rtol=1e-5, atol=1e-6)
-        assert not in_graph[row, len(sentence):].any()
+        np.testing.assert_allclose(in_graph[row, : len(sentence)], layers[-1], rtol=1e-5, atol=1e-6)
+        assert not in_graph[row, len(sentence) :].any()

@@ -1,4 +1,5 @@
 """lm_1b export: the Keras-native copy reproduces the checkpoint-loaded layer exactly."""
+
 import os
 import subprocess
 import sys
@@ -6,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from tools.lm1b import make_synthetic as ms
 from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.model import LM1BModel
 from taglm_tf.lm.lm1b.saving import load_lm1b
+from tools.lm1b import make_synthetic as ms
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SENTENCES = [["the", "cat", "sat"], ["東京", "zyzzyva"], ["dog"]]
@@ -23,9 +24,21 @@ def release(tmp_path_factory):
 
 
 def export(release, out, *extra):
-    return subprocess.run([sys.executable, "-m", "lm_1b_export.export", f"--ckpt={release}/ckpt-*",
-                           f"--vocab_file={release}/{ms.VOCAB_NAME}", f"--output_dir={out}", *extra],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lm_1b_export.export",
+            f"--ckpt={release}/ckpt-*",
+            f"--vocab_file={release}/{ms.VOCAB_NAME}",
+            f"--output_dir={out}",
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("softmax", [False, True])
@@ -34,8 +47,9 @@ def test_exported_copy_is_identical(release, tmp_path, softmax):
     result = export(release, out, *(["--include_softmax"] if softmax else []))
     assert result.returncode == 0, result.stderr
     loaded = load_lm1b(str(out))
-    original = LM1BModel.from_checkpoint(f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}",
-                                         include_softmax=softmax)
+    original = LM1BModel.from_checkpoint(
+        f"{release}/ckpt-*", f"{release}/{ms.VOCAB_NAME}", include_softmax=softmax
+    )
     assert (loaded.softmax is not None) == softmax
     assert not loaded.trainable_weights
     for a, b in zip(loaded.embed_sentences(SENTENCES), original.embed_sentences(SENTENCES)):

@@ -4,6 +4,7 @@ One tiny release is written per module. The checks cover the file layout and V1 
 §8.4), the variable table (§2.1), the vocabulary (§5.1, §6), the graph interface (§4), and an
 independent numpy re-computation of the forward math (§5) from the checkpoint tensors.
 """
+
 import io
 import os
 import shutil
@@ -18,14 +19,13 @@ from tools.lm1b.reference import ReferenceLM
 
 E, COUNTS, WIDTHS, P, N = 4, (1, 1, 2, 2, 4, 6, 8, 8), (1, 2, 3, 4, 5, 6, 7, 7), 16, 64
 H = sum(COUNTS)
-CKPT_NAMES = ["ckpt-base", "ckpt-char-embedding", "ckpt-lstm"] + [
-    "ckpt-softmax%d" % i for i in range(9)]
+CKPT_NAMES = ["ckpt-base", "ckpt-char-embedding", "ckpt-lstm"] + ["ckpt-softmax%d" % i for i in range(9)]
 SENTENCES = [
     "the cat sat on the mat .".split(),
-    ["zyzzyva", "blorft", "."],                               # OOV words
-    ["東京", "café", "Zürich", "Ünïcödé-Straße"],             # non-ASCII, known and OOV
+    ["zyzzyva", "blorft", "."],  # OOV words
+    ["東京", "café", "Zürich", "Ünïcödé-Straße"],  # non-ASCII, known and OOV
     ["Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch", "a" + "ü" * 30],  # > 48 bytes
-    ["dog"],                                                  # one token
+    ["dog"],  # one token
 ]
 
 
@@ -41,8 +41,11 @@ def release(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lm(release):
     """The oracle on the tiny release."""
-    with ReferenceLM(os.path.join(release, ms.GRAPH_NAME), os.path.join(release, "ckpt-*"),
-                     os.path.join(release, ms.VOCAB_NAME)) as model:
+    with ReferenceLM(
+        os.path.join(release, ms.GRAPH_NAME),
+        os.path.join(release, "ckpt-*"),
+        os.path.join(release, ms.VOCAB_NAME),
+    ) as model:
         yield model
 
 
@@ -148,7 +151,7 @@ def test_values_depend_only_on_seed_and_name(release):
     stored = tf.train.load_checkpoint(os.path.join(release, "ckpt-lstm")).get_tensor(spec.name)
     np.testing.assert_array_equal(stored, ms.variable_value(spec, seed=0))
     assert not np.array_equal(stored, ms.variable_value(spec, seed=1))
-    assert stored[2 * N:3 * N].mean() < stored[:2 * N].mean() - 0.5  # forget-block offset
+    assert stored[2 * N : 3 * N].mean() < stored[: 2 * N].mean() - 0.5  # forget-block offset
 
 
 def test_full_size_layout_without_writing_weights(tmp_path):
@@ -156,7 +159,9 @@ def test_full_size_layout_without_writing_weights(tmp_path):
     specs = [s for group in files.values() for s in group]
     assert len(specs) == 112
     floats = [s for s in specs if s.dtype == "float32"]
-    assert sum(int(np.prod(s.shape)) for s in floats) == 1042864896  # the release parameter count (docs/lm_1b.md §2)
+    assert (
+        sum(int(np.prod(s.shape)) for s in floats) == 1042864896
+    )  # the release parameter count (docs/lm_1b.md §2)
     assert files["ckpt-softmax8"][0].shape == (800000,)
     path = str(tmp_path / ms.VOCAB_NAME)
     ms.write_vocab(path, ms.FULL)
@@ -206,15 +211,18 @@ def test_oracle_char_encoding(lm):
 def test_graph_interface(lm):
     g = lm.graph
     shapes = {
-        "inputs_in:0": ([1, 1], tf.int32), "char_inputs_in:0": ([1, 1, 50], tf.int32),
-        "targets_in:0": ([1, 1], tf.int32), "target_weights_in:0": ([1, 1], tf.float32),
+        "inputs_in:0": ([1, 1], tf.int32),
+        "char_inputs_in:0": ([1, 1, 50], tf.int32),
+        "targets_in:0": ([1, 1], tf.int32),
+        "target_weights_in:0": ([1, 1], tf.float32),
         "all_embs_out:0": ([1, P], tf.float32),
         "lstm/lstm_0/control_dependency:0": ([1, P], tf.float32),
         "lstm/lstm_1/control_dependency:0": ([1, P], tf.float32),
         "softmax_out:0": ([1, ms.TINY.vocab_pad], tf.float32),
         "log_perplexity_out:0": ([], tf.float32),
         "Reshape_3:0": ([ms.TINY.vocab_pad, P], tf.float32),
-        "Variable:0": ([1, N + P], tf.float32), "Variable_1:0": ([1, N + P], tf.float32),
+        "Variable:0": ([1, N + P], tf.float32),
+        "Variable_1:0": ([1, N + P], tf.float32),
     }
     for name, (shape, dtype) in shapes.items():
         t = g.get_tensor_by_name(name)
@@ -265,9 +273,8 @@ def test_softmax_steps(lm):
     assert probs.shape == (4, ms.TINY.vocab_pad) and log_perp.shape == (4,)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
     targets = [lm.word_id("the"), lm.word_id("cat"), lm.vocab.unk, lm.vocab.eos]
-    np.testing.assert_allclose(log_perp, -np.log(probs[np.arange(4), targets]) / (1 + 1e-4),
-                               rtol=1e-4)
-    assert probs[:, ms.TINY.vocab_size:].sum() > 0  # padding rows enter the normaliser
+    np.testing.assert_allclose(log_perp, -np.log(probs[np.arange(4), targets]) / (1 + 1e-4), rtol=1e-4)
+    assert probs[:, ms.TINY.vocab_size :].sum() > 0  # padding rows enter the normaliser
     assert probs.max() < 0.9  # not degenerate
     eval_probs, _ = lm.softmax_steps(tokens, bos_chars="eval")
     assert not np.allclose(eval_probs[0], probs[0])  # the two <S> encodings differ (§5.1)
@@ -299,7 +306,7 @@ def np_embedding(w, char_ids):
     feats = []
     for k, width in enumerate(WIDTHS):
         kernel = w["char_embedding/cnn_%d/kernel" % k].astype(np.float64)
-        windows = np.stack([emb[t:t + width].reshape(-1) for t in range(50 - width + 1)])
+        windows = np.stack([emb[t : t + width].reshape(-1) for t in range(50 - width + 1)])
         conv = windows @ kernel.reshape(width * E, -1) + w["char_embedding/cnn_%d/b" % k][0, 0]
         feats.append(np.maximum(conv, 0.0).max(axis=0))
     x = np.concatenate(feats)
@@ -316,8 +323,9 @@ def np_lstm(w, layer, x, c_prev, h_prev):
     s = "lstm/lstm_%d/" % layer
     z = np.concatenate([x, h_prev]) @ shards(w, s + "W") + w[s + "B"]
     i, j, f, o = np.split(z, 4)
-    c = (sigmoid(f + 1.0 + w[s + "W_F_diag"] * c_prev) * c_prev
-         + sigmoid(i + w[s + "W_I_diag"] * c_prev) * np.tanh(j))
+    c = sigmoid(f + 1.0 + w[s + "W_F_diag"] * c_prev) * c_prev + sigmoid(
+        i + w[s + "W_I_diag"] * c_prev
+    ) * np.tanh(j)
     m = sigmoid(o + w[s + "W_O_diag"] * c) * np.tanh(c)
     return c, m @ shards(w, s + "W_P")
 
@@ -337,8 +345,13 @@ def test_graph_matches_numpy_forward(lm, weights, token):
     states = [(np.zeros(N), np.zeros(P)), (np.zeros(N), np.zeros(P))]
     target = lm.word_id("dog")
     lm.reset()
-    fetches = ["all_embs_out:0", "lstm/lstm_0/control_dependency:0",
-               "lstm/lstm_1/control_dependency:0", "softmax_out:0", "log_perplexity_out:0"]
+    fetches = [
+        "all_embs_out:0",
+        "lstm/lstm_0/control_dependency:0",
+        "lstm/lstm_1/control_dependency:0",
+        "softmax_out:0",
+        "log_perplexity_out:0",
+    ]
     for word_id, word in ((lm.vocab.bos, "<S>"), (lm.word_id(token), token)):
         got = lm.step(word_id, np_char_ids(word), fetches, target_id=target, weight=1.0)
         x = np_embedding(weights, np_char_ids(word))

@@ -1,4 +1,5 @@
 """The tagger builder: LM-feature insertion points, shapes and parameter counts."""
+
 import zipfile
 
 import numpy as np
@@ -22,31 +23,47 @@ def expected_params(config: TaggerConfig) -> int:
     c = config
     rnn = gru_params if c.rnn_cell == "gru" else lstm_params
     char_out = 2 * c.char_units if c.char_encoder == "rnn" else c.char_units
-    chars = CHARS * c.char_dim + (2 * gru_params(c.char_dim, c.char_units) if c.char_encoder == "rnn"
-                                  else c.char_width * c.char_dim * c.char_units + c.char_units)
+    chars = CHARS * c.char_dim + (
+        2 * gru_params(c.char_dim, c.char_units)
+        if c.char_encoder == "rnn"
+        else c.char_width * c.char_dim * c.char_units + c.char_units
+    )
     extra = {p: (EXTRA if c.extra_dim and c.insertion_point == p else 0) for p in INSERTION_POINTS}
     in1 = char_out + c.word_dim + extra["rnn1_input"]
     in2 = 2 * c.rnn_units + extra["rnn1_output"]
     units2 = c.rnn2_units or c.rnn_units
     out = 2 * units2 + extra["rnn2_output"]
-    return (WORDS * c.word_dim + chars + 2 * rnn(in1, c.rnn_units) + 2 * rnn(in2, units2)
-            + out * TAGS + TAGS + TAGS * TAGS)
+    return (
+        WORDS * c.word_dim
+        + chars
+        + 2 * rnn(in1, c.rnn_units)
+        + 2 * rnn(in2, units2)
+        + out * TAGS
+        + TAGS
+        + TAGS * TAGS
+    )
 
 
 def inputs(batch=3, steps=7, extra=False):
     rng = np.random.default_rng(0)
     word_ids = rng.integers(1, WORDS, size=(batch, steps)).astype(np.int32)
     word_ids[1, 4:] = 0
-    out = {"word_ids": word_ids, "char_ids": rng.integers(0, CHARS, size=(9, 5)).astype(np.int32),
-           "char_index": rng.integers(0, 9, size=(batch, steps)).astype(np.int32)}
+    out = {
+        "word_ids": word_ids,
+        "char_ids": rng.integers(0, CHARS, size=(9, 5)).astype(np.int32),
+        "char_index": rng.integers(0, 9, size=(batch, steps)).astype(np.int32),
+    }
     if extra:
         out["features"] = rng.normal(size=(batch, steps, EXTRA)).astype(np.float32)
     return out
 
 
-CONFIGS = [TaggerConfig(char_units=4, char_dim=3, word_dim=5, rnn_units=6),
-           TaggerConfig(char_encoder="cnn", char_units=4, char_dim=3, word_dim=5, rnn_cell="lstm",
-                        rnn_units=6, rnn2_units=3)]
+CONFIGS = [
+    TaggerConfig(char_units=4, char_dim=3, word_dim=5, rnn_units=6),
+    TaggerConfig(
+        char_encoder="cnn", char_units=4, char_dim=3, word_dim=5, rnn_cell="lstm", rnn_units=6, rnn2_units=3
+    ),
+]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -60,8 +77,9 @@ def test_baseline_parameter_count_and_shapes(config):
 
 @pytest.mark.parametrize("point", INSERTION_POINTS)
 def test_lm_features_at_each_insertion_point(point):
-    config = TaggerConfig(char_units=4, char_dim=3, word_dim=5, rnn_units=6, extra_dim=EXTRA,
-                          insertion_point=point)
+    config = TaggerConfig(
+        char_units=4, char_dim=3, word_dim=5, rnn_units=6, extra_dim=EXTRA, insertion_point=point
+    )
     model = build_tagger(config, WORDS, CHARS, TAGS)
     assert model.count_params() == expected_params(config)
     concat = model.get_layer(f"concat_lm_{point}")

@@ -1,4 +1,5 @@
 """The reproduction report on fake sweeps: paper rows, our numbers, settings, plots."""
+
 import os
 import re
 import subprocess
@@ -9,7 +10,8 @@ import pytest
 
 import fake_runs
 from experiments.report import write_report
-from taglm_tf.reports import paper_tables, plots as report_plots
+from taglm_tf.reports import paper_tables
+from taglm_tf.reports import plots as report_plots
 from taglm_tf.reports.stats import welch_ttest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,14 +22,27 @@ TAGLM = [(91.6, 95.0), (91.9, 95.2), (91.7, 95.1)]
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
-    fake_runs.write_sweep(str(root / "sweep_a"), "ner_baseline", BASE, train_with_dev=True,
-                          dev_curve=(90.0, 93.0, 94.0), tensorboard=True)
-    fake_runs.write_sweep(str(root / "sweep_b"), "ner_taglm", TAGLM, train_with_dev=True,
-                          dev_curve=(91.0, 94.0), lm_perplexity={"forward": 80.5, "backward": 82.0},
-                          forward_lm="/lms/fwd_cpu", backward_lm="/lms/bwd_cpu")
-    fake_runs.write_run(str(root / "chunk_baseline_s1"), 1, 94.1, 95.3)   # label from the dir name
+    fake_runs.write_sweep(
+        str(root / "sweep_a"),
+        "ner_baseline",
+        BASE,
+        train_with_dev=True,
+        dev_curve=(90.0, 93.0, 94.0),
+        tensorboard=True,
+    )
+    fake_runs.write_sweep(
+        str(root / "sweep_b"),
+        "ner_taglm",
+        TAGLM,
+        train_with_dev=True,
+        dev_curve=(91.0, 94.0),
+        lm_perplexity={"forward": 80.5, "backward": 82.0},
+        forward_lm="/lms/fwd_cpu",
+        backward_lm="/lms/bwd_cpu",
+    )
+    fake_runs.write_run(str(root / "chunk_baseline_s1"), 1, 94.1, 95.3)  # label from the dir name
     fake_runs.write_run(str(root / "my_probe"), 5, 80.0, 81.0, embeddings=None)
-    os.makedirs(root / "ner_taglm_rnn1_input_s1")                          # started, unfinished
+    os.makedirs(root / "ner_taglm_rnn1_input_s1")  # started, unfinished
     (root / "ner_taglm_rnn1_input_s1" / "config.json").write_text("{}")
     return root
 
@@ -59,8 +74,15 @@ def test_tables_hold_paper_and_our_numbers(runs, tmp_path):
     assert "94.10 (n=1)" in line_with(text, "| Our baseline without LM | 95.00 ± 0.08 |")
     assert "not run" in line_with(text, "| input to the first RNN layer | 91.55 ± 0.21 |")
     assert "80.5 / 82.0" in line_with(text, "| CNN-BIG-LSTM / LSTM-2048-512 | 91.93 ± 0.19 |")
-    for number in ("88.17", "67.66", "71.01", "92.00 ± 0.11", "90.79 ± 0.15", "106.9 / 104.2",
-                   "baseline − 0.15"):
+    for number in (
+        "88.17",
+        "67.66",
+        "71.01",
+        "92.00 ± 0.11",
+        "90.79 ± 0.15",
+        "106.9 / 104.2",
+        "baseline − 0.15",
+    ):
         assert number in text
     assert "`probe` (not in the paper's tables)" in text
     assert "ner_taglm_rnn1_input_s1" in line_with(text, "Unfinished runs")
@@ -127,23 +149,42 @@ def test_a_new_report_removes_its_own_stale_plots_only(runs, tmp_path):
 
 
 def test_cli_errors_are_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "experiments.report", f"--runs={tmp_path}/nope",
-                             f"--output={tmp_path}/R.md"],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments.report", f"--runs={tmp_path}/nope", f"--output={tmp_path}/R.md"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"error: {tmp_path}/nope: no such run or sweep directory"
 
 
 def test_preamble_follows_the_intro(runs, tmp_path):
     text = make(runs, str(tmp_path), preamble="## What was run\n\nTwo CPU cores, a short schedule.\n")
-    assert text.index("reports 10 seeds per configuration.") < text.index("## What was run") < text.index("## Table 1")
+    assert (
+        text.index("reports 10 seeds per configuration.")
+        < text.index("## What was run")
+        < text.index("## Table 1")
+    )
     assert "## What was run\n\nTwo CPU cores, a short schedule.\n" in text
 
 
 def test_cli_refuses_a_missing_preamble(runs, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "experiments.report", f"--runs={runs / 'sweep_a'}",
-                             f"--output={tmp_path}/R.md", f"--preamble={tmp_path}/missing.md"],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.report",
+            f"--runs={runs / 'sweep_a'}",
+            f"--output={tmp_path}/R.md",
+            f"--preamble={tmp_path}/missing.md",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1 and not os.path.exists(tmp_path / "R.md")
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path}/missing.md: cannot read")
 
@@ -152,9 +193,16 @@ def test_comparisons_pair_only_runs_with_the_same_schedule(tmp_path):
     budget = {"seed": 1, "max_constant_epochs": 6, "anneal_epochs": 2, "anneal_steps": 1}
     storage = {"lm_cache_dir": "runs/lm_cache", "lm_cache_dtype": "float16"}
     fake_runs.write_sweep(str(tmp_path / "base_cpu"), "ner_baseline", BASE, train=budget, **storage)
-    fake_runs.write_sweep(str(tmp_path / "taglm_cpu"), "ner_taglm", TAGLM, train=budget, forward_lm="/lms/f",
-                          backward_lm="/lms/b", lm_fingerprints={"forward_lm": "ab", "backward_lm": "cd"},
-                          **storage)
+    fake_runs.write_sweep(
+        str(tmp_path / "taglm_cpu"),
+        "ner_taglm",
+        TAGLM,
+        train=budget,
+        forward_lm="/lms/f",
+        backward_lm="/lms/b",
+        lm_fingerprints={"forward_lm": "ab", "backward_lm": "cd"},
+        **storage,
+    )
     fake_runs.write_run(str(tmp_path / "ner_baseline_s1"), 1, 90.4, 94.6, **storage)  # paper schedule
     specs = [str(tmp_path / d) for d in ("base_cpu", "taglm_cpu", "ner_baseline_s1")]
     text = write_report(specs, str(tmp_path / "R.md"))
@@ -167,8 +215,11 @@ def test_comparisons_pair_only_runs_with_the_same_schedule(tmp_path):
 
 
 def test_per_type_section_compares_each_type_with_welch(tmp_path):
-    base_types = [{"LOC": 92.0, "PER": 95.0, "MISC": 78.0}, {"LOC": 92.4, "PER": 95.5, "MISC": 79.0},
-                  {"LOC": 91.8, "PER": 94.9, "MISC": 78.2}]
+    base_types = [
+        {"LOC": 92.0, "PER": 95.0, "MISC": 78.0},
+        {"LOC": 92.4, "PER": 95.5, "MISC": 79.0},
+        {"LOC": 91.8, "PER": 94.9, "MISC": 78.2},
+    ]
     taglm_types = [{"LOC": 93.0, "PER": 95.1}, {"LOC": 93.5, "PER": 95.0}, {"LOC": 92.9, "PER": 95.6}]
     fake_runs.write_sweep(str(tmp_path / "b"), "ner_baseline", BASE, per_type=base_types)
     fake_runs.write_sweep(str(tmp_path / "t"), "ner_taglm", TAGLM, per_type=taglm_types)
@@ -180,8 +231,10 @@ def test_per_type_section_compares_each_type_with_welch(tmp_path):
         a, b = [x[t] for x in base_types], [x[t] for x in taglm_types]
         r = welch_ttest(b, a)
         row = line_with(section, f"| {t} |")
-        assert (f"| {np.mean(a):.2f} | {np.mean(b):.2f} | {np.mean(b) - np.mean(a):+.2f} | "
-                f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g} |") in row
+        assert (
+            f"| {np.mean(a):.2f} | {np.mean(b):.2f} | {np.mean(b) - np.mean(a):+.2f} | "
+            f"t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3g} |"
+        ) in row
     assert "MISC" not in section and "NP" not in section  # MISC: not scored in every run
 
 
@@ -191,6 +244,7 @@ def test_no_per_type_section_without_per_type_scores(runs, tmp_path):
 
 def test_significance_row_has_the_paired_test_by_seed(runs, tmp_path):
     from taglm_tf.reports.stats import paired_ttest
+
     text = make(runs, str(tmp_path))
     row = line_with(text, "| `ner_taglm` − `ner_baseline` | +1.06 |")
     r = paired_ttest([t for t, _ in TAGLM], [t for t, _ in BASE])  # seeds 1-3 in both sweeps
@@ -200,15 +254,18 @@ def test_significance_row_has_the_paired_test_by_seed(runs, tmp_path):
 
 def test_data_size_rows_pair_by_seed_and_are_plotted(runs, tmp_path):
     import scipy.stats
+
     pytest.importorskip("matplotlib")
     one_pct = {"train_fraction": 0.01}
     base = [(60.0, 70.0), (62.5, 71.0), (61.0, 70.5), (59.0, 69.0)]
-    taglm = [(63.0, 72.0), (63.1, 72.5), (64.2, 73.0)]                   # seed 4 not run yet
+    taglm = [(63.0, 72.0), (63.1, 72.5), (64.2, 73.0)]  # seed 4 not run yet
     fake_runs.write_sweep(str(tmp_path / "b1"), "ner_1pct_baseline", base, **one_pct)
     fake_runs.write_sweep(str(tmp_path / "t1"), "ner_1pct_taglm", taglm, forward_lm="/lms/f", **one_pct)
     specs = [str(runs / "sweep_a"), str(runs / "sweep_b"), str(tmp_path / "b1"), str(tmp_path / "t1")]
     text = write_report(specs, str(tmp_path / "out" / "R.md"))
-    section = text.split("## NER: TagLM's gain against the amount of labelled data", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## NER: TagLM's gain against the amount of labelled data", 1)[1].split("\n## ", 1)[
+        0
+    ]
     diffs = [t - b for (t, _), (b, _) in zip(taglm, base)]
     low, high = scipy.stats.t.interval(0.95, len(diffs) - 1, loc=np.mean(diffs), scale=scipy.stats.sem(diffs))
     paired = scipy.stats.ttest_rel([t for t, _ in taglm], [b for b, _ in base[:3]])
@@ -217,7 +274,7 @@ def test_data_size_rows_pair_by_seed_and_are_plotted(runs, tmp_path):
     assert f"p = {paired.pvalue:.3g} (3 seeds)" in row and "| seeds 1–3 |" in row
     full = [t - b for (t, _), (b, _) in zip(TAGLM, BASE)]
     assert f"| {np.mean(full):+.2f} |" in line_with(section, "| 100% | +1.06 |")
-    assert "| 10% |" not in section                                      # no runs: no row
+    assert "| 10% |" not in section  # no runs: no row
     assert os.path.getsize(tmp_path / "out" / "plots" / report_plots.DATA_SIZE_PLOT) > 0
     assert f"(plots/{report_plots.DATA_SIZE_PLOT})" in text
     assert "| `ner_10pct_taglm` − `ner_10pct_baseline` | — | not run |" in text

@@ -1,5 +1,6 @@
 """F1 on chunks seen / unseen in training and inside / outside an LM vocabulary: hand-counted
 cases, conlleval's overall counts as the oracle for the sum of the classes, and the CLI's table."""
+
 import os
 import subprocess
 import sys
@@ -15,8 +16,10 @@ from taglm_tf.reports import seen_entities
 from taglm_tf.reports.stats import welch_ttest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TRAIN = [Sentence(("New", "York", "is", "big"), ("I-LOC", "I-LOC", "O", "O")),
-         Sentence(("Smith", "spoke"), ("I-PER", "O"))]
+TRAIN = [
+    Sentence(("New", "York", "is", "big"), ("I-LOC", "I-LOC", "O", "O")),
+    Sentence(("Smith", "spoke"), ("I-PER", "O")),
+]
 # token, POS, gold, predicted (IOB1, as the NER runs write them)
 PREDICTIONS = """-DOCSTART- -X- O O
 
@@ -44,7 +47,9 @@ def write(path, text):
 def test_counts_per_class_by_hand(tmp_path):
     sentences = seen_entities.read_predictions(write(tmp_path / "p.txt", PREDICTIONS))
     assert [len(s.tokens) for s in sentences] == [4, 3, 3]
-    counts = seen_entities.class_counts(sentences, seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN)))
+    counts = seen_entities.class_counts(
+        sentences, seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN))
+    )
     # seen: New York (right), Smith (right); unseen: Paris (missed), Jones (wrong type),
     # Bank of Paris (missed; "Paris" predicted as LOC instead).
     assert vars(counts["seen"]) == {"found_gold": 2, "found_guessed": 2, "correct": 2}
@@ -58,11 +63,14 @@ def test_counts_per_class_by_hand(tmp_path):
 
 def test_classes_add_up_to_conllevals_overall_counts(tmp_path):
     # Malformed predictions (I- after O of another type, a type change inside a chunk) included.
-    text = PREDICTIONS + "\nA NN O I-MISC\nB NN I-PER I-LOC\nC NN I-PER I-PER\nD NN O B-PER\nE NN B-PER I-PER\n"
+    text = (
+        PREDICTIONS + "\nA NN O I-MISC\nB NN I-PER I-LOC\nC NN I-PER I-PER\nD NN O B-PER\nE NN B-PER I-PER\n"
+    )
     path = write(tmp_path / "p.txt", text)
     overall = conlleval.evaluate_file(path).overall
-    counts = seen_entities.class_counts(seen_entities.read_predictions(path),
-                                        seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN)))
+    counts = seen_entities.class_counts(
+        seen_entities.read_predictions(path), seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN))
+    )
     assert sum(c.found_gold for c in counts.values()) == overall.found_gold
     assert sum(c.found_guessed for c in counts.values()) == overall.found_guessed
     assert sum(c.correct for c in counts.values()) == overall.correct
@@ -83,7 +91,9 @@ def sweep_with_predictions(root, label, gold_and_preds):
     """A fake sweep whose seed n scores ``gold_and_preds[n-1]`` (one sentence: token/gold/pred rows)."""
     fake_runs.write_sweep(str(root), label, [(90.0, 91.0)] * len(gold_and_preds))
     for seed, rows in enumerate(gold_and_preds, 1):
-        write(root / f"seed_{seed}" / "test_predictions.txt", "".join(f"{w} NNP {g} {p}\n" for w, g, p in rows))
+        write(
+            root / f"seed_{seed}" / "test_predictions.txt", "".join(f"{w} NNP {g} {p}\n" for w, g, p in rows)
+        )
     return str(root)
 
 
@@ -91,13 +101,16 @@ def test_cli_table_and_welch_test(tmp_path):
     hit, miss = ("Smith", "I-PER", "I-PER"), ("Smith", "I-PER", "O")
     unseen_hit, unseen_miss = ("Jones", "I-PER", "I-PER"), ("Jones", "I-PER", "O")
     gap = ("x", "O", "O")
-    base = sweep_with_predictions(tmp_path / "base", "ner_baseline",
-                                  [[hit, gap, unseen_miss], [hit, gap, unseen_miss, gap, unseen_hit]])
-    variant = sweep_with_predictions(tmp_path / "variant", "ner_taglm",
-                                     [[hit, gap, unseen_hit], [miss, gap, unseen_hit, gap, unseen_hit]])
+    base = sweep_with_predictions(
+        tmp_path / "base", "ner_baseline", [[hit, gap, unseen_miss], [hit, gap, unseen_miss, gap, unseen_hit]]
+    )
+    variant = sweep_with_predictions(
+        tmp_path / "variant", "ner_taglm", [[hit, gap, unseen_hit], [miss, gap, unseen_hit, gap, unseen_hit]]
+    )
     classifiers = seen_entities.classifiers_for(TRAIN)
-    rows = cli.comparison_rows(cli.group_counts(base, classifiers, "test"),
-                               cli.group_counts(variant, classifiers, "test"))
+    rows = cli.comparison_rows(
+        cli.group_counts(base, classifiers, "test"), cli.group_counts(variant, classifiers, "test")
+    )
     unseen = next(r for r in rows if r["class"] == "unseen")
     # base: unseen F1 0 (0 of 1 found) and 66.67 (1 of 2); variant: 100 and 100.
     expected = welch_ttest([100.0, 100.0], [0.0, 200 / 3])
@@ -110,12 +123,39 @@ def test_cli_table_and_welch_test(tmp_path):
     write_train = data / "conll2003"
     os.makedirs(write_train)
     write(write_train / "eng.train", "Smith NNP I-NP I-PER\nspoke VBD I-VP O\n")
-    out = subprocess.run([sys.executable, "-m", "experiments.seen_entities", f"--base={base}",
-                          f"--variant={variant}", f"--data_dir={data}", f"--output={tmp_path / 'o.json'}"],
-                         cwd=REPO, capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.seen_entities",
+            f"--base={base}",
+            f"--variant={variant}",
+            f"--data_dir={data}",
+            f"--output={tmp_path / 'o.json'}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert "| training data | unseen | 1 | 33.33 ± 47.14 | 100.00 ± 0.00 | +66.67 |" in out.stdout
     assert os.path.isfile(tmp_path / "o.json")
-    bad = subprocess.run([sys.executable, "-m", "experiments.seen_entities", f"--base={base}",
-                          f"--variant={variant}", f"--data_dir={tmp_path}"], cwd=REPO, capture_output=True, text=True)
-    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "eng.train" in bad.stderr and "--data_dir" in bad.stderr
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.seen_entities",
+            f"--base={base}",
+            f"--variant={variant}",
+            f"--data_dir={tmp_path}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        bad.returncode == 1
+        and bad.stderr.count("\n") == 1
+        and "eng.train" in bad.stderr
+        and "--data_dir" in bad.stderr
+    )

@@ -1,21 +1,22 @@
 """Welch t-test and summary statistics against scipy.stats and numpy."""
+
 import math
 
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from taglm_tf.reports import stats
 from taglm_tf.errors import InputError
+from taglm_tf.reports import stats
 
 NER_TAGLM = [91.93, 91.70, 92.12, 91.81, 92.33, 91.62, 91.95, 92.05, 91.74, 92.01]
 NER_BASE = [90.87, 90.70, 91.02, 90.91, 90.80]
 SAMPLES = [
-    (NER_TAGLM, NER_BASE),                                  # unequal n
-    ([1.0, 2.0, 3.0, 4.0], [1.5, 2.5, 3.5, 4.5]),           # equal n
+    (NER_TAGLM, NER_BASE),  # unequal n
+    ([1.0, 2.0, 3.0, 4.0], [1.5, 2.5, 3.5, 4.5]),  # equal n
     ([95.0, 95.1], [96.3, 96.4, 96.38, 96.35, 96.31, 96.4, 96.33]),
-    ([10.0, 10.0, 10.0], [9.0, 11.5, 10.7, 9.9]),           # one sample without variance
-    ([0.0, 100.0], [50.0, 50.1, 49.9]),                     # large p
+    ([10.0, 10.0, 10.0], [9.0, 11.5, 10.7, 9.9]),  # one sample without variance
+    ([0.0, 100.0], [50.0, 50.1, 49.9]),  # large p
 ]
 
 
@@ -25,7 +26,7 @@ def test_matches_the_welch_satterthwaite_formula(a, b):
     distribution with those degrees of freedom."""
     va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
     t = (np.mean(a) - np.mean(b)) / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     ours = stats.welch_ttest(a, b)
     assert ours.t == pytest.approx(t, abs=1e-10, rel=1e-9)
     assert ours.df == pytest.approx(df, rel=1e-9)
@@ -38,12 +39,15 @@ def test_sign_and_symmetry():
     assert ab.t > 0 and ba.t == pytest.approx(-ab.t) and ab.p == pytest.approx(ba.p)
 
 
-@pytest.mark.parametrize("a,b,message", [
-    ([91.0], [90.0, 90.5], "sample A has 1 value"),
-    ([91.0, 91.2], [], "sample B has 0 value"),
-    ([91.0, 91.0], [90.0, 90.0], "zero variance"),
-    ([91.0, float("nan")], [90.0, 90.2], "non-finite"),
-])
+@pytest.mark.parametrize(
+    "a,b,message",
+    [
+        ([91.0], [90.0, 90.5], "sample A has 1 value"),
+        ([91.0, 91.2], [], "sample B has 0 value"),
+        ([91.0, 91.0], [90.0, 90.0], "zero variance"),
+        ([91.0, float("nan")], [90.0, 90.2], "non-finite"),
+    ],
+)
 def test_clear_errors(a, b, message):
     with pytest.raises(InputError, match=message):
         stats.welch_ttest(a, b)
@@ -59,6 +63,7 @@ def test_mean_std_is_sample_std():
 def test_compare_pools_sweeps_runs_and_results_files(tmp_path):
     import fake_runs
     from experiments import compare
+
     a = fake_runs.write_sweep(str(tmp_path / "a"), "ner_taglm", [(91.9, 95.0), (92.1, 95.1), (91.7, 94.9)])
     b1 = fake_runs.write_run(str(tmp_path / "b1"), 1, 90.8, 94.0)
     b2 = fake_runs.write_run(str(tmp_path / "b2"), 2, 90.9, 94.2)
@@ -74,6 +79,7 @@ def test_compare_pools_sweeps_runs_and_results_files(tmp_path):
 
 def test_paired_ttest_matches_scipy_and_a_hand_computation():
     from taglm_tf.reports.stats import paired_ttest
+
     taglm, base = [71.0, 69.5, 72.25, 70.0], [67.5, 68.0, 68.25, 67.0]
     r = paired_ttest(taglm, base)
     ref = scipy_stats.ttest_rel(taglm, base)
@@ -84,19 +90,26 @@ def test_paired_ttest_matches_scipy_and_a_hand_computation():
     assert paired_ttest(base, taglm).t == pytest.approx(-r.t)
 
 
-@pytest.mark.parametrize("a,b,message", [([1.0, 2.0, 3.0], [1.0, 2.0], "needs pairs: 3 against 2"),
-                                         ([2.0, 3.0], [1.0, 2.0], "same amount")])
+@pytest.mark.parametrize(
+    "a,b,message",
+    [([1.0, 2.0, 3.0], [1.0, 2.0], "needs pairs: 3 against 2"), ([2.0, 3.0], [1.0, 2.0], "same amount")],
+)
 def test_paired_ttest_errors(a, b, message):
     from taglm_tf.reports.stats import paired_ttest
+
     with pytest.raises(InputError, match=message):
         paired_ttest(a, b)
 
 
 def test_mean_ci_is_scipys_t_interval():
     import scipy.stats
+
     from taglm_tf.reports.stats import mean_ci
+
     values = [1.2, -0.4, 2.9, 0.7, 1.1]
     mean, half = mean_ci(values)
-    low, high = scipy.stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=scipy.stats.sem(values))
+    low, high = scipy.stats.t.interval(
+        0.95, len(values) - 1, loc=np.mean(values), scale=scipy.stats.sem(values)
+    )
     assert mean == pytest.approx(np.mean(values)) and (mean - half, mean + half) == pytest.approx((low, high))
     assert mean_ci([3.0]) == (3.0, None)

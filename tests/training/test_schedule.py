@@ -1,4 +1,5 @@
 """The paper's annealing schedule on fake dev-F1 sequences."""
+
 import dataclasses
 
 import pytest
@@ -19,7 +20,7 @@ def run(schedule, f1s):
 
 def test_constant_phase_then_two_annealing_steps_of_five_epochs():
     schedule = AnnealingSchedule(base_lr=1e-3, patience=3)
-    f1s = [50, 60, 70, 65, 69, 68] + [0] * 20   # best at epoch 3, patience runs out at epoch 6
+    f1s = [50, 60, 70, 65, 69, 68] + [0] * 20  # best at epoch 3, patience runs out at epoch 6
     lrs, actions = run(schedule, f1s)
     assert actions[:6] == [CONTINUE] * 5 + [ANNEAL]
     assert schedule.best_epoch == 3 and schedule.best_f1 == 70

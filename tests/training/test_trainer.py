@@ -1,5 +1,6 @@
 """Training end to end on the shipped sample: the schedule, progress output, TensorBoard, save/load
 (resume after an interruption: test_run_lifecycle.py)."""
+
 import contextlib
 import io
 import json
@@ -41,7 +42,8 @@ def finished_run(finished_run_and_stdout):
 
 def _accumulator(model_dir):
     acc = event_accumulator.EventAccumulator(
-        os.path.join(model_dir, "tensorboard"), size_guidance={event_accumulator.TENSORS: 0})
+        os.path.join(model_dir, "tensorboard"), size_guidance={event_accumulator.TENSORS: 0}
+    )
     acc.Reload()
     return acc
 
@@ -62,8 +64,14 @@ def test_schedule_runs_to_the_end(finished_run):
     assert history[-1]["action"] == "stop"
     assert lrs[-2:] == pytest.approx([1e-4, 1e-5])
     assert results["epochs"] == len(history) == [h["epoch"] for h in history][-1]
-    for name in ("model.keras", "vocab.json", "config.json", "results.json",
-                 "dev_predictions.txt", "test_predictions.txt"):
+    for name in (
+        "model.keras",
+        "vocab.json",
+        "config.json",
+        "results.json",
+        "dev_predictions.txt",
+        "test_predictions.txt",
+    ):
         assert os.path.exists(os.path.join(config.model_dir, name)), name
     assert json.load(open(os.path.join(config.model_dir, "config.json")))["task"] == "ner"
 
@@ -115,7 +123,8 @@ def test_step_loss_final_scores_and_hparams_in_tensorboard(finished_run):
     assert hparams["learning_rate"].number_value == pytest.approx(1e-3)
     assert hparams["rnn2_units"].number_value == 8 and "verbose" not in hparams
     experiment = hparams_metadata.parse_experiment_plugin_data(
-        acc.PluginTagToContent("hparams")[hparams_metadata.EXPERIMENT_TAG])
+        acc.PluginTagToContent("hparams")[hparams_metadata.EXPERIMENT_TAG]
+    )
     assert [m.name.tag for m in experiment.metric_infos] == ["dev/f1", "dev/final_f1", "test/f1"]
     assert {h.name for h in experiment.hparam_infos} == set(hparams)
 
@@ -146,8 +155,13 @@ def test_bar_with_the_real_batch_count_on_a_terminal(finished_run, tmp_path):
     assert full.num_batches(16, shuffle=True) == len(list(full.dataset(16, shuffle=True, seed=3, epoch=2)))
     terminal = FakeTerminal()
     with contextlib.redirect_stdout(terminal):
-        trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags),
-                          TrainConfig(batch_size=4, log_every_steps=0), str(tmp_path), SpanLabels("iob1"))
+        trainer = Trainer(
+            loaded.model,
+            Predictor(loaded.model, loaded.resources.tags),
+            TrainConfig(batch_size=4, log_every_steps=0),
+            str(tmp_path),
+            SpanLabels("iob1"),
+        )
         trainer._epoch(data, 1)
     shown = terminal.getvalue()
     assert "1/3" in shown and "ETA" in shown and "3/3" in shown
@@ -163,10 +177,18 @@ def test_hparams_trials_of_two_sweeps_with_the_same_run_names_stay_apart(finishe
     loaded = saving.load_tagger(config.model_dir)
 
     def logged_trial(run_dir):
-        trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags), TrainConfig(),
-                          str(run_dir), SpanLabels("iob1"), hparams={"forward_lm": "none", "seed": 1})
+        trainer = Trainer(
+            loaded.model,
+            Predictor(loaded.model, loaded.resources.tags),
+            TrainConfig(),
+            str(run_dir),
+            SpanLabels("iob1"),
+            hparams={"forward_lm": "none", "seed": 1},
+        )
         trainer.writer.flush()
-        content = _accumulator(str(run_dir)).PluginTagToContent("hparams")[hparams_metadata.SESSION_START_INFO_TAG]
+        content = _accumulator(str(run_dir)).PluginTagToContent("hparams")[
+            hparams_metadata.SESSION_START_INFO_TAG
+        ]
         return hparams_metadata.parse_session_start_info_plugin_data(content).group_name
 
     first, second = logged_trial(tmp_path / "card" / "seed_1"), logged_trial(tmp_path / "current" / "seed_1")
@@ -178,8 +200,11 @@ def test_hparams_trials_of_two_sweeps_with_the_same_run_names_stay_apart(finishe
 def test_the_bar_shows_the_epochs_running_mean_loss(finished_run, tmp_path, monkeypatch):
     config, _ = finished_run
     loaded = saving.load_tagger(config.model_dir)
-    data = TaggingData(_train_data(loaded.resources.featurizer(), loaded.resources.tags).sentences[:10],
-                       loaded.resources.featurizer(), loaded.resources.tags)
+    data = TaggingData(
+        _train_data(loaded.resources.featurizer(), loaded.resources.tags).sentences[:10],
+        loaded.resources.featurizer(),
+        loaded.resources.tags,
+    )
     shown = []
 
     class RecordingBar:
@@ -190,8 +215,13 @@ def test_the_bar_shows_the_epochs_running_mean_loss(finished_run, tmp_path, monk
             shown.append(dict(values)["loss"])
 
     monkeypatch.setattr(tf.keras.utils, "Progbar", RecordingBar)
-    trainer = Trainer(loaded.model, Predictor(loaded.model, loaded.resources.tags),
-                      TrainConfig(batch_size=4, log_every_steps=0), str(tmp_path), SpanLabels("iob1"))
+    trainer = Trainer(
+        loaded.model,
+        Predictor(loaded.model, loaded.resources.tags),
+        TrainConfig(batch_size=4, log_every_steps=0),
+        str(tmp_path),
+        SpanLabels("iob1"),
+    )
     losses = []
     step = trainer.train_step
     monkeypatch.setattr(trainer, "train_step", lambda batch: losses.append(float(step(batch))) or losses[-1])

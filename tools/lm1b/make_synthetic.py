@@ -21,6 +21,7 @@ Usage::
     python -m tools.lm1b.make_synthetic --output_dir=DIR [--size=tiny|full] [--seed=N] \
         [--no_softmax]
 """
+
 from __future__ import annotations
 
 from taglm_tf import cli
@@ -33,7 +34,7 @@ import dataclasses
 import os
 import sys
 import zlib
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -60,19 +61,20 @@ FORGET_BIAS = 1.0
 LOG_PERP_EPSILON = 1e-4
 BANK_WIDTHS = (1, 2, 3, 4, 5, 6, 7, 7)
 CKPT_FILES = ("ckpt-base", "ckpt-char-embedding", "ckpt-lstm") + tuple(
-    "ckpt-softmax%d" % s for s in range(NUM_SHARDS + 1))
+    "ckpt-softmax%d" % s for s in range(NUM_SHARDS + 1)
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Dims:
     """Model dimensions. ``highway`` (H) is the sum of the CNN filter counts."""
 
-    char_dim: int            # E
-    filter_counts: Tuple[int, ...]
-    proj: int                # P
-    cells: int               # N
-    vocab_size: int          # words after dropping !!!MAXTERMID
-    vocab_pad: int           # softmax rows, a multiple of 8, > vocab_size
+    char_dim: int  # E
+    filter_counts: tuple[int, ...]
+    proj: int  # P
+    cells: int  # N
+    vocab_size: int  # words after dropping !!!MAXTERMID
+    vocab_pad: int  # softmax rows, a multiple of 8, > vocab_size
 
     @property
     def highway(self) -> int:
@@ -80,7 +82,7 @@ class Dims:
         return sum(self.filter_counts)
 
     @property
-    def banks(self) -> List[Tuple[int, int]]:
+    def banks(self) -> list[tuple[int, int]]:
         """(width, filter count) per CNN bank."""
         return list(zip(BANK_WIDTHS, self.filter_counts))
 
@@ -94,14 +96,27 @@ SPECIAL_WORDS = ("<S>", "</S>", "<UNK>")
 # Hand-picked words for the tiny vocabulary (also included in the full one): frequent English
 # tokens, punctuation, numbers, non-ASCII words, and words longer than 48 UTF-8 bytes (one of them
 # is cut in the middle of a 2-byte character by the 48-byte rule).
-_ASCII_WORDS = tuple((
-    "the , . of and to a in \" 's that for is on was with he it as said at by from his '' `` "
-    "be has are have but not this who they had I which will : or one after new year -- ( ) "
-    "The A In It But U.S. Mr. York cat dog sat mat quickly market percent million "
-    "1 10 2016 $ % & ... ' n't don't e-mail 3.5 @ # * / [ ] { } ~ ^ _ | + = < > ; ? ! \\"
-).split())
+_ASCII_WORDS = tuple(
+    (
+        "the , . of and to a in \" 's that for is on was with he it as said at by from his '' `` "
+        "be has are have but not this who they had I which will : or one after new year -- ( ) "
+        "The A In It But U.S. Mr. York cat dog sat mat quickly market percent million "
+        "1 10 2016 $ % & ... ' n't don't e-mail 3.5 @ # * / [ ] { } ~ ^ _ | + = < > ; ? ! \\"
+    ).split()
+)
 _NON_ASCII_WORDS = (
-    "café", "über", "naïve", "Zürich", "São", "Paulo", "東京", "€", "—", "Ünïcödé", "Москва", "日本語",
+    "café",
+    "über",
+    "naïve",
+    "Zürich",
+    "São",
+    "Paulo",
+    "東京",
+    "€",
+    "—",
+    "Ünïcödé",
+    "Москва",
+    "日本語",
 )
 _LONG_WORDS = (
     "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch",  # 58 bytes
@@ -112,16 +127,28 @@ _LONG_WORDS = (
 TINY_WORDS = SPECIAL_WORDS + _ASCII_WORDS + _NON_ASCII_WORDS + _LONG_WORDS
 assert len(set(TINY_WORDS)) == len(TINY_WORDS), "duplicate tiny vocab word"
 
-TINY = Dims(char_dim=4, filter_counts=(1, 1, 2, 2, 4, 6, 8, 8), proj=16, cells=64,
-            vocab_size=len(TINY_WORDS), vocab_pad=NUM_SHARDS * (len(TINY_WORDS) // NUM_SHARDS + 1))
-FULL = Dims(char_dim=16, filter_counts=(32, 32, 64, 128, 256, 512, 1024, 2048), proj=1024,
-            cells=8192, vocab_size=793471, vocab_pad=800000)
+TINY = Dims(
+    char_dim=4,
+    filter_counts=(1, 1, 2, 2, 4, 6, 8, 8),
+    proj=16,
+    cells=64,
+    vocab_size=len(TINY_WORDS),
+    vocab_pad=NUM_SHARDS * (len(TINY_WORDS) // NUM_SHARDS + 1),
+)
+FULL = Dims(
+    char_dim=16,
+    filter_counts=(32, 32, 64, 128, 256, 512, 1024, 2048),
+    proj=1024,
+    cells=8192,
+    vocab_size=793471,
+    vocab_pad=800000,
+)
 SIZES = {"tiny": TINY, "full": FULL}
 
 
-def vocab_words(dims: Dims) -> List[str]:
+def vocab_words(dims: Dims) -> list[str]:
     """The vocabulary (without !!!MAXTERMID): the tiny words, then ``w000123``-style fillers."""
-    words = list(TINY_WORDS[:dims.vocab_size])
+    words = list(TINY_WORDS[: dims.vocab_size])
     words.extend("w%06d" % i for i in range(dims.vocab_size - len(words)))
     return words
 
@@ -147,27 +174,29 @@ class VarSpec:
     """
 
     name: str
-    shape: Tuple[int, ...]
+    shape: tuple[int, ...]
     dtype: str = "float32"
     mean: float = 0.0
     std: float = 0.0
-    block_means: Tuple[float, ...] = ()
+    block_means: tuple[float, ...] = ()
 
 
-def _sharded(prefix: str, rows: int, cols: int, std: float) -> List[VarSpec]:
+def _sharded(prefix: str, rows: int, cols: int, std: float) -> list[VarSpec]:
     """``prefix_0`` .. ``prefix_7``: the 8 row shards of a [rows, cols] matrix."""
     assert rows % NUM_SHARDS == 0, (prefix, rows)
-    return [VarSpec("%s_%d" % (prefix, s), (rows // NUM_SHARDS, cols), std=std)
-            for s in range(NUM_SHARDS)]
+    return [VarSpec("%s_%d" % (prefix, s), (rows // NUM_SHARDS, cols), std=std) for s in range(NUM_SHARDS)]
 
 
-def _char_specs(d: Dims) -> List[VarSpec]:
+def _char_specs(d: Dims) -> list[VarSpec]:
     """The 62 tensors of ckpt-char-embedding."""
     h = d.highway
     specs = [VarSpec("char_embedding/W", (NUM_CHARS, d.char_dim), std=1.0)]
     for k, (w, n) in enumerate(d.banks):
-        specs.append(VarSpec("char_embedding/cnn_%d/kernel" % k, (w, d.char_dim, 1, n),
-                             std=1.0 / np.sqrt(w * d.char_dim)))
+        specs.append(
+            VarSpec(
+                "char_embedding/cnn_%d/kernel" % k, (w, d.char_dim, 1, n), std=1.0 / np.sqrt(w * d.char_dim)
+            )
+        )
         specs.append(VarSpec("char_embedding/cnn_%d/b" % k, (1, 1, 1, n), std=0.1))
     for layer in range(2):
         scope = "char_embedding/dense_%d" % layer
@@ -180,7 +209,7 @@ def _char_specs(d: Dims) -> List[VarSpec]:
     return specs
 
 
-def _lstm_specs(d: Dims) -> List[VarSpec]:
+def _lstm_specs(d: Dims) -> list[VarSpec]:
     """The 40 tensors of ckpt-lstm (20 per layer)."""
     specs = []
     for layer in range(2):
@@ -188,15 +217,14 @@ def _lstm_specs(d: Dims) -> List[VarSpec]:
         specs += _sharded(scope + "/W", 2 * d.proj, 4 * d.cells, std=1.0 / np.sqrt(2 * d.proj))
         # Blocks i, j, f, o: a negative forget-block mean offsets the graph's +1.0 so that cell
         # values stay O(1) over long inputs instead of integrating (checked at full size).
-        specs.append(VarSpec(scope + "/B", (4 * d.cells,), std=0.5,
-                             block_means=(0.0, 0.0, -1.0, 0.0)))
+        specs.append(VarSpec(scope + "/B", (4 * d.cells,), std=0.5, block_means=(0.0, 0.0, -1.0, 0.0)))
         for peep in ("W_F_diag", "W_I_diag", "W_O_diag"):
             specs.append(VarSpec("%s/%s" % (scope, peep), (d.cells,), std=0.25))
         specs += _sharded(scope + "/W_P", d.cells, d.proj, std=2.0 / np.sqrt(d.cells))
     return specs
 
 
-def release_variables(dims: Dims) -> Dict[str, List[VarSpec]]:
+def release_variables(dims: Dims) -> dict[str, list[VarSpec]]:
     """File name -> the tensors it holds (docs/lm_1b.md §2), for all 12 release files."""
     files = {
         "ckpt-base": [VarSpec("global_step", (), dtype="int64")],
@@ -245,16 +273,16 @@ def _ref_var(tf, spec: VarSpec, trainable: bool = True):
     """A ref (VariableV2) variable whose op name is exactly ``spec.name``, zero-initialised."""
     scope, _, leaf = spec.name.rpartition("/")
     with tf.compat.v1.name_scope(scope + "/" if scope else None):
-        var = tf.compat.v1.Variable(tf.zeros(spec.shape, dtype=spec.dtype), name=leaf,
-                                    use_resource=False, trainable=trainable)
+        var = tf.compat.v1.Variable(
+            tf.zeros(spec.shape, dtype=spec.dtype), name=leaf, use_resource=False, trainable=trainable
+        )
     assert var.op.name == spec.name, (var.op.name, spec.name)
     return var
 
 
 def _concat_shards(tf, variables, prefix: str, name: str, axis: int = 0):
     """concat(prefix_0 .. prefix_7) along ``axis``."""
-    return tf.concat([variables["%s_%d" % (prefix, s)] for s in range(NUM_SHARDS)], axis,
-                     name=name)
+    return tf.concat([variables["%s_%d" % (prefix, s)] for s in range(NUM_SHARDS)], axis, name=name)
 
 
 def _char_cnn(tf, v, d: Dims, char_ids):
@@ -267,8 +295,12 @@ def _char_cnn(tf, v, d: Dims, char_ids):
         image = tf.reshape(emb, [-1, MAX_WORD_LEN, d.char_dim, 1], name="image")
         features = []
         for k in range(len(d.banks)):
-            conv = tf.nn.conv2d(image, v["char_embedding/cnn_%d/kernel" % k], [1, 1, 1, 1],
-                                "VALID", name="conv_%d" % k) + v["char_embedding/cnn_%d/b" % k]
+            conv = (
+                tf.nn.conv2d(
+                    image, v["char_embedding/cnn_%d/kernel" % k], [1, 1, 1, 1], "VALID", name="conv_%d" % k
+                )
+                + v["char_embedding/cnn_%d/b" % k]
+            )
             pooled = tf.reduce_max(tf.nn.relu(conv), axis=[1, 2], name="max_%d" % k)
             features.append(pooled)
         x = tf.concat(features, 1, name="features")
@@ -277,8 +309,9 @@ def _char_cnn(tf, v, d: Dims, char_ids):
         with tf.compat.v1.name_scope(scope + "/"):
             gate_w = _concat_shards(tf, v, scope + "/gate/W", "gate_W")
             tr_w = _concat_shards(tf, v, scope + "/tr/W", "tr_W")
-            gate = tf.sigmoid(tf.matmul(x, gate_w) + v[scope + "/gate/b"] + HIGHWAY_GATE_OFFSET,
-                              name="gate_sigmoid")
+            gate = tf.sigmoid(
+                tf.matmul(x, gate_w) + v[scope + "/gate/b"] + HIGHWAY_GATE_OFFSET, name="gate_sigmoid"
+            )
             transform = tf.nn.relu(tf.matmul(x, tr_w) + v[scope + "/tr/b"], name="transform_relu")
             x = tf.add(gate * transform, (1.0 - gate) * x, name="highway")
     with tf.compat.v1.name_scope("char_embedding/proj/"):
@@ -297,8 +330,9 @@ def _lstm_layer(tf, v, d: Dims, layer: int, x, state_var):
         kernel = _concat_shards(tf, v, scope + "/W", "W_concat")
         z = tf.matmul(tf.concat([x, h_prev], 1, name="xh_concat"), kernel) + v[scope + "/B"]
         i, j, f, o = tf.split(z, 4, axis=1, name="gates")
-        c = (tf.sigmoid(f + FORGET_BIAS + v[scope + "/W_F_diag"] * c_prev) * c_prev
-             + tf.sigmoid(i + v[scope + "/W_I_diag"] * c_prev) * tf.tanh(j))
+        c = tf.sigmoid(f + FORGET_BIAS + v[scope + "/W_F_diag"] * c_prev) * c_prev + tf.sigmoid(
+            i + v[scope + "/W_I_diag"] * c_prev
+        ) * tf.tanh(j)
         m = tf.sigmoid(o + v[scope + "/W_O_diag"] * c) * tf.tanh(c)
         h = tf.matmul(m, _concat_shards(tf, v, scope + "/W_P", "W_P_concat"), name="h")
         new_state = tf.concat([c, h], 1, name="concat_2")
@@ -315,10 +349,12 @@ def _softmax_and_loss(tf, v, d: Dims, h, targets, weights):
     logits = tf.add(tf.matmul(h, matrix, transpose_b=True), v["softmax/b"], name="logits")
     probs = tf.nn.softmax(logits, name="softmax_out")
     xent = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.reshape(targets, [-1]), logits=logits, name="xent")
+        labels=tf.reshape(targets, [-1]), logits=logits, name="xent"
+    )
     w = tf.reshape(weights, [-1], name="flat_weights")
-    log_perp = tf.math.divide(tf.reduce_sum(xent * w), tf.reduce_sum(w) + LOG_PERP_EPSILON,
-                              name="log_perplexity_out")
+    log_perp = tf.math.divide(
+        tf.reduce_sum(xent * w), tf.reduce_sum(w) + LOG_PERP_EPSILON, name="log_perplexity_out"
+    )
     return matrix, probs, log_perp
 
 
@@ -334,19 +370,30 @@ def build_reference_graph(dims: Dims):
         targets = tf.compat.v1.placeholder(tf.int32, [1, 1], name="targets_in")
         weights = tf.compat.v1.placeholder(tf.float32, [1, 1], name="target_weights_in")
         width = dims.cells + dims.proj
-        states = [tf.compat.v1.Variable(tf.zeros([1, width]), name=name, trainable=False,
-                                        use_resource=False) for name in ("Variable", "Variable_1")]
+        states = [
+            tf.compat.v1.Variable(tf.zeros([1, width]), name=name, trainable=False, use_resource=False)
+            for name in ("Variable", "Variable_1")
+        ]
         assert [s.op.name for s in states] == ["Variable", "Variable_1"]
-        tf.group(*[tf.compat.v1.assign(s, tf.zeros([1, width])) for s in states],
-                 name="states_init")
+        tf.group(*[tf.compat.v1.assign(s, tf.zeros([1, width])) for s in states], name="states_init")
         x = _char_cnn(tf, v, dims, char_ids)
         for layer, state in enumerate(states):
             x, _ = _lstm_layer(tf, v, dims, layer, x, state)
         _softmax_and_loss(tf, v, dims, x, targets, weights)
-        tf.compat.v1.train.Saver(var_list={s.name: v[s.name] for s in specs}, sharded=False,
-                                 write_version=tf.compat.v1.train.SaverDef.V1)
-        for name in ("Reshape_3", "softmax_out", "log_perplexity_out", "all_embs_out",
-                     "save/Const", "save/restore_all", "states_init"):
+        tf.compat.v1.train.Saver(
+            var_list={s.name: v[s.name] for s in specs},
+            sharded=False,
+            write_version=tf.compat.v1.train.SaverDef.V1,
+        )
+        for name in (
+            "Reshape_3",
+            "softmax_out",
+            "log_perplexity_out",
+            "all_embs_out",
+            "save/Const",
+            "save/restore_all",
+            "states_init",
+        ):
             graph.get_operation_by_name(name)  # raises if TF renamed anything
     return graph
 
@@ -364,8 +411,9 @@ def write_graph_pbtxt(path: str, dims: Dims) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def write_synthetic_release(output_dir: str, size: str = "tiny", seed: int = 0,
-                            include_softmax: bool = True) -> Dict[str, str]:
+def write_synthetic_release(
+    output_dir: str, size: str = "tiny", seed: int = 0, include_softmax: bool = True
+) -> dict[str, str]:
     """Write the release into ``output_dir``; returns {file name: path} of the files written.
 
     With ``include_softmax=False`` the nine ``ckpt-softmax*`` files are not written (stale ones
@@ -392,28 +440,48 @@ def write_synthetic_release(output_dir: str, size: str = "tiny", seed: int = 0,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--output_dir", required=True, help="directory to write the release files into")
-    parser.add_argument("--size", choices=sorted(SIZES), default="tiny",
-                        help="'tiny': small dimensions for tests; 'full': the release's real shapes")
+    parser.add_argument(
+        "--size",
+        choices=sorted(SIZES),
+        default="tiny",
+        help="'tiny': small dimensions for tests; 'full': the release's real shapes",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights")
-    parser.add_argument("--no_softmax", action="store_true",
-                        help="leave out ckpt-softmax0..8 (saves ~3.3 GB at full size)")
+    parser.add_argument(
+        "--no_softmax", action="store_true", help="leave out ckpt-softmax0..8 (saves ~3.3 GB at full size)"
+    )
     args = parser.parse_args(argv)
     try:  # before any work, as every tool of the project checks where it writes
         check_output_path(args.output_dir, (), "--output_dir", folder=True)
     except InputError as e:
         parser.error(str(e))
-    written = write_synthetic_release(args.output_dir, args.size, args.seed,
-                                      include_softmax=not args.no_softmax)
+    written = write_synthetic_release(
+        args.output_dir, args.size, args.seed, include_softmax=not args.no_softmax
+    )
     dims = SIZES[args.size]
-    print("Wrote %d files to %s (size=%s: E=%d H=%d P=%d N=%d vocab=%d softmax rows=%d)" % (
-        len(written), args.output_dir, args.size, dims.char_dim, dims.highway, dims.proj,
-        dims.cells, dims.vocab_size, dims.vocab_pad))
+    print(
+        "Wrote %d files to %s (size=%s: E=%d H=%d P=%d N=%d vocab=%d softmax rows=%d)"
+        % (
+            len(written),
+            args.output_dir,
+            args.size,
+            dims.char_dim,
+            dims.highway,
+            dims.proj,
+            dims.cells,
+            dims.vocab_size,
+            dims.vocab_pad,
+        )
+    )
     if args.no_softmax:
-        print("--no_softmax: ckpt-softmax0..8 were NOT written; the graph's save/restore_all "
-              "needs them and will fail, the ckpt-* glob holds only base, char-embedding, lstm.")
+        print(
+            "--no_softmax: ckpt-softmax0..8 were NOT written; the graph's save/restore_all "
+            "needs them and will fail, the ckpt-* glob holds only base, char-embedding, lstm."
+        )
     return 0
 
 

@@ -11,9 +11,10 @@ library is compared against, so it must not share code with it.
 
 Works on the real release and on ``tools.lm1b.make_synthetic`` output alike.
 """
+
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -30,13 +31,13 @@ class _WordVocab:
     """data_utils.Vocabulary: one token per line, ids in file order, !!!MAXTERMID skipped."""
 
     def __init__(self, path: str):
-        self.words: List[bytes] = []
+        self.words: list[bytes] = []
         with open(path, "rb") as f:
             for line in f:
                 word = line.strip()  # bytes.strip == Python 2 str.strip: ASCII whitespace
                 if word != MAXTERMID:
                     self.words.append(word)
-        self.ids: Dict[bytes, int] = {w: i for i, w in enumerate(self.words)}  # last one wins
+        self.ids: dict[bytes, int] = {w: i for i, w in enumerate(self.words)}  # last one wins
         self.bos, self.eos, self.unk = (self.ids[w] for w in (b"<S>", b"</S>", b"<UNK>"))
 
     def word_to_id(self, word: bytes) -> int:
@@ -59,8 +60,8 @@ class _CharVocab:
     def encode(self, word: bytes) -> np.ndarray:
         """[bow, first 48 bytes, eow, pad, ...] as 50 int32 ids."""
         ids = np.full([MAX_WORD_LEN], self.pad, dtype=np.int32)
-        body = list(word[:MAX_WORD_LEN - 2])
-        ids[:len(body) + 2] = [self.bow] + body + [self.eow]
+        body = list(word[: MAX_WORD_LEN - 2])
+        ids[: len(body) + 2] = [self.bow] + body + [self.eow]
         return ids
 
     def sentence_boundary(self, which: int) -> np.ndarray:
@@ -125,8 +126,14 @@ class ReferenceLM:
         """Run ``states_init`` (zero both LSTM state variables)."""
         self.session.run("states_init")
 
-    def step(self, word_id: int, char_ids: np.ndarray, fetches: Sequence[str],
-             target_id: int = 0, weight: float = 1.0) -> list:
+    def step(
+        self,
+        word_id: int,
+        char_ids: np.ndarray,
+        fetches: Sequence[str],
+        target_id: int = 0,
+        weight: float = 1.0,
+    ) -> list:
         """One ``session.run`` of a single token (batch 1 x 1 step); returns the fetched values."""
         feed = {
             "inputs_in:0": np.array([[word_id]], np.int32),
@@ -136,7 +143,7 @@ class ReferenceLM:
         }
         return self.session.run(list(fetches), feed)
 
-    def _start(self, bos_chars: str) -> Tuple[int, np.ndarray]:
+    def _start(self, bos_chars: str) -> tuple[int, np.ndarray]:
         """Word id and char ids fed for the sentence start."""
         if bos_chars == "word":  # _SampleModel / dump modes: the literal vocab word <S>
             return self.vocab.bos, self.chars.encode(b"<S>")
@@ -156,12 +163,11 @@ class ReferenceLM:
         start = self._start(bos_chars)
         fetches = ["all_embs_out:0"] + list(_LSTM_OUTPUTS)
         rows = []
-        for word_id, char_ids in [start] + [(self.word_id(t), self.word_char_ids(t))
-                                            for t in tokens]:
+        for word_id, char_ids in [start] + [(self.word_id(t), self.word_char_ids(t)) for t in tokens]:
             rows.append([np.asarray(v)[0] for v in self.step(word_id, char_ids, fetches)])
         return np.stack([np.stack(layer) for layer in zip(*rows[1:])]).astype(np.float32)
 
-    def dump_lstm_emb_line(self, line: str) -> Tuple[np.ndarray, bool]:
+    def dump_lstm_emb_line(self, line: str) -> tuple[np.ndarray, bool]:
         """lm_1b_eval's ``_DumpSentenceEmbedding`` on one raw line, every fed step kept.
 
         As the original: ``<S> `` is prepended unless ``line.find('<S>') == 0``, the UTF-8
@@ -173,13 +179,13 @@ class ReferenceLM:
         words = (("<S> " if added else "") + line).encode("utf-8").split()
         self.reset()
         fetches = ["all_embs_out:0"] + list(_LSTM_OUTPUTS)
-        rows = [[np.asarray(v)[0] for v in
-                 self.step(self.vocab.word_to_id(w), self.chars.encode(w), fetches)]
-                for w in words]
+        rows = [
+            [np.asarray(v)[0] for v in self.step(self.vocab.word_to_id(w), self.chars.encode(w), fetches)]
+            for w in words
+        ]
         return np.stack([np.stack(layer) for layer in zip(*rows)]).astype(np.float32), added
 
-    def softmax_steps(self, tokens: Sequence[str],
-                      bos_chars: str = "word") -> Tuple[np.ndarray, np.ndarray]:
+    def softmax_steps(self, tokens: Sequence[str], bos_chars: str = "word") -> tuple[np.ndarray, np.ndarray]:
         """Next-word distributions of a sentence: ``(softmax [n+1, Vpad], log_perp [n+1])``.
 
         Resets the state and feeds the n+1 inputs ``<S>, t1 .. tn`` with targets
@@ -188,13 +194,13 @@ class ReferenceLM:
         padded rows, and ``log_perplexity_out`` = -log p(target_k) / (1 + 1e-4).
         """
         self.reset()
-        inputs = [self._start(bos_chars)] + [(self.word_id(t), self.word_char_ids(t))
-                                             for t in tokens]
+        inputs = [self._start(bos_chars)] + [(self.word_id(t), self.word_char_ids(t)) for t in tokens]
         targets = [self.word_id(t) for t in tokens] + [self.vocab.eos]
         probs, log_perps = [], []
         for (word_id, char_ids), target in zip(inputs, targets):
-            p, lp = self.step(word_id, char_ids, ["softmax_out:0", "log_perplexity_out:0"],
-                              target_id=target, weight=1.0)
+            p, lp = self.step(
+                word_id, char_ids, ["softmax_out:0", "log_perplexity_out:0"], target_id=target, weight=1.0
+            )
             probs.append(p[0])
             log_perps.append(lp)
         return np.stack(probs), np.asarray(log_perps, np.float32)
@@ -211,7 +217,7 @@ class ReferenceLM:
             self.session.close()
             self.session = None
 
-    def __enter__(self) -> "ReferenceLM":
+    def __enter__(self) -> ReferenceLM:
         return self
 
     def __exit__(self, *exc) -> None:

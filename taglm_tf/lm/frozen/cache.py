@@ -6,11 +6,12 @@ it can be memory-mapped), ``offsets`` ``[N + 1]`` (sentence ``i`` is rows
 fingerprint, the layer, the dtype and a fingerprint of the sentences. Opening a cache with other
 expectations is refused, so a stale cache is never used silently.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
-from typing import Callable, Dict, List, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import h5py
 import numpy as np
@@ -20,7 +21,7 @@ from taglm_tf.fileio import atomic_path
 
 FORMAT_VERSION = 1
 # embed(list of token lists) -> list of [n_i, D] float arrays, in input order.
-EmbedFn = Callable[[List[Sequence[str]]], List[np.ndarray]]
+EmbedFn = Callable[[list[Sequence[str]]], list[np.ndarray]]
 
 
 def sentences_fingerprint(sentences: Sequence[Sequence[str]]) -> str:
@@ -34,9 +35,18 @@ def sentences_fingerprint(sentences: Sequence[Sequence[str]]) -> str:
 DTYPES = ("float16", "float32")  # storage types of a cache
 
 
-def write_cache(path: str, embed: EmbedFn, sentences: Sequence[Sequence[str]], *, dim: int,
-                lm_fingerprint: str, layer: str, dtype: str = "float16", chunk: int = 1024,
-                progress: Optional[Callable[[int], None]] = None) -> None:
+def write_cache(
+    path: str,
+    embed: EmbedFn,
+    sentences: Sequence[Sequence[str]],
+    *,
+    dim: int,
+    lm_fingerprint: str,
+    layer: str,
+    dtype: str = "float16",
+    chunk: int = 1024,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     """Embed ``sentences`` in chunks and write the cache atomically.
 
     Args:
@@ -59,18 +69,27 @@ def write_cache(path: str, embed: EmbedFn, sentences: Sequence[Sequence[str]], *
             table = f.create_dataset("embeddings", (int(offsets[-1]), dim), dtype=dtype)
             f.create_dataset("offsets", data=offsets)
             for start in range(0, len(sentences), chunk):
-                batch = list(sentences[start:start + chunk])
+                batch = list(sentences[start : start + chunk])
                 for i, vectors in enumerate(embed(batch), start=start):
                     if vectors.shape != (lengths[i], dim):
-                        raise ValueError(f"sentence {i}: embedding shape {vectors.shape}, "
-                                         f"expected {(int(lengths[i]), dim)}")
-                    table[offsets[i]:offsets[i + 1]] = vectors
+                        raise ValueError(
+                            f"sentence {i}: embedding shape {vectors.shape}, "
+                            f"expected {(int(lengths[i]), dim)}"
+                        )
+                    table[offsets[i] : offsets[i + 1]] = vectors
                 if progress is not None:
                     progress(min(start + chunk, len(sentences)))
-            f.attrs.update({"format_version": FORMAT_VERSION, "lm_fingerprint": lm_fingerprint,
-                            "layer": layer, "dtype": dtype, "dim": dim,
-                            "dataset_fingerprint": sentences_fingerprint(sentences),
-                            "num_sentences": len(sentences)})
+            f.attrs.update(
+                {
+                    "format_version": FORMAT_VERSION,
+                    "lm_fingerprint": lm_fingerprint,
+                    "layer": layer,
+                    "dtype": dtype,
+                    "dim": dim,
+                    "dataset_fingerprint": sentences_fingerprint(sentences),
+                    "num_sentences": len(sentences),
+                }
+            )
 
 
 class EmbeddingCache:
@@ -83,7 +102,7 @@ class EmbeddingCache:
         in_memory: load the table into RAM instead of memory-mapping it.
     """
 
-    def __init__(self, path: str, expect: Optional[Dict[str, object]] = None, in_memory: bool = False):
+    def __init__(self, path: str, expect: dict[str, object] | None = None, in_memory: bool = False):
         self.path = path
         if not os.path.exists(path):
             raise InputError("embedding cache not found", path)
@@ -97,12 +116,16 @@ class EmbeddingCache:
         except (OSError, KeyError) as e:
             raise InputError(f"not a readable embedding cache: {e}", path) from None
         if self.meta.get("format_version") != FORMAT_VERSION:
-            raise InputError(f"cache format {self.meta.get('format_version')} is not "
-                             f"{FORMAT_VERSION}; rebuild it", path)
+            raise InputError(
+                f"cache format {self.meta.get('format_version')} is not {FORMAT_VERSION}; rebuild it", path
+            )
         for key, value in (expect or {}).items():
             if self.meta.get(key) != value:
-                raise InputError(f"stale or mismatched cache: {key} is {self.meta.get(key)!r}, "
-                                 f"expected {value!r}; rebuild it", path)
+                raise InputError(
+                    f"stale or mismatched cache: {key} is {self.meta.get(key)!r}, "
+                    f"expected {value!r}; rebuild it",
+                    path,
+                )
         if self._table is None:
             self._table = np.memmap(path, dtype=dtype, mode="r", offset=file_offset, shape=shape)
         self.dim = int(self.meta["dim"])
@@ -112,12 +135,12 @@ class EmbeddingCache:
 
     def sentence(self, index: int) -> np.ndarray:
         """``[n_i, D]`` float32 embeddings of sentence ``index``."""
-        return np.asarray(self._table[self.offsets[index]:self.offsets[index + 1]], np.float32)
+        return np.asarray(self._table[self.offsets[index] : self.offsets[index + 1]], np.float32)
 
     def features(self, indices: np.ndarray, width: int) -> np.ndarray:
         """``[B, width, D]`` float32, zero-padded: the tagger pipeline's ``FeatureSource``."""
         out = np.zeros((len(indices), width, self.dim), np.float32)
         for row, index in enumerate(indices):
             vectors = self.sentence(int(index))
-            out[row, :len(vectors)] = vectors
+            out[row, : len(vectors)] = vectors
         return out

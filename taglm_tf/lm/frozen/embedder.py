@@ -4,10 +4,11 @@ Every LM kind the tagger can read (:mod:`taglm_tf.lm.frozen.kinds`) is a :class:
 its vectors become tagger features (:mod:`taglm_tf.lm.frozen.features`, cached or on the fly) and
 are computed again inside an exported SavedModel (:mod:`taglm_tf.export`), so it must do both.
 """
+
 from __future__ import annotations
 
 import abc
-from typing import List, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -34,7 +35,7 @@ class SentenceEmbedder(abc.ABC):
         self.name, self.dim, self.fingerprint = name, dim, fingerprint
 
     @abc.abstractmethod
-    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> list[np.ndarray]:
         """One float32 ``[n_i, dim]`` array per sentence, in input order (n_i: its tokens).
 
         Args:
@@ -53,6 +54,6 @@ class SentenceEmbedder(abc.ABC):
     def trackables(self) -> list:
         """The variables and lookup tables a SavedModel must hold to run :meth:`embed_tokens`."""
 
-    def __call__(self, sentences: Sequence[Sequence[str]]) -> List[np.ndarray]:
+    def __call__(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """:meth:`embed_sentences` with the default batch size (the cache's ``EmbedFn``)."""
         return self.embed_sentences(sentences)

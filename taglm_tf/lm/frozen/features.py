@@ -4,11 +4,12 @@ embedding caches (computed once per dataset split and LM) or computed on the fly
 Both sources implement the tagger pipeline's ``FeatureSource``: ``(sentence indices, width) ->
 [B, width, sum of LM dims]`` float32, zero-padded.
 """
+
 from __future__ import annotations
 
 import functools
 import os
-from typing import List, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -28,10 +29,10 @@ def join_lm_features(parts):
     return np.concatenate(parts, axis=-1)
 
 
-def _pad(per_sentence: List[np.ndarray], width: int) -> np.ndarray:
+def _pad(per_sentence: list[np.ndarray], width: int) -> np.ndarray:
     out = np.zeros((len(per_sentence), width, per_sentence[0].shape[-1]), np.float32)
     for row, vectors in enumerate(per_sentence):
-        out[row, :len(vectors)] = vectors
+        out[row, : len(vectors)] = vectors
     return out
 
 
@@ -48,8 +49,15 @@ class CachedFeatures:
         batch_size: sentences per LM forward pass when building.
     """
 
-    def __init__(self, embedders: Sequence[SentenceEmbedder], sentences: Sequence[Sequence[str]],
-                 cache_dir: str, dtype: str = "float16", batch_size: int = 32, verbose: bool = True):
+    def __init__(
+        self,
+        embedders: Sequence[SentenceEmbedder],
+        sentences: Sequence[Sequence[str]],
+        cache_dir: str,
+        dtype: str = "float16",
+        batch_size: int = 32,
+        verbose: bool = True,
+    ):
         os.makedirs(cache_dir, exist_ok=True)
         split = sentences_fingerprint(sentences)
         self.caches = []
@@ -59,15 +67,29 @@ class CachedFeatures:
                 with exclusive_lock(path):  # parallel seeds build it once; the others wait
                     if not os.path.exists(path):
                         if verbose:
-                            print(f"LM features: embedding {len(sentences):,} sentences with {lm.name} -> {path}",
-                                  flush=True)
-                        progress = tf.keras.utils.Progbar(len(sentences), verbose=int(verbose),
-                                                          unit_name="sentence")
-                        write_cache(path, functools.partial(lm.embed_sentences, batch_size=batch_size), sentences,
-                                    dim=lm.dim, lm_fingerprint=lm.fingerprint, layer=LAYER, dtype=dtype,
-                                    progress=progress.update)
-            self.caches.append(EmbeddingCache(path, expect={
-                "lm_fingerprint": lm.fingerprint, "layer": LAYER, "dataset_fingerprint": split}))
+                            print(
+                                f"LM features: embedding {len(sentences):,} sentences with {lm.name} -> {path}",
+                                flush=True,
+                            )
+                        progress = tf.keras.utils.Progbar(
+                            len(sentences), verbose=int(verbose), unit_name="sentence"
+                        )
+                        write_cache(
+                            path,
+                            functools.partial(lm.embed_sentences, batch_size=batch_size),
+                            sentences,
+                            dim=lm.dim,
+                            lm_fingerprint=lm.fingerprint,
+                            layer=LAYER,
+                            dtype=dtype,
+                            progress=progress.update,
+                        )
+            self.caches.append(
+                EmbeddingCache(
+                    path,
+                    expect={"lm_fingerprint": lm.fingerprint, "layer": LAYER, "dataset_fingerprint": split},
+                )
+            )
         self.dim = sum(c.dim for c in self.caches)
 
     def __call__(self, indices: np.ndarray, width: int) -> np.ndarray:
@@ -77,12 +99,14 @@ class CachedFeatures:
 class OnTheFlyFeatures:
     """Features computed per batch by running the LMs (no cache; used for tagging new text)."""
 
-    def __init__(self, embedders: Sequence[SentenceEmbedder], sentences: Sequence[Sequence[str]],
-                 batch_size: int = 32):
+    def __init__(
+        self, embedders: Sequence[SentenceEmbedder], sentences: Sequence[Sequence[str]], batch_size: int = 32
+    ):
         self.embedders, self.sentences, self.batch_size = list(embedders), sentences, batch_size
         self.dim = sum(lm.dim for lm in self.embedders)
 
     def __call__(self, indices: np.ndarray, width: int) -> np.ndarray:
         batch = [self.sentences[int(i)] for i in indices]
-        return join_lm_features([_pad(lm.embed_sentences(batch, self.batch_size), width)
-                                 for lm in self.embedders])
+        return join_lm_features(
+            [_pad(lm.embed_sentences(batch, self.batch_size), width) for lm in self.embedders]
+        )

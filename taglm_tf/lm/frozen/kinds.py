@@ -11,11 +11,12 @@ knows every kind from :data:`KINDS`. Adding a kind: a
 :class:`~taglm_tf.lm.frozen.embedder.SentenceEmbedder` subclass for it, and one :class:`LMKind`
 entry in :data:`KINDS`.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import glob
-from typing import Callable, Dict, Optional, Tuple
+from collections.abc import Callable
 
 from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
@@ -37,10 +38,10 @@ class LMSpec:
     """
 
     kind: str
-    paths: Tuple[str, ...]
+    paths: tuple[str, ...]
 
     @classmethod
-    def parse(cls, text: str) -> "LMSpec":
+    def parse(cls, text: str) -> LMSpec:
         """The spec ``text`` names.
 
         Raises:
@@ -48,8 +49,9 @@ class LMSpec:
         """
         kind, _, args = text.partition(":")
         if kind not in KINDS:
-            raise InputError(f"unknown LM kind {kind!r} in {text!r}; expected "
-                             f"{', '.join(k.usage for k in KINDS.values())}")
+            raise InputError(
+                f"unknown LM kind {kind!r} in {text!r}; expected {', '.join(k.usage for k in KINDS.values())}"
+            )
         paths = tuple(args.split(","))
         if len(paths) != len(KINDS[kind].paths) or not all(paths):
             raise InputError(f"LM spec {text!r}: expected {KINDS[kind].usage}")
@@ -58,7 +60,7 @@ class LMSpec:
     def __str__(self) -> str:
         return f"{self.kind}:{','.join(self.paths)}"
 
-    def with_paths(self, change: Callable[[str], str]) -> "LMSpec":
+    def with_paths(self, change: Callable[[str], str]) -> LMSpec:
         """This spec with ``change`` applied to each path."""
         return dataclasses.replace(self, paths=tuple(change(p) for p in self.paths))
 
@@ -81,9 +83,9 @@ class LMKind:
     """
 
     name: str
-    paths: Tuple[str, ...]
+    paths: tuple[str, ...]
     load: Callable[[LMSpec], SentenceEmbedder]
-    recorded_perplexity: Callable[[LMSpec], Optional[float]] = lambda spec: None
+    recorded_perplexity: Callable[[LMSpec], float | None] = lambda spec: None
 
     @property
     def usage(self) -> str:
@@ -93,7 +95,9 @@ class LMKind:
 
 def _load_release(spec: LMSpec) -> SentenceEmbedder:
     pattern, vocab = spec.paths
-    return LM1BEmbedder(LM1BModel.from_checkpoint(pattern, vocab), release_fingerprint(pattern), name=str(spec))
+    return LM1BEmbedder(
+        LM1BModel.from_checkpoint(pattern, vocab), release_fingerprint(pattern), name=str(spec)
+    )
 
 
 def _load_export(spec: LMSpec) -> SentenceEmbedder:
@@ -107,10 +111,15 @@ def _load_pretrained(spec: LMSpec) -> SentenceEmbedder:
     return embedder
 
 
-KINDS: Dict[str, LMKind] = {kind.name: kind for kind in (
-    LMKind("lm1b", ("CKPT_GLOB", "VOCAB_FILE"), _load_release,
-           lambda spec: release_perplexity(spec.paths[0])),  # lm_1b_export.from_pretrained's record
-    LMKind("lm1b_export", ("DIR",), _load_export),
-    LMKind("lstm_lm", ("MODEL_DIR",), _load_pretrained,
-           lambda spec: recorded_perplexity(spec.paths[0])),  # experiments.eval_lm --record
-)}
+KINDS: dict[str, LMKind] = {
+    kind.name: kind
+    for kind in (
+        LMKind(
+            "lm1b", ("CKPT_GLOB", "VOCAB_FILE"), _load_release, lambda spec: release_perplexity(spec.paths[0])
+        ),  # lm_1b_export.from_pretrained's record
+        LMKind("lm1b_export", ("DIR",), _load_export),
+        LMKind(
+            "lstm_lm", ("MODEL_DIR",), _load_pretrained, lambda spec: recorded_perplexity(spec.paths[0])
+        ),  # experiments.eval_lm --record
+    )
+}

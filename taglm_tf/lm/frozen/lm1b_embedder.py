@@ -1,7 +1,8 @@
 """lm_1b (or an lm_1b-shaped LM) as tagger features: its top LSTM layer."""
+
 from __future__ import annotations
 
-from typing import List, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -24,7 +25,7 @@ class LM1BEmbedder(SentenceEmbedder):
         super().__init__(name, model.projection_dim, fingerprint)
         self.model = model
 
-    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> list[np.ndarray]:
         """The last row of :meth:`LM1BModel.embed_sentences` (the top LSTM layer): one float32
         ``[n_i, P]`` array per sentence, in input order."""
         return [layers[-1] for layers in self.model.embed_sentences(sentences, batch_size)]

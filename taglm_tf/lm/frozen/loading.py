@@ -8,10 +8,11 @@ Relative paths are tried as given, then under the data directory, and are made a
 the model directory is moved together with its LMs (:func:`locate_lms`). It also records the
 fingerprint of each LM; an LM whose weights changed since is refused.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Mapping, Optional
+from collections.abc import Mapping
 
 from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.errors import InputError
@@ -37,16 +38,19 @@ def resolve_lm_spec(spec: str, data_dir: str) -> str:
 RELATIVE_KEY = "lm_specs_relative_to_model_dir"
 
 
-def specs_relative_to(specs: Mapping, model_dir: str) -> Dict[str, str]:
+def specs_relative_to(specs: Mapping, model_dir: str) -> dict[str, str]:
     """``{key: spec}`` of the LMs in ``specs`` with paths relative to ``model_dir`` (recorded in
     ``config.json`` under :data:`RELATIVE_KEY`)."""
     base = os.path.abspath(model_dir)
-    return {k: str(LMSpec.parse(specs[k]).with_paths(lambda p: os.path.relpath(os.path.abspath(p), base)))
-            for k in lm_keys(specs)}
+    return {
+        k: str(LMSpec.parse(specs[k]).with_paths(lambda p: os.path.relpath(os.path.abspath(p), base)))
+        for k in lm_keys(specs)
+    }
 
 
-def locate_lms(run_config: Mapping, model_dir: str, overrides: Optional[Mapping[str, Optional[str]]] = None
-               ) -> Dict[str, str]:
+def locate_lms(
+    run_config: Mapping, model_dir: str, overrides: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
     """``{key: absolute spec}`` of each LM of a saved run, found on disk.
 
     Tried in order: the override (``--forward_lm``/``--backward_lm``; then nothing else), the spec
@@ -60,28 +64,31 @@ def locate_lms(run_config: Mapping, model_dir: str, overrides: Optional[Mapping[
     overrides = overrides or {}
     keys = lm_keys(run_config)
     if keys and RELATIVE_KEY not in run_config:
-        raise InputError(f"written by an older taglm_tf (config.json has no {RELATIVE_KEY}); train it again",
-                         model_dir)
+        raise InputError(
+            f"written by an older taglm_tf (config.json has no {RELATIVE_KEY}); train it again", model_dir
+        )
     here = os.path.abspath(model_dir)
     located = {}
     for key in keys:
         if overrides.get(key):
             tried = [LMSpec.parse(overrides[key]).with_paths(os.path.abspath)]
         else:
-            tried = [LMSpec.parse(run_config[key]),
-                     LMSpec.parse(run_config[RELATIVE_KEY][key]).with_paths(lambda p: os.path.join(here, p))]
+            tried = [
+                LMSpec.parse(run_config[key]),
+                LMSpec.parse(run_config[RELATIVE_KEY][key]).with_paths(lambda p: os.path.join(here, p)),
+            ]
         tried = [spec.with_paths(os.path.normpath) for spec in tried]
         found = next((spec for spec in tried if spec.exists()), None)
         if found is None:
             where = "; ".join(dict.fromkeys(str(spec) for spec in tried))
-            raise InputError(f"cannot find {key} (tried {where}); pass --{key} to say where it is",
-                             model_dir)
+            raise InputError(f"cannot find {key} (tried {where}); pass --{key} to say where it is", model_dir)
         located[key] = str(found.with_paths(lambda p: os.path.normpath(os.path.abspath(p))))
     return located
 
 
-def load_lm_embedders(specs: Mapping[str, Optional[str]],
-                      expected_fingerprints: Optional[Mapping[str, str]] = None) -> List[SentenceEmbedder]:
+def load_lm_embedders(
+    specs: Mapping[str, str | None], expected_fingerprints: Mapping[str, str] | None = None
+) -> list[SentenceEmbedder]:
     """The LMs named by ``specs[k]`` for ``k`` in :data:`LM_KEYS` (forward first; missing or empty
     keys are skipped).
 
@@ -97,30 +104,33 @@ def load_lm_embedders(specs: Mapping[str, Optional[str]],
     expected = expected_fingerprints or {}
     for key, fingerprint in lm_fingerprints(specs, lms).items():
         if key in expected and expected[key] != fingerprint:
-            raise InputError(f"{key} {specs[key]} is not the LM this model was trained with "
-                             f"(fingerprint {fingerprint[:12]}, expected {expected[key][:12]})")
+            raise InputError(
+                f"{key} {specs[key]} is not the LM this model was trained with "
+                f"(fingerprint {fingerprint[:12]}, expected {expected[key][:12]})"
+            )
     return lms
 
 
-def load_lms(run_config: Mapping, model_dir: Optional[str] = None,
-             overrides: Optional[Mapping[str, Optional[str]]] = None) -> List[SentenceEmbedder]:
+def load_lms(
+    run_config: Mapping, model_dir: str | None = None, overrides: Mapping[str, str | None] | None = None
+) -> list[SentenceEmbedder]:
     """The LMs of a saved run's ``config.json`` (found by :func:`locate_lms` when ``model_dir``
     is given; as recorded otherwise), checked against the fingerprints it recorded."""
     specs = locate_lms(run_config, model_dir, overrides) if model_dir is not None else run_config
     return load_lm_embedders(specs, run_config.get("lm_fingerprints"))
 
 
-def lm_keys(specs: Mapping) -> List[str]:
+def lm_keys(specs: Mapping) -> list[str]:
     """The keys of ``specs`` that name an LM, in :func:`load_lm_embedders` order."""
     return [k for k in LM_KEYS if specs.get(k)]
 
 
-def lm_fingerprints(specs: Mapping, lms) -> Dict[str, str]:
+def lm_fingerprints(specs: Mapping, lms) -> dict[str, str]:
     """``{"forward_lm": fingerprint, ...}`` for the LMs :func:`load_lm_embedders` returned."""
     return {key: lm.fingerprint for key, lm in zip(lm_keys(specs), lms)}
 
 
-def lm_perplexities(specs: Mapping) -> Optional[dict]:
+def lm_perplexities(specs: Mapping) -> dict | None:
     """``{"forward": ppl, "backward": ppl}`` of the LMs in ``specs`` whose held-out perplexity
     is recorded beside them (:attr:`~taglm_tf.lm.frozen.kinds.LMKind.recorded_perplexity`), or
     None if none is."""
@@ -141,17 +151,24 @@ def define_lm_override_flags(fv=None) -> None:
     from absl import flags
 
     from taglm_tf.cli import list_flags_in_help
+
     fv = fv or flags.FLAGS
     for key in LM_KEYS:
-        flags.DEFINE_string(key, None, f"Where the model's {key.split('_')[0]} LM is now (same spec forms as "
-                            "for training), instead of the place its config.json records; its "
-                            "fingerprint must still match.", flag_values=fv)
+        flags.DEFINE_string(
+            key,
+            None,
+            f"Where the model's {key.split('_')[0]} LM is now (same spec forms as "
+            "for training), instead of the place its config.json records; its "
+            "fingerprint must still match.",
+            flag_values=fv,
+        )
     if fv is flags.FLAGS:
         list_flags_in_help(sys.modules[__name__])
 
 
-def lm_overrides(fv=None) -> Dict[str, Optional[str]]:
+def lm_overrides(fv=None) -> dict[str, str | None]:
     """The values of the flags of :func:`define_lm_override_flags`."""
     from absl import flags
+
     fv = fv or flags.FLAGS
     return {key: fv[key].value for key in LM_KEYS}

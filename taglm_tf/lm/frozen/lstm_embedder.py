@@ -16,9 +16,10 @@ zero state, with no ``</S>``.
 So at every position both directions have seen the token itself, plus its left (forward) or
 right (backward) context. Outputs do not depend on the batch size or on the other sentences.
 """
+
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -32,6 +33,7 @@ from taglm_tf.lm.pretraining.trainer import model_inputs
 from taglm_tf.lm.vocab import BOS, LMVocabulary
 from taglm_tf.tracing import EagerThenTraced
 
+
 class PretrainedLMEmbedder(SentenceEmbedder):
     """Frozen forward or backward LM: token lists -> top-layer vectors (module docstring).
 
@@ -43,14 +45,18 @@ class PretrainedLMEmbedder(SentenceEmbedder):
         name: a label for reports.
     """
 
-    def __init__(self, model: LSTMPStackLM, vocab: LMVocabulary, direction: str, fingerprint: str,
-                 name: str = ""):
+    def __init__(
+        self, model: LSTMPStackLM, vocab: LMVocabulary, direction: str, fingerprint: str, name: str = ""
+    ):
         super().__init__(name or f"{direction} LM", model.projection_dim, fingerprint)
         self.model, self.vocab, self.direction = model, vocab, direction
         self.layer = f"{direction}_lstm_{model.num_layers - 1}"
         self.table = tf.lookup.StaticHashTable(  # exact word match, else <UNK>, as LMVocabulary.encode
-            tf.lookup.KeyValueTensorInitializer(tf.constant(vocab.words), tf.range(vocab.size, dtype=tf.int32)),
-            default_value=vocab.unk)
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(vocab.words), tf.range(vocab.size, dtype=tf.int32)
+            ),
+            default_value=vocab.unk,
+        )
         self.chars = char_encoder_of(model, vocab)  # None for a word-level LM
         self._embed = EagerThenTraced(self.embed_tokens, [tf.TensorSpec([None, None], tf.string)])
 
@@ -66,33 +72,36 @@ class PretrainedLMEmbedder(SentenceEmbedder):
         window = {"inputs": self.table.lookup(words)}
         if self.chars is not None:  # <S> spelled, as in training (taglm_tf.lm.pretraining.corpus)
             window["input_chars"] = self.chars.encode_words_in_graph(words)
-        top = self.model(*model_inputs(self.model, window),
-                         mask=tf.sequence_mask(lengths + 1, tf.shape(words)[1]))[0][:, 1:]
+        top = self.model(
+            *model_inputs(self.model, window), mask=tf.sequence_mask(lengths + 1, tf.shape(words)[1])
+        )[0][:, 1:]
         if self.direction == "backward":
             top = tf.reverse_sequence(top, lengths, seq_axis=1, batch_axis=0)
         return top * tf.cast(present, top.dtype)[:, :, None]
 
     @classmethod
-    def from_model_dir(cls, model_dir: str, checkpoint: Optional[str] = None) -> "PretrainedLMEmbedder":
+    def from_model_dir(cls, model_dir: str, checkpoint: str | None = None) -> PretrainedLMEmbedder:
         """Load a :func:`~taglm_tf.lm.pretraining.run.pretrain` output (latest checkpoint by
         default); an :class:`~taglm_tf.errors.InputError` if it cannot be loaded."""
         model, vocab, config, checkpoint = load_lm(model_dir, checkpoint)
-        return cls(model, vocab, config["direction"], run_fingerprint(checkpoint, config, vocab), name=model_dir)
+        return cls(
+            model, vocab, config["direction"], run_fingerprint(checkpoint, config, vocab), name=model_dir
+        )
 
     @property
     def trackables(self) -> list:
         """What a SavedModel must hold to run :meth:`embed_tokens`."""
         return list(self.model.variables) + [self.table]
 
-    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> List[np.ndarray]:
+    def embed_sentences(self, sentences: Sequence[Sequence[str]], batch_size: int = 32) -> list[np.ndarray]:
         """One float32 ``[n_i, P]`` array per sentence, in input order; batches by length."""
-        results: List[Optional[np.ndarray]] = [None] * len(sentences)
+        results: list[np.ndarray | None] = [None] * len(sentences)
         for batch in batches_by_length([len(s) for s in sentences], batch_size):
             width = max(len(sentences[i]) for i in batch)
             tokens = np.full((len(batch), max(width, 1)), "", dtype=object)
             for row, i in enumerate(batch):
-                tokens[row, :len(sentences[i])] = sentences[i]
+                tokens[row, : len(sentences[i])] = sentences[i]
             vectors = self._embed(tf.constant(tokens, tf.string)).numpy()
             for row, i in enumerate(batch):
-                results[i] = vectors[row, :len(sentences[i])].copy()
+                results[i] = vectors[row, : len(sentences[i])].copy()
         return results

@@ -5,13 +5,14 @@ most matrices are split into shards ``W_0 .. W_{S-1}`` that are reassembled here
 (docs/lm_1b.md §2). Every size is inferred from the checkpoint and validated from the
 shape map before any large tensor is read.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import os
 import re
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -19,7 +20,7 @@ import tensorflow as tf
 from taglm_tf.errors import InputError
 from taglm_tf.fingerprints import hash_tensors
 
-Pattern = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
+Pattern = str | os.PathLike | Sequence[str | os.PathLike]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,8 +29,8 @@ class LM1BDims:
 
     char_vocab_size: int  # rows of the char table [256]
     char_dim: int  # E [16]
-    conv_widths: Tuple[int, ...]  # [1, 2, 3, 4, 5, 6, 7, 7]
-    conv_filters: Tuple[int, ...]  # [32, ..., 2048]
+    conv_widths: tuple[int, ...]  # [1, 2, 3, 4, 5, 6, 7, 7]
+    conv_filters: tuple[int, ...]  # [32, ..., 2048]
     num_highway: int  # [2]
     highway_dim: int  # H = sum(conv_filters) [4096]
     projection_dim: int  # P [1024]
@@ -80,14 +81,14 @@ class LM1BWeights:
     dims: LM1BDims
     global_step: int
     char_embedding: np.ndarray  # [C, E]
-    conv_kernels: List[np.ndarray]  # [w_k, E, n_k]
-    conv_biases: List[np.ndarray]  # [n_k]
-    highway: List[HighwayWeights]
+    conv_kernels: list[np.ndarray]  # [w_k, E, n_k]
+    conv_biases: list[np.ndarray]  # [n_k]
+    highway: list[HighwayWeights]
     projection_kernel: np.ndarray  # [H, P]
     projection_bias: np.ndarray  # [P]
-    lstm: List[LSTMPWeights]
-    softmax_kernel: Optional[np.ndarray] = None  # [Vpad, P], row v = word id v
-    softmax_bias: Optional[np.ndarray] = None  # [Vpad]
+    lstm: list[LSTMPWeights]
+    softmax_kernel: np.ndarray | None = None  # [Vpad, P], row v = word id v
+    softmax_bias: np.ndarray | None = None  # [Vpad]
 
 
 def release_file_of(name: str) -> str:
@@ -102,7 +103,7 @@ def release_file_of(name: str) -> str:
     return "ckpt-softmax8" if name == "softmax/b" else "ckpt-base"
 
 
-def expand_pattern(pattern: Pattern) -> List[str]:
+def expand_pattern(pattern: Pattern) -> list[str]:
     """The checkpoint files named by a glob, a single file or a list of files.
 
     Raises:
@@ -143,9 +144,9 @@ class ShardSet:
     def __init__(self, pattern: Pattern):
         self.pattern = describe_pattern(pattern)
         self.files = expand_pattern(pattern)
-        self.file_of: Dict[str, str] = {}
-        self.shapes: Dict[str, Tuple[int, ...]] = {}
-        self.dtypes: Dict[str, tf.DType] = {}
+        self.file_of: dict[str, str] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.dtypes: dict[str, tf.DType] = {}
         self._readers = {f: self._open(f) for f in self.files}
         for f, reader in self._readers.items():
             self._index(f, reader)
@@ -155,7 +156,9 @@ class ShardSet:
             return tf.train.load_checkpoint(path)
         except tf.errors.OpError as e:
             if "Overlapping slices" in str(e):
-                raise InputError("a tensor occurs twice (overlapping slices) in this file", path=path) from None
+                raise InputError(
+                    "a tensor occurs twice (overlapping slices) in this file", path=path
+                ) from None
             raise InputError(f"not a readable V1 checkpoint file ({e.message.strip()})", path=path) from None
 
     def _index(self, path: str, reader) -> None:
@@ -165,7 +168,8 @@ class ShardSet:
                 raise InputError(
                     f"tensor {name!r} occurs in two files, {self.file_of[name]} and {path}; each "
                     f"tensor must be in exactly one file matched by the pattern (a shard copied twice?)",
-                    path=self.pattern)
+                    path=self.pattern,
+                )
             self.file_of[name], self.shapes[name], self.dtypes[name] = path, tuple(shape), dtypes[name]
 
     def fail(self, name: str, problem: str) -> InputError:
@@ -176,16 +180,19 @@ class ShardSet:
 
     def _check_present(self, name: str) -> None:
         if name not in self.shapes:
-            raise InputError(f"missing tensor {name!r} (expected in {release_file_of(name)})",
-                             path=self.pattern)
+            raise InputError(
+                f"missing tensor {name!r} (expected in {release_file_of(name)})", path=self.pattern
+            )
 
-    def shape(self, name: str, rank: int, dtype=tf.float32) -> Tuple[int, ...]:
+    def shape(self, name: str, rank: int, dtype=tf.float32) -> tuple[int, ...]:
         """The shape of ``name`` after checking that it exists with this rank and dtype."""
         self._check_present(name)
         dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
         if self.dtypes[name] not in dtypes:
-            raise self.fail(name, f"unexpected dtype {self.dtypes[name].name}, "
-                                  f"expected {'/'.join(d.name for d in dtypes)}")
+            raise self.fail(
+                name,
+                f"unexpected dtype {self.dtypes[name].name}, expected {'/'.join(d.name for d in dtypes)}",
+            )
         shape = self.shapes[name]
         if len(shape) != rank:
             raise self.fail(name, f"shape {list(shape)} has rank {len(shape)}, expected rank {rank}")
@@ -209,7 +216,7 @@ class ShardSet:
         except tf.errors.OpError as e:  # e.g. a partitioned (sliced) variable, a truncated file
             raise self.fail(name, f"cannot be read ({e.message.strip()})") from None
 
-    def indices(self, regex: str) -> List[int]:
+    def indices(self, regex: str) -> list[int]:
         """Sorted distinct integers captured by ``regex`` (one group) over all tensor names."""
         found = {int(m.group(1)) for m in map(re.compile(regex).fullmatch, self.shapes) if m}
         return sorted(found)
@@ -259,8 +266,12 @@ def checkpoint_fingerprint(pattern: Pattern) -> str:
         value = np.asarray(shards.read(name))
         return value.astype(value.dtype.newbyteorder("<")).tobytes()
 
-    hash_tensors(digest, sorted(shards.shapes.items()),
-                 lambda name, shape: f"{name}\0{shards.dtypes[name].name}\0{list(shape)}\n", value_bytes)
+    hash_tensors(
+        digest,
+        sorted(shards.shapes.items()),
+        lambda name, shape: f"{name}\0{shards.dtypes[name].name}\0{list(shape)}\n",
+        value_bytes,
+    )
     return digest.hexdigest()
 
 
@@ -280,8 +291,10 @@ def _expect_rows(shards: ShardSet, prefix: str, num_shards: int, rows: int, cols
             raise shards.fail(name, f"shape {list(shape)}, expected {cols} columns")
         total += shape[0]
     if total != rows:
-        raise InputError(f"shards {prefix}_0..{num_shards - 1} have {total} rows in all, "
-                         f"expected {rows}", path=shards.pattern)
+        raise InputError(
+            f"shards {prefix}_0..{num_shards - 1} have {total} rows in all, expected {rows}",
+            path=shards.pattern,
+        )
 
 
 def _plan(shards: ShardSet, include_softmax: bool) -> LM1BDims:
@@ -302,11 +315,22 @@ def _plan(shards: ShardSet, include_softmax: bool) -> LM1BDims:
     num_lstm, cells = _plan_lstm(shards, num_shards, proj_dim)
     rows = _plan_softmax(shards, num_shards, proj_dim) if include_softmax else 0
     shards.shape("global_step", 0, dtype=(tf.int32, tf.int64))
-    return LM1BDims(chars, char_dim, widths, filters, num_highway, highway_dim, proj_dim,
-                    num_lstm, cells, rows, num_shards)
+    return LM1BDims(
+        chars,
+        char_dim,
+        widths,
+        filters,
+        num_highway,
+        highway_dim,
+        proj_dim,
+        num_lstm,
+        cells,
+        rows,
+        num_shards,
+    )
 
 
-def _plan_convs(shards: ShardSet, char_dim: int) -> Tuple[Tuple[int, ...], Tuple[int, ...]]:
+def _plan_convs(shards: ShardSet, char_dim: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     widths, filters = [], []
     for k in range(max(1, _count(shards, r"char_embedding/cnn_(\d+)/.*"))):
         name = f"char_embedding/cnn_{k}/kernel"
@@ -319,7 +343,7 @@ def _plan_convs(shards: ShardSet, char_dim: int) -> Tuple[Tuple[int, ...], Tuple
     return tuple(widths), tuple(filters)
 
 
-def _plan_lstm(shards: ShardSet, num_shards: int, proj_dim: int) -> Tuple[int, int]:
+def _plan_lstm(shards: ShardSet, num_shards: int, proj_dim: int) -> tuple[int, int]:
     cells = shards.shape("lstm/lstm_0/W_F_diag", 1)[0]
     num_layers = _count(shards, r"lstm/lstm_(\d+)/.*")
     for layer in range(num_layers):
@@ -349,7 +373,7 @@ def _read_rows(shards: ShardSet, prefix: str, num_shards: int) -> np.ndarray:
     start = 0
     for name in names:
         part = shards.read(name)
-        out[start:start + len(part)] = part
+        out[start : start + len(part)] = part
         start += len(part)
     return out
 
@@ -366,18 +390,26 @@ def _read_softmax(shards: ShardSet, num_shards: int) -> np.ndarray:
 def _load(shards: ShardSet, dims: LM1BDims, include_softmax: bool) -> LM1BWeights:
     s = dims.num_shards
     cnn = [f"char_embedding/cnn_{k}" for k in range(len(dims.conv_widths))]
-    highway = [HighwayWeights(_read_rows(shards, f"{p}/gate/W", s), shards.read(f"{p}/gate/b")[0],
-                              _read_rows(shards, f"{p}/tr/W", s), shards.read(f"{p}/tr/b")[0])
-               for p in (f"char_embedding/dense_{d}" for d in range(dims.num_highway))]
+    highway = [
+        HighwayWeights(
+            _read_rows(shards, f"{p}/gate/W", s),
+            shards.read(f"{p}/gate/b")[0],
+            _read_rows(shards, f"{p}/tr/W", s),
+            shards.read(f"{p}/tr/b")[0],
+        )
+        for p in (f"char_embedding/dense_{d}" for d in range(dims.num_highway))
+    ]
     weights = LM1BWeights(
-        dims=dims, global_step=int(shards.read("global_step")),
+        dims=dims,
+        global_step=int(shards.read("global_step")),
         char_embedding=shards.read("char_embedding/W"),
         conv_kernels=[shards.read(f"{c}/kernel")[:, :, 0, :] for c in cnn],
         conv_biases=[shards.read(f"{c}/b").reshape(-1) for c in cnn],
         highway=highway,
         projection_kernel=_read_rows(shards, "char_embedding/proj/W", s),
         projection_bias=shards.read("char_embedding/proj/b")[0],
-        lstm=[_load_lstm(shards, f"lstm/lstm_{layer}", s) for layer in range(dims.num_lstm_layers)])
+        lstm=[_load_lstm(shards, f"lstm/lstm_{layer}", s) for layer in range(dims.num_lstm_layers)],
+    )
     if include_softmax:
         weights.softmax_kernel = _read_softmax(shards, s)
         weights.softmax_bias = shards.read("softmax/b")
@@ -386,7 +418,10 @@ def _load(shards: ShardSet, dims: LM1BDims, include_softmax: bool) -> LM1BWeight
 
 def _load_lstm(shards: ShardSet, prefix: str, num_shards: int) -> LSTMPWeights:
     return LSTMPWeights(
-        kernel=_read_rows(shards, f"{prefix}/W", num_shards), bias=shards.read(f"{prefix}/B"),
-        w_i_diag=shards.read(f"{prefix}/W_I_diag"), w_f_diag=shards.read(f"{prefix}/W_F_diag"),
+        kernel=_read_rows(shards, f"{prefix}/W", num_shards),
+        bias=shards.read(f"{prefix}/B"),
+        w_i_diag=shards.read(f"{prefix}/W_I_diag"),
+        w_f_diag=shards.read(f"{prefix}/W_F_diag"),
         w_o_diag=shards.read(f"{prefix}/W_O_diag"),
-        projection=_read_rows(shards, f"{prefix}/W_P", num_shards))
+        projection=_read_rows(shards, f"{prefix}/W_P", num_shards),
+    )

@@ -1,7 +1,8 @@
 """The whole lm_1b model as frozen Keras layers: batched embeddings and an optional softmax head."""
+
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -10,11 +11,11 @@ from tensorflow import keras
 from taglm_tf.data.batching import batches_by_length
 from taglm_tf.errors import InputError
 from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
+from taglm_tf.layers.lstmp import LSTMPLayer
+from taglm_tf.layers.weight_pairs import paired
 from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoint
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
 from taglm_tf.lm.lm1b.writing import read_direction
-from taglm_tf.layers.lstmp import LSTMPLayer
-from taglm_tf.layers.weight_pairs import paired
 from taglm_tf.lm.vocab import BOS, DIRECTIONS, LMVocabulary, Word, to_bytes
 from taglm_tf.tracing import EagerThenTraced
 
@@ -45,10 +46,10 @@ class LM1BSoftmax(keras.layers.Layer):
         self.num_rows, self.projection_dim = num_rows, projection_dim
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(name="kernel", shape=(self.num_rows, self.projection_dim),
-                                      initializer="zeros", trainable=False)
-        self.bias = self.add_weight(name="bias", shape=(self.num_rows,), initializer="zeros",
-                                    trainable=False)
+        self.kernel = self.add_weight(
+            name="kernel", shape=(self.num_rows, self.projection_dim), initializer="zeros", trainable=False
+        )
+        self.bias = self.add_weight(name="bias", shape=(self.num_rows,), initializer="zeros", trainable=False)
         super().build(input_shape)
 
     def set_lm1b_weights(self, weights: LM1BWeights) -> None:
@@ -60,8 +61,10 @@ class LM1BSoftmax(keras.layers.Layer):
             ValueError: a shape other than ``[num_rows, projection_dim]`` / ``[num_rows]``.
         """
         if weights.softmax_kernel is None or weights.softmax_bias is None:
-            raise ValueError("the weights hold no softmax (read with include_softmax=False); "
-                             "read the checkpoint with include_softmax=True, or build the LM without its softmax")
+            raise ValueError(
+                "the weights hold no softmax (read with include_softmax=False); "
+                "read the checkpoint with include_softmax=True, or build the LM without its softmax"
+            )
         if not self.built:
             self.build((None, self.projection_dim))
         assign_rows(self.kernel, weights.softmax_kernel)
@@ -79,7 +82,8 @@ class LM1BSoftmax(keras.layers.Layer):
     def log_perplexity(self, h, targets, weights=None):
         """``log_perplexity_out``: sum(xent * w) / (sum(w) + 1e-4) over all given positions."""
         xent = tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=tf.cast(targets, tf.int32), logits=self(h))
+            labels=tf.cast(targets, tf.int32), logits=self(h)
+        )
         weights = tf.ones_like(xent) if weights is None else tf.cast(weights, tf.float32)
         return tf.reduce_sum(xent * weights) / (tf.reduce_sum(weights) + LOG_PERPLEXITY_EPSILON)
 
@@ -100,8 +104,12 @@ def assign_rows(variable: tf.Variable, value: np.ndarray, block_bytes: int = 1 <
     for start in range(0, len(value), rows):
         stop = min(start + rows, len(value))
         tf.raw_ops.ResourceStridedSliceAssign(
-            ref=variable.handle, begin=[start] + [0] * (value.ndim - 1),
-            end=[stop] + list(value.shape[1:]), strides=[1] * value.ndim, value=value[start:stop])
+            ref=variable.handle,
+            begin=[start] + [0] * (value.ndim - 1),
+            end=[stop] + list(value.shape[1:]),
+            strides=[1] * value.ndim,
+            value=value[start:stop],
+        )
 
 
 def starts_with_bos(tokens: tf.Tensor) -> tf.Tensor:
@@ -118,7 +126,7 @@ def first_token_step(tokens: tf.Tensor) -> tf.Tensor:
     return 1 - tf.cast(starts_with_bos(tokens), tf.int32)
 
 
-def token_char_ids(chars: LM1BCharEncoder, tokens: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+def token_char_ids(chars: LM1BCharEncoder, tokens: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """In-graph batch as lm_1b_eval's dump_lstm_emb feeds it: ``<S>``, then the tokens.
 
     As in lm_1b_eval, the word ``<S>`` is added only to rows that do not already start with it
@@ -139,8 +147,7 @@ def token_char_ids(chars: LM1BCharEncoder, tokens: tf.Tensor) -> Tuple[tf.Tensor
     lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1) + tf.cast(added, tf.int32)
     start = tf.fill([tf.shape(tokens)[0], 1], BOS)
     padded = tf.where(present, tokens, BOS)
-    words = tf.where(added[:, None], tf.concat([start, padded], axis=1),
-                     tf.concat([padded, start], axis=1))
+    words = tf.where(added[:, None], tf.concat([start, padded], axis=1), tf.concat([padded, start], axis=1))
     return chars.encode_words_in_graph(words), lengths
 
 
@@ -151,8 +158,9 @@ def token_steps(outputs: tf.Tensor, tokens: tf.Tensor) -> tf.Tensor:
     return tf.gather(outputs, steps, batch_dims=1)
 
 
-def sentence_char_ids(chars: LM1BCharEncoder,
-                      sentences: Sequence[Sequence[Word]]) -> Tuple[np.ndarray, np.ndarray]:
+def sentence_char_ids(
+    chars: LM1BCharEncoder, sentences: Sequence[Sequence[Word]]
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`token_char_ids` for token lists (no token may be empty); numpy in and out."""
     char_ids, lengths = token_char_ids(chars, _token_matrix(sentences))
     return char_ids.numpy(), lengths.numpy()
@@ -161,7 +169,7 @@ def sentence_char_ids(chars: LM1BCharEncoder,
 def _token_matrix(sentences: Sequence[Sequence[Word]]) -> tf.Tensor:
     tokens = np.full((len(sentences), max((len(s) for s in sentences), default=0)), b"", dtype=object)
     for b, sentence in enumerate(sentences):
-        tokens[b, :len(sentence)] = [to_bytes(word) for word in sentence]
+        tokens[b, : len(sentence)] = [to_bytes(word) for word in sentence]
     return tf.constant(tokens, tf.string)
 
 
@@ -198,51 +206,79 @@ class LM1BModel(keras.layers.Layer):
         zeros at masked steps. :attr:`output_names` lists the keys in order.
     """
 
-    def __init__(self, num_chars: int, char_dim: int, conv_widths: Sequence[int],
-                 conv_filters: Sequence[int], num_highway: int, projection_dim: int,
-                 lstm_cells: int, num_lstm_layers: int = 2, softmax_rows: int = 0,
-                 max_word_length: int = 50, direction: str = "forward", **kwargs):
+    def __init__(
+        self,
+        num_chars: int,
+        char_dim: int,
+        conv_widths: Sequence[int],
+        conv_filters: Sequence[int],
+        num_highway: int,
+        projection_dim: int,
+        lstm_cells: int,
+        num_lstm_layers: int = 2,
+        softmax_rows: int = 0,
+        max_word_length: int = 50,
+        direction: str = "forward",
+        **kwargs,
+    ):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
         self.direction = direction
-        self.char_args = dict(num_chars=num_chars, char_dim=char_dim, conv_widths=list(conv_widths),
-                              conv_filters=list(conv_filters), num_highway=num_highway,
-                              projection_dim=projection_dim, max_word_length=max_word_length)
+        self.char_args = dict(
+            num_chars=num_chars,
+            char_dim=char_dim,
+            conv_widths=list(conv_widths),
+            conv_filters=list(conv_filters),
+            num_highway=num_highway,
+            projection_dim=projection_dim,
+            max_word_length=max_word_length,
+        )
         self.projection_dim, self.max_word_length = projection_dim, max_word_length
         self.lstm_cells, self.num_lstm_layers = lstm_cells, num_lstm_layers
         self.softmax_rows = softmax_rows
         self.char_embedder = CharCNNWordEncoder(**self.char_args, name="char_embedding")
-        self.lstm_layers = [LSTMPLayer(lstm_cells, projection_dim, name=f"lstm_{layer}")
-                            for layer in range(num_lstm_layers)]
-        self.softmax = (LM1BSoftmax(softmax_rows, projection_dim, name="softmax")
-                        if softmax_rows else None)
-        self.chars: Optional[LM1BCharEncoder] = None  # for embed_sentences; not serialised
+        self.lstm_layers = [
+            LSTMPLayer(lstm_cells, projection_dim, name=f"lstm_{layer}") for layer in range(num_lstm_layers)
+        ]
+        self.softmax = LM1BSoftmax(softmax_rows, projection_dim, name="softmax") if softmax_rows else None
+        self.chars: LM1BCharEncoder | None = None  # for embed_sentences; not serialised
         self._embed_batch = None
 
     @property
-    def output_names(self) -> List[str]:
+    def output_names(self) -> list[str]:
         """The keys of :meth:`call`'s dict in order (also the rows of :meth:`embed_sentences`'
         arrays): ``token_embedding``, then ``lstm_0`` .. ``lstm_{num_lstm_layers - 1}``."""
         return ["token_embedding"] + [f"lstm_{layer}" for layer in range(self.num_lstm_layers)]
 
     @classmethod
-    def from_weights(cls, weights: LM1BWeights, chars: Optional[LM1BCharEncoder] = None,
-                     max_word_length: int = 50, **kwargs) -> "LM1BModel":
+    def from_weights(
+        cls, weights: LM1BWeights, chars: LM1BCharEncoder | None = None, max_word_length: int = 50, **kwargs
+    ) -> LM1BModel:
         """A built model holding ``weights`` (with a softmax head if they include one)."""
         d = weights.dims
-        layer = cls(d.char_vocab_size, d.char_dim, d.conv_widths, d.conv_filters, d.num_highway,
-                    d.projection_dim, d.lstm_cells, d.num_lstm_layers,
-                    d.softmax_rows if weights.softmax_kernel is not None else 0,
-                    max_word_length, **kwargs)
+        layer = cls(
+            d.char_vocab_size,
+            d.char_dim,
+            d.conv_widths,
+            d.conv_filters,
+            d.num_highway,
+            d.projection_dim,
+            d.lstm_cells,
+            d.num_lstm_layers,
+            d.softmax_rows if weights.softmax_kernel is not None else 0,
+            max_word_length,
+            **kwargs,
+        )
         layer.set_lm1b_weights(weights)
         layer.chars = chars
         return layer
 
     @classmethod
-    def from_checkpoint(cls, pattern: Pattern, vocab_path: str, include_softmax: bool = False,
-                        **kwargs) -> "LM1BModel":
+    def from_checkpoint(
+        cls, pattern: Pattern, vocab_path: str, include_softmax: bool = False, **kwargs
+    ) -> LM1BModel:
         """Load the release: ``pattern`` like ``DIR/ckpt-*``, ``vocab_path`` the vocabulary file;
         a ``direction.json`` beside the shards sets ``direction`` (default forward).
 
@@ -300,8 +336,7 @@ class LM1BModel(keras.layers.Layer):
         """``[B, T, P]`` output of the last LSTM layer (dump_lstm_emb's vectors)."""
         return self(char_ids, mask=mask)[self.output_names[-1]]
 
-    def embed_sentences(self, sentences: Sequence[Sequence[Word]],
-                        batch_size: int = 32) -> List[np.ndarray]:
+    def embed_sentences(self, sentences: Sequence[Sequence[Word]], batch_size: int = 32) -> list[np.ndarray]:
         """lm_1b_eval dump_lstm_emb for many sentences at once, one output step per token.
 
         ``<S>`` is fed first unless the sentence already starts with it (see
@@ -316,7 +351,7 @@ class LM1BModel(keras.layers.Layer):
             One float32 array ``[1 + num_lstm_layers, n_tokens, P]`` per sentence, in input
             order, stacking the outputs in :attr:`output_names` order.
         """
-        results: List[Optional[np.ndarray]] = [None] * len(sentences)
+        results: list[np.ndarray | None] = [None] * len(sentences)
         backward = self.direction == "backward"
         for batch in batches_by_length([len(s) for s in sentences], batch_size):
             read = [list(sentences[i])[::-1] if backward else sentences[i] for i in batch]
@@ -325,7 +360,7 @@ class LM1BModel(keras.layers.Layer):
             first = first_token_step(tokens).numpy()
             stacked = self._stacked_outputs(char_ids, lengths).numpy()
             for row, i in enumerate(batch):
-                outputs = stacked[row, :, first[row]:lengths[row]]
+                outputs = stacked[row, :, first[row] : lengths[row]]
                 results[i] = (outputs[:, ::-1] if backward else outputs).copy()
         return results
 
@@ -338,7 +373,9 @@ class LM1BModel(keras.layers.Layer):
         if self.direction == "backward":
             tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
         char_ids, steps = token_char_ids(self._chars(), tokens)
-        top = token_steps(self.top_layer(char_ids, mask=tf.sequence_mask(steps, tf.shape(char_ids)[1])), tokens)
+        top = token_steps(
+            self.top_layer(char_ids, mask=tf.sequence_mask(steps, tf.shape(char_ids)[1])), tokens
+        )
         if self.direction == "backward":
             top = tf.reverse_sequence(top, lengths, seq_axis=1, batch_axis=0)
         return top * tf.cast(present, top.dtype)[:, :, None]
@@ -352,19 +389,30 @@ class LM1BModel(keras.layers.Layer):
         """``[B, 1 + num_lstm_layers, T, P]``: the first batch eagerly, later ones through one
         trace for all shapes (:class:`taglm_tf.tracing.EagerThenTraced`)."""
         if self._embed_batch is None:
+
             def embed_batch(ids, lens):
                 outputs = self(ids, mask=tf.sequence_mask(lens, tf.shape(ids)[1]))
                 return tf.stack([outputs[name] for name in self.output_names], axis=1)
-            self._embed_batch = EagerThenTraced(embed_batch, [
-                tf.TensorSpec([None, None, self.max_word_length], tf.int32),
-                tf.TensorSpec([None], tf.int32)])
+
+            self._embed_batch = EagerThenTraced(
+                embed_batch,
+                [
+                    tf.TensorSpec([None, None, self.max_word_length], tf.int32),
+                    tf.TensorSpec([None], tf.int32),
+                ],
+            )
         return self._embed_batch(char_ids, lengths)
 
     def get_config(self):
         char_args = {k: list(v) if k.startswith("conv_") else v for k, v in self.char_args.items()}
-        return {**super().get_config(), **char_args, "lstm_cells": self.lstm_cells,
-                "num_lstm_layers": self.num_lstm_layers, "softmax_rows": self.softmax_rows,
-                "direction": self.direction}
+        return {
+            **super().get_config(),
+            **char_args,
+            "lstm_cells": self.lstm_cells,
+            "num_lstm_layers": self.num_lstm_layers,
+            "softmax_rows": self.softmax_rows,
+            "direction": self.direction,
+        }
 
 
 def check_compatible(weights: LM1BWeights, vocab: LMVocabulary, max_word_length: int) -> None:
@@ -372,11 +420,16 @@ def check_compatible(weights: LM1BWeights, vocab: LMVocabulary, max_word_length:
     ``max_word_length`` chars, cannot drive these weights."""
     dims = weights.dims
     if dims.char_vocab_size < 256:
-        raise InputError(f"char_embedding/W has {dims.char_vocab_size} rows; byte ids need 256",
-                         path=vocab.path)
+        raise InputError(
+            f"char_embedding/W has {dims.char_vocab_size} rows; byte ids need 256", path=vocab.path
+        )
     if max(dims.conv_widths) > max_word_length:
-        raise InputError(f"a conv bank of width {max(dims.conv_widths)} is wider than words "
-                         f"({max_word_length} chars)", path=vocab.path)
+        raise InputError(
+            f"a conv bank of width {max(dims.conv_widths)} is wider than words ({max_word_length} chars)",
+            path=vocab.path,
+        )
     if weights.softmax_kernel is not None and vocab.size > dims.softmax_rows:
-        raise InputError(f"the vocabulary has {vocab.size} words but the softmax only "
-                         f"{dims.softmax_rows} rows", path=vocab.path)
+        raise InputError(
+            f"the vocabulary has {vocab.size} words but the softmax only {dims.softmax_rows} rows",
+            path=vocab.path,
+        )

@@ -5,6 +5,7 @@
 ``vocab.txt`` (the release vocabulary, byte for byte) and ``chars.json`` (the special char ids
 derived from it). ``load_lm1b`` rebuilds the frozen :class:`LM1BModel` from it.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,22 @@ import h5py
 
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import atomic_path
-from taglm_tf.lm.lm1b.writing import release_fingerprint
 from taglm_tf.lm.lm1b.model import LM1BModel, assign_rows
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
+from taglm_tf.lm.lm1b.writing import release_fingerprint
 
 CONFIG, WEIGHTS, VOCAB, CHARS = "config.json", "weights.h5", "vocab.txt", "chars.json"
 
 
 def _char_table(chars: LM1BCharEncoder) -> dict:
-    return {"bos": chars.bos_char, "eos": chars.eos_char, "bow": chars.bow_char,
-            "eow": chars.eow_char, "pad": chars.pad_char, "max_word_length": chars.max_word_length}
+    return {
+        "bos": chars.bos_char,
+        "eos": chars.eos_char,
+        "bow": chars.bow_char,
+        "eow": chars.eow_char,
+        "pad": chars.pad_char,
+        "max_word_length": chars.max_word_length,
+    }
 
 
 def _keyed(embedder: LM1BModel):
@@ -35,8 +42,11 @@ def _keyed(embedder: LM1BModel):
 def export_lm1b(ckpt_pattern: str, vocab_path: str, output_dir: str, include_softmax: bool = False) -> None:
     """Convert the release (``ckpt-*`` files and vocabulary) into ``output_dir``, atomically."""
     embedder = LM1BModel.from_checkpoint(ckpt_pattern, vocab_path, include_softmax=include_softmax)
-    config = {"layer": embedder.get_config(), "source_fingerprint": release_fingerprint(ckpt_pattern),
-              "format": "taglm_tf.lm1b/1"}
+    config = {
+        "layer": embedder.get_config(),
+        "source_fingerprint": release_fingerprint(ckpt_pattern),
+        "format": "taglm_tf.lm1b/1",
+    }
     with atomic_path(output_dir) as tmp:
         os.makedirs(tmp)
         with h5py.File(os.path.join(tmp, WEIGHTS), "w") as f:
@@ -60,19 +70,24 @@ def load_lm1b(export_dir: str) -> LM1BModel:
     chars = LM1BCharEncoder(read_vocab(paths[VOCAB]).words, config["layer"]["max_word_length"], paths[VOCAB])
     with open(paths[CHARS]) as f:
         if json.load(f) != _char_table(chars):
-            raise InputError("special chars differ from those the vocabulary gives; was vocab.txt "
-                             "changed?", paths[CHARS])
+            raise InputError(
+                "special chars differ from those the vocabulary gives; was vocab.txt changed?", paths[CHARS]
+            )
     embedder = LM1BModel.from_config(config["layer"])
     embedder.build((None, None, embedder.max_word_length))
     with h5py.File(paths[WEIGHTS], "r") as f:
         for key, weight in _keyed(embedder):
             value = f.get(key)
             if not isinstance(value, h5py.Dataset):
-                raise InputError(f"no weight {key}: exported by an older taglm_tf or another model; "
-                                 "export the lm_1b release again", paths[WEIGHTS])
+                raise InputError(
+                    f"no weight {key}: exported by an older taglm_tf or another model; "
+                    "export the lm_1b release again",
+                    paths[WEIGHTS],
+                )
             if value.shape != tuple(weight.shape):
-                raise InputError(f"weight {key} has shape {value.shape}, expected {tuple(weight.shape)}",
-                                 paths[WEIGHTS])
+                raise InputError(
+                    f"weight {key} has shape {value.shape}, expected {tuple(weight.shape)}", paths[WEIGHTS]
+                )
             if value.ndim == 0:
                 weight.assign(value[()])
             else:

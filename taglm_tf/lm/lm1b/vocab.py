@@ -5,10 +5,11 @@ the vocabulary file is read as bytes (docs/lm_1b.md §3, §9). Its words become 
 :class:`~taglm_tf.lm.vocab.LMVocabulary`; :class:`LM1BCharEncoder` turns words into the char ids
 the model reads.
 """
+
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -21,7 +22,7 @@ MAX_WORD_LENGTH = 50
 NUM_SPECIAL_CHARS = 5
 
 
-def read_vocab_lines(path: str) -> List[bytes]:
+def read_vocab_lines(path: str) -> list[bytes]:
     """The lines of ``path`` as bytes, split on b"\\n" and stripped of ASCII whitespace (as Python 2);
     a leading UTF-8 byte-order mark is dropped, as every text input of the project drops it."""
     try:
@@ -35,7 +36,7 @@ def read_vocab_lines(path: str) -> List[bytes]:
     return [line.strip() for line in lines]
 
 
-def read_vocab(path: Union[str, os.PathLike]) -> LMVocabulary:
+def read_vocab(path: str | os.PathLike) -> LMVocabulary:
     """lm_1b's vocabulary file (``vocab-2016-09-10.txt``, or one written in the release layout)
     as data_utils reads it: one word per line, ids in line order, ``!!!MAXTERMID`` lines skipped
     without using an id; ``<S>``, ``</S>`` and ``<UNK>`` are ordinary lines, found by their
@@ -70,8 +71,12 @@ class LM1BCharEncoder:
         ValueError: ``max_word_length`` below 2.
     """
 
-    def __init__(self, words: Sequence[Word], max_word_length: int = MAX_WORD_LENGTH,
-                 path: Optional[Union[str, os.PathLike]] = None):
+    def __init__(
+        self,
+        words: Sequence[Word],
+        max_word_length: int = MAX_WORD_LENGTH,
+        path: str | os.PathLike | None = None,
+    ):
         self.path = os.fspath(path) if path is not None else "<in memory>"
         if max_word_length < 2:
             raise ValueError(f"max_word_length must be at least 2, got {max_word_length}")
@@ -81,17 +86,21 @@ class LM1BCharEncoder:
         used[np.frombuffer(b"".join(lines), np.uint8)] = True
         free = np.flatnonzero(~used)
         if len(free) < NUM_SPECIAL_CHARS:
-            raise InputError(f"only {len(free)} byte values occur in no vocabulary word; lm_1b "
-                             f"needs {NUM_SPECIAL_CHARS} for its special chars", path=self.path)
+            raise InputError(
+                f"only {len(free)} byte values occur in no vocabulary word; lm_1b "
+                f"needs {NUM_SPECIAL_CHARS} for its special chars",
+                path=self.path,
+            )
         self.bos_char, self.eos_char, self.bow_char, self.eow_char, self.pad_char = (
-            int(b) for b in free[:NUM_SPECIAL_CHARS])
+            int(b) for b in free[:NUM_SPECIAL_CHARS]
+        )
         self.bos_chars = self._encode_bytes(bytes([self.bos_char]))
         self.eos_chars = self._encode_bytes(bytes([self.eos_char]))
 
     def _encode_bytes(self, word: bytes) -> np.ndarray:
         ids = np.full(self.max_word_length, self.pad_char, np.int32)
-        body = np.frombuffer(word[:self.max_word_length - 2], np.uint8)
-        ids[0], ids[1:len(body) + 1], ids[len(body) + 1] = self.bow_char, body, self.eow_char
+        body = np.frombuffer(word[: self.max_word_length - 2], np.uint8)
+        ids[0], ids[1 : len(body) + 1], ids[len(body) + 1] = self.bow_char, body, self.eow_char
         return ids
 
     def encode_word(self, word: Word) -> np.ndarray:
@@ -108,9 +117,11 @@ class LM1BCharEncoder:
         shifted = tf.concat([edge, raw, edge], axis=-1)  # position p holds byte p - 1
         n = tf.minimum(tf.strings.length(words, unit="BYTE"), width)[..., None]
         position = tf.range(self.max_word_length)
-        return tf.where(position == 0, self.bow_char,
-                        tf.where(position <= n, shifted,
-                                 tf.where(position == n + 1, self.eow_char, self.pad_char)))
+        return tf.where(
+            position == 0,
+            self.bow_char,
+            tf.where(position <= n, shifted, tf.where(position == n + 1, self.eow_char, self.pad_char)),
+        )
 
     def encode_words(self, words: Sequence[Word]) -> np.ndarray:
         """``[len(words), max_word_length]`` int32 char ids."""

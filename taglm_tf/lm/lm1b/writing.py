@@ -10,6 +10,7 @@ The inverse of :func:`~taglm_tf.lm.lm1b.checkpoint.read_lm1b_checkpoint` (docs/l
 A backward LM is marked by ``direction.json`` beside the shards (``{"direction": "backward"}``);
 the release has none and is forward. :func:`read_direction` reads it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -33,7 +34,7 @@ DIRECTION_FILE = "direction.json"
 PADDING_BIAS = -1e30
 
 
-def write_v1_file(path: str, tensors: Sequence[Tuple[str, np.ndarray]]) -> None:
+def write_v1_file(path: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
     """Write ``(name, value)`` tensors into one TF V1 (tensor-slice) file at exactly ``path``,
     as the release's files are (a V1 ``Saver`` in a private graph; no state file)."""
     out_dir = os.path.dirname(os.path.abspath(path))
@@ -46,8 +47,9 @@ def write_v1_file(path: str, tensors: Sequence[Tuple[str, np.ndarray]]) -> None:
             var = tf.compat.v1.Variable(feed, name=f"v{i}", use_resource=False, trainable=False)
             var_list[name] = var
             feeds.append((var.initializer, feed, value))
-        saver = tf.compat.v1.train.Saver(var_list=var_list, sharded=False,
-                                         write_version=tf.compat.v1.train.SaverDef.V1)
+        saver = tf.compat.v1.train.Saver(
+            var_list=var_list, sharded=False, write_version=tf.compat.v1.train.SaverDef.V1
+        )
     tmp_dir = tempfile.mkdtemp(prefix=".tmp-", dir=out_dir)
     try:
         with tf.compat.v1.Session(graph=graph) as sess:
@@ -68,11 +70,13 @@ def write_v1_file(path: str, tensors: Sequence[Tuple[str, np.ndarray]]) -> None:
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
-def _row_shards(prefix: str, matrix: np.ndarray, num_shards: int) -> List[Tuple[str, np.ndarray]]:
+def _row_shards(prefix: str, matrix: np.ndarray, num_shards: int) -> list[tuple[str, np.ndarray]]:
     return [(f"{prefix}_{s}", part) for s, part in enumerate(np.array_split(matrix, num_shards, axis=0))]
 
 
-def release_tensors(weights: LM1BWeights, num_shards: int = NUM_SHARDS) -> Dict[str, List[Tuple[str, np.ndarray]]]:
+def release_tensors(
+    weights: LM1BWeights, num_shards: int = NUM_SHARDS
+) -> dict[str, list[tuple[str, np.ndarray]]]:
     """File name -> ``(tensor name, value)`` of the release layout (module docstring).
 
     Without a softmax in ``weights`` the ``ckpt-softmax*`` files are left out. The softmax is
@@ -81,8 +85,10 @@ def release_tensors(weights: LM1BWeights, num_shards: int = NUM_SHARDS) -> Dict[
     f32 = lambda a: np.ascontiguousarray(a, np.float32)  # noqa: E731
     char = [("char_embedding/W", f32(weights.char_embedding))]
     for k, (kernel, bias) in enumerate(zip(weights.conv_kernels, weights.conv_biases)):
-        char += [(f"char_embedding/cnn_{k}/kernel", f32(kernel)[:, :, None, :]),
-                 (f"char_embedding/cnn_{k}/b", f32(bias).reshape(1, 1, 1, -1))]
+        char += [
+            (f"char_embedding/cnn_{k}/kernel", f32(kernel)[:, :, None, :]),
+            (f"char_embedding/cnn_{k}/b", f32(bias).reshape(1, 1, 1, -1)),
+        ]
     for d, hw in enumerate(weights.highway):
         scope = f"char_embedding/dense_{d}"
         char += _row_shards(f"{scope}/gate/W", f32(hw.gate_kernel), num_shards)
@@ -95,17 +101,24 @@ def release_tensors(weights: LM1BWeights, num_shards: int = NUM_SHARDS) -> Dict[
     for layer, w in enumerate(weights.lstm):
         scope = f"lstm/lstm_{layer}"
         lstm += _row_shards(f"{scope}/W", f32(w.kernel), num_shards)
-        lstm += [(f"{scope}/B", f32(w.bias)), (f"{scope}/W_F_diag", f32(w.w_f_diag)),
-                 (f"{scope}/W_I_diag", f32(w.w_i_diag)), (f"{scope}/W_O_diag", f32(w.w_o_diag))]
+        lstm += [
+            (f"{scope}/B", f32(w.bias)),
+            (f"{scope}/W_F_diag", f32(w.w_f_diag)),
+            (f"{scope}/W_I_diag", f32(w.w_i_diag)),
+            (f"{scope}/W_O_diag", f32(w.w_o_diag)),
+        ]
         lstm += _row_shards(f"{scope}/W_P", f32(w.projection), num_shards)
-    files = {"ckpt-base": [("global_step", np.asarray(weights.global_step, np.int64))],
-             "ckpt-char-embedding": char, "ckpt-lstm": lstm}
+    files = {
+        "ckpt-base": [("global_step", np.asarray(weights.global_step, np.int64))],
+        "ckpt-char-embedding": char,
+        "ckpt-lstm": lstm,
+    }
     if weights.softmax_kernel is not None:
         rows = -(-len(weights.softmax_kernel) // num_shards) * num_shards
         kernel = np.zeros((rows, weights.softmax_kernel.shape[1]), np.float32)
-        kernel[:len(weights.softmax_kernel)] = weights.softmax_kernel
+        kernel[: len(weights.softmax_kernel)] = weights.softmax_kernel
         bias = np.full(rows, PADDING_BIAS, np.float32)
-        bias[:len(weights.softmax_bias)] = weights.softmax_bias
+        bias[: len(weights.softmax_bias)] = weights.softmax_bias
         for s in range(num_shards):
             files[f"ckpt-softmax{s}"] = [(f"softmax/W_{s}", np.ascontiguousarray(kernel[s::num_shards]))]
         files[f"ckpt-softmax{num_shards}"] = [("softmax/b", bias)]
@@ -118,8 +131,14 @@ def write_vocab(path: str, words: Sequence[str]) -> None:
         f.write("".join(w + "\n" for w in words) + MAX_TERM_ID + "\n")
 
 
-def write_release(output_dir: str, weights: LM1BWeights, words: Sequence[str], direction: str = "forward",
-                  vocab_name: str = "vocab.txt", num_shards: int = NUM_SHARDS) -> Dict[str, str]:
+def write_release(
+    output_dir: str,
+    weights: LM1BWeights,
+    words: Sequence[str],
+    direction: str = "forward",
+    vocab_name: str = "vocab.txt",
+    num_shards: int = NUM_SHARDS,
+) -> dict[str, str]:
     """Write ``weights`` and the vocabulary ``words`` (id order) into ``output_dir`` in the
     release layout, with ``direction.json`` for a backward LM; returns {file name: path}.
 

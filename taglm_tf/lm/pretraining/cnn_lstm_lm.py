@@ -6,10 +6,10 @@ The layers are the ones the frozen lm_1b loader uses (:class:`~taglm_tf.layers.c
 :class:`~taglm_tf.layers.lstmp.LSTMPLayer`), created trainable; the softmax and the sampler are
 the word LM's (:class:`~taglm_tf.lm.pretraining.lstm_lm.LMSoftmax`).
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Tuple
 
 import tensorflow as tf
 from tensorflow import keras
@@ -32,13 +32,18 @@ class CNNLSTMLMConfig(LSTMPStackConfig):
     KIND = "cnn_lstm"
     kind: str = "cnn_lstm"
     char_dim: int = dataclasses.field(default=16, metadata={"help": "cnn_lstm: char embedding size."})
-    conv_widths: Tuple[int, ...] = dataclasses.field(default=(1, 2, 3, 4, 5, 6, 7, 7), metadata={
-        "help": "cnn_lstm: width of each conv bank."})
-    conv_filters: Tuple[int, ...] = dataclasses.field(default=(32, 32, 64, 128, 256, 512, 1024, 2048), metadata={
-        "help": "cnn_lstm: filters of each conv bank."})
+    conv_widths: tuple[int, ...] = dataclasses.field(
+        default=(1, 2, 3, 4, 5, 6, 7, 7), metadata={"help": "cnn_lstm: width of each conv bank."}
+    )
+    conv_filters: tuple[int, ...] = dataclasses.field(
+        default=(32, 32, 64, 128, 256, 512, 1024, 2048),
+        metadata={"help": "cnn_lstm: filters of each conv bank."},
+    )
     num_highway: int = dataclasses.field(default=2, metadata={"help": "cnn_lstm: highway layers."})
-    max_word_length: int = dataclasses.field(default=MAX_WORD_LENGTH, metadata={
-        "help": "cnn_lstm: chars per word (bow and eow included; the lm_1b loader reads 50)."})
+    max_word_length: int = dataclasses.field(
+        default=MAX_WORD_LENGTH,
+        metadata={"help": "cnn_lstm: chars per word (bow and eow included; the lm_1b loader reads 50)."},
+    )
     num_cells: int = 8192
     projection_dim: int = 1024
     num_layers: int = 2
@@ -101,12 +106,26 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
 
     input_keys = ("inputs", "input_chars")
 
-    def __init__(self, vocab_size: int, char_dim: int = 16,
-                 conv_widths=CNNLSTMLMConfig.conv_widths, conv_filters=CNNLSTMLMConfig.conv_filters,
-                 num_highway: int = 2, max_word_length: int = MAX_WORD_LENGTH, num_cells: int = 8192,
-                 projection_dim: int = 1024, num_layers: int = 2, num_sampled: int = 8192,
-                 dropout: float = 0.0, use_peepholes: bool = True, forget_bias: float = 1.0,
-                 cell_clip: float = 0.0, reset_id: int = -1, sampler_seed: int = 0, **kwargs):
+    def __init__(
+        self,
+        vocab_size: int,
+        char_dim: int = 16,
+        conv_widths=CNNLSTMLMConfig.conv_widths,
+        conv_filters=CNNLSTMLMConfig.conv_filters,
+        num_highway: int = 2,
+        max_word_length: int = MAX_WORD_LENGTH,
+        num_cells: int = 8192,
+        projection_dim: int = 1024,
+        num_layers: int = 2,
+        num_sampled: int = 8192,
+        dropout: float = 0.0,
+        use_peepholes: bool = True,
+        forget_bias: float = 1.0,
+        cell_clip: float = 0.0,
+        reset_id: int = -1,
+        sampler_seed: int = 0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.vocab_size, self.char_dim, self.num_highway = vocab_size, char_dim, num_highway
         self.conv_widths, self.conv_filters = [int(w) for w in conv_widths], [int(n) for n in conv_filters]
@@ -115,33 +134,72 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
         self.use_peepholes, self.forget_bias, self.cell_clip = use_peepholes, forget_bias, cell_clip
         self.reset_id, self.sampler_seed = reset_id, sampler_seed
         # The attribute name keys the layer's variables in the run's checkpoints.
-        self.char_embedder = CharCNNWordEncoder(NUM_CHARS, char_dim, self.conv_widths, self.conv_filters,
-                                                num_highway, projection_dim, max_word_length, trainable=True,
-                                                name="char_embedding")
-        self.lstm_layers = [LSTMPLayer(num_cells, projection_dim, forget_bias, use_peepholes, cell_clip,
-                                       trainable=True, name=f"lstm_{i}") for i in range(num_layers)]
+        self.char_embedder = CharCNNWordEncoder(
+            NUM_CHARS,
+            char_dim,
+            self.conv_widths,
+            self.conv_filters,
+            num_highway,
+            projection_dim,
+            max_word_length,
+            trainable=True,
+            name="char_embedding",
+        )
+        self.lstm_layers = [
+            LSTMPLayer(
+                num_cells,
+                projection_dim,
+                forget_bias,
+                use_peepholes,
+                cell_clip,
+                trainable=True,
+                name=f"lstm_{i}",
+            )
+            for i in range(num_layers)
+        ]
         self.dropout_layer = keras.layers.Dropout(dropout)
         self.softmax = LMSoftmax(vocab_size, num_sampled, sampler_seed, name="softmax")
 
     def build(self, input_shape=None):
-        shapes = [(None, self.max_word_length)] + [(None, None, self.projection_dim)] * self.num_layers + [
-            (None, self.projection_dim)]
+        shapes = (
+            [(None, self.max_word_length)]
+            + [(None, None, self.projection_dim)] * self.num_layers
+            + [(None, self.projection_dim)]
+        )
         for layer, shape in zip([self.char_embedder, *self.lstm_layers, self.softmax], shapes):
             with tf.name_scope(layer.name):
                 layer.build(shape)
         self.built = True
 
-    def call(self, token_ids, char_ids, mask=None, initial_state: Optional[State] = None, training=False,
-             dropout_seed=None):
+    def call(
+        self,
+        token_ids,
+        char_ids,
+        mask=None,
+        initial_state: State | None = None,
+        training=False,
+        dropout_seed=None,
+    ):
         x = self.char_embedder.embed_distinct(char_ids)
         return self.run_lstms(x, token_ids, mask, initial_state, training, dropout_seed)
 
     def get_config(self):
-        return {"vocab_size": self.vocab_size, "char_dim": self.char_dim,
-                "conv_widths": list(self.conv_widths), "conv_filters": list(self.conv_filters),
-                "num_highway": self.num_highway, "max_word_length": self.max_word_length,
-                "num_cells": self.num_cells, "projection_dim": self.projection_dim,
-                "num_layers": self.num_layers, "num_sampled": self.num_sampled, "dropout": self.dropout,
-                "use_peepholes": self.use_peepholes, "forget_bias": self.forget_bias,
-                "cell_clip": self.cell_clip, "reset_id": self.reset_id, "sampler_seed": self.sampler_seed,
-                "name": self.name}
+        return {
+            "vocab_size": self.vocab_size,
+            "char_dim": self.char_dim,
+            "conv_widths": list(self.conv_widths),
+            "conv_filters": list(self.conv_filters),
+            "num_highway": self.num_highway,
+            "max_word_length": self.max_word_length,
+            "num_cells": self.num_cells,
+            "projection_dim": self.projection_dim,
+            "num_layers": self.num_layers,
+            "num_sampled": self.num_sampled,
+            "dropout": self.dropout,
+            "use_peepholes": self.use_peepholes,
+            "forget_bias": self.forget_bias,
+            "cell_clip": self.cell_clip,
+            "reset_id": self.reset_id,
+            "sampler_seed": self.sampler_seed,
+            "name": self.name,
+        }

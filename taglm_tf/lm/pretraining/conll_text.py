@@ -10,10 +10,11 @@ A test set never joins: the CoNLL-2003 test files (``eng.testb``, ``deu.testb``)
 ``test.txt`` are refused, compressed or not. ``eng.testa`` (dev) is the user's choice: add it
 only when the tagger trains on train+dev.
 """
+
 from __future__ import annotations
 
 import os
-from typing import List, Sequence
+from collections.abc import Sequence
 
 from taglm_tf import textio
 from taglm_tf.data import conll
@@ -31,7 +32,7 @@ def is_test_file(path: str) -> bool:
     return (stem if suffix in textio.COMPRESSED_SUFFIXES else name) in TEST_FILES
 
 
-def write_conll_text(conll_files: Sequence[str], model_dir: str) -> List[str]:
+def write_conll_text(conll_files: Sequence[str], model_dir: str) -> list[str]:
     """Write each CoNLL file's sentences as LM text; returns the written paths, in order.
 
     Args:
@@ -44,7 +45,7 @@ def write_conll_text(conll_files: Sequence[str], model_dir: str) -> List[str]:
     """
     out_dir = os.path.join(model_dir, TEXT_DIR)
     os.makedirs(out_dir, exist_ok=True)
-    written: List[str] = []
+    written: list[str] = []
     for path in conll_files:
         if is_test_file(path):
             raise InputError("is a test set: its text must not train an LM that tags it", path)

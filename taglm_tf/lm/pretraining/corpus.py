@@ -50,13 +50,15 @@ row and skips what was taken, so its windows equal the uninterrupted stream's ex
 replica ``r`` (in ``num_replicas_in_sync`` order) always gets global rows
 ``[r * b, (r + 1) * b)``, so a row always meets the same replica and its carried state.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import glob
 import itertools
 import os
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -65,7 +67,6 @@ from taglm_tf import textio
 from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.vocab import BOS, DIRECTIONS, LMVocabulary, encode_sentence
-
 
 # Sentences taken from one file at a time when files are interleaved.
 INTERLEAVE_BLOCK = 100
@@ -80,7 +81,7 @@ class Position(NamedTuple):
     line: int = 0
 
 
-def expand_files(patterns: str) -> List[str]:
+def expand_files(patterns: str) -> list[str]:
     """Sorted files matching comma-separated globs; an error names a glob that matches nothing."""
     files = set()
     for pattern in (p.strip() for p in patterns.split(",")):
@@ -88,15 +89,14 @@ def expand_files(patterns: str) -> List[str]:
             continue
         matches = [f for f in glob.glob(os.path.expanduser(pattern)) if os.path.isfile(f)]
         if not matches:
-            raise InputError("no such file" if not glob.has_magic(pattern) else "matches no file",
-                             pattern)
+            raise InputError("no such file" if not glob.has_magic(pattern) else "matches no file", pattern)
         files.update(matches)
     if not files:
         raise InputError(f"no files given ({patterns!r})")
     return sorted(files)
 
 
-def read_sentences(path: str, start_line: int = 0) -> Iterator[Tuple[int, List[str]]]:
+def read_sentences(path: str, start_line: int = 0) -> Iterator[tuple[int, list[str]]]:
     """``(line_index, tokens)`` of the non-blank lines of ``path`` from ``start_line`` (0-based);
     lines and tokens as :mod:`taglm_tf.textio` splits them."""
     for number, line in textio.read_lines(path):
@@ -129,12 +129,12 @@ class LMCorpus:
     direction: str = "forward"
     shuffle: bool = False
     seed: int = 0
-    num_epochs: Optional[int] = 1
+    num_epochs: int | None = 1
     shuffle_chunk: int = 10000
-    max_sentences: Optional[int] = None
-    chars: Optional[LM1BCharEncoder] = None
+    max_sentences: int | None = None
+    chars: LM1BCharEncoder | None = None
     interleave: bool = False
-    _counts: Optional[List[int]] = dataclasses.field(default=None, init=False, repr=False, compare=False)
+    _counts: list[int] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
     _char_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -161,7 +161,7 @@ class LMCorpus:
         if not self.files:
             raise InputError("no data files")
 
-    def file_order(self, epoch: int) -> List[int]:
+    def file_order(self, epoch: int) -> list[int]:
         """Indices into ``files`` in the order epoch ``epoch`` reads them when not interleaving:
         as listed, or with ``shuffle`` a permutation seeded by ``(seed, epoch)``."""
         if not self.shuffle:
@@ -178,7 +178,9 @@ class LMCorpus:
         epoch = start.epoch
         while self.num_epochs is None or epoch < self.num_epochs:
             found = False
-            for position, tokens in self._epoch_sentences(epoch, start if epoch == start.epoch else Position(epoch)):
+            for position, tokens in self._epoch_sentences(
+                epoch, start if epoch == start.epoch else Position(epoch)
+            ):
                 found = True
                 ids = encode_sentence(self.vocab, tokens, self.direction)
                 yield (ids, position) if self.chars is None else (ids, position, self.input_chars(tokens))
@@ -186,7 +188,7 @@ class LMCorpus:
                 raise InputError("the data files hold no sentence", self.files[0])
             epoch += 1
 
-    def _epoch_sentences(self, epoch: int, start: Position) -> Iterator[Tuple[Position, List[str]]]:
+    def _epoch_sentences(self, epoch: int, start: Position) -> Iterator[tuple[Position, list[str]]]:
         """``(position, tokens)`` of one epoch from ``start`` on."""
         if self.interleave:
             yield from self._interleaved(epoch, start.file)
@@ -195,13 +197,13 @@ class LMCorpus:
             if f >= start.file:
                 yield from self._file_sentences(epoch, f, file_index, start.line if f == start.file else 0)
 
-    def sentence_counts(self) -> List[int]:
+    def sentence_counts(self) -> list[int]:
         """Sentences (non-blank lines) per file; counted once, on first use."""
         if self._counts is None:
             self._counts = [sum(1 for _ in read_sentences(path)) for path in self.files]
         return self._counts
 
-    def _interleaved(self, epoch: int, first_chunk: int) -> Iterator[Tuple[Position, List[str]]]:
+    def _interleaved(self, epoch: int, first_chunk: int) -> Iterator[tuple[Position, list[str]]]:
         """All files mixed (module docstring, "Order"): blocks of ``INTERLEAVE_BLOCK`` sentences
         are drawn from the files in proportion to what each has left, with a generator seeded by
         ``(seed, epoch)``; every ``shuffle_chunk`` sentences so gathered are shuffled
@@ -210,7 +212,7 @@ class LMCorpus:
         remaining = np.array(self.sentence_counts(), np.float64)
         readers = [read_sentences(path) for path in self.files]
         rng = np.random.default_rng([self.seed, epoch, 1])
-        chunk: List[List[str]] = []
+        chunk: list[list[str]] = []
         index = 0
         while remaining.sum() > 0:
             f = int(rng.choice(len(readers), p=remaining / remaining.sum()))
@@ -224,7 +226,7 @@ class LMCorpus:
 
     def _file_sentences(self, epoch, f, file_index, first_line):
         """Chunks start at multiples of ``shuffle_chunk`` lines (``first_line`` is one)."""
-        chunk: List[List[str]] = []
+        chunk: list[list[str]] = []
         chunk_start = first_line
         for index, tokens in read_sentences(self.files[file_index], first_line):
             start = index - index % self.shuffle_chunk
@@ -275,12 +277,19 @@ def _restore_rows(sentences: Iterator[tuple], resume: np.ndarray, streams: list)
             if wanted:
                 break
             return Position(*position)
-    raise InputError(f"the training data no longer holds the sentences a checkpoint's data position "
-                     f"names (chunk {last[:3]}, sentence {last[3]}): the files or the shuffling changed")
+    raise InputError(
+        f"the training data no longer holds the sentences a checkpoint's data position "
+        f"names (chunk {last[:3]}, sentence {last[3]}): the files or the shuffling changed"
+    )
 
 
-def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
-                 max_word_length: int = 0, resume: Optional[np.ndarray] = None) -> Iterator[dict]:
+def pack_windows(
+    sentences: Iterator[tuple],
+    batch_size: int,
+    num_steps: int,
+    max_word_length: int = 0,
+    resume: np.ndarray | None = None,
+) -> Iterator[dict]:
     """Pack sentence ids into windows as lm_1b's ``get_batch`` (module docstring).
 
     Args:
@@ -299,12 +308,14 @@ def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
     Raises:
         InputError: ``resume`` has the wrong shape or names sentences the stream does not hold.
     """
-    streams: List[Optional[list]] = [None] * batch_size  # per row: [ids, offset, chars, position, k]
+    streams: list[list | None] = [None] * batch_size  # per row: [ids, offset, chars, position, k]
     position, k, exhausted = Position(), -1, False
     if resume is not None:
         if np.shape(resume) != (batch_size + 1, RESUME_FIELDS):
-            raise InputError(f"a data resume state of shape {np.shape(resume)} does not fit "
-                             f"{batch_size} rows (expected {(batch_size + 1, RESUME_FIELDS)})")
+            raise InputError(
+                f"a data resume state of shape {np.shape(resume)} does not fit "
+                f"{batch_size} rows (expected {(batch_size + 1, RESUME_FIELDS)})"
+            )
         position, k = _restore_rows(sentences, resume, streams), int(resume[-1, 3])
     while True:
         inputs = np.zeros((batch_size, num_steps), np.int32)
@@ -326,11 +337,11 @@ def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
                     stream = streams[row] = [nxt[0], 0, nxt[2] if chars is not None else None, position, k]
                 ids, offset, sentence_chars = stream[:3]
                 n = min(len(ids) - offset - 1, num_steps - col)
-                inputs[row, col:col + n] = ids[offset:offset + n]
+                inputs[row, col : col + n] = ids[offset : offset + n]
                 if chars is not None:
-                    chars[row, col:col + n] = sentence_chars[offset:offset + n]
-                targets[row, col:col + n] = ids[offset + 1:offset + n + 1]
-                weights[row, col:col + n] = 1.0
+                    chars[row, col : col + n] = sentence_chars[offset : offset + n]
+                targets[row, col : col + n] = ids[offset + 1 : offset + n + 1]
+                weights[row, col : col + n] = 1.0
                 col, stream[1] = col + n, offset + n
         if exhausted and not weights.any():
             return
@@ -338,8 +349,13 @@ def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
             if stream is not None:
                 state[row] = (*stream[3], stream[4], stream[1])
         state[batch_size] = (*position, k, 0)
-        window = {"inputs": inputs, "targets": targets, "weights": weights,
-                  "position": np.array(position, np.int64), "resume": state}
+        window = {
+            "inputs": inputs,
+            "targets": targets,
+            "weights": weights,
+            "position": np.array(position, np.int64),
+            "resume": state,
+        }
         if chars is not None:
             window["input_chars"] = chars
         yield window
@@ -348,16 +364,21 @@ def pack_windows(sentences: Iterator[tuple], batch_size: int, num_steps: int,
 def window_spec(batch_size: int, num_steps: int, max_word_length: int = 0) -> dict:
     """The ``tf.TensorSpec`` of each window array (:func:`pack_windows`)."""
     shape = [batch_size, num_steps]
-    spec = {"inputs": tf.TensorSpec(shape, tf.int32), "targets": tf.TensorSpec(shape, tf.int32),
-            "weights": tf.TensorSpec(shape, tf.float32), "position": tf.TensorSpec([3], tf.int64),
-            "resume": tf.TensorSpec([batch_size + 1, RESUME_FIELDS], tf.int64)}
+    spec = {
+        "inputs": tf.TensorSpec(shape, tf.int32),
+        "targets": tf.TensorSpec(shape, tf.int32),
+        "weights": tf.TensorSpec(shape, tf.float32),
+        "position": tf.TensorSpec([3], tf.int64),
+        "resume": tf.TensorSpec([batch_size + 1, RESUME_FIELDS], tf.int64),
+    }
     if max_word_length:
         spec["input_chars"] = tf.TensorSpec(shape + [max_word_length], tf.int32)
     return spec
 
 
-def window_dataset(corpus: LMCorpus, batch_size: int, num_steps: int,
-                   start: Union[Position, np.ndarray] = Position()) -> tf.data.Dataset:
+def window_dataset(
+    corpus: LMCorpus, batch_size: int, num_steps: int, start: Position | np.ndarray = Position()
+) -> tf.data.Dataset:
     """The packed windows of ``corpus`` at ``batch_size`` rows, streamed through ``tf.data``.
 
     ``start``: a :class:`Position` (a chunk to start at), or a window's ``resume`` array to
@@ -366,12 +387,17 @@ def window_dataset(corpus: LMCorpus, batch_size: int, num_steps: int,
     first = resume_anchor(resume) if resume is not None else Position(*start)
     return tf.data.Dataset.from_generator(
         lambda: pack_windows(corpus.sentences(first), batch_size, num_steps, corpus.max_word_length, resume),
-        output_signature=window_spec(batch_size, num_steps, corpus.max_word_length))
+        output_signature=window_spec(batch_size, num_steps, corpus.max_word_length),
+    )
 
 
-def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
-                    context: tf.distribute.InputContext, start: Union[Position, np.ndarray] = Position()
-                    ) -> tf.data.Dataset:
+def replica_dataset(
+    corpus: LMCorpus,
+    per_replica_batch: int,
+    num_steps: int,
+    context: tf.distribute.InputContext,
+    start: Position | np.ndarray = Position(),
+) -> tf.data.Dataset:
     """This input pipeline's per-replica windows: global windows sliced into its replicas' rows.
 
     An input pipeline (one per worker) feeds ``k = replicas / pipelines`` local replicas, which
@@ -383,9 +409,14 @@ def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
     global_batch = per_replica_batch * context.num_replicas_in_sync
 
     def split(window):
-        rows = {k: tf.reshape(window[k][first:first + local * per_replica_batch],
-                              [local, per_replica_batch] + window[k].shape[1:].as_list())
-                for k in ("inputs", "targets", "weights", "input_chars") if k in window}
+        rows = {
+            k: tf.reshape(
+                window[k][first : first + local * per_replica_batch],
+                [local, per_replica_batch] + window[k].shape[1:].as_list(),
+            )
+            for k in ("inputs", "targets", "weights", "input_chars")
+            if k in window
+        }
         for k in ("position", "resume"):  # the same global values for every replica
             rows[k] = tf.tile(window[k][None], [local] + [1] * window[k].shape.rank)
         return rows
@@ -394,16 +425,23 @@ def replica_dataset(corpus: LMCorpus, per_replica_batch: int, num_steps: int,
     return dataset.map(split).unbatch().prefetch(2 * local)
 
 
-def distributed_dataset(strategy: tf.distribute.Strategy, corpus: LMCorpus, per_replica_batch: int,
-                        num_steps: int, start: Union[Position, np.ndarray] = Position()):
+def distributed_dataset(
+    strategy: tf.distribute.Strategy,
+    corpus: LMCorpus,
+    per_replica_batch: int,
+    num_steps: int,
+    start: Position | np.ndarray = Position(),
+):
     """Windows for ``strategy.run``, through ``distribute_datasets_from_function``; ``start`` as
     for :func:`window_dataset`."""
+
     def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
         return replica_dataset(corpus, per_replica_batch, num_steps, context, start)
+
     return strategy.distribute_datasets_from_function(dataset_fn)
 
 
-def iter_tokens(files: Sequence[str]) -> Iterator[List[str]]:
+def iter_tokens(files: Sequence[str]) -> Iterator[list[str]]:
     """Token lists of every sentence of ``files`` in order (for building a vocabulary)."""
     for path in files:
         for _, tokens in read_sentences(path):

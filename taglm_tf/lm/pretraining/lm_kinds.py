@@ -9,10 +9,11 @@
 A run's ``config.json`` stores the config as a dict with its ``kind``, and ``model_args``, the
 model's constructor arguments.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Union
+from collections.abc import Mapping
 
 from tensorflow import keras
 
@@ -22,13 +23,13 @@ from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMC
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig, LSTMPStackLM
 from taglm_tf.lm.vocab import LMVocabulary
 
-ModelConfig = Union[LSTMLMConfig, CNNLSTMLMConfig]
+ModelConfig = LSTMLMConfig | CNNLSTMLMConfig
 CONFIGS = {"lstm": LSTMLMConfig, "cnn_lstm": CNNLSTMLMConfig}
 MODELS = {"lstm": LSTMLanguageModel, "cnn_lstm": CNNLSTMLanguageModel}
 LM_KINDS = tuple(CONFIGS)
 
 
-def model_config_from_dict(data: Mapping, source: Optional[str] = None) -> ModelConfig:
+def model_config_from_dict(data: Mapping, source: str | None = None) -> ModelConfig:
     """The typed config of a ``config.json`` ``model`` dict (missing fields take their defaults).
 
     Args:
@@ -53,8 +54,11 @@ def model_config_from_dict(data: Mapping, source: Optional[str] = None) -> Model
 
 def model_args(config: ModelConfig, reset_id: int) -> dict:
     """The JSON-able constructor arguments of the config's model (``vocab_size`` aside)."""
-    args = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
-            if k != "kind"}
+    args = {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in dataclasses.asdict(config).items()
+        if k != "kind"
+    }
     return {**args, "reset_id": reset_id}
 
 
@@ -65,8 +69,7 @@ def build_lm(kind: str, vocab_size: int, args: Mapping) -> LSTMPStackLM:
     return MODELS[kind](vocab_size, **args)
 
 
-def char_encoder_of(model: Union[ModelConfig, keras.Model], vocab: LMVocabulary
-                    ) -> Optional[LM1BCharEncoder]:
+def char_encoder_of(model: ModelConfig | keras.Model, vocab: LMVocabulary) -> LM1BCharEncoder | None:
     """The lm_1b char encoding a char-aware model reads ``vocab``'s text with (its special
     chars are the five smallest bytes in no word of ``vocab``, as the lm_1b loader derives them
     from the written vocabulary file); ``None`` for a word-level model."""

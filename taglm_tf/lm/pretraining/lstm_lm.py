@@ -1,16 +1,16 @@
 """The word-level LSTM language model of TagLM's LSTM-2048-512 (paper §3): token embedding ->
 LSTMP layers -> softmax, trained with a sampled softmax over truncated-BPTT windows."""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Tuple
 
 import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.layers.lstmp import LSTMPLayer
 
-State = Tuple[Tuple[tf.Tensor, tf.Tensor], ...]  # per layer (c [B, N], h [B, P])
+State = tuple[tuple[tf.Tensor, tf.Tensor], ...]  # per layer (c [B, N], h [B, P])
 
 
 def log_uniform_candidates(labels, num_sampled: int, range_max: int, seed):
@@ -36,23 +36,29 @@ def log_uniform_candidates(labels, num_sampled: int, range_max: int, seed):
     block = max(2 * num_sampled, 256)
 
     def draw(i):
-        u = tf.random.stateless_uniform([block], tf.random.experimental.stateless_fold_in(seed, i),
-                                        dtype=tf.float64)
+        u = tf.random.stateless_uniform(
+            [block], tf.random.experimental.stateless_fold_in(seed, i), dtype=tf.float64
+        )
         return (tf.cast(tf.exp(u * log_range), tf.int64) - 1) % range_max
 
     def too_few(i, draws):
         return tf.size(tf.unique(draws)[0]) < num_sampled
 
-    _, draws = tf.while_loop(too_few, lambda i, d: (i + 1, tf.concat([d, draw(i)], 0)), (1, draw(0)),
-                             shape_invariants=(tf.TensorShape([]), tf.TensorShape([None])))
+    _, draws = tf.while_loop(
+        too_few,
+        lambda i, d: (i + 1, tf.concat([d, draw(i)], 0)),
+        (1, draw(0)),
+        shape_invariants=(tf.TensorShape([]), tf.TensorShape([None])),
+    )
     unique, index = tf.unique(draws)
     # draws up to the first appearance of the num_sampled-th distinct id (unique keeps draw order)
     num_tries = tf.cast(tf.argmax(tf.cast(tf.equal(index, num_sampled - 1), tf.int32)) + 1, tf.float64)
 
     def expected(ids):
         p = tf.math.log((tf.cast(ids, tf.float64) + 2.0) / (tf.cast(ids, tf.float64) + 1.0)) / log_range
-        count = tf.where(num_tries == num_sampled, p * num_sampled,
-                         -tf.math.expm1(num_tries * tf.math.log1p(-p)))
+        count = tf.where(
+            num_tries == num_sampled, p * num_sampled, -tf.math.expm1(num_tries * tf.math.log1p(-p))
+        )
         return tf.cast(count, tf.float32)
 
     sampled = unique[:num_sampled]
@@ -89,9 +95,16 @@ class LMSoftmax(keras.layers.Layer):
         ``[..., V]`` float32 logits.
     """
 
-    def __init__(self, vocab_size: int, num_sampled: int = 8192, sampler_seed: int = 0,
-                 chunk_size: int = 1 << 16, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+    def __init__(
+        self,
+        vocab_size: int,
+        num_sampled: int = 8192,
+        sampler_seed: int = 0,
+        chunk_size: int = 1 << 16,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         if not 0 <= num_sampled < vocab_size:
@@ -103,8 +116,9 @@ class LMSoftmax(keras.layers.Layer):
 
     def build(self, input_shape):
         self.input_dim = int(input_shape[-1])
-        self.kernel = self.add_weight(name="kernel", shape=(self.vocab_size, self.input_dim),
-                                      initializer=self.kernel_initializer)
+        self.kernel = self.add_weight(
+            name="kernel", shape=(self.vocab_size, self.input_dim), initializer=self.kernel_initializer
+        )
         self.bias = self.add_weight(name="bias", shape=(self.vocab_size,), initializer=self.bias_initializer)
         super().build(input_shape)
 
@@ -121,8 +135,15 @@ class LMSoftmax(keras.layers.Layer):
         seed = tf.stack([tf.constant(self.sampler_seed, tf.int64), tf.cast(step, tf.int64)])
         sampled = log_uniform_candidates(labels, self.num_sampled, self.vocab_size, seed)
         loss = tf.nn.sampled_softmax_loss(
-            self.kernel, self.bias, labels, tf.reshape(h, [-1, self.input_dim]), self.num_sampled,
-            self.vocab_size, sampled_values=sampled, remove_accidental_hits=True)
+            self.kernel,
+            self.bias,
+            labels,
+            tf.reshape(h, [-1, self.input_dim]),
+            self.num_sampled,
+            self.vocab_size,
+            sampled_values=sampled,
+            remove_accidental_hits=True,
+        )
         return tf.reshape(loss, tf.shape(targets))
 
     def full_xent(self, h, targets):
@@ -139,10 +160,15 @@ class LMSoftmax(keras.layers.Layer):
         return tf.reshape(log_z - true_logit, tf.shape(targets))
 
     def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "num_sampled": self.num_sampled,
-                "sampler_seed": self.sampler_seed, "chunk_size": self.chunk_size,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "num_sampled": self.num_sampled,
+            "sampler_seed": self.sampler_seed,
+            "chunk_size": self.chunk_size,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -154,16 +180,24 @@ class LSTMPStackConfig:
     num_cells: int = dataclasses.field(default=2048, metadata={"help": "LSTM cells per layer."})
     projection_dim: int = dataclasses.field(default=512, metadata={"help": "LSTM projection (output) size."})
     num_layers: int = dataclasses.field(default=1, metadata={"help": "LSTMP layers."})
-    num_sampled: int = dataclasses.field(default=8192, metadata={
-        "help": "Sampled-softmax negatives per step (< vocabulary); 0: full softmax."})
-    dropout: float = dataclasses.field(default=0.0, metadata={"help": "Dropout on LSTM inputs and the top output."})
-    use_peepholes: bool = dataclasses.field(default=False, metadata={
-        "help": "Peephole connections in the LSTM cell (lm_1b's cell has them; the training recipes of "
-                "Jozefowicz et al. and bilm-tf do not)."})
+    num_sampled: int = dataclasses.field(
+        default=8192, metadata={"help": "Sampled-softmax negatives per step (< vocabulary); 0: full softmax."}
+    )
+    dropout: float = dataclasses.field(
+        default=0.0, metadata={"help": "Dropout on LSTM inputs and the top output."}
+    )
+    use_peepholes: bool = dataclasses.field(
+        default=False,
+        metadata={
+            "help": "Peephole connections in the LSTM cell (lm_1b's cell has them; the training recipes of "
+            "Jozefowicz et al. and bilm-tf do not)."
+        },
+    )
     # lm_1b's; no recipe changes it, so no flag
     forget_bias: float = dataclasses.field(default=1.0, metadata={"flag": False})
-    cell_clip: float = dataclasses.field(default=0.0, metadata={
-        "help": "Clip the LSTM cell state to this magnitude (0: off; bilm-tf: 3)."})
+    cell_clip: float = dataclasses.field(
+        default=0.0, metadata={"help": "Clip the LSTM cell state to this magnitude (0: off; bilm-tf: 3)."}
+    )
     sampler_seed: int = dataclasses.field(default=0, metadata={"flag": False})  # the run's --seed
 
     KIND = ""
@@ -180,7 +214,9 @@ class LSTMLMConfig(LSTMPStackConfig):
 
     KIND = "lstm"
     kind: str = "lstm"
-    embedding_dim: int = dataclasses.field(default=512, metadata={"help": "Token embedding size (--lm_kind=lstm)."})
+    embedding_dim: int = dataclasses.field(
+        default=512, metadata={"help": "Token embedding size (--lm_kind=lstm)."}
+    )
 
 
 class LSTMPStackLM(keras.Model):
@@ -198,15 +234,16 @@ class LSTMPStackLM(keras.Model):
     draws the masks the uninterrupted run would have; without it, from Keras' global generator.
     """
 
-    input_keys: Tuple[str, ...] = ("inputs",)
+    input_keys: tuple[str, ...] = ("inputs",)
     num_cells: int
     projection_dim: int
     num_layers: int
     num_sampled: int
     reset_id: int
 
-    def run_lstms(self, x, token_ids, mask=None, initial_state: Optional[State] = None, training=False,
-                  dropout_seed=None):
+    def run_lstms(
+        self, x, token_ids, mask=None, initial_state: State | None = None, training=False, dropout_seed=None
+    ):
         """``x`` ``[B, T, D]`` float through the LSTM stack; the state is zeroed before every
         unmasked step whose id in ``token_ids`` ``[B, T]`` is ``reset_id`` (if not negative).
         Returns ``(outputs [B, T, P], state)`` as :class:`LSTMLanguageModel` describes."""
@@ -217,8 +254,13 @@ class LSTMPStackLM(keras.Model):
         states = []
         for i, lstm in enumerate(self.lstm_layers):
             x = self.apply_dropout(x, i, training, dropout_seed)
-            x, state = lstm(x, mask=mask, initial_state=None if initial_state is None else initial_state[i],
-                            return_state=True, reset=reset)
+            x, state = lstm(
+                x,
+                mask=mask,
+                initial_state=None if initial_state is None else initial_state[i],
+                return_state=True,
+                reset=reset,
+            )
             states.append(state)
         return self.apply_dropout(x, len(self.lstm_layers), training, dropout_seed), tuple(states)
 
@@ -234,8 +276,10 @@ class LSTMPStackLM(keras.Model):
     def zero_state(self, batch_size) -> State:
         """The all-zero :data:`State` for ``batch_size`` rows: per layer float32
         ``(c [batch_size, N], h [batch_size, P])``."""
-        return tuple((tf.zeros([batch_size, self.num_cells]), tf.zeros([batch_size, self.projection_dim]))
-                     for _ in range(self.num_layers))
+        return tuple(
+            (tf.zeros([batch_size, self.num_cells]), tf.zeros([batch_size, self.projection_dim]))
+            for _ in range(self.num_layers)
+        )
 
     def token_losses(self, outputs, targets, step=None):
         """Per-position loss ``[B, T]``: the sampled softmax with the candidates of training step
@@ -284,37 +328,75 @@ class LSTMLanguageModel(LSTMPStackLM):
         steps) and the final :data:`State`.
     """
 
-    def __init__(self, vocab_size: int, embedding_dim: int = 512, num_cells: int = 2048,
-                 projection_dim: int = 512, num_layers: int = 1, num_sampled: int = 8192,
-                 dropout: float = 0.0, use_peepholes: bool = False, forget_bias: float = 1.0,
-                 cell_clip: float = 0.0, reset_id: int = -1, sampler_seed: int = 0, **kwargs):
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 512,
+        num_cells: int = 2048,
+        projection_dim: int = 512,
+        num_layers: int = 1,
+        num_sampled: int = 8192,
+        dropout: float = 0.0,
+        use_peepholes: bool = False,
+        forget_bias: float = 1.0,
+        cell_clip: float = 0.0,
+        reset_id: int = -1,
+        sampler_seed: int = 0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.vocab_size, self.embedding_dim, self.num_cells = vocab_size, embedding_dim, num_cells
         self.projection_dim, self.num_layers, self.num_sampled = projection_dim, num_layers, num_sampled
         self.dropout, self.use_peepholes, self.forget_bias = dropout, use_peepholes, forget_bias
         self.cell_clip, self.reset_id, self.sampler_seed = cell_clip, reset_id, sampler_seed
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
-        self.lstm_layers = [LSTMPLayer(num_cells, projection_dim, forget_bias, use_peepholes, cell_clip,
-                                       trainable=True, name=f"lstm_{i}") for i in range(num_layers)]
+        self.lstm_layers = [
+            LSTMPLayer(
+                num_cells,
+                projection_dim,
+                forget_bias,
+                use_peepholes,
+                cell_clip,
+                trainable=True,
+                name=f"lstm_{i}",
+            )
+            for i in range(num_layers)
+        ]
         self.dropout_layer = keras.layers.Dropout(dropout)
         self.softmax = LMSoftmax(vocab_size, num_sampled, sampler_seed, name="softmax")
 
     def build(self, input_shape=None):
-        shapes = [(None, None)] + [(None, None, self.embedding_dim)] + [(None, None, self.projection_dim)] * (
-            self.num_layers - 1) + [(None, self.projection_dim)]
+        shapes = (
+            [(None, None)]
+            + [(None, None, self.embedding_dim)]
+            + [(None, None, self.projection_dim)] * (self.num_layers - 1)
+            + [(None, self.projection_dim)]
+        )
         for layer, shape in zip([self.embedding, *self.lstm_layers, self.softmax], shapes):
             with tf.name_scope(layer.name):  # variable names "lstm_0/bias" etc., as when called
                 layer.build(shape)
         self.built = True
 
-    def call(self, token_ids, mask=None, initial_state: Optional[State] = None, training=False, dropout_seed=None):
-        return self.run_lstms(self.embedding(token_ids), token_ids, mask, initial_state, training, dropout_seed)
+    def call(
+        self, token_ids, mask=None, initial_state: State | None = None, training=False, dropout_seed=None
+    ):
+        return self.run_lstms(
+            self.embedding(token_ids), token_ids, mask, initial_state, training, dropout_seed
+        )
 
     def get_config(self):
-        return {"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,
-                "num_cells": self.num_cells, "projection_dim": self.projection_dim,
-                "num_layers": self.num_layers, "num_sampled": self.num_sampled, "dropout": self.dropout,
-                "use_peepholes": self.use_peepholes, "forget_bias": self.forget_bias,
-                "cell_clip": self.cell_clip, "reset_id": self.reset_id, "sampler_seed": self.sampler_seed,
-                "name": self.name}
-
+        return {
+            "vocab_size": self.vocab_size,
+            "embedding_dim": self.embedding_dim,
+            "num_cells": self.num_cells,
+            "projection_dim": self.projection_dim,
+            "num_layers": self.num_layers,
+            "num_sampled": self.num_sampled,
+            "dropout": self.dropout,
+            "use_peepholes": self.use_peepholes,
+            "forget_bias": self.forget_bias,
+            "cell_clip": self.cell_clip,
+            "reset_id": self.reset_id,
+            "sampler_seed": self.sampler_seed,
+            "name": self.name,
+        }

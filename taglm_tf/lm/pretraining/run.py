@@ -7,13 +7,13 @@ the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``)
 ``heldout/*`` at checkpoints) and ``train_result.json`` (last metrics, steps, wall time;
 written when the run ends).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
 import time
-from typing import Optional
 
 import tensorflow as tf
 
@@ -22,11 +22,23 @@ from taglm_tf.errors import InputError, Interrupted
 from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.conll_text import write_conll_text
-from taglm_tf.lm.pretraining.lm_kinds import ModelConfig, build_lm, char_encoder_of, model_args, model_config_from_dict
+from taglm_tf.lm.pretraining.lm_kinds import (
+    ModelConfig,
+    build_lm,
+    char_encoder_of,
+    model_args,
+    model_config_from_dict,
+)
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.lm.pretraining.saving import VOCAB_FILE
-from taglm_tf.lm.pretraining.trainer import (STRATEGIES, LMTrainConfig, LMTrainer, evaluate_perplexity, make_strategy,
-                                             worker_role)
+from taglm_tf.lm.pretraining.trainer import (
+    STRATEGIES,
+    LMTrainConfig,
+    LMTrainer,
+    evaluate_perplexity,
+    make_strategy,
+    worker_role,
+)
 from taglm_tf.lm.vocab import DIRECTIONS, LMVocabulary
 from taglm_tf.provenance import git_commit
 
@@ -62,43 +74,74 @@ class PretrainConfig:
             runs on across sentences, as lm_1b and bilm-tf trained.
     """
 
-    model_dir: str = dataclasses.field(metadata={"help": "Output directory (config, vocabulary, checkpoints, logs)."})
-    train_files: str = dataclasses.field(metadata={
-        "help": "Comma-separated globs of training shards (one sentence per line; .gz/.xz/plain); relative "
-                "globs are tried against --data_dir too."})
-    direction: str = dataclasses.field(default="forward", metadata={
-        "help": "forward: <S> w1..wn </S>; backward: <S> wn..w1 </S>.", "choices": DIRECTIONS})
-    vocab_file: Optional[str] = dataclasses.field(default=None, metadata={
-        "help": "Use this vocabulary (one word per line, most frequent first)."})
-    vocab_size: Optional[int] = dataclasses.field(default=None, metadata={
-        "help": "Cap on the built vocabulary, <S> </S> <UNK> included."})
-    min_count: int = dataclasses.field(default=1, metadata={
-        "help": "Keep words seen at least this often in the training data."})
+    model_dir: str = dataclasses.field(
+        metadata={"help": "Output directory (config, vocabulary, checkpoints, logs)."}
+    )
+    train_files: str = dataclasses.field(
+        metadata={
+            "help": "Comma-separated globs of training shards (one sentence per line; .gz/.xz/plain); relative "
+            "globs are tried against --data_dir too."
+        }
+    )
+    direction: str = dataclasses.field(
+        default="forward",
+        metadata={"help": "forward: <S> w1..wn </S>; backward: <S> wn..w1 </S>.", "choices": DIRECTIONS},
+    )
+    vocab_file: str | None = dataclasses.field(
+        default=None, metadata={"help": "Use this vocabulary (one word per line, most frequent first)."}
+    )
+    vocab_size: int | None = dataclasses.field(
+        default=None, metadata={"help": "Cap on the built vocabulary, <S> </S> <UNK> included."}
+    )
+    min_count: int = dataclasses.field(
+        default=1, metadata={"help": "Keep words seen at least this often in the training data."}
+    )
     model: ModelConfig = dataclasses.field(default_factory=LSTMLMConfig)
     train: LMTrainConfig = dataclasses.field(default_factory=LMTrainConfig)
-    heldout_files: Optional[str] = dataclasses.field(default=None, metadata={
-        "help": "Globs evaluated (full softmax) at each checkpoint."})
-    heldout_max_sentences: int = dataclasses.field(default=0, metadata={
-        "help": "Evaluate only this many held-out sentences (0: all)."})
-    epochs: int = dataclasses.field(default=0, metadata={
-        "help": "Passes over the training data (0: until --train_steps)."})
-    strategy: str = dataclasses.field(default="auto", metadata={
-        "help": "auto: multi_worker if TF_CONFIG is set, mirrored with 2+ GPUs, else default (one device).",
-        "choices": STRATEGIES})
-    reset_state: str = dataclasses.field(default="sentence", metadata={
-        "help": "sentence: each sentence starts from a zero LSTM state (as the tagger's embedder reads it); "
-                "never: the state runs on across sentences (lm_1b, bilm-tf).", "choices": RESET_STATES})
-    conll_files: Optional[str] = dataclasses.field(default=None, metadata={
-        "flag": "conll_train_files",
-        "help": "Comma-separated globs of CoNLL files whose words join the training text, e.g. "
-                "conll2003/eng.train (paper Table 6's LSTM-512-256*); test sets (eng.testb, CoNLL-2000 "
-                "test.txt) are refused."})
-    conll_weight: int = dataclasses.field(default=1, metadata={
-        "help": "Read the --conll_train_files text this many times per epoch (up-weights a small in-domain "
-                "text; the built vocabulary counts it as often).", "lower_bound": 1})
+    heldout_files: str | None = dataclasses.field(
+        default=None, metadata={"help": "Globs evaluated (full softmax) at each checkpoint."}
+    )
+    heldout_max_sentences: int = dataclasses.field(
+        default=0, metadata={"help": "Evaluate only this many held-out sentences (0: all)."}
+    )
+    epochs: int = dataclasses.field(
+        default=0, metadata={"help": "Passes over the training data (0: until --train_steps)."}
+    )
+    strategy: str = dataclasses.field(
+        default="auto",
+        metadata={
+            "help": "auto: multi_worker if TF_CONFIG is set, mirrored with 2+ GPUs, else default (one device).",
+            "choices": STRATEGIES,
+        },
+    )
+    reset_state: str = dataclasses.field(
+        default="sentence",
+        metadata={
+            "help": "sentence: each sentence starts from a zero LSTM state (as the tagger's embedder reads it); "
+            "never: the state runs on across sentences (lm_1b, bilm-tf).",
+            "choices": RESET_STATES,
+        },
+    )
+    conll_files: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "flag": "conll_train_files",
+            "help": "Comma-separated globs of CoNLL files whose words join the training text, e.g. "
+            "conll2003/eng.train (paper Table 6's LSTM-512-256*); test sets (eng.testb, CoNLL-2000 "
+            "test.txt) are refused.",
+        },
+    )
+    conll_weight: int = dataclasses.field(
+        default=1,
+        metadata={
+            "help": "Read the --conll_train_files text this many times per epoch (up-weights a small in-domain "
+            "text; the built vocabulary counts it as often).",
+            "lower_bound": 1,
+        },
+    )
 
     @classmethod
-    def from_dict(cls, data: dict, source: Optional[str] = None) -> "PretrainConfig":
+    def from_dict(cls, data: dict, source: str | None = None) -> PretrainConfig:
         """The config a ``config.json`` dict describes (``source``: its file, for messages).
         Unknown top-level keys are ignored.
 
@@ -114,8 +157,10 @@ class PretrainConfig:
         if unknown:
             raise InputError(f"training config has unknown fields: {', '.join(sorted(unknown))}", source)
         if "interleave" not in train:
-            raise InputError("written by an older taglm_tf (its training config has no interleave); "
-                             "start a new run", source)
+            raise InputError(
+                "written by an older taglm_tf (its training config has no interleave); start a new run",
+                source,
+            )
         args["train"] = LMTrainConfig(**train)
         args["model"] = model_config_from_dict(args.get("model", {}), source)
         return cls(**args)
@@ -126,7 +171,10 @@ def training_files(config: PretrainConfig):
     there is no training file or a held-out file is also a training file."""
     train = lm_corpus.expand_files(config.train_files) if config.train_files else []
     if config.conll_files:
-        train += write_conll_text(lm_corpus.expand_files(config.conll_files), config.model_dir) * config.conll_weight
+        train += (
+            write_conll_text(lm_corpus.expand_files(config.conll_files), config.model_dir)
+            * config.conll_weight
+        )
     if not train:
         raise InputError("no training files: give --train_files and/or --conll_train_files")
     heldout = lm_corpus.expand_files(config.heldout_files) if config.heldout_files else []
@@ -160,15 +208,19 @@ def resume_settings(config: dict) -> dict:
 def check_config(config: PretrainConfig, resume: bool) -> None:
     """Refuse bad settings, to overwrite a run, and to resume one with another model or direction."""
     if config.reset_state not in RESET_STATES:
-        raise InputError(f"--reset_state must be one of {', '.join(RESET_STATES)}, "
-                         f"not {config.reset_state!r}")
+        raise InputError(
+            f"--reset_state must be one of {', '.join(RESET_STATES)}, not {config.reset_state!r}"
+        )
     if not check_run_dir(config.model_dir, run_dir.CONFIG, resume):
         return
     path = os.path.join(config.model_dir, run_dir.CONFIG)
     with open(path, encoding="utf-8") as f:
         saved = PretrainConfig.from_dict(json.load(f), path)
-    run_dir.refuse_changed_settings(resume_settings(dataclasses.asdict(saved)),
-                                    resume_settings(dataclasses.asdict(config)), config.model_dir)
+    run_dir.refuse_changed_settings(
+        resume_settings(dataclasses.asdict(saved)),
+        resume_settings(dataclasses.asdict(config)),
+        config.model_dir,
+    )
 
 
 def run_model_args(config: PretrainConfig, vocab: LMVocabulary) -> dict:
@@ -176,8 +228,9 @@ def run_model_args(config: PretrainConfig, vocab: LMVocabulary) -> dict:
     return model_args(config.model, vocab.bos if config.reset_state == "sentence" else -1)
 
 
-def pretrain(config: PretrainConfig, resume: bool = False,
-             strategy: Optional[tf.distribute.Strategy] = None) -> dict:
+def pretrain(
+    config: PretrainConfig, resume: bool = False, strategy: tf.distribute.Strategy | None = None
+) -> dict:
     """Train (or continue) an LM as configured; returns the final metrics (``train_result.json``).
 
     Without ``strategy``, one is made by :func:`make_strategy` after the configuration is
@@ -196,30 +249,56 @@ def pretrain(config: PretrainConfig, resume: bool = False,
         write_run_files(config, vocab)
     c = config.train
     tf.keras.utils.set_random_seed(c.seed)
-    trainer = LMTrainer(strategy, lambda: build_lm(config.model.kind, vocab.size, run_model_args(config, vocab)),
-                        c, config.model_dir)
+    trainer = LMTrainer(
+        strategy,
+        lambda: build_lm(config.model.kind, vocab.size, run_model_args(config, vocab)),
+        c,
+        config.model_dir,
+    )
     restored = trainer.restore() if resume else None
     if restored:
         position = tuple(int(v) for v in trainer.data_position.numpy())
-        trainer.log(f"resumed {restored} at step {trainer.step}, data position {position}, "
-                    + ("exactly (LSTM states and data stream restored)" if trainer.exact_resume else
-                       "approximately (the checkpoint holds no state for this global batch: LSTM states "
-                       "start from zeros, the data at the chunk of the newest sentence read)"))
-    corpus = lm_corpus.LMCorpus(train_files, vocab, config.direction, shuffle=True, seed=c.seed,
-                                num_epochs=config.epochs or None, shuffle_chunk=c.shuffle_chunk,
-                                interleave=c.interleave,
-                                chars=char_encoder_of(config.model, vocab))
-    dataset = lm_corpus.distributed_dataset(strategy, corpus, c.batch_size, c.num_steps, trainer.start_position)
+        trainer.log(
+            f"resumed {restored} at step {trainer.step}, data position {position}, "
+            + (
+                "exactly (LSTM states and data stream restored)"
+                if trainer.exact_resume
+                else "approximately (the checkpoint holds no state for this global batch: LSTM states "
+                "start from zeros, the data at the chunk of the newest sentence read)"
+            )
+        )
+    corpus = lm_corpus.LMCorpus(
+        train_files,
+        vocab,
+        config.direction,
+        shuffle=True,
+        seed=c.seed,
+        num_epochs=config.epochs or None,
+        shuffle_chunk=c.shuffle_chunk,
+        interleave=c.interleave,
+        chars=char_encoder_of(config.model, vocab),
+    )
+    dataset = lm_corpus.distributed_dataset(
+        strategy, corpus, c.batch_size, c.num_steps, trainer.start_position
+    )
     params = sum(v.shape.num_elements() for v in trainer.model.trainable_variables)
-    trainer.log(f"{config.direction} {config.model.kind} LM: vocabulary {vocab.size:,}, {params:,} parameters, "
-                f"{strategy.num_replicas_in_sync} replica(s), "
-                f"global batch {trainer.global_batch_size} x {c.num_steps}")
+    trainer.log(
+        f"{config.direction} {config.model.kind} LM: vocabulary {vocab.size:,}, {params:,} parameters, "
+        f"{strategy.num_replicas_in_sync} replica(s), "
+        f"global batch {trainer.global_batch_size} x {c.num_steps}"
+    )
     try:
         metrics = trainer.fit(dataset, heldout_evaluator(config, heldout_files, vocab))
     except KeyboardInterrupt:
         raise Interrupted(interrupted_at(trainer)) from None
-    result = {**metrics, "step": trainer.step, "parameters": params, "vocab_size": vocab.size,
-              "replicas": strategy.num_replicas_in_sync, "wall_seconds": time.time() - start_time}
+    result = {
+        **metrics,
+        "step": trainer.step,
+        "parameters": params,
+        "vocab_size": vocab.size,
+        "replicas": strategy.num_replicas_in_sync,
+        "wall_seconds": time.time() - start_time,
+    }
     if is_chief:
         run_dir.write_results(config.model_dir, result, run_dir.LM_RESULTS)
     return result
@@ -229,8 +308,11 @@ def interrupted_at(trainer: LMTrainer) -> str:
     """Where an LM run stopped on Ctrl-C, and where ``--resume`` continues."""
     latest = tf.train.latest_checkpoint(trainer.checkpoint_dir)
     saved = int(latest.rsplit("-", 1)[1]) if latest else None
-    then = (f"continue from step {saved} (the last checkpoint)" if saved is not None
-            else "start again (no checkpoint had been saved)")
+    then = (
+        f"continue from step {saved} (the last checkpoint)"
+        if saved is not None
+        else "start again (no checkpoint had been saved)"
+    )
     return run_dir.interrupted(f"after step {trainer.step}", then)
 
 
@@ -239,8 +321,12 @@ def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:
     os.makedirs(config.model_dir, exist_ok=True)
     if not os.path.exists(os.path.join(config.model_dir, VOCAB_FILE)):
         vocab.save(os.path.join(config.model_dir, VOCAB_FILE))
-    record = {**dataclasses.asdict(config), "model_args": run_model_args(config, vocab),
-              "vocab_size_actual": vocab.size, "git_commit": git_commit()}
+    record = {
+        **dataclasses.asdict(config),
+        "model_args": run_model_args(config, vocab),
+        "vocab_size_actual": vocab.size,
+        "git_commit": git_commit(),
+    }
     write_text_atomic(os.path.join(config.model_dir, run_dir.CONFIG), json.dumps(record, indent=1))
 
 
@@ -248,7 +334,11 @@ def heldout_evaluator(config: PretrainConfig, files, vocab: LMVocabulary):
     """``model -> metrics`` on the held-out files (full softmax), or ``None`` without them."""
     if not files:
         return None
-    heldout = lm_corpus.LMCorpus(files, vocab, config.direction,
-                                 max_sentences=config.heldout_max_sentences or None,
-                                 chars=char_encoder_of(config.model, vocab))
+    heldout = lm_corpus.LMCorpus(
+        files,
+        vocab,
+        config.direction,
+        max_sentences=config.heldout_max_sentences or None,
+        chars=char_encoder_of(config.model, vocab),
+    )
     return lambda model: evaluate_perplexity(model, heldout, config.train.batch_size, config.train.num_steps)

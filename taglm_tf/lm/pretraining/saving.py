@@ -5,12 +5,12 @@ the model's arguments, the vocabulary size and the code commit), ``vocab.txt`` (
 ``vocab.txt.counts``), ``checkpoints/ckpt-<step>``, ``tensorboard/``, ``train_result.json``
 (written when the run ends) and ``perplexity.json`` (written by ``experiments.eval_lm --record``).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from typing import Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -30,14 +30,14 @@ VOCAB_FILE = "vocab.txt"
 PERPLEXITY_FILE = "perplexity.json"
 
 
-def recorded_perplexity(model_dir: str) -> Optional[float]:
+def recorded_perplexity(model_dir: str) -> float | None:
     """The held-out perplexity ``eval_lm --record`` stored for the LM's latest checkpoint, if any."""
     latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     record = perplexity_record(model_dir, latest) if latest else None
     return float(record["perplexity"]) if record else None
 
 
-def perplexity_record(model_dir: str, checkpoint: str, record_file: Optional[str] = None) -> Optional[dict]:
+def perplexity_record(model_dir: str, checkpoint: str, record_file: str | None = None) -> dict | None:
     """The ``eval_lm`` record of ``checkpoint``: ``record_file`` (an ``eval_lm --output`` file,
     which must name that checkpoint) or else ``MODEL_DIR/perplexity.json`` if it names it.
 
@@ -53,11 +53,13 @@ def perplexity_record(model_dir: str, checkpoint: str, record_file: Optional[str
     if os.path.basename(record.get("checkpoint", "")) == os.path.basename(checkpoint):
         return record
     if record_file:
-        raise InputError(f"describes {record.get('checkpoint')!r}, not the exported {checkpoint!r}", record_file)
+        raise InputError(
+            f"describes {record.get('checkpoint')!r}, not the exported {checkpoint!r}", record_file
+        )
     return None
 
 
-def release_perplexity(checkpoint_glob: str) -> Optional[float]:
+def release_perplexity(checkpoint_glob: str) -> float | None:
     """The perplexity ``lm_1b_export.from_pretrained`` stored beside a release-layout LM it wrote
     (``perplexity.json`` in the directory of ``checkpoint_glob``), if any."""
     path = os.path.join(os.path.dirname(checkpoint_glob), PERPLEXITY_FILE)
@@ -67,8 +69,7 @@ def release_perplexity(checkpoint_glob: str) -> Optional[float]:
         return float(json.load(f)["perplexity"])
 
 
-def load_lm(model_dir: str, checkpoint: Optional[str] = None
-            ) -> Tuple[LSTMPStackLM, LMVocabulary, dict, str]:
+def load_lm(model_dir: str, checkpoint: str | None = None) -> tuple[LSTMPStackLM, LMVocabulary, dict, str]:
     """A trained LM from ``model_dir``: ``(model, vocab, config dict, checkpoint path)``.
 
     Args:
@@ -100,14 +101,23 @@ def run_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
     those with at most :data:`~taglm_tf.fingerprints.FINGERPRINT_MAX_ELEMENTS` elements: biases,
     peepholes, small matrices)."""
     digest = hashlib.sha256(b"taglm_tf lstm lm fingerprint v1\n")
-    digest.update(json.dumps({"direction": config["direction"], "model": config["model_args"]},
-                             sort_keys=True).encode("utf-8"))
+    digest.update(
+        json.dumps({"direction": config["direction"], "model": config["model_args"]}, sort_keys=True).encode(
+            "utf-8"
+        )
+    )
     digest.update("\n".join(vocab.words).encode("utf-8"))
     reader = tf.train.load_checkpoint(checkpoint)
-    hash_tensors(digest, [(name, shape) for name, shape in sorted(tf.train.list_variables(checkpoint))
-                          if name.startswith("model/") and ".OPTIMIZER_SLOT" not in name],
-                 lambda name, shape: f"\n{name}\0{shape}",
-                 lambda name: np.ascontiguousarray(reader.get_tensor(name), "<f4").tobytes())
+    hash_tensors(
+        digest,
+        [
+            (name, shape)
+            for name, shape in sorted(tf.train.list_variables(checkpoint))
+            if name.startswith("model/") and ".OPTIMIZER_SLOT" not in name
+        ],
+        lambda name, shape: f"\n{name}\0{shape}",
+        lambda name: np.ascontiguousarray(reader.get_tensor(name), "<f4").tobytes(),
+    )
     return digest.hexdigest()
 
 
@@ -127,31 +137,58 @@ def lm1b_weights(model: CNNLSTMLanguageModel, global_step: int = 0) -> LM1BWeigh
             forget bias other than 1, words of other than 50 chars).
     """
     if model.cell_clip or model.forget_bias != 1.0 or model.max_word_length != MAX_WORD_LENGTH:
-        raise InputError(f"lm_1b's graph has no cell clipping, forget bias 1.0 and {MAX_WORD_LENGTH}-char "
-                         f"words; this LM has cell_clip={model.cell_clip}, forget_bias={model.forget_bias}, "
-                         f"max_word_length={model.max_word_length}")
+        raise InputError(
+            f"lm_1b's graph has no cell clipping, forget bias 1.0 and {MAX_WORD_LENGTH}-char "
+            f"words; this LM has cell_clip={model.cell_clip}, forget_bias={model.forget_bias}, "
+            f"max_word_length={model.max_word_length}"
+        )
     char, value = model.char_embedder, lambda v: v.numpy()
     highway = [HighwayWeights(*(value(v) for v in layer)) for layer in char.highway.layer_weights]
     lstm = []
     for layer in model.lstm_layers:
-        peepholes = [value(getattr(layer, name)) if layer.use_peepholes else np.zeros(model.num_cells, np.float32)
-                     for name in ("w_i_diag", "w_f_diag", "w_o_diag")]
-        lstm.append(LSTMPWeights(np.concatenate([value(layer.input_kernel), value(layer.recurrent_kernel)]),
-                                 value(layer.bias), *peepholes, value(layer.projection)))
-    dims = LM1BDims(char_vocab_size=char.num_chars, char_dim=char.char_dim,
-                    conv_widths=tuple(char.conv_widths), conv_filters=tuple(char.conv_filters),
-                    num_highway=char.num_highway, highway_dim=char.highway_dim,
-                    projection_dim=model.projection_dim, num_lstm_layers=model.num_layers,
-                    lstm_cells=model.num_cells, softmax_rows=model.vocab_size, num_shards=8)
-    return LM1BWeights(dims=dims, global_step=global_step, char_embedding=value(char.char_table),
-                       conv_kernels=[value(k) for k in char.conv_kernels],
-                       conv_biases=[value(b) for b in char.conv_biases], highway=highway,
-                       projection_kernel=value(char.projection.kernel), projection_bias=value(char.projection.bias),
-                       lstm=lstm, softmax_kernel=value(model.softmax.kernel), softmax_bias=value(model.softmax.bias))
+        peepholes = [
+            value(getattr(layer, name)) if layer.use_peepholes else np.zeros(model.num_cells, np.float32)
+            for name in ("w_i_diag", "w_f_diag", "w_o_diag")
+        ]
+        lstm.append(
+            LSTMPWeights(
+                np.concatenate([value(layer.input_kernel), value(layer.recurrent_kernel)]),
+                value(layer.bias),
+                *peepholes,
+                value(layer.projection),
+            )
+        )
+    dims = LM1BDims(
+        char_vocab_size=char.num_chars,
+        char_dim=char.char_dim,
+        conv_widths=tuple(char.conv_widths),
+        conv_filters=tuple(char.conv_filters),
+        num_highway=char.num_highway,
+        highway_dim=char.highway_dim,
+        projection_dim=model.projection_dim,
+        num_lstm_layers=model.num_layers,
+        lstm_cells=model.num_cells,
+        softmax_rows=model.vocab_size,
+        num_shards=8,
+    )
+    return LM1BWeights(
+        dims=dims,
+        global_step=global_step,
+        char_embedding=value(char.char_table),
+        conv_kernels=[value(k) for k in char.conv_kernels],
+        conv_biases=[value(b) for b in char.conv_biases],
+        highway=highway,
+        projection_kernel=value(char.projection.kernel),
+        projection_bias=value(char.projection.bias),
+        lstm=lstm,
+        softmax_kernel=value(model.softmax.kernel),
+        softmax_bias=value(model.softmax.bias),
+    )
 
 
-def write_lm1b_release(model: CNNLSTMLanguageModel, vocab: LMVocabulary, direction: str, output_dir: str,
-                       global_step: int = 0) -> dict:
+def write_lm1b_release(
+    model: CNNLSTMLanguageModel, vocab: LMVocabulary, direction: str, output_dir: str, global_step: int = 0
+) -> dict:
     """Write a trained CNN-LSTM in lm_1b's release layout (:mod:`taglm_tf.lm.lm1b.writing`):
     ``ckpt-*`` shards, ``vocab.txt`` and, if backward, ``direction.json``; then
     ``--forward_lm=lm1b:DIR/ckpt-*,DIR/vocab.txt`` and ``LM1BModel.from_checkpoint`` load it.

@@ -17,6 +17,7 @@ read, as do checkpoints written before the states were saved. Under ``MultiWorke
 every worker saves (collectives may run while saving); the chief into ``checkpoints/``, the
 others into a temporary directory that is deleted at once, and only the chief logs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,7 @@ import math
 import os
 import shutil
 import time
-from typing import Callable, Dict, Optional, Union
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -46,37 +47,56 @@ SUM = tf.distribute.ReduceOp.SUM
 class LMTrainConfig:
     """Optimisation settings; the defaults are the original LM recipe (docs/lm_1b.md §11)."""
 
-    batch_size: int = dataclasses.field(default=128, metadata={
-        "help": "Rows per replica; the global batch is this x replicas."})
+    batch_size: int = dataclasses.field(
+        default=128, metadata={"help": "Rows per replica; the global batch is this x replicas."}
+    )
     num_steps: int = dataclasses.field(default=20, metadata={"help": "Window length: truncated-BPTT steps."})
     train_steps: int = dataclasses.field(default=100000, metadata={"help": "Total optimizer steps."})
-    optimizer: str = dataclasses.field(default="adagrad", metadata={
-        "help": "Adagrad (original recipe) or Adam.", "choices": OPTIMIZERS})
+    optimizer: str = dataclasses.field(
+        default="adagrad", metadata={"help": "Adagrad (original recipe) or Adam.", "choices": OPTIMIZERS}
+    )
     learning_rate: float = dataclasses.field(default=0.2, metadata={"help": "Learning rate."})
-    initial_accumulator_value: float = dataclasses.field(default=1.0, metadata={
-        "help": "Adagrad's initial accumulator."})
-    clip_norm: float = dataclasses.field(default=10.0, metadata={
-        "help": "Clip the summed gradient to this global norm (0: no clipping)."})
+    initial_accumulator_value: float = dataclasses.field(
+        default=1.0, metadata={"help": "Adagrad's initial accumulator."}
+    )
+    clip_norm: float = dataclasses.field(
+        default=10.0, metadata={"help": "Clip the summed gradient to this global norm (0: no clipping)."}
+    )
     # 20 = bilm-tf's loss * unroll_steps
-    gradient_scale: float = dataclasses.field(default=1.0, metadata={
-        "help": "Gradients of scale x token-mean loss (bilm-tf: num_steps)."})
-    checkpoint_every: int = dataclasses.field(default=1000, metadata={
-        "help": "Steps between checkpoints (and held-out evaluations)."})
+    gradient_scale: float = dataclasses.field(
+        default=1.0, metadata={"help": "Gradients of scale x token-mean loss (bilm-tf: num_steps)."}
+    )
+    checkpoint_every: int = dataclasses.field(
+        default=1000, metadata={"help": "Steps between checkpoints (and held-out evaluations)."}
+    )
     keep_checkpoints: int = dataclasses.field(default=3, metadata={"help": "Checkpoints kept."})
-    log_every: int = dataclasses.field(default=100, metadata={
-        "help": "Steps between log lines and TensorBoard points."})
-    seed: int = dataclasses.field(default=1, metadata={
-        "help": "Seed of initialisation, data order and the softmax sampler."})
+    log_every: int = dataclasses.field(
+        default=100, metadata={"help": "Steps between log lines and TensorBoard points."}
+    )
+    seed: int = dataclasses.field(
+        default=1, metadata={"help": "Seed of initialisation, data order and the softmax sampler."}
+    )
     # corpus.LMCorpus
-    shuffle_chunk: int = dataclasses.field(default=10000, metadata={"help": "Lines of a shard shuffled together."})
-    interleave: bool = dataclasses.field(default=True, metadata={
-        "help": "Mix the sentences of all training files within each epoch (--nointerleave: one file after "
-                "another)."})
+    shuffle_chunk: int = dataclasses.field(
+        default=10000, metadata={"help": "Lines of a shard shuffled together."}
+    )
+    interleave: bool = dataclasses.field(
+        default=True,
+        metadata={
+            "help": "Mix the sentences of all training files within each epoch (--nointerleave: one file after "
+            "another)."
+        },
+    )
     # see precision_policy
-    precision: str = dataclasses.field(default="float32", metadata={
-        "help": "float32, or Keras mixed precision: bfloat16 or float16 compute with float32 variables, softmax "
-                "and losses (float16 with dynamic loss scaling). Fast only with hardware support (bfloat16: "
-                "AVX512-BF16/AMX CPUs, TPUs, Ampere+ GPUs; float16: GPUs).", "choices": PRECISIONS})
+    precision: str = dataclasses.field(
+        default="float32",
+        metadata={
+            "help": "float32, or Keras mixed precision: bfloat16 or float16 compute with float32 variables, softmax "
+            "and losses (float16 with dynamic loss scaling). Fast only with hardware support (bfloat16: "
+            "AVX512-BF16/AMX CPUs, TPUs, Ampere+ GPUs; float16: GPUs).",
+            "choices": PRECISIONS,
+        },
+    )
 
 
 def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
@@ -107,9 +127,11 @@ def tf_config_cluster() -> dict:
         raise InputError(f"TF_CONFIG is not JSON ({e})") from None
     cluster = config.get("cluster", {}) if isinstance(config, dict) else None
     if not isinstance(cluster, dict):
-        raise InputError("TF_CONFIG must be a JSON object whose \"cluster\" maps task types to address "
-                         "lists, e.g. {\"cluster\": {\"worker\": [\"host1:2222\", \"host2:2222\"]}, "
-                         "\"task\": {\"type\": \"worker\", \"index\": 0}}")
+        raise InputError(
+            'TF_CONFIG must be a JSON object whose "cluster" maps task types to address '
+            'lists, e.g. {"cluster": {"worker": ["host1:2222", "host2:2222"]}, '
+            '"task": {"type": "worker", "index": 0}}'
+        )
     return cluster
 
 
@@ -119,8 +141,9 @@ def worker_role(strategy: tf.distribute.Strategy):
     if resolver is None or not resolver.task_type:
         return True, 0
     has_chief = "chief" in resolver.cluster_spec().as_dict()
-    chief = resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
-                                                and not has_chief)
+    chief = resolver.task_type == "chief" or (
+        resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+    )
     return chief, resolver.task_id
 
 
@@ -182,10 +205,16 @@ def window_step(model: LSTMPStackLM, optimizer, config: LMTrainConfig, batch, st
     loss_scaled = isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer)  # mixed_float16
     replica = tf.distribute.get_replica_context().replica_id_in_sync_group
     dropout_seed = tf.random.experimental.stateless_fold_in(
-        tf.stack([tf.constant(config.seed, tf.int64), tf.cast(optimizer.iterations, tf.int64)]), replica)
+        tf.stack([tf.constant(config.seed, tf.int64), tf.cast(optimizer.iterations, tf.int64)]), replica
+    )
     with tf.GradientTape() as tape:
-        outputs, new_states = model(*model_inputs(model, batch), mask=weights > 0, initial_state=states,
-                                    training=True, dropout_seed=dropout_seed)
+        outputs, new_states = model(
+            *model_inputs(model, batch),
+            mask=weights > 0,
+            initial_state=states,
+            training=True,
+            dropout_seed=dropout_seed,
+        )
         losses = model.token_losses(outputs, batch["targets"], step=optimizer.iterations)
         loss_sum, count = tf.reduce_sum(losses * weights), tf.reduce_sum(weights)
         objective = loss_sum / tf.maximum(all_reduce_sum(count), 1.0) * config.gradient_scale
@@ -226,8 +255,14 @@ class LMTrainer:
         log: called with each log line (chief only); ``None`` prints.
     """
 
-    def __init__(self, strategy: tf.distribute.Strategy, build_model: Callable[[], LSTMPStackLM],
-                 config: LMTrainConfig, model_dir: str, log: Optional[Callable[[str], None]] = None):
+    def __init__(
+        self,
+        strategy: tf.distribute.Strategy,
+        build_model: Callable[[], LSTMPStackLM],
+        config: LMTrainConfig,
+        model_dir: str,
+        log: Callable[[str], None] | None = None,
+    ):
         self.strategy, self.config, self.model_dir = strategy, config, model_dir
         self.is_chief, self.task_id = worker_role(strategy)
         self.log = (log or (lambda line: print(line, flush=True))) if self.is_chief else (lambda line: None)
@@ -239,21 +274,39 @@ class LMTrainer:
             self.optimizer.build(self.model.trainable_variables)
         self.data_position = tf.Variable(np.zeros(3, np.int64), trainable=False, name="data_position")
         # Shapes follow the global batch, which a resumed run may change: unknown-shape variables.
-        self.data_state = tf.Variable(np.zeros((0, lm_corpus.RESUME_FIELDS), np.int64), trainable=False,
-                                      shape=tf.TensorShape(None), name="data_state")
-        self.lstm_state = [tf.Variable(np.zeros((0, 0), np.float32), trainable=False, shape=tf.TensorShape(None),
-                                       name=f"lstm_state_{i}")
-                           for i in range(len(tf.nest.flatten(self.model.zero_state(1))))]
-        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
-                                              data_position=self.data_position, data_state=self.data_state,
-                                              lstm_state=self.lstm_state)
+        self.data_state = tf.Variable(
+            np.zeros((0, lm_corpus.RESUME_FIELDS), np.int64),
+            trainable=False,
+            shape=tf.TensorShape(None),
+            name="data_state",
+        )
+        self.lstm_state = [
+            tf.Variable(
+                np.zeros((0, 0), np.float32),
+                trainable=False,
+                shape=tf.TensorShape(None),
+                name=f"lstm_state_{i}",
+            )
+            for i in range(len(tf.nest.flatten(self.model.zero_state(1))))
+        ]
+        self.checkpoint = tf.train.Checkpoint(
+            model=self.model,
+            optimizer=self.optimizer,
+            data_position=self.data_position,
+            data_state=self.data_state,
+            lstm_state=self.lstm_state,
+        )
         self.checkpoint_dir = os.path.join(model_dir, "checkpoints")
-        own_dir = (self.checkpoint_dir if self.is_chief
-                   else os.path.join(model_dir, f"worker_tmp_{self.task_id}"))
+        own_dir = (
+            self.checkpoint_dir if self.is_chief else os.path.join(model_dir, f"worker_tmp_{self.task_id}")
+        )
         remove_partial_checkpoints(own_dir)  # left by a kill during a save
         self.manager = tf.train.CheckpointManager(self.checkpoint, own_dir, config.keep_checkpoints)
-        self.writer = (tf.summary.create_file_writer(os.path.join(model_dir, "tensorboard"))
-                       if self.is_chief else tf.summary.create_noop_writer())
+        self.writer = (
+            tf.summary.create_file_writer(os.path.join(model_dir, "tensorboard"))
+            if self.is_chief
+            else tf.summary.create_noop_writer()
+        )
         self._step_fn = tf.function(self._distributed_step)
 
     @property
@@ -272,8 +325,11 @@ class LMTrainer:
 
     def _distributed_step(self, batch, states):
         loss_sums, counts, states = self.strategy.run(self._replica_step, args=(batch, states))
-        return (self.strategy.reduce(SUM, loss_sums, axis=None),
-                self.strategy.reduce(SUM, counts, axis=None), states)
+        return (
+            self.strategy.reduce(SUM, loss_sums, axis=None),
+            self.strategy.reduce(SUM, counts, axis=None),
+            states,
+        )
 
     def train_step(self, batch, states):
         """One synchronous step on a distributed window; returns (loss sum, token count, states)."""
@@ -282,15 +338,17 @@ class LMTrainer:
     def zero_states(self):
         """Per-replica zero LSTM states for ``config.batch_size`` rows."""
         return self.strategy.experimental_distribute_values_from_function(
-            lambda _: self.model.zero_state(self.config.batch_size))
+            lambda _: self.model.zero_state(self.config.batch_size)
+        )
 
     @property
     def exact_resume(self) -> bool:
         """Whether the restored checkpoint holds this run's global rows of state and data."""
         rows = self.global_batch_size
         shapes = [tuple(v.value().shape) for v in self.lstm_state]  # the values': unknown-shape variables
-        return (tuple(self.data_state.value().shape) == (rows + 1, lm_corpus.RESUME_FIELDS)
-                and all(len(shape) == 2 and shape[0] == rows for shape in shapes))
+        return tuple(self.data_state.value().shape) == (rows + 1, lm_corpus.RESUME_FIELDS) and all(
+            len(shape) == 2 and shape[0] == rows for shape in shapes
+        )
 
     def start_states(self):
         """Per-replica LSTM states to start from: the checkpoint's rows when :attr:`exact_resume`
@@ -302,11 +360,12 @@ class LMTrainer:
 
         def rows(context):
             first = context.replica_id_in_sync_group * b
-            return tf.nest.pack_sequence_as(template, [tf.constant(v[first:first + b]) for v in values])
+            return tf.nest.pack_sequence_as(template, [tf.constant(v[first : first + b]) for v in values])
+
         return self.strategy.experimental_distribute_values_from_function(rows)
 
     # -- checkpoints -------------------------------------------------------------------------
-    def restore(self) -> Optional[str]:
+    def restore(self) -> str | None:
         """Restore the chief's latest checkpoint, if any; returns its path."""
         path = tf.train.latest_checkpoint(self.checkpoint_dir)
         if path:
@@ -323,7 +382,7 @@ class LMTrainer:
             shutil.rmtree(self.manager.directory, ignore_errors=True)
 
     @property
-    def start_position(self) -> Union[lm_corpus.Position, np.ndarray]:
+    def start_position(self) -> lm_corpus.Position | np.ndarray:
         """Where the data stream starts: the saved packer state when :attr:`exact_resume`, else
         the chunk of the newest sentence read (``(0, 0, 0)`` for a new run)."""
         if self.exact_resume:
@@ -331,8 +390,7 @@ class LMTrainer:
         return lm_corpus.Position(*(int(v) for v in self.data_position.numpy()))
 
     # -- loop --------------------------------------------------------------------------------
-    def fit(self, dataset, evaluate: Optional[Callable[[LSTMPStackLM], Dict[str, float]]] = None
-            ) -> dict:
+    def fit(self, dataset, evaluate: Callable[[LSTMPStackLM], dict[str, float]] | None = None) -> dict:
         """Train on a distributed window dataset up to ``config.train_steps`` (or its end).
 
         Args:
@@ -363,8 +421,11 @@ class LMTrainer:
         if meter.steps:
             metrics = self._log(self.step, meter.flush())
             self._checkpoint(evaluate, states)
-        return {**metrics, "run_tokens": meter.run_tokens,
-                "run_tokens_per_sec": meter.run_tokens / max(time.perf_counter() - meter.run_start, 1e-9)}
+        return {
+            **metrics,
+            "run_tokens": meter.run_tokens,
+            "run_tokens_per_sec": meter.run_tokens / max(time.perf_counter() - meter.run_start, 1e-9),
+        }
 
     def _checkpoint(self, evaluate, states) -> None:
         for variable, value in zip(self.lstm_state, tf.nest.flatten(states)):
@@ -375,22 +436,29 @@ class LMTrainer:
             with self.writer.as_default(step=self.step):
                 for name, value in heldout.items():
                     tf.summary.scalar(f"heldout/{name}", value)
-            self.log(f"step {self.step}: held-out perplexity {heldout['perplexity']:.2f} "
-                     f"({heldout['tokens']:,.0f} tokens)")
+            self.log(
+                f"step {self.step}: held-out perplexity {heldout['perplexity']:.2f} "
+                f"({heldout['tokens']:,.0f} tokens)"
+            )
 
     def _log(self, step: int, window: dict) -> dict:
         loss = window["loss_sum"] / max(window["tokens"], 1.0)
-        metrics = {"loss": loss, "perplexity": math.exp(min(loss, 50.0)),
-                   "tokens_per_sec": window["tokens"] / max(window["seconds"], 1e-9),
-                   "learning_rate": float(self.optimizer.learning_rate.numpy()),
-                   "data_epoch": float(self.data_position.numpy()[0])}
+        metrics = {
+            "loss": loss,
+            "perplexity": math.exp(min(loss, 50.0)),
+            "tokens_per_sec": window["tokens"] / max(window["seconds"], 1e-9),
+            "learning_rate": float(self.optimizer.learning_rate.numpy()),
+            "data_epoch": float(self.data_position.numpy()[0]),
+        }
         with self.writer.as_default(step=step):
             for name, value in metrics.items():
                 tf.summary.scalar(f"train/{name}", value)
         self.writer.flush()
-        self.log(f"step {step}: loss {loss:.4f} (sampled-softmax ppl {metrics['perplexity']:.1f}) "
-                 f"{metrics['tokens_per_sec']:,.0f} tokens/s lr {metrics['learning_rate']:g} "
-                 f"epoch {metrics['data_epoch']:.0f}")
+        self.log(
+            f"step {step}: loss {loss:.4f} (sampled-softmax ppl {metrics['perplexity']:.1f}) "
+            f"{metrics['tokens_per_sec']:,.0f} tokens/s lr {metrics['learning_rate']:g} "
+            f"epoch {metrics['data_epoch']:.0f}"
+        )
         return metrics
 
 
@@ -407,15 +475,20 @@ class _Meter:
 
     def flush(self) -> dict:
         now = time.perf_counter()
-        out = {"loss_sum": float(self.loss_sum), "tokens": float(self.tokens), "seconds": now - self.start,
-               "steps": self.steps}
+        out = {
+            "loss_sum": float(self.loss_sum),
+            "tokens": float(self.tokens),
+            "seconds": now - self.start,
+            "steps": self.steps,
+        }
         self.run_tokens += out["tokens"]
         self.start, self.loss_sum, self.tokens, self.steps = now, 0.0, 0.0, 0
         return out
 
 
-def evaluate_perplexity(model: LSTMPStackLM, corpus: lm_corpus.LMCorpus, batch_size: int = 32,
-                        num_steps: int = 20) -> Dict[str, float]:
+def evaluate_perplexity(
+    model: LSTMPStackLM, corpus: lm_corpus.LMCorpus, batch_size: int = 32, num_steps: int = 20
+) -> dict[str, float]:
     """Full-softmax perplexity of ``corpus`` (read once, in order, packed as in training).
 
     Every target counts: the words and each sentence's ``</S>`` (``<S>`` is never a target);
@@ -427,18 +500,26 @@ def evaluate_perplexity(model: LSTMPStackLM, corpus: lm_corpus.LMCorpus, batch_s
         ``sentences``, ``unk_tokens`` (targets that are ``<UNK>``).
     """
     spec = lm_corpus.window_spec(batch_size, num_steps, corpus.max_word_length)
-    state_spec = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype),
-                                       model.zero_state(batch_size))
+    state_spec = tf.nest.map_structure(
+        lambda t: tf.TensorSpec(t.shape, t.dtype), model.zero_state(batch_size)
+    )
 
     @tf.function(input_signature=[spec, state_spec])
     def eval_step(window, state):
         weights = window["weights"]
         outputs, state = model(*model_inputs(model, window), mask=weights > 0, initial_state=state)
         losses = model.token_losses(outputs, window["targets"])
+
         def count_of(word_id):
             return tf.reduce_sum(tf.cast(tf.equal(window["targets"], word_id), tf.float32) * weights)
-        return (tf.reduce_sum(losses * weights), tf.reduce_sum(weights),
-                count_of(corpus.vocab.eos), count_of(corpus.vocab.unk), state)
+
+        return (
+            tf.reduce_sum(losses * weights),
+            tf.reduce_sum(weights),
+            count_of(corpus.vocab.eos),
+            count_of(corpus.vocab.unk),
+            state,
+        )
 
     totals, state = np.zeros(4), model.zero_state(batch_size)
     for window in lm_corpus.window_dataset(corpus, batch_size, num_steps).prefetch(2):
@@ -448,5 +529,10 @@ def evaluate_perplexity(model: LSTMPStackLM, corpus: lm_corpus.LMCorpus, batch_s
     if tokens == 0:
         raise InputError("no held-out tokens to evaluate", corpus.files[0])
     loss = loss_sum / tokens
-    return {"perplexity": math.exp(loss), "loss": loss, "tokens": tokens, "sentences": sentences,
-            "unk_tokens": unk}
+    return {
+        "perplexity": math.exp(loss),
+        "loss": loss,
+        "tokens": tokens,
+        "sentences": sentences,
+        "unk_tokens": unk,
+    }

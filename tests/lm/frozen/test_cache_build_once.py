@@ -1,6 +1,7 @@
 """Runs started together (``run_seeds --parallel``) build a missing LM feature cache once: the
 first takes the lock and builds, the others wait and read it. Also ``fileio.exclusive_lock``
 itself, with three processes counting under it."""
+
 import json
 import os
 import subprocess
@@ -34,9 +35,16 @@ CHILD = textwrap.dedent("""
 def test_two_processes_build_the_cache_once(tmp_path):
     cache_dir, log = tmp_path / "cache", tmp_path / "embed_calls.txt"
     repo = str(REPO)
-    children = [subprocess.Popen([sys.executable, "-c", CHILD, str(cache_dir), str(log)], cwd=repo,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for _ in range(2)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(cache_dir), str(log)],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [child.communicate(timeout=300) for child in children]
     assert [child.returncode for child in children] == [0, 0], [err for _, err in outputs]
     assert log.read_text().split() == ["3"]  # one embed call over the 3 sentences, by one process
@@ -63,8 +71,12 @@ def test_exclusive_lock_serialises_processes_and_leaves_no_lock_file(tmp_path):
     counter = tmp_path / "counter"
     counter.write_text("0")
     repo = str(REPO)
-    children = [subprocess.Popen([sys.executable, "-c", LOCKED_COUNT, str(counter)], cwd=repo,
-                                 stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOCKED_COUNT, str(counter)], cwd=repo, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     errors = [child.communicate(timeout=120)[1] for child in children]
     assert [child.returncode for child in children] == [0, 0, 0], errors
     assert counter.read_text() == "60"  # no increment lost

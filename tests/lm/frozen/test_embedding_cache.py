@@ -1,4 +1,5 @@
 """The LM-embedding cache: round trip, dtypes, memory mapping, and refusal of stale caches."""
+
 import numpy as np
 import pytest
 
@@ -13,15 +14,24 @@ def fake_embed(batch):
     """Deterministic per-token vectors that depend on the token and its position."""
     out = []
     for tokens in batch:
-        rows = [[(sum(map(ord, t)) % 97) / 7.0 + p + d / 10.0 for d in range(DIM)]
-                for p, t in enumerate(tokens)]
+        rows = [
+            [(sum(map(ord, t)) % 97) / 7.0 + p + d / 10.0 for d in range(DIM)] for p, t in enumerate(tokens)
+        ]
         out.append(np.array(rows, np.float32).reshape(len(tokens), DIM))
     return out
 
 
 def build(path, dtype="float32", sentences=SENTENCES, chunk=3):
-    write_cache(str(path), fake_embed, sentences, dim=DIM, lm_fingerprint="lm-A", layer="lstm_1",
-                dtype=dtype, chunk=chunk)
+    write_cache(
+        str(path),
+        fake_embed,
+        sentences,
+        dim=DIM,
+        lm_fingerprint="lm-A",
+        layer="lstm_1",
+        dtype=dtype,
+        chunk=chunk,
+    )
 
 
 @pytest.mark.parametrize("in_memory", [False, True])
@@ -54,8 +64,14 @@ def test_metadata_and_fingerprints(tmp_path):
     assert sentences_fingerprint([["a b"]]) != sentences_fingerprint([["a", "b"]])
 
 
-@pytest.mark.parametrize("key,value", [("lm_fingerprint", "lm-B"), ("layer", "lstm_0"),
-                                       ("dataset_fingerprint", sentences_fingerprint([["x"]]))])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("lm_fingerprint", "lm-B"),
+        ("layer", "lstm_0"),
+        ("dataset_fingerprint", sentences_fingerprint([["x"]])),
+    ],
+)
 def test_stale_cache_is_refused(tmp_path, key, value):
     build(tmp_path / "c.h5")
     with pytest.raises(InputError, match=f"stale or mismatched cache: {key}"):
@@ -65,6 +81,7 @@ def test_stale_cache_is_refused(tmp_path, key, value):
 def test_failed_write_leaves_no_file(tmp_path):
     def broken(batch):
         raise RuntimeError("LM crashed")
+
     with pytest.raises(RuntimeError):
         write_cache(str(tmp_path / "c.h5"), broken, SENTENCES, dim=DIM, lm_fingerprint="x", layer="l")
     assert list(tmp_path.iterdir()) == []
@@ -72,8 +89,14 @@ def test_failed_write_leaves_no_file(tmp_path):
 
 def test_wrong_shape_from_embedder_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="sentence 0"):
-        write_cache(str(tmp_path / "c.h5"), lambda b: [np.zeros((1, DIM))] * len(b), SENTENCES,
-                    dim=DIM, lm_fingerprint="x", layer="l")
+        write_cache(
+            str(tmp_path / "c.h5"),
+            lambda b: [np.zeros((1, DIM))] * len(b),
+            SENTENCES,
+            dim=DIM,
+            lm_fingerprint="x",
+            layer="l",
+        )
     assert not (tmp_path / "c.h5").exists()
 
 

@@ -1,5 +1,6 @@
 """LM specs are parsed once into LMSpec, against the registered kinds; every kind's embedder
 implements the whole frozen-LM protocol, or cannot be built."""
+
 import pytest
 
 from taglm_tf.errors import InputError
@@ -10,20 +11,31 @@ from taglm_tf.lm.frozen.loading import lm_perplexities, resolve_lm_spec
 
 def test_specs_round_trip_and_map_their_paths():
     spec = LMSpec.parse("lm1b:/r/ckpt-*,/r/vocab.txt")
-    assert (spec.kind, spec.paths, str(spec)) == ("lm1b", ("/r/ckpt-*", "/r/vocab.txt"), "lm1b:/r/ckpt-*,/r/vocab.txt")
+    assert (spec.kind, spec.paths, str(spec)) == (
+        "lm1b",
+        ("/r/ckpt-*", "/r/vocab.txt"),
+        "lm1b:/r/ckpt-*,/r/vocab.txt",
+    )
     assert str(spec.with_paths(lambda p: p.replace("/r", "/s"))) == "lm1b:/s/ckpt-*,/s/vocab.txt"
     assert str(LMSpec.parse("lstm_lm:runs/lm")) == "lstm_lm:runs/lm"
     assert set(KINDS) == {"lm1b", "lm1b_export", "lstm_lm"}
 
 
-@pytest.mark.parametrize("text,message", [
-    ("elmo:/x", "unknown LM kind 'elmo' in 'elmo:/x'; expected lm1b:CKPT_GLOB,VOCAB_FILE, lm1b_export:DIR, "
-                "lstm_lm:MODEL_DIR"),
-    ("/just/a/path", "unknown LM kind '/just/a/path'"),
-    ("lm1b:/r/ckpt-*", "LM spec 'lm1b:/r/ckpt-*': expected lm1b:CKPT_GLOB,VOCAB_FILE"),
-    ("lstm_lm:", "LM spec 'lstm_lm:': expected lstm_lm:MODEL_DIR"),
-    ("lstm_lm:a,b", "LM spec 'lstm_lm:a,b': expected lstm_lm:MODEL_DIR"),
-], ids=["unknown kind", "no kind", "lm1b without its vocabulary", "empty path", "two paths"])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            "elmo:/x",
+            "unknown LM kind 'elmo' in 'elmo:/x'; expected lm1b:CKPT_GLOB,VOCAB_FILE, lm1b_export:DIR, "
+            "lstm_lm:MODEL_DIR",
+        ),
+        ("/just/a/path", "unknown LM kind '/just/a/path'"),
+        ("lm1b:/r/ckpt-*", "LM spec 'lm1b:/r/ckpt-*': expected lm1b:CKPT_GLOB,VOCAB_FILE"),
+        ("lstm_lm:", "LM spec 'lstm_lm:': expected lstm_lm:MODEL_DIR"),
+        ("lstm_lm:a,b", "LM spec 'lstm_lm:a,b': expected lstm_lm:MODEL_DIR"),
+    ],
+    ids=["unknown kind", "no kind", "lm1b without its vocabulary", "empty path", "two paths"],
+)
 def test_malformed_specs_are_refused_where_they_are_read(text, message):
     with pytest.raises(InputError) as error:
         LMSpec.parse(text)

@@ -5,7 +5,6 @@ import pytest
 import tensorflow as tf
 
 import tiny_lms
-
 from taglm_tf.lm.frozen.features import CachedFeatures
 from taglm_tf.lm.frozen.lstm_embedder import PretrainedLMEmbedder
 
@@ -31,7 +30,9 @@ def test_forward_vector_k_has_read_up_to_token_k(model_dirs):
     vectors = embedder.embed_sentences([tokens])[0]
     assert vectors.shape == (len(tokens), 5)
     for k in range(len(tokens)):
-        np.testing.assert_allclose(vectors[k], top_after_reading(embedder, tokens[:k + 1]), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            vectors[k], top_after_reading(embedder, tokens[: k + 1]), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_backward_vector_k_has_read_from_the_end_down_to_token_k(model_dirs):
@@ -60,11 +61,15 @@ def test_batch_size_and_order_do_not_matter(model_dirs, direction):
 def test_fingerprint_and_cache(model_dirs, tmp_path):
     forward = PretrainedLMEmbedder.from_model_dir(model_dirs["forward"])
     assert PretrainedLMEmbedder.from_model_dir(model_dirs["forward"]).fingerprint == forward.fingerprint
-    earlier = PretrainedLMEmbedder.from_model_dir(model_dirs["forward"], f"{model_dirs['forward']}/checkpoints/ckpt-2")
+    earlier = PretrainedLMEmbedder.from_model_dir(
+        model_dirs["forward"], f"{model_dirs['forward']}/checkpoints/ckpt-2"
+    )
     assert earlier.fingerprint != forward.fingerprint
     backward = PretrainedLMEmbedder.from_model_dir(model_dirs["backward"])
     assert backward.fingerprint != forward.fingerprint
-    features = CachedFeatures([forward, backward], SENTENCES, str(tmp_path / "cache"), "float32", verbose=False)
+    features = CachedFeatures(
+        [forward, backward], SENTENCES, str(tmp_path / "cache"), "float32", verbose=False
+    )
     assert [c.meta["lm_fingerprint"] for c in features.caches] == [forward.fingerprint, backward.fingerprint]
     joined = features(np.array([2]), len(SENTENCES[2]))[0]
     np.testing.assert_allclose(joined[:, :5], forward.embed_sentences(SENTENCES)[2], rtol=1e-6)
@@ -78,6 +83,8 @@ def test_in_graph_padded_batch_matches_sentence_by_sentence(model_dirs, directio
     tokens = tf.constant([s + [""] * (width - len(s)) for s in SENTENCES])
     batched = embedder.embed_tokens(tokens).numpy()
     assert batched.shape == (len(SENTENCES), width, 5)
-    for row, (sentence, alone) in enumerate(zip(SENTENCES, embedder.embed_sentences(SENTENCES, batch_size=1))):
-        np.testing.assert_allclose(batched[row, :len(sentence)], alone, rtol=1e-5, atol=1e-6)
-        assert not batched[row, len(sentence):].any()
+    for row, (sentence, alone) in enumerate(
+        zip(SENTENCES, embedder.embed_sentences(SENTENCES, batch_size=1))
+    ):
+        np.testing.assert_allclose(batched[row, : len(sentence)], alone, rtol=1e-5, atol=1e-6)
+        assert not batched[row, len(sentence) :].any()

@@ -1,4 +1,5 @@
 """Reading, validating and reassembling lm_1b V1 checkpoints written by the test itself."""
+
 import os
 import shutil
 
@@ -11,7 +12,6 @@ from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b import checkpoint as lm1b_checkpoint
 from taglm_tf.lm.lm1b.checkpoint import checkpoint_fingerprint, read_lm1b_checkpoint
 
-
 BASE = fake_tensors(seed=1)
 
 
@@ -23,6 +23,7 @@ def release(tmp_path_factory):
 @pytest.fixture
 def write_variant(tmp_path, release):
     """Copy the release, then rewrite only the files whose tensors change."""
+
     def write(change=None, drop=(), skip=()):
         directory = str(tmp_path / "ckpt")
         shutil.copytree(os.path.dirname(release[1]), directory)
@@ -38,6 +39,7 @@ def write_variant(tmp_path, release):
         for file_name in skip:
             os.remove(os.path.join(directory, file_name))
         return os.path.join(directory, "ckpt-*")
+
     return write
 
 
@@ -96,8 +98,9 @@ def test_without_softmax_no_softmax_tensor_is_needed_or_read(write_variant, monk
     pattern = write_variant(skip=skip[:4])
     read = []
     original = lm1b_checkpoint.ShardSet.read
-    monkeypatch.setattr(lm1b_checkpoint.ShardSet, "read",
-                        lambda self, name: read.append(name) or original(self, name))
+    monkeypatch.setattr(
+        lm1b_checkpoint.ShardSet, "read", lambda self, name: read.append(name) or original(self, name)
+    )
     weights = read_lm1b_checkpoint(pattern, include_softmax=False)
     assert weights.softmax_kernel is None and weights.dims.softmax_rows == 0
     assert read and not [name for name in read if name.startswith("softmax")]
@@ -116,27 +119,44 @@ def test_list_of_files_and_single_file(release):
 
 def test_missing_shard_file_names_the_tensor_and_pattern(write_variant):
     pattern = write_variant(skip=["ckpt-softmax3"])
-    with pytest.raises(InputError, match=r"missing tensor 'softmax/W_3' \(expected in ckpt-softmax3\)") as error:
+    with pytest.raises(
+        InputError, match=r"missing tensor 'softmax/W_3' \(expected in ckpt-softmax3\)"
+    ) as error:
         read_lm1b_checkpoint(pattern)
     assert error.value.path == pattern and pattern in str(error.value)
 
 
-@pytest.mark.parametrize("drop", ["lstm/lstm_1/W_P_3", "char_embedding/cnn_4/b", "char_embedding/dense_1/tr/W_0",
-                                  "lstm/lstm_0/B", "global_step"])
+@pytest.mark.parametrize(
+    "drop",
+    [
+        "lstm/lstm_1/W_P_3",
+        "char_embedding/cnn_4/b",
+        "char_embedding/dense_1/tr/W_0",
+        "lstm/lstm_0/B",
+        "global_step",
+    ],
+)
 def test_missing_tensor(write_variant, drop):
     with pytest.raises(InputError, match=f"missing tensor '{drop}'"):
         read_lm1b_checkpoint(write_variant(drop=[drop]))
 
 
-@pytest.mark.parametrize("name,value,message", [
-    ("char_embedding/cnn_2/b", np.zeros((1, 1, 1, 3), np.float32), r"shape \[1, 1, 1, 3\], expected \[1, 1, 1, 2\]"),
-    ("char_embedding/cnn_5/kernel", np.zeros((6, 5, 1, 2), np.float32), r"expected \[w, 4, 1, n\]"),
-    ("lstm/lstm_0/W_5", np.zeros((2, 60), np.float32), "expected 64 columns"),
-    ("lstm/lstm_1/W_I_diag", np.zeros(15, np.float32), r"shape \[15\], expected \[16\]"),
-    ("char_embedding/proj/b", np.zeros(8, np.float32), "rank 1, expected rank 2"),
-    ("softmax/W_6", np.zeros((4, 8), np.float32), r"shape \[4, 8\], expected \[3, 8\]"),
-    ("softmax/b", np.zeros(25, np.float32), r"expected \[24\]"),
-])
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        (
+            "char_embedding/cnn_2/b",
+            np.zeros((1, 1, 1, 3), np.float32),
+            r"shape \[1, 1, 1, 3\], expected \[1, 1, 1, 2\]",
+        ),
+        ("char_embedding/cnn_5/kernel", np.zeros((6, 5, 1, 2), np.float32), r"expected \[w, 4, 1, n\]"),
+        ("lstm/lstm_0/W_5", np.zeros((2, 60), np.float32), "expected 64 columns"),
+        ("lstm/lstm_1/W_I_diag", np.zeros(15, np.float32), r"shape \[15\], expected \[16\]"),
+        ("char_embedding/proj/b", np.zeros(8, np.float32), "rank 1, expected rank 2"),
+        ("softmax/W_6", np.zeros((4, 8), np.float32), r"shape \[4, 8\], expected \[3, 8\]"),
+        ("softmax/b", np.zeros(25, np.float32), r"expected \[24\]"),
+    ],
+)
 def test_wrong_shape_names_the_tensor(write_variant, name, value, message):
     with pytest.raises(InputError, match=f"tensor '{name}' in .*{message}"):
         read_lm1b_checkpoint(write_variant({name: value}))
@@ -144,12 +164,15 @@ def test_wrong_shape_names_the_tensor(write_variant, name, value, message):
 
 def test_wrong_total_rows(write_variant):
     change = sharded("char_embedding/dense_1/gate/W", np.zeros((24, 16), np.float32), 8)
-    with pytest.raises(InputError, match=r"char_embedding/dense_1/gate/W_0..7 have 24 rows in all, expected 16"):
+    with pytest.raises(
+        InputError, match=r"char_embedding/dense_1/gate/W_0..7 have 24 rows in all, expected 16"
+    ):
         read_lm1b_checkpoint(write_variant(change))
 
 
-@pytest.mark.parametrize("name,value", [("lstm/lstm_0/B", np.zeros(64, np.float64)),
-                                        ("global_step", np.float32(3.0))])
+@pytest.mark.parametrize(
+    "name,value", [("lstm/lstm_0/B", np.zeros(64, np.float64)), ("global_step", np.float32(3.0))]
+)
 def test_unexpected_dtype(write_variant, name, value):
     with pytest.raises(InputError, match=f"tensor '{name}' in .*unexpected dtype {value.dtype.name}"):
         read_lm1b_checkpoint(write_variant({name: value}))

@@ -3,26 +3,28 @@
 The "original graph" is tools.lm1b's synthetic release (release file names, V1 shards, pbtxt
 with the release's endpoints) driven by tools.lm1b.reference.ReferenceLM.
 """
+
 import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from taglm_tf.lm.lm1b import LM1BModel, read_vocab, sentence_char_ids
 from tools.lm1b import make_synthetic
 from tools.lm1b.reference import ReferenceLM
-from taglm_tf.lm.lm1b import LM1BModel, read_vocab, sentence_char_ids
 
-LONG = ("the market said on Monday that the new year will be a good one for the U.S. , and "
-        "Mr. York quickly said : `` it 's not a dog -- it 's a cat '' , 10 percent of 2016 $ .").split()
+LONG = (
+    "the market said on Monday that the new year will be a good one for the U.S. , and "
+    "Mr. York quickly said : `` it 's not a dog -- it 's a cat '' , 10 percent of 2016 $ ."
+).split()
 SENTENCES = [
     "the cat sat on the mat .".split(),
-    ["zyzzyva", "blorft", "the", "."],                                   # OOV words
-    ["東京", "café", "Zürich", "Ünïcödé-Straße", "Москва"],              # non-ASCII, known and OOV
-    ["Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch", "a" + "ü" * 30,
-     "y" * 70],                                                          # over 48 bytes
-    ["dog"],                                                             # one token
-    LONG,                                                                # long sentence
+    ["zyzzyva", "blorft", "the", "."],  # OOV words
+    ["東京", "café", "Zürich", "Ünïcödé-Straße", "Москва"],  # non-ASCII, known and OOV
+    ["Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch", "a" + "ü" * 30, "y" * 70],  # over 48 bytes
+    ["dog"],  # one token
+    LONG,  # long sentence
 ]
 
 
@@ -30,8 +32,11 @@ SENTENCES = [
 def release(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("lm_1b_tiny"))
     make_synthetic.write_synthetic_release(out, size="tiny", seed=0)
-    return {"graph": os.path.join(out, make_synthetic.GRAPH_NAME),
-            "ckpt": os.path.join(out, "ckpt-*"), "vocab": os.path.join(out, make_synthetic.VOCAB_NAME)}
+    return {
+        "graph": os.path.join(out, make_synthetic.GRAPH_NAME),
+        "ckpt": os.path.join(out, "ckpt-*"),
+        "vocab": os.path.join(out, make_synthetic.VOCAB_NAME),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +81,10 @@ def test_softmax_and_log_perplexity(reference, embedder, release):
         assert_close(log_probs, np.log(probs))
         np.testing.assert_allclose(np.exp(log_probs), probs, rtol=1e-4, atol=1e-7)
         targets = [vocab.word_to_id(t) for t in tokens] + [vocab.eos]
-        ours = [embedder.softmax.log_perplexity(top[k:k + 1], [target], [1.0]).numpy()
-                for k, target in enumerate(targets)]
+        ours = [
+            embedder.softmax.log_perplexity(top[k : k + 1], [target], [1.0]).numpy()
+            for k, target in enumerate(targets)
+        ]
         assert_close(np.array(ours), log_perps)
 
 

@@ -1,4 +1,5 @@
 """LM1BModel and LM1BSoftmax built from a test-written checkpoint, against numpy."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,8 +11,13 @@ from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b import LM1BModel, sentence_char_ids
 from taglm_tf.lm.lm1b.model import assign_rows
 
-SENTENCES = [["the", "cat", "sat", "on", "the", "mat", "."], ["naïve"], ["dog", "東京", "x" * 60],
-             [], ["the", "the", "the"]]
+SENTENCES = [
+    ["the", "cat", "sat", "on", "the", "mat", "."],
+    ["naïve"],
+    ["dog", "東京", "x" * 60],
+    [],
+    ["the", "the", "the"],
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +42,9 @@ def test_embed_sentences_match_numpy(release, embedder):
     outputs = embedder.embed_sentences(SENTENCES, batch_size=2)
     for tokens, out in zip(SENTENCES, outputs):
         assert out.shape == (3, len(tokens), 8) and out.dtype == np.float32
-        np.testing.assert_allclose(out, numpy_sentence(release[0], embedder.chars, tokens),
-                                   rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            out, numpy_sentence(release[0], embedder.chars, tokens), rtol=1e-5, atol=1e-5
+        )
 
 
 def test_batch_size_and_padding_do_not_change_outputs(embedder):
@@ -78,8 +85,11 @@ def test_softmax_head(release, embedder):
     targets, weights = np.array([[1, 5, 23], [0, 2, 7]]), np.array([[1, 1, 0], [1, 0.5, 1]], np.float32)
     log_probs = expected - np.log(np.exp(expected).sum(-1, keepdims=True))
     xent = -np.take_along_axis(log_probs, targets[..., None], -1)[..., 0]
-    np.testing.assert_allclose(embedder.softmax.log_perplexity(h, targets, weights).numpy(),
-                               (xent * weights).sum() / (weights.sum() + 1e-4), rtol=1e-5)
+    np.testing.assert_allclose(
+        embedder.softmax.log_perplexity(h, targets, weights).numpy(),
+        (xent * weights).sum() / (weights.sum() + 1e-4),
+        rtol=1e-5,
+    )
 
 
 def test_frozen_serialisable_and_softmax_optional(release, embedder):
@@ -110,7 +120,9 @@ def test_assign_rows_in_blocks():
 
 def test_weights_that_do_not_fit_are_refused_clearly(release):
     import dataclasses
+
     from taglm_tf.lm.lm1b.checkpoint import read_lm1b_checkpoint
+
     with_softmax = LM1BModel.from_checkpoint(release[1], release[2], include_softmax=True)
     without = read_lm1b_checkpoint(release[1], include_softmax=False)
     with pytest.raises(ValueError, match="hold no softmax .*include_softmax=True"):

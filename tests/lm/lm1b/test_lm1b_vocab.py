@@ -1,4 +1,5 @@
 """lm_1b's vocabulary file and char encoding against hand-computed ids (docs/lm_1b.md §3, §9)."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -58,8 +59,11 @@ def test_encode_word_known_oov_and_non_ascii(chars):
     assert chars.encode_word("").tolist() == [2, 3] + [4] * 48
     words = chars.encode_words(["cat", "dog"])
     assert words.shape == (2, 50) and words.dtype == np.int32
-    assert chars.encode_chars(["cat"]).tolist() == [chars.bos_chars.tolist(), words[0].tolist(),
-                                                    chars.eos_chars.tolist()]
+    assert chars.encode_chars(["cat"]).tolist() == [
+        chars.bos_chars.tolist(),
+        words[0].tolist(),
+        chars.eos_chars.tolist(),
+    ]
 
 
 def test_long_words_keep_48_bytes(chars):
@@ -80,7 +84,12 @@ def test_maxtermid_bytes_do_not_count_and_newline_is_always_free(tmp_path):
     low = bytes(b for b in range(0x21) if b != 0x0A)  # every byte up to ' ' except '\n'
     chars = char_encoder(vocab_file(tmp_path, SPECIALS + b"a" + low + b"z\n!!!MAXTERMID\n"))
     assert (chars.bos_char, chars.eos_char, chars.bow_char, chars.eow_char, chars.pad_char) == (
-        0x0A, 0x21, 0x22, 0x23, 0x24)
+        0x0A,
+        0x21,
+        0x22,
+        0x23,
+        0x24,
+    )
 
 
 def test_too_few_free_bytes(tmp_path):
@@ -105,8 +114,19 @@ def test_repeated_word_keeps_last_id(tmp_path):
 def test_in_graph_encoding_equals_encode_word(tmp_path):
     chars = char_encoder(vocab_file(tmp_path, SPECIALS + b"a\x01b\x03\n"))  # non-default specials
     rng = np.random.default_rng(0)
-    words = ["cat", "", "<S>", "naïve", "x" * 60, "y" * 48, "z" * 47, "a" + "ü" * 30, "a\x01", "\x00b",
-             "日本語のテキスト" * 3] + [bytes(rng.integers(1, 256, n).tolist()) for n in rng.integers(1, 70, 40)]
+    words = [
+        "cat",
+        "",
+        "<S>",
+        "naïve",
+        "x" * 60,
+        "y" * 48,
+        "z" * 47,
+        "a" + "ü" * 30,
+        "a\x01",
+        "\x00b",
+        "日本語のテキスト" * 3,
+    ] + [bytes(rng.integers(1, 256, n).tolist()) for n in rng.integers(1, 70, 40)]
     expected = np.stack([chars.encode_word(w) for w in words])
     got = chars.encode_words_in_graph(tf.constant([to_bytes(w) for w in words])).numpy()
     np.testing.assert_array_equal(got, expected)

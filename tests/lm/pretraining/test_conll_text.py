@@ -1,4 +1,5 @@
 """CoNLL tagging text as LM training text: the words one sentence per line, test sets refused."""
+
 import gzip
 import os
 
@@ -20,8 +21,10 @@ def test_each_sentence_becomes_a_line_of_its_words(tmp_path):
     gz = tmp_path / "train.txt.gz"  # CoNLL-2000 columns, compressed
     gz.write_bytes(gzip.compress(CONLL2000.encode()))
     written = write_conll_text([train, str(gz)], str(tmp_path / "run"))
-    assert written == [str(tmp_path / "run" / TEXT_DIR / (os.path.basename(train) + ".txt")),
-                       str(tmp_path / "run" / TEXT_DIR / "train.txt.gz.txt")]
+    assert written == [
+        str(tmp_path / "run" / TEXT_DIR / (os.path.basename(train) + ".txt")),
+        str(tmp_path / "run" / TEXT_DIR / "train.txt.gz.txt"),
+    ]
     with open(written[0], encoding="utf-8") as f:
         lines = f.read().splitlines()
     assert lines == [" ".join(s.tokens) for s in conll.read_conll(train, conll.CONLL2003)]
@@ -67,7 +70,14 @@ def test_flags_to_training_files(tmp_path):
     assert training_files(both)[0] == [str(text)] + files
     with pytest.raises(InputError, match="no training files"):
         training_files(PretrainConfig(model_dir=str(tmp_path / "run"), train_files=""))
-    fv(["prog", f"--model_dir={tmp_path / 'run'}", f"--conll_train_files={train}", "--conll_weight=3",
-         f"--train_files={text}"])
+    fv(
+        [
+            "prog",
+            f"--model_dir={tmp_path / 'run'}",
+            f"--conll_train_files={train}",
+            "--conll_weight=3",
+            f"--train_files={text}",
+        ]
+    )
     weighted = lm_flags.pretrain_config_from_flags(fv)
     assert weighted.conll_weight == 3 and training_files(weighted)[0] == [str(text)] + files * 3

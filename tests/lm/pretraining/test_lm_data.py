@@ -1,5 +1,6 @@
 """LM data: shard reading, lm_1b-style window packing, reversal, shuffling/resume positions and
 per-replica rows."""
+
 import gzip
 import lzma
 
@@ -29,8 +30,13 @@ def vocab():
 
 def test_pack_windows_is_lm1b_get_batch():
     s1, s2, s3 = [0, 3, 4, 1], [0, 5, 1], [0, 6, 7, 8, 1]
-    windows = list(pack_windows(iter([(np.array(s), Position(0, 0, i)) for i, s in enumerate((s1, s2, s3))]),
-                                batch_size=2, num_steps=3))
+    windows = list(
+        pack_windows(
+            iter([(np.array(s), Position(0, 0, i)) for i, s in enumerate((s1, s2, s3))]),
+            batch_size=2,
+            num_steps=3,
+        )
+    )
     assert len(windows) == 2
     w1, w2 = windows
     np.testing.assert_array_equal(w1["inputs"], [[0, 3, 4], [0, 5, 0]])
@@ -45,7 +51,11 @@ def test_pack_windows_is_lm1b_get_batch():
 
 def test_files_plain_gz_xz_and_blank_lines(tmp_path, vocab):
     plain = write(tmp_path / "s.txt", LINES)
-    for path in (plain, write(tmp_path / "s.gz", LINES, gzip.open), write(tmp_path / "s.xz", LINES, lzma.open)):
+    for path in (
+        plain,
+        write(tmp_path / "s.gz", LINES, gzip.open),
+        write(tmp_path / "s.xz", LINES, lzma.open),
+    ):
         sentences = [ids.tolist() for ids, _ in LMCorpus([path], vocab).sentences()]
         assert sentences[:2] == [[0, 3, 4, 5, 6, 1], [0, 4, 5, 1]]
         assert len(sentences) == 4
@@ -53,8 +63,9 @@ def test_files_plain_gz_xz_and_blank_lines(tmp_path, vocab):
 
 def test_backward_reads_reversed_sentences(tmp_path, vocab):
     path = write(tmp_path / "s.txt", ["a b c d"])
-    forward, backward = (next(iter(lm_data.window_dataset(LMCorpus([path], vocab, d), 1, 6)))
-                         for d in ("forward", "backward"))
+    forward, backward = (
+        next(iter(lm_data.window_dataset(LMCorpus([path], vocab, d), 1, 6))) for d in ("forward", "backward")
+    )
     a, b, c, d = 3, 4, 5, 6
     assert forward["inputs"].numpy().tolist() == [[0, a, b, c, d, 0]]
     assert forward["targets"].numpy().tolist() == [[a, b, c, d, 1, 0]]
@@ -83,15 +94,20 @@ def test_expand_files_sorted_and_deduplicated(tmp_path):
 def shards(tmp_path):
     words = "a b c d".split()
     rng = np.random.default_rng(0)
-    return [write(tmp_path / f"shard{f}.txt",
-                  [" ".join(rng.choice(words, rng.integers(1, 5))) + f" {f}{i}" for i in range(25)])
-            for f in range(3)]
+    return [
+        write(
+            tmp_path / f"shard{f}.txt",
+            [" ".join(rng.choice(words, rng.integers(1, 5))) + f" {f}{i}" for i in range(25)],
+        )
+        for f in range(3)
+    ]
 
 
 def test_shuffled_stream_is_seeded_and_reshuffled_per_epoch(shards, vocab):
     def stream(seed):
         corpus = LMCorpus(shards, vocab, shuffle=True, seed=seed, num_epochs=2, shuffle_chunk=10)
         return [(tuple(ids), pos) for ids, pos in corpus.sentences()]
+
     first = stream(1)
     assert first == stream(1) and first != stream(2)
     assert len(first) == 150
@@ -124,7 +140,7 @@ def test_replica_rows_of_the_global_window(shards, vocab):
     for t, window in enumerate(global_windows):
         for replica in range(2):
             for key in ("inputs", "targets", "weights"):
-                rows = window[key][2 * replica:2 * replica + 2]
+                rows = window[key][2 * replica : 2 * replica + 2]
                 np.testing.assert_array_equal(one_pipeline[2 * t + replica][key], rows)
                 np.testing.assert_array_equal(two_pipelines[replica][t][key], rows)
             assert one_pipeline[2 * t + replica]["position"].tolist() == window["position"].tolist()
@@ -162,17 +178,23 @@ def test_char_windows_carry_the_real_spelling_of_each_input(tmp_path, vocab, dir
 
 # ---------------------------------------------------------------- interleaved sources
 
+
 def _sources(tmp_path, sizes=(300, 120, 30)):
     """One file per source; a sentence names its source and line: ``s<k> w<i>``."""
     words = [f"s{k}" for k in range(len(sizes))] + [f"w{i}" for i in range(max(sizes))]
     vocab = LMVocabulary(["<S>", "</S>", "<UNK>"] + words)
-    files = [write(tmp_path / f"source{k}.txt", [f"s{k} w{i}" for i in range(n)] + ([""] if k else []))
-             for k, n in enumerate(sizes)]
+    files = [
+        write(tmp_path / f"source{k}.txt", [f"s{k} w{i}" for i in range(n)] + ([""] if k else []))
+        for k, n in enumerate(sizes)
+    ]
     return files, vocab
 
 
 def _stream(corpus, start=Position()):
-    return [(corpus.vocab.id_to_word(int(ids[1])), int(ids[2]), tuple(pos)) for ids, pos in corpus.sentences(start)]
+    return [
+        (corpus.vocab.id_to_word(int(ids[1])), int(ids[2]), tuple(pos))
+        for ids, pos in corpus.sentences(start)
+    ]
 
 
 def test_interleaving_mixes_every_source_through_the_epoch(tmp_path, monkeypatch):
@@ -182,11 +204,14 @@ def test_interleaving_mixes_every_source_through_the_epoch(tmp_path, monkeypatch
     assert corpus.sentence_counts() == [300, 120, 30]
     stream = _stream(corpus)
     epochs = [[s[:2] for s in stream if s[2][0] == e] for e in (0, 1)]
-    expected = sorted((f"s{k}", vocab.word_to_id(f"w{i}")) for k, n in enumerate((300, 120, 30)) for i in range(n))
+    expected = sorted(
+        (f"s{k}", vocab.word_to_id(f"w{i}")) for k, n in enumerate((300, 120, 30)) for i in range(n)
+    )
     assert sorted(epochs[0]) == expected and sorted(epochs[1]) == expected  # each sentence once per epoch
     assert epochs[0] != epochs[1]  # each epoch draws its own mix
     for half in (epochs[0][:225], epochs[0][225:]):  # sequential reading puts s2 in one half only
         assert {source for source, _ in half} == {"s0", "s1", "s2"}
+
     def switches(sources):
         return sum(a != b for a, b in zip(sources, sources[1:]))
 
@@ -200,11 +225,13 @@ def test_interleaved_stream_resumes_exactly_from_any_chunk(tmp_path):
     corpus = LMCorpus(files, vocab, shuffle=True, seed=2, num_epochs=2, shuffle_chunk=40, interleave=True)
     full = _stream(corpus)
     assert [s[2] for s in full][:1] == [(0, 0, 0)]
-    for start in ({(0, 3, 0)} | {full[-1][2]}):
+    for start in {(0, 3, 0)} | {full[-1][2]}:
         first = next(i for i, s in enumerate(full) if s[2] == start)
         assert _stream(corpus, Position(*start)) == full[first:]
-    assert _stream(LMCorpus(files, vocab, shuffle=True, seed=2, num_epochs=2, shuffle_chunk=40,
-                            interleave=True)) == full  # a function of files and seed only
+    assert (
+        _stream(LMCorpus(files, vocab, shuffle=True, seed=2, num_epochs=2, shuffle_chunk=40, interleave=True))
+        == full
+    )  # a function of files and seed only
 
 
 @pytest.mark.parametrize("interleave", [True, False])
@@ -216,17 +243,32 @@ def test_windows_resumed_from_any_window_equal_the_uninterrupted_stream(tmp_path
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(12)]
     vocab = LMVocabulary(["<S>", "</S>", "<UNK>"] + words)
-    files = [write(tmp_path / f"source{k}.txt", [" ".join(rng.choice(words, rng.integers(1, 13))) for _ in range(n)])
-             for k, n in enumerate((40, 25, 9))]
-    corpus = LMCorpus(files, vocab, "backward", shuffle=True, seed=3, num_epochs=2, shuffle_chunk=7,
-                      interleave=interleave, chars=LM1BCharEncoder(vocab.words, 6))
+    files = [
+        write(
+            tmp_path / f"source{k}.txt", [" ".join(rng.choice(words, rng.integers(1, 13))) for _ in range(n)]
+        )
+        for k, n in enumerate((40, 25, 9))
+    ]
+    corpus = LMCorpus(
+        files,
+        vocab,
+        "backward",
+        shuffle=True,
+        seed=3,
+        num_epochs=2,
+        shuffle_chunk=7,
+        interleave=interleave,
+        chars=LM1BCharEncoder(vocab.words, 6),
+    )
     full = list(pack_windows(corpus.sentences(), 3, 4, corpus.max_word_length))
     assert len(full) > 60 and len({tuple(w["position"]) for w in full}) > 8
     assert any((w["resume"][:3, 4] > 0).all() for w in full)  # all rows mid-sentence somewhere
     for i, window in enumerate(full[:-1]):
         state = window["resume"]
-        resumed = pack_windows(corpus.sentences(lm_data.resume_anchor(state)), 3, 4, corpus.max_word_length, state)
-        for expected, got in zip(full[i + 1:i + 4], resumed):  # the next 3 (all of them: below)
+        resumed = pack_windows(
+            corpus.sentences(lm_data.resume_anchor(state)), 3, 4, corpus.max_word_length, state
+        )
+        for expected, got in zip(full[i + 1 : i + 4], resumed):  # the next 3 (all of them: below)
             for key in expected:
                 np.testing.assert_array_equal(got[key], expected[key], err_msg=f"window {i} + 1: {key}")
     via_tf_data = list(lm_data.window_dataset(corpus, 3, 4, full[20]["resume"]).as_numpy_iterator())
@@ -236,8 +278,16 @@ def test_windows_resumed_from_any_window_equal_the_uninterrupted_stream(tmp_path
 
     with pytest.raises(InputError, match="does not fit 2 rows"):
         next(pack_windows(iter(()), 2, 4, 0, full[0]["resume"]))
-    other = LMCorpus(files[:2], vocab, "backward", shuffle=True, seed=3, num_epochs=2, shuffle_chunk=7,
-                     interleave=interleave)
+    other = LMCorpus(
+        files[:2],
+        vocab,
+        "backward",
+        shuffle=True,
+        seed=3,
+        num_epochs=2,
+        shuffle_chunk=7,
+        interleave=interleave,
+    )
     late = full[-2]["resume"]
     with pytest.raises(InputError, match="no longer holds"):
         next(pack_windows(other.sentences(lm_data.resume_anchor(late)), 3, 4, 0, late))

@@ -1,10 +1,11 @@
 """LSTMLanguageModel and LMSoftmax; LSTMPLayer's training options."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMLanguageModel, log_uniform_candidates
 from taglm_tf.layers.lstmp import LSTMPLayer
+from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMLanguageModel, log_uniform_candidates
 
 V = 23
 
@@ -26,7 +27,11 @@ def test_trainable_lstmp_options():
     plain = LSTMPLayer(4, 3, use_peepholes=False, trainable=True, kernel_initializer="glorot_uniform")
     plain.build((None, None, 2))
     assert [w.name.split("/")[-1] for w in plain.trainable_weights] == [
-        "input_kernel:0", "recurrent_kernel:0", "bias:0", "projection:0"]
+        "input_kernel:0",
+        "recurrent_kernel:0",
+        "bias:0",
+        "projection:0",
+    ]
     assert not np.allclose(plain.input_kernel.numpy()[:2, :2], plain.recurrent_kernel.numpy()[:2, :2])
     # without peepholes == with zero peephole weights
     peep = LSTMPLayer(4, 3, trainable=True)
@@ -73,7 +78,9 @@ def test_sampled_loss_has_sparse_gradients(model):
     with tf.GradientTape() as tape:
         outputs, _ = model(ids, training=True)
         loss = tf.reduce_sum(model.token_losses(outputs, ids, step=0))
-    grads = dict(zip([v.name for v in model.trainable_variables], tape.gradient(loss, model.trainable_variables)))
+    grads = dict(
+        zip([v.name for v in model.trainable_variables], tape.gradient(loss, model.trainable_variables))
+    )
     assert np.isfinite(loss.numpy()) and loss.numpy() > 0
     assert isinstance(grads["softmax/kernel:0"], tf.IndexedSlices)
     assert isinstance(grads["embedding/embeddings:0"], tf.IndexedSlices)
@@ -88,14 +95,18 @@ def test_config_round_trip_and_validation(model):
 
 def test_stateless_sampler_matches_tf_log_uniform_sampler():
     labels = tf.constant([[0], [5], [999]], tf.int64)
-    draws = [log_uniform_candidates(labels, 50, 1000, tf.constant([7, step], tf.int64)) for step in range(200)]
+    draws = [
+        log_uniform_candidates(labels, 50, 1000, tf.constant([7, step], tf.int64)) for step in range(200)
+    ]
     first, again = draws[0], log_uniform_candidates(labels, 50, 1000, tf.constant([7, 0], tf.int64))
     np.testing.assert_array_equal(first[0].numpy(), again[0].numpy())
     assert not np.array_equal(first[0].numpy(), draws[1][0].numpy())
     for sampled, _, _ in draws:
         ids = sampled.numpy()
         assert len(set(ids)) == 50 and ids.min() >= 0 and ids.max() < 1000
-    reference = [tf.random.log_uniform_candidate_sampler(labels, 1, 50, True, 1000, seed=i) for i in range(200)]
+    reference = [
+        tf.random.log_uniform_candidate_sampler(labels, 1, 50, True, 1000, seed=i) for i in range(200)
+    ]
     ours_true = np.mean([d[1].numpy() for d in draws], axis=0)
     tf_true = np.mean([r.true_expected_count.numpy() for r in reference], axis=0)
     np.testing.assert_allclose(ours_true, tf_true, rtol=0.05)
@@ -104,7 +115,8 @@ def test_stateless_sampler_matches_tf_log_uniform_sampler():
     assert abs(hits_of_5 - ours_true[1, 0]) < 0.1
     # in a graph, with several rounds of draws (59 of 60 ids take more than one block)
     sampled, _, expected = tf.function(log_uniform_candidates, reduce_retracing=True)(
-        labels % 60, 59, 60, tf.constant([1, 2], tf.int64))
+        labels % 60, 59, 60, tf.constant([1, 2], tf.int64)
+    )
     assert sorted(sampled.numpy().tolist()) == sorted(set(sampled.numpy().tolist())) and len(sampled) == 59
     assert (expected.numpy() > 0.5).all() and (expected.numpy() <= 1.0).all()
 
@@ -124,4 +136,6 @@ def test_reset_at_sentence_start():
     carried = LSTMLanguageModel.from_config({**lm.get_config(), "reset_id": -1})
     carried.build()
     carried.set_weights(lm.get_weights())
-    assert not np.allclose(carried(packed, mask=mask, initial_state=warm)[0].numpy()[0, 4:7], alone.numpy()[0])
+    assert not np.allclose(
+        carried(packed, mask=mask, initial_state=warm)[0].numpy()[0, 4:7], alone.numpy()[0]
+    )

@@ -1,14 +1,14 @@
 """LM pretraining resumes exactly: a run stopped after a checkpoint and resumed ends bit-equal
 to the uninterrupted run, for each LM kind (its own file, so that xdist runs it beside the
 heavier tests of test_lm_training.py)."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_lm_training import KINDS, cycle_sentences, make_corpus, trainer, write_sentences
 
 from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm.pretraining.trainer import LMTrainer
-
-from test_lm_training import KINDS, cycle_sentences, make_corpus, trainer, write_sentences
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -17,12 +17,23 @@ def test_resumed_training_equals_the_uninterrupted_run(tmp_path, kind, monkeypat
     of one that never stopped: the rows' carried LSTM states, the packer's rows mid-sentence,
     the dropout masks and the sampled candidates all continue. Resumed the approximate way
     (zero states, data from the newest chunk), it does not."""
-    files = [write_sentences(tmp_path / f"s{k}.txt", cycle_sentences(n, seed=k)) for k, n in enumerate((30, 14))]
+    files = [
+        write_sentences(tmp_path / f"s{k}.txt", cycle_sentences(n, seed=k)) for k, n in enumerate((30, 14))
+    ]
     corpus = make_corpus(kind, files, shuffle=True, seed=1, num_epochs=None, shuffle_chunk=5, interleave=True)
 
     def run(name, steps):
-        lm = trainer(kind, tf.distribute.get_strategy(), tmp_path / name, batch_size=3, num_steps=4, reset_id=-1,
-                     dropout=0.3, train_steps=steps, checkpoint_every=4)
+        lm = trainer(
+            kind,
+            tf.distribute.get_strategy(),
+            tmp_path / name,
+            batch_size=3,
+            num_steps=4,
+            reset_id=-1,
+            dropout=0.3,
+            train_steps=steps,
+            checkpoint_every=4,
+        )
         lm.restore()
         lm.fit(lm_data.distributed_dataset(lm.strategy, corpus, 3, 4, lm.start_position))
         return [v.numpy() for v in lm.model.weights + lm.optimizer.variables]

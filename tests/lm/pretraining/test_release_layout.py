@@ -1,6 +1,7 @@
 """A trained CNN-LSTM written in lm_1b's release layout loads through the lm_1b loader
 (``LM1BModel.from_checkpoint``, the ``lm1b:`` LM spec) with the same embeddings and
 log-probabilities, forward and backward."""
+
 import json
 import os
 import subprocess
@@ -13,13 +14,11 @@ import tensorflow as tf
 
 from data_paths import REPO
 from lm_1b_export import dump_lstm_emb
-
 from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.loading import lm_perplexities, load_embedder
-from taglm_tf.lm.lm1b.checkpoint import read_lm1b_checkpoint
+from taglm_tf.lm.lm1b.checkpoint import checkpoint_fingerprint, read_lm1b_checkpoint
 from taglm_tf.lm.lm1b.model import LM1BModel
 from taglm_tf.lm.lm1b.saving import export_lm1b, load_lm1b
-from taglm_tf.lm.lm1b.checkpoint import checkpoint_fingerprint
 from taglm_tf.lm.lm1b.writing import read_direction, release_fingerprint
 from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
@@ -29,21 +28,52 @@ from taglm_tf.lm.pretraining.saving import perplexity_record, write_lm1b_release
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.lm.vocab import LMVocabulary
 
-LINES = ["the cat sat on the mat .", "a dog ate the bone in Zürich .", "the cat ate .", "Peace talks resumed ."]
-SENTENCES = [["the", "Kestrel", "cat", "sat", "."], ["Zürich", "dog"], ["a"]]  # "Kestrel": not in the vocabulary
+LINES = [
+    "the cat sat on the mat .",
+    "a dog ate the bone in Zürich .",
+    "the cat ate .",
+    "Peace talks resumed .",
+]
+SENTENCES = [
+    ["the", "Kestrel", "cat", "sat", "."],
+    ["Zürich", "dog"],
+    ["a"],
+]  # "Kestrel": not in the vocabulary
 
 
 def train_tiny(tmp_path, direction, steps=4):
     (tmp_path / "train.txt").write_text("\n".join(LINES) + "\n")
     vocab = LMVocabulary.build(line.split() for line in LINES)
-    config = LMTrainConfig(batch_size=2, num_steps=4, train_steps=steps, log_every=10 ** 6, checkpoint_every=10 ** 6)
+    config = LMTrainConfig(
+        batch_size=2, num_steps=4, train_steps=steps, log_every=10**6, checkpoint_every=10**6
+    )
     tf.keras.utils.set_random_seed(1)
-    trainer = LMTrainer(tf.distribute.get_strategy(), lambda: CNNLSTMLanguageModel(
-        vocab.size, char_dim=4, conv_widths=(1, 2, 3), conv_filters=(4, 4, 8), num_highway=2, num_cells=12,
-        projection_dim=8, num_layers=2, num_sampled=5, reset_id=vocab.bos), config, str(tmp_path / "run"),
-        log=lambda line: None)
-    corpus = lm_data.LMCorpus([str(tmp_path / "train.txt")], vocab, direction, shuffle=True, num_epochs=None,
-                              chars=char_encoder_of(trainer.model, vocab))
+    trainer = LMTrainer(
+        tf.distribute.get_strategy(),
+        lambda: CNNLSTMLanguageModel(
+            vocab.size,
+            char_dim=4,
+            conv_widths=(1, 2, 3),
+            conv_filters=(4, 4, 8),
+            num_highway=2,
+            num_cells=12,
+            projection_dim=8,
+            num_layers=2,
+            num_sampled=5,
+            reset_id=vocab.bos,
+        ),
+        config,
+        str(tmp_path / "run"),
+        log=lambda line: None,
+    )
+    corpus = lm_data.LMCorpus(
+        [str(tmp_path / "train.txt")],
+        vocab,
+        direction,
+        shuffle=True,
+        num_epochs=None,
+        chars=char_encoder_of(trainer.model, vocab),
+    )
     trainer.fit(lm_data.distributed_dataset(trainer.strategy, corpus, 2, 4))
     assert trainer.step == steps
     return trainer.model, vocab, corpus.chars
@@ -69,12 +99,15 @@ def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, dire
     out = tmp_path / "release"
     written = write_lm1b_release(model, vocab, direction, str(out), global_step=4)
     assert sorted(os.listdir(out)) == sorted(
-        ["ckpt-base", "ckpt-char-embedding", "ckpt-lstm", "vocab.txt"] + [f"ckpt-softmax{s}" for s in range(9)]
-        + (["direction.json"] if direction == "backward" else []))
+        ["ckpt-base", "ckpt-char-embedding", "ckpt-lstm", "vocab.txt"]
+        + [f"ckpt-softmax{s}" for s in range(9)]
+        + (["direction.json"] if direction == "backward" else [])
+    )
     assert set(written) == set(os.listdir(out))
     assert read_direction(str(out / "ckpt-*")) == direction
     assert (release_fingerprint(str(out / "ckpt-*")) == checkpoint_fingerprint(str(out / "ckpt-*"))) == (
-        direction == "forward")
+        direction == "forward"
+    )
     weights = read_lm1b_checkpoint(str(out / "ckpt-*"))
     assert weights.dims.num_shards == 8 and weights.global_step == 4
     assert weights.dims.softmax_rows == 8 * -(-vocab.size // 8) > vocab.size  # padded to the shards
@@ -91,21 +124,34 @@ def test_written_release_loads_with_same_embeddings_and_log_probs(tmp_path, dire
         np.testing.assert_allclose(loaded[i][0], embedded, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(loaded[i][-1], top, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(spec.embed_sentences([sentence])[0], top, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(in_graph[i, :len(sentence)].numpy(), top, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(in_graph[i, : len(sentence)].numpy(), top, rtol=1e-5, atol=1e-6)
         # the loader's softmax has padding rows, which must get no probability
         loader_log_probs = tf.nn.log_softmax(embedder.softmax(tf.constant(loaded[i][-1]))).numpy()
-        np.testing.assert_allclose(loader_log_probs[:, :vocab.size], log_probs, rtol=1e-5, atol=1e-5)
-        assert np.exp(loader_log_probs[:, vocab.size:]).max() == 0.0
+        np.testing.assert_allclose(loader_log_probs[:, : vocab.size], log_probs, rtol=1e-5, atol=1e-5)
+        assert np.exp(loader_log_probs[:, vocab.size :]).max() == 0.0
     # the direction matters: read the other way, the outputs differ
-    flipped = LM1BModel.from_checkpoint(str(out / "ckpt-*"), str(out / "vocab.txt"),
-                                        direction="forward" if direction == "backward" else "backward")
+    flipped = LM1BModel.from_checkpoint(
+        str(out / "ckpt-*"),
+        str(out / "vocab.txt"),
+        direction="forward" if direction == "backward" else "backward",
+    )
     assert not np.allclose(flipped.embed_sentences(SENTENCES[:1])[0][-1], loaded[0][-1], atol=1e-4)
 
 
 def test_release_refuses_what_lm1b_cannot_compute(tmp_path):
     vocab = LMVocabulary.build([["a", "b"]])
-    model = CNNLSTMLanguageModel(vocab.size, char_dim=2, conv_widths=(1,), conv_filters=(2,), num_highway=1,
-                                 num_cells=4, projection_dim=2, num_layers=1, num_sampled=2, cell_clip=3.0)
+    model = CNNLSTMLanguageModel(
+        vocab.size,
+        char_dim=2,
+        conv_widths=(1,),
+        conv_filters=(2,),
+        num_highway=1,
+        num_cells=4,
+        projection_dim=2,
+        num_layers=1,
+        num_sampled=2,
+        cell_clip=3.0,
+    )
     model.build()
     with pytest.raises(InputError, match="cell_clip=3.0"):
         write_lm1b_release(model, vocab, "forward", str(tmp_path / "out"))
@@ -121,23 +167,48 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
     vectors as the run directory read through ``lstm_lm:``."""
     (tmp_path / "train.txt").write_text("\n".join(LINES) + "\n")
     run_dir, out = tmp_path / "run", tmp_path / "release"
-    pretrain(PretrainConfig(model_dir=str(run_dir), train_files=str(tmp_path / "train.txt"), direction="backward",
-                            model=CNNLSTMLMConfig(char_dim=4, conv_widths=(1, 2), conv_filters=(4, 4), num_highway=1,
-                                                  num_cells=8, projection_dim=4, num_layers=1, num_sampled=4),
-                            train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=3, checkpoint_every=3,
-                                                log_every=3)),
-             strategy=tf.distribute.get_strategy())
+    pretrain(
+        PretrainConfig(
+            model_dir=str(run_dir),
+            train_files=str(tmp_path / "train.txt"),
+            direction="backward",
+            model=CNNLSTMLMConfig(
+                char_dim=4,
+                conv_widths=(1, 2),
+                conv_filters=(4, 4),
+                num_highway=1,
+                num_cells=8,
+                projection_dim=4,
+                num_layers=1,
+                num_sampled=4,
+            ),
+            train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=3, checkpoint_every=3, log_every=3),
+        ),
+        strategy=tf.distribute.get_strategy(),
+    )
     repo = str(REPO)
     latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     (run_dir / "perplexity.json").write_text(json.dumps({"checkpoint": latest, "perplexity": 123.25}))
     (out).mkdir()
     (out / "perplexity.json").write_text(json.dumps({"checkpoint": "old", "perplexity": 9.0}))
-    done = subprocess.run([sys.executable, "-m", "lm_1b_export.from_pretrained", f"--model_dir={run_dir}",
-                           f"--output_dir={out}"], cwd=repo, capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lm_1b_export.from_pretrained",
+            f"--model_dir={run_dir}",
+            f"--output_dir={out}",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     assert done.returncode == 0, done.stderr
     assert "deprecated" not in done.stderr  # V1 is the release's format: no 9 x 6-line TF banner
-    assert "backward LM" in done.stdout and json.loads((out / "direction.json").read_text()) == {"direction": "backward"}
+    assert "backward LM" in done.stdout and json.loads((out / "direction.json").read_text()) == {
+        "direction": "backward"
+    }
     assert read_lm1b_checkpoint(str(out / "ckpt-*"), include_softmax=False).global_step == 3
     # eval_lm's record of the exported checkpoint travels with it, into tagger runs' results.json
     assert "held-out perplexity 123.25" in done.stdout
