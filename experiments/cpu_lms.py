@@ -20,8 +20,10 @@ next one as soon as one ends; log: ``RUNS_DIR/NAME.log``) with
 and data position restored). Then ``experiments.eval_lm --record`` measures the full-softmax
 perplexity on 1B Word held-out shards 12-13 (the report's figure), the CNN LMs are exported with
 ``lm_1b_export.from_pretrained``, and the LMs' fingerprints and perplexities are printed beside
-the report's. Steps already done (a finished run, a recorded perplexity of the final checkpoint,
-an export of it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read the LMs from
+the report's, with whether each fingerprint is that of the build behind ``results/REPORT.md``
+(so a rebuild that trained differently shows), and recorded in ``LMS_DIR/fingerprints.json``.
+Steps already done (a finished run, a recorded perplexity of the final checkpoint, an export of
+it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read the LMs from
 ``runs/lms``, relative to the working directory, so run this from the checkout they run from
 (``RUNS_DIR``, ``LMS_DIR`` and ``$TAGLM_DATA_DIR`` are relative to the working directory too).
 """
@@ -47,16 +49,20 @@ from absl import app, flags
 from experiments import child_env
 from taglm_tf.cli import run
 from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.run_dir import read_json
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HELDOUT = "unlabeled/lm1b_heldout_shards12-13.tokens.gz"
+FINGERPRINTS = "fingerprints.json"
 
 
 @dataclasses.dataclass(frozen=True)
 class CpuLM:
-    """One LM of the report: its flagfile, its training steps and its held-out perplexity there
-    (None: an LM the report has no figure for yet)."""
+    """One LM of the report: its flagfile, its training steps, its held-out perplexity in the
+    earlier report and the fingerprint of the build behind ``results/REPORT.md`` (None: no
+    figure yet)."""
 
     name: str
     flagfile: str
@@ -64,6 +70,7 @@ class CpuLM:
     reported_perplexity: float | None
     release_layout: bool  # exported as lm_1b shards (lm1b: spec), else used as its run directory
     default: bool = True  # built without --only
+    fingerprint: str | None = None  # the first 12 hex digits of the report's build
 
     def train_dir(self, runs_dir: str, lms_dir: str) -> str:
         return os.path.join(runs_dir, self.name) if self.release_layout else os.path.join(lms_dir, self.name)
@@ -74,9 +81,30 @@ class CpuLM:
 
 
 CPU_LMS = (
-    CpuLM("cnn_lstm_s_forward", "experiments/flags/lm_forward_cnn_lstm_cpu.cfg", 4000, 280.56, True),
-    CpuLM("cnn_lstm_s_backward", "experiments/flags/lm_backward_cnn_lstm_cpu.cfg", 4000, 281.71, True),
-    CpuLM("backward_512_256_cpu", "experiments/flags/lm_backward_512_256_cpu.cfg", 9000, 255.81, False),
+    CpuLM(
+        "cnn_lstm_s_forward",
+        "experiments/flags/lm_forward_cnn_lstm_cpu.cfg",
+        4000,
+        280.56,
+        True,
+        fingerprint="2cc0e4a78bf3",
+    ),
+    CpuLM(
+        "cnn_lstm_s_backward",
+        "experiments/flags/lm_backward_cnn_lstm_cpu.cfg",
+        4000,
+        281.71,
+        True,
+        fingerprint="51fded47cacc",
+    ),
+    CpuLM(
+        "backward_512_256_cpu",
+        "experiments/flags/lm_backward_512_256_cpu.cfg",
+        9000,
+        255.81,
+        False,
+        fingerprint="ba371ce49c50",
+    ),
     CpuLM(
         "cnn_lstm_s_forward_conll",
         "experiments/flags/lm_forward_cnn_lstm_conll_cpu.cfg",
@@ -208,21 +236,30 @@ def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
 
 
 def summary(lms, lms_dir: str) -> None:
-    """Print each LM's spec, fingerprint and held-out perplexity beside the report's."""
+    """Print each LM's spec, fingerprint and held-out perplexity beside the report's, and whether
+    the fingerprint is the report's build; record every fingerprint in ``LMS_DIR/``
+    :data:`FINGERPRINTS` (``{name: fingerprint}``), which ``experiments.report_runs`` reads to
+    tell whether a recorded run used these very LMs."""
     from taglm_tf.lm.frozen.loading import load_embedder  # TensorFlow only once everything is built
 
-    print(f"{'LM':26} {'perplexity':>10} {'report':>8} {'diff':>7}  fingerprint   spec")
+    path = os.path.join(lms_dir, FINGERPRINTS)
+    built = read_json(path) if os.path.isfile(path) else {}
+    print(f"{'LM':26} {'perplexity':>10} {'report':>8} {'diff':>7}  fingerprint   same build  spec")
     for lm in lms:
         with open(os.path.join(lms_dir, lm.name, "perplexity.json"), encoding="utf-8") as f:
             ppl = json.load(f)["perplexity"]
-        fingerprint = load_embedder(lm.spec(lms_dir)).fingerprint
+        built[lm.name] = fingerprint = load_embedder(lm.spec(lms_dir)).fingerprint
         reported, diff = "—", "—"
         if lm.reported_perplexity is not None:
             reported, diff = (
                 f"{lm.reported_perplexity:.2f}",
                 f"{100 * (ppl / lm.reported_perplexity - 1):+.1f}%",
             )
-        print(f"{lm.name:26} {ppl:10.2f} {reported:>8} {diff:>7}  {fingerprint[:12]}  {lm.spec(lms_dir)}")
+        same = "—" if lm.fingerprint is None else ("yes" if fingerprint.startswith(lm.fingerprint) else "NO")
+        print(
+            f"{lm.name:26} {ppl:10.2f} {reported:>8} {diff:>7}  {fingerprint[:12]}  {same:>10}  {lm.spec(lms_dir)}"
+        )
+    write_text_atomic(path, json.dumps(built, indent=1, sort_keys=True))
 
 
 def main(argv):

@@ -28,6 +28,18 @@ Each sweep is ``experiments.run_seeds`` with the flagfile's name as its director
 table's label as its experiment label. Within a stage the sweeps advance seed by seed (seed 1 of
 every sweep, then seed 2, ...), so what has finished when the job stops still pairs by seed.
 Rerunning resumes: finished seeds are skipped, interrupted ones continue from their checkpoints.
+
+**Records.** Run directories hold gigabytes and live outside version control, so they can be
+lost; what the report reads of a finished seed (its ``config.json`` and ``results.json``: the
+settings, the commit, the LMs' fingerprints, every score and the per-epoch history) is a few
+kB. After each seed the runner copies that record to ``--record_dir`` (``results/runs``, one
+folder per flagfile with its ``sweep.json``), to be committed. A later call, in a new checkout,
+copies a recorded seed back into ``--sweeps_dir`` instead of training it again, when every LM
+the seed used has its fingerprint among the LMs ``experiments.cpu_lms`` built here
+(``--lms_dir/fingerprints.json``; a rebuild that trained differently shows there); otherwise it
+says so and trains the seed. ``--norestore`` trains every seed. A restored seed has no weights
+and no predictions: it cannot tag, and the seen/unseen analyses need its run directory.
+
 Stopping it (Ctrl-C, SIGTERM) stops the run in progress, which the next call resumes. Run it
 from a worktree pinned to one commit (README, "Every run behind the report"); paths are
 relative to the working directory, like the flagfiles' ``runs/lms``.
@@ -51,9 +63,12 @@ from collections.abc import Sequence
 
 from absl import app, flags
 
-from experiments import child_env
+from experiments import child_env, cpu_lms
+from taglm_tf import run_dir
 from taglm_tf.cli import define_output_flag, run
 from taglm_tf.errors import InputError
+from taglm_tf.fileio import write_text_atomic
+from taglm_tf.reports import sweeps
 
 FLAGS = flags.FLAGS
 
@@ -113,6 +128,19 @@ def define_flags() -> None:
         "Stages to run; they run in this order whatever the order given: " + ", ".join(ORDER) + ".",
     )
     flags.DEFINE_string("sweeps_dir", "runs/sweeps", "One sweep directory per flagfile goes here.")
+    flags.DEFINE_string(
+        "record_dir",
+        "results/runs",
+        "Each finished seed's record (config.json, results.json) and its sweep's sweep.json are "
+        "copied here, one folder per flagfile as in --sweeps_dir: commit them.",
+    )
+    flags.DEFINE_bool(
+        "restore",
+        True,
+        "A seed recorded in --record_dir that --sweeps_dir lacks is copied back instead of "
+        "trained again, when every LM it used is one built in --lms_dir (by fingerprint).",
+    )
+    flags.DEFINE_string("lms_dir", "runs/lms", "Where experiments.cpu_lms builds the LMs (its --lms_dir).")
     define_output_flag(
         "report", "results/REPORT.md", "The report the 'report' stage writes.", inputs=("preamble",)
     )
@@ -149,40 +177,91 @@ def sweep_command(python: str, sweep: Sweep, seed: int, sweeps_dir: str) -> list
     ]
 
 
-def commands(
+Step = tuple[list[str], "tuple[Sweep, int] | None"]  # a command, and the seed it trains if any
+
+
+def plan(
     stages: Sequence[str],
     python: str,
     sweeps_dir: str,
     report: str,
     preamble: str,
     existing_only: bool = True,
-) -> list[list[str]]:
-    """Every command of ``stages``, in the order they run; the report reads the plan's sweeps
-    (with ``existing_only``, those whose directory exists)."""
-    out = []
+) -> list[Step]:
+    """Every command of ``stages`` in the order they run, each with the ``(sweep, seed)`` it
+    trains (``None`` for the LMs and the report); the report reads the plan's sweeps (with
+    ``existing_only``, those whose directory exists)."""
+    out: list[Step] = []
     for stage in ORDER:
         if stage not in stages:
             continue
         if stage in STAGE_LMS:
-            out.append([python, "-m", "experiments.cpu_lms", "--only=" + ",".join(STAGE_LMS[stage])])
+            out.append(([python, "-m", "experiments.cpu_lms", "--only=" + ",".join(STAGE_LMS[stage])], None))
         if stage == "report":
             dirs = [os.path.join(sweeps_dir, s.flagfile) for sweeps in STAGES.values() for s in sweeps]
+            dirs = [d for d in dirs if os.path.isdir(d) or not existing_only]
             out.append(
-                [
-                    python,
-                    "-m",
-                    "experiments.report",
-                    f"--output={report}",
-                    f"--preamble={preamble}",
-                    "--",
-                    *[d for d in dirs if os.path.isdir(d) or not existing_only],
-                ]
+                (
+                    [
+                        python,
+                        "-m",
+                        "experiments.report",
+                        f"--output={report}",
+                        f"--preamble={preamble}",
+                        "--",
+                        *dirs,
+                    ],
+                    None,
+                )
             )
         elif stage in STAGES:
             out += [
-                sweep_command(python, sweep, seed, sweeps_dir) for sweep, seed in seed_order(STAGES[stage])
+                (sweep_command(python, sweep, seed, sweeps_dir), (sweep, seed))
+                for sweep, seed in seed_order(STAGES[stage])
             ]
     return out
+
+
+def commands(*args, **kwargs) -> list[list[str]]:
+    """The commands of :func:`plan`, same arguments."""
+    return [argv for argv, _ in plan(*args, **kwargs)]
+
+
+def built_fingerprints(lms_dir: str) -> dict[str, str]:
+    """``{LM name: fingerprint}`` of the LMs ``experiments.cpu_lms`` built in ``lms_dir``."""
+    path = os.path.join(lms_dir, cpu_lms.FINGERPRINTS)
+    return run_dir.read_json(path) if os.path.isfile(path) else {}
+
+
+def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> None:
+    """Copy a finished seed's record, and its sweep's ``sweep.json``, into ``record_dir``."""
+    source, target = (os.path.join(d, sweep.flagfile) for d in (sweeps_dir, record_dir))
+    if not run_dir.is_finished(sweeps.seed_dir(source, seed)):
+        return
+    run_dir.copy_record(sweeps.seed_dir(source, seed), sweeps.seed_dir(target, seed))
+    if os.path.isfile(os.path.join(source, sweeps.SWEEP_FILE)):
+        with open(os.path.join(source, sweeps.SWEEP_FILE), encoding="utf-8") as f:
+            write_text_atomic(os.path.join(target, sweeps.SWEEP_FILE), f.read())
+
+
+def restore_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str, built: dict[str, str]) -> bool:
+    """Copy a recorded seed back into ``sweeps_dir`` when no run of it is there (an interrupted
+    one resumes instead) and every LM it used has a fingerprint in ``built``; returns whether it
+    did, after one line saying what it did or why not."""
+    run = sweeps.seed_dir(os.path.join(sweeps_dir, sweep.flagfile), seed)
+    record = sweeps.seed_dir(os.path.join(record_dir, sweep.flagfile), seed)
+    if os.path.exists(run) or not run_dir.is_finished(record):
+        return False
+    used = run_dir.read_config(record).get("lm_fingerprints") or {}
+    other = sorted(key for key, fingerprint in used.items() if fingerprint not in built.values())
+    if other:
+        print(
+            f"{record}: trained with other LMs ({', '.join(other)}) than those built here: training it again"
+        )
+        return False
+    run_dir.copy_record(record, run)
+    print(f"{run}: restored from {record} (trained at commit {run_dir.started_at_commit(record)[:12]})")
+    return True
 
 
 def _call(argv: list[str]) -> int:
@@ -213,9 +292,13 @@ def main(argv):
             print(shlex.join(command))
         return 0
     start, failed = time.time(), []
-    for command in commands([s for s in FLAGS.stages if s != "report"], *args):
+    for command, trains in plan([s for s in FLAGS.stages if s != "report"], *args):
+        if trains and FLAGS.restore:
+            restore_seed(*trains, FLAGS.sweeps_dir, FLAGS.record_dir, built_fingerprints(FLAGS.lms_dir))
         if _call(command):
             failed.append(shlex.join(command))
+        elif trains:
+            record_seed(*trains, FLAGS.sweeps_dir, FLAGS.record_dir)
     if "report" in FLAGS.stages:
         if failed:
             print(

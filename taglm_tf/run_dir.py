@@ -4,7 +4,8 @@ reports, their names, and how they are read, written and checked. TensorFlow-fre
 A tagger run (:mod:`taglm_tf.experiment`) holds :data:`CONFIG` (its settings, written when the
 run really starts), ``vocab.json``, :data:`STATE` (the trainer's commit point after each epoch),
 ``checkpoints/``, ``best/``, ``tensorboard/``, ``model.keras``, ``{dev,test}_predictions.txt``,
-the model card, and :data:`RESULTS` (written last: a run that has it is finished). An LM run
+the model card, and :data:`RESULTS` (written last: a run that has it is finished); its record,
+the two JSON files reports read, can be kept apart from it (:func:`copy_record`). An LM run
 (:mod:`taglm_tf.lm.pretraining.run`) holds :data:`CONFIG`, ``vocab.txt``, ``checkpoints/`` and
 :data:`LM_RESULTS`.
 
@@ -105,6 +106,25 @@ def write_results(run_dir: str, record: Mapping[str, Any], results: str = RESULT
     record = {**record, FORMAT_KEY: FORMAT_VERSION}
     write_text_atomic(os.path.join(run_dir, results), json.dumps(record, indent=1))
     return record
+
+
+def copy_record(source: str, destination: str) -> None:
+    """Copy a finished tagger run's record, its :data:`CONFIG` and :data:`RESULTS` (settings,
+    commit, LM fingerprints, every score and the per-epoch history: a few kB, what reports
+    read), from run directory ``source`` into ``destination`` (created). Each file is written
+    atomically and :data:`RESULTS` last, so a destination that has it holds the whole record.
+    Copying a record back into an empty run directory makes a finished run for the reports
+    (it has no weights: it cannot tag or export).
+
+    Raises:
+        InputError: ``source`` is not a finished run, or a file is of another format version.
+    """
+    if read_results(source) is None:
+        raise InputError(f"no {RESULTS}: not a finished run", source)
+    os.makedirs(destination, exist_ok=True)
+    for name in (CONFIG, RESULTS):
+        with open(os.path.join(source, name), encoding="utf-8") as f:
+            write_text_atomic(os.path.join(destination, name), f.read())
 
 
 def _plain(value: Any) -> Any:

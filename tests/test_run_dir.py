@@ -1,6 +1,7 @@
 """taglm_tf.run_dir: the files of a run, their format version and the resume check."""
 
 import json
+import os
 
 import pytest
 
@@ -69,3 +70,28 @@ def test_interrupt_line():
         run_dir.interrupted("in epoch 3", "continue from the end of epoch 2")
         == "interrupted in epoch 3; rerun with --resume to continue from the end of epoch 2"
     )
+
+
+def test_a_record_is_the_runs_config_and_results_byte_for_byte(tmp_path):
+    run = str(tmp_path / "run")
+    run_dir.write_config(run, {"seed": 3, "lm_fingerprints": {"forward_lm": "ab" * 32}})
+    run_dir.write_results(run, {"test_f1": 71.5, "history": [{"epoch": 1, "dev_f1": 70.0}]})
+    for big in ("checkpoints", "best"):
+        os.makedirs(os.path.join(run, big))
+    record = str(tmp_path / "record" / "seed_3")
+    run_dir.copy_record(run, record)
+    assert sorted(os.listdir(record)) == [run_dir.CONFIG, run_dir.RESULTS]
+    for name in (run_dir.CONFIG, run_dir.RESULTS):
+        with open(os.path.join(run, name), "rb") as a, open(os.path.join(record, name), "rb") as b:
+            assert a.read() == b.read()
+    back = str(tmp_path / "restored")
+    run_dir.copy_record(record, back)  # and back: a finished run for the reports
+    assert run_dir.is_finished(back) and run_dir.read_results(back)["test_f1"] == 71.5
+
+
+def test_an_unfinished_run_has_no_record(tmp_path):
+    run = str(tmp_path / "run")
+    run_dir.write_config(run, {"seed": 1})
+    with pytest.raises(InputError, match="no results.json: not a finished run"):
+        run_dir.copy_record(run, str(tmp_path / "record"))
+    assert not os.path.exists(tmp_path / "record")

@@ -88,3 +88,30 @@ def test_the_tagger_flagfiles_read_the_lms_where_cpu_lms_writes_them():
     } <= used & written
     for lm in cpu_lms.CPU_LMS:
         assert os.path.exists(os.path.join(REPO, lm.flagfile)), lm.flagfile
+
+
+def test_the_summary_says_whether_each_lm_is_the_reports_build_and_records_fingerprints(
+    tmp_path, monkeypatch, capsys
+):
+    import types
+
+    from taglm_tf.lm.frozen import loading
+
+    same = cpu_lms.CpuLM("same", "f.cfg", 10, 100.0, False, fingerprint="0123456789ab")
+    other = cpu_lms.CpuLM("other", "g.cfg", 10, None, False, fingerprint="0123456789ab")
+    built = {"same": "0123456789ab" + "0" * 52, "other": "fedcba987654" + "0" * 52}
+    for lm in (same, other):
+        (tmp_path / lm.name).mkdir()
+        (tmp_path / lm.name / "perplexity.json").write_text(json.dumps({"perplexity": 101.0}))
+    (tmp_path / "fingerprints.json").write_text(json.dumps({"kept": "1" * 64}))
+    monkeypatch.setattr(
+        loading,
+        "load_embedder",
+        lambda spec: types.SimpleNamespace(fingerprint=built[spec.rsplit("/", 1)[1]]),
+    )
+    cpu_lms.summary([same, other], str(tmp_path))
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["same"][1:6] == ["101.00", "100.00", "+1.0%", "0123456789ab", "yes"]
+    assert rows["other"][1:6] == ["101.00", "—", "—", "fedcba987654", "NO"]
+    recorded = json.loads((tmp_path / "fingerprints.json").read_text())
+    assert recorded == {"kept": "1" * 64, **built}

@@ -147,3 +147,83 @@ def test_stopping_the_runner_stops_the_run_in_progress(tmp_path):
         for _ in range(50):
             os.kill(child, 0)
             time.sleep(0.1)
+
+
+FAKE_RUN_SEEDS = """\
+import json, os, sys
+args = dict(a[2:].split("=", 1) for a in sys.argv[3:])
+run = os.path.join(args["sweep_dir"], "seed_" + args["first_seed"])
+trained = not os.path.exists(os.path.join(run, "results.json"))
+if trained:
+    os.makedirs(run, exist_ok=True)
+    lms = {"forward_lm": "f" * 64} if "taglm" in args["flagfile"] else {}
+    json.dump({"seed": int(args["first_seed"]), "lm_fingerprints": lms}, open(os.path.join(run, "config.json"), "w"))
+    json.dump({"test_f1": 80.0 + int(args["first_seed"])}, open(os.path.join(run, "results.json"), "w"))
+    json.dump({"label": args["label"]}, open(os.path.join(args["sweep_dir"], "sweep.json"), "w"))
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(("trained " if trained else "skipped ") + run + "\\n")
+"""
+
+
+def _runner(tmp_path, *extra):
+    python = tmp_path / "python"
+    python.write_text(f"#!{sys.executable}\n" + FAKE_RUN_SEEDS)
+    python.chmod(0o755)
+    log = tmp_path / "calls.log"
+    log.unlink(missing_ok=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.report_runs",
+            "--stages=ner_10pct",
+            f"--python={python}",
+            f"--sweeps_dir={tmp_path / 'sweeps'}",
+            f"--record_dir={tmp_path / 'records'}",
+            f"--lms_dir={tmp_path / 'lms'}",
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FAKE_LOG": str(log)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    calls = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    return proc.stdout, [(what, os.path.basename(os.path.dirname(run))) for what, run in calls]
+
+
+def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
+    import json
+    import shutil
+
+    sweeps = [s.flagfile for s in report_runs.STAGES["ner_10pct"]]
+    _, calls = _runner(tmp_path)
+    assert calls == [("trained", sweeps[seed % 2]) for seed in range(8)]
+    for flagfile in sweeps:
+        records = tmp_path / "records" / flagfile
+        assert sorted(os.listdir(records)) == ["seed_1", "seed_2", "seed_3", "seed_4", "sweep.json"]
+        assert sorted(os.listdir(records / "seed_2")) == ["config.json", "results.json"]
+        assert json.loads((records / "seed_2" / "results.json").read_text()) == {"test_f1": 82.0}
+
+    # The run directories are lost; the LMs were rebuilt with the same fingerprint.
+    shutil.rmtree(tmp_path / "sweeps")
+    (tmp_path / "lms").mkdir()
+    (tmp_path / "lms" / "fingerprints.json").write_text(json.dumps({"cnn_lstm_s_forward": "f" * 64}))
+    out, calls = _runner(tmp_path)
+    assert calls == [("skipped", sweeps[seed % 2]) for seed in range(8)]
+    assert out.count(": restored from ") == 8
+    assert json.loads((tmp_path / "sweeps" / sweeps[1] / "seed_3" / "results.json").read_text()) == {
+        "test_f1": 83.0
+    }
+
+    # Rebuilt LMs that differ: the TagLM seeds train again, the baseline's are restored.
+    shutil.rmtree(tmp_path / "sweeps")
+    (tmp_path / "lms" / "fingerprints.json").write_text(json.dumps({"cnn_lstm_s_forward": "e" * 64}))
+    out, calls = _runner(tmp_path)
+    assert calls == [("skipped" if seed % 2 == 0 else "trained", sweeps[seed % 2]) for seed in range(8)]
+    assert out.count("trained with other LMs (forward_lm) than those built here") == 4
+
+    shutil.rmtree(tmp_path / "sweeps")
+    _, calls = _runner(tmp_path, "--norestore")
+    assert {what for what, _ in calls} == {"trained"}
