@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Sequence
 
@@ -87,16 +88,16 @@ def _paired_text(base: Group, variant: Group) -> str:
 
 
 def comparable_pairs(groups: dict[str, list[Group]]) -> list[tuple]:
-    """``(name, paper Δ as text, base group or None, variant group or None)`` per paper comparison."""
+    """``(name, paper Δ as text, base group or None, variant group or None, the paper's split)``
+    per paper comparison."""
     out = []
     for c in paper_tables.COMPARISONS:
         name = f"`{c.variant}` − `{c.base}`"
         paper = _delta(c.paper_delta) + (
             f" ({c.paper_split})" if c.paper_split != "test" and c.paper_delta else ""
         )
-        out += [(name, paper, a, b) for a, b in comparable_groups(groups, c.base, c.variant, c.same_lms)] or [
-            (name, paper, None, None)
-        ]
+        pairs = comparable_groups(groups, c.base, c.variant, c.same_lms) or [(None, None)]
+        out += [(name, paper, a, b, c.paper_split) for a, b in pairs]
     return out
 
 
@@ -106,16 +107,21 @@ def _delta(value) -> str:
 
 def comparison_rows(groups: dict[str, list[Group]]) -> list[list]:
     rows = []
-    for name, delta, a, b in comparable_pairs(groups):
+    for name, delta, a, b, split in comparable_pairs(groups):
         if a is None:
             rows.append([name, delta, "not run", "—", "—", "—"])
             continue
         diff = b.stat()["mean"] - a.stat()["mean"]
+        diff_text = f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})"
+        if split == "dev" and all(x.dev_score is not None for x in (*a.runs, *b.runs)):
+            # The paper's figure is on dev: ours there too, beside the test one.
+            dev = statistics.mean(x.dev_score for x in b.runs) - statistics.mean(x.dev_score for x in a.runs)
+            diff_text = f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)}; dev: {dev:+.2f})"
         rows.append(
             [
                 name,
                 delta,
-                f"{diff:+.2f} (n={len(b.runs)} vs {len(a.runs)})",
+                diff_text,
                 _welch_text([x.test_score for x in a.runs], [x.test_score for x in b.runs]),
                 _paired_text(a, b),
                 f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
@@ -216,7 +222,7 @@ def per_type_rows(base: Group, variant: Group) -> list[list]:
 def render_per_type(groups: dict[str, list[Group]]) -> list[str]:
     """Test F1 per type (conlleval's per-type F1, mean over runs) for each comparison we ran."""
     lines = []
-    for name, _, a, b in comparable_pairs(groups):
+    for name, _, a, b, _ in comparable_pairs(groups):
         rows = per_type_rows(a, b) if a is not None else []
         if rows:
             lines += [
@@ -232,8 +238,9 @@ def render_per_type(groups: dict[str, list[Group]]) -> list[str]:
     return [
         "## Test F1 per type",
         "",
-        "conlleval's F1 per entity or chunk type on the test set, mean over the runs of each "
-        "comparison above (runs whose results.json records per-type scores).",
+        "The task scorer's F1 per entity, chunk or keyphrase type on the test set (conlleval; "
+        "ScienceIE's own scorer for ScienceIE), mean over the runs of each comparison above "
+        "(runs whose results.json records per-type scores).",
         "",
     ] + lines
 

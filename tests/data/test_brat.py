@@ -7,6 +7,7 @@ import pytest
 from data_paths import real_data_dir
 from taglm_tf.data import brat, tokenize
 from taglm_tf.errors import InputError
+from taglm_tf.reports import paper_tables
 
 TEXT = "Carbon nanotubes grow fast.\nWe model the growth of carbon nanotubes with DFT.\n"
 
@@ -187,6 +188,7 @@ def test_the_real_scienceie_folders():
         )
         assert (counts.inside_token, counts.across_sentences) == (inside, across)
         assert counts.kept + counts.overlapping + inside + across == keyphrases
+        assert round(100 * counts.kept / counts.total, 1) == paper_tables.SCIENCEIE_ONE_LAYER_RECALL[split]
     document = documents[0]
     sentences = tokenize.tokenize(document.text)
     chunks, _ = brat.one_layer(document, sentences)
