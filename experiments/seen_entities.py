@@ -6,8 +6,9 @@ r"""Test F1 of two groups of runs on chunks seen and unseen in training, and out
 ``--base`` and ``--variant`` are each a sweep dir, a model dir or a comma-separated list of these;
 every run's ``test_predictions.txt`` (or ``dev_predictions.txt``) is scored. Prints, per class, the
 number of gold chunks, each group's mean F1 ± sample std, the difference and a two-sided Welch
-t-test (a Markdown table); ``--output`` also writes the per-run counts as JSON. For runs trained
-on train+dev, pass ``--train_files=conll2003/eng.train,conll2003/eng.testa``.
+t-test (a Markdown table); ``--output`` also writes the per-run counts as JSON. ``--task`` reads
+the task's training data as training does (``--task=scienceie``: the one layer of its BRAT
+folder). For runs trained on train+dev, pass ``--train_files=conll2003/eng.train,conll2003/eng.testa``.
 """
 
 from __future__ import annotations
@@ -18,32 +19,35 @@ if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
 import json
+import os
 
 from absl import flags
 
 from taglm_tf.cli import define_output_flag, run
 from taglm_tf.conlleval import ChunkCounts
-from taglm_tf.data import conll
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
 from taglm_tf.errors import InputError
 from taglm_tf.fileio import write_text_atomic
 from taglm_tf.markdown import table
 from taglm_tf.reports import seen_entities, sweeps
 from taglm_tf.reports.stats import mean_std, welch_ttest
+from taglm_tf.tasks import TASKS
 
 FLAGS = flags.FLAGS
-FORMATS = {"conll2003": conll.CONLL2003, "conll2000": conll.CONLL2000}
 
 
 def define_flags() -> None:
     flags.DEFINE_string("base", None, "Runs without the change: sweep dirs or model dirs, comma-separated.")
     flags.DEFINE_string("variant", None, "Runs with the change, as --base.")
+    flags.DEFINE_enum(
+        "task", "ner", [n for n, t in TASKS.items() if t.entity_word], "The runs' task (taglm_tf.tasks)."
+    )
     flags.DEFINE_string(
         "train_files",
-        "conll2003/eng.train",
-        "Labelled training files whose gold chunks count as seen (comma-separated).",
+        None,
+        "Labelled training files (folders, for BRAT tasks) whose gold chunks count as seen, "
+        "comma-separated (default: the task's training file).",
     )
-    flags.DEFINE_enum("format", "conll2003", sorted(FORMATS), "Column layout of --train_files.")
     flags.DEFINE_string(
         "lm_vocab",
         None,
@@ -131,10 +135,12 @@ def main(argv):
     if len(argv) > 1:
         raise InputError(f"unexpected arguments: {' '.join(argv[1:])}")
     data_dir = FLAGS.data_dir or default_data_dir()
-    train_files = [resolve_data_path(path, data_dir) for path in FLAGS.train_files.split(",") if path]
+    task = TASKS[FLAGS.task]
+    given = FLAGS.train_files or os.path.join(task.subdir, task.train_file)
+    train_files = [resolve_data_path(path, data_dir) for path in given.split(",") if path]
     for path in train_files:
         check_data_file(path, data_dir, "training", "--train_files")
-    train = [s for path in train_files for s in conll.read_conll(path, FORMATS[FLAGS.format])]
+    train = [s for path in train_files for s in task.read(path)]
     vocab = seen_entities.read_vocabulary(FLAGS.lm_vocab) if FLAGS.lm_vocab else None
     classifiers = seen_entities.classifiers_for(train, vocab)
     base = group_counts(FLAGS.base, classifiers, FLAGS.split)
@@ -153,7 +159,8 @@ def main(argv):
             FLAGS.output,
             json.dumps(
                 {
-                    "train_files": FLAGS.train_files,
+                    "task": task.name,
+                    "train_files": given,
                     "lm_vocab": FLAGS.lm_vocab,
                     "split": FLAGS.split,
                     "base": plain(base),

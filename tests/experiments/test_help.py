@@ -74,8 +74,8 @@ ENTRY_POINTS = {
     "experiments.compare": (["metric"], ["(default: 'test_f1')"]),
     "experiments.report": (["runs", "output", "plots_dir", "preamble"], []),
     "experiments.seen_entities": (
-        ["base", "variant", "train_files", "lm_vocab", "split", "data_dir"],
-        ["(default: 'conll2003/eng.train')"],
+        ["base", "variant", "task", "train_files", "lm_vocab", "split", "data_dir"],
+        ["(default: 'ner')", "(default: the task's training file)"],
     ),
     "taglm_tf.tag": (
         [

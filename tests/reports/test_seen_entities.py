@@ -159,3 +159,34 @@ def test_cli_table_and_welch_test(tmp_path):
         and "eng.train" in bad.stderr
         and "--data_dir" in bad.stderr
     )
+
+
+def test_a_brat_task_counts_its_kept_training_keyphrases_as_seen(tmp_path):
+    """``--task=scienceie`` reads the training folder as training does: one layer of keyphrases,
+    so "carbon films" (kept) is seen and "carbon" (nested in it, left out) is not."""
+    train = tmp_path / "data" / "scienceie" / "train"
+    os.makedirs(train)
+    write(train / "a.txt", "We grew carbon films.")
+    write(train / "a.ann", "T1\tMaterial 8 20\tcarbon films\nT2\tMaterial 8 14\tcarbon\n")
+    seen, unseen = ("carbon", "B-Material", "B-Material"), ("films", "B-Material", "O")
+    rows = [("carbon", "B-Material", "B-Material"), ("films", "I-Material", "I-Material"), ("x", "O", "O")]
+    base = sweep_with_predictions(
+        tmp_path / "base", "scienceie_baseline", [[*rows, seen, ("y", "O", "O"), unseen]]
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.seen_entities",
+            "--task=scienceie",
+            f"--base={base}",
+            f"--variant={base}",
+            f"--data_dir={tmp_path / 'data'}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "| training data | seen | 1 | 100.00 | 100.00 | +0.00 |" in out.stdout
+    assert "| training data | unseen | 2 | 66.67 | 66.67 | +0.00 |" in out.stdout
