@@ -2,6 +2,10 @@ r"""Full-softmax perplexity of a pretrained LM on held-out text:
 
     python -m experiments.eval_lm --model_dir=runs/lm_forward \
         --eval_files=unlabeled/lm1b_heldout_shards12-13.tokens.gz [--output=FILE.json] [--record]
+    python -m experiments.eval_lm --model_dir=runs/lm_forward --task_split=scienceie:test
+
+``--task_split`` measures the LM on a tagging task's text instead (its sentences as the tagger
+reads them), which tells how far the task's domain is from the LM's.
 
 ``--record`` stores the result as ``MODEL_DIR/perplexity.json``; tagger runs that use the LM copy
 it into their ``results.json`` (``lm_perplexity``) for the report.
@@ -21,6 +25,7 @@ if __name__ == "__main__":
 
 import json
 import os
+import tempfile
 import time
 
 from absl import flags
@@ -33,6 +38,7 @@ from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE, load_lm
 from taglm_tf.lm.pretraining.trainer import evaluate_perplexity
+from taglm_tf.tasks import TASKS, check_files_exist, task_paths
 
 FLAGS = flags.FLAGS
 
@@ -40,11 +46,47 @@ FLAGS = flags.FLAGS
 def main(argv):
     if len(argv) > 1:
         raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
-    if not FLAGS.eval_files:
-        raise InputError("--eval_files is required")
-    if FLAGS.record and FLAGS.checkpoint:
-        raise InputError("--record describes the latest checkpoint; drop --checkpoint")
-    files = lm_corpus.expand_files(lm_flags.resolve_globs(FLAGS.eval_files, lm_flags.data_dir()))
+    if bool(FLAGS.eval_files) == bool(FLAGS.task_split):
+        raise InputError("give --eval_files or --task_split (one of them)")
+    if FLAGS.record and (FLAGS.checkpoint or FLAGS.task_split):
+        raise InputError(
+            "--record is the held-out perplexity of the latest checkpoint; drop --checkpoint/--task_split"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        if FLAGS.task_split:
+            files = [write_task_text(FLAGS.task_split, lm_flags.data_dir(), tmp)]
+        else:
+            files = lm_corpus.expand_files(lm_flags.resolve_globs(FLAGS.eval_files, lm_flags.data_dir()))
+        result = evaluate(files)
+    if FLAGS.task_split:
+        result["files"] = [FLAGS.task_split]
+    outputs = [FLAGS.output] if FLAGS.output else []
+    if FLAGS.record:
+        outputs.append(os.path.join(FLAGS.model_dir, PERPLEXITY_FILE))
+    for path in outputs:
+        write_text_atomic(path, json.dumps(result, indent=1))
+
+
+def write_task_text(task_split: str, data_dir: str, directory: str) -> str:
+    """The sentences of ``TASK:SPLIT`` one per line, space-separated, in ``directory``; their path."""
+    name, _, split = task_split.partition(":")
+    if name not in TASKS or split not in ("train", "dev", "test"):
+        raise InputError(
+            f"--task_split: expected TASK:SPLIT with a task of {', '.join(TASKS)} and a "
+            f"split of train, dev, test; got {task_split!r}"
+        )
+    paths = task_paths(TASKS[name], data_dir)
+    if split not in paths:
+        raise InputError(f"--task_split: {name} has no {split} file (its dev is sampled from train)")
+    check_files_exist({split: paths[split]}, data_dir)
+    path = os.path.join(directory, f"{name}_{split}.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(" ".join(s.tokens) + "\n" for s in TASKS[name].read(paths[split]))
+    return path
+
+
+def evaluate(files: list[str]) -> dict:
+    """Perplexity of ``FLAGS.model_dir``'s LM on ``files``, printed, with the setting."""
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
     corpus = lm_corpus.LMCorpus(
         files,
@@ -68,11 +110,7 @@ def main(argv):
         f"{result['tokens']:,.0f} targets ({result['sentences']:,.0f} sentences, </S> included; "
         f"{result['unk_tokens']:,.0f} <UNK> = {100 * result['unk_tokens'] / result['tokens']:.2f}%)"
     )
-    outputs = [FLAGS.output] if FLAGS.output else []
-    if FLAGS.record:
-        outputs.append(os.path.join(FLAGS.model_dir, PERPLEXITY_FILE))
-    for path in outputs:
-        write_text_atomic(path, json.dumps(result, indent=1))
+    return result
 
 
 if __name__ == "__main__":

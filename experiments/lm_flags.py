@@ -56,6 +56,12 @@ def define_eval_flags(fv: flags.FlagValues = FLAGS) -> None:
     define.string("model_dir", None, "A pretrain_lm output directory.")
     define.string("data_dir", None, "Root for relative data paths (default: $TAGLM_DATA_DIR or ./data).")
     define.string("eval_files", None, "Comma-separated globs of held-out text (one sentence per line).")
+    define.string(
+        "task_split",
+        None,
+        "Instead of --eval_files: the sentences of a tagging task's split, TASK:SPLIT "
+        "(ner:test, scienceie:dev; taglm_tf.tasks), read as the tagger reads them.",
+    )
     define.string("checkpoint", None, "Checkpoint prefix (default: the latest in --model_dir).")
     define.integer("batch_size", 32, "Rows evaluated in parallel (state carried per row).")
     define.integer("num_steps", 20, "Window length.")

@@ -66,7 +66,10 @@ ENTRY_POINTS = {
         ["(default: 'forward')"],
     ),
     "experiments.cpu_lms": (["runs_dir", "lms_dir", "parallel", "only"], ["(default: 'runs/lms')"]),
-    "experiments.eval_lm": (["model_dir", "eval_files", "checkpoint", "batch_size", "num_steps"], []),
+    "experiments.eval_lm": (
+        ["model_dir", "eval_files", "task_split", "checkpoint", "batch_size", "num_steps"],
+        [],
+    ),
     "experiments.run_seeds": (
         ["task", "experiment_flagfile", "seeds", "first_seed", "sweep_dir", "parallel"],
         ["(default: '10')"],

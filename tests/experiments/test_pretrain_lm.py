@@ -171,6 +171,31 @@ def test_resume_after_kill_then_evaluate(corpus, tmp_path, kind):
     assert result["sentences"] == len(lines) and result["unk_tokens"] == 0
     assert 1 < result["perplexity"] < 15 and f"perplexity {result['perplexity']:.2f}" in evaluated.stdout
 
+    # --task_split: the same LM on a tagging task's text, read as the tagger reads it
+    data = tmp_path / "data" / "conll2003"
+    data.mkdir(parents=True)
+    (data / "eng.testb").write_text("-DOCSTART- -X- O O\n\nthe NN I-NP O\ncat NN I-NP O\n\ndog NN I-NP O\n")
+    on_task = run(
+        "eval_lm",
+        f"--model_dir={model_dir}",
+        "--task_split=ner:test",
+        f"--data_dir={tmp_path / 'data'}",
+        "--batch_size=3",
+        "--num_steps=5",
+        f"--output={tmp_path / 'task.json'}",
+    )
+    assert on_task.returncode == 0, on_task.stderr
+    task_result = json.loads((tmp_path / "task.json").read_text())
+    assert (task_result["sentences"], task_result["tokens"], task_result["files"]) == (2, 5, ["ner:test"])
+    for bad, message in (
+        ("ner:testb", "expected TASK:SPLIT"),
+        ("chunking:dev", "chunking has no dev file"),
+    ):
+        refused = run(
+            "eval_lm", f"--model_dir={model_dir}", f"--task_split={bad}", f"--data_dir={tmp_path / 'data'}"
+        )
+        assert refused.returncode == 1 and message in refused.stderr and refused.stderr.count("\n") == 1
+
     # --record: stored beside the LM, read back for tagger runs while it describes the latest checkpoint
     assert recorded_perplexity(str(model_dir)) is None
     recorded = run(
