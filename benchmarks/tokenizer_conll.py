@@ -28,7 +28,7 @@ from taglm_tf.data.paths import default_data_dir, resolve_data_path
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("file", "conll2003/eng.testa", "CoNLL-2003 file (relative: under $TAGLM_DATA_DIR).")
-define_output_flag("output", None, "JSON file for the results.")
+define_output_flag("output", None, "JSON file for the results.", inputs=("file",))
 
 
 def agreement(tokenize_one, sentences) -> dict:

@@ -9,7 +9,7 @@ import os
 from absl import flags
 
 from taglm_tf import config_flags
-from taglm_tf.cli import define_output_flag
+from taglm_tf.cli import declare_output_flag, define_output_flag
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.errors import InputError
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
@@ -49,6 +49,9 @@ def define_pretrain_flags(fv: flags.FlagValues = FLAGS) -> None:
     config_flags.define_flags(tuple(CONFIGS.values()), fv)  # a field that kinds share: lstm's default
     config_flags.define_flags(LMTrainConfig, fv)
     define.boolean("resume", False, "Continue the run in --model_dir from its last checkpoint.")
+    declare_output_flag(
+        "model_dir", ("train_files", "vocab_file", "heldout_files", "conll_train_files"), folder=True
+    )
 
 
 def define_eval_flags(fv: flags.FlagValues = FLAGS) -> None:
@@ -67,7 +70,11 @@ def define_eval_flags(fv: flags.FlagValues = FLAGS) -> None:
     define.integer("num_steps", 20, "Window length.")
     define.integer("max_sentences", 0, "Evaluate only the first sentences (0: all).")
     define_output_flag(
-        "output", None, "Also write the result as JSON here.", inputs=("eval_files",), flag_values=fv
+        "output",
+        None,
+        "Also write the result as JSON here.",
+        inputs=("eval_files", "model_dir"),
+        flag_values=fv,
     )
     define.boolean(
         "record",

@@ -37,7 +37,13 @@ def define_flags() -> None:
         "Sweep dirs, model dirs or results.json files ([LABEL=]PATH); more can follow as arguments.",
     )
     define_output_flag("output", None, "The Markdown report to write.", inputs=("preamble", "runs"))
-    define_output_flag("plots_dir", None, "Where the PNGs go (default: plots/ beside --output).", folder=True)
+    define_output_flag(
+        "plots_dir",
+        None,
+        "Where the PNGs go (default: plots/ beside --output).",
+        ("preamble", "runs"),
+        folder=True,
+    )
     flags.DEFINE_string(
         "preamble",
         None,

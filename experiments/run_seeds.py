@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from absl import flags
 
 from experiments import child_env
-from taglm_tf.cli import run
+from taglm_tf.cli import define_output_flag, run
 from taglm_tf.errors import InputError
 from taglm_tf.reports import sweeps
 from taglm_tf.tasks import METRIC_TITLES, TASKS
@@ -46,7 +46,13 @@ def define_flags() -> None:
     flags.DEFINE_string("experiment_flagfile", None, "The experiment's flagfile (also: --flagfile).")
     flags.DEFINE_integer("seeds", 10, "Number of seeds.", lower_bound=1)
     flags.DEFINE_integer("first_seed", 1, "Seeds are first_seed .. first_seed + seeds - 1.")
-    flags.DEFINE_string("sweep_dir", None, "Output: seed_<k>/, seed_<k>.log, sweep.json.")
+    define_output_flag(
+        "sweep_dir",
+        None,
+        "Output: seed_<k>/, seed_<k>.log, sweep.json.",
+        ("experiment_flagfile",),
+        folder=True,
+    )
     flags.DEFINE_integer("parallel", 1, "Seeds trained at the same time.", lower_bound=1)
     flags.DEFINE_string("label", None, "Experiment label for reports (default: the flagfile name).")
     flags.DEFINE_string(

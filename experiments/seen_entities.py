@@ -62,7 +62,7 @@ def define_flags() -> None:
         "output",
         None,
         "Also write the per-run counts and the tests here (JSON).",
-        inputs=("train_files", "lm_vocab"),
+        inputs=("train_files", "lm_vocab", "base", "variant"),
     )
     flags.mark_flags_as_required(["base", "variant"])
 

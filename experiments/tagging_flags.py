@@ -5,6 +5,7 @@ from __future__ import annotations
 from absl import flags
 
 from taglm_tf import config_flags
+from taglm_tf.cli import declare_output_flag
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.errors import InputError
 from taglm_tf.experiment import SAFE_TO_CHANGE, ExperimentConfig
@@ -65,6 +66,9 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     )
     flags.DEFINE_string("dev_file", None, "Dev file instead of the task's.", flag_values=fv)
     flags.DEFINE_string("test_file", None, "Test file instead of the task's.", flag_values=fv)
+    inputs = ("train_file", "dev_file", "test_file", "embeddings")
+    declare_output_flag("model_dir", inputs, folder=True)
+    declare_output_flag("lm_cache_dir", inputs, folder=True)
 
 
 def config_from_flags(task_name: str, fv: flags.FlagValues = FLAGS) -> ExperimentConfig:

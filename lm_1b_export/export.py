@@ -25,7 +25,14 @@ def define_flags() -> None:
     """Register this tool's flags (only when run as a program, so importing it is safe)."""
     flags.DEFINE_string("ckpt", None, "Checkpoint files: a glob such as 'DIR/ckpt-*'.")
     flags.DEFINE_string("vocab_file", None, "The lm_1b vocabulary (vocab-2016-09-10.txt).")
-    define_output_flag("output_dir", None, "Directory to create.", inputs=("ckpt", "vocab_file"), folder=True)
+    define_output_flag(
+        "output_dir",
+        None,
+        "Directory to create (or an empty one).",
+        ("ckpt", "vocab_file"),
+        folder=True,
+        new=True,
+    )
     flags.DEFINE_boolean(
         "include_softmax",
         False,

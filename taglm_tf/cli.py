@@ -11,7 +11,7 @@ from absl import app, flags, logging
 
 from taglm_tf import memory
 from taglm_tf.errors import InputError
-from taglm_tf.fileio import check_output_path
+from taglm_tf.fileio import check_output_path, default_data_dir
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 HELP_OPTIONS = ("-?", "-h", "--help", "--helpshort", "--helpfull", "--helpxml")
@@ -57,25 +57,51 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
 
 
 def define_output_flag(
-    name: str, default, help_text: str, inputs=(), folder: bool = False, flag_values=flags.FLAGS
+    name: str,
+    default,
+    help_text: str,
+    inputs=(),
+    folder: bool = False,
+    new: bool = False,
+    flag_values=flags.FLAGS,
 ) -> None:
-    """A string flag naming a file (or, with ``folder``, a folder) the tool writes; :func:`run`
-    checks it before any work (:func:`taglm_tf.fileio.check_output_path`): it can be written,
-    and it is none of the paths given by the flags named in ``inputs`` (lists and comma-separated
-    values are split)."""
+    """A string flag naming a file (or, with ``folder``, a folder; with ``new``, one that must be
+    absent or empty) the tool writes; :func:`run` checks it before any work, see
+    :func:`declare_output_flag`."""
     flags.DEFINE_string(name, default, help_text, flag_values=flag_values)
-    _OUTPUT_FLAGS[name] = (tuple(inputs), folder)
+    declare_output_flag(name, inputs, folder, new)
 
 
-def check_output_flags(flag_values=flags.FLAGS) -> None:
-    """Check every output flag defined with :func:`define_output_flag` that has a value."""
-    for name, (inputs, folder) in _OUTPUT_FLAGS.items():
+def declare_output_flag(name: str, inputs=(), folder: bool = False, new: bool = False) -> None:
+    """Make the flag ``name`` (defined elsewhere, e.g. from a config field) an output that
+    :func:`run` checks before any work (:func:`taglm_tf.fileio.check_output_path`): it can be
+    written, and it overwrites nothing given as input: the values of the flags named in
+    ``inputs`` (lists and comma-separated values are split, a ``LABEL=PATH`` value is its path,
+    and a path relative to the data directory counts too) and the positional arguments."""
+    _OUTPUT_FLAGS[name] = (tuple(inputs), folder, new)
+
+
+def _input_paths(values, data_dir: str) -> list[str]:
+    """Every path a flag value or positional argument may name (see :func:`declare_output_flag`)."""
+    paths = []
+    for value in values:
+        for item in value if isinstance(value, list) else str(value).split(","):
+            if "=" in item and not os.path.exists(item):
+                item = item.split("=", 1)[1]  # LABEL=PATH
+            if item:
+                paths += [item] + ([os.path.join(data_dir, item)] if not os.path.isabs(item) else [])
+    return paths
+
+
+def check_output_flags(flag_values=flags.FLAGS, argv=()) -> None:
+    """Check every output flag defined with :func:`define_output_flag` or declared with
+    :func:`declare_output_flag` that has a value; ``argv``: the positional arguments."""
+    data_dir = (flag_values["data_dir"].value if "data_dir" in flag_values else None) or default_data_dir()
+    for name, (inputs, folder, new) in _OUTPUT_FLAGS.items():
         if name in flag_values and flag_values[name].value:
             given = [flag_values[i].value for i in inputs if i in flag_values and flag_values[i].value]
-            paths = [
-                p for value in given for p in (value if isinstance(value, list) else str(value).split(","))
-            ]
-            check_output_path(flag_values[name].value, paths, f"--{name}", folder)
+            paths = _input_paths([*given, *argv], data_dir)
+            check_output_path(flag_values[name].value, paths, f"--{name}", folder, new)
 
 
 def run(main) -> None:
@@ -97,7 +123,7 @@ def run(main) -> None:
         if not flags.FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)
         try:
-            check_output_flags()
+            check_output_flags(argv=argv[1:])
             return main(argv)
         except InputError as e:
             print(f"error: {e}", file=sys.stderr)

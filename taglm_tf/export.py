@@ -59,6 +59,7 @@ def define_flags() -> None:
         "SavedModel output directory (must not exist yet).",
         inputs=("model_dir",),
         folder=True,
+        new=True,
     )
     define_lm_override_flags()
     flags.mark_flags_as_required(["model_dir", "export_dir"])

@@ -103,13 +103,24 @@ def exclusive_lock(path: str) -> Iterator[None]:
         handle.close()
 
 
+DATA_DIR_ENV = "TAGLM_DATA_DIR"
+
+
+def default_data_dir() -> str:
+    """``$TAGLM_DATA_DIR``, else ``data`` (relative to the working directory): where the tools
+    look for data paths given relative to it (:mod:`taglm_tf.data.paths`)."""
+    return os.environ.get(DATA_DIR_ENV, "data")
+
+
 def check_output_path(
-    path: str, inputs: Iterable[str] = (), what: str = "the output", folder: bool = False
+    path: str, inputs: Iterable[str] = (), what: str = "the output", folder: bool = False, new: bool = False
 ) -> None:
     """Refuse an output path before any work. It may not be one of ``inputs`` (paths or globs,
-    e.g. ``DIR/ckpt-*``); missing folders above it are created when it is written, inside the
-    nearest existing folder, which must be a writable folder; an existing path must be of the
-    kind expected (a file, or with ``folder`` a folder).
+    e.g. ``DIR/ckpt-*``), an existing file inside an input folder, or (a folder output) a folder
+    holding an input. Missing folders above it are created when it is written, inside the
+    nearest existing folder, which must be a writable folder. An existing path must be of the
+    kind expected (a file, or with ``folder`` a folder), and with ``new`` (a folder written
+    whole, replacing nothing) an existing folder must be empty.
 
     Raises:
         InputError: naming ``what`` (e.g. ``--output_file``) and the path.
@@ -119,6 +130,8 @@ def check_output_path(
         raise InputError(
             f"{what}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}", path
         )
+    if new and os.path.isdir(target) and os.listdir(target):
+        raise InputError(f"{what}: exists and is not empty; give a new folder", path)
     parent = os.path.dirname(target)
     while not os.path.exists(parent) and os.path.dirname(parent) != parent:
         parent = os.path.dirname(parent)
@@ -128,11 +141,25 @@ def check_output_path(
         raise InputError(f"{what}: cannot write in {parent}", path)
     for spec in inputs:
         for found in (glob.glob(spec) or [spec]) if spec else ():
-            if os.path.realpath(found) == target:
-                raise InputError(
-                    f"{what} is also an input ({found}): it would be overwritten; write the output elsewhere",
-                    path,
-                )
+            _refuse_overlap(target, os.path.realpath(found), found, what, path, folder)
+
+
+def _refuse_overlap(target: str, source: str, given: str, what: str, path: str, folder: bool) -> None:
+    """An :class:`InputError` when writing ``target`` would overwrite input ``source`` or a file
+    of input folder ``source`` (a new file beside an input's files is fine)."""
+    if source == target or (os.path.isdir(source) and _inside(target, source) and os.path.exists(target)):
+        where = "is also an input" if source == target else "is a file of an input folder"
+        raise InputError(
+            f"{what} {where} ({given}): it would be overwritten; write the output elsewhere", path
+        )
+    if folder and _inside(source, target):
+        raise InputError(
+            f"{what} holds an input ({given}): it would be overwritten; write the output elsewhere", path
+        )
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder and path != folder
 
 
 def write_text_atomic(path: str, text: str) -> None:

@@ -129,3 +129,178 @@ def test_an_atomic_write_removes_what_a_killed_writer_left(tmp_path):
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["export", "notes.json", *keep[:3]])
     finally:
         live.kill()
+
+
+def test_a_file_of_an_input_folder_and_a_folder_holding_an_input_are_refused(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "vocab.txt").write_text("<S>\n")
+    with pytest.raises(InputError, match=r"--output is a file of an input folder .*run\)"):
+        check_output_path(str(tmp_path / "run" / "vocab.txt"), [str(tmp_path / "run")], "--output")
+    check_output_path(str(tmp_path / "run" / "eval.json"), [str(tmp_path / "run")], "--output")  # a new file
+    with pytest.raises(InputError, match=r"--model_dir holds an input .*vocab.txt"):
+        check_output_path(str(tmp_path), [str(tmp_path / "run" / "vocab.txt")], "--model_dir", folder=True)
+    with pytest.raises(InputError, match="--output_dir: exists and is not empty; give a new folder"):
+        check_output_path(str(tmp_path / "run"), (), "--output_dir", folder=True, new=True)
+    (tmp_path / "empty").mkdir()
+    check_output_path(str(tmp_path / "empty"), (), "--output_dir", folder=True, new=True)
+
+
+def test_inputs_are_read_as_the_tools_read_them(tmp_path, monkeypatch):
+    """Positional arguments, ``LABEL=PATH`` values and paths relative to the data directory
+    are inputs too."""
+    from absl import flags
+
+    from taglm_tf import cli
+
+    data = tmp_path / "data"
+    (data / "conll2003").mkdir(parents=True)
+    (data / "conll2003" / "eng.train").write_text("EU NNP I-NP I-ORG\n")
+    (tmp_path / "r.json").write_text("{}")
+    fv = flags.FlagValues()
+    flags.DEFINE_string("train_files", None, "", flag_values=fv)
+    flags.DEFINE_string("runs", None, "", flag_values=fv)
+    flags.DEFINE_string("data_dir", None, "", flag_values=fv)
+    monkeypatch.setattr(cli, "_OUTPUT_FLAGS", {})
+    cli.define_output_flag("output", None, "", inputs=("train_files", "runs"), flag_values=fv)
+    cases = {
+        "data_relative": (
+            [f"--data_dir={data}", "--train_files=conll2003/eng.train"],
+            data / "conll2003" / "eng.train",
+            (),
+        ),
+        "label": ([f"--runs=x={tmp_path / 'r.json'}"], tmp_path / "r.json", ()),
+        "positional": ([], tmp_path / "r.json", (str(tmp_path / "r.json"),)),
+    }
+    for name, (args, target, argv) in cases.items():
+        fv.unparse_flags()
+        fv(["prog", *args, f"--output={target}"])
+        with pytest.raises(InputError, match="--output is also an input"):
+            cli.check_output_flags(fv, argv)
+    monkeypatch.setenv("TAGLM_DATA_DIR", str(data))
+    fv.unparse_flags()
+    fv(["prog", "--train_files=conll2003/eng.train", f"--output={data / 'conll2003' / 'eng.train'}"])
+    with pytest.raises(InputError, match="--output is also an input"):
+        cli.check_output_flags(fv)
+
+
+@pytest.fixture(scope="module")
+def tools_writing_over_inputs(tmp_path_factory):
+    """Each tool given an output that would destroy one of its inputs, run concurrently (each
+    start-up imports TensorFlow): ``{case: (command, the input, its bytes before)}``."""
+    import fake_runs
+
+    tmp = tmp_path_factory.mktemp("outputs")
+    sweep = fake_runs.write_sweep(str(tmp / "sweep"), "ner_baseline", [(90.0, 91.0), (90.5, 91.5)])
+    predictions = tmp / "sweep" / "seed_1" / "test_predictions.txt"
+    predictions.write_text("EU NNP I-ORG I-ORG\n")
+    (tmp / "lm").mkdir()
+    (tmp / "lm" / "vocab.txt").write_text("<S>\n</S>\n<UNK>\nthe\n")
+    (tmp / "in.txt").write_text("the cat\n")
+    (tmp / "dev.conll").write_text("EU NNP I-NP I-ORG\n")
+    (tmp / "release").mkdir()
+    (tmp / "release" / "notes.txt").write_text("keep me\n")
+    cases = {
+        "report_sweep_json": (
+            ["experiments.report", f"--runs={sweep}", f"--output={sweep}/sweep.json"],
+            f"{sweep}/sweep.json",
+        ),
+        "report_positional": (
+            ["experiments.report", f"--output={sweep}/seed_1/results.json", f"{sweep}/seed_1/results.json"],
+            f"{sweep}/seed_1/results.json",
+        ),
+        "report_label": (
+            [
+                "experiments.report",
+                f"--runs=x={sweep}/seed_2/results.json",
+                f"--output={sweep}/seed_2/results.json",
+            ],
+            f"{sweep}/seed_2/results.json",
+        ),
+        "seen_entities": (
+            ["experiments.seen_entities", f"--base={sweep}", f"--variant={sweep}", f"--output={predictions}"],
+            str(predictions),
+        ),
+        "eval_lm": (
+            [
+                "experiments.eval_lm",
+                f"--model_dir={tmp / 'lm'}",
+                f"--eval_files={tmp / 'in.txt'}",
+                f"--output={tmp / 'lm' / 'vocab.txt'}",
+            ],
+            str(tmp / "lm" / "vocab.txt"),
+        ),
+        "tokenizer_benchmark": (
+            ["benchmarks.tokenizer_conll", f"--file={tmp / 'dev.conll'}", f"--output={tmp / 'dev.conll'}"],
+            str(tmp / "dev.conll"),
+        ),
+        "lm1b_export_existing_folder": (
+            [
+                "lm_1b_export.export",
+                f"--ckpt={tmp}/ckpt-*",
+                f"--vocab_file={tmp / 'lm' / 'vocab.txt'}",
+                f"--output_dir={tmp / 'release'}",
+            ],
+            str(tmp / "release" / "notes.txt"),
+        ),
+        "train_tagger_model_dir_is_a_file": (
+            ["experiments.train_tagger", "--task=ner", f"--model_dir={tmp / 'in.txt'}"],
+            str(tmp / "in.txt"),
+        ),
+        "train_tagger_model_dir_under_a_file": (
+            ["experiments.train_tagger", "--task=ner", f"--model_dir={tmp / 'in.txt' / 'run'}"],
+            str(tmp / "in.txt"),
+        ),
+        "run_seeds_sweep_dir_is_a_file": (
+            [
+                "experiments.run_seeds",
+                "--task=ner",
+                "--flagfile=experiments/flags/ner_baseline_cpu.cfg",
+                f"--sweep_dir={tmp / 'in.txt'}",
+            ],
+            str(tmp / "in.txt"),
+        ),
+        "pretrain_lm_model_dir_is_a_file": (
+            [
+                "experiments.pretrain_lm",
+                f"--train_files={tmp / 'in.txt'}",
+                f"--model_dir={tmp / 'dev.conll'}",
+            ],
+            str(tmp / "dev.conll"),
+        ),
+    }
+    before = {name: open(path, "rb").read() for name, (_, path) in cases.items()}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", *argv], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for name, (argv, _) in cases.items()
+    }
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=600)
+        results[name] = (proc.returncode, err, open(cases[name][1], "rb").read() == before[name])
+    return results
+
+
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("report_sweep_json", "--output is a file of an input folder"),
+        ("report_positional", "--output is also an input"),
+        ("report_label", "--output is also an input"),
+        ("seen_entities", "--output is a file of an input folder"),
+        ("eval_lm", "--output is a file of an input folder"),
+        ("tokenizer_benchmark", "--output is also an input"),
+        ("lm1b_export_existing_folder", "--output_dir: exists and is not empty; give a new folder"),
+        ("train_tagger_model_dir_is_a_file", "--model_dir: is a file, not a folder"),
+        ("train_tagger_model_dir_under_a_file", "is not a folder"),
+        ("run_seeds_sweep_dir_is_a_file", "--sweep_dir: is a file, not a folder"),
+        ("pretrain_lm_model_dir_is_a_file", "--model_dir: is a file, not a folder"),
+    ],
+)
+def test_every_tool_refuses_an_output_over_its_inputs_before_any_work(
+    tools_writing_over_inputs, case, message
+):
+    code, err, untouched = tools_writing_over_inputs[case]
+    assert code == 1 and untouched, err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and message in err, err

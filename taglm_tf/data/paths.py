@@ -5,13 +5,9 @@ from __future__ import annotations
 import os
 
 from taglm_tf.errors import InputError
+from taglm_tf.fileio import DATA_DIR_ENV, default_data_dir
 
-DATA_DIR_ENV = "TAGLM_DATA_DIR"
-
-
-def default_data_dir() -> str:
-    """``$TAGLM_DATA_DIR``, else ``data`` (relative to the working directory)."""
-    return os.environ.get(DATA_DIR_ENV, "data")
+__all__ = ["DATA_DIR_ENV", "check_data_file", "default_data_dir", "resolve_data_path"]
 
 
 def resolve_data_path(path: str, data_dir: str) -> str:

@@ -345,14 +345,28 @@ def write_sweep(sweep_dir: str, summary: dict) -> str:
     return path
 
 
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        with open(a, "rb") as f, open(b, "rb") as g:
+            return f.read() == g.read()
+    except OSError:
+        return False
+
+
 def check_same_sweep(sweep_dir: str, task: str, flagfile: str, extra_args: Sequence[str]) -> None:
-    """Refuse to resume a sweep that was started with another task, flagfile or extra flags."""
+    """Refuse to resume a sweep that was started with another task, flagfile or extra flags. A
+    flagfile named another way (``./x.cfg``, an absolute path, a copy in another checkout) is the
+    same when it is the same file or has the same bytes."""
     sweep_file = os.path.join(sweep_dir, SWEEP_FILE)
     if not os.path.isfile(sweep_file):
         return
     old = run_dir_files.read_json(sweep_file)
     now = {"task": task, "flagfile": flagfile, "extra_args": list(extra_args)}
     diff = [k for k, v in now.items() if old.get(k, v) != v]
+    if "flagfile" in diff and _same_file(old["flagfile"], flagfile):
+        diff.remove("flagfile")
     if diff:
         raise InputError(
             f"was started with other {', '.join(diff)} "

@@ -228,3 +228,20 @@ def test_dev_sample_comes_from_the_task_registry(task):
     expected = TASKS[task].dev_sample_size if TASKS[task].dev_file is None else None
     assert sweeps.setting_of({"task": task})["dev_sample"] == expected
     assert sweeps.setting_of({"task": task, "files": {"dev": "my.dev"}})["dev_sample"] is None
+
+
+def test_a_sweep_resumes_with_its_flagfile_named_another_way(tmp_path, monkeypatch):
+    """The same flagfile as ``x.cfg``, ``./x.cfg``, an absolute path or a copy of the same bytes
+    (another checkout) resumes; a flagfile with other contents is refused."""
+    from taglm_tf.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.cfg").write_text("--rnn_units=8\n")
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "x.cfg").write_text("--rnn_units=8\n")
+    (tmp_path / "other.cfg").write_text("--rnn_units=9\n")
+    sweeps.write_sweep(str(tmp_path), {"task": "ner", "flagfile": "x.cfg", "extra_args": []})
+    for same in ("x.cfg", "./x.cfg", str(tmp_path / "x.cfg"), str(tmp_path / "copy" / "x.cfg")):
+        sweeps.check_same_sweep(str(tmp_path), "ner", same, [])
+    with pytest.raises(InputError, match="was started with other flagfile"):
+        sweeps.check_same_sweep(str(tmp_path), "ner", "other.cfg", [])
