@@ -171,7 +171,7 @@ def test_inputs_are_read_as_the_tools_read_them(tmp_path, monkeypatch):
         "label": ([f"--runs=x={tmp_path / 'r.json'}"], tmp_path / "r.json", ()),
         "positional": ([], tmp_path / "r.json", (str(tmp_path / "r.json"),)),
     }
-    for name, (args, target, argv) in cases.items():
+    for args, target, argv in cases.values():
         fv.unparse_flags()
         fv(["prog", *args, f"--output={target}"])
         with pytest.raises(InputError, match="--output is also an input"):
