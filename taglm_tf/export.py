@@ -138,7 +138,10 @@ class ServingTagger(tf.Module):
             The padding contract: each row is its tokens, then "" to the batch's width; "" is
             never a token. A row with "" before one of its tokens (left padding, or a sentence
             split on single spaces) is refused with an InvalidArgumentError, as the Python API
-            refuses an empty token, instead of being decoded as a shorter sentence.
+            refuses an empty token, instead of being decoded as a shorter sentence. So is a
+            token holding an ASCII space, tab or line break, which the API refuses too (no
+            reader of the project can make one). Tokens are looked up as given: the API and the
+            CLI normalize text to Unicode NFC first, so give NFC tokens here for the same tags.
 
             Returns ``tags`` (string [batch, time], the task's gold scheme or its token labels,
             "" at padding) and ``tag_ids`` (int32 [batch, time], ids of the training vocabulary,
@@ -152,6 +155,11 @@ class ServingTagger(tf.Module):
                 message=(
                     "tokens: an empty string before a token in a row; empty strings are only right padding"
                 ),
+            )
+            tf.debugging.assert_equal(
+                tf.reduce_all(tf.strings.regex_full_match(tokens, "[^ \t\r\n]*")),
+                True,
+                message="tokens: a token holds a space, tab or line break; split tokens at them",
             )
             tag_ids = tf.cond(  # the char RNN cannot run on a batch without any token
                 tf.reduce_any(present),

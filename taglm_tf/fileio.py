@@ -130,6 +130,9 @@ def check_output_path(
         raise InputError(
             f"{what}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}", path
         )
+    for spec in inputs:
+        for found in (glob.glob(spec) or [spec]) if spec else ():
+            _refuse_overlap(target, os.path.realpath(found), found, what, path, folder)
     if new and os.path.isdir(target) and os.listdir(target):
         raise InputError(f"{what}: exists and is not empty; give a new folder", path)
     parent = os.path.dirname(target)
@@ -139,9 +142,6 @@ def check_output_path(
         raise InputError(f"{what}: {parent} is not a folder", path)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{what}: cannot write in {parent}", path)
-    for spec in inputs:
-        for found in (glob.glob(spec) or [spec]) if spec else ():
-            _refuse_overlap(target, os.path.realpath(found), found, what, path, folder)
 
 
 def _refuse_overlap(target: str, source: str, given: str, what: str, path: str, folder: bool) -> None:

@@ -196,9 +196,15 @@ def output_text(chunk: Sequence[TaggedSentence], output_format: str, entity_word
 
 
 def json_lines(tagged: Iterable[TaggedSentence], entity_word: str) -> Iterator[str]:
-    """One JSON object per sentence (:meth:`TaggedSentence.to_dict`), without line ends."""
+    """One JSON object per sentence (:meth:`TaggedSentence.to_dict`), without line ends. Text
+    stays UTF-8, but the characters that ``str.splitlines`` and other line readers end a line
+    at (U+0085, U+2028, U+2029; JSON escapes the control characters itself) are escaped, so
+    that every reader sees one record per line."""
     for sentence in tagged:
-        yield json.dumps(sentence.to_dict(entity_word), ensure_ascii=False)
+        yield json.dumps(sentence.to_dict(entity_word), ensure_ascii=False).translate(_LINE_BREAKS)
+
+
+_LINE_BREAKS = {ord(c): f"\\u{ord(c):04x}" for c in "\u0085\u2028\u2029"}
 
 
 class Progress:

@@ -168,6 +168,31 @@ def test_an_empty_token_before_a_token_is_refused_as_the_api_refuses_it(serve, m
         Tagger.load(model_dir).predict([row])
 
 
+@pytest.mark.parametrize("token", ["New York", "Peter\tBlackburn", "Peter\nBlackburn", " ", "a\rb"])
+def test_a_token_with_a_space_tab_or_line_break_is_refused_as_the_api_refuses_it(serve, model_dir, token):
+    from taglm_tf.api import Tagger
+    from taglm_tf.errors import InputError
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match="a token holds a space, tab or line break"):
+        serve(tokens=tf.constant([["EU", token, "rejects"]]))
+    with pytest.raises(InputError, match="without spaces, tabs or line breaks"):
+        Tagger.load(model_dir).predict([["EU", token, "rejects"]])
+
+
+def test_nfc_tokens_get_the_apis_tags_for_any_normal_form(serve, model_dir):
+    """The API normalizes to NFC; the served model looks tokens up as given (its documented
+    contract), so the API's tags for decomposed text are the served model's for NFC tokens."""
+    import unicodedata
+
+    from taglm_tf.api import Tagger
+
+    decomposed = ["Jose\u0301", "Malmo\u0308", "visited", "Mu\u0308ller", "."]
+    composed = [unicodedata.normalize("NFC", t) for t in decomposed]
+    api = Tagger.load(model_dir).predict([decomposed])[0].tags
+    served = serve(tokens=tf.constant([composed]))["tags"].numpy().astype(str).tolist()[0]
+    assert list(api) == served
+
+
 def test_batches_without_tokens(serve):
     for tokens in (tf.fill([2, 3], ""), tf.zeros([0, 0], tf.string), tf.fill([1, 0], "")):
         out = serve(tokens=tokens)

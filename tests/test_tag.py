@@ -366,3 +366,13 @@ def test_api_write_brat_refuses_another_folders_files(model_dir, tmp_path):
         tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "gold2"))
     assert tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "out"))[0] == 1
     assert tagger.write_brat(str(tmp_path / "in"), str(tmp_path / "out"))[0] == 1  # its own output: rewritten
+
+
+def test_json_records_stay_one_per_line_for_every_line_reader():
+    from taglm_tf.api import TaggedSentence
+
+    tokens = ("a\u2028b", "\u0085", "c\u2029d", "e\x0bf", "g\x1ch")
+    sentence = TaggedSentence(tokens, ("O",) * len(tokens), ())
+    text = "".join(line + "\n" for line in tag.json_lines([sentence, sentence], "entities"))
+    assert len(text.splitlines()) == 2 and text.count("\n") == 2
+    assert [json.loads(line)["tokens"] for line in text.splitlines()] == [list(tokens)] * 2
