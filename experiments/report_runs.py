@@ -35,7 +35,7 @@ relative to the working directory, like the flagfiles' ``runs/lms``.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -52,8 +52,8 @@ from collections.abc import Sequence
 from absl import app, flags
 
 from experiments import child_env
-from taglm_tf.cli import define_output_flag, run
-from taglm_tf.errors import InputError
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.errors import InputError
 
 FLAGS = flags.FLAGS
 

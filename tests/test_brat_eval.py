@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from taglm_tf.brat_eval import score_folders
-from taglm_tf.errors import InputError
+from taglm_tf.scoring.brat_eval import score_folders
+from taglm_tf.utils.errors import InputError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

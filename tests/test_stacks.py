@@ -145,7 +145,7 @@ def test_a_cli_run_writes_only_the_projects_messages_to_stderr(tmp_path):
     """A tiny LM pretraining run (tf.data generator, checkpoints, TensorBoard) with the user's
     environment, i.e. without the TensorFlow variables the tests' own process set: nothing on
     stderr on either stack (TensorFlow's notices and, on CPUs with AVX-512, TF 2.21's oneDNN
-    lines are off by default, taglm_tf.cli.configure_process; absl's info lines, taglm_tf.cli.run)."""
+    lines are off by default, taglm_tf.utils.cli.configure_process; absl's info lines, taglm_tf.utils.cli.run)."""
     env = {k: v for k, v in os.environ.items() if k not in USER_UNSET}
     sample = REPO / "taglm_tf" / "resources" / "lm_sample.txt"
     result = subprocess.run(

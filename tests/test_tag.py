@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from taglm_tf import conlleval, tag
-from taglm_tf.api import Tagger
+from taglm_tf import tag
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.errors import InputError
-from taglm_tf.evaluation import Predictor
+from taglm_tf.models.evaluation import Predictor
+from taglm_tf.scoring import conlleval
+from taglm_tf.serving.api import Tagger
 from taglm_tf.tasks import task_named
+from taglm_tf.utils.errors import InputError
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 DATA_DIR_ENV = "TAGLM_DATA_DIR"
 

@@ -29,8 +29,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from taglm_tf import textio
-from taglm_tf.errors import InputError
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
 
 BOUNDARY = "-X-"
 ENCODING = "utf-8"
@@ -328,7 +328,7 @@ def split_lines(text: str) -> list[str]:
     """Split text into lines the way Perl reads them: at "\\n" only.
 
     A byte-order mark at the start is dropped (the one departure from the script, which would
-    glue it to the first field; see :mod:`taglm_tf.textio`).
+    glue it to the first field; see :mod:`taglm_tf.utils.textio`).
     """
     lines = textio.strip_bom(text).split("\n")
     if lines[-1] == "":
@@ -479,7 +479,7 @@ def _read_input(path: str | None) -> tuple[list[str], str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status."""
+    """The command, ``python -m taglm_tf.conlleval``; returns the exit status."""
     try:
         opts = _parse_args(sys.argv[1:] if argv is None else argv)
     except _UsageError as exc:
@@ -500,7 +500,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.buffer.write(format_report(result, latex=opts["latex"]).encode(ENCODING, ERRORS))
     sys.stdout.buffer.flush()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

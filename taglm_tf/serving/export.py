@@ -1,6 +1,4 @@
-"""Export a trained tagger as a SavedModel for serving.
-
-    python -m taglm_tf.export --model_dir=DIR --export_dir=OUT [--forward_lm=SPEC --backward_lm=SPEC]
+"""A trained tagger as a SavedModel for serving (the command is ``python -m taglm_tf.export``).
 
 The ``serving_default`` signature maps ``tokens`` (``tf.string [batch, time]``, ``""`` = right
 padding) to ``tags`` (``tf.string [batch, time]``, in the task's gold scheme: IOB1 for NER,
@@ -16,52 +14,29 @@ go into the SavedModel and ``[h_fwd; h_bwd]`` is computed in-graph by each LM's
 
 from __future__ import annotations
 
-from taglm_tf import cli
-
-if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
-
 import json
 import os
 from collections.abc import Sequence
 
 import tensorflow as tf
-from absl import app, flags
 
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import tag_schemes
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.frozen.features import join_lm_features
 from taglm_tf.lm.frozen.loading import (
     LM_KEYS,
     RELATIVE_KEY,
-    define_lm_override_flags,
-    lm_overrides,
     load_lms,
     locate_lms,
 )
-from taglm_tf.model_card import write_export_card
 from taglm_tf.models.saving import LoadedTagger, load_tagger
+from taglm_tf.reports.model_card import write_export_card
 from taglm_tf.tasks import task_named
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path
 
-FLAGS = flags.FLAGS
 EXPORT_INFO = "taglm_export.json"
 _O, _B, _I, _E, _S = range(5)  # tag prefix codes
 _PREFIX_CODES = {"O": _O, "B": _B, "I": _I, "E": _E, "S": _S}
-
-
-def define_flags() -> None:
-    flags.DEFINE_string("model_dir", None, "Directory of a finished training run (model.keras, ...).")
-    define_output_flag(
-        "export_dir",
-        None,
-        "SavedModel output directory (must not exist yet).",
-        inputs=("model_dir",),
-        folder=True,
-    )
-    define_lm_override_flags()
-    flags.mark_flags_as_required(["model_dir", "export_dir"])
 
 
 def convert_ids(
@@ -194,14 +169,3 @@ def export_tagger(model_dir: str, export_dir: str, lms: dict | None = None) -> s
             model_dir, tmp, {"exported_from": os.path.abspath(model_dir), "signature": "serving_default"}
         )
     return export_dir
-
-
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    print(f"exported {export_tagger(FLAGS.model_dir, FLAGS.export_dir, lm_overrides())}")
-
-
-if __name__ == "__main__":
-    define_flags()
-    run(main)

@@ -9,9 +9,9 @@ import sys
 
 from absl import app, flags, logging
 
-from taglm_tf import memory
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import check_output_path
+from taglm_tf.utils import memory
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import check_output_path
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 HELP_OPTIONS = ("-?", "-h", "--help", "--helpshort", "--helpfull", "--helpxml")
@@ -25,7 +25,7 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
     Every entry point calls it first, before its imports reach TensorFlow, which reads these
     variables when it is imported::
 
-        from taglm_tf import cli
+        from taglm_tf.utils import cli
 
         if __name__ == "__main__":
             cli.configure_process()
@@ -44,7 +44,7 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
       keeps its own default: it logs nothing about oneDNN below ``TF_CPP_MIN_LOG_LEVEL=2``.
 
     Args:
-        fix_mmap_threshold: also fix glibc's mmap threshold (:func:`taglm_tf.memory.fix_mmap_threshold`),
+        fix_mmap_threshold: also fix glibc's mmap threshold (:func:`taglm_tf.utils.memory.fix_mmap_threshold`),
             for a long-running tagging process whose peak RSS should stay flat. Before TensorFlow
             is imported, as ``MALLOC_MMAP_THRESHOLD_`` would be: fixed later, the heap
             fragmentation of the import and the model load stays.
@@ -60,7 +60,7 @@ def define_output_flag(
     name: str, default, help_text: str, inputs=(), folder: bool = False, flag_values=flags.FLAGS
 ) -> None:
     """A string flag naming a file (or, with ``folder``, a folder) the tool writes; :func:`run`
-    checks it before any work (:func:`taglm_tf.fileio.check_output_path`): it can be written,
+    checks it before any work (:func:`taglm_tf.utils.fileio.check_output_path`): it can be written,
     and it is none of the paths given by the flags named in ``inputs`` (lists and comma-separated
     values are split)."""
     flags.DEFINE_string(name, default, help_text, flag_values=flag_values)
@@ -80,7 +80,7 @@ def check_output_flags(flag_values=flags.FLAGS) -> None:
 
 def run(main) -> None:
     """``absl.app.run`` that turns bad input into one clear line and exit status 1, and Ctrl-C
-    into one line (where the run stopped, from :class:`~taglm_tf.errors.Interrupted`) and 130.
+    into one line (where the run stopped, from :class:`~taglm_tf.utils.errors.Interrupted`) and 130.
 
     absl's log verbosity is WARNING unless ``--verbosity`` is given (absl's default is INFO):
     TensorFlow's info lines, e.g. TF 2.21's checkpoint "Sharding callback duration", are not the

@@ -11,8 +11,8 @@ import pytest
 
 import fake_runs
 from experiments import run_seeds
-from taglm_tf.errors import InputError
 from taglm_tf.reports import sweeps
+from taglm_tf.utils.errors import InputError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
