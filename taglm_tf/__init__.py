@@ -65,7 +65,10 @@ def _keras2_missing() -> str:
 
 def _running_own_entry_point() -> bool:
     """True while ``python -m`` imports the package of one of this project's entry points (runpy
-    sets ``sys.argv[0]`` to ``-m`` until the module itself runs)."""
+    sets ``sys.argv[0]`` to ``-m`` until the module itself runs), or while one of the project's
+    console scripts (``taglm-*``, setup.py) imports it."""
+    if sys.argv[:1] and os.path.basename(sys.argv[0]).startswith("taglm-"):
+        return True
     if sys.argv[:1] != ["-m"]:
         return False
     return _module_of(getattr(sys, "orig_argv", [])).split(".")[0] in (
