@@ -54,7 +54,7 @@ setup(
             "import-linter",
             "ruff",
             "seqeval",
-        ],  # seqeval: tests/test_conlleval_vs_seqeval.py only
+        ],  # seqeval: tests/scoring/test_conlleval_vs_seqeval.py only
     },
     # Each script runs its module as `python -m MODULE` does (taglm_tf/utils/console_scripts.py),
     # so the process settings are made before TensorFlow is imported, as under `python -m`.

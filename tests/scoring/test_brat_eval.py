@@ -10,7 +10,7 @@ import pytest
 from taglm_tf.scoring.brat_eval import score_folders
 from taglm_tf.utils.errors import InputError
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def ann(folder, name, *spans):

@@ -17,8 +17,8 @@ import pytest
 from taglm_tf.scoring import conlleval
 from taglm_tf.utils.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "conlleval"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "conlleval"
 
 # Fixture name -> command-line options it was scored with (as in make_fixtures.py).
 GOLDEN = {

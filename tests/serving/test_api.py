@@ -21,7 +21,7 @@ from taglm_tf.utils.errors import InputError
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 RAW = (
     "John Smith lives in New York. The European Commission said on Thursday it disagreed "

@@ -27,7 +27,7 @@ from taglm_tf.training.experiment import run_experiment
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RAW = (
     "Anna Novak said on Monday that Kestrel Bank would open an office in Norvia. "
     "Police in Qualen said 20 people were hurt.\n\nVelmora"

@@ -22,7 +22,7 @@ from taglm_tf.models.evaluation import Predictor
 from taglm_tf.serving import export
 from taglm_tf.utils.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 SENTENCES = [
     "John Smith lives in New York .".split(),

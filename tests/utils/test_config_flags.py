@@ -17,7 +17,7 @@ from taglm_tf.training.trainer import TrainConfig
 from taglm_tf.utils import config_flags
 from taglm_tf.utils.errors import InputError
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _help(text, **more):

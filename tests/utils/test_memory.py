@@ -9,7 +9,7 @@ import pytest
 
 from taglm_tf.utils.memory import DEFAULT_THRESHOLD
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The probe imports nothing before its allocations, and taglm_tf only in "fixed" mode, just
 # before fixing the threshold: what a process did before (imports included) shapes glibc's heap,
 # and with it whether freed blocks go back under the dynamic threshold.
