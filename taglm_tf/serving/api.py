@@ -254,8 +254,8 @@ class Tagger:
         """:meth:`predict` as a generator: reads ``inputs`` lazily, ``chunk_size`` sentences
         (default ``16 * batch_size``) at a time, so memory does not grow with the input. Under
         glibc, a process that tags millions of tokens should also call
-        :func:`taglm_tf.utils.memory.fix_mmap_threshold` once (as ``python -m taglm_tf.tag`` does), or its peak
-        RSS creeps up through heap fragmentation."""
+        :func:`taglm_tf.utils.memory.fix_mmap_threshold` once (as ``python -m taglm_tf.tag``
+        does), or its peak RSS creeps up through heap fragmentation."""
         chunk_size = chunk_size or 16 * batch_size
         pending = _pending_sentences(inputs)
         while True:

@@ -44,10 +44,11 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
       keeps its own default: it logs nothing about oneDNN below ``TF_CPP_MIN_LOG_LEVEL=2``.
 
     Args:
-        fix_mmap_threshold: also fix glibc's mmap threshold (:func:`taglm_tf.utils.memory.fix_mmap_threshold`),
-            for a long-running tagging process whose peak RSS should stay flat. Before TensorFlow
-            is imported, as ``MALLOC_MMAP_THRESHOLD_`` would be: fixed later, the heap
-            fragmentation of the import and the model load stays.
+        fix_mmap_threshold: also fix glibc's mmap threshold
+            (:func:`taglm_tf.utils.memory.fix_mmap_threshold`), for a long-running tagging
+            process whose peak RSS should stay flat. Before TensorFlow is imported, as
+            ``MALLOC_MMAP_THRESHOLD_`` would be: fixed later, the heap fragmentation of the
+            import and the model load stays.
     """
     if importlib.util.find_spec("tf_keras") is not None:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
