@@ -54,7 +54,23 @@ setup(
             "import-linter",
             "ruff",
             "seqeval",
-        ],  # seqeval: tests/test_conlleval_vs_seqeval.py only
+        ],  # seqeval: tests/scoring/test_conlleval_vs_seqeval.py only
+    },
+    # Each script runs its module as `python -m MODULE` does (taglm_tf/utils/console_scripts.py),
+    # so the process settings are made before TensorFlow is imported, as under `python -m`.
+    entry_points={
+        "console_scripts": [
+            "taglm-tag = taglm_tf.utils.console_scripts:tag",
+            "taglm-export = taglm_tf.utils.console_scripts:export",
+            "taglm-conlleval = taglm_tf.utils.console_scripts:conlleval",
+            "taglm-train = taglm_tf.utils.console_scripts:train",
+            "taglm-brat-eval = taglm_tf.utils.console_scripts:brat_eval",
+            "taglm-pretrain-lm = taglm_tf.utils.console_scripts:pretrain_lm",
+            "taglm-eval-lm = taglm_tf.utils.console_scripts:eval_lm",
+            "taglm-lm1b-dump-lstm-emb = taglm_tf.utils.console_scripts:lm1b_dump_lstm_emb",
+            "taglm-lm1b-export = taglm_tf.utils.console_scripts:lm1b_export",
+            "taglm-lm1b-from-pretrained = taglm_tf.utils.console_scripts:lm1b_from_pretrained",
+        ]
     },
     license="Apache-2.0",
 )

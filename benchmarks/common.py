@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import tensorflow as tf
 
-from taglm_tf.provenance import git_commit
+from taglm_tf.utils.provenance import git_commit
 
 
 def report(result: dict, output: str | None = None) -> None:

@@ -15,7 +15,7 @@ identical, log-likelihoods within 1e-5) before timing.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -29,8 +29,8 @@ import tensorflow as tf
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.layers import crf_ops
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 

@@ -24,7 +24,7 @@ status, seconds and result; the exit status is 0 only if every step passed.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -39,8 +39,8 @@ import time
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf import config_flags
-from taglm_tf.cli import define_output_flag, run
+from taglm_tf.utils import config_flags
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

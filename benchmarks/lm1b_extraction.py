@@ -13,7 +13,7 @@ and the process's peak resident memory.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -26,11 +26,11 @@ import numpy as np
 from absl import flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.lm.lm1b.model import LM1BModel
-from taglm_tf.tracing import WARM_UP_CALLS
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.tracing import WARM_UP_CALLS
 from tools.lm1b import make_synthetic
 from tools.lm1b.reference import ReferenceLM
 

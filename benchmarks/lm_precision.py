@@ -23,7 +23,7 @@ one large GEMM of the model's shapes.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -39,11 +39,11 @@ import tensorflow as tf
 from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
-from taglm_tf import config_flags
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig, build_lm, model_args
 from taglm_tf.lm.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
+from taglm_tf.utils import config_flags
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 # The CPU "S" CNN-LSTM's sizes (experiments/flags/lm_forward_cnn_lstm_cpu.cfg); the other model

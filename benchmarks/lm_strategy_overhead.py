@@ -14,7 +14,7 @@ over rounds, which damps a busy machine's noise. Overhead = mirrored / plain - 1
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -32,11 +32,11 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
-from taglm_tf import config_flags
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.lm.pretraining import lm_kinds
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
+from taglm_tf.utils import config_flags
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 # The model flags (experiments.pretrain_lm's word-LM flags) default to the LSTM-512-256 of

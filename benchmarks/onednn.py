@@ -14,7 +14,7 @@ machine's AVX-512 flags come with it (TensorFlow enables oneDNN by default on x8
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -29,8 +29,8 @@ import tempfile
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 SETTINGS = ("1", "0")

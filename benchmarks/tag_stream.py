@@ -36,7 +36,7 @@ Run it on a quiet machine: the two cores are shared by everything.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -54,9 +54,9 @@ from collections.abc import Sequence
 from absl import app, flags
 
 from benchmarks.common import report
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

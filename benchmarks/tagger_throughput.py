@@ -17,7 +17,7 @@ before timing starts.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -32,18 +32,18 @@ import tensorflow as tf
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
-from taglm_tf.evaluation import Predictor
 from taglm_tf.lm.frozen.features import CachedFeatures
 from taglm_tf.lm.frozen.loading import load_lm_embedders, resolve_lm_spec
+from taglm_tf.models.evaluation import Predictor
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.tasks import TASKS, load_splits
-from taglm_tf.tracing import WARM_UP_CALLS
 from taglm_tf.training.trainer import TrainConfig, Trainer
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.tracing import WARM_UP_CALLS
 
 FLAGS = flags.FLAGS
 

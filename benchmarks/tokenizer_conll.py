@@ -11,7 +11,7 @@ sentences) and the spaCy import time.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -22,9 +22,9 @@ import time
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll, tokenize
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("file", "conll2003/eng.testa", "CoNLL-2003 file (relative: under $TAGLM_DATA_DIR).")

@@ -3,7 +3,7 @@ r"""Score a folder of predicted BRAT ``.ann`` files against the gold folder, the
     python -m experiments.brat_eval GOLD_DIR PRED_DIR [--json]
 
 Exact (start, end, type) character spans, micro-averaged precision, recall and F1 over the types
-of the gold files, and per type (:mod:`taglm_tf.brat_eval` gives the definition: each span counts
+of the gold files, and per type (:mod:`taglm_tf.scoring.brat_eval` gives the definition: each span counts
 once per file; a gold file without a prediction file counts as no predictions). Relations and
 other non-``T`` lines are ignored. Percentages; with ``--json``, one object with ``overall`` and
 ``per_type`` entries holding ``precision``, ``recall`` and ``f1`` (percent) and the counts.
@@ -11,7 +11,7 @@ other non-``T`` lines are ignored. Percentages; with ``--json``, one object with
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -21,10 +21,10 @@ import sys
 
 from absl import flags
 
-from taglm_tf.brat_eval import SpanScores, score_folders
-from taglm_tf.cli import run
-from taglm_tf.errors import InputError
-from taglm_tf.markdown import table
+from taglm_tf.scoring.brat_eval import SpanScores, score_folders
+from taglm_tf.utils.cli import run
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.markdown import table
 
 FLAGS = flags.FLAGS
 

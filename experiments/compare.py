@@ -8,7 +8,7 @@ A and B are each a sweep dir, a model dir, a results.json, or a comma-separated 
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -16,10 +16,10 @@ if __name__ == "__main__":
 
 from absl import flags
 
-from taglm_tf.cli import run
-from taglm_tf.errors import InputError
 from taglm_tf.reports import sweeps
 from taglm_tf.reports.stats import WelchResult, welch_ttest
+from taglm_tf.utils.cli import run
+from taglm_tf.utils.errors import InputError
 
 FLAGS = flags.FLAGS
 

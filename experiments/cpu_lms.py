@@ -30,7 +30,7 @@ it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read the LMs from
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -47,10 +47,10 @@ import time
 from absl import app, flags
 
 from experiments import child_env
-from taglm_tf.cli import run
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
 from taglm_tf.run_dir import read_json
+from taglm_tf.utils.cli import run
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -18,7 +18,7 @@ docs/lm_pretraining.md).
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -31,14 +31,14 @@ import time
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.cli import list_flags_in_help, run
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
 from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE, load_lm
 from taglm_tf.lm.pretraining.trainer import evaluate_perplexity
 from taglm_tf.tasks import TASKS, check_files_exist, task_paths
+from taglm_tf.utils.cli import list_flags_in_help, run
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
 
 FLAGS = flags.FLAGS
 

@@ -8,14 +8,14 @@ import os
 
 from absl import flags
 
-from taglm_tf import config_flags
-from taglm_tf.cli import declare_output_flag, define_output_flag
 from taglm_tf.data.paths import default_data_dir
-from taglm_tf.errors import InputError
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
 from taglm_tf.lm.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig
 from taglm_tf.lm.pretraining.run import PretrainConfig
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig
+from taglm_tf.utils import config_flags
+from taglm_tf.utils.cli import declare_output_flag, define_output_flag
+from taglm_tf.utils.errors import InputError
 
 FLAGS = flags.FLAGS
 
@@ -32,7 +32,7 @@ class _Definer:
 
 def define_pretrain_flags(fv: flags.FlagValues = FLAGS) -> None:
     """Register the pretraining flags in ``fv``: one per field of the run's configs
-    (:mod:`taglm_tf.config_flags`; the model flags of every LM kind, with the defaults of
+    (:mod:`taglm_tf.utils.config_flags`; the model flags of every LM kind, with the defaults of
     :class:`LSTMLMConfig`, the paper's LSTM-2048-512, where kinds share a field), ``--lm_kind``,
     ``--data_dir`` and ``--resume``."""
     define = _Definer(fv)

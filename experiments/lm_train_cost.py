@@ -13,7 +13,7 @@ for a forward and a backward LM side by side on 2 cores.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -25,11 +25,11 @@ import tensorflow as tf
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.lm_kinds import build_lm, char_encoder_of
 from taglm_tf.lm.pretraining.run import prepare_vocab, run_model_args, training_files
 from taglm_tf.lm.pretraining.trainer import LMTrainer
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 

@@ -1,6 +1,6 @@
 """CoNLL-2003 NER: ``python -m experiments.ner --flagfile=experiments/flags/ner_baseline.cfg``."""
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow

@@ -9,7 +9,7 @@ machines of ``TF_CONFIG`` (``auto`` picks). See docs/lm_pretraining.md.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -17,8 +17,8 @@ if __name__ == "__main__":
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.cli import list_flags_in_help, run
 from taglm_tf.lm.pretraining.run import pretrain
+from taglm_tf.utils.cli import list_flags_in_help, run
 
 
 def main(argv):

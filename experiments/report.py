@@ -10,7 +10,7 @@ directory name starts with, else the directory name). Runs are pooled by label a
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -19,13 +19,13 @@ import os
 
 from absl import flags
 
-from taglm_tf.cli import define_output_flag, run
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
 from taglm_tf.reports import paper_tables
 from taglm_tf.reports.markdown import render_report
 from taglm_tf.reports.plots import make_plots
 from taglm_tf.reports.run_groups import load_groups
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
 
 FLAGS = flags.FLAGS
 

@@ -47,7 +47,7 @@ relative to the working directory, like the flagfiles' ``runs/lms``.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -65,10 +65,10 @@ from absl import app, flags
 
 from experiments import child_env, cpu_lms
 from taglm_tf import run_dir
-from taglm_tf.cli import define_output_flag, run
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
 from taglm_tf.reports import sweeps
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
 
 FLAGS = flags.FLAGS
 

@@ -13,7 +13,7 @@ seed does not stop the others; it is listed at the end and the exit status is 1.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -29,10 +29,10 @@ from collections.abc import Callable, Sequence
 from absl import flags
 
 from experiments import child_env
-from taglm_tf.cli import define_output_flag, run
-from taglm_tf.errors import InputError
 from taglm_tf.reports import sweeps
 from taglm_tf.tasks import METRIC_TITLES, TASKS
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.errors import InputError
 
 FLAGS = flags.FLAGS
 DEFAULT_COMMAND = (

@@ -13,7 +13,7 @@ folder). For runs trained on train+dev, pass ``--train_files=conll2003/eng.train
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -23,15 +23,15 @@ import os
 
 from absl import flags
 
-from taglm_tf.cli import define_output_flag, run
-from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
-from taglm_tf.markdown import table
 from taglm_tf.reports import seen_entities, sweeps
 from taglm_tf.reports.stats import mean_std, welch_ttest
+from taglm_tf.scoring.conlleval import ChunkCounts
 from taglm_tf.tasks import TASKS
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
+from taglm_tf.utils.markdown import table
 
 FLAGS = flags.FLAGS
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from absl import flags
 
-from taglm_tf import config_flags
-from taglm_tf.cli import declare_output_flag
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
-from taglm_tf.errors import InputError
-from taglm_tf.experiment import SAFE_TO_CHANGE, ExperimentConfig
 from taglm_tf.lm.frozen.loading import resolve_lm_spec
 from taglm_tf.models.tagger import TaggerConfig
 from taglm_tf.tasks import TASKS, Task
+from taglm_tf.training.experiment import SAFE_TO_CHANGE, ExperimentConfig
 from taglm_tf.training.trainer import TrainConfig
+from taglm_tf.utils import config_flags
+from taglm_tf.utils.cli import declare_output_flag
+from taglm_tf.utils.errors import InputError
 
 FLAGS = flags.FLAGS
 
@@ -40,7 +40,7 @@ def _paper_settings() -> dict:
 
 def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     """Register the tagging flags in ``fv`` (the global FLAGS by default): one per field of the
-    run's configs (:mod:`taglm_tf.config_flags`), the data file overrides and ``--resume``."""
+    run's configs (:mod:`taglm_tf.utils.config_flags`), the data file overrides and ``--resume``."""
     config_flags.define_flags(ExperimentConfig, fv)
     config_flags.define_flags(
         TaggerConfig, fv, defaults=dict.fromkeys(TASK_SETTINGS), help_notes=_paper_settings()

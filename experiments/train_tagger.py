@@ -8,7 +8,7 @@ r"""Train and score one tagger of any registered task (``taglm_tf.tasks.TASKS``)
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -17,9 +17,9 @@ if __name__ == "__main__":
 from absl import flags
 
 from experiments import tagging_flags
-from taglm_tf.cli import list_flags_in_help, run
-from taglm_tf.experiment import run_experiment
 from taglm_tf.tasks import METRIC_TITLES, TASKS
+from taglm_tf.training.experiment import run_experiment
+from taglm_tf.utils.cli import list_flags_in_help, run
 
 
 def main_for(task_name: str | None):

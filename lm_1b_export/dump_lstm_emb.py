@@ -5,7 +5,7 @@ r"""lm_1b_eval's ``dump_lstm_emb`` mode, batched:
 
 SENTENCES is UTF-8 text, one sentence per line; lines end at LF, CRLF or CR, a leading BOM is
 dropped, and only ASCII spaces and tabs separate words, so ``a<U+00A0>b`` is one word, as in the
-original's Python 2 byte-string ``split()`` (:mod:`taglm_tf.textio`).
+original's Python 2 byte-string ``split()`` (:mod:`taglm_tf.utils.textio`).
 
 For line ``i`` (1-based line ``i + 1``) with n_i words, OUT.hdf5 gets a float32 dataset
 ``str(i)`` of shape ``[3, n_i, P]``: row ``k`` of each layer belongs to word ``k`` of the line;
@@ -24,7 +24,7 @@ are re-aligned so that row k belongs to token k.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -35,11 +35,11 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf import textio
-from taglm_tf.cli import define_output_flag, run
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.lm1b.model import LM1BModel
+from taglm_tf.utils import textio
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path
 
 FLAGS = flags.FLAGS
 

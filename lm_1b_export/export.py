@@ -8,15 +8,15 @@ Load it with ``taglm_tf.lm.lm1b.saving.load_lm1b(OUT)``.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
 from absl import app, flags
 
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.lm.lm1b.saving import export_lm1b
+from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
 

@@ -14,7 +14,7 @@ and ``lm_1b_export.dump_lstm_emb`` read it as they read Google's release.
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -24,9 +24,9 @@ import os
 
 from absl import app, flags
 
-from taglm_tf.cli import define_output_flag, run
-from taglm_tf.fileio import write_text_atomic
 from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE, load_lm, perplexity_record, write_lm1b_release
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.fileio import write_text_atomic
 
 FLAGS = flags.FLAGS
 

@@ -9,14 +9,14 @@ imported, so every entry point imports ``taglm_tf`` first: the packages ``experi
 its top (``tools.lm1b.reference`` imports no project code), and so does ``tests/conftest.py``.
 
 Importing it changes nothing else in the process: the command-line tools' settings (TensorFlow's
-log level, oneDNN, glibc's mmap threshold) are made by :func:`taglm_tf.cli.configure_process`, which
+log level, oneDNN, glibc's mmap threshold) are made by :func:`taglm_tf.utils.cli.configure_process`, which
 each entry point calls before it imports TensorFlow.
 
 Keras 3 cannot load this project's models: on TensorFlow >= 2.16 without ``tf_keras``, importing
 the package raises an :class:`ImportError` saying what to install (under ``python -m``, where the
 entry point's package is being imported, it exits with that one line instead of a traceback).
 
-``from taglm_tf import Tagger`` gives the Python API (:class:`taglm_tf.api.Tagger`).
+``from taglm_tf import Tagger`` gives the Python API (:class:`taglm_tf.serving.api.Tagger`).
 """
 
 import importlib.metadata
@@ -29,7 +29,7 @@ def _keras_major() -> int:
     """The major version of the installed ``keras`` (0 if none), from its ``.dist-info`` folder
     name. Not ``importlib.metadata``: it reads every package's metadata, costs time on each
     import, and leaves glibc's heap such that freed large blocks go back to the system, which
-    would hide the fragmentation :mod:`taglm_tf.memory` is about."""
+    would hide the fragmentation :mod:`taglm_tf.utils.memory` is about."""
     spec = importlib.util.find_spec("keras")
     if spec is None or not spec.origin:
         return 0
@@ -65,7 +65,10 @@ def _keras2_missing() -> str:
 
 def _running_own_entry_point() -> bool:
     """True while ``python -m`` imports the package of one of this project's entry points (runpy
-    sets ``sys.argv[0]`` to ``-m`` until the module itself runs)."""
+    sets ``sys.argv[0]`` to ``-m`` until the module itself runs), or while one of the project's
+    console scripts (``taglm-*``, setup.py) imports it."""
+    if sys.argv[:1] and os.path.basename(sys.argv[0]).startswith("taglm-"):
+        return True
     if sys.argv[:1] != ["-m"]:
         return False
     return _module_of(getattr(sys, "orig_argv", [])).split(".")[0] in (
@@ -111,7 +114,7 @@ def __getattr__(name):
     if name == "Tagger":
         # Imported on first use: the API imports TensorFlow (~2 s), which `import taglm_tf.data`
         # or the CLIs' --help should not pay for.
-        from taglm_tf.api import Tagger
+        from taglm_tf.serving.api import Tagger
 
         return Tagger
     raise AttributeError(f"module 'taglm_tf' has no attribute {name!r}")

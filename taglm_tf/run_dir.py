@@ -1,7 +1,7 @@
 """A training run's directory: the files that connect training, tagging, export, model cards and
 reports, their names, and how they are read, written and checked. TensorFlow-free.
 
-A tagger run (:mod:`taglm_tf.experiment`) holds :data:`CONFIG` (its settings, written when the
+A tagger run (:mod:`taglm_tf.training.experiment`) holds :data:`CONFIG` (its settings, written when the
 run really starts), ``vocab.json``, :data:`STATE` (the trainer's commit point after each epoch),
 ``checkpoints/``, ``best/``, ``tensorboard/``, ``model.keras``, ``{dev,test}_predictions.txt``,
 the model card, and :data:`RESULTS` (written last: a run that has it is finished); its record,
@@ -21,9 +21,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
-from taglm_tf.provenance import git_commit
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
+from taglm_tf.utils.provenance import git_commit
 
 CONFIG, RESULTS, STATE, LM_RESULTS = "config.json", "results.json", "state.json", "train_result.json"
 FORMAT_VERSION = 1
@@ -73,7 +73,7 @@ def read_config(run_dir: str) -> dict:
 def write_config(run_dir: str, config: Mapping[str, Any]) -> dict:
     """Write ``config`` as the run's ``config.json`` (atomically, creating ``run_dir``), stamped
     with the format version and, unless it has one, the code's commit
-    (:func:`taglm_tf.provenance.git_commit`); returns what was written."""
+    (:func:`taglm_tf.utils.provenance.git_commit`); returns what was written."""
     record = {COMMIT_KEY: git_commit(), **config, FORMAT_KEY: FORMAT_VERSION}
     os.makedirs(run_dir, exist_ok=True)
     write_text_atomic(os.path.join(run_dir, CONFIG), json.dumps(record, indent=1, sort_keys=True))

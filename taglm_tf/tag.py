@@ -14,25 +14,25 @@ tokens separated by ASCII spaces or tabs (``text``), or CoNLL columns (``conll``
 column is the word, the others are echoed; blank lines separate sentences, ``-DOCSTART-`` lines
 are skipped). Lines end at LF, CRLF or CR; a leading BOM is dropped; in ``text`` and ``conll``
 input, Unicode spaces other than ASCII space and tab belong to tokens (see
-:mod:`taglm_tf.textio`), while ``raw`` text is split at every Unicode space. Output, in input order:
+:mod:`taglm_tf.utils.textio`), while ``raw`` text is split at every Unicode space. Output, in input order:
 ``token [columns...] TAG`` lines with a blank line after each sentence (``conll``), or one JSON
 object per sentence (``json``). With ``--format=brat``, ``--input`` is a folder of raw ``.txt``
 files and each one's spans go to ``--output_dir/NAME.ann`` as BRAT text-bound annotations
-(:meth:`taglm_tf.api.Tagger.write_brat`). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
+(:meth:`taglm_tf.serving.api.Tagger.write_brat`). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
 chunking) unless ``--output_scheme`` names another (``iob1``, ``iob2``/``bio``, ``iobes``/``bioes``).
 
 Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of ``16 *
 --batch_size`` sentences; each chunk's output is written and flushed before the next chunk is
 read, so memory does not grow with the input (raw text is read in blocks cut at paragraph
 breaks, :func:`taglm_tf.data.tokenize.paragraph_blocks`, with the same sentences and offsets
-as the whole text). The CLI fixes glibc's mmap threshold first (:mod:`taglm_tf.memory`), so
+as the whole text). The CLI fixes glibc's mmap threshold first (:mod:`taglm_tf.utils.memory`), so
 peak RSS stays flat however long the input. Progress (sentences, tokens, tokens/s) goes to
 stderr when it is a terminal, or with ``--progress``.
 """
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process(fix_mmap_threshold=True)  # before the imports below reach TensorFlow
@@ -51,14 +51,14 @@ from typing import BinaryIO, TextIO
 import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf import textio
-from taglm_tf.api import TaggedSentence, Tagger
-from taglm_tf.cli import define_output_flag, run
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
-from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.loading import define_lm_override_flags, lm_overrides
-from taglm_tf.model_card import read_card, render_markdown
+from taglm_tf.reports.model_card import read_card, render_markdown
+from taglm_tf.serving.api import TaggedSentence, Tagger
+from taglm_tf.utils import textio
+from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.errors import InputError
 
 FLAGS = flags.FLAGS
 
@@ -69,7 +69,7 @@ InputItem = conll.Sentence | tuple[int, str]
 def read_raw_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[tuple[int, str]]:
     """Raw text for tagging, read lazily: ``(char offset, block)`` pieces of the input cut at
     paragraph breaks (:func:`taglm_tf.data.tokenize.paragraph_blocks`), decoded by
-    :func:`taglm_tf.textio.iter_text` (offsets count characters after a leading BOM)."""
+    :func:`taglm_tf.utils.textio.iter_text` (offsets count characters after a leading BOM)."""
     return paragraph_blocks(textio.iter_text(stream, source))
 
 

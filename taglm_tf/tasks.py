@@ -18,10 +18,10 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from taglm_tf import brat_eval, conlleval
 from taglm_tf.data import brat, conll, tag_schemes
 from taglm_tf.data.paths import check_data_file, resolve_data_path
-from taglm_tf.errors import InputError
+from taglm_tf.scoring import brat_eval, conlleval
+from taglm_tf.utils.errors import InputError
 
 # How each metric is named in progress lines and reports.
 METRIC_TITLES = {"f1": "F1", "accuracy": "accuracy"}
@@ -199,7 +199,7 @@ class BratTask(Task):
 
     Training sees the annotations as one layer of IOB2 chunks over the project's tokenization
     (:func:`taglm_tf.data.brat.one_layer`: overlapping, discontinuous and mid-token annotations
-    are left out). Scoring is the ScienceIE definition instead (:mod:`taglm_tf.brat_eval`):
+    are left out). Scoring is the ScienceIE definition instead (:mod:`taglm_tf.scoring.brat_eval`):
     exact character spans and types against every annotation of the original ``.ann`` files, so
     what the one layer leaves out shows as lost recall.
     """

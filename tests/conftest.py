@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from taglm_tf import cli  # noqa: E402  (first: importing taglm_tf selects Keras 2 before TensorFlow is imported)
+from taglm_tf.utils import cli  # noqa: E402  (first: importing taglm_tf selects Keras 2 before TensorFlow)
 
 # Before TensorFlow is imported, as in a CLI; the CLIs the tests start inherit the settings.
 cli.configure_process()
@@ -34,9 +34,9 @@ import dataclasses  # noqa: E402
 
 import pytest  # noqa: E402
 
-from taglm_tf.experiment import ExperimentConfig  # noqa: E402
 from taglm_tf.models.tagger import TaggerConfig  # noqa: E402
 from taglm_tf.tasks import sample_paths  # noqa: E402
+from taglm_tf.training.experiment import ExperimentConfig  # noqa: E402
 from taglm_tf.training.trainer import TrainConfig  # noqa: E402
 
 

@@ -12,11 +12,11 @@ import sys
 import pytest
 
 from data_paths import REPO
-from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.loading import load_embedder
 from taglm_tf.lm.lm1b.saving import load_lm1b
 from taglm_tf.lm.pretraining.run import PretrainConfig
 from taglm_tf.models import saving
+from taglm_tf.utils.errors import InputError
 
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "pre_move")
 
@@ -96,8 +96,8 @@ def test_a_model_from_a_newer_keras_is_refused_in_one_line(moved, monkeypatch):
     above run on both in CI); a file saved by a later Keras than this stack's is one clear error."""
     import zipfile
 
-    from taglm_tf.errors import InputError
     from taglm_tf.models import saving
+    from taglm_tf.utils.errors import InputError
 
     path = moved / "taglm_run" / "model.keras"
     assert saving.saved_keras_version(str(path)) == "2.15.0"

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import check_output_path
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import check_output_path
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -101,8 +101,8 @@ def test_every_output_flag_of_every_tool_is_checked():
 def test_an_atomic_write_removes_what_a_killed_writer_left(tmp_path):
     """A killed export leaves EXPORT.tmp-HOST-PID (a loadable copy); the next write to that path
     removes it, and leaves the temporaries of a live process and of other hosts."""
-    from taglm_tf import fileio
-    from taglm_tf.fileio import atomic_path
+    from taglm_tf.utils import fileio
+    from taglm_tf.utils.fileio import atomic_path
 
     host = fileio._HOST
     dead = subprocess.run(
@@ -150,7 +150,7 @@ def test_inputs_are_read_as_the_tools_read_them(tmp_path, monkeypatch):
     are inputs too."""
     from absl import flags
 
-    from taglm_tf import cli
+    from taglm_tf.utils import cli
 
     data = tmp_path / "data"
     (data / "conll2003").mkdir(parents=True)

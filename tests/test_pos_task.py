@@ -14,12 +14,12 @@ from data_paths import require_real_file
 from experiments import run_seeds, tagging_flags
 from experiments.report import write_report
 from flag_helpers import parse_flagfile
-from taglm_tf.api import Tagger
 from taglm_tf.data import conll
-from taglm_tf.errors import InputError
-from taglm_tf.export import export_tagger
 from taglm_tf.reports import sweeps
+from taglm_tf.serving.api import Tagger
+from taglm_tf.serving.export import export_tagger
 from taglm_tf.tasks import POS, TASKS, TokenLabels, sample_paths
+from taglm_tf.utils.errors import InputError
 
 pytestmark = pytest.mark.slow  # trains a tagger in a subprocess
 

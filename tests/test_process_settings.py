@@ -12,21 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from taglm_tf import cli, memory
+from taglm_tf.utils import cli, memory
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("taglm_tf", "experiments", "benchmarks", "lm_1b_export", "tools")
 CURRENT_STACK = importlib.util.find_spec("tf_keras") is not None
 # Set by the tests' own process (tests/conftest.py) or by a user: unset for a user's fresh process.
 SETTINGS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_USE_LEGACY_KERAS", memory.ENV_VARIABLE)
-# Entry points that do not call it: the conlleval port imports neither TensorFlow nor (being
-# below it in the import layers, .importlinter) taglm_tf.cli; the sample-data generator is plain
+# Entry points that do not call it: the conlleval command imports no TensorFlow (nor
+# taglm_tf.utils.cli, which it does not need); the sample-data generator is plain
 # Python run as a script (python tools/make_sample_data.py) and imports no project code.
 WITHOUT_SETTINGS = {"taglm_tf.conlleval", "tools.make_sample_data"}
 
 # Imports taglm_tf, then TensorFlow (which sets variables of its own), then every module of the
 # packages, recording the environment's changes and whether ctypes was asked for mallopt (how
-# taglm_tf.memory reaches glibc); then, as a control that the probe sees both, what
+# taglm_tf.utils.memory reaches glibc); then, as a control that the probe sees both, what
 # cli.configure_process(fix_mmap_threshold=True) changes.
 PROBE = r"""
 import ctypes, importlib, json, os, pkgutil, sys
@@ -53,7 +53,7 @@ for name in sys.argv[1:]:
         modules += 1
 imported = {"changed": changes(before), "mallopt": "mallopt" in asked, "modules": modules}
 before = dict(os.environ)
-from taglm_tf import cli
+from taglm_tf.utils import cli
 cli.configure_process(fix_mmap_threshold=True)
 configured = {"changed": changes(before), "mallopt": "mallopt" in asked}
 print(json.dumps([package, imported, configured]))
@@ -117,14 +117,14 @@ def _is_main_guard(node) -> bool:
 
 def configure_call(path: Path):
     """The ``cli.configure_process(...)`` call the module makes before any import other than
-    ``__future__`` and ``from taglm_tf import cli``, as source text; None if it makes none."""
+    ``__future__`` and ``from taglm_tf.utils import cli``, as source text; None if it makes none."""
     body = ast.parse(path.read_text(encoding="utf-8")).body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
     for node in body:
         if isinstance(node, ast.ImportFrom) and (
             node.module == "__future__"
-            or (node.module == "taglm_tf" and [a.name for a in node.names] == ["cli"])
+            or (node.module == "taglm_tf.utils" and [a.name for a in node.names] == ["cli"])
         ):
             continue
         if _is_main_guard(node) and len(node.body) == 1:

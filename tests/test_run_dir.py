@@ -6,7 +6,7 @@ import os
 import pytest
 
 from taglm_tf import run_dir
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 
 def test_config_is_stamped_and_read_back(tmp_path):

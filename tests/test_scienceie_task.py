@@ -9,12 +9,12 @@ import pytest
 
 from conftest import tiny_config
 from data_paths import require_real_file
-from taglm_tf import brat_eval
-from taglm_tf.api import Tagger
 from taglm_tf.data import brat
 from taglm_tf.data.tag_schemes import tags_to_chunks
-from taglm_tf.experiment import run_experiment
+from taglm_tf.scoring import brat_eval
+from taglm_tf.serving.api import Tagger
 from taglm_tf.tasks import SCIENCEIE, TASKS, sample_paths
+from taglm_tf.training.experiment import run_experiment
 
 pytestmark = pytest.mark.slow  # trains a tagger
 

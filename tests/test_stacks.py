@@ -145,7 +145,8 @@ def test_a_cli_run_writes_only_the_projects_messages_to_stderr(tmp_path):
     """A tiny LM pretraining run (tf.data generator, checkpoints, TensorBoard) with the user's
     environment, i.e. without the TensorFlow variables the tests' own process set: nothing on
     stderr on either stack (TensorFlow's notices and, on CPUs with AVX-512, TF 2.21's oneDNN
-    lines are off by default, taglm_tf.cli.configure_process; absl's info lines, taglm_tf.cli.run)."""
+    lines are off by default, taglm_tf.utils.cli.configure_process; absl's info lines,
+    taglm_tf.utils.cli.run)."""
     env = {k: v for k, v in os.environ.items() if k not in USER_UNSET}
     sample = REPO / "taglm_tf" / "resources" / "lm_sample.txt"
     result = subprocess.run(
@@ -186,7 +187,7 @@ def test_onednn_is_off_on_the_current_stack_unless_the_user_turns_it_on(setting,
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
     code = (
-        "import os; from taglm_tf import cli; cli.configure_process(); "
+        "import os; from taglm_tf.utils import cli; cli.configure_process(); "
         "from tensorflow.python.util import _pywrap_util_port as port; "
         "print(port.IsMklEnabled(), os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"
     )

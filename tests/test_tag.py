@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from taglm_tf import conlleval, tag
-from taglm_tf.api import Tagger
+from taglm_tf import tag
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.errors import InputError
-from taglm_tf.evaluation import Predictor
+from taglm_tf.models.evaluation import Predictor
+from taglm_tf.scoring import conlleval
+from taglm_tf.serving.api import Tagger
 from taglm_tf.tasks import task_named
+from taglm_tf.utils.errors import InputError
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
@@ -369,7 +370,7 @@ def test_api_write_brat_refuses_another_folders_files(model_dir, tmp_path):
 
 
 def test_json_records_stay_one_per_line_for_every_line_reader():
-    from taglm_tf.api import TaggedSentence
+    from taglm_tf.serving.api import TaggedSentence
 
     tokens = ("a\u2028b", "\u0085", "c\u2029d", "e\x0bf", "g\x1ch")
     sentence = TaggedSentence(tokens, ("O",) * len(tokens), ())

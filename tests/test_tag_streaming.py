@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from taglm_tf import tag, textio
-from taglm_tf.api import Tagger
+from taglm_tf import tag
 from taglm_tf.data import conll
 from taglm_tf.data.tokenize import paragraph_blocks
-from taglm_tf.errors import InputError
+from taglm_tf.serving.api import Tagger
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 

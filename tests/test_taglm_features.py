@@ -9,16 +9,16 @@ import pytest
 import tensorflow as tf
 
 from conftest import tiny_config
-from taglm_tf import export
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.evaluation import Predictor
-from taglm_tf.experiment import run_experiment
 from taglm_tf.lm.frozen.features import CachedFeatures, OnTheFlyFeatures
 from taglm_tf.lm.frozen.loading import load_lms
 from taglm_tf.models import saving
+from taglm_tf.models.evaluation import Predictor
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.serving import export
 from taglm_tf.tasks import sample_paths
+from taglm_tf.training.experiment import run_experiment
 from tools.lm1b import make_synthetic as ms
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems

@@ -2,8 +2,8 @@
 
 import pytest
 
-from taglm_tf.errors import InputError
 from taglm_tf.tasks import NER, load_splits, sample_paths
+from taglm_tf.utils.errors import InputError
 
 
 def test_missing_data_file_names_the_env_variable_and_flags(tmp_path):
@@ -27,7 +27,7 @@ def test_both_arms_of_a_seed_train_on_the_same_fraction(tmp_path):
     import dataclasses
 
     from conftest import tiny_config
-    from taglm_tf.experiment import experiment_splits
+    from taglm_tf.training.experiment import experiment_splits
 
     base = dataclasses.replace(tiny_config(tmp_path / "base", seed=5), train_fraction=0.3)
     taglm = dataclasses.replace(

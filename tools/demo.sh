@@ -73,7 +73,7 @@ cat <<EOF
   $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --input=FILE --output_scheme=bioes > tagged.conll
   $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --info    # the model card
   # from Python
-  $BIN/python -c 'from taglm_tf.api import Tagger; print(Tagger.load("$DEMO_DIR/tagger").predict("Anna Novak met EU officials in Paris.")[0].spans)'
+  $BIN/python -c 'from taglm_tf import Tagger; print(Tagger.load("$DEMO_DIR/tagger").predict("Anna Novak met EU officials in Paris.")[0].spans)'
   # training curves: per-step loss, dev F1, final test F1 and the hyper-parameters (HParams tab)
   $BIN/tensorboard --logdir=$DEMO_DIR
 EOF

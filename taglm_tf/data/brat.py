@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from taglm_tf.data import tokenize
 from taglm_tf.data.conll import Sentence
 from taglm_tf.data.tag_schemes import Chunk, chunks_to_tags, tags_to_chunks
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
 
 SKIPPED_KINDS = ("R", "*", "E", "A", "M", "N", "#")
 # Characters that would break an .ann line (a tab separates its fields; the others end a line for

@@ -4,7 +4,7 @@ A file holds one token per line with space- or tab-separated columns, a blank li
 sentences and optional ``-DOCSTART-`` lines between documents. The first column is the
 word and one column (the last, unless the format says otherwise) the tag; everything is validated while reading so that a bad file
 fails with its name and line number. Lines, fields, BOM and encoding follow
-:mod:`taglm_tf.textio` (only ASCII space and tab separate columns).
+:mod:`taglm_tf.utils.textio` (only ASCII space and tab separate columns).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
 
-from taglm_tf import textio
 from taglm_tf.data import tag_schemes
-from taglm_tf.errors import InputError
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
 
 DOCSTART = "-DOCSTART-"
 
@@ -115,7 +115,7 @@ def read_tokenized_text(stream: BinaryIO, source: str = "<stdin>") -> Iterator[S
     answers the n-th input line.
 
     Args:
-        stream: the UTF-8 input, binary (lines and fields as in :mod:`taglm_tf.textio`).
+        stream: the UTF-8 input, binary (lines and fields as in :mod:`taglm_tf.utils.textio`).
         source: the input's name, for errors.
 
     Raises:

@@ -1,7 +1,7 @@
 """Pre-trained word embeddings in GloVe/word2vec text or Senna (two-file) format.
 
 Files may be plain, ``.gz``, ``.bz2`` or ``.xz``; lines, fields, BOM and encoding follow
-:mod:`taglm_tf.textio`. Only the words asked for are kept, so loading the 400k-word GloVe
+:mod:`taglm_tf.utils.textio`. Only the words asked for are kept, so loading the 400k-word GloVe
 file for a CoNLL vocabulary takes seconds and little memory.
 
 **Words with spaces.** GloVe 840B has entries such as ``. . . 0.5 0.4 0.3``. The vector is
@@ -21,8 +21,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from taglm_tf import textio
-from taglm_tf.errors import InputError
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
 
 DIM_SAMPLE_LINES = 1000
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import DATA_DIR_ENV, default_data_dir
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import DATA_DIR_ENV, default_data_dir
 
 __all__ = ["DATA_DIR_ENV", "check_data_file", "default_data_dir", "resolve_data_path"]
 

@@ -18,7 +18,7 @@ import tensorflow as tf
 from taglm_tf.data.conll import Sentence
 from taglm_tf.data.featurizer import Featurizer
 from taglm_tf.data.vocab import Vocabulary
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 # An optional source of extra per-token features: (sentence indices) -> [B, T, F] float32.
 FeatureSource = Callable[[np.ndarray, int], np.ndarray]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from taglm_tf.conlleval import end_of_chunk, split_tag, start_of_chunk
+from taglm_tf.scoring.conlleval import end_of_chunk, split_tag, start_of_chunk
 
 SCHEMES = ("iob1", "iob2", "iobes")
 _PREFIXES = {"iob1": "BI", "iob2": "BI", "iobes": "BIES"}

@@ -21,10 +21,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from taglm_tf import textio
+from taglm_tf.utils import textio
 
 # A paragraph break: a line holding only whitespace. Lines end at LF, CRLF or CR (as in
-# taglm_tf.textio); "\r(?!\n)" keeps one CRLF from counting as two line ends.
+# taglm_tf.utils.textio); "\r(?!\n)" keeps one CRLF from counting as two line ends.
 _LINE_END = r"(?:\r\n|\r(?!\n)|\n)"
 _BLANK_LINES = re.compile(_LINE_END + r"[ \t\f\v]*" + _LINE_END + r"\s*")
 

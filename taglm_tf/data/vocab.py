@@ -6,8 +6,8 @@ import collections
 import json
 from collections.abc import Iterable
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
 
 PAD = "<pad>"
 UNK = "<unk>"

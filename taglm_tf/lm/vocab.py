@@ -7,7 +7,7 @@ and bilm-tf), then the corpus words by descending count, ties broken by the word
 with probability ``log((k + 2) / (k + 1)) / log(V + 1)``, so frequent words must have small ids.
 
 Two files give a vocabulary. This project's (:meth:`LMVocabulary.save`, :meth:`LMVocabulary.load`):
-one word per line in id order, UTF-8 (read by :mod:`taglm_tf.textio`: LF, CRLF or CR line ends,
+one word per line in id order, UTF-8 (read by :mod:`taglm_tf.utils.textio`: LF, CRLF or CR line ends,
 a leading BOM dropped); an optional sibling ``<file>.counts`` holds one integer per line (the
 corpus count of each word; ``<S>`` and ``</S>`` count the sentences, ``<UNK>`` the tokens of the
 words cut off); lm_1b's ``!!!MAXTERMID`` line is skipped. lm_1b's release file is read by its own
@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from taglm_tf import textio
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
 
 BOS, EOS, UNK = "<S>", "</S>", "<UNK>"
 SPECIALS = (BOS, EOS, UNK)
@@ -192,5 +192,5 @@ def encode_sentence(vocab: LMVocabulary, tokens: Sequence[str], direction: str =
 
 def _read_lines(path: str) -> list[str]:
     """Every line of ``path`` without its terminator and outer spaces/tabs (see
-    :mod:`taglm_tf.textio`)."""
+    :mod:`taglm_tf.utils.textio`)."""
     return [textio.strip_field_separators(line) for _, line in textio.read_lines(path)]

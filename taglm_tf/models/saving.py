@@ -13,9 +13,9 @@ import tensorflow as tf
 import taglm_tf.layers  # noqa: F401  (registers the custom layers for deserialisation)
 from taglm_tf.data.resources import Resources
 from taglm_tf.data.vocab import load_vocabularies, save_vocabularies
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import atomic_path
 from taglm_tf.run_dir import CONFIG, read_config
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path
 
 MODEL_FILE, VOCAB_FILE = "model.keras", "vocab.json"
 

@@ -6,7 +6,6 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from taglm_tf.markdown import table as markdown_table
 from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.reports.run_groups import (
     Group,
@@ -19,6 +18,7 @@ from taglm_tf.reports.run_groups import (
 )
 from taglm_tf.reports.stats import mean_ci, mean_std, paired_ttest, welch_ttest
 from taglm_tf.tasks import METRIC_TITLES
+from taglm_tf.utils.markdown import table as markdown_table
 
 DITTO = "″"
 

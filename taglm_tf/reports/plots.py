@@ -10,10 +10,10 @@ import os
 import re
 from collections.abc import Sequence
 
-from taglm_tf.fileio import atomic_path
 from taglm_tf.reports import paper_tables
 from taglm_tf.reports.run_groups import DataSizePoint, Group, by_label, data_size_points, perplexities
 from taglm_tf.reports.stats import mean_ci
+from taglm_tf.utils.fileio import atomic_path
 
 PPL_PLOT = "test_f1_vs_lm_perplexity.png"
 DATA_SIZE_PLOT = "ner_gain_vs_training_fraction.png"

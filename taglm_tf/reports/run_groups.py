@@ -6,8 +6,8 @@ import dataclasses
 import os
 from collections.abc import Sequence
 
-from taglm_tf.errors import InputError
 from taglm_tf.reports import paper_tables, sweeps
+from taglm_tf.utils.errors import InputError
 
 
 @dataclasses.dataclass

@@ -17,11 +17,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 
-from taglm_tf import textio
-from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data.conll import DOCSTART
 from taglm_tf.data.tag_schemes import tags_to_chunks
-from taglm_tf.errors import InputError
+from taglm_tf.scoring.conlleval import ChunkCounts
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
 
 Surface = tuple[str, ...]
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import scipy.stats
 
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,10 +16,10 @@ import time
 from collections.abc import Sequence
 
 from taglm_tf import run_dir as run_dir_files
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
 from taglm_tf.reports.stats import mean_std
 from taglm_tf.tasks import TASKS
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
 
 SWEEP_FILE = "sweep.json"
 _SEED_DIR = re.compile(r"^seed_(\d+)$")

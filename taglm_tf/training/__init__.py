@@ -1,1 +1,2 @@
-"""Training: the paper's annealing schedule and a resumable trainer."""
+"""Training the tagger: the paper's annealing schedule (``schedule``), a resumable trainer
+(``trainer``) and one run end to end (``experiment``)."""

@@ -42,11 +42,11 @@ from tensorboard.plugins.hparams import api as hp
 from taglm_tf import run_dir
 from taglm_tf.data.conll import Sentence
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.errors import InputError
-from taglm_tf.evaluation import Evaluation, Predictor, evaluate, model_inputs
-from taglm_tf.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
+from taglm_tf.models.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.tasks import METRIC_TITLES, Labels, Scores, Task
 from taglm_tf.training.schedule import AnnealingSchedule
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)

@@ -6,8 +6,8 @@ import pytest
 
 from data_paths import real_data_dir
 from taglm_tf.data import brat, tokenize
-from taglm_tf.errors import InputError
 from taglm_tf.reports import paper_tables
+from taglm_tf.utils.errors import InputError
 
 TEXT = "Carbon nanotubes grow fast.\nWe model the growth of carbon nanotubes with DFT.\n"
 
@@ -165,7 +165,7 @@ def test_a_surface_with_a_tab_or_line_break_is_written_on_one_line_and_reads_bac
     ).read_bytes() == f"T1\tMaterial 0 {len(text)}\tcarbon{' ' * len(gap)}nanotubes\n".encode()
     (doc,) = brat.read_folder(str(tmp_path))
     assert doc.annotations == (annotation,)
-    from taglm_tf.brat_eval import score_folders
+    from taglm_tf.scoring.brat_eval import score_folders
 
     assert score_folders(str(tmp_path), str(tmp_path)).overall.f1 == 100.0
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from taglm_tf import conlleval, tasks
+from taglm_tf import tasks
 from taglm_tf.data import conll, paths
 from taglm_tf.data.conll import CONLL2000, CONLL2003, CorpusFormat, Sentence
 from taglm_tf.data.tag_schemes import convert, tags_to_chunks
-from taglm_tf.errors import InputError
+from taglm_tf.scoring import conlleval
+from taglm_tf.utils.errors import InputError
 
 try:
     from data_paths import real_data_dir, real_file

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from taglm_tf.data.embeddings import embedding_matrix, load_embeddings
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 try:
     from data_paths import real_file

@@ -21,7 +21,7 @@ from taglm_tf.data.vocab import (
     load_vocabularies,
     save_vocabularies,
 )
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 # ---------------------------------------------------------------- batch_order
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from taglm_tf import conlleval
+from taglm_tf.scoring import conlleval
 from taglm_tf.tasks import sample_paths
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.vocab import LMVocabulary, encode_sentence
+from taglm_tf.utils.errors import InputError
 
 SENTENCES = [["the", "cat", "sat"], ["the", "dog", "sat"], ["a", "cat"], ["the", "zebra"]]
 

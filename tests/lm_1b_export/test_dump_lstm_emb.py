@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lm_1b_export.dump_lstm_emb import dump, read_sentences
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.model import LM1BModel
+from taglm_tf.utils.errors import InputError
 from tools.lm1b import make_synthetic as ms
 from tools.lm1b.reference import ReferenceLM
 

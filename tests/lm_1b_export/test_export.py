@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.model import LM1BModel
 from taglm_tf.lm.lm1b.saving import load_lm1b
+from taglm_tf.utils.errors import InputError
 from tools.lm1b import make_synthetic as ms
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -9,11 +9,11 @@ import pytest
 
 import fake_runs
 from experiments import seen_entities as cli
-from taglm_tf import conlleval
 from taglm_tf.data.conll import Sentence
-from taglm_tf.errors import InputError
 from taglm_tf.reports import seen_entities
 from taglm_tf.reports.stats import welch_ttest
+from taglm_tf.scoring import conlleval
+from taglm_tf.utils.errors import InputError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN = [

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from taglm_tf.errors import InputError
 from taglm_tf.reports import stats
+from taglm_tf.utils.errors import InputError
 
 NER_TAGLM = [91.93, 91.70, 92.12, 91.81, 92.33, 91.62, 91.95, 92.05, 91.74, 92.01]
 NER_BASE = [90.87, 90.70, 91.02, 90.91, 90.80]

@@ -11,8 +11,8 @@ import pytest
 
 import fake_runs
 from experiments import run_seeds
-from taglm_tf.errors import InputError
 from taglm_tf.reports import sweeps
+from taglm_tf.utils.errors import InputError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -233,8 +233,6 @@ def test_dev_sample_comes_from_the_task_registry(task):
 def test_a_sweep_resumes_with_its_flagfile_named_another_way(tmp_path, monkeypatch):
     """The same flagfile as ``x.cfg``, ``./x.cfg``, an absolute path or a copy of the same bytes
     (another checkout) resumes; a flagfile with other contents is refused."""
-    from taglm_tf.errors import InputError
-
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.cfg").write_text("--rnn_units=8\n")
     (tmp_path / "copy").mkdir()

@@ -10,10 +10,10 @@ import sys
 import pytest
 
 from conftest import sigint_as_in_a_terminal, tiny_config
-from taglm_tf.errors import Interrupted
-from taglm_tf.experiment import run_experiment
 from taglm_tf.tasks import sample_paths
+from taglm_tf.training.experiment import run_experiment
 from taglm_tf.training.trainer import Trainer
+from taglm_tf.utils.errors import Interrupted
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 

@@ -24,7 +24,7 @@ Usage::
 
 from __future__ import annotations
 
-from taglm_tf import cli
+from taglm_tf.utils import cli
 
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
@@ -40,10 +40,10 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import check_output_path
 from taglm_tf.lm.lm1b.writing import write_v1_file
 from taglm_tf.lm.vocab import MAX_TERM_ID
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import check_output_path
 
 # ---------------------------------------------------------------------------------------------
 # Release layout

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 import h5py
 import numpy as np
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import atomic_path
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path
 
 FORMAT_VERSION = 1
 # embed(list of token lists) -> list of [n_i, D] float arrays, in input order.

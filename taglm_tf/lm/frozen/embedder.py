@@ -2,7 +2,7 @@
 
 Every LM kind the tagger can read (:mod:`taglm_tf.lm.frozen.kinds`) is a :class:`SentenceEmbedder`:
 its vectors become tagger features (:mod:`taglm_tf.lm.frozen.features`, cached or on the fly) and
-are computed again inside an exported SavedModel (:mod:`taglm_tf.export`), so it must do both.
+are computed again inside an exported SavedModel (:mod:`taglm_tf.serving.export`), so it must do both.
 """
 
 from __future__ import annotations

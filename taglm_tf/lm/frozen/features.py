@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf.fileio import exclusive_lock
 from taglm_tf.lm.frozen.cache import EmbeddingCache, sentences_fingerprint, write_cache
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
+from taglm_tf.utils.fileio import exclusive_lock
 
 LAYER = "top"
 

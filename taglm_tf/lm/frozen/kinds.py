@@ -18,7 +18,6 @@ import dataclasses
 import glob
 from collections.abc import Callable
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.frozen.lm1b_embedder import LM1BEmbedder
 from taglm_tf.lm.frozen.lstm_embedder import PretrainedLMEmbedder
@@ -26,6 +25,7 @@ from taglm_tf.lm.lm1b.model import LM1BModel
 from taglm_tf.lm.lm1b.saving import load_lm1b
 from taglm_tf.lm.lm1b.writing import release_fingerprint
 from taglm_tf.lm.pretraining.saving import recorded_perplexity, release_perplexity
+from taglm_tf.utils.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,9 +15,9 @@ import os
 from collections.abc import Mapping
 
 from taglm_tf.data.paths import resolve_data_path
-from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.frozen.kinds import KINDS, LMSpec
+from taglm_tf.utils.errors import InputError
 
 LM_KEYS = ("forward_lm", "backward_lm")
 
@@ -150,7 +150,7 @@ def define_lm_override_flags(fv=None) -> None:
 
     from absl import flags
 
-    from taglm_tf.cli import list_flags_in_help
+    from taglm_tf.utils.cli import list_flags_in_help
 
     fv = fv or flags.FLAGS
     for key in LM_KEYS:

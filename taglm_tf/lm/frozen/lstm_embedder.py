@@ -31,7 +31,7 @@ from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.lm.pretraining.saving import load_lm, run_fingerprint
 from taglm_tf.lm.pretraining.trainer import model_inputs
 from taglm_tf.lm.vocab import BOS, LMVocabulary
-from taglm_tf.tracing import EagerThenTraced
+from taglm_tf.utils.tracing import EagerThenTraced
 
 
 class PretrainedLMEmbedder(SentenceEmbedder):
@@ -82,7 +82,7 @@ class PretrainedLMEmbedder(SentenceEmbedder):
     @classmethod
     def from_model_dir(cls, model_dir: str, checkpoint: str | None = None) -> PretrainedLMEmbedder:
         """Load a :func:`~taglm_tf.lm.pretraining.run.pretrain` output (latest checkpoint by
-        default); an :class:`~taglm_tf.errors.InputError` if it cannot be loaded."""
+        default); an :class:`~taglm_tf.utils.errors.InputError` if it cannot be loaded."""
         model, vocab, config, checkpoint = load_lm(model_dir, checkpoint)
         return cls(
             model, vocab, config["direction"], run_fingerprint(checkpoint, config, vocab), name=model_dir

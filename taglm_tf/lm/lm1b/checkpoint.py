@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf.errors import InputError
-from taglm_tf.fingerprints import hash_tensors
+from taglm_tf.lm.fingerprints import hash_tensors
+from taglm_tf.utils.errors import InputError
 
 Pattern = str | os.PathLike | Sequence[str | os.PathLike]
 
@@ -248,7 +248,7 @@ def checkpoint_fingerprint(pattern: Pattern) -> str:
     """A cheap content hash of a checkpoint, for cache keys.
 
     It covers every tensor's name, dtype and shape, plus the full values of each tensor with at
-    most ``taglm_tf.fingerprints.FINGERPRINT_MAX_ELEMENTS`` elements (char table, biases, peepholes, small conv banks,
+    most ``taglm_tf.lm.fingerprints.FINGERPRINT_MAX_ELEMENTS`` elements (char table, biases, peepholes, small conv banks,
     global_step). Large matrices are not read, so two checkpoints that differ only inside them
     collide; trained checkpoints also differ in their biases. File names, sizes, mtimes and the
     split of tensors across files do not enter the hash.

@@ -9,7 +9,6 @@ import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.data.batching import batches_by_length
-from taglm_tf.errors import InputError
 from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
 from taglm_tf.layers.lstmp import LSTMPLayer
 from taglm_tf.layers.weight_pairs import paired
@@ -17,7 +16,8 @@ from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, read_lm1b_checkpoi
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
 from taglm_tf.lm.lm1b.writing import read_direction
 from taglm_tf.lm.vocab import BOS, DIRECTIONS, LMVocabulary, Word, to_bytes
-from taglm_tf.tracing import EagerThenTraced
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.tracing import EagerThenTraced
 
 # lm_1b adds this float32 constant to the weight sum of log_perplexity_out.
 LOG_PERPLEXITY_EPSILON = 1e-4
@@ -387,7 +387,7 @@ class LM1BModel(keras.layers.Layer):
 
     def _stacked_outputs(self, char_ids, lengths):
         """``[B, 1 + num_lstm_layers, T, P]``: the first batch eagerly, later ones through one
-        trace for all shapes (:class:`taglm_tf.tracing.EagerThenTraced`)."""
+        trace for all shapes (:class:`taglm_tf.utils.tracing.EagerThenTraced`)."""
         if self._embed_batch is None:
 
             def embed_batch(ids, lens):

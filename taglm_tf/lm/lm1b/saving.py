@@ -14,11 +14,11 @@ import shutil
 
 import h5py
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.lm1b.model import LM1BModel, assign_rows
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
 from taglm_tf.lm.lm1b.writing import release_fingerprint
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path
 
 CONFIG, WEIGHTS, VOCAB, CHARS = "config.json", "weights.h5", "vocab.txt", "chars.json"
 

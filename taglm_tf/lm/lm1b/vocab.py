@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf import textio
-from taglm_tf.errors import InputError
 from taglm_tf.lm.vocab import MAX_TERM_ID, LMVocabulary, Word, to_bytes, to_text
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
 
 MAX_WORD_LENGTH = 50
 NUM_SPECIAL_CHARS = 5

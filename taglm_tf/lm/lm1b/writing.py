@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, checkpoint_fingerprint, expand_pattern
 from taglm_tf.lm.vocab import DIRECTIONS, MAX_TERM_ID
+from taglm_tf.utils.errors import InputError
 
 NUM_SHARDS = 8
 DIRECTION_FILE = "direction.json"

@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from taglm_tf import textio
 from taglm_tf.data import conll
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import atomic_path
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path
 
 TEST_FILES = ("eng.testb", "deu.testb", "test.txt")
 TEXT_DIR = "conll_text"

@@ -2,7 +2,7 @@
 
 **Files.** A comma-separated list of globs; each file holds one tokenized sentence per line
 (tokens separated by ASCII spaces or tabs; blank lines are skipped), plain, ``.gz``, ``.bz2`` or
-``.xz``, UTF-8; lines, tokens and a leading BOM are handled by :mod:`taglm_tf.textio`.
+``.xz``, UTF-8; lines, tokens and a leading BOM are handled by :mod:`taglm_tf.utils.textio`.
 
 **Sentences.** Each sentence becomes ids by :func:`~taglm_tf.lm.vocab.encode_sentence`:
 forward ``<S> w1 .. wn </S>``, backward ``<S> wn .. w1 </S>`` (words reversed, same markers).
@@ -63,10 +63,10 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf import textio
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.vocab import BOS, DIRECTIONS, LMVocabulary, encode_sentence
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
 
 # Sentences taken from one file at a time when files are interleaved.
 INTERLEAVE_BLOCK = 100
@@ -98,7 +98,7 @@ def expand_files(patterns: str) -> list[str]:
 
 def read_sentences(path: str, start_line: int = 0) -> Iterator[tuple[int, list[str]]]:
     """``(line_index, tokens)`` of the non-blank lines of ``path`` from ``start_line`` (0-based);
-    lines and tokens as :mod:`taglm_tf.textio` splits them."""
+    lines and tokens as :mod:`taglm_tf.utils.textio` splits them."""
     for number, line in textio.read_lines(path):
         if number > start_line:
             tokens = textio.split_fields(line)

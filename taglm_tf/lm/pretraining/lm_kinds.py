@@ -17,11 +17,11 @@ from collections.abc import Mapping
 
 from tensorflow import keras
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel, CNNLSTMLMConfig
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig, LSTMPStackLM
 from taglm_tf.lm.vocab import LMVocabulary
+from taglm_tf.utils.errors import InputError
 
 ModelConfig = LSTMLMConfig | CNNLSTMLMConfig
 CONFIGS = {"lstm": LSTMLMConfig, "cnn_lstm": CNNLSTMLMConfig}

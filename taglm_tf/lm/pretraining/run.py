@@ -18,8 +18,6 @@ import time
 import tensorflow as tf
 
 from taglm_tf import run_dir
-from taglm_tf.errors import InputError, Interrupted
-from taglm_tf.fileio import check_run_dir, write_text_atomic
 from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.conll_text import write_conll_text
 from taglm_tf.lm.pretraining.lm_kinds import (
@@ -40,7 +38,9 @@ from taglm_tf.lm.pretraining.trainer import (
     worker_role,
 )
 from taglm_tf.lm.vocab import DIRECTIONS, LMVocabulary
-from taglm_tf.provenance import git_commit
+from taglm_tf.utils.errors import InputError, Interrupted
+from taglm_tf.utils.fileio import check_run_dir, write_text_atomic
+from taglm_tf.utils.provenance import git_commit
 
 RESET_STATES = ("sentence", "never")
 

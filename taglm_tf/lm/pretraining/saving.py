@@ -16,8 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf import run_dir
-from taglm_tf.errors import InputError
-from taglm_tf.fingerprints import hash_tensors
+from taglm_tf.lm.fingerprints import hash_tensors
 from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
 from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
 from taglm_tf.lm.lm1b.writing import write_release
@@ -25,6 +24,7 @@ from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
 from taglm_tf.lm.pretraining.lm_kinds import build_lm, model_config_from_dict
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.lm.vocab import LMVocabulary
+from taglm_tf.utils.errors import InputError
 
 VOCAB_FILE = "vocab.txt"
 PERPLEXITY_FILE = "perplexity.json"
@@ -98,7 +98,7 @@ def run_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
     hex digest of what determines its vectors: the direction and model config of the run's
     ``config.json`` dict, the
     vocabulary, and the model variables of ``checkpoint`` (names and shapes, plus the values of
-    those with at most :data:`~taglm_tf.fingerprints.FINGERPRINT_MAX_ELEMENTS` elements: biases,
+    those with at most :data:`~taglm_tf.lm.fingerprints.FINGERPRINT_MAX_ELEMENTS` elements: biases,
     peepholes, small matrices)."""
     digest = hashlib.sha256(b"taglm_tf lstm lm fingerprint v1\n")
     digest.update(

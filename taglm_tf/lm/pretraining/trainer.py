@@ -32,10 +32,10 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import remove_partial_checkpoints
 from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import remove_partial_checkpoints
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "default")
 OPTIMIZERS = ("adagrad", "adam")

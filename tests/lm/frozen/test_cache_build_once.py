@@ -55,7 +55,7 @@ def test_two_processes_build_the_cache_once(tmp_path):
 
 LOCKED_COUNT = textwrap.dedent("""
     import sys, time
-    from taglm_tf.fileio import exclusive_lock
+    from taglm_tf.utils.fileio import exclusive_lock
     path = sys.argv[1]
     for _ in range(20):
         with exclusive_lock(path):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.cache import EmbeddingCache, sentences_fingerprint, write_cache
+from taglm_tf.utils.errors import InputError
 
 SENTENCES = [["EU", "rejects", "German", "call"], ["Peter"], ["a", "b", "c"], ["ü", "東京"]]
 DIM = 5

@@ -3,10 +3,10 @@ implements the whole frozen-LM protocol, or cannot be built."""
 
 import pytest
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.frozen.kinds import KINDS, LMSpec
 from taglm_tf.lm.frozen.loading import lm_perplexities, resolve_lm_spec
+from taglm_tf.utils.errors import InputError
 
 
 def test_specs_round_trip_and_map_their_paths():

@@ -8,9 +8,9 @@ import pytest
 
 from lm1b_fakes import WIDTHS, fake_tensors, release_file, sharded, write_release, write_v1
 from lm1b_numpy import softmax_matrix
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b import checkpoint as lm1b_checkpoint
 from taglm_tf.lm.lm1b.checkpoint import checkpoint_fingerprint, read_lm1b_checkpoint
+from taglm_tf.utils.errors import InputError
 
 BASE = fake_tensors(seed=1)
 

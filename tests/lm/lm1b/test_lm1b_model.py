@@ -7,9 +7,9 @@ from tensorflow import keras
 
 from lm1b_fakes import VOCAB_WORDS, fake_tensors, write_release, write_vocab
 from lm1b_numpy import sentence_outputs, softmax_matrix
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b import LM1BModel, sentence_char_ids
 from taglm_tf.lm.lm1b.model import assign_rows
+from taglm_tf.utils.errors import InputError
 
 SENTENCES = [
     ["the", "cat", "sat", "on", "the", "mat", "."],

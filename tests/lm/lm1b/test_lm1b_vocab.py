@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
 from taglm_tf.lm.vocab import encode_sentence, to_bytes
+from taglm_tf.utils.errors import InputError
 
 SPECIALS = b"<S>\n</S>\n<UNK>\n"
 

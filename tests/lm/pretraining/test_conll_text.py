@@ -8,10 +8,10 @@ from absl import flags
 
 from experiments import lm_flags
 from taglm_tf.data import conll
-from taglm_tf.errors import InputError
 from taglm_tf.lm.pretraining.conll_text import TEXT_DIR, is_test_file, write_conll_text
 from taglm_tf.lm.pretraining.run import PretrainConfig, training_files
 from taglm_tf.tasks import sample_paths
+from taglm_tf.utils.errors import InputError
 
 CONLL2000 = "He PRP B-NP\nreckons VBZ B-VP\n\nthe DT B-NP\ncurrent JJ I-NP\n"
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from taglm_tf.errors import InputError
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm.pretraining.corpus import LMCorpus, Position, pack_windows
 from taglm_tf.lm.vocab import LMVocabulary
+from taglm_tf.utils.errors import InputError
 
 LINES = ["a b c d", "", "b c", "d a b c d a b", "c"]
 

@@ -253,8 +253,8 @@ def test_mixed_precision_computes_the_same_model_and_trains(tmp_path, kind, prec
 
 
 def test_tf_config_is_checked(monkeypatch):
-    from taglm_tf.errors import InputError
     from taglm_tf.lm.pretraining.trainer import tf_config_cluster
+    from taglm_tf.utils.errors import InputError
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert tf_config_cluster() == {}
@@ -272,8 +272,8 @@ def test_tf_config_is_checked(monkeypatch):
 
 
 def test_saved_config_with_an_unknown_training_field_is_refused():
-    from taglm_tf.errors import InputError
     from taglm_tf.lm.pretraining.run import PretrainConfig
+    from taglm_tf.utils.errors import InputError
 
     with pytest.raises(InputError, match="training config has unknown fields: warmup_steps"):
         PretrainConfig.from_dict({"model_dir": "m", "train": {"warmup_steps": 10}})

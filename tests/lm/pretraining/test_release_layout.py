@@ -14,7 +14,6 @@ import tensorflow as tf
 
 from data_paths import REPO
 from lm_1b_export import dump_lstm_emb
-from taglm_tf.errors import InputError
 from taglm_tf.lm.frozen.loading import lm_perplexities, load_embedder
 from taglm_tf.lm.lm1b.checkpoint import checkpoint_fingerprint, read_lm1b_checkpoint
 from taglm_tf.lm.lm1b.model import LM1BModel
@@ -27,6 +26,7 @@ from taglm_tf.lm.pretraining.run import PretrainConfig, pretrain
 from taglm_tf.lm.pretraining.saving import perplexity_record, write_lm1b_release
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.lm.vocab import LMVocabulary
+from taglm_tf.utils.errors import InputError
 
 LINES = [
     "the cat sat on the mat .",

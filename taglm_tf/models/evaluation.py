@@ -12,7 +12,7 @@ from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.vocab import Vocabulary
 from taglm_tf.tasks import Labels, Scores, Task
-from taglm_tf.tracing import EagerThenTraced
+from taglm_tf.utils.tracing import EagerThenTraced
 
 MODEL_INPUTS = ("word_ids", "char_ids", "char_index", "features")
 
@@ -39,7 +39,7 @@ class Predictor:
         """Viterbi tags ``[B, T]`` of one batch from :meth:`TaggingData.dataset`.
 
         The first batch is decoded eagerly, later ones through one trace with unknown batch and
-        time dimensions (:class:`taglm_tf.tracing.EagerThenTraced`)."""
+        time dimensions (:class:`taglm_tf.utils.tracing.EagerThenTraced`)."""
         inputs = model_inputs(batch)
         if self._decode_fn is None:
             spec = {k: tf.TensorSpec([None] * v.shape.rank, v.dtype) for k, v in inputs.items()}

@@ -9,9 +9,9 @@ import sys
 
 from absl import app, flags, logging
 
-from taglm_tf import memory
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import check_output_path, default_data_dir
+from taglm_tf.utils import memory
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import check_output_path, default_data_dir
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 HELP_OPTIONS = ("-?", "-h", "--help", "--helpshort", "--helpfull", "--helpxml")
@@ -25,7 +25,7 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
     Every entry point calls it first, before its imports reach TensorFlow, which reads these
     variables when it is imported::
 
-        from taglm_tf import cli
+        from taglm_tf.utils import cli
 
         if __name__ == "__main__":
             cli.configure_process()
@@ -44,10 +44,11 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
       keeps its own default: it logs nothing about oneDNN below ``TF_CPP_MIN_LOG_LEVEL=2``.
 
     Args:
-        fix_mmap_threshold: also fix glibc's mmap threshold (:func:`taglm_tf.memory.fix_mmap_threshold`),
-            for a long-running tagging process whose peak RSS should stay flat. Before TensorFlow
-            is imported, as ``MALLOC_MMAP_THRESHOLD_`` would be: fixed later, the heap
-            fragmentation of the import and the model load stays.
+        fix_mmap_threshold: also fix glibc's mmap threshold
+            (:func:`taglm_tf.utils.memory.fix_mmap_threshold`), for a long-running tagging
+            process whose peak RSS should stay flat. Before TensorFlow is imported, as
+            ``MALLOC_MMAP_THRESHOLD_`` would be: fixed later, the heap fragmentation of the
+            import and the model load stays.
     """
     if importlib.util.find_spec("tf_keras") is not None:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -74,7 +75,7 @@ def define_output_flag(
 
 def declare_output_flag(name: str, inputs=(), folder: bool = False, new: bool = False) -> None:
     """Make the flag ``name`` (defined elsewhere, e.g. from a config field) an output that
-    :func:`run` checks before any work (:func:`taglm_tf.fileio.check_output_path`): it can be
+    :func:`run` checks before any work (:func:`taglm_tf.utils.fileio.check_output_path`): it can be
     written, and it overwrites nothing given as input: the values of the flags named in
     ``inputs`` (lists and comma-separated values are split, a ``LABEL=PATH`` value is its path,
     and a path relative to the data directory counts too) and the positional arguments."""
@@ -106,7 +107,7 @@ def check_output_flags(flag_values=flags.FLAGS, argv=()) -> None:
 
 def run(main) -> None:
     """``absl.app.run`` that turns bad input into one clear line and exit status 1, and Ctrl-C
-    into one line (where the run stopped, from :class:`~taglm_tf.errors.Interrupted`) and 130.
+    into one line (where the run stopped, from :class:`~taglm_tf.utils.errors.Interrupted`) and 130.
 
     absl's log verbosity is WARNING unless ``--verbosity`` is given (absl's default is INFO):
     TensorFlow's info lines, e.g. TF 2.21's checkpoint "Sharding callback duration", are not the

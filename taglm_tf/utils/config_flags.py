@@ -10,7 +10,7 @@ with that default and help, and :func:`from_flags` puts its value in the config,
 saves (``config.json``). Nothing else is edited: a tagger resume compares every saved setting (a
 run saved before the field existed is not compared on it). Only a setting that a resumed run may
 change (output only, as ``--verbose``) is also listed in ``SAFE_TO_CHANGE``
-(:mod:`taglm_tf.experiment`), which ``--resume``'s help reads too. An LM pretraining resume
+(:mod:`taglm_tf.training.experiment`), which ``--resume``'s help reads too. An LM pretraining resume
 compares the model fields, the direction, the state reset and the precision
 (:func:`taglm_tf.lm.pretraining.run.resume_settings`): a new optimisation setting that a resume must
 keep is added there.
@@ -41,7 +41,7 @@ from typing import Any, NamedTuple, Union
 
 from absl import flags
 
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 _SCALARS = (bool, int, float, str)
 

@@ -2,14 +2,14 @@
 
 Writes into ``model_dir``: ``config.json``, ``vocab.json``, checkpoints and TensorBoard logs
 (see :mod:`taglm_tf.training.trainer`), ``model.keras``, ``{dev,test}_predictions.txt`` in
-conlleval format, the model card (:mod:`taglm_tf.model_card`) and ``results.json`` (written last:
+conlleval format, the model card (:mod:`taglm_tf.reports.model_card`) and ``results.json`` (written last:
 a run with it has finished).
 
 Lifecycle (README, "What resume guarantees"): ``config.json`` and ``vocab.json`` are written
 once data, vocabularies and model are ready, and a run that fails before its first epoch is
 saved removes what it created; ``--resume`` checks the flags against ``config.json``
 (:func:`check_resume_settings`) and leaves a finished run alone; Ctrl-C becomes
-:class:`~taglm_tf.errors.Interrupted` with one line saying where to continue.
+:class:`~taglm_tf.utils.errors.Interrupted` with one line saying where to continue.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from taglm_tf import run_dir
 from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
-from taglm_tf.errors import InputError, Interrupted
-from taglm_tf.evaluation import Predictor, evaluate
-from taglm_tf.fileio import discard_on_failure, write_text_atomic
 from taglm_tf.lm.frozen.cache import DTYPES as CACHE_DTYPES
 from taglm_tf.lm.frozen.features import CachedFeatures
 from taglm_tf.lm.frozen.loading import (
@@ -41,12 +38,15 @@ from taglm_tf.lm.frozen.loading import (
     resolve_lm_spec,
     specs_relative_to,
 )
-from taglm_tf.model_card import write_run_card
 from taglm_tf.models import saving
+from taglm_tf.models.evaluation import Predictor, evaluate
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
-from taglm_tf.provenance import git_commit
+from taglm_tf.reports.model_card import write_run_card
 from taglm_tf.tasks import TASKS, load_splits, task_paths
 from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume, verbosity
+from taglm_tf.utils.errors import InputError, Interrupted
+from taglm_tf.utils.fileio import discard_on_failure, write_text_atomic
+from taglm_tf.utils.provenance import git_commit
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)

@@ -11,7 +11,7 @@ run with relations removed) in every case that matters here:
   the file gives its type (so two gold types on one span count as the first one only);
 - a span's gold and predicted types are compared; a predicted type that no gold file uses counts
   for nothing; a ratio with a zero denominator is 0. Scores are percentages, as conlleval's
-  (:class:`taglm_tf.conlleval.ChunkCounts` holds the counts).
+  (:class:`taglm_tf.scoring.conlleval.ChunkCounts` holds the counts).
 
 One difference: a discontinuous span matches only a span with the same fragments (the official
 script compares the offset text up to its first space after the type, ``START END;START2``: the
@@ -23,9 +23,9 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from taglm_tf.conlleval import ChunkCounts
 from taglm_tf.data.brat import parse_ann, read_text
-from taglm_tf.errors import InputError
+from taglm_tf.scoring.conlleval import ChunkCounts
+from taglm_tf.utils.errors import InputError
 
 
 def counts_dict(counts: ChunkCounts) -> dict:

@@ -6,10 +6,11 @@ import shutil
 
 import pytest
 
-from taglm_tf import export, model_card
-from taglm_tf.errors import InputError
+from taglm_tf.reports import model_card
+from taglm_tf.serving import export
+from taglm_tf.utils.errors import InputError
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PRE_MOVE_RUN = os.path.join(REPO, "tests", "fixtures", "pre_move", "taglm_run")
 
 

@@ -6,8 +6,8 @@ import warnings
 import pytest
 from seqeval.metrics import f1_score
 
-from taglm_tf.conlleval import evaluate_tag_sequences
 from taglm_tf.data.tag_schemes import convert
+from taglm_tf.scoring.conlleval import evaluate_tag_sequences
 
 TYPES = ["PER", "LOC"]
 

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from taglm_tf import export
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.errors import InputError
-from taglm_tf.evaluation import Predictor
+from taglm_tf.models.evaluation import Predictor
+from taglm_tf.serving import export
+from taglm_tf.utils.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 SENTENCES = [
     "John Smith lives in New York .".split(),
@@ -159,8 +159,8 @@ def test_same_tags_whatever_the_batch_and_padding(serve):
 def test_an_empty_token_before_a_token_is_refused_as_the_api_refuses_it(serve, model_dir, row):
     """Left padding, or a sentence split on single spaces, would be decoded as a shorter
     sentence (real tokens tagged as padding): the served model refuses it, like the API."""
-    from taglm_tf.api import Tagger
-    from taglm_tf.errors import InputError
+    from taglm_tf.serving.api import Tagger
+    from taglm_tf.utils.errors import InputError
 
     with pytest.raises(tf.errors.InvalidArgumentError, match="empty strings are only right padding"):
         serve(tokens=tf.constant([row, ["fine"] + [""] * (len(row) - 1)]))
@@ -170,8 +170,8 @@ def test_an_empty_token_before_a_token_is_refused_as_the_api_refuses_it(serve, m
 
 @pytest.mark.parametrize("token", ["New York", "Peter\tBlackburn", "Peter\nBlackburn", " ", "a\rb"])
 def test_a_token_with_a_space_tab_or_line_break_is_refused_as_the_api_refuses_it(serve, model_dir, token):
-    from taglm_tf.api import Tagger
-    from taglm_tf.errors import InputError
+    from taglm_tf.serving.api import Tagger
+    from taglm_tf.utils.errors import InputError
 
     with pytest.raises(tf.errors.InvalidArgumentError, match="a token holds a space, tab or line break"):
         serve(tokens=tf.constant([["EU", token, "rejects"]]))
@@ -184,7 +184,7 @@ def test_nfc_tokens_get_the_apis_tags_for_any_normal_form(serve, model_dir):
     contract), so the API's tags for decomposed text are the served model's for NFC tokens."""
     import unicodedata
 
-    from taglm_tf.api import Tagger
+    from taglm_tf.serving.api import Tagger
 
     decomposed = ["Jose\u0301", "Malmo\u0308", "visited", "Mu\u0308ller", "."]
     composed = [unicodedata.normalize("NFC", t) for t in decomposed]

@@ -1,4 +1,4 @@
-"""Tests for taglm_tf.textio and for every reader sharing its line and field rules."""
+"""Tests for taglm_tf.utils.textio and for every reader sharing its line and field rules."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import lzma
 import pytest
 
 from lm_1b_export import dump_lstm_emb
-from taglm_tf import textio
 from taglm_tf.data import conll
-from taglm_tf.errors import InputError
 from taglm_tf.lm import vocab as lm_vocab
 from taglm_tf.lm.pretraining import corpus as lm_data
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
 
 
 def test_split_fields_only_at_ascii_space_and_tab():

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from taglm_tf.brat_eval import score_folders
-from taglm_tf.errors import InputError
+from taglm_tf.scoring.brat_eval import score_folders
+from taglm_tf.utils.errors import InputError
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def ann(folder, name, *spans):

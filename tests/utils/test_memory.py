@@ -1,4 +1,4 @@
-"""taglm_tf.memory: with glibc's mmap threshold fixed, freed large blocks go back to the system;
+"""taglm_tf.utils.memory: with glibc's mmap threshold fixed, freed large blocks go back to the system;
 with its default dynamic threshold they stay resident (the RSS then creeps up with every batch)."""
 
 import os
@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from taglm_tf.memory import DEFAULT_THRESHOLD
+from taglm_tf.utils.memory import DEFAULT_THRESHOLD
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The probe imports nothing before its allocations, and taglm_tf only in "fixed" mode, just
 # before fixing the threshold: what a process did before (imports included) shapes glibc's heap,
 # and with it whether freed blocks go back under the dynamic threshold.
@@ -26,7 +26,7 @@ libc.free(libc.malloc(16 << 20))
 SIZE = 2 * int(sys.argv[2])  # large blocks: above the fixed threshold, below the risen one
 applied = None
 if sys.argv[1] == "fixed":
-    from taglm_tf.memory import fix_mmap_threshold
+    from taglm_tf.utils.memory import fix_mmap_threshold
     applied = fix_mmap_threshold()
 large, small = [], []
 for _ in range(100):

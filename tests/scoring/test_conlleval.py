@@ -1,4 +1,4 @@
-"""Tests for taglm_tf.conlleval against golden outputs of the official Perl script.
+"""Tests for taglm_tf.scoring.conlleval against golden outputs of the official Perl script.
 
 The golden files in tests/fixtures/conlleval/ were made by make_fixtures.py
 there, which runs the official conlleval script (not shipped with the project).
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from taglm_tf import conlleval
-from taglm_tf.errors import InputError
+from taglm_tf.scoring import conlleval
+from taglm_tf.utils.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "conlleval"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "conlleval"
 
 # Fixture name -> command-line options it was scored with (as in make_fixtures.py).
 GOLDEN = {

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 
-from taglm_tf.errors import InputError
-from taglm_tf.fileio import write_text_atomic
-from taglm_tf.markdown import table
 from taglm_tf.run_dir import CONFIG, read_config, read_results
 from taglm_tf.tasks import METRIC_TITLES, TASKS
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import write_text_atomic
+from taglm_tf.utils.markdown import table
 
 CARD_JSON, CARD_MARKDOWN = "model_card.json", "MODEL_CARD.md"
 FORMAT_VERSION = 1

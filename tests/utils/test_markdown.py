@@ -2,7 +2,7 @@
 
 import pytest
 
-from taglm_tf.markdown import table
+from taglm_tf.utils.markdown import table
 
 
 def test_table_escapes_pipes_and_line_breaks():

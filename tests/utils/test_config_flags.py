@@ -1,4 +1,4 @@
-"""Flags generated from config dataclasses (taglm_tf.config_flags): a field is all it takes."""
+"""Flags generated from config dataclasses (taglm_tf.utils.config_flags): a field is all it takes."""
 
 import dataclasses
 import os
@@ -8,16 +8,16 @@ import sys
 import pytest
 from absl import flags
 
-from taglm_tf import config_flags
-from taglm_tf.errors import InputError
-from taglm_tf.experiment import resume_settings
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig
 from taglm_tf.models.tagger import TaggerConfig
+from taglm_tf.training.experiment import resume_settings
 from taglm_tf.training.trainer import TrainConfig
+from taglm_tf.utils import config_flags
+from taglm_tf.utils.errors import InputError
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _help(text, **more):
@@ -201,6 +201,6 @@ def test_to_args_gives_the_config_back(config):
 
 def test_the_module_needs_no_tensorflow():
     """Tools can define their flags before TensorFlow starts (and its logging with it)."""
-    code = "import sys, taglm_tf.config_flags; print('tensorflow' in sys.modules)"
+    code = "import sys, taglm_tf.utils.config_flags; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

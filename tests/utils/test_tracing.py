@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf.tracing import WARM_UP_CALLS, EagerThenTraced
+from taglm_tf.utils.tracing import WARM_UP_CALLS, EagerThenTraced
 
 
 def test_first_call_is_eager_later_calls_share_one_trace():

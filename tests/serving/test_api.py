@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 import taglm_tf
-from taglm_tf import api
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.tokenize import tokenize
-from taglm_tf.errors import InputError
-from taglm_tf.evaluation import Predictor
+from taglm_tf.models.evaluation import Predictor
+from taglm_tf.serving import api
+from taglm_tf.utils.errors import InputError
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 RAW = (
     "John Smith lives in New York. The European Commission said on Thursday it disagreed "

@@ -5,7 +5,7 @@ text, embedding files, LM corpora and vocabularies, and ``dump_lstm_emb`` input:
 
 * **Encoding.** UTF-8. A byte-order mark (``EF BB BF``) at the very start of the input is
   dropped, so it never becomes part of the first token. Invalid UTF-8 is an
-  :class:`~taglm_tf.errors.InputError` naming the file and the line.
+  :class:`~taglm_tf.utils.errors.InputError` naming the file and the line.
 * **Lines** end at LF, CRLF or CR (a CR-only file has as many lines as an LF one). Nothing
   else ends a line: U+0085, U+2028, U+2029, form feed and vertical tab belong to the line,
   unlike Python's ``str.splitlines()`` and text-mode newline handling.
@@ -16,7 +16,7 @@ text, embedding files, LM corpora and vocabularies, and ``dump_lstm_emb`` input:
   split at the ASCII controls VT and FF; here they belong to tokens too.)
 * **Compression.** ``.gz``, ``.bz2`` and ``.xz`` files are decompressed by suffix.
 
-The conlleval port (:mod:`taglm_tf.conlleval`) keeps the Perl script's own line and field rules
+The conlleval port (:mod:`taglm_tf.scoring.conlleval`) keeps the Perl script's own line and field rules
 so that its scores stay byte-exact; it only shares :func:`strip_bom`.
 """
 
@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 SEPARATORS = " \t"
 BOM = "\ufeff"

@@ -19,18 +19,18 @@ import shutil
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from taglm_tf import textio
 from taglm_tf.data import brat, conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.tokenize import tokenize_many
-from taglm_tf.errors import InputError
-from taglm_tf.evaluation import Predictor
-from taglm_tf.fileio import atomic_path
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.frozen.features import OnTheFlyFeatures
 from taglm_tf.lm.frozen.loading import load_lms
+from taglm_tf.models.evaluation import Predictor
 from taglm_tf.models.saving import LoadedTagger, load_tagger
 from taglm_tf.tasks import Task, task_named
+from taglm_tf.utils import textio
+from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path
 
 # One input: raw text (str), a token list, or a CoNLL sentence (its tokens; other columns kept).
 Input = str | Sequence[str] | conll.Sentence
@@ -133,7 +133,7 @@ def _spans(pending: _Pending, chunks: Sequence[tag_schemes.Chunk]) -> tuple[Span
 def _check_tokens(tokens: Sequence[str], source: int) -> tuple[str, ...]:
     tokens = tuple(tokens)
     for token in tokens:
-        # The field separators of every reader (taglm_tf.textio): other Unicode spaces belong to tokens.
+        # The field separators of every reader (taglm_tf.utils.textio): other Unicode spaces belong to tokens.
         if (
             not isinstance(token, str)
             or textio.split_fields(token) != [token]
@@ -254,8 +254,8 @@ class Tagger:
         """:meth:`predict` as a generator: reads ``inputs`` lazily, ``chunk_size`` sentences
         (default ``16 * batch_size``) at a time, so memory does not grow with the input. Under
         glibc, a process that tags millions of tokens should also call
-        :func:`taglm_tf.memory.fix_mmap_threshold` once (as ``python -m taglm_tf.tag`` does), or its peak
-        RSS creeps up through heap fragmentation."""
+        :func:`taglm_tf.utils.memory.fix_mmap_threshold` once (as ``python -m taglm_tf.tag``
+        does), or its peak RSS creeps up through heap fragmentation."""
         chunk_size = chunk_size or 16 * batch_size
         pending = _pending_sentences(inputs)
         while True:

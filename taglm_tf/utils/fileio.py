@@ -12,7 +12,7 @@ import shutil
 import socket
 from collections.abc import Iterable, Iterator
 
-from taglm_tf.errors import InputError
+from taglm_tf.utils.errors import InputError
 
 
 @contextlib.contextmanager

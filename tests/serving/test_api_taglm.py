@@ -13,21 +13,21 @@ import pytest
 
 import tiny_lms
 from conftest import tiny_config
-from taglm_tf import model_card
-from taglm_tf.api import Tagger
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.evaluation import Predictor
-from taglm_tf.experiment import run_experiment
 from taglm_tf.lm.frozen.features import OnTheFlyFeatures
 from taglm_tf.lm.frozen.loading import load_lms
+from taglm_tf.models.evaluation import Predictor
 from taglm_tf.models.saving import load_tagger
+from taglm_tf.reports import model_card
 from taglm_tf.run_dir import read_config as load_config
+from taglm_tf.serving.api import Tagger
 from taglm_tf.tasks import sample_paths
+from taglm_tf.training.experiment import run_experiment
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RAW = (
     "Anna Novak said on Monday that Kestrel Bank would open an office in Norvia. "
     "Police in Qualen said 20 people were hurt.\n\nVelmora"

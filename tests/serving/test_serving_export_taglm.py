@@ -13,17 +13,18 @@ import tensorflow as tf
 
 import tiny_lms
 from conftest import tiny_config
-from taglm_tf import export, run_dir
+from taglm_tf import run_dir
 from taglm_tf.data import conll
 from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.errors import InputError
-from taglm_tf.evaluation import Predictor
-from taglm_tf.experiment import run_experiment
 from taglm_tf.lm.frozen.features import OnTheFlyFeatures
 from taglm_tf.lm.frozen.loading import RELATIVE_KEY, lm_fingerprints, load_lms
 from taglm_tf.models import saving
+from taglm_tf.models.evaluation import Predictor
+from taglm_tf.serving import export
 from taglm_tf.tag import tag_input
 from taglm_tf.tasks import sample_paths
+from taglm_tf.training.experiment import run_experiment
+from taglm_tf.utils.errors import InputError
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
 
