@@ -1,7 +1,8 @@
 """How every text input of the project is split into lines and fields.
 
 One set of rules for CoNLL files (training, evaluation, tagging input), whitespace-tokenized
-text, embedding files, LM corpora and vocabularies, and ``dump_lstm_emb`` input:
+text, embedding files, LM corpora and vocabularies (lm_1b's too, kept as bytes:
+:func:`raw_lines`), the lines of BRAT ``.ann`` files, flagfiles and ``dump_lstm_emb`` input:
 
 * **Encoding.** UTF-8. A byte-order mark (``EF BB BF``) at the very start of the input is
   dropped, so it never becomes part of the first token. Invalid UTF-8 is an
