@@ -94,7 +94,7 @@ def ms_per_call(fn, args, calls: int) -> float:
 
 
 def main(argv):
-    del argv
+    cli.no_arguments(argv)
     k, steps = FLAGS.num_tags, FLAGS.steps
     fns = {name: traced(ll, dec, k) for name, (ll, dec) in implementations().items()}
     train = case_inputs(32, steps, k, seed=0)

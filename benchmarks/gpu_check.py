@@ -137,7 +137,7 @@ def devices() -> dict:
 
 
 def main(argv):
-    del argv
+    cli.no_arguments(argv)
     found = devices()
     preset = FLAGS.preset if FLAGS.preset != "auto" else ("gpu" if found["gpus"] else "tiny")
     python, timeout = sys.executable, FLAGS.step_timeout

@@ -88,7 +88,7 @@ def flops(embedder, batch):
 
 
 def main(argv):
-    del argv
+    cli.no_arguments(argv)
     ckpt, vocab = ensure_release(FLAGS.release_dir, FLAGS.size)
     batch, source = sentences(FLAGS.sentences)
     tokens = sum(len(s) for s in batch)

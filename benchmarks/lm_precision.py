@@ -146,7 +146,7 @@ class Stepper:
 
 
 def main(argv):
-    del argv
+    cli.no_arguments(argv)
     for precision in FLAGS.precisions:
         if precision not in PRECISIONS:
             raise app.UsageError(f"--precisions: {precision!r} is not one of {', '.join(PRECISIONS)}")

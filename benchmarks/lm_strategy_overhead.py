@@ -146,7 +146,7 @@ def measure(
 
 
 def main(argv):
-    del argv
+    cli.no_arguments(argv)
     device = FLAGS.device or ("/gpu:0" if tf.config.list_physical_devices("GPU") else "/cpu:0")
     config = LMTrainConfig(batch_size=FLAGS.batch_size, num_steps=FLAGS.num_steps, gradient_scale=20.0)
     model = config_flags.from_flags(LSTMLMConfig)

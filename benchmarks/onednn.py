@@ -81,7 +81,7 @@ def tags(setting: str, test_file: str) -> list:
 
 
 def main(argv):
-    del argv
+    cli.no_arguments(argv)
     runs = {s: [] for s in SETTINGS}
     with tempfile.TemporaryDirectory() as workdir:
         for r in range(FLAGS.rounds):

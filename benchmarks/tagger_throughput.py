@@ -149,7 +149,7 @@ def lm_features(sentences: dict) -> tuple[dict, list]:
 
 
 def main(argv):
-    del argv
+    cli.no_arguments(argv)
     task = TASKS[FLAGS.task]
     data_dir = FLAGS.data_dir or default_data_dir()
     splits = load_splits(task, data_dir)

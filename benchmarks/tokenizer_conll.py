@@ -46,7 +46,7 @@ def agreement(tokenize_one, sentences) -> dict:
 
 
 def main(argv):
-    del argv
+    cli.no_arguments(argv)
     start = time.perf_counter()
     nlp = tokenize._pipeline()  # imports spaCy
     import_seconds = time.perf_counter() - start

@@ -35,6 +35,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
+    cli.no_arguments(argv)
     config = lm_flags.pretrain_config_from_flags()
     train_files, _ = training_files(config)
     vocab = prepare_vocab(config, train_files)

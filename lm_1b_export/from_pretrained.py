@@ -10,6 +10,11 @@ checkpoint given as ``--perplexity_json``) goes with it as ``OUT/perplexity.json
 runs find it for their ``results.json`` and the report. Then
 ``--forward_lm=lm1b:OUT/ckpt-*,OUT/vocab.txt`` (or ``--backward_lm``), ``lm_1b_export.export``
 and ``lm_1b_export.dump_lstm_emb`` read it as they read Google's release.
+
+OUT is written whole and then put in place in one step: an earlier release in OUT (a folder
+holding only what this tool writes) is replaced as a whole, so a killed re-export leaves the
+old release whole (its ``perplexity.json`` included) and a finished one the new release whole;
+a folder holding anything else is refused before any work.
 """
 
 from __future__ import annotations
@@ -19,14 +24,11 @@ from taglm_tf.utils import cli
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
-import json
-import os
-
 from absl import app, flags
 
-from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE, load_lm, perplexity_record, write_lm1b_release
+from taglm_tf.lm.lm1b.writing import check_release_dir
+from taglm_tf.lm.pretraining.saving import load_lm, perplexity_record, write_lm1b_release
 from taglm_tf.utils.cli import define_output_flag, run
-from taglm_tf.utils.fileio import write_text_atomic
 
 FLAGS = flags.FLAGS
 
@@ -53,15 +55,13 @@ def define_flags() -> None:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    check_release_dir(FLAGS.output_dir)  # before any work
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
     step = int(checkpoint.rsplit("-", 1)[1])
     record = perplexity_record(FLAGS.model_dir, checkpoint, FLAGS.perplexity_json)
-    written = write_lm1b_release(model, vocab, config["direction"], FLAGS.output_dir, global_step=step)
-    target = os.path.join(FLAGS.output_dir, PERPLEXITY_FILE)
-    if record is not None:
-        write_text_atomic(target, json.dumps(record, indent=1))
-    elif os.path.exists(target):
-        os.remove(target)  # a stale record of an earlier export
+    written = write_lm1b_release(
+        model, vocab, config["direction"], FLAGS.output_dir, global_step=step, perplexity=record
+    )
     ppl = f", held-out perplexity {record['perplexity']:.2f}" if record else ", no perplexity recorded"
     print(f"wrote {len(written)} files ({config['direction']} LM, {checkpoint}{ppl}) to {FLAGS.output_dir}")
 

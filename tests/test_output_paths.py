@@ -304,3 +304,45 @@ def test_every_tool_refuses_an_output_over_its_inputs_before_any_work(
     code, err, untouched = tools_writing_over_inputs[case]
     assert code == 1 and untouched, err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and message in err, err
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_an_atomic_folder_replaces_a_folder_in_one_step(tmp_path, monkeypatch, exchange):
+    """``atomic_path(replace_folder=True)`` puts the new folder in place of a non-empty one and
+    removes the old, by an exchange or (where the file system has none) by renaming it aside;
+    an aside a killed writer left is removed by the next write; a failed block changes nothing."""
+    from taglm_tf.utils import fileio
+    from taglm_tf.utils.fileio import atomic_path
+
+    if not exchange:
+        monkeypatch.setattr(fileio, "_exchange", lambda a, b: False)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    (tmp_path / f"out.old-{fileio._HOST}-{dead}").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a").write_text("old")
+    (tmp_path / "out" / "b").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(str(tmp_path / "out"), replace_folder=True) as tmp:
+            os.mkdir(tmp)
+            open(os.path.join(tmp, "a"), "w").write("new")
+            raise RuntimeError
+    assert os.listdir(tmp_path) == ["out"] and sorted(os.listdir(tmp_path / "out")) == ["a", "b"]
+    with atomic_path(str(tmp_path / "out"), replace_folder=True) as tmp:
+        os.mkdir(tmp)
+        open(os.path.join(tmp, "a"), "w").write("new")
+    assert os.listdir(tmp_path) == ["out"] and os.listdir(tmp_path / "out") == ["a"]
+    assert (tmp_path / "out" / "a").read_text() == "new"
+
+
+def test_a_scratch_folder_is_removed_whatever_happens(tmp_path):
+    from taglm_tf.utils.fileio import scratch_folder
+
+    with pytest.raises(RuntimeError):
+        with scratch_folder(str(tmp_path / "ckpt-base")) as tmp:
+            open(os.path.join(tmp, "part"), "w").write("x")
+            raise RuntimeError
+    with scratch_folder(str(tmp_path / "ckpt-base")) as tmp:
+        assert os.listdir(tmp) == [] and os.path.basename(tmp).startswith("ckpt-base.tmp-")
+    assert os.listdir(tmp_path) == []

@@ -8,7 +8,9 @@ equivalences (``*``), events (``E``), attributes (``A``, ``M``), normalizations 
 (``#``) are skipped; any other line is an error naming the file and line.
 
 Texts are read exactly as stored (UTF-8, line ends kept, ``newline=""``), so offsets count the
-characters of the file, CRLF pairs as two: the offsets BRAT itself writes.
+characters of the file, CRLF pairs as two: the offsets BRAT itself writes. ``.ann`` files are
+read by the line rules of every text input (:mod:`taglm_tf.utils.textio`: a leading BOM dropped, LF,
+CRLF or CR line ends), by the scorer and the training reader alike (:func:`read_ann`).
 
 A sequence tagger emits one layer of non-overlapping, contiguous spans whose ends are token ends.
 :func:`one_layer` turns a document's annotations into such a layer by a stated rule and counts
@@ -24,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from taglm_tf.data import tokenize
 from taglm_tf.data.conll import Sentence
 from taglm_tf.data.tag_schemes import Chunk, chunks_to_tags, tags_to_chunks
+from taglm_tf.utils import textio
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import write_text_atomic
 
@@ -89,7 +92,7 @@ def _fragments(spec: str, path: str, line: int) -> tuple[tuple[int, int], ...]:
     fragments = []
     for part in spec.split(";"):
         try:
-            start, end = (int(x) for x in part.split())
+            start, end = (int(x) for x in textio.split_fields(part))
         except ValueError:
             raise InputError(
                 f"bad offsets {spec!r} (expected 'START END[;START END...]')", path, line
@@ -100,18 +103,22 @@ def _fragments(spec: str, path: str, line: int) -> tuple[tuple[int, int], ...]:
     return tuple(fragments)
 
 
-def parse_ann(content: str, text: str | None, path: str) -> tuple[TextBound, ...]:
-    """The text-bound annotations of an ``.ann`` file's ``content`` for ``text`` (``None``: the
+def read_ann(path: str, text: str | None) -> tuple[TextBound, ...]:
+    """The text-bound annotations of the ``.ann`` file at ``path`` for ``text`` (``None``: the
     offsets and surfaces are not checked against a text, as a scorer reads predictions).
 
+    Its lines are read as every text input's (:mod:`taglm_tf.utils.textio`): UTF-8, a leading BOM
+    dropped, LF, CRLF or CR line ends; a line of only spaces and tabs is skipped. Within a line
+    the fields are BRAT's: tab-separated.
+
     Raises:
-        InputError: naming ``path`` and the line, for an unknown line kind, a malformed ``T``
-            line, offsets outside the text, or a surface that is not the text at its offsets.
+        InputError: naming ``path`` and the line, for invalid UTF-8, an unknown line kind, a
+            malformed ``T`` line, offsets outside the text, or a surface that is not the text at
+            its offsets.
     """
     found = []
-    for number, line in enumerate(content.split("\n"), 1):
-        line = line[:-1] if line.endswith("\r") else line
-        if not line.strip():
+    for number, line in textio.read_lines(path):
+        if not textio.split_fields(line):
             continue
         kind = line[:1]
         if kind in SKIPPED_KINDS:
@@ -147,7 +154,7 @@ def read_document(txt_path: str, ann_path: str | None = None) -> Document:
     text = read_text(txt_path)
     annotations: tuple[TextBound, ...] = ()
     if ann_path is not None:
-        annotations = parse_ann(read_text(ann_path), text, ann_path)
+        annotations = read_ann(ann_path, text)
     return Document(os.path.splitext(os.path.basename(txt_path))[0], text, annotations, txt_path)
 
 

@@ -10,6 +10,9 @@ separators (``". . ."``), except that such a word cannot end in a number: ``fara
 is a line with one value too many, refused, not the word ``"farah 0.5"``. D comes from the
 ``count dim`` header when there is one, else from the most common field count of the first
 :data:`DIM_SAMPLE_LINES` lines (minus one, for the word).
+
+**Blank lines** (nothing but spaces and tabs) are skipped in every file, Senna's two included:
+there the k-th non-blank word goes with the k-th non-blank vector.
 """
 
 from __future__ import annotations
@@ -104,7 +107,8 @@ def load_embeddings(
             word may contain spaces, see the module doc), or Senna's ``embeddings.txt``
             (vectors only) when ``words_path`` is given.
         wanted: words to keep; others are skipped without parsing their vectors.
-        words_path: Senna's ``words.lst``, one word per line, aligned with ``path``.
+        words_path: Senna's ``words.lst``, one word per line, aligned with ``path`` (the k-th
+            word with the k-th vector; blank lines of either file are skipped and do not count).
 
     Returns:
         ``{word: float32 array [D]}``; a word listed twice keeps its last vector.
@@ -112,7 +116,7 @@ def load_embeddings(
     Raises:
         InputError: naming the file and line, for a missing/unreadable/empty file, invalid
             UTF-8, a line with fewer than D values, non-numeric or non-finite values, or (Senna)
-            vector and word counts that differ.
+            vector and word counts (blank lines left out) that differ.
     """
     keep: set[str] | None = None if wanted is None else set(wanted)
     if words_path is not None:
@@ -136,24 +140,29 @@ def load_embeddings(
 
 
 def _load_senna(path: str, words_path: str, keep: set[str] | None) -> dict[str, np.ndarray]:
-    words = [textio.strip_field_separators(line) for _, line in textio.read_lines(words_path)]
+    """Senna's two files, the k-th word with the k-th vector; blank lines (only spaces and tabs)
+    of either file are skipped, as a GloVe file's are, and do not count."""
+    words = [
+        word for _, line in textio.read_lines(words_path) if (word := textio.strip_field_separators(line))
+    ]
     table: dict[str, np.ndarray] = {}
     dim: int | None = None
-    number = 0
+    count = 0
     for number, line in textio.read_lines(path):
-        if number > len(words):
-            raise InputError(f"more vectors than the {len(words)} words in {words_path}", path, number)
         values = textio.split_fields(line)
         if not values:
-            raise InputError("line has no vector", path, number)
+            continue
+        if count == len(words):
+            raise InputError(f"more vectors than the {len(words)} words in {words_path}", path, number)
         if dim is None:
             dim = _parse_vector(values, None, path, number).shape[0]
-        if keep is None or words[number - 1] in keep:
-            table[words[number - 1]] = _parse_vector(values, dim, path, number)
+        if keep is None or words[count] in keep:
+            table[words[count]] = _parse_vector(values, dim, path, number)
+        count += 1
     if dim is None:
         raise InputError("embedding file is empty", path)
-    if number != len(words):
-        raise InputError(f"{number} vectors for {len(words)} words in {words_path}", path)
+    if count != len(words):
+        raise InputError(f"{count} vectors for {len(words)} words in {words_path}", path)
     return table
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from taglm_tf.data.brat import parse_ann, read_text
+from taglm_tf.data.brat import read_ann
 from taglm_tf.scoring.conlleval import ChunkCounts
 from taglm_tf.utils.errors import InputError
 
@@ -57,9 +57,10 @@ class SpanScores:
 
 
 def span_types(path: str) -> dict[tuple, str]:
-    """``{fragments: type}`` of an ``.ann`` file, the first annotation of each span winning."""
+    """``{fragments: type}`` of an ``.ann`` file (read as :func:`taglm_tf.data.brat.read_ann`
+    reads it for training), the first annotation of each span winning."""
     found: dict[tuple, str] = {}
-    for a in parse_ann(read_text(path), None, path):
+    for a in read_ann(path, None):
         found.setdefault(a.fragments, a.type)
     return found
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
+import io
 import os
 import re
 import sys
+from typing import NoReturn
 
 from absl import app, flags, logging
+from absl.flags import _flagvalues
 
-from taglm_tf.utils import memory
+from taglm_tf.utils import memory, textio
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_output_path, default_data_dir
 
@@ -109,6 +113,13 @@ def run(main) -> None:
     """``absl.app.run`` that turns bad input into one clear line and exit status 1, and Ctrl-C
     into one line (where the run stopped, from :class:`~taglm_tf.utils.errors.Interrupted`) and 130.
 
+    Bad input is an :class:`~taglm_tf.utils.errors.InputError`, a flag that does not parse (an
+    unknown flag, a bad value, a missing required flag, an unreadable flagfile) and the
+    ``app.UsageError`` or ``flags.Error`` that a ``main`` raises for arguments it does not take
+    (``unexpected arguments: ...``): each is one ``error: ...`` line on stderr, exit status 1,
+    instead of absl's help text or a traceback. Flagfiles are read as every text input
+    (:func:`read_flagfiles_as_text_input`).
+
     absl's log verbosity is WARNING unless ``--verbosity`` is given (absl's default is INFO):
     TensorFlow's info lines, e.g. TF 2.21's checkpoint "Sharding callback duration", are not the
     project's messages.
@@ -126,9 +137,8 @@ def run(main) -> None:
         try:
             check_output_flags(argv=argv[1:])
             return main(argv)
-        except InputError as e:
-            print(f"error: {e}", file=sys.stderr)
-            sys.exit(1)
+        except (InputError, app.UsageError, flags.Error) as e:
+            fail(e)
         except KeyboardInterrupt as e:
             # End a progress line on the terminal (training bars go to stdout, tagging progress to
             # stderr), so that the message starts its own line.
@@ -141,13 +151,56 @@ def run(main) -> None:
             # running can crash (SIGSEGV). What a run keeps is already on disk, written atomically.
             os._exit(INTERRUPTED_EXIT)
 
+    read_flagfiles_as_text_input()
     try:
-        app.run(guarded)
+        app.run(guarded, flags_parser=parse_flags)
     except SystemExit as e:
         # absl prints the help while parsing the flags, before main, then exits with 1.
         if e.code == 1 and any(arg.split("=")[0] in HELP_OPTIONS for arg in sys.argv[1:]):
             sys.exit(0)
         raise
+
+
+def fail(error: Exception) -> NoReturn:
+    """Print ``error`` as one ``error: ...`` line on stderr and exit with status 1."""
+    print("error: " + " ".join(str(error).split("\n")), file=sys.stderr)
+    sys.exit(1)
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl's flag parsing for :func:`run` (``app.run``'s ``flags_parser``): the arguments left
+    after the flags, or one ``error:`` line and exit status 1 where absl prints two and a hint."""
+    try:
+        return flags.FLAGS(argv)
+    except (flags.Error, InputError) as e:
+        fail(e)
+
+
+def no_arguments(argv: list[str]) -> None:
+    """For a ``main`` that takes flags only: refuse anything else on the command line (for
+    :func:`run`, one ``error: unexpected arguments: ...`` line)."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+
+
+def read_flagfiles_as_text_input() -> None:
+    """Make absl read ``--flagfile`` files by the rules of every text input
+    (:mod:`taglm_tf.utils.textio`): UTF-8, a leading byte-order mark dropped (absl's own reading keeps
+    it, so the first flag becomes an unexpected argument ``\ufeff--flag=...``), lines ending at
+    LF, CRLF or CR. absl's flagfile semantics stay its own (comments, nested ``--flagfile``); a
+    file it cannot open is its usual error, invalid UTF-8 an :class:`InputError` naming the file
+    and line. Idempotent; process-wide (absl has one flagfile reader)."""
+    _flagvalues.open = _open_flagfile
+
+
+def _open_flagfile(file, mode: str = "r", *args, **kwargs):
+    """The ``open`` absl's flag module calls: its flagfile reads (``open(name)``) decoded by
+    :mod:`taglm_tf.utils.textio`; any other use passed on to the built-in."""
+    if mode != "r" or args or kwargs:
+        return builtins.open(file, mode, *args, **kwargs)
+    with builtins.open(file, "rb") as f:  # OSError, as absl expects of open()
+        lines = [line for _, line in textio.iter_lines(f, os.fspath(file))]
+    return io.StringIO("".join(line + "\n" for line in lines))
 
 
 def plain_text(doc: str) -> str:

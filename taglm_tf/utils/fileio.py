@@ -5,51 +5,128 @@ and the clean-up of a run that fails before it has saved anything worth resuming
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import glob
 import os
 import re
 import shutil
 import socket
+import sys
 from collections.abc import Iterable, Iterator
 
 from taglm_tf.utils.errors import InputError
 
 
 @contextlib.contextmanager
-def atomic_path(path: str) -> Iterator[str]:
+def atomic_path(path: str, replace_folder: bool = False) -> Iterator[str]:
     """Yield a temporary sibling path (its folder created if missing); rename it onto ``path``
     only if the block succeeds.
 
     The temporary is ``STEM.tmp-HOST-PID.EXT``. Temporaries of ``path`` that a killed process
     of this host left (its PID no longer runs) are removed first, so a kill never leaves a
     second, half-made copy of an output beside it for good; those of other hosts (a shared file
-    system) are left alone."""
+    system) are left alone.
+
+    A file replaces an existing file in one step. With ``replace_folder``, a folder written at
+    the temporary also replaces an existing folder at ``path`` (which a plain rename refuses
+    unless it is empty), whatever it holds: the two are exchanged in one step (Linux
+    ``renameat2(RENAME_EXCHANGE)``) and the old one, now at the temporary, is removed. So a
+    reader, or a kill, sees the old folder whole or the new one whole, never a mix; a kill
+    just after the exchange leaves the old folder at the temporary, removed by the next write.
+    Where the file system cannot exchange folders, the old one is first renamed aside (to
+    ``STEM.old-HOST-PID.EXT``, cleaned like a temporary): a kill in the instant between the two
+    renames leaves no folder at ``path``. The caller decides whether an existing folder may be
+    replaced (e.g. only one it wrote itself)."""
+    path, tmp = _temporary_of(path)
+    try:
+        yield tmp
+        if replace_folder and os.path.isdir(tmp) and os.path.isdir(path) and not os.path.islink(path):
+            stem, ext = os.path.splitext(path)
+            _replace_folder(tmp, path, f"{stem}.old-{_HOST}-{os.getpid()}{ext}")
+        else:
+            os.replace(tmp, path)
+    finally:
+        _remove(tmp)
+
+
+@contextlib.contextmanager
+def scratch_folder(path: str) -> Iterator[str]:
+    """Yield a new, empty folder beside ``path`` for work files, named as :func:`atomic_path`
+    names its temporary of ``path`` (``STEM.tmp-HOST-PID.EXT``) and removed when the block ends,
+    whether it succeeds or not. A kill leaves it behind only until the next
+    :func:`scratch_folder` or :func:`atomic_path` of ``path`` removes it, so a writer that needs a
+    folder of its own (e.g. a library that writes a file under a name of its choosing) leaves
+    nothing for good."""
+    path, tmp = _temporary_of(path)
+    _remove(tmp)
+    os.mkdir(tmp)
+    try:
+        yield tmp
+    finally:
+        _remove(tmp)
+
+
+def _temporary_of(path: str) -> tuple[str, str]:
+    """``(path normalised, its temporary)``, after making the folder of ``path`` and removing
+    the temporaries of ``path`` that dead processes left."""
     path = os.path.normpath(os.fspath(path))
     stem, ext = os.path.splitext(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)  # an output's folders are made as it is written
     remove_dead_temporaries(stem, ext)
-    tmp = f"{stem}.tmp-{_HOST}-{os.getpid()}{ext}"  # keep the extension: Keras dispatches on it
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif os.path.exists(tmp):
-            os.remove(tmp)
+    return path, f"{stem}.tmp-{_HOST}-{os.getpid()}{ext}"  # keep the extension: Keras dispatches on it
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        os.remove(path)
 
 
 _HOST = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
+_RENAME_EXCHANGE, _AT_FDCWD = 2, -100  # <linux/fs.h>, <fcntl.h>
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap the entries ``a`` and ``b`` in one step; False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # glibc < 2.28, another libc
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    errno_ = ctypes.get_errno()
+    if errno_ in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # not on this file system
+        return False
+    raise OSError(errno_, os.strerror(errno_), b)
+
+
+def _replace_folder(new: str, path: str, aside: str) -> None:
+    """Put the folder ``new`` at ``path`` in place of the folder there; the old one ends up at
+    ``new`` (removed by :func:`atomic_path`)."""
+    if _exchange(new, path):
+        return
+    os.rename(path, aside)
+    os.rename(new, path)
+    os.rename(aside, new)
 
 
 def remove_dead_temporaries(stem: str, ext: str = "") -> None:
-    """Delete this host's ``STEM.tmp-HOST-PID.EXT`` files and folders whose process has ended.
+    """Delete this host's ``STEM.tmp-HOST-PID.EXT`` (and ``STEM.old-HOST-PID.EXT``, a replaced
+    folder moved aside) files and folders whose process has ended.
     POSIX only (elsewhere a PID cannot be probed without side effects); a temporary that
     another process removes first is no error."""
     if os.name != "posix":
         return
     folder, name = os.path.split(stem)
-    pattern = re.compile(re.escape(f"{name}.tmp-{_HOST}-") + r"([0-9]{1,9})" + re.escape(ext) + "$")
+    pattern = re.compile(
+        re.escape(name) + r"\.(?:tmp|old)-" + re.escape(f"{_HOST}-") + r"([0-9]{1,9})" + re.escape(ext) + "$"
+    )
     try:
         entries = os.listdir(folder or ".")
     except OSError:
@@ -59,7 +136,9 @@ def remove_dead_temporaries(stem: str, ext: str = "") -> None:
         if found and not _running(int(found.group(1))):
             target = os.path.join(folder, entry)
             try:
-                shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+                shutil.rmtree(target) if os.path.isdir(target) and not os.path.islink(target) else os.remove(
+                    target
+                )
             except OSError:
                 pass
 

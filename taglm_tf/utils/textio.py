@@ -1,7 +1,8 @@
 """How every text input of the project is split into lines and fields.
 
 One set of rules for CoNLL files (training, evaluation, tagging input), whitespace-tokenized
-text, embedding files, LM corpora and vocabularies, and ``dump_lstm_emb`` input:
+text, embedding files, LM corpora and vocabularies (lm_1b's too, kept as bytes:
+:func:`raw_lines`), the lines of BRAT ``.ann`` files, flagfiles and ``dump_lstm_emb`` input:
 
 * **Encoding.** UTF-8. A byte-order mark (``EF BB BF``) at the very start of the input is
   dropped, so it never becomes part of the first token. Invalid UTF-8 is an
@@ -59,9 +60,10 @@ def field_spans(line: str) -> list[tuple[int, int]]:
     return [m.span() for m in _FIELD.finditer(line)]
 
 
-def strip_field_separators(line: str) -> str:
-    """``line`` without leading and trailing spaces and tabs (one-word-per-line files)."""
-    return line.strip(SEPARATORS)
+def strip_field_separators(line):
+    """``line`` (str or bytes) without leading and trailing spaces and tabs (one-word-per-line
+    files)."""
+    return line.strip(SEPARATORS.encode() if isinstance(line, bytes) else SEPARATORS)
 
 
 def strip_bom(text):
@@ -85,6 +87,17 @@ def open_binary(path: str) -> BinaryIO:
         return opener(path, "rb")
     except OSError as e:
         raise InputError(f"cannot read ({e.strerror or e})", path) from None
+
+
+def raw_lines(stream: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines of a binary stream as bytes, not decoded, by the rules of :func:`iter_lines`
+    (a leading BOM dropped; LF, CRLF or CR line ends; no terminators), for an input whose bytes
+    are kept as they are (lm_1b's vocabulary, whose words may hold bytes that are not UTF-8).
+
+    Args:
+        stream: binary file object, or any iterable of LF-terminated byte lines.
+    """
+    return _split_raw_lines(stream)
 
 
 def _split_raw_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:

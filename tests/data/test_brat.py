@@ -53,6 +53,23 @@ def test_crlf_text_keeps_its_offsets(tmp_path):
     assert doc.text == text and doc.annotations[0].fragments == ((start, start + 5),)
 
 
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_ann_lines_are_read_as_every_text_input(tmp_path, bom, newline):
+    """An ``.ann`` file with a leading BOM, CRLF or CR-only line ends gives the annotations of
+    the LF file (the text keeps its exact offsets)."""
+    ann = (
+        t_line(1, "Material", 0, 16, TEXT)
+        + "#1\tAnnotatorNotes T1\tnote\n"
+        + t_line(2, "Process", 41, 47, TEXT)
+    )
+    (doc,) = brat.read_folder(str(write_doc(tmp_path, "d", TEXT, bom + ann.replace("\n", newline))))
+    assert [(a.id, a.type, a.fragments) for a in doc.annotations] == [
+        ("T1", "Material", ((0, 16),)),
+        ("T2", "Process", ((41, 47),)),
+    ]
+
+
 @pytest.mark.parametrize(
     "ann,message,line",
     [

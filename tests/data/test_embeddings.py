@@ -312,6 +312,37 @@ def test_senna_fewer_vectors_than_words(tmp_path):
     _raises_at(vectors, None, "2 vectors for 3 words", words_path=str(words))
 
 
+@pytest.mark.parametrize(
+    "words,vectors",
+    [
+        ("a\nb\n", "1 2\n3 4\n\n"),  # a trailing blank line in embeddings.txt
+        ("a\nb\n\n", "1 2\n3 4\n"),  # ... and in words.lst
+        ("\ta\n \n\nb\n \t\n", " \n1 2\n\t\n3 4\n"),  # blank lines anywhere, of spaces and tabs
+    ],
+)
+def test_senna_blank_lines_are_skipped_as_in_glove_files(tmp_path, words, vectors):
+    """As the GloVe reader, the Senna reader skips blank lines in both files: the k-th non-blank
+    word goes with the k-th non-blank vector."""
+    table = load_embeddings(
+        str(_write(tmp_path / "embeddings.txt", vectors)),
+        words_path=str(_write(tmp_path / "words.lst", words)),
+    )
+    assert sorted(table) == ["a", "b"]
+    np.testing.assert_array_equal(table["a"], [1, 2])
+    np.testing.assert_array_equal(table["b"], [3, 4])
+    glove = load_embeddings(str(_write(tmp_path / "glove.txt", "a 1 2\n\nb 3 4\n\n")))
+    assert {w: v.tolist() for w, v in glove.items()} == {w: v.tolist() for w, v in table.items()}
+
+
+def test_senna_counts_leave_blank_lines_out(tmp_path):
+    words = _write(tmp_path / "words.lst", "a\n\nb\n")
+    vectors = _write(tmp_path / "embeddings.txt", "1 2\n\n3 4\n\n5 6\n")
+    _raises_at(vectors, 5, "more vectors than the 2 words", words_path=str(words))
+    words = _write(tmp_path / "words.lst", "a\nb\n\nc\n")
+    vectors = _write(tmp_path / "embeddings.txt", "1 2\n\n3 4\n")
+    _raises_at(vectors, None, "2 vectors for 3 words", words_path=str(words))
+
+
 def test_senna_missing_words_file(tmp_path):
     vectors = _write(tmp_path / "embeddings.txt", "1 2\n")
     with pytest.raises(InputError) as info:

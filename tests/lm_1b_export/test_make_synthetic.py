@@ -8,17 +8,21 @@ independent numpy re-computation of the forward math (§5) from the checkpoint t
 import io
 import os
 import shutil
-from contextlib import redirect_stdout
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from taglm_tf.utils.errors import InputError
 from tools.lm1b import make_synthetic as ms
 from tools.lm1b.reference import ReferenceLM
 
 E, COUNTS, WIDTHS, P, N = 4, (1, 1, 2, 2, 4, 6, 8, 8), (1, 2, 3, 4, 5, 6, 7, 7), 16, 64
 H = sum(COUNTS)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CKPT_NAMES = ["ckpt-base", "ckpt-char-embedding", "ckpt-lstm"] + ["ckpt-softmax%d" % i for i in range(9)]
 SENTENCES = [
     "the cat sat on the mat .".split(),
@@ -143,6 +147,34 @@ def test_cli_no_softmax(tmp_path):
     assert "NOT written" in buf.getvalue()
     assert sorted(os.listdir(out)) == sorted(CKPT_NAMES[:3] + [ms.VOCAB_NAME, ms.GRAPH_NAME])
     assert len(tf.train.list_variables(os.path.join(out, "ckpt-*"))) == 103
+
+
+def test_a_release_is_replaced_whole(tmp_path):
+    """Writing again into a release replaces it as a whole (no stale softmax shards beside a
+    release without them); killed half-way, the folder holds the old release whole; a folder
+    holding other files is refused before any work."""
+    out = tmp_path / "rel"
+    ms.write_synthetic_release(str(out), seed=1)
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    killed = subprocess.run(
+        [sys.executable, os.path.join(REPO, "tests", "exit_at_call.py")]
+        + ["taglm_tf.lm.lm1b.writing:write_v1_file", "3", "after", "tools.lm1b.make_synthetic"]
+        + [f"--output_dir={out}", "--seed=2", "--no_softmax"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == 9, killed.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old
+    ms.write_synthetic_release(str(out), seed=2, include_softmax=False)
+    assert sorted(os.listdir(out)) == sorted(CKPT_NAMES[:3] + [ms.VOCAB_NAME, ms.GRAPH_NAME])
+    assert os.listdir(tmp_path) == ["rel"]
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match=r"not part of an lm_1b release .*\(notes.txt\)"):
+        ms.write_synthetic_release(str(out), seed=3)
+    with pytest.raises(SystemExit), redirect_stderr(io.StringIO()) as err:
+        ms.main([f"--output_dir={out}"])
+    assert "notes.txt" in err.getvalue() and (out / "notes.txt").exists()
 
 
 def test_values_depend_only_on_seed_and_name(release):

@@ -57,6 +57,22 @@ def test_a_duplicate_prediction_counts_once(tmp_path):
     assert (o.correct, o.found_guessed, o.found_gold, o.f1) == (1, 1, 1, 100.0)
 
 
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_ann_lines_are_read_as_every_text_input(tmp_path, bom, newline):
+    """A leading BOM and CRLF or CR-only line ends: the same two gold spans as an LF file, scored
+    the same (a CR-only file once read as one line, its second span swallowed into the first
+    one's surface: 100/100/100 with one gold span)."""
+    lines = ["T1\tTask 0 5\tx", "T2\tProcess 6 9\ty"]
+    for folder, count in (("g", 2), ("p", 1)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a.ann").write_bytes((bom + newline.join(lines[:count]) + newline).encode())
+    scores = score_folders(str(tmp_path / "g"), str(tmp_path / "p"))
+    overall = scores.as_dict()["overall"]
+    assert (overall["gold"], overall["predicted"], overall["correct"]) == (2, 1, 1)
+    assert (overall["precision"], overall["recall"], overall["f1"]) == (100.0, 50.0, pytest.approx(200 / 3))
+
+
 def test_errors(tmp_path):
     ann(tmp_path / "g", "a", ("Task", 0, 5))
     with pytest.raises(InputError, match="no such folder"):

@@ -40,10 +40,10 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 
-from taglm_tf.lm.lm1b.writing import write_v1_file
+from taglm_tf.lm.lm1b.writing import check_release_dir, write_v1_file
 from taglm_tf.lm.vocab import MAX_TERM_ID
 from taglm_tf.utils.errors import InputError
-from taglm_tf.utils.fileio import check_output_path
+from taglm_tf.utils.fileio import atomic_path, check_output_path
 
 # ---------------------------------------------------------------------------------------------
 # Release layout
@@ -416,26 +416,26 @@ def write_synthetic_release(
 ) -> dict[str, str]:
     """Write the release into ``output_dir``; returns {file name: path} of the files written.
 
-    With ``include_softmax=False`` the nine ``ckpt-softmax*`` files are not written (stale ones
-    of those names are removed); the pbtxt still expects them, so its ``save/restore_all`` then
-    fails, but the checkpoint glob holds a consistent char-CNN + LSTM model.
+    The folder is written whole and then put in place in one step, replacing an earlier
+    synthetic release there as a whole (a folder holding other files is refused:
+    :func:`~taglm_tf.lm.lm1b.writing.check_release_dir`), so a kill never leaves a mixed or
+    partial release. With ``include_softmax=False`` the nine ``ckpt-softmax*`` files are not
+    written; the pbtxt still expects them, so its ``save/restore_all`` then fails, but the
+    checkpoint glob holds a consistent char-CNN + LSTM model.
     """
     dims = SIZES[size]
-    os.makedirs(output_dir, exist_ok=True)
-    written = {}
-    for file_name, specs in release_variables(dims).items():
-        path = os.path.join(output_dir, file_name)
-        if file_name.startswith("ckpt-softmax") and not include_softmax:
-            if os.path.exists(path):
-                os.remove(path)
-            continue
-        _write_v1_file(path, specs, seed)
-        written[file_name] = path
-    for file_name, writer in ((VOCAB_NAME, write_vocab), (GRAPH_NAME, write_graph_pbtxt)):
-        path = os.path.join(output_dir, file_name)
-        writer(path, dims)
-        written[file_name] = path
-    return written
+    check_release_dir(output_dir, VOCAB_NAME, also=(GRAPH_NAME,))
+    names = []
+    with atomic_path(output_dir, replace_folder=True) as tmp:
+        os.mkdir(tmp)
+        for file_name, specs in release_variables(dims).items():
+            if include_softmax or not file_name.startswith("ckpt-softmax"):
+                _write_v1_file(os.path.join(tmp, file_name), specs, seed)
+                names.append(file_name)
+        for file_name, writer in ((VOCAB_NAME, write_vocab), (GRAPH_NAME, write_graph_pbtxt)):
+            writer(os.path.join(tmp, file_name), dims)
+            names.append(file_name)
+    return {name: os.path.join(output_dir, name) for name in names}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -457,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:  # before any work, as every tool of the project checks where it writes
         check_output_path(args.output_dir, (), "--output_dir", folder=True)
+        check_release_dir(args.output_dir, VOCAB_NAME, also=(GRAPH_NAME,))
     except InputError as e:
         parser.error(str(e))
     written = write_synthetic_release(

@@ -8,6 +8,7 @@ the model reads.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 
@@ -23,17 +24,16 @@ NUM_SPECIAL_CHARS = 5
 
 
 def read_vocab_lines(path: str) -> list[bytes]:
-    """The lines of ``path`` as bytes, split on b"\\n" and stripped of ASCII whitespace (as Python 2);
-    a leading UTF-8 byte-order mark is dropped, as every text input of the project drops it."""
+    """The lines of ``path`` as bytes, split and stripped as every text input of the project
+    (:mod:`taglm_tf.utils.textio`): a leading UTF-8 byte-order mark dropped, lines ending at LF, CRLF or
+    CR, outer ASCII spaces and tabs removed (a form feed or vertical tab is part of the word).
+    The bytes are not decoded, as the Python 2 release code keeps them."""
     try:
         with tf.io.gfile.GFile(path, "rb") as f:
-            data = textio.strip_bom(f.read())
+            data = f.read()
     except tf.errors.OpError as e:
         raise InputError(f"cannot read the vocabulary ({e.message.strip()})", path=path) from None
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return [line.strip() for line in lines]
+    return [textio.strip_field_separators(line) for line in textio.raw_lines(io.BytesIO(data))]
 
 
 def read_vocab(path: str | os.PathLike) -> LMVocabulary:
@@ -61,8 +61,8 @@ class LM1BCharEncoder:
 
     Args:
         words: the vocabulary's words (str or bytes), as :func:`read_vocab` gives them or as a
-            vocabulary file would hold them (each is stripped of ASCII whitespace and
-            ``!!!MAXTERMID`` is left out, as reading the file would).
+            vocabulary file would hold them (each is stripped of outer ASCII spaces and tabs
+            and ``!!!MAXTERMID`` is left out, as reading the file would).
         max_word_length: length of each encoded row (50 in the release).
         path: the vocabulary file, for error messages.
 
@@ -81,7 +81,11 @@ class LM1BCharEncoder:
         if max_word_length < 2:
             raise ValueError(f"max_word_length must be at least 2, got {max_word_length}")
         self.max_word_length = max_word_length
-        lines = [line for line in (to_bytes(w).strip() for w in words) if line != MAX_TERM_ID.encode()]
+        lines = [
+            line
+            for line in (textio.strip_field_separators(to_bytes(w)) for w in words)
+            if line != MAX_TERM_ID.encode()
+        ]
         used = np.zeros(256, bool)
         used[np.frombuffer(b"".join(lines), np.uint8)] = True
         free = np.flatnonzero(~used)

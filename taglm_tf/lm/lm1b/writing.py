@@ -8,7 +8,12 @@ The inverse of :func:`~taglm_tf.lm.lm1b.checkpoint.read_lm1b_checkpoint` (docs/l
 ``ckpt-softmax{S}`` (``softmax/b``). Matrices are split by rows into S shards (8 in the release).
 
 A backward LM is marked by ``direction.json`` beside the shards (``{"direction": "backward"}``);
-the release has none and is forward. :func:`read_direction` reads it.
+the release has none and is forward. :func:`read_direction` reads it. ``perplexity.json``, if
+present, is the LM's held-out perplexity record (an ``experiments.eval_lm`` result naming the
+checkpoint the weights came from).
+
+:func:`write_release` writes the folder whole and then puts it in place in one step, replacing
+an earlier release of its own there as a whole.
 """
 
 from __future__ import annotations
@@ -16,9 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -26,9 +30,12 @@ import tensorflow as tf
 from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, checkpoint_fingerprint, expand_pattern
 from taglm_tf.lm.vocab import DIRECTIONS, MAX_TERM_ID
 from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path, scratch_folder
 
 NUM_SHARDS = 8
 DIRECTION_FILE = "direction.json"
+# The LM's held-out perplexity record (an ``experiments.eval_lm`` result), written with the release.
+PERPLEXITY_FILE = "perplexity.json"
 # Bias of the softmax rows added to reach a multiple of the shard count: they enter lm_1b's
 # normaliser (LM1BSoftmax), so they must get probability 0.
 PADDING_BIAS = -1e30
@@ -36,8 +43,9 @@ PADDING_BIAS = -1e30
 
 def write_v1_file(path: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
     """Write ``(name, value)`` tensors into one TF V1 (tensor-slice) file at exactly ``path``,
-    as the release's files are (a V1 ``Saver`` in a private graph; no state file)."""
-    out_dir = os.path.dirname(os.path.abspath(path))
+    as the release's files are (a V1 ``Saver`` in a private graph; no state file). The file
+    appears complete or not at all, and a kill leaves only a ``STEM.tmp-HOST-PID`` folder that
+    the next write of ``path`` removes (:func:`taglm_tf.utils.fileio.scratch_folder`)."""
     graph = tf.Graph()
     with graph.as_default():
         feeds, var_list = [], {}
@@ -50,24 +58,22 @@ def write_v1_file(path: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
         saver = tf.compat.v1.train.Saver(
             var_list=var_list, sharded=False, write_version=tf.compat.v1.train.SaverDef.V1
         )
-    tmp_dir = tempfile.mkdtemp(prefix=".tmp-", dir=out_dir)
-    try:
-        with tf.compat.v1.Session(graph=graph) as sess:
-            for init, feed, value in feeds:
-                sess.run(init, {feed: value})
-            logger = tf.get_logger()
-            level = logger.level
-            logger.setLevel("ERROR")  # Saver.save's 6-line "V1 format is deprecated" banner: V1 is the point
-            try:
-                saver.save(sess, os.path.join(tmp_dir, "ckpt"), write_meta_graph=False, write_state=False)
-            finally:
-                logger.setLevel(level)
+    # The V1 writer picks its own temporary names beside the file: write in a folder of our own,
+    # named by fileio's rule, so that a kill inside Saver.save leaves nothing for good.
+    with scratch_folder(path) as tmp_dir, tf.compat.v1.Session(graph=graph) as sess:
+        for init, feed, value in feeds:
+            sess.run(init, {feed: value})
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel("ERROR")  # Saver.save's 6-line "V1 format is deprecated" banner: V1 is the point
+        try:
+            saver.save(sess, os.path.join(tmp_dir, "ckpt"), write_meta_graph=False, write_state=False)
+        finally:
+            logger.setLevel(level)
         produced = os.listdir(tmp_dir)
         if produced != ["ckpt"]:
             raise RuntimeError(f"V1 saver wrote {produced!r}, expected one file 'ckpt'")
         os.replace(os.path.join(tmp_dir, "ckpt"), path)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def _row_shards(prefix: str, matrix: np.ndarray, num_shards: int) -> list[tuple[str, np.ndarray]]:
@@ -131,6 +137,36 @@ def write_vocab(path: str, words: Sequence[str]) -> None:
         f.write("".join(w + "\n" for w in words) + MAX_TERM_ID + "\n")
 
 
+def release_names(vocab_name: str = "vocab.txt", also: Iterable[str] = ()) -> re.Pattern:
+    """The names a release folder written by :func:`write_release` may hold: its files
+    (``ckpt-*``, the vocabulary, ``direction.json``, ``perplexity.json``, and the names in
+    ``also``) and the temporaries of a killed writer (the ``.tmp-XXXX`` folders of earlier
+    versions among them)."""
+    files = "|".join(re.escape(name) for name in (vocab_name, DIRECTION_FILE, PERPLEXITY_FILE, *also))
+    return re.compile(rf"(ckpt-(base|char-embedding|lstm|softmax[0-9]+)|{files})(\.(tmp|old)-.*)?|\.tmp-.*")
+
+
+def check_release_dir(output_dir: str, vocab_name: str = "vocab.txt", also: Iterable[str] = ()) -> None:
+    """Refuse ``output_dir`` before any work unless it is missing, empty or a release folder
+    that :func:`write_release` wrote (it holds nothing else; :func:`release_names`): the whole
+    folder is replaced.
+
+    Raises:
+        InputError: naming the folder and up to three of its other entries.
+    """
+    if not os.path.isdir(output_dir):
+        return
+    names = release_names(vocab_name, also)
+    others = sorted(name for name in os.listdir(output_dir) if not names.fullmatch(name))
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise InputError(
+            f"holds files that are not part of an lm_1b release written by this tool ({shown}); "
+            "a new release replaces the whole folder, so choose a new or empty folder",
+            output_dir,
+        )
+
+
 def write_release(
     output_dir: str,
     weights: LM1BWeights,
@@ -138,30 +174,38 @@ def write_release(
     direction: str = "forward",
     vocab_name: str = "vocab.txt",
     num_shards: int = NUM_SHARDS,
+    perplexity: dict | None = None,
 ) -> dict[str, str]:
     """Write ``weights`` and the vocabulary ``words`` (id order) into ``output_dir`` in the
-    release layout, with ``direction.json`` for a backward LM; returns {file name: path}.
+    release layout, with ``direction.json`` for a backward LM and ``perplexity.json`` holding
+    ``perplexity`` (the LM's held-out perplexity record) if given; returns {file name: path}.
+
+    The folder is written whole, then put in place in one step (:func:`taglm_tf.utils.fileio.atomic_path`):
+    an existing release folder (:func:`check_release_dir`) is replaced as a whole, so a reader
+    or a kill sees the old release whole or the new one whole, never a mix (e.g. an old
+    ``perplexity.json`` beside new weights).
 
     Raises:
         ValueError: an unknown ``direction``.
+        InputError: ``output_dir`` holds other files (:func:`check_release_dir`).
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
-    os.makedirs(output_dir, exist_ok=True)
-    written = {}
-    for name, tensors in release_tensors(weights, num_shards).items():
-        written[name] = os.path.join(output_dir, name)
-        write_v1_file(written[name], tensors)
-    written[vocab_name] = os.path.join(output_dir, vocab_name)
-    write_vocab(written[vocab_name], words)
-    marker = os.path.join(output_dir, DIRECTION_FILE)
-    if direction == "backward":
-        with open(marker, "w", encoding="utf-8") as f:
-            json.dump({"direction": direction}, f)
-        written[DIRECTION_FILE] = marker
-    elif os.path.exists(marker):
-        os.remove(marker)
-    return written
+    check_release_dir(output_dir, vocab_name)
+    files = release_tensors(weights, num_shards)
+    with atomic_path(output_dir, replace_folder=True) as tmp:
+        os.mkdir(tmp)
+        for name, tensors in files.items():
+            write_v1_file(os.path.join(tmp, name), tensors)
+        write_vocab(os.path.join(tmp, vocab_name), words)
+        notes = {DIRECTION_FILE: {"direction": direction} if direction == "backward" else None}
+        notes[PERPLEXITY_FILE] = perplexity
+        for name, record in notes.items():
+            if record is not None:
+                with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
+                    json.dump(record, f, indent=1)
+        written = sorted(os.listdir(tmp))
+    return {name: os.path.join(output_dir, name) for name in written}
 
 
 def release_fingerprint(pattern: Pattern) -> str:

@@ -5,7 +5,9 @@ with the LM ``kind`` under ``model``, the model's constructor arguments under ``
 the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
 ``checkpoints/ckpt-<step>``, ``tensorboard/`` (``train/*`` every ``log_every`` steps,
 ``heldout/*`` at checkpoints) and ``train_result.json`` (last metrics, steps, wall time;
-written when the run ends).
+written when the run ends). ``config.json`` is written last when a run starts (atomically, once
+the data and vocabulary are ready): it commits the run, and the files written before it count
+only once it exists (:func:`committed`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from taglm_tf.lm.pretraining.trainer import (
     make_strategy,
     worker_role,
 )
-from taglm_tf.lm.vocab import DIRECTIONS, LMVocabulary
+from taglm_tf.lm.vocab import COUNTS_SUFFIX, DIRECTIONS, LMVocabulary
 from taglm_tf.utils.errors import InputError, Interrupted
 from taglm_tf.utils.fileio import check_run_dir, write_text_atomic
 from taglm_tf.utils.provenance import git_commit
@@ -184,10 +186,19 @@ def training_files(config: PretrainConfig):
     return train, heldout
 
 
+def committed(model_dir: str) -> bool:
+    """Whether ``model_dir`` holds a run that started: its ``config.json``, written last and
+    atomically once the data and vocabulary are ready, exists. The files a start writes before
+    it (``vocab.txt``, ``vocab.txt.counts``, ``conll_text/``) count only then: what a start that
+    was killed before that commit left is never read, and the next start replaces it."""
+    return os.path.exists(os.path.join(model_dir, run_dir.CONFIG))
+
+
 def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
-    """The run's vocabulary: ``model_dir/vocab.txt`` if present, else ``vocab_file``, else built."""
+    """The run's vocabulary: ``model_dir/vocab.txt`` of a run that started (:func:`committed`),
+    else ``vocab_file``, else built from ``train_files``."""
     own = os.path.join(config.model_dir, VOCAB_FILE)
-    if os.path.exists(own):
+    if committed(config.model_dir):
         return LMVocabulary.load(own)
     if config.vocab_file:
         return LMVocabulary.load(config.vocab_file)
@@ -317,10 +328,15 @@ def interrupted_at(trainer: LMTrainer) -> str:
 
 
 def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:
-    """``vocab.txt`` (kept if present) and ``config.json`` (rewritten on resume)."""
+    """``vocab.txt`` (+ ``vocab.txt.counts``) and then ``config.json``, the commit (rewritten on
+    resume). The vocabulary files of a run that started are kept; those a killed start left
+    before its commit are replaced (a stale ``.counts`` removed when the new vocabulary has none)."""
     os.makedirs(config.model_dir, exist_ok=True)
-    if not os.path.exists(os.path.join(config.model_dir, VOCAB_FILE)):
-        vocab.save(os.path.join(config.model_dir, VOCAB_FILE))
+    if not committed(config.model_dir):
+        own = os.path.join(config.model_dir, VOCAB_FILE)
+        vocab.save(own)
+        if vocab.counts is None and os.path.exists(own + COUNTS_SUFFIX):
+            os.remove(own + COUNTS_SUFFIX)
     record = {
         **dataclasses.asdict(config),
         "model_args": run_model_args(config, vocab),

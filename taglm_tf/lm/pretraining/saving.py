@@ -19,7 +19,7 @@ from taglm_tf import run_dir
 from taglm_tf.lm.fingerprints import hash_tensors
 from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
 from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
-from taglm_tf.lm.lm1b.writing import write_release
+from taglm_tf.lm.lm1b.writing import PERPLEXITY_FILE, write_release
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
 from taglm_tf.lm.pretraining.lm_kinds import build_lm, model_config_from_dict
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
@@ -27,7 +27,6 @@ from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.utils.errors import InputError
 
 VOCAB_FILE = "vocab.txt"
-PERPLEXITY_FILE = "perplexity.json"
 
 
 def recorded_perplexity(model_dir: str) -> float | None:
@@ -187,12 +186,21 @@ def lm1b_weights(model: CNNLSTMLanguageModel, global_step: int = 0) -> LM1BWeigh
 
 
 def write_lm1b_release(
-    model: CNNLSTMLanguageModel, vocab: LMVocabulary, direction: str, output_dir: str, global_step: int = 0
+    model: CNNLSTMLanguageModel,
+    vocab: LMVocabulary,
+    direction: str,
+    output_dir: str,
+    global_step: int = 0,
+    perplexity: dict | None = None,
 ) -> dict:
     """Write a trained CNN-LSTM in lm_1b's release layout (:mod:`taglm_tf.lm.lm1b.writing`):
-    ``ckpt-*`` shards, ``vocab.txt`` and, if backward, ``direction.json``; then
+    ``ckpt-*`` shards, ``vocab.txt``, if backward ``direction.json``, and ``perplexity.json``
+    holding ``perplexity`` (its :func:`perplexity_record`) if given; then
     ``--forward_lm=lm1b:DIR/ckpt-*,DIR/vocab.txt`` and ``LM1BModel.from_checkpoint`` load it.
-    Returns {file name: path}."""
+    The folder appears whole or not at all, replacing an earlier release there as a whole
+    (:func:`~taglm_tf.lm.lm1b.writing.write_release`). Returns {file name: path}."""
     if not isinstance(model, CNNLSTMLanguageModel):
         raise InputError(f"only a cnn_lstm LM has lm_1b's layout, not a {type(model).__name__}")
-    return write_release(output_dir, lm1b_weights(model, global_step), vocab.words, direction)
+    return write_release(
+        output_dir, lm1b_weights(model, global_step), vocab.words, direction, perplexity=perplexity
+    )

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder, read_vocab
-from taglm_tf.lm.vocab import encode_sentence, to_bytes
+from taglm_tf.lm.vocab import LMVocabulary, encode_sentence, to_bytes
 from taglm_tf.utils.errors import InputError
 
 SPECIALS = b"<S>\n</S>\n<UNK>\n"
@@ -80,21 +80,21 @@ def test_free_bytes_skip_used_ones(tmp_path):
     assert chars.encode_word("a\x01").tolist() == [4, 97, 1, 5] + [6] * 46
 
 
-def test_maxtermid_bytes_do_not_count_and_newline_is_always_free(tmp_path):
-    low = bytes(b for b in range(0x21) if b != 0x0A)  # every byte up to ' ' except '\n'
+def test_maxtermid_bytes_do_not_count_and_line_ends_are_always_free(tmp_path):
+    low = bytes(b for b in range(0x21) if b not in b"\r\n")  # every byte up to ' ' but LF and CR
     chars = char_encoder(vocab_file(tmp_path, SPECIALS + b"a" + low + b"z\n!!!MAXTERMID\n"))
     assert (chars.bos_char, chars.eos_char, chars.bow_char, chars.eow_char, chars.pad_char) == (
         0x0A,
+        0x0D,
         0x21,
         0x22,
         0x23,
-        0x24,
     )
 
 
 def test_too_few_free_bytes(tmp_path):
-    path = vocab_file(tmp_path, SPECIALS + b"a" + bytes(b for b in range(256) if b != 0x0A) + b"\n")
-    with pytest.raises(InputError, match="only 1 byte values") as error:
+    path = vocab_file(tmp_path, SPECIALS + b"a" + bytes(b for b in range(256) if b not in b"\r\n") + b"\n")
+    with pytest.raises(InputError, match="only 2 byte values") as error:
         char_encoder(path)
     assert error.value.path == path
 
@@ -138,3 +138,19 @@ def test_a_leading_byte_order_mark_is_dropped(tmp_path):
     """As every text input of the project: <S> keeps id 0 in a file saved with a BOM."""
     vocab = read_vocab(vocab_file(tmp_path, b"\xef\xbb\xbf" + SPECIALS + b"the\n"))
     assert (vocab.bos, vocab.word_to_id("the"), vocab.size) == (0, 3, 4)
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_lines_and_words_follow_the_text_input_rules(tmp_path, newline):
+    """LF, CRLF or CR-only line ends give the same words; only spaces and tabs around a word are
+    dropped (a form feed or vertical tab is part of it), as the project's own vocabulary reader
+    (LMVocabulary.load) reads the same file."""
+    data = b"\xef\xbb\xbf" + newline.join(
+        [b"<S>", b"</S>", b"<UNK>", b" the\t", b"cat\x0c", b"\x0bna\xc3\xafve"]
+    )
+    path = vocab_file(tmp_path, data + newline)
+    vocab = read_vocab(path)
+    assert vocab.words == ["<S>", "</S>", "<UNK>", "the", "cat\x0c", "\x0bnaïve"]
+    assert vocab.words == LMVocabulary.load(path).words
+    chars = char_encoder(path)
+    assert chars.encode_word("cat\x0c").tolist()[:6] == [chars.bow_char, 99, 97, 116, 12, chars.eow_char]

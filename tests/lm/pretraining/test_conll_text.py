@@ -81,3 +81,42 @@ def test_flags_to_training_files(tmp_path):
     )
     weighted = lm_flags.pretrain_config_from_flags(fv)
     assert weighted.conll_weight == 3 and training_files(weighted)[0] == [str(text)] + files * 3
+
+
+COMMENT = "# id 7f3a domain=en\n"
+
+
+@pytest.mark.parametrize(
+    "folder,name,text",
+    [
+        ("data", "eng.train", "EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n"),  # named as the shared task
+        ("conll2003", "mine.txt", "EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n"),  # in the family's folder
+        ("data", "mine.conll", "EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n"),  # 4 columns
+        ("data", "train.txt", CONLL2000),
+        ("data", "mine.conll", CONLL2000),  # 3 columns
+    ],
+)
+def test_a_line_training_refuses_is_refused_here_too(tmp_path, folder, name, text):
+    """A comment line in a CoNLL-2003 (or CoNLL-2000) file, first or after a sentence, is not
+    LM text: as training's reader, the LM text writer refuses the file, naming it and the
+    comment's line (or, for a first line with its own column count, the next line, whose count
+    differs from that of line 1)."""
+    fmt = conll.CONLL2003 if "rejects" in text else conll.CONLL2000
+    (tmp_path / folder).mkdir(exist_ok=True)
+    path = tmp_path / folder / name
+    for content, line in ((COMMENT + text, 1), (text + "\n" + COMMENT + text, len(text.splitlines()) + 2)):
+        path.write_text(content)
+        with pytest.raises(InputError) as training:
+            conll.read_conll(str(path), fmt)
+        assert (training.value.path, training.value.line) == (str(path), line)
+        with pytest.raises(InputError) as here:
+            write_conll_text([str(path)], str(tmp_path / "run"))
+        assert here.value.path == str(path)
+        assert here.value.line == line or (
+            here.value.line == line + 1 and f"as on line {line}," in str(here.value)
+        )
+    assert os.listdir(tmp_path / "run" / TEXT_DIR) == []
+    path.write_text(text)
+    (written,) = write_conll_text([str(path)], str(tmp_path / "run"))
+    with open(written, encoding="utf-8") as f:
+        assert f.read().split("\n")[0] == ("EU rejects" if fmt is conll.CONLL2003 else "He reckons")

@@ -8,7 +8,10 @@ import tensorflow as tf
 from test_lm_training import KINDS, cycle_sentences, make_corpus, trainer, write_sentences
 
 from taglm_tf.lm.pretraining import corpus as lm_data
-from taglm_tf.lm.pretraining.trainer import LMTrainer
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
+from taglm_tf.lm.pretraining.run import PretrainConfig, pretrain
+from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
+from taglm_tf.lm.vocab import LMVocabulary
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -52,3 +55,39 @@ def test_resumed_training_equals_the_uninterrupted_run(tmp_path, kind, monkeypat
         monkeypatch.setattr(LMTrainer, "exact_resume", property(lambda self: False))
         approximate = run("approximate", 9)
         assert not all(np.allclose(a, b) for a, b in zip(full, approximate))
+
+
+def test_a_fresh_run_does_not_read_what_a_killed_start_left(tmp_path):
+    """A start killed before its commit (``config.json``) left the ``vocab.txt`` and
+    ``vocab.txt.counts`` of another corpus. A new run into that directory, with or without
+    ``--resume``, builds its vocabulary from its own corpus (none of its words ``<UNK>``) and
+    writes it over them; with ``--vocab_file`` (no counts) the stale counts go too."""
+    lines = ["the cat sat on the mat .", "a dog ate the bone .", "the cat ate ."]
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
+    stale = LMVocabulary.build([["Kestrel", "Norvia", "Tiberon"]] * 3)
+
+    def start(name, resume=False, vocab_file=None):
+        model_dir = tmp_path / name
+        model_dir.mkdir()
+        stale.save(str(model_dir / "vocab.txt"))
+        config = PretrainConfig(
+            model_dir=str(model_dir),
+            train_files=str(tmp_path / "train.txt"),
+            vocab_file=vocab_file,
+            model=LSTMLMConfig(embedding_dim=4, num_cells=6, projection_dim=3, num_layers=1, num_sampled=2),
+            train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=2, checkpoint_every=2, log_every=2),
+        )
+        result = pretrain(config, resume=resume, strategy=tf.distribute.get_strategy())
+        return result, model_dir
+
+    expected = LMVocabulary.build(line.split() for line in lines)
+    for name, resume in (("fresh", False), ("resumed", True)):
+        result, model_dir = start(name, resume)
+        saved = LMVocabulary.load(str(model_dir / "vocab.txt"))
+        assert (saved.words, saved.counts) == (expected.words, expected.counts)
+        assert result["vocab_size"] == expected.size and saved.counts[saved.unk] == 0
+    given = tmp_path / "given.txt"
+    given.write_text("\n".join(expected.words[::-1]) + "\n")
+    _, model_dir = start("given", vocab_file=str(given))
+    assert LMVocabulary.load(str(model_dir / "vocab.txt")).words == expected.words[::-1]
+    assert not (model_dir / "vocab.txt.counts").exists()

@@ -236,3 +236,127 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
     assert exported.direction == "backward"
     for i, layers in enumerate(exported.embed_sentences(SENTENCES)):
         np.testing.assert_allclose(layers[-1], expected[i], rtol=1e-5, atol=1e-6)
+
+
+def _folder(path):
+    """{name: bytes, or None for a folder} of what ``path`` holds."""
+    return {p.name: None if p.is_dir() else p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def test_a_killed_re_export_leaves_the_old_release_or_the_new_one_whole(tmp_path):
+    """``from_pretrained`` into an existing release, killed (``os._exit``) after the first three
+    shards, inside the V1 writer's save, just before and just after the folder is put in place:
+    the folder holds the old release whole (weights, vocabulary and the perplexity record of
+    its checkpoint) or the new one whole, never a mix; and the next export leaves nothing a
+    killed one wrote. A folder holding other files is refused before any work."""
+    (tmp_path / "train.txt").write_text("\n".join(LINES) + "\n")
+    run_dir, out = tmp_path / "run", tmp_path / "release"
+    model_config = CNNLSTMLMConfig(
+        char_dim=4,
+        conv_widths=(1, 2),
+        conv_filters=(4, 4),
+        num_highway=1,
+        num_cells=8,
+        projection_dim=4,
+        num_layers=1,
+        num_sampled=4,
+    )
+    pretrain(
+        PretrainConfig(
+            model_dir=str(run_dir),
+            train_files=str(tmp_path / "train.txt"),
+            model=model_config,
+            train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=4, checkpoint_every=2, log_every=4),
+        ),
+        strategy=tf.distribute.get_strategy(),
+    )
+    checkpoints = str(run_dir / "checkpoints")
+    old_ckpt, new_ckpt = f"{checkpoints}/ckpt-2", f"{checkpoints}/ckpt-4"
+    (tmp_path / "old.json").write_text(json.dumps({"checkpoint": old_ckpt, "perplexity": 50.5}))
+    (run_dir / "perplexity.json").write_text(json.dumps({"checkpoint": new_ckpt, "perplexity": 40.25}))
+
+    def export(*flags, kill=None):
+        command = [sys.executable]
+        if kill:
+            command += [str(REPO / "tests" / "exit_at_call.py"), *kill]
+        command += ["-m"] * (not kill) + ["lm_1b_export.from_pretrained", f"--model_dir={run_dir}"]
+        return subprocess.run(
+            [*command, f"--output_dir={out}", *flags],
+            cwd=str(REPO),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
+
+    def described():
+        """(global step of the weights, checkpoint perplexity.json names) of the release."""
+        step = read_lm1b_checkpoint(str(out / "ckpt-*"), include_softmax=True).global_step
+        record = (
+            json.loads((out / "perplexity.json").read_text()) if (out / "perplexity.json").exists() else {}
+        )
+        return step, os.path.basename(record.get("checkpoint", ""))
+
+    done = export(f"--checkpoint={old_ckpt}", f"--perplexity_json={tmp_path / 'old.json'}")
+    assert done.returncode == 0, done.stderr
+    assert described() == (2, "ckpt-2")
+    (out / ".tmp-abc123").mkdir()  # what an earlier version's killed V1 writer left in the folder
+    old = _folder(out)
+    kills = [
+        ("taglm_tf.lm.lm1b.writing:write_v1_file", "3", "after"),  # ckpt-base, -char-embedding, -lstm
+        ("tensorflow:compat.v1.train.Saver.save", "5", "after"),  # inside the V1 writer
+        ("taglm_tf.utils.fileio:_replace_folder", "1", "before"),
+    ]
+    for kill in kills:
+        killed = export(kill=kill)
+        assert killed.returncode == 9, (kill, killed.stderr)
+        assert _folder(out) == old, kill
+        assert described() == (2, "ckpt-2")
+    killed = export(kill=("taglm_tf.utils.fileio:_replace_folder", "1", "after"))
+    assert killed.returncode == 9, killed.stderr
+    new = _folder(out)
+    assert described() == (4, "ckpt-4") and new.keys() == old.keys() - {".tmp-abc123"}
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("release."))
+    assert leftovers and all(".tmp-" in name for name in leftovers)  # the old release, moved aside
+
+    done = export()
+    assert done.returncode == 0, done.stderr
+    assert "ckpt-4, held-out perplexity 40.25" in done.stdout
+    assert _folder(out) == new  # written again from the same checkpoint: the same bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.json", "release", "run", "train.txt"]
+    # a checkpoint without a perplexity record: the release has none, never the earlier one's
+    done = export(f"--checkpoint={old_ckpt}")
+    assert done.returncode == 0, done.stderr
+    assert described() == (2, "") and "perplexity.json" not in os.listdir(out)
+
+    (out / "notes.txt").write_text("mine")
+    refused = export()
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == [
+        f"error: {out}: holds files that are not part of an lm_1b release written by this tool "
+        "(notes.txt); a new release replaces the whole folder, so choose a new or empty folder"
+    ]
+    assert "notes.txt" in os.listdir(out)
+
+
+def test_a_killed_v1_writer_leaves_nothing_for_good(tmp_path):
+    """``write_v1_file`` killed inside the V1 saver leaves only its ``STEM.tmp-HOST-PID`` work
+    folder, which the next write of that file removes."""
+    script = (
+        "import os, numpy as np, tensorflow as tf\n"
+        "from taglm_tf.lm.lm1b import writing\n"
+        "save = tf.compat.v1.train.Saver.save\n"
+        "def killed(*args, **kwargs):\n"
+        "    save(*args, **kwargs)\n"
+        "    os._exit(9)\n"
+        "tf.compat.v1.train.Saver.save = killed\n"
+        f"writing.write_v1_file({str(tmp_path / 'ckpt-base')!r}, [('global_step', np.int64(7))])\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script], cwd=str(REPO), capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr
+    (left,) = os.listdir(tmp_path)
+    assert left.startswith("ckpt-base.tmp-")
+    from taglm_tf.lm.lm1b.writing import write_v1_file
+
+    write_v1_file(str(tmp_path / "ckpt-base"), [("global_step", np.int64(8))])
+    assert os.listdir(tmp_path) == ["ckpt-base"]
+    assert tf.train.load_checkpoint(str(tmp_path / "ckpt-base")).get_tensor("global_step") == 8
