@@ -1,16 +1,7 @@
-"""A trained tagger as a SavedModel for serving (the command is ``python -m taglm_tf.export``).
-
-The ``serving_default`` signature maps ``tokens`` (``tf.string [batch, time]``, ``""`` = right
-padding) to ``tags`` (``tf.string [batch, time]``, in the task's gold scheme: IOB1 for NER,
-IOB2 for chunking; ``""`` at padding) and ``tag_ids`` (``int32 [batch, time]``, the model's
-Viterbi path over its training tag vocabulary, IOBES; 0 at padding). Featurization runs
-in-graph with the same :class:`~taglm_tf.data.featurizer.Featurizer` as training. A TagLM
-model's LMs (lm_1b or LSTM LMs) are exported with it: their frozen weights (and vocabularies)
-go into the SavedModel and ``[h_fwd; h_bwd]`` is computed in-graph by each LM's
-``embed_tokens``, the code that embedded the training data.
-``OUT/taglm_export.json`` records the run's config, the LMs and the tag schemes;
-``OUT/MODEL_CARD.md`` and ``model_card.json`` are the run's model card.
-"""
+"""A trained tagger's :class:`~taglm_tf.serving.module.TaggerModule` written as a SavedModel,
+with ``taglm_export.json`` and the run's model card beside it (:func:`export_tagger`). The
+command ``python -m taglm_tf.export`` runs it; its docstring (``--help``) describes the
+``serving_default`` signature and the files."""
 
 from __future__ import annotations
 
