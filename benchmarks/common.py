@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import tensorflow as tf
 
@@ -24,7 +25,9 @@ def report(result: dict, output: str | None = None) -> None:
         {
             "cpus": os.cpu_count(),
             "machine": platform.machine(),
+            "cpu_model": _cpu_model(),
             "cpu_flags": _avx512_flags(),
+            "threads": _threads(),
             "python": platform.python_version(),
             "tensorflow": tf.__version__,
             "git_commit": git_commit(),
@@ -34,6 +37,42 @@ def report(result: dict, output: str | None = None) -> None:
     if output:
         with open(output, "w") as f:
             json.dump(result, f, indent=1)
+
+
+def repeat(measure: Callable[[], dict], min_passes: int = 5, min_seconds: float = 30.0) -> dict:
+    """Call ``measure`` (one timed pass: a dict with ``tokens`` and ``seconds``) until it has
+    run ``min_passes`` times and ``min_seconds`` in all; returns the passes' tokens/s as their
+    median with min and max (the spread), and every pass."""
+    passes: list[dict] = []
+    while len(passes) < min_passes or sum(p["seconds"] for p in passes) < min_seconds:
+        passes.append(measure())
+    rates = [p["tokens"] / p["seconds"] for p in passes]
+    return {
+        "tokens": passes[0]["tokens"],
+        "passes": len(passes),
+        "tokens_per_sec": statistics.median(rates),
+        "tokens_per_sec_min": min(rates),
+        "tokens_per_sec_max": max(rates),
+        "seconds": [p["seconds"] for p in passes],
+    }
+
+
+def _threads() -> dict:
+    """TensorFlow's thread pools (0: TensorFlow's choice) and the variables that set them."""
+    names = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS")
+    return {
+        "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+        "environment": {name: os.environ[name] for name in names if name in os.environ},
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        return None
 
 
 def _avx512_flags() -> list | None:

@@ -6,13 +6,18 @@
 Uses the task's paper configuration (NER: char BiGRU 80 on 25-d, 2 x BiGRU 300), the real
 training vocabulary and GloVe-initialised embeddings. Training runs the real train step
 (forward, CRF loss, backward, Adam with global clipping) on batches streamed from the real input
-pipeline (batching, featurization and LM-cache reads are inside the timed part); inference runs
-Viterbi decoding on the dev file. Warm-up batches (graph tracing) are excluded.
+pipeline (batching, featurization and LM-cache reads are inside the timed part). Inference
+tags the dev file's tokens through the one tagging computation of the API, the CLI and the
+SavedModel (:class:`~taglm_tf.serving.module.TaggerModule`: featurizer, LMs, tagger, Viterbi,
+tags in the task's scheme), at least ``--min_passes`` times and ``--min_seconds`` in all, and
+reports the median tokens/s with the slowest and fastest pass. Warm-up batches and the first
+inference pass (graph tracing) are excluded. The result records the CPU and thread settings.
 
-With LM flags, the TagLM model (LM embeddings from the cache at the output of RNN-1) is measured
-right after the baseline, in the same process, and ``lm_cost`` gives the time ratios (the
-target: an epoch with LM features costs at most about 1.3x a baseline epoch). Caches are built
-before timing starts.
+With LM flags, the TagLM model is measured right after the baseline, in the same process:
+training reads the LM embeddings from their cache at the output of RNN-1, inference computes
+them in-graph as served models do, and ``lm_cost`` gives the time ratios (the target: an epoch
+with LM features costs at most about 1.3x a baseline epoch). Caches are built before timing
+starts.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import time
 import tensorflow as tf
 from absl import flags
 
-from benchmarks.common import report
+from benchmarks.common import repeat, report
 from taglm_tf.data import conll
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.data.pipeline import TaggingData
@@ -39,11 +44,12 @@ from taglm_tf.data.resources import build_resources
 from taglm_tf.lm.frozen.features import CachedFeatures
 from taglm_tf.lm.frozen.loading import load_lm_embedders, resolve_lm_spec
 from taglm_tf.models.evaluation import Predictor
+from taglm_tf.models.saving import LoadedTagger
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.serving.module import TaggerModule
 from taglm_tf.tasks import TASKS, load_splits
 from taglm_tf.training.trainer import TrainConfig, Trainer
 from taglm_tf.utils.cli import define_output_flag, run
-from taglm_tf.utils.tracing import WARM_UP_CALLS
 
 FLAGS = flags.FLAGS
 
@@ -65,6 +71,8 @@ def define_flags() -> None:
     flags.DEFINE_string("forward_lm", None, "Also measure TagLM with this frozen forward LM (spec).")
     flags.DEFINE_string("backward_lm", None, "... and this backward LM.")
     flags.DEFINE_string("lm_cache_dir", "runs/lm_cache", "Where LM-embedding caches are kept.")
+    flags.DEFINE_integer("min_passes", 5, "Timed inference passes over the dev sentences, at least.")
+    flags.DEFINE_float("min_seconds", 30.0, "... and at least this many seconds of them in all.")
     define_output_flag("output", None, "Also write the result as JSON here.")
 
 
@@ -86,22 +94,24 @@ def measure_training(trainer: Trainer, data: TaggingData) -> dict:
     }
 
 
-def measure_inference(predictor: Predictor, data: TaggingData) -> dict:
-    def decode():
-        return [predictor.decode(b).numpy() for b in data.dataset(FLAGS.eval_batch_size)]
+def measure_inference(module: TaggerModule, sentences) -> dict:
+    """Tokens -> tags through the one tagging computation the API, the CLI and the SavedModel
+    share (featurizer, LMs in-graph, tagger, Viterbi, tags in the task's scheme), in batches of
+    ``--eval_batch_size`` sorted by length; the first pass (tracing) is not timed."""
+    tokens = [s.tokens for s in sentences]
 
-    first = next(iter(data.dataset(FLAGS.eval_batch_size)))
-    for _ in range(WARM_UP_CALLS):  # past the eager first batch and the trace
-        predictor.decode(first)
-    decode()  # warm-up of the input pipeline
-    start = time.perf_counter()
-    decode()
-    seconds = time.perf_counter() - start
-    return {"tokens": data.num_tokens, "seconds": seconds, "tokens_per_sec": data.num_tokens / seconds}
+    def one_pass() -> dict:
+        start = time.perf_counter()
+        module.tag(tokens, FLAGS.eval_batch_size)
+        return {"tokens": sum(map(len, tokens)), "seconds": time.perf_counter() - start}
+
+    one_pass()
+    return repeat(one_pass, FLAGS.min_passes, FLAGS.min_seconds)
 
 
-def measure_model(model_config: TaggerConfig, resources, train, dev, features=None) -> dict:
-    """Training and inference throughput of one tagger configuration."""
+def measure_model(model_config: TaggerConfig, resources, train, dev, features=None, lms=()) -> dict:
+    """Training and inference throughput of one tagger configuration (``lms``: the frozen LMs
+    that inference runs in-graph; training reads ``features``, their cache)."""
     model = build_tagger(
         model_config, len(resources.words), len(resources.chars), len(resources.tags), resources.word_vectors
     )
@@ -117,13 +127,13 @@ def measure_model(model_config: TaggerConfig, resources, train, dev, features=No
                 trainer, TaggingData(train, featurizer, resources.tags, features.get("train"))
             ),
             "inference": measure_inference(
-                predictor, TaggingData(dev, featurizer, features=features.get("dev"))
+                TaggerModule(LoadedTagger(model, resources, {}), TASKS[FLAGS.task].scheme, lms), dev
             ),
         }
 
 
-def lm_features(sentences: dict) -> dict:
-    """Cached LM features for train and dev (built here, before any timing)."""
+def lm_features(sentences: dict) -> tuple[dict, list]:
+    """Cached LM features for train and dev (built here, before any timing), and the LMs."""
     data_dir = FLAGS.data_dir or default_data_dir()
     lms = load_lm_embedders(
         {
@@ -131,10 +141,11 @@ def lm_features(sentences: dict) -> dict:
             for key, spec in (("forward_lm", FLAGS.forward_lm), ("backward_lm", FLAGS.backward_lm))
         }
     )
-    return {
+    features = {
         name: CachedFeatures(lms, [s.tokens for s in split], FLAGS.lm_cache_dir)
         for name, split in sentences.items()
     }
+    return features, lms
 
 
 def main(argv):
@@ -155,12 +166,12 @@ def main(argv):
         "dev_sentences": len(dev),
     }
     if FLAGS.forward_lm or FLAGS.backward_lm:
-        features = lm_features({"train": train, "dev": dev})
+        features, lms = lm_features({"train": train, "dev": dev})
         taglm = dataclasses.replace(TaggerConfig(**task.model_defaults), extra_dim=features["train"].dim)
         result["taglm"] = {
             "forward_lm": FLAGS.forward_lm,
             "backward_lm": FLAGS.backward_lm,
-            **measure_model(taglm, resources, train, dev, features),
+            **measure_model(taglm, resources, train, dev, features, lms),
         }
         result["lm_cost"] = {
             "train_time_ratio": result["train"]["tokens_per_sec"]

@@ -20,13 +20,11 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from taglm_tf.data import brat, conll, tag_schemes
-from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.tokenize import tokenize_many
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
-from taglm_tf.lm.frozen.features import OnTheFlyFeatures
 from taglm_tf.lm.frozen.loading import load_lms
-from taglm_tf.models.evaluation import Predictor
 from taglm_tf.models.saving import LoadedTagger, load_tagger
+from taglm_tf.serving.module import TaggerModule
 from taglm_tf.tasks import Task, task_named
 from taglm_tf.utils import textio
 from taglm_tf.utils.errors import InputError
@@ -171,14 +169,11 @@ class Tagger:
         lms: Sequence[SentenceEmbedder] = (),
         output_scheme: str | None = None,
     ):
-        if ("features" in loaded.model.input_names) != bool(lms):
-            raise InputError("the model's LM-feature input does not match the LMs given")
         self.loaded, self.task, self.lms = loaded, task, list(lms)
         use_task = output_scheme is None or output_scheme.lower() == "task"
         self.output_scheme = None if use_task else tag_schemes.scheme_named(output_scheme)
         task.labels.check_output_scheme(self.output_scheme)
-        self.featurizer = loaded.resources.featurizer()
-        self.predictor = Predictor(loaded.model, loaded.resources.tags)
+        self.module = TaggerModule(loaded, self.scheme, self.lms)
 
     @classmethod
     def load(
@@ -215,19 +210,15 @@ class Tagger:
         return self.output_scheme or self.task.labels.scheme
 
     def tag_tokens(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128) -> list[list[str]]:
-        """Tags in :attr:`scheme` for each non-empty token list, in order: the one tagging path
-        of the API and the CLI (length-sorted batches of ``batch_size`` sentences).
+        """Tags in :attr:`scheme` for each non-empty token list, in order, computed by the
+        model's :class:`~taglm_tf.serving.module.TaggerModule` (the computation the SavedModel
+        exports) in length-sorted batches of ``batch_size`` sentences.
 
         The model sees each token in Unicode normal form NFC (the form of CoNLL text and of
         embedding vocabularies), so ``Zu\u0308rich`` is looked up as ``Zürich``; the outputs keep
         the tokens as given."""
-        if not token_lists:
-            return []
         token_lists = [tuple(unicodedata.normalize("NFC", w) for w in t) for t in token_lists]
-        sentences = [conll.Sentence(t, ("O",) * len(t)) for t in token_lists]
-        features = OnTheFlyFeatures(self.lms, token_lists, batch_size) if self.lms else None
-        self.predictor.batch_size = batch_size
-        return self.predictor.predict(TaggingData(sentences, self.featurizer, features=features), self.scheme)
+        return self.module.tag(token_lists, batch_size)
 
     def predict(self, inputs: Input | Iterable[Input], batch_size: int = 128) -> list[TaggedSentence]:
         """Tag ``inputs``; returns one :class:`TaggedSentence` per sentence, in input order.

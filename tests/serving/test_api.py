@@ -153,15 +153,13 @@ def test_to_dict(api_tagger):
 def test_tokens_are_looked_up_in_nfc_and_returned_as_given(api_tagger, reference, monkeypatch):
     nfd = unicodedata.normalize("NFD", "Zoë Ölçer visited Zürich .")
     seen = []
-    predict = api_tagger.predictor.predict
+    tag = api_tagger.module.tag
     monkeypatch.setattr(
-        api_tagger.predictor,
-        "predict",
-        lambda data, scheme: seen.append(data.sentences) or predict(data, scheme),
+        api_tagger.module, "tag", lambda lists, batch_size: seen.append(lists) or tag(lists, batch_size)
     )
     out = api_tagger.predict(nfd)
-    assert [s.tokens for s in seen[0]] == [("Zoë", "Ölçer", "visited", "Zürich", ".")]
-    assert all(unicodedata.is_normalized("NFC", w) for w in seen[0][0].tokens)
+    assert seen[0] == [("Zoë", "Ölçer", "visited", "Zürich", ".")]
+    assert all(unicodedata.is_normalized("NFC", w) for w in seen[0][0])
     assert out[0].tokens == tuple(nfd.split()) and [nfd[a:b] for a, b in out[0].offsets] == nfd.split()
     assert [list(out[0].tags)] == reference([["Zoë", "Ölçer", "visited", "Zürich", "."]])
 
@@ -211,3 +209,13 @@ def test_api_matches_cli(api_tagger, model_dir, tmp_path):
     assert tok_cli == [s.to_dict() for s in api_tagger.predict(TOKENS)]
     assert all(RAW[a:b] == t for r in raw_cli for t, (a, b) in zip(r["tokens"], r["offsets"]))
     assert all(RAW[e["char_start"] : e["char_end"]] == e["text"] for r in raw_cli for e in r["entities"])
+
+
+def test_api_cli_and_savedmodel_tag_eng_testa_alike(model_dir, tmp_path):
+    from data_paths import require_real_file
+    from one_path_check import check_one_path
+
+    tokens = check_one_path(
+        model_dir, str(require_real_file("conll2003", "eng.testa")), str(tmp_path / "export")
+    )
+    assert tokens == 51_362

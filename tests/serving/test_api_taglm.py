@@ -104,3 +104,11 @@ def test_api_on_taglm_matches_reference_and_cli(run, tmp_path):
         results.append(stdout.decode("utf-8"))
     assert [json.loads(line) for line in results[0].splitlines()] == [s.to_dict() for s in out]
     assert results[1] == Path(model_dir, model_card.CARD_MARKDOWN).read_text()
+
+
+def test_api_cli_and_savedmodel_tag_eng_testa_alike(run, tmp_path):
+    from data_paths import require_real_file
+    from one_path_check import check_one_path
+
+    path = str(require_real_file("conll2003", "eng.testa"))
+    assert check_one_path(run[0], path, str(tmp_path / "export"), limit=400) > 5_000

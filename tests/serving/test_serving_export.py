@@ -19,7 +19,7 @@ import tensorflow as tf
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.models.evaluation import Predictor
-from taglm_tf.serving import export
+from taglm_tf.serving import export, module
 from taglm_tf.utils.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -212,7 +212,7 @@ def test_convert_ids_matches_python_converter(scheme):
     lengths = [n for n in range(1, 5) for _ in range(len(items) ** n)]
     ids = tf.constant(rows, tf.int32)
     present = tf.sequence_mask(lengths, 4)
-    got = export.convert_ids(ids, present, items, scheme).numpy().astype(str)
+    got = module.convert_ids(ids, present, items, scheme).numpy().astype(str)
     for row, n, tags in zip(rows, lengths, got):
         source = [items[i] if i else "O" for i in row[:n]]
         assert list(tags[:n]) == tag_schemes.convert(source, scheme), source
