@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
+import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.layers.recurrent import RNN_LAYERS
+
+# Words encoded at once, in groups of similar length, at inference. A batch's distinct words pad
+# to its longest word: on CoNLL-2003 eng.testa (batches of 128 sentences) two thirds of the
+# char RNN's steps were padding; 8 length groups leave a fifth and take about 40% off the
+# encoder's time. 16 groups were slower than 8: more, smaller loops cost more than they save.
+INFERENCE_GROUPS = 8
+
+
+def encode_by_length(char_ids: tf.Tensor, encode, groups: int = INFERENCE_GROUPS) -> tf.Tensor:
+    """``encode(char_ids)`` computed on ``groups`` groups of words of similar length, each cut to
+    its own longest word; rows come back in the order of ``char_ids``.
+
+    Equal to one call of ``encode`` when ``encode`` treats each row on its own and ignores
+    trailing padding (a masked RNN's final states): each row meets the same operations, only
+    in a smaller batch. At the NER model's sizes that is bit for bit on both stacks (tested on
+    real words); for tiny layers the matmul kernels may change with the batch size and the last
+    bits differ.
+
+    Args:
+        char_ids: ``[U, L]`` int char ids, 0 = padding.
+        encode: ``[u, l] -> [u, D]``; called ``groups`` times (some with ``u = 0`` when
+            ``U < groups``).
+        groups: number of groups (a Python int: one traced call each).
+
+    Returns:
+        ``[U, D]``.
+    """
+    # a row's extent: up to its last char, so a 0 inside a row (which encode masks) is kept
+    positions = tf.range(1, tf.shape(char_ids)[1] + 1)
+    lengths = tf.reduce_max(tf.where(char_ids != 0, positions, 0), axis=1)
+    order = tf.argsort(lengths, stable=True)
+    char_ids, lengths = tf.gather(char_ids, order), tf.gather(lengths, order)
+    count = tf.shape(char_ids)[0]
+    encoded = []
+    for g in range(groups):
+        start, end = count * g // groups, count * (g + 1) // groups
+        width = tf.reduce_max(tf.concat([lengths[start:end], [1]], axis=0))  # 1 for an empty group
+        encoded.append(encode(char_ids[start:end, :width]))
+    return tf.gather(tf.concat(encoded, axis=0), tf.math.invert_permutation(order))
 
 
 @keras.saving.register_keras_serializable(package="taglm_tf")
@@ -24,6 +64,11 @@ class CharBiRNN(keras.layers.Layer):
 
     Returns:
         ``[U, 2 * units]``: ``[last forward state; last backward state]``.
+
+    At inference the words are encoded in groups of similar length (:func:`encode_by_length`),
+    which gives the same vectors with far fewer padding steps. Training encodes them in one
+    call: the groups would sum the weight gradients in another order, and so change, in the
+    last bits, every run trained before.
     """
 
     def __init__(
@@ -44,6 +89,11 @@ class CharBiRNN(keras.layers.Layer):
         self.rnn = keras.layers.Bidirectional(rnn(units), name="char_rnn")
 
     def call(self, char_ids, training=None):
+        if training:
+            return self._encode(char_ids, training=True)
+        return encode_by_length(char_ids, lambda ids: self._encode(ids, training=False), INFERENCE_GROUPS)
+
+    def _encode(self, char_ids, training):
         embedded = self.embedding(char_ids)
         mask = self.embedding.compute_mask(char_ids)
         return self.rnn(self.drop(embedded, training=training), mask=mask, training=training)

@@ -76,3 +76,66 @@ def test_config_round_trip():
     clone(ids)
     clone.set_weights(layer.get_weights())
     np.testing.assert_array_equal(clone(ids).numpy(), expected)
+
+
+def _right_padded(words, width):
+    ids = np.zeros((len(words), width), np.int32)
+    for i, word in enumerate(words):
+        ids[i, : len(word)] = word
+    return ids
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("count", [0, 1, 5, 8, 37])
+def test_inference_by_length_groups_equals_one_call(cell, count):
+    """At these tiny sizes the matmul kernels may differ by batch size in the last bits; at the
+    model's sizes the groups are exact (next test)."""
+    keras.utils.set_random_seed(2)
+    layer = CharBiRNN(CHARS, DIM, UNITS, cell, dropout=0.5)
+    rng = np.random.default_rng(count)
+    words = [list(rng.integers(1, CHARS, rng.integers(1, 13))) for _ in range(count)]
+    ids = _right_padded(words, 14)
+    if count > 3:
+        ids[3, 1] = 0  # a 0 inside a word is masked, in both computations alike
+    one_call = layer._encode(tf.constant(ids), training=False).numpy()
+    grouped = tf.function(
+        lambda x: layer(x, training=False), input_signature=[tf.TensorSpec([None, None], tf.int32)]
+    )
+    for out in (layer(tf.constant(ids)).numpy(), grouped(tf.constant(ids)).numpy()):
+        assert out.shape == (count, 2 * UNITS)
+        np.testing.assert_allclose(out, one_call, rtol=1e-6, atol=1e-8)
+
+
+def test_real_words_at_the_paper_sizes_give_the_same_vectors_grouped():
+    """The distinct words of CoNLL-2003 eng.testa batches (128 sentences, sorted by length, as
+    the tagging module batches them) through the NER model's char BiGRU 80 on 25-d chars."""
+    from taglm_tf.data import conll
+    from tests.data_paths import require_real_file
+
+    sentences = conll.read_conll(str(require_real_file("conll2003", "eng.testa")), conll.CONLL2003)[:512]
+    sentences.sort(key=lambda s: len(s.tokens))
+    chars = {c: i + 1 for i, c in enumerate(sorted({c for s in sentences for t in s.tokens for c in t}))}
+    keras.utils.set_random_seed(3)
+    layer = CharBiRNN(len(chars) + 1, 25, 80, "gru", dropout=0.25)
+    signature = [tf.TensorSpec([None, None], tf.int32)]
+    grouped = tf.function(lambda x: layer(x, training=False), input_signature=signature)
+    one_call = tf.function(lambda x: layer._encode(x, training=False), input_signature=signature)
+    for start in range(0, len(sentences), 128):
+        words = sorted({t for s in sentences[start : start + 128] for t in s.tokens})
+        ids = tf.constant(_right_padded([[chars[c] for c in w] for w in words], max(map(len, words))))
+        np.testing.assert_array_equal(grouped(ids).numpy(), one_call(ids).numpy())
+
+
+def test_training_encodes_all_words_in_one_call(monkeypatch):
+    """Grouping would sum the weight gradients in another order: training must not group."""
+    from taglm_tf.layers import char_rnn
+
+    def no_grouping(*args, **kwargs):
+        raise AssertionError("grouped")
+
+    monkeypatch.setattr(char_rnn, "encode_by_length", no_grouping)
+    layer = CharBiRNN(CHARS, DIM, UNITS)
+    ids = tf.constant([[3, 1, 4, 1, 5], [2, 7, 8, 0, 0]])
+    assert layer(ids, training=True).shape == (2, 2 * UNITS)
+    with pytest.raises(AssertionError, match="grouped"):
+        layer(ids, training=False)
