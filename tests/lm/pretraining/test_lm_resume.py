@@ -124,3 +124,14 @@ def test_sigterm_stops_pretraining_as_ctrl_c_does_and_the_run_resumes(tmp_path, 
     )
     monkeypatch.undo()
     assert pretrain(config, resume=True, strategy=tf.distribute.get_strategy())["step"] == 4
+
+
+def test_the_last_steps_before_the_end_of_the_data_are_checkpointed(tmp_path):
+    """When the data ends between two checkpoint steps, its last steps are checkpointed, also
+    right after a log step (what a resume and the frozen-LM loader read is the run's last step)."""
+    path = write_sentences(tmp_path / "train.txt", cycle_sentences(23, seed=0))
+    corpus = make_corpus("lstm", [path], num_epochs=1)
+    windows = len(list(lm_data.window_dataset(corpus, 4, 5)))
+    lm = trainer("lstm", tf.distribute.get_strategy(), tmp_path / "run", batch_size=4, log_every=windows)
+    lm.fit(lm_data.distributed_dataset(lm.strategy, corpus, 4, 5))
+    assert lm.step == windows and lm.loop.last_commit() == windows
