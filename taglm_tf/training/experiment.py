@@ -8,8 +8,9 @@ a run with it has finished).
 Lifecycle (README, "What resume guarantees"): ``config.json`` and ``vocab.json`` are written
 once data, vocabularies and model are ready, and a run that fails before its first epoch is
 saved removes what it created; ``--resume`` checks the flags against ``config.json``
-(:func:`check_resume_settings`) and leaves a finished run alone; Ctrl-C becomes
-:class:`~taglm_tf.utils.errors.Interrupted` with one line saying where to continue.
+(:func:`check_resume_settings`) and leaves a finished run alone; Ctrl-C and SIGTERM become
+:class:`~taglm_tf.utils.errors.Interrupted` with one line saying where to continue
+(:func:`~taglm_tf.utils.training_loop.interruptible`).
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.reports.model_card import write_run_card
 from taglm_tf.tasks import TASKS, load_splits, task_paths
 from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume, verbosity
-from taglm_tf.utils.errors import InputError, Interrupted
+from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import discard_on_failure, write_text_atomic
 from taglm_tf.utils.provenance import git_commit
+from taglm_tf.utils.training_loop import interruptible
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)
@@ -205,8 +207,8 @@ def run_experiment(
 
     With ``resume``, continue the run in ``config.model_dir`` (after checking that the settings
     that matter are the saved ones); a finished run is returned as it is, with
-    ``"already_finished": True``. Ctrl-C raises :class:`Interrupted` with a one-line message. A
-    run that fails or is interrupted before its first epoch is saved leaves nothing in
+    ``"already_finished": True``. Ctrl-C or SIGTERM raises :class:`Interrupted` with a one-line
+    message. A run that fails or is interrupted before its first epoch is saved leaves nothing in
     ``model_dir``.
     """
     config = with_absolute_paths(config)
@@ -217,16 +219,14 @@ def run_experiment(
         if done is not None:
             return {**done, "already_finished": True}
     progress = {}  # "trainer" once training starts
-    try:
+    with interruptible(lambda: _interrupted_at(config.model_dir, progress.get("trainer"))):
         with discard_on_failure(config.model_dir, run_dir.STATE):
             history, prepared = _train(config, state_exists, on_epoch_end, progress)
             return finish(history=history, **prepared)
-    except KeyboardInterrupt:
-        raise Interrupted(_interrupted_at(config.model_dir, progress.get("trainer"))) from None
 
 
 def _interrupted_at(model_dir: str, trainer: Trainer | None) -> str:
-    """Where a run stopped on Ctrl-C, and what ``--resume`` will do."""
+    """Where a run stopped on Ctrl-C or SIGTERM, and what ``--resume`` will do."""
     if not os.path.exists(os.path.join(model_dir, run_dir.STATE)):
         where = (
             f"in epoch {trainer.epoch_running}" if trainer and trainer.epoch_running else "before training"
@@ -236,10 +236,9 @@ def _interrupted_at(model_dir: str, trainer: Trainer | None) -> str:
         return run_dir.interrupted("before training resumed", "continue")
     if trainer.finished:
         return run_dir.interrupted("while writing the final results", "finish")
-    where = (
-        f"in epoch {trainer.epoch_running}" if trainer.epoch_running else f"after epoch {trainer.epochs_done}"
-    )
-    return run_dir.interrupted(where, f"continue from the end of epoch {trainer.epochs_done}")
+    done = trainer.loop.last_commit()
+    where = f"in epoch {trainer.epoch_running}" if trainer.epoch_running else f"after epoch {done}"
+    return run_dir.interrupted(where, f"continue from the end of epoch {done}")
 
 
 def experiment_splits(config: ExperimentConfig):

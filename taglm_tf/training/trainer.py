@@ -1,5 +1,7 @@
-"""A resumable training loop for the tagger: CRF loss, Adam with global-norm clipping,
-the annealing schedule, an epoch checkpoint, progress and TensorBoard logging.
+"""The tagger's trainer: its step (CRF loss, Adam with global-norm clipping), its unit (one epoch,
+scored on dev, then the annealing schedule's move) and its progress and TensorBoard output. The
+loop around the epochs, their checkpoints, commits and resume are
+:class:`~taglm_tf.utils.training_loop.TrainingLoop`'s.
 
 ``model_dir`` layout: ``checkpoints/`` (last epochs), ``best/`` (best dev epoch of the
 constant phase), ``state.json`` (schedule and per-epoch history; written last, so it is the
@@ -27,7 +29,6 @@ epoch N repeats epochs N+1, ... exactly as the uninterrupted run trains them.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import secrets
 import sys
@@ -45,8 +46,8 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.models.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.tasks import METRIC_TITLES, Labels, Scores, Task
 from taglm_tf.training.schedule import AnnealingSchedule
-from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
+from taglm_tf.utils.training_loop import TrainingLoop
 
 
 @dataclasses.dataclass(kw_only=True, frozen=True)
@@ -188,32 +189,32 @@ class Trainer:
         # traced twice, and the step's trace (GRU/LSTM register two kernels each) dominates short runs.
         self.optimizer.build(model.trainable_variables)
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer)
-        self.latest = tf.train.CheckpointManager(self.checkpoint, os.path.join(model_dir, "checkpoints"), 2)
+        self.loop = TrainingLoop(
+            self.checkpoint, model_dir, 2, run_dir.STATE, on_writer=self._write_hparams if hparams else None
+        )
         self.best_dir = os.path.join(model_dir, "best")
         # The best epoch's weights are written and read by path (no save counter, no index file).
         self.best_checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer)
-        self.state_path = os.path.join(model_dir, run_dir.STATE)
-        self._writer = None  # created when the first epoch starts: a failed start leaves no logs
+        remove_partial_checkpoints(self.best_dir)  # left by a kill during a save
         self._step_fn = None
-        self.epochs_done = 0  # committed to state.json
-        self.epoch_running = None  # the epoch being trained or evaluated, if any
         self.finished = False  # the schedule has ended
-        for directory in (self.latest.directory, self.best_dir):
-            remove_partial_checkpoints(directory)  # left by a kill during a save
 
     @property
     def writer(self):
         """The TensorBoard writer, created at the first log (with the run's hyper-parameters)."""
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(os.path.join(self.model_dir, "tensorboard"))
-            if self.hparams:
-                with self._writer.as_default():
-                    hp.hparams_config(
-                        hparams=[hp.HParam(name) for name in self.hparams],
-                        metrics=[hp.Metric(tag) for tag in hparams_metrics(self.scorer.metric)],
-                    )
-                    hp.hparams(dict(self.hparams), trial_id=trial_id(self.model_dir))
-        return self._writer
+        return self.loop.writer
+
+    @property
+    def epoch_running(self) -> int | None:
+        """The epoch being trained or evaluated and not yet committed, if any."""
+        return self.loop.running
+
+    def _write_hparams(self) -> None:
+        hp.hparams_config(
+            hparams=[hp.HParam(name) for name in self.hparams],
+            metrics=[hp.Metric(tag) for tag in hparams_metrics(self.scorer.metric)],
+        )
+        hp.hparams(dict(self.hparams), trial_id=trial_id(self.model_dir))
 
     def train_step(self, batch: dict) -> tf.Tensor:
         """One optimisation step on a batch from :meth:`TaggingData.dataset`; returns the loss."""
@@ -235,23 +236,11 @@ class Trainer:
     def _load_state(self, resume: bool) -> dict:
         if not check_resume(self.model_dir, resume):
             return {"schedule": None, "history": [], "checkpoint": None}
-        with open(self.state_path, encoding="utf-8") as f:
-            state = json.load(f)
-        if state["checkpoint"]:
-            self._restore("checkpoints", os.path.basename(state["checkpoint"]))
+        state = self.loop.restore()
         schedule = state["schedule"] or {}
         best = schedule.get("best_epoch")
-        if (
-            best
-            and schedule.get("phase") == 0
-            and not schedule.get("done")
-            and not tf.io.gfile.exists(os.path.join(self.best_dir, f"ckpt-{best}.index"))
-        ):  # annealing will need it
-            raise InputError(
-                f"state.json names best/ckpt-{best}, which is not in the run directory: its "
-                "files are incomplete; start the run anew (without --resume)",
-                self.model_dir,
-            )
+        if best and schedule.get("phase") == 0 and not schedule.get("done"):
+            self.loop.own_file(f"best/ckpt-{best}")  # annealing will need it: refused now if missing
         self._keep_only_best(best)
         return state
 
@@ -264,31 +253,10 @@ class Trainer:
             if name.startswith("ckpt-") and not (keep and name.startswith(keep)):
                 os.remove(os.path.join(self.best_dir, name))
 
-    def _restore(self, folder: str, name: str) -> None:
-        """Restore ``model_dir/folder/name``: always this run's own files, wherever the run now
-        lies (a moved or copied run never reads another directory's checkpoints)."""
-        path = os.path.join(self.model_dir, folder, name)
-        if not tf.io.gfile.exists(path + ".index"):
-            raise InputError(
-                f"state.json names {folder}/{name}, which is not in the run directory: "
-                "its files are incomplete; start the run anew (without --resume)",
-                self.model_dir,
-            )
-        if folder == "best":
-            self.best_checkpoint.read(path).assert_existing_objects_matched()
-        else:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
-
     def _commit(self, schedule: AnnealingSchedule, history: list) -> None:
-        """The commit point of an epoch: the epoch's checkpoint, then ``state.json`` naming it
-        relative to the run directory (so a moved run resumes)."""
-        path = self.latest.save(checkpoint_number=schedule.epoch)
-        state = {
-            "schedule": dataclasses.asdict(schedule),
-            "history": history,
-            "checkpoint": f"checkpoints/{os.path.basename(path)}",
-        }
-        write_text_atomic(self.state_path, json.dumps(state, indent=1))
+        """The commit point of an epoch (:meth:`TrainingLoop.commit`): the epoch's checkpoint, then
+        ``state.json`` with the schedule and the history, naming the checkpoint."""
+        self.loop.commit(schedule.epoch, {"schedule": dataclasses.asdict(schedule), "history": history})
 
     # -- loop --------------------------------------------------------------------------------
     def train(
@@ -299,7 +267,8 @@ class Trainer:
         resume: bool = False,
         on_epoch_end: Callable[[dict], None] | None = None,
     ) -> list[dict]:
-        """Run (or continue) the schedule; returns the per-epoch history."""
+        """Run (or continue) the schedule, one epoch per unit of :class:`TrainingLoop`; returns the
+        per-epoch history. ``on_epoch_end`` is called with each epoch's record once it is committed."""
         os.makedirs(self.model_dir, exist_ok=True)
         state = self._load_state(resume)
         c = self.config
@@ -311,36 +280,44 @@ class Trainer:
             )
         )
         history = state["history"]
-        self.epochs_done = schedule.epoch
         if state["checkpoint"] and self.verbose and not schedule.done:
             print(
                 f"resuming {self.model_dir} after epoch {schedule.epoch}, at lr {schedule.lr:g}, "
                 f"from {state['checkpoint']}",
                 flush=True,
             )
-        while not schedule.done:
-            self.epoch_running = schedule.epoch + 1
-            lr, epoch_start = schedule.lr, time.perf_counter()
-            self.optimizer.learning_rate.assign(lr)
-            loss, tokens_per_sec = self._epoch(train, schedule.epoch + 1)
-            dev_eval = evaluate(self.predictor, dev, dev_gold, self.scorer)
-            write_text_atomic(os.path.join(self.model_dir, "dev_predictions.txt"), dev_eval.predictions)
-            previous_best = schedule.best_epoch
-            action = schedule.record(dev_eval.score)
-            if schedule.best_epoch != previous_best:
-                self.best_checkpoint.write(os.path.join(self.best_dir, f"ckpt-{schedule.epoch}"))
-            if schedule.back_to_best(action):  # anneal (or end) from the best dev epoch
-                self._restore("best", f"ckpt-{schedule.best_epoch}")
-            record = self._record(schedule.epoch, lr, loss, tokens_per_sec, dev_eval, action)
-            record["seconds"] = time.perf_counter() - epoch_start
-            history.append(record)
-            self._commit(schedule, history)
-            self._keep_only_best(schedule.best_epoch)
-            self.epochs_done, self.epoch_running = schedule.epoch, None
+
+        def epoch() -> None:
+            record = self._train_epoch(train, dev, dev_gold, schedule, history)
             if on_epoch_end is not None:
                 on_epoch_end(record)
+
+        self.loop.run(lambda: schedule.done, lambda: schedule.epoch + 1, epoch)
         self.finished = True
         return history
+
+    def _train_epoch(self, train, dev, dev_gold, schedule: AnnealingSchedule, history: list) -> dict:
+        """One unit: train an epoch, score dev, follow the schedule (keep a new best epoch's
+        weights, go back to the best one to anneal), append the epoch's record to ``history``,
+        commit; returns the record."""
+        lr, epoch_start = schedule.lr, time.perf_counter()
+        self.optimizer.learning_rate.assign(lr)
+        loss, tokens_per_sec = self._epoch(train, schedule.epoch + 1)
+        dev_eval = evaluate(self.predictor, dev, dev_gold, self.scorer)
+        write_text_atomic(os.path.join(self.model_dir, "dev_predictions.txt"), dev_eval.predictions)
+        previous_best = schedule.best_epoch
+        action = schedule.record(dev_eval.score)
+        if schedule.best_epoch != previous_best:
+            self.best_checkpoint.write(os.path.join(self.best_dir, f"ckpt-{schedule.epoch}"))
+        if schedule.back_to_best(action):  # anneal (or end) from the best dev epoch
+            best = self.loop.own_file(f"best/ckpt-{schedule.best_epoch}")
+            self.best_checkpoint.read(best).assert_existing_objects_matched()
+        record = self._record(schedule.epoch, lr, loss, tokens_per_sec, dev_eval, action)
+        record["seconds"] = time.perf_counter() - epoch_start
+        history.append(record)
+        self._commit(schedule, history)
+        self._keep_only_best(schedule.best_epoch)
+        return record
 
     def _epoch(self, data: TaggingData, epoch: int):
         """Train one epoch; returns (mean loss per batch, training tokens per second)."""
@@ -373,15 +350,16 @@ class Trainer:
             f"dev_{scores.metric}_per_type": dict(scores.per_type),
             "action": action,
         }
-        with self.writer.as_default(step=epoch):
-            tf.summary.scalar("train/loss", loss)
-            tf.summary.scalar("train/learning_rate", lr)
-            tf.summary.scalar("train/tokens_per_sec", tokens_per_sec)
-            for name, value in scores.details.items():
-                tf.summary.scalar(f"dev/{name}", value)
-            for name, value in scores.per_type.items():
-                tf.summary.scalar(f"dev/{scores.metric}_{name}", value)
-        self.writer.flush()
+        self.loop.log_scalars(
+            epoch,
+            {
+                "train/loss": loss,
+                "train/learning_rate": lr,
+                "train/tokens_per_sec": tokens_per_sec,
+                **{f"dev/{name}": value for name, value in scores.details.items()},
+                **{f"dev/{scores.metric}_{name}": value for name, value in scores.per_type.items()},
+            },
+        )
         if self.verbose:
             print(
                 f"epoch {epoch}: lr {lr:g} loss {loss:.4f} dev {METRIC_TITLES[scores.metric]} {scores.value:.2f} "
@@ -401,13 +379,14 @@ class Trainer:
             epochs: the number of epochs trained.
         """
         test = scores["test"]
-        with self.writer.as_default(step=epochs):
-            tf.summary.scalar(f"dev/final_{test.metric}", scores["dev"].value)
-            for name, value in test.details.items():
-                tf.summary.scalar(f"test/{name}", value)
-            for name, value in test.per_type.items():
-                tf.summary.scalar(f"test/{test.metric}_{name}", value)
-        self.writer.flush()
+        self.loop.log_scalars(
+            epochs,
+            {
+                f"dev/final_{test.metric}": scores["dev"].value,
+                **{f"test/{name}": value for name, value in test.details.items()},
+                **{f"test/{test.metric}_{name}": value for name, value in test.per_type.items()},
+            },
+        )
 
 
 class StepLossLog:

@@ -179,6 +179,25 @@ def test_a_run_that_fails_in_its_first_epoch_leaves_nothing(tmp_path, monkeypatc
         )
 
 
+def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path, monkeypatch):
+    """SIGTERM (``run_seeds`` stopping its runs) is Ctrl-C: one line, and a run that saved no
+    epoch leaves nothing."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+
+    def terminated(self, data, epoch):
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # never stop the test process
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Trainer, "_epoch", terminated)
+    with pytest.raises(Interrupted) as raised:
+        run_experiment(tiny_config(tmp_path / "run"))
+    assert str(raised.value) == (
+        f"interrupted in epoch 1, before any epoch was saved; nothing was kept in {tmp_path / 'run'}"
+    )
+    assert not (tmp_path / "run").exists() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
 def test_a_failed_start_keeps_what_was_there(tmp_path, monkeypatch):
     model_dir = tmp_path / "run"
     model_dir.mkdir()

@@ -40,9 +40,10 @@ from taglm_tf.lm.pretraining.trainer import (
     worker_role,
 )
 from taglm_tf.lm.vocab import COUNTS_SUFFIX, DIRECTIONS, LMVocabulary
-from taglm_tf.utils.errors import InputError, Interrupted
+from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_run_dir, write_text_atomic
 from taglm_tf.utils.provenance import git_commit
+from taglm_tf.utils.training_loop import interruptible
 
 RESET_STATES = ("sentence", "never")
 
@@ -245,7 +246,9 @@ def pretrain(
     """Train (or continue) an LM as configured; returns the final metrics (``train_result.json``).
 
     Without ``strategy``, one is made by :func:`make_strategy` after the configuration is
-    checked; a caller that makes its own must do so before any other TF op.
+    checked; a caller that makes its own must do so before any other TF op. Ctrl-C or SIGTERM
+    while training raises :class:`~taglm_tf.utils.errors.Interrupted` with one line
+    (:func:`interrupted_at`).
     """
     start_time = time.time()
     check_config(config, resume)
@@ -298,10 +301,8 @@ def pretrain(
         f"{strategy.num_replicas_in_sync} replica(s), "
         f"global batch {trainer.global_batch_size} x {c.num_steps}"
     )
-    try:
+    with interruptible(lambda: interrupted_at(trainer)):
         metrics = trainer.fit(dataset, heldout_evaluator(config, heldout_files, vocab))
-    except KeyboardInterrupt:
-        raise Interrupted(interrupted_at(trainer)) from None
     result = {
         **metrics,
         "step": trainer.step,
@@ -316,9 +317,8 @@ def pretrain(
 
 
 def interrupted_at(trainer: LMTrainer) -> str:
-    """Where an LM run stopped on Ctrl-C, and where ``--resume`` continues."""
-    latest = tf.train.latest_checkpoint(trainer.checkpoint_dir)
-    saved = int(latest.rsplit("-", 1)[1]) if latest else None
+    """Where an LM run stopped on Ctrl-C or SIGTERM, and where ``--resume`` continues."""
+    saved = trainer.loop.last_commit()
     then = (
         f"continue from step {saved} (the last checkpoint)"
         if saved is not None

@@ -7,15 +7,15 @@ gradient of the global token mean, whatever the padding and the replica count. T
 gradient (sparse rows merged) is clipped to ``clip_norm`` by its global norm, then Adagrad or
 Adam updates the variables.
 
-Checkpoints (``tf.train.CheckpointManager``) hold the model, the optimizer (its ``iterations``
-is the step), the carried LSTM state of every row and the data stream's state (the window
-packer's, :mod:`taglm_tf.lm.pretraining.corpus` "Position"). Dropout masks and sampled-softmax
-candidates are drawn from stateless seeds made of the step, so a resumed run continues exactly
-as the uninterrupted one would have. A run resumed with another global batch size (rows x
-replicas) restarts its LSTM states from zeros and its data at the chunk of the newest sentence
-read, as do checkpoints written before the states were saved. Under ``MultiWorkerMirroredStrategy``
-every worker saves (collectives may run while saving); the chief into ``checkpoints/``, the
-others into a temporary directory that is deleted at once, and only the chief logs.
+The loop around the steps is :class:`~taglm_tf.utils.training_loop.TrainingLoop`'s, one unit
+per ``checkpoint_every`` steps, each committed by its checkpoint (the loop's docstring says how,
+also under ``MultiWorkerMirroredStrategy``). A checkpoint holds the model, the optimizer (its
+``iterations`` is the step), the carried LSTM state of every row and the data stream's state (the
+window packer's, :mod:`taglm_tf.lm.pretraining.corpus` "Position"). Dropout masks and
+sampled-softmax candidates are drawn from stateless seeds made of the step, so a resumed run
+continues exactly as the uninterrupted one would have. A run resumed with another global batch
+size (rows x replicas) restarts its LSTM states from zeros and its data at the chunk of the newest
+sentence read, as do checkpoints written before the states were saved.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import dataclasses
 import json
 import math
 import os
-import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -35,7 +35,7 @@ import tensorflow as tf
 from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.utils.errors import InputError
-from taglm_tf.utils.fileio import remove_partial_checkpoints
+from taglm_tf.utils.training_loop import TrainingLoop
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "default")
 OPTIMIZERS = ("adagrad", "adam")
@@ -296,16 +296,11 @@ class LMTrainer:
             data_state=self.data_state,
             lstm_state=self.lstm_state,
         )
-        self.checkpoint_dir = os.path.join(model_dir, "checkpoints")
-        own_dir = (
-            self.checkpoint_dir if self.is_chief else os.path.join(model_dir, f"worker_tmp_{self.task_id}")
-        )
-        remove_partial_checkpoints(own_dir)  # left by a kill during a save
-        self.manager = tf.train.CheckpointManager(self.checkpoint, own_dir, config.keep_checkpoints)
-        self.writer = (
-            tf.summary.create_file_writer(os.path.join(model_dir, "tensorboard"))
-            if self.is_chief
-            else tf.summary.create_noop_writer()
+        self.loop = TrainingLoop(
+            self.checkpoint,
+            model_dir,
+            config.keep_checkpoints,
+            worker=None if self.is_chief else self.task_id,
         )
         self._step_fn = tf.function(self._distributed_step)
 
@@ -367,19 +362,8 @@ class LMTrainer:
     # -- checkpoints -------------------------------------------------------------------------
     def restore(self) -> str | None:
         """Restore the chief's latest checkpoint, if any; returns its path."""
-        path = tf.train.latest_checkpoint(self.checkpoint_dir)
-        if path:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
-        return path
-
-    def save(self) -> None:
-        """Write a checkpoint numbered :attr:`step` of the model, the optimizer, the data stream's
-        state and whatever ``lstm_state`` holds (assign the states first). The chief writes into
-        ``checkpoints/`` and keeps the newest ``keep_checkpoints``; another worker writes into its
-        temporary directory and deletes it."""
-        self.manager.save(checkpoint_number=self.step)
-        if not self.is_chief:
-            shutil.rmtree(self.manager.directory, ignore_errors=True)
+        record = self.loop.restore()
+        return record["checkpoint"] if record else None
 
     @property
     def start_position(self) -> lm_corpus.Position | np.ndarray:
@@ -391,51 +375,64 @@ class LMTrainer:
 
     # -- loop --------------------------------------------------------------------------------
     def fit(self, dataset, evaluate: Callable[[LSTMPStackLM], dict[str, float]] | None = None) -> dict:
-        """Train on a distributed window dataset up to ``config.train_steps`` (or its end).
+        """Train on a distributed window dataset up to ``config.train_steps`` (or its end), one
+        unit of :class:`TrainingLoop` per ``checkpoint_every`` steps: a checkpoint at every
+        multiple of it, at ``train_steps`` and at the end of the data.
 
         Args:
             dataset: from :func:`lm_corpus.distributed_dataset` with this strategy and batch size.
-            evaluate: run on the chief at each checkpoint; its metrics go to TensorBoard under
+            evaluate: run on the chief after each checkpoint; its metrics go to TensorBoard under
                 ``heldout/``.
 
         Returns:
             The last logged metrics.
         """
         c = self.config
-        states, iterator = self.start_states(), iter(dataset)
-        meter, metrics = _Meter(), {}
-        while self.step < c.train_steps:
-            try:
-                batch = next(iterator)
-            except (StopIteration, tf.errors.OutOfRangeError):
-                break
-            loss_sum, count, states = self.train_step(batch, states)
-            self.data_position.assign(self.strategy.experimental_local_results(batch["position"])[0])
-            self.data_state.assign(self.strategy.experimental_local_results(batch["resume"])[0])
-            meter.add(loss_sum, count)
-            step = self.step
-            if step % c.log_every == 0 or step == c.train_steps:
-                metrics = self._log(step, meter.flush())
-            if step % c.checkpoint_every == 0 or step == c.train_steps:
-                self._checkpoint(evaluate, states)
-        if meter.steps:
-            metrics = self._log(self.step, meter.flush())
-            self._checkpoint(evaluate, states)
+        run = _Run(iter(dataset), self.start_states())
+        self.loop.run(
+            lambda: self.step >= c.train_steps or run.ended,
+            lambda: min((self.step // c.checkpoint_every + 1) * c.checkpoint_every, c.train_steps),
+            lambda: self._unit(run, evaluate),
+        )
+        meter = run.meter
         return {
-            **metrics,
+            **run.metrics,
             "run_tokens": meter.run_tokens,
             "run_tokens_per_sec": meter.run_tokens / max(time.perf_counter() - meter.run_start, 1e-9),
         }
 
+    def _unit(self, run: _Run, evaluate) -> None:
+        """Train up to the step the unit is named by (:attr:`TrainingLoop.running`) or the end of
+        the data, logging every ``log_every`` steps (and at the end of the data); then commit the
+        steps trained, if any, and evaluate."""
+        c, trained = self.config, False
+        while self.step < self.loop.running:
+            try:
+                batch = next(run.batches)
+            except (StopIteration, tf.errors.OutOfRangeError):
+                run.ended = True
+                break
+            loss_sum, count, run.states = self.train_step(batch, run.states)
+            self.data_position.assign(self.strategy.experimental_local_results(batch["position"])[0])
+            self.data_state.assign(self.strategy.experimental_local_results(batch["resume"])[0])
+            run.meter.add(loss_sum, count)
+            trained, step = True, self.step
+            if step % c.log_every == 0 or step == c.train_steps:
+                run.metrics = self._log(step, run.meter.flush())
+        if run.ended and run.meter.steps:
+            run.metrics = self._log(self.step, run.meter.flush())
+        if trained:
+            self._checkpoint(evaluate, run.states)
+
     def _checkpoint(self, evaluate, states) -> None:
+        """Commit: the carried LSTM states (all rows, in replica order) into their variables, then
+        the checkpoint; then the held-out evaluation (chief only)."""
         for variable, value in zip(self.lstm_state, tf.nest.flatten(states)):
-            variable.assign(self.strategy.gather(value, axis=0))  # all rows, in replica order
-        self.save()
+            variable.assign(self.strategy.gather(value, axis=0))
+        self.loop.commit(self.step)
         if evaluate is not None and self.is_chief:
             heldout = evaluate(self.model)
-            with self.writer.as_default(step=self.step):
-                for name, value in heldout.items():
-                    tf.summary.scalar(f"heldout/{name}", value)
+            self.loop.log_scalars(self.step, {f"heldout/{name}": value for name, value in heldout.items()})
             self.log(
                 f"step {self.step}: held-out perplexity {heldout['perplexity']:.2f} "
                 f"({heldout['tokens']:,.0f} tokens)"
@@ -450,10 +447,7 @@ class LMTrainer:
             "learning_rate": float(self.optimizer.learning_rate.numpy()),
             "data_epoch": float(self.data_position.numpy()[0]),
         }
-        with self.writer.as_default(step=step):
-            for name, value in metrics.items():
-                tf.summary.scalar(f"train/{name}", value)
-        self.writer.flush()
+        self.loop.log_scalars(step, {f"train/{name}": value for name, value in metrics.items()})
         self.log(
             f"step {step}: loss {loss:.4f} (sampled-softmax ppl {metrics['perplexity']:.1f}) "
             f"{metrics['tokens_per_sec']:,.0f} tokens/s lr {metrics['learning_rate']:g} "
@@ -484,6 +478,17 @@ class _Meter:
         self.run_tokens += out["tokens"]
         self.start, self.loss_sum, self.tokens, self.steps = now, 0.0, 0.0, 0
         return out
+
+
+@dataclasses.dataclass
+class _Run:
+    """What :meth:`LMTrainer.fit` carries from one unit to the next."""
+
+    batches: Iterator
+    states: Any  # per-replica LSTM states
+    meter: _Meter = dataclasses.field(default_factory=_Meter)
+    metrics: dict = dataclasses.field(default_factory=dict)  # the last logged
+    ended: bool = False  # the data ran out
 
 
 def evaluate_perplexity(

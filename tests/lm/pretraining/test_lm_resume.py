@@ -2,6 +2,9 @@
 to the uninterrupted run, for each LM kind (its own file, so that xdist runs it beside the
 heavier tests of test_lm_training.py)."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,6 +15,7 @@ from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
 from taglm_tf.lm.pretraining.run import PretrainConfig, pretrain
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.lm.vocab import LMVocabulary
+from taglm_tf.utils.errors import Interrupted
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -91,3 +95,43 @@ def test_a_fresh_run_does_not_read_what_a_killed_start_left(tmp_path):
     _, model_dir = start("given", vocab_file=str(given))
     assert LMVocabulary.load(str(model_dir / "vocab.txt")).words == expected.words[::-1]
     assert not (model_dir / "vocab.txt.counts").exists()
+
+
+def test_sigterm_stops_pretraining_as_ctrl_c_does_and_the_run_resumes(tmp_path, monkeypatch):
+    """SIGTERM after the first checkpoint: one line naming the step and the checkpoint that
+    ``--resume`` continues from; the resumed run finishes."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    (tmp_path / "train.txt").write_text("the cat sat on the mat .\na dog ate the bone .\n" * 5)
+    config = PretrainConfig(
+        model_dir=str(tmp_path / "lm"),
+        train_files=str(tmp_path / "train.txt"),
+        model=LSTMLMConfig(embedding_dim=4, num_cells=6, projection_dim=3, num_layers=1, num_sampled=2),
+        train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=4, checkpoint_every=2, log_every=2),
+    )
+    checkpoint = LMTrainer._checkpoint
+
+    def terminated_after_the_first(self, evaluate, states):
+        checkpoint(self, evaluate, states)
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # never stop the test process
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(LMTrainer, "_checkpoint", terminated_after_the_first)
+    with pytest.raises(Interrupted) as raised:
+        pretrain(config, strategy=tf.distribute.get_strategy())
+    assert str(raised.value) == (
+        "interrupted after step 2; rerun with --resume to continue from step 2 (the last checkpoint)"
+    )
+    monkeypatch.undo()
+    assert pretrain(config, resume=True, strategy=tf.distribute.get_strategy())["step"] == 4
+
+
+def test_the_last_steps_before_the_end_of_the_data_are_checkpointed(tmp_path):
+    """When the data ends between two checkpoint steps, its last steps are checkpointed, also
+    right after a log step (what a resume and the frozen-LM loader read is the run's last step)."""
+    path = write_sentences(tmp_path / "train.txt", cycle_sentences(23, seed=0))
+    corpus = make_corpus("lstm", [path], num_epochs=1)
+    windows = len(list(lm_data.window_dataset(corpus, 4, 5)))
+    lm = trainer("lstm", tf.distribute.get_strategy(), tmp_path / "run", batch_size=4, log_every=windows)
+    lm.fit(lm_data.distributed_dataset(lm.strategy, corpus, 4, 5))
+    assert lm.step == windows and lm.loop.last_commit() == windows

@@ -1,0 +1,168 @@
+"""taglm_tf.utils.training_loop on a toy trainer: a resumed run ends as the uninterrupted one, with
+and without a state file; Ctrl-C and SIGTERM stop at once with one line and keep the last commit;
+what a kill leaves between a checkpoint and its commit is never read."""
+
+import json
+import os
+import signal
+
+import pytest
+import tensorflow as tf
+
+from taglm_tf.utils import training_loop
+from taglm_tf.utils.errors import InputError, Interrupted
+from taglm_tf.utils.training_loop import TrainingLoop, interruptible
+
+STEPS_PER_UNIT, UNITS = 3, 4
+
+
+class Toy:
+    """A trainer of one number: each step makes it depend on every earlier step, so that a
+    resume from any but the last commit's state ends elsewhere. Units of three steps; the
+    history of the units' end values is committed with the unit when there is a state file."""
+
+    def __init__(self, model_dir, state_file=None, on_step=None):
+        self.value, self.steps = tf.Variable(1.0), tf.Variable(0, dtype=tf.int64)
+        checkpoint = tf.train.Checkpoint(value=self.value, steps=self.steps)
+        self.loop = TrainingLoop(checkpoint, str(model_dir), 2, state_file)
+        self.on_step, self.history = on_step or (lambda toy: None), []
+
+    def train(self, resume=False):
+        record = self.loop.restore() if resume else None
+        self.history = (record or {}).get("history", [])
+        with interruptible(lambda: f"stopped at step {int(self.steps)}, commit {self.loop.last_commit()}"):
+            self.loop.run(
+                lambda: int(self.steps) >= STEPS_PER_UNIT * UNITS,
+                lambda: int(self.steps) // STEPS_PER_UNIT + 1,
+                self.unit,
+            )
+        return float(self.value.numpy()), self.history
+
+    def unit(self):
+        for _ in range(STEPS_PER_UNIT):
+            self.steps.assign_add(1)
+            self.value.assign(self.value * 1.25 + tf.cast(self.steps, tf.float32) / 7)
+            self.on_step(self)
+        self.history.append(float(self.value.numpy()))
+        self.loop.commit(self.loop.running, {"history": self.history} if self.loop.state_file else None)
+
+
+def stop_at(step, how=KeyboardInterrupt):
+    """An ``on_step`` that stops the run after ``step`` (raising ``how``, or sending a signal)."""
+
+    def on_step(toy):
+        if int(toy.steps) != step:
+            return
+        if not isinstance(how, signal.Signals):
+            raise how
+        assert signal.getsignal(how) is not signal.SIG_DFL  # never stop the test process itself
+        os.kill(os.getpid(), how)  # its handler raises at once, in this thread
+
+    return on_step
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    return Toy(tmp_path_factory.mktemp("full")).train()
+
+
+@pytest.mark.parametrize("state_file", [None, "state.json"])
+def test_ctrl_c_keeps_the_last_commit_and_a_resume_ends_as_the_uninterrupted_run(
+    tmp_path, uninterrupted, state_file
+):
+    toy = Toy(tmp_path, state_file, on_step=stop_at(8))  # in unit 3, after two commits
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 8, commit 2"
+    assert toy.loop.running == 3 and toy.loop.last_commit() == 2
+    value, history = Toy(tmp_path, state_file).train(resume=True)
+    assert value == uninterrupted[0]
+    assert history == (uninterrupted[1] if state_file else uninterrupted[1][2:])  # the units it trained
+    if state_file:
+        record = json.loads((tmp_path / state_file).read_text())
+        assert record == {"history": uninterrupted[1], "checkpoint": f"checkpoints/ckpt-{UNITS}"}
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.index")) == [
+        "ckpt-3.index",
+        "ckpt-4.index",
+    ]
+
+
+def test_sigterm_stops_as_ctrl_c_does_and_the_handler_is_restored(tmp_path, uninterrupted):
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    toy = Toy(tmp_path, "state.json", on_step=stop_at(4, signal.SIGTERM))
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 4, commit 1"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert Toy(tmp_path, "state.json").train(resume=True) == uninterrupted
+
+
+def test_a_kill_between_the_checkpoint_and_the_state_file_leaves_the_previous_commit(
+    tmp_path, monkeypatch, uninterrupted
+):
+    write, writes = training_loop.write_text_atomic, []
+
+    def killed_at_the_second_commit(path, text):
+        writes.append(path)
+        if len(writes) == 2:
+            raise KeyboardInterrupt  # after ckpt-2 is written, before state.json names it
+        write(path, text)
+
+    monkeypatch.setattr(training_loop, "write_text_atomic", killed_at_the_second_commit)
+    with pytest.raises(Interrupted):
+        Toy(tmp_path, "state.json").train()
+    monkeypatch.undo()
+    assert (tmp_path / "checkpoints" / "ckpt-2.index").exists()
+    resumed = Toy(tmp_path, "state.json")
+    assert resumed.loop.last_commit() == 1
+    assert resumed.train(resume=True) == uninterrupted
+
+
+def test_what_a_kill_during_a_save_leaves_is_never_read(tmp_path, uninterrupted):
+    """A save cut short leaves ``ckpt-N_temp/``, or the checkpoint's files before the index names
+    them: the next start removes the first, and restores the checkpoint the index names."""
+    toy = Toy(tmp_path, on_step=stop_at(7))
+    with pytest.raises(Interrupted):
+        toy.train()
+    checkpoints = tmp_path / "checkpoints"
+    (checkpoints / "ckpt-3_temp").mkdir()
+    (checkpoints / "ckpt-3_temp" / "part-00000-of-00001.index").write_bytes(b"partial")
+    for path in checkpoints.glob("ckpt-2.*"):
+        (checkpoints / path.name.replace("ckpt-2", "ckpt-3")).write_bytes(b"not a checkpoint")
+    resumed = Toy(tmp_path)
+    assert not (checkpoints / "ckpt-3_temp").exists() and resumed.loop.last_commit() == 2
+    assert resumed.train(resume=True)[0] == uninterrupted[0]
+
+
+def test_a_state_file_naming_a_missing_checkpoint_is_one_error(tmp_path):
+    Toy(tmp_path, "state.json").train()
+    for path in (tmp_path / "checkpoints").glob(f"ckpt-{UNITS}.*"):
+        path.unlink()
+    with pytest.raises(InputError) as refused:
+        Toy(tmp_path, "state.json").loop.restore()
+    assert str(refused.value) == (
+        f"{tmp_path}: state.json names checkpoints/ckpt-{UNITS}, which is not in the run directory: "
+        "its files are incomplete; start the run anew (without --resume)"
+    )
+
+
+def test_tensorboard_writer_made_at_first_use_and_silent_on_other_workers(tmp_path):
+    made = []
+    loop = TrainingLoop(
+        tf.train.Checkpoint(v=tf.Variable(0.0)), str(tmp_path / "chief"), 1, on_writer=lambda: made.append(1)
+    )
+    assert not (tmp_path / "chief" / "tensorboard").exists() and not made
+    loop.log_scalars(3, {"train/loss": 0.5})
+    loop.log_scalars(4, {"train/loss": 0.25})
+    assert made == [1] and list((tmp_path / "chief" / "tensorboard").iterdir())
+    worker = TrainingLoop(
+        tf.train.Checkpoint(v=tf.Variable(0.0)), str(tmp_path / "worker"), 1, "state.json", worker=1
+    )
+    worker.log_scalars(1, {"train/loss": 0.5})
+    worker.commit(1, {"history": []})
+    assert (
+        not (tmp_path / "worker" / "tensorboard").exists()
+        and not (tmp_path / "worker" / "state.json").exists()
+    )
+    assert not (tmp_path / "worker" / "worker_tmp_1").exists()
