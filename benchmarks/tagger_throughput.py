@@ -148,15 +148,22 @@ def lm_features(sentences: dict) -> tuple[dict, list]:
     return features, lms
 
 
+def task_data(task_name: str, data_dir: str, embeddings: str, dev_sentences: int = 0):
+    """The task's train and dev sentences (IOBES) and resources built as training builds them
+    (``embeddings`` relative to ``data_dir``, ``""`` for none); ``dev_sentences`` > 0 keeps the
+    first ones."""
+    splits = load_splits(TASKS[task_name], data_dir)
+    train, dev = (conll.convert_tags(s, "iobes") for s in (splits.train, splits.dev))
+    dev = dev[:dev_sentences] if dev_sentences else dev
+    path = os.path.join(data_dir, embeddings) if embeddings else None
+    return train, dev, build_resources(train, splits.dev + splits.test, path)
+
+
 def main(argv):
     cli.no_arguments(argv)
     task = TASKS[FLAGS.task]
     data_dir = FLAGS.data_dir or default_data_dir()
-    splits = load_splits(task, data_dir)
-    train, dev = (conll.convert_tags(s, "iobes") for s in (splits.train, splits.dev))
-    dev = dev[: FLAGS.dev_sentences] if FLAGS.dev_sentences else dev
-    embeddings = os.path.join(data_dir, FLAGS.embeddings) if FLAGS.embeddings else None
-    resources = build_resources(train, splits.dev + splits.test, embeddings)
+    train, dev, resources = task_data(FLAGS.task, data_dir, FLAGS.embeddings, FLAGS.dev_sentences)
     result = {
         "task": FLAGS.task,
         **measure_model(TaggerConfig(**task.model_defaults), resources, train, dev),
