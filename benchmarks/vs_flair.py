@@ -9,7 +9,7 @@ Each round runs both benchmarks as subprocesses, one after the other: ours,
 numbers of training batches and decoding passes. The order alternates (ours first in odd
 rounds, flair first in even ones), so a drift of the machine's speed during the run weighs on
 both sides alike. Each side's JSON is kept per round with the load average of the machine when
-it started and ended.
+it started and ended and the cores the side had on average (its CPU over wall seconds).
 
 Per round, and overall as the median over rounds: the ratios ours / flair of decoding tokens/s
 (median pass of eng.testa, batches of 128) and of training tokens/s (batches of 32 from
@@ -27,10 +27,12 @@ if __name__ == "__main__":
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from absl import app, flags
 
@@ -146,7 +148,9 @@ def summary(round_ratios: list[dict], targets: dict = TARGETS) -> dict:
 
 def run_side(name: str, command: list[str], output: str, timeout: float) -> dict:
     """Run one side's benchmark from the repository root (its messages go to our stderr); its
-    JSON result with ``load_average`` (1, 5 and 15 minutes) at its start and end.
+    JSON result with ``load_average`` (1, 5 and 15 minutes) at its start and end, and
+    ``process``: its wall and CPU seconds and their ratio, the cores it had on average (near the
+    core count on a quiet machine for both sides; far below, the machine was busy).
 
     Raises:
         SystemExit: with one ``error:`` line, when it fails, runs past ``timeout`` seconds or
@@ -154,7 +158,7 @@ def run_side(name: str, command: list[str], output: str, timeout: float) -> dict
     """
     if os.path.exists(output):
         os.remove(output)  # an earlier round's result must not pass for this one's
-    start = os.getloadavg()
+    start, cpu, wall = os.getloadavg(), _children_cpu_seconds(), time.perf_counter()
     try:
         done = subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -170,7 +174,16 @@ def run_side(name: str, command: list[str], output: str, timeout: float) -> dict
     with open(output) as f:
         result = json.load(f)
     result["load_average"] = {"start": list(start), "end": list(os.getloadavg())}
+    wall, cpu = time.perf_counter() - wall, _children_cpu_seconds() - cpu
+    result["process"] = {"wall_seconds": wall, "cpu_seconds": cpu, "cores_used": cpu / wall}
     return result
+
+
+def _children_cpu_seconds() -> float:
+    """User and system CPU seconds of every finished child so far (one side runs at a time, so a
+    difference is that side's)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_round(number: int, commands: dict, outputs: dict, timeout: float) -> dict:

@@ -96,6 +96,7 @@ def test_rounds_alternate_the_order_and_keep_each_sides_result(tmp_path):
     assert second["ratios"] == {"decode": pytest.approx(6.0), "train": pytest.approx(4.0)}
     assert second["flair"]["inference"]["tokens_per_sec"] == 500.0
     assert len(second["ours"]["load_average"]["start"]) == 3
+    assert second["ours"]["process"]["wall_seconds"] > 0 and second["ours"]["process"]["cpu_seconds"] > 0
 
 
 def test_a_failing_side_is_one_error_naming_it(tmp_path):
@@ -133,10 +134,12 @@ def test_argument_errors_are_one_line_before_any_work(args, message):
 
 
 def test_fake_sides_json_round_trips(tmp_path):
-    # run_side reads what the side wrote and adds the load average; nothing else changes.
+    # run_side reads what the side wrote and adds the load average and the CPU it used; nothing else.
     output = tmp_path / "side.json"
     result = vs_flair.run_side("ours", writer(output, 2.0, 1.0), output, timeout=60)
-    assert {k: v for k, v in result.items() if k != "load_average"} == json.loads(output.read_text())
+    assert {k: v for k, v in result.items() if k not in ("load_average", "process")} == json.loads(
+        output.read_text()
+    )
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
