@@ -66,7 +66,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DEMO_DIR ?= runs/demo
 DEMO_SENTENCE ?= Anna Novak of Kestrel Bank met EU officials in Paris on Monday .
 
-.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms report-runs FORCE
+.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms report-runs flair-venv vs-flair FORCE
 
 print-stack:
 	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
@@ -129,11 +129,32 @@ endif
 _gpu-check: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m benchmarks.gpu_check --output=gpu_check.json
 
+# flair configured like our NER model, for the side-by-side speed run (benchmarks/vs_flair.py), in
+# its own venv (flair and TensorFlow never share one). torch is pinned in both installs: here a
+# CPU build of 2.13.0 lies on disk for Python 3.11, and a torch that pip chose itself would be a
+# CUDA build of several GB. The driver runs in the stack's venv; on a quiet machine (README).
+FLAIR_VENV ?= .venv-flair
+FLAIR_PYTHON ?= $(call runs,python3.11)
+FLAIR_PINS := torch==2.13.0 flair==0.15.1
+
+flair-venv: $(FLAIR_VENV)/.installed
+
+$(FLAIR_VENV)/.installed:
+	@if [ -z "$(FLAIR_PYTHON)" ]; then echo "flair-venv needs python3.11 (with venv), or FLAIR_PYTHON=/path/to/python3.11"; exit 1; fi
+	test -x $(FLAIR_VENV)/bin/python || { mkdir -p $(FLAIR_VENV) && touch $(FLAIR_VENV)/.made-by-make && $(FLAIR_PYTHON) -m venv $(FLAIR_VENV); }
+	$(FLAIR_VENV)/bin/pip install --quiet --upgrade pip
+	$(FLAIR_VENV)/bin/pip install --quiet $(filter torch==%,$(FLAIR_PINS))
+	$(FLAIR_VENV)/bin/pip install --quiet $(FLAIR_PINS)
+	touch $@
+
+vs-flair: check-python $(STAMP) flair-venv
+	PYTHONPATH=. $(BIN)/python -m benchmarks.vs_flair --flair_python=$(FLAIR_VENV)/bin/python $(if $(ROUNDS),--rounds=$(ROUNDS))
+
 FORCE:
 
 # Removes only the venvs this Makefile made (they hold its marker); another venv is named, kept.
 clean:
-	@for v in .venv .venv-current .venv-gpu .venv-current-gpu; do \
+	@for v in .venv .venv-current .venv-gpu .venv-current-gpu .venv-flair; do \
 	  if [ -f $$v/.made-by-make ]; then echo "rm -rf $$v"; rm -rf $$v; \
 	  elif [ -d $$v ]; then echo "$$v: no .made-by-make marker (not made by this Makefile), kept"; fi; done
 	rm -rf runs/demo *.egg-info

@@ -21,8 +21,9 @@ CURRENT_STACK = importlib.util.find_spec("tf_keras") is not None
 SETTINGS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_USE_LEGACY_KERAS", memory.ENV_VARIABLE)
 # Entry points that do not call it: the conlleval command imports no TensorFlow (nor
 # taglm_tf.utils.cli, which it does not need); the sample-data generator is plain
-# Python run as a script (python tools/make_sample_data.py) and imports no project code.
-WITHOUT_SETTINGS = {"taglm_tf.conlleval", "tools.make_sample_data"}
+# Python run as a script (python tools/make_sample_data.py) and imports no project code; so is
+# flair's side of the speed comparison, run in the flair venv, where the project is not installed.
+WITHOUT_SETTINGS = {"taglm_tf.conlleval", "tools.make_sample_data", "benchmarks.flair_tagger"}
 
 # Imports taglm_tf, then TensorFlow (which sets variables of its own), then every module of the
 # packages, recording the environment's changes and whether ctypes was asked for mallopt (how
