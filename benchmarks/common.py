@@ -39,12 +39,25 @@ def report(result: dict, output: str | None = None) -> None:
             json.dump(result, f, indent=1)
 
 
-def repeat(measure: Callable[[], dict], min_passes: int = 5, min_seconds: float = 30.0) -> dict:
+def repeat(
+    measure: Callable[[], dict],
+    min_passes: int = 5,
+    min_seconds: float = 30.0,
+    max_seconds: float = float("inf"),
+) -> dict:
     """Call ``measure`` (one timed pass: a dict with ``tokens`` and ``seconds``) until it has
-    run ``min_passes`` times and ``min_seconds`` in all; returns the passes' tokens/s as their
-    median with min and max (the spread), and every pass."""
+    run ``min_passes`` times and ``min_seconds`` in all, or, after at least one pass, for
+    ``max_seconds`` in all (for passes so long that a few are enough); returns the passes'
+    tokens/s as their median with min and max (the spread), and every pass."""
     passes: list[dict] = []
-    while len(passes) < min_passes or sum(p["seconds"] for p in passes) < min_seconds:
+
+    def more() -> bool:
+        seconds = sum(p["seconds"] for p in passes)
+        if passes and seconds >= max_seconds:
+            return False
+        return len(passes) < min_passes or seconds < min_seconds
+
+    while more():
         passes.append(measure())
     rates = [p["tokens"] / p["seconds"] for p in passes]
     return {

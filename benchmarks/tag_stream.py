@@ -21,6 +21,13 @@ written so far; the CLI writes in input order, so that byte count gives the toke
 far. :func:`rss_by_tokens` turns the samples into RSS at every tenth of the input: whether
 memory levels off, and where, in one run.
 
+Each size runs ``--min_passes`` times and ``--min_seconds`` in all, or until its runs took
+``--max_seconds`` (1 M tokens take minutes a run); end-to-end tokens/s are their median with
+the slowest and fastest run. With ``--decoder`` the model's decoding alone
+(:meth:`TaggerModule.tag <taglm_tf.serving.module.TaggerModule.tag>`, in this process, after the
+CLI runs) is timed the same way on the first size's sentences, and each size records its
+end-to-end rate over that (``vs_decoder``; the target: at least 0.8).
+
 Single sentence (``--single_runs`` > 0): ``echo SENTENCE | python -m taglm_tf.tag`` end to end,
 the median of the runs, next to the time of ``python -c "import taglm_tf.tag"`` alone (the
 TensorFlow/tfa import share of the start-up).
@@ -53,7 +60,7 @@ from collections.abc import Sequence
 
 from absl import app, flags
 
-from benchmarks.common import report
+from benchmarks.common import repeat, report
 from taglm_tf.data import conll
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.utils.cli import define_output_flag, run
@@ -85,6 +92,12 @@ def define_flags() -> None:
     flags.DEFINE_integer("batch_size", 128, "--batch_size of the CLI.")
     flags.DEFINE_integer("single_runs", 3, "Single-sentence runs (median reported); 0: none.")
     flags.DEFINE_float("rss_interval", 0.25, "Seconds between samples of the child's RSS; 0: none.")
+    flags.DEFINE_integer("min_passes", 5, "CLI runs per size, at least ...", lower_bound=1)
+    flags.DEFINE_float("min_seconds", 30.0, "... and at least this many seconds of them ...")
+    flags.DEFINE_float("max_seconds", 150.0, "... unless the runs of a size already took this long.")
+    flags.DEFINE_boolean(
+        "decoder", True, "Also time the model's decoding alone, in this process, on the first size's input."
+    )
     define_output_flag("output", "benchmarks/results/tag_stream.json", "Where the JSON result goes.")
     flags.mark_flag_as_required("model_dir")
 
@@ -200,9 +213,36 @@ def tag_command(*args: str) -> list[str]:
 
 
 def measure_size(sentences, tokens: int, scratch: str) -> dict:
-    """Tag an input of at least ``tokens`` tokens with the CLI, output to a file."""
-    source, output = os.path.join(scratch, f"in_{tokens}.txt"), os.path.join(scratch, "out.conll")
+    """Tag an input of at least ``tokens`` tokens with the CLI, ``--min_passes`` times or more
+    (:func:`benchmarks.common.repeat`): end-to-end tokens/s as median, min and max; the other
+    figures (tagging rate after start-up, RSS) of every run, and the highest peak RSS."""
+    source = os.path.join(scratch, f"in_{tokens}.txt")
     n_sentences, n_tokens = write_input(source, sentences, tokens)
+    runs = []
+
+    def one_run() -> dict:
+        runs.append(run_once(source, n_sentences, n_tokens, scratch))
+        return {"tokens": n_tokens, "seconds": runs[-1]["seconds"]}
+
+    timing = repeat(one_run, FLAGS.min_passes, FLAGS.min_seconds, FLAGS.max_seconds)
+    return {
+        "sentences": n_sentences,
+        "tokens": n_tokens,
+        "passes": timing["passes"],
+        "tokens_per_sec": timing["tokens_per_sec"],
+        "tokens_per_sec_min": timing["tokens_per_sec_min"],
+        "tokens_per_sec_max": timing["tokens_per_sec_max"],
+        "tagging_tokens_per_sec": statistics.median(r["tagging_tokens_per_sec"] for r in runs),
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        "sampled_peak_rss_mib": max((r["sampled_peak_rss_mib"] or 0 for r in runs), default=None),
+        "input_mib": os.path.getsize(source) / 2**20,
+        "runs": runs,
+    }
+
+
+def run_once(source: str, n_sentences: int, n_tokens: int, scratch: str) -> dict:
+    """One CLI run over ``source``, its output checked to hold every sentence."""
+    output = os.path.join(scratch, "out.conll")
     with open(output, "wb") as out:
         child = run_child(
             tag_command(f"--input={source}", "--progress"),
@@ -218,8 +258,6 @@ def measure_size(sentences, tokens: int, scratch: str) -> dict:
         raise SystemExit(f"{tagged} sentences in the output for {n_sentences} in the input")
     seconds = tagging_seconds(child["stderr"])
     return {
-        "sentences": n_sentences,
-        "tokens": n_tokens,
         "seconds": child["seconds"],
         "tokens_per_sec": n_tokens / child["seconds"],
         "tagging_seconds": seconds,
@@ -227,7 +265,6 @@ def measure_size(sentences, tokens: int, scratch: str) -> dict:
         "startup_seconds": child["seconds"] - seconds,
         "peak_rss_mib": child["peak_rss_mib"],
         "sampled_peak_rss_mib": max((h for _, _, h in child["rss_samples"]), default=None),
-        "input_mib": os.path.getsize(source) / 2**20,
         "rss_by_tokens": rss_by_tokens(child["rss_samples"], os.path.getsize(output), n_tokens)
         if child["rss_samples"]
         else [],
@@ -263,6 +300,30 @@ def measure_single(runs: int) -> dict:
     }
 
 
+def measure_decoder(sentences, tokens: int) -> dict:
+    """The model's decoding alone (:meth:`TaggerModule.tag`, as the CLI calls it, without
+    reading, writing or start-up) on the first ``tokens`` tokens of the input, in this process:
+    the rate the CLI's end-to-end figure is compared with."""
+    from taglm_tf.serving.api import Tagger  # TensorFlow is loaded only after the CLI runs
+
+    token_lists, count = [], 0
+    while count < tokens:
+        for sentence in sentences:
+            token_lists.append(list(sentence))
+            count += len(sentence)
+            if count >= tokens:
+                break
+    module = Tagger.load(FLAGS.model_dir).module
+    module.tag(token_lists[: FLAGS.batch_size], FLAGS.batch_size)  # tracing
+
+    def one_pass() -> dict:
+        start = time.perf_counter()
+        module.tag(token_lists, FLAGS.batch_size)
+        return {"tokens": count, "seconds": time.perf_counter() - start}
+
+    return repeat(one_pass, FLAGS.min_passes, FLAGS.min_seconds, FLAGS.max_seconds)
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -276,17 +337,23 @@ def main(argv):
     }
     with tempfile.TemporaryDirectory() as scratch:
         for tokens in (int(t) for t in FLAGS.tokens):
-            result["sizes"].append(measure_size(sentences, tokens, scratch))
+            size = measure_size(sentences, tokens, scratch)
+            result["sizes"].append(size)
             print(
-                f"{tokens:,} tokens: {result['sizes'][-1]['tokens_per_sec']:,.0f} tokens/s end to end, "
-                f"peak RSS {result['sizes'][-1]['peak_rss_mib']:,.0f} MiB; RSS / peak so far (MiB) by tokens: "
+                f"{tokens:,} tokens, {size['passes']} runs: {size['tokens_per_sec']:,.0f} tokens/s end to end "
+                f"(median; {size['tokens_per_sec_min']:,.0f}-{size['tokens_per_sec_max']:,.0f}), "
+                f"peak RSS {size['peak_rss_mib']:,.0f} MiB; last run's RSS / peak so far (MiB) by tokens: "
                 + ", ".join(
                     f"{r['tokens']:,}: {r['rss_mib']:,.0f} / {r['peak_rss_mib']:,.0f}"
-                    for r in result["sizes"][-1]["rss_by_tokens"]
+                    for r in size["runs"][-1]["rss_by_tokens"]
                 ),
                 file=sys.stderr,
                 flush=True,
             )
+    if FLAGS.decoder:
+        result["decoder"] = measure_decoder(sentences, int(FLAGS.tokens[0]))
+        for size in result["sizes"]:
+            size["vs_decoder"] = size["tokens_per_sec"] / result["decoder"]["tokens_per_sec"]
     if FLAGS.single_runs > 0:
         result["single_sentence"] = measure_single(FLAGS.single_runs)
     if FLAGS.output:

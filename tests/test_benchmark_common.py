@@ -19,3 +19,12 @@ def test_a_result_records_cpu_and_threads(capsys):
     common.report(result)
     assert {"cpu_model", "cpu_flags", "threads", "tensorflow", "git_commit"} <= set(result)
     assert {"intra_op", "inter_op", "environment"} <= set(result["threads"])
+
+
+def test_repeat_stops_long_passes_at_max_seconds():
+    seconds = iter([70.0, 90.0, 80.0, 1.0])
+    result = common.repeat(lambda: {"tokens": 900, "seconds": next(seconds)}, 5, 30.0, max_seconds=150.0)
+    assert result["seconds"] == [70.0, 90.0]  # 70 s < 150 s: one more; 160 s: enough
+    assert result["tokens_per_sec"] == pytest.approx((900 / 70 + 900 / 90) / 2)
+    once = common.repeat(lambda: {"tokens": 1, "seconds": 500.0}, 5, 30.0, max_seconds=150.0)
+    assert once["passes"] == 1

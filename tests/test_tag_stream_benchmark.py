@@ -75,3 +75,37 @@ def test_run_child_samples_a_growing_child(tmp_path):
     rows = tag_stream.rss_by_tokens(child["rss_samples"], os.path.getsize(out), 2000, points=2)
     assert rows[0]["tokens"] == 1000 and rows[1]["tokens"] == 2000
     assert rows[1]["rss_mib"] - rows[0]["rss_mib"] > 150
+
+
+def test_the_benchmark_end_to_end_on_the_tiny_model(model_dir, tmp_path):
+    """Two CLI runs of one size, the decoder alone, the ratio of the two, the JSON file."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.data_paths import require_real_file
+
+    require_real_file("conll2003", "eng.train")
+    output = tmp_path / "stream.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.tag_stream",
+            f"--model_dir={model_dir}",
+            "--tokens=300",
+            "--min_passes=2",
+            "--min_seconds=0",
+            "--single_runs=0",
+            f"--output={output}",
+        ],
+        cwd=tag_stream.REPO,
+        check=True,
+        capture_output=True,
+    )
+    result = json.loads(output.read_text())
+    (size,) = result["sizes"]
+    assert size["passes"] == len(size["runs"]) == 2 and size["tokens"] >= 300
+    assert size["tokens_per_sec_min"] <= size["tokens_per_sec"] <= size["tokens_per_sec_max"]
+    assert result["decoder"]["tokens"] == size["tokens"] and result["decoder"]["passes"] == 2
+    assert size["vs_decoder"] == pytest.approx(size["tokens_per_sec"] / result["decoder"]["tokens_per_sec"])
