@@ -45,7 +45,7 @@ from tensorflow import keras
 from benchmarks.common import report
 from benchmarks.tagger_throughput import task_data
 from taglm_tf.data.paths import default_data_dir
-from taglm_tf.layers.char_rnn import INFERENCE_GROUPS
+from taglm_tf.layers import char_rnn
 from taglm_tf.models.saving import LoadedTagger
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.serving.module import TaggerModule
@@ -70,6 +70,12 @@ def define_flags() -> None:
     flags.DEFINE_integer("batch_size", 128, "Sentences per batch.")
     flags.DEFINE_integer("passes", 5, "Rounds of timed passes (the median is reported).", lower_bound=1)
     flags.DEFINE_integer("top_ops", 15, "Ops listed by time.", lower_bound=1)
+    flags.DEFINE_integer(
+        "char_groups",
+        None,
+        "Length groups of the char encoder at inference (default: the model's; 1: one call).",
+        lower_bound=1,
+    )
     define_output_flag("output", None, "Also write the result as JSON here.")
 
 
@@ -166,14 +172,14 @@ def padding(module: TaggerModule, batches) -> dict:
         char_ids = module.featurizer(batch)["char_ids"].numpy()
         lengths = np.sort((char_ids > 0).sum(axis=1))
         chars, char_cells = chars + lengths.sum(), char_cells + char_ids.size
-        bounds = [len(lengths) * g // INFERENCE_GROUPS for g in range(INFERENCE_GROUPS + 1)]
+        bounds = [len(lengths) * g // char_rnn.INFERENCE_GROUPS for g in range(char_rnn.INFERENCE_GROUPS + 1)]
         groups = [lengths[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]  # as encode_by_length
         grouped_cells += sum(len(g) * g.max() for g in groups)
     return {
         "word_rnn": 1 - tokens / cells,
         "char_rnn_one_call": 1 - chars / char_cells,
         "char_rnn_grouped": 1 - chars / grouped_cells,
-        "char_groups": INFERENCE_GROUPS,
+        "char_groups": char_rnn.INFERENCE_GROUPS,
     }
 
 
@@ -205,6 +211,8 @@ def matmul_rates(config: TaggerConfig, batch: int) -> dict:
 
 def main(argv):
     cli.no_arguments(argv)
+    if FLAGS.char_groups:
+        char_rnn.INFERENCE_GROUPS = FLAGS.char_groups
     task = TASKS[FLAGS.task]
     _, dev, resources = task_data(FLAGS.task, FLAGS.data_dir or default_data_dir(), FLAGS.embeddings)
     config = TaggerConfig(**task.model_defaults)
