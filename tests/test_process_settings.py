@@ -24,6 +24,21 @@ SETTINGS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_USE_LEGACY_KERA
 # Python run as a script (python tools/make_sample_data.py) and imports no project code; so is
 # flair's side of the speed comparison, run in the flair venv, where the project is not installed.
 WITHOUT_SETTINGS = {"taglm_tf.conlleval", "tools.make_sample_data", "benchmarks.flair_tagger"}
+# The tagger's tools split the threads between the two directions of its BiRNNs; the tagging
+# CLI, a long-running process, also fixes malloc's mmap threshold.
+TAGGER_TOOLS = (
+    "experiments.train_tagger",
+    "experiments.ner",
+    "experiments.chunking",
+    "benchmarks.tagger_throughput",
+    "benchmarks.tagger_profile",
+    "benchmarks.tag_stream",
+    "tools.repredict",
+)
+SPECIAL_SETTINGS = {
+    "taglm_tf.tag": "fix_mmap_threshold=True, birnn_threads=True",
+    **{module: "birnn_threads=True" for module in TAGGER_TOOLS},
+}
 
 # Imports taglm_tf, then TensorFlow (which sets variables of its own), then every module of the
 # packages, recording the environment's changes and whether ctypes was asked for mallopt (how
@@ -99,6 +114,20 @@ def test_configure_process_keeps_the_users_settings(monkeypatch):
     assert fixed == [True]
 
 
+@pytest.mark.parametrize("cpus,intra", [(2, "1"), (16, "8"), (1, "1"), (None, "1")])
+def test_birnn_threads_split_the_cpus_between_the_two_directions(monkeypatch, cpus, intra):
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    cli.configure_process()
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ and "TF_NUM_INTEROP_THREADS" not in os.environ
+    cli.configure_process(birnn_threads=True)
+    assert (os.environ["TF_NUM_INTRAOP_THREADS"], os.environ["TF_NUM_INTEROP_THREADS"]) == (intra, "2")
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "5")  # a user's setting stays
+    cli.configure_process(birnn_threads=True)
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "5"
+
+
 def entry_points():
     """(module name, path) of every module of the packages with an ``if __name__ == "__main__"``
     block."""
@@ -151,11 +180,7 @@ def test_entry_point_configures_the_process_before_its_imports(module, path):
     if module in WITHOUT_SETTINGS:
         assert call is None
         return
-    expected = (
-        "cli.configure_process(fix_mmap_threshold=True)"
-        if module == "taglm_tf.tag"
-        else "cli.configure_process()"
-    )
+    expected = f"cli.configure_process({SPECIAL_SETTINGS.get(module, '')})"
     assert call == expected, f"{module} does not start with `if __name__ == '__main__': {expected}`"
 
 

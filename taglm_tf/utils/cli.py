@@ -23,7 +23,7 @@ HELP_OPTIONS = ("-?", "-h", "--help", "--helpshort", "--helpfull", "--helpxml")
 _OUTPUT_FLAGS = {}
 
 
-def configure_process(fix_mmap_threshold: bool = False) -> None:
+def configure_process(fix_mmap_threshold: bool = False, birnn_threads: bool = False) -> None:
     """The process-wide settings of a command-line tool, which ``import taglm_tf`` leaves alone.
 
     Every entry point calls it first, before its imports reach TensorFlow, which reads these
@@ -48,6 +48,14 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
       keeps its own default: it logs nothing about oneDNN below ``TF_CPP_MIN_LOG_LEVEL=2``.
 
     Args:
+        birnn_threads: the thread pools for the tagger's tools (training, tagging and their
+            benchmarks), unless the environment sets them: ``TF_NUM_INTRAOP_THREADS`` half the
+            CPUs (at least 1) and ``TF_NUM_INTEROP_THREADS=2``, so that the two directions of
+            each BiRNN run side by side, each on its own cores, instead of one after the other
+            with every op split over all cores. Measured on 2 cores (AMD EPYC with AVX-512, the
+            card's stack): decoding 8-10% faster, training 23-37%, the same tags and the same
+            training to the last digit. The LM tools keep TensorFlow's defaults: one LSTM has no
+            second direction to run beside it.
         fix_mmap_threshold: also fix glibc's mmap threshold
             (:func:`taglm_tf.utils.memory.fix_mmap_threshold`), for a long-running tagging
             process whose peak RSS should stay flat. Before TensorFlow is imported, as
@@ -57,6 +65,9 @@ def configure_process(fix_mmap_threshold: bool = False) -> None:
     if importlib.util.find_spec("tf_keras") is not None:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if birnn_threads:
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, (os.cpu_count() or 2) // 2)))
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", "2")
     if fix_mmap_threshold:
         memory.fix_mmap_threshold()
 
