@@ -35,7 +35,8 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process(fix_mmap_threshold=True, birnn_threads=True)  # before the imports below reach TensorFlow
+    # before the imports below reach TensorFlow
+    cli.configure_process(fix_mmap_threshold=True, birnn_threads=True)
 
 import collections
 import contextlib

@@ -52,10 +52,10 @@ def configure_process(fix_mmap_threshold: bool = False, birnn_threads: bool = Fa
             benchmarks), unless the environment sets them: ``TF_NUM_INTRAOP_THREADS`` half the
             CPUs (at least 1) and ``TF_NUM_INTEROP_THREADS=2``, so that the two directions of
             each BiRNN run side by side, each on its own cores, instead of one after the other
-            with every op split over all cores. Measured on 2 cores (AMD EPYC with AVX-512, the
-            card's stack): decoding 8-10% faster, training 23-37%, the same tags and the same
-            training to the last digit. The LM tools keep TensorFlow's defaults: one LSTM has no
-            second direction to run beside it.
+            with every op split over all cores. Measured on 2 cores (AMD EPYC with AVX-512):
+            decoding 7-10% faster and training 23-36% on the card's stack, 17-25% and 44-53% on
+            the current one; the same tags and the same training to the last digit. The LM
+            tools keep TensorFlow's defaults: one LSTM has no second direction beside it.
         fix_mmap_threshold: also fix glibc's mmap threshold
             (:func:`taglm_tf.utils.memory.fix_mmap_threshold`), for a long-running tagging
             process whose peak RSS should stay flat. Before TensorFlow is imported, as
