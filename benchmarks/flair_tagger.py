@@ -441,11 +441,29 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
+def check_output_path(output: str, data_dir: str) -> None:
+    """``--output`` checked before any work, as the project's tools check theirs (this script
+    cannot import them): a file, in an existing folder, and never inside the data it reads.
+
+    Raises:
+        DataError: naming the path and what is wrong.
+    """
+    real, data = os.path.realpath(output), os.path.realpath(data_dir)
+    if os.path.isdir(real):
+        raise DataError(f"{output}: --output: is a folder, not a file")
+    if not os.path.isdir(os.path.dirname(real)):
+        raise DataError(f"{output}: --output: its folder does not exist")
+    if os.path.commonpath([real, data]) == data:
+        raise DataError(f"{output}: --output: inside the data directory {data_dir}, which this script reads")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print its JSON (and write it to ``--output``); 1 with one ``error:`` line
-    for missing or malformed data or a Python without flair."""
+    for a bad ``--output``, missing or malformed data or a Python without flair."""
     args = parse_args(argv)
     try:
+        if args.output:
+            check_output_path(args.output, args.data_dir or os.environ.get("TAGLM_DATA_DIR") or "data")
         result = run(args)
     except ImportError as e:
         print(

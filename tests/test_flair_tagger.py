@@ -151,6 +151,25 @@ def test_missing_data_is_one_error_naming_the_data_directory(tmp_path):
         flair_tagger.load_corpus(str(tmp_path), "embeddings/glove.6B.50d.txt.xz", seed=1)
 
 
+def test_a_bad_output_is_one_error_before_any_work(tmp_path, capsys):
+    data = tmp_path / "data"
+    (data / "conll2003").mkdir(parents=True)
+    (data / "conll2003" / "eng.train").write_text("EU B-ORG\n")
+    cases = {
+        str(tmp_path): "is a folder, not a file",
+        str(tmp_path / "missing" / "r.json"): "its folder does not exist",
+        str(data / "conll2003" / "eng.train"): "inside the data directory",
+        str(data / "r.json"): "inside the data directory",
+    }
+    for output, message in cases.items():
+        assert flair_tagger.main([f"--data_dir={data}", f"--output={output}"]) == 1
+        err = capsys.readouterr().err
+        assert (
+            err.startswith(f"error: {output}: --output: ") and message in err and len(err.splitlines()) == 1
+        )
+    assert (data / "conll2003" / "eng.train").read_text() == "EU B-ORG\n"
+
+
 def test_the_script_imports_only_flair_torch_numpy_and_the_standard_library():
     # It runs in the flair venv, where neither the project nor TensorFlow is installed.
     tree = ast.parse(open(flair_tagger.__file__, encoding="utf-8").read())

@@ -33,6 +33,7 @@ TAGGER_TOOLS = (
     "benchmarks.tagger_throughput",
     "benchmarks.tagger_profile",
     "benchmarks.tag_stream",
+    "benchmarks.gru_variants",
     "tools.repredict",
 )
 SPECIAL_SETTINGS = {
