@@ -301,9 +301,11 @@ def measure_single(runs: int) -> dict:
 
 
 def measure_decoder(sentences, tokens: int) -> dict:
-    """The model's decoding alone (:meth:`TaggerModule.tag`, as the CLI calls it, without
-    reading, writing or start-up) on the first ``tokens`` tokens of the input, in this process:
-    the rate the CLI's end-to-end figure is compared with."""
+    """The model's decoding alone (:meth:`TaggerModule.tag`, without reading, writing or
+    start-up) on the first ``tokens`` tokens of the input, in this process: the rate the CLI's
+    end-to-end figure is compared with. It sorts all those sentences by length at once, while
+    the CLI sorts each chunk of its stream, so the CLI's share also pays for its chunks'
+    extra padding."""
     from taglm_tf.serving.api import Tagger  # TensorFlow is loaded only after the CLI runs
 
     token_lists, count = [], 0

@@ -172,8 +172,9 @@ def padding(module: TaggerModule, batches) -> dict:
         tokens += int(tf.math.count_nonzero(batch != ""))
         cells += int(tf.size(batch))
         char_ids = module.featurizer(batch)["char_ids"].numpy()
-        lengths = np.sort((char_ids > 0).sum(axis=1))
-        chars, char_cells = chars + lengths.sum(), char_cells + char_ids.size
+        chars, char_cells = chars + (char_ids > 0).sum(), char_cells + char_ids.size
+        # each word's extent (up to its last char), as the encoder sorts and cuts them
+        lengths = np.sort(np.max(np.where(char_ids > 0, np.arange(1, char_ids.shape[1] + 1), 0), axis=1))
         bounds = [len(lengths) * g // char_rnn.INFERENCE_GROUPS for g in range(char_rnn.INFERENCE_GROUPS + 1)]
         groups = [lengths[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]  # as encode_by_length
         grouped_cells += sum(len(g) * g.max() for g in groups)

@@ -119,7 +119,13 @@ def test_configure_process_keeps_the_users_settings(monkeypatch):
 def test_birnn_threads_split_the_cpus_between_the_two_directions(monkeypatch, cpus, intra):
     for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    # the CPUs the process may use (a container's share of a 64-core host), else the count
+    if cpus is None:
+        monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+        monkeypatch.setattr(os, "cpu_count", lambda: None)
+    else:
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+        monkeypatch.setattr(os, "cpu_count", lambda: 64)
     cli.configure_process()
     assert "TF_NUM_INTRAOP_THREADS" not in os.environ and "TF_NUM_INTEROP_THREADS" not in os.environ
     cli.configure_process(birnn_threads=True)

@@ -67,6 +67,7 @@ def compare(model_dir: str) -> bool:
             recorded = f.read()
         old, new = recorded.splitlines(), text.splitlines()
         differing = [i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b]
+        differing += range(min(len(old), len(new)), max(len(old), len(new)))  # added or missing
         if recorded == text:
             print(f"{os.path.join(model_dir, name)}: identical ({len(old)} lines)")
             continue
