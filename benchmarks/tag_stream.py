@@ -110,18 +110,25 @@ def longest_first(sentences: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     return [sentences[longest]] + sentences[:longest] + sentences[longest + 1 :]
 
 
+def repeated(sentences: list[tuple[str, ...]], tokens: int) -> list[tuple[str, ...]]:
+    """``sentences`` in order, repeated, until at least ``tokens`` tokens."""
+    chosen, count = [], 0
+    while count < tokens:
+        for sentence in sentences:
+            chosen.append(sentence)
+            count += len(sentence)
+            if count >= tokens:
+                break
+    return chosen
+
+
 def write_input(path: str, sentences: list[tuple[str, ...]], tokens: int) -> tuple[int, int]:
     """Write ``sentences`` one per line, repeated until at least ``tokens`` tokens; returns
     (sentences, tokens) written."""
-    written_sentences = written_tokens = 0
+    chosen = repeated(sentences, tokens)
     with open(path, "w", encoding="utf-8") as f:
-        while written_tokens < tokens:
-            for sentence in sentences:
-                f.write(" ".join(sentence) + "\n")
-                written_sentences, written_tokens = written_sentences + 1, written_tokens + len(sentence)
-                if written_tokens >= tokens:
-                    break
-    return written_sentences, written_tokens
+        f.writelines(" ".join(sentence) + "\n" for sentence in chosen)
+    return len(chosen), sum(map(len, chosen))
 
 
 def _proc_status_mib(pid: int) -> tuple[float, float] | None:
@@ -308,13 +315,8 @@ def measure_decoder(sentences, tokens: int) -> dict:
     extra padding."""
     from taglm_tf.serving.api import Tagger  # TensorFlow is loaded only after the CLI runs
 
-    token_lists, count = [], 0
-    while count < tokens:
-        for sentence in sentences:
-            token_lists.append(list(sentence))
-            count += len(sentence)
-            if count >= tokens:
-                break
+    token_lists = repeated(sentences, tokens)
+    count = sum(map(len, token_lists))
     module = Tagger.load(FLAGS.model_dir).module
     module.tag(token_lists[: FLAGS.batch_size], FLAGS.batch_size)  # tracing
 

@@ -49,6 +49,7 @@ from taglm_tf.layers import char_rnn
 from taglm_tf.models.saving import LoadedTagger
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.serving.module import TaggerModule
+from taglm_tf.serving.module import padded_batches as serving_batches
 from taglm_tf.tasks import TASKS
 from taglm_tf.utils.cli import define_output_flag, run
 
@@ -83,15 +84,7 @@ def define_flags() -> None:
 
 def padded_batches(module: TaggerModule, token_lists, batch_size: int) -> list[tf.Tensor]:
     """The ``[B, T]`` string batches :meth:`TaggerModule.tag` makes: sorted by length, padded."""
-    order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
-    batches = []
-    for start in range(0, len(order), batch_size):
-        rows = [token_lists[i] for i in order[start : start + batch_size]]
-        batch = np.full((len(rows), len(rows[-1])), "", dtype=object)
-        for r, tokens in enumerate(rows):
-            batch[r, : len(tokens)] = tokens
-        batches.append(tf.constant(batch, tf.string))
-    return batches
+    return [batch for _, batch in serving_batches(token_lists, batch_size)]
 
 
 def prefixes(module: TaggerModule, model: keras.Model) -> dict:

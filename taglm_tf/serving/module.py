@@ -145,14 +145,22 @@ class TaggerModule(tf.Module):
         """Tags for each token list (non-empty tokens, NFC as the model expects them), in order.
         The lists are tagged in batches of ``batch_size`` sorted by length, so a batch pads its
         rows to nearly the same width; the result does not depend on the batching."""
-        order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
         tagged: list[list[str]] = [[] for _ in token_lists]
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            batch = np.full((len(rows), len(token_lists[rows[-1]])), "", dtype=object)
-            for r, i in enumerate(rows):
-                batch[r, : len(token_lists[i])] = token_lists[i]
-            tags = self.serve(tokens=tf.constant(batch, tf.string))["tags"].numpy()
+        for rows, batch in padded_batches(token_lists, batch_size):
+            tags = self.serve(tokens=batch)["tags"].numpy()
             for r, i in enumerate(rows):
                 tagged[i] = [t.decode("utf-8") for t in tags[r, : len(token_lists[i])]]
         return tagged
+
+
+def padded_batches(token_lists: Sequence[Sequence[str]], batch_size: int):
+    """``(rows, tokens)`` batches of :meth:`TaggerModule.tag`: the lists' indices sorted by length,
+    ``batch_size`` at a time, and their tokens as a ``[len(rows), longest]`` string tensor,
+    right-padded with ``""``."""
+    order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        batch = np.full((len(rows), len(token_lists[rows[-1]])), "", dtype=object)
+        for r, i in enumerate(rows):
+            batch[r, : len(token_lists[i])] = token_lists[i]
+        yield rows, tf.constant(batch, tf.string)
