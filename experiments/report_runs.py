@@ -99,6 +99,8 @@ STAGES: dict[str, tuple[Sweep, ...]] = {
     "ner_full_schedule": _pair("ner", "ner_baseline", "ner_full_taglm_cnn_word_cpu", 4),
     "chunking": _pair("chunk", "chunk_baseline_cpu", "chunk_taglm_cnn_word_cpu", 4, "chunking"),
     "scienceie": _pair("scienceie", "scienceie_baseline_cpu", "scienceie_taglm_cpu", 8, "scienceie"),
+    # Not a paper row: one seed per arm shows a token-label task running end to end.
+    "pos": _pair("pos", "pos_baseline_cpu", "pos_taglm_cnn_word_cpu", 1, "pos"),
     "analysis": (
         Sweep("ner_taglm_rnn1_input", "ner_taglm_rnn1_input_cpu", 4),
         Sweep("ner_taglm_rnn2_output", "ner_taglm_rnn2_output_cpu", 4),
