@@ -23,6 +23,7 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from taglm_tf import run_dir
+from taglm_tf.data.featurizer import Featurizer
 from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
@@ -43,7 +44,7 @@ from taglm_tf.models import saving
 from taglm_tf.models.evaluation import Predictor, evaluate
 from taglm_tf.models.tagger import TaggerConfig, build_tagger
 from taglm_tf.reports.model_card import write_run_card
-from taglm_tf.tasks import TASKS, load_splits, task_paths
+from taglm_tf.tasks import TASKS, Splits, load_splits, task_paths
 from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume, verbosity
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import discard_on_failure, write_text_atomic
@@ -218,11 +219,14 @@ def run_experiment(
         done = run_dir.read_results(config.model_dir)
         if done is not None:
             return {**done, "already_finished": True}
-    progress = {}  # "trainer" once training starts
-    with interruptible(lambda: _interrupted_at(config.model_dir, progress.get("trainer"))):
+    run: PreparedRun | None = None  # the handler reads it when a signal comes
+    with interruptible(lambda: _interrupted_at(config.model_dir, run.trainer if run else None)):
         with discard_on_failure(config.model_dir, run_dir.STATE):
-            history, prepared = _train(config, state_exists, on_epoch_end, progress)
-            return finish(history=history, **prepared)
+            run = _prepare(config, state_exists)
+            history = run.trainer.train(
+                run.train_data, run.dev_data, run.splits.dev, resume=state_exists, on_epoch_end=on_epoch_end
+            )
+            return finish(run, history)
 
 
 def _interrupted_at(model_dir: str, trainer: Trainer | None) -> str:
@@ -256,8 +260,25 @@ def experiment_splits(config: ExperimentConfig):
     )
 
 
-def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress: dict):
-    """Prepare data, vocabularies and model, save the run's settings, and train."""
+@dataclasses.dataclass(frozen=True)
+class PreparedRun:
+    """A run ready to train: its settings (``extra_dim`` set from the LMs), model, trainer, data
+    and LM features, as :func:`finish` needs them after training."""
+
+    config: ExperimentConfig
+    model: tf.keras.Model
+    predictor: Predictor
+    trainer: Trainer
+    featurizer: Featurizer
+    splits: Splits
+    features: dict
+    train_data: TaggingData
+    dev_data: TaggingData
+
+
+def _prepare(config: ExperimentConfig, state_exists: bool) -> PreparedRun:
+    """Prepare data, vocabularies, LM features, model and trainer; a new run's settings and
+    vocabularies are saved beside it."""
     task = TASKS[config.task]
     tf.keras.utils.set_random_seed(config.train.seed)
     splits = experiment_splits(config)
@@ -299,19 +320,8 @@ def _train(config: ExperimentConfig, state_exists: bool, on_epoch_end, progress:
                 ),
             },
         )
-    trainer = progress["trainer"] = Trainer(
-        model, predictor, config.train, config.model_dir, task, run_hparams(config)
-    )
-    history = trainer.train(train_data, dev_data, splits.dev, resume=state_exists, on_epoch_end=on_epoch_end)
-    return history, {
-        "config": config,
-        "model": model,
-        "predictor": predictor,
-        "trainer": trainer,
-        "featurizer": featurizer,
-        "splits": splits,
-        "features": features,
-    }
+    trainer = Trainer(model, predictor, config.train, config.model_dir, task, run_hparams(config))
+    return PreparedRun(config, model, predictor, trainer, featurizer, splits, features, train_data, dev_data)
 
 
 def _best_constant_epoch(history, base_lr, metric: str):
@@ -319,14 +329,15 @@ def _best_constant_epoch(history, base_lr, metric: str):
     return max(constant, key=lambda h: h[f"dev_{metric}"])["epoch"] if constant else None
 
 
-def finish(config, model, predictor, trainer, featurizer, splits, history, features) -> dict:
+def finish(run: PreparedRun, history: list[dict]) -> dict:
     """Score the final model on dev and test, log the scores to TensorBoard
     (:meth:`Trainer.log_final_scores`), save the model, and write ``results.json``."""
+    config, splits = run.config, run.splits
     task = TASKS[config.task]
     final, scores = {}, {}
     for name, gold in (("dev", splits.dev), ("test", splits.test)):
-        data = TaggingData(gold, featurizer, features=features.get(name))
-        ev = evaluate(predictor, data, gold, task)
+        data = TaggingData(gold, run.featurizer, features=run.features.get(name))
+        ev = evaluate(run.predictor, data, gold, task)
         write_text_atomic(os.path.join(config.model_dir, f"{name}_predictions.txt"), ev.predictions)
         final[name] = ev.scores
         scores[name] = {
@@ -334,8 +345,8 @@ def finish(config, model, predictor, trainer, featurizer, splits, history, featu
             "per_type": dict(ev.scores.per_type),
             "tokens_per_sec": ev.tokens_per_sec,
         }
-    trainer.log_final_scores(final, len(history))
-    saving.save_model(config.model_dir, model)
+    run.trainer.log_final_scores(final, len(history))
+    saving.save_model(config.model_dir, run.model)
     results = {
         "task": config.task,
         **{task.result_key(name): final[name].value for name in ("dev", "test")},
