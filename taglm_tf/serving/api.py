@@ -16,7 +16,6 @@ import dataclasses
 import itertools
 import os
 import shutil
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from taglm_tf.data import brat, conll, tag_schemes
@@ -217,7 +216,6 @@ class Tagger:
         The model sees each token in Unicode normal form NFC (the form of CoNLL text and of
         embedding vocabularies), so ``Zu\u0308rich`` is looked up as ``Zürich``; the outputs keep
         the tokens as given."""
-        token_lists = [tuple(unicodedata.normalize("NFC", w) for w in t) for t in token_lists]
         return self.module.tag(token_lists, batch_size)
 
     def predict(self, inputs: Input | Iterable[Input], batch_size: int = 128) -> list[TaggedSentence]:

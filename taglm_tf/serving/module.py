@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.data import tag_schemes
+from taglm_tf.data.nfc import nfc
 from taglm_tf.lm.frozen.features import join_lm_features
 from taglm_tf.models.saving import LoadedTagger
 from taglm_tf.utils.errors import InputError
@@ -111,8 +112,9 @@ class TaggerModule(tf.Module):
             split on single spaces) is refused with an InvalidArgumentError, as the Python API
             refuses an empty token, instead of being decoded as a shorter sentence. So is a
             token holding an ASCII space, tab or line break, which the API refuses too (no
-            reader of the project can make one). Tokens are looked up as given: the API and the
-            CLI normalize text to Unicode NFC first, so give NFC tokens here for the same tags.
+            reader of the project can make one). Each token is looked up in Unicode normal form
+            NFC (:func:`taglm_tf.data.nfc.nfc`, in-graph), the form of the vocabularies, so
+            ``Zu`` + U+0308 is read as ``Zürich``.
 
             Returns ``tags`` (string [batch, time], the task's gold scheme or its token labels,
             "" at padding) and ``tag_ids`` (int32 [batch, time], ids of the training vocabulary,
@@ -132,6 +134,7 @@ class TaggerModule(tf.Module):
                 True,
                 message="tokens: a token holds a space, tab or line break; split tokens at them",
             )
+            tokens = nfc(tokens)
             tag_ids = tf.cond(  # the char RNN cannot run on a batch without any token
                 tf.reduce_any(present),
                 lambda: tf.cast(model(model_inputs(tokens), training=False)["tags"], tf.int32),
@@ -142,7 +145,7 @@ class TaggerModule(tf.Module):
         self.serve = serve
 
     def tag(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128) -> list[list[str]]:
-        """Tags for each token list (non-empty tokens, NFC as the model expects them), in order.
+        """Tags for each token list (non-empty tokens), in order.
         The lists are tagged in batches of ``batch_size`` sorted by length, so a batch pads its
         rows to nearly the same width; the result does not depend on the batching."""
         tagged: list[list[str]] = [[] for _ in token_lists]

@@ -150,18 +150,14 @@ def test_to_dict(api_tagger):
     assert set(tokens.to_dict("chunks")) == {"tokens", "tags", "chunks"}
 
 
-def test_tokens_are_looked_up_in_nfc_and_returned_as_given(api_tagger, reference, monkeypatch):
-    nfd = unicodedata.normalize("NFD", "Zoë Ölçer visited Zürich .")
-    seen = []
-    tag = api_tagger.module.tag
-    monkeypatch.setattr(
-        api_tagger.module, "tag", lambda lists, batch_size: seen.append(lists) or tag(lists, batch_size)
-    )
+def test_tokens_are_looked_up_in_nfc_and_returned_as_given(api_tagger, reference):
+    composed = "Renée of Société Générale said on Thursday ."
+    nfd = unicodedata.normalize("NFD", composed)
+    # Read as given, the decomposed tokens get other tags from this model.
+    assert reference([nfd.split()]) != reference([composed.split()])
     out = api_tagger.predict(nfd)
-    assert seen[0] == [("Zoë", "Ölçer", "visited", "Zürich", ".")]
-    assert all(unicodedata.is_normalized("NFC", w) for w in seen[0][0])
     assert out[0].tokens == tuple(nfd.split()) and [nfd[a:b] for a, b in out[0].offsets] == nfd.split()
-    assert [list(out[0].tags)] == reference([["Zoë", "Ölçer", "visited", "Zürich", "."]])
+    assert [list(out[0].tags)] == reference([composed.split()])
 
 
 @pytest.mark.parametrize(

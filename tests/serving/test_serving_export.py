@@ -179,18 +179,26 @@ def test_a_token_with_a_space_tab_or_line_break_is_refused_as_the_api_refuses_it
         Tagger.load(model_dir).predict([["EU", token, "rejects"]])
 
 
-def test_nfc_tokens_get_the_apis_tags_for_any_normal_form(serve, model_dir):
-    """The API normalizes to NFC; the served model looks tokens up as given (its documented
-    contract), so the API's tags for decomposed text are the served model's for NFC tokens."""
+def test_the_served_model_reads_tokens_in_nfc_as_the_api_does(serve, model_dir, tagger):
+    """Decomposed tokens get the tags and tag ids of their NFC forms from the SavedModel, and
+    the API's tags: both normalize in the one traced graph."""
     import unicodedata
 
     from taglm_tf.serving.api import Tagger
 
-    decomposed = ["Jose\u0301", "Malmo\u0308", "visited", "Mu\u0308ller", "."]
-    composed = [unicodedata.normalize("NFC", t) for t in decomposed]
-    api = Tagger.load(model_dir).predict([decomposed])[0].tags
-    served = serve(tokens=tf.constant([composed]))["tags"].numpy().astype(str).tolist()[0]
-    assert list(api) == served
+    composed = "Renée of Société Générale said on Thursday .".split()
+    decomposed = [unicodedata.normalize("NFD", t) for t in composed]
+    as_given = Predictor(tagger.model, tagger.resources.tags).predict(
+        TaggingData([conll.Sentence(tuple(decomposed), ("O",) * 8)], tagger.resources.featurizer()), "iob1"
+    )
+    served = {
+        name: {k: v.numpy().tolist()[0] for k, v in serve(tokens=tf.constant([form])).items()}
+        for name, form in (("decomposed", decomposed), ("composed", composed))
+    }
+    assert served["decomposed"] == served["composed"]
+    tags = [t.decode() for t in served["composed"]["tags"]]
+    assert as_given != [tags]  # read as given, the decomposed tokens get other tags
+    assert list(Tagger.load(model_dir).predict([decomposed])[0].tags) == tags
 
 
 def test_batches_without_tokens(serve):

@@ -1,0 +1,58 @@
+"""In-graph NFC against Python's ``unicodedata.normalize("NFC", ...)``: every code point alone,
+the canonical decomposition of every character that has one (so composition must rebuild it),
+and random mixtures of the characters the algorithm acts on."""
+
+from __future__ import annotations
+
+import random
+import sys
+import unicodedata
+
+import numpy as np
+import tensorflow as tf
+
+from taglm_tf.data import nfc as nfc_module
+from taglm_tf.data.nfc import nfc
+
+NFC = tf.function(nfc)
+
+
+def _check(strings: list[str]) -> None:
+    got = [s.decode("utf-8") for s in NFC(tf.constant(strings)).numpy()]
+    want = [unicodedata.normalize("NFC", s) for s in strings]
+    wrong = [(s, g, w) for s, g, w in zip(strings, got, want, strict=True) if g != w]
+    assert not wrong, (
+        f"{len(wrong)} of {len(strings)} differ, e.g. {[tuple(map(ascii, x)) for x in wrong[:5]]}"
+    )
+
+
+def test_every_code_point_alone():
+    _check([chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF])
+
+
+def test_every_canonical_decomposition_composes_back():
+    decomposed = [unicodedata.normalize("NFD", chr(cp)) for cp in range(sys.maxunicode + 1)]
+    _check([d for cp, d in enumerate(decomposed) if len(d) > 1 and not 0xD800 <= cp <= 0xDFFF])
+
+
+def test_random_mixtures_of_bases_marks_jamo_and_exclusions():
+    t = nfc_module._tables()
+    pool = [
+        *map(chr, t["quick"]),  # combining marks, decomposable characters, second halves of pairs
+        *map(chr, {int(k) // nfc_module._PAIR_BASE for k in t["pair_keys"]}),  # first halves
+        *"aeiouAEIOU \u00e9\u212b\u2126\u0958\u0344\uac00\uac01\u1100\u1161\u11a8",
+    ]
+    rng = random.Random(7)
+    strings = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 8))) for _ in range(20000)]
+    _check(strings)
+
+
+def test_shape_padding_and_untouched_bytes():
+    tokens = tf.constant([["Zu\u0308rich", ""], ["plain", "e\u0302\u0323"]])
+    assert NFC(tokens).numpy().tolist() == [
+        ["Z\u00fcrich".encode(), b""],
+        [b"plain", "\u1ec7".encode()],
+    ]
+    invalid = tf.constant([b"\xff\xfeok", b"a"])  # not UTF-8: returned as given
+    assert NFC(invalid).numpy().tolist() == [b"\xff\xfeok", b"a"]
+    assert NFC(tf.constant(np.zeros([0, 3], object), tf.string)).shape == (0, 3)
