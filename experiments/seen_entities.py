@@ -6,7 +6,9 @@ r"""Test F1 of two groups of runs on chunks seen and unseen in training, and out
 ``--base`` and ``--variant`` are each a sweep dir, a model dir or a comma-separated list of these;
 every run's ``test_predictions.txt`` (or ``dev_predictions.txt``) is scored. Prints, per class, the
 number of gold chunks, each group's mean F1 ± sample std, the difference and a two-sided Welch
-t-test (a Markdown table); ``--output`` also writes the per-run counts as JSON. ``--task`` reads
+t-test (a Markdown table), then the shares of the split's tokens, all and inside gold chunks,
+that are new to the training data, the LM vocabulary and the tagger's word vocabulary (that of
+the first ``--base`` run); ``--output`` also writes the per-run counts as JSON. ``--task`` reads
 the task's training data as training does (``--task=scienceie``: the one layer of its BRAT
 folder). For runs trained on train+dev, pass ``--train_files=conll2003/eng.train,conll2003/eng.testa``.
 """
@@ -23,7 +25,9 @@ import os
 
 from absl import flags
 
+from taglm_tf.data.featurizer import normalize_word_list
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
+from taglm_tf.models.saving import VOCAB_FILE, load_vocab
 from taglm_tf.reports import seen_entities, sweeps
 from taglm_tf.reports.stats import mean_std, welch_ttest
 from taglm_tf.scoring.conlleval import ChunkCounts
@@ -77,6 +81,18 @@ def group_counts(spec: str, classifiers, split: str) -> list[dict]:
         counts = seen_entities.run_class_counts(f"{r.path}/{split}_predictions.txt", classifiers)
         out.append({"path": r.path, "seed": r.seed, "classes": counts})
     return out
+
+
+def tagger_vocabulary(model_dir: str, tokens: list[str]):
+    """Whether the tagger of ``model_dir`` has a word vector for each of ``tokens`` (its lookup
+    key, as the featurizer makes it, in the run's word vocabulary), as a function of the token;
+    None when the run has no vocabulary file."""
+    if not os.path.isfile(os.path.join(model_dir, VOCAB_FILE)):
+        return None
+    words = set(load_vocab(model_dir).words.items[2:])  # <pad> and <unk> come first
+    forms = sorted(set(tokens))
+    known = {t for t, key in zip(forms, normalize_word_list(forms), strict=True) if key in words}
+    return known.__contains__
 
 
 def comparison_rows(base: list[dict], variant: list[dict]) -> list[dict]:
@@ -147,6 +163,23 @@ def main(argv):
     variant = group_counts(FLAGS.variant, classifiers, FLAGS.split)
     rows = comparison_rows(base, variant)
     print(markdown(rows, len(base), len(variant)))
+    first = base[0]["path"]
+    predicted = seen_entities.read_predictions(f"{first}/{FLAGS.split}_predictions.txt")
+    known = tagger_vocabulary(first, [t for s in predicted for t in s.tokens])
+    rates = seen_entities.token_rates(predicted, train, vocab, known)
+    print(f"\nTokens of {FLAGS.split} (%; the tagger's words are those of {first}):\n")
+    names = list(next(iter(rates.values())))
+    print(
+        "\n".join(
+            table(
+                ["", *names],
+                [
+                    [g, *(f"{r[n]:,}" if n == "tokens" else f"{r[n]:.2f}" for n in names)]
+                    for g, r in rates.items()
+                ],
+            )
+        )
+    )
     if FLAGS.output:
 
         def plain(group: list[dict]) -> list[dict]:
@@ -166,6 +199,7 @@ def main(argv):
                     "base": plain(base),
                     "variant": plain(variant),
                     "rows": rows,
+                    "token_rates": rates,
                 },
                 indent=1,
             ),

@@ -124,3 +124,35 @@ def classifiers_for(
     if lm_vocabulary is not None:
         splits["LM vocabulary"] = vocabulary_class(lm_vocabulary)
     return splits
+
+
+def token_rates(
+    sentences: Sequence[PredictedSentence],
+    train_sentences: Iterable,
+    lm_vocabulary: set[str] | None = None,
+    tagger_known: Callable[[str], bool] | None = None,
+) -> dict[str, dict[str, float]]:
+    """How much of a split is new to the tagger and to an LM, in % of its tokens, for all tokens
+    and for those inside gold chunks: tokens absent from the training data, outside
+    ``lm_vocabulary`` (a word LM's ``<UNK>``), and unknown to the tagger's word vocabulary
+    (``tagger_known``: whether the tagger has a vector for a token, from training or embeddings).
+    Each group also gives its token count under ``"tokens"``."""
+    train_tokens = {t for s in train_sentences for t in s.tokens}
+    tests = {"not in the training data": lambda t: t not in train_tokens}
+    if lm_vocabulary is not None:
+        tests["outside the LM vocabulary"] = lambda t: t not in lm_vocabulary
+    if tagger_known is not None:
+        tests["unknown to the tagger's words"] = lambda t: not tagger_known(t)
+    groups = {
+        "all tokens": [t for s in sentences for t in s.tokens],
+        "tokens in gold chunks": [
+            t for s in sentences for c in tags_to_chunks(s.gold) for t in s.tokens[c.start : c.end]
+        ],
+    }
+    return {
+        group: {
+            "tokens": len(tokens),
+            **{name: 100.0 * sum(map(test, tokens)) / max(len(tokens), 1) for name, test in tests.items()},
+        }
+        for group, tokens in groups.items()
+    }

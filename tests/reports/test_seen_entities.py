@@ -61,6 +61,32 @@ def test_counts_per_class_by_hand(tmp_path):
     assert vars(counts["outside LM vocabulary"]) == {"found_gold": 3, "found_guessed": 2, "correct": 0}
 
 
+def test_token_rates_by_hand(tmp_path):
+    sentences = seen_entities.read_predictions(write(tmp_path / "p.txt", PREDICTIONS))
+    rates = seen_entities.token_rates(
+        sentences, TRAIN, {"New", "York", "and", "Paris"}, lambda t: t[0].isupper()
+    )
+    # 10 tokens; not in TRAIN: and, Paris, met, Jones, Bank, of, Paris; outside the LM
+    # vocabulary: Smith, met, Jones, Bank, of; unknown to the tagger: and, met, of.
+    assert rates["all tokens"] == {
+        "tokens": 10,
+        "not in the training data": 70.0,
+        "outside the LM vocabulary": 50.0,
+        "unknown to the tagger's words": 30.0,
+    }
+    # gold chunk tokens: New York, Paris, Smith, Jones, Bank of Paris (8).
+    assert rates["tokens in gold chunks"] == {
+        "tokens": 8,
+        "not in the training data": 62.5,
+        "outside the LM vocabulary": 50.0,
+        "unknown to the tagger's words": 12.5,
+    }
+    assert list(seen_entities.token_rates(sentences, TRAIN)["all tokens"]) == [
+        "tokens",
+        "not in the training data",
+    ]
+
+
 def test_classes_add_up_to_conllevals_overall_counts(tmp_path):
     # Malformed predictions (I- after O of another type, a type change inside a chunk) included.
     text = (
@@ -139,6 +165,8 @@ def test_cli_table_and_welch_test(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "| training data | unseen | 1 | 33.33 ± 47.14 | 100.00 ± 0.00 | +66.67 |" in out.stdout
+    # The first base run's tokens Smith, x, Jones: x and Jones are not in the training file.
+    assert "| all tokens | 3 | 66.67 |" in out.stdout
     assert os.path.isfile(tmp_path / "o.json")
     bad = subprocess.run(
         [
