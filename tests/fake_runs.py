@@ -27,12 +27,15 @@ def write_run(
     lm_perplexity=None,
     tensorboard=False,
     per_type=None,
+    history=None,
     **config_kw,
 ):
-    """A finished model dir; ``dev_curve`` goes into history (and TensorBoard if asked)."""
+    """A finished model dir; ``dev_curve`` goes into history (and TensorBoard if asked), unless
+    a whole ``history`` is given."""
     os.makedirs(run_dir, exist_ok=True)
     cfg = config(seed, **config_kw)
-    history = [{"epoch": i + 1, "lr": 0.001, "dev_f1": f} for i, f in enumerate(dev_curve)]
+    if history is None:
+        history = [{"epoch": i + 1, "lr": 0.001, "dev_f1": f} for i, f in enumerate(dev_curve)]
     results = {
         "task": "ner",
         "test_f1": test_f1,
@@ -67,9 +70,9 @@ def write_scalars(log_dir, tag, points):
     writer.close()
 
 
-def write_sweep(sweep_dir, label, f1s, per_type=None, **run_kw):
+def write_sweep(sweep_dir, label, f1s, per_type=None, histories=None, **run_kw):
     """A sweep dir with seeds 1..n and a minimal sweep.json holding ``label``; ``per_type``: one
-    ``{type: F1}`` per seed."""
+    ``{type: F1}`` per seed; ``histories``: one history per seed."""
     for seed, (test_f1, dev_f1) in enumerate(f1s, 1):
         write_run(
             os.path.join(sweep_dir, f"seed_{seed}"),
@@ -77,6 +80,7 @@ def write_sweep(sweep_dir, label, f1s, per_type=None, **run_kw):
             test_f1,
             dev_f1,
             per_type=per_type[seed - 1] if per_type else None,
+            history=histories[seed - 1] if histories else None,
             **run_kw,
         )
     with open(os.path.join(sweep_dir, "sweep.json"), "w") as f:

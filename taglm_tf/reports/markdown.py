@@ -245,6 +245,51 @@ def render_per_type(groups: dict[str, list[Group]]) -> list[str]:
     ] + lines
 
 
+def best_constant_epoch(run: sweeps.RunResult) -> dict | None:
+    """The history entry of ``run``'s best dev epoch at its first learning rate (the epoch that
+    annealing starts from), or None without a history."""
+    constant = [h for h in run.history if h.get("lr") == run.history[0].get("lr")] if run.history else []
+    return max(constant, key=lambda h: h[f"dev_{run.metric}"]) if constant else None
+
+
+def fitting_rows(groups: dict[str, list[Group]]) -> list[list]:
+    """Per comparison whose runs all have histories: mean best constant-phase epoch, training
+    loss at it and dev score at it, base → variant."""
+    rows = []
+    for name, _, a, b, _ in comparable_pairs(groups):
+        best = [[best_constant_epoch(r) for r in g.runs] for g in (a, b)] if a is not None else [[None]]
+        if not all(h is not None and "loss" in h for arm in best for h in arm):
+            continue
+        means = [
+            [statistics.mean(h[key] for h in arm) for arm in best]
+            for key in ("epoch", "loss", f"dev_{a.runs[0].metric}")
+        ]
+        rows.append(
+            [
+                name,
+                *(f"{x:.1f} → {y:.1f}" if i != 1 else f"{x:.3f} → {y:.3f}" for i, (x, y) in enumerate(means)),
+            ]
+        )
+    return rows
+
+
+def render_fitting(groups: dict[str, list[Group]]) -> list[str]:
+    rows = fitting_rows(groups)
+    if not rows:
+        return []
+    return [
+        "## How fast each arm fits",
+        "",
+        "Mean over runs, base → variant: the best dev epoch of the constant learning rate (annealing "
+        "starts from it), the training loss in that epoch (the CRF's negative log-likelihood per "
+        "sentence, averaged over the epoch) and the dev score there. A variant that peaks earlier "
+        "at a lower training loss fits its training data faster than it generalizes.",
+        "",
+        *markdown_table(["Comparison", "Best epoch", "Training loss there", "Dev score there"], rows),
+        "",
+    ]
+
+
 def render_runs(groups: Sequence[Group], known: Sequence[str]) -> list[str]:
     """Every group we read, with its metric (F1, or accuracy for token labels), test and dev
     scores, per-seed test scores and time; labels outside the tables marked."""
@@ -299,6 +344,7 @@ def render_report(
     lines += render_comparisons(grouped)
     lines += render_data_size(grouped)
     lines += render_per_type(grouped)
+    lines += render_fitting(grouped)
     lines += render_runs(groups, paper_tables.known_labels())
     if unfinished:
         lines += [

@@ -238,6 +238,27 @@ def test_per_type_section_compares_each_type_with_welch(tmp_path):
     assert "MISC" not in section and "NP" not in section  # MISC: not scored in every run
 
 
+def _history(*epochs):
+    """History entries ``(lr, loss, dev F1)`` numbered from epoch 1."""
+    return [{"epoch": i, "lr": lr, "loss": loss, "dev_f1": f1} for i, (lr, loss, f1) in enumerate(epochs, 1)]
+
+
+def test_fitting_section_reads_the_best_constant_epoch(tmp_path):
+    # Annealing epochs (lr 1e-4) score higher on dev but do not count; ties keep the first epoch.
+    base = [
+        _history((1e-3, 0.9, 80.0), (1e-3, 0.5, 85.0), (1e-3, 0.4, 84.0), (1e-4, 0.3, 90.0)),
+        _history((1e-3, 0.8, 81.0), (1e-3, 0.6, 82.0), (1e-3, 0.3, 86.0), (1e-4, 0.2, 90.0)),
+        _history((1e-3, 0.7, 83.0), (1e-3, 0.5, 83.0), (1e-4, 0.1, 95.0)),
+    ]
+    taglm = [_history((1e-3, 0.2, 84.0), (1e-3, 0.1, 83.0))] * 3
+    fake_runs.write_sweep(str(tmp_path / "b"), "ner_baseline", BASE, histories=base)
+    fake_runs.write_sweep(str(tmp_path / "t"), "ner_taglm", TAGLM, histories=taglm)
+    text = write_report([str(tmp_path / d) for d in ("b", "t")], str(tmp_path / "R.md"))
+    section = text.split("## How fast each arm fits", 1)[1].split("\n## ", 1)[0]
+    # base best epochs 2, 3, 1: mean 2.0; losses 0.5, 0.3, 0.7: 0.5; dev 85, 86, 83: 84.67.
+    assert "| `ner_taglm` − `ner_baseline` | 2.0 → 1.0 | 0.500 → 0.200 | 84.7 → 84.0 |" in section
+
+
 def test_no_per_type_section_without_per_type_scores(runs, tmp_path):
     assert "## Test F1 per type" not in make(runs, str(tmp_path))
 
