@@ -16,6 +16,9 @@ stage's LMs, built once):
 - ``ner_full_schedule``: the pair on all of eng.train with the paper's schedule, 4 seeds, the
   100% point of the data-size plot on the same schedule as 1% and 10%;
 - ``chunking``: Table 2, the chunking pair at the CPU budget, 4 seeds;
+- ``scienceie``: §3.2 domain transfer, the ScienceIE pair at the CPU budget, 8 seeds;
+- ``pos``: not a paper row, one POS run per arm at chunking's CPU budget (a token-label task
+  through the same code);
 - ``analysis``: Table 5, Table 6 and §3.2 rows at the CPU budget, 4 seeds each;
 - ``cnn_pair``: the TagLM rows with the CNN-LSTM S pair as both LMs, 4 seeds;
 - ``indomain``: ``experiments.cpu_lms`` for the LMs trained on news plus CoNLL-2003 eng.train,

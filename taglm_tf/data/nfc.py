@@ -38,15 +38,19 @@ def _canonical_decomposition(c: str) -> str:
 @functools.cache
 def _tables() -> dict[str, np.ndarray]:
     """Sorted key arrays and their values: canonical combining classes, full canonical
-    decompositions (Hangul excluded), primary composites, and the code points with which a
-    string may not be NFC (its NFC quick check is not Yes, or its class is not 0)."""
-    ccc, decomp, composite = {}, {}, {}
+    decompositions (Hangul excluded), primary composites, and the code points that NFC may
+    change in a string: those it changes alone (its quick check No), the second halves of
+    compositions (Maybe: Hangul vowels and trailing consonants among them) and the combining
+    marks (they may need reordering). A string without any of them is NFC."""
+    ccc, decomp, composite, changed = {}, {}, {}, set()
     for cp in range(sys.maxunicode + 1):
         if 0xD800 <= cp <= 0xDFFF or _S_BASE <= cp < _S_BASE + _S_COUNT:
             continue
         c = chr(cp)
         if unicodedata.combining(c):
             ccc[cp] = unicodedata.combining(c)
+        if unicodedata.normalize("NFC", c) != c:
+            changed.add(cp)
         full = _canonical_decomposition(c)
         if full != c:
             decomp[cp] = [ord(x) for x in full]
@@ -55,7 +59,7 @@ def _tables() -> dict[str, np.ndarray]:
                 composite[int(pair[0], 16) * _PAIR_BASE + int(pair[1], 16)] = cp  # not excluded
     seconds = {key % _PAIR_BASE for key in composite}
     hangul_vt = set(range(_V_BASE, _V_BASE + _V_COUNT)) | set(range(_T_BASE + 1, _T_BASE + _T_COUNT))
-    quick = sorted(set(ccc) | set(decomp) | seconds | hangul_vt)
+    quick = sorted(set(ccc) | changed | seconds | hangul_vt)
     keys = sorted(decomp)
     lengths = np.array([len(decomp[k]) for k in keys], np.int32)
     return {
@@ -139,29 +143,39 @@ def _compose_pair(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
 def _compose(cps: tf.RaggedTensor, cc: tf.Tensor) -> tf.RaggedTensor:
     """Canonical composition of canonically ordered rows, all rows at once, one position per
     step: a character composes with the last starter unless a character between them is a
-    starter or has a class at least its own (it is then blocked)."""
+    starter or has a class at least its own (it is then blocked). A step reads and writes one
+    column, so the cost is linear in the rows' length: a kept character is final when it is
+    read, and a starter's composed value is written back once, when the next starter opens or
+    at the end."""
     chars, classes = cps.to_tensor(-1), cps.with_flat_values(cc).to_tensor(0)
-    valid = chars >= 0
-    rows, width = tf.shape(chars)[0], tf.shape(chars)[1]
-    columns = tf.range(width)[tf.newaxis, :]
-    starter_pos = tf.zeros([rows], tf.int32)
-    starter = chars[:, 0]
+    width = tf.shape(chars)[1]
+    columns, column_classes = tf.transpose(chars), tf.transpose(classes)
+    kept = tf.TensorArray(tf.int32, size=width).write(0, columns[0])  # -1: composed away
+    closed_at = tf.TensorArray(tf.int32, size=width).write(0, tf.fill(tf.shape(columns[0]), -1))
+    closed_as = tf.TensorArray(tf.int32, size=width).write(0, columns[0])
+    starter_pos, starter = tf.zeros_like(columns[0]), columns[0]
     # A row that opens with a non-starter has no starter to compose with until one comes.
-    last_class = tf.where(classes[:, 0] == 0, 0, 256)
-    deleted = tf.zeros_like(valid)
+    last_class = tf.where(column_classes[0] == 0, 0, 256)
     for i in tf.range(1, width):
-        ch, ch_class = chars[:, i], classes[:, i]
+        ch, ch_class = columns[i], column_classes[i]
+        valid = ch >= 0
         composite = _compose_pair(starter, ch)
-        merge = valid[:, i] & (composite >= 0) & ((last_class < ch_class) | (last_class == 0))
-        at_starter = merge[:, tf.newaxis] & tf.equal(columns, starter_pos[:, tf.newaxis])
-        chars = tf.where(at_starter, composite[:, tf.newaxis], chars)
-        deleted |= merge[:, tf.newaxis] & tf.equal(columns, i)
+        merge = valid & (composite >= 0) & ((last_class < ch_class) | (last_class == 0))
         starter = tf.where(merge, composite, starter)
-        opens = valid[:, i] & ~merge & (ch_class == 0)
-        starter_pos = tf.where(opens, i, starter_pos)
-        starter = tf.where(opens, ch, starter)
-        last_class = tf.where(valid[:, i] & ~merge, ch_class, last_class)
-    return tf.ragged.boolean_mask(chars, valid & ~deleted)
+        opens = valid & ~merge & (ch_class == 0)
+        closed_at = closed_at.write(i, tf.where(opens, starter_pos, -1))
+        closed_as = closed_as.write(i, starter)
+        starter_pos, starter = tf.where(opens, i, starter_pos), tf.where(opens, ch, starter)
+        last_class = tf.where(valid & ~merge, ch_class, last_class)
+        kept = kept.write(i, tf.where(merge, -1, ch))
+    positions = tf.concat([closed_at.stack(), starter_pos[tf.newaxis]], 0)  # [width + 1, rows]
+    values = tf.concat([closed_as.stack(), starter[tf.newaxis]], 0)
+    at = tf.where(positions >= 0)  # (step, row) of each starter's final value
+    rows_and_positions = tf.stack([at[:, 1], tf.cast(tf.gather_nd(positions, at), tf.int64)], 1)
+    out = tf.tensor_scatter_nd_update(
+        tf.transpose(kept.stack()), rows_and_positions, tf.gather_nd(values, at)
+    )
+    return tf.ragged.boolean_mask(out, out >= 0)
 
 
 def _nfc_of_codepoints(cps: tf.RaggedTensor) -> tf.RaggedTensor:
@@ -172,9 +186,9 @@ def _nfc_of_codepoints(cps: tf.RaggedTensor) -> tf.RaggedTensor:
 
 def nfc(strings: tf.Tensor) -> tf.Tensor:
     """``unicodedata.normalize("NFC", s)`` of every string of a string tensor (any shape, UTF-8),
-    with the tables of the Python that traces the graph. Only strings holding a code point that
-    can be changed by NFC (its quick check is not Yes, or it is a combining mark) are rebuilt;
-    the others, invalid UTF-8 among them, are returned byte for byte."""
+    with the tables of the Python that traces the graph. Only valid UTF-8 strings holding a code
+    point that NFC may change (see :func:`_tables`) are rebuilt; the others, invalid UTF-8
+    among them, are returned byte for byte."""
     flat = tf.reshape(strings, [-1])
     cps = tf.strings.unicode_decode(flat, "UTF-8", errors="replace")
     touched, _ = _find(_tables()["quick"], cps.flat_values)
@@ -186,8 +200,10 @@ def nfc(strings: tf.Tensor) -> tf.Tensor:
     )
 
     def rebuild():
-        normal = tf.strings.unicode_encode(_nfc_of_codepoints(tf.gather(cps, rows)), "UTF-8")
-        return tf.tensor_scatter_nd_update(flat, rows[:, tf.newaxis], normal)
+        given, picked = tf.gather(flat, rows), tf.gather(cps, rows)
+        valid = tf.equal(tf.strings.unicode_encode(picked, "UTF-8"), given)  # nothing replaced
+        normal = tf.strings.unicode_encode(_nfc_of_codepoints(picked), "UTF-8")
+        return tf.tensor_scatter_nd_update(flat, rows[:, tf.newaxis], tf.where(valid, normal, given))
 
     flat = tf.cond(tf.size(rows) > 0, rebuild, lambda: flat)
     return tf.reshape(flat, tf.shape(strings))

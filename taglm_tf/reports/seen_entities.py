@@ -131,7 +131,7 @@ def token_rates(
     train_sentences: Iterable,
     lm_vocabulary: set[str] | None = None,
     tagger_known: Callable[[str], bool] | None = None,
-) -> dict[str, dict[str, float]]:
+) -> dict[str, dict[str, float | int]]:
     """How much of a split is new to the tagger and to an LM, in % of its tokens, for all tokens
     and for those inside gold chunks: tokens absent from the training data, outside
     ``lm_vocabulary`` (a word LM's ``<UNK>``), and unknown to the tagger's word vocabulary
