@@ -66,7 +66,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DEMO_DIR ?= runs/demo
 DEMO_SENTENCE ?= Anna Novak of Kestrel Bank met EU officials in Paris on Monday .
 
-.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms report-runs flair-venv vs-flair FORCE
+.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms report-runs scienceie-limits flair-venv vs-flair FORCE
 
 print-stack:
 	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
@@ -111,6 +111,26 @@ cpu-lms: check-python $(STAMP)
 # then the sweeps, most telling first. Days of CPU; rerun to resume; STAGES=a,b picks stages.
 report-runs: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m experiments.report_runs $(if $(STAGES),--stages=$(STAGES))
+
+# What limits TagLM on ScienceIE (results/scienceie_limits/): the report's LMs' perplexity on
+# ScienceIE test and dev and on eng.testb, and test F1 on keyphrases seen / unseen in training and
+# inside / outside the LM vocabulary with the shares of new tokens (experiments.seen_entities),
+# from the ScienceIE sweeps' predictions (SWEEPS_DIR: sweeps trained here, not restored records).
+LIMITS_DIR ?= results/scienceie_limits
+SWEEPS_DIR ?= runs/sweeps
+scienceie-limits: check-python $(STAMP)
+	mkdir -p $(LIMITS_DIR)
+	for split in scienceie:test scienceie:dev ner:test; do \
+	  name=$$(echo $$split | tr : _); \
+	  PYTHONPATH=. $(BIN)/python -m experiments.eval_lm --model_dir=runs/lm_train/cnn_lstm_s_forward \
+	    --task_split=$$split --output=$(LIMITS_DIR)/ppl_cnn_lstm_s_forward_$$name.json || exit 1; \
+	  PYTHONPATH=. $(BIN)/python -m experiments.eval_lm --model_dir=runs/lms/backward_512_256_cpu \
+	    --task_split=$$split --output=$(LIMITS_DIR)/ppl_backward_512_256_cpu_$$name.json || exit 1; \
+	done
+	PYTHONPATH=. $(BIN)/python -m experiments.seen_entities --task=scienceie \
+	  --base=$(SWEEPS_DIR)/scienceie_baseline_cpu --variant=$(SWEEPS_DIR)/scienceie_taglm_cpu \
+	  --lm_vocab=runs/lms/backward_512_256_cpu/vocab.txt --output=$(LIMITS_DIR)/seen_entities_test.json \
+	  | tee $(LIMITS_DIR)/seen_entities_test.md
 
 # One command for a GPU machine (benchmarks/gpu_check.py): GPUs, the 2-GPU MirroredStrategy test,
 # LM / lm_1b / tagger throughput at the paper's sizes -> gpu_check.json. The GPU build of the stack
