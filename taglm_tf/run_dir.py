@@ -127,6 +127,14 @@ def copy_record(source: str, destination: str) -> None:
             write_text_atomic(os.path.join(destination, name), f.read())
 
 
+def best_constant_epoch(history: list[dict], metric: str) -> dict | None:
+    """The ``history`` entry (``results.json``'s per-epoch records) of the best ``dev_<metric>``
+    at the first learning rate, the epoch annealing starts from (the first of equal scores), or
+    None for an empty history."""
+    constant = [h for h in history if h.get("lr") == history[0].get("lr")] if history else []
+    return max(constant, key=lambda h: h[f"dev_{metric}"]) if constant else None
+
+
 def _plain(value: Any) -> Any:
     """``value`` as it reads back from JSON (tuples become lists, ...)."""
     return json.loads(json.dumps(value))

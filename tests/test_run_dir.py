@@ -95,3 +95,14 @@ def test_an_unfinished_run_has_no_record(tmp_path):
     with pytest.raises(InputError, match="no results.json: not a finished run"):
         run_dir.copy_record(run, str(tmp_path / "record"))
     assert not os.path.exists(tmp_path / "record")
+
+
+def test_best_constant_epoch_ignores_annealing_and_keeps_the_first_of_ties():
+    history = [
+        {"epoch": 1, "lr": 1e-3, "dev_accuracy": 90.0},
+        {"epoch": 2, "lr": 1e-3, "dev_accuracy": 92.0},
+        {"epoch": 3, "lr": 1e-3, "dev_accuracy": 92.0},
+        {"epoch": 4, "lr": 1e-4, "dev_accuracy": 99.0},
+    ]
+    assert run_dir.best_constant_epoch(history, "accuracy")["epoch"] == 2
+    assert run_dir.best_constant_epoch([], "f1") is None

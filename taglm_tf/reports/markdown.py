@@ -6,6 +6,7 @@ import statistics
 import time
 from collections.abc import Sequence
 
+from taglm_tf import run_dir
 from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.reports.run_groups import (
     Group,
@@ -245,19 +246,14 @@ def render_per_type(groups: dict[str, list[Group]]) -> list[str]:
     ] + lines
 
 
-def best_constant_epoch(run: sweeps.RunResult) -> dict | None:
-    """The history entry of ``run``'s best dev epoch at its first learning rate (the epoch that
-    annealing starts from), or None without a history."""
-    constant = [h for h in run.history if h.get("lr") == run.history[0].get("lr")] if run.history else []
-    return max(constant, key=lambda h: h[f"dev_{run.metric}"]) if constant else None
-
-
 def fitting_rows(groups: dict[str, list[Group]]) -> list[list]:
     """Per comparison whose runs all have histories: mean best constant-phase epoch, training
     loss at it and dev score at it, base → variant."""
     rows = []
     for name, _, a, b, _ in comparable_pairs(groups):
-        best = [[best_constant_epoch(r) for r in g.runs] for g in (a, b)] if a is not None else [[None]]
+        if a is None:
+            continue
+        best = [[run_dir.best_constant_epoch(r.history, r.metric) for r in g.runs] for g in (a, b)]
         if not all(h is not None and "loss" in h for arm in best for h in arm):
             continue
         means = [

@@ -324,11 +324,6 @@ def _prepare(config: ExperimentConfig, state_exists: bool) -> PreparedRun:
     return PreparedRun(config, model, predictor, trainer, featurizer, splits, features, train_data, dev_data)
 
 
-def _best_constant_epoch(history, base_lr, metric: str):
-    constant = [h for h in history if h["lr"] == base_lr]
-    return max(constant, key=lambda h: h[f"dev_{metric}"])["epoch"] if constant else None
-
-
 def finish(run: PreparedRun, history: list[dict]) -> dict:
     """Score the final model on dev and test, log the scores to TensorBoard
     (:meth:`Trainer.log_final_scores`), save the model, and write ``results.json``."""
@@ -352,8 +347,8 @@ def finish(run: PreparedRun, history: list[dict]) -> dict:
         **{task.result_key(name): final[name].value for name in ("dev", "test")},
         "scores": scores,
         "epochs": len(history),
-        "best_dev_epoch_before_annealing": _best_constant_epoch(
-            history, config.train.learning_rate, task.metric
+        "best_dev_epoch_before_annealing": (run_dir.best_constant_epoch(history, task.metric) or {}).get(
+            "epoch"
         ),
         "wall_seconds": sum(h.get("seconds", 0.0) for h in history),
         "train_sentences": len(splits.train),
