@@ -116,9 +116,11 @@ report-runs: check-python $(STAMP)
 # ScienceIE test and dev and on eng.testb, and test F1 on keyphrases seen / unseen in training and
 # inside / outside the LM vocabulary with the shares of new tokens (experiments.seen_entities),
 # from the ScienceIE sweeps' predictions (SWEEPS_DIR: sweeps trained here, not restored records).
+# The LMs are built first (experiments.cpu_lms: hours the first time, a fingerprint check after).
 LIMITS_DIR ?= results/scienceie_limits
 SWEEPS_DIR ?= runs/sweeps
 scienceie-limits: check-python $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m experiments.cpu_lms --only=cnn_lstm_s_forward,backward_512_256_cpu
 	mkdir -p $(LIMITS_DIR)
 	for split in scienceie:test scienceie:dev ner:test; do \
 	  name=$$(echo $$split | tr : _); \
