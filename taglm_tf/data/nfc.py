@@ -49,6 +49,9 @@ def _tables() -> dict[str, np.ndarray]:
         c = chr(cp)
         if unicodedata.combining(c):
             ccc[cp] = unicodedata.combining(c)
+        fields = unicodedata.decomposition(c)
+        if not fields or fields.startswith("<"):  # NFC keeps a character without a canonical one
+            continue
         if unicodedata.normalize("NFC", c) != c:
             changed.add(cp)
         full = _canonical_decomposition(c)
@@ -77,8 +80,9 @@ def _tables() -> dict[str, np.ndarray]:
 
 def _find(keys: np.ndarray, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """``(found, index)`` of each value of the 1-D ``x`` in the sorted constant ``keys``."""
+    last = len(keys) - 1
     keys = tf.constant(keys)
-    index = tf.minimum(tf.searchsorted(keys, x, out_type=tf.int32), len(keys) - 1)
+    index = tf.minimum(tf.searchsorted(keys, x, out_type=tf.int32), last)
     return tf.equal(tf.gather(keys, index), x), index
 
 
@@ -153,10 +157,10 @@ def _compose(cps: tf.RaggedTensor, cc: tf.Tensor) -> tf.RaggedTensor:
     kept = tf.TensorArray(tf.int32, size=width).write(0, columns[0])  # -1: composed away
     closed_at = tf.TensorArray(tf.int32, size=width).write(0, tf.fill(tf.shape(columns[0]), -1))
     closed_as = tf.TensorArray(tf.int32, size=width).write(0, columns[0])
-    starter_pos, starter = tf.zeros_like(columns[0]), columns[0]
     # A row that opens with a non-starter has no starter to compose with until one comes.
     last_class = tf.where(column_classes[0] == 0, 0, 256)
-    for i in tf.range(1, width):
+
+    def step(i, starter_pos, starter, last_class, kept, closed_at, closed_as):
         ch, ch_class = columns[i], column_classes[i]
         valid = ch >= 0
         composite = _compose_pair(starter, ch)
@@ -168,6 +172,13 @@ def _compose(cps: tf.RaggedTensor, cc: tf.Tensor) -> tf.RaggedTensor:
         starter_pos, starter = tf.where(opens, i, starter_pos), tf.where(opens, ch, starter)
         last_class = tf.where(valid & ~merge, ch_class, last_class)
         kept = kept.write(i, tf.where(merge, -1, ch))
+        return i + 1, starter_pos, starter, last_class, kept, closed_at, closed_as
+
+    _, starter_pos, starter, _, kept, closed_at, closed_as = tf.while_loop(
+        lambda i, *_: i < width,
+        step,
+        (tf.constant(1), tf.zeros_like(columns[0]), columns[0], last_class, kept, closed_at, closed_as),
+    )
     positions = tf.concat([closed_at.stack(), starter_pos[tf.newaxis]], 0)  # [width + 1, rows]
     values = tf.concat([closed_as.stack(), starter[tf.newaxis]], 0)
     at = tf.where(positions >= 0)  # (step, row) of each starter's final value
@@ -188,7 +199,8 @@ def nfc(strings: tf.Tensor) -> tf.Tensor:
     """``unicodedata.normalize("NFC", s)`` of every string of a string tensor (any shape, UTF-8),
     with the tables of the Python that traces the graph. Only valid UTF-8 strings holding a code
     point that NFC may change (see :func:`_tables`) are rebuilt; the others, invalid UTF-8
-    among them, are returned byte for byte."""
+    among them, are returned byte for byte. Its loops are explicit graph ops, so it traces
+    without AutoGraph."""
     flat = tf.reshape(strings, [-1])
     cps = tf.strings.unicode_decode(flat, "UTF-8", errors="replace")
     touched, _ = _find(_tables()["quick"], cps.flat_values)

@@ -103,7 +103,9 @@ class TaggerModule(tf.Module):
                 inputs["features"] = join_lm_features([lm.embed_tokens(tokens) for lm in lms])
             return inputs
 
-        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")])
+        # No AutoGraph: the control flow below is explicit (tf.cond, tf.while_loop), and converting
+        # the source of every function and layer it calls was half of the trace.
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")], autograph=False)
         def serve(tokens):
             """Tag right-padded ``tokens`` ([batch, time] string, "" = padding).
 

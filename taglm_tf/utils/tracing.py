@@ -44,7 +44,9 @@ class EagerThenTraced:
     def traced(self) -> tf.types.experimental.GenericFunction:
         """The ``tf.function`` used after the eager calls (created on first use)."""
         if self._traced is None:
-            self._traced = tf.function(self.fn, input_signature=self.input_signature)
+            # No AutoGraph: fn's control flow is Python's (see above), and converting every layer's
+            # source is a large part of a trace.
+            self._traced = tf.function(self.fn, input_signature=self.input_signature, autograph=False)
         return self._traced
 
     def __call__(self, *args):

@@ -14,7 +14,7 @@ import tensorflow as tf
 from taglm_tf.data import nfc as nfc_module
 from taglm_tf.data.nfc import nfc
 
-NFC = tf.function(nfc)
+NFC = tf.function(nfc, autograph=False)  # as the served graph traces it
 
 
 def _check(strings: list[str]) -> None:
