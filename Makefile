@@ -66,7 +66,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DEMO_DIR ?= runs/demo
 DEMO_SENTENCE ?= Anna Novak of Kestrel Bank met EU officials in Paris on Monday .
 
-.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms report-runs scienceie-limits flair-venv vs-flair FORCE
+.PHONY: demo test venv clean print-stack check-python gpu-check _gpu-check cpu-lms report-runs report scienceie-limits flair-venv vs-flair FORCE
 
 print-stack:
 	@echo "stack=$(STACK) python=$(PYTHON) venv=$(VENV) extras=$(EXTRAS)"
@@ -111,6 +111,11 @@ cpu-lms: check-python $(STAMP)
 # then the sweeps, most telling first. Days of CPU; rerun to resume; STAGES=a,b picks stages.
 report-runs: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m experiments.report_runs $(if $(STAGES),--stages=$(STAGES))
+
+# results/REPORT.md from the committed run records alone (results/runs): no run directories, no
+# LMs and no training, so any checkout rebuilds the report of every seed recorded so far.
+report: check-python $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m experiments.report_runs --stages=report --sweeps_dir=results/runs
 
 # What limits TagLM on ScienceIE (results/scienceie_limits/): the report's LMs' perplexity on
 # ScienceIE test and dev and on eng.testb, and test F1 on keyphrases seen / unseen in training and

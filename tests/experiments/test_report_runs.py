@@ -229,3 +229,48 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
     shutil.rmtree(tmp_path / "sweeps")
     _, calls = _runner(tmp_path, "--norestore")
     assert {what for what, _ in calls} == {"trained"}
+
+
+RECORDS = os.path.join(REPO, "results", "runs")
+
+
+def _recorded_sweeps():
+    return [s for s in ALL_SWEEPS if os.path.isdir(os.path.join(RECORDS, s.flagfile))]
+
+
+def test_each_committed_record_folder_is_a_sweep_its_sweep_json_describes():
+    """A record folder reads as a sweep by itself (``make report``): its ``sweep.json`` has the
+    plan's label and lists exactly the recorded seeds, with the scores of their results."""
+    from taglm_tf import run_dir
+    from taglm_tf.reports import sweeps
+
+    recorded = _recorded_sweeps()
+    assert recorded and {s.flagfile for s in recorded} == set(os.listdir(RECORDS))
+    for sweep in recorded:
+        folder = os.path.join(RECORDS, sweep.flagfile)
+        assert sweeps.sweep_label(folder) == sweep.label
+        listed = run_dir.read_json(os.path.join(folder, sweeps.SWEEP_FILE))["runs"]
+        runs = sweeps.collect_sweep(folder)
+        assert [r["seed"] for r in listed] == [r.seed for r in runs] == list(range(1, len(runs) + 1))
+        metric = runs[0].metric
+        assert [r[f"test_{metric}"] for r in listed] == [r.test_score for r in runs]
+
+
+def test_the_committed_report_is_what_the_records_give(tmp_path):
+    """results/REPORT.md is `make report`'s output for the committed records (all but the line
+    saying when it was generated): a record added without rebuilding the report fails here."""
+    from experiments.report import read_preamble, write_report
+
+    folders = [os.path.join("results", "runs", s.flagfile) for s in _recorded_sweeps()]
+    cwd = os.getcwd()
+    os.chdir(REPO)  # the report names its sources as given, relative to the checkout
+    try:
+        preamble = read_preamble(os.path.join("results", "REPORT_PREAMBLE.md"))
+        text = write_report(folders, str(tmp_path / "REPORT.md"), preamble=preamble)
+    finally:
+        os.chdir(cwd)
+    with open(os.path.join(REPO, "results", "REPORT.md"), encoding="utf-8") as f:
+        committed = f.read().splitlines()
+    rebuilt = text.splitlines()
+    assert rebuilt[2].startswith("Generated ") and committed[2].startswith("Generated ")
+    assert rebuilt[:2] + rebuilt[3:] == committed[:2] + committed[3:]
