@@ -46,12 +46,10 @@ def _lm(kind: str, direction: str, seed: int) -> PretrainedLMEmbedder:
 
 
 VARIANTS = {
-    "char_cnn_lstm": (dict(char_encoder="cnn", rnn_cell="lstm"), None),
-    "smaller_rnn2": (dict(rnn2_units=5), None),
-    "rnn1_input": (dict(insertion_point="rnn1_input"), "word"),
+    "char_cnn_lstm_smaller_rnn2": (dict(char_encoder="cnn", rnn_cell="lstm", rnn2_units=5), None),
+    "rnn1_input_cnn_lstm_lms": (dict(insertion_point="rnn1_input", char_encoder="cnn"), "cnn_lstm"),
     "rnn2_output": (dict(insertion_point="rnn2_output", rnn_cell="lstm"), "word"),
     "no_task_rnn": (dict(task_rnn=False), "word"),
-    "cnn_lstm_lms": (dict(char_encoder="cnn"), "cnn_lstm"),
 }
 
 
