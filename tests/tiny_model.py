@@ -39,16 +39,20 @@ def train_sentences():
     ]
 
 
+def sharpen(model: tf.keras.Model) -> None:
+    """Sharpen a random tagger's scores so that its tags vary from token to token."""
+    potentials = model.get_layer("potentials").kernel
+    potentials.assign(potentials * 30.0)
+    transitions = model.get_layer("crf").transitions
+    transitions.assign(transitions * 0.2)
+
+
 def build_tiny_model(model_dir: str, seed: int = 0) -> str:
     """Write ``model.keras``, ``vocab.json`` and ``config.json`` (task "ner") into ``model_dir``."""
     tf.keras.utils.set_random_seed(seed)
     resources = build_resources(train_sentences(), word_dim=CONFIG.word_dim, seed=seed)
     model = build_tagger(CONFIG, len(resources.words), len(resources.chars), len(resources.tags))
-    # Sharpen the random scores so that tags vary from token to token.
-    potentials = model.get_layer("potentials").kernel
-    potentials.assign(potentials * 30.0)
-    transitions = model.get_layer("crf").transitions
-    transitions.assign(transitions * 0.2)
+    sharpen(model)
     model_dir = os.fspath(model_dir)
     saving.save_vocab(model_dir, resources)
     run_dir.write_config(model_dir, {"task": "ner", "model": dataclasses.asdict(CONFIG)})

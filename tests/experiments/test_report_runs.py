@@ -256,19 +256,15 @@ def test_each_committed_record_folder_is_a_sweep_its_sweep_json_describes():
         assert [r[f"test_{metric}"] for r in listed] == [r.test_score for r in runs]
 
 
-def test_the_committed_report_is_what_the_records_give(tmp_path):
+def test_the_committed_report_is_what_the_records_give(tmp_path, monkeypatch):
     """results/REPORT.md is `make report`'s output for the committed records (all but the line
     saying when it was generated): a record added without rebuilding the report fails here."""
     from experiments.report import read_preamble, write_report
 
+    monkeypatch.chdir(REPO)  # the report names its sources as given, relative to the checkout
     folders = [os.path.join("results", "runs", s.flagfile) for s in _recorded_sweeps()]
-    cwd = os.getcwd()
-    os.chdir(REPO)  # the report names its sources as given, relative to the checkout
-    try:
-        preamble = read_preamble(os.path.join("results", "REPORT_PREAMBLE.md"))
-        text = write_report(folders, str(tmp_path / "REPORT.md"), preamble=preamble)
-    finally:
-        os.chdir(cwd)
+    preamble = read_preamble(os.path.join("results", "REPORT_PREAMBLE.md"))
+    text = write_report(folders, str(tmp_path / "REPORT.md"), preamble=preamble)
     with open(os.path.join(REPO, "results", "REPORT.md"), encoding="utf-8") as f:
         committed = f.read().splitlines()
     rebuilt = text.splitlines()

@@ -20,7 +20,7 @@ from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.models.saving import LoadedTagger
 from taglm_tf.models.tagger import build_tagger
-from taglm_tf.serving.module import TaggerModule
+from taglm_tf.serving.module import TaggerModule, padded_batches
 
 SENTENCES = [
     "John Smith lives in New York .".split(),
@@ -61,11 +61,9 @@ def test_traced_serve_tags_as_its_eager_function(variant):
     resources = build_resources(tiny_model.train_sentences(), word_dim=config.word_dim, seed=0)
     tf.keras.utils.set_random_seed(7)
     model = build_tagger(config, len(resources.words), len(resources.chars), len(resources.tags))
-    potentials = model.get_layer("potentials").kernel
-    potentials.assign(potentials * 30.0)  # sharpened, so that the tags vary from token to token
+    tiny_model.sharpen(model)
     module = TaggerModule(LoadedTagger(model, resources, {}), "iobes", lms)
-    width = max(map(len, SENTENCES))
-    tokens = tf.constant([s + [""] * (width - len(s)) for s in SENTENCES])
+    _, tokens = next(padded_batches(SENTENCES, len(SENTENCES)))
 
     traced = module.serve(tokens=tokens)
     eager = module.serve.python_function(tokens)
