@@ -250,18 +250,30 @@ def test_plain_text_through_the_default_cli_is_split_as_conll_does(cli):
     assert [r["offsets"][3] for r in records] == [[22, 27], [45, 46]]
 
 
-@pytest.mark.parametrize(
-    "name,scheme",
-    [("iob1", "iob1"), ("iob2", "iob2"), ("BIO", "iob2"), ("iobes", "iobes"), ("bioes", "iobes")],
-)
-def test_output_scheme_changes_the_tags_and_keeps_the_spans(tagger, name, scheme):
+@pytest.fixture(scope="module")
+def task_scheme_tagged(tagger):
+    """The text tagged in the task's own scheme (NER: IOB1)."""
     task = task_named("ner", "")
-    want = Tagger(tagger, task).predict(TEXT_SENTENCES)
-    assert any(s.spans for s in want) and Tagger(tagger, task).scheme == "iob1"
-    got = Tagger(tagger, task, output_scheme=name).predict(TEXT_SENTENCES)
+    assert Tagger(tagger, task).scheme == "iob1"
+    return Tagger(tagger, task).predict(TEXT_SENTENCES)
+
+
+@pytest.mark.parametrize("scheme", ["iob1", "iob2", "iobes"])
+def test_output_scheme_changes_the_tags_and_keeps_the_spans(tagger, task_scheme_tagged, scheme):
+    want = task_scheme_tagged
+    assert any(s.spans for s in want)
+    got = Tagger(tagger, task_named("ner", ""), output_scheme=scheme).predict(TEXT_SENTENCES)
     assert [s.tags for s in got] == [tuple(tag_schemes.convert(s.tags, scheme)) for s in want]
     assert [s.spans for s in got] == [s.spans for s in want]
     assert all(tag_schemes.is_valid_tag(t, scheme) for s in got for t in s.tags)
+
+
+@pytest.mark.parametrize(
+    "name,scheme", [("BIO", "iob2"), ("bioes", "iobes"), ("IOBES", "iobes"), ("Task", "iob1")]
+)
+def test_output_scheme_names_in_any_case_and_aliases(tagger, name, scheme):
+    """The module tags in ``Tagger.scheme`` (the test above), so the name's resolution is the rest."""
+    assert Tagger(tagger, task_named("ner", ""), output_scheme=name).scheme == scheme
 
 
 def test_an_unknown_output_scheme_is_refused(tagger):

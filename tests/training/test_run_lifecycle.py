@@ -249,8 +249,8 @@ def test_dropout_in_a_traced_step_depends_only_on_seed_and_epoch():
 
 def test_a_moved_run_resumes_and_a_copy_reads_only_its_own_files(tmp_path, reference):
     """state.json names checkpoints relative to the run: an interrupted run moved elsewhere
-    resumes to the uninterrupted outcome; a copy whose checkpoints are gone is one error line,
-    never the original's files; a copy of a run whose original is deleted resumes."""
+    resumes to the uninterrupted outcome (a copy, its original gone, is the same case); a copy
+    whose checkpoints are gone is one error line, never the original's files."""
     import shutil
 
     first = tmp_path / "first"
@@ -282,9 +282,6 @@ def test_a_moved_run_resumes_and_a_copy_reads_only_its_own_files(tmp_path, refer
         f"error: {no_best}: state.json names best/ckpt-1, which is not in the run directory: its files "
         "are incomplete; start the run anew (without --resume)"
     )
-    resumed = run(copy, "--resume")
-    assert resumed.returncode == 0, resumed.stderr
-    assert outcome(copy) == outcome(reference)
 
 
 def test_a_kill_between_a_new_best_and_its_commit_leaves_the_committed_best(tmp_path, monkeypatch):
