@@ -251,17 +251,16 @@ def test_plain_text_through_the_default_cli_is_split_as_conll_does(cli):
 
 
 @pytest.fixture(scope="module")
-def task_scheme_tagged(tagger):
-    """The text tagged in the task's own scheme (NER: IOB1)."""
-    task = task_named("ner", "")
-    assert Tagger(tagger, task).scheme == "iob1"
-    return Tagger(tagger, task).predict(TEXT_SENTENCES)
+def task_scheme_tagger(tagger):
+    """A Tagger in the task's own scheme (NER: IOB1), and its tags of the text."""
+    task_tagger = Tagger(tagger, task_named("ner", ""))
+    return task_tagger, task_tagger.predict(TEXT_SENTENCES)
 
 
 @pytest.mark.parametrize("scheme", ["iob1", "iob2", "iobes"])
-def test_output_scheme_changes_the_tags_and_keeps_the_spans(tagger, task_scheme_tagged, scheme):
-    want = task_scheme_tagged
-    assert any(s.spans for s in want)
+def test_output_scheme_changes_the_tags_and_keeps_the_spans(tagger, task_scheme_tagger, scheme):
+    task_tagger, want = task_scheme_tagger
+    assert task_tagger.scheme == "iob1" and any(s.spans for s in want)
     got = Tagger(tagger, task_named("ner", ""), output_scheme=scheme).predict(TEXT_SENTENCES)
     assert [s.tags for s in got] == [tuple(tag_schemes.convert(s.tags, scheme)) for s in want]
     assert [s.spans for s in got] == [s.spans for s in want]
@@ -272,7 +271,8 @@ def test_output_scheme_changes_the_tags_and_keeps_the_spans(tagger, task_scheme_
     "name,scheme", [("BIO", "iob2"), ("bioes", "iobes"), ("IOBES", "iobes"), ("Task", "iob1")]
 )
 def test_output_scheme_names_in_any_case_and_aliases(tagger, name, scheme):
-    """The module tags in ``Tagger.scheme`` (the test above), so the name's resolution is the rest."""
+    """Tagger builds its module with the resolved ``Tagger.scheme`` alone, whose tags the test above
+    checks for each scheme; what a name adds is its resolution."""
     assert Tagger(tagger, task_named("ner", ""), output_scheme=name).scheme == scheme
 
 

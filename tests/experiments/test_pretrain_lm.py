@@ -89,9 +89,10 @@ def checkpoint_values(prefix):
     }
 
 
-# The refusal of a run without --resume, --task_split and --record do not depend on the LM kind:
-# one kind runs them (each is a process start that imports TensorFlow).
-KIND_INDEPENDENT_CHECKS = "lstm"
+# One kind runs the checks that no LM kind changes, each a process start that imports TensorFlow:
+# a run without --resume is refused before any model is built, --task_split only changes the text
+# evaluated, and --record only writes perplexity.json beside the checkpoint.
+SHARED_CHECKS_KIND = "lstm"
 
 
 @pytest.mark.parametrize("kind", sorted(TINY_KIND))
@@ -126,7 +127,7 @@ def test_resume_after_kill_then_evaluate(corpus, tmp_path, kind):
     saved_step = int(latest.rsplit("-", 1)[1])
     assert saved_step % 5 == 0 and saved_step >= 5
 
-    if kind == KIND_INDEPENDENT_CHECKS:
+    if kind == SHARED_CHECKS_KIND:
         refused = run("pretrain_lm", *args, "--train_steps=1000")
         assert refused.returncode == 1 and "--resume" in refused.stderr.strip().splitlines()[-1]
 
@@ -178,14 +179,16 @@ def test_resume_after_kill_then_evaluate(corpus, tmp_path, kind):
     assert result["tokens"] == sum(len(line.split()) + 1 for line in lines)  # words and </S>
     assert result["sentences"] == len(lines) and result["unk_tokens"] == 0
     assert 1 < result["perplexity"] < 15 and f"perplexity {result['perplexity']:.2f}" in evaluated.stdout
-    if kind == KIND_INDEPENDENT_CHECKS:
-        check_task_split_and_record(model_dir, corpus, tmp_path, result["perplexity"], saved_step + 3)
+    if kind == SHARED_CHECKS_KIND:
+        check_task_split_and_record(
+            model_dir, corpus, tmp_path, result["perplexity"], saved_step + 3, saved_step
+        )
 
 
-def check_task_split_and_record(model_dir, corpus, tmp_path, perplexity, step):
-    """eval_lm on a finished LM run of ``step`` steps whose held-out perplexity is ``perplexity``:
+def check_task_split_and_record(model_dir, corpus, tmp_path, perplexity, step, older_step):
+    """eval_lm on a finished LM run at checkpoint ``step`` whose held-out perplexity is ``perplexity``:
     --task_split reads a tagging task's text as the tagger reads it, and refuses bad splits;
-    --record stores the perplexity beside the LM for the checkpoint it describes."""
+    --record stores the perplexity for that checkpoint only (not for ``older_step``'s)."""
     data = tmp_path / "data" / "conll2003"
     data.mkdir(parents=True)
     (data / "eng.testb").write_text("-DOCSTART- -X- O O\n\nthe NN I-NP O\ncat NN I-NP O\n\ndog NN I-NP O\n")
@@ -226,7 +229,7 @@ def check_task_split_and_record(model_dir, corpus, tmp_path, perplexity, step):
         "forward": pytest.approx(perplexity)
     }
     record = model_dir / "perplexity.json"
-    record.write_text(record.read_text().replace(f"ckpt-{step}", f"ckpt-{step - 3}"))
+    record.write_text(record.read_text().replace(f"ckpt-{step}", f"ckpt-{older_step}"))
     assert recorded_perplexity(str(model_dir)) is None  # an older checkpoint's number is not reported
 
 
