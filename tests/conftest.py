@@ -49,15 +49,14 @@ def sigint_as_in_a_terminal():
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        "slow: a test file whose tests take 15 s or more together (on 2 quiet cores: they train or "
-        "start CLIs); collected first so that pytest-xdist starts it first",
+        "slow: a test file that trains or runs CLIs for a minute or more; "
+        "collected first so that pytest-xdist starts it first",
     )
 
 
 def pytest_collection_modifyitems(config, items):
     """Files marked ``slow`` first (stable otherwise): ``--dist loadfile`` hands out files in
-    collection order, and a slow file handed out last is the suite's tail on 2 workers, one
-    worker idle while the other finishes it."""
+    collection order, and a slow file handed out last is the suite's tail on 2 workers."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -12,8 +12,6 @@ import pytest
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_output_path
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

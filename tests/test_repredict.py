@@ -7,8 +7,6 @@ from conftest import tiny_config
 from taglm_tf.training.experiment import run_experiment
 from tools import repredict
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 
 def test_a_finished_run_repredicts_its_own_files_and_a_changed_one_is_reported(tmp_path, capsys):
     run = tmp_path / "run"

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 REPO = Path(__file__).resolve().parents[1]
 CURRENT_STACK = importlib.util.find_spec("tf_keras") is not None
 MAKE = shutil.which("make")

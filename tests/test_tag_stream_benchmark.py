@@ -10,8 +10,6 @@ import pytest
 
 from benchmarks import tag_stream
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 
 def test_tagging_seconds_read_from_the_clis_progress_line(monkeypatch):
     from taglm_tf import tag

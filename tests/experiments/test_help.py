@@ -11,8 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # entry point -> (flag names --help must list, text it must contain: a default, a help phrase)

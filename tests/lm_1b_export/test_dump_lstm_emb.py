@@ -15,8 +15,6 @@ from taglm_tf.utils.errors import InputError
 from tools.lm1b import make_synthetic as ms
 from tools.lm1b.reference import ReferenceLM
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LINES = [
     "the cat sat on the mat .",

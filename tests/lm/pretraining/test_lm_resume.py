@@ -17,8 +17,6 @@ from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.utils.errors import Interrupted
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_resumed_training_equals_the_uninterrupted_run(tmp_path, kind, monkeypatch):

@@ -17,8 +17,6 @@ from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
 from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, evaluate_perplexity, model_inputs
 from taglm_tf.lm.vocab import LMVocabulary
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 WORDS = [f"w{i}" for i in range(8)]
 VOCAB = LMVocabulary(["<S>", "</S>", "<UNK>"] + WORDS)
 KINDS = ["lstm", "cnn_lstm"]

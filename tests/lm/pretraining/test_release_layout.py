@@ -28,8 +28,6 @@ from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.utils.errors import InputError
 
-pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
-
 LINES = [
     "the cat sat on the mat .",
     "a dog ate the bone in Zürich .",
