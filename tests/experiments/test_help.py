@@ -107,11 +107,33 @@ ENTRY_POINTS = {
     ),
 }
 ABSL_NOISE = "--verbosity"  # absl.logging's flag: --helpfull only
+# Entry points whose flag definitions still import TensorFlow (2-3 s of CPU before the help shows);
+# every other one answers --help, and refuses bad flags, before TensorFlow is imported.
+HELP_NEEDS_TENSORFLOW = {
+    "experiments.ner",
+    "experiments.chunking",
+    "experiments.train_tagger",
+    "experiments.pretrain_lm",
+    "experiments.eval_lm",
+    "experiments.seen_entities",
+    "taglm_tf.tag",
+    "taglm_tf.export",
+    "lm_1b_export.export",
+    "lm_1b_export.dump_lstm_emb",
+    "tools.lm1b.make_synthetic",
+}
+# ``python -m MODULE OPTION``, then one last stdout line telling whether TensorFlow was imported.
+_RUN_AND_REPORT_TENSORFLOW = """
+import atexit, runpy, sys
+module = sys.argv.pop(1)
+atexit.register(lambda: print("\\nimported tensorflow:", "tensorflow" in sys.modules))
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
 
 
 def _help(module, option="--help"):
     proc = subprocess.run(
-        [sys.executable, "-m", module, option],
+        [sys.executable, "-c", _RUN_AND_REPORT_TENSORFLOW, module, option],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -146,6 +168,14 @@ def test_help_lists_own_flags_with_defaults(outputs, module):
     assert not re.search(r"\S {4,}--", usage), "a usage line lost its line break (backslash in a docstring)"
     assert not re.search(r"\\\\$", usage, re.MULTILINE), "a doubled backslash at a line end (raw docstring)"
     assert "ner: None" not in unwrapped  # a flag whose paper setting is "unset" states its default itself
+
+
+@pytest.mark.parametrize("module", sorted(ENTRY_POINTS))
+def test_help_does_not_import_tensorflow(outputs, module):
+    code, text = outputs[(module, "--help")]
+    assert code == 0, text
+    imported = re.findall(r"^imported tensorflow: (True|False)$", text, re.MULTILINE)
+    assert imported == [str(module in HELP_NEEDS_TENSORFLOW)], text[-500:]
 
 
 def test_helpfull_keeps_absl_flags(outputs):
