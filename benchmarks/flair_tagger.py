@@ -51,7 +51,7 @@ import numpy as np
 CONLL_FILES = {"train": "conll2003/eng.train", "dev": "conll2003/eng.testa", "test": "conll2003/eng.testb"}
 DOCSTART = "-DOCSTART-"
 TAG_TYPE = "ner"
-SETTINGS = {  # our NER model's settings (taglm_tf.models.tagger.TaggerConfig's defaults)
+SETTINGS = {  # our NER model's settings (taglm_tf.models.config.TaggerConfig's defaults)
     "char_dim": 25,
     "char_units": 80,
     "word_dim": 50,

@@ -46,8 +46,9 @@ from benchmarks.common import report
 from benchmarks.tagger_throughput import task_data
 from taglm_tf.data.paths import default_data_dir
 from taglm_tf.layers import char_rnn
+from taglm_tf.models.config import TaggerConfig
 from taglm_tf.models.saving import LoadedTagger
-from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.models.tagger import build_tagger
 from taglm_tf.serving.module import TaggerModule
 from taglm_tf.serving.module import padded_batches as serving_batches
 from taglm_tf.tasks import TASKS

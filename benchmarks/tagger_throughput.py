@@ -43,12 +43,14 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
 from taglm_tf.lm.frozen.features import CachedFeatures
 from taglm_tf.lm.frozen.loading import load_lm_embedders, resolve_lm_spec
+from taglm_tf.models.config import TaggerConfig
 from taglm_tf.models.evaluation import Predictor
 from taglm_tf.models.saving import LoadedTagger
-from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.models.tagger import build_tagger
 from taglm_tf.serving.module import TaggerModule
 from taglm_tf.tasks import TASKS, load_splits
-from taglm_tf.training.trainer import TrainConfig, Trainer
+from taglm_tf.training.config import TrainConfig
+from taglm_tf.training.trainer import Trainer
 from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS

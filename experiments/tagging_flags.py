@@ -6,10 +6,9 @@ from absl import flags
 
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
 from taglm_tf.lm.frozen.loading import resolve_lm_spec
-from taglm_tf.models.tagger import TaggerConfig
+from taglm_tf.models.config import TaggerConfig
 from taglm_tf.tasks import TASKS, Task
-from taglm_tf.training.experiment import SAFE_TO_CHANGE, ExperimentConfig
-from taglm_tf.training.trainer import TrainConfig
+from taglm_tf.training.config import SAFE_TO_CHANGE, ExperimentConfig, TrainConfig
 from taglm_tf.utils import config_flags
 from taglm_tf.utils.cli import declare_output_flag
 from taglm_tf.utils.errors import InputError

@@ -18,7 +18,6 @@ from absl import flags
 
 from experiments import tagging_flags
 from taglm_tf.tasks import METRIC_TITLES, TASKS
-from taglm_tf.training.experiment import run_experiment
 from taglm_tf.utils.cli import list_flags_in_help, run
 
 
@@ -28,6 +27,9 @@ def main_for(task_name: str | None):
     def main(argv):
         if len(argv) > 1:
             raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
+        # Only now, so that --help and the refusal of bad flags come before TensorFlow loads.
+        from taglm_tf.training.experiment import run_experiment
+
         name = task_name or flags.FLAGS.task
         config = tagging_flags.config_from_flags(name)
         results = run_experiment(config, resume=flags.FLAGS.resume)

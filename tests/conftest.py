@@ -34,10 +34,9 @@ import dataclasses  # noqa: E402
 
 import pytest  # noqa: E402
 
-from taglm_tf.models.tagger import TaggerConfig  # noqa: E402
+from taglm_tf.models.config import TaggerConfig  # noqa: E402
 from taglm_tf.tasks import sample_paths  # noqa: E402
-from taglm_tf.training.experiment import ExperimentConfig  # noqa: E402
-from taglm_tf.training.trainer import TrainConfig  # noqa: E402
+from taglm_tf.training.config import ExperimentConfig, TrainConfig  # noqa: E402
 
 
 def sigint_as_in_a_terminal():

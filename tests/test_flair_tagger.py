@@ -17,9 +17,9 @@ import pytest
 from benchmarks import common, flair_tagger
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.resources import build_resources
-from taglm_tf.models.tagger import TaggerConfig
+from taglm_tf.models.config import TaggerConfig
 from taglm_tf.tasks import TASKS, sample_paths
-from taglm_tf.training.trainer import TrainConfig
+from taglm_tf.training.config import TrainConfig
 
 SAMPLES = sample_paths()
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

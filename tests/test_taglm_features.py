@@ -14,8 +14,9 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.lm.frozen.features import CachedFeatures, OnTheFlyFeatures
 from taglm_tf.lm.frozen.loading import load_lms
 from taglm_tf.models import saving
+from taglm_tf.models.config import TaggerConfig
 from taglm_tf.models.evaluation import Predictor
-from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.models.tagger import build_tagger
 from taglm_tf.serving import export
 from taglm_tf.tasks import sample_paths
 from taglm_tf.training.experiment import run_experiment

@@ -16,7 +16,8 @@ from taglm_tf import run_dir
 from taglm_tf.data import conll
 from taglm_tf.data.resources import build_resources
 from taglm_tf.models import saving
-from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.models.config import TaggerConfig
+from taglm_tf.models.tagger import build_tagger
 
 CONFIG = TaggerConfig(char_dim=4, char_units=4, word_dim=8, rnn_units=8)
 

@@ -27,7 +27,6 @@ from taglm_tf.data.featurizer import Featurizer
 from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
-from taglm_tf.lm.frozen.cache import DTYPES as CACHE_DTYPES
 from taglm_tf.lm.frozen.features import CachedFeatures
 from taglm_tf.lm.frozen.loading import (
     LM_KEYS,
@@ -42,67 +41,15 @@ from taglm_tf.lm.frozen.loading import (
 )
 from taglm_tf.models import saving
 from taglm_tf.models.evaluation import Predictor, evaluate
-from taglm_tf.models.tagger import TaggerConfig, build_tagger
+from taglm_tf.models.tagger import build_tagger
 from taglm_tf.reports.model_card import write_run_card
 from taglm_tf.tasks import TASKS, Splits, load_splits, task_paths
-from taglm_tf.training.trainer import TrainConfig, Trainer, check_resume, verbosity
+from taglm_tf.training.config import SAFE_TO_CHANGE, ExperimentConfig
+from taglm_tf.training.trainer import Trainer, check_resume, verbosity
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import discard_on_failure, write_text_atomic
 from taglm_tf.utils.provenance import git_commit
 from taglm_tf.utils.training_loop import interruptible
-
-
-@dataclasses.dataclass(kw_only=True, frozen=True)
-class ExperimentConfig:
-    """Everything that defines a run; saved as ``config.json`` beside the model. Built with
-    keywords and never changed in place (derive variants with ``dataclasses.replace``)."""
-
-    task: str = dataclasses.field(metadata={"flag": False})  # the entry point's
-    data_dir: str = dataclasses.field(metadata={"help": "Data root (default: $TAGLM_DATA_DIR or ./data)."})
-    model_dir: str = dataclasses.field(
-        metadata={"help": "Output directory (checkpoints, logs, model, results)."}
-    )
-    embeddings: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "help": "Pre-trained word vectors (GloVe/word2vec text, .gz/.xz); a relative path is tried against "
-            "--data_dir too."
-        },
-    )
-    train_with_dev: bool = dataclasses.field(
-        default=False, metadata={"help": "Train on train+dev (the paper's final NER setting)."}
-    )
-    dev_seed: int = dataclasses.field(
-        default=0, metadata={"help": "Seed of the 1,000-sentence dev sample (CoNLL-2000)."}
-    )
-    train_fraction: float = dataclasses.field(
-        default=1.0, metadata={"help": "Keep this seeded fraction of the training sentences."}
-    )
-    # split -> file, overriding the task's (flags --train_file, --dev_file, --test_file)
-    files: dict = dataclasses.field(default_factory=dict, metadata={"flag": False})
-    # LM specs (taglm_tf.lm.frozen.loading.load_embedder)
-    forward_lm: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "help": "Frozen forward LM: lm1b:CKPT_GLOB,VOCAB, lm1b_export:DIR or lstm_lm:MODEL_DIR (relative paths "
-            "also tried under --data_dir)."
-        },
-    )
-    backward_lm: str | None = dataclasses.field(
-        default=None, metadata={"help": "Frozen backward LM (same spec forms)."}
-    )
-    lm_cache_dir: str = dataclasses.field(
-        default="runs/lm_cache", metadata={"help": "Where LM-embedding caches are kept."}
-    )
-    lm_cache_dtype: str = dataclasses.field(
-        default="float16", metadata={"help": "Cache storage type.", "choices": CACHE_DTYPES}
-    )
-    model: TaggerConfig = dataclasses.field(default_factory=TaggerConfig)
-    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
-
-    def to_dict(self) -> dict:
-        """The config as nested plain dicts (:func:`dataclasses.asdict`), as in ``config.json``."""
-        return dataclasses.asdict(self)
 
 
 def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
@@ -119,12 +66,6 @@ def lm_feature_sources(config: ExperimentConfig, embedders, splits) -> dict:
         )
         for name, sentences in splits._asdict().items()
     }
-
-
-# Flags that may differ on --resume: output only (verbosity, TensorBoard step interval, inference
-# batch size), where LM caches live (a cache is checked against its LM and sentences), and the
-# data directory itself (the data files it leads to are compared).
-SAFE_TO_CHANGE = ("verbose", "log_every_steps", "eval_batch_size", "lm_cache_dir", "data_dir")
 
 
 def run_hparams(config: ExperimentConfig) -> dict:

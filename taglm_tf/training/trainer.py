@@ -45,43 +45,10 @@ from taglm_tf.data.conll import Sentence
 from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.models.evaluation import Evaluation, Predictor, evaluate, model_inputs
 from taglm_tf.tasks import METRIC_TITLES, Labels, Scores, Task
+from taglm_tf.training.config import TrainConfig
 from taglm_tf.training.schedule import AnnealingSchedule
 from taglm_tf.utils.fileio import check_run_dir, remove_partial_checkpoints, write_text_atomic
 from taglm_tf.utils.training_loop import TrainingLoop
-
-
-@dataclasses.dataclass(kw_only=True, frozen=True)
-class TrainConfig:
-    """Optimisation settings. Defaults follow the paper (§3, "Training")."""
-
-    batch_size: int = dataclasses.field(default=32, metadata={"help": "Sentences per training batch."})
-    learning_rate: float = dataclasses.field(
-        default=1e-3, metadata={"help": "Adam learning rate of the constant phase."}
-    )
-    # as tf.clip_by_global_norm
-    clip_norm: float = dataclasses.field(default=5.0, metadata={"help": "Global gradient-norm clip."})
-    patience: int = dataclasses.field(
-        default=5, metadata={"help": "Epochs without dev gain that end the constant phase."}
-    )
-    max_constant_epochs: int = dataclasses.field(default=50, metadata={"help": "Cap on the constant phase."})
-    anneal_epochs: int = dataclasses.field(default=5, metadata={"help": "Epochs per annealing step."})
-    anneal_steps: int = dataclasses.field(default=2, metadata={"help": "Number of lr/10 steps."})
-    eval_batch_size: int = dataclasses.field(default=128, metadata={"help": "Sentences per inference batch."})
-    seed: int = dataclasses.field(
-        default=1, metadata={"help": "Random seed (initialisation, data order, dropout)."}
-    )
-    # None: verbosity() chooses
-    verbose: int | None = dataclasses.field(
-        default=None,
-        metadata={
-            "help": "0 silent, 1 progress bar (batches, ETA), 2 one line per epoch (default: 1 when stdout is a "
-            "terminal, else 2)."
-        },
-    )
-    log_every_steps: int = dataclasses.field(
-        default=50,
-        metadata={"help": "TensorBoard: mean training loss of every N steps as train/step_loss (0: none)."},
-    )
 
 
 def verbosity(verbose: int | None, stream: TextIO | None = None) -> int:

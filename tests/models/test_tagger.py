@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from tensorflow import keras
 
-from taglm_tf.models.tagger import INSERTION_POINTS, TaggerConfig, build_tagger
+from taglm_tf.models.config import INSERTION_POINTS, TaggerConfig
+from taglm_tf.models.tagger import build_tagger
 
 WORDS, CHARS, TAGS, EXTRA = 30, 12, 5, 6
 

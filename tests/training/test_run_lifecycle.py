@@ -218,7 +218,8 @@ def test_dropout_in_a_traced_step_depends_only_on_seed_and_epoch():
     import numpy as np
     import tensorflow as tf
 
-    from taglm_tf.models.tagger import TaggerConfig, build_tagger
+    from taglm_tf.models.config import TaggerConfig
+    from taglm_tf.models.tagger import build_tagger
     from taglm_tf.training.trainer import random_generators, reseed_random_layers
 
     config = TaggerConfig(char_dim=4, char_units=4, word_dim=8, rnn_units=8, output_dropout=0.5)

@@ -17,8 +17,9 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.models import saving
 from taglm_tf.models.evaluation import Predictor
 from taglm_tf.tasks import SpanLabels, sample_paths
+from taglm_tf.training.config import TrainConfig
 from taglm_tf.training.experiment import run_experiment
-from taglm_tf.training.trainer import TrainConfig, Trainer, verbosity
+from taglm_tf.training.trainer import Trainer, verbosity
 from taglm_tf.utils.errors import InputError
 
 pytestmark = pytest.mark.slow  # see conftest.pytest_collection_modifyitems
