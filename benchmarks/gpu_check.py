@@ -39,6 +39,7 @@ import time
 from absl import flags
 
 from benchmarks.common import report
+from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig, LSTMLMConfig
 from taglm_tf.utils import config_flags
 from taglm_tf.utils.cli import define_output_flag, run
 
@@ -63,10 +64,6 @@ def lm_arguments(preset: str) -> dict[str, list[str]]:
     """``{LM kind: benchmarks.lm_precision arguments}``. gpu: the paper's LMs, which are the LM
     configs' defaults (LSTM-2048-512 and CNN-BIG-LSTM: the sizes of experiments/flags/lm_*_2048_512.cfg
     and lm_cnn_big_lstm.cfg), over 1B Word's 793,471 words; tiny: toy sizes."""
-    # The LM configs live in TensorFlow modules: imported once absl has parsed the flags, as in devices().
-    from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-    from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
-
     if preset == "gpu":
         runs = [
             (LSTMLMConfig(), ["--vocab_size=793471", "--batch_size=128"]),

@@ -40,8 +40,9 @@ from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
-from taglm_tf.lm.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig, build_lm, model_args
-from taglm_tf.lm.pretraining.trainer import PRECISIONS, LMTrainConfig, LMTrainer
+from taglm_tf.lm.pretraining.configs import CONFIGS, LM_KINDS, PRECISIONS, LMTrainConfig, ModelConfig
+from taglm_tf.lm.pretraining.lm_kinds import build_lm, model_args
+from taglm_tf.lm.pretraining.trainer import LMTrainer
 from taglm_tf.utils import config_flags
 from taglm_tf.utils.cli import define_output_flag, run
 

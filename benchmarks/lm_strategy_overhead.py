@@ -33,8 +33,9 @@ import tensorflow as tf
 from absl import flags
 
 from taglm_tf.lm.pretraining import lm_kinds
-from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMLMConfig
-from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer, make_optimizer, window_step
+from taglm_tf.lm.pretraining.configs import LMTrainConfig, LSTMLMConfig
+from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
+from taglm_tf.lm.pretraining.trainer import LMTrainer, make_optimizer, window_step
 from taglm_tf.utils import config_flags
 from taglm_tf.utils.cli import define_output_flag, run
 

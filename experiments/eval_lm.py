@@ -21,7 +21,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before main's imports reach TensorFlow
 
 import json
 import os
@@ -31,10 +31,6 @@ import time
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.lm.pretraining import corpus as lm_corpus
-from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
-from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE, load_lm
-from taglm_tf.lm.pretraining.trainer import evaluate_perplexity
 from taglm_tf.tasks import TASKS, check_files_exist, task_paths
 from taglm_tf.utils.cli import list_flags_in_help, run
 from taglm_tf.utils.errors import InputError
@@ -52,6 +48,10 @@ def main(argv):
         raise InputError(
             "--record is the held-out perplexity of the latest checkpoint; drop --checkpoint/--task_split"
         )
+    # imported here, not above, so --help and refused flags exit before TensorFlow is imported
+    from taglm_tf.lm.pretraining import corpus as lm_corpus
+    from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE
+
     with tempfile.TemporaryDirectory() as tmp:
         if FLAGS.task_split:
             files = [write_task_text(FLAGS.task_split, lm_flags.data_dir(), tmp)]
@@ -87,6 +87,12 @@ def write_task_text(task_split: str, data_dir: str, directory: str) -> str:
 
 def evaluate(files: list[str]) -> dict:
     """Perplexity of ``FLAGS.model_dir``'s LM on ``files``, printed, with the setting."""
+    # imported here, not above, for the reason main gives
+    from taglm_tf.lm.pretraining import corpus as lm_corpus
+    from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
+    from taglm_tf.lm.pretraining.saving import load_lm
+    from taglm_tf.lm.pretraining.trainer import evaluate_perplexity
+
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
     corpus = lm_corpus.LMCorpus(
         files,

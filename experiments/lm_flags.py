@@ -9,10 +9,14 @@ import os
 from absl import flags
 
 from taglm_tf.data.paths import default_data_dir
-from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-from taglm_tf.lm.pretraining.lm_kinds import CONFIGS, LM_KINDS, ModelConfig
-from taglm_tf.lm.pretraining.run import PretrainConfig
-from taglm_tf.lm.pretraining.trainer import LMTrainConfig
+from taglm_tf.lm.pretraining.configs import (
+    CONFIGS,
+    LM_KINDS,
+    CNNLSTMLMConfig,
+    LMTrainConfig,
+    ModelConfig,
+    PretrainConfig,
+)
 from taglm_tf.utils import config_flags
 from taglm_tf.utils.cli import declare_output_flag, define_output_flag
 from taglm_tf.utils.errors import InputError

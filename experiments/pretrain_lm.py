@@ -12,12 +12,11 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before main's imports reach TensorFlow
 
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.lm.pretraining.run import pretrain
 from taglm_tf.utils.cli import list_flags_in_help, run
 
 
@@ -25,6 +24,9 @@ def main(argv):
     if len(argv) > 1:
         raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
     config = lm_flags.pretrain_config_from_flags()
+    # imported here, not above, so --help and refused flags exit before TensorFlow is imported
+    from taglm_tf.lm.pretraining.run import pretrain
+
     result = pretrain(config, resume=flags.FLAGS.resume)
     print(
         f"{config.direction} LM: step {result['step']}, loss {result.get('loss', float('nan')):.4f}, "

@@ -11,8 +11,7 @@ from absl import flags
 from benchmarks import gpu_check, lm_precision, lm_strategy_overhead
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
-from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
+from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig, LSTMLMConfig
 from taglm_tf.utils import config_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

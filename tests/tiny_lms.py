@@ -4,9 +4,8 @@ import dataclasses
 
 import tensorflow as tf
 
-from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
-from taglm_tf.lm.pretraining.run import PretrainConfig, pretrain
-from taglm_tf.lm.pretraining.trainer import LMTrainConfig
+from taglm_tf.lm.pretraining.configs import LMTrainConfig, LSTMLMConfig, PretrainConfig
+from taglm_tf.lm.pretraining.run import pretrain
 
 
 def pretrain_pair(root, lines, batch_size=2, num_steps=4, train_steps=4, checkpoint_every=2) -> dict:

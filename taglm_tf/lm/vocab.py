@@ -31,6 +31,9 @@ from taglm_tf.utils.fileio import write_text_atomic
 BOS, EOS, UNK = "<S>", "</S>", "<UNK>"
 SPECIALS = (BOS, EOS, UNK)
 MAX_TERM_ID = "!!!MAXTERMID"  # the last line of lm_1b's vocabulary file; not a word
+# chars per word in lm_1b's char encoding (lm1b.vocab), bow and eow included; defined here, in a
+# module without TensorFlow, because the LM configs take it as a default
+MAX_WORD_LENGTH = 50
 DIRECTIONS = ("forward", "backward")
 COUNTS_SUFFIX = ".counts"
 Word = str | bytes

@@ -113,8 +113,6 @@ HELP_NEEDS_TENSORFLOW = {
     "experiments.ner",
     "experiments.chunking",
     "experiments.train_tagger",
-    "experiments.pretrain_lm",
-    "experiments.eval_lm",
     "experiments.seen_entities",
     "taglm_tf.tag",
     "taglm_tf.export",

@@ -8,9 +8,7 @@ import sys
 import pytest
 from absl import flags
 
-from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLMConfig
-from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
-from taglm_tf.lm.pretraining.trainer import LMTrainConfig
+from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig, LMTrainConfig, LSTMLMConfig
 from taglm_tf.models.config import TaggerConfig
 from taglm_tf.training.config import TrainConfig
 from taglm_tf.training.experiment import resume_settings

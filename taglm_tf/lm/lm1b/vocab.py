@@ -15,11 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from taglm_tf.lm.vocab import MAX_TERM_ID, LMVocabulary, Word, to_bytes, to_text
+from taglm_tf.lm.vocab import MAX_TERM_ID, MAX_WORD_LENGTH, LMVocabulary, Word, to_bytes, to_text
 from taglm_tf.utils import textio
 from taglm_tf.utils.errors import InputError
 
-MAX_WORD_LENGTH = 50
 NUM_SPECIAL_CHARS = 5
 
 

@@ -9,51 +9,16 @@ the word LM's (:class:`~taglm_tf.lm.pretraining.lstm_lm.LMSoftmax`).
 
 from __future__ import annotations
 
-import dataclasses
-
 import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
 from taglm_tf.layers.lstmp import LSTMPLayer
-from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
-from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMPStackConfig, LSTMPStackLM, State
+from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMPStackLM, State
+from taglm_tf.lm.vocab import MAX_WORD_LENGTH
 
 NUM_CHARS = 256  # byte values (lm_1b's char_embedding/W has 256 rows)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class CNNLSTMLMConfig(LSTMPStackConfig):
-    """The char-aware LM (``kind="cnn_lstm"``): :class:`CNNLSTMLanguageModel`'s arguments other
-    than ``vocab_size`` and ``reset_id``. Defaults: the released CNN-BIG-LSTM (docs/lm_1b.md
-    §2: E=16, banks of widths 1-7,7 with 32..2048 filters, 2 highway layers, P=1024, 2 LSTMP
-    layers of 8192 cells with peepholes), trained as Jozefowicz et al. with 8192 sampled negatives."""
-
-    KIND = "cnn_lstm"
-    kind: str = "cnn_lstm"
-    char_dim: int = dataclasses.field(default=16, metadata={"help": "cnn_lstm: char embedding size."})
-    conv_widths: tuple[int, ...] = dataclasses.field(
-        default=(1, 2, 3, 4, 5, 6, 7, 7), metadata={"help": "cnn_lstm: width of each conv bank."}
-    )
-    conv_filters: tuple[int, ...] = dataclasses.field(
-        default=(32, 32, 64, 128, 256, 512, 1024, 2048),
-        metadata={"help": "cnn_lstm: filters of each conv bank."},
-    )
-    num_highway: int = dataclasses.field(default=2, metadata={"help": "cnn_lstm: highway layers."})
-    max_word_length: int = dataclasses.field(
-        default=MAX_WORD_LENGTH,
-        metadata={"help": "cnn_lstm: chars per word (bow and eow included; the lm_1b loader reads 50)."},
-    )
-    num_cells: int = 8192
-    projection_dim: int = 1024
-    num_layers: int = 2
-    use_peepholes: bool = True
-
-    def __post_init__(self):
-        super().__post_init__()
-        # JSON gives lists; tuples keep the config hashable and comparable
-        object.__setattr__(self, "conv_widths", tuple(int(w) for w in self.conv_widths))
-        object.__setattr__(self, "conv_filters", tuple(int(n) for n in self.conv_filters))
 
 
 @keras.saving.register_keras_serializable(package="taglm_tf")

@@ -3,8 +3,6 @@ LSTMP layers -> softmax, trained with a sampled softmax over truncated-BPTT wind
 
 from __future__ import annotations
 
-import dataclasses
-
 import tensorflow as tf
 from tensorflow import keras
 
@@ -169,54 +167,6 @@ class LMSoftmax(keras.layers.Layer):
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
         }
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class LSTMPStackConfig:
-    """What every LM kind's config holds: the LSTMP stack, its softmax and regularisation. Each
-    kind adds its input side and its own defaults; ``kind`` names it in ``config.json``."""
-
-    kind: str = dataclasses.field(metadata={"flag": False})  # a tool's LM kind flag chooses the config
-    num_cells: int = dataclasses.field(default=2048, metadata={"help": "LSTM cells per layer."})
-    projection_dim: int = dataclasses.field(default=512, metadata={"help": "LSTM projection (output) size."})
-    num_layers: int = dataclasses.field(default=1, metadata={"help": "LSTMP layers."})
-    num_sampled: int = dataclasses.field(
-        default=8192, metadata={"help": "Sampled-softmax negatives per step (< vocabulary); 0: full softmax."}
-    )
-    dropout: float = dataclasses.field(
-        default=0.0, metadata={"help": "Dropout on LSTM inputs and the top output."}
-    )
-    use_peepholes: bool = dataclasses.field(
-        default=False,
-        metadata={
-            "help": "Peephole connections in the LSTM cell (lm_1b's cell has them; the training recipes of "
-            "Jozefowicz et al. and bilm-tf do not)."
-        },
-    )
-    # lm_1b's; no recipe changes it, so no flag
-    forget_bias: float = dataclasses.field(default=1.0, metadata={"flag": False})
-    cell_clip: float = dataclasses.field(
-        default=0.0, metadata={"help": "Clip the LSTM cell state to this magnitude (0: off; bilm-tf: 3)."}
-    )
-    sampler_seed: int = dataclasses.field(default=0, metadata={"flag": False})  # the run's --seed
-
-    KIND = ""
-
-    def __post_init__(self):
-        if self.kind != self.KIND:
-            raise ValueError(f"{type(self).__name__}.kind must be {self.KIND!r}, not {self.kind!r}")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class LSTMLMConfig(LSTMPStackConfig):
-    """The word-level LM (``kind="lstm"``): :class:`LSTMLanguageModel`'s arguments other than
-    ``vocab_size`` and ``reset_id``. Defaults: the paper's LSTM-2048-512 (§3)."""
-
-    KIND = "lstm"
-    kind: str = "lstm"
-    embedding_dim: int = dataclasses.field(
-        default=512, metadata={"help": "Token embedding size (--lm_kind=lstm)."}
-    )
 
 
 class LSTMPStackLM(keras.Model):

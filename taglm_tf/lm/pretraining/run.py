@@ -1,8 +1,9 @@
 """One LM pretraining run end to end (loading its result: :mod:`taglm_tf.lm.pretraining.saving`).
 
-``model_dir`` layout: ``config.json`` (this run's :class:`PretrainConfig`, its model config
-with the LM ``kind`` under ``model``, the model's constructor arguments under ``model_args``,
-the vocabulary size and the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
+``model_dir`` layout: ``config.json`` (this run's
+:class:`~taglm_tf.lm.pretraining.configs.PretrainConfig`, its model config with the LM ``kind``
+under ``model``, the model's constructor arguments under ``model_args``, the vocabulary size and
+the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
 ``checkpoints/ckpt-<step>``, ``tensorboard/`` (``train/*`` every ``log_every`` steps,
 ``heldout/*`` at checkpoints) and ``train_result.json`` (last metrics, steps, wall time;
 written when the run ends). ``config.json`` is written last when a run starts (atomically, once
@@ -21,152 +22,21 @@ import tensorflow as tf
 
 from taglm_tf import run_dir
 from taglm_tf.lm.pretraining import corpus as lm_corpus
+from taglm_tf.lm.pretraining.configs import RESET_STATES, PretrainConfig
 from taglm_tf.lm.pretraining.conll_text import write_conll_text
-from taglm_tf.lm.pretraining.lm_kinds import (
-    ModelConfig,
-    build_lm,
-    char_encoder_of,
-    model_args,
-    model_config_from_dict,
-)
-from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
+from taglm_tf.lm.pretraining.lm_kinds import build_lm, char_encoder_of, model_args
 from taglm_tf.lm.pretraining.saving import VOCAB_FILE
 from taglm_tf.lm.pretraining.trainer import (
-    STRATEGIES,
-    LMTrainConfig,
     LMTrainer,
     evaluate_perplexity,
     make_strategy,
     worker_role,
 )
-from taglm_tf.lm.vocab import COUNTS_SUFFIX, DIRECTIONS, LMVocabulary
+from taglm_tf.lm.vocab import COUNTS_SUFFIX, LMVocabulary
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_run_dir, write_text_atomic
 from taglm_tf.utils.provenance import git_commit
 from taglm_tf.utils.training_loop import interruptible
-
-RESET_STATES = ("sentence", "never")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class PretrainConfig:
-    """Everything that defines a pretraining run; saved as ``config.json``. Built with keywords,
-    never changed (derive variants with ``dataclasses.replace``).
-
-    Args:
-        model_dir: output directory.
-        train_files: comma-separated globs of training shards (may be empty with ``conll_files``).
-        direction: ``forward`` or ``backward`` (see :func:`~taglm_tf.lm.vocab.encode_sentence`).
-        vocab_file: use this vocabulary instead of building one from ``train_files``.
-        vocab_size: cap on the built vocabulary (specials included); ``None``: no cap.
-        min_count: keep words seen at least this often in ``train_files``.
-        model: the LM's kind and sizes: :class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLMConfig` or
-            :class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLMConfig`.
-        train: optimisation settings.
-        heldout_files: globs evaluated (full softmax) at each checkpoint; must not overlap training.
-        heldout_max_sentences: evaluate only the first sentences of ``heldout_files`` (0: all).
-        epochs: passes over the training data (0: repeat until ``train.train_steps``).
-        strategy: ``auto``, ``mirrored``, ``multi_worker`` or ``default``.
-        conll_files: comma-separated globs of CoNLL files whose words join the training text
-            (:mod:`~taglm_tf.lm.pretraining.conll_text`; test sets are refused).
-        conll_weight: how many times each epoch reads the text of ``conll_files`` (it is listed
-            that many times among the training files), to up-weight a small in-domain text
-            against a large corpus; the built vocabulary counts it as often.
-        reset_state: ``sentence``: every sentence starts from a zero LSTM state (the model's
-            ``reset_id`` is set to ``<S>``), as the embedder reads sentences; ``never``: the state
-            runs on across sentences, as lm_1b and bilm-tf trained.
-    """
-
-    model_dir: str = dataclasses.field(
-        metadata={"help": "Output directory (config, vocabulary, checkpoints, logs)."}
-    )
-    train_files: str = dataclasses.field(
-        metadata={
-            "help": "Comma-separated globs of training shards (one sentence per line; .gz/.xz/plain); relative "
-            "globs are tried against --data_dir too."
-        }
-    )
-    direction: str = dataclasses.field(
-        default="forward",
-        metadata={"help": "forward: <S> w1..wn </S>; backward: <S> wn..w1 </S>.", "choices": DIRECTIONS},
-    )
-    vocab_file: str | None = dataclasses.field(
-        default=None, metadata={"help": "Use this vocabulary (one word per line, most frequent first)."}
-    )
-    vocab_size: int | None = dataclasses.field(
-        default=None, metadata={"help": "Cap on the built vocabulary, <S> </S> <UNK> included."}
-    )
-    min_count: int = dataclasses.field(
-        default=1, metadata={"help": "Keep words seen at least this often in the training data."}
-    )
-    model: ModelConfig = dataclasses.field(default_factory=LSTMLMConfig)
-    train: LMTrainConfig = dataclasses.field(default_factory=LMTrainConfig)
-    heldout_files: str | None = dataclasses.field(
-        default=None, metadata={"help": "Globs evaluated (full softmax) at each checkpoint."}
-    )
-    heldout_max_sentences: int = dataclasses.field(
-        default=0, metadata={"help": "Evaluate only this many held-out sentences (0: all)."}
-    )
-    epochs: int = dataclasses.field(
-        default=0, metadata={"help": "Passes over the training data (0: until --train_steps)."}
-    )
-    strategy: str = dataclasses.field(
-        default="auto",
-        metadata={
-            "help": "auto: multi_worker if TF_CONFIG is set, mirrored with 2+ GPUs, else default (one device).",
-            "choices": STRATEGIES,
-        },
-    )
-    reset_state: str = dataclasses.field(
-        default="sentence",
-        metadata={
-            "help": "sentence: each sentence starts from a zero LSTM state (as the tagger's embedder reads it); "
-            "never: the state runs on across sentences (lm_1b, bilm-tf).",
-            "choices": RESET_STATES,
-        },
-    )
-    conll_files: str | None = dataclasses.field(
-        default=None,
-        metadata={
-            "flag": "conll_train_files",
-            "help": "Comma-separated globs of CoNLL files whose words join the training text, e.g. "
-            "conll2003/eng.train (paper Table 6's LSTM-512-256*); test sets (eng.testb, CoNLL-2000 "
-            "test.txt) are refused.",
-        },
-    )
-    conll_weight: int = dataclasses.field(
-        default=1,
-        metadata={
-            "help": "Read the --conll_train_files text this many times per epoch (up-weights a small in-domain "
-            "text; the built vocabulary counts it as often).",
-            "lower_bound": 1,
-        },
-    )
-
-    @classmethod
-    def from_dict(cls, data: dict, source: str | None = None) -> PretrainConfig:
-        """The config a ``config.json`` dict describes (``source``: its file, for messages).
-        Unknown top-level keys are ignored.
-
-        Raises:
-            InputError: an unknown ``train`` field, a ``train`` without ``interleave`` or a
-                ``model`` without ``kind`` (a run written by an older taglm_tf, which did not
-                record them), or an unknown LM kind or ``model`` field.
-        """
-        fields = {f.name for f in dataclasses.fields(cls)}
-        args = {k: v for k, v in data.items() if k in fields}
-        train = args.get("train", {})
-        unknown = set(train) - {f.name for f in dataclasses.fields(LMTrainConfig)}
-        if unknown:
-            raise InputError(f"training config has unknown fields: {', '.join(sorted(unknown))}", source)
-        if "interleave" not in train:
-            raise InputError(
-                "written by an older taglm_tf (its training config has no interleave); start a new run",
-                source,
-            )
-        args["train"] = LMTrainConfig(**train)
-        args["model"] = model_config_from_dict(args.get("model", {}), source)
-        return cls(**args)
 
 
 def training_files(config: PretrainConfig):

@@ -1,6 +1,6 @@
 """A pretraining run's directory on disk, and loading the trained LM from it.
 
-``model_dir`` layout: ``config.json`` (the run's :class:`~taglm_tf.lm.pretraining.run.PretrainConfig`,
+``model_dir`` layout: ``config.json`` (the run's :class:`~taglm_tf.lm.pretraining.configs.PretrainConfig`,
 the model's arguments, the vocabulary size and the code commit), ``vocab.txt`` (+
 ``vocab.txt.counts``), ``checkpoints/ckpt-<step>``, ``tensorboard/``, ``train_result.json``
 (written when the run ends) and ``perplexity.json`` (written by ``experiments.eval_lm --record``).
@@ -18,12 +18,12 @@ import tensorflow as tf
 from taglm_tf import run_dir
 from taglm_tf.lm.fingerprints import hash_tensors
 from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
-from taglm_tf.lm.lm1b.vocab import MAX_WORD_LENGTH
 from taglm_tf.lm.lm1b.writing import PERPLEXITY_FILE, write_release
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.lm.pretraining.lm_kinds import build_lm, model_config_from_dict
+from taglm_tf.lm.pretraining.configs import model_config_from_dict
+from taglm_tf.lm.pretraining.lm_kinds import build_lm
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
-from taglm_tf.lm.vocab import LMVocabulary
+from taglm_tf.lm.vocab import MAX_WORD_LENGTH, LMVocabulary
 from taglm_tf.utils.errors import InputError
 
 VOCAB_FILE = "vocab.txt"

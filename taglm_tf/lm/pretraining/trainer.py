@@ -33,70 +33,12 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.lm.pretraining import corpus as lm_corpus
+from taglm_tf.lm.pretraining.configs import OPTIMIZERS, PRECISIONS, STRATEGIES, LMTrainConfig
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.training_loop import TrainingLoop
 
-STRATEGIES = ("auto", "mirrored", "multi_worker", "default")
-OPTIMIZERS = ("adagrad", "adam")
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras mixed-precision policy names
 SUM = tf.distribute.ReduceOp.SUM
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class LMTrainConfig:
-    """Optimisation settings; the defaults are the original LM recipe (docs/lm_1b.md §11)."""
-
-    batch_size: int = dataclasses.field(
-        default=128, metadata={"help": "Rows per replica; the global batch is this x replicas."}
-    )
-    num_steps: int = dataclasses.field(default=20, metadata={"help": "Window length: truncated-BPTT steps."})
-    train_steps: int = dataclasses.field(default=100000, metadata={"help": "Total optimizer steps."})
-    optimizer: str = dataclasses.field(
-        default="adagrad", metadata={"help": "Adagrad (original recipe) or Adam.", "choices": OPTIMIZERS}
-    )
-    learning_rate: float = dataclasses.field(default=0.2, metadata={"help": "Learning rate."})
-    initial_accumulator_value: float = dataclasses.field(
-        default=1.0, metadata={"help": "Adagrad's initial accumulator."}
-    )
-    clip_norm: float = dataclasses.field(
-        default=10.0, metadata={"help": "Clip the summed gradient to this global norm (0: no clipping)."}
-    )
-    # 20 = bilm-tf's loss * unroll_steps
-    gradient_scale: float = dataclasses.field(
-        default=1.0, metadata={"help": "Gradients of scale x token-mean loss (bilm-tf: num_steps)."}
-    )
-    checkpoint_every: int = dataclasses.field(
-        default=1000, metadata={"help": "Steps between checkpoints (and held-out evaluations)."}
-    )
-    keep_checkpoints: int = dataclasses.field(default=3, metadata={"help": "Checkpoints kept."})
-    log_every: int = dataclasses.field(
-        default=100, metadata={"help": "Steps between log lines and TensorBoard points."}
-    )
-    seed: int = dataclasses.field(
-        default=1, metadata={"help": "Seed of initialisation, data order and the softmax sampler."}
-    )
-    # corpus.LMCorpus
-    shuffle_chunk: int = dataclasses.field(
-        default=10000, metadata={"help": "Lines of a shard shuffled together."}
-    )
-    interleave: bool = dataclasses.field(
-        default=True,
-        metadata={
-            "help": "Mix the sentences of all training files within each epoch (--nointerleave: one file after "
-            "another)."
-        },
-    )
-    # see precision_policy
-    precision: str = dataclasses.field(
-        default="float32",
-        metadata={
-            "help": "float32, or Keras mixed precision: bfloat16 or float16 compute with float32 variables, softmax "
-            "and losses (float16 with dynamic loss scaling). Fast only with hardware support (bfloat16: "
-            "AVX512-BF16/AMX CPUs, TPUs, Ampere+ GPUs; float16: GPUs).",
-            "choices": PRECISIONS,
-        },
-    )
 
 
 def make_strategy(name: str = "auto") -> tf.distribute.Strategy:

@@ -11,9 +11,9 @@ import tensorflow as tf
 from test_lm_training import KINDS, cycle_sentences, make_corpus, trainer, write_sentences
 
 from taglm_tf.lm.pretraining import corpus as lm_data
-from taglm_tf.lm.pretraining.lstm_lm import LSTMLMConfig
-from taglm_tf.lm.pretraining.run import PretrainConfig, pretrain
-from taglm_tf.lm.pretraining.trainer import LMTrainConfig, LMTrainer
+from taglm_tf.lm.pretraining.configs import LMTrainConfig, LSTMLMConfig, PretrainConfig
+from taglm_tf.lm.pretraining.run import pretrain
+from taglm_tf.lm.pretraining.trainer import LMTrainer
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.utils.errors import Interrupted
 
