@@ -115,12 +115,6 @@ HELP_NEEDS_TENSORFLOW = {
     "experiments.train_tagger",
     "experiments.pretrain_lm",
     "experiments.eval_lm",
-    "experiments.seen_entities",
-    "taglm_tf.tag",
-    "taglm_tf.export",
-    "lm_1b_export.export",
-    "lm_1b_export.dump_lstm_emb",
-    "tools.lm1b.make_synthetic",
 }
 # ``python -m MODULE OPTION``, then one last stdout line telling whether TensorFlow was imported.
 _RUN_AND_REPORT_TENSORFLOW = """
