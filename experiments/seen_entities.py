@@ -25,9 +25,7 @@ import os
 
 from absl import flags
 
-from taglm_tf.data.featurizer import normalize_word_list
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
-from taglm_tf.models.saving import VOCAB_FILE, load_vocab
 from taglm_tf.reports import seen_entities, sweeps
 from taglm_tf.reports.stats import mean_std, welch_ttest
 from taglm_tf.scoring.conlleval import ChunkCounts
@@ -87,6 +85,10 @@ def tagger_vocabulary(model_dir: str, tokens: list[str]):
     """Whether the tagger of ``model_dir`` has a word vector for each of ``tokens`` (its lookup
     key, as the featurizer makes it, in the run's word vocabulary), as a function of the token;
     None when the run has no vocabulary file."""
+    # the tagger's modules import TensorFlow: here, so that --help and bad flags exit before it loads
+    from taglm_tf.data.featurizer import normalize_word_list
+    from taglm_tf.models.saving import VOCAB_FILE, load_vocab
+
     if not os.path.isfile(os.path.join(model_dir, VOCAB_FILE)):
         return None
     words = set(load_vocab(model_dir).words.items[2:])  # <pad> and <unk> come first

@@ -5,7 +5,6 @@ from __future__ import annotations
 from absl import flags
 
 from taglm_tf.data.paths import default_data_dir, resolve_data_path
-from taglm_tf.lm.frozen.loading import resolve_lm_spec
 from taglm_tf.models.config import TaggerConfig
 from taglm_tf.tasks import TASKS, Task
 from taglm_tf.training.config import SAFE_TO_CHANGE, ExperimentConfig, TrainConfig
@@ -79,6 +78,10 @@ def config_from_flags(task_name: str, fv: flags.FlagValues = FLAGS) -> Experimen
     except ValueError as e:
         raise InputError(f"bad flag: {e}") from None
     files = {k: getattr(fv, f"{k}_file") for k in ("train", "dev", "test") if getattr(fv, f"{k}_file")}
+    # Parsing an LM spec needs the registry of LM kinds, which imports TensorFlow: only now, after
+    # the checks above, so that --help and bad model flags are answered before it loads.
+    from taglm_tf.lm.frozen.loading import resolve_lm_spec
+
     forward_lm, backward_lm = (
         resolve_lm_spec(s, data_dir) if s else None for s in (fv.forward_lm, fv.backward_lm)
     )

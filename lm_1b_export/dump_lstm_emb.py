@@ -29,17 +29,19 @@ from taglm_tf.utils import cli
 if __name__ == "__main__":
     cli.configure_process()  # before the imports below reach TensorFlow
 
+from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
-import tensorflow as tf
 from absl import app, flags
 
-from taglm_tf.lm.lm1b.model import LM1BModel
 from taglm_tf.utils import textio
 from taglm_tf.utils.cli import define_output_flag, run
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import atomic_path
+
+if TYPE_CHECKING:
+    from taglm_tf.lm.lm1b.model import LM1BModel
 
 FLAGS = flags.FLAGS
 
@@ -82,6 +84,8 @@ def dump(
     verbose: bool = True,
 ) -> None:
     """Write one ``[layers, n_i, P]`` dataset per sentence, processing longest sentences first."""
+    import tensorflow as tf  # here, so that the CLI's --help and bad flags exit before it loads
+
     order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
     progress = tf.keras.utils.Progbar(len(sentences), verbose=1 if verbose else 0, unit_name="sentence")
     with atomic_path(output_file) as tmp:
@@ -98,6 +102,9 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     sentences = read_sentences(FLAGS.input_file)
+    # TensorFlow only now, so that --help and bad flags exit before it loads
+    from taglm_tf.lm.lm1b.model import LM1BModel
+
     embedder = LM1BModel.from_checkpoint(FLAGS.ckpt, FLAGS.vocab_file)
     dump(embedder, sentences, FLAGS.output_file, FLAGS.batch_size, FLAGS.chunk)
 

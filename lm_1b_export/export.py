@@ -15,7 +15,6 @@ if __name__ == "__main__":
 
 from absl import app, flags
 
-from taglm_tf.lm.lm1b.saving import export_lm1b
 from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
@@ -43,6 +42,9 @@ def define_flags() -> None:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    # TensorFlow only now, so that --help and bad flags exit before it loads
+    from taglm_tf.lm.lm1b.saving import export_lm1b
+
     export_lm1b(FLAGS.ckpt, FLAGS.vocab_file, FLAGS.output_dir, FLAGS.include_softmax)
     print(f"wrote {FLAGS.output_dir}")
 

@@ -26,8 +26,6 @@ if __name__ == "__main__":
 
 from absl import app, flags
 
-from taglm_tf.lm.lm1b.writing import check_release_dir
-from taglm_tf.lm.pretraining.saving import load_lm, perplexity_record, write_lm1b_release
 from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
@@ -55,6 +53,10 @@ def define_flags() -> None:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    # TensorFlow only now, so that --help and bad flags exit before it loads
+    from taglm_tf.lm.lm1b.writing import check_release_dir
+    from taglm_tf.lm.pretraining.saving import load_lm, perplexity_record, write_lm1b_release
+
     check_release_dir(FLAGS.output_dir)  # before any work
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
     step = int(checkpoint.rsplit("-", 1)[1])

@@ -23,8 +23,7 @@ if __name__ == "__main__":
 
 from absl import app, flags
 
-from taglm_tf.lm.frozen.loading import define_lm_override_flags, lm_overrides
-from taglm_tf.serving.export import export_tagger
+from taglm_tf.lm.frozen.specs import define_lm_override_flags, lm_overrides
 from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
@@ -47,6 +46,9 @@ def define_flags() -> None:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    # TensorFlow only now, so that --help and bad flags exit before it loads
+    from taglm_tf.serving.export import export_tagger
+
     print(f"exported {export_tagger(FLAGS.model_dir, FLAGS.export_dir, lm_overrides())}")
 
 

@@ -47,19 +47,20 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-import tensorflow as tf
 from absl import app, flags
 
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
-from taglm_tf.lm.frozen.loading import define_lm_override_flags, lm_overrides
+from taglm_tf.lm.frozen.specs import define_lm_override_flags, lm_overrides
 from taglm_tf.reports.model_card import read_card, render_markdown
-from taglm_tf.serving.api import TaggedSentence, Tagger
 from taglm_tf.utils import textio
 from taglm_tf.utils.cli import define_output_flag, run
 from taglm_tf.utils.errors import InputError
+
+if TYPE_CHECKING:
+    from taglm_tf.serving.api import TaggedSentence, Tagger
 
 FLAGS = flags.FLAGS
 
@@ -215,6 +216,8 @@ class Progress:
     tokens/s: 600.1234``. The clock starts at creation."""
 
     def __init__(self, stream: TextIO):
+        import tensorflow as tf  # here, so that --help and bad flags exit before it loads
+
         self.stream = stream
         self.start = time.perf_counter()
         with contextlib.redirect_stdout(stream):  # Progbar writes to sys.stdout, here the tags' stream
@@ -276,6 +279,8 @@ def tag_input(
     lms: dict | None = None,
 ) -> str:
     """The whole output for the input at ``path`` (``-``: stdin), through :func:`tag_stream`."""
+    from taglm_tf.serving.api import Tagger  # imports TensorFlow: only when tagging
+
     tagger = Tagger.load(model_dir, lms)
     out = io.BytesIO()
     tag_stream(
@@ -298,6 +303,9 @@ def main(argv):
         raise InputError("--format=brat tags a folder of .txt files: give it as --input, and --output_dir")
     if FLAGS.output_dir and FLAGS.format != "brat":
         raise InputError("--output_dir is for --format=brat; other formats go to stdout")
+    # TensorFlow only now, so that --help, --info and bad flags exit before it loads
+    from taglm_tf.serving.api import Tagger
+
     tagger = Tagger.load(FLAGS.model_dir, lm_overrides(), FLAGS.output_scheme)
     if FLAGS.format == "brat":
         documents, annotations = tagger.write_brat(FLAGS.input, FLAGS.output_dir, FLAGS.batch_size)

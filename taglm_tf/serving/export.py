@@ -11,11 +11,11 @@ import os
 import tensorflow as tf
 
 from taglm_tf.lm.frozen.loading import (
-    LM_KEYS,
     RELATIVE_KEY,
     load_lms,
     locate_lms,
 )
+from taglm_tf.lm.frozen.specs import LM_KEYS
 from taglm_tf.models.saving import load_tagger
 from taglm_tf.reports.model_card import write_export_card
 from taglm_tf.serving.module import TaggerModule

@@ -29,7 +29,6 @@ from taglm_tf.data.pipeline import TaggingData
 from taglm_tf.data.resources import build_resources
 from taglm_tf.lm.frozen.features import CachedFeatures
 from taglm_tf.lm.frozen.loading import (
-    LM_KEYS,
     RELATIVE_KEY,
     lm_fingerprints,
     lm_keys,
@@ -39,6 +38,7 @@ from taglm_tf.lm.frozen.loading import (
     resolve_lm_spec,
     specs_relative_to,
 )
+from taglm_tf.lm.frozen.specs import LM_KEYS
 from taglm_tf.models import saving
 from taglm_tf.models.evaluation import Predictor, evaluate
 from taglm_tf.models.tagger import build_tagger

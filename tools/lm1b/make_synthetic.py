@@ -37,10 +37,8 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
-import tensorflow as tf
 from google.protobuf import text_format
 
-from taglm_tf.lm.lm1b.writing import check_release_dir, write_v1_file
 from taglm_tf.lm.vocab import MAX_TERM_ID
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import atomic_path, check_output_path
@@ -261,6 +259,8 @@ def variable_value(spec: VarSpec, seed: int) -> np.ndarray:
 
 def _write_v1_file(path: str, specs: Sequence[VarSpec], seed: int) -> None:
     """Write ``specs`` into one V1 tensor-slice file at exactly ``path`` (no state file)."""
+    from taglm_tf.lm.lm1b.writing import write_v1_file  # imports TensorFlow: only when writing
+
     write_v1_file(path, [(spec.name, variable_value(spec, seed)) for spec in specs])
 
 
@@ -360,6 +360,7 @@ def _softmax_and_loss(tf, v, d: Dims, h, targets, weights):
 
 def build_reference_graph(dims: Dims):
     """The inference graph (docs/lm_1b.md §3-8) at batch 1 x 1 step, in a fresh ``tf.Graph``."""
+    import tensorflow as tf  # here, so that --help and bad flags exit before it loads
 
     graph = tf.Graph()
     with graph.as_default():
@@ -423,6 +424,8 @@ def write_synthetic_release(
     written; the pbtxt still expects them, so its ``save/restore_all`` then fails, but the
     checkpoint glob holds a consistent char-CNN + LSTM model.
     """
+    from taglm_tf.lm.lm1b.writing import check_release_dir  # imports TensorFlow: only when writing
+
     dims = SIZES[size]
     check_release_dir(output_dir, VOCAB_NAME, also=(GRAPH_NAME,))
     names = []
@@ -457,6 +460,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:  # before any work, as every tool of the project checks where it writes
         check_output_path(args.output_dir, (), "--output_dir", folder=True)
+        # TensorFlow only now, so that --help, bad flags and a bad path exit before it loads
+        from taglm_tf.lm.lm1b.writing import check_release_dir
+
         check_release_dir(args.output_dir, VOCAB_NAME, also=(GRAPH_NAME,))
     except InputError as e:
         parser.error(str(e))

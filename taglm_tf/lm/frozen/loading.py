@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from taglm_tf.data.paths import resolve_data_path
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.frozen.kinds import KINDS, LMSpec
+from taglm_tf.lm.frozen.specs import LM_KEYS
 from taglm_tf.utils.errors import InputError
-
-LM_KEYS = ("forward_lm", "backward_lm")
 
 
 def load_embedder(spec: str) -> SentenceEmbedder:
@@ -141,34 +140,3 @@ def lm_perplexities(specs: Mapping) -> dict | None:
         if value is not None:
             found[key.split("_")[0]] = value
     return found or None
-
-
-def define_lm_override_flags(fv=None) -> None:
-    """``--forward_lm``/``--backward_lm`` of the tools that load a trained model (tag, export),
-    listed in the tool's ``--help``."""
-    import sys
-
-    from absl import flags
-
-    from taglm_tf.utils.cli import list_flags_in_help
-
-    fv = fv or flags.FLAGS
-    for key in LM_KEYS:
-        flags.DEFINE_string(
-            key,
-            None,
-            f"Where the model's {key.split('_')[0]} LM is now (same spec forms as "
-            "for training), instead of the place its config.json records; its "
-            "fingerprint must still match.",
-            flag_values=fv,
-        )
-    if fv is flags.FLAGS:
-        list_flags_in_help(sys.modules[__name__])
-
-
-def lm_overrides(fv=None) -> dict[str, str | None]:
-    """The values of the flags of :func:`define_lm_override_flags`."""
-    from absl import flags
-
-    fv = fv or flags.FLAGS
-    return {key: fv[key].value for key in LM_KEYS}
