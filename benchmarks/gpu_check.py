@@ -27,7 +27,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 import json
 import os
@@ -39,7 +39,7 @@ import time
 from absl import flags
 
 from benchmarks.common import report
-from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig, LSTMLMConfig
+from taglm_tf.lm.pretraining.config import CNNLSTMLMConfig, LSTMLMConfig
 from taglm_tf.utils import config_flags
 from taglm_tf.utils.cli import define_output_flag, run
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 import dataclasses
 import shutil
@@ -40,7 +40,7 @@ from absl import app, flags
 
 from benchmarks.common import char_cnn_flops, lstmp_flops, report, time_matmuls
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
-from taglm_tf.lm.pretraining.configs import CONFIGS, LM_KINDS, PRECISIONS, LMTrainConfig, ModelConfig
+from taglm_tf.lm.pretraining.config import CONFIGS, LM_KINDS, PRECISIONS, LMTrainConfig, ModelConfig
 from taglm_tf.lm.pretraining.lm_kinds import build_lm, model_args
 from taglm_tf.lm.pretraining.trainer import LMTrainer
 from taglm_tf.utils import config_flags

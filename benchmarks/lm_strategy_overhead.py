@@ -17,7 +17,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 import dataclasses
 import json
@@ -33,7 +33,7 @@ import tensorflow as tf
 from absl import flags
 
 from taglm_tf.lm.pretraining import lm_kinds
-from taglm_tf.lm.pretraining.configs import LMTrainConfig, LSTMLMConfig
+from taglm_tf.lm.pretraining.config import LMTrainConfig, LSTMLMConfig
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
 from taglm_tf.lm.pretraining.trainer import LMTrainer, make_optimizer, window_step
 from taglm_tf.utils import config_flags

@@ -17,7 +17,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 import json
 import os

@@ -25,7 +25,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process(birnn_threads=True)  # before the imports below reach TensorFlow
+    cli.configure_process(birnn_threads=True)  # before anything imports TensorFlow
 
 import dataclasses
 import itertools

@@ -3,7 +3,7 @@
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process(birnn_threads=True)  # before the imports below reach TensorFlow
+    cli.configure_process(birnn_threads=True)  # before anything imports TensorFlow
 
 from experiments.train_tagger import launch
 

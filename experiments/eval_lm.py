@@ -21,7 +21,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before main's imports reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 import json
 import os
@@ -48,13 +48,14 @@ def main(argv):
         raise InputError(
             "--record is the held-out perplexity of the latest checkpoint; drop --checkpoint/--task_split"
         )
+    task_file = task_split_file(FLAGS.task_split, lm_flags.data_dir()) if FLAGS.task_split else None
     # imported here, not above, so --help and refused flags exit before TensorFlow is imported
     from taglm_tf.lm.pretraining import corpus as lm_corpus
     from taglm_tf.lm.pretraining.saving import PERPLEXITY_FILE
 
     with tempfile.TemporaryDirectory() as tmp:
-        if FLAGS.task_split:
-            files = [write_task_text(FLAGS.task_split, lm_flags.data_dir(), tmp)]
+        if task_file:
+            files = [write_task_text(FLAGS.task_split, task_file, tmp)]
         else:
             files = lm_corpus.expand_files(lm_flags.resolve_globs(FLAGS.eval_files, lm_flags.data_dir()))
         result = evaluate(files)
@@ -67,8 +68,9 @@ def main(argv):
         write_text_atomic(path, json.dumps(result, indent=1))
 
 
-def write_task_text(task_split: str, data_dir: str, directory: str) -> str:
-    """The sentences of ``TASK:SPLIT`` one per line, space-separated, in ``directory``; their path."""
+def task_split_file(task_split: str, data_dir: str) -> str:
+    """The data file of ``TASK:SPLIT``; an :class:`InputError` for a malformed value, a split the
+    task does not have or a missing file."""
     name, _, split = task_split.partition(":")
     if name not in TASKS or split not in ("train", "dev", "test"):
         raise InputError(
@@ -79,9 +81,16 @@ def write_task_text(task_split: str, data_dir: str, directory: str) -> str:
     if split not in paths:
         raise InputError(f"--task_split: {name} has no {split} file (its dev is sampled from train)")
     check_files_exist({split: paths[split]}, data_dir)
+    return paths[split]
+
+
+def write_task_text(task_split: str, source: str, directory: str) -> str:
+    """The sentences of ``source``, the data file of ``TASK:SPLIT``, one per line and
+    space-separated, in ``directory``; their path."""
+    name, _, split = task_split.partition(":")
     path = os.path.join(directory, f"{name}_{split}.txt")
     with open(path, "w", encoding="utf-8") as f:
-        f.writelines(" ".join(s.tokens) + "\n" for s in TASKS[name].read(paths[split]))
+        f.writelines(" ".join(s.tokens) + "\n" for s in TASKS[name].read(source))
     return path
 
 

@@ -9,7 +9,7 @@ import os
 from absl import flags
 
 from taglm_tf.data.paths import default_data_dir
-from taglm_tf.lm.pretraining.configs import (
+from taglm_tf.lm.pretraining.config import (
     CONFIGS,
     LM_KINDS,
     CNNLSTMLMConfig,

@@ -16,19 +16,14 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 import json
 import time
 
-import tensorflow as tf
 from absl import flags
 
 from experiments import lm_flags
-from taglm_tf.lm.pretraining import corpus as lm_corpus
-from taglm_tf.lm.pretraining.lm_kinds import build_lm, char_encoder_of
-from taglm_tf.lm.pretraining.run import prepare_vocab, run_model_args, training_files
-from taglm_tf.lm.pretraining.trainer import LMTrainer
 from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS
@@ -37,6 +32,14 @@ FLAGS = flags.FLAGS
 def main(argv):
     cli.no_arguments(argv)
     config = lm_flags.pretrain_config_from_flags()
+    # imported here, not above, so --help and refused flags exit before TensorFlow is imported
+    import tensorflow as tf
+
+    from taglm_tf.lm.pretraining import corpus as lm_corpus
+    from taglm_tf.lm.pretraining.lm_kinds import build_lm, char_encoder_of
+    from taglm_tf.lm.pretraining.run import prepare_vocab, run_model_args, training_files
+    from taglm_tf.lm.pretraining.trainer import LMTrainer
+
     train_files, _ = training_files(config)
     vocab = prepare_vocab(config, train_files)
     c = config.train

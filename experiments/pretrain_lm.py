@@ -12,7 +12,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before main's imports reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 from absl import flags
 

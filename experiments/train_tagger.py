@@ -11,7 +11,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process(birnn_threads=True)  # before the imports below reach TensorFlow
+    cli.configure_process(birnn_threads=True)  # before anything imports TensorFlow
 
 
 from absl import flags
@@ -27,11 +27,11 @@ def main_for(task_name: str | None):
     def main(argv):
         if len(argv) > 1:
             raise flags.Error(f"unexpected arguments: {' '.join(argv[1:])}")
+        name = task_name or flags.FLAGS.task
+        config = tagging_flags.config_from_flags(name)
         # Only now, so that --help and the refusal of bad flags come before TensorFlow loads.
         from taglm_tf.training.experiment import run_experiment
 
-        name = task_name or flags.FLAGS.task
-        config = tagging_flags.config_from_flags(name)
         results = run_experiment(config, resume=flags.FLAGS.resume)
         task = TASKS[name]
         title = METRIC_TITLES[task.metric]

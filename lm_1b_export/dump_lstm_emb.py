@@ -27,7 +27,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 from typing import TYPE_CHECKING
 
@@ -84,7 +84,7 @@ def dump(
     verbose: bool = True,
 ) -> None:
     """Write one ``[layers, n_i, P]`` dataset per sentence, processing longest sentences first."""
-    import tensorflow as tf  # here, so that the CLI's --help and bad flags exit before it loads
+    import tensorflow as tf  # not at the top: the module is imported by the CLI before its flags parse
 
     order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
     progress = tf.keras.utils.Progbar(len(sentences), verbose=1 if verbose else 0, unit_name="sentence")

@@ -19,11 +19,11 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 from absl import app, flags
 
-from taglm_tf.lm.frozen.specs import define_lm_override_flags, lm_overrides
+from taglm_tf.lm.frozen.overrides import define_lm_override_flags, lm_overrides
 from taglm_tf.utils.cli import define_output_flag, run
 
 FLAGS = flags.FLAGS

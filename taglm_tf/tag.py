@@ -35,7 +35,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    # before the imports below reach TensorFlow
+    # before anything imports TensorFlow
     cli.configure_process(fix_mmap_threshold=True, birnn_threads=True)
 
 import collections
@@ -53,7 +53,7 @@ from absl import app, flags
 
 from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
-from taglm_tf.lm.frozen.specs import define_lm_override_flags, lm_overrides
+from taglm_tf.lm.frozen.overrides import define_lm_override_flags, lm_overrides
 from taglm_tf.reports.model_card import read_card, render_markdown
 from taglm_tf.utils import textio
 from taglm_tf.utils.cli import define_output_flag, run

@@ -11,7 +11,7 @@ from absl import flags
 from benchmarks import gpu_check, lm_precision, lm_strategy_overhead
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
-from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig, LSTMLMConfig
+from taglm_tf.lm.pretraining.config import CNNLSTMLMConfig, LSTMLMConfig
 from taglm_tf.utils import config_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

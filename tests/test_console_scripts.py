@@ -89,7 +89,7 @@ class Spy(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, Spy())
-sys.argv = [os.path.join("venv", "bin", "taglm-tag"), "--help"]
+sys.argv = [os.path.join("venv", "bin", "taglm-tag"), *sys.argv[1:]]
 from taglm_tf.utils.console_scripts import tag
 try:
     tag()
@@ -100,10 +100,10 @@ print(json.dumps({"code": code, "at_import": at_import}))
 """
 
 
-def test_a_console_script_makes_the_process_settings_before_tensorflow_and_shows_help():
+def _probe(*args: str) -> tuple[dict, str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", PROBE, *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -111,10 +111,20 @@ def test_a_console_script_makes_the_process_settings_before_tensorflow_and_shows
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    *help_lines, last = done.stdout.splitlines()
-    assert json.loads(last) == {"code": 0, "at_import": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
-    help_text = "\n".join(help_lines)
+    *lines, last = done.stdout.splitlines()
+    return json.loads(last), "\n".join(lines), done.stderr
+
+
+def test_a_console_script_shows_help_without_tensorflow():
+    result, help_text, _ = _probe("--help")
+    assert result == {"code": 0, "at_import": {}}
     assert "Tag text with a trained model" in help_text and "--model_dir" in help_text
+
+
+def test_a_console_script_makes_the_process_settings_before_tensorflow(tmp_path):
+    result, _, stderr = _probe(f"--model_dir={tmp_path / 'absent'}")
+    assert result == {"code": 1, "at_import": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
+    assert stderr.strip().splitlines()[-1].startswith("error: ")
 
 
 @pytest.mark.parametrize("argv0,expected", [("/venv/bin/taglm-tag", True), ("/venv/bin/python", False)])

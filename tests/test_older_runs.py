@@ -14,7 +14,7 @@ import pytest
 from data_paths import REPO
 from taglm_tf.lm.frozen.loading import load_embedder
 from taglm_tf.lm.lm1b.saving import load_lm1b
-from taglm_tf.lm.pretraining.configs import PretrainConfig
+from taglm_tf.lm.pretraining.config import PretrainConfig
 from taglm_tf.models import saving
 from taglm_tf.utils.errors import InputError
 

@@ -122,8 +122,8 @@ def test_entry_points_select_keras_2_before_tensorflow(package):
         f"import sys, os; import {package}; "
         "print('tensorflow' in sys.modules, os.environ.get('TF_USE_LEGACY_KERAS'))"
     )
-    if package == "taglm_tf.tag":  # a CLI module imports TensorFlow itself: Keras must be 2 there
-        code = f"import {package}, tensorflow as tf; print(tf.keras.Model.__module__)"
+    if package == "taglm_tf.tag":  # what tag's main imports brings TensorFlow: Keras must be 2 there
+        code = f"import {package}, taglm_tf.serving.api, tensorflow as tf; print(tf.keras.Model.__module__)"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
     ).stdout.split()

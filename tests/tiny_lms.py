@@ -4,7 +4,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from taglm_tf.lm.pretraining.configs import LMTrainConfig, LSTMLMConfig, PretrainConfig
+from taglm_tf.lm.pretraining.config import LMTrainConfig, LSTMLMConfig, PretrainConfig
 from taglm_tf.lm.pretraining.run import pretrain
 
 

@@ -9,9 +9,9 @@ lines between documents, ``B-`` only between adjacent entities of the same type.
 demo pretrains its small LMs when the shared news corpus is absent.
 """
 
+import argparse
 import os
 import random
-import sys
 
 FIRST = [
     "Anna",
@@ -153,4 +153,6 @@ def main(out_dir):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "taglm_tf/resources")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out_dir", nargs="?", default="taglm_tf/resources", help="(default: %(default)s)")
+    main(parser.parse_args().out_dir)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process(birnn_threads=True)  # before the imports below reach TensorFlow
+    cli.configure_process(birnn_threads=True)  # before anything imports TensorFlow
 
 import os
 import sys
@@ -23,17 +23,19 @@ import sys
 from absl import app
 
 from taglm_tf import run_dir
-from taglm_tf.data.pipeline import TaggingData
-from taglm_tf.lm.frozen.features import CachedFeatures
-from taglm_tf.lm.frozen.loading import load_lms
-from taglm_tf.models.evaluation import Predictor, evaluate
-from taglm_tf.models.saving import load_tagger
 from taglm_tf.tasks import TASKS, load_splits
 from taglm_tf.utils.errors import InputError
 
 
 def repredicted(model_dir: str) -> dict[str, str]:
     """``{file name: predictions text}`` for dev and test, decoded now from the saved run."""
+    # imported here, not above, so --help and refused arguments exit before TensorFlow is imported
+    from taglm_tf.data.pipeline import TaggingData
+    from taglm_tf.lm.frozen.features import CachedFeatures
+    from taglm_tf.lm.frozen.loading import load_lms
+    from taglm_tf.models.evaluation import Predictor, evaluate
+    from taglm_tf.models.saving import load_tagger
+
     config = run_dir.read_config(model_dir)
     task, train = TASKS[config["task"]], config["train"]
     splits = load_splits(

@@ -15,7 +15,7 @@ from taglm_tf.lm.frozen.loading import (
     load_lms,
     locate_lms,
 )
-from taglm_tf.lm.frozen.specs import LM_KEYS
+from taglm_tf.lm.frozen.overrides import LM_KEYS
 from taglm_tf.models.saving import load_tagger
 from taglm_tf.reports.model_card import write_export_card
 from taglm_tf.serving.module import TaggerModule

@@ -38,7 +38,7 @@ from taglm_tf.lm.frozen.loading import (
     resolve_lm_spec,
     specs_relative_to,
 )
-from taglm_tf.lm.frozen.specs import LM_KEYS
+from taglm_tf.lm.frozen.overrides import LM_KEYS
 from taglm_tf.models import saving
 from taglm_tf.models.evaluation import Predictor, evaluate
 from taglm_tf.models.tagger import build_tagger

@@ -135,7 +135,9 @@ def run(main) -> None:
 
     absl's log verbosity is WARNING unless ``--verbosity`` is given (absl's default is INFO):
     TensorFlow's info lines, e.g. TF 2.21's checkpoint "Sharding callback duration", are not the
-    project's messages.
+    project's messages. A command imports TensorFlow in its ``main``, after absl's log handler is
+    in place, so TensorFlow's Python warnings come once each, in absl's format (TensorFlow adds a
+    handler of its own only when there is none).
 
     Asking for help (``--help``, ``--helpfull``, ...) exits with 0, not absl's 1, so that
     ``cmd --help && ...`` works in scripts, and shows the main module's docstring (absl's usage

@@ -10,7 +10,7 @@ with that default and help, and :func:`from_flags` puts its value in the config,
 saves (``config.json``). Nothing else is edited: a tagger resume compares every saved setting (a
 run saved before the field existed is not compared on it). Only a setting that a resumed run may
 change (output only, as ``--verbose``) is also listed in ``SAFE_TO_CHANGE``
-(:mod:`taglm_tf.training.experiment`), which ``--resume``'s help reads too. An LM pretraining resume
+(:mod:`taglm_tf.training.config`), which ``--resume``'s help reads too. An LM pretraining resume
 compares the model fields, the direction, the state reset and the precision
 (:func:`taglm_tf.lm.pretraining.run.resume_settings`): a new optimisation setting that a resume must
 keep is added there.
@@ -125,7 +125,7 @@ def define_flags(
     help_notes: Mapping[str, str] | None = None,
     module_name: str | None = None,
 ) -> list[str]:
-    """Define a flag for each field of the config class(es) ``configs`` (see the module docstring).
+    """Define a flag for each field of the config class(es) ``config`` (see the module docstring).
 
     Args:
         configs: a config class, or several whose flags one tool takes together; a field name

@@ -3,10 +3,9 @@
 Each function runs its module as ``python -m MODULE`` does (:func:`runpy.run_module` as
 ``__main__``, with ``sys.argv[0]`` set to the module's file), so the module's own
 ``if __name__ == "__main__"`` blocks run in the same order: the process settings
-(:func:`taglm_tf.utils.cli.configure_process`) before its imports reach TensorFlow, then its
+(:func:`taglm_tf.utils.cli.configure_process`) before anything imports TensorFlow, then its
 main through :func:`taglm_tf.utils.cli.run`, with the module's docstring as ``--help`` text.
-Importing a command module's ``main`` directly instead would import TensorFlow before the
-settings are made.
+Importing a command module's ``main`` directly instead would skip those settings.
 
 The modules are named, not imported, so this module imports nothing above it. A new command is a
 function here and its line in ``setup.py``'s ``console_scripts``.

@@ -3,6 +3,7 @@ absl's other flags."""
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import subprocess
@@ -116,9 +117,34 @@ runpy.run_module(module, run_name="__main__", alter_sys=True)
 """
 
 
-def _help(module, option="--help"):
+# Every command run as ``python -m``: the modules with a ``__main__`` block (the console scripts
+# of setup.py among them). benchmarks/ measure TensorFlow and may import it first.
+COMMANDS = sorted(
+    os.path.relpath(path, REPO)[: -len(".py")].replace(os.sep, ".")
+    for pattern in ("experiments/*.py", "lm_1b_export/*.py", "tools/*.py", "tools/*/*.py", "taglm_tf/*.py")
+    for path in glob.glob(os.path.join(REPO, pattern))
+    if 'if __name__ == "__main__":' in open(path, encoding="utf-8").read()
+)
+# Command lines each tool refuses from its flags alone: exit status 1 before TensorFlow loads.
+REFUSED = [
+    ("experiments.ner", "--model_dir=/nonexistent/run", "--rnn_cell=transformer"),
+    ("experiments.train_tagger", "--task=pos", "--model_dir=/nonexistent/run", "--insertion_point=top"),
+    ("experiments.pretrain_lm", "--model_dir=/nonexistent/run"),
+    ("experiments.eval_lm", "--model_dir=/nonexistent/run", "--task_split=ner:final"),
+    (
+        "taglm_tf.tag",
+        "--model_dir=/nonexistent/run",
+        "--input=taglm_tf/resources",
+        "--format=brat",
+        "--output_dir=taglm_tf/resources",
+    ),
+    ("lm_1b_export.export", "--ckpt=c", "--vocab_file=v", "--output_dir=/nonexistent/out", "stray"),
+]
+
+
+def _help(module, *args):
     proc = subprocess.run(
-        [sys.executable, "-c", _RUN_AND_REPORT_TENSORFLOW, module, option],
+        [sys.executable, "-c", _RUN_AND_REPORT_TENSORFLOW, module, *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -130,8 +156,9 @@ def _help(module, option="--help"):
 
 @pytest.fixture(scope="module")
 def outputs():
-    """Every entry point's --help (and experiments.ner's --helpfull), three processes at a time."""
-    jobs = [(m, "--help") for m in ENTRY_POINTS] + [("experiments.ner", "--helpfull")]
+    """Every command's --help, experiments.ner's --helpfull and the refused command lines, three
+    processes at a time."""
+    jobs = [(m, "--help") for m in COMMANDS] + [("experiments.ner", "--helpfull"), *REFUSED]
     with ThreadPoolExecutor(3) as pool:
         return dict(zip(jobs, pool.map(lambda job: _help(*job), jobs)))
 
@@ -155,14 +182,31 @@ def test_help_lists_own_flags_with_defaults(outputs, module):
     assert "ner: None" not in unwrapped  # a flag whose paper setting is "unset" states its default itself
 
 
-@pytest.mark.parametrize("module", sorted(ENTRY_POINTS))
+def test_every_command_is_covered():
+    assert set(ENTRY_POINTS) <= set(COMMANDS) and len(COMMANDS) >= 20
+    assert {"taglm_tf.tag", "experiments.ner", "lm_1b_export.from_pretrained", "tools.repredict"} <= set(
+        COMMANDS
+    )
+
+
+def _imported_tensorflow(text: str) -> list[str]:
+    return re.findall(r"^imported tensorflow: (True|False)$", text, re.MULTILINE)
+
+
+# Flags are defined from modules without TensorFlow, whose import costs 2-3 s of CPU: --help and
+# the refusal of bad flags come before it.
+@pytest.mark.parametrize("module", COMMANDS)
 def test_help_does_not_import_tensorflow(outputs, module):
     code, text = outputs[(module, "--help")]
     assert code == 0, text
-    imported = re.findall(r"^imported tensorflow: (True|False)$", text, re.MULTILINE)
-    # Flags are defined from modules without TensorFlow, whose import costs 2-3 s of CPU: --help
-    # and the refusal of bad flags come before it.
-    assert imported == ["False"], text[-500:]
+    assert _imported_tensorflow(text) == ["False"], text[-500:]
+
+
+@pytest.mark.parametrize("job", REFUSED, ids=lambda job: job[0])
+def test_refusal_from_flags_does_not_import_tensorflow(outputs, job):
+    code, text = outputs[job]
+    assert code == 1 and "error: " in text and "Unknown command line flag" not in text, text
+    assert _imported_tensorflow(text) == ["False"], text[-500:]
 
 
 def test_helpfull_keeps_absl_flags(outputs):

@@ -19,7 +19,7 @@ from conftest import sigint_as_in_a_terminal
 from experiments import lm_flags
 from flag_helpers import parse_flagfile
 from taglm_tf.lm.frozen.loading import lm_perplexities
-from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig, LMTrainConfig, LSTMLMConfig, PretrainConfig
+from taglm_tf.lm.pretraining.config import CNNLSTMLMConfig, LMTrainConfig, LSTMLMConfig, PretrainConfig
 from taglm_tf.lm.pretraining.run import pretrain
 from taglm_tf.lm.pretraining.saving import model_from_record, recorded_perplexity
 from taglm_tf.lm.pretraining.trainer import LMTrainer

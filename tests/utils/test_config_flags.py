@@ -8,7 +8,7 @@ import sys
 import pytest
 from absl import flags
 
-from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig, LMTrainConfig, LSTMLMConfig
+from taglm_tf.lm.pretraining.config import CNNLSTMLMConfig, LMTrainConfig, LSTMLMConfig
 from taglm_tf.models.config import TaggerConfig
 from taglm_tf.training.config import TrainConfig
 from taglm_tf.training.experiment import resume_settings

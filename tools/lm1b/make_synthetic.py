@@ -27,7 +27,7 @@ from __future__ import annotations
 from taglm_tf.utils import cli
 
 if __name__ == "__main__":
-    cli.configure_process()  # before the imports below reach TensorFlow
+    cli.configure_process()  # before anything imports TensorFlow
 
 import argparse
 import dataclasses
@@ -258,7 +258,7 @@ def variable_value(spec: VarSpec, seed: int) -> np.ndarray:
 
 
 def _write_v1_file(path: str, specs: Sequence[VarSpec], seed: int) -> None:
-    """Write ``specs`` into one V1 tensor-slice file at exactly ``path`` (no state file)."""
+    """Write ``overrides`` into one V1 tensor-slice file at exactly ``path`` (no state file)."""
     from taglm_tf.lm.lm1b.writing import write_v1_file  # imports TensorFlow: only when writing
 
     write_v1_file(path, [(spec.name, variable_value(spec, seed)) for spec in specs])

@@ -14,7 +14,7 @@ from tensorflow import keras
 
 from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
 from taglm_tf.layers.lstmp import LSTMPLayer
-from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig
+from taglm_tf.lm.pretraining.config import CNNLSTMLMConfig
 from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMPStackLM, State
 from taglm_tf.lm.vocab import MAX_WORD_LENGTH
 

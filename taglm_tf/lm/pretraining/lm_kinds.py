@@ -1,11 +1,11 @@
 """The kinds of LM this package trains: the model of each kind, built from its typed config
-(the configs and the registry of kinds, ``CONFIGS``: :mod:`~taglm_tf.lm.pretraining.configs`).
+(the configs and the registry of kinds, ``CONFIGS``: :mod:`~taglm_tf.lm.pretraining.config`).
 
 * ``lstm``: word embedding -> LSTMP layers (:class:`~taglm_tf.lm.pretraining.lstm_lm.LSTMLanguageModel`,
-  config :class:`~taglm_tf.lm.pretraining.configs.LSTMLMConfig`);
+  config :class:`~taglm_tf.lm.pretraining.config.LSTMLMConfig`);
 * ``cnn_lstm``: lm_1b's char CNN -> LSTMP layers
   (:class:`~taglm_tf.lm.pretraining.cnn_lstm_lm.CNNLSTMLanguageModel`, config
-  :class:`~taglm_tf.lm.pretraining.configs.CNNLSTMLMConfig`).
+  :class:`~taglm_tf.lm.pretraining.config.CNNLSTMLMConfig`).
 
 A run's ``config.json`` stores the config as a dict with its ``kind``, and ``model_args``, the
 model's constructor arguments.
@@ -20,7 +20,7 @@ from tensorflow import keras
 
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.lm.pretraining.configs import LM_KINDS, ModelConfig
+from taglm_tf.lm.pretraining.config import LM_KINDS, ModelConfig
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel, LSTMPStackLM
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.utils.errors import InputError

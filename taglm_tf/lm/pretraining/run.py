@@ -1,7 +1,7 @@
 """One LM pretraining run end to end (loading its result: :mod:`taglm_tf.lm.pretraining.saving`).
 
 ``model_dir`` layout: ``config.json`` (this run's
-:class:`~taglm_tf.lm.pretraining.configs.PretrainConfig`, its model config with the LM ``kind``
+:class:`~taglm_tf.lm.pretraining.config.PretrainConfig`, its model config with the LM ``kind``
 under ``model``, the model's constructor arguments under ``model_args``, the vocabulary size and
 the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
 ``checkpoints/ckpt-<step>``, ``tensorboard/`` (``train/*`` every ``log_every`` steps,
@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from taglm_tf import run_dir
 from taglm_tf.lm.pretraining import corpus as lm_corpus
-from taglm_tf.lm.pretraining.configs import RESET_STATES, PretrainConfig
+from taglm_tf.lm.pretraining.config import RESET_STATES, PretrainConfig
 from taglm_tf.lm.pretraining.conll_text import write_conll_text
 from taglm_tf.lm.pretraining.lm_kinds import build_lm, char_encoder_of, model_args
 from taglm_tf.lm.pretraining.saving import VOCAB_FILE

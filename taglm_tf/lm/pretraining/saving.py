@@ -1,6 +1,6 @@
 """A pretraining run's directory on disk, and loading the trained LM from it.
 
-``model_dir`` layout: ``config.json`` (the run's :class:`~taglm_tf.lm.pretraining.configs.PretrainConfig`,
+``model_dir`` layout: ``config.json`` (the run's :class:`~taglm_tf.lm.pretraining.config.PretrainConfig`,
 the model's arguments, the vocabulary size and the code commit), ``vocab.txt`` (+
 ``vocab.txt.counts``), ``checkpoints/ckpt-<step>``, ``tensorboard/``, ``train_result.json``
 (written when the run ends) and ``perplexity.json`` (written by ``experiments.eval_lm --record``).
@@ -20,7 +20,7 @@ from taglm_tf.lm.fingerprints import hash_tensors
 from taglm_tf.lm.lm1b.checkpoint import HighwayWeights, LM1BDims, LM1BWeights, LSTMPWeights
 from taglm_tf.lm.lm1b.writing import PERPLEXITY_FILE, write_release
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.lm.pretraining.configs import model_config_from_dict
+from taglm_tf.lm.pretraining.config import model_config_from_dict
 from taglm_tf.lm.pretraining.lm_kinds import build_lm
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.lm.vocab import MAX_WORD_LENGTH, LMVocabulary

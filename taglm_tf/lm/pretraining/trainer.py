@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.lm.pretraining import corpus as lm_corpus
-from taglm_tf.lm.pretraining.configs import OPTIMIZERS, PRECISIONS, STRATEGIES, LMTrainConfig
+from taglm_tf.lm.pretraining.config import OPTIMIZERS, PRECISIONS, STRATEGIES, LMTrainConfig
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.training_loop import TrainingLoop

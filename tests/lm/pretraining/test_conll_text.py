@@ -8,7 +8,7 @@ from absl import flags
 
 from experiments import lm_flags
 from taglm_tf.data import conll
-from taglm_tf.lm.pretraining.configs import PretrainConfig
+from taglm_tf.lm.pretraining.config import PretrainConfig
 from taglm_tf.lm.pretraining.conll_text import TEXT_DIR, is_test_file, write_conll_text
 from taglm_tf.lm.pretraining.run import training_files
 from taglm_tf.tasks import sample_paths

@@ -5,6 +5,8 @@ import pytest
 import tensorflow as tf
 
 from taglm_tf.layers.lstmp import LSTMPLayer
+from taglm_tf.lm.pretraining import config as lm_config
+from taglm_tf.lm.pretraining import lm_kinds
 from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMLanguageModel, log_uniform_candidates
 
 V = 23
@@ -139,3 +141,10 @@ def test_reset_at_sentence_start():
     assert not np.allclose(
         carried(packed, mask=mask, initial_state=warm)[0].numpy()[0, 4:7], alone.numpy()[0]
     )
+
+
+def test_every_lm_kind_has_a_config_and_a_model():
+    """The two registries (configs without TensorFlow, models with it) name the same kinds, and
+    each config records its own kind."""
+    assert list(lm_config.CONFIGS) == list(lm_kinds.MODELS) == list(lm_config.LM_KINDS)
+    assert all(cls().kind == kind for kind, cls in lm_config.CONFIGS.items())

@@ -11,7 +11,7 @@ import tensorflow as tf
 from test_lm_training import KINDS, cycle_sentences, make_corpus, trainer, write_sentences
 
 from taglm_tf.lm.pretraining import corpus as lm_data
-from taglm_tf.lm.pretraining.configs import LMTrainConfig, LSTMLMConfig, PretrainConfig
+from taglm_tf.lm.pretraining.config import LMTrainConfig, LSTMLMConfig, PretrainConfig
 from taglm_tf.lm.pretraining.run import pretrain
 from taglm_tf.lm.pretraining.trainer import LMTrainer
 from taglm_tf.lm.vocab import LMVocabulary

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.lm.pretraining.configs import LMTrainConfig
+from taglm_tf.lm.pretraining.config import LMTrainConfig
 from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.lstm_lm import LSTMLanguageModel
 from taglm_tf.lm.pretraining.trainer import LMTrainer, evaluate_perplexity, model_inputs
@@ -273,7 +273,7 @@ def test_tf_config_is_checked(monkeypatch):
 
 
 def test_saved_config_with_an_unknown_training_field_is_refused():
-    from taglm_tf.lm.pretraining.configs import PretrainConfig
+    from taglm_tf.lm.pretraining.config import PretrainConfig
     from taglm_tf.utils.errors import InputError
 
     with pytest.raises(InputError, match="training config has unknown fields: warmup_steps"):

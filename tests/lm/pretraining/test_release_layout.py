@@ -21,7 +21,7 @@ from taglm_tf.lm.lm1b.saving import export_lm1b, load_lm1b
 from taglm_tf.lm.lm1b.writing import read_direction, release_fingerprint
 from taglm_tf.lm.pretraining import corpus as lm_data
 from taglm_tf.lm.pretraining.cnn_lstm_lm import CNNLSTMLanguageModel
-from taglm_tf.lm.pretraining.configs import CNNLSTMLMConfig, LMTrainConfig, PretrainConfig
+from taglm_tf.lm.pretraining.config import CNNLSTMLMConfig, LMTrainConfig, PretrainConfig
 from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.run import pretrain
 from taglm_tf.lm.pretraining.saving import perplexity_record, write_lm1b_release
