@@ -216,7 +216,7 @@ class Progress:
     tokens/s: 600.1234``. The clock starts at creation."""
 
     def __init__(self, stream: TextIO):
-        import tensorflow as tf  # here, so that --help and bad flags exit before it loads
+        import tensorflow as tf  # not at the top: the CLI imports this module before parsing its flags
 
         self.stream = stream
         self.start = time.perf_counter()
