@@ -125,7 +125,7 @@ def define_flags(
     help_notes: Mapping[str, str] | None = None,
     module_name: str | None = None,
 ) -> list[str]:
-    """Define a flag for each field of the config class(es) ``config`` (see the module docstring).
+    """Define a flag for each field of the config class(es) ``configs`` (see the module docstring).
 
     Args:
         configs: a config class, or several whose flags one tool takes together; a field name

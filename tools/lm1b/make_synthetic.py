@@ -258,7 +258,7 @@ def variable_value(spec: VarSpec, seed: int) -> np.ndarray:
 
 
 def _write_v1_file(path: str, specs: Sequence[VarSpec], seed: int) -> None:
-    """Write ``overrides`` into one V1 tensor-slice file at exactly ``path`` (no state file)."""
+    """Write ``specs`` into one V1 tensor-slice file at exactly ``path`` (no state file)."""
     from taglm_tf.lm.lm1b.writing import write_v1_file  # imports TensorFlow: only when writing
 
     write_v1_file(path, [(spec.name, variable_value(spec, seed)) for spec in specs])
@@ -360,7 +360,7 @@ def _softmax_and_loss(tf, v, d: Dims, h, targets, weights):
 
 def build_reference_graph(dims: Dims):
     """The inference graph (docs/lm_1b.md §3-8) at batch 1 x 1 step, in a fresh ``tf.Graph``."""
-    import tensorflow as tf  # here, so that --help and bad flags exit before it loads
+    import tensorflow as tf  # not at the top: the CLI imports this module before parsing its flags
 
     graph = tf.Graph()
     with graph.as_default():

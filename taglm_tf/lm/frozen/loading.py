@@ -38,7 +38,7 @@ RELATIVE_KEY = "lm_specs_relative_to_model_dir"
 
 
 def specs_relative_to(specs: Mapping, model_dir: str) -> dict[str, str]:
-    """``{key: spec}`` of the LMs in ``overrides`` with paths relative to ``model_dir`` (recorded in
+    """``{key: spec}`` of the LMs in ``specs`` with paths relative to ``model_dir`` (recorded in
     ``config.json`` under :data:`RELATIVE_KEY`)."""
     base = os.path.abspath(model_dir)
     return {
@@ -120,7 +120,7 @@ def load_lms(
 
 
 def lm_keys(specs: Mapping) -> list[str]:
-    """The keys of ``overrides`` that name an LM, in :func:`load_lm_embedders` order."""
+    """The keys of ``specs`` that name an LM, in :func:`load_lm_embedders` order."""
     return [k for k in LM_KEYS if specs.get(k)]
 
 
@@ -130,7 +130,7 @@ def lm_fingerprints(specs: Mapping, lms) -> dict[str, str]:
 
 
 def lm_perplexities(specs: Mapping) -> dict | None:
-    """``{"forward": ppl, "backward": ppl}`` of the LMs in ``overrides`` whose held-out perplexity
+    """``{"forward": ppl, "backward": ppl}`` of the LMs in ``specs`` whose held-out perplexity
     is recorded beside them (:attr:`~taglm_tf.lm.frozen.kinds.LMKind.recorded_perplexity`), or
     None if none is."""
     found = {}
