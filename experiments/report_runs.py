@@ -34,14 +34,19 @@ Rerunning resumes: finished seeds are skipped, interrupted ones continue from th
 
 **Records.** Run directories hold gigabytes and live outside version control, so they can be
 lost; what the report reads of a finished seed (its ``config.json`` and ``results.json``: the
-settings, the commit, the LMs' fingerprints, every score and the per-epoch history) is a few
-kB. After each seed the runner copies that record to ``--record_dir`` (``results/runs``, one
-folder per flagfile with its ``sweep.json``), to be committed. A later call, in a new checkout,
-copies a recorded seed back into ``--sweeps_dir`` instead of training it again, when every LM
-the seed used has its fingerprint among the LMs ``experiments.cpu_lms`` built here
-(``--lms_dir/fingerprints.json``; a rebuild that trained differently shows there); otherwise it
-says so and trains the seed. ``--norestore`` trains every seed. A restored seed has no weights
-and no predictions: it cannot tag, and the seen/unseen analyses need its run directory.
+settings, the commit, the LMs' fingerprints, every score and the per-epoch history; for a chunk
+task, what its test chunks became, ``test_chunk_outcomes.json``, counted from its
+``test_predictions.txt`` by :mod:`taglm_tf.reports.chunk_outcomes`) is a few kB. After each seed
+the runner copies that record to ``--record_dir`` (``results/runs``, one folder per flagfile with
+its ``sweep.json``), to be committed. A later call, in a new checkout, copies a recorded seed
+back into ``--sweeps_dir`` instead of training it again, when every LM the seed used has its
+fingerprint among the LMs ``experiments.cpu_lms`` built here (``--lms_dir/fingerprints.json``; a
+rebuild that trained differently shows there); otherwise it says so and trains the seed.
+``--norestore`` trains every seed. A restored seed has no weights and no predictions: it cannot
+tag, the seen/unseen analyses need its run directory, and recording it again keeps the chunk
+outcomes it was restored with. ``--record_only`` records every finished seed of the stages'
+sweeps in ``--sweeps_dir`` (another checkout's, say) and does nothing else: it reads them all
+first, so a missing or bad predictions file stops it before any record is written.
 
 Stopping it (Ctrl-C, SIGTERM) stops the run in progress, which the next call resumes. Run it
 from a worktree pinned to one commit (README, "Every run behind the report"); paths are
@@ -56,6 +61,7 @@ if __name__ == "__main__":
     cli.configure_process()  # before anything imports TensorFlow
 
 import dataclasses
+import json
 import os
 import shlex
 import signal
@@ -68,7 +74,8 @@ from absl import app, flags
 
 from experiments import child_env, cpu_lms
 from taglm_tf import run_dir
-from taglm_tf.reports import sweeps
+from taglm_tf.reports import chunk_outcomes, sweeps
+from taglm_tf.tasks import TASKS
 from taglm_tf.utils.cli import define_output_flag, run
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import write_text_atomic
@@ -136,8 +143,16 @@ def define_flags() -> None:
     flags.DEFINE_string(
         "record_dir",
         "results/runs",
-        "Each finished seed's record (config.json, results.json) and its sweep's sweep.json are "
-        "copied here, one folder per flagfile as in --sweeps_dir: commit them.",
+        "Each finished seed's record (config.json, results.json, and for a chunk task its test "
+        "chunk outcomes) and its sweep's sweep.json are copied here, one folder per flagfile as "
+        "in --sweeps_dir: commit them.",
+    )
+    flags.DEFINE_bool(
+        "record_only",
+        False,
+        "Only record every finished seed of the stages' sweeps in --sweeps_dir into "
+        "--record_dir (its chunk outcomes counted from its test_predictions.txt): nothing is "
+        "trained, restored or reported. --sweeps_dir may be another checkout's.",
     )
     flags.DEFINE_bool(
         "restore",
@@ -238,15 +253,92 @@ def built_fingerprints(lms_dir: str) -> dict[str, str]:
     return run_dir.read_json(path) if os.path.isfile(path) else {}
 
 
-def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> None:
-    """Copy a finished seed's record, and its sweep's ``sweep.json``, into ``record_dir``."""
-    source, target = (os.path.join(d, sweep.flagfile) for d in (sweeps_dir, record_dir))
-    if not run_dir.is_finished(sweeps.seed_dir(source, seed)):
+@dataclasses.dataclass(frozen=True)
+class SeedRecord:
+    """What recording one finished seed writes: its record (``{file name: text}``, as
+    :func:`taglm_tf.run_dir.read_record` gives them) and its sweep's ``sweep.json`` (text, or
+    None when the sweep has none)."""
+
+    files: dict[str, str]
+    sweep_file: str | None
+
+
+def read_seed_record(sweep: Sweep, seed: int, sweeps_dir: str) -> SeedRecord | None:
+    """The record of ``sweep``'s seed in ``sweeps_dir``, or None when it has not finished. For a
+    chunk task it holds the seed's test chunk outcomes (:data:`taglm_tf.run_dir.CHUNK_OUTCOMES`),
+    counted from its test predictions; a seed restored from its record has none and keeps the
+    outcomes it was restored with.
+
+    Raises:
+        InputError: the predictions file is missing or malformed, or a file of the record or the
+            ``sweep.json`` cannot be read (file, and line where there is one, named).
+    """
+    source = os.path.join(sweeps_dir, sweep.flagfile)
+    run = sweeps.seed_dir(source, seed)
+    if not run_dir.is_finished(run):
+        return None
+    files = run_dir.read_record(run)
+    predictions = os.path.join(run, run_dir.TEST_PREDICTIONS)
+    restored = run_dir.CHUNK_OUTCOMES in files and not os.path.exists(predictions)
+    if TASKS[sweep.task].scheme is not None and not restored:
+        files[run_dir.CHUNK_OUTCOMES] = chunk_outcomes.to_json(chunk_outcomes.file_outcomes(predictions))
+    sweep_file = os.path.join(source, sweeps.SWEEP_FILE)
+    if not os.path.isfile(sweep_file):
+        return SeedRecord(files, None)
+    run_dir.read_json(sweep_file)  # refuse a damaged one before anything is written
+    with open(sweep_file, encoding="utf-8") as f:
+        return SeedRecord(files, f.read())
+
+
+def write_seed_record(sweep: Sweep, seed: int, record: SeedRecord, record_dir: str) -> None:
+    """Write a seed's record into ``record_dir`` (:func:`taglm_tf.run_dir.write_record`) and its
+    sweep's ``sweep.json``, unless the one there differs only in when it was written."""
+    target = os.path.join(record_dir, sweep.flagfile)
+    run_dir.write_record(sweeps.seed_dir(target, seed), record.files)
+    if record.sweep_file is None:
         return
-    run_dir.copy_record(sweeps.seed_dir(source, seed), sweeps.seed_dir(target, seed))
-    if os.path.isfile(os.path.join(source, sweeps.SWEEP_FILE)):
-        with open(os.path.join(source, sweeps.SWEEP_FILE), encoding="utf-8") as f:
-            write_text_atomic(os.path.join(target, sweeps.SWEEP_FILE), f.read())
+    path = os.path.join(target, sweeps.SWEEP_FILE)
+    try:
+        same = sweeps.same_summary(run_dir.read_json(path), json.loads(record.sweep_file))
+    except InputError:  # none yet, or a damaged one: replaced
+        same = False
+    if not same:
+        write_text_atomic(path, record.sweep_file)
+
+
+def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> None:
+    """Copy a finished seed's record, and its sweep's ``sweep.json``, into ``record_dir``
+    (:func:`read_seed_record`, :func:`write_seed_record`).
+
+    Raises:
+        InputError: as :func:`read_seed_record`, before anything is written.
+    """
+    record = read_seed_record(sweep, seed, sweeps_dir)
+    if record is not None:
+        write_seed_record(sweep, seed, record, record_dir)
+
+
+def record_only(stages: Sequence[str], sweeps_dir: str, record_dir: str) -> list[str]:
+    """Record every finished seed of ``stages``' sweeps in ``sweeps_dir`` into ``record_dir``,
+    training nothing; returns one line per seed recorded. Every record is read before any is
+    written.
+
+    Raises:
+        InputError: as :func:`read_seed_record`, before anything is written.
+    """
+    seeds = [
+        pair for stage in ORDER if stage in stages and stage in STAGES for pair in seed_order(STAGES[stage])
+    ]
+    found = [(s, seed, r) for s, seed in seeds if (r := read_seed_record(s, seed, sweeps_dir)) is not None]
+    lines = []
+    for sweep, seed, record in found:
+        write_seed_record(sweep, seed, record, record_dir)
+        outcomes = " with its test chunk outcomes" if run_dir.CHUNK_OUTCOMES in record.files else ""
+        source = sweeps.seed_dir(os.path.join(sweeps_dir, sweep.flagfile), seed)
+        lines.append(
+            f"{sweeps.seed_dir(os.path.join(record_dir, sweep.flagfile), seed)}: recorded from {source}{outcomes}"
+        )
+    return lines
 
 
 def restore_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str, built: dict[str, str]) -> bool:
@@ -291,6 +383,12 @@ def main(argv):
             f"--stages: unknown stage {', '.join(unknown) or '(none given)'}; "
             f"expected some of {', '.join(ORDER)}"
         )
+    if FLAGS.record_only:
+        lines = record_only(FLAGS.stages, FLAGS.sweeps_dir, FLAGS.record_dir)
+        print(
+            "\n".join(lines + [f"record-only: {len(lines)} finished seed(s) recorded in {FLAGS.record_dir}"])
+        )
+        return 0
     args = (FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble)
     if FLAGS.dry_run:
         for command in commands(FLAGS.stages, *args, existing_only=False):

@@ -5,7 +5,7 @@ A tagger run (:mod:`taglm_tf.training.experiment`) holds :data:`CONFIG` (its set
 run really starts), ``vocab.json``, :data:`STATE` (the trainer's commit point after each epoch),
 ``checkpoints/``, ``best/``, ``tensorboard/``, ``model.keras``, ``{dev,test}_predictions.txt``,
 the model card, and :data:`RESULTS` (written last: a run that has it is finished); its record,
-the two JSON files reports read, can be kept apart from it (:func:`copy_record`). An LM run
+the small JSON files reports read, can be kept apart from it (:func:`copy_record`). An LM run
 (:mod:`taglm_tf.lm.pretraining.run`) holds :data:`CONFIG`, ``vocab.txt``, ``checkpoints/`` and
 :data:`LM_RESULTS`.
 
@@ -26,6 +26,12 @@ from taglm_tf.utils.fileio import write_text_atomic
 from taglm_tf.utils.provenance import git_commit
 
 CONFIG, RESULTS, STATE, LM_RESULTS = "config.json", "results.json", "state.json", "train_result.json"
+TEST_PREDICTIONS = "test_predictions.txt"
+# What the test chunks became (taglm_tf.reports.chunk_outcomes), counted from TEST_PREDICTIONS when
+# the run is recorded; part of the record, which has no predictions.
+CHUNK_OUTCOMES = "test_chunk_outcomes.json"
+# The files of a record, in the order they are written: RESULTS last.
+RECORD_FILES = (CONFIG, CHUNK_OUTCOMES, RESULTS)
 FORMAT_VERSION = 1
 FORMAT_KEY, COMMIT_KEY = "format_version", "git_commit"
 
@@ -108,23 +114,45 @@ def write_results(run_dir: str, record: Mapping[str, Any], results: str = RESULT
     return record
 
 
-def copy_record(source: str, destination: str) -> None:
-    """Copy a finished tagger run's record, its :data:`CONFIG` and :data:`RESULTS` (settings,
-    commit, LM fingerprints, every score and the per-epoch history: a few kB, what reports
-    read), from run directory ``source`` into ``destination`` (created). Each file is written
-    atomically and :data:`RESULTS` last, so a destination that has it holds the whole record.
-    Copying a record back into an empty run directory makes a finished run for the reports
-    (it has no weights: it cannot tag or export).
+def read_record(source: str) -> dict[str, str]:
+    """The record of the finished tagger run ``source``, ``{file name: text}``: its
+    :data:`CONFIG` and :data:`RESULTS` (settings, commit, LM fingerprints, every score and the
+    per-epoch history: a few kB, what reports read) and, when it has one, its
+    :data:`CHUNK_OUTCOMES`.
 
     Raises:
         InputError: ``source`` is not a finished run, or a file is of another format version.
     """
     if read_results(source) is None:
         raise InputError(f"no {RESULTS}: not a finished run", source)
+    record = {}
+    for name in RECORD_FILES:
+        path = os.path.join(source, name)
+        if name != CHUNK_OUTCOMES or os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                record[name] = f.read()
+    return record
+
+
+def write_record(destination: str, record: Mapping[str, str]) -> None:
+    """Write a record's files (``{file name: text}``, as :func:`read_record` gives them) into
+    ``destination`` (created), each atomically and :data:`RESULTS` last, so a destination that
+    has it holds the whole record. A file the record lacks is left as it is."""
     os.makedirs(destination, exist_ok=True)
-    for name in (CONFIG, RESULTS):
-        with open(os.path.join(source, name), encoding="utf-8") as f:
-            write_text_atomic(os.path.join(destination, name), f.read())
+    for name in sorted(record, key=lambda n: n == RESULTS):
+        write_text_atomic(os.path.join(destination, name), record[name])
+
+
+def copy_record(source: str, destination: str) -> None:
+    """Copy a finished tagger run's record (:func:`read_record`) from run directory ``source``
+    into ``destination`` (:func:`write_record`). Copying a record back into an empty run
+    directory makes a finished run for the reports (it has no weights and no predictions: it
+    cannot tag or export, and its chunk outcomes are the recorded ones).
+
+    Raises:
+        InputError: as :func:`read_record`.
+    """
+    write_record(destination, read_record(source))
 
 
 def best_constant_epoch(history: list[dict], metric: str) -> dict | None:

@@ -3,6 +3,9 @@
 import json
 import os
 
+from taglm_tf import run_dir as run_dir_files
+from taglm_tf.reports.chunk_outcomes import to_json
+
 GLOVE = "/data/embeddings/glove.6B.50d.txt.xz"
 
 
@@ -28,10 +31,11 @@ def write_run(
     tensorboard=False,
     per_type=None,
     history=None,
+    outcomes=None,
     **config_kw,
 ):
     """A finished model dir; ``dev_curve`` goes into history (and TensorBoard if asked), unless
-    a whole ``history`` is given."""
+    a whole ``history`` is given; ``outcomes`` (a ``ChunkOutcomes``) is recorded beside it."""
     os.makedirs(run_dir, exist_ok=True)
     cfg = config(seed, **config_kw)
     if history is None:
@@ -54,6 +58,9 @@ def write_run(
         json.dump(cfg, f)
     with open(os.path.join(run_dir, "results.json"), "w") as f:
         json.dump(results, f)
+    if outcomes is not None:
+        with open(os.path.join(run_dir, run_dir_files.CHUNK_OUTCOMES), "w") as f:
+            f.write(to_json(outcomes))
     if tensorboard:
         write_scalars(os.path.join(run_dir, "tensorboard"), "dev/f1", list(enumerate(dev_curve, 1)))
     return run_dir
@@ -70,9 +77,10 @@ def write_scalars(log_dir, tag, points):
     writer.close()
 
 
-def write_sweep(sweep_dir, label, f1s, per_type=None, histories=None, **run_kw):
+def write_sweep(sweep_dir, label, f1s, per_type=None, histories=None, outcomes=None, **run_kw):
     """A sweep dir with seeds 1..n and a minimal sweep.json holding ``label``; ``per_type``: one
-    ``{type: F1}`` per seed; ``histories``: one history per seed."""
+    ``{type: F1}`` per seed; ``histories``: one history per seed; ``outcomes``: one
+    ``ChunkOutcomes`` (or None) per seed."""
     for seed, (test_f1, dev_f1) in enumerate(f1s, 1):
         write_run(
             os.path.join(sweep_dir, f"seed_{seed}"),
@@ -81,6 +89,7 @@ def write_sweep(sweep_dir, label, f1s, per_type=None, histories=None, **run_kw):
             dev_f1,
             per_type=per_type[seed - 1] if per_type else None,
             history=histories[seed - 1] if histories else None,
+            outcomes=outcomes[seed - 1] if outcomes else None,
             **run_kw,
         )
     with open(os.path.join(sweep_dir, "sweep.json"), "w") as f:

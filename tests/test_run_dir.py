@@ -89,6 +89,34 @@ def test_a_record_is_the_runs_config_and_results_byte_for_byte(tmp_path):
     assert run_dir.is_finished(back) and run_dir.read_results(back)["test_f1"] == 71.5
 
 
+def test_a_record_carries_its_chunk_outcomes_both_ways_and_writes_results_last(tmp_path, monkeypatch):
+    run = str(tmp_path / "run")
+    run_dir.write_config(run, {"seed": 1})
+    run_dir.write_results(run, {"test_f1": 80.0})
+    with open(os.path.join(run, run_dir.TEST_PREDICTIONS), "w") as f:
+        f.write("a NN B-NP B-NP\n")  # predictions are not part of a record
+    with open(os.path.join(run, run_dir.CHUNK_OUTCOMES), "w") as f:
+        f.write('{"gold": {}, "predicted": {}}')
+    written = []
+    real_write = run_dir.write_text_atomic
+    monkeypatch.setattr(
+        run_dir, "write_text_atomic", lambda p, t: (written.append(os.path.basename(p)), real_write(p, t))
+    )
+    record = str(tmp_path / "record")
+    run_dir.copy_record(run, record)
+    assert written == [run_dir.CONFIG, run_dir.CHUNK_OUTCOMES, run_dir.RESULTS]
+    back = str(tmp_path / "restored")
+    run_dir.copy_record(record, back)
+    assert sorted(os.listdir(back)) == sorted([run_dir.CONFIG, run_dir.CHUNK_OUTCOMES, run_dir.RESULTS])
+    for name in os.listdir(back):
+        with open(os.path.join(run, name), "rb") as a, open(os.path.join(back, name), "rb") as b:
+            assert a.read() == b.read()
+    # A record written without outcomes leaves the destination's as they are.
+    os.remove(os.path.join(run, run_dir.CHUNK_OUTCOMES))
+    run_dir.write_record(back, run_dir.read_record(run))
+    assert os.path.isfile(os.path.join(back, run_dir.CHUNK_OUTCOMES))
+
+
 def test_an_unfinished_run_has_no_record(tmp_path):
     run = str(tmp_path / "run")
     run_dir.write_config(run, {"seed": 1})

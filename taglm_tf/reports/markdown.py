@@ -8,12 +8,14 @@ from collections.abc import Sequence
 
 from taglm_tf import run_dir
 from taglm_tf.reports import paper_tables, sweeps
+from taglm_tf.reports.chunk_outcomes import UNMATCHED, TypeOutcomes
 from taglm_tf.reports.run_groups import (
     Group,
     by_label,
     comparable_groups,
     data_size_points,
     mean_perplexities,
+    paired_runs,
     repeated_seeds,
     seed_pairs,
 )
@@ -246,6 +248,116 @@ def render_per_type(groups: dict[str, list[Group]]) -> list[str]:
     ] + lines
 
 
+def outcome_pairs(groups: dict[str, list[Group]]) -> list[tuple[str, Group, Group, list]]:
+    """``(name, base group, variant group, paired runs)`` per comparison whose runs all recorded
+    their test chunk outcomes and share at least one seed (:func:`paired_runs`)."""
+    out = []
+    for name, _, a, b, _ in comparable_pairs(groups):
+        if a is not None and all(r.test_outcomes is not None for r in a.runs + b.runs):
+            pairs = paired_runs(a, b)
+            out += [(name, a, b, pairs)] if pairs else []
+    return out
+
+
+def _arrow(base: Sequence[float], variant: Sequence[float]) -> str:
+    """``base mean → variant mean``, or the one value every run of both arms has."""
+    if len(set(base) | set(variant)) == 1:
+        return str(base[0])
+    return f"{statistics.fmean(base):.1f} → {statistics.fmean(variant):.1f}"
+
+
+def _wrong_type_text(
+    base: Sequence[TypeOutcomes], variant: Sequence[TypeOutcomes], name: str, side: str
+) -> str:
+    """Wrong-type chunks, base → variant, and the other type they are most often (over both
+    arms; the first by name among equals), as gold type → predicted type."""
+    text = _arrow([sum(o.wrong_type.values()) for o in base], [sum(o.wrong_type.values()) for o in variant])
+    others = sorted({u for o in (*base, *variant) for u in o.wrong_type})
+    if not others:
+        return text
+    means = {
+        u: [statistics.fmean(o.wrong_type.get(u, 0) for o in arm) for arm in (base, variant)] for u in others
+    }
+    other = max(others, key=lambda u: sum(means[u]))
+    types = f"{name}→{other}" if side == "gold" else f"{other}→{name}"
+    return f"{text} ({types}: {means[other][0]:.1f} → {means[other][1]:.1f})"
+
+
+def _paired_counts_text(base: Sequence[float], variant: Sequence[float]) -> str:
+    """Mean variant − base by seed, with the paired t-test."""
+    text = f"{statistics.fmean(variant) - statistics.fmean(base):+.1f}"
+    if len(base) < 2:
+        return f"{text} (needs ≥ 2 seeds for a test)"
+    try:
+        r = paired_ttest(variant, base)
+    except ValueError as e:
+        return f"{text} ({e})"
+    return f"{text} (t = {r.t:.2f}, df = {r.df}, p = {r.p:.3g})"
+
+
+def _field_text(base: Sequence[TypeOutcomes], variant: Sequence[TypeOutcomes], field: str) -> str:
+    return _arrow([getattr(o, field) for o in base], [getattr(o, field) for o in variant])
+
+
+def outcome_rows(pairs: Sequence[tuple], side: str) -> list[list[str]]:
+    """Per type of ``side`` (``gold``, ``predicted``), over the runs of :func:`outcome_pairs`:
+    chunks, (gold side:) correct and its paired difference, then wrong type, boundary, and
+    missed or spurious, each base → variant."""
+    arms = [[pair[arm].test_outcomes.side(side) for pair in pairs] for arm in (1, 2)]
+    rows = []
+    for name in sorted({t for arm in arms for by_type in arm for t in by_type}):
+        base, variant = ([by_type.get(name, TypeOutcomes()) for by_type in arm] for arm in arms)
+        row = [name, _field_text(base, variant, "total")]
+        if side == "gold":
+            row += [
+                _field_text(base, variant, "correct"),
+                _paired_counts_text([o.correct for o in base], [o.correct for o in variant]),
+            ]
+        row += [_wrong_type_text(base, variant, name, side), _field_text(base, variant, "boundary")]
+        rows.append(row + [_field_text(base, variant, "unmatched")])
+    return rows
+
+
+def render_outcomes(groups: dict[str, list[Group]]) -> list[str]:
+    """What each type's test chunks became, per comparison whose runs recorded it."""
+    found = outcome_pairs(groups)
+    if not found:
+        return []
+    lines = [
+        "## What the test chunks become",
+        "",
+        "Each gold chunk of the test set has one outcome in a run's predictions, and each "
+        "predicted chunk one origin in the gold chunks (`taglm_tf.reports.chunk_outcomes`, "
+        "counted from the run's `test_predictions.txt` when it was recorded, in conlleval's "
+        "chunks; for ScienceIE these are the chunks of the one layer of tags its tagger learns, "
+        "not the annotations its own scorer reads). Gold side: **Correct**, a predicted chunk "
+        "with the same span and type (conlleval's correct chunks: recall = correct / gold "
+        "chunks); **Wrong type**, a predicted chunk with the same span and another type, with "
+        "the commonest pair of types, gold → predicted; **Boundary**, no predicted chunk with "
+        "the same span, but one sharing a token with it; **Missed**, no predicted chunk sharing "
+        "a token with it. **Δ correct**: variant − base correct chunks, mean over seeds, with "
+        "the two-sided paired t-test by seed. Predicted side, the mirror image: **Wrong type**, "
+        "a gold chunk with the same span and another type; **Boundary**; **Spurious**, no gold "
+        "chunk sharing a token with it (precision = correct / predicted chunks, with correct as "
+        "on the gold side). Cells are base → variant, means of per-run counts over the seeds "
+        "both arms ran; a single number is the count of every run of both arms. Shown for the "
+        "comparisons whose runs all recorded their chunk outcomes: "
+        + ", ".join(
+            f"{name} ({sweeps.describe_seeds([seed for seed, _, _ in pairs])})" for name, _, _, pairs in found
+        )
+        + ".",
+        "",
+    ]
+    gold_header = ["Gold type", "Gold chunks", "Correct", "Δ correct (paired t-test)", "Wrong type"]
+    predicted_header = ["Predicted type", "Predicted chunks", "Wrong type"]
+    for name, a, b, pairs in found:
+        lines += [f"### {name}: {a.describe()} → {b.describe()}", ""]
+        for side, header in (("gold", gold_header), ("predicted", predicted_header)):
+            header = header + ["Boundary", UNMATCHED[side].capitalize()]
+            lines += markdown_table(header, outcome_rows(pairs, side)) + [""]
+    return lines
+
+
 def fitting_rows(groups: dict[str, list[Group]]) -> list[list]:
     """Per comparison whose runs all have histories: mean best constant-phase epoch, training
     loss at it and dev score at it, base → variant."""
@@ -340,6 +452,7 @@ def render_report(
     lines += render_comparisons(grouped)
     lines += render_data_size(grouped)
     lines += render_per_type(grouped)
+    lines += render_outcomes(grouped)
     lines += render_fitting(grouped)
     lines += render_runs(groups, paper_tables.known_labels())
     if unfinished:

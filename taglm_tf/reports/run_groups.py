@@ -104,14 +104,18 @@ def repeated_seeds(group: Group) -> list[int]:
     return sorted({s for s in seeds if seeds.count(s) > 1})
 
 
-def seed_pairs(base: Group, variant: Group) -> list[tuple[int, float, float]]:
-    """``(seed, base test F1, variant test F1)`` for each seed both groups ran once, by seed;
-    a seed with several runs in either group is left out (:func:`repeated_seeds`)."""
+def paired_runs(base: Group, variant: Group) -> list[tuple[int, sweeps.RunResult, sweeps.RunResult]]:
+    """``(seed, base run, variant run)`` for each seed both groups ran once, by seed; a seed with
+    several runs in either group is left out (:func:`repeated_seeds`)."""
     skip = set(repeated_seeds(base)) | set(repeated_seeds(variant))
-    base_by_seed = {r.seed: r.test_score for r in base.runs if r.seed is not None and r.seed not in skip}
-    return sorted(
-        (r.seed, base_by_seed[r.seed], r.test_score) for r in variant.runs if r.seed in base_by_seed
-    )
+    base_by_seed = {r.seed: r for r in base.runs if r.seed is not None and r.seed not in skip}
+    pairs = [(r.seed, base_by_seed[r.seed], r) for r in variant.runs if r.seed in base_by_seed]
+    return sorted(pairs, key=lambda pair: pair[0])
+
+
+def seed_pairs(base: Group, variant: Group) -> list[tuple[int, float, float]]:
+    """``(seed, base test F1, variant test F1)`` of :func:`paired_runs`."""
+    return [(seed, a.test_score, b.test_score) for seed, a, b in paired_runs(base, variant)]
 
 
 @dataclasses.dataclass(frozen=True)

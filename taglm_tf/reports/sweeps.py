@@ -16,12 +16,14 @@ import time
 from collections.abc import Sequence
 
 from taglm_tf import run_dir as run_dir_files
+from taglm_tf.reports import chunk_outcomes
 from taglm_tf.reports.stats import mean_std
 from taglm_tf.tasks import TASKS
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import write_text_atomic
 
 SWEEP_FILE = "sweep.json"
+UPDATED_KEY = "updated_at"  # when sweep.json was written
 _SEED_DIR = re.compile(r"^seed_(\d+)$")
 
 
@@ -41,6 +43,8 @@ class RunResult:
     history: list = dataclasses.field(default_factory=list)
     test_per_type: dict = dataclasses.field(default_factory=dict)  # conlleval F1 per type
     metric: str = "f1"
+    # What its test chunks became, when the run directory has run_dir.CHUNK_OUTCOMES.
+    test_outcomes: chunk_outcomes.ChunkOutcomes | None = None
 
     def score(self, key: str) -> float:
         """The score stored under ``key`` (``test_f1``, ``dev_accuracy``) in ``results.json``.
@@ -75,7 +79,7 @@ def seeds_to_run(sweep_dir: str, seeds: Sequence[int]) -> list[int]:
 
 
 def load_run(path: str) -> RunResult:
-    """Read a model dir (or its ``results.json``)."""
+    """Read a model dir (or its ``results.json``), with the chunk outcomes recorded beside it if any."""
     results_path = path if path.endswith(".json") else os.path.join(path, run_dir_files.RESULTS)
     results = run_dir_files.read_json(results_path)
     run_dir_files.check_format(results, results_path)
@@ -90,6 +94,7 @@ def load_run(path: str) -> RunResult:
         config = {**config, **run_dir_files.read_config(run_dir)}
     seed = results.get("seed", config.get("train", {}).get("seed"))
     per_type = ((results.get("scores") or {}).get("test") or {}).get("per_type") or {}
+    outcomes = os.path.join(run_dir, run_dir_files.CHUNK_OUTCOMES)
     return RunResult(
         run_dir,
         seed,
@@ -102,6 +107,7 @@ def load_run(path: str) -> RunResult:
         results.get("history") or [],
         {k: float(v) for k, v in per_type.items()},
         metric,
+        chunk_outcomes.read_outcomes(outcomes) if os.path.isfile(outcomes) else None,
     )
 
 
@@ -335,7 +341,14 @@ def sweep_summary(
         "extra_args": list(extra_args),
         **summary,
         "failed": list(failed),
-        "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        UPDATED_KEY: time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def same_summary(a: dict, b: dict) -> bool:
+    """Whether two ``sweep.json`` contents agree in everything but when they were written."""
+    return {k: v for k, v in a.items() if k != UPDATED_KEY} == {
+        k: v for k, v in b.items() if k != UPDATED_KEY
     }
 
 

@@ -10,7 +10,9 @@ import sys
 import pytest
 
 from experiments import report_runs
-from taglm_tf.reports import paper_tables
+from taglm_tf import run_dir
+from taglm_tf.reports import chunk_outcomes, paper_tables
+from taglm_tf.reports.chunk_outcomes import TypeOutcomes
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ALL_SWEEPS = [s for sweeps in report_runs.STAGES.values() for s in sweeps]
@@ -151,7 +153,11 @@ def test_stopping_the_runner_stops_the_run_in_progress(tmp_path):
             time.sleep(0.1)
 
 
-FAKE_RUN_SEEDS = """\
+# One right chunk, one of the wrong type and one missed (token, gold tag, predicted tag).
+PREDICTIONS = "Kim I-PER I-PER\nsaw O O\nAcme I-ORG I-LOC\n\nRome I-LOC O\n"
+FAKE_RUN_SEEDS = (
+    f"PREDICTIONS = {PREDICTIONS!r}\n"
+    + """\
 import json, os, sys
 args = dict(a[2:].split("=", 1) for a in sys.argv[3:])
 run = os.path.join(args["sweep_dir"], "seed_" + args["first_seed"])
@@ -161,10 +167,12 @@ if trained:
     lms = {"forward_lm": "f" * 64} if "taglm" in args["flagfile"] else {}
     json.dump({"seed": int(args["first_seed"]), "lm_fingerprints": lms}, open(os.path.join(run, "config.json"), "w"))
     json.dump({"test_f1": 80.0 + int(args["first_seed"])}, open(os.path.join(run, "results.json"), "w"))
+    open(os.path.join(run, "test_predictions.txt"), "w").write(PREDICTIONS)
     json.dump({"label": args["label"]}, open(os.path.join(args["sweep_dir"], "sweep.json"), "w"))
 with open(os.environ["FAKE_LOG"], "a") as log:
     log.write(("trained " if trained else "skipped ") + run + "\\n")
 """
+)
 
 
 def _runner(tmp_path, *extra):
@@ -195,6 +203,29 @@ def _runner(tmp_path, *extra):
     return proc.stdout, [(what, os.path.basename(os.path.dirname(run))) for what, run in calls]
 
 
+OUTCOMES = run_dir.CHUNK_OUTCOMES
+
+
+def assert_outcomes_of_predictions(path):
+    """The outcome file holds PREDICTIONS' counts."""
+    outcomes = chunk_outcomes.read_outcomes(str(path))
+    assert outcomes.gold == {
+        "PER": TypeOutcomes(correct=1),
+        "ORG": TypeOutcomes(wrong_type={"LOC": 1}),
+        "LOC": TypeOutcomes(unmatched=1),
+    }
+    assert outcomes.predicted == {"PER": TypeOutcomes(correct=1), "LOC": TypeOutcomes(wrong_type={"ORG": 1})}
+
+
+def _tree(folder):
+    """``{relative path: bytes}`` of every file under ``folder``."""
+    return {
+        os.path.relpath(os.path.join(d, name), folder): open(os.path.join(d, name), "rb").read()
+        for d, _, names in os.walk(folder)
+        for name in names
+    }
+
+
 def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
     import json
     import shutil
@@ -205,8 +236,10 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
     for flagfile in sweeps:
         records = tmp_path / "records" / flagfile
         assert sorted(os.listdir(records)) == ["seed_1", "seed_2", "seed_3", "seed_4", "sweep.json"]
-        assert sorted(os.listdir(records / "seed_2")) == ["config.json", "results.json"]
+        assert sorted(os.listdir(records / "seed_2")) == ["config.json", "results.json", OUTCOMES]
         assert json.loads((records / "seed_2" / "results.json").read_text()) == {"test_f1": 82.0}
+        assert_outcomes_of_predictions(records / "seed_2" / OUTCOMES)
+    recorded = _tree(tmp_path / "records")
 
     # The run directories are lost; the LMs were rebuilt with the same fingerprint.
     shutil.rmtree(tmp_path / "sweeps")
@@ -218,6 +251,11 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
     assert json.loads((tmp_path / "sweeps" / sweeps[1] / "seed_3" / "results.json").read_text()) == {
         "test_f1": 83.0
     }
+    # Restored seeds have no predictions; recorded again, they keep the outcomes they had.
+    assert sorted(os.listdir(tmp_path / "sweeps" / sweeps[1] / "seed_3")) == sorted(
+        ["config.json", "results.json", OUTCOMES]
+    )
+    assert _tree(tmp_path / "records") == recorded
 
     # Rebuilt LMs that differ: the TagLM seeds train again, the baseline's are restored.
     shutil.rmtree(tmp_path / "sweeps")
@@ -229,6 +267,115 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
     shutil.rmtree(tmp_path / "sweeps")
     _, calls = _runner(tmp_path, "--norestore")
     assert {what for what, _ in calls} == {"trained"}
+
+
+def _sweep(sweeps_dir, sweep, seeds, predictions=PREDICTIONS, updated="2026-01-01T00:00:00+0000"):
+    """A finished sweep as run_seeds leaves it: seeds with their records and predictions."""
+    import json
+
+    folder = os.path.join(sweeps_dir, sweep.flagfile)
+    for seed in seeds:
+        run = os.path.join(folder, f"seed_{seed}")
+        os.makedirs(os.path.join(run, "checkpoints"))
+        with open(os.path.join(run, "config.json"), "w") as f:
+            json.dump({"seed": seed, "task": sweep.task}, f)
+        with open(os.path.join(run, "results.json"), "w") as f:
+            json.dump({"task": sweep.task, "test_f1": 80.0 + seed}, f)
+        if predictions is not None:
+            with open(os.path.join(run, "test_predictions.txt"), "w") as f:
+                f.write(predictions)
+    with open(os.path.join(folder, "sweep.json"), "w") as f:
+        json.dump({"label": sweep.label, "runs": list(seeds), "updated_at": updated}, f)
+    return folder
+
+
+def _record_only(tmp_path, *extra):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.report_runs",
+            "--record_only",
+            f"--sweeps_dir={tmp_path / 'pinned'}",
+            f"--record_dir={tmp_path / 'records'}",
+            "--python=/nonexistent/python",  # nothing may run
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_record_only_records_another_checkouts_finished_seeds_and_trains_nothing(tmp_path):
+    base, taglm = report_runs.STAGES["ner_10pct"]
+    pos = report_runs.STAGES["pos"][0]
+    _sweep(tmp_path / "pinned", base, [1, 2])
+    _sweep(tmp_path / "pinned", taglm, [1])
+    _sweep(tmp_path / "pinned", pos, [1], predictions=None)  # token labels: no chunks
+    os.makedirs(tmp_path / "pinned" / taglm.flagfile / "seed_2")  # unfinished: not recorded
+    proc = _record_only(tmp_path, "--stages=ner_10pct,pos,report", f"--report={tmp_path / 'R.md'}")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        proc.stdout.splitlines()[-1] == f"record-only: 4 finished seed(s) recorded in {tmp_path / 'records'}"
+    )
+    assert proc.stdout.count("with its test chunk outcomes") == 3
+    records = _tree(tmp_path / "records")
+    assert sorted(records) == sorted(
+        [
+            f"{base.flagfile}/seed_{seed}/{name}"
+            for seed in (1, 2)
+            for name in ("config.json", "results.json", OUTCOMES)
+        ]
+        + [f"{taglm.flagfile}/seed_1/{name}" for name in ("config.json", "results.json", OUTCOMES)]
+        + [f"{pos.flagfile}/seed_1/config.json", f"{pos.flagfile}/seed_1/results.json"]
+        + [f"{s.flagfile}/sweep.json" for s in (base, taglm, pos)]
+    )
+    pinned = _tree(tmp_path / "pinned")
+    assert all(records[path] == pinned[path] for path in records if not path.endswith(OUTCOMES))
+    assert_outcomes_of_predictions(tmp_path / "records" / base.flagfile / "seed_2" / OUTCOMES)
+    assert not os.path.exists(tmp_path / "R.md")
+
+    # Again, from a sweep.json written later with the same content: every record stays as it was.
+    _sweep(tmp_path / "again", base, [1, 2], updated="2026-02-02T00:00:00+0000")
+    os.rename(tmp_path / "pinned", tmp_path / "first")
+    os.rename(tmp_path / "again", tmp_path / "pinned")
+    proc = _record_only(tmp_path, "--stages=ner_10pct")
+    assert proc.returncode == 0, proc.stderr
+    assert _tree(tmp_path / "records") == records
+    # A sweep.json that changed otherwise replaces the recorded one.
+    _sweep(tmp_path / "more", base, [3])
+    os.rename(tmp_path / "more" / base.flagfile / "seed_3", tmp_path / "pinned" / base.flagfile / "seed_3")
+    os.replace(
+        tmp_path / "more" / base.flagfile / "sweep.json", tmp_path / "pinned" / base.flagfile / "sweep.json"
+    )
+    assert _record_only(tmp_path, "--stages=ner_10pct").returncode == 0
+    now = _tree(tmp_path / "records")
+    assert now[f"{base.flagfile}/sweep.json"] == _tree(tmp_path / "pinned")[f"{base.flagfile}/sweep.json"]
+    assert f"{base.flagfile}/seed_3/{OUTCOMES}" in now
+
+
+@pytest.mark.parametrize(
+    "predictions, message",
+    [
+        (None, "test_predictions.txt: no such file"),
+        (
+            "Kim I-PER I-PER\nsaw O\n",
+            "test_predictions.txt:2: expected a token, a gold tag and a predicted tag, found 'saw O'",
+        ),
+    ],
+)
+def test_record_only_stops_at_a_missing_or_bad_predictions_file_before_writing(
+    tmp_path, predictions, message
+):
+    base, taglm = report_runs.STAGES["ner_10pct"]
+    _sweep(tmp_path / "pinned", base, [1, 2])
+    _sweep(tmp_path / "pinned", taglm, [1, 2], predictions=predictions)
+    proc = _record_only(tmp_path, "--stages=ner_10pct")
+    assert proc.returncode == 1 and proc.stdout == ""
+    bad = tmp_path / "pinned" / taglm.flagfile / "seed_1"
+    assert proc.stderr.strip() == f"error: {bad}/{message}"
+    assert not os.path.exists(tmp_path / "records")
 
 
 RECORDS = os.path.join(REPO, "results", "runs")

@@ -324,3 +324,66 @@ def test_a_seed_with_two_runs_in_one_arm_does_not_pair(tmp_path):
     text = write_report([str(tmp_path / d) for d in ("b", "t", "again")], str(tmp_path / "R.md"))
     row = line_with(text, "| `ner_taglm` − `ner_baseline` |")
     assert "(2 seeds; seeds with several runs left out: 1)" in row and "(n=3 vs 4)" in row
+
+
+def _outcomes(org_correct, org_as_loc, spurious):
+    """One run's chunk outcomes: gold ORG chunks (123 of them) correct, taken for LOC, for MISC
+    (3), boundary (5) or missed (5); every PER chunk right."""
+    from taglm_tf.reports.chunk_outcomes import ChunkOutcomes, TypeOutcomes
+
+    return ChunkOutcomes(
+        gold={
+            "ORG": TypeOutcomes(org_correct, {"LOC": org_as_loc, "MISC": 3}, 5, 5),
+            "PER": TypeOutcomes(50),
+        },
+        predicted={
+            "ORG": TypeOutcomes(org_correct, {}, 4, spurious),
+            "LOC": TypeOutcomes(0, {"ORG": org_as_loc}, 0, 2),
+            "MISC": TypeOutcomes(0, {"ORG": 3}),
+            "PER": TypeOutcomes(50),
+        },
+    )
+
+
+def test_outcome_section_per_type_and_side_with_the_paired_test(tmp_path):
+    from taglm_tf.reports.stats import paired_ttest
+
+    base = [_outcomes(100, 10, 7), _outcomes(102, 8, 9), _outcomes(98, 12, 8)]
+    taglm = [_outcomes(95, 15, 6), _outcomes(96, 14, 6), _outcomes(90, 20, 6)]
+    fake_runs.write_sweep(str(tmp_path / "b"), "ner_baseline", BASE, outcomes=base)
+    fake_runs.write_sweep(str(tmp_path / "t"), "ner_taglm", TAGLM, outcomes=taglm)
+    # A comparison with a run that has no outcomes is left out.
+    one_pct = {"train_fraction": 0.01}
+    fake_runs.write_sweep(
+        str(tmp_path / "b1"), "ner_1pct_baseline", BASE, outcomes=base[:2] + [None], **one_pct
+    )
+    fake_runs.write_sweep(str(tmp_path / "t1"), "ner_1pct_taglm", TAGLM, outcomes=taglm, **one_pct)
+    text = write_report([str(tmp_path / d) for d in ("b", "t", "b1", "t1")], str(tmp_path / "R.md"))
+    section = text.split("## What the test chunks become", 1)[1].split("\n## ", 1)[0]
+    assert section.count("### ") == 1 and "ner_1pct" not in section
+    assert "chunk outcomes: `ner_taglm` − `ner_baseline` (seeds 1–3)." in section
+    r = paired_ttest([95, 96, 90], [100, 102, 98])
+    assert line_with(section, "| ORG |") == (
+        f"| ORG | 123 | 100.0 → 93.7 | {r.mean_diff:+.1f} (t = {r.t:.2f}, df = 2, p = {r.p:.3g}) | "
+        "13.0 → 19.3 (ORG→LOC: 10.0 → 16.3) | 5 | 5 |"
+    )
+    # Every run the same: one number; no paired test without differences.
+    assert line_with(section, "| PER |") == (
+        "| PER | 50 | 50 | +0.0 (every pair differs by the same amount: the paired t-test is undefined) "
+        "| 0 | 0 | 0 |"
+    )
+    gold_header, predicted_header = [
+        line for line in section.splitlines() if line.startswith("| Gold type")
+    ] + [line for line in section.splitlines() if line.startswith("| Predicted type")]
+    assert gold_header.endswith("| Wrong type | Boundary | Missed |")
+    assert predicted_header == "| Predicted type | Predicted chunks | Wrong type | Boundary | Spurious |"
+    predicted = section.split(predicted_header, 1)[1]
+    assert (
+        line_with(predicted, "| LOC |")
+        == "| LOC | 12.0 → 18.3 | 10.0 → 16.3 (ORG→LOC: 10.0 → 16.3) | 0 | 2 |"
+    )
+    assert line_with(predicted, "| ORG |") == "| ORG | 112.0 → 103.7 | 0 | 4 | 8.0 → 6.0 |"
+
+
+def test_no_outcome_section_without_recorded_outcomes(runs, tmp_path):
+    assert "## What the test chunks become" not in make(runs, str(tmp_path))
