@@ -9,7 +9,7 @@ Steps, each a subprocess with its own time limit (one failing does not stop the 
 2. ``mirrored``: the 2-device ``MirroredStrategy`` equality test of
    ``tests/lm/pretraining/test_lm_training.py`` on two GPUs (``TAGLM_TEST_GPUS=1``; one GPU is split
    into two logical ones).
-3. ``lm_lstm`` and ``lm_cnn_lstm``: training tokens/s and FLOP/s of the LSTM-2048-512 and of
+3. ``lm_lstm_*`` and ``lm_cnn_lstm_*``: training tokens/s and FLOP/s of the LSTM-2048-512 and of
    CNN-BIG-LSTM at the paper's sizes (``benchmarks.lm_precision``), float32 and then mixed
    float16, one process each (two paper-size models do not fit one GPU's memory together).
 4. ``lm1b_extraction``: lm_1b embedding extraction tokens/s at the release's dimensions
@@ -19,7 +19,8 @@ Steps, each a subprocess with its own time limit (one failing does not stop the 
 ``--preset=gpu`` uses those sizes; ``tiny`` runs every step at toy sizes with bfloat16 as the
 mixed precision, which is what a CPU-only machine can do in a minute (a test runs it, so the
 script cannot rot), except that step 2 only collects the tests it would run (the test suite runs
-them itself); ``auto`` is ``gpu`` when a GPU is visible. The JSON holds each step's exit
+them itself) and step 3 measures both precisions of an LM in one process; ``auto`` is ``gpu``
+when a GPU is visible. The JSON holds each step's exit
 status, seconds and result; the exit status is 0 only if every step passed.
 """
 
@@ -164,9 +165,13 @@ def main(argv):
             timeout,
             env={"TAGLM_TEST_GPUS": "1"} if found["gpus"] else None,
         )
+        precisions = ("float32", MIXED[preset])
+        # gpu: one process per precision (two paper-size models do not fit one GPU together);
+        # tiny: both in one process, which saves a TensorFlow start.
+        groups = [(p,) for p in precisions] if preset == "gpu" else [precisions]
         for kind in ("lstm", "cnn_lstm"):
-            for precision in ("float32", MIXED[preset]):
-                name = f"lm_{kind}_{precision}"
+            for group in groups:
+                name = "_".join((f"lm_{kind}", *group))
                 steps[name] = run_step(
                     name,
                     [
@@ -175,7 +180,7 @@ def main(argv):
                         "benchmarks.lm_precision",
                         *lm_sizes[kind],
                         *TIMING[preset],
-                        f"--precisions={precision}",
+                        f"--precisions={','.join(group)}",
                         f"--output={out(name)}",
                     ],
                     timeout,
