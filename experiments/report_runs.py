@@ -35,8 +35,9 @@ Rerunning resumes: finished seeds are skipped, interrupted ones continue from th
 **Records.** Run directories hold gigabytes and live outside version control, so they can be
 lost; what the report reads of a finished seed (its ``config.json`` and ``results.json``: the
 settings, the commit, the LMs' fingerprints, every score and the per-epoch history; for a chunk
-task, what its test chunks became, ``test_chunk_outcomes.json``, counted from its
-``test_predictions.txt`` by :mod:`taglm_tf.reports.chunk_outcomes`) is a few kB. After each seed
+task, what its test chunks became, ``test_chunk_outcomes.json``, which the run writes when it
+finishes, or counted here from the ``test_predictions.txt`` of a run of older code, by
+:mod:`taglm_tf.reports.chunk_outcomes`) is a few kB. After each seed
 the runner copies that record to ``--record_dir`` (``results/runs``, one folder per flagfile with
 its ``sweep.json``), to be committed. A later call, in a new checkout, copies a recorded seed
 back into ``--sweeps_dir`` instead of training it again, when every LM the seed used has its
@@ -46,7 +47,9 @@ rebuild that trained differently shows there); otherwise it says so and trains t
 tag, the seen/unseen analyses need its run directory, and recording it again keeps the chunk
 outcomes it was restored with. ``--record_only`` records every finished seed of the stages'
 sweeps in ``--sweeps_dir`` (another checkout's, say) and does nothing else: it reads them all
-first, so a missing or bad predictions file stops it before any record is written.
+first, so a bad file stops it before any record is written. A seed without chunk outcomes
+and predictions (restored from a record made before runs counted them) is recorded without
+them, with a warning; a failed recording stops neither call: the other sweeps go on.
 
 Stopping it (Ctrl-C, SIGTERM) stops the run in progress, which the next call resumes. Run it
 from a worktree pinned to one commit (README, "Every run behind the report"); paths are
@@ -151,7 +154,8 @@ def define_flags() -> None:
         "record_only",
         False,
         "Only record every finished seed of the stages' sweeps in --sweeps_dir into "
-        "--record_dir (its chunk outcomes counted from its test_predictions.txt): nothing is "
+        "--record_dir (the chunk outcomes of a run of older code counted from its "
+        "test_predictions.txt): nothing is "
         "trained, restored or reported. --sweeps_dir may be another checkout's.",
     )
     flags.DEFINE_bool(
@@ -265,23 +269,32 @@ class SeedRecord:
 
 def read_seed_record(sweep: Sweep, seed: int, sweeps_dir: str) -> SeedRecord | None:
     """The record of ``sweep``'s seed in ``sweeps_dir``, or None when it has not finished. For a
-    chunk task it holds the seed's test chunk outcomes (:data:`taglm_tf.run_dir.CHUNK_OUTCOMES`),
-    counted from its test predictions; a seed restored from its record has none and keeps the
-    outcomes it was restored with.
+    chunk task it holds the seed's test chunk outcomes (:data:`taglm_tf.run_dir.CHUNK_OUTCOMES`):
+    those the run wrote when it finished (or was restored with), else counted from its test
+    predictions (a run of older code); a seed with neither is recorded without them, with a
+    warning.
 
     Raises:
-        InputError: the predictions file is missing or malformed, or a file of the record or the
-            ``sweep.json`` cannot be read (file, and line where there is one, named).
+        InputError: a file of the record, the predictions or the ``sweep.json`` is missing where
+            required, unreadable or malformed (file, and line where there is one, named).
     """
     source = os.path.join(sweeps_dir, sweep.flagfile)
     run = sweeps.seed_dir(source, seed)
     if not run_dir.is_finished(run):
         return None
     files = run_dir.read_record(run)
-    predictions = os.path.join(run, run_dir.TEST_PREDICTIONS)
-    restored = run_dir.CHUNK_OUTCOMES in files and not os.path.exists(predictions)
-    if TASKS[sweep.task].scheme is not None and not restored:
-        files[run_dir.CHUNK_OUTCOMES] = chunk_outcomes.to_json(chunk_outcomes.file_outcomes(predictions))
+    if run_dir.CHUNK_OUTCOMES in files:
+        chunk_outcomes.read_outcomes(os.path.join(run, run_dir.CHUNK_OUTCOMES))  # refuse a damaged one
+    elif TASKS[sweep.task].scheme is not None:
+        predictions = os.path.join(run, run_dir.TEST_PREDICTIONS)
+        if os.path.exists(predictions):
+            files[run_dir.CHUNK_OUTCOMES] = chunk_outcomes.to_json(chunk_outcomes.file_outcomes(predictions))
+        else:
+            print(
+                f"warning: {run}: neither {run_dir.CHUNK_OUTCOMES} nor {run_dir.TEST_PREDICTIONS} "
+                "(a record made before runs counted their chunk outcomes): recorded without them",
+                file=sys.stderr,
+            )
     sweep_file = os.path.join(source, sweeps.SWEEP_FILE)
     if not os.path.isfile(sweep_file):
         return SeedRecord(files, None)
@@ -401,7 +414,11 @@ def main(argv):
         if _call(command):
             failed.append(shlex.join(command))
         elif trains:
-            record_seed(*trains, FLAGS.sweeps_dir, FLAGS.record_dir)
+            try:
+                record_seed(*trains, FLAGS.sweeps_dir, FLAGS.record_dir)
+            except InputError as e:  # the other sweeps still run
+                print(f"error: {e}", file=sys.stderr)
+                failed.append(f"recording {shlex.join(command)}")
     if "report" in FLAGS.stages:
         if failed:
             print(

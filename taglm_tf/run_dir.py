@@ -129,16 +129,23 @@ def read_record(source: str) -> dict[str, str]:
     for name in RECORD_FILES:
         path = os.path.join(source, name)
         if name != CHUNK_OUTCOMES or os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                record[name] = f.read()
+            try:
+                with open(path, encoding="utf-8") as f:
+                    record[name] = f.read()
+            except (OSError, UnicodeDecodeError) as e:
+                raise InputError(f"cannot read it: {e}", path) from None
     return record
 
 
 def write_record(destination: str, record: Mapping[str, str]) -> None:
     """Write a record's files (``{file name: text}``, as :func:`read_record` gives them) into
     ``destination`` (created), each atomically and :data:`RESULTS` last, so a destination that
-    has it holds the whole record. A file the record lacks is left as it is."""
+    has it holds the whole record: an older :data:`RESULTS` there is removed first, so that a
+    stop halfway never leaves new files beside old results. A file the record lacks is left as
+    it is."""
     os.makedirs(destination, exist_ok=True)
+    if os.path.exists(os.path.join(destination, RESULTS)):
+        os.remove(os.path.join(destination, RESULTS))
     for name in sorted(record, key=lambda n: n == RESULTS):
         write_text_atomic(os.path.join(destination, name), record[name])
 

@@ -14,6 +14,7 @@ from data_paths import require_real_file
 from experiments import run_seeds, tagging_flags
 from experiments.report import write_report
 from flag_helpers import parse_flagfile
+from taglm_tf import run_dir
 from taglm_tf.data import conll
 from taglm_tf.reports import sweeps
 from taglm_tf.serving.api import Tagger
@@ -143,6 +144,7 @@ def test_a_pos_run_is_scored_by_accuracy(pos_run):
     config, results = pos_run, pos_run.results
     assert results["task"] == "pos" and f"test accuracy {results['test_accuracy']:.2f}" in pos_run.stdout
     assert "test_f1" not in results and "dev_f1" not in results
+    assert not os.path.exists(os.path.join(config.model_dir, run_dir.CHUNK_OUTCOMES))  # no chunks
     for split in ("dev", "test"):
         path = os.path.join(config.model_dir, f"{split}_predictions.txt")
         assert results[f"{split}_accuracy"] == pytest.approx(_accuracy_of(path))

@@ -1,8 +1,8 @@
 """What the test chunks become: each gold chunk's outcome among the predicted chunks, and where
 each predicted chunk comes from among the gold ones, counted per type for one run's predictions.
 
-Chunks are conlleval's (:func:`taglm_tf.scoring.conlleval.chunk_spans`), read one sentence at a
-time from a predictions file: token spans ``[start, end)`` with a type. Two chunks of a sentence
+Chunks are those of the project's tag schemes (:func:`taglm_tf.data.tag_schemes.tags_to_chunks`),
+read one sentence at a time from a predictions file: token spans ``[start, end)`` with a type. Two chunks of a sentence
 **overlap** when they share at least one token. The chunks of one side (gold or predicted) never
 overlap each other, so at most one chunk of the other side has a chunk's exact span, and each
 gold chunk of type T has exactly one outcome:
@@ -18,9 +18,14 @@ chunk with its span has type T), ``boundary``, or ``spurious`` (no gold chunk ov
 So, per type, both sides' ``correct`` are conlleval's correct chunks of that type; the gold
 outcomes of T add up to conlleval's gold chunks of T (recall = correct / their sum), the
 predicted outcomes of U to its guessed chunks of U (precision = correct / their sum); and gold T
-predicted as U are as many as predicted U from gold T. This holds for tags with the prefixes B,
-I, E, S and O (see ``chunk_spans``) in files whose ``-DOCSTART-`` lines, if any, are tagged ``O``:
-they end a sentence here, and conlleval scores them as tokens.
+predicted as U are as many as predicted U from gold T. This holds for IOB1 and IOB2 tags (what
+the tagger's predictions files hold: each task's own scheme), where the schemes' chunks are
+conlleval's, in files whose ``-DOCSTART-`` lines, if any, are tagged ``O``: they end a sentence
+here, and conlleval scores them as tokens. For IOBES the chunks are read as IOBES means them,
+where conlleval, which has no rule for ``S-``, reads ``S-A S-A`` as one chunk.
+
+The outcomes are this project's own split of conlleval's errors. Note that ``boundary`` takes
+no account of types: a chunk overlapped only by chunks of other types is a ``boundary`` one.
 
 A run's counts are recorded beside its ``results.json`` as :data:`taglm_tf.run_dir.CHUNK_OUTCOMES`
 (:func:`to_json`, :func:`read_outcomes`), so reports need no predictions file.
@@ -33,14 +38,13 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from taglm_tf import run_dir
+from taglm_tf.data.tag_schemes import Chunk, tags_to_chunks
 from taglm_tf.reports.seen_entities import PredictedSentence, read_predictions
-from taglm_tf.scoring.conlleval import chunk_spans
 from taglm_tf.utils.errors import InputError
 
 SIDES = ("gold", "predicted")
 # What a chunk of each side is called when no chunk of the other side overlaps it.
 UNMATCHED = {"gold": "missed", "predicted": "spurious"}
-Span = tuple[str, int, int]  # (type, start, end), end exclusive
 
 
 @dataclasses.dataclass
@@ -72,7 +76,7 @@ class ChunkOutcomes:
         return {"gold": self.gold, "predicted": self.predicted}[name]
 
 
-def _add_outcomes(chunks: Sequence[Span], others: Sequence[Span], into: dict[str, TypeOutcomes]) -> None:
+def _add_outcomes(chunks: Sequence[Chunk], others: Sequence[Chunk], into: dict[str, TypeOutcomes]) -> None:
     """Count the outcome of each of ``chunks`` against the other side's ``others``."""
     other_type = {(start, end): type_ for type_, start, end in others}
     for type_, start, end in chunks:
@@ -90,9 +94,9 @@ def _add_outcomes(chunks: Sequence[Span], others: Sequence[Span], into: dict[str
 
 
 def add_sentence(gold_tags: Sequence[str], predicted_tags: Sequence[str], into: ChunkOutcomes) -> None:
-    """Add the outcomes of one sentence's chunks (its gold and predicted tags, any scheme
-    :func:`~taglm_tf.scoring.conlleval.chunk_spans` reads) to ``into``."""
-    gold, predicted = chunk_spans(gold_tags), chunk_spans(predicted_tags)
+    """Add the outcomes of one sentence's chunks (its gold and predicted tags, in any of the
+    schemes :func:`~taglm_tf.data.tag_schemes.tags_to_chunks` reads) to ``into``."""
+    gold, predicted = tags_to_chunks(gold_tags), tags_to_chunks(predicted_tags)
     _add_outcomes(gold, predicted, into.gold)
     _add_outcomes(predicted, gold, into.predicted)
 
@@ -136,12 +140,14 @@ def to_json(outcomes: ChunkOutcomes) -> str:
 
 
 def _count(value, what: str, path: str) -> int:
+    """``value`` if it is a count; else an :class:`InputError` naming ``what`` and ``path``."""
     if type(value) is not int or value < 0:
         raise InputError(f"{what}: expected a count (an integer ≥ 0), found {value!r}", path)
     return value
 
 
 def _type_outcomes(entry, side: str, type_: str, path: str) -> TypeOutcomes:
+    """One side's and type's entry of a record (:func:`to_json`), checked."""
     where = f"{side} {type_}"
     keys = {"correct", "wrong_type", "boundary", UNMATCHED[side]}
     if not isinstance(entry, Mapping) or set(entry) != keys or not isinstance(entry["wrong_type"], Mapping):

@@ -296,6 +296,7 @@ def _paired_counts_text(base: Sequence[float], variant: Sequence[float]) -> str:
 
 
 def _field_text(base: Sequence[TypeOutcomes], variant: Sequence[TypeOutcomes], field: str) -> str:
+    """The mean ``field`` count of each arm's runs, base → variant (:func:`_arrow`)."""
     return _arrow([getattr(o, field) for o in base], [getattr(o, field) for o in variant])
 
 
@@ -328,16 +329,17 @@ def render_outcomes(groups: dict[str, list[Group]]) -> list[str]:
         "",
         "Each gold chunk of the test set has one outcome in a run's predictions, and each "
         "predicted chunk one origin in the gold chunks (`taglm_tf.reports.chunk_outcomes`, "
-        "counted from the run's `test_predictions.txt` when it was recorded, in conlleval's "
-        "chunks; for ScienceIE these are the chunks of the one layer of tags its tagger learns, "
+        "counted from the run's `test_predictions.txt`, in the chunks "
+        "conlleval counts; for ScienceIE these are the chunks of the one layer of tags its tagger learns, "
         "not the annotations its own scorer reads). Gold side: **Correct**, a predicted chunk "
         "with the same span and type (conlleval's correct chunks: recall = correct / gold "
         "chunks); **Wrong type**, a predicted chunk with the same span and another type, with "
         "the commonest pair of types, gold → predicted; **Boundary**, no predicted chunk with "
-        "the same span, but one sharing a token with it; **Missed**, no predicted chunk sharing "
-        "a token with it. **Δ correct**: variant − base correct chunks, mean over seeds, with "
+        "the same span, but one (of any type) sharing a token with it; **Missed**, no predicted "
+        "chunk sharing a token with it. **Δ correct**: variant − base correct chunks, mean over seeds, with "
         "the two-sided paired t-test by seed. Predicted side, the mirror image: **Wrong type**, "
-        "a gold chunk with the same span and another type; **Boundary**; **Spurious**, no gold "
+        "a gold chunk with the same span and another type (the pair again gold → predicted); "
+        "**Boundary**; **Spurious**, no gold "
         "chunk sharing a token with it (precision = correct / predicted chunks, with correct as "
         "on the gold side). Cells are base → variant, means of per-run counts over the seeds "
         "both arms ran; a single number is the count of every run of both arms. Shown for the "

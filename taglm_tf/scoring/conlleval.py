@@ -183,37 +183,6 @@ def start_of_chunk(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool:
     return tag in ("[", "]")
 
 
-def chunk_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """The chunks the script counts in one sentence's tags, as ``(type, start, end)`` token
-    spans (``end`` exclusive), in order.
-
-    A chunk starts at a tag where :func:`start_of_chunk` holds (after the previous tag of the
-    sentence, or after ``O`` for the first) and takes the type of that tag; it ends before the
-    next tag where :func:`start_of_chunk` or :func:`end_of_chunk` holds, or at the sentence's
-    end. So there is one span per chunk start, whatever the tags: per type, as many as the
-    script's gold or guessed count. For tags whose prefixes are ``B``, ``I``, ``E``, ``S`` and
-    ``O`` (IOB1, IOB2, and IOBES read the script's way) they are the script's chunks exactly: a
-    guessed chunk is correct exactly when a gold chunk has its span and type (both tested
-    against :func:`evaluate_tag_sequences` on every short sequence). The ``[``, ``]`` and ``.``
-    prefixes can start a chunk without ending the one before, or leave one open past a
-    sentence's end, which spans do not describe.
-    """
-    spans: list[tuple[str, int, int]] = []
-    open_type, start, prev = "", None, ("O", "")
-    for i, tag in enumerate(tags):
-        cur = split_tag(tag)
-        starts = start_of_chunk(prev[0], cur[0], prev[1], cur[1])
-        if start is not None and (starts or end_of_chunk(prev[0], cur[0], prev[1], cur[1])):
-            spans.append((open_type, start, i))
-            start = None
-        if starts:
-            open_type, start = cur[1], i
-        prev = cur
-    if start is not None:
-        spans.append((open_type, start, len(tags)))
-    return spans
-
-
 # ---------------------------------------------------------------- scoring
 
 

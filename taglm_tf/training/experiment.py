@@ -42,6 +42,7 @@ from taglm_tf.lm.frozen.overrides import LM_KEYS
 from taglm_tf.models import saving
 from taglm_tf.models.evaluation import Predictor, evaluate
 from taglm_tf.models.tagger import build_tagger
+from taglm_tf.reports import chunk_outcomes
 from taglm_tf.reports.model_card import write_run_card
 from taglm_tf.tasks import TASKS, Splits, load_splits, task_paths
 from taglm_tf.training.config import SAFE_TO_CHANGE, ExperimentConfig
@@ -267,7 +268,8 @@ def _prepare(config: ExperimentConfig, state_exists: bool) -> PreparedRun:
 
 def finish(run: PreparedRun, history: list[dict]) -> dict:
     """Score the final model on dev and test, log the scores to TensorBoard
-    (:meth:`Trainer.log_final_scores`), save the model, and write ``results.json``."""
+    (:meth:`Trainer.log_final_scores`), save the model, write what the test chunks became (a
+    chunk task's :data:`taglm_tf.run_dir.CHUNK_OUTCOMES`), and write ``results.json``."""
     config, splits = run.config, run.splits
     task = TASKS[config.task]
     final, scores = {}, {}
@@ -275,6 +277,11 @@ def finish(run: PreparedRun, history: list[dict]) -> dict:
         data = TaggingData(gold, run.featurizer, features=run.features.get(name))
         ev = evaluate(run.predictor, data, gold, task)
         write_text_atomic(os.path.join(config.model_dir, f"{name}_predictions.txt"), ev.predictions)
+        if name == "test" and task.scheme is not None:
+            outcomes = chunk_outcomes.file_outcomes(os.path.join(config.model_dir, run_dir.TEST_PREDICTIONS))
+            write_text_atomic(
+                os.path.join(config.model_dir, run_dir.CHUNK_OUTCOMES), chunk_outcomes.to_json(outcomes)
+            )
         final[name] = ev.scores
         scores[name] = {
             **ev.scores.details,

@@ -167,7 +167,10 @@ if trained:
     lms = {"forward_lm": "f" * 64} if "taglm" in args["flagfile"] else {}
     json.dump({"seed": int(args["first_seed"]), "lm_fingerprints": lms}, open(os.path.join(run, "config.json"), "w"))
     json.dump({"test_f1": 80.0 + int(args["first_seed"])}, open(os.path.join(run, "results.json"), "w"))
-    open(os.path.join(run, "test_predictions.txt"), "w").write(PREDICTIONS)
+    bad = os.environ.get("FAKE_BAD_PREDICTIONS")  # sweeps whose runs write a malformed file
+    open(os.path.join(run, "test_predictions.txt"), "w").write(
+        "Kim I-PER\\n" if bad and bad in args["flagfile"] else PREDICTIONS
+    )
     json.dump({"label": args["label"]}, open(os.path.join(args["sweep_dir"], "sweep.json"), "w"))
 with open(os.environ["FAKE_LOG"], "a") as log:
     log.write(("trained " if trained else "skipped ") + run + "\\n")
@@ -175,7 +178,9 @@ with open(os.environ["FAKE_LOG"], "a") as log:
 )
 
 
-def _runner(tmp_path, *extra):
+def _runner(tmp_path, *extra, env=None, returncode=0):
+    """Run the runner over ``ner_10pct`` with the fake run_seeds; returns its stdout and stderr
+    (one text) and the fake's calls, ``(trained | skipped, sweep folder)``."""
     python = tmp_path / "python"
     python.write_text(f"#!{sys.executable}\n" + FAKE_RUN_SEEDS)
     python.chmod(0o755)
@@ -196,11 +201,11 @@ def _runner(tmp_path, *extra):
         cwd=REPO,
         capture_output=True,
         text=True,
-        env={**os.environ, "FAKE_LOG": str(log)},
+        env={**os.environ, "FAKE_LOG": str(log), **(env or {})},
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == returncode, proc.stderr
     calls = [line.split(" ", 1) for line in log.read_text().splitlines()]
-    return proc.stdout, [(what, os.path.basename(os.path.dirname(run))) for what, run in calls]
+    return proc.stdout + proc.stderr, [(what, os.path.basename(os.path.dirname(run))) for what, run in calls]
 
 
 OUTCOMES = run_dir.CHUNK_OUTCOMES
@@ -355,27 +360,55 @@ def test_record_only_records_another_checkouts_finished_seeds_and_trains_nothing
     assert f"{base.flagfile}/seed_3/{OUTCOMES}" in now
 
 
-@pytest.mark.parametrize(
-    "predictions, message",
-    [
-        (None, "test_predictions.txt: no such file"),
-        (
-            "Kim I-PER I-PER\nsaw O\n",
-            "test_predictions.txt:2: expected a token, a gold tag and a predicted tag, found 'saw O'",
-        ),
-    ],
-)
-def test_record_only_stops_at_a_missing_or_bad_predictions_file_before_writing(
-    tmp_path, predictions, message
-):
+def test_record_only_stops_at_a_bad_predictions_file_before_writing(tmp_path):
     base, taglm = report_runs.STAGES["ner_10pct"]
     _sweep(tmp_path / "pinned", base, [1, 2])
-    _sweep(tmp_path / "pinned", taglm, [1, 2], predictions=predictions)
+    _sweep(tmp_path / "pinned", taglm, [1, 2], predictions="Kim I-PER I-PER\nsaw O\n")
     proc = _record_only(tmp_path, "--stages=ner_10pct")
     assert proc.returncode == 1 and proc.stdout == ""
     bad = tmp_path / "pinned" / taglm.flagfile / "seed_1"
-    assert proc.stderr.strip() == f"error: {bad}/{message}"
+    assert proc.stderr.strip() == (
+        f"error: {bad}/test_predictions.txt:2: expected a token, a gold tag and a predicted tag, "
+        "found 'saw O'"
+    )
     assert not os.path.exists(tmp_path / "records")
+
+
+def test_a_seed_without_outcomes_or_predictions_is_recorded_without_them(tmp_path):
+    """A seed restored from a record made before runs counted their chunk outcomes: one warning,
+    its record copied, and the outcomes recorded for it before, if any, kept."""
+    import json
+
+    base, taglm = report_runs.STAGES["ner_10pct"]
+    _sweep(tmp_path / "pinned", base, [1])
+    _sweep(tmp_path / "pinned", taglm, [1], predictions=None)
+    kept = tmp_path / "records" / taglm.flagfile / "seed_1" / OUTCOMES
+    kept.parent.mkdir(parents=True)
+    kept.write_text(json.dumps({"recorded": "before"}))
+    proc = _record_only(tmp_path, "--stages=ner_10pct")
+    assert proc.returncode == 0, proc.stderr
+    run = tmp_path / "pinned" / taglm.flagfile / "seed_1"
+    assert proc.stderr.strip() == (
+        f"warning: {run}: neither {OUTCOMES} nor test_predictions.txt (a record made before runs "
+        "counted their chunk outcomes): recorded without them"
+    )
+    assert json.loads(kept.read_text()) == {"recorded": "before"}
+    assert json.loads((kept.parent / "results.json").read_text())["test_f1"] == 81.0
+    assert_outcomes_of_predictions(tmp_path / "records" / base.flagfile / "seed_1" / OUTCOMES)
+
+
+def test_a_seed_that_cannot_be_recorded_fails_its_call_and_the_others_go_on(tmp_path):
+    out, calls = _runner(tmp_path, env={"FAKE_BAD_PREDICTIONS": "taglm"}, returncode=1)
+    base, taglm = (s.flagfile for s in report_runs.STAGES["ner_10pct"])
+    assert calls == [("trained", (base, taglm)[seed % 2]) for seed in range(8)]
+    assert sorted(os.listdir(tmp_path / "records" / base)) == [f"seed_{n}" for n in (1, 2, 3, 4)] + [
+        "sweep.json"
+    ]
+    assert not os.path.exists(tmp_path / "records" / taglm)
+    for seed in (1, 2, 3, 4):
+        bad = tmp_path / "sweeps" / taglm / f"seed_{seed}" / "test_predictions.txt"
+        assert f"error: {bad}:1: expected a token, a gold tag and a predicted tag, found 'Kim I-PER'" in out
+    assert out.count("failed: recording ") == 4
 
 
 RECORDS = os.path.join(REPO, "results", "runs")

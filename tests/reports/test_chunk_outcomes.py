@@ -7,6 +7,7 @@ import json
 import random
 
 import pytest
+from test_seen_entities import PREDICTIONS  # IOB1, as the NER runs write them; -DOCSTART- tagged O
 
 from taglm_tf import run_dir
 from taglm_tf.reports import chunk_outcomes
@@ -15,7 +16,6 @@ from taglm_tf.scoring import conlleval
 from taglm_tf.utils.errors import InputError
 
 IOB = ["O", "B-A", "I-A", "B-B", "I-B"]  # IOB1 and IOB2 sequences over two types
-IOBES = IOB + ["E-A", "S-A", "E-B", "S-B"]
 
 
 def oracle_chunks(tags):
@@ -111,14 +111,12 @@ def test_counts_tie_to_conlleval_on_every_short_iob_pair():
         assert_ties_to_conlleval(gold, predicted)
 
 
-def test_counts_tie_to_conlleval_on_iobes_read_as_the_script_reads_it():
-    # conlleval has no rule for S-: S-A S-A E-A is one chunk there, and here; E-A E-A are two.
-    tags = ["S-A", "S-A", "E-A", "E-A"]
-    assert conlleval.chunk_spans(tags) == [("A", 0, 3), ("A", 3, 4)]
-    assert conlleval.evaluate_tag_sequences([tags], [tags]).per_type["A"].found_gold == 2
-    for n in (1, 2):
-        for gold, predicted in itertools.product(itertools.product(IOBES, repeat=n), repeat=2):
-            assert_ties_to_conlleval(gold, predicted)
+def test_iobes_chunks_are_read_as_iobes_means_them():
+    """Where conlleval (no rule for S-) reads S-A S-A E-A as one chunk, the counts see three."""
+    tags = ["S-A", "S-A", "E-A"]
+    assert conlleval.evaluate_tag_sequences([tags], [tags]).per_type["A"].found_gold == 1
+    assert outcomes_of(tags, tags).gold == {"A": TypeOutcomes(correct=3)}
+    assert outcomes_of(tags, ["B-A", "I-A", "E-A"]).gold == {"A": TypeOutcomes(boundary=3)}
 
 
 @pytest.mark.parametrize(
@@ -154,22 +152,6 @@ def test_each_outcome_by_hand(gold, predicted, gold_counts, predicted_counts):
     outcomes = outcomes_of(gold.split(), predicted.split())
     assert as_dict(outcomes.gold) == gold_counts
     assert as_dict(outcomes.predicted) == predicted_counts
-
-
-# token, POS, gold, predicted (IOB1, as the NER runs write them)
-PREDICTIONS = """New NNP I-LOC I-LOC
-York NNP I-LOC I-LOC
-and CC O O
-Paris NNP I-LOC O
-
-Smith NNP I-PER I-PER
-met VBD O O
-Jones NNP I-PER I-ORG
-
-Bank NNP I-ORG O
-of IN I-ORG O
-Paris NNP I-ORG I-LOC
-"""
 
 
 def test_a_predictions_file_by_hand_and_its_json_record(tmp_path):

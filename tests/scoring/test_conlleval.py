@@ -6,7 +6,6 @@ there, which runs the official conlleval script (not shipped with the project).
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import subprocess
@@ -170,31 +169,6 @@ def test_iobes_s_tags_are_scored_as_perl_does():
     # S- has no rule: two S-LOC in a row form one chunk for conlleval.
     result = conlleval.evaluate_lines(["a S-LOC S-LOC", "b S-LOC S-LOC"])
     assert result.overall.found_gold == 1
-
-
-def test_chunk_spans_by_hand():
-    assert conlleval.chunk_spans("I-LOC I-LOC B-LOC O I-PER B-ORG".split()) == [
-        ("LOC", 0, 2),
-        ("LOC", 2, 3),
-        ("PER", 4, 5),
-        ("ORG", 5, 6),
-    ]
-    assert conlleval.chunk_spans("B-NP I-NP I-VP O".split()) == [("NP", 0, 2), ("VP", 2, 3)]
-    assert conlleval.chunk_spans(["O", "O"]) == []
-
-
-def test_chunk_spans_are_one_per_chunk_the_script_counts_whatever_the_tags():
-    """Every sequence of up to 3 tags, odd prefixes and types included: the spans of each type
-    are as many as the script's gold chunks of that type (their correctness is tested in
-    tests/reports/test_chunk_outcomes.py)."""
-    tags = ["O", "B-A", "I-A", "[-A", "]-A", ".-A", "I", "O-A", "E-B", "S-B", "B-0", ".", "["]
-    for n in (1, 2, 3):
-        for sequence in itertools.product(tags, repeat=n):
-            found = conlleval.evaluate_tag_sequences([sequence], [["O"] * n]).per_type
-            spans = [t for t, _, _ in conlleval.chunk_spans(sequence)]
-            assert {t: spans.count(t) for t in spans} == {
-                t: c.found_gold for t, c in found.items() if c.found_gold
-            }, sequence
 
 
 def test_docstart_lines_are_tokens():

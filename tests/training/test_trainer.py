@@ -41,6 +41,24 @@ def finished_run(finished_run_and_stdout):
     return finished_run_and_stdout[:2]
 
 
+def test_a_finished_run_records_what_its_test_chunks_became(finished_run):
+    """Written with the predictions, before results.json: the counts of its test predictions,
+    whose per-type correct, gold and guessed chunks are conlleval's."""
+    from taglm_tf import run_dir
+    from taglm_tf.reports import chunk_outcomes
+    from taglm_tf.scoring import conlleval
+
+    config, _ = finished_run
+    predictions = os.path.join(config.model_dir, run_dir.TEST_PREDICTIONS)
+    recorded = chunk_outcomes.read_outcomes(os.path.join(config.model_dir, run_dir.CHUNK_OUTCOMES))
+    assert recorded == chunk_outcomes.file_outcomes(predictions)
+    scored = conlleval.evaluate_file(predictions).per_type
+    assert sum(c.found_gold for c in scored.values()) == sum(o.total for o in recorded.gold.values()) > 0
+    for type_, counts in scored.items():
+        gold = recorded.gold.get(type_, chunk_outcomes.TypeOutcomes())
+        assert (gold.correct, gold.total) == (counts.correct, counts.found_gold)
+
+
 def _accumulator(model_dir):
     acc = event_accumulator.EventAccumulator(
         os.path.join(model_dir, "tensorboard"), size_guidance={event_accumulator.TENSORS: 0}
