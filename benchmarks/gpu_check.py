@@ -31,6 +31,7 @@ from taglm_tf.utils import cli
 if __name__ == "__main__":
     cli.configure_process()  # before anything imports TensorFlow
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -135,102 +136,78 @@ def devices() -> dict:
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One step of the check: its command (run from the repository root), extra environment,
+    and the JSON file its result is read from (None: the exit status is the result)."""
+
+    command: list[str]
+    env: dict[str, str] | None = None
+    output: str | None = None
+
+
+def plan_steps(preset: str, python: str, scratch: str, gpus: bool) -> dict[str, Step]:
+    """The steps of ``preset`` (``gpu`` or ``tiny``) by name, in order (see the module
+    docstring); results go to JSON files in ``scratch``; ``gpus``: whether GPUs are visible."""
+
+    def out(name):
+        return os.path.join(scratch, f"{name}.json")
+
+    mirrored = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    mirrored += ["tests/lm/pretraining/test_lm_training.py", "-k", "mirrored_two_replicas"]
+    # tiny: that the selection still names tests (exit 5 if none); the suite runs them
+    mirrored += [] if preset == "gpu" else ["--collect-only"]
+    steps = {"mirrored": Step(mirrored, {"TAGLM_TEST_GPUS": "1"} if gpus else None)}
+    lm_sizes, precisions = lm_arguments(preset), ("float32", MIXED[preset])
+    # gpu: one process per precision (two paper-size models do not fit one GPU together);
+    # tiny: both in one process, which saves a TensorFlow start.
+    groups = [(p,) for p in precisions] if preset == "gpu" else [precisions]
+    for kind in ("lstm", "cnn_lstm"):
+        for group in groups:
+            name = "_".join((f"lm_{kind}", *group))
+            command = [python, "-m", "benchmarks.lm_precision", *lm_sizes[kind], *TIMING[preset]]
+            steps[name] = Step(
+                command + [f"--precisions={','.join(group)}", f"--output={out(name)}"], output=out(name)
+            )
+    extraction = (
+        ["--size=full", "--sentences=200"]
+        if preset == "gpu"
+        else ["--size=tiny", "--sentences=8", "--reference_sentences=2", "--batch_size=4"]
+    )
+    steps["lm1b_extraction"] = Step(
+        [python, "-m", "benchmarks.lm1b_extraction", f"--release_dir={os.path.join(scratch, 'lm1b')}"]
+        + [*extraction, f"--output={out('lm1b')}"],
+        output=out("lm1b"),
+    )
+    tagger = (
+        []
+        if preset == "gpu"
+        else [
+            "--train_batches=2",
+            "--warmup_batches=1",
+            "--dev_sentences=128",
+            "--embeddings=",
+            "--min_passes=1",  # the tiny preset checks that the step runs, not its speed
+            "--min_seconds=0",
+        ]
+    )
+    steps["tagger"] = Step(
+        [python, "-m", "benchmarks.tagger_throughput", "--task=ner", *tagger, f"--output={out('tagger')}"],
+        output=out("tagger"),
+    )
+    return steps
+
+
 def main(argv):
     cli.no_arguments(argv)
     found = devices()
     preset = FLAGS.preset if FLAGS.preset != "auto" else ("gpu" if found["gpus"] else "tiny")
-    python, timeout = sys.executable, FLAGS.step_timeout
-    lm_sizes = lm_arguments(preset)
-    steps = {}
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as scratch:
-
-        def out(name):
-            return os.path.join(scratch, f"{name}.json")
-
-        steps["mirrored"] = run_step(
-            "mirrored",
-            [
-                python,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "tests/lm/pretraining/test_lm_training.py",
-                "-k",
-                "mirrored_two_replicas",
-                # tiny: that the selection still names tests (exit 5 if none); the suite runs them
-                *([] if preset == "gpu" else ["--collect-only"]),
-            ],
-            timeout,
-            env={"TAGLM_TEST_GPUS": "1"} if found["gpus"] else None,
-        )
-        precisions = ("float32", MIXED[preset])
-        # gpu: one process per precision (two paper-size models do not fit one GPU together);
-        # tiny: both in one process, which saves a TensorFlow start.
-        groups = [(p,) for p in precisions] if preset == "gpu" else [precisions]
-        for kind in ("lstm", "cnn_lstm"):
-            for group in groups:
-                name = "_".join((f"lm_{kind}", *group))
-                steps[name] = run_step(
-                    name,
-                    [
-                        python,
-                        "-m",
-                        "benchmarks.lm_precision",
-                        *lm_sizes[kind],
-                        *TIMING[preset],
-                        f"--precisions={','.join(group)}",
-                        f"--output={out(name)}",
-                    ],
-                    timeout,
-                    output=out(name),
-                )
-        size = "full" if preset == "gpu" else "tiny"
-        extraction = (
-            ["--sentences=200"]
-            if preset == "gpu"
-            else ["--sentences=8", "--reference_sentences=2", "--batch_size=4"]
-        )
-        steps["lm1b_extraction"] = run_step(
-            "lm1b_extraction",
-            [
-                python,
-                "-m",
-                "benchmarks.lm1b_extraction",
-                f"--size={size}",
-                f"--release_dir={os.path.join(scratch, 'lm1b')}",
-                *extraction,
-                f"--output={out('lm1b')}",
-            ],
-            timeout,
-            output=out("lm1b"),
-        )
-        tagger = (
-            []
-            if preset == "gpu"
-            else [
-                "--train_batches=2",
-                "--warmup_batches=1",
-                "--dev_sentences=128",
-                "--embeddings=",
-                "--min_passes=1",  # the tiny preset checks that the step runs, not its speed
-                "--min_seconds=0",
-            ]
-        )
-        steps["tagger"] = run_step(
-            "tagger",
-            [
-                python,
-                "-m",
-                "benchmarks.tagger_throughput",
-                "--task=ner",
-                *tagger,
-                f"--output={out('tagger')}",
-            ],
-            timeout,
-            output=out("tagger"),
-        )
+        planned = plan_steps(preset, sys.executable, scratch, bool(found["gpus"]))
+        steps = {
+            name: run_step(name, step.command, FLAGS.step_timeout, env=step.env, output=step.output)
+            for name, step in planned.items()
+        }
     result = {"preset": preset, **found, "passed": all(s["passed"] for s in steps.values()), "steps": steps}
     report(result, FLAGS.output)
     if not result["passed"]:

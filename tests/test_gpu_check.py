@@ -50,6 +50,36 @@ def test_tiny_gpu_check_runs_every_step(tmp_path):
     )
 
 
+def test_the_gpu_preset_runs_every_step_in_full_at_the_papers_sizes():
+    from benchmarks import gpu_check
+
+    steps = gpu_check.plan_steps("gpu", "PY", "/s", gpus=True)
+    lms = [f"lm_{kind}_{p}" for kind in ("lstm", "cnn_lstm") for p in ("float32", "mixed_float16")]
+    assert list(steps) == ["mirrored", *lms, "lm1b_extraction", "tagger"]
+    assert "--collect-only" not in steps["mirrored"].command
+    assert steps["mirrored"].env == {"TAGLM_TEST_GPUS": "1"}
+    for kind in ("lstm", "cnn_lstm"):
+        for precision in ("float32", "mixed_float16"):
+            step = steps[f"lm_{kind}_{precision}"]
+            assert step.command[:3] == ["PY", "-m", "benchmarks.lm_precision"]
+            assert step.command[3:-1] == [
+                *gpu_check.lm_arguments("gpu")[kind],
+                *gpu_check.TIMING["gpu"],
+                f"--precisions={precision}",
+            ]
+            assert step.output == f"/s/lm_{kind}_{precision}.json"
+    assert "--size=full" in steps["lm1b_extraction"].command
+    assert steps["tagger"].command == [
+        "PY",
+        "-m",
+        "benchmarks.tagger_throughput",
+        "--task=ner",
+        "--output=/s/tagger.json",
+    ]
+    tiny = gpu_check.plan_steps("tiny", "PY", "/s", gpus=False)
+    assert "--collect-only" in tiny["mirrored"].command and tiny["mirrored"].env is None
+
+
 @pytest.mark.skipif(MAKE is None, reason="make is not installed")
 @pytest.mark.parametrize("gpu", [True, False])
 def test_makefile_uses_the_gpu_venv_only_with_a_gpu(tmp_path, gpu):
