@@ -2,10 +2,10 @@
 each predicted chunk comes from among the gold ones, counted per type for one run's predictions.
 
 Chunks are those of the project's tag schemes (:func:`taglm_tf.data.tag_schemes.tags_to_chunks`),
-read one sentence at a time from a predictions file: token spans ``[start, end)`` with a type. Two chunks of a sentence
-**overlap** when they share at least one token. The chunks of one side (gold or predicted) never
-overlap each other, so at most one chunk of the other side has a chunk's exact span, and each
-gold chunk of type T has exactly one outcome:
+read one sentence at a time from a predictions file: token spans ``[start, end)`` with a type.
+Two chunks of a sentence **overlap** when they share at least one token. The chunks of one side
+(gold or predicted) never overlap each other, so at most one chunk of the other side has a
+chunk's exact span, and each gold chunk of type T has exactly one outcome:
 
 - ``correct``: a predicted chunk has its span and type T;
 - ``wrong_type[U]``: a predicted chunk has its span, with type U ≠ T;
