@@ -1,7 +1,7 @@
 r"""Every run behind ``results/REPORT.md``, rebuilt by one command (``make report-runs``):
 
-    python -m experiments.report_runs [--stages=lms,ner_1pct,...] [--sweeps_dir=runs/sweeps] \
-        [--dry_run]
+    python -m experiments.report_runs [--stages=lms,ner_1pct,...] [--sweeps=NAME,...] \
+        [--sweeps_dir=runs/sweeps] [--dry_run]
 
 The stages always run in this order (``--stages`` picks some; the TagLM sweeps need the ``lms``
 stage's LMs, built once):
@@ -28,8 +28,10 @@ stage's LMs, built once):
   with ``--stages=report`` to report what finished).
 
 Each sweep is ``experiments.run_seeds`` with the flagfile's name as its directory and the paper
-table's label as its experiment label. Within a stage the sweeps advance seed by seed (seed 1 of
-every sweep, then seed 2, ...), so what has finished when the job stops still pairs by seed.
+table's label as its experiment label; ``--sweeps`` (flagfile names) keeps only some of the
+stages' sweeps, say the baselines, which need no LM, while a new checkout has none built. Within
+a stage the sweeps advance seed by seed (seed 1 of every sweep, then seed 2, ...), so what has
+finished when the job stops still pairs by seed.
 Rerunning resumes: finished seeds are skipped, interrupted ones continue from their checkpoints.
 
 **Records.** Run directories hold gigabytes and live outside version control, so they can be
@@ -142,6 +144,11 @@ def define_flags() -> None:
         list(ORDER),
         "Stages to run; they run in this order whatever the order given: " + ", ".join(ORDER) + ".",
     )
+    flags.DEFINE_list(
+        "sweeps",
+        [],
+        "Only these sweeps (flagfile names, such as chunk_baseline_cpu) of the stages; default: all of them.",
+    )
     flags.DEFINE_string("sweeps_dir", "runs/sweeps", "One sweep directory per flagfile goes here.")
     flags.DEFINE_string(
         "record_dir",
@@ -211,10 +218,23 @@ def plan(
     report: str,
     preamble: str,
     existing_only: bool = True,
+    only: Sequence[str] = (),
 ) -> list[Step]:
     """Every command of ``stages`` in the order they run, each with the ``(sweep, seed)`` it
     trains (``None`` for the LMs and the report); the report reads the plan's sweeps (with
-    ``existing_only``, those whose directory exists)."""
+    ``existing_only``, those whose directory exists). ``only`` (flagfile names) keeps just those
+    sweeps of the stages.
+
+    Raises:
+        InputError: a name in ``only`` is no sweep of ``stages``.
+    """
+    chosen = {s.flagfile for stage in stages for s in STAGES.get(stage, ())}
+    unknown = [name for name in only if name not in chosen]
+    if unknown:
+        raise InputError(
+            f"--sweeps: {', '.join(unknown)} is no sweep of the stages {', '.join(stages)}; "
+            f"they have {', '.join(sorted(chosen)) or 'none'}"
+        )
     out: list[Step] = []
     for stage in ORDER:
         if stage not in stages:
@@ -242,6 +262,7 @@ def plan(
             out += [
                 (sweep_command(python, sweep, seed, sweeps_dir), (sweep, seed))
                 for sweep, seed in seed_order(STAGES[stage])
+                if not only or sweep.flagfile in only
             ]
     return out
 
@@ -404,11 +425,11 @@ def main(argv):
         return 0
     args = (FLAGS.python, FLAGS.sweeps_dir, FLAGS.report, FLAGS.preamble)
     if FLAGS.dry_run:
-        for command in commands(FLAGS.stages, *args, existing_only=False):
+        for command in commands(FLAGS.stages, *args, existing_only=False, only=FLAGS.sweeps):
             print(shlex.join(command))
         return 0
     start, failed = time.time(), []
-    for command, trains in plan([s for s in FLAGS.stages if s != "report"], *args):
+    for command, trains in plan([s for s in FLAGS.stages if s != "report"], *args, only=FLAGS.sweeps):
         if trains and FLAGS.restore:
             restore_seed(*trains, FLAGS.sweeps_dir, FLAGS.record_dir, built_fingerprints(FLAGS.lms_dir))
         if _call(command):

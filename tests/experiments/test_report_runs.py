@@ -86,6 +86,16 @@ def test_commands_train_one_seed_per_call_and_report_the_sweeps_that_exist(tmp_p
     )
 
 
+def test_sweeps_keeps_only_the_named_sweeps_of_the_stages_seed_by_seed(tmp_path):
+    only = ["chunk_baseline_cpu", "ner_baseline_big_rnn2_cpu"]
+    plan = report_runs.plan(["chunking", "analysis"], "PY", str(tmp_path), "R.md", "P.md", only=only)
+    assert [(sweep.flagfile, seed) for _, (sweep, seed) in plan] == [
+        (name, seed) for name in only for seed in range(1, 5)
+    ]
+    with pytest.raises(report_runs.InputError, match="--sweeps: ner_baseline_cpu is no sweep of the stages"):
+        report_runs.plan(["chunking"], "PY", str(tmp_path), "R.md", "P.md", only=["ner_baseline_cpu"])
+
+
 def test_every_cpu_lm_is_built_by_one_stage():
     from experiments import cpu_lms
 
