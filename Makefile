@@ -112,9 +112,10 @@ cpu-lms: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m experiments.cpu_lms
 
 # Every run behind results/REPORT.md, then the report (experiments/report_runs.py): the LMs above,
-# then the sweeps, most telling first. Days of CPU; rerun to resume; STAGES=a,b picks stages.
+# then the sweeps, most telling first. Days of CPU; rerun to resume; STAGES=a,b picks stages,
+# SWEEPS=x,y some of their sweeps (flagfile names).
 report-runs: check-python $(STAMP)
-	PYTHONPATH=. $(BIN)/python -m experiments.report_runs $(if $(STAGES),--stages=$(STAGES))
+	PYTHONPATH=. $(BIN)/python -m experiments.report_runs $(if $(STAGES),--stages=$(STAGES)) $(if $(SWEEPS),--sweeps=$(SWEEPS))
 
 # results/REPORT.md from the committed run records alone (results/runs): no run directories, no
 # LMs and no training, so any checkout rebuilds the report of every seed recorded so far.
