@@ -25,6 +25,8 @@ import os
 
 from absl import flags
 
+from taglm_tf import run_dir
+from taglm_tf.data import conll
 from taglm_tf.data.paths import check_data_file, default_data_dir, resolve_data_path
 from taglm_tf.reports import seen_entities, sweeps
 from taglm_tf.reports.stats import mean_std, welch_ttest
@@ -76,7 +78,9 @@ def group_counts(spec: str, classifiers, split: str) -> list[dict]:
         raise InputError("holds no finished runs", spec)
     out = []
     for r in runs:
-        counts = seen_entities.run_class_counts(f"{r.path}/{split}_predictions.txt", classifiers)
+        counts = seen_entities.run_class_counts(
+            os.path.join(r.path, run_dir.PREDICTIONS.format(split=split)), classifiers
+        )
         out.append({"path": r.path, "seed": r.seed, "classes": counts})
     return out
 
@@ -166,7 +170,7 @@ def main(argv):
     rows = comparison_rows(base, variant)
     print(markdown(rows, len(base), len(variant)))
     first = base[0]["path"]
-    predicted = seen_entities.read_predictions(f"{first}/{FLAGS.split}_predictions.txt")
+    predicted = conll.read_predictions(os.path.join(first, run_dir.PREDICTIONS.format(split=FLAGS.split)))
     known = tagger_vocabulary(first, [t for s in predicted for t in s.tokens])
     rates = seen_entities.token_rates(predicted, train, vocab, known)
     print(f"\nTokens of {FLAGS.split} (%; the tagger's words are those of {first}):\n")

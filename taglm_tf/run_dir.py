@@ -26,7 +26,9 @@ from taglm_tf.utils.fileio import write_text_atomic
 from taglm_tf.utils.provenance import git_commit
 
 CONFIG, RESULTS, STATE, LM_RESULTS = "config.json", "results.json", "state.json", "train_result.json"
-TEST_PREDICTIONS = "test_predictions.txt"
+# A split's predictions, conlleval's input (taglm_tf.data.conll.format_predictions).
+PREDICTIONS = "{split}_predictions.txt"
+TEST_PREDICTIONS = PREDICTIONS.format(split="test")
 # What the test chunks became (taglm_tf.reports.chunk_outcomes), counted from TEST_PREDICTIONS when
 # the run is recorded; part of the record, which has no predictions.
 CHUNK_OUTCOMES = "test_chunk_outcomes.json"

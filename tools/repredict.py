@@ -57,7 +57,7 @@ def repredicted(model_dir: str) -> dict[str, str]:
             tokens = [s.tokens for s in gold]
             features = CachedFeatures(lms, tokens, config["lm_cache_dir"], config["lm_cache_dtype"])
         data = TaggingData(gold, loaded.resources.featurizer(), features=features)
-        texts[f"{name}_predictions.txt"] = evaluate(predictor, data, gold, task).predictions
+        texts[run_dir.PREDICTIONS.format(split=name)] = evaluate(predictor, data, gold, task).predictions
     return texts
 
 

@@ -239,5 +239,47 @@ _NOT_IN_FIELD = re.compile("[\t\n\r]")
 
 
 def format_predictions(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]]) -> str:
-    """conlleval input: ``token [columns...] gold predicted`` lines, blank line between sentences."""
+    """conlleval input: ``token [columns...] gold predicted`` lines, blank line between sentences
+    (:func:`read_predictions` reads them back)."""
     return "".join(line + "\n" for line in conll_lines(sentences, [s.tags for s in sentences], predicted))
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictedSentence:
+    """Tokens with gold and predicted tags, as in a predictions file (:func:`format_predictions`)."""
+
+    tokens: tuple[str, ...]
+    gold: tuple[str, ...]
+    predicted: tuple[str, ...]
+
+
+def read_predictions(path: str) -> list[PredictedSentence]:
+    """Sentences of a predictions file: one token per line, its first field the token and its
+    last two the gold and the predicted tag (conlleval's input, as :func:`format_predictions`
+    writes it); blank lines and ``-DOCSTART-`` lines end sentences.
+
+    Raises:
+        InputError: a line with fewer than three fields (file and line named), or no sentence.
+    """
+    sentences: list[PredictedSentence] = []
+    rows: list[list[str]] = []
+
+    def flush():
+        if rows:
+            sentences.append(PredictedSentence(*(tuple(r[i] for r in rows) for i in (0, -2, -1))))
+            rows.clear()
+
+    for number, line in textio.read_lines(path):
+        fields = textio.split_fields(line)
+        if not fields or fields[0] == DOCSTART:
+            flush()
+        elif len(fields) < 3:
+            raise InputError(
+                f"expected a token, a gold tag and a predicted tag, found {line!r}", path, number
+            )
+        else:
+            rows.append(fields)
+    flush()
+    if not sentences:
+        raise InputError("no sentences found (empty file?)", path)
+    return sentences

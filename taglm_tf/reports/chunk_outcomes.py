@@ -38,8 +38,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from taglm_tf import run_dir
+from taglm_tf.data.conll import PredictedSentence, read_predictions
 from taglm_tf.data.tag_schemes import Chunk, tags_to_chunks
-from taglm_tf.reports.seen_entities import PredictedSentence, read_predictions
 from taglm_tf.utils.errors import InputError
 
 SIDES = ("gold", "predicted")
@@ -115,7 +115,7 @@ def file_outcomes(predictions_file: str) -> ChunkOutcomes:
 
     Raises:
         InputError: the file is missing, unreadable or malformed (file and line named; see
-            :func:`taglm_tf.reports.seen_entities.read_predictions`).
+            :func:`taglm_tf.data.conll.read_predictions`).
     """
     return count_outcomes(read_predictions(predictions_file))
 

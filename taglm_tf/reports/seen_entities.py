@@ -14,57 +14,15 @@ counts of all classes of one split add up to conlleval's overall counts.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 
-from taglm_tf.data.conll import DOCSTART
+from taglm_tf.data.conll import PredictedSentence, read_predictions
 from taglm_tf.data.tag_schemes import tags_to_chunks
 from taglm_tf.scoring.conlleval import ChunkCounts
 from taglm_tf.utils import textio
 from taglm_tf.utils.errors import InputError
 
 Surface = tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class PredictedSentence:
-    """Tokens with gold and predicted tags, as in a ``*_predictions.txt`` file."""
-
-    tokens: tuple[str, ...]
-    gold: tuple[str, ...]
-    predicted: tuple[str, ...]
-
-
-def read_predictions(path: str) -> list[PredictedSentence]:
-    """Sentences of a predictions file: one token per line, its first field the token and its
-    last two the gold and the predicted tag (conlleval's input); blank lines and ``-DOCSTART-``
-    lines end sentences.
-
-    Raises:
-        InputError: a line with fewer than three fields (file and line named), or no sentence.
-    """
-    sentences: list[PredictedSentence] = []
-    rows: list[list[str]] = []
-
-    def flush():
-        if rows:
-            sentences.append(PredictedSentence(*(tuple(r[i] for r in rows) for i in (0, -2, -1))))
-            rows.clear()
-
-    for number, line in textio.read_lines(path):
-        fields = textio.split_fields(line)
-        if not fields or fields[0] == DOCSTART:
-            flush()
-        elif len(fields) < 3:
-            raise InputError(
-                f"expected a token, a gold tag and a predicted tag, found {line!r}", path, number
-            )
-        else:
-            rows.append(fields)
-    flush()
-    if not sentences:
-        raise InputError("no sentences found (empty file?)", path)
-    return sentences
 
 
 def chunk_surfaces(sentences: Iterable) -> set[Surface]:

@@ -276,7 +276,9 @@ def finish(run: PreparedRun, history: list[dict]) -> dict:
     for name, gold in (("dev", splits.dev), ("test", splits.test)):
         data = TaggingData(gold, run.featurizer, features=run.features.get(name))
         ev = evaluate(run.predictor, data, gold, task)
-        write_text_atomic(os.path.join(config.model_dir, f"{name}_predictions.txt"), ev.predictions)
+        write_text_atomic(
+            os.path.join(config.model_dir, run_dir.PREDICTIONS.format(split=name)), ev.predictions
+        )
         if name == "test" and task.scheme is not None:
             outcomes = chunk_outcomes.file_outcomes(os.path.join(config.model_dir, run_dir.TEST_PREDICTIONS))
             write_text_atomic(

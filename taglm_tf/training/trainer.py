@@ -271,7 +271,9 @@ class Trainer:
         self.optimizer.learning_rate.assign(lr)
         loss, tokens_per_sec = self._epoch(train, schedule.epoch + 1)
         dev_eval = evaluate(self.predictor, dev, dev_gold, self.scorer)
-        write_text_atomic(os.path.join(self.model_dir, "dev_predictions.txt"), dev_eval.predictions)
+        write_text_atomic(
+            os.path.join(self.model_dir, run_dir.PREDICTIONS.format(split="dev")), dev_eval.predictions
+        )
         previous_best = schedule.best_epoch
         action = schedule.record(dev_eval.score)
         if schedule.best_epoch != previous_best:

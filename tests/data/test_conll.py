@@ -248,11 +248,25 @@ def test_format_predictions_round_trip(tmp_path, real_sentences):
         assert b.tokens == g.tokens
         assert b.tags == tuple(p)
         assert b.columns == tuple(c + (t,) for c, t in zip(g.columns, g.tags))
+    read = conll.read_predictions(str(path))
+    assert [(r.tokens, r.gold, r.predicted) for r in read] == [
+        (g.tokens, g.tags, tuple(p)) for g, p in zip(gold, predicted, strict=True)
+    ]
     # and conlleval reads it: every gold entity is found except those of sentence 0
     result = conlleval.evaluate_file(path)
     assert result.tokens == 51_362
     assert result.overall.found_gold == 5_942
     assert result.overall.correct == 5_942 - len(tags_to_chunks(gold[0].tags))
+
+
+def test_a_bad_predictions_file_names_its_line(tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text("New NNP I-LOC I-LOC\nYork I-LOC\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"p\.txt:2: expected a token, a gold tag and a predicted tag"):
+        conll.read_predictions(str(path))
+    path.write_text("\n-DOCSTART- -X- O O\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no sentences"):
+        conll.read_predictions(str(path))
 
 
 def test_format_predictions_small():

@@ -9,6 +9,7 @@ import pytest
 
 import fake_runs
 from experiments import seen_entities as cli
+from taglm_tf.data import conll
 from taglm_tf.data.conll import Sentence
 from taglm_tf.reports import seen_entities
 from taglm_tf.reports.stats import welch_ttest
@@ -45,7 +46,7 @@ def write(path, text):
 
 
 def test_counts_per_class_by_hand(tmp_path):
-    sentences = seen_entities.read_predictions(write(tmp_path / "p.txt", PREDICTIONS))
+    sentences = conll.read_predictions(write(tmp_path / "p.txt", PREDICTIONS))
     assert [len(s.tokens) for s in sentences] == [4, 3, 3]
     counts = seen_entities.class_counts(
         sentences, seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN))
@@ -62,7 +63,7 @@ def test_counts_per_class_by_hand(tmp_path):
 
 
 def test_token_rates_by_hand(tmp_path):
-    sentences = seen_entities.read_predictions(write(tmp_path / "p.txt", PREDICTIONS))
+    sentences = conll.read_predictions(write(tmp_path / "p.txt", PREDICTIONS))
     rates = seen_entities.token_rates(
         sentences, TRAIN, {"New", "York", "and", "Paris"}, lambda t: t[0].isupper()
     )
@@ -95,19 +96,14 @@ def test_classes_add_up_to_conllevals_overall_counts(tmp_path):
     path = write(tmp_path / "p.txt", text)
     overall = conlleval.evaluate_file(path).overall
     counts = seen_entities.class_counts(
-        seen_entities.read_predictions(path), seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN))
+        conll.read_predictions(path), seen_entities.seen_class(seen_entities.chunk_surfaces(TRAIN))
     )
     assert sum(c.found_gold for c in counts.values()) == overall.found_gold
     assert sum(c.found_guessed for c in counts.values()) == overall.found_guessed
     assert sum(c.correct for c in counts.values()) == overall.correct
 
 
-def test_bad_inputs_name_the_file_and_line(tmp_path):
-    path = write(tmp_path / "p.txt", "New NNP I-LOC I-LOC\nYork I-LOC\n")
-    with pytest.raises(InputError, match=r"p\.txt:2: expected a token, a gold tag and a predicted tag"):
-        seen_entities.read_predictions(path)
-    with pytest.raises(InputError, match="no sentences"):
-        seen_entities.read_predictions(write(tmp_path / "e.txt", "\n-DOCSTART- -X- O O\n"))
+def test_a_bad_vocabulary_names_the_file(tmp_path):
     with pytest.raises(InputError, match="no words"):
         seen_entities.read_vocabulary(write(tmp_path / "v.txt", "\n \n"))
     assert seen_entities.read_vocabulary(write(tmp_path / "v.txt", "<S>\nthe 120\n")) == {"<S>", "the"}
