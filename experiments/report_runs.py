@@ -1,13 +1,12 @@
 r"""Every run behind ``results/REPORT.md``, rebuilt by one command (``make report-runs``):
 
-    python -m experiments.report_runs [--stages=lms,ner_1pct,...] [--sweeps=NAME,...] \
+    python -m experiments.report_runs [--stages=ner_1pct,chunking,...] [--sweeps=NAME,...] \
         [--sweeps_dir=runs/sweeps] [--dry_run]
 
-The stages always run in this order (``--stages`` picks some; the TagLM sweeps need the ``lms``
-stage's LMs, built once):
+The stages always run in this order (``--stages`` picks some). Before its first sweep, a stage
+builds the CPU LMs its sweeps read (``experiments.cpu_lms --only``, the ``runs/lms/NAME`` its
+flagfiles name; an LM already built costs a fingerprint check):
 
-- ``lms``: ``experiments.cpu_lms`` for the news-only CPU LMs (the CNN-LSTM S pair and the word
-  backward LSTM-512-256), which the TagLM flagfiles read from ``runs/lms``;
 - ``ner_1pct``: §3.2 'Dataset size', NER baseline and TagLM (CNN-LSTM S forward + word backward
   LM) on 1% of eng.train with the paper's patience schedule, 8 seeds;
 - ``ner_10pct``: the pair on 10% of eng.train with the paper's schedule, 4 seeds;
@@ -21,8 +20,7 @@ stage's LMs, built once):
   through the same code);
 - ``analysis``: Table 5, Table 6 and §3.2 rows at the CPU budget, 4 seeds each;
 - ``cnn_pair``: the TagLM rows with the CNN-LSTM S pair as both LMs, 4 seeds;
-- ``indomain``: ``experiments.cpu_lms`` for the LMs trained on news plus CoNLL-2003 eng.train,
-  then the NER TagLM row with them, 4 seeds;
+- ``indomain``: the NER TagLM row with LMs trained on news plus CoNLL-2003 eng.train, 4 seeds;
 - ``report``: ``experiments.report`` over this plan's sweeps in ``--sweeps_dir`` into
   ``--report``, with ``--preamble`` (only when every training step of the call succeeded; rerun
   with ``--stages=report`` to report what finished).
@@ -68,6 +66,7 @@ if __name__ == "__main__":
 import dataclasses
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -130,12 +129,31 @@ STAGES: dict[str, tuple[Sweep, ...]] = {
     ),
     "indomain": (Sweep("ner_taglm_indomain", "ner_taglm_cnn_word_conll_cpu", 4),),
 }
-ORDER = ("lms", *STAGES, "report")
-# The LMs a stage needs trained first (experiments.cpu_lms --only).
-STAGE_LMS = {
-    "lms": ("cnn_lstm_s_forward", "cnn_lstm_s_backward", "backward_512_256_cpu"),
-    "indomain": ("cnn_lstm_s_forward_conll", "backward_512_256_conll_cpu"),
-}
+ORDER = (*STAGES, "report")
+LM_FLAGS = ("--forward_lm=", "--backward_lm=")
+
+
+def flagfile_lms(path: str) -> list[str]:
+    """The LMs the flagfile at ``path`` (relative to the repository root) reads from ``runs/lms``,
+    where ``experiments.cpu_lms`` builds them: the ``NAME`` of each ``runs/lms/NAME`` in its
+    ``--forward_lm``/``--backward_lm`` specs, following ``--flagfile`` includes; a later setting
+    of a flag replaces an earlier one, as in absl."""
+    settings: dict[str, str] = {}
+
+    def read(relative: str) -> None:
+        with open(os.path.join(cpu_lms.REPO, relative), encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("--flagfile="):
+                    read(line.split("=", 1)[1])
+                elif line.startswith(LM_FLAGS):
+                    flag, value = line.split("=", 1)
+                    settings[flag] = value
+
+    read(path)
+    return list(
+        dict.fromkeys(m for value in settings.values() for m in re.findall(r"runs/lms/([^/,\s]+)", value))
+    )
 
 
 def define_flags() -> None:
@@ -239,8 +257,6 @@ def plan(
     for stage in ORDER:
         if stage not in stages:
             continue
-        if stage in STAGE_LMS:
-            out.append(([python, "-m", "experiments.cpu_lms", "--only=" + ",".join(STAGE_LMS[stage])], None))
         if stage == "report":
             dirs = [os.path.join(sweeps_dir, s.flagfile) for sweeps in STAGES.values() for s in sweeps]
             dirs = [d for d in dirs if os.path.isdir(d) or not existing_only]
@@ -258,11 +274,14 @@ def plan(
                     None,
                 )
             )
-        elif stage in STAGES:
+        else:
+            sweeps = [s for s in STAGES[stage] if not only or s.flagfile in only]
+            lms = list(dict.fromkeys(name for s in sweeps for name in flagfile_lms(s.flagfile_path)))
+            if lms:
+                out.append(([python, "-m", "experiments.cpu_lms", "--only=" + ",".join(lms)], None))
             out += [
                 (sweep_command(python, sweep, seed, sweeps_dir), (sweep, seed))
-                for sweep, seed in seed_order(STAGES[stage])
-                if not only or sweep.flagfile in only
+                for sweep, seed in seed_order(sweeps)
             ]
     return out
 

@@ -50,8 +50,8 @@ def test_commands_train_one_seed_per_call_and_report_the_sweeps_that_exist(tmp_p
     sweeps_dir = str(tmp_path / "sweeps")
     os.makedirs(os.path.join(sweeps_dir, "ner_1pct_baseline"))
     cmds = report_runs.commands(["ner_1pct", "report"], "PY", sweeps_dir, "R.md", "P.md")
-    assert len(cmds) == 17
-    assert cmds[1] == [
+    assert len(cmds) == 18 and cmds[0][-1] == "--only=cnn_lstm_s_forward,backward_512_256_cpu"
+    assert cmds[2] == [
         "PY",
         "-m",
         "experiments.run_seeds",
@@ -71,15 +71,6 @@ def test_commands_train_one_seed_per_call_and_report_the_sweeps_that_exist(tmp_p
         "--",
         f"{sweeps_dir}/ner_1pct_baseline",
     ]
-    lms = report_runs.commands(["lms"], "PY", sweeps_dir, "R.md", "P.md")
-    assert lms == [
-        [
-            "PY",
-            "-m",
-            "experiments.cpu_lms",
-            "--only=cnn_lstm_s_forward,cnn_lstm_s_backward,backward_512_256_cpu",
-        ]
-    ]
     indomain = report_runs.commands(["indomain"], "PY", sweeps_dir, "R.md", "P.md")
     assert (
         indomain[0][-1] == "--only=cnn_lstm_s_forward_conll,backward_512_256_conll_cpu" and len(indomain) == 5
@@ -96,12 +87,41 @@ def test_sweeps_keeps_only_the_named_sweeps_of_the_stages_seed_by_seed(tmp_path)
         report_runs.plan(["chunking"], "PY", str(tmp_path), "R.md", "P.md", only=["ner_baseline_cpu"])
 
 
-def test_every_cpu_lm_is_built_by_one_stage():
+def test_a_stage_builds_the_lms_its_chosen_sweeps_read_before_them(tmp_path):
+    args = ("PY", str(tmp_path), "R.md", "P.md")
+    (lms, _), *runs = report_runs.plan(["cnn_pair", "chunking"], *args)
+    assert lms == ["PY", "-m", "experiments.cpu_lms", "--only=cnn_lstm_s_forward,backward_512_256_cpu"]
+    assert [sweep.flagfile for _, (sweep, _) in runs[:2]] == [
+        "chunk_baseline_cpu",
+        "chunk_taglm_cnn_word_cpu",
+    ]
+    pair_lms, trains = runs[8]
+    assert trains is None and pair_lms[-1] == "--only=cnn_lstm_s_forward,cnn_lstm_s_backward"
+    baselines = report_runs.plan(["chunking"], *args, only=["chunk_baseline_cpu"])
+    assert all(trains for _, trains in baselines) and len(baselines) == 4  # no LM to build
+
+
+def test_every_lm_a_sweep_reads_is_a_cpu_lm_and_every_cpu_lm_is_read():
     from experiments import cpu_lms
 
-    built = [name for names in report_runs.STAGE_LMS.values() for name in names]
-    assert sorted(built) == sorted(lm.name for lm in cpu_lms.CPU_LMS)
-    assert report_runs.STAGE_LMS["lms"] == tuple(lm.name for lm in cpu_lms.CPU_LMS if lm.default)
+    read = {name for s in ALL_SWEEPS for name in report_runs.flagfile_lms(s.flagfile_path)}
+    assert read == {lm.name for lm in cpu_lms.CPU_LMS}
+    assert report_runs.flagfile_lms("experiments/flags/ner_taglm_cnn_cpu.cfg") == [
+        "cnn_lstm_s_forward",
+        "cnn_lstm_s_backward",
+    ]
+
+
+def test_a_later_lm_setting_replaces_an_included_one(tmp_path, monkeypatch):
+    flags_dir = tmp_path / "experiments" / "flags"
+    flags_dir.mkdir(parents=True)
+    (flags_dir / "base.cfg").write_text("# runs/lms/commented\n--forward_lm=lstm_lm:runs/lms/old\n--seed=1\n")
+    (flags_dir / "top.cfg").write_text(
+        "--flagfile=experiments/flags/base.cfg\n--forward_lm=lm1b:runs/lms/new/ckpt-*,runs/lms/new/vocab.txt\n"
+    )
+    monkeypatch.setattr(report_runs.cpu_lms, "REPO", str(tmp_path))
+    assert report_runs.flagfile_lms("experiments/flags/top.cfg") == ["new"]
+    assert report_runs.flagfile_lms("experiments/flags/base.cfg") == ["old"]
 
 
 def test_an_unknown_stage_is_one_line_and_exit_1():
@@ -169,6 +189,8 @@ FAKE_RUN_SEEDS = (
     f"PREDICTIONS = {PREDICTIONS!r}\n"
     + """\
 import json, os, sys
+if sys.argv[2] == "experiments.cpu_lms":  # the LMs the stage's TagLM sweep reads: built
+    sys.exit(0)
 args = dict(a[2:].split("=", 1) for a in sys.argv[3:])
 run = os.path.join(args["sweep_dir"], "seed_" + args["first_seed"])
 trained = not os.path.exists(os.path.join(run, "results.json"))
