@@ -6,6 +6,7 @@ matplotlib is optional: without it :func:`make_plots` returns a note instead of 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Sequence
@@ -19,7 +20,11 @@ PPL_PLOT = "test_f1_vs_lm_perplexity.png"
 DATA_SIZE_PLOT = "ner_gain_vs_training_fraction.png"
 # The names this module writes; only these are removed when a report no longer draws them.
 _OWN_PLOT = re.compile(
-    r"^dev_f1_\d{2}_[A-Za-z0-9_.-]+\.png$|^(" + re.escape(PPL_PLOT) + "|" + re.escape(DATA_SIZE_PLOT) + ")$"
+    r"^dev_f1_[A-Za-z0-9_.-]+_[0-9a-f]{8}\.png$|^("
+    + re.escape(PPL_PLOT)
+    + "|"
+    + re.escape(DATA_SIZE_PLOT)
+    + ")$"
 )
 
 
@@ -180,9 +185,10 @@ def _series(point: DataSizePoint) -> tuple:
 def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> list[str]:
     """Write the PNGs; return the Markdown lines (images or notes) for the report.
 
-    Plots this module wrote for an earlier report and does not draw now (a group gone, or its
-    index shifted) are removed, so ``plots_dir`` holds exactly what the report shows; other
-    files in it are left alone.
+    A group's dev F1 plot is named by its label and a digest of its setting, so it keeps its
+    name when other groups come or go. Plots this module wrote for an earlier report and does
+    not draw now are removed, so ``plots_dir`` holds exactly what the report shows; other files
+    in it are left alone.
     """
     plt = _pyplot()
     if plt is None:
@@ -190,8 +196,9 @@ def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> list
     os.makedirs(plots_dir, exist_ok=True)
     written = set()
     lines = ["### Dev F1 per epoch", ""]
-    for i, g in enumerate(sorted(groups, key=lambda g: (g.label, g.setting_text))):
-        path = os.path.join(plots_dir, f"dev_f1_{i:02d}_{_slug(g.label)}.png")
+    for g in sorted(groups, key=lambda g: (g.label, g.setting_text)):
+        digest = hashlib.sha256(g.setting_text.encode("utf-8")).hexdigest()[:8]
+        path = os.path.join(plots_dir, f"dev_f1_{_slug(g.label)}_{digest}.png")
         if plot_dev_curves(plt, g, path):
             written.add(os.path.basename(path))
             lines += [_image(f"dev F1 per epoch, {g.label}", path, report_dir), ""]

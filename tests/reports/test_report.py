@@ -137,7 +137,7 @@ def test_a_new_report_removes_its_own_stale_plots_only(runs, tmp_path):
     pytest.importorskip("matplotlib")
     plots_dir = tmp_path / "results" / "plots"
     os.makedirs(plots_dir)
-    for name in ("dev_f1_07_gone_group.png", "mine.png", "dev_f1_notes.txt"):
+    for name in ("dev_f1_gone_group_0123abcd.png", "mine.png", "dev_f1_notes.txt"):
         (plots_dir / name).write_bytes(b"x")
     text = make(runs, str(tmp_path))
     linked = {os.path.basename(link) for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)}
