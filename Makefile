@@ -112,8 +112,8 @@ cpu-lms: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m experiments.cpu_lms
 
 # Every run behind results/REPORT.md, then the report (experiments/report_runs.py): the sweeps,
-# most telling first, each stage after the LMs above that it reads. Days of CPU; rerun to resume; STAGES=a,b picks stages,
-# SWEEPS=x,y some of their sweeps (flagfile names).
+# most telling first, each stage after the LMs above that it reads. Days of CPU; rerun to
+# resume; STAGES=a,b picks stages, SWEEPS=x,y some of their sweeps (flagfile names).
 report-runs: check-python $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m experiments.report_runs $(if $(STAGES),--stages=$(STAGES)) $(if $(SWEEPS),--sweeps=$(SWEEPS))
 

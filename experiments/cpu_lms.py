@@ -56,6 +56,7 @@ FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HELDOUT = "unlabeled/lm1b_heldout_shards12-13.tokens.gz"
 FINGERPRINTS = "fingerprints.json"
+LMS_DIR = "runs/lms"  # where the tagger flagfiles read the LMs, relative to the working directory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,11 +125,46 @@ CPU_LMS = (
 )
 
 
+def flagfile_lm_specs(flagfile: str) -> dict[str, str]:
+    """``{"forward_lm" | "backward_lm": spec}`` as a tagger run reads them from ``flagfile``: absl's
+    flagfile reading (nested ``--flagfile``, comments, paths relative to the working directory,
+    a later setting replacing an earlier one), with the byte-order mark and line ends of every
+    text input (:func:`taglm_tf.utils.cli.read_flagfiles_as_text_input`).
+
+    Raises:
+        InputError: the flagfile, or one it includes, cannot be read.
+    """
+    cli.read_flagfiles_as_text_input()
+    try:
+        args = flags.FlagValues().read_flags_from_files([f"--flagfile={flagfile}"], force_gnu=False)
+    except flags.Error as e:
+        raise InputError(f"cannot read the flagfile: {e}", flagfile) from None
+    return dict(m.groups() for a in args if (m := re.match(r"--?(forward_lm|backward_lm)=(.*)", a)))
+
+
+def lms_read_by(flagfile: str) -> list[str]:
+    """The names of the LMs of :data:`CPU_LMS` that a tagger run with ``flagfile`` reads from
+    :data:`LMS_DIR` (:func:`flagfile_lm_specs`), forward first.
+
+    Raises:
+        InputError: the flagfile cannot be read, or it reads an LM from :data:`LMS_DIR` that this
+            command does not build.
+    """
+    built_here = {lm.spec(LMS_DIR): lm.name for lm in CPU_LMS}
+    names = []
+    for spec in flagfile_lm_specs(flagfile).values():
+        if spec in built_here:
+            names.append(built_here[spec])
+        elif f"{LMS_DIR}/" in spec:
+            raise InputError(f"reads {spec}, which experiments.cpu_lms does not build", flagfile)
+    return names
+
+
 def define_flags() -> None:
     flags.DEFINE_string(
         "runs_dir", "runs/lm_train", "Training run directories of the exported LMs, and logs."
     )
-    flags.DEFINE_string("lms_dir", "runs/lms", "Where the tagger flagfiles read the LMs.")
+    flags.DEFINE_string("lms_dir", LMS_DIR, "Where the tagger flagfiles read the LMs.")
     flags.DEFINE_integer("parallel", 2, "LMs trained at the same time.", lower_bound=1)
     flags.DEFINE_list(
         "only",
@@ -170,12 +206,19 @@ def _python(module: str, *args: str) -> list[str]:
     return [FLAGS.python, "-m", module, *args]
 
 
+def built(lm: CpuLM, lms_dir: str) -> bool:
+    """Whether ``lm`` is in ``lms_dir`` as the taggers read it, with the perplexity record of its
+    final checkpoint (an export in the release layout; for a run directory, the run itself)."""
+    return recorded(os.path.join(lms_dir, lm.name, "perplexity.json"), lm.train_steps) is not None
+
+
 def train_commands(lms, runs_dir: str, lms_dir: str) -> list[tuple]:
-    """``(lm, argv, log file)`` for every LM whose run has not reached its step count."""
+    """``(lm, argv, log file)`` for every LM that is not built and whose run has not reached its
+    step count (an LM built elsewhere and linked or copied into ``lms_dir`` needs no run)."""
     todo = []
     for lm in lms:
         train_dir = lm.train_dir(runs_dir, lms_dir)
-        if (checkpoint_step(train_dir) or 0) >= lm.train_steps:
+        if built(lm, lms_dir) or (checkpoint_step(train_dir) or 0) >= lm.train_steps:
             continue
         # --epochs=0: the report's runs were stopped by hand at their step count, and an
         # uninterrupted stream of the flagfile's one epoch may end a few windows short of it.
@@ -224,14 +267,17 @@ def check_call(argv: list[str]) -> None:
 
 
 def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
-    """``eval_lm --record`` on the held-out shards, then the release-layout export if any."""
+    """``eval_lm --record`` on the held-out shards, then the release-layout export if any; nothing
+    for a built LM."""
+    if built(lm, lms_dir):
+        return
     train_dir = lm.train_dir(runs_dir, lms_dir)
     if recorded(os.path.join(train_dir, "perplexity.json"), lm.train_steps) is None:
         check_call(
             _python("experiments.eval_lm", f"--model_dir={train_dir}", f"--eval_files={HELDOUT}", "--record")
         )
     out = os.path.join(lms_dir, lm.name)
-    if lm.release_layout and recorded(os.path.join(out, "perplexity.json"), lm.train_steps) is None:
+    if lm.release_layout:
         check_call(_python("lm_1b_export.from_pretrained", f"--model_dir={train_dir}", f"--output_dir={out}"))
 
 

@@ -66,7 +66,6 @@ if __name__ == "__main__":
 import dataclasses
 import json
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -130,30 +129,6 @@ STAGES: dict[str, tuple[Sweep, ...]] = {
     "indomain": (Sweep("ner_taglm_indomain", "ner_taglm_cnn_word_conll_cpu", 4),),
 }
 ORDER = (*STAGES, "report")
-LM_FLAGS = ("--forward_lm=", "--backward_lm=")
-
-
-def flagfile_lms(path: str) -> list[str]:
-    """The LMs the flagfile at ``path`` (relative to the repository root) reads from ``runs/lms``,
-    where ``experiments.cpu_lms`` builds them: the ``NAME`` of each ``runs/lms/NAME`` in its
-    ``--forward_lm``/``--backward_lm`` specs, following ``--flagfile`` includes; a later setting
-    of a flag replaces an earlier one, as in absl."""
-    settings: dict[str, str] = {}
-
-    def read(relative: str) -> None:
-        with open(os.path.join(cpu_lms.REPO, relative), encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("--flagfile="):
-                    read(line.split("=", 1)[1])
-                elif line.startswith(LM_FLAGS):
-                    flag, value = line.split("=", 1)
-                    settings[flag] = value
-
-    read(path)
-    return list(
-        dict.fromkeys(m for value in settings.values() for m in re.findall(r"runs/lms/([^/,\s]+)", value))
-    )
 
 
 def define_flags() -> None:
@@ -165,7 +140,8 @@ def define_flags() -> None:
     flags.DEFINE_list(
         "sweeps",
         [],
-        "Only these sweeps (flagfile names, such as chunk_baseline_cpu) of the stages; default: all of them.",
+        "Only these sweeps (flagfile names, such as chunk_baseline_cpu) of the --stages, for training "
+        "and --record_only; default: all of them. The report stage reports every sweep there is.",
     )
     flags.DEFINE_string("sweeps_dir", "runs/sweeps", "One sweep directory per flagfile goes here.")
     flags.DEFINE_string(
@@ -208,7 +184,10 @@ def define_flags() -> None:
 def seed_order(sweeps: Sequence[Sweep]) -> list[tuple[Sweep, int]]:
     """``(sweep, seed)`` seed by seed across the sweeps: seed 1 of each, then seed 2, ..."""
     return [
-        (s, seed) for seed in range(1, max(s.seeds for s in sweeps) + 1) for s in sweeps if seed <= s.seeds
+        (s, seed)
+        for seed in range(1, max((s.seeds for s in sweeps), default=0) + 1)
+        for s in sweeps
+        if seed <= s.seeds
     ]
 
 
@@ -226,7 +205,39 @@ def sweep_command(python: str, sweep: Sweep, seed: int, sweeps_dir: str) -> list
     ]
 
 
-Step = tuple[list[str], "tuple[Sweep, int] | None"]  # a command, and the seed it trains if any
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One command of the plan: ``seed`` is the ``(sweep, seed)`` it trains, if any; ``lms`` the
+    LMs it builds (an ``experiments.cpu_lms`` step) or reads (a seed)."""
+
+    argv: list[str]
+    seed: tuple[Sweep, int] | None = None
+    lms: tuple[str, ...] = ()
+
+
+def select(stages: Sequence[str], only: Sequence[str] = ()) -> dict[str, list[Sweep]]:
+    """``{stage: its sweeps}`` for the training stages among ``stages``, in :data:`ORDER`;
+    ``only`` (flagfile names) keeps just those sweeps.
+
+    Raises:
+        InputError: ``only`` names no sweep of the training stages, or they have none.
+    """
+    chosen = {stage: list(STAGES[stage]) for stage in ORDER if stage in stages and stage in STAGES}
+    if not only:
+        return chosen
+    if not chosen:
+        raise InputError(
+            "--sweeps picks sweeps to train, and --stages names no training stage "
+            "(the report reads every sweep directory there is)"
+        )
+    names = {s.flagfile for kept in chosen.values() for s in kept}
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        raise InputError(
+            f"--sweeps: {', '.join(unknown)} is no sweep of the stages {', '.join(chosen)}; "
+            f"they have {', '.join(sorted(names))}"
+        )
+    return {stage: [s for s in kept if s.flagfile in only] for stage, kept in chosen.items()}
 
 
 def plan(
@@ -238,57 +249,46 @@ def plan(
     existing_only: bool = True,
     only: Sequence[str] = (),
 ) -> list[Step]:
-    """Every command of ``stages`` in the order they run, each with the ``(sweep, seed)`` it
-    trains (``None`` for the LMs and the report); the report reads the plan's sweeps (with
-    ``existing_only``, those whose directory exists). ``only`` (flagfile names) keeps just those
-    sweeps of the stages.
+    """Every command of ``stages`` in the order they run: per stage, the build of the LMs its
+    sweeps read (``experiments.cpu_lms``), then its seeds; last the report, which reads the
+    plan's sweeps (with ``existing_only``, those whose directory exists). ``only`` (flagfile
+    names) keeps just those sweeps of the stages.
 
     Raises:
-        InputError: a name in ``only`` is no sweep of ``stages``.
+        InputError: as :func:`select`, or a flagfile reads an LM that ``cpu_lms`` does not build.
     """
-    chosen = {s.flagfile for stage in stages for s in STAGES.get(stage, ())}
-    unknown = [name for name in only if name not in chosen]
-    if unknown:
-        raise InputError(
-            f"--sweeps: {', '.join(unknown)} is no sweep of the stages {', '.join(stages)}; "
-            f"they have {', '.join(sorted(chosen)) or 'none'}"
-        )
     out: list[Step] = []
-    for stage in ORDER:
-        if stage not in stages:
-            continue
-        if stage == "report":
-            dirs = [os.path.join(sweeps_dir, s.flagfile) for sweeps in STAGES.values() for s in sweeps]
-            dirs = [d for d in dirs if os.path.isdir(d) or not existing_only]
-            out.append(
-                (
-                    [
-                        python,
-                        "-m",
-                        "experiments.report",
-                        f"--output={report}",
-                        f"--preamble={preamble}",
-                        "--",
-                        *dirs,
-                    ],
-                    None,
-                )
+    for chosen in select(stages, only).values():
+        reads = {s.flagfile: tuple(cpu_lms.lms_read_by(s.flagfile_path)) for s in chosen}
+        lms = tuple(dict.fromkeys(name for names in reads.values() for name in names))
+        if lms:
+            out.append(Step([python, "-m", "experiments.cpu_lms", "--only=" + ",".join(lms)], lms=lms))
+        out += [
+            Step(sweep_command(python, sweep, seed, sweeps_dir), (sweep, seed), reads[sweep.flagfile])
+            for sweep, seed in seed_order(chosen)
+        ]
+    if "report" in stages:
+        dirs = [os.path.join(sweeps_dir, s.flagfile) for stage in STAGES.values() for s in stage]
+        dirs = [d for d in dirs if os.path.isdir(d) or not existing_only]
+        out.append(
+            Step(
+                [
+                    python,
+                    "-m",
+                    "experiments.report",
+                    f"--output={report}",
+                    f"--preamble={preamble}",
+                    "--",
+                    *dirs,
+                ]
             )
-        else:
-            sweeps = [s for s in STAGES[stage] if not only or s.flagfile in only]
-            lms = list(dict.fromkeys(name for s in sweeps for name in flagfile_lms(s.flagfile_path)))
-            if lms:
-                out.append(([python, "-m", "experiments.cpu_lms", "--only=" + ",".join(lms)], None))
-            out += [
-                (sweep_command(python, sweep, seed, sweeps_dir), (sweep, seed))
-                for sweep, seed in seed_order(sweeps)
-            ]
+        )
     return out
 
 
 def commands(*args, **kwargs) -> list[list[str]]:
     """The commands of :func:`plan`, same arguments."""
-    return [argv for argv, _ in plan(*args, **kwargs)]
+    return [step.argv for step in plan(*args, **kwargs)]
 
 
 def built_fingerprints(lms_dir: str) -> dict[str, str]:
@@ -371,17 +371,17 @@ def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> No
         write_seed_record(sweep, seed, record, record_dir)
 
 
-def record_only(stages: Sequence[str], sweeps_dir: str, record_dir: str) -> list[str]:
-    """Record every finished seed of ``stages``' sweeps in ``sweeps_dir`` into ``record_dir``,
-    training nothing; returns one line per seed recorded. Every record is read before any is
-    written.
+def record_only(
+    stages: Sequence[str], sweeps_dir: str, record_dir: str, only: Sequence[str] = ()
+) -> list[str]:
+    """Record every finished seed of ``stages``' sweeps (``only``: those named) in ``sweeps_dir``
+    into ``record_dir``, training nothing; returns one line per seed recorded. Every record is
+    read before any is written.
 
     Raises:
-        InputError: as :func:`read_seed_record`, before anything is written.
+        InputError: as :func:`select` and :func:`read_seed_record`, before anything is written.
     """
-    seeds = [
-        pair for stage in ORDER if stage in stages and stage in STAGES for pair in seed_order(STAGES[stage])
-    ]
+    seeds = [pair for chosen in select(stages, only).values() for pair in seed_order(chosen)]
     found = [(s, seed, r) for s, seed in seeds if (r := read_seed_record(s, seed, sweeps_dir)) is not None]
     lines = []
     for sweep, seed, record in found:
@@ -432,12 +432,15 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so _call stops the run in progress
     unknown = [s for s in FLAGS.stages if s not in ORDER]
     if unknown or not FLAGS.stages:
+        hint = (
+            " (each stage builds the LMs it reads; make cpu-lms builds them all)" if "lms" in unknown else ""
+        )
         raise InputError(
             f"--stages: unknown stage {', '.join(unknown) or '(none given)'}; "
-            f"expected some of {', '.join(ORDER)}"
+            f"expected some of {', '.join(ORDER)}{hint}"
         )
     if FLAGS.record_only:
-        lines = record_only(FLAGS.stages, FLAGS.sweeps_dir, FLAGS.record_dir)
+        lines = record_only(FLAGS.stages, FLAGS.sweeps_dir, FLAGS.record_dir, FLAGS.sweeps)
         print(
             "\n".join(lines + [f"record-only: {len(lines)} finished seed(s) recorded in {FLAGS.record_dir}"])
         )
@@ -447,18 +450,31 @@ def main(argv):
         for command in commands(FLAGS.stages, *args, existing_only=False, only=FLAGS.sweeps):
             print(shlex.join(command))
         return 0
-    start, failed = time.time(), []
-    for command, trains in plan([s for s in FLAGS.stages if s != "report"], *args, only=FLAGS.sweeps):
-        if trains and FLAGS.restore:
-            restore_seed(*trains, FLAGS.sweeps_dir, FLAGS.record_dir, built_fingerprints(FLAGS.lms_dir))
-        if _call(command):
-            failed.append(shlex.join(command))
-        elif trains:
+    start, failed, unbuilt = time.time(), [], set()
+    for step in plan([s for s in FLAGS.stages if s != "report"], *args, only=FLAGS.sweeps):
+        command = shlex.join(step.argv)
+        if step.seed is None:  # an LM build
+            if _call(step.argv):
+                unbuilt |= set(step.lms)
+                failed.append(command)
+            else:
+                unbuilt -= set(step.lms)
+            continue
+        missing = sorted(unbuilt & set(step.lms))
+        if missing:  # it would fail at the start, or read an LM the build left half-done
+            print(f"skipped (LM not built: {', '.join(missing)}): {command}", file=sys.stderr)
+            failed.append(f"skipped {command}")
+            continue
+        if FLAGS.restore:
+            restore_seed(*step.seed, FLAGS.sweeps_dir, FLAGS.record_dir, built_fingerprints(FLAGS.lms_dir))
+        if _call(step.argv):
+            failed.append(command)
+        else:
             try:
-                record_seed(*trains, FLAGS.sweeps_dir, FLAGS.record_dir)
+                record_seed(*step.seed, FLAGS.sweeps_dir, FLAGS.record_dir)
             except InputError as e:  # the other sweeps still run
                 print(f"error: {e}", file=sys.stderr)
-                failed.append(f"recording {shlex.join(command)}")
+                failed.append(f"recording {command}")
     if "report" in FLAGS.stages:
         if failed:
             print(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import re
 
 import pytest
 
@@ -61,6 +60,28 @@ def test_a_rerun_trains_only_the_unfinished_lms(tmp_path, python_flag):
     assert f"--model_dir={lms}/backward_512_256_cpu" in word and "--train_steps=9000" in word
 
 
+def test_an_lm_built_elsewhere_and_linked_in_is_neither_trained_nor_exported_again(
+    tmp_path, monkeypatch, python_flag
+):
+    runs, lms = str(tmp_path / "train"), str(tmp_path / "lms")  # no training runs here
+    for name, step in (
+        ("cnn_lstm_s_forward", 4000),
+        ("backward_512_256_cpu", 9000),
+        ("cnn_lstm_s_backward", 3500),
+    ):
+        os.makedirs(os.path.join(lms, name))
+        with open(os.path.join(lms, name, "perplexity.json"), "w") as f:
+            json.dump({"checkpoint": f"x/checkpoints/ckpt-{step}", "perplexity": 280.0}, f)
+    todo = cpu_lms.train_commands(cpu_lms.CPU_LMS[:3], runs, lms)
+    assert [lm.name for lm, _, _ in todo] == ["cnn_lstm_s_backward"]  # its export is of an earlier step
+    calls = []
+    monkeypatch.setattr(cpu_lms, "check_call", calls.append)
+    for lm in cpu_lms.CPU_LMS[:3]:
+        cpu_lms.evaluate_and_export(lm, runs, lms)
+    assert [argv[2] for argv in calls] == ["experiments.eval_lm", "lm_1b_export.from_pretrained"]
+    assert f"--model_dir={runs}/cnn_lstm_s_backward" in calls[0]
+
+
 def test_a_perplexity_record_counts_only_for_the_final_checkpoint(tmp_path):
     path = tmp_path / "perplexity.json"
     assert cpu_lms.recorded(str(path), 4000) is None
@@ -70,16 +91,12 @@ def test_a_perplexity_record_counts_only_for_the_final_checkpoint(tmp_path):
     assert cpu_lms.recorded(str(path), 4000)["perplexity"] == 280.0
 
 
-def test_the_tagger_flagfiles_read_the_lms_where_cpu_lms_writes_them():
+def test_the_tagger_flagfiles_read_the_lms_where_cpu_lms_writes_them(monkeypatch):
+    monkeypatch.chdir(REPO)  # the flagfiles' paths, as the tools read them from the repository root
     written = {lm.spec("runs/lms") for lm in cpu_lms.CPU_LMS}
     used = set()
-    for path in glob.glob(os.path.join(REPO, "experiments", "flags", "*_cpu.cfg")):
-        with open(path, encoding="utf-8") as f:
-            used |= {
-                m
-                for m in re.findall(r"^--(?:forward|backward)_lm=(\S+)", f.read(), re.MULTILINE)
-                if "runs/lms/" in m
-            }
+    for path in glob.glob(os.path.join("experiments", "flags", "*_cpu.cfg")):
+        used |= {spec for spec in cpu_lms.flagfile_lm_specs(path).values() if "runs/lms/" in spec}
     lm1b = {spec for spec in used if spec.startswith("lm1b:")}
     assert len(lm1b) == 3 and lm1b <= written  # the CNN-LSTM S pair, and the in-domain forward LM
     assert {

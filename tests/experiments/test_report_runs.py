@@ -78,50 +78,70 @@ def test_commands_train_one_seed_per_call_and_report_the_sweeps_that_exist(tmp_p
 
 
 def test_sweeps_keeps_only_the_named_sweeps_of_the_stages_seed_by_seed(tmp_path):
+    args = ("PY", str(tmp_path), "R.md", "P.md")
     only = ["chunk_baseline_cpu", "ner_baseline_big_rnn2_cpu"]
-    plan = report_runs.plan(["chunking", "analysis"], "PY", str(tmp_path), "R.md", "P.md", only=only)
-    assert [(sweep.flagfile, seed) for _, (sweep, seed) in plan] == [
+    plan = report_runs.plan(["chunking", "analysis"], *args, only=only)
+    assert [(step.seed[0].flagfile, step.seed[1]) for step in plan] == [
         (name, seed) for name in only for seed in range(1, 5)
-    ]
-    with pytest.raises(report_runs.InputError, match="--sweeps: ner_baseline_cpu is no sweep of the stages"):
-        report_runs.plan(["chunking"], "PY", str(tmp_path), "R.md", "P.md", only=["ner_baseline_cpu"])
+    ]  # baselines: no LM to build
+    # every stage, as make report-runs SWEEPS=... runs them: the stages without a chosen sweep drop out
+    assert report_runs.plan(report_runs.ORDER, *args, only=only)[:-1] == plan
+    with pytest.raises(
+        report_runs.InputError, match="--sweeps: ner_baseline_cpu is no sweep of the stages chunking;"
+    ):
+        report_runs.plan(["chunking"], *args, only=["ner_baseline_cpu"])
+    with pytest.raises(report_runs.InputError, match="--stages names no training stage"):
+        report_runs.plan(["report"], *args, only=only)
 
 
 def test_a_stage_builds_the_lms_its_chosen_sweeps_read_before_them(tmp_path):
     args = ("PY", str(tmp_path), "R.md", "P.md")
-    (lms, _), *runs = report_runs.plan(["cnn_pair", "chunking"], *args)
-    assert lms == ["PY", "-m", "experiments.cpu_lms", "--only=cnn_lstm_s_forward,backward_512_256_cpu"]
-    assert [sweep.flagfile for _, (sweep, _) in runs[:2]] == [
-        "chunk_baseline_cpu",
-        "chunk_taglm_cnn_word_cpu",
+    build, *chunking = report_runs.plan(["cnn_pair", "chunking"], *args)
+    assert build.argv == ["PY", "-m", "experiments.cpu_lms", "--only=cnn_lstm_s_forward,backward_512_256_cpu"]
+    assert build.seed is None and build.lms == ("cnn_lstm_s_forward", "backward_512_256_cpu")
+    assert [(step.seed[0].flagfile, step.lms) for step in chunking[:2]] == [
+        ("chunk_baseline_cpu", ()),
+        ("chunk_taglm_cnn_word_cpu", build.lms),
     ]
-    pair_lms, trains = runs[8]
-    assert trains is None and pair_lms[-1] == "--only=cnn_lstm_s_forward,cnn_lstm_s_backward"
-    baselines = report_runs.plan(["chunking"], *args, only=["chunk_baseline_cpu"])
-    assert all(trains for _, trains in baselines) and len(baselines) == 4  # no LM to build
+    pair = chunking[8]
+    assert pair.seed is None and pair.argv[-1] == "--only=cnn_lstm_s_forward,cnn_lstm_s_backward"
 
 
 def test_every_lm_a_sweep_reads_is_a_cpu_lm_and_every_cpu_lm_is_read():
     from experiments import cpu_lms
 
-    read = {name for s in ALL_SWEEPS for name in report_runs.flagfile_lms(s.flagfile_path)}
+    read = {name for s in ALL_SWEEPS for name in cpu_lms.lms_read_by(s.flagfile_path)}
     assert read == {lm.name for lm in cpu_lms.CPU_LMS}
-    assert report_runs.flagfile_lms("experiments/flags/ner_taglm_cnn_cpu.cfg") == [
+    assert cpu_lms.lms_read_by("experiments/flags/ner_taglm_cnn_cpu.cfg") == [
         "cnn_lstm_s_forward",
         "cnn_lstm_s_backward",
     ]
 
 
-def test_a_later_lm_setting_replaces_an_included_one(tmp_path, monkeypatch):
-    flags_dir = tmp_path / "experiments" / "flags"
-    flags_dir.mkdir(parents=True)
-    (flags_dir / "base.cfg").write_text("# runs/lms/commented\n--forward_lm=lstm_lm:runs/lms/old\n--seed=1\n")
-    (flags_dir / "top.cfg").write_text(
-        "--flagfile=experiments/flags/base.cfg\n--forward_lm=lm1b:runs/lms/new/ckpt-*,runs/lms/new/vocab.txt\n"
+def test_the_lms_a_flagfile_reads_are_read_as_absl_reads_the_flagfile(tmp_path, monkeypatch):
+    from experiments import cpu_lms
+
+    monkeypatch.chdir(tmp_path)
+    forward = "lm1b:runs/lms/cnn_lstm_s_forward/ckpt-*,runs/lms/cnn_lstm_s_forward/vocab.txt"
+    (tmp_path / "base.cfg").write_text(
+        "# --backward_lm=lstm_lm:runs/lms/commented\n--forward_lm=lstm_lm:runs/lms/backward_512_256_cpu\n"
     )
-    monkeypatch.setattr(report_runs.cpu_lms, "REPO", str(tmp_path))
-    assert report_runs.flagfile_lms("experiments/flags/top.cfg") == ["new"]
-    assert report_runs.flagfile_lms("experiments/flags/base.cfg") == ["old"]
+    (tmp_path / "top.cfg").write_bytes(  # a byte-order mark, CRLF, one dash: as the tools read them
+        f"\ufeff--flagfile=base.cfg\r\n-forward_lm={forward}\r\n--backward_lm=lstm_lm:elsewhere/lm\r\n".encode()
+    )
+    assert cpu_lms.flagfile_lm_specs("top.cfg") == {
+        "forward_lm": forward,
+        "backward_lm": "lstm_lm:elsewhere/lm",
+    }
+    assert cpu_lms.lms_read_by("top.cfg") == ["cnn_lstm_s_forward"]  # an LM outside runs/lms is the user's
+    assert cpu_lms.lms_read_by("base.cfg") == ["backward_512_256_cpu"]
+    (tmp_path / "other.cfg").write_text("--backward_lm=lstm_lm:runs/lms/forward_512_256_cpu\n")
+    with pytest.raises(
+        cpu_lms.InputError, match="other.cfg: reads lstm_lm:runs/lms/forward_512_256_cpu, which"
+    ):
+        cpu_lms.lms_read_by("other.cfg")
+    with pytest.raises(cpu_lms.InputError, match="missing.cfg: cannot read the flagfile"):
+        cpu_lms.lms_read_by("missing.cfg")
 
 
 def test_an_unknown_stage_is_one_line_and_exit_1():
@@ -189,8 +209,8 @@ FAKE_RUN_SEEDS = (
     f"PREDICTIONS = {PREDICTIONS!r}\n"
     + """\
 import json, os, sys
-if sys.argv[2] == "experiments.cpu_lms":  # the LMs the stage's TagLM sweep reads: built
-    sys.exit(0)
+if sys.argv[2] == "experiments.cpu_lms":  # the LMs the stage's TagLM sweep reads
+    sys.exit(1 if os.environ.get("FAKE_LM_BUILD_FAILS") else 0)
 args = dict(a[2:].split("=", 1) for a in sys.argv[3:])
 run = os.path.join(args["sweep_dir"], "seed_" + args["first_seed"])
 trained = not os.path.exists(os.path.join(run, "results.json"))
@@ -392,6 +412,19 @@ def test_record_only_records_another_checkouts_finished_seeds_and_trains_nothing
     assert f"{base.flagfile}/seed_3/{OUTCOMES}" in now
 
 
+def test_record_only_records_only_the_named_sweeps(tmp_path):
+    base, taglm = report_runs.STAGES["ner_10pct"]
+    _sweep(tmp_path / "pinned", base, [1])
+    _sweep(tmp_path / "pinned", taglm, [1])
+    proc = _record_only(tmp_path, "--stages=ner_10pct", f"--sweeps={taglm.flagfile}")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(tmp_path / "records")) == [taglm.flagfile]
+    refused = _record_only(tmp_path, "--stages=ner_10pct", "--sweeps=chunk_baseline_cpu")
+    assert refused.returncode == 1 and refused.stderr.startswith(
+        "error: --sweeps: chunk_baseline_cpu is no sweep"
+    )
+
+
 def test_record_only_stops_at_a_bad_predictions_file_before_writing(tmp_path):
     base, taglm = report_runs.STAGES["ner_10pct"]
     _sweep(tmp_path / "pinned", base, [1, 2])
@@ -427,6 +460,14 @@ def test_a_seed_without_outcomes_or_predictions_is_recorded_without_them(tmp_pat
     assert json.loads(kept.read_text()) == {"recorded": "before"}
     assert json.loads((kept.parent / "results.json").read_text())["test_f1"] == 81.0
     assert_outcomes_of_predictions(tmp_path / "records" / base.flagfile / "seed_1" / OUTCOMES)
+
+
+def test_a_failed_lm_build_skips_the_seeds_that_read_its_lms_and_the_others_go_on(tmp_path):
+    out, calls = _runner(tmp_path, env={"FAKE_LM_BUILD_FAILS": "1"}, returncode=1)
+    base, taglm = (s.flagfile for s in report_runs.STAGES["ner_10pct"])
+    assert calls == [("trained", base)] * 4
+    assert out.count("skipped (LM not built: backward_512_256_cpu, cnn_lstm_s_forward): ") == 4
+    assert "failed: skipped " in out and "failed: " + f"{tmp_path / 'python'} -m experiments.cpu_lms" in out
 
 
 def test_a_seed_that_cannot_be_recorded_fails_its_call_and_the_others_go_on(tmp_path):
