@@ -57,7 +57,7 @@ class Featurizer(tf.Module):
             default_value=1,
         )
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string)])
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string)], autograph=False)
     def __call__(self, tokens: tf.Tensor) -> dict[str, tf.Tensor]:
         present = tf.not_equal(tokens, "")
         word_ids = tf.where(present, self.word_table.lookup(normalize_words(tokens)), 0)

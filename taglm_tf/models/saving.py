@@ -69,6 +69,7 @@ def saved_keras_version(path: str) -> str:
         return ""
 
 
+@tf.autograph.experimental.do_not_convert  # as build_tagger: no source conversion of the layers
 def load_model_file(path: str) -> tf.keras.Model:
     """``model.keras`` as a Keras model. A model saved by a newer Keras than this stack's (the
     current stack's tf_keras 2.21 read by the card's 2.15) is refused in one line: Keras does not

@@ -8,6 +8,7 @@ the input of RNN-1, the output of RNN-1 (paper Eq. 3) or the output of RNN-2 (Ta
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.layers import CRF, CharBiRNN, CharCNN, PaddingMask, TokenGather
@@ -39,6 +40,10 @@ def _char_encoder(config: TaggerConfig, num_chars: int) -> keras.layers.Layer:
     )
 
 
+# The layers' control flow is Python's or explicit TensorFlow ops (the served module traces them
+# with autograph=False), so Keras need not convert their source while it builds the graph: that
+# costs about half a second of every process that builds or loads a tagger.
+@tf.autograph.experimental.do_not_convert
 def build_tagger(
     config: TaggerConfig,
     num_words: int,

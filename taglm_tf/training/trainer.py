@@ -187,7 +187,8 @@ class Trainer:
         """One optimisation step on a batch from :meth:`TaggingData.dataset`; returns the loss."""
         if self._step_fn is None:  # one trace with unknown batch and time dimensions
             spec = {k: tf.TensorSpec([None] * v.shape.rank, v.dtype) for k, v in batch.items()}
-            self._step_fn = tf.function(self._step, input_signature=[spec])
+            # No control flow to convert (as in build_tagger), so autograph's source conversion is skipped.
+            self._step_fn = tf.function(self._step, input_signature=[spec], autograph=False)
         return self._step_fn(batch)
 
     def _step(self, batch):
