@@ -43,6 +43,7 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 
 from absl import app, flags
 
@@ -57,6 +58,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HELDOUT = "unlabeled/lm1b_heldout_shards12-13.tokens.gz"
 FINGERPRINTS = "fingerprints.json"
 LMS_DIR = "runs/lms"  # where the tagger flagfiles read the LMs, relative to the working directory
+RUNS_DIR = "runs/lm_train"  # the training runs of the LMs exported to LMS_DIR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,8 +127,8 @@ CPU_LMS = (
 )
 
 
-def flagfile_lm_specs(flagfile: str) -> dict[str, str]:
-    """``{"forward_lm" | "backward_lm": spec}`` as a tagger run reads them from ``flagfile``: absl's
+def flagfile_settings(flagfile: str, names: Sequence[str]) -> dict[str, str]:
+    """``{flag name: value}`` of the flags ``names`` as a run reads them from ``flagfile``: absl's
     flagfile reading (nested ``--flagfile``, comments, paths relative to the working directory,
     a later setting replacing an earlier one), with the byte-order mark and line ends of every
     text input (:func:`taglm_tf.utils.cli.read_flagfiles_as_text_input`).
@@ -139,7 +141,39 @@ def flagfile_lm_specs(flagfile: str) -> dict[str, str]:
         args = flags.FlagValues().read_flags_from_files([f"--flagfile={flagfile}"], force_gnu=False)
     except flags.Error as e:
         raise InputError(f"cannot read the flagfile: {e}", flagfile) from None
-    return dict(m.groups() for a in args if (m := re.match(r"--?(forward_lm|backward_lm)=(.*)", a)))
+    pattern = re.compile(r"--?(" + "|".join(map(re.escape, names)) + r")=(.*)")
+    return dict(m.groups() for a in args if (m := pattern.fullmatch(a)))
+
+
+def flagfile_lm_specs(flagfile: str) -> dict[str, str]:
+    """``{"forward_lm" | "backward_lm": spec}`` of a tagger flagfile (:func:`flagfile_settings`)."""
+    return flagfile_settings(flagfile, ("forward_lm", "backward_lm"))
+
+
+def with_needs(lms: Sequence[CpuLM]) -> list[list[CpuLM]]:
+    """``lms`` and the LMs they need, in groups to build one after the other: an LM whose flagfile
+    reads its vocabulary (``--vocab_file``) from another LM's folder in :data:`LMS_DIR` or
+    :data:`RUNS_DIR` needs that LM built (trained, exported) before it starts."""
+
+    def needs(lm: CpuLM) -> set[str]:
+        vocab = flagfile_settings(lm.flagfile, ("vocab_file",)).get("vocab_file", "")
+        return {
+            o.name for o in CPU_LMS if vocab.startswith((f"{LMS_DIR}/{o.name}/", f"{RUNS_DIR}/{o.name}/"))
+        }
+
+    wanted, queue = set(), [lm.name for lm in lms]
+    while queue:
+        name = queue.pop()
+        if name not in wanted:
+            wanted.add(name)
+            queue += needs(next(lm for lm in CPU_LMS if lm.name == name))
+    todo, groups, built_before = [lm for lm in CPU_LMS if lm.name in wanted], [], set()
+    while todo:
+        group = [lm for lm in todo if needs(lm) <= built_before]
+        groups.append(group)
+        built_before |= {lm.name for lm in group}
+        todo = [lm for lm in todo if lm not in group]
+    return groups
 
 
 def lms_read_by(flagfile: str) -> list[str]:
@@ -161,9 +195,7 @@ def lms_read_by(flagfile: str) -> list[str]:
 
 
 def define_flags() -> None:
-    flags.DEFINE_string(
-        "runs_dir", "runs/lm_train", "Training run directories of the exported LMs, and logs."
-    )
+    flags.DEFINE_string("runs_dir", RUNS_DIR, "Training run directories of the exported LMs, and logs.")
     flags.DEFINE_string("lms_dir", LMS_DIR, "Where the tagger flagfiles read the LMs.")
     flags.DEFINE_integer("parallel", 2, "LMs trained at the same time.", lower_bound=1)
     flags.DEFINE_list(
@@ -206,10 +238,16 @@ def _python(module: str, *args: str) -> list[str]:
     return [FLAGS.python, "-m", module, *args]
 
 
-def built(lm: CpuLM, lms_dir: str) -> bool:
-    """Whether ``lm`` is in ``lms_dir`` as the taggers read it, with the perplexity record of its
-    final checkpoint (an export in the release layout; for a run directory, the run itself)."""
-    return recorded(os.path.join(lms_dir, lm.name, "perplexity.json"), lm.train_steps) is not None
+def built(lm: CpuLM, runs_dir: str, lms_dir: str) -> bool:
+    """Whether ``lm`` is in ``lms_dir`` as the taggers read it (an export in the release layout;
+    else the run itself), with the perplexity record of its final checkpoint, and that checkpoint
+    is the training run's latest where the run is here (a run taken further is exported and
+    measured again). An LM linked or copied in from elsewhere, without its run, is built."""
+    record = recorded(os.path.join(lms_dir, lm.name, "perplexity.json"), lm.train_steps)
+    if record is None:
+        return False
+    latest = checkpoint_step(lm.train_dir(runs_dir, lms_dir))
+    return latest is None or record["checkpoint"].endswith(f"ckpt-{latest}")
 
 
 def train_commands(lms, runs_dir: str, lms_dir: str) -> list[tuple]:
@@ -218,7 +256,7 @@ def train_commands(lms, runs_dir: str, lms_dir: str) -> list[tuple]:
     todo = []
     for lm in lms:
         train_dir = lm.train_dir(runs_dir, lms_dir)
-        if built(lm, lms_dir) or (checkpoint_step(train_dir) or 0) >= lm.train_steps:
+        if built(lm, runs_dir, lms_dir) or (checkpoint_step(train_dir) or 0) >= lm.train_steps:
             continue
         # --epochs=0: the report's runs were stopped by hand at their step count, and an
         # uninterrupted stream of the flagfile's one epoch may end a few windows short of it.
@@ -234,9 +272,9 @@ def train_commands(lms, runs_dir: str, lms_dir: str) -> list[tuple]:
     return todo
 
 
-def run_parallel(todo: list[tuple], parallel: int) -> None:
+def run_parallel(todo: list[tuple], parallel: int) -> list[tuple[CpuLM, str]]:
     """Run the commands in the repository root, ``parallel`` at a time, each appending to its
-    log; an :class:`InputError` naming the failed ones and their logs after all have ended."""
+    log; returns ``(lm, log file)`` of those that failed, once all have ended."""
     waiting, running, failed = list(todo), [], []
     while waiting or running:
         while waiting and len(running) < parallel:
@@ -255,9 +293,8 @@ def run_parallel(todo: list[tuple], parallel: int) -> None:
             running.remove(item)
             print(f"{lm.name}: training ended with exit status {proc.returncode}", flush=True)
             if proc.returncode:
-                failed.append(f"{lm.name} (see {log_file})")
-    if failed:
-        raise InputError("LM training failed: " + "; ".join(failed))
+                failed.append((lm, log_file))
+    return failed
 
 
 def check_call(argv: list[str]) -> None:
@@ -269,10 +306,12 @@ def check_call(argv: list[str]) -> None:
 def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
     """``eval_lm --record`` on the held-out shards, then the release-layout export if any; nothing
     for a built LM."""
-    if built(lm, lms_dir):
+    if built(lm, runs_dir, lms_dir):
         return
     train_dir = lm.train_dir(runs_dir, lms_dir)
-    if recorded(os.path.join(train_dir, "perplexity.json"), lm.train_steps) is None:
+    latest = checkpoint_step(train_dir)
+    record = recorded(os.path.join(train_dir, "perplexity.json"), lm.train_steps)
+    if record is None or not record["checkpoint"].endswith(f"ckpt-{latest}"):
         check_call(
             _python("experiments.eval_lm", f"--model_dir={train_dir}", f"--eval_files={HELDOUT}", "--record")
         )
@@ -319,12 +358,21 @@ def main(argv):
         )
     lms = [lm for lm in CPU_LMS if (lm.name in FLAGS.only if FLAGS.only else lm.default)]
     runs_dir, lms_dir = os.path.abspath(FLAGS.runs_dir), os.path.abspath(FLAGS.lms_dir)
-    start = time.time()
-    run_parallel(train_commands(lms, runs_dir, lms_dir), FLAGS.parallel)
-    for lm in lms:
-        evaluate_and_export(lm, runs_dir, lms_dir)
-    summary(lms, lms_dir)
+    start, done, failed = time.time(), [], []
+    for group in with_needs(lms):  # an LM whose vocabulary another one writes comes after it
+        if failed:  # a later group may need what failed
+            print("not started, an LM before them failed: " + ", ".join(lm.name for lm in group))
+            break
+        failed += run_parallel(train_commands(group, runs_dir, lms_dir), FLAGS.parallel)
+        for lm in group:  # what trained is measured and exported even when another LM failed
+            if lm not in [f for f, _ in failed]:
+                evaluate_and_export(lm, runs_dir, lms_dir)
+                done.append(lm)
+    if done:
+        summary(done, lms_dir)
     print(f"cpu-lms: done in {(time.time() - start) / 60:.1f} min (this call)")
+    if failed:
+        raise InputError("LM training failed: " + "; ".join(f"{lm.name} (see {log})" for lm, log in failed))
 
 
 if __name__ == "__main__":

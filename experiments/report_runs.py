@@ -165,7 +165,12 @@ def define_flags() -> None:
         "A seed recorded in --record_dir that --sweeps_dir lacks is copied back instead of "
         "trained again, when every LM it used is one built in --lms_dir (by fingerprint).",
     )
-    flags.DEFINE_string("lms_dir", "runs/lms", "Where experiments.cpu_lms builds the LMs (its --lms_dir).")
+    flags.DEFINE_string(
+        "lms_dir",
+        cpu_lms.LMS_DIR,
+        "(testing) Where the LMs' fingerprints and records are looked up; the flagfiles read the LMs "
+        "from runs/lms, where the stages' experiments.cpu_lms steps build them.",
+    )
     define_output_flag(
         "report", "results/REPORT.md", "The report the 'report' stage writes.", inputs=("preamble",)
     )
@@ -453,20 +458,23 @@ def main(argv):
     start, failed, unbuilt = time.time(), [], set()
     for step in plan([s for s in FLAGS.stages if s != "report"], *args, only=FLAGS.sweeps):
         command = shlex.join(step.argv)
-        if step.seed is None:  # an LM build
+        if step.seed is None:  # an LM build: its LMs count as unbuilt until a later build succeeds
             if _call(step.argv):
                 unbuilt |= set(step.lms)
                 failed.append(command)
             else:
                 unbuilt -= set(step.lms)
             continue
+        if FLAGS.restore:
+            restore_seed(*step.seed, FLAGS.sweeps_dir, FLAGS.record_dir, built_fingerprints(FLAGS.lms_dir))
         missing = sorted(unbuilt & set(step.lms))
-        if missing:  # it would fail at the start, or read an LM the build left half-done
+        if missing and not run_dir.is_finished(
+            sweeps.seed_dir(os.path.join(FLAGS.sweeps_dir, step.seed[0].flagfile), step.seed[1])
+        ):
+            # it would fail at the start, or read an LM the build left half-done
             print(f"skipped (LM not built: {', '.join(missing)}): {command}", file=sys.stderr)
             failed.append(f"skipped {command}")
             continue
-        if FLAGS.restore:
-            restore_seed(*step.seed, FLAGS.sweeps_dir, FLAGS.record_dir, built_fingerprints(FLAGS.lms_dir))
         if _call(step.argv):
             failed.append(command)
         else:

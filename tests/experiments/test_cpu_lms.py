@@ -82,6 +82,31 @@ def test_an_lm_built_elsewhere_and_linked_in_is_neither_trained_nor_exported_aga
     assert f"--model_dir={runs}/cnn_lstm_s_backward" in calls[0]
 
 
+def test_an_lm_is_built_after_the_lms_whose_vocabulary_it_reads(monkeypatch):
+    monkeypatch.chdir(REPO)
+    conll = [lm for lm in cpu_lms.CPU_LMS if not lm.default]
+    groups = cpu_lms.with_needs(conll)
+    assert [[lm.name for lm in group] for group in groups] == [
+        ["cnn_lstm_s_forward", "backward_512_256_cpu"],  # their vocabularies, in runs/lms
+        ["cnn_lstm_s_forward_conll", "backward_512_256_conll_cpu"],
+    ]
+    assert [[lm.name for lm in g] for g in cpu_lms.with_needs(cpu_lms.CPU_LMS[:1])] == [
+        ["cnn_lstm_s_forward"]
+    ]
+
+
+def test_a_built_lm_is_one_whose_record_names_its_runs_latest_checkpoint(tmp_path):
+    runs, lms = str(tmp_path / "train"), str(tmp_path / "lms")
+    word = next(lm for lm in cpu_lms.CPU_LMS if lm.name == "backward_512_256_cpu")  # trained in lms
+    assert not cpu_lms.built(word, runs, lms)
+    _checkpoint(os.path.join(lms, word.name), 9000)
+    with open(os.path.join(lms, word.name, "perplexity.json"), "w") as f:
+        json.dump({"checkpoint": f"{lms}/{word.name}/checkpoints/ckpt-9000", "perplexity": 254.6}, f)
+    assert cpu_lms.built(word, runs, lms)
+    _checkpoint(os.path.join(lms, word.name), 9500)  # taken further by hand: measured again
+    assert not cpu_lms.built(word, runs, lms)
+
+
 def test_a_perplexity_record_counts_only_for_the_final_checkpoint(tmp_path):
     path = tmp_path / "perplexity.json"
     assert cpu_lms.recorded(str(path), 4000) is None

@@ -15,6 +15,14 @@ from taglm_tf.reports import chunk_outcomes, paper_tables
 from taglm_tf.reports.chunk_outcomes import TypeOutcomes
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(autouse=True)
+def _in_the_repository(monkeypatch):
+    """The flagfiles' paths are relative to the repository root, as the runner reads them there."""
+    monkeypatch.chdir(REPO)
+
+
 ALL_SWEEPS = [s for sweeps in report_runs.STAGES.values() for s in sweeps]
 
 
@@ -468,6 +476,13 @@ def test_a_failed_lm_build_skips_the_seeds_that_read_its_lms_and_the_others_go_o
     assert calls == [("trained", base)] * 4
     assert out.count("skipped (LM not built: backward_512_256_cpu, cnn_lstm_s_forward): ") == 4
     assert "failed: skipped " in out and "failed: " + f"{tmp_path / 'python'} -m experiments.cpu_lms" in out
+
+
+def test_finished_seeds_are_kept_when_their_lms_fail_to_build(tmp_path):
+    _runner(tmp_path)
+    out, calls = _runner(tmp_path, env={"FAKE_LM_BUILD_FAILS": "1"}, returncode=1)
+    assert calls == [("skipped", s.flagfile) for _ in range(4) for s in report_runs.STAGES["ner_10pct"]]
+    assert "skipped (LM not built" not in out and out.count("failed: ") == 1  # the LM build itself
 
 
 def test_a_seed_that_cannot_be_recorded_fails_its_call_and_the_others_go_on(tmp_path):
