@@ -154,22 +154,24 @@ def with_needs(lms: Sequence[CpuLM]) -> list[list[CpuLM]]:
     """``lms`` and the LMs they need, in groups to build one after the other: an LM whose flagfile
     reads its vocabulary (``--vocab_file``) from another LM's folder in :data:`LMS_DIR` or
     :data:`RUNS_DIR` needs that LM built (trained, exported) before it starts."""
-
-    def needs(lm: CpuLM) -> set[str]:
-        vocab = flagfile_settings(lm.flagfile, ("vocab_file",)).get("vocab_file", "")
-        return {
-            o.name for o in CPU_LMS if vocab.startswith((f"{LMS_DIR}/{o.name}/", f"{RUNS_DIR}/{o.name}/"))
+    vocab = {lm.name: flagfile_settings(lm.flagfile, ("vocab_file",)).get("vocab_file", "") for lm in CPU_LMS}
+    needs = {
+        lm.name: {
+            o.name
+            for o in CPU_LMS
+            if vocab[lm.name].startswith((f"{LMS_DIR}/{o.name}/", f"{RUNS_DIR}/{o.name}/"))
         }
-
+        for lm in CPU_LMS
+    }
     wanted, queue = set(), [lm.name for lm in lms]
     while queue:
         name = queue.pop()
         if name not in wanted:
             wanted.add(name)
-            queue += needs(next(lm for lm in CPU_LMS if lm.name == name))
+            queue += needs[name]
     todo, groups, built_before = [lm for lm in CPU_LMS if lm.name in wanted], [], set()
     while todo:
-        group = [lm for lm in todo if needs(lm) <= built_before]
+        group = [lm for lm in todo if needs[lm.name] <= built_before]
         groups.append(group)
         built_before |= {lm.name for lm in group}
         todo = [lm for lm in todo if lm not in group]
@@ -238,16 +240,20 @@ def _python(module: str, *args: str) -> list[str]:
     return [FLAGS.python, "-m", module, *args]
 
 
+def measured(record_file: str, lm: CpuLM, train_dir: str) -> bool:
+    """Whether ``record_file`` (a ``perplexity.json``) records ``lm``'s final checkpoint and, where
+    ``lm``'s training run is in ``train_dir``, the run's latest one (a run taken further is
+    measured again)."""
+    record = recorded(record_file, lm.train_steps)
+    latest = checkpoint_step(train_dir)
+    return record is not None and (latest is None or record["checkpoint"].endswith(f"ckpt-{latest}"))
+
+
 def built(lm: CpuLM, runs_dir: str, lms_dir: str) -> bool:
     """Whether ``lm`` is in ``lms_dir`` as the taggers read it (an export in the release layout;
-    else the run itself), with the perplexity record of its final checkpoint, and that checkpoint
-    is the training run's latest where the run is here (a run taken further is exported and
-    measured again). An LM linked or copied in from elsewhere, without its run, is built."""
-    record = recorded(os.path.join(lms_dir, lm.name, "perplexity.json"), lm.train_steps)
-    if record is None:
-        return False
-    latest = checkpoint_step(lm.train_dir(runs_dir, lms_dir))
-    return latest is None or record["checkpoint"].endswith(f"ckpt-{latest}")
+    else the run itself), :func:`measured`. An LM linked or copied in from elsewhere, without its
+    run, is built."""
+    return measured(os.path.join(lms_dir, lm.name, "perplexity.json"), lm, lm.train_dir(runs_dir, lms_dir))
 
 
 def train_commands(lms, runs_dir: str, lms_dir: str) -> list[tuple]:
@@ -309,9 +315,7 @@ def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:
     if built(lm, runs_dir, lms_dir):
         return
     train_dir = lm.train_dir(runs_dir, lms_dir)
-    latest = checkpoint_step(train_dir)
-    record = recorded(os.path.join(train_dir, "perplexity.json"), lm.train_steps)
-    if record is None or not record["checkpoint"].endswith(f"ckpt-{latest}"):
+    if not measured(os.path.join(train_dir, "perplexity.json"), lm, train_dir):
         check_call(
             _python("experiments.eval_lm", f"--model_dir={train_dir}", f"--eval_files={HELDOUT}", "--record")
         )

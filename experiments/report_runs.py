@@ -196,6 +196,11 @@ def seed_order(sweeps: Sequence[Sweep]) -> list[tuple[Sweep, int]]:
     ]
 
 
+def seed_run(sweep: Sweep, seed: int, folder: str) -> str:
+    """Where ``sweep``'s seed is in ``folder`` (a sweeps or a records folder)."""
+    return sweeps.seed_dir(os.path.join(folder, sweep.flagfile), seed)
+
+
 def sweep_command(python: str, sweep: Sweep, seed: int, sweeps_dir: str) -> list[str]:
     return [
         python,
@@ -392,9 +397,8 @@ def record_only(
     for sweep, seed, record in found:
         write_seed_record(sweep, seed, record, record_dir)
         outcomes = " with its test chunk outcomes" if run_dir.CHUNK_OUTCOMES in record.files else ""
-        source = sweeps.seed_dir(os.path.join(sweeps_dir, sweep.flagfile), seed)
         lines.append(
-            f"{sweeps.seed_dir(os.path.join(record_dir, sweep.flagfile), seed)}: recorded from {source}{outcomes}"
+            f"{seed_run(sweep, seed, record_dir)}: recorded from {seed_run(sweep, seed, sweeps_dir)}{outcomes}"
         )
     return lines
 
@@ -403,8 +407,7 @@ def restore_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str, buil
     """Copy a recorded seed back into ``sweeps_dir`` when no run of it is there (an interrupted
     one resumes instead) and every LM it used has a fingerprint in ``built``; returns whether it
     did, after one line saying what it did or why not."""
-    run = sweeps.seed_dir(os.path.join(sweeps_dir, sweep.flagfile), seed)
-    record = sweeps.seed_dir(os.path.join(record_dir, sweep.flagfile), seed)
+    run, record = seed_run(sweep, seed, sweeps_dir), seed_run(sweep, seed, record_dir)
     if os.path.exists(run) or not run_dir.is_finished(record):
         return False
     used = run_dir.read_config(record).get("lm_fingerprints") or {}
@@ -437,12 +440,9 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so _call stops the run in progress
     unknown = [s for s in FLAGS.stages if s not in ORDER]
     if unknown or not FLAGS.stages:
-        hint = (
-            " (each stage builds the LMs it reads; make cpu-lms builds them all)" if "lms" in unknown else ""
-        )
         raise InputError(
             f"--stages: unknown stage {', '.join(unknown) or '(none given)'}; "
-            f"expected some of {', '.join(ORDER)}{hint}"
+            f"expected some of {', '.join(ORDER)}"
         )
     if FLAGS.record_only:
         lines = record_only(FLAGS.stages, FLAGS.sweeps_dir, FLAGS.record_dir, FLAGS.sweeps)
@@ -468,9 +468,7 @@ def main(argv):
         if FLAGS.restore:
             restore_seed(*step.seed, FLAGS.sweeps_dir, FLAGS.record_dir, built_fingerprints(FLAGS.lms_dir))
         missing = sorted(unbuilt & set(step.lms))
-        if missing and not run_dir.is_finished(
-            sweeps.seed_dir(os.path.join(FLAGS.sweeps_dir, step.seed[0].flagfile), step.seed[1])
-        ):
+        if missing and not run_dir.is_finished(seed_run(*step.seed, FLAGS.sweeps_dir)):
             # it would fail at the start, or read an LM the build left half-done
             print(f"skipped (LM not built: {', '.join(missing)}): {command}", file=sys.stderr)
             failed.append(f"skipped {command}")

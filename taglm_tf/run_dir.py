@@ -30,7 +30,7 @@ CONFIG, RESULTS, STATE, LM_RESULTS = "config.json", "results.json", "state.json"
 PREDICTIONS = "{split}_predictions.txt"
 TEST_PREDICTIONS = PREDICTIONS.format(split="test")
 # What the test chunks became (taglm_tf.reports.chunk_outcomes), counted from TEST_PREDICTIONS when
-# the run is recorded; part of the record, which has no predictions.
+# the run finishes; part of the record, which has no predictions.
 CHUNK_OUTCOMES = "test_chunk_outcomes.json"
 # The files of a record, in the order they are written: RESULTS last.
 RECORD_FILES = (CONFIG, CHUNK_OUTCOMES, RESULTS)
