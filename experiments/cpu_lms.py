@@ -20,8 +20,9 @@ next one as soon as one ends; log: ``RUNS_DIR/NAME.log``) with
 and data position restored). Then ``experiments.eval_lm --record`` measures the full-softmax
 perplexity on 1B Word held-out shards 12-13 (the report's figure), the CNN LMs are exported with
 ``lm_1b_export.from_pretrained``, and the LMs' fingerprints and perplexities are printed beside
-the report's, with whether each fingerprint is that of the build behind ``results/REPORT.md``
-(so a rebuild that trained differently shows), and recorded in ``LMS_DIR/fingerprints.json``.
+the earlier report's, with whether each fingerprint is that of the build the report's NER,
+ScienceIE and POS TagLM records read (made on AMD EPYC CPUs; a rebuild that trained differently,
+on another kind of CPU say, shows), and recorded in ``LMS_DIR/fingerprints.json``.
 Steps already done (a finished run, a recorded perplexity of the final checkpoint, an export of
 it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read the LMs from
 ``runs/lms``, relative to the working directory, so run this from the checkout they run from
@@ -64,8 +65,8 @@ RUNS_DIR = "runs/lm_train"  # the training runs of the LMs exported to LMS_DIR
 @dataclasses.dataclass(frozen=True)
 class CpuLM:
     """One LM of the report: its flagfile, its training steps, its held-out perplexity in the
-    earlier report and the fingerprint of the build behind ``results/REPORT.md`` (None: no
-    figure yet)."""
+    earlier report and the fingerprint of the build the report's NER, ScienceIE and POS TagLM
+    records read (None: no figure yet)."""
 
     name: str
     flagfile: str
@@ -73,7 +74,7 @@ class CpuLM:
     reported_perplexity: float | None
     release_layout: bool  # exported as lm_1b shards (lm1b: spec), else used as its run directory
     default: bool = True  # built without --only
-    fingerprint: str | None = None  # the first 12 hex digits of the report's build
+    fingerprint: str | None = None  # the first 12 hex digits of the AMD build the report's records read
 
     def train_dir(self, runs_dir: str, lms_dir: str) -> str:
         return os.path.join(runs_dir, self.name) if self.release_layout else os.path.join(lms_dir, self.name)
