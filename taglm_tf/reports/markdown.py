@@ -128,7 +128,7 @@ def comparison_rows(groups: dict[str, list[Group]]) -> list[list]:
                 _welch_text([x.test_score for x in a.runs], [x.test_score for x in b.runs]),
                 _paired_text(a, b),
                 f"{sweeps.describe_data(a.setting)}, {a.setting.get('schedule')}; "
-                f"LMs: {a.setting.get('lms')} → {b.setting.get('lms')}",
+                f"LMs: {sweeps.describe_lm_setting(a.setting)} → {sweeps.describe_lm_setting(b.setting)}",
             ]
         )
     return rows
@@ -175,7 +175,7 @@ def data_size_rows(groups: dict[str, list[Group]]) -> list[list]:
                 _paired_text(p.base, p.variant),
                 sweeps.describe_seeds([seed for seed, _, _ in p.pairs]),
                 f"{sweeps.describe_data(p.base.setting)}, {p.base.setting.get('schedule')}; "
-                f"TagLM's LMs: {p.variant.setting.get('lms')}",
+                f"TagLM's LMs: {sweeps.describe_lm_setting(p.variant.setting)}",
             ]
         )
     return rows

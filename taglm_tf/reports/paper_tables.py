@@ -249,8 +249,9 @@ TABLES = (
 @dataclasses.dataclass(frozen=True)
 class Comparison:
     """A difference the paper reports: ``variant − base`` test F1 (``None``: not in the paper).
-    ``same_lms``: the two arms differ in the tagger only, so they pair only when their LMs are
-    the same; otherwise the LMs are what differs."""
+    ``same_lms``: the two arms differ in the tagger only, so they pair only when they read the
+    same LMs by name (the report shows each arm's LM builds beside the difference: the same LMs
+    trained on another CPU are other bits); otherwise the LMs are what differs."""
 
     base: str
     variant: str

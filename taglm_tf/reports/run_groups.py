@@ -83,8 +83,8 @@ def by_label(groups: Sequence[Group]) -> dict[str, list[Group]]:
 
 
 def comparable(a: Group, b: Group, same_lms: bool = False) -> bool:
-    """Same data, embeddings and schedule (and LMs, with ``same_lms``): only the experiment
-    (LMs, architecture) differs."""
+    """Same data, embeddings and schedule (and LMs by name, with ``same_lms``; their builds may
+    differ, and the report shows both): only the experiment (LMs, architecture) differs."""
     keys = ("train_with_dev", "train_fraction", "embeddings", "schedule") + (("lms",) if same_lms else ())
     return all(a.setting.get(k) == b.setting.get(k) for k in keys)
 

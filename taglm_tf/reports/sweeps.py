@@ -219,20 +219,35 @@ def _short_path(value: str) -> str:
     return parts[-1] if parts else value
 
 
+def _direction(key: str) -> str:
+    """``fwd``, ``bwd`` or the key itself, for an LM setting's key such as ``forward_lm``."""
+    low = key.lower()
+    if "forward" in low or "fwd" in low:
+        return "fwd"
+    return "bwd" if ("backward" in low or "bwd" in low) else key
+
+
 def describe_lms(config: dict) -> str:
     """``fwd: X; bwd: Y`` from the config's LM settings, or ``none``."""
-    items = []
-    for key, value in sorted(lm_settings(config).items()):
-        low = key.lower()
-        tag = (
-            "fwd"
-            if ("forward" in low or "fwd" in low)
-            else "bwd"
-            if ("backward" in low or "bwd" in low)
-            else key
-        )
-        items.append(f"{tag}: {_short_path(value)}")
+    items = [f"{_direction(key)}: {_short_path(value)}" for key, value in sorted(lm_settings(config).items())]
     return "; ".join(items) if items else "none"
+
+
+BUILD_DIGITS = 8
+
+
+def describe_lm_builds(config: dict) -> str | None:
+    """``bwd a1a21b1b, fwd 98faf01e``: the first :data:`BUILD_DIGITS` hex digits of each LM's
+    fingerprint as the run recorded it (``lm_fingerprints``: the sha256 digest its LM caches are
+    keyed by, :mod:`taglm_tf.lm.frozen.loading`), or ``None`` for a run without LMs.
+
+    LMs trained from the same files and commit on two CPU models are other bits (their
+    floating-point reductions differ), so a folder name alone does not say which LMs a run read.
+    """
+    prints = config.get("lm_fingerprints") or {}
+    if not prints:
+        return None
+    return ", ".join(f"{_direction(key)} {value[:BUILD_DIGITS]}" for key, value in sorted(prints.items()))
 
 
 PAPER_SCHEDULE = {"patience": 5, "anneal_epochs": 5, "anneal_steps": 2}
@@ -261,6 +276,7 @@ def setting_of(config: dict) -> dict:
         "train_fraction": config.get("train_fraction", 1.0),
         "embeddings": describe_embeddings(config.get("embeddings")),
         "lms": describe_lms(config),
+        "lm_builds": describe_lm_builds(config),
         "schedule": describe_schedule(config.get("train")),
     }
 
@@ -279,8 +295,14 @@ def describe_data(setting: dict) -> str:
     return f"{data}, {setting.get('embeddings')}"
 
 
+def describe_lm_setting(setting: dict) -> str:
+    """``fwd: X; bwd: Y (builds bwd a1a21b1b, fwd 98faf01e)``, or ``none``."""
+    builds = setting.get("lm_builds")
+    return f"{setting.get('lms')}" + (f" (builds {builds})" if builds else "")
+
+
 def describe_setting(setting: dict) -> str:
-    text = f"{describe_data(setting)}, LMs: {setting.get('lms')}"
+    text = f"{describe_data(setting)}, LMs: {describe_lm_setting(setting)}"
     return text + (f", {setting['schedule']}" if setting.get("schedule") else "")
 
 

@@ -508,7 +508,8 @@ def _recorded_sweeps():
 
 def test_each_committed_record_folder_is_a_sweep_its_sweep_json_describes():
     """A record folder reads as a sweep by itself (``make report``): its ``sweep.json`` has the
-    plan's label and lists exactly the recorded seeds, with the scores of their results."""
+    plan's label, lists exactly the recorded seeds with the scores of their results, and is
+    what the runs give today (settings included)."""
     from taglm_tf import run_dir
     from taglm_tf.reports import sweeps
 
@@ -522,6 +523,9 @@ def test_each_committed_record_folder_is_a_sweep_its_sweep_json_describes():
         assert [r["seed"] for r in listed] == [r.seed for r in runs] == list(range(1, len(runs) + 1))
         metric = runs[0].metric
         assert [r[f"test_{metric}"] for r in listed] == [r.test_score for r in runs]
+        stored = run_dir.read_json(os.path.join(folder, sweeps.SWEEP_FILE))
+        args = (stored["task"], stored["flagfile"], stored["label"], stored["extra_args"], stored["failed"])
+        assert sweeps.same_summary(stored, sweeps.sweep_summary(folder, *args)), folder  # not stale
 
 
 def test_the_committed_report_is_what_the_records_give(tmp_path, monkeypatch):

@@ -209,10 +209,12 @@ def test_comparisons_pair_only_runs_with_the_same_schedule(tmp_path):
     text = write_report(specs, str(tmp_path / "R.md"))
     rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm` − `ner_baseline` |")]
     assert len(rows) == 1 and "(n=3 vs 3)" in rows[0] and "≤ 6 + 1×2 epochs" in rows[0]
-    assert rows[0].endswith("; LMs: none → bwd: b; fwd: f |")  # two TagLM rows stay distinguishable
+    assert rows[0].endswith("; LMs: none → bwd: b; fwd: f (builds bwd cd, fwd ab) |")
     baseline_rows = [line for line in text.splitlines() if line.startswith("| `ner_baseline` |")]
     assert len(baseline_rows) == 2 and all("LMs: none" in line for line in baseline_rows)
-    assert "LMs: bwd: b; fwd: f, ≤ 6 + 1×2 epochs, seeds 1–3" in line_with(text, "| `ner_taglm` |")
+    assert "LMs: bwd: b; fwd: f (builds bwd cd, fwd ab), ≤ 6 + 1×2 epochs, seeds 1–3" in line_with(
+        text, "| `ner_taglm` |"
+    )
 
 
 def test_per_type_section_compares_each_type_with_welch(tmp_path):
@@ -315,6 +317,28 @@ def test_tagger_only_variants_pair_with_the_taglm_of_the_same_lms(tmp_path):
     text = write_report([str(tmp_path / d) for d in ("t_a", "t_b", "small")], str(tmp_path / "R.md"))
     rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm_small_rnn2` − `ner_taglm` |")]
     assert len(rows) == 1 and "LMs: fwd: a → fwd: a |" in rows[0] and "| +0.00 (n=3 vs 3) |" in rows[0]
+
+
+def test_each_lm_build_is_its_own_row_and_tagger_variants_pair_across_builds(tmp_path):
+    """The same LMs trained on two CPU models are other bits: runs of each build pool apart and
+    every row names its build, while a tagger-only variant still pairs with the TagLM of the
+    same LMs by name, both builds shown beside the difference."""
+    amd, intel = {"forward_lm": "2cc0e4a78bf3" + "0" * 52}, {"forward_lm": "98faf01e12d2" + "0" * 52}
+    fake_runs.write_sweep(str(tmp_path / "t"), "ner_taglm", TAGLM, forward_lm="/lms/a", lm_fingerprints=amd)
+    fake_runs.write_run(
+        str(tmp_path / "t" / "seed_4"), 4, 99.0, 99.0, forward_lm="/lms/a", lm_fingerprints=intel
+    )
+    fake_runs.write_sweep(
+        str(tmp_path / "small"), "ner_taglm_small_rnn2", BASE, forward_lm="/lms/a", lm_fingerprints=intel
+    )
+    text = write_report([str(tmp_path / d) for d in ("t", "small")], str(tmp_path / "R.md"))
+    taglm = [line for line in text.splitlines() if line.startswith("| `ner_taglm` |")]
+    assert len(taglm) == 2
+    assert "LMs: fwd: a (builds fwd 2cc0e4a7), paper schedule, seeds 1–3" in taglm[0] + taglm[1]
+    assert "LMs: fwd: a (builds fwd 98faf01e), paper schedule, seed 4" in taglm[0] + taglm[1]
+    rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm_small_rnn2` − `ner_taglm` |")]
+    assert len(rows) == 2
+    assert any(r.endswith("LMs: fwd: a (builds fwd 2cc0e4a7) → fwd: a (builds fwd 98faf01e) |") for r in rows)
 
 
 def test_a_seed_with_two_runs_in_one_arm_does_not_pair(tmp_path):

@@ -103,6 +103,7 @@ def test_failed_seed_is_reported_and_rerun_resumes_only_missing(fake):
         "train_fraction": 1.0,
         "embeddings": "GloVe 6B 50d",
         "lms": "none",
+        "lm_builds": None,
         "schedule": "paper schedule",
     }
     assert "test F1 90.20 ± 0.10 (n=3)" in second.stdout
@@ -177,6 +178,7 @@ def test_summary_of_fake_sweep(tmp_path):
         "n": 4,
     }
     assert summary["setting"]["lms"] == "bwd: bwd_lstm; fwd: fwd/ckpt-*"
+    assert summary["setting"]["lm_builds"] is None  # the runs recorded no fingerprints: no build named
     assert sweeps.unfinished(sweep) == [str(tmp_path / "s" / "seed_9")]
     expected = f"{np.mean(test):.2f} ± {np.std(test, ddof=1):.2f} (n=4)"
     assert sweeps.format_stat(summary["test_f1"]) == expected
