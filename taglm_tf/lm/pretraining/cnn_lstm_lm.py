@@ -13,9 +13,8 @@ import tensorflow as tf
 from tensorflow import keras
 
 from taglm_tf.layers.char_cnn_word_encoder import CharCNNWordEncoder
-from taglm_tf.layers.lstmp import LSTMPLayer
 from taglm_tf.lm.pretraining.config import CNNLSTMLMConfig
-from taglm_tf.lm.pretraining.lstm_lm import LMSoftmax, LSTMPStackLM, State
+from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM, State
 from taglm_tf.lm.vocab import MAX_WORD_LENGTH
 
 NUM_CHARS = 256  # byte values (lm_1b's char_embedding/W has 256 rows)
@@ -110,20 +109,7 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
             trainable=True,
             name="char_embedding",
         )
-        self.lstm_layers = [
-            LSTMPLayer(
-                num_cells,
-                projection_dim,
-                forget_bias,
-                use_peepholes,
-                cell_clip,
-                trainable=True,
-                name=f"lstm_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        self.dropout_layer = keras.layers.Dropout(dropout)
-        self.softmax = LMSoftmax(vocab_size, num_sampled, sampler_seed, name="softmax")
+        self.make_stack()
 
     def build(self, input_shape=None):
         shapes = (
@@ -156,15 +142,5 @@ class CNNLSTMLanguageModel(LSTMPStackLM):
             "conv_filters": list(self.conv_filters),
             "num_highway": self.num_highway,
             "max_word_length": self.max_word_length,
-            "num_cells": self.num_cells,
-            "projection_dim": self.projection_dim,
-            "num_layers": self.num_layers,
-            "num_sampled": self.num_sampled,
-            "dropout": self.dropout,
-            "use_peepholes": self.use_peepholes,
-            "forget_bias": self.forget_bias,
-            "cell_clip": self.cell_clip,
-            "reset_id": self.reset_id,
-            "sampler_seed": self.sampler_seed,
-            "name": self.name,
+            **self.stack_config(),
         }

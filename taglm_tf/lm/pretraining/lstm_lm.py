@@ -172,8 +172,8 @@ class LMSoftmax(keras.layers.Layer):
 class LSTMPStackLM(keras.Model):
     """What every LM kind of this package shares: ``num_layers`` :class:`LSTMPLayer` with an
     explicit state, dropout on each layer's input and on the top output, and an
-    :class:`LMSoftmax`. A subclass makes ``lstm_layers``, ``dropout_layer`` and ``softmax``, sets
-    the attributes below, embeds its inputs and passes them to :meth:`run_lstms`.
+    :class:`LMSoftmax`. A subclass sets the attributes below, creates its input embedding, then
+    the stack (:meth:`make_stack`), embeds its inputs and passes them to :meth:`run_lstms`.
 
     ``input_keys`` names the window arrays (:mod:`taglm_tf.lm.pretraining.corpus`) the model is
     called with, positionally, before the keyword arguments ``mask``, ``initial_state``,
@@ -185,11 +185,42 @@ class LSTMPStackLM(keras.Model):
     """
 
     input_keys: tuple[str, ...] = ("inputs",)
+    vocab_size: int
     num_cells: int
     projection_dim: int
     num_layers: int
     num_sampled: int
+    dropout: float
+    use_peepholes: bool
+    forget_bias: float
+    cell_clip: float
     reset_id: int
+    sampler_seed: int
+
+    def make_stack(self) -> None:
+        """Create ``lstm_layers`` (named ``lstm_i``), ``dropout_layer`` and ``softmax`` from the
+        attributes. Call it after the input embedding: the attributes' order is the order of
+        the model's variables in its checkpoints."""
+        self.lstm_layers = [
+            LSTMPLayer(
+                self.num_cells,
+                self.projection_dim,
+                self.forget_bias,
+                self.use_peepholes,
+                self.cell_clip,
+                trainable=True,
+                name=f"lstm_{i}",
+            )
+            for i in range(self.num_layers)
+        ]
+        self.dropout_layer = keras.layers.Dropout(self.dropout)
+        self.softmax = LMSoftmax(self.vocab_size, self.num_sampled, self.sampler_seed, name="softmax")
+
+    def stack_config(self) -> dict:
+        """The :meth:`get_config` entries of the stack and the softmax, and the model's name."""
+        keys = ("num_cells", "projection_dim", "num_layers", "num_sampled", "dropout", "use_peepholes")
+        keys += ("forget_bias", "cell_clip", "reset_id", "sampler_seed")
+        return {**{key: getattr(self, key) for key in keys}, "name": self.name}
 
     def run_lstms(
         self, x, token_ids, mask=None, initial_state: State | None = None, training=False, dropout_seed=None
@@ -300,20 +331,7 @@ class LSTMLanguageModel(LSTMPStackLM):
         self.dropout, self.use_peepholes, self.forget_bias = dropout, use_peepholes, forget_bias
         self.cell_clip, self.reset_id, self.sampler_seed = cell_clip, reset_id, sampler_seed
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
-        self.lstm_layers = [
-            LSTMPLayer(
-                num_cells,
-                projection_dim,
-                forget_bias,
-                use_peepholes,
-                cell_clip,
-                trainable=True,
-                name=f"lstm_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        self.dropout_layer = keras.layers.Dropout(dropout)
-        self.softmax = LMSoftmax(vocab_size, num_sampled, sampler_seed, name="softmax")
+        self.make_stack()
 
     def build(self, input_shape=None):
         shapes = (
@@ -335,18 +353,4 @@ class LSTMLanguageModel(LSTMPStackLM):
         )
 
     def get_config(self):
-        return {
-            "vocab_size": self.vocab_size,
-            "embedding_dim": self.embedding_dim,
-            "num_cells": self.num_cells,
-            "projection_dim": self.projection_dim,
-            "num_layers": self.num_layers,
-            "num_sampled": self.num_sampled,
-            "dropout": self.dropout,
-            "use_peepholes": self.use_peepholes,
-            "forget_bias": self.forget_bias,
-            "cell_clip": self.cell_clip,
-            "reset_id": self.reset_id,
-            "sampler_seed": self.sampler_seed,
-            "name": self.name,
-        }
+        return {"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim, **self.stack_config()}
