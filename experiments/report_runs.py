@@ -37,10 +37,10 @@ lost; what the report reads of a finished seed (its ``config.json`` and ``result
 settings, the commit, the LMs' fingerprints, every score and the per-epoch history; for a chunk
 task, what its test chunks became, ``test_chunk_outcomes.json``, which the run writes when it
 finishes, or counted here from the ``test_predictions.txt`` of a run of older code, by
-:mod:`taglm_tf.reports.chunk_outcomes`) is a few kB. After each seed
-the runner copies that record to ``--record_dir`` (``results/runs``, one folder per flagfile with
-its ``sweep.json``), to be committed. A later call, in a new checkout, copies a recorded seed
-back into ``--sweeps_dir`` instead of training it again, when every LM the seed used has its
+:mod:`taglm_tf.reports.chunk_outcomes`) is a few kB. After each seed the runner copies that
+record to ``--record_dir`` (``results/runs``, one folder per flagfile, with a ``sweep.json``
+that this code writes from the folder's runs), to be committed. A later call, in a new
+checkout, copies a recorded seed back into ``--sweeps_dir`` instead of training it again, when every LM the seed used has its
 fingerprint among the LMs ``experiments.cpu_lms`` built here (``--lms_dir/fingerprints.json``; a
 rebuild that trained differently shows there); otherwise it says so and trains the seed.
 ``--norestore`` trains every seed. A restored seed has no weights and no predictions: it cannot
@@ -64,7 +64,6 @@ if __name__ == "__main__":
     cli.configure_process()  # before anything imports TensorFlow
 
 import dataclasses
-import json
 import os
 import shlex
 import signal
@@ -81,7 +80,6 @@ from taglm_tf.reports import chunk_outcomes, sweeps
 from taglm_tf.tasks import TASKS
 from taglm_tf.utils.cli import define_output_flag, run
 from taglm_tf.utils.errors import InputError
-from taglm_tf.utils.fileio import write_text_atomic
 
 FLAGS = flags.FLAGS
 
@@ -148,8 +146,8 @@ def define_flags() -> None:
         "record_dir",
         "results/runs",
         "Each finished seed's record (config.json, results.json, and for a chunk task its test "
-        "chunk outcomes) and its sweep's sweep.json are copied here, one folder per flagfile as "
-        "in --sweeps_dir: commit them.",
+        "chunk outcomes) is copied here, one folder per flagfile as in --sweeps_dir, with a "
+        "sweep.json summarizing the folder's runs: commit them.",
     )
     flags.DEFINE_bool(
         "record_only",
@@ -310,11 +308,11 @@ def built_fingerprints(lms_dir: str) -> dict[str, str]:
 @dataclasses.dataclass(frozen=True)
 class SeedRecord:
     """What recording one finished seed writes: its record (``{file name: text}``, as
-    :func:`taglm_tf.run_dir.read_record` gives them) and its sweep's ``sweep.json`` (text, or
-    None when the sweep has none)."""
+    :func:`taglm_tf.run_dir.read_record` gives them), and its sweep's ``sweep.json`` as read
+    (``{}`` when the sweep has none)."""
 
     files: dict[str, str]
-    sweep_file: str | None
+    sweep: dict
 
 
 def read_seed_record(sweep: Sweep, seed: int, sweeps_dir: str) -> SeedRecord | None:
@@ -346,27 +344,32 @@ def read_seed_record(sweep: Sweep, seed: int, sweeps_dir: str) -> SeedRecord | N
                 file=sys.stderr,
             )
     sweep_file = os.path.join(source, sweeps.SWEEP_FILE)
-    if not os.path.isfile(sweep_file):
-        return SeedRecord(files, None)
-    run_dir.read_json(sweep_file)  # refuse a damaged one before anything is written
-    with open(sweep_file, encoding="utf-8") as f:
-        return SeedRecord(files, f.read())
+    # A damaged sweep.json is refused here, before anything is written.
+    return SeedRecord(files, run_dir.read_json(sweep_file) if os.path.isfile(sweep_file) else {})
 
 
 def write_seed_record(sweep: Sweep, seed: int, record: SeedRecord, record_dir: str) -> None:
-    """Write a seed's record into ``record_dir`` (:func:`taglm_tf.run_dir.write_record`) and its
-    sweep's ``sweep.json``, unless the one there differs only in when it was written."""
+    """Write a seed's record into ``record_dir`` (:func:`taglm_tf.run_dir.write_record`), then
+    the record folder's ``sweep.json``: this code's summary of the runs recorded there
+    (:func:`taglm_tf.reports.sweeps.sweep_summary`, with the plan's label and the extra arguments
+    and failed seeds of the sweep's own ``sweep.json``), so seeds recorded from a worktree of an
+    older commit are summarized as today's report reads them. An existing ``sweep.json`` that
+    differs only in when it was written is kept.
+
+    Raises:
+        InputError: a run already recorded in the folder cannot be read (file named).
+    """
     target = os.path.join(record_dir, sweep.flagfile)
     run_dir.write_record(sweeps.seed_dir(target, seed), record.files)
-    if record.sweep_file is None:
-        return
+    extra_args, failed = record.sweep.get("extra_args", []), record.sweep.get("failed", [])
+    summary = sweeps.sweep_summary(target, sweep.task, sweep.flagfile_path, sweep.label, extra_args, failed)
     path = os.path.join(target, sweeps.SWEEP_FILE)
     try:
-        same = sweeps.same_summary(run_dir.read_json(path), json.loads(record.sweep_file))
+        same = sweeps.same_summary(run_dir.read_json(path), summary)
     except InputError:  # none yet, or a damaged one: replaced
         same = False
     if not same:
-        write_text_atomic(path, record.sweep_file)
+        sweeps.write_sweep(target, summary)
 
 
 def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> None:

@@ -226,7 +226,8 @@ if trained:
     os.makedirs(run, exist_ok=True)
     lms = {"forward_lm": "f" * 64} if "taglm" in args["flagfile"] else {}
     json.dump({"seed": int(args["first_seed"]), "lm_fingerprints": lms}, open(os.path.join(run, "config.json"), "w"))
-    json.dump({"test_f1": 80.0 + int(args["first_seed"])}, open(os.path.join(run, "results.json"), "w"))
+    scores = {"test_f1": 80.0 + int(args["first_seed"]), "dev_f1": 85.0}
+    json.dump(scores, open(os.path.join(run, "results.json"), "w"))
     bad = os.environ.get("FAKE_BAD_PREDICTIONS")  # sweeps whose runs write a malformed file
     open(os.path.join(run, "test_predictions.txt"), "w").write(
         "Kim I-PER\\n" if bad and bad in args["flagfile"] else PREDICTIONS
@@ -302,8 +303,15 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
         records = tmp_path / "records" / flagfile
         assert sorted(os.listdir(records)) == ["seed_1", "seed_2", "seed_3", "seed_4", "sweep.json"]
         assert sorted(os.listdir(records / "seed_2")) == ["config.json", "results.json", OUTCOMES]
-        assert json.loads((records / "seed_2" / "results.json").read_text()) == {"test_f1": 82.0}
+        assert json.loads((records / "seed_2" / "results.json").read_text()) == {
+            "test_f1": 82.0,
+            "dev_f1": 85.0,
+        }
         assert_outcomes_of_predictions(records / "seed_2" / OUTCOMES)
+        summary = json.loads((records / "sweep.json").read_text())  # of the records, by this code
+        assert summary["n"] == 4 and [r["test_f1"] for r in summary["runs"]] == [81.0, 82.0, 83.0, 84.0]
+        taglm = "taglm" in flagfile
+        assert summary["setting"]["lm_builds"] == ("fwd ffffffff" if taglm else None)
     recorded = _tree(tmp_path / "records")
 
     # The run directories are lost; the LMs were rebuilt with the same fingerprint.
@@ -314,7 +322,8 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
     assert calls == [("skipped", sweeps[seed % 2]) for seed in range(8)]
     assert out.count(": restored from ") == 8
     assert json.loads((tmp_path / "sweeps" / sweeps[1] / "seed_3" / "results.json").read_text()) == {
-        "test_f1": 83.0
+        "test_f1": 83.0,
+        "dev_f1": 85.0,
     }
     # Restored seeds have no predictions; recorded again, they keep the outcomes they had.
     assert sorted(os.listdir(tmp_path / "sweeps" / sweeps[1] / "seed_3")) == sorted(
@@ -345,7 +354,10 @@ def _sweep(sweeps_dir, sweep, seeds, predictions=PREDICTIONS, updated="2026-01-0
         with open(os.path.join(run, "config.json"), "w") as f:
             json.dump({"seed": seed, "task": sweep.task}, f)
         with open(os.path.join(run, "results.json"), "w") as f:
-            json.dump({"task": sweep.task, "test_f1": 80.0 + seed}, f)
+            metric = report_runs.TASKS[sweep.task].metric
+            json.dump(
+                {"task": sweep.task, "seed": seed, f"test_{metric}": 80.0 + seed, f"dev_{metric}": 85.0}, f
+            )
         if predictions is not None:
             with open(os.path.join(run, "test_predictions.txt"), "w") as f:
                 f.write(predictions)
@@ -373,6 +385,8 @@ def _record_only(tmp_path, *extra):
 
 
 def test_record_only_records_another_checkouts_finished_seeds_and_trains_nothing(tmp_path):
+    import json
+
     base, taglm = report_runs.STAGES["ner_10pct"]
     pos = report_runs.STAGES["pos"][0]
     _sweep(tmp_path / "pinned", base, [1, 2])
@@ -397,7 +411,12 @@ def test_record_only_records_another_checkouts_finished_seeds_and_trains_nothing
         + [f"{s.flagfile}/sweep.json" for s in (base, taglm, pos)]
     )
     pinned = _tree(tmp_path / "pinned")
-    assert all(records[path] == pinned[path] for path in records if not path.endswith(OUTCOMES))
+    copied = [path for path in records if not path.endswith((OUTCOMES, "sweep.json"))]
+    assert all(records[path] == pinned[path] for path in copied)
+    for sweep, seeds in ((base, [1, 2]), (taglm, [1]), (pos, [1])):  # each folder's own summary
+        summary = json.loads(records[f"{sweep.flagfile}/sweep.json"])
+        assert (summary["label"], summary["flagfile"]) == (sweep.label, sweep.flagfile_path)
+        assert [r["seed"] for r in summary["runs"]] == seeds and summary["n"] == len(seeds)
     assert_outcomes_of_predictions(tmp_path / "records" / base.flagfile / "seed_2" / OUTCOMES)
     assert not os.path.exists(tmp_path / "R.md")
 
@@ -408,7 +427,7 @@ def test_record_only_records_another_checkouts_finished_seeds_and_trains_nothing
     proc = _record_only(tmp_path, "--stages=ner_10pct")
     assert proc.returncode == 0, proc.stderr
     assert _tree(tmp_path / "records") == records
-    # A sweep.json that changed otherwise replaces the recorded one.
+    # A new seed: the folder's summary is written again.
     _sweep(tmp_path / "more", base, [3])
     os.rename(tmp_path / "more" / base.flagfile / "seed_3", tmp_path / "pinned" / base.flagfile / "seed_3")
     os.replace(
@@ -416,7 +435,7 @@ def test_record_only_records_another_checkouts_finished_seeds_and_trains_nothing
     )
     assert _record_only(tmp_path, "--stages=ner_10pct").returncode == 0
     now = _tree(tmp_path / "records")
-    assert now[f"{base.flagfile}/sweep.json"] == _tree(tmp_path / "pinned")[f"{base.flagfile}/sweep.json"]
+    assert json.loads(now[f"{base.flagfile}/sweep.json"])["seeds"] == "seeds 1–3"
     assert f"{base.flagfile}/seed_3/{OUTCOMES}" in now
 
 
@@ -457,7 +476,12 @@ def test_a_seed_without_outcomes_or_predictions_is_recorded_without_them(tmp_pat
     _sweep(tmp_path / "pinned", taglm, [1], predictions=None)
     kept = tmp_path / "records" / taglm.flagfile / "seed_1" / OUTCOMES
     kept.parent.mkdir(parents=True)
-    kept.write_text(json.dumps({"recorded": "before"}))
+    before = chunk_outcomes.to_json(
+        chunk_outcomes.ChunkOutcomes(
+            gold={"PER": TypeOutcomes(correct=2)}, predicted={"PER": TypeOutcomes(correct=2)}
+        )
+    )
+    kept.write_text(before)
     proc = _record_only(tmp_path, "--stages=ner_10pct")
     assert proc.returncode == 0, proc.stderr
     run = tmp_path / "pinned" / taglm.flagfile / "seed_1"
@@ -465,7 +489,7 @@ def test_a_seed_without_outcomes_or_predictions_is_recorded_without_them(tmp_pat
         f"warning: {run}: neither {OUTCOMES} nor test_predictions.txt (a record made before runs "
         "counted their chunk outcomes): recorded without them"
     )
-    assert json.loads(kept.read_text()) == {"recorded": "before"}
+    assert kept.read_text() == before
     assert json.loads((kept.parent / "results.json").read_text())["test_f1"] == 81.0
     assert_outcomes_of_predictions(tmp_path / "records" / base.flagfile / "seed_1" / OUTCOMES)
 
