@@ -53,6 +53,7 @@ from taglm_tf.run_dir import read_json
 from taglm_tf.utils.cli import run
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import write_text_atomic
+from taglm_tf.utils.provenance import short
 
 FLAGS = flags.FLAGS
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -347,7 +348,7 @@ def summary(lms, lms_dir: str) -> None:
             )
         same = "—" if lm.fingerprint is None else ("yes" if fingerprint.startswith(lm.fingerprint) else "NO")
         print(
-            f"{lm.name:26} {ppl:10.2f} {reported:>8} {diff:>7}  {fingerprint[:12]}  {same:>10}  {lm.spec(lms_dir)}"
+            f"{lm.name:26} {ppl:10.2f} {reported:>8} {diff:>7}  {short(fingerprint)}  {same:>10}  {lm.spec(lms_dir)}"
         )
     write_text_atomic(path, json.dumps(built, indent=1, sort_keys=True))
 

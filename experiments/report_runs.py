@@ -46,8 +46,9 @@ rebuild that trained differently shows there); otherwise it says so and trains t
 ``--norestore`` trains every seed. A restored seed has no weights and no predictions: it cannot
 tag, the seen/unseen analyses need its run directory, and recording it again keeps the chunk
 outcomes it was restored with. ``--record_only`` records every finished seed of the stages'
-sweeps in ``--sweeps_dir`` (another checkout's, say) and does nothing else: it reads them all
-first, so a bad file stops it before any record is written. A seed without chunk outcomes
+sweeps in ``--sweeps_dir`` (another checkout's, say) and does nothing else: it reads them all,
+and the records already in the folders they go to, first, so a bad file stops it before any
+record is written. A seed without chunk outcomes
 and predictions (restored from a record made before runs counted them) is recorded without
 them, with a warning; a failed recording stops neither call: the other sweeps go on.
 
@@ -80,6 +81,7 @@ from taglm_tf.reports import chunk_outcomes, sweeps
 from taglm_tf.tasks import TASKS
 from taglm_tf.utils.cli import define_output_flag, run
 from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.provenance import short
 
 FLAGS = flags.FLAGS
 
@@ -324,16 +326,16 @@ def read_seed_record(sweep: Sweep, seed: int, sweeps_dir: str) -> SeedRecord | N
 
     Raises:
         InputError: a file of the record, the predictions or the ``sweep.json`` is missing where
-            required, unreadable or malformed (file, and line where there is one, named).
+            required, unreadable or malformed, or the report could not read the run (file, and
+            line where there is one, named).
     """
     source = os.path.join(sweeps_dir, sweep.flagfile)
     run = sweeps.seed_dir(source, seed)
     if not run_dir.is_finished(run):
         return None
+    sweeps.load_run(run)  # refuses what the report could not read (its outcomes too)
     files = run_dir.read_record(run)
-    if run_dir.CHUNK_OUTCOMES in files:
-        chunk_outcomes.read_outcomes(os.path.join(run, run_dir.CHUNK_OUTCOMES))  # refuse a damaged one
-    elif TASKS[sweep.task].scheme is not None:
+    if run_dir.CHUNK_OUTCOMES not in files and TASKS[sweep.task].scheme is not None:
         predictions = os.path.join(run, run_dir.TEST_PREDICTIONS)
         if os.path.exists(predictions):
             files[run_dir.CHUNK_OUTCOMES] = chunk_outcomes.to_json(chunk_outcomes.file_outcomes(predictions))
@@ -348,16 +350,32 @@ def read_seed_record(sweep: Sweep, seed: int, sweeps_dir: str) -> SeedRecord | N
     return SeedRecord(files, run_dir.read_json(sweep_file) if os.path.isfile(sweep_file) else {})
 
 
+def check_record_folder(sweep: Sweep, records: Sequence[tuple[int, SeedRecord]], record_dir: str) -> None:
+    """Read what recording ``records`` (``(seed, record)`` of ``sweep``) into ``record_dir``
+    leaves beside them, as the folder's summary will read it: every other finished seed
+    recorded there, and the chunk outcomes that a record without its own keeps.
+
+    Raises:
+        InputError: one of them cannot be read (file named); nothing has been written.
+    """
+    target = os.path.join(record_dir, sweep.flagfile)
+    replaced = {seed for seed, _ in records}
+    for seed, path in sweeps.seed_dirs(target):
+        if seed not in replaced and run_dir.is_finished(path):
+            sweeps.load_run(path)
+    for seed, record in records:
+        kept = os.path.join(sweeps.seed_dir(target, seed), run_dir.CHUNK_OUTCOMES)
+        if run_dir.CHUNK_OUTCOMES not in record.files and os.path.isfile(kept):
+            chunk_outcomes.read_outcomes(kept)
+
+
 def write_seed_record(sweep: Sweep, seed: int, record: SeedRecord, record_dir: str) -> None:
     """Write a seed's record into ``record_dir`` (:func:`taglm_tf.run_dir.write_record`), then
     the record folder's ``sweep.json``: this code's summary of the runs recorded there
     (:func:`taglm_tf.reports.sweeps.sweep_summary`, with the plan's label and the extra arguments
     and failed seeds of the sweep's own ``sweep.json``), so seeds recorded from a worktree of an
     older commit are summarized as today's report reads them. An existing ``sweep.json`` that
-    differs only in when it was written is kept.
-
-    Raises:
-        InputError: a run already recorded in the folder cannot be read (file named).
+    differs only in when it was written is kept. Call :func:`check_record_folder` first.
     """
     target = os.path.join(record_dir, sweep.flagfile)
     run_dir.write_record(sweeps.seed_dir(target, seed), record.files)
@@ -373,14 +391,16 @@ def write_seed_record(sweep: Sweep, seed: int, record: SeedRecord, record_dir: s
 
 
 def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> None:
-    """Copy a finished seed's record, and its sweep's ``sweep.json``, into ``record_dir``
-    (:func:`read_seed_record`, :func:`write_seed_record`).
+    """Copy a finished seed's record into ``record_dir`` and summarize the folder
+    (:func:`read_seed_record`, :func:`check_record_folder`, :func:`write_seed_record`).
 
     Raises:
-        InputError: as :func:`read_seed_record`, before anything is written.
+        InputError: as :func:`read_seed_record` and :func:`check_record_folder`, before anything
+            is written.
     """
     record = read_seed_record(sweep, seed, sweeps_dir)
     if record is not None:
+        check_record_folder(sweep, [(seed, record)], record_dir)
         write_seed_record(sweep, seed, record, record_dir)
 
 
@@ -392,10 +412,13 @@ def record_only(
     read before any is written.
 
     Raises:
-        InputError: as :func:`select` and :func:`read_seed_record`, before anything is written.
+        InputError: as :func:`select`, :func:`read_seed_record` and :func:`check_record_folder`,
+            before anything is written.
     """
     seeds = [pair for chosen in select(stages, only).values() for pair in seed_order(chosen)]
     found = [(s, seed, r) for s, seed in seeds if (r := read_seed_record(s, seed, sweeps_dir)) is not None]
+    for sweep in dict.fromkeys(s for s, _, _ in found):
+        check_record_folder(sweep, [(seed, r) for s, seed, r in found if s == sweep], record_dir)
     lines = []
     for sweep, seed, record in found:
         write_seed_record(sweep, seed, record, record_dir)
@@ -421,7 +444,7 @@ def restore_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str, buil
         )
         return False
     run_dir.copy_record(record, run)
-    print(f"{run}: restored from {record} (trained at commit {run_dir.started_at_commit(record)[:12]})")
+    print(f"{run}: restored from {record} (trained at commit {short(run_dir.started_at_commit(record))})")
     return True
 
 

@@ -17,6 +17,7 @@ from taglm_tf.tasks import METRIC_TITLES, TASKS
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import write_text_atomic
 from taglm_tf.utils.markdown import table
+from taglm_tf.utils.provenance import short
 
 CARD_JSON, CARD_MARKDOWN = "model_card.json", "MODEL_CARD.md"
 FORMAT_VERSION = 1
@@ -145,7 +146,7 @@ def render_markdown(card: dict) -> str:
     for lm in card["lms"]:
         lines.append(
             f"- {lm['direction']} LM: `{lm['spec']}`, perplexity {_number(lm['perplexity'])}, "
-            f"fingerprint {(lm['fingerprint'] or 'unknown')[:12]}"
+            f"fingerprint {short(lm['fingerprint'] or 'unknown')}"
         )
     if not card["lms"]:
         lines.append("- LMs: none")

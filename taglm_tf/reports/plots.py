@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Sequence
 
-from taglm_tf.reports import paper_tables
+from taglm_tf.reports import paper_tables, sweeps
 from taglm_tf.reports.run_groups import DataSizePoint, Group, by_label, data_size_points, perplexities
 from taglm_tf.reports.stats import mean_ci
 from taglm_tf.utils.fileio import atomic_path
@@ -179,7 +179,8 @@ def plot_data_size(plt, points: Sequence[DataSizePoint], path: str) -> None:
 
 
 def _series(point: DataSizePoint) -> tuple:
-    return (point.base.setting.get("schedule") or "", point.variant.setting.get("lms") or "")
+    """One line per schedule and TagLM LMs, builds included: another build is another line."""
+    return (point.base.setting.get("schedule") or "", sweeps.describe_lm_setting(point.variant.setting))
 
 
 def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> list[str]:

@@ -89,13 +89,24 @@ def comparable(a: Group, b: Group, same_lms: bool = False) -> bool:
     return all(a.setting.get(k) == b.setting.get(k) for k in keys)
 
 
+def same_builds(a: Group, b: Group) -> bool:
+    """Whether the two groups read the same builds of their LMs (or both none)."""
+    return a.setting.get("lm_builds") == b.setting.get("lm_builds")
+
+
 def comparable_groups(
     groups: dict[str, list[Group]], base: str, variant: str, same_lms: bool = False
 ) -> list[tuple[Group, Group]]:
-    """Every ``(base group, variant group)`` of the two labels that ran in the same setting."""
-    return [
+    """Every ``(base group, variant group)`` of the two labels that ran in the same setting.
+    With ``same_lms``, a variant group pairs with the base groups of its own LM builds where
+    there are any, else with those of other builds of the same LMs."""
+    pairs = [
         (a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if comparable(a, b, same_lms)
     ]
+    if not same_lms:
+        return pairs
+    has_own_build = {id(b) for a, b in pairs if same_builds(a, b)}
+    return [(a, b) for a, b in pairs if same_builds(a, b) or id(b) not in has_own_build]
 
 
 def repeated_seeds(group: Group) -> list[int]:

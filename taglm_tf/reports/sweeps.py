@@ -21,6 +21,7 @@ from taglm_tf.reports.stats import mean_std
 from taglm_tf.tasks import TASKS
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import write_text_atomic
+from taglm_tf.utils.provenance import short
 
 SWEEP_FILE = "sweep.json"
 UPDATED_KEY = "updated_at"  # when sweep.json was written
@@ -233,13 +234,11 @@ def describe_lms(config: dict) -> str:
     return "; ".join(items) if items else "none"
 
 
-BUILD_DIGITS = 8
-
-
 def describe_lm_builds(config: dict) -> str | None:
-    """``bwd a1a21b1b, fwd 98faf01e``: the first :data:`BUILD_DIGITS` hex digits of each LM's
-    fingerprint as the run recorded it (``lm_fingerprints``: the sha256 digest its LM caches are
-    keyed by, :mod:`taglm_tf.lm.frozen.loading`), or ``None`` for a run without LMs.
+    """``bwd a1a21b1b0e3d, fwd 98faf01efe3f``: each LM's fingerprint as the run recorded it
+    (``lm_fingerprints``, the sha256 digest its LM caches are keyed by,
+    :mod:`taglm_tf.lm.frozen.loading`), shortened as :func:`taglm_tf.utils.provenance.short`;
+    ``None`` when the run recorded no fingerprints.
 
     LMs trained from the same files and commit on two CPU models are other bits (their
     floating-point reductions differ), so a folder name alone does not say which LMs a run read.
@@ -247,7 +246,7 @@ def describe_lm_builds(config: dict) -> str | None:
     prints = config.get("lm_fingerprints") or {}
     if not prints:
         return None
-    return ", ".join(f"{_direction(key)} {value[:BUILD_DIGITS]}" for key, value in sorted(prints.items()))
+    return ", ".join(f"{_direction(key)} {short(str(value))}" for key, value in sorted(prints.items()))
 
 
 PAPER_SCHEDULE = {"patience": 5, "anneal_epochs": 5, "anneal_steps": 2}

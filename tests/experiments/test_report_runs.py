@@ -311,7 +311,7 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
         summary = json.loads((records / "sweep.json").read_text())  # of the records, by this code
         assert summary["n"] == 4 and [r["test_f1"] for r in summary["runs"]] == [81.0, 82.0, 83.0, 84.0]
         taglm = "taglm" in flagfile
-        assert summary["setting"]["lm_builds"] == ("fwd ffffffff" if taglm else None)
+        assert summary["setting"]["lm_builds"] == ("fwd ffffffffffff" if taglm else None)
     recorded = _tree(tmp_path / "records")
 
     # The run directories are lost; the LMs were rebuilt with the same fingerprint.
@@ -466,6 +466,43 @@ def test_record_only_stops_at_a_bad_predictions_file_before_writing(tmp_path):
     assert not os.path.exists(tmp_path / "records")
 
 
+def test_an_unreadable_record_in_the_folder_stops_recording_before_anything_is_written(tmp_path):
+    """The folder's summary reads every run recorded there: a damaged one is refused first."""
+    base, taglm = report_runs.STAGES["ner_10pct"]
+    _sweep(tmp_path / "pinned", base, [1])
+    _sweep(tmp_path / "pinned", taglm, [1])
+    _sweep(tmp_path / "records", taglm, [4])  # recorded earlier, then damaged
+    damaged = tmp_path / "records" / taglm.flagfile / "seed_4" / OUTCOMES
+    damaged.write_text("{}")
+    before = _tree(tmp_path / "records")
+    proc = _record_only(tmp_path, "--stages=ner_10pct")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith(f"error: {damaged}: ")
+    assert _tree(tmp_path / "records") == before
+
+
+def test_a_folder_summary_carries_the_sweeps_arguments_and_failures_and_needs_no_sweep_json(tmp_path):
+    import json
+
+    base, taglm = report_runs.STAGES["ner_10pct"]
+    _sweep(tmp_path / "pinned", base, [1])
+    os.remove(tmp_path / "pinned" / base.flagfile / "sweep.json")
+    _sweep(tmp_path / "pinned", taglm, [1])
+    failed = [{"seed": 2, "returncode": 1}]
+    sweep_file = tmp_path / "pinned" / taglm.flagfile / "sweep.json"
+    sweep_file.write_text(json.dumps({"label": taglm.label, "extra_args": ["--x=1"], "failed": failed}))
+    assert _record_only(tmp_path, "--stages=ner_10pct").returncode == 0
+    without = json.loads((tmp_path / "records" / base.flagfile / "sweep.json").read_text())
+    assert (without["label"], without["extra_args"], without["failed"], without["n"]) == (
+        base.label,
+        [],
+        [],
+        1,
+    )
+    summary = json.loads((tmp_path / "records" / taglm.flagfile / "sweep.json").read_text())
+    assert (summary["extra_args"], summary["failed"]) == (["--x=1"], failed)
+
+
 def test_a_seed_without_outcomes_or_predictions_is_recorded_without_them(tmp_path):
     """A seed restored from a record made before runs counted their chunk outcomes: one warning,
     its record copied, and the outcomes recorded for it before, if any, kept."""
@@ -548,7 +585,7 @@ def test_each_committed_record_folder_is_a_sweep_its_sweep_json_describes():
         metric = runs[0].metric
         assert [r[f"test_{metric}"] for r in listed] == [r.test_score for r in runs]
         stored = run_dir.read_json(os.path.join(folder, sweeps.SWEEP_FILE))
-        args = (stored["task"], stored["flagfile"], stored["label"], stored["extra_args"], stored["failed"])
+        args = (sweep.task, sweep.flagfile_path, sweep.label, stored["extra_args"], stored["failed"])
         assert sweeps.same_summary(stored, sweeps.sweep_summary(folder, *args)), folder  # not stale
 
 

@@ -319,26 +319,49 @@ def test_tagger_only_variants_pair_with_the_taglm_of_the_same_lms(tmp_path):
     assert len(rows) == 1 and "LMs: fwd: a → fwd: a |" in rows[0] and "| +0.00 (n=3 vs 3) |" in rows[0]
 
 
-def test_each_lm_build_is_its_own_row_and_tagger_variants_pair_across_builds(tmp_path):
+def test_each_lm_build_is_its_own_row_and_tagger_variants_pair_with_their_own_build_first(tmp_path):
     """The same LMs trained on two CPU models are other bits: runs of each build pool apart and
-    every row names its build, while a tagger-only variant still pairs with the TagLM of the
-    same LMs by name, both builds shown beside the difference."""
-    amd, intel = {"forward_lm": "2cc0e4a78bf3" + "0" * 52}, {"forward_lm": "98faf01e12d2" + "0" * 52}
+    every row names its build. A tagger-only variant pairs with the TagLM of its own build where
+    there is one; otherwise with every build of the same LMs, and the row says so."""
+    amd, intel, third = ({"forward_lm": digits * 4 + "0" * 52} for digits in ("2cc", "98f", "c0f"))
     fake_runs.write_sweep(str(tmp_path / "t"), "ner_taglm", TAGLM, forward_lm="/lms/a", lm_fingerprints=amd)
     fake_runs.write_run(
         str(tmp_path / "t" / "seed_4"), 4, 99.0, 99.0, forward_lm="/lms/a", lm_fingerprints=intel
     )
-    fake_runs.write_sweep(
-        str(tmp_path / "small"), "ner_taglm_small_rnn2", BASE, forward_lm="/lms/a", lm_fingerprints=intel
-    )
-    text = write_report([str(tmp_path / d) for d in ("t", "small")], str(tmp_path / "R.md"))
-    taglm = [line for line in text.splitlines() if line.startswith("| `ner_taglm` |")]
-    assert len(taglm) == 2
-    assert "LMs: fwd: a (builds fwd 2cc0e4a7), paper schedule, seeds 1–3" in taglm[0] + taglm[1]
-    assert "LMs: fwd: a (builds fwd 98faf01e), paper schedule, seed 4" in taglm[0] + taglm[1]
+    for name, build in (("small", intel), ("small_third", third)):
+        fake_runs.write_sweep(
+            str(tmp_path / name), "ner_taglm_small_rnn2", BASE, forward_lm="/lms/a", lm_fingerprints=build
+        )
+    text = write_report([str(tmp_path / d) for d in ("t", "small", "small_third")], str(tmp_path / "R.md"))
+    taglm = " ".join(line for line in text.splitlines() if line.startswith("| `ner_taglm` |"))
+    assert "LMs: fwd: a (builds fwd 2cc2cc2cc2cc), paper schedule, seeds 1–3" in taglm
+    assert "LMs: fwd: a (builds fwd 98f98f98f98f), paper schedule, seed 4" in taglm
     rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm_small_rnn2` − `ner_taglm` |")]
-    assert len(rows) == 2
-    assert any(r.endswith("LMs: fwd: a (builds fwd 2cc0e4a7) → fwd: a (builds fwd 98faf01e) |") for r in rows)
+    ends = sorted(r.rsplit("; LMs: ", 1)[1] for r in rows)
+    assert ends == [
+        "fwd: a (builds fwd 2cc2cc2cc2cc) → fwd: a (builds fwd c0fc0fc0fc0f) |",
+        "fwd: a (builds fwd 98f98f98f98f) → fwd: a (builds fwd 98f98f98f98f) |",
+        "fwd: a (builds fwd 98f98f98f98f) → fwd: a (builds fwd c0fc0fc0fc0f) |",
+    ]
+    for row in rows:
+        assert ("other builds of the same LMs" in row) == ("c0fc0fc0fc0f" in row)
+
+
+def test_the_data_size_plot_draws_each_lm_build_as_its_own_line():
+    from types import SimpleNamespace
+
+    def point(builds):
+        setting = {"schedule": "paper schedule", "lms": "fwd: a", "lm_builds": builds}
+        return SimpleNamespace(
+            base=SimpleNamespace(setting={"schedule": "paper schedule"}),
+            variant=SimpleNamespace(setting=setting),
+        )
+
+    assert report_plots._series(point("fwd 111111111111")) != report_plots._series(point("fwd 222222222222"))
+    assert report_plots._series(point("fwd 111111111111")) == (
+        "paper schedule",
+        "fwd: a (builds fwd 111111111111)",
+    )
 
 
 def test_a_seed_with_two_runs_in_one_arm_does_not_pair(tmp_path):

@@ -19,6 +19,7 @@ from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.frozen.kinds import KINDS, LMSpec
 from taglm_tf.lm.frozen.overrides import LM_KEYS
 from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.provenance import short
 
 
 def load_embedder(spec: str) -> SentenceEmbedder:
@@ -105,7 +106,7 @@ def load_lm_embedders(
         if key in expected and expected[key] != fingerprint:
             raise InputError(
                 f"{key} {specs[key]} is not the LM this model was trained with "
-                f"(fingerprint {fingerprint[:12]}, expected {expected[key][:12]})"
+                f"(fingerprint {short(fingerprint)}, expected {short(expected[key])})"
             )
     return lms
 

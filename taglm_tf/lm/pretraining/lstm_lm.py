@@ -199,8 +199,8 @@ class LSTMPStackLM(keras.Model):
 
     def make_stack(self) -> None:
         """Create ``lstm_layers`` (named ``lstm_i``), ``dropout_layer`` and ``softmax`` from the
-        attributes. Call it after the input embedding: the attributes' order is the order of
-        the model's variables in its checkpoints."""
+        attributes. The attribute names key the variables in the run's checkpoints; calling it
+        after the input embedding is made keeps ``model.weights`` in input-to-output order."""
         self.lstm_layers = [
             LSTMPLayer(
                 self.num_cells,
