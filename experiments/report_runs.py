@@ -18,7 +18,9 @@ flagfiles name; an LM already built costs a fingerprint check):
 - ``scienceie``: §3.2 domain transfer, the ScienceIE pair at the CPU budget, 8 seeds;
 - ``pos``: not a paper row, one POS run per arm at chunking's CPU budget (a token-label task
   through the same code);
-- ``analysis``: Table 5, Table 6 and §3.2 rows at the CPU budget, 4 seeds each;
+- ``analysis``: Table 5, Table 6 and §3.2 rows at the CPU budget, 4 seeds each, and TagLM
+  itself again (Table 5's middle row), so that each tagger-only variant pairs with a TagLM run
+  that read the same build of the LMs;
 - ``cnn_pair``: the TagLM rows with the CNN-LSTM S pair as both LMs, 4 seeds;
 - ``indomain``: the NER TagLM row with LMs trained on news plus CoNLL-2003 eng.train, 4 seeds;
 - ``report``: ``experiments.report`` over this plan's sweeps in ``--sweeps_dir`` into
@@ -115,6 +117,8 @@ STAGES: dict[str, tuple[Sweep, ...]] = {
     # Not a paper row: one seed per arm shows a token-label task running end to end.
     "pos": _pair("pos", "pos_baseline_cpu", "pos_taglm_cnn_word_cpu", 1, "pos"),
     "analysis": (
+        # TagLM again, with the LMs the stage's other TagLM rows read: their tagger-only reference.
+        Sweep("ner_taglm", "ner_taglm_rnn1_output_cpu", 4),
         Sweep("ner_taglm_rnn1_input", "ner_taglm_rnn1_input_cpu", 4),
         Sweep("ner_taglm_rnn2_output", "ner_taglm_rnn2_output_cpu", 4),
         Sweep("ner_cnnbig_fwd", "ner_cnn_fwd_cpu", 4),

@@ -112,6 +112,12 @@ def test_cpu_analysis_rows_change_one_setting_of_the_cpu_taglm(parse, name):
     assert variant == taglm
 
 
+def test_the_analysis_stages_taglm_reference_is_the_cpu_taglm(parse):
+    flags_dir = os.path.join(REPO, "experiments/flags")
+    taglm = parse(os.path.join(flags_dir, "ner_taglm_cnn_word_cpu.cfg")).to_dict()
+    assert parse(os.path.join(flags_dir, "ner_taglm_rnn1_output_cpu.cfg")).to_dict() == taglm
+
+
 def test_cpu_forward_only_and_big_rnn2_rows_are_the_cpu_baseline_plus_one_setting(parse):
     flags_dir = os.path.join(REPO, "experiments/flags")
     baseline = parse(os.path.join(flags_dir, "ner_baseline_cpu.cfg")).to_dict()
