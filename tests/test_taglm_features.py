@@ -114,3 +114,19 @@ def test_exported_lm1b_taglm_tags_as_the_python_tagger(taglm_run, tmp_path):
         for row, (sentence, vectors) in enumerate(zip(test, lm.embed_sentences([s.tokens for s in test]))):
             np.testing.assert_allclose(in_graph[row, : len(sentence.tokens)], vectors, rtol=1e-5, atol=1e-6)
             assert not in_graph[row, len(sentence.tokens) :].any()
+
+
+def test_a_resume_takes_the_runs_lms_reached_through_a_link_and_refuses_other_lms(taglm_run, tmp_path):
+    """A worktree that links the folder holding the LMs names them by another path: the same files,
+    so the run resumes; another LM is refused, naming the flag."""
+    from taglm_tf.training.experiment import check_resume_settings
+    from taglm_tf.utils.errors import InputError
+
+    config, _ = taglm_run
+    release = os.path.dirname(config.forward_lm.split(":", 1)[1].split(",")[0])
+    os.symlink(release, tmp_path / "linked")
+    linked = config.forward_lm.replace(release, str(tmp_path / "linked"))
+    assert linked != config.forward_lm
+    check_resume_settings(dataclasses.replace(config, forward_lm=linked))
+    with pytest.raises(InputError, match=r"--resume with settings other than the run's: --forward_lm"):
+        check_resume_settings(dataclasses.replace(config, forward_lm=config.backward_lm))

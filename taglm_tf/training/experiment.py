@@ -35,6 +35,7 @@ from taglm_tf.lm.frozen.loading import (
     lm_perplexities,
     load_lm_embedders,
     locate_lms,
+    names_recorded_lm,
     resolve_lm_spec,
     specs_relative_to,
 )
@@ -133,13 +134,16 @@ def check_resume_settings(config: ExperimentConfig) -> None:
     """Refuse to resume the run in ``config.model_dir`` with settings that matter changed."""
     saved = run_dir.read_config(config.model_dir)
     recorded = resume_settings(saved)
+    given = resume_settings(config.to_dict())
     for key in lm_keys(saved):  # the recorded LM where it is found now (the run may have moved)
+        if given.get(key) and names_recorded_lm(saved, config.model_dir, key, given[key]):
+            recorded[key] = given[key]  # the same files, reached another way
+            continue
         try:
             only = {**saved, **{k: None for k in LM_KEYS}, key: saved[key]}
             recorded[key] = locate_lms(only, config.model_dir)[key]
         except InputError:
             pass
-    given = resume_settings(config.to_dict())
     run_dir.refuse_changed_settings(recorded, given, config.model_dir)
 
 

@@ -67,23 +67,42 @@ def locate_lms(
         raise InputError(
             f"written by an older taglm_tf (config.json has no {RELATIVE_KEY}); train it again", model_dir
         )
-    here = os.path.abspath(model_dir)
     located = {}
     for key in keys:
         if overrides.get(key):
             tried = [LMSpec.parse(overrides[key]).with_paths(os.path.abspath)]
         else:
-            tried = [
-                LMSpec.parse(run_config[key]),
-                LMSpec.parse(run_config[RELATIVE_KEY][key]).with_paths(lambda p: os.path.join(here, p)),
-            ]
-        tried = [spec.with_paths(os.path.normpath) for spec in tried]
+            tried = _recorded_places(run_config, key, model_dir)
         found = next((spec for spec in tried if spec.exists()), None)
         if found is None:
             where = "; ".join(dict.fromkeys(str(spec) for spec in tried))
             raise InputError(f"cannot find {key} (tried {where}); pass --{key} to say where it is", model_dir)
         located[key] = str(found.with_paths(lambda p: os.path.normpath(os.path.abspath(p))))
     return located
+
+
+def _recorded_places(run_config: Mapping, key: str, model_dir: str) -> list[LMSpec]:
+    """Where a saved run's ``key`` LM may be: the spec as recorded (absolute), then the spec
+    recorded relative to the run taken relative to ``model_dir``."""
+    here = os.path.abspath(model_dir)
+    tried = [
+        LMSpec.parse(run_config[key]),
+        LMSpec.parse(run_config[RELATIVE_KEY][key]).with_paths(lambda p: os.path.join(here, p)),
+    ]
+    return [spec.with_paths(os.path.normpath) for spec in tried]
+
+
+def names_recorded_lm(run_config: Mapping, model_dir: str, key: str, spec: str) -> bool:
+    """Whether ``spec`` names the files of the saved run's ``key`` LM at either place
+    :func:`locate_lms` looks, links resolved: given through a link, from another working
+    directory, or after the run moved together with its LMs, it is still the run's LM."""
+    if key not in lm_keys(run_config) or RELATIVE_KEY not in run_config:
+        return False
+    real = str(LMSpec.parse(spec).with_paths(os.path.realpath))
+    return any(
+        str(place.with_paths(os.path.realpath)) == real
+        for place in _recorded_places(run_config, key, model_dir)
+    )
 
 
 def load_lm_embedders(
