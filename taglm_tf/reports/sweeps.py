@@ -295,7 +295,7 @@ def describe_data(setting: dict) -> str:
 
 
 def describe_lm_setting(setting: dict) -> str:
-    """``fwd: X; bwd: Y (builds bwd a1a21b1b, fwd 98faf01e)``, or ``none``."""
+    """``fwd: X; bwd: Y (builds bwd a1a21b1b0e3d, fwd 98faf01efe3f)``, or ``none``."""
     builds = setting.get("lm_builds")
     return f"{setting.get('lms')}" + (f" (builds {builds})" if builds else "")
 

@@ -34,12 +34,10 @@ from taglm_tf.lm.frozen.loading import (
     lm_keys,
     lm_perplexities,
     load_lm_embedders,
-    locate_lms,
     names_recorded_lm,
     resolve_lm_spec,
     specs_relative_to,
 )
-from taglm_tf.lm.frozen.overrides import LM_KEYS
 from taglm_tf.models import saving
 from taglm_tf.models.evaluation import Predictor, evaluate
 from taglm_tf.models.tagger import build_tagger
@@ -48,7 +46,6 @@ from taglm_tf.reports.model_card import write_run_card
 from taglm_tf.tasks import TASKS, Splits, load_splits, task_paths
 from taglm_tf.training.config import SAFE_TO_CHANGE, ExperimentConfig
 from taglm_tf.training.trainer import Trainer, check_resume, verbosity
-from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import discard_on_failure, write_text_atomic
 from taglm_tf.utils.provenance import git_commit
 from taglm_tf.utils.training_loop import interruptible
@@ -135,15 +132,9 @@ def check_resume_settings(config: ExperimentConfig) -> None:
     saved = run_dir.read_config(config.model_dir)
     recorded = resume_settings(saved)
     given = resume_settings(config.to_dict())
-    for key in lm_keys(saved):  # the recorded LM where it is found now (the run may have moved)
+    for key in lm_keys(saved):  # the run's own LM files, however the given spec reaches them
         if given.get(key) and names_recorded_lm(saved, config.model_dir, key, given[key]):
-            recorded[key] = given[key]  # the same files, reached another way
-            continue
-        try:
-            only = {**saved, **{k: None for k in LM_KEYS}, key: saved[key]}
-            recorded[key] = locate_lms(only, config.model_dir)[key]
-        except InputError:
-            pass
+            recorded[key] = given[key]
     run_dir.refuse_changed_settings(recorded, given, config.model_dir)
 
 
