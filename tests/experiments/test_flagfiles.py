@@ -93,20 +93,21 @@ def test_data_size_pairs_differ_only_in_their_lms(parse, percent):
     )
 
 
-CPU_ANALYSIS = {  # flagfile -> the one setting that differs from ner_taglm_cnn_word_cpu.cfg
-    "ner_taglm_rnn1_input_cpu": ("model", "insertion_point", "rnn1_input"),
-    "ner_taglm_rnn2_output_cpu": ("model", "insertion_point", "rnn2_output"),
-    "ner_taglm_no_rnn_cpu": ("model", "task_rnn", False),
-    "ner_taglm_small_rnn2_cpu": ("model", "rnn2_units", 205),
+CPU_ANALYSIS = {  # flagfile -> (the TagLM it varies, the one setting that differs)
+    "ner_taglm_rnn1_input_cpu": ("ner_taglm_cnn_word_cpu", "model", "insertion_point", "rnn1_input"),
+    "ner_taglm_rnn2_output_cpu": ("ner_taglm_cnn_word_cpu", "model", "insertion_point", "rnn2_output"),
+    "ner_taglm_no_rnn_cpu": ("ner_taglm_cnn_word_cpu", "model", "task_rnn", False),
+    "ner_full_taglm_no_rnn_cpu": ("ner_full_taglm_cnn_word_cpu", "model", "task_rnn", False),
+    "ner_taglm_small_rnn2_cpu": ("ner_taglm_cnn_word_cpu", "model", "rnn2_units", 205),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CPU_ANALYSIS))
-def test_cpu_analysis_rows_change_one_setting_of_the_cpu_taglm(parse, name):
+def test_cpu_analysis_rows_change_one_setting_of_a_cpu_taglm(parse, name):
     flags_dir = os.path.join(REPO, "experiments/flags")
-    taglm = parse(os.path.join(flags_dir, "ner_taglm_cnn_word_cpu.cfg")).to_dict()
+    reference, section, key, value = CPU_ANALYSIS[name]
+    taglm = parse(os.path.join(flags_dir, f"{reference}.cfg")).to_dict()
     variant = parse(os.path.join(flags_dir, f"{name}.cfg")).to_dict()
-    section, key, value = CPU_ANALYSIS[name]
     assert variant[section][key] == value and taglm[section][key] != value
     variant[section][key] = taglm[section][key]
     assert variant == taglm
