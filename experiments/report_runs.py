@@ -22,6 +22,9 @@ flagfiles name; an LM already built costs a fingerprint check):
 - ``analysis``: Table 5, Table 6 and §3.2 rows at the CPU budget, 4 seeds each, and TagLM
   itself again (Table 5's middle row), so that each tagger-only variant pairs with a TagLM run
   that read the same build of the LMs;
+- ``lstm_pair``: Table 6's LSTM rows at CPU size, the word-level forward LSTM-512-256 alone and
+  with the backward one (``ner_taglm_cpu.cfg``), 4 seeds each; it builds the forward LM (about
+  1.5 h on 2 cores);
 - ``cnn_pair``: the TagLM rows with the CNN-LSTM S pair as both LMs, 4 seeds;
 - ``indomain``: the NER TagLM row with LMs trained on news plus CoNLL-2003 eng.train, 4 seeds;
 - ``report``: ``experiments.report`` over this plan's sweeps in ``--sweeps_dir`` into
@@ -130,6 +133,12 @@ STAGES: dict[str, tuple[Sweep, ...]] = {
         Sweep("ner_taglm_no_rnn", "ner_taglm_no_rnn_cpu", 4),
         Sweep("ner_baseline_big_rnn2", "ner_baseline_big_rnn2_cpu", 4),
         Sweep("ner_taglm_small_rnn2", "ner_taglm_small_rnn2_cpu", 4),
+    ),
+    # Table 6's word-level LSTM rows at CPU size: the forward LSTM-512-256 alone, and with the
+    # backward one (the LSTM-2048-512 pair's row), the forward LM trained for this stage.
+    "lstm_pair": (
+        Sweep("ner_lstm_fwd", "ner_lstm_fwd_cpu", 4),
+        Sweep("ner_lstm_bi", "ner_taglm_cpu", 4),
     ),
     "cnn_pair": (
         Sweep("ner_taglm", "ner_taglm_cnn_cpu", 4),

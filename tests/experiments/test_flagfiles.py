@@ -119,15 +119,25 @@ def test_the_analysis_stages_taglm_reference_is_the_cpu_taglm(parse):
     assert parse(os.path.join(flags_dir, "ner_taglm_rnn1_output_cpu.cfg")).to_dict() == taglm
 
 
-def test_cpu_forward_only_and_big_rnn2_rows_are_the_cpu_baseline_plus_one_setting(parse):
+@pytest.mark.parametrize(
+    "forward_only, taglm_name",
+    [("ner_cnn_fwd_cpu", "ner_taglm_cnn_word_cpu"), ("ner_lstm_fwd_cpu", "ner_taglm_cpu")],
+)
+def test_cpu_forward_only_rows_are_their_taglm_without_the_backward_lm(parse, forward_only, taglm_name):
     flags_dir = os.path.join(REPO, "experiments/flags")
     baseline = parse(os.path.join(flags_dir, "ner_baseline_cpu.cfg")).to_dict()
-    taglm = parse(os.path.join(flags_dir, "ner_taglm_cnn_word_cpu.cfg")).to_dict()
-    fwd = parse(os.path.join(flags_dir, "ner_cnn_fwd_cpu.cfg")).to_dict()
+    taglm = parse(os.path.join(flags_dir, f"{taglm_name}.cfg")).to_dict()
+    fwd = parse(os.path.join(flags_dir, f"{forward_only}.cfg")).to_dict()
     assert fwd["forward_lm"] == taglm["forward_lm"] and fwd["backward_lm"] is None
+    assert taglm["backward_lm"] is not None
     assert fwd["model"]["insertion_point"] == taglm["model"]["insertion_point"] == "rnn1_output"
     fwd["forward_lm"], fwd["model"]["insertion_point"] = None, baseline["model"]["insertion_point"]
     assert fwd == baseline
+
+
+def test_cpu_big_rnn2_row_is_the_cpu_baseline_plus_one_setting(parse):
+    flags_dir = os.path.join(REPO, "experiments/flags")
+    baseline = parse(os.path.join(flags_dir, "ner_baseline_cpu.cfg")).to_dict()
     big = parse(os.path.join(flags_dir, "ner_baseline_big_rnn2_cpu.cfg")).to_dict()
     assert big["model"].pop("rnn2_units") == 416 and baseline["model"].pop("rnn2_units") is None
     assert big == baseline
