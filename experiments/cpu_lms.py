@@ -12,7 +12,9 @@ The LMs and the exact number of training steps each report row used:
 - built only when named in ``--only`` (``make report-runs`` names them in the stages that read
   them; no earlier figure to compare with): ``forward_512_256_cpu``, the word-level forward
   LSTM-512-256 with the backward one's 9,000 steps, for Table 6's LSTM rows (stage
-  ``lstm_pair``); ``cnn_lstm_s_forward_conll``, ``backward_512_256_conll_cpu``, the CNN forward
+  ``lstm_pair``); ``forward_512_256_conll_only_cpu``, ``backward_512_256_conll_only_cpu``, the
+  word-level pair on the words of CoNLL-2003 eng.train alone, :data:`CONLL_ONLY_STEPS` steps, for
+  Table 6's LSTM-512-256* row (stage ``conll_lms``); ``cnn_lstm_s_forward_conll``, ``backward_512_256_conll_cpu``, the CNN forward
   and word backward LMs with the same steps and vocabularies on the news corpus plus CoNLL-2003
   eng.train read 5 times per epoch (``lm_*_conll_cpu.cfg``), for the report's in-domain row
   (stage ``indomain``).
@@ -64,6 +66,10 @@ HELDOUT = "unlabeled/lm1b_heldout_shards12-13.tokens.gz"
 FINGERPRINTS = "fingerprints.json"
 LMS_DIR = "runs/lms"  # where the tagger flagfiles read the LMs, relative to the working directory
 RUNS_DIR = "runs/lm_train"  # the training runs of the LMs exported to LMS_DIR
+
+# The CoNLL-only LMs' steps, as their flagfile gives them (14 epochs of eng.train: the forward
+# LM's lowest eng.testa perplexity).
+CONLL_ONLY_STEPS = 2380
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +123,22 @@ CPU_LMS = (
         "forward_512_256_cpu",
         "experiments/flags/lm_forward_512_256_cpu.cfg",
         9000,
+        None,
+        False,
+        default=False,
+    ),
+    CpuLM(
+        "forward_512_256_conll_only_cpu",
+        "experiments/flags/lm_forward_512_256_conll_only_cpu.cfg",
+        CONLL_ONLY_STEPS,
+        None,
+        False,
+        default=False,
+    ),
+    CpuLM(
+        "backward_512_256_conll_only_cpu",
+        "experiments/flags/lm_backward_512_256_conll_only_cpu.cfg",
+        CONLL_ONLY_STEPS,
         None,
         False,
         default=False,

@@ -43,6 +43,8 @@ def test_a_rerun_trains_only_the_unfinished_lms(tmp_path, python_flag):
         "cnn_lstm_s_backward",
         "backward_512_256_cpu",
         "forward_512_256_cpu",
+        "forward_512_256_conll_only_cpu",
+        "backward_512_256_conll_only_cpu",
         "cnn_lstm_s_forward_conll",
         "backward_512_256_conll_cpu",
     ]
@@ -94,6 +96,15 @@ def test_an_lm_is_built_after_the_lms_whose_vocabulary_it_reads(monkeypatch):
     assert [[lm.name for lm in g] for g in cpu_lms.with_needs(cpu_lms.CPU_LMS[:1])] == [
         ["cnn_lstm_s_forward"]
     ]
+
+
+def test_the_conll_only_lms_train_the_steps_their_flagfile_gives(monkeypatch):
+    monkeypatch.chdir(REPO)
+    conll_only = [lm for lm in cpu_lms.CPU_LMS if "conll_only" in lm.name]
+    assert len(conll_only) == 2
+    for lm in conll_only:
+        steps = cpu_lms.flagfile_settings(lm.flagfile, ("train_steps",))["train_steps"]
+        assert int(steps) == lm.train_steps == cpu_lms.CONLL_ONLY_STEPS, lm.name
 
 
 def test_a_built_lm_is_one_whose_record_names_its_runs_latest_checkpoint(tmp_path):

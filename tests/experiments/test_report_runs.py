@@ -144,9 +144,7 @@ def test_the_lms_a_flagfile_reads_are_read_as_absl_reads_the_flagfile(tmp_path, 
     assert cpu_lms.lms_read_by("top.cfg") == ["cnn_lstm_s_forward"]  # an LM outside runs/lms is the user's
     assert cpu_lms.lms_read_by("base.cfg") == ["backward_512_256_cpu"]
     (tmp_path / "other.cfg").write_text("--backward_lm=lstm_lm:runs/lms/forward_2048_512\n")
-    with pytest.raises(
-        cpu_lms.InputError, match="other.cfg: reads lstm_lm:runs/lms/forward_2048_512, which"
-    ):
+    with pytest.raises(cpu_lms.InputError, match="other.cfg: reads lstm_lm:runs/lms/forward_2048_512, which"):
         cpu_lms.lms_read_by("other.cfg")
     with pytest.raises(cpu_lms.InputError, match="missing.cfg: cannot read the flagfile"):
         cpu_lms.lms_read_by("missing.cfg")
