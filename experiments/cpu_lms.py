@@ -13,11 +13,11 @@ The LMs and the exact number of training steps each report row used:
   them; no earlier figure to compare with): ``forward_512_256_cpu``, the word-level forward
   LSTM-512-256 with the backward one's 9,000 steps, for Table 6's LSTM rows (stage
   ``lstm_pair``); ``forward_512_256_conll_only_cpu``, ``backward_512_256_conll_only_cpu``, the
-  word-level pair on the words of CoNLL-2003 eng.train alone, :data:`CONLL_ONLY_STEPS` steps, for
-  Table 6's LSTM-512-256* row (stage ``conll_lms``); ``cnn_lstm_s_forward_conll``, ``backward_512_256_conll_cpu``, the CNN forward
-  and word backward LMs with the same steps and vocabularies on the news corpus plus CoNLL-2003
-  eng.train read 5 times per epoch (``lm_*_conll_cpu.cfg``), for the report's in-domain row
-  (stage ``indomain``).
+  word-level pair on the words of CoNLL-2003 eng.train alone, lowercased with digits as 0,
+  :data:`CONLL_ONLY_STEPS` steps, for Table 6's LSTM-512-256* row (stage ``conll_lms``);
+  ``cnn_lstm_s_forward_conll``, ``backward_512_256_conll_cpu``, the CNN forward and word backward
+  LMs with the same steps and vocabularies on the news corpus plus CoNLL-2003 eng.train read 5
+  times per epoch (``lm_*_conll_cpu.cfg``), for the report's in-domain row (stage ``indomain``).
 
 Each LM trains in its own process, started in the repository root (``--parallel`` at a time, the
 next one as soon as one ends; log: ``RUNS_DIR/NAME.log``) with
@@ -29,9 +29,9 @@ the earlier report's, with whether each fingerprint is that of the build the rep
 ScienceIE and POS TagLM records read (made on AMD EPYC CPUs; a rebuild that trained differently,
 on another kind of CPU say, shows), and recorded in ``LMS_DIR/fingerprints.json``.
 Steps already done (a finished run, a recorded perplexity of the final checkpoint, an export of
-it) are skipped. The tagger flagfiles ``*_taglm_cnn*_cpu.cfg`` read the LMs from
-``runs/lms``, relative to the working directory, so run this from the checkout they run from
-(``RUNS_DIR``, ``LMS_DIR`` and ``$TAGLM_DATA_DIR`` are relative to the working directory too).
+it) are skipped. The ``*_cpu.cfg`` tagger flagfiles read the LMs from ``runs/lms``, relative
+to the working directory, so run this from the checkout they run from (``RUNS_DIR``,
+``LMS_DIR`` and ``$TAGLM_DATA_DIR`` are relative to the working directory too).
 """
 
 from __future__ import annotations

@@ -109,6 +109,7 @@ def evaluate(files: list[str]) -> dict:
         config["direction"],
         max_sentences=FLAGS.max_sentences or None,
         chars=char_encoder_of(model, vocab),
+        normalize=config.get("normalize_words", False),
     )
     start = time.perf_counter()
     result = evaluate_perplexity(model, corpus, FLAGS.batch_size, FLAGS.num_steps)

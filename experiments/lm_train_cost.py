@@ -57,6 +57,7 @@ def main(argv):
         shuffle=True,
         seed=c.seed,
         chars=char_encoder_of(config.model, vocab),
+        normalize=config.normalize_words,
     )
     windows = iter(lm_corpus.distributed_dataset(trainer.strategy, corpus, c.batch_size, c.num_steps))
     states = trainer.zero_states()

@@ -213,3 +213,43 @@ def test_in_domain_taglm_row_differs_from_the_news_row_only_in_its_lms(parse):
     assert indomain.pop("forward_lm") == news.pop("forward_lm").replace("forward/", "forward_conll/")
     assert indomain.pop("backward_lm") == news.pop("backward_lm").replace("_cpu", "_conll_cpu")
     assert indomain == news
+
+
+def _lm_config(name) -> dict:
+    from experiments import lm_flags
+
+    fv = parse_flagfile(
+        lm_flags.define_pretrain_flags,
+        os.path.join(REPO, "experiments/flags", name),
+        "--model_dir=/tmp/x",
+        "--data_dir=/data",
+    )
+    return dataclasses.asdict(lm_flags.pretrain_config_from_flags(fv))
+
+
+def test_the_conll_only_lms_are_the_news_word_lms_on_conll_text(parse):
+    news = _lm_config("lm_forward_512_256_cpu.cfg")
+    forward = _lm_config("lm_forward_512_256_conll_only_cpu.cfg")
+    assert (forward["train_files"], forward["conll_files"]) == ("", "conll2003/eng.train")
+    assert (forward["min_count"], forward["normalize_words"], forward["train"]["train_steps"]) == (
+        2,
+        True,
+        2380,
+    )
+    assert not news["normalize_words"]
+    for key in ("train_files", "conll_files", "min_count", "normalize_words"):
+        forward[key] = news[key]
+    forward["train"]["train_steps"] = news["train"]["train_steps"]
+    assert forward == news
+    backward = _lm_config("lm_backward_512_256_conll_only_cpu.cfg")
+    assert backward.pop("direction") == "backward" and forward.pop("direction") == "forward"
+    forward["normalize_words"], forward["min_count"] = True, 2
+    forward["train_files"], forward["conll_files"] = "", "conll2003/eng.train"
+    forward["train"]["train_steps"] = 2380
+    assert backward == forward
+    taglm = parse(os.path.join(REPO, "experiments/flags/ner_taglm_cpu.cfg")).to_dict()
+    conll = parse(os.path.join(REPO, "experiments/flags/ner_lm_conll_cpu.cfg")).to_dict()
+    for key in ("forward_lm", "backward_lm"):
+        assert conll[key] == taglm[key].replace("512_256_cpu", "512_256_conll_only_cpu") != taglm[key]
+        conll[key] = taglm[key]
+    assert conll == taglm

@@ -347,8 +347,13 @@ def test_lm_flagfiles(path):
         assert "1-billion-word" in config.train_files and config.strategy == "auto"
     elif name == "lm_demo_sample.cfg":  # the demo without data: the shipped synthetic text
         assert os.path.isfile(os.path.join(REPO, config.train_files)) and config.heldout_files is None
-    else:  # CPU-sized: the news corpus for training, 1B Word heldout shards only for evaluation
-        assert config.train_files.endswith(".tok.txt.xz") and config.strategy == "default"
+    else:  # CPU-sized: the news corpus for training (CoNLL text alone for Table 6's LSTM-512-256*),
+        # 1B Word heldout shards only for evaluation
+        if "conll_only" in name:
+            assert config.train_files == "" and config.conll_files.endswith("conll2003/eng.train")
+        else:
+            assert config.train_files.endswith(".tok.txt.xz")
+        assert config.strategy == "default"
         for heldout in ("lm1b_heldout_shards10-11.tokens.gz", "lm1b_heldout_shards12-13.tokens.gz"):
             assert not fnmatch.fnmatch(f"unlabeled/{heldout}", config.train_files)
         assert "lm1b_heldout_shards10-11" in config.heldout_files

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from taglm_tf.data.batching import batches_by_length
+from taglm_tf.data.featurizer import normalize_words
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.pretraining.lm_kinds import char_encoder_of
 from taglm_tf.lm.pretraining.lstm_lm import LSTMPStackLM
@@ -43,13 +44,21 @@ class PretrainedLMEmbedder(SentenceEmbedder):
         direction: ``forward`` or ``backward``, as it was trained.
         fingerprint: identifies the weights, for :mod:`taglm_tf.lm.frozen.cache`.
         name: a label for reports.
+        normalize: read each token lowercased, digits as 0, as an LM trained with
+            ``normalize_words`` read its text (padding stays ``""``).
     """
 
     def __init__(
-        self, model: LSTMPStackLM, vocab: LMVocabulary, direction: str, fingerprint: str, name: str = ""
+        self,
+        model: LSTMPStackLM,
+        vocab: LMVocabulary,
+        direction: str,
+        fingerprint: str,
+        name: str = "",
+        normalize: bool = False,
     ):
         super().__init__(name or f"{direction} LM", model.projection_dim, fingerprint)
-        self.model, self.vocab, self.direction = model, vocab, direction
+        self.model, self.vocab, self.direction, self.normalize = model, vocab, direction, normalize
         self.layer = f"{direction}_lstm_{model.num_layers - 1}"
         self.table = tf.lookup.StaticHashTable(  # exact word match, else <UNK>, as LMVocabulary.encode
             tf.lookup.KeyValueTensorInitializer(
@@ -66,6 +75,8 @@ class PretrainedLMEmbedder(SentenceEmbedder):
         :meth:`embed_sentences` and the exported SavedModel."""
         present = tf.not_equal(tokens, "")
         lengths = tf.reduce_sum(tf.cast(present, tf.int32), axis=1)
+        if self.normalize:
+            tokens = normalize_words(tokens)
         if self.direction == "backward":
             tokens = tf.reverse_sequence(tokens, lengths, seq_axis=1, batch_axis=0)
         words = tf.concat([tf.fill([tf.shape(tokens)[0], 1], BOS), tokens], axis=1)
@@ -85,7 +96,12 @@ class PretrainedLMEmbedder(SentenceEmbedder):
         default); an :class:`~taglm_tf.utils.errors.InputError` if it cannot be loaded."""
         model, vocab, config, checkpoint = load_lm(model_dir, checkpoint)
         return cls(
-            model, vocab, config["direction"], run_fingerprint(checkpoint, config, vocab), name=model_dir
+            model,
+            vocab,
+            config["direction"],
+            run_fingerprint(checkpoint, config, vocab),
+            name=model_dir,
+            normalize=config.get("normalize_words", False),
         )
 
     @property

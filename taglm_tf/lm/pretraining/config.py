@@ -201,6 +201,9 @@ class PretrainConfig:
         vocab_file: use this vocabulary instead of building one from ``train_files``.
         vocab_size: cap on the built vocabulary (specials included); ``None``: no cap.
         min_count: keep words seen at least this often in ``train_files``.
+        normalize_words: every reader of this LM's text (vocabulary, training, held-out, the
+            tagger's embedder) lowercases each word and writes each digit as 0 first
+            (:func:`taglm_tf.data.featurizer.normalize_words`).
         model: the LM's kind and sizes: :class:`LSTMLMConfig` or
             :class:`CNNLSTMLMConfig`.
         train: optimisation settings.
@@ -239,6 +242,14 @@ class PretrainConfig:
     )
     min_count: int = dataclasses.field(
         default=1, metadata={"help": "Keep words seen at least this often in the training data."}
+    )
+    normalize_words: bool = dataclasses.field(
+        default=False,
+        metadata={
+            "help": "Read every word lowercased, each digit 0-9 as 0 (the tagger's word-embedding key, paper "
+            "§3), in the vocabulary, training and held-out text; the LM's readers (eval_lm, the tagger) read "
+            "it so too. Paper Table 6's LSTM-512-256* read its text so."
+        },
     )
     model: ModelConfig = dataclasses.field(default_factory=LSTMLMConfig)
     train: LMTrainConfig = dataclasses.field(default_factory=LMTrainConfig)

@@ -63,6 +63,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from taglm_tf.data.featurizer import normalize_word_list
 from taglm_tf.lm.lm1b.vocab import LM1BCharEncoder
 from taglm_tf.lm.vocab import BOS, DIRECTIONS, LMVocabulary, encode_sentence
 from taglm_tf.utils import textio
@@ -122,6 +123,8 @@ class LMCorpus:
         chars: for a char-aware LM: sentences also carry the char ids of their input
             tokens (module docstring, "Chars").
         interleave: mix the sentences of all files within each epoch (module docstring, "Order").
+        normalize: read each word lowercased, digits as 0 (:func:`normalize_tokens`), for an LM
+            trained with ``normalize_words``.
     """
 
     files: Sequence[str]
@@ -134,6 +137,7 @@ class LMCorpus:
     max_sentences: int | None = None
     chars: LM1BCharEncoder | None = None
     interleave: bool = False
+    normalize: bool = False
     _counts: list[int] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
     _char_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -182,6 +186,7 @@ class LMCorpus:
                 epoch, start if epoch == start.epoch else Position(epoch)
             ):
                 found = True
+                tokens = normalize_tokens(tokens) if self.normalize else tokens
                 ids = encode_sentence(self.vocab, tokens, self.direction)
                 yield (ids, position) if self.chars is None else (ids, position, self.input_chars(tokens))
             if not found and (epoch > start.epoch or start[1:] == (0, 0)):
@@ -441,8 +446,16 @@ def distributed_dataset(
     return strategy.distribute_datasets_from_function(dataset_fn)
 
 
-def iter_tokens(files: Sequence[str]) -> Iterator[list[str]]:
-    """Token lists of every sentence of ``files`` in order (for building a vocabulary)."""
+def iter_tokens(files: Sequence[str], normalize: bool = False) -> Iterator[list[str]]:
+    """Token lists of every sentence of ``files`` in order (for building a vocabulary); with
+    ``normalize``, as :func:`normalize_tokens` gives them."""
     for path in files:
         for _, tokens in read_sentences(path):
-            yield tokens
+            yield normalize_tokens(tokens) if normalize else tokens
+
+
+def normalize_tokens(tokens: Sequence[str]) -> list[str]:
+    """``tokens`` lowercased, each digit 0-9 written 0, by the TensorFlow ops that the tagger's
+    featurizer and the frozen LM embedder run in-graph, so that training and reading agree on
+    every character (Python's ``str.lower`` maps some letters otherwise)."""
+    return normalize_word_list(tokens)

@@ -73,14 +73,18 @@ def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
         return LMVocabulary.load(own)
     if config.vocab_file:
         return LMVocabulary.load(config.vocab_file)
-    return LMVocabulary.build(lm_corpus.iter_tokens(train_files), config.vocab_size, config.min_count)
+    return LMVocabulary.build(
+        lm_corpus.iter_tokens(train_files, config.normalize_words), config.vocab_size, config.min_count
+    )
 
 
 def resume_settings(config: dict) -> dict:
-    """``{flag: value}`` that a resume must keep: the direction, the state reset, the model and
+    """``{flag: value}`` that a resume must keep: the direction, the state reset, the words'
+    normalization, the model and
     the precision (its optimizer state differs under float16's loss scaling); a resume may change
     the other optimisation settings, e.g. ``--train_steps``."""
     settings = {k: config[k] for k in ("direction", "reset_state") if k in config}
+    settings["normalize_words"] = config.get("normalize_words", False)
     settings["precision"] = (config.get("train") or {}).get("precision", "float32")
     for key, value in (config.get("model") or {}).items():
         settings["seed" if key == "sampler_seed" else key] = value
@@ -161,6 +165,7 @@ def pretrain(
         shuffle_chunk=c.shuffle_chunk,
         interleave=c.interleave,
         chars=char_encoder_of(config.model, vocab),
+        normalize=config.normalize_words,
     )
     dataset = lm_corpus.distributed_dataset(
         strategy, corpus, c.batch_size, c.num_steps, trainer.start_position
@@ -226,5 +231,6 @@ def heldout_evaluator(config: PretrainConfig, files, vocab: LMVocabulary):
         config.direction,
         max_sentences=config.heldout_max_sentences or None,
         chars=char_encoder_of(config.model, vocab),
+        normalize=config.normalize_words,
     )
     return lambda model: evaluate_perplexity(model, heldout, config.train.batch_size, config.train.num_steps)

@@ -94,17 +94,16 @@ def load_lm(model_dir: str, checkpoint: str | None = None) -> tuple[LSTMPStackLM
 
 def run_fingerprint(checkpoint: str, config: dict, vocab: LMVocabulary) -> str:
     """The fingerprint of a trained LM, which the tagger's runs and LM caches record: the sha256
-    hex digest of what determines its vectors: the direction and model config of the run's
-    ``config.json`` dict, the
+    hex digest of what determines its vectors: the direction, words' normalization and model
+    config of the run's ``config.json`` dict, the
     vocabulary, and the model variables of ``checkpoint`` (names and shapes, plus the values of
     those with at most :data:`~taglm_tf.lm.fingerprints.FINGERPRINT_MAX_ELEMENTS` elements: biases,
     peepholes, small matrices)."""
     digest = hashlib.sha256(b"taglm_tf lstm lm fingerprint v1\n")
-    digest.update(
-        json.dumps({"direction": config["direction"], "model": config["model_args"]}, sort_keys=True).encode(
-            "utf-8"
-        )
-    )
+    reading = {"direction": config["direction"], "model": config["model_args"]}
+    if config.get("normalize_words"):  # absent, the digest of every LM trained before the option
+        reading["normalize_words"] = True
+    digest.update(json.dumps(reading, sort_keys=True).encode("utf-8"))
     digest.update("\n".join(vocab.words).encode("utf-8"))
     reader = tf.train.load_checkpoint(checkpoint)
     hash_tensors(
