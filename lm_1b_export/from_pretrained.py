@@ -27,6 +27,7 @@ if __name__ == "__main__":
 from absl import app, flags
 
 from taglm_tf.utils.cli import define_output_flag, run
+from taglm_tf.utils.errors import InputError
 
 FLAGS = flags.FLAGS
 
@@ -59,6 +60,12 @@ def main(argv):
 
     check_release_dir(FLAGS.output_dir)  # before any work
     model, vocab, config, checkpoint = load_lm(FLAGS.model_dir, FLAGS.checkpoint)
+    if config.get("normalize_words"):
+        raise InputError(
+            "was trained with --normalize_words, which lm_1b's layout cannot record: read through "
+            "lm1b:, its words would not be normalized; give it to the tagger as lstm_lm:MODEL_DIR",
+            FLAGS.model_dir,
+        )
     step = int(checkpoint.rsplit("-", 1)[1])
     record = perplexity_record(FLAGS.model_dir, checkpoint, FLAGS.perplexity_json)
     written = write_lm1b_release(

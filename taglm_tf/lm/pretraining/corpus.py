@@ -140,6 +140,7 @@ class LMCorpus:
     normalize: bool = False
     _counts: list[int] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
     _char_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+    _normal_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def max_word_length(self) -> int:
@@ -158,6 +159,15 @@ class LMCorpus:
                 row = cache[word] = encode(word)
             rows.append(row)
         return np.stack(rows)
+
+    def normalized(self, tokens: Sequence[str]) -> list[str]:
+        """:func:`normalize_tokens` of ``tokens``, each word's form computed once per corpus (a
+        TensorFlow call per sentence would cost more than the rest of reading it)."""
+        cache = self._normal_cache
+        new = [w for w in dict.fromkeys(tokens) if w not in cache]
+        if new:
+            cache.update(zip(new, normalize_tokens(new)))
+        return [cache[w] for w in tokens]
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:
@@ -186,7 +196,7 @@ class LMCorpus:
                 epoch, start if epoch == start.epoch else Position(epoch)
             ):
                 found = True
-                tokens = normalize_tokens(tokens) if self.normalize else tokens
+                tokens = self.normalized(tokens) if self.normalize else tokens
                 ids = encode_sentence(self.vocab, tokens, self.direction)
                 yield (ids, position) if self.chars is None else (ids, position, self.input_chars(tokens))
             if not found and (epoch > start.epoch or start[1:] == (0, 0)):

@@ -32,7 +32,7 @@ from taglm_tf.lm.pretraining.trainer import (
     make_strategy,
     worker_role,
 )
-from taglm_tf.lm.vocab import COUNTS_SUFFIX, LMVocabulary
+from taglm_tf.lm.vocab import COUNTS_SUFFIX, SPECIALS, LMVocabulary
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_run_dir, write_text_atomic
 from taglm_tf.utils.provenance import git_commit
@@ -72,7 +72,17 @@ def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
     if committed(config.model_dir):
         return LMVocabulary.load(own)
     if config.vocab_file:
-        return LMVocabulary.load(config.vocab_file)
+        vocab = LMVocabulary.load(config.vocab_file)
+        if config.normalize_words:
+            words = [w for w in vocab.words if w not in SPECIALS]
+            unread = [w for w, n in zip(words, lm_corpus.normalize_tokens(words)) if w != n]
+            if unread:
+                raise InputError(
+                    f"has {len(unread):,} words that --normalize_words text never holds (e.g. "
+                    f"{unread[0]!r}); give a vocabulary built from normalized text",
+                    config.vocab_file,
+                )
+        return vocab
     return LMVocabulary.build(
         lm_corpus.iter_tokens(train_files, config.normalize_words), config.vocab_size, config.min_count
     )

@@ -3,6 +3,9 @@ as 0) is read so by everything that reads it: its vocabulary, training and held-
 tagger's embedder, its fingerprint and a resume."""
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,31 +19,53 @@ from taglm_tf.lm.pretraining.saving import load_lm, run_fingerprint
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.utils.errors import InputError
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TEXT = ["The Cat sat on 12 MATS .", "the cat SAT in 1996 .", "Cats sat on mats ."]
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
+    """A tiny LM trained with ``normalize_words``, and the ``normalize`` of every corpus its
+    training read (the training text and the held-out text)."""
     root = tmp_path_factory.mktemp("normalized")
     (root / "train.txt").write_text("\n".join(TEXT) + "\n")
+    (root / "heldout.txt").write_text("THE CAT sat on 42 MATS .\n")
     config = PretrainConfig(
         model_dir=str(root / "lm"),
         train_files=str(root / "train.txt"),
+        heldout_files=str(root / "heldout.txt"),
         normalize_words=True,
         model=LSTMLMConfig(embedding_dim=6, num_cells=8, projection_dim=5, num_sampled=4),
         train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=2, checkpoint_every=2, log_every=2),
     )
-    pretrain(config, strategy=tf.distribute.get_strategy())
-    return config
+    read = []
+
+    class Recorded(lm_corpus.LMCorpus):
+        def __post_init__(self):
+            read.append((list(self.files), self.normalize))
+            super().__post_init__()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lm_corpus, "LMCorpus", Recorded)
+        result = pretrain(config, strategy=tf.distribute.get_strategy())
+    return config, read, result
+
+
+def test_training_and_held_out_text_are_read_normalized(trained):
+    config, read, _ = trained
+    assert {files[0] for files, _ in read} == {config.train_files, config.heldout_files}
+    assert all(normalize for _, normalize in read)
 
 
 def test_the_vocabulary_holds_the_normalized_words_only(trained):
+    trained = trained[0]
     words = set(LMVocabulary.load(f"{trained.model_dir}/vocab.txt").words)
     assert {"the", "cat", "sat", "on", "00", "0000", "mats", "cats", "in", "."} <= words
     assert not words & {"The", "Cat", "SAT", "12", "1996", "MATS", "Cats"}
 
 
 def test_the_corpus_reads_each_word_normalized(trained, tmp_path):
+    trained = trained[0]
     vocab = LMVocabulary.load(f"{trained.model_dir}/vocab.txt")
     path = tmp_path / "text.txt"
     path.write_text("The CAT 42\nthe cat 00\n")
@@ -54,6 +79,7 @@ def test_the_corpus_reads_each_word_normalized(trained, tmp_path):
 
 
 def test_the_embedder_reads_tokens_as_the_lm_was_trained(trained):
+    trained = trained[0]
     embedder = PretrainedLMEmbedder.from_model_dir(trained.model_dir)
     assert embedder.normalize
     raw, normal = embedder.embed_sentences(
@@ -67,6 +93,7 @@ def test_the_embedder_reads_tokens_as_the_lm_was_trained(trained):
 
 
 def test_the_fingerprint_tells_a_normalizing_lm_from_the_same_weights_read_literally(trained):
+    trained = trained[0]
     model, vocab, config, checkpoint = load_lm(trained.model_dir)
     assert config["normalize_words"] is True
     literal = {k: v for k, v in config.items() if k != "normalize_words"}
@@ -77,8 +104,38 @@ def test_the_fingerprint_tells_a_normalizing_lm_from_the_same_weights_read_liter
 
 
 def test_a_resume_keeps_the_normalization(trained):
+    trained = trained[0]
     changed = dataclasses.replace(
         trained, normalize_words=False, train=dataclasses.replace(trained.train, train_steps=4)
     )
     with pytest.raises(InputError, match="normalize_words"):
         pretrain(changed, resume=True, strategy=tf.distribute.get_strategy())
+
+
+def test_a_given_vocabulary_of_words_it_never_reads_is_refused(trained, tmp_path):
+    config = trained[0]
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("<S>\n</S>\n<UNK>\nthe\nParis\n")
+    changed = dataclasses.replace(config, model_dir=str(tmp_path / "lm"), vocab_file=str(vocab))
+    with pytest.raises(InputError, match="1 words that --normalize_words text never holds .*'Paris'"):
+        pretrain(changed, strategy=tf.distribute.get_strategy())
+
+
+def test_lm_1b_export_refuses_it(trained, tmp_path):
+    """lm_1b's release layout has no place for the normalization, and ``lm1b:`` would read the
+    words as written."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lm_1b_export.from_pretrained",
+            f"--model_dir={trained[0].model_dir}",
+            f"--output_dir={tmp_path / 'release'}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert done.returncode != 0 and "--normalize_words" in done.stderr and "lstm_lm:" in done.stderr
+    assert not (tmp_path / "release").exists()
