@@ -3,14 +3,12 @@ as 0) is read so by everything that reads it: its vocabulary, training and held-
 tagger's embedder, its fingerprint and a resume."""
 
 import dataclasses
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import tiny_lms
 from taglm_tf.lm.frozen.lstm_embedder import PretrainedLMEmbedder
 from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.config import LMTrainConfig, LSTMLMConfig, PretrainConfig
@@ -19,7 +17,6 @@ from taglm_tf.lm.pretraining.saving import load_lm, run_fingerprint
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.utils.errors import InputError
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TEXT = ["The Cat sat on 12 MATS .", "the cat SAT in 1996 .", "Cats sat on mats ."]
 
 
@@ -124,18 +121,6 @@ def test_a_given_vocabulary_of_words_it_never_reads_is_refused(trained, tmp_path
 def test_lm_1b_export_refuses_it(trained, tmp_path):
     """lm_1b's release layout has no place for the normalization, and ``lm1b:`` would read the
     words as written."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lm_1b_export.from_pretrained",
-            f"--model_dir={trained[0].model_dir}",
-            f"--output_dir={tmp_path / 'release'}",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
+    done = tiny_lms.export_release(trained[0].model_dir, tmp_path / "release")
     assert done.returncode != 0 and "--normalize_words" in done.stderr and "lstm_lm:" in done.stderr
     assert not (tmp_path / "release").exists()

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import tiny_lms
 from data_paths import REPO
 from lm_1b_export import dump_lstm_emb
 from taglm_tf.lm.frozen.loading import lm_perplexities, load_embedder
@@ -187,24 +188,11 @@ def test_from_pretrained_cli_writes_a_run_the_lm1b_spec_reads(tmp_path):
         ),
         strategy=tf.distribute.get_strategy(),
     )
-    repo = str(REPO)
     latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     (run_dir / "perplexity.json").write_text(json.dumps({"checkpoint": latest, "perplexity": 123.25}))
     (out).mkdir()
     (out / "perplexity.json").write_text(json.dumps({"checkpoint": "old", "perplexity": 9.0}))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lm_1b_export.from_pretrained",
-            f"--model_dir={run_dir}",
-            f"--output_dir={out}",
-        ],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
+    done = tiny_lms.export_release(run_dir, out)
     assert done.returncode == 0, done.stderr
     assert "deprecated" not in done.stderr  # V1 is the release's format: no 9 x 6-line TF banner
     assert "backward LM" in done.stdout and json.loads((out / "direction.json").read_text()) == {
