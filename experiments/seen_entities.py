@@ -153,6 +153,24 @@ def markdown(rows: list[dict], n_base: int, n_variant: int) -> str:
     return "\n".join(table(header, cells))
 
 
+def lm_vocabulary(path: str) -> set[str]:
+    """The words of ``path``, an LM's vocabulary, which the chunks' tokens are looked up in as
+    written; an :class:`InputError` for the vocabulary of an LM that reads words lowercased with
+    digits as 0 (``normalize_words`` in the ``config.json`` beside it), whose unseen words a
+    lookup as written would overcount."""
+    config = os.path.join(os.path.dirname(path), run_dir.CONFIG)
+    if os.path.isfile(config):
+        with open(config, encoding="utf-8") as f:
+            normalized = json.load(f).get("normalize_words", False)
+        if normalized:
+            raise InputError(
+                "is the vocabulary of an LM trained with --normalize_words; --lm_vocab looks words "
+                "up as written",
+                path,
+            )
+    return seen_entities.read_vocabulary(path)
+
+
 def main(argv):
     if len(argv) > 1:
         raise InputError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -163,7 +181,7 @@ def main(argv):
     for path in train_files:
         check_data_file(path, data_dir, "training", "--train_files")
     train = [s for path in train_files for s in task.read(path)]
-    vocab = seen_entities.read_vocabulary(FLAGS.lm_vocab) if FLAGS.lm_vocab else None
+    vocab = lm_vocabulary(FLAGS.lm_vocab) if FLAGS.lm_vocab else None
     classifiers = seen_entities.classifiers_for(train, vocab)
     base = group_counts(FLAGS.base, classifiers, FLAGS.split)
     variant = group_counts(FLAGS.variant, classifiers, FLAGS.split)

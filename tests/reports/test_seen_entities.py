@@ -1,6 +1,7 @@
 """F1 on chunks seen / unseen in training and inside / outside an LM vocabulary: hand-counted
 cases, conlleval's overall counts as the oracle for the sum of the classes, and the CLI's table."""
 
+import json
 import os
 import subprocess
 import sys
@@ -117,6 +118,14 @@ def sweep_with_predictions(root, label, gold_and_preds):
             root / f"seed_{seed}" / "test_predictions.txt", "".join(f"{w} NNP {g} {p}\n" for w, g, p in rows)
         )
     return str(root)
+
+
+def test_the_vocabulary_of_a_normalizing_lm_is_refused(tmp_path):
+    (tmp_path / "vocab.txt").write_text("<S>\n</S>\n<UNK>\nsmith\n")
+    assert cli.lm_vocabulary(str(tmp_path / "vocab.txt")) == {"<S>", "</S>", "<UNK>", "smith"}
+    (tmp_path / "config.json").write_text(json.dumps({"direction": "forward", "normalize_words": True}))
+    with pytest.raises(InputError, match="--normalize_words"):
+        cli.lm_vocabulary(str(tmp_path / "vocab.txt"))
 
 
 def test_cli_table_and_welch_test(tmp_path):
