@@ -159,15 +159,11 @@ def lm_vocabulary(path: str) -> set[str]:
     digits as 0 (``normalize_words`` in the ``config.json`` beside it), whose unseen words a
     lookup as written would overcount."""
     config = os.path.join(os.path.dirname(path), run_dir.CONFIG)
-    if os.path.isfile(config):
-        with open(config, encoding="utf-8") as f:
-            normalized = json.load(f).get("normalize_words", False)
-        if normalized:
-            raise InputError(
-                "is the vocabulary of an LM trained with --normalize_words; --lm_vocab looks words "
-                "up as written",
-                path,
-            )
+    if os.path.isfile(config) and run_dir.read_json(config).get("normalize_words"):
+        raise InputError(
+            "is the vocabulary of an LM trained with --normalize_words; --lm_vocab looks words up as written",
+            path,
+        )
     return seen_entities.read_vocabulary(path)
 
 

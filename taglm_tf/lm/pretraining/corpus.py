@@ -57,7 +57,7 @@ import dataclasses
 import glob
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -123,7 +123,7 @@ class LMCorpus:
         chars: for a char-aware LM: sentences also carry the char ids of their input
             tokens (module docstring, "Chars").
         interleave: mix the sentences of all files within each epoch (module docstring, "Order").
-        normalize: read each word lowercased, digits as 0 (:func:`normalize_tokens`), for an LM
+        normalize: read each word lowercased, digits as 0 (:func:`word_normalizer`), for an LM
             trained with ``normalize_words``.
     """
 
@@ -140,7 +140,9 @@ class LMCorpus:
     normalize: bool = False
     _counts: list[int] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
     _char_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
-    _normal_cache: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+    _normalized: Callable[[Sequence[str]], list[str]] | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def max_word_length(self) -> int:
@@ -160,18 +162,11 @@ class LMCorpus:
             rows.append(row)
         return np.stack(rows)
 
-    def normalized(self, tokens: Sequence[str]) -> list[str]:
-        """:func:`normalize_tokens` of ``tokens``, each word's form computed once per corpus (a
-        TensorFlow call per sentence would cost more than the rest of reading it)."""
-        cache = self._normal_cache
-        new = [w for w in dict.fromkeys(tokens) if w not in cache]
-        if new:
-            cache.update(zip(new, normalize_tokens(new)))
-        return [cache[w] for w in tokens]
-
     def __post_init__(self):
         if self.direction not in DIRECTIONS:
             raise InputError(f"direction must be one of {', '.join(DIRECTIONS)}, not {self.direction!r}")
+        if self.normalize:
+            self._normalized = word_normalizer()
         if not self.files:
             raise InputError("no data files")
 
@@ -196,7 +191,7 @@ class LMCorpus:
                 epoch, start if epoch == start.epoch else Position(epoch)
             ):
                 found = True
-                tokens = self.normalized(tokens) if self.normalize else tokens
+                tokens = self._normalized(tokens) if self._normalized else tokens
                 ids = encode_sentence(self.vocab, tokens, self.direction)
                 yield (ids, position) if self.chars is None else (ids, position, self.input_chars(tokens))
             if not found and (epoch > start.epoch or start[1:] == (0, 0)):
@@ -458,14 +453,25 @@ def distributed_dataset(
 
 def iter_tokens(files: Sequence[str], normalize: bool = False) -> Iterator[list[str]]:
     """Token lists of every sentence of ``files`` in order (for building a vocabulary); with
-    ``normalize``, as :func:`normalize_tokens` gives them."""
+    ``normalize``, as :func:`word_normalizer` gives them."""
+    normalized = word_normalizer() if normalize else None
     for path in files:
         for _, tokens in read_sentences(path):
-            yield normalize_tokens(tokens) if normalize else tokens
+            yield normalized(tokens) if normalized else tokens
 
 
-def normalize_tokens(tokens: Sequence[str]) -> list[str]:
-    """``tokens`` lowercased, each digit 0-9 written 0, by the TensorFlow ops that the tagger's
-    featurizer and the frozen LM embedder run in-graph, so that training and reading agree on
-    every character (Python's ``str.lower`` maps some letters otherwise)."""
-    return normalize_word_list(tokens)
+def word_normalizer() -> Callable[[Sequence[str]], list[str]]:
+    """A function: a sentence's tokens -> them lowercased, each digit 0-9 written 0, by the
+    TensorFlow ops that the tagger's featurizer and the frozen LM embedder run in-graph, so that
+    training and reading agree on every character (Python's ``str.lower`` maps some letters
+    otherwise). Each distinct word is normalized once per function: a TensorFlow call per
+    sentence would cost more than the rest of reading it."""
+    cache: dict[str, str] = {}
+
+    def normalized(tokens: Sequence[str]) -> list[str]:
+        new = [w for w in dict.fromkeys(tokens) if w not in cache]
+        if new:
+            cache.update(zip(new, normalize_word_list(new)))
+        return [cache[w] for w in tokens]
+
+    return normalized

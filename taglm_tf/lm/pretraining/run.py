@@ -21,6 +21,7 @@ import time
 import tensorflow as tf
 
 from taglm_tf import run_dir
+from taglm_tf.data.featurizer import normalize_word_list
 from taglm_tf.lm.pretraining import corpus as lm_corpus
 from taglm_tf.lm.pretraining.config import RESET_STATES, PretrainConfig
 from taglm_tf.lm.pretraining.conll_text import write_conll_text
@@ -75,7 +76,7 @@ def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
         vocab = LMVocabulary.load(config.vocab_file)
         if config.normalize_words:
             words = [w for w in vocab.words if w not in SPECIALS]
-            unread = [w for w, n in zip(words, lm_corpus.normalize_tokens(words)) if w != n]
+            unread = [w for w, n in zip(words, normalize_word_list(words)) if w != n]
             if unread:
                 raise InputError(
                     f"has {len(unread):,} words that --normalize_words text never holds (e.g. "
