@@ -17,7 +17,7 @@ from taglm_tf.reports.run_groups import (
     mean_perplexities,
     paired_runs,
     repeated_seeds,
-    same_builds,
+    same_shared_builds,
     seed_pairs,
 )
 from taglm_tf.reports.stats import mean_ci, mean_std, paired_ttest, welch_ttest
@@ -121,8 +121,8 @@ def comparison_rows(groups: dict[str, list[Group]]) -> list[list]:
             # The paper's figure is on dev: ours there too, beside the test one.
             dev = statistics.mean(x.dev_score for x in b.runs) - statistics.mean(x.dev_score for x in a.runs)
             notes.append(f"dev: {dev:+.2f}")
-        if a.setting.get("lms") == b.setting.get("lms") and not same_builds(a, b):
-            notes.append("other builds of the same LMs")
+        if not same_shared_builds(a, b):
+            notes.append("other builds of the LMs both read")
         diff_text = f"{diff:+.2f} ({'; '.join(notes)})"
         rows.append(
             [
@@ -152,8 +152,9 @@ def render_comparisons(groups: dict[str, list[Group]]) -> list[str]:
             "## Differences and significance",
             "",
             "Ours: difference of the mean test F1 of all runs of each arm, between runs with the "
-            "same data, embeddings and schedule (and the same LMs where only the tagger differs: "
-            "their own builds where both arms have them, else a row says it pairs other builds); "
+            "same data, embeddings and schedule (and the same LMs where only the tagger differs); "
+            "an LM that both arms read is the same build in both where such runs exist, else the "
+            "row says it pairs other builds; "
             "two-sided Welch t-test as in the paper (§3.1), and the paired t-test over the seeds "
             "both arms ran, whose mean difference can differ from the difference of means when "
             "an arm has more seeds.",

@@ -89,24 +89,26 @@ def comparable(a: Group, b: Group, same_lms: bool = False) -> bool:
     return all(a.setting.get(k) == b.setting.get(k) for k in keys)
 
 
-def same_builds(a: Group, b: Group) -> bool:
-    """Whether the two groups read the same builds of their LMs (or both none)."""
-    return a.setting.get("lm_builds") == b.setting.get("lm_builds")
+def same_shared_builds(a: Group, b: Group) -> bool:
+    """Whether each LM that both groups read (same direction, same name) is the same build in
+    both; true when they share none. Both groups' runs read one set of LMs (it is part of the
+    setting they are pooled by)."""
+    reads_a, reads_b = (sweeps.lm_reads(g.runs[0].config) if g.runs else {} for g in (a, b))
+    shared = [d for d in reads_a.keys() & reads_b.keys() if reads_a[d][0] == reads_b[d][0]]
+    return all(reads_a[d] == reads_b[d] for d in shared)
 
 
 def comparable_groups(
     groups: dict[str, list[Group]], base: str, variant: str, same_lms: bool = False
 ) -> list[tuple[Group, Group]]:
-    """Every ``(base group, variant group)`` of the two labels that ran in the same setting.
-    With ``same_lms``, a variant group pairs with the base groups of its own LM builds where
-    there are any, else with those of other builds of the same LMs."""
+    """Every ``(base group, variant group)`` of the two labels that ran in the same setting. A
+    variant group pairs with the base groups that read the same builds of the LMs both read
+    where there are any (:func:`same_shared_builds`), else with those of other builds."""
     pairs = [
         (a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if comparable(a, b, same_lms)
     ]
-    if not same_lms:
-        return pairs
-    has_own_build = {id(b) for a, b in pairs if same_builds(a, b)}
-    return [(a, b) for a, b in pairs if same_builds(a, b) or id(b) not in has_own_build]
+    has_own_build = {id(b) for a, b in pairs if same_shared_builds(a, b)}
+    return [(a, b) for a, b in pairs if same_shared_builds(a, b) or id(b) not in has_own_build]
 
 
 def repeated_seeds(group: Group) -> list[int]:

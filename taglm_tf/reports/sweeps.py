@@ -249,6 +249,19 @@ def describe_lm_builds(config: dict) -> str | None:
     return ", ".join(f"{_direction(key)} {short(str(value))}" for key, value in sorted(prints.items()))
 
 
+def lm_reads(config: dict) -> dict[str, tuple[str, str | None]]:
+    """``{direction: (LM, build)}`` for each LM a run read: ``fwd``/``bwd``, the LM's short name
+    as :func:`describe_lms` gives it, and its recorded fingerprint shortened as
+    :func:`describe_lm_builds` gives it (``None`` when the run recorded none)."""
+    builds = {
+        _direction(key): short(str(value)) for key, value in (config.get("lm_fingerprints") or {}).items()
+    }
+    return {
+        _direction(key): (_short_path(value), builds.get(_direction(key)))
+        for key, value in lm_settings(config).items()
+    }
+
+
 PAPER_SCHEDULE = {"patience": 5, "anneal_epochs": 5, "anneal_steps": 2}
 
 

@@ -344,7 +344,32 @@ def test_each_lm_build_is_its_own_row_and_tagger_variants_pair_with_their_own_bu
         "fwd: a (builds fwd 98f98f98f98f) → fwd: a (builds fwd c0fc0fc0fc0f) |",
     ]
     for row in rows:
-        assert ("other builds of the same LMs" in row) == ("c0fc0fc0fc0f" in row)
+        assert ("other builds of the LMs both read" in row) == ("c0fc0fc0fc0f" in row)
+
+
+def test_an_lm_both_arms_read_pairs_build_with_build(tmp_path):
+    """TagLM − forward-only: the arms read other LMs, but the forward one is shared. TagLM of each
+    build pairs with the forward-only runs of its own forward build; a TagLM build without such
+    runs pairs with the others, and the row says so."""
+    amd = {"forward_lm": "2cc" * 4 + "0" * 52, "backward_lm": "ba3" * 4 + "0" * 52}
+    intel = {"forward_lm": "98f" * 4 + "0" * 52, "backward_lm": "a1a" * 4 + "0" * 52}
+    lms = {"forward_lm": "/lms/f", "backward_lm": "/lms/b"}
+    fake_runs.write_sweep(str(tmp_path / "t_amd"), "ner_taglm", TAGLM, lm_fingerprints=amd, **lms)
+    fake_runs.write_sweep(str(tmp_path / "t_intel"), "ner_taglm", BASE, lm_fingerprints=intel, **lms)
+    fake_runs.write_sweep(
+        str(tmp_path / "fwd"),
+        "ner_cnnbig_fwd",
+        BASE,
+        forward_lm="/lms/f",
+        lm_fingerprints={"forward_lm": intel["forward_lm"]},
+    )
+    text = write_report([str(tmp_path / d) for d in ("t_amd", "t_intel", "fwd")], str(tmp_path / "R.md"))
+    rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm` − `ner_cnnbig_fwd` |")]
+    noted = {
+        "98f98f98f98f)" not in r.rsplit(" → ", 1)[1]: "other builds of the LMs both read" in r for r in rows
+    }
+    assert len(rows) == 2 and noted == {True: True, False: False}
+    assert "| +0.00 (n=3 vs 3) |" in next(r for r in rows if "2cc2cc2cc2cc" not in r)
 
 
 def test_the_data_size_plot_draws_each_lm_build_as_its_own_line():
