@@ -356,20 +356,31 @@ def test_an_lm_both_arms_read_pairs_build_with_build(tmp_path):
     lms = {"forward_lm": "/lms/f", "backward_lm": "/lms/b"}
     fake_runs.write_sweep(str(tmp_path / "t_amd"), "ner_taglm", TAGLM, lm_fingerprints=amd, **lms)
     fake_runs.write_sweep(str(tmp_path / "t_intel"), "ner_taglm", BASE, lm_fingerprints=intel, **lms)
-    fake_runs.write_sweep(
-        str(tmp_path / "fwd"),
-        "ner_cnnbig_fwd",
-        BASE,
-        forward_lm="/lms/f",
-        lm_fingerprints={"forward_lm": intel["forward_lm"]},
-    )
-    text = write_report([str(tmp_path / d) for d in ("t_amd", "t_intel", "fwd")], str(tmp_path / "R.md"))
-    rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm` − `ner_cnnbig_fwd` |")]
-    noted = {
-        "98f98f98f98f)" not in r.rsplit(" → ", 1)[1]: "other builds of the LMs both read" in r for r in rows
-    }
-    assert len(rows) == 2 and noted == {True: True, False: False}
-    assert "| +0.00 (n=3 vs 3) |" in next(r for r in rows if "2cc2cc2cc2cc" not in r)
+    for name, build in (("fwd_intel", intel), ("fwd_amd", amd)):
+        fake_runs.write_sweep(
+            str(tmp_path / name),
+            "ner_cnnbig_fwd",
+            BASE,
+            forward_lm="/lms/f",
+            lm_fingerprints={"forward_lm": build["forward_lm"]},
+        )
+
+    def rows(*sweep_dirs):
+        text = write_report([str(tmp_path / d) for d in sweep_dirs], str(tmp_path / "R.md"))
+        return [line for line in text.splitlines() if line.startswith("| `ner_taglm` − `ner_cnnbig_fwd` |")]
+
+    def forward_builds(row):  # (base, variant)
+        lms = row.rsplit("; LMs: ", 1)[1]
+        return tuple(part.split("fwd ", 2)[-1][:3] for part in lms.split(" → "))
+
+    only_intel = rows("t_amd", "t_intel", "fwd_intel")
+    assert sorted(map(forward_builds, only_intel)) == [("98f", "2cc"), ("98f", "98f")]
+    for row in only_intel:
+        assert ("other builds of the LMs both read" in row) == (forward_builds(row) == ("98f", "2cc"))
+    both = rows("t_amd", "t_intel", "fwd_intel", "fwd_amd")
+    assert sorted(map(forward_builds, both)) == [("2cc", "2cc"), ("98f", "98f")]
+    assert not any("other builds" in row for row in both)
+    assert "| +0.00 (n=3 vs 3) |" in next(r for r in both if forward_builds(r) == ("98f", "98f"))
 
 
 def test_the_data_size_plot_draws_each_lm_build_as_its_own_line():
