@@ -138,10 +138,12 @@ TABLES = (
             ),
         ),
         show_ppl=True,
-        caption="Paper perplexities: 1B Word Benchmark test, except LSTM-512-256* "
-        "(CoNLL 2003 test). Ours: the held-out perplexity that "
+        caption="Paper perplexities: 1B Word Benchmark test, over its full vocabulary, except "
+        "LSTM-512-256* (CoNLL 2003 test). Ours: the held-out perplexity that "
         "`experiments.eval_lm --record` stored beside each LM (the text it was "
-        "measured on is named in the LM's perplexity.json).",
+        "measured on is named in the LM's perplexity.json), over that LM's own output "
+        "vocabulary, every other word counted as `<UNK>`: LMs of different vocabularies, "
+        "and ours against the paper's, compare only roughly (see the preamble).",
     ),
     PaperTable(
         "analysis",
@@ -241,7 +243,8 @@ TABLES = (
         "non-overlapping spans on token boundaries, so it can find at most "
         f"{SCIENCEIE_ONE_LAYER_RECALL['dev']}% of the dev and {SCIENCEIE_ONE_LAYER_RECALL['test']}% "
         "of the test annotations (the rest overlap a longer one, end inside a token, or are "
-        "discontinuous): a ceiling on recall that the paper's tagger had too.",
+        "discontinuous). The paper does not say how it treated these annotations; a tagger "
+        "of one tag per token, as the paper's is, cannot predict them either.",
     ),
 )
 
