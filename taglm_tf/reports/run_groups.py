@@ -105,10 +105,13 @@ def comparable_groups(
     variant group pairs with the base groups that read the same builds of the LMs both read
     where there are any (:func:`same_shared_builds`), else with those of other builds."""
     pairs = [
-        (a, b) for a in groups.get(base, []) for b in groups.get(variant, []) if comparable(a, b, same_lms)
+        (a, b, same_shared_builds(a, b))
+        for a in groups.get(base, [])
+        for b in groups.get(variant, [])
+        if comparable(a, b, same_lms)
     ]
-    has_own_build = {id(b) for a, b in pairs if same_shared_builds(a, b)}
-    return [(a, b) for a, b in pairs if same_shared_builds(a, b) or id(b) not in has_own_build]
+    has_own_build = {id(b) for _, b, own in pairs if own}
+    return [(a, b) for a, b, own in pairs if own or id(b) not in has_own_build]
 
 
 def repeated_seeds(group: Group) -> list[int]:
