@@ -17,3 +17,23 @@ def child_env() -> dict:
         "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
         "TAGLM_DATA_DIR": os.path.abspath(default_data_dir()),
     }
+
+
+def stop_with_children_on_sigterm() -> None:
+    """Make SIGTERM exit this driver (status 143) through its ``finally`` blocks, so that
+    :func:`stop_children` stops the runs it started instead of leaving them running alone."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def stop_children(children) -> None:
+    """SIGTERM every child (``subprocess.Popen``) still running, then wait for all: a training
+    run commits what it can and says where it stopped (an LM commits its running step, a tagger
+    keeps its last epoch), and all of them stop at the same time."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        child.wait()

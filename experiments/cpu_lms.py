@@ -53,7 +53,7 @@ from collections.abc import Sequence
 
 from absl import app, flags
 
-from experiments import child_env
+from experiments import child_env, stop_children, stop_with_children_on_sigterm
 from taglm_tf.run_dir import read_json
 from taglm_tf.utils.cli import run
 from taglm_tf.utils.errors import InputError
@@ -317,24 +317,31 @@ def run_parallel(todo: list[tuple], parallel: int) -> list[tuple[CpuLM, str]]:
     """Run the commands in the repository root, ``parallel`` at a time, each appending to its
     log; returns ``(lm, log file)`` of those that failed, once all have ended."""
     waiting, running, failed = list(todo), [], []
-    while waiting or running:
-        while waiting and len(running) < parallel:
-            lm, argv, log_file = waiting.pop(0)
-            os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
-            log = open(log_file, "a", encoding="utf-8")
-            log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
-            log.flush()
-            print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
-            child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=child_env(), cwd=REPO)
-            running.append((lm, child, log, log_file))
-        time.sleep(1)
-        for item in [r for r in running if r[1].poll() is not None]:
-            lm, proc, log, log_file = item
+    try:
+        while waiting or running:
+            while waiting and len(running) < parallel:
+                lm, argv, log_file = waiting.pop(0)
+                os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
+                log = open(log_file, "a", encoding="utf-8")
+                log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
+                log.flush()
+                print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
+                child = subprocess.Popen(
+                    argv, stdout=log, stderr=subprocess.STDOUT, env=child_env(), cwd=REPO
+                )
+                running.append((lm, child, log, log_file))
+            time.sleep(1)
+            for item in [r for r in running if r[1].poll() is not None]:
+                lm, proc, log, log_file = item
+                log.close()
+                running.remove(item)
+                print(f"{lm.name}: training ended with exit status {proc.returncode}", flush=True)
+                if proc.returncode:
+                    failed.append((lm, log_file))
+    finally:  # interrupted: the LMs commit their running step and stop
+        stop_children([proc for _, proc, _, _ in running])
+        for _, _, log, _ in running:
             log.close()
-            running.remove(item)
-            print(f"{lm.name}: training ended with exit status {proc.returncode}", flush=True)
-            if proc.returncode:
-                failed.append((lm, log_file))
     return failed
 
 
@@ -389,6 +396,7 @@ def summary(lms, lms_dir: str) -> None:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    stop_with_children_on_sigterm()
     names = {lm.name for lm in CPU_LMS}
     unknown = sorted(set(FLAGS.only or ()) - names)
     if unknown:

@@ -76,7 +76,6 @@ if __name__ == "__main__":
 import dataclasses
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -84,7 +83,7 @@ from collections.abc import Sequence
 
 from absl import app, flags
 
-from experiments import child_env, cpu_lms
+from experiments import child_env, cpu_lms, stop_children, stop_with_children_on_sigterm
 from taglm_tf import run_dir
 from taglm_tf.reports import chunk_outcomes, sweeps
 from taglm_tf.tasks import TASKS
@@ -478,15 +477,13 @@ def _call(argv: list[str]) -> int:
     try:
         return child.wait()
     finally:
-        if child.poll() is None:  # we are stopping: run_seeds stops its training run on SIGTERM
-            child.terminate()
-            child.wait()
+        stop_children([child])  # when we are stopping
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so _call stops the run in progress
+    stop_with_children_on_sigterm()
     unknown = [s for s in FLAGS.stages if s not in ORDER]
     if unknown or not FLAGS.stages:
         raise InputError(

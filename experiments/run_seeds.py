@@ -20,7 +20,6 @@ if __name__ == "__main__":
 
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from collections.abc import Callable, Sequence
 
 from absl import flags
 
-from experiments import child_env
+from experiments import child_env, stop_children, stop_with_children_on_sigterm
 from taglm_tf.reports import sweeps
 from taglm_tf.tasks import METRIC_TITLES, TASKS
 from taglm_tf.utils.cli import define_output_flag, run
@@ -129,10 +128,9 @@ def run_sweep(
                     failed += [failure] if failure else []
                     if on_change:
                         on_change(failed)
-    finally:
-        for proc, log in running.values():  # interrupted: stop the seeds we started
-            proc.terminate()
-            proc.wait()
+    finally:  # interrupted: stop the seeds we started
+        stop_children([proc for proc, _ in running.values()])
+        for _, log in running.values():
             log.close()
     return failed
 
@@ -149,7 +147,7 @@ def _check_flags(extra_args: Sequence[str]) -> None:
 
 
 def main(argv):
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so run_sweep stops its children
+    stop_with_children_on_sigterm()
     extra_args = argv[1:]
     _check_flags(extra_args)
     sweep_dir, flagfile, task = FLAGS.sweep_dir, FLAGS.experiment_flagfile, FLAGS.task

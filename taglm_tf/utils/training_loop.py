@@ -19,10 +19,15 @@ it, so that an interruption during it keeps the unit.
 
 Resume: :meth:`TrainingLoop.restore` restores the last commit and returns its record.
 
-Stop: within :func:`interruptible`, Ctrl-C and SIGTERM stop the run at once. The running unit is
-lost (nothing of it is committed; a resume repeats it exactly), and the block raises
+Stop: within :func:`interruptible`, Ctrl-C and SIGTERM stop the run, and the block raises
 :class:`~taglm_tf.utils.errors.Interrupted` with the one line its caller gives
-(:func:`taglm_tf.run_dir.interrupted`: where the run stopped, what ``--resume`` does).
+(:func:`taglm_tf.run_dir.interrupted`: where the run stopped, what ``--resume`` does). A trainer
+whose unit can end after any step (the LM: its state is whole after every step) makes its loop
+with ``stop_between_steps``: the first signal then asks the running unit to end after its current
+step and commit what it trained (a job runner's or a preempted cloud machine's SIGTERM costs a
+step, not up to a unit of them), and a second signal stops at once. Otherwise (the tagger, whose
+epoch resumes only from its start) the stop is at once: the running unit is lost (nothing of it is
+committed; a resume repeats it exactly).
 
 Under ``tf.distribute``'s multi-worker strategy every worker saves (collectives may run while
 saving): the chief into ``checkpoints/``, another worker into ``worker_tmp_<id>/``, deleted at
@@ -36,6 +41,7 @@ import json
 import os
 import shutil
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 
@@ -60,6 +66,9 @@ class TrainingLoop:
             chief or a single process.
         on_writer: called once, with the writer as default, when the TensorBoard writer is made
             (e.g. to write the run's hyper-parameters).
+        stop_between_steps: the units end early when :attr:`stop_requested` is set, committing
+            the steps they trained (only where every process of the run gets the same signal at
+            the same step, i.e. one process).
     """
 
     def __init__(
@@ -70,6 +79,7 @@ class TrainingLoop:
         state_file: str | None = None,
         worker: int | None = None,
         on_writer: Callable[[], None] | None = None,
+        stop_between_steps: bool = False,
     ):
         self.checkpoint, self.model_dir, self.state_file, self.worker = (
             checkpoint,
@@ -83,6 +93,8 @@ class TrainingLoop:
         self.manager = tf.train.CheckpointManager(checkpoint, own, keep)
         self._on_writer, self._writer = on_writer, None
         self.running: int | None = None  # the unit being trained and not yet committed, if any
+        self.stop_between_steps = stop_between_steps
+        self.stop_requested = False  # set by the first Ctrl-C or SIGTERM, see interruptible()
 
     # -- commit and resume -------------------------------------------------------------------
     def commit(self, number: int, state: Mapping | None = None) -> str:
@@ -150,8 +162,16 @@ class TrainingLoop:
     def run(self, done: Callable[[], bool], number: Callable[[], int], unit: Callable[[], None]) -> None:
         """Run units until ``done()``. ``number()`` names the next unit (:attr:`running` until it
         commits); ``unit()`` trains it, evaluates it and commits it with :meth:`commit` (a unit
-        that finds nothing left to train, e.g. at the end of the data, commits nothing)."""
+        that finds nothing left to train, e.g. at the end of the data, commits nothing). With
+        ``stop_between_steps``, a unit that sees :attr:`stop_requested` ends after its current
+        step and commits; the run then stops as at a Ctrl-C, unless it was done.
+
+        Raises:
+            KeyboardInterrupt: a stop was requested and the run is not done.
+        """
         while not done():
+            if self.stop_requested:
+                raise KeyboardInterrupt
             self.running = number()
             unit()
             self.running = None
@@ -181,37 +201,50 @@ class TrainingLoop:
 
 
 @contextlib.contextmanager
-def interruptible(describe: Callable[[], str]) -> Iterator[None]:
+def interruptible(describe: Callable[[], str], loop: TrainingLoop | None = None) -> Iterator[None]:
     """Stop the block on Ctrl-C or SIGTERM with one line: :class:`Interrupted` with the message
     ``describe()`` returns when it is called (where the run stopped, what ``--resume`` does).
 
     Within the block SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, so that a run stopped
     by a job runner (``run_seeds``, a cluster) says where it stopped and a start that committed
-    nothing cleans up after itself. Python runs signal handlers in the main thread only; in
-    another thread, or where the program has set its own SIGTERM handler, SIGTERM is left alone.
-    The handler is restored when the block ends.
+    nothing cleans up after itself. With a ``loop`` made with ``stop_between_steps``, the first
+    Ctrl-C or SIGTERM while a unit trains sets its :attr:`~TrainingLoop.stop_requested` instead
+    (the unit commits after its current step, then the loop raises), and a second one raises at
+    once. Python runs signal handlers in the main thread only; in another thread, or where the
+    program has set its own handler for a signal, that signal is left alone. The handlers are
+    restored when the block ends.
     """
-    previous = _sigterm_as_ctrl_c()
+
+    def handler(signum, frame):
+        if (
+            loop is not None
+            and loop.stop_between_steps
+            and loop.running is not None
+            and not loop.stop_requested
+        ):
+            loop.stop_requested = True
+            print("stopping after the running step (again: at once)", file=sys.stderr, flush=True)
+            return
+        raise KeyboardInterrupt
+
+    previous = _install(handler)
     try:
         yield
     except KeyboardInterrupt:
         raise Interrupted(describe()) from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, restore in previous.items():
+            signal.signal(signum, restore)
 
 
-def _sigterm_as_ctrl_c():
-    """Make SIGTERM raise ``KeyboardInterrupt``; returns the handler to restore, or ``None`` when
-    it was left alone."""
+def _install(handler) -> dict:
+    """Set ``handler`` for SIGTERM and SIGINT where Python's default is in place; returns
+    ``{signal: handler to restore}`` for those it set."""
     if threading.current_thread() is not threading.main_thread():
-        return None
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is not signal.SIG_DFL:
-        return None
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        return {}
+    defaults = {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler}
+    previous = {}
+    for signum, default in defaults.items():
+        if signal.getsignal(signum) is default:
+            previous[signum] = signal.signal(signum, handler)
     return previous
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt

@@ -1,5 +1,6 @@
 """taglm_tf.utils.training_loop on a toy trainer: a resumed run ends as the uninterrupted one, with
-and without a state file; Ctrl-C and SIGTERM stop at once with one line and keep the last commit;
+and without a state file; Ctrl-C and SIGTERM stop at once with one line and keep the last commit,
+or, with units that can end after any step, commit the steps trained (a second signal: at once);
 what a kill leaves between a checkpoint and its commit is never read."""
 
 import json
@@ -47,16 +48,47 @@ class Toy:
         self.loop.commit(self.loop.running, {"history": self.history} if self.loop.state_file else None)
 
 
-def stop_at(step, how=KeyboardInterrupt):
-    """An ``on_step`` that stops the run after ``step`` (raising ``how``, or sending a signal)."""
+class StepwiseToy(Toy):
+    """The toy with the LM's kind of unit: named by the step it ends at, and able to end after
+    any step (the value and the step count are all its state)."""
+
+    def __init__(self, model_dir, on_step=None):
+        super().__init__(model_dir, on_step=on_step)
+        self.loop.stop_between_steps = True
+
+    def train(self, resume=False):
+        if resume:
+            self.loop.restore()
+        with interruptible(
+            lambda: f"stopped at step {int(self.steps)}, commit {self.loop.last_commit()}", self.loop
+        ):
+            self.loop.run(
+                lambda: int(self.steps) >= STEPS_PER_UNIT * UNITS,
+                lambda: (int(self.steps) // STEPS_PER_UNIT + 1) * STEPS_PER_UNIT,
+                self.unit,
+            )
+        return float(self.value.numpy())
+
+    def unit(self):
+        while int(self.steps) < self.loop.running and not self.loop.stop_requested:
+            self.steps.assign_add(1)
+            self.value.assign(self.value * 1.25 + tf.cast(self.steps, tf.float32) / 7)
+            self.on_step(self)
+        self.loop.commit(int(self.steps))
+
+
+def stop_at(step, how=KeyboardInterrupt, times=1):
+    """An ``on_step`` that stops the run after ``step`` (raising ``how``, or sending the signal
+    ``how`` ``times`` times)."""
 
     def on_step(toy):
         if int(toy.steps) != step:
             return
         if not isinstance(how, signal.Signals):
             raise how
-        assert signal.getsignal(how) is not signal.SIG_DFL  # never stop the test process itself
-        os.kill(os.getpid(), how)  # its handler raises at once, in this thread
+        for _ in range(times):
+            assert signal.getsignal(how) not in (signal.SIG_DFL, signal.default_int_handler)  # not the test's
+            os.kill(os.getpid(), how)  # its handler runs at once, in this thread
 
     return on_step
 
@@ -96,6 +128,33 @@ def test_sigterm_stops_as_ctrl_c_does_and_the_handler_is_restored(tmp_path, unin
     assert str(stopped.value) == "stopped at step 4, commit 1"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     assert Toy(tmp_path, "state.json").train(resume=True) == uninterrupted
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_a_unit_that_can_end_after_any_step_commits_it_at_a_signal(tmp_path, uninterrupted, how, capsys):
+    """With ``stop_between_steps``, SIGTERM or Ctrl-C in the middle of a unit (step 7 of the unit
+    ending at step 9) commits step 7, and the resumed run ends as the uninterrupted one. Both
+    handlers are Python's defaults again after the block."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    toy = StepwiseToy(tmp_path, on_step=stop_at(7, how))
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 7, commit 7"
+    assert capsys.readouterr().err == "stopping after the running step (again: at once)\n"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
+
+
+def test_a_second_signal_stops_at_once_and_loses_the_unit(tmp_path, uninterrupted):
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    toy = StepwiseToy(tmp_path, on_step=stop_at(7, signal.SIGTERM, times=2))
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 7, commit 6"
+    assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
 
 
 def test_a_kill_between_the_checkpoint_and_the_state_file_leaves_the_previous_commit(

@@ -187,7 +187,7 @@ def pretrain(
         f"{strategy.num_replicas_in_sync} replica(s), "
         f"global batch {trainer.global_batch_size} x {c.num_steps}"
     )
-    with interruptible(lambda: interrupted_at(trainer)):
+    with interruptible(lambda: interrupted_at(trainer), trainer.loop):
         metrics = trainer.fit(dataset, heldout_evaluator(config, heldout_files, vocab))
     result = {
         **metrics,

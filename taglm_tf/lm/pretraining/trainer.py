@@ -9,7 +9,8 @@ Adam updates the variables.
 
 The loop around the steps is :class:`~taglm_tf.utils.training_loop.TrainingLoop`'s, one unit
 per ``checkpoint_every`` steps, each committed by its checkpoint (the loop's docstring says how,
-also under ``MultiWorkerMirroredStrategy``). A checkpoint holds the model, the optimizer (its
+also under ``MultiWorkerMirroredStrategy``); in one process, Ctrl-C or SIGTERM ends the unit
+after the running step and commits it. A checkpoint holds the model, the optimizer (its
 ``iterations`` is the step), the carried LSTM state of every row and the data stream's state (the
 window packer's, :mod:`taglm_tf.lm.pretraining.corpus` "Position"). Dropout masks and
 sampled-softmax candidates are drawn from stateless seeds made of the step, so a resumed run
@@ -79,14 +80,20 @@ def tf_config_cluster() -> dict:
 
 def worker_role(strategy: tf.distribute.Strategy):
     """``(is_chief, task_id)``: worker 0 is the chief unless the cluster has a ``chief`` task."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
+    if not _multi_worker(strategy):
         return True, 0
+    resolver = strategy.cluster_resolver
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     chief = resolver.task_type == "chief" or (
         resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
     )
     return chief, resolver.task_id
+
+
+def _multi_worker(strategy: tf.distribute.Strategy) -> bool:
+    """Whether the run has a process per worker (a cluster with a task type)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return resolver is not None and bool(resolver.task_type)
 
 
 @contextlib.contextmanager
@@ -243,6 +250,9 @@ class LMTrainer:
             model_dir,
             config.keep_checkpoints,
             worker=None if self.is_chief else self.task_id,
+            # several workers would each stop at the step their own signal came, and wait for
+            # each other's collectives there
+            stop_between_steps=not _multi_worker(strategy),
         )
         self._step_fn = tf.function(self._distributed_step)
 
@@ -319,7 +329,8 @@ class LMTrainer:
     def fit(self, dataset, evaluate: Callable[[LSTMPStackLM], dict[str, float]] | None = None) -> dict:
         """Train on a distributed window dataset up to ``config.train_steps`` (or its end), one
         unit of :class:`TrainingLoop` per ``checkpoint_every`` steps: a checkpoint at every
-        multiple of it, at ``train_steps`` and at the end of the data.
+        multiple of it, at ``train_steps``, at the end of the data and at the step where Ctrl-C
+        or SIGTERM stops a one-process run (:func:`~taglm_tf.utils.training_loop.interruptible`).
 
         Args:
             dataset: from :func:`lm_corpus.distributed_dataset` with this strategy and batch size.
@@ -344,11 +355,12 @@ class LMTrainer:
         }
 
     def _unit(self, run: _Run, evaluate) -> None:
-        """Train up to the step the unit is named by (:attr:`TrainingLoop.running`) or the end of
-        the data, logging every ``log_every`` steps (and at the end of the data); then commit the
-        steps trained, if any, and evaluate."""
+        """Train up to the step the unit is named by (:attr:`TrainingLoop.running`), the end of
+        the data or a requested stop (after the current step), logging every ``log_every`` steps
+        (and at the end of the data); then commit the steps trained, if any, and evaluate (not at
+        a stop)."""
         c, trained = self.config, False
-        while self.step < self.loop.running:
+        while self.step < self.loop.running and not self.loop.stop_requested:
             try:
                 batch = next(run.batches)
             except (StopIteration, tf.errors.OutOfRangeError):
@@ -364,7 +376,7 @@ class LMTrainer:
         if run.ended and run.meter.steps:
             run.metrics = self._log(self.step, run.meter.flush())
         if trained:
-            self._checkpoint(evaluate, run.states)
+            self._checkpoint(None if self.loop.stop_requested else evaluate, run.states)
 
     def _checkpoint(self, evaluate, states) -> None:
         """Commit: the carried LSTM states (all rows, in replica order) into their variables, then

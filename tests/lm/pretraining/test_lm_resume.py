@@ -11,6 +11,7 @@ import tensorflow as tf
 from test_lm_training import KINDS, cycle_sentences, make_corpus, trainer, write_sentences
 
 from taglm_tf.lm.pretraining import corpus as lm_data
+from taglm_tf.lm.pretraining import run as run_module
 from taglm_tf.lm.pretraining.config import LMTrainConfig, LSTMLMConfig, PretrainConfig
 from taglm_tf.lm.pretraining.run import pretrain
 from taglm_tf.lm.pretraining.trainer import LMTrainer
@@ -124,6 +125,53 @@ def test_sigterm_stops_pretraining_as_ctrl_c_does_and_the_run_resumes(tmp_path, 
     )
     monkeypatch.undo()
     assert pretrain(config, resume=True, strategy=tf.distribute.get_strategy())["step"] == 4
+
+
+def test_sigterm_within_a_unit_commits_the_steps_trained_and_the_resume_is_exact(tmp_path, monkeypatch):
+    """SIGTERM after step 3 of a unit that ends at step 4: the run commits step 3 (no held-out
+    evaluation), says so in one line, and the resumed run ends bit-equal to one never stopped."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    (tmp_path / "train.txt").write_text("the cat sat on the mat .\na dog ate the bone .\n" * 5)
+    (tmp_path / "heldout.txt").write_text("the dog sat on the bone .\n")
+
+    def config(name):
+        return PretrainConfig(
+            model_dir=str(tmp_path / name),
+            train_files=str(tmp_path / "train.txt"),
+            heldout_files=str(tmp_path / "heldout.txt"),
+            model=LSTMLMConfig(
+                embedding_dim=4, num_cells=6, projection_dim=3, num_layers=1, num_sampled=2, dropout=0.3
+            ),
+            train=LMTrainConfig(batch_size=2, num_steps=4, train_steps=6, checkpoint_every=4, log_every=2),
+        )
+
+    def weights(name, step):
+        saved = tf.train.load_checkpoint(str(tmp_path / name / "checkpoints" / f"ckpt-{step}"))
+        names = sorted(n for n in saved.get_variable_to_shape_map() if n.startswith(("model/", "optimizer/")))
+        return [saved.get_tensor(n) for n in names]
+
+    pretrain(config("full"), strategy=tf.distribute.get_strategy())
+    step, evaluated = LMTrainer.train_step, []
+
+    def terminated_after_step_3(self, batch, states):
+        out = step(self, batch, states)
+        if self.step == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return out
+
+    monkeypatch.setattr(LMTrainer, "train_step", terminated_after_step_3)
+    monkeypatch.setattr(run_module, "heldout_evaluator", lambda *a: lambda model: evaluated.append(1))
+    with pytest.raises(Interrupted) as raised:
+        pretrain(config("part"), strategy=tf.distribute.get_strategy())
+    assert str(raised.value) == (
+        "interrupted after step 3; rerun with --resume to continue from step 3 (the last checkpoint)"
+    )
+    assert not evaluated
+    monkeypatch.undo()
+    assert pretrain(config("part"), resume=True, strategy=tf.distribute.get_strategy())["step"] == 6
+    for a, b in zip(weights("full", 6), weights("part", 6), strict=True):
+        np.testing.assert_array_equal(b, a)
 
 
 def test_the_last_steps_before_the_end_of_the_data_are_checkpointed(tmp_path):
