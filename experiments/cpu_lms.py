@@ -53,7 +53,7 @@ from collections.abc import Sequence
 
 from absl import app, flags
 
-from experiments import child_env, stop_children, stop_with_children_on_sigterm
+from experiments import start_child, stop_children
 from taglm_tf.run_dir import read_json
 from taglm_tf.utils.cli import run
 from taglm_tf.utils.errors import InputError
@@ -326,9 +326,7 @@ def run_parallel(todo: list[tuple], parallel: int) -> list[tuple[CpuLM, str]]:
                 log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
                 log.flush()
                 print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
-                child = subprocess.Popen(
-                    argv, stdout=log, stderr=subprocess.STDOUT, env=child_env(), cwd=REPO
-                )
+                child = start_child(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
                 running.append((lm, child, log, log_file))
             time.sleep(1)
             for item in [r for r in running if r[1].poll() is not None]:
@@ -347,7 +345,12 @@ def run_parallel(todo: list[tuple], parallel: int) -> list[tuple[CpuLM, str]]:
 
 def check_call(argv: list[str]) -> None:
     print("+ " + shlex.join(argv), flush=True)
-    if subprocess.call(argv, env=child_env(), cwd=REPO):
+    child = start_child(argv, cwd=REPO)
+    try:
+        failed = child.wait()
+    finally:
+        stop_children([child])  # when we are stopping
+    if failed:
         raise InputError(f"failed: {shlex.join(argv)}")
 
 
@@ -396,7 +399,6 @@ def summary(lms, lms_dir: str) -> None:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    stop_with_children_on_sigterm()
     names = {lm.name for lm in CPU_LMS}
     unknown = sorted(set(FLAGS.only or ()) - names)
     if unknown:

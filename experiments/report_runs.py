@@ -76,14 +76,13 @@ if __name__ == "__main__":
 import dataclasses
 import os
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 
 from absl import app, flags
 
-from experiments import child_env, cpu_lms, stop_children, stop_with_children_on_sigterm
+from experiments import cpu_lms, start_child, stop_children
 from taglm_tf import run_dir
 from taglm_tf.reports import chunk_outcomes, sweeps
 from taglm_tf.tasks import TASKS
@@ -473,7 +472,7 @@ def restore_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str, buil
 def _call(argv: list[str]) -> int:
     """Run ``argv`` in the working directory; SIGTERM or Ctrl-C stops it (and waits) before we stop."""
     print(f"+ {shlex.join(argv)}", flush=True)
-    child = subprocess.Popen(argv, env=child_env())
+    child = start_child(argv)
     try:
         return child.wait()
     finally:
@@ -483,7 +482,6 @@ def _call(argv: list[str]) -> int:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    stop_with_children_on_sigterm()
     unknown = [s for s in FLAGS.stages if s not in ORDER]
     if unknown or not FLAGS.stages:
         raise InputError(

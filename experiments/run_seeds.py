@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 
 from absl import flags
 
-from experiments import child_env, stop_children, stop_with_children_on_sigterm
+from experiments import start_child, stop_children
 from taglm_tf.reports import sweeps
 from taglm_tf.tasks import METRIC_TITLES, TASKS
 from taglm_tf.utils.cli import define_output_flag, run
@@ -80,12 +80,10 @@ def _start(argv: list[str], log_file: str):
     log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
     log.flush()
     try:
-        proc = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_env()
-        )
-    except OSError as e:
+        proc = start_child(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    except InputError:
         log.close()
-        raise InputError(f"cannot start {shlex.join(argv)}: {e}") from None
+        raise
     return proc, log
 
 
@@ -147,7 +145,6 @@ def _check_flags(extra_args: Sequence[str]) -> None:
 
 
 def main(argv):
-    stop_with_children_on_sigterm()
     extra_args = argv[1:]
     _check_flags(extra_args)
     sweep_dir, flagfile, task = FLAGS.sweep_dir, FLAGS.experiment_flagfile, FLAGS.task

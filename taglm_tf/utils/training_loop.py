@@ -41,7 +41,6 @@ import json
 import os
 import shutil
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 
@@ -215,6 +214,7 @@ def interruptible(describe: Callable[[], str], loop: TrainingLoop | None = None)
     restored when the block ends.
     """
 
+
     def handler(signum, frame):
         if (
             loop is not None
@@ -223,10 +223,13 @@ def interruptible(describe: Callable[[], str], loop: TrainingLoop | None = None)
             and not loop.stop_requested
         ):
             loop.stop_requested = True
-            print("stopping after the running step (again: at once)", file=sys.stderr, flush=True)
+            # os.write, not print: a handler that lands within a print to stderr may not print
+            os.write(2, b"stopping after the running step and its checkpoint (again: at once)\n")
             return
         raise KeyboardInterrupt
 
+    if loop is not None:
+        loop.stop_requested = False
     previous = _install(handler)
     try:
         yield

@@ -1,7 +1,9 @@
 """The experiment drivers that start training runs (``report_runs``, ``run_seeds``,
-``cpu_lms``) stop them when they are stopped: SIGTERM to a driver reaches each child it started
-as SIGTERM, and the driver exits only once they have, so that an LM commits its running step and a
-rerun never finds a second trainer in a run directory."""
+``cpu_lms``) stop them when they are stopped, through ``experiments.start_child`` and
+``stop_children``: each run gets exactly one SIGTERM, whether the driver got SIGTERM or a
+terminal's Ctrl-C reached its process group, so that an LM commits its running step; a second
+SIGTERM to the driver is passed on (the run stops at once); and the driver exits only after its
+runs, so that a rerun never finds a second trainer in a run directory."""
 
 from __future__ import annotations
 
@@ -13,21 +15,30 @@ import time
 
 import pytest
 
+from conftest import sigint_as_in_a_terminal
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# A child that takes a moment to stop on SIGTERM, as a run committing its step does.
+# A run as an LM's pretraining behaves: the first SIGTERM ends it after its running step (a
+# second), committed; a second SIGTERM ends it at once.
 CHILD = """
 import os, signal, sys, time
-def stop(*_):
-    time.sleep(0.5)
-    open({done!r}, "w").write("committed")
-    sys.exit(130)
-signal.signal(signal.SIGTERM, stop)
+signals = []
+def on_term(*_):
+    signals.append(1)
+    if len(signals) > 1:
+        open({done!r}, "w").write("at once")
+        os._exit(130)
+signal.signal(signal.SIGTERM, on_term)
 open({pid!r}, "w").write(str(os.getpid()))
-time.sleep(60)
+while not signals:
+    time.sleep(0.02)
+time.sleep(1.0)
+open({done!r}, "w").write("committed")
+sys.exit(130)
 """
 
-# How each driver starts one child running ``argv`` (``CHILD``), after its main's SIGTERM set-up.
+# How each driver starts one run of ``argv`` (``CHILD``), as its main does.
 DRIVERS = {
     "report_runs": "from experiments import report_runs; report_runs._call(argv)",
     "run_seeds": (
@@ -40,30 +51,54 @@ DRIVERS = {
     ),
 }
 
+# How the driver is stopped, and what its run then does.
+STOPS = {
+    "sigterm": ([signal.SIGTERM], "committed"),
+    "ctrl_c_to_the_group": (["group", signal.SIGINT], "committed"),
+    "sigterm_twice": ([signal.SIGTERM, signal.SIGTERM], "at once"),
+}
 
+
+@pytest.mark.parametrize("stop", sorted(STOPS))
 @pytest.mark.parametrize("driver", sorted(DRIVERS))
-def test_a_stopped_driver_stops_its_children_and_waits_for_them(tmp_path, driver):
+def test_a_stopped_driver_stops_its_run_once_and_waits_for_it(tmp_path, driver, stop):
     pid_file, done_file = tmp_path / "child.pid", tmp_path / "child.done"
     script = tmp_path / "child.py"
     script.write_text(CHILD.format(pid=str(pid_file), done=str(done_file)))
     (tmp_path / "sweep").mkdir()
     start = DRIVERS[driver].format(sweep=str(tmp_path / "sweep"), log=str(tmp_path / "lm.log"))
     runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from experiments import stop_with_children_on_sigterm; "
-            f"stop_with_children_on_sigterm(); argv = [sys.executable, {str(script)!r}]; {start}",
-        ],
+        [sys.executable, "-c", f"import sys; argv = [sys.executable, {str(script)!r}]; {start}"],
         cwd=REPO,
+        start_new_session=True,  # a process group of its own, as a terminal's foreground job
+        preexec_fn=sigint_as_in_a_terminal,
     )
-    for _ in range(300):
-        if pid_file.exists() and pid_file.read_text():
-            break
-        time.sleep(0.1)
-    child = int(pid_file.read_text())
-    runner.send_signal(signal.SIGTERM)
-    assert runner.wait(timeout=60) == 143
-    assert done_file.read_text() == "committed"  # the child stopped on SIGTERM, before the driver
-    with pytest.raises(ProcessLookupError):
-        os.kill(child, 0)
+    child = None
+    try:
+        for _ in range(300):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        assert pid_file.exists(), "the driver did not start its run"
+        child = int(pid_file.read_text())
+        signals, expected = STOPS[stop]
+        for how in signals:
+            if how == "group":
+                continue
+            if signals[0] == "group":
+                os.killpg(runner.pid, how)
+            else:
+                runner.send_signal(how)
+            time.sleep(0.3)
+        returncode = runner.wait(timeout=60)
+        assert done_file.read_text() == expected  # the run ended as one or two SIGTERMs end it
+        assert returncode == (-signal.SIGINT if signals[0] == "group" else 128 + signal.SIGTERM)
+        with pytest.raises(ProcessLookupError):  # ended, and reaped by the driver
+            os.kill(child, 0)
+    finally:
+        for pid in (runner.pid, child):
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass

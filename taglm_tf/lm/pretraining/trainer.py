@@ -9,8 +9,9 @@ Adam updates the variables.
 
 The loop around the steps is :class:`~taglm_tf.utils.training_loop.TrainingLoop`'s, one unit
 per ``checkpoint_every`` steps, each committed by its checkpoint (the loop's docstring says how,
-also under ``MultiWorkerMirroredStrategy``); in one process, Ctrl-C or SIGTERM ends the unit
-after the running step and commits it. A checkpoint holds the model, the optimizer (its
+also under ``MultiWorkerMirroredStrategy``); in one process, Ctrl-C or SIGTERM within
+:func:`~taglm_tf.utils.training_loop.interruptible` (as :func:`~taglm_tf.lm.pretraining.run.pretrain`
+runs :meth:`LMTrainer.fit`) ends the unit after the running step and commits it. A checkpoint holds the model, the optimizer (its
 ``iterations`` is the step), the carried LSTM state of every row and the data stream's state (the
 window packer's, :mod:`taglm_tf.lm.pretraining.corpus` "Position"). Dropout masks and
 sampled-softmax candidates are drawn from stateless seeds made of the step, so a resumed run
@@ -357,8 +358,8 @@ class LMTrainer:
     def _unit(self, run: _Run, evaluate) -> None:
         """Train up to the step the unit is named by (:attr:`TrainingLoop.running`), the end of
         the data or a requested stop (after the current step), logging every ``log_every`` steps
-        (and at the end of the data); then commit the steps trained, if any, and evaluate (not at
-        a stop)."""
+        (and where it ends early); then commit the steps trained, if any, and evaluate (not when
+        a stop ended it early)."""
         c, trained = self.config, False
         while self.step < self.loop.running and not self.loop.stop_requested:
             try:
@@ -373,10 +374,13 @@ class LMTrainer:
             trained, step = True, self.step
             if step % c.log_every == 0 or step == c.train_steps:
                 run.metrics = self._log(step, run.meter.flush())
-        if run.ended and run.meter.steps:
+        stopped_early = self.step < self.loop.running and not run.ended
+        if (run.ended or stopped_early) and run.meter.steps:
             run.metrics = self._log(self.step, run.meter.flush())
         if trained:
-            self._checkpoint(None if self.loop.stop_requested else evaluate, run.states)
+            # a unit that reached its step is evaluated even when a stop came during its last
+            # step: its checkpoint comes first, and its held-out point would be missing for good
+            self._checkpoint(None if stopped_early else evaluate, run.states)
 
     def _checkpoint(self, evaluate, states) -> None:
         """Commit: the carried LSTM states (all rows, in replica order) into their variables, then

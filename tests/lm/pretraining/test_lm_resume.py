@@ -127,9 +127,13 @@ def test_sigterm_stops_pretraining_as_ctrl_c_does_and_the_run_resumes(tmp_path, 
     assert pretrain(config, resume=True, strategy=tf.distribute.get_strategy())["step"] == 4
 
 
-def test_sigterm_within_a_unit_commits_the_steps_trained_and_the_resume_is_exact(tmp_path, monkeypatch):
-    """SIGTERM after step 3 of a unit that ends at step 4: the run commits step 3 (no held-out
-    evaluation), says so in one line, and the resumed run ends bit-equal to one never stopped."""
+@pytest.mark.parametrize("stop_step", [3, 4])
+def test_sigterm_within_a_unit_commits_the_steps_trained_and_the_resume_is_exact(
+    tmp_path, monkeypatch, stop_step
+):
+    """SIGTERM during step 3 of a unit that ends at step 4: the run commits step 3 without the
+    held-out evaluation, says so in one line, and the resumed run ends bit-equal to one never
+    stopped. During step 4 itself: the unit ends as planned, held-out evaluation included."""
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         pytest.skip("the test runner handles SIGTERM itself")
     (tmp_path / "train.txt").write_text("the cat sat on the mat .\na dog ate the bone .\n" * 5)
@@ -154,20 +158,25 @@ def test_sigterm_within_a_unit_commits_the_steps_trained_and_the_resume_is_exact
     pretrain(config("full"), strategy=tf.distribute.get_strategy())
     step, evaluated = LMTrainer.train_step, []
 
-    def terminated_after_step_3(self, batch, states):
+    def terminated_during(self, batch, states):
         out = step(self, batch, states)
-        if self.step == 3:
+        if self.step == stop_step:
             os.kill(os.getpid(), signal.SIGTERM)
         return out
 
-    monkeypatch.setattr(LMTrainer, "train_step", terminated_after_step_3)
-    monkeypatch.setattr(run_module, "heldout_evaluator", lambda *a: lambda model: evaluated.append(1))
+    def evaluate(model):
+        evaluated.append(1)
+        return {"perplexity": 1.0, "tokens": 1.0}
+
+    monkeypatch.setattr(LMTrainer, "train_step", terminated_during)
+    monkeypatch.setattr(run_module, "heldout_evaluator", lambda *a: evaluate)
     with pytest.raises(Interrupted) as raised:
         pretrain(config("part"), strategy=tf.distribute.get_strategy())
     assert str(raised.value) == (
-        "interrupted after step 3; rerun with --resume to continue from step 3 (the last checkpoint)"
+        f"interrupted after step {stop_step}; rerun with --resume to continue from step {stop_step} "
+        "(the last checkpoint)"
     )
-    assert not evaluated
+    assert len(evaluated) == (stop_step == 4)
     monkeypatch.undo()
     assert pretrain(config("part"), resume=True, strategy=tf.distribute.get_strategy())["step"] == 6
     for a, b in zip(weights("full", 6), weights("part", 6), strict=True):
