@@ -214,7 +214,6 @@ def interruptible(describe: Callable[[], str], loop: TrainingLoop | None = None)
     restored when the block ends.
     """
 
-
     def handler(signum, frame):
         if (
             loop is not None
