@@ -1,6 +1,15 @@
 """Experiment entry points (absl flags; one flagfile per experiment in ``experiments/flags/``)."""
 
+import contextlib
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+
 import taglm_tf  # noqa: F401  (first: it selects Keras 2 before TensorFlow is imported)
+from taglm_tf.utils.errors import InputError
 
 
 def child_env() -> dict:
@@ -19,63 +28,81 @@ def child_env() -> dict:
     }
 
 
-def start_child(argv: list[str], **popen_args):
-    """Start a run of this driver (``subprocess.Popen(argv, env=child_env(), **popen_args)``) in
-    a session of its own, so that a terminal's Ctrl-C or a signal to the driver's process group
-    reaches the driver alone, which passes exactly one SIGTERM on with :func:`stop_children` (a
-    run that got the signal twice would stop at once, and an LM would lose its running step).
+@contextlib.contextmanager
+def child_runs() -> Iterator[Callable[..., subprocess.Popen]]:
+    """The block in which a driver runs its children (training runs, evaluations, other
+    drivers), which end with it. It gives ``start(argv, **popen_args)``: ``subprocess.Popen(argv,
+    env=child_env(), **popen_args)`` in a session of its own, so that a terminal's Ctrl-C or a
+    signal to the driver's process group reaches the driver alone.
 
-    The first call also makes SIGTERM and SIGHUP exit this process (status 143 and 129) through
-    its ``finally`` blocks, where the driver calls :func:`stop_children` (for each signal whose
-    handler was still Python's default, in the main thread).
+    Within the block SIGTERM and SIGHUP end the driver (exit status 143 and 129, where their
+    handlers were Python's defaults; main thread only) as Ctrl-C does. Whenever the block ends,
+    each child still running gets exactly one SIGTERM, on which a training run commits what it
+    can (an LM its running step, a tagger its last epoch) and says where it stopped, and the
+    block waits for all of them. A signal while it waits sends a second SIGTERM (the runs stop at
+    once) and the wait goes on: the driver never ends before its children, so a rerun never
+    finds a second trainer in a run directory. The handlers are restored when the block ends.
 
     Raises:
-        InputError: the command cannot be started.
+        InputError: from ``start``, a command that cannot be started.
     """
-    import shlex
-    import signal
-    import subprocess
-    import threading
+    children: list[subprocess.Popen] = []
 
-    from taglm_tf.utils.errors import InputError
+    def start(argv: list[str], **popen_args) -> subprocess.Popen:
+        try:
+            child = subprocess.Popen(argv, env=child_env(), start_new_session=True, **popen_args)
+        except OSError as e:
+            raise InputError(f"cannot start {shlex.join(argv)}: {e}") from None
+        children.append(child)
+        return child
 
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            if signal.getsignal(signum) is signal.SIG_DFL:
-                signal.signal(signum, _exit_with_status)
+    previous = _set_handlers({signal.SIGTERM: _exit_with_status, signal.SIGHUP: _exit_with_status})
     try:
-        return subprocess.Popen(argv, env=child_env(), start_new_session=True, **popen_args)
-    except OSError as e:
-        raise InputError(f"cannot start {shlex.join(argv)}: {e}") from None
+        yield start
+    finally:
+        try:
+            _stop(children)
+        finally:
+            _restore(previous)
 
 
 def _exit_with_status(signum, frame):
-    import sys
-
     sys.exit(128 + signum)
 
 
-def stop_children(children) -> None:
-    """Stop the runs (from :func:`start_child`) still running and wait for all of them: one
-    SIGTERM each, on which a training run commits what it can (an LM its running step, a tagger
-    its last epoch) and says where it stopped. While it waits, a SIGTERM, SIGINT or SIGHUP to
-    this process sends each run a second SIGTERM, which stops it at once, and the wait goes on:
-    the driver never ends before its runs."""
-    import signal
-    import threading
+def _stop(children: list[subprocess.Popen]) -> None:
+    """One SIGTERM to each child still running, then wait for all; a signal meanwhile sends a
+    second SIGTERM (at once) and the wait goes on."""
 
     def again(signum, frame):
         for child in children:
             if child.poll() is None:
                 child.terminate()
 
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        previous = {s: signal.signal(s, again) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    previous = _set_handlers(
+        dict.fromkeys((signal.SIGTERM, signal.SIGINT, signal.SIGHUP), again), always=True
+    )
     try:
         again(None, None)
         for child in children:
             child.wait()
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _restore(previous)
+
+
+def _set_handlers(handlers: dict, always: bool = False) -> dict:
+    """Set each ``{signal: handler}`` whose handler is Python's default (any, with ``always``),
+    in the main thread only; returns ``{signal: handler to restore}`` for those set."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    defaults = {signal.SIGINT: signal.default_int_handler}
+    return {
+        signum: signal.signal(signum, handler)
+        for signum, handler in handlers.items()
+        if always or signal.getsignal(signum) is defaults.get(signum, signal.SIG_DFL)
+    }
+
+
+def _restore(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

@@ -53,7 +53,7 @@ from collections.abc import Sequence
 
 from absl import app, flags
 
-from experiments import start_child, stop_children
+from experiments import child_runs
 from taglm_tf.run_dir import read_json
 from taglm_tf.utils.cli import run
 from taglm_tf.utils.errors import InputError
@@ -315,29 +315,31 @@ def train_commands(lms, runs_dir: str, lms_dir: str) -> list[tuple]:
 
 def run_parallel(todo: list[tuple], parallel: int) -> list[tuple[CpuLM, str]]:
     """Run the commands in the repository root, ``parallel`` at a time, each appending to its
-    log; returns ``(lm, log file)`` of those that failed, once all have ended."""
+    log; returns ``(lm, log file)`` of those that failed, once all have ended. Stopped, the LMs
+    commit their running step (:func:`experiments.child_runs`)."""
     waiting, running, failed = list(todo), [], []
     try:
-        while waiting or running:
-            while waiting and len(running) < parallel:
-                lm, argv, log_file = waiting.pop(0)
-                os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
-                log = open(log_file, "a", encoding="utf-8")
-                log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
-                log.flush()
-                print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
-                child = start_child(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-                running.append((lm, child, log, log_file))
-            time.sleep(1)
-            for item in [r for r in running if r[1].poll() is not None]:
-                lm, proc, log, log_file = item
-                log.close()
-                running.remove(item)
-                print(f"{lm.name}: training ended with exit status {proc.returncode}", flush=True)
-                if proc.returncode:
-                    failed.append((lm, log_file))
-    finally:  # interrupted: the LMs commit their running step and stop
-        stop_children([proc for _, proc, _, _ in running])
+        with child_runs() as start:
+            while waiting or running:
+                while waiting and len(running) < parallel:
+                    lm, argv, log_file = waiting.pop(0)
+                    os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
+                    log = open(log_file, "a", encoding="utf-8")
+                    log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
+                    log.flush()
+                    print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
+                    running.append(
+                        (lm, start(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO), log, log_file)
+                    )
+                time.sleep(1)
+                for item in [r for r in running if r[1].poll() is not None]:
+                    lm, proc, log, log_file = item
+                    log.close()
+                    running.remove(item)
+                    print(f"{lm.name}: training ended with exit status {proc.returncode}", flush=True)
+                    if proc.returncode:
+                        failed.append((lm, log_file))
+    finally:
         for _, _, log, _ in running:
             log.close()
     return failed
@@ -345,13 +347,9 @@ def run_parallel(todo: list[tuple], parallel: int) -> list[tuple[CpuLM, str]]:
 
 def check_call(argv: list[str]) -> None:
     print("+ " + shlex.join(argv), flush=True)
-    child = start_child(argv, cwd=REPO)
-    try:
-        failed = child.wait()
-    finally:
-        stop_children([child])  # when we are stopping
-    if failed:
-        raise InputError(f"failed: {shlex.join(argv)}")
+    with child_runs() as start:
+        if start(argv, cwd=REPO).wait():
+            raise InputError(f"failed: {shlex.join(argv)}")
 
 
 def evaluate_and_export(lm: CpuLM, runs_dir: str, lms_dir: str) -> None:

@@ -82,7 +82,7 @@ from collections.abc import Sequence
 
 from absl import app, flags
 
-from experiments import cpu_lms, start_child, stop_children
+from experiments import child_runs, cpu_lms
 from taglm_tf import run_dir
 from taglm_tf.reports import chunk_outcomes, sweeps
 from taglm_tf.tasks import TASKS
@@ -472,11 +472,8 @@ def restore_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str, buil
 def _call(argv: list[str]) -> int:
     """Run ``argv`` in the working directory; SIGTERM or Ctrl-C stops it (and waits) before we stop."""
     print(f"+ {shlex.join(argv)}", flush=True)
-    child = start_child(argv)
-    try:
-        return child.wait()
-    finally:
-        stop_children([child])  # when we are stopping
+    with child_runs() as start:
+        return start(argv).wait()
 
 
 def main(argv):

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 
 from absl import flags
 
-from experiments import start_child, stop_children
+from experiments import child_runs
 from taglm_tf.reports import sweeps
 from taglm_tf.tasks import METRIC_TITLES, TASKS
 from taglm_tf.utils.cli import define_output_flag, run
@@ -75,12 +75,12 @@ def command_for(
     return [token.format(**values) for token in shlex.split(template)] + list(extra_args)
 
 
-def _start(argv: list[str], log_file: str):
+def _start(start, argv: list[str], log_file: str):
     log = open(log_file, "a", encoding="utf-8")
     log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
     log.flush()
     try:
-        proc = start_child(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = start(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     except InputError:
         log.close()
         raise
@@ -109,25 +109,26 @@ def run_sweep(
     on_change=None,
     poll_seconds: float = 0.1,
 ) -> list[dict]:
-    """Train ``seeds`` (``parallel`` at a time); returns the failures. Children die with us."""
+    """Train ``seeds`` (``parallel`` at a time); returns the failures. The runs end with us
+    (:func:`experiments.child_runs`)."""
     queue, running, failed = list(seeds), {}, []
     try:
-        while queue or running:
-            while queue and len(running) < parallel:
-                seed = queue.pop(0)
-                echo(f"seed {seed}: training -> {sweeps.seed_dir(sweep_dir, seed)}")
-                running[seed] = _start(command(seed), sweeps.log_path(sweep_dir, seed))
-            time.sleep(poll_seconds)
-            for seed, (proc, log) in list(running.items()):
-                if proc.poll() is not None:
-                    log.close()
-                    del running[seed]
-                    failure = _finished(sweep_dir, seed, proc.returncode, echo)
-                    failed += [failure] if failure else []
-                    if on_change:
-                        on_change(failed)
-    finally:  # interrupted: stop the seeds we started
-        stop_children([proc for proc, _ in running.values()])
+        with child_runs() as start:
+            while queue or running:
+                while queue and len(running) < parallel:
+                    seed = queue.pop(0)
+                    echo(f"seed {seed}: training -> {sweeps.seed_dir(sweep_dir, seed)}")
+                    running[seed] = _start(start, command(seed), sweeps.log_path(sweep_dir, seed))
+                time.sleep(poll_seconds)
+                for seed, (proc, log) in list(running.items()):
+                    if proc.poll() is not None:
+                        log.close()
+                        del running[seed]
+                        failure = _finished(sweep_dir, seed, proc.returncode, echo)
+                        failed += [failure] if failure else []
+                        if on_change:
+                            on_change(failed)
+    finally:
         for _, log in running.values():
             log.close()
     return failed

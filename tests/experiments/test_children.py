@@ -1,9 +1,9 @@
 """The experiment drivers that start training runs (``report_runs``, ``run_seeds``,
-``cpu_lms``) stop them when they are stopped, through ``experiments.start_child`` and
-``stop_children``: each run gets exactly one SIGTERM, whether the driver got SIGTERM or a
-terminal's Ctrl-C reached its process group, so that an LM commits its running step; a second
-SIGTERM to the driver is passed on (the run stops at once); and the driver exits only after its
-runs, so that a rerun never finds a second trainer in a run directory."""
+``cpu_lms``) stop them when they are stopped, through ``experiments.child_runs``: each run gets
+exactly one SIGTERM, whether the driver got SIGTERM or a terminal's Ctrl-C reached its process
+group, so that an LM commits its running step; a second SIGTERM to the driver is passed on (the
+run stops at once); and the driver exits only after its runs, so that a rerun never finds a
+second trainer in a run directory."""
 
 from __future__ import annotations
 
@@ -102,3 +102,15 @@ def test_a_stopped_driver_stops_its_run_once_and_waits_for_it(tmp_path, driver, 
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+
+
+def test_the_signal_handlers_are_the_processs_own_again_after_the_block():
+    """A driver function called in-process (as the tests do) leaves no handler behind."""
+    from experiments import child_runs
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    with child_runs() as start:
+        if before[signal.SIGTERM] is signal.SIG_DFL:
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # ends the driver
+        assert start([sys.executable, "-c", "pass"]).wait() == 0
+    assert {s: signal.getsignal(s) for s in before} == before

@@ -10,9 +10,10 @@ Adam updates the variables.
 The loop around the steps is :class:`~taglm_tf.utils.training_loop.TrainingLoop`'s, one unit
 per ``checkpoint_every`` steps, each committed by its checkpoint (the loop's docstring says how,
 also under ``MultiWorkerMirroredStrategy``); in one process, Ctrl-C or SIGTERM within
-:func:`~taglm_tf.utils.training_loop.interruptible` (as :func:`~taglm_tf.lm.pretraining.run.pretrain`
-runs :meth:`LMTrainer.fit`) ends the unit after the running step and commits it. A checkpoint holds the model, the optimizer (its
-``iterations`` is the step), the carried LSTM state of every row and the data stream's state (the
+:func:`~taglm_tf.utils.training_loop.interruptible` (as
+:func:`~taglm_tf.lm.pretraining.run.pretrain` runs :meth:`LMTrainer.fit`) ends the unit after the
+running step and commits it. A checkpoint holds the model, the optimizer (its ``iterations`` is
+the step), the carried LSTM state of every row and the data stream's state (the
 window packer's, :mod:`taglm_tf.lm.pretraining.corpus` "Position"). Dropout masks and
 sampled-softmax candidates are drawn from stateless seeds made of the step, so a resumed run
 continues exactly as the uninterrupted one would have. A run resumed with another global batch
