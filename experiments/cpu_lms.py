@@ -46,7 +46,6 @@ import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -318,30 +317,19 @@ def run_parallel(todo: list[tuple], parallel: int) -> list[tuple[CpuLM, str]]:
     log; returns ``(lm, log file)`` of those that failed, once all have ended. Stopped, the LMs
     commit their running step (:func:`experiments.child_runs`)."""
     waiting, running, failed = list(todo), [], []
-    try:
-        with child_runs() as start:
-            while waiting or running:
-                while waiting and len(running) < parallel:
-                    lm, argv, log_file = waiting.pop(0)
-                    os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
-                    log = open(log_file, "a", encoding="utf-8")
-                    log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
-                    log.flush()
-                    print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
-                    running.append(
-                        (lm, start(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO), log, log_file)
-                    )
-                time.sleep(1)
-                for item in [r for r in running if r[1].poll() is not None]:
-                    lm, proc, log, log_file = item
-                    log.close()
-                    running.remove(item)
-                    print(f"{lm.name}: training ended with exit status {proc.returncode}", flush=True)
-                    if proc.returncode:
-                        failed.append((lm, log_file))
-    finally:
-        for _, _, log, _ in running:
-            log.close()
+    with child_runs() as start:
+        while waiting or running:
+            while waiting and len(running) < parallel:
+                lm, argv, log_file = waiting.pop(0)
+                print(f"training {lm.name} to step {lm.train_steps:,} (log: {log_file})", flush=True)
+                running.append((lm, start(argv, log_file=log_file, cwd=REPO), log_file))
+            time.sleep(1)
+            for item in [r for r in running if r[1].poll() is not None]:
+                lm, proc, log_file = item
+                running.remove(item)
+                print(f"{lm.name}: training ended with exit status {proc.returncode}", flush=True)
+                if proc.returncode:
+                    failed.append((lm, log_file))
     return failed
 
 

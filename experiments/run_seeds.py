@@ -75,18 +75,6 @@ def command_for(
     return [token.format(**values) for token in shlex.split(template)] + list(extra_args)
 
 
-def _start(start, argv: list[str], log_file: str):
-    log = open(log_file, "a", encoding="utf-8")
-    log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n")
-    log.flush()
-    try:
-        proc = start(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    except InputError:
-        log.close()
-        raise
-    return proc, log
-
-
 def _finished(sweep_dir: str, seed: int, returncode: int, echo) -> dict | None:
     """None if the seed succeeded, else its failure record."""
     run_dir, log_file = sweeps.seed_dir(sweep_dir, seed), sweeps.log_path(sweep_dir, seed)
@@ -112,25 +100,21 @@ def run_sweep(
     """Train ``seeds`` (``parallel`` at a time); returns the failures. The runs end with us
     (:func:`experiments.child_runs`)."""
     queue, running, failed = list(seeds), {}, []
-    try:
-        with child_runs() as start:
-            while queue or running:
-                while queue and len(running) < parallel:
-                    seed = queue.pop(0)
-                    echo(f"seed {seed}: training -> {sweeps.seed_dir(sweep_dir, seed)}")
-                    running[seed] = _start(start, command(seed), sweeps.log_path(sweep_dir, seed))
-                time.sleep(poll_seconds)
-                for seed, (proc, log) in list(running.items()):
-                    if proc.poll() is not None:
-                        log.close()
-                        del running[seed]
-                        failure = _finished(sweep_dir, seed, proc.returncode, echo)
-                        failed += [failure] if failure else []
-                        if on_change:
-                            on_change(failed)
-    finally:
-        for _, log in running.values():
-            log.close()
+    with child_runs() as start:
+        while queue or running:
+            while queue and len(running) < parallel:
+                seed = queue.pop(0)
+                echo(f"seed {seed}: training -> {sweeps.seed_dir(sweep_dir, seed)}")
+                log_file = sweeps.log_path(sweep_dir, seed)
+                running[seed] = start(command(seed), log_file=log_file, stdin=subprocess.DEVNULL)
+            time.sleep(poll_seconds)
+            for seed, proc in list(running.items()):
+                if proc.poll() is not None:
+                    del running[seed]
+                    failure = _finished(sweep_dir, seed, proc.returncode, echo)
+                    failed += [failure] if failure else []
+                    if on_change:
+                        on_change(failed)
     return failed
 
 

@@ -7,6 +7,7 @@ second trainer in a run directory."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -49,13 +50,15 @@ DRIVERS = {
         "from experiments import cpu_lms; "
         "cpu_lms.run_parallel([(cpu_lms.CPU_LMS[0], argv, {log!r})], parallel=1)"
     ),
+    "cpu_lms_check_call": "from experiments import cpu_lms; cpu_lms.check_call(argv)",
 }
 
-# How the driver is stopped, and what its run then does.
+# How the driver is stopped, what its run then does, and the driver's exit status.
 STOPS = {
-    "sigterm": ([signal.SIGTERM], "committed"),
-    "ctrl_c_to_the_group": (["group", signal.SIGINT], "committed"),
-    "sigterm_twice": ([signal.SIGTERM, signal.SIGTERM], "at once"),
+    "sigterm": ([signal.SIGTERM], "committed", 143),
+    "sighup": ([signal.SIGHUP], "committed", 129),
+    "ctrl_c_to_the_group": (["group", signal.SIGINT], "committed", -signal.SIGINT),
+    "sigterm_twice": ([signal.SIGTERM, signal.SIGTERM], "at once", 143),
 }
 
 
@@ -81,7 +84,7 @@ def test_a_stopped_driver_stops_its_run_once_and_waits_for_it(tmp_path, driver, 
             time.sleep(0.1)
         assert pid_file.exists(), "the driver did not start its run"
         child = int(pid_file.read_text())
-        signals, expected = STOPS[stop]
+        signals, expected, status = STOPS[stop]
         for how in signals:
             if how == "group":
                 continue
@@ -92,7 +95,7 @@ def test_a_stopped_driver_stops_its_run_once_and_waits_for_it(tmp_path, driver, 
             time.sleep(0.3)
         returncode = runner.wait(timeout=60)
         assert done_file.read_text() == expected  # the run ended as one or two SIGTERMs end it
-        assert returncode == (-signal.SIGINT if signals[0] == "group" else 128 + signal.SIGTERM)
+        assert returncode == status
         with pytest.raises(ProcessLookupError):  # ended, and reaped by the driver
             os.kill(child, 0)
     finally:
@@ -104,13 +107,31 @@ def test_a_stopped_driver_stops_its_run_once_and_waits_for_it(tmp_path, driver, 
                     pass
 
 
-def test_the_signal_handlers_are_the_processs_own_again_after_the_block():
-    """A driver function called in-process (as the tests do) leaves no handler behind."""
+@pytest.mark.parametrize("end", ["normal", "exception", "sigterm"])
+def test_the_block_stops_its_runs_and_leaves_the_processs_own_handlers(tmp_path, end):
+    """In-process, as the tests call the drivers: however the block ends, a run still running gets
+    one SIGTERM and is waited for, a SIGTERM within the block ends it with status 143, and every
+    handler is the process's own again afterwards."""
     from experiments import child_runs
 
-    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
-    with child_runs() as start:
-        if before[signal.SIGTERM] is signal.SIG_DFL:
-            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # ends the driver
-        assert start([sys.executable, "-c", "pass"]).wait() == 0
-    assert {s: signal.getsignal(s) for s in before} == before
+    handled = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    before = {s: signal.getsignal(s) for s in handled}
+    if before[signal.SIGTERM] is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    pid_file, done_file = tmp_path / "child.pid", tmp_path / "child.done"
+    (tmp_path / "child.py").write_text(CHILD.format(pid=str(pid_file), done=str(done_file)))
+    raised = {"normal": None, "exception": RuntimeError, "sigterm": SystemExit}[end]
+    with pytest.raises(raised) if raised else contextlib.nullcontext() as caught:
+        with child_runs() as start:
+            start([sys.executable, str(tmp_path / "child.py")], log_file=str(tmp_path / "logs" / "child.log"))
+            while not (pid_file.exists() and pid_file.read_text()):
+                time.sleep(0.05)
+            if end == "exception":
+                raise RuntimeError("a driver's error")
+            if end == "sigterm":
+                os.kill(os.getpid(), signal.SIGTERM)
+    if end == "sigterm":
+        assert caught.value.code == 143
+    assert done_file.read_text() == "committed"  # one SIGTERM, waited for
+    assert {s: signal.getsignal(s) for s in handled} == before
+    assert (tmp_path / "logs" / "child.log").read_text().startswith("=== ")
