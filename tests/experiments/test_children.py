@@ -39,6 +39,15 @@ open({done!r}, "w").write("committed")
 sys.exit(130)
 """
 
+
+def as_in_a_terminal():
+    """``preexec_fn`` of the driver: Ctrl-C and a hang-up as in a terminal's foreground job (a
+    background or ``nohup`` test run hands its children SIGINT and SIGHUP ignored, and a driver
+    leaves an ignored signal ignored)."""
+    sigint_as_in_a_terminal()
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 # How each driver starts one run of ``argv`` (``CHILD``), as its main does.
 DRIVERS = {
     "report_runs": "from experiments import report_runs; report_runs._call(argv)",
@@ -74,7 +83,7 @@ def test_a_stopped_driver_stops_its_run_once_and_waits_for_it(tmp_path, driver, 
         [sys.executable, "-c", f"import sys; argv = [sys.executable, {str(script)!r}]; {start}"],
         cwd=REPO,
         start_new_session=True,  # a process group of its own, as a terminal's foreground job
-        preexec_fn=sigint_as_in_a_terminal,
+        preexec_fn=as_in_a_terminal,
     )
     child = None
     try:
