@@ -6,12 +6,12 @@ import shlex
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import taglm_tf  # noqa: F401  (first: it selects Keras 2 before TensorFlow is imported)
 from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.signals import handling
 
 
 def child_env() -> dict:
@@ -51,21 +51,14 @@ def child_runs() -> Iterator[Callable[..., subprocess.Popen]]:
         InputError: from ``start``, a command that cannot be started.
     """
     runs = _Children()
-    previous = _install(runs.on_signal)
-    try:
-        yield runs.start
-    except BaseException:
-        runs.stop_all(previous)
-        raise
-    runs.stop_all(previous)
+    with handling(runs.on_signal, (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)):
+        try:
+            yield runs.start
+        except BaseException:
+            runs.stop_all()
+            raise
+        runs.stop_all()
     runs.raise_pending()
-
-
-_HANDLED = {
-    signal.SIGTERM: signal.SIG_DFL,
-    signal.SIGHUP: signal.SIG_DFL,
-    signal.SIGINT: signal.default_int_handler,
-}
 
 
 class _Children:
@@ -114,15 +107,14 @@ class _Children:
             if child.poll() is None:
                 child.terminate()
 
-    def stop_all(self, previous: dict) -> None:
-        """One SIGTERM to each child still running, wait for all, restore the handlers."""
+    def stop_all(self) -> None:
+        """One SIGTERM to each child still running, then wait for all."""
         self.stopping = True
         try:
             self._terminate()
             for child in self.children:
                 child.wait()
         finally:
-            _restore(previous)
             self.stopping = False
 
     def raise_pending(self) -> None:
@@ -135,34 +127,3 @@ def _raise_for(signum: int):
     if signum == signal.SIGINT:
         raise KeyboardInterrupt
     sys.exit(128 + signum)
-
-
-def _install(handler) -> dict:
-    """Set ``handler`` for each of :data:`_HANDLED` whose handler is Python's default (signals
-    blocked meanwhile, so none lands between two of them); returns what to restore."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    with _blocked():
-        return {
-            s: signal.signal(s, handler) for s, default in _HANDLED.items() if signal.getsignal(s) is default
-        }
-
-
-def _restore(previous: dict) -> None:
-    with _blocked():
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-@contextlib.contextmanager
-def _blocked():
-    """:data:`_HANDLED` held back within the block (POSIX); nothing forks here, so no child
-    inherits the mask."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, set(_HANDLED))
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -41,13 +41,13 @@ import json
 import os
 import shutil
 import signal
-import threading
 from collections.abc import Callable, Iterator, Mapping
 
 import tensorflow as tf
 
 from taglm_tf.utils.errors import InputError, Interrupted
 from taglm_tf.utils.fileio import remove_partial_checkpoints, write_text_atomic
+from taglm_tf.utils.signals import handling
 
 CHECKPOINTS, TENSORBOARD = "checkpoints", "tensorboard"
 
@@ -229,24 +229,8 @@ def interruptible(describe: Callable[[], str], loop: TrainingLoop | None = None)
 
     if loop is not None:
         loop.stop_requested = False
-    previous = _install(handler)
-    try:
-        yield
-    except KeyboardInterrupt:
-        raise Interrupted(describe()) from None
-    finally:
-        for signum, restore in previous.items():
-            signal.signal(signum, restore)
-
-
-def _install(handler) -> dict:
-    """Set ``handler`` for SIGTERM and SIGINT where Python's default is in place; returns
-    ``{signal: handler to restore}`` for those it set."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    defaults = {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler}
-    previous = {}
-    for signum, default in defaults.items():
-        if signal.getsignal(signum) is default:
-            previous[signum] = signal.signal(signum, handler)
-    return previous
+    with handling(handler, (signal.SIGTERM, signal.SIGINT)):
+        try:
+            yield
+        except KeyboardInterrupt:
+            raise Interrupted(describe()) from None
