@@ -9,9 +9,15 @@ import math
 import warnings
 from collections.abc import Sequence
 
-import scipy.stats
-
 from taglm_tf.utils.errors import InputError
+
+
+def _scipy_stats():
+    # Imported on first use: scipy.stats takes one to three seconds to import here, and the
+    # drivers that start runs (run_seeds, report_runs) read this module for mean_std alone.
+    import scipy.stats
+
+    return scipy.stats
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +63,7 @@ def welch_ttest(a: Sequence[float], b: Sequence[float]) -> WelchResult:
     if sa == 0.0 and sb == 0.0:
         raise InputError("both samples have zero variance: the Welch t-test is undefined")
     with _quiet_precision_warning():
-        result = scipy.stats.ttest_ind(a, b, equal_var=False)
+        result = _scipy_stats().ttest_ind(a, b, equal_var=False)
     return WelchResult(
         float(result.statistic), float(result.df), float(result.pvalue), ma, mb, sa, sb, len(a), len(b)
     )
@@ -90,7 +96,7 @@ def paired_ttest(a: Sequence[float], b: Sequence[float]) -> PairedResult:
     if max(diffs) == min(diffs):
         raise InputError("every pair differs by the same amount: the paired t-test is undefined")
     with _quiet_precision_warning():
-        result = scipy.stats.ttest_rel(a, b)
+        result = _scipy_stats().ttest_rel(a, b)
     return PairedResult(
         float(result.statistic), len(a) - 1, float(result.pvalue), math.fsum(diffs) / len(a), len(a)
     )
@@ -103,7 +109,7 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple:
     if std is None:
         return mean, None
     n = len(values)
-    return mean, float(scipy.stats.t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
+    return mean, float(_scipy_stats().t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
 
 
 @contextlib.contextmanager

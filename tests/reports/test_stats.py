@@ -113,3 +113,23 @@ def test_mean_ci_is_scipys_t_interval():
     )
     assert mean == pytest.approx(np.mean(values)) and (mean - half, mean + half) == pytest.approx((low, high))
     assert mean_ci([3.0]) == (3.0, None)
+
+
+def test_the_drivers_that_start_runs_import_scipy_only_when_they_test():
+    """scipy.stats takes seconds to import; ``run_seeds`` and ``report_runs`` start runs and
+    summarize with ``mean_std`` alone, so they start without it, and a test loads it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, experiments.run_seeds, experiments.report_runs\n"
+        "before = 'scipy.stats' in sys.modules\n"
+        "from taglm_tf.reports import stats\n"
+        "stats.mean_std([1.0, 2.0])\n"
+        "after_mean_std = 'scipy.stats' in sys.modules\n"
+        "stats.welch_ttest([1.0, 2.0], [1.5, 2.5, 3.0])\n"
+        "print(before, after_mean_std, 'scipy.stats' in sys.modules)"
+    )
+    repo = __file__.rsplit("/tests/", 1)[0]
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True"]

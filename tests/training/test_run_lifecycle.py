@@ -105,18 +105,29 @@ def stop_in_epoch(model_dir, epoch, sig, *extra, steps=25):
     return result.returncode, result.stderr
 
 
-def test_ctrl_c_then_sigkill_mid_epoch_then_resume_equals_the_uninterrupted_run(tmp_path, reference):
-    """One run stopped twice: Ctrl-C in epoch 2 (one line, exit 130), then SIGKILL in the annealing
-    epoch 3 of the resumed run (leaving a half-written checkpoint); the second resume ends the
-    schedule with the same scores, history and predictions as the uninterrupted run."""
+def test_a_run_stopped_twice_and_moved_resumes_to_the_uninterrupted_run(tmp_path, reference):
+    """One run stopped twice: Ctrl-C in epoch 2 (one line, exit 130); then, moved elsewhere (state.json
+    names checkpoints relative to the run), resumed and killed by SIGKILL in the annealing epoch 3
+    (leaving a half-written checkpoint); the second resume ends the schedule with the same scores,
+    history and predictions as the uninterrupted run. A copy taken after the first stop whose
+    checkpoints (or best/) are gone is one error line, never the moved original's files."""
+    import shutil
+
     assert len(history(reference)) == 3
-    model_dir = tmp_path / "run"
-    returncode, err = stop_in_epoch(model_dir, 2, signal.SIGINT)
+    first = tmp_path / "first"
+    returncode, err = stop_in_epoch(first, 2, signal.SIGINT)
     assert returncode == 130
     assert err.strip().splitlines()[-1] == (
         "interrupted in epoch 2; rerun with --resume to continue from the end of epoch 1"
     )
     assert "Traceback" not in err
+    assert json.loads((first / "state.json").read_text())["checkpoint"] == "checkpoints/ckpt-1"
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)
+    model_dir = tmp_path / "elsewhere" / "moved"
+    model_dir.parent.mkdir()
+    first.rename(model_dir)
+
     returncode, _ = stop_in_epoch(model_dir, 3, signal.SIGKILL, "--resume")
     assert returncode == -signal.SIGKILL
     leftover = model_dir / "checkpoints" / "ckpt-3_temp"  # as a kill during a save leaves it
@@ -127,6 +138,24 @@ def test_ctrl_c_then_sigkill_mid_epoch_then_resume_equals_the_uninterrupted_run(
     assert not leftover.exists()
     assert outcome(model_dir) == outcome(reference)
     assert [h["lr"] for h in history(model_dir)] == pytest.approx([1e-3, 1e-3, 1e-4])  # annealed
+
+    broken = tmp_path / "broken"
+    shutil.copytree(copy, broken)
+    shutil.rmtree(broken / "checkpoints")
+    failed = run(broken, "--resume")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines()[-1] == (
+        f"error: {broken}: state.json names checkpoints/ckpt-1, which is not in the run directory: its files "
+        "are incomplete; start the run anew (without --resume)"
+    )
+    no_best = tmp_path / "no_best"
+    shutil.copytree(copy, no_best)
+    shutil.rmtree(no_best / "best")
+    failed = run(no_best, "--resume")  # annealing would need best/: refused at the start
+    assert failed.returncode == 1 and failed.stderr.strip().splitlines()[-1] == (
+        f"error: {no_best}: state.json names best/ckpt-1, which is not in the run directory: its files "
+        "are incomplete; start the run anew (without --resume)"
+    )
 
 
 def test_resume_with_other_settings_is_one_error_line(reference):
@@ -248,49 +277,12 @@ def test_dropout_in_a_traced_step_depends_only_on_seed_and_epoch():
         random_generators(legacy)
 
 
-def test_a_moved_run_resumes_and_a_copy_reads_only_its_own_files(tmp_path, reference):
-    """state.json names checkpoints relative to the run: an interrupted run moved elsewhere
-    resumes to the uninterrupted outcome (a copy, its original gone, is the same case); a copy
-    whose checkpoints are gone is one error line, never the original's files."""
-    import shutil
-
-    first = tmp_path / "first"
-    returncode, _ = stop_in_epoch(first, 2, signal.SIGKILL)
-    assert returncode == -signal.SIGKILL
-    assert json.loads((first / "state.json").read_text())["checkpoint"] == "checkpoints/ckpt-1"
-    copy = tmp_path / "copy"
-    shutil.copytree(first, copy)
-    moved = tmp_path / "elsewhere" / "moved"
-    moved.parent.mkdir()
-    first.rename(moved)
-    resumed = run(moved, "--resume")
-    assert resumed.returncode == 0, resumed.stderr
-    assert outcome(moved) == outcome(reference)
-    broken = tmp_path / "broken"
-    shutil.copytree(copy, broken)
-    shutil.rmtree(broken / "checkpoints")
-    failed = run(broken, "--resume")
-    assert failed.returncode == 1 and "Traceback" not in failed.stderr
-    assert failed.stderr.strip().splitlines()[-1] == (
-        f"error: {broken}: state.json names checkpoints/ckpt-1, which is not in the run directory: its files "
-        "are incomplete; start the run anew (without --resume)"
-    )
-    no_best = tmp_path / "no_best"
-    shutil.copytree(copy, no_best)
-    shutil.rmtree(no_best / "best")
-    failed = run(no_best, "--resume")  # annealing would need best/: refused at the start
-    assert failed.returncode == 1 and failed.stderr.strip().splitlines()[-1] == (
-        f"error: {no_best}: state.json names best/ckpt-1, which is not in the run directory: its files "
-        "are incomplete; start the run anew (without --resume)"
-    )
-
-
 def test_a_kill_between_a_new_best_and_its_commit_leaves_the_committed_best(tmp_path, monkeypatch):
     """The best epoch's weights are written before state.json commits the epoch: a kill in
     between leaves them beside the committed best; the next start removes them, so annealing
     restores the best state.json names, and the run ends as an uninterrupted one does."""
     reference_dir, model_dir = tmp_path / "reference", tmp_path / "run"
-    settings = dict(learning_rate=0.01, patience=3, max_constant_epochs=5)  # dev F1 best at epochs 1, 2, 3, 5
+    settings = dict(learning_rate=0.01, patience=3, max_constant_epochs=3)  # dev F1 best at epochs 1, 2, 3
     run_experiment(tiny_config(reference_dir, **settings))
     commit, killed = Trainer._commit, []
 
