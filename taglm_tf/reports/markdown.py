@@ -17,8 +17,8 @@ from taglm_tf.reports.run_groups import (
     mean_perplexities,
     paired_runs,
     repeated_seeds,
-    same_shared_builds,
     seed_pairs,
+    shared_builds,
 )
 from taglm_tf.reports.stats import mean_ci, mean_std, paired_ttest, welch_ttest
 from taglm_tf.tasks import METRIC_TITLES
@@ -109,6 +109,12 @@ def _delta(value) -> str:
     return "—" if value is None else f"{value:+.2f}"
 
 
+BUILD_NOTES = {
+    "other": "other builds of the LMs both read",
+    "unrecorded": "an LM both read has no recorded build",
+}
+
+
 def comparison_rows(groups: dict[str, list[Group]]) -> list[list]:
     rows = []
     for name, delta, a, b, split in comparable_pairs(groups):
@@ -121,8 +127,9 @@ def comparison_rows(groups: dict[str, list[Group]]) -> list[list]:
             # The paper's figure is on dev: ours there too, beside the test one.
             dev = statistics.mean(x.dev_score for x in b.runs) - statistics.mean(x.dev_score for x in a.runs)
             notes.append(f"dev: {dev:+.2f}")
-        if not same_shared_builds(a, b):
-            notes.append("other builds of the LMs both read")
+        builds = shared_builds(a, b)
+        if builds != "same":
+            notes.append(BUILD_NOTES[builds])
         diff_text = f"{diff:+.2f} ({'; '.join(notes)})"
         rows.append(
             [
@@ -154,7 +161,7 @@ def render_comparisons(groups: dict[str, list[Group]]) -> list[str]:
             "Ours: difference of the mean test F1 of all runs of each arm, between runs with the "
             "same data, embeddings and schedule (and the same LMs where only the tagger differs); "
             "an LM that both arms read is the same build in both where such runs exist, else the "
-            "row says it pairs other builds; "
+            "row says it pairs other builds (or builds a run did not record); "
             "two-sided Welch t-test as in the paper (§3.1), and the paired t-test over the seeds "
             "both arms ran, whose mean difference can differ from the difference of means when "
             "an arm has more seeds.",

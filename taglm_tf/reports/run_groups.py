@@ -89,13 +89,17 @@ def comparable(a: Group, b: Group, same_lms: bool = False) -> bool:
     return all(a.setting.get(k) == b.setting.get(k) for k in keys)
 
 
-def same_shared_builds(a: Group, b: Group) -> bool:
-    """Whether each LM that both groups read (same direction, same name) is the same build in
-    both; true when they share none. Both groups' runs read one set of LMs (it is part of the
-    setting they are pooled by)."""
+def shared_builds(a: Group, b: Group) -> str:
+    """How the LMs that both groups read (same direction, same name) compare: ``"same"`` when
+    each is the same recorded build in both (also when they share none), ``"unrecorded"`` when a
+    run of either recorded no fingerprint for one of them (the builds cannot be told apart), else
+    ``"other"``. Both groups' runs read one set of LMs (it is part of the setting they are pooled
+    by)."""
     reads_a, reads_b = (sweeps.lm_reads(g.runs[0].config) if g.runs else {} for g in (a, b))
     shared = [d for d in reads_a.keys() & reads_b.keys() if reads_a[d][0] == reads_b[d][0]]
-    return all(reads_a[d] == reads_b[d] for d in shared)
+    if any(reads_a[d][1] is None or reads_b[d][1] is None for d in shared):
+        return "unrecorded"
+    return "same" if all(reads_a[d] == reads_b[d] for d in shared) else "other"
 
 
 def comparable_groups(
@@ -103,9 +107,9 @@ def comparable_groups(
 ) -> list[tuple[Group, Group]]:
     """Every ``(base group, variant group)`` of the two labels that ran in the same setting. A
     variant group pairs with the base groups that read the same builds of the LMs both read
-    where there are any (:func:`same_shared_builds`), else with those of other builds."""
+    where there are any (:func:`shared_builds`), else with the others."""
     pairs = [
-        (a, b, same_shared_builds(a, b))
+        (a, b, shared_builds(a, b) == "same")
         for a in groups.get(base, [])
         for b in groups.get(variant, [])
         if comparable(a, b, same_lms)

@@ -311,12 +311,25 @@ def test_no_data_size_section_without_paired_runs(runs, tmp_path):
 
 
 def test_tagger_only_variants_pair_with_the_taglm_of_the_same_lms(tmp_path):
+    """Pairs by LM name; runs that recorded no LM fingerprint cannot be known to read one build,
+    and the row says so (a recorded build against an unrecorded one too)."""
     fake_runs.write_sweep(str(tmp_path / "t_a"), "ner_taglm", TAGLM, forward_lm="/lms/a")
     fake_runs.write_sweep(str(tmp_path / "t_b"), "ner_taglm", BASE, forward_lm="/lms/b")
     fake_runs.write_sweep(str(tmp_path / "small"), "ner_taglm_small_rnn2", TAGLM, forward_lm="/lms/a")
     text = write_report([str(tmp_path / d) for d in ("t_a", "t_b", "small")], str(tmp_path / "R.md"))
     rows = [line for line in text.splitlines() if line.startswith("| `ner_taglm_small_rnn2` − `ner_taglm` |")]
-    assert len(rows) == 1 and "LMs: fwd: a → fwd: a |" in rows[0] and "| +0.00 (n=3 vs 3) |" in rows[0]
+    assert len(rows) == 1 and "LMs: fwd: a → fwd: a |" in rows[0]
+    assert "| +0.00 (n=3 vs 3; an LM both read has no recorded build) |" in rows[0]
+    build = {"forward_lm": "98f" * 4 + "0" * 52}
+    fake_runs.write_sweep(
+        str(tmp_path / "t_c"), "ner_taglm", BASE, forward_lm="/lms/c", lm_fingerprints=build
+    )
+    fake_runs.write_sweep(str(tmp_path / "small_c"), "ner_taglm_small_rnn2", BASE, forward_lm="/lms/c")
+    text = write_report([str(tmp_path / d) for d in ("t_c", "small_c")], str(tmp_path / "R.md"))
+    (row,) = [
+        line for line in text.splitlines() if line.startswith("| `ner_taglm_small_rnn2` − `ner_taglm` |")
+    ]
+    assert "| +0.00 (n=3 vs 3; an LM both read has no recorded build) |" in row
 
 
 def test_each_lm_build_is_its_own_row_and_tagger_variants_pair_with_their_own_build_first(tmp_path):
