@@ -25,7 +25,12 @@ Stop: within :func:`interruptible`, Ctrl-C and SIGTERM stop the run, and the blo
 whose unit can end after any step (the LM: its state is whole after every step) makes its loop
 with ``stop_between_steps``: the first signal then asks the running unit to end after its current
 step and commit what it trained (a job runner's or a preempted cloud machine's SIGTERM costs a
-step, not up to a unit of them), and a second signal stops at once. Otherwise (the tagger, whose
+step, not up to a unit of them), and a second signal stops at once. With several workers (one
+process each) the loop is given ``agree_to_stop``, a collective that tells every worker whether
+any of them was asked to stop: the workers consult it after every step and before every unit, so
+a signal to any one of them, or to all at different steps, ends all of them after the same step
+and they commit that step together; a first signal anywhere within :meth:`TrainingLoop.run` waits
+for the next such point. Otherwise (the tagger, whose
 epoch resumes only from its start) the stop is at once: the running unit is lost (nothing of it is
 committed; a resume repeats it exactly).
 
@@ -65,9 +70,11 @@ class TrainingLoop:
             chief or a single process.
         on_writer: called once, with the writer as default, when the TensorBoard writer is made
             (e.g. to write the run's hyper-parameters).
-        stop_between_steps: the units end early when :attr:`stop_requested` is set, committing
-            the steps they trained (only where every process of the run gets the same signal at
-            the same step, i.e. one process).
+        stop_between_steps: the units end early when :meth:`should_stop`, committing the steps
+            they trained.
+        agree_to_stop: with several workers, a collective every worker calls at the same points:
+            given this worker's :attr:`stop_requested`, whether any worker's is set (see the
+            module docstring, "Stop"); ``None`` in one process.
     """
 
     def __init__(
@@ -79,6 +86,7 @@ class TrainingLoop:
         worker: int | None = None,
         on_writer: Callable[[], None] | None = None,
         stop_between_steps: bool = False,
+        agree_to_stop: Callable[[bool], bool] | None = None,
     ):
         self.checkpoint, self.model_dir, self.state_file, self.worker = (
             checkpoint,
@@ -94,6 +102,29 @@ class TrainingLoop:
         self.running: int | None = None  # the unit being trained and not yet committed, if any
         self.stop_between_steps = stop_between_steps
         self.stop_requested = False  # set by the first Ctrl-C or SIGTERM, see interruptible()
+        self._agree_to_stop = agree_to_stop
+        self._in_run = False
+
+    def should_stop(self) -> bool:
+        """Whether the running unit should end after its current step: a stop was requested of
+        this process, or, with several workers, of any of them. Then this call is a collective,
+        made by every worker at the same point, and its answer is the collective's, the same on
+        every worker: a request that comes while it runs waits for the next call."""
+        if self._agree_to_stop is None:
+            return self.stop_requested
+        agreed = self._agree_to_stop(self.stop_requested)
+        if agreed:
+            self.stop_requested = True
+        return agreed
+
+    def defers_stop(self) -> bool:
+        """Whether a first Ctrl-C or SIGTERM now only requests a stop (:func:`interruptible`):
+        with ``stop_between_steps``, while a unit trains, and with several workers anywhere
+        within :meth:`run` (a worker that stopped alone would leave the others waiting in a
+        collective)."""
+        if not self.stop_between_steps or self.stop_requested:
+            return False
+        return self.running is not None or (self._agree_to_stop is not None and self._in_run)
 
     # -- commit and resume -------------------------------------------------------------------
     def commit(self, number: int, state: Mapping | None = None) -> str:
@@ -162,18 +193,22 @@ class TrainingLoop:
         """Run units until ``done()``. ``number()`` names the next unit (:attr:`running` until it
         commits); ``unit()`` trains it, evaluates it and commits it with :meth:`commit` (a unit
         that finds nothing left to train, e.g. at the end of the data, commits nothing). With
-        ``stop_between_steps``, a unit that sees :attr:`stop_requested` ends after its current
-        step and commits; the run then stops as at a Ctrl-C, unless it was done.
+        ``stop_between_steps``, a unit that sees :meth:`should_stop` ends after its current step
+        and commits; the run then stops as at a Ctrl-C, unless it was done.
 
         Raises:
             KeyboardInterrupt: a stop was requested and the run is not done.
         """
-        while not done():
-            if self.stop_requested:
-                raise KeyboardInterrupt
-            self.running = number()
-            unit()
-            self.running = None
+        self._in_run = True
+        try:
+            while not done():
+                if self.should_stop():
+                    raise KeyboardInterrupt
+                self.running = number()
+                unit()
+                self.running = None
+        finally:
+            self._in_run = False
 
     # -- TensorBoard -------------------------------------------------------------------------
     @property
@@ -207,20 +242,16 @@ def interruptible(describe: Callable[[], str], loop: TrainingLoop | None = None)
     Within the block SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, so that a run stopped
     by a job runner (``run_seeds``, a cluster) says where it stopped and a start that committed
     nothing cleans up after itself. With a ``loop`` made with ``stop_between_steps``, the first
-    Ctrl-C or SIGTERM while a unit trains sets its :attr:`~TrainingLoop.stop_requested` instead
-    (the unit commits after its current step, then the loop raises), and a second one raises at
-    once. Python runs signal handlers in the main thread only; in another thread, or where the
+    Ctrl-C or SIGTERM where the loop :meth:`~TrainingLoop.defers_stop` (while a unit trains; with
+    several workers, anywhere within its run) sets its :attr:`~TrainingLoop.stop_requested`
+    instead (the unit commits after its current step, then the loop raises), and a second one
+    raises at once. Python runs signal handlers in the main thread only; in another thread, or where the
     program has set its own handler for a signal, that signal is left alone. The handlers are
     restored when the block ends.
     """
 
     def handler(signum, frame):
-        if (
-            loop is not None
-            and loop.stop_between_steps
-            and loop.running is not None
-            and not loop.stop_requested
-        ):
+        if loop is not None and loop.defers_stop():
             loop.stop_requested = True
             # os.write, not print: a handler that lands within a print to stderr may not print
             os.write(2, b"stopping after the running step and its checkpoint (again: at once)\n")

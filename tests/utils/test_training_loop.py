@@ -52,9 +52,12 @@ class StepwiseToy(Toy):
     """The toy with the LM's kind of unit: named by the step it ends at, and able to end after
     any step (the value and the step count are all its state)."""
 
-    def __init__(self, model_dir, on_step=None):
+    def __init__(self, model_dir, on_step=None, agree_to_stop=None):
         super().__init__(model_dir, on_step=on_step)
-        self.loop.stop_between_steps = True
+        checkpoint = tf.train.Checkpoint(value=self.value, steps=self.steps)
+        self.loop = TrainingLoop(
+            checkpoint, str(model_dir), 2, stop_between_steps=True, agree_to_stop=agree_to_stop
+        )
 
     def train(self, resume=False):
         if resume:
@@ -70,7 +73,7 @@ class StepwiseToy(Toy):
         return float(self.value.numpy())
 
     def unit(self):
-        while int(self.steps) < self.loop.running and not self.loop.stop_requested:
+        while int(self.steps) < self.loop.running and not self.loop.should_stop():
             self.steps.assign_add(1)
             self.value.assign(self.value * 1.25 + tf.cast(self.steps, tf.float32) / 7)
             self.on_step(self)
@@ -155,6 +158,81 @@ def test_a_second_signal_stops_at_once_and_loses_the_unit(tmp_path, uninterrupte
     with pytest.raises(Interrupted) as stopped:
         toy.train()
     assert str(stopped.value) == "stopped at step 7, commit 6"
+    assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
+
+
+class OtherWorker:
+    """``agree_to_stop`` of one of several workers: the collective answers whether any worker was
+    asked; another worker was asked at the check made after step ``step`` (or before the unit
+    that starts there)."""
+
+    def __init__(self, step):
+        self.step, self.toy, self.asked = step, None, []
+
+    def __call__(self, asked):
+        self.asked.append((int(self.toy.steps), asked))
+        return asked or int(self.toy.steps) >= self.step
+
+
+@pytest.mark.parametrize("step", [7, 6])
+def test_a_stop_asked_of_another_worker_ends_this_one_after_the_same_step(tmp_path, uninterrupted, step):
+    """With ``agree_to_stop``, a stop asked of another worker ends this worker too, after the step
+    where the collective said so: step 7 in the middle of the unit ending at 9 (committed), or step
+    6 at a unit's end (then before the next unit); the resumed run ends as the uninterrupted one."""
+    other = OtherWorker(step)
+    toy = StepwiseToy(tmp_path, agree_to_stop=other)
+    other.toy = toy
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == f"stopped at step {step}, commit {step}"
+    first = next(check for check in other.asked if check[0] >= step)
+    assert first == (step, False) and toy.loop.stop_requested  # checked at that step; recorded here
+    assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
+
+
+def test_a_stop_asked_while_the_workers_agree_waits_for_their_next_check(tmp_path, uninterrupted):
+    """A signal that lands while the collective runs (after it read this worker's flag) must not
+    stop this worker alone: the others got the same answer, "go on". Here the request comes
+    within the check after step 7; the check after step 8 stops every worker."""
+    toy = None
+
+    def signalled_while_agreeing(asked):
+        if int(toy.steps) == 7 and not asked:
+            toy.loop.stop_requested = True  # as the handler does, after the flag was read
+        return asked
+
+    toy = StepwiseToy(tmp_path, agree_to_stop=signalled_while_agreeing)
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 8, commit 8"
+    assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
+
+
+@pytest.mark.parametrize("workers", [2, 1])
+def test_with_several_workers_a_signal_between_units_waits_for_the_next_check(
+    tmp_path, uninterrupted, workers
+):
+    """A first SIGTERM after one unit's checkpoint and before the next unit (here: in its commit)
+    only asks for a stop with several workers, where one that stopped alone would leave the
+    others in a collective; the check before the next unit ends the run. One process stops at
+    once there. Either way the run stops after step 3, committed."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    toy = StepwiseToy(tmp_path, agree_to_stop=(lambda asked: asked) if workers > 1 else None)
+    commit = toy.loop.commit
+
+    def signalled_in_the_first_commit(number, state=None):
+        name = commit(number, state)
+        if number == STEPS_PER_UNIT:
+            assert toy.loop.defers_stop() is (workers > 1)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return name
+
+    toy.loop.commit = signalled_in_the_first_commit
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 3, commit 3"
+    assert toy.loop.stop_requested is (workers > 1)
     assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
 
 

@@ -9,14 +9,15 @@ Adam updates the variables.
 
 The loop around the steps is :class:`~taglm_tf.utils.training_loop.TrainingLoop`'s, one unit
 per ``checkpoint_every`` steps, each committed by its checkpoint (the loop's docstring says how,
-also under ``MultiWorkerMirroredStrategy``); in one process, Ctrl-C or SIGTERM within
+also under ``MultiWorkerMirroredStrategy``); Ctrl-C or SIGTERM within
 :func:`~taglm_tf.utils.training_loop.interruptible` (as
 :func:`~taglm_tf.lm.pretraining.run.pretrain` runs :meth:`LMTrainer.fit`) ends the unit after the
-running step and commits it. A checkpoint holds the model, the optimizer (its ``iterations`` is
-the step), the carried LSTM state of every row and the data stream's state (the
-window packer's, :mod:`taglm_tf.lm.pretraining.corpus` "Position"). Dropout masks and
-sampled-softmax candidates are drawn from stateless seeds made of the step, so a resumed run
-continues exactly as the uninterrupted one would have. A run resumed with another global batch
+running step and commits it; with several workers, a signal to any of them ends every worker
+after the same step (they agree on it with a collective after each step). A checkpoint holds
+the model, the optimizer (its ``iterations`` is the step), the carried LSTM state of every row
+and the data stream's state (the window packer's, :mod:`taglm_tf.lm.pretraining.corpus`
+"Position"). Dropout masks and sampled-softmax candidates are drawn from stateless seeds made of
+the step, so a resumed run continues exactly as the uninterrupted one would have. A run resumed with another global batch
 size (rows x replicas) restarts its LSTM states from zeros and its data at the chunk of the newest
 sentence read, as do checkpoints written before the states were saved.
 """
@@ -252,11 +253,19 @@ class LMTrainer:
             model_dir,
             config.keep_checkpoints,
             worker=None if self.is_chief else self.task_id,
-            # several workers would each stop at the step their own signal came, and wait for
-            # each other's collectives there
-            stop_between_steps=not _multi_worker(strategy),
+            stop_between_steps=True,
+            agree_to_stop=self._any_worker_asked if _multi_worker(strategy) else None,
+        )
+        self._sum_over_replicas = tf.function(
+            lambda x: strategy.reduce(SUM, strategy.run(lambda: tf.identity(x)), axis=None)
         )
         self._step_fn = tf.function(self._distributed_step)
+
+    def _any_worker_asked(self, asked: bool) -> bool:
+        """Whether any worker was asked to stop: each worker's flag, once per replica, summed over
+        all replicas of all workers (a collective; :class:`TrainingLoop` calls it at the same
+        points on every worker)."""
+        return int(self._sum_over_replicas(tf.constant(int(asked), tf.int32))) > 0
 
     @property
     def step(self) -> int:
@@ -332,7 +341,7 @@ class LMTrainer:
         """Train on a distributed window dataset up to ``config.train_steps`` (or its end), one
         unit of :class:`TrainingLoop` per ``checkpoint_every`` steps: a checkpoint at every
         multiple of it, at ``train_steps``, at the end of the data and at the step where Ctrl-C
-        or SIGTERM stops a one-process run (:func:`~taglm_tf.utils.training_loop.interruptible`).
+        or SIGTERM stops the run (:func:`~taglm_tf.utils.training_loop.interruptible`).
 
         Args:
             dataset: from :func:`lm_corpus.distributed_dataset` with this strategy and batch size.
@@ -362,7 +371,7 @@ class LMTrainer:
         (and where it ends early); then commit the steps trained, if any, and evaluate (not when
         a stop ended it early)."""
         c, trained = self.config, False
-        while self.step < self.loop.running and not self.loop.stop_requested:
+        while self.step < self.loop.running and not self.loop.should_stop():
             try:
                 batch = next(run.batches)
             except (StopIteration, tf.errors.OutOfRangeError):
