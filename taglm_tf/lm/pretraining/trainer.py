@@ -256,6 +256,7 @@ class LMTrainer:
             stop_between_steps=True,
             agree_to_stop=self._any_worker_asked if _multi_worker(strategy) else None,
         )
+        self._stops_agreed = 0
         self._sum_over_replicas = tf.function(
             lambda x: strategy.reduce(SUM, strategy.run(lambda: tf.identity(x)), axis=None)
         )
@@ -264,8 +265,17 @@ class LMTrainer:
     def _any_worker_asked(self, asked: bool) -> bool:
         """Whether any worker was asked to stop: each worker's flag, once per replica, summed over
         all replicas of all workers (a collective; :class:`TrainingLoop` calls it at the same
-        points on every worker)."""
-        return int(self._sum_over_replicas(tf.constant(int(asked), tf.int32))) > 0
+        points on every worker). When the answer is yes, the workers then meet at a barrier of
+        the coordination service: a worker that finishes a collective can exit while another
+        still reads its part, and the one left fails ("Socket closed")."""
+        if int(self._sum_over_replicas(tf.constant(int(asked), tf.int32))) == 0:
+            return False
+        self._stops_agreed += 1
+        # No public API has the barrier; the coordination service's own one is in the eager context.
+        from tensorflow.python.eager import context
+
+        context.context().wait_at_barrier(f"taglm_stop_{self.step}_{self._stops_agreed}", 600_000)
+        return True
 
     @property
     def step(self) -> int:
