@@ -101,9 +101,14 @@ class TrainingLoop:
         self._on_writer, self._writer = on_writer, None
         self.running: int | None = None  # the unit being trained and not yet committed, if any
         self.stop_between_steps = stop_between_steps
-        self.stop_requested = False  # set by the first Ctrl-C or SIGTERM, see interruptible()
+        self.stop_requested = False  # set by this process's first Ctrl-C or SIGTERM, see interruptible()
         self._agree_to_stop = agree_to_stop
+        self._stop_agreed = False  # the workers' answer, once it is yes
         self._in_run = False
+
+    def clear_stop(self) -> None:
+        """Forget stop requests and agreements (a new :func:`interruptible` block begins)."""
+        self.stop_requested = self._stop_agreed = False
 
     def should_stop(self) -> bool:
         """Whether the running unit should end after its current step: a stop was requested of
@@ -112,10 +117,10 @@ class TrainingLoop:
         every worker: a request that comes while it runs waits for the next call."""
         if self._agree_to_stop is None:
             return self.stop_requested
-        agreed = self._agree_to_stop(self.stop_requested)
-        if agreed:
-            self.stop_requested = True
-        return agreed
+        # kept apart from stop_requested: this worker's own first signal, coming after the others
+        # agreed, is still a first one (deferred), not a second (at once)
+        self._stop_agreed = self._agree_to_stop(self.stop_requested or self._stop_agreed)
+        return self._stop_agreed
 
     def defers_stop(self) -> bool:
         """Whether a first Ctrl-C or SIGTERM now only requests a stop (:func:`interruptible`):
@@ -244,10 +249,12 @@ def interruptible(describe: Callable[[], str], loop: TrainingLoop | None = None)
     nothing cleans up after itself. With a ``loop`` made with ``stop_between_steps``, the first
     Ctrl-C or SIGTERM where the loop :meth:`~TrainingLoop.defers_stop` (while a unit trains; with
     several workers, anywhere within its run) sets its :attr:`~TrainingLoop.stop_requested`
-    instead (the unit commits after its current step, then the loop raises), and a second one
-    raises at once. Python runs signal handlers in the main thread only; in another thread, or where the
-    program has set its own handler for a signal, that signal is left alone. The handlers are
-    restored when the block ends.
+    instead (a unit that is training commits after its current step, then the loop raises;
+    between units nothing more is committed), and a second one raises at once. With several
+    workers a signal that raises at once (the second, or one during start-up) stops that worker
+    alone; the others fail in their next collective. Python runs signal handlers in the main
+    thread only; in another thread, or where the program has set its own handler for a signal,
+    that signal is left alone. The handlers are restored when the block ends.
     """
 
     def handler(signum, frame):
@@ -259,7 +266,7 @@ def interruptible(describe: Callable[[], str], loop: TrainingLoop | None = None)
         raise KeyboardInterrupt
 
     if loop is not None:
-        loop.stop_requested = False
+        loop.clear_stop()
     with handling(handler, (signal.SIGTERM, signal.SIGINT)):
         try:
             yield

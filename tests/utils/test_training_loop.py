@@ -186,7 +186,30 @@ def test_a_stop_asked_of_another_worker_ends_this_one_after_the_same_step(tmp_pa
         toy.train()
     assert str(stopped.value) == f"stopped at step {step}, commit {step}"
     first = next(check for check in other.asked if check[0] >= step)
-    assert first == (step, False) and toy.loop.stop_requested  # checked at that step; recorded here
+    assert first == (step, False) and not toy.loop.stop_requested  # checked then; never asked here
+    assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
+
+
+def test_this_workers_own_first_signal_after_the_others_agreed_is_a_first_one(tmp_path, uninterrupted):
+    """SIGTERM goes to every worker of a cluster, and arrives on either side of a step: here
+    another worker was asked after step 7, and this worker's own SIGTERM lands while step 7 is
+    committed. It is deferred like any first signal, so every worker commits step 7."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    other = OtherWorker(7)
+    toy = StepwiseToy(tmp_path, agree_to_stop=other)
+    other.toy = toy
+    commit = toy.loop.commit
+
+    def signalled_in_commit_7(number, state=None):
+        if number == 7:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return commit(number, state)
+
+    toy.loop.commit = signalled_in_commit_7
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 7, commit 7"
     assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
 
 

@@ -268,13 +268,15 @@ class LMTrainer:
         points on every worker). When the answer is yes, the workers then meet at a barrier of
         the coordination service: a worker that finishes a collective can exit while another
         still reads its part, and the one left fails ("Socket closed")."""
-        if int(self._sum_over_replicas(tf.constant(int(asked), tf.int32))) == 0:
+        if float(self._sum_over_replicas(tf.constant(float(asked)))) == 0.0:
             return False
         self._stops_agreed += 1
-        # No public API has the barrier; the coordination service's own one is in the eager context.
+        # No public API has the barrier; the coordination service's own one is in the eager
+        # context (as tf.experimental.dtensor.barrier uses it).
         from tensorflow.python.eager import context
 
-        context.context().wait_at_barrier(f"taglm_stop_{self.step}_{self._stops_agreed}", 600_000)
+        if context.context().coordination_service:
+            context.context().wait_at_barrier(f"taglm_stop_{self.step}_{self._stops_agreed}", 600_000)
         return True
 
     @property
