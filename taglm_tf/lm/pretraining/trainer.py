@@ -267,7 +267,10 @@ class LMTrainer:
         all replicas of all workers (a collective; :class:`TrainingLoop` calls it at the same
         points on every worker). When the answer is yes, the workers then meet at a barrier of
         the coordination service: a worker that finishes a collective can exit while another
-        still reads its part, and the one left fails ("Socket closed")."""
+        still reads its part, and the one left fails ("Socket closed"). The barrier narrows that
+        race without closing it: the chief, which hosts the service, can exit before another
+        worker has its reply; that worker then exits 1 after the stop's commit (its resume is
+        unaffected)."""
         if float(self._sum_over_replicas(tf.constant(float(asked)))) == 0.0:
             return False
         self._stops_agreed += 1
