@@ -256,7 +256,6 @@ class LMTrainer:
             stop_between_steps=True,
             agree_to_stop=self._any_worker_asked if _multi_worker(strategy) else None,
         )
-        self._stops_agreed = 0
         self._sum_over_replicas = tf.function(
             lambda x: strategy.reduce(SUM, strategy.run(lambda: tf.identity(x)), axis=None)
         )
@@ -265,22 +264,13 @@ class LMTrainer:
     def _any_worker_asked(self, asked: bool) -> bool:
         """Whether any worker was asked to stop: each worker's flag, once per replica, summed over
         all replicas of all workers (a collective; :class:`TrainingLoop` calls it at the same
-        points on every worker). When the answer is yes, the workers then meet at a barrier of
-        the coordination service: a worker that finishes a collective can exit while another
-        still reads its part, and the one left fails ("Socket closed"). The barrier does not close
-        that race (the chief, which hosts the service, can exit before another worker has its
-        reply) and stress runs did not show it narrower: about 1 run in 25 ends a non-chief
-        worker with exit 1, after the stop's commit (the resume is unaffected)."""
-        if float(self._sum_over_replicas(tf.constant(float(asked)))) == 0.0:
-            return False
-        self._stops_agreed += 1
-        # No public API has the barrier; the coordination service's own one is in the eager
-        # context (as tf.experimental.dtensor.barrier uses it).
-        from tensorflow.python.eager import context
+        points on every worker, so all of them get the same answer after the same step).
 
-        if context.context().coordination_service:
-            context.context().wait_at_barrier(f"taglm_stop_{self.step}_{self._stops_agreed}", 600_000)
-        return True
+        One race is left after a stop: a worker that finishes the stop's commit can exit while
+        another still reads its part of the last collective, and the one left can fail with
+        "Socket closed" (about 1 run in 25 under load, after the commit, so the resume is
+        unaffected). TensorFlow's own ``PreemptionCheckpointHandler`` exits the same way."""
+        return float(self._sum_over_replicas(tf.constant(float(asked)))) != 0.0
 
     @property
     def step(self) -> int:
