@@ -184,34 +184,6 @@ def flagfile_lm_specs(flagfile: str) -> dict[str, str]:
     return flagfile_settings(flagfile, ("forward_lm", "backward_lm"))
 
 
-def with_needs(lms: Sequence[CpuLM]) -> list[list[CpuLM]]:
-    """``lms`` and the LMs they need, in groups to build one after the other: an LM whose flagfile
-    reads its vocabulary (``--vocab_file``) from another LM's folder in :data:`LMS_DIR` or
-    :data:`RUNS_DIR` needs that LM built (trained, exported) before it starts."""
-    vocab = {lm.name: flagfile_settings(lm.flagfile, ("vocab_file",)).get("vocab_file", "") for lm in CPU_LMS}
-    needs = {
-        lm.name: {
-            o.name
-            for o in CPU_LMS
-            if vocab[lm.name].startswith((f"{LMS_DIR}/{o.name}/", f"{RUNS_DIR}/{o.name}/"))
-        }
-        for lm in CPU_LMS
-    }
-    wanted, queue = set(), [lm.name for lm in lms]
-    while queue:
-        name = queue.pop()
-        if name not in wanted:
-            wanted.add(name)
-            queue += needs[name]
-    todo, groups, built_before = [lm for lm in CPU_LMS if lm.name in wanted], [], set()
-    while todo:
-        group = [lm for lm in todo if needs[lm.name] <= built_before]
-        groups.append(group)
-        built_before |= {lm.name for lm in group}
-        todo = [lm for lm in todo if lm not in group]
-    return groups
-
-
 def lms_read_by(flagfile: str) -> list[str]:
     """The names of the LMs of :data:`CPU_LMS` that a tagger run with ``flagfile`` reads from
     :data:`LMS_DIR` (:func:`flagfile_lm_specs`), forward first.
@@ -393,16 +365,12 @@ def main(argv):
         )
     lms = [lm for lm in CPU_LMS if (lm.name in FLAGS.only if FLAGS.only else lm.default)]
     runs_dir, lms_dir = os.path.abspath(FLAGS.runs_dir), os.path.abspath(FLAGS.lms_dir)
-    start, done, failed = time.time(), [], []
-    for group in with_needs(lms):  # an LM whose vocabulary another one writes comes after it
-        if failed:  # a later group may need what failed
-            print("not started, an LM before them failed: " + ", ".join(lm.name for lm in group))
-            break
-        failed += run_parallel(train_commands(group, runs_dir, lms_dir), FLAGS.parallel)
-        for lm in group:  # what trained is measured and exported even when another LM failed
-            if lm not in [f for f, _ in failed]:
-                evaluate_and_export(lm, runs_dir, lms_dir)
-                done.append(lm)
+    start = time.time()
+    failed = run_parallel(train_commands(lms, runs_dir, lms_dir), FLAGS.parallel)
+    # What trained is measured and exported even when another LM failed.
+    done = [lm for lm in lms if lm not in [f for f, _ in failed]]
+    for lm in done:
+        evaluate_and_export(lm, runs_dir, lms_dir)
     if done:
         summary(done, lms_dir)
     print(f"cpu-lms: done in {(time.time() - start) / 60:.1f} min (this call)")

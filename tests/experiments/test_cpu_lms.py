@@ -85,17 +85,15 @@ def test_an_lm_built_elsewhere_and_linked_in_is_neither_trained_nor_exported_aga
     assert f"--model_dir={runs}/cnn_lstm_s_backward" in calls[0]
 
 
-def test_an_lm_is_built_after_the_lms_whose_vocabulary_it_reads(monkeypatch):
+def test_every_lm_builds_its_own_vocabulary_so_all_train_side_by_side(monkeypatch):
+    """No CPU LM reads another's vocabulary (which would have to wait for it): the in-domain LMs
+    build the news LMs' vocabularies from the news alone (``--conll_in_vocab=false``)."""
     monkeypatch.chdir(REPO)
-    conll = [lm for lm in cpu_lms.CPU_LMS if cpu_lms.flagfile_settings(lm.flagfile, ("vocab_file",))]
-    groups = cpu_lms.with_needs(conll)
-    assert [[lm.name for lm in group] for group in groups] == [
-        ["cnn_lstm_s_forward", "backward_512_256_cpu"],  # their vocabularies, in runs/lms
-        ["cnn_lstm_s_forward_conll", "backward_512_256_conll_cpu"],
-    ]
-    assert [[lm.name for lm in g] for g in cpu_lms.with_needs(cpu_lms.CPU_LMS[:1])] == [
-        ["cnn_lstm_s_forward"]
-    ]
+    assert not [lm.name for lm in cpu_lms.CPU_LMS if cpu_lms.flagfile_settings(lm.flagfile, ("vocab_file",))]
+    conll = [lm for lm in cpu_lms.CPU_LMS if lm.name.endswith(("_conll", "_conll_cpu"))]
+    assert len(conll) == 2
+    for lm in conll:
+        assert cpu_lms.flagfile_settings(lm.flagfile, ("conll_in_vocab",)) == {"conll_in_vocab": "false"}
 
 
 def test_the_conll_only_lms_train_the_steps_their_flagfile_gives(monkeypatch):

@@ -216,6 +216,9 @@ class PretrainConfig:
         conll_weight: how many times each epoch reads the text of ``conll_files`` (it is listed
             that many times among the training files), to up-weight a small in-domain text
             against a large corpus; the built vocabulary counts it as often.
+        conll_in_vocab: whether the built vocabulary counts the text of ``conll_files``; without
+            it, the vocabulary is the one ``train_files`` alone build (the same words in the same
+            order as an LM trained on them alone).
         reset_state: ``sentence``: every sentence starts from a zero LSTM state (the model's
             ``reset_id`` is set to ``<S>``), as the embedder reads sentences; ``never``: the state
             runs on across sentences, as lm_1b and bilm-tf trained.
@@ -292,6 +295,14 @@ class PretrainConfig:
             "help": "Read the --conll_train_files text this many times per epoch (up-weights a small in-domain "
             "text; the built vocabulary counts it as often).",
             "lower_bound": 1,
+        },
+    )
+    conll_in_vocab: bool = dataclasses.field(
+        default=True,
+        metadata={
+            "help": "Count the --conll_train_files text in the built vocabulary; false builds it from "
+            "--train_files alone, the vocabulary an LM of that corpus alone has (so their perplexities "
+            "compare), with no need to train that LM first."
         },
     )
 

@@ -68,7 +68,8 @@ def committed(model_dir: str) -> bool:
 
 def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
     """The run's vocabulary: ``model_dir/vocab.txt`` of a run that started (:func:`committed`),
-    else ``vocab_file``, else built from ``train_files``."""
+    else ``vocab_file``, else built from ``train_files`` (the CoNLL text's copies among them
+    left out without ``config.conll_in_vocab``)."""
     own = os.path.join(config.model_dir, VOCAB_FILE)
     if committed(config.model_dir):
         return LMVocabulary.load(own)
@@ -84,6 +85,10 @@ def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
                     config.vocab_file,
                 )
         return vocab
+    if config.conll_files and not config.conll_in_vocab:
+        if not config.train_files:
+            raise InputError("--conll_in_vocab=false builds the vocabulary from --train_files: give them")
+        train_files = lm_corpus.expand_files(config.train_files)
     return LMVocabulary.build(
         lm_corpus.iter_tokens(train_files, config.normalize_words), config.vocab_size, config.min_count
     )

@@ -10,7 +10,7 @@ from experiments import lm_flags
 from taglm_tf.data import conll
 from taglm_tf.lm.pretraining.config import PretrainConfig
 from taglm_tf.lm.pretraining.conll_text import TEXT_DIR, is_test_file, write_conll_text
-from taglm_tf.lm.pretraining.run import training_files
+from taglm_tf.lm.pretraining.run import prepare_vocab, training_files
 from taglm_tf.tasks import sample_paths
 from taglm_tf.utils.errors import InputError
 
@@ -82,6 +82,33 @@ def test_flags_to_training_files(tmp_path):
     )
     weighted = lm_flags.pretrain_config_from_flags(fv)
     assert weighted.conll_weight == 3 and training_files(weighted)[0] == [str(text)] + files * 3
+
+
+def test_a_vocabulary_without_the_conll_text_is_the_corpus_alone(tmp_path):
+    """``conll_in_vocab=False``: the words, order and counts an LM of ``train_files`` alone has,
+    however often the CoNLL text is read; with it (the default), the CoNLL words count too."""
+    text = tmp_path / "news.txt"
+    text.write_text("the EU said the\nthe rest\n")
+    train = sample_paths()["train"]
+    alone = PretrainConfig(model_dir=str(tmp_path / "alone"), train_files=str(text))
+    corpus_vocab = prepare_vocab(alone, training_files(alone)[0])
+    for weight in (1, 5):
+        both = PretrainConfig(
+            model_dir=str(tmp_path / f"both{weight}"),
+            train_files=str(text),
+            conll_files=train,
+            conll_weight=weight,
+            conll_in_vocab=False,
+        )
+        vocab = prepare_vocab(both, training_files(both)[0])
+        assert vocab.words == corpus_vocab.words and vocab.counts == corpus_vocab.counts
+    counted = PretrainConfig(model_dir=str(tmp_path / "counted"), train_files=str(text), conll_files=train)
+    assert len(prepare_vocab(counted, training_files(counted)[0]).words) > len(corpus_vocab.words)
+    no_corpus = PretrainConfig(
+        model_dir=str(tmp_path / "none"), train_files="", conll_files=train, conll_in_vocab=False
+    )
+    with pytest.raises(InputError, match="--conll_in_vocab=false .* --train_files"):
+        prepare_vocab(no_corpus, training_files(no_corpus)[0])
 
 
 COMMENT = "# id 7f3a domain=en\n"
