@@ -215,10 +215,12 @@ class PretrainConfig:
             (:mod:`~taglm_tf.lm.pretraining.conll_text`; test sets are refused).
         conll_weight: how many times each epoch reads the text of ``conll_files`` (it is listed
             that many times among the training files), to up-weight a small in-domain text
-            against a large corpus; the built vocabulary counts it as often.
-        conll_in_vocab: whether the built vocabulary counts the text of ``conll_files``; without
-            it, the vocabulary is the one ``train_files`` alone build (the same words in the same
-            order as an LM trained on them alone).
+            against a large corpus; a built vocabulary counts it as often (with
+            ``conll_in_vocab``).
+        conll_in_vocab: whether a built vocabulary counts the text of ``conll_files``; without
+            it, the vocabulary is the one ``train_files`` alone build (the same words, order and
+            counts as an LM trained on them alone). ``False`` needs ``conll_files`` and
+            ``train_files`` and no ``vocab_file``.
         reset_state: ``sentence``: every sentence starts from a zero LSTM state (the model's
             ``reset_id`` is set to ``<S>``), as the embedder reads sentences; ``never``: the state
             runs on across sentences, as lm_1b and bilm-tf trained.
@@ -293,7 +295,7 @@ class PretrainConfig:
         default=1,
         metadata={
             "help": "Read the --conll_train_files text this many times per epoch (up-weights a small in-domain "
-            "text; the built vocabulary counts it as often).",
+            "text; a built vocabulary counts it as often, unless --conll_in_vocab=false).",
             "lower_bound": 1,
         },
     )

@@ -40,10 +40,16 @@ from taglm_tf.utils.provenance import git_commit
 from taglm_tf.utils.training_loop import interruptible
 
 
+def corpus_files(config: PretrainConfig) -> list[str]:
+    """The files ``train_files`` names (:func:`~taglm_tf.lm.pretraining.corpus.expand_files`'s
+    order), without the CoNLL text; ``[]`` when it names none."""
+    return lm_corpus.expand_files(config.train_files) if config.train_files else []
+
+
 def training_files(config: PretrainConfig):
     """Training and held-out file lists (writing the text of ``conll_files`` first); an error if
     there is no training file or a held-out file is also a training file."""
-    train = lm_corpus.expand_files(config.train_files) if config.train_files else []
+    train = corpus_files(config)
     if config.conll_files:
         train += (
             write_conll_text(lm_corpus.expand_files(config.conll_files), config.model_dir)
@@ -85,10 +91,8 @@ def prepare_vocab(config: PretrainConfig, train_files) -> LMVocabulary:
                     config.vocab_file,
                 )
         return vocab
-    if config.conll_files and not config.conll_in_vocab:
-        if not config.train_files:
-            raise InputError("--conll_in_vocab=false builds the vocabulary from --train_files: give them")
-        train_files = lm_corpus.expand_files(config.train_files)
+    if not config.conll_in_vocab:
+        train_files = corpus_files(config)
     return LMVocabulary.build(
         lm_corpus.iter_tokens(train_files, config.normalize_words), config.vocab_size, config.min_count
     )
@@ -113,6 +117,14 @@ def check_config(config: PretrainConfig, resume: bool) -> None:
         raise InputError(
             f"--reset_state must be one of {', '.join(RESET_STATES)}, not {config.reset_state!r}"
         )
+    if not config.conll_in_vocab:  # it chooses what a built vocabulary counts
+        for given, needed in (
+            (config.conll_files, "needs --conll_train_files"),
+            (config.train_files, "builds the vocabulary from --train_files: give them"),
+            (not config.vocab_file, "has no effect with --vocab_file"),
+        ):
+            if not given:
+                raise InputError(f"--conll_in_vocab=false {needed}")
     if not check_run_dir(config.model_dir, run_dir.CONFIG, resume):
         return
     path = os.path.join(config.model_dir, run_dir.CONFIG)

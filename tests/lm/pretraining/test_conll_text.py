@@ -10,7 +10,7 @@ from experiments import lm_flags
 from taglm_tf.data import conll
 from taglm_tf.lm.pretraining.config import PretrainConfig
 from taglm_tf.lm.pretraining.conll_text import TEXT_DIR, is_test_file, write_conll_text
-from taglm_tf.lm.pretraining.run import prepare_vocab, training_files
+from taglm_tf.lm.pretraining.run import check_config, prepare_vocab, training_files
 from taglm_tf.tasks import sample_paths
 from taglm_tf.utils.errors import InputError
 
@@ -104,11 +104,24 @@ def test_a_vocabulary_without_the_conll_text_is_the_corpus_alone(tmp_path):
         assert vocab.words == corpus_vocab.words and vocab.counts == corpus_vocab.counts
     counted = PretrainConfig(model_dir=str(tmp_path / "counted"), train_files=str(text), conll_files=train)
     assert len(prepare_vocab(counted, training_files(counted)[0]).words) > len(corpus_vocab.words)
-    no_corpus = PretrainConfig(
-        model_dir=str(tmp_path / "none"), train_files="", conll_files=train, conll_in_vocab=False
-    )
-    with pytest.raises(InputError, match="--conll_in_vocab=false .* --train_files"):
-        prepare_vocab(no_corpus, training_files(no_corpus)[0])
+
+
+@pytest.mark.parametrize(
+    "settings,message",
+    [
+        (dict(train_files="news.txt"), "needs --conll_train_files"),
+        (dict(train_files="", conll_files="eng.train"), "builds the vocabulary from --train_files"),
+        (
+            dict(train_files="news.txt", conll_files="eng.train", vocab_file="v.txt"),
+            "no effect with --vocab_file",
+        ),
+    ],
+)
+def test_conll_in_vocab_false_is_refused_where_it_could_not_act(tmp_path, settings, message):
+    config = PretrainConfig(model_dir=str(tmp_path / "run"), conll_in_vocab=False, **settings)
+    with pytest.raises(InputError, match=message):
+        check_config(config, resume=False)
+    assert not os.path.exists(tmp_path / "run")
 
 
 COMMENT = "# id 7f3a domain=en\n"
