@@ -35,7 +35,7 @@ def define_flags() -> None:
     flags.DEFINE_boolean(
         "include_softmax",
         False,
-        "Also export the 800k-row softmax (3.3 GB for the real release); needed only for perplexity.",
+        "Also export the 800k-row softmax (3.2 GB for the real release); needed only for perplexity.",
     )
 
 

@@ -91,7 +91,7 @@ def load_lm1b(export_dir: str) -> LM1BModel:
             if value.ndim == 0:
                 weight.assign(value[()])
             else:
-                assign_rows(weight, value[:])  # in place: no second copy of the 3.3 GB softmax
+                assign_rows(weight, value[:])  # in place: no second copy of the 3.2 GB softmax
     embedder.chars = chars
     embedder.source_fingerprint = config["source_fingerprint"]
     return embedder
