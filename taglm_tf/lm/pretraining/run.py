@@ -118,13 +118,12 @@ def check_config(config: PretrainConfig, resume: bool) -> None:
             f"--reset_state must be one of {', '.join(RESET_STATES)}, not {config.reset_state!r}"
         )
     if not config.conll_in_vocab:  # it chooses what a built vocabulary counts
-        for given, needed in (
-            (config.conll_files, "needs --conll_train_files"),
-            (config.train_files, "builds the vocabulary from --train_files: give them"),
-            (not config.vocab_file, "has no effect with --vocab_file"),
-        ):
-            if not given:
-                raise InputError(f"--conll_in_vocab=false {needed}")
+        if not config.conll_files:
+            raise InputError("--conll_in_vocab=false needs --conll_train_files")
+        if not config.train_files:
+            raise InputError("--conll_in_vocab=false builds the vocabulary from --train_files: give them")
+        if config.vocab_file:
+            raise InputError("--conll_in_vocab=false has no effect with --vocab_file")
     if not check_run_dir(config.model_dir, run_dir.CONFIG, resume):
         return
     path = os.path.join(config.model_dir, run_dir.CONFIG)
