@@ -16,16 +16,29 @@ def short(digest: str) -> str:
     return digest[:SHORT_DIGITS]
 
 
-def git_commit() -> str:
-    """The checkout's ``HEAD`` commit, with ``-dirty`` when tracked files differ from it, or
-    ``"unknown"`` outside a git checkout."""
-    here = os.path.dirname(os.path.abspath(__file__))
+# Folders of the checkout that hold what the project writes, not what it runs: run records and
+# reports (``results/``), benchmark results. ``make report-runs`` records each finished seed
+# into ``results/runs`` of the checkout it runs from, so counting them would mark every later
+# seed of the job as trained by modified code.
+OUTPUT_DIRS = ("results", "benchmarks/results")
+
+
+def git_commit(directory: str | None = None) -> str:
+    """The ``HEAD`` commit of the checkout holding ``directory`` (default: this package's), with
+    ``-dirty`` when tracked files outside :data:`OUTPUT_DIRS` differ from it, or ``"unknown"``
+    outside a git checkout."""
+    here = directory or os.path.dirname(os.path.abspath(__file__))
+    code = [":/", *(f":(top,exclude){d}" for d in OUTPUT_DIRS)]
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *code],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

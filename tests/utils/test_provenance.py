@@ -1,0 +1,66 @@
+"""The commit recorded with every run: ``-dirty`` for changed code, never for the records and
+reports the project writes into its own checkout."""
+
+import subprocess
+
+import pytest
+
+from taglm_tf.utils.provenance import git_commit
+
+
+def git(repo, *args):
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A checkout laid out as this repository is: code, run records, benchmark results."""
+    files = {
+        "taglm_tf/model.py": "x = 1\n",
+        "results/runs/ner/seed_1/results.json": "{}\n",
+        "results/REPORT.md": "# report\n",
+        "benchmarks/results/speed.json": "{}\n",
+        "benchmarks/speed.py": "y = 2\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "start")
+    return tmp_path, git(tmp_path, "rev-parse", "HEAD")
+
+
+def test_records_reports_and_benchmark_results_leave_the_commit_clean(checkout):
+    repo, head = checkout
+    (repo / "results/runs/ner/seed_1/results.json").write_text('{"f1": 90}\n')
+    (repo / "results/REPORT.md").write_text("# report, rebuilt\n")
+    (repo / "benchmarks/results/speed.json").write_text('{"tokens_per_sec": 1}\n')
+    (repo / "results/runs/ner/seed_2").mkdir()
+    (repo / "results/runs/ner/seed_2/results.json").write_text("{}\n")  # untracked
+    (repo / "notes.txt").write_text("untracked\n")
+    assert git_commit(str(repo / "taglm_tf")) == head  # asked from a subfolder, as the package asks
+    assert git_commit(str(repo)) == head
+
+
+@pytest.mark.parametrize("changed", ["taglm_tf/model.py", "benchmarks/speed.py"])
+def test_changed_code_is_dirty(checkout, changed):
+    repo, head = checkout
+    (repo / changed).write_text("changed = True\n")
+    assert git_commit(str(repo / "taglm_tf")) == f"{head}-dirty"
+
+
+def test_a_staged_deletion_is_dirty(checkout):
+    repo, head = checkout
+    git(repo, "rm", "-q", "benchmarks/speed.py")
+    assert git_commit(str(repo / "taglm_tf")) == f"{head}-dirty"
+
+
+def test_outside_a_checkout(tmp_path):
+    assert git_commit(str(tmp_path)) == "unknown"
