@@ -18,6 +18,18 @@ def git(repo, *args):
     ).stdout.strip()
 
 
+@pytest.fixture(autouse=True)
+def plain_git(monkeypatch, tmp_path):
+    """git as on a plain machine, whatever runs the tests: no repository or index named by the
+    environment (a hook's GIT_DIR would receive the fixture's commit), no pathspec or signing
+    settings, no repository found above ``tmp_path``."""
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+
+
 @pytest.fixture
 def checkout(tmp_path):
     """A checkout laid out as this repository is: code, run records, benchmark results."""
@@ -49,9 +61,23 @@ def test_records_reports_and_benchmark_results_leave_the_commit_clean(checkout):
     assert git_commit(str(repo)) == head
 
 
-@pytest.mark.parametrize("changed", ["taglm_tf/model.py", "benchmarks/speed.py"])
-def test_changed_code_is_dirty(checkout, changed):
+def test_a_pinned_worktree_that_recorded_its_runs_is_clean(checkout):
+    """As ``make report-runs`` runs: from a ``git worktree add`` checkout, writing records there."""
     repo, head = checkout
+    git(repo, "worktree", "add", "-q", "--detach", str(repo.parent / "pinned"), "HEAD")
+    pinned = repo.parent / "pinned"
+    (pinned / "results/runs/ner/seed_1/results.json").write_text('{"f1": 91}\n')
+    assert git_commit(str(pinned / "taglm_tf")) == head
+    (pinned / "taglm_tf/model.py").write_text("x = 2\n")
+    assert git_commit(str(pinned / "taglm_tf")) == f"{head}-dirty"
+
+
+@pytest.mark.parametrize("changed", ["taglm_tf/model.py", "benchmarks/speed.py"])
+@pytest.mark.parametrize("literal_pathspecs", [False, True])
+def test_changed_code_is_dirty(checkout, changed, literal_pathspecs, monkeypatch):
+    repo, head = checkout
+    if literal_pathspecs:  # turns pathspec magic off unless git is told otherwise
+        monkeypatch.setenv("GIT_LITERAL_PATHSPECS", "1")
     (repo / changed).write_text("changed = True\n")
     assert git_commit(str(repo / "taglm_tf")) == f"{head}-dirty"
 
@@ -64,3 +90,9 @@ def test_a_staged_deletion_is_dirty(checkout):
 
 def test_outside_a_checkout(tmp_path):
     assert git_commit(str(tmp_path)) == "unknown"
+
+
+def test_a_status_git_cannot_read_is_unknown_not_clean(checkout):
+    repo, _ = checkout
+    (repo / ".git" / "index").write_bytes(b"not an index")
+    assert git_commit(str(repo / "taglm_tf")) == "unknown"
