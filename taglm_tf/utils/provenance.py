@@ -26,23 +26,27 @@ OUTPUT_DIRS = ("results", "benchmarks/results")
 def git_commit(directory: str | None = None) -> str:
     """The ``HEAD`` commit of the checkout holding ``directory`` (default: this package's), with
     ``-dirty`` when tracked files outside :data:`OUTPUT_DIRS` differ from it (the suffix of ``git
-    describe --dirty``), or ``"unknown"`` when git is missing or fails there (outside a checkout,
-    a repository it refuses, a corrupt index)."""
+    describe --dirty``), or ``"unknown"`` when git is missing, older than 2.15, or fails there
+    (outside a checkout, a repository it refuses, a corrupt index). The checkout is the one
+    holding ``directory`` even when ``GIT_DIR`` or ``GIT_WORK_TREE`` name another (as in a git
+    hook)."""
     here = directory or os.path.dirname(os.path.abspath(__file__))
-    # ":/" (the whole checkout): before git 2.13 a pathspec of exclusions alone is an error;
-    # "top": the exclusions are relative to the checkout's root, not to ``here``.
+    # ":/": the whole checkout, named explicitly since ``here`` is usually a subfolder; "top":
+    # the exclusions are relative to the checkout's root, not to ``here``.
     code = [":/", *(f":(top,exclude){d}" for d in OUTPUT_DIRS)]
     # --no-literal-pathspecs: with GIT_LITERAL_PATHSPECS=1 the magic above would match no file
     # and changed code would pass as clean; --no-optional-locks: a run's status check must not
     # take the index lock of a checkout someone is committing in.
     git = ["git", "--no-literal-pathspecs", "--no-optional-locks"]
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
     try:
         head = subprocess.run(
-            [*git, "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+            [*git, "rev-parse", "HEAD"], cwd=here, env=env, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
             [*git, "status", "--porcelain", "--untracked-files=no", "--", *code],
             cwd=here,
+            env=env,
             capture_output=True,
             text=True,
             check=True,

@@ -23,7 +23,11 @@ def plain_git(monkeypatch, tmp_path):
     """git as on a plain machine, whatever runs the tests: no repository or index named by the
     environment (a hook's GIT_DIR would receive the fixture's commit), no pathspec or signing
     settings, no repository found above ``tmp_path``."""
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS"):
+    for name in (
+        *("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"),
+        *("GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"),  # a hook's `git -c` settings
+        *("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"),
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -33,20 +37,22 @@ def plain_git(monkeypatch, tmp_path):
 @pytest.fixture
 def checkout(tmp_path):
     """A checkout laid out as this repository is: code, run records, benchmark results."""
+    repo = tmp_path / "repo"
     files = {
         "taglm_tf/model.py": "x = 1\n",
         "results/runs/ner/seed_1/results.json": "{}\n",
         "results/REPORT.md": "# report\n",
         "benchmarks/results/speed.json": "{}\n",
         "benchmarks/speed.py": "y = 2\n",
+        "taglm_tf/results/tables.py": "z = 3\n",  # code in a folder named like an output folder
     }
     for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", ".")
-    git(tmp_path, "commit", "-q", "-m", "start")
-    return tmp_path, git(tmp_path, "rev-parse", "HEAD")
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "start")
+    return repo, git(repo, "rev-parse", "HEAD")
 
 
 def test_records_reports_and_benchmark_results_leave_the_commit_clean(checkout):
@@ -72,7 +78,9 @@ def test_a_pinned_worktree_that_recorded_its_runs_is_clean(checkout):
     assert git_commit(str(pinned / "taglm_tf")) == f"{head}-dirty"
 
 
-@pytest.mark.parametrize("changed", ["taglm_tf/model.py", "benchmarks/speed.py"])
+@pytest.mark.parametrize(
+    "changed", ["taglm_tf/model.py", "benchmarks/speed.py", "taglm_tf/results/tables.py"]
+)
 @pytest.mark.parametrize("literal_pathspecs", [False, True])
 def test_changed_code_is_dirty(checkout, changed, literal_pathspecs, monkeypatch):
     repo, head = checkout
@@ -96,3 +104,16 @@ def test_a_status_git_cannot_read_is_unknown_not_clean(checkout):
     repo, _ = checkout
     (repo / ".git" / "index").write_bytes(b"not an index")
     assert git_commit(str(repo / "taglm_tf")) == "unknown"
+
+
+def test_the_checkout_asked_about_whatever_git_dir_names(checkout, tmp_path, monkeypatch):
+    repo, head = checkout
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q")
+    (other / "f").write_text("f\n")
+    git(other, "add", "f")
+    git(other, "commit", "-q", "-m", "other")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))  # as in a hook of the other repository
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    assert git_commit(str(repo / "taglm_tf")) == head
