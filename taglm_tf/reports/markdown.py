@@ -415,7 +415,8 @@ def render_fitting(groups: dict[str, list[Group]]) -> list[str]:
 
 def render_runs(groups: Sequence[Group], known: Sequence[str]) -> list[str]:
     """Every group we read, with its metric (F1, or accuracy for token labels), test and dev
-    scores, per-seed test scores and time; labels outside the tables marked."""
+    scores, per-seed test scores, time and the code commits its runs started at; labels outside
+    the tables marked."""
     rows = []
     for g in sorted(groups, key=lambda g: (g.label, g.setting_text)):
         per_seed = ", ".join(f"{r.test_score:.2f}" for r in g.runs)
@@ -432,10 +433,15 @@ def render_runs(groups: Sequence[Group], known: Sequence[str]) -> list[str]:
                 sweeps.format_stat(g.stat("dev")),
                 per_seed,
                 mean_h,
+                sweeps.describe_commits(g.runs),
             ]
         )
-    header = ["Experiment", "Setting", "Metric", "Test", "Dev", "Test per run", "Hours per run"]
-    return ["## All runs read", ""] + markdown_table(header, rows) + [""]
+    header = ["Experiment", "Setting", "Metric", "Test", "Dev", "Test per run", "Hours per run", "Code"]
+    caption = (
+        "Code: the commits the group's runs started at; `-dirty`: tracked files outside `results/` "
+        'differed from it (README FAQ, "`-dirty` in older run records").'
+    )
+    return ["## All runs read", "", caption, ""] + markdown_table(header, rows) + [""]
 
 
 def render_report(

@@ -249,6 +249,22 @@ def describe_lm_builds(config: dict) -> str | None:
     return ", ".join(f"{_direction(key)} {short(str(value))}" for key, value in sorted(prints.items()))
 
 
+def describe_commits(runs: Sequence[RunResult]) -> str:
+    """``6d0c19d1a2b3, 839c7be4d5e6-dirty``: the code commits the runs started at (``git_commit``
+    of their ``config.json``), shortened as :func:`taglm_tf.utils.provenance.short` with the
+    ``-dirty`` mark kept (README FAQ on older records), each once, in the runs' order; ``—`` when
+    none recorded one."""
+    seen: list[str] = []
+    for run in runs:
+        commit = str(run.config.get(run_dir_files.COMMIT_KEY) or "")
+        if not commit:
+            continue
+        head, dirty = (commit[: -len("-dirty")], "-dirty") if commit.endswith("-dirty") else (commit, "")
+        if short(head) + dirty not in seen:
+            seen.append(short(head) + dirty)
+    return ", ".join(seen) or "—"
+
+
 def lm_reads(config: dict) -> dict[str, tuple[str, str | None]]:
     """``{direction: (LM, build)}`` for each LM a run read: ``fwd``/``bwd``, the LM's short name
     as :func:`describe_lms` gives it, and its recorded fingerprint shortened as

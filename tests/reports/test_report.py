@@ -484,3 +484,24 @@ def test_outcome_section_per_type_and_side_with_the_paired_test(tmp_path):
 
 def test_no_outcome_section_without_recorded_outcomes(runs, tmp_path):
     assert "## What the test chunks become" not in make(runs, str(tmp_path))
+
+
+def test_all_runs_table_names_the_code_commits_each_group_started_at(tmp_path):
+    """Each commit once, shortened as every tool shows it, in seed order, ``-dirty`` kept; a run
+    without a recorded commit adds nothing, and a group with none reads "—"."""
+    a, b = "a" * 40, "b" * 40
+    commits = {1: a, 2: a, 3: f"{b}-dirty", 4: None}
+    specs = []
+    for seed, commit in commits.items():
+        extra = {"git_commit": commit} if commit else {}
+        fake_runs.write_run(str(tmp_path / f"base_{seed}"), seed, 90.0 + seed / 10, 94.0, **extra)
+        specs.append(f"ner_baseline={tmp_path / f'base_{seed}'}")
+    fake_runs.write_run(str(tmp_path / "probe"), 1, 80.0, 81.0, embeddings=None)
+    text = write_report([*specs, f"probe={tmp_path / 'probe'}"], str(tmp_path / "REPORT.md"))
+    assert "Code: the commits the group's runs started at; `-dirty`" in text
+    header = line_with(text, "| Experiment | Setting | Metric |")
+    assert header.endswith("| Hours per run | Code |")
+    assert line_with(text, "| `ner_baseline` |", "90.10, 90.20, 90.30, 90.40").endswith(
+        f"| {a[:12]}, {b[:12]}-dirty |"
+    )
+    assert line_with(text, "| `probe`").endswith("| — |")
