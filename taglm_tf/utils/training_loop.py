@@ -117,9 +117,19 @@ class TrainingLoop:
         every worker: a request that comes while it runs waits for the next call."""
         if self._agree_to_stop is None:
             return self.stop_requested
+        if self._stop_agreed:
+            # Every worker has the same yes and joins this check once more (the others may be
+            # waiting in it), but a worker that gets its answer first may exit before this one
+            # has read its part, and the collective then fails ("Socket closed"). Its answer
+            # is known: yes, after the stop's commit.
+            try:
+                self._agree_to_stop(True)
+            except tf.errors.OpError:
+                pass
+            return True
         # kept apart from stop_requested: this worker's own first signal, coming after the others
         # agreed, is still a first one (deferred), not a second (at once)
-        self._stop_agreed = self._agree_to_stop(self.stop_requested or self._stop_agreed)
+        self._stop_agreed = self._agree_to_stop(self.stop_requested)
         return self._stop_agreed
 
     def defers_stop(self) -> bool:

@@ -231,6 +231,40 @@ def test_a_stop_asked_while_the_workers_agree_waits_for_their_next_check(tmp_pat
     assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
 
 
+class PeerLeftAfterTheStop(OtherWorker):
+    """Another worker was asked after step 7; the workers agree there, commit step 7, and the
+    other one, having its answer first, exits: this worker's last check then fails as a
+    collective with a closed peer does."""
+
+    def __call__(self, asked):
+        if any(answer for _, answer in self.asked):
+            raise tf.errors.UnavailableError(None, None, "Collective ops is aborted by: Socket closed")
+        answer = super().__call__(asked)
+        self.asked[-1] = (self.asked[-1][0], answer)
+        return answer
+
+
+def test_the_last_check_after_an_agreed_stop_may_fail_and_the_stop_is_the_same(tmp_path, uninterrupted):
+    other = PeerLeftAfterTheStop(7)
+    toy = StepwiseToy(tmp_path, agree_to_stop=other)
+    other.toy = toy
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 7, commit 7"
+    assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
+
+
+def test_a_check_that_fails_before_any_stop_was_agreed_is_an_error(tmp_path):
+    """Only the answer of a stop already agreed is known: a collective failing before that (a
+    worker lost mid-run) fails the run."""
+
+    def lost(asked):
+        raise tf.errors.UnavailableError(None, None, "Socket closed")
+
+    with pytest.raises(tf.errors.UnavailableError):
+        StepwiseToy(tmp_path, agree_to_stop=lost).train()
+
+
 @pytest.mark.parametrize("workers", [2, 1])
 def test_with_several_workers_a_signal_between_units_waits_for_the_next_check(
     tmp_path, uninterrupted, workers

