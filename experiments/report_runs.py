@@ -88,7 +88,7 @@ from taglm_tf.reports import chunk_outcomes, sweeps
 from taglm_tf.tasks import TASKS
 from taglm_tf.utils.cli import define_output_flag, run
 from taglm_tf.utils.errors import InputError
-from taglm_tf.utils.provenance import short
+from taglm_tf.utils.provenance import short_commit
 
 FLAGS = flags.FLAGS
 
@@ -465,7 +465,9 @@ def restore_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str, buil
         )
         return False
     run_dir.copy_record(record, run)
-    print(f"{run}: restored from {record} (trained at commit {short(run_dir.started_at_commit(record))})")
+    print(
+        f"{run}: restored from {record} (trained at commit {short_commit(run_dir.started_at_commit(record))})"
+    )
     return True
 
 

@@ -21,7 +21,7 @@ from taglm_tf.reports.stats import mean_std
 from taglm_tf.tasks import TASKS
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import write_text_atomic
-from taglm_tf.utils.provenance import short
+from taglm_tf.utils.provenance import short, short_commit
 
 SWEEP_FILE = "sweep.json"
 UPDATED_KEY = "updated_at"  # when sweep.json was written
@@ -251,18 +251,10 @@ def describe_lm_builds(config: dict) -> str | None:
 
 def describe_commits(runs: Sequence[RunResult]) -> str:
     """``6d0c19d1a2b3, 839c7be4d5e6-dirty``: the code commits the runs started at (``git_commit``
-    of their ``config.json``), shortened as :func:`taglm_tf.utils.provenance.short` with the
-    ``-dirty`` mark kept (README FAQ on older records), each once, in the runs' order; ``—`` when
-    none recorded one."""
-    seen: list[str] = []
-    for run in runs:
-        commit = str(run.config.get(run_dir_files.COMMIT_KEY) or "")
-        if not commit:
-            continue
-        head, dirty = (commit[: -len("-dirty")], "-dirty") if commit.endswith("-dirty") else (commit, "")
-        if short(head) + dirty not in seen:
-            seen.append(short(head) + dirty)
-    return ", ".join(seen) or "—"
+    of their ``config.json``) as :func:`taglm_tf.utils.provenance.short_commit` shows them (README
+    FAQ on older ``-dirty`` records), each once, in the runs' order; ``—`` when none recorded one."""
+    commits = (run.config.get(run_dir_files.COMMIT_KEY) for run in runs)
+    return ", ".join(dict.fromkeys(short_commit(str(c)) for c in commits if c)) or "—"
 
 
 def lm_reads(config: dict) -> dict[str, tuple[str, str | None]]:

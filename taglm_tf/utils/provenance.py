@@ -7,6 +7,7 @@ import os
 import subprocess
 
 SHORT_DIGITS = 12
+DIRTY = "-dirty"  # the mark of :func:`git_commit`, as ``git describe --dirty`` writes it
 
 
 def short(digest: str) -> str:
@@ -14,6 +15,12 @@ def short(digest: str) -> str:
     its first :data:`SHORT_DIGITS` hex digits, so a fingerprint ``make cpu-lms`` prints can be
     found in the report."""
     return digest[:SHORT_DIGITS]
+
+
+def short_commit(commit: str) -> str:
+    """A commit as :func:`git_commit` records it, shortened as :func:`short` with its
+    :data:`DIRTY` mark kept."""
+    return short(commit.removesuffix(DIRTY)) + (DIRTY if commit.endswith(DIRTY) else "")
 
 
 # Folders of the checkout that hold what the project writes, not what it runs: run records and
@@ -25,11 +32,10 @@ OUTPUT_DIRS = ("results", "benchmarks/results")
 
 def git_commit(directory: str | None = None) -> str:
     """The ``HEAD`` commit of the checkout holding ``directory`` (default: this package's), with
-    ``-dirty`` when tracked files outside :data:`OUTPUT_DIRS` differ from it (the suffix of ``git
-    describe --dirty``), or ``"unknown"`` when git is missing, older than 2.15, or fails there
-    (outside a checkout, a repository it refuses, a corrupt index). The checkout is the one
-    holding ``directory`` even when ``GIT_DIR`` or ``GIT_WORK_TREE`` name another (as in a git
-    hook)."""
+    :data:`DIRTY` when tracked files outside :data:`OUTPUT_DIRS` differ from it, or ``"unknown"``
+    when git is missing, older than 2.15, or fails there (outside a checkout, a repository it
+    refuses, a corrupt index). The checkout is the one holding ``directory`` even when
+    ``GIT_DIR`` or ``GIT_WORK_TREE`` name another (as in a git hook)."""
     here = directory or os.path.dirname(os.path.abspath(__file__))
     # ":/": the whole checkout, named explicitly since ``here`` is usually a subfolder; "top":
     # the exclusions are relative to the checkout's root, not to ``here``.
@@ -51,6 +57,6 @@ def git_commit(directory: str | None = None) -> str:
             text=True,
             check=True,
         ).stdout.strip()
-        return head + ("-dirty" if dirty else "")
+        return head + (DIRTY if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

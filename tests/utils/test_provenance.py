@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from taglm_tf.utils.provenance import git_commit
+from taglm_tf.utils.provenance import git_commit, short_commit
 
 
 def git(repo, *args):
@@ -117,3 +117,10 @@ def test_the_checkout_asked_about_whatever_git_dir_names(checkout, tmp_path, mon
     monkeypatch.setenv("GIT_DIR", str(other / ".git"))  # as in a hook of the other repository
     monkeypatch.setenv("GIT_WORK_TREE", str(other))
     assert git_commit(str(repo / "taglm_tf")) == head
+
+
+def test_a_commit_is_shown_in_12_digits_with_its_dirty_mark():
+    head = "0123456789abcdef0123456789abcdef01234567"
+    assert short_commit(head) == "0123456789ab"
+    assert short_commit(f"{head}-dirty") == "0123456789ab-dirty"
+    assert short_commit("unknown") == "unknown"

@@ -236,12 +236,13 @@ class PeerLeftAfterTheStop(OtherWorker):
     other one, having its answer first, exits: this worker's last check then fails as a
     collective with a closed peer does."""
 
+    agreed = False
+
     def __call__(self, asked):
-        if any(answer for _, answer in self.asked):
+        if self.agreed:
             raise tf.errors.UnavailableError(None, None, "Collective ops is aborted by: Socket closed")
-        answer = super().__call__(asked)
-        self.asked[-1] = (self.asked[-1][0], answer)
-        return answer
+        self.agreed = super().__call__(asked)
+        return self.agreed
 
 
 def test_the_last_check_after_an_agreed_stop_may_fail_and_the_stop_is_the_same(tmp_path, uninterrupted):
