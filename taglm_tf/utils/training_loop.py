@@ -30,7 +30,9 @@ process each) the loop is given ``agree_to_stop``, a collective that tells every
 any of them was asked to stop: the workers consult it after every step and before every unit, so
 a signal to any one of them, or to all at different steps, ends all of them after the same step
 and they commit that step together; a first signal anywhere within :meth:`TrainingLoop.run` waits
-for the next such point. Otherwise (the tagger, whose
+for the next such point. Before they leave, the workers join the check once more after the one
+that said stop, and ignore its failure: a worker whose answer comes first may leave before another
+has read its own, and only this last check may then fail. Otherwise (the tagger, whose
 epoch resumes only from its start) the stop is at once: the running unit is lost (nothing of it is
 committed; a resume repeats it exactly).
 
@@ -217,7 +219,13 @@ class TrainingLoop:
         self._in_run = True
         try:
             while not done():
+                agreed_before = self._stop_agreed
                 if self.should_stop():
+                    if self._agree_to_stop is not None and not agreed_before:
+                        # agreed only now (a signal while the last unit committed): join the
+                        # check once more, as after a stop agreed within a unit, so that no
+                        # worker leaves while another still reads this answer
+                        self.should_stop()
                     raise KeyboardInterrupt
                 self.running = number()
                 unit()

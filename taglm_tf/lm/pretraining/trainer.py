@@ -264,11 +264,9 @@ class LMTrainer:
     def _any_worker_asked(self, asked: bool) -> bool:
         """Whether any worker was asked to stop: each worker's flag, once per replica, summed over
         all replicas of all workers (a collective; :class:`TrainingLoop` calls it at the same
-        points on every worker, so all of them get the same answer after the same step; after a
-        stop agreed after a step it tolerates the failure of the check that follows the commit,
-        when a worker that got its answer first has already exited). A stop agreed at the check
-        before a unit has no such later check: there a worker can still fail with "Socket
-        closed", after the last commit."""
+        points on every worker, so all of them get the same answer after the same step, and
+        once more after a stop, tolerating the failure of that last check when a worker that
+        got its answer first has already exited)."""
         return float(self._sum_over_replicas(tf.constant(float(asked)))) != 0.0
 
     @property
