@@ -114,25 +114,30 @@ class TrainingLoop:
 
     def should_stop(self) -> bool:
         """Whether the running unit should end after its current step: a stop was requested of
-        this process, or, with several workers, of any of them. Then this call is a collective,
-        made by every worker at the same point, and its answer is the collective's, the same on
-        every worker: a request that comes while it runs waits for the next call."""
+        this process, or, with several workers, of any of them. Then, until they agree to stop,
+        this call is a collective, made by every worker at the same point, and its answer is the
+        collective's, the same on every worker: a request that comes while it runs waits for the
+        next call. Once they agreed, the answer is yes without a collective."""
         if self._agree_to_stop is None:
             return self.stop_requested
-        if self._stop_agreed:
-            # Every worker has the same yes and joins this check once more (the others may be
-            # waiting in it), but a worker that gets its answer first may exit before this one
-            # has read its part, and the collective then fails ("Socket closed"). Its answer
-            # is known: yes, after the stop's commit.
-            try:
-                self._agree_to_stop(True)
-            except tf.errors.OpError:
-                pass
-            return True
-        # kept apart from stop_requested: this worker's own first signal, coming after the others
-        # agreed, is still a first one (deferred), not a second (at once)
-        self._stop_agreed = self._agree_to_stop(self.stop_requested)
+        if not self._stop_agreed:
+            # kept apart from stop_requested: this worker's own first signal, coming after the
+            # others agreed, is still a first one (deferred), not a second (at once)
+            self._stop_agreed = self._agree_to_stop(self.stop_requested)
         return self._stop_agreed
+
+    def _leave_together(self) -> None:
+        """With several workers, before they leave after a stop: the check once more. Every
+        worker joins it, so none leaves while another still reads the answer of the check that
+        said stop; but one that gets this answer first may exit before this one has read its
+        part, and this collective then fails ("Socket closed"). Its answer is known (stop, every
+        worker committed), so the failure is ignored."""
+        if self._agree_to_stop is None:
+            return
+        try:
+            self._agree_to_stop(True)
+        except tf.errors.OpError:
+            pass
 
     def defers_stop(self) -> bool:
         """Whether a first Ctrl-C or SIGTERM now only requests a stop (:func:`interruptible`):
@@ -211,7 +216,8 @@ class TrainingLoop:
         commits); ``unit()`` trains it, evaluates it and commits it with :meth:`commit` (a unit
         that finds nothing left to train, e.g. at the end of the data, commits nothing). With
         ``stop_between_steps``, a unit that sees :meth:`should_stop` ends after its current step
-        and commits; the run then stops as at a Ctrl-C, unless it was done.
+        and commits; the run then stops as at a Ctrl-C, unless it was done (then it returns, and
+        the workers finish as a run that was not stopped, without the last check of a stop).
 
         Raises:
             KeyboardInterrupt: a stop was requested and the run is not done.
@@ -219,13 +225,8 @@ class TrainingLoop:
         self._in_run = True
         try:
             while not done():
-                agreed_before = self._stop_agreed
                 if self.should_stop():
-                    if self._agree_to_stop is not None and not agreed_before:
-                        # agreed only now (a signal while the last unit committed): join the
-                        # check once more, as after a stop agreed within a unit, so that no
-                        # worker leaves while another still reads this answer
-                        self.should_stop()
+                    self._leave_together()
                     raise KeyboardInterrupt
                 self.running = number()
                 unit()

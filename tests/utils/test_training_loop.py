@@ -231,43 +231,33 @@ def test_a_stop_asked_while_the_workers_agree_waits_for_their_next_check(tmp_pat
     assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
 
 
-@pytest.mark.parametrize("where", ["after step 7", "in commit 6"])
-def test_every_worker_joins_one_check_after_the_one_that_said_stop(tmp_path, uninterrupted, where):
-    """The workers leave after a stop, and one whose answer comes first may leave while another
-    still reads its own. So each joins the check once more after the one that said stop, and only
-    that last check may fail (here it does, as with a peer gone): wherever the signal landed,
-    within a unit (agreed after its step) or while a unit commits (agreed before the next unit)."""
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        pytest.skip("the test runner handles SIGTERM itself")
-    answers = []
+class PeerLeftAfterTheStop(OtherWorker):
+    """:class:`OtherWorker`, whose peer leaves as soon as it has its answer to the check that
+    said stop: every check after that one fails as a collective with a closed peer does."""
 
-    def peer_left_after_the_stop(asked):
-        if True in answers:
-            answers.append("failed")
+    def __call__(self, asked):
+        if any(answer for _, answer in self.asked):
+            self.asked.append((int(self.toy.steps), "failed"))
             raise tf.errors.UnavailableError(None, None, "Collective ops is aborted by: Socket closed")
-        answers.append(asked)
-        return asked
+        answer = super().__call__(asked)
+        self.asked[-1] = (self.asked[-1][0], answer)
+        return answer
 
-    toy = StepwiseToy(
-        tmp_path,
-        on_step=stop_at(7, signal.SIGTERM) if where == "after step 7" else None,
-        agree_to_stop=peer_left_after_the_stop,
-    )
-    if where == "in commit 6":
-        commit = toy.loop.commit
 
-        def signalled_in_commit_6(number, state=None):
-            name = commit(number, state)
-            if number == 6:
-                os.kill(os.getpid(), signal.SIGTERM)
-            return name
-
-        toy.loop.commit = signalled_in_commit_6
+@pytest.mark.parametrize("step", [7, 6])
+def test_every_worker_joins_one_check_after_the_one_that_said_stop(tmp_path, uninterrupted, step):
+    """The workers leave after a stop, and one whose answer comes first may leave while another
+    still reads its own. So each joins the check once more after the one that said stop, after
+    the commit, and only that last check may fail (here it does): a stop agreed after step 7,
+    within the unit ending at 9, or after step 6, at the check before the next unit (a signal
+    after a unit's last check: in its last step, its commit or its evaluation)."""
+    other = PeerLeftAfterTheStop(step)
+    toy = StepwiseToy(tmp_path, agree_to_stop=other)
+    other.toy = toy
     with pytest.raises(Interrupted) as stopped:
         toy.train()
-    step = 7 if where == "after step 7" else 6
     assert str(stopped.value) == f"stopped at step {step}, commit {step}"
-    assert answers[answers.index(True) :] == [True, "failed"]
+    assert other.asked[-2:] == [(step, True), (step, "failed")]
     assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
 
 

@@ -13,8 +13,8 @@ also under ``MultiWorkerMirroredStrategy``); Ctrl-C or SIGTERM within
 :func:`~taglm_tf.utils.training_loop.interruptible` (as
 :func:`~taglm_tf.lm.pretraining.run.pretrain` runs :meth:`LMTrainer.fit`) ends the unit after the
 running step and commits it; with several workers, a signal to any of them ends every worker
-after the same step (they agree on it with a collective after each step). A checkpoint holds
-the model, the optimizer (its ``iterations`` is the step), the carried LSTM state of every row
+after the same step (they agree on it with a collective after each step and before each unit).
+A checkpoint holds the model, the optimizer (its ``iterations`` is the step), the carried LSTM state of every row
 and the data stream's state (the window packer's, :mod:`taglm_tf.lm.pretraining.corpus`
 "Position"). Dropout masks and sampled-softmax candidates are drawn from stateless seeds made of
 the step, so a resumed run continues exactly as the uninterrupted one would have. A run resumed with another global batch
