@@ -30,9 +30,9 @@ process each) the loop is given ``agree_to_stop``, a collective that tells every
 any of them was asked to stop: the workers consult it after every step and before every unit, so
 a signal to any one of them, or to all at different steps, ends all of them after the same step
 and they commit that step together; a first signal anywhere within :meth:`TrainingLoop.run` waits
-for the next such point. Before they leave, the workers join the check once more after the one
-that said stop, and ignore its failure: a worker whose answer comes first may leave before another
-has read its own, and only this last check may then fail. Otherwise (the tagger, whose
+for the next such point. A worker whose answer comes first may leave before another has read its
+own, so every worker ends the run, done or stopped (after the stop's commit), with one more
+check and ignores its failure: only that last one may fail. Otherwise (the tagger, whose
 epoch resumes only from its start) the stop is at once: the running unit is lost (nothing of it is
 committed; a resume repeats it exactly).
 
@@ -127,15 +127,15 @@ class TrainingLoop:
         return self._stop_agreed
 
     def _leave_together(self) -> None:
-        """With several workers, before they leave after a stop: the check once more. Every
-        worker joins it, so none leaves while another still reads the answer of the check that
-        said stop; but one that gets this answer first may exit before this one has read its
-        part, and this collective then fails ("Socket closed"). Its answer is known (stop, every
-        worker committed), so the failure is ignored."""
+        """With several workers, the last collective of :meth:`run`, made by every worker on its
+        way out (done, or stopping with every worker committed): none leaves while another
+        still reads an answer of an earlier collective. But one that gets this answer first may
+        exit before this one has read its part, and this collective then fails ("Socket
+        closed"); nothing depends on its answer, so the failure is ignored."""
         if self._agree_to_stop is None:
             return
         try:
-            self._agree_to_stop(True)
+            self._agree_to_stop(self._stop_agreed)
         except tf.errors.OpError:
             pass
 
@@ -216,23 +216,28 @@ class TrainingLoop:
         commits); ``unit()`` trains it, evaluates it and commits it with :meth:`commit` (a unit
         that finds nothing left to train, e.g. at the end of the data, commits nothing). With
         ``stop_between_steps``, a unit that sees :meth:`should_stop` ends after its current step
-        and commits; the run then stops as at a Ctrl-C, unless it was done (then it returns, and
-        the workers finish as a run that was not stopped, without the last check of a stop).
+        and commits; the run then stops as at a Ctrl-C, unless it was done. With several
+        workers, every worker ends the run, done or stopped, with one more collective whose
+        failure is ignored (the module docstring, "Stop"); nothing after :meth:`run` should make
+        a collective.
 
         Raises:
             KeyboardInterrupt: a stop was requested and the run is not done.
         """
         self._in_run = True
         try:
+            stopped = False
             while not done():
-                if self.should_stop():
-                    self._leave_together()
-                    raise KeyboardInterrupt
+                if stopped := self.should_stop():
+                    break
                 self.running = number()
                 unit()
                 self.running = None
+            self._leave_together()
         finally:
             self._in_run = False
+        if stopped:
+            raise KeyboardInterrupt
 
     # -- TensorBoard -------------------------------------------------------------------------
     @property

@@ -261,6 +261,22 @@ def test_every_worker_joins_one_check_after_the_one_that_said_stop(tmp_path, uni
     assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
 
 
+def test_a_finished_run_ends_with_one_more_check_whose_failure_is_ignored(tmp_path, uninterrupted):
+    """Done, the workers leave too: each makes one more check after the last commit, so that none
+    leaves while another reads the one before, and that last check may fail (a peer gone)."""
+    checks, end = [], STEPS_PER_UNIT * UNITS
+
+    def peer_left_at_the_end(asked):
+        checks.append(int(toy.steps))
+        if checks[-1] == end:
+            raise tf.errors.UnavailableError(None, None, "Collective ops is aborted by: Socket closed")
+        return asked
+
+    toy = StepwiseToy(tmp_path, agree_to_stop=peer_left_at_the_end)
+    assert toy.train() == uninterrupted[0]
+    assert checks[-2:] == [end - 1, end]
+
+
 def test_a_check_that_fails_before_any_stop_was_agreed_is_an_error(tmp_path):
     """Only the answer of a stop already agreed is known: a collective failing before that (a
     worker lost mid-run) fails the run."""
