@@ -233,15 +233,19 @@ def test_a_stop_asked_while_the_workers_agree_waits_for_their_next_check(tmp_pat
 
 class PeerLeftAfterTheStop(OtherWorker):
     """:class:`OtherWorker`, whose peer leaves as soon as it has its answer to the check that
-    said stop: every check after that one fails as a collective with a closed peer does."""
+    said stop: every check after that one fails as a collective with a closed peer does.
+    ``checks``: ``(step, answer)`` of each check, the answer ``"failed"`` for a failed one."""
+
+    def __init__(self, step):
+        super().__init__(step)
+        self.checks = []
 
     def __call__(self, asked):
-        if any(answer for _, answer in self.asked):
-            self.asked.append((int(self.toy.steps), "failed"))
+        if any(answer is True for _, answer in self.checks):
+            self.checks.append((int(self.toy.steps), "failed"))
             raise tf.errors.UnavailableError(None, None, "Collective ops is aborted by: Socket closed")
-        answer = super().__call__(asked)
-        self.asked[-1] = (self.asked[-1][0], answer)
-        return answer
+        self.checks.append((int(self.toy.steps), super().__call__(asked)))
+        return self.checks[-1][1]
 
 
 @pytest.mark.parametrize("step", [7, 6])
@@ -257,7 +261,7 @@ def test_every_worker_joins_one_check_after_the_one_that_said_stop(tmp_path, uni
     with pytest.raises(Interrupted) as stopped:
         toy.train()
     assert str(stopped.value) == f"stopped at step {step}, commit {step}"
-    assert other.asked[-2:] == [(step, True), (step, "failed")]
+    assert other.checks[-2:] == [(step, True), (step, "failed")]
     assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
 
 

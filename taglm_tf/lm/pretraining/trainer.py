@@ -7,19 +7,20 @@ gradient of the global token mean, whatever the padding and the replica count. T
 gradient (sparse rows merged) is clipped to ``clip_norm`` by its global norm, then Adagrad or
 Adam updates the variables.
 
-The loop around the steps is :class:`~taglm_tf.utils.training_loop.TrainingLoop`'s, one unit
-per ``checkpoint_every`` steps, each committed by its checkpoint (the loop's docstring says how,
-also under ``MultiWorkerMirroredStrategy``); Ctrl-C or SIGTERM within
+The loop around the steps is :class:`~taglm_tf.utils.training_loop.TrainingLoop`'s, one unit per
+``checkpoint_every`` steps, each committed by its checkpoint (the loop's docstring says how, also
+under ``MultiWorkerMirroredStrategy``); Ctrl-C or SIGTERM within
 :func:`~taglm_tf.utils.training_loop.interruptible` (as
 :func:`~taglm_tf.lm.pretraining.run.pretrain` runs :meth:`LMTrainer.fit`) ends the unit after the
-running step and commits it; with several workers, a signal to any of them ends every worker
-after the same step (they agree on it with a collective after each step and before each unit).
-A checkpoint holds the model, the optimizer (its ``iterations`` is the step), the carried LSTM state of every row
-and the data stream's state (the window packer's, :mod:`taglm_tf.lm.pretraining.corpus`
-"Position"). Dropout masks and sampled-softmax candidates are drawn from stateless seeds made of
-the step, so a resumed run continues exactly as the uninterrupted one would have. A run resumed with another global batch
-size (rows x replicas) restarts its LSTM states from zeros and its data at the chunk of the newest
-sentence read, as do checkpoints written before the states were saved.
+running step and commits it; with several workers, a signal to any of them ends every worker after
+the same step (they agree on it with a collective after each step and before each unit). A
+checkpoint holds the model, the optimizer (its ``iterations`` is the step), the carried LSTM state
+of every row and the data stream's state (the window packer's,
+:mod:`taglm_tf.lm.pretraining.corpus` "Position"). Dropout masks and sampled-softmax candidates are
+drawn from stateless seeds made of the step, so a resumed run continues exactly as the
+uninterrupted one would have. A run resumed with another global batch size (rows x replicas)
+restarts its LSTM states from zeros and its data at the chunk of the newest sentence read, as do
+checkpoints written before the states were saved.
 """
 
 from __future__ import annotations
