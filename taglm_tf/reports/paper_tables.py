@@ -275,7 +275,9 @@ COMPARISONS = (
     # "well below our baseline": 88.17 − 90.87 (§3.2, Table 1).
     Comparison("ner_baseline", "ner_taglm_no_rnn", -2.70),
     Comparison("ner_baseline", "ner_cnnbig_fwd", 0.79),
+    Comparison("ner_baseline", "ner_lstm_fwd", 0.53),
     Comparison("ner_lstm_fwd", "ner_lstm_bi", 0.22),
+    Comparison("ner_baseline", "ner_lstm_bi", 0.75),
     Comparison("ner_cnnbig_fwd", "ner_taglm", 0.27),
     Comparison("ner_baseline", "ner_lm_conll", -0.08),
     Comparison("ner_baseline", "ner_taglm_indomain", None),
