@@ -117,7 +117,7 @@ class TrainingLoop:
         this process, or, with several workers, of any of them. Then, until they agree to stop,
         this call is a collective, made by every worker at the same point, and its answer is the
         collective's, the same on every worker: a request that comes while it runs waits for the
-        next call. Once they agreed, the answer is yes without a collective."""
+        next call. Once they have agreed, the answer is yes without a collective."""
         if self._agree_to_stop is None:
             return self.stop_requested
         if not self._stop_agreed:
@@ -126,7 +126,7 @@ class TrainingLoop:
             self._stop_agreed = self._agree_to_stop(self.stop_requested)
         return self._stop_agreed
 
-    def _leave_together(self) -> None:
+    def _last_check(self) -> None:
         """With several workers, the last collective of :meth:`run`, made by every worker on its
         way out (done, or stopping with every worker committed): none leaves while another
         still reads an answer of an earlier collective. But one that gets this answer first may
@@ -228,12 +228,13 @@ class TrainingLoop:
         try:
             stopped = False
             while not done():
-                if stopped := self.should_stop():
+                if self.should_stop():
+                    stopped = True
                     break
                 self.running = number()
                 unit()
                 self.running = None
-            self._leave_together()
+            self._last_check()
         finally:
             self._in_run = False
         if stopped:

@@ -281,6 +281,21 @@ def test_a_finished_run_ends_with_one_more_check_whose_failure_is_ignored(tmp_pa
     assert checks[-2:] == [end - 1, end]
 
 
+def test_a_stop_at_once_leaves_without_the_last_check(tmp_path, uninterrupted):
+    """A second signal stops this worker at once, while the others wait in the next collective
+    of a step: it must leave without the run's last check, which they would never join."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    other = OtherWorker(STEPS_PER_UNIT * UNITS + 1)  # never asked
+    toy = StepwiseToy(tmp_path, on_step=stop_at(7, signal.SIGTERM, times=2), agree_to_stop=other)
+    other.toy = toy
+    with pytest.raises(Interrupted) as stopped:
+        toy.train()
+    assert str(stopped.value) == "stopped at step 7, commit 6"
+    assert other.asked[-1] == (6, False)  # the check before step 7, none after
+    assert StepwiseToy(tmp_path).train(resume=True) == uninterrupted[0]
+
+
 def test_a_check_that_fails_before_any_stop_was_agreed_is_an_error(tmp_path):
     """Only the answer of a stop already agreed is known: a collective failing before that (a
     worker lost mid-run) fails the run."""

@@ -266,8 +266,8 @@ class LMTrainer:
         """Whether any worker was asked to stop: each worker's flag, once per replica, summed over
         all replicas of all workers (a collective; :class:`TrainingLoop` calls it at the same
         points on every worker, so all of them get the same answer after the same step, and
-        once more as the run ends, done or stopped, tolerating the failure of that last check
-        when a worker that got its answer first has already exited)."""
+        once more as the run ends, done or stopped; the loop ignores the failure of that last
+        check, when a worker that got its answer first has already exited)."""
         return float(self._sum_over_replicas(tf.constant(float(asked)))) != 0.0
 
     @property
