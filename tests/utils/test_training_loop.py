@@ -174,14 +174,20 @@ class OtherWorker:
         return asked or int(self.toy.steps) >= self.step
 
 
+def worker_with(other, tmp_path, on_step=None):
+    """The stepwise toy as one of several workers, whose collective is ``other``."""
+    toy = StepwiseToy(tmp_path, on_step=on_step, agree_to_stop=other)
+    other.toy = toy
+    return toy
+
+
 @pytest.mark.parametrize("step", [7, 6])
 def test_a_stop_asked_of_another_worker_ends_this_one_after_the_same_step(tmp_path, uninterrupted, step):
     """With ``agree_to_stop``, a stop asked of another worker ends this worker too, after the step
     where the collective said so: step 7 in the middle of the unit ending at 9 (committed), or step
     6 at a unit's end (then before the next unit); the resumed run ends as the uninterrupted one."""
     other = OtherWorker(step)
-    toy = StepwiseToy(tmp_path, agree_to_stop=other)
-    other.toy = toy
+    toy = worker_with(other, tmp_path)
     with pytest.raises(Interrupted) as stopped:
         toy.train()
     assert str(stopped.value) == f"stopped at step {step}, commit {step}"
@@ -197,8 +203,7 @@ def test_this_workers_own_first_signal_after_the_others_agreed_is_a_first_one(tm
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         pytest.skip("the test runner handles SIGTERM itself")
     other = OtherWorker(7)
-    toy = StepwiseToy(tmp_path, agree_to_stop=other)
-    other.toy = toy
+    toy = worker_with(other, tmp_path)
     commit = toy.loop.commit
 
     def signalled_in_commit_7(number, state=None):
@@ -256,8 +261,7 @@ def test_every_worker_joins_one_check_after_the_one_that_said_stop(tmp_path, uni
     within the unit ending at 9, or after step 6, at the check before the next unit (a signal
     after a unit's last check: in its last step, its commit or its evaluation)."""
     other = PeerLeftAfterTheStop(step)
-    toy = StepwiseToy(tmp_path, agree_to_stop=other)
-    other.toy = toy
+    toy = worker_with(other, tmp_path)
     with pytest.raises(Interrupted) as stopped:
         toy.train()
     assert str(stopped.value) == f"stopped at step {step}, commit {step}"
@@ -287,8 +291,7 @@ def test_a_stop_at_once_leaves_without_the_last_check(tmp_path, uninterrupted):
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         pytest.skip("the test runner handles SIGTERM itself")
     other = OtherWorker(STEPS_PER_UNIT * UNITS + 1)  # never asked
-    toy = StepwiseToy(tmp_path, on_step=stop_at(7, signal.SIGTERM, times=2), agree_to_stop=other)
-    other.toy = toy
+    toy = worker_with(other, tmp_path, on_step=stop_at(7, signal.SIGTERM, times=2))
     with pytest.raises(Interrupted) as stopped:
         toy.train()
     assert str(stopped.value) == "stopped at step 7, commit 6"
