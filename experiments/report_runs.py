@@ -48,7 +48,8 @@ task, what its test chunks became, ``test_chunk_outcomes.json``, which the run w
 finishes, or counted here from the ``test_predictions.txt`` of a run of older code, by
 :mod:`taglm_tf.reports.chunk_outcomes`) is a few kB. After each seed the runner copies that
 record to ``--record_dir`` (``results/runs``, one folder per flagfile, with a ``sweep.json``
-that this code writes from the folder's runs), to be committed. A later call, in a new
+that this code writes from the folder's runs), to be committed; one line names each record it
+replaces with another score or a run of other LMs. A later call, in a new
 checkout, copies a recorded seed back into ``--sweeps_dir`` instead of training it again, when every LM the seed used has its
 fingerprint among the LMs ``experiments.cpu_lms`` built here (``--lms_dir/fingerprints.json``; a
 rebuild that trained differently shows there); otherwise it says so and trains the seed.
@@ -74,6 +75,7 @@ if __name__ == "__main__":
     cli.configure_process()  # before anything imports TensorFlow
 
 import dataclasses
+import json
 import os
 import shlex
 import sys
@@ -390,6 +392,27 @@ def check_record_folder(sweep: Sweep, records: Sequence[tuple[int, SeedRecord]],
             chunk_outcomes.read_outcomes(kept)
 
 
+def replaced(sweep: Sweep, seed: int, record: SeedRecord, record_dir: str) -> str | None:
+    """What writing ``record`` would replace in ``record_dir``: ``None`` when the seed has no
+    finished record there or one with the same test score from the same LMs; else, for a line,
+    the recorded and the new test score and the LMs whose fingerprints differ (another build,
+    as when a seed recorded on another CPU is trained again here). Call
+    :func:`check_record_folder` first, which has read the recorded seed.
+    """
+    old_run = seed_run(sweep, seed, record_dir)
+    if not run_dir.is_finished(old_run):
+        return None
+    key = f"test_{TASKS[sweep.task].metric}"
+    old, new = run_dir.read_results(old_run) or {}, json.loads(record.files[run_dir.RESULTS])
+    old_lms = run_dir.read_config(old_run).get("lm_fingerprints") or {}
+    new_lms = json.loads(record.files[run_dir.CONFIG]).get("lm_fingerprints") or {}
+    other = sorted(k for k in {*old_lms, *new_lms} if old_lms.get(k) != new_lms.get(k))
+    if old.get(key) == new.get(key) and not other:
+        return None
+    lms = f", trained with other LMs ({', '.join(other)})" if other else ""
+    return f"replaces the recorded seed ({key} {old.get(key)} -> {new.get(key)}{lms})"
+
+
 def write_seed_record(sweep: Sweep, seed: int, record: SeedRecord, record_dir: str) -> None:
     """Write a seed's record into ``record_dir`` (:func:`taglm_tf.run_dir.write_record`), then
     the record folder's ``sweep.json``: this code's summary of the runs recorded there
@@ -422,6 +445,8 @@ def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> No
     record = read_seed_record(sweep, seed, sweeps_dir)
     if record is not None:
         check_record_folder(sweep, [(seed, record)], record_dir)
+        if note := replaced(sweep, seed, record, record_dir):
+            print(f"{seed_run(sweep, seed, record_dir)}: {note}")
         write_seed_record(sweep, seed, record, record_dir)
 
 
@@ -429,8 +454,8 @@ def record_only(
     stages: Sequence[str], sweeps_dir: str, record_dir: str, only: Sequence[str] = ()
 ) -> list[str]:
     """Record every finished seed of ``stages``' sweeps (``only``: those named) in ``sweeps_dir``
-    into ``record_dir``, training nothing; returns one line per seed recorded. Every record is
-    read before any is written.
+    into ``record_dir``, training nothing; returns one line per seed recorded, saying what it
+    replaced (:func:`replaced`). Every record is read before any is written.
 
     Raises:
         InputError: as :func:`select`, :func:`read_seed_record` and :func:`check_record_folder`,
@@ -442,10 +467,12 @@ def record_only(
         check_record_folder(sweep, [(seed, r) for s, seed, r in found if s == sweep], record_dir)
     lines = []
     for sweep, seed, record in found:
+        note = replaced(sweep, seed, record, record_dir)
         write_seed_record(sweep, seed, record, record_dir)
         outcomes = " with its test chunk outcomes" if run_dir.CHUNK_OUTCOMES in record.files else ""
         lines.append(
             f"{seed_run(sweep, seed, record_dir)}: recorded from {seed_run(sweep, seed, sweeps_dir)}{outcomes}"
+            + (f"; {note}" if note else "")
         )
     return lines
 

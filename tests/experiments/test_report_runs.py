@@ -188,7 +188,7 @@ run = os.path.join(args["sweep_dir"], "seed_" + args["first_seed"])
 trained = not os.path.exists(os.path.join(run, "results.json"))
 if trained:
     os.makedirs(run, exist_ok=True)
-    lms = {"forward_lm": "f" * 64} if "taglm" in args["flagfile"] else {}
+    lms = {"forward_lm": os.environ.get("FAKE_FORWARD_LM", "f" * 64)} if "taglm" in args["flagfile"] else {}
     json.dump({"seed": int(args["first_seed"]), "lm_fingerprints": lms}, open(os.path.join(run, "config.json"), "w"))
     scores = {"test_f1": 80.0 + int(args["first_seed"]), "dev_f1": 85.0}
     json.dump(scores, open(os.path.join(run, "results.json"), "w"))
@@ -298,9 +298,15 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
     # Rebuilt LMs that differ: the TagLM seeds train again, the baseline's are restored.
     shutil.rmtree(tmp_path / "sweeps")
     (tmp_path / "lms" / "fingerprints.json").write_text(json.dumps({"cnn_lstm_s_forward": "e" * 64}))
-    out, calls = _runner(tmp_path)
+    out, calls = _runner(tmp_path, env={"FAKE_FORWARD_LM": "e" * 64})
     assert calls == [("skipped" if seed % 2 == 0 else "trained", sweeps[seed % 2]) for seed in range(8)]
     assert out.count("trained with other LMs (forward_lm) than those built here") == 4
+    taglm_records = tmp_path / "records" / sweeps[1]
+    assert [line for line in out.splitlines() if "replaces" in line] == [
+        f"{taglm_records / f'seed_{seed}'}: replaces the recorded seed "
+        f"(test_f1 {80.0 + seed} -> {80.0 + seed}, trained with other LMs (forward_lm))"
+        for seed in range(1, 5)
+    ]
 
     shutil.rmtree(tmp_path / "sweeps")
     _, calls = _runner(tmp_path, "--norestore")
@@ -401,6 +407,40 @@ def test_record_only_records_another_checkouts_finished_seeds_and_trains_nothing
     now = _tree(tmp_path / "records")
     assert json.loads(now[f"{base.flagfile}/sweep.json"])["seeds"] == "seeds 1–3"
     assert f"{base.flagfile}/seed_3/{OUTCOMES}" in now
+
+
+def test_recording_names_each_record_it_replaces_with_another_score_or_other_lms(tmp_path):
+    import json
+
+    taglm = report_runs.STAGES["ner_10pct"][1]
+    folder = _sweep(tmp_path / "pinned", taglm, [1, 2])
+
+    def rerun(seed, test_f1, forward):
+        run = os.path.join(folder, f"seed_{seed}")
+        with open(os.path.join(run, "config.json"), "w") as f:
+            json.dump({"seed": seed, "task": "ner", "lm_fingerprints": {"forward_lm": forward}}, f)
+        with open(os.path.join(run, "results.json"), "w") as f:
+            json.dump({"task": "ner", "seed": seed, "test_f1": test_f1, "dev_f1": 85.0}, f)
+
+    rerun(1, 81.0, "a" * 64)
+    rerun(2, 82.0, "a" * 64)
+    first = _record_only(tmp_path, "--stages=ner_10pct")
+    assert first.returncode == 0, first.stderr
+    assert "replaces" not in first.stdout  # nothing was recorded before
+    again = _record_only(tmp_path, "--stages=ner_10pct")
+    assert again.returncode == 0 and "replaces" not in again.stdout  # the same records
+
+    rerun(1, 81.5, "b" * 64)  # another build of the forward LM
+    rerun(2, 82.5, "a" * 64)  # the same LMs, another score
+    lines = _record_only(tmp_path, "--stages=ner_10pct").stdout.splitlines()
+    records = tmp_path / "records" / taglm.flagfile
+    assert lines[:2] == [
+        f"{records / 'seed_1'}: recorded from {folder}/seed_1 with its test chunk outcomes; "
+        "replaces the recorded seed (test_f1 81.0 -> 81.5, trained with other LMs (forward_lm))",
+        f"{records / 'seed_2'}: recorded from {folder}/seed_2 with its test chunk outcomes; "
+        "replaces the recorded seed (test_f1 82.0 -> 82.5)",
+    ]
+    assert json.loads((records / "seed_1" / "results.json").read_text())["test_f1"] == 81.5
 
 
 def test_record_only_records_only_the_named_sweeps(tmp_path):
