@@ -14,6 +14,7 @@ from absl import app, flags, logging
 from absl.flags import _flagvalues
 
 from taglm_tf.utils import memory, textio
+from taglm_tf.utils.config_flags import calling_module
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_output_path, default_data_dir
 
@@ -85,8 +86,9 @@ def define_output_flag(
 ) -> None:
     """A string flag naming a file (or, with ``folder``, a folder; with ``new``, one that must be
     absent or empty) the tool writes; :func:`run` checks it before any work, see
-    :func:`declare_output_flag`."""
-    flags.DEFINE_string(name, default, help_text, flag_values=flag_values)
+    :func:`declare_output_flag`. The flag belongs to the caller's module, so the tool's
+    ``--help`` lists it among its own."""
+    flags.DEFINE_string(name, default, help_text, flag_values=flag_values, module_name=calling_module())
     declare_output_flag(name, inputs, folder, new)
 
 

@@ -142,9 +142,7 @@ def define_flags(
     Returns:
         The names of the fields given flags.
     """
-    if module_name is None:  # absl names the main module after sys.argv[0]
-        module_name = sys._getframe(1).f_globals.get("__name__")
-        module_name = sys.argv[0] if module_name == "__main__" else module_name
+    module_name = module_name or calling_module()
     exclude = set(exclude)
     fields: dict[str, FlagField] = {}
     for cls in configs if isinstance(configs, (tuple, list)) else (configs,):
@@ -161,6 +159,15 @@ def define_flags(
         help_text = f"{field.help} {help_notes[field.name]}" if field.name in help_notes else field.help
         _define(field, defaults.get(field.name, field.default), help_text, flag_values, module_name)
     return list(fields)
+
+
+def calling_module() -> str:
+    """The module that called this function's caller, named as absl names the module that owns a
+    flag (what its ``--help`` lists as a tool's own flags): the main module after ``sys.argv[0]``.
+    A helper that defines flags for a tool passes it as ``module_name``, as absl's ``DEFINE_*``
+    functions do from their own caller."""
+    name = sys._getframe(2).f_globals.get("__name__")
+    return sys.argv[0] if name == "__main__" else name
 
 
 def _define(field: FlagField, default, help_text: str, fv: flags.FlagValues, module_name: str) -> None:

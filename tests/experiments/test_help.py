@@ -68,7 +68,7 @@ ENTRY_POINTS = {
     ),
     "experiments.cpu_lms": (["runs_dir", "lms_dir", "parallel", "only"], ["(default: 'runs/lms')"]),
     "experiments.eval_lm": (
-        ["model_dir", "eval_files", "task_split", "checkpoint", "batch_size", "num_steps"],
+        ["model_dir", "eval_files", "task_split", "checkpoint", "batch_size", "num_steps", "output"],
         [],
     ),
     "experiments.run_seeds": (
@@ -78,7 +78,7 @@ ENTRY_POINTS = {
     "experiments.compare": (["metric"], ["(default: 'test_f1')"]),
     "experiments.report": (["runs", "output", "plots_dir", "preamble"], []),
     "experiments.seen_entities": (
-        ["base", "variant", "task", "train_files", "lm_vocab", "split", "data_dir"],
+        ["base", "variant", "task", "train_files", "lm_vocab", "split", "data_dir", "output"],
         ["(default: 'ner')", "(default: the task's training file)"],
     ),
     "taglm_tf.tag": (
@@ -93,10 +93,13 @@ ENTRY_POINTS = {
             "forward_lm",
             "backward_lm",
             "info",
+            "output_dir",
         ],
         ["<raw|text|conll>", "(default: 'raw')", "(default: '128')", "(default: 'task')"],
     ),
     "taglm_tf.export": (["model_dir", "export_dir", "forward_lm", "backward_lm"], []),
+    "experiments.report_runs": (["stages", "sweeps", "sweeps_dir", "record_dir", "report"], []),
+    "lm_1b_export.from_pretrained": (["output_dir"], []),
     "lm_1b_export.export": (["ckpt", "vocab_file", "output_dir", "include_softmax"], []),
     "lm_1b_export.dump_lstm_emb": (
         ["ckpt", "vocab_file", "input_file", "output_file", "batch_size", "chunk"],
@@ -169,8 +172,12 @@ def test_help_lists_own_flags_with_defaults(outputs, module):
     assert code == 0, text
     names, phrases = ENTRY_POINTS[module]
     unwrapped = " ".join(text.split())
+    flag_list = text.split("\nflags:\n", 1)[-1]
     for name in names:
-        assert f"--{name}" in text or f"--[no]{name}" in text, f"{module} --help lacks --{name}"
+        # in the list of flags (absl's "  --name: help", argparse's "  --name NAME"), not the usage
+        assert re.search(rf"^ +--(\[no\])?{name}(:| |$)", flag_list, re.MULTILINE), (
+            f"{module} --help lacks --{name}"
+        )
     for phrase in phrases:
         assert " ".join(phrase.split()) in unwrapped, f"{module} --help lacks {phrase!r}"
     if not module.endswith("make_synthetic"):
