@@ -483,8 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         opts = _parse_args(sys.argv[1:] if argv is None else argv)
     except _UsageError as exc:
-        print(f"conlleval: {exc}\n{USAGE}", file=sys.stderr)
-        return 2
+        print(f"conlleval: {exc} ({USAGE})", file=sys.stderr)
+        return 1
     if opts["help"]:
         print(USAGE)
         return 0

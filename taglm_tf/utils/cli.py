@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import builtins
 import importlib.util
 import io
@@ -122,6 +123,16 @@ def check_output_flags(flag_values=flags.FLAGS, argv=()) -> None:
             given = [flag_values[i].value for i in inputs if i in flag_values and flag_values[i].value]
             paths = _input_paths([*given, *argv], data_dir)
             check_output_path(flag_values[name].value, paths, f"--{name}", folder, new)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` for the few tools that take argparse's arguments: a command
+    line it cannot take is one ``error: ...`` line and exit status 1, as with :func:`run`
+    (argparse's own: its usage, then the message, and status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(1)
 
 
 def run(main) -> None:

@@ -253,11 +253,12 @@ def test_missing_file(tmp_path):
     assert str(missing) in stderr and stderr.count("\n") == 1
 
 
-def test_main_usage_errors(capsys):
-    assert conlleval.main(["-d"]) == 2
-    assert conlleval.main(["-x"]) == 2
-    assert conlleval.main(["a", "b"]) == 2
-    assert "usage" in capsys.readouterr().err
+def test_main_usage_errors_are_one_line_and_exit_status_1(capsys):
+    for argv, message in ((["-d"], "-d requires an argument"), (["-x"], "unknown argument -x")):
+        assert conlleval.main(argv) == 1
+        assert capsys.readouterr().err == f"conlleval: {message} ({conlleval.USAGE})\n"
+    assert conlleval.main(["a", "b"]) == 1
+    assert capsys.readouterr().err.startswith("conlleval: at most one FILE can be given (usage: ")
 
 
 def test_main_in_process(capsysbinary):
