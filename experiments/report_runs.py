@@ -393,37 +393,48 @@ def check_record_folder(sweep: Sweep, records: Sequence[tuple[int, SeedRecord]],
 
 
 def replaced(sweep: Sweep, seed: int, record: SeedRecord, record_dir: str) -> str | None:
-    """What writing ``record`` would replace in ``record_dir``: ``None`` when the seed has no
-    finished record there or one with the same test score from the same LMs; else, for a line,
-    the recorded and the new test score and the LMs whose fingerprints differ (another build,
-    as when a seed recorded on another CPU is trained again here). Call
-    :func:`check_record_folder` first, which has read the recorded seed.
-    """
+    """What writing ``record`` would replace in ``record_dir``, for a line: ``None`` when the seed
+    has no finished record there, or one with the same test score (any difference counts) from
+    the same LMs; else the recorded and the new test score (``none`` where a record has none)
+    and the LMs whose fingerprints differ (another build, as when a seed recorded on another CPU
+    is trained again here), or, for a record that cannot be read, why."""
     old_run = seed_run(sweep, seed, record_dir)
     if not run_dir.is_finished(old_run):
         return None
     key = f"test_{TASKS[sweep.task].metric}"
-    old, new = run_dir.read_results(old_run) or {}, json.loads(record.files[run_dir.RESULTS])
-    old_lms = run_dir.read_config(old_run).get("lm_fingerprints") or {}
-    new_lms = json.loads(record.files[run_dir.CONFIG]).get("lm_fingerprints") or {}
+    try:
+        old, old_config = run_dir.read_results(old_run) or {}, run_dir.read_config(old_run)
+    except InputError as e:
+        return f"replaces an unreadable record ({e})"
+    new, new_config = (json.loads(record.files[name]) for name in (run_dir.RESULTS, run_dir.CONFIG))
+    old_lms, new_lms = (c.get("lm_fingerprints") or {} for c in (old_config, new_config))
     other = sorted(k for k in {*old_lms, *new_lms} if old_lms.get(k) != new_lms.get(k))
     if old.get(key) == new.get(key) and not other:
         return None
+    scores = [f"{x:.2f}" if isinstance(x, (int, float)) else "none" for x in (old.get(key), new.get(key))]
+    if scores[0] == scores[1] and old.get(key) != new.get(key):  # a difference beyond 2 decimals
+        scores = [repr(old.get(key)), repr(new.get(key))]
     lms = f", trained with other LMs ({', '.join(other)})" if other else ""
-    return f"replaces the recorded seed ({key} {old.get(key)} -> {new.get(key)}{lms})"
+    return f"replaces the recorded seed ({key} {scores[0]} -> {scores[1]}{lms})"
 
 
-def write_seed_record(sweep: Sweep, seed: int, record: SeedRecord, record_dir: str) -> None:
-    """Write a seed's record into ``record_dir`` (:func:`taglm_tf.run_dir.write_record`), then
-    the record folder's ``sweep.json``: this code's summary of the runs recorded there
-    (:func:`taglm_tf.reports.sweeps.sweep_summary`, with the plan's label and the extra arguments
-    and failed seeds of the sweep's own ``sweep.json``), so seeds recorded from a worktree of an
-    older commit are summarized as today's report reads them. An existing ``sweep.json`` that
-    differs only in when it was written is kept. Call :func:`check_record_folder` first.
+def write_seed_records(sweep: Sweep, records: Sequence[tuple[int, SeedRecord]], record_dir: str) -> None:
+    """Write seeds' records (``(seed, record)`` of ``sweep``) into ``record_dir``
+    (:func:`taglm_tf.run_dir.write_record`), then the record folder's ``sweep.json``: this code's
+    summary of the runs recorded there (:func:`taglm_tf.reports.sweeps.sweep_summary`, with the
+    plan's label and the extra arguments and failed seeds of the sweep's own ``sweep.json``), so
+    seeds recorded from a worktree of an older commit are summarized as today's report reads
+    them. The summary reads the folder once every record is written, so a record being replaced
+    is never read. An existing ``sweep.json`` that differs only in when it was written is kept.
+    Call :func:`check_record_folder` first.
     """
     target = os.path.join(record_dir, sweep.flagfile)
-    run_dir.write_record(sweeps.seed_dir(target, seed), record.files)
-    extra_args, failed = record.sweep.get("extra_args", []), record.sweep.get("failed", [])
+    for seed, record in records:
+        run_dir.write_record(sweeps.seed_dir(target, seed), record.files)
+    if not records:
+        return
+    last = records[-1][1].sweep
+    extra_args, failed = last.get("extra_args", []), last.get("failed", [])
     summary = sweeps.sweep_summary(target, sweep.task, sweep.flagfile_path, sweep.label, extra_args, failed)
     path = os.path.join(target, sweeps.SWEEP_FILE)
     try:
@@ -436,7 +447,7 @@ def write_seed_record(sweep: Sweep, seed: int, record: SeedRecord, record_dir: s
 
 def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> None:
     """Copy a finished seed's record into ``record_dir`` and summarize the folder
-    (:func:`read_seed_record`, :func:`check_record_folder`, :func:`write_seed_record`).
+    (:func:`read_seed_record`, :func:`check_record_folder`, :func:`write_seed_records`).
 
     Raises:
         InputError: as :func:`read_seed_record` and :func:`check_record_folder`, before anything
@@ -447,7 +458,7 @@ def record_seed(sweep: Sweep, seed: int, sweeps_dir: str, record_dir: str) -> No
         check_record_folder(sweep, [(seed, record)], record_dir)
         if note := replaced(sweep, seed, record, record_dir):
             print(f"{seed_run(sweep, seed, record_dir)}: {note}")
-        write_seed_record(sweep, seed, record, record_dir)
+        write_seed_records(sweep, [(seed, record)], record_dir)
 
 
 def record_only(
@@ -463,12 +474,16 @@ def record_only(
     """
     seeds = [pair for chosen in select(stages, only).values() for pair in seed_order(chosen)]
     found = [(s, seed, r) for s, seed in seeds if (r := read_seed_record(s, seed, sweeps_dir)) is not None]
-    for sweep in dict.fromkeys(s for s, _, _ in found):
-        check_record_folder(sweep, [(seed, r) for s, seed, r in found if s == sweep], record_dir)
-    lines = []
+    by_sweep: dict[Sweep, list[tuple[int, SeedRecord]]] = {}
     for sweep, seed, record in found:
-        note = replaced(sweep, seed, record, record_dir)
-        write_seed_record(sweep, seed, record, record_dir)
+        by_sweep.setdefault(sweep, []).append((seed, record))
+    for sweep, records in by_sweep.items():
+        check_record_folder(sweep, records, record_dir)
+    notes = [replaced(sweep, seed, record, record_dir) for sweep, seed, record in found]
+    for sweep, records in by_sweep.items():
+        write_seed_records(sweep, records, record_dir)
+    lines = []
+    for (sweep, seed, record), note in zip(found, notes):
         outcomes = " with its test chunk outcomes" if run_dir.CHUNK_OUTCOMES in record.files else ""
         lines.append(
             f"{seed_run(sweep, seed, record_dir)}: recorded from {seed_run(sweep, seed, sweeps_dir)}{outcomes}"

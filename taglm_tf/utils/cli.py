@@ -15,7 +15,7 @@ from absl import app, flags, logging
 from absl.flags import _flagvalues
 
 from taglm_tf.utils import memory, textio
-from taglm_tf.utils.config_flags import calling_module
+from taglm_tf.utils.config_flags import absl_module_name, calling_module
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_output_path, default_data_dir
 
@@ -131,8 +131,7 @@ class ArgumentParser(argparse.ArgumentParser):
     (argparse's own: its usage, then the message, and status 2)."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(1)
+        fail(message)
 
 
 def run(main) -> None:
@@ -189,7 +188,7 @@ def run(main) -> None:
         raise
 
 
-def fail(error: Exception) -> NoReturn:
+def fail(error: Exception | str) -> NoReturn:
     """Print ``error`` as one ``error: ...`` line on stderr and exit with status 1."""
     print("error: " + " ".join(str(error).split("\n")), file=sys.stderr)
     sys.exit(1)
@@ -248,5 +247,4 @@ def list_flags_in_help(*modules) -> None:
     """
     for module in modules:
         for flag in flags.FLAGS.get_key_flags_for_module(module.__name__):
-            # absl names the main module after sys.argv[0] (see absl.flags._helpers).
-            flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+            flags.FLAGS.register_key_flag_for_module(absl_module_name("__main__"), flag)

@@ -161,13 +161,17 @@ def define_flags(
     return list(fields)
 
 
-def calling_module() -> str:
-    """The module that called this function's caller, named as absl names the module that owns a
-    flag (what its ``--help`` lists as a tool's own flags): the main module after ``sys.argv[0]``.
-    A helper that defines flags for a tool passes it as ``module_name``, as absl's ``DEFINE_*``
-    functions do from their own caller."""
-    name = sys._getframe(2).f_globals.get("__name__")
+def absl_module_name(name: str) -> str:
+    """The name absl files a module's flags under: its ``__name__``, but the main module's after
+    ``sys.argv[0]`` (what ``--help`` lists as a tool's own flags)."""
     return sys.argv[0] if name == "__main__" else name
+
+
+def calling_module() -> str:
+    """The module of the function that called this function's caller (:func:`absl_module_name`):
+    the ``module_name`` a helper that defines flags for a tool passes to absl's ``DEFINE_*``,
+    which otherwise file the flags under the helper's own module, as their caller."""
+    return absl_module_name(sys._getframe(2).f_globals["__name__"])
 
 
 def _define(field: FlagField, default, help_text: str, fv: flags.FlagValues, module_name: str) -> None:

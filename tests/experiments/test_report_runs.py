@@ -304,7 +304,7 @@ def test_finished_seeds_are_recorded_and_restored_in_a_new_checkout(tmp_path):
     taglm_records = tmp_path / "records" / sweeps[1]
     assert [line for line in out.splitlines() if "replaces" in line] == [
         f"{taglm_records / f'seed_{seed}'}: replaces the recorded seed "
-        f"(test_f1 {80.0 + seed} -> {80.0 + seed}, trained with other LMs (forward_lm))"
+        f"(test_f1 {80 + seed}.00 -> {80 + seed}.00, trained with other LMs (forward_lm))"
         for seed in range(1, 5)
     ]
 
@@ -431,16 +431,34 @@ def test_recording_names_each_record_it_replaces_with_another_score_or_other_lms
     assert again.returncode == 0 and "replaces" not in again.stdout  # the same records
 
     rerun(1, 81.5, "b" * 64)  # another build of the forward LM
-    rerun(2, 82.5, "a" * 64)  # the same LMs, another score
+    rerun(2, 82.0 + 1e-9, "a" * 64)  # the same LMs, a score that differs beyond 2 decimals
     lines = _record_only(tmp_path, "--stages=ner_10pct").stdout.splitlines()
     records = tmp_path / "records" / taglm.flagfile
     assert lines[:2] == [
         f"{records / 'seed_1'}: recorded from {folder}/seed_1 with its test chunk outcomes; "
-        "replaces the recorded seed (test_f1 81.0 -> 81.5, trained with other LMs (forward_lm))",
+        "replaces the recorded seed (test_f1 81.00 -> 81.50, trained with other LMs (forward_lm))",
         f"{records / 'seed_2'}: recorded from {folder}/seed_2 with its test chunk outcomes; "
-        "replaces the recorded seed (test_f1 82.0 -> 82.5)",
+        f"replaces the recorded seed (test_f1 82.0 -> {82.0 + 1e-9!r})",
     ]
     assert json.loads((records / "seed_1" / "results.json").read_text())["test_f1"] == 81.5
+
+    # A recorded seed without the score, and one that cannot be read: replaced, and said so,
+    # after every note is made (the unreadable one comes second).
+    (records / "seed_1" / "results.json").write_text('{"task": "ner", "seed": 1, "dev_f1": 85.0}')
+    (records / "seed_2" / "config.json").write_text("{")
+    rerun(1, 81.0, "b" * 64)
+    proc = _record_only(tmp_path, "--stages=ner_10pct")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].endswith("; replaces the recorded seed (test_f1 none -> 81.00)")
+    assert (
+        lines[1].startswith(f"{records / 'seed_2'}: recorded from ")
+        and "replaces an unreadable record (" in lines[1]
+    )
+    assert str(records / "seed_2" / "config.json") in lines[1]
+    assert json.loads((records / "seed_2" / "config.json").read_text())["lm_fingerprints"] == {
+        "forward_lm": "a" * 64
+    }
 
 
 def test_record_only_records_only_the_named_sweeps(tmp_path):
