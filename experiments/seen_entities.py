@@ -91,7 +91,8 @@ def tagger_vocabulary(model_dir: str, tokens: list[str]):
     None when the run has no vocabulary file."""
     # the tagger's modules import TensorFlow: here, so that --help and bad flags exit before it loads
     from taglm_tf.data.featurizer import normalize_word_list
-    from taglm_tf.models.saving import VOCAB_FILE, load_vocab
+    from taglm_tf.models.saving import load_vocab
+    from taglm_tf.run_dir import VOCAB_FILE
 
     if not os.path.isfile(os.path.join(model_dir, VOCAB_FILE)):
         return None

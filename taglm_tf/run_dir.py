@@ -26,6 +26,8 @@ from taglm_tf.utils.fileio import write_text_atomic
 from taglm_tf.utils.provenance import git_commit
 
 CONFIG, RESULTS, STATE, LM_RESULTS = "config.json", "results.json", "state.json", "train_result.json"
+# A finished tagger run's model and vocabularies (taglm_tf.models.saving writes and reads them).
+MODEL_FILE, VOCAB_FILE = "model.keras", "vocab.json"
 # A split's predictions, conlleval's input (taglm_tf.data.conll.format_predictions).
 PREDICTIONS = "{split}_predictions.txt"
 TEST_PREDICTIONS = PREDICTIONS.format(split="test")
@@ -51,6 +53,36 @@ def read_json(path: str) -> dict:
     if not isinstance(record, dict):
         raise InputError("not a JSON object", path)
     return record
+
+
+def check_tagger_dir(model_dir: str) -> None:
+    """Refuse ``model_dir`` unless it holds what loading a trained tagger reads
+    (:data:`MODEL_FILE`, :data:`VOCAB_FILE`, :data:`CONFIG`); the files' contents are not read.
+
+    Raises:
+        InputError: naming ``model_dir``: no such folder; a SavedModel export (which
+            ``tf.saved_model.load`` serves; the tagger's tools load the run it came from); or a
+            file missing, with the subfolders that hold a model, if any (``runs/demo`` for
+            ``runs/demo/tagger``).
+    """
+    if not os.path.isdir(model_dir):
+        raise InputError("no such folder", model_dir)
+    missing = [
+        name for name in (MODEL_FILE, VOCAB_FILE, CONFIG) if not os.path.isfile(os.path.join(model_dir, name))
+    ]
+    if not missing:
+        return
+    if os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
+        raise InputError(
+            "a SavedModel export: serve it with tf.saved_model.load; tag with the training run it "
+            "was exported from",
+            model_dir,
+        )
+    below = sorted(
+        name for name in os.listdir(model_dir) if os.path.isfile(os.path.join(model_dir, name, MODEL_FILE))
+    )
+    hint = f" (a model is in {', '.join(os.path.join(model_dir, name) for name in below)})" if below else ""
+    raise InputError(f"no {missing[0]} here; is this a finished training run?{hint}", model_dir)
 
 
 def check_format(record: Mapping[str, Any], path: str) -> None:

@@ -1,7 +1,8 @@
 """Tag text with a trained model, streaming: read, tag and write batch by batch.
 
     python -m taglm_tf.tag --model_dir=DIR [--input=FILE] [--input_format=raw|text|conll]
-                           [--format=conll|json] [--output_scheme=task|iob1|iob2|iobes]
+                           [--format=conll|json] [--output=FILE]
+                           [--output_scheme=task|iob1|iob2|iobes]
                            [--format=brat --input=TXT_FOLDER --output_dir=DIR]
                            [--batch_size=N] [--[no]progress]
                            [--forward_lm=SPEC --backward_lm=SPEC] [--info]
@@ -16,8 +17,10 @@ are skipped). Lines end at LF, CRLF or CR; a leading BOM is dropped; in ``text``
 input, Unicode spaces other than ASCII space and tab belong to tokens (see
 :mod:`taglm_tf.utils.textio`), while ``raw`` text is split at every Unicode space. Output, in input order:
 ``token [columns...] TAG`` lines with a blank line after each sentence (``conll``), or one JSON
-object per sentence (``json``). With ``--format=brat``, ``--input`` is a folder of raw ``.txt``
-files and each one's spans go to ``--output_dir/NAME.ann`` as BRAT text-bound annotations
+object per sentence (``json``), on stdout, or in ``--output``, written whole or not at all: a
+failure leaves no file there (stdout that is the input file itself is refused). With
+``--format=brat``, ``--input`` is a folder of raw ``.txt`` files and each one's spans go to
+``--output_dir/NAME.ann`` as BRAT text-bound annotations
 (:meth:`taglm_tf.serving.api.Tagger.write_brat`). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
 chunking) unless ``--output_scheme`` names another (``iob1``, ``iob2``/``bio``, ``iobes``/``bioes``).
 
@@ -44,6 +47,7 @@ import io
 import itertools
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -55,9 +59,11 @@ from taglm_tf.data import conll, tag_schemes
 from taglm_tf.data.tokenize import paragraph_blocks
 from taglm_tf.lm.frozen.overrides import define_lm_override_flags, lm_overrides
 from taglm_tf.reports.model_card import read_card, render_markdown
+from taglm_tf.run_dir import check_tagger_dir
 from taglm_tf.utils import textio
 from taglm_tf.utils.cli import define_output_flag, run
 from taglm_tf.utils.errors import InputError
+from taglm_tf.utils.fileio import atomic_path
 
 if TYPE_CHECKING:
     from taglm_tf.serving.api import TaggedSentence, Tagger
@@ -87,15 +93,24 @@ def define_flags() -> None:
         ["raw", "text", "conll"],
         "'raw': plain text, split into sentences and CoNLL-style tokens (JSON adds char "
         "offsets); 'text': one tokenized sentence per line, tokens split at spaces; "
-        "'conll': word in the first column.",
+        "'conll': word in the first column. Any case.",
+        case_sensitive=False,
     )
     flags.DEFINE_enum(
         "format",
         "conll",
         ["conll", "json", "brat"],
-        "Output: CoNLL columns or JSON lines on "
-        "stdout, or BRAT .ann files (with copies of the .txt files) in --output_dir for "
-        "the folder of .txt files given as --input.",
+        "Output, any case: CoNLL columns or JSON lines on "
+        "stdout (or --output), or BRAT .ann files (with copies of the .txt files) in --output_dir "
+        "for the folder of .txt files given as --input.",
+        case_sensitive=False,
+    )
+    define_output_flag(
+        "output",
+        None,
+        "Write the CoNLL or JSON output to this file (not --input), whole or not at all: it "
+        "appears when tagging ends (default: stdout, written chunk by chunk).",
+        inputs=("input", "model_dir"),
     )
     define_output_flag(
         "output_dir",
@@ -294,6 +309,28 @@ def show_progress(requested: bool | None, stream: TextIO) -> bool:
     return stream.isatty() if requested is None else requested
 
 
+def check_input_file(path: str, to_stdout: bool) -> None:
+    """Refuse an ``--input`` that no reader can open, before the model loads: a missing file, a
+    folder, or (when the output goes to stdout) the very file stdout writes to, which a shell's
+    ``>`` has already emptied and ``>>`` would grow while it is read.
+
+    Raises:
+        InputError: naming ``path``.
+    """
+    if path == "-":
+        return
+    if os.path.isdir(path):
+        raise InputError("a folder: --input names one file (--format=brat tags a folder of .txt files)", path)
+    if not os.path.exists(path):
+        raise InputError("no such file", path)
+    if to_stdout and os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(path)):
+        raise InputError(
+            "standard output is this input file (a shell's '>' empties it before the tagger starts): "
+            "write to another file, or give --output",
+            path,
+        )
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -302,8 +339,13 @@ def main(argv):
     if FLAGS.format == "brat" and not (FLAGS.output_dir and os.path.isdir(FLAGS.input)):
         raise InputError("--format=brat tags a folder of .txt files: give it as --input, and --output_dir")
     if FLAGS.output_dir and FLAGS.format != "brat":
-        raise InputError("--output_dir is for --format=brat; other formats go to stdout")
-    # TensorFlow only now, so that --help, --info and bad flags exit before it loads
+        raise InputError("--output_dir is for --format=brat; --output or stdout for the others")
+    if FLAGS.output and FLAGS.format == "brat":
+        raise InputError("--output is for --format=conll or json; BRAT files go to --output_dir")
+    check_tagger_dir(FLAGS.model_dir)
+    if FLAGS.format != "brat":
+        check_input_file(FLAGS.input, to_stdout=not FLAGS.output)
+    # TensorFlow only now, so that --help, --info and bad flags and paths exit before it loads
     from taglm_tf.serving.api import Tagger
 
     tagger = Tagger.load(FLAGS.model_dir, lm_overrides(), FLAGS.output_scheme)
@@ -313,19 +355,17 @@ def main(argv):
             f"{documents} document(s), {annotations} annotation(s) -> {FLAGS.output_dir}", file=sys.stderr
         )
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
+    items = read_input(FLAGS.input, FLAGS.input_format, tagger.task.fmt)
+    args = (tagger, items, FLAGS.input_format, FLAGS.format)
+    if FLAGS.output:
+        with atomic_path(FLAGS.output) as tmp, open(tmp, "wb") as out:
+            tag_stream(*args, out, FLAGS.batch_size, progress=progress)
+        return
     try:
-        tag_stream(
-            tagger,
-            read_input(FLAGS.input, FLAGS.input_format, tagger.task.fmt),
-            FLAGS.input_format,
-            FLAGS.format,
-            sys.stdout.buffer,
-            FLAGS.batch_size,
-            progress=progress,
-        )
+        tag_stream(*args, sys.stdout.buffer, FLAGS.batch_size, progress=progress)
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as `cat` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
+        sys.exit(128 + signal.SIGPIPE)  # the status of a process that SIGPIPE ended, as a shell shows it
 
 
 if __name__ == "__main__":

@@ -114,3 +114,9 @@ def test_a_model_from_a_newer_keras_is_refused_in_one_line(moved, monkeypatch):
         "on (make STACK=current)"
     )
     assert "\n" not in str(info.value)
+    truncated = moved / "truncated.keras"
+    truncated.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(
+        InputError, match=r"truncated.keras: not a Keras model archive \(a .keras file is a zip\)"
+    ):
+        saving.load_model_file(str(truncated))

@@ -99,6 +99,13 @@ def cli(model_dir, tmp_path_factory):
     (tmp / "brat_in").mkdir()
     for i, text in enumerate(BRAT_TEXTS):
         (tmp / "brat_in" / f"doc{i}.txt").write_bytes(text.encode("utf-8"))
+    (tmp / "exported").mkdir()  # what taglm_tf.export writes, as far as the check looks
+    (tmp / "exported" / "saved_model.pb").write_bytes(b"")
+    (tmp / "runs" / "tagger").mkdir(parents=True)  # a run folder one level up
+    (tmp / "runs" / "tagger" / "model.keras").write_bytes(b"")
+    (tmp / "appended.conll").write_text(CONLL, encoding="utf-8")
+    # output beyond a pipe's buffer
+    (tmp / "many.txt").write_text("".join(f"Anna Smith visited Paris on day {i} .\n" for i in range(3000)))
     cases = {
         "stdin_json": (
             _cli(model_dir, "--input=-", "--input_format=text", "--format=json", "--batch_size=2"),
@@ -134,17 +141,64 @@ def cli(model_dir, tmp_path_factory):
             _cli(model_dir, f"--input={tmp / 'brat_in'}", "--format=brat", f"--output_dir={tmp / 'brat_in'}"),
             b"",
         ),
+        "to_output": (
+            _cli(
+                model_dir,
+                f"--input={tmp / 'in.conll'}",
+                "--input_format=conll",
+                f"--output={tmp / 'out.conll'}",
+            ),
+            b"",
+        ),
+        "output_is_input": (
+            _cli(
+                model_dir,
+                f"--input={tmp / 'in.conll'}",
+                "--input_format=conll",
+                f"--output={tmp / 'in.conll'}",
+            ),
+            b"",
+        ),
+        "failed_output": (
+            _cli(
+                model_dir, f"--input={tmp / 'bad.txt'}", "--input_format=text", f"--output={tmp / 'bad.out'}"
+            ),
+            b"",
+        ),
+        "exported": (_cli(tmp / "exported"), b"a b\n"),
+        "run_parent": (_cli(tmp / "runs"), b"a b\n"),
+        "input_folder": (_cli(model_dir, f"--input={tmp / 'brat_in'}"), b""),
+        "missing_input": (_cli(model_dir, f"--input={tmp / 'none.txt'}"), b""),
+        "early_reader_exit": (
+            _cli(model_dir, f"--input={tmp / 'many.txt'}", "--input_format=text", "--batch_size=16"),
+            b"",
+        ),
     }
+    stdout = {name: subprocess.PIPE for name in cases}
+    stdout["stdout_is_input"] = open(tmp / "appended.conll", "ab")  # a shell's >>
+    cases["stdout_is_input"] = (
+        _cli(model_dir, f"--input={tmp / 'appended.conll'}", "--input_format=conll"),
+        b"",
+    )
     procs = {
         name: subprocess.Popen(
-            cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            cmd, cwd=REPO, stdin=subprocess.PIPE, stdout=stdout[name], stderr=subprocess.PIPE
         )
         for name, (cmd, _) in cases.items()
     }
+    stdout["stdout_is_input"].close()
     results = {}
     for name, proc in procs.items():
+        if name == "early_reader_exit":  # read one line, then go away as `| head -1` does
+            proc.stdin.close()
+            first = proc.stdout.readline()
+            proc.stdout.close()
+            err = proc.stderr.read()
+            results[name] = (proc.wait(timeout=300), first.decode("utf-8"), err.decode("utf-8"))
+            continue
         out, err = proc.communicate(cases[name][1], timeout=300)
-        results[name] = (proc.returncode, out.decode("utf-8"), err.decode("utf-8"))
+        results[name] = (proc.returncode, (out or b"").decode("utf-8"), err.decode("utf-8"))
+    results["tmp"] = tmp
     results["bad_path"] = str(tmp / "bad.txt")
     results["commented_path"] = str(tmp / "commented.conll")
     results["brat_dirs"] = (tmp / "brat_in", tmp / "brat_out")
@@ -289,11 +343,49 @@ def test_cli_output_scheme(cli):
     assert bioes == [tag_schemes.convert(tags, "iobes") for tags in task_tags] != task_tags
 
 
-def test_missing_model_dir(cli):
-    code, out, err = cli["no_model"]
-    assert code == 1 and out == ""
-    last = err.strip().splitlines()[-1]
-    assert last.startswith("error: ") and "missing" in last and "model.keras" in last
+def _refusal(result) -> str:
+    """The one error line of a refused call, which wrote nothing on stdout."""
+    code, out, err = result
+    assert code == 1 and out == "", err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    return err.strip()
+
+
+def test_a_model_dir_without_a_model_is_refused_with_what_it_is(cli):
+    tmp = cli["tmp"]
+    assert _refusal(cli["no_model"]) == f"error: {tmp / 'missing'}: no such folder"
+    assert _refusal(cli["exported"]).startswith(f"error: {tmp / 'exported'}: a SavedModel export: ")
+    assert _refusal(cli["run_parent"]) == (
+        f"error: {tmp / 'runs'}: no model.keras here; is this a finished training run? "
+        f"(a model is in {tmp / 'runs' / 'tagger'})"
+    )
+
+
+def test_output_goes_to_a_file_whole_and_never_onto_the_input(cli):
+    tmp = cli["tmp"]
+    code, out, err = cli["to_output"]
+    assert code == 0 and out == "", err
+    assert (tmp / "out.conll").read_text(encoding="utf-8") == _ok(cli["file_conll"])
+    assert "--output" in _refusal(cli["output_is_input"]) and (tmp / "in.conll").read_text() == CONLL
+    # an input error on its 3rd line: no output file, not even the lines tagged before it
+    code, _, err = cli["failed_output"]
+    assert code == 1 and f"{cli['bad_path']}:3:" in err and not (tmp / "bad.out").exists()
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("bad.")) == ["bad.txt"]
+    # stdout appending to the input file (a shell's >>) would read its own output: refused
+    assert "standard output is this input file" in _refusal(cli["stdout_is_input"])
+    assert (tmp / "appended.conll").read_text(encoding="utf-8") == CONLL
+
+
+def test_an_input_that_is_a_folder_or_missing_is_refused_before_the_model_loads(cli):
+    tmp = cli["tmp"]
+    assert _refusal(cli["input_folder"]).startswith(f"error: {tmp / 'brat_in'}: a folder: ")
+    assert _refusal(cli["missing_input"]) == f"error: {tmp / 'none.txt'}: no such file"
+
+
+def test_a_reader_that_goes_away_ends_the_tagger_as_sigpipe_would(cli):
+    code, first, err = cli["early_reader_exit"]
+    assert first == "Anna O\n" or first.startswith("Anna ")
+    assert code == 141 and err == "", err
 
 
 @pytest.mark.parametrize(

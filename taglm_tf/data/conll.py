@@ -151,11 +151,11 @@ def read_unlabeled_conll(
             its scheme.
     """
     rows: list[tuple[int, list[str]]] = []
-    width: tuple[int, int] | None = None  # (fields, line) of the document's first token line
+    width: tuple[int, int, str] | None = None  # (fields, line, word) of the document's first token line
     for number, line in textio.iter_lines(stream, source):
         fields = textio.split_fields(line)
         if fields and fields[0] != DOCSTART:
-            width = width or (len(fields), number)
+            width = width or (len(fields), number, fields[0])
             _check_unlabeled_row(fields, line, width, fmt, source, number)
             rows.append((number, fields))
             continue
@@ -170,8 +170,14 @@ def read_unlabeled_conll(
 
 def _check_unlabeled_row(fields, line, width, fmt, source, number) -> None:
     if len(fields) != width[0]:
+        # the first line sets the count: name a comment there, the likelier culprit
+        comment = (
+            f" (line {width[1]} starts with '#': CoNLL input has no comment lines)"
+            if width[2][0] == "#"
+            else ""
+        )
         raise InputError(
-            f"expected {width[0]} columns, as on line {width[1]}, found {len(fields)}: {line!r}",
+            f"expected {width[0]} columns, as on line {width[1]}, found {len(fields)}: {line!r}{comment}",
             source,
             number,
         )

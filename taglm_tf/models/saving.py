@@ -13,11 +13,9 @@ import tensorflow as tf
 import taglm_tf.layers  # noqa: F401  (registers the custom layers for deserialisation)
 from taglm_tf.data.resources import Resources
 from taglm_tf.data.vocab import load_vocabularies, save_vocabularies
-from taglm_tf.run_dir import CONFIG, read_config
+from taglm_tf.run_dir import MODEL_FILE, VOCAB_FILE, check_tagger_dir, read_config
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import atomic_path
-
-MODEL_FILE, VOCAB_FILE = "model.keras", "vocab.json"
 
 
 class LoadedTagger(NamedTuple):
@@ -73,7 +71,15 @@ def saved_keras_version(path: str) -> str:
 def load_model_file(path: str) -> tf.keras.Model:
     """``model.keras`` as a Keras model. A model saved by a newer Keras than this stack's (the
     current stack's tf_keras 2.21 read by the card's 2.15) is refused in one line: Keras does not
-    read files of later versions. Older files load (2.15 files on 2.21 are tested)."""
+    read files of later versions. Older files load (2.15 files on 2.21 are tested).
+
+    Raises:
+        InputError: naming ``path``: not a ``.keras`` archive (damaged, or another file under
+            that name, which Keras would try as HDF5), saved by a newer Keras, or refused by
+            Keras (its first line).
+    """
+    if not zipfile.is_zipfile(path):
+        raise InputError("not a Keras model archive (a .keras file is a zip): damaged, or not a model", path)
     saved, running = saved_keras_version(path), running_keras_version()
     if saved and _version(saved) > _version(running):
         raise InputError(
@@ -93,9 +99,7 @@ def load_model_file(path: str) -> tf.keras.Model:
 
 def load_tagger(model_dir: str) -> LoadedTagger:
     """Load what :func:`save_model`, :func:`save_vocab` and :func:`taglm_tf.run_dir.write_config` wrote."""
-    for name in (MODEL_FILE, VOCAB_FILE, CONFIG):
-        if not os.path.exists(os.path.join(model_dir, name)):
-            raise InputError(f"no {name} here; is this a finished training run?", model_dir)
+    check_tagger_dir(model_dir)
     config = read_config(model_dir)
     model = load_model_file(os.path.join(model_dir, MODEL_FILE))
     return LoadedTagger(model, load_vocab(model_dir), config, model_dir)

@@ -287,7 +287,7 @@ class Tagger:
         documents = brat.read_folder(input_dir, annotated=False)
         if os.path.realpath(output_dir) == os.path.realpath(input_dir):
             raise InputError(
-                "is the input folder: the output would overwrite its files; give another --output_dir",
+                "is the input folder: the output would overwrite its files; give another output folder",
                 output_dir,
             )
         mark = os.path.join(output_dir, BRAT_OUTPUT_MARK)
@@ -298,7 +298,7 @@ class Tagger:
         ):
             raise InputError(
                 "holds .ann files that taglm_tf did not write (gold annotations?); give an "
-                "empty or new --output_dir",
+                "empty or new output folder",
                 output_dir,
             )
         for d in documents:
@@ -306,7 +306,7 @@ class Tagger:
             if os.path.exists(existing) and brat.read_text(existing) != d.text:
                 raise InputError(
                     f"holds another {d.name}.txt than {input_dir}: not an output folder of "
-                    "this input; give another --output_dir",
+                    "this input; give another output folder",
                     output_dir,
                 )
         os.makedirs(output_dir, exist_ok=True)

@@ -352,6 +352,13 @@ COMMENTED = b"EU NNP I-NP I-ORG\nrejects VBZ I-VP O\n# id 7f3a domain=en\n"
             6,
             "expected 1 columns, as on line 5, found 2",
         ),
+        (  # a comment line first sets the count: named as the likelier culprit
+            b"# id 7f3a\nJohn NNP I-NP I-PER\n",
+            CONLL2003,
+            2,
+            "expected 3 columns, as on line 1, found 4: 'John NNP I-NP I-PER' "
+            "(line 1 starts with '#': CoNLL input has no comment lines)",
+        ),
     ],
 )
 def test_unlabeled_conll_refuses_lines_that_do_not_fit(text, fmt, where, message):

@@ -109,7 +109,7 @@ def test_cli_refuses_existing_export_dir(cli, model_dir):
 
 
 def test_missing_model_dir(tmp_path):
-    with pytest.raises(InputError, match="no model.keras here"):
+    with pytest.raises(InputError, match="missing: no such folder"):
         export.export_tagger(str(tmp_path / "missing"), str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 
