@@ -60,11 +60,15 @@ def check_tagger_dir(model_dir: str) -> None:
     (:data:`MODEL_FILE`, :data:`VOCAB_FILE`, :data:`CONFIG`); the files' contents are not read.
 
     Raises:
-        InputError: naming ``model_dir``: no such folder; a SavedModel export (which
+        InputError: naming ``model_dir``: a file; no such folder; a SavedModel export (which
             ``tf.saved_model.load`` serves; the tagger's tools load the run it came from); or a
             file missing, with the subfolders that hold a model, if any (``runs/demo`` for
             ``runs/demo/tagger``).
     """
+    if os.path.isfile(model_dir):
+        raise InputError(
+            f"a file, not a run folder (its folder: {os.path.dirname(model_dir) or '.'})", model_dir
+        )
     if not os.path.isdir(model_dir):
         raise InputError("no such folder", model_dir)
     missing = [
@@ -74,8 +78,8 @@ def check_tagger_dir(model_dir: str) -> None:
         return
     if os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
         raise InputError(
-            "a SavedModel export: serve it with tf.saved_model.load; tag with the training run it "
-            "was exported from",
+            "a SavedModel export: serve it with tf.saved_model.load; the tools read the training "
+            "run it was exported from",
             model_dir,
         )
     below = sorted(

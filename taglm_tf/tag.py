@@ -48,6 +48,7 @@ import itertools
 import json
 import os
 import signal
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -108,8 +109,9 @@ def define_flags() -> None:
     define_output_flag(
         "output",
         None,
-        "Write the CoNLL or JSON output to this file (not --input), whole or not at all: it "
-        "appears when tagging ends (default: stdout, written chunk by chunk).",
+        "Write the CoNLL or JSON output to this file (not --input; through a link, the file it "
+        "names), whole or not at all: it appears when tagging ends (default or '-': stdout, "
+        "written chunk by chunk).",
         inputs=("input", "model_dir"),
     )
     define_output_flag(
@@ -323,7 +325,8 @@ def check_input_file(path: str, to_stdout: bool) -> None:
         raise InputError("a folder: --input names one file (--format=brat tags a folder of .txt files)", path)
     if not os.path.exists(path):
         raise InputError("no such file", path)
-    if to_stdout and os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(path)):
+    here, out = os.stat(path), os.fstat(sys.stdout.fileno()) if to_stdout else None
+    if out and stat.S_ISREG(out.st_mode) and stat.S_ISREG(here.st_mode) and os.path.samestat(out, here):
         raise InputError(
             "standard output is this input file (a shell's '>' empties it before the tagger starts): "
             "write to another file, or give --output",
@@ -331,20 +334,37 @@ def check_input_file(path: str, to_stdout: bool) -> None:
         )
 
 
+@contextlib.contextmanager
+def stop_quietly_if_the_reader_goes_away() -> Iterator[None]:
+    """End the process as SIGPIPE would (status 141, nothing printed) when stdout's reader has
+    gone away (e.g. ``| head``), as ``cat`` does in a shell."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(128 + signal.SIGPIPE)
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    to_stdout = FLAGS.output in (None, "-") and FLAGS.format != "brat"
+    if (FLAGS.info or to_stdout) and sys.stdout is None:
+        raise InputError("standard output is closed: give --output")
     if FLAGS.info:
-        return print(render_markdown(read_card(FLAGS.model_dir)), end="")
+        with stop_quietly_if_the_reader_goes_away():
+            print(render_markdown(read_card(FLAGS.model_dir)), end="")
+        return
     if FLAGS.format == "brat" and not (FLAGS.output_dir and os.path.isdir(FLAGS.input)):
         raise InputError("--format=brat tags a folder of .txt files: give it as --input, and --output_dir")
     if FLAGS.output_dir and FLAGS.format != "brat":
         raise InputError("--output_dir is for --format=brat; --output or stdout for the others")
-    if FLAGS.output and FLAGS.format == "brat":
+    if not to_stdout and FLAGS.output and FLAGS.format == "brat":
         raise InputError("--output is for --format=conll or json; BRAT files go to --output_dir")
     check_tagger_dir(FLAGS.model_dir)
     if FLAGS.format != "brat":
-        check_input_file(FLAGS.input, to_stdout=not FLAGS.output)
+        check_input_file(FLAGS.input, to_stdout)
     # TensorFlow only now, so that --help, --info and bad flags and paths exit before it loads
     from taglm_tf.serving.api import Tagger
 
@@ -357,15 +377,12 @@ def main(argv):
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     items = read_input(FLAGS.input, FLAGS.input_format, tagger.task.fmt)
     args = (tagger, items, FLAGS.input_format, FLAGS.format)
-    if FLAGS.output:
-        with atomic_path(FLAGS.output) as tmp, open(tmp, "wb") as out:
+    if not to_stdout:  # through a link: the file it names is written, the link stays
+        with atomic_path(os.path.realpath(FLAGS.output)) as tmp, open(tmp, "wb") as out:
             tag_stream(*args, out, FLAGS.batch_size, progress=progress)
         return
-    try:
+    with stop_quietly_if_the_reader_goes_away():
         tag_stream(*args, sys.stdout.buffer, FLAGS.batch_size, progress=progress)
-    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as `cat` does
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(128 + signal.SIGPIPE)  # the status of a process that SIGPIPE ended, as a shell shows it
 
 
 if __name__ == "__main__":

@@ -120,3 +120,9 @@ def test_a_model_from_a_newer_keras_is_refused_in_one_line(moved, monkeypatch):
         InputError, match=r"truncated.keras: not a Keras model archive \(a .keras file is a zip\)"
     ):
         saving.load_model_file(str(truncated))
+    damaged = bytearray(path.read_bytes())  # a whole archive whose stored bytes changed
+    middle = len(damaged) // 2
+    damaged[middle : middle + 64] = bytes(b ^ 0xFF for b in damaged[middle : middle + 64])
+    (moved / "damaged.keras").write_bytes(bytes(damaged))
+    with pytest.raises(InputError, match=r"damaged.keras: cannot be loaded by Keras"):
+        saving.load_model_file(str(moved / "damaged.keras"))

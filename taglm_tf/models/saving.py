@@ -76,7 +76,7 @@ def load_model_file(path: str) -> tf.keras.Model:
     Raises:
         InputError: naming ``path``: not a ``.keras`` archive (damaged, or another file under
             that name, which Keras would try as HDF5), saved by a newer Keras, or refused by
-            Keras (its first line).
+            Keras or found damaged while read (its first line).
     """
     if not zipfile.is_zipfile(path):
         raise InputError("not a Keras model archive (a .keras file is a zip): damaged, or not a model", path)
@@ -89,7 +89,7 @@ def load_model_file(path: str) -> tf.keras.Model:
         )
     try:
         return tf.keras.models.load_model(path, compile=False)
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile, tf.errors.OpError) as e:
         raise InputError(
             f"cannot be loaded by Keras {running} (saved by {saved or 'an unknown version'}): "
             f"{str(e).splitlines()[0] if str(e) else type(e).__name__}",

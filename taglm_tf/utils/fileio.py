@@ -198,7 +198,7 @@ def check_output_path(
     e.g. ``DIR/ckpt-*``), an existing file inside an input folder, or (a folder output) a folder
     holding an input. Missing folders above it are created when it is written, inside the
     nearest existing folder, which must be a writable folder. An existing path must be of the
-    kind expected (a file, or with ``folder`` a folder), and with ``new`` (a folder written
+    kind expected (a regular file, or with ``folder`` a folder), and with ``new`` (a folder written
     whole, replacing nothing) an existing folder must be empty.
 
     Raises:
@@ -209,6 +209,9 @@ def check_output_path(
         raise InputError(
             f"{what}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}", path
         )
+    if os.path.exists(target) and not folder and not os.path.isfile(target):
+        # an output is written beside and renamed into place, which would replace the device
+        raise InputError(f"{what}: not a regular file (a device, FIFO or socket)", path)
     for spec in inputs:
         for found in (glob.glob(spec) or [spec]) if spec else ():
             _refuse_overlap(target, os.path.realpath(found), found, what, path, folder)
