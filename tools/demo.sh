@@ -70,7 +70,7 @@ cat <<EOF
 == now try:
   # tag your own text (raw text is split into sentences and tokens; --progress shows tokens/s)
   echo "Anna Novak met EU officials in Paris." | $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --format=json
-  $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --input=FILE --output_scheme=bioes > tagged.conll
+  $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --input=FILE --output_scheme=bioes --output=tagged.conll
   $BIN/python -m taglm_tf.tag --model_dir=$DEMO_DIR/tagger --info    # the model card
   # from Python
   $BIN/python -c 'from taglm_tf import Tagger; print(Tagger.load("$DEMO_DIR/tagger").predict("Anna Novak met EU officials in Paris.")[0].spans)'
