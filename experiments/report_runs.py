@@ -431,8 +431,6 @@ def write_seed_records(sweep: Sweep, records: Sequence[tuple[int, SeedRecord]], 
     target = os.path.join(record_dir, sweep.flagfile)
     for seed, record in records:
         run_dir.write_record(sweeps.seed_dir(target, seed), record.files)
-    if not records:
-        return
     last = records[-1][1].sweep
     extra_args, failed = last.get("extra_args", []), last.get("failed", [])
     summary = sweeps.sweep_summary(target, sweep.task, sweep.flagfile_path, sweep.label, extra_args, failed)

@@ -92,9 +92,8 @@ def tagger_vocabulary(model_dir: str, tokens: list[str]):
     # the tagger's modules import TensorFlow: here, so that --help and bad flags exit before it loads
     from taglm_tf.data.featurizer import normalize_word_list
     from taglm_tf.models.saving import load_vocab
-    from taglm_tf.run_dir import VOCAB_FILE
 
-    if not os.path.isfile(os.path.join(model_dir, VOCAB_FILE)):
+    if not os.path.isfile(os.path.join(model_dir, run_dir.VOCAB_FILE)):
         return None
     words = set(load_vocab(model_dir).words.items[2:])  # <pad> and <unk> come first
     forms = sorted(set(tokens))

@@ -360,7 +360,7 @@ def main(argv):
         raise InputError("--format=brat tags a folder of .txt files: give it as --input, and --output_dir")
     if FLAGS.output_dir and FLAGS.format != "brat":
         raise InputError("--output_dir is for --format=brat; --output or stdout for the others")
-    if not to_stdout and FLAGS.output and FLAGS.format == "brat":
+    if FLAGS.output and FLAGS.format == "brat":
         raise InputError("--output is for --format=conll or json; BRAT files go to --output_dir")
     check_tagger_dir(FLAGS.model_dir)
     if FLAGS.format != "brat":
