@@ -330,6 +330,10 @@ BRAT_OUTPUT_MARK = ".taglm-brat-output"  # in folders Tagger.write_brat writes: 
 
 
 def _pending_sentences(inputs) -> Iterator[_Pending]:
+    if isinstance(inputs, (bytes, bytearray)):  # else read as a sequence of ints
+        raise TypeError(
+            f"inputs: expected text, got {type(inputs).__name__}: decode it first, e.g. data.decode('utf-8')"
+        )
     if isinstance(inputs, (str, conll.Sentence)):
         inputs = [inputs]
     # Raw texts are tokenized together, in runs of up to RAW_RUN_TEXTS texts or RAW_RUN_CHARS
@@ -358,8 +362,11 @@ def _pending_sentences(inputs) -> Iterator[_Pending]:
         elif isinstance(item, (list, tuple)):
             yield _Pending(_check_tokens(item, source), source)
         else:
+            hint = (
+                ": decode it first, e.g. data.decode('utf-8')" if isinstance(item, (bytes, bytearray)) else ""
+            )
             raise TypeError(
                 f"input {source}: expected a str, a list of str or a conll.Sentence, "
-                f"got {type(item).__name__}"
+                f"got {type(item).__name__}{hint}"
             )
     yield from flush()

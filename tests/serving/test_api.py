@@ -175,6 +175,14 @@ def test_bad_inputs(api_tagger, bad, error):
         api_tagger.predict(bad)
 
 
+@pytest.mark.parametrize(
+    "bad, where", [(b"Paris .", "inputs"), ([b"Paris ."], "input 0"), (bytearray(b"x"), "inputs")]
+)
+def test_bytes_are_refused_with_a_hint_to_decode(api_tagger, bad, where):
+    with pytest.raises(TypeError, match=rf"^{where}: expected .*got (bytes|bytearray): decode it first"):
+        api_tagger.predict(bad)
+
+
 def test_api_matches_cli(api_tagger, model_dir, tmp_path):
     (tmp_path / "raw.txt").write_text(RAW, encoding="utf-8")
     (tmp_path / "tok.txt").write_text("".join(" ".join(t) + "\n" for t in TOKENS), encoding="utf-8")
