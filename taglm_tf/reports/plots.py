@@ -104,22 +104,28 @@ def plot_dev_curves(plt, group: Group, path: str) -> bool:
 
 
 def ppl_points(groups: Sequence[Group]) -> list[tuple[str, float, float]]:
-    """``(label, perplexity, test F1)`` per run with an LM perplexity (forward, else backward)."""
+    """``(label, perplexity, test F1)`` per run scored by F1 with an LM perplexity (forward, else
+    backward); runs of a task scored by accuracy (POS) are left out, their score is no F1."""
     points = []
     for g in groups:
         for run in g.runs:
             fwd, bwd = perplexities(run.lm_perplexity)
             ppl = fwd if fwd is not None else bwd
-            if ppl is not None:
+            if ppl is not None and run.metric == "f1":
                 points.append((g.label, ppl, run.test_score))
     return points
 
 
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
 def plot_f1_vs_ppl(plt, points, path: str) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for label in sorted({p[0] for p in points}):
+    for i, label in enumerate(sorted({p[0] for p in points})):
         mine = [p for p in points if p[0] == label]
-        ax.scatter([p[1] for p in mine], [p[2] for p in mine], label=label)
+        # Matplotlib cycles 10 colours; a marker per round of them keeps every label apart.
+        marker = _MARKERS[i // 10 % len(_MARKERS)]
+        ax.scatter([p[1] for p in mine], [p[2] for p in mine], label=label, marker=marker)
     ax.set(
         xlabel="LM perplexity recorded by eval_lm (forward LM; backward if no forward)",
         ylabel="test F1",
@@ -202,7 +208,7 @@ def make_plots(groups: Sequence[Group], plots_dir: str, report_dir: str) -> list
         path = os.path.join(plots_dir, f"dev_f1_{_slug(g.label)}_{digest}.png")
         if plot_dev_curves(plt, g, path):
             written.add(os.path.basename(path))
-            lines += [_image(f"dev F1 per epoch, {g.label}", path, report_dir), ""]
+            lines += [_image(f"dev F1 per epoch, {g.label}, {g.setting_text}", path, report_dir), ""]
         else:
             lines += [f"*{g.label}: no dev F1 per epoch in the TensorBoard logs or results.*", ""]
     lines += ["### Test F1 against LM perplexity", ""]

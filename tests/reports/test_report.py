@@ -505,3 +505,17 @@ def test_all_runs_table_names_the_code_commits_each_group_started_at(tmp_path):
         f"| {a[:12]}, {b[:12]}-dirty |"
     )
     assert line_with(text, "| `probe`").endswith("| — |")
+
+
+def test_the_perplexity_plot_takes_f1_runs_only():
+    from taglm_tf.reports.run_groups import Group
+    from taglm_tf.reports.sweeps import RunResult
+
+    def run(score, metric, ppl=300.0):
+        return RunResult(path="r", seed=1, test_score=score, dev_score=score, lm_perplexity=ppl, metric=metric)
+
+    groups = [
+        Group("ner_taglm", {}, [run(90.0, "f1"), run(89.0, "f1", None)]),
+        Group("pos_taglm", {}, [run(98.3, "accuracy")]),
+    ]
+    assert report_plots.ppl_points(groups) == [("ner_taglm", 300.0, 90.0)]
