@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 
 import tensorflow as tf
 
-from taglm_tf.utils.provenance import git_commit
+from taglm_tf.utils.provenance import git_commit, platform
 
 
 def report(result: dict, output: str | None = None) -> None:
-    """Add machine, stack and commit, print the result as JSON, and write it to ``output`` if given.
-
-    ``cpu_flags`` lists the AVX-512 flags of /proc/cpuinfo (empty: none; absent: not Linux):
-    the same 2-core machine type ran the tagger ~3x faster with them, so speeds compare only
-    between results with the same flags.
-    """
+    """Add the platform (:func:`taglm_tf.utils.provenance.platform`: CPU model and flags, Python,
+    TensorFlow), TensorFlow's threads and the commit, print the result as JSON, and write it to
+    ``output`` if given. Speeds compare only between results with the same CPU flags."""
     result.update(
-        {
-            "cpus": os.cpu_count(),
-            "machine": platform.machine(),
-            "cpu_model": _cpu_model(),
-            "cpu_flags": _avx512_flags(),
-            "threads": _threads(),
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "git_commit": git_commit(),
-        }
+        {**platform(), "threads": _threads(), "tensorflow": tf.__version__, "git_commit": git_commit()}
     )
     print(json.dumps(result, indent=1))
     if output:
@@ -78,23 +65,6 @@ def _threads() -> dict:
         "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
         "environment": {name: os.environ[name] for name in names if name in os.environ},
     }
-
-
-def _cpu_model() -> str | None:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
-    except OSError:
-        return None
-
-
-def _avx512_flags() -> list | None:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return None
-    return sorted(f for f in flags if f.startswith("avx512"))
 
 
 def char_cnn_flops(

@@ -202,15 +202,16 @@ def batches(count: int, batch_size: int, seed: int) -> Iterator[list[int]]:
 
 
 def cpu_info() -> dict:
-    """The machine as ``benchmarks.common.report`` records it: CPU count, model and AVX-512 flags
-    (empty: none; None: not Linux), since the same machine type ran ~3x faster with them."""
+    """The machine as ``benchmarks.common.report`` records it (``taglm_tf.utils.provenance.platform``):
+    CPU count, model and AVX-512 and AMX flags (empty: none; None: not Linux), since the same
+    machine type ran ~3x faster with them."""
     model, flags = None, None
     try:
         with open("/proc/cpuinfo") as f:
             lines = f.read().splitlines()
         model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), None)
         flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
-        flags = sorted(f for f in flags if f.startswith("avx512"))
+        flags = sorted(f for f in flags if f.startswith(("avx512", "amx")))
     except OSError:
         pass
     return {"cpus": os.cpu_count(), "machine": platform.machine(), "cpu_model": model, "cpu_flags": flags}

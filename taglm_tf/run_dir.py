@@ -23,7 +23,7 @@ from typing import Any
 
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import write_text_atomic
-from taglm_tf.utils.provenance import git_commit
+from taglm_tf.utils.provenance import git_commit, platform
 
 CONFIG, RESULTS, STATE, LM_RESULTS = "config.json", "results.json", "state.json", "train_result.json"
 # A finished tagger run's model and vocabularies (taglm_tf.models.saving writes and reads them).
@@ -37,7 +37,7 @@ CHUNK_OUTCOMES = "test_chunk_outcomes.json"
 # The files of a record, in the order they are written: RESULTS last.
 RECORD_FILES = (CONFIG, CHUNK_OUTCOMES, RESULTS)
 FORMAT_VERSION = 1
-FORMAT_KEY, COMMIT_KEY = "format_version", "git_commit"
+FORMAT_KEY, COMMIT_KEY, PLATFORM_KEY = "format_version", "git_commit", "platform"
 
 
 def read_json(path: str) -> dict:
@@ -116,9 +116,10 @@ def read_config(run_dir: str) -> dict:
 
 def write_config(run_dir: str, config: Mapping[str, Any]) -> dict:
     """Write ``config`` as the run's ``config.json`` (atomically, creating ``run_dir``), stamped
-    with the format version and, unless it has one, the code's commit
-    (:func:`taglm_tf.utils.provenance.git_commit`); returns what was written."""
-    record = {COMMIT_KEY: git_commit(), **config, FORMAT_KEY: FORMAT_VERSION}
+    with the format version and, unless it has them, the code's commit and the platform that
+    starts the run (:func:`taglm_tf.utils.provenance.git_commit`,
+    :func:`~taglm_tf.utils.provenance.platform`); returns what was written."""
+    record = {COMMIT_KEY: git_commit(), PLATFORM_KEY: platform(), **config, FORMAT_KEY: FORMAT_VERSION}
     os.makedirs(run_dir, exist_ok=True)
     write_text_atomic(os.path.join(run_dir, CONFIG), json.dumps(record, indent=1, sort_keys=True))
     return record

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from taglm_tf import run_dir
+from taglm_tf.utils import provenance
 from taglm_tf.utils.errors import InputError
 
 
@@ -15,8 +16,12 @@ def test_config_is_stamped_and_read_back(tmp_path):
     assert on_disk == written and written["format_version"] == run_dir.FORMAT_VERSION
     assert written["git_commit"] and run_dir.started_at_commit(str(tmp_path / "run")) == written["git_commit"]
     assert run_dir.read_config(str(tmp_path / "run")) == written
-    kept = run_dir.write_config(str(tmp_path / "run"), {**written, "git_commit": "abc"})
+    assert written["platform"] == provenance.platform() and written["platform"]["cpus"] == os.cpu_count()
+    kept = run_dir.write_config(
+        str(tmp_path / "run"), {**written, "git_commit": "abc", "platform": {"cpus": 1}}
+    )
     assert kept["git_commit"] == "abc"  # a config that names its commit keeps it
+    assert kept["platform"] == {"cpus": 1}  # and the platform that started the run
 
 
 def test_results_mark_a_finished_run(tmp_path):

@@ -101,6 +101,7 @@ def build_card(config: dict, results: dict | None = None) -> dict:
         "training_seconds": results.get("wall_seconds"),
         "git_commit": results.get("git_commit") or config.get("git_commit"),
         "git_commit_at_finish": results.get("git_commit_at_finish"),
+        "platform": config.get("platform"),
         "finished_at": results.get("finished_at"),
         "intended_use": TASKS[task].use if task in TASKS else "Sequence tagging.",
         "limits": limits,
@@ -113,6 +114,21 @@ def _number(value, digits=2) -> str:
 
 def _minutes(seconds) -> str:
     return "unknown" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def _platform(record: dict | None) -> str:
+    """``AMD EPYC, 2 CPUs, AVX-512, TensorFlow 2.15.1`` from a run's platform record."""
+    if not record:
+        return "unknown (not recorded)"
+    flags = record.get("cpu_flags")
+    simd = "AVX-512" if flags and "avx512f" in flags else ("no AVX-512" if flags is not None else None)
+    parts = [
+        record.get("cpu_model") or record.get("machine") or "unknown CPU",
+        f"{record.get('cpus')} CPUs",
+        simd,
+    ]
+    parts.append(f"TensorFlow {record['tensorflow']}" if record.get("tensorflow") else None)
+    return ", ".join(p for p in parts if p)
 
 
 def render_markdown(card: dict) -> str:
@@ -165,6 +181,7 @@ def render_markdown(card: dict) -> str:
             if card.get("git_commit_at_finish") not in (None, card["git_commit"])
             else ""
         ),
+        f"- trained on: {_platform(card.get('platform'))}",
         f"- finished: {card['finished_at'] or 'unknown'}",
         "",
     ]

@@ -47,7 +47,7 @@ from taglm_tf.tasks import TASKS, Splits, load_splits, task_paths
 from taglm_tf.training.config import SAFE_TO_CHANGE, ExperimentConfig
 from taglm_tf.training.trainer import Trainer, check_resume, verbosity
 from taglm_tf.utils.fileio import discard_on_failure, write_text_atomic
-from taglm_tf.utils.provenance import git_commit
+from taglm_tf.utils.provenance import git_commit, platform
 from taglm_tf.utils.training_loop import interruptible
 
 
@@ -305,6 +305,7 @@ def finish(run: PreparedRun, history: list[dict]) -> dict:
         "history": history,
         "git_commit": run_dir.started_at_commit(config.model_dir),
         "git_commit_at_finish": git_commit(),
+        "platform_at_finish": platform(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_run_card(config.model_dir, results)

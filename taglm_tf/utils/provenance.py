@@ -1,10 +1,12 @@
-"""Where a result came from: the code commit recorded in run configs, results and benchmarks,
-and how a commit or an LM fingerprint is shown."""
+"""Where a result came from: the code commit and the platform recorded in run configs, results
+and benchmarks, and how a commit or an LM fingerprint is shown."""
 
 from __future__ import annotations
 
 import os
+import platform as _platform
 import subprocess
+import sys
 
 SHORT_DIGITS = 12
 DIRTY = "-dirty"  # the mark of :func:`git_commit`, as ``git describe --dirty`` writes it
@@ -60,3 +62,41 @@ def git_commit(directory: str | None = None) -> str:
         return head + (DIRTY if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def platform() -> dict:
+    """What ran a result, beside its commit: ``cpus`` (``os.cpu_count``), ``machine`` (the
+    architecture, ``x86_64``), ``cpu_model`` (``/proc/cpuinfo``'s model name, ``None`` elsewhere),
+    ``cpu_flags`` (its sorted ``avx512*`` and ``amx*`` flags: empty, none; ``None``, not Linux),
+    ``python`` and ``tensorflow`` (its version, ``None`` if this process has not imported it).
+
+    The same code and seed train other weights on another kind of CPU (oneDNN picks its kernels
+    by these flags), and the same 2-core machine type tagged about 3x faster with AVX-512, so
+    trained weights compare bit for bit, and speeds at all, only on equal ``cpu_model`` and
+    ``cpu_flags``."""
+    tf = sys.modules.get("tensorflow")
+    return {
+        "cpus": os.cpu_count(),
+        "machine": _platform.machine(),
+        "cpu_model": _cpuinfo_field("model name"),
+        "cpu_flags": _cpu_flags(),
+        "python": _platform.python_version(),
+        "tensorflow": getattr(tf, "__version__", None),
+    }
+
+
+def _cpuinfo_field(name: str) -> str | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(
+                (line.split(":", 1)[1].strip() for line in f if line.split(":")[0].strip() == name), None
+            )
+    except OSError:
+        return None
+
+
+def _cpu_flags() -> list | None:
+    flags = _cpuinfo_field("flags")
+    if flags is None:
+        return None if not os.path.exists("/proc/cpuinfo") else []
+    return sorted(f for f in flags.split() if f.startswith(("avx512", "amx")))

@@ -40,6 +40,7 @@ def test_card_of_a_run_without_one_is_built_from_results(tmp_path):
     text = model_card.render_markdown(card)
     assert "| test | 0.91 | 0.65 | 1.54 | 0.00 | 0.00 | 0.00 | 1.97 |" in text
     assert "- training time: 0.5 min" in text and "- seed: 3" in text
+    assert "- trained on: unknown (not recorded)" in text  # the fixture predates platform records
 
     model_card.write_card(str(run), card)
     assert model_card.read_card(str(run)) == card
@@ -47,6 +48,39 @@ def test_card_of_a_run_without_one_is_built_from_results(tmp_path):
     assert (
         model_card.render_markdown(model_card.read_card(str(run))) == text
     )  # same after the JSON round trip
+
+
+@pytest.mark.parametrize(
+    "platform, shown",
+    [
+        (
+            {
+                "cpus": 2,
+                "machine": "x86_64",
+                "cpu_model": "AMD EPYC",
+                "cpu_flags": ["avx512f"],
+                "tensorflow": "2.15.1",
+            },
+            "AMD EPYC, 2 CPUs, AVX-512, TensorFlow 2.15.1",
+        ),
+        (
+            {"cpus": 4, "machine": "x86_64", "cpu_model": None, "cpu_flags": [], "tensorflow": None},
+            "x86_64, 4 CPUs, no AVX-512",
+        ),
+        (
+            {"cpus": 8, "machine": "arm64", "cpu_model": None, "cpu_flags": None, "tensorflow": "2.21.0"},
+            "arm64, 8 CPUs, TensorFlow 2.21.0",
+        ),
+    ],
+)
+def test_the_card_names_the_platform_that_trained_the_run(tmp_path, platform, shown):
+    run = tmp_path / "run"
+    shutil.copytree(PRE_MOVE_RUN, run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "platform": platform}))
+    card = model_card.read_card(str(run))
+    assert card["platform"] == platform
+    assert f"- trained on: {shown}\n" in model_card.render_markdown(card)
 
 
 def test_directory_without_a_run(tmp_path):

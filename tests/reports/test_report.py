@@ -512,7 +512,9 @@ def test_the_perplexity_plot_takes_f1_runs_only():
     from taglm_tf.reports.sweeps import RunResult
 
     def run(score, metric, ppl=300.0):
-        return RunResult(path="r", seed=1, test_score=score, dev_score=score, lm_perplexity=ppl, metric=metric)
+        return RunResult(
+            path="r", seed=1, test_score=score, dev_score=score, lm_perplexity=ppl, metric=metric
+        )
 
     groups = [
         Group("ner_taglm", {}, [run(90.0, "f1"), run(89.0, "f1", None)]),

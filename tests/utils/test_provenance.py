@@ -1,7 +1,10 @@
 """The commit recorded with every run: ``-dirty`` for changed code, never for the records and
-reports the project writes into its own checkout."""
+reports the project writes into its own checkout; and the platform recorded beside it."""
 
+import json
+import os
 import subprocess
+import sys
 
 import pytest
 
@@ -124,3 +127,16 @@ def test_a_commit_is_shown_in_12_digits_with_its_dirty_mark():
     assert short_commit(head) == "0123456789ab"
     assert short_commit(f"{head}-dirty") == "0123456789ab-dirty"
     assert short_commit("unknown") == "unknown"
+
+
+def test_platform_names_the_cpu_and_tensorflow_only_once_imported():
+    probe = "import json; from taglm_tf.utils import provenance as p; print(json.dumps(p.platform()))"
+    found = json.loads(
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    )
+    assert found["tensorflow"] is None  # a record made before TensorFlow loads does not import it
+    assert found["cpus"] == os.cpu_count() and found["machine"]
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+        assert found["cpu_flags"] == sorted(f for f in flags if f.startswith(("avx512", "amx")))

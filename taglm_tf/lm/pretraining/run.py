@@ -36,7 +36,7 @@ from taglm_tf.lm.pretraining.trainer import (
 from taglm_tf.lm.vocab import COUNTS_SUFFIX, SPECIALS, LMVocabulary
 from taglm_tf.utils.errors import InputError
 from taglm_tf.utils.fileio import check_run_dir, write_text_atomic
-from taglm_tf.utils.provenance import git_commit
+from taglm_tf.utils.provenance import git_commit, platform
 from taglm_tf.utils.training_loop import interruptible
 
 
@@ -244,6 +244,7 @@ def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:
         "model_args": run_model_args(config, vocab),
         "vocab_size_actual": vocab.size,
         "git_commit": git_commit(),
+        "platform": platform(),  # the same recipe trains other weights on another kind of CPU
     }
     write_text_atomic(os.path.join(config.model_dir, run_dir.CONFIG), json.dumps(record, indent=1))
 
