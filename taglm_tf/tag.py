@@ -61,10 +61,10 @@ from taglm_tf.data.tokenize import paragraph_blocks
 from taglm_tf.lm.frozen.overrides import define_lm_override_flags, lm_overrides
 from taglm_tf.reports.model_card import read_card, render_markdown
 from taglm_tf.run_dir import check_tagger_dir
-from taglm_tf.utils import textio
+from taglm_tf.utils import signals, textio
 from taglm_tf.utils.cli import define_output_flag, run
-from taglm_tf.utils.errors import InputError
-from taglm_tf.utils.fileio import atomic_path
+from taglm_tf.utils.errors import InputError, Interrupted
+from taglm_tf.utils.fileio import atomic_path, check_output_path
 
 if TYPE_CHECKING:
     from taglm_tf.serving.api import TaggedSentence, Tagger
@@ -320,17 +320,21 @@ def check_input_file(path: str, to_stdout: bool) -> None:
         InputError: naming ``path``.
     """
     if path == "-":
-        return
-    if os.path.isdir(path):
+        if sys.stdin is None:
+            raise InputError("standard input is closed: give --input")
+        here = os.fstat(sys.stdin.fileno())
+    elif os.path.isdir(path):
         raise InputError("a folder: --input names one file (--format=brat tags a folder of .txt files)", path)
-    if not os.path.exists(path):
+    elif not os.path.exists(path):
         raise InputError("no such file", path)
-    here, out = os.stat(path), os.fstat(sys.stdout.fileno()) if to_stdout else None
+    else:
+        here = os.stat(path)
+    out = os.fstat(sys.stdout.fileno()) if to_stdout else None
     if out and stat.S_ISREG(out.st_mode) and stat.S_ISREG(here.st_mode) and os.path.samestat(out, here):
         raise InputError(
-            "standard output is this input file (a shell's '>' empties it before the tagger starts): "
-            "write to another file, or give --output",
-            path,
+            "standard output is this input file (a shell's '>' empties it before the tagger starts, "
+            "'>>' would read the tagger's own output): write to another file, or give --output",
+            "<stdin>" if path == "-" else path,
         )
 
 
@@ -369,6 +373,32 @@ def main(argv):
     from taglm_tf.serving.api import Tagger
 
     tagger = Tagger.load(FLAGS.model_dir, lm_overrides(), FLAGS.output_scheme)
+    check_outputs_against_lms()
+    with signals.handling(_terminated, (signal.SIGTERM,)):
+        tag_to_output(tagger, to_stdout)
+
+
+def check_outputs_against_lms() -> None:
+    """Refuse an ``--output`` or ``--output_dir`` that would overwrite a file of the model's LMs,
+    which ``check_output_flags`` cannot know before the model's config names them."""
+    from taglm_tf.lm.frozen.kinds import LMSpec
+    from taglm_tf.lm.frozen.loading import locate_lms
+    from taglm_tf.run_dir import read_config
+
+    specs = locate_lms(read_config(FLAGS.model_dir), FLAGS.model_dir, lm_overrides())
+    paths = [path for spec in specs.values() for path in LMSpec.parse(spec).paths]
+    for flag in ("output", "output_dir"):
+        if FLAGS[flag].value not in (None, "-"):
+            check_output_path(FLAGS[flag].value, paths, f"--{flag}", folder=flag == "output_dir")
+
+
+def _terminated(signum, frame):
+    # As Ctrl-C: the output being written is dropped whole (atomic_path), and one line is printed.
+    raise Interrupted("terminated: no output written" if FLAGS.output not in (None, "-") else "terminated")
+
+
+def tag_to_output(tagger: Tagger, to_stdout: bool) -> None:
+    """Tag ``--input`` into ``--output``, stdout or (BRAT) ``--output_dir``."""
     if FLAGS.format == "brat":
         documents, annotations = tagger.write_brat(FLAGS.input, FLAGS.output_dir, FLAGS.batch_size)
         return print(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -494,3 +496,52 @@ def test_json_records_stay_one_per_line_for_every_line_reader():
     text = "".join(line + "\n" for line in tag.json_lines([sentence, sentence], "entities"))
     assert len(text.splitlines()) == 2 and text.count("\n") == 2
     assert [json.loads(line)["tokens"] for line in text.splitlines()] == [list(tokens)] * 2
+
+
+def test_stdin_that_is_stdout_is_refused_before_the_model_loads(model_dir, tmp_path):
+    looped = tmp_path / "loop.txt"  # `tag < loop.txt >> loop.txt` would read its own output
+    looped.write_text("Anna visited Paris .\n", encoding="utf-8")
+    with open(looped, "rb") as stdin, open(looped, "ab") as stdout:
+        result = subprocess.run(
+            _cli(model_dir, "--input_format=text"),
+            cwd=REPO,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=300,
+        )
+    assert _refusal((result.returncode, "", result.stderr.decode())).startswith(
+        "error: <stdin>: standard output is this input file"
+    )
+    assert looped.read_text(encoding="utf-8") == "Anna visited Paris .\n"
+
+
+def test_an_output_named_through_proc_onto_a_pipe_is_refused(model_dir):
+    result = subprocess.run(
+        _cli(model_dir, "--input_format=text", "--output=/dev/stdout"),
+        cwd=REPO,
+        input=b"a b\n",
+        capture_output=True,
+        timeout=300,
+    )  # stdout is a pipe: /dev/stdout resolves to /proc/PID/fd/pipe:[N], no file to write beside
+    refusal = _refusal((result.returncode, result.stdout.decode(), result.stderr.decode()))
+    assert refusal.endswith("--output: not a regular file (a device, FIFO or socket)")
+
+
+def test_sigterm_while_tagging_into_output_leaves_nothing(model_dir, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text(
+        "".join(f"Anna Smith visited Paris on day {i} .\n" for i in range(100_000)), encoding="utf-8"
+    )
+    out = tmp_path / "out.conll"
+    args = (f"--input={big}", "--input_format=text", f"--output={out}", "--batch_size=16")
+    proc = subprocess.Popen(_cli(model_dir, *args), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not any(p.name.startswith("out.tmp-") for p in tmp_path.iterdir()):  # tagging has begun
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and err.decode().strip().splitlines()[-1] == "terminated: no output written"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt"]

@@ -23,7 +23,7 @@ from taglm_tf.data.tokenize import tokenize_many
 from taglm_tf.lm.frozen.embedder import SentenceEmbedder
 from taglm_tf.lm.frozen.loading import load_lms
 from taglm_tf.models.saving import LoadedTagger, load_tagger
-from taglm_tf.serving.module import TaggerModule
+from taglm_tf.serving.module import TaggerModule, check_positive
 from taglm_tf.tasks import Task, task_named
 from taglm_tf.utils import textio
 from taglm_tf.utils.errors import InputError
@@ -234,6 +234,7 @@ class Tagger:
         Raises:
             InputError: a token that is empty or contains a space, tab or line break.
             TypeError: an input of another type.
+            ValueError: ``batch_size`` is not a positive integer.
         """
         return list(self.predict_iter(inputs, batch_size))
 
@@ -244,7 +245,14 @@ class Tagger:
         (default ``16 * batch_size``) at a time, so memory does not grow with the input. Under
         glibc, a process that tags millions of tokens should also call
         :func:`taglm_tf.utils.memory.fix_mmap_threshold` once (as ``python -m taglm_tf.tag``
-        does), or its peak RSS creeps up through heap fragmentation."""
+        does), or its peak RSS creeps up through heap fragmentation.
+
+        Raises:
+            ValueError: ``batch_size`` or ``chunk_size`` is not a positive integer.
+        """
+        check_positive(batch_size, "batch_size")
+        if chunk_size is not None:
+            check_positive(chunk_size, "chunk_size")
         chunk_size = chunk_size or 16 * batch_size
         pending = _pending_sentences(inputs)
         while True:

@@ -158,10 +158,25 @@ class TaggerModule(tf.Module):
         return tagged
 
 
+def check_positive(value, name: str) -> None:
+    """Refuse a batch or chunk size that is not a positive integer (0 would tag nothing, silently).
+
+    Raises:
+        ValueError: naming ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+
+
 def padded_batches(token_lists: Sequence[Sequence[str]], batch_size: int):
     """``(rows, tokens)`` batches of :meth:`TaggerModule.tag`: the lists' indices sorted by length,
     ``batch_size`` at a time, and their tokens as a ``[len(rows), longest]`` string tensor,
-    right-padded with ``""``."""
+    right-padded with ``""``.
+
+    Raises:
+        ValueError: ``batch_size`` is not a positive integer.
+    """
+    check_positive(batch_size, "batch_size")
     order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]

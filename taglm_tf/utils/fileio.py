@@ -205,11 +205,13 @@ def check_output_path(
         InputError: naming ``what`` (e.g. ``--output_file``) and the path.
     """
     target = os.path.realpath(path)
-    if os.path.exists(target) and os.path.isdir(target) != folder:
+    # ``path`` itself, not ``target``: /proc's links (/dev/stdout on a pipe) resolve only by stat
+    exists = os.path.exists(path)
+    if exists and os.path.isdir(path) != folder:
         raise InputError(
             f"{what}: is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}", path
         )
-    if os.path.exists(target) and not folder and not os.path.isfile(target):
+    if exists and not folder and not os.path.isfile(path):
         # an output is written beside and renamed into place, which would replace the device
         raise InputError(f"{what}: not a regular file (a device, FIFO or socket)", path)
     for spec in inputs:

@@ -175,6 +175,16 @@ def test_bad_inputs(api_tagger, bad, error):
         api_tagger.predict(bad)
 
 
+@pytest.mark.parametrize("size", [0, -5, 2.0, True])
+def test_a_batch_size_that_is_no_positive_integer_is_refused(api_tagger, size):
+    with pytest.raises(ValueError, match=rf"^batch_size must be a positive integer, not {size!r}$"):
+        api_tagger.predict("Paris is big.", batch_size=size)
+    with pytest.raises(ValueError, match="^batch_size must be"):
+        api_tagger.tag_tokens([["Paris"]], batch_size=size)
+    with pytest.raises(ValueError, match="^chunk_size must be"):
+        next(api_tagger.predict_iter("Paris is big.", chunk_size=0))
+
+
 @pytest.mark.parametrize(
     "bad, where", [(b"Paris .", "inputs"), ([b"Paris ."], "input 0"), (bytearray(b"x"), "inputs")]
 )

@@ -100,9 +100,15 @@ def test_api_on_taglm_matches_reference_and_cli(run, tmp_path):
     model_dir, _ = run
     (tmp_path / "raw.txt").write_text(RAW, encoding="utf-8")
     cmd = [sys.executable, "-m", "taglm_tf.tag", f"--model_dir={model_dir}"]
+    lm_vocab = Path(load_config(model_dir)["forward_lm"].split(":", 1)[1]) / "vocab.txt"
+    vocab_before = lm_vocab.read_bytes()
     procs = [
         subprocess.Popen(cmd + args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for args in ([f"--input={tmp_path / 'raw.txt'}", "--input_format=raw", "--format=json"], ["--info"])
+        for args in (
+            [f"--input={tmp_path / 'raw.txt'}", "--input_format=raw", "--format=json"],
+            ["--info"],
+            [f"--input={tmp_path / 'raw.txt'}", f"--output={lm_vocab}"],  # a file of the model's LM
+        )
     ]
 
     tagger = Tagger.load(model_dir)
@@ -119,6 +125,16 @@ def test_api_on_taglm_matches_reference_and_cli(run, tmp_path):
     )
     assert [list(s.tags) for s in out] == Predictor(loaded.model, loaded.resources.tags).predict(data, "iob1")
 
+    stdout, stderr = procs.pop().communicate(timeout=400)
+    assert (
+        stderr.decode()
+        .strip()
+        .endswith(
+            f"--output is a file of an input folder ({lm_vocab.parent}): it would be overwritten; "
+            "write the output elsewhere"
+        )
+    ), stderr.decode()
+    assert lm_vocab.read_bytes() == vocab_before and len(stderr.decode().strip().splitlines()) == 1
     results = []
     for proc in procs:
         stdout, stderr = proc.communicate(timeout=400)
