@@ -128,16 +128,6 @@ def pretrain_config_from_flags(fv: flags.FlagValues = FLAGS) -> PretrainConfig:
     root = data_dir(fv)
     model = model_config_from_flags(fv)
     train = config_flags.from_flags(LMTrainConfig, fv)
-    for name in (
-        "batch_size",
-        "num_steps",
-        "train_steps",
-        "checkpoint_every",
-        "log_every",
-        "keep_checkpoints",
-    ):
-        if getattr(train, name) < 1:
-            raise InputError(f"--{name} must be positive, not {getattr(train, name)}")
     return config_flags.from_flags(
         PretrainConfig,
         fv,

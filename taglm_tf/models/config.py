@@ -13,30 +13,36 @@ class TaggerConfig:
     """Hyper-parameters of the tagger. Defaults are the paper's NER model."""
 
     char_encoder: str = dataclasses.field(default="rnn", metadata={"help": "'rnn' (BiGRU) or 'cnn'"})
-    char_dim: int = dataclasses.field(default=25, metadata={"help": "char embedding size"})
+    char_dim: int = dataclasses.field(default=25, metadata={"help": "char embedding size", "lower_bound": 1})
     char_units: int = dataclasses.field(
-        default=80, metadata={"help": "char RNN units per direction, or CNN filters"}
+        default=80, metadata={"help": "char RNN units per direction, or CNN filters", "lower_bound": 1}
     )
-    char_width: int = dataclasses.field(default=3, metadata={"help": "char CNN filter width"})
-    char_dropout: float = dataclasses.field(default=0.25, metadata={"help": "dropout on char embeddings"})
+    char_width: int = dataclasses.field(
+        default=3, metadata={"help": "char CNN filter width", "lower_bound": 1}
+    )
+    char_dropout: float = dataclasses.field(
+        default=0.25, metadata={"help": "dropout on char embeddings", "lower_bound": 0, "below": 1}
+    )
     word_dim: int = dataclasses.field(
-        default=50, metadata={"help": "word embedding size (must match --embeddings)"}
+        default=50, metadata={"help": "word embedding size (must match --embeddings)", "lower_bound": 1}
     )
     rnn_cell: str = dataclasses.field(
         default="gru", metadata={"help": "'gru' or 'lstm' for the two sequence layers"}
     )
     rnn_units: int = dataclasses.field(
-        default=300, metadata={"help": "units per direction in both sequence layers"}
+        default=300, metadata={"help": "units per direction in both sequence layers", "lower_bound": 1}
     )
     # a smaller or larger layer 2 makes the parameter-matched variants
     rnn2_units: int | None = dataclasses.field(
-        default=None, metadata={"help": "units per direction in the second layer (default: --rnn_units)"}
+        default=None,
+        metadata={"help": "units per direction in the second layer (default: --rnn_units)", "lower_bound": 1},
     )
     rnn_input_dropout: float = dataclasses.field(
-        default=0.25, metadata={"help": "dropout on the input of each sequence RNN"}
+        default=0.25,
+        metadata={"help": "dropout on the input of each sequence RNN", "lower_bound": 0, "below": 1},
     )
     output_dropout: float = dataclasses.field(
-        default=0.0, metadata={"help": "dropout on the last RNN output"}
+        default=0.0, metadata={"help": "dropout on the last RNN output", "lower_bound": 0, "below": 1}
     )
     # size of extra per-token features (0 = none), set from the LMs: no flag
     extra_dim: int = dataclasses.field(default=0, metadata={"flag": False})

@@ -15,19 +15,31 @@ from taglm_tf.models.config import TaggerConfig
 class TrainConfig:
     """Optimisation settings. Defaults follow the paper (§3, "Training")."""
 
-    batch_size: int = dataclasses.field(default=32, metadata={"help": "Sentences per training batch."})
+    batch_size: int = dataclasses.field(
+        default=32, metadata={"help": "Sentences per training batch.", "lower_bound": 1}
+    )
     learning_rate: float = dataclasses.field(
-        default=1e-3, metadata={"help": "Adam learning rate of the constant phase."}
+        default=1e-3, metadata={"help": "Adam learning rate of the constant phase.", "above": 0}
     )
     # as tf.clip_by_global_norm
-    clip_norm: float = dataclasses.field(default=5.0, metadata={"help": "Global gradient-norm clip."})
-    patience: int = dataclasses.field(
-        default=5, metadata={"help": "Epochs without dev gain that end the constant phase."}
+    clip_norm: float = dataclasses.field(
+        default=5.0, metadata={"help": "Global gradient-norm clip.", "above": 0}
     )
-    max_constant_epochs: int = dataclasses.field(default=50, metadata={"help": "Cap on the constant phase."})
-    anneal_epochs: int = dataclasses.field(default=5, metadata={"help": "Epochs per annealing step."})
-    anneal_steps: int = dataclasses.field(default=2, metadata={"help": "Number of lr/10 steps."})
-    eval_batch_size: int = dataclasses.field(default=128, metadata={"help": "Sentences per inference batch."})
+    patience: int = dataclasses.field(
+        default=5, metadata={"help": "Epochs without dev gain that end the constant phase.", "lower_bound": 1}
+    )
+    max_constant_epochs: int = dataclasses.field(
+        default=50, metadata={"help": "Cap on the constant phase.", "lower_bound": 1}
+    )
+    anneal_epochs: int = dataclasses.field(
+        default=5, metadata={"help": "Epochs per annealing step.", "lower_bound": 0}
+    )
+    anneal_steps: int = dataclasses.field(
+        default=2, metadata={"help": "Number of lr/10 steps.", "lower_bound": 0}
+    )
+    eval_batch_size: int = dataclasses.field(
+        default=128, metadata={"help": "Sentences per inference batch.", "lower_bound": 1}
+    )
     seed: int = dataclasses.field(
         default=1, metadata={"help": "Random seed (initialisation, data order, dropout)."}
     )
@@ -41,7 +53,10 @@ class TrainConfig:
     )
     log_every_steps: int = dataclasses.field(
         default=50,
-        metadata={"help": "TensorBoard: mean training loss of every N steps as train/step_loss (0: none)."},
+        metadata={
+            "help": "TensorBoard: mean training loss of every N steps as train/step_loss (0: none).",
+            "lower_bound": 0,
+        },
     )
 
 
@@ -69,7 +84,12 @@ class ExperimentConfig:
         default=0, metadata={"help": "Seed of the 1,000-sentence dev sample (CoNLL-2000)."}
     )
     train_fraction: float = dataclasses.field(
-        default=1.0, metadata={"help": "Keep this seeded fraction of the training sentences."}
+        default=1.0,
+        metadata={
+            "help": "Keep this seeded fraction of the training sentences.",
+            "above": 0,
+            "upper_bound": 1,
+        },
     )
     # split -> file, overriding the task's (flags --train_file, --dev_file, --test_file)
     files: dict = dataclasses.field(default_factory=dict, metadata={"flag": False})

@@ -19,7 +19,10 @@ Field metadata read here:
 
 * ``help``: the flag's help text. A field with a flag must have one.
 * ``choices``: the allowed values of a ``str`` field; its flag is an enum (``DEFINE_enum``).
-* ``lower_bound``: the smallest value of an ``int`` or ``float`` flag (absl refuses less).
+* ``lower_bound``, ``upper_bound``: the smallest and largest value of an ``int`` or ``float``
+  flag (absl refuses others while it parses the flags, before any work).
+* ``above``, ``below``: bounds the value must exceed or stay under (a learning rate above 0, a
+  dropout rate below 1), checked as the flags are parsed too.
 * ``flag``: the flag's name where it differs from the field's, or ``False``: no flag (a value
   that is derived, or that the tool sets itself).
 
@@ -56,6 +59,9 @@ class FlagField(NamedTuple):
     help: str
     choices: tuple | None
     lower_bound: Any
+    upper_bound: Any = None
+    above: Any = None
+    below: Any = None
 
 
 def _metadata(cls: type, name: str) -> dict:
@@ -111,6 +117,9 @@ def flag_fields(cls: type) -> list[FlagField]:
                 meta["help"],
                 tuple(meta["choices"]) if "choices" in meta else None,
                 meta.get("lower_bound"),
+                meta.get("upper_bound"),
+                meta.get("above"),
+                meta.get("below"),
             )
         )
     return found
@@ -182,13 +191,38 @@ def _define(field: FlagField, default, help_text: str, fv: flags.FlagValues, mod
         flags.DEFINE_boolean(field.flag, default, help_text, **common)
     elif field.kind in (int, float):
         define = flags.DEFINE_integer if field.kind is int else flags.DEFINE_float
-        define(field.flag, default, help_text, lower_bound=field.lower_bound, **common)
+        define(
+            field.flag,
+            default,
+            help_text,
+            lower_bound=field.lower_bound,
+            upper_bound=field.upper_bound,
+            **common,
+        )
+        if field.above is not None or field.below is not None:
+            _register_open_bounds(field, fv)
     elif field.kind is tuple:
         flags.DEFINE_list(
             field.flag, None if default is None else [str(v) for v in default], help_text, **common
         )
     else:
         flags.DEFINE_string(field.flag, default, help_text, **common)
+
+
+def _register_open_bounds(field: FlagField, fv: flags.FlagValues) -> None:
+    """Refuse, as the flags are parsed, a value of ``field``'s flag not above ``field.above`` or
+    not below ``field.below`` (``None``, the "not given" of an optional flag, passes)."""
+    above, below = field.above, field.below
+    wanted = " and ".join(
+        text
+        for bound, text in ((above, f"greater than {above}"), (below, f"less than {below}"))
+        if bound is not None
+    )
+
+    def valid(value) -> bool:
+        return value is None or ((above is None or value > above) and (below is None or value < below))
+
+    flags.register_validator(field.flag, valid, message=f"must be {wanted}", flag_values=fv)
 
 
 def from_flags(cls: type, flag_values: flags.FlagValues = flags.FLAGS, *, base=None, **values):

@@ -202,3 +202,35 @@ def test_the_module_needs_no_tensorflow():
     code = "import sys, taglm_tf.utils.config_flags; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Bounded:
+    fraction: float = dataclasses.field(default=1.0, metadata=_help("A fraction.", above=0, upper_bound=1))
+    dropout: float = dataclasses.field(default=0.0, metadata=_help("A rate.", lower_bound=0, below=1))
+    cap: float | None = dataclasses.field(default=None, metadata=_help("A cap.", above=0))
+
+
+@pytest.mark.parametrize(
+    "arg, error",
+    [
+        ("--fraction=0", "flag --fraction=0.0: must be greater than 0"),
+        ("--fraction=1.5", "flag --fraction=1.5: 1.5 is not number <= 1"),
+        ("--dropout=1", "flag --dropout=1.0: must be less than 1"),
+        ("--dropout=-0.5", "flag --dropout=-0.5: -0.5 is not a non-negative number"),
+        ("--cap=0", "flag --cap=0.0: must be greater than 0"),
+    ],
+)
+def test_bounds_open_and_closed_are_checked_as_the_flags_are_parsed(arg, error):
+    with pytest.raises(flags.IllegalFlagValueError, match=f"^{error}$"):
+        parsed(Bounded, arg)
+
+
+def test_values_within_the_bounds_and_an_absent_optional_pass():
+    fv = parsed(Bounded, "--fraction=1", "--dropout=0")
+    assert config_flags.from_flags(Bounded, fv) == Bounded(fraction=1.0, dropout=0.0, cap=None)
+
+
+@pytest.mark.parametrize("cls", [TrainConfig, TaggerConfig, LMTrainConfig, LSTMLMConfig, CNNLSTMLMConfig])
+def test_every_default_is_within_its_flags_bounds(cls):
+    parsed(cls)  # absl checks defaults against bounds and validators when the flags are defined and parsed

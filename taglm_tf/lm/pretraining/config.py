@@ -34,7 +34,8 @@ class LSTMPStackConfig:
         default=8192, metadata={"help": "Sampled-softmax negatives per step (< vocabulary); 0: full softmax."}
     )
     dropout: float = dataclasses.field(
-        default=0.0, metadata={"help": "Dropout on LSTM inputs and the top output."}
+        default=0.0,
+        metadata={"help": "Dropout on LSTM inputs and the top output.", "lower_bound": 0, "below": 1},
     )
     use_peepholes: bool = dataclasses.field(
         default=False,
@@ -138,14 +139,19 @@ class LMTrainConfig:
     """Optimisation settings; the defaults are the original LM recipe (docs/lm_1b.md §11)."""
 
     batch_size: int = dataclasses.field(
-        default=128, metadata={"help": "Rows per replica; the global batch is this x replicas."}
+        default=128,
+        metadata={"help": "Rows per replica; the global batch is this x replicas.", "lower_bound": 1},
     )
-    num_steps: int = dataclasses.field(default=20, metadata={"help": "Window length: truncated-BPTT steps."})
-    train_steps: int = dataclasses.field(default=100000, metadata={"help": "Total optimizer steps."})
+    num_steps: int = dataclasses.field(
+        default=20, metadata={"help": "Window length: truncated-BPTT steps.", "lower_bound": 1}
+    )
+    train_steps: int = dataclasses.field(
+        default=100000, metadata={"help": "Total optimizer steps.", "lower_bound": 1}
+    )
     optimizer: str = dataclasses.field(
         default="adagrad", metadata={"help": "Adagrad (original recipe) or Adam.", "choices": OPTIMIZERS}
     )
-    learning_rate: float = dataclasses.field(default=0.2, metadata={"help": "Learning rate."})
+    learning_rate: float = dataclasses.field(default=0.2, metadata={"help": "Learning rate.", "above": 0})
     initial_accumulator_value: float = dataclasses.field(
         default=1.0, metadata={"help": "Adagrad's initial accumulator."}
     )
@@ -157,11 +163,14 @@ class LMTrainConfig:
         default=1.0, metadata={"help": "Gradients of scale x token-mean loss (bilm-tf: num_steps)."}
     )
     checkpoint_every: int = dataclasses.field(
-        default=1000, metadata={"help": "Steps between checkpoints (and held-out evaluations)."}
+        default=1000,
+        metadata={"help": "Steps between checkpoints (and held-out evaluations).", "lower_bound": 1},
     )
-    keep_checkpoints: int = dataclasses.field(default=3, metadata={"help": "Checkpoints kept."})
+    keep_checkpoints: int = dataclasses.field(
+        default=3, metadata={"help": "Checkpoints kept.", "lower_bound": 1}
+    )
     log_every: int = dataclasses.field(
-        default=100, metadata={"help": "Steps between log lines and TensorBoard points."}
+        default=100, metadata={"help": "Steps between log lines and TensorBoard points.", "lower_bound": 1}
     )
     seed: int = dataclasses.field(
         default=1, metadata={"help": "Seed of initialisation, data order and the softmax sampler."}
