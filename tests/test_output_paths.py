@@ -346,3 +346,14 @@ def test_a_scratch_folder_is_removed_whatever_happens(tmp_path):
     with scratch_folder(str(tmp_path / "ckpt-base")) as tmp:
         assert os.listdir(tmp) == [] and os.path.basename(tmp).startswith("ckpt-base.tmp-")
     assert os.listdir(tmp_path) == []
+
+
+def test_resume_without_a_run_starts_one_and_says_so(tmp_path, capsys):
+    from taglm_tf.utils.fileio import check_run_dir
+
+    assert check_run_dir(str(tmp_path / "typo"), "state.json", resume=True) is False
+    assert capsys.readouterr().err == f"{tmp_path / 'typo'}: no run to resume here; starting a new one\n"
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "state.json").write_text("{}")
+    assert check_run_dir(str(tmp_path / "run"), "state.json", resume=True) is True
+    assert capsys.readouterr().err == ""

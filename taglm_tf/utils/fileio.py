@@ -255,12 +255,16 @@ def write_text_atomic(path: str, text: str) -> None:
 
 def check_run_dir(model_dir: str, marker: str, resume: bool) -> bool:
     """True if ``model_dir`` holds a run (its ``marker`` file exists) to resume; an
-    :class:`InputError` if it does and ``resume`` is off, so a run is never overwritten."""
+    :class:`InputError` if it does and ``resume`` is off, so a run is never overwritten. With
+    ``resume`` and no run there, a new run starts (as job runners rely on) and one line on
+    stderr says so, so that a mistyped ``--model_dir`` shows."""
     exists = os.path.exists(os.path.join(model_dir, marker))
     if exists and not resume:
         raise InputError(
             "holds a previous run; pass --resume to continue it or use a new --model_dir", model_dir
         )
+    if resume and not exists:
+        print(f"{model_dir}: no run to resume here; starting a new one", file=sys.stderr, flush=True)
     return exists
 
 
