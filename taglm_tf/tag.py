@@ -43,6 +43,8 @@ if __name__ == "__main__":
 
 import collections
 import contextlib
+import fnmatch
+import glob
 import io
 import itertools
 import json
@@ -372,10 +374,9 @@ def main(argv):
     # TensorFlow only now, so that --help, --info and bad flags and paths exit before it loads
     from taglm_tf.serving.api import Tagger
 
-    tagger = Tagger.load(FLAGS.model_dir, lm_overrides(), FLAGS.output_scheme)
     check_outputs_against_lms()
-    with signals.handling(_terminated, (signal.SIGTERM,)):
-        tag_to_output(tagger, to_stdout)
+    tagger = Tagger.load(FLAGS.model_dir, lm_overrides(), FLAGS.output_scheme)
+    tag_to_output(tagger, to_stdout)
 
 
 def check_outputs_against_lms() -> None:
@@ -390,6 +391,10 @@ def check_outputs_against_lms() -> None:
     for flag in ("output", "output_dir"):
         if FLAGS[flag].value not in (None, "-"):
             check_output_path(FLAGS[flag].value, paths, f"--{flag}", folder=flag == "output_dir")
+            # a new file that an LM's glob (lm1b's ckpt-*) would read as one of its files
+            target = os.path.realpath(FLAGS[flag].value)
+            if any(fnmatch.fnmatchcase(target, os.path.realpath(p)) for p in paths if glob.has_magic(p)):
+                raise InputError(f"--{flag} matches an LM's files ({paths}): write the output elsewhere")
 
 
 def _terminated(signum, frame):
@@ -409,9 +414,10 @@ def tag_to_output(tagger: Tagger, to_stdout: bool) -> None:
     args = (tagger, items, FLAGS.input_format, FLAGS.format)
     if not to_stdout:  # through a link: the file it names is written, the link stays
         with atomic_path(os.path.realpath(FLAGS.output)) as tmp, open(tmp, "wb") as out:
-            tag_stream(*args, out, FLAGS.batch_size, progress=progress)
+            with signals.handling(_terminated, (signal.SIGTERM,)):  # not past the rename
+                tag_stream(*args, out, FLAGS.batch_size, progress=progress)
         return
-    with stop_quietly_if_the_reader_goes_away():
+    with stop_quietly_if_the_reader_goes_away(), signals.handling(_terminated, (signal.SIGTERM,)):
         tag_stream(*args, sys.stdout.buffer, FLAGS.batch_size, progress=progress)
 
 

@@ -352,7 +352,9 @@ def test_resume_without_a_run_starts_one_and_says_so(tmp_path, capsys):
     from taglm_tf.utils.fileio import check_run_dir
 
     assert check_run_dir(str(tmp_path / "typo"), "state.json", resume=True) is False
-    assert capsys.readouterr().err == f"{tmp_path / 'typo'}: no run to resume here; starting a new one\n"
+    assert (
+        capsys.readouterr().err == f"{tmp_path / 'typo'}: nothing saved to resume here; starting a new run\n"
+    )
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "state.json").write_text("{}")
     assert check_run_dir(str(tmp_path / "run"), "state.json", resume=True) is True

@@ -16,7 +16,7 @@ def test_config_is_stamped_and_read_back(tmp_path):
     assert on_disk == written and written["format_version"] == run_dir.FORMAT_VERSION
     assert written["git_commit"] and run_dir.started_at_commit(str(tmp_path / "run")) == written["git_commit"]
     assert run_dir.read_config(str(tmp_path / "run")) == written
-    assert written["platform"] == provenance.platform() and written["platform"]["cpus"] == os.cpu_count()
+    assert written["platform"] == provenance.platform() and written["platform"]["cpus"] >= 1
     kept = run_dir.write_config(
         str(tmp_path / "run"), {**written, "git_commit": "abc", "platform": {"cpus": 1}}
     )

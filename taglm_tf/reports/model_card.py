@@ -124,7 +124,7 @@ def _platform(record: dict | None) -> str:
     simd = "AVX-512" if flags and "avx512f" in flags else ("no AVX-512" if flags is not None else None)
     parts = [
         record.get("cpu_model") or record.get("machine") or "unknown CPU",
-        f"{record.get('cpus')} CPUs",
+        f"{record['cpus']} CPUs" if record.get("cpus") else None,
         simd,
     ]
     parts.append(f"TensorFlow {record['tensorflow']}" if record.get("tensorflow") else None)

@@ -7,6 +7,7 @@ API, the CLI and the exported SavedModel (:mod:`taglm_tf.serving.export`) share.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -164,7 +165,11 @@ def check_positive(value, name: str) -> None:
     Raises:
         ValueError: naming ``name``.
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    try:
+        number = operator.index(value)  # int, numpy integers
+    except TypeError:
+        number = None
+    if isinstance(value, bool) or number is None or number < 1:
         raise ValueError(f"{name} must be a positive integer, not {value!r}")
 
 

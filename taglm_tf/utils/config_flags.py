@@ -201,6 +201,11 @@ def _define(field: FlagField, default, help_text: str, fv: flags.FlagValues, mod
         )
         if field.above is not None or field.below is not None:
             _register_open_bounds(field, fv)
+            wanted = [
+                f"> {field.above}" * (field.above is not None),
+                f"< {field.below}" * (field.below is not None),
+            ]
+            fv[field.flag].help += f" (must be {' and '.join(w for w in wanted if w)})"
     elif field.kind is tuple:
         flags.DEFINE_list(
             field.flag, None if default is None else [str(v) for v in default], help_text, **common

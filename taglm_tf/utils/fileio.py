@@ -264,7 +264,7 @@ def check_run_dir(model_dir: str, marker: str, resume: bool) -> bool:
             "holds a previous run; pass --resume to continue it or use a new --model_dir", model_dir
         )
     if resume and not exists:
-        print(f"{model_dir}: no run to resume here; starting a new one", file=sys.stderr, flush=True)
+        print(f"{model_dir}: nothing saved to resume here; starting a new run", file=sys.stderr, flush=True)
     return exists
 
 

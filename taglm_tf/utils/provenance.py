@@ -65,7 +65,8 @@ def git_commit(directory: str | None = None) -> str:
 
 
 def platform() -> dict:
-    """What ran a result, beside its commit: ``cpus`` (``os.cpu_count``), ``machine`` (the
+    """What ran a result, beside its commit: ``cpus`` (the CPUs this process may run on,
+    ``os.sched_getaffinity``; ``os.cpu_count`` where there is none), ``machine`` (the
     architecture, ``x86_64``), ``cpu_model`` (``/proc/cpuinfo``'s model name, ``None`` elsewhere),
     ``cpu_flags`` (its sorted ``avx512*`` and ``amx*`` flags: empty, none; ``None``, not Linux),
     ``python`` and ``tensorflow`` (its version, ``None`` if this process has not imported it).
@@ -76,7 +77,7 @@ def platform() -> dict:
     ``cpu_flags``."""
     tf = sys.modules.get("tensorflow")
     return {
-        "cpus": os.cpu_count(),
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "machine": _platform.machine(),
         "cpu_model": _cpuinfo_field("model name"),
         "cpu_flags": _cpu_flags(),
@@ -96,7 +97,10 @@ def _cpuinfo_field(name: str) -> str | None:
 
 
 def _cpu_flags() -> list | None:
-    flags = _cpuinfo_field("flags")
-    if flags is None:
-        return None if not os.path.exists("/proc/cpuinfo") else []
-    return sorted(f for f in flags.split() if f.startswith(("avx512", "amx")))
+    try:
+        with open("/proc/cpuinfo") as f:
+            line = next((line for line in f if line.split(":")[0].strip() == "flags"), None)
+    except OSError:
+        return None
+    flags = line.split(":", 1)[1].split() if line else []
+    return sorted(f for f in flags if f.startswith(("avx512", "amx")))

@@ -9,6 +9,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import taglm_tf
@@ -173,6 +174,10 @@ def test_tokens_are_looked_up_in_nfc_and_returned_as_given(api_tagger, reference
 def test_bad_inputs(api_tagger, bad, error):
     with pytest.raises(error):
         api_tagger.predict(bad)
+
+
+def test_a_numpy_integer_batch_size_is_taken(api_tagger):
+    assert api_tagger.predict("Paris is big.", batch_size=np.int64(4)) == api_tagger.predict("Paris is big.")
 
 
 @pytest.mark.parametrize("size", [0, -5, 2.0, True])
