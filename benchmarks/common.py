@@ -17,9 +17,7 @@ def report(result: dict, output: str | None = None) -> None:
     """Add the platform (:func:`taglm_tf.utils.provenance.platform`: CPU model and flags, Python,
     TensorFlow), TensorFlow's threads and the commit, print the result as JSON, and write it to
     ``output`` if given. Speeds compare only between results with the same CPU flags."""
-    result.update(
-        {**platform(), "threads": _threads(), "tensorflow": tf.__version__, "git_commit": git_commit()}
-    )
+    result.update({**platform(), "threads": _threads(), "git_commit": git_commit()})
     print(json.dumps(result, indent=1))
     if output:
         with open(output, "w") as f:

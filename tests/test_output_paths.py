@@ -24,6 +24,8 @@ def test_an_output_that_is_an_input_is_refused(tmp_path):
         )
     with pytest.raises(InputError, match="also an input"):  # an input given as a glob
         check_output_path(str(tmp_path / "ckpt-base"), [str(tmp_path / "ckpt-*")], "--output_file")
+    with pytest.raises(InputError, match=r"--output_file matches an input \(.*ckpt-\*\)"):  # a new shard
+        check_output_path(str(tmp_path / "ckpt-new"), [str(tmp_path / "ckpt-*")], "--output_file")
     check_output_path(str(tmp_path / "out.h5"), [str(tmp_path / "in.txt")], "--output_file")
 
 

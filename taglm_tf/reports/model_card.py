@@ -126,8 +126,8 @@ def _platform(record: dict | None) -> str:
         record.get("cpu_model") or record.get("machine") or "unknown CPU",
         f"{record['cpus']} CPUs" if record.get("cpus") else None,
         simd,
+        f"TensorFlow {record['tensorflow']}" if record.get("tensorflow") else None,
     ]
-    parts.append(f"TensorFlow {record['tensorflow']}" if record.get("tensorflow") else None)
     return ", ".join(p for p in parts if p)
 
 

@@ -201,11 +201,6 @@ def _define(field: FlagField, default, help_text: str, fv: flags.FlagValues, mod
         )
         if field.above is not None or field.below is not None:
             _register_open_bounds(field, fv)
-            wanted = [
-                f"> {field.above}" * (field.above is not None),
-                f"< {field.below}" * (field.below is not None),
-            ]
-            fv[field.flag].help += f" (must be {' and '.join(w for w in wanted if w)})"
     elif field.kind is tuple:
         flags.DEFINE_list(
             field.flag, None if default is None else [str(v) for v in default], help_text, **common
@@ -216,7 +211,8 @@ def _define(field: FlagField, default, help_text: str, fv: flags.FlagValues, mod
 
 def _register_open_bounds(field: FlagField, fv: flags.FlagValues) -> None:
     """Refuse, as the flags are parsed, a value of ``field``'s flag not above ``field.above`` or
-    not below ``field.below`` (``None``, the "not given" of an optional flag, passes)."""
+    not below ``field.below`` (``None``, the "not given" of an optional flag, passes), and say so
+    in its help (absl's help shows only closed bounds)."""
     above, below = field.above, field.below
     wanted = " and ".join(
         text
@@ -228,6 +224,7 @@ def _register_open_bounds(field: FlagField, fv: flags.FlagValues) -> None:
         return value is None or ((above is None or value > above) and (below is None or value < below))
 
     flags.register_validator(field.flag, valid, message=f"must be {wanted}", flag_values=fv)
+    fv[field.flag].help += f" (must be {wanted})"
 
 
 def from_flags(cls: type, flag_values: flags.FlagValues = flags.FLAGS, *, base=None, **values):

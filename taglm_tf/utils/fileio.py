@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fnmatch
 import glob
 import os
 import re
@@ -195,7 +196,7 @@ def check_output_path(
     path: str, inputs: Iterable[str] = (), what: str = "the output", folder: bool = False, new: bool = False
 ) -> None:
     """Refuse an output path before any work. It may not be one of ``inputs`` (paths or globs,
-    e.g. ``DIR/ckpt-*``), an existing file inside an input folder, or (a folder output) a folder
+    e.g. ``DIR/ckpt-*``, which it may not match either), an existing file inside an input folder, or (a folder output) a folder
     holding an input. Missing folders above it are created when it is written, inside the
     nearest existing folder, which must be a writable folder. An existing path must be of the
     kind expected (a regular file, or with ``folder`` a folder), and with ``new`` (a folder written
@@ -217,6 +218,9 @@ def check_output_path(
     for spec in inputs:
         for found in (glob.glob(spec) or [spec]) if spec else ():
             _refuse_overlap(target, os.path.realpath(found), found, what, path, folder)
+        if spec and glob.has_magic(spec) and fnmatch.fnmatchcase(target, os.path.realpath(spec)):
+            # a new file there would be read as one of the input's (lm1b's ckpt-* shards)
+            raise InputError(f"{what} matches an input ({spec}): write the output elsewhere", path)
     if new and os.path.isdir(target) and os.listdir(target):
         raise InputError(f"{what}: exists and is not empty; give a new folder", path)
     parent = os.path.dirname(target)

@@ -75,32 +75,24 @@ def platform() -> dict:
     by these flags), and the same 2-core machine type tagged about 3x faster with AVX-512, so
     trained weights compare bit for bit, and speeds at all, only on equal ``cpu_model`` and
     ``cpu_flags``."""
-    tf = sys.modules.get("tensorflow")
+    tf, cpuinfo = sys.modules.get("tensorflow"), _cpuinfo()
     return {
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "machine": _platform.machine(),
-        "cpu_model": _cpuinfo_field("model name"),
-        "cpu_flags": _cpu_flags(),
+        "cpu_model": cpuinfo.get("model name") if cpuinfo else None,
+        "cpu_flags": None
+        if cpuinfo is None
+        else sorted(f for f in cpuinfo.get("flags", "").split() if f.startswith(("avx512", "amx"))),
         "python": _platform.python_version(),
         "tensorflow": getattr(tf, "__version__", None),
     }
 
 
-def _cpuinfo_field(name: str) -> str | None:
+def _cpuinfo() -> dict | None:
+    """``/proc/cpuinfo``'s fields of its first processor, or ``None`` where it cannot be read."""
     try:
         with open("/proc/cpuinfo") as f:
-            return next(
-                (line.split(":", 1)[1].strip() for line in f if line.split(":")[0].strip() == name), None
-            )
+            first = f.read().split("\n\n", 1)[0]
     except OSError:
         return None
-
-
-def _cpu_flags() -> list | None:
-    try:
-        with open("/proc/cpuinfo") as f:
-            line = next((line for line in f if line.split(":")[0].strip() == "flags"), None)
-    except OSError:
-        return None
-    flags = line.split(":", 1)[1].split() if line else []
-    return sorted(f for f in flags if f.startswith(("avx512", "amx")))
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in first.splitlines())}
