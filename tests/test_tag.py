@@ -293,7 +293,7 @@ def test_json_output_structure_and_offsets(cli, predict):
 def test_non_utf8_input_names_line(cli):
     code, out, err = cli["bad_utf8"]
     assert code == 1 and out == ""
-    assert err.strip().splitlines() == [f"error: {cli['bad_path']}:3: not valid UTF-8 (byte 3 of the line)"]
+    assert err.strip().splitlines() == [f"error: {cli['bad_path']}:3: not valid UTF-8 (byte 4 of the line)"]
 
 
 def test_a_comment_line_in_conll_input_is_refused_as_training_refuses_it(cli):

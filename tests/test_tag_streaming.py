@@ -138,7 +138,7 @@ def test_an_input_error_midway_comes_after_the_earlier_chunks(api_tagger, tmp_pa
         tag.tag_stream(
             api_tagger, tag.read_input(str(path), "text"), "text", "conll", out, batch_size=2, chunk_size=4
         )
-    assert str(info.value) == f"{path}:11: not valid UTF-8 (byte 3 of the line)"
+    assert str(info.value) == f"{path}:11: not valid UTF-8 (byte 4 of the line)"
     assert out.getvalue().decode("utf-8").count("\n\n") == 8  # two chunks of four sentences
 
 

@@ -6,7 +6,8 @@ text, embedding files, LM corpora and vocabularies (lm_1b's too, kept as bytes:
 
 * **Encoding.** UTF-8. A byte-order mark (``EF BB BF``) at the very start of the input is
   dropped, so it never becomes part of the first token. Invalid UTF-8 is an
-  :class:`~taglm_tf.utils.errors.InputError` naming the file and the line.
+  :class:`~taglm_tf.utils.errors.InputError` naming the file, the line and the byte in it (both
+  from 1, as editors count), with a hint when the input is a compressed stream read as text.
 * **Lines** end at LF, CRLF or CR (a CR-only file has as many lines as an LF one). Nothing
   else ends a line: U+0085, U+2028, U+2029, form feed and vertical tab belong to the line,
   unlike Python's ``str.splitlines()`` and text-mode newline handling.
@@ -45,6 +46,9 @@ _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 COMPRESSED_SUFFIXES = tuple(_OPENERS)  # decompressed by suffix (open_binary)
 # What a damaged compressed stream raises while being read.
 _STREAM_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+# The first bytes of each compressed format, to explain what an unnamed one (stdin) is.
+_MAGIC = {b"\x1f\x8b": ".gz", b"BZh": ".bz2", b"\xfd7zXZ\x00": ".xz"}
+_HEAD = max(map(len, _MAGIC))
 
 
 def split_fields(line: str) -> list[str]:
@@ -131,16 +135,30 @@ def iter_lines(stream: Iterable[bytes], source: str) -> Iterator[tuple[int, str]
     Raises:
         InputError: invalid UTF-8, or a damaged compressed stream, with ``source`` and the line.
     """
-    number = 0
+    number, head = 0, b""
     lines = _split_raw_lines(stream)
     try:
         for number, raw in enumerate(lines, start=1):
+            head = raw[:_HEAD] if number == 1 else head
             try:
                 yield number, raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise InputError(f"not valid UTF-8 (byte {e.start} of the line)", source, number) from None
+                raise InputError(_not_utf8(e.start, head), source, number) from None
     except _STREAM_ERRORS as e:
         raise InputError(f"cannot read (corrupt or truncated file?): {e}", source, number + 1) from None
+
+
+def _not_utf8(byte: int, head: bytes) -> str:
+    """The error for invalid UTF-8 at ``byte`` (from 0) of its line, given the input's first
+    bytes ``head``: a compressed stream read as text (stdin, or a file without its suffix) is
+    named, since compression is known by suffix alone."""
+    message = f"not valid UTF-8 (byte {byte + 1} of the line)"
+    suffix = next((sfx for magic, sfx in _MAGIC.items() if head.startswith(magic)), None)
+    if suffix:
+        message += (
+            f": it starts as a {suffix} file does; compressed input is read by its name, as FILE{suffix}"
+        )
+    return message
 
 
 def read_lines(path: str) -> Iterator[tuple[int, str]]:
@@ -169,39 +187,48 @@ def iter_text(stream: BinaryIO, source: str, size: int = 1 << 16) -> Iterator[st
         size: bytes per read.
 
     Raises:
-        InputError: invalid UTF-8 (line = LFs before it + 1, byte within that line), or a damaged
-            compressed stream, naming ``source`` and the line.
+        InputError: invalid UTF-8 (its line and byte counted as :func:`iter_lines` counts
+            them), or a damaged compressed stream, naming ``source`` and the line.
     """
     read = getattr(stream, "read1", stream.read)
-    pending, at_start = b"", True
-    newlines, column = 0, 0  # LFs in the bytes decoded so far, bytes after the last of them
+    pending, head = b"", None
+    where = (1, 0, False)  # line, bytes into it and whether a CR ended the bytes decoded so far
     while True:
         try:
             data = read(size)
         except _STREAM_ERRORS as e:
-            raise InputError(f"cannot read (corrupt or truncated file?): {e}", source, newlines + 1) from None
+            raise InputError(f"cannot read (corrupt or truncated file?): {e}", source, where[0]) from None
         final = not data
         pending += data
-        if at_start:  # the BOM may arrive split across reads
+        if head is None:  # the BOM may arrive split across reads
             if len(pending) < len(BOM_BYTES) and not final:
                 continue
-            pending, at_start = strip_bom(pending), False
+            pending = strip_bom(pending)
+            head = pending[:_HEAD]  # the input's first bytes, which name a compressed stream
+        elif len(head) < _HEAD:
+            head += data[: _HEAD - len(head)]
         try:
             text, used = codecs.utf_8_decode(pending, "strict", final)
         except UnicodeDecodeError as e:
-            before = pending[: e.start]
-            line_start = before.rfind(b"\n") + 1
-            byte = e.start - line_start if line_start else column + e.start
-            raise InputError(
-                f"not valid UTF-8 (byte {byte} of the line)", source, newlines + before.count(b"\n") + 1
-            ) from None
-        decoded, pending = pending[:used], pending[used:]
-        if b"\n" in decoded:
-            newlines += decoded.count(b"\n")
-            column = used - decoded.rfind(b"\n") - 1
-        else:
-            column += used
+            while len(head) < _HEAD and (more := read(_HEAD - len(head))):  # all read so far is in head
+                head += more
+            line, byte, _ = _advance(where, pending[: e.start])
+            raise InputError(_not_utf8(byte, head), source, line) from None
+        where = _advance(where, pending[:used])
+        pending = pending[used:]
         if text:
             yield text
         if final:
             return
+
+
+def _advance(where: tuple[int, int, bool], data: bytes) -> tuple[int, int, bool]:
+    """``(line, byte in it, after a CR)`` once ``data`` follows ``where``, lines ending at LF,
+    CRLF or CR as in :func:`iter_lines` (an LF right after a CR, even one read earlier, ends no
+    second line)."""
+    line, byte, after_cr = where
+    if not data:
+        return where
+    ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") - (after_cr and data[:1] == b"\n")
+    last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+    return line + ends, (len(data) - last - 1 if last >= 0 else byte + len(data)), data[-1:] == b"\r"

@@ -6,6 +6,7 @@ import bz2
 import gzip
 import io
 import lzma
+import re
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_bad_utf8_and_damaged_stream_name_file_and_line(tmp_path):
     with pytest.raises(InputError) as info:
         list(textio.read_lines(str(path)))
     assert (info.value.path, info.value.line) == (str(path), 3)
-    assert str(info.value) == f"{path}:3: not valid UTF-8 (byte 4 of the line)"
+    assert str(info.value) == f"{path}:3: not valid UTF-8 (byte 5 of the line)"
     gz = tmp_path / "t.txt.gz"
     gz.write_bytes(b"not gzip\n")
     with pytest.raises(InputError, match=r"t\.txt\.gz:1: cannot read"):
@@ -77,16 +78,46 @@ def test_iter_text_in_pieces(size):
     assert len(pieces) > 1 or size > len(data)
 
 
-@pytest.mark.parametrize("size", [1, 4, 1 << 16])
-def test_iter_text_names_line_and_byte_of_bad_utf8(size):
-    for data, line, byte in (
-        (b"\xef\xbb\xbfok\rfine\r\nbad \xff\n", 2, 4),
-        (b"caf\xe9", 1, 3),
-        (b"a\nb\n\xe2\x82", 3, 0),
-    ):  # the last one is cut inside a character
-        with pytest.raises(InputError) as info:
-            "".join(textio.iter_text(io.BytesIO(data), "in.txt", size=size))
-        assert str(info.value) == f"in.txt:{line}: not valid UTF-8 (byte {byte} of the line)"
+BAD_UTF8 = [  # (input, line, byte), both from 1
+    (b"\xef\xbb\xbfok\rfine\r\nbad \xff\n", 3, 5),  # a BOM, then CR and CRLF line ends
+    (b"caf\xe9", 1, 4),
+    (b"a\nb\n\xe2\x82", 3, 1),  # cut inside a character
+    (b"\r\n\r\n\r\rx\xff", 5, 2),
+    (b"\n\n\r\n\n\xc3", 5, 1),
+]
+
+
+@pytest.mark.parametrize("size", [1, 2, 4, 1 << 16])
+@pytest.mark.parametrize(("data", "line", "byte"), BAD_UTF8)
+def test_bad_utf8_is_placed_alike_by_the_line_and_the_piece_readers(data, line, byte, size):
+    """Raw text is read in pieces of any size (a CRLF may be split between reads), other input
+    line by line: both name the same line and byte, counted as an editor counts them."""
+    expected = f"in.txt:{line}: not valid UTF-8 (byte {byte} of the line)"
+    with pytest.raises(InputError) as info:
+        "".join(textio.iter_text(io.BytesIO(data), "in.txt", size=size))
+    assert str(info.value) == expected
+    with pytest.raises(InputError) as info:
+        list(textio.iter_lines(io.BytesIO(data), "in.txt"))
+    assert str(info.value) == expected
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("size", [1, 1 << 16])
+def test_a_compressed_stream_read_as_text_is_named(tmp_path, suffix, size):
+    """Compression is known by suffix, so stdin (or a file named without it) is read as text:
+    the error says what the bytes are and how to pass them."""
+    path = tmp_path / f"t.txt{suffix}"
+    with {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix](path, "wb") as f:
+        f.write(b"EU rejects German call\n" * 50)
+    hint = f": it starts as a {suffix} file does; compressed input is read by its name, as FILE{suffix}"
+    with pytest.raises(InputError, match=re.escape(hint) + "$"):
+        "".join(textio.iter_text(io.BytesIO(path.read_bytes()), "<stdin>", size=size))
+    with pytest.raises(InputError, match=re.escape(hint) + "$"):
+        list(textio.iter_lines(io.BytesIO(path.read_bytes()), "<stdin>"))
+    with pytest.raises(InputError) as info:  # invalid UTF-8 alone gets no hint
+        list(textio.iter_lines(io.BytesIO(b"BZ\xff"), "<stdin>"))
+    assert str(info.value) == "<stdin>:1: not valid UTF-8 (byte 3 of the line)"
+    assert list(textio.read_lines(str(path)))[0] == (1, "EU rejects German call")
 
 
 # ---------------------------------------------------------------- every reader, same rules
