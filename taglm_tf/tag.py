@@ -22,7 +22,8 @@ failure leaves no file there (stdout that is the input file itself is refused). 
 ``--format=brat``, ``--input`` is a folder of raw ``.txt`` files and each one's spans go to
 ``--output_dir/NAME.ann`` as BRAT text-bound annotations
 (:meth:`taglm_tf.serving.api.Tagger.write_brat`). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
-chunking) unless ``--output_scheme`` names another (``iob1``, ``iob2``/``bio``, ``iobes``/``bioes``).
+chunking) unless ``--output_scheme`` names another (``iob1``, ``iob2``/``bio``, ``iobes``/``bioes``);
+the gold tags of CoNLL input that carries them are then converted too, so both columns score alike.
 
 Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of ``16 *
 --batch_size`` sentences; each chunk's output is written and flushed before the next chunk is
@@ -126,7 +127,7 @@ def define_flags() -> None:
         "task",
         ["task", *tag_schemes.SCHEMES, *tag_schemes.ALIASES],
         "Tag scheme of the output, any case: the task's gold scheme (IOB1 for NER, IOB2 "
-        "for chunking), iob1, iob2 (= bio) or iobes (= bioes).",
+        "for chunking), iob1, iob2 (= bio) or iobes (= bioes); gold tags in CoNLL input follow.",
         case_sensitive=False,
     )
     flags.DEFINE_integer(

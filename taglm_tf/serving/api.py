@@ -68,7 +68,10 @@ class TaggedSentence:
         spans: the chunks of ``tags``, in order (none for token labels).
         source: index of the input this sentence came from (a raw text may hold several).
         offsets: ``(char start, char end)`` per token into that raw text; ``None`` otherwise.
-        columns: the other CoNLL columns per token for CoNLL input, else ``()``.
+        columns: the other CoNLL columns per token for CoNLL input, else ``()``. When they are a
+            whole row of the task's format (gold tags included) and the tagger's scheme is not
+            the gold one, the gold tags are converted to the tagger's scheme, so that gold and
+            predicted tags read alike (conlleval and the chunk rules would misread a mix).
     """
 
     tokens: tuple[str, ...]
@@ -125,6 +128,27 @@ def _spans(pending: _Pending, chunks: Sequence[tag_schemes.Chunk]) -> tuple[Span
             first, last = pending.offsets[chunk.start][0], pending.offsets[chunk.end - 1][1]
             spans.append(Span(chunk.type, chunk.start, chunk.end, pending.text[first:last], first, last))
     return tuple(spans)
+
+
+def _gold_in_scheme(
+    columns: tuple[tuple[str, ...], ...], fmt: conll.CorpusFormat | None, scheme: str | None
+) -> tuple[tuple[str, ...], ...]:
+    """CoNLL ``columns`` (all but the word, per token) with the gold tag column converted to
+    ``scheme`` when they are a whole row of ``fmt`` whose tag column holds ``fmt``'s tags; else
+    as they are (fewer columns: no gold; token labels: no scheme)."""
+    if (
+        not columns
+        or fmt is None
+        or fmt.tag_scheme in (None, scheme)
+        or len(columns[0]) != fmt.num_columns - 1
+    ):
+        return columns
+    k = fmt.tag_column % fmt.num_columns - 1  # the word is not among the columns
+    gold = [row[k] for row in columns]
+    if not all(tag_schemes.is_valid_tag(tag, fmt.tag_scheme) for tag in gold):
+        return columns
+    converted = tag_schemes.convert(gold, scheme)
+    return tuple((*row[:k], tag, *row[k + 1 :]) for row, tag in zip(columns, converted))
 
 
 def _check_tokens(tokens: Sequence[str], source: int) -> tuple[str, ...]:
@@ -269,7 +293,7 @@ class Tagger:
                     _spans(p, self.task.labels.spans(sentence_tags)),
                     p.source,
                     p.offsets,
-                    p.columns,
+                    _gold_in_scheme(p.columns, self.task.fmt, self.scheme),
                 )
 
     def write_brat(self, input_dir: str, output_dir: str, batch_size: int = 128) -> tuple[int, int]:
