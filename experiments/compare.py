@@ -3,7 +3,9 @@
     python -m experiments.compare A B [--metric=test_f1|dev_f1|test_accuracy|dev_accuracy]
 
 A and B are each a sweep dir, a model dir, a results.json, or a comma-separated list of these
-(pooled). Prints mean, sample std and n of each, then t, Welch–Satterthwaite df and p.
+(pooled). Prints mean, sample std and n of each, then t, Welch–Satterthwaite df and p. A seed
+counts once: a pool that holds one seed twice (a run and its copy, say) is refused, and so is a
+run in both A and B.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from taglm_tf.utils import cli
 if __name__ == "__main__":
     cli.configure_process()  # before anything imports TensorFlow
 
+
+import os
 
 from absl import flags
 
@@ -34,11 +38,43 @@ def define_flags() -> None:
 
 
 def values_of(spec: str, metric: str) -> list[float]:
-    """The ``metric`` of every run behind ``spec`` (comma-separated paths)."""
+    """The ``metric`` of every run behind ``spec`` (comma-separated paths).
+
+    Raises:
+        InputError: ``spec`` holds no finished run, or one seed twice (each seed is one sample).
+    """
+    return [r.score(metric) for r in runs_of(spec)]
+
+
+def runs_of(spec: str) -> list[sweeps.RunResult]:
+    """The finished runs behind ``spec`` (comma-separated paths), one per seed (see :func:`values_of`)."""
     runs = [r for path in spec.split(",") if path for r in sweeps.load_runs(path)]
     if not runs:
         raise InputError("holds no finished runs", spec)
-    return [r.score(metric) for r in runs]
+    seen: dict[object, str] = {}
+    for found in runs:
+        key = os.path.realpath(found.path) if found.seed is None else found.seed
+        if key in seen:
+            what = "the same run" if found.seed is None else f"seed {found.seed}"
+            raise InputError(
+                f"{what} twice ({seen[key]} and {found.path}): each seed is one sample, so pool runs of other seeds",
+                spec,
+            )
+        seen[key] = found.path
+    return runs
+
+
+def samples(a: str, b: str, metric: str) -> tuple[list[float], list[float]]:
+    """The ``metric`` of the runs behind ``a`` and behind ``b`` (see :func:`values_of`).
+
+    Raises:
+        InputError: as :func:`values_of`, or a run is in both.
+    """
+    runs_a, runs_b = runs_of(a), runs_of(b)
+    both = {os.path.realpath(r.path) for r in runs_a} & {os.path.realpath(r.path) for r in runs_b}
+    if both:
+        raise InputError(f"{min(both)} is in both A ({a}) and B ({b}): compare two sets of other runs")
+    return [r.score(metric) for r in runs_a], [r.score(metric) for r in runs_b]
 
 
 def format_comparison(name_a: str, name_b: str, result: WelchResult, metric: str) -> str:
@@ -57,7 +93,7 @@ def main(argv):
     if len(argv) != 3:
         raise InputError("usage: python -m experiments.compare A B (sweep dirs, run dirs or results.json)")
     _, a, b = argv
-    result = welch_ttest(values_of(a, FLAGS.metric), values_of(b, FLAGS.metric))
+    result = welch_ttest(*samples(a, b, FLAGS.metric))
     print(format_comparison(a, b, result, FLAGS.metric))
 
 

@@ -1,6 +1,7 @@
 """Welch t-test and summary statistics against scipy.stats and numpy."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -75,6 +76,29 @@ def test_compare_pools_sweeps_runs_and_results_files(tmp_path):
     assert f"p = {result.p:.4g}" in text and "(n=3)" in text and "(n=2)" in text
     with pytest.raises(InputError, match="neither a sweep directory nor a finished run"):
         compare.values_of(str(tmp_path / "b1" / "nothing"), "test_f1")
+
+
+def test_compare_counts_each_seed_once(tmp_path):
+    """A run and its copy (a resumed or moved run dir) are one seed, not two samples; nor may a
+    run be on both sides."""
+    import shutil
+
+    import fake_runs
+    from experiments import compare
+
+    a = fake_runs.write_sweep(str(tmp_path / "a"), "ner_taglm", [(91.9, 95.0), (92.1, 95.1)])
+    copy = shutil.copytree(f"{a}/seed_2", tmp_path / "seed_2_resumed")
+    with pytest.raises(InputError) as info:
+        compare.values_of(f"{a},{copy}", "test_f1")
+    assert str(info.value) == (
+        f"{a},{copy}: seed 2 twice ({a}/seed_2 and {copy}): each seed is one sample, so pool runs of other seeds"
+    )
+    with pytest.raises(InputError, match="seed 1 twice"):
+        compare.values_of(f"{a},{a}/seed_1/results.json", "test_f1")
+    b = fake_runs.write_sweep(str(tmp_path / "b"), "ner_baseline", [(90.1, 94.0), (90.3, 94.2)])
+    with pytest.raises(InputError, match=f"^{re.escape(a)}/seed_2 is in both A "):
+        compare.samples(a, f"{a}/seed_2", "test_f1")
+    assert compare.samples(a, b, "test_f1") == ([91.9, 92.1], [90.1, 90.3])
 
 
 def test_paired_ttest_matches_scipy_and_a_hand_computation():
