@@ -43,25 +43,7 @@ def values_of(spec: str, metric: str) -> list[float]:
     Raises:
         InputError: ``spec`` holds no finished run, or one seed twice (each seed is one sample).
     """
-    return [r.score(metric) for r in runs_of(spec)]
-
-
-def runs_of(spec: str) -> list[sweeps.RunResult]:
-    """The finished runs behind ``spec`` (comma-separated paths), one per seed (see :func:`values_of`)."""
-    runs = [r for path in spec.split(",") if path for r in sweeps.load_runs(path)]
-    if not runs:
-        raise InputError("holds no finished runs", spec)
-    seen: dict[object, str] = {}
-    for found in runs:
-        key = os.path.realpath(found.path) if found.seed is None else found.seed
-        if key in seen:
-            what = "the same run" if found.seed is None else f"seed {found.seed}"
-            raise InputError(
-                f"{what} twice ({seen[key]} and {found.path}): each seed is one sample, so pool runs of other seeds",
-                spec,
-            )
-        seen[key] = found.path
-    return runs
+    return [r.score(metric) for r in sweeps.load_pool(spec)]
 
 
 def samples(a: str, b: str, metric: str) -> tuple[list[float], list[float]]:
@@ -70,7 +52,7 @@ def samples(a: str, b: str, metric: str) -> tuple[list[float], list[float]]:
     Raises:
         InputError: as :func:`values_of`, or a run is in both.
     """
-    runs_a, runs_b = runs_of(a), runs_of(b)
+    runs_a, runs_b = sweeps.load_pool(a), sweeps.load_pool(b)
     both = {os.path.realpath(r.path) for r in runs_a} & {os.path.realpath(r.path) for r in runs_b}
     if both:
         raise InputError(f"{min(both)} is in both A ({a}) and B ({b}): compare two sets of other runs")

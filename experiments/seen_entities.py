@@ -73,11 +73,8 @@ def define_flags() -> None:
 
 def group_counts(spec: str, classifiers, split: str) -> list[dict]:
     """Per run of ``spec``: ``{"path", "seed", "classes": {split name: {class: counts}}}``."""
-    runs = [r for path in spec.split(",") if path for r in sweeps.load_runs(path)]
-    if not runs:
-        raise InputError("holds no finished runs", spec)
     out = []
-    for r in runs:
+    for r in sweeps.load_pool(spec):
         counts = seen_entities.run_class_counts(
             os.path.join(r.path, run_dir.PREDICTIONS.format(split=split)), classifiers
         )

@@ -16,7 +16,6 @@ from taglm_tf.reports.run_groups import (
     data_size_points,
     mean_perplexities,
     paired_runs,
-    repeated_seeds,
     seed_pairs,
     shared_builds,
 )
@@ -80,15 +79,13 @@ def _welch_text(base: Sequence[float], variant: Sequence[float]) -> str:
 def _paired_text(base: Group, variant: Group) -> str:
     """The paired t-test over the seeds both groups ran (variant − base)."""
     pairs = seed_pairs(base, variant)
-    repeated = sorted(set(repeated_seeds(base)) | set(repeated_seeds(variant)))
-    note = f"; seeds with several runs left out: {', '.join(map(str, repeated))}" if repeated else ""
     if len(pairs) < 2:
-        return "needs ≥ 2 seeds in both" + note
+        return "needs ≥ 2 seeds in both"
     try:
         r = paired_ttest([v for _, _, v in pairs], [b for _, b, _ in pairs])
     except ValueError as e:
-        return str(e) + note
-    return f"t = {r.t:.2f}, df = {r.df}, p = {r.p:.3g} ({r.n} seeds{note})"
+        return str(e)
+    return f"t = {r.t:.2f}, df = {r.df}, p = {r.p:.3g} ({r.n} seeds)"
 
 
 def comparable_pairs(groups: dict[str, list[Group]]) -> list[tuple]:

@@ -51,7 +51,9 @@ def infer_label(path: str, known: Sequence[str]) -> str:
 
 
 def load_groups(specs: Sequence[str], known: Sequence[str]) -> tuple[list[Group], list[str]]:
-    """Read every input, label its runs, pool them by (label, setting); duplicates count once.
+    """Read every input, label its runs, pool them by (label, setting); a run given twice counts
+    once, and a group with one seed twice (a run and its copy) is refused
+    (:func:`sweeps.check_one_per_seed`).
 
     Returns the groups and the started but unfinished run dirs (not counted).
     """
@@ -70,7 +72,8 @@ def load_groups(specs: Sequence[str], known: Sequence[str]) -> tuple[list[Group]
             setting = sweeps.setting_of(run.config)
             key = (label, sweeps.describe_setting(setting))
             groups.setdefault(key, Group(label, setting)).runs.append(run)
-    for group in groups.values():
+    for (label, setting), group in groups.items():
+        sweeps.check_one_per_seed(group.runs, f"{label} ({setting})")
         group.runs.sort(key=lambda r: (r.seed is None, r.seed or 0, r.path))
     return list(groups.values()), skipped
 
@@ -118,17 +121,10 @@ def comparable_groups(
     return [(a, b) for a, b, own in pairs if own or id(b) not in has_own_build]
 
 
-def repeated_seeds(group: Group) -> list[int]:
-    """Seeds with more than one run in ``group`` (two sweeps of one setting): they cannot pair."""
-    seeds = [r.seed for r in group.runs if r.seed is not None]
-    return sorted({s for s in seeds if seeds.count(s) > 1})
-
-
 def paired_runs(base: Group, variant: Group) -> list[tuple[int, sweeps.RunResult, sweeps.RunResult]]:
-    """``(seed, base run, variant run)`` for each seed both groups ran once, by seed; a seed with
-    several runs in either group is left out (:func:`repeated_seeds`)."""
-    skip = set(repeated_seeds(base)) | set(repeated_seeds(variant))
-    base_by_seed = {r.seed: r for r in base.runs if r.seed is not None and r.seed not in skip}
+    """``(seed, base run, variant run)`` for each seed both groups ran, by seed (a group holds
+    one run per seed: :func:`load_groups`)."""
+    base_by_seed = {r.seed: r for r in base.runs if r.seed is not None}
     pairs = [(r.seed, base_by_seed[r.seed], r) for r in variant.runs if r.seed in base_by_seed]
     return sorted(pairs, key=lambda pair: pair[0])
 

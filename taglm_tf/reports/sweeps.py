@@ -148,6 +148,39 @@ def load_runs(path: str) -> list[RunResult]:
     raise InputError("neither a sweep directory nor a finished run (no results.json)", path)
 
 
+def load_pool(spec: str) -> list[RunResult]:
+    """The finished runs behind ``spec``, comma-separated paths (:func:`load_runs`) pooled as one
+    sample.
+
+    Raises:
+        InputError: ``spec`` holds no finished run, or one seed twice (:func:`check_one_per_seed`).
+    """
+    runs = [r for path in spec.split(",") if path for r in load_runs(path)]
+    if not runs:
+        raise InputError("holds no finished runs", spec)
+    check_one_per_seed(runs, spec)
+    return runs
+
+
+def check_one_per_seed(runs: Sequence[RunResult], where: str) -> None:
+    """Refuse a sample of ``runs`` that holds one seed twice (or one run twice, when it has no
+    seed): a run and its copy, such as a resumed or moved run directory, are one sample.
+
+    Raises:
+        InputError: naming both runs and ``where``.
+    """
+    seen: dict[object, str] = {}
+    for run in runs:
+        key = os.path.realpath(run.path) if run.seed is None else run.seed
+        if key in seen:
+            what = "the same run" if run.seed is None else f"seed {run.seed}"
+            raise InputError(
+                f"{what} twice ({seen[key]} and {run.path}): each seed is one sample, so pool runs of other seeds",
+                where,
+            )
+        seen[key] = run.path
+
+
 def sweep_label(path: str) -> str | None:
     """The label stored in a sweep's ``sweep.json``, if any."""
     sweep_file = os.path.join(path, SWEEP_FILE)

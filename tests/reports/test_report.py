@@ -13,6 +13,7 @@ from experiments.report import write_report
 from taglm_tf.reports import paper_tables
 from taglm_tf.reports import plots as report_plots
 from taglm_tf.reports.stats import welch_ttest
+from taglm_tf.utils.errors import InputError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE = [(90.4, 94.5), (90.7, 94.6), (90.5, 94.2)]
@@ -413,16 +414,6 @@ def test_the_data_size_plot_draws_each_lm_build_as_its_own_line():
     )
 
 
-def test_a_seed_with_two_runs_in_one_arm_does_not_pair(tmp_path):
-    fake_runs.write_sweep(str(tmp_path / "b"), "ner_baseline", BASE)
-    fake_runs.write_sweep(str(tmp_path / "t"), "ner_taglm", [(91.6, 95.0), (91.8, 95.2), (91.7, 95.1)])
-    fake_runs.write_run(str(tmp_path / "again" / "seed_1"), 1, 95.0, 95.0)  # seed 1 of the baseline again
-    (tmp_path / "again" / "sweep.json").write_text('{"label": "ner_baseline"}')
-    text = write_report([str(tmp_path / d) for d in ("b", "t", "again")], str(tmp_path / "R.md"))
-    row = line_with(text, "| `ner_taglm` − `ner_baseline` |")
-    assert "(2 seeds; seeds with several runs left out: 1)" in row and "(n=3 vs 4)" in row
-
-
 def _outcomes(org_correct, org_as_loc, spurious):
     """One run's chunk outcomes: gold ORG chunks (123 of them) correct, taken for LOC, for MISC
     (3), boundary (5) or missed (5); every PER chunk right."""
@@ -521,3 +512,20 @@ def test_the_perplexity_plot_takes_f1_runs_only():
         Group("pos_taglm", {}, [run(98.3, "accuracy")]),
     ]
     assert report_plots.ppl_points(groups) == [("ner_taglm", 300.0, 90.0)]
+
+
+def test_a_run_and_its_copy_are_refused_not_pooled(runs, tmp_path):
+    """A resumed or moved copy of a run is the same seed: pooled, it would count twice."""
+    import shutil
+
+    copy = shutil.copytree(runs / "sweep_b" / "seed_2", tmp_path / "seed_2_moved")
+    with pytest.raises(InputError) as info:
+        write_report([str(runs / "sweep_b"), f"ner_taglm={copy}"], str(tmp_path / "R.md"))
+    assert str(info.value).endswith(
+        f"seed 2 twice ({runs / 'sweep_b' / 'seed_2'} and {copy}): each seed is one sample, "
+        "so pool runs of other seeds"
+    )
+    assert str(info.value).startswith("ner_taglm (") and not (tmp_path / "R.md").exists()
+    write_report(
+        [str(runs / "sweep_b"), str(runs / "sweep_b" / "seed_2")], str(tmp_path / "R.md")
+    )  # given twice
