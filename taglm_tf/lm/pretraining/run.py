@@ -2,8 +2,8 @@
 
 ``model_dir`` layout: ``config.json`` (this run's
 :class:`~taglm_tf.lm.pretraining.config.PretrainConfig`, its model config with the LM ``kind``
-under ``model``, the model's constructor arguments under ``model_args``, the vocabulary size and
-the code commit), ``vocab.txt`` (+ ``vocab.txt.counts``),
+under ``model``, the model's constructor arguments under ``model_args``, the vocabulary size and,
+under ``starts``, the time, code commit and platform of each start and resume), ``vocab.txt`` (+ ``vocab.txt.counts``),
 ``checkpoints/ckpt-<step>``, ``tensorboard/`` (``train/*`` every ``log_every`` steps,
 ``heldout/*`` at checkpoints) and ``train_result.json`` (last metrics, steps, wall time;
 written when the run ends). ``config.json`` is written last when a run starts (atomically, once
@@ -230,23 +230,32 @@ def interrupted_at(trainer: LMTrainer) -> str:
 
 
 def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:
-    """``vocab.txt`` (+ ``vocab.txt.counts``) and then ``config.json``, the commit (rewritten on
-    resume). The vocabulary files of a run that started are kept; those a killed start left
-    before its commit are replaced (a stale ``.counts`` removed when the new vocabulary has none)."""
+    """``vocab.txt`` (+ ``vocab.txt.counts``) and then ``config.json``, the commit. The vocabulary
+    files of a run that started are kept; those a killed start left before its commit are
+    replaced (a stale ``.counts`` removed when the new vocabulary has none). ``config.json``'s
+    ``starts`` lists, for the first start and each resume, its UTC time, code commit and
+    platform: a run resumed on another kind of CPU trains other weights than one that never
+    moved (:func:`~taglm_tf.utils.provenance.platform`)."""
     os.makedirs(config.model_dir, exist_ok=True)
+    path = os.path.join(config.model_dir, run_dir.CONFIG)
+    earlier = run_dir.read_json(path).get("starts", []) if committed(config.model_dir) else []
     if not committed(config.model_dir):
         own = os.path.join(config.model_dir, VOCAB_FILE)
         vocab.save(own)
         if vocab.counts is None and os.path.exists(own + COUNTS_SUFFIX):
             os.remove(own + COUNTS_SUFFIX)
+    start = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git_commit": git_commit(),
+        "platform": platform(),
+    }
     record = {
         **dataclasses.asdict(config),
         "model_args": run_model_args(config, vocab),
         "vocab_size_actual": vocab.size,
-        "git_commit": git_commit(),
-        "platform": platform(),  # the same recipe trains other weights on another kind of CPU
+        "starts": [*earlier, start],
     }
-    write_text_atomic(os.path.join(config.model_dir, run_dir.CONFIG), json.dumps(record, indent=1))
+    write_text_atomic(path, json.dumps(record, indent=1))
 
 
 def heldout_evaluator(config: PretrainConfig, files, vocab: LMVocabulary):

@@ -1,7 +1,7 @@
 """A pretraining run's directory on disk, and loading the trained LM from it.
 
 ``model_dir`` layout: ``config.json`` (the run's :class:`~taglm_tf.lm.pretraining.config.PretrainConfig`,
-the model's arguments, the vocabulary size and the code commit), ``vocab.txt`` (+
+the model's arguments, the vocabulary size, and the commit and platform of each start), ``vocab.txt`` (+
 ``vocab.txt.counts``), ``checkpoints/ckpt-<step>``, ``tensorboard/``, ``train_result.json``
 (written when the run ends) and ``perplexity.json`` (written by ``experiments.eval_lm --record``).
 """

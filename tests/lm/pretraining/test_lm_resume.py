@@ -2,6 +2,7 @@
 to the uninterrupted run, for each LM kind (its own file, so that xdist runs it beside the
 heavier tests of test_lm_training.py)."""
 
+import json
 import os
 import signal
 
@@ -17,6 +18,7 @@ from taglm_tf.lm.pretraining.run import pretrain
 from taglm_tf.lm.pretraining.trainer import LMTrainer
 from taglm_tf.lm.vocab import LMVocabulary
 from taglm_tf.utils.errors import Interrupted
+from taglm_tf.utils.provenance import git_commit, platform
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -124,7 +126,11 @@ def test_sigterm_stops_pretraining_as_ctrl_c_does_and_the_run_resumes(tmp_path, 
         "interrupted after step 2; rerun with --resume to continue from step 2 (the last checkpoint)"
     )
     monkeypatch.undo()
+    monkeypatch.setattr(run_module, "platform", lambda: {"cpu_model": "resumed here"})
     assert pretrain(config, resume=True, strategy=tf.distribute.get_strategy())["step"] == 4
+    starts = json.loads((tmp_path / "lm" / "config.json").read_text())["starts"]
+    assert [s["platform"]["cpu_model"] for s in starts] == [platform()["cpu_model"], "resumed here"]
+    assert all(s["git_commit"] == git_commit() and s["at"].endswith("Z") for s in starts)
 
 
 @pytest.mark.parametrize("stop_step", [3, 4])
