@@ -407,8 +407,8 @@ def tag_to_output(tagger: Tagger, to_stdout: bool) -> None:
     progress = Progress(sys.stderr) if show_progress(FLAGS.progress, sys.stderr) else None
     items = read_input(FLAGS.input, FLAGS.input_format, tagger.task.fmt)
     args = (tagger, items, FLAGS.input_format, FLAGS.format)
-    if not to_stdout:  # through a link: the file it names is written, the link stays
-        with atomic_path(os.path.realpath(FLAGS.output)) as tmp, open(tmp, "wb") as out:
+    if not to_stdout:
+        with atomic_path(FLAGS.output) as tmp, open(tmp, "wb") as out:
             with signals.handling(_terminated, (signal.SIGTERM,)):  # not past the rename
                 tag_stream(*args, out, FLAGS.batch_size, progress=progress)
         return

@@ -338,6 +338,39 @@ def test_an_atomic_folder_replaces_a_folder_in_one_step(tmp_path, monkeypatch, e
     assert (tmp_path / "out" / "a").read_text() == "new"
 
 
+def test_an_atomic_write_through_a_link_replaces_what_it_names(tmp_path):
+    """An output that is a symbolic link (to a file, to a folder, through a chain, or dangling)
+    is written where the link points, and the link stays; a failed write leaves both as they were."""
+    from taglm_tf.utils.fileio import atomic_path, write_text_atomic
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "out.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "data" / "out.txt")
+    (tmp_path / "chain.txt").symlink_to(tmp_path / "link.txt")
+    with pytest.raises(RuntimeError):
+        with atomic_path(str(tmp_path / "chain.txt")) as tmp:
+            open(tmp, "w").write("half")
+            raise RuntimeError
+    assert (tmp_path / "data" / "out.txt").read_text() == "old"
+    write_text_atomic(str(tmp_path / "chain.txt"), "new")
+    assert (tmp_path / "chain.txt").is_symlink() and (tmp_path / "link.txt").is_symlink()
+    assert (tmp_path / "data" / "out.txt").read_text() == "new"
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "data" / "later.txt")
+    write_text_atomic(str(tmp_path / "dangling.txt"), "made")
+    assert (tmp_path / "dangling.txt").is_symlink() and (
+        tmp_path / "data" / "later.txt"
+    ).read_text() == "made"
+    (tmp_path / "data" / "folder").mkdir()
+    (tmp_path / "data" / "folder" / "old").write_text("x")
+    (tmp_path / "folder_link").symlink_to(tmp_path / "data" / "folder")
+    with atomic_path(str(tmp_path / "folder_link"), replace_folder=True) as tmp:
+        os.mkdir(tmp)
+        open(os.path.join(tmp, "new"), "w").write("y")
+    assert (tmp_path / "folder_link").is_symlink() and os.listdir(tmp_path / "data" / "folder") == ["new"]
+    assert sorted(os.listdir(tmp_path)) == ["chain.txt", "dangling.txt", "data", "folder_link", "link.txt"]
+    assert sorted(os.listdir(tmp_path / "data")) == ["folder", "later.txt", "out.txt"]
+
+
 def test_a_scratch_folder_is_removed_whatever_happens(tmp_path):
     from taglm_tf.utils.fileio import scratch_folder
 

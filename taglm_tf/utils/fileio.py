@@ -22,7 +22,9 @@ from taglm_tf.utils.errors import InputError
 @contextlib.contextmanager
 def atomic_path(path: str, replace_folder: bool = False) -> Iterator[str]:
     """Yield a temporary sibling path (its folder created if missing); rename it onto ``path``
-    only if the block succeeds.
+    only if the block succeeds. A ``path`` that is a symbolic link is written through: the file
+    or folder it names is replaced and the link stays, as ``check_output_path`` checks the
+    link's target against the inputs.
 
     The temporary is ``STEM.tmp-HOST-PID.EXT``. Temporaries of ``path`` that a killed process
     of this host left (its PID no longer runs) are removed first, so a kill never leaves a
@@ -42,7 +44,7 @@ def atomic_path(path: str, replace_folder: bool = False) -> Iterator[str]:
     path, tmp = _temporary_of(path)
     try:
         yield tmp
-        if replace_folder and os.path.isdir(tmp) and os.path.isdir(path) and not os.path.islink(path):
+        if replace_folder and os.path.isdir(tmp) and os.path.isdir(path):
             stem, ext = os.path.splitext(path)
             _replace_folder(tmp, path, f"{stem}.old-{_HOST}-{os.getpid()}{ext}")
         else:
@@ -70,8 +72,9 @@ def scratch_folder(path: str) -> Iterator[str]:
 
 def _temporary_of(path: str) -> tuple[str, str]:
     """``(path normalised, its temporary)``, after making the folder of ``path`` and removing
-    the temporaries of ``path`` that dead processes left."""
+    the temporaries of ``path`` that dead processes left; a link is followed to what it names."""
     path = os.path.normpath(os.fspath(path))
+    path = os.path.realpath(path) if os.path.islink(path) else path
     stem, ext = os.path.splitext(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)  # an output's folders are made as it is written
     remove_dead_temporaries(stem, ext)
