@@ -394,3 +394,31 @@ def test_resume_without_a_run_starts_one_and_says_so(tmp_path, capsys):
     (tmp_path / "run" / "state.json").write_text("{}")
     assert check_run_dir(str(tmp_path / "run"), "state.json", resume=True) is True
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("foreign", ["folder", "file"])
+def test_make_demo_replaces_only_a_folder_it_made(tmp_path, foreign):
+    """``tools/demo.sh`` starts from an empty DEMO_DIR: it removes its own earlier demo, but a
+    DEMO_DIR it did not write (a typo such as DEMO_DIR=runs) is refused before anything runs."""
+    demo_dir = tmp_path / "runs"
+    if foreign == "folder":
+        demo_dir.mkdir()
+        (demo_dir / "weeks_of_runs").write_text("keep")
+    else:
+        demo_dir.write_text("keep")
+    env = {**os.environ, "BIN": str(tmp_path / "no_venv"), "DEMO_DIR": str(demo_dir)}
+    result = subprocess.run(["sh", "tools/demo.sh"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
+        f"error: {demo_dir}: not made by make demo, and not empty: give DEMO_DIR=another folder "
+        "(or remove it yourself)"
+    )
+    assert "keep" in ((demo_dir / "weeks_of_runs") if foreign == "folder" else demo_dir).read_text()
+    own = tmp_path / "demo"  # an earlier demo's folder is replaced (here the LMs then fail: no venv)
+    own.mkdir()
+    (own / ".made-by-make-demo").touch()
+    (own / "stale").touch()
+    result = subprocess.run(
+        ["sh", "tools/demo.sh"], cwd=REPO, env={**env, "DEMO_DIR": str(own)}, capture_output=True, text=True
+    )
+    assert result.returncode == 1 and "LM pretraining failed" in result.stderr
+    assert sorted(os.listdir(own)) == [".made-by-make-demo", "lm_backward.log", "lm_forward.log"]

@@ -20,8 +20,15 @@ else
   lm_flags=experiments/flags/lm_demo_sample.cfg tagger_flags=experiments/flags/ner_demo_sample.cfg
   heldout=""
 fi
+# A demo replaces its own earlier folder only: one it did not write is never removed.
+mark="$DEMO_DIR/.made-by-make-demo"
+if [ -e "$DEMO_DIR" ] && [ ! -f "$mark" ] && [ -n "$(ls -A "$DEMO_DIR" 2>/dev/null || echo file)" ]; then
+  echo "error: $DEMO_DIR: not made by make demo, and not empty: give DEMO_DIR=another folder (or remove it yourself)" >&2
+  exit 1
+fi
 rm -rf "$DEMO_DIR"
 mkdir -p "$DEMO_DIR"
+touch "$mark"
 
 echo "== 1/3 pretraining a forward and a backward LM ($lm_flags; logs in $DEMO_DIR/lm_*.log)"
 pids=""
