@@ -16,8 +16,6 @@ if __name__ == "__main__":
     cli.configure_process()  # before anything imports TensorFlow
 
 
-import os
-
 from absl import flags
 
 from taglm_tf.reports import sweeps
@@ -47,15 +45,12 @@ def values_of(spec: str, metric: str) -> list[float]:
 
 
 def samples(a: str, b: str, metric: str) -> tuple[list[float], list[float]]:
-    """The ``metric`` of the runs behind ``a`` and behind ``b`` (see :func:`values_of`).
+    """The ``metric`` of the runs behind ``a`` and behind ``b`` (:func:`sweeps.load_arms`).
 
     Raises:
-        InputError: as :func:`values_of`, or a run is in both.
+        InputError: as :func:`values_of`, or a run (or a copy of it) is in both.
     """
-    runs_a, runs_b = sweeps.load_pool(a), sweeps.load_pool(b)
-    both = {os.path.realpath(r.path) for r in runs_a} & {os.path.realpath(r.path) for r in runs_b}
-    if both:
-        raise InputError(f"{min(both)} is in both A ({a}) and B ({b}): compare two sets of other runs")
+    runs_a, runs_b = sweeps.load_arms(a, b)
     return [r.score(metric) for r in runs_a], [r.score(metric) for r in runs_b]
 
 

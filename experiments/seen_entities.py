@@ -22,6 +22,7 @@ if __name__ == "__main__":
 
 import json
 import os
+from collections.abc import Sequence
 
 from absl import flags
 
@@ -71,10 +72,10 @@ def define_flags() -> None:
     flags.mark_flags_as_required(["base", "variant"])
 
 
-def group_counts(spec: str, classifiers, split: str) -> list[dict]:
-    """Per run of ``spec``: ``{"path", "seed", "classes": {split name: {class: counts}}}``."""
+def group_counts(runs: Sequence[sweeps.RunResult], classifiers, split: str) -> list[dict]:
+    """Per run: ``{"path", "seed", "classes": {split name: {class: counts}}}``."""
     out = []
-    for r in sweeps.load_pool(spec):
+    for r in runs:
         counts = seen_entities.run_class_counts(
             os.path.join(r.path, run_dir.PREDICTIONS.format(split=split)), classifiers
         )
@@ -176,8 +177,9 @@ def main(argv):
     train = [s for path in train_files for s in task.read(path)]
     vocab = lm_vocabulary(FLAGS.lm_vocab) if FLAGS.lm_vocab else None
     classifiers = seen_entities.classifiers_for(train, vocab)
-    base = group_counts(FLAGS.base, classifiers, FLAGS.split)
-    variant = group_counts(FLAGS.variant, classifiers, FLAGS.split)
+    base_runs, variant_runs = sweeps.load_arms(FLAGS.base, FLAGS.variant)
+    base = group_counts(base_runs, classifiers, FLAGS.split)
+    variant = group_counts(variant_runs, classifiers, FLAGS.split)
     rows = comparison_rows(base, variant)
     print(markdown(rows, len(base), len(variant)))
     first = base[0]["path"]

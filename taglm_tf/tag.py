@@ -23,7 +23,7 @@ failure leaves no file there (stdout that is the input file itself is refused). 
 ``--output_dir/NAME.ann`` as BRAT text-bound annotations
 (:meth:`taglm_tf.serving.api.Tagger.write_brat`). Tags are in the task's gold scheme (IOB1 for NER, IOB2 for
 chunking) unless ``--output_scheme`` names another (``iob1``, ``iob2``/``bio``, ``iobes``/``bioes``);
-the gold tags of CoNLL input that carries them are then converted too, so both columns score alike.
+the gold tags of CoNLL input that carries them (NER, chunking) are then converted too, so both columns score alike.
 
 Streaming (:func:`tag_stream`): the input is read lazily and tagged in chunks of ``16 *
 --batch_size`` sentences; each chunk's output is written and flushed before the next chunk is

@@ -2,6 +2,7 @@
 
 import json
 import os
+import zlib
 
 from taglm_tf import run_dir as run_dir_files
 from taglm_tf.reports.chunk_outcomes import to_json
@@ -45,7 +46,8 @@ def write_run(
         "test_f1": test_f1,
         "dev_f1": dev_f1,
         "epochs": len(history),
-        "wall_seconds": 3600.0,
+        # an hour, and as in real runs no two alike (a copy of a run keeps its time)
+        "wall_seconds": 3600.0 + zlib.crc32(os.path.abspath(run_dir).encode()) % 1000 / 1e6,
         "seed": seed,
         "config": cfg,
         "history": history,

@@ -340,7 +340,8 @@ def test_an_atomic_folder_replaces_a_folder_in_one_step(tmp_path, monkeypatch, e
 
 def test_an_atomic_write_through_a_link_replaces_what_it_names(tmp_path):
     """An output that is a symbolic link (to a file, to a folder, through a chain, or dangling)
-    is written where the link points, and the link stays; a failed write leaves both as they were."""
+    is written where the link points, and the link stays; a failed write leaves both as they
+    were; a loop of links is refused."""
     from taglm_tf.utils.fileio import atomic_path, write_text_atomic
 
     (tmp_path / "data").mkdir()
@@ -369,6 +370,24 @@ def test_an_atomic_write_through_a_link_replaces_what_it_names(tmp_path):
     assert (tmp_path / "folder_link").is_symlink() and os.listdir(tmp_path / "data" / "folder") == ["new"]
     assert sorted(os.listdir(tmp_path)) == ["chain.txt", "dangling.txt", "data", "folder_link", "link.txt"]
     assert sorted(os.listdir(tmp_path / "data")) == ["folder", "later.txt", "out.txt"]
+    # a ".." after a link leaves the folder the link names, as the system resolves it: the input
+    # beside the link is neither refused nor written, the file the path names is
+    (tmp_path / "input.txt").write_text("input")
+    beside = str(tmp_path / "folder_link" / ".." / "input.txt")
+    check_output_path(beside, [str(tmp_path / "input.txt")])
+    write_text_atomic(beside, "out")
+    assert (tmp_path / "input.txt").read_text() == "input" and (
+        tmp_path / "data" / "input.txt"
+    ).read_text() == "out"
+    (tmp_path / "loop_a").symlink_to(tmp_path / "loop_b")
+    (tmp_path / "loop_b").symlink_to(tmp_path / "loop_a")
+    for write in (
+        lambda: check_output_path(str(tmp_path / "loop_a")),
+        lambda: write_text_atomic(str(tmp_path / "loop_a"), "x"),
+    ):
+        with pytest.raises(InputError, match="loop_a: a loop of symbolic links: no file to write$"):
+            write()
+    assert (tmp_path / "loop_a").is_symlink()
 
 
 def test_a_scratch_folder_is_removed_whatever_happens(tmp_path):
@@ -409,7 +428,8 @@ def test_make_demo_replaces_only_a_folder_it_made(tmp_path, foreign):
     env = {**os.environ, "BIN": str(tmp_path / "no_venv"), "DEMO_DIR": str(demo_dir)}
     result = subprocess.run(["sh", "tools/demo.sh"], cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
-        f"error: {demo_dir}: not made by make demo, and not empty: give DEMO_DIR=another folder "
+        f"error: {demo_dir}: not made by make demo (or by one older than its mark), and not empty: "
+        "give DEMO_DIR=another folder "
         "(or remove it yourself)"
     )
     assert "keep" in ((demo_dir / "weeks_of_runs") if foreign == "folder" else demo_dir).read_text()

@@ -349,8 +349,8 @@ def test_an_unknown_output_scheme_is_refused(tagger):
 
 def test_conll_gold_tags_follow_the_output_scheme(tagger):
     """CoNLL input that carries gold tags comes back with them in the output scheme, beside the
-    predictions; columns without a gold tag column, or whose tag column holds no IOB1 tags, are
-    echoed as they are."""
+    predictions; columns without a gold tag column (in some rows or all), or whose tag column
+    holds no IOB1 tags, are echoed as they are."""
     rows = [
         ("Peter", "NNP", "I-NP", "I-PER"),
         ("Blackburn", "NNP", "I-NP", "I-PER"),
@@ -360,15 +360,16 @@ def test_conll_gold_tags_follow_the_output_scheme(tagger):
     full = conll.Sentence(tuple(r[0] for r in rows), ("O",) * 5, tuple(r[1:] for r in rows))
     short = conll.Sentence(full.tokens, full.tags, tuple(r[1:3] for r in rows))
     odd = conll.Sentence(full.tokens, full.tags, tuple((*r[1:3], "PER") for r in rows))
+    ragged = conll.Sentence(full.tokens, full.tags, (*full.columns[:2], *short.columns[2:]))
     for scheme, gold in (
         ("iobes", ("B-PER", "E-PER", "O", "S-ORG", "S-ORG")),
         ("iob2", ("B-PER", "I-PER", "O", "B-ORG", "B-ORG")),
         (None, ("I-PER", "I-PER", "O", "I-ORG", "B-ORG")),
     ):
-        got = Tagger(tagger, task_named("ner", ""), output_scheme=scheme).predict([full, short, odd])
+        got = Tagger(tagger, task_named("ner", ""), output_scheme=scheme).predict([full, short, odd, ragged])
         assert tuple(row[-1] for row in got[0].columns) == gold
         assert [row[:2] for row in got[0].columns] == [row[:2] for row in full.columns]
-        assert (got[1].columns, got[2].columns) == (short.columns, odd.columns)
+        assert [s.columns for s in got[1:]] == [short.columns, odd.columns, ragged.columns]
         assert all(tag_schemes.is_valid_tag(t, scheme or "iob1") for s in got for t in s.tags)
 
 

@@ -23,7 +23,7 @@ fi
 # A demo replaces its own earlier folder only: one it did not write is never removed.
 mark="$DEMO_DIR/.made-by-make-demo"
 if [ -e "$DEMO_DIR" ] && [ ! -f "$mark" ] && [ -n "$(ls -A "$DEMO_DIR" 2>/dev/null || echo file)" ]; then
-  echo "error: $DEMO_DIR: not made by make demo, and not empty: give DEMO_DIR=another folder (or remove it yourself)" >&2
+  echo "error: $DEMO_DIR: not made by make demo (or by one older than its mark), and not empty: give DEMO_DIR=another folder (or remove it yourself)" >&2
   exit 1
 fi
 rm -rf "$DEMO_DIR"

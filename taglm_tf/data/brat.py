@@ -78,14 +78,13 @@ class Document:
 
 
 def read_text(path: str) -> str:
-    """A ``.txt`` file exactly as stored: UTF-8, line ends kept."""
+    """A ``.txt`` file exactly as stored: UTF-8, line ends kept (:func:`textio.decode_exact`)."""
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            return f.read()
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text ({e.reason} at byte {e.start})", path) from None
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", path) from None
+    return textio.decode_exact(data, path)
 
 
 def _fragments(spec: str, path: str, line: int) -> tuple[tuple[int, int], ...]:

@@ -150,21 +150,48 @@ def load_runs(path: str) -> list[RunResult]:
 
 def load_pool(spec: str) -> list[RunResult]:
     """The finished runs behind ``spec``, comma-separated paths (:func:`load_runs`) pooled as one
-    sample.
+    sample; a run reached by two of them counts once.
 
     Raises:
         InputError: ``spec`` holds no finished run, or one seed twice (:func:`check_one_per_seed`).
     """
-    runs = [r for path in spec.split(",") if path for r in load_runs(path)]
+    runs = {os.path.realpath(r.path): r for path in spec.split(",") if path for r in load_runs(path)}
     if not runs:
         raise InputError("holds no finished runs", spec)
-    check_one_per_seed(runs, spec)
-    return runs
+    check_one_per_seed(list(runs.values()), spec)
+    return list(runs.values())
+
+
+def load_arms(a: str, b: str) -> tuple[list[RunResult], list[RunResult]]:
+    """The runs of two samples to compare (:func:`load_pool` of each), which must be other runs.
+
+    Raises:
+        InputError: as :func:`load_pool`, or a run (or a copy of it: the same seed, scores and
+            time) is in both.
+    """
+    runs_a, runs_b = load_pool(a), load_pool(b)
+    in_a = {_identity(r): r.path for r in runs_a}
+    for run in runs_b:
+        if _identity(run) in in_a:
+            raise InputError(
+                f"{run.path} is {in_a[_identity(run)]} or a copy of it, in both A ({a}) and B ({b}): "
+                "compare two sets of other runs"
+            )
+    return runs_a, runs_b
+
+
+def _identity(run: RunResult) -> tuple:
+    """What a run and its copies share and two trainings never do (a training time to the
+    microsecond); the path where a run records no time."""
+    if run.wall_seconds is None:
+        return ("path", os.path.realpath(run.path))
+    return (run.seed, run.test_score, run.dev_score, run.wall_seconds)
 
 
 def check_one_per_seed(runs: Sequence[RunResult], where: str) -> None:
     """Refuse a sample of ``runs`` that holds one seed twice (or one run twice, when it has no
-    seed): a run and its copy, such as a resumed or moved run directory, are one sample.
+    seed): a run and its copy, such as a resumed or moved run directory, are one sample, and two
+    settings that ran the same seeds are two samples.
 
     Raises:
         InputError: naming both runs and ``where``.

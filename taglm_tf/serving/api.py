@@ -134,14 +134,11 @@ def _gold_in_scheme(
     columns: tuple[tuple[str, ...], ...], fmt: conll.CorpusFormat | None, scheme: str | None
 ) -> tuple[tuple[str, ...], ...]:
     """CoNLL ``columns`` (all but the word, per token) with the gold tag column converted to
-    ``scheme`` when they are a whole row of ``fmt`` whose tag column holds ``fmt``'s tags; else
-    as they are (fewer columns: no gold; token labels: no scheme)."""
-    if (
-        not columns
-        or fmt is None
-        or fmt.tag_scheme in (None, scheme)
-        or len(columns[0]) != fmt.num_columns - 1
-    ):
+    ``scheme`` when every row is a whole row of ``fmt`` and its tag column holds ``fmt``'s tags;
+    else as they are (fewer columns: no gold; token labels or BRAT tasks: no scheme or format)."""
+    if not columns or fmt is None or fmt.tag_scheme in (None, scheme):
+        return columns
+    if any(len(row) != fmt.num_columns - 1 for row in columns):
         return columns
     k = fmt.tag_column % fmt.num_columns - 1  # the word is not among the columns
     gold = [row[k] for row in columns]

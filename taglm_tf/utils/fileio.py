@@ -70,11 +70,24 @@ def scratch_folder(path: str) -> Iterator[str]:
         _remove(tmp)
 
 
+def output_target(path: str) -> str:
+    """What a write to ``path`` replaces: the path with every symbolic link on it followed, as
+    the system follows them (a ``..`` after a link leaves the folder the link names), so that
+    the file written is the one :func:`check_output_path` checked against the inputs.
+
+    Raises:
+        InputError: ``path`` is a loop of links (there is no file it names).
+    """
+    target = os.path.realpath(os.fspath(path))
+    if os.path.islink(target):  # realpath stops where links loop
+        raise InputError("a loop of symbolic links: no file to write", os.fspath(path))
+    return target
+
+
 def _temporary_of(path: str) -> tuple[str, str]:
     """``(path normalised, its temporary)``, after making the folder of ``path`` and removing
-    the temporaries of ``path`` that dead processes left; a link is followed to what it names."""
-    path = os.path.normpath(os.fspath(path))
-    path = os.path.realpath(path) if os.path.islink(path) else path
+    the temporaries of ``path`` that dead processes left (``path`` as :func:`output_target`)."""
+    path = output_target(path)
     stem, ext = os.path.splitext(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)  # an output's folders are made as it is written
     remove_dead_temporaries(stem, ext)
@@ -208,7 +221,7 @@ def check_output_path(
     Raises:
         InputError: naming ``what`` (e.g. ``--output_file``) and the path.
     """
-    target = os.path.realpath(path)
+    target = output_target(path)  # what the write will replace
     # ``path`` itself, not ``target``: /proc's links (/dev/stdout on a pipe) resolve only by stat
     exists = os.path.exists(path)
     if exists and os.path.isdir(path) != folder:

@@ -46,9 +46,14 @@ _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 COMPRESSED_SUFFIXES = tuple(_OPENERS)  # decompressed by suffix (open_binary)
 # What a damaged compressed stream raises while being read.
 _STREAM_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
-# The first bytes of each compressed format, to explain what an unnamed one (stdin) is.
-_MAGIC = {b"\x1f\x8b": ".gz", b"BZh": ".bz2", b"\xfd7zXZ\x00": ".xz"}
-_HEAD = max(map(len, _MAGIC))
+# How each compressed format starts (its magic number; bzip2's with the block size and the
+# first block's signature), to explain what an unnamed one (stdin) is.
+_MAGIC = {
+    ".gz": re.compile(b"\x1f\x8b"),
+    ".bz2": re.compile(b"BZh[1-9]1AY&SY"),
+    ".xz": re.compile(b"\xfd7zXZ\x00"),
+}
+_HEAD = 10  # bytes of an input that tell
 
 
 def split_fields(line: str) -> list[str]:
@@ -143,22 +148,40 @@ def iter_lines(stream: Iterable[bytes], source: str) -> Iterator[tuple[int, str]
             try:
                 yield number, raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise InputError(_not_utf8(e.start, head), source, number) from None
+                raise InputError(_not_utf8(e.start, head, source), source, number) from None
     except _STREAM_ERRORS as e:
         raise InputError(f"cannot read (corrupt or truncated file?): {e}", source, number + 1) from None
 
 
-def _not_utf8(byte: int, head: bytes) -> str:
+def _not_utf8(byte: int, head: bytes, source: str) -> str:
     """The error for invalid UTF-8 at ``byte`` (from 0) of its line, given the input's first
     bytes ``head``: a compressed stream read as text (stdin, or a file without its suffix) is
     named, since compression is known by suffix alone."""
     message = f"not valid UTF-8 (byte {byte + 1} of the line)"
-    suffix = next((sfx for magic, sfx in _MAGIC.items() if head.startswith(magic)), None)
-    if suffix:
+    suffix = next((sfx for sfx, magic in _MAGIC.items() if magic.match(head)), None)
+    if suffix and source.endswith(suffix):
+        message += f": decompressed, it is {suffix}-compressed again"
+    elif suffix:
         message += (
             f": it starts as a {suffix} file does; compressed input is read by its name, as FILE{suffix}"
         )
     return message
+
+
+def decode_exact(data: bytes, source: str) -> str:
+    """``data`` decoded as UTF-8 exactly as stored, a BOM and line ends kept, for a text that
+    character offsets index (BRAT ``.txt`` files).
+
+    Raises:
+        InputError: invalid UTF-8, naming ``source`` and its line and byte as :func:`iter_lines`
+            counts them.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bom = len(BOM_BYTES) if data.startswith(BOM_BYTES) else 0  # not counted, as by the other readers
+        line, byte, _ = _advance((1, 0, False), data[bom : e.start])
+        raise InputError(_not_utf8(byte, data[:_HEAD], source), source, line) from None
 
 
 def read_lines(path: str) -> Iterator[tuple[int, str]]:
@@ -182,7 +205,8 @@ def iter_text(stream: BinaryIO, source: str, size: int = 1 << 16) -> Iterator[st
 
     Args:
         stream: binary file object; ``read1`` is used where it exists, so a pipe's data is passed
-            on as it arrives instead of waiting for ``size`` bytes.
+            on as it arrives instead of waiting for ``size`` bytes (from the input's 10th byte:
+            its start tells a compressed stream).
         source: the name used in errors.
         size: bytes per read.
 
@@ -200,20 +224,16 @@ def iter_text(stream: BinaryIO, source: str, size: int = 1 << 16) -> Iterator[st
             raise InputError(f"cannot read (corrupt or truncated file?): {e}", source, where[0]) from None
         final = not data
         pending += data
-        if head is None:  # the BOM may arrive split across reads
-            if len(pending) < len(BOM_BYTES) and not final:
+        if head is None:  # a BOM, or the start that names a compressed stream, may come in pieces
+            if len(pending) < _HEAD and not final:
                 continue
             pending = strip_bom(pending)
-            head = pending[:_HEAD]  # the input's first bytes, which name a compressed stream
-        elif len(head) < _HEAD:
-            head += data[: _HEAD - len(head)]
+            head = pending[:_HEAD]
         try:
             text, used = codecs.utf_8_decode(pending, "strict", final)
         except UnicodeDecodeError as e:
-            while len(head) < _HEAD and (more := read(_HEAD - len(head))):  # all read so far is in head
-                head += more
             line, byte, _ = _advance(where, pending[: e.start])
-            raise InputError(_not_utf8(byte, head), source, line) from None
+            raise InputError(_not_utf8(byte, head, source), source, line) from None
         where = _advance(where, pending[:used])
         pending = pending[used:]
         if text:

@@ -12,7 +12,7 @@ import fake_runs
 from experiments import seen_entities as cli
 from taglm_tf.data import conll
 from taglm_tf.data.conll import Sentence
-from taglm_tf.reports import seen_entities
+from taglm_tf.reports import seen_entities, sweeps
 from taglm_tf.reports.stats import welch_ttest
 from taglm_tf.scoring import conlleval
 from taglm_tf.utils.errors import InputError
@@ -139,8 +139,9 @@ def test_cli_table_and_welch_test(tmp_path):
         tmp_path / "variant", "ner_taglm", [[hit, gap, unseen_hit], [miss, gap, unseen_hit, gap, unseen_hit]]
     )
     classifiers = seen_entities.classifiers_for(TRAIN)
+    base_runs, variant_runs = sweeps.load_arms(str(base), str(variant))
     rows = cli.comparison_rows(
-        cli.group_counts(base, classifiers, "test"), cli.group_counts(variant, classifiers, "test")
+        cli.group_counts(base_runs, classifiers, "test"), cli.group_counts(variant_runs, classifiers, "test")
     )
     unseen = next(r for r in rows if r["class"] == "unseen")
     # base: unseen F1 0 (0 of 1 found) and 66.67 (1 of 2); variant: 100 and 100.
@@ -203,8 +204,9 @@ def test_a_brat_task_counts_its_kept_training_keyphrases_as_seen(tmp_path):
     write(train / "a.ann", "T1\tMaterial 8 20\tcarbon films\nT2\tMaterial 8 14\tcarbon\n")
     seen, unseen = ("carbon", "B-Material", "B-Material"), ("films", "B-Material", "O")
     rows = [("carbon", "B-Material", "B-Material"), ("films", "I-Material", "I-Material"), ("x", "O", "O")]
-    base = sweep_with_predictions(
-        tmp_path / "base", "scienceie_baseline", [[*rows, seen, ("y", "O", "O"), unseen]]
+    base, variant = (
+        sweep_with_predictions(tmp_path / name, f"scienceie_{name}", [[*rows, seen, ("y", "O", "O"), unseen]])
+        for name in ("baseline", "taglm")
     )
     out = subprocess.run(
         [
@@ -213,7 +215,7 @@ def test_a_brat_task_counts_its_kept_training_keyphrases_as_seen(tmp_path):
             "experiments.seen_entities",
             "--task=scienceie",
             f"--base={base}",
-            f"--variant={base}",
+            f"--variant={variant}",
             f"--data_dir={tmp_path / 'data'}",
         ],
         cwd=REPO,

@@ -84,6 +84,7 @@ BAD_UTF8 = [  # (input, line, byte), both from 1
     (b"a\nb\n\xe2\x82", 3, 1),  # cut inside a character
     (b"\r\n\r\n\r\rx\xff", 5, 2),
     (b"\n\n\r\n\n\xc3", 5, 1),
+    (b"\xef\xbb\xbfab\xff", 1, 3),  # bytes after the BOM
 ]
 
 
@@ -91,13 +92,17 @@ BAD_UTF8 = [  # (input, line, byte), both from 1
 @pytest.mark.parametrize(("data", "line", "byte"), BAD_UTF8)
 def test_bad_utf8_is_placed_alike_by_the_line_and_the_piece_readers(data, line, byte, size):
     """Raw text is read in pieces of any size (a CRLF may be split between reads), other input
-    line by line: both name the same line and byte, counted as an editor counts them."""
+    line by line, BRAT text whole: all name the same line and byte, counted as an editor
+    counts them."""
     expected = f"in.txt:{line}: not valid UTF-8 (byte {byte} of the line)"
     with pytest.raises(InputError) as info:
         "".join(textio.iter_text(io.BytesIO(data), "in.txt", size=size))
     assert str(info.value) == expected
     with pytest.raises(InputError) as info:
         list(textio.iter_lines(io.BytesIO(data), "in.txt"))
+    assert str(info.value) == expected
+    with pytest.raises(InputError) as info:  # the whole text at once (BRAT)
+        textio.decode_exact(data, "in.txt")
     assert str(info.value) == expected
 
 
@@ -114,9 +119,12 @@ def test_a_compressed_stream_read_as_text_is_named(tmp_path, suffix, size):
         "".join(textio.iter_text(io.BytesIO(path.read_bytes()), "<stdin>", size=size))
     with pytest.raises(InputError, match=re.escape(hint) + "$"):
         list(textio.iter_lines(io.BytesIO(path.read_bytes()), "<stdin>"))
-    with pytest.raises(InputError) as info:  # invalid UTF-8 alone gets no hint
-        list(textio.iter_lines(io.BytesIO(b"BZ\xff"), "<stdin>"))
-    assert str(info.value) == "<stdin>:1: not valid UTF-8 (byte 3 of the line)"
+    for text in (b"BZ\xff", b"BZh caf\xe9"):  # invalid UTF-8 alone gets no hint
+        with pytest.raises(InputError) as info:
+            list(textio.iter_lines(io.BytesIO(text), "<stdin>"))
+        assert str(info.value) == f"<stdin>:1: not valid UTF-8 (byte {len(text)} of the line)"
+    with pytest.raises(InputError, match=f"decompressed, it is {re.escape(suffix)}-compressed again$"):
+        list(textio.iter_lines(io.BytesIO(path.read_bytes()), f"twice.txt{suffix}"))
     assert list(textio.read_lines(str(path)))[0] == (1, "EU rejects German call")
 
 

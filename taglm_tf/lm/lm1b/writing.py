@@ -30,7 +30,7 @@ import tensorflow as tf
 from taglm_tf.lm.lm1b.checkpoint import LM1BWeights, Pattern, checkpoint_fingerprint, expand_pattern
 from taglm_tf.lm.vocab import DIRECTIONS, MAX_TERM_ID
 from taglm_tf.utils.errors import InputError
-from taglm_tf.utils.fileio import atomic_path, scratch_folder
+from taglm_tf.utils.fileio import atomic_path, output_target, scratch_folder
 
 NUM_SHARDS = 8
 DIRECTION_FILE = "direction.json"
@@ -60,6 +60,7 @@ def write_v1_file(path: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
         )
     # The V1 writer picks its own temporary names beside the file: write in a folder of our own,
     # named by fileio's rule, so that a kill inside Saver.save leaves nothing for good.
+    path = output_target(path)  # the scratch folder is made beside what the rename replaces
     with scratch_folder(path) as tmp_dir, tf.compat.v1.Session(graph=graph) as sess:
         for init, feed, value in feeds:
             sess.run(init, {feed: value})
