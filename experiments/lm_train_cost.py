@@ -1,6 +1,6 @@
 r"""Training cost of one LM configuration on real windows, robust to a shared machine:
 
-    python -m experiments.lm_train_cost --flagfile=experiments/flags/lm_forward_cnn_cpu.cfg \
+    python -m experiments.lm_train_cost --flagfile=experiments/flags/lm_forward_cnn_lstm_cpu.cfg \
         --seconds=60 [--output=FILE.json]
 
 Builds the model and the windows of ``--train_files`` exactly as ``experiments.pretrain_lm``

@@ -138,7 +138,7 @@ class Task:
             :attr:`dev_sample_size` training sentences as dev (CoNLL-2000, paper §3).
         model_defaults: the paper's tagger settings where they differ from
             :class:`taglm_tf.models.config.TaggerConfig`'s defaults (the NER model).
-        entity_word: the JSON key of the spans in tagging output (``entities``, ``chunks``);
+        entity_word: the JSON key of the spans in tagging output (``entities``, ``chunks``, ``keyphrases``);
             ``None`` for token labels.
         use: what a model of the task is for, for its model card.
     """

@@ -11,6 +11,10 @@ is a line with one value too many, refused, not the word ``"farah 0.5"``. D come
 ``count dim`` header when there is one, else from the most common field count of the first
 :data:`DIM_SAMPLE_LINES` lines (minus one, for the word).
 
+**Senna** ships its vectors (``embeddings.txt``, numbers only) and their words (``words.lst``)
+as two files in one folder: a path to an ``embeddings.txt`` with a ``words.lst`` beside it is read
+as Senna's (:func:`senna_words_beside`), so ``--embeddings`` names it like any other file.
+
 **Blank lines** (nothing but spaces and tabs) are skipped in every file, Senna's two included:
 there the k-th non-blank word goes with the k-th non-blank vector.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import os
 import re
 from collections.abc import Iterable, Iterator
 
@@ -97,6 +102,17 @@ def _file_dim(head: list[_Line], path: str) -> tuple[int, bool]:
     return counts.most_common(1)[0][0], False
 
 
+def senna_words_beside(path: str) -> str | None:
+    """Senna's ``words.lst`` (compressed as ``path`` is, or plain) in the folder of ``path`` when
+    ``path`` is Senna's ``embeddings.txt`` (or ``.gz``/``.bz2``/``.xz``), else ``None``."""
+    folder, name = os.path.split(os.fspath(path))
+    suffix = next((s for s in textio.COMPRESSED_SUFFIXES if name.endswith(s)), "")
+    if name[: len(name) - len(suffix)] != "embeddings.txt":
+        return None
+    found = [os.path.join(folder, w) for w in (f"words.lst{suffix}", "words.lst")]
+    return next((w for w in found if os.path.isfile(w)), None)
+
+
 def load_embeddings(
     path: str, wanted: Iterable[str] | None = None, words_path: str | None = None
 ) -> dict[str, np.ndarray]:
@@ -105,7 +121,7 @@ def load_embeddings(
     Args:
         path: GloVe/word2vec text (``word v1 ... vD`` per line, an optional ``N D`` header; a
             word may contain spaces, see the module doc), or Senna's ``embeddings.txt``
-            (vectors only) when ``words_path`` is given.
+            (vectors only) when ``words_path`` is given or Senna's ``words.lst`` is beside it.
         wanted: words to keep; others are skipped without parsing their vectors.
         words_path: Senna's ``words.lst``, one word per line, aligned with ``path`` (the k-th
             word with the k-th vector; blank lines of either file are skipped and do not count).
@@ -119,6 +135,7 @@ def load_embeddings(
             vector and word counts (blank lines left out) that differ.
     """
     keep: set[str] | None = None if wanted is None else set(wanted)
+    words_path = words_path or senna_words_beside(path)
     if words_path is not None:
         return _load_senna(path, words_path, keep)
     lines: Iterator[_Line] = textio.read_lines(path)

@@ -11,6 +11,7 @@ from taglm_tf.data import embeddings
 from taglm_tf.data.conll import Sentence
 from taglm_tf.data.featurizer import Featurizer, normalize_word_list
 from taglm_tf.data.vocab import Vocabulary, build_vocabulary, count_items
+from taglm_tf.utils.errors import InputError
 
 
 @dataclasses.dataclass
@@ -50,7 +51,7 @@ def build_resources(
         table = embeddings.load_embeddings(embeddings_path, wanted=set(train_words) | set(other_words))
         dims = {v.shape[0] for v in table.values()}
         if dims and dims != {word_dim}:
-            raise ValueError(f"{embeddings_path} has {dims.pop()}-d vectors but word_dim is {word_dim}")
+            raise InputError(f"has {dims.pop()}-d vectors, but --word_dim is {word_dim}", embeddings_path)
     words = build_vocabulary(count_items([train_words]), extra=[w for w in other_words if w in table])
     chars = build_vocabulary(count_items(t for s in train for t in s.tokens))
     tags = Vocabulary(sorted({t for s in train for t in s.tags}), with_unk=False)

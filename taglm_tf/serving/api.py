@@ -83,7 +83,7 @@ class TaggedSentence:
 
     def to_dict(self, entity_word: str | None = "entities") -> dict:
         """The JSON record ``taglm_tf.tag --format=json`` writes: tokens, tags, the spans under
-        ``entity_word`` (``entities`` or ``chunks``; no spans for ``None``, a task of token
+        ``entity_word`` (``entities``, ``chunks`` or ``keyphrases``; no spans for ``None``, a task of token
         labels) and, for raw text, the token ``offsets``."""
         out = {"tokens": list(self.tokens), "tags": list(self.tags)}
         if entity_word is not None:

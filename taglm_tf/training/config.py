@@ -73,8 +73,8 @@ class ExperimentConfig:
     embeddings: str | None = dataclasses.field(
         default=None,
         metadata={
-            "help": "Pre-trained word vectors (GloVe/word2vec text, .gz/.xz); a relative path is tried against "
-            "--data_dir too."
+            "help": "Pre-trained word vectors (GloVe/word2vec text, or Senna's embeddings.txt with its words.lst "
+            "beside it; .gz/.bz2/.xz); a relative path is tried against --data_dir too."
         },
     )
     train_with_dev: bool = dataclasses.field(

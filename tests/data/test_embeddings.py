@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import lzma
+import os
 
 import numpy as np
 import pytest
@@ -83,6 +84,9 @@ def test_senna(tmp_path, compression):
         compression,
     )
     _check_table(load_embeddings(str(vectors), words_path=str(words)))
+    _check_table(load_embeddings(str(vectors)))  # Senna's layout: words.lst beside embeddings.txt
+    os.rename(words, tmp_path / "other.lst")  # without it, the file reads as GloVe text
+    assert not set(load_embeddings(str(vectors))) & set(VECTORS)
 
 
 def test_senna_two_numbers_first_line_is_not_a_header(tmp_path):

@@ -342,8 +342,9 @@ def test_build_resources_without_embeddings():
 
 
 def test_build_resources_wrong_dimension(emb_file):
-    with pytest.raises(ValueError, match="2-d vectors but word_dim is 50"):
+    with pytest.raises(InputError) as info:  # a user's flags: one error line, not a traceback
         build_resources(TRAIN, OTHER, embeddings_path=emb_file, word_dim=50)
+    assert str(info.value) == f"{emb_file}: has 2-d vectors, but --word_dim is 50"
 
 
 def test_build_resources_bad_embedding_file(tmp_path):
