@@ -52,13 +52,14 @@ def infer_label(path: str, known: Sequence[str]) -> str:
 
 def load_groups(specs: Sequence[str], known: Sequence[str]) -> tuple[list[Group], list[str]]:
     """Read every input, label its runs, pool them by (label, setting); a run given twice counts
-    once, and a group with one seed twice (a run and its copy) is refused
-    (:func:`sweeps.check_one_per_seed`).
+    once, and a copy of a run (:func:`sweeps.run_identity`) or a group with one seed twice is
+    refused (:func:`sweeps.check_one_per_seed`).
 
     Returns the groups and the started but unfinished run dirs (not counted).
     """
     groups: dict[tuple, Group] = {}
     seen, skipped = set(), []
+    copies: dict[tuple, str] = {}  # run_identity -> the first path
     for spec in specs:
         label, path = parse_spec(spec)
         if not os.path.exists(path):
@@ -69,6 +70,11 @@ def load_groups(specs: Sequence[str], known: Sequence[str]) -> tuple[list[Group]
             if os.path.realpath(run.path) in seen:
                 continue
             seen.add(os.path.realpath(run.path))
+            if (copied := copies.setdefault(sweeps.run_identity(run), run.path)) != run.path:
+                raise InputError(
+                    f"a copy of {copied} (the same seed, scores and training time): give one of them",
+                    run.path,
+                )
             setting = sweeps.setting_of(run.config)
             key = (label, sweeps.describe_setting(setting))
             groups.setdefault(key, Group(label, setting)).runs.append(run)

@@ -170,19 +170,19 @@ def load_arms(a: str, b: str) -> tuple[list[RunResult], list[RunResult]]:
             time) is in both.
     """
     runs_a, runs_b = load_pool(a), load_pool(b)
-    in_a = {_identity(r): r.path for r in runs_a}
+    in_a = {run_identity(r): r.path for r in runs_a}
     for run in runs_b:
-        if _identity(run) in in_a:
+        if run_identity(run) in in_a:
             raise InputError(
-                f"{run.path} is {in_a[_identity(run)]} or a copy of it, in both A ({a}) and B ({b}): "
+                f"{run.path} is {in_a[run_identity(run)]} or a copy of it, in both A ({a}) and B ({b}): "
                 "compare two sets of other runs"
             )
     return runs_a, runs_b
 
 
-def _identity(run: RunResult) -> tuple:
-    """What a run and its copies share and two trainings never do (a training time to the
-    microsecond); the path where a run records no time."""
+def run_identity(run: RunResult) -> tuple:
+    """What a run and its copies share and two trainings never do (its seed, scores and training
+    time to the microsecond); the path where a run records no time."""
     if run.wall_seconds is None:
         return ("path", os.path.realpath(run.path))
     return (run.seed, run.test_score, run.dev_score, run.wall_seconds)

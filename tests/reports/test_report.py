@@ -515,17 +515,27 @@ def test_the_perplexity_plot_takes_f1_runs_only():
 
 
 def test_a_run_and_its_copy_are_refused_not_pooled(runs, tmp_path):
-    """A resumed or moved copy of a run is the same seed: pooled, it would count twice."""
+    """A resumed or moved copy of a run is the same seed: pooled, or under another label, it
+    would count twice. Two runs of one seed in one group are refused too."""
     import shutil
 
     copy = shutil.copytree(runs / "sweep_b" / "seed_2", tmp_path / "seed_2_moved")
-    with pytest.raises(InputError) as info:
-        write_report([str(runs / "sweep_b"), f"ner_taglm={copy}"], str(tmp_path / "R.md"))
-    assert str(info.value).endswith(
-        f"seed 2 twice ({runs / 'sweep_b' / 'seed_2'} and {copy}): each seed is one sample, "
-        "so pool runs of other seeds"
+    for label in ("ner_taglm", "ner_baseline"):
+        with pytest.raises(InputError) as info:
+            write_report([str(runs / "sweep_b"), f"{label}={copy}"], str(tmp_path / "R.md"))
+        assert str(info.value) == (
+            f"{copy}: a copy of {runs / 'sweep_b' / 'seed_2'} (the same seed, scores and training time): "
+            "give one of them"
+        )
+    rerun = tmp_path / "rerun" / "seed_2"  # seed 2 trained again: another run, the same seed
+    fake_runs.write_run(
+        str(rerun), 2, 91.8, 95.0, train_with_dev=True, forward_lm="/lms/fwd_cpu", backward_lm="/lms/bwd_cpu"
     )
-    assert str(info.value).startswith("ner_taglm (") and not (tmp_path / "R.md").exists()
+    with pytest.raises(
+        InputError, match=f"seed 2 twice .* and {re.escape(str(rerun))}\\): each seed is one sample"
+    ):
+        write_report([str(runs / "sweep_b"), f"ner_taglm={rerun}"], str(tmp_path / "R.md"))
+    assert not (tmp_path / "R.md").exists()
     write_report(
         [str(runs / "sweep_b"), str(runs / "sweep_b" / "seed_2")], str(tmp_path / "R.md")
     )  # given twice
