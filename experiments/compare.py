@@ -35,20 +35,13 @@ def define_flags() -> None:
     )
 
 
-def values_of(spec: str, metric: str) -> list[float]:
-    """The ``metric`` of every run behind ``spec`` (comma-separated paths).
-
-    Raises:
-        InputError: ``spec`` holds no finished run, or one seed twice (each seed is one sample).
-    """
-    return [r.score(metric) for r in sweeps.load_pool(spec)]
-
-
 def samples(a: str, b: str, metric: str) -> tuple[list[float], list[float]]:
-    """The ``metric`` of the runs behind ``a`` and behind ``b`` (:func:`sweeps.load_arms`).
+    """The ``metric`` of the runs behind ``a`` and behind ``b``, each a comma-separated list of
+    paths pooled as one sample (:func:`sweeps.load_arms`).
 
     Raises:
-        InputError: as :func:`values_of`, or a run (or a copy of it) is in both.
+        InputError: a side holds no finished run or one seed twice, or a run (or a copy of it)
+            is in both.
     """
     runs_a, runs_b = sweeps.load_arms(a, b)
     return [r.score(metric) for r in runs_a], [r.score(metric) for r in runs_b]

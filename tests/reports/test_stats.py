@@ -61,6 +61,13 @@ def test_mean_std_is_sample_std():
     assert stats.mean_std([90.0]) == (90.0, None)
 
 
+def pool_scores(spec, metric):
+    """The ``metric`` of each run that ``experiments.compare`` pools for ``spec``."""
+    from taglm_tf.reports import sweeps
+
+    return [r.score(metric) for r in sweeps.load_pool(spec)]
+
+
 def test_compare_pools_sweeps_runs_and_results_files(tmp_path):
     import fake_runs
     from experiments import compare
@@ -68,14 +75,14 @@ def test_compare_pools_sweeps_runs_and_results_files(tmp_path):
     a = fake_runs.write_sweep(str(tmp_path / "a"), "ner_taglm", [(91.9, 95.0), (92.1, 95.1), (91.7, 94.9)])
     b1 = fake_runs.write_run(str(tmp_path / "b1"), 1, 90.8, 94.0)
     b2 = fake_runs.write_run(str(tmp_path / "b2"), 2, 90.9, 94.2)
-    assert compare.values_of(a, "test_f1") == [91.9, 92.1, 91.7]
-    b = compare.values_of(f"{b1},{b2}/results.json", "dev_f1")
+    assert pool_scores(a, "test_f1") == [91.9, 92.1, 91.7]
+    b = pool_scores(f"{b1},{b2}/results.json", "dev_f1")
     assert b == [94.0, 94.2]
-    result = stats.welch_ttest(compare.values_of(a, "dev_f1"), b)
+    result = stats.welch_ttest(pool_scores(a, "dev_f1"), b)
     text = compare.format_comparison(a, "B", result, "dev_f1")
     assert f"p = {result.p:.4g}" in text and "(n=3)" in text and "(n=2)" in text
     with pytest.raises(InputError, match="neither a sweep directory nor a finished run"):
-        compare.values_of(str(tmp_path / "b1" / "nothing"), "test_f1")
+        pool_scores(str(tmp_path / "b1" / "nothing"), "test_f1")
 
 
 def test_compare_counts_each_seed_once(tmp_path):
@@ -89,11 +96,11 @@ def test_compare_counts_each_seed_once(tmp_path):
     a = fake_runs.write_sweep(str(tmp_path / "a"), "ner_taglm", [(91.9, 95.0), (92.1, 95.1)])
     copy = shutil.copytree(f"{a}/seed_2", tmp_path / "seed_2_resumed")
     with pytest.raises(InputError) as info:
-        compare.values_of(f"{a},{copy}", "test_f1")
+        pool_scores(f"{a},{copy}", "test_f1")
     assert str(info.value) == (
         f"{a},{copy}: seed 2 twice ({a}/seed_2 and {copy}): each seed is one sample, so pool runs of other seeds"
     )
-    assert compare.values_of(f"{a},{a}/seed_1/results.json", "test_f1") == [91.9, 92.1]
+    assert pool_scores(f"{a},{a}/seed_1/results.json", "test_f1") == [91.9, 92.1]
     b = fake_runs.write_sweep(str(tmp_path / "b"), "ner_baseline", [(90.1, 94.0), (90.3, 94.2)])
     for other in (f"{a}/seed_2", copy):
         with pytest.raises(

@@ -238,8 +238,9 @@ def write_run_files(config: PretrainConfig, vocab: LMVocabulary) -> None:
     moved (:func:`~taglm_tf.utils.provenance.platform`)."""
     os.makedirs(config.model_dir, exist_ok=True)
     path = os.path.join(config.model_dir, run_dir.CONFIG)
-    earlier = run_dir.read_json(path).get("starts", []) if committed(config.model_dir) else []
-    if not committed(config.model_dir):
+    started = committed(config.model_dir)
+    earlier = run_dir.read_json(path).get("starts", []) if started else []
+    if not started:
         own = os.path.join(config.model_dir, VOCAB_FILE)
         vocab.save(own)
         if vocab.counts is None and os.path.exists(own + COUNTS_SUFFIX):
